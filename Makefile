@@ -1,0 +1,37 @@
+# Two commands for a fresh machine: `make run` and `make test`.
+# Each makes its own virtualenv in .venv (override with VENV=path).
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app blogapp
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install install-test lint bench clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+install: $(BIN)/activate
+	$(BIN)/pip install --quiet -e .
+
+install-test: $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[test]'
+
+## Install, create or update the SQLite database, load demo content, serve on :5000.
+run: install
+	$(FLASK) db upgrade
+	$(FLASK) demo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## Install, lint, and run the whole test suite (and again on PostgreSQL when
+## BLOGAPP_TEST_DATABASE_URL names a server).
+test: install-test
+	BIN=$(BIN) bash scripts/test
+
+lint: install-test
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

@@ -1,0 +1,3 @@
+from blogapp.auth.views import bp
+
+__all__ = ["bp"]

@@ -1,0 +1,3 @@
+from blogapp.categories.views import bp
+
+__all__ = ["bp"]

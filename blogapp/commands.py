@@ -1,0 +1,29 @@
+"""Command-line tools: ``flask --app blogapp <command>``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+
+from blogapp.extensions import db
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.command("demo")
+    def demo_command() -> None:
+        """Load the demo posts, categories and pages (a second run adds nothing)."""
+        from blogapp.demo import load_demo
+        from blogapp.posts.queries import content_changed
+
+        added = load_demo()
+        content_changed()
+        summary = ", ".join(f"{n} {what}" for what, n in added.items())
+        click.echo(f"Demo content loaded: {summary} added.")
+
+    @app.cli.command("init-db")
+    def init_db_command() -> None:
+        """Create the schema with migrations (same as `flask db upgrade`)."""
+        from flask_migrate import upgrade
+
+        upgrade()
+        click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")

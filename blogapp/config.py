@@ -1,0 +1,68 @@
+"""Default settings. Secrets and per-site values come from the environment
+(``SECRET_KEY``, ``DATABASE_URL``, ``REDIS_URL``, ``BLOGAPP_<NAME>``) or from
+``instance/config.py``; nothing here is a production secret."""
+
+from __future__ import annotations
+
+DEV_SECRET_KEY = "dev-only-not-secret"
+
+
+class DefaultConfig:
+    # Core
+    SECRET_KEY = DEV_SECRET_KEY
+    SQLALCHEMY_DATABASE_URI: str | None = None  # set in create_app: instance/blogapp.sqlite
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    REDIS_URL: str | None = None
+    PRODUCTION = False  # refuse the dev SECRET_KEY when true
+
+    # Site
+    SITE_NAME = "Op-Ed Notes"
+    SITE_DESCRIPTION = "Op-eds on politics and society, in English and Khmer."
+    SITE_URL = "http://127.0.0.1:5000"  # absolute URLs (feeds, canonical links) come from here
+    SITE_LANGUAGE = "en"
+    TIMEZONE = "UTC"  # dates are stored in UTC and shown in this zone
+    POSTS_PER_PAGE = 10
+    EXCERPT_LENGTH = 280  # characters (grapheme clusters) in an automatic excerpt
+    FEED_FULL_CONTENT = True
+    FEED_ITEMS = 20
+    SEARCH_RESULTS_PER_PAGE = 10
+
+    # Comments
+    COMMENTS_THREAD_DEPTH = 5
+    COMMENTS_PER_PAGE = 50  # top-level comments per page
+    COMMENT_MAX_LENGTH = 5000
+    COMMENTS_CLOSE_AFTER_DAYS = 0  # 0: never close automatically
+    COMMENT_MIN_SECONDS = 3  # a form sent back faster than this is a bot
+    COMMENT_RATE_LIMIT = "5 per minute"
+    COMMENT_NOTIFY_EMAILS = ""  # comma-separated moderator addresses; empty: no mail
+    MAIL_SERVER = ""
+    MAIL_PORT = 25
+    MAIL_USE_TLS = False
+    MAIL_USERNAME = ""
+    MAIL_PASSWORD = ""
+    MAIL_FROM = "blogapp@localhost"
+
+    # Accounts
+    LOGIN_RATE_LIMIT = "5 per 15 minutes"
+    REMEMBER_COOKIE_DAYS = 14
+
+    # HTTP
+    MAX_CONTENT_LENGTH = 8 * 1024 * 1024
+    UPLOAD_MAX_PIXELS = 40_000_000
+    PREFERRED_URL_SCHEME = "http"
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_SECURE = False
+    PROXY_FIX_COUNT = 0  # trusted reverse proxies in front of the app; 0 trusts none
+    TRUSTED_HOSTS: list[str] | None = None
+    HSTS_SECONDS = 31_536_000
+
+    # Extensions
+    WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+    RATELIMIT_ENABLED = True
+    RATELIMIT_HEADERS_ENABLED = True
+    CACHE_DEFAULT_TIMEOUT = 60
+    SEND_FILE_MAX_AGE_DEFAULT = 3600

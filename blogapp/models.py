@@ -1,0 +1,325 @@
+"""The blog's tables, as typed SQLAlchemy 2.x models.
+
+Rendered HTML (``*_html``) is produced by ``blogapp.sanitize`` when content is
+written; views never render Markdown or sanitize."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    and_,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+from blogapp.extensions import db
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every database.
+
+    SQLite has no time zone type, so values are stored as naive UTC and made
+    aware again when read; PostgreSQL uses ``timestamptz``."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# Roles, in increasing power. Editors run posts, categories and comments; admins also users.
+ROLE_EDITOR = "editor"
+ROLE_ADMIN = "admin"
+ROLES = (ROLE_EDITOR, ROLE_ADMIN)
+
+# Post statuses. "scheduled" is published_at in the future with status "published",
+# as WordPress's "future": readers see it once its time comes, with no cron.
+POST_DRAFT = "draft"
+POST_PENDING = "pending"
+POST_PUBLISHED = "published"
+POST_PRIVATE = "private"
+POST_STATUSES = (POST_DRAFT, POST_PENDING, POST_PUBLISHED, POST_PRIVATE)
+
+COMMENT_PENDING = "pending"
+COMMENT_APPROVED = "approved"
+COMMENT_SPAM = "spam"
+COMMENT_TRASH = "trash"
+COMMENT_STATUSES = (COMMENT_PENDING, COMMENT_APPROVED, COMMENT_SPAM, COMMENT_TRASH)
+
+COMMENTS_OPEN = "open"
+COMMENTS_MODERATED = "moderated"
+COMMENTS_CLOSED = "closed"
+COMMENT_MODES = (COMMENTS_OPEN, COMMENTS_MODERATED, COMMENTS_CLOSED)
+
+FORMAT_MARKDOWN = "markdown"
+FORMAT_HTML = "html"
+CONTENT_FORMATS = (FORMAT_MARKDOWN, FORMAT_HTML)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(60), unique=True)
+    email: Mapped[str] = mapped_column(String(254), default="")
+    display_name: Mapped[str] = mapped_column(String(250), default="")
+    role: Mapped[str] = mapped_column(String(20), default=ROLE_EDITOR)
+    password_hash: Mapped[str] = mapped_column(String(255), default="")
+    is_active_account: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Rotated on logout and password change; part of the session id so old cookies die.
+    session_token: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    wp_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+
+    @property
+    def public_name(self) -> str:
+        """What a byline shows: the display name, else the login."""
+        return self.display_name.strip() or self.login
+
+    @property
+    def is_active(self) -> bool:  # flask-login
+        return self.is_active_account
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ROLE_ADMIN
+
+    def get_id(self) -> str:  # flask-login: the session holds id and token together
+        return f"{self.id}:{self.session_token}"
+
+
+post_categories = Table(
+    "post_categories",
+    db.metadata,
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_post_categories_category_post", "category_id", "post_id"),
+)
+
+post_tags = Table(
+    "post_tags",
+    db.metadata,
+    Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_post_tags_tag_post", "tag_id", "post_id"),
+)
+
+
+class Category(db.Model):
+    __tablename__ = "categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="SET NULL"), index=True
+    )
+    wp_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+
+    parent: Mapped[Category | None] = relationship(remote_side=[id], lazy="raise")
+
+
+class Tag(db.Model):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    wp_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+
+
+class Post(db.Model):
+    __tablename__ = "posts"
+    __table_args__ = (
+        # Every public listing filters on status and orders by date; id breaks ties.
+        Index("ix_posts_status_published", "status", "published_at", "id"),
+        Index("ix_posts_author_status_published", "author_id", "status", "published_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(500), default="")
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    content_format: Mapped[str] = mapped_column(String(10), default=FORMAT_MARKDOWN)
+    body: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    excerpt: Mapped[str] = mapped_column(Text, default="")  # the author's own, plain text
+    excerpt_html: Mapped[str] = mapped_column(Text, default="")  # what listings show
+    has_more: Mapped[bool] = mapped_column(Boolean, default=False)  # body goes past the excerpt
+    search_text: Mapped[str] = mapped_column(Text, default="")  # title + body as plain text
+    first_image_url: Mapped[str] = mapped_column(String(1000), default="")
+    source_line: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(20), default=POST_DRAFT)
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    comment_mode: Mapped[str] = mapped_column(String(10), default=COMMENTS_OPEN)
+    sticky: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # Kept in step by comment services, so listings need no count query per post.
+    comment_count: Mapped[int] = mapped_column(Integer, default=0)
+    wp_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    guid: Mapped[str] = mapped_column(String(500), default="")
+
+    author: Mapped[User | None] = relationship(lazy="raise")
+    categories: Mapped[list[Category]] = relationship(
+        secondary=post_categories, lazy="raise", order_by=Category.name
+    )
+    tags: Mapped[list[Tag]] = relationship(secondary=post_tags, lazy="raise", order_by=Tag.name)
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == POST_PUBLISHED and self.published_at > utcnow()
+
+    @property
+    def display_status(self) -> str:
+        return "scheduled" if self.is_scheduled else self.status
+
+    @property
+    def is_public(self) -> bool:
+        return self.status == POST_PUBLISHED and self.published_at <= utcnow()
+
+    @classmethod
+    def public(cls, now: datetime | None = None):
+        """The SQL condition for posts a reader may see."""
+        return and_(cls.status == POST_PUBLISHED, cls.published_at <= (now or utcnow()))
+
+
+class Page(db.Model):
+    __tablename__ = "pages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(500), default="")
+    slug: Mapped[str] = mapped_column(String(200), unique=True)
+    content_format: Mapped[str] = mapped_column(String(10), default=FORMAT_MARKDOWN)
+    body: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=POST_DRAFT)
+    language: Mapped[str] = mapped_column(String(10), default="en")
+    menu_order: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    wp_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+
+    author: Mapped[User | None] = relationship(lazy="raise")
+
+
+class Comment(db.Model):
+    __tablename__ = "comments"
+    __table_args__ = (
+        Index("ix_comments_post_status_created", "post_id", "status", "created_at"),
+        Index("ix_comments_status_created", "status", "created_at"),
+        Index("ix_comments_email_status", "author_email", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="SET NULL"), index=True
+    )
+    depth: Mapped[int] = mapped_column(Integer, default=0)  # 0 for top level
+    author_name: Mapped[str] = mapped_column(String(250), default="")
+    author_email: Mapped[str] = mapped_column(String(254), default="")
+    author_url: Mapped[str] = mapped_column(String(500), default="")
+    author_ip: Mapped[str] = mapped_column(String(45), default="")
+    user_agent: Mapped[str] = mapped_column(String(500), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=COMMENT_PENDING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    wp_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+
+    post: Mapped[Post] = relationship(lazy="raise")
+    user: Mapped[User | None] = relationship(lazy="raise")
+
+
+class ModerationEvent(db.Model):
+    """Who did what to a comment, and when: the audit log."""
+
+    __tablename__ = "moderation_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="SET NULL"), index=True
+    )
+    # Kept as text so the log still answers after a comment is deleted permanently.
+    comment_summary: Mapped[str] = mapped_column(String(300), default="")
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    actor_login: Mapped[str] = mapped_column(String(60), default="")
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str] = mapped_column(String(20), default="")
+    to_status: Mapped[str] = mapped_column(String(20), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+    actor: Mapped[User | None] = relationship(lazy="raise")
+
+
+class Media(db.Model):
+    __tablename__ = "media"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    filename: Mapped[str] = mapped_column(String(200), unique=True)  # generated, never the client's
+    thumb_filename: Mapped[str] = mapped_column(String(200), default="")
+    original_name: Mapped[str] = mapped_column(String(300), default="")
+    mime_type: Mapped[str] = mapped_column(String(50), default="")
+    width: Mapped[int] = mapped_column(Integer, default=0)
+    height: Mapped[int] = mapped_column(Integer, default=0)
+    size_bytes: Mapped[int] = mapped_column(Integer, default=0)
+    alt: Mapped[str] = mapped_column(String(500), default="")
+    caption: Mapped[str] = mapped_column(Text, default="")
+    credit: Mapped[str] = mapped_column(String(500), default="")
+    source_url: Mapped[str] = mapped_column(String(1000), default="")  # e.g. the old WordPress URL
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    wp_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+
+
+class Setting(db.Model):
+    """Site settings an admin changes at run time (comment rules, word lists)."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, default="")
+
+
+class Redirect(db.Model):
+    """An old path that moved (a changed slug, an imported link) and where it went."""
+
+    __tablename__ = "redirects"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    old_path: Mapped[str] = mapped_column(String(1000), unique=True)
+    new_path: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,164 @@
+"""The queries behind public pages. Each listing is one query for its posts plus
+one for their categories, whatever the page number or the number of posts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import abort, current_app
+from sqlalchemy import Select, extract, func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from blogapp.extensions import cache, db
+from blogapp.models import Category, Post, post_categories, utcnow
+
+MAX_PAGE = 100_000  # past this a page number is nonsense, not a page: 404
+
+
+@dataclass(frozen=True)
+class CategoryNode:
+    id: int
+    name: str
+    slug: str
+    parent_id: int | None
+    path: str  # "parent/child", as in /category/parent/child/
+    depth: int
+    description: str
+    post_count: int
+
+
+@dataclass(frozen=True)
+class RecentPost:
+    id: int
+    title: str
+    slug: str
+    published_at: datetime
+
+
+@dataclass(frozen=True)
+class Sidebar:
+    categories: list[CategoryNode]  # in tree order
+    by_id: dict[int, CategoryNode]
+    by_path: dict[str, CategoryNode]
+    recent: list[RecentPost]
+    months: list[tuple[int, int, int]]  # (year, month, posts)
+
+
+SIDEBAR_KEY = "blogapp:sidebar"
+SIDEBAR_SECONDS = 60  # also bounds how late a scheduled post reaches the sidebar
+
+
+def sidebar() -> Sidebar:
+    """Categories with counts, recent posts and monthly archives: cached, and
+    dropped by ``content_changed`` whenever a post or category is written."""
+    data = cache.get(SIDEBAR_KEY)
+    if data is None:
+        data = _build_sidebar()
+        cache.set(SIDEBAR_KEY, data, timeout=SIDEBAR_SECONDS)
+    return data
+
+
+def content_changed() -> None:
+    cache.delete(SIDEBAR_KEY)
+
+
+def _build_sidebar() -> Sidebar:
+    now = utcnow()
+    counts = dict(
+        db.session.execute(
+            select(post_categories.c.category_id, func.count())
+            .join(Post, Post.id == post_categories.c.post_id)
+            .where(Post.public(now))
+            .group_by(post_categories.c.category_id)
+        ).all()
+    )
+    rows = db.session.execute(
+        select(Category.id, Category.name, Category.slug, Category.parent_id, Category.description)
+    ).all()
+    children: dict[int | None, list] = {}
+    for row in rows:
+        children.setdefault(row.parent_id, []).append(row)
+    ordered: list[CategoryNode] = []
+
+    def walk(parent_id: int | None, prefix: str, depth: int) -> None:
+        for row in sorted(children.get(parent_id, []), key=lambda r: r.name.lower()):
+            path = f"{prefix}/{row.slug}" if prefix else row.slug
+            ordered.append(
+                CategoryNode(
+                    row.id, row.name, row.slug, row.parent_id, path, depth,
+                    row.description, counts.get(row.id, 0),
+                )
+            )  # fmt: skip
+            if depth < 20:  # a parent loop in bad data must not recurse forever
+                walk(row.id, path, depth + 1)
+
+    walk(None, "", 0)
+
+    recent = [
+        RecentPost(*r)
+        for r in db.session.execute(
+            select(Post.id, Post.title, Post.slug, Post.published_at)
+            .where(Post.public(now))
+            .order_by(Post.published_at.desc(), Post.id.desc())
+            .limit(5)
+        )
+    ]
+    year = extract("year", Post.published_at)
+    month = extract("month", Post.published_at)
+    months = [
+        (int(y), int(m), n)
+        for y, m, n in db.session.execute(
+            select(year, month, func.count())
+            .where(Post.public(now))
+            .group_by(year, month)
+            .order_by(year.desc(), month.desc())
+        )
+    ]
+    return Sidebar(
+        categories=ordered,
+        by_id={c.id: c for c in ordered},
+        by_path={c.path: c for c in ordered},
+        recent=recent,
+        months=months,
+    )
+
+
+def check_page(page: int) -> int:
+    if page < 1 or page > MAX_PAGE:
+        abort(404)
+    return page
+
+
+def public_posts(where=(), page: int = 1, join_category_ids: list[int] | None = None):
+    """A page of public posts, newest first: ``(posts, has_next)``.
+
+    The page is chosen by an index-only subquery of ids (indexed offset), so
+    deep pages cost about what the first does; 404 past the last page."""
+    check_page(page)
+    per_page = current_app.config["POSTS_PER_PAGE"]
+    ids: Select = select(Post.id).where(Post.public(), *where)
+    if join_category_ids is not None:
+        ids = ids.where(
+            Post.id.in_(
+                select(post_categories.c.post_id).where(
+                    post_categories.c.category_id.in_(join_category_ids)
+                )
+            )
+        )
+    ids = (
+        ids.order_by(Post.published_at.desc(), Post.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
+    )
+    posts = list(
+        db.session.scalars(
+            select(Post)
+            .options(joinedload(Post.author), selectinload(Post.categories))
+            .where(Post.id.in_(ids.scalar_subquery()))
+            .order_by(Post.published_at.desc(), Post.id.desc())
+        )
+    )
+    if not posts and page > 1:
+        abort(404)
+    return posts[:per_page], len(posts) > per_page

@@ -1,0 +1,169 @@
+"""What readers browse: the front page, posts, date, author and tag archives, and
+static pages, at WordPress's URLs so a blog that moves in keeps its links."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from blogapp.dates import local_to_utc, to_local
+from blogapp.extensions import db
+from blogapp.models import POST_PUBLISHED, Page, Post, Redirect, Tag, User, post_tags
+from blogapp.posts.queries import public_posts
+
+bp = Blueprint("posts", __name__)
+
+
+def post_url(post: Post, **kwargs) -> str:
+    local = to_local(post.published_at)
+    return url_for(
+        "posts.detail", year=local.year, month=local.month, day=local.day, slug=post.slug,
+        **kwargs,
+    )  # fmt: skip
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+@bp.route("/")
+@bp.route("/page/<int:page>/")
+def index(page: int = 1):
+    if request.view_args.get("page") == 1:
+        return redirect(url_for("posts.index"), 301)
+    if (post_id := _int_arg("p")) is not None:
+        return _redirect_to_post(post_id)
+    if (page_id := _int_arg("page_id")) is not None:
+        found = db.session.scalar(
+            select(Page).where(or_(Page.wp_id == page_id, Page.id == page_id))
+            .where(Page.status == POST_PUBLISHED).order_by(Page.wp_id == page_id).limit(1)
+        )  # fmt: skip
+        if found is None:
+            abort(404)
+        return redirect(url_for("posts.page", slug=found.slug), 301)
+    posts, has_next = public_posts(page=page)
+    return render_template(
+        "posts/index.html", posts=posts, page=page, has_next=has_next, endpoint="posts.index",
+        endpoint_args={},
+    )  # fmt: skip
+
+
+def _redirect_to_post(post_id: int):
+    """``/?p=ID``: a WordPress id of an imported post first, then our own id."""
+    candidates = db.session.scalars(
+        select(Post).where(or_(Post.wp_id == post_id, Post.id == post_id)).where(Post.public())
+    ).all()
+    if not candidates:
+        abort(404)
+    chosen = next((p for p in candidates if p.wp_id == post_id), candidates[0])
+    return redirect(post_url(chosen), 301)
+
+
+@bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/")
+def detail(year: int, month: int, day: int, slug: str):
+    post = db.session.scalar(
+        select(Post)
+        .options(
+            joinedload(Post.author), selectinload(Post.categories), selectinload(Post.tags)
+        )
+        .where(Post.slug == slug, Post.public())
+    )
+    if post is None:
+        return _moved_or_404()
+    local = to_local(post.published_at)
+    if (year, month, day) != (local.year, local.month, local.day):
+        return redirect(post_url(post), 301)
+    return render_template("posts/detail.html", post=post)
+
+
+def _moved_or_404():
+    """An old path recorded in ``redirects`` (a changed slug, an import) moves; else 404."""
+    target = db.session.scalar(select(Redirect.new_path).where(Redirect.old_path == request.path))
+    if target is None:
+        abort(404)
+    return redirect(target, 301)
+
+
+def _month_range(year: int, month: int | None, day: int | None) -> tuple[datetime, datetime]:
+    try:
+        start = datetime(year, month or 1, day or 1)
+    except ValueError:
+        abort(404)
+    if day:
+        end = start + timedelta(days=1)
+    elif month:
+        end = datetime(year + (month == 12), month % 12 + 1, 1)
+    else:
+        end = datetime(year + 1, 1, 1)
+    return local_to_utc(start), local_to_utc(end)
+
+
+@bp.route("/<int:year>/")
+@bp.route("/<int:year>/page/<int:page>/")
+@bp.route("/<int:year>/<int(fixed_digits=2):month>/")
+@bp.route("/<int:year>/<int(fixed_digits=2):month>/page/<int:page>/")
+@bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/")
+@bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/page/<int:page>/")
+def archive(year: int, month: int | None = None, day: int | None = None, page: int = 1):
+    if not 1000 <= year <= 9998:
+        abort(404)
+    start, end = _month_range(year, month, day)
+    posts, has_next = public_posts(
+        where=(Post.published_at >= start, Post.published_at < end), page=page
+    )
+    if not posts:
+        abort(404)
+    label_date = datetime(year, month or 1, day or 1, tzinfo=UTC)
+    if day:
+        heading = f"{label_date:%B} {day}, {year}"
+    elif month:
+        heading = f"{label_date:%B} {year}"
+    else:
+        heading = str(year)
+    args = {k: v for k, v in (("year", year), ("month", month), ("day", day)) if v}
+    return render_template(
+        "posts/index.html", posts=posts, page=page, has_next=has_next,
+        browsing=("date", heading), endpoint="posts.archive", endpoint_args=args,
+    )  # fmt: skip
+
+
+@bp.route("/author/<login>/")
+@bp.route("/author/<login>/page/<int:page>/")
+def author(login: str, page: int = 1):
+    user = db.session.scalar(select(User).where(User.login == login))
+    if user is None:
+        abort(404)
+    posts, has_next = public_posts(where=(Post.author_id == user.id,), page=page)
+    return render_template(
+        "posts/index.html", posts=posts, page=page, has_next=has_next,
+        browsing=("author", user.public_name), endpoint="posts.author",
+        endpoint_args={"login": login},
+    )  # fmt: skip
+
+
+@bp.route("/tag/<slug>/")
+@bp.route("/tag/<slug>/page/<int:page>/")
+def tag(slug: str, page: int = 1):
+    found = db.session.scalar(select(Tag).where(Tag.slug == slug))
+    if found is None:
+        abort(404)
+    tagged = select(post_tags.c.post_id).where(post_tags.c.tag_id == found.id)
+    posts, has_next = public_posts(where=(Post.id.in_(tagged),), page=page)
+    return render_template(
+        "posts/index.html", posts=posts, page=page, has_next=has_next, tag=found,
+        browsing=("tag", found.name), endpoint="posts.tag", endpoint_args={"slug": slug},
+    )  # fmt: skip
+
+
+@bp.route("/<slug>/")
+def page(slug: str):
+    found = db.session.scalar(
+        select(Page).where(Page.slug == slug, Page.status == POST_PUBLISHED)
+    )
+    if found is None:
+        return _moved_or_404()
+    return render_template("posts/page.html", page_obj=found)

@@ -1,0 +1,181 @@
+"""The one module that imports bleach: every piece of author, reader or imported
+HTML passes through a cleaner here before it is stored.
+
+bleach's own protocol check is not enough on its own (it reads ``javascript:123``
+as a host and port), so every URL attribute also passes ``is_safe_url`` below."""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import urlsplit
+
+import bleach
+from bleach.html5lib_shim import Filter
+from markdown_it import MarkdownIt
+
+POST_TAGS = frozenset(
+    {
+        "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li",
+        "blockquote", "a", "em", "strong", "b", "i", "u", "s", "del", "ins", "sub",
+        "sup", "code", "pre", "kbd", "table", "thead", "tbody", "tfoot", "tr", "th",
+        "td", "caption", "figure", "figcaption", "img", "span", "div", "cite", "q",
+        "abbr", "small", "mark", "dl", "dt", "dd",
+    }
+)  # fmt: skip
+POST_ATTRIBUTES = {
+    "*": ["lang", "title"],
+    "a": ["href", "title", "lang"],
+    "img": ["src", "alt", "width", "height", "title"],
+    "figure": ["class"],
+    "th": ["colspan", "rowspan", "scope"],
+    "td": ["colspan", "rowspan"],
+    "ol": ["start", "reversed"],
+    "blockquote": ["cite"],
+    "q": ["cite"],
+    "abbr": ["title"],
+}
+COMMENT_TAGS = frozenset({"p", "br", "a", "em", "strong", "b", "i", "code", "blockquote"})
+COMMENT_ATTRIBUTES = {"a": ["href"]}
+
+URL_ATTRIBUTES = {"href", "src", "cite"}
+LINK_SCHEMES = {"http", "https", "mailto"}
+IMAGE_SCHEMES = {"http", "https"}
+
+# Invisible characters that change how text reads (bidi overrides, isolates) or hide URLs.
+_BIDI_AND_CONTROL = re.compile(
+    "[\u202a-\u202e\u2066-\u2069\u200e\u200f\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+)
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+_URL_NOISE = re.compile(r"[\s\x00-\x1f\x7f]+")
+_NUMERIC = re.compile(r"^\d{1,5}$")
+
+
+def strip_invisible(text: str) -> str:
+    return _BIDI_AND_CONTROL.sub("", text)
+
+
+def is_safe_url(url: str, schemes: set[str] = LINK_SCHEMES) -> bool:
+    """True for a relative URL or one whose scheme is in ``schemes``.
+
+    Browsers ignore whitespace and control characters inside a scheme, so those
+    are removed before looking at it."""
+    compact = _URL_NOISE.sub("", html.unescape(url))
+    if compact.startswith(("\\", "/\\")):
+        return False
+    match = _SCHEME.match(compact)
+    if match is None:
+        return ":" not in compact.split("/", 1)[0] or compact.startswith("/")
+    return match.group(1).lower() in schemes
+
+
+def safe_website(url: str) -> str:
+    """A commenter's website: kept only when it is an absolute http(s) URL."""
+    url = strip_invisible(url).strip()
+    if not url:
+        return ""
+    if "://" not in url:
+        url = "http://" + url
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in IMAGE_SCHEMES or not parts.netloc or not is_safe_url(url):
+        return ""
+    return url
+
+
+def _is_external(href: str, site_host: str) -> bool:
+    host = urlsplit(href).netloc.lower()
+    return bool(host) and host != site_host
+
+
+class _SafeAttributes(Filter):
+    """Runs after bleach's sanitizer: strict URL schemes, rel on links, lazy images."""
+
+    rel_external = "noopener nofollow"
+    rel_all = ""
+    site_host = ""
+
+    def __iter__(self):
+        for token in super().__iter__():
+            if token["type"] in ("StartTag", "EmptyTag"):
+                data = token["data"]
+                for key in list(data):
+                    if key[1] in URL_ATTRIBUTES:
+                        schemes = IMAGE_SCHEMES if token["name"] == "img" else LINK_SCHEMES
+                        if not is_safe_url(data[key], schemes):
+                            del data[key]
+                    elif key[1] in ("width", "height", "colspan", "rowspan", "start"):
+                        if not _NUMERIC.match(data[key].strip()):
+                            del data[key]
+                if token["name"] == "a" and (None, "href") in data:
+                    href = data[(None, "href")]
+                    rel = self.rel_all or (
+                        self.rel_external if _is_external(href, self.site_host) else ""
+                    )
+                    data.pop((None, "rel"), None)
+                    if rel:
+                        data[(None, "rel")] = rel
+                if token["name"] == "img":
+                    data[(None, "loading")] = "lazy"
+                    data.setdefault((None, "alt"), "")
+            yield token
+
+
+def _filter(**attrs):
+    return type("SiteFilter", (_SafeAttributes,), attrs)
+
+
+_markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+
+
+def markdown_to_html(source: str) -> str:
+    """Markdown with raw HTML allowed: the result is not safe until cleaned."""
+    return _markdown.render(source)
+
+
+def clean_post_html(raw_html: str, site_host: str = "") -> str:
+    """Sanitize an author's (or an import's) HTML for storage."""
+    cleaner = bleach.Cleaner(
+        tags=POST_TAGS,
+        attributes=POST_ATTRIBUTES,
+        protocols=LINK_SCHEMES,
+        strip=True,
+        strip_comments=True,
+        filters=[_filter(site_host=site_host)],
+    )
+    return cleaner.clean(strip_invisible(raw_html)).strip()
+
+
+_comment_cleaner_escape = bleach.Cleaner(
+    tags=COMMENT_TAGS, attributes=COMMENT_ATTRIBUTES, protocols=LINK_SCHEMES, strip=False
+)
+_comment_cleaner_final = bleach.Cleaner(
+    tags=COMMENT_TAGS,
+    attributes={"a": ["href", "rel"]},
+    protocols=LINK_SCHEMES,
+    strip=True,
+    filters=[_filter(rel_all="nofollow ugc noopener")],
+)
+
+
+def _set_comment_rel(attrs, new=False):
+    attrs[(None, "rel")] = "nofollow ugc noopener"
+    return attrs
+
+
+def _paragraphs(text: str) -> str:
+    blocks = [b.strip() for b in re.split(r"\n\s*\n", text.replace("\r\n", "\n")) if b.strip()]
+    return "".join("<p>" + b.replace("\n", "<br>\n") + "</p>\n" for b in blocks)
+
+
+def clean_comment(text: str) -> str:
+    """A reader's comment as safe HTML: light tags kept, the rest shown as text,
+    paragraphs and line breaks from blank lines and newlines, bare URLs made links."""
+    text = strip_invisible(text)
+    escaped = _comment_cleaner_escape.clean(text)
+    linked = bleach.linkify(_paragraphs(escaped), callbacks=[_set_comment_rel], parse_email=False)
+    return _comment_cleaner_final.clean(linked).strip()
+
+
+def escape_plain(text: str) -> str:
+    """Plain text (a name, a caption) as HTML-escaped text without invisible controls."""
+    return html.escape(strip_invisible(text), quote=True)

@@ -1,0 +1,46 @@
+"""Template globals and filters shared by every page."""
+
+from __future__ import annotations
+
+import calendar
+
+from flask import Flask, current_app
+
+from blogapp.assets import register_assets
+from blogapp.content import post_label
+from blogapp.dates import format_date, format_datetime, to_local
+from blogapp.posts import post_url
+from blogapp.posts.queries import sidebar
+
+
+def register_template_helpers(app: Flask) -> None:
+    register_assets(app)
+    app.add_template_global(post_url)
+    app.add_template_global(sidebar)
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_datetime, "datetime")
+
+    @app.template_global()
+    def month_name(month: int) -> str:
+        return calendar.month_name[month]
+
+    @app.template_filter("isodate")
+    def isodate(value) -> str:
+        return to_local(value).isoformat(timespec="seconds")
+
+    @app.template_global()
+    def label(post) -> str:
+        return post_label(post, format_date(post.published_at))
+
+    @app.template_global()
+    def absolute(path: str) -> str:
+        """An absolute URL from the configured site URL, never from the request's Host."""
+        return current_app.config["SITE_URL"] + path
+
+    @app.context_processor
+    def site():
+        return {"config_site": {
+            "name": app.config["SITE_NAME"],
+            "description": app.config["SITE_DESCRIPTION"],
+            "language": app.config["SITE_LANGUAGE"],
+        }}

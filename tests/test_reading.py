@@ -1,0 +1,291 @@
+"""A reader browses the blog: front page, posts, archives, categories, pages."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from blogapp.extensions import db
+from blogapp.models import POST_DRAFT, POST_PENDING, POST_PRIVATE, Redirect, utcnow
+from tests.factories import make_category, make_page, make_post, make_tag, make_user
+
+
+def titles(html: str) -> list[str]:
+    return re.findall(r'class="entry-title"><a href="[^"]+" rel="bookmark">([^<]*)</a>', html)
+
+
+def test_front_page_lists_newest_first_with_byline_and_read_more(client):
+    author = make_user("sokha", display_name="Sokha Chan")
+    politics = make_category("Politics")
+    make_post("Older", "First part.\n\n<!--more-->\n\nThe rest.", author=author,
+              published_at=utcnow() - timedelta(days=2), categories=[politics])
+    make_post("Newer", "Short and whole.", author=author, published_at=utcnow() - timedelta(days=1))
+
+    html = client.get("/").get_data(as_text=True)
+
+    assert titles(html) == ["Newer", "Older"]
+    assert 'Posted by: <a href="/author/sokha/">Sokha Chan</a>' in html
+    assert "Posted on: <time" in html
+    assert html.count("Read More …") == 1  # only the post with more behind the marker
+    assert "The rest." not in html
+    assert 'href="/category/politics/" rel="category tag">Politics</a>' in html
+
+
+def test_byline_without_display_name_uses_login_and_never_an_empty_name(client):
+    make_post("No display name", author=make_user("guestwriter", display_name=""))
+    make_post("No author at all", author=None)
+
+    html = client.get("/").get_data(as_text=True)
+
+    assert 'Posted by: <a href="/author/guestwriter/">guestwriter</a>' in html
+    assert "Posted by: |" not in html
+    assert not re.search(r"Posted by:\s*<a[^>]*>\s*</a>", html)
+    assert html.count("Posted by:") == 1
+
+
+def test_untitled_post_gets_a_link_from_its_first_words(client):
+    post = make_post("", "The first rain came at four in the afternoon.")
+
+    html = client.get("/").get_data(as_text=True)
+
+    assert post.slug
+    assert "The first rain came at four in the afternoon." in titles(html)[0]
+    page = client.get(html.split('rel="bookmark"')[0].rsplit('href="', 1)[1].split('"')[0])
+    assert page.status_code == 200
+
+
+def test_post_page_renders_at_its_wordpress_permalink(client):
+    post = make_post("Courts and confidence", "Trust is **earned**.",
+                     published_at=datetime(2025, 3, 7, 12, 0, tzinfo=UTC),
+                     tags=[make_tag("rule of law")], source_line="Op-Ed: Asia Times")
+
+    response = client.get("/2025/03/07/courts-and-confidence/")
+
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "<h1 class=\"entry-title\">Courts and confidence</h1>" in html
+    assert "Trust is <strong>earned</strong>." in html
+    assert "Op-Ed: Asia Times" in html
+    assert 'href="/tag/rule-of-law/" rel="tag"' in html
+    # A wrong date in the URL moves to the right one rather than failing.
+    moved = client.get("/2025/03/08/courts-and-confidence/")
+    assert moved.status_code == 301
+    assert moved.headers["Location"].endswith("/2025/03/07/courts-and-confidence/")
+    assert post.id
+
+
+def test_question_mark_p_redirects_permanently(client):
+    post = make_post("Find me", published_at=datetime(2024, 12, 31, 23, 0, tzinfo=UTC))
+
+    response = client.get(f"/?p={post.id}")
+
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith("/2024/12/31/find-me/")
+    assert client.get("/?p=999999").status_code == 404
+
+
+def test_old_path_in_redirects_table_moves(client, app):
+    make_post("New name", published_at=datetime(2024, 1, 2, tzinfo=UTC))
+    db.session.add(Redirect(old_path="/2024/01/02/old-name/", new_path="/2024/01/02/new-name/"))
+    db.session.commit()
+
+    response = client.get("/2024/01/02/old-name/")
+
+    assert response.status_code == 301
+    assert response.headers["Location"].endswith("/2024/01/02/new-name/")
+
+
+@pytest.mark.parametrize(
+    "status,offset",
+    [(POST_DRAFT, -1), (POST_PENDING, -1), (POST_PRIVATE, -1), ("published", 24)],
+    ids=["draft", "pending", "private", "scheduled"],
+)
+def test_hidden_posts_are_never_shown(client, status, offset):
+    author = make_user("hidden")
+    tag = make_tag("secret")
+    category = make_category("Hidden")
+    when = utcnow() + timedelta(hours=offset)
+    post = make_post("Secret thing", author=author, status=status, published_at=when,
+                     categories=[category], tags=[tag])
+    local = when
+
+    assert "Secret thing" not in client.get("/").get_data(as_text=True)
+    assert client.get(f"/{local:%Y/%m/%d}/secret-thing/").status_code == 404
+    assert client.get(f"/?p={post.id}").status_code == 404
+    assert "Secret thing" not in client.get("/category/hidden/").get_data(as_text=True)
+    assert client.get("/tag/secret/").status_code == 200
+    assert "Secret thing" not in client.get("/tag/secret/").get_data(as_text=True)
+    assert "Secret thing" not in client.get("/author/hidden/").get_data(as_text=True)
+    assert client.get(f"/{local:%Y/%m}/").status_code == 404
+
+
+def test_scheduled_post_appears_when_its_time_comes(client):
+    post = make_post("Tomorrow's news", published_at=utcnow() + timedelta(minutes=5))
+    assert "Tomorrow" not in client.get("/").get_data(as_text=True)
+
+    post.published_at = utcnow() - timedelta(seconds=1)
+    db.session.commit()
+
+    assert "Tomorrow" in client.get("/").get_data(as_text=True)
+    path = f"/{post.published_at:%Y/%m/%d}/{post.slug}/"
+    assert client.get(path).status_code == 200
+
+
+def test_pagination_edges(client):
+    start = utcnow() - timedelta(days=30)
+    for i in range(23):
+        make_post(f"Post {i:02d}", published_at=start + timedelta(hours=i), commit=False)
+    db.session.commit()
+
+    first = titles(client.get("/").get_data(as_text=True))
+    second = titles(client.get("/page/2/").get_data(as_text=True))
+    third_html = client.get("/page/3/").get_data(as_text=True)
+
+    assert first == [f"Post {i:02d}" for i in range(22, 12, -1)]
+    assert second == [f"Post {i:02d}" for i in range(12, 2, -1)]
+    assert titles(third_html) == ["Post 02", "Post 01", "Post 00"]
+    assert 'rel="next"' not in third_html and 'href="/page/2/" rel="prev"' in third_html
+    assert client.get("/page/1/").status_code == 301
+    for bad in ("/page/4/", "/page/0/", "/page/-1/", "/page/99999999999999999999999/",
+                "/page/abc/"):
+        assert client.get(bad).status_code == 404, bad
+
+
+def test_nested_categories_have_nested_urls_and_include_children(client):
+    politics = make_category("Politics")
+    asia = make_category("Asia", parent=politics)
+    cambodia = make_category("Cambodia", parent=asia)
+    make_post("Commune councils", categories=[cambodia])
+    make_post("Party finance", categories=[politics])
+
+    parent = client.get("/category/politics/").get_data(as_text=True)
+    child = client.get("/category/politics/asia/cambodia/")
+
+    assert "You are currently browsing the category <strong>Politics</strong>" in parent
+    assert set(titles(parent)) == {"Commune councils", "Party finance"}
+    assert child.status_code == 200
+    assert titles(child.get_data(as_text=True)) == ["Commune councils"]
+    assert 'href="/category/politics/asia/cambodia/"' in parent  # sidebar tree
+    assert client.get("/category/cambodia/").status_code == 404
+    assert client.get("/category/politics/nope/").status_code == 404
+
+
+def test_date_author_and_tag_archives_say_what_is_browsed(client):
+    author = make_user("dara", display_name="Dara Vuthy")
+    tag = make_tag("elections")
+    make_post("March piece", author=author, tags=[tag],
+              published_at=datetime(2025, 3, 10, 9, 0, tzinfo=UTC))
+    make_post("April piece", published_at=datetime(2025, 4, 2, 9, 0, tzinfo=UTC))
+
+    year = client.get("/2025/").get_data(as_text=True)
+    month = client.get("/2025/03/").get_data(as_text=True)
+    day = client.get("/2025/03/10/").get_data(as_text=True)
+    by_author = client.get("/author/dara/").get_data(as_text=True)
+    by_tag = client.get("/tag/elections/").get_data(as_text=True)
+
+    assert titles(year) == ["April piece", "March piece"]
+    assert "the archives for <strong>March 2025</strong>" in month
+    assert titles(month) == ["March piece"] == titles(day)
+    assert "the author <strong>Dara Vuthy</strong>" in by_author
+    assert "the tag <strong>elections</strong>" in by_tag and titles(by_tag) == ["March piece"]
+    assert client.get("/2025/13/").status_code == 404
+    assert client.get("/2025/02/30/").status_code == 404
+    assert client.get("/author/nobody/").status_code == 404
+
+
+def test_static_page_and_unknown_slug(client):
+    make_page("About", "We publish op-eds.")
+    make_page("Hidden plans", "Not yet.", status=POST_DRAFT)
+
+    assert "We publish op-eds." in client.get("/about/").get_data(as_text=True)
+    assert client.get("/hidden-plans/").status_code == 404
+    missing = client.get("/no-such-thing/")
+    assert missing.status_code == 404
+    assert "Page not found" in missing.get_data(as_text=True)
+    assert "Traceback" not in missing.get_data(as_text=True)
+
+
+def test_sidebar_has_categories_with_counts_recent_posts_and_months(client):
+    society = make_category("Society")
+    make_post("Libraries", categories=[society], published_at=datetime(2025, 5, 1, tzinfo=UTC))
+    make_post("Parks", categories=[society], published_at=datetime(2025, 6, 1, tzinfo=UTC))
+
+    html = client.get("/").get_data(as_text=True)
+    sidebar = html.split('<aside class="sidebar"', 1)[1]
+
+    assert 'href="/category/society/">Society</a> (2)' in sidebar
+    assert "Recent posts" in sidebar and ">Parks</a>" in sidebar
+    assert 'href="/2025/06/">June 2025</a> (1)' in sidebar
+    assert 'href="/2025/05/">May 2025</a> (1)' in sidebar
+
+
+def test_khmer_post_has_working_slug_lang_and_font(client):
+    post = make_post("ប្រជាធិបតេយ្យ និង​សង្គម​ស៊ីវិល", "សង្គម​ស៊ីវិល​ដែល​រឹងមាំ។", language="km")
+
+    assert post.slug == "ប្រជាធិបតេយ្យ-និង-សង្គម-ស៊ីវិល"
+    local = post.published_at
+    response = client.get(f"/{local:%Y/%m/%d}/{post.slug}/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<article class="entry entry-single" lang="km">' in html
+    assert "សង្គម​ស៊ីវិល​ដែល​រឹងមាំ។" in html
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    css_url = re.search(r'href="(/static/css/site.css\?v=[0-9a-f]+)"', html).group(1)
+    with client.get(css_url) as css:
+        css_text = css.get_data(as_text=True)
+    assert "noto-sans-khmer-khmer-400-normal.woff2" in css_text
+    assert "unicode-range: U+1780-17FF" in css_text and "font-display: swap" in css_text
+    with client.get("/static/fonts/noto-sans-khmer/noto-sans-khmer-khmer-400-normal.woff2") as font:
+        assert font.status_code == 200 and font.data[:4] == b"wOF2"
+
+
+def test_static_files_have_fingerprinted_urls_cached_for_a_year(client):
+    make_post("Anything")
+    html = client.get("/").get_data(as_text=True)
+    url = re.search(r'href="(/static/css/site.css\?v=([0-9a-f]{12}))"', html).group(1)
+
+    with client.get(url) as response:
+        assert response.status_code == 200
+        assert "immutable" in response.headers["Cache-Control"]
+        assert "max-age=31536000" in response.headers["Cache-Control"]
+
+
+def test_page_has_landmarks_and_skip_link(client):
+    make_post("Landmarks")
+    html = client.get("/").get_data(as_text=True)
+    for landmark in ('<header class="site-header">', "<nav", '<main id="content"', "<aside",
+                     "<footer", "<article"):
+        assert landmark in html
+    assert '<a class="skip-link" href="#content">Skip to content</a>' in html
+
+
+@pytest.mark.parametrize("posts", [11, 1000])
+def test_listing_and_post_pages_use_constant_queries(app, client, count_queries, posts):
+    authors = [make_user(f"a{i}") for i in range(3)]
+    categories = [make_category(f"Cat {i}") for i in range(4)]
+    tags = [make_tag(f"tag {i}") for i in range(3)]
+    start = utcnow() - timedelta(days=posts)
+    for i in range(posts):
+        make_post(f"Post {i}", author=authors[i % 3], categories=categories[: 1 + i % 4],
+                  tags=tags[: i % 3], published_at=start + timedelta(hours=i), commit=False)
+    db.session.commit()
+    client.get("/")  # warm the sidebar cache, as a running site has it
+
+    pages = ["/", "/page/2/", "/category/cat-0/", "/tag/tag-1/", "/author/a1/",
+             f"/{start:%Y}/"]
+    counts = {}
+    for url in pages:
+        with count_queries() as q:
+            assert client.get(url).status_code == 200, url
+        counts[url] = q.count
+    last = db.session.scalar(db.select(db.func.max(db.text("id"))).select_from(db.text("posts")))
+    from blogapp.models import Post
+
+    post = db.session.get(Post, last)
+    with count_queries() as q:
+        assert client.get(f"/{post.published_at:%Y/%m/%d}/{post.slug}/").status_code == 200
+    counts["post"] = q.count
+
+    assert all(n <= 5 for n in counts.values()), counts
