@@ -141,3 +141,23 @@ def csrf_token_from(html: str) -> str:
 @pytest.fixture
 def project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def login_as(client):
+    """Put ``user`` in the test client's session as flask-login would after a login.
+
+    For tests whose subject is not logging in; the login form has its own tests."""
+
+    def log_in(user):
+        import secrets
+
+        if not user.session_token:
+            user.session_token = secrets.token_hex(16)
+            db.session.commit()
+        with client.session_transaction() as session:
+            session["_user_id"] = user.get_id()
+            session["_fresh"] = True
+        return user
+
+    return log_in
