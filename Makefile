@@ -30,6 +30,12 @@ run: install
 test: install-test
 	BIN=$(BIN) bash scripts/test
 
+## Build a large database, drive gunicorn with wrk, print the table (bench-results/latest.md).
+## Pass options with BENCH_ARGS, e.g. BENCH_ARGS="--seconds 10 --reuse-db".
+bench: $(BIN)/activate
+	$(BIN)/pip install --quiet -e '.[bench]'
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
 lint: install-test
 	$(BIN)/ruff check .
 

@@ -26,6 +26,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
     )
     load_config(app, config)
+    check_production_settings(app)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     register_extensions(app)
@@ -33,6 +34,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_templating(app)
     register_errors(app)
     register_commands(app)
+    register_production(app)
     return app
 
 
@@ -57,6 +59,8 @@ def load_config(app: Flask, config: Mapping[str, Any] | None) -> None:
             uri = "postgresql+psycopg://" + uri[len(prefix) :]
     app.config["SQLALCHEMY_DATABASE_URI"] = uri
     app.config["SITE_URL"] = app.config["SITE_URL"].rstrip("/")
+    if not app.config.get("UPLOAD_FOLDER"):
+        app.config["UPLOAD_FOLDER"] = str(Path(app.instance_path) / "uploads")
 
 
 def register_extensions(app: Flask) -> None:
@@ -81,11 +85,25 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from blogapp import auth, categories, posts
+    from blogapp import admin, auth, categories, comments, media, posts
 
     app.register_blueprint(auth.bp)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(media.bp)
     app.register_blueprint(posts.bp)
     app.register_blueprint(categories.bp)
+    app.register_blueprint(comments.bp)
+    app.register_blueprint(comments.moderation_bp)
+    register_discovery_blueprints(app)
+
+
+def register_discovery_blueprints(app: Flask) -> None:
+    """Feeds, sitemap and robots.txt. (Search is served by posts.index; importing it
+    hooks the search index DDL onto the posts table.)"""
+    from blogapp import feeds, seo
+
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(seo.bp)
 
 
 def register_templating(app: Flask) -> None:
@@ -104,3 +122,26 @@ def register_commands(app: Flask) -> None:
     from blogapp.commands import register_cli
 
     register_cli(app)
+
+
+def check_production_settings(app: Flask) -> None:
+    from blogapp.security import check_secret_key, normalize_settings
+
+    check_secret_key(app)
+    normalize_settings(app)
+
+
+def register_production(app: Flask) -> None:
+    """Health check, security headers, conditional GET, request log, proxies, backups."""
+    from blogapp import health
+    from blogapp.backup import register_backup_command
+    from blogapp.http_cache import register_http_cache
+    from blogapp.request_log import register_request_log
+    from blogapp.security import apply_proxy_fix, register_security
+
+    app.register_blueprint(health.bp)
+    register_security(app)
+    register_http_cache(app)
+    register_request_log(app)
+    register_backup_command(app)
+    apply_proxy_fix(app)

@@ -9,6 +9,12 @@ from blogapp.extensions import db
 
 
 def register_cli(app: Flask) -> None:
+    from blogapp.auth.cli import register_auth_commands
+    from blogapp.wordpress.cli import register_wordpress_commands
+
+    register_auth_commands(app)
+    register_wordpress_commands(app)
+
     @app.cli.command("demo")
     def demo_command() -> None:
         """Load the demo posts, categories and pages (a second run adds nothing)."""

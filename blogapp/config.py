@@ -45,20 +45,31 @@ class DefaultConfig:
     # Accounts
     LOGIN_RATE_LIMIT = "5 per 15 minutes"
     REMEMBER_COOKIE_DAYS = 14
+    PASSWORD_MIN_LENGTH = 10
 
     # HTTP
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     UPLOAD_MAX_PIXELS = 40_000_000
+    UPLOAD_FOLDER: str | None = None  # set in create_app: <instance>/uploads
     PREFERRED_URL_SCHEME = "http"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = False
+    SESSION_COOKIE_SECURE: bool | None = None  # None: Secure when SITE_URL is https://
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
-    REMEMBER_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE: bool | None = None  # None: Secure when SITE_URL is https://
     PROXY_FIX_COUNT = 0  # trusted reverse proxies in front of the app; 0 trusts none
     TRUSTED_HOSTS: list[str] | None = None
-    HSTS_SECONDS = 31_536_000
+    HSTS_SECONDS = 31_536_000  # sent over HTTPS (or with secure cookies); 0 turns HSTS off
+    CONTENT_SECURITY_POLICY = (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
+        "font-src 'self'; media-src 'self' https:; object-src 'none'; base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+    REFERRER_POLICY = "strict-origin-when-cross-origin"
+    MAX_QUERY_STRING_LENGTH = 4096  # longer query strings get 414
+    REQUEST_LOG = True  # one line per request on the blogapp.request logger (off under gunicorn)
+    CONTENT_VERSION_CACHE_SECONDS = 1.0  # how long a worker trusts the content version it read
 
     # Extensions
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session

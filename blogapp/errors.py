@@ -12,6 +12,7 @@ MESSAGES = {
     404: ("Page not found", "Nothing lives at this address. It may have moved, or never existed."),
     405: ("Method not allowed", "This address does not accept that kind of request."),
     413: ("Too large", "What you sent is larger than this site accepts."),
+    414: ("Address too long", "The address of this request is longer than this site accepts."),
     429: ("Too many requests", "You are doing that too often. Please wait a minute and try again."),
     500: ("Something went wrong", "The error has been logged. Please try again in a moment."),
 }

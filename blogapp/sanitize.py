@@ -76,7 +76,10 @@ def safe_website(url: str) -> str:
         return ""
     if "://" not in url:
         url = "http://" + url
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # e.g. "http://[bad" is an invalid IPv6 host: no website
+        return ""
     if parts.scheme.lower() not in IMAGE_SCHEMES or not parts.netloc or not is_safe_url(url):
         return ""
     return url

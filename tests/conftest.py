@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from flask import g, request_started
 from sqlalchemy import event, text
 
 from blogapp import create_app
@@ -45,7 +46,8 @@ def database_template(tmp_path_factory) -> str:
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
     with app.app_context():
         db.create_all()
-        with db.engine.connect() as conn:
+        # A checkpoint cannot run inside a transaction: AUTOCOMMIT opens none.
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         db.engine.dispose()
     return str(path)
@@ -82,9 +84,18 @@ def app(database_url, app_config, tmp_path):
             db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             db.session.commit()
         limiter.reset()
+        request_started.connect(_fresh_g, app)
         yield app
+        request_started.disconnect(_fresh_g, app)
         db.session.remove()
         db.engine.dispose()
+
+
+def _fresh_g(sender, **extra) -> None:
+    """Requests made inside a test share the test's app context, so ``g`` (and what
+    flask-login caches in it, the current user) would outlive a request; in production
+    each request has its own. Start every test request with an empty ``g``."""
+    g._get_current_object().__dict__.clear()
 
 
 @pytest.fixture

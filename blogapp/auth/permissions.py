@@ -25,6 +25,7 @@ def role_required(role: str) -> Callable:
                 abort(403)
             return view(*args, **kwargs)
 
+        wrapped.required_role = role  # read by tests that check every admin route
         return wrapped
 
     return decorator

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
-from blogapp.posts.queries import CategoryNode, content_changed, public_posts, sidebar
+from blogapp.posts.queries import CategoryNode, forget_sidebar, public_posts, sidebar
 
 bp = Blueprint("categories", __name__)
 
@@ -13,7 +13,7 @@ def find_category(path: str) -> CategoryNode:
     node = sidebar().by_path.get(path.strip("/"))
     if node is None:
         # Another worker may have added it since this one cached the tree.
-        content_changed()
+        forget_sidebar()
         node = sidebar().by_path.get(path.strip("/"))
     if node is None:
         abort(404)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import abort, current_app
+from flask import abort, current_app, has_request_context, request
 from sqlalchemy import Select, extract, func, select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -51,16 +51,36 @@ SIDEBAR_SECONDS = 60  # also bounds how late a scheduled post reaches the sideba
 
 def sidebar() -> Sidebar:
     """Categories with counts, recent posts and monthly archives: cached, and
-    dropped by ``content_changed`` whenever a post or category is written."""
-    data = cache.get(SIDEBAR_KEY)
+    dropped by ``content_changed`` whenever a post or category is written.
+
+    Also kept on the request: a page asks for it once per listed post (category
+    links), and each cache read unpickles the whole tree."""
+    data = getattr(request, "blogapp_sidebar", None) if has_request_context() else None
+    if data is None:
+        data = cache.get(SIDEBAR_KEY)
     if data is None:
         data = _build_sidebar()
         cache.set(SIDEBAR_KEY, data, timeout=SIDEBAR_SECONDS)
+    if has_request_context():
+        request.blogapp_sidebar = data
     return data
 
 
 def content_changed() -> None:
+    """Call after writing anything readers see (posts, pages, categories, approved
+    comments, imports): stores a new content version, so every worker's ETags change
+    (this commits the session), and drops the cached sidebar."""
+    from blogapp.http_cache import bump_content_version
+
+    bump_content_version()
+    forget_sidebar()
+
+
+def forget_sidebar() -> None:
+    """Drop the cached sidebar, so the next page rebuilds it from the database."""
     cache.delete(SIDEBAR_KEY)
+    if has_request_context():
+        request.blogapp_sidebar = None
 
 
 def _build_sidebar() -> Sidebar:

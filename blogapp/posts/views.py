@@ -7,12 +7,14 @@ from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from blogapp.dates import local_to_utc, to_local
 from blogapp.extensions import db
 from blogapp.models import POST_PUBLISHED, Page, Post, Redirect, Tag, User, post_tags
 from blogapp.posts.queries import public_posts
+from blogapp.search import search_results
+from blogapp.seo.related import post_neighbours
 
 bp = Blueprint("posts", __name__)
 
@@ -33,6 +35,8 @@ def _int_arg(name: str) -> int | None:
 @bp.route("/")
 @bp.route("/page/<int:page>/")
 def index(page: int = 1):
+    if "s" in request.args:
+        return search_results(page)
     if request.view_args.get("page") == 1:
         return redirect(url_for("posts.index"), 301)
     if (post_id := _int_arg("p")) is not None:
@@ -65,19 +69,31 @@ def _redirect_to_post(post_id: int):
 
 @bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/")
 def detail(year: int, month: int, day: int, slug: str):
-    post = db.session.scalar(
+    # One query for the post, its author, categories and tags (a post has a handful of
+    # each, so the joined rows stay few): the page's budget also pays for the comments.
+    post = db.session.scalars(
         select(Post)
-        .options(
-            joinedload(Post.author), selectinload(Post.categories), selectinload(Post.tags)
-        )
+        .options(joinedload(Post.author), joinedload(Post.categories), joinedload(Post.tags))
         .where(Post.slug == slug, Post.public())
-    )
+    ).unique().one_or_none()
     if post is None:
         return _moved_or_404()
     local = to_local(post.published_at)
     if (year, month, day) != (local.year, local.month, local.day):
-        return redirect(post_url(post), 301)
-    return render_template("posts/detail.html", post=post)
+        # Another post owns the slug; an imported one whose slug had to change left a
+        # redirect from its old permalink, which wins over the date fix-up.
+        moved = db.session.scalar(
+            select(Redirect.new_path).where(Redirect.old_path == request.path)
+        )
+        return redirect(moved or post_url(post), 301)
+    from blogapp.comments.views import comment_section
+
+    comments = comment_section(post)  # one query for the whole thread
+    if comments is None:
+        abort(404)
+    return render_template(
+        "posts/detail.html", post=post, neighbours=post_neighbours(post), **comments
+    )
 
 
 def _moved_or_404():

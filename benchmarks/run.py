@@ -1,0 +1,437 @@
+"""``python -m benchmarks``: build a large database, serve it with gunicorn and the
+committed ``gunicorn.conf.py`` on loopback, drive each page with wrk for a fixed
+time, measure the bare-Flask ceiling for pages of the same bytes in the same
+run, and print one table of figures with PASS/FAIL against the targets of
+issue 8. Figures, not tests: nothing here fails a build."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sqlite3
+import sys
+import time
+import urllib.parse
+import urllib.request
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.bigdb import BigSite, Scale, build
+from benchmarks.httpforms import Session, find_form
+from benchmarks.server import PROJECT_ROOT, Gunicorn, app_environment, free_port, start_gunicorn
+from benchmarks.wrk import WrkResult, WrkSettings, lua_preamble, run_wrk
+
+RESULTS = PROJECT_ROOT / "bench-results"
+MAX_QUERIES = 5
+MAX_RSS_MB = 80
+MIN_COMMENT_RATE = 150
+
+
+@dataclass
+class Scenario:
+    name: str
+    path: str
+    kind: str = "get"  # get | conditional | post
+    min_ratio: float | None = None  # of the ceiling (pages) or of "hello" (304)
+    queries: int | None = None
+    bytes: int = 0
+    blog: WrkResult | None = None
+    ceiling: WrkResult | None = None
+    notes: list[str] = field(default_factory=list)
+    passed: bool = True
+
+    def fail(self, why: str) -> None:
+        self.passed = False
+        self.notes.append(why)
+
+
+def scenarios_for(site: BigSite) -> list[Scenario]:
+    return [
+        Scenario("home", "/", min_ratio=0.60),
+        Scenario("/page/500/", "/page/500/", min_ratio=0.60),
+        Scenario("category", site.category_path, min_ratio=0.60),
+        Scenario("post, 500 comments", site.post_500_path, min_ratio=0.50),
+        Scenario("/feed/", "/feed/"),
+        Scenario("search", "/?s=" + urllib.parse.quote_plus(site.search_term)),
+        Scenario("304 (If-None-Match)", "/", kind="conditional", min_ratio=0.90),
+        Scenario("comment POST", site.comment_target_path, kind="post"),
+    ]
+
+
+# -- the database ----------------------------------------------------------------------
+
+
+def prepare_database(args) -> tuple[str, BigSite]:
+    path = RESULTS / "bench.sqlite"
+    info = RESULTS / "bench-site.json"
+    url = f"sqlite:///{path}"
+    if args.reuse_db and path.exists() and info.exists():
+        return url, BigSite(**json.loads(info.read_text()))
+    for stale in RESULTS.glob("bench.sqlite*"):
+        stale.unlink()
+    scale = Scale(posts=args.posts, comments=args.comments)
+    print(f"Building {scale.posts:,} posts and {scale.comments:,} comments …", flush=True)
+    site = build(url, scale)
+    info.write_text(json.dumps(asdict(site)))
+    print(f"  built in {site.seconds:.1f}s ({path.stat().st_size / 1e6:.0f} MB)", flush=True)
+    return url, site
+
+
+def server_config(database_url: str, port: int) -> dict[str, str]:
+    return app_environment(database_url, port, RESULTS / "instance")
+
+
+# -- SQL queries per request, in process ------------------------------------------------
+
+
+def count_queries(database_url: str, scenarios: list[Scenario]) -> None:
+    """Each URL once through the Flask test client, counting the statements
+    SQLAlchemy sends (after one warm-up request fills the per-process caches,
+    as a gunicorn worker's first request does)."""
+    from sqlalchemy import event
+
+    from benchmarks.demo_site import make_app
+    from blogapp.extensions import db
+
+    app = make_app(database_url, RATELIMIT_ENABLED=False, COMMENT_MIN_SECONDS=0,
+                   REQUEST_LOG=False)
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    with app.app_context():
+        client = app.test_client()
+        client.get("/").close()
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            for scenario in scenarios:
+                statements.clear()
+                if scenario.kind == "post":
+                    page = client.get(scenario.path)
+                    form = find_form(page.get_data(as_text=True), "/comments/post/")
+                    statements.clear()
+                    answer = client.post(form.action, data=comment_values(form, "probe"))
+                    answer.close()
+                else:
+                    client.get(scenario.path).close()
+                scenario.queries = len(statements)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+            db.session.remove()
+            db.engine.dispose()
+
+
+def comment_values(form, token: str) -> dict[str, str]:
+    return form.values({
+        "Name": "Bench Reader", "Email": "bench@example.org",
+        "Comment": f"{token}: a benchmark comment, posted through the real form.",
+    })  # fmt: skip
+
+
+# -- driving the servers ----------------------------------------------------------------
+
+
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict, bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        with error:
+            return error.code, dict(error.headers), error.read()
+
+
+def prepare_runs(server: Gunicorn, scenarios: list[Scenario], settings: WrkSettings,
+                 pages_dir: Path, run_id: str) -> dict[str, tuple[str, WrkSettings]]:
+    """Fetch each page once (its bytes become the ceiling's copy), find the ETag
+    for the 304 run and a form for the POST run: ``{name: (url, wrk settings)}``."""
+    pages_dir.mkdir(parents=True, exist_ok=True)
+    for old in pages_dir.glob("*.html"):
+        old.unlink()
+    runs = {}
+    for n, scenario in enumerate(scenarios):
+        url = server.url + scenario.path
+        run_settings = WrkSettings(settings.seconds, settings.threads, settings.connections)
+        if scenario.kind == "get":
+            status, _, body = fetch(url)
+            if status != 200:
+                scenario.fail(f"answered {status}")
+                continue
+            scenario.bytes = len(body)
+            (pages_dir / f"p{n}.html").write_bytes(body)
+        elif scenario.kind == "conditional":
+            status, headers, body = fetch(url)
+            etag = headers.get("ETag")
+            if not etag:
+                scenario.fail("no ETag on the page")
+                continue
+            status, _, _ = fetch(url, {"If-None-Match": etag})
+            if status != 304:
+                scenario.fail(f"If-None-Match answered {status}, not 304")
+                continue
+            run_settings.headers = {"If-None-Match": etag}
+        else:
+            session = Session(server.url)
+            page = session.get(scenario.path)
+            form = find_form(page.text, "/comments/post/")
+            body = urllib.parse.urlencode(comment_values(form, "BENCHTOKEN"))
+            cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
+            run_settings.extra_lua = lua_preamble(
+                {"FORM_BODY": body, "COOKIE": cookie, "RUN_ID": f"bench-{run_id}"}
+            ) + (Path(__file__).parent / "lua" / "post_form.lua").read_text()
+            url = server.url + form.action
+        runs[scenario.name] = (url, run_settings)
+    return runs
+
+
+def warm_up(url: str, settings: WrkSettings) -> None:
+    """Not measured: every worker answers its first requests (imports, caches)."""
+    run_wrk(url, WrkSettings(min(settings.seconds, 2.0), settings.threads, settings.connections))
+
+
+def settle(server: Gunicorn, timeout: float = 60) -> None:
+    """Wait until requests queued by the previous run are done (wrk stops sending,
+    but a slow page's backlog keeps the workers busy): a health check answers fast."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        started = time.monotonic()
+        status, _, _ = fetch(server.url + "/healthz")
+        if status < 500 and time.monotonic() - started < 0.1:
+            return
+        time.sleep(0.2)
+
+
+def drive(blog: Gunicorn, ceiling: Gunicorn, scenarios: list[Scenario],
+          runs: dict[str, tuple[str, WrkSettings]], settings: WrkSettings) -> WrkResult:
+    """Each page on the blog, then at once its copy on the ceiling, so both see
+    the machine in the same state; "hello" runs just before the 304 and POST runs.
+    Returns the hello result."""
+    rss = lambda: max(blog.peak_rss_kib().values(), default=0)  # noqa: E731
+    warm_up(blog.url + "/", settings)
+    warm_up(ceiling.url + "/hello", settings)
+    hello = None
+    for n, scenario in enumerate(scenarios):
+        if scenario.name not in runs:
+            continue
+        url, run_settings = runs[scenario.name]
+        if scenario.kind != "get" and hello is None:
+            print(f"  ceiling  {'hello':<22}", flush=True)
+            hello = run_wrk(f"{ceiling.url}/hello", settings)
+        settle(blog)
+        print(f"  blog     {scenario.name:<22} {url}", flush=True)
+        scenario.blog = run_wrk(url, run_settings, sample_rss=rss)
+        settle(blog)
+        if scenario.kind == "get":
+            print(f"  ceiling  {scenario.name:<22} {scenario.bytes:,} bytes", flush=True)
+            scenario.ceiling = run_wrk(f"{ceiling.url}/page/p{n}", settings)
+    if hello is None:
+        hello = run_wrk(f"{ceiling.url}/hello", settings)
+    return hello
+
+
+def stored_bench_comments(database_path: Path, run_id: str) -> tuple[int, int]:
+    """(rows, distinct bodies) stored by this run's comment POSTs."""
+    with sqlite3.connect(database_path) as conn:
+        return conn.execute(
+            "SELECT count(*), count(DISTINCT body) FROM comments WHERE body LIKE ?",
+            (f"bench-{run_id}-%",),
+        ).fetchone()
+
+
+# -- judging and the table --------------------------------------------------------------
+
+
+def judge(scenarios: list[Scenario], hello: WrkResult, stored: tuple[int, int]) -> None:
+    home = next(s for s in scenarios if s.name == "home")
+    for s in scenarios:
+        if s.blog is None:
+            if s.passed:
+                s.fail("not measured")
+            continue
+        if s.queries is not None and s.queries > MAX_QUERIES and s.kind != "post":
+            s.fail(f"{s.queries} SQL queries > {MAX_QUERIES}")
+        if s.blog.peak_rss_kib / 1024 > MAX_RSS_MB:
+            s.fail(f"worker RSS {s.blog.peak_rss_kib / 1024:.0f} MB > {MAX_RSS_MB} MB")
+        if s.blog.socket_errors:
+            s.fail(f"socket errors {s.blog.errors}")
+        expected = {"get": {200}, "conditional": {304}, "post": {302, 303}}[s.kind]
+        unexpected = {code: n for code, n in s.blog.statuses.items() if code not in expected}
+        if unexpected:
+            s.fail(f"unexpected answers {unexpected}")
+        base = hello if s.kind != "get" else s.ceiling
+        ratio = s.blog.rate / base.rate if base and base.rate else None
+        if s.min_ratio is not None and (ratio is None or ratio < s.min_ratio):
+            s.fail(f"{ratio or 0:.0%} of {'hello' if base is hello else 'ceiling'} "
+                   f"< {s.min_ratio:.0%}")
+        if s.name == "/page/500/" and home.blog and s.blog.rate < 0.8 * home.blog.rate:
+            s.fail(f"deep page at {s.blog.rate / home.blog.rate:.0%} of the first page")
+        if s.kind == "post":
+            rows, distinct = stored
+            accepted = sum(n for code, n in s.blog.statuses.items() if code in (302, 303))
+            s.notes.append(f"{accepted} accepted, {rows} stored")
+            if s.blog.rate < MIN_COMMENT_RATE:
+                s.fail(f"{s.blog.rate:.0f}/s < {MIN_COMMENT_RATE}/s")
+            if rows != distinct:
+                s.fail(f"{rows - distinct} stored twice")
+            if distinct < accepted:
+                s.fail(f"{accepted - distinct} lost")
+
+
+def target_text(s: Scenario) -> str:
+    parts = []
+    if s.kind == "post":
+        parts.append(f">= {MIN_COMMENT_RATE}/s, 0 errors, 0 lost")
+    elif s.kind == "conditional":
+        parts.append(">= 90% of hello")
+    elif s.min_ratio is not None:
+        parts.append(f">= {s.min_ratio:.0%}")
+    if s.name == "/page/500/":
+        parts.append(">= 0.8x home")
+    if s.kind != "post":
+        parts.append(f"<= {MAX_QUERIES} q")
+    return ", ".join(parts)
+
+
+def table(scenarios: list[Scenario], hello: WrkResult) -> str:
+    lines = [
+        "| page | bytes | req/s | p50 ms | p99 ms | ceiling req/s | ratio | SQL/req "
+        "| peak RSS MB | target | result |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |",
+    ]
+    for s in scenarios:
+        b = s.blog
+        base = hello if s.kind != "get" else s.ceiling
+        ratio = f"{b.rate / base.rate:.0%}" if b and base and base.rate else "–"
+        base_text = f"{base.rate:,.0f}" + (" (hello)" if base is hello else "") if base else "–"
+        result = ("PASS" if s.passed else "FAIL") + (f": {'; '.join(s.notes)}" if s.notes else "")
+        lines.append(
+            f"| {s.name} | {s.bytes or '–'} | {b.rate:,.0f} | {b.p50_ms:.1f} | {b.p99_ms:.1f} "
+            f"| {base_text} | {ratio} | {s.queries if s.queries is not None else '–'} "
+            f"| {b.peak_rss_kib / 1024:.0f} | {target_text(s)} | {result} |"
+            if b else
+            f"| {s.name} | – | – | – | – | – | – | {s.queries} | – | {target_text(s)} "
+            f"| {result} |"
+        )  # fmt: skip
+    lines.append(
+        f"| hello (bare Flask) | 13 | {hello.rate:,.0f} | {hello.p50_ms:.1f} | "
+        f"{hello.p99_ms:.1f} | – | – | – | – | – | – |"
+    )
+    return "\n".join(lines)
+
+
+def machine(settings: WrkSettings, workers: int, threads: str) -> str:
+    cpu = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+            break
+    return (
+        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {os.cpu_count()} CPUs ({cpu}) · "
+        f"Python {platform.python_version()} · SQLite {sqlite3.sqlite_version} · "
+        f"gunicorn.conf.py: {workers} workers × {threads} threads · "
+        f"wrk -t{settings.threads} -c{settings.connections} -d{settings.seconds:g}s"
+    )
+
+
+# -- profiling --------------------------------------------------------------------------
+
+
+def profile(database_url: str, scenario: Scenario, repeat: int) -> str:
+    """pyinstrument over ``repeat`` requests of one page through the test client."""
+    from pyinstrument import Profiler
+
+    from benchmarks.demo_site import make_app
+
+    app = make_app(database_url, RATELIMIT_ENABLED=False, REQUEST_LOG=False)
+    with app.app_context():
+        client = app.test_client()
+        client.get(scenario.path).close()
+        profiler = Profiler(interval=0.0005)
+        with profiler:
+            for _ in range(repeat):
+                client.get(scenario.path).close()
+        from blogapp.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()
+    return profiler.output_text(unicode=True, color=False, show_all=False)
+
+
+# -- main -------------------------------------------------------------------------------
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--seconds", type=float, default=5.0, help="wrk time per page (5)")
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
+    parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
+    parser.add_argument("--posts", type=int, default=10_000)
+    parser.add_argument("--comments", type=int, default=100_000)
+    parser.add_argument("--reuse-db", action="store_true",
+                        help="keep bench-results/bench.sqlite from an earlier run")
+    parser.add_argument("--no-profile", action="store_true", help="skip pyinstrument")
+    parser.add_argument("--only", default="", help="comma-separated page names to run")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    RESULTS.mkdir(exist_ok=True)
+    settings = WrkSettings(args.seconds, args.threads, args.connections)
+    database_url, site = prepare_database(args)
+    scenarios = scenarios_for(site)
+    if args.only:
+        wanted = {n.strip() for n in args.only.split(",")}
+        scenarios = [s for s in scenarios if s.name in wanted or s.name == "home"]
+    print("Counting SQL queries per request …", flush=True)
+    count_queries(database_url, scenarios)
+
+    run_id = uuid.uuid4().hex[:8]
+    pages_dir = RESULTS / "ceiling-pages"
+    port = free_port()
+    blog = start_gunicorn(server_config(database_url, port), port, RESULTS / "gunicorn-blog.log")
+    ceiling = None
+    try:
+        time.sleep(1)
+        workers = len(blog.worker_pids())
+        runs = prepare_runs(blog, scenarios, settings, pages_dir, run_id)
+        port = free_port()
+        ceiling = start_gunicorn({"BENCH_CEILING_PAGES": str(pages_dir)}, port,
+                                 RESULTS / "gunicorn-ceiling.log",
+                                 app_module="benchmarks.ceiling:app", ready_path="/hello")
+        print(f"Driving the blog and the bare-Flask ceiling ({workers} workers each) …",
+              flush=True)
+        hello = drive(blog, ceiling, scenarios, runs, settings)
+    finally:
+        blog.stop()
+        if ceiling is not None:
+            ceiling.stop()
+    stored = stored_bench_comments(RESULTS / "bench.sqlite", run_id)
+
+    judge(scenarios, hello, stored)
+    threads = os.environ.get("BLOGAPP_THREADS", "4")
+    report = (f"{machine(settings, workers, threads)}\n\n"
+              f"Database: {site.posts:,} posts, {site.comments:,} approved comments "
+              f"(SQLite, built in {site.seconds:.0f}s)\n\n{table(scenarios, hello)}\n")
+    if not args.no_profile:
+        measured = [s for s in scenarios if s.kind == "get" and s.blog]
+        slowest = min(measured, key=lambda s: s.blog.rate)
+        print(f"Profiling the slowest page ({slowest.name}) …", flush=True)
+        text = profile(database_url, slowest, repeat=30)
+        (RESULTS / "profile.txt").write_text(text)
+        report += (f"\nSlowest page: {slowest.name} ({slowest.path}); pyinstrument profile of "
+                   f"30 requests in bench-results/profile.txt\n")
+    (RESULTS / "latest.md").write_text(report)
+    print()
+    print(report)
+    print(f"(also in {RESULTS / 'latest.md'})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""The dashboard: how many posts in each state, comments waiting, recent activity."""
+
+from __future__ import annotations
+
+from flask import render_template
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import joinedload
+
+from blogapp.admin.blueprint import bp
+from blogapp.auth.permissions import editor_required
+from blogapp.extensions import db
+from blogapp.models import COMMENT_PENDING, POST_PUBLISHED, Comment, Post, utcnow
+
+
+def post_counts() -> dict[str, int]:
+    """Posts per displayed status ("scheduled" split from "published"), in one query."""
+    now = utcnow()
+    shown = case(
+        ((Post.status == POST_PUBLISHED) & (Post.published_at > now), "scheduled"),
+        else_=Post.status,
+    )
+    rows = db.session.execute(select(shown, func.count()).group_by(shown)).all()
+    counts = {"published": 0, "scheduled": 0, "draft": 0, "pending": 0, "private": 0}
+    counts.update({status: n for status, n in rows})
+    return counts
+
+
+@bp.route("/")
+@editor_required
+def dashboard():
+    recent_posts = db.session.scalars(
+        select(Post).options(joinedload(Post.author))
+        .order_by(Post.updated_at.desc(), Post.id.desc()).limit(8)
+    ).all()  # fmt: skip
+    recent_comments = db.session.scalars(
+        select(Comment).options(joinedload(Comment.post))
+        .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(8)
+    ).all()  # fmt: skip
+    pending = db.session.scalar(
+        select(func.count()).select_from(Comment).where(Comment.status == COMMENT_PENDING)
+    )
+    return render_template(
+        "admin/dashboard.html", counts=post_counts(), pending_comments=pending or 0,
+        recent_posts=recent_posts, recent_comments=recent_comments,
+    )  # fmt: skip

@@ -1,0 +1,81 @@
+"""Static pages (About, Contact…): the same editor as posts, without categories."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from blogapp.admin.blueprint import bp
+from blogapp.admin.editing import show_errors
+from blogapp.admin.forms import EmptyForm, PageForm
+from blogapp.admin.services import FieldErrors, PageData, delete_page, save_page
+from blogapp.auth.permissions import editor_required
+from blogapp.content import render_page
+from blogapp.extensions import db
+from blogapp.models import Page
+
+
+@bp.route("/pages/")
+@editor_required
+def pages():
+    rows = db.session.scalars(
+        select(Page).options(joinedload(Page.author)).order_by(Page.menu_order, Page.title)
+    ).all()
+    return render_template("admin/pages.html", pages=rows, delete_form=EmptyForm())
+
+
+def _load_page(page_id: int) -> Page:
+    page = db.session.get(Page, page_id)
+    if page is None:
+        abort(404)
+    return page
+
+
+@bp.route("/pages/new", methods=["GET", "POST"])
+@editor_required
+def new_page():
+    return _editor(None)
+
+
+@bp.route("/pages/<int:page_id>/edit", methods=["GET", "POST"])
+@editor_required
+def edit_page(page_id: int):
+    return _editor(_load_page(page_id))
+
+
+def _editor(page: Page | None):
+    form = PageForm(obj=page if request.method == "GET" else None)
+    action = request.form.get("action", "save")
+    if request.method == "POST" and form.validate():
+        data = PageData(
+            title=form.title.data or "", slug=form.slug.data or "", body=form.body.data or "",
+            content_format=form.content_format.data, language=form.language.data,
+            status=form.status.data, menu_order=form.menu_order.data or 0,
+        )  # fmt: skip
+        if action == "preview":
+            shown = Page(title=data.title.strip(), body=data.body, language=data.language,
+                         content_format=data.content_format, slug=page.slug if page else "")
+            render_page(shown)
+            return render_template("admin/page_preview.html", page_obj=shown, form=form,
+                                   action=request.path)
+        if action == "save":
+            try:
+                saved = save_page(page, data, author=current_user._get_current_object())
+            except FieldErrors as error:
+                show_errors(form, error)
+            else:
+                flash(f"Page saved ({saved.status}).", "success")
+                return redirect(url_for("admin.edit_page", page_id=saved.id))
+    return render_template("admin/page_edit.html", form=form, page=page,
+                           delete_form=EmptyForm())
+
+
+@bp.route("/pages/<int:page_id>/delete", methods=["POST"])
+@editor_required
+def delete_page_view(page_id: int):
+    page = _load_page(page_id)
+    delete_page(page)
+    flash(f"Page “{page.title}” deleted.", "success")
+    return redirect(url_for("admin.pages"))

@@ -1,0 +1,87 @@
+"""Accounts, for admins only: add, edit role and details, deactivate, set passwords."""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from blogapp.admin.blueprint import bp
+from blogapp.admin.editing import show_errors
+from blogapp.admin.services import FieldErrors, change_password, create_user, update_user
+from blogapp.auth.forms import NewUserForm, PasswordForm, UserForm
+from blogapp.auth.permissions import admin_required
+from blogapp.extensions import db
+from blogapp.models import User
+
+
+@bp.route("/users/")
+@admin_required
+def users():
+    rows = db.session.scalars(select(User).order_by(User.login)).all()
+    return render_template("admin/users.html", users=rows)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@admin_required
+def new_user():
+    form = NewUserForm()
+    if request.method == "GET":
+        form.is_active_account.data = True
+    if form.validate_on_submit():
+        try:
+            user = create_user(
+                login=form.login.data, email=form.email.data or "",
+                display_name=form.display_name.data or "", role=form.role.data,
+                password=form.password.data, active=form.is_active_account.data,
+            )  # fmt: skip
+        except FieldErrors as error:
+            show_errors(form, error)
+        else:
+            flash(f"User {user.login} added.", "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_new.html", form=form), (400 if form.errors else 200)
+
+
+def _load_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
+@admin_required
+def edit_user(user_id: int):
+    user = _load_user(user_id)
+    form = UserForm(obj=user if request.method == "GET" else None)
+    if form.validate_on_submit():
+        try:
+            update_user(
+                user, actor=current_user._get_current_object(), email=form.email.data or "",
+                display_name=form.display_name.data or "", role=form.role.data,
+                active=form.is_active_account.data,
+            )  # fmt: skip
+        except FieldErrors as error:
+            show_errors(form, error)
+        else:
+            flash(f"User {user.login} saved.", "success")
+            return redirect(url_for("admin.edit_user", user_id=user.id))
+    return render_template(
+        "admin/user_edit.html", form=form, user=user, password_form=PasswordForm(prefix="pw")
+    ), (400 if form.errors else 200)
+
+
+@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@admin_required
+def set_user_password(user_id: int):
+    """A new password ends every session of that user (theirs too, if it is you)."""
+    user = _load_user(user_id)
+    password_form = PasswordForm(prefix="pw")
+    if password_form.validate_on_submit():
+        change_password(user, password_form.password.data)
+        flash(f"Password of {user.login} changed; their other sessions have ended.", "success")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    return render_template(
+        "admin/user_edit.html", form=UserForm(obj=user), user=user, password_form=password_form
+    ), 400

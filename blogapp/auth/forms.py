@@ -1,0 +1,54 @@
+"""Forms for logging in and managing accounts."""
+
+from __future__ import annotations
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
+
+from blogapp.models import ROLES
+
+LOGIN_PATTERN = r"^[A-Za-z0-9_.@-]+$"
+
+
+class LoginForm(FlaskForm):
+    username = StringField("Username", validators=[InputRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
+    remember = BooleanField("Remember me")
+
+
+def _strong_enough(form, field) -> None:
+    if field.data and len(field.data) < current_app.config["PASSWORD_MIN_LENGTH"]:
+        raise ValidationError(
+            f"Use at least {current_app.config['PASSWORD_MIN_LENGTH']} characters."
+        )
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField(
+        "New password", validators=[InputRequired(), Length(max=1024), _strong_enough]
+    )
+
+
+class UserForm(FlaskForm):
+    """An admin edits an account (the login cannot change: it is in author URLs)."""
+
+    email = StringField("Email", validators=[Optional(), Email(), Length(max=254)])
+    display_name = StringField("Display name", validators=[Length(max=250)])
+    role = SelectField("Role", choices=[SelectChoice(r, r.capitalize()) for r in ROLES])
+    is_active_account = BooleanField("Active (may log in)")
+
+
+class NewUserForm(UserForm):
+    login = StringField(
+        "Username",
+        validators=[
+            InputRequired(),
+            Length(max=60),
+            Regexp(LOGIN_PATTERN, message="Use letters, digits and . _ - @ only."),
+        ],
+    )
+    password = PasswordField(
+        "Password", validators=[InputRequired(), Length(max=1024), _strong_enough]
+    )

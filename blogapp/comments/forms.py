@@ -1,0 +1,138 @@
+"""The reader's comment form, the moderators' forms, and the signed timestamp
+that tells a person (who reads before writing) from a bot (which posts at once)."""
+
+from __future__ import annotations
+
+import time
+
+from flask import current_app
+from flask_wtf import FlaskForm
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    IntegerField,
+    StringField,
+    TextAreaField,
+    URLField,
+    ValidationError,
+)
+from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
+
+from blogapp.sanitize import strip_invisible
+
+TOKEN_SALT = "blogapp.comment-form"
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.secret_key, salt=TOKEN_SALT)
+
+
+def form_token_for(post_id: int) -> str:
+    """Signs the post id together with the time the form was served."""
+    return _serializer().dumps(post_id)
+
+
+def seconds_since_served(token: str, post_id: int) -> float | None:
+    """Age of a genuine token for this post; None for a missing or forged one."""
+    if not token:
+        return None
+    try:
+        signed_post, served_at = _serializer().loads(token, return_timestamp=True)
+    except BadSignature:
+        return None
+    if signed_post != post_id:
+        return None
+    return time.time() - served_at.timestamp()
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class CommentForm(FlaskForm):
+    author_name = StringField(
+        "Name", filters=[_strip],
+        validators=[InputRequired("Please enter your name."),
+                    Length(max=250, message="Your name can be at most 250 characters.")],
+    )  # fmt: skip
+    author_email = EmailField(
+        "Email", filters=[_strip],
+        validators=[
+            InputRequired("Please enter your email address."),
+            Email("Please enter a valid email address, like name@example.org."),
+            Length(max=254, message="That email address is too long."),
+        ],
+    )  # fmt: skip
+    author_url = URLField(
+        "Website", filters=[_strip],
+        validators=[Optional(), Length(max=500, message="That web address is too long.")],
+    )  # fmt: skip
+    body = TextAreaField("Comment")
+    parent_id = HiddenField()
+    form_token = HiddenField()
+    # The honeypot: hidden from people by CSS, filled in by bots that fill every field.
+    homepage = StringField("Leave this field empty")
+
+    def validate_author_name(self, field) -> None:
+        if not strip_invisible(field.data or "").strip():
+            raise ValidationError("Please enter your name.")
+
+    def validate_body(self, field) -> None:
+        # Invisible characters are removed when stored, so they do not count as text.
+        text = strip_invisible(field.data or "").strip()
+        if not text:
+            raise ValidationError("Please type a comment.")
+        limit = current_app.config["COMMENT_MAX_LENGTH"]
+        if len(text) > limit:
+            raise ValidationError(
+                f"Your comment is {len(text):,} characters long; the limit is {limit:,}."
+            )
+
+    def validate_parent_id(self, field) -> None:
+        value = (field.data or "").strip()
+        if value and not (value.isdigit() and len(value) < 12):
+            raise ValidationError("The comment you are replying to does not exist.")
+
+    @property
+    def parent(self) -> int | None:
+        value = (self.parent_id.data or "").strip()
+        return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+class ReplyForm(FlaskForm):
+    body = TextAreaField(
+        "Reply", filters=[_strip], validators=[InputRequired("Please type a reply.")]
+    )
+
+
+class EditForm(FlaskForm):
+    author_name = StringField(
+        "Name", filters=[_strip], validators=[InputRequired("A name is required."),
+                                              Length(max=250)]
+    )  # fmt: skip
+    author_email = EmailField(
+        "Email", filters=[_strip], validators=[Optional(), Email(), Length(max=254)]
+    )
+    author_url = URLField("Website", filters=[_strip], validators=[Optional(), Length(max=500)])
+    body = TextAreaField(
+        "Comment", filters=[_strip], validators=[InputRequired("The comment cannot be empty.")]
+    )
+
+
+class SettingsForm(FlaskForm):
+    auto_approve_known = BooleanField(
+        "Approve a commenter automatically when they already have an approved comment "
+        "(same name and email)"
+    )
+    blocklist_words = TextAreaField("Blocklist: send to spam (one word or phrase a line)")
+    moderation_words = TextAreaField("Moderation list: hold for a moderator (one a line)")
+    link_limit = IntegerField(
+        "Hold a comment with more than this many links",
+        validators=[InputRequired("Give a number."), NumberRange(min=0, max=1000)],
+    )
+    close_after_days = IntegerField(
+        "Close comments on posts older than this many days (0: never)",
+        validators=[InputRequired("Give a number."), NumberRange(min=0, max=100_000)],
+    )

@@ -1,0 +1,220 @@
+"""The moderators' screens at ``/admin/comments``: the list with its tabs, search and
+bulk actions, one-comment actions, edit, reply, the audit log and (admins only)
+the rules. Every change is a POST with CSRF and goes through ``services``."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from blogapp.auth.permissions import admin_required, editor_required
+from blogapp.comments import services
+from blogapp.comments.forms import EditForm, ReplyForm, SettingsForm
+from blogapp.comments.settings import CommentSettings, load_settings, parse_words, save_settings
+from blogapp.extensions import db
+from blogapp.models import (
+    COMMENT_APPROVED,
+    COMMENT_PENDING,
+    COMMENT_SPAM,
+    COMMENT_TRASH,
+    Comment,
+    ModerationEvent,
+)
+from blogapp.sanitize import strip_invisible
+
+bp = Blueprint("moderation", __name__, url_prefix="/admin/comments")
+
+PER_PAGE = 20
+LOG_PER_PAGE = 50
+# Tab, label and the statuses it lists. "All" is WordPress's: everything but spam and trash.
+TABS = (
+    ("all", "All", (COMMENT_PENDING, COMMENT_APPROVED)),
+    ("pending", "Pending", (COMMENT_PENDING,)),
+    ("approved", "Approved", (COMMENT_APPROVED,)),
+    ("spam", "Spam", (COMMENT_SPAM,)),
+    ("trash", "Trash", (COMMENT_TRASH,)),
+)
+TAB_STATUSES = {key: statuses for key, _, statuses in TABS}
+DONE = {
+    "approve": "approved", "unapprove": "unapproved", "spam": "marked as spam",
+    "trash": "moved to the trash", "restore": "restored", "delete": "deleted permanently",
+}  # fmt: skip
+
+
+def _page_arg() -> int:
+    value = request.args.get("page", "1")
+    if not value.isdigit() or not 1 <= int(value) <= 100_000:
+        abort(404)
+    return int(value)
+
+
+def _back(default: str):
+    """Back to the list the moderator came from: only a path on this site."""
+    target = request.form.get("next", "")
+    if target.startswith("/") and not target.startswith(("//", "/\\")):
+        return redirect(target)
+    return redirect(default)
+
+
+def _comment_or_404(comment_id: int) -> Comment:
+    comment = db.session.scalar(
+        select(Comment).options(joinedload(Comment.post)).where(Comment.id == comment_id)
+    )
+    if comment is None:
+        abort(404)
+    return comment
+
+
+def _events_for(comment_ids: list[int]) -> dict[int, list[ModerationEvent]]:
+    """The audit trail of every listed comment, in one query."""
+    found: dict[int, list[ModerationEvent]] = {i: [] for i in comment_ids}
+    if comment_ids:
+        for event in db.session.scalars(
+            select(ModerationEvent)
+            .where(ModerationEvent.comment_id.in_(comment_ids))
+            .order_by(ModerationEvent.created_at, ModerationEvent.id)
+        ):
+            found[event.comment_id].append(event)
+    return found
+
+
+@bp.get("")
+@editor_required
+def comments():
+    tab = request.args.get("status", "all")
+    if tab not in TAB_STATUSES:
+        abort(404)
+    # Control characters (a NUL in particular) are not searchable text on PostgreSQL.
+    query = strip_invisible(request.args.get("q", "")).strip()[:200]
+    by_status = dict(
+        db.session.execute(select(Comment.status, func.count()).group_by(Comment.status)).all()
+    )
+    counts = {
+        key: sum(by_status.get(s, 0) for s in statuses) for key, statuses in TAB_STATUSES.items()
+    }
+    stmt = (
+        select(Comment)
+        .options(joinedload(Comment.post))
+        .where(Comment.status.in_(TAB_STATUSES[tab]))
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+    )
+    if query:
+        needle = query.lower()
+        stmt = stmt.where(or_(*(
+            func.lower(column).contains(needle, autoescape=True)
+            for column in (Comment.author_name, Comment.author_email, Comment.author_ip,
+                           Comment.author_url, Comment.body)
+        )))  # fmt: skip
+    page = db.paginate(stmt, page=_page_arg(), per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "moderation/comments.html", page=page, tab=tab, tabs=TABS, counts=counts, query=query,
+        events=_events_for([c.id for c in page.items]),
+    )  # fmt: skip
+
+
+@bp.post("/<int:comment_id>/<any(approve, unapprove, spam, trash, restore, delete):action>")
+@editor_required
+def act(comment_id: int, action: str):
+    comment = _comment_or_404(comment_id)
+    if action == "delete" and comment.status not in services.DELETABLE:
+        flash("Only comments in Spam or Trash can be deleted permanently.", "error")
+    elif services.apply(action, comment, current_user):
+        flash(f"Comment #{comment_id} {DONE[action]}.", "success")
+    else:
+        flash(f"Comment #{comment_id} was already {DONE[action]}; nothing changed.", "info")
+    return _back(url_for("moderation.comments"))
+
+
+@bp.post("/bulk")
+@editor_required
+def bulk():
+    action = request.form.get("action", "")
+    ids = [int(v) for v in request.form.getlist("ids") if v.isdigit() and len(v) < 12]
+    if action not in services.ACTIONS:
+        flash("Choose an action for the checked comments.", "error")
+    elif not ids:
+        flash("Check at least one comment.", "error")
+    else:
+        changed = services.bulk(action, ids, current_user)
+        flash(f"{changed} of {len(set(ids))} comments {DONE[action]}.", "success")
+    return _back(url_for("moderation.comments"))
+
+
+@bp.route("/<int:comment_id>/edit", methods=["GET", "POST"])
+@editor_required
+def edit(comment_id: int):
+    comment = _comment_or_404(comment_id)
+    form = EditForm(obj=comment)
+    if form.validate_on_submit():
+        changed = services.edit(
+            comment, current_user, author_name=form.author_name.data,
+            author_email=form.author_email.data or "", author_url=form.author_url.data or "",
+            body=form.body.data,
+        )  # fmt: skip
+        flash(f"Comment #{comment_id} saved." if changed else "Nothing changed.", "success")
+        return redirect(url_for("moderation.comments", status="all"))
+    return render_template(
+        "moderation/edit.html", comment=comment, form=form,
+        events=_events_for([comment.id])[comment.id],
+    ), 400 if form.errors else 200  # fmt: skip
+
+
+@bp.route("/<int:comment_id>/reply", methods=["GET", "POST"])
+@editor_required
+def reply(comment_id: int):
+    comment = _comment_or_404(comment_id)
+    form = ReplyForm()
+    if form.validate_on_submit():
+        try:
+            new = services.reply(comment, current_user, form.body.data)
+        except services.SubmissionError as error:
+            form.body.errors = [error.message]
+        else:
+            flash(f"Reply #{new.id} published.", "success")
+            return redirect(url_for("moderation.comments", status="all"))
+    return render_template(
+        "moderation/reply.html", comment=comment, form=form,
+        events=_events_for([comment.id])[comment.id],
+    ), 400 if form.errors else 200  # fmt: skip
+
+
+@bp.get("/log")
+@editor_required
+def log():
+    page = db.paginate(
+        select(ModerationEvent).order_by(
+            ModerationEvent.created_at.desc(), ModerationEvent.id.desc()
+        ),
+        page=_page_arg(), per_page=LOG_PER_PAGE, error_out=False,
+    )  # fmt: skip
+    return render_template("moderation/log.html", page=page)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def settings():
+    current = load_settings()
+    form = SettingsForm(
+        data={
+            "auto_approve_known": current.auto_approve_known,
+            "blocklist_words": "\n".join(current.blocklist_words),
+            "moderation_words": "\n".join(current.moderation_words),
+            "link_limit": current.link_limit,
+            "close_after_days": current.close_after_days,
+        }
+    )
+    if form.validate_on_submit():
+        save_settings(
+            CommentSettings(
+                auto_approve_known=form.auto_approve_known.data,
+                blocklist_words=parse_words(form.blocklist_words.data or ""),
+                moderation_words=parse_words(form.moderation_words.data or ""),
+                link_limit=form.link_limit.data,
+                close_after_days=form.close_after_days.data,
+            )
+        )
+        flash("Comment settings saved.", "success")
+        return redirect(url_for("moderation.settings"))
+    return render_template("moderation/settings.html", form=form), 400 if form.errors else 200

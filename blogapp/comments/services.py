@@ -1,0 +1,323 @@
+"""Everything that changes a comment. Each change records a ModerationEvent (the
+audit log) and keeps ``Post.comment_count`` equal to the number of approved
+comments, in the same transaction.
+
+Status changes are conditional UPDATEs (``... WHERE status = <the status we saw>``),
+so two moderators pressing "Approve" at once change the comment, and the count,
+once; the count moves by an increment, which stays right under concurrent writers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from blogapp.comments.rules import Candidate, Verdict, judge
+from blogapp.comments.settings import CommentSettings
+from blogapp.content import html_to_text
+from blogapp.extensions import db
+from blogapp.models import (
+    COMMENT_APPROVED,
+    COMMENT_PENDING,
+    COMMENT_SPAM,
+    COMMENT_TRASH,
+    Comment,
+    ModerationEvent,
+    Post,
+    User,
+)
+from blogapp.posts.queries import content_changed
+from blogapp.sanitize import clean_comment, safe_website, strip_invisible
+
+# Moderation actions and the status each leads to ("restore" is computed).
+ACTIONS = {
+    "approve": COMMENT_APPROVED,
+    "unapprove": COMMENT_PENDING,
+    "spam": COMMENT_SPAM,
+    "trash": COMMENT_TRASH,
+    "restore": None,
+    "delete": None,
+}
+DELETABLE = (COMMENT_SPAM, COMMENT_TRASH)
+
+
+class SubmissionError(ValueError):
+    """A reader's comment that cannot be stored, and which form field to blame."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Submission:
+    author_name: str
+    author_email: str
+    author_url: str
+    body: str
+    parent_id: int | None
+    author_ip: str
+    user_agent: str
+    honeypot_filled: bool
+    seconds_since_served: float | None
+
+
+def summarize(comment: Comment, extra: str = "") -> str:
+    """A line that still says what the comment was after it is deleted."""
+    text = html_to_text(comment.body_html)
+    if len(text) > 80:
+        text = text[:80] + "…"
+    line = f"#{comment.id} by {comment.author_name} on post #{comment.post_id}: {text}"
+    if extra:
+        line = f"{line} [{extra}]"
+    return line if len(line) <= 300 else line[:299] + "…"
+
+
+def _record(comment: Comment, action: str, from_status: str, to_status: str,
+            actor: User | None, extra: str = "") -> None:
+    db.session.add(ModerationEvent(
+        comment_id=comment.id, comment_summary=summarize(comment, extra),
+        actor_id=actor.id if actor else None, actor_login=actor.login if actor else "",
+        action=action, from_status=from_status, to_status=to_status,
+    ))  # fmt: skip
+
+
+def _adjust_count(post_id: int, delta: int) -> None:
+    if delta:
+        db.session.execute(
+            update(Post)
+            .where(Post.id == post_id)
+            .values(comment_count=Post.comment_count + delta)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _delta(from_status: str, to_status: str) -> int:
+    return (to_status == COMMENT_APPROVED) - (from_status == COMMENT_APPROVED)
+
+
+_HOST = re.compile(r"^[\w.-]+(:\d{1,5})?$")
+
+
+def clean_website(url: str) -> str:
+    """An http(s) website with a plausible host, else nothing (``safe_website`` checks
+    the scheme; this also drops spaces, quotes and angle brackets pasted into it)."""
+    url = safe_website(url)
+    if not url or len(url) > 500 or re.search(r"[\s<>\"'`]", url):
+        return ""
+    return url if _HOST.match(urlsplit(url).netloc.rsplit("@", 1)[-1]) else ""
+
+
+def clean_name(name: str) -> str:
+    return " ".join(strip_invisible(name).split())[:250]
+
+
+def valid_parent(post: Post, parent_id: int | None) -> Comment | None:
+    """The approved comment of this post being replied to; SubmissionError otherwise."""
+    if parent_id is None:
+        return None
+    parent = db.session.get(Comment, parent_id)
+    if parent is None or parent.post_id != post.id or parent.status != COMMENT_APPROVED:
+        raise SubmissionError(
+            "parent_id", "The comment you are replying to is not open for replies on this post."
+        )
+    return parent
+
+
+def is_known_commenter(name: str, email: str) -> bool:
+    return db.session.scalar(
+        select(Comment.id).where(
+            Comment.author_email == email,
+            Comment.author_name == name,
+            Comment.status == COMMENT_APPROVED,
+        ).limit(1)
+    ) is not None  # fmt: skip
+
+
+def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comment, Verdict]:
+    """Store a reader's comment with the status the rules give it (commits)."""
+    parent = valid_parent(post, sub.parent_id)
+    body = strip_invisible(sub.body).strip()
+    candidate = Candidate(
+        author_name=clean_name(sub.author_name),
+        author_email=strip_invisible(sub.author_email).strip().lower()[:254],
+        author_url=clean_website(sub.author_url),
+        author_ip=sub.author_ip[:45],
+        body=body,
+        body_html=clean_comment(body),
+    )
+    verdict = judge(
+        candidate, settings, comment_mode=post.comment_mode,
+        honeypot_filled=sub.honeypot_filled, seconds_since_served=sub.seconds_since_served,
+        min_seconds=float(current_app.config["COMMENT_MIN_SECONDS"]),
+        known_commenter=settings.auto_approve_known
+        and is_known_commenter(candidate.author_name, candidate.author_email),
+    )  # fmt: skip
+    comment = Comment(
+        post_id=post.id, parent_id=parent.id if parent else None,
+        depth=parent.depth + 1 if parent else 0,
+        author_name=candidate.author_name, author_email=candidate.author_email,
+        author_url=candidate.author_url, author_ip=candidate.author_ip,
+        user_agent=strip_invisible(sub.user_agent)[:500],
+        body=candidate.body, body_html=candidate.body_html, status=verdict.status,
+    )  # fmt: skip
+    db.session.add(comment)
+    db.session.flush()
+    _adjust_count(post.id, _delta("", verdict.status))
+    _record(comment, "submitted", "", verdict.status, None, verdict.reason)
+    db.session.commit()
+    if verdict.status == COMMENT_APPROVED:
+        content_changed()
+    return comment, verdict
+
+
+def _restore_target(comment: Comment) -> str:
+    """Back to the status it had before it was trashed or marked spam, else pending."""
+    before = db.session.scalar(
+        select(ModerationEvent.from_status)
+        .where(ModerationEvent.comment_id == comment.id,
+               ModerationEvent.to_status == comment.status)
+        .order_by(ModerationEvent.created_at.desc(), ModerationEvent.id.desc())
+        .limit(1)
+    )  # fmt: skip
+    return before if before in (COMMENT_PENDING, COMMENT_APPROVED) else COMMENT_PENDING
+
+
+def change_status(comment: Comment, to_status: str, actor: User, action: str) -> bool:
+    """Move ``comment`` to ``to_status`` once; False (and nothing recorded) when it
+    already was there or someone else changed it first. Does not commit."""
+    from_status = comment.status
+    if from_status == to_status:
+        return False
+    changed = db.session.execute(
+        update(Comment)
+        .where(Comment.id == comment.id, Comment.status == from_status)
+        .values(status=to_status)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        db.session.refresh(comment)
+        return False
+    comment.status = to_status
+    db.session.flush()
+    _adjust_count(comment.post_id, _delta(from_status, to_status))
+    _record(comment, action, from_status, to_status, actor)
+    return True
+
+
+def _act(comment: Comment, to_status: str, actor: User, action: str) -> bool:
+    """Change, commit, and when readers see the difference renew the pages' version
+    (``content_changed``) so no cached copy keeps showing the old thread."""
+    before = comment.status
+    changed = change_status(comment, to_status, actor, action)
+    db.session.commit()
+    if changed and COMMENT_APPROVED in (before, to_status):
+        content_changed()
+    return changed
+
+
+def approve(comment: Comment, actor: User) -> bool:
+    return _act(comment, COMMENT_APPROVED, actor, "approve")
+
+
+def unapprove(comment: Comment, actor: User) -> bool:
+    return _act(comment, COMMENT_PENDING, actor, "unapprove")
+
+
+def spam(comment: Comment, actor: User) -> bool:
+    return _act(comment, COMMENT_SPAM, actor, "spam")
+
+
+def trash(comment: Comment, actor: User) -> bool:
+    return _act(comment, COMMENT_TRASH, actor, "trash")
+
+
+def restore(comment: Comment, actor: User) -> bool:
+    if comment.status not in DELETABLE:
+        return False
+    return _act(comment, _restore_target(comment), actor, "restore")
+
+
+def delete_permanently(comment: Comment, actor: User) -> bool:
+    """Only from spam or trash, so no comment is lost by one wrong click. Replies
+    stay (their parent becomes empty); the audit log keeps the summary."""
+    if comment.status not in DELETABLE:
+        return False
+    _record(comment, "delete", comment.status, "", actor)
+    db.session.flush()
+    deleted = db.session.execute(
+        Comment.__table__.delete().where(
+            Comment.__table__.c.id == comment.id, Comment.__table__.c.status.in_(DELETABLE)
+        )
+    ).rowcount
+    if not deleted:
+        db.session.rollback()
+        return False
+    db.session.commit()
+    db.session.expunge(comment)
+    return True
+
+
+def apply(action: str, comment: Comment, actor: User) -> bool:
+    handlers = {
+        "approve": approve, "unapprove": unapprove, "spam": spam, "trash": trash,
+        "restore": restore, "delete": delete_permanently,
+    }  # fmt: skip
+    return handlers[action](comment, actor)
+
+
+def bulk(action: str, comment_ids: Iterable[int], actor: User) -> int:
+    """Apply one action to many comments; returns how many changed."""
+    ids = sorted(set(comment_ids))
+    if not ids or action not in ACTIONS:
+        return 0
+    comments = db.session.scalars(select(Comment).where(Comment.id.in_(ids))).all()
+    return sum(apply(action, comment, actor) for comment in comments)
+
+
+def edit(comment: Comment, actor: User, *, author_name: str, author_email: str,
+         author_url: str, body: str) -> bool:
+    """A moderator corrects a comment: sanitized again exactly as a reader's."""
+    body = strip_invisible(body).strip()
+    new = {
+        "author_name": clean_name(author_name),
+        "author_email": strip_invisible(author_email).strip().lower()[:254],
+        "author_url": clean_website(author_url),
+        "body": body,
+        "body_html": clean_comment(body),
+    }
+    if all(getattr(comment, k) == v for k, v in new.items()):
+        return False
+    for key, value in new.items():
+        setattr(comment, key, value)
+    _record(comment, "edit", comment.status, comment.status, actor)
+    db.session.commit()
+    if comment.status == COMMENT_APPROVED:
+        content_changed()
+    return True
+
+
+def reply(parent: Comment, actor: User, body: str) -> Comment:
+    """A moderator's reply: published at once, threaded under ``parent``. Replying
+    to a held comment approves it, as WordPress does, so the reply is not orphaned."""
+    if parent.status in DELETABLE:
+        raise SubmissionError("body", "Restore this comment before replying to it.")
+    change_status(parent, COMMENT_APPROVED, actor, "approve")
+    body = strip_invisible(body).strip()
+    comment = Comment(
+        post_id=parent.post_id, parent_id=parent.id, depth=parent.depth + 1,
+        author_name=clean_name(actor.public_name), author_email=actor.email.lower(),
+        body=body, body_html=clean_comment(body), status=COMMENT_APPROVED, user_id=actor.id,
+    )  # fmt: skip
+    db.session.add(comment)
+    db.session.flush()
+    _adjust_count(comment.post_id, 1)
+    _record(comment, "reply", "", COMMENT_APPROVED, actor, f"reply to #{parent.id}")
+    db.session.commit()
+    content_changed()
+    return comment

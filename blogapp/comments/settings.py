@@ -1,0 +1,92 @@
+"""Comment rules an admin changes at run time, kept in the ``settings`` table.
+
+Read on every post page, so they are cached (``CACHE_TYPE``: per process by
+default, shared through Redis when configured) and the cache is dropped on save;
+another worker with a per-process cache sees a change within ``CACHE_SECONDS``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app
+from sqlalchemy import select
+
+from blogapp.extensions import cache, db
+from blogapp.models import Setting
+
+PREFIX = "comments."
+CACHE_KEY = "blogapp:comment-settings"
+CACHE_SECONDS = 60
+DEFAULT_LINK_LIMIT = 2
+
+
+@dataclass(frozen=True)
+class CommentSettings:
+    # WordPress's "comment author must have a previously approved comment".
+    auto_approve_known: bool = False
+    blocklist_words: tuple[str, ...] = ()  # straight to spam
+    moderation_words: tuple[str, ...] = ()  # held even when auto-approve would apply
+    link_limit: int = DEFAULT_LINK_LIMIT  # more links than this: held
+    close_after_days: int = 0  # 0: never close by age
+
+
+def parse_words(text: str) -> tuple[str, ...]:
+    """One word or phrase a line, lower-cased, blank lines dropped, duplicates once."""
+    seen: dict[str, None] = {}
+    for line in text.splitlines():
+        word = line.strip().lower()
+        if word:
+            seen.setdefault(word, None)
+    return tuple(seen)
+
+
+def _int(value: str | None, default: int) -> int:
+    try:
+        return max(0, int(value)) if value is not None else default
+    except ValueError:
+        return default
+
+
+def _stored() -> dict[str, str]:
+    cached = cache.get(CACHE_KEY)
+    if cached is None:
+        cached = dict(
+            db.session.execute(
+                select(Setting.key, Setting.value).where(Setting.key.startswith(PREFIX))
+            ).all()
+        )
+        cache.set(CACHE_KEY, cached, timeout=CACHE_SECONDS)
+    return cached
+
+
+def load_settings() -> CommentSettings:
+    """The rules in force: what an admin stored, else the configured defaults."""
+    stored = _stored()
+
+    def get(name: str) -> str | None:
+        return stored.get(PREFIX + name)
+
+    return CommentSettings(
+        auto_approve_known=get("auto_approve_known") == "1",
+        blocklist_words=parse_words(get("blocklist_words") or ""),
+        moderation_words=parse_words(get("moderation_words") or ""),
+        link_limit=_int(get("link_limit"), DEFAULT_LINK_LIMIT),
+        close_after_days=_int(
+            get("close_after_days"), int(current_app.config["COMMENTS_CLOSE_AFTER_DAYS"])
+        ),
+    )
+
+
+def save_settings(settings: CommentSettings) -> None:
+    """Store every rule (commits) and drop the cached copy."""
+    values = {
+        "auto_approve_known": "1" if settings.auto_approve_known else "0",
+        "blocklist_words": "\n".join(settings.blocklist_words),
+        "moderation_words": "\n".join(settings.moderation_words),
+        "link_limit": str(settings.link_limit),
+        "close_after_days": str(settings.close_after_days),
+    }
+    for name, value in values.items():
+        db.session.merge(Setting(key=PREFIX + name, value=value))
+    db.session.commit()
+    cache.delete(CACHE_KEY)

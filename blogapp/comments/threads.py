@@ -1,0 +1,129 @@
+"""A post's comment thread, built in Python from one query.
+
+Top-level comments are paginated (``COMMENTS_PER_PAGE`` per page, oldest first);
+replies nest to ``COMMENTS_THREAD_DEPTH`` levels, and replies deeper than that
+are shown at the deepest level, right after the comment they answer."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, or_, select
+
+from blogapp.extensions import db
+from blogapp.models import COMMENT_APPROVED, COMMENT_PENDING, COMMENT_SPAM, Comment
+
+
+@dataclass
+class ThreadNode:
+    comment: Comment
+    level: int  # 1 for a top-level comment
+    own_pending: bool  # held, and shown only because this reader wrote it
+    replies: list[ThreadNode] = field(default_factory=list)
+
+
+@dataclass
+class ThreadPage:
+    nodes: list[ThreadNode]  # this page's top-level comments, replies inside
+    page: int
+    pages: int
+    visible_ids: frozenset[int]  # every comment on this page: valid reply targets
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def visible_comments(post_id: int, own_pending_ids: Iterable[int]) -> list[Comment]:
+    """The one query: approved comments, plus the reader's own held ones. A comment
+    the rules sent to spam also shows to its author as held: a bot learns nothing,
+    and a person caught by mistake is not left wondering where their words went."""
+    own = [i for i in own_pending_ids if isinstance(i, int)]
+    shown = Comment.status == COMMENT_APPROVED
+    if own:
+        shown = or_(
+            shown,
+            and_(Comment.status.in_((COMMENT_PENDING, COMMENT_SPAM)), Comment.id.in_(own)),
+        )
+    return list(
+        db.session.scalars(
+            select(Comment)
+            .where(Comment.post_id == post_id, shown)
+            .order_by(Comment.created_at, Comment.id)
+        )
+    )
+
+
+def build_tree(comments: list[Comment], max_depth: int) -> list[ThreadNode]:
+    """Roots in order, each with its replies. A comment whose parent is not shown
+    (held, trashed, deleted) becomes a root, so no approved text disappears."""
+    max_depth = max(1, max_depth)
+    shown = {c.id for c in comments}
+    children: dict[int | None, list[Comment]] = {}
+    for c in comments:
+        parent = c.parent_id if c.parent_id in shown and c.parent_id != c.id else None
+        children.setdefault(parent, []).append(c)
+
+    # An explicit stack rather than recursion: a long reply chain must not hit
+    # Python's recursion limit. Pre-order keeps each reply right after its parent.
+    roots: list[ThreadNode] = []
+    placed: set[int] = set()
+
+    def place_from(stack: list[tuple[Comment, int, list[ThreadNode]]]) -> None:
+        while stack:
+            comment, level, into = stack.pop()
+            if comment.id in placed:
+                continue
+            placed.add(comment.id)
+            node = ThreadNode(comment, level, comment.status != COMMENT_APPROVED)
+            into.append(node)
+            for child in reversed(children.get(comment.id, [])):
+                if level < max_depth:
+                    stack.append((child, level + 1, node.replies))
+                else:
+                    stack.append((child, level, into))
+
+    place_from([(c, 1, roots) for c in reversed(children.get(None, []))])
+    # Comments in a parent loop (bad imported data) are reachable from no root:
+    # each loop is shown from its oldest comment, at the top level.
+    for comment in comments:
+        if comment.id not in placed:
+            place_from([(comment, 1, roots)])
+    return roots
+
+
+def _ids(nodes: list[ThreadNode]) -> set[int]:
+    found: set[int] = set()
+    stack = list(nodes)
+    while stack:
+        node = stack.pop()
+        found.add(node.comment.id)
+        stack.extend(node.replies)
+    return found
+
+
+def page_count(roots: int, per_page: int) -> int:
+    return max(1, math.ceil(roots / per_page))
+
+
+def thread_page(post_id: int, own_pending_ids: Iterable[int], page: int, *,
+                per_page: int, max_depth: int) -> ThreadPage | None:
+    """One page of the thread, or None when ``page`` is past the last one."""
+    roots = build_tree(visible_comments(post_id, own_pending_ids), max_depth)
+    pages = page_count(len(roots), per_page)
+    if not 1 <= page <= pages:
+        return None
+    nodes = roots[(page - 1) * per_page : page * per_page]
+    return ThreadPage(nodes, page, pages, frozenset(_ids(nodes)))
+
+
+def page_of(post_id: int, comment_id: int, own_pending_ids: Iterable[int], *, per_page: int,
+            max_depth: int) -> int:
+    """The comment page that shows the comment (for the redirect after posting)."""
+    roots = build_tree(visible_comments(post_id, own_pending_ids), max_depth)
+    for index, root in enumerate(roots):
+        if comment_id in _ids([root]):
+            return index // per_page + 1
+    return 1

@@ -1,0 +1,148 @@
+"""The reader's side: the comment section of a post page and the form's POST."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+)
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from blogapp.comments import notify, services
+from blogapp.comments.forms import CommentForm, form_token_for, seconds_since_served
+from blogapp.comments.rules import comments_closed
+from blogapp.comments.settings import load_settings
+from blogapp.comments.threads import ThreadPage, page_of, thread_page
+from blogapp.errors import render_error
+from blogapp.extensions import db, limiter
+from blogapp.models import COMMENT_APPROVED, COMMENT_PENDING, Post
+from blogapp.posts import post_url
+
+bp = Blueprint("comments", __name__)
+
+SESSION_KEY = "pending_comments"
+REMEMBERED = 20  # held comment ids kept in the (cookie) session, newest last
+CLOSED_MESSAGE = "Comments are closed."
+
+
+def own_pending_ids() -> list[int]:
+    ids = session.get(SESSION_KEY, [])
+    return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
+
+
+def remember_pending(comment_id: int) -> None:
+    session[SESSION_KEY] = (own_pending_ids() + [comment_id])[-REMEMBERED:]
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() and len(value) < 12 else None
+
+
+def comment_section(post: Post, form: CommentForm | None = None,
+                    cpage: int | None = None) -> dict | None:
+    """What ``comments/_section.html`` needs; None when ``?cpage`` is not a page.
+
+    ``cpage`` defaults to the query string's (1 when absent)."""
+    config = current_app.config
+    if cpage is None:
+        cpage = 1 if "cpage" not in request.args else _int_arg("cpage")
+        if cpage is None:
+            return None
+    thread = thread_page(
+        post.id, own_pending_ids(), cpage,
+        per_page=config["COMMENTS_PER_PAGE"], max_depth=config["COMMENTS_THREAD_DEPTH"],
+    )  # fmt: skip
+    if thread is None:
+        return None
+    closed = comments_closed(post, load_settings())
+    reply_to = None
+    if not closed:
+        if form is None:
+            wanted = _int_arg("replytocom")
+            form = CommentForm(form_token=form_token_for(post.id))
+            if wanted is not None:
+                form.parent_id.data = str(wanted)
+        reply_to = _reply_target(thread, form.parent)
+    return {
+        "thread": thread, "comment_form": None if closed else form,
+        "comments_closed": closed, "reply_to": reply_to, "closed_message": CLOSED_MESSAGE,
+    }  # fmt: skip
+
+
+def _reply_target(thread: ThreadPage, parent_id: int | None):
+    """The approved comment on this page that the form answers, for "Reply to …"."""
+    if parent_id is None or parent_id not in thread.visible_ids:
+        return None
+    stack = list(thread.nodes)
+    while stack:
+        node = stack.pop()
+        if node.comment.id == parent_id:
+            return node.comment if node.comment.status == COMMENT_APPROVED else None
+        stack.extend(node.replies)
+    return None
+
+
+def load_public_post(post_id: int) -> Post:
+    post = db.session.scalars(
+        select(Post)
+        .options(joinedload(Post.author), joinedload(Post.categories), joinedload(Post.tags))
+        .where(Post.id == post_id, Post.public())
+    ).unique().one_or_none()
+    if post is None:
+        abort(404)
+    return post
+
+
+def _comment_rate_limit() -> str:
+    return current_app.config["COMMENT_RATE_LIMIT"]
+
+
+@bp.post("/comments/post/<int:post_id>")
+@limiter.limit(_comment_rate_limit)
+def create(post_id: int):
+    post = load_public_post(post_id)
+    settings = load_settings()
+    if comments_closed(post, settings):
+        return render_error(403, CLOSED_MESSAGE)
+    form = CommentForm()
+    if form.validate_on_submit():
+        submission = services.Submission(
+            author_name=form.author_name.data, author_email=form.author_email.data,
+            author_url=form.author_url.data or "", body=form.body.data,
+            parent_id=form.parent, author_ip=request.remote_addr or "",
+            user_agent=request.user_agent.string,
+            honeypot_filled=bool((form.homepage.data or "").strip()),
+            seconds_since_served=seconds_since_served(form.form_token.data or "", post.id),
+        )  # fmt: skip
+        try:
+            comment, verdict = services.submit(post, submission, settings)
+        except services.SubmissionError as error:
+            getattr(form, error.field).errors = [error.message]
+        else:
+            if comment.status != COMMENT_APPROVED:
+                remember_pending(comment.id)
+            page = _page_showing(post.id, comment.id)
+            args = {"cpage": page} if page > 1 else {}
+            response = redirect(post_url(post, **args) + f"#comment-{comment.id}")
+            if comment.status == COMMENT_PENDING:
+                notify.notify_after(response, comment, post)
+            return response
+    # Shown again on the comment page holding the comment being answered, if any.
+    cpage = _page_showing(post.id, form.parent) if form.parent else 1
+    section = comment_section(post, form, cpage=cpage)
+    return render_template("posts/detail.html", post=post, **section), 400
+
+
+def _page_showing(post_id: int, comment_id: int) -> int:
+    config = current_app.config
+    return page_of(
+        post_id, comment_id, own_pending_ids(), per_page=config["COMMENTS_PER_PAGE"],
+        max_depth=config["COMMENTS_THREAD_DEPTH"],
+    )  # fmt: skip

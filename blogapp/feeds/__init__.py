@@ -1,0 +1,3 @@
+from blogapp.feeds.views import bp
+
+__all__ = ["bp"]

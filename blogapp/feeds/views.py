@@ -1,0 +1,138 @@
+"""Feeds at WordPress's paths, so subscribers of a blog that moved keep them:
+``/feed/`` (RSS 2.0), ``/feed/atom/``, ``/category/…/feed/``, ``/tag/…/feed/``,
+``/author/…/feed/``, ``/comments/feed/`` and ``/YYYY/MM/DD/slug/feed/``.
+
+Only public posts and approved comments on public posts appear. Each feed is a
+small constant number of queries: the items with their authors joined, then
+their categories and tags."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from blogapp.categories.views import find_category, with_descendants
+from blogapp.content import post_label
+from blogapp.dates import format_date, to_local
+from blogapp.extensions import db
+from blogapp.feeds.builder import comment_entries, feed_response, new_feed, post_entries
+from blogapp.models import COMMENT_APPROVED, Comment, Post, Tag, User, post_categories, post_tags
+from blogapp.posts import post_url
+
+bp = Blueprint("feeds", __name__)
+
+
+def newest_posts(*where) -> list[Post]:
+    return list(
+        db.session.scalars(
+            select(Post)
+            .options(
+                joinedload(Post.author), selectinload(Post.categories), selectinload(Post.tags)
+            )
+            .where(Post.public(), *where)
+            .order_by(Post.published_at.desc(), Post.id.desc())
+            .limit(current_app.config["FEED_ITEMS"])
+        )
+    )
+
+
+def newest_comments(*where) -> list[Comment]:
+    return list(
+        db.session.scalars(
+            select(Comment)
+            .join(Comment.post)
+            .options(contains_eager(Comment.post))
+            .where(Comment.status == COMMENT_APPROVED, Post.public(), *where)
+            .order_by(Comment.created_at.desc(), Comment.id.desc())
+            .limit(current_app.config["FEED_ITEMS"])
+        )
+    )
+
+
+def posts_feed(title: str, page_path: str, self_path: str, posts: list[Post], kind: str):
+    config = current_app.config
+    feed = new_feed(title, page_path, self_path, config["SITE_DESCRIPTION"], kind)
+    post_entries(feed, posts)
+    newest = max((max(p.published_at, p.updated_at) for p in posts), default=None)
+    return feed_response(feed, kind, newest)
+
+
+def _site_title(suffix: str = "") -> str:
+    name = current_app.config["SITE_NAME"]
+    return f"{name} » {suffix}" if suffix else name
+
+
+@bp.route("/feed/rss2/")  # WordPress's other name for it
+@bp.route("/feed/")  # registered first, so url_for builds this one
+def posts_rss():
+    return posts_feed(_site_title(), url_for("posts.index"), url_for("feeds.posts_rss"),
+                      newest_posts(), "rss")  # fmt: skip
+
+
+@bp.route("/feed/atom/")
+def posts_atom():
+    return posts_feed(_site_title(), url_for("posts.index"), url_for("feeds.posts_atom"),
+                      newest_posts(), "atom")  # fmt: skip
+
+
+@bp.route("/category/<path:path>/feed/")
+def category(path: str):
+    node = find_category(path)
+    in_category = select(post_categories.c.post_id).where(
+        post_categories.c.category_id.in_(with_descendants(node))
+    )
+    return posts_feed(
+        _site_title(f"{node.name} Category"), url_for("categories.detail", path=node.path),
+        url_for("feeds.category", path=node.path), newest_posts(Post.id.in_(in_category)), "rss",
+    )  # fmt: skip
+
+
+@bp.route("/tag/<slug>/feed/")
+def tag(slug: str):
+    found = db.session.scalar(select(Tag).where(Tag.slug == slug))
+    if found is None:
+        abort(404)
+    tagged = select(post_tags.c.post_id).where(post_tags.c.tag_id == found.id)
+    return posts_feed(
+        _site_title(f"{found.name} Tag"), url_for("posts.tag", slug=slug),
+        url_for("feeds.tag", slug=slug), newest_posts(Post.id.in_(tagged)), "rss",
+    )  # fmt: skip
+
+
+@bp.route("/author/<login>/feed/")
+def author(login: str):
+    user = db.session.scalar(select(User).where(User.login == login))
+    if user is None:
+        abort(404)
+    return posts_feed(
+        _site_title(f"Posts by {user.public_name}"), url_for("posts.author", login=login),
+        url_for("feeds.author", login=login), newest_posts(Post.author_id == user.id), "rss",
+    )  # fmt: skip
+
+
+def comments_feed(title: str, page_path: str, self_path: str, comments: list[Comment]):
+    config = current_app.config
+    feed = new_feed(title, page_path, self_path, config["SITE_DESCRIPTION"], "rss")
+    comment_entries(feed, comments)
+    return feed_response(feed, "rss", max((c.created_at for c in comments), default=None))
+
+
+@bp.route("/comments/feed/")
+def comments_rss():
+    return comments_feed(_site_title("Comments"), url_for("posts.index"),
+                         url_for("feeds.comments_rss"), newest_comments())  # fmt: skip
+
+
+@bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/feed/")
+def post_comments(year: int, month: int, day: int, slug: str):
+    post = db.session.scalar(select(Post).where(Post.slug == slug, Post.public()))
+    if post is None:
+        abort(404)
+    local = to_local(post.published_at)
+    if (year, month, day) != (local.year, local.month, local.day):
+        return redirect(post_url(post) + "feed/", 301)
+    page_path = post_url(post)
+    title = post_label(post, format_date(post.published_at))
+    return comments_feed(_site_title(f"Comments on {title}"), page_path,
+                         page_path + "feed/", newest_comments(Comment.post_id == post.id))

@@ -1,0 +1,155 @@
+"""Hardening: security headers on every response, trusted hosts, proxies,
+no-store for private pages, malformed requests turned away before any view
+sees them, and the refusal to run in production with the development key."""
+
+from __future__ import annotations
+
+import sys
+from urllib.parse import unquote_to_bytes
+
+from flask import Flask, abort, request
+from werkzeug.exceptions import SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from blogapp.config import DEV_SECRET_KEY
+
+MIN_SECRET_KEY_LENGTH = 16
+# Paths that must never be stored by a browser or a proxy, whatever answers them.
+NO_STORE_BLUEPRINTS = frozenset({"admin", "auth"})
+NO_STORE_PATHS = ("/admin", "/login", "/logout", "/wp-login.php", "/wp-admin")
+MAX_PATH_LENGTH = 2048
+FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+class ConfigurationError(SystemExit):
+    """Stops the process with a one-line message instead of a traceback.
+
+    Exit status 3 is gunicorn's "worker failed to boot": the master stops
+    rather than restarting workers that can never start."""
+
+    def __init__(self, message: str) -> None:
+        print(f"blogapp: error: {message}", file=sys.stderr, flush=True)
+        super().__init__(3)
+        self.message = message
+
+
+def check_secret_key(app: Flask) -> None:
+    """With PRODUCTION on (gunicorn.conf.py turns it on), refuse a missing,
+    short or development SECRET_KEY."""
+    if not app.config.get("PRODUCTION"):
+        return
+    key = app.config.get("SECRET_KEY") or ""
+    if key == DEV_SECRET_KEY or len(str(key)) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigurationError(
+            "SECRET_KEY is missing or is the development key; set SECRET_KEY in the environment "
+            f"to a long random value (at least {MIN_SECRET_KEY_LENGTH} characters), e.g. the "
+            "output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+
+
+def normalize_settings(app: Flask) -> None:
+    hosts = app.config.get("TRUSTED_HOSTS")
+    if isinstance(hosts, str):  # BLOGAPP_TRUSTED_HOSTS=example.com,www.example.com
+        hosts = [h.strip() for h in hosts.split(",") if h.strip()]
+    app.config["TRUSTED_HOSTS"] = list(hosts) if hosts else None
+    app.config.setdefault("REMEMBER_COOKIE_NAME", "remember_token")
+    https_site = app.config["SITE_URL"].startswith("https://")
+    for name in ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE"):
+        if app.config.get(name) is None:  # default: Secure when the site is served over HTTPS
+            app.config[name] = https_site
+
+
+def apply_proxy_fix(app: Flask) -> None:
+    """Trust X-Forwarded-For and -Proto from exactly PROXY_FIX_COUNT proxies.
+
+    The Host header is not taken from X-Forwarded-Host: nginx passes the real
+    one, and absolute URLs come from SITE_URL anyway."""
+    count = int(app.config.get("PROXY_FIX_COUNT") or 0)
+    if count > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)  # type: ignore[method-assign]
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def reject_malformed_request() -> None:
+    """400 for NUL bytes and bad UTF-8, 414 for absurd URLs, 413 for bodies over
+    MAX_CONTENT_LENGTH, before any extension or view reads them."""
+    from flask import current_app
+
+    query = request.environ.get("QUERY_STRING", "")
+    if len(query) > current_app.config["MAX_QUERY_STRING_LENGTH"]:
+        abort(414)
+    raw_path = request.environ.get("PATH_INFO", "")
+    if len(raw_path) > MAX_PATH_LENGTH:
+        abort(414)
+    if "\x00" in raw_path or "\x00" in query or "%00" in query:
+        abort(400)
+    if not raw_path.isascii() and not _is_utf8(raw_path.encode("latin-1", "replace")):
+        abort(400)
+    if "%" in query and not _is_utf8(unquote_to_bytes(query)):
+        abort(400)
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and request.content_length and request.content_length > limit:
+        abort(413)
+    if request.method == "POST" and request.mimetype in FORM_CONTENT_TYPES:
+        for key, values in request.form.lists():
+            if "\x00" in key or any("\x00" in v for v in values):
+                abort(400)
+
+
+def _is_private_path(path: str) -> bool:
+    return any(path == p or path.startswith(p + "/") for p in NO_STORE_PATHS)
+
+
+def response_security_headers(app: Flask, secure: bool) -> list[tuple[str, str]]:
+    """The headers every response carries; HSTS over HTTPS (or with secure cookies)."""
+    headers = app.extensions["blogapp.security_headers"]
+    config = app.config
+    if config["HSTS_SECONDS"] and (secure or config["SESSION_COOKIE_SECURE"]):
+        return [*headers, ("Strict-Transport-Security", f"max-age={int(config['HSTS_SECONDS'])}")]
+    return headers
+
+
+def add_security_headers(response):
+    from flask import current_app
+
+    headers = response.headers
+    present = {name.lower() for name in headers.keys()}
+    for name, value in response_security_headers(current_app, request.is_secure):
+        if name.lower() not in present:  # a view that set its own policy keeps it
+            headers.add(name, value)
+    if request.blueprint in NO_STORE_BLUEPRINTS or _is_private_path(request.path):
+        headers["Cache-Control"] = "no-store"
+        response.vary.add("Cookie")
+    return response
+
+
+UNTRUSTED_HOST_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Bad request</title></head>
+<body><h1>Bad request</h1><p>This site does not answer to that host name.</p></body></html>
+"""
+
+
+def untrusted_host(error: SecurityError):
+    # No URL can be built for a host that is not ours, so the page stands alone.
+    return UNTRUSTED_HOST_PAGE, 400, {"Content-Type": "text/html; charset=utf-8"}
+
+
+def register_security(app: Flask) -> None:
+    app.extensions["blogapp.security_headers"] = [
+        ("Content-Security-Policy", app.config["CONTENT_SECURITY_POLICY"]),
+        ("X-Content-Type-Options", "nosniff"),
+        ("X-Frame-Options", "DENY"),
+        ("Referrer-Policy", app.config["REFERRER_POLICY"]),
+        ("Cross-Origin-Opener-Policy", "same-origin"),
+    ]
+    app.register_error_handler(SecurityError, untrusted_host)
+    # First of all before_request hooks: nothing else should parse a malformed request.
+    app.before_request_funcs.setdefault(None, []).insert(0, reject_malformed_request)
+    app.after_request(add_security_headers)

@@ -1,0 +1,168 @@
+"""What search engines and social sites read in a page's head: title,
+description, canonical link, Open Graph and Twitter cards, feed links and
+JSON-LD ``Article`` data. ``page_meta()`` is a template global that reads the
+page's own context (``post``, ``page_obj``, ``browsing``, ``category``…)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+from flask import current_app, request, url_for
+from jinja2 import pass_context
+from markupsafe import Markup
+
+from blogapp.content import html_to_text, post_label, truncate_graphemes
+from blogapp.dates import format_date
+from blogapp.models import Page, Post
+
+DESCRIPTION_GRAPHEMES = 160
+RSS = "application/rss+xml"
+ATOM = "application/atom+xml"
+# Pages a search engine should index, each at its canonical address.
+INDEXABLE = {
+    "posts.index", "posts.detail", "posts.page", "posts.archive", "posts.author",
+    "posts.tag", "categories.detail",
+}  # fmt: skip
+OG_LOCALES = {"en": "en_US", "km": "km_KH"}
+
+
+@dataclass
+class FeedLink:
+    title: str
+    href: str
+    type: str = RSS
+
+
+@dataclass
+class PageMeta:
+    title: str
+    description: str
+    canonical: str = ""  # empty: the page is not for indexing
+    og_type: str = "website"
+    locale: str = "en_US"
+    image: str = ""
+    published: str = ""
+    modified: str = ""
+    feeds: list[FeedLink] = field(default_factory=list)
+    json_ld: Markup | None = None
+
+    @property
+    def page_feed(self) -> FeedLink | None:
+        """The feed of this page's own content (an archive's), after the site-wide three."""
+        return self.feeds[3] if len(self.feeds) > 3 else None
+
+
+def absolute_url(path_or_url: str) -> str:
+    """Absolute, from SITE_URL, never the request's Host; absolute URLs stay as they are."""
+    return urljoin(current_app.config["SITE_URL"] + "/", path_or_url)
+
+
+def plain_description(fragment: str) -> str:
+    """Plain text of an excerpt, at most about DESCRIPTION_GRAPHEMES characters."""
+    text = html_to_text(fragment)
+    # An automatic excerpt already ends in " …"; one ellipsis is enough.
+    shortened = text.endswith("…")
+    text, truncated = truncate_graphemes(text.removesuffix("…").rstrip(), DESCRIPTION_GRAPHEMES)
+    return text + (" …" if truncated or shortened else "")
+
+
+def json_for_script(data) -> Markup:
+    """JSON that cannot end its <script> element or open a comment early."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return Markup(text)
+
+
+def feed_links(context_label: str | None = None) -> list[FeedLink]:
+    """The site's feeds, and the feed of what this page shows (an archive, a post's comments)."""
+    site = current_app.config["SITE_NAME"]
+    links = [
+        FeedLink(f"{site} » Feed", absolute_url(url_for("feeds.posts_rss"))),
+        FeedLink(f"{site} » Atom Feed", absolute_url(url_for("feeds.posts_atom")), ATOM),
+        FeedLink(f"{site} » Comments Feed", absolute_url(url_for("feeds.comments_rss"))),
+    ]
+    endpoint = request.endpoint or ""
+    args = request.view_args or {}
+    label = context_label or ""
+    specific = {
+        "categories.detail": ("feeds.category", {"path": args.get("path", "")}, "Category Feed"),
+        "posts.tag": ("feeds.tag", {"slug": args.get("slug", "")}, "Tag Feed"),
+        "posts.author": ("feeds.author", {"login": args.get("login", "")}, "Posts by Author Feed"),
+        "posts.detail": ("feeds.post_comments", {k: args.get(k) for k in
+                         ("year", "month", "day", "slug")}, "Comments Feed"),
+    }  # fmt: skip
+    if endpoint in specific:
+        feed_endpoint, feed_args, kind = specific[endpoint]
+        href = absolute_url(url_for(feed_endpoint, **feed_args))
+        links.append(FeedLink(f"{site} » {label} {kind}".replace("  ", " "), href))
+    return links
+
+
+@pass_context
+def page_meta(context) -> PageMeta:
+    site = current_app.config["SITE_NAME"]
+    description = current_app.config["SITE_DESCRIPTION"]
+    endpoint = request.endpoint or ""
+    indexable = endpoint in INDEXABLE and "s" not in request.args and not context.get("code")
+    canonical = ""
+    if indexable and request.url_rule is not None:
+        canonical = absolute_url(url_for(endpoint, **(request.view_args or {})))
+    post = context.get("post")
+    page = context.get("page_obj")
+    if isinstance(post, Post) and endpoint == "posts.detail":
+        return _post_meta(post)
+    if isinstance(page, Page):
+        title = page.title or site
+        description = plain_description(page.body_html) or description
+    elif context.get("browsing"):
+        title = context["browsing"][1]
+        category = context.get("category")
+        if category is not None and getattr(category, "description", ""):
+            description = category.description
+    else:
+        title = site
+    return PageMeta(
+        title=title, description=description, canonical=canonical,
+        locale=OG_LOCALES.get(current_app.config["SITE_LANGUAGE"], "en_US"),
+        feeds=feed_links(title if context.get("browsing") else None),
+    )  # fmt: skip
+
+
+def _post_meta(post: Post) -> PageMeta:
+    from blogapp.posts import post_url
+
+    site = current_app.config["SITE_NAME"]
+    title = post_label(post, format_date(post.published_at))
+    description = plain_description(post.excerpt_html) or current_app.config["SITE_DESCRIPTION"]
+    url = absolute_url(post_url(post))
+    image = absolute_url(post.first_image_url) if post.first_image_url else ""
+    published = post.published_at.isoformat(timespec="seconds")
+    modified = max(post.updated_at, post.published_at).isoformat(timespec="seconds")
+    article = {
+        "@context": "https://schema.org",
+        "@type": "Article",
+        "headline": truncate_graphemes(title, 110)[0],
+        "description": description,
+        "url": url,
+        "mainEntityOfPage": {"@type": "WebPage", "@id": url},
+        "datePublished": published,
+        "dateModified": modified,
+        "inLanguage": post.language,
+        "publisher": {"@type": "Organization", "name": site,
+                      "url": current_app.config["SITE_URL"] + "/"},
+    }  # fmt: skip
+    if post.author is not None:
+        article["author"] = {
+            "@type": "Person",
+            "name": post.author.public_name,
+            "url": absolute_url(url_for("posts.author", login=post.author.login)),
+        }
+    if image:
+        article["image"] = [image]
+    return PageMeta(
+        title=title, description=description, canonical=url, og_type="article",
+        locale=OG_LOCALES.get(post.language, "en_US"), image=image, published=published,
+        modified=modified, feeds=feed_links(title), json_ld=json_for_script(article),
+    )  # fmt: skip

@@ -1,0 +1,55 @@
+"""gunicorn settings for blogapp: ``gunicorn wsgi:app`` reads this file.
+
+Each value can be changed from the environment (see docs/production.md):
+BLOGAPP_BIND (or PORT), BLOGAPP_WORKERS (or WEB_CONCURRENCY), BLOGAPP_THREADS,
+BLOGAPP_TIMEOUT."""
+
+import multiprocessing
+import os
+
+# Running under gunicorn means production: the app refuses the development
+# SECRET_KEY, and gunicorn's access log below replaces the app's request log.
+os.environ.setdefault("BLOGAPP_PRODUCTION", "true")
+os.environ.setdefault("BLOGAPP_REQUEST_LOG", "false")
+
+
+def _bind() -> str:
+    if os.environ.get("BLOGAPP_BIND"):
+        return os.environ["BLOGAPP_BIND"]
+    if os.environ.get("PORT"):  # platforms that hand out a port expect every interface
+        return f"0.0.0.0:{os.environ['PORT']}"
+    return "127.0.0.1:8000"  # behind nginx on the same host
+
+
+def _workers() -> int:
+    configured = os.environ.get("BLOGAPP_WORKERS") or os.environ.get("WEB_CONCURRENCY")
+    if configured:
+        return max(1, int(configured))
+    return multiprocessing.cpu_count() * 2 + 1
+
+
+bind = _bind()
+workers = _workers()
+# Requests mostly wait on the database: threads let a worker serve others meanwhile,
+# at far less memory than more processes.
+worker_class = "gthread"
+threads = int(os.environ.get("BLOGAPP_THREADS", "4"))
+timeout = int(os.environ.get("BLOGAPP_TIMEOUT", "30"))
+graceful_timeout = 30
+keepalive = 5
+# Off by default: recycling every N requests restarts all workers at about the same
+# time under steady load. Set it if a worker ever grows without bound.
+max_requests = int(os.environ.get("BLOGAPP_MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 10
+# Each worker opens its own database connections after the fork.
+preload_app = False
+if os.path.isdir("/dev/shm"):
+    worker_tmp_dir = "/dev/shm"  # heartbeat files off the disk
+
+# Client addresses and https come from ProxyFix (PROXY_FIX_COUNT), one place to trust proxies.
+forwarded_allow_ips = ""
+
+accesslog = "-"  # stdout: method, path, status, size, time
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+errorlog = "-"  # stderr: startup, worker and application errors with tracebacks
+loglevel = os.environ.get("BLOGAPP_LOG_LEVEL", "info")

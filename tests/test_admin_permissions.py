@@ -1,0 +1,121 @@
+"""Every route under /admin/ (ours and any another blueprint adds) asks anonymous
+visitors to log in, refuses editors what is for admins (403), and serves the right
+role, never cached."""
+
+from __future__ import annotations
+
+import pytest
+from flask import url_for
+from werkzeug.routing import AnyConverter, IntegerConverter
+
+from blogapp import create_app
+from blogapp.models import ROLE_ADMIN, ROLE_EDITOR
+from tests.conftest import BASE_CONFIG, csrf_token_from
+from tests.factories import make_user
+
+
+def _admin_rules():
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    rules = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/admin/") or rule.rule == "/admin":
+            method = "GET" if "GET" in rule.methods else "POST"
+            rules.append(pytest.param(rule.endpoint, method, id=f"{method} {rule.rule}"))
+    return rules
+
+
+ADMIN_RULES = _admin_rules()
+
+
+def _url(app, endpoint: str) -> str:
+    rule = app.url_map._rules_by_endpoint[endpoint][0]
+    values = {}
+    for name, converter in rule._converters.items():
+        if isinstance(converter, IntegerConverter):
+            values[name] = 1
+        elif isinstance(converter, AnyConverter):
+            values[name] = sorted(converter.items)[0]
+        else:
+            values[name] = "x"
+    with app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+def _request(client, method: str, url: str, token_page: str):
+    if method == "GET":
+        return client.get(url)
+    token = csrf_token_from(client.get(token_page).get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token})
+
+
+def _required_role(app, endpoint: str) -> str:
+    return getattr(app.view_functions[endpoint], "required_role", ROLE_EDITOR)
+
+
+def test_the_admin_has_routes_to_check():
+    endpoints = {p.values[0] for p in ADMIN_RULES}
+    assert {"admin.dashboard", "admin.posts", "admin.edit_post", "admin.users",
+            "admin.delete_post_view", "admin.media"} <= endpoints
+
+
+@pytest.mark.parametrize(("endpoint", "method"), ADMIN_RULES)
+def test_anonymous_visitors_are_sent_to_log_in(app, client, endpoint, method):
+    url = _url(app, endpoint)
+
+    response = _request(client, method, url, "/login")
+
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+@pytest.mark.parametrize(("endpoint", "method"), ADMIN_RULES)
+def test_editors_get_editor_routes_and_403_on_admin_routes(app, client, login_as, endpoint,
+                                                            method):
+    login_as(make_user(role=ROLE_EDITOR))
+    url = _url(app, endpoint)
+
+    response = _request(client, method, url, "/admin/")
+
+    if _required_role(app, endpoint) == ROLE_ADMIN:
+        assert response.status_code == 403
+        assert "You do not have permission" in response.get_data(as_text=True)
+    else:
+        assert response.status_code not in (403, 500)
+        assert not response.headers.get("Location", "").startswith("/login")
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize(("endpoint", "method"), ADMIN_RULES)
+def test_admins_get_every_route(app, client, login_as, endpoint, method):
+    login_as(make_user(role=ROLE_ADMIN))
+    url = _url(app, endpoint)
+
+    response = _request(client, method, url, "/admin/")
+
+    assert response.status_code not in (403, 500)
+    assert not response.headers.get("Location", "").startswith("/login")
+    if method == "GET" and response.status_code == 200:
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_every_admin_view_declares_its_role(app):
+    for param in ADMIN_RULES:
+        endpoint = param.values[0]
+        assert hasattr(app.view_functions[endpoint], "required_role"), endpoint
+
+
+def test_the_nav_shows_users_to_admins_only_and_comments_with_the_pending_count(
+        client, login_as):
+    from tests.factories import make_comment, make_post
+
+    post = make_post("Discussed")
+    make_comment(post, status="pending")
+    make_comment(post, status="pending")
+    login_as(make_user(role=ROLE_EDITOR))
+
+    html = client.get("/admin/").get_data(as_text=True)
+
+    assert ">Users</a>" not in html
+    assert '<button type="submit" class="link-button">Log Out</button>' in html
+    if "moderation.comments" in client.application.view_functions:
+        assert 'title="2 waiting for moderation">2</span>' in html

@@ -1,0 +1,93 @@
+"""With REDIS_URL set, rate limits and the cache live in Redis, shared by every
+worker and host. Runs against the real Redis server (BLOGAPP_TEST_REDIS_URL,
+database 15 by default; only that database is flushed)."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import redis
+
+from blogapp import create_app
+from blogapp.extensions import cache, db, limiter
+from tests.conftest import BASE_CONFIG
+from tests.factories import make_category, make_post
+
+REDIS_URL = os.environ.get("BLOGAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_db():
+    server = redis.Redis.from_url(REDIS_URL)
+    server.flushdb()
+    yield server
+    server.flushdb()
+    server.close()
+
+
+@pytest.fixture
+def worker_app(monkeypatch, database_url, tmp_path, app):
+    """Build apps as gunicorn workers do: settings from the environment."""
+    monkeypatch.setenv("REDIS_URL", REDIS_URL)
+    made = []
+
+    def build(**env):
+        for name, value in env.items():
+            monkeypatch.setenv(name, value)
+        worker = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+                             "UPLOAD_FOLDER": str(tmp_path / "uploads")})
+
+        @worker.route("/limited")
+        @limiter.limit("2 per minute")
+        def limited():
+            return "ok"
+
+        made.append(worker)
+        return worker
+
+    yield build
+    for worker in made:
+        with worker.app_context():
+            db.engine.dispose()
+
+
+def test_rate_limits_are_stored_in_redis_and_outlive_a_worker(worker_app, redis_db):
+    first = worker_app()
+    client = first.test_client()
+    assert [client.get("/limited").status_code for _ in range(2)] == [200, 200]
+    assert any(b"LIMIT" in key.upper() for key in redis_db.keys("*"))
+
+    # A new worker (a fresh storage connection) sees the same counter.
+    second = worker_app()
+    refused = second.test_client().get("/limited")
+    assert refused.status_code == 429
+    assert "Too many requests" in refused.get_data(as_text=True)
+
+
+def test_ratelimit_enabled_false_turns_limits_off(worker_app, redis_db):
+    relaxed = worker_app(BLOGAPP_RATELIMIT_ENABLED="false")
+    client = relaxed.test_client()
+    assert [client.get("/limited").status_code for _ in range(6)] == [200] * 6
+
+
+def test_cache_is_shared_between_workers(worker_app, redis_db):
+    make_post("Cached")
+    first, second = worker_app(), worker_app()
+    assert first.config["CACHE_TYPE"] == "RedisCache"
+    with first.app_context():
+        cache.set("shared-key", {"answer": 42})
+    with second.app_context():
+        assert cache.get("shared-key") == {"answer": 42}
+    assert any(b"shared-key" in key for key in redis_db.keys("*"))
+
+
+def test_a_change_in_one_worker_reaches_the_sidebar_of_another(worker_app, redis_db):
+    make_post("Sidebar")
+    reader, writer = worker_app(), worker_app()
+    assert "Economy" not in reader.test_client().get("/").get_data(as_text=True)
+
+    with writer.app_context():
+        make_category("Economy")  # calls content_changed(): drops the shared sidebar
+
+    assert "Economy" in reader.test_client().get("/").get_data(as_text=True)

@@ -1,0 +1,258 @@
+"""Search engines and social sites read the blog: sitemap.xml, robots.txt,
+each page's head (title, description, canonical, Open Graph, Twitter, JSON-LD)
+and the links between posts (previous/next, related)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
+
+import pytest
+from defusedxml import ElementTree
+
+from blogapp.models import POST_DRAFT, POST_PRIVATE, utcnow
+from tests.factories import make_category, make_page, make_post, make_tag, make_user
+
+SITE = "http://localhost"
+NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}
+W3C_DATETIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00$")
+
+
+class Head(HTMLParser):
+    """The tags of a page's <head> a crawler reads."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.meta: dict[str, list[str]] = {}
+        self.links: list[dict] = []
+        self.title = ""
+        self.json_ld: list[str] = []
+        self._in: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "meta" and (a.get("name") or a.get("property")):
+            self.meta.setdefault(a.get("name") or a.get("property"), []).append(a["content"])
+        elif tag == "link":
+            self.links.append(a)
+        elif tag == "title":
+            self._in = "title"
+        elif tag == "script" and a.get("type") == "application/ld+json":
+            self._in = "ld"
+            self.json_ld.append("")
+
+    def handle_endtag(self, tag):
+        self._in = None
+
+    def handle_data(self, data):
+        if self._in == "title":
+            self.title += data
+        elif self._in == "ld":
+            self.json_ld[-1] += data
+
+    def one(self, key: str) -> str:
+        values = self.meta.get(key, [])
+        assert len(values) == 1, (key, values)
+        return values[0]
+
+    def canonical(self) -> list[str]:
+        return [link["href"] for link in self.links if link.get("rel") == "canonical"]
+
+
+def head_of(client, url: str) -> Head:
+    response = client.get(url)
+    assert response.status_code == 200, url
+    parser = Head()
+    parser.feed(response.get_data(as_text=True))
+    return parser
+
+
+@pytest.fixture
+def site(app):
+    author = make_user("sokha", display_name="Sokha Chan")
+    politics = make_category("Politics")
+    asia = make_category("Asia", parent=politics)
+    make_category("Empty")
+    courts = make_tag("Courts")
+    start = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+    posts = {
+        "first": make_post("First essay", "Opening words.", author=author, categories=[politics],
+                           published_at=start),
+        "second": make_post(
+            "Courts </script><script>alert(1)</script> & trust",
+            "![Court house](/media/court.jpg)\n\nJudges **must** be independent. " * 3
+            + "\n\n<!--more-->\n\nThe rest of the argument.",
+            author=author, categories=[asia], tags=[courts],
+            published_at=start + timedelta(days=1),
+        ),
+        "third": make_post("Third essay", "More on courts.", author=author, categories=[asia],
+                           tags=[courts], published_at=start + timedelta(days=2)),
+        "unrelated": make_post("Unrelated", "Sport.", published_at=start + timedelta(days=3)),
+        "draft": make_post("Draft essay", status=POST_DRAFT, categories=[asia]),
+        "private": make_post("Private essay", status=POST_PRIVATE, categories=[asia]),
+        "scheduled": make_post("Scheduled essay", categories=[asia],
+                               published_at=utcnow() + timedelta(days=3)),
+    }
+    make_page("About", "<p>We publish <em>op-eds</em> on politics and society.</p>")
+    make_page("Hidden page", "Not yet.", status=POST_DRAFT)
+    return posts
+
+
+def path_of(post) -> str:
+    return f"/{post.published_at:%Y/%m/%d}/{post.slug}/"
+
+
+def test_sitemap_is_valid_and_every_url_answers(client, site):
+    response = client.get("/sitemap.xml")
+
+    assert response.status_code == 200
+    assert response.mimetype == "application/xml"
+    root = ElementTree.fromstring(response.get_data())
+    assert root.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}urlset"
+    entries = {u.findtext("sm:loc", namespaces=NS): u.findtext("sm:lastmod", namespaces=NS)
+               for u in root.findall("sm:url", NS)}
+    paths = [loc.removeprefix(SITE) for loc in entries]
+    assert all(loc.startswith(SITE + "/") for loc in entries)
+    assert set(paths) == {
+        "/", "/about/", "/category/politics/", "/category/politics/asia/",
+        *(path_of(site[k]) for k in ("first", "second", "third", "unrelated")),
+    }  # no drafts, private or scheduled posts, draft pages or empty categories
+    for lastmod in entries.values():
+        assert W3C_DATETIME.match(lastmod), lastmod
+    for path in paths:
+        assert client.get(path).status_code == 200, path
+
+
+def test_robots_txt_points_at_the_sitemap(client):
+    response = client.get("/robots.txt", headers={"Host": "evil.example"})
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/plain"
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0] == "User-agent: *"
+    assert f"Sitemap: {SITE}/sitemap.xml" in lines
+
+
+def test_post_head_has_title_description_canonical_social_tags_and_json_ld(client, site):
+    post = site["second"]
+    url = SITE + path_of(post)
+
+    head = head_of(client, path_of(post))
+
+    assert head.title.startswith("Courts </script><script>alert(1)</script> & trust – ")
+    description = head.one("description")
+    assert description.startswith("Judges must be independent.")  # plain text of the excerpt
+    assert "<" not in description and "The rest of the argument" not in description
+    assert len(description) <= 161
+    assert head.canonical() == [url]
+    assert head.one("og:type") == "article"
+    assert head.one("og:url") == url
+    assert head.one("og:title") == post.title
+    assert head.one("og:description") == description
+    assert head.one("og:image") == SITE + "/media/court.jpg"  # the first image, made absolute
+    assert head.one("twitter:card") == "summary_large_image"
+    assert head.one("twitter:image") == SITE + "/media/court.jpg"
+    assert head.one("article:published_time") == "2025-03-02T08:00:00+00:00"
+
+    assert len(head.json_ld) == 1
+    raw = head.json_ld[0]
+    # The title's </script> cannot close the element early: <, > and & are \\u escapes.
+    assert "<" not in raw and ">" not in raw and "&" not in raw
+    article = json.loads(raw)
+    assert article["@type"] == "Article"
+    assert article["headline"] == post.title
+    assert article["url"] == url
+    assert article["datePublished"] == "2025-03-02T08:00:00+00:00"
+    assert article["author"] == {"@type": "Person", "name": "Sokha Chan",
+                                 "url": SITE + "/author/sokha/"}
+    assert article["image"] == [SITE + "/media/court.jpg"]
+
+
+def test_post_without_image_gets_a_summary_card(client, site):
+    head = head_of(client, path_of(site["first"]))
+
+    assert "og:image" not in head.meta
+    assert head.one("twitter:card") == "summary"
+
+
+def test_head_uses_site_url_never_the_request_host(client, site):
+    response = client.get(path_of(site["second"]), headers={"Host": "evil.example"})
+
+    assert "evil.example" not in response.get_data(as_text=True)
+
+
+def test_listing_pages_have_canonical_and_descriptions(client, site):
+    home = head_of(client, "/")
+    assert home.canonical() == [SITE + "/"]
+    assert home.one("og:type") == "website"
+    assert home.one("description") == home.one("og:description")
+
+    about = head_of(client, "/about/")
+    assert about.canonical() == [SITE + "/about/"]
+    assert about.one("description") == "We publish op-eds on politics and society."
+
+    category = head_of(client, "/category/politics/asia/")
+    assert category.canonical() == [SITE + "/category/politics/asia/"]
+    assert category.one("og:title") == "Asia"
+
+
+def test_search_and_error_pages_are_not_for_indexing(client, site):
+    search = head_of(client, "/?s=courts")
+    assert search.canonical() == []
+    assert search.one("robots") == "noindex, follow"
+
+    missing = client.get("/no/such/place/")
+    assert missing.status_code == 404
+    parser = Head()
+    parser.feed(missing.get_data(as_text=True))
+    assert parser.canonical() == []
+
+
+def test_post_links_to_previous_next_and_related_posts(client, site):
+    html = client.get(path_of(site["second"])).get_data(as_text=True)
+
+    nav = re.search(r'<nav class="pagination post-navigation".*?</nav>', html, re.S).group(0)
+    assert f'href="{path_of(site["first"])}" rel="prev" lang="en">&larr; First essay</a>' in nav
+    assert f'href="{path_of(site["third"])}" rel="next" lang="en">Third essay &rarr;</a>' in nav
+    related = re.search(r'<section class="related-posts".*?</section>', html, re.S).group(0)
+    titles = re.findall(r'<a href="[^"]+" lang="en">([^<]+)</a>', related)
+    # Third shares Asia and Courts; First is in Politics, Asia's parent, which is not shared.
+    assert titles == ["Third essay"]
+    for hidden in ("Draft essay", "Private essay", "Scheduled essay", "Unrelated"):
+        assert hidden not in related
+
+
+def test_first_and_last_posts_have_one_neighbour(client, site):
+    first = client.get(path_of(site["first"])).get_data(as_text=True)
+    last = client.get(path_of(site["unrelated"])).get_data(as_text=True)
+
+    first_nav = first.split('post-navigation"')[1].split("</nav>")[0]
+    last_nav = last.split('post-navigation"')[1].split("</nav>")[0]
+    assert 'rel="prev"' not in first_nav and 'rel="next" lang="en">Courts' in first_nav
+    assert 'rel="next"' not in last_nav and 'rel="prev" lang="en">&larr; Third essay' in last_nav
+    assert "related-posts" not in last  # no categories or tags shared
+
+
+def test_related_posts_rank_by_shared_terms(client):
+    a, b = make_category("A"), make_category("B")
+    t = make_tag("T")
+    start = datetime(2025, 1, 1, tzinfo=UTC)
+    subject = make_post("Subject", categories=[a, b], tags=[t], published_at=start)
+    make_post("One shared, newest", categories=[a], published_at=start + timedelta(days=9))
+    make_post("Three shared", categories=[a, b], tags=[t], published_at=start + timedelta(days=1))
+    make_post("Two shared", categories=[b], tags=[t], published_at=start + timedelta(days=2))
+
+    html = client.get(path_of(subject)).get_data(as_text=True)
+
+    related = re.search(r'<section class="related-posts".*?</section>', html, re.S).group(0)
+    assert re.findall(r'<a href="[^"]+" lang="en">([^<]+)</a>', related) == [
+        "Three shared", "Two shared", "One shared, newest"]
+
+
+def test_post_page_stays_within_its_query_budget(client, count_queries, site):
+    client.get("/")  # warm the sidebar cache
+    with count_queries() as q:
+        assert client.get(path_of(site["second"])).status_code == 200
+    assert q.count <= 5, q.statements
