@@ -7,7 +7,7 @@ from __future__ import annotations
 import sys
 from urllib.parse import unquote_to_bytes
 
-from flask import Flask, abort, request
+from flask import Flask, abort, current_app, request
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -80,8 +80,6 @@ def _is_utf8(raw: bytes) -> bool:
 def reject_malformed_request() -> None:
     """400 for NUL bytes and bad UTF-8, 414 for absurd URLs, 413 for bodies over
     MAX_CONTENT_LENGTH, before any extension or view reads them."""
-    from flask import current_app
-
     query = request.environ.get("QUERY_STRING", "")
     if len(query) > current_app.config["MAX_QUERY_STRING_LENGTH"]:
         abort(414)
@@ -117,8 +115,6 @@ def response_security_headers(app: Flask, secure: bool) -> list[tuple[str, str]]
 
 
 def add_security_headers(response):
-    from flask import current_app
-
     headers = response.headers
     present = {name.lower() for name in headers.keys()}
     for name, value in response_security_headers(current_app, request.is_secure):

@@ -58,6 +58,16 @@ def test_hsts_only_over_https(client):
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
 
 
+def test_hsts_when_the_site_is_https_even_if_the_proxy_hop_is_not(make_app):
+    """Without ProxyFix the app may see plain http from nginx; secure cookies mean https."""
+    app = make_app(SITE_URL="https://blog.example.org")
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    response = app.test_client().get("/healthz")
+    assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert make_app(HSTS_SECONDS=0, SITE_URL="https://blog.example.org").test_client().get(
+        "/healthz").headers.get("Strict-Transport-Security") is None
+
+
 @pytest.mark.parametrize(
     ("proxies", "expected_addr", "expected_https"),
     [(0, "127.0.0.1", False), (1, "203.0.113.9", True)],
