@@ -117,6 +117,12 @@ def count_queries(database_url: str, scenarios: list[Scenario]) -> None:
                     statements.clear()
                     answer = client.post(form.action, data=comment_values(form, "probe"))
                     answer.close()
+                elif scenario.kind == "conditional":
+                    first = client.get(scenario.path)
+                    etag = first.headers.get("ETag", "")
+                    first.close()
+                    statements.clear()
+                    client.get(scenario.path, headers={"If-None-Match": etag}).close()
                 else:
                     client.get(scenario.path).close()
                 scenario.queries = len(statements)

@@ -203,11 +203,14 @@ def test_search_and_error_pages_are_not_for_indexing(client, site):
     assert search.canonical() == []
     assert search.one("robots") == "noindex, follow"
 
-    missing = client.get("/no/such/place/")
-    assert missing.status_code == 404
-    parser = Head()
-    parser.feed(missing.get_data(as_text=True))
-    assert parser.canonical() == []
+    for url in ("/no/such/place/", "/2025/03/02/no-such-post/"):
+        missing = client.get(url)
+        assert missing.status_code == 404
+        parser = Head()
+        parser.feed(missing.get_data(as_text=True))
+        assert parser.canonical() == []
+        feeds = [link["href"] for link in parser.links if link.get("rel") == "alternate"]
+        assert feeds == [SITE + "/feed/", SITE + "/feed/atom/", SITE + "/comments/feed/"]
 
 
 def test_post_links_to_previous_next_and_related_posts(client, site):

@@ -12,7 +12,7 @@ from flask import (
     session,
 )
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
 from blogapp.comments import notify, services
 from blogapp.comments.forms import CommentForm, form_token_for, seconds_since_served
@@ -89,12 +89,16 @@ def _reply_target(thread: ThreadPage, parent_id: int | None):
     return None
 
 
-def load_public_post(post_id: int) -> Post:
-    post = db.session.scalars(
-        select(Post)
-        .options(joinedload(Post.author), joinedload(Post.categories), joinedload(Post.tags))
-        .where(Post.id == post_id, Post.public())
-    ).unique().one_or_none()
+def load_public_post(post_id: int, *, for_page: bool = False) -> Post:
+    """The post being commented on; ``for_page`` also loads what its page shows.
+
+    A successful POST only redirects, so it skips the author and terms."""
+    stmt = select(Post).where(Post.id == post_id, Post.public())
+    if for_page:
+        stmt = stmt.options(
+            joinedload(Post.author), selectinload(Post.categories), selectinload(Post.tags)
+        )
+    post = db.session.scalar(stmt)
     if post is None:
         abort(404)
     return post
@@ -128,21 +132,25 @@ def create(post_id: int):
         else:
             if comment.status != COMMENT_APPROVED:
                 remember_pending(comment.id)
-            page = _page_showing(post.id, comment.id)
+            page = _page_showing(post, comment.id)
             args = {"cpage": page} if page > 1 else {}
             response = redirect(post_url(post, **args) + f"#comment-{comment.id}")
             if comment.status == COMMENT_PENDING:
                 notify.notify_after(response, comment, post)
             return response
     # Shown again on the comment page holding the comment being answered, if any.
-    cpage = _page_showing(post.id, form.parent) if form.parent else 1
+    post = load_public_post(post.id, for_page=True)
+    cpage = _page_showing(post, form.parent) if form.parent else 1
     section = comment_section(post, form, cpage=cpage)
     return render_template("posts/detail.html", post=post, **section), 400
 
 
-def _page_showing(post_id: int, comment_id: int) -> int:
+def _page_showing(post: Post, comment_id: int) -> int:
     config = current_app.config
+    own = own_pending_ids()
+    if post.comment_count + len(own) <= config["COMMENTS_PER_PAGE"]:
+        return 1  # everything fits on the first page: no need to read the thread
     return page_of(
-        post_id, comment_id, own_pending_ids(), per_page=config["COMMENTS_PER_PAGE"],
+        post.id, comment_id, own, per_page=config["COMMENTS_PER_PAGE"],
         max_depth=config["COMMENTS_THREAD_DEPTH"],
     )  # fmt: skip

@@ -75,7 +75,7 @@ def json_for_script(data) -> Markup:
     return Markup(text)
 
 
-def feed_links(context_label: str | None = None) -> list[FeedLink]:
+def feed_links(context_label: str | None = None, specific: bool = True) -> list[FeedLink]:
     """The site's feeds, and the feed of what this page shows (an archive, a post's comments)."""
     site = current_app.config["SITE_NAME"]
     links = [
@@ -86,15 +86,15 @@ def feed_links(context_label: str | None = None) -> list[FeedLink]:
     endpoint = request.endpoint or ""
     args = request.view_args or {}
     label = context_label or ""
-    specific = {
+    by_endpoint = {
         "categories.detail": ("feeds.category", {"path": args.get("path", "")}, "Category Feed"),
         "posts.tag": ("feeds.tag", {"slug": args.get("slug", "")}, "Tag Feed"),
         "posts.author": ("feeds.author", {"login": args.get("login", "")}, "Posts by Author Feed"),
         "posts.detail": ("feeds.post_comments", {k: args.get(k) for k in
                          ("year", "month", "day", "slug")}, "Comments Feed"),
     }  # fmt: skip
-    if endpoint in specific:
-        feed_endpoint, feed_args, kind = specific[endpoint]
+    if specific and endpoint in by_endpoint:
+        feed_endpoint, feed_args, kind = by_endpoint[endpoint]
         href = absolute_url(url_for(feed_endpoint, **feed_args))
         links.append(FeedLink(f"{site} » {label} {kind}".replace("  ", " "), href))
     return links
@@ -126,7 +126,9 @@ def page_meta(context) -> PageMeta:
     return PageMeta(
         title=title, description=description, canonical=canonical,
         locale=OG_LOCALES.get(current_app.config["SITE_LANGUAGE"], "en_US"),
-        feeds=feed_links(title if context.get("browsing") else None),
+        # An error page (a missing post, say) has no feed of its own.
+        feeds=feed_links(title if context.get("browsing") else None,
+                         specific=not context.get("code")),
     )  # fmt: skip
 
 

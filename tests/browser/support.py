@@ -110,6 +110,7 @@ def log_in(page, login: str, password: str, actor=None) -> None:
     page.goto("/login")
     act.fill("Username", login)
     act.fill("Password", password)
+    act.check("Remember me")
     act.submit(page.get_by_role("button", name="Log In"))
     assert path_of(page.url).startswith("/admin/"), f"login ended on {page.url}"
 
