@@ -34,6 +34,7 @@ from werkzeug.wsgi import get_host
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.models import POST_PUBLISHED, Post, Setting, utcnow
+from blogapp.site_settings import forget_stored_settings, stored_settings
 
 VERSION_KEY = "content_version"
 INITIAL_VERSION = "initial"
@@ -43,7 +44,6 @@ EXCLUDED_BLUEPRINTS = frozenset({"admin", "auth", "health", "media"})
 # with a form carry it) and flask-login's bookkeeping, which shows nothing on a page.
 ANONYMOUS_SESSION_KEYS = frozenset({"csrf_token", "_fresh", "_id"})
 
-_VERSION_QUERY = select(Setting.value).where(Setting.key == VERSION_KEY)
 _CACHE_KEY = "blogapp.content_version"
 
 
@@ -61,6 +61,7 @@ def bump_content_version() -> str:
         value += f" {int(next_publish.timestamp())}"
     _store_version(value)
     db.session.commit()
+    forget_stored_settings()
     _remember_version(value)
     return value
 
@@ -92,7 +93,7 @@ def content_version() -> str | None:
     The worker keeps what it read for CONTENT_VERSION_CACHE_SECONDS (one second by
     default) for ``NotModified``; pages that go through Flask always read it anew,
     so what they run does not depend on timing."""
-    value = db.session.execute(_VERSION_QUERY).scalar() or INITIAL_VERSION
+    value = stored_settings().get(VERSION_KEY) or INITIAL_VERSION
     if _scheduled_post_due(value):
         current_app.extensions.pop(_CACHE_KEY, None)
         db.session.rollback()

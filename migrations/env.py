@@ -4,6 +4,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from blogapp.search.schema import include_object
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -99,6 +101,9 @@ def run_migrations_online():
         context.configure(
             connection=connection,
             target_metadata=get_metadata(),
+            # The search index (FTS tables, a generated column) is made by its own
+            # DDL, not the models: autogenerate must not propose dropping it.
+            include_object=include_object,
             **conf_args
         )
 

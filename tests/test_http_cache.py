@@ -36,8 +36,8 @@ def test_public_page_sends_etag_and_answers_304_without_rendering(app, client, c
     assert q.count == 0, q.statements
 
 
-def test_304_costs_one_primary_key_query_when_the_version_is_not_cached(app, client,
-                                                                        count_queries):
+def test_304_costs_one_small_settings_query_when_the_version_is_not_cached(app, client,
+                                                                          count_queries):
     app.config["CONTENT_VERSION_CACHE_SECONDS"] = 0
     app.extensions.pop("blogapp.content_version", None)
     make_post("Rule of law")
@@ -49,8 +49,8 @@ def test_304_costs_one_primary_key_query_when_the_version_is_not_cached(app, cli
     assert again.status_code == 304
     assert again.data == b""
     assert q.count == 1, q.statements
+    # The settings table holds a handful of rows (blogapp.site_settings reads them all).
     assert "FROM settings" in q.statements[0]
-    assert q.statements[0].replace('"', "").split("WHERE ")[1].startswith("settings.key = ")
 
 
 def test_version_is_read_again_once_the_worker_cache_expires(app, client, database_url):

@@ -1,22 +1,20 @@
 """Comment rules an admin changes at run time, kept in the ``settings`` table.
 
-Read on every post page, so they are cached (``CACHE_TYPE``: per process by
-default, shared through Redis when configured) and the cache is dropped on save;
-another worker with a per-process cache sees a change within ``CACHE_SECONDS``."""
+Read on every post page from ``blogapp.site_settings``, which reads the whole
+small table once per request, so a saved rule is in force on every worker at once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select
 
-from blogapp.extensions import cache, db
+from blogapp.extensions import db
 from blogapp.models import Setting
+from blogapp.posts.queries import content_changed
+from blogapp.site_settings import forget_stored_settings, stored_settings
 
 PREFIX = "comments."
-CACHE_KEY = "blogapp:comment-settings"
-CACHE_SECONDS = 60
 DEFAULT_LINK_LIMIT = 2
 
 
@@ -47,21 +45,9 @@ def _int(value: str | None, default: int) -> int:
         return default
 
 
-def _stored() -> dict[str, str]:
-    cached = cache.get(CACHE_KEY)
-    if cached is None:
-        cached = dict(
-            db.session.execute(
-                select(Setting.key, Setting.value).where(Setting.key.startswith(PREFIX))
-            ).all()
-        )
-        cache.set(CACHE_KEY, cached, timeout=CACHE_SECONDS)
-    return cached
-
-
 def load_settings() -> CommentSettings:
     """The rules in force: what an admin stored, else the configured defaults."""
-    stored = _stored()
+    stored = stored_settings()
 
     def get(name: str) -> str | None:
         return stored.get(PREFIX + name)
@@ -89,4 +75,6 @@ def save_settings(settings: CommentSettings) -> None:
     for name, value in values.items():
         db.session.merge(Setting(key=PREFIX + name, value=value))
     db.session.commit()
-    cache.delete(CACHE_KEY)
+    forget_stored_settings()
+    # Rules such as closing old posts' comments change public pages: new ETags.
+    content_changed()

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import abort, current_app, has_request_context, request
-from sqlalchemy import Select, extract, func, select
+from sqlalchemy import Select, extract, func, literal_column, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
 from blogapp.extensions import cache, db
-from blogapp.models import Category, Post, post_categories, utcnow
+from blogapp.models import Category, Post, Tag, post_categories, post_tags, utcnow
 
 MAX_PAGE = 100_000  # past this a page number is nonsense, not a page: 404
 
@@ -141,6 +141,44 @@ def _build_sidebar() -> Sidebar:
         by_path={c.path: c for c in ordered},
         recent=recent,
         months=months,
+    )
+
+
+@dataclass(frozen=True)
+class Term:
+    id: int
+    name: str
+    slug: str
+
+
+@dataclass(frozen=True)
+class PostTerms:
+    categories: list[Term]
+    tags: list[Term]
+
+
+def post_terms(post_id: int) -> PostTerms:
+    """A post's categories and tags in one query.
+
+    Eager-loading both with joins makes SQLite materialize the whole link tables
+    (about 20 ms with 10,000 posts); two selectin loads would cost two queries."""
+    kind = literal_column("'category'").label("kind")
+    categories = (
+        select(kind, Category.id, Category.name, Category.slug)
+        .join(post_categories, post_categories.c.category_id == Category.id)
+        .where(post_categories.c.post_id == post_id)
+    )
+    tags = (
+        select(literal_column("'tag'"), Tag.id, Tag.name, Tag.slug)
+        .join(post_tags, post_tags.c.tag_id == Tag.id)
+        .where(post_tags.c.post_id == post_id)
+    )
+    found: dict[str, list[Term]] = {"category": [], "tag": []}
+    for row in db.session.execute(union_all(categories, tags)):
+        found[row.kind].append(Term(row.id, row.name, row.slug))
+    return PostTerms(
+        categories=sorted(found["category"], key=lambda t: t.name),
+        tags=sorted(found["tag"], key=lambda t: t.name),
     )
 
 

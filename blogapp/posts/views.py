@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 from blogapp.dates import local_to_utc, to_local
 from blogapp.extensions import db
 from blogapp.models import POST_PUBLISHED, Page, Post, Redirect, Tag, User, post_tags
-from blogapp.posts.queries import public_posts
+from blogapp.posts.queries import post_terms, public_posts
 from blogapp.search import search_results
 from blogapp.seo.related import post_neighbours
 
@@ -69,13 +69,9 @@ def _redirect_to_post(post_id: int):
 
 @bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/")
 def detail(year: int, month: int, day: int, slug: str):
-    # One query for the post, its author, categories and tags (a post has a handful of
-    # each, so the joined rows stay few): the page's budget also pays for the comments.
-    post = db.session.scalars(
-        select(Post)
-        .options(joinedload(Post.author), joinedload(Post.categories), joinedload(Post.tags))
-        .where(Post.slug == slug, Post.public())
-    ).unique().one_or_none()
+    post = db.session.scalar(
+        select(Post).options(joinedload(Post.author)).where(Post.slug == slug, Post.public())
+    )
     if post is None:
         return _moved_or_404()
     local = to_local(post.published_at)
@@ -91,9 +87,11 @@ def detail(year: int, month: int, day: int, slug: str):
     comments = comment_section(post)  # one query for the whole thread
     if comments is None:
         abort(404)
+    terms = post_terms(post.id)
     return render_template(
-        "posts/detail.html", post=post, neighbours=post_neighbours(post), **comments
-    )
+        "posts/detail.html", post=post, terms=terms, neighbours=post_neighbours(post, terms),
+        **comments,
+    )  # fmt: skip
 
 
 def _moved_or_404():

@@ -13,6 +13,7 @@ from sqlalchemy import and_, func, literal_column, or_, select, union_all
 
 from blogapp.extensions import db
 from blogapp.models import Post, post_categories, post_tags
+from blogapp.posts.queries import PostTerms
 
 RELATED_LIMIT = 4
 
@@ -50,8 +51,8 @@ def _part(kind: str, stmt):
     )  # fmt: skip
 
 
-def post_neighbours(post: Post) -> Neighbours:
-    """``post``'s categories and tags must be loaded already (they are on its page)."""
+def post_neighbours(post: Post, terms: PostTerms) -> Neighbours:
+    """Older and newer posts, and posts sharing ``terms`` (the post's categories and tags)."""
     older = or_(
         Post.published_at < post.published_at,
         and_(Post.published_at == post.published_at, Post.id < post.id),
@@ -66,8 +67,8 @@ def post_neighbours(post: Post) -> Neighbours:
         _part("next", select(*_COLUMNS, _NO_SCORE).where(Post.public(), newer)
               .order_by(Post.published_at.asc(), Post.id.asc()).limit(1)),
     ]  # fmt: skip
-    category_ids = [c.id for c in post.categories]
-    tag_ids = [t.id for t in post.tags]
+    category_ids = [c.id for c in terms.categories]
+    tag_ids = [t.id for t in terms.tags]
     if category_ids or tag_ids:
         shared = union_all(
             select(post_categories.c.post_id.label("post_id")).where(
