@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
 
 from blogapp.config import DefaultConfig
@@ -65,11 +66,16 @@ def load_config(app: Flask, config: Mapping[str, Any] | None) -> None:
 
 def register_extensions(app: Flask) -> None:
     from blogapp.database import configure_engine
-    from blogapp.extensions import cache, csrf, db, limiter, login_manager, migrate
+    from blogapp.extensions import cache, csrf, db, limiter, login_manager
 
     configure_engine(app)
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    if click.get_current_context(silent=True) is not None:
+        # Migrations are a command-line job (`flask db …`); web workers skip
+        # Flask-Migrate, whose Alembic import costs every worker about 11 MB.
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)
     redis_url = app.config.get("REDIS_URL")

@@ -123,8 +123,10 @@ def site_host() -> str:
     return urlsplit(current_app.config["SITE_URL"]).netloc.lower()
 
 
-def render_body(source: str, content_format: str) -> str:
-    raw = markdown_to_html(source) if content_format == FORMAT_MARKDOWN else source
+def render_body(source: str, content_format: str | None) -> str:
+    # A new, unsaved row has no column defaults yet: Markdown is the default format.
+    is_markdown = (content_format or FORMAT_MARKDOWN) == FORMAT_MARKDOWN
+    raw = markdown_to_html(source) if is_markdown else source
     return clean_post_html(raw, site_host())
 
 

@@ -1,10 +1,12 @@
-"""Extension objects, created here and bound to the app in ``create_app``."""
+"""Extension objects, created here and bound to the app in ``create_app``.
+
+Flask-Migrate is the exception: it is bound only for the command line (see
+``register_extensions``)."""
 
 from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
@@ -25,7 +27,6 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
-migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 cache = Cache()

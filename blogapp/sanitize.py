@@ -75,6 +75,9 @@ def safe_website(url: str) -> str:
     if not url:
         return ""
     if "://" not in url:
+        # "example.org" gains http://, but "javascript:alert(1)" names a scheme: dropped.
+        if _SCHEME.match(_URL_NOISE.sub("", url)):
+            return ""
         url = "http://" + url
     try:
         parts = urlsplit(url)

@@ -125,3 +125,13 @@ def test_unique_slugs_for_same_title(app):
 def test_clean_post_html_keeps_headings_code_and_lang():
     html = clean_post_html('<h2 lang="km">ខ្មែរ</h2><pre><code>x &lt; 1</code></pre>')
     assert html == '<h2 lang="km">ខ្មែរ</h2><pre><code>x &lt; 1</code></pre>'
+
+
+def test_safe_website_keeps_only_http_urls():
+    from blogapp.sanitize import safe_website
+
+    assert safe_website("example.org/me") == "http://example.org/me"
+    assert safe_website("https://example.org") == "https://example.org"
+    for hostile in ("javascript:alert(1)", "javascript:123", "data:text/html,x",
+                    "java\tscript:alert(1)", "ftp://example.org", "http://[bad", ""):
+        assert safe_website(hostile) == "", hostile

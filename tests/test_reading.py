@@ -196,10 +196,12 @@ def test_date_author_and_tag_archives_say_what_is_browsed(client):
 
 
 def test_static_page_and_unknown_slug(client):
-    make_page("About", "We publish op-eds.")
+    make_page("About", "We publish *op-eds*.\n\nComments are read first.")
     make_page("Hidden plans", "Not yet.", status=POST_DRAFT)
 
-    assert "We publish op-eds." in client.get("/about/").get_data(as_text=True)
+    about = client.get("/about/").get_data(as_text=True)
+    assert "<p>We publish <em>op-eds</em>.</p>" in about
+    assert "<p>Comments are read first.</p>" in about
     assert client.get("/hidden-plans/").status_code == 404
     missing = client.get("/no-such-thing/")
     assert missing.status_code == 404

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from sqlalchemy import or_, select
+from sqlalchemy import literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
 from blogapp.dates import local_to_utc, to_local
@@ -166,7 +166,8 @@ def tag(slug: str, page: int = 1):
     if found is None:
         abort(404)
     tagged = select(post_tags.c.post_id).where(post_tags.c.tag_id == found.id)
-    posts, has_next = public_posts(where=(Post.id.in_(tagged),), page=page)
+    # "+posts.id": walk the date index, not every tagged post's row (see public_posts).
+    posts, has_next = public_posts(where=(literal_column("+posts.id").in_(tagged),), page=page)
     return render_template(
         "posts/index.html", posts=posts, page=page, has_next=has_next, tag=found,
         browsing=("tag", found.name), endpoint="posts.tag", endpoint_args={"slug": slug},

@@ -76,12 +76,12 @@ def _contains(column, term: str) -> ColumnElement[bool]:
 def search_posts(query: SearchQuery, page: int) -> SearchPage:
     """One page of public posts matching every term, best first, then newest.
 
-    One query for the posts (with the total, by a window function) and one for
-    their categories."""
+    The ranking runs over narrow rows (id, score, date) and only the page's posts
+    are then loaded whole: sorting every match with its full text made a common
+    word cost half a second on 10,000 posts. Queries: the ranked ids (with the
+    total, by a window function), the posts, their categories."""
     per_page = current_app.config["SEARCH_RESULTS_PER_PAGE"]
-    stmt = select(Post, func.count().over().label("total")).options(
-        joinedload(Post.author), selectinload(Post.categories)
-    )
+    stmt = select(Post.id, func.count().over().label("total"))
     if db.engine.dialect.name == "postgresql":
         stmt, rank = _postgres_match(stmt, query)
     else:
@@ -93,9 +93,19 @@ def search_posts(query: SearchQuery, page: int) -> SearchPage:
         .limit(per_page + 1)
     )
     rows = db.session.execute(stmt).all()
-    posts = [row[0] for row in rows]
-    total = rows[0].total if rows else 0
-    return SearchPage(posts=posts[:per_page], total=total, has_next=len(posts) > per_page)
+    if not rows:
+        return SearchPage(posts=[], total=0, has_next=False)
+    ids = [row.id for row in rows[:per_page]]
+    loaded = {
+        post.id: post
+        for post in db.session.scalars(
+            select(Post)
+            .options(joinedload(Post.author), selectinload(Post.categories))
+            .where(Post.id.in_(ids))
+        )
+    }
+    posts = [loaded[i] for i in ids if i in loaded]
+    return SearchPage(posts=posts, total=rows[0].total, has_next=len(rows) > per_page)
 
 
 def _sqlite_match(stmt, query: SearchQuery):
