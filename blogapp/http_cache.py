@@ -34,6 +34,7 @@ from werkzeug.wsgi import get_host
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.models import POST_PUBLISHED, Post, Setting, utcnow
+from blogapp.page_cache import PageCache
 from blogapp.site_settings import forget_stored_settings, stored_settings
 
 VERSION_KEY = "content_version"
@@ -45,6 +46,7 @@ EXCLUDED_BLUEPRINTS = frozenset({"admin", "auth", "health", "media"})
 ANONYMOUS_SESSION_KEYS = frozenset({"csrf_token", "_fresh", "_id"})
 
 _CACHE_KEY = "blogapp.content_version"
+_PAGES_KEY = "blogapp.pages"
 
 
 def bump_content_version() -> str:
@@ -164,6 +166,12 @@ def answer_if_not_modified():
     g.http_cache = (version, state, etag)
     if request.if_none_match and request.if_none_match.contains_weak(etag):
         return current_app.response_class(status=304)
+    pages = current_app.extensions.get(_PAGES_KEY)
+    if pages is not None and state == "" and request.method == "GET":
+        stored = pages.get(etag)
+        if stored is not None:
+            g.http_cache_from_pages = True
+            return current_app.response_class(stored[0], mimetype=stored[1])
     return None
 
 
@@ -186,7 +194,25 @@ def add_validators(response):
     headers["ETag"] = f'"{etag}"'
     # Keep it, but ask each time (a 304 is cheap); private when it holds a CSRF token.
     headers["Cache-Control"] = "private, no-cache" if state else "no-cache"
+    _keep_page(response, etag, state)
     return response
+
+
+def _keep_page(response, etag: str, state: str) -> None:
+    """Store a page every cookie-less reader of this URL would get alike."""
+    pages = current_app.extensions.get(_PAGES_KEY)
+    if (
+        pages is None
+        or state != ""
+        or session.modified
+        or request.method != "GET"
+        or response.status_code != 200
+        or response.direct_passthrough
+        or g.get("http_cache_from_pages")
+        or "Set-Cookie" in response.headers
+    ):
+        return
+    pages.put(etag, response.get_data(), response.mimetype)
 
 
 class NotModified:
@@ -240,6 +266,8 @@ class NotModified:
 
 
 def register_http_cache(app: Flask) -> None:
+    if app.config["PAGE_CACHE_BYTES"] > 0:
+        app.extensions[_PAGES_KEY] = PageCache(int(app.config["PAGE_CACHE_BYTES"]))
     app.before_request(answer_if_not_modified)
     app.after_request(add_validators)
     app.wsgi_app = NotModified(app, app.wsgi_app)  # type: ignore[method-assign]

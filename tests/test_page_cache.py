@@ -1,0 +1,95 @@
+"""Cookie-less readers of listings and feeds get pages rendered once per content
+version; nobody ever gets a stale or someone else's page."""
+
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+
+from blogapp.models import ROLE_EDITOR, utcnow
+from blogapp.page_cache import PageCache
+from blogapp.posts.queries import content_changed
+from tests.factories import make_post, make_user
+
+
+@pytest.fixture
+def app_config():
+    return {"PAGE_CACHE_BYTES": 1024 * 1024}
+
+
+def test_second_reader_gets_the_stored_page_without_rendering(client, count_queries):
+    make_post("Courts and confidence")
+    first = client.get("/")
+
+    with count_queries() as q:
+        second = client.get("/")
+
+    assert second.status_code == 200
+    assert second.data == first.data
+    assert second.headers["ETag"] == first.headers["ETag"]
+    assert "Courts and confidence" in second.get_data(as_text=True)
+    assert len(q.statements) == 1 and "FROM settings" in q.statements[0]  # the version only
+    assert second.headers["Content-Security-Policy"]  # headers are still added per response
+
+
+def test_a_change_readers_see_is_served_at_once(client):
+    make_post("First op-ed")
+    assert "Second op-ed" not in client.get("/").get_data(as_text=True)
+
+    make_post("Second op-ed")  # saving calls content_changed(), as the editor does
+
+    assert "Second op-ed" in client.get("/").get_data(as_text=True)
+
+
+def test_a_scheduled_post_appears_when_its_time_comes(client):
+    make_post("Now")
+    make_post("Soon", published_at=utcnow() + timedelta(seconds=1.5))
+    content_changed()
+    assert "Soon" not in client.get("/").get_data(as_text=True)
+
+    time.sleep(1.6)
+
+    assert "Soon" in client.get("/").get_data(as_text=True)
+
+
+def test_logged_in_users_and_readers_with_cookies_never_share_pages(app, client, login_as):
+    make_post("Shared listing")
+    anonymous = client.get("/").get_data(as_text=True)
+    assert "Dashboard" not in anonymous
+
+    login_as(make_user("ed", role=ROLE_EDITOR))
+    mine = client.get("/")
+
+    assert "Dashboard" in mine.get_data(as_text=True)
+    assert mine.headers["Cache-Control"] == "private, no-cache"
+    assert "ETag" not in mine.headers
+
+
+def test_pages_that_set_a_cookie_are_not_stored(app, client):
+    post = make_post("With a comment form")
+    permalink = f"/{post.published_at:%Y/%m/%d}/{post.slug}/"
+
+    first = client.get(permalink)
+    other_reader = app.test_client()
+    second = other_reader.get(permalink)
+
+    assert "Set-Cookie" in first.headers and "Set-Cookie" in second.headers
+    assert first.headers["ETag"] != second.headers["ETag"]  # each holds its own CSRF token
+    assert len(app.extensions["blogapp.pages"]) == 0
+
+
+def test_the_store_is_bounded_by_bytes_and_keeps_the_recently_used():
+    pages = PageCache(max_bytes=800)
+    for key in "abcd":
+        pages.put(key, b"x" * 100, "text/html")
+    pages.get("a")
+    pages.put("e", b"y" * 100, "text/html")
+    pages.put("huge", b"z" * 101, "text/html")  # over max_bytes / 8: never stored
+
+    assert pages.get("huge") is None
+    assert pages.get("a") is not None and pages.get("e") is not None
+    for key in "fghijk":
+        pages.put(key, b"x" * 100, "text/html")
+    assert len(pages) == 8 and pages.get("b") is None
