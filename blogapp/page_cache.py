@@ -1,49 +1,64 @@
-"""Rendered public pages for readers without cookies, kept in each worker.
+"""What each worker keeps in memory between requests, keyed so it is never stale.
 
-A page is stored under its ETag, which already holds the content version, the
-full URL and the reader's (empty) state: any change readers could see makes new
-keys, so nothing stale is served, and old entries fall out as the least recently
-used. Pages that give the reader a cookie (a form's CSRF token, a flashed
-message) are never stored; neither are logged-in readers' pages."""
+Rendered public pages for readers without cookies are stored under their ETag,
+which already holds the content version, the full URL and the reader's (empty)
+state: any change readers could see makes new keys, so nothing stale is served,
+and old entries fall out as the least recently used. Pages that give the reader
+a cookie (a form's CSRF token, a flashed message) are never stored; neither are
+logged-in readers' pages. Other per-version values (a post's neighbours, a
+rendered comment thread) use the same store."""
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from typing import Any
 
-# Larger pages (a long feed) are rendered each time rather than crowd out the rest.
+# A value larger than this share of the store is computed each time instead of
+# crowding out the rest (a long feed, say).
 LARGEST_SHARE = 8
 
 
-class PageCache:
-    """A byte-bounded LRU of (body, mimetype), safe across a worker's threads."""
+class KeptValues:
+    """A least-recently-used store bounded by the total size of its values, safe
+    across a worker's threads."""
 
-    def __init__(self, max_bytes: int) -> None:
-        self.max_bytes = max_bytes
-        self._entries: OrderedDict[str, tuple[bytes, str]] = OrderedDict()
-        self._bytes = 0
+    def __init__(self, max_size: int) -> None:
+        self.max_size = max_size
+        self._entries: OrderedDict[str, tuple[Any, int]] = OrderedDict()
+        self._size = 0
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> tuple[bytes, str] | None:
+    def get(self, key: str) -> Any | None:
         with self._lock:
             entry = self._entries.get(key)
-            if entry is not None:
-                self._entries.move_to_end(key)
-            return entry
+            if entry is None:
+                return None
+            self._entries.move_to_end(key)
+            return entry[0]
 
-    def put(self, key: str, body: bytes, mimetype: str) -> None:
-        size = len(body)
-        if size > self.max_bytes // LARGEST_SHARE:
+    def put(self, key: str, value: Any, size: int = 1) -> None:
+        if size > self.max_size // LARGEST_SHARE:
             return
         with self._lock:
             old = self._entries.pop(key, None)
             if old is not None:
-                self._bytes -= len(old[0])
-            self._entries[key] = (body, mimetype)
-            self._bytes += size
-            while self._bytes > self.max_bytes:
-                _, (evicted, _) = self._entries.popitem(last=False)
-                self._bytes -= len(evicted)
+                self._size -= old[1]
+            self._entries[key] = (value, size)
+            self._size += size
+            while self._size > self.max_size:
+                _, (_, evicted) = self._entries.popitem(last=False)
+                self._size -= evicted
 
     def __len__(self) -> int:
         return len(self._entries)
+
+
+class PageCache(KeptValues):
+    """Rendered bodies with their mimetype, bounded by bytes."""
+
+    def get(self, key: str) -> tuple[bytes, str] | None:
+        return super().get(key)
+
+    def put(self, key: str, body: bytes, mimetype: str) -> None:  # type: ignore[override]
+        super().put(key, (body, mimetype), len(body))

@@ -81,15 +81,63 @@ def test_pages_that_set_a_cookie_are_not_stored(app, client):
 
 
 def test_the_store_is_bounded_by_bytes_and_keeps_the_recently_used():
-    pages = PageCache(max_bytes=800)
+    pages = PageCache(800)
     for key in "abcd":
         pages.put(key, b"x" * 100, "text/html")
     pages.get("a")
     pages.put("e", b"y" * 100, "text/html")
-    pages.put("huge", b"z" * 101, "text/html")  # over max_bytes / 8: never stored
+    pages.put("huge", b"z" * 101, "text/html")  # over an eighth of the store: never stored
 
     assert pages.get("huge") is None
     assert pages.get("a") is not None and pages.get("e") is not None
     for key in "fghijk":
         pages.put(key, b"x" * 100, "text/html")
     assert len(pages) == 8 and pages.get("b") is None
+
+
+def _permalink(post) -> str:
+    return f"/{post.published_at:%Y/%m/%d}/{post.slug}/"
+
+
+def test_a_long_thread_is_rendered_once_per_version(client, count_queries):
+    from blogapp.comments import services
+    from blogapp.models import COMMENT_PENDING
+    from tests.factories import make_comment
+
+    post = make_post("Much discussed")
+    first = make_comment(post, "The first word.")
+    for i in range(30):
+        make_comment(post, f"Reply number {i}.", parent=first if i % 2 else None, commit=False)
+    held = make_comment(post, "A late thought.", status=COMMENT_PENDING)
+    content_changed()
+    before = client.get(_permalink(post)).get_data(as_text=True)
+    assert "Reply number 29." in before and "A late thought." not in before
+
+    with count_queries() as q:
+        again = client.get(_permalink(post)).get_data(as_text=True)
+    assert not any("FROM comments" in s for s in q.statements)
+    assert again.count('class="comment ') == before.count('class="comment ')
+
+    services.approve(held, make_user("mod", role=ROLE_EDITOR))  # as the moderation screen does
+
+    assert "A late thought." in client.get(_permalink(post)).get_data(as_text=True)
+
+
+def test_a_reader_with_a_pending_comment_sees_it_despite_the_kept_thread(app, client):
+    from tests.conftest import csrf_token_from
+
+    post = make_post("Open thread")
+    assert client.get(_permalink(post)).status_code == 200  # the shared list is now kept
+    page = client.get(_permalink(post)).get_data(as_text=True)
+    token = csrf_token_from(page)
+    form_token = page.split('name="form_token" type="hidden" value="')[1].split('"')[0]
+
+    client.post(f"/comments/post/{post.id}", data={
+        "csrf_token": token, "form_token": form_token, "author_name": "Reader",
+        "author_email": "reader@example.org", "body": "Held for now, seen by me.",
+    })
+    mine = client.get(_permalink(post)).get_data(as_text=True)
+    others = app.test_client().get(_permalink(post)).get_data(as_text=True)
+
+    assert "Held for now, seen by me." in mine and "awaiting moderation" in mine
+    assert "Held for now, seen by me." not in others

@@ -11,6 +11,7 @@ from flask import (
     request,
     session,
 )
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -21,14 +22,26 @@ from blogapp.comments.settings import load_settings
 from blogapp.comments.threads import ThreadPage, page_of, thread_page
 from blogapp.errors import render_error
 from blogapp.extensions import db, limiter
+from blogapp.http_cache import VERSION_KEY
 from blogapp.models import COMMENT_APPROVED, COMMENT_PENDING, Post
+from blogapp.page_cache import PageCache
 from blogapp.posts import post_url
+from blogapp.site_settings import stored_settings
 
 bp = Blueprint("comments", __name__)
+
 
 SESSION_KEY = "pending_comments"
 REMEMBERED = 20  # held comment ids kept in the (cookie) session, newest last
 CLOSED_MESSAGE = "Comments are closed."
+THREADS_KEY = "blogapp.comment_threads"
+
+
+@bp.record_once
+def _keep_rendered_threads(state) -> None:
+    size = int(state.app.config["PAGE_CACHE_BYTES"])
+    if size > 0:
+        state.app.extensions[THREADS_KEY] = PageCache(size)
 
 
 def own_pending_ids() -> list[int]:
@@ -55,24 +68,42 @@ def comment_section(post: Post, form: CommentForm | None = None,
         cpage = 1 if "cpage" not in request.args else _int_arg("cpage")
         if cpage is None:
             return None
-    thread = thread_page(
-        post.id, own_pending_ids(), cpage,
-        per_page=config["COMMENTS_PER_PAGE"], max_depth=config["COMMENTS_THREAD_DEPTH"],
-    )  # fmt: skip
-    if thread is None:
-        return None
+    own = own_pending_ids()
     closed = comments_closed(post, load_settings())
-    reply_to = None
-    if not closed:
-        if form is None:
-            wanted = _int_arg("replytocom")
-            form = CommentForm(form_token=form_token_for(post.id))
-            if wanted is not None:
-                form.parent_id.data = str(wanted)
-        reply_to = _reply_target(thread, form.parent)
+    if form is None and not closed:
+        form = CommentForm(form_token=form_token_for(post.id))
+        wanted = _int_arg("replytocom")
+        if wanted is not None:
+            form.parent_id.data = str(wanted)
+    answering = form is not None and form.parent is not None
+    thread, thread_html = None, None
+    threads = current_app.extensions.get(THREADS_KEY)
+    # Readers with no pending comments of their own all see the same list: keep it
+    # rendered per content version (every change to approved comments makes a new one).
+    key = None
+    if threads is not None and not own and not answering:
+        key = f"{post.id}:{cpage}:{int(closed)}:{stored_settings().get(VERSION_KEY, '')}"
+        stored = threads.get(key)
+        if stored is not None:
+            thread_html = Markup(stored[0].decode())
+    if thread_html is None:
+        thread = thread_page(
+            post.id, own, cpage,
+            per_page=config["COMMENTS_PER_PAGE"], max_depth=config["COMMENTS_THREAD_DEPTH"],
+        )  # fmt: skip
+        if thread is None:
+            return None
+        if key is not None:
+            html = render_template(
+                "comments/_thread.html", post=post, thread=thread, comment_form=not closed
+            )
+            threads.put(key, html.encode(), "text/html")
+            thread_html = Markup(html)
+    reply_to = _reply_target(thread, form.parent) if answering and thread else None
     return {
-        "thread": thread, "comment_form": None if closed else form,
-        "comments_closed": closed, "reply_to": reply_to, "closed_message": CLOSED_MESSAGE,
+        "cpage": cpage, "thread": thread, "thread_html": thread_html,
+        "comment_form": None if closed else form, "comments_closed": closed,
+        "reply_to": reply_to, "closed_message": CLOSED_MESSAGE,
     }  # fmt: skip
 
 

@@ -3,6 +3,7 @@ one for their categories, whatever the page number or the number of posts."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,8 +11,9 @@ from flask import abort, current_app, has_request_context, request
 from sqlalchemy import Select, extract, func, literal_column, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
-from blogapp.extensions import cache, db
+from blogapp.extensions import db
 from blogapp.models import Category, Post, Tag, post_categories, post_tags, utcnow
+from blogapp.site_settings import stored_settings
 
 MAX_PAGE = 100_000  # past this a page number is nonsense, not a page: 404
 
@@ -45,22 +47,30 @@ class Sidebar:
     months: list[tuple[int, int, int]]  # (year, month, posts)
 
 
-SIDEBAR_KEY = "blogapp:sidebar"
-SIDEBAR_SECONDS = 60  # also bounds how late a scheduled post reaches the sidebar
+SIDEBAR_KEY = "blogapp.sidebar"
+SIDEBAR_SECONDS = 60  # a safety net: every change readers see makes a new content version
 
 
 def sidebar() -> Sidebar:
-    """Categories with counts, recent posts and monthly archives: cached, and
-    dropped by ``content_changed`` whenever a post or category is written.
+    """Categories with counts, recent posts and monthly archives.
 
-    Also kept on the request: a page asks for it once per listed post (category
-    links), and each cache read unpickles the whole tree."""
-    data = getattr(request, "blogapp_sidebar", None) if has_request_context() else None
-    if data is None:
-        data = cache.get(SIDEBAR_KEY)
-    if data is None:
+    Each worker keeps them as Python objects for the current content version
+    (``content_changed`` makes a new one), so a page neither queries nor unpickles
+    them; they are also kept on the request, which asks once per listed post."""
+    if has_request_context():
+        data = getattr(request, "blogapp_sidebar", None)
+        if data is not None:
+            return data
+    from blogapp.http_cache import VERSION_KEY
+
+    version = stored_settings().get(VERSION_KEY, "")
+    kept = current_app.extensions.get(SIDEBAR_KEY)
+    now = time.monotonic()
+    if kept is not None and kept[0] == version and kept[1] > now:
+        data = kept[2]
+    else:
         data = _build_sidebar()
-        cache.set(SIDEBAR_KEY, data, timeout=SIDEBAR_SECONDS)
+        current_app.extensions[SIDEBAR_KEY] = (version, now + SIDEBAR_SECONDS, data)
     if has_request_context():
         request.blogapp_sidebar = data
     return data
@@ -77,8 +87,8 @@ def content_changed() -> None:
 
 
 def forget_sidebar() -> None:
-    """Drop the cached sidebar, so the next page rebuilds it from the database."""
-    cache.delete(SIDEBAR_KEY)
+    """Drop this worker's sidebar, so the next page rebuilds it from the database."""
+    current_app.extensions.pop(SIDEBAR_KEY, None)
     if has_request_context():
         request.blogapp_sidebar = None
 
