@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import calendar
 
-from flask import Flask, current_app
+from flask import Flask, current_app, render_template
+from markupsafe import Markup
 
 from blogapp.assets import register_assets
 from blogapp.content import post_label
 from blogapp.dates import format_date, format_datetime, to_local
 from blogapp.posts import post_url
-from blogapp.posts.queries import sidebar
+from blogapp.posts.queries import sidebar, sidebar_html
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -19,6 +20,11 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(sidebar)
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
+
+    @app.template_global("sidebar_html")
+    def rendered_sidebar() -> Markup:
+        # The same for every page until the content changes: rendered once per worker.
+        return Markup(sidebar_html(lambda: render_template("_sidebar.html")))
 
     @app.template_global()
     def month_name(month: int) -> str:

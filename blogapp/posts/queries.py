@@ -70,10 +70,23 @@ def sidebar() -> Sidebar:
         data = kept[2]
     else:
         data = _build_sidebar()
-        current_app.extensions[SIDEBAR_KEY] = (version, now + SIDEBAR_SECONDS, data)
+        # The last item holds the sidebar's rendered HTML, made on first use.
+        current_app.extensions[SIDEBAR_KEY] = (version, now + SIDEBAR_SECONDS, data, {})
     if has_request_context():
         request.blogapp_sidebar = data
     return data
+
+
+def sidebar_html(render) -> str:
+    """The sidebar rendered by ``render()``, once per built sidebar in this worker."""
+    data = sidebar()
+    kept = current_app.extensions.get(SIDEBAR_KEY)
+    if kept is None or kept[2] is not data:
+        return render()
+    rendered = kept[3]
+    if "html" not in rendered:
+        rendered["html"] = render()
+    return rendered["html"]
 
 
 def content_changed() -> None:

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
-from flask import current_app, request, url_for
+from flask import current_app, g, request, url_for
 from jinja2 import pass_context
 from markupsafe import Markup
 
@@ -102,6 +102,14 @@ def feed_links(context_label: str | None = None, specific: bool = True) -> list[
 
 @pass_context
 def page_meta(context) -> PageMeta:
+    """The page's meta data; worked out once per request (the head asks twice)."""
+    found = g.get("blogapp_page_meta")
+    if found is None:
+        found = g.blogapp_page_meta = _page_meta(context)
+    return found
+
+
+def _page_meta(context) -> PageMeta:
     site = current_app.config["SITE_NAME"]
     description = current_app.config["SITE_DESCRIPTION"]
     endpoint = request.endpoint or ""
