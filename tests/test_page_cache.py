@@ -141,3 +141,58 @@ def test_a_reader_with_a_pending_comment_sees_it_despite_the_kept_thread(app, cl
 
     assert "Held for now, seen by me." in mine and "awaiting moderation" in mine
     assert "Held for now, seen by me." not in others
+
+
+def _tokens(html: str) -> tuple[str, str]:
+    from tests.conftest import csrf_token_from
+
+    form_token = html.split('name="form_token" type="hidden" value="')[1].split('"')[0]
+    return csrf_token_from(html), form_token
+
+
+def test_a_post_page_is_kept_with_fresh_tokens_for_each_reader(app, count_queries):
+    from blogapp.models import Comment
+    from tests.factories import make_comment
+
+    post = make_post("Kept page", "A body worth reading.")
+    make_comment(post, "An approved view.")
+    content_changed()
+    first_reader, second_reader = app.test_client(), app.test_client()
+    first = first_reader.get(_permalink(post)).get_data(as_text=True)
+
+    with count_queries() as q:
+        second = second_reader.get(_permalink(post)).get_data(as_text=True)
+
+    assert len(q.statements) == 1 and "FROM settings" in q.statements[0]
+    assert "An approved view." in second and "A body worth reading." in second
+    assert _tokens(first) != _tokens(second)
+    assert "\x00" not in second
+    csrf, form_token = _tokens(second)
+    answer = second_reader.post(f"/comments/post/{post.id}", data={
+        "csrf_token": csrf, "form_token": form_token, "author_name": "Second",
+        "author_email": "second@example.org", "body": "Sent from a kept page.",
+    })
+    assert answer.status_code == 302
+    from blogapp.extensions import db
+
+    stored = db.select(db.func.count()).select_from(Comment)
+    assert db.session.scalar(stored.where(Comment.body == "Sent from a kept page.")) == 1
+    # Its author now has a pending comment: their page is their own, rendered for them.
+    mine = second_reader.get(_permalink(post)).get_data(as_text=True)
+    assert "Sent from a kept page." in mine and "awaiting moderation" in mine
+    assert "Sent from a kept page." not in first_reader.get(_permalink(post)).get_data(as_text=True)
+
+
+def test_a_kept_post_page_follows_new_content(app, client):
+    from blogapp.comments import services
+    from blogapp.models import COMMENT_PENDING
+    from tests.factories import make_comment
+
+    post = make_post("Changing page")
+    held = make_comment(post, "Soon to be approved.", status=COMMENT_PENDING)
+    content_changed()
+    assert "Soon to be approved." not in client.get(_permalink(post)).get_data(as_text=True)
+
+    services.approve(held, make_user("mod2", role=ROLE_EDITOR))
+
+    assert "Soon to be approved." in app.test_client().get(_permalink(post)).get_data(as_text=True)
