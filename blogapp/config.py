@@ -69,7 +69,7 @@ class DefaultConfig:
     REFERRER_POLICY = "strict-origin-when-cross-origin"
     MAX_QUERY_STRING_LENGTH = 4096  # longer query strings get 414
     REQUEST_LOG = True  # one line per request on the blogapp.request logger (off under gunicorn)
-    # Per worker: rendered pages for cookie-less readers, as much again for comment threads.
+    # Per worker: rendered pages for cookie-less readers, as much for post pages and threads.
     PAGE_CACHE_BYTES = 4 * 1024 * 1024  # 0 turns both off
     CONTENT_VERSION_CACHE_SECONDS = 1.0  # how long a worker trusts the content version it read
 
