@@ -1,14 +1,20 @@
-"""Conditional GET for public pages and feeds: ``ETag`` and ``304 Not Modified``.
+"""Conditional GET and kept pages for public pages and feeds.
 
 Every write that changes what readers see calls ``posts.queries.content_changed``,
 which stores a new *content version* in the ``settings`` table, so every worker
 and host sees it. A page's ETag is a hash of that version, the full URL and the
 reader's CSRF token (the only session value an anonymous page carries). Checking
 a conditional request costs one primary-key query at most and happens before the
-view runs, so a 304 renders nothing. For CONTENT_VERSION_CACHE_SECONDS after a
-worker read the version, a reader without cookies who sends a matching
-If-None-Match is answered by a small WSGI layer in front of Flask
-(``NotModified``) with no query at all, for less than Flask's own "hello world".
+view runs, so a 304 renders nothing.
+
+Pages every cookie-less reader of a URL gets alike are kept per worker under
+their ETag (``PAGES_KEY``, a ``PageCache``); post pages are kept there too, with
+holes for the comment form's per-reader tokens (``posts.post_pages``). For
+CONTENT_VERSION_CACHE_SECONDS after a worker read the version, a reader without
+cookies is answered by a small WSGI layer in front of Flask (``FastAnswers``):
+a 304 for a current copy, or the kept page, with no query and no routing. So a
+change made on another worker reaches that worker's cookie-less readers within
+that time (one second by default); on the worker that made it, at once.
 
 Readers with anything else in their session (logged in, pending comments,
 flashed messages) or a remember-me cookie get fresh pages: no ETag and
@@ -46,7 +52,7 @@ EXCLUDED_BLUEPRINTS = frozenset({"admin", "auth", "health", "media"})
 ANONYMOUS_SESSION_KEYS = frozenset({"csrf_token", "_fresh", "_id"})
 
 _CACHE_KEY = "blogapp.content_version"
-_PAGES_KEY = "blogapp.pages"
+PAGES_KEY = "blogapp.pages"
 
 
 def bump_content_version() -> str:
@@ -93,7 +99,7 @@ def content_version() -> str | None:
     now (the page is then served fresh).
 
     The worker keeps what it read for CONTENT_VERSION_CACHE_SECONDS (one second by
-    default) for ``NotModified``; pages that go through Flask always read it anew,
+    default) for ``FastAnswers``; pages that go through Flask always read it anew,
     so what they run does not depend on timing."""
     value = stored_settings().get(VERSION_KEY) or INITIAL_VERSION
     if _scheduled_post_due(value):
@@ -164,12 +170,14 @@ def answer_if_not_modified():
         return None
     etag = _etag(version, state)
     g.http_cache = (version, state, etag)
+    # Where a page every cookie-less reader gets alike is kept (post pages use it too).
+    g.http_cache_shared_key = etag if state == "" else _etag(version, "")
     if request.if_none_match and request.if_none_match.contains_weak(etag):
         return current_app.response_class(status=304)
-    pages = current_app.extensions.get(_PAGES_KEY)
+    pages = current_app.extensions.get(PAGES_KEY)
     if pages is not None and state == "" and request.method == "GET":
         stored = pages.get(etag)
-        if stored is not None:
+        if stored is not None and stored[2] is None:  # post pages are filled in by the view
             g.http_cache_from_pages = True
             return current_app.response_class(stored[0], mimetype=stored[1])
     return None
@@ -200,7 +208,7 @@ def add_validators(response):
 
 def _keep_page(response, etag: str, state: str) -> None:
     """Store a page every cookie-less reader of this URL would get alike."""
-    pages = current_app.extensions.get(_PAGES_KEY)
+    pages = current_app.extensions.get(PAGES_KEY)
     if (
         pages is None
         or state != ""
@@ -215,59 +223,93 @@ def _keep_page(response, etag: str, state: str) -> None:
     pages.put(etag, response.get_data(), response.mimetype)
 
 
-class NotModified:
-    """WSGI layer: 304 for a reader with no cookies whose copy is current, without
-    entering Flask, when this worker read the content version moments ago.
-    Everything else (and every miss) goes on to Flask, which does the full check.
+class FastAnswers:
+    """WSGI layer for readers with no cookies, while this worker's copy of the
+    content version is fresh: a 304 when their copy is current, else the page this
+    worker keeps for the URL, without entering Flask. Everything else (and every
+    miss) goes on to Flask, which does the full check.
 
-    A match is safe to answer here: the ETag holds the version, the full URL and
-    the reader's (empty) state, so the reader got it with a 200 from Flask for this
-    very URL and content."""
+    Both are safe to answer here: the ETag holds the version, the full URL and the
+    reader's (empty) state, so the page was served with a 200 by Flask for this
+    very URL and content, through every check a request passes."""
 
-    def __init__(self, app: Flask, wsgi_app) -> None:
+    def __init__(self, app: Flask, wsgi_app, fill_holes) -> None:
         self.app = app
         self.wsgi_app = wsgi_app
+        self.fill_holes = fill_holes  # posts.post_pages.fill_holes (imported late: a cycle)
 
     def __call__(self, environ, start_response):
         if (
-            "HTTP_IF_NONE_MATCH" in environ
-            and "HTTP_COOKIE" not in environ
+            "HTTP_COOKIE" not in environ
             and environ["REQUEST_METHOD"] in ("GET", "HEAD")
+            and environ.get("CONTENT_LENGTH", "0") in ("", "0")
         ):
-            cached = self.app.extensions.get(_CACHE_KEY)
-            if cached is not None and cached[1] > time.monotonic():
-                headers = self._not_modified(environ, cached[0])
-                if headers is not None:
-                    start_response("304 NOT MODIFIED", headers)
-                    if self.app.config["REQUEST_LOG"]:
-                        from blogapp.request_log import log_line
+            answer = self._answer(environ)
+            if answer is not None:
+                if self.app.config["REQUEST_LOG"]:
+                    from blogapp.request_log import log_line
 
-                        log_line(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), 304, 0.0)
-                    return []
+                    log_line(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""),
+                             answer.status_code, 0.0)  # fmt: skip
+                return answer(environ, start_response)
         return self.wsgi_app(environ, start_response)
 
-    def _not_modified(self, environ, version: str) -> list[tuple[str, str]] | None:
-        if _scheduled_post_due(version):
+    def _answer(self, environ):
+        cached = self.app.extensions.get(_CACHE_KEY)
+        if cached is None or cached[1] <= time.monotonic() or _scheduled_post_due(cached[0]):
             return None
         try:
             host = get_host(environ, self.app.config["TRUSTED_HOSTS"])
         except SecurityError:
             return None
-        etag = etag_for(version, environ, host, "")
-        if not parse_etags(environ["HTTP_IF_NONE_MATCH"]).contains_weak(etag):
+        etag = etag_for(cached[0], environ, host, "")
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        if if_none_match and parse_etags(if_none_match).contains_weak(etag):
+            return self._response(environ, b"", None, 304, etag, "no-cache")
+        pages = self.app.extensions.get(PAGES_KEY)
+        if pages is None or environ["REQUEST_METHOD"] != "GET":
             return None
+        stored = pages.get(etag)
+        if stored is None:
+            return None
+        body, mimetype, post_id = stored
+        if post_id is None:
+            return self._response(environ, body, mimetype, 200, etag, "no-cache")
+        return self._post_page(environ, cached[0], host, body, mimetype, post_id)
+
+    def _post_page(self, environ, version: str, host: str, body: bytes, mimetype: str,
+                   post_id: int):
+        """A kept post page with this reader's own form tokens, and the session cookie
+        that holds their CSRF token, as Flask would have answered."""
+        app = self.app
+        # A fresh app context, as Flask gives every request (flask-wtf keeps the token in g).
+        with app.app_context(), app.request_context(environ):
+            body = self.fill_holes(body, post_id)
+            state = _reader_state() or ""
+            response = self._response(
+                environ, body, mimetype, 200, etag_for(version, environ, host, state),
+                "private, no-cache" if state else "no-cache",
+            )  # fmt: skip
+            app.session_interface.save_session(app, session, response)
+        return response
+
+    def _response(self, environ, body: bytes, mimetype: str | None, status: int, etag: str,
+                  cache_control: str):
         from blogapp.security import response_security_headers
 
         secure = environ["wsgi.url_scheme"] == "https"
-        return [
-            ("ETag", f'"{etag}"'), ("Cache-Control", "no-cache"), ("Vary", "Cookie"),
+        headers = [
+            ("ETag", f'"{etag}"'), ("Cache-Control", cache_control), ("Vary", "Cookie"),
             *response_security_headers(self.app, secure),
         ]  # fmt: skip
+        return self.app.response_class(body, status=status, headers=headers, mimetype=mimetype)
 
 
 def register_http_cache(app: Flask) -> None:
     if app.config["PAGE_CACHE_BYTES"] > 0:
-        app.extensions[_PAGES_KEY] = PageCache(int(app.config["PAGE_CACHE_BYTES"]))
+        app.extensions[PAGES_KEY] = PageCache(int(app.config["PAGE_CACHE_BYTES"]))
     app.before_request(answer_if_not_modified)
     app.after_request(add_validators)
-    app.wsgi_app = NotModified(app, app.wsgi_app)  # type: ignore[method-assign]
+    from blogapp.posts.post_pages import fill_holes
+
+    app.wsgi_app = FastAnswers(app, app.wsgi_app, fill_holes)  # type: ignore[method-assign]

@@ -55,10 +55,16 @@ class KeptValues:
 
 
 class PageCache(KeptValues):
-    """Rendered bodies with their mimetype, bounded by bytes."""
+    """Rendered bodies with their mimetype, bounded by bytes. A post page is kept
+    with its post id, as the parts of its body around the holes for the comment
+    form's per-reader tokens (``blogapp.posts.post_pages``); other pages are
+    complete bodies (post id ``None``)."""
 
-    def get(self, key: str) -> tuple[bytes, str] | None:
+    def get(self, key: str) -> tuple[Any, str, int | None] | None:
         return super().get(key)
 
-    def put(self, key: str, body: bytes, mimetype: str) -> None:  # type: ignore[override]
-        super().put(key, (body, mimetype), len(body))
+    def put(  # type: ignore[override]
+        self, key: str, body: Any, mimetype: str, post_id: int | None = None,
+        size: int | None = None,
+    ) -> None:
+        super().put(key, (body, mimetype, post_id), len(body) if size is None else size)

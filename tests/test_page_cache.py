@@ -28,10 +28,61 @@ def test_second_reader_gets_the_stored_page_without_rendering(client, count_quer
 
     assert second.status_code == 200
     assert second.data == first.data
-    assert second.headers["ETag"] == first.headers["ETag"]
     assert "Courts and confidence" in second.get_data(as_text=True)
+    # The worker read the content version a moment ago: answered before Flask, no query.
+    assert q.statements == []
+    for name in ("ETag", "Cache-Control", "Vary", "Content-Type", "Content-Security-Policy",
+                 "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"):
+        assert second.headers[name] == first.headers[name], name
+
+
+def test_once_the_version_is_stale_the_stored_page_costs_one_query(app, client, count_queries):
+    app.config["CONTENT_VERSION_CACHE_SECONDS"] = 0
+    make_post("Courts and confidence")
+    first = client.get("/")
+
+    with count_queries() as q:
+        second = client.get("/")
+
+    assert second.data == first.data and second.headers["ETag"] == first.headers["ETag"]
     assert len(q.statements) == 1 and "FROM settings" in q.statements[0]  # the version only
-    assert second.headers["Content-Security-Policy"]  # headers are still added per response
+
+
+def test_a_change_on_another_worker_reaches_kept_pages_once_the_version_is_stale(
+    app, client
+):
+    from sqlalchemy import update
+
+    from blogapp.extensions import db
+    from blogapp.http_cache import VERSION_KEY
+    from blogapp.models import Setting
+
+    app.config["CONTENT_VERSION_CACHE_SECONDS"] = 1.5
+    make_post("Kept for a moment")
+    assert "Published elsewhere" not in client.get("/").get_data(as_text=True)
+    # Another worker publishes (its content_changed() stores a new version) ...
+    make_post("Published elsewhere", commit=False)
+    db.session.execute(update(Setting).where(Setting.key == VERSION_KEY).values(value="v2"))
+    db.session.commit()
+    # ... this worker keeps answering from its copy briefly, then sees it.
+    assert "Published elsewhere" not in client.get("/").get_data(as_text=True)
+    time.sleep(1.6)
+    assert "Published elsewhere" in client.get("/").get_data(as_text=True)
+
+
+def test_readers_with_cookies_and_head_requests_go_through_flask(app, client, count_queries):
+    make_post("Through Flask")
+    client.get("/")
+
+    with count_queries() as q:
+        client.set_cookie("unrelated", "1")
+        with_cookie = client.get("/")
+    assert with_cookie.status_code == 200 and len(q.statements) == 1
+
+    client.delete_cookie("unrelated")
+    with count_queries() as q:
+        head = client.head("/")
+    assert head.status_code == 200 and len(q.statements) >= 1
 
 
 def test_a_change_readers_see_is_served_at_once(client):
@@ -77,7 +128,11 @@ def test_pages_that_set_a_cookie_are_not_stored(app, client):
 
     assert "Set-Cookie" in first.headers and "Set-Cookie" in second.headers
     assert first.headers["ETag"] != second.headers["ETag"]  # each holds its own CSRF token
-    assert len(app.extensions["blogapp.pages"]) == 0
+    assert first.headers["Cache-Control"] == second.headers["Cache-Control"] == "private, no-cache"
+    # Only the post page with holes for the tokens is kept, never a reader's own copy.
+    kept = app.extensions["blogapp.pages"]
+    assert len(kept) == 1
+    assert all(entry[0][2] == post.id for entry in kept._entries.values())
 
 
 def test_the_store_is_bounded_by_bytes_and_keeps_the_recently_used():
@@ -161,9 +216,12 @@ def test_a_post_page_is_kept_with_fresh_tokens_for_each_reader(app, count_querie
     first = first_reader.get(_permalink(post)).get_data(as_text=True)
 
     with count_queries() as q:
-        second = second_reader.get(_permalink(post)).get_data(as_text=True)
+        answer = second_reader.get(_permalink(post))
+        second = answer.get_data(as_text=True)
 
-    assert len(q.statements) == 1 and "FROM settings" in q.statements[0]
+    assert q.statements == []  # answered before Flask: the version was read a moment ago
+    assert answer.headers["Cache-Control"] == "private, no-cache"
+    assert "Cookie" in answer.headers["Vary"] and answer.headers["Content-Security-Policy"]
     assert "An approved view." in second and "A body worth reading." in second
     assert _tokens(first) != _tokens(second)
     assert "\x00" not in second

@@ -2,55 +2,65 @@
 
 A post page for a reader who is not logged in and has no pending comment of
 their own differs from the next such reader's only by the form's CSRF token and
-its signed "served at" time. Each worker keeps the page per content version and
-URL with those two values cut out, and fills them in per request: the page then
-costs no rendering and no query beyond reading the content version."""
+its signed "served at" time. Each worker keeps the page in the page store
+(``blogapp.http_cache``) under the ETag a cookie-less reader of that URL gets
+(content version, full URL), with those two values cut out, and fills them in
+per request: the page then costs no rendering and no query beyond reading the
+content version, and for a reader without cookies not even that
+(``http_cache.FastAnswers``)."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, g, request
+import re
+
+from flask import current_app, g, request
 from flask_wtf.csrf import generate_csrf
 
-from blogapp.page_cache import KeptValues
+from blogapp.http_cache import PAGES_KEY
 
-STORE_KEY = "blogapp.post_pages"
-CSRF_HOLE = "\x00csrf-token\x00"
-FORM_HOLE = "\x00form-token\x00"
-
-
-def register_post_pages(app: Flask) -> None:
-    size = int(app.config["PAGE_CACHE_BYTES"])
-    if size > 0:
-        app.extensions[STORE_KEY] = KeptValues(size)
+CSRF_HOLE = b"\x00csrf-token\x00"
+FORM_HOLE = b"\x00form-token\x00"
+_HOLES = re.compile(b"(" + re.escape(CSRF_HOLE) + b"|" + re.escape(FORM_HOLE) + b")")
 
 
 def page_key(own_pending: list[int]) -> str | None:
     """Where this request's page is kept, or None when it is this reader's own."""
-    store = current_app.extensions.get(STORE_KEY)
-    computed = g.get("http_cache")  # (version, state, etag) for a page readers may share
-    if store is None or computed is None or own_pending or request.method != "GET":
+    if current_app.extensions.get(PAGES_KEY) is None or own_pending or request.method != "GET":
         return None
     if set(request.args) - {"cpage"}:  # ?replytocom= and the like are rendered each time
         return None
-    return f"{computed[0]}\0{request.full_path}"
+    return g.get("http_cache_shared_key")  # set for pages readers may share
 
 
-def stored_page(key: str, form_token_for) -> str | None:
-    found = current_app.extensions[STORE_KEY].get(key)
-    if found is None:
+def fill_holes(parts: tuple[bytes, ...], post_id: int) -> bytes:
+    """The kept page (its text between the holes, and the holes) with this reader's
+    CSRF token, which puts it in their session, and a fresh form time stamp: one
+    copy of the page. Needs a request context."""
+    if len(parts) == 1:  # comments closed: no form
+        return parts[0]
+    from blogapp.comments.forms import form_token_for
+
+    values = {CSRF_HOLE: generate_csrf().encode(), FORM_HOLE: form_token_for(post_id).encode()}
+    return b"".join([values.get(part, part) for part in parts])
+
+
+def stored_page(key: str):
+    """The kept page as a response, or None."""
+    found = current_app.extensions[PAGES_KEY].get(key)
+    if found is None or found[2] is None:
         return None
-    html, post_id = found
-    if CSRF_HOLE in html:
-        html = html.replace(CSRF_HOLE, generate_csrf()).replace(FORM_HOLE, form_token_for(post_id))
-    return html
+    body, mimetype, post_id = found
+    return current_app.response_class(fill_holes(body, post_id), mimetype=mimetype)
 
 
 def keep_page(key: str, html: str, post_id: int, form) -> None:
     """Keep ``html`` with its tokens cut out; pages where they are not found once each
     are not kept."""
+    body = html.encode()
     if form is not None:
-        csrf, token = generate_csrf(), form.form_token.data or ""
-        if not token or html.count(csrf) != 1 or html.count(token) != 1:
+        csrf, token = generate_csrf().encode(), (form.form_token.data or "").encode()
+        if not token or body.count(csrf) != 1 or body.count(token) != 1:
             return
-        html = html.replace(csrf, CSRF_HOLE).replace(token, FORM_HOLE)
-    current_app.extensions[STORE_KEY].put(key, (html, post_id), len(html))
+        body = body.replace(csrf, CSRF_HOLE).replace(token, FORM_HOLE)
+    parts = tuple(_HOLES.split(body))  # text, hole, text, hole, text
+    current_app.extensions[PAGES_KEY].put(key, parts, "text/html", post_id, size=len(body))

@@ -18,7 +18,6 @@ from blogapp.search import search_results
 from blogapp.seo.related import post_neighbours
 
 bp = Blueprint("posts", __name__)
-bp.record_once(lambda state: post_pages.register_post_pages(state.app))
 
 
 def post_url(post: Post, **kwargs) -> str:
@@ -71,11 +70,10 @@ def _redirect_to_post(post_id: int):
 
 @bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/")
 def detail(year: int, month: int, day: int, slug: str):
-    from blogapp.comments.forms import form_token_for
     from blogapp.comments.views import comment_section, own_pending_ids
 
     key = post_pages.page_key(own_pending_ids())
-    if key is not None and (kept := post_pages.stored_page(key, form_token_for)) is not None:
+    if key is not None and (kept := post_pages.stored_page(key)) is not None:
         return kept
     post = db.session.scalar(
         select(Post).options(joinedload(Post.author)).where(Post.slug == slug, Post.public())
