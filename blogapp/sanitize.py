@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import html
 import re
+from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import bleach
 from bleach.html5lib_shim import Filter
-from markdown_it import MarkdownIt
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
 
 POST_TAGS = frozenset(
     {
@@ -130,12 +134,18 @@ def _filter(**attrs):
     return type("SiteFilter", (_SafeAttributes,), attrs)
 
 
-_markdown = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+@cache
+def _markdown() -> MarkdownIt:
+    # Imported on first use: Markdown is rendered when content is written, so web
+    # workers that only serve readers never load markdown-it.
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 
 
 def markdown_to_html(source: str) -> str:
     """Markdown with raw HTML allowed: the result is not safe until cleaned."""
-    return _markdown.render(source)
+    return _markdown().render(source)
 
 
 def clean_post_html(raw_html: str, site_host: str = "") -> str:

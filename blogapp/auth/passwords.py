@@ -8,43 +8,53 @@ from __future__ import annotations
 
 import secrets
 from functools import cache
-
-from argon2 import PasswordHasher, Type
-from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from typing import TYPE_CHECKING
 
 from blogapp.models import User
+
+# argon2 (and cffi) is imported inside the functions below, when a password is
+# first hashed or checked: web workers that never log anyone in never load it.
+if TYPE_CHECKING:
+    from argon2 import PasswordHasher
 
 MEMORY_KIB = 19_456  # 19 MiB
 TIME_COST = 2
 PARALLELISM = 1
 
-_hasher = PasswordHasher(
-    time_cost=TIME_COST,
-    memory_cost=MEMORY_KIB,
-    parallelism=PARALLELISM,
-    hash_len=32,
-    salt_len=16,
-    type=Type.ID,
-)
+
+@cache
+def _hasher() -> PasswordHasher:
+    from argon2 import PasswordHasher, Type
+
+    return PasswordHasher(
+        time_cost=TIME_COST,
+        memory_cost=MEMORY_KIB,
+        parallelism=PARALLELISM,
+        hash_len=32,
+        salt_len=16,
+        type=Type.ID,
+    )
 
 
 @cache
 def _dummy_hash() -> str:
     """Checked when the username is unknown, so that answer takes as long as a wrong password."""
-    return _hasher.hash(secrets.token_urlsafe(16))
+    return _hasher().hash(secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+    return _hasher().hash(password)
 
 
 def verify_password(password_hash: str, password: str) -> bool:
     """True when ``password`` matches; an empty or malformed hash still costs a full check."""
+    from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
     if not password_hash:
         _burn_time(password)
         return False
     try:
-        return _hasher.verify(password_hash, password)
+        return _hasher().verify(password_hash, password)
     except VerifyMismatchError:
         return False
     except (InvalidHashError, VerificationError):
@@ -53,8 +63,10 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 
 def _burn_time(password: str) -> None:
+    from argon2.exceptions import VerificationError
+
     try:
-        _hasher.verify(_dummy_hash(), password)
+        _hasher().verify(_dummy_hash(), password)
     except VerificationError:
         pass
 
@@ -69,8 +81,10 @@ def check_user_password(user: User | None, password: str) -> bool:
 
 def needs_rehash(password_hash: str) -> bool:
     """True when the hash was made with other parameters (upgrade it at the next login)."""
+    from argon2.exceptions import InvalidHashError
+
     try:
-        return _hasher.check_needs_rehash(password_hash)
+        return _hasher().check_needs_rehash(password_hash)
     except InvalidHashError:
         return True
 

@@ -8,14 +8,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from feedgen.feed import FeedGenerator
 from flask import Response, current_app, url_for
 
 from blogapp.content import post_label
 from blogapp.dates import format_date
 from blogapp.models import Comment, Post, utcnow
 from blogapp.seo.meta import ATOM, RSS, absolute_url
+
+if TYPE_CHECKING:
+    from feedgen.feed import FeedGenerator
 
 # Sanitized HTML quotes every attribute with double quotes (bleach's serializer).
 _RELATIVE_LINK = re.compile(r'(\s(?:href|src)=")/(?!/)')
@@ -28,6 +31,10 @@ def absolute_links(fragment: str) -> str:
 
 def new_feed(title: str, page_path: str, self_path: str, description: str,
              kind: str) -> FeedGenerator:  # fmt: skip
+    # Imported on first use: feedgen brings lxml and dateutil, which a worker that
+    # serves no feed never needs.
+    from feedgen.feed import FeedGenerator
+
     feed = FeedGenerator()
     feed.load_extension("dc")
     self_url = absolute_url(self_path)

@@ -11,13 +11,17 @@ import os
 import secrets
 import warnings
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from flask import current_app
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
 
 from blogapp.extensions import db
 from blogapp.models import Media
+
+# Pillow is imported inside the functions that decode and encode: web workers
+# that never receive an upload never load it.
+if TYPE_CHECKING:
+    from PIL import Image
 
 # Pillow format name -> (extension, MIME type) of what we keep.
 FORMATS = {
@@ -89,6 +93,8 @@ def store_image(
 
 def _decode(data: bytes) -> tuple[Image.Image, str]:
     """Fully decode ``data`` (every frame of an animation) or refuse it."""
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
     max_pixels = int(current_app.config["UPLOAD_MAX_PIXELS"])
     Image.MAX_IMAGE_PIXELS = max_pixels
     too_big = ImageRejected(
@@ -126,6 +132,8 @@ def _unsupported() -> str:
 
 
 def _reencode(image: Image.Image, kind: str) -> bytes:
+    from PIL import ImageOps
+
     out = io.BytesIO()
     if kind == "JPEG":
         # Turn the photo upright before the EXIF orientation tag is dropped with the rest.
@@ -147,6 +155,8 @@ def _reencode(image: Image.Image, kind: str) -> bytes:
 
 def _thumbnail(image: Image.Image, kind: str) -> bytes:
     """A smaller still copy (an animation's first frame) in the original's format."""
+    from PIL import ImageOps
+
     image.seek(0)
     small = ImageOps.exif_transpose(image) if kind == "JPEG" else image.copy()
     if kind == "JPEG":

@@ -21,7 +21,7 @@ from blogapp.site_settings import stored_settings
 RELATED_LIMIT = 4
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Neighbour:
     """Enough of a post to link to it: ``post_url`` and ``label`` accept it."""
 
@@ -34,7 +34,7 @@ class Neighbour:
     body_html: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Neighbours:
     previous: Neighbour | None = None  # older
     next: Neighbour | None = None  # newer
@@ -120,8 +120,11 @@ def _query_neighbours(post: Post, terms: PostTerms) -> Neighbours:
     rows = sorted(db.session.execute(union_all(*parts)),
                   key=lambda r: (-r.score, -r.published_at.timestamp(), -r.id))  # fmt: skip
     for row in rows:
+        # The excerpt only labels a post without a title (post_label): each worker keeps
+        # KEEP of these, and excerpts would make them about three times larger.
+        excerpt = "" if row.title.strip() else row.excerpt_html
         found[row.kind].append(Neighbour(row.id, row.title, row.slug, row.published_at,
-                                         row.excerpt_html, row.language))  # fmt: skip
+                                         excerpt, row.language))  # fmt: skip
     return Neighbours(
         previous=next(iter(found["previous"]), None),
         next=next(iter(found["next"]), None),

@@ -1,0 +1,97 @@
+"""A web worker that only serves readers loads and keeps only what readers' pages need.
+
+Pillow (uploads), argon2 (logins), markdown-it (writing posts) and Alembic
+(migrations) are imported where they are used, and feedgen (with lxml) when a
+feed is first built: each worker then starts about 9 MB smaller. The worker is a
+fresh process here, since the test process has imported everything already."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from blogapp.posts import post_url
+from blogapp.posts.queries import post_terms
+from blogapp.seo.related import post_neighbours
+from tests.factories import make_comment, make_post
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NOT_FOR_READERS = ["PIL", "argon2", "markdown_it", "alembic", "feedgen", "lxml"]
+
+# Reads the front page, a post, a search and posts a comment through the form, as
+# a reader would, then reports which modules are loaded, before and after a feed.
+READER_WORKER = r"""
+import json, re, sys
+from blogapp import create_app
+
+config, post_path, watched = json.loads(sys.argv[1])
+client = create_app(config).test_client()
+loaded = lambda: sorted(name for name in watched if name in sys.modules)
+
+for path in ("/", post_path, "/?s=harbour"):
+    assert client.get(path).status_code == 200, path
+page = client.get(post_path).get_data(as_text=True)
+fields = {name: re.search(rf'name="{name}"[^>]*value="([^"]*)"', page).group(1)
+          for name in ("csrf_token", "form_token")}
+form = {**fields, "parent_id": "", "homepage": "", "author_name": "Dara",
+        "author_email": "dara@example.org", "author_url": "", "body": "Well argued."}
+posted = client.post(re.search(r'action="(/comments/post/\d+)"', page).group(1), data=form)
+assert posted.status_code == 302, posted.status_code
+reading = loaded()
+feed = client.get("/feed/")
+assert feed.status_code == 200 and b"<rss" in feed.data
+print(json.dumps({"reading": reading, "after_feed": loaded()}))
+"""
+
+
+def test_a_reader_worker_never_loads_upload_login_or_writing_libraries(app, database_url,
+                                                                       tmp_path):  # fmt: skip
+    post = make_post("The harbour at dawn", "Boats come in *before* the market opens.")
+    make_comment(post, "An earlier comment.")
+    with app.test_request_context():
+        path = post_url(post)
+    config = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SECRET_KEY": "test-secret-key-for-a-worker",
+        "SITE_URL": "http://localhost",
+        "COMMENT_MIN_SECONDS": 0,
+        "RATELIMIT_ENABLED": False,
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+    }
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("BLOGAPP_") and k not in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")}
+    env["BLOGAPP_INSTANCE_PATH"] = str(tmp_path / "instance")
+
+    run = subprocess.run(
+        [sys.executable, "-c", READER_WORKER, json.dumps([config, path, NOT_FOR_READERS])],
+        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+
+    assert run.returncode == 0, run.stderr
+    modules = json.loads(run.stdout.strip().splitlines()[-1])
+    assert modules["reading"] == []
+    # The feed still builds with feedgen, which it loads on first use.
+    assert modules["after_feed"] == ["feedgen", "lxml"]
+
+
+def test_kept_neighbours_carry_no_excerpts_yet_an_untitled_one_is_labelled(app, client):
+    untitled = make_post("", "The first rain came at four in the afternoon.",
+                         published_at=datetime(2025, 3, 6, 12, 0, tzinfo=UTC))  # fmt: skip
+    middle = make_post("Courts and confidence", "Trust is earned.",
+                       published_at=datetime(2025, 3, 7, 12, 0, tzinfo=UTC))  # fmt: skip
+    make_post("Harbour lights", "Boats come in early.",
+              published_at=datetime(2025, 3, 8, 12, 0, tzinfo=UTC))  # fmt: skip
+
+    html = client.get("/2025/03/07/courts-and-confidence/").get_data(as_text=True)
+
+    assert 'rel="prev" lang="en">&larr; The first rain came at four in the afternoon.</a>' in html
+    assert 'rel="next" lang="en">Harbour lights &rarr;</a>' in html
+    with app.test_request_context():
+        kept = post_neighbours(middle, post_terms(middle.id))
+    # Each worker keeps thousands of these: only the untitled post needs its excerpt.
+    assert kept.previous.id == untitled.id and kept.previous.excerpt_html
+    assert kept.next.excerpt_html == ""
