@@ -4,6 +4,8 @@ Each value can be changed from the environment (see README.md, Production):
 BLOGAPP_BIND (or PORT), BLOGAPP_WORKERS (or WEB_CONCURRENCY), BLOGAPP_THREADS,
 BLOGAPP_TIMEOUT."""
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
 
@@ -53,3 +55,20 @@ accesslog = "-"  # stdout: method, path, status, size, time
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 errorlog = "-"  # stderr: startup, worker and application errors with tracebacks
 loglevel = os.environ.get("BLOGAPP_LOG_LEVEL", "info")
+
+
+# glibc gives each thread that allocates its own malloc arena (up to 8 per core),
+# and each holds on to freed memory: two arenas keep a gthread worker several MB
+# smaller at no measurable cost. MALLOC_ARENA_MAX in the environment would come too
+# late (the master has already started), so each worker sets it after the fork.
+M_ARENA_MAX = -8
+MALLOC_ARENAS = int(os.environ.get("BLOGAPP_MALLOC_ARENAS", "2"))
+
+
+def post_fork(server, worker) -> None:
+    libc_name = ctypes.util.find_library("c")
+    if MALLOC_ARENAS > 0 and libc_name and "libc.so" in libc_name:
+        try:
+            ctypes.CDLL(libc_name).mallopt(M_ARENA_MAX, MALLOC_ARENAS)
+        except (OSError, AttributeError):  # not glibc after all: keep its defaults
+            pass

@@ -40,7 +40,7 @@ from werkzeug.wsgi import get_host
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.models import POST_PUBLISHED, Post, Setting, utcnow
-from blogapp.page_cache import PageCache
+from blogapp.page_cache import PageCache, RenderOnce
 from blogapp.site_settings import forget_stored_settings, stored_settings
 
 VERSION_KEY = "content_version"
@@ -53,6 +53,7 @@ ANONYMOUS_SESSION_KEYS = frozenset({"csrf_token", "_fresh", "_id"})
 
 _CACHE_KEY = "blogapp.content_version"
 PAGES_KEY = "blogapp.pages"
+_RENDERS_KEY = "blogapp.renders"
 
 
 def bump_content_version() -> str:
@@ -177,6 +178,9 @@ def answer_if_not_modified():
     pages = current_app.extensions.get(PAGES_KEY)
     if pages is not None and state == "" and request.method == "GET":
         stored = pages.get(etag)
+        if stored is None and current_app.extensions[_RENDERS_KEY].acquire(etag):
+            g.http_cache_rendering = etag  # released in teardown_request
+            stored = pages.get(etag)  # another thread may have rendered it meanwhile
         if stored is not None and stored[2] is None:  # post pages are filled in by the view
             g.http_cache_from_pages = True
             return current_app.response_class(stored[0], mimetype=stored[1])
@@ -305,10 +309,18 @@ class FastAnswers:
         return self.app.response_class(body, status=status, headers=headers, mimetype=mimetype)
 
 
+def _end_render(exc: BaseException | None = None) -> None:
+    key = g.pop("http_cache_rendering", None)
+    if key is not None:
+        current_app.extensions[_RENDERS_KEY].release(key)
+
+
 def register_http_cache(app: Flask) -> None:
     if app.config["PAGE_CACHE_BYTES"] > 0:
         app.extensions[PAGES_KEY] = PageCache(int(app.config["PAGE_CACHE_BYTES"]))
+        app.extensions[_RENDERS_KEY] = RenderOnce()
     app.before_request(answer_if_not_modified)
+    app.teardown_request(_end_render)
     app.after_request(add_validators)
     from blogapp.posts.post_pages import fill_holes
 

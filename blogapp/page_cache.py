@@ -68,3 +68,40 @@ class PageCache(KeptValues):
         size: int | None = None,
     ) -> None:
         super().put(key, (body, mimetype, post_id), len(body) if size is None else size)
+
+
+class RenderOnce:
+    """One render of a page at a time in a worker: when a new content version makes
+    every kept page stale, the worker's threads asking for the same URL wait for
+    the first to render and store it, instead of each rendering (and holding in
+    memory) a copy of their own."""
+
+    def __init__(self, wait_seconds: float = 10.0) -> None:
+        self.wait_seconds = wait_seconds
+        self._guard = threading.Lock()
+        self._locks: dict[str, list] = {}  # key -> [lock, threads holding or waiting]
+
+    def acquire(self, key: str) -> bool:
+        """Wait for this key's render; False (render anyway) after ``wait_seconds``."""
+        with self._guard:
+            entry = self._locks.setdefault(key, [threading.Lock(), 0])
+            entry[1] += 1
+        if entry[0].acquire(timeout=self.wait_seconds):
+            return True
+        self._leave(key, entry)
+        return False
+
+    def release(self, key: str) -> None:
+        with self._guard:
+            entry = self._locks[key]
+            entry[0].release()
+        self._leave(key, entry)
+
+    def _leave(self, key: str, entry: list) -> None:
+        with self._guard:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del self._locks[key]
+
+    def __len__(self) -> int:
+        return len(self._locks)

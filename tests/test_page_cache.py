@@ -254,3 +254,55 @@ def test_a_kept_post_page_follows_new_content(app, client):
     services.approve(held, make_user("mod2", role=ROLE_EDITOR))
 
     assert "Soon to be approved." in app.test_client().get(_permalink(post)).get_data(as_text=True)
+
+
+def test_threads_asking_for_the_same_new_page_render_it_once(app):
+    import threading
+
+    from flask import before_render_template
+
+    make_post("Everyone at once")
+    renders = []
+
+    def slow_render(sender, template, context, **extra):
+        if template.name == "posts/index.html":
+            renders.append(threading.get_ident())
+            time.sleep(0.3)  # the other readers arrive while the first one renders
+
+    before_render_template.connect(slow_render, app)
+    bodies = []
+
+    def read():
+        bodies.append(app.test_client().get("/").data)
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    try:
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join(timeout=30)
+    finally:
+        before_render_template.disconnect(slow_render, app)
+
+    assert len(bodies) == 4 and len(set(bodies)) == 1
+    assert len(renders) == 1
+    assert len(app.extensions["blogapp.renders"]) == 0  # nothing left held
+
+
+def test_a_render_that_takes_too_long_does_not_hold_up_the_others():
+    import threading
+
+    from blogapp.page_cache import RenderOnce
+
+    renders = RenderOnce(wait_seconds=0.1)
+    assert renders.acquire("home")
+    assert renders.acquire("other")  # other pages are not held up
+    waited = []
+    thread = threading.Thread(target=lambda: waited.append(renders.acquire("home")))
+    thread.start()
+    thread.join()
+
+    assert waited == [False]  # gave up waiting: renders the page itself
+    renders.release("home")
+    renders.release("other")
+    assert len(renders) == 0 and renders.acquire("home")
