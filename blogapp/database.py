@@ -13,23 +13,46 @@ waiting. So pysqlite's own BEGIN is switched off and the ``begin`` event emits
 timeout) for transactions that may write: requests whose method is not GET or
 HEAD, work outside a request (CLI commands), and blocks inside
 ``write_transaction()``. Reads in GET requests keep a plain deferred BEGIN, so
-they never wait for writers. This is SQLAlchemy's documented pysqlite recipe."""
+they never wait for writers. This is SQLAlchemy's documented pysqlite recipe.
+
+A POST that mostly reads and checks (a reader's comment) would hold the one write
+lock all that time and make every other worker's write wait, so it runs inside
+``read_transactions()``: its reads begin deferred, and its write is a separate,
+short ``write_transaction()`` begun after the read transaction has ended.
+
+Writers in ``write_transaction()`` also take turns before their BEGIN: threads on a
+lock, worker processes on an exclusive ``flock`` of a file beside the database
+(``<database>-writers``). Waiting on the busy timeout alone, a writer polls and
+sleeps up to 100 ms between tries, so it may sleep on while the lock is free; under
+a stream of comment POSTs the slowest waited over a second."""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
+import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
+from blogapp.extensions import db
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
-_force_immediate: ContextVar[bool] = ContextVar("blogapp_write_transaction", default=False)
+# The BEGIN chosen by the innermost read_transactions()/write_transaction() block, if any.
+_begin_override: ContextVar[str | None] = ContextVar("blogapp_begin", default=None)
+# Inside write_transaction() (the outermost block waits for the turn), and the
+# writers' queue: a lock for this process's threads and, per database file, the
+# descriptor this process locks, opened after any fork.
+_writing: ContextVar[bool] = ContextVar("blogapp_writing", default=False)
+_turns = threading.Lock()
+_turn_files: dict[str, tuple[int, int]] = {}  # database path -> (pid, descriptor)
 
 
 def configure_engine(app: Flask) -> None:
@@ -45,20 +68,83 @@ def configure_engine(app: Flask) -> None:
 
 
 @contextmanager
-def write_transaction() -> Iterator[None]:
-    """Transactions begun inside this block take SQLite's write lock at BEGIN.
-
-    For the rare GET request that writes (say, refreshing a stored value)."""
-    token = _force_immediate.set(True)
+def _begin_with(statement: str) -> Iterator[None]:
+    token = _begin_override.set(statement)
     try:
         yield
     finally:
-        _force_immediate.reset(token)
+        _begin_override.reset(token)
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """Transactions begun inside this block take SQLite's write lock at BEGIN, after
+    the writers before them in the queue (see the module's docstring).
+
+    For the rare GET request that writes (say, refreshing a stored value), and for
+    the write of a request that reads inside ``read_transactions()``. Enter it with no
+    transaction open (commit or roll back first): one holding SQLite's lock would
+    keep the writer ahead in the queue waiting for it."""
+    if _writing.get():  # nested: the outer block has the turn
+        with _begin_with("BEGIN IMMEDIATE"):
+            yield
+        return
+    if db.session().in_transaction():
+        raise RuntimeError("end the open transaction before write_transaction()")
+    token = _writing.set(True)
+    try:
+        with _writers_turn(), _begin_with("BEGIN IMMEDIATE"):
+            yield
+    finally:
+        _writing.reset(token)
+
+
+@contextmanager
+def _writers_turn() -> Iterator[None]:
+    descriptor = _turn_file()
+    if descriptor is None:  # PostgreSQL, or no file to lock: no queue
+        yield
+        return
+    with _turns:
+        fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(descriptor, fcntl.LOCK_UN)
+
+
+def _turn_file() -> int | None:
+    """This process's descriptor of the SQLite database's queue file, if any."""
+    url = db.engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    path = os.path.abspath(url.database) + "-writers"
+    with _turns:
+        known = _turn_files.get(path)
+        if known is not None and known[0] == os.getpid():
+            return known[1]
+        try:  # a descriptor inherited through fork would share the lock: open our own
+            descriptor = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        except OSError:
+            return None
+        _turn_files[path] = (os.getpid(), descriptor)
+        return descriptor
+
+
+def read_transactions() -> AbstractContextManager[None]:
+    """Transactions begun inside this block (outside a nested ``write_transaction()``)
+    begin deferred, even in a POST: they read without taking SQLite's write lock.
+
+    Do not write in them: SQLite cannot turn a read snapshot into a write once another
+    connection has committed, and then fails at once with "database is locked"
+    instead of waiting."""
+    return _begin_with("BEGIN")
 
 
 def sqlite_begin_statement() -> str:
-    if _force_immediate.get():
-        return "BEGIN IMMEDIATE"
+    override = _begin_override.get()
+    if override is not None:
+        return override
     if has_request_context() and request.method in READ_ONLY_METHODS:
         return "BEGIN"
     return "BEGIN IMMEDIATE"
@@ -73,6 +159,10 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # 256 KiB of page cache per connection instead of 2 MiB: a worker holds up to one
+    # connection per thread, each cache is dropped whenever another worker writes, and
+    # the operating system's file cache, shared by all workers, serves the rest.
+    cursor.execute("PRAGMA cache_size=-256")
     cursor.close()
     # Transactions are begun by _sqlite_begin below, not by pysqlite.
     dbapi_connection.isolation_level = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from functools import cache
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -161,16 +162,27 @@ def clean_post_html(raw_html: str, site_host: str = "") -> str:
     return cleaner.clean(strip_invisible(raw_html)).strip()
 
 
-_comment_cleaner_escape = bleach.Cleaner(
-    tags=COMMENT_TAGS, attributes=COMMENT_ATTRIBUTES, protocols=LINK_SCHEMES, strip=False
-)
-_comment_cleaner_final = bleach.Cleaner(
-    tags=COMMENT_TAGS,
-    attributes={"a": ["href", "rel"]},
-    protocols=LINK_SCHEMES,
-    strip=True,
-    filters=[_filter(rel_all="nofollow ugc noopener")],
-)
+# A bleach Cleaner keeps parser state between calls and is not thread-safe (two
+# threads of a gthread worker would garble each other's comments), and building
+# one costs more than most comments take to clean: each thread builds its own once.
+_comment_cleaners = threading.local()
+
+
+def _comment_cleaner_pair() -> tuple[bleach.Cleaner, bleach.Cleaner]:
+    pair = getattr(_comment_cleaners, "pair", None)
+    if pair is None:
+        escape = bleach.Cleaner(
+            tags=COMMENT_TAGS, attributes=COMMENT_ATTRIBUTES, protocols=LINK_SCHEMES, strip=False
+        )
+        final = bleach.Cleaner(
+            tags=COMMENT_TAGS,
+            attributes={"a": ["href", "rel"]},
+            protocols=LINK_SCHEMES,
+            strip=True,
+            filters=[_filter(rel_all="nofollow ugc noopener")],
+        )
+        pair = _comment_cleaners.pair = (escape, final)
+    return pair
 
 
 def _set_comment_rel(attrs, new=False):
@@ -187,9 +199,10 @@ def clean_comment(text: str) -> str:
     """A reader's comment as safe HTML: light tags kept, the rest shown as text,
     paragraphs and line breaks from blank lines and newlines, bare URLs made links."""
     text = strip_invisible(text)
-    escaped = _comment_cleaner_escape.clean(text)
+    escape, final = _comment_cleaner_pair()
+    escaped = escape.clean(text)
     linked = bleach.linkify(_paragraphs(escaped), callbacks=[_set_comment_rel], parse_email=False)
-    return _comment_cleaner_final.clean(linked).strip()
+    return final.clean(linked).strip()
 
 
 def escape_plain(text: str) -> str:

@@ -20,6 +20,7 @@ from blogapp.comments.forms import CommentForm, form_token_for, seconds_since_se
 from blogapp.comments.rules import comments_closed
 from blogapp.comments.settings import load_settings
 from blogapp.comments.threads import ThreadPage, page_of, thread_page
+from blogapp.database import read_transactions
 from blogapp.errors import render_error
 from blogapp.extensions import db, limiter
 from blogapp.http_cache import VERSION_KEY
@@ -139,9 +140,26 @@ def _comment_rate_limit() -> str:
     return current_app.config["COMMENT_RATE_LIMIT"]
 
 
+# A comment judged on a post or parent that changed before it was stored is judged
+# again; a few tries, as it takes an admin's change within milliseconds each time.
+ATTEMPTS = 3
+
+
 @bp.post("/comments/post/<int:post_id>")
 @limiter.limit(_comment_rate_limit)
 def create(post_id: int):
+    # Reading, validating, cleaning and judging take no write lock: other workers'
+    # comments are stored meanwhile. Only services.submit's short insert writes.
+    with read_transactions():
+        for _ in range(ATTEMPTS - 1):
+            try:
+                return _create(post_id)
+            except services.Outdated:
+                pass
+        return _create(post_id)
+
+
+def _create(post_id: int):
     post = load_public_post(post_id)
     settings = load_settings()
     if comments_closed(post, settings):
@@ -156,32 +174,38 @@ def create(post_id: int):
             honeypot_filled=bool((form.homepage.data or "").strip()),
             seconds_since_served=seconds_since_served(form.form_token.data or "", post.id),
         )  # fmt: skip
+        # Storing ends this transaction and with it what was read of the post: take
+        # what the redirect needs now, so it reads the post again only for long threads.
+        permalink, approved = post_url(post), post.comment_count
         try:
             comment, verdict = services.submit(post, submission, settings)
         except services.SubmissionError as error:
             getattr(form, error.field).errors = [error.message]
         else:
-            if comment.status != COMMENT_APPROVED:
+            if comment.status == COMMENT_APPROVED:
+                approved += 1
+            else:
                 remember_pending(comment.id)
-            page = _page_showing(post, comment.id)
-            args = {"cpage": page} if page > 1 else {}
-            response = redirect(post_url(post, **args) + f"#comment-{comment.id}")
+            page = _page_showing(post_id, approved, comment.id)
+            location = post_url(post, cpage=page) if page > 1 else permalink
+            response = redirect(f"{location}#comment-{comment.id}")
             if comment.status == COMMENT_PENDING:
                 notify.notify_after(response, comment, post)
             return response
     # Shown again on the comment page holding the comment being answered, if any.
     post = load_public_post(post.id, for_page=True)
-    cpage = _page_showing(post, form.parent) if form.parent else 1
+    cpage = _page_showing(post.id, post.comment_count, form.parent) if form.parent else 1
     section = comment_section(post, form, cpage=cpage)
     return render_template("posts/detail.html", post=post, **section), 400
 
 
-def _page_showing(post: Post, comment_id: int) -> int:
+def _page_showing(post_id: int, approved: int, comment_id: int) -> int:
+    """The comment page of ``comment_id``; ``approved`` is the post's comment count."""
     config = current_app.config
     own = own_pending_ids()
-    if post.comment_count + len(own) <= config["COMMENTS_PER_PAGE"]:
+    if approved + len(own) <= config["COMMENTS_PER_PAGE"]:
         return 1  # everything fits on the first page: no need to read the thread
     return page_of(
-        post.id, comment_id, own, per_page=config["COMMENTS_PER_PAGE"],
+        post_id, comment_id, own, per_page=config["COMMENTS_PER_PAGE"],
         max_depth=config["COMMENTS_THREAD_DEPTH"],
     )  # fmt: skip
