@@ -35,6 +35,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import SecurityError
 from werkzeug.http import parse_etags
+from werkzeug.utils import get_content_type
 from werkzeug.wsgi import get_host
 
 from blogapp.database import write_transaction
@@ -248,17 +249,17 @@ class FastAnswers:
             and environ["REQUEST_METHOD"] in ("GET", "HEAD")
             and environ.get("CONTENT_LENGTH", "0") in ("", "0")
         ):
-            answer = self._answer(environ)
-            if answer is not None:
+            answered = self._answer(environ, start_response)
+            if answered is not None:
+                status, body = answered
                 if self.app.config["REQUEST_LOG"]:
                     from blogapp.request_log import log_line
 
-                    log_line(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""),
-                             answer.status_code, 0.0)  # fmt: skip
-                return answer(environ, start_response)
+                    log_line(environ["REQUEST_METHOD"], environ.get("PATH_INFO", ""), status, 0.0)
+                return body
         return self.wsgi_app(environ, start_response)
 
-    def _answer(self, environ):
+    def _answer(self, environ, start_response) -> tuple[int, list[bytes]] | None:
         cached = self.app.extensions.get(_CACHE_KEY)
         if cached is None or cached[1] <= time.monotonic() or _scheduled_post_due(cached[0]):
             return None
@@ -269,7 +270,8 @@ class FastAnswers:
         etag = etag_for(cached[0], environ, host, "")
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match and parse_etags(if_none_match).contains_weak(etag):
-            return self._response(environ, b"", None, 304, etag, "no-cache")
+            start_response("304 NOT MODIFIED", self._headers(environ, etag, "no-cache"))
+            return 304, []
         pages = self.app.extensions.get(PAGES_KEY)
         if pages is None or environ["REQUEST_METHOD"] != "GET":
             return None
@@ -277,9 +279,14 @@ class FastAnswers:
         if stored is None:
             return None
         body, mimetype, post_id = stored
-        if post_id is None:
-            return self._response(environ, body, mimetype, 200, etag, "no-cache")
-        return self._post_page(environ, cached[0], host, body, mimetype, post_id)
+        if post_id is not None:
+            response = self._post_page(environ, cached[0], host, body, mimetype, post_id)
+            return 200, response(environ, start_response)
+        headers = self._headers(environ, etag, "no-cache")
+        headers += [("Content-Type", get_content_type(mimetype, "utf-8")),
+                    ("Content-Length", str(len(body)))]  # fmt: skip
+        start_response("200 OK", headers)
+        return 200, [body]
 
     def _post_page(self, environ, version: str, host: str, body: bytes, mimetype: str,
                    post_id: int):
@@ -290,23 +297,22 @@ class FastAnswers:
         with app.app_context(), app.request_context(environ):
             body = self.fill_holes(body, post_id)
             state = _reader_state() or ""
-            response = self._response(
-                environ, body, mimetype, 200, etag_for(version, environ, host, state),
+            headers = self._headers(
+                environ, etag_for(version, environ, host, state),
                 "private, no-cache" if state else "no-cache",
             )  # fmt: skip
+            response = app.response_class(body, headers=headers, mimetype=mimetype)
             app.session_interface.save_session(app, session, response)
         return response
 
-    def _response(self, environ, body: bytes, mimetype: str | None, status: int, etag: str,
-                  cache_control: str):
+    def _headers(self, environ, etag: str, cache_control: str) -> list[tuple[str, str]]:
         from blogapp.security import response_security_headers
 
         secure = environ["wsgi.url_scheme"] == "https"
-        headers = [
+        return [
             ("ETag", f'"{etag}"'), ("Cache-Control", cache_control), ("Vary", "Cookie"),
             *response_security_headers(self.app, secure),
         ]  # fmt: skip
-        return self.app.response_class(body, status=status, headers=headers, mimetype=mimetype)
 
 
 def _end_render(exc: BaseException | None = None) -> None:

@@ -34,6 +34,11 @@ def test_second_reader_gets_the_stored_page_without_rendering(client, count_quer
     for name in ("ETag", "Cache-Control", "Vary", "Content-Type", "Content-Security-Policy",
                  "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"):
         assert second.headers[name] == first.headers[name], name
+    first_feed = client.get("/feed/")
+    with count_queries() as q:
+        second_feed = client.get("/feed/")
+    assert q.statements == [] and second_feed.data == first_feed.data
+    assert second_feed.headers["Content-Type"] == first_feed.headers["Content-Type"]
 
 
 def test_once_the_version_is_stale_the_stored_page_costs_one_query(app, client, count_queries):
