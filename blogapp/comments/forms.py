@@ -4,6 +4,7 @@ that tells a person (who reads before writing) from a bot (which posts at once).
 from __future__ import annotations
 
 import time
+from functools import lru_cache
 
 from flask import current_app
 from flask_wtf import FlaskForm
@@ -26,7 +27,13 @@ TOKEN_SALT = "blogapp.comment-form"
 
 
 def _serializer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(current_app.secret_key, salt=TOKEN_SALT)
+    return _serializer_for(current_app.secret_key)
+
+
+@lru_cache(maxsize=4)
+def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
+    # Built once per key: every kept post page served signs a fresh token with it.
+    return URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT)
 
 
 def form_token_for(post_id: int) -> str:
