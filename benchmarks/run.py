@@ -54,7 +54,7 @@ def scenarios_for(site: BigSite) -> list[Scenario]:
         Scenario("home", "/", min_ratio=0.60),
         Scenario("/page/500/", "/page/500/", min_ratio=0.60),
         Scenario("category", site.category_path, min_ratio=0.60),
-        Scenario("post, 500 comments", site.post_500_path, min_ratio=0.50),
+        Scenario("post (500 comments)", site.post_500_path, min_ratio=0.50),
         Scenario("/feed/", "/feed/"),
         Scenario("search", "/?s=" + urllib.parse.quote_plus(site.search_term)),
         Scenario("304 (If-None-Match)", "/", kind="conditional", min_ratio=0.90),

@@ -67,7 +67,9 @@ def load_config(app: Flask, config: Mapping[str, Any] | None) -> None:
 def register_extensions(app: Flask) -> None:
     from blogapp.database import configure_engine
     from blogapp.extensions import cache, csrf, db, limiter, login_manager
+    from blogapp.sessions import SessionInterface
 
+    app.session_interface = SessionInterface()
     configure_engine(app)
     db.init_app(app)
     if click.get_current_context(silent=True) is not None:
