@@ -144,4 +144,5 @@ class Session:
         return self.request("GET", path, headers=headers)
 
     def post(self, path: str, data: dict[str, str]) -> Reply:
-        return self.request("POST", path, data=data)
+        # A browser names the page's origin on every POST; the comment form relies on it.
+        return self.request("POST", path, data=data, headers={"Origin": self.base_url})

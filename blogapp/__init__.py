@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
 def load_config(app: Flask, config: Mapping[str, Any] | None) -> None:
     app.config.from_object(DefaultConfig)
+    # Seconds since the epoch: every "now" and every cache's age comes from here, so a
+    # test moves time by passing its own clock instead of sleeping.
+    app.config["CLOCK"] = time.time
     app.config.from_pyfile("config.py", silent=True)
     for name in ("SECRET_KEY", "REDIS_URL"):
         if os.environ.get(name):
@@ -65,13 +69,13 @@ def load_config(app: Flask, config: Mapping[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from blogapp.content_version import watch_content_changes
     from blogapp.database import configure_engine
     from blogapp.extensions import cache, csrf, db, limiter, login_manager
-    from blogapp.sessions import SessionInterface
 
-    app.session_interface = SessionInterface()
     configure_engine(app)
     db.init_app(app)
+    watch_content_changes()
     if click.get_current_context(silent=True) is not None:
         # Migrations are a command-line job (`flask db …`); web workers skip
         # Flask-Migrate, whose Alembic import costs every worker about 11 MB.
@@ -140,16 +144,16 @@ def check_production_settings(app: Flask) -> None:
 
 
 def register_production(app: Flask) -> None:
-    """Health check, security headers, conditional GET, request log, proxies, backups."""
+    """Health check, security headers, the page cache, request log, proxies, backups."""
     from blogapp import health
     from blogapp.backup import register_backup_command
-    from blogapp.http_cache import register_http_cache
+    from blogapp.page_cache import register_page_cache
     from blogapp.request_log import register_request_log
     from blogapp.security import apply_proxy_fix, register_security
 
     app.register_blueprint(health.bp)
     register_security(app)
-    register_http_cache(app)
+    register_page_cache(app)
     register_request_log(app)
     register_backup_command(app)
     apply_proxy_fix(app)

@@ -19,10 +19,8 @@ def register_cli(app: Flask) -> None:
     def demo_command() -> None:
         """Load the demo posts, categories and pages (a second run adds nothing)."""
         from blogapp.demo import load_demo
-        from blogapp.posts.queries import content_changed
 
         added = load_demo()
-        content_changed()
         summary = ", ".join(f"{n} {what}" for what, n in added.items())
         click.echo(f"Demo content loaded: {summary} added.")
 

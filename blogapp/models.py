@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import (
     Boolean,
@@ -27,6 +28,9 @@ from blogapp.extensions import db
 
 
 def utcnow() -> datetime:
+    """Now in UTC, by the app's ``CLOCK`` when there is an app (tests move it)."""
+    if has_app_context():
+        return datetime.fromtimestamp(current_app.config["CLOCK"](), UTC)
     return datetime.now(UTC)
 
 

@@ -1,107 +1,192 @@
-"""What each worker keeps in memory between requests, keyed so it is never stale.
+"""Public pages: the same bytes for every reader without a session, said so in
+their headers, and kept by each worker.
 
-Rendered public pages for readers without cookies are stored under their ETag,
-which already holds the content version, the full URL and the reader's (empty)
-state: any change readers could see makes new keys, so nothing stale is served,
-and old entries fall out as the least recently used. Pages that give the reader
-a cookie (a form's CSRF token, a flashed message) are never stored; neither are
-logged-in readers' pages. Other per-version values (a post's neighbours, a
-rendered comment thread) use the same store."""
+A reader is anonymous when the request carries neither the session cookie nor
+the remember-me cookie. Their pages hold nothing personal (the comment form has
+no CSRF token: ``comments`` checks the origin instead), so each GET or HEAD of a
+public page is looked up, before Flask-Limiter or any view runs, under the
+content version (``blogapp.content_version``), the host, the path and the query
+parameters pages read (``KEY_PARAMS``: ``utm_*`` and the like change nothing and
+are left out). A hit costs no query while the worker trusts its version; a miss
+renders, and a 200 that set no cookie is kept (cachetools in each worker, or
+Redis through Flask-Caching when ``REDIS_URL`` is set, shared by every host) for
+PAGE_CACHE_SECONDS at most, so the comment form's signed "served at" stamp is
+never older than that. Any change readers can see makes a new version and so
+new keys: nothing is forgotten by hand, and old entries age out.
+
+Every anonymous answer says ``Cache-Control: public, max-age=0, s-maxage=N,
+stale-while-revalidate=M, stale-if-error=K`` with a strong ETag (a hash of the
+bytes), so nginx (``deploy/``) or a CDN serves it for N seconds and browsers
+revalidate with ``If-None-Match``, answered 304. Pages for a reader with a
+session, and everything in ``PRIVATE_BLUEPRINTS``, are ``private, no-store``;
+``SELF_CACHED_BLUEPRINTS`` (static files, uploads, the health check) set their
+own headers."""
 
 from __future__ import annotations
 
+import hashlib
 import threading
-from collections import OrderedDict
+from dataclasses import dataclass
 from typing import Any
 
-# A value larger than this share of the store is computed each time instead of
-# crowding out the rest (a long feed, say).
-LARGEST_SHARE = 8
+from cachetools import TTLCache
+from flask import Flask, current_app, g, request, session
+from werkzeug.datastructures import Headers
+
+from blogapp.content_version import clock, current_version
+from blogapp.extensions import cache
+
+PRIVATE_BLUEPRINTS = frozenset({"admin", "auth", "moderation"})
+SELF_CACHED_BLUEPRINTS = frozenset({"media", "health"})
+# Query parameters some public page reads; any other is left out of the cache key.
+KEY_PARAMS = frozenset({"s", "p", "page_id", "cpage", "replytocom", "lang"})
+KEPT_STATUSES = frozenset({200, 301})
+KEPT_HEADERS = ("Content-Type", "Location", "Content-Language", "Link", "X-Robots-Tag")
+_STORE = "blogapp.page_store"
 
 
-class KeptValues:
-    """A least-recently-used store bounded by the total size of its values, safe
-    across a worker's threads."""
+@dataclass(frozen=True, slots=True)
+class KeptPage:
+    status: int
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+    etag: str
 
-    def __init__(self, max_size: int) -> None:
-        self.max_size = max_size
-        self._entries: OrderedDict[str, tuple[Any, int]] = OrderedDict()
-        self._size = 0
+
+class WorkerStore:
+    """Pages kept in this worker: bounded by bytes, each for ``ttl`` seconds."""
+
+    def __init__(self, max_bytes: int, ttl: float, timer) -> None:
+        self._pages: TTLCache = TTLCache(max_bytes, ttl, timer=timer, getsizeof=_size)
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> Any | None:
+    def get(self, key: str) -> KeptPage | None:
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            self._entries.move_to_end(key)
-            return entry[0]
+            return self._pages.get(key)
 
-    def put(self, key: str, value: Any, size: int = 1) -> None:
-        if size > self.max_size // LARGEST_SHARE:
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+
+    def put(self, key: str, page: KeptPage) -> None:
+        if _size(page) > self._pages.maxsize // 8:  # a huge feed would evict the rest
             return
         with self._lock:
-            old = self._entries.pop(key, None)
-            if old is not None:
-                self._size -= old[1]
-            self._entries[key] = (value, size)
-            self._size += size
-            while self._size > self.max_size:
-                _, (_, evicted) = self._entries.popitem(last=False)
-                self._size -= evicted
-
-    def __len__(self) -> int:
-        return len(self._entries)
+            self._pages[key] = page
 
 
-class PageCache(KeptValues):
-    """Rendered bodies with their mimetype, bounded by bytes. A post page is kept
-    with its post id, as the parts of its body around the holes for the comment
-    form's per-reader tokens (``blogapp.posts.post_pages``); other pages are
-    complete bodies (post id ``None``)."""
+class SharedStore:
+    """Pages kept in Redis (Flask-Caching), shared by every worker and host."""
 
-    def get(self, key: str) -> tuple[Any, str, int | None] | None:
-        return super().get(key)
+    def __init__(self, ttl: float) -> None:
+        self.ttl = max(1, int(ttl))
 
-    def put(  # type: ignore[override]
-        self, key: str, body: Any, mimetype: str, post_id: int | None = None,
-        size: int | None = None,
-    ) -> None:
-        super().put(key, (body, mimetype, post_id), len(body) if size is None else size)
+    def get(self, key: str) -> KeptPage | None:
+        return cache.get(key)
+
+    def put(self, key: str, page: KeptPage) -> None:
+        cache.set(key, page, timeout=self.ttl)
 
 
-class RenderOnce:
-    """One render of a page at a time in a worker: when a new content version makes
-    every kept page stale, the worker's threads asking for the same URL wait for
-    the first to render and store it, instead of each rendering (and holding in
-    memory) a copy of their own."""
+def _size(page: Any) -> int:
+    return len(page.body) + 200
 
-    def __init__(self, wait_seconds: float = 10.0) -> None:
-        self.wait_seconds = wait_seconds
-        self._guard = threading.Lock()
-        self._locks: dict[str, list] = {}  # key -> [lock, threads holding or waiting]
 
-    def acquire(self, key: str) -> bool:
-        """Wait for this key's render; False (render anyway) after ``wait_seconds``."""
-        with self._guard:
-            entry = self._locks.setdefault(key, [threading.Lock(), 0])
-            entry[1] += 1
-        if entry[0].acquire(timeout=self.wait_seconds):
-            return True
-        self._leave(key, entry)
-        return False
+def is_anonymous() -> bool:
+    """No session and no remember-me cookie: the reader gets the shared page."""
+    cookies = request.cookies
+    config = current_app.config
+    return config["SESSION_COOKIE_NAME"] not in cookies and (
+        config["REMEMBER_COOKIE_NAME"] not in cookies
+    )
 
-    def release(self, key: str) -> None:
-        with self._guard:
-            entry = self._locks[key]
-            entry[0].release()
-        self._leave(key, entry)
 
-    def _leave(self, key: str, entry: list) -> None:
-        with self._guard:
-            entry[1] -= 1
-            if entry[1] == 0:
-                del self._locks[key]
+def _public_request() -> bool:
+    return (
+        request.method in ("GET", "HEAD")
+        and request.endpoint is not None
+        and request.endpoint != "static"
+        and request.blueprint not in PRIVATE_BLUEPRINTS
+        and request.blueprint not in SELF_CACHED_BLUEPRINTS
+    )
 
-    def __len__(self) -> int:
-        return len(self._locks)
+
+def page_key() -> str:
+    """Where this request's page is kept: version, host, path, the parameters pages read."""
+    params = sorted(
+        ((k, v) for k, v in request.args.items(multi=True) if k in KEY_PARAMS),
+        key=lambda item: item[0],
+    )  # sorted by name only: repeated values keep their order
+    query = "&".join(f"{k}={v}" for k, v in params)
+    return f"page:{current_version()}:{request.scheme}://{request.host}{request.path}?{query}"
+
+
+def serve_kept_page():
+    """before_request: answer an anonymous reader from the kept page (or a 304)."""
+    if not (_public_request() and is_anonymous()):
+        return None
+    store = current_app.extensions.get(_STORE)
+    g.page_cache_key = key = page_key()
+    if store is None:
+        return None
+    kept = store.get(key)
+    if kept is None:
+        return None
+    g.page_cache_hit = True
+    response = current_app.response_class(kept.body, status=kept.status,
+                                          headers=Headers(list(kept.headers)))  # fmt: skip
+    response.set_etag(kept.etag)
+    return response
+
+
+def label_response(response):
+    """after_request: headers for every cache, and keep what anonymous readers share."""
+    if request.blueprint in SELF_CACHED_BLUEPRINTS or request.endpoint == "static":
+        return response
+    key = g.get("page_cache_key")
+    personal = (
+        key is None
+        or session.modified
+        or "Set-Cookie" in response.headers
+        or not is_anonymous()
+    )
+    if personal or response.status_code >= 500:
+        response.headers["Cache-Control"] = "private, no-store"
+        return response
+    if response.direct_passthrough:  # a streamed file: nothing to hash
+        return response
+    response.headers["Cache-Control"] = shared_cache_control(current_app)
+    response.vary.add("Cookie")
+    if response.status_code in KEPT_STATUSES and not g.get("page_cache_hit"):
+        body = response.get_data()
+        etag = hashlib.blake2b(body, digest_size=16).hexdigest()
+        response.set_etag(etag)
+        store = current_app.extensions.get(_STORE)
+        if store is not None:
+            headers = tuple((k, v) for k, v in response.headers.items() if k in KEPT_HEADERS)
+            store.put(key, KeptPage(response.status_code, body, headers, etag))
+    response.make_conditional(request)
+    return response
+
+
+def shared_cache_control(app: Flask) -> str:
+    config = app.config
+    return (
+        f"public, max-age=0, s-maxage={int(config['HTTP_CACHE_S_MAXAGE'])}, "
+        f"stale-while-revalidate={int(config['HTTP_CACHE_STALE_WHILE_REVALIDATE'])}, "
+        f"stale-if-error={int(config['HTTP_CACHE_STALE_IF_ERROR'])}"
+    )
+
+
+def register_page_cache(app: Flask) -> None:
+    size, ttl = int(app.config["PAGE_CACHE_BYTES"]), float(app.config["PAGE_CACHE_SECONDS"])
+    if size > 0 and ttl > 0:
+        if app.config.get("REDIS_URL"):
+            app.extensions[_STORE] = SharedStore(ttl)
+        else:
+            app.extensions[_STORE] = WorkerStore(size, ttl, lambda: clock(app))
+    # Before Flask-Limiter's check, so that kept pages cost no limit; after the
+    # guard against malformed requests, which runs first of all.
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks.insert(1 if hooks else 0, serve_kept_page)
+    app.after_request(label_response)

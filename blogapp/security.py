@@ -1,11 +1,12 @@
 """Hardening: security headers on every response, trusted hosts, proxies,
-no-store for private pages, malformed requests turned away before any view
-sees them, and the refusal to run in production with the development key."""
+malformed requests turned away before any view sees them, the same-origin check
+for forms that carry no token, and the refusal to run in production with the
+development key. (What caches may keep is ``blogapp.page_cache``'s decision.)"""
 
 from __future__ import annotations
 
 import sys
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote_to_bytes, urlsplit
 
 from flask import Flask, abort, current_app, request
 from werkzeug.exceptions import SecurityError
@@ -14,9 +15,6 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from blogapp.config import DEV_SECRET_KEY
 
 MIN_SECRET_KEY_LENGTH = 16
-# Paths that must never be stored by a browser or a proxy, whatever answers them.
-NO_STORE_BLUEPRINTS = frozenset({"admin", "auth"})
-NO_STORE_PATHS = ("/admin", "/login", "/logout", "/wp-login.php", "/wp-admin")
 MAX_PATH_LENGTH = 2048
 FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -101,10 +99,6 @@ def reject_malformed_request() -> None:
                 abort(400)
 
 
-def _is_private_path(path: str) -> bool:
-    return any(path == p or path.startswith(p + "/") for p in NO_STORE_PATHS)
-
-
 def response_security_headers(app: Flask, secure: bool) -> list[tuple[str, str]]:
     """The headers every response carries; HSTS over HTTPS (or with secure cookies)."""
     headers = app.extensions["blogapp.security_headers"]
@@ -120,9 +114,6 @@ def add_security_headers(response):
     for name, value in response_security_headers(current_app, request.is_secure):
         if name.lower() not in present:  # a view that set its own policy keeps it
             headers.add(name, value)
-    if request.blueprint in NO_STORE_BLUEPRINTS or _is_private_path(request.path):
-        headers["Cache-Control"] = "no-store"
-        response.vary.add("Cookie")
     return response
 
 
@@ -149,3 +140,23 @@ def register_security(app: Flask) -> None:
     # First of all before_request hooks: nothing else should parse a malformed request.
     app.before_request_funcs.setdefault(None, []).insert(0, reject_malformed_request)
     app.after_request(add_security_headers)
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower() if parts.scheme and parts.netloc else ""
+
+
+def is_same_origin() -> bool:
+    """Whether a state-changing request comes from a page of this site, by the
+    browser's own word: ``Sec-Fetch-Site``, else ``Origin``, else ``Referer``. A
+    request that says none of them is refused (every current browser sends one)."""
+    ours = {_origin(request.host_url), _origin(current_app.config["SITE_URL"])}
+    fetch_site = request.headers.get("Sec-Fetch-Site")
+    if fetch_site is not None:
+        return fetch_site == "same-origin"
+    origin = request.headers.get("Origin")
+    if origin is not None:
+        return _origin(origin) in ours
+    referer = request.headers.get("Referer")
+    return bool(referer) and _origin(referer) in ours

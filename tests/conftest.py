@@ -24,9 +24,8 @@ BASE_CONFIG = {
     "SITE_URL": "http://localhost",
     "SERVER_NAME": None,
     "COMMENT_MIN_SECONDS": 0,
-    # Many tests change rows directly, as no running site would; the page cache has
-    # its own tests (test_page_cache.py), and gunicorn and browser tests run with it.
-    "PAGE_CACHE_BYTES": 0,
+    # Every cache is on, as in production: the page cache, the kept sidebar, threads
+    # and neighbours. Writes reach readers through the content version's session hook.
 }
 
 

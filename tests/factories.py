@@ -20,7 +20,6 @@ from blogapp.models import (
     User,
     utcnow,
 )
-from blogapp.posts.queries import content_changed
 
 _seq = count(1)
 
@@ -43,7 +42,6 @@ def make_category(name: str, parent: Category | None = None, slug: str | None = 
     category = Category(name=name, slug=slug or slugify(name), parent=parent)
     db.session.add(category)
     db.session.commit()
-    content_changed()
     return category
 
 
@@ -70,7 +68,6 @@ def make_post(title: str = "A post", body: str = "Some words.", *, author: User 
     db.session.add(post)
     if commit:
         db.session.commit()
-        content_changed()
     return post
 
 

@@ -82,7 +82,7 @@ def test_editors_get_editor_routes_and_403_on_admin_routes(app, client, login_as
     else:
         assert response.status_code not in (403, 500)
         assert not response.headers.get("Location", "").startswith("/login")
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
 
 
 @pytest.mark.parametrize(("endpoint", "method"), ADMIN_RULES)
@@ -95,7 +95,7 @@ def test_admins_get_every_route(app, client, login_as, endpoint, method):
     assert response.status_code not in (403, 500)
     assert not response.headers.get("Location", "").startswith("/login")
     if method == "GET" and response.status_code == 200:
-        assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Cache-Control"] == "private, no-store"
 
 
 def test_every_admin_view_declares_its_role(app):

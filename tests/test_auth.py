@@ -58,7 +58,7 @@ def test_logging_in_leads_to_the_dashboard_with_safe_cookies(client):
     dashboard = client.get("/admin/")
     assert dashboard.status_code == 200
     assert "Dashboard" in dashboard.get_data(as_text=True)
-    assert dashboard.headers["Cache-Control"] == "no-store"
+    assert dashboard.headers["Cache-Control"] == "private, no-store"
 
 
 def test_secure_cookies_when_configured_for_https(app, client):

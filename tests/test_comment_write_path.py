@@ -16,9 +16,9 @@ from sqlalchemy import event, select, update
 from sqlalchemy.orm import Session
 
 from blogapp.comments.settings import CommentSettings, save_settings
+from blogapp.content_version import VERSION_KEY
 from blogapp.database import write_transaction
 from blogapp.extensions import db
-from blogapp.http_cache import VERSION_KEY
 from blogapp.models import (
     COMMENT_APPROVED,
     COMMENT_PENDING,
@@ -33,7 +33,8 @@ from blogapp.models import (
 from blogapp.sanitize import clean_comment
 from tests.conftest import on_postgres
 from tests.factories import make_comment, make_post
-from tests.test_comments import open_form, post_comment, stored, url_of
+from tests.helpers import BROWSER_POST, open_form, post_comment, url_of
+from tests.helpers import stored_comments as stored
 
 sqlite_only = pytest.mark.skipif(on_postgres(), reason="SQLite's write lock")
 
@@ -66,8 +67,9 @@ def test_readers_commenting_at_once_in_one_worker_each_get_their_own_text(app, c
                 body = _marked_up(10 * n + k)
                 data = {**forms[n], "author_name": f"Reader {n}",
                         "author_email": f"r{n}@example.org", "author_url": "", "body": body}
-                results.append((clients[n].post(f"/comments/post/{post.id}", data=data)
-                                .status_code, body))
+                answer = clients[n].post(f"/comments/post/{post.id}", headers=BROWSER_POST,
+                                         data=data)
+                results.append((answer.status_code, body))
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
 
@@ -95,7 +97,8 @@ def send_in_background(client, post: Post, form: dict, body: str, answers: dict)
             "author_url": "", "body": body}
 
     def post_it() -> None:
-        answers[body] = client.post(f"/comments/post/{post.id}", data=data).status_code
+        answers[body] = client.post(f"/comments/post/{post.id}", headers=BROWSER_POST,
+                                    data=data).status_code
 
     thread = threading.Thread(target=post_it)
     thread.start()

@@ -12,7 +12,7 @@ from aiosmtpd.controller import Controller
 
 from blogapp.comments.settings import CommentSettings, save_settings
 from tests.factories import make_comment, make_post
-from tests.test_comments import open_form
+from tests.helpers import BROWSER_POST, open_form
 
 
 class Inbox:
@@ -44,7 +44,7 @@ def send_comment(client, post, body="Please look at this.", **who):
     form = open_form(client, post)
     form.update(author_name=who.get("name", "Dara"),
                 author_email=who.get("email", "dara@example.org"), body=body)
-    return client.post(f"/comments/post/{post.id}", data=form)
+    return client.post(f"/comments/post/{post.id}", headers=BROWSER_POST, data=form)
 
 
 def test_a_held_comment_is_mailed_to_moderators_after_the_response(app, client, inbox):
@@ -74,7 +74,7 @@ def test_no_mail_for_approved_or_spam_comments(app, client, inbox):
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
     send_comment(client, post, "Approved at once.").close()
     form = open_form(client, post)
-    client.post(f"/comments/post/{post.id}", data={
+    client.post(f"/comments/post/{post.id}", headers=BROWSER_POST, data={
         **form, "author_name": "Bot", "author_email": "bot@example.org", "body": "Spam",
         "homepage": "filled"}).close()
     assert inbox.messages == []

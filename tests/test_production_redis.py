@@ -10,9 +10,10 @@ import pytest
 import redis
 
 from blogapp import create_app
-from blogapp.extensions import cache, db, limiter
+from blogapp.extensions import cache, csrf, db, limiter
 from tests.conftest import BASE_CONFIG
 from tests.factories import make_category, make_post
+from tests.helpers import FakeClock
 
 REDIS_URL = os.environ.get("BLOGAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -38,7 +39,8 @@ def worker_app(monkeypatch, database_url, tmp_path, app):
         worker = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
                              "UPLOAD_FOLDER": str(tmp_path / "uploads")})
 
-        @worker.route("/limited")
+        @worker.route("/limited", methods=["POST"])  # a kept GET costs no limit
+        @csrf.exempt
         @limiter.limit("2 per minute")
         def limited():
             return "ok"
@@ -55,12 +57,12 @@ def worker_app(monkeypatch, database_url, tmp_path, app):
 def test_rate_limits_are_stored_in_redis_and_outlive_a_worker(worker_app, redis_db):
     first = worker_app()
     client = first.test_client()
-    assert [client.get("/limited").status_code for _ in range(2)] == [200, 200]
+    assert [client.post("/limited").status_code for _ in range(2)] == [200, 200]
     assert any(b"LIMIT" in key.upper() for key in redis_db.keys("*"))
 
     # A new worker (a fresh storage connection) sees the same counter.
     second = worker_app()
-    refused = second.test_client().get("/limited")
+    refused = second.test_client().post("/limited")
     assert refused.status_code == 429
     assert "Too many requests" in refused.get_data(as_text=True)
 
@@ -68,7 +70,7 @@ def test_rate_limits_are_stored_in_redis_and_outlive_a_worker(worker_app, redis_
 def test_ratelimit_enabled_false_turns_limits_off(worker_app, redis_db):
     relaxed = worker_app(BLOGAPP_RATELIMIT_ENABLED="false")
     client = relaxed.test_client()
-    assert [client.get("/limited").status_code for _ in range(6)] == [200] * 6
+    assert [client.post("/limited").status_code for _ in range(6)] == [200] * 6
 
 
 def test_cache_is_shared_between_workers(worker_app, redis_db):
@@ -85,9 +87,13 @@ def test_cache_is_shared_between_workers(worker_app, redis_db):
 def test_a_change_in_one_worker_reaches_the_sidebar_of_another(worker_app, redis_db):
     make_post("Sidebar")
     reader, writer = worker_app(), worker_app()
+    clock = FakeClock()
+    reader.config["CLOCK"] = clock
     assert "Economy" not in reader.test_client().get("/").get_data(as_text=True)
 
     with writer.app_context():
-        make_category("Economy")  # calls content_changed(): drops the shared sidebar
+        make_category("Economy")  # its commit stores a new content version
 
+    # Within the bound: the reader's worker trusts the version it read that long.
+    clock.advance(reader.config["CONTENT_VERSION_CACHE_SECONDS"] + 0.01)
     assert "Economy" in reader.test_client().get("/").get_data(as_text=True)

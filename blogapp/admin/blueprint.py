@@ -1,9 +1,9 @@
 """The ``admin`` blueprint at ``/admin/`` and what every admin page shares: the
-navigation's helpers and ``Cache-Control: no-store``."""
+navigation's helpers. (Admin pages are ``private, no-store``: ``blogapp.page_cache``.)"""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app
 from sqlalchemy import func, select
 
 from blogapp.extensions import db
@@ -24,12 +24,3 @@ def pending_comment_count() -> int:
     return db.session.scalar(
         select(func.count()).select_from(Comment).where(Comment.status == COMMENT_PENDING)
     ) or 0
-
-
-@bp.after_app_request
-def never_store_admin_pages(response):
-    # Admin pages show unpublished work and forms with tokens: no cache may keep them,
-    # whichever blueprint serves them (comments moderation lives under /admin/ too).
-    if request.path.startswith("/admin/") or request.endpoint in ("auth.login",):
-        response.headers["Cache-Control"] = "no-store"
-    return response

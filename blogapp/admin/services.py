@@ -27,7 +27,6 @@ from blogapp.models import (
     utcnow,
 )
 from blogapp.posts import post_url
-from blogapp.posts.queries import content_changed
 
 STATUS_SCHEDULED = "scheduled"  # a form choice: stored as published with a future date
 # First path segments the site itself uses: a page slug may not take them.
@@ -196,14 +195,12 @@ def save_post(post: Post | None, data: PostData, *, author: User | None) -> Post
     if old_path and post.is_public:
         record_move(old_path, post_url(post))
     db.session.commit()
-    content_changed()
     return post
 
 
 def delete_post(post: Post) -> None:
     db.session.delete(post)
     db.session.commit()
-    content_changed()
 
 
 def save_page(page: Page | None, data: PageData, *, author: User | None) -> Page:
@@ -233,14 +230,12 @@ def save_page(page: Page | None, data: PageData, *, author: User | None) -> Page
     if old_path and page.status == POST_PUBLISHED:
         record_move(old_path, url_for("posts.page", slug=page.slug))
     db.session.commit()
-    content_changed()
     return page
 
 
 def delete_page(page: Page) -> None:
     db.session.delete(page)
     db.session.commit()
-    content_changed()
 
 
 # Categories and tags
@@ -288,7 +283,6 @@ def save_category(category: Category | None, *, name: str, slug: str = "",
     category.parent_id = parent_id
     category.description = description.strip()
     db.session.commit()
-    content_changed()
     return category
 
 
@@ -327,7 +321,6 @@ def delete_category(category: Category, move_to_id: int | None = None) -> None:
     )
     db.session.delete(category)
     db.session.commit()
-    content_changed()
 
 
 def save_tag(tag: Tag | None, *, name: str, slug: str = "") -> Tag:

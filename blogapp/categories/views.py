@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
 
-from blogapp.posts.queries import CategoryNode, forget_sidebar, public_posts, sidebar
+from blogapp.posts.queries import CategoryNode, public_posts, sidebar
 
 bp = Blueprint("categories", __name__)
 
 
 def find_category(path: str) -> CategoryNode:
     node = sidebar().by_path.get(path.strip("/"))
-    if node is None:
-        # Another worker may have added it since this one cached the tree.
-        forget_sidebar()
-        node = sidebar().by_path.get(path.strip("/"))
     if node is None:
         abort(404)
     return node

@@ -32,7 +32,6 @@ from blogapp.models import (
     User,
     utcnow,
 )
-from blogapp.posts.queries import content_changed
 from blogapp.sanitize import clean_comment, safe_website, strip_invisible
 
 # Moderation actions and the status each leads to ("restore" is computed).
@@ -215,10 +214,7 @@ def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comm
         db.session.execute(
             _INSERT_EVENT, _event(comment, "submitted", "", verdict.status, None, verdict.reason)
         )
-        if verdict.status == COMMENT_APPROVED:
-            content_changed()  # commits the comment together with the new content version
-        else:
-            db.session.commit()
+        db.session.commit()  # an approved one renews the content version with it
     return comment, verdict
 
 
@@ -270,13 +266,8 @@ def change_status(comment: Comment, to_status: str, actor: User, action: str) ->
 
 
 def _act(comment: Comment, to_status: str, actor: User, action: str) -> bool:
-    """Change, commit, and when readers see the difference renew the pages' version
-    (``content_changed``) so no cached copy keeps showing the old thread."""
-    before = comment.status
     changed = change_status(comment, to_status, actor, action)
     db.session.commit()
-    if changed and COMMENT_APPROVED in (before, to_status):
-        content_changed()
     return changed
 
 
@@ -356,8 +347,6 @@ def edit(comment: Comment, actor: User, *, author_name: str, author_email: str,
         setattr(comment, key, value)
     _record(comment, "edit", comment.status, comment.status, actor)
     db.session.commit()
-    if comment.status == COMMENT_APPROVED:
-        content_changed()
     return True
 
 
@@ -378,5 +367,4 @@ def reply(parent: Comment, actor: User, body: str) -> Comment:
     _adjust_count(comment.post_id, 1)
     _record(comment, "reply", "", COMMENT_APPROVED, actor, f"reply to #{parent.id}")
     db.session.commit()
-    content_changed()
     return comment

@@ -11,7 +11,6 @@ from flask import current_app
 
 from blogapp.extensions import db
 from blogapp.models import Setting
-from blogapp.posts.queries import content_changed
 from blogapp.site_settings import forget_stored_settings, stored_settings
 
 PREFIX = "comments."
@@ -76,5 +75,3 @@ def save_settings(settings: CommentSettings) -> None:
         db.session.merge(Setting(key=PREFIX + name, value=value))
     db.session.commit()
     forget_stored_settings()
-    # Rules such as closing old posts' comments change public pages: new ETags.
-    content_changed()

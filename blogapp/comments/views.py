@@ -11,6 +11,7 @@ from flask import (
     request,
     session,
 )
+from flask_login import current_user
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -20,14 +21,13 @@ from blogapp.comments.forms import CommentForm, form_token_for, seconds_since_se
 from blogapp.comments.rules import comments_closed
 from blogapp.comments.settings import load_settings
 from blogapp.comments.threads import ThreadPage, page_of, thread_page
+from blogapp.content_version import remembered
 from blogapp.database import read_transactions
 from blogapp.errors import render_error
-from blogapp.extensions import db, limiter
-from blogapp.http_cache import VERSION_KEY
+from blogapp.extensions import csrf, db, limiter
 from blogapp.models import COMMENT_APPROVED, COMMENT_PENDING, Post
-from blogapp.page_cache import PageCache
 from blogapp.posts import post_url
-from blogapp.site_settings import stored_settings
+from blogapp.security import is_same_origin
 
 bp = Blueprint("comments", __name__)
 
@@ -35,14 +35,11 @@ bp = Blueprint("comments", __name__)
 SESSION_KEY = "pending_comments"
 REMEMBERED = 20  # held comment ids kept in the (cookie) session, newest last
 CLOSED_MESSAGE = "Comments are closed."
-THREADS_KEY = "blogapp.comment_threads"
-
-
-@bp.record_once
-def _keep_rendered_threads(state) -> None:
-    size = int(state.app.config["PAGE_CACHE_BYTES"])
-    if size > 0:
-        state.app.extensions[THREADS_KEY] = PageCache(size)
+CROSS_SITE_MESSAGE = (
+    "This comment did not come from a page of this site, so it was not stored. Go back, "
+    "reload the post and send your comment from there."
+)
+THREAD_CACHE_BYTES = 4 * 1024 * 1024  # rendered threads each worker keeps
 
 
 def own_pending_ids() -> list[int]:
@@ -64,7 +61,6 @@ def comment_section(post: Post, form: CommentForm | None = None,
     """What ``comments/_section.html`` needs; None when ``?cpage`` is not a page.
 
     ``cpage`` defaults to the query string's (1 when absent)."""
-    config = current_app.config
     if cpage is None:
         cpage = 1 if "cpage" not in request.args else _int_arg("cpage")
         if cpage is None:
@@ -72,40 +68,47 @@ def comment_section(post: Post, form: CommentForm | None = None,
     own = own_pending_ids()
     closed = comments_closed(post, load_settings())
     if form is None and not closed:
-        form = CommentForm(form_token=form_token_for(post.id))
+        form = CommentForm(form_token=form_token_for(post.id), meta={"csrf": False})
         wanted = _int_arg("replytocom")
         if wanted is not None:
             form.parent_id.data = str(wanted)
     answering = form is not None and form.parent is not None
     thread, thread_html = None, None
-    threads = current_app.extensions.get(THREADS_KEY)
-    # Readers with no pending comments of their own all see the same list: keep it
-    # rendered per content version (every change to approved comments makes a new one).
-    key = None
-    if threads is not None and not own and not answering:
-        key = f"{post.id}:{cpage}:{int(closed)}:{stored_settings().get(VERSION_KEY, '')}"
-        stored = threads.get(key)
-        if stored is not None:
-            thread_html = Markup(stored[0].decode())
-    if thread_html is None:
-        thread = thread_page(
-            post.id, own, cpage,
-            per_page=config["COMMENTS_PER_PAGE"], max_depth=config["COMMENTS_THREAD_DEPTH"],
+    if not own and not answering:
+        # Readers with no held comments of their own all see the same list.
+        thread_html = remembered(
+            "thread", (post.id, cpage, closed), lambda: _render_thread(post, cpage, closed),
+            maxsize=THREAD_CACHE_BYTES, sizeof=lambda html: len(html or ""),
         )  # fmt: skip
+        if thread_html is None:
+            return None
+    else:
+        thread = _thread(post, own, cpage)
         if thread is None:
             return None
-        if key is not None:
-            html = render_template(
-                "comments/_thread.html", post=post, thread=thread, comment_form=not closed
-            )
-            threads.put(key, html.encode(), "text/html")
-            thread_html = Markup(html)
     reply_to = _reply_target(thread, form.parent) if answering and thread else None
     return {
         "cpage": cpage, "thread": thread, "thread_html": thread_html,
         "comment_form": None if closed else form, "comments_closed": closed,
         "reply_to": reply_to, "closed_message": CLOSED_MESSAGE,
     }  # fmt: skip
+
+
+def _thread(post: Post, own: list[int], cpage: int) -> ThreadPage | None:
+    config = current_app.config
+    return thread_page(
+        post.id, own, cpage,
+        per_page=config["COMMENTS_PER_PAGE"], max_depth=config["COMMENTS_THREAD_DEPTH"],
+    )  # fmt: skip
+
+
+def _render_thread(post: Post, cpage: int, closed: bool) -> Markup | None:
+    thread = _thread(post, [], cpage)
+    if thread is None:
+        return None
+    return Markup(render_template(
+        "comments/_thread.html", post=post, thread=thread, comment_form=not closed
+    ))  # fmt: skip
 
 
 def _reply_target(thread: ThreadPage, parent_id: int | None):
@@ -146,8 +149,15 @@ ATTEMPTS = 3
 
 
 @bp.post("/comments/post/<int:post_id>")
+@csrf.exempt  # the page a reader without a session gets is shared: it holds no token
 @limiter.limit(_comment_rate_limit)
 def create(post_id: int):
+    # A cross-site form is refused by where it comes from; a logged-in reader's page
+    # is their own and carries Flask-WTF's token, which their POST must present too.
+    if not is_same_origin():
+        return render_error(403, CROSS_SITE_MESSAGE)
+    if current_user.is_authenticated:
+        csrf.protect()
     # Reading, validating, cleaning and judging take no write lock: other workers'
     # comments are stored meanwhile. Only services.submit's short insert writes.
     with read_transactions():
@@ -164,7 +174,7 @@ def _create(post_id: int):
     settings = load_settings()
     if comments_closed(post, settings):
         return render_error(403, CLOSED_MESSAGE)
-    form = CommentForm()
+    form = CommentForm(meta={"csrf": False})
     if form.validate_on_submit():
         submission = services.Submission(
             author_name=form.author_name.data, author_email=form.author_email.data,

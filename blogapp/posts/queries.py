@@ -3,17 +3,17 @@ one for their categories, whatever the page number or the number of posts."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import abort, current_app, has_request_context, request
+from flask import abort, current_app
 from sqlalchemy import Select, extract, func, literal_column, select, union_all
 from sqlalchemy.orm import joinedload, selectinload
 
+from blogapp.content_version import remembered
 from blogapp.extensions import db
 from blogapp.models import Category, Post, Tag, post_categories, post_tags, utcnow
-from blogapp.site_settings import stored_settings
 
 MAX_PAGE = 100_000  # past this a page number is nonsense, not a page: 404
 
@@ -47,63 +47,15 @@ class Sidebar:
     months: list[tuple[int, int, int]]  # (year, month, posts)
 
 
-SIDEBAR_KEY = "blogapp.sidebar"
-SIDEBAR_SECONDS = 60  # a safety net: every change readers see makes a new content version
-
-
 def sidebar() -> Sidebar:
-    """Categories with counts, recent posts and monthly archives.
-
-    Each worker keeps them as Python objects for the current content version
-    (``content_changed`` makes a new one), so a page neither queries nor unpickles
-    them; they are also kept on the request, which asks once per listed post."""
-    if has_request_context():
-        data = getattr(request, "blogapp_sidebar", None)
-        if data is not None:
-            return data
-    from blogapp.http_cache import VERSION_KEY
-
-    version = stored_settings().get(VERSION_KEY, "")
-    kept = current_app.extensions.get(SIDEBAR_KEY)
-    now = time.monotonic()
-    if kept is not None and kept[0] == version and kept[1] > now:
-        data = kept[2]
-    else:
-        data = _build_sidebar()
-        # The last item holds the sidebar's rendered HTML, made on first use.
-        current_app.extensions[SIDEBAR_KEY] = (version, now + SIDEBAR_SECONDS, data, {})
-    if has_request_context():
-        request.blogapp_sidebar = data
-    return data
+    """Categories with counts, recent posts and monthly archives: built once per
+    content version in each worker, so a page neither queries nor unpickles them."""
+    return remembered("sidebar", None, _build_sidebar, maxsize=4)
 
 
-def sidebar_html(render) -> str:
-    """The sidebar rendered by ``render()``, once per built sidebar in this worker."""
-    data = sidebar()
-    kept = current_app.extensions.get(SIDEBAR_KEY)
-    if kept is None or kept[2] is not data:
-        return render()
-    rendered = kept[3]
-    if "html" not in rendered:
-        rendered["html"] = render()
-    return rendered["html"]
-
-
-def content_changed() -> None:
-    """Call after writing anything readers see (posts, pages, categories, approved
-    comments, imports): stores a new content version, so every worker's ETags change
-    (this commits the session), and drops the cached sidebar."""
-    from blogapp.http_cache import bump_content_version
-
-    bump_content_version()
-    forget_sidebar()
-
-
-def forget_sidebar() -> None:
-    """Drop this worker's sidebar, so the next page rebuilds it from the database."""
-    current_app.extensions.pop(SIDEBAR_KEY, None)
-    if has_request_context():
-        request.blogapp_sidebar = None
+def sidebar_html(render: Callable[[], str]) -> str:
+    """The sidebar rendered by ``render()``, once per content version in each worker."""
+    return remembered("sidebar_html", None, render, maxsize=4)
 
 
 def _build_sidebar() -> Sidebar:

@@ -12,7 +12,6 @@ from sqlalchemy.orm import joinedload
 from blogapp.dates import local_to_utc, to_local
 from blogapp.extensions import db
 from blogapp.models import POST_PUBLISHED, Page, Post, Redirect, Tag, User, post_tags
-from blogapp.posts import post_pages
 from blogapp.posts.queries import post_terms, public_posts
 from blogapp.search import search_results
 from blogapp.seo.related import post_neighbours
@@ -70,11 +69,8 @@ def _redirect_to_post(post_id: int):
 
 @bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/")
 def detail(year: int, month: int, day: int, slug: str):
-    from blogapp.comments.views import comment_section, own_pending_ids
+    from blogapp.comments.views import comment_section
 
-    key = post_pages.page_key(own_pending_ids())
-    if key is not None and (kept := post_pages.stored_page(key)) is not None:
-        return kept
     post = db.session.scalar(
         select(Post).options(joinedload(Post.author)).where(Post.slug == slug, Post.public())
     )
@@ -92,13 +88,10 @@ def detail(year: int, month: int, day: int, slug: str):
     if comments is None:
         abort(404)
     terms = post_terms(post.id)
-    html = render_template(
+    return render_template(
         "posts/detail.html", post=post, terms=terms, neighbours=post_neighbours(post, terms),
         **comments,
     )  # fmt: skip
-    if key is not None:
-        post_pages.keep_page(key, html, post.id, comments["comment_form"])
-    return html
 
 
 def _moved_or_404():

@@ -9,14 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import current_app
 from sqlalchemy import and_, func, literal_column, or_, select, union_all
 
+from blogapp.content_version import remembered
 from blogapp.extensions import db
 from blogapp.models import Post, post_categories, post_tags
-from blogapp.page_cache import KeptValues
 from blogapp.posts.queries import PostTerms
-from blogapp.site_settings import stored_settings
 
 RELATED_LIMIT = 4
 
@@ -54,7 +52,6 @@ def _part(kind: str, stmt):
     )  # fmt: skip
 
 
-KEPT = "blogapp.neighbours"
 KEEP = 2000  # posts whose neighbours each worker keeps
 
 
@@ -62,17 +59,8 @@ def post_neighbours(post: Post, terms: PostTerms) -> Neighbours:
     """Older and newer posts, and posts sharing ``terms`` (the post's categories and
     tags). Each worker keeps them per content version: ranking the related posts
     reads many rows, and they change only when the content does."""
-    from blogapp.http_cache import VERSION_KEY
-
-    kept = current_app.extensions.get(KEPT)
-    if kept is None:
-        kept = current_app.extensions.setdefault(KEPT, KeptValues(KEEP))
-    key = f"{post.id}:{stored_settings().get(VERSION_KEY, '')}"
-    found = kept.get(key)
-    if found is None:
-        found = _query_neighbours(post, terms)
-        kept.put(key, found)
-    return found
+    return remembered("neighbours", post.id, lambda: _query_neighbours(post, terms),
+                      maxsize=KEEP)  # fmt: skip
 
 
 def _query_neighbours(post: Post, terms: PostTerms) -> Neighbours:

@@ -157,9 +157,6 @@ def import_wxr(
     except Exception as error:  # all or nothing: whatever went wrong, undo it and say so
         importer.abandon()
         raise WxrError(f"{type(error).__name__}: {error}", importer.line) from None
-    from blogapp.posts.queries import content_changed
-
-    content_changed()
     return importer.report
 
 
