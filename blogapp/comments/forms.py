@@ -3,12 +3,11 @@ that tells a person (who reads before writing) from a bot (which posts at once).
 
 from __future__ import annotations
 
-import time
 from functools import lru_cache
 
 from flask import current_app
 from flask_wtf import FlaskForm
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from wtforms import (
     BooleanField,
     EmailField,
@@ -30,10 +29,16 @@ def _serializer() -> URLSafeTimedSerializer:
     return _serializer_for(current_app.secret_key)
 
 
+class _AppClockSigner(TimestampSigner):
+    """Stamps by the app's CLOCK, which tests move instead of sleeping."""
+
+    def get_timestamp(self) -> int:
+        return int(current_app.config["CLOCK"]())
+
+
 @lru_cache(maxsize=4)
 def _serializer_for(secret_key: str) -> URLSafeTimedSerializer:
-    # Built once per key: every kept post page served signs a fresh token with it.
-    return URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT)
+    return URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT, signer=_AppClockSigner)
 
 
 def form_token_for(post_id: int) -> str:
@@ -51,7 +56,7 @@ def seconds_since_served(token: str, post_id: int) -> float | None:
         return None
     if signed_post != post_id:
         return None
-    return time.time() - served_at.timestamp()
+    return current_app.config["CLOCK"]() - served_at.timestamp()
 
 
 def _strip(value):

@@ -1,0 +1,139 @@
+"""Real servers for the tests that need them: gunicorn with the committed
+``gunicorn.conf.py`` and Debian's nginx with the shipped cache recipe
+(``deploy/nginx-loopback.conf``), each on a free loopback port, stopped after use."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = PROJECT_ROOT / "deploy"
+SECRET = "servers-test-secret-key-0123456789abcdef"
+NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
+
+
+def require(what: str, present: bool, install: str) -> None:
+    """Skip with one line naming what to install, except in CI, where nothing may skip."""
+    if present:
+        return
+    message = f"{what} is not installed here: {install}"
+    if os.environ.get("BLOGAPP_TEST_REQUIRE_ALL"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Answer:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+
+def fetch(port: int, path: str, method: str = "GET", headers: dict[str, str] | None = None,
+          body: bytes | None = None, timeout: float = 30) -> Answer:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request(method, path, body=body, headers={"Host": "localhost", **(headers or {})})
+        response = conn.getresponse()
+        return Answer(response.status, dict(response.getheaders()), response.read())
+    finally:
+        conn.close()
+
+
+def wait_for(port: int, path: str, process: subprocess.Popen, log: Path, seconds: float = 30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"server exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if fetch(port, path, timeout=5).status < 500:
+                return
+        except OSError:
+            pass
+        time.sleep(0.1)  # polling a starting server, not waiting for time to pass
+    pytest.fail(f"server did not answer on {port}:\n{log.read_text()[-3000:]}")
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen
+    port: int
+    log: Path
+    env: dict[str, str] = field(default_factory=dict)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def gunicorn_env(database_url: str, instance: Path, port: int, **settings: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("BLOGAPP_") and k not in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")}
+    env.update(SECRET_KEY=SECRET, DATABASE_URL=database_url, BLOGAPP_INSTANCE_PATH=str(instance),
+               BLOGAPP_BIND=f"127.0.0.1:{port}", BLOGAPP_WORKERS="2",
+               BLOGAPP_SITE_URL="http://localhost", BLOGAPP_COMMENT_MIN_SECONDS="0")  # fmt: skip
+    env.update(settings)
+    return env
+
+
+def start_gunicorn(database_url: str, instance: Path, **settings: str) -> Server:
+    port = free_port()
+    env = gunicorn_env(database_url, instance, port, **settings)
+    instance.mkdir(parents=True, exist_ok=True)
+    log = instance / "gunicorn.log"
+    with log.open("w") as out:  # the child keeps its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    server = Server(process, port, log, env)
+    wait_for(port, "/healthz", process, log)
+    return server
+
+
+def start_nginx(folder: Path, upstream_ports: list[int]) -> Server:
+    """nginx with the shipped recipe in front of ``upstream_ports``."""
+    require("nginx", NGINX is not None, "apt-get install nginx-light")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "static_copy").mkdir(exist_ok=True)
+    port = free_port()
+    upstreams = "\n        ".join(f"server 127.0.0.1:{p} max_fails=0;" for p in upstream_ports)
+    conf = (DEPLOY / "nginx-loopback.conf").read_text()
+    for name, value in (("@PREFIX@", str(folder)), ("@DEPLOY@", str(DEPLOY)),
+                        ("@PORT@", str(port)), ("@UPSTREAMS@", upstreams)):  # fmt: skip
+        conf = conf.replace(name, value)
+    (folder / "nginx.conf").write_text(conf)
+    log = folder / "error.log"
+    log.touch()
+    with log.open("a") as out:
+        process = subprocess.Popen([NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf")],
+                                   stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+    server = Server(process, port, log)
+    wait_for(port, "/healthz", process, log)
+    return server

@@ -1,0 +1,273 @@
+"""One place decides that readers' content changed: every admin and moderation
+write reaches a reader's next page on the same worker at once, and on another
+worker (its own page cache, sidebar and threads) within the documented bound,
+with every cache on. No writer calls anything by hand."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import select, update
+
+from blogapp import create_app
+from blogapp.auth.passwords import set_password
+from blogapp.content_version import VERSION_KEY
+from blogapp.extensions import db
+from blogapp.models import (
+    COMMENT_APPROVED,
+    COMMENT_PENDING,
+    ROLE_ADMIN,
+    Comment,
+    Media,
+    Setting,
+    User,
+    utcnow,
+)
+from tests.conftest import BASE_CONFIG
+from tests.factories import make_category, make_comment, make_page, make_post, make_tag, make_user
+from tests.helpers import FakeClock, csrf_token_from, url_of
+
+FIXTURES = Path(__file__).parent / "fixtures" / "wxr"
+
+
+@dataclass
+class Blog:
+    post: object
+    page: object
+    category: object
+    tag: object
+    author: object
+    approved: object
+    pending: object
+    old_post: object
+
+
+@pytest.fixture
+def blog(app) -> Blog:
+    author = make_user("sokha", display_name="Sokha Writer")
+    category = make_category("Opinion")
+    tag = make_tag("Courts")
+    post = make_post("Judges and the press", author=author, categories=[category], tags=[tag],
+                     slug="judges-and-the-press")  # fmt: skip
+    old = make_post("An old op-ed", published_at=utcnow() - timedelta(days=40))
+    return Blog(
+        post=post, page=make_page("About", "Who writes here."), category=category, tag=tag,
+        author=author, approved=make_comment(post, "First approved words."),
+        pending=make_comment(post, "Words held for review.", status=COMMENT_PENDING),
+        old_post=old,
+    )  # fmt: skip
+
+
+@pytest.fixture
+def admin(client, login_as):
+    return login_as(make_user("boss", role=ROLE_ADMIN))
+
+
+@pytest.fixture
+def other_worker(database_url, tmp_path):
+    """A second worker on the same database, with its own memory and its own clock."""
+    clock = FakeClock()
+    worker = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+                         "UPLOAD_FOLDER": str(tmp_path / "uploads")})  # fmt: skip
+    worker.config["CLOCK"] = clock
+    yield worker, clock
+    with worker.app_context():
+        db.engine.dispose()
+
+
+def send(client, url: str, form_url: str | None = None, **data):
+    token = csrf_token_from(client.get(form_url or url).get_data(as_text=True))
+    response = client.post(url, data={"csrf_token": token, **data})
+    assert response.status_code in (302, 303), (url, response.status_code)
+    return response
+
+
+def edit_post(client, post, **fields):
+    data = {"title": post.title, "slug": post.slug, "body": post.body,
+            "content_format": "markdown", "excerpt": "", "tags": "Courts", "language": "en",
+            "source_line": "", "status": "published", "comment_mode": "open",
+            "action": "save", "categories": [str(c.id) for c in post.categories] or []}
+    page = client.get(f"/admin/posts/{post.id}/edit").get_data(as_text=True)
+    shown = re.search(r'name="publish_at"[^>]*value="([^"]*)"', page)
+    data["publish_at"] = shown.group(1) if shown else ""
+    data.update(fields)
+    send(client, f"/admin/posts/{post.id}/edit", **data)
+
+
+def comment_action(client, comment, action):
+    send(client, f"/admin/comments/{comment.id}/{action}", "/admin/comments?status=all")
+
+
+def jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 120, 200)).save(out, "JPEG")
+    return out.getvalue()
+
+
+# Each write: (what it does as an admin, the page a reader opens, what the reader sees after).
+def w_post(c, b, r):
+    db.session.refresh(b.post, ["categories"])
+    edit_post(c, b.post, title="Judges, the press and the public")
+    return "/", lambda html: "Judges, the press and the public" in html
+
+
+def w_page(c, b, r):
+    send(c, f"/admin/pages/{b.page.id}/edit", title="About us", slug="about",
+         body="Two writers, one desk.", content_format="markdown", language="en",
+         status="published", menu_order="0")
+    return "/about/", lambda html: "Two writers, one desk." in html
+
+
+def w_category(c, b, r):
+    send(c, f"/admin/categories/{b.category.id}/edit", name="Opinion and Analysis",
+         slug="opinion", parent_id="0", description="")
+    return url_of(b.post), lambda html: "Opinion and Analysis" in html
+
+
+def w_tag_rename(c, b, r):
+    send(c, f"/admin/tags/{b.tag.id}/edit", name="Judiciary", slug="courts")
+    return url_of(b.post), lambda html: "Judiciary" in html
+
+
+def w_tag_delete(c, b, r):
+    send(c, f"/admin/tags/{b.tag.id}/delete", "/admin/tags/")
+    return url_of(b.post), lambda html: "/tag/courts/" not in html
+
+
+def w_display_name(c, b, r):
+    send(c, f"/admin/users/{b.author.id}/edit", email=b.author.email,
+         display_name="Sokha Chan", role="editor", is_active_account="y")
+    return url_of(b.post), lambda html: "Sokha Chan" in html
+
+
+def w_approve(c, b, r):
+    comment_action(c, b.pending, "approve")
+    return url_of(b.post), lambda html: "Words held for review." in html
+
+
+def w_unapprove(c, b, r):
+    comment_action(c, b.approved, "unapprove")
+    return url_of(b.post), lambda html: "First approved words." not in html
+
+
+def w_spam(c, b, r):
+    comment_action(c, b.approved, "spam")
+    return url_of(b.post), lambda html: "First approved words." not in html
+
+
+def w_trash(c, b, r):
+    comment_action(c, b.approved, "trash")
+    return url_of(b.post), lambda html: "First approved words." not in html
+
+
+def w_comment_edit(c, b, r):
+    send(c, f"/admin/comments/{b.approved.id}/edit", author_name="Reader",
+         author_email="reader@example.org", author_url="", body="Corrected words.")
+    return url_of(b.post), lambda html: "Corrected words." in html
+
+
+def w_settings(c, b, r):
+    send(c, "/admin/comments/settings", auto_approve_known="", blocklist_words="",
+         moderation_words="", link_limit="2", close_after_days="30")
+    return url_of(b.old_post), lambda html: "Comments are closed." in html
+
+
+def w_redirect(c, b, r):
+    old = url_of(b.post)
+    db.session.refresh(b.post, ["categories"])
+    edit_post(c, b.post, slug="judges-press")
+    return old, lambda html: html.startswith("->") and "judges-press" in html
+
+
+def w_upload(c, b, r):
+    token = csrf_token_from(c.get("/admin/media/").get_data(as_text=True))
+    response = c.post("/admin/media/", content_type="multipart/form-data", data={
+        "csrf_token": token, "file": (io.BytesIO(jpeg()), "harbour.jpg"), "alt": "Harbour",
+        "caption": "", "credit": ""})  # fmt: skip
+    assert response.status_code == 302
+    name = db.session.scalar(select(Media.filename))
+    return f"/uploads/{name}", lambda html: html.startswith("200")
+
+
+def w_import(c, b, r):
+    result = r.invoke(args=["import-wxr", str(FIXTURES / "full.xml")])
+    assert result.exit_code == 0, result.output
+    return "/", lambda html: "ប្រជាធិបតេយ្យ និង ការបោះឆ្នោត" in html
+
+
+WRITES = [w_post, w_page, w_category, w_tag_rename, w_tag_delete, w_display_name, w_approve,
+          w_unapprove, w_comment_edit, w_spam, w_trash, w_settings, w_redirect, w_upload,
+          w_import]  # fmt: skip
+
+
+def read(client, url: str) -> str:
+    response = client.get(url)
+    if response.status_code in (301, 302):
+        return "->" + response.headers["Location"]
+    try:
+        if url.startswith("/uploads/"):
+            return str(response.status_code)
+        return response.get_data(as_text=True)
+    finally:
+        response.close()
+
+
+def version() -> str | None:
+    db.session.expire_all()
+    return db.session.scalar(select(Setting.value).where(Setting.key == VERSION_KEY))
+
+
+@pytest.mark.parametrize("write", WRITES, ids=[w.__name__[2:] for w in WRITES])
+def test_every_admin_write_reaches_readers_on_this_and_another_worker(
+        app, client, runner, blog, admin, other_worker, write):
+    worker_b, clock_b = other_worker
+    here, there = app.test_client(), worker_b.test_client()
+    # Both workers have rendered and kept what readers see before the change.
+    for reader in (here, there):
+        for url in ("/", url_of(blog.post), url_of(blog.old_post), "/about/"):
+            read(reader, url)
+    before = version()
+
+    url, shows_change = write(client, blog, runner)
+
+    assert version() != before
+    assert shows_change(read(here, url)), "this worker serves the old page"
+    clock_b.advance(worker_b.config["CONTENT_VERSION_CACHE_SECONDS"] + 0.01)
+    assert shows_change(read(there, url)), "another worker still serves the old page"
+
+
+# -- what does not change readers' pages keeps the caches ------------------------------
+
+
+def test_a_held_comment_and_private_changes_keep_the_version(app, client, blog):
+    before = version()
+    make_comment(blog.post, "Another held one.", status=COMMENT_PENDING)
+    user = db.session.get(User, blog.author.id)
+    set_password(user, "a brand new passphrase")
+    user.session_token = "rotated"
+    db.session.commit()
+    make_post("Still a draft", status="draft")
+    assert version() == before
+
+
+def test_a_held_comment_approved_in_bulk_sql_changes_the_version(app, blog):
+    before = version()
+    db.session.execute(update(Comment).where(Comment.id == blog.pending.id)
+                       .values(status=COMMENT_APPROVED))  # fmt: skip
+    db.session.commit()
+    assert version() != before
+
+
+def test_a_write_that_is_rolled_back_leaves_the_version(app, blog):
+    before = version()
+    blog.category.name = "Never saved"
+    db.session.flush()
+    db.session.rollback()
+    make_comment(blog.post, "Held.", status=COMMENT_PENDING)  # a later, unrelated commit
+    assert version() == before
