@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.client
 import os
+import re
 import shutil
 import signal
 import socket
@@ -13,13 +14,22 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
+from http.cookies import SimpleCookie
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
+
+from blogapp.auth.passwords import set_password
+from blogapp.extensions import db
+from blogapp.models import COMMENT_PENDING, ROLE_EDITOR
+from tests.factories import make_comment, make_post, make_user
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = PROJECT_ROOT / "deploy"
 SECRET = "servers-test-secret-key-0123456789abcdef"
+PASSWORD = "a long editor passphrase"
+ORIGIN = {"Origin": "http://localhost"}  # what a browser sends with a form of the site
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 
 
@@ -137,3 +147,35 @@ def start_nginx(folder: Path, upstream_ports: list[int]) -> Server:
     server = Server(process, port, log)
     wait_for(port, "/healthz", process, log)
     return server
+
+
+def make_small_blog() -> dict:
+    """An editor (password ``PASSWORD``), a post and a comment held for moderation."""
+    editor = make_user("editor", role=ROLE_EDITOR)
+    set_password(editor, PASSWORD)
+    post = make_post("The river and the dam", "Who decides where the water goes?")
+    held = make_comment(post, "A reader's question, held.", status=COMMENT_PENDING)
+    found = {"post_id": post.id, "path": f"/{post.published_at:%Y/%m/%d}/{post.slug}/",
+             "held_id": held.id}
+    db.session.remove()  # outside a request a transaction takes SQLite's write lock: end it
+    return found
+
+
+def cookie_of(answer) -> str:
+    jar = SimpleCookie(answer.headers.get("Set-Cookie", ""))
+    return "; ".join(f"{name}={morsel.value}" for name, morsel in jar.items())
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
+
+
+def log_in(port: int) -> str:
+    page = fetch(port, "/login")
+    cookie = cookie_of(page)
+    form = urlencode({"csrf_token": csrf_of(page.text), "username": "editor",
+                      "password": PASSWORD, "next": ""})  # fmt: skip
+    answer = fetch(port, "/login", "POST", body=form.encode(), headers={
+        "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded", **ORIGIN})
+    assert answer.status == 302, answer.text[:500]
+    return cookie_of(answer) or cookie
