@@ -1,8 +1,10 @@
 """``python -m benchmarks``: build a large database, serve it with gunicorn and the
 committed ``gunicorn.conf.py`` on loopback, drive each page with wrk for a fixed
 time, measure the bare-Flask ceiling for pages of the same bytes in the same
-run, and print one table of figures with PASS/FAIL against the targets of
-issue 8. Figures, not tests: nothing here fails a build."""
+run, then each page through nginx with the shipped cache recipe and the same
+bytes served by nginx from a file (the physical limit), and print one table of
+figures with PASS/FAIL against the targets. Figures, not tests: nothing here
+fails a build."""
 
 from __future__ import annotations
 
@@ -22,13 +24,14 @@ from pathlib import Path
 
 from benchmarks.bigdb import BigSite, Scale, build
 from benchmarks.httpforms import Session, find_form
+from benchmarks.nginx import Nginx
 from benchmarks.server import PROJECT_ROOT, Gunicorn, app_environment, free_port, start_gunicorn
 from benchmarks.wrk import WrkResult, WrkSettings, lua_preamble, run_wrk
 
 RESULTS = PROJECT_ROOT / "bench-results"
 MAX_QUERIES = 5
 MAX_RSS_MB = 80
-MIN_COMMENT_RATE = 150
+MIN_COMMENT_RATE = 250
 
 
 @dataclass
@@ -37,10 +40,13 @@ class Scenario:
     path: str
     kind: str = "get"  # get | conditional | post
     min_ratio: float | None = None  # of the ceiling (pages) or of "hello" (304)
+    nginx_min_ratio: float | None = None  # through nginx, of nginx serving the bytes from a file
     queries: int | None = None
     bytes: int = 0
     blog: WrkResult | None = None
     ceiling: WrkResult | None = None
+    nginx: WrkResult | None = None
+    nginx_file: WrkResult | None = None
     notes: list[str] = field(default_factory=list)
     passed: bool = True
 
@@ -51,10 +57,11 @@ class Scenario:
 
 def scenarios_for(site: BigSite) -> list[Scenario]:
     return [
-        Scenario("home", "/", min_ratio=0.60),
+        Scenario("home", "/", min_ratio=0.60, nginx_min_ratio=0.70),
         Scenario("/page/500/", "/page/500/", min_ratio=0.60),
-        Scenario("category", site.category_path, min_ratio=0.60),
-        Scenario("post (500 comments)", site.post_500_path, min_ratio=0.50),
+        Scenario("category", site.category_path, min_ratio=0.60, nginx_min_ratio=0.70),
+        Scenario("post (500 comments)", site.post_500_path, min_ratio=0.50,
+                 nginx_min_ratio=0.70),
         Scenario("/feed/", "/feed/"),
         Scenario("search", "/?s=" + urllib.parse.quote_plus(site.search_term)),
         Scenario("304 (If-None-Match)", "/", kind="conditional", min_ratio=0.90),
@@ -186,9 +193,8 @@ def prepare_runs(server: Gunicorn, scenarios: list[Scenario], settings: WrkSetti
             page = session.get(scenario.path)
             form = find_form(page.text, "/comments/post/")
             body = urllib.parse.urlencode(comment_values(form, "BENCHTOKEN"))
-            cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
             run_settings.extra_lua = lua_preamble(
-                {"FORM_BODY": body, "COOKIE": cookie, "RUN_ID": f"bench-{run_id}"}
+                {"FORM_BODY": body, "ORIGIN": server.url, "RUN_ID": f"bench-{run_id}"}
             ) + (Path(__file__).parent / "lua" / "post_form.lua").read_text()
             url = server.url + form.action
         runs[scenario.name] = (url, run_settings)
@@ -210,6 +216,19 @@ def settle(server: Gunicorn, timeout: float = 60) -> None:
         if status < 500 and time.monotonic() - started < 0.1:
             return
         time.sleep(0.2)
+
+
+def drive_nginx(nginx: Nginx, scenarios: list[Scenario], settings: WrkSettings) -> None:
+    """Each page through nginx (its micro-cache in front of the blog), then at once the
+    same bytes served by nginx from a file."""
+    for n, scenario in enumerate(scenarios):
+        if scenario.kind != "get" or not scenario.bytes:
+            continue
+        warm_up(nginx.url + scenario.path, settings)
+        print(f"  nginx    {scenario.name:<22} through the cache", flush=True)
+        scenario.nginx = run_wrk(nginx.url + scenario.path, settings)
+        print(f"  nginx    {scenario.name:<22} the same bytes from a file", flush=True)
+        scenario.nginx_file = run_wrk(f"{nginx.url}/__static_copy/p{n}.html", settings)
 
 
 def drive(blog: Gunicorn, ceiling: Gunicorn, scenarios: list[Scenario],
@@ -274,6 +293,13 @@ def judge(scenarios: list[Scenario], hello: WrkResult, stored: tuple[int, int]) 
         if s.min_ratio is not None and (ratio is None or ratio < s.min_ratio):
             s.fail(f"{ratio or 0:.0%} of {'hello' if base is hello else 'ceiling'} "
                    f"< {s.min_ratio:.0%}")
+        if s.nginx is not None and s.nginx_file is not None:
+            nginx_ratio = s.nginx.rate / s.nginx_file.rate if s.nginx_file.rate else 0
+            bad = {c: n for c, n in s.nginx.statuses.items() if c != 200}
+            if bad or s.nginx.socket_errors:
+                s.fail(f"through nginx: {bad or s.nginx.errors}")
+            if s.nginx_min_ratio is not None and nginx_ratio < s.nginx_min_ratio:
+                s.fail(f"through nginx {nginx_ratio:.0%} of nginx's file < {s.nginx_min_ratio:.0%}")
         if s.name == "/page/500/" and home.blog and s.blog.rate < 0.8 * home.blog.rate:
             s.fail(f"deep page at {s.blog.rate / home.blog.rate:.0%} of the first page")
         if s.kind == "post":
@@ -300,6 +326,8 @@ def target_text(s: Scenario) -> str:
         parts.append(">= 0.8x home")
     if s.kind != "post":
         parts.append(f"<= {MAX_QUERIES} q")
+    if s.nginx_min_ratio is not None:
+        parts.append(f"nginx >= {s.nginx_min_ratio:.0%} of file")
     return ", ".join(parts)
 
 
@@ -323,6 +351,17 @@ def table(scenarios: list[Scenario], hello: WrkResult) -> str:
             f"| {s.name} | – | – | – | – | – | – | {s.queries} | – | {target_text(s)} "
             f"| {result} |"
         )  # fmt: skip
+        if s.nginx is not None and s.nginx_file is not None:
+            file_rate = s.nginx_file.rate
+            ratio = f"{s.nginx.rate / file_rate:.0%}" if file_rate else "–"
+            for label, run, base_text, shown in (
+                ("through nginx", s.nginx, f"{file_rate:,.0f} (file)", ratio),
+                ("nginx, same bytes from a file", s.nginx_file, "–", "–"),
+            ):
+                lines.append(
+                    f"| {s.name}: {label} | {s.bytes} | {run.rate:,.0f} | {run.p50_ms:.1f} "
+                    f"| {run.p99_ms:.1f} | {base_text} | {shown} | – | – | – | – |"
+                )
     lines.append(
         f"| hello (bare Flask) | 13 | {hello.rate:,.0f} | {hello.p50_ms:.1f} | "
         f"{hello.p99_ms:.1f} | – | – | – | – | – | – |"
@@ -413,6 +452,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Driving the blog and the bare-Flask ceiling ({workers} workers each) …",
               flush=True)
         hello = drive(blog, ceiling, scenarios, runs, settings)
+        ceiling.stop()
+        print("Driving nginx with the shipped cache recipe in front of the blog …", flush=True)
+        nginx = Nginx(RESULTS / "nginx", int(blog.url.rsplit(":", 1)[1]), pages_dir)
+        try:
+            drive_nginx(nginx, scenarios, settings)
+        finally:
+            nginx.stop()
     finally:
         blog.stop()
         if ceiling is not None:

@@ -74,7 +74,7 @@ class DefaultConfig:
     HTTP_CACHE_S_MAXAGE = 5  # seconds a shared cache serves a public page without asking
     HTTP_CACHE_STALE_WHILE_REVALIDATE = 30  # then serves it stale while fetching a new one
     HTTP_CACHE_STALE_IF_ERROR = 86_400  # and serves it stale while the app is down
-    PAGE_CACHE_BYTES = 8 * 1024 * 1024  # per worker (with REDIS_URL: kept in Redis instead)
+    PAGE_CACHE_BYTES = 4 * 1024 * 1024  # per worker (with REDIS_URL: kept in Redis instead)
     PAGE_CACHE_SECONDS = 60  # longest a kept page lives (the comment form's stamp ages)
     KEEP_RENDERED = True  # sidebar, threads and neighbours kept per content version
     CONTENT_VERSION_CACHE_SECONDS = 1.0  # how long a worker trusts the content version it read

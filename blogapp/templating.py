@@ -10,7 +10,7 @@ from markupsafe import Markup
 from blogapp.assets import register_assets
 from blogapp.content import post_label
 from blogapp.dates import format_date, format_datetime, to_local
-from blogapp.posts import post_url
+from blogapp.permalinks import post_url
 from blogapp.posts.queries import sidebar, sidebar_html
 
 

@@ -5,7 +5,6 @@ client, the CLI runner and a SQL query counter."""
 from __future__ import annotations
 
 import os
-import re
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -137,18 +136,6 @@ def count_queries(app):
             event.remove(db.engine, "before_cursor_execute", record)
 
     return counting
-
-
-_CSRF = re.compile(
-    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
-)
-
-
-def csrf_token_from(html: str) -> str:
-    """The CSRF token of the first form in a page, as a browser would send it."""
-    match = _CSRF.search(html)
-    assert match, "no CSRF token in the page"
-    return match.group(1) or match.group(2)
 
 
 @pytest.fixture

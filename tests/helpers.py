@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from blogapp.extensions import db
 from blogapp.models import Comment, Post
-from blogapp.posts import post_url
+from blogapp.permalinks import post_url
 
 SITE_ORIGIN = "http://localhost"  # tests' SITE_URL, and the test client's default host
 BROWSER_POST = {"Origin": SITE_ORIGIN, "Sec-Fetch-Site": "same-origin"}

@@ -10,8 +10,9 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 
 from blogapp import create_app
 from blogapp.models import ROLE_ADMIN, ROLE_EDITOR
-from tests.conftest import BASE_CONFIG, csrf_token_from
+from tests.conftest import BASE_CONFIG
 from tests.factories import make_user
+from tests.helpers import csrf_token_from
 
 
 def _admin_rules():

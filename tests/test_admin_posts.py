@@ -12,8 +12,8 @@ from sqlalchemy import select
 from blogapp.dates import to_local
 from blogapp.extensions import db
 from blogapp.models import POST_DRAFT, POST_PUBLISHED, Post, Redirect, Tag, utcnow
-from tests.conftest import csrf_token_from
 from tests.factories import make_category, make_post, make_tag, make_user
+from tests.helpers import csrf_token_from
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from blogapp.extensions import db
 from blogapp.models import Category, Page, Post, Tag
-from tests.conftest import csrf_token_from
 from tests.factories import make_category, make_page, make_post, make_tag, make_user
+from tests.helpers import csrf_token_from
 
 
 @pytest.fixture

@@ -7,8 +7,8 @@ from sqlalchemy import select
 from blogapp.auth.passwords import verify_password
 from blogapp.extensions import db
 from blogapp.models import ROLE_ADMIN, ROLE_EDITOR, User
-from tests.conftest import csrf_token_from
 from tests.factories import make_user
+from tests.helpers import csrf_token_from
 
 
 def post_form(client, url, page_url, **data):

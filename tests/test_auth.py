@@ -13,8 +13,8 @@ from sqlalchemy import select
 from blogapp.auth.passwords import hash_password, set_password, verify_password
 from blogapp.extensions import db
 from blogapp.models import ROLE_ADMIN, User
-from tests.conftest import csrf_token_from
 from tests.factories import make_user
+from tests.helpers import csrf_token_from
 
 PASSWORD = "correct horse battery"
 

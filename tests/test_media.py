@@ -13,8 +13,8 @@ from sqlalchemy import select
 from blogapp.extensions import db
 from blogapp.media import ImageRejected, store_image
 from blogapp.models import Media
-from tests.conftest import csrf_token_from
 from tests.factories import make_user
+from tests.helpers import csrf_token_from
 
 
 @pytest.fixture

@@ -22,9 +22,8 @@ from blogapp.models import (
     Post,
     utcnow,
 )
-from tests.conftest import csrf_token_from
 from tests.factories import make_comment, make_post, make_user
-from tests.helpers import url_of
+from tests.helpers import csrf_token_from, url_of
 
 
 @pytest.fixture

@@ -14,6 +14,7 @@ from blogapp.extensions import cache, csrf, db, limiter
 from tests.conftest import BASE_CONFIG
 from tests.factories import make_category, make_post
 from tests.helpers import FakeClock
+from tests.servers import require
 
 REDIS_URL = os.environ.get("BLOGAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
@@ -21,6 +22,10 @@ REDIS_URL = os.environ.get("BLOGAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15"
 @pytest.fixture
 def redis_db():
     server = redis.Redis.from_url(REDIS_URL)
+    try:
+        server.ping()
+    except redis.ConnectionError:
+        require("Redis", False, f"a Redis server at {REDIS_URL} (apt-get install redis-server)")
     server.flushdb()
     yield server
     server.flushdb()

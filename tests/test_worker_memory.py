@@ -14,7 +14,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-from blogapp.posts import post_url
+from blogapp.permalinks import post_url
 from blogapp.posts.queries import post_terms
 from blogapp.seo.related import post_neighbours
 from tests.factories import make_comment, make_post

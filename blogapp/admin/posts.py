@@ -28,7 +28,7 @@ from blogapp.auth.permissions import editor_required
 from blogapp.content import slugify
 from blogapp.extensions import db
 from blogapp.models import POST_PUBLISHED, Category, Media, Post, Tag, User, post_categories, utcnow
-from blogapp.posts import post_url
+from blogapp.permalinks import post_url
 
 POSTS_PER_ADMIN_PAGE = 20
 

@@ -26,7 +26,7 @@ from blogapp.models import (
     post_tags,
     utcnow,
 )
-from blogapp.posts import post_url
+from blogapp.permalinks import post_url
 
 STATUS_SCHEDULED = "scheduled"  # a form choice: stored as published with a future date
 # First path segments the site itself uses: a page slug may not take them.

@@ -26,7 +26,7 @@ from blogapp.database import read_transactions
 from blogapp.errors import render_error
 from blogapp.extensions import csrf, db, limiter
 from blogapp.models import COMMENT_APPROVED, COMMENT_PENDING, Post
-from blogapp.posts import post_url
+from blogapp.permalinks import post_url
 from blogapp.security import is_same_origin
 
 bp = Blueprint("comments", __name__)
@@ -39,7 +39,7 @@ CROSS_SITE_MESSAGE = (
     "This comment did not come from a page of this site, so it was not stored. Go back, "
     "reload the post and send your comment from there."
 )
-THREAD_CACHE_BYTES = 4 * 1024 * 1024  # rendered threads each worker keeps
+THREAD_CACHE_BYTES = 1024 * 1024  # rendered threads each worker keeps (pages hold the rest)
 
 
 def own_pending_ids() -> list[int]:

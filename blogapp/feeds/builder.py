@@ -15,6 +15,7 @@ from flask import Response, current_app, url_for
 from blogapp.content import post_label
 from blogapp.dates import format_date
 from blogapp.models import Comment, Post, utcnow
+from blogapp.permalinks import post_url
 from blogapp.seo.meta import ATOM, RSS, absolute_url
 
 if TYPE_CHECKING:
@@ -50,8 +51,6 @@ def new_feed(title: str, page_path: str, self_path: str, description: str,
 
 
 def post_entries(feed: FeedGenerator, posts: Iterable[Post]) -> None:
-    from blogapp.posts import post_url
-
     full = current_app.config["FEED_FULL_CONTENT"]
     for post in posts:
         entry = feed.add_entry(order="append")
@@ -77,8 +76,6 @@ def post_entries(feed: FeedGenerator, posts: Iterable[Post]) -> None:
 
 
 def comment_entries(feed: FeedGenerator, comments: Iterable[Comment]) -> None:
-    from blogapp.posts import post_url
-
     for comment in comments:
         entry = feed.add_entry(order="append")
         post_title = post_label(comment.post, format_date(comment.post.published_at))

@@ -18,7 +18,7 @@ from blogapp.dates import format_date, to_local
 from blogapp.extensions import db
 from blogapp.feeds.builder import comment_entries, feed_response, new_feed, post_entries
 from blogapp.models import COMMENT_APPROVED, Comment, Post, Tag, User, post_categories, post_tags
-from blogapp.posts import post_url
+from blogapp.permalinks import post_url
 
 bp = Blueprint("feeds", __name__)
 

@@ -1,3 +1,4 @@
-from blogapp.posts.views import bp, post_url
+from blogapp.permalinks import post_url
+from blogapp.posts.views import bp
 
 __all__ = ["bp", "post_url"]

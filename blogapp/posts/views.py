@@ -9,22 +9,16 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
+from blogapp.comments.views import comment_section
 from blogapp.dates import local_to_utc, to_local
 from blogapp.extensions import db
 from blogapp.models import POST_PUBLISHED, Page, Post, Redirect, Tag, User, post_tags
+from blogapp.permalinks import post_url
 from blogapp.posts.queries import post_terms, public_posts
 from blogapp.search import search_results
 from blogapp.seo.related import post_neighbours
 
 bp = Blueprint("posts", __name__)
-
-
-def post_url(post: Post, **kwargs) -> str:
-    local = to_local(post.published_at)
-    return url_for(
-        "posts.detail", year=local.year, month=local.month, day=local.day, slug=post.slug,
-        **kwargs,
-    )  # fmt: skip
 
 
 def _int_arg(name: str) -> int | None:
@@ -69,8 +63,6 @@ def _redirect_to_post(post_id: int):
 
 @bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/")
 def detail(year: int, month: int, day: int, slug: str):
-    from blogapp.comments.views import comment_section
-
     post = db.session.scalar(
         select(Post).options(joinedload(Post.author)).where(Post.slug == slug, Post.public())
     )

@@ -16,6 +16,7 @@ from markupsafe import Markup
 from blogapp.content import html_to_text, post_label, truncate_graphemes
 from blogapp.dates import format_date
 from blogapp.models import Page, Post
+from blogapp.permalinks import post_url
 
 DESCRIPTION_GRAPHEMES = 160
 RSS = "application/rss+xml"
@@ -141,8 +142,6 @@ def _page_meta(context) -> PageMeta:
 
 
 def _post_meta(post: Post) -> PageMeta:
-    from blogapp.posts import post_url
-
     site = current_app.config["SITE_NAME"]
     title = post_label(post, format_date(post.published_at))
     description = plain_description(post.excerpt_html) or current_app.config["SITE_DESCRIPTION"]

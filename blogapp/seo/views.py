@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from blogapp.extensions import db
 from blogapp.models import POST_PUBLISHED, Page, Post, post_categories, utcnow
+from blogapp.permalinks import post_url
 from blogapp.posts.queries import sidebar
 from blogapp.seo.meta import absolute_url, page_meta
 
@@ -26,8 +27,6 @@ def _lastmod(value) -> str:
 def sitemap_entries() -> list[tuple[str, str]]:
     """(absolute URL, W3C datetime) for the front page, every public post,
     every published page and every category that has public posts."""
-    from blogapp.posts import post_url  # posts imports this package (related posts)
-
     now = utcnow()
     posts = db.session.execute(
         select(Post.slug, Post.published_at, Post.updated_at)

@@ -15,6 +15,7 @@ import pytest
 
 from benchmarks.demo_site import ADMIN_LOGIN, ADMIN_PASSWORD, build_demo_database
 from benchmarks.server import app_environment, free_port, start_gunicorn
+from tests.servers import require
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "browser"
@@ -84,6 +85,7 @@ def khmer_system_fonts(chromium_env) -> list[str]:
 
 @pytest.fixture(scope="session")
 def browser(chromium_env):
+    require("Chromium", Path(CHROMIUM).exists(), "apt-get install chromium")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
