@@ -15,6 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from blogapp import throttle
 from blogapp.comments import notify, services
 from blogapp.comments.forms import CommentForm, form_token_for, seconds_since_served
 from blogapp.comments.rules import comments_closed
@@ -22,7 +23,7 @@ from blogapp.comments.settings import load_settings
 from blogapp.comments.threads import ThreadPage, page_of, thread_page
 from blogapp.database import read_transactions
 from blogapp.errors import render_error
-from blogapp.extensions import db, limiter
+from blogapp.extensions import db
 from blogapp.http_cache import VERSION_KEY
 from blogapp.models import COMMENT_APPROVED, COMMENT_PENDING, Post
 from blogapp.page_cache import PageCache
@@ -136,17 +137,13 @@ def load_public_post(post_id: int, *, for_page: bool = False) -> Post:
     return post
 
 
-def _comment_rate_limit() -> str:
-    return current_app.config["COMMENT_RATE_LIMIT"]
-
-
 # A comment judged on a post or parent that changed before it was stored is judged
 # again; a few tries, as it takes an admin's change within milliseconds each time.
 ATTEMPTS = 3
 
 
 @bp.post("/comments/post/<int:post_id>")
-@limiter.limit(_comment_rate_limit)
+@throttle.per_address("comment-address", "COMMENT_RATE_LIMIT")
 def create(post_id: int):
     # Reading, validating, cleaning and judging take no write lock: other workers'
     # comments are stored meanwhile. Only services.submit's short insert writes.
