@@ -140,8 +140,12 @@ def release(verdict: Verdict) -> None:
 
     In the database this joins the session's transaction: it is committed with the
     success it records. Only that attempt is taken back; earlier failures stay counted."""
-    if verdict.receipt:
+    if not verdict.receipt:
+        return
+    try:
         current_app.extensions[EXTENSION].store.release(verdict.receipt)
+    except redis.RedisError:  # the attempt stays counted: harmless, unlike failing the login
+        log.exception("Redis does not answer: an attempt stays counted")
 
 
 def prune() -> int:
