@@ -42,7 +42,7 @@ import click
 import redis
 from flask import Flask, current_app, request
 from limits import parse_many
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import BigInteger, Integer, and_, bindparam, delete, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from blogapp.database import write_transaction
@@ -186,6 +186,27 @@ def _digest(secret: bytes, scope: str, key: str) -> str:
     return hmac.new(secret, f"{scope}\0{key}".encode(), hashlib.sha256).hexdigest()
 
 
+_HITS = ThrottleHit.__table__
+# Built once (the request path runs them on every attempt): Core statements whose
+# compiled form SQLAlchemy keeps, with the values bound at each run.
+_IN_WINDOW = and_(
+    _HITS.c.scope == bindparam("scope"),
+    _HITS.c.key_digest == bindparam("digest"),
+    _HITS.c.created_at > bindparam("since"),
+)
+_COUNT = select(func.count()).select_from(_HITS).where(_IN_WINDOW)
+_NTH_OLDEST = (
+    select(_HITS.c.created_at).where(_IN_WINDOW).order_by(_HITS.c.created_at)
+    .offset(bindparam("skip", type_=Integer)).limit(1)
+)  # fmt: skip
+_INSERT = insert(_HITS).returning(_HITS.c.id)
+_PRUNE = delete(_HITS).where(_HITS.c.expires_at <= bindparam("now"))
+_RELEASE = delete(_HITS).where(_HITS.c.id.in_(bindparam("ids", expanding=True)))
+_PG_NO_FLUSH = text("SET LOCAL synchronous_commit TO OFF")
+_PG_LOCK = select(func.pg_advisory_xact_lock(bindparam("lock", type_=BigInteger)))
+_PG_TRY_PRUNE = select(func.pg_try_advisory_xact_lock(bindparam("lock", type_=BigInteger)))
+
+
 class DatabaseStore:
     """Attempts as ``throttle_hits`` rows, in the site's own database."""
 
@@ -199,57 +220,49 @@ class DatabaseStore:
             if self.postgres:
                 # A crash may forget the last few counted attempts: an attempt need not
                 # wait for PostgreSQL to flush its log to disk.
-                db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+                db.session.execute(_PG_NO_FLUSH)
                 # Two workers counting the same key take turns; sorted, so never a deadlock.
                 for scope, digest, _ in sorted(counted):
-                    db.session.execute(select(func.pg_advisory_xact_lock(_lock_id(scope, digest))))
+                    db.session.execute(_PG_LOCK, {"lock": _lock_id(scope, digest)})
             self._prune(now)
             waits = [self._wait(scope, digest, window, now)
                      for scope, digest, windows in counted for window in windows]
             if any(wait is not None for wait in waits):
                 db.session.commit()
                 return Verdict(False, max(w for w in waits if w is not None))
-            rows = [
-                ThrottleHit(
-                    scope=scope, key_digest=digest, created_at=now,
-                    expires_at=now + timedelta(seconds=max(w.seconds for w in windows)),
-                )
+            receipt = tuple(
+                db.session.execute(_INSERT, {
+                    "scope": scope, "key_digest": digest, "created_at": now,
+                    "expires_at": now + timedelta(seconds=max(w.seconds for w in windows)),
+                }).scalar_one()
                 for scope, digest, windows in counted
-            ]  # fmt: skip
-            db.session.add_all(rows)
-            db.session.flush()
-            receipt = tuple(row.id for row in rows)
+            )  # fmt: skip
             db.session.commit()
         return Verdict(True, 0, receipt)
 
     def _wait(self, scope: str, digest: str, window: Window, now: datetime) -> int | None:
         """Seconds until ``window`` has room for one more attempt; None if it has now."""
-        recent = select(ThrottleHit.created_at).where(
-            ThrottleHit.scope == scope,
-            ThrottleHit.key_digest == digest,
-            ThrottleHit.created_at > now - timedelta(seconds=window.seconds),
-        )
-        count = db.session.scalar(select(func.count()).select_from(recent.subquery()))
+        params = {"scope": scope, "digest": digest,
+                  "since": now - timedelta(seconds=window.seconds)}
+        count = db.session.execute(_COUNT, params).scalar_one()
         if count < window.amount:
             return None
         # Room comes back when enough of the oldest attempts leave the window.
-        freed_by = db.session.scalar(
-            recent.order_by(ThrottleHit.created_at).offset(count - window.amount).limit(1)
-        )
+        freed_by = db.session.execute(
+            _NTH_OLDEST, {**params, "skip": count - window.amount}
+        ).scalar()
         if freed_by is None:  # a limit of 0: never any room
             return window.seconds
         remaining = freed_by + timedelta(seconds=window.seconds) - now
         return max(1, math.ceil(remaining.total_seconds()))
 
     def _prune(self, now: datetime) -> int:
-        if self.postgres and not db.session.scalar(select(func.pg_try_advisory_xact_lock(
-                PRUNE_LOCK))):
+        if self.postgres and not db.session.execute(_PG_TRY_PRUNE, {"lock": PRUNE_LOCK}).scalar():
             return 0  # another worker is pruning right now
-        deleted = db.session.execute(delete(ThrottleHit).where(ThrottleHit.expires_at <= now))
-        return deleted.rowcount
+        return db.session.execute(_PRUNE, {"now": now}).rowcount
 
     def release(self, receipt: tuple) -> None:
-        db.session.execute(delete(ThrottleHit).where(ThrottleHit.id.in_(receipt)))
+        db.session.execute(_RELEASE, {"ids": list(receipt)})
 
     def prune(self, now: datetime) -> int:
         db.session.commit()
