@@ -20,6 +20,15 @@ attempts still in flight count too; ``release()`` takes one back when it proved
 harmless (the password was right). Each counted attempt deletes the rows whose time is
 up (``prune()``; also ``flask prune-throttle``).
 
+A password-reset mail, say, would be limited per account and per address with::
+
+    verdict = throttle.hit(
+        Counter("reset-mail-account", email, config["RESET_MAIL_RATE_LIMIT"]),
+        Counter("reset-mail-address", client_address(), config["RESET_MAIL_RATE_LIMIT"]),
+    )
+    if not verdict.allowed:
+        return throttle.refused(verdict, "Too many reset mails; please wait and try again.")
+
 Time comes from the app's clock, ``app.extensions["blogapp.throttle"].clock`` (aware
 UTC datetimes); tests replace it to move time on instead of sleeping."""
 
