@@ -69,6 +69,7 @@ def load_config(app: Flask, config: Mapping[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from blogapp import throttle
     from blogapp.content_version import watch_content_changes
     from blogapp.database import configure_engine
     from blogapp.extensions import cache, csrf, db, limiter, login_manager
@@ -94,6 +95,8 @@ def register_extensions(app: Flask) -> None:
         app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
     cache.init_app(app)
     limiter.init_app(app)
+    # Limits that protect accounts and comments: shared by every worker (blogapp/throttle.py).
+    throttle.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import math
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -10,19 +11,16 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    g,
     redirect,
     render_template,
     request,
     session,
     url_for,
 )
-from flask_limiter.errors import RateLimitExceeded
-from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
-from limits import parse as parse_limit
 from sqlalchemy import select
 
+from blogapp import throttle
 from blogapp.auth.forms import LoginForm
 from blogapp.auth.passwords import (
     check_user_password,
@@ -30,8 +28,7 @@ from blogapp.auth.passwords import (
     needs_rehash,
     rotate_session_token,
 )
-from blogapp.errors import render_error
-from blogapp.extensions import db, limiter, login_manager
+from blogapp.extensions import db, login_manager
 from blogapp.models import User
 
 bp = Blueprint("auth", __name__)
@@ -80,44 +77,54 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-# Failed logins are counted per client address and per submitted username, whether or not
-# that user exists, so the limit reveals nothing. Only failures count (deduct_when).
-def _address_key() -> str:
-    return "address:" + (get_remote_address() or "-")
+# Failed logins are counted per account name, whether or not that account exists (so
+# the limit reveals nothing), and per client address, in blogapp.throttle: one count for
+# every worker and host. An attempt is counted before its password is checked, so
+# attempts sent at once cannot slip past the limit together; a success is taken back.
+LOGIN_ACCOUNT = "login-account"
+LOGIN_ADDRESS = "login-address"
 
 
-def _account_key() -> str:
-    return "account:" + request.form.get("username", "").strip().lower()[:254]
-
-
-def _login_failed(response) -> bool:
-    return bool(g.get("login_failed"))
-
-
-def _login_rate() -> str:
-    return current_app.config["LOGIN_RATE_LIMIT"]
+def login_counters(username: str) -> tuple[throttle.Counter, throttle.Counter]:
+    rate = current_app.config["LOGIN_RATE_LIMIT"]
+    return (
+        throttle.Counter(LOGIN_ACCOUNT, username.strip().lower()[:254], rate),
+        throttle.Counter(LOGIN_ADDRESS, throttle.client_address(), rate),
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_rate, key_func=_address_key, scope="login-address", methods=["POST"],
-               deduct_when=_login_failed)
-@limiter.limit(_login_rate, key_func=_account_key, scope="login-account", methods=["POST"],
-               deduct_when=_login_failed)
 def login():
     next_target = request.args.get("next")
-    if current_user.is_authenticated and request.method == "GET":
+    # Only a GET looks at who is logged in: in a POST the throttle's own transaction
+    # must come before the request's first query.
+    if request.method == "GET" and current_user.is_authenticated:
         return redirect(safe_next(next_target))
     form = LoginForm()
     error = None
     if form.validate_on_submit():
+        attempt = throttle.hit(*login_counters(form.username.data))
+        if not attempt.allowed:
+            # Before the password is checked: the right one gets this same answer.
+            return too_many_logins(attempt)
         user = db.session.scalar(select(User).where(User.login == form.username.data.strip()))
         # One argon2 check whichever way it goes: unknown users take as long as wrong passwords.
         valid = check_user_password(user, form.password.data)
         if valid and user is not None and user.is_active_account:
+            throttle.release(attempt)  # committed with the new session below
             return _start_session(user, form.password.data, form.remember.data, next_target)
-        g.login_failed = True
         error = LOGIN_FAILED
     return render_template("auth/login.html", form=form, error=error, next=next_target)
+
+
+def too_many_logins(attempt: throttle.Verdict):
+    minutes = math.ceil(attempt.retry_after / 60)
+    wait = f"{minutes} minutes" if minutes >= 2 else "a minute"
+    return throttle.refused(
+        attempt,
+        "Too many failed attempts to log in. Logging in is paused for this account or this "
+        f"address; please wait {wait} and try again.",
+    )
 
 
 def _start_session(user: User, password: str, remember: bool, next_target: str | None):
@@ -131,18 +138,6 @@ def _start_session(user: User, password: str, remember: bool, next_target: str |
     login_user(user, remember=bool(remember), duration=current_app.config[
         "REMEMBER_COOKIE_DURATION"])
     return redirect(safe_next(next_target))
-
-
-@bp.errorhandler(RateLimitExceeded)
-def too_many_logins(error: RateLimitExceeded):
-    window = parse_limit(_login_rate())
-    minutes = window.get_expiry() // 60
-    wait = f"{minutes} minutes" if minutes >= 2 else "a minute"
-    return render_error(
-        429,
-        "Too many failed attempts to log in. Logging in is paused for this account or this "
-        f"address; please wait {wait} and try again.",
-    )
 
 
 @bp.route("/logout", methods=["POST"])

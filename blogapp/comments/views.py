@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from flask import (
     Blueprint,
     abort,
@@ -16,6 +18,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from blogapp import throttle
 from blogapp.comments import notify, services
 from blogapp.comments.forms import CommentForm, form_token_for, seconds_since_served
 from blogapp.comments.rules import comments_closed
@@ -24,7 +27,7 @@ from blogapp.comments.threads import ThreadPage, page_of, thread_page
 from blogapp.content_version import remembered
 from blogapp.database import read_transactions
 from blogapp.errors import render_error
-from blogapp.extensions import csrf, db, limiter
+from blogapp.extensions import csrf, db
 from blogapp.models import COMMENT_APPROVED, COMMENT_PENDING, Post
 from blogapp.permalinks import post_url
 from blogapp.security import is_same_origin
@@ -139,8 +142,17 @@ def load_public_post(post_id: int, *, for_page: bool = False) -> Post:
     return post
 
 
-def _comment_rate_limit() -> str:
-    return current_app.config["COMMENT_RATE_LIMIT"]
+def from_this_site(view):
+    """Refuse a comment form that a page of another site sent (before it is counted
+    against the reader's address): the shared page holds no token to check."""
+
+    @functools.wraps(view)
+    def checked(*args, **kwargs):
+        if not is_same_origin():
+            return render_error(403, CROSS_SITE_MESSAGE)
+        return view(*args, **kwargs)
+
+    return checked
 
 
 # A comment judged on a post or parent that changed before it was stored is judged
@@ -150,17 +162,14 @@ ATTEMPTS = 3
 
 @bp.post("/comments/post/<int:post_id>")
 @csrf.exempt  # the page a reader without a session gets is shared: it holds no token
-@limiter.limit(_comment_rate_limit)
+@from_this_site
+@throttle.per_address("comment-address", "COMMENT_RATE_LIMIT")
 def create(post_id: int):
-    # A cross-site form is refused by where it comes from; a logged-in reader's page
-    # is their own and carries Flask-WTF's token, which their POST must present too.
-    if not is_same_origin():
-        return render_error(403, CROSS_SITE_MESSAGE)
-    if current_user.is_authenticated:
-        csrf.protect()
     # Reading, validating, cleaning and judging take no write lock: other workers'
     # comments are stored meanwhile. Only services.submit's short insert writes.
     with read_transactions():
+        if current_user.is_authenticated:  # their page is their own: it has a token
+            csrf.protect()
         for _ in range(ATTEMPTS - 1):
             try:
                 return _create(post_id)
