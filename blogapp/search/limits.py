@@ -86,9 +86,11 @@ class ShedLog:
     """Counts what was turned away, by reason and address, and logs one warning
     per ``interval`` with what it counted since the last one."""
 
-    def __init__(self, interval: float = 10.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, interval: float = 10.0, clock: Callable[[], float] = time.monotonic,
+                 logger: logging.Logger = log) -> None:
         self.interval = interval
         self.clock = clock
+        self.logger = logger
         self._lock = threading.Lock()
         self._counts: Counter[tuple[str, str]] = Counter()
         self._since = clock()
@@ -106,7 +108,7 @@ class ShedLog:
         for (why, _), n in counts.items():
             by_reason[why] += n
         busiest = ", ".join(f"{addr} ({n})" for (_, addr), n in counts.most_common(3))
-        log.warning(
+        self.logger.warning(
             "turned away in the last %.0f s: %s; busiest addresses: %s",
             seconds, ", ".join(f"{n} {why}" for why, n in by_reason.most_common()), busiest,
         )  # fmt: skip
@@ -166,7 +168,8 @@ def register_search_limits(app: Flask) -> None:
     costly_limiter.init_app(app)
     app.register_error_handler(RateLimitExceeded, _rate_limited)
     app.extensions[SLOTS_KEY] = SearchSlots(app.config["SEARCH_MAX_CONCURRENT"])
-    app.extensions[SHED_LOG_KEY] = ShedLog()
+    # app.logger: Flask's handler, a dated line on stderr (gunicorn's error log).
+    app.extensions[SHED_LOG_KEY] = ShedLog(logger=app.logger)
     for endpoint in (*LISTING_ENDPOINTS, THREAD_ENDPOINT):
         view = app.view_functions[endpoint]
         if endpoint == SEARCH_ENDPOINT:
