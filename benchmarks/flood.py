@@ -84,6 +84,20 @@ def prepare_database(args) -> tuple[str, BigSite]:
     return f"sqlite:///{path}", site
 
 
+def clear_limits(redis_url: str) -> None:
+    """Start from empty windows: the rate-limit keys (``LIMITS…``) of an earlier run
+    would refuse this run's first searches. Only those keys are deleted."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match="LIMITS*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
+
+
 def server_environment(database_url: str, port: int, redis_url: str) -> dict[str, str]:
     env = app_environment(database_url, port, RESULTS / "instance")
     env["BLOGAPP_RATELIMIT_ENABLED"] = "true"  # the limits are what is measured
@@ -181,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     readers = WrkSettings(args.seconds, args.threads, args.connections)
     flood = WrkSettings(args.seconds + 2.0, args.threads, args.flood_connections,
                         extra_lua=lua_preamble({"FLOOD_WORDS": " ".join(WORDS)}) + FLOOD_LUA)
+    if args.redis:
+        clear_limits(args.redis)
     port = free_port()
     server = start_gunicorn(server_environment(database_url, port, args.redis), port,
                             RESULTS / "gunicorn-flood.log")  # fmt: skip
