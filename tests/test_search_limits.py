@@ -17,11 +17,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
+from benchmarks.server import free_port
+from blogapp import create_app
 from blogapp.extensions import db
 from blogapp.models import utcnow
 from blogapp.search.budget import PROGRESS_STEPS, sqlite_deadline
 from blogapp.search.limits import ShedLog, search_slots
-from tests.conftest import on_postgres
+from tests.conftest import BASE_CONFIG, on_postgres
 from tests.factories import make_post
 
 # A recursive count that runs far more than PROGRESS_STEPS SQLite instructions.
@@ -318,3 +320,21 @@ def test_turned_away_requests_are_summed_up_in_the_log_not_one_line_each(caplog)
     assert "1 over the search rate limit" in lines[0]
     assert "41 over the search rate limit, 1 searches turned away (all slots busy)" in lines[1]
     assert "203.0.113.9 (41)" in lines[1]
+
+
+def test_searches_are_still_answered_when_the_limits_storage_is_down(database_url, tmp_path):
+    # Its own app: the suite's fixture resets the limits, which needs their storage.
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
+                      "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+                      "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})  # nobody listens
+    with app.app_context():
+        if on_postgres():
+            db.session.execute(text("TRUNCATE posts RESTART IDENTITY CASCADE"))
+        make_post("Harvest", "harvest season")
+
+        response = app.test_client().get("/?s=harvest")
+
+        assert response.status_code == 200
+        assert "1 post found" in response.get_data(as_text=True)
+        db.session.remove()
+        db.engine.dispose()
