@@ -8,7 +8,8 @@ statement_timeout`` for the search statement, put back to the default after it;
 the server cancels the statement itself.
 
 Either way the caller gets ``SearchTooSlow`` with the session rolled back, and
-shows a plain page. The clock is injectable: tests pass one that jumps."""
+shows a plain page. The clock is injectable: tests put one that jumps in the
+app's config as ``SEARCH_CLOCK`` (``search.views`` reads it; no setting of its own)."""
 
 from __future__ import annotations
 
