@@ -101,6 +101,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from blogapp import admin, auth, categories, comments, media, posts
+    from blogapp.search.limits import register_search_limits
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
@@ -110,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(comments.bp)
     app.register_blueprint(comments.moderation_bp)
     register_discovery_blueprints(app)
+    register_search_limits(app)  # wraps views registered above: after them
 
 
 def register_discovery_blueprints(app: Flask) -> None:

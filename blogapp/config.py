@@ -26,6 +26,15 @@ class DefaultConfig:
     FEED_FULL_CONTENT = True
     FEED_ITEMS = 20
     SEARCH_RESULTS_PER_PAGE = 10
+    # Costly pages (issue 20, blogapp/search/limits.py): per client address, checked only
+    # when the page is rendered (answers from a cache do not count).
+    SEARCH_RATE_LIMIT = "30 per minute"
+    DEEP_PAGES_FROM = 6  # listing pages /page/N/ and comment pages ?cpage=N from here on
+    DEEP_PAGE_RATE_LIMIT = "60 per minute"  # one budget for all deep pages of an address
+    SEARCH_MAX_CONCURRENT = 2  # searches at once per worker (0: no cap); the next gets 503
+    SEARCH_BUSY_RETRY_AFTER = 5  # seconds, the Retry-After of that 503
+    SEARCH_TIME_BUDGET_MS = 1000  # a longer search is stopped (0: no budget)
+    SEARCH_MAX_CANDIDATES = 500  # matches ranked per search: the newest, plus title matches
 
     # Comments
     COMMENTS_THREAD_DEPTH = 5

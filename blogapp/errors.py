@@ -15,6 +15,7 @@ MESSAGES = {
     414: ("Address too long", "The address of this request is longer than this site accepts."),
     429: ("Too many requests", "You are doing that too often. Please wait a minute and try again."),
     500: ("Something went wrong", "The error has been logged. Please try again in a moment."),
+    503: ("Busy", "The site is busy right now. Please try again in a few seconds."),
 }
 
 

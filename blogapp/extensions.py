@@ -32,3 +32,9 @@ csrf = CSRFProtect()
 cache = Cache()
 # remote_addr is the real client only because ProxyFix is sized by PROXY_FIX_COUNT.
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# Limits on costly pages (blogapp/search/limits.py) send no X-RateLimit-* headers: the
+# pages they guard are cached and shared by every reader. Their 429 has Retry-After. If
+# their storage (Redis) fails, they let pages through (and log it) rather than fail them:
+# each worker's search cap and time budget still hold.
+costly_limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False,
+                         swallow_errors=True)  # fmt: skip

@@ -27,7 +27,9 @@ def result_titles(html: str) -> list[str]:
 
 
 def search(client, query: str, path: str = "/"):
-    response = client.get(path, query_string={"s": query})
+    """The results page, as a browser shows it: after the redirect to the search's
+    canonical URL when the words were typed in another order or case."""
+    response = client.get(path, query_string={"s": query}, follow_redirects=True)
     assert response.status_code == 200, (query, response.status_code)
     return response.get_data(as_text=True)
 
@@ -172,7 +174,7 @@ HOSTILE = [
 def test_hostile_search_strings_never_fail(client, query):
     make_post("Harvest", "harvest season AND NEAR words")
 
-    response = client.get("/", query_string={"s": query})
+    response = client.get("/", query_string={"s": query}, follow_redirects=True)
 
     assert response.status_code == 200
     assert response.mimetype == "text/html"
@@ -184,7 +186,7 @@ def test_nul_bytes_and_huge_queries_get_a_clear_answer_not_a_500(client, query):
     any view runs; search itself copes with them too (below)."""
     make_post("Harvest", "harvest season")
 
-    response = client.get("/", query_string={"s": query})
+    response = client.get("/", query_string={"s": query}, follow_redirects=True)
 
     assert response.status_code in (200, 400, 414)
     assert "Something went wrong" not in response.get_data(as_text=True)
@@ -254,7 +256,10 @@ def test_search_page_runs_few_queries(client, count_queries):
 
     with count_queries() as q:
         html = search(client, "harvest")
-    assert q.count <= 5, q.statements
+    # On PostgreSQL the time budget adds two settings, not queries: SET LOCAL
+    # statement_timeout before the ranking and back to DEFAULT after it.
+    queries = [s for s in q.statements if not s.startswith("SET LOCAL statement_timeout")]
+    assert len(queries) <= 5, q.statements
     assert len(result_titles(html)) == 2
 
 

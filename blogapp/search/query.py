@@ -3,16 +3,34 @@
 Input is never handed to the database as query syntax: on SQLite every term
 becomes a quoted FTS5 string (inner quotes doubled), on PostgreSQL the text goes
 through ``plainto_tsquery`` and ``LIKE`` patterns with their wildcards escaped.
+
+Ranking costs time per matching post, so only a bounded set of candidates is
+ranked (``SEARCH_MAX_CANDIDATES``): the newest matching posts, plus the newest
+posts with every word in the title, so an old post about exactly that is not
+lost behind a common word. A word found in every post costs no more than one
+found in a few hundred.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 import regex
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, case, func, literal_column, or_, select, table
+from sqlalchemy import (
+    ColumnElement,
+    and_,
+    case,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    table,
+    union,
+)
 from sqlalchemy.orm import joinedload, selectinload
 
 from blogapp.extensions import db
@@ -41,8 +59,9 @@ class SearchQuery:
 @dataclass(frozen=True)
 class SearchPage:
     posts: list[Post]
-    total: int
+    total: int  # matches among the candidates
     has_next: bool
+    capped: bool = False  # the candidates were cut at SEARCH_MAX_CANDIDATES: more may match
 
 
 def parse_query(raw: str) -> SearchQuery:
@@ -73,26 +92,43 @@ def _contains(column, term: str) -> ColumnElement[bool]:
     return column.ilike(like_pattern(term), escape="\\")
 
 
-def search_posts(query: SearchQuery, page: int) -> SearchPage:
+def canonical_text(query: SearchQuery) -> str:
+    """The one spelling of a search: its words lower-cased, each once, sorted.
+
+    Which posts match and how they rank depend neither on the order of the words
+    nor on their case, so every spelling is sent to one URL, one cache entry."""
+    return " ".join(sorted(dict.fromkeys(term.lower() for term in query.terms)))
+
+
+def search_posts(query: SearchQuery, page: int, budget=None) -> SearchPage:
     """One page of public posts matching every term, best first, then newest.
 
-    The ranking runs over narrow rows (id, score, date) and only the page's posts
-    are then loaded whole: sorting every match with its full text made a common
-    word cost half a second on 10,000 posts. Queries: the ranked ids (with the
-    total, by a window function), the posts, their categories."""
-    per_page = current_app.config["SEARCH_RESULTS_PER_PAGE"]
-    stmt = select(Post.id, func.count().over().label("total"))
+    Only the candidates are ranked (see the module's docstring), over narrow rows
+    (id, score, date); only the page's posts are then loaded whole. ``budget``, a
+    ``search.budget.TimeBudget``, bounds the ranking query, the costly one.
+    Queries: the ranked ids (with the total, by a window function), the posts,
+    their categories."""
+    config = current_app.config
+    per_page = config["SEARCH_RESULTS_PER_PAGE"]
+    cap = max(1, config["SEARCH_MAX_CANDIDATES"])
     if db.engine.dialect.name == "postgresql":
-        stmt, rank = _postgres_match(stmt, query)
+        candidates, where, rank = _postgres_match(query, cap)
     else:
-        stmt, rank = _sqlite_match(stmt, query)
+        candidates, where, rank = _sqlite_match(query, cap)
+    candidates = union(
+        *(select(branch.c.post_id) for branch in candidates)
+    ).cte("search_candidates").prefix_with("MATERIALIZED")
     stmt = (
-        stmt.where(Post.public())
-        .order_by(*rank, Post.published_at.desc(), Post.id.desc())
+        select(Post.id, func.count().over().label("total"))
+        .join(candidates, candidates.c.post_id == Post.id)
+        .where(Post.public(), *where)
+        .order_by(_title_hits(query.terms).desc(), *rank, Post.published_at.desc(),
+                  Post.id.desc())
         .offset((page - 1) * per_page)
         .limit(per_page + 1)
-    )
-    rows = db.session.execute(stmt).all()
+    )  # fmt: skip
+    with budget.applied(db.session) if budget is not None else nullcontext():
+        rows = db.session.execute(stmt).all()
     if not rows:
         return SearchPage(posts=[], total=0, has_next=False)
     ids = [row.id for row in rows[:per_page]]
@@ -105,45 +141,59 @@ def search_posts(query: SearchQuery, page: int) -> SearchPage:
         )
     }
     posts = [loaded[i] for i in ids if i in loaded]
-    return SearchPage(posts=posts, total=rows[0].total, has_next=len(rows) > per_page)
+    total = rows[0].total
+    return SearchPage(posts=posts, total=total, has_next=len(rows) > per_page,
+                      capped=total >= cap)  # fmt: skip
 
 
-def _sqlite_match(stmt, query: SearchQuery):
+def _newest(where, cap: int):
+    """The ids of the ``cap`` newest public posts meeting ``where``, newest first (the
+    status and date index serves the order, so the scan stops at ``cap``)."""
+    return (
+        select(Post.id.label("post_id"))
+        .where(Post.public(), *where)
+        .order_by(Post.published_at.desc(), Post.id.desc())
+        .limit(cap)
+        .subquery()
+    )
+
+
+def _title_candidates(query: SearchQuery, cap: int):
+    return _newest([_contains(Post.title, t) for t in query.terms], cap)
+
+
+def _title_hits(terms):
+    """How many of the words the title holds: a word in the title counts more."""
+    return sum((case((_contains(Post.title, t), 1), else_=0) for t in terms), literal(0))
+
+
+def _sqlite_match(query: SearchQuery, cap: int):
     long_terms = [t for t in query.terms if len(t) >= TRIGRAM]
     short_terms = [t for t in query.terms if len(t) < TRIGRAM]
-    stmt = stmt.where(*[_contains(Post.search_text, t) for t in short_terms])
+    short = [_contains(Post.search_text, t) for t in short_terms]
     if not long_terms:
-        return stmt, [_title_first(query.terms)]
+        return [_newest(short, cap), _title_candidates(query, cap)], [], []
+    # The newest matches by rowid, which FTS5 walks in order and stops at the limit;
+    # bm25 is left out: its word statistics read every match of every word.
     fts = table(FTS_TABLE, literal_column("rowid"))
-    # bm25 weighs a hit in the title ten times one in the text; lower is better.
-    # MATERIALIZED runs the full-text match once: as a plain subquery SQLite pushes the
-    # join into it and reruns the match for every post (500 posts: 450 ms instead of 10).
     matches = (
-        select(
-            literal_column("rowid").label("post_id"),
-            func.bm25(literal_column(FTS_TABLE), 10.0, 1.0).label("score"),
-        )
+        select(literal_column("rowid").label("post_id"))
         .select_from(fts)
         .where(literal_column(FTS_TABLE).op("MATCH")(" ".join(map(fts5_string, long_terms))))
-        .cte("search_matches")
-        .prefix_with("MATERIALIZED")
+        .order_by(literal_column("rowid").desc())
+        .limit(cap)
+        .subquery()
     )
-    stmt = stmt.join(matches, matches.c.post_id == Post.id)
-    return stmt, [matches.c.score.asc()]
+    return [matches, _title_candidates(query, cap)], short, []
 
 
-def _title_first(terms):
-    """Without a full-text score, posts with every term in the title come first."""
-    return case((and_(*[_contains(Post.title, t) for t in terms]), 0), else_=1)
-
-
-def _postgres_match(stmt, query: SearchQuery):
+def _postgres_match(query: SearchQuery, cap: int):
     simple = literal_column("'simple'::regconfig")
     tsquery = func.plainto_tsquery(simple, query.text)
     vector = literal_column(f"posts.{PG_VECTOR_COLUMN}")
     # Words through the full-text index; substrings (Khmer, word parts) through pg_trgm.
     substrings = and_(*[_contains(Post.search_text, t) for t in query.terms])
-    stmt = stmt.where(or_(vector.op("@@")(tsquery), substrings))
+    matches = _newest([or_(vector.op("@@")(tsquery), substrings)], cap)
     # Title trigram similarity ranks Khmer too, where the word index sees whole sentences.
     score = func.ts_rank(vector, tsquery) + func.similarity(Post.title, query.text)
-    return stmt, [_title_first(query.terms), score.desc()]
+    return [matches, _title_candidates(query, cap)], [], [score.desc()]
