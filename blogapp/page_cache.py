@@ -26,11 +26,13 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from cachetools import TTLCache
 from flask import Flask, current_app, g, request, session
+from redis.exceptions import RedisError
 from werkzeug.datastructures import Headers
 
 from blogapp.content_version import clock, current_version
@@ -76,16 +78,32 @@ class WorkerStore:
 
 
 class SharedStore:
-    """Pages kept in Redis (Flask-Caching), shared by every worker and host."""
+    """Pages kept in Redis (Flask-Caching), shared by every worker and host. While
+    Redis does not answer, pages are rendered as if none were kept (and it is logged
+    once a minute): readers get pages, not errors."""
 
     def __init__(self, ttl: float) -> None:
         self.ttl = max(1, int(ttl))
+        self._warned_at = 0.0
 
     def get(self, key: str) -> KeptPage | None:
-        return cache.get(key)
+        try:
+            return cache.get(key)
+        except RedisError as error:
+            self._warn(error)
+            return None
 
     def put(self, key: str, page: KeptPage) -> None:
-        cache.set(key, page, timeout=self.ttl)
+        try:
+            cache.set(key, page, timeout=self.ttl)
+        except RedisError as error:
+            self._warn(error)
+
+    def _warn(self, error: Exception) -> None:
+        now = time.monotonic()
+        if now - self._warned_at > 60:
+            self._warned_at = now
+            current_app.logger.warning("page cache: Redis does not answer (%s)", error)
 
 
 def _size(page: Any) -> int:
@@ -143,6 +161,9 @@ def label_response(response):
     """after_request: headers for every cache, and keep what anonymous readers share."""
     if request.blueprint in SELF_CACHED_BLUEPRINTS or request.endpoint == "static":
         return response
+    decided = response.headers.get("Cache-Control", "")
+    if "no-store" in decided:
+        return response  # a view that keeps its answer out of every cache (a 429, say)
     key = g.get("page_cache_key")
     personal = (
         key is None
@@ -153,8 +174,8 @@ def label_response(response):
     if personal or response.status_code >= 500:
         response.headers["Cache-Control"] = "private, no-store"
         return response
-    if response.direct_passthrough:  # a streamed file: nothing to hash
-        return response
+    if response.direct_passthrough or decided:
+        return response  # a streamed file, or a public answer whose view chose its headers
     response.headers["Cache-Control"] = shared_cache_control(current_app)
     response.vary.add("Cookie")
     if response.status_code in KEPT_STATUSES and not g.get("page_cache_hit"):

@@ -25,6 +25,7 @@ from blogapp.search.budget import PROGRESS_STEPS, sqlite_deadline
 from blogapp.search.limits import ShedLog, search_slots
 from tests.conftest import BASE_CONFIG, on_postgres
 from tests.factories import make_post
+from tests.helpers import restart_worker
 
 # A recursive count that runs far more than PROGRESS_STEPS SQLite instructions.
 LONG_SQLITE_QUERY = (
@@ -192,6 +193,7 @@ def test_search_past_its_budget_on_sqlite_gets_a_plain_page(app, client):
     assert len(steps) > 3 * PROGRESS_STEPS, "the search is too small to be stopped midway"
 
     app.config["SEARCH_TIME_BUDGET_MS"] = 1000
+    restart_worker(app)  # a changed setting takes a restart (the page above is kept)
     clock.step = 0.4  # each look at the clock: 0.4 s later; over 1 s at the third look
     slow = client.get("/?s=harvest")
 
