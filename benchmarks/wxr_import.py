@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import resource
+import secrets
 import sys
 import tempfile
 import time
@@ -104,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
           f"peak RSS before import {peak_rss_mb():.0f} MB")  # fmt: skip
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+                      "SECRET_KEY": secrets.token_hex(32),
                       "UPLOAD_FOLDER": str(folder / "uploads")})  # fmt: skip
     with app.app_context():
         db.create_all()
