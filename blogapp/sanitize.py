@@ -9,12 +9,13 @@ from __future__ import annotations
 import html
 import re
 import threading
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import bleach
 from bleach.html5lib_shim import Filter
+from bleach.linkifier import LinkifyFilter
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -106,8 +107,10 @@ class _SafeAttributes(Filter):
     site_host = ""
 
     def __iter__(self):
+        kept_links: list[bool] = []  # for each open <a>: was it kept?
         for token in super().__iter__():
-            if token["type"] in ("StartTag", "EmptyTag"):
+            kind = token["type"]
+            if kind in ("StartTag", "EmptyTag"):
                 data = token["data"]
                 for key in list(data):
                     if key[1] in URL_ATTRIBUTES:
@@ -117,7 +120,14 @@ class _SafeAttributes(Filter):
                     elif key[1] in ("width", "height", "colspan", "rowspan", "start"):
                         if not _NUMERIC.match(data[key].strip()):
                             del data[key]
-                if token["name"] == "a" and (None, "href") in data:
+                if token["name"] == "a":
+                    # An <a> without an address is no link (and invalid HTML with rel):
+                    # its text stays, the tag goes.
+                    is_link = (None, "href") in data
+                    if kind == "StartTag":
+                        kept_links.append(is_link)
+                    if not is_link:
+                        continue
                     href = data[(None, "href")]
                     rel = self.rel_all or (
                         self.rel_external if _is_external(href, self.site_host) else ""
@@ -128,6 +138,9 @@ class _SafeAttributes(Filter):
                 if token["name"] == "img":
                     data[(None, "loading")] = "lazy"
                     data.setdefault((None, "alt"), "")
+            elif kind == "EndTag" and token["name"] == "a" and kept_links:
+                if not kept_links.pop():
+                    continue
             yield token
 
 
@@ -151,25 +164,37 @@ def markdown_to_html(source: str) -> str:
 
 def clean_post_html(raw_html: str, site_host: str = "") -> str:
     """Sanitize an author's (or an import's) HTML for storage."""
-    cleaner = bleach.Cleaner(
-        tags=POST_TAGS,
-        attributes=POST_ATTRIBUTES,
-        protocols=LINK_SCHEMES,
-        strip=True,
-        strip_comments=True,
-        filters=[_filter(site_host=site_host)],
-    )
-    return cleaner.clean(strip_invisible(raw_html)).strip()
+    return _post_cleaner(site_host).clean(strip_invisible(raw_html)).strip()
 
 
 # A bleach Cleaner keeps parser state between calls and is not thread-safe (two
 # threads of a gthread worker would garble each other's comments), and building
 # one costs more than most comments take to clean: each thread builds its own once.
-_comment_cleaners = threading.local()
+_cleaners = threading.local()
+
+
+def _post_cleaner(site_host: str) -> bleach.Cleaner:
+    by_host = getattr(_cleaners, "posts", None)
+    if by_host is None:
+        by_host = _cleaners.posts = {}
+    cleaner = by_host.get(site_host)
+    if cleaner is None:
+        cleaner = by_host[site_host] = bleach.Cleaner(
+            tags=POST_TAGS,
+            attributes=POST_ATTRIBUTES,
+            protocols=LINK_SCHEMES,
+            strip=True,
+            strip_comments=True,
+            filters=[_filter(site_host=site_host)],
+        )
+    return cleaner
 
 
 def _comment_cleaner_pair() -> tuple[bleach.Cleaner, bleach.Cleaner]:
-    pair = getattr(_comment_cleaners, "pair", None)
+    """The first cleaner shows disallowed tags as text; the second turns bare URLs
+    into links (in the same pass, rather than a third parse for ``bleach.linkify``)
+    and makes every link nofollow."""
+    pair = getattr(_cleaners, "comments", None)
     if pair is None:
         escape = bleach.Cleaner(
             tags=COMMENT_TAGS, attributes=COMMENT_ATTRIBUTES, protocols=LINK_SCHEMES, strip=False
@@ -179,9 +204,12 @@ def _comment_cleaner_pair() -> tuple[bleach.Cleaner, bleach.Cleaner]:
             attributes={"a": ["href", "rel"]},
             protocols=LINK_SCHEMES,
             strip=True,
-            filters=[_filter(rel_all="nofollow ugc noopener")],
+            filters=[
+                partial(LinkifyFilter, callbacks=[_set_comment_rel], parse_email=False),
+                _filter(rel_all="nofollow ugc noopener"),
+            ],
         )
-        pair = _comment_cleaners.pair = (escape, final)
+        pair = _cleaners.comments = (escape, final)
     return pair
 
 
@@ -200,9 +228,7 @@ def clean_comment(text: str) -> str:
     paragraphs and line breaks from blank lines and newlines, bare URLs made links."""
     text = strip_invisible(text)
     escape, final = _comment_cleaner_pair()
-    escaped = escape.clean(text)
-    linked = bleach.linkify(_paragraphs(escaped), callbacks=[_set_comment_rel], parse_email=False)
-    return final.clean(linked).strip()
+    return final.clean(_paragraphs(escape.clean(text))).strip()
 
 
 def escape_plain(text: str) -> str:
