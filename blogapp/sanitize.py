@@ -223,12 +223,47 @@ def _paragraphs(text: str) -> str:
     return "".join("<p>" + b.replace("\n", "<br>\n") + "</p>\n" for b in blocks)
 
 
+# The tags the first comment pass would leave exactly as written: simple inline
+# ones, lowercase, and links to an absolute http(s) address with nothing to escape.
+_PLAIN_TAG = re.compile(r'<(/?)(a|b|i|em|strong|code|br)( href="https?://[^"&<>\s]+")?>')
+_NEEDS_ESCAPING = re.compile(r"[<>&\r]")
+
+
+def _escape_pass_changes_nothing(text: str) -> bool:
+    """True when ``text`` has only plain, well-nested inline tags and no character
+    the first pass would escape, so that pass would give back ``text`` unchanged."""
+    open_tags: list[str] = []
+    position = 0
+    for tag in _PLAIN_TAG.finditer(text):
+        if _NEEDS_ESCAPING.search(text, position, tag.start()):
+            return False
+        closing, name, href = tag.groups()
+        if name == "br":
+            if closing or href:
+                return False
+        elif closing:
+            if not open_tags or open_tags.pop() != name:
+                return False
+        elif href and name != "a":
+            return False
+        else:
+            open_tags.append(name)
+        position = tag.end()
+    return not open_tags and not _NEEDS_ESCAPING.search(text, position)
+
+
 def clean_comment(text: str) -> str:
     """A reader's comment as safe HTML: light tags kept, the rest shown as text,
-    paragraphs and line breaks from blank lines and newlines, bare URLs made links."""
+    paragraphs and line breaks from blank lines and newlines, bare URLs made links.
+
+    The first pass (disallowed tags to text) is skipped when it would change
+    nothing, as for most comments: it is half the cost of cleaning one (a large
+    import cleans 100,000). Safety never rests on it; the second pass sanitizes."""
     text = strip_invisible(text)
     escape, final = _comment_cleaner_pair()
-    return final.clean(_paragraphs(escape.clean(text))).strip()
+    if not _escape_pass_changes_nothing(text):
+        text = escape.clean(text)
+    return final.clean(_paragraphs(text)).strip()
 
 
 def escape_plain(text: str) -> str:

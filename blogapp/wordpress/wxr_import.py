@@ -1,7 +1,9 @@
 """Importing a WordPress export into this blog, in one transaction.
 
 Records come from ``wxr_reader`` one at a time; items are gathered in batches and
-written with a few statements per batch (no query per row). Everything already
+written with a few statements per batch (no query per row); their HTML is rendered
+and sanitized in worker processes (``render_pool``) while the batch before is
+written, all in the one transaction. Everything already
 imported (matched by WordPress id or GUID) is skipped and counted, so running the
 same file twice adds nothing; any error rolls the whole import back and removes the
 image files it stored."""
@@ -12,6 +14,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +25,7 @@ from flask import current_app
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from blogapp.content import html_to_text, render_page, render_post, slugify
+from blogapp.content import html_to_text, render_page, slugify
 from blogapp.dates import local_to_utc, to_local
 from blogapp.extensions import db
 from blogapp.models import (
@@ -51,8 +54,9 @@ from blogapp.models import (
     post_tags,
     utcnow,
 )
-from blogapp.sanitize import clean_comment, safe_website, strip_invisible
+from blogapp.sanitize import safe_website, strip_invisible
 from blogapp.wordpress.convert import wordpress_to_html
+from blogapp.wordpress.render_pool import PostSource, renderer_for
 from blogapp.wordpress.wxr_reader import (
     CountingReader,
     WxrAuthor,
@@ -142,7 +146,8 @@ def import_wxr(
 ) -> ImportReport:
     """Import the WXR file at ``path`` and commit; on any error roll back and raise
     ``WxrError`` (a one-line message), leaving the database as it was."""
-    importer = WxrImporter(Path(uploads) if uploads else None)
+    renderer = renderer_for(Path(path).stat().st_size)
+    importer = WxrImporter(Path(uploads) if uploads else None, renderer)
     try:
         with open(path, "rb") as raw:
             importer.run(read_wxr(CountingReader(raw, progress)))
@@ -157,6 +162,8 @@ def import_wxr(
     except Exception as error:  # all or nothing: whatever went wrong, undo it and say so
         importer.abandon()
         raise WxrError(f"{type(error).__name__}: {error}", importer.line) from None
+    finally:
+        renderer.close()
     from blogapp.posts.queries import content_changed
 
     content_changed()
@@ -200,13 +207,27 @@ def _chunks(values: list, size: int = IN_CHUNK) -> Iterable[list]:
         yield values[i : i + size]
 
 
+@dataclass
+class PreparedBatch:
+    """A batch whose rows are built and whose HTML is being rendered elsewhere."""
+
+    new_posts: list[tuple[WxrItem, Post, list[int], list[int]]]
+    comment_targets: list[tuple[WxrItem, int]]  # comments of posts already imported
+    new_pages: list[Page]
+    rendering: Future  # -> (list[Rendered] for new_posts, cleaned HTML of comments)
+    comments: list[WxrComment]  # in the order of the cleaned HTML
+
+
 class WxrImporter:
-    def __init__(self, uploads: Path | None) -> None:
+    def __init__(self, uploads: Path | None, renderer) -> None:
         self.uploads = uploads.resolve() if uploads else None
+        self.renderer = renderer
         self.report = ImportReport()
         self.line: int | None = None
         self.hosts: set[str] = set()
         self.batch: list[WxrItem] = []
+        self.prepared: PreparedBatch | None = None
+        self.comment_html: dict[int, str] = {}  # id() of a WxrComment -> its clean HTML
         self.terms: list[WxrTerm] | None = []
         self.stored_files: list[str] = []
         self.date_mismatches = 0
@@ -238,6 +259,7 @@ class WxrImporter:
         if self.terms:
             self._create_terms(self.terms)
         self._write_batch()
+        self._write_batch()  # the last one prepared
         self._finish()
 
     def abandon(self) -> None:
@@ -379,9 +401,16 @@ class WxrImporter:
     # -- items ----------------------------------------------------------------------
 
     def _write_batch(self) -> None:
+        """Prepare the gathered items and send their HTML to be rendered, then
+        store the batch prepared before, whose HTML was rendered meanwhile."""
+        earlier, self.prepared = self.prepared, self._prepare_batch()
+        if earlier is not None:
+            self._store_batch(earlier)
+
+    def _prepare_batch(self) -> PreparedBatch | None:
         batch, self.batch = self.batch, []
         if not batch:
-            return
+            return None
         new_posts: list[tuple[WxrItem, Post, list[int], list[int]]] = []
         comment_targets: list[tuple[WxrItem, int]] = []
         new_pages: list[Page] = []
@@ -404,8 +433,22 @@ class WxrImporter:
                     new_pages.append(page)
             else:
                 self.report.skipped[f"{kind} items"] += 1
-        self.line = batch[-1].line
-        db.session.add_all([p for _, p, _, _ in new_posts] + new_pages)
+        sources = [PostSource(p.title, p.body, p.content_format, p.excerpt)
+                   for _, p, _, _ in new_posts]  # fmt: skip
+        items = [item for item, _ in comment_targets] + [item for item, _, _, _ in new_posts]
+        comments = [c for item in items for c in item.comments
+                    if c.type not in ("pingback", "trackback")]  # fmt: skip
+        rendering = self.renderer.submit(sources, [c.content for c in comments])
+        return PreparedBatch(new_posts, comment_targets, new_pages, rendering, comments)
+
+    def _store_batch(self, batch: PreparedBatch) -> None:
+        rendered, cleaned = batch.rendering.result()
+        for (_, post, _, _), html in zip(batch.new_posts, rendered, strict=True):
+            html.apply(post)
+        self.comment_html = {id(c): h for c, h in zip(batch.comments, cleaned, strict=True)}
+        new_posts = batch.new_posts
+        self.line = (new_posts[-1][0].line if new_posts else None) or self.line
+        db.session.add_all([p for _, p, _, _ in new_posts] + batch.new_pages)
         db.session.flush()
         links_c = [{"post_id": p.id, "category_id": c} for _, p, cats, _ in new_posts for c in cats]
         links_t = [{"post_id": p.id, "tag_id": t} for _, p, _, tags in new_posts for t in tags]
@@ -413,8 +456,9 @@ class WxrImporter:
             db.session.execute(insert(post_categories), links_c)
         if links_t:
             db.session.execute(insert(post_tags), links_t)
-        comment_targets += [(item, post.id) for item, post, _, _ in new_posts]
-        self._write_comments(comment_targets)
+        targets = batch.comment_targets + [(item, post.id) for item, post, _, _ in new_posts]
+        self._write_comments(targets)
+        self.comment_html = {}
         db.session.expunge_all()  # keep the identity map as small as one batch
 
     def _dates(self, item: WxrItem) -> tuple[datetime, datetime]:
@@ -464,6 +508,9 @@ class WxrImporter:
         existing = self.posts_by_wp.get(item.wp_id) if item.wp_id is not None else None
         if existing is None and item.guid:
             existing = self.posts_by_guid.get(item.guid)
+        if existing == -1:  # earlier in this same file
+            self.report.skipped["duplicate posts in the file"] += 1
+            return None
         if existing is not None:
             self.report.skipped["posts already imported"] += 1
             return existing
@@ -498,7 +545,6 @@ class WxrImporter:
             updated_at=modified, author_id=self._author_id(item.creator, item.line),
             wp_id=item.wp_id, guid=item.guid[:500], comment_count=0,
         )  # fmt: skip
-        render_post(post)
         if item.wp_id is not None:
             self.posts_by_wp[item.wp_id] = -1  # a second copy in the same file is skipped
         if item.guid:
@@ -665,7 +711,7 @@ class WxrImporter:
             "author_ip": c.ip[:45],
             "user_agent": "",
             "body": c.content,
-            "body_html": clean_comment(c.content),
+            "body_html": self.comment_html[id(c)],
             "status": status,
             "created_at": created,
             "user_id": self.users_by_wp.get(c.user_id) if c.user_id else None,
