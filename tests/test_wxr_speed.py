@@ -17,6 +17,7 @@ from blogapp.sanitize import (
     _escape_pass_changes_nothing,
     _paragraphs,
     clean_comment,
+    clean_comments,
 )
 from blogapp.wordpress import wxr_import
 
@@ -88,11 +89,11 @@ def _random_comments(pieces: list[str], count: int) -> list[str]:
 WELL_FORMED = ["<b>", "</b>", "<i>", "</i>", '<a href="http://x.example/a?b=1">', "</a>", "<br>",
                "<em>", "</em>", "<code>", "</code>", "text ", "\n", "\n\n", "é ខ្មែរ", '"',
                " http://example.org/x ", " www.example.com ", ":", "\t"]  # fmt: skip
-HOSTILE = WELL_FORMED + ["<script>", "</p>", "<p>", "&", "&amp;", ">", "<", "<B>", "\r",
+MIXED = WELL_FORMED + ["<script>", "</p>", "<p>", "&", "&amp;", ">", "<", "<B>", "\r",
                          "<a href='javascript:alert(1)'>", "<b onclick=x>", "<br/>"]  # fmt: skip
 
 
-@pytest.mark.parametrize("pieces", [WELL_FORMED, HOSTILE], ids=["well-formed", "hostile"])
+@pytest.mark.parametrize("pieces", [WELL_FORMED, MIXED], ids=["well-formed", "mixed"])
 def test_the_skipped_comment_pass_is_only_skipped_where_it_changes_nothing(pieces):
     escape, final = _comment_cleaner_pair()
     skipped = 0
@@ -102,3 +103,13 @@ def test_the_skipped_comment_pass_is_only_skipped_where_it_changes_nothing(piece
             assert escape.clean(text) == text, text
         assert clean_comment(text) == final.clean(_paragraphs(escape.clean(text))).strip(), text
     assert skipped > 50  # the fast path is taken at all
+
+
+@pytest.mark.parametrize("pieces", [WELL_FORMED, MIXED], ids=["well-formed", "mixed"])
+def test_comments_cleaned_together_come_out_as_each_cleaned_alone(pieces):
+    texts = _random_comments(pieces, 1500) + [
+        "", "\n\n", "<b>x\n\ny</b>", "<b>unclosed", "</blockquote><script>alert(1)</script>",
+        '<a href="javascript:alert(1)">x</a>', "<svg onload=alert(1)>", "a <em>b</em> http://c.example",
+    ]  # fmt: skip
+    random.Random(7).shuffle(texts)
+    assert clean_comments(texts) == [clean_comment(t) for t in texts]

@@ -4,7 +4,7 @@ Sanitizing HTML (bleach) is most of what a large import costs, and it needs
 nothing but the text and a few settings, so batches of it go to a process pool
 while the importer's own process reads the file and writes the database: one
 transaction, as before. Each worker runs the same ``render_post`` and
-``clean_comment`` as the rest of the app, under a bare Flask app that holds the
+``clean_comment`` (many at a time) as the rest of the app, under a bare Flask app that holds the
 settings they read; none of them touches the database.
 
 A small import is rendered in the importer's process (``InlineRenderer``): for a
@@ -23,7 +23,7 @@ from flask import Flask, current_app
 
 from blogapp.content import render_post
 from blogapp.models import Post
-from blogapp.sanitize import clean_comment
+from blogapp.sanitize import clean_comments
 
 # The settings render_post and clean_comment read through current_app.
 WORKER_SETTINGS = ("SITE_URL", "EXCERPT_LENGTH", "SITE_LANGUAGE")
@@ -65,7 +65,7 @@ def render_batch(posts: Sequence[PostSource], comments: Sequence[str]):
         render_post(post)
         rendered.append(Rendered(post.body_html, str(post.excerpt_html), post.search_text,
                                  post.first_image_url, bool(post.has_more)))  # fmt: skip
-    return rendered, [clean_comment(text) for text in comments]
+    return rendered, clean_comments(comments)
 
 
 class InlineRenderer:

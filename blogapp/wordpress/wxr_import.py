@@ -96,6 +96,7 @@ _TAG = re.compile(r"<[^>]*>")
 _URL_ATTR = re.compile(r"""(\s(?:src|href)\s*=\s*)(["'])([^"']+)\2""", re.I)
 _UPLOADS_PATH = re.compile(r"/(?:wp-content/)?uploads/(.+)$")
 _SIZE_SUFFIX = re.compile(r"-\d+x\d+(\.\w+)$")
+_WP_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2}) (\d{1,2}):(\d{1,2}):(\d{1,2})")
 _IMG_SRC = re.compile(r"""<img\s[^>]*?\bsrc=["']([^"']+)["']""", re.I)
 IMAGE_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
                "webp": "image/webp"}  # fmt: skip
@@ -211,8 +212,13 @@ def parse_wp_date(value: str, line: int | None, *, local: bool) -> datetime | No
     value = value.strip()
     if not value or value.startswith("0000-00-00"):
         return None
+    # Read by hand: strptime costs more than the rest of a comment's row (110,000 dates
+    # in a large export).
+    parts = _WP_DATE.fullmatch(value)
     try:
-        naive = datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+        if parts is None:
+            raise ValueError(value)
+        naive = datetime(*map(int, parts.groups()))  # type: ignore[misc]
     except ValueError:
         raise WxrError(f"invalid date {value!r} (expected YYYY-MM-DD HH:MM:SS)", line) from None
     return local_to_utc(naive) if local else naive.replace(tzinfo=UTC)
