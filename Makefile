@@ -20,6 +20,8 @@ install-test: $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[test]'
 
 ## Install, create or update the SQLite database, load demo content, serve on :5000.
+## Without SECRET_KEY, the first flask command makes a random one in instance/secret_key
+## (mode 0600, git-ignored) and every later run uses it; none of this is a deployment key.
 run: install
 	$(FLASK) db upgrade
 	$(FLASK) demo

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import select
 
 ADMIN_LOGIN = "proofadmin"
@@ -9,9 +11,11 @@ ADMIN_PASSWORD = "correct horse battery staple 42"
 
 
 def make_app(database_url: str, **config):
+    """An in-process app; its key is throw-away, since there is no default key (issue 13)."""
     from blogapp import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": database_url, **config})
+    return create_app({"SQLALCHEMY_DATABASE_URI": database_url,
+                       "SECRET_KEY": secrets.token_hex(32), **config})  # fmt: skip
 
 
 def build_demo_database(database_url: str, *, fresh_tables: bool = False) -> None:

@@ -1,19 +1,19 @@
 """Default settings. Secrets and per-site values come from the environment
 (``SECRET_KEY``, ``DATABASE_URL``, ``REDIS_URL``, ``BLOGAPP_<NAME>``) or from
-``instance/config.py``; nothing here is a production secret."""
+``instance/config.py``; nothing here is a secret. There is no default
+``SECRET_KEY``: the ``flask`` command makes one per checkout (instance/secret_key),
+and anything else refuses to start without one (``blogapp.security.check_secret_key``)."""
 
 from __future__ import annotations
-
-DEV_SECRET_KEY = "dev-only-not-secret"
 
 
 class DefaultConfig:
     # Core
-    SECRET_KEY = DEV_SECRET_KEY
+    SECRET_KEY: str | None = None  # from the environment; see check_secret_key
     SQLALCHEMY_DATABASE_URI: str | None = None  # set in create_app: instance/blogapp.sqlite
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
     REDIS_URL: str | None = None
-    PRODUCTION = False  # refuse the dev SECRET_KEY when true
+    PRODUCTION = False  # true: even the flask command needs SECRET_KEY (no instance key)
 
     # Site
     SITE_NAME = "Op-Ed Notes"

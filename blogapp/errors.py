@@ -1,10 +1,19 @@
-"""Error pages in the site's design that show no internals."""
+"""Error pages in the site's design that show no internals.
+
+The 404 page has the whole layout (navigation, search, sidebar), built from the
+same per-worker sidebar as every listing, so it costs no extra queries; the
+others are plain, since the database may be why they happened."""
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
 
 MESSAGES = {
     400: ("Bad request", "The request could not be understood. Check what was sent and try again."),
@@ -21,9 +30,14 @@ MESSAGES = {
 
 def render_error(code: int, message: str | None = None):
     title, default = MESSAGES.get(code, (f"Error {code}", "The request could not be completed."))
-    return render_template(
-        "errors/error.html", code=code, title=title, message=message or default
-    ), code
+    context = {"code": code, "title": title, "message": message or default}
+    if code == 404:
+        try:
+            return render_template("errors/not_found.html", **context), code
+        except SQLAlchemyError:
+            # The navigation needs the database; a dead link must not become a 500.
+            log.exception("404 page without navigation: the database did not answer")
+    return render_template("errors/error.html", **context), code
 
 
 def register_error_pages(app: Flask) -> None:

@@ -1,20 +1,27 @@
 """Hardening: security headers on every response, trusted hosts, proxies,
 malformed requests turned away before any view sees them, the same-origin check
-for forms that carry no token, and the refusal to run in production with the
-development key. (What caches may keep is ``blogapp.page_cache``'s decision.)"""
+for forms that carry no token, and the secret key: taken from the settings, made
+once per checkout for the ``flask`` command, and otherwise required (no server
+starts without one). (What caches may keep is ``blogapp.page_cache``'s decision.)"""
 
 from __future__ import annotations
 
+import os
+import secrets
 import sys
+from pathlib import Path
 from urllib.parse import unquote_to_bytes, urlsplit
 
+import click
 from flask import Flask, abort, current_app, request
+from flask.cli import FlaskGroup
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from blogapp.config import DEV_SECRET_KEY
-
 MIN_SECRET_KEY_LENGTH = 16
+SECRET_KEY_FILE = "secret_key"  # in the instance folder, made by the flask command
+# Keys that were public (the development default of earlier versions): never accepted.
+PUBLIC_KEYS = frozenset({"dev-only-not-secret"})
 MAX_PATH_LENGTH = 2048
 FORM_CONTENT_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -32,17 +39,60 @@ class ConfigurationError(SystemExit):
 
 
 def check_secret_key(app: Flask) -> None:
-    """With PRODUCTION on (gunicorn.conf.py turns it on), refuse a missing,
-    short or development SECRET_KEY."""
-    if not app.config.get("PRODUCTION"):
-        return
-    key = app.config.get("SECRET_KEY") or ""
-    if key == DEV_SECRET_KEY or len(str(key)) < MIN_SECRET_KEY_LENGTH:
+    """Make sure ``SECRET_KEY`` is a real secret, or stop with a one-line message.
+
+    A key from the settings (environment, instance/config.py, the test mapping) is
+    used as it is. Without one, the ``flask`` command (``flask run``, ``make run``,
+    ``flask db upgrade`` ...) uses the checkout's own random key in
+    ``instance/secret_key``, made on first use; with PRODUCTION on it does not.
+    Anything else that builds the app (``wsgi:app`` under gunicorn, uwsgi,
+    waitress, mod_wsgi ...) refuses to start: there is no shared development key
+    that anyone could sign a session cookie with. Test suites (TESTING on) may pass
+    a short fixed key; they still need one."""
+    key = str(app.config.get("SECRET_KEY") or "")
+    if not key and not app.config.get("PRODUCTION") and _under_flask_command():
+        key = app.config["SECRET_KEY"] = instance_secret_key(Path(app.instance_path))
+    too_short = len(key) < MIN_SECRET_KEY_LENGTH and not app.testing
+    if not key or too_short or key in PUBLIC_KEYS:
         raise ConfigurationError(
-            "SECRET_KEY is missing or is the development key; set SECRET_KEY in the environment "
-            f"to a long random value (at least {MIN_SECRET_KEY_LENGTH} characters), e.g. the "
-            "output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
+            f"SECRET_KEY is missing, shorter than {MIN_SECRET_KEY_LENGTH} characters or a "
+            "published example; set SECRET_KEY in the environment to a long random value, "
+            "e.g. the output of: python3 -c 'import secrets; print(secrets.token_hex(32))'"
         )
+
+
+def _under_flask_command() -> bool:
+    """True while Flask's own command line (``flask ...``) is building the app;
+    a server that happens to use click for its options does not count."""
+    context = click.get_current_context(silent=True)
+    return context is not None and isinstance(context.find_root().command, FlaskGroup)
+
+
+def instance_secret_key(folder: Path) -> str:
+    """The key in ``folder/secret_key``, made (random, mode 0600) when there is none.
+
+    The file is written under a temporary name and linked into place, so two
+    processes starting together (``flask run`` and its reloader) agree on one key."""
+    path = folder / SECRET_KEY_FILE
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        temporary = folder / f".{SECRET_KEY_FILE}.{os.getpid()}"
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.fchmod(descriptor, 0o600)  # whatever the umask
+            os.write(descriptor, (secrets.token_hex(32) + "\n").encode())
+        finally:
+            os.close(descriptor)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first: use theirs
+        finally:
+            temporary.unlink()
+    key = path.read_text(encoding="utf-8").strip()
+    if len(key) < MIN_SECRET_KEY_LENGTH:
+        raise ConfigurationError(f"{path} holds no usable key; delete it and a new one is made")
+    return key
 
 
 def normalize_settings(app: Flask) -> None:

@@ -67,7 +67,7 @@ def test_every_setting_can_come_from_the_environment(monkeypatch, database_url, 
 def test_database_url_accepts_the_usual_postgres_spellings(monkeypatch, tmp_path):
     monkeypatch.setenv("BLOGAPP_INSTANCE_PATH", str(tmp_path))
     monkeypatch.setenv("DATABASE_URL", "postgres://blog:pw@db.internal:5432/blog")
-    app = create_app({"TESTING": True})
+    app = create_app({"TESTING": True, "SECRET_KEY": BASE_CONFIG["SECRET_KEY"]})
     assert app.config["SQLALCHEMY_DATABASE_URI"] == (
         "postgresql+psycopg://blog:pw@db.internal:5432/blog"
     )
@@ -75,14 +75,15 @@ def test_database_url_accepts_the_usual_postgres_spellings(monkeypatch, tmp_path
 
 def test_debug_is_off_unless_asked_for(monkeypatch, tmp_path):
     monkeypatch.setenv("BLOGAPP_INSTANCE_PATH", str(tmp_path))
+    monkeypatch.setenv("SECRET_KEY", "from-the-environment-0123456789")
     assert create_app().debug is False
 
 
 # --- the secret key -----------------------------------------------------------------------
 
-def test_production_refuses_the_development_key(tmp_path, capsys):
+def test_the_old_published_development_key_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:
-        create_app({"PRODUCTION": True, "SQLALCHEMY_DATABASE_URI": "sqlite://",
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://",
                     "SECRET_KEY": "dev-only-not-secret"})
     assert stopped.value.code == 3
     err = capsys.readouterr().err

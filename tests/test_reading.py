@@ -168,7 +168,10 @@ def test_nested_categories_have_nested_urls_and_include_children(client):
     assert child.status_code == 200
     assert titles(child.get_data(as_text=True)) == ["Commune councils"]
     assert 'href="/category/politics/asia/cambodia/"' in parent  # sidebar tree
-    assert client.get("/category/cambodia/").status_code == 404
+    # A child by its own slug redirects to its full path, as in WordPress (issue 13).
+    assert client.get("/category/cambodia/").headers["Location"] == (
+        "/category/politics/asia/cambodia/"
+    )
     assert client.get("/category/politics/nope/").status_code == 404
 
 

@@ -240,7 +240,9 @@ def test_nul_bytes_in_a_form_are_refused(client):
 
 @pytest.mark.parametrize("code", [400, 403, 404, 405, 413, 429, 500])
 def test_error_pages_show_no_internals(make_app, caplog, code):
-    app = make_app(PROPAGATE_EXCEPTIONS=False, TESTING=False)
+    # Outside TESTING the key must be a real one (issue 13).
+    app = make_app(PROPAGATE_EXCEPTIONS=False, TESTING=False,
+                   SECRET_KEY="error-pages-test-secret-key-0123456789")
 
     @app.route("/explode/<int:status>", methods=["GET"])
     def explode(status: int):

@@ -98,7 +98,7 @@ def test_export_is_wxr_1_2_that_wordpress_reads(runner, tmp_path):
     runner.invoke(args=["export-wxr", str(path)])
 
     raw = path.read_bytes()
-    assert raw.startswith(b"<?xml version='1.0' encoding='utf-8'?>")
+    assert raw.startswith(b'<?xml version="1.0" encoding="UTF-8" ?>')  # as WordPress writes it
     assert b"<![CDATA[" in raw and b"<!DOCTYPE" not in raw
     root = etree.fromstring(raw)
     channel = root.find("channel")

@@ -1,10 +1,11 @@
-"""``/sitemap.xml`` and ``/robots.txt`` for search engines."""
+"""``/sitemap.xml`` and ``/robots.txt`` for search engines, and ``/favicon.ico``
+that every browser asks for."""
 
 from __future__ import annotations
 
 from xml.etree import ElementTree as ET
 
-from flask import Blueprint, Response, url_for
+from flask import Blueprint, Response, current_app, url_for
 from sqlalchemy import func, select
 
 from blogapp.extensions import db
@@ -93,3 +94,9 @@ def robots():
         "",
     ]
     return Response("\n".join(lines), mimetype="text/plain")
+
+
+@bp.route("/favicon.ico")
+def favicon():
+    # Browsers ask for /favicon.ico whatever a page links; the file lives in static/.
+    return current_app.send_static_file("favicon.ico")

@@ -1,8 +1,13 @@
 """Writing everything as a WordPress export (WXR 1.2), streamed to disk.
 
-The layout follows WordPress's own exporter (text in CDATA sections, categories
-before their children, comments inside their post) so WordPress's importer reads
-it; post meta keys starting ``_blogapp_`` carry what WordPress has no field for
+The file is written as WordPress's own exporter writes it (wp-admin/includes/
+export.php): the ``wp:``, ``content:``, ``excerpt:``, ``dc:`` and ``wfw:`` prefixes
+declared once on ``<rss>``, the same element order and line layout, CDATA where it
+uses CDATA, categories before their children and comments inside their post. So
+all three of wordpress-importer's parsers read it, including the XMLParser and
+regex ones that go by element names and lines rather than namespaces. The text
+is written here, not by an XML library that would pick its own prefixes. Post
+meta keys starting ``_blogapp_`` carry what WordPress has no field for
 (Markdown source, language, source line, moderated comments, image credit), so our
 importer restores a post exactly. Ids: a row imported from WordPress keeps its
 WordPress id, so old ``/?p=ID`` links survive a round trip; other rows use their
@@ -16,10 +21,11 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
+from typing import TextIO
 from urllib.parse import quote
+from xml.sax.saxutils import escape, quoteattr
 
 from flask import current_app
-from lxml import etree
 from sqlalchemy import select
 
 from blogapp.dates import to_local
@@ -64,22 +70,26 @@ COMMENT_APPROVED_VALUE = {
 }  # fmt: skip
 
 
-def _wp(name: str) -> str:
-    return f"{{{WP_NS}}}{name}"
-
-
 def _xml_text(value: str) -> str:
     """Text XML 1.0 can hold: control characters other than tab and newlines dropped."""
     return "".join(ch for ch in strip_invisible(value or "") if ch >= " " or ch in "\t\n\r")
 
 
-def _sub(parent, tag: str, value: str | int = "", cdata: bool = False, **attrs):
-    """Append a child element, its text in a CDATA section as WordPress writes it
-    (text holding "]]>", which CDATA cannot, goes in as ordinary escaped text)."""
-    child = etree.SubElement(parent, tag, **attrs)
-    text = _xml_text(str(value))
-    child.text = etree.CDATA(text) if cdata and "]]>" not in text else text
-    return child
+def _cdata(value: str | int) -> str:
+    """A CDATA section, as WordPress writes one; a "]]>" in the text ends one section
+    and starts the next, since CDATA cannot hold it."""
+    return "<![CDATA[" + _xml_text(str(value)).replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def _field(tag: str, value: str | int = "", cdata: bool = False, **attrs: str) -> str:
+    """``<tag attr="…">value</tag>``, the value in CDATA or escaped."""
+    body = _cdata(value) if cdata else escape(_xml_text(str(value)))
+    attributes = "".join(f" {name}={quoteattr(_xml_text(v))}" for name, v in attrs.items())
+    return f"<{tag}{attributes}>{body}</{tag}>"
+
+
+def _rss_date(value: datetime) -> str:
+    return format_datetime(value.astimezone(UTC))  # "Mon, 02 Mar 2026 08:00:00 +0000"
 
 
 def _date(value: datetime) -> str:
@@ -120,7 +130,7 @@ def export_wxr(path: str | Path) -> Counter[str]:
     path = Path(path)
     partial = path.with_name(path.name + ".part")
     try:
-        with open(partial, "wb") as out:
+        with open(partial, "w", encoding="utf-8", newline="\n") as out:
             counts = _write(out)
         os.replace(partial, path)
     finally:
@@ -135,55 +145,73 @@ def _wp_ids(*columns) -> set[int]:
     return ids
 
 
-def _write(out) -> Counter[str]:
+HEADER = """<?xml version="1.0" encoding="UTF-8" ?>
+<!-- A WordPress eXtended RSS file (WXR 1.2) written by blogapp's flask export-wxr. -->
+<!-- WordPress reads it with Tools > Import > WordPress; blogapp with flask import-wxr. -->
+<rss version="2.0"
+\txmlns:excerpt="{excerpt}"
+\txmlns:content="{content}"
+\txmlns:wfw="{wfw}"
+\txmlns:dc="{dc}"
+\txmlns:wp="{wp}"
+>
+
+<channel>
+"""
+
+
+def _write(out: TextIO) -> Counter[str]:
     config = current_app.config
     site = config["SITE_URL"]
     counts: Counter[str] = Counter()
-    with etree.xmlfile(out, encoding="utf-8") as xf:
-        xf.write_declaration()
-        with xf.element("rss", version="2.0", nsmap=NSMAP):
-            with xf.element("channel"):
-                head = etree.Element("head")
-                _sub(head, "title", config["SITE_NAME"])
-                _sub(head, "link", site)
-                _sub(head, "description", config["SITE_DESCRIPTION"])
-                _sub(head, "pubDate", format_datetime(utcnow(), usegmt=True))
-                _sub(head, "language", config.get("SITE_LANGUAGE", "en"))
-                _sub(head, _wp("wxr_version"), "1.2")
-                _sub(head, _wp("base_site_url"), site)
-                _sub(head, _wp("base_blog_url"), site)
-                _sub(head, "generator", "blogapp")
-                for child in head:
-                    xf.write(child)
-
-                logins = _write_authors(xf, counts)
-                _write_terms(xf, counts)
-                post_space = IdSpace(_wp_ids(Post.wp_id, Page.wp_id, Media.wp_id))
-                comment_space = IdSpace(_wp_ids(Comment.wp_id))
-                _write_posts(xf, site, logins, post_space, comment_space, counts)
-                _write_pages(xf, site, logins, post_space, counts)
-                _write_media(xf, site, post_space, counts)
+    out.write(HEADER.format(**NSMAP))
+    head = [
+        _field("title", config["SITE_NAME"]),
+        _field("link", site),
+        _field("description", config["SITE_DESCRIPTION"]),
+        _field("pubDate", _rss_date(utcnow())),
+        _field("language", config.get("SITE_LANGUAGE", "en")),
+        _field("wp:wxr_version", "1.2"),
+        _field("wp:base_site_url", site),
+        _field("wp:base_blog_url", site),
+    ]
+    out.write("".join(f"\t{line}\n" for line in head) + "\n")
+    logins = _write_authors(out, counts)
+    _write_terms(out, counts)
+    out.write(f"\n\t{_field('generator', 'blogapp')}\n\n")
+    post_space = IdSpace(_wp_ids(Post.wp_id, Page.wp_id, Media.wp_id))
+    comment_space = IdSpace(_wp_ids(Comment.wp_id))
+    _write_posts(out, site, logins, post_space, comment_space, counts)
+    _write_pages(out, site, logins, post_space, counts)
+    _write_media(out, site, post_space, counts)
+    out.write("</channel>\n</rss>\n")
     return counts
 
 
-def _write_authors(xf, counts: Counter[str]) -> dict[int, str]:
+def _write_authors(out: TextIO, counts: Counter[str]) -> dict[int, str]:
     space = IdSpace(_wp_ids(User.wp_id))
     logins = {}
     for user in db.session.scalars(select(User).order_by(User.id)):
         logins[user.id] = user.login
-        author = etree.Element(_wp("author"))
-        _sub(author, _wp("author_id"), space.assign(user.wp_id, user.id))
-        _sub(author, _wp("author_login"), user.login, cdata=True)
-        _sub(author, _wp("author_email"), user.email, cdata=True)
-        _sub(author, _wp("author_display_name"), user.display_name, cdata=True)
-        _sub(author, _wp("author_first_name"), "", cdata=True)
-        _sub(author, _wp("author_last_name"), "", cdata=True)
-        xf.write(author)
+        fields = "".join([  # one line per author, as WordPress (and its regex parser) has it
+            _field("wp:author_id", space.assign(user.wp_id, user.id)),
+            _field("wp:author_login", user.login, cdata=True),
+            _field("wp:author_email", user.email, cdata=True),
+            _field("wp:author_display_name", user.display_name, cdata=True),
+            _field("wp:author_first_name", "", cdata=True),
+            _field("wp:author_last_name", "", cdata=True),
+        ])  # fmt: skip
+        out.write(f"\t<wp:author>{fields}</wp:author>\n")
         counts["authors"] += 1
     return logins
 
 
-def _write_terms(xf, counts: Counter[str]) -> None:
+def _block(tag: str, lines: list[str], indent: str = "\t") -> str:
+    inner = "".join(f"{indent}\t{line}\n" for line in lines)
+    return f"{indent}<{tag}>\n{inner}{indent}</{tag}>\n"
+
+
+def _write_terms(out: TextIO, counts: Counter[str]) -> None:
     space = IdSpace(_wp_ids(Category.wp_id, Tag.wp_id))
     categories = list(db.session.scalars(select(Category).order_by(Category.id)))
     by_id = {c.id: c for c in categories}
@@ -202,57 +230,68 @@ def _write_terms(xf, counts: Counter[str]) -> None:
         ordered.append(c)
         stack.extend(reversed(children[c.id]))
     for c in ordered:
-        element = etree.Element(_wp("category"))
-        _sub(element, _wp("term_id"), space.assign(c.wp_id, c.id))
-        _sub(element, _wp("category_nicename"), _slug(c.slug), cdata=True)
         parent = by_id.get(c.parent_id) if c.parent_id else None
-        _sub(element, _wp("category_parent"), _slug(parent.slug) if parent else "", cdata=True)
-        _sub(element, _wp("cat_name"), c.name, cdata=True)
+        lines = [
+            _field("wp:term_id", space.assign(c.wp_id, c.id)),
+            _field("wp:category_nicename", _slug(c.slug), cdata=True),
+            _field("wp:category_parent", _slug(parent.slug) if parent else "", cdata=True),
+            _field("wp:cat_name", c.name, cdata=True),
+        ]
         if c.description:
-            _sub(element, _wp("category_description"), c.description, cdata=True)
-        xf.write(element)
+            lines.append(_field("wp:category_description", c.description, cdata=True))
+        out.write(_block("wp:category", lines))
         counts["categories"] += 1
     for t in db.session.scalars(select(Tag).order_by(Tag.id)):
-        element = etree.Element(_wp("tag"))
-        _sub(element, _wp("term_id"), space.assign(t.wp_id, t.id))
-        _sub(element, _wp("tag_slug"), _slug(t.slug), cdata=True)
-        _sub(element, _wp("tag_name"), t.name, cdata=True)
-        xf.write(element)
+        lines = [
+            _field("wp:term_id", space.assign(t.wp_id, t.id)),
+            _field("wp:tag_slug", _slug(t.slug), cdata=True),
+            _field("wp:tag_name", t.name, cdata=True),
+        ]
+        out.write(_block("wp:tag", lines))
         counts["tags"] += 1
 
 
 def _item(kind: str, wp_id: int, title: str, link: str, guid: str, creator: str,
           content: str, excerpt: str, created: datetime, modified: datetime, slug: str,
-          status: str, comment_status: str = "closed", menu_order: int = 0):  # fmt: skip
-    item = etree.Element("item")
-    _sub(item, "title", title, cdata=True)
-    _sub(item, "link", link)
-    _sub(item, "pubDate", format_datetime(created.astimezone(UTC), usegmt=True))
-    _sub(item, f"{{{DC_NS}}}creator", creator, cdata=True)
-    _sub(item, "guid", guid, isPermaLink="false")
-    _sub(item, "description", "")
-    _sub(item, f"{{{CONTENT_NS}}}encoded", content, cdata=True)
-    _sub(item, f"{{{EXCERPT_NS}}}encoded", excerpt, cdata=True)
-    _sub(item, _wp("post_id"), wp_id)
-    _sub(item, _wp("post_date"), _local(created), cdata=True)
-    _sub(item, _wp("post_date_gmt"), _date(created), cdata=True)
-    _sub(item, _wp("post_modified"), _local(modified), cdata=True)
-    _sub(item, _wp("post_modified_gmt"), _date(modified), cdata=True)
-    _sub(item, _wp("comment_status"), comment_status, cdata=True)
-    _sub(item, _wp("ping_status"), "closed", cdata=True)
-    _sub(item, _wp("post_name"), _slug(slug), cdata=True)
-    _sub(item, _wp("status"), status, cdata=True)
-    _sub(item, _wp("post_parent"), 0)
-    _sub(item, _wp("menu_order"), menu_order)
-    _sub(item, _wp("post_type"), kind, cdata=True)
-    _sub(item, _wp("post_password"), "", cdata=True)
-    return item
+          status: str, comment_status: str = "closed", menu_order: int = 0,
+          sticky: bool = False) -> list[str]:  # fmt: skip
+    """An item's fields up to ``wp:is_sticky``, in WordPress's order; the caller adds
+    the attachment URL, terms, meta and comments after them, in that order."""
+    return [
+        _field("title", title, cdata=True),
+        _field("link", link),
+        _field("pubDate", _rss_date(created)),
+        _field("dc:creator", creator, cdata=True),
+        _field("guid", guid, isPermaLink="false"),
+        _field("description"),
+        _field("content:encoded", content, cdata=True),
+        _field("excerpt:encoded", excerpt, cdata=True),
+        _field("wp:post_id", wp_id),
+        _field("wp:post_date", _local(created), cdata=True),
+        _field("wp:post_date_gmt", _date(created), cdata=True),
+        _field("wp:post_modified", _local(modified), cdata=True),
+        _field("wp:post_modified_gmt", _date(modified), cdata=True),
+        _field("wp:comment_status", comment_status, cdata=True),
+        _field("wp:ping_status", "closed", cdata=True),
+        _field("wp:post_name", _slug(slug), cdata=True),
+        _field("wp:status", status, cdata=True),
+        _field("wp:post_parent", 0),
+        _field("wp:menu_order", menu_order),
+        _field("wp:post_type", kind, cdata=True),
+        _field("wp:post_password", "", cdata=True),
+        _field("wp:is_sticky", int(sticky)),
+    ]
 
 
-def _meta(item, key: str, value: str) -> None:
-    meta = etree.SubElement(item, _wp("postmeta"))
-    _sub(meta, _wp("meta_key"), key, cdata=True)
-    _sub(meta, _wp("meta_value"), value, cdata=True)
+def _term(domain: str, name: str, slug: str) -> str:
+    # Attributes in this order and quoting: the regex parser matches them literally.
+    nicename = escape(_slug(slug), {'"': "&quot;"})
+    return f'<category domain="{domain}" nicename="{nicename}">{_cdata(name)}</category>'
+
+
+def _meta(key: str, value: str) -> list[str]:
+    return ["<wp:postmeta>", _field("wp:meta_key", key, cdata=True),
+            _field("wp:meta_value", value, cdata=True), "</wp:postmeta>"]  # fmt: skip
 
 
 def _wp_status(status: str, published_at: datetime, now: datetime) -> str:
@@ -261,7 +300,7 @@ def _wp_status(status: str, published_at: datetime, now: datetime) -> str:
     return status
 
 
-def _write_posts(xf, site: str, logins: dict[int, str], space: IdSpace,
+def _write_posts(out: TextIO, site: str, logins: dict[int, str], space: IdSpace,
                  comment_space: IdSpace, counts: Counter[str]) -> None:  # fmt: skip
     terms_c = {c.id: c for c in db.session.scalars(select(Category))}
     terms_t = {t.id: t for t in db.session.scalars(select(Tag))}
@@ -290,93 +329,96 @@ def _write_posts(xf, site: str, logins: dict[int, str], space: IdSpace,
         ):
             comments[comment.post_id].append(comment)
         for post in posts:
-            xf.write(_post_item(post, site, logins, space, comment_space, cats[post.id],
-                                tags[post.id], comments[post.id], now))  # fmt: skip
+            out.write(_post_item(post, site, logins, space, comment_space, cats[post.id],
+                                 tags[post.id], comments[post.id], now))  # fmt: skip
             counts["posts"] += 1
             counts["comments"] += len(comments[post.id])
         db.session.expunge_all()
 
 
 def _post_item(post: Post, site: str, logins, space: IdSpace, comment_space: IdSpace,
-               cats, tags, comments, now: datetime):  # fmt: skip
+               cats, tags, comments, now: datetime) -> str:  # fmt: skip
     wp_id = space.assign(post.wp_id, post.id)
     local = to_local(post.published_at)
     link = f"{site}/{local:%Y/%m/%d}/{quote(post.slug)}/"
     markdown = post.content_format == FORMAT_MARKDOWN
-    item = _item(
+    lines = _item(
         "post", wp_id, post.title, link, post.guid or f"{site}/?p={wp_id}",
         logins.get(post.author_id, ""), post.body_html if markdown else post.body,
         post.excerpt, post.published_at, post.updated_at, post.slug,
         _wp_status(post.status, post.published_at, now),
-        "closed" if post.comment_mode == COMMENTS_CLOSED else "open",
+        "closed" if post.comment_mode == COMMENTS_CLOSED else "open", sticky=post.sticky,
     )  # fmt: skip
-    if post.sticky:
-        _sub(item, _wp("is_sticky"), 1)
-    for c in cats:
-        _sub(item, "category", c.name, cdata=True, domain="category", nicename=_slug(c.slug))
-    for t in tags:
-        _sub(item, "category", t.name, cdata=True, domain="post_tag", nicename=_slug(t.slug))
-    _meta(item, META_FORMAT, post.content_format)
+    lines += [_term("category", c.name, c.slug) for c in cats]
+    lines += [_term("post_tag", t.name, t.slug) for t in tags]
+    lines += _meta(META_FORMAT, post.content_format)
     if markdown:
-        _meta(item, META_MARKDOWN, post.body)
-    _meta(item, META_LANGUAGE, post.language)
-    _meta(item, META_COMMENT_MODE, post.comment_mode)
+        lines += _meta(META_MARKDOWN, post.body)
+    lines += _meta(META_LANGUAGE, post.language)
+    lines += _meta(META_COMMENT_MODE, post.comment_mode)
     if post.source_line:
-        _meta(item, META_SOURCE_LINE, post.source_line)
+        lines += _meta(META_SOURCE_LINE, post.source_line)
+    text = "".join(f"\t\t{line}\n" for line in lines)
     ids = {c.id: comment_space.assign(c.wp_id, c.id) for c in comments}
     for c in comments:
-        element = etree.SubElement(item, _wp("comment"))
-        _sub(element, _wp("comment_id"), ids[c.id])
-        _sub(element, _wp("comment_author"), c.author_name, cdata=True)
-        _sub(element, _wp("comment_author_email"), c.author_email, cdata=True)
-        _sub(element, _wp("comment_author_url"), c.author_url)
-        _sub(element, _wp("comment_author_IP"), c.author_ip, cdata=True)
-        _sub(element, _wp("comment_date"), _local(c.created_at), cdata=True)
-        _sub(element, _wp("comment_date_gmt"), _date(c.created_at), cdata=True)
-        _sub(element, _wp("comment_content"), c.body, cdata=True)
-        _sub(element, _wp("comment_approved"), COMMENT_APPROVED_VALUE.get(c.status, "0"),
-             cdata=True)  # fmt: skip
-        _sub(element, _wp("comment_type"), "comment", cdata=True)
-        _sub(element, _wp("comment_parent"), ids.get(c.parent_id, 0) if c.parent_id else 0)
-        _sub(element, _wp("comment_user_id"), 0)
-    return item
+        text += _block("wp:comment", [
+            _field("wp:comment_id", ids[c.id]),
+            _field("wp:comment_author", c.author_name, cdata=True),
+            _field("wp:comment_author_email", c.author_email, cdata=True),
+            _field("wp:comment_author_url", c.author_url),
+            _field("wp:comment_author_IP", c.author_ip, cdata=True),
+            _field("wp:comment_date", _local(c.created_at), cdata=True),
+            _field("wp:comment_date_gmt", _date(c.created_at), cdata=True),
+            _field("wp:comment_content", c.body, cdata=True),
+            # Every status travels, spam and trash too (WordPress's exporter leaves
+            # spam out; moving a blog should not lose what was judged).
+            _field("wp:comment_approved", COMMENT_APPROVED_VALUE.get(c.status, "0"), cdata=True),
+            _field("wp:comment_type", "comment", cdata=True),
+            _field("wp:comment_parent", ids.get(c.parent_id, 0) if c.parent_id else 0),
+            _field("wp:comment_user_id", 0),
+        ], indent="\t\t")  # fmt: skip
+    return f"\t<item>\n{text}\t</item>\n"
 
 
-def _write_pages(xf, site: str, logins, space: IdSpace, counts: Counter[str]) -> None:
+def _write_item(out: TextIO, lines: list[str]) -> None:
+    out.write("\t<item>\n" + "".join(f"\t\t{line}\n" for line in lines) + "\t</item>\n")
+
+
+def _write_pages(out: TextIO, site: str, logins, space: IdSpace, counts: Counter[str]) -> None:
     for page in db.session.scalars(select(Page).order_by(Page.id)):
         wp_id = space.assign(page.wp_id, page.id)
         markdown = page.content_format == FORMAT_MARKDOWN
-        item = _item(
+        lines = _item(
             "page", wp_id, page.title, f"{site}/{quote(page.slug)}/", f"{site}/?page_id={wp_id}",
             logins.get(page.author_id, ""), page.body_html if markdown else page.body, "",
             page.created_at, page.updated_at, page.slug,
             "publish" if page.status == POST_PUBLISHED else page.status,
             menu_order=page.menu_order,
         )  # fmt: skip
-        _meta(item, META_FORMAT, page.content_format)
+        lines += _meta(META_FORMAT, page.content_format)
         if markdown:
-            _meta(item, META_MARKDOWN, page.body)
-        _meta(item, META_LANGUAGE, page.language)
-        xf.write(item)
+            lines += _meta(META_MARKDOWN, page.body)
+        lines += _meta(META_LANGUAGE, page.language)
+        _write_item(out, lines)
         counts["pages"] += 1
 
 
-def _write_media(xf, site: str, space: IdSpace, counts: Counter[str]) -> None:
+def _write_media(out: TextIO, site: str, space: IdSpace, counts: Counter[str]) -> None:
     for media in db.session.scalars(select(Media).order_by(Media.id)):
         wp_id = space.assign(media.wp_id, media.id)
         local = not media.filename.startswith("remote-")
         url = f"{site}/uploads/{media.filename}" if local else media.source_url
-        item = _item(
+        lines = _item(
             "attachment", wp_id, media.original_name or media.filename, url, url, "", "",
             media.caption, media.created_at, media.created_at,
             Path(media.original_name or media.filename).stem.lower(), "inherit",
         )  # fmt: skip
-        _sub(item, _wp("attachment_url"), url, cdata=True)
+        lines.append(_field("wp:attachment_url", url, cdata=True))
         if local:
-            _meta(item, "_wp_attached_file", media.filename)
+            lines += _meta("_wp_attached_file", media.filename)
         if media.alt:
-            _meta(item, "_wp_attachment_image_alt", media.alt)
+            lines += _meta("_wp_attachment_image_alt", media.alt)
         if media.credit:
-            _meta(item, META_CREDIT, media.credit)
-        xf.write(item)
+            lines += _meta(META_CREDIT, media.credit)
+        _write_item(out, lines)
         counts["media"] += 1

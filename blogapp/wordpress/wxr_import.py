@@ -1,7 +1,9 @@
 """Importing a WordPress export into this blog, in one transaction.
 
 Records come from ``wxr_reader`` one at a time; items are gathered in batches and
-written with a few statements per batch (no query per row). Everything already
+written with a few statements per batch (no query per row); their HTML is rendered
+and sanitized in worker processes (``render_pool``) while the batch before is
+written, all in the one transaction. Everything already
 imported (matched by WordPress id or GUID) is skipped and counted, so running the
 same file twice adds nothing; any error rolls the whole import back and removes the
 image files it stored."""
@@ -12,6 +14,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,7 +22,7 @@ from urllib.parse import unquote, urlsplit
 
 import regex
 from flask import current_app
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from blogapp.content import html_to_text, render_page, render_post, slugify
@@ -51,8 +54,9 @@ from blogapp.models import (
     post_tags,
     utcnow,
 )
-from blogapp.sanitize import clean_comment, safe_website, strip_invisible
+from blogapp.sanitize import safe_website, strip_invisible
 from blogapp.wordpress.convert import wordpress_to_html
+from blogapp.wordpress.render_pool import PostSource, renderer_for
 from blogapp.wordpress.wxr_reader import (
     CountingReader,
     WxrAuthor,
@@ -92,6 +96,8 @@ _TAG = re.compile(r"<[^>]*>")
 _URL_ATTR = re.compile(r"""(\s(?:src|href)\s*=\s*)(["'])([^"']+)\2""", re.I)
 _UPLOADS_PATH = re.compile(r"/(?:wp-content/)?uploads/(.+)$")
 _SIZE_SUFFIX = re.compile(r"-\d+x\d+(\.\w+)$")
+_WP_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2}) (\d{1,2}):(\d{1,2}):(\d{1,2})")
+_IMG_SRC = re.compile(r"""<img\s[^>]*?\bsrc=["']([^"']+)["']""", re.I)
 IMAGE_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
                "webp": "image/webp"}  # fmt: skip
 
@@ -105,11 +111,41 @@ class ImportReport:
     skipped: Counter[str] = field(default_factory=Counter)
     warnings: list[str] = field(default_factory=list)
     warning_count: int = 0
+    old_host: str = ""  # the old site, as its base URLs name it
+    old_images: int = 0  # <img> in imported posts and pages that still load from there
+    old_image_rows: int = 0  # posts and pages holding them
+    remote_media: int = 0  # attachments recorded with their old address
+    relinked: int = 0  # posts and pages imported before whose images are now local
 
     def warn(self, message: str, line: int | None = None) -> None:
         self.warning_count += 1
         if len(self.warnings) < 1000:
             self.warnings.append(f"line {line}: {message}" if line else message)
+
+    def _image_lines(self) -> list[str]:
+        """What of the old site's images is still there, and how to bring it in."""
+        lines = []
+        if self.relinked:
+            many = self.relinked > 1
+            lines.append(f"  relinked:   {_count(self.relinked, 'post or page', 'posts or pages')}"
+                         f" now show{'' if many else 's'} local copies of images")  # fmt: skip
+        if not (self.old_images or self.remote_media):
+            return lines
+        where = []
+        if self.old_images:
+            where.append(f"{self.old_images} in "
+                         f"{_count(self.old_image_rows, 'post or page', 'posts or pages')}")
+        if self.remote_media:
+            where.append(_count(self.remote_media, "attachment", "attachments"))
+        comma = "," if len(where) > 1 else ""
+        host = self.old_host or "the old site"
+        lines += [
+            f"  images:     {', and '.join(where)}{comma} still load from {host}",
+            "              To bring them in, copy the old site's wp-content/uploads folder",
+            "              here and run the import again with --uploads FOLDER: posts",
+            "              already imported then show the local copies.",
+        ]
+        return lines
 
     def summary_lines(self) -> list[str]:
         def by_kind(counter: Counter[str]) -> str:
@@ -126,6 +162,7 @@ class ImportReport:
             f"  pages:      {self.added['pages']}",
             f"  comments:   {by_kind(self.comments)}",
             f"  media:      {self.added['media']}",
+            *self._image_lines(),
             f"  skipped:    {by_kind(self.skipped)}",
             f"  warnings:   {self.warning_count}",
         ]
@@ -142,7 +179,8 @@ def import_wxr(
 ) -> ImportReport:
     """Import the WXR file at ``path`` and commit; on any error roll back and raise
     ``WxrError`` (a one-line message), leaving the database as it was."""
-    importer = WxrImporter(Path(uploads) if uploads else None)
+    renderer = renderer_for(Path(path).stat().st_size)
+    importer = WxrImporter(Path(uploads) if uploads else None, renderer)
     try:
         with open(path, "rb") as raw:
             importer.run(read_wxr(CountingReader(raw, progress)))
@@ -157,7 +195,13 @@ def import_wxr(
     except Exception as error:  # all or nothing: whatever went wrong, undo it and say so
         importer.abandon()
         raise WxrError(f"{type(error).__name__}: {error}", importer.line) from None
+    finally:
+        renderer.close()
     return importer.report
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n} {one if n == 1 else many}"
 
 
 def parse_wp_date(value: str, line: int | None, *, local: bool) -> datetime | None:
@@ -165,8 +209,13 @@ def parse_wp_date(value: str, line: int | None, *, local: bool) -> datetime | No
     value = value.strip()
     if not value or value.startswith("0000-00-00"):
         return None
+    # Read by hand: strptime costs more than the rest of a comment's row (110,000 dates
+    # in a large export).
+    parts = _WP_DATE.fullmatch(value)
     try:
-        naive = datetime.strptime(value, "%Y-%m-%d %H:%M:%S")
+        if parts is None:
+            raise ValueError(value)
+        naive = datetime(*map(int, parts.groups()))  # type: ignore[misc]
     except ValueError:
         raise WxrError(f"invalid date {value!r} (expected YYYY-MM-DD HH:MM:SS)", line) from None
     return local_to_utc(naive) if local else naive.replace(tzinfo=UTC)
@@ -197,13 +246,27 @@ def _chunks(values: list, size: int = IN_CHUNK) -> Iterable[list]:
         yield values[i : i + size]
 
 
+@dataclass
+class PreparedBatch:
+    """A batch whose rows are built and whose HTML is being rendered elsewhere."""
+
+    new_posts: list[tuple[WxrItem, Post, list[int], list[int]]]
+    comment_targets: list[tuple[WxrItem, int]]  # comments of posts already imported
+    new_pages: list[Page]
+    rendering: Future  # -> (list[Rendered] for new_posts, cleaned HTML of comments)
+    comments: list[WxrComment]  # in the order of the cleaned HTML
+
+
 class WxrImporter:
-    def __init__(self, uploads: Path | None) -> None:
+    def __init__(self, uploads: Path | None, renderer) -> None:
         self.uploads = uploads.resolve() if uploads else None
+        self.renderer = renderer
         self.report = ImportReport()
         self.line: int | None = None
         self.hosts: set[str] = set()
         self.batch: list[WxrItem] = []
+        self.prepared: PreparedBatch | None = None
+        self.comment_html: dict[int, str] = {}  # id() of a WxrComment -> its clean HTML
         self.terms: list[WxrTerm] | None = []
         self.stored_files: list[str] = []
         self.date_mismatches = 0
@@ -218,6 +281,7 @@ class WxrImporter:
             if isinstance(record, WxrSite):
                 self.report.version = record.version
                 self.hosts = {_host(u) for u in record.base_urls if _host(u)}
+                self.report.old_host = ", ".join(sorted(self.hosts))
             elif isinstance(record, WxrAuthor):
                 self._author(record)
             elif isinstance(record, WxrTerm):
@@ -235,6 +299,7 @@ class WxrImporter:
         if self.terms:
             self._create_terms(self.terms)
         self._write_batch()
+        self._write_batch()  # the last one prepared
         self._finish()
 
     def abandon(self) -> None:
@@ -281,6 +346,11 @@ class WxrImporter:
             )
         }
         self.media_by_rel: dict[str, tuple[int, str]] = {}
+        # Attachments an import without --uploads recorded with their old address.
+        self.remote_media_by_wp = dict(s.execute(
+            select(Media.wp_id, Media.id)
+            .where(Media.wp_id.is_not(None), Media.filename.startswith("remote-"))
+        ).all())  # fmt: skip
 
     # -- authors and terms --------------------------------------------------------
 
@@ -376,12 +446,20 @@ class WxrImporter:
     # -- items ----------------------------------------------------------------------
 
     def _write_batch(self) -> None:
+        """Prepare the gathered items and send their HTML to be rendered, then
+        store the batch prepared before, whose HTML was rendered meanwhile."""
+        earlier, self.prepared = self.prepared, self._prepare_batch()
+        if earlier is not None:
+            self._store_batch(earlier)
+
+    def _prepare_batch(self) -> PreparedBatch | None:
         batch, self.batch = self.batch, []
         if not batch:
-            return
+            return None
         new_posts: list[tuple[WxrItem, Post, list[int], list[int]]] = []
         comment_targets: list[tuple[WxrItem, int]] = []
         new_pages: list[Page] = []
+        imported_pages: list[WxrItem] = []
         for item in batch:
             self.line = item.line
             kind = item.post_type or "post"
@@ -399,10 +477,52 @@ class WxrImporter:
                 page = self._prepare_page(item)
                 if page is not None:
                     new_pages.append(page)
+                elif self.uploads is not None and item.wp_id is not None:
+                    imported_pages.append(item)
             else:
                 self.report.skipped[f"{kind} items"] += 1
-        self.line = batch[-1].line
-        db.session.add_all([p for _, p, _, _ in new_posts] + new_pages)
+        if self.uploads is not None:
+            self._relink(Post, Post.id, {post_id: item for item, post_id in comment_targets})
+            self._relink(Page, Page.wp_id, {item.wp_id: item for item in imported_pages})
+        sources = [PostSource(p.title, p.body, p.content_format, p.excerpt)
+                   for _, p, _, _ in new_posts]  # fmt: skip
+        items = [item for item, _ in comment_targets] + [item for item, _, _, _ in new_posts]
+        comments = [c for item in items for c in item.comments
+                    if c.type not in ("pingback", "trackback")]  # fmt: skip
+        rendering = self.renderer.submit(sources, [c.content for c in comments])
+        return PreparedBatch(new_posts, comment_targets, new_pages, rendering, comments)
+
+    def _relink(self, model: type[Post] | type[Page], key, items: dict) -> None:
+        """With --uploads: posts or pages an earlier import brought in show the local
+        copies of their images now, their other content untouched."""
+        for chunk in _chunks(sorted(items)):
+            for row in db.session.scalars(select(model).where(key.in_(chunk))):
+                if row.content_format != FORMAT_HTML or "uploads/" not in row.body:
+                    continue
+                item = items[row.id if model is Post else row.wp_id]
+                body = self._local_images(row.body, item.line)
+                if body != row.body:
+                    row.body = body
+                    render_post(row) if model is Post else render_page(row)
+                    self.report.relinked += 1
+                    self._count_old_images(row.body_html)
+
+    def _count_old_images(self, html: str) -> None:
+        """Count the <img> of stored HTML that still load from the old site."""
+        found = sum(1 for url in _IMG_SRC.findall(html) if _host(url) in self.hosts)
+        if found:
+            self.report.old_images += found
+            self.report.old_image_rows += 1
+
+    def _store_batch(self, batch: PreparedBatch) -> None:
+        rendered, cleaned = batch.rendering.result()
+        for (_, post, _, _), html in zip(batch.new_posts, rendered, strict=True):
+            html.apply(post)
+            self._count_old_images(post.body_html)
+        self.comment_html = {id(c): h for c, h in zip(batch.comments, cleaned, strict=True)}
+        new_posts = batch.new_posts
+        self.line = (new_posts[-1][0].line if new_posts else None) or self.line
+        db.session.add_all([p for _, p, _, _ in new_posts] + batch.new_pages)
         db.session.flush()
         links_c = [{"post_id": p.id, "category_id": c} for _, p, cats, _ in new_posts for c in cats]
         links_t = [{"post_id": p.id, "tag_id": t} for _, p, _, tags in new_posts for t in tags]
@@ -410,8 +530,9 @@ class WxrImporter:
             db.session.execute(insert(post_categories), links_c)
         if links_t:
             db.session.execute(insert(post_tags), links_t)
-        comment_targets += [(item, post.id) for item, post, _, _ in new_posts]
-        self._write_comments(comment_targets)
+        targets = batch.comment_targets + [(item, post.id) for item, post, _, _ in new_posts]
+        self._write_comments(targets)
+        self.comment_html = {}
         db.session.expunge_all()  # keep the identity map as small as one batch
 
     def _dates(self, item: WxrItem) -> tuple[datetime, datetime]:
@@ -461,6 +582,9 @@ class WxrImporter:
         existing = self.posts_by_wp.get(item.wp_id) if item.wp_id is not None else None
         if existing is None and item.guid:
             existing = self.posts_by_guid.get(item.guid)
+        if existing == -1:  # earlier in this same file
+            self.report.skipped["duplicate posts in the file"] += 1
+            return None
         if existing is not None:
             self.report.skipped["posts already imported"] += 1
             return existing
@@ -495,7 +619,6 @@ class WxrImporter:
             updated_at=modified, author_id=self._author_id(item.creator, item.line),
             wp_id=item.wp_id, guid=item.guid[:500], comment_count=0,
         )  # fmt: skip
-        render_post(post)
         if item.wp_id is not None:
             self.posts_by_wp[item.wp_id] = -1  # a second copy in the same file is skipped
         if item.guid:
@@ -548,6 +671,7 @@ class WxrImporter:
             author_id=self._author_id(item.creator, item.line), wp_id=item.wp_id,
         )  # fmt: skip
         render_page(page)
+        self._count_old_images(page.body_html)
         if item.wp_id is not None:
             self.page_wp_ids.add(item.wp_id)
         self.report.added["pages"] += 1
@@ -662,7 +786,7 @@ class WxrImporter:
             "author_ip": c.ip[:45],
             "user_agent": "",
             "body": c.content,
-            "body_html": clean_comment(c.content),
+            "body_html": self.comment_html[id(c)],
             "status": status,
             "created_at": created,
             "user_id": self.users_by_wp.get(c.user_id) if c.user_id else None,
@@ -672,10 +796,18 @@ class WxrImporter:
     # -- media ------------------------------------------------------------------------
 
     def _attachment(self, item: WxrItem) -> None:
+        url = item.attachment_url or item.guid
+        remote_id = self.remote_media_by_wp.pop(item.wp_id, None) if self.uploads else None
+        if remote_id is not None:
+            # Recorded with its old address by an import without --uploads: the file
+            # takes the place of that row, once it is found.
+            relative = item.meta.get("_wp_attached_file") or self._relative_upload(url)
+            if relative and self._store_local(relative, url, item.line):
+                db.session.execute(delete(Media).where(Media.id == remote_id))
+                self.media_wp_ids.discard(item.wp_id)
         if item.wp_id is not None and item.wp_id in self.media_wp_ids:
             self.report.skipped["media already imported"] += 1
             return
-        url = item.attachment_url or item.guid
         fields = {
             "alt": strip_invisible(item.meta.get("_wp_attachment_image_alt", "")).strip()[:500],
             "caption": strip_invisible(item.excerpt).strip(),
@@ -699,6 +831,7 @@ class WxrImporter:
                 .values(created_at=self._dates(item)[0], **fields)
             )  # fmt: skip
         else:
+            self.report.remote_media += 1
             name = Path(urlsplit(url).path).name
             extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
             db.session.add(Media(
@@ -727,11 +860,13 @@ class WxrImporter:
         path = (self.uploads / relative).resolve()
         if not path.is_relative_to(self.uploads):
             return None  # "../" in a URL must not reach outside the folder
-        if not path.is_file():
-            smaller = _SIZE_SUFFIX.sub(r"\1", path.name)  # photo-300x200.jpg -> photo.jpg
-            path = path.with_name(smaller)
-            if not path.is_file():
-                return None
+        # A resized copy (photo-300x200.jpg) stands for its original (photo.jpg): one
+        # file in the media store per image, whichever size a post showed.
+        original = path.with_name(_SIZE_SUFFIX.sub(r"\1", path.name))
+        if original.is_file():
+            path = original
+        elif not path.is_file():
+            return None
         if str(path) in self.media_by_rel:  # the same file by another name (a size variant)
             self.media_by_rel[relative] = self.media_by_rel[str(path)]
             return self.media_by_rel[relative]
