@@ -102,6 +102,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(categories.bp)
     app.register_blueprint(comments.bp)
     app.register_blueprint(comments.moderation_bp)
+    app.register_blueprint(comments.mail_bp)
     register_discovery_blueprints(app)
 
 

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import bindparam, insert, select, update
 
+from blogapp.comments import notify
 from blogapp.comments.rules import Candidate, Verdict, judge
 from blogapp.comments.settings import CommentSettings
 from blogapp.content import html_to_text
@@ -203,6 +204,7 @@ def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comm
         created_at=utcnow(),
     )  # fmt: skip
     judged_on = (post.status, post.comment_mode, post.published_at)
+    post_title = post.title
     db.session.commit()  # ends the read transaction: a read snapshot cannot become a write
     with write_transaction():
         if not _unchanged(row["post_id"], row["parent_id"], judged_on):
@@ -215,6 +217,7 @@ def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comm
         db.session.execute(
             _INSERT_EVENT, _event(comment, "submitted", "", verdict.status, None, verdict.reason)
         )
+        notify.comment_stored(comment, post_title)  # its mail, in the same transaction
         if verdict.status == COMMENT_APPROVED:
             content_changed()  # commits the comment together with the new content version
         else:
@@ -266,6 +269,8 @@ def change_status(comment: Comment, to_status: str, actor: User, action: str) ->
     db.session.flush()
     _adjust_count(comment.post_id, _delta(from_status, to_status))
     _record(comment, action, from_status, to_status, actor)
+    if to_status == COMMENT_APPROVED:
+        notify.comment_approved(comment)
     return True
 
 
@@ -377,6 +382,7 @@ def reply(parent: Comment, actor: User, body: str) -> Comment:
     db.session.flush()
     _adjust_count(comment.post_id, 1)
     _record(comment, "reply", "", COMMENT_APPROVED, actor, f"reply to #{parent.id}")
+    notify.comment_approved(comment)
     db.session.commit()
     content_changed()
     return comment

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from blogapp.comments import notify, services
+from blogapp.comments import services, subscriptions
 from blogapp.comments.forms import CommentForm, form_token_for, seconds_since_served
 from blogapp.comments.rules import comments_closed
 from blogapp.comments.settings import load_settings
@@ -24,7 +24,7 @@ from blogapp.database import read_transactions
 from blogapp.errors import render_error
 from blogapp.extensions import db, limiter
 from blogapp.http_cache import VERSION_KEY
-from blogapp.models import COMMENT_APPROVED, COMMENT_PENDING, Post
+from blogapp.models import COMMENT_APPROVED, Post
 from blogapp.page_cache import PageCache
 from blogapp.posts import post_url
 from blogapp.site_settings import stored_settings
@@ -182,16 +182,16 @@ def _create(post_id: int):
         except services.SubmissionError as error:
             getattr(form, error.field).errors = [error.message]
         else:
+            # issue 15: what the reader ticked, stored after the comment (own transaction).
+            subscriptions.subscribe(comment, replies=form.notify_replies.data,
+                                    new_comments=form.notify_post.data)
             if comment.status == COMMENT_APPROVED:
                 approved += 1
             else:
                 remember_pending(comment.id)
             page = _page_showing(post_id, approved, comment.id)
             location = post_url(post, cpage=page) if page > 1 else permalink
-            response = redirect(f"{location}#comment-{comment.id}")
-            if comment.status == COMMENT_PENDING:
-                notify.notify_after(response, comment, post)
-            return response
+            return redirect(f"{location}#comment-{comment.id}")
     # Shown again on the comment page holding the comment being answered, if any.
     post = load_public_post(post.id, for_page=True)
     cpage = _page_showing(post.id, post.comment_count, form.parent) if form.parent else 1
