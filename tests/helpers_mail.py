@@ -139,9 +139,9 @@ def send_comment(client, post, body="Please look at this.", *, name="Dara",
     return response
 
 
-def wait_until(condition, timeout: float = 20.0) -> None:
+def wait_until(condition, timeout: float = 30.0, describe=lambda: "") -> None:
     """Polls for something another process does (never for time to pass)."""
     deadline = time.monotonic() + timeout
     while not condition():
-        assert time.monotonic() < deadline, "timed out"
+        assert time.monotonic() < deadline, f"timed out {describe()}"
         time.sleep(0.02)
