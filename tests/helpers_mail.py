@@ -101,7 +101,7 @@ def deliver() -> None:
 
 
 def text_of(message: EmailMessage) -> str:
-    return message.get_body(preferencelist=("plain",)).get_content()
+    return message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
 
 
 def links_in(message: EmailMessage) -> list[str]:

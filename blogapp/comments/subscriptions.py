@@ -285,8 +285,8 @@ def compose_digest(message: OutboxMessage) -> bool:
         parts.append(f"{comment.author_name or 'Someone'} on “{post.title}”:\n{text}\n{link}\n")
     count = len(live)
     message.recipient = subscriber.email
-    message.subject = (f"[{site}] {count} new repl{'y' if count == 1 else 'ies'}"
-                       if count > 1 else f"[{site}] New comment on “{live[0].Post.title}”")
+    message.subject = (f"[{site}] {count} new comments" if count > 1
+                       else f"[{site}] New comment on “{live[0].Post.title}”")
     message.body_text = (
         f"New comments you asked to hear about on {site}:\n\n" + "\n".join(parts)
         + _footer(subscriber.id, subscription_ids)
