@@ -221,7 +221,8 @@ def comment_approved(comment: Comment) -> None:
             .values(subscriber_id=subscriber_id, subscription_id=subscription_id,
                     comment_id=comment.id, created_at=moment)
             .on_conflict_do_nothing(index_elements=["subscriber_id", "comment_id"])
-        ).rowcount  # fmt: skip
+            .returning(ReplyNotice.id)
+        ).first() is not None  # fmt: skip
         if added:
             _queue_digest(subscriber_id, last_digest_at, comment.id)
 

@@ -53,4 +53,5 @@ def consume(nonce: str, purpose: str) -> bool:
     """Record a single-use link as used, in the open transaction; False if it was already."""
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(UsedToken.__table__).values(nonce=nonce, purpose=purpose, used_at=now())
-    return db.session.execute(stmt.on_conflict_do_nothing(index_elements=["nonce"])).rowcount == 1
+    stmt = stmt.on_conflict_do_nothing(index_elements=["nonce"]).returning(UsedToken.nonce)
+    return db.session.execute(stmt).first() is not None  # (rowcount is -1 on psycopg)

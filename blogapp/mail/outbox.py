@@ -43,7 +43,8 @@ def enqueue(*, key: str, kind: str, recipient: str = "", subject: str = "", text
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     stmt = dialect.insert(OutboxMessage.__table__).values(**row)
     stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
-    return db.session.execute(stmt).rowcount == 1
+    # A row comes back only when inserted (psycopg reports no rowcount for this).
+    return db.session.execute(stmt.returning(OutboxMessage.id)).first() is not None
 
 
 def absolute(path: Callable[[], str]) -> str:
