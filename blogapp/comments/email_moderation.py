@@ -5,7 +5,7 @@ A link is signed for one comment, one editor and one action, expires after
 ``MODERATION_LINK_HOURS`` and works once (its nonce goes into ``used_tokens`` in
 the transaction that acts). Opening it changes nothing, because mail scanners open
 links: ``read_link`` and ``why_not`` serve the confirmation page, and only
-``act`` (its button's POST) moderates, through ``services.change_status``, so the
+``act`` (its button's POST) moderates, through ``services.moderate``, so the
 moderation log names the editor and says "via e-mail"."""
 
 from __future__ import annotations
@@ -67,11 +67,7 @@ def act(link: ModerationLink) -> tuple[bool, str]:
     if reason is not None:
         db.session.rollback()
         return False, reason
-    changed = services.change_status(
-        link.comment, services.ACTIONS[link.action], link.editor, f"{link.action} via e-mail"
-    )
-    if not changed:  # someone moderated it in the meantime: keep the link usable for nothing
-        db.session.rollback()
+    # Commits the change, its log entry and the used nonce together.
+    if not services.moderate(link.comment, link.action, link.editor, f"{link.action} via e-mail"):
         return False, "Someone moderated this comment a moment ago. Nothing changed."
-    db.session.commit()
     return True, f"Comment #{link.comment.id} {DONE[link.action]} by {link.editor.public_name}."

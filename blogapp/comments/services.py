@@ -285,6 +285,12 @@ def _act(comment: Comment, to_status: str, actor: User, action: str) -> bool:
     return changed
 
 
+def moderate(comment: Comment, action: str, actor: User, label: str) -> bool:
+    """``action`` (approve, unapprove, spam or trash) recorded in the log as ``label``,
+    e.g. "approve via e-mail" (commits)."""
+    return _act(comment, ACTIONS[action], actor, label)
+
+
 def approve(comment: Comment, actor: User) -> bool:
     return _act(comment, COMMENT_APPROVED, actor, "approve")
 
