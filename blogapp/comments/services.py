@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -370,6 +370,53 @@ def edit(comment: Comment, actor: User, *, author_name: str, author_email: str,
     if comment.status == COMMENT_APPROVED:
         content_changed()
     return True
+
+
+def reader_edit(comment: Comment, body: str, settings: CommentSettings) -> Verdict | None:
+    """A reader fixes their own comment (``own_edits`` decides whether they may):
+    sanitized and judged again as a new comment would be, except that a comment a
+    moderator approved counts as from a known commenter. An approved comment the rules
+    now call spam, or would hold, goes back to pending. The log entry keeps the text
+    before the edit. None (and nothing stored) when the text did not change or the
+    comment changed meanwhile; commits otherwise."""
+    body = strip_invisible(body).strip()
+    if body == comment.body:
+        return None
+    was_approved = comment.status == COMMENT_APPROVED
+    candidate = Candidate(
+        author_name=comment.author_name, author_email=comment.author_email,
+        author_url=comment.author_url, author_ip=comment.author_ip, body=body,
+        body_html=clean_comment(body),
+    )  # fmt: skip
+    if was_approved:
+        settings = replace(settings, auto_approve_known=True)
+    verdict = judge(
+        candidate, settings, comment_mode=db.session.get(Post, comment.post_id).comment_mode,
+        honeypot_filled=False, seconds_since_served=float("inf"),  # bot traps ran at submission
+        min_seconds=0.0, known_commenter=was_approved
+        or is_known_commenter(comment.author_name, comment.author_email),
+    )  # fmt: skip
+    to_status = verdict.status
+    if was_approved and to_status == COMMENT_SPAM:
+        to_status = COMMENT_PENDING  # a person decides, as the issue asks
+    from_status, previous = comment.status, comment.body
+    changed = db.session.execute(
+        update(Comment)
+        .where(Comment.id == comment.id, Comment.status == from_status, Comment.body == previous)
+        .values(body=body, body_html=candidate.body_html, status=to_status)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # fmt: skip
+    if not changed:
+        db.session.rollback()
+        return None
+    comment.body, comment.body_html, comment.status = body, candidate.body_html, to_status
+    _adjust_count(comment.post_id, _delta(from_status, to_status))
+    event = _event(comment, "reader edit", from_status, to_status, None, verdict.reason)
+    db.session.execute(_INSERT_EVENT, {**event, "previous_body": previous})
+    if to_status == COMMENT_APPROVED and from_status != COMMENT_APPROVED:
+        notify.comment_approved(comment)
+    db.session.commit()
+    return Verdict(to_status, verdict.reason)
 
 
 def reply(parent: Comment, actor: User, body: str) -> Comment:

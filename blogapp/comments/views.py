@@ -15,7 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from blogapp.comments import services, subscriptions
+from blogapp.comments import followups, services
 from blogapp.comments.forms import CommentForm, form_token_for, seconds_since_served
 from blogapp.comments.rules import comments_closed
 from blogapp.comments.settings import load_settings
@@ -182,9 +182,9 @@ def _create(post_id: int):
         except services.SubmissionError as error:
             getattr(form, error.field).errors = [error.message]
         else:
-            # issue 15: what the reader ticked, stored after the comment (own transaction).
-            subscriptions.subscribe(comment, replies=form.notify_replies.data,
-                                    new_comments=form.notify_post.data)
+            # issue 15: reply notifications ticked, and the right to edit (own transaction).
+            followups.comment_stored(comment, notify_replies=form.notify_replies.data,
+                                     notify_post=form.notify_post.data)
             if comment.status == COMMENT_APPROVED:
                 approved += 1
             else:

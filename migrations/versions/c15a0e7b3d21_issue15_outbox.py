@@ -1,4 +1,5 @@
-"""issue15: the mail outbox, reply-notification subscriptions, used link nonces
+"""issue15: the mail outbox, reply-notification subscriptions, used link nonces,
+and the text before a reader's edit in the moderation log
 
 Revision ID: c15a0e7b3d21
 Revises: 7b3e1c9a4d20
@@ -17,6 +18,8 @@ depends_on = None
 
 
 def upgrade():
+    with op.batch_alter_table('moderation_events') as batch_op:
+        batch_op.add_column(sa.Column('previous_body', sa.Text(), server_default='', nullable=False))
     op.create_table('mail_subscribers',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('email', sa.String(length=254), nullable=False),
@@ -98,6 +101,8 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('moderation_events') as batch_op:
+        batch_op.drop_column('previous_body')
     with op.batch_alter_table('reply_notices', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reply_notices_subscription_id'))
         batch_op.drop_index('ix_reply_notices_subscriber_outbox')
