@@ -5,15 +5,17 @@ per interval, RFC 8058 one-click unsubscribe, and the "your subscriptions" page.
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from blogapp.comments import services
 from blogapp.extensions import db
 from blogapp.models import (
     COMMENT_APPROVED,
+    OUTBOX_QUEUED,
     Comment,
     MailSubscriber,
     MailSubscription,
+    OutboxMessage,
 )
 from blogapp.posts import post_url
 from tests.conftest import csrf_token_from
@@ -266,3 +268,27 @@ def test_a_moderators_reply_from_the_admin_notifies(app, client, inbox, moderato
     deliver()
     [mail] = inbox.to(READER)
     assert "Moderator Sok on “Elections”:\nThanks, corrected." in text_of(mail)
+
+
+def test_a_digest_due_too_early_waits_for_the_interval(app, client, inbox, moderator, clock):
+    """Two workers' timing can queue a digest whose due time was worked out before the
+    previous digest went: it still waits for the interval, and is not a failed try."""
+    post = make_post("Budget")
+    confirmed_reader(client, post, moderator, inbox, replies=False, new_comments=True)
+    send_comment(client, post, "One.", name="R1", email="r1@example.org")
+    approve(last_comment().id, moderator)
+    deliver()
+    send_comment(client, post, "Two.", name="R2", email="r2@example.org")
+    approve(last_comment().id, moderator)
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.status == OUTBOX_QUEUED)
+                       .values(next_attempt_at=clock()))  # as if computed too early
+    db.session.commit()
+    deliver()
+    assert len(inbox.to(READER)) == 1
+    waiting = db.session.scalars(select(OutboxMessage).where(
+        OutboxMessage.status == OUTBOX_QUEUED)).one()
+    assert waiting.attempts == 0 and waiting.next_attempt_at > clock()
+    db.session.commit()
+    clock.advance(minutes=15, seconds=1)
+    deliver()
+    assert [("Two." in text_of(m)) for m in inbox.to(READER)] == [False, True]

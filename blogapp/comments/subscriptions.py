@@ -16,7 +16,7 @@ unsubscribe link (RFC 8058 headers) and a link to the reader's subscriptions."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 from sqlalchemy import and_, delete, or_, select, update
@@ -253,12 +253,21 @@ def comment_link(post: Post, comment: Comment) -> str:
     ))  # fmt: skip
 
 
-def compose_digest(message: OutboxMessage) -> bool:
+def compose_digest(message: OutboxMessage) -> bool | datetime:
     """Write a digest at sending time from its subscriber's unsent notices (in the
-    worker's write transaction); False when none is left."""
-    subscriber = db.session.get(MailSubscriber, int(message.payload.get("subscriber", 0)))
+    worker's write transaction); False when none is left, or the time to try again
+    when the subscriber's last digest is more recent than the interval allows.
+
+    The subscriber's row is locked (PostgreSQL; SQLite's write lock does the same),
+    so two workers never put one notice into two digests."""
+    subscriber = db.session.get(
+        MailSubscriber, int(message.payload.get("subscriber", 0)), with_for_update=True
+    )
     if subscriber is None:
         return False
+    interval = timedelta(minutes=float(current_app.config["NOTIFY_DIGEST_MINUTES"]))
+    if subscriber.last_digest_at and now() < subscriber.last_digest_at + interval:
+        return subscriber.last_digest_at + interval
     rows = db.session.execute(
         select(ReplyNotice, Comment, Post, MailSubscription)
         .join(Comment, Comment.id == ReplyNotice.comment_id)

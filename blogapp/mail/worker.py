@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from flask import current_app
 from sqlalchemy import and_, or_, select, update
@@ -46,9 +46,11 @@ from blogapp.models import (
 log = logging.getLogger(__name__)
 
 # Kinds whose text is written when they are sent, not when queued (a digest collects
-# whatever was approved until then). A composer fills the row, or returns False when
-# nothing is left to say.
-COMPOSERS: dict[str, Callable[[OutboxMessage], bool]] = {"reply-digest": compose_digest}
+# whatever was approved until then). A composer fills the row and returns True, or
+# False when nothing is left to say, or the time before which it must not be sent.
+COMPOSERS: dict[str, Callable[[OutboxMessage], bool | datetime]] = {
+    "reply-digest": compose_digest
+}
 
 
 @dataclass
@@ -58,6 +60,7 @@ class Report:
     retrying: int = 0
     failed: int = 0
     cancelled: int = 0
+    postponed: int = 0
     errors: list[str] = field(default_factory=list)
 
 
@@ -152,20 +155,26 @@ def _failed(row: OutboxMessage, claimant: str, error: Exception, report: Report)
         report.retrying += 1
 
 
-def _compose(row: OutboxMessage, claimant: str) -> bool:
-    """Write the text of a message composed at sending time; False: cancelled."""
+def _compose(row: OutboxMessage, claimant: str, report: Report) -> bool:
+    """Write the text of a message composed at sending time; False when it is not
+    to be sent now (cancelled, or put back until the time its composer gave)."""
     composer = COMPOSERS.get(row.kind)
     if composer is None or row.body_text:
         return True  # written when queued, or composed by an earlier, interrupted try
     with write_transaction():
         db.session.add(row)
         ready = composer(row)
-        if not ready:
+        if ready is False:
             row.status, row.last_error = OUTBOX_CANCELLED, "Nothing left to send."
+            report.cancelled += 1
+        elif isinstance(ready, datetime):  # not a failed try: back in the queue
+            row.status, row.next_attempt_at, row.claimed_by = OUTBOX_QUEUED, ready, ""
+            row.attempts -= 1
+            report.postponed += 1
         db.session.flush()
         db.session.expunge(row)  # keeps what was written, as claim() keeps its rows
         db.session.commit()
-    return ready
+    return ready is True
 
 
 def deliver_once(limit: int | None = None) -> Report:
@@ -177,8 +186,7 @@ def deliver_once(limit: int | None = None) -> Report:
     try:
         for row in rows:
             try:
-                if not _compose(row, claimant):
-                    report.cancelled += 1
+                if not _compose(row, claimant, report):
                     continue
                 connection.send(smtp.build(row, config["MAIL_FROM"]))
             except Exception as error:  # noqa: BLE001 (any failure is recorded and retried)
