@@ -195,3 +195,13 @@ def test_a_message_the_server_refuses_for_good_fails_at_once(app):
     [row] = outbox_rows()
     assert row.status == OUTBOX_FAILED and "550" in row.last_error
     assert row.next_attempt_at - row.created_at < timedelta(seconds=5)
+
+
+def test_flask_deliver_refuses_to_run_without_a_mail_server(app, runner):
+    app.config["MAIL_SERVER"] = ""
+    enqueue(key="t.1", kind="test", recipient="a@example.org", text="x")
+    db.session.commit()
+    result = runner.invoke(args=["deliver"])
+    assert result.exit_code == 1
+    assert "BLOGAPP_MAIL_SERVER is not set" in result.output
+    assert [r.status for r in outbox_rows()] == [OUTBOX_QUEUED]  # kept for later

@@ -16,6 +16,8 @@ def register_mail_commands(app: Flask) -> None:
                   help="Messages claimed at a time (default: MAIL_BATCH_SIZE).")
     def deliver_command(loop: bool, batch: int | None) -> None:
         """Send the mail queued in the outbox."""
+        if not app.config.get("MAIL_SERVER"):
+            raise click.ClickException("BLOGAPP_MAIL_SERVER is not set: nothing can be sent.")
         if batch:
             app.config["MAIL_BATCH_SIZE"] = batch
         if loop:

@@ -59,8 +59,8 @@ class Connection:
 
     def _open(self) -> smtplib.SMTP:
         config = self.config
-        if not config.get("MAIL_SERVER"):
-            raise PermanentError("BLOGAPP_MAIL_SERVER is not set")
+        if not config.get("MAIL_SERVER"):  # retried: the setting may come back
+            raise RuntimeError("BLOGAPP_MAIL_SERVER is not set")
         host, port = config["MAIL_SERVER"], int(config["MAIL_PORT"])
         timeout = float(config["MAIL_TIMEOUT"])
         if config.get("MAIL_USE_SSL"):
