@@ -16,6 +16,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -53,21 +54,35 @@ def sent(database_url: str) -> int:
     return count
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--messages", type=int, default=2000)
-    parser.add_argument("--batch", type=int, default=50)
-    args = parser.parse_args()
+@dataclass
+class MailResult:
+    messages: int
+    seconds: float
+    duplicates: int
+    recorded_sent: int
+
+    @property
+    def per_minute(self) -> float:
+        return self.messages / self.seconds * 60
+
+    @property
+    def passed(self) -> bool:
+        return (self.per_minute >= TARGET_PER_MINUTE and not self.duplicates
+                and self.recorded_sent == self.messages)  # fmt: skip
+
+
+def measure(messages: int = 2000, batch: int = 50) -> MailResult:
+    """One run; for ``benchmarks/run.py`` to add as a row of its table."""
     with tempfile.TemporaryDirectory() as tmp:
         database_url = f"sqlite:///{tmp}/bench.sqlite"
-        queue(database_url, args.messages)
+        queue(database_url, messages)
         handler = Inbox()
         with SMTPServer(handler) as server:
             env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
             env.update(
                 DATABASE_URL=database_url, SECRET_KEY="bench", BLOGAPP_INSTANCE_PATH=tmp,
                 BLOGAPP_MAIL_SERVER="127.0.0.1", BLOGAPP_MAIL_PORT=str(server.port),
-                BLOGAPP_MAIL_BATCH_SIZE=str(args.batch), BLOGAPP_MAIL_POLL_SECONDS="0.05",
+                BLOGAPP_MAIL_BATCH_SIZE=str(batch), BLOGAPP_MAIL_POLL_SECONDS="0.05",
             )  # fmt: skip
             started = time.perf_counter()
             worker = subprocess.Popen(
@@ -75,23 +90,29 @@ def main() -> int:
                 env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
             )  # fmt: skip
             try:
-                while len(handler.messages) < args.messages:
+                while len(handler.messages) < messages:
                     if worker.poll() is not None:
-                        print("FAIL: the worker stopped early")
-                        return 1
+                        raise RuntimeError("the worker stopped early")
                     time.sleep(0.01)
                 elapsed = time.perf_counter() - started
             finally:
                 worker.send_signal(signal.SIGTERM)
                 worker.wait(timeout=60)
         duplicates = sum(n - 1 for n in Counter(handler.message_ids()).values())
-        recorded = sent(database_url)
-    per_minute = args.messages / elapsed * 60
-    verdict = "PASS" if per_minute >= TARGET_PER_MINUTE and not duplicates else "FAIL"
-    print(f"mail delivery: {args.messages} messages in {elapsed:.2f}s = {per_minute:,.0f}/min "
-          f"(target >= {TARGET_PER_MINUTE:,}/min), duplicates {duplicates}, "
-          f"recorded sent {recorded}  {verdict}")
-    return 0 if verdict == "PASS" else 1
+        return MailResult(messages, elapsed, duplicates, sent(database_url))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=50)
+    args = parser.parse_args()
+    result = measure(args.messages, args.batch)
+    verdict = "PASS" if result.passed else "FAIL"
+    print(f"mail delivery: {result.messages} messages in {result.seconds:.2f}s = "
+          f"{result.per_minute:,.0f}/min (target >= {TARGET_PER_MINUTE:,}/min), "
+          f"duplicates {result.duplicates}, recorded sent {result.recorded_sent}  {verdict}")
+    return 0 if result.passed else 1
 
 
 if __name__ == "__main__":
