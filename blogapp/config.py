@@ -56,7 +56,6 @@ class DefaultConfig:
     CONFIRM_LINK_DAYS = 7  # the double opt-in link
     CONFIRM_RESEND_HOURS = 24  # a new confirmation mail to one address at most this often
     COMMENT_EDIT_MINUTES = 10  # a reader may fix their comment this long, from the same browser
-    CLOCK = None  # tests: a callable returning the aware UTC "now" for links and the outbox
 
     # Accounts
     LOGIN_RATE_LIMIT = "5 per 15 minutes"

@@ -1,5 +1,7 @@
-"""The current time for the outbox and signed links: aware UTC, from the
-``CLOCK`` setting when a test injects one, so expiry is tested without sleeping."""
+"""The current time for the outbox, signed links and reader edits: aware UTC, or
+what ``app.config["CLOCK"]`` returns when a test injects a callable there (not a
+setting: nothing in the environment can set it), so expiry is tested without
+sleeping."""
 
 from __future__ import annotations
 
