@@ -10,10 +10,11 @@ Off unless both ``COMMENT_NOTIFY_EMAILS`` and ``MAIL_SERVER`` are set."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 
 from blogapp.comments import subscriptions
 from blogapp.content import html_to_text
@@ -37,10 +38,46 @@ def enabled() -> bool:
     return bool(recipients() and mail_enabled())
 
 
-def comment_stored(comment: Comment, post_title: str) -> None:
+@dataclass(frozen=True)
+class HeldMail:
+    """The held-comment mail, worked out before the comment's write lock is taken:
+    all but the comment's id (its key and the signed links), which the insert gives."""
+
+    subject: str
+    text: str
+    # Each address, and the editor or admin it belongs to: (id, name), or None.
+    recipients: tuple[tuple[str, tuple[int, str] | None], ...]
+
+
+def prepare_held_mail(row: dict, post_title: str) -> HeldMail | None:
+    """For a reader's comment about to be stored held (``row``: its columns); None when
+    it is not held or no mail is sent. Runs in the read phase of ``services.submit``."""
+    if row["status"] != COMMENT_PENDING or not enabled():
+        return None
+    addresses = recipients()
+    editors = {
+        email.lower(): (user_id, display_name.strip() or login)
+        for user_id, email, display_name, login in db.session.execute(
+            _EDITORS, {"emails": [a.lower() for a in addresses]}
+        )
+    }
+    title = post_title.strip() or f"post #{row['post_id']}"
+    text = (
+        f"A new comment on “{title}” is waiting for moderation.\n\n"
+        f"Author: {row['author_name']}\nEmail: {row['author_email']}\n"
+        f"Website: {row['author_url'] or '-'}\nAddress: {row['author_ip']}\n\n"
+        f"{html_to_text(row['body_html'])}\n\n"
+    )
+    return HeldMail(
+        subject=f"[{current_app.config['SITE_NAME']}] Comment awaiting moderation: {title}",
+        text=text, recipients=tuple((a, editors.get(a.lower())) for a in addresses),
+    )  # fmt: skip
+
+
+def comment_stored(comment: Comment, held: HeldMail | None) -> None:
     """In the transaction storing a reader's comment (no commit)."""
-    if comment.status == COMMENT_PENDING:
-        queue_held_mail(comment, post_title)
+    if held is not None:
+        queue_held_mail(comment, held)
     elif comment.status == COMMENT_APPROVED:
         subscriptions.comment_approved(comment)
 
@@ -50,46 +87,36 @@ def comment_approved(comment: Comment) -> None:
     subscriptions.comment_approved(comment)
 
 
-def moderation_token(comment: Comment, user: User, action: str) -> str:
-    return links.make("moderate", {"c": comment.id, "u": user.id, "a": action}, single_use=True)
+def moderation_token(comment: Comment, editor_id: int, action: str) -> str:
+    return links.make("moderate", {"c": comment.id, "u": editor_id, "a": action},
+                      single_use=True)  # fmt: skip
 
 
 def moderation_link_age() -> timedelta:
     return timedelta(hours=float(current_app.config["MODERATION_LINK_HOURS"]))
 
 
-def queue_held_mail(comment: Comment, post_title: str) -> None:
-    if not enabled():
-        return
-    addresses = recipients()
-    editors = {
-        user.email.lower(): user
-        for user in db.session.scalars(
-            select(User).where(func.lower(User.email).in_([a.lower() for a in addresses]),
-                               User.is_active_account.is_(True), User.role.in_(ROLES))
-        )
-    }  # fmt: skip
-    config = current_app.config
-    title = post_title.strip() or f"post #{comment.post_id}"
-    subject = f"[{config['SITE_NAME']}] Comment awaiting moderation: {title}"
-    text = (
-        f"A new comment on “{title}” is waiting for moderation.\n\n"
-        f"Author: {comment.author_name}\nEmail: {comment.author_email}\n"
-        f"Website: {comment.author_url or '-'}\nAddress: {comment.author_ip}\n\n"
-        f"{html_to_text(comment.body_html)}\n\n"
-    )
+# Built once: the held-comment mail is worked out for every held comment.
+_EDITORS = select(User.id, User.email, User.display_name, User.login).where(
+    func.lower(User.email).in_(bindparam("emails", expanding=True)),
+    User.is_active_account.is_(True), User.role.in_(ROLES),
+)  # fmt: skip
+
+
+def queue_held_mail(comment: Comment, held: HeldMail) -> None:
+    """One mail per address; an editor's carries their own signed action links."""
     admin_link = site_url("moderation.comments", status="pending")
-    hours = config["MODERATION_LINK_HOURS"]
-    for index, address in enumerate(addresses):
-        body = text
-        editor = editors.get(address.lower())
+    hours = current_app.config["MODERATION_LINK_HOURS"]
+    for index, (address, editor) in enumerate(held.recipients):
+        body = held.text
         if editor is not None:
+            editor_id, name = editor
             for action in MODERATION_ACTIONS:
                 link = site_url("comment_mail.moderate",
-                                token=moderation_token(comment, editor, action))
+                                token=moderation_token(comment, editor_id, action))
                 body += f"{action.capitalize()}: {link}\n"
-            body += (f"\n(These links work once, for {editor.public_name}, for {hours} hours; "
+            body += (f"\n(These links work once, for {name}, for {hours} hours; "
                      "each asks you to confirm.)\n")  # fmt: skip
         body += f"Moderate it: {admin_link}\n"
         enqueue(key=f"held.{comment.id}.{index}", kind=HELD, recipient=address,
-                subject=subject, text=body, ref=f"comment:{comment.id}")
+                subject=held.subject, text=body, ref=f"comment:{comment.id}")

@@ -204,7 +204,7 @@ def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comm
         created_at=utcnow(),
     )  # fmt: skip
     judged_on = (post.status, post.comment_mode, post.published_at)
-    post_title = post.title
+    held_mail = notify.prepare_held_mail(row, post.title)  # read now, not under the lock
     db.session.commit()  # ends the read transaction: a read snapshot cannot become a write
     with write_transaction():
         if not _unchanged(row["post_id"], row["parent_id"], judged_on):
@@ -217,7 +217,7 @@ def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comm
         db.session.execute(
             _INSERT_EVENT, _event(comment, "submitted", "", verdict.status, None, verdict.reason)
         )
-        notify.comment_stored(comment, post_title)  # its mail, in the same transaction
+        notify.comment_stored(comment, held_mail)  # its mail, in the same transaction
         if verdict.status == COMMENT_APPROVED:
             content_changed()  # commits the comment together with the new content version
         else:

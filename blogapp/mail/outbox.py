@@ -40,11 +40,20 @@ def enqueue(*, key: str, kind: str, recipient: str = "", subject: str = "", text
         next_attempt_at=max(not_before or moment, moment), last_error="", claimed_by="",
         created_at=moment,
     )  # fmt: skip
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(OutboxMessage.__table__).values(**row)
-    stmt = stmt.on_conflict_do_nothing(index_elements=["idempotency_key"])
+    insert = _INSERTS[db.session.get_bind().dialect.name == "postgresql"]
     # A row comes back only when inserted (psycopg reports no rowcount for this).
-    return db.session.execute(stmt.returning(OutboxMessage.id)).first() is not None
+    return db.session.execute(insert, row).first() is not None
+
+
+# Built once: enqueue runs inside the transaction storing a reader's comment, under
+# SQLite's single write lock, where building the statement anew each time (values
+# and all) cost more than running it.
+_INSERTS = {
+    is_postgresql: dialect.insert(OutboxMessage.__table__)
+    .on_conflict_do_nothing(index_elements=["idempotency_key"])
+    .returning(OutboxMessage.id)
+    for is_postgresql, dialect in ((False, sqlite), (True, postgresql))
+}
 
 
 def absolute(path: Callable[[], str]) -> str:
