@@ -110,6 +110,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(categories.bp)
     app.register_blueprint(comments.bp)
     app.register_blueprint(comments.moderation_bp)
+    app.register_blueprint(comments.mail_bp)
+    app.register_blueprint(comments.own_edits_bp)
     register_discovery_blueprints(app)
     register_search_limits(app)  # wraps views registered above: after them
 

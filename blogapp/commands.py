@@ -10,9 +10,11 @@ from blogapp.extensions import db
 
 def register_cli(app: Flask) -> None:
     from blogapp.auth.cli import register_auth_commands
+    from blogapp.mail.cli import register_mail_commands
     from blogapp.wordpress.cli import register_wordpress_commands
 
     register_auth_commands(app)
+    register_mail_commands(app)
     register_wordpress_commands(app)
 
     @app.cli.command("demo")

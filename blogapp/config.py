@@ -44,12 +44,27 @@ class DefaultConfig:
     COMMENT_MIN_SECONDS = 3  # a form sent back faster than this is a bot
     COMMENT_RATE_LIMIT = "5 per minute"
     COMMENT_NOTIFY_EMAILS = ""  # comma-separated moderator addresses; empty: no mail
-    MAIL_SERVER = ""
+
+    # Mail: every message goes through the outbox table; `flask deliver` sends it.
+    MAIL_SERVER = ""  # SMTP host; empty: the blog queues no mail
     MAIL_PORT = 25
-    MAIL_USE_TLS = False
+    MAIL_USE_TLS = False  # STARTTLS after connecting
+    MAIL_USE_SSL = False  # TLS from the first byte (usually port 465)
     MAIL_USERNAME = ""
     MAIL_PASSWORD = ""
     MAIL_FROM = "blogapp@localhost"
+    MAIL_TIMEOUT = 30  # seconds for each SMTP step
+    MAIL_MAX_ATTEMPTS = 8  # tries before a message is marked failed
+    MAIL_RETRY_SECONDS = 60  # first retry after this; each next one waits twice as long
+    MAIL_RETRY_MAX_SECONDS = 6 * 3600
+    MAIL_LEASE_SECONDS = 300  # a claim older than this is a dead worker's: send it again
+    MAIL_BATCH_SIZE = 50  # messages claimed, and sent over one connection, at a time
+    MAIL_POLL_SECONDS = 5.0  # `flask deliver --loop`: pause when the outbox is empty
+    MODERATION_LINK_HOURS = 48  # Approve/Spam/Trash links in the held-comment mail
+    NOTIFY_DIGEST_MINUTES = 15  # at most one reply notification per address this often
+    CONFIRM_LINK_DAYS = 7  # the double opt-in link
+    CONFIRM_RESEND_HOURS = 24  # a new confirmation mail to one address at most this often
+    COMMENT_EDIT_MINUTES = 10  # a reader may fix their comment this long, from the same browser
 
     # Accounts
     LOGIN_RATE_LIMIT = "5 per 15 minutes"

@@ -19,10 +19,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     and_,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
-from sqlalchemy.types import TypeDecorator
+from sqlalchemy.types import JSON, TypeDecorator
 
 from blogapp.extensions import db
 
@@ -285,6 +286,8 @@ class ModerationEvent(db.Model):
     from_status: Mapped[str] = mapped_column(String(20), default="")
     to_status: Mapped[str] = mapped_column(String(20), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # A reader's edit keeps the text as it was before (issue 15).
+    previous_body: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     actor: Mapped[User | None] = relationship(lazy="raise")
 
@@ -346,3 +349,123 @@ class ThrottleHit(db.Model):
     key_digest: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+# Outbox statuses: queued (waiting, maybe for a retry), sending (claimed by a worker),
+# sent, failed (gave up; last_error says why), cancelled (nothing left to say, e.g. every
+# notice of a digest was unsubscribed before it went out).
+OUTBOX_QUEUED = "queued"
+OUTBOX_SENDING = "sending"
+OUTBOX_SENT = "sent"
+OUTBOX_FAILED = "failed"
+OUTBOX_CANCELLED = "cancelled"
+OUTBOX_STATUSES = (OUTBOX_QUEUED, OUTBOX_SENDING, OUTBOX_SENT, OUTBOX_FAILED, OUTBOX_CANCELLED)
+
+
+class OutboxMessage(db.Model):
+    """A message the blog will send, written in the transaction of what caused it and
+    delivered afterwards by ``flask deliver`` (blogapp.mail.worker).
+
+    ``idempotency_key`` is unique: writing the same cause twice queues one message,
+    and the key is the mail's Message-ID, so a receiver can check it got it once."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        # The worker's claim: due queued rows, and stale claims, oldest first.
+        Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),
+        Index("ix_outbox_kind_ref_status", "kind", "ref", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    ref: Mapped[str] = mapped_column(String(100), default="")  # what it is about: "comment:12"
+    recipient: Mapped[str] = mapped_column(String(254), default="")
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    headers: Mapped[dict] = mapped_column(JSON, default=dict)  # extra mail headers
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str] = mapped_column(Text, default="")
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)  # for kinds composed when sent
+    status: Mapped[str] = mapped_column(String(20), default=OUTBOX_QUEUED)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str] = mapped_column(String(100), default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MailSubscriber(db.Model):
+    """An address that asked for reply notifications. It gets mail only once it has
+    confirmed (double opt-in), and stays confirmed."""
+
+    __tablename__ = "mail_subscribers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+SUBSCRIBE_REPLIES = "replies"  # replies to the reader's own comment
+SUBSCRIBE_POST = "post"  # every new comment on the post
+SUBSCRIPTION_SCOPES = (SUBSCRIBE_REPLIES, SUBSCRIBE_POST)
+
+
+class MailSubscription(db.Model):
+    """One thing a subscriber follows, asked for with ``comment_id`` (their comment):
+    it counts only while that comment is approved."""
+
+    __tablename__ = "mail_subscriptions"
+    __table_args__ = (Index("ix_mail_subscriptions_post_scope", "post_id", "scope"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("mail_subscribers.id", ondelete="CASCADE"), index=True
+    )
+    post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    comment_id: Mapped[int] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    scope: Mapped[str] = mapped_column(String(10), default=SUBSCRIBE_REPLIES)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    subscriber: Mapped[MailSubscriber] = relationship(lazy="raise")
+    post: Mapped[Post] = relationship(lazy="raise")
+
+
+class ReplyNotice(db.Model):
+    """An approved comment a subscriber is to hear about; ``outbox_id`` is the digest
+    that told them (empty until one is composed)."""
+
+    __tablename__ = "reply_notices"
+    __table_args__ = (
+        UniqueConstraint("subscriber_id", "comment_id",
+                         name="uq_reply_notices_subscriber_comment"),
+        Index("ix_reply_notices_subscriber_outbox", "subscriber_id", "outbox_id"),
+    )  # fmt: skip
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("mail_subscribers.id", ondelete="CASCADE")
+    )
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("mail_subscriptions.id", ondelete="CASCADE"), index=True
+    )
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class UsedToken(db.Model):
+    """A single-use link that has been used: its nonce, so it works once."""
+
+    __tablename__ = "used_tokens"
+
+    nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(30), default="")
+    used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

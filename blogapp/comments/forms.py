@@ -86,6 +86,9 @@ class CommentForm(FlaskForm):
     form_token = HiddenField()
     # The honeypot: hidden from people by CSS, filled in by bots that fill every field.
     homepage = StringField("Leave this field empty")
+    # Reply notifications (blogapp.comments.subscriptions); both start unchecked.
+    notify_replies = BooleanField("E-mail me when someone replies to this comment")
+    notify_post = BooleanField("E-mail me new comments on this post")
 
     def validate_author_name(self, field) -> None:
         if not strip_invisible(field.data or "").strip():

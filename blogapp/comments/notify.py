@@ -1,21 +1,30 @@
-"""Optional e-mail to moderators about a held comment, sent after the response
-has gone to the reader, so a slow or broken mail server never slows them down.
+"""Mail caused by comments, queued in the outbox inside the transaction that stores
+or approves them (the worker sends it later, so no request waits for SMTP).
+
+- A held comment: a mail to each address in ``COMMENT_NOTIFY_EMAILS``. An address
+  that belongs to an active editor or admin also gets Approve, Spam and Trash links
+  signed for that person (see ``email_moderation``).
+- An approved comment: reply notifications (``subscriptions.comment_approved``).
 
 Off unless both ``COMMENT_NOTIFY_EMAILS`` and ``MAIL_SERVER`` are set."""
 
 from __future__ import annotations
 
-import logging
-import smtplib
-from email.message import EmailMessage
+from dataclasses import dataclass
+from datetime import timedelta
 
-from flask import Response, current_app, url_for
+from flask import current_app
+from sqlalchemy import bindparam, func, select
 
+from blogapp.comments import subscriptions
 from blogapp.content import html_to_text
-from blogapp.models import Comment, Post
+from blogapp.extensions import db
+from blogapp.mail import links
+from blogapp.mail.outbox import enqueue, mail_enabled, site_url
+from blogapp.models import COMMENT_APPROVED, COMMENT_PENDING, ROLES, Comment, User
 
-log = logging.getLogger(__name__)
-SMTP_TIMEOUT = 10
+HELD = "comment-held"
+MODERATION_ACTIONS = ("approve", "spam", "trash")
 
 
 def recipients() -> list[str]:
@@ -26,47 +35,88 @@ def recipients() -> list[str]:
 
 
 def enabled() -> bool:
-    return bool(recipients() and current_app.config.get("MAIL_SERVER"))
+    return bool(recipients() and mail_enabled())
 
 
-def build_message(comment: Comment, post: Post) -> EmailMessage:
-    config = current_app.config
-    message = EmailMessage()
-    title = post.title.strip() or f"post #{post.id}"
-    # Header values are single lines: a name cannot inject headers.
-    message["Subject"] = " ".join(f"[{config['SITE_NAME']}] Comment awaiting moderation: {title}"
-                                  .split())[:200]
-    message["From"] = config["MAIL_FROM"]
-    message["To"] = ", ".join(recipients())
-    link = config["SITE_URL"] + url_for("moderation.comments", status="pending")
-    message.set_content(
+@dataclass(frozen=True)
+class HeldMail:
+    """The held-comment mail, worked out before the comment's write lock is taken:
+    all but the comment's id (its key and the signed links), which the insert gives."""
+
+    subject: str
+    text: str
+    # Each address, and the editor or admin it belongs to: (id, name), or None.
+    recipients: tuple[tuple[str, tuple[int, str] | None], ...]
+
+
+def prepare_held_mail(row: dict, post_title: str) -> HeldMail | None:
+    """For a reader's comment about to be stored held (``row``: its columns); None when
+    it is not held or no mail is sent. Runs in the read phase of ``services.submit``."""
+    if row["status"] != COMMENT_PENDING or not enabled():
+        return None
+    addresses = recipients()
+    editors = {
+        email.lower(): (user_id, display_name.strip() or login)
+        for user_id, email, display_name, login in db.session.execute(
+            _EDITORS, {"emails": [a.lower() for a in addresses]}
+        )
+    }
+    title = post_title.strip() or f"post #{row['post_id']}"
+    text = (
         f"A new comment on “{title}” is waiting for moderation.\n\n"
-        f"Author: {comment.author_name}\nEmail: {comment.author_email}\n"
-        f"Website: {comment.author_url or '-'}\nAddress: {comment.author_ip}\n\n"
-        f"{html_to_text(comment.body_html)}\n\nModerate it: {link}\n"
+        f"Author: {row['author_name']}\nEmail: {row['author_email']}\n"
+        f"Website: {row['author_url'] or '-'}\nAddress: {row['author_ip']}\n\n"
+        f"{html_to_text(row['body_html'])}\n\n"
     )
-    return message
+    return HeldMail(
+        subject=f"[{current_app.config['SITE_NAME']}] Comment awaiting moderation: {title}",
+        text=text, recipients=tuple((a, editors.get(a.lower())) for a in addresses),
+    )  # fmt: skip
 
 
-def send(message: EmailMessage, settings: dict) -> None:
-    """Deliver ``message``; failures are logged, never raised (the reader is gone)."""
-    try:
-        with smtplib.SMTP(settings["MAIL_SERVER"], int(settings["MAIL_PORT"]),
-                          timeout=SMTP_TIMEOUT) as smtp:
-            if settings["MAIL_USE_TLS"]:
-                smtp.starttls()
-            if settings["MAIL_USERNAME"]:
-                smtp.login(settings["MAIL_USERNAME"], settings["MAIL_PASSWORD"])
-            smtp.send_message(message)
-    except (OSError, smtplib.SMTPException):
-        log.exception("could not send the comment notification to %s", message["To"])
+def comment_stored(comment: Comment, held: HeldMail | None) -> None:
+    """In the transaction storing a reader's comment (no commit)."""
+    if held is not None:
+        queue_held_mail(comment, held)
+    elif comment.status == COMMENT_APPROVED:
+        subscriptions.comment_approved(comment)
 
 
-def notify_after(response: Response, comment: Comment, post: Post) -> None:
-    """Queue the mail on ``response``: it is sent when the server closes it."""
-    if not enabled():
-        return
-    message = build_message(comment, post)
-    settings = {k: current_app.config[k] for k in (
-        "MAIL_SERVER", "MAIL_PORT", "MAIL_USE_TLS", "MAIL_USERNAME", "MAIL_PASSWORD")}
-    response.call_on_close(lambda: send(message, settings))
+def comment_approved(comment: Comment) -> None:
+    """In the transaction approving a comment (a moderator's, or a moderator's reply)."""
+    subscriptions.comment_approved(comment)
+
+
+def moderation_token(comment: Comment, editor_id: int, action: str) -> str:
+    return links.make("moderate", {"c": comment.id, "u": editor_id, "a": action},
+                      single_use=True)  # fmt: skip
+
+
+def moderation_link_age() -> timedelta:
+    return timedelta(hours=float(current_app.config["MODERATION_LINK_HOURS"]))
+
+
+# Built once: the held-comment mail is worked out for every held comment.
+_EDITORS = select(User.id, User.email, User.display_name, User.login).where(
+    func.lower(User.email).in_(bindparam("emails", expanding=True)),
+    User.is_active_account.is_(True), User.role.in_(ROLES),
+)  # fmt: skip
+
+
+def queue_held_mail(comment: Comment, held: HeldMail) -> None:
+    """One mail per address; an editor's carries their own signed action links."""
+    admin_link = site_url("moderation.comments", status="pending")
+    hours = current_app.config["MODERATION_LINK_HOURS"]
+    for index, (address, editor) in enumerate(held.recipients):
+        body = held.text
+        if editor is not None:
+            editor_id, name = editor
+            for action in MODERATION_ACTIONS:
+                link = site_url("comment_mail.moderate",
+                                token=moderation_token(comment, editor_id, action))
+                body += f"{action.capitalize()}: {link}\n"
+            body += (f"\n(These links work once, for {name}, for {hours} hours; "
+                     "each asks you to confirm.)\n")  # fmt: skip
+        body += f"Moderate it: {admin_link}\n"
+        enqueue(key=f"held.{comment.id}.{index}", kind=HELD, recipient=address,
+                subject=held.subject, text=body, ref=f"comment:{comment.id}")

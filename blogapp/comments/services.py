@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import bindparam, insert, select, update
 
+from blogapp.comments import notify
 from blogapp.comments.rules import Candidate, Verdict, judge
 from blogapp.comments.settings import CommentSettings
 from blogapp.content import html_to_text
@@ -202,6 +203,7 @@ def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comm
         created_at=utcnow(),
     )  # fmt: skip
     judged_on = (post.status, post.comment_mode, post.published_at)
+    held_mail = notify.prepare_held_mail(row, post.title)  # read now, not under the lock
     db.session.commit()  # ends the read transaction: a read snapshot cannot become a write
     with write_transaction():
         if not _unchanged(row["post_id"], row["parent_id"], judged_on):
@@ -214,6 +216,7 @@ def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comm
         db.session.execute(
             _INSERT_EVENT, _event(comment, "submitted", "", verdict.status, None, verdict.reason)
         )
+        notify.comment_stored(comment, held_mail)  # its mail, in the same transaction
         db.session.commit()  # an approved one renews the content version with it
     return comment, verdict
 
@@ -262,6 +265,8 @@ def change_status(comment: Comment, to_status: str, actor: User, action: str) ->
     db.session.flush()
     _adjust_count(comment.post_id, _delta(from_status, to_status))
     _record(comment, action, from_status, to_status, actor)
+    if to_status == COMMENT_APPROVED:
+        notify.comment_approved(comment)
     return True
 
 
@@ -269,6 +274,12 @@ def _act(comment: Comment, to_status: str, actor: User, action: str) -> bool:
     changed = change_status(comment, to_status, actor, action)
     db.session.commit()
     return changed
+
+
+def moderate(comment: Comment, action: str, actor: User, label: str) -> bool:
+    """``action`` (approve, unapprove, spam or trash) recorded in the log as ``label``,
+    e.g. "approve via e-mail" (commits)."""
+    return _act(comment, ACTIONS[action], actor, label)
 
 
 def approve(comment: Comment, actor: User) -> bool:
@@ -350,6 +361,53 @@ def edit(comment: Comment, actor: User, *, author_name: str, author_email: str,
     return True
 
 
+def reader_edit(comment: Comment, body: str, settings: CommentSettings) -> Verdict | None:
+    """A reader fixes their own comment (``own_edits`` decides whether they may):
+    sanitized and judged again as a new comment would be, except that a comment a
+    moderator approved counts as from a known commenter. An approved comment the rules
+    now call spam, or would hold, goes back to pending. The log entry keeps the text
+    before the edit. None (and nothing stored) when the text did not change or the
+    comment changed meanwhile; commits otherwise."""
+    body = strip_invisible(body).strip()
+    if body == comment.body:
+        return None
+    was_approved = comment.status == COMMENT_APPROVED
+    candidate = Candidate(
+        author_name=comment.author_name, author_email=comment.author_email,
+        author_url=comment.author_url, author_ip=comment.author_ip, body=body,
+        body_html=clean_comment(body),
+    )  # fmt: skip
+    if was_approved:
+        settings = replace(settings, auto_approve_known=True)
+    verdict = judge(
+        candidate, settings, comment_mode=db.session.get(Post, comment.post_id).comment_mode,
+        honeypot_filled=False, seconds_since_served=float("inf"),  # bot traps ran at submission
+        min_seconds=0.0, known_commenter=was_approved
+        or is_known_commenter(comment.author_name, comment.author_email),
+    )  # fmt: skip
+    to_status = verdict.status
+    if was_approved and to_status == COMMENT_SPAM:
+        to_status = COMMENT_PENDING  # a person decides, as the issue asks
+    from_status, previous = comment.status, comment.body
+    changed = db.session.execute(
+        update(Comment)
+        .where(Comment.id == comment.id, Comment.status == from_status, Comment.body == previous)
+        .values(body=body, body_html=candidate.body_html, status=to_status)
+        .execution_options(synchronize_session=False)
+    ).rowcount  # fmt: skip
+    if not changed:
+        db.session.rollback()
+        return None
+    comment.body, comment.body_html, comment.status = body, candidate.body_html, to_status
+    _adjust_count(comment.post_id, _delta(from_status, to_status))
+    event = _event(comment, "reader edit", from_status, to_status, None, verdict.reason)
+    db.session.execute(_INSERT_EVENT, {**event, "previous_body": previous})
+    if to_status == COMMENT_APPROVED and from_status != COMMENT_APPROVED:
+        notify.comment_approved(comment)
+    db.session.commit()
+    return Verdict(to_status, verdict.reason)
+
+
 def reply(parent: Comment, actor: User, body: str) -> Comment:
     """A moderator's reply: published at once, threaded under ``parent``. Replying
     to a held comment approves it, as WordPress does, so the reply is not orphaned."""
@@ -366,5 +424,6 @@ def reply(parent: Comment, actor: User, body: str) -> Comment:
     db.session.flush()
     _adjust_count(comment.post_id, 1)
     _record(comment, "reply", "", COMMENT_APPROVED, actor, f"reply to #{parent.id}")
+    notify.comment_approved(comment)
     db.session.commit()
     return comment

@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from blogapp import throttle
-from blogapp.comments import notify, services
+from blogapp.comments import followups, services
 from blogapp.comments.forms import CommentForm, form_token_for, seconds_since_served
 from blogapp.comments.rules import comments_closed
 from blogapp.comments.settings import load_settings
@@ -28,7 +28,7 @@ from blogapp.content_version import remembered
 from blogapp.database import read_transactions
 from blogapp.errors import render_error
 from blogapp.extensions import csrf, db
-from blogapp.models import COMMENT_APPROVED, COMMENT_PENDING, Post
+from blogapp.models import COMMENT_APPROVED, Post
 from blogapp.permalinks import post_url
 from blogapp.security import is_same_origin
 
@@ -201,16 +201,16 @@ def _create(post_id: int):
         except services.SubmissionError as error:
             getattr(form, error.field).errors = [error.message]
         else:
+            # issue 15: reply notifications ticked, and the right to edit (own transaction).
+            followups.comment_stored(comment, notify_replies=form.notify_replies.data,
+                                     notify_post=form.notify_post.data)
             if comment.status == COMMENT_APPROVED:
                 approved += 1
             else:
                 remember_pending(comment.id)
             page = _page_showing(post_id, approved, comment.id)
             location = post_url(post, cpage=page) if page > 1 else permalink
-            response = redirect(f"{location}#comment-{comment.id}")
-            if comment.status == COMMENT_PENDING:
-                notify.notify_after(response, comment, post)
-            return response
+            return redirect(f"{location}#comment-{comment.id}")
     # Shown again on the comment page holding the comment being answered, if any.
     post = load_public_post(post.id, for_page=True)
     cpage = _page_showing(post.id, post.comment_count, form.parent) if form.parent else 1

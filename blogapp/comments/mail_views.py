@@ -1,0 +1,111 @@
+"""The pages links in mails open, for people who are not logged in: confirm reply
+notifications, unsubscribe (also RFC 8058's one-click POST), "your subscriptions",
+and moderate a held comment. The signed token in the address is the authority,
+so the POSTs need no CSRF token (a one-click unsubscribe comes from the reader's
+mail provider, without cookies). A GET only shows; its page's button POSTs.
+
+The pages hold a personal token: never stored by a cache, never sent on as a
+Referer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, current_app, render_template, request
+
+from blogapp.comments import email_moderation, subscriptions
+from blogapp.extensions import csrf
+from blogapp.mail.links import LinkError, read
+
+bp = Blueprint("comment_mail", __name__, url_prefix="/mail")
+
+
+@bp.after_request
+def _private(response):
+    response.headers["Cache-Control"] = "no-store, private"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _page(template: str, status: int = 200, **context):
+    return render_template(f"mail/{template}", **context), status
+
+
+def _problem(error: LinkError):
+    return _page("message.html", 400, title="This link does not work", message=error.message)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def confirm(token: str):
+    age = timedelta(days=float(current_app.config["CONFIRM_LINK_DAYS"]))
+    try:
+        data = read("confirm", token, age)
+    except LinkError as error:
+        return _problem(error)
+    if request.method == "GET":
+        return _page("confirm.html", token=token)
+    subscriber = subscriptions.confirm(int(data.get("s", 0)))
+    if subscriber is None:
+        return _problem(LinkError("This address is no longer subscribed."))
+    return _page("message.html", title="Notifications confirmed",
+                 message=f"{subscriber.email} will be e-mailed about new replies.",
+                 manage=subscriptions.subscriptions_url(subscriber.id))
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def unsubscribe(token: str):
+    try:
+        data = read("unsubscribe", token)
+    except LinkError as error:
+        return _problem(error)
+    subscriber_id = int(data.get("s", 0))
+    if request.method == "GET":
+        return _page("unsubscribe.html", token=token)
+    ids = [i for i in data.get("ids") or [] if isinstance(i, int)]
+    subscriptions.end(subscriber_id, ids)
+    if request.form.get("List-Unsubscribe") == "One-Click":
+        return "Unsubscribed.\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
+    return _page("message.html", title="Unsubscribed",
+                 message="You will get no more of these notifications.",
+                 manage=subscriptions.subscriptions_url(subscriber_id))
+
+
+@bp.route("/subscriptions/<token>", methods=["GET", "POST"], endpoint="subscriptions")
+@csrf.exempt
+def subscriptions_page(token: str):
+    try:
+        data = read("subscriptions", token)
+    except LinkError as error:
+        return _problem(error)
+    subscriber_id = int(data.get("s", 0))
+    message = None
+    if request.method == "POST":
+        wanted = request.form.get("end", "")
+        if wanted == "all":
+            subscriptions.end(subscriber_id)
+            message = "All your subscriptions have ended."
+        elif wanted.isdigit() and len(wanted) < 12:
+            ended = subscriptions.end(subscriber_id, [int(wanted)])
+            message = "That subscription has ended." if ended else "It had already ended."
+        else:
+            return _page("message.html", 400, title="Nothing chosen",
+                         message="Choose a subscription to end.")
+    return _page("subscriptions.html", token=token, message=message,
+                 items=subscriptions.active_subscriptions(subscriber_id))
+
+
+@bp.route("/moderate/<token>", methods=["GET", "POST"])
+@csrf.exempt
+def moderate(token: str):
+    try:
+        link = email_moderation.read_link(token)
+    except LinkError as error:
+        return _problem(error)
+    if request.method == "GET":
+        return _page("moderate.html", token=token, link=link,
+                     reason=email_moderation.why_not(link))
+    changed, message = email_moderation.act(link)
+    return _page("message.html", 200 if changed else 409,
+                 title="Done" if changed else "Nothing changed", message=message)

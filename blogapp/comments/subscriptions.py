@@ -1,0 +1,305 @@
+"""Reply notifications for readers without accounts.
+
+A reader ticks "E-mail me when someone replies to this comment" or "E-mail me new
+comments on this post" (``subscribe``). Nothing is mailed for a comment until it is
+approved: then an address that never confirmed gets one confirmation mail (double
+opt-in), so nobody can make the blog mail a stranger, and a spammer's held comment
+mails nobody. Confirmed addresses stay confirmed.
+
+When a comment is approved (``comment_approved``, called in the approving
+transaction), every confirmed subscriber it concerns gets a ``ReplyNotice``, except
+its own author, and a "reply-digest" outbox row, at most one queued per subscriber,
+due no sooner than ``NOTIFY_DIGEST_MINUTES`` after their last one. The worker
+writes the digest when it sends it (``compose_digest``), so a burst of approvals
+becomes one mail. Every mail here has a plain-text part, a signed one-click
+unsubscribe link (RFC 8058 headers) and a link to the reader's subscriptions."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import current_app, url_for
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from blogapp.content import html_to_text
+from blogapp.database import write_transaction
+from blogapp.dates import to_local
+from blogapp.extensions import db
+from blogapp.mail import links
+from blogapp.mail.clock import now
+from blogapp.mail.outbox import absolute, enqueue, mail_enabled, site_url
+from blogapp.models import (
+    COMMENT_APPROVED,
+    COMMENT_SPAM,
+    COMMENT_TRASH,
+    OUTBOX_QUEUED,
+    SUBSCRIBE_POST,
+    SUBSCRIBE_REPLIES,
+    Comment,
+    MailSubscriber,
+    MailSubscription,
+    OutboxMessage,
+    Post,
+    ReplyNotice,
+)
+
+DIGEST = "reply-digest"
+CONFIRM = "subscription-confirm"
+EXCERPT = 300  # characters of each comment quoted in a digest
+
+
+def _insert(table):
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def subscribe(comment: Comment, *, replies: bool, new_comments: bool) -> None:
+    """What the reader ticked on the form of the comment just stored (commits).
+    Nothing for spam or trash, nor on a site that sends no mail."""
+    scopes = [s for s, wanted in ((SUBSCRIBE_REPLIES, replies), (SUBSCRIBE_POST, new_comments))
+              if wanted]  # fmt: skip
+    if not scopes or not mail_enabled() or not comment.author_email:
+        return
+    if comment.status in (COMMENT_SPAM, COMMENT_TRASH):
+        return
+    with write_transaction():
+        subscriber = _subscriber(comment.author_email)
+        for scope in scopes:
+            db.session.add(MailSubscription(
+                subscriber_id=subscriber.id, post_id=comment.post_id, comment_id=comment.id,
+                scope=scope, created_at=now(),
+            ))  # fmt: skip
+        if comment.status == COMMENT_APPROVED:
+            _ask_to_confirm(subscriber)
+        db.session.commit()
+
+
+def _subscriber(email: str) -> MailSubscriber:
+    db.session.execute(
+        _insert(MailSubscriber.__table__)
+        .values(email=email, created_at=now())
+        .on_conflict_do_nothing(index_elements=["email"])
+    )
+    return db.session.scalars(select(MailSubscriber).where(MailSubscriber.email == email)).one()
+
+
+def _ask_to_confirm(subscriber: MailSubscriber) -> None:
+    """One confirmation mail, unless confirmed or asked within ``CONFIRM_RESEND_HOURS``."""
+    moment = now()
+    resend = timedelta(hours=float(current_app.config["CONFIRM_RESEND_HOURS"]))
+    if subscriber.confirmed_at is not None:
+        return
+    if subscriber.confirmation_sent_at and moment - subscriber.confirmation_sent_at < resend:
+        return
+    subscriber.confirmation_sent_at = moment
+    site = current_app.config["SITE_NAME"]
+    confirm = site_url("comment_mail.confirm",
+                       token=links.make("confirm", {"s": subscriber.id}))
+    text = (
+        f"Someone, probably you, asked {site} to e-mail {subscriber.email} about replies "
+        f"to comments.\n\nTo confirm, open this link and press the button:\n{confirm}\n\n"
+        f"If it was not you, ignore this mail: nothing more will be sent.\n"
+    )
+    enqueue(
+        key=f"confirm.{subscriber.id}.{int(moment.timestamp())}", kind=CONFIRM,
+        recipient=subscriber.email, subject=f"[{site}] Confirm your e-mail notifications",
+        text=text + _footer(subscriber.id, []), headers=_list_headers(subscriber.id, []),
+        ref=f"subscriber:{subscriber.id}",
+    )  # fmt: skip
+
+
+def _unsubscribe_url(subscriber_id: int, subscription_ids: list[int]) -> str:
+    token = links.make("unsubscribe", {"s": subscriber_id, "ids": subscription_ids})
+    return site_url("comment_mail.unsubscribe", token=token)
+
+
+def subscriptions_url(subscriber_id: int) -> str:
+    return site_url("comment_mail.subscriptions",
+                    token=links.make("subscriptions", {"s": subscriber_id}))
+
+
+def _list_headers(subscriber_id: int, subscription_ids: list[int]) -> dict:
+    return {
+        "List-Unsubscribe": f"<{_unsubscribe_url(subscriber_id, subscription_ids)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def _footer(subscriber_id: int, subscription_ids: list[int]) -> str:
+    what = "these notifications" if subscription_ids else "every notification from this site"
+    return (
+        f"\n-- \nStop {what}: {_unsubscribe_url(subscriber_id, subscription_ids)}\n"
+        f"Your subscriptions: {subscriptions_url(subscriber_id)}\n"
+    )
+
+
+def confirm(subscriber_id: int) -> MailSubscriber | None:
+    """The subscriber behind a confirmation link, now confirmed (commits; in the
+    link's POST, whose transaction may write)."""
+    subscriber = db.session.get(MailSubscriber, subscriber_id)
+    if subscriber is not None and subscriber.confirmed_at is None:
+        subscriber.confirmed_at = now()
+    db.session.commit()
+    return subscriber
+
+
+def active_subscriptions(subscriber_id: int) -> list[MailSubscription]:
+    return list(db.session.scalars(
+        select(MailSubscription)
+        .join(MailSubscription.post)
+        .options(db.contains_eager(MailSubscription.post))
+        .where(MailSubscription.subscriber_id == subscriber_id,
+               MailSubscription.ended_at.is_(None))
+        .order_by(MailSubscription.created_at, MailSubscription.id)
+    ))  # fmt: skip
+
+
+def end(subscriber_id: int, subscription_ids: list[int] | None = None) -> int:
+    """End some (or, with None or [], all) of a subscriber's subscriptions and drop the
+    notices not yet sent for them (commits; in a POST);
+    returns how many ended."""
+    which = [MailSubscription.subscriber_id == subscriber_id,
+             MailSubscription.ended_at.is_(None)]
+    if subscription_ids:
+        which.append(MailSubscription.id.in_(subscription_ids))
+    ended = db.session.execute(
+        update(MailSubscription).where(*which).values(ended_at=now())
+        .execution_options(synchronize_session=False)
+    ).rowcount  # fmt: skip
+    db.session.execute(
+        delete(ReplyNotice).where(
+            ReplyNotice.subscriber_id == subscriber_id, ReplyNotice.outbox_id.is_(None),
+            ReplyNotice.subscription_id.in_(
+                select(MailSubscription.id).where(
+                    MailSubscription.subscriber_id == subscriber_id,
+                    MailSubscription.ended_at.is_not(None)))
+        ).execution_options(synchronize_session=False)
+    )  # fmt: skip
+    db.session.commit()
+    return ended
+
+
+def comment_approved(comment: Comment) -> None:
+    """In the transaction that approved ``comment`` (no commit): confirmation mail for
+    its own author's subscriptions, notices and digests for everyone it concerns."""
+    if not mail_enabled():
+        return
+    own = db.session.scalars(
+        select(MailSubscriber)
+        .join(MailSubscription, MailSubscription.subscriber_id == MailSubscriber.id)
+        .where(MailSubscription.comment_id == comment.id, MailSubscription.ended_at.is_(None))
+        .limit(1)
+    ).first()
+    if own is not None:
+        _ask_to_confirm(own)
+    source = db.aliased(Comment)
+    concerned = db.session.execute(
+        select(MailSubscription.id, MailSubscriber.id, MailSubscriber.last_digest_at)
+        .join(MailSubscriber, MailSubscriber.id == MailSubscription.subscriber_id)
+        .join(source, source.id == MailSubscription.comment_id)
+        .where(
+            MailSubscription.ended_at.is_(None),
+            MailSubscriber.confirmed_at.is_not(None),
+            MailSubscriber.email != comment.author_email,  # one's own replies tell nobody
+            source.status == COMMENT_APPROVED,
+            source.id != comment.id,
+            or_(and_(MailSubscription.scope == SUBSCRIBE_REPLIES,
+                     MailSubscription.comment_id == comment.parent_id),
+                and_(MailSubscription.scope == SUBSCRIBE_POST,
+                     MailSubscription.post_id == comment.post_id)),
+        )
+        .order_by(MailSubscription.id)
+    ).all()  # fmt: skip
+    moment, told = now(), set()
+    for subscription_id, subscriber_id, last_digest_at in concerned:
+        if subscriber_id in told:
+            continue  # one notice per comment, whichever subscription brought it
+        told.add(subscriber_id)
+        added = db.session.execute(
+            _insert(ReplyNotice.__table__)
+            .values(subscriber_id=subscriber_id, subscription_id=subscription_id,
+                    comment_id=comment.id, created_at=moment)
+            .on_conflict_do_nothing(index_elements=["subscriber_id", "comment_id"])
+            .returning(ReplyNotice.id)
+        ).first() is not None  # fmt: skip
+        if added:
+            _queue_digest(subscriber_id, last_digest_at, comment.id)
+
+
+def _queue_digest(subscriber_id: int, last_digest_at, comment_id: int) -> None:
+    ref = f"subscriber:{subscriber_id}"
+    waiting = db.session.scalar(
+        select(OutboxMessage.id).where(
+            OutboxMessage.kind == DIGEST, OutboxMessage.ref == ref,
+            OutboxMessage.status == OUTBOX_QUEUED, OutboxMessage.body_text == "",
+        ).limit(1)
+    )  # fmt: skip
+    if waiting is not None:
+        return  # the digest already waiting will carry this notice too
+    interval = timedelta(minutes=float(current_app.config["NOTIFY_DIGEST_MINUTES"]))
+    enqueue(key=f"digest.{subscriber_id}.{comment_id}", kind=DIGEST, ref=ref,
+            payload={"subscriber": subscriber_id},
+            not_before=last_digest_at + interval if last_digest_at else None)
+
+
+def comment_link(post: Post, comment: Comment) -> str:
+    """The comment on its post's permalink (``posts.post_url``'s shape; importing it
+    would make this module part of the posts and comments import loop)."""
+    local = to_local(post.published_at)
+    return absolute(lambda: url_for(
+        "posts.detail", year=local.year, month=local.month, day=local.day, slug=post.slug,
+        _anchor=f"comment-{comment.id}",
+    ))  # fmt: skip
+
+
+def compose_digest(message: OutboxMessage) -> bool | datetime:
+    """Write a digest at sending time from its subscriber's unsent notices (in the
+    worker's write transaction); False when none is left, or the time to try again
+    when the subscriber's last digest is more recent than the interval allows.
+
+    The subscriber's row is locked (PostgreSQL; SQLite's write lock does the same),
+    so two workers never put one notice into two digests."""
+    subscriber = db.session.get(
+        MailSubscriber, int(message.payload.get("subscriber", 0)), with_for_update=True
+    )
+    if subscriber is None:
+        return False
+    interval = timedelta(minutes=float(current_app.config["NOTIFY_DIGEST_MINUTES"]))
+    if subscriber.last_digest_at and now() < subscriber.last_digest_at + interval:
+        return subscriber.last_digest_at + interval
+    rows = db.session.execute(
+        select(ReplyNotice, Comment, Post, MailSubscription)
+        .join(Comment, Comment.id == ReplyNotice.comment_id)
+        .join(Post, Post.id == Comment.post_id)
+        .join(MailSubscription, MailSubscription.id == ReplyNotice.subscription_id)
+        .where(ReplyNotice.subscriber_id == subscriber.id, ReplyNotice.outbox_id.is_(None))
+        .order_by(Comment.created_at, Comment.id)
+    ).all()  # fmt: skip
+    live = [r for r in rows if r.Comment.status == COMMENT_APPROVED
+            and r.MailSubscription.ended_at is None and r.Post.is_public]  # fmt: skip
+    for row in rows:
+        row.ReplyNotice.outbox_id = message.id  # told now, or never (no longer approved)
+    subscriber.last_digest_at = now()
+    if not live:
+        return False
+    site = current_app.config["SITE_NAME"]
+    subscription_ids = sorted({r.MailSubscription.id for r in live})
+    parts = []
+    for row in live:
+        comment, post = row.Comment, row.Post
+        text = html_to_text(comment.body_html)
+        if len(text) > EXCERPT:
+            text = text[:EXCERPT] + "…"
+        link = comment_link(post, comment)
+        parts.append(f"{comment.author_name or 'Someone'} on “{post.title}”:\n{text}\n{link}\n")
+    count = len(live)
+    message.recipient = subscriber.email
+    message.subject = (f"[{site}] {count} new comments" if count > 1
+                       else f"[{site}] New comment on “{live[0].Post.title}”")
+    message.body_text = (
+        f"New comments you asked to hear about on {site}:\n\n" + "\n".join(parts)
+        + _footer(subscriber.id, subscription_ids)
+    )
+    message.headers = _list_headers(subscriber.id, subscription_ids)
+    return True

@@ -1,0 +1,240 @@
+"""``flask deliver``: claim due messages, send them, record what happened.
+
+A claim is a conditional UPDATE (``status`` to sending, ``claimed_by`` to this batch)
+in a short write transaction: on SQLite under its single write lock (BEGIN
+IMMEDIATE), on PostgreSQL after ``SELECT … FOR UPDATE SKIP LOCKED``, so several
+workers drain one outbox and no row is claimed twice. Each message is marked sent
+in its own commit right after the server accepted it, before the next one starts.
+
+A worker killed mid-batch leaves its rows "sending"; once the claim is older than
+``MAIL_LEASE_SECONDS`` another pass claims them again. The only message that can
+go out twice is the one the server accepted in the instant before the kill, and
+that one carries the same Message-ID both times.
+
+A failed send is retried after ``MAIL_RETRY_SECONDS``, doubling each time, until
+``MAIL_MAX_ATTEMPTS``; then it is marked failed with the last error kept."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, or_, select, update
+
+from blogapp.comments.subscriptions import compose_digest
+from blogapp.database import write_transaction
+from blogapp.extensions import db
+from blogapp.mail import smtp
+from blogapp.mail.clock import now
+from blogapp.models import (
+    OUTBOX_CANCELLED,
+    OUTBOX_FAILED,
+    OUTBOX_QUEUED,
+    OUTBOX_SENDING,
+    OUTBOX_SENT,
+    OutboxMessage,
+)
+
+log = logging.getLogger(__name__)
+
+# Kinds whose text is written when they are sent, not when queued (a digest collects
+# whatever was approved until then). A composer fills the row and returns True, or
+# False when nothing is left to say, or the time before which it must not be sent.
+COMPOSERS: dict[str, Callable[[OutboxMessage], bool | datetime]] = {
+    "reply-digest": compose_digest
+}
+
+
+@dataclass
+class Report:
+    claimed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    cancelled: int = 0
+    postponed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+def _due(moment, lease: timedelta):
+    table = OutboxMessage
+    return or_(
+        and_(table.status == OUTBOX_QUEUED, table.next_attempt_at <= moment),
+        and_(table.status == OUTBOX_SENDING, table.claimed_at < moment - lease),
+    )
+
+
+def claim(limit: int) -> tuple[str, list[OutboxMessage]]:
+    """Claim up to ``limit`` due messages for one batch; returns its name and the rows."""
+    config = current_app.config
+    lease = timedelta(seconds=float(config["MAIL_LEASE_SECONDS"]))
+    claimant = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:100]
+    moment = now()
+    with write_transaction():
+        # A claim that keeps dying with its worker (a message that crashes it) ends here.
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == OUTBOX_SENDING,
+                   OutboxMessage.claimed_at < moment - lease,
+                   OutboxMessage.attempts >= int(config["MAIL_MAX_ATTEMPTS"]))
+            .values(status=OUTBOX_FAILED,
+                    last_error="The worker sending it stopped before finishing, every try.")
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        due = (
+            select(OutboxMessage.id)
+            .where(_due(moment, lease))
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+        )
+        if db.session.get_bind().dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        ids = db.session.scalars(due).all()
+        if ids:
+            db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids), _due(moment, lease))
+                .values(status=OUTBOX_SENDING, claimed_by=claimant, claimed_at=moment,
+                        attempts=OutboxMessage.attempts + 1)
+                .execution_options(synchronize_session=False)
+            )  # fmt: skip
+        db.session.commit()
+    if not ids:
+        return claimant, []
+    rows = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.claimed_by == claimant, OutboxMessage.status == OUTBOX_SENDING)
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+    ).all()
+    # Detached as loaded: sending must not open a transaction (outside a request each
+    # one takes SQLite's write lock) to reload what a commit would expire.
+    for row in rows:
+        db.session.expunge(row)
+    db.session.commit()
+    return claimant, list(rows)
+
+
+def _finish(row: OutboxMessage, claimant: str, **values) -> None:
+    """Record the outcome, only while the claim is still ours (a worker whose lease
+    ran out must not overwrite the one that took the message over)."""
+    with write_transaction():
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == claimant,
+                   OutboxMessage.status == OUTBOX_SENDING)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        db.session.commit()
+
+
+def _retry_delay(attempts: int) -> timedelta:
+    config = current_app.config
+    seconds = float(config["MAIL_RETRY_SECONDS"]) * 2 ** max(attempts - 1, 0)
+    return timedelta(seconds=min(seconds, float(config["MAIL_RETRY_MAX_SECONDS"])))
+
+
+def _failed(row: OutboxMessage, claimant: str, error: Exception, report: Report) -> None:
+    text = f"{type(error).__name__}: {error}"[:2000]
+    report.errors.append(f"#{row.id} {text}")
+    if smtp.is_permanent(error) or row.attempts >= int(current_app.config["MAIL_MAX_ATTEMPTS"]):
+        _finish(row, claimant, status=OUTBOX_FAILED, last_error=text)
+        report.failed += 1
+        log.warning("outbox #%s failed for good after %s tries: %s", row.id, row.attempts, text)
+    else:
+        _finish(row, claimant, status=OUTBOX_QUEUED, last_error=text, claimed_by="",
+                next_attempt_at=now() + _retry_delay(row.attempts))
+        report.retrying += 1
+
+
+def _compose(row: OutboxMessage, claimant: str, report: Report) -> bool:
+    """Write the text of a message composed at sending time; False when it is not
+    to be sent now (cancelled, or put back until the time its composer gave)."""
+    composer = COMPOSERS.get(row.kind)
+    if composer is None or row.body_text:
+        return True  # written when queued, or composed by an earlier, interrupted try
+    with write_transaction():
+        db.session.add(row)
+        ready = composer(row)
+        if ready is False:
+            row.status, row.last_error = OUTBOX_CANCELLED, "Nothing left to send."
+            report.cancelled += 1
+        elif isinstance(ready, datetime):  # not a failed try: back in the queue
+            row.status, row.next_attempt_at, row.claimed_by = OUTBOX_QUEUED, ready, ""
+            row.attempts -= 1
+            report.postponed += 1
+        db.session.flush()
+        db.session.expunge(row)  # keeps what was written, as claim() keeps its rows
+        db.session.commit()
+    return ready is True
+
+
+def deliver_once(limit: int | None = None) -> Report:
+    """One batch: claim, send over one connection, record each outcome."""
+    config = current_app.config
+    claimant, rows = claim(int(limit or config["MAIL_BATCH_SIZE"]))
+    report = Report(claimed=len(rows))
+    connection = smtp.Connection(config)
+    try:
+        for row in rows:
+            try:
+                if not _compose(row, claimant, report):
+                    continue
+                connection.send(smtp.build(row, config["MAIL_FROM"]))
+            except Exception as error:  # noqa: BLE001 (any failure is recorded and retried)
+                db.session.rollback()
+                _failed(row, claimant, error, report)
+            else:
+                _finish(row, claimant, status=OUTBOX_SENT, sent_at=now(), last_error="")
+                report.sent += 1
+    finally:
+        connection.close()
+    return report
+
+
+def deliver_loop(echo: Callable[[str], None], poll: float | None = None) -> None:
+    """Batches until SIGTERM or SIGINT, pausing ``MAIL_POLL_SECONDS`` when idle.
+    A stop asked for mid-batch waits for the batch to end."""
+    stopping = []
+
+    def stop(signum, frame) -> None:
+        stopping.append(signum)
+
+    previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    pause = float(poll if poll is not None else current_app.config["MAIL_POLL_SECONDS"])
+    try:
+        while not stopping:
+            report = deliver_once()
+            if report.claimed:
+                echo(summary(report))
+            else:
+                time.sleep(pause)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
+def summary(report: Report) -> str:
+    return (f"{report.sent} sent, {report.retrying} to retry, {report.failed} failed, "
+            f"{report.cancelled} cancelled")  # fmt: skip
+
+
+def retry(message_id: int) -> bool:
+    """An admin sends a failed message again: queued now, with a fresh set of tries
+    (commits; in the admin's POST, whose transaction may write)."""
+    changed = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == OUTBOX_FAILED)
+        .values(status=OUTBOX_QUEUED, attempts=0, next_attempt_at=now(), claimed_by="")
+        .execution_options(synchronize_session=False)
+    ).rowcount  # fmt: skip
+    db.session.commit()
+    return bool(changed)

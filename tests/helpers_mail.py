@@ -1,0 +1,132 @@
+"""Shared pieces of the mail tests: a real SMTP server on loopback (aiosmtpd) that
+keeps what it receives, a reader's comment sent through the real form, the links
+found in a mail, and a clock the tests move by hand."""
+
+from __future__ import annotations
+
+import re
+import socket
+import threading
+import time
+from datetime import timedelta
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+
+from aiosmtpd.controller import Controller
+from flask import current_app
+
+from blogapp.extensions import db
+from blogapp.mail.worker import deliver_once
+from tests.helpers import BROWSER_POST, open_form
+
+
+class Inbox:
+    """aiosmtpd's handler: every accepted message, in order. ``delay`` makes each
+    MAIL FROM answer slowly, before the message is received, so a worker can be
+    killed while a message is on its way and not yet accepted."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay
+        self.messages: list[EmailMessage] = []
+        self.recipients: list[list[str]] = []
+        self.waiting_for_mail = threading.Event()
+        self.lock = threading.Lock()
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
+        import asyncio
+
+        if self.delay:
+            self.waiting_for_mail.set()
+            await asyncio.sleep(self.delay)
+            self.waiting_for_mail.clear()
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        with self.lock:
+            self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            self.recipients.append(list(envelope.rcpt_tos))
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[EmailMessage]:
+        return [m for m, r in zip(self.messages, self.recipients, strict=True) if address in r]
+
+    def message_ids(self) -> list[str]:
+        with self.lock:
+            return [m["Message-ID"] for m in self.messages]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class SMTPServer:
+    def __init__(self, handler: Inbox) -> None:
+        self.handler = handler
+        self.port = free_port()
+        self.controller = Controller(handler, hostname="127.0.0.1", port=self.port)
+
+    def __enter__(self) -> SMTPServer:
+        self.controller.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.controller.stop()
+
+
+class Clock:
+    """The app's ``CLOCK`` (seconds since the epoch): real time until a test moves it."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def __call__(self) -> float:
+        return time.time() + self.offset.total_seconds()
+
+    def advance(self, **delta) -> None:
+        self.offset += timedelta(**delta)
+
+
+def deliver() -> None:
+    """One pass of the worker, as ``flask deliver`` runs it (with no transaction of
+    the test's open); asserts nothing failed."""
+    db.session.commit()
+    report = deliver_once()
+    assert report.errors == [], report.errors
+
+
+def text_of(message: EmailMessage) -> str:
+    return message.get_body(preferencelist=("plain",)).get_content().replace("\r\n", "\n")
+
+
+def links_in(message: EmailMessage) -> list[str]:
+    return re.findall(r"https?://\S+", text_of(message))
+
+
+def path_of(url: str) -> str:
+    return url.removeprefix(current_app.config["SITE_URL"])
+
+
+def send_comment(client, post, body="Please look at this.", *, name="Dara",
+                 email="dara@example.org", parent=None, replies=False, new_comments=False):
+    """A reader fills in the comment form of the post page and sends it."""
+    form = open_form(client, post, **({"replytocom": parent.id} if parent else {}))
+    form.update(author_name=name, author_email=email, body=body)
+    if replies:
+        form["notify_replies"] = "y"
+    if new_comments:
+        form["notify_post"] = "y"
+    response = client.post(f"/comments/post/{post.id}", data=form, headers=BROWSER_POST)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    return response
+
+
+def wait_until(condition, timeout: float = 30.0, describe=lambda: "") -> None:
+    """Polls for something another process does (never for time to pass)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out {describe()}"
+        time.sleep(0.02)

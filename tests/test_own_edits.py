@@ -1,0 +1,146 @@
+"""Readers fix their own comment: from the same browser, within COMMENT_EDIT_MINUTES,
+while nobody has replied. The edit is sanitized and judged again; an approved
+comment that turns into spam goes back to pending; the log keeps the old text."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from blogapp.comments.settings import CommentSettings, save_settings
+from blogapp.extensions import db
+from blogapp.models import COMMENT_APPROVED, COMMENT_PENDING, Comment, ModerationEvent, Post
+from blogapp.permalinks import post_url
+from tests.factories import make_comment, make_post, make_user
+from tests.helpers import csrf_token_from
+from tests.helpers_mail import Clock, send_comment
+
+
+@pytest.fixture
+def clock(app):
+    app.config["CLOCK"] = clock = Clock()
+    return clock
+
+
+def my_comment() -> Comment:
+    comment = db.session.scalars(select(Comment).order_by(Comment.id.desc()).limit(1)).one()
+    db.session.commit()
+    return comment
+
+
+def edit(client, comment_id: int, body: str):
+    page = client.get(f"/comments/{comment_id}/edit")
+    assert page.status_code == 200, page.get_data(as_text=True)
+    return client.post(f"/comments/{comment_id}/edit",
+                       data={"csrf_token": csrf_token_from(page.get_data(as_text=True)),
+                             "body": body})  # fmt: skip
+
+
+def reload(comment_id: int) -> Comment:
+    db.session.expire_all()
+    comment = db.session.get(Comment, comment_id)
+    db.session.commit()
+    return comment
+
+
+def page_of(app, client, post) -> str:
+    with app.test_request_context():
+        url = post_url(post)
+    return client.get(url).get_data(as_text=True)
+
+
+def test_a_reader_fixes_a_typo_from_the_same_browser(app, client, clock):
+    post = make_post("Rice prices")
+    send_comment(client, post, "Teh harvest was late.")
+    comment = my_comment()
+    assert "Edit your comment" in page_of(app, client, post)
+    assert "Edit your comment" not in page_of(app, app.test_client(), post)  # nobody else
+
+    response = edit(client, comment.id, "The harvest was late. <script>alert(1)</script>")
+    assert response.status_code == 302
+    stored = reload(comment.id)
+    assert stored.body.startswith("The harvest was late.")
+    assert "<script" not in stored.body_html
+    assert stored.status == COMMENT_PENDING
+    event = db.session.scalars(select(ModerationEvent).where(
+        ModerationEvent.action == "reader edit")).one()
+    assert event.previous_body == "Teh harvest was late."
+
+
+def test_another_browser_cannot_edit(app, client):
+    post = make_post()
+    send_comment(client, post, "Mine.")
+    comment = my_comment()
+    stranger = app.test_client()
+    answer = stranger.get(f"/comments/{comment.id}/edit")
+    assert answer.status_code == 403
+    assert "Only the browser that sent a comment can edit it." in answer.get_data(as_text=True)
+    # Refused by the CSRF check or by the edit rule; either way nothing changes.
+    assert stranger.post(f"/comments/{comment.id}/edit", data={"body": "Hijacked"}
+                         ).status_code in (400, 403)  # fmt: skip
+    assert reload(comment.id).body == "Mine."
+
+
+def test_the_window_closes_after_ten_minutes(app, client, clock):
+    post = make_post()
+    send_comment(client, post, "Quick thought.")
+    comment = my_comment()
+    clock.advance(minutes=9, seconds=50)
+    assert client.get(f"/comments/{comment.id}/edit").status_code == 200
+    clock.advance(seconds=20)
+    answer = client.get(f"/comments/{comment.id}/edit")
+    assert answer.status_code == 403
+    assert "can be edited for 10 minutes" in answer.get_data(as_text=True)
+    assert "Edit your comment" not in page_of(app, client, post)
+
+
+def test_no_edit_once_someone_replied(app, client):
+    save_settings(CommentSettings(auto_approve_known=True))
+    post = make_post()
+    make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
+    send_comment(client, post, "Approved at once.")
+    comment = my_comment()
+    assert comment.status == COMMENT_APPROVED
+    make_comment(db.session.get(Post, post.id), "A reply.", parent=comment)
+    answer = client.get(f"/comments/{comment.id}/edit")
+    assert answer.status_code == 403
+    assert "Someone has replied" in answer.get_data(as_text=True)
+
+
+def test_an_approved_comment_edited_into_spam_goes_back_to_pending(app, client, login_as):
+    save_settings(CommentSettings(auto_approve_known=True, blocklist_words=("casino",)))
+    post = make_post()
+    make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
+    send_comment(client, post, "A fair point about budgets.")
+    comment = my_comment()
+    assert comment.status == COMMENT_APPROVED
+    before = db.session.get(Post, post.id).comment_count
+    db.session.commit()
+
+    assert edit(client, comment.id, "Visit my casino now").status_code == 302
+    stored = reload(comment.id)
+    assert stored.status == COMMENT_PENDING
+    assert db.session.get(Post, post.id).comment_count == before - 1
+    db.session.commit()
+    event = db.session.scalars(select(ModerationEvent).where(
+        ModerationEvent.action == "reader edit")).one()
+    assert (event.from_status, event.to_status) == (COMMENT_APPROVED, COMMENT_PENDING)
+    assert "blocklist" in event.comment_summary
+
+    login_as(make_user(display_name="Mod"))
+    log = client.get("/admin/comments/log").get_data(as_text=True)
+    assert "Text before the edit" in log and "A fair point about budgets." in log
+    assert "the reader" in log
+
+
+def test_an_approved_comment_with_a_plain_edit_stays_approved(app, client):
+    save_settings(CommentSettings(auto_approve_known=True))
+    post = make_post()
+    make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
+    send_comment(client, post, "Budgets matter.")
+    comment = my_comment()
+    assert edit(client, comment.id, "Budgets matter a lot.").status_code == 302
+    assert reload(comment.id).status == COMMENT_APPROVED
+    answer = edit(client, comment.id, "   \n ")
+    assert answer.status_code == 400 and "Please type a comment." in answer.get_data(as_text=True)
+    assert reload(comment.id).body == "Budgets matter a lot."
