@@ -80,7 +80,8 @@ def measure(messages: int = 2000, batch: int = 50) -> MailResult:
         with SMTPServer(handler) as server:
             env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
             env.update(
-                DATABASE_URL=database_url, SECRET_KEY="bench", BLOGAPP_INSTANCE_PATH=tmp,
+                DATABASE_URL=database_url, SECRET_KEY="bench-mail-secret-key-0123456789",
+                BLOGAPP_INSTANCE_PATH=tmp,
                 BLOGAPP_MAIL_SERVER="127.0.0.1", BLOGAPP_MAIL_PORT=str(server.port),
                 BLOGAPP_MAIL_BATCH_SIZE=str(batch), BLOGAPP_MAIL_POLL_SECONDS="0.05",
             )  # fmt: skip

@@ -24,6 +24,8 @@ from pathlib import Path
 
 from benchmarks.bigdb import BigSite, Scale, build
 from benchmarks.httpforms import Session, find_form
+from benchmarks.mail import TARGET_PER_MINUTE as MAIL_TARGET
+from benchmarks.mail import measure as measure_mail
 from benchmarks.nginx import Nginx
 from benchmarks.server import PROJECT_ROOT, Gunicorn, app_environment, free_port, start_gunicorn
 from benchmarks.wrk import WrkResult, WrkSettings, lua_preamble, run_wrk
@@ -369,6 +371,14 @@ def table(scenarios: list[Scenario], hello: WrkResult) -> str:
     return "\n".join(lines)
 
 
+def mail_row(mail) -> str:
+    verdict = "PASS" if mail.passed else "FAIL"
+    return (f"| mail: outbox to local SMTP (`flask deliver --loop`) | – | "
+            f"{mail.per_minute:,.0f}/min | – | – | – | – | – | – | >= {MAIL_TARGET:,}/min, "
+            f"each once | {verdict}: {mail.messages} sent in {mail.seconds:.1f}s, "
+            f"{mail.duplicates} twice |")
+
+
 def machine(settings: WrkSettings, workers: int, threads: str) -> str:
     cpu = "unknown"
     for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -466,10 +476,13 @@ def main(argv: list[str] | None = None) -> int:
     stored = stored_bench_comments(RESULTS / "bench.sqlite", run_id)
 
     judge(scenarios, hello, stored)
+    print("Delivering mail from the outbox to a local SMTP server …", flush=True)
+    mail = measure_mail()
     threads = os.environ.get("BLOGAPP_THREADS", "4")
     report = (f"{machine(settings, workers, threads)}\n\n"
               f"Database: {site.posts:,} posts, {site.comments:,} approved comments "
-              f"(SQLite, built in {site.seconds:.0f}s)\n\n{table(scenarios, hello)}\n")
+              f"(SQLite, built in {site.seconds:.0f}s)\n\n{table(scenarios, hello)}\n"
+              f"{mail_row(mail)}\n")
     if not args.no_profile:
         measured = [s for s in scenarios if s.kind == "get" and s.blog]
         slowest = min(measured, key=lambda s: s.blog.rate)

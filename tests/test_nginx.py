@@ -145,7 +145,8 @@ def test_a_burst_of_readers_during_a_deploy_sees_no_5xx(servers, blog):
     gunicorn, nginx = servers
     statuses: list[int] = []
     errors: list[str] = []
-    paths = ["/", blog["path"], "/feed/", "/?s=river", "/2026/"]
+    # Search is left out: its per-worker cap sheds a burst with 503s on purpose.
+    paths = ["/", blog["path"], "/feed/", "/feed/atom/", "/2026/"]
 
     def reader(n: int) -> None:
         # Half of them carry a session cookie, so they pass nginx's cache to gunicorn.
