@@ -70,6 +70,7 @@ class DefaultConfig:
     LOGIN_RATE_LIMIT = "5 per 15 minutes"
     REMEMBER_COOKIE_DAYS = 14
     PASSWORD_MIN_LENGTH = 10
+    REQUIRE_2FA = False  # true: editors and admins must enrol in two-factor login for /admin/
 
     # HTTP
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
