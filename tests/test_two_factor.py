@@ -297,3 +297,28 @@ def test_require_2fa_sends_editors_to_enrol_before_the_admin(app, client, login_
     assert "requires it" in client.get("/account/").get_data(as_text=True)
     _enrol(client, user)
     assert client.get("/admin/posts/").status_code == 200
+
+
+def test_an_admin_turns_off_a_writers_second_factor_and_ends_their_sessions(app, enrolled,
+                                                                            client, login_as):
+    user, secret, _ = enrolled
+    login_as(make_user(role=ROLE_ADMIN))
+    assert "<td>On</td>" in client.get("/admin/users/").get_data(as_text=True)
+    page = client.get(f"/admin/users/{user.id}/edit").get_data(as_text=True)
+
+    response = client.post(f"/admin/users/{user.id}/two-factor/reset",
+                           data={"csrf_token": csrf_token_from(page)})
+
+    assert response.status_code == 302
+    assert db.session.get(TwoFactor, user.id) is None
+    assert _password_login(app.test_client(), user).headers["Location"] == "/admin/"
+
+
+def test_reset_2fa_from_the_command_line(app, enrolled, runner):
+    user, _, _ = enrolled
+
+    result = runner.invoke(args=["reset-2fa", "--username", user.login])
+
+    assert result.exit_code == 0, result.output
+    assert db.session.get(TwoFactor, user.id) is None
+    assert "No user named" in runner.invoke(args=["reset-2fa", "--username", "nobody"]).output
