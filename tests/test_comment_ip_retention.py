@@ -100,3 +100,26 @@ def test_with_zero_days_the_spam_rules_still_see_the_address(app, client):
     comment = stored_comments()[0]
     assert comment.status == COMMENT_SPAM
     assert comment.author_ip == ""
+
+
+def _stored_version() -> str | None:
+    from sqlalchemy import select
+
+    from blogapp.content_version import VERSION_KEY
+    from blogapp.extensions import db
+    from blogapp.models import Setting
+
+    db.session.expire_all()
+    return db.session.scalar(select(Setting.value).where(Setting.key == VERSION_KEY))
+
+
+def test_an_hourly_prune_with_nothing_to_erase_leaves_public_pages_cached(app, runner, clock):
+    post = make_post("Open thread")
+    _comment_from(app.test_client(), post, "203.0.113.7", "A fresh comment.")
+    before = _stored_version()
+    assert before is not None
+
+    result = runner.invoke(args=["prune"])
+
+    assert "Erased the address of 0 comment(s)" in result.output
+    assert _stored_version() == before
