@@ -26,6 +26,17 @@ def register_cli(app: Flask) -> None:
         summary = ", ".join(f"{n} {what}" for what, n in added.items())
         click.echo(f"Demo content loaded: {summary} added.")
 
+    @app.cli.command("prune")
+    def prune_command() -> None:
+        """Erase what is kept past its time: commenters' addresses, spent throttle rows."""
+        from blogapp import throttle
+        from blogapp.comments.retention import erase_old_addresses, retention_days
+
+        erased = erase_old_addresses()
+        click.echo(f"Erased the address of {erased} comment(s) older than "
+                   f"{retention_days()} day(s).")
+        click.echo(f"Deleted {throttle.prune()} spent throttle row(s).")
+
     @app.cli.command("init-db")
     def init_db_command() -> None:
         """Create the schema with migrations (same as `flask db upgrade`)."""

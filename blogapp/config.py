@@ -64,12 +64,14 @@ class DefaultConfig:
     NOTIFY_DIGEST_MINUTES = 15  # at most one reply notification per address this often
     CONFIRM_LINK_DAYS = 7  # the double opt-in link
     CONFIRM_RESEND_HOURS = 24  # a new confirmation mail to one address at most this often
+    COMMENT_IP_RETENTION_DAYS = 30  # `flask prune` erases older addresses; 0 stores none
     COMMENT_EDIT_MINUTES = 10  # a reader may fix their comment this long, from the same browser
 
     # Accounts
     LOGIN_RATE_LIMIT = "5 per 15 minutes"
     REMEMBER_COOKIE_DAYS = 14
     PASSWORD_MIN_LENGTH = 10
+    REQUIRE_2FA = False  # true: editors and admins must enrol in two-factor login for /admin/
 
     # HTTP
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -469,3 +470,33 @@ class UsedToken(db.Model):
     nonce: Mapped[str] = mapped_column(String(64), primary_key=True)
     purpose: Mapped[str] = mapped_column(String(30), default="")
     used_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TwoFactor(db.Model):
+    """A user's TOTP secret (issue 19). ``confirmed_at`` is empty while enrolment waits
+    for its first code; ``last_step`` is the newest 30-second step a code was accepted
+    for, so a code seen once (shoulder-surfed, phished and replayed) is refused."""
+
+    __tablename__ = "two_factor"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret: Mapped[str] = mapped_column(String(64))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_step: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class RecoveryCode(db.Model):
+    """One single-use recovery code, stored as a salted SHA-256 (the code itself has
+    60 random bits: a slow hash would only slow down the owner); ``used_at`` is set
+    by a conditional UPDATE, so two requests cannot both spend it."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    salt: Mapped[str] = mapped_column(String(32))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

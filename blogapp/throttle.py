@@ -1,7 +1,7 @@
 """Counting the attempts that protect people, where every worker and host sees them.
 
 Failed logins (per account name and per client address) and comments (per address)
-are limited here, and password-reset mails and 2FA codes are meant to be: a caller
+and two-factor codes are limited here, and password-reset mails are meant to be: a caller
 names what it counts and whose attempts they are (a ``Counter``), ``hit()`` answers
 whether one more is allowed and, if not, in how many seconds it will be. Limits that
 only shed load may stay with Flask-Limiter's per-worker memory

@@ -9,17 +9,22 @@ from sqlalchemy import select
 from blogapp.admin.blueprint import bp
 from blogapp.admin.editing import show_errors
 from blogapp.admin.services import FieldErrors, change_password, create_user, update_user
+from blogapp.auth import two_factor
 from blogapp.auth.forms import NewUserForm, PasswordForm, UserForm
+from blogapp.auth.passwords import rotate_session_token
 from blogapp.auth.permissions import admin_required
 from blogapp.extensions import db
-from blogapp.models import User
+from blogapp.models import TwoFactor, User
 
 
 @bp.route("/users/")
 @admin_required
 def users():
     rows = db.session.scalars(select(User).order_by(User.login)).all()
-    return render_template("admin/users.html", users=rows)
+    enrolled = set(db.session.scalars(
+        select(TwoFactor.user_id).where(TwoFactor.confirmed_at.is_not(None))
+    ))
+    return render_template("admin/users.html", users=rows, enrolled=enrolled)
 
 
 @bp.route("/users/new", methods=["GET", "POST"])
@@ -68,7 +73,8 @@ def edit_user(user_id: int):
             flash(f"User {user.login} saved.", "success")
             return redirect(url_for("admin.edit_user", user_id=user.id))
     return render_template(
-        "admin/user_edit.html", form=form, user=user, password_form=PasswordForm(prefix="pw")
+        "admin/user_edit.html", form=form, user=user, password_form=PasswordForm(prefix="pw"),
+        two_factor_on=two_factor.is_enrolled(user),
     ), (400 if form.errors else 200)
 
 
@@ -83,5 +89,20 @@ def set_user_password(user_id: int):
         flash(f"Password of {user.login} changed; their other sessions have ended.", "success")
         return redirect(url_for("admin.edit_user", user_id=user.id))
     return render_template(
-        "admin/user_edit.html", form=UserForm(obj=user), user=user, password_form=password_form
+        "admin/user_edit.html", form=UserForm(obj=user), user=user, password_form=password_form,
+        two_factor_on=two_factor.is_enrolled(user),
     ), 400
+
+
+@bp.route("/users/<int:user_id>/two-factor/reset", methods=["POST"])
+@admin_required
+def reset_user_two_factor(user_id: int):
+    """For a writer who lost both their phone and their recovery codes: their second
+    factor is removed and their sessions end; they log in with the password and enrol
+    again (with REQUIRE_2FA, before they see the admin)."""
+    user = _load_user(user_id)
+    two_factor.disable(user)
+    rotate_session_token(user)
+    db.session.commit()
+    flash(f"Two-factor login of {user.login} is off; their sessions have ended.", "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))

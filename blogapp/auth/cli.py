@@ -44,3 +44,19 @@ def register_auth_commands(app: Flask) -> None:
         db.session.add(user)
         db.session.commit()
         click.echo(f"Admin {username!r} created. Log in at /login.")
+
+    @app.cli.command("reset-2fa")
+    @click.option("--username", required=True, help="Whose second factor to remove.")
+    def reset_two_factor(username: str) -> None:
+        """Remove a user's two-factor login and end their sessions (lost phone and codes)."""
+        from blogapp.auth.passwords import rotate_session_token
+        from blogapp.auth.two_factor import disable
+
+        user = db.session.scalar(select(User).where(User.login == username.strip()))
+        if user is None:
+            raise click.UsageError(f"No user named {username!r}.")
+        disable(user)
+        rotate_session_token(user)
+        db.session.commit()
+        click.echo(f"Two-factor login of {username!r} is off; they log in with the password "
+                   "and enrol again.")

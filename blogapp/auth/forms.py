@@ -52,3 +52,23 @@ class NewUserForm(UserForm):
     password = PasswordField(
         "Password", validators=[InputRequired(), Length(max=1024), _strong_enough]
     )
+
+
+class CodeForm(FlaskForm):
+    """The second step of a login, and the first code that confirms enrolment."""
+
+    code = StringField("Code", validators=[InputRequired(), Length(max=40)])
+
+
+class CurrentPasswordForm(FlaskForm):
+    """Asked before anything that weakens or changes how the account logs in."""
+
+    current_password = PasswordField(
+        "Current password", validators=[InputRequired(), Length(max=1024)]
+    )
+
+
+class ChangePasswordForm(CurrentPasswordForm):
+    password = PasswordField(
+        "New password", validators=[InputRequired(), Length(max=1024), _strong_enough]
+    )

@@ -21,7 +21,8 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from blogapp import throttle
-from blogapp.auth.forms import LoginForm
+from blogapp.auth import two_factor
+from blogapp.auth.forms import CodeForm, LoginForm
 from blogapp.auth.passwords import (
     check_user_password,
     hash_password,
@@ -112,6 +113,8 @@ def login():
         valid = check_user_password(user, form.password.data)
         if valid and user is not None and user.is_active_account:
             throttle.release(attempt)  # committed with the new session below
+            if two_factor.is_enrolled(user):
+                return _ask_for_code(user, form.password.data, form.remember.data, next_target)
             return _start_session(user, form.password.data, form.remember.data, next_target)
         error = LOGIN_FAILED
     return render_template("auth/login.html", form=form, error=error, next=next_target)
@@ -127,17 +130,90 @@ def too_many_logins(attempt: throttle.Verdict):
     )
 
 
-def _start_session(user: User, password: str, remember: bool, next_target: str | None):
+def _refresh_account(user: User, password: str) -> None:
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     if not user.session_token:
         rotate_session_token(user)
     db.session.commit()
+
+
+def _start_session(user: User, password: str, remember: bool, next_target: str | None):
+    _refresh_account(user, password)
+    return _log_in(user, remember, next_target)
+
+
+def _log_in(user: User, remember: bool, next_target: str | None):
     # Nothing from before the login survives (no fixation); Flask signs a new cookie.
     session.clear()
     login_user(user, remember=bool(remember), duration=current_app.config[
         "REMEMBER_COOKIE_DURATION"])
     return redirect(safe_next(next_target))
+
+
+# Between the password and the code the session holds only this entry, not flask-login's
+# user id: every other route sees an anonymous visitor. The entry carries the session
+# token, so a password change or "log out everywhere" ends it too, and it expires.
+PENDING_KEY = "two_factor_pending"
+PENDING_SECONDS = 300
+CODE_ACCOUNT = "two-factor-account"
+CODE_ADDRESS = "two-factor-address"
+CODE_FAILED = "That code is not right (or was already used). Try the next one."
+
+
+def _ask_for_code(user: User, password: str, remember: bool, next_target: str | None):
+    _refresh_account(user, password)
+    session.clear()
+    session[PENDING_KEY] = {
+        "user": user.get_id(),
+        "remember": bool(remember),
+        "next": next_target or "",
+        "since": int(current_app.config["CLOCK"]()),
+    }
+    return redirect(url_for("auth.login_code"))
+
+
+def _pending_entry() -> dict | None:
+    pending = session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or not isinstance(pending.get("since"), int):
+        return None
+    if current_app.config["CLOCK"]() - pending["since"] > PENDING_SECONDS:
+        return None
+    return pending
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def login_code():
+    pending = _pending_entry()
+    if pending is None:
+        session.pop(PENDING_KEY, None)
+        flash("Please log in again.", "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    error = None
+    if form.validate_on_submit():
+        user_part = str(pending["user"]).partition(":")[0]
+        # Counted before the user is even loaded, as logins are (its own transaction first).
+        rate = current_app.config["LOGIN_RATE_LIMIT"]
+        attempt = throttle.hit(
+            throttle.Counter(CODE_ACCOUNT, user_part, rate),
+            throttle.Counter(CODE_ADDRESS, throttle.client_address(), rate),
+        )
+        if not attempt.allowed:
+            return too_many_logins(attempt)
+        user = load_user(str(pending["user"]))
+        if user is None:
+            session.pop(PENDING_KEY, None)
+            return redirect(url_for("auth.login"))
+        if two_factor.check_second_factor(user, form.code.data):
+            throttle.release(attempt)
+            db.session.commit()
+            return _log_in(user, pending.get("remember", False), pending.get("next") or None)
+        db.session.rollback()
+        error = CODE_FAILED
+    return render_template("auth/login_code.html", form=form, error=error), (
+        400 if error else 200
+    )
 
 
 @bp.route("/logout", methods=["POST"])

@@ -17,6 +17,7 @@ from flask import current_app
 from sqlalchemy import bindparam, insert, select, update
 
 from blogapp.comments import notify
+from blogapp.comments.retention import keeps_addresses
 from blogapp.comments.rules import Candidate, Verdict, judge
 from blogapp.comments.settings import CommentSettings
 from blogapp.content import html_to_text
@@ -197,8 +198,10 @@ def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comm
         post_id=post.id, parent_id=parent.id if parent else None,
         depth=parent.depth + 1 if parent else 0,
         author_name=candidate.author_name, author_email=candidate.author_email,
-        author_url=candidate.author_url, author_ip=candidate.author_ip,
-        user_agent=strip_invisible(sub.user_agent)[:500],
+        author_url=candidate.author_url,
+        # With COMMENT_IP_RETENTION_DAYS=0 the rules above saw the address; nothing keeps it.
+        author_ip=candidate.author_ip if keeps_addresses() else "",
+        user_agent=strip_invisible(sub.user_agent)[:500] if keeps_addresses() else "",
         body=candidate.body, body_html=candidate.body_html, status=verdict.status,
         created_at=utcnow(),
     )  # fmt: skip
