@@ -56,10 +56,10 @@ def count_links(body: str, body_html: str) -> int:
     return max(len(_LINK.findall(body_html)), len(_URL.findall(body)))
 
 
-def _word_in(words: tuple[str, ...], candidate: Candidate, *, everywhere: bool) -> str:
-    haystacks = [candidate.body, candidate.author_name]
-    if everywhere:
-        haystacks += [candidate.author_email, candidate.author_url, candidate.author_ip]
+def _word_in(words: tuple[str, ...], candidate: Candidate) -> str:
+    """The first listed word found anywhere the commenter wrote, or in their address."""
+    haystacks = (candidate.body, candidate.author_name, candidate.author_email,
+                 candidate.author_url, candidate.author_ip)  # fmt: skip
     lowered = [h.lower() for h in haystacks]
     return next((w for w in words if any(w in h for h in lowered)), "")
 
@@ -82,14 +82,14 @@ def judge(
         return Verdict(COMMENT_SPAM, "form token missing or forged")
     if seconds_since_served < min_seconds:
         return Verdict(COMMENT_SPAM, f"sent {seconds_since_served:.1f}s after the form was served")
-    if word := _word_in(settings.blocklist_words, candidate, everywhere=True):
+    if word := _word_in(settings.blocklist_words, candidate):
         return Verdict(COMMENT_SPAM, f"blocklist word “{word}”")
     if comment_mode == COMMENTS_MODERATED:
         return Verdict(COMMENT_PENDING, "post is moderated")
     links = count_links(candidate.body, candidate.body_html)
     if links > settings.link_limit:
         return Verdict(COMMENT_PENDING, f"{links} links (limit {settings.link_limit})")
-    if word := _word_in(settings.moderation_words, candidate, everywhere=True):
+    if word := _word_in(settings.moderation_words, candidate):
         return Verdict(COMMENT_PENDING, f"moderation word “{word}”")
     if settings.auto_approve_known and known_commenter:
         return Verdict(COMMENT_APPROVED, "known commenter")
