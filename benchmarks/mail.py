@@ -29,10 +29,11 @@ from tests.helpers_mail import Inbox, SMTPServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TARGET_PER_MINUTE = 1000
+SECRET_KEY = "bench-mail-secret-key-0123456789"  # servers refuse short keys
 
 
 def queue(database_url: str, count: int) -> None:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY})
     with app.app_context():
         db.create_all()
         for n in range(count):
@@ -43,7 +44,7 @@ def queue(database_url: str, count: int) -> None:
 
 
 def sent(database_url: str) -> int:
-    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "bench"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": SECRET_KEY})
     with app.app_context():
         count = db.session.scalar(
             select(func.count())
@@ -80,7 +81,7 @@ def measure(messages: int = 2000, batch: int = 50) -> MailResult:
         with SMTPServer(handler) as server:
             env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
             env.update(
-                DATABASE_URL=database_url, SECRET_KEY="bench-mail-secret-key-0123456789",
+                DATABASE_URL=database_url, SECRET_KEY=SECRET_KEY,
                 BLOGAPP_INSTANCE_PATH=tmp,
                 BLOGAPP_MAIL_SERVER="127.0.0.1", BLOGAPP_MAIL_PORT=str(server.port),
                 BLOGAPP_MAIL_BATCH_SIZE=str(batch), BLOGAPP_MAIL_POLL_SECONDS="0.05",
