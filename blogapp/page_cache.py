@@ -32,7 +32,6 @@ from typing import Any
 
 from cachetools import TTLCache
 from flask import Flask, current_app, g, request, session
-from redis.exceptions import RedisError
 from werkzeug.datastructures import Headers
 
 from blogapp.content_version import clock, current_version
@@ -43,7 +42,8 @@ SELF_CACHED_BLUEPRINTS = frozenset({"media", "health"})
 # Query parameters some public page reads; any other is left out of the cache key.
 KEY_PARAMS = frozenset({"s", "p", "page_id", "cpage", "replytocom", "lang"})
 KEPT_STATUSES = frozenset({200, 301})
-KEPT_HEADERS = ("Content-Type", "Location", "Content-Language", "Link", "X-Robots-Tag")
+KEPT_HEADERS = ("Content-Type", "Location", "Content-Language", "Link", "X-Robots-Tag", "ETag",
+                "Cache-Control", "Vary")
 _STORE = "blogapp.page_store"
 
 
@@ -83,20 +83,23 @@ class SharedStore:
     once a minute): readers get pages, not errors."""
 
     def __init__(self, ttl: float) -> None:
+        from redis.exceptions import RedisError  # only workers with REDIS_URL load redis
+
+        self.errors = RedisError
         self.ttl = max(1, int(ttl))
         self._warned_at = 0.0
 
     def get(self, key: str) -> KeptPage | None:
         try:
             return cache.get(key)
-        except RedisError as error:
+        except self.errors as error:
             self._warn(error)
             return None
 
     def put(self, key: str, page: KeptPage) -> None:
         try:
             cache.set(key, page, timeout=self.ttl)
-        except RedisError as error:
+        except self.errors as error:
             self._warn(error)
 
     def _warn(self, error: Exception) -> None:
@@ -151,14 +154,23 @@ def serve_kept_page():
     if kept is None:
         return None
     g.page_cache_hit = True
-    response = current_app.response_class(kept.body, status=kept.status,
-                                          headers=Headers(list(kept.headers)))  # fmt: skip
-    response.set_etag(kept.etag)
-    return response
+    # The kept headers say everything (ETag, Cache-Control, Vary): answered as stored.
+    if _matches(request.headers.get("If-None-Match"), kept.etag):
+        return current_app.response_class(status=304, headers=Headers(list(kept.headers)))
+    return current_app.response_class(kept.body, status=kept.status,
+                                      headers=Headers(list(kept.headers)))  # fmt: skip
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    return if_none_match.strip() == "*" or f'"{etag}"' in if_none_match
 
 
 def label_response(response):
     """after_request: headers for every cache, and keep what anonymous readers share."""
+    if g.get("page_cache_hit"):
+        return response  # labelled when it was kept
     if request.blueprint in SELF_CACHED_BLUEPRINTS or request.endpoint == "static":
         return response
     decided = response.headers.get("Cache-Control", "")
@@ -178,7 +190,7 @@ def label_response(response):
         return response  # a streamed file, or a public answer whose view chose its headers
     response.headers["Cache-Control"] = shared_cache_control(current_app)
     response.vary.add("Cookie")
-    if response.status_code in KEPT_STATUSES and not g.get("page_cache_hit"):
+    if response.status_code in KEPT_STATUSES:
         body = response.get_data()
         etag = hashlib.blake2b(body, digest_size=16).hexdigest()
         response.set_etag(etag)

@@ -48,7 +48,6 @@ from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import click
-import redis
 from flask import Flask, current_app, request
 from limits import parse_many
 from sqlalchemy import BigInteger, Integer, and_, bindparam, delete, func, insert, select, text
@@ -138,7 +137,7 @@ def hit(*counters: Counter) -> Verdict:
                for c in counters]
     try:
         return throttle.store.hit(counted, throttle.clock())
-    except redis.RedisError:
+    except throttle.store.errors:
         log.exception("Redis does not answer: refusing attempts for %ss",
                       UNAVAILABLE_RETRY_SECONDS)
         return Verdict(False, UNAVAILABLE_RETRY_SECONDS)
@@ -151,9 +150,10 @@ def release(verdict: Verdict) -> None:
     success it records. Only that attempt is taken back; earlier failures stay counted."""
     if not verdict.receipt:
         return
+    store = current_app.extensions[EXTENSION].store
     try:
-        current_app.extensions[EXTENSION].store.release(verdict.receipt)
-    except redis.RedisError:  # the attempt stays counted: harmless, unlike failing the login
+        store.release(verdict.receipt)
+    except store.errors:  # the attempt stays counted: harmless, unlike failing the login
         log.exception("Redis does not answer: an attempt stays counted")
 
 
@@ -218,6 +218,8 @@ _PG_TRY_PRUNE = select(func.pg_try_advisory_xact_lock(bindparam("lock", type_=Bi
 
 class DatabaseStore:
     """Attempts as ``throttle_hits`` rows, in the site's own database."""
+
+    errors: tuple[type[Exception], ...] = ()  # a database error is the request's own
 
     def __init__(self, backend: str) -> None:
         self.postgres = backend == "postgresql"
@@ -330,6 +332,9 @@ class RedisStore:
     """Attempts in Redis, shared by every worker and host that uses it."""
 
     def __init__(self, url: str) -> None:
+        import redis  # only workers with REDIS_URL load it (several MB)
+
+        self.errors = redis.RedisError
         self.client = redis.Redis.from_url(url)
         self._hit = self.client.register_script(_HIT_SCRIPT)
         parts = urlsplit(url)  # the address without a password, for the log

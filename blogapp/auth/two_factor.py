@@ -15,8 +15,6 @@ import hmac
 import re
 import secrets
 
-import pyotp
-import segno
 from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import delete, select, update
@@ -56,20 +54,29 @@ def start_enrolment(user: User) -> TwoFactor:
     if row is None:
         row = TwoFactor(user_id=user.id)
         db.session.add(row)
-    row.secret = pyotp.random_base32()
+    row.secret = _pyotp().random_base32()
     row.confirmed_at = None
     row.last_step = 0
     return row
 
 
+def _pyotp():
+    """pyotp, imported by the requests that check or make a code, not by every worker."""
+    import pyotp
+
+    return pyotp
+
+
 def provisioning_uri(user: User, secret: str) -> str:
-    return pyotp.TOTP(secret).provisioning_uri(
+    return _pyotp().TOTP(secret).provisioning_uri(
         name=user.login, issuer_name=current_app.config["SITE_NAME"]
     )
 
 
 def qr_svg(uri: str) -> Markup:
     """The QR code as an inline ``<svg>`` element: segno writes only paths, no script."""
+    import segno  # only the enrolment page draws a code
+
     svg = segno.make(uri, error="m").svg_inline(scale=5, border=4, light="#fff")
     return Markup(svg)
 
@@ -82,7 +89,7 @@ def _matching_step(secret: str, code: str) -> int | None:
     code = normalize_code(code)
     if not _TOTP_SHAPE.match(code):
         return None
-    totp = pyotp.TOTP(secret)
+    totp = _pyotp().TOTP(secret)
     current = int(_now()) // STEP_SECONDS
     for step in range(current - DRIFT_STEPS, current + DRIFT_STEPS + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):
