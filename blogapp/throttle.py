@@ -265,7 +265,8 @@ class DatabaseStore:
         if freed_by is None:  # a limit of 0: never any room
             return window.seconds
         remaining = freed_by + timedelta(seconds=window.seconds) - now
-        return max(1, math.ceil(remaining.total_seconds()))
+        # Another worker's attempt may carry a stamp a hair later than this one's now.
+        return min(window.seconds, max(1, math.ceil(remaining.total_seconds())))
 
     def _prune(self, now: datetime) -> int:
         if self.postgres and not db.session.execute(_PG_TRY_PRUNE, {"lock": PRUNE_LOCK}).scalar():
@@ -351,7 +352,7 @@ class RedisStore:
                 args += [window.amount, window.seconds * 1000]
         wait_ms = int(self._hit(keys=keys, args=args))
         if wait_ms > 0:
-            return Verdict(False, max(1, math.ceil(wait_ms / 1000)))
+            return Verdict(False, max(1, math.ceil(wait_ms / 1000)))  # Redis: one clock
         return Verdict(True, 0, tuple((key, member) for key in keys))
 
     def release(self, receipt: tuple) -> None:
