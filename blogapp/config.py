@@ -64,6 +64,10 @@ class DefaultConfig:
     NOTIFY_DIGEST_MINUTES = 15  # at most one reply notification per address this often
     CONFIRM_LINK_DAYS = 7  # the double opt-in link
     CONFIRM_RESEND_HOURS = 24  # a new confirmation mail to one address at most this often
+    # Newsletter (issue 17, blogapp/newsletter): sign-ups per client address and per
+    # e-mail address; posts mailed whole, or their excerpt with a link.
+    NEWSLETTER_SIGNUP_RATE_LIMIT = "5 per hour"
+    NEWSLETTER_FULL_TEXT = False
     COMMENT_EDIT_MINUTES = 10  # a reader may fix their comment this long, from the same browser
 
     # Accounts
