@@ -240,3 +240,26 @@ def test_a_hard_refusal_marks_the_address_bouncing(client, inbox, clock, app):
     assert [m["Subject"] for m in inbox.to("here@example.org")][-2:] == ["First", "Second"]
     assert db.session.scalar(select(OutboxMessage.id).where(
         OutboxMessage.recipient == "gone@example.org", OutboxMessage.subject == "Second")) is None
+
+
+def test_the_subscribers_screen_counts_each_list_and_exports_csv(client, inbox, login_as):
+    from blogapp.models import ROLE_ADMIN
+    from tests.factories import make_user
+
+    confirmed(client, inbox, "en@example.org", "en")
+    confirmed(client, inbox, "both@example.org", "both")
+    sign_up(client, "=cmd@example.org", "km")  # pending; a formula-looking address
+    login_as(make_user("boss", role=ROLE_ADMIN))
+    page = client.get("/admin/subscribers").get_data(as_text=True)
+    assert "English <strong>2</strong>" in page and "ខ្មែរ <strong>1</strong>" in page
+    found = client.get("/admin/subscribers?q=both").get_data(as_text=True)
+    assert "both@example.org" in found and "en@example.org" not in found
+    assert client.get("/admin/subscribers?status=nonsense").status_code == 404
+    export = client.get("/admin/subscribers.csv?status=confirmed")
+    assert export.mimetype == "text/csv" and "no-store" in export.headers["Cache-Control"]
+    lines = export.get_data(as_text=True).splitlines()
+    assert lines[0] == "email,lists,status,created_at,confirmed_at"
+    assert sorted(line.split(",")[0] for line in lines[1:]) == ["both@example.org",
+                                                               "en@example.org"]
+    everyone = client.get("/admin/subscribers.csv").get_data(as_text=True)
+    assert "'=cmd@example.org" in everyone

@@ -1,0 +1,92 @@
+"""The Subscribers screen at ``/admin/subscribers`` (admins): the newsletter's
+readers per list and status, a search by address, and the CSV export, the one way
+addresses leave the server (asked for by an admin, never cached)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from flask import Response, abort, render_template, request
+from sqlalchemy import func, select
+
+from blogapp.admin.blueprint import bp
+from blogapp.auth.permissions import admin_required
+from blogapp.extensions import db
+from blogapp.models import (
+    NEWSLETTER_CONFIRMED,
+    NEWSLETTER_STATUSES,
+    NewsletterSubscriber,
+)
+
+PER_PAGE = 50
+CSV_COLUMNS = ("email", "lists", "status", "created_at", "confirmed_at")
+
+
+def _filtered(status: str, query: str):
+    stmt = select(NewsletterSubscriber)
+    if status:
+        stmt = stmt.where(NewsletterSubscriber.status == status)
+    if query:
+        pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(NewsletterSubscriber.email.ilike(pattern, escape="\\"))
+    return stmt.order_by(NewsletterSubscriber.created_at.desc(), NewsletterSubscriber.id.desc())
+
+
+def _arguments() -> tuple[str, str]:
+    status = request.args.get("status", "")
+    query = request.args.get("q", "").strip()
+    if status and status not in NEWSLETTER_STATUSES:
+        abort(404)
+    return status, query[:254]
+
+
+def list_counts() -> dict[str, int]:
+    """Confirmed readers of each list: English ones take "en" or "both", Khmer ones
+    "km" or "both"."""
+    by_choice = dict(db.session.execute(
+        select(NewsletterSubscriber.lists, func.count())
+        .where(NewsletterSubscriber.status == NEWSLETTER_CONFIRMED)
+        .group_by(NewsletterSubscriber.lists)
+    ).all())  # fmt: skip
+    both = by_choice.get("both", 0)
+    return {"en": by_choice.get("en", 0) + both, "km": by_choice.get("km", 0) + both,
+            "both": both}  # fmt: skip
+
+
+@bp.get("/subscribers")
+@admin_required
+def subscribers():
+    status, query = _arguments()
+    page_arg = request.args.get("page", "1")
+    if not page_arg.isdigit() or not 0 < int(page_arg) < 100_000:
+        abort(404)
+    statuses = dict(db.session.execute(
+        select(NewsletterSubscriber.status, func.count()).group_by(NewsletterSubscriber.status)
+    ).all())  # fmt: skip
+    page = db.paginate(_filtered(status, query), page=int(page_arg), per_page=PER_PAGE,
+                       error_out=False)  # fmt: skip
+    return render_template("admin/subscribers.html", page=page, status=status, query=query,
+                           statuses=statuses, all_statuses=NEWSLETTER_STATUSES,
+                           lists=list_counts())  # fmt: skip
+
+
+def _cell(value) -> str:
+    text = "" if value is None else (value.isoformat() if hasattr(value, "isoformat")
+                                     else str(value))  # fmt: skip
+    # A spreadsheet runs a cell that starts like a formula: keep it text.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/subscribers.csv")
+@admin_required
+def export_subscribers():
+    status, query = _arguments()
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for row in db.session.scalars(_filtered(status, query)):
+        writer.writerow([_cell(getattr(row, name)) for name in CSV_COLUMNS])
+    # Like every admin page, never cached (the admin blueprint's private, no-store).
+    return Response(out.getvalue(), mimetype="text/csv", headers={
+        "Content-Disposition": 'attachment; filename="newsletter-subscribers.csv"'})
