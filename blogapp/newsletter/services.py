@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 from markupsafe import escape
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import String, cast, delete, func, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from blogapp.content import html_to_text
@@ -32,7 +32,7 @@ from blogapp.dates import to_local
 from blogapp.extensions import db
 from blogapp.mail import links
 from blogapp.mail.clock import now
-from blogapp.mail.outbox import absolute, enqueue, site_url
+from blogapp.mail.outbox import absolute, enqueue, enqueue_many, site_url
 from blogapp.models import (
     NEWSLETTER_BOUNCING,
     NEWSLETTER_CONFIRMED,
@@ -45,12 +45,14 @@ from blogapp.models import (
     NewsletterSubscriber,
     OutboxMessage,
     Post,
+    UTCDateTime,
 )
 
 KIND = "newsletter"  # a post mailed to a subscriber
 CONFIRM_KIND = "newsletter-confirm"  # the double opt-in mail, or the "manage" reminder
 LIST_NAMES = {"en": "English", "km": "ខ្មែរ (Khmer)", "both": "English and ខ្មែរ (Khmer)"}
 FORGET_AFTER = timedelta(days=7)  # an address that never confirms is deleted then
+CHUNK = 1000  # outbox rows per INSERT
 
 
 def _insert(table):
@@ -76,27 +78,9 @@ def confirm_url(subscriber: NewsletterSubscriber) -> str:
                     token=links.make("newsletter-confirm", _token_data(subscriber)))
 
 
-def unsubscribe_url(subscriber: NewsletterSubscriber) -> str:
-    return site_url("newsletter.unsubscribe",
-                    token=links.make("newsletter-unsubscribe", _token_data(subscriber)))
-
-
 def manage_url(subscriber: NewsletterSubscriber) -> str:
     return site_url("newsletter.manage",
                     token=links.make("newsletter-manage", _token_data(subscriber)))
-
-
-def list_headers(subscriber: NewsletterSubscriber) -> dict:
-    """RFC 8058 one-click unsubscribe: the mail provider POSTs to the signed URL."""
-    return {
-        "List-Unsubscribe": f"<{unsubscribe_url(subscriber)}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
-
-
-def _footer(subscriber: NewsletterSubscriber) -> str:
-    return (f"\n-- \nUnsubscribe: {unsubscribe_url(subscriber)}\n"
-            f"Choose your lists: {manage_url(subscriber)}\n")  # fmt: skip
 
 
 def sign_up(email: str, lists: str) -> None:
@@ -229,58 +213,112 @@ def _due_posts() -> list[int]:
 
 
 def queue_due_posts() -> int:
-    """Queue every newly public post for its subscribers (each post in its own
-    transaction); returns how many mails were queued. ``flask deliver`` calls it."""
+    """Queue every newly public post for its subscribers; returns how many mails
+    were queued. ``flask deliver`` calls it.
+
+    The mails are written (thousands of signed links) in a read transaction, without
+    the write lock; the short write transaction then claims the post, keeps the
+    subscribers still confirmed, and inserts the rows."""
     queued = 0
     post_ids = _due_posts()
-    db.session.commit()  # the read ends before the write transaction
+    db.session.commit()
     for post_id in post_ids:
+        messages = _compose_for(post_id)
+        db.session.commit()  # the read ends before the write transaction
+        if messages is None:
+            continue
         with write_transaction():
-            queued += _queue_post(post_id)
+            queued += _queue_post(post_id, messages)
             db.session.commit()
     return queued
 
 
-def _queue_post(post_id: int) -> int:
+def _compose_for(post_id: int) -> dict[int, dict] | None:
+    """Each subscriber's mail for the post, by subscriber id; None if it is not public."""
     post = db.session.get(Post, post_id)
-    done = db.session.execute(
-        _insert(NewsletterIssue.__table__)
-        .values(post_id=post_id, queued_at=now(), recipients=0)
-        .on_conflict_do_nothing(index_elements=["post_id"])
-        .returning(NewsletterIssue.post_id)
-    ).first() is None  # fmt: skip
-    if done or post is None or not post.is_public:
-        return 0  # another worker took it (or it changed since it was found)
-    subscribers = db.session.scalars(
-        select(NewsletterSubscriber)
+    if post is None or not post.is_public:
+        return None
+    subscribers = db.session.execute(
+        select(NewsletterSubscriber.id, NewsletterSubscriber.email)
         .where(NewsletterSubscriber.status == NEWSLETTER_CONFIRMED,
                NewsletterSubscriber.lists.in_((post.language, "both")),
                NewsletterSubscriber.confirmed_at <= post.published_at)
         .order_by(NewsletterSubscriber.id)
     ).all()  # fmt: skip
     content = compose_post(post)
-    count = 0
+    links_for = _LinkMaker()
+    messages = {}
     for subscriber in subscribers:
-        key = f"newsletter.{post.id}.{subscriber.id}"
-        if not enqueue(key=key, kind=KIND, recipient=subscriber.email,
-                       subject=content["subject"], text=content["text"] + _footer(subscriber),
-                       html=content["html"] + _html_footer(subscriber),
-                       headers=list_headers(subscriber), ref=f"post:{post.id}"):
-            continue
-        outbox_id = db.session.scalar(
-            select(OutboxMessage.id).where(OutboxMessage.idempotency_key == key))
-        db.session.execute(
-            _insert(NewsletterSend.__table__)
-            .values(post_id=post.id, subscriber_id=subscriber.id, outbox_id=outbox_id,
-                    created_at=now())
-            .on_conflict_do_nothing(index_elements=["post_id", "subscriber_id"])
+        unsubscribe, manage = links_for(subscriber)
+        messages[subscriber.id] = dict(
+            key=f"newsletter.{post.id}.{subscriber.id}", kind=KIND, ref=f"post:{post.id}",
+            recipient=subscriber.email, subject=content["subject"],
+            text=content["text"] + _footer_text(unsubscribe, manage),
+            html=content["html"] + _footer_html(unsubscribe, manage),
+            headers={"List-Unsubscribe": f"<{unsubscribe}>",
+                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
         )  # fmt: skip
-        count += 1
-    db.session.execute(
-        update(NewsletterIssue).where(NewsletterIssue.post_id == post.id)
-        .values(recipients=count).execution_options(synchronize_session=False)
+    return messages
+
+
+def _queue_post(post_id: int, messages: dict[int, dict]) -> int:
+    claimed = db.session.execute(
+        _insert(NewsletterIssue.__table__)
+        .values(post_id=post_id, queued_at=now(), recipients=0)
+        .on_conflict_do_nothing(index_elements=["post_id"])
+        .returning(NewsletterIssue.post_id)
+    ).first() is not None  # fmt: skip
+    if not claimed:
+        return 0  # another worker queued it meanwhile
+    # Whoever unsubscribed (or bounced) while the mails were written gets none.
+    still = set(db.session.scalars(
+        select(NewsletterSubscriber.id).where(NewsletterSubscriber.status == NEWSLETTER_CONFIRMED)
+    ))  # fmt: skip
+    rows = [message for subscriber_id, message in messages.items() if subscriber_id in still]
+    for start in range(0, len(rows), CHUNK):
+        enqueue_many(rows[start:start + CHUNK])
+    # One row per subscriber now queued, taken from the outbox rows just written.
+    sends = select(
+        literal(post_id), NewsletterSubscriber.id, OutboxMessage.id, literal(now(), UTCDateTime)
+    ).join(NewsletterSubscriber, NewsletterSubscriber.email == OutboxMessage.recipient).where(
+        OutboxMessage.kind == KIND, OutboxMessage.ref == f"post:{post_id}",
+        OutboxMessage.idempotency_key
+        == literal(f"newsletter.{post_id}.") + cast(NewsletterSubscriber.id, String),
     )  # fmt: skip
-    return count
+    db.session.execute(
+        _insert(NewsletterSend.__table__)
+        .from_select(["post_id", "subscriber_id", "outbox_id", "created_at"], sends)
+        .on_conflict_do_nothing(index_elements=["post_id", "subscriber_id"])
+    )  # fmt: skip
+    db.session.execute(
+        update(NewsletterIssue).where(NewsletterIssue.post_id == post_id)
+        .values(recipients=len(rows)).execution_options(synchronize_session=False)
+    )  # fmt: skip
+    return len(rows)
+
+
+class _LinkMaker:
+    """A subscriber's unsubscribe and preferences links, for thousands of them: the
+    routes' URLs are built once (outside a request each ``url_for`` needs a request
+    context of its own) and only the signed tokens differ."""
+
+    def __init__(self) -> None:
+        self.unsubscribe = site_url("newsletter.unsubscribe", token="TOKEN")
+        self.manage = site_url("newsletter.manage", token="TOKEN")
+
+    def __call__(self, subscriber) -> tuple[str, str]:
+        data = {"s": subscriber.id, "e": subscriber.email}  # as _token_data
+        return (self.unsubscribe.replace("TOKEN", links.make("newsletter-unsubscribe", data)),
+                self.manage.replace("TOKEN", links.make("newsletter-manage", data)))
+
+
+def _footer_text(unsubscribe: str, manage: str) -> str:
+    return f"\n-- \nUnsubscribe: {unsubscribe}\nChoose your lists: {manage}\n"
+
+
+def _footer_html(unsubscribe: str, manage: str) -> str:
+    return (f'<hr><p><a href="{escape(unsubscribe)}">Unsubscribe</a> · '
+            f'<a href="{escape(manage)}">Choose your lists</a></p>\n')
 
 
 def post_link(post: Post) -> str:
@@ -315,8 +353,3 @@ def compose_post(post: Post) -> dict:
     page += f'<div lang="{escape(post.language)}">{html}</div>\n'
     page += f'<p><a href="{escape(link)}">Read it on {escape(site)}</a></p>\n'
     return {"subject": post.title or site, "text": text, "html": page}
-
-
-def _html_footer(subscriber: NewsletterSubscriber) -> str:
-    return (f'<hr><p><a href="{escape(unsubscribe_url(subscriber))}">Unsubscribe</a> · '
-            f'<a href="{escape(manage_url(subscriber))}">Choose your lists</a></p>\n')
