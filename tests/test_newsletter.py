@@ -240,18 +240,29 @@ def test_a_hard_refusal_marks_the_address_bouncing(client, inbox, clock, app):
     assert [m["Subject"] for m in inbox.to("here@example.org")][-2:] == ["First", "Second"]
     assert db.session.scalar(select(OutboxMessage.id).where(
         OutboxMessage.recipient == "gone@example.org", OutboxMessage.subject == "Second")) is None
+    db.session.commit()
+    # The admin's per-post view: First went to 1 and bounced for 1; Second went to 1.
+    from blogapp.admin.subscribers import recent_issues
+
+    assert [(i["title"], i["recipients"], i["counts"]) for i in recent_issues()] == [
+        ("Second", 1, {"sent": 1}), ("First", 2, {"sent": 1, "bounced": 1})]
 
 
-def test_the_subscribers_screen_counts_each_list_and_exports_csv(client, inbox, login_as):
+def test_the_subscribers_screen_counts_each_list_and_exports_csv(client, inbox, clock,
+                                                                  login_as):
     from blogapp.models import ROLE_ADMIN
     from tests.factories import make_user
 
     confirmed(client, inbox, "en@example.org", "en")
     confirmed(client, inbox, "both@example.org", "both")
+    clock.advance(minutes=1)
+    make_post("Sent to two", published_at=utcnow())
+    deliver()
     sign_up(client, "=cmd@example.org", "km")  # pending; a formula-looking address
     login_as(make_user("boss", role=ROLE_ADMIN))
     page = client.get("/admin/subscribers").get_data(as_text=True)
     assert "English <strong>2</strong>" in page and "ខ្មែរ <strong>1</strong>" in page
+    assert "Last posts sent" in page and "<td>Sent to two</td>" in page
     found = client.get("/admin/subscribers?q=both").get_data(as_text=True)
     assert "both@example.org" in found and "en@example.org" not in found
     assert client.get("/admin/subscribers?status=nonsense").status_code == 404

@@ -1,6 +1,7 @@
 """The Subscribers screen at ``/admin/subscribers`` (admins): the newsletter's
-readers per list and status, a search by address, and the CSV export, the one way
-addresses leave the server (asked for by an admin, never cached)."""
+readers per list and status, a search by address, the last posts sent with how
+many mails went out, failed or bounced, and the CSV export, the one way addresses
+leave the server (asked for by an admin, never cached)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,19 @@ from blogapp.admin.blueprint import bp
 from blogapp.auth.permissions import admin_required
 from blogapp.extensions import db
 from blogapp.models import (
+    NEWSLETTER_BOUNCING,
     NEWSLETTER_CONFIRMED,
     NEWSLETTER_STATUSES,
+    OUTBOX_FAILED,
+    NewsletterIssue,
+    NewsletterSend,
     NewsletterSubscriber,
+    OutboxMessage,
+    Post,
 )
 
 PER_PAGE = 50
+RECENT_ISSUES = 10
 CSV_COLUMNS = ("email", "lists", "status", "created_at", "confirmed_at")
 
 
@@ -54,6 +62,33 @@ def list_counts() -> dict[str, int]:
             "both": both}  # fmt: skip
 
 
+def recent_issues() -> list[dict]:
+    """The last posts sent, each with its mails by outbox status; "bounced" are the
+    failed ones whose address is now bouncing."""
+    issues = db.session.execute(
+        select(NewsletterIssue, Post.title)
+        .join(Post, Post.id == NewsletterIssue.post_id)
+        .order_by(NewsletterIssue.queued_at.desc(), NewsletterIssue.post_id.desc())
+        .limit(RECENT_ISSUES)
+    ).all()  # fmt: skip
+    ids = [issue.post_id for issue, _ in issues]
+    counts: dict[int, dict[str, int]] = {i: {} for i in ids}
+    rows = db.session.execute(
+        select(NewsletterSend.post_id, OutboxMessage.status,
+               NewsletterSubscriber.status == NEWSLETTER_BOUNCING, func.count())
+        .join(OutboxMessage, OutboxMessage.id == NewsletterSend.outbox_id)
+        .join(NewsletterSubscriber, NewsletterSubscriber.id == NewsletterSend.subscriber_id)
+        .where(NewsletterSend.post_id.in_(ids))
+        .group_by(NewsletterSend.post_id, OutboxMessage.status,
+                  NewsletterSubscriber.status == NEWSLETTER_BOUNCING)
+    ).all() if ids else []  # fmt: skip
+    for post_id, status, bouncing, count in rows:
+        name = "bounced" if status == OUTBOX_FAILED and bouncing else status
+        counts[post_id][name] = counts[post_id].get(name, 0) + count
+    return [{"title": title, "queued_at": issue.queued_at, "recipients": issue.recipients,
+             "counts": counts[issue.post_id]} for issue, title in issues]  # fmt: skip
+
+
 @bp.get("/subscribers")
 @admin_required
 def subscribers():
@@ -68,7 +103,7 @@ def subscribers():
                        error_out=False)  # fmt: skip
     return render_template("admin/subscribers.html", page=page, status=status, query=query,
                            statuses=statuses, all_statuses=NEWSLETTER_STATUSES,
-                           lists=list_counts())  # fmt: skip
+                           lists=list_counts(), issues=recent_issues())  # fmt: skip
 
 
 def _cell(value) -> str:
