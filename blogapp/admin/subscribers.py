@@ -74,16 +74,16 @@ def recent_issues() -> list[dict]:
     ids = [issue.post_id for issue, _ in issues]
     counts: dict[int, dict[str, int]] = {i: {} for i in ids}
     rows = db.session.execute(
-        select(NewsletterSend.post_id, OutboxMessage.status,
-               NewsletterSubscriber.status == NEWSLETTER_BOUNCING, func.count())
+        select(NewsletterSend.post_id, OutboxMessage.status, NewsletterSubscriber.status,
+               func.count())
         .join(OutboxMessage, OutboxMessage.id == NewsletterSend.outbox_id)
         .join(NewsletterSubscriber, NewsletterSubscriber.id == NewsletterSend.subscriber_id)
         .where(NewsletterSend.post_id.in_(ids))
-        .group_by(NewsletterSend.post_id, OutboxMessage.status,
-                  NewsletterSubscriber.status == NEWSLETTER_BOUNCING)
+        .group_by(NewsletterSend.post_id, OutboxMessage.status, NewsletterSubscriber.status)
     ).all() if ids else []  # fmt: skip
-    for post_id, status, bouncing, count in rows:
-        name = "bounced" if status == OUTBOX_FAILED and bouncing else status
+    for post_id, status, subscriber_status, count in rows:
+        bounced = status == OUTBOX_FAILED and subscriber_status == NEWSLETTER_BOUNCING
+        name = "bounced" if bounced else status
         counts[post_id][name] = counts[post_id].get(name, 0) + count
     return [{"title": title, "queued_at": issue.queued_at, "recipients": issue.recipients,
              "counts": counts[issue.post_id]} for issue, title in issues]  # fmt: skip
