@@ -68,6 +68,7 @@ class DefaultConfig:
     # e-mail address; posts mailed whole, or their excerpt with a link.
     NEWSLETTER_SIGNUP_RATE_LIMIT = "5 per hour"
     NEWSLETTER_FULL_TEXT = False
+    NEWSLETTER_RATE_PER_MINUTE = 0  # newsletter mails due per minute; 0: all at once
     COMMENT_EDIT_MINUTES = 10  # a reader may fix their comment this long, from the same browser
 
     # Accounts

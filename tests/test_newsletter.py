@@ -274,3 +274,22 @@ def test_the_subscribers_screen_counts_each_list_and_exports_csv(client, inbox, 
                                                                "en@example.org"]
     everyone = client.get("/admin/subscribers.csv").get_data(as_text=True)
     assert "'=cmd@example.org" in everyone
+
+
+def test_a_sending_rate_spreads_the_mails_of_a_post(client, inbox, clock, app):
+    for n in range(3):
+        confirmed(client, inbox, f"r{n}@example.org", "en")
+    app.config["NEWSLETTER_RATE_PER_MINUTE"] = 2
+    clock.advance(minutes=1)
+    make_post("Slowly", published_at=utcnow())
+    deliver()
+
+    def got() -> int:
+        return sum(m["Subject"] == "Slowly" for m in inbox.messages)
+    assert got() == 1  # the first at once, then one every 30 seconds
+    clock.advance(seconds=31)
+    deliver()
+    assert got() == 2
+    clock.advance(seconds=30)
+    deliver()
+    assert got() == 3

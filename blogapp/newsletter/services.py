@@ -275,6 +275,11 @@ def _queue_post(post_id: int, messages: dict[int, dict]) -> int:
         select(NewsletterSubscriber.id).where(NewsletterSubscriber.status == NEWSLETTER_CONFIRMED)
     ))  # fmt: skip
     rows = [message for subscriber_id, message in messages.items() if subscriber_id in still]
+    rate = float(current_app.config["NEWSLETTER_RATE_PER_MINUTE"])
+    if rate > 0:  # spread over time: the worker sends each when it is due
+        start = now()
+        for n, message in enumerate(rows):
+            message["not_before"] = start + timedelta(minutes=n / rate)
     for start in range(0, len(rows), CHUNK):
         enqueue_many(rows[start:start + CHUNK])
     # One row per subscriber now queued, taken from the outbox rows just written.
