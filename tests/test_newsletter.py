@@ -293,3 +293,22 @@ def test_a_sending_rate_spreads_the_mails_of_a_post(client, inbox, clock, app):
     clock.advance(seconds=30)
     deliver()
     assert got() == 3
+
+
+def test_an_editor_sends_a_test_to_themselves(client, inbox, login_as):
+    from tests.factories import make_user
+
+    editor = make_user("writer", email="writer@example.org")
+    post = make_post("Draft", "Not yet.", status="draft", author=editor)
+    login_as(editor)
+    page = client.get(f"/admin/posts/{post.id}/edit").get_data(as_text=True)
+    assert "Send a test to me" in page
+    from tests.helpers import csrf_token_from
+
+    response = client.post(f"/admin/posts/{post.id}/newsletter-test",
+                           data={"csrf_token": csrf_token_from(page)})
+    assert response.status_code == 302
+    deliver()
+    [mail] = inbox.to("writer@example.org")
+    assert mail["Subject"] == "[Test] Draft" and "Not yet." in text_of(mail)
+    assert subscriber("writer@example.org") is None  # a test subscribes nobody

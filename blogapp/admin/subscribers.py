@@ -1,19 +1,25 @@
 """The Subscribers screen at ``/admin/subscribers`` (admins): the newsletter's
 readers per list and status, a search by address, the last posts sent with how
 many mails went out, failed or bounced, and the CSV export, the one way addresses
-leave the server (asked for by an admin, never cached)."""
+leave the server (asked for by an admin, never cached). Also "Send a test to me"
+on a post's editing screen (editors): the newsletter mail of the post as it is
+saved, to the editor's own address."""
 
 from __future__ import annotations
 
 import csv
 import io
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from blogapp.admin.blueprint import bp
-from blogapp.auth.permissions import admin_required
+from blogapp.admin.posts import _load_post
+from blogapp.auth.permissions import admin_required, editor_required
 from blogapp.extensions import db
+from blogapp.mail.clock import now
+from blogapp.mail.outbox import enqueue, mail_enabled
 from blogapp.models import (
     NEWSLETTER_BOUNCING,
     NEWSLETTER_CONFIRMED,
@@ -25,6 +31,7 @@ from blogapp.models import (
     OutboxMessage,
     Post,
 )
+from blogapp.newsletter.services import compose_post
 
 PER_PAGE = 50
 RECENT_ISSUES = 10
@@ -125,3 +132,28 @@ def export_subscribers():
     # Like every admin page, never cached (the admin blueprint's private, no-store).
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="newsletter-subscribers.csv"'})
+
+
+@bp.post("/posts/<int:post_id>/newsletter-test")
+@editor_required
+def newsletter_test(post_id: int):
+    post = _load_post(post_id)
+    back = redirect(url_for("admin.edit_post", post_id=post.id))
+    if not mail_enabled():
+        flash("This site sends no mail: set BLOGAPP_MAIL_SERVER first.", "error")
+        return back
+    if not current_user.email:
+        flash("Your account has no e-mail address to send the test to.", "error")
+        return back
+    content = compose_post(post)
+    moment = now()
+    enqueue(key=f"newsletter-test.{post.id}.{current_user.id}.{int(moment.timestamp())}",
+            kind="newsletter-test", recipient=current_user.email,
+            subject=f"[Test] {content['subject']}",
+            text=content["text"] + "\n-- \nA test of the newsletter mail, sent to you only.\n",
+            html=content["html"] + "<hr><p>A test of the newsletter mail, sent to you only.</p>",
+            ref=f"post:{post.id}")  # fmt: skip
+    db.session.commit()
+    flash(f"A test is queued for {current_user.email}; the worker sends it on its next pass.",
+          "success")
+    return back
