@@ -62,6 +62,8 @@ def subscribe():
         problems.append("Please choose English, ខ្មែរ or both.")
     if problems:
         return _page("signup.html", 400, problems=problems, email=email[:254], lists=lists)
+    local, domain = email.rsplit("@", 1)
+    email = f"{local}@{domain.lower()}"  # one subscriber per address, however it is typed
     limit = current_app.config["NEWSLETTER_SIGNUP_RATE_LIMIT"]
     verdict = throttle.hit(
         throttle.Counter("newsletter-address", throttle.client_address(), limit),
