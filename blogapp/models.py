@@ -499,8 +499,9 @@ class NewsletterSubscriber(db.Model):
 
 
 class NewsletterIssue(db.Model):
-    """A post that has been sent (or found to have nobody to send to): a post has one,
-    so edits, corrections or a second publication never send it again."""
+    """A post queued for the newsletter: once ``completed_at`` is set (every
+    subscriber's mail queued), edits, corrections or a second publication never
+    send it again."""
 
     __tablename__ = "newsletter_issues"
 
@@ -508,6 +509,7 @@ class NewsletterIssue(db.Model):
         ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True
     )
     queued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
 
 

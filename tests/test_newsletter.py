@@ -312,3 +312,35 @@ def test_an_editor_sends_a_test_to_themselves(client, inbox, login_as):
     [mail] = inbox.to("writer@example.org")
     assert mail["Subject"] == "[Test] Draft" and "Not yet." in text_of(mail)
     assert subscriber("writer@example.org") is None  # a test subscribes nobody
+
+
+def test_queueing_stopped_midway_resumes_and_queues_each_subscriber_once(
+        client, inbox, clock, monkeypatch):
+    from blogapp.newsletter import services
+
+    for n in range(5):
+        confirmed(client, inbox, f"r{n}@example.org", "en")
+    clock.advance(minutes=1)
+    make_post("In chunks", published_at=utcnow())
+    db.session.commit()
+    monkeypatch.setattr(services, "CHUNK", 2)
+    real, calls = services._insert_chunk, []
+
+    def dies_on_the_second_chunk(post_id, messages):
+        calls.append(post_id)
+        if len(calls) == 2:
+            raise RuntimeError("killed")
+        return real(post_id, messages)
+
+    monkeypatch.setattr(services, "_insert_chunk", dies_on_the_second_chunk)
+    with pytest.raises(RuntimeError):
+        services.queue_due_posts()
+    db.session.rollback()
+    assert len(db.session.scalars(select(NewsletterSend)).all()) == 2
+    db.session.commit()
+    monkeypatch.setattr(services, "_insert_chunk", real)
+    deliver()
+    deliver()
+    got = sorted(r for m, rs in zip(inbox.messages, inbox.recipients, strict=True)
+                 if m["Subject"] == "In chunks" for r in rs)
+    assert got == [f"r{n}@example.org" for n in range(5)]

@@ -8,11 +8,11 @@ a mail with the link to its preferences, and either at most once per
 ``CONFIRM_RESEND_HOURS``. A stranger's sign-up changes nothing of a confirmed
 subscription.
 
-``queue_due_posts`` runs in every pass of ``flask deliver``: a public post that has
-no ``NewsletterIssue`` yet is queued in one transaction, one outbox row per
-confirmed subscriber of its list (``NewsletterSend`` unique per post and
-subscriber, the outbox key ``newsletter.<post>.<subscriber>``), and gets its
-issue row, so an edit, a correction or a second publication never sends it again.
+``queue_due_posts`` runs in every pass of ``flask deliver``: a public post without
+a complete ``NewsletterIssue`` is queued, one outbox row per confirmed subscriber
+of its list (``NewsletterSend`` unique per post and subscriber, the outbox key
+``newsletter.<post>.<subscriber>``), in chunks (``_queue_post``); then its issue is
+complete, so an edit, a correction or a second publication never sends it again.
 Only subscribers confirmed by the time the post became public get it, so the
 archive (an import, a back-dated post) is never mailed out."""
 
@@ -52,7 +52,7 @@ KIND = "newsletter"  # a post mailed to a subscriber
 CONFIRM_KIND = "newsletter-confirm"  # the double opt-in mail, or the "manage" reminder
 LIST_NAMES = {"en": "English", "km": "ខ្មែរ (Khmer)", "both": "English and ខ្មែរ (Khmer)"}
 FORGET_AFTER = timedelta(days=7)  # an address that never confirms is deleted then
-CHUNK = 1000  # outbox rows per INSERT
+CHUNK = 1000  # subscribers written, then inserted, at a time
 
 
 def _insert(table):
@@ -207,85 +207,102 @@ def _due_posts() -> list[int]:
     return list(db.session.scalars(
         select(Post.id)
         .outerjoin(NewsletterIssue, NewsletterIssue.post_id == Post.id)
-        .where(Post.public(), Post.published_at >= first, NewsletterIssue.post_id.is_(None))
+        .where(Post.public(), Post.published_at >= first,
+               NewsletterIssue.completed_at.is_(None))  # no issue yet, or one unfinished
         .order_by(Post.published_at, Post.id)
     ))  # fmt: skip
 
 
 def queue_due_posts() -> int:
     """Queue every newly public post for its subscribers; returns how many mails
-    were queued. ``flask deliver`` calls it.
-
-    The mails are written (thousands of signed links) in a read transaction, without
-    the write lock; the short write transaction then claims the post, keeps the
-    subscribers still confirmed, and inserts the rows."""
-    queued = 0
+    were queued. ``flask deliver`` calls it."""
     post_ids = _due_posts()
     db.session.commit()
-    for post_id in post_ids:
-        messages = _compose_for(post_id)
+    return sum(_queue_post(post_id) for post_id in post_ids)
+
+
+def _queue_post(post_id: int) -> int:
+    """A post for its subscribers, ``CHUNK`` at a time: each chunk's mails (and their
+    signed links) are written in a read transaction, without the write lock, then
+    inserted in a short write transaction, so memory and the lock stay small for any
+    number of subscribers. The keys make a chunk written twice (by a worker killed
+    midway and restarted, or two workers at once) queue once; the issue is complete,
+    and the post never queued again, after the last chunk."""
+    post = db.session.get(Post, post_id)
+    if post is None or not post.is_public:
+        db.session.commit()
+        return 0
+    content, language, published_at = compose_post(post), post.language, post.published_at
+    links_for, start = _LinkMaker(), now()
+    rate = float(current_app.config["NEWSLETTER_RATE_PER_MINUTE"])
+    db.session.commit()
+    with write_transaction():
+        db.session.execute(
+            _insert(NewsletterIssue.__table__)
+            .values(post_id=post_id, queued_at=start, recipients=0)
+            .on_conflict_do_nothing(index_elements=["post_id"])
+        )  # fmt: skip
+        db.session.commit()
+    queued, after = 0, 0
+    while True:
+        chunk = db.session.execute(
+            select(NewsletterSubscriber.id, NewsletterSubscriber.email)
+            .where(NewsletterSubscriber.status == NEWSLETTER_CONFIRMED,
+                   NewsletterSubscriber.lists.in_((language, "both")),
+                   NewsletterSubscriber.confirmed_at <= published_at,
+                   NewsletterSubscriber.id > after)
+            .order_by(NewsletterSubscriber.id).limit(CHUNK)
+        ).all()  # fmt: skip
         db.session.commit()  # the read ends before the write transaction
-        if messages is None:
-            continue
+        if not chunk:
+            break
+        after = chunk[-1].id
+        messages = {s.id: _message(post_id, s, content, links_for) for s in chunk}
+        if rate > 0:  # spread over time: the worker sends each when it is due
+            for n, message in enumerate(messages.values(), start=queued):
+                message["not_before"] = start + timedelta(minutes=n / rate)
         with write_transaction():
-            queued += _queue_post(post_id, messages)
+            queued += _insert_chunk(post_id, messages)
             db.session.commit()
+    with write_transaction():
+        recipients = db.session.scalar(
+            select(func.count()).select_from(NewsletterSend)
+            .where(NewsletterSend.post_id == post_id)
+        )  # fmt: skip
+        db.session.execute(
+            update(NewsletterIssue).where(NewsletterIssue.post_id == post_id)
+            .values(recipients=recipients, completed_at=now())
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        db.session.commit()
     return queued
 
 
-def _compose_for(post_id: int) -> dict[int, dict] | None:
-    """Each subscriber's mail for the post, by subscriber id; None if it is not public."""
-    post = db.session.get(Post, post_id)
-    if post is None or not post.is_public:
-        return None
-    subscribers = db.session.execute(
-        select(NewsletterSubscriber.id, NewsletterSubscriber.email)
-        .where(NewsletterSubscriber.status == NEWSLETTER_CONFIRMED,
-               NewsletterSubscriber.lists.in_((post.language, "both")),
-               NewsletterSubscriber.confirmed_at <= post.published_at)
-        .order_by(NewsletterSubscriber.id)
-    ).all()  # fmt: skip
-    content = compose_post(post)
-    links_for = _LinkMaker()
-    messages = {}
-    for subscriber in subscribers:
-        unsubscribe, manage = links_for(subscriber)
-        messages[subscriber.id] = dict(
-            key=f"newsletter.{post.id}.{subscriber.id}", kind=KIND, ref=f"post:{post.id}",
-            recipient=subscriber.email, subject=content["subject"],
-            text=content["text"] + _footer_text(unsubscribe, manage),
-            html=content["html"] + _footer_html(unsubscribe, manage),
-            headers={"List-Unsubscribe": f"<{unsubscribe}>",
-                     "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
-        )  # fmt: skip
-    return messages
+def _message(post_id: int, subscriber, content: dict, links_for: _LinkMaker) -> dict:
+    unsubscribe, manage = links_for(subscriber)
+    return dict(
+        key=f"newsletter.{post_id}.{subscriber.id}", kind=KIND, ref=f"post:{post_id}",
+        recipient=subscriber.email, subject=content["subject"],
+        text=content["text"] + _footer_text(unsubscribe, manage),
+        html=content["html"] + _footer_html(unsubscribe, manage),
+        headers={"List-Unsubscribe": f"<{unsubscribe}>",
+                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )  # fmt: skip
 
 
-def _queue_post(post_id: int, messages: dict[int, dict]) -> int:
-    claimed = db.session.execute(
-        _insert(NewsletterIssue.__table__)
-        .values(post_id=post_id, queued_at=now(), recipients=0)
-        .on_conflict_do_nothing(index_elements=["post_id"])
-        .returning(NewsletterIssue.post_id)
-    ).first() is not None  # fmt: skip
-    if not claimed:
-        return 0  # another worker queued it meanwhile
+def _insert_chunk(post_id: int, messages: dict[int, dict]) -> int:
     # Whoever unsubscribed (or bounced) while the mails were written gets none.
     still = set(db.session.scalars(
-        select(NewsletterSubscriber.id).where(NewsletterSubscriber.status == NEWSLETTER_CONFIRMED)
+        select(NewsletterSubscriber.id).where(NewsletterSubscriber.id.in_(list(messages)),
+                                              NewsletterSubscriber.status == NEWSLETTER_CONFIRMED)
     ))  # fmt: skip
     rows = [message for subscriber_id, message in messages.items() if subscriber_id in still]
-    rate = float(current_app.config["NEWSLETTER_RATE_PER_MINUTE"])
-    if rate > 0:  # spread over time: the worker sends each when it is due
-        start = now()
-        for n, message in enumerate(rows):
-            message["not_before"] = start + timedelta(minutes=n / rate)
-    for start in range(0, len(rows), CHUNK):
-        enqueue_many(rows[start:start + CHUNK])
+    enqueue_many(rows)
     # One row per subscriber now queued, taken from the outbox rows just written.
     sends = select(
         literal(post_id), NewsletterSubscriber.id, OutboxMessage.id, literal(now(), UTCDateTime)
     ).join(NewsletterSubscriber, NewsletterSubscriber.email == OutboxMessage.recipient).where(
+        NewsletterSubscriber.id.in_(still),
         OutboxMessage.kind == KIND, OutboxMessage.ref == f"post:{post_id}",
         OutboxMessage.idempotency_key
         == literal(f"newsletter.{post_id}.") + cast(NewsletterSubscriber.id, String),
@@ -294,10 +311,6 @@ def _queue_post(post_id: int, messages: dict[int, dict]) -> int:
         _insert(NewsletterSend.__table__)
         .from_select(["post_id", "subscriber_id", "outbox_id", "created_at"], sends)
         .on_conflict_do_nothing(index_elements=["post_id", "subscriber_id"])
-    )  # fmt: skip
-    db.session.execute(
-        update(NewsletterIssue).where(NewsletterIssue.post_id == post_id)
-        .values(recipients=len(rows)).execution_options(synchronize_session=False)
     )  # fmt: skip
     return len(rows)
 

@@ -34,6 +34,7 @@ def upgrade():
     op.create_table('newsletter_issues',
     sa.Column('post_id', sa.Integer(), nullable=False),
     sa.Column('queued_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('recipients', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['post_id'], ['posts.id'], name=op.f('fk_newsletter_issues_post_id_posts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('post_id', name=op.f('pk_newsletter_issues'))
