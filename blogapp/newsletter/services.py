@@ -178,7 +178,8 @@ def mark_bouncing(email: str) -> None:
 
 
 def forget_unconfirmed() -> int:
-    """Delete the addresses still pending ``FORGET_AFTER`` after their last sign-up."""
+    """Delete the addresses still pending ``FORGET_AFTER`` after their last
+    confirmation mail (``flask deliver`` runs it in every pass)."""
     cutoff = now() - FORGET_AFTER
     stale = (NewsletterSubscriber.status == NEWSLETTER_PENDING,
              NewsletterSubscriber.created_at < cutoff,
