@@ -344,3 +344,39 @@ def test_queueing_stopped_midway_resumes_and_queues_each_subscriber_once(
     got = sorted(r for m, rs in zip(inbox.messages, inbox.recipients, strict=True)
                  if m["Subject"] == "In chunks" for r in rs)
     assert got == [f"r{n}@example.org" for n in range(5)]
+
+
+def test_an_admin_imports_a_ghost_or_jetpack_export(client, inbox, login_as):
+    import io
+
+    from blogapp.models import ROLE_ADMIN
+    from tests.factories import make_user
+    from tests.helpers import csrf_token_from
+
+    sign_up(client, "pending@example.org", "km")
+    login_as(make_user("boss", role=ROLE_ADMIN))
+    page = client.get("/admin/subscribers").get_data(as_text=True)
+    token = csrf_token_from(page)
+    ghost = ("id,email,name,note,subscribed_to_emails,labels\n"
+             "1,Reader@Example.ORG,Reader,,true,\n2,left@example.org,Left,,false,\n"
+             "3,not an address,X,,true,\n4,pending@example.org,P,,true,\n"
+             "5,Reader@example.org,Again,,true,\n")  # fmt: skip
+
+    def upload(content: bytes, lists="en"):
+        return client.post("/admin/subscribers/import", data={
+            "csrf_token": token, "lists": lists,
+            "file": (io.BytesIO(content), "export.csv")}, follow_redirects=True)
+
+    answer = upload(ghost.encode()).get_data(as_text=True)
+    assert "1 subscribers added; 1 were already on the list; 2 rows skipped" in answer
+    row = subscriber("Reader@example.org")
+    assert (row.status, row.lists) == (NEWSLETTER_CONFIRMED, "en")
+    assert subscriber("left@example.org") is None
+    assert subscriber("pending@example.org").status == NEWSLETTER_PENDING  # left as it was
+    jetpack = b"email_address,date_subscribed\nkm@example.org,2024-01-02\n"
+    assert "1 subscribers added" in upload(jetpack, "km").get_data(as_text=True)
+    assert subscriber("km@example.org").lists == "km"
+    bad = upload(b"name,phone\nA,1\n").get_data(as_text=True)
+    assert "No e-mail column" in bad
+    assert "not UTF-8" in upload("email\nsok@example.org\n".encode("utf-16")).get_data(
+        as_text=True)

@@ -157,3 +157,67 @@ def newsletter_test(post_id: int):
     flash(f"A test is queued for {current_user.email}; the worker sends it on its next pass.",
           "success")
     return back
+
+
+# Column names of an address in the exports people bring: Ghost's members CSV
+# ("email", with "subscribed_to_emails"), WordPress.com/Jetpack's subscribers CSV
+# ("email_address" or "Email"), and a plain list.
+EMAIL_COLUMNS = ("email", "email_address", "e-mail", "mail")
+IMPORT_MAX_ROWS = 100_000
+
+
+def read_import(data: bytes) -> tuple[list[str], int]:
+    """The addresses of an uploaded CSV, and how many rows were skipped (not an
+    address, or unsubscribed in Ghost); ValueError with a plain message otherwise."""
+    from blogapp.newsletter.views import EMAIL
+
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError("The file is not UTF-8 text; export it again as CSV (UTF-8).") from None
+    rows = csv.reader(io.StringIO(text))
+    header = [h.strip().lower() for h in next(rows, [])]
+    column = next((header.index(name) for name in EMAIL_COLUMNS if name in header), None)
+    if column is None:
+        raise ValueError("No e-mail column: the first row must name one "
+                         "(email, email_address).")  # fmt: skip
+    opted = header.index("subscribed_to_emails") if "subscribed_to_emails" in header else None
+    found, skipped = [], 0
+    for n, row in enumerate(rows):
+        if n >= IMPORT_MAX_ROWS:
+            raise ValueError(f"The file has more than {IMPORT_MAX_ROWS:,} rows; split it.")
+        email = row[column].strip() if column < len(row) else ""
+        unsubscribed = opted is not None and opted < len(row) and \
+            row[opted].strip().lower() in ("false", "0", "no")
+        if unsubscribed or len(email) > 254 or not EMAIL.match(email):
+            skipped += 1
+            continue
+        local, domain = email.rsplit("@", 1)
+        found.append(f"{local}@{domain.lower()}")
+    return list(dict.fromkeys(found)), skipped
+
+
+@bp.post("/subscribers/import")
+@admin_required
+def import_subscribers():
+    from blogapp.models import NEWSLETTER_LISTS
+    from blogapp.newsletter.services import import_confirmed
+
+    back = redirect(url_for("admin.subscribers"))
+    upload = request.files.get("file")
+    lists = request.form.get("lists", "")
+    if lists not in NEWSLETTER_LISTS:
+        flash("Choose the list the imported readers get: English, ខ្មែរ or both.", "error")
+        return back
+    if upload is None or not upload.filename:
+        flash("Choose a CSV file to import.", "error")
+        return back
+    try:
+        emails, skipped = read_import(upload.read())
+    except ValueError as error:
+        flash(str(error), "error")
+        return back
+    added = import_confirmed(emails, lists)
+    flash(f"{added} subscribers added; {len(emails) - added} were already on the list; "
+          f"{skipped} rows skipped (no valid address, or unsubscribed).", "success")
+    return back
