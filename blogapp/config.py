@@ -65,6 +65,11 @@ class DefaultConfig:
     CONFIRM_LINK_DAYS = 7  # the double opt-in link
     CONFIRM_RESEND_HOURS = 24  # a new confirmation mail to one address at most this often
     COMMENT_IP_RETENTION_DAYS = 30  # `flask prune` erases older addresses; 0 stores none
+    # Newsletter (issue 17, blogapp/newsletter): sign-ups per client address and per
+    # e-mail address; posts mailed whole, or their excerpt with a link.
+    NEWSLETTER_SIGNUP_RATE_LIMIT = "5 per hour"
+    NEWSLETTER_FULL_TEXT = False
+    NEWSLETTER_RATE_PER_MINUTE = 0  # newsletter mails due per minute; 0: all at once
     COMMENT_EDIT_MINUTES = 10  # a reader may fix their comment this long, from the same browser
 
     # Accounts

@@ -1,5 +1,6 @@
 """The admin screens at ``/admin/``: dashboard, posts, pages, categories, tags,
-media, users and the mail outbox. Views stay thin; the rules live in services.py."""
+media, users, the mail outbox and the newsletter's subscribers. Views stay thin; the
+rules live in services.py."""
 
 from blogapp.admin import (  # noqa: F401  (importing a module registers its views)
     dashboard,
@@ -7,6 +8,7 @@ from blogapp.admin import (  # noqa: F401  (importing a module registers its vie
     outbox,
     pages,
     posts,
+    subscribers,
     taxonomy,
     users,
 )

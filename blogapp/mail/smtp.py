@@ -26,6 +26,13 @@ def is_permanent(error: Exception) -> bool:
     return isinstance(error, PermanentError | ValueError)
 
 
+def is_hard_refusal(error: Exception) -> bool:
+    """The server's own 5xx answer (not a message the blog could not build): the
+    address does not take mail, so a list stops sending to it."""
+    return isinstance(error, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused) \
+        and is_permanent(error)
+
+
 def message_id(key: str, sender: str) -> str:
     domain = sender.rsplit("@", 1)[-1].strip("<> ") or "localhost"
     return f"<{key}@{domain}>"

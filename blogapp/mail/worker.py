@@ -12,7 +12,11 @@ go out twice is the one the server accepted in the instant before the kill, and
 that one carries the same Message-ID both times.
 
 A failed send is retried after ``MAIL_RETRY_SECONDS``, doubling each time, until
-``MAIL_MAX_ATTEMPTS``; then it is marked failed with the last error kept."""
+``MAIL_MAX_ATTEMPTS``; then it is marked failed with the last error kept. A
+newsletter mail the server refuses for good (5xx) also marks its address bouncing.
+
+Each pass first lets the newsletter queue the posts that became public since the
+last one and forget the sign-ups never confirmed (blogapp.newsletter.services)."""
 
 from __future__ import annotations
 
@@ -42,6 +46,7 @@ from blogapp.models import (
     OUTBOX_SENT,
     OutboxMessage,
 )
+from blogapp.newsletter import services as newsletter
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +56,9 @@ log = logging.getLogger(__name__)
 COMPOSERS: dict[str, Callable[[OutboxMessage], bool | datetime]] = {
     "reply-digest": compose_digest
 }
+
+# Kinds whose recipient stops getting mail once the server refuses it for good.
+BOUNCE_KINDS = frozenset({newsletter.KIND, newsletter.CONFIRM_KIND})
 
 
 @dataclass
@@ -148,6 +156,8 @@ def _failed(row: OutboxMessage, claimant: str, error: Exception, report: Report)
     if smtp.is_permanent(error) or row.attempts >= int(current_app.config["MAIL_MAX_ATTEMPTS"]):
         _finish(row, claimant, status=OUTBOX_FAILED, last_error=text)
         report.failed += 1
+        if row.kind in BOUNCE_KINDS and smtp.is_hard_refusal(error):
+            newsletter.mark_bouncing(row.recipient)
         log.warning("outbox #%s failed for good after %s tries: %s", row.id, row.attempts, text)
     else:
         _finish(row, claimant, status=OUTBOX_QUEUED, last_error=text, claimed_by="",
@@ -180,6 +190,8 @@ def _compose(row: OutboxMessage, claimant: str, report: Report) -> bool:
 def deliver_once(limit: int | None = None) -> Report:
     """One batch: claim, send over one connection, record each outcome."""
     config = current_app.config
+    newsletter.forget_unconfirmed()
+    newsletter.queue_due_posts()
     claimant, rows = claim(int(limit or config["MAIL_BATCH_SIZE"]))
     report = Report(claimed=len(rows))
     connection = smtp.Connection(config)

@@ -1,0 +1,396 @@
+"""The newsletter's rules: signing up with double opt-in, confirming, changing lists,
+unsubscribing, forgetting addresses that never confirmed, and queueing a post for
+its language's subscribers once it is public.
+
+Signing up answers the same whatever the address (``sign_up`` returns nothing the
+page could show): a new or lapsed address gets a confirmation mail, a subscribed one
+a mail with the link to its preferences, and either at most once per
+``CONFIRM_RESEND_HOURS``. A stranger's sign-up changes nothing of a confirmed
+subscription.
+
+``queue_due_posts`` runs in every pass of ``flask deliver``: a public post without
+a complete ``NewsletterIssue`` is queued, one outbox row per confirmed subscriber
+of its list (``NewsletterSend`` unique per post and subscriber, the outbox key
+``newsletter.<post>.<subscriber>``), in chunks (``_queue_post``); then its issue is
+complete, so an edit, a correction or a second publication never sends it again.
+Only subscribers confirmed by the time the post became public get it, so the
+archive (an import, a back-dated post) is never mailed out."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from flask import current_app, url_for
+from markupsafe import escape
+from sqlalchemy import String, cast, delete, func, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from blogapp.content import html_to_text
+from blogapp.database import write_transaction
+from blogapp.dates import to_local
+from blogapp.extensions import db
+from blogapp.mail import links
+from blogapp.mail.clock import now
+from blogapp.mail.outbox import absolute, enqueue, enqueue_many, site_url
+from blogapp.models import (
+    NEWSLETTER_BOUNCING,
+    NEWSLETTER_CONFIRMED,
+    NEWSLETTER_PENDING,
+    NEWSLETTER_UNSUBSCRIBED,
+    OUTBOX_CANCELLED,
+    OUTBOX_QUEUED,
+    NewsletterIssue,
+    NewsletterSend,
+    NewsletterSubscriber,
+    OutboxMessage,
+    Post,
+    UTCDateTime,
+)
+
+KIND = "newsletter"  # a post mailed to a subscriber
+CONFIRM_KIND = "newsletter-confirm"  # the double opt-in mail, or the "manage" reminder
+LIST_NAMES = {"en": "English", "km": "ខ្មែរ (Khmer)", "both": "English and ខ្មែរ (Khmer)"}
+FORGET_AFTER = timedelta(days=7)  # an address that never confirms is deleted then
+CHUNK = 1000  # subscribers written, then inserted, at a time
+
+
+def _insert(table):
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _token_data(subscriber: NewsletterSubscriber) -> dict:
+    # The address is signed too: a deleted subscriber's id may be given to someone else.
+    return {"s": subscriber.id, "e": subscriber.email}
+
+
+def subscriber_for(data: dict) -> NewsletterSubscriber | None:
+    """The subscriber a signed link names, if it still exists with that address."""
+    subscriber = db.session.get(NewsletterSubscriber, int(data.get("s") or 0))
+    if subscriber is None or subscriber.email != data.get("e"):
+        return None
+    return subscriber
+
+
+def confirm_url(subscriber: NewsletterSubscriber) -> str:
+    return site_url("newsletter.confirm",
+                    token=links.make("newsletter-confirm", _token_data(subscriber)))
+
+
+def manage_url(subscriber: NewsletterSubscriber) -> str:
+    return site_url("newsletter.manage",
+                    token=links.make("newsletter-manage", _token_data(subscriber)))
+
+
+def sign_up(email: str, lists: str) -> None:
+    """A reader asked for ``lists`` at ``email`` (commits). What happens is never
+    shown to them: the page says "check your inbox" whatever the address."""
+    moment = now()
+    db.session.execute(
+        _insert(NewsletterSubscriber.__table__)
+        .values(email=email, lists=lists, status=NEWSLETTER_PENDING, created_at=moment)
+        .on_conflict_do_nothing(index_elements=["email"])
+    )
+    subscriber = db.session.scalars(
+        select(NewsletterSubscriber).where(NewsletterSubscriber.email == email)
+    ).one()
+    resend = timedelta(hours=float(current_app.config["CONFIRM_RESEND_HOURS"]))
+    recently = (subscriber.confirmation_sent_at is not None
+                and moment - subscriber.confirmation_sent_at < resend)  # fmt: skip
+    if subscriber.status != NEWSLETTER_CONFIRMED:
+        # Pending, or lapsed (unsubscribed, bouncing): asks again, with the lists asked now.
+        if subscriber.status != NEWSLETTER_PENDING:
+            subscriber.status, subscriber.created_at = NEWSLETTER_PENDING, moment
+        subscriber.lists = lists
+    if not recently:
+        subscriber.confirmation_sent_at = moment
+        _queue_confirmation(subscriber, moment)
+    db.session.commit()
+
+
+def _queue_confirmation(subscriber: NewsletterSubscriber, moment: datetime) -> None:
+    site = current_app.config["SITE_NAME"]
+    if subscriber.status == NEWSLETTER_CONFIRMED:
+        subject = f"[{site}] You already follow {site} by e-mail"
+        text = (f"Someone, probably you, asked to follow {site} by e-mail at "
+                f"{subscriber.email}. This address is already subscribed "
+                f"({LIST_NAMES[subscriber.lists]}).\n\nTo change your lists or stop, "
+                f"open this link:\n{manage_url(subscriber)}\n")  # fmt: skip
+    else:
+        subject = f"[{site}] Confirm that you want new posts by e-mail"
+        text = (f"Someone, probably you, asked {site} to e-mail new posts "
+                f"({LIST_NAMES[subscriber.lists]}) to {subscriber.email}.\n\n"
+                f"To confirm, open this link and press the button:\n"
+                f"{confirm_url(subscriber)}\n\nIf it was not you, ignore this mail: "
+                f"nothing more will be sent, and the address is forgotten in "
+                f"{FORGET_AFTER.days} days.\n")  # fmt: skip
+    enqueue(key=f"newsletter-confirm.{subscriber.id}.{int(moment.timestamp())}",
+            kind=CONFIRM_KIND, recipient=subscriber.email, subject=subject, text=text,
+            ref=f"newsletter-subscriber:{subscriber.id}")  # fmt: skip
+
+
+def confirm(subscriber: NewsletterSubscriber) -> None:
+    """Confirmed from the link's button (commits). An unsubscribed address stays so:
+    an old confirmation mail must not undo an unsubscribe."""
+    if subscriber.status in (NEWSLETTER_PENDING, NEWSLETTER_BOUNCING):
+        subscriber.status, subscriber.confirmed_at = NEWSLETTER_CONFIRMED, now()
+    db.session.commit()
+
+
+def choose_lists(subscriber: NewsletterSubscriber, lists: str) -> None:
+    subscriber.lists = lists
+    if subscriber.status == NEWSLETTER_UNSUBSCRIBED:
+        subscriber.status, subscriber.confirmed_at = NEWSLETTER_CONFIRMED, now()
+    db.session.commit()
+
+
+def unsubscribe(subscriber: NewsletterSubscriber) -> None:
+    """No more mail (commits); mails already queued for the address are cancelled."""
+    subscriber.status = NEWSLETTER_UNSUBSCRIBED
+    _cancel_queued(subscriber.email)
+    db.session.commit()
+
+
+def _cancel_queued(email: str) -> None:
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.kind == KIND, OutboxMessage.recipient == email,
+               OutboxMessage.status == OUTBOX_QUEUED)
+        .values(status=OUTBOX_CANCELLED, last_error="The address left the newsletter.")
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+
+
+def mark_bouncing(email: str) -> None:
+    """The SMTP server refused ``email`` for good (5xx): stop mailing it (in the
+    worker, its own write transaction)."""
+    with write_transaction():
+        db.session.execute(
+            update(NewsletterSubscriber)
+            .where(NewsletterSubscriber.email == email,
+                   NewsletterSubscriber.status == NEWSLETTER_CONFIRMED)
+            .values(status=NEWSLETTER_BOUNCING)
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        _cancel_queued(email)
+        db.session.commit()
+
+
+def forget_unconfirmed() -> int:
+    """Delete the addresses still pending ``FORGET_AFTER`` after their last
+    confirmation mail (``flask deliver`` runs it in every pass)."""
+    cutoff = now() - FORGET_AFTER
+    stale = (NewsletterSubscriber.status == NEWSLETTER_PENDING,
+             NewsletterSubscriber.created_at < cutoff,
+             or_(NewsletterSubscriber.confirmation_sent_at.is_(None),
+                 NewsletterSubscriber.confirmation_sent_at < cutoff))  # fmt: skip
+    found = db.session.scalar(select(NewsletterSubscriber.id).where(*stale).limit(1))
+    db.session.commit()  # a read first: most passes find nothing and take no write lock
+    if found is None:
+        return 0
+    with write_transaction():
+        gone = db.session.execute(
+            delete(NewsletterSubscriber).where(*stale)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # fmt: skip
+        db.session.commit()
+    return gone
+
+
+def _due_posts() -> list[int]:
+    first = db.session.scalar(
+        select(func.min(NewsletterSubscriber.confirmed_at))
+        .where(NewsletterSubscriber.status == NEWSLETTER_CONFIRMED)
+    )  # fmt: skip
+    if first is None:
+        return []
+    return list(db.session.scalars(
+        select(Post.id)
+        .outerjoin(NewsletterIssue, NewsletterIssue.post_id == Post.id)
+        .where(Post.public(), Post.published_at >= first,
+               NewsletterIssue.completed_at.is_(None))  # no issue yet, or one unfinished
+        .order_by(Post.published_at, Post.id)
+    ))  # fmt: skip
+
+
+def queue_due_posts() -> int:
+    """Queue every newly public post for its subscribers; returns how many mails
+    were queued. ``flask deliver`` calls it."""
+    post_ids = _due_posts()
+    db.session.commit()
+    return sum(_queue_post(post_id) for post_id in post_ids)
+
+
+def _queue_post(post_id: int) -> int:
+    """A post for its subscribers, ``CHUNK`` at a time: each chunk's mails (and their
+    signed links) are written in a read transaction, without the write lock, then
+    inserted in a short write transaction, so memory and the lock stay small for any
+    number of subscribers. The keys make a chunk written twice (by a worker killed
+    midway and restarted, or two workers at once) queue once; the issue is complete,
+    and the post never queued again, after the last chunk."""
+    post = db.session.get(Post, post_id)
+    if post is None or not post.is_public:
+        db.session.commit()
+        return 0
+    content, language, published_at = compose_post(post), post.language, post.published_at
+    links_for, start = _LinkMaker(), now()
+    rate = float(current_app.config["NEWSLETTER_RATE_PER_MINUTE"])
+    db.session.commit()
+    with write_transaction():
+        db.session.execute(
+            _insert(NewsletterIssue.__table__)
+            .values(post_id=post_id, queued_at=start, recipients=0)
+            .on_conflict_do_nothing(index_elements=["post_id"])
+        )  # fmt: skip
+        db.session.commit()
+    queued, after = 0, 0
+    while True:
+        chunk = db.session.execute(
+            select(NewsletterSubscriber.id, NewsletterSubscriber.email)
+            .where(NewsletterSubscriber.status == NEWSLETTER_CONFIRMED,
+                   NewsletterSubscriber.lists.in_((language, "both")),
+                   NewsletterSubscriber.confirmed_at <= published_at,
+                   NewsletterSubscriber.id > after)
+            .order_by(NewsletterSubscriber.id).limit(CHUNK)
+        ).all()  # fmt: skip
+        db.session.commit()  # the read ends before the write transaction
+        if not chunk:
+            break
+        after = chunk[-1].id
+        messages = {s.id: _message(post_id, s, content, links_for) for s in chunk}
+        if rate > 0:  # spread over time: the worker sends each when it is due
+            for n, message in enumerate(messages.values(), start=queued):
+                message["not_before"] = start + timedelta(minutes=n / rate)
+        with write_transaction():
+            queued += _insert_chunk(post_id, messages)
+            db.session.commit()
+    with write_transaction():
+        recipients = db.session.scalar(
+            select(func.count()).select_from(NewsletterSend)
+            .where(NewsletterSend.post_id == post_id)
+        )  # fmt: skip
+        db.session.execute(
+            update(NewsletterIssue).where(NewsletterIssue.post_id == post_id)
+            .values(recipients=recipients, completed_at=now())
+            .execution_options(synchronize_session=False)
+        )  # fmt: skip
+        db.session.commit()
+    return queued
+
+
+def _message(post_id: int, subscriber, content: dict, links_for: _LinkMaker) -> dict:
+    unsubscribe, manage = links_for(subscriber)
+    return dict(
+        key=f"newsletter.{post_id}.{subscriber.id}", kind=KIND, ref=f"post:{post_id}",
+        recipient=subscriber.email, subject=content["subject"],
+        text=content["text"] + _footer_text(unsubscribe, manage),
+        html=content["html"] + _footer_html(unsubscribe, manage),
+        headers={"List-Unsubscribe": f"<{unsubscribe}>",
+                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+    )  # fmt: skip
+
+
+def _insert_chunk(post_id: int, messages: dict[int, dict]) -> int:
+    # Whoever unsubscribed (or bounced) while the mails were written gets none.
+    still = set(db.session.scalars(
+        select(NewsletterSubscriber.id).where(NewsletterSubscriber.id.in_(list(messages)),
+                                              NewsletterSubscriber.status == NEWSLETTER_CONFIRMED)
+    ))  # fmt: skip
+    rows = [message for subscriber_id, message in messages.items() if subscriber_id in still]
+    enqueue_many(rows)
+    # One row per subscriber now queued, taken from the outbox rows just written.
+    sends = select(
+        literal(post_id), NewsletterSubscriber.id, OutboxMessage.id, literal(now(), UTCDateTime)
+    ).join(NewsletterSubscriber, NewsletterSubscriber.email == OutboxMessage.recipient).where(
+        NewsletterSubscriber.id.in_(still),
+        OutboxMessage.kind == KIND, OutboxMessage.ref == f"post:{post_id}",
+        OutboxMessage.idempotency_key
+        == literal(f"newsletter.{post_id}.") + cast(NewsletterSubscriber.id, String),
+    )  # fmt: skip
+    db.session.execute(
+        _insert(NewsletterSend.__table__)
+        .from_select(["post_id", "subscriber_id", "outbox_id", "created_at"], sends)
+        .on_conflict_do_nothing(index_elements=["post_id", "subscriber_id"])
+    )  # fmt: skip
+    return len(rows)
+
+
+class _LinkMaker:
+    """A subscriber's unsubscribe and preferences links, for thousands of them: the
+    routes' URLs are built once (outside a request each ``url_for`` needs a request
+    context of its own) and only the signed tokens differ."""
+
+    def __init__(self) -> None:
+        self.unsubscribe = site_url("newsletter.unsubscribe", token="TOKEN")
+        self.manage = site_url("newsletter.manage", token="TOKEN")
+
+    def __call__(self, subscriber) -> tuple[str, str]:
+        data = {"s": subscriber.id, "e": subscriber.email}  # as _token_data
+        return (self.unsubscribe.replace("TOKEN", links.make("newsletter-unsubscribe", data)),
+                self.manage.replace("TOKEN", links.make("newsletter-manage", data)))
+
+
+def _footer_text(unsubscribe: str, manage: str) -> str:
+    return f"\n-- \nUnsubscribe: {unsubscribe}\nChoose your lists: {manage}\n"
+
+
+def _footer_html(unsubscribe: str, manage: str) -> str:
+    return (f'<hr><p><a href="{escape(unsubscribe)}">Unsubscribe</a> · '
+            f'<a href="{escape(manage)}">Choose your lists</a></p>\n')
+
+
+def post_link(post: Post) -> str:
+    """The post's permalink (``permalinks.post_url``'s shape; importing it would put
+    this module, which the mail worker imports, into the posts import loop)."""
+    local = to_local(post.published_at)
+    return absolute(lambda: url_for("posts.detail", year=local.year, month=local.month,
+                                    day=local.day, slug=post.slug))  # fmt: skip
+
+
+def _paragraphs(html: str) -> str:
+    blocks = re.split(r"</(?:p|h[1-6]|li|blockquote|pre)>", html)
+    return "\n\n".join(t for t in (html_to_text(b) for b in blocks) if t)
+
+
+def compose_post(post: Post) -> dict:
+    """Subject, plain text and HTML of a post's mail, the same for every subscriber
+    (each gets their own footer): the title, the excerpt or (``NEWSLETTER_FULL_TEXT``)
+    the whole post, its source line and its link. Links are the post's own: none is
+    rewritten, and there is no tracking pixel."""
+    site = current_app.config["SITE_NAME"]
+    full = bool(current_app.config["NEWSLETTER_FULL_TEXT"])
+    html = post.body_html if full or not post.excerpt_html else post.excerpt_html
+    link = post_link(post)
+    text = f"{post.title}\n\n"
+    if post.source_line:
+        text += f"{post.source_line}\n\n"
+    text += _paragraphs(html) + f"\n\n{'Read it on the site' if full else 'Read on'}: {link}\n"
+    page = f'<h1><a href="{escape(link)}">{escape(post.title)}</a></h1>\n'
+    if post.source_line:
+        page += f"<p><em>{escape(post.source_line)}</em></p>\n"
+    page += f'<div lang="{escape(post.language)}">{html}</div>\n'
+    page += f'<p><a href="{escape(link)}">Read it on {escape(site)}</a></p>\n'
+    return {"subject": post.title or site, "text": text, "html": page}
+
+
+def import_confirmed(emails: list[str], lists: str) -> int:
+    """Addresses that opted in on the old site (an admin's import), confirmed as they
+    were there; an address already here is left as it is. Returns how many were added
+    (commits; in the admin's POST)."""
+    moment, added = now(), 0
+    for start in range(0, len(emails), CHUNK):
+        chunk = emails[start:start + CHUNK]
+        known = set(db.session.scalars(
+            select(NewsletterSubscriber.email).where(NewsletterSubscriber.email.in_(chunk))))
+        new = [e for e in chunk if e not in known]
+        if new:
+            db.session.execute(
+                _insert(NewsletterSubscriber.__table__)
+                .on_conflict_do_nothing(index_elements=["email"]),
+                [dict(email=e, lists=lists, status=NEWSLETTER_CONFIRMED, created_at=moment,
+                      confirmed_at=moment) for e in new],
+            )  # fmt: skip
+        added += len(new)
+    db.session.commit()
+    return added
