@@ -4,8 +4,11 @@ found in a mail, and a clock the tests move by hand."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 from datetime import timedelta
@@ -130,3 +133,20 @@ def wait_until(condition, timeout: float = 30.0, describe=lambda: "") -> None:
     while not condition():
         assert time.monotonic() < deadline, f"timed out {describe()}"
         time.sleep(0.02)
+
+
+def start_worker(database_url: str, port: int, tmp_path, log, **settings) -> subprocess.Popen:
+    """`flask deliver --loop` in a process of its own, writing to ``log``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
+    env.update(
+        DATABASE_URL=database_url, SECRET_KEY="test-secret-key-for-the-mail-worker",
+        BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"), BLOGAPP_MAIL_SERVER="127.0.0.1",
+        BLOGAPP_MAIL_PORT=str(port), BLOGAPP_MAIL_BATCH_SIZE="5",
+        BLOGAPP_MAIL_POLL_SECONDS="0.05", BLOGAPP_REQUEST_LOG="false",
+        **{f"BLOGAPP_{k}": str(v) for k, v in settings.items()},
+    )  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "blogapp", "deliver", "--loop"],
+        env=env, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip

@@ -4,10 +4,7 @@ subscriber has the post exactly once (by Message-ID), at a real SMTP server on
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 from collections import Counter
 from datetime import timedelta
 
@@ -24,25 +21,9 @@ from blogapp.models import (
     utcnow,
 )
 from tests.factories import make_post
-from tests.helpers_mail import Inbox, SMTPServer, wait_until
+from tests.helpers_mail import Inbox, SMTPServer, start_worker, wait_until
 
 SUBSCRIBERS = 12
-
-
-def start_worker(database_url: str, port: int, tmp_path, log, **settings) -> subprocess.Popen:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
-    env.update(
-        DATABASE_URL=database_url, SECRET_KEY="test-secret-key-for-the-mail-worker",
-        BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"), BLOGAPP_MAIL_SERVER="127.0.0.1",
-        BLOGAPP_MAIL_PORT=str(port), BLOGAPP_MAIL_BATCH_SIZE="5",
-        BLOGAPP_MAIL_POLL_SECONDS="0.05", BLOGAPP_REQUEST_LOG="false",
-        **{f"BLOGAPP_{k}": str(v) for k, v in settings.items()},
-    )  # fmt: skip
-    return subprocess.Popen(
-        [sys.executable, "-m", "flask", "--app", "blogapp", "deliver", "--loop"],
-        env=env, cwd=os.path.dirname(os.path.dirname(__file__)),
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
 
 
 def sent() -> int:

@@ -72,7 +72,8 @@ def tried(answer) -> bool:
         return True
     assert status == 429, (status, html[:300])
     assert "Too many failed attempts to log in" in html
-    assert 1 <= int(headers["Retry-After"]) <= 900
+    retry_after = int(headers["Retry-After"])
+    assert 0 < retry_after <= 900
     return False
 
 
