@@ -35,8 +35,10 @@ READERS = 6
 COMMENTERS = 6
 BURST_SECONDS = 6.0
 COMMENTED_POST = "why-local-elections-matter"
-READER_PATHS = ["/", "/page/2/", "/category/politics/", "/category/society/", "/?s=river",
-                "/feed/", "/about/"]  # fmt: skip
+# Search is left out: its per-worker cap sheds a burst with quick 503s on purpose (issue 20),
+# and tests/test_search_flood.py drives it.
+READER_PATHS = ["/", "/page/2/", "/category/politics/", "/category/society/", "/feed/",
+                "/about/"]  # fmt: skip
 
 
 @dataclass
