@@ -50,6 +50,17 @@ def _render(status: int = 200, **forms):
     ), status
 
 
+def _refused(form: CurrentPasswordForm, name: str):
+    """None when ``form`` is valid and its current password right; else the answer
+    (the page again with the form's errors, or the throttle's 429)."""
+    if not form.validate_on_submit():
+        return _render(400, **{name: form})
+    refused = _password_ok(form)
+    if refused is False:
+        return _render(400, **{name: form})
+    return refused
+
+
 def _password_ok(form: CurrentPasswordForm):
     """None when the current password is right; else the response to send."""
     attempt = throttle.hit(*login_counters(_me().login))
@@ -72,12 +83,7 @@ def account():
 @login_required
 def change_own_password():
     form = ChangePasswordForm(prefix="pw")
-    if not form.validate_on_submit():
-        return _render(400, password_form=form)
-    refused = _password_ok(form)
-    if refused is False:
-        return _render(400, password_form=form)
-    if refused is not None:
+    if (refused := _refused(form, "password_form")) is not None:
         return refused
     user = _me()
     set_password(user, form.password.data)  # a new token: every other session ends
@@ -169,12 +175,7 @@ def new_recovery_codes():
 @login_required
 def disable_two_factor():
     form = CurrentPasswordForm(prefix="cf")
-    if not form.validate_on_submit():
-        return _render(400, confirm_form=form)
-    refused = _password_ok(form)
-    if refused is False:
-        return _render(400, confirm_form=form)
-    if refused is not None:
+    if (refused := _refused(form, "confirm_form")) is not None:
         return refused
     two_factor.disable(_me())
     db.session.commit()
