@@ -10,73 +10,31 @@ loopback as everyone's inbox:
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import uuid
 
 import pytest
 from playwright.sync_api import expect
 
-from benchmarks.demo_site import ADMIN_LOGIN, build_demo_database
-from benchmarks.server import app_environment, free_port, start_gunicorn
-from tests.browser.conftest import PROJECT_ROOT
+from tests.browser.mail_site import (
+    EDITOR_ADDRESS,
+    link_labelled,
+    mail_to,
+    site_with_mail,
+    visitor,
+)  # fmt: skip
 from tests.browser.support import shoot
-from tests.helpers_mail import Inbox, SMTPServer, text_of, wait_until
+from tests.helpers_mail import text_of
 
 pytestmark = pytest.mark.browser
 
 POST_TITLE = "A River and Its People"
-EDITOR_ADDRESS = f"{ADMIN_LOGIN}@example.org"
 
 
 @pytest.fixture(scope="module")
 def mail_site(tmp_path_factory):
-    """gunicorn serving the demo site with mail on, the worker, and the inbox."""
-    root = tmp_path_factory.mktemp("mail-site")
-    database_url = f"sqlite:///{root / 'blogapp.sqlite'}"
-    build_demo_database(database_url)
-    handler = Inbox()
-    with SMTPServer(handler) as smtp:
-        port = free_port()
-        env = {
-            **app_environment(database_url, port, root / "instance"),
-            "BLOGAPP_MAIL_SERVER": "127.0.0.1", "BLOGAPP_MAIL_PORT": str(smtp.port),
-            "BLOGAPP_COMMENT_NOTIFY_EMAILS": EDITOR_ADDRESS, "BLOGAPP_MAIL_POLL_SECONDS": "0.1",
-        }  # fmt: skip
-        server = start_gunicorn(env, port, root / "gunicorn.log", workers=2)
-        with open(root / "worker.log", "wb") as log:
-            worker = subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "blogapp", "deliver", "--loop"],
-                env={**os.environ, **env}, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            try:
-                server.inbox = handler
-                yield server
-            finally:
-                worker.terminate()
-                worker.wait(timeout=30)
-                server.stop()
-
-
-def mail_to(inbox: Inbox, address: str, containing: str):
-    """The mail to ``address`` whose text holds ``containing``, once the worker sent it."""
-    found = []
-
-    def arrived() -> bool:
-        found[:] = [m for m in inbox.to(address) if containing in text_of(m)]
-        return bool(found)
-
-    wait_until(arrived)
-    return found[-1]
-
-
-def link_labelled(mail, label: str) -> str:
-    for line in text_of(mail).splitlines():
-        if line.startswith(f"{label}: "):
-            return line.split(": ", 1)[1].strip()
-    raise AssertionError(f"no {label} link in:\n{text_of(mail)}")
+    with site_with_mail(tmp_path_factory.mktemp("mail-site")) as server:
+        yield server
 
 
 def comment_item(page, text: str):
@@ -111,15 +69,9 @@ def test_reply_notification_journey(browser, mail_site, artifacts):
     text = f"Who measures the flood pulse now? ({run})"
     reply_text = f"The fisheries office does, every June ({run})."
 
-    def visitor():
-        context = browser.new_context(base_url=mail_site.url, viewport={"width": 1280,
-                                      "height": 900}, locale="en-GB", timezone_id="UTC")
-        context.set_default_timeout(15_000)
-        return context, context.new_page()
-
-    reader_context, reader = visitor()
-    editor_context, editor = visitor()  # the editor's phone: not logged in to the site
-    other_context, other = visitor()
+    reader_context, reader = visitor(browser, mail_site)
+    editor_context, editor = visitor(browser, mail_site)  # the editor's phone: not logged in
+    other_context, other = visitor(browser, mail_site)
     try:
         # 1. The reader comments and asks to hear about replies.
         reader.goto("/")
