@@ -217,7 +217,8 @@ class Post(db.Model):
     @classmethod
     def public(cls, now: datetime | None = None):
         """The SQL condition for posts a reader may see."""
-        return and_(cls.status == POST_PUBLISHED, cls.published_at <= (now or utcnow()))
+        moment = utcnow() if now is None else now  # ``now`` may be a bindparam
+        return and_(cls.status == POST_PUBLISHED, cls.published_at <= moment)
 
 
 class Page(db.Model):
