@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 
 from benchmarks.bigdb import WORDS, BigSite, Scale, build
+from benchmarks.nginx import Nginx
 from benchmarks.server import PROJECT_ROOT, app_environment, free_port, start_gunicorn
 from benchmarks.wrk import WrkResult, WrkSettings, lua_preamble, run_wrk
 
@@ -181,6 +182,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--flood-connections", type=int, default=FLOOD_CONNECTIONS)
     parser.add_argument("--redis", default="", help="REDIS_URL for the limits' storage "
                         "(default: each worker's memory)")
+    parser.add_argument("--nginx", action="store_true",
+                        help="readers and flood through nginx with the shipped recipe "
+                        "(deploy/nginx-blogapp-proxy.conf: its search limit in front)")
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--comments", type=int, default=100_000)
     parser.add_argument("--reuse-db", action="store_true",
@@ -200,15 +204,24 @@ def main(argv: list[str] | None = None) -> int:
     port = free_port()
     server = start_gunicorn(server_environment(database_url, port, args.redis), port,
                             RESULTS / "gunicorn-flood.log")  # fmt: skip
+    proxy = None
     try:
+        url = server.url
+        if args.nginx:
+            empty = RESULTS / "flood-nginx-pages"
+            empty.mkdir(exist_ok=True)
+            proxy = Nginx(RESULTS / "nginx-flood", port, empty)
+            url = proxy.url
         workers = len(server.worker_pids())
         print(f"Warming up ({workers} workers) …", flush=True)
-        run_wrk(server.url + "/", WrkSettings(2.0, args.threads, args.connections))
+        run_wrk(url + "/", WrkSettings(2.0, args.threads, args.connections))
         print("Readers alone …", flush=True)
-        alone = run_wrk(server.url + "/", readers)
+        alone = run_wrk(url + "/", readers)
         print(f"Readers under a flood of {args.flood_connections} connections …", flush=True)
-        under, flooded = flood_and_read(server.url, readers, flood)
+        under, flooded = flood_and_read(url, readers, flood)
     finally:
+        if proxy is not None:
+            proxy.stop()
         server.stop()
     run = FloodRun(alone=alone, readers=under, flood=flooded)
     judge(run)
@@ -216,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {os.cpu_count()} CPUs · "
         f"gunicorn.conf.py: {workers} workers × {os.environ.get('BLOGAPP_THREADS', '4')} threads"
         f" · wrk -t{args.threads} -c{args.connections} -d{args.seconds:g}s"
-        f" · limits in {'Redis' if args.redis else 'worker memory'}\n"
+        f" · limits in {'Redis' if args.redis else 'worker memory'}"
+        f"{' · through nginx (shipped recipe)' if args.nginx else ' · gunicorn alone'}\n"
         f"Database: {site.posts:,} posts, {site.comments:,} comments (SQLite)\n\n{table(run)}\n"
     )
     (RESULTS / "flood.md").write_text(report)

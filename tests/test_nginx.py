@@ -171,3 +171,20 @@ def test_a_burst_of_readers_during_a_deploy_sees_no_5xx(servers, blog):
     assert errors == []
     assert len(statuses) == 8 * 60
     assert [s for s in statuses if s >= 500] == []
+
+
+def test_nginx_refuses_a_search_flood_from_one_address_before_the_app(servers):
+    gunicorn, nginx = servers
+    answers = [fetch(nginx.port, f"/?s=harbour&r={n}") for n in range(20)]
+    statuses = [a.status for a in answers]
+    # 1 + a burst of 10 pass at once (then one every 2 s); the rest are nginx's.
+    assert statuses[:11] == [200] * 11, statuses
+    refused = [a for a in answers if a.status == 429]
+    assert len(refused) >= 5, statuses
+    for answer in refused:
+        assert answer.headers["Retry-After"] == "2"
+        assert "Too many searches from your address" in answer.text
+    searches_seen_by_app = gunicorn.log.read_text().count('"GET /?s=harbour&r=')
+    assert searches_seen_by_app == 20 - len(refused)
+    # Readers of other pages are not counted.
+    assert [fetch(nginx.port, "/").status for _ in range(15)] == [200] * 15
