@@ -5,6 +5,7 @@ carry nothing a browser would run."""
 
 from __future__ import annotations
 
+import random
 import re
 from html.parser import HTMLParser
 
@@ -212,3 +213,29 @@ def test_the_finder_itself_catches_what_it_looks_for():
     assert executable_parts("<svg></svg>") != []
     assert executable_parts("text \u202e here") != []
     assert executable_parts('<a href="https://ok.example" rel="nofollow">ok</a>') == []
+
+
+PLAIN_PIECES = ["words ", "Phnom Penh ", "ខ្មែរ ", "é ", "3.5 ", "e.g. ", "a.b ", "end.", "'", '"',
+                "(", ")", "@", "#", "-", "/", ":", ";", "!", "?", "\n", "\n\n", "\t", "  ",
+                "example.com", " www ", "http", "://", "mailto:", "x.org", "…", "🙂"]  # fmt: skip
+
+
+def test_comments_of_plain_words_skip_bleach_and_come_out_as_bleach_would_give_them():
+    from blogapp.sanitize import (
+        _comment_cleaner_pair,
+        _no_pass_changes_anything,
+        _paragraphs,
+        clean_comment,
+    )
+
+    rng = random.Random(20)
+    escape, final = _comment_cleaner_pair()
+    skipped = 0
+    for _ in range(4000):
+        text = "".join(rng.choice(PLAIN_PIECES) for _ in range(rng.randint(1, 15)))
+        skipped += _no_pass_changes_anything(text)
+        assert clean_comment(text) == final.clean(_paragraphs(escape.clean(text))).strip(), text
+    assert skipped > 500  # the fast path is taken, and not for everything
+    assert skipped < 3900
+    assert not _no_pass_changes_anything("see example.com")
+    assert not _no_pass_changes_anything("a &amp; b")
