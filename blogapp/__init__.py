@@ -73,6 +73,7 @@ def register_extensions(app: Flask) -> None:
     from blogapp.content_version import watch_content_changes
     from blogapp.database import configure_engine
     from blogapp.extensions import cache, csrf, db, limiter, login_manager
+    from blogapp.sessions import SessionInterface
 
     configure_engine(app)
     db.init_app(app)
@@ -83,6 +84,7 @@ def register_extensions(app: Flask) -> None:
         from flask_migrate import Migrate
 
         Migrate(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    app.session_interface = SessionInterface()
     csrf.init_app(app)
     login_manager.init_app(app)
     redis_url = app.config.get("REDIS_URL")

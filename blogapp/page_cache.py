@@ -42,8 +42,14 @@ SELF_CACHED_BLUEPRINTS = frozenset({"media", "health"})
 # Query parameters some public page reads; any other is left out of the cache key.
 KEY_PARAMS = frozenset({"s", "p", "page_id", "cpage", "replytocom", "lang"})
 KEPT_STATUSES = frozenset({200, 301})
-KEPT_HEADERS = ("Content-Type", "Location", "Content-Language", "Link", "X-Robots-Tag", "ETag",
-                "Cache-Control", "Vary")
+# What a hit answers with, as the render wrote it: the security headers too (they ran
+# before ``label_response``), so a hit adds none.
+KEPT_HEADERS = frozenset({
+    "Content-Type", "Location", "Content-Language", "Link", "X-Robots-Tag", "ETag",
+    "Cache-Control", "Vary", "Content-Security-Policy", "X-Content-Type-Options",
+    "X-Frame-Options", "Referrer-Policy", "Cross-Origin-Opener-Policy",
+    "Strict-Transport-Security",
+})  # fmt: skip
 _STORE = "blogapp.page_store"
 
 
@@ -115,50 +121,62 @@ def _size(page: Any) -> int:
 
 def is_anonymous() -> bool:
     """No session and no remember-me cookie: the reader gets the shared page."""
-    cookies = request.cookies
-    config = current_app.config
+    return _no_session_cookie(request._get_current_object(), current_app.config)
+
+
+def _no_session_cookie(req, config) -> bool:
+    cookies = req.cookies
     return config["SESSION_COOKIE_NAME"] not in cookies and (
         config["REMEMBER_COOKIE_NAME"] not in cookies
     )
 
 
-def _public_request() -> bool:
+def _is_public(req) -> bool:
+    endpoint = req.endpoint
     return (
-        request.method in ("GET", "HEAD")
-        and request.endpoint is not None
-        and request.endpoint != "static"
-        and request.blueprint not in PRIVATE_BLUEPRINTS
-        and request.blueprint not in SELF_CACHED_BLUEPRINTS
+        req.method in ("GET", "HEAD")
+        and endpoint is not None
+        and endpoint != "static"
+        and req.blueprint not in PRIVATE_BLUEPRINTS
+        and req.blueprint not in SELF_CACHED_BLUEPRINTS
     )
 
 
 def page_key() -> str:
     """Where this request's page is kept: version, host, path, the parameters pages read."""
-    params = sorted(
-        ((k, v) for k, v in request.args.items(multi=True) if k in KEY_PARAMS),
-        key=lambda item: item[0],
-    )  # sorted by name only: repeated values keep their order
-    query = "&".join(f"{k}={v}" for k, v in params)
-    return f"page:{current_version()}:{request.scheme}://{request.host}{request.path}?{query}"
+    return _page_key(request._get_current_object())
+
+
+def _page_key(req) -> str:
+    query = ""
+    if req.query_string:
+        params = sorted(
+            ((k, v) for k, v in req.args.items(multi=True) if k in KEY_PARAMS),
+            key=lambda item: item[0],
+        )  # sorted by name only: repeated values keep their order
+        query = "&".join(f"{k}={v}" for k, v in params)
+    return f"page:{current_version()}:{req.scheme}://{req.host}{req.path}?{query}"
 
 
 def serve_kept_page():
     """before_request: answer an anonymous reader from the kept page (or a 304)."""
-    if not (_public_request() and is_anonymous()):
+    # The objects behind Flask's proxies, taken once: this runs for every reader.
+    req, app = request._get_current_object(), current_app._get_current_object()
+    if not (_is_public(req) and _no_session_cookie(req, app.config)):
         return None
-    store = current_app.extensions.get(_STORE)
-    g.page_cache_key = key = page_key()
+    store = app.extensions.get(_STORE)
+    g.page_cache_key = key = _page_key(req)
     if store is None:
         return None
     kept = store.get(key)
     if kept is None:
         return None
     g.page_cache_hit = True
-    # The kept headers say everything (ETag, Cache-Control, Vary): answered as stored.
-    if _matches(request.headers.get("If-None-Match"), kept.etag):
-        return current_app.response_class(status=304, headers=Headers(list(kept.headers)))
-    return current_app.response_class(kept.body, status=kept.status,
-                                      headers=Headers(list(kept.headers)))  # fmt: skip
+    # The kept headers say everything (ETag, Cache-Control, Vary, the security
+    # headers): answered as stored.
+    if _matches(req.headers.get("If-None-Match"), kept.etag):
+        return app.response_class(status=304, headers=Headers(kept.headers))
+    return app.response_class(kept.body, status=kept.status, headers=Headers(kept.headers))
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
@@ -222,4 +240,6 @@ def register_page_cache(app: Flask) -> None:
     # guard against malformed requests, which runs first of all.
     hooks = app.before_request_funcs.setdefault(None, [])
     hooks.insert(1 if hooks else 0, serve_kept_page)
-    app.after_request(label_response)
+    # Last of the after_request hooks (they run in reverse), so that what it keeps and
+    # what it calls personal are the response as sent: security headers, cookies.
+    app.after_request_funcs.setdefault(None, []).insert(0, label_response)

@@ -128,10 +128,12 @@ def _is_utf8(raw: bytes) -> bool:
 def reject_malformed_request() -> None:
     """400 for NUL bytes and bad UTF-8, 414 for absurd URLs, 413 for bodies over
     MAX_CONTENT_LENGTH, before any extension or view reads them."""
-    query = request.environ.get("QUERY_STRING", "")
+    req = request._get_current_object()  # runs for every request: one proxy lookup
+    environ = req.environ
+    query = environ.get("QUERY_STRING", "")
     if len(query) > current_app.config["MAX_QUERY_STRING_LENGTH"]:
         abort(414)
-    raw_path = request.environ.get("PATH_INFO", "")
+    raw_path = environ.get("PATH_INFO", "")
     if len(raw_path) > MAX_PATH_LENGTH:
         abort(414)
     if "\x00" in raw_path or "\x00" in query or "%00" in query:
@@ -140,11 +142,13 @@ def reject_malformed_request() -> None:
         abort(400)
     if "%" in query and not _is_utf8(unquote_to_bytes(query)):
         abort(400)
-    limit = current_app.config.get("MAX_CONTENT_LENGTH")
-    if limit and request.content_length and request.content_length > limit:
-        abort(413)
-    if request.method == "POST" and request.mimetype in FORM_CONTENT_TYPES:
-        for key, values in request.form.lists():
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        if limit and req.content_length and req.content_length > limit:
+            abort(413)
+    if req.method == "POST" and req.mimetype in FORM_CONTENT_TYPES:
+        for key, values in req.form.lists():
             if "\x00" in key or any("\x00" in v for v in values):
                 abort(400)
 
