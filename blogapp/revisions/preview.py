@@ -47,8 +47,12 @@ def share(post: Post, *, by: User | None) -> str:
     """The post's share-preview link, made (with a new nonce) when it has none."""
     key = _key(post.id)
     if key is None:
-        key = PreviewKey(post_id=post.id, nonce=secrets.token_urlsafe(16), created_at=utcnow(),
-                         created_by_id=by.id if by else None)
+        key = PreviewKey(
+            post_id=post.id,
+            nonce=secrets.token_urlsafe(16),
+            created_at=utcnow(),
+            created_by_id=by.id if by else None,
+        )
         db.session.add(key)
         db.session.commit()
     return _link(post.id, key.nonce)

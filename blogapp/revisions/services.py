@@ -59,8 +59,13 @@ def author_name(user: User | None) -> str:
     return user.public_name if user is not None else ""
 
 
-def record(item: Item, *, author: User | None, kind: str = REVISION_SAVE,
-           restored_from: Revision | None = None) -> Revision:
+def record(
+    item: Item,
+    *,
+    author: User | None,
+    kind: str = REVISION_SAVE,
+    restored_from: Revision | None = None,
+) -> Revision:
     """Store what ``item`` says now, in the open transaction (the caller commits).
 
     A real save also ends its author's autosave of the item (the save supersedes it)
@@ -258,10 +263,11 @@ def diff_text(old: str, new: str) -> tuple[DiffLine, ...]:
             lines += [DiffLine("same", (("same", line),)) for line in same[:head]]
             left_out = len(same) - head - tail
             lines.append(DiffLine("gap", (("same", f"{left_out} unchanged lines"),)))
-            lines += [DiffLine("same", (("same", line),)) for line in same[len(same) - tail:]]
+            lines += [DiffLine("same", (("same", line),)) for line in same[len(same) - tail :]]
         elif tag == "replace" and i2 - i1 == j2 - j1:
-            lines += [DiffLine("changed", _words(x, y)) for x, y in zip(a[i1:i2], b[j1:j2],
-                                                                       strict=True)]
+            lines += [
+                DiffLine("changed", _words(x, y)) for x, y in zip(a[i1:i2], b[j1:j2], strict=True)
+            ]
         else:
             lines += [DiffLine("del", (("del", line),)) for line in a[i1:i2]]
             lines += [DiffLine("ins", (("ins", line),)) for line in b[j1:j2]]

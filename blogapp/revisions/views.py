@@ -54,8 +54,11 @@ def editor_opened(form, item: Post | Page | None) -> None:
         form.content_format.data = autosave.content_format
         if hasattr(form, "excerpt"):
             form.excerpt.data = autosave.excerpt
-        flash("The autosaved text is in the editor. Save to keep it; leave without saving "
-              "to keep the last saved version.", "success")
+        flash(
+            "The autosaved text is in the editor. Save to keep it; leave without saving "
+            "to keep the last saved version.",
+            "success",
+        )
 
 
 # -- what the editor's includes ask for (admin pages only) ----------------------------
@@ -133,8 +136,9 @@ def restore(item: Post | Page, revision: Revision, *, author) -> Post | Page:
     return save_page(item, data, author=author, restored_from=revision)
 
 
-@bp.route("/<any(posts, pages):kind>/<int:item_id>/revisions/<int:revision_id>/restore",
-          methods=["POST"])
+@bp.route(
+    "/<any(posts, pages):kind>/<int:item_id>/revisions/<int:revision_id>/restore", methods=["POST"]
+)
 @editor_required
 def restore_revision(kind: str, item_id: int, revision_id: int):
     item = _load(kind, item_id)
@@ -145,12 +149,15 @@ def restore_revision(kind: str, item_id: int, revision_id: int):
         restore(item, revision, author=current_user._get_current_object())
     except FieldErrors as error:
         db.session.rollback()
-        flash("That revision cannot be restored as it is: " + "; ".join(error.errors.values()),
-              "error")
+        flash(
+            "That revision cannot be restored as it is: " + "; ".join(error.errors.values()),
+            "error",
+        )
     else:
         when = to_local(revision.created_at).strftime("%d %b %Y %H:%M")
-        flash(f"Restored the revision of {when}. What it replaced is kept in the history.",
-              "success")
+        flash(
+            f"Restored the revision of {when}. What it replaced is kept in the history.", "success"
+        )
     return redirect(_edit_url(item))
 
 
@@ -160,10 +167,12 @@ def autosave(kind: str, item_id: int):
     """The editor's script sends the text here every AUTOSAVE_SECONDS and when the page
     is left (with the form's CSRF token; without it Flask-WTF answers 400)."""
     item = _load(kind, item_id)
-    revision = services.autosave(item, services.Draft.from_form(request.form),
-                                 author=current_user._get_current_object())
-    return jsonify(saved=True, id=revision.id,
-                   at=to_local(revision.created_at).strftime("%H:%M:%S"))
+    revision = services.autosave(
+        item, services.Draft.from_form(request.form), author=current_user._get_current_object()
+    )
+    return jsonify(
+        saved=True, id=revision.id, at=to_local(revision.created_at).strftime("%H:%M:%S")
+    )
 
 
 @bp.route("/posts/<int:post_id>/share-preview", methods=["POST"])
@@ -171,12 +180,17 @@ def autosave(kind: str, item_id: int):
 def share_preview(post_id: int):
     post = _load("posts", post_id)
     if not can_share(post):
-        flash("Only a draft, pending or scheduled post has a share-preview link; a "
-              "published post has its own address.", "error")
+        flash(
+            "Only a draft, pending or scheduled post has a share-preview link; a "
+            "published post has its own address.",
+            "error",
+        )
     else:
         share(post, by=current_user._get_current_object())
-        flash("Share-preview link made: anyone with it can read this post until you "
-              "revoke it.", "success")
+        flash(
+            "Share-preview link made: anyone with it can read this post until you revoke it.",
+            "success",
+        )
     return redirect(_edit_url(post) + "#share-preview")
 
 
@@ -192,4 +206,3 @@ def revoke_share_preview(post_id: int):
 @bp.app_template_global()
 def autosave_seconds() -> int:
     return int(current_app.config["AUTOSAVE_SECONDS"])
-
