@@ -407,3 +407,40 @@ def test_a_wordpress_import_stores_one_revision_per_post_and_page(runner):
     # Importing the same file again adds nothing, revisions included.
     runner.invoke(args=["import-wxr", str(FIXTURES / "full.xml")])
     assert db.session.scalar(select(func.count()).select_from(Revision)) == posts + pages
+
+
+def test_the_first_autosave_of_a_new_post_stores_it_as_a_draft(app, client, editor):
+    token = open_editor(client, "/admin/posts/new")["csrf_token"]
+    nothing = client.post("/admin/posts/autosave", data={"csrf_token": token, "title": " "})
+    assert nothing.get_json() == {"saved": False}
+    assert db.session.scalar(select(func.count()).select_from(Post)) == 0
+
+    answer = client.post(
+        "/admin/posts/autosave",
+        data={
+            "csrf_token": token,
+            "title": "",
+            "body": "An idea at midnight",
+            "status": "published",
+        },
+    ).get_json()
+
+    post = db.session.scalar(select(Post))
+    assert (post.body, post.status, post.author_id) == (
+        "An idea at midnight",
+        POST_DRAFT,
+        editor.id,
+    )
+    assert answer["edit_url"] == f"/admin/posts/{post.id}/edit"
+    assert answer["based_on"] == str(revisions_of(post)[0].id)
+    # The editor now saves the post it created, based on that version.
+    response = save(
+        client,
+        answer["edit_url"],
+        {"csrf_token": token, "based_on": answer["based_on"]},
+        title="Midnight",
+        body="An idea at midnight, finished.",
+    )
+    assert response.status_code == 302
+    assert stored(post.id).title == "Midnight"
+    assert db.session.scalar(select(func.count()).select_from(Post)) == 1

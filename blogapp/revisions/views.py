@@ -14,7 +14,7 @@ from blogapp.admin.services import FieldErrors, PageData, PostData, save_page, s
 from blogapp.auth.permissions import editor_required
 from blogapp.dates import to_local
 from blogapp.extensions import db
-from blogapp.models import REVISION_AUTOSAVE, Page, Post, Revision
+from blogapp.models import POST_DRAFT, REVISION_AUTOSAVE, Page, Post, Revision, utcnow
 from blogapp.revisions import services
 from blogapp.revisions.preview import can_share, preview_link, revoke, share
 
@@ -80,9 +80,11 @@ def revision_diff(old, new):
 
 
 @bp.app_template_global()
-def autosave_url(item: Post | Page | None) -> str:
+def autosave_url(item: Post | Page | None, kind: str = "posts") -> str:
+    """Where the editor's script sends its autosaves: for a post not saved yet, the
+    address whose first autosave stores it as a draft (pages need a title first)."""
     if item is None or not item.id:
-        return ""
+        return url_for("admin.autosave_new_post") if kind == "posts" else ""
     return url_for("admin.autosave", kind=_kind(item), item_id=item.id)
 
 
@@ -172,6 +174,29 @@ def autosave(kind: str, item_id: int):
     )
     return jsonify(
         saved=True, id=revision.id, at=to_local(revision.created_at).strftime("%H:%M:%S")
+    )
+
+
+@bp.route("/posts/autosave", methods=["POST"])
+@editor_required
+def autosave_new_post():
+    """The first autosave of a post never saved: store it as a draft (so the text is on
+    the server even if the tab closes now) and tell the script where it lives."""
+    draft = services.Draft.from_form(request.form)
+    if not (draft.title.strip() or draft.body.strip()):
+        return jsonify(saved=False)
+    data = PostData(title=draft.title, body=draft.body, excerpt=draft.excerpt,
+                    content_format=draft.content_format, status=POST_DRAFT)  # fmt: skip
+    post = save_post(None, data, author=current_user._get_current_object())
+    latest = services.latest_saved(post)
+    return jsonify(
+        saved=True,
+        id=latest.id if latest else None,
+        at=to_local(utcnow()).strftime("%H:%M:%S"),
+        edit_url=_edit_url(post),
+        autosave_url=url_for("admin.autosave", kind="posts", item_id=post.id),
+        based_on=str(latest.id if latest else 0),
+        message="Saved as a draft, so nothing is lost if this tab closes.",
     )
 
 

@@ -71,7 +71,16 @@
       })
       .then(function (answer) {
         sent = current;
-        show("Autosaved at " + answer.at + ". Save to keep it as a revision.");
+        if (answer.edit_url) {
+          /* A new post was just stored as a draft: from now on this page edits it. */
+          form.action = answer.edit_url;
+          form.elements.based_on.value = answer.based_on;
+          url = answer.autosave_url;
+          window.history.replaceState(null, "", answer.edit_url);
+          show(answer.message);
+        } else if (answer.saved) {
+          show("Autosaved at " + answer.at + ". Save to keep it as a revision.");
+        }
       })
       .catch(function () {
         show("Autosave did not reach the server; your text is still here. Save to keep it.");

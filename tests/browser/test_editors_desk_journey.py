@@ -123,3 +123,27 @@ def test_a_share_preview_link_opens_for_a_reader_without_a_login(
     editor.get_by_role("button", name="Revoke the link").click()
     expect(editor.locator("main")).to_contain_text("Share-preview link revoked")
     assert reader.goto(path_of(link)).status == 404
+
+
+def test_a_new_post_whose_tab_is_closed_is_kept_as_a_draft(new_page, admin_credentials):
+    run = uuid.uuid4().hex[:6]
+    page = new_page(1280)
+    log_in(page, *admin_credentials)
+    page.goto("/admin/posts/new")
+    page.get_by_label("Title", exact=True).fill(f"Never saved by hand {run}")
+    page.get_by_label("Content", exact=True).fill("Written, then the laptop lid closed.")
+    context = page.context
+    page.close()
+
+    listing = context.new_page()
+    deadline = time.monotonic() + 10
+    while True:
+        listing.goto(f"/admin/posts/?status=draft&q={run}")
+        found = listing.get_by_role("link", name=f"Never saved by hand {run}")
+        if found.count() or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    found.first.click()
+    expect(listing.get_by_label("Content", exact=True)).to_have_value(
+        "Written, then the laptop lid closed."
+    )
