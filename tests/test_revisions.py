@@ -21,6 +21,7 @@ from blogapp.models import (
     REVISION_SAVE,
     Page,
     Post,
+    PreviewKey,
     Revision,
     Setting,
 )
@@ -444,3 +445,16 @@ def test_the_first_autosave_of_a_new_post_stores_it_as_a_draft(app, client, edit
     assert response.status_code == 302
     assert stored(post.id).title == "Midnight"
     assert db.session.scalar(select(func.count()).select_from(Post)) == 1
+
+
+def test_deleting_a_post_deletes_its_revisions_and_preview_key(client, editor):
+    save(client, "/admin/posts/new", title="Short-lived", body="Gone soon.")
+    post = db.session.scalar(select(Post).where(Post.title == "Short-lived"))
+    url = f"/admin/posts/{post.id}/edit"
+    client.post(f"/admin/posts/{post.id}/share-preview", data=open_editor(client, url))
+    assert revisions_of(post)
+
+    client.post(f"/admin/posts/{post.id}/delete", data=open_editor(client, url))
+
+    assert db.session.scalar(select(func.count()).select_from(Revision)) == 0
+    assert db.session.scalar(select(func.count()).select_from(PreviewKey)) == 0
