@@ -458,3 +458,8 @@ def test_deleting_a_post_deletes_its_revisions_and_preview_key(client, editor):
 
     assert db.session.scalar(select(func.count()).select_from(Revision)) == 0
     assert db.session.scalar(select(func.count()).select_from(PreviewKey)) == 0
+
+
+def test_revisions_of_anything_but_posts_and_pages_are_404(client, editor):
+    make_post("A post", "Text.")
+    assert client.get("/admin/users/1/revisions/compare?a=1").status_code == 404

@@ -22,7 +22,10 @@ KINDS = {"posts": Post, "pages": Page}
 
 
 def _load(kind: str, item_id: int) -> Post | Page:
-    model = KINDS[kind]
+    """The post or page of an address ``/admin/<kind>/<id>/…`` (kind: posts or pages)."""
+    model = KINDS.get(kind)
+    if model is None:
+        abort(404)
     stmt = select(model).where(model.id == item_id)
     if model is Post:
         stmt = stmt.options(joinedload(Post.author), selectinload(Post.categories),
@@ -99,7 +102,7 @@ def share_preview_state(item: Post | Page | None) -> dict | None:
 # -- routes -----------------------------------------------------------------------------
 
 
-@bp.route("/<any(posts, pages):kind>/<int:item_id>/revisions/compare")
+@bp.route("/<kind>/<int:item_id>/revisions/compare")
 @editor_required
 def compare_revisions(kind: str, item_id: int):
     """Two revisions side by side as a diff (``?a=ID&b=ID``; b empty: the current text)."""
@@ -138,9 +141,7 @@ def restore(item: Post | Page, revision: Revision, *, author) -> Post | Page:
     return save_page(item, data, author=author, restored_from=revision)
 
 
-@bp.route(
-    "/<any(posts, pages):kind>/<int:item_id>/revisions/<int:revision_id>/restore", methods=["POST"]
-)
+@bp.route("/<kind>/<int:item_id>/revisions/<int:revision_id>/restore", methods=["POST"])
 @editor_required
 def restore_revision(kind: str, item_id: int, revision_id: int):
     item = _load(kind, item_id)
@@ -163,7 +164,7 @@ def restore_revision(kind: str, item_id: int, revision_id: int):
     return redirect(_edit_url(item))
 
 
-@bp.route("/<any(posts, pages):kind>/<int:item_id>/autosave", methods=["POST"])
+@bp.route("/<kind>/<int:item_id>/autosave", methods=["POST"])
 @editor_required
 def autosave(kind: str, item_id: int):
     """The editor's script sends the text here every AUTOSAVE_SECONDS and when the page
