@@ -11,7 +11,7 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support import log_in, path_of, shoot
+from tests.browser.support import assert_accessible, log_in, path_of, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -52,6 +52,7 @@ def test_an_autosave_survives_closing_the_tab_and_is_offered_on_reopening(
     expect(offer).to_contain_text("newer than its last save")
     assert reopened.get_by_label("Content", exact=True).input_value() == "The first paragraph."
     shoot(reopened, artifacts, "desk-autosave-offer")
+    assert_accessible(reopened, "the editor offering an autosave, with its revisions")
 
     offer.get_by_role("link", name="Restore the autosave into the editor").click()
     expect(reopened.get_by_label("Content", exact=True)).to_have_value(unsaved)
@@ -88,6 +89,7 @@ def test_two_editors_saving_the_same_post_lose_nothing(new_page, admin_credentia
     expect(conflict.locator(".diff-lines ins")).to_have_text(", amended")
     expect(first.get_by_label("Content", exact=True)).to_have_value(mine)  # nothing lost
     shoot(first, artifacts, "desk-conflict")
+    assert_accessible(first, "the editor after a refused save")
 
     merged = "A sharper opening line.\nClosing line, amended."
     first.get_by_label("Content", exact=True).fill(merged)
@@ -119,6 +121,7 @@ def test_a_share_preview_link_opens_for_a_reader_without_a_login(
     expect(reader.locator(".preview-bar")).to_contain_text("not published yet")
     assert reader.context.cookies() == []
     shoot(reader, artifacts, "desk-share-preview")
+    assert_accessible(reader, "a share-preview page")
 
     editor.get_by_role("button", name="Revoke the link").click()
     expect(editor.locator("main")).to_contain_text("Share-preview link revoked")
