@@ -70,6 +70,11 @@ class DefaultConfig:
     NEWSLETTER_SIGNUP_RATE_LIMIT = "5 per hour"
     NEWSLETTER_FULL_TEXT = False
     NEWSLETTER_RATE_PER_MINUTE = 0  # newsletter mails due per minute; 0: all at once
+    # The editor's desk (blogapp/revisions): saved revisions kept per post or page
+    # (autosaves, one per item and user, are not counted), and how often the editor
+    # autosaves, in seconds.
+    REVISIONS_KEPT = 25
+    AUTOSAVE_SECONDS = 30
     COMMENT_EDIT_MINUTES = 10  # a reader may fix their comment this long, from the same browser
 
     # Accounts

@@ -9,6 +9,7 @@ from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
+    HiddenField,
     IntegerField,
     SelectChoice,
     SelectField,
@@ -110,6 +111,7 @@ class PostForm(FlaskForm):
     publish_at = LocalDateTimeText("Publish date and time", render_kw={"type": "datetime-local"})
     comment_mode = SelectField("Comments", choices=as_choices(COMMENT_MODE_CHOICES),
                                default=COMMENTS_OPEN)
+    based_on = HiddenField()  # the revision the editor opened (blogapp.revisions)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -130,6 +132,7 @@ class PageForm(FlaskForm):
     status = SelectField("Status", choices=as_choices(PAGE_STATUS_CHOICES), default=POST_DRAFT)
     menu_order = IntegerField("Order", default=0,
                               validators=[Optional(), NumberRange(-10_000, 10_000)])
+    based_on = HiddenField()  # the revision the editor opened (blogapp.revisions)
 
 
 class CategoryForm(FlaskForm):

@@ -15,6 +15,8 @@ from blogapp.auth.permissions import editor_required
 from blogapp.content import render_page
 from blogapp.extensions import db
 from blogapp.models import Page
+from blogapp.revisions.services import StaleSave, parse_based_on
+from blogapp.revisions.views import editor_opened
 
 
 @bp.route("/pages/")
@@ -47,6 +49,8 @@ def edit_page(page_id: int):
 
 def _editor(page: Page | None):
     form = PageForm(obj=page if request.method == "GET" else None)
+    editor_opened(form, page)
+    conflict = None
     action = request.form.get("action", "save")
     if request.method == "POST" and form.validate():
         data = PageData(
@@ -62,14 +66,18 @@ def _editor(page: Page | None):
                                    action=request.path)
         if action == "save":
             try:
-                saved = save_page(page, data, author=current_user._get_current_object())
+                saved = save_page(page, data, author=current_user._get_current_object(),
+                                  based_on=parse_based_on(form.based_on.data))
+            except StaleSave as stale:
+                conflict = stale
+                form.based_on.data = str(stale.latest.id)
             except FieldErrors as error:
                 show_errors(form, error)
             else:
                 flash(f"Page saved ({saved.status}).", "success")
                 return redirect(url_for("admin.edit_page", page_id=saved.id))
-    return render_template("admin/page_edit.html", form=form, page=page,
-                           delete_form=EmptyForm())
+    return render_template("admin/page_edit.html", form=form, page=page, conflict=conflict,
+                           delete_form=EmptyForm()), 409 if conflict else 200
 
 
 @bp.route("/pages/<int:page_id>/delete", methods=["POST"])

@@ -29,6 +29,8 @@ from blogapp.content import slugify
 from blogapp.extensions import db
 from blogapp.models import POST_PUBLISHED, Category, Media, Post, Tag, User, post_categories, utcnow
 from blogapp.permalinks import post_url
+from blogapp.revisions.services import StaleSave, parse_based_on
+from blogapp.revisions.views import editor_opened
 
 POSTS_PER_ADMIN_PAGE = 20
 
@@ -99,6 +101,8 @@ def _editor(post: Post | None):
     form.categories.choices = as_choices(category_choices())
     if request.method == "GET" and post is not None:
         fill_post_form(form, post)
+    editor_opened(form, post)
+    conflict = None
     action = request.form.get("action", "save")
     if request.method == "POST" and form.validate():
         data = post_data(form)
@@ -113,19 +117,23 @@ def _editor(post: Post | None):
             show_errors(form, FieldErrors(errors))
         elif action == "save":
             try:
-                saved = save_post(post, data, author=current_user._get_current_object())
+                saved = save_post(post, data, author=current_user._get_current_object(),
+                                  based_on=parse_based_on(form.based_on.data))
+            except StaleSave as stale:
+                conflict = stale
+                form.based_on.data = str(stale.latest.id)
             except FieldErrors as error:
                 show_errors(form, error)
             else:
                 flash(_saved_message(saved), "success")
                 return redirect(url_for("admin.edit_post", post_id=saved.id))
     return render_template(
-        "admin/post_edit.html", form=form, post=post,
+        "admin/post_edit.html", form=form, post=post, conflict=conflict,
         recent_media=db.session.scalars(
             select(Media).order_by(Media.created_at.desc(), Media.id.desc()).limit(6)
         ).all(),
         delete_form=EmptyForm(),
-    )  # fmt: skip
+    ), 409 if conflict else 200  # fmt: skip
 
 
 def _saved_message(post: Post) -> str:

@@ -15,11 +15,14 @@ from blogapp.content import render_page, render_post, slugify, unique_slug
 from blogapp.extensions import db
 from blogapp.models import (
     POST_PUBLISHED,
+    REVISION_RESTORE,
+    REVISION_SAVE,
     ROLE_ADMIN,
     Category,
     Page,
     Post,
     Redirect,
+    Revision,
     Tag,
     User,
     post_categories,
@@ -27,6 +30,8 @@ from blogapp.models import (
     utcnow,
 )
 from blogapp.permalinks import post_url
+from blogapp.revisions.services import check_based_on
+from blogapp.revisions.services import record as record_revision
 
 STATUS_SCHEDULED = "scheduled"  # a form choice: stored as published with a future date
 # First path segments the site itself uses: a page slug may not take them.
@@ -173,10 +178,16 @@ def apply_post(post: Post, data: PostData, now: datetime | None = None) -> None:
     render_post(post)
 
 
-def save_post(post: Post | None, data: PostData, *, author: User | None) -> Post:
-    """Create (``post`` None) or update a post: validate, render once, store, and leave a
-    redirect behind when a published post's address changes."""
+def save_post(post: Post | None, data: PostData, *, author: User | None,
+              based_on: int | None = None, restored_from: Revision | None = None) -> Post:
+    """Create (``post`` None) or update a post: validate, render once, store with its
+    revision, and leave a redirect behind when a published post's address changes.
+
+    ``based_on`` is the revision the editor opened: a save based on an older one is
+    refused with StaleSave (blogapp.revisions) rather than overwrite another's work."""
     now = utcnow()
+    if post is not None:
+        check_based_on(post, based_on)
     errors = check_post(data, post, now)
     slug = _resolve_slug(Post, data.slug, data.title, post.id if post else None, errors)
     if errors:
@@ -194,6 +205,9 @@ def save_post(post: Post | None, data: PostData, *, author: User | None) -> Post
     post.updated_at = now
     if old_path and post.is_public:
         record_move(old_path, post_url(post))
+    record_revision(post, author=author,
+                    kind=REVISION_RESTORE if restored_from else REVISION_SAVE,
+                    restored_from=restored_from)  # fmt: skip
     db.session.commit()
     return post
 
@@ -203,7 +217,10 @@ def delete_post(post: Post) -> None:
     db.session.commit()
 
 
-def save_page(page: Page | None, data: PageData, *, author: User | None) -> Page:
+def save_page(page: Page | None, data: PageData, *, author: User | None,
+              based_on: int | None = None, restored_from: Revision | None = None) -> Page:
+    if page is not None:
+        check_based_on(page, based_on)
     errors: dict[str, str] = {}
     if data.status == POST_PUBLISHED and not data.body.strip():
         errors["body"] = "Write some content before publishing."
@@ -229,6 +246,9 @@ def save_page(page: Page | None, data: PageData, *, author: User | None) -> Page
     render_page(page)
     if old_path and page.status == POST_PUBLISHED:
         record_move(old_path, url_for("posts.page", slug=page.slug))
+    record_revision(page, author=author,
+                    kind=REVISION_RESTORE if restored_from else REVISION_SAVE,
+                    restored_from=restored_from)  # fmt: skip
     db.session.commit()
     return page
 

@@ -54,6 +54,7 @@ from blogapp.models import (
     post_tags,
     utcnow,
 )
+from blogapp.revisions.services import store_imported as store_imported_revisions
 from blogapp.sanitize import safe_website, strip_invisible
 from blogapp.wordpress.convert import wordpress_to_html
 from blogapp.wordpress.render_pool import PostSource, renderer_for
@@ -524,6 +525,7 @@ class WxrImporter:
         self.line = (new_posts[-1][0].line if new_posts else None) or self.line
         db.session.add_all([p for _, p, _, _ in new_posts] + batch.new_pages)
         db.session.flush()
+        store_imported_revisions([p for _, p, _, _ in new_posts], batch.new_pages)
         links_c = [{"post_id": p.id, "category_id": c} for _, p, cats, _ in new_posts for c in cats]
         links_t = [{"post_id": p.id, "tag_id": t} for _, p, _, tags in new_posts for t in tags]
         if links_c:

@@ -1,0 +1,7 @@
+"""The editor's desk (issue 16): revisions of posts and pages, autosave, the check
+that a save is based on the latest version, and share-preview links.
+
+``services`` stores and compares revisions; ``views`` adds the editor's routes to the
+admin blueprint; ``preview`` is the public blueprint that serves share-preview links.
+(This package imports nothing itself, so ``blogapp.admin.services`` may use
+``services`` without importing the views.)"""
