@@ -12,12 +12,14 @@ from blogapp.extensions import db
 from blogapp.models import POST_PUBLISHED, Page, Post, post_categories, utcnow
 from blogapp.permalinks import post_url
 from blogapp.posts.queries import sidebar
-from blogapp.seo.meta import absolute_url, page_meta
+from blogapp.seo.meta import absolute_url, language_alternates, page_meta
+from blogapp.translations.services import all_public_groups
 
 bp = Blueprint("seo", __name__)
 bp.add_app_template_global(page_meta)
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+XHTML_NS = "http://www.w3.org/1999/xhtml"
 SITEMAP_MAX_URLS = 50_000  # the protocol's limit for one sitemap file
 
 
@@ -70,14 +72,28 @@ def sitemap_entries() -> list[tuple[str, str]]:
     return entries[:SITEMAP_MAX_URLS]
 
 
+def sitemap_alternates() -> dict[str, list[tuple[str, str]]]:
+    """For each post with public translations, its hreflang alternates (itself included,
+    and x-default), keyed by its absolute URL: one query for the whole site."""
+    found = {}
+    for versions in all_public_groups():
+        links = language_alternates(versions)
+        for _, href in links[:-1]:  # the last is x-default, one of the others again
+            found[href] = links
+    return found
+
+
 @bp.route("/sitemap.xml")
 def sitemap():
-    urlset = ET.Element("urlset", xmlns=SITEMAP_NS)
+    urlset = ET.Element("urlset", {"xmlns": SITEMAP_NS, "xmlns:xhtml": XHTML_NS})
+    alternates = sitemap_alternates()
     for loc, lastmod in sitemap_entries():
         url = ET.SubElement(urlset, "url")
         ET.SubElement(url, "loc").text = loc
         if lastmod:
             ET.SubElement(url, "lastmod").text = lastmod
+        for hreflang, href in alternates.get(loc, ()):
+            ET.SubElement(url, "xhtml:link", rel="alternate", hreflang=hreflang, href=href)
     body = ET.tostring(urlset, encoding="utf-8", xml_declaration=True)
     return Response(body, mimetype="application/xml")
 
