@@ -46,7 +46,8 @@ def change(client, post, note_id, body, kind="correction"):
 
 
 def json_ld(html: str) -> dict:
-    return json.loads(re.search(r'<script type="application/ld\+json">(.*?)</script>', html).group(1))
+    found = re.search(r'<script type="application/ld\+json">(.*?)</script>', html)
+    return json.loads(found.group(1))
 
 
 def test_notes_show_at_the_top_in_order_and_move_the_feed_and_json_ld(app, client, clock, editor):

@@ -42,10 +42,13 @@ def alternates(html: str) -> dict[str, str]:
 def trio(client, editor):
     now = utcnow()
     en = make_post("Trust in the courts", "English text.", published_at=now - timedelta(days=3))
-    km = make_post("ទំនុកចិត្តលើតុលាការ", "អត្ថបទ។", language="km",
-                   published_at=now - timedelta(days=2))
-    fr = make_post("La confiance dans les tribunaux", "Texte.", language="fr",
-                   published_at=now - timedelta(days=1))
+    km = make_post("ទំនុកចិត្តលើតុលាការ", "អត្ថបទ។", language="km", published_at=now - timedelta(days=2))
+    fr = make_post(
+        "La confiance dans les tribunaux",
+        "Texte.",
+        language="fr",
+        published_at=now - timedelta(days=1),
+    )
     assert link(client, en, km).status_code == 303
     assert link(client, fr, km).status_code == 303  # joins the group through its Khmer post
     return {"en": en, "km": km, "fr": fr}

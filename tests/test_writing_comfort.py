@@ -77,8 +77,11 @@ def test_srcset_is_ours_only(app):
         snippet = figure_snippet(small)
     html = render_body(snippet, "markdown")
     assert "srcset" not in html  # no smaller copy exists
-    forged = render_body('<img src="https://example.org/a.jpg" srcset="javascript:x 1w, '
-                         '/admin/ 2w" sizes="100vw" width="2000" height="1000">', "html")
+    forged = render_body(
+        '<img src="https://example.org/a.jpg" srcset="javascript:x 1w, '
+        '/admin/ 2w" sizes="100vw" width="2000" height="1000">',
+        "html",
+    )
     assert "srcset" not in forged and "sizes" not in forged
 
 
@@ -91,8 +94,11 @@ def test_the_editor_offers_snippets_and_a_picker_that_needs_no_inline_script(app
     page = client.get("/admin/posts/new").get_data(as_text=True)
     snippet = re.search(r'<textarea id="snippet-\d+"[^>]*readonly>([^<]+)</textarea>', page)
     assert snippet and "Image Credit: Sokha" in snippet.group(1)  # copy-and-paste still works
-    assert re.search(r'<button type="button" class="insert-image secondary" '
-                     r'data-snippet-for="snippet-\d+" hidden>Insert at cursor</button>', page)
+    assert re.search(
+        r'<button type="button" class="insert-image secondary" '
+        r'data-snippet-for="snippet-\d+" hidden>Insert at cursor</button>',
+        page,
+    )
     script = re.search(r'<script src="(/static/js/image-picker[^"]+)" defer></script>', page)
     assert script, "the picker is our own file, allowed by script-src 'self'"
     with client.get(script.group(1)) as served:

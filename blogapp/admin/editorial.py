@@ -87,8 +87,9 @@ def editorial_desk(post: Post) -> Desk:
         select(Post).where(Post.language.not_in(taken), Post.id != post.id)
         .order_by(Post.updated_at.desc(), Post.id.desc()).limit(CANDIDATES_SHOWN)
     ))  # fmt: skip
-    return Desk(notes, history, NoteForm(formdata=None), members, candidates,
-                TranslationForm(formdata=None), UnlinkForm(formdata=None), ENDONYMS, KIND_LABELS)  # fmt: skip
+    forms = NoteForm(formdata=None), TranslationForm(formdata=None), UnlinkForm(formdata=None)
+    return Desk(notes, history, forms[0], members, candidates, forms[1], forms[2], ENDONYMS,
+                KIND_LABELS)  # fmt: skip
 
 
 def _back(post_id: int, anchor: str):

@@ -56,7 +56,7 @@ def test_a_writer_writes_previews_publishes_and_corrects_from_a_phone(
     body.evaluate("t => t.setSelectionRange(t.value.indexOf('[^1]:'), t.value.indexOf('[^1]:'))")
     page.get_by_role("button", name="Insert at cursor").first.click()
     value = body.input_value()
-    assert value.startswith("Stalls open at dusk.[^1]\n\n<figure><img src=\"/uploads/")
+    assert value.startswith('Stalls open at dusk.[^1]\n\n<figure><img src="/uploads/')
     assert f"Lanterns over the stalls {run} — Image Credit: Night Desk" in value
     assert value.index("</figure>") < value.index("[^1]: Counted")
     page.get_by_role("button", name="Preview").click()
@@ -143,7 +143,10 @@ def test_readers_switch_between_the_english_and_khmer_versions(
     expect(back).to_be_visible()
     hreflangs = page.locator("link[rel=alternate][hreflang]")
     assert sorted(hreflangs.evaluate_all("ls => ls.map(l => l.hreflang)")) == [
-        "en", "km", "x-default"]
+        "en",
+        "km",
+        "x-default",
+    ]
     assert_no_sideways_scroll(page, "the Khmer version")
     shoot(page, artifacts, "language-switch-khmer")
     back.click()
