@@ -162,3 +162,14 @@ def test_notes_are_dated_in_the_site_time_zone(app, client, clock, editor):
     add_note(client, post, "A late fix.")
     html = app.test_client().get(url_of(post)).get_data(as_text=True)
     assert re.search(r"Correction, <time datetime=\"2026-12-0[34]T", html)
+
+
+def test_the_sitemap_dates_a_corrected_post_by_its_newest_note(app, client, clock, editor):
+    post = make_post("Mapped", "Text.")
+    clock.advance(2 * DAY)
+    add_note(client, post, "A fix.")
+    noted = datetime.fromtimestamp(clock(), UTC).replace(microsecond=0)
+    sitemap = app.test_client().get("/sitemap.xml").get_data(as_text=True)
+    entry = sitemap.split(f"<loc>http://localhost{url_of(post)}</loc>")[1].split("</url>")[0]
+    lastmod = re.search(r"<lastmod>([^<]+)</lastmod>", entry).group(1)
+    assert datetime.fromisoformat(lastmod) == noted

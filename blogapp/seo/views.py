@@ -3,13 +3,15 @@ that every browser asks for."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NamedTuple
 from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, current_app, url_for
 from sqlalchemy import func, select
 
 from blogapp.extensions import db
-from blogapp.models import POST_PUBLISHED, Page, Post, post_categories, utcnow
+from blogapp.models import POST_PUBLISHED, Correction, Page, Post, post_categories, utcnow
 from blogapp.permalinks import post_url
 from blogapp.posts.queries import sidebar
 from blogapp.seo.meta import absolute_url, language_alternates, page_meta
@@ -23,6 +25,12 @@ XHTML_NS = "http://www.w3.org/1999/xhtml"
 SITEMAP_MAX_URLS = 50_000  # the protocol's limit for one sitemap file
 
 
+class _Dated(NamedTuple):
+    slug: str
+    published_at: datetime
+    updated_at: datetime
+
+
 def _lastmod(value) -> str:
     return value.isoformat(timespec="seconds") if value else ""
 
@@ -32,7 +40,7 @@ def sitemap_entries() -> list[tuple[str, str]]:
     every published page and every category that has public posts."""
     now = utcnow()
     posts = db.session.execute(
-        select(Post.slug, Post.published_at, Post.updated_at)
+        select(Post.id, Post.slug, Post.published_at, Post.updated_at)
         .where(Post.public(now))
         .order_by(Post.published_at.desc(), Post.id.desc())
         .limit(SITEMAP_MAX_URLS - 1)
@@ -48,6 +56,12 @@ def sitemap_entries() -> list[tuple[str, str]]:
             .group_by(post_categories.c.category_id)
         ).all()
     )
+    # A correction or update note changes its post's page (issue 16); notes are few.
+    noted = dict(db.session.execute(
+        select(Correction.post_id, func.max(Correction.updated_at)).group_by(Correction.post_id)
+    ).all())  # fmt: skip
+    posts = [_Dated(p.slug, p.published_at, max(p.updated_at, noted.get(p.id, p.updated_at)))
+             for p in posts]  # fmt: skip
     entries = []
     if posts:
         newest = max(max(p.published_at, p.updated_at) for p in posts)
