@@ -139,3 +139,10 @@ def test_linking_refuses_two_versions_in_one_language_and_unlinks(app, client, e
     client.post(f"/admin/posts/{km.id}/translations/unlink", data={"csrf_token": token})
     assert db.session.scalar(select(db.func.count()).select_from(PostTranslation)) == 0
     assert alternates(app.test_client().get(url_of(a)).get_data(as_text=True)) == {}
+
+
+def test_a_linked_version_is_the_same_bytes_for_every_reader(app, trio):
+    one, two = app.test_client().get(url_of(trio["km"])), app.test_client().get(url_of(trio["km"]))
+    assert one.data == two.data and one.headers["ETag"] == two.headers["ETag"]
+    assert one.headers["Cache-Control"].startswith("public")
+    assert b"csrf_token" not in one.data

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import flash, redirect, url_for
+from flask import flash, g, redirect, url_for
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -68,7 +68,14 @@ class Desk:
 
 @bp.app_template_global()
 def editorial_desk(post: Post) -> Desk:
-    """What the editor's two includes show for a saved post."""
+    """What the editor's two includes show for a saved post (read once per request)."""
+    found = g.get("blogapp_editorial_desk")
+    if found is None or found[0] != post.id:
+        found = g.blogapp_editorial_desk = (post.id, _desk(post))
+    return found[1]
+
+
+def _desk(post: Post) -> Desk:
     notes = list(db.session.scalars(
         select(Correction).where(Correction.post_id == post.id)
         .order_by(Correction.noted_at, Correction.id)
