@@ -125,9 +125,11 @@ def register_discovery_blueprints(app: Flask) -> None:
     """Feeds, sitemap and robots.txt. (Search is served by posts.index; importing it
     hooks the search index DDL onto the posts table.)"""
     from blogapp import feeds, seo
+    from blogapp.corrections import views as corrections
 
     app.register_blueprint(feeds.bp)
     app.register_blueprint(seo.bp)
+    app.register_blueprint(corrections.bp)
 
 
 def register_templating(app: Flask) -> None:

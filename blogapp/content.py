@@ -13,6 +13,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 
 from blogapp.extensions import db
+from blogapp.media.responsive import add_srcset
 from blogapp.models import FORMAT_MARKDOWN, Page, Post
 from blogapp.sanitize import clean_post_html, markdown_to_html
 
@@ -127,7 +128,7 @@ def render_body(source: str, content_format: str | None) -> str:
     # A new, unsaved row has no column defaults yet: Markdown is the default format.
     is_markdown = (content_format or FORMAT_MARKDOWN) == FORMAT_MARKDOWN
     raw = markdown_to_html(source) if is_markdown else source
-    return clean_post_html(raw, site_host())
+    return add_srcset(clean_post_html(raw, site_host()))
 
 
 def render_post(post: Post) -> None:

@@ -43,9 +43,12 @@ from blogapp.models import (
     POST_PUBLISHED,
     Category,
     Comment,
+    Correction,
+    CorrectionVersion,
     Media,
     Page,
     Post,
+    PostTranslation,
     Redirect,
     Setting,
     Tag,
@@ -64,6 +67,8 @@ READER_TABLES = frozenset({
     Post.__tablename__, Page.__tablename__, Category.__tablename__, Tag.__tablename__,
     Redirect.__tablename__, Media.__tablename__, Setting.__tablename__, Comment.__tablename__,
     post_categories.name, post_tags.name, User.__tablename__,
+    # issue 16: notes at the top of posts, their earlier texts, and translation links.
+    Correction.__tablename__, CorrectionVersion.__tablename__, PostTranslation.__tablename__,
 })  # fmt: skip
 # The columns of a user that pages show (bylines, author archives).
 USER_PUBLIC_FIELDS = ("login", "display_name")
@@ -108,7 +113,9 @@ def _changes_readers_content(obj, kind: str) -> bool:
         if not _was_or_is(obj, "status", COMMENT_APPROVED):
             return False
         return kind != "dirty" or _changed(obj, ("status", *COMMENT_PUBLIC_FIELDS))
-    return isinstance(obj, Category | Tag | Redirect | Media)
+    return isinstance(
+        obj, Category | Tag | Redirect | Media | Correction | CorrectionVersion | PostTranslation
+    )
 
 
 def _after_flush(session: Session, flush_context: UOWTransaction) -> None:

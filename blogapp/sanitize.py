@@ -28,14 +28,38 @@ POST_TAGS = frozenset(
         "blockquote", "a", "em", "strong", "b", "i", "u", "s", "del", "ins", "sub",
         "sup", "code", "pre", "kbd", "table", "thead", "tbody", "tfoot", "tr", "th",
         "td", "caption", "figure", "figcaption", "img", "span", "div", "cite", "q",
-        "abbr", "small", "mark", "dl", "dt", "dd",
+        "abbr", "small", "mark", "dl", "dt", "dd", "section",
     }
 )  # fmt: skip
+# Markdown footnotes (mdit-py-plugins): their ids and classes, and nothing like them else,
+# so an author cannot take the id of a part of the page ("content", "comments").
+_FOOTNOTE_ID = re.compile(r"^fn(?:ref)?\d{1,4}(?::\d{1,4})?$")
+_FOOTNOTE_CLASSES = {
+    "sup": {"footnote-ref"}, "hr": {"footnotes-sep"}, "section": {"footnotes"},
+    "ol": {"footnotes-list"}, "li": {"footnote-item"}, "a": {"footnote-backref"},
+}  # fmt: skip
+
+
+def _footnote_attribute(tag: str, name: str, value: str) -> bool:
+    if name == "id":
+        return tag in ("sup", "a", "li") and bool(_FOOTNOTE_ID.match(value))
+    if name == "class":
+        return value in _FOOTNOTE_CLASSES.get(tag, ())
+    return False
+
+
+def _post_attribute(tag: str, name: str, value: str) -> bool:
+    allowed = POST_ATTRIBUTES.get(tag, ())
+    return (name in allowed or name in POST_ATTRIBUTES["*"]
+            or _footnote_attribute(tag, name, value))  # fmt: skip
+
+
 POST_ATTRIBUTES = {
     "*": ["lang", "title"],
     "a": ["href", "title", "lang"],
     "img": ["src", "alt", "width", "height", "title"],
     "figure": ["class"],
+    # Footnotes' ids and classes are checked by _footnote_attribute, not listed here.
     "th": ["colspan", "rowspan", "scope"],
     "td": ["colspan", "rowspan"],
     "ol": ["start", "reversed"],
@@ -155,8 +179,10 @@ def _markdown() -> MarkdownIt:
     # Imported on first use: Markdown is rendered when content is written, so web
     # workers that only serve readers never load markdown-it.
     from markdown_it import MarkdownIt
+    from mdit_py_plugins.footnote import footnote_plugin
 
-    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
+    return md.use(footnote_plugin)
 
 
 def markdown_to_html(source: str) -> str:
@@ -183,7 +209,7 @@ def _post_cleaner(site_host: str) -> bleach.Cleaner:
     if cleaner is None:
         cleaner = by_host[site_host] = bleach.Cleaner(
             tags=POST_TAGS,
-            attributes=POST_ATTRIBUTES,
+            attributes=_post_attribute,
             protocols=LINK_SCHEMES,
             strip=True,
             strip_comments=True,

@@ -12,12 +12,15 @@ from blogapp.content import post_label
 from blogapp.dates import format_date, format_datetime, to_local
 from blogapp.permalinks import post_url
 from blogapp.posts.queries import sidebar, sidebar_html
+from blogapp.translations.services import ENDONYMS, listing_language
 
 
 def register_template_helpers(app: Flask) -> None:
     register_assets(app)
     app.add_template_global(post_url)
     app.add_template_global(sidebar)
+    app.add_template_global(listing_language)
+    app.add_template_global(ENDONYMS, "language_names")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_datetime, "datetime")
 

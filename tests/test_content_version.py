@@ -24,6 +24,7 @@ from blogapp.models import (
     COMMENT_PENDING,
     ROLE_ADMIN,
     Comment,
+    Correction,
     Media,
     Setting,
     User,
@@ -46,6 +47,7 @@ class Blog:
     approved: object
     pending: object
     old_post: object
+    khmer_post: object  # not linked with post until a write links them
 
 
 @pytest.fixture
@@ -61,6 +63,7 @@ def blog(app) -> Blog:
         author=author, approved=make_comment(post, "First approved words."),
         pending=make_comment(post, "Words held for review.", status=COMMENT_PENDING),
         old_post=old,
+        khmer_post=make_post("តុលាការ និង សារព័ត៌មាន", "អត្ថបទ។", language="km"),
     )  # fmt: skip
 
 
@@ -201,9 +204,29 @@ def w_import(c, b, r):
     return "/", lambda html: "ប្រជាធិបតេយ្យ និង ការបោះឆ្នោត" in html
 
 
+def w_correction(c, b, r):
+    send(c, f"/admin/posts/{b.post.id}/corrections", f"/admin/posts/{b.post.id}/edit",
+         kind="correction", body="The hearing was on Tuesday.")
+    return url_of(b.post), lambda html: "The hearing was on Tuesday." in html
+
+
+def w_correction_change(c, b, r):
+    w_correction(c, b, r)
+    note = db.session.scalar(select(Correction.id))
+    send(c, f"/admin/posts/{b.post.id}/corrections/{note}", f"/admin/posts/{b.post.id}/edit",
+         kind="update", body="The hearing was on Wednesday.")
+    return url_of(b.post), lambda html: "Update, <time" in html and "on Wednesday." in html
+
+
+def w_translation(c, b, r):
+    send(c, f"/admin/posts/{b.post.id}/translations", f"/admin/posts/{b.post.id}/edit",
+         other_id=str(b.khmer_post.id))
+    return url_of(b.post), lambda html: 'hreflang="km"' in html
+
+
 WRITES = [w_post, w_page, w_category, w_tag_rename, w_tag_delete, w_display_name, w_approve,
           w_unapprove, w_comment_edit, w_spam, w_trash, w_settings, w_redirect, w_upload,
-          w_import]  # fmt: skip
+          w_import, w_correction, w_correction_change, w_translation]  # fmt: skip
 
 
 def read(client, url: str) -> str:

@@ -10,6 +10,7 @@ import pytest
 from blogapp.extensions import db
 from blogapp.models import POST_DRAFT, POST_PENDING, POST_PRIVATE, Redirect, utcnow
 from tests.factories import make_category, make_page, make_post, make_tag, make_user
+from tests.helpers import FakeClock
 
 
 def titles(html: str) -> list[str]:
@@ -296,3 +297,44 @@ def test_listing_and_post_pages_use_constant_queries(app, client, count_queries,
     counts["post"] = q.count
 
     assert all(n <= 5 for n in counts.values()), counts
+
+
+def _translated_and_corrected(notes: int, languages: list[str]):
+    """A post with ``notes`` corrections and versions in ``languages``, all linked."""
+    from blogapp.corrections.services import add_note
+    from blogapp.translations.services import link
+
+    start = utcnow() - timedelta(days=10)
+    post = make_post("Measured", "Text.", published_at=start)
+    for i in range(notes):
+        add_note(post, "correction", f"Fix number {i}.", None)
+    for i, language in enumerate(languages):
+        link(post, make_post(f"Version {language}", "Text.", language=language,
+                             published_at=start + timedelta(hours=i + 1)))  # fmt: skip
+    db.session.commit()
+    return post
+
+
+@pytest.mark.parametrize(("notes", "languages"), [(1, ["km"]), (6, ["km", "fr", "de", "th"])])
+def test_corrections_and_translations_cost_the_same_few_queries_whatever_their_number(
+        app, client, count_queries, notes, languages):  # fmt: skip
+    """A post with notes and linked versions: one query for both more than a bare post,
+    whatever their number; none more at all once its worker keeps them."""
+    app.config["CLOCK"] = FakeClock()  # the worker's trust in its content version holds
+    post = _translated_and_corrected(notes, languages)
+    permalink = f"/{post.published_at:%Y/%m/%d}/{post.slug}/"
+    bare = make_post("Bare", "Text.", published_at=post.published_at - timedelta(days=1))
+    bare_link = f"/{bare.published_at:%Y/%m/%d}/{bare.slug}/"
+    client.get("/")  # warm the sidebar and the comment rules, as a running site has them
+    with count_queries() as plain:
+        html = client.get(bare_link).get_data(as_text=True)
+    with count_queries() as q:
+        html = client.get(permalink).get_data(as_text=True)
+    assert html.count('class="entry-note ') == notes
+    # the head names every version and x-default; the switch links the others
+    assert html.count('hreflang="') == (len(languages) + 2) + len(languages)
+    assert q.count == plain.count + 1 <= 6, q.statements
+    # The listing that shows the post does not look at its notes or versions.
+    with count_queries() as listing:
+        assert client.get("/").status_code == 200
+    assert listing.count <= 5

@@ -4,6 +4,7 @@ rules live in services.py."""
 
 from blogapp.admin import (  # noqa: F401  (importing a module registers its views)
     dashboard,
+    editorial,
     media_views,
     outbox,
     pages,

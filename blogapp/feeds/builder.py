@@ -22,7 +22,8 @@ if TYPE_CHECKING:
     from feedgen.feed import FeedGenerator
 
 # Sanitized HTML quotes every attribute with double quotes (bleach's serializer).
-_RELATIVE_LINK = re.compile(r'(\s(?:href|src)=")/(?!/)')
+# The second branch is each later candidate of a srcset ("… 400w, /uploads/…").
+_RELATIVE_LINK = re.compile(r'(\s(?:href|src|srcset)="|\d+w, )/(?!/)')
 
 
 def absolute_links(fragment: str) -> str:
@@ -50,8 +51,11 @@ def new_feed(title: str, page_path: str, self_path: str, description: str,
     return feed
 
 
-def post_entries(feed: FeedGenerator, posts: Iterable[Post]) -> None:
+def post_entries(feed: FeedGenerator, posts: Iterable[Post],
+                 noted: dict[int, datetime] | None = None) -> None:  # fmt: skip
+    """Items for ``posts``; ``noted`` holds when each post's newest correction was made."""
     full = current_app.config["FEED_FULL_CONTENT"]
+    noted = noted or {}
     for post in posts:
         entry = feed.add_entry(order="append")
         link = absolute_url(post_url(post))
@@ -60,7 +64,8 @@ def post_entries(feed: FeedGenerator, posts: Iterable[Post]) -> None:
         entry.title(post_label(post, format_date(post.published_at)))
         entry.link(href=link, rel="alternate")
         entry.published(post.published_at)
-        entry.updated(max(post.updated_at, post.published_at))
+        entry.updated(max(post.updated_at, post.published_at,
+                          noted.get(post.id, post.published_at)))  # fmt: skip
         if post.author is not None:
             entry.author(name=post.author.public_name,
                          uri=absolute_url(url_for("posts.author", login=post.author.login)))

@@ -1,6 +1,8 @@
 """Feeds at WordPress's paths, so subscribers of a blog that moved keep them:
 ``/feed/`` (RSS 2.0), ``/feed/atom/``, ``/category/…/feed/``, ``/tag/…/feed/``,
-``/author/…/feed/``, ``/comments/feed/`` and ``/YYYY/MM/DD/slug/feed/``.
+``/author/…/feed/``, ``/comments/feed/`` and ``/YYYY/MM/DD/slug/feed/``. Each posts
+feed takes ``?lang=en`` or ``?lang=km`` for one language's posts (issue 16), a query
+WordPress's own paths never use.
 
 Only public posts and approved comments on public posts appear. Each feed is a
 small constant number of queries: the items with their authors joined, then
@@ -9,7 +11,7 @@ their categories and tags."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from blogapp.categories.views import find_category, with_descendants
@@ -17,13 +19,25 @@ from blogapp.content import post_label
 from blogapp.dates import format_date, to_local
 from blogapp.extensions import db
 from blogapp.feeds.builder import comment_entries, feed_response, new_feed, post_entries
-from blogapp.models import COMMENT_APPROVED, Comment, Post, Tag, User, post_categories, post_tags
+from blogapp.models import (
+    COMMENT_APPROVED,
+    Comment,
+    Correction,
+    Post,
+    Tag,
+    User,
+    post_categories,
+    post_tags,
+)
 from blogapp.permalinks import post_url
+from blogapp.translations.services import ENDONYMS, listing_language
 
 bp = Blueprint("feeds", __name__)
 
 
 def newest_posts(*where) -> list[Post]:
+    if (language := listing_language()) is not None:
+        where = (*where, Post.language == language)
     return list(
         db.session.scalars(
             select(Post)
@@ -52,10 +66,28 @@ def newest_comments(*where) -> list[Comment]:
 
 def posts_feed(title: str, page_path: str, self_path: str, posts: list[Post], kind: str):
     config = current_app.config
+    if (language := listing_language()) is not None:
+        title = f"{title} ({ENDONYMS[language]})"
+        page_path, self_path = (f"{page_path}?lang={language}", f"{self_path}?lang={language}")
     feed = new_feed(title, page_path, self_path, config["SITE_DESCRIPTION"], kind)
-    post_entries(feed, posts)
-    newest = max((max(p.published_at, p.updated_at) for p in posts), default=None)
+    if language is not None:
+        feed.language(language)
+    # A correction or update note makes its post's item newer (one query for them all).
+    noted = latest_notes([p.id for p in posts])
+    post_entries(feed, posts, noted)
+    newest = max((max(p.published_at, p.updated_at, noted.get(p.id, p.published_at))
+                  for p in posts), default=None)  # fmt: skip
     return feed_response(feed, kind, newest)
+
+
+def latest_notes(post_ids: list[int]) -> dict:
+    """post id -> when its newest correction was added or changed."""
+    if not post_ids:
+        return {}
+    return dict(db.session.execute(
+        select(Correction.post_id, func.max(Correction.updated_at))
+        .where(Correction.post_id.in_(post_ids)).group_by(Correction.post_id)
+    ).all())  # fmt: skip
 
 
 def _site_title(suffix: str = "") -> str:

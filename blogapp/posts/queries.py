@@ -8,12 +8,24 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import abort, current_app
-from sqlalchemy import Select, extract, func, literal_column, select, union_all
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import Select, exists, extract, func, literal_column, or_, select, union_all
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from blogapp.content_version import remembered
+from blogapp.corrections.services import Note, NoteRow, build_notes
 from blogapp.extensions import db
-from blogapp.models import Category, Post, Tag, post_categories, post_tags, utcnow
+from blogapp.models import (
+    Category,
+    Correction,
+    CorrectionVersion,
+    Post,
+    PostTranslation,
+    Tag,
+    post_categories,
+    post_tags,
+    utcnow,
+)
+from blogapp.translations.services import Version, listing_language, versions_of
 
 MAX_PAGE = 100_000  # past this a page number is nonsense, not a page: 404
 
@@ -170,6 +182,8 @@ def public_posts(where=(), page: int = 1, join_category_ids: list[int] | None = 
     deep pages cost about what the first does; 404 past the last page."""
     check_page(page)
     per_page = current_app.config["POSTS_PER_PAGE"]
+    if (language := listing_language()) is not None:  # ?lang=km on any listing
+        where = (*where, Post.language == language)
     ids: Select = select(Post.id).where(Post.public(), *where)
     if join_category_ids is not None:
         # "+posts.id" (unary plus) stops SQLite from driving the query from the link
@@ -198,3 +212,57 @@ def public_posts(where=(), page: int = 1, join_category_ids: list[int] | None = 
     if not posts and page > 1:
         abort(404)
     return posts[:per_page], len(posts) > per_page
+
+
+@dataclass(frozen=True)
+class PostExtras:
+    """What a post page shows besides the post: its notes and its language versions."""
+
+    notes: list[Note]
+    versions: list[Version]  # empty, or every public version, this one included
+
+
+NO_EXTRAS = PostExtras([], [])
+
+
+def has_extras(post_id_column):
+    """A column for the post page's own query: whether the post has notes or is linked
+    with translations, so a post with neither costs no query more."""
+    return or_(
+        exists().where(Correction.post_id == post_id_column),
+        exists().where(PostTranslation.post_id == post_id_column),
+    ).label("has_extras")
+
+
+def post_extras(post_id: int) -> PostExtras:
+    """A post's notes (each version of each) and its public translations, in one query;
+    kept once per content version in each worker."""
+    return remembered("post_extras", post_id, lambda: _build_extras(post_id))
+
+
+def _build_extras(post_id: int) -> PostExtras:
+    notes = (
+        select(literal_column("'note'").label("kind"), Correction.id, Correction.kind,
+               Correction.body_html, Correction.noted_at, Correction.updated_at,
+               CorrectionVersion.body_html, CorrectionVersion.created_at,
+               CorrectionVersion.id)
+        .join(CorrectionVersion, CorrectionVersion.correction_id == Correction.id)
+        .where(Correction.post_id == post_id)
+    )  # fmt: skip
+    mine = aliased(PostTranslation)
+    versions = (
+        select(literal_column("'version'"), Post.id, Post.language, Post.title,
+               Post.published_at, Post.published_at, Post.slug, Post.published_at, Post.id)
+        .join(PostTranslation, PostTranslation.post_id == Post.id)
+        .join(mine, mine.group_id == PostTranslation.group_id)
+        .where(mine.post_id == post_id, Post.public())
+    )  # fmt: skip
+    rows = db.session.execute(union_all(notes, versions)).all()
+    note_rows = sorted((r for r in rows if r[0] == "note"), key=lambda r: (r[4], r[1], r[8]))
+    version_rows = sorted((r for r in rows if r[0] == "version"), key=lambda r: (r[2], r[1]))
+    return PostExtras(
+        notes=build_notes(
+            NoteRow(r[1], post_id, r[2], r[3], r[4], r[5], r[6], r[7]) for r in note_rows
+        ),
+        versions=versions_of([Version(r[1], r[3], r[6], r[4], r[2]) for r in version_rows]),
+    )

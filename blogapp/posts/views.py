@@ -14,7 +14,7 @@ from blogapp.dates import local_to_utc, to_local
 from blogapp.extensions import db
 from blogapp.models import POST_PUBLISHED, Page, Post, Redirect, Tag, User, post_tags
 from blogapp.permalinks import post_url
-from blogapp.posts.queries import post_terms, public_posts
+from blogapp.posts.queries import NO_EXTRAS, has_extras, post_extras, post_terms, public_posts
 from blogapp.search import search_results
 from blogapp.seo.related import post_neighbours
 
@@ -63,11 +63,13 @@ def _redirect_to_post(post_id: int):
 
 @bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/")
 def detail(year: int, month: int, day: int, slug: str):
-    post = db.session.scalar(
-        select(Post).options(joinedload(Post.author)).where(Post.slug == slug, Post.public())
-    )
-    if post is None:
+    found = db.session.execute(
+        select(Post, has_extras(Post.id)).options(joinedload(Post.author))
+        .where(Post.slug == slug, Post.public())
+    ).first()  # fmt: skip
+    if found is None:
         return _moved_or_404()
+    post, extras_exist = found
     local = to_local(post.published_at)
     if (year, month, day) != (local.year, local.month, local.day):
         # Another post owns the slug; an imported one whose slug had to change left a
@@ -80,9 +82,10 @@ def detail(year: int, month: int, day: int, slug: str):
     if comments is None:
         abort(404)
     terms = post_terms(post.id)
+    extras = post_extras(post.id) if extras_exist else NO_EXTRAS
     return render_template(
         "posts/detail.html", post=post, terms=terms, neighbours=post_neighbours(post, terms),
-        **comments,
+        notes=extras.notes, versions=extras.versions, **comments,
     )  # fmt: skip
 
 

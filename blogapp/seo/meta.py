@@ -17,6 +17,7 @@ from blogapp.content import html_to_text, post_label, truncate_graphemes
 from blogapp.dates import format_date
 from blogapp.models import Page, Post
 from blogapp.permalinks import post_url
+from blogapp.translations.services import default_version
 
 DESCRIPTION_GRAPHEMES = 160
 RSS = "application/rss+xml"
@@ -24,7 +25,7 @@ ATOM = "application/atom+xml"
 # Pages a search engine should index, each at its canonical address.
 INDEXABLE = {
     "posts.index", "posts.detail", "posts.page", "posts.archive", "posts.author",
-    "posts.tag", "categories.detail",
+    "posts.tag", "categories.detail", "corrections.index",
 }  # fmt: skip
 OG_LOCALES = {"en": "en_US", "km": "km_KH"}
 
@@ -48,6 +49,8 @@ class PageMeta:
     modified: str = ""
     feeds: list[FeedLink] = field(default_factory=list)
     json_ld: Markup | None = None
+    # (hreflang, absolute URL) for each language version, then "x-default" (issue 16).
+    alternates: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def page_feed(self) -> FeedLink | None:
@@ -93,6 +96,7 @@ def feed_links(context_label: str | None = None, specific: bool = True) -> list[
         "posts.author": ("feeds.author", {"login": args.get("login", "")}, "Posts by Author Feed"),
         "posts.detail": ("feeds.post_comments", {k: args.get(k) for k in
                          ("year", "month", "day", "slug")}, "Comments Feed"),
+        "corrections.index": ("corrections.feed", {}, "Feed"),
     }  # fmt: skip
     if specific and endpoint in by_endpoint:
         feed_endpoint, feed_args, kind = by_endpoint[endpoint]
@@ -121,7 +125,7 @@ def _page_meta(context) -> PageMeta:
     post = context.get("post")
     page = context.get("page_obj")
     if isinstance(post, Post) and endpoint == "posts.detail":
-        return _post_meta(post)
+        return _post_meta(post, context.get("notes") or [], context.get("versions") or [])
     if isinstance(page, Page):
         title = page.title or site
         description = plain_description(page.body_html) or description
@@ -141,14 +145,24 @@ def _page_meta(context) -> PageMeta:
     )  # fmt: skip
 
 
-def _post_meta(post: Post) -> PageMeta:
+def language_alternates(versions) -> list[tuple[str, str]]:
+    """hreflang links for a translation group's versions: each, and ``x-default``."""
+    if not versions:
+        return []
+    links = [(v.language, absolute_url(post_url(v))) for v in versions]
+    return [*links, ("x-default", absolute_url(post_url(default_version(versions))))]
+
+
+def _post_meta(post: Post, notes=(), versions=()) -> PageMeta:
     site = current_app.config["SITE_NAME"]
     title = post_label(post, format_date(post.published_at))
     description = plain_description(post.excerpt_html) or current_app.config["SITE_DESCRIPTION"]
     url = absolute_url(post_url(post))
     image = absolute_url(post.first_image_url) if post.first_image_url else ""
     published = post.published_at.isoformat(timespec="seconds")
-    modified = max(post.updated_at, post.published_at).isoformat(timespec="seconds")
+    # A correction or update note modifies the post as readers see it.
+    modified = max(post.updated_at, post.published_at, *(n.updated_at for n in notes))
+    modified = modified.isoformat(timespec="seconds")
     article = {
         "@context": "https://schema.org",
         "@type": "Article",
@@ -174,4 +188,5 @@ def _post_meta(post: Post) -> PageMeta:
         title=title, description=description, canonical=url, og_type="article",
         locale=OG_LOCALES.get(post.language, "en_US"), image=image, published=published,
         modified=modified, feeds=feed_links(title), json_ld=json_for_script(article),
+        alternates=language_alternates(versions),
     )  # fmt: skip

@@ -56,6 +56,7 @@ from blogapp.models import (
 )
 from blogapp.revisions.services import store_imported as store_imported_revisions
 from blogapp.sanitize import safe_website, strip_invisible
+from blogapp.translations.wxr import item_group, item_language, link_imported
 from blogapp.wordpress.convert import wordpress_to_html
 from blogapp.wordpress.render_pool import PostSource, renderer_for
 from blogapp.wordpress.wxr_reader import (
@@ -163,6 +164,7 @@ class ImportReport:
             f"  pages:      {self.added['pages']}",
             f"  comments:   {by_kind(self.comments)}",
             f"  media:      {self.added['media']}",
+            f"  translation groups: {self.added['translation groups']}",
             *self._image_lines(),
             f"  skipped:    {by_kind(self.skipped)}",
             f"  warnings:   {self.warning_count}",
@@ -272,6 +274,7 @@ class WxrImporter:
         self.stored_files: list[str] = []
         self.date_mismatches = 0
         self.shortcodes: Counter[str] = Counter()
+        self.translation_groups: dict[str, list[int]] = {}  # export's group -> WordPress ids
 
     # -- the run ------------------------------------------------------------------
 
@@ -615,7 +618,8 @@ class WxrImporter:
         post = Post(
             title=strip_invisible(item.title)[:500], slug=slug, body=body,
             content_format=content_format, excerpt=excerpt, status=status,
-            language=item.meta.get(META_LANGUAGE) or guess_language(item.title, item.content),
+            language=(item.meta.get(META_LANGUAGE) or item_language(item.terms, item.meta)
+                      or guess_language(item.title, item.content)),
             source_line=item.meta.get(META_SOURCE_LINE, "")[:500], comment_mode=mode,
             sticky=item.is_sticky, published_at=published, created_at=published,
             updated_at=modified, author_id=self._author_id(item.creator, item.line),
@@ -623,6 +627,8 @@ class WxrImporter:
         )  # fmt: skip
         if item.wp_id is not None:
             self.posts_by_wp[item.wp_id] = -1  # a second copy in the same file is skipped
+            if group := item_group(item.terms, item.meta):  # Polylang or WPML (issue 16)
+                self.translation_groups.setdefault(group, []).append(item.wp_id)
         if item.guid:
             self.posts_by_guid[item.guid] = -1
         self.report.posts["scheduled" if post.is_scheduled else status] += 1
@@ -901,6 +907,11 @@ class WxrImporter:
     # -- the end ------------------------------------------------------------------------
 
     def _finish(self) -> None:
+        if self.translation_groups:
+            linked, problems = link_imported(self.translation_groups)
+            self.report.added["translation groups"] += linked
+            for problem in problems:
+                self.report.warn(problem)
         if self.date_mismatches:
             zone = current_app.config["TIMEZONE"]
             self.report.warn(
