@@ -6,7 +6,6 @@ import functools
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     redirect,
     render_template,
@@ -19,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from blogapp import throttle
+from blogapp.arguments import whole_number
 from blogapp.comments import followups, services
 from blogapp.comments.forms import CommentForm, form_token_for, seconds_since_served
 from blogapp.comments.rules import comments_closed
@@ -54,25 +54,20 @@ def remember_pending(comment_id: int) -> None:
     session[SESSION_KEY] = (own_pending_ids() + [comment_id])[-REMEMBERED:]
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 12 else None
-
-
 def comment_section(post: Post, form: CommentForm | None = None,
                     cpage: int | None = None) -> dict | None:
     """What ``comments/_section.html`` needs; None when ``?cpage`` is not a page.
 
     ``cpage`` defaults to the query string's (1 when absent)."""
     if cpage is None:
-        cpage = 1 if "cpage" not in request.args else _int_arg("cpage")
+        cpage = request.args.get("cpage", type=whole_number) if "cpage" in request.args else 1
         if cpage is None:
             return None
     own = own_pending_ids()
     closed = comments_closed(post, load_settings())
     if form is None and not closed:
         form = CommentForm(form_token=form_token_for(post.id), meta={"csrf": False})
-        wanted = _int_arg("replytocom")
+        wanted = request.args.get("replytocom", type=whole_number)
         if wanted is not None:
             form.parent_id.data = str(wanted)
     answering = form is not None and form.parent is not None
@@ -136,10 +131,7 @@ def load_public_post(post_id: int, *, for_page: bool = False) -> Post:
         stmt = stmt.options(
             joinedload(Post.author), selectinload(Post.categories), selectinload(Post.tags)
         )
-    post = db.session.scalar(stmt)
-    if post is None:
-        abort(404)
-    return post
+    return db.one_or_404(stmt)
 
 
 def from_this_site(view):
