@@ -139,9 +139,9 @@ def register_errors(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from blogapp.commands import register_cli
+    from blogapp.commands import register_commands as register_all
 
-    register_cli(app)
+    register_all(app)
 
 
 def check_production_settings(app: Flask) -> None:
@@ -152,9 +152,8 @@ def check_production_settings(app: Flask) -> None:
 
 
 def register_production(app: Flask) -> None:
-    """Health check, security headers, the page cache, request log, proxies, backups."""
+    """Health check, security headers, the page cache, request log, proxies."""
     from blogapp import health
-    from blogapp.backup import register_backup_command
     from blogapp.page_cache import register_page_cache
     from blogapp.request_log import register_request_log
     from blogapp.security import apply_proxy_fix, register_security
@@ -163,5 +162,4 @@ def register_production(app: Flask) -> None:
     register_security(app)
     register_page_cache(app)
     register_request_log(app)
-    register_backup_command(app)
     apply_proxy_fix(app)
