@@ -10,7 +10,7 @@ from sqlalchemy import literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
 from blogapp.arguments import whole_number
-from blogapp.comments.views import comment_section
+from blogapp.comments.section import comment_section
 from blogapp.dates import local_to_utc, to_local
 from blogapp.extensions import db
 from blogapp.models import POST_PUBLISHED, Page, Post, Redirect, Tag, User, post_tags
@@ -70,7 +70,10 @@ def detail(year: int, month: int, day: int, slug: str):
             select(Redirect.new_path).where(Redirect.old_path == request.path)
         )
         return redirect(moved or post_url(post), 301)
-    comments = comment_section(post)  # one query for the whole thread
+    cpage = request.args.get("cpage", type=whole_number) if "cpage" in request.args else 1
+    comments = comment_section(  # one query for the whole thread
+        post, cpage=cpage, replying_to=request.args.get("replytocom", type=whole_number)
+    )
     if comments is None:
         abort(404)
     terms = post_terms(post.id)
