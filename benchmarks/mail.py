@@ -21,11 +21,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from benchmarks.smtp_sink import CountingSink
 from blogapp import create_app
 from blogapp.extensions import db
 from blogapp.mail.outbox import enqueue
 from blogapp.models import OUTBOX_SENT, OutboxMessage
-from tests.helpers_mail import Inbox, SMTPServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TARGET_PER_MINUTE = 1000
@@ -77,8 +77,7 @@ def measure(messages: int = 2000, batch: int = 50) -> MailResult:
     with tempfile.TemporaryDirectory() as tmp:
         database_url = f"sqlite:///{tmp}/bench.sqlite"
         queue(database_url, messages)
-        handler = Inbox()
-        with SMTPServer(handler) as server:
+        with CountingSink() as server:
             env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
             env.update(
                 DATABASE_URL=database_url, SECRET_KEY=SECRET_KEY,
@@ -92,7 +91,7 @@ def measure(messages: int = 2000, batch: int = 50) -> MailResult:
                 env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
             )  # fmt: skip
             try:
-                while len(handler.messages) < messages:
+                while server.received < messages:
                     if worker.poll() is not None:
                         raise RuntimeError("the worker stopped early")
                     time.sleep(0.01)
@@ -100,7 +99,7 @@ def measure(messages: int = 2000, batch: int = 50) -> MailResult:
             finally:
                 worker.send_signal(signal.SIGTERM)
                 worker.wait(timeout=60)
-        duplicates = sum(n - 1 for n in Counter(handler.message_ids()).values())
+        duplicates = sum(n - 1 for n in Counter(server.message_ids()).values())
         return MailResult(messages, elapsed, duplicates, sent(database_url))
 
 

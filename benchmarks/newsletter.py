@@ -22,11 +22,11 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+from benchmarks.smtp_sink import CountingSink
 from blogapp import create_app
 from blogapp.content import render_post
 from blogapp.extensions import db
 from blogapp.models import NEWSLETTER_CONFIRMED, NewsletterSubscriber, Post, utcnow
-from tests.helpers_mail import Inbox, SMTPServer
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TARGET_PER_MINUTE = 1000
@@ -68,8 +68,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         database_url = f"sqlite:///{tmp}/bench.sqlite"
         prepare(database_url, args.subscribers)
-        handler = Inbox()
-        with SMTPServer(handler) as server:
+        with CountingSink() as server:
             env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
             env.update(
                 DATABASE_URL=database_url, SECRET_KEY=BENCH_KEY, BLOGAPP_INSTANCE_PATH=tmp,
@@ -83,7 +82,7 @@ def main() -> int:
                 env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
             )  # fmt: skip
             try:
-                while len(handler.messages) < args.subscribers:
+                while server.received < args.subscribers:
                     if worker.poll() is not None:
                         raise RuntimeError("the worker stopped early")
                     time.sleep(0.05)
@@ -92,7 +91,7 @@ def main() -> int:
             finally:
                 worker.send_signal(signal.SIGTERM)
                 worker.wait(timeout=120)
-        duplicates = sum(n - 1 for n in Counter(handler.message_ids()).values())
+        duplicates = sum(n - 1 for n in Counter(server.message_ids()).values())
     rate = args.subscribers / elapsed * 60
     passed = rate >= TARGET_PER_MINUTE and memory < TARGET_MB and not duplicates
     print(f"newsletter: {args.subscribers} mails in {elapsed:.1f}s = {rate:,.0f}/min "

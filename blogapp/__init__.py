@@ -73,11 +73,15 @@ def register_extensions(app: Flask) -> None:
     from blogapp.content_version import watch_content_changes
     from blogapp.database import configure_engine
     from blogapp.extensions import cache, csrf, db, limiter, login_manager
+    from blogapp.search.schema import register_search_index
     from blogapp.sessions import SessionInterface
 
     configure_engine(app)
     db.init_app(app)
     watch_content_changes()
+    # The FTS5 table or tsvector column that models cannot declare: db.create_all()
+    # builds it after posts; migrations call create_search_index themselves.
+    register_search_index()
     if click.get_current_context(silent=True) is not None:
         # Migrations are a command-line job (`flask db …`); web workers skip
         # Flask-Migrate, whose Alembic import costs every worker about 11 MB.
@@ -122,8 +126,7 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_discovery_blueprints(app: Flask) -> None:
-    """Feeds, sitemap and robots.txt. (Search is served by posts.index; importing it
-    hooks the search index DDL onto the posts table.)"""
+    """Feeds, sitemap and robots.txt. (Search is served by posts.index.)"""
     from blogapp import feeds, seo
     from blogapp.corrections import views as corrections
 
@@ -145,9 +148,9 @@ def register_errors(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from blogapp.commands import register_cli
+    from blogapp.commands import register_commands as register_all
 
-    register_cli(app)
+    register_all(app)
 
 
 def check_production_settings(app: Flask) -> None:
@@ -158,9 +161,8 @@ def check_production_settings(app: Flask) -> None:
 
 
 def register_production(app: Flask) -> None:
-    """Health check, security headers, the page cache, request log, proxies, backups."""
+    """Health check, security headers, the page cache, request log, proxies."""
     from blogapp import health
-    from blogapp.backup import register_backup_command
     from blogapp.page_cache import register_page_cache
     from blogapp.request_log import register_request_log
     from blogapp.security import apply_proxy_fix, register_security
@@ -169,5 +171,4 @@ def register_production(app: Flask) -> None:
     register_security(app)
     register_page_cache(app)
     register_request_log(app)
-    register_backup_command(app)
     apply_proxy_fix(app)

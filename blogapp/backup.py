@@ -12,6 +12,8 @@ import sqlite3
 from pathlib import Path
 
 import click
+from flask import current_app
+from flask.cli import with_appcontext
 from sqlalchemy.engine import make_url
 
 
@@ -61,16 +63,16 @@ def postgres_instructions(database_uri: str) -> str:
     )
 
 
-def register_backup_command(app) -> None:
-    @app.cli.command("backup")
-    @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-    def backup_command(path: Path) -> None:
-        """Copy the live SQLite database to PATH (for PostgreSQL: how to use pg_dump)."""
-        uri = app.config["SQLALCHEMY_DATABASE_URI"]
-        source = sqlite_path(uri)
-        if source is None:
-            click.echo(postgres_instructions(uri), err=True)
-            raise SystemExit(1)
-        backup_sqlite(source, path)
-        size = path.stat().st_size
-        click.echo(f"Backed up {source} to {path} ({size:,} bytes).")
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
+def backup_command(path: Path) -> None:
+    """Copy the live SQLite database to PATH (for PostgreSQL: how to use pg_dump)."""
+    uri = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    source = sqlite_path(uri)
+    if source is None:
+        click.echo(postgres_instructions(uri), err=True)
+        raise SystemExit(1)
+    backup_sqlite(source, path)
+    size = path.stat().st_size
+    click.echo(f"Backed up {source} to {path} ({size:,} bytes).")

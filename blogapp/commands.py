@@ -1,46 +1,72 @@
-"""Command-line tools: ``flask --app blogapp <command>``."""
+"""Every ``flask --app blogapp <command>``, registered here and nowhere else.
+
+The commands of a feature live next to it (``auth/cli.py``, ``mail/cli.py``,
+``wordpress/cli.py``, ``backup.py``); the site-wide ones are below. ``register_commands``
+is the one list: the factory calls it, so ``flask --help`` shows what it names. Heavy
+imports (Alembic, the importer) wait inside the commands, as web workers build the same
+app and never run one. ``flask db …`` comes from Flask-Migrate, which the factory sets
+up only under the command line (see ``register_extensions``)."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask
+from flask.cli import with_appcontext
 
 from blogapp.extensions import db
 
 
-def register_cli(app: Flask) -> None:
-    from blogapp.auth.cli import register_auth_commands
-    from blogapp.mail.cli import register_mail_commands
-    from blogapp.wordpress.cli import register_wordpress_commands
+def register_commands(app: Flask) -> None:
+    from blogapp.auth.cli import create_admin_command, reset_two_factor_command
+    from blogapp.backup import backup_command
+    from blogapp.mail.cli import deliver_command
+    from blogapp.wordpress.cli import export_wxr_command, import_wxr_command
 
-    register_auth_commands(app)
-    register_mail_commands(app)
-    register_wordpress_commands(app)
+    for command in (
+        init_db_command, demo_command, create_admin_command, reset_two_factor_command,
+        deliver_command, import_wxr_command, export_wxr_command, backup_command,
+        prune_command, prune_throttle_command,
+    ):  # fmt: skip
+        app.cli.add_command(command)
 
-    @app.cli.command("demo")
-    def demo_command() -> None:
-        """Load the demo posts, categories and pages (a second run adds nothing)."""
-        from blogapp.demo import load_demo
 
-        added = load_demo()
-        summary = ", ".join(f"{n} {what}" for what, n in added.items())
-        click.echo(f"Demo content loaded: {summary} added.")
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Load the demo posts, categories and pages (a second run adds nothing)."""
+    from blogapp.demo import load_demo
 
-    @app.cli.command("prune")
-    def prune_command() -> None:
-        """Erase what is kept past its time: commenters' addresses, spent throttle rows."""
-        from blogapp import throttle
-        from blogapp.comments.retention import erase_old_addresses, retention_days
+    added = load_demo()
+    summary = ", ".join(f"{n} {what}" for what, n in added.items())
+    click.echo(f"Demo content loaded: {summary} added.")
 
-        erased = erase_old_addresses()
-        click.echo(f"Erased the address of {erased} comment(s) older than "
-                   f"{retention_days()} day(s).")
-        click.echo(f"Deleted {throttle.prune()} spent throttle row(s).")
 
-    @app.cli.command("init-db")
-    def init_db_command() -> None:
-        """Create the schema with migrations (same as `flask db upgrade`)."""
-        from flask_migrate import upgrade
+@click.command("prune")
+@with_appcontext
+def prune_command() -> None:
+    """Erase what is kept past its time: commenters' addresses, spent throttle rows."""
+    from blogapp import throttle
+    from blogapp.comments.retention import erase_old_addresses, retention_days
 
-        upgrade()
-        click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+    erased = erase_old_addresses()
+    click.echo(f"Erased the address of {erased} comment(s) older than {retention_days()} day(s).")
+    click.echo(f"Deleted {throttle.prune()} spent throttle row(s).")
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create the schema with migrations (same as `flask db upgrade`)."""
+    from flask_migrate import upgrade
+
+    upgrade()
+    click.echo(f"Database ready: {db.engine.url.render_as_string(hide_password=True)}")
+
+
+@click.command("prune-throttle")
+@with_appcontext
+def prune_throttle_command() -> None:
+    """Delete counted logins and comments whose rate-limit window is over."""
+    from blogapp import throttle
+
+    click.echo(f"Deleted {throttle.prune()} expired throttle entries.")

@@ -47,7 +47,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-import click
 from flask import Flask, current_app, request
 from limits import parse_many
 from sqlalchemy import BigInteger, Integer, and_, bindparam, delete, func, insert, select, text
@@ -371,7 +370,7 @@ def _ms(moment: datetime) -> int:
 
 
 def init_app(app: Flask) -> None:
-    """Check the limit settings, choose the store, say which, add ``prune-throttle``."""
+    """Check the limit settings, choose the store, say which."""
     for name in LIMIT_SETTINGS:
         try:
             parse_limit(str(app.config[name]))
@@ -384,11 +383,6 @@ def init_app(app: Flask) -> None:
         store = DatabaseStore(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name())
     app.extensions[EXTENSION] = Throttle(store)
     _announce(store.description)
-
-    @app.cli.command("prune-throttle")
-    def prune_command() -> None:
-        """Delete counted logins and comments whose rate-limit window is over."""
-        click.echo(f"Deleted {prune()} expired throttle entries.")
 
 
 _announced: set[tuple[int, str]] = set()

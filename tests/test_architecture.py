@@ -87,3 +87,19 @@ def test_the_cycle_finder_finds_a_cycle():
 
 def test_no_module_of_blogapp_sits_in_an_import_cycle():
     assert cycles(import_graph()) == []
+
+
+def test_benchmarks_never_import_the_tests():
+    """Tests may borrow the benchmarks' helpers (a demo site, a gunicorn on loopback, a
+    form-filling client); the benchmarks bring their own pieces and never import tests."""
+    found = []
+    for path in sorted((PACKAGE.parent / "benchmarks").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            found += [f"{path.name}: {n}" for n in names if n == "tests" or n.startswith("tests.")]
+    assert found == []

@@ -3,7 +3,6 @@ take 200 concurrent comment posts and store every one exactly once, with no 5xx.
 
 from __future__ import annotations
 
-import http.client
 import os
 import re
 import runpy
@@ -11,7 +10,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -22,6 +20,7 @@ from blogapp import create_app
 from blogapp.extensions import db
 from blogapp.models import Comment
 from tests.factories import make_post
+from tests.servers import fetch, free_port, wait_for
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRET = "gunicorn-test-secret-key-0123456789abcdef"
@@ -29,12 +28,6 @@ COMMENTS = 200
 _INPUT_VALUE = (
     r'<input[^>]*name="{name}"[^>]*value="([^"]*)"|<input[^>]*value="([^"]*)"[^>]*name="{name}"'
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def base_env(tmp_path: Path, port: int) -> dict[str, str]:
@@ -54,31 +47,6 @@ def input_value(html: str, name: str) -> str:
     match = re.search(_INPUT_VALUE.format(name=name), html)
     assert match, f"no {name} field in the page"
     return match.group(1) or match.group(2)
-
-
-def request(port: int, method: str, path: str, body: str | None = None,
-            headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read().decode()
-    finally:
-        conn.close()
-
-
-def wait_until_up(port: int, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"gunicorn exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            if request(port, "GET", "/healthz")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    pytest.fail(f"gunicorn did not answer:\n{log.read_text()}")
 
 
 def test_gunicorn_conf_reads_its_settings_from_the_environment(monkeypatch):
@@ -143,28 +111,27 @@ def test_200_concurrent_comments_on_four_workers_are_all_stored_once(tmp_path):
             cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
         )
     try:
-        wait_until_up(port, server, log)
+        wait_for(port, "/healthz", server, log)
         results: dict[int, int] = {}
         errors: list[str] = []
         start = threading.Barrier(COMMENTS)
 
         def reader(n: int) -> None:
             try:
-                status, headers, html = request(port, "GET", post_path)
-                assert status == 200, status
-                assert "Set-Cookie" not in headers  # the shared page sets no cookie
+                page = fetch(port, post_path, timeout=60)
+                assert page.status == 200, page.status
+                assert "Set-Cookie" not in page.headers  # the shared page sets no cookie
                 form = {
                     "author_name": f"Reader {n}", "author_email": f"reader{n}@example.org",
                     "author_url": "", "body": f"Comment number {n} from the load test.",
-                    "parent_id": "", "form_token": input_value(html, "form_token"),
+                    "parent_id": "", "form_token": input_value(page.text, "form_token"),
                 }
                 start.wait(timeout=120)  # every POST is in flight at once
-                status, _, _ = request(
-                    port, "POST", f"/comments/post/{post_id}", body=urlencode(form),
+                results[n] = fetch(
+                    port, f"/comments/post/{post_id}", "POST", body=urlencode(form).encode(),
                     headers={"Content-Type": "application/x-www-form-urlencoded",
-                             "Origin": f"http://127.0.0.1:{port}"},
-                )
-                results[n] = status
+                             "Origin": f"http://127.0.0.1:{port}"}, timeout=60,
+                ).status  # fmt: skip
             except Exception as error:  # reported below with the reader's number
                 errors.append(f"{n}: {error!r}")
 
@@ -175,9 +142,10 @@ def test_200_concurrent_comments_on_four_workers_are_all_stored_once(tmp_path):
             thread.join()
 
         # Conditional GET and security headers through the real server, while we are here.
-        status, headers, _ = request(port, "GET", "/")
-        assert status == 200 and "frame-ancestors 'none'" in headers["Content-Security-Policy"]
-        assert request(port, "GET", "/", headers={"If-None-Match": headers["ETag"]})[0] == 304
+        front = fetch(port, "/")
+        assert front.status == 200
+        assert "frame-ancestors 'none'" in front.headers["Content-Security-Policy"]
+        assert fetch(port, "/", headers={"If-None-Match": front.headers["ETag"]}).status == 304
         # Raw bytes that are not UTF-8 in the path: 400, not 500.
         with socket.create_connection(("127.0.0.1", port), timeout=30) as raw:
             raw.sendall(b"GET /\xff\xfe/ HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")

@@ -5,14 +5,11 @@ Redis (BLOGAPP_TEST_REDIS_URL; only that database is flushed)."""
 
 from __future__ import annotations
 
-import http.client
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -23,6 +20,7 @@ from blogapp import create_app
 from blogapp.extensions import db
 from tests.conftest import BASE_CONFIG, on_postgres
 from tests.factories import make_user
+from tests.servers import Answer, fetch, free_port, wait_for
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRET = "throttle-test-secret-key-0123456789abcdef"
@@ -33,40 +31,22 @@ ATTEMPTS = 20
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def fetch(port: int, method: str, path: str, body: str | None = None,
-          headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], str]:
-    """One request on a connection of its own."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, dict(response.getheaders()), response.read().decode()
-    finally:
-        conn.close()
-
-
 def log_in(port: int, username: str, password: str, address: str):
     """GET the form, then POST it, each on a new connection, from ``address``
     (one trusted proxy in front: the server takes the client from X-Forwarded-For)."""
-    status, headers, html = fetch(port, "GET", "/login")
-    assert status == 200, status
-    cookie = headers["Set-Cookie"].split(";", 1)[0]
+    page = fetch(port, "/login", timeout=60)
+    assert page.status == 200, page.status
+    cookie = page.headers["Set-Cookie"].split(";", 1)[0]
     form = {"username": username, "password": password,
-            "csrf_token": _CSRF.search(html).group(1)}
-    return fetch(port, "POST", "/login", body=urlencode(form), headers={
+            "csrf_token": _CSRF.search(page.text).group(1)}
+    return fetch(port, "/login", "POST", body=urlencode(form).encode(), timeout=60, headers={
         "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
         "X-Forwarded-For": address,
     })  # fmt: skip
 
 
-def tried(answer) -> bool:
-    status, headers, html = answer
+def tried(answer: Answer) -> bool:
+    status, headers, html = answer.status, answer.headers, answer.text
     if status == 200:
         assert "Invalid username or password." in html
         return True
@@ -75,20 +55,6 @@ def tried(answer) -> bool:
     retry_after = int(headers["Retry-After"])
     assert 0 < retry_after <= 900
     return False
-
-
-def wait_until_up(port: int, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"gunicorn exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            if fetch(port, "GET", "/healthz")[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.2)  # waiting for the server to start, not for time to pass
-    pytest.fail(f"gunicorn did not answer:\n{log.read_text()}")
 
 
 def make_accounts() -> None:
@@ -152,7 +118,7 @@ def gunicorn(site, tmp_path):
             cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
         )
     try:
-        wait_until_up(port, server, log)
+        wait_for(port, "/healthz", server, log, seconds=60)
         yield port, log, store
     finally:
         server.terminate()
@@ -175,14 +141,14 @@ def test_four_workers_allow_exactly_the_configured_failed_logins(gunicorn):
     start = threading.Barrier(ATTEMPTS)
 
     def attacker(n: int) -> None:
-        status, headers, html = fetch(port, "GET", "/login")
+        page = fetch(port, "/login", timeout=60)
         form = {"username": "dara", "password": "guess",
-                "csrf_token": _CSRF.search(html).group(1)}
+                "csrf_token": _CSRF.search(page.text).group(1)}
         start.wait(timeout=60)
-        results[n] = tried(fetch(port, "POST", "/login", body=urlencode(form), headers={
+        results[n] = tried(fetch(port, "/login", "POST", body=urlencode(form).encode(), headers={
             "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": headers["Set-Cookie"].split(";", 1)[0], "X-Forwarded-For": f"10.1.0.{n}",
-        }))  # fmt: skip
+            "Cookie": page.headers["Set-Cookie"].split(";", 1)[0], "X-Forwarded-For": f"10.1.0.{n}",
+        }, timeout=60))  # fmt: skip
 
     threads = [threading.Thread(target=attacker, args=(n,)) for n in range(ATTEMPTS)]
     for thread in threads:

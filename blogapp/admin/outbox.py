@@ -8,6 +8,7 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from blogapp.admin.blueprint import bp
+from blogapp.arguments import page_arg
 from blogapp.auth.permissions import admin_required
 from blogapp.extensions import db
 from blogapp.mail.worker import retry
@@ -20,8 +21,7 @@ PER_PAGE = 50
 @admin_required
 def outbox():
     status = request.args.get("status", OUTBOX_FAILED)
-    page_arg = request.args.get("page", "1")
-    if status not in OUTBOX_STATUSES or not page_arg.isdigit() or not 0 < int(page_arg) < 100_000:
+    if status not in OUTBOX_STATUSES:
         abort(404)
     counts = dict(db.session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
@@ -29,7 +29,7 @@ def outbox():
     page = db.paginate(
         select(OutboxMessage).where(OutboxMessage.status == status)
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
-        page=int(page_arg), per_page=PER_PAGE, error_out=False,
+        page=page_arg(), per_page=PER_PAGE, error_out=False,
     )  # fmt: skip
     return render_template("admin/outbox.html", page=page, status=status, counts=counts,
                            statuses=OUTBOX_STATUSES)

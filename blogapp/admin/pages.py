@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -28,13 +28,6 @@ def pages():
     return render_template("admin/pages.html", pages=rows, delete_form=EmptyForm())
 
 
-def _load_page(page_id: int) -> Page:
-    page = db.session.get(Page, page_id)
-    if page is None:
-        abort(404)
-    return page
-
-
 @bp.route("/pages/new", methods=["GET", "POST"])
 @editor_required
 def new_page():
@@ -44,7 +37,7 @@ def new_page():
 @bp.route("/pages/<int:page_id>/edit", methods=["GET", "POST"])
 @editor_required
 def edit_page(page_id: int):
-    return _editor(_load_page(page_id))
+    return _editor(db.get_or_404(Page, page_id))
 
 
 def _editor(page: Page | None):
@@ -83,7 +76,7 @@ def _editor(page: Page | None):
 @bp.route("/pages/<int:page_id>/delete", methods=["POST"])
 @editor_required
 def delete_page_view(page_id: int):
-    page = _load_page(page_id)
+    page = db.get_or_404(Page, page_id)
     delete_page(page)
     flash(f"Page “{page.title}” deleted.", "success")
     return redirect(url_for("admin.pages"))

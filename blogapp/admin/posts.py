@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -74,14 +74,11 @@ def posts():
 
 
 def _load_post(post_id: int) -> Post:
-    post = db.session.scalar(
+    return db.one_or_404(
         select(Post)
         .options(joinedload(Post.author), selectinload(Post.categories), selectinload(Post.tags))
         .where(Post.id == post_id)
     )
-    if post is None:
-        abort(404)
-    return post
 
 
 @bp.route("/posts/new", methods=["GET", "POST"])

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from blogapp.admin.blueprint import bp
 from blogapp.admin.posts import _load_post
+from blogapp.arguments import page_arg
 from blogapp.auth.permissions import admin_required, editor_required
 from blogapp.extensions import db
 from blogapp.mail.clock import now
@@ -100,13 +101,10 @@ def recent_issues() -> list[dict]:
 @admin_required
 def subscribers():
     status, query = _arguments()
-    page_arg = request.args.get("page", "1")
-    if not page_arg.isdigit() or not 0 < int(page_arg) < 100_000:
-        abort(404)
     statuses = dict(db.session.execute(
         select(NewsletterSubscriber.status, func.count()).group_by(NewsletterSubscriber.status)
     ).all())  # fmt: skip
-    page = db.paginate(_filtered(status, query), page=int(page_arg), per_page=PER_PAGE,
+    page = db.paginate(_filtered(status, query), page=page_arg(), per_page=PER_PAGE,
                        error_out=False)  # fmt: skip
     return render_template("admin/subscribers.html", page=page, status=status, query=query,
                            statuses=statuses, all_statuses=NEWSLETTER_STATUSES,

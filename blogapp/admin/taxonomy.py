@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from blogapp.admin.blueprint import bp
@@ -67,17 +67,10 @@ def categories():
     ), (400 if form.errors else 200)
 
 
-def _load_category(category_id: int) -> Category:
-    category = db.session.get(Category, category_id)
-    if category is None:
-        abort(404)
-    return category
-
-
 @bp.route("/categories/<int:category_id>/edit", methods=["GET", "POST"])
 @editor_required
 def edit_category(category_id: int):
-    category = _load_category(category_id)
+    category = db.get_or_404(Category, category_id)
     form = CategoryForm(obj=category if request.method == "GET" else None)
     form.parent_id.choices = as_choices(_parent_choices(category))
     if request.method == "GET":
@@ -103,7 +96,7 @@ def edit_category(category_id: int):
 @editor_required
 def delete_category_view(category_id: int):
     """Asks first; when the category has posts, asks which category they move to."""
-    category = _load_category(category_id)
+    category = db.get_or_404(Category, category_id)
     posts = category_post_count(category.id)
     form = DeleteCategoryForm()
     form.move_to.choices = as_choices(
@@ -143,17 +136,10 @@ def tags():
     ), (400 if form.errors else 200)
 
 
-def _load_tag(tag_id: int) -> Tag:
-    tag = db.session.get(Tag, tag_id)
-    if tag is None:
-        abort(404)
-    return tag
-
-
 @bp.route("/tags/<int:tag_id>/edit", methods=["GET", "POST"])
 @editor_required
 def edit_tag(tag_id: int):
-    tag = _load_tag(tag_id)
+    tag = db.get_or_404(Tag, tag_id)
     form = TagForm(obj=tag if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
@@ -172,7 +158,7 @@ def edit_tag(tag_id: int):
 @bp.route("/tags/<int:tag_id>/delete", methods=["POST"])
 @editor_required
 def delete_tag_view(tag_id: int):
-    tag = _load_tag(tag_id)
+    tag = db.get_or_404(Tag, tag_id)
     delete_tag(tag)
     flash(f"Tag “{tag.name}” deleted; its posts keep their other tags.", "success")
     return redirect(url_for("admin.tags"))

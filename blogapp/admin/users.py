@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -48,17 +48,10 @@ def new_user():
     return render_template("admin/user_new.html", form=form), (400 if form.errors else 200)
 
 
-def _load_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
 @admin_required
 def edit_user(user_id: int):
-    user = _load_user(user_id)
+    user = db.get_or_404(User, user_id)
     form = UserForm(obj=user if request.method == "GET" else None)
     if form.validate_on_submit():
         try:
@@ -82,7 +75,7 @@ def edit_user(user_id: int):
 @admin_required
 def set_user_password(user_id: int):
     """A new password ends every session of that user (theirs too, if it is you)."""
-    user = _load_user(user_id)
+    user = db.get_or_404(User, user_id)
     password_form = PasswordForm(prefix="pw")
     if password_form.validate_on_submit():
         change_password(user, password_form.password.data)
@@ -100,7 +93,7 @@ def reset_user_two_factor(user_id: int):
     """For a writer who lost both their phone and their recovery codes: their second
     factor is removed and their sessions end; they log in with the password and enrol
     again (with REQUIRE_2FA, before they see the admin)."""
-    user = _load_user(user_id)
+    user = db.get_or_404(User, user_id)
     two_factor.disable(user)
     rotate_session_token(user)
     db.session.commit()

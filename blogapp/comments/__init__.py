@@ -1,6 +1,7 @@
 """Reader comments: the public form and thread (``bp``) and moderation at
 ``/admin/comments`` (``moderation_bp``). Rules live in rules.py and settings.py,
-every change in services.py;
+every change in services.py; the section a post page shows, and a comment on its way in,
+in section.py;
 mail (notify.py, subscriptions.py) goes through blogapp.mail's outbox, and the links
 in it open ``mail_bp``'s pages; readers fix their own comment at ``own_edits_bp``."""
 

@@ -9,6 +9,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
+from blogapp.arguments import page_arg
 from blogapp.auth.permissions import admin_required, editor_required
 from blogapp.comments import services
 from blogapp.comments.forms import EditForm, ReplyForm, SettingsForm
@@ -43,13 +44,6 @@ DONE = {
 }  # fmt: skip
 
 
-def _page_arg() -> int:
-    value = request.args.get("page", "1")
-    if not value.isdigit() or not 1 <= int(value) <= 100_000:
-        abort(404)
-    return int(value)
-
-
 def _back(default: str):
     """Back to the list the moderator came from: only a path on this site."""
     target = request.form.get("next", "")
@@ -59,12 +53,9 @@ def _back(default: str):
 
 
 def _comment_or_404(comment_id: int) -> Comment:
-    comment = db.session.scalar(
+    return db.one_or_404(
         select(Comment).options(joinedload(Comment.post)).where(Comment.id == comment_id)
     )
-    if comment is None:
-        abort(404)
-    return comment
 
 
 def _events_for(comment_ids: list[int]) -> dict[int, list[ModerationEvent]]:
@@ -107,7 +98,7 @@ def comments():
             for column in (Comment.author_name, Comment.author_email, Comment.author_ip,
                            Comment.author_url, Comment.body)
         )))  # fmt: skip
-    page = db.paginate(stmt, page=_page_arg(), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(stmt, page=page_arg(), per_page=PER_PAGE, error_out=False)
     return render_template(
         "moderation/comments.html", page=page, tab=tab, tabs=TABS, counts=counts, query=query,
         events=_events_for([c.id for c in page.items]),
@@ -187,7 +178,7 @@ def log():
         select(ModerationEvent).order_by(
             ModerationEvent.created_at.desc(), ModerationEvent.id.desc()
         ),
-        page=_page_arg(), per_page=LOG_PER_PAGE, error_out=False,
+        page=page_arg(), per_page=LOG_PER_PAGE, error_out=False,
     )  # fmt: skip
     return render_template("moderation/log.html", page=page)
 

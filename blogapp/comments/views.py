@@ -1,158 +1,28 @@
-"""The reader's side: the comment section of a post page and the form's POST."""
+"""The reader's side: the comment form's POST. The section a post page shows is
+built by ``section.py``; this module reads the request and renders."""
 
 from __future__ import annotations
 
 import functools
 
-from flask import (
-    Blueprint,
-    abort,
-    current_app,
-    redirect,
-    render_template,
-    request,
-    session,
-)
+from flask import Blueprint, redirect, render_template, request
 from flask_login import current_user
-from markupsafe import Markup
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import joinedload, selectinload
 
 from blogapp import throttle
-from blogapp.comments import followups, services
-from blogapp.comments.forms import CommentForm, form_token_for, seconds_since_served
-from blogapp.comments.rules import comments_closed
-from blogapp.comments.settings import load_settings
-from blogapp.comments.threads import ThreadPage, page_of, thread_page
-from blogapp.content_version import remembered
+from blogapp.comments.forms import CommentForm
+from blogapp.comments.section import CLOSED_MESSAGE, post_comment
 from blogapp.database import read_transactions
 from blogapp.errors import render_error
-from blogapp.extensions import csrf, db
-from blogapp.models import COMMENT_APPROVED, Post, utcnow
-from blogapp.permalinks import post_url
+from blogapp.extensions import csrf
 from blogapp.security import is_same_origin
 
 bp = Blueprint("comments", __name__)
 
 
-SESSION_KEY = "pending_comments"
-REMEMBERED = 20  # held comment ids kept in the (cookie) session, newest last
-CLOSED_MESSAGE = "Comments are closed."
 CROSS_SITE_MESSAGE = (
     "This comment did not come from a page of this site, so it was not stored. Go back, "
     "reload the post and send your comment from there."
 )
-THREAD_CACHE_BYTES = 1024 * 1024  # rendered threads each worker keeps (pages hold the rest)
-
-
-def own_pending_ids() -> list[int]:
-    ids = session.get(SESSION_KEY, [])
-    return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
-
-
-def remember_pending(comment_id: int) -> None:
-    session[SESSION_KEY] = (own_pending_ids() + [comment_id])[-REMEMBERED:]
-
-
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 12 else None
-
-
-def comment_section(post: Post, form: CommentForm | None = None,
-                    cpage: int | None = None) -> dict | None:
-    """What ``comments/_section.html`` needs; None when ``?cpage`` is not a page.
-
-    ``cpage`` defaults to the query string's (1 when absent)."""
-    if cpage is None:
-        cpage = 1 if "cpage" not in request.args else _int_arg("cpage")
-        if cpage is None:
-            return None
-    own = own_pending_ids()
-    closed = comments_closed(post, load_settings())
-    if form is None and not closed:
-        form = CommentForm(form_token=form_token_for(post.id), meta={"csrf": False})
-        wanted = _int_arg("replytocom")
-        if wanted is not None:
-            form.parent_id.data = str(wanted)
-    answering = form is not None and form.parent is not None
-    thread, thread_html = None, None
-    if not own and not answering:
-        # Readers with no held comments of their own all see the same list.
-        thread_html = remembered(
-            "thread", (post.id, cpage, closed), lambda: _render_thread(post, cpage, closed),
-            maxsize=THREAD_CACHE_BYTES, sizeof=lambda html: len(html or ""),
-        )  # fmt: skip
-        if thread_html is None:
-            return None
-    else:
-        thread = _thread(post, own, cpage)
-        if thread is None:
-            return None
-    reply_to = _reply_target(thread, form.parent) if answering and thread else None
-    return {
-        "cpage": cpage, "thread": thread, "thread_html": thread_html,
-        "comment_form": None if closed else form, "comments_closed": closed,
-        "reply_to": reply_to, "closed_message": CLOSED_MESSAGE,
-    }  # fmt: skip
-
-
-def _thread(post: Post, own: list[int], cpage: int) -> ThreadPage | None:
-    config = current_app.config
-    return thread_page(
-        post.id, own, cpage,
-        per_page=config["COMMENTS_PER_PAGE"], max_depth=config["COMMENTS_THREAD_DEPTH"],
-    )  # fmt: skip
-
-
-def _render_thread(post: Post, cpage: int, closed: bool) -> Markup | None:
-    thread = _thread(post, [], cpage)
-    if thread is None:
-        return None
-    return Markup(render_template(
-        "comments/_thread.html", post=post, thread=thread, comment_form=not closed
-    ))  # fmt: skip
-
-
-def _reply_target(thread: ThreadPage, parent_id: int | None):
-    """The approved comment on this page that the form answers, for "Reply to …"."""
-    if parent_id is None or parent_id not in thread.visible_ids:
-        return None
-    stack = list(thread.nodes)
-    while stack:
-        node = stack.pop()
-        if node.comment.id == parent_id:
-            return node.comment if node.comment.status == COMMENT_APPROVED else None
-        stack.extend(node.replies)
-    return None
-
-
-_POST_A_COMMENT_NEEDS = select(
-    Post.id, Post.slug, Post.title, Post.status, Post.comment_mode, Post.published_at,
-    Post.comment_count,
-).where(
-    Post.id == bindparam("post"), Post.public(bindparam("now", type_=Post.published_at.type))
-)
-
-
-def load_public_post(post_id: int, *, for_page: bool = False) -> Post:
-    """The post being commented on; ``for_page`` also loads what its page shows.
-
-    A successful POST only redirects: it reads a row of the few columns that judging,
-    storing and redirecting use (attributes as a Post's), not a Post, whose loading
-    costs more than the rest of the query."""
-    if for_page:
-        stmt = select(Post).where(Post.id == post_id, Post.public()).options(
-            joinedload(Post.author), selectinload(Post.categories), selectinload(Post.tags)
-        )
-        post = db.session.scalar(stmt)
-    else:
-        post = db.session.execute(
-            _POST_A_COMMENT_NEEDS, {"post": post_id, "now": utcnow()}
-        ).first()
-    if post is None:
-        abort(404)
-    return post
 
 
 def from_this_site(view):
@@ -168,11 +38,6 @@ def from_this_site(view):
     return checked
 
 
-# A comment judged on a post or parent that changed before it was stored is judged
-# again; a few tries, as it takes an admin's change within milliseconds each time.
-ATTEMPTS = 3
-
-
 @bp.post("/comments/post/<int:post_id>")
 @csrf.exempt  # the page a reader without a session gets is shared: it holds no token
 @from_this_site
@@ -183,61 +48,12 @@ def create(post_id: int):
     with read_transactions():
         if current_user.is_authenticated:  # their page is their own: it has a token
             csrf.protect()
-        for _ in range(ATTEMPTS - 1):
-            try:
-                return _create(post_id)
-            except services.Outdated:
-                pass
-        return _create(post_id)
-
-
-def _create(post_id: int):
-    post = load_public_post(post_id)
-    settings = load_settings()
-    if comments_closed(post, settings):
-        return render_error(403, CLOSED_MESSAGE)
-    form = CommentForm(meta={"csrf": False})
-    if form.validate_on_submit():
-        submission = services.Submission(
-            author_name=form.author_name.data, author_email=form.author_email.data,
-            author_url=form.author_url.data or "", body=form.body.data,
-            parent_id=form.parent, author_ip=request.remote_addr or "",
-            user_agent=request.user_agent.string,
-            honeypot_filled=bool((form.homepage.data or "").strip()),
-            seconds_since_served=seconds_since_served(form.form_token.data or "", post.id),
+        posted = post_comment(
+            post_id, CommentForm(meta={"csrf": False}),
+            author_ip=request.remote_addr or "", user_agent=request.user_agent.string,
         )  # fmt: skip
-        # Storing ends this transaction and with it what was read of the post: take
-        # what the redirect needs now, so it reads the post again only for long threads.
-        permalink, approved = post_url(post), post.comment_count
-        try:
-            comment, verdict = services.submit(post, submission, settings)
-        except services.SubmissionError as error:
-            getattr(form, error.field).errors = [error.message]
-        else:
-            # issue 15: reply notifications ticked, and the right to edit (own transaction).
-            followups.comment_stored(comment, notify_replies=form.notify_replies.data,
-                                     notify_post=form.notify_post.data)
-            if comment.status == COMMENT_APPROVED:
-                approved += 1
-            else:
-                remember_pending(comment.id)
-            page = _page_showing(post_id, approved, comment.id)
-            location = post_url(post, cpage=page) if page > 1 else permalink
-            return redirect(f"{location}#comment-{comment.id}")
-    # Shown again on the comment page holding the comment being answered, if any.
-    post = load_public_post(post.id, for_page=True)
-    cpage = _page_showing(post.id, post.comment_count, form.parent) if form.parent else 1
-    section = comment_section(post, form, cpage=cpage)
-    return render_template("posts/detail.html", post=post, **section), 400
-
-
-def _page_showing(post_id: int, approved: int, comment_id: int) -> int:
-    """The comment page of ``comment_id``; ``approved`` is the post's comment count."""
-    config = current_app.config
-    own = own_pending_ids()
-    if approved + len(own) <= config["COMMENTS_PER_PAGE"]:
-        return 1  # everything fits on the first page: no need to read the thread
-    return page_of(
-        post_id, comment_id, own, per_page=config["COMMENTS_PER_PAGE"],
-        max_depth=config["COMMENTS_THREAD_DEPTH"],
-    )  # fmt: skip
+        if posted.closed:
+            return render_error(403, CLOSED_MESSAGE)
+        if posted.location:
+            return redirect(posted.location)
+        return render_template("posts/detail.html", post=posted.post, **posted.section), 400

@@ -10,7 +10,7 @@ their categories and tags."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, url_for
+from flask import Blueprint, current_app, redirect, url_for
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
@@ -122,9 +122,7 @@ def category(path: str):
 
 @bp.route("/tag/<slug>/feed/")
 def tag(slug: str):
-    found = db.session.scalar(select(Tag).where(Tag.slug == slug))
-    if found is None:
-        abort(404)
+    found = db.one_or_404(select(Tag).where(Tag.slug == slug))
     tagged = select(post_tags.c.post_id).where(post_tags.c.tag_id == found.id)
     return posts_feed(
         _site_title(f"{found.name} Tag"), url_for("posts.tag", slug=slug),
@@ -134,9 +132,7 @@ def tag(slug: str):
 
 @bp.route("/author/<login>/feed/")
 def author(login: str):
-    user = db.session.scalar(select(User).where(User.login == login))
-    if user is None:
-        abort(404)
+    user = db.one_or_404(select(User).where(User.login == login))
     return posts_feed(
         _site_title(f"Posts by {user.public_name}"), url_for("posts.author", login=login),
         url_for("feeds.author", login=login), newest_posts(Post.author_id == user.id), "rss",
@@ -158,9 +154,7 @@ def comments_rss():
 
 @bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/feed/")
 def post_comments(year: int, month: int, day: int, slug: str):
-    post = db.session.scalar(select(Post).where(Post.slug == slug, Post.public()))
-    if post is None:
-        abort(404)
+    post = db.one_or_404(select(Post).where(Post.slug == slug, Post.public()))
     local = to_local(post.published_at)
     if (year, month, day) != (local.year, local.month, local.day):
         return redirect(post_url(post) + "feed/", 301)

@@ -4,26 +4,31 @@ with ``--loop`` keep sending until stopped (for a systemd service)."""
 from __future__ import annotations
 
 import click
-from flask import Flask
+from flask import current_app
+from flask.cli import with_appcontext
 
 from blogapp.mail.worker import deliver_loop, deliver_once, summary
 
 
-def register_mail_commands(app: Flask) -> None:
-    @app.cli.command("deliver")
-    @click.option("--loop", is_flag=True, help="Keep sending until SIGTERM or SIGINT.")
-    @click.option("--batch", type=click.IntRange(1, 10_000), default=None,
-                  help="Messages claimed at a time (default: MAIL_BATCH_SIZE).")
-    def deliver_command(loop: bool, batch: int | None) -> None:
-        """Send the mail queued in the outbox."""
-        if not app.config.get("MAIL_SERVER"):
-            raise click.ClickException("BLOGAPP_MAIL_SERVER is not set: nothing can be sent.")
-        if batch:
-            app.config["MAIL_BATCH_SIZE"] = batch
-        if loop:
-            deliver_loop(click.echo)
-            return
-        report = deliver_once()
-        click.echo(summary(report) if report.claimed else "Nothing to send.")
-        for error in report.errors:
-            click.echo(f"  {error}", err=True)
+@click.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep sending until SIGTERM or SIGINT.")
+@click.option(
+    "--batch",
+    type=click.IntRange(1, 10_000),
+    default=None,
+    help="Messages claimed at a time (default: MAIL_BATCH_SIZE).",
+)
+@with_appcontext
+def deliver_command(loop: bool, batch: int | None) -> None:
+    """Send the mail queued in the outbox."""
+    if not current_app.config.get("MAIL_SERVER"):
+        raise click.ClickException("BLOGAPP_MAIL_SERVER is not set: nothing can be sent.")
+    if batch:
+        current_app.config["MAIL_BATCH_SIZE"] = batch
+    if loop:
+        deliver_loop(click.echo)
+        return
+    report = deliver_once()
+    click.echo(summary(report) if report.claimed else "Nothing to send.")
+    for error in report.errors:
+        click.echo(f"  {error}", err=True)

@@ -1,6 +1,6 @@
 """The newsletter (issue 17): readers follow the blog by e-mail, in English, Khmer or
-both. Rules in services.py, pages in views.py, the ``flask`` commands in cli.py;
-posts go out through blogapp.mail's outbox."""
+both. Rules in services.py, pages in views.py; posts go out through blogapp.mail's
+outbox (sent by ``flask deliver``)."""
 
 from blogapp.newsletter.views import bp
 

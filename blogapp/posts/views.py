@@ -9,7 +9,8 @@ from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
-from blogapp.comments.views import comment_section
+from blogapp.arguments import whole_number
+from blogapp.comments.section import comment_section
 from blogapp.dates import local_to_utc, to_local
 from blogapp.extensions import db
 from blogapp.models import POST_PUBLISHED, Page, Post, Redirect, Tag, User, post_tags
@@ -21,11 +22,6 @@ from blogapp.seo.related import post_neighbours
 bp = Blueprint("posts", __name__)
 
 
-def _int_arg(name: str) -> int | None:
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() and len(value) < 12 else None
-
-
 @bp.route("/")
 @bp.route("/page/<int:page>/")
 def index(page: int = 1):
@@ -33,15 +29,13 @@ def index(page: int = 1):
         return search_results(page)
     if request.view_args.get("page") == 1:
         return redirect(url_for("posts.index"), 301)
-    if (post_id := _int_arg("p")) is not None:
+    if (post_id := request.args.get("p", type=whole_number)) is not None:
         return _redirect_to_post(post_id)
-    if (page_id := _int_arg("page_id")) is not None:
-        found = db.session.scalar(
+    if (page_id := request.args.get("page_id", type=whole_number)) is not None:
+        found = db.first_or_404(
             select(Page).where(or_(Page.wp_id == page_id, Page.id == page_id))
             .where(Page.status == POST_PUBLISHED).order_by(Page.wp_id == page_id).limit(1)
         )  # fmt: skip
-        if found is None:
-            abort(404)
         return redirect(url_for("posts.page", slug=found.slug), 301)
     posts, has_next = public_posts(page=page)
     return render_template(
@@ -78,7 +72,10 @@ def detail(year: int, month: int, day: int, slug: str):
             select(Redirect.new_path).where(Redirect.old_path == request.path)
         )
         return redirect(moved or post_url(post), 301)
-    comments = comment_section(post)  # one query for the whole thread
+    cpage = request.args.get("cpage", type=whole_number) if "cpage" in request.args else 1
+    comments = comment_section(  # one query for the whole thread
+        post, cpage=cpage, replying_to=request.args.get("replytocom", type=whole_number)
+    )
     if comments is None:
         abort(404)
     terms = post_terms(post.id)
@@ -91,9 +88,7 @@ def detail(year: int, month: int, day: int, slug: str):
 
 def _moved_or_404():
     """An old path recorded in ``redirects`` (a changed slug, an import) moves; else 404."""
-    target = db.session.scalar(select(Redirect.new_path).where(Redirect.old_path == request.path))
-    if target is None:
-        abort(404)
+    target = db.one_or_404(select(Redirect.new_path).where(Redirect.old_path == request.path))
     return redirect(target, 301)
 
 
@@ -143,9 +138,7 @@ def archive(year: int, month: int | None = None, day: int | None = None, page: i
 @bp.route("/author/<login>/")
 @bp.route("/author/<login>/page/<int:page>/")
 def author(login: str, page: int = 1):
-    user = db.session.scalar(select(User).where(User.login == login))
-    if user is None:
-        abort(404)
+    user = db.one_or_404(select(User).where(User.login == login))
     posts, has_next = public_posts(where=(Post.author_id == user.id,), page=page)
     return render_template(
         "posts/index.html", posts=posts, page=page, has_next=has_next,
@@ -157,9 +150,7 @@ def author(login: str, page: int = 1):
 @bp.route("/tag/<slug>/")
 @bp.route("/tag/<slug>/page/<int:page>/")
 def tag(slug: str, page: int = 1):
-    found = db.session.scalar(select(Tag).where(Tag.slug == slug))
-    if found is None:
-        abort(404)
+    found = db.one_or_404(select(Tag).where(Tag.slug == slug))
     tagged = select(post_tags.c.post_id).where(post_tags.c.tag_id == found.id)
     # "+posts.id": walk the date index, not every tagged post's row (see public_posts).
     posts, has_next = public_posts(where=(literal_column("+posts.id").in_(tagged),), page=page)

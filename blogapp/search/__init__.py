@@ -1,8 +1,6 @@
-"""Search: the ``/?s=`` page, its queries and the database-specific index.
+"""Search: the ``/?s=`` page (views.py), its queries (query.py) and the
+database-specific index (schema.py; ``create_app`` registers it explicitly)."""
 
-Importing this package hooks the index DDL onto the posts table (schema.py)."""
-
-from blogapp.search import schema
 from blogapp.search.views import search_results
 
-__all__ = ["schema", "search_results"]
+__all__ = ["search_results"]

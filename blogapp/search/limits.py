@@ -31,6 +31,7 @@ from flask import Flask, current_app, make_response, request
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
+from blogapp.arguments import whole_number
 from blogapp.errors import render_error
 from blogapp.extensions import costly_limiter
 
@@ -51,8 +52,7 @@ def is_search() -> bool:
 def page_number() -> int:
     """The listing page (``/page/N/``) or, on a post, the comment page (``?cpage=N``)."""
     if request.endpoint == THREAD_ENDPOINT:
-        value = request.args.get("cpage", "")
-        return int(value) if value.isdigit() and len(value) < 12 else 1
+        return request.args.get("cpage", 1, type=whole_number)
     return (request.view_args or {}).get("page", 1)
 
 

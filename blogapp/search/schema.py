@@ -11,8 +11,9 @@ search, and a ``pg_trgm`` GIN index on ``search_text`` for substrings (Khmer,
 parts of words). PostgreSQL keeps both in step by itself. The column is not
 declared on the model: the ORM never reads or writes it.
 
-``create_search_index`` runs after ``posts`` is created (hooked below) and is
-what the Alembic migration calls; it is idempotent and indexes existing rows.
+``create_search_index`` is what the Alembic migration calls (7b3e1c9a4d20); it is
+idempotent and indexes existing rows. ``register_search_index`` (called by
+``create_app``) makes ``db.create_all()`` run it too.
 """
 
 from __future__ import annotations
@@ -136,5 +137,12 @@ def _before_drop(target, connection: Connection, **kw) -> None:
     drop_search_index(connection)
 
 
-event.listen(Post.__table__, "after_create", _after_create)
-event.listen(Post.__table__, "before_drop", _before_drop)
+def register_search_index() -> None:
+    """Make ``db.create_all()`` build the index right after ``posts`` (and
+    ``db.drop_all()`` remove it first), as tests and benchmarks create the schema that
+    way. ``create_app`` calls this once (``register_extensions``); calling it again
+    adds nothing."""
+    table = Post.__table__
+    if not event.contains(table, "after_create", _after_create):
+        event.listen(table, "after_create", _after_create)
+        event.listen(table, "before_drop", _before_drop)

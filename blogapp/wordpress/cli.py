@@ -6,7 +6,6 @@ import sys
 from pathlib import Path
 
 import click
-from flask import Flask
 from flask.cli import with_appcontext
 
 
@@ -49,8 +48,3 @@ def export_wxr_command(path: Path) -> None:
         raise click.ClickException(f"{path}: {error.strerror or error}") from None
     summary = ", ".join(f"{n} {what}" for what, n in counts.items())
     click.echo(f"Exported to {path}: {summary}.")
-
-
-def register_wordpress_commands(app: Flask) -> None:
-    app.cli.add_command(import_wxr_command)
-    app.cli.add_command(export_wxr_command)

@@ -1,0 +1,217 @@
+"""The comment section of a post page, and a reader's comment on its way in.
+
+``comment_section`` builds what ``comments/_section.html`` shows: the form (answering
+a comment when asked), the thread (one rendering kept per post, comment page and
+content version for every reader without held comments of their own) and the
+comment being answered. ``post_comment`` judges and stores a submitted form, again
+when the post changed meanwhile, and says where the reader goes next. The views
+(``comments/views.py``, ``posts/views.py``) read the request and render."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import abort, current_app, render_template, session
+from markupsafe import Markup
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from blogapp.comments import followups, services
+from blogapp.comments.forms import CommentForm, form_token_for, seconds_since_served
+from blogapp.comments.rules import comments_closed
+from blogapp.comments.settings import load_settings
+from blogapp.comments.threads import ThreadPage, page_of, thread_page
+from blogapp.content_version import remembered
+from blogapp.extensions import db
+from blogapp.models import COMMENT_APPROVED, Post, utcnow
+from blogapp.permalinks import post_url
+
+SESSION_KEY = "pending_comments"
+REMEMBERED = 20  # held comment ids kept in the (cookie) session, newest last
+CLOSED_MESSAGE = "Comments are closed."
+THREAD_CACHE_BYTES = 1024 * 1024  # rendered threads each worker keeps (pages hold the rest)
+
+
+def own_pending_ids() -> list[int]:
+    ids = session.get(SESSION_KEY, [])
+    return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
+
+
+def remember_pending(comment_id: int) -> None:
+    session[SESSION_KEY] = (own_pending_ids() + [comment_id])[-REMEMBERED:]
+
+
+def comment_section(
+    post: Post,
+    *,
+    cpage: int | None = 1,
+    replying_to: int | None = None,
+    form: CommentForm | None = None,
+) -> dict | None:
+    """What ``comments/_section.html`` needs for comment page ``cpage`` (None: the
+    page asked for is not a number); None when there is no such page.
+
+    ``form`` is a refused submission to show again; otherwise a fresh form is built,
+    answering ``replying_to`` (``?replytocom``) when given."""
+    if cpage is None:
+        return None
+    own = own_pending_ids()
+    closed = comments_closed(post, load_settings())
+    if form is None and not closed:
+        form = CommentForm(form_token=form_token_for(post.id), meta={"csrf": False})
+        if replying_to is not None:
+            form.parent_id.data = str(replying_to)
+    answering = form is not None and form.parent is not None
+    thread, thread_html = None, None
+    if not own and not answering:
+        # Readers with no held comments of their own all see the same list.
+        thread_html = remembered(
+            "thread", (post.id, cpage, closed), lambda: _render_thread(post, cpage, closed),
+            maxsize=THREAD_CACHE_BYTES, sizeof=lambda html: len(html or ""),
+        )  # fmt: skip
+        if thread_html is None:
+            return None
+    else:
+        thread = _thread(post, own, cpage)
+        if thread is None:
+            return None
+    reply_to = _reply_target(thread, form.parent) if answering and thread else None
+    return {
+        "cpage": cpage, "thread": thread, "thread_html": thread_html,
+        "comment_form": None if closed else form, "comments_closed": closed,
+        "reply_to": reply_to, "closed_message": CLOSED_MESSAGE,
+    }  # fmt: skip
+
+
+def _thread(post: Post, own: list[int], cpage: int) -> ThreadPage | None:
+    config = current_app.config
+    return thread_page(
+        post.id, own, cpage,
+        per_page=config["COMMENTS_PER_PAGE"], max_depth=config["COMMENTS_THREAD_DEPTH"],
+    )  # fmt: skip
+
+
+def _render_thread(post: Post, cpage: int, closed: bool) -> Markup | None:
+    thread = _thread(post, [], cpage)
+    if thread is None:
+        return None
+    return Markup(render_template(
+        "comments/_thread.html", post=post, thread=thread, comment_form=not closed
+    ))  # fmt: skip
+
+
+def _reply_target(thread: ThreadPage, parent_id: int | None):
+    """The approved comment on this page that the form answers, for "Reply to …"."""
+    if parent_id is None or parent_id not in thread.visible_ids:
+        return None
+    stack = list(thread.nodes)
+    while stack:
+        node = stack.pop()
+        if node.comment.id == parent_id:
+            return node.comment if node.comment.status == COMMENT_APPROVED else None
+        stack.extend(node.replies)
+    return None
+
+
+def load_public_post(post_id: int, *, for_page: bool = False) -> Post:
+    """The post being commented on; ``for_page`` also loads what its page shows.
+
+    A successful POST only redirects: it reads a row of the few columns that judging,
+    storing and redirecting use (attributes as a Post's), not a Post, whose loading
+    costs more than the rest of the query."""
+    if for_page:
+        return db.one_or_404(
+            select(Post).where(Post.id == post_id, Post.public()).options(
+                joinedload(Post.author), selectinload(Post.categories), selectinload(Post.tags)
+            )
+        )
+    post = db.session.execute(_POST_A_COMMENT_NEEDS, {"post": post_id, "now": utcnow()}).first()
+    if post is None:
+        abort(404)
+    return post
+
+
+_POST_A_COMMENT_NEEDS = select(
+    Post.id, Post.slug, Post.title, Post.status, Post.comment_mode, Post.published_at,
+    Post.comment_count,
+).where(
+    Post.id == bindparam("post"), Post.public(bindparam("now", type_=Post.published_at.type))
+)
+
+
+# A comment judged on a post or parent that changed before it was stored is judged
+# again; a few tries, as it takes an admin's change within milliseconds each time.
+ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Posted:
+    """What became of a submitted comment form: ``closed`` (403), ``location`` to
+    redirect to (stored), or else the ``post`` page with ``section`` (400, the form's
+    errors shown)."""
+
+    closed: bool = False
+    location: str = ""
+    post: Post | None = None
+    section: dict | None = None
+
+
+def post_comment(post_id: int, form: CommentForm, *, author_ip: str, user_agent: str) -> Posted:
+    """Judge and store a reader's comment, judging it again if the post or parent
+    changed meanwhile (``services.Outdated``)."""
+    for _ in range(ATTEMPTS - 1):
+        try:
+            return _post_comment(post_id, form, author_ip, user_agent)
+        except services.Outdated:
+            pass
+    return _post_comment(post_id, form, author_ip, user_agent)
+
+
+def _post_comment(post_id: int, form: CommentForm, author_ip: str, user_agent: str) -> Posted:
+    post = load_public_post(post_id)
+    settings = load_settings()
+    if comments_closed(post, settings):
+        return Posted(closed=True)
+    if form.validate_on_submit():
+        submission = services.Submission(
+            author_name=form.author_name.data, author_email=form.author_email.data,
+            author_url=form.author_url.data or "", body=form.body.data,
+            parent_id=form.parent, author_ip=author_ip, user_agent=user_agent,
+            honeypot_filled=bool((form.homepage.data or "").strip()),
+            seconds_since_served=seconds_since_served(form.form_token.data or "", post.id),
+        )  # fmt: skip
+        # Storing ends this transaction and with it what was read of the post: take
+        # what the redirect needs now, so it reads the post again only for long threads.
+        permalink, approved = post_url(post), post.comment_count
+        try:
+            comment, verdict = services.submit(post, submission, settings)
+        except services.SubmissionError as error:
+            getattr(form, error.field).errors = [error.message]
+        else:
+            # issue 15: reply notifications ticked, and the right to edit (own transaction).
+            followups.comment_stored(
+                comment, notify_replies=form.notify_replies.data, notify_post=form.notify_post.data
+            )
+            if comment.status == COMMENT_APPROVED:
+                approved += 1
+            else:
+                remember_pending(comment.id)
+            page = _page_showing(post_id, approved, comment.id)
+            location = post_url(post, cpage=page) if page > 1 else permalink
+            return Posted(location=f"{location}#comment-{comment.id}")
+    # Shown again on the comment page holding the comment being answered, if any.
+    post = load_public_post(post.id, for_page=True)
+    cpage = _page_showing(post.id, post.comment_count, form.parent) if form.parent else 1
+    return Posted(post=post, section=comment_section(post, cpage=cpage, form=form))
+
+
+def _page_showing(post_id: int, approved: int, comment_id: int) -> int:
+    """The comment page of ``comment_id``; ``approved`` is the post's comment count."""
+    config = current_app.config
+    own = own_pending_ids()
+    if approved + len(own) <= config["COMMENTS_PER_PAGE"]:
+        return 1  # everything fits on the first page: no need to read the thread
+    return page_of(
+        post_id, comment_id, own, per_page=config["COMMENTS_PER_PAGE"],
+        max_depth=config["COMMENTS_THREAD_DEPTH"],
+    )  # fmt: skip
