@@ -81,12 +81,10 @@ def show(token: str):
         data = None
     if not isinstance(data, dict) or not isinstance(data.get("p"), int):
         abort(404)
-    post = db.session.scalar(
+    post = db.one_or_404(
         select(Post).options(joinedload(Post.author), selectinload(Post.categories),
                              selectinload(Post.tags)).where(Post.id == data["p"])
     )  # fmt: skip
-    if post is None:
-        abort(404)
     if post.is_public:
         return redirect(post_url(post), 301), PRIVATE_HEADERS
     key = _key(post.id)
