@@ -15,8 +15,8 @@ def register_mail_commands(app: Flask) -> None:
     @click.option("--batch", type=click.IntRange(1, 10_000), default=None,
                   help="Messages claimed at a time (default: MAIL_BATCH_SIZE).")
     def deliver_command(loop: bool, batch: int | None) -> None:
-        """Send the mail queued in the outbox."""
-        if not app.config.get("MAIL_SERVER"):
+        """Send the mail (and fediverse deliveries) queued in the outbox."""
+        if not (app.config.get("MAIL_SERVER") or app.config.get("FEDIVERSE_ENABLED")):
             raise click.ClickException("BLOGAPP_MAIL_SERVER is not set: nothing can be sent.")
         if batch:
             app.config["MAIL_BATCH_SIZE"] = batch
