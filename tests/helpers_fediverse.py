@@ -105,6 +105,12 @@ class Remote:
             def log_message(self, *args) -> None:
                 pass
 
+            def _redirect(self, location: str) -> None:
+                self.send_response(302)
+                self.send_header("Location", location)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
             def _answer(self, status: int, document: dict | None = None) -> None:
                 body = json.dumps(document or {}).encode()
                 self.send_response(status)
@@ -114,6 +120,12 @@ class Remote:
                 self.wfile.write(body)
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+                if self.path.startswith("/redirect/"):  # /redirect/N: N hops to alice
+                    hops = int(self.path.rsplit("/", 1)[1])
+                    return self._redirect(f"/redirect/{hops - 1}" if hops > 1
+                                          else "/users/alice")  # fmt: skip
+                if self.path.startswith("/redirect-to?url="):
+                    return self._redirect(self.path.split("=", 1)[1])
                 if self.path != "/users/alice":
                     return self._answer(404)
                 signer = None

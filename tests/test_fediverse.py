@@ -190,8 +190,10 @@ def site_get(site: Site, path: str) -> bytes:
         return answer.read()
 
 
-def test_a_remote_reply_is_held_approved_and_shown(app, site, remote, client):
+def test_a_remote_reply_is_held_approved_and_shown(app, site, remote, client, login_as):
     admin = make_user("editor", role=ROLE_ADMIN)
+    moderator, reader = client, app.test_client()
+    login_as(admin)  # logs in `client`
     post = make_post("On roads", "Roads matter.")
     note_id = f"{remote.actor}/statuses/1"
     reply = {"id": f"{note_id}/activity", "type": "Create", "actor": remote.actor,
@@ -207,11 +209,15 @@ def test_a_remote_reply_is_held_approved_and_shown(app, site, remote, client):
     assert "<script>" not in comment.body_html and "the bridges?" in comment.body_html
     event = db.session.scalars(select(ModerationEvent)).one()
     assert "from the fediverse" in event.comment_summary
-    page = client.get(f"{url_path(post)}").get_data(as_text=True)
+    page = reader.get(url_path(post)).get_data(as_text=True)
     assert "Good point." not in page
+    # The moderation queue shows it marked, with no address.
+    queue = moderator.get("/admin/comments?status=pending").get_data(as_text=True)
+    assert "Good point." in queue and "from the fediverse" in queue
+    assert "mailto:" not in queue
 
     services.approve(comment, admin)
-    assert "Good point." in client.get(url_path(post)).get_data(as_text=True)
+    assert "Good point." in reader.get(url_path(post)).get_data(as_text=True)
 
     # A reply to that reply is threaded under it.
     second = {"id": f"{remote.actor}/statuses/2/activity", "type": "Create",
@@ -234,9 +240,6 @@ def test_a_remote_reply_is_held_approved_and_shown(app, site, remote, client):
     assert send(remote, f"{site.url}/fediverse/inbox", gone)[0] == 202
     db.session.refresh(comment)
     assert comment.status == COMMENT_TRASH
-
-    # The moderation queue marks it.
-    from tests.conftest import BASE_CONFIG  # noqa: F401 (the login helper needs the app only)
 
 
 def url_path(post) -> str:
@@ -312,6 +315,18 @@ def test_loopback_is_refused_unless_the_test_setting_allows_it(app, remote):
 
 
 def test_redirects_and_sizes_are_capped(app, remote):
+    assert net.get(f"{remote.base}/redirect/2").status == 200  # two hops, then alice
+    with pytest.raises(net.FetchError, match="too many redirects"):
+        net.get(f"{remote.base}/redirect/4")
+    with pytest.raises(net.RefusedAddress):  # each hop is checked again
+        net.get(f"{remote.base}/redirect-to?url=http://169.254.169.254/latest/meta-data")
     app.config["FEDIVERSE_MAX_RESPONSE_BYTES"] = 100
-    with pytest.raises(net.FetchError):
+    with pytest.raises(net.FetchError, match="more than 100 bytes"):
         net.get(remote.actor)
+
+
+def test_a_slow_server_times_out(app, remote):
+    app.config["FEDIVERSE_TIMEOUT"] = 0.2
+    remote.inbox_delay = 1.0
+    with pytest.raises(net.FetchError, match="timed out"):
+        net.request("POST", f"{remote.base}/inbox", {}, b"{}")
