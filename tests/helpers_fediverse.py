@@ -56,13 +56,15 @@ def bovine_verify(method: str, url: str, headers: dict, body: bytes) -> str | No
 
 
 class Remote:
-    """alice's server. ``received`` holds (path, activity, signer) per inbox POST;
+    """alice's server. ``received`` holds (path, activity, signer) per inbox POST,
+    ``processed`` each activity id once, as a receiving server deduplicates;
     ``inbox_delay`` makes an inbox wait before reading a request (so a sender can
     be killed while it waits); ``inbox_status`` is what inboxes answer."""
 
     def __init__(self) -> None:
         self.public_pem, self.private_pem = generate_rsa_public_private_key()
         self.received: list[tuple[str, dict, str | None]] = []
+        self.processed: list[str] = []  # activity ids, each once (a receiver's dedup)
         self.key_fetches: list[str | None] = []  # who signed each GET of alice
         self.inbox_delay = 0.0
         self.inbox_status = 202
@@ -130,8 +132,7 @@ class Remote:
                     return self._answer(404)
                 signer = None
                 if "Signature" in self.headers:
-                    signer = bovine_verify("get", remote.base + self.path,
-                                           dict(self.headers), b"")
+                    signer = bovine_verify("get", remote.base + self.path, dict(self.headers), b"")
                 remote.key_fetches.append(signer)
                 self._answer(200, remote.actor_document())
 
@@ -147,15 +148,25 @@ class Remote:
                 signer = bovine_verify("post", remote.base + self.path, dict(self.headers), body)
                 if signer is None:
                     return self._answer(401)
+                activity = json.loads(body)
                 with remote.lock:
-                    remote.received.append((self.path, json.loads(body), signer))
+                    remote.received.append((self.path, activity, signer))
+                    if activity.get("id") not in remote.processed:  # as Mastodon dedups
+                        remote.processed.append(activity.get("id"))
                 self._answer(remote.inbox_status)
 
         return Handler
 
-    def signed_post(self, url: str, activity: dict | bytes, *, date: str | None = None,
-                    body_sent: bytes | None = None, key_pem: str | None = None,
-                    key_id: str | None = None) -> tuple[int, dict]:
+    def signed_post(
+        self,
+        url: str,
+        activity: dict | bytes,
+        *,
+        date: str | None = None,
+        body_sent: bytes | None = None,
+        key_pem: str | None = None,
+        key_id: str | None = None,
+    ) -> tuple[int, dict]:
         """POST ``activity`` to ``url``, signed by bovine with alice's key (or
         ``key_pem``); ``body_sent`` replaces the body after signing (a wrong digest)."""
         body = activity if isinstance(activity, bytes) else json.dumps(activity).encode()

@@ -7,6 +7,7 @@ addresses."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from email.utils import formatdate
 
 import pytest
@@ -15,12 +16,14 @@ from sqlalchemy import func, select
 from blogapp.comments import services
 from blogapp.extensions import db
 from blogapp.fediverse import net
+from blogapp.mail.worker import deliver_once
 from blogapp.models import (
-    COMMENT_APPROVED,
     COMMENT_PENDING,
     COMMENT_TRASH,
     FOLLOWER_ACCEPTED,
     FOLLOWER_PENDING,
+    OUTBOX_FAILED,
+    OUTBOX_QUEUED,
     POST_DRAFT,
     ROLE_ADMIN,
     Comment,
@@ -32,7 +35,7 @@ from blogapp.models import (
 )
 from tests.factories import make_post, make_user
 from tests.helpers_fediverse import Remote, Site
-from tests.helpers_mail import deliver, free_port
+from tests.helpers_mail import Clock, deliver, free_port
 
 
 @pytest.fixture
@@ -77,8 +80,11 @@ def test_webfinger_finds_the_blog_and_authors_with_public_posts(client, app):
     assert answer.status_code == 200
     assert answer.content_type.startswith("application/jrd+json")
     self_link = next(link for link in answer.json["links"] if link["rel"] == "self")
-    assert self_link == {"rel": "self", "type": "application/activity+json",
-                         "href": f"{app.config['SITE_URL']}/fediverse/actors/blog"}
+    assert self_link == {
+        "rel": "self",
+        "type": "application/activity+json",
+        "href": f"{app.config['SITE_URL']}/fediverse/actors/blog",
+    }
     person = client.get(f"/.well-known/webfinger?resource=acct:sokha@{host}").json
     assert person["subject"] == f"acct:sokha@{host}"
     for unknown in ("acct:nobody@" + host, "acct:sokha@elsewhere.example", "acct:ghost@" + host):
@@ -122,11 +128,20 @@ def test_follow_is_accepted_then_undone(app, site, remote, client):
     collection = client.get("/fediverse/actors/blog/followers").json
     assert collection["totalItems"] == 1
     assert client.get("/fediverse/actors/blog/followers?page=1").json["orderedItems"] == [
-        remote.actor]
+        remote.actor
+    ]
 
-    undo = {"id": f"{remote.actor}#undo/1", "type": "Undo", "actor": remote.actor,
-            "object": {"id": f"{remote.actor}#follows/1", "type": "Follow",
-                       "actor": remote.actor, "object": f"{site.url}/fediverse/actors/blog"}}
+    undo = {
+        "id": f"{remote.actor}#undo/1",
+        "type": "Undo",
+        "actor": remote.actor,
+        "object": {
+            "id": f"{remote.actor}#follows/1",
+            "type": "Follow",
+            "actor": remote.actor,
+            "object": f"{site.url}/fediverse/actors/blog",
+        },
+    }
     assert send(remote, f"{site.url}/fediverse/inbox", undo)[0] == 202
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(Follower)) == 0
@@ -149,8 +164,14 @@ def test_a_post_published_edited_and_unpublished_reaches_the_follower(app, site,
     author = make_user("sokha", display_name="Sokha Chan")
     assert follow(remote, site)[0] == 202
     deliver()
-    post = make_post("ការបោះឆ្នោត", "A **Khmer** op-ed.\n\n![A river](/uploads/river.jpg)",
-                     author=author, language="km", excerpt="On the vote.", published_at=utcnow())
+    post = make_post(
+        "ការបោះឆ្នោត",
+        "A **Khmer** op-ed.\n\n![A river](/uploads/river.jpg)",
+        author=author,
+        language="km",
+        excerpt="On the vote.",
+        published_at=utcnow(),
+    )
     deliver()
     create = remote.activities("Create")
     assert len(create) == 1
@@ -184,8 +205,9 @@ def test_a_post_published_edited_and_unpublished_reaches_the_follower(app, site,
 def site_get(site: Site, path: str) -> bytes:
     import urllib.request
 
-    request = urllib.request.Request(site.url + path,
-                                     headers={"Accept": "application/activity+json"})
+    request = urllib.request.Request(
+        site.url + path, headers={"Accept": "application/activity+json"}
+    )
     with urllib.request.urlopen(request, timeout=10) as answer:
         return answer.read()
 
@@ -230,13 +252,21 @@ def test_a_remote_reply_is_held_approved_and_shown(app, site, remote, client, lo
     assert threaded.parent_id == comment.id and threaded.depth == 1
 
     # Its author edits it (judged again, back to pending), then deletes it (trash).
-    edit = {**reply, "id": f"{note_id}/update", "type": "Update",
-            "object": {**reply["object"], "content": "<p>Good point, edited.</p>"}}
+    edit = {
+        **reply,
+        "id": f"{note_id}/update",
+        "type": "Update",
+        "object": {**reply["object"], "content": "<p>Good point, edited.</p>"},
+    }
     assert send(remote, f"{site.url}/fediverse/inbox", edit)[0] == 202
     db.session.refresh(comment)
     assert comment.body == "Good point, edited."
-    gone = {"id": f"{note_id}/delete", "type": "Delete", "actor": remote.actor,
-            "object": {"id": note_id, "type": "Tombstone"}}
+    gone = {
+        "id": f"{note_id}/delete",
+        "type": "Delete",
+        "actor": remote.actor,
+        "object": {"id": note_id, "type": "Tombstone"},
+    }
     assert send(remote, f"{site.url}/fediverse/inbox", gone)[0] == 202
     db.session.refresh(comment)
     assert comment.status == COMMENT_TRASH
@@ -252,8 +282,12 @@ def test_likes_and_boosts_are_counted_not_shown(app, site, remote, client):
     post = make_post("Counted")
     obj = f"{site.url}/fediverse/posts/{post.id}"
     for kind in ("Like", "Announce", "Like"):
-        activity = {"id": f"{remote.actor}#{kind}", "type": kind, "actor": remote.actor,
-                    "object": obj}
+        activity = {
+            "id": f"{remote.actor}#{kind}",
+            "type": kind,
+            "actor": remote.actor,
+            "object": obj,
+        }
         assert send(remote, f"{site.url}/fediverse/inbox", activity)[0] == 202
     kinds = sorted(db.session.scalars(select(Reaction.kind)))
     assert kinds == ["Announce", "Like"]
@@ -289,17 +323,30 @@ def test_a_rotated_key_is_fetched_again(app, site, remote):
     from bovine.crypto import generate_rsa_public_private_key
 
     remote.public_pem, remote.private_pem = generate_rsa_public_private_key()
-    undo = {"id": f"{remote.actor}#undo", "type": "Undo", "actor": remote.actor,
-            "object": {"type": "Follow", "object": f"{site.url}/fediverse/actors/blog"}}
+    undo = {
+        "id": f"{remote.actor}#undo",
+        "type": "Undo",
+        "actor": remote.actor,
+        "object": {"type": "Follow", "object": f"{site.url}/fediverse/actors/blog"},
+    }
     assert send(remote, f"{site.url}/fediverse/inbox", undo)[0] == 202
     assert len(remote.key_fetches) == 2
 
 
-@pytest.mark.parametrize("url", [
-    "http://10.0.0.1/inbox", "http://192.168.1.5/x", "http://169.254.169.254/latest/meta-data",
-    "http://[fd00::1]/x", "http://[::ffff:10.0.0.1]/x", "http://0.0.0.0/x", "file:///etc/passwd",
-    "http://user:pw@example.org/", "gopher://example.org/",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.1/inbox",
+        "http://192.168.1.5/x",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[fd00::1]/x",
+        "http://[::ffff:10.0.0.1]/x",
+        "http://0.0.0.0/x",
+        "file:///etc/passwd",
+        "http://user:pw@example.org/",
+        "gopher://example.org/",
+    ],
+)
 def test_the_client_refuses_private_addresses(app, url):
     with pytest.raises(net.RefusedAddress):
         net.get(url)
@@ -330,3 +377,39 @@ def test_a_slow_server_times_out(app, remote):
     remote.inbox_delay = 1.0
     with pytest.raises(net.FetchError, match="timed out"):
         net.request("POST", f"{remote.base}/inbox", {}, b"{}")
+
+
+def test_a_scheduled_post_goes_out_when_its_time_comes(app, site, remote):
+    clock = Clock()
+    app.config["CLOCK"] = clock
+    assert follow(remote, site)[0] == 202
+    make_post("The archive", published_at=utcnow() - timedelta(days=30))  # never sent
+    make_post("Tomorrow's op-ed", published_at=utcnow() + timedelta(minutes=2))
+    deliver()
+    assert [a["type"] for a in remote.activities()] == ["Accept"]
+    # bovine checks the Date against its own clock: a few minutes is all the test moves.
+    clock.advance(minutes=3)
+    deliver()
+    assert [a["object"]["name"] for a in remote.activities("Create")] == ["Tomorrow's op-ed"]
+
+
+def test_an_inbox_that_is_gone_is_given_up(app, site, remote):
+    assert follow(remote, site)[0] == 202
+    remote.inbox_status = 410
+    make_post("Into the void", published_at=utcnow())
+    db.session.commit()
+    report = deliver_once()
+    assert report.failed == 2 and report.retrying == 0  # the Accept and the Create
+    assert db.session.scalar(select(func.count()).select_from(Follower)) == 0
+    assert set(db.session.scalars(select(OutboxMessage.status))) == {OUTBOX_FAILED}
+
+
+def test_an_unreachable_inbox_is_retried_with_backoff(app, site, remote):
+    assert follow(remote, site)[0] == 202
+    remote.inbox_status = 503
+    db.session.commit()
+    report = deliver_once()
+    assert report.retrying == 1
+    row = db.session.scalars(select(OutboxMessage)).one()
+    assert row.status == OUTBOX_QUEUED and "503" in row.last_error
+    assert row.next_attempt_at > utcnow()

@@ -68,8 +68,9 @@ def header(names: str, signature: str) -> str:
 
 def test_the_test_key_pair_belongs_together():
     private = serialization.load_pem_private_key(PRIVATE_KEY.encode(), password=None)
-    public = private.public_key().public_bytes(serialization.Encoding.PEM,
-                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    public = private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     assert public.decode() == PUBLIC_KEY
 
 
@@ -85,8 +86,9 @@ def test_our_verifier_accepts_the_published_signatures(names, signature):
     if "digest" in names:  # at the time it was made it passes the date and digest checks
         signatures.check_headers(parsed, METHOD, HEADERS, BODY, SENT_AT, max_age=300)
     # A changed header, path or method breaks it.
-    assert not signatures.verify(parsed, PUBLIC_KEY, METHOD, PATH,
-                                 {**HEADERS, "Host": "example.org"})
+    assert not signatures.verify(
+        parsed, PUBLIC_KEY, METHOD, PATH, {**HEADERS, "Host": "example.org"}
+    )
     assert not signatures.verify(parsed, PUBLIC_KEY, METHOD, "/foo", HEADERS)
     assert not signatures.verify(parsed, PUBLIC_KEY, "GET", PATH, HEADERS)
 
@@ -94,8 +96,9 @@ def test_our_verifier_accepts_the_published_signatures(names, signature):
 @pytest.mark.parametrize(("names", "signature"), [BASIC, ALL_HEADERS])
 def test_our_signer_makes_the_published_signatures(names, signature):
     made = signatures.sign(PRIVATE_KEY, "Test", METHOD, PATH, HEADERS, tuple(names.split()))
-    assert made == (f'keyId="Test",algorithm="rsa-sha256",headers="{names}",'
-                    f'signature="{signature}"')
+    assert made == (
+        f'keyId="Test",algorithm="rsa-sha256",headers="{names}",signature="{signature}"'
+    )
 
 
 def test_a_stale_date_and_a_wrong_digest_are_refused():
@@ -110,8 +113,16 @@ def test_a_stale_date_and_a_wrong_digest_are_refused():
         signatures.check_headers(basic, METHOD, HEADERS, BODY, SENT_AT, 300)
 
 
-@pytest.mark.parametrize("bad", [None, "", 'keyId="Test"', 'keyId="a",signature="%%%"',
-                                 'keyId="a",algorithm="hmac-sha256",signature="AAAA"'])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        None,
+        "",
+        'keyId="Test"',
+        'keyId="a",signature="%%%"',
+        'keyId="a",algorithm="hmac-sha256",signature="AAAA"',
+    ],
+)
 def test_unreadable_signature_headers_are_refused(bad):
     with pytest.raises(signatures.SignatureError):
         signatures.parse(bad)

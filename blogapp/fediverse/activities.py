@@ -51,23 +51,25 @@ def article(post: Post, author_name: str) -> dict:
     summary_html = post.excerpt_html or ""
     summary = html_to_text(summary_html)
     language = post.language or "en"
-    return _without_empty({
-        "id": object_uri(post.id),
-        "type": "Article",
-        "attributedTo": actor_uri(author_name),
-        "name": post.title,
-        "summary": summary or None,
-        "summaryMap": {language: summary} if summary else None,
-        "content": post.body_html,
-        "contentMap": {language: post.body_html},
-        "mediaType": "text/html",
-        "url": absolute(lambda: post_url(post)),
-        "published": _iso(post.published_at),
-        "updated": _iso(post.updated_at),
-        "to": [PUBLIC],
-        "cc": [url("fediverse.followers", name=author_name)],
-        "attachment": attachments(post.body_html),
-    })
+    return _without_empty(
+        {
+            "id": object_uri(post.id),
+            "type": "Article",
+            "attributedTo": actor_uri(author_name),
+            "name": post.title,
+            "summary": summary or None,
+            "summaryMap": {language: summary} if summary else None,
+            "content": post.body_html,
+            "contentMap": {language: post.body_html},
+            "mediaType": "text/html",
+            "url": absolute(lambda: post_url(post)),
+            "published": _iso(post.published_at),
+            "updated": _iso(post.updated_at),
+            "to": [PUBLIC],
+            "cc": [url("fediverse.followers", name=author_name)],
+            "attachment": attachments(post.body_html),
+        }
+    )
 
 
 def _without_empty(document: dict) -> dict:
@@ -96,8 +98,7 @@ def tombstone(post_id: int) -> dict:
 
 
 def announce(post_id: int, revision: int) -> dict:
-    return wrap("Announce", BLOG, object_uri(post_id),
-                f"{object_uri(post_id)}#announce-{revision}")
+    return wrap("Announce", BLOG, object_uri(post_id), f"{object_uri(post_id)}#announce-{revision}")
 
 
 def accept(target: str, follow: dict | str, follower_id: int) -> dict:

@@ -39,8 +39,14 @@ from blogapp.sanitize import strip_invisible
 def authenticate(method: str, path: str, headers, body: bytes) -> RemoteActor:
     """The actor who signed this request; SignatureError when no one verifiably did."""
     parsed = signatures.parse(headers.get("Signature"))
-    signatures.check_headers(parsed, method, headers, body, utcnow(),
-                             float(current_app.config["FEDIVERSE_SIGNATURE_MAX_AGE"]))
+    signatures.check_headers(
+        parsed,
+        method,
+        headers,
+        body,
+        utcnow(),
+        float(current_app.config["FEDIVERSE_SIGNATURE_MAX_AGE"]),
+    )
     for refresh in (False, True):
         try:
             actor = remote.actor_for_key(parsed.key_id, refresh=refresh)
@@ -122,9 +128,13 @@ def _undo(activity: dict, obj, signer: RemoteActor) -> None:
                 where.append(Follower.follow_id == _id(obj))
             db.session.execute(delete(Follower).where(*where))
         elif kind in ("Like", "Announce"):
-            db.session.execute(delete(Reaction).where(Reaction.actor_uri == signer.uri,
-                                                      Reaction.kind == kind,
-                                                      Reaction.activity_id == _id(obj)))
+            db.session.execute(
+                delete(Reaction).where(
+                    Reaction.actor_uri == signer.uri,
+                    Reaction.kind == kind,
+                    Reaction.activity_id == _id(obj),
+                )
+            )
         db.session.commit()
 
 
@@ -141,8 +151,11 @@ def _delete(activity: dict, obj, signer: RemoteActor) -> None:
 
 
 def _create(activity: dict, obj, signer: RemoteActor) -> None:
-    if isinstance(obj, dict) and obj.get("type") == "Note" \
-            and _id(obj.get("attributedTo")) == signer.uri:
+    if (
+        isinstance(obj, dict)
+        and obj.get("type") == "Note"
+        and _id(obj.get("attributedTo")) == signer.uri
+    ):
         replies.create(obj, signer)
 
 

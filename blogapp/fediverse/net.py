@@ -107,8 +107,9 @@ def host_header(url: str) -> str:
     return parts.hostname + (f":{parts.port}" if parts.port and parts.port != default else "")
 
 
-def request(method: str, url: str, headers: Mapping[str, str] | None = None,
-            body: bytes | None = None) -> Answer:
+def request(
+    method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | None = None
+) -> Answer:
     """One request (no redirects); raises RefusedAddress or FetchError."""
     config = current_app.config
     scheme, host, port, path = check_url(url)

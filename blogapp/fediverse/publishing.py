@@ -109,8 +109,9 @@ def _tell(post_id: int, kind: str) -> int:
         actor = _author_login(post)
         obj = activities.article(post, actor)
     revision = (told.revision + 1) if told else 1
-    activity = activities.wrap(kind, actor, obj,
-                               f"{activities.object_uri(post_id)}#{kind.lower()}-{revision}")
+    activity = activities.wrap(
+        kind, actor, obj, f"{activities.object_uri(post_id)}#{kind.lower()}-{revision}"
+    )
     ref = f"post:{post_id}"
     rows = [delivery(activity, actor, inbox, ref) for inbox in inboxes((actor, BLOG))]
     if kind == "Create" and actor != BLOG:

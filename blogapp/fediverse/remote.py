@@ -56,8 +56,9 @@ def _link(value) -> str:
         value = value.get("href") or value.get("url")
     if isinstance(value, list) and value:
         return _link(value[0])
-    return value[:500] if isinstance(value, str) and value.startswith(("https://", "http://")) \
-        else ""
+    return (
+        value[:500] if isinstance(value, str) and value.startswith(("https://", "http://")) else ""
+    )
 
 
 def store(document: dict) -> RemoteActor:

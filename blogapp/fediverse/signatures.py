@@ -46,8 +46,9 @@ def http_date(moment: datetime) -> str:
     return format_datetime(moment, usegmt=True)
 
 
-def signing_string(method: str, path: str, headers: Mapping[str, str],
-                   names: tuple[str, ...]) -> str:
+def signing_string(
+    method: str, path: str, headers: Mapping[str, str], names: tuple[str, ...]
+) -> str:
     """The lines that are signed: ``name: value``, ``(request-target)`` being the
     lower-case method and the path with its query."""
     lower = {k.lower(): v for k, v in headers.items()}
@@ -62,8 +63,14 @@ def signing_string(method: str, path: str, headers: Mapping[str, str],
     return "\n".join(lines)
 
 
-def sign(private_pem: str, key_id: str, method: str, path: str, headers: Mapping[str, str],
-         names: tuple[str, ...]) -> str:
+def sign(
+    private_pem: str,
+    key_id: str,
+    method: str,
+    path: str,
+    headers: Mapping[str, str],
+    names: tuple[str, ...],
+) -> str:
     """The ``Signature`` header's value for a request with ``headers``."""
     key = load_pem_private_key(private_pem.encode(), password=None)
     if not isinstance(key, rsa.RSAPrivateKey):
@@ -74,8 +81,15 @@ def sign(private_pem: str, key_id: str, method: str, path: str, headers: Mapping
             f'signature="{value}"')  # fmt: skip
 
 
-def signed_headers(private_pem: str, key_id: str, method: str, url_host: str, path: str,
-                   moment: datetime, body: bytes | None = None) -> dict[str, str]:
+def signed_headers(
+    private_pem: str,
+    key_id: str,
+    method: str,
+    url_host: str,
+    path: str,
+    moment: datetime,
+    body: bytes | None = None,
+) -> dict[str, str]:
     """Host, Date, (for a body) Digest, and the Signature over them."""
     headers = {"Host": url_host, "Date": http_date(moment)}
     names = SIGNED_ON_GET
@@ -105,8 +119,14 @@ def parse(header: str | None) -> Parsed:
     return Parsed(key_id, algorithm, names, signature)
 
 
-def check_headers(parsed: Parsed, method: str, headers: Mapping[str, str], body: bytes,
-                  now: datetime, max_age: float) -> None:
+def check_headers(
+    parsed: Parsed,
+    method: str,
+    headers: Mapping[str, str],
+    body: bytes,
+    now: datetime,
+    max_age: float,
+) -> None:
     """What must be signed, and whether the date and the digest are right."""
     required = SIGNED_ON_POST if method.upper() == "POST" else SIGNED_ON_GET
     missing = [name for name in required if name not in parsed.headers]
@@ -126,8 +146,9 @@ def check_headers(parsed: Parsed, method: str, headers: Mapping[str, str], body:
             raise SignatureError("the Digest does not match the body")
 
 
-def verify(parsed: Parsed, public_pem: str, method: str, path: str,
-           headers: Mapping[str, str]) -> bool:
+def verify(
+    parsed: Parsed, public_pem: str, method: str, path: str, headers: Mapping[str, str]
+) -> bool:
     """Whether ``parsed.signature`` is the key's signature of this request."""
     try:
         key = load_pem_public_key(public_pem.encode())

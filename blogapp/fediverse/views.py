@@ -19,8 +19,8 @@ from blogapp.database import read_transactions
 from blogapp.extensions import csrf, db
 from blogapp.fediverse import actors, inbox, signatures
 from blogapp.fediverse.activities import article, wrap
-from blogapp.fediverse.cli import register as register_cli
 from blogapp.fediverse.actors import AS_JSON, BLOG
+from blogapp.fediverse.cli import register as register_cli
 from blogapp.fediverse.publishing import PUBLISHED, enabled
 from blogapp.mail.outbox import absolute
 from blogapp.models import FOLLOWER_ACCEPTED, FederatedPost, Follower, Post
@@ -37,8 +37,9 @@ def only_when_enabled():
         abort(404)
 
 
-def _json(document: dict, mimetype: str = AS_JSON, status: int = 200,
-          cache: bool = True) -> Response:
+def _json(
+    document: dict, mimetype: str = AS_JSON, status: int = 200, cache: bool = True
+) -> Response:
     response = Response(json.dumps(document, ensure_ascii=False), status=status,
                         content_type=f"{mimetype}; charset=utf-8")  # fmt: skip
     response.headers["Cache-Control"] = (shared_cache_control(current_app) if cache
@@ -210,5 +211,6 @@ def _handle_post() -> Response:
     except signatures.SignatureError as error:
         return _json({"error": str(error)}, "application/json", 401, cache=False)
     return _json({}, "application/json", 202, cache=False)
+
 
 register_cli(bp.cli)

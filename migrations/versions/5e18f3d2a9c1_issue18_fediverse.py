@@ -25,8 +25,8 @@ def upgrade():
     sa.Column('inbox', sa.String(length=500), nullable=False),
     sa.Column('follow_id', sa.String(length=500), nullable=False),
     sa.Column('status', sa.String(length=20), nullable=False),
-    sa.Column('created_at', blogapp.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('accepted_at', blogapp.models.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('accepted_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fediverse_followers')),
     sa.UniqueConstraint('target', 'actor_uri', name='uq_fediverse_followers_target_actor')
     )
@@ -37,15 +37,15 @@ def upgrade():
     sa.Column('name', sa.String(length=40), nullable=False),
     sa.Column('private_pem', sa.Text(), nullable=False),
     sa.Column('public_pem', sa.Text(), nullable=False),
-    sa.Column('created_at', blogapp.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_fediverse_keys'))
     )
     op.create_table('fediverse_posts',
     sa.Column('post_id', sa.Integer(), autoincrement=False, nullable=False),
     sa.Column('state', sa.String(length=20), nullable=False),
     sa.Column('revision', sa.Integer(), nullable=False),
-    sa.Column('synced_updated_at', blogapp.models.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('published_at', blogapp.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('synced_updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('published_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('author_login', sa.String(length=60), nullable=False),
     sa.PrimaryKeyConstraint('post_id', name=op.f('pk_fediverse_posts'))
     )
@@ -62,7 +62,7 @@ def upgrade():
     sa.Column('profile_url', sa.String(length=500), nullable=False),
     sa.Column('inbox', sa.String(length=500), nullable=False),
     sa.Column('shared_inbox', sa.String(length=500), nullable=False),
-    sa.Column('fetched_at', blogapp.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('fetched_at', sa.DateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fediverse_remote_actors')),
     sa.UniqueConstraint('uri', name=op.f('uq_fediverse_remote_actors_uri'))
     )
@@ -75,7 +75,7 @@ def upgrade():
     sa.Column('actor_uri', sa.String(length=500), nullable=False),
     sa.Column('activity_id', sa.String(length=500), nullable=False),
     sa.Column('post_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', blogapp.models.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['post_id'], ['posts.id'], name=op.f('fk_fediverse_reactions_post_id_posts'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_fediverse_reactions')),
     sa.UniqueConstraint('kind', 'actor_uri', 'post_id', name='uq_fediverse_reactions')
