@@ -27,6 +27,7 @@ from bovine.crypto.types import CryptographicIdentifier, CryptographicSecret
 from werkzeug.serving import make_server
 
 AS = "application/activity+json"
+IMPERSONATED = "https://victim.example/users/bob"
 
 
 def fetch_json(url: str) -> dict:
@@ -128,6 +129,11 @@ class Remote:
                                           else "/users/alice")  # fmt: skip
                 if self.path.startswith("/redirect-to?url="):
                     return self._redirect(self.path.split("=", 1)[1])
+                if self.path == "/users/impostor":  # claims to be someone elsewhere
+                    document = remote.actor_document()
+                    document["id"] = document["publicKey"]["owner"] = IMPERSONATED
+                    document["publicKey"]["id"] = f"{remote.base}/users/impostor#main-key"
+                    return self._answer(200, document)
                 if self.path != "/users/alice":
                     return self._answer(404)
                 signer = None

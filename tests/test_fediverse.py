@@ -34,7 +34,7 @@ from blogapp.models import (
     utcnow,
 )
 from tests.factories import make_post, make_user
-from tests.helpers_fediverse import Remote, Site
+from tests.helpers_fediverse import IMPERSONATED, Remote, Site
 from tests.helpers_mail import Clock, deliver, free_port
 
 
@@ -315,6 +315,16 @@ def test_bad_signatures_are_refused(app, site, remote):
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 0
     assert send(remote, inbox, note)[0] == 202
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
+
+
+def test_an_actor_document_from_another_server_is_not_trusted(app, site, remote):
+    """A server cannot vouch for an actor elsewhere: its key would sign as anyone."""
+    key = f"{remote.base}/users/impostor#main-key"
+    follow = {"id": f"{IMPERSONATED}#follow", "type": "Follow", "actor": IMPERSONATED,
+              "object": f"{site.url}/fediverse/actors/blog"}  # fmt: skip
+    status, answer = send(remote, f"{site.url}/fediverse/inbox", follow, key_id=key)
+    assert status == 401 and "own server" in answer["error"]
+    assert db.session.scalar(select(func.count()).select_from(Follower)) == 0
 
 
 def test_a_rotated_key_is_fetched_again(app, site, remote):

@@ -101,8 +101,9 @@ def announce(post_id: int, revision: int) -> dict:
     return wrap("Announce", BLOG, object_uri(post_id), f"{object_uri(post_id)}#announce-{revision}")
 
 
-def accept(target: str, follow: dict | str, follower_id: int) -> dict:
+def accept(target: str, follow: dict | str, follower_id: int, follower_uri: str) -> dict:
+    """The Accept of ``follow`` (the Follow itself, or its id when only that was kept)."""
     activity = wrap("Accept", target, follow, f"{actor_uri(target)}#accepts/{follower_id}")
-    activity["to"] = [follow["actor"]] if isinstance(follow, dict) else []
+    activity["to"] = [follower_uri]
     activity.pop("cc")
     return activity

@@ -108,7 +108,7 @@ def accept(follower: Follower, follow: dict | str, signer: RemoteActor) -> None:
     """Accept ``follower`` (in the open transaction, with its Accept queued)."""
     if follower.status != FOLLOWER_ACCEPTED:
         follower.status, follower.accepted_at = FOLLOWER_ACCEPTED, utcnow()
-    answer = activities.accept(follower.target, follow, follower.id)
+    answer = activities.accept(follower.target, follow, follower.id, follower.actor_uri)
     answer["id"] += "-" + hashlib.sha256(_id(follow).encode()).hexdigest()[:12]
     enqueue(**delivery(answer, follower.target, signer.inbox or follower.inbox,
                        f"follower:{follower.id}"))  # fmt: skip

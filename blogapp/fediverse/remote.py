@@ -93,13 +93,6 @@ def store(document: dict) -> RemoteActor:
     return actor
 
 
-def fetch_actor(uri: str) -> RemoteActor:
-    document = fetch_json(uri)
-    if document.get("id") != uri and "publicKey" not in document:
-        raise net.FetchError("the document is not the actor asked for")
-    return store(document)
-
-
 def actor_for_key(key: str, *, refresh: bool = False) -> RemoteActor:
     """The actor whose key is ``key`` (a key id: the actor's URI and a fragment, or a
     key document), from the cache, else fetched."""
@@ -110,10 +103,15 @@ def actor_for_key(key: str, *, refresh: bool = False) -> RemoteActor:
         wait = timedelta(seconds=float(current_app.config["FEDIVERSE_KEY_REFETCH_SECONDS"]))
         if utcnow() - actor.fetched_at < wait:
             return actor  # fetched moments ago: the key is what it is
-    document = fetch_json(key.split("#", 1)[0])
-    if document.get("type") not in (None, "Key", "CryptographicKey") or "owner" in document:
-        if "inbox" not in document:  # a key document: its owner is the actor
-            document = fetch_json(_link(document.get("owner")))
+    url = key.split("#", 1)[0]
+    document = fetch_json(url)
+    if "inbox" not in document and isinstance(document.get("owner"), str):
+        url = document["owner"]  # a key document: its owner is the actor
+        document = fetch_json(url)
+    # An actor speaks for its own server only: a document from one host naming an
+    # actor on another would let anyone sign as anyone.
+    if urlsplit(_link(document.get("id"))).netloc != urlsplit(url).netloc:
+        raise net.FetchError("the actor document is not from the actor's own server")
     return store(document)
 
 
