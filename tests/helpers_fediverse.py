@@ -192,9 +192,16 @@ def post(url: str, body: bytes, headers: dict) -> tuple[int, dict]:
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
         with urllib.request.urlopen(request, timeout=20) as answer:
-            return answer.status, json.loads(answer.read() or b"{}")
+            return answer.status, _json_or_nothing(answer.read())
     except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
+        return error.code, _json_or_nothing(error.read())
+
+
+def _json_or_nothing(body: bytes) -> dict:
+    try:
+        return json.loads(body)
+    except ValueError:  # an HTML error page
+        return {}
 
 
 class Site:

@@ -423,3 +423,24 @@ def test_an_unreachable_inbox_is_retried_with_backoff(app, site, remote):
     row = db.session.scalars(select(OutboxMessage)).one()
     assert row.status == OUTBOX_QUEUED and "503" in row.last_error
     assert row.next_attempt_at > utcnow()
+
+
+def test_bad_input_to_the_inbox_gets_a_plain_refusal(app, site, remote):
+    inbox = f"{site.url}/fediverse/inbox"
+    app.config["FEDIVERSE_INBOX_MAX_BYTES"] = 1000
+    assert send(remote, inbox, {"type": "Note", "content": "x" * 2000})[0] == 413
+    assert send(remote, inbox, b"not json")[0] == 400
+    assert send(remote, inbox, b"[1, 2]")[0] == 400
+    post = make_post("Odd shapes")
+    odd = {"id": f"{remote.actor}/statuses/7/activity", "type": "Create", "actor": remote.actor,
+           "object": {"id": f"{remote.actor}/statuses/7", "type": "Note",
+                      "attributedTo": remote.actor, "content": ["not", "a", "string"],
+                      "inReplyTo": f"{site.url}/fediverse/posts/{post.id}"}}  # fmt: skip
+    assert send(remote, inbox, odd)[0] == 202
+    for strange in ({"type": "Follow", "actor": remote.actor, "object": 5},
+                    {"type": "Undo", "actor": remote.actor, "object": None},
+                    {"type": "Like", "actor": remote.actor, "object": {"id": 3}},
+                    {"type": "Delete", "actor": remote.actor}):  # fmt: skip
+        assert send(remote, inbox, strange)[0] == 202
+    assert send(remote, inbox, {"type": "Follow", "actor": "https://x.example/u"})[0] == 401
+    assert db.session.scalar(select(func.count()).select_from(Comment)) == 0

@@ -33,9 +33,11 @@ from blogapp.sanitize import clean_comment, strip_invisible
 _BLOCK_END = re.compile(r"</(?:p|h[1-6]|li|blockquote|pre)>|<br\s*/?>", re.IGNORECASE)
 
 
-def text_of(html: str) -> str:
+def text_of(html) -> str:
     """A Note's HTML as the plain text a reader would have typed (paragraphs kept)."""
-    blocks = (html_to_text(block) for block in _BLOCK_END.split(html or ""))
+    if not isinstance(html, str):
+        return ""
+    blocks = (html_to_text(block) for block in _BLOCK_END.split(html))
     return "\n\n".join(b for b in blocks if b).strip()[
         : int(current_app.config["COMMENT_MAX_LENGTH"])
     ]
@@ -96,7 +98,7 @@ def create(note: dict, author: RemoteActor) -> Comment | None:
     settings = load_settings()
     if comments_closed(post, settings):
         return None
-    body = strip_invisible(text_of(note.get("content") or "")).strip()
+    body = strip_invisible(text_of(note.get("content"))).strip()
     if not body:
         return None
     candidate = Candidate(
@@ -146,7 +148,7 @@ def update(note: dict, author: RemoteActor) -> bool:
     comment = _own(note.get("id"), author)
     if comment is None or comment.status == COMMENT_TRASH:
         return False
-    body = strip_invisible(text_of(note.get("content") or "")).strip()
+    body = strip_invisible(text_of(note.get("content"))).strip()
     if not body:
         return False
     db.session.commit()

@@ -192,7 +192,9 @@ def _receive() -> Response:
 
 def _handle_post() -> Response:
     length = request.content_length
-    if length is None or length > int(current_app.config["FEDIVERSE_INBOX_MAX_BYTES"]):
+    if length is None:
+        abort(411)
+    if length > int(current_app.config["FEDIVERSE_INBOX_MAX_BYTES"]):
         abort(413)
     body = request.get_data(cache=True)
     path = request.path + (f"?{request.query_string.decode()}" if request.query_string else "")
