@@ -109,7 +109,7 @@ def create(note: dict, author: RemoteActor) -> Comment | None:
     verdict = judge(candidate, settings, comment_mode=post.comment_mode, honeypot_filled=False,
                     seconds_since_served=float("inf"), min_seconds=0.0,
                     known_commenter=False)  # fmt: skip
-    status = verdict.status
+    status = verdict.status  # pending or spam: with no address, never a known commenter
     row = dict(
         post_id=post.id, parent_id=parent.id if parent else None,
         depth=parent.depth + 1 if parent else 0, author_name=candidate.author_name,
@@ -124,8 +124,6 @@ def create(note: dict, author: RemoteActor) -> Comment | None:
         comment = Comment(**row)
         db.session.add(comment)
         db.session.flush()
-        if status == COMMENT_APPROVED:
-            services._adjust_count(post.id, 1)
         db.session.add(ModerationEvent(
             comment_id=comment.id, comment_summary=services.summarize(comment, reason),
             action="submitted", from_status="", to_status=status, created_at=utcnow(),
@@ -154,6 +152,8 @@ def update(note: dict, author: RemoteActor) -> bool:
     db.session.commit()
     with write_transaction():
         comment = _own(note.get("id"), author)
+        if comment is None:  # deleted meanwhile
+            return False
         return services.reader_edit(comment, body, load_settings()) is not None
 
 
@@ -165,6 +165,8 @@ def delete(note_id, author: RemoteActor) -> bool:
     db.session.commit()
     with write_transaction():
         comment = _own(note_id, author)
-        changed = services.change_status(comment, COMMENT_TRASH, None, "deleted by its author")
+        changed = comment is not None and services.change_status(
+            comment, COMMENT_TRASH, None, "deleted by its author"
+        )
         db.session.commit()
     return changed

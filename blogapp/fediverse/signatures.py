@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
+from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -63,6 +64,21 @@ def signing_string(
     return "\n".join(lines)
 
 
+@lru_cache(maxsize=4)
+def _private_key(pem: str) -> rsa.RSAPrivateKey:
+    """Loaded once per worker: loading checks the key, which costs ~300 ms, far more
+    than a signature (a few ms)."""
+    key = load_pem_private_key(pem.encode(), password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TypeError("an RSA key is needed for rsa-sha256")
+    return key
+
+
+@lru_cache(maxsize=256)
+def _public_key(pem: str):
+    return load_pem_public_key(pem.encode())
+
+
 def sign(
     private_pem: str,
     key_id: str,
@@ -72,9 +88,7 @@ def sign(
     names: tuple[str, ...],
 ) -> str:
     """The ``Signature`` header's value for a request with ``headers``."""
-    key = load_pem_private_key(private_pem.encode(), password=None)
-    if not isinstance(key, rsa.RSAPrivateKey):
-        raise TypeError("an RSA key is needed for rsa-sha256")
+    key = _private_key(private_pem)
     message = signing_string(method, path, headers, names).encode()
     value = base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()
     return (f'keyId="{key_id}",algorithm="rsa-sha256",headers="{" ".join(names)}",'
@@ -151,7 +165,7 @@ def verify(
 ) -> bool:
     """Whether ``parsed.signature`` is the key's signature of this request."""
     try:
-        key = load_pem_public_key(public_pem.encode())
+        key = _public_key(public_pem)
     except ValueError:
         return False
     if not isinstance(key, rsa.RSAPublicKey):
