@@ -444,3 +444,11 @@ def test_bad_input_to_the_inbox_gets_a_plain_refusal(app, site, remote):
         assert send(remote, inbox, strange)[0] == 202
     assert send(remote, inbox, {"type": "Follow", "actor": "https://x.example/u"})[0] == 401
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 0
+
+
+def test_a_deleted_account_stops_following(app, site, remote):
+    assert follow(remote, site)[0] == 202
+    gone = {"id": f"{remote.actor}#delete", "type": "Delete", "actor": remote.actor,
+            "object": remote.actor}  # fmt: skip
+    assert send(remote, f"{site.url}/fediverse/inbox", gone)[0] == 202
+    assert db.session.scalar(select(func.count()).select_from(Follower)) == 0
