@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -14,6 +15,7 @@ from blogapp.extensions import db
 from blogapp.models import FediverseKey, utcnow
 
 MAIN = "main"
+_KEPT = "blogapp.fediverse_key"
 
 
 def _generate() -> tuple[str, str]:
@@ -29,7 +31,15 @@ def _generate() -> tuple[str, str]:
 
 
 def key_pair() -> tuple[str, str]:
-    """(private PEM, public PEM); the first call anywhere makes them (commits then)."""
+    """(private PEM, public PEM), kept by each worker once read (the pair never
+    changes); the first call anywhere makes them (commits then)."""
+    kept = current_app.extensions.get(_KEPT)
+    if kept is None:
+        kept = current_app.extensions[_KEPT] = _stored_pair()
+    return kept
+
+
+def _stored_pair() -> tuple[str, str]:
     found = db.session.execute(
         select(FediverseKey.private_pem, FediverseKey.public_pem).where(FediverseKey.name == MAIN)
     ).first()
@@ -47,4 +57,4 @@ def key_pair() -> tuple[str, str]:
             .on_conflict_do_nothing(index_elements=["name"])
         )
         db.session.commit()
-    return key_pair()
+    return _stored_pair()
