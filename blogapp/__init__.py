@@ -106,7 +106,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from blogapp import admin, auth, categories, comments, media, newsletter, posts
+    from blogapp import admin, auth, categories, comments, fediverse, media, newsletter, posts
     from blogapp.revisions import preview
     from blogapp.search.limits import register_search_limits
 
@@ -121,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(comments.own_edits_bp)
     app.register_blueprint(newsletter.bp)
     app.register_blueprint(preview.bp)
+    app.register_blueprint(fediverse.bp)
     register_discovery_blueprints(app)
     register_search_limits(app)  # wraps views registered above: after them
 

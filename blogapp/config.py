@@ -77,6 +77,17 @@ class DefaultConfig:
     AUTOSAVE_SECONDS = 30
     COMMENT_EDIT_MINUTES = 10  # a reader may fix their comment this long, from the same browser
 
+    # The fediverse (issue 18, blogapp/fediverse): the blog as an ActivityPub actor.
+    FEDIVERSE_ENABLED = False  # WebFinger, actors, the inbox, and posts sent to followers
+    FEDIVERSE_APPROVE_FOLLOWERS = False  # true: a follow waits for `flask fediverse accept`
+    FEDIVERSE_TIMEOUT = 10  # seconds for each step of a request to another server
+    FEDIVERSE_MAX_RESPONSE_BYTES = 1024 * 1024  # a longer answer is refused
+    FEDIVERSE_MAX_REDIRECTS = 3
+    FEDIVERSE_SIGNATURE_MAX_AGE = 3600  # seconds a signed request's Date may be off by
+    FEDIVERSE_KEY_REFETCH_SECONDS = 60  # a failing key is fetched again at most this often
+    FEDIVERSE_ALLOW_LOOPBACK = False  # tests only: lets the client reach 127.0.0.1
+    FEDIVERSE_INBOX_MAX_BYTES = 256 * 1024  # a larger activity is refused (413)
+
     # Accounts
     LOGIN_RATE_LIMIT = "5 per 15 minutes"
     REMEMBER_COOKIE_DAYS = 14

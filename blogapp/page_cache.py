@@ -38,7 +38,7 @@ from blogapp.content_version import clock, current_version
 from blogapp.extensions import cache
 
 PRIVATE_BLUEPRINTS = frozenset({"admin", "auth", "moderation", "preview"})
-SELF_CACHED_BLUEPRINTS = frozenset({"media", "health"})
+SELF_CACHED_BLUEPRINTS = frozenset({"media", "health", "fediverse"})
 # Query parameters some public page reads; any other is left out of the cache key.
 KEY_PARAMS = frozenset({"s", "p", "page_id", "cpage", "replytocom", "lang"})
 KEPT_STATUSES = frozenset({200, 301})

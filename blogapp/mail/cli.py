@@ -20,8 +20,9 @@ from blogapp.mail.worker import deliver_loop, deliver_once, summary
 )
 @with_appcontext
 def deliver_command(loop: bool, batch: int | None) -> None:
-    """Send the mail queued in the outbox."""
-    if not current_app.config.get("MAIL_SERVER"):
+    """Send the mail (and fediverse deliveries) queued in the outbox."""
+    config = current_app.config
+    if not (config.get("MAIL_SERVER") or config.get("FEDIVERSE_ENABLED")):
         raise click.ClickException("BLOGAPP_MAIL_SERVER is not set: nothing can be sent.")
     if batch:
         current_app.config["MAIL_BATCH_SIZE"] = batch

@@ -16,7 +16,12 @@ A failed send is retried after ``MAIL_RETRY_SECONDS``, doubling each time, until
 newsletter mail the server refuses for good (5xx) also marks its address bouncing.
 
 Each pass first lets the newsletter queue the posts that became public since the
-last one and forget the sign-ups never confirmed (blogapp.newsletter.services)."""
+last one and forget the sign-ups never confirmed (blogapp.newsletter.services), and
+the fediverse queue what followers are to hear about posts (blogapp.fediverse).
+
+A row's kind chooses its transport: ``TRANSPORTS`` (an ActivityPub delivery, a
+signed POST) or, for every other kind, SMTP. Claims, retries and giving up are the
+same for all."""
 
 from __future__ import annotations
 
@@ -36,6 +41,8 @@ from sqlalchemy import and_, or_, select, update
 from blogapp.comments.subscriptions import compose_digest
 from blogapp.database import write_transaction
 from blogapp.extensions import db
+from blogapp.fediverse import delivery as fediverse_delivery
+from blogapp.fediverse import publishing as fediverse
 from blogapp.mail import smtp
 from blogapp.mail.clock import now
 from blogapp.models import (
@@ -55,6 +62,11 @@ log = logging.getLogger(__name__)
 # False when nothing is left to say, or the time before which it must not be sent.
 COMPOSERS: dict[str, Callable[[OutboxMessage], bool | datetime]] = {
     "reply-digest": compose_digest
+}
+
+# Kinds sent otherwise than by mail: (send the row, is this error for good).
+TRANSPORTS: dict[str, tuple[Callable[[OutboxMessage], None], Callable[[Exception], bool]]] = {
+    fediverse.KIND: (fediverse_delivery.send, fediverse_delivery.is_permanent),
 }
 
 # Kinds whose recipient stops getting mail once the server refuses it for good.
@@ -153,7 +165,9 @@ def _retry_delay(attempts: int) -> timedelta:
 def _failed(row: OutboxMessage, claimant: str, error: Exception, report: Report) -> None:
     text = f"{type(error).__name__}: {error}"[:2000]
     report.errors.append(f"#{row.id} {text}")
-    if smtp.is_permanent(error) or row.attempts >= int(current_app.config["MAIL_MAX_ATTEMPTS"]):
+    transport = TRANSPORTS.get(row.kind)
+    permanent = transport[1] if transport else smtp.is_permanent
+    if permanent(error) or row.attempts >= int(current_app.config["MAIL_MAX_ATTEMPTS"]):
         _finish(row, claimant, status=OUTBOX_FAILED, last_error=text)
         report.failed += 1
         if row.kind in BOUNCE_KINDS and smtp.is_hard_refusal(error):
@@ -192,6 +206,7 @@ def deliver_once(limit: int | None = None) -> Report:
     config = current_app.config
     newsletter.forget_unconfirmed()
     newsletter.queue_due_posts()
+    fediverse.queue_due_posts()
     claimant, rows = claim(int(limit or config["MAIL_BATCH_SIZE"]))
     report = Report(claimed=len(rows))
     connection = smtp.Connection(config)
@@ -200,7 +215,10 @@ def deliver_once(limit: int | None = None) -> Report:
             try:
                 if not _compose(row, claimant, report):
                     continue
-                connection.send(smtp.build(row, config["MAIL_FROM"]))
+                if row.kind in TRANSPORTS:
+                    TRANSPORTS[row.kind][0](row)
+                else:
+                    connection.send(smtp.build(row, config["MAIL_FROM"]))
             except Exception as error:  # noqa: BLE001 (any failure is recorded and retried)
                 db.session.rollback()
                 _failed(row, claimant, error, report)

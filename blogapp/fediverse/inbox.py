@@ -1,0 +1,185 @@
+"""What the inbox does with an activity, once its signature is verified
+(``authenticate``): the signer must be the activity's actor.
+
+- ``Follow`` of one of our actors: a follower, accepted at once (an ``Accept`` is
+  queued in the same transaction) or held when ``FEDIVERSE_APPROVE_FOLLOWERS``;
+- ``Undo`` of a Follow, a Like or an Announce; ``Delete`` of the actor itself (it
+  is forgotten, and stops following) or of one of its Notes;
+- ``Create`` / ``Update`` of a Note: a reply (``replies``); ``Update`` of the
+  actor: its cached document;
+- ``Like`` / ``Announce`` of a post: counted.
+
+Anything else is accepted and ignored, as servers do."""
+
+from __future__ import annotations
+
+import hashlib
+
+from flask import current_app
+from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from blogapp.database import write_transaction
+from blogapp.extensions import db
+from blogapp.fediverse import activities, net, remote, replies, signatures
+from blogapp.fediverse.actors import actor_uri, exists
+from blogapp.fediverse.publishing import delivery
+from blogapp.mail.outbox import enqueue
+from blogapp.models import (
+    FOLLOWER_ACCEPTED,
+    FOLLOWER_PENDING,
+    Follower,
+    Reaction,
+    RemoteActor,
+    utcnow,
+)
+from blogapp.sanitize import strip_invisible
+
+
+def authenticate(method: str, path: str, headers, body: bytes) -> RemoteActor:
+    """The actor who signed this request; SignatureError when no one verifiably did."""
+    parsed = signatures.parse(headers.get("Signature"))
+    signatures.check_headers(
+        parsed,
+        method,
+        headers,
+        body,
+        utcnow(),
+        float(current_app.config["FEDIVERSE_SIGNATURE_MAX_AGE"]),
+    )
+    for refresh in (False, True):
+        try:
+            actor = remote.actor_for_key(parsed.key_id, refresh=refresh)
+        except (net.FetchError, net.RefusedAddress) as error:
+            raise signatures.SignatureError(f"the key could not be fetched: {error}") from None
+        if actor.key_id == parsed.key_id and signatures.verify(
+            parsed, actor.public_key_pem, method, path, headers
+        ):
+            return actor
+    raise signatures.SignatureError("the signature does not match the key")
+
+
+def _id(value) -> str:
+    if isinstance(value, dict):
+        value = value.get("id")
+    return value if isinstance(value, str) else ""
+
+
+def _our_actor(uri: str) -> str | None:
+    name = uri.rstrip("/").rsplit("/", 1)[-1]
+    return name if uri and exists(name) and actor_uri(name) == uri else None
+
+
+def handle(activity: dict, signer: RemoteActor) -> None:
+    if _id(activity.get("actor")) != signer.uri:
+        raise signatures.SignatureError("the activity's actor is not the signer")
+    kind, obj = activity.get("type"), activity.get("object")
+    handler = {"Follow": _follow, "Undo": _undo, "Delete": _delete, "Create": _create,
+               "Update": _update, "Like": _react, "Announce": _react}.get(kind)  # fmt: skip
+    if handler is not None:
+        handler(activity, obj, signer)
+
+
+def _follow(activity: dict, obj, signer: RemoteActor) -> None:
+    target = _our_actor(_id(obj))
+    if target is None:
+        return
+    held = bool(current_app.config["FEDIVERSE_APPROVE_FOLLOWERS"])
+    inbox = signer.shared_inbox or signer.inbox
+    if not inbox:
+        return
+    db.session.commit()
+    with write_transaction():
+        follower = db.session.scalar(
+            select(Follower).where(Follower.target == target, Follower.actor_uri == signer.uri)
+        )
+        if follower is None:
+            follower = Follower(target=target, actor_uri=signer.uri, status=FOLLOWER_PENDING,
+                                created_at=utcnow())  # fmt: skip
+            db.session.add(follower)
+        follower.inbox, follower.follow_id = inbox, _id(activity)[:500]
+        db.session.flush()
+        if not held or follower.status == FOLLOWER_ACCEPTED:
+            accept(follower, activity, signer)
+        db.session.commit()
+
+
+def accept(follower: Follower, follow: dict | str, signer: RemoteActor) -> None:
+    """Accept ``follower`` (in the open transaction, with its Accept queued)."""
+    if follower.status != FOLLOWER_ACCEPTED:
+        follower.status, follower.accepted_at = FOLLOWER_ACCEPTED, utcnow()
+    answer = activities.accept(follower.target, follow, follower.id, follower.actor_uri)
+    answer["id"] += "-" + hashlib.sha256(_id(follow).encode()).hexdigest()[:12]
+    enqueue(**delivery(answer, follower.target, signer.inbox or follower.inbox,
+                       f"follower:{follower.id}"))  # fmt: skip
+
+
+def _undo(activity: dict, obj, signer: RemoteActor) -> None:
+    inner = obj if isinstance(obj, dict) else {}
+    kind = inner.get("type")
+    db.session.commit()
+    with write_transaction():
+        if kind == "Follow" or (not kind and _id(obj)):
+            where = [Follower.actor_uri == signer.uri]
+            target = _our_actor(_id(inner.get("object")))
+            if target:
+                where.append(Follower.target == target)
+            elif _id(obj):
+                where.append(Follower.follow_id == _id(obj))
+            db.session.execute(delete(Follower).where(*where))
+        elif kind in ("Like", "Announce"):
+            db.session.execute(
+                delete(Reaction).where(
+                    Reaction.actor_uri == signer.uri,
+                    Reaction.kind == kind,
+                    Reaction.activity_id == _id(obj),
+                )
+            )
+        db.session.commit()
+
+
+def _delete(activity: dict, obj, signer: RemoteActor) -> None:
+    target = _id(obj)
+    if target == signer.uri:  # the account is gone
+        db.session.commit()
+        with write_transaction():
+            db.session.execute(delete(Follower).where(Follower.actor_uri == signer.uri))
+            db.session.execute(delete(Reaction).where(Reaction.actor_uri == signer.uri))
+            db.session.commit()
+        return
+    replies.delete(target, signer)
+
+
+def _create(activity: dict, obj, signer: RemoteActor) -> None:
+    if (
+        isinstance(obj, dict)
+        and obj.get("type") == "Note"
+        and _id(obj.get("attributedTo")) == signer.uri
+    ):
+        replies.create(obj, signer)
+
+
+def _update(activity: dict, obj, signer: RemoteActor) -> None:
+    if not isinstance(obj, dict):
+        return
+    if obj.get("type") == "Note" and _id(obj.get("attributedTo")) == signer.uri:
+        replies.update(obj, signer)
+    elif _id(obj) == signer.uri:
+        remote.store(obj)
+
+
+def _react(activity: dict, obj, signer: RemoteActor) -> None:
+    target = replies.replied_to(_id(obj))
+    if target is None or target[1] is not None:
+        return
+    post, _ = target
+    db.session.commit()
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    with write_transaction():
+        db.session.execute(
+            dialect.insert(Reaction.__table__)
+            .values(kind=activity["type"], actor_uri=signer.uri, post_id=post.id,
+                    activity_id=strip_invisible(_id(activity))[:500], created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["kind", "actor_uri", "post_id"])
+        )  # fmt: skip
+        db.session.commit()

@@ -1,0 +1,119 @@
+"""Accounts elsewhere: their actor documents, fetched with a signed GET (servers in
+"authorized fetch" mode ask for one) through the safe client, and kept in
+``RemoteActor`` so that verifying a signature usually costs no request. A key that
+fails to verify is fetched again (the account may have rotated it), at most once
+per ``FEDIVERSE_KEY_REFETCH_SECONDS``."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from urllib.parse import urlsplit
+
+from flask import current_app
+from sqlalchemy import select
+
+from blogapp.database import write_transaction
+from blogapp.extensions import db
+from blogapp.fediverse import net, signatures
+from blogapp.fediverse.actors import AS_JSON, BLOG, key_id
+from blogapp.fediverse.keys import key_pair
+from blogapp.models import RemoteActor, utcnow
+
+ACCEPT = f'{AS_JSON}, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
+
+
+def signed_get_headers(url: str) -> dict[str, str]:
+    private, _ = key_pair()
+    parts = urlsplit(url)
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = signatures.signed_headers(private, key_id(BLOG), "GET", net.host_header(url),
+                                        path, utcnow())  # fmt: skip
+    headers["Accept"] = ACCEPT
+    return headers
+
+
+def fetch_json(url: str) -> dict:
+    """An ActivityPub document, by a signed GET; FetchError when it is not one."""
+    answer = net.get(url, signed_get_headers)
+    if answer.status != 200:
+        raise net.FetchError(f"{urlsplit(url).hostname} answered {answer.status}")
+    try:
+        document = json.loads(answer.body)
+    except ValueError:
+        raise net.FetchError("the answer is not JSON") from None
+    if not isinstance(document, dict):
+        raise net.FetchError("the answer is not a JSON object")
+    return document
+
+
+def _text(value, limit: int) -> str:
+    return value[:limit] if isinstance(value, str) else ""
+
+
+def _link(value) -> str:
+    if isinstance(value, dict):
+        value = value.get("href") or value.get("url")
+    if isinstance(value, list) and value:
+        return _link(value[0])
+    return (
+        value[:500] if isinstance(value, str) and value.startswith(("https://", "http://")) else ""
+    )
+
+
+def store(document: dict) -> RemoteActor:
+    """Remember (or refresh) an actor from its document (commits)."""
+    uri = _link(document.get("id"))
+    if not uri:
+        raise net.FetchError("the actor has no id")
+    key = document.get("publicKey") or {}
+    if isinstance(key, list):
+        key = next((k for k in key if isinstance(k, dict)), {})
+    if key.get("owner") not in (None, uri):
+        raise net.FetchError("the actor's key belongs to someone else")
+    endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
+    username = _text(document.get("preferredUsername"), 200)
+    values = dict(
+        key_id=_text(key.get("id"), 500), public_key_pem=_text(key.get("publicKeyPem"), 10_000),
+        name=_text(document.get("name"), 250) or username,
+        handle=f"{username}@{urlsplit(uri).netloc}"[:300] if username else "",
+        profile_url=_link(document.get("url")) or uri, inbox=_link(document.get("inbox")),
+        shared_inbox=_link(endpoints.get("sharedInbox")), fetched_at=utcnow(),
+    )  # fmt: skip
+    if db.session().in_transaction():
+        db.session.commit()
+    with write_transaction():
+        actor = db.session.scalar(select(RemoteActor).where(RemoteActor.uri == uri))
+        if actor is None:
+            actor = RemoteActor(uri=uri)
+            db.session.add(actor)
+        for name, value in values.items():
+            setattr(actor, name, value)
+        db.session.commit()
+    return actor
+
+
+def actor_for_key(key: str, *, refresh: bool = False) -> RemoteActor:
+    """The actor whose key is ``key`` (a key id: the actor's URI and a fragment, or a
+    key document), from the cache, else fetched."""
+    actor = db.session.scalar(select(RemoteActor).where(RemoteActor.key_id == key))
+    if actor is not None and not refresh:
+        return actor
+    if actor is not None:
+        wait = timedelta(seconds=float(current_app.config["FEDIVERSE_KEY_REFETCH_SECONDS"]))
+        if utcnow() - actor.fetched_at < wait:
+            return actor  # fetched moments ago: the key is what it is
+    url = key.split("#", 1)[0]
+    document = fetch_json(url)
+    if "inbox" not in document and isinstance(document.get("owner"), str):
+        url = document["owner"]  # a key document: its owner is the actor
+        document = fetch_json(url)
+    # An actor speaks for its own server only: a document from one host naming an
+    # actor on another would let anyone sign as anyone.
+    if urlsplit(_link(document.get("id"))).netloc != urlsplit(url).netloc:
+        raise net.FetchError("the actor document is not from the actor's own server")
+    return store(document)
+
+
+def known(uri: str) -> RemoteActor | None:
+    return db.session.scalar(select(RemoteActor).where(RemoteActor.uri == uri))
