@@ -70,6 +70,7 @@ def load_config(app: Flask, config: Mapping[str, Any] | None) -> None:
 
 def register_extensions(app: Flask) -> None:
     from blogapp import throttle
+    from blogapp.audit import watch_admin_writes
     from blogapp.content_version import watch_content_changes
     from blogapp.database import configure_engine
     from blogapp.extensions import cache, csrf, db, limiter, login_manager
@@ -77,6 +78,7 @@ def register_extensions(app: Flask) -> None:
     configure_engine(app)
     db.init_app(app)
     watch_content_changes()
+    watch_admin_writes()  # issue 19: every admin write's audit entry
     if click.get_current_context(silent=True) is not None:
         # Migrations are a command-line job (`flask db …`); web workers skip
         # Flask-Migrate, whose Alembic import costs every worker about 11 MB.

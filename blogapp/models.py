@@ -559,3 +559,44 @@ class NewsletterSend(db.Model):
     )
     outbox_id: Mapped[int | None] = mapped_column(ForeignKey("outbox.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# -- issue 19, second part: the audit log and per-login sessions ---------------------
+
+
+class AuditEntry(db.Model):
+    """One admin write: who (id and login, kept as text so the entry outlives the
+    account), from where, by which request, what (table, row, the fields changed).
+    Written by ``blogapp.audit``'s session hook in the transaction of the write.
+    Append-only: no view updates or deletes it, and a trigger refuses both."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_table_created", "table_name", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no FK: outlives users
+    actor_login: Mapped[str] = mapped_column(String(60), default="")
+    address: Mapped[str] = mapped_column(String(45), default="")
+    request: Mapped[str] = mapped_column(String(300), default="")  # "POST /admin/posts/3/edit"
+    action: Mapped[str] = mapped_column(String(20))  # insert, update, delete, import, erase…
+    table_name: Mapped[str] = mapped_column(String(60), default="")
+    row_id: Mapped[str] = mapped_column(String(60), default="")
+    label: Mapped[str] = mapped_column(String(200), default="")  # a title, a login, a key
+    changes: Mapped[str] = mapped_column(Text, default="")  # field names, never values
+
+
+class LoginSession(db.Model):
+    """One login on one device ("where you're logged in"). Its ``key`` is part of the
+    flask-login session id, so deleting the row ends that session and its remember-me
+    cookie; ``last_seen_at`` is written at most once a minute."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    device: Mapped[str] = mapped_column(String(120), default="")
+    address: Mapped[str] = mapped_column(String(45), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

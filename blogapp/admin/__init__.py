@@ -3,6 +3,7 @@ media, users, the mail outbox and the newsletter's subscribers. Views stay thin;
 rules live in services.py."""
 
 from blogapp.admin import (  # noqa: F401  (importing a module registers its views)
+    audit_log,
     dashboard,
     media_views,
     outbox,
