@@ -85,8 +85,16 @@ def _request_actor(connection: Connection) -> dict | None:
     return found
 
 
-def record(action: str, *, table: str = "", row_id: str = "", label: str = "",
-           changes: str = "", actor_login: str = "", address: str = "") -> None:
+def record(
+    action: str,
+    *,
+    table: str = "",
+    row_id: str = "",
+    label: str = "",
+    changes: str = "",
+    actor_login: str = "",
+    address: str = "",
+) -> None:
     """One entry written by hand, in the open transaction: for command-line jobs
     (``actor_login`` names the job's operator, e.g. "cli:import-wxr")."""
     db.session.execute(insert(AuditEntry), [{
@@ -129,8 +137,15 @@ def _entries_of_flush(session: Session) -> list[dict]:
                 changes = ", ".join(fields)
             identity = inspect(obj).identity
             row_id = ",".join(str(part) for part in identity) if identity else ""
-            entries.append({"action": action, "table_name": table, "row_id": row_id[:60],
-                            "label": _label(obj), "changes": changes})
+            entries.append(
+                {
+                    "action": action,
+                    "table_name": table,
+                    "row_id": row_id[:60],
+                    "label": _label(obj),
+                    "changes": changes,
+                }
+            )
     return _grouped(entries)
 
 
@@ -174,8 +189,13 @@ def _statement_entry(state) -> dict | None:
         verb = statement.text.split(None, 1)[0].lower() if statement.text.strip() else ""
         if verb not in ("insert", "update", "delete", "replace"):
             return None
-        return {"action": verb, "table_name": "", "row_id": "", "label": "SQL statement",
-                "changes": ""}
+        return {
+            "action": verb,
+            "table_name": "",
+            "row_id": "",
+            "label": "SQL statement",
+            "changes": "",
+        }
     if not (state.is_insert or state.is_update or state.is_delete):
         return None
     if state.execution_options.get("blogapp_version_write"):
@@ -187,11 +207,19 @@ def _statement_entry(state) -> dict | None:
     values = getattr(statement, "_values", None) or {}
     changes = ", ".join(sorted(getattr(column, "key", str(column)) for column in values))
     where = getattr(statement, "whereclause", None)
-    columns = sorted({node.key for node in visitors.iterate(where)
-                      if isinstance(node, ColumnClause)}) if where is not None else []
+    columns = (
+        sorted({node.key for node in visitors.iterate(where) if isinstance(node, ColumnClause)})
+        if where is not None
+        else []
+    )
     label = f"rows where {', '.join(columns)}" if columns else "every row"
-    return {"action": action, "table_name": table, "row_id": "", "label": label[:200],
-            "changes": changes}
+    return {
+        "action": action,
+        "table_name": table,
+        "row_id": "",
+        "label": label[:200],
+        "changes": changes,
+    }
 
 
 def _do_orm_execute(state) -> None:

@@ -48,8 +48,7 @@ def test_editing_a_post_records_who_what_and_from_where(client, login_as):
 
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     [entry] = [e for e in entries() if e.table_name == "posts"]
-    assert (entry.actor_login, entry.actor_id, entry.address) == ("sokha", editor.id,
-                                                                  "203.0.113.9")
+    assert (entry.actor_login, entry.actor_id, entry.address) == ("sokha", editor.id, "203.0.113.9")
     assert entry.action == "update" and entry.row_id == str(post.id)
     assert entry.label == "Water rights, revisited"
     assert "title" in entry.changes.split(", ")
@@ -139,8 +138,10 @@ def test_bulk_statements_are_logged_once(client, login_as):
     login_as(make_user("boss", role=ROLE_ADMIN))
     page = client.get("/admin/comments").get_data(as_text=True)
 
-    client.post("/admin/comments/bulk", data={"csrf_token": csrf_token_from(page),
-                                              "action": "approve", "ids": ["1", "2", "3"]})
+    client.post(
+        "/admin/comments/bulk",
+        data={"csrf_token": csrf_token_from(page), "action": "approve", "ids": ["1", "2", "3"]},
+    )
 
     logged = [e for e in entries() if e.table_name == "comments"]
     assert logged and all(e.actor_login == "boss" for e in logged)
@@ -149,8 +150,7 @@ def test_bulk_statements_are_logged_once(client, login_as):
 def test_the_log_is_append_only(app):
     audit.record("import", table="wxr", label="file.xml", actor_login="cli:test")
     db.session.commit()
-    for statement in ("UPDATE audit_log SET actor_login = 'someone else'",
-                      "DELETE FROM audit_log"):
+    for statement in ("UPDATE audit_log SET actor_login = 'someone else'", "DELETE FROM audit_log"):
         with pytest.raises(DatabaseError, match="append-only"):
             db.session.execute(text(statement))
         db.session.rollback()
@@ -162,8 +162,7 @@ def test_the_log_is_append_only(app):
 
 def test_admins_filter_page_and_export_the_log(client, login_as):
     for n in range(60):
-        audit.record("update", table="posts", row_id=str(n), label=f"Post {n}",
-                     actor_login="sokha")
+        audit.record("update", table="posts", row_id=str(n), label=f"Post {n}", actor_login="sokha")
     audit.record("delete", table="users", row_id="9", label="=cmd()", actor_login="dara")
     db.session.commit()
     login_as(make_user("boss", role=ROLE_ADMIN))

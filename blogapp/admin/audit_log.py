@@ -86,5 +86,8 @@ def export_audit_log():
     writer.writerow(CSV_COLUMNS)
     for entry in db.session.scalars(_selection(_filters())):
         writer.writerow([_cell(getattr(entry, name)) for name in CSV_COLUMNS])
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": 'attachment; filename="audit-log.csv"'})
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'},
+    )
