@@ -77,6 +77,12 @@ class DefaultConfig:
     REMEMBER_COOKIE_DAYS = 14
     PASSWORD_MIN_LENGTH = 10
     REQUIRE_2FA = False  # true: editors and admins must enrol in two-factor login for /admin/
+    # issue 19: "Forgot password" and readers' own data (both answer by mail only)
+    PASSWORD_RESET_RATE_LIMIT = "3 per hour"  # per address asked for and per client address
+    PASSWORD_RESET_LINK_MINUTES = 60
+    NEW_DEVICE_MAIL = True  # mail the account's owner when it logs in from a new device
+    READER_DATA_RATE_LIMIT = "3 per hour"
+    READER_DATA_LINK_HOURS = 24
 
     # HTTP
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
