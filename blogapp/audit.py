@@ -198,7 +198,8 @@ def _statement_entry(state) -> dict | None:
         }
     if not (state.is_insert or state.is_update or state.is_delete):
         return None
-    if state.execution_options.get("blogapp_version_write"):
+    options = state.execution_options
+    if options.get("blogapp_version_write") or options.get("blogapp_not_audited"):
         return None
     table = getattr(getattr(statement, "table", None), "name", "")
     if not table or table in NOT_AUDITED:

@@ -118,8 +118,12 @@ class User(UserMixin, db.Model):
     def is_admin(self) -> bool:
         return self.role == ROLE_ADMIN
 
-    def get_id(self) -> str:  # flask-login: the session holds id and token together
-        return f"{self.id}:{self.session_token}"
+    # issue 19: the key of this login's LoginSession row (blogapp.auth.sessions), not stored.
+    login_key = ""
+
+    def get_id(self) -> str:  # flask-login: the session holds id, token and login together
+        base = f"{self.id}:{self.session_token}"
+        return f"{base}:{self.login_key}" if self.login_key else base
 
 
 post_categories = Table(
@@ -589,7 +593,7 @@ class AuditEntry(db.Model):
 class LoginSession(db.Model):
     """One login on one device ("where you're logged in"). Its ``key`` is part of the
     flask-login session id, so deleting the row ends that session and its remember-me
-    cookie; ``last_seen_at`` is written at most once a minute."""
+    cookie; ``last_seen_at`` is written at most once a minute. (blogapp.auth.sessions)"""
 
     __tablename__ = "login_sessions"
 
@@ -600,3 +604,5 @@ class LoginSession(db.Model):
     address: Mapped[str] = mapped_column(String(45), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the session is revoked or ends; the row stays, so the device stays known.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
