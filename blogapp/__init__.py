@@ -102,7 +102,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from blogapp import admin, auth, categories, comments, media, newsletter, posts
+    from blogapp import admin, auth, categories, comments, media, newsletter, posts, privacy
     from blogapp.search.limits import register_search_limits
 
     app.register_blueprint(auth.bp)
@@ -115,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(comments.mail_bp)
     app.register_blueprint(comments.own_edits_bp)
     app.register_blueprint(newsletter.bp)
+    app.register_blueprint(privacy.bp)  # issue 19: /privacy/ and readers' own data
     register_discovery_blueprints(app)
     register_search_limits(app)  # wraps views registered above: after them
 

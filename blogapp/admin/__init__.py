@@ -9,6 +9,7 @@ from blogapp.admin import (  # noqa: F401  (importing a module registers its vie
     outbox,
     pages,
     posts,
+    privacy_settings,
     subscribers,
     taxonomy,
     users,
