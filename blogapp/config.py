@@ -99,8 +99,10 @@ class DefaultConfig:
     TRUSTED_HOSTS: list[str] | None = None
     HSTS_SECONDS = 31_536_000  # sent over HTTPS (or with secure cookies); 0 turns HSTS off
     CONTENT_SECURITY_POLICY = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
-        "font-src 'self'; media-src 'self' https:; object-src 'none'; base-uri 'self'; "
+        # Nothing from another origin (issue 19): an imported post's images left on the
+        # old host are not loaded, and the Posts screen flags it.
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; media-src 'self'; object-src 'none'; base-uri 'self'; "
         "form-action 'self'; frame-ancestors 'none'"
     )
     REFERRER_POLICY = "strict-origin-when-cross-origin"

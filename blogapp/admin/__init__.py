@@ -10,6 +10,7 @@ from blogapp.admin import (  # noqa: F401  (importing a module registers its vie
     pages,
     posts,
     privacy_settings,
+    remote_content,
     subscribers,
     taxonomy,
     users,
