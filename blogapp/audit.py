@@ -55,20 +55,23 @@ _G_ACTOR = "blogapp_audit_actor"
 # -- who and from where ---------------------------------------------------------------
 
 
+def _may_audit() -> bool:
+    """A writing request of a logged-in user: checked before anything costs more."""
+    if not has_request_context() or request.method in SAFE_METHODS:
+        return False
+    # flask-login's anonymous user is no User; reading an attribute could load a row.
+    return isinstance(g.get("_login_user"), User)
+
+
 def _request_actor(connection: Connection) -> dict | None:
     """The logged-in user of a writing request, as columns of an entry; else None.
 
     Reads only what flask-login already loaded (never loads a user inside a flush);
     the login comes from the row's cached state or one Core query."""
-    if not has_request_context() or request.method in SAFE_METHODS:
-        return None
     found = g.get(_G_ACTOR)
     if found is not None:
         return found
-    user = g.get("_login_user")
-    if user is None or not getattr(user, "is_authenticated", False):
-        return None
-    state = inspect(user)
+    state = inspect(g.get("_login_user"))
     if state.identity is None:
         return None
     user_id = state.identity[0]
@@ -177,6 +180,8 @@ def _write(connection: Connection, actor: dict, entries: list[dict]) -> None:
 
 
 def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
+    if not _may_audit():
+        return
     connection = session.connection()
     actor = _request_actor(connection)
     if actor is not None:
@@ -224,6 +229,9 @@ def _statement_entry(state) -> dict | None:
 
 
 def _do_orm_execute(state) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete or
+            isinstance(state.statement, TextClause)) or not _may_audit():  # fmt: skip
+        return
     entry = _statement_entry(state)
     if entry is None:
         return

@@ -10,8 +10,9 @@ import json
 import pytest
 from sqlalchemy import select
 
+from blogapp.comments.services import summarize
 from blogapp.extensions import db
-from blogapp.models import ROLE_ADMIN, AuditEntry, Comment, MailSubscriber, Post
+from blogapp.models import ROLE_ADMIN, AuditEntry, Comment, MailSubscriber, ModerationEvent, Post
 from tests.factories import make_comment, make_post, make_user
 from tests.helpers import BROWSER_POST, csrf_token_from, url_of
 from tests.helpers_mail import Clock, Inbox, SMTPServer, deliver, links_in, path_of
@@ -36,8 +37,10 @@ def inbox(app):
 @pytest.fixture
 def discussed():
     post = make_post("Water rights")
-    make_comment(post, "Dams upstream change everything.", author_name="Dara Sok",
-                 author_email="Dara@Example.org")  # fmt: skip
+    first = make_comment(post, "Dams upstream change everything.", author_name="Dara Sok",
+                         author_email="Dara@Example.org")  # fmt: skip
+    db.session.add(ModerationEvent(comment_id=first.id, action="approve",
+                                   comment_summary=summarize(first)))  # fmt: skip
     make_comment(post, "A second thought.", author_name="Dara Sok", author_email=DARA,
                  status="pending")  # fmt: skip
     make_comment(post, "Someone else entirely.", author_name="Vanna", author_email="v@example.org")
@@ -115,6 +118,8 @@ def test_an_erasure_anonymizes_by_default_and_readers_see_it(client, inbox, cloc
     after = client.get(url_of(discussed)).get_data(as_text=True)  # the page cache is on
     assert "Dara Sok" not in after and "Dams upstream change everything." in after
     assert db.session.scalars(select(MailSubscriber)).all() == []
+    [event] = db.session.scalars(select(ModerationEvent)).all()
+    assert "Dara" not in event.comment_summary and "Dams" not in event.comment_summary
     [entry] = db.session.scalars(select(AuditEntry)).all()
     assert entry.action == "erase" and entry.label == "2 comments (anonymize)"
     assert "dara" not in " ".join([entry.label, entry.changes, entry.actor_login]).lower()

@@ -4,7 +4,8 @@ is exported or erased (issue 19).
 An erasure removes or anonymizes their comments, as the admin chose
 (``privacy.erasure``: "anonymize" keeps the words under "Anonymous", without name,
 address, website, IP or browser; "delete" removes them, replies stay), and removes
-their reply-notification and newsletter subscriptions. It is one audit entry, which
+their reply-notification and newsletter subscriptions; the moderation log's lines
+about those comments lose their quoted name and words. It is one audit entry, which
 names no address. Both are writes of reader-visible rows made through the session,
 so the content version moves with them (``blogapp.content_version``)."""
 
@@ -24,6 +25,7 @@ from blogapp.models import (
     COMMENT_APPROVED,
     Comment,
     MailSubscriber,
+    ModerationEvent,
     NewsletterSubscriber,
     Post,
     Setting,
@@ -139,6 +141,13 @@ def erase(email: str) -> int:
     approved = Counter(db.session.scalars(
         select(Comment.post_id).where(mine, Comment.status == COMMENT_APPROVED)
     ))  # fmt: skip
+    # The moderation log's lines about these comments quote the name and the words.
+    db.session.execute(
+        update(ModerationEvent)
+        .where(ModerationEvent.comment_id.in_(select(Comment.id).where(mine)))
+        .values(comment_summary="(erased at the commenter's request)", previous_body="")
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
     if mode == DELETE:
         for post_id, n in approved.items():
             db.session.execute(update(Post).where(Post.id == post_id)
