@@ -12,7 +12,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required, login_user
 
 from blogapp import throttle
-from blogapp.auth import sessions, two_factor
+from blogapp.auth import passkeys, sessions, two_factor
 from blogapp.auth.forms import ChangePasswordForm, CodeForm, CurrentPasswordForm
 from blogapp.auth.passwords import check_user_password, rotate_session_token, set_password
 from blogapp.auth.views import CODE_ACCOUNT, bp, login_counters, too_many_logins
@@ -44,6 +44,7 @@ def _render(status: int = 200, **forms):
     return render_template(
         "auth/account.html",
         logins=sessions.open_sessions(user.id),
+        passkeys=passkeys.passkeys_of(user),
         this_login=user.login_key,
         enrolled=row is not None and row.confirmed_at is not None,
         codes_left=two_factor.recovery_codes_left(user),

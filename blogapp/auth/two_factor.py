@@ -20,7 +20,7 @@ from markupsafe import Markup
 from sqlalchemy import delete, select, update
 
 from blogapp.extensions import db
-from blogapp.models import ROLES, RecoveryCode, TwoFactor, User, utcnow
+from blogapp.models import ROLES, Passkey, RecoveryCode, TwoFactor, User, utcnow
 
 STEP_SECONDS = 30
 DRIFT_STEPS = 1  # a phone clock a little behind or ahead still works
@@ -125,6 +125,8 @@ def confirm_enrolment(user: User, code: str) -> list[str] | None:
 
 
 def disable(user: User) -> None:
+    """Every second factor goes: TOTP, recovery codes and passkeys."""
+    db.session.execute(delete(Passkey).where(Passkey.user_id == user.id))
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.execute(delete(TwoFactor).where(TwoFactor.user_id == user.id))
 

@@ -21,7 +21,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from blogapp import throttle
-from blogapp.auth import sessions, two_factor
+from blogapp.auth import passkeys, sessions, two_factor
 from blogapp.auth.forms import CodeForm, LoginForm
 from blogapp.auth.passwords import (
     check_user_password,
@@ -122,7 +122,7 @@ def login():
         valid = check_user_password(user, form.password.data)
         if valid and user is not None and user.is_active_account:
             throttle.release(attempt)  # committed with the new session below
-            if two_factor.is_enrolled(user):
+            if two_factor.is_enrolled(user) or passkeys.has_passkeys(user):
                 return _ask_for_code(user, form.password.data, form.remember.data, next_target)
             return _start_session(user, form.password.data, form.remember.data, next_target)
         error = LOGIN_FAILED
@@ -222,9 +222,12 @@ def login_code():
             return _log_in(user, pending.get("remember", False), pending.get("next") or None)
         db.session.rollback()
         error = CODE_FAILED
-    return render_template("auth/login_code.html", form=form, error=error), (
-        400 if error else 200
-    )
+    pending_user = load_user(str(pending["user"]))
+    return render_template(
+        "auth/login_code.html", form=form, error=error,
+        passkey=pending_user is not None and passkeys.has_passkeys(pending_user),
+        totp=pending_user is not None and two_factor.is_enrolled(pending_user),
+    ), (400 if error else 200)  # fmt: skip
 
 
 @bp.route("/logout", methods=["POST"])
