@@ -155,3 +155,12 @@ def test_removing_a_passkey_asks_for_the_password(app, enrolled):
     db.session.expire_all()
     assert db.session.scalars(select(Passkey)).all() == []
     assert log_in(app.test_client()).headers["Location"] == "/admin/"
+
+
+def test_a_passkey_satisfies_require_2fa(app, enrolled):
+    app.config["REQUIRE_2FA"] = True
+    client = app.test_client()
+    log_in(client)
+    passkey_step(client, enrolled)
+
+    assert client.get("/admin/").status_code == 200

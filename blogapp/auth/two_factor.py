@@ -19,6 +19,7 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import delete, select, update
 
+from blogapp.auth.passkeys import has_passkeys
 from blogapp.extensions import db
 from blogapp.models import ROLES, Passkey, RecoveryCode, TwoFactor, User, utcnow
 
@@ -45,6 +46,7 @@ def must_enrol(user: User) -> bool:
         bool(current_app.config.get("REQUIRE_2FA"))
         and user.role in ROLES
         and not is_enrolled(user)
+        and not has_passkeys(user)  # a passkey is a second factor too
     )
 
 
