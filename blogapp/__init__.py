@@ -70,11 +70,12 @@ def load_config(app: Flask, config: Mapping[str, Any] | None) -> None:
 
 def register_extensions(app: Flask) -> None:
     from blogapp import throttle
+    from blogapp.audit import watch_admin_writes
     from blogapp.content_version import watch_content_changes
+    from blogapp.cookie_session import SessionInterface
     from blogapp.database import configure_engine
     from blogapp.extensions import cache, csrf, db, limiter, login_manager
     from blogapp.search.schema import register_search_index
-    from blogapp.sessions import SessionInterface
 
     configure_engine(app)
     db.init_app(app)
@@ -82,6 +83,7 @@ def register_extensions(app: Flask) -> None:
     # The FTS5 table or tsvector column that models cannot declare: db.create_all()
     # builds it after posts; migrations call create_search_index themselves.
     register_search_index()
+    watch_admin_writes()  # issue 19: every admin write's audit entry
     if click.get_current_context(silent=True) is not None:
         # Migrations are a command-line job (`flask db …`); web workers skip
         # Flask-Migrate, whose Alembic import costs every worker about 11 MB.
@@ -106,7 +108,17 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from blogapp import admin, auth, categories, comments, fediverse, media, newsletter, posts
+    from blogapp import (
+        admin,
+        auth,
+        categories,
+        comments,
+        fediverse,
+        media,
+        newsletter,
+        posts,
+        privacy,
+    )  # fmt: skip
     from blogapp.revisions import preview
     from blogapp.search.limits import register_search_limits
 
@@ -122,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(newsletter.bp)
     app.register_blueprint(preview.bp)
     app.register_blueprint(fediverse.bp)
+    app.register_blueprint(privacy.bp)  # issue 19: /privacy/ and readers' own data
     register_discovery_blueprints(app)
     register_search_limits(app)  # wraps views registered above: after them
 

@@ -93,6 +93,12 @@ class DefaultConfig:
     REMEMBER_COOKIE_DAYS = 14
     PASSWORD_MIN_LENGTH = 10
     REQUIRE_2FA = False  # true: editors and admins must enrol in two-factor login for /admin/
+    # issue 19: "Forgot password" and readers' own data (both answer by mail only)
+    PASSWORD_RESET_RATE_LIMIT = "3 per hour"  # per address asked for and per client address
+    PASSWORD_RESET_LINK_MINUTES = 60
+    NEW_DEVICE_MAIL = True  # mail the account's owner when it logs in from a new device
+    READER_DATA_RATE_LIMIT = "3 per hour"
+    READER_DATA_LINK_HOURS = 24
 
     # HTTP
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
@@ -109,8 +115,10 @@ class DefaultConfig:
     TRUSTED_HOSTS: list[str] | None = None
     HSTS_SECONDS = 31_536_000  # sent over HTTPS (or with secure cookies); 0 turns HSTS off
     CONTENT_SECURITY_POLICY = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: https:; "
-        "font-src 'self'; media-src 'self' https:; object-src 'none'; base-uri 'self'; "
+        # Nothing from another origin (issue 19): an imported post's images left on the
+        # old host are not loaded, and the Posts screen flags it.
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "font-src 'self'; media-src 'self'; object-src 'none'; base-uri 'self'; "
         "form-action 'self'; frame-ancestors 'none'"
     )
     REFERRER_POLICY = "strict-origin-when-cross-origin"

@@ -118,8 +118,12 @@ class User(UserMixin, db.Model):
     def is_admin(self) -> bool:
         return self.role == ROLE_ADMIN
 
-    def get_id(self) -> str:  # flask-login: the session holds id and token together
-        return f"{self.id}:{self.session_token}"
+    # issue 19: the key of this login's LoginSession row (blogapp.auth.sessions), not stored.
+    login_key = ""
+
+    def get_id(self) -> str:  # flask-login: the session holds id, token and login together
+        base = f"{self.id}:{self.session_token}"
+        return f"{base}:{self.login_key}" if self.login_key else base
 
 
 post_categories = Table(
@@ -756,3 +760,63 @@ class Reaction(db.Model):
     activity_id: Mapped[str] = mapped_column(String(500), default="")
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# -- issue 19, second part: the audit log and per-login sessions ---------------------
+
+
+class AuditEntry(db.Model):
+    """One admin write: who (id and login, kept as text so the entry outlives the
+    account), from where, by which request, what (table, row, the fields changed).
+    Written by ``blogapp.audit``'s session hook in the transaction of the write.
+    Append-only: no view updates or deletes it, and a trigger refuses both."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_table_created", "table_name", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)  # no FK: outlives users
+    actor_login: Mapped[str] = mapped_column(String(60), default="")
+    address: Mapped[str] = mapped_column(String(45), default="")
+    request: Mapped[str] = mapped_column(String(300), default="")  # "POST /admin/posts/3/edit"
+    action: Mapped[str] = mapped_column(String(20))  # insert, update, delete, import, erase…
+    table_name: Mapped[str] = mapped_column(String(60), default="")
+    row_id: Mapped[str] = mapped_column(String(60), default="")
+    label: Mapped[str] = mapped_column(String(200), default="")  # a title, a login, a key
+    changes: Mapped[str] = mapped_column(Text, default="")  # field names, never values
+
+
+class LoginSession(db.Model):
+    """One login on one device ("where you're logged in"). Its ``key`` is part of the
+    flask-login session id, so deleting the row ends that session and its remember-me
+    cookie; ``last_seen_at`` is written at most once a minute. (blogapp.auth.sessions)"""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    device: Mapped[str] = mapped_column(String(120), default="")
+    address: Mapped[str] = mapped_column(String(45), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the session is revoked or ends; the row stays, so the device stays known.
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Passkey(db.Model):
+    """A passkey (WebAuthn credential) a writer registered as a second factor: its
+    id and public key (base64url), and the authenticator's signature counter, moved
+    forward by a conditional UPDATE so a cloned authenticator's replay is refused."""
+
+    __tablename__ = "passkeys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    credential_id: Mapped[str] = mapped_column(String(400), unique=True)
+    public_key: Mapped[str] = mapped_column(Text)
+    sign_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

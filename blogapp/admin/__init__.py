@@ -3,12 +3,15 @@ media, users, the mail outbox and the newsletter's subscribers. Views stay thin;
 rules live in services.py."""
 
 from blogapp.admin import (  # noqa: F401  (importing a module registers its views)
+    audit_log,
     dashboard,
     editorial,
     media_views,
     outbox,
     pages,
     posts,
+    privacy_settings,
+    remote_content,
     subscribers,
     taxonomy,
     users,

@@ -1,4 +1,4 @@
-from blogapp.auth import account  # noqa: F401  (its routes join the auth blueprint)
+from blogapp.auth import account, passkey_views, reset  # noqa: F401  (routes join the auth bp)
 from blogapp.auth.views import bp
 
 __all__ = ["bp"]

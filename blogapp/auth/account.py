@@ -12,7 +12,7 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user, login_required, login_user
 
 from blogapp import throttle
-from blogapp.auth import two_factor
+from blogapp.auth import passkeys, sessions, two_factor
 from blogapp.auth.forms import ChangePasswordForm, CodeForm, CurrentPasswordForm
 from blogapp.auth.passwords import check_user_password, rotate_session_token, set_password
 from blogapp.auth.views import CODE_ACCOUNT, bp, login_counters, too_many_logins
@@ -43,6 +43,9 @@ def _render(status: int = 200, **forms):
     row = two_factor.two_factor_of(user)
     return render_template(
         "auth/account.html",
+        logins=sessions.open_sessions(user.id),
+        passkeys=passkeys.passkeys_of(user),
+        this_login=user.login_key,
         enrolled=row is not None and row.confirmed_at is not None,
         codes_left=two_factor.recovery_codes_left(user),
         required=two_factor.must_enrol(user),
@@ -86,7 +89,7 @@ def change_own_password():
     if (refused := _refused(form, "password_form")) is not None:
         return refused
     user = _me()
-    set_password(user, form.password.data)  # a new token: every other session ends
+    set_password(user, form.password.data, keep=user.login_key)  # every other session ends
     db.session.commit()
     login_user(user)  # this session carries the new token
     flash("Password changed. Your other sessions have ended.", "success")
@@ -99,10 +102,23 @@ def end_other_sessions():
     """Log out everywhere else: every other browser and "Remember me" cookie stops working
     (the CSRF check of every POST guards it)."""
     user = _me()
-    rotate_session_token(user)
+    rotate_session_token(user, keep=user.login_key)
     db.session.commit()
     login_user(user)
     flash("You are logged out everywhere else.", "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/sessions/<int:session_id>/end", methods=["POST"])
+@login_required
+def end_session(session_id: int):
+    """End one login from the list (it may be this one: then this browser is out too;
+    the CSRF check of every POST guards it)."""
+    user = _me()
+    ended = sessions.end_login_sessions(user.id, session_id=session_id)
+    db.session.commit()
+    flash("That session has ended." if ended else "That session had already ended.",
+          "success" if ended else "info")
     return redirect(url_for("auth.account"))
 
 

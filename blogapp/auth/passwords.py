@@ -10,6 +10,7 @@ import secrets
 from functools import cache
 from typing import TYPE_CHECKING
 
+from blogapp.auth.sessions import end_login_sessions
 from blogapp.models import User
 
 # argon2 (and cffi) is imported inside the functions below, when a password is
@@ -89,12 +90,16 @@ def needs_rehash(password_hash: str) -> bool:
         return True
 
 
-def set_password(user: User, password: str) -> None:
-    """Store a new hash and end every older session and remember-me cookie of ``user``."""
+def set_password(user: User, password: str, *, keep: str = "") -> None:
+    """Store a new hash and end every older session and remember-me cookie of ``user``
+    (but the login whose key is ``keep``)."""
     user.password_hash = hash_password(password)
-    rotate_session_token(user)
+    rotate_session_token(user, keep=keep)
 
 
-def rotate_session_token(user: User) -> None:
-    """A new token: sessions carrying the old one no longer load the user."""
+def rotate_session_token(user: User, *, keep: str = "") -> None:
+    """A new token: sessions carrying the old one no longer load the user. Their rows
+    in "where you're logged in" end too, all but the login whose key is ``keep``."""
     user.session_token = secrets.token_hex(16)
+    if user.id is not None:
+        end_login_sessions(user.id, keep=keep)

@@ -19,8 +19,9 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import delete, select, update
 
+from blogapp.auth.passkeys import has_passkeys
 from blogapp.extensions import db
-from blogapp.models import ROLES, RecoveryCode, TwoFactor, User, utcnow
+from blogapp.models import ROLES, Passkey, RecoveryCode, TwoFactor, User, utcnow
 
 STEP_SECONDS = 30
 DRIFT_STEPS = 1  # a phone clock a little behind or ahead still works
@@ -45,6 +46,7 @@ def must_enrol(user: User) -> bool:
         bool(current_app.config.get("REQUIRE_2FA"))
         and user.role in ROLES
         and not is_enrolled(user)
+        and not has_passkeys(user)  # a passkey is a second factor too
     )
 
 
@@ -125,6 +127,8 @@ def confirm_enrolment(user: User, code: str) -> list[str] | None:
 
 
 def disable(user: User) -> None:
+    """Every second factor goes: TOTP, recovery codes and passkeys."""
+    db.session.execute(delete(Passkey).where(Passkey.user_id == user.id))
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     db.session.execute(delete(TwoFactor).where(TwoFactor.user_id == user.id))
 

@@ -21,7 +21,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
 from blogapp import throttle
-from blogapp.auth import two_factor
+from blogapp.auth import passkeys, sessions, two_factor
 from blogapp.auth.forms import CodeForm, LoginForm
 from blogapp.auth.passwords import (
     check_user_password,
@@ -50,16 +50,25 @@ def configure_login(state) -> None:
 
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
-    """Sessions hold ``id:token``; a rotated token (logout, new password) ends them."""
-    user_id, _, token = session_id.partition(":")
+    """Sessions hold ``id:token:key``; a rotated token (logout, new password) or an
+    ended login (its key's row, issue 19) ends them. ``id:token`` ids from before
+    per-login rows still load."""
+    user_id, _, rest = session_id.partition(":")
+    token, _, key = rest.partition(":")
     if not user_id.isdigit() or not token:
         return None
-    user = db.session.scalar(select(User).where(User.id == int(user_id)))
+    if key:
+        user = sessions.load(int(user_id), key)
+    else:
+        user = db.session.scalar(select(User).where(User.id == int(user_id)))
     if user is None or not user.session_token or not user.is_active_account:
         return None
     if not hmac.compare_digest(user.session_token, token):
         return None
     return user
+
+
+bp.after_app_request(sessions.touch_last_seen)
 
 
 def safe_next(target: str | None) -> str:
@@ -113,7 +122,7 @@ def login():
         valid = check_user_password(user, form.password.data)
         if valid and user is not None and user.is_active_account:
             throttle.release(attempt)  # committed with the new session below
-            if two_factor.is_enrolled(user):
+            if two_factor.is_enrolled(user) or passkeys.has_passkeys(user):
                 return _ask_for_code(user, form.password.data, form.remember.data, next_target)
             return _start_session(user, form.password.data, form.remember.data, next_target)
         error = LOGIN_FAILED
@@ -146,6 +155,8 @@ def _start_session(user: User, password: str, remember: bool, next_target: str |
 def _log_in(user: User, remember: bool, next_target: str | None):
     # Nothing from before the login survives (no fixation); Flask signs a new cookie.
     session.clear()
+    user.login_key = sessions.start(user)  # "where you're logged in"; maybe a mail
+    db.session.commit()
     login_user(user, remember=bool(remember), duration=current_app.config[
         "REMEMBER_COOKIE_DURATION"])
     return redirect(safe_next(next_target))
@@ -211,9 +222,12 @@ def login_code():
             return _log_in(user, pending.get("remember", False), pending.get("next") or None)
         db.session.rollback()
         error = CODE_FAILED
-    return render_template("auth/login_code.html", form=form, error=error), (
-        400 if error else 200
-    )
+    pending_user = load_user(str(pending["user"]))
+    return render_template(
+        "auth/login_code.html", form=form, error=error,
+        passkey=pending_user is not None and passkeys.has_passkeys(pending_user),
+        totp=pending_user is not None and two_factor.is_enrolled(pending_user),
+    ), (400 if error else 200)  # fmt: skip
 
 
 @bp.route("/logout", methods=["POST"])

@@ -10,6 +10,7 @@ image files it stored."""
 
 from __future__ import annotations
 
+import getpass
 import re
 import unicodedata
 from collections import Counter
@@ -25,6 +26,7 @@ from flask import current_app
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from blogapp import audit
 from blogapp.content import html_to_text, render_page, render_post, slugify
 from blogapp.dates import local_to_utc, to_local
 from blogapp.extensions import db
@@ -187,6 +189,10 @@ def import_wxr(
     try:
         with open(path, "rb") as raw:
             importer.run(read_wxr(CountingReader(raw, progress)))
+        # issue 19: the whole import is one audit entry, committed with it.
+        audit.record("import", table="wxr", label=Path(path).name[:200],
+                     changes="; ".join(line.strip() for line in importer.report.summary_lines()),
+                     actor_login=f"cli:{getpass.getuser()}"[:60])
         db.session.commit()
     except WxrError:
         importer.abandon()

@@ -1,4 +1,4 @@
-"""The session's signing serializer is built once per set of keys (blogapp.sessions),
+"""The session's signing serializer is built once per set of keys (blogapp.cookie_session),
 and rotating the key still works: a cookie signed with the old key is read while that
 key is in SECRET_KEY_FALLBACKS, and not once it is gone."""
 

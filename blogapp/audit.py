@@ -1,0 +1,279 @@
+"""The audit log of admin writes (issue 19), decided in one place.
+
+A SQLAlchemy session hook, like the content version's: whenever a request sent by a
+logged-in user (any method but GET/HEAD/OPTIONS) writes rows, through flushed
+objects or through ``update()``/``delete()``/``insert()`` statements, one
+``AuditEntry`` per row (or one per statement) is inserted in that same transaction:
+the write and its entry commit together or not at all. No view records anything
+by hand, so a new admin screen is logged the day it is added.
+
+Every table is logged except the bookkeeping ones in ``NOT_AUDITED`` (the log itself,
+throttle counters, used link nonces, the moderation log, which has its own screen).
+An entry names the fields that changed, never their values (a password hash, a
+session token or a TOTP secret never reaches the log).
+
+Command-line jobs that write in bulk (``flask import-wxr``) call ``record()`` once.
+
+The log is append-only from the application's side: nothing updates or deletes it,
+and a trigger (SQLite and PostgreSQL) refuses UPDATE and DELETE on its table."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from flask import g, has_request_context, request
+from sqlalchemy import event, insert, inspect, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, UOWTransaction
+from sqlalchemy.sql import visitors
+from sqlalchemy.sql.elements import ColumnClause, TextClause
+
+from blogapp.extensions import db
+from blogapp.models import (
+    AuditEntry,
+    ModerationEvent,
+    Setting,
+    ThrottleHit,
+    UsedToken,
+    User,
+    utcnow,
+)
+
+NOT_AUDITED = frozenset({
+    AuditEntry.__tablename__, ThrottleHit.__tablename__, UsedToken.__tablename__,
+    ModerationEvent.__tablename__,
+})  # fmt: skip
+VERSION_KEY = "content_version"  # blogapp.content_version's own row: bookkeeping
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LABEL_FIELDS = ("title", "login", "name", "key", "original_name", "email", "author_name",
+                "old_path", "device", "subject")  # fmt: skip
+# More rows than this of one table and action in one flush (a bulk action) make one entry.
+GROUP_ABOVE = 20
+_G_ACTOR = "blogapp_audit_actor"
+
+
+# -- who and from where ---------------------------------------------------------------
+
+
+def _may_audit() -> bool:
+    """A writing request of a logged-in user: checked before anything costs more."""
+    if not has_request_context() or request.method in SAFE_METHODS:
+        return False
+    # flask-login's anonymous user is no User; reading an attribute could load a row.
+    return isinstance(g.get("_login_user"), User)
+
+
+def _request_actor(connection: Connection) -> dict | None:
+    """The logged-in user of a writing request, as columns of an entry; else None.
+
+    Reads only what flask-login already loaded (never loads a user inside a flush);
+    the login comes from the row's cached state or one Core query."""
+    found = g.get(_G_ACTOR)
+    if found is not None:
+        return found
+    state = inspect(g.get("_login_user"))
+    if state.identity is None:
+        return None
+    user_id = state.identity[0]
+    login = state.dict.get("login") or connection.scalar(
+        select(User.login).where(User.id == user_id)
+    )
+    found = {
+        "actor_id": user_id,
+        "actor_login": login or "",
+        "address": (request.remote_addr or "")[:45],
+        "request": f"{request.method} {request.path}"[:300],
+    }
+    setattr(g, _G_ACTOR, found)
+    return found
+
+
+def record(
+    action: str,
+    *,
+    table: str = "",
+    row_id: str = "",
+    label: str = "",
+    changes: str = "",
+    actor_login: str = "",
+    address: str = "",
+) -> None:
+    """One entry written by hand, in the open transaction: for command-line jobs
+    (``actor_login`` names the job's operator, e.g. "cli:import-wxr")."""
+    db.session.execute(insert(AuditEntry), [{
+        "created_at": utcnow(), "actor_id": None, "actor_login": actor_login[:60],
+        "address": address[:45], "request": "", "action": action[:20], "table_name": table[:60],
+        "row_id": row_id[:60], "label": label[:200], "changes": changes,
+    }])  # fmt: skip
+
+
+# -- what changed -----------------------------------------------------------------------
+
+
+def _label(obj) -> str:
+    state = inspect(obj)
+    for name in LABEL_FIELDS:
+        value = state.dict.get(name)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:200]
+    return ""
+
+
+def _changed_fields(obj) -> list[str]:
+    # AttributeState.history never loads anything (relationships are lazy="raise").
+    return [attr.key for attr in inspect(obj).attrs if attr.history.has_changes()]
+
+
+def _entries_of_flush(session: Session) -> list[dict]:
+    entries = []
+    for action, objects in (("insert", session.new), ("update", session.dirty),
+                            ("delete", session.deleted)):  # fmt: skip
+        for obj in objects:
+            table = inspect(obj).mapper.local_table.name
+            if table in NOT_AUDITED or (isinstance(obj, Setting) and obj.key == VERSION_KEY):
+                continue
+            changes = ""
+            if action == "update":
+                fields = _changed_fields(obj)
+                if not fields or not session.is_modified(obj):
+                    continue
+                changes = ", ".join(fields)
+            identity = inspect(obj).identity
+            row_id = ",".join(str(part) for part in identity) if identity else ""
+            entries.append(
+                {
+                    "action": action,
+                    "table_name": table,
+                    "row_id": row_id[:60],
+                    "label": _label(obj),
+                    "changes": changes,
+                }
+            )
+    return _grouped(entries)
+
+
+def _grouped(entries: list[dict]) -> list[dict]:
+    """A bulk action's many rows as one entry per table and action."""
+    by_kind = defaultdict(list)
+    for entry in entries:
+        by_kind[entry["table_name"], entry["action"]].append(entry)
+    grouped = []
+    for (table, action), rows in by_kind.items():
+        if len(rows) <= GROUP_ABOVE:
+            grouped.extend(rows)
+            continue
+        ids = ", ".join(row["row_id"] for row in rows)
+        changes = sorted({c for row in rows for c in row["changes"].split(", ") if c})
+        grouped.append({"action": action, "table_name": table, "row_id": "",
+                        "label": f"{len(rows)} rows", "changes": f"{', '.join(changes)}"
+                        f"{'; ' if changes else ''}rows {ids}"})  # fmt: skip
+    return grouped
+
+
+def _write(connection: Connection, actor: dict, entries: list[dict]) -> None:
+    if not entries:
+        return
+    moment = utcnow()
+    connection.execute(insert(AuditEntry), [
+        {"created_at": moment, **actor, **entry} for entry in entries
+    ])  # fmt: skip
+
+
+def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
+    if not _may_audit():
+        return
+    connection = session.connection()
+    actor = _request_actor(connection)
+    if actor is not None:
+        _write(connection, actor, _entries_of_flush(session))
+
+
+def _statement_entry(state) -> dict | None:
+    statement = state.statement
+    if isinstance(statement, TextClause):
+        verb = statement.text.split(None, 1)[0].lower() if statement.text.strip() else ""
+        if verb not in ("insert", "update", "delete", "replace"):
+            return None
+        return {
+            "action": verb,
+            "table_name": "",
+            "row_id": "",
+            "label": "SQL statement",
+            "changes": "",
+        }
+    if not (state.is_insert or state.is_update or state.is_delete):
+        return None
+    options = state.execution_options
+    if options.get("blogapp_version_write") or options.get("blogapp_not_audited"):
+        return None
+    table = getattr(getattr(statement, "table", None), "name", "")
+    if not table or table in NOT_AUDITED:
+        return None
+    action = "insert" if state.is_insert else "update" if state.is_update else "delete"
+    values = getattr(statement, "_values", None) or {}
+    changes = ", ".join(sorted(getattr(column, "key", str(column)) for column in values))
+    where = getattr(statement, "whereclause", None)
+    columns = (
+        sorted({node.key for node in visitors.iterate(where) if isinstance(node, ColumnClause)})
+        if where is not None
+        else []
+    )
+    label = f"rows where {', '.join(columns)}" if columns else "every row"
+    return {
+        "action": action,
+        "table_name": table,
+        "row_id": "",
+        "label": label[:200],
+        "changes": changes,
+    }
+
+
+def _do_orm_execute(state) -> None:
+    if not (state.is_insert or state.is_update or state.is_delete or
+            isinstance(state.statement, TextClause)) or not _may_audit():  # fmt: skip
+        return
+    entry = _statement_entry(state)
+    if entry is None:
+        return
+    connection = state.session.connection()
+    actor = _request_actor(connection)
+    if actor is not None:
+        _write(connection, actor, [entry])
+
+
+def watch_admin_writes() -> None:
+    """Install the session hooks (once per process: ``db.session`` is shared)."""
+    for name, hook in (("after_flush", _after_flush), ("do_orm_execute", _do_orm_execute)):
+        if not event.contains(db.session, name, hook):
+            event.listen(db.session, name, hook)
+
+
+# -- append-only ----------------------------------------------------------------------
+
+_SQLITE_TRIGGERS = [
+    f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
+    for verb in ("UPDATE", "DELETE")
+]
+_POSTGRES_TRIGGERS = [
+    "CREATE OR REPLACE FUNCTION audit_log_refuse() RETURNS trigger LANGUAGE plpgsql AS "
+    "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$",
+    "DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log",
+    "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+    "FOR EACH ROW EXECUTE FUNCTION audit_log_refuse()",
+]
+
+
+def create_append_only_triggers(connection: Connection) -> None:
+    """Refuse UPDATE and DELETE on the audit log (called by ``create_all`` and the
+    migration). TRUNCATE by the database's owner, e.g. a restore, still works."""
+    statements = {"sqlite": _SQLITE_TRIGGERS, "postgresql": _POSTGRES_TRIGGERS}
+    for statement in statements.get(connection.dialect.name, []):
+        connection.exec_driver_sql(statement)
+
+
+def _after_create(target, connection: Connection, **kw) -> None:
+    create_append_only_triggers(connection)
+
+
+event.listen(AuditEntry.__table__, "after_create", _after_create)

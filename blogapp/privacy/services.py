@@ -1,0 +1,176 @@
+"""What the blog holds about a commenter, found by the address they gave, and how it
+is exported or erased (issue 19).
+
+An erasure removes or anonymizes their comments, as the admin chose
+(``privacy.erasure``: "anonymize" keeps the words under "Anonymous", without name,
+address, website, IP or browser; "delete" removes them, replies stay), and removes
+their reply-notification and newsletter subscriptions; the moderation log's lines
+about those comments lose their quoted name and words. It is one audit entry, which
+names no address. Both are writes of reader-visible rows made through the session,
+so the content version moves with them (``blogapp.content_version``)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+
+from flask import current_app
+from sqlalchemy import delete, func, select, update
+
+from blogapp import audit
+from blogapp.extensions import db
+from blogapp.mail import links
+from blogapp.mail.outbox import enqueue, site_url
+from blogapp.models import (
+    COMMENT_APPROVED,
+    Comment,
+    MailSubscriber,
+    ModerationEvent,
+    NewsletterSubscriber,
+    Post,
+    Setting,
+)
+from blogapp.site_settings import stored_settings
+
+PURPOSE = "reader-data"
+ERASURE_KEY = "privacy.erasure"
+ANONYMIZE, DELETE = "anonymize", "delete"
+ERASURE_MODES = (ANONYMIZE, DELETE)
+EXPORT, ERASE = "export", "erase"
+ANONYMOUS = "Anonymous"
+
+
+def erasure_mode() -> str:
+    mode = stored_settings().get(ERASURE_KEY)
+    return mode if mode in ERASURE_MODES else ANONYMIZE
+
+
+def save_erasure_mode(mode: str) -> None:
+    db.session.merge(Setting(key=ERASURE_KEY, value=mode))
+
+
+def _mine(email: str):
+    return func.lower(Comment.author_email) == email.strip().lower()
+
+
+def holds_anything(email: str) -> bool:
+    address = email.strip().lower()
+    return any(
+        db.session.scalar(select(model.id).where(condition).limit(1)) is not None
+        for model, condition in (
+            (Comment, _mine(email)),
+            (MailSubscriber, func.lower(MailSubscriber.email) == address),
+            (NewsletterSubscriber, func.lower(NewsletterSubscriber.email) == address),
+        )
+    )
+
+
+def send_confirmation(email: str, what: str) -> None:
+    """Queue the mail whose link confirms ``what`` (export or erase), when the blog
+    holds anything from ``email``; nothing otherwise. In the open transaction."""
+    if not holds_anything(email):
+        return
+    token = links.make(PURPOSE, {"e": email.strip(), "w": what}, single_use=True)
+    nonce = links.read(PURPOSE, token)["n"]
+    url = site_url("privacy.confirm", token=token)
+    hours = int(current_app.config["READER_DATA_LINK_HOURS"])
+    if what == ERASE:
+        subject = "Confirm: delete everything you wrote"
+        doing = (
+            "delete everything you wrote here"
+            if erasure_mode() == DELETE
+            else "remove your name, address and website from everything you wrote here"
+        )
+    else:
+        subject, doing = "Your data from this site", "download everything you wrote here"
+    enqueue(key=f"reader-data.{what}.{nonce}", kind=f"reader-{what}", recipient=email.strip(),
+            subject=subject, ref="reader-data",
+            text=(f"Someone (we hope you) asked to {doing}, for the address {email.strip()}."
+                  f"\n\nConfirm on this page (the link works once, for {hours} hours):\n{url}"
+                  "\n\nIf you did not ask, ignore this mail: nothing changes.\n"))  # fmt: skip
+
+
+def export(email: str) -> dict:
+    """Everything stored from ``email``, as plain data for JSON."""
+    rows = db.session.execute(
+        select(Comment, Post.title, Post.slug).join(Post, Post.id == Comment.post_id)
+        .where(_mine(email)).order_by(Comment.created_at, Comment.id)
+    ).all()  # fmt: skip
+    address = email.strip().lower()
+    subscribed = db.session.scalar(
+        select(MailSubscriber.created_at).where(func.lower(MailSubscriber.email) == address)
+    )
+    newsletter = db.session.scalar(
+        select(NewsletterSubscriber).where(func.lower(NewsletterSubscriber.email) == address)
+    )
+    return {
+        "site": current_app.config["SITE_URL"],
+        "address": email.strip(),
+        "comments": [
+            {
+                "id": c.id,
+                "post": title,
+                "post_id": c.post_id,
+                "status": c.status,
+                "created_at": c.created_at.isoformat(),
+                "name": c.author_name,
+                "email": c.author_email,
+                "website": c.author_url,
+                "ip_address": c.author_ip,
+                "user_agent": c.user_agent,
+                "text": c.body,
+            }
+            for c, title, _slug in rows
+        ],  # fmt: skip
+        "reply_notifications_since": subscribed.isoformat() if subscribed else None,
+        "newsletter": None
+        if newsletter is None
+        else {
+            "lists": newsletter.lists,
+            "status": newsletter.status,
+            "since": newsletter.created_at.isoformat(),
+        },  # fmt: skip
+    }
+
+
+def erase(email: str) -> int:
+    """Remove or anonymize every comment of ``email`` and end its subscriptions, in
+    the open transaction, with its audit entry; how many comments. Does not commit."""
+    mode = erasure_mode()
+    mine = _mine(email)
+    approved = Counter(db.session.scalars(
+        select(Comment.post_id).where(mine, Comment.status == COMMENT_APPROVED)
+    ))  # fmt: skip
+    # The moderation log's lines about these comments quote the name and the words.
+    db.session.execute(
+        update(ModerationEvent)
+        .where(ModerationEvent.comment_id.in_(select(Comment.id).where(mine)))
+        .values(comment_summary="(erased at the commenter's request)", previous_body="")
+        .execution_options(synchronize_session=False)
+    )  # fmt: skip
+    if mode == DELETE:
+        for post_id, n in approved.items():
+            db.session.execute(update(Post).where(Post.id == post_id)
+                               .values(comment_count=Post.comment_count - n)
+                               .execution_options(synchronize_session=False))  # fmt: skip
+        count = db.session.execute(
+            delete(Comment).where(mine).execution_options(synchronize_session=False)
+        ).rowcount
+    else:
+        count = db.session.execute(
+            update(Comment).where(mine)
+            .values(author_name=ANONYMOUS, author_email="", author_url="", author_ip="",
+                    user_agent="", user_id=None)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # fmt: skip
+    address = email.strip().lower()
+    for model in (MailSubscriber, NewsletterSubscriber):
+        db.session.execute(delete(model).where(func.lower(model.email) == address)
+                           .execution_options(synchronize_session=False))  # fmt: skip
+    # Which reader it was stays unknown to the log: a short hash only tells two
+    # erasures of one address apart.
+    digest = hashlib.sha256(address.encode()).hexdigest()[:12]
+    audit.record("erase", table="comments", label=f"{count} comments ({mode})",
+                 changes=f"a reader's own request, confirmed by mail; address hash {digest}",
+                 actor_login="reader (by mail)")  # fmt: skip
+    return count

@@ -1,0 +1,126 @@
+"""The privacy page, and a commenter's own data (issue 19).
+
+``/privacy/`` says what is kept and for how long, filled from the settings: the
+same page for everyone (cached like any public page).
+
+``/your-data/`` asks for the address a reader commented with and what they want:
+a copy of their data or its erasure. The form is on a shared page, so it carries no
+CSRF token: the POST must come from a page of this site and is throttled per client
+address and per address asked for. The answer is the same whether the blog holds
+anything from that address or not; when it does, a mail with a signed, single-use
+link follows. The link's page only shows a button; its POST exports (a JSON
+download) or erases. Those pages hold a personal token: never cached, no Referer."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+
+from flask import Blueprint, Response, current_app, render_template, request
+
+from blogapp import throttle
+from blogapp.comments.retention import retention_days
+from blogapp.errors import render_error
+from blogapp.extensions import csrf, db
+from blogapp.mail import links
+from blogapp.mail.outbox import mail_enabled
+from blogapp.models import UsedToken
+from blogapp.privacy import services
+from blogapp.security import is_same_origin
+
+bp = Blueprint("privacy", __name__)
+
+EMAIL = re.compile(r"^[^@\s<>\"(),;:]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+ASKED = ("If anything here was written with that address, a mail is on its way to it "
+         "with a link to confirm. Nothing happens until you open it.")  # fmt: skip
+
+
+@bp.after_request
+def _private(response):
+    personal = request.endpoint == "privacy.confirm" or (
+        request.endpoint == "privacy.your_data" and request.method == "POST"
+    )
+    if personal:
+        response.headers["Cache-Control"] = "no-store, private"
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.get("/privacy/")
+def policy():
+    return render_template(
+        "privacy/policy.html", ip_days=retention_days(), erasure=services.erasure_mode(),
+        remember_days=current_app.config["REMEMBER_COOKIE_DURATION"].days,
+        mail=mail_enabled(),
+    )  # fmt: skip
+
+
+@bp.route("/your-data/", methods=["GET", "POST"])
+@csrf.exempt  # the form is on a shared page: see the module's docstring
+def your_data():
+    if request.method == "GET":
+        return render_template("privacy/your_data.html", mail=mail_enabled())
+    if not is_same_origin():
+        return render_error(403, "This form must be sent from a page of this site.")
+    if not mail_enabled():
+        return render_error(404, "This site sends no e-mail.")
+    email = (request.form.get("email") or "").strip()
+    what = request.form.get("what", "")
+    problems = []
+    if len(email) > 254 or not EMAIL.match(email):
+        problems.append("Please enter the e-mail address you commented with.")
+    if what not in (services.EXPORT, services.ERASE):
+        problems.append("Please choose what you want: a copy, or to delete it.")
+    if problems:
+        return render_template("privacy/your_data.html", mail=True, problems=problems,
+                               email=email[:254], what=what), 400  # fmt: skip
+    limit = current_app.config["READER_DATA_RATE_LIMIT"]
+    verdict = throttle.hit(
+        throttle.Counter("reader-data-address", throttle.client_address(), limit),
+        throttle.Counter("reader-data-email", email.lower(), limit),
+    )
+    if not verdict.allowed:
+        return throttle.refused(verdict, "Too many requests; please wait and try again.")
+    services.send_confirmation(email, what)
+    db.session.commit()
+    return render_template("privacy/message.html", title="Check your inbox", message=ASKED)
+
+
+def _problem(message: str):
+    return render_template("privacy/message.html", title="This link does not work",
+                           message=message), 400  # fmt: skip
+
+
+@bp.route("/your-data/confirm/<token>", methods=["GET", "POST"])
+@csrf.exempt  # the signed token is the authority
+def confirm(token: str):
+    hours = int(current_app.config["READER_DATA_LINK_HOURS"])
+    try:
+        data = links.read(services.PURPOSE, token, timedelta(hours=hours))
+    except links.LinkError as error:
+        return _problem(error.message)
+    email, what, nonce = str(data.get("e", "")), data.get("w"), str(data.get("n", ""))
+    if what not in (services.EXPORT, services.ERASE) or not email or not nonce:
+        return _problem("This link is not valid.")
+    if db.session.get(UsedToken, nonce) is not None:
+        return _problem("This link was already used. Ask again if you need to.")
+    if request.method == "GET":
+        return render_template("privacy/confirm.html", token=token, what=what, email=email,
+                               erasure=services.erasure_mode())  # fmt: skip
+    if not links.consume(nonce, services.PURPOSE):
+        db.session.rollback()
+        return _problem("This link was already used. Ask again if you need to.")
+    if what == services.EXPORT:
+        body = json.dumps(services.export(email), ensure_ascii=False, indent=2)
+        db.session.commit()
+        return Response(body, mimetype="application/json", headers={
+            "Content-Disposition": 'attachment; filename="my-comments.json"'})  # fmt: skip
+    count = services.erase(email)
+    db.session.commit()
+    done = "deleted" if services.erasure_mode() == services.DELETE else "anonymized"
+    return render_template(
+        "privacy/message.html",
+        title="Done",
+        message=f"{count} comment(s) {done}; your subscriptions ended.",
+    )

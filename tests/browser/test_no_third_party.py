@@ -1,0 +1,158 @@
+"""No page makes a request to another origin (issue 19): Chromium opens every kind
+of public page, fills in the comment form, logs in and opens the admin's Posts
+screen and editor, while every request the page makes is recorded. The site has
+an imported post whose image and link still point at its old host, a real server
+on another port: it must get no request at all (the page's Content-Security-Policy
+stops it inside the browser), and the Posts screen flags it."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect
+
+from benchmarks.demo_site import make_app
+from benchmarks.server import app_environment, free_port, start_gunicorn
+from tests.browser.support import log_in, shoot
+
+pytestmark = pytest.mark.browser
+
+OLD_POST_TITLE = "An Op-Ed Imported From the Old Site"
+TINY_PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d4944415478da63f8cf00000301010018dd8db00000000049454e44ae426082"
+)
+
+
+class OldHost(BaseHTTPRequestHandler):
+    """The old WordPress host: counts what reaches it."""
+
+    hits: list[str] = []
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        OldHost.hits.append(self.path)
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(TINY_PNG)))
+        self.end_headers()
+        self.wfile.write(TINY_PNG)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def old_host():
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), OldHost)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    OldHost.hits = []
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, old_host):
+    """The demo site plus one imported post pointing at ``old_host``, on gunicorn."""
+    from benchmarks.demo_site import build_demo_database
+    from blogapp.content import render_post
+    from blogapp.extensions import db
+    from blogapp.models import FORMAT_HTML, POST_PUBLISHED, Post, utcnow
+
+    root = tmp_path_factory.mktemp("third-party-site")
+    database_url = f"sqlite:///{root / 'blogapp.sqlite'}"
+    build_demo_database(database_url)
+    app = make_app(database_url)
+    with app.app_context():
+        post = Post(title=OLD_POST_TITLE, slug="imported-from-the-old-site",
+                    content_format=FORMAT_HTML, status=POST_PUBLISHED, published_at=utcnow(),
+                    excerpt="",
+                    body=(f'<p>The old picture:</p><p><img src="{old_host}/wp-content/uploads/'
+                          f'old.png" alt="An old picture"></p><p>And the <a href="{old_host}/'
+                          '2019/05/old-post/">old address</a>.</p>'))  # fmt: skip
+        render_post(post)
+        db.session.add(post)
+        db.session.commit()
+        db.session.remove()
+        db.engine.dispose()
+    port = free_port()
+    server = start_gunicorn(app_environment(database_url, port, root / "instance"), port,
+                            root / "gunicorn.log", workers=1)  # fmt: skip
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def recorded(browser, site):
+    """A page whose every request is recorded (URL), in a fresh context."""
+    context = browser.new_context(base_url=site.url, viewport={"width": 1280, "height": 900},
+                                  locale="en-GB", timezone_id="UTC")  # fmt: skip
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    requests: list[str] = []
+    blocked: dict[str, str] = {}
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("requestfailed", lambda request: blocked.__setitem__(request.url, request.failure))
+    yield page, requests, blocked
+    context.close()
+
+
+def _elsewhere(requests: list[str], own: str) -> list[str]:
+    origin = urlsplit(own)
+    return [
+        url
+        for url in requests
+        if not url.startswith(("data:", "about:", "blob:"))
+        and (urlsplit(url).scheme, urlsplit(url).netloc) != (origin.scheme, origin.netloc)
+    ]
+
+
+def _visit(page, path: str) -> None:
+    page.goto(path)
+    page.wait_for_load_state("networkidle")
+    page.mouse.wheel(0, 20_000)  # lazy images below the fold ask now, if they ever will
+    page.wait_for_load_state("networkidle")
+
+
+def test_no_page_requests_another_origin(recorded, site, old_host, admin_credentials, artifacts):
+    page, requests, blocked = recorded
+    for path in ("/", "/imported-from-the-old-site/", "/category/politics/", "/?s=water",
+                 "/privacy/", "/your-data/", "/login"):  # fmt: skip
+        _visit(page, path)
+    page.goto("/")
+    page.locator("main h2 a").first.click()  # the newest demo op-ed, with its comment form
+    page.wait_for_load_state("networkidle")
+    form = page.locator("form.comment-form, form#commentform").first
+    expect(form).to_be_visible()
+    form.get_by_label("Name").fill("Dara")
+    form.get_by_label("Email").fill("dara@example.org")
+    form.locator("textarea").fill("No one else should hear about this comment.")
+    form.locator("button[type=submit], input[type=submit]").first.click()
+    page.wait_for_load_state("networkidle")
+    _visit(page, "/imported-from-the-old-site/")
+    shoot(page, artifacts, "third-party-old-post")
+
+    log_in(page, *admin_credentials)
+    _visit(page, "/admin/posts/")
+    flag = page.locator(".flag-remote")
+    expect(flag).to_have_count(1)
+    expect(flag).to_contain_text(urlsplit(old_host).netloc)
+    shoot(page, artifacts, "third-party-admin-posts")
+    page.get_by_role("link", name=OLD_POST_TITLE).click()
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_label("Title")).to_have_value(OLD_POST_TITLE)
+    _visit(page, "/admin/posts/new")
+
+    assert len(requests) > 20
+    assert OldHost.hits == [], f"the old host was asked for {OldHost.hits}"
+    # Chromium reports the old picture as a request the page's Content-Security-Policy
+    # stopped before it left the browser ("csp"): the old host above saw none. Any
+    # other request to another origin fails the test.
+    elsewhere = _elsewhere(requests, site.url)
+    assert {url: blocked.get(url) for url in elsewhere} == {
+        f"{old_host}/wp-content/uploads/old.png": "csp"
+    }
