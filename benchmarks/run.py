@@ -43,6 +43,9 @@ class Scenario:
     kind: str = "get"  # get | conditional | post
     min_ratio: float | None = None  # of the ceiling (pages) or of "hello" (304)
     nginx_min_ratio: float | None = None  # through nginx, of nginx serving the bytes from a file
+    # Answers that shed load on purpose (search: the per-worker cap's 503 and nginx's
+    # per-address 429, issue 20): noted, not failed.
+    shed: frozenset[int] = frozenset()
     queries: int | None = None
     bytes: int = 0
     blog: WrkResult | None = None
@@ -65,7 +68,8 @@ def scenarios_for(site: BigSite) -> list[Scenario]:
         Scenario("post (500 comments)", site.post_500_path, min_ratio=0.50,
                  nginx_min_ratio=0.70),
         Scenario("/feed/", "/feed/"),
-        Scenario("search", "/?s=" + urllib.parse.quote_plus(site.search_term)),
+        Scenario("search", "/?s=" + urllib.parse.quote_plus(site.search_term),
+                 shed=frozenset({429, 503})),
         Scenario("304 (If-None-Match)", "/", kind="conditional", min_ratio=0.90),
         Scenario("comment POST", site.comment_target_path, kind="post"),
     ]
@@ -288,7 +292,10 @@ def judge(scenarios: list[Scenario], hello: WrkResult, stored: tuple[int, int]) 
             s.fail(f"socket errors {s.blog.errors}")
         expected = {"get": {200}, "conditional": {304}, "post": {302, 303}}[s.kind]
         unexpected = {code: n for code, n in s.blog.statuses.items() if code not in expected}
-        if unexpected:
+        shed = {code: n for code, n in unexpected.items() if code in s.shed}
+        if shed:
+            s.notes.append(f"shed by design {shed}")
+        if len(shed) < len(unexpected):
             s.fail(f"unexpected answers {unexpected}")
         base = hello if s.kind != "get" else s.ceiling
         ratio = s.blog.rate / base.rate if base and base.rate else None
@@ -298,6 +305,9 @@ def judge(scenarios: list[Scenario], hello: WrkResult, stored: tuple[int, int]) 
         if s.nginx is not None and s.nginx_file is not None:
             nginx_ratio = s.nginx.rate / s.nginx_file.rate if s.nginx_file.rate else 0
             bad = {c: n for c, n in s.nginx.statuses.items() if c != 200}
+            if bad and set(bad) <= s.shed:
+                s.notes.append(f"through nginx, shed by design {bad}")
+                bad = {}
             if bad or s.nginx.socket_errors:
                 s.fail(f"through nginx: {bad or s.nginx.errors}")
             if s.nginx_min_ratio is not None and nginx_ratio < s.nginx_min_ratio:

@@ -4,8 +4,6 @@ of the blog shows this public key under its own key id."""
 
 from __future__ import annotations
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -19,6 +17,10 @@ _KEPT = "blogapp.fediverse_key"
 
 
 def _generate() -> tuple[str, str]:
+    # Imported here: only the first key ever made needs it (see signatures.py).
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption()).decode()  # fmt: skip

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.serialization import load_pem_private_key, load_pem_public_key
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+# cryptography (about 6 MB) is imported where a key is used: a web worker that only
+# serves readers never signs or verifies anything.
 
 SIGNED_ON_POST = ("(request-target)", "host", "date", "digest")
 SIGNED_ON_GET = ("(request-target)", "host", "date")
@@ -68,6 +70,9 @@ def signing_string(
 def _private_key(pem: str) -> rsa.RSAPrivateKey:
     """Loaded once per worker: loading checks the key, which costs ~300 ms, far more
     than a signature (a few ms)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
     key = load_pem_private_key(pem.encode(), password=None)
     if not isinstance(key, rsa.RSAPrivateKey):
         raise TypeError("an RSA key is needed for rsa-sha256")
@@ -76,6 +81,8 @@ def _private_key(pem: str) -> rsa.RSAPrivateKey:
 
 @lru_cache(maxsize=256)
 def _public_key(pem: str):
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
     return load_pem_public_key(pem.encode())
 
 
@@ -88,6 +95,9 @@ def sign(
     names: tuple[str, ...],
 ) -> str:
     """The ``Signature`` header's value for a request with ``headers``."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
     key = _private_key(private_pem)
     message = signing_string(method, path, headers, names).encode()
     value = base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()
@@ -164,6 +174,10 @@ def verify(
     parsed: Parsed, public_pem: str, method: str, path: str, headers: Mapping[str, str]
 ) -> bool:
     """Whether ``parsed.signature`` is the key's signature of this request."""
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
     try:
         key = _public_key(public_pem)
     except ValueError:
