@@ -315,6 +315,9 @@ for i, key in ipairs(KEYS) do
                                count - window[1], 1)
       local ms = window[2]
       if freed[2] then ms = tonumber(freed[2]) + window[2] - now end
+      -- A stamp another worker took a hair after this request's ``now`` would make it
+      -- longer than the window itself.
+      if ms > window[2] then ms = window[2] end
       if ms > wait then wait = ms end
     end
   end
