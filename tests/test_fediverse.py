@@ -26,6 +26,7 @@ from blogapp.models import (
     OUTBOX_QUEUED,
     POST_DRAFT,
     ROLE_ADMIN,
+    ROLE_EDITOR,
     Comment,
     Follower,
     ModerationEvent,
@@ -34,6 +35,7 @@ from blogapp.models import (
     utcnow,
 )
 from tests.factories import make_post, make_user
+from tests.helpers import csrf_token_from
 from tests.helpers_fediverse import IMPERSONATED, Remote, Site
 from tests.helpers_mail import Clock, deliver, free_port
 
@@ -158,6 +160,43 @@ def test_a_follow_can_wait_for_approval(app, site, remote, runner):
     assert result.exit_code == 0, result.output
     deliver()
     assert len(remote.activities("Accept")) == 1
+
+
+def test_an_admin_accepts_a_held_follower_on_the_followers_screen(
+    app, site, remote, client, login_as
+):
+    app.config["FEDIVERSE_APPROVE_FOLLOWERS"] = True
+    assert follow(remote, site)[0] == 202
+    follower = db.session.scalars(select(Follower)).one()
+    db.session.commit()
+    login_as(make_user("admin", role=ROLE_ADMIN))  # logs in `client`
+    screen = client.get("/admin/followers")
+    assert screen.status_code == 200
+    page = screen.get_data(as_text=True)
+    assert remote.actor in page and "Held" in page and "private, no-store" in (
+        screen.headers["Cache-Control"]
+    )
+    token = csrf_token_from(page)
+    assert client.post(f"/admin/followers/{follower.id}/accept").status_code == 400  # no CSRF
+    answer = client.post(f"/admin/followers/{follower.id}/accept", data={"csrf_token": token})
+    assert answer.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Follower, follower.id).status == FOLLOWER_ACCEPTED
+    deliver()
+    assert len(remote.activities("Accept")) == 1
+    # Accepting again changes nothing and says why.
+    again = client.post(f"/admin/followers/{follower.id}/accept", data={"csrf_token": token},
+                        follow_redirects=True)  # fmt: skip
+    assert "No held follower has that number." in again.get_data(as_text=True)
+    assert len(remote.activities("Accept")) == 1
+
+
+def test_the_followers_screen_is_for_admins_of_a_followable_blog(app, client, login_as):
+    login_as(make_user("writer", role=ROLE_EDITOR))
+    assert client.get("/admin/followers").status_code == 403
+    app.config["FEDIVERSE_ENABLED"] = False
+    login_as(make_user("boss", role=ROLE_ADMIN))
+    assert client.get("/admin/followers").status_code == 404
 
 
 def test_a_post_published_edited_and_unpublished_reaches_the_follower(app, site, remote):

@@ -6,6 +6,7 @@ from blogapp.admin import (  # noqa: F401  (importing a module registers its vie
     audit_log,
     dashboard,
     editorial,
+    followers,
     media_views,
     outbox,
     pages,

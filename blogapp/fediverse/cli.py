@@ -7,10 +7,9 @@ import click
 from flask.cli import AppGroup
 from sqlalchemy import select
 
-from blogapp.database import write_transaction
 from blogapp.extensions import db
-from blogapp.fediverse import inbox, remote
-from blogapp.models import FOLLOWER_PENDING, Follower
+from blogapp.fediverse.followers import NotAccepted, accept_held
+from blogapp.models import Follower
 
 fediverse_command = AppGroup("fediverse", help="The blog's followers in the fediverse.")
 
@@ -27,14 +26,8 @@ def followers_command() -> None:
 @click.argument("follower_id", type=int)
 def accept_command(follower_id: int) -> None:
     """Accept a held follower."""
-    db.session.commit()
-    with write_transaction():
-        follower = db.session.get(Follower, follower_id)
-        if follower is None or follower.status != FOLLOWER_PENDING:
-            raise click.ClickException("No held follower has that number.")
-        actor = remote.known(follower.actor_uri)
-        if actor is None:
-            raise click.ClickException("The follower's account is not known any more.")
-        inbox.accept(follower, follower.follow_id or follower.actor_uri, actor)
-        db.session.commit()
+    try:
+        follower = accept_held(follower_id)
+    except NotAccepted as refusal:
+        raise click.ClickException(str(refusal)) from None
     click.echo(f"Accepted {follower.actor_uri}.")

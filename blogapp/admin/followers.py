@@ -1,0 +1,55 @@
+"""The Followers screen at ``/admin/followers`` (admins): who follows the blog and its
+authors from the fediverse, and "Accept" (a POST) for those held while
+``FEDIVERSE_APPROVE_FOLLOWERS`` is set. Their Accept goes out through the outbox."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from blogapp.admin.blueprint import bp
+from blogapp.arguments import page_arg
+from blogapp.auth.permissions import admin_required
+from blogapp.extensions import db
+from blogapp.fediverse.followers import NotAccepted, accept_held
+from blogapp.models import FOLLOWER_ACCEPTED, FOLLOWER_PENDING, Follower
+
+PER_PAGE = 50
+STATUSES = (FOLLOWER_PENDING, FOLLOWER_ACCEPTED)
+TABS = ((FOLLOWER_PENDING, "Held"), (FOLLOWER_ACCEPTED, "Accepted"))
+
+
+@bp.get("/followers")
+@admin_required
+def followers():
+    if not current_app.config.get("FEDIVERSE_ENABLED"):
+        abort(404)
+    status = request.args.get("status", FOLLOWER_PENDING)
+    if status not in STATUSES:
+        abort(404)
+    counts = dict(db.session.execute(
+        select(Follower.status, func.count()).group_by(Follower.status)
+    ).all())  # fmt: skip
+    page = db.paginate(
+        select(Follower).where(Follower.status == status)
+        .order_by(Follower.created_at.desc(), Follower.id.desc()),
+        page=page_arg(), per_page=PER_PAGE, error_out=False,
+    )  # fmt: skip
+    return render_template("admin/followers.html", page=page, status=status, counts=counts,
+                           tabs=TABS)
+
+
+@bp.post("/followers/<int:follower_id>/accept")
+@admin_required
+def accept_follower(follower_id: int):
+    if not current_app.config.get("FEDIVERSE_ENABLED"):
+        abort(404)
+    db.get_or_404(Follower, follower_id)
+    try:
+        follower = accept_held(follower_id)
+    except NotAccepted as refusal:
+        flash(str(refusal), "error")
+    else:
+        flash(f"{follower.actor_uri} follows {follower.target} now; the worker sends the "
+              "Accept on its next pass.", "success")
+    return redirect(url_for("admin.followers", status=FOLLOWER_PENDING))
