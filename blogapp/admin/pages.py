@@ -10,11 +10,12 @@ from sqlalchemy.orm import joinedload
 from blogapp.admin.blueprint import bp
 from blogapp.admin.editing import show_errors
 from blogapp.admin.forms import EmptyForm, PageForm
-from blogapp.admin.services import FieldErrors, PageData, delete_page, save_page
 from blogapp.auth.permissions import editor_required
 from blogapp.content import render_page
 from blogapp.extensions import db
+from blogapp.field_errors import FieldErrors
 from blogapp.models import Page
+from blogapp.posts.services import PageData, delete_page, save_page
 from blogapp.revisions.services import StaleSave, parse_based_on
 from blogapp.revisions.views import editor_opened
 

@@ -16,19 +16,13 @@ from blogapp.admin.editing import (
     show_errors,
 )
 from blogapp.admin.forms import POST_STATUS_CHOICES, EmptyForm, PostForm, as_choices
-from blogapp.admin.services import (
-    FieldErrors,
-    PostData,
-    apply_post,
-    check_post,
-    delete_post,
-    save_post,
-)
 from blogapp.auth.permissions import editor_required
 from blogapp.content import slugify
 from blogapp.extensions import db
+from blogapp.field_errors import FieldErrors
 from blogapp.models import POST_PUBLISHED, Category, Media, Post, Tag, User, post_categories, utcnow
 from blogapp.permalinks import post_url
+from blogapp.posts.services import PostData, apply_post, check_post, delete_post, save_post
 from blogapp.revisions.services import StaleSave, parse_based_on
 from blogapp.revisions.views import editor_opened
 
