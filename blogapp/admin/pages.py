@@ -56,8 +56,8 @@ def _editor(page: Page | None):
             shown = Page(title=data.title.strip(), body=data.body, language=data.language,
                          content_format=data.content_format, slug=page.slug if page else "")
             render_page(shown)
-            return render_template("admin/page_preview.html", page_obj=shown, form=form,
-                                   action=request.path)
+            return render_template("admin/preview.html", preview_of="page", page_obj=shown,
+                                   form=form, action=request.path)
         if action == "save":
             try:
                 saved = save_page(page, data, author=current_user._get_current_object(),

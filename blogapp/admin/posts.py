@@ -150,7 +150,8 @@ def _preview(post: Post | None, data: PostData, form: PostForm):
             db.session.scalars(select(Category).where(Category.id.in_(data.category_ids)))
         )
     shown.tags = [Tag(name=name, slug=slugify(name)) for name in data.tag_names]
-    return render_template("admin/post_preview.html", post=shown, form=form, action=request.path)
+    return render_template("admin/preview.html", preview_of="post", post=shown, form=form,
+                           action=request.path)
 
 
 @bp.route("/posts/<int:post_id>/delete", methods=["POST"])
