@@ -1,18 +1,24 @@
 """Helpers shared by test modules: reading forms out of pages and sending them as a
-browser would (a browser names the page's origin on every POST)."""
+browser would (a browser names the page's origin on every POST), and the walk over
+every admin route (the permission and audit-log tests both take it)."""
 
 from __future__ import annotations
 
 import html as htmllib
 import re
 import time
+from functools import cache
 
-from flask import current_app
+import pytest
+from flask import current_app, url_for
 from sqlalchemy import select
+from werkzeug.routing import AnyConverter, IntegerConverter
 
+from blogapp import create_app
 from blogapp.extensions import db
 from blogapp.models import Comment, Post
 from blogapp.permalinks import post_url
+from tests.conftest import BASE_CONFIG
 
 SITE_ORIGIN = "http://localhost"  # tests' SITE_URL, and the test client's default host
 BROWSER_POST = {"Origin": SITE_ORIGIN, "Sec-Fetch-Site": "same-origin"}
@@ -97,3 +103,31 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+@cache
+def admin_rules() -> list:
+    """Every route under /admin/ (ours and any another blueprint adds), as pytest
+    parameters ``(endpoint, method)``: GET where the route takes it, else POST."""
+    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    rules = []
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/admin/") or rule.rule == "/admin":
+            method = "GET" if "GET" in rule.methods else "POST"
+            rules.append(pytest.param(rule.endpoint, method, id=f"{method} {rule.rule}"))
+    return rules
+
+
+def example_url(app, endpoint: str) -> str:
+    """A URL of ``endpoint`` with made-up values for its arguments (1, or the first choice)."""
+    rule = app.url_map._rules_by_endpoint[endpoint][0]
+    values = {}
+    for name, converter in rule._converters.items():
+        if isinstance(converter, IntegerConverter):
+            values[name] = 1
+        elif isinstance(converter, AnyConverter):
+            values[name] = sorted(converter.items)[0]
+        else:
+            values[name] = "x"
+    with app.test_request_context():
+        return url_for(endpoint, **values)

@@ -5,41 +5,12 @@ role, never cached."""
 from __future__ import annotations
 
 import pytest
-from flask import url_for
-from werkzeug.routing import AnyConverter, IntegerConverter
 
-from blogapp import create_app
 from blogapp.models import ROLE_ADMIN, ROLE_EDITOR
-from tests.conftest import BASE_CONFIG
 from tests.factories import make_user
-from tests.helpers import csrf_token_from
+from tests.helpers import admin_rules, csrf_token_from, example_url
 
-
-def _admin_rules():
-    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": "sqlite://"})
-    rules = []
-    for rule in app.url_map.iter_rules():
-        if rule.rule.startswith("/admin/") or rule.rule == "/admin":
-            method = "GET" if "GET" in rule.methods else "POST"
-            rules.append(pytest.param(rule.endpoint, method, id=f"{method} {rule.rule}"))
-    return rules
-
-
-ADMIN_RULES = _admin_rules()
-
-
-def _url(app, endpoint: str) -> str:
-    rule = app.url_map._rules_by_endpoint[endpoint][0]
-    values = {}
-    for name, converter in rule._converters.items():
-        if isinstance(converter, IntegerConverter):
-            values[name] = 1
-        elif isinstance(converter, AnyConverter):
-            values[name] = sorted(converter.items)[0]
-        else:
-            values[name] = "x"
-    with app.test_request_context():
-        return url_for(endpoint, **values)
+ADMIN_RULES = admin_rules()
 
 
 def _request(client, method: str, url: str, token_page: str):
@@ -61,7 +32,7 @@ def test_the_admin_has_routes_to_check():
 
 @pytest.mark.parametrize(("endpoint", "method"), ADMIN_RULES)
 def test_anonymous_visitors_are_sent_to_log_in(app, client, endpoint, method):
-    url = _url(app, endpoint)
+    url = example_url(app, endpoint)
 
     response = _request(client, method, url, "/login")
 
@@ -73,7 +44,7 @@ def test_anonymous_visitors_are_sent_to_log_in(app, client, endpoint, method):
 def test_editors_get_editor_routes_and_403_on_admin_routes(app, client, login_as, endpoint,
                                                             method):
     login_as(make_user(role=ROLE_EDITOR))
-    url = _url(app, endpoint)
+    url = example_url(app, endpoint)
 
     response = _request(client, method, url, "/admin/")
 
@@ -89,7 +60,7 @@ def test_editors_get_editor_routes_and_403_on_admin_routes(app, client, login_as
 @pytest.mark.parametrize(("endpoint", "method"), ADMIN_RULES)
 def test_admins_get_every_route(app, client, login_as, endpoint, method):
     login_as(make_user(role=ROLE_ADMIN))
-    url = _url(app, endpoint)
+    url = example_url(app, endpoint)
 
     response = _request(client, method, url, "/admin/")
 

@@ -16,8 +16,7 @@ from blogapp import audit
 from blogapp.extensions import db
 from blogapp.models import ROLE_ADMIN, ROLE_EDITOR, AuditEntry, Post
 from tests.factories import make_category, make_comment, make_page, make_post, make_tag, make_user
-from tests.helpers import csrf_token_from
-from tests.test_admin_permissions import ADMIN_RULES, _url
+from tests.helpers import admin_rules, csrf_token_from, example_url
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wxr"
 
@@ -100,7 +99,7 @@ def _count() -> int:
     return found
 
 
-@pytest.mark.parametrize(("endpoint", "method"), ADMIN_RULES)
+@pytest.mark.parametrize(("endpoint", "method"), admin_rules())
 def test_every_admin_route_that_writes_leaves_an_entry(app, client, login_as, endpoint, method):
     """Walks every admin route, as the permissions test does, POSTing to each one
     that takes a POST: whatever it writes, an entry comes with it."""
@@ -109,7 +108,7 @@ def test_every_admin_route_that_writes_leaves_an_entry(app, client, login_as, en
         pytest.skip("reads only")
     _world()
     login_as(make_user("boss", role=ROLE_ADMIN))
-    url = _url(app, endpoint)
+    url = example_url(app, endpoint)
     csrf = token(client)
     before, count = _audited_rows(), _count()
 

@@ -6,10 +6,12 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 
-from blogapp.admin.services import FieldErrors, PostData, parse_tag_names
+from blogapp.categories.services import parse_tag_names
 from blogapp.dates import to_local
 from blogapp.extensions import db
+from blogapp.field_errors import FieldErrors
 from blogapp.models import Category, Post
+from blogapp.posts.services import PostData
 
 
 def category_choices() -> list[tuple[int, str]]:

@@ -10,11 +10,12 @@ from sqlalchemy.orm import joinedload
 from blogapp.admin.blueprint import bp
 from blogapp.admin.editing import show_errors
 from blogapp.admin.forms import EmptyForm, PageForm
-from blogapp.admin.services import FieldErrors, PageData, delete_page, save_page
 from blogapp.auth.permissions import editor_required
 from blogapp.content import render_page
 from blogapp.extensions import db
+from blogapp.field_errors import FieldErrors
 from blogapp.models import Page
+from blogapp.posts.services import PageData, delete_page, save_page
 from blogapp.revisions.services import StaleSave, parse_based_on
 from blogapp.revisions.views import editor_opened
 
@@ -55,8 +56,8 @@ def _editor(page: Page | None):
             shown = Page(title=data.title.strip(), body=data.body, language=data.language,
                          content_format=data.content_format, slug=page.slug if page else "")
             render_page(shown)
-            return render_template("admin/page_preview.html", page_obj=shown, form=form,
-                                   action=request.path)
+            return render_template("admin/preview.html", preview_of="page", page_obj=shown,
+                                   form=form, action=request.path)
         if action == "save":
             try:
                 saved = save_page(page, data, author=current_user._get_current_object(),

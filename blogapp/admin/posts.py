@@ -16,19 +16,13 @@ from blogapp.admin.editing import (
     show_errors,
 )
 from blogapp.admin.forms import POST_STATUS_CHOICES, EmptyForm, PostForm, as_choices
-from blogapp.admin.services import (
-    FieldErrors,
-    PostData,
-    apply_post,
-    check_post,
-    delete_post,
-    save_post,
-)
 from blogapp.auth.permissions import editor_required
 from blogapp.content import slugify
 from blogapp.extensions import db
+from blogapp.field_errors import FieldErrors
 from blogapp.models import POST_PUBLISHED, Category, Media, Post, Tag, User, post_categories, utcnow
 from blogapp.permalinks import post_url
+from blogapp.posts.services import PostData, apply_post, check_post, delete_post, save_post
 from blogapp.revisions.services import StaleSave, parse_based_on
 from blogapp.revisions.views import editor_opened
 
@@ -156,7 +150,8 @@ def _preview(post: Post | None, data: PostData, form: PostForm):
             db.session.scalars(select(Category).where(Category.id.in_(data.category_ids)))
         )
     shown.tags = [Tag(name=name, slug=slugify(name)) for name in data.tag_names]
-    return render_template("admin/post_preview.html", post=shown, form=form, action=request.path)
+    return render_template("admin/preview.html", preview_of="post", post=shown, form=form,
+                           action=request.path)
 
 
 @bp.route("/posts/<int:post_id>/delete", methods=["POST"])

@@ -14,8 +14,8 @@ from blogapp.admin.forms import (
     TagForm,
     as_choices,
 )
-from blogapp.admin.services import (
-    FieldErrors,
+from blogapp.auth.permissions import editor_required
+from blogapp.categories.services import (
     category_post_count,
     delete_category,
     delete_tag,
@@ -23,8 +23,8 @@ from blogapp.admin.services import (
     save_category,
     save_tag,
 )
-from blogapp.auth.permissions import editor_required
 from blogapp.extensions import db
+from blogapp.field_errors import FieldErrors
 from blogapp.models import Category, Tag, post_categories, post_tags
 
 NO_PARENT = 0

@@ -10,11 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from blogapp.admin.blueprint import bp
-from blogapp.admin.services import FieldErrors, PageData, PostData, save_page, save_post
 from blogapp.auth.permissions import editor_required
 from blogapp.dates import to_local
 from blogapp.extensions import db
+from blogapp.field_errors import FieldErrors
 from blogapp.models import POST_DRAFT, REVISION_AUTOSAVE, Page, Post, Revision, utcnow
+from blogapp.posts.services import PageData, PostData, save_page, save_post
 from blogapp.revisions import services
 from blogapp.revisions.preview import can_share, preview_link, revoke, share
 

@@ -1,6 +1,7 @@
-"""What the admin screens change, as plain functions: saving posts and pages,
-categories, tags and accounts. Views turn form data into these calls; tests may
-call them directly. Each raises ``FieldErrors`` for input a person must fix."""
+"""The write side of posts and pages, as plain functions: checking, saving (with a
+revision, and a redirect when a published address changes) and deleting. The admin
+editors and the revision screens call them; tests may call them directly. Each raises
+``FieldErrors`` for input a person must fix."""
 
 from __future__ import annotations
 
@@ -8,25 +9,21 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import url_for
-from sqlalchemy import delete, exists, func, insert, literal, select, update
+from sqlalchemy import delete, select, update
 
-from blogapp.auth.passwords import rotate_session_token, set_password
+from blogapp.categories.services import categories_by_id, tags_for
 from blogapp.content import render_page, render_post, slugify, unique_slug
 from blogapp.extensions import db
+from blogapp.field_errors import FieldErrors
 from blogapp.models import (
     POST_PUBLISHED,
     REVISION_RESTORE,
     REVISION_SAVE,
-    ROLE_ADMIN,
-    Category,
     Page,
     Post,
     Redirect,
     Revision,
-    Tag,
     User,
-    post_categories,
-    post_tags,
     utcnow,
 )
 from blogapp.permalinks import post_url
@@ -40,14 +37,6 @@ RESERVED_PAGE_SLUGS = frozenset({
     "feed", "comments", "search", "wp-admin", "wp-login.php", "wp-content", "wp-json",
     "xmlrpc.php",
 })  # fmt: skip
-
-
-class FieldErrors(ValueError):
-    """Input to fix: ``errors`` maps a form field name to a message."""
-
-    def __init__(self, errors: dict[str, str]):
-        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
-        self.errors = errors
 
 
 @dataclass
@@ -75,38 +64,6 @@ class PageData:
     language: str = "en"
     status: str = "draft"  # draft, published, private
     menu_order: int = 0
-
-
-def parse_tag_names(text: str) -> list[str]:
-    """``"rule of law, Courts ,courts"`` -> ``["rule of law", "Courts"]``."""
-    seen: set[str] = set()
-    names = []
-    for raw in text.split(","):
-        name = " ".join(raw.split())[:200]
-        key = slugify(name)
-        if name and key and key not in seen:
-            seen.add(key)
-            names.append(name)
-    return names
-
-
-def tags_for(names: list[str]) -> list[Tag]:
-    """The tags named, created on the fly when new (matched by slug)."""
-    wanted = {slugify(n): n for n in names if slugify(n)}
-    if not wanted:
-        return []
-    found = {t.slug: t for t in db.session.scalars(select(Tag).where(Tag.slug.in_(wanted)))}
-    for slug, name in wanted.items():
-        if slug not in found:
-            found[slug] = Tag(name=name, slug=slug)
-            db.session.add(found[slug])
-    return [found[s] for s in wanted]
-
-
-def _categories(ids: list[int]) -> list[Category]:
-    if not ids:
-        return []
-    return list(db.session.scalars(select(Category).where(Category.id.in_(ids))))
 
 
 def _resolve_slug(model, wanted_slug: str, title: str, current_id: int | None,
@@ -193,7 +150,7 @@ def save_post(post: Post | None, data: PostData, *, author: User | None,
     if errors:
         raise FieldErrors(errors)
     old_path = post_url(post) if post is not None and post.is_public else None
-    categories, tags = _categories(data.category_ids), tags_for(data.tag_names)
+    categories, tags = categories_by_id(data.category_ids), tags_for(data.tag_names)
     if post is None:
         post = Post(author=author, created_at=now, comment_count=0, published_at=now,
                     categories=categories, tags=tags)
@@ -255,157 +212,4 @@ def save_page(page: Page | None, data: PageData, *, author: User | None,
 
 def delete_page(page: Page) -> None:
     db.session.delete(page)
-    db.session.commit()
-
-
-# Categories and tags
-
-
-def descendant_ids(category_id: int) -> set[int]:
-    """A category's children, grandchildren…: none of them may become its parent."""
-    parents = dict(db.session.execute(select(Category.id, Category.parent_id)).all())
-    found: set[int] = set()
-    frontier = {category_id}
-    while frontier:
-        frontier = {cid for cid, pid in parents.items() if pid in frontier and cid not in found}
-        found |= frontier
-    return found
-
-
-def save_category(category: Category | None, *, name: str, slug: str = "",
-                  parent_id: int | None = None, description: str = "") -> Category:
-    errors: dict[str, str] = {}
-    name = " ".join(name.split())
-    if not name:
-        errors["name"] = "Give the category a name."
-    slug = slugify(slug or name)
-    if name and not slug:
-        errors["slug"] = "Use letters or digits in the slug."
-    taken = select(Category.id).where(Category.slug == slug)
-    if category is not None:
-        taken = taken.where(Category.id != category.id)
-    if slug and db.session.scalar(taken) is not None:
-        errors["slug"] = f"The slug “{slug}” is already used by another category."
-    if parent_id is not None:
-        if db.session.get(Category, parent_id) is None:
-            errors["parent_id"] = "That parent category no longer exists."
-        elif category is not None and (
-            parent_id == category.id or parent_id in descendant_ids(category.id)
-        ):
-            errors["parent_id"] = "A category cannot sit inside itself or its subcategories."
-    if errors:
-        raise FieldErrors(errors)
-    if category is None:
-        category = Category()
-        db.session.add(category)
-    category.name = name
-    category.slug = slug
-    category.parent_id = parent_id
-    category.description = description.strip()
-    db.session.commit()
-    return category
-
-
-def category_post_count(category_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(post_categories)
-        .where(post_categories.c.category_id == category_id)
-    ) or 0  # fmt: skip
-
-
-def delete_category(category: Category, move_to_id: int | None = None) -> None:
-    """Delete ``category``; its posts get ``move_to_id`` (when given) and keep their other
-    categories; its subcategories move up to its parent."""
-    if category_post_count(category.id):
-        if move_to_id is None or move_to_id == category.id:
-            raise FieldErrors({"move_to": "Choose the category its posts move to."})
-        if db.session.get(Category, move_to_id) is None:
-            raise FieldErrors({"move_to": "That category no longer exists."})
-        already = select(post_categories.c.post_id).where(
-            post_categories.c.category_id == move_to_id
-        )
-        db.session.execute(
-            insert(post_categories).from_select(
-                ["post_id", "category_id"],
-                select(post_categories.c.post_id, literal(move_to_id))
-                .where(post_categories.c.category_id == category.id)
-                .where(post_categories.c.post_id.not_in(already)),
-            )
-        )
-    db.session.execute(
-        update(Category).where(Category.parent_id == category.id)
-        .values(parent_id=category.parent_id)
-    )  # fmt: skip
-    db.session.execute(
-        delete(post_categories).where(post_categories.c.category_id == category.id)
-    )
-    db.session.delete(category)
-    db.session.commit()
-
-
-def save_tag(tag: Tag | None, *, name: str, slug: str = "") -> Tag:
-    name = " ".join(name.split())[:200]
-    slug = slugify(slug or name)
-    errors: dict[str, str] = {}
-    if not name:
-        errors["name"] = "Give the tag a name."
-    elif not slug:
-        errors["slug"] = "Use letters or digits in the slug."
-    else:
-        taken = select(Tag.id).where(Tag.slug == slug)
-        if tag is not None:
-            taken = taken.where(Tag.id != tag.id)
-        if db.session.scalar(taken) is not None:
-            errors["slug"] = f"The slug “{slug}” is already used by another tag."
-    if errors:
-        raise FieldErrors(errors)
-    if tag is None:
-        tag = Tag()
-        db.session.add(tag)
-    tag.name = name
-    tag.slug = slug
-    db.session.commit()
-    return tag
-
-
-def delete_tag(tag: Tag) -> None:
-    db.session.execute(delete(post_tags).where(post_tags.c.tag_id == tag.id))
-    db.session.delete(tag)
-    db.session.commit()
-
-
-# Accounts
-
-
-def create_user(*, login: str, email: str, display_name: str, role: str, password: str,
-                active: bool = True) -> User:
-    login = login.strip()
-    if db.session.scalar(select(exists().where(User.login == login))):
-        raise FieldErrors({"login": "That username is taken."})
-    user = User(login=login, email=email.strip(), display_name=display_name.strip(),
-                role=role, is_active_account=active)
-    set_password(user, password)
-    db.session.add(user)
-    db.session.commit()
-    return user
-
-
-def update_user(user: User, *, actor: User, email: str, display_name: str, role: str,
-                active: bool) -> None:
-    """An admin edits an account; nobody can lock themselves out by demoting or
-    deactivating their own account."""
-    if user.id == actor.id and (role != ROLE_ADMIN or not active):
-        raise FieldErrors({"role": "You cannot remove your own admin role or deactivate "
-                                   "yourself; ask another admin."})
-    user.email = email.strip()
-    user.display_name = display_name.strip()
-    if user.is_active_account and not active:
-        rotate_session_token(user)  # a deactivated account's open sessions end now
-    user.role = role
-    user.is_active_account = active
-    db.session.commit()
-
-
-def change_password(user: User, password: str) -> None:
-    set_password(user, password)
     db.session.commit()
