@@ -161,3 +161,23 @@ def login_as(client):
         return user
 
     return log_in
+
+
+@pytest.fixture
+def clock(app):
+    """The app's clock, moved on by the test (``clock.advance(minutes=5)``) instead of sleeping."""
+    from tests.helpers_mail import Clock
+
+    app.config["CLOCK"] = clock = Clock()
+    return clock
+
+
+@pytest.fixture
+def inbox(app):
+    """A real SMTP server (aiosmtpd) on loopback that the app sends its mail to."""
+    from tests.helpers_mail import Inbox, SMTPServer
+
+    handler = Inbox()
+    with SMTPServer(handler) as server:
+        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
+        yield handler

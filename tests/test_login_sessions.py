@@ -12,20 +12,12 @@ from blogapp.extensions import db
 from blogapp.models import LoginSession
 from tests.factories import make_user
 from tests.helpers import FakeClock, csrf_token_from
-from tests.helpers_mail import Inbox, SMTPServer, deliver, text_of
+from tests.helpers_mail import deliver, text_of
 
 PASSWORD = "correct horse battery"
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
           "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")  # fmt: skip
-
-
-@pytest.fixture
-def inbox(app):
-    handler = Inbox()
-    with SMTPServer(handler) as server:
-        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
-        yield handler
 
 
 def browser(app, agent: str, address: str = "198.51.100.7"):

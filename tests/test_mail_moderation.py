@@ -18,21 +18,7 @@ from blogapp.models import (
     ModerationEvent,
 )
 from tests.factories import make_post, make_user
-from tests.helpers_mail import Clock, Inbox, SMTPServer, deliver, path_of, send_comment, text_of
-
-
-@pytest.fixture
-def clock(app):
-    app.config["CLOCK"] = clock = Clock()
-    return clock
-
-
-@pytest.fixture
-def inbox(app):
-    handler = Inbox()
-    with SMTPServer(handler) as server:
-        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
-        yield handler
+from tests.helpers_mail import deliver, path_of, send_comment, text_of
 
 
 @pytest.fixture

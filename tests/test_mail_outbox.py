@@ -25,21 +25,7 @@ from blogapp.models import (
 )
 from tests.factories import make_comment, make_post, make_user
 from tests.helpers import BROWSER_POST, csrf_token_from
-from tests.helpers_mail import Clock, Inbox, SMTPServer, deliver, free_port, send_comment, text_of
-
-
-@pytest.fixture
-def clock(app):
-    app.config["CLOCK"] = clock = Clock()
-    return clock
-
-
-@pytest.fixture
-def inbox(app):
-    handler = Inbox()
-    with SMTPServer(handler) as server:
-        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
-        yield handler
+from tests.helpers_mail import Inbox, SMTPServer, deliver, free_port, send_comment, text_of
 
 
 def outbox_rows() -> list[OutboxMessage]:

@@ -22,7 +22,6 @@ from blogapp.permalinks import post_url
 from tests.factories import make_post, make_user
 from tests.helpers import csrf_token_from
 from tests.helpers_mail import (
-    Clock,
     Inbox,
     SMTPServer,
     deliver,
@@ -33,12 +32,6 @@ from tests.helpers_mail import (
 )
 
 READER = "dara@example.org"
-
-
-@pytest.fixture
-def clock(app):
-    app.config["CLOCK"] = clock = Clock()
-    return clock
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from blogapp.models import (
 )
 from tests.factories import make_post
 from tests.helpers import BROWSER_POST
-from tests.helpers_mail import Clock, Inbox, SMTPServer, deliver, links_in, path_of, text_of
+from tests.helpers_mail import Inbox, SMTPServer, deliver, links_in, path_of, text_of
 
 
 class RefusingInbox(Inbox):
@@ -38,12 +38,6 @@ class RefusingInbox(Inbox):
             return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)
         return "250 OK"
-
-
-@pytest.fixture
-def clock(app):
-    app.config["CLOCK"] = clock = Clock()
-    return clock
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ comment that turns into spam goes back to pending; the log keeps the old text.""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from blogapp.comments.settings import CommentSettings, save_settings
@@ -13,13 +12,7 @@ from blogapp.models import COMMENT_APPROVED, COMMENT_PENDING, Comment, Moderatio
 from blogapp.permalinks import post_url
 from tests.factories import make_comment, make_post, make_user
 from tests.helpers import csrf_token_from
-from tests.helpers_mail import Clock, send_comment
-
-
-@pytest.fixture
-def clock(app):
-    app.config["CLOCK"] = clock = Clock()
-    return clock
+from tests.helpers_mail import send_comment
 
 
 def my_comment() -> Comment:

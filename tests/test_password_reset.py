@@ -5,7 +5,6 @@ changes nothing, and a reset that ends every session of the account."""
 from __future__ import annotations
 
 import pyotp
-import pytest
 
 from blogapp.auth import two_factor
 from blogapp.auth.passwords import verify_password
@@ -13,24 +12,10 @@ from blogapp.extensions import db
 from blogapp.models import User
 from tests.factories import make_user
 from tests.helpers import csrf_token_from
-from tests.helpers_mail import Clock, Inbox, SMTPServer, deliver, links_in, path_of
+from tests.helpers_mail import deliver, links_in, path_of
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new password"
-
-
-@pytest.fixture
-def clock(app):
-    app.config["CLOCK"] = clock = Clock()
-    return clock
-
-
-@pytest.fixture
-def inbox(app):
-    handler = Inbox()
-    with SMTPServer(handler) as server:
-        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
-        yield handler
 
 
 def ask_for_link(client, email: str):

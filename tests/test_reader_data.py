@@ -15,23 +15,9 @@ from blogapp.extensions import db
 from blogapp.models import ROLE_ADMIN, AuditEntry, Comment, MailSubscriber, ModerationEvent, Post
 from tests.factories import make_comment, make_post, make_user
 from tests.helpers import BROWSER_POST, csrf_token_from, url_of
-from tests.helpers_mail import Clock, Inbox, SMTPServer, deliver, links_in, path_of
+from tests.helpers_mail import deliver, links_in, path_of
 
 DARA = "dara@example.org"
-
-
-@pytest.fixture
-def clock(app):
-    app.config["CLOCK"] = clock = Clock()
-    return clock
-
-
-@pytest.fixture
-def inbox(app):
-    handler = Inbox()
-    with SMTPServer(handler) as server:
-        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
-        yield handler
 
 
 @pytest.fixture
