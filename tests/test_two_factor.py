@@ -13,7 +13,7 @@ from sqlalchemy import select
 from blogapp.extensions import db
 from blogapp.models import ROLE_ADMIN, ROLE_EDITOR, RecoveryCode, TwoFactor
 from tests.factories import make_user
-from tests.helpers import FakeClock, csrf_token_from
+from tests.helpers import FakeClock, csrf_token_from, example_url
 
 PASSWORD = "correct horse battery"
 START = 1_800_000_000.0  # a step boundary: 60_000_000 * 30
@@ -241,24 +241,9 @@ def test_a_new_password_elsewhere_ends_the_half_logged_in_state(app, enrolled, c
 
 
 def _routes(app, prefixes):
-    from werkzeug.routing import AnyConverter, IntegerConverter
-
     for rule in app.url_map.iter_rules():
-        if not rule.rule.startswith(prefixes):
-            continue
-        values = {}
-        for name, converter in rule._converters.items():
-            if isinstance(converter, IntegerConverter):
-                values[name] = 1
-            elif isinstance(converter, AnyConverter):
-                values[name] = sorted(converter.items)[0]
-            else:
-                values[name] = "x"
-        with app.test_request_context():
-            from flask import url_for
-
-            url = url_for(rule.endpoint, **values)
-        yield rule, url
+        if rule.rule.startswith(prefixes):
+            yield rule, example_url(app, rule.endpoint)
 
 
 def test_every_admin_and_account_route_refuses_between_password_and_code(app, enrolled,

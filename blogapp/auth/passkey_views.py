@@ -5,7 +5,7 @@ sent by an ordinary form POST, CSRF token and all."""
 
 from __future__ import annotations
 
-from flask import Response, current_app, flash, redirect, request, session, url_for
+from flask import Response, flash, redirect, request, session, url_for
 from flask_login import current_user, login_required
 
 from blogapp import throttle
@@ -13,14 +13,13 @@ from blogapp.auth import passkeys
 from blogapp.auth.account import _me, _password_ok, _refused
 from blogapp.auth.forms import CurrentPasswordForm
 from blogapp.auth.views import (
-    CODE_ACCOUNT,
-    CODE_ADDRESS,
     CODE_FAILED,
     PENDING_KEY,
     _log_in,
     _pending_entry,
     bp,
     load_user,
+    second_factor_attempt,
     too_many_logins,
 )
 from blogapp.extensions import db
@@ -105,12 +104,7 @@ def login_with_passkey():
         session.pop(PENDING_KEY, None)
         flash("Please log in again.", "info")
         return redirect(url_for("auth.login"))
-    user_part = str(pending["user"]).partition(":")[0]
-    rate = current_app.config["LOGIN_RATE_LIMIT"]
-    attempt = throttle.hit(
-        throttle.Counter(CODE_ACCOUNT, user_part, rate),
-        throttle.Counter(CODE_ADDRESS, throttle.client_address(), rate),
-    )
+    attempt = second_factor_attempt(pending)
     if not attempt.allowed:
         return too_many_logins(attempt)
     user = load_user(str(pending["user"]))

@@ -193,6 +193,17 @@ def _pending_entry() -> dict | None:
     return pending
 
 
+def second_factor_attempt(pending: dict) -> throttle.Verdict:
+    """Count one second-factor try (a code or a passkey) against the account and the
+    address, before the user is even loaded, as logins are (its own transaction first)."""
+    user_part = str(pending["user"]).partition(":")[0]
+    rate = current_app.config["LOGIN_RATE_LIMIT"]
+    return throttle.hit(
+        throttle.Counter(CODE_ACCOUNT, user_part, rate),
+        throttle.Counter(CODE_ADDRESS, throttle.client_address(), rate),
+    )
+
+
 @bp.route("/login/code", methods=["GET", "POST"])
 def login_code():
     pending = _pending_entry()
@@ -203,13 +214,7 @@ def login_code():
     form = CodeForm()
     error = None
     if form.validate_on_submit():
-        user_part = str(pending["user"]).partition(":")[0]
-        # Counted before the user is even loaded, as logins are (its own transaction first).
-        rate = current_app.config["LOGIN_RATE_LIMIT"]
-        attempt = throttle.hit(
-            throttle.Counter(CODE_ACCOUNT, user_part, rate),
-            throttle.Counter(CODE_ADDRESS, throttle.client_address(), rate),
-        )
+        attempt = second_factor_attempt(pending)
         if not attempt.allowed:
             return too_many_logins(attempt)
         user = load_user(str(pending["user"]))
