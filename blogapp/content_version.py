@@ -29,8 +29,6 @@ from typing import Any, TypeVar
 from cachetools import LRUCache
 from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import event, func, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import get_history
@@ -58,6 +56,7 @@ from blogapp.models import (
     utcnow,
 )
 from blogapp.site_settings import forget_stored_settings
+from blogapp.upsert import insert_for
 
 VERSION_KEY = "content_version"
 INITIAL_VERSION = "initial"
@@ -187,10 +186,9 @@ def _store_new_version(session: Session) -> str:
         execution_options=options,
     )
     if not updated.rowcount:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         # Two workers may create the row at once; the later one simply wins.
         session.execute(
-            insert(Setting).values(key=VERSION_KEY, value=value)
+            insert_for(session, Setting).values(key=VERSION_KEY, value=value)
             .on_conflict_do_update(index_elements=[Setting.key], set_={"value": value}),
             execution_options=options,
         )  # fmt: skip

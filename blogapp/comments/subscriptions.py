@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 
 from flask import current_app, url_for
 from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from blogapp.content import html_to_text
 from blogapp.database import write_transaction
@@ -43,15 +42,12 @@ from blogapp.models import (
     Post,
     ReplyNotice,
 )
+from blogapp.upsert import insert_for
 
 DIGEST = "reply-digest"
 CONFIRM = "subscription-confirm"
 EXCERPT = 300  # characters of each comment quoted in a digest
 
-
-def _insert(table):
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
 
 
 def subscribe(comment: Comment, *, replies: bool, new_comments: bool) -> None:
@@ -77,7 +73,7 @@ def subscribe(comment: Comment, *, replies: bool, new_comments: bool) -> None:
 
 def _subscriber(email: str) -> MailSubscriber:
     db.session.execute(
-        _insert(MailSubscriber.__table__)
+        insert_for(db.session, MailSubscriber.__table__)
         .values(email=email, created_at=now())
         .on_conflict_do_nothing(index_elements=["email"])
     )
@@ -217,7 +213,7 @@ def comment_approved(comment: Comment) -> None:
             continue  # one notice per comment, whichever subscription brought it
         told.add(subscriber_id)
         added = db.session.execute(
-            _insert(ReplyNotice.__table__)
+            insert_for(db.session, ReplyNotice.__table__)
             .values(subscriber_id=subscriber_id, subscription_id=subscription_id,
                     comment_id=comment.id, created_at=moment)
             .on_conflict_do_nothing(index_elements=["subscriber_id", "comment_id"])

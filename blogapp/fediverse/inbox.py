@@ -17,7 +17,6 @@ import hashlib
 
 from flask import current_app
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from blogapp.database import write_transaction
 from blogapp.extensions import db
@@ -34,6 +33,7 @@ from blogapp.models import (
     utcnow,
 )
 from blogapp.sanitize import strip_invisible
+from blogapp.upsert import insert_for
 
 
 def authenticate(method: str, path: str, headers, body: bytes) -> RemoteActor:
@@ -174,10 +174,9 @@ def _react(activity: dict, obj, signer: RemoteActor) -> None:
         return
     post, _ = target
     db.session.commit()
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     with write_transaction():
         db.session.execute(
-            dialect.insert(Reaction.__table__)
+            insert_for(db.session, Reaction.__table__)
             .values(kind=activity["type"], actor_uri=signer.uri, post_id=post.id,
                     activity_id=strip_invisible(_id(activity))[:500], created_at=utcnow())
             .on_conflict_do_nothing(index_elements=["kind", "actor_uri", "post_id"])

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.models import FediverseKey, utcnow
+from blogapp.upsert import insert_for
 
 MAIN = "main"
 _KEPT = "blogapp.fediverse_key"
@@ -50,11 +50,10 @@ def _stored_pair() -> tuple[str, str]:
     private, public = _generate()
     if db.session().in_transaction():
         db.session.commit()
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     with write_transaction():
         # Two workers may both make one: the first stored wins, the other is dropped.
         db.session.execute(
-            dialect.insert(FediverseKey.__table__)
+            insert_for(db.session, FediverseKey.__table__)
             .values(name=MAIN, private_pem=private, public_pem=public, created_at=utcnow())
             .on_conflict_do_nothing(index_elements=["name"])
         )

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy.dialects import postgresql, sqlite
 
 from blogapp.extensions import db
 from blogapp.mail.clock import now
 from blogapp.models import UsedToken
+from blogapp.upsert import insert_for
 
 
 class LinkError(ValueError):
@@ -51,7 +51,7 @@ def read(purpose: str, token: str, max_age: timedelta | None = None) -> dict:
 
 def consume(nonce: str, purpose: str) -> bool:
     """Record a single-use link as used, in the open transaction; False if it was already."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(UsedToken.__table__).values(nonce=nonce, purpose=purpose, used_at=now())
+    stmt = insert_for(db.session, UsedToken.__table__).values(
+        nonce=nonce, purpose=purpose, used_at=now())
     stmt = stmt.on_conflict_do_nothing(index_elements=["nonce"]).returning(UsedToken.nonce)
     return db.session.execute(stmt).first() is not None  # (rowcount is -1 on psycopg)

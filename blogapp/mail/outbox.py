@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import datetime
+from typing import Any
 
 from flask import current_app, has_request_context, url_for
-from sqlalchemy.dialects import postgresql, sqlite
 
 from blogapp.extensions import db
 from blogapp.mail.clock import now
 from blogapp.models import OUTBOX_QUEUED, OutboxMessage
+from blogapp.upsert import insert_for
 
 KEY = re.compile(r"^[A-Za-z0-9._-]{1,200}$")  # what a Message-ID's left part may hold
 
@@ -46,7 +47,7 @@ def enqueue(*, key: str, kind: str, recipient: str = "", subject: str = "", text
     """Queue one message in the open transaction; False when its key was queued before."""
     row = _row(key=key, kind=kind, recipient=recipient, subject=subject, text=text, html=html,
                headers=headers, payload=payload, ref=ref, not_before=not_before, moment=now())
-    insert = _INSERTS[db.session.get_bind().dialect.name == "postgresql"]
+    insert = _statements(db.session)[0]
     # A row comes back only when inserted (psycopg reports no rowcount for this).
     return db.session.execute(insert, row).first() is not None
 
@@ -60,24 +61,23 @@ def enqueue_many(messages: list[dict]) -> None:
         return
     moment = now()
     rows = [_row(**message, moment=moment) for message in messages]
-    postgresql_bind = db.session.get_bind().dialect.name == "postgresql"
-    db.session.execute(_BULK_INSERTS[postgresql_bind], rows)
+    db.session.execute(_statements(db.session)[1], rows)
 
 
-# Built once: enqueue runs inside the transaction storing a reader's comment, under
-# SQLite's single write lock, where building the statement anew each time (values
-# and all) cost more than running it.
-_INSERTS = {
-    is_postgresql: dialect.insert(OutboxMessage.__table__)
-    .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    .returning(OutboxMessage.id)
-    for is_postgresql, dialect in ((False, sqlite), (True, postgresql))
-}
-_BULK_INSERTS = {
-    is_postgresql: dialect.insert(OutboxMessage.__table__)
-    .on_conflict_do_nothing(index_elements=["idempotency_key"])
-    for is_postgresql, dialect in ((False, sqlite), (True, postgresql))
-}
+# Built once per dialect: enqueue runs inside the transaction storing a reader's
+# comment, under SQLite's single write lock, where building the statement anew each
+# time (values and all) cost more than running it.
+_STATEMENTS: dict[str, tuple[Any, Any]] = {}
+
+
+def _statements(session) -> tuple[Any, Any]:
+    """(one row, returning its id; many rows) for the session's database."""
+    name = session.get_bind().dialect.name
+    if name not in _STATEMENTS:
+        bulk = insert_for(session, OutboxMessage.__table__).on_conflict_do_nothing(
+            index_elements=["idempotency_key"])
+        _STATEMENTS[name] = (bulk.returning(OutboxMessage.id), bulk)
+    return _STATEMENTS[name]
 
 
 def absolute(path: Callable[[], str]) -> str:

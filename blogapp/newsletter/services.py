@@ -24,7 +24,6 @@ from datetime import datetime, timedelta
 from flask import current_app, url_for
 from markupsafe import escape
 from sqlalchemy import String, cast, delete, func, literal, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from blogapp.content import html_to_text
 from blogapp.database import write_transaction
@@ -47,6 +46,7 @@ from blogapp.models import (
     Post,
     UTCDateTime,
 )
+from blogapp.upsert import insert_for
 
 KIND = "newsletter"  # a post mailed to a subscriber
 CONFIRM_KIND = "newsletter-confirm"  # the double opt-in mail, or the "manage" reminder
@@ -54,10 +54,6 @@ LIST_NAMES = {"en": "English", "km": "ខ្មែរ (Khmer)", "both": "English
 FORGET_AFTER = timedelta(days=7)  # an address that never confirms is deleted then
 CHUNK = 1000  # subscribers written, then inserted, at a time
 
-
-def _insert(table):
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
 
 
 def _token_data(subscriber: NewsletterSubscriber) -> dict:
@@ -88,7 +84,7 @@ def sign_up(email: str, lists: str) -> None:
     shown to them: the page says "check your inbox" whatever the address."""
     moment = now()
     db.session.execute(
-        _insert(NewsletterSubscriber.__table__)
+        insert_for(db.session, NewsletterSubscriber.__table__)
         .values(email=email, lists=lists, status=NEWSLETTER_PENDING, created_at=moment)
         .on_conflict_do_nothing(index_elements=["email"])
     )
@@ -239,7 +235,7 @@ def _queue_post(post_id: int) -> int:
     db.session.commit()
     with write_transaction():
         db.session.execute(
-            _insert(NewsletterIssue.__table__)
+            insert_for(db.session, NewsletterIssue.__table__)
             .values(post_id=post_id, queued_at=start, recipients=0)
             .on_conflict_do_nothing(index_elements=["post_id"])
         )  # fmt: skip
@@ -309,7 +305,7 @@ def _insert_chunk(post_id: int, messages: dict[int, dict]) -> int:
         == literal(f"newsletter.{post_id}.") + cast(NewsletterSubscriber.id, String),
     )  # fmt: skip
     db.session.execute(
-        _insert(NewsletterSend.__table__)
+        insert_for(db.session, NewsletterSend.__table__)
         .from_select(["post_id", "subscriber_id", "outbox_id", "created_at"], sends)
         .on_conflict_do_nothing(index_elements=["post_id", "subscriber_id"])
     )  # fmt: skip
@@ -386,7 +382,7 @@ def import_confirmed(emails: list[str], lists: str) -> int:
         new = [e for e in chunk if e not in known]
         if new:
             db.session.execute(
-                _insert(NewsletterSubscriber.__table__)
+                insert_for(db.session, NewsletterSubscriber.__table__)
                 .on_conflict_do_nothing(index_elements=["email"]),
                 [dict(email=e, lists=lists, status=NEWSLETTER_CONFIRMED, created_at=moment,
                       confirmed_at=moment) for e in new],
