@@ -12,6 +12,7 @@ import click
 from flask import Flask
 
 from blogapp.config import DefaultConfig
+from blogapp.page_cache import BlogFlask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,7 +21,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: defaults, then ``instance/config.py``, then the environment
     (``SECRET_KEY``, ``DATABASE_URL``, ``REDIS_URL``, ``BLOGAPP_*``), then ``config``."""
     instance_path = os.environ.get("BLOGAPP_INSTANCE_PATH") or str(PROJECT_ROOT / "instance")
-    app = Flask(
+    app = BlogFlask(
         __name__,
         instance_path=instance_path,
         instance_relative_config=True,

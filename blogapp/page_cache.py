@@ -31,8 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cachetools import TTLCache
-from flask import Flask, current_app, g, request, session
-from werkzeug.datastructures import Headers
+from flask import Flask, Response, current_app, g, request, session
 
 from blogapp.content_version import clock, current_version
 from blogapp.extensions import cache
@@ -50,6 +49,8 @@ KEPT_HEADERS = frozenset({
     "X-Frame-Options", "Referrer-Policy", "Cross-Origin-Opener-Policy",
     "Strict-Transport-Security",
 })  # fmt: skip
+# What a 304 carries (RFC 9110 15.4.5): the cache refreshes the rest from its copy.
+NOT_MODIFIED_HEADERS = frozenset({"ETag", "Cache-Control", "Vary", "Content-Location", "Expires"})
 _STORE = "blogapp.page_store"
 
 
@@ -59,6 +60,25 @@ class KeptPage:
     body: bytes
     headers: tuple[tuple[str, str], ...]
     etag: str
+
+    @property
+    def not_modified_headers(self) -> list[tuple[str, str]]:
+        return [(k, v) for k, v in self.headers if k in NOT_MODIFIED_HEADERS]
+
+
+class KeptResponse(Response):
+    """A page answered from the page cache. Its headers were decided when it was kept,
+    so ``BlogFlask`` sends it without running the after_request hooks again."""
+
+
+class BlogFlask(Flask):
+    """Flask, but a kept page skips ``process_response`` (the after_request hooks and
+    saving a session it never had): on a hit that is most of what a request costs."""
+
+    def process_response(self, response):
+        if type(response) is KeptResponse:
+            return response
+        return super().process_response(response)
 
 
 class WorkerStore:
@@ -171,12 +191,11 @@ def serve_kept_page():
     kept = store.get(key)
     if kept is None:
         return None
-    g.page_cache_hit = True
     # The kept headers say everything (ETag, Cache-Control, Vary, the security
     # headers): answered as stored.
     if _matches(req.headers.get("If-None-Match"), kept.etag):
-        return app.response_class(status=304, headers=Headers(kept.headers))
-    return app.response_class(kept.body, status=kept.status, headers=Headers(kept.headers))
+        return KeptResponse(status=304, headers=kept.not_modified_headers)
+    return KeptResponse(kept.body, status=kept.status, headers=list(kept.headers))
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
@@ -187,8 +206,6 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
 
 def label_response(response):
     """after_request: headers for every cache, and keep what anonymous readers share."""
-    if g.get("page_cache_hit"):
-        return response  # labelled when it was kept
     if request.blueprint in SELF_CACHED_BLUEPRINTS or request.endpoint == "static":
         return response
     decided = response.headers.get("Cache-Control", "")

@@ -11,7 +11,7 @@ import logging
 import re
 import time
 
-from flask import Flask, g, request
+from flask import Flask, g, request, request_finished, request_started
 from flask.logging import wsgi_errors_stream
 
 logger = logging.getLogger("blogapp.request")
@@ -23,15 +23,14 @@ def _printable(path: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", path)
 
 
-def _start_timer() -> None:
+def _start_timer(sender, **extra) -> None:
     g.request_started = time.perf_counter()
 
 
-def _log_request(response):
+def _log_request(sender, response, **extra) -> None:
     started = g.get("request_started")
     elapsed_ms = (time.perf_counter() - started) * 1000 if started is not None else 0.0
     log_line(request.method, request.path, response.status_code, elapsed_ms)
-    return response
 
 
 def log_line(method: str, path: str, status: int, elapsed_ms: float) -> None:
@@ -47,5 +46,7 @@ def register_request_log(app: Flask) -> None:
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
         logger.addHandler(handler)
     logger.setLevel(logging.INFO)
-    app.before_request_funcs.setdefault(None, []).insert(0, _start_timer)
-    app.after_request(_log_request)
+    # Signals, not request hooks: a page answered from the page cache skips the
+    # after_request hooks (``page_cache.BlogFlask``) but is logged like any other.
+    request_started.connect(_start_timer, app)
+    request_finished.connect(_log_request, app)
