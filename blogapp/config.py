@@ -131,6 +131,9 @@ class DefaultConfig:
     HTTP_CACHE_STALE_IF_ERROR = 86_400  # and serves it stale while the app is down
     PAGE_CACHE_BYTES = 4 * 1024 * 1024  # per worker (with REDIS_URL: kept in Redis instead)
     PAGE_CACHE_SECONDS = 60  # longest a kept page lives (the comment form's stamp ages)
+    # Readers who ask for a page another thread of the worker is rendering wait this
+    # long for that render instead of rendering it again (0: never wait).
+    PAGE_RENDER_WAIT_SECONDS = 5.0
     KEEP_RENDERED = True  # sidebar, threads and neighbours kept per content version
     CONTENT_VERSION_CACHE_SECONDS = 1.0  # how long a worker trusts the content version it read
 

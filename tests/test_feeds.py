@@ -4,6 +4,7 @@ parsed by feedparser as a feed reader would."""
 from __future__ import annotations
 
 import re
+from xml.etree import ElementTree
 from datetime import UTC, datetime, timedelta
 
 import feedparser
@@ -59,6 +60,9 @@ def fetch(client, url, kind="rss"):
     expected = "application/rss+xml" if kind == "rss" else "application/atom+xml"
     assert response.mimetype == expected
     assert response.mimetype_params.get("charset") == "utf-8"
+    # Strict XML first (the standard library's parser stops at the first error), then
+    # as a feed reader reads it.
+    ElementTree.fromstring(response.get_data())
     parsed = feedparser.parse(response.get_data())
     assert parsed.bozo == 0, (url, parsed.get("bozo_exception"))
     assert parsed.version == ("rss20" if kind == "rss" else "atom10")
@@ -151,6 +155,22 @@ def test_tag_and_author_feeds(client, blog):
     assert "Sokha Chan" in authored.feed.title
     assert client.get("/tag/unknown/feed/").status_code == 404
     assert client.get("/author/nobody/feed/").status_code == 404
+
+
+def test_text_that_xml_forbids_or_must_escape_keeps_every_feed_readable(client, blog):
+    """A comment pasted from a word processor can hold control characters, which XML
+    1.0 allows nowhere; a title can hold markup characters."""
+    post = make_post("Courts & <power> \"today\"", "Body.", author=blog["author"],
+                     published_at=utcnow() - timedelta(hours=1))
+    make_comment(post, "Pasted\x0btext\x01 here & <there>.", author_name="Sam\x08 <b>",
+                 created_at=utcnow() - timedelta(minutes=5))
+
+    for url, kind in (("/feed/", "rss"), ("/feed/atom/", "atom"), ("/comments/feed/", "rss")):
+        _, feed = fetch(client, url, kind)
+        assert feed.entries[0].title.startswith(("Courts & <power>", "Comment on Courts")), url
+    _, comments = fetch(client, "/comments/feed/")
+    assert comments.entries[0].title == 'Comment on Courts & <power> "today" by Sam <b>'
+    assert "Pastedtext here &amp; &lt;there&gt;." in comments.entries[0].summary
 
 
 def test_empty_feed_is_still_valid(client, blog):

@@ -10,7 +10,7 @@ from sqlalchemy.orm import contains_eager
 from blogapp.content import post_label
 from blogapp.dates import format_date
 from blogapp.extensions import db
-from blogapp.feeds.builder import absolute_links, feed_response, new_feed
+from blogapp.feeds.builder import Entry, absolute_links, feed_response, new_feed
 from blogapp.models import Correction, Post
 from blogapp.permalinks import post_url
 from blogapp.posts.queries import check_page
@@ -57,15 +57,12 @@ def feed():
                      url_for("corrections.feed"), "Corrections and updates to published posts",
                      "rss")  # fmt: skip
     for note in notes:
-        entry = built.add_entry(order="append")
         link = absolute_url(note_anchor(note))
         title = post_label(note.post, format_date(note.post.published_at))
         label = "Correction" if note.kind == "correction" else "Update"
-        entry.id(link)
-        entry.guid(link, permalink=True)
-        entry.title(f"{label} to “{title}”, {format_date(note.noted_at)}")
-        entry.link(href=link, rel="alternate")
-        entry.published(note.noted_at)
-        entry.updated(note.updated_at)
-        entry.content(absolute_links(note.body_html), type="html")
+        built.entries.append(Entry(
+            id=link, link=link, title=f"{label} to “{title}”, {format_date(note.noted_at)}",
+            published=note.noted_at, updated=note.updated_at,
+            content_html=absolute_links(note.body_html),
+        ))  # fmt: skip
     return feed_response(built, "rss", max((n.updated_at for n in notes), default=None))

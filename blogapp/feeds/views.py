@@ -71,7 +71,7 @@ def posts_feed(title: str, page_path: str, self_path: str, posts: list[Post], ki
         page_path, self_path = (f"{page_path}?lang={language}", f"{self_path}?lang={language}")
     feed = new_feed(title, page_path, self_path, config["SITE_DESCRIPTION"], kind)
     if language is not None:
-        feed.language(language)
+        feed.language = language
     # A correction or update note makes its post's item newer (one query for them all).
     noted = latest_notes([p.id for p in posts])
     post_entries(feed, posts, noted)
