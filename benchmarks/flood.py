@@ -5,9 +5,12 @@ Two runs, one after the other on the same server: readers alone, then the same
 readers while FLOOD_CONNECTIONS connections from the same address send
 cache-busting searches (two common words in canonical order, so no redirect
 saves the server any work, plus a random ``r=`` parameter). Rate limits are on,
-as in production. Prints throughput and p99 of both runs and PASS/FAIL for:
-readers keep at least 80% of their throughput, their p99 stays under 50 ms, and
-no 5xx for anyone (the cap's 503 and the limits' 429 count as shed, not errors).
+and nginx is in front with the shipped recipe, as deployed (``--gunicorn-alone``
+measures the app's own defences without it). ``python -m benchmarks`` runs the
+same measurement through nginx for its "reader under a search flood" row.
+Prints throughput and p99 of both runs and PASS/FAIL for: readers keep at least
+80% of their throughput, their p99 stays under 50 ms, and no 5xx for anyone (the
+cap's 503 and the limits' 429 count as shed, not errors).
 
 Figures, not tests: nothing here fails a build. Everything goes to
 ``bench-results/`` (the database is the one ``python -m benchmarks`` builds, and
@@ -182,9 +185,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--flood-connections", type=int, default=FLOOD_CONNECTIONS)
     parser.add_argument("--redis", default="", help="REDIS_URL for the limits' storage "
                         "(default: each worker's memory)")
-    parser.add_argument("--nginx", action="store_true",
-                        help="readers and flood through nginx with the shipped recipe "
-                        "(deploy/nginx-blogapp-proxy.conf: its search limit in front)")
+    parser.add_argument("--gunicorn-alone", action="store_true",
+                        help="no nginx in front: the app's own limits, cap and budget only "
+                        "(default: through nginx with the shipped recipe, "
+                        "deploy/nginx-blogapp-proxy.conf, as deployed)")
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--comments", type=int, default=100_000)
     parser.add_argument("--reuse-db", action="store_true",
@@ -192,32 +196,31 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parse_args(argv)
-    RESULTS.mkdir(exist_ok=True)
-    database_url, site = prepare_database(args)
-    readers = WrkSettings(args.seconds, args.threads, args.connections)
-    flood = WrkSettings(args.seconds + 2.0, args.threads, args.flood_connections,
+def measure(database_url: str, readers: WrkSettings, flood_connections: int = FLOOD_CONNECTIONS,
+            *, nginx: bool = True, redis_url: str = "") -> tuple[FloodRun, int]:
+    """Readers alone, then readers under the flood, on a fresh gunicorn with the limits
+    on, through nginx's shipped recipe or not; (the judged run, gunicorn's workers)."""
+    flood = WrkSettings(readers.seconds + 2.0, readers.threads, flood_connections,
                         extra_lua=lua_preamble({"FLOOD_WORDS": " ".join(WORDS)}) + FLOOD_LUA)
-    if args.redis:
-        clear_limits(args.redis)
+    if redis_url:
+        clear_limits(redis_url)
     port = free_port()
-    server = start_gunicorn(server_environment(database_url, port, args.redis), port,
+    server = start_gunicorn(server_environment(database_url, port, redis_url), port,
                             RESULTS / "gunicorn-flood.log")  # fmt: skip
     proxy = None
     try:
         url = server.url
-        if args.nginx:
+        if nginx:
             empty = RESULTS / "flood-nginx-pages"
             empty.mkdir(exist_ok=True)
             proxy = Nginx(RESULTS / "nginx-flood", port, empty)
             url = proxy.url
         workers = len(server.worker_pids())
         print(f"Warming up ({workers} workers) …", flush=True)
-        run_wrk(url + "/", WrkSettings(2.0, args.threads, args.connections))
+        run_wrk(url + "/", WrkSettings(2.0, readers.threads, readers.connections))
         print("Readers alone …", flush=True)
         alone = run_wrk(url + "/", readers)
-        print(f"Readers under a flood of {args.flood_connections} connections …", flush=True)
+        print(f"Readers under a flood of {flood_connections} connections …", flush=True)
         under, flooded = flood_and_read(url, readers, flood)
     finally:
         if proxy is not None:
@@ -225,12 +228,22 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
     run = FloodRun(alone=alone, readers=under, flood=flooded)
     judge(run)
+    return run, workers
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    RESULTS.mkdir(exist_ok=True)
+    database_url, site = prepare_database(args)
+    readers = WrkSettings(args.seconds, args.threads, args.connections)
+    run, workers = measure(database_url, readers, args.flood_connections,
+                           nginx=not args.gunicorn_alone, redis_url=args.redis)
     report = (
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {os.cpu_count()} CPUs · "
         f"gunicorn.conf.py: {workers} workers × {os.environ.get('BLOGAPP_THREADS', '4')} threads"
         f" · wrk -t{args.threads} -c{args.connections} -d{args.seconds:g}s"
         f" · limits in {'Redis' if args.redis else 'worker memory'}"
-        f"{' · through nginx (shipped recipe)' if args.nginx else ' · gunicorn alone'}\n"
+        f"{' · gunicorn alone' if args.gunicorn_alone else ' · through nginx (shipped recipe)'}\n"
         f"Database: {site.posts:,} posts, {site.comments:,} comments (SQLite)\n\n{table(run)}\n"
     )
     (RESULTS / "flood.md").write_text(report)

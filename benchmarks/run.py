@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.bigdb import BigSite, Scale, build
+from benchmarks.flood import measure as measure_flood
 from benchmarks.httpforms import Session, find_form
 from benchmarks.mail import TARGET_PER_MINUTE as MAIL_TARGET
 from benchmarks.mail import measure as measure_mail
@@ -381,6 +382,21 @@ def table(scenarios: list[Scenario], hello: WrkResult) -> str:
     return "\n".join(lines)
 
 
+def flood_rows(run) -> str:
+    """Issue 20's rows: home-page readers alone, then while 40 connections send
+    cache-busting searches (benchmarks/flood.py), through nginx as deployed."""
+    failed = [f"{c.what}: {c.detail}" for c in run.checks if not c.passed]
+    verdict = "FAIL: " + "; ".join(failed) if failed else "PASS"
+    share = run.readers.rate / run.alone.rate if run.alone.rate else 0.0
+    flood = ", ".join(f"{code}: {n:,}" for code, n in sorted(run.flood.statuses.items()))
+    return (f"| home, readers alone (limits on, through nginx) | – | {run.alone.rate:,.0f} | "
+            f"{run.alone.p50_ms:.1f} | {run.alone.p99_ms:.1f} | – | – | – | – | – | – |\n"
+            f"| home, reader under a search flood (40 connections) | – | "
+            f"{run.readers.rate:,.0f} | {run.readers.p50_ms:.1f} | {run.readers.p99_ms:.1f} | – "
+            f"| {share:.0%} | – | – | >= 80% of alone, p99 < 50 ms, no 5xx | {verdict}; "
+            f"the flood's answers: {flood} |")
+
+
 def mail_row(mail) -> str:
     verdict = "PASS" if mail.passed else "FAIL"
     return (f"| mail: outbox to local SMTP (`flask deliver --loop`) | – | "
@@ -488,11 +504,13 @@ def main(argv: list[str] | None = None) -> int:
     judge(scenarios, hello, stored)
     print("Delivering mail from the outbox to a local SMTP server …", flush=True)
     mail = measure_mail()
+    print("Readers of the home page under a search flood, through nginx …", flush=True)
+    flood, _ = measure_flood(database_url, settings)
     threads = os.environ.get("BLOGAPP_THREADS", "4")
     report = (f"{machine(settings, workers, threads)}\n\n"
               f"Database: {site.posts:,} posts, {site.comments:,} approved comments "
               f"(SQLite, built in {site.seconds:.0f}s)\n\n{table(scenarios, hello)}\n"
-              f"{mail_row(mail)}\n")
+              f"{mail_row(mail)}\n{flood_rows(flood)}\n")
     if not args.no_profile:
         measured = [s for s in scenarios if s.kind == "get" and s.blog]
         slowest = min(measured, key=lambda s: s.blog.rate)

@@ -4,8 +4,8 @@ parsed by feedparser as a feed reader would."""
 from __future__ import annotations
 
 import re
-from xml.etree import ElementTree
 from datetime import UTC, datetime, timedelta
+from xml.etree import ElementTree
 
 import feedparser
 import pytest
