@@ -22,7 +22,7 @@ import pytest
 
 from blogapp.auth.passwords import set_password
 from blogapp.extensions import db
-from blogapp.models import COMMENT_PENDING, ROLE_EDITOR
+from blogapp.models import ROLE_EDITOR, CommentStatus
 from tests.factories import make_comment, make_post, make_user
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -154,7 +154,7 @@ def make_small_blog() -> dict:
     editor = make_user("editor", role=ROLE_EDITOR)
     set_password(editor, PASSWORD)
     post = make_post("The river and the dam", "Who decides where the water goes?")
-    held = make_comment(post, "A reader's question, held.", status=COMMENT_PENDING)
+    held = make_comment(post, "A reader's question, held.", status=CommentStatus.PENDING)
     found = {"post_id": post.id, "path": f"/{post.published_at:%Y/%m/%d}/{post.slug}/",
              "held_id": held.id}
     db.session.remove()  # outside a request a transaction takes SQLite's write lock: end it

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from blogapp.dates import to_local
 from blogapp.extensions import db
-from blogapp.models import POST_DRAFT, POST_PUBLISHED, Post, Redirect, Tag, utcnow
+from blogapp.models import Post, PostStatus, Redirect, Tag, utcnow
 from tests.factories import make_category, make_post, make_tag, make_user
 from tests.helpers import csrf_token_from
 
@@ -56,7 +56,7 @@ def test_publishing_scheduling_unpublishing_and_deleting_change_what_readers_see
     response = editor_form(client, title="Courts and confidence", body="Trust is **earned**.")
     assert response.status_code == 302
     post = stored("Courts and confidence")
-    assert post.status == POST_DRAFT
+    assert post.status == PostStatus.DRAFT
     assert post.body_html == "<p>Trust is <strong>earned</strong>.</p>"
     assert reader_sees(reader, post) == nobody
 
@@ -206,9 +206,9 @@ def test_posts_list_filters_searches_and_paginates(client, editor):
     politics = make_category("Politics")
     make_post("Budget politics", author=editor, categories=[politics])
     make_post("Rice harvest", author=other)
-    make_post("A draft on budgets", author=other, status=POST_DRAFT)
+    make_post("A draft on budgets", author=other, status=PostStatus.DRAFT)
     for n in range(21):
-        make_post(f"Filler {n:02d}", author=other, status=POST_DRAFT)
+        make_post(f"Filler {n:02d}", author=other, status=PostStatus.DRAFT)
 
     def listed(query=""):
         return client.get("/admin/posts/" + query).get_data(as_text=True)
@@ -219,7 +219,7 @@ def test_posts_list_filters_searches_and_paginates(client, editor):
     assert "Budget politics" in listed("?q=budget")
     assert "A draft on budgets" in listed("?q=budget")
     assert "Rice harvest" not in listed("?q=budget")
-    assert "Budget politics" not in listed(f"?status={POST_DRAFT}")
+    assert "Budget politics" not in listed(f"?status={PostStatus.DRAFT}")
     assert "Page 1 of 2 (24 posts)" in listed()
     assert "Page 2 of 2" in listed("?page=2")
     assert client.get("/admin/posts/?page=9").status_code == 404
@@ -243,7 +243,7 @@ def test_dashboard_counts_posts_by_status(client, editor):
     make_post("Live one")
     make_post("Live two")
     make_post("Soon", published_at=utcnow() + timedelta(days=1))
-    make_post("Idea", status=POST_DRAFT)
+    make_post("Idea", status=PostStatus.DRAFT)
 
     html = client.get("/admin/").get_data(as_text=True)
 
@@ -255,7 +255,7 @@ def test_dashboard_counts_posts_by_status(client, editor):
 
 def test_published_post_keeps_its_date_when_edited(client, editor):
     post = make_post("Dated", published_at=utcnow() - timedelta(days=3, seconds=17),
-                     status=POST_PUBLISHED)
+                     status=PostStatus.PUBLISHED)
     before = post.published_at
     edit_url = f"/admin/posts/{post.id}/edit"
     html = client.get(edit_url).get_data(as_text=True)

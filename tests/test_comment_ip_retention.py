@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from blogapp.comments.settings import CommentSettings, save_settings
-from blogapp.models import COMMENT_SPAM, ROLE_EDITOR
+from blogapp.models import ROLE_EDITOR, CommentStatus
 from tests.factories import make_post, make_user
 from tests.helpers import FakeClock, post_comment, stored_comments
 
@@ -98,7 +98,7 @@ def test_with_zero_days_the_spam_rules_still_see_the_address(app, client):
     _comment_from(client, post, "203.0.113.66", "A comment from a blocked address.")
 
     comment = stored_comments()[0]
-    assert comment.status == COMMENT_SPAM
+    assert comment.status == CommentStatus.SPAM
     assert comment.author_ip == ""
 
 

@@ -20,12 +20,10 @@ from blogapp.content_version import VERSION_KEY
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.models import (
-    COMMENT_APPROVED,
-    COMMENT_PENDING,
-    COMMENT_TRASH,
     COMMENTS_CLOSED,
     COMMENTS_MODERATED,
     Comment,
+    CommentStatus,
     ModerationEvent,
     Post,
     Setting,
@@ -193,7 +191,7 @@ def test_an_approved_comment_is_stored_with_the_new_content_version_in_one_write
         ["INSERT", "INTO", "moderation_events"], ["UPDATE", "settings", "SET"],
     ]
     db.session.expire_all()
-    assert [c.status for c in stored()] == [COMMENT_APPROVED, COMMENT_APPROVED]
+    assert [c.status for c in stored()] == [CommentStatus.APPROVED, CommentStatus.APPROVED]
     assert db.session.get(Post, post.id).comment_count == 2
     assert db.session.scalar(select(Setting.value).where(Setting.key == VERSION_KEY)) != version
 
@@ -221,7 +219,7 @@ def test_a_reply_to_a_comment_trashed_meanwhile_is_refused(client, meanwhile):
     post = make_post()
     parent = make_comment(post)
     form = open_form(client, post, replytocom=parent.id)
-    meanwhile(update(Comment).where(Comment.id == parent.id).values(status=COMMENT_TRASH))
+    meanwhile(update(Comment).where(Comment.id == parent.id).values(status=CommentStatus.TRASH))
     response = post_comment(client, post, "Quite right.", fields=form)
     assert response.status_code == 400
     assert "is not open for replies on this post" in response.get_data(as_text=True)
@@ -252,7 +250,7 @@ def test_a_comment_on_a_post_moderated_meanwhile_is_held(client, meanwhile):
     response = post_comment(client, post, "Known, but the post is moderated now.")
     assert response.status_code == 302
     newest = stored()[-1]
-    assert newest.status == COMMENT_PENDING
+    assert newest.status == CommentStatus.PENDING
     event_summary = db.session.scalar(
         select(ModerationEvent.comment_summary).where(ModerationEvent.comment_id == newest.id)
     )
@@ -267,5 +265,5 @@ def test_an_approved_comment_past_the_first_page_is_shown_on_the_next(app, clien
         make_comment(post, f"Top {n}.", author_name="Dara", author_email="dara@example.org")
     response = post_comment(client, post, "A third, approved at once.")
     comment = stored()[-1]
-    assert comment.status == COMMENT_APPROVED
+    assert comment.status == CommentStatus.APPROVED
     assert response.headers["Location"] == url_of(post, cpage=2) + f"#comment-{comment.id}"

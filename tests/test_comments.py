@@ -14,12 +14,10 @@ from sqlalchemy import func, select
 from blogapp.comments.settings import CommentSettings, save_settings
 from blogapp.extensions import db
 from blogapp.models import (
-    COMMENT_APPROVED,
-    COMMENT_PENDING,
-    COMMENT_SPAM,
     COMMENTS_CLOSED,
     COMMENTS_MODERATED,
     Comment,
+    CommentStatus,
     ModerationEvent,
     Post,
     utcnow,
@@ -67,7 +65,7 @@ def test_new_comment_is_held_seen_by_its_author_and_public_once_approved(app, cl
     [comment] = stored()
     assert response.status_code == 302
     assert response.headers["Location"] == url_of(post) + f"#comment-{comment.id}"
-    assert comment.status == COMMENT_PENDING
+    assert comment.status == CommentStatus.PENDING
     assert comment.author_url == "http://dara.example"
     assert comment.author_ip == "127.0.0.1"
     mine = page_of(client, post)
@@ -92,7 +90,8 @@ def test_new_comment_is_held_seen_by_its_author_and_public_once_approved(app, cl
     assert db.session.get(Post, post.id).comment_count == 1
     events = db.session.scalars(select(ModerationEvent).order_by(ModerationEvent.id)).all()
     assert [(e.action, e.from_status, e.to_status) for e in events] == [
-        ("submitted", "", COMMENT_PENDING), ("approve", COMMENT_PENDING, COMMENT_APPROVED)]
+        ("submitted", "", CommentStatus.PENDING),
+        ("approve", CommentStatus.PENDING, CommentStatus.APPROVED)]
     # The listing shows the count from Post.comment_count.
     assert "1 comment</a>" in stranger.get("/").get_data(as_text=True)
 
@@ -112,7 +111,7 @@ def test_reply_link_works_without_javascript_and_replies_nest(client):
     assert response.status_code == 302
     reply = stored()[-1]
     assert (reply.parent_id, reply.depth) == (parent.id, 1)
-    reply.status = COMMENT_APPROVED
+    reply.status = CommentStatus.APPROVED
     db.session.commit()
 
     page = page_of(client.application.test_client(), post)
@@ -177,8 +176,8 @@ def test_a_reply_to_a_comment_that_is_not_open_for_replies_is_refused(client, pa
     post, other = make_post("Here"), make_post("Elsewhere")
     parent = {
         "other post": lambda: make_comment(other, "Over there."),
-        "pending": lambda: make_comment(post, "Not yet.", status=COMMENT_PENDING),
-        "spam": lambda: make_comment(post, "Buy.", status=COMMENT_SPAM),
+        "pending": lambda: make_comment(post, "Not yet.", status=CommentStatus.PENDING),
+        "spam": lambda: make_comment(post, "Buy.", status=CommentStatus.SPAM),
         "missing": lambda: None,
     }[parent_kind]()
     before = len(stored())
@@ -258,7 +257,7 @@ def test_honeypot_sends_to_spam_and_the_bot_is_told_nothing(app, client):
 
     [comment] = stored()
     assert response.status_code == 302
-    assert comment.status == COMMENT_SPAM
+    assert comment.status == CommentStatus.SPAM
     assert NOTICE in page_of(client, post)  # looks held to its sender
     assert "Visit my shop" not in page_of(app.test_client(), post)
     event = db.session.scalar(select(ModerationEvent))
@@ -270,21 +269,21 @@ def test_a_form_sent_back_too_fast_is_spam(app, client):
     post = make_post()
     post_comment(client, post, "Instant reply from a script.")
     [comment] = stored()
-    assert comment.status == COMMENT_SPAM
+    assert comment.status == CommentStatus.SPAM
 
 
 @pytest.mark.parametrize("token", ["", "forged.token.value"])
 def test_a_missing_or_forged_form_token_is_spam(client, token):
     post = make_post()
     post_comment(client, post, "No token here.", form_token=token)
-    assert [c.status for c in stored()] == [COMMENT_SPAM]
+    assert [c.status for c in stored()] == [CommentStatus.SPAM]
 
 
 def test_a_form_token_from_another_post_is_spam(client):
     post, other = make_post("One"), make_post("Two")
     token = open_form(client, other)["form_token"]
     post_comment(client, post, "Token borrowed.", form_token=token)
-    assert [c.status for c in stored()] == [COMMENT_SPAM]
+    assert [c.status for c in stored()] == [CommentStatus.SPAM]
 
 
 @pytest.mark.parametrize("where", ["body", "name", "email", "website"])
@@ -300,7 +299,7 @@ def test_blocklist_words_send_to_spam_wherever_they_appear(client, where):
     post_comment(client, post, values["body"], name=values["name"], email=values["email"],
                  website=values["website"])
 
-    assert stored()[-1].status == COMMENT_SPAM
+    assert stored()[-1].status == CommentStatus.SPAM
 
 
 def test_auto_approve_a_known_commenter_but_not_a_stranger(app, client):
@@ -312,8 +311,8 @@ def test_auto_approve_a_known_commenter_but_not_a_stranger(app, client):
     post_comment(client, post, "New here.", name="Stranger", email="new@example.org")
 
     statuses = {c.body: c.status for c in stored()}
-    assert statuses["Back again."] == COMMENT_APPROVED
-    assert statuses["New here."] == COMMENT_PENDING
+    assert statuses["Back again."] == CommentStatus.APPROVED
+    assert statuses["New here."] == CommentStatus.PENDING
     assert "Back again." in page_of(app.test_client(), post)
     assert db.session.get(Post, post.id).comment_count == 2
 
@@ -322,10 +321,11 @@ def test_without_auto_approve_a_known_commenter_is_held(client):
     post = make_post()
     make_comment(post, "Approved once.", author_name="Dara", author_email="dara@example.org")
     post_comment(client, post, "Again.")
-    assert stored()[-1].status == COMMENT_PENDING
+    assert stored()[-1].status == CommentStatus.PENDING
 
 
-@pytest.mark.parametrize(("links", "expected"), [(2, COMMENT_APPROVED), (3, COMMENT_PENDING)])
+@pytest.mark.parametrize(("links", "expected"),
+                         [(2, CommentStatus.APPROVED), (3, CommentStatus.PENDING)])
 def test_more_links_than_the_limit_are_held_even_for_a_known_commenter(client, links, expected):
     save_settings(CommentSettings(auto_approve_known=True, link_limit=2))
     post = make_post()
@@ -343,7 +343,7 @@ def test_moderation_words_hold_even_for_a_known_commenter(client):
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
     post_comment(client, post, "This was Election Fraud, plainly.")
     post_comment(client, post, "This was fine.")
-    assert [c.status for c in stored()[1:]] == [COMMENT_PENDING, COMMENT_APPROVED]
+    assert [c.status for c in stored()[1:]] == [CommentStatus.PENDING, CommentStatus.APPROVED]
 
 
 def test_a_moderated_post_holds_everything(client):
@@ -351,7 +351,7 @@ def test_a_moderated_post_holds_everything(client):
     post = make_post(comment_mode=COMMENTS_MODERATED)
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
     post_comment(client, post, "Known, but this post is moderated.")
-    assert stored()[-1].status == COMMENT_PENDING
+    assert stored()[-1].status == CommentStatus.PENDING
 
 
 def test_posting_is_rate_limited_per_client_address(app, client):

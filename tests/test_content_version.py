@@ -20,10 +20,9 @@ from blogapp.auth.passwords import set_password
 from blogapp.content_version import VERSION_KEY
 from blogapp.extensions import db
 from blogapp.models import (
-    COMMENT_APPROVED,
-    COMMENT_PENDING,
     ROLE_ADMIN,
     Comment,
+    CommentStatus,
     Correction,
     Media,
     Setting,
@@ -61,7 +60,7 @@ def blog(app) -> Blog:
     return Blog(
         post=post, page=make_page("About", "Who writes here."), category=category, tag=tag,
         author=author, approved=make_comment(post, "First approved words."),
-        pending=make_comment(post, "Words held for review.", status=COMMENT_PENDING),
+        pending=make_comment(post, "Words held for review.", status=CommentStatus.PENDING),
         old_post=old,
         khmer_post=make_post("តុលាការ និង សារព័ត៌មាន", "អត្ថបទ។", language="km"),
     )  # fmt: skip
@@ -270,7 +269,7 @@ def test_every_admin_write_reaches_readers_on_this_and_another_worker(
 
 def test_a_held_comment_and_private_changes_keep_the_version(app, client, blog):
     before = version()
-    make_comment(blog.post, "Another held one.", status=COMMENT_PENDING)
+    make_comment(blog.post, "Another held one.", status=CommentStatus.PENDING)
     user = db.session.get(User, blog.author.id)
     set_password(user, "a brand new passphrase")
     user.session_token = "rotated"
@@ -282,7 +281,7 @@ def test_a_held_comment_and_private_changes_keep_the_version(app, client, blog):
 def test_a_held_comment_approved_in_bulk_sql_changes_the_version(app, blog):
     before = version()
     db.session.execute(update(Comment).where(Comment.id == blog.pending.id)
-                       .values(status=COMMENT_APPROVED))  # fmt: skip
+                       .values(status=CommentStatus.APPROVED))  # fmt: skip
     db.session.commit()
     assert version() != before
 
@@ -292,5 +291,5 @@ def test_a_write_that_is_rolled_back_leaves_the_version(app, blog):
     blog.category.name = "Never saved"
     db.session.flush()
     db.session.rollback()
-    make_comment(blog.post, "Held.", status=COMMENT_PENDING)  # a later, unrelated commit
+    make_comment(blog.post, "Held.", status=CommentStatus.PENDING)  # a later, unrelated commit
     assert version() == before

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from blogapp.extensions import db
-from blogapp.models import POST_DRAFT, ROLE_EDITOR, Correction, CorrectionVersion
+from blogapp.models import ROLE_EDITOR, Correction, CorrectionVersion, PostStatus
 from tests.factories import make_post, make_user
 from tests.helpers import FakeClock, csrf_token_from, url_of
 
@@ -125,7 +125,7 @@ def test_changing_a_note_keeps_what_it_said_before(app, client, clock, editor):
 
 
 def test_refused_notes_store_nothing(app, client, editor):
-    draft = make_post("Not out yet", status=POST_DRAFT)
+    draft = make_post("Not out yet", status=PostStatus.DRAFT)
     post = make_post("Out", "Text.")
     add_note(client, draft, "Too early.")
     page = add_note(client, post, "   ")

@@ -18,19 +18,16 @@ from blogapp.extensions import db
 from blogapp.fediverse import net
 from blogapp.mail.worker import deliver_once
 from blogapp.models import (
-    COMMENT_PENDING,
-    COMMENT_TRASH,
-    FOLLOWER_ACCEPTED,
-    FOLLOWER_PENDING,
-    OUTBOX_FAILED,
-    OUTBOX_QUEUED,
-    POST_DRAFT,
     ROLE_ADMIN,
     ROLE_EDITOR,
     Comment,
+    CommentStatus,
     Follower,
+    FollowerStatus,
     ModerationEvent,
     OutboxMessage,
+    OutboxStatus,
+    PostStatus,
     Reaction,
     utcnow,
 )
@@ -118,7 +115,7 @@ def test_follow_is_accepted_then_undone(app, site, remote, client):
     status, _ = follow(remote, site)
     assert status == 202
     follower = db.session.scalars(select(Follower)).one()
-    assert (follower.status, follower.inbox) == (FOLLOWER_ACCEPTED, f"{remote.base}/inbox")
+    assert (follower.status, follower.inbox) == (FollowerStatus.ACCEPTED, f"{remote.base}/inbox")
     # Our key fetch was a signed GET, checked by bovine: it names our blog actor.
     assert remote.key_fetches == [f"{site.url}/fediverse/actors/blog"]
     db.session.commit()
@@ -153,7 +150,7 @@ def test_a_follow_can_wait_for_approval(app, site, remote, runner):
     app.config["FEDIVERSE_APPROVE_FOLLOWERS"] = True
     assert follow(remote, site)[0] == 202
     follower = db.session.scalars(select(Follower)).one()
-    assert follower.status == FOLLOWER_PENDING
+    assert follower.status == FollowerStatus.PENDING
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
     result = runner.invoke(args=["fediverse", "accept", str(follower.id)])
@@ -181,7 +178,7 @@ def test_an_admin_accepts_a_held_follower_on_the_followers_screen(
     answer = client.post(f"/admin/followers/{follower.id}/accept", data={"csrf_token": token})
     assert answer.status_code == 302
     db.session.expire_all()
-    assert db.session.get(Follower, follower.id).status == FOLLOWER_ACCEPTED
+    assert db.session.get(Follower, follower.id).status == FollowerStatus.ACCEPTED
     deliver()
     assert len(remote.activities("Accept")) == 1
     # Accepting again changes nothing and says why.
@@ -232,7 +229,7 @@ def test_a_post_published_edited_and_unpublished_reaches_the_follower(app, site,
     updates = remote.activities("Update")
     assert len(updates) == 1 and updates[0]["object"]["contentMap"] == {"km": "<p>Edited.</p>"}
 
-    post.status = POST_DRAFT
+    post.status = PostStatus.DRAFT
     db.session.commit()
     deliver()
     deletes = remote.activities("Delete")
@@ -264,7 +261,7 @@ def test_a_remote_reply_is_held_approved_and_shown(app, site, remote, client, lo
                                    " bridges?</p>"}}  # fmt: skip
     assert send(remote, f"{site.url}/fediverse/inbox", reply)[0] == 202
     comment = db.session.scalars(select(Comment)).one()
-    assert comment.status == COMMENT_PENDING
+    assert comment.status == CommentStatus.PENDING
     assert (comment.author_name, comment.author_email) == ("Alice Remote", "")
     assert comment.author_url == f"{remote.base}/@alice"
     assert "<script>" not in comment.body_html and "the bridges?" in comment.body_html
@@ -308,7 +305,7 @@ def test_a_remote_reply_is_held_approved_and_shown(app, site, remote, client, lo
     }
     assert send(remote, f"{site.url}/fediverse/inbox", gone)[0] == 202
     db.session.refresh(comment)
-    assert comment.status == COMMENT_TRASH
+    assert comment.status == CommentStatus.TRASH
 
 
 def url_path(post) -> str:
@@ -450,7 +447,7 @@ def test_an_inbox_that_is_gone_is_given_up(app, site, remote):
     report = deliver_once()
     assert report.failed == 2 and report.retrying == 0  # the Accept and the Create
     assert db.session.scalar(select(func.count()).select_from(Follower)) == 0
-    assert set(db.session.scalars(select(OutboxMessage.status))) == {OUTBOX_FAILED}
+    assert set(db.session.scalars(select(OutboxMessage.status))) == {OutboxStatus.FAILED}
 
 
 def test_an_unreachable_inbox_is_retried_with_backoff(app, site, remote):
@@ -460,7 +457,7 @@ def test_an_unreachable_inbox_is_retried_with_backoff(app, site, remote):
     report = deliver_once()
     assert report.retrying == 1
     row = db.session.scalars(select(OutboxMessage)).one()
-    assert row.status == OUTBOX_QUEUED and "503" in row.last_error
+    assert row.status == OutboxStatus.QUEUED and "503" in row.last_error
     assert row.next_attempt_at > utcnow()
 
 

@@ -9,14 +9,7 @@ from datetime import UTC, datetime, timedelta
 import feedparser
 import pytest
 
-from blogapp.models import (
-    COMMENT_PENDING,
-    COMMENT_SPAM,
-    POST_DRAFT,
-    POST_PENDING,
-    POST_PRIVATE,
-    utcnow,
-)
+from blogapp.models import CommentStatus, PostStatus, utcnow
 from tests.factories import make_category, make_comment, make_post, make_tag, make_user
 
 SITE = "http://localhost"  # SITE_URL in tests/conftest.py
@@ -38,17 +31,17 @@ def blog(app):
     khmer = make_post("សេចក្តីថ្លែងការណ៍", "អត្ថបទជាភាសាខ្មែរ។", author=author, language="km",
                       published_at=now - timedelta(days=2))
     hidden = [
-        make_post("Secret draft", status=POST_DRAFT, author=author, categories=[asia],
+        make_post("Secret draft", status=PostStatus.DRAFT, author=author, categories=[asia],
                   tags=[courts]),
-        make_post("Pending review", status=POST_PENDING, author=author, categories=[asia]),
-        make_post("Private note", status=POST_PRIVATE, author=author, tags=[courts]),
+        make_post("Pending review", status=PostStatus.PENDING, author=author, categories=[asia]),
+        make_post("Private note", status=PostStatus.PRIVATE, author=author, tags=[courts]),
         make_post("Scheduled piece", author=author, categories=[asia], tags=[courts],
                   published_at=now + timedelta(days=2)),
     ]
     make_comment(new, "Approved remark.", author_name="Dara", created_at=now - timedelta(hours=5))
     make_comment(old, "Second approved.", author_name="Vanna", created_at=now - timedelta(hours=2))
-    make_comment(new, "Waiting remark.", status=COMMENT_PENDING)
-    make_comment(new, "Buy pills now.", status=COMMENT_SPAM)
+    make_comment(new, "Waiting remark.", status=CommentStatus.PENDING)
+    make_comment(new, "Buy pills now.", status=CommentStatus.SPAM)
     make_comment(hidden[0], "On a draft.")
     return {"old": old, "new": new, "khmer": khmer, "hidden": hidden, "author": author}
 

@@ -25,7 +25,7 @@ from sqlalchemy import create_engine, func, select, text
 from benchmarks.demo_site import build_demo_database
 from benchmarks.httpforms import Session, find_form
 from benchmarks.server import app_environment, free_port, start_gunicorn
-from blogapp.models import COMMENT_PENDING, COMMENT_STATUSES, Comment, Post
+from blogapp.models import Comment, CommentStatus, Post
 from tests.conftest import POSTGRES_URL, on_postgres
 
 pytestmark = pytest.mark.slow
@@ -248,9 +248,9 @@ def assert_moderation_counts_add_up(database_url: str, run_id: str, accepted: in
             ).all()
     finally:
         engine.dispose()
-    assert set(by_status) <= set(COMMENT_STATUSES), by_status
+    assert set(by_status) <= set(tuple(CommentStatus)), by_status
     assert sum(by_status.values()) == total
-    assert load_by_status == {COMMENT_PENDING: accepted}, (load_by_status, accepted)
+    assert load_by_status == {CommentStatus.PENDING: accepted}, (load_by_status, accepted)
     assert not mismatched, f"posts whose comment_count is wrong: {mismatched}"
 
 

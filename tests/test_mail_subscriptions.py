@@ -10,12 +10,12 @@ from sqlalchemy import select, update
 from blogapp.comments import services
 from blogapp.extensions import db
 from blogapp.models import (
-    COMMENT_APPROVED,
-    OUTBOX_QUEUED,
     Comment,
+    CommentStatus,
     MailSubscriber,
     MailSubscription,
     OutboxMessage,
+    OutboxStatus,
     utcnow,
 )
 from blogapp.permalinks import post_url
@@ -162,7 +162,7 @@ def test_spam_pending_and_trashed_replies_notify_nobody(app, client, inbox, mode
     services.trash(db.session.get(Comment, last_comment().id), moderator)
     send_comment(client, post, "Spammy.", email="z@example.org", parent=first)
     services.spam(db.session.get(Comment, last_comment().id), moderator)
-    assert db.session.get(Comment, pending.id).status != COMMENT_APPROVED
+    assert db.session.get(Comment, pending.id).status != CommentStatus.APPROVED
     db.session.commit()
     deliver()
     assert inbox.messages == []
@@ -274,13 +274,13 @@ def test_a_digest_due_too_early_waits_for_the_interval(app, client, inbox, moder
     deliver()
     send_comment(client, post, "Two.", name="R2", email="r2@example.org")
     approve(last_comment().id, moderator)
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.status == OUTBOX_QUEUED)
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.QUEUED)
                        .values(next_attempt_at=utcnow()))  # as if computed too early
     db.session.commit()
     deliver()
     assert len(inbox.to(READER)) == 1
     waiting = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.status == OUTBOX_QUEUED)).one()
+        OutboxMessage.status == OutboxStatus.QUEUED)).one()
     assert waiting.attempts == 0 and waiting.next_attempt_at > utcnow()
     db.session.commit()
     clock.advance(minutes=15, seconds=1)

@@ -11,14 +11,11 @@ from sqlalchemy import select
 
 from blogapp.extensions import db
 from blogapp.models import (
-    NEWSLETTER_BOUNCING,
-    NEWSLETTER_CONFIRMED,
-    NEWSLETTER_PENDING,
-    NEWSLETTER_UNSUBSCRIBED,
-    OUTBOX_FAILED,
     NewsletterSend,
+    NewsletterStatus,
     NewsletterSubscriber,
     OutboxMessage,
+    OutboxStatus,
     utcnow,
 )
 from tests.factories import make_post
@@ -73,7 +70,7 @@ def confirmed(client, inbox, email: str, lists: str = "both") -> None:
     deliver()
     mail = inbox.to(email)[-1]
     assert client.post(link(mail, "confirm")).status_code == 200
-    assert subscriber(email).status == NEWSLETTER_CONFIRMED
+    assert subscriber(email).status == NewsletterStatus.CONFIRMED
 
 
 def test_double_opt_in(client, inbox, clock):
@@ -82,18 +79,18 @@ def test_double_opt_in(client, inbox, clock):
     assert "Check your inbox" in page
     assert "no tracking pixel and no link rewriting" in page
     assert response.headers["Cache-Control"] == "no-store, private"
-    assert subscriber("dara@example.org").status == NEWSLETTER_PENDING
+    assert subscriber("dara@example.org").status == NewsletterStatus.PENDING
     deliver()
     [mail] = inbox.to("dara@example.org")
     assert "Confirm" in mail["Subject"]
     confirm = link(mail, "confirm")
     shown = client.get(confirm)  # a GET only shows the button
     assert shown.status_code == 200 and 'method="post"' in shown.get_data(as_text=True)
-    assert subscriber("dara@example.org").status == NEWSLETTER_PENDING
+    assert subscriber("dara@example.org").status == NewsletterStatus.PENDING
     done = client.post(confirm)
     assert done.status_code == 200 and "ខ្មែរ" in done.get_data(as_text=True)
     row = subscriber("dara@example.org")
-    assert (row.status, row.lists) == (NEWSLETTER_CONFIRMED, "km")
+    assert (row.status, row.lists) == (NewsletterStatus.CONFIRMED, "km")
     assert row.confirmed_at is not None
 
 
@@ -201,7 +198,7 @@ def test_one_click_unsubscribe(client, inbox, clock):
     # The mail provider POSTs, without cookies or an Origin of this site.
     response = client.post(url, data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200 and response.get_data(as_text=True) == "Unsubscribed.\n"
-    assert subscriber("dara@example.org").status == NEWSLETTER_UNSUBSCRIBED
+    assert subscriber("dara@example.org").status == NewsletterStatus.UNSUBSCRIBED
     assert client.post(url, data={"List-Unsubscribe": "One-Click"}).status_code == 200
     clock.advance(minutes=1)
     make_post("Second", published_at=utcnow())
@@ -209,7 +206,7 @@ def test_one_click_unsubscribe(client, inbox, clock):
     assert inbox.to("dara@example.org")[-1]["Subject"] == "First"
     # An old confirmation link does not undo the unsubscribe.
     client.post(link(inbox.to("dara@example.org")[0], "confirm"))
-    assert subscriber("dara@example.org").status == NEWSLETTER_UNSUBSCRIBED
+    assert subscriber("dara@example.org").status == NewsletterStatus.UNSUBSCRIBED
 
 
 def test_a_hard_refusal_marks_the_address_bouncing(client, inbox, clock, app):
@@ -223,10 +220,10 @@ def test_a_hard_refusal_marks_the_address_bouncing(client, inbox, clock, app):
 
     report = deliver_once()
     assert report.failed == 1 and report.sent == 1
-    assert subscriber("gone@example.org").status == NEWSLETTER_BOUNCING
+    assert subscriber("gone@example.org").status == NewsletterStatus.BOUNCING
     failed = db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.recipient == "gone@example.org", OutboxMessage.kind == "newsletter")).one()
-    assert failed.status == OUTBOX_FAILED and "550" in failed.last_error
+    assert failed.status == OutboxStatus.FAILED and "550" in failed.last_error
     db.session.commit()
     clock.advance(minutes=1)
     make_post("Second", published_at=utcnow())
@@ -364,9 +361,9 @@ def test_an_admin_imports_a_ghost_or_jetpack_export(client, inbox, login_as):
     answer = upload(ghost.encode()).get_data(as_text=True)
     assert "1 subscribers added; 1 were already on the list; 2 rows skipped" in answer
     row = subscriber("Reader@example.org")
-    assert (row.status, row.lists) == (NEWSLETTER_CONFIRMED, "en")
+    assert (row.status, row.lists) == (NewsletterStatus.CONFIRMED, "en")
     assert subscriber("left@example.org") is None
-    assert subscriber("pending@example.org").status == NEWSLETTER_PENDING  # left as it was
+    assert subscriber("pending@example.org").status == NewsletterStatus.PENDING  # left as it was
     jetpack = b"email_address,date_subscribed\nkm@example.org,2024-01-02\n"
     assert "1 subscribers added" in upload(jetpack, "km").get_data(as_text=True)
     assert subscriber("km@example.org").lists == "km"

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from blogapp.comments.settings import CommentSettings, save_settings
 from blogapp.extensions import db
-from blogapp.models import COMMENT_APPROVED, COMMENT_PENDING, Comment, ModerationEvent, Post
+from blogapp.models import Comment, CommentStatus, ModerationEvent, Post
 from blogapp.permalinks import post_url
 from tests.factories import make_comment, make_post, make_user
 from tests.helpers import csrf_token_from
@@ -54,7 +54,7 @@ def test_a_reader_fixes_a_typo_from_the_same_browser(app, client, clock):
     stored = reload(comment.id)
     assert stored.body.startswith("The harvest was late.")
     assert "<script" not in stored.body_html
-    assert stored.status == COMMENT_PENDING
+    assert stored.status == CommentStatus.PENDING
     event = db.session.scalars(select(ModerationEvent).where(
         ModerationEvent.action == "reader edit")).one()
     assert event.previous_body == "Teh harvest was late."
@@ -93,7 +93,7 @@ def test_no_edit_once_someone_replied(app, client):
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
     send_comment(client, post, "Approved at once.")
     comment = my_comment()
-    assert comment.status == COMMENT_APPROVED
+    assert comment.status == CommentStatus.APPROVED
     make_comment(db.session.get(Post, post.id), "A reply.", parent=comment)
     answer = client.get(f"/comments/{comment.id}/edit")
     assert answer.status_code == 403
@@ -106,18 +106,18 @@ def test_an_approved_comment_edited_into_spam_goes_back_to_pending(app, client, 
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
     send_comment(client, post, "A fair point about budgets.")
     comment = my_comment()
-    assert comment.status == COMMENT_APPROVED
+    assert comment.status == CommentStatus.APPROVED
     before = db.session.get(Post, post.id).comment_count
     db.session.commit()
 
     assert edit(client, comment.id, "Visit my casino now").status_code == 302
     stored = reload(comment.id)
-    assert stored.status == COMMENT_PENDING
+    assert stored.status == CommentStatus.PENDING
     assert db.session.get(Post, post.id).comment_count == before - 1
     db.session.commit()
     event = db.session.scalars(select(ModerationEvent).where(
         ModerationEvent.action == "reader edit")).one()
-    assert (event.from_status, event.to_status) == (COMMENT_APPROVED, COMMENT_PENDING)
+    assert (event.from_status, event.to_status) == (CommentStatus.APPROVED, CommentStatus.PENDING)
     assert "blocklist" in event.comment_summary
 
     login_as(make_user(display_name="Mod"))
@@ -133,7 +133,7 @@ def test_an_approved_comment_with_a_plain_edit_stays_approved(app, client):
     send_comment(client, post, "Budgets matter.")
     comment = my_comment()
     assert edit(client, comment.id, "Budgets matter a lot.").status_code == 302
-    assert reload(comment.id).status == COMMENT_APPROVED
+    assert reload(comment.id).status == CommentStatus.APPROVED
     answer = edit(client, comment.id, "   \n ")
     assert answer.status_code == 400 and "Please type a comment." in answer.get_data(as_text=True)
     assert reload(comment.id).body == "Budgets matter a lot."

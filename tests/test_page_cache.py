@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from blogapp.comments.forms import form_token_for
 from blogapp.extensions import db
-from blogapp.models import COMMENT_PENDING, Comment, utcnow
+from blogapp.models import Comment, CommentStatus, utcnow
 from tests.factories import make_category, make_comment, make_page, make_post, make_tag, make_user
 from tests.helpers import (
     BROWSER_POST,
@@ -154,7 +154,7 @@ def test_a_cross_site_comment_is_refused_and_nothing_is_stored(client, site, hea
 def test_a_same_origin_comment_is_accepted_by_each_header(client, site, headers):
     response = post_comment(client, site, "From this site.", headers=headers)
     assert response.status_code == 302
-    assert stored_comments()[-1].status == COMMENT_PENDING
+    assert stored_comments()[-1].status == CommentStatus.PENDING
 
 
 def test_the_shared_stamp_still_tells_a_bot_that_posts_at_once(app, client, site):

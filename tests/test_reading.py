@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from blogapp.extensions import db
-from blogapp.models import POST_DRAFT, POST_PENDING, POST_PRIVATE, Redirect, utcnow
+from blogapp.models import PostStatus, Redirect, utcnow
 from tests.factories import make_category, make_page, make_post, make_tag, make_user
 from tests.helpers import FakeClock
 
@@ -100,7 +100,7 @@ def test_old_path_in_redirects_table_moves(client, app):
 
 @pytest.mark.parametrize(
     "status,offset",
-    [(POST_DRAFT, -1), (POST_PENDING, -1), (POST_PRIVATE, -1), ("published", 24)],
+    [(PostStatus.DRAFT, -1), (PostStatus.PENDING, -1), (PostStatus.PRIVATE, -1), ("published", 24)],
     ids=["draft", "pending", "private", "scheduled"],
 )
 def test_hidden_posts_are_never_shown(client, status, offset):
@@ -201,7 +201,7 @@ def test_date_author_and_tag_archives_say_what_is_browsed(client):
 
 def test_static_page_and_unknown_slug(client):
     make_page("About", "We publish *op-eds*.\n\nComments are read first.")
-    make_page("Hidden plans", "Not yet.", status=POST_DRAFT)
+    make_page("Hidden plans", "Not yet.", status=PostStatus.DRAFT)
 
     about = client.get("/about/").get_data(as_text=True)
     assert "<p>We publish <em>op-eds</em>.</p>" in about

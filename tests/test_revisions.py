@@ -14,13 +14,13 @@ from sqlalchemy import func, select
 from blogapp.content_version import VERSION_KEY
 from blogapp.extensions import db
 from blogapp.models import (
-    POST_DRAFT,
     REVISION_AUTOSAVE,
     REVISION_IMPORT,
     REVISION_RESTORE,
     REVISION_SAVE,
     Page,
     Post,
+    PostStatus,
     PreviewKey,
     Revision,
     Setting,
@@ -92,7 +92,7 @@ def test_every_save_keeps_a_revision_that_the_editor_lists(client, editor):
         (REVISION_SAVE, "First words.", "Sok Writer"),
         (REVISION_SAVE, "Second words.", "Sok Writer"),
     ]
-    assert revisions[1].excerpt == "Short." and revisions[1].status == POST_DRAFT
+    assert revisions[1].excerpt == "Short." and revisions[1].status == PostStatus.DRAFT
     page = client.get(url).get_data(as_text=True)
     assert 'id="revisions"' in page and page.count('name="a"') == 2
     assert hidden_value(page, "based_on") == str(revisions[1].id)
@@ -193,7 +193,7 @@ def test_a_page_keeps_revisions_and_restores_too(client, editor):
 def test_the_revision_cap_keeps_the_newest_saves_and_autosaves_never_crowd_them_out(
     app, client, editor
 ):
-    post = make_post("Capped", "v0", status=POST_DRAFT)
+    post = make_post("Capped", "v0", status=PostStatus.DRAFT)
     url = f"/admin/posts/{post.id}/edit"
     colleague = logged_in(app, make_user("colleague"))
     for n in range(1, 6):
@@ -259,7 +259,7 @@ def test_an_autosave_keeps_one_per_writer_and_leaves_readers_and_their_caches_al
 
 
 def test_the_autosave_endpoint_refuses_a_request_without_the_csrf_token(client, editor):
-    post = make_post("Guarded", "Body.", status=POST_DRAFT)
+    post = make_post("Guarded", "Body.", status=PostStatus.DRAFT)
 
     response = client.post(f"/admin/posts/{post.id}/autosave", data={"body": "Forged text"})
 
@@ -273,7 +273,7 @@ def test_the_autosave_endpoint_refuses_a_request_without_the_csrf_token(client, 
 
 
 def test_opening_a_post_with_a_newer_autosave_offers_to_restore_it(client, editor):
-    post = make_post("Evening draft", "Saved text.", status=POST_DRAFT)
+    post = make_post("Evening draft", "Saved text.", status=PostStatus.DRAFT)
     url = f"/admin/posts/{post.id}/edit"
     save(client, url, title="Evening draft", body="Saved text.")
     autosave(client, post, body="Saved text, and an evening of work.")
@@ -295,7 +295,7 @@ def test_opening_a_post_with_a_newer_autosave_offers_to_restore_it(client, edito
 
 
 def test_an_autosave_older_than_the_last_save_is_not_offered(app, client, editor):
-    post = make_post("Shared desk", "Text.", status=POST_DRAFT)
+    post = make_post("Shared desk", "Text.", status=PostStatus.DRAFT)
     url = f"/admin/posts/{post.id}/edit"
     colleague = logged_in(app, make_user("colleague"))
     autosave(colleague, post, body="Colleague's unsaved words")
@@ -307,7 +307,7 @@ def test_an_autosave_older_than_the_last_save_is_not_offered(app, client, editor
 def test_a_save_based_on_an_old_version_is_refused_and_shows_the_other_editors_changes(
     app, client, editor
 ):
-    post = make_post("Two editors", "Para one.\nPara two.", status=POST_DRAFT)
+    post = make_post("Two editors", "Para one.\nPara two.", status=PostStatus.DRAFT)
     url = f"/admin/posts/{post.id}/edit"
     save(client, url, title="Two editors", body="Para one.\nPara two.")
     colleague = logged_in(app, make_user("dara", display_name="Dara"))
@@ -350,7 +350,7 @@ def test_a_save_based_on_an_old_version_is_refused_and_shows_the_other_editors_c
 
 
 def test_a_post_saved_before_revisions_existed_still_catches_a_stale_save(app, client, editor):
-    post = make_post("Old post", "Old text.", status=POST_DRAFT)  # no revision yet
+    post = make_post("Old post", "Old text.", status=PostStatus.DRAFT)  # no revision yet
     url = f"/admin/posts/{post.id}/edit"
     colleague = logged_in(app, make_user("colleague"))
     mine, theirs = open_editor(client, url), open_editor(colleague, url)
@@ -429,7 +429,7 @@ def test_the_first_autosave_of_a_new_post_stores_it_as_a_draft(app, client, edit
     post = db.session.scalar(select(Post))
     assert (post.body, post.status, post.author_id) == (
         "An idea at midnight",
-        POST_DRAFT,
+        PostStatus.DRAFT,
         editor.id,
     )
     assert answer["edit_url"] == f"/admin/posts/{post.id}/edit"

@@ -10,7 +10,7 @@ import pytest
 
 from blogapp.content import render_post
 from blogapp.extensions import db
-from blogapp.models import POST_DRAFT, POST_PRIVATE, Post, utcnow
+from blogapp.models import Post, PostStatus, utcnow
 from blogapp.search.query import fts5_string, parse_query, search_posts
 from blogapp.search.schema import create_search_index, drop_search_index
 from tests.conftest import on_postgres
@@ -101,8 +101,8 @@ def test_parts_of_words_match(client):
 
 def test_hidden_posts_are_never_found(client):
     make_post("Visible zebra", "zebra")
-    make_post("Draft zebra", "zebra", status=POST_DRAFT)
-    make_post("Private zebra", "zebra", status=POST_PRIVATE)
+    make_post("Draft zebra", "zebra", status=PostStatus.DRAFT)
+    make_post("Private zebra", "zebra", status=PostStatus.PRIVATE)
     make_post("Scheduled zebra", "zebra", published_at=utcnow() + timedelta(days=1))
 
     assert result_titles(search(client, "zebra")) == ["Visible zebra"]

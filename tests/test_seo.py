@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import pytest
 from defusedxml import ElementTree
 
-from blogapp.models import POST_DRAFT, POST_PRIVATE, utcnow
+from blogapp.models import PostStatus, utcnow
 from tests.factories import make_category, make_page, make_post, make_tag, make_user
 
 SITE = "http://localhost"
@@ -90,13 +90,13 @@ def site(app):
         "third": make_post("Third essay", "More on courts.", author=author, categories=[asia],
                            tags=[courts], published_at=start + timedelta(days=2)),
         "unrelated": make_post("Unrelated", "Sport.", published_at=start + timedelta(days=3)),
-        "draft": make_post("Draft essay", status=POST_DRAFT, categories=[asia]),
-        "private": make_post("Private essay", status=POST_PRIVATE, categories=[asia]),
+        "draft": make_post("Draft essay", status=PostStatus.DRAFT, categories=[asia]),
+        "private": make_post("Private essay", status=PostStatus.PRIVATE, categories=[asia]),
         "scheduled": make_post("Scheduled essay", categories=[asia],
                                published_at=utcnow() + timedelta(days=3)),
     }
     make_page("About", "<p>We publish <em>op-eds</em> on politics and society.</p>")
-    make_page("Hidden page", "Not yet.", status=POST_DRAFT)
+    make_page("Hidden page", "Not yet.", status=PostStatus.DRAFT)
     return posts
 
 

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from blogapp.extensions import db
-from blogapp.models import POST_DRAFT, ROLE_EDITOR, PostTranslation, utcnow
+from blogapp.models import ROLE_EDITOR, PostStatus, PostTranslation, utcnow
 from tests.factories import make_post, make_user
 from tests.helpers import csrf_token_from, url_of
 
@@ -78,7 +78,7 @@ def test_language_switch_names_each_version_in_its_own_script(app, trio):
 
 def test_a_draft_translation_is_named_nowhere(app, client, editor):
     en = make_post("Published", "Text.")
-    km = make_post("សេចក្តីព្រាង", "អត្ថបទ។", language="km", status=POST_DRAFT)
+    km = make_post("សេចក្តីព្រាង", "អត្ថបទ។", language="km", status=PostStatus.DRAFT)
     link(client, en, km)
     html = app.test_client().get(url_of(en)).get_data(as_text=True)
     assert alternates(html) == {} and "language-switch" not in html

@@ -61,7 +61,7 @@ def site(tmp_path_factory, old_host):
     from benchmarks.demo_site import build_demo_database
     from blogapp.content import render_post
     from blogapp.extensions import db
-    from blogapp.models import FORMAT_HTML, POST_PUBLISHED, Post, utcnow
+    from blogapp.models import FORMAT_HTML, Post, PostStatus, utcnow
 
     root = tmp_path_factory.mktemp("third-party-site")
     database_url = f"sqlite:///{root / 'blogapp.sqlite'}"
@@ -69,7 +69,7 @@ def site(tmp_path_factory, old_host):
     app = make_app(database_url)
     with app.app_context():
         post = Post(title=OLD_POST_TITLE, slug="imported-from-the-old-site",
-                    content_format=FORMAT_HTML, status=POST_PUBLISHED, published_at=utcnow(),
+                    content_format=FORMAT_HTML, status=PostStatus.PUBLISHED, published_at=utcnow(),
                     excerpt="",
                     body=(f'<p>The old picture:</p><p><img src="{old_host}/wp-content/uploads/'
                           f'old.png" alt="An old picture"></p><p>And the <a href="{old_host}/'
