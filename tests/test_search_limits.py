@@ -17,7 +17,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from benchmarks.server import free_port
 from blogapp import create_app
 from blogapp.extensions import db
 from blogapp.models import utcnow
@@ -26,6 +25,7 @@ from blogapp.search.limits import ShedLog, search_slots
 from tests.conftest import BASE_CONFIG, on_postgres
 from tests.factories import make_post
 from tests.helpers import restart_worker
+from tests.servers import free_port
 
 # A recursive count that runs far more than PROGRESS_STEPS SQLite instructions.
 LONG_SQLITE_QUERY = (
