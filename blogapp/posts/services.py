@@ -160,13 +160,21 @@ def save_post(post: Post | None, data: PostData, *, author: User | None,
     post.slug = slug
     apply_post(post, data, now)
     post.updated_at = now
-    if old_path and post.is_public:
-        record_move(old_path, post_url(post))
-    record_revision(post, author=author,
+    _keep_history(post, old_path, post_url(post) if post.is_public else None,
+                  author=author, restored_from=restored_from)  # fmt: skip
+    return post
+
+
+def _keep_history(item: Post | Page, old_path: str | None, new_path: str | None, *,
+                  author: User | None, restored_from: Revision | None) -> None:
+    """How every save of a post or a page ends: a redirect when a public address moved
+    (``new_path`` is None when the item is not public now), the revision, the commit."""
+    if old_path and new_path:
+        record_move(old_path, new_path)
+    record_revision(item, author=author,
                     kind=REVISION_RESTORE if restored_from else REVISION_SAVE,
                     restored_from=restored_from)  # fmt: skip
     db.session.commit()
-    return post
 
 
 def delete_post(post: Post) -> None:
@@ -201,12 +209,9 @@ def save_page(page: Page | None, data: PageData, *, author: User | None,
     page.menu_order = data.menu_order
     page.updated_at = utcnow()
     render_page(page)
-    if old_path and page.status == PostStatus.PUBLISHED:
-        record_move(old_path, url_for("posts.page", slug=page.slug))
-    record_revision(page, author=author,
-                    kind=REVISION_RESTORE if restored_from else REVISION_SAVE,
-                    restored_from=restored_from)  # fmt: skip
-    db.session.commit()
+    published = page.status == PostStatus.PUBLISHED
+    _keep_history(page, old_path, url_for("posts.page", slug=page.slug) if published else None,
+                  author=author, restored_from=restored_from)  # fmt: skip
     return page
 
 
