@@ -150,7 +150,7 @@ def test_the_corpus_is_big_enough():
     assert len(set(HOSTILE)) == len(HOSTILE)
 
 
-def test_hostile_names_websites_and_texts_are_stored_and_served_inert(app, client, login_as):
+def test_hostile_names_websites_and_texts_are_stored_and_served_inert(app, client, login_as, ctx):
     post = make_post("Open thread")
     for n, payload in enumerate(HOSTILE):
         form = open_form(client, post)

@@ -57,7 +57,8 @@ def moderate(client, login_as, comment: Comment, action: str = "approve"):
     )
 
 
-def test_new_comment_is_held_seen_by_its_author_and_public_once_approved(app, client, login_as):
+def test_new_comment_is_held_seen_by_its_author_and_public_once_approved(app, client, login_as,
+                                                                         ctx):
     post = make_post("Courts and confidence")
     response = post_comment(client, post, "The courts earned this distrust.",
                             website="dara.example")
@@ -96,7 +97,7 @@ def test_new_comment_is_held_seen_by_its_author_and_public_once_approved(app, cl
     assert "1 comment</a>" in stranger.get("/").get_data(as_text=True)
 
 
-def test_reply_link_works_without_javascript_and_replies_nest(client):
+def test_reply_link_works_without_javascript_and_replies_nest(client, ctx):
     post = make_post()
     parent = make_comment(post, "First thoughts.", author_name="Sophea")
 
@@ -121,7 +122,7 @@ def test_reply_link_works_without_javascript_and_replies_nest(client):
     assert nested, page
 
 
-def test_replies_deeper_than_the_thread_depth_attach_at_the_deepest_level(app, client):
+def test_replies_deeper_than_the_thread_depth_attach_at_the_deepest_level(app, client, ctx):
     app.config["COMMENTS_THREAD_DEPTH"] = 3
     post = make_post()
     chain = [make_comment(post, "Level one.")]
@@ -153,7 +154,7 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("change", "message"), BAD_INPUT)
-def test_bad_input_is_answered_on_the_form_and_nothing_is_stored(client, change, message):
+def test_bad_input_is_answered_on_the_form_and_nothing_is_stored(client, change, message, ctx):
     post = make_post()
     form = {"author_name": "Dara", "author_email": "dara@example.org",
             "body": "My considered view, kept for me.", **change}
@@ -172,7 +173,7 @@ def test_bad_input_is_answered_on_the_form_and_nothing_is_stored(client, change,
 
 
 @pytest.mark.parametrize("parent_kind", ["other post", "pending", "spam", "missing"])
-def test_a_reply_to_a_comment_that_is_not_open_for_replies_is_refused(client, parent_kind):
+def test_a_reply_to_a_comment_that_is_not_open_for_replies_is_refused(client, parent_kind, ctx):
     post, other = make_post("Here"), make_post("Elsewhere")
     parent = {
         "other post": lambda: make_comment(other, "Over there."),
@@ -192,7 +193,7 @@ def test_a_reply_to_a_comment_that_is_not_open_for_replies_is_refused(client, pa
     assert len(stored()) == before
 
 
-def test_too_long_follows_the_configured_limit(app, client):
+def test_too_long_follows_the_configured_limit(app, client, ctx):
     app.config["COMMENT_MAX_LENGTH"] = 20
     post = make_post()
     response = post_comment(client, post, "a" * 21)
@@ -201,7 +202,7 @@ def test_too_long_follows_the_configured_limit(app, client):
     assert post_comment(client, post, "a" * 20).status_code == 302
 
 
-def test_unknown_or_unpublished_post_is_404(client):
+def test_unknown_or_unpublished_post_is_404(client, ctx):
     draft = make_post("Draft", status="draft")
     form = open_form(client, make_post("Public"))
     data = {**form, "author_name": "A", "author_email": "a@example.org", "body": "Hello"}
@@ -211,7 +212,7 @@ def test_unknown_or_unpublished_post_is_404(client):
     assert stored() == []
 
 
-def test_comments_closed_per_post_show_a_notice_and_refuse_a_post(client):
+def test_comments_closed_per_post_show_a_notice_and_refuse_a_post(client, ctx):
     post = make_post()
     make_comment(post, "Said before closing.")
     form = open_form(client, post)
@@ -231,7 +232,7 @@ def test_comments_closed_per_post_show_a_notice_and_refuse_a_post(client):
 
 
 @pytest.mark.parametrize("how", ["config", "admin setting"])
-def test_comments_close_by_age(app, client, how):
+def test_comments_close_by_age(app, client, how, ctx):
     old = make_post("Old news", published_at=utcnow() - timedelta(days=40))
     fresh = make_post("Fresh news", published_at=utcnow() - timedelta(days=10))
     form = open_form(client, old)
@@ -251,7 +252,7 @@ def test_comments_close_by_age(app, client, how):
     assert [c.post_id for c in stored()] == [fresh.id]
 
 
-def test_honeypot_sends_to_spam_and_the_bot_is_told_nothing(app, client):
+def test_honeypot_sends_to_spam_and_the_bot_is_told_nothing(app, client, ctx):
     post = make_post()
     response = post_comment(client, post, "Great post! Visit my shop.", homepage="http://shop.example")
 
@@ -264,7 +265,7 @@ def test_honeypot_sends_to_spam_and_the_bot_is_told_nothing(app, client):
     assert "hidden field filled in" in event.comment_summary
 
 
-def test_a_form_sent_back_too_fast_is_spam(app, client):
+def test_a_form_sent_back_too_fast_is_spam(app, client, ctx):
     app.config["COMMENT_MIN_SECONDS"] = 30
     post = make_post()
     post_comment(client, post, "Instant reply from a script.")
@@ -273,13 +274,13 @@ def test_a_form_sent_back_too_fast_is_spam(app, client):
 
 
 @pytest.mark.parametrize("token", ["", "forged.token.value"])
-def test_a_missing_or_forged_form_token_is_spam(client, token):
+def test_a_missing_or_forged_form_token_is_spam(client, token, ctx):
     post = make_post()
     post_comment(client, post, "No token here.", form_token=token)
     assert [c.status for c in stored()] == [CommentStatus.SPAM]
 
 
-def test_a_form_token_from_another_post_is_spam(client):
+def test_a_form_token_from_another_post_is_spam(client, ctx):
     post, other = make_post("One"), make_post("Two")
     token = open_form(client, other)["form_token"]
     post_comment(client, post, "Token borrowed.", form_token=token)
@@ -287,7 +288,7 @@ def test_a_form_token_from_another_post_is_spam(client):
 
 
 @pytest.mark.parametrize("where", ["body", "name", "email", "website"])
-def test_blocklist_words_send_to_spam_wherever_they_appear(client, where):
+def test_blocklist_words_send_to_spam_wherever_they_appear(client, where, ctx):
     save_settings(CommentSettings(blocklist_words=("casino",), auto_approve_known=True))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
@@ -302,7 +303,7 @@ def test_blocklist_words_send_to_spam_wherever_they_appear(client, where):
     assert stored()[-1].status == CommentStatus.SPAM
 
 
-def test_auto_approve_a_known_commenter_but_not_a_stranger(app, client):
+def test_auto_approve_a_known_commenter_but_not_a_stranger(app, client, ctx):
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
     make_comment(post, "My first, approved.", author_name="Dara", author_email="dara@example.org")
@@ -317,7 +318,7 @@ def test_auto_approve_a_known_commenter_but_not_a_stranger(app, client):
     assert db.session.get(Post, post.id).comment_count == 2
 
 
-def test_without_auto_approve_a_known_commenter_is_held(client):
+def test_without_auto_approve_a_known_commenter_is_held(client, ctx):
     post = make_post()
     make_comment(post, "Approved once.", author_name="Dara", author_email="dara@example.org")
     post_comment(client, post, "Again.")
@@ -326,7 +327,8 @@ def test_without_auto_approve_a_known_commenter_is_held(client):
 
 @pytest.mark.parametrize(("links", "expected"),
                          [(2, CommentStatus.APPROVED), (3, CommentStatus.PENDING)])
-def test_more_links_than_the_limit_are_held_even_for_a_known_commenter(client, links, expected):
+def test_more_links_than_the_limit_are_held_even_for_a_known_commenter(client, links, expected,
+                                                                       ctx):
     save_settings(CommentSettings(auto_approve_known=True, link_limit=2))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
@@ -337,7 +339,7 @@ def test_more_links_than_the_limit_are_held_even_for_a_known_commenter(client, l
     assert stored()[-1].status == expected
 
 
-def test_moderation_words_hold_even_for_a_known_commenter(client):
+def test_moderation_words_hold_even_for_a_known_commenter(client, ctx):
     save_settings(CommentSettings(auto_approve_known=True, moderation_words=("election fraud",)))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
@@ -346,7 +348,7 @@ def test_moderation_words_hold_even_for_a_known_commenter(client):
     assert [c.status for c in stored()[1:]] == [CommentStatus.PENDING, CommentStatus.APPROVED]
 
 
-def test_a_moderated_post_holds_everything(client):
+def test_a_moderated_post_holds_everything(client, ctx):
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post(comment_mode=COMMENTS_MODERATED)
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
@@ -354,7 +356,7 @@ def test_a_moderated_post_holds_everything(client):
     assert stored()[-1].status == CommentStatus.PENDING
 
 
-def test_posting_is_rate_limited_per_client_address(app, client):
+def test_posting_is_rate_limited_per_client_address(app, client, ctx):
     post = make_post()
     for n in range(5):
         response = post_comment(client, post, f"Comment number {n}.")
@@ -374,7 +376,7 @@ def test_posting_is_rate_limited_per_client_address(app, client):
     assert stored()[-1].author_ip == "10.1.2.3"
 
 
-def test_comment_pages_past_the_configured_number_of_top_level_comments(app, client):
+def test_comment_pages_past_the_configured_number_of_top_level_comments(app, client, ctx):
     app.config["COMMENTS_PER_PAGE"] = 2
     post = make_post()
     start = utcnow() - timedelta(hours=5)
@@ -396,7 +398,7 @@ def test_comment_pages_past_the_configured_number_of_top_level_comments(app, cli
         assert client.get(url_of(post) + f"?cpage={bad}").status_code == 404
 
 
-def test_redirect_after_posting_points_at_the_comment_page_holding_it(app, client):
+def test_redirect_after_posting_points_at_the_comment_page_holding_it(app, client, ctx):
     app.config["COMMENTS_PER_PAGE"] = 2
     post = make_post()
     for n in range(2):
@@ -407,7 +409,7 @@ def test_redirect_after_posting_points_at_the_comment_page_holding_it(app, clien
     assert NOTICE in page_of(client, post, cpage=2)
 
 
-def test_post_page_with_a_thousand_comments_runs_a_few_queries(app, client, count_queries):
+def test_post_page_with_a_thousand_comments_runs_a_few_queries(app, client, count_queries, ctx):
     app.config["COMMENTS_PER_PAGE"] = 50
     post = make_post("Popular")
     small = make_post("Quiet")

@@ -40,7 +40,7 @@ def statuses() -> Counter:
 
 
 def test_a_worker_killed_mid_delivery_delivers_each_activity_exactly_once(
-    app, database_url, tmp_path
+    app, database_url, tmp_path, ctx
 ):
     with Site(app, app.config["SITE_PORT"]) as site, Remote() as remote:
         key_pair()

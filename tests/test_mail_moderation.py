@@ -14,7 +14,7 @@ from tests.helpers_mail import deliver, path_of, send_comment, text_of
 
 
 @pytest.fixture
-def editor(app):
+def editor(app, ctx):
     app.config["COMMENT_NOTIFY_EMAILS"] = "sokha@example.org, desk@example.org"
     return make_user("sokha", display_name="Sokha Chan", email="Sokha@example.org")
 
@@ -44,7 +44,7 @@ def status_of(comment_id: int) -> str:
     return status
 
 
-def test_the_editor_approves_from_the_mail_with_a_confirming_post(app, client, inbox, editor):
+def test_the_editor_approves_from_the_mail_with_a_confirming_post(app, client, inbox, editor, ctx):
     comment = held_comment(client)
     found = action_links(inbox)
     assert sorted(found) == ["approve", "spam", "trash"]
@@ -68,7 +68,7 @@ def test_the_editor_approves_from_the_mail_with_a_confirming_post(app, client, i
         "approve via e-mail", "sokha", CommentStatus.PENDING, CommentStatus.APPROVED)
 
 
-def test_a_link_works_once(app, client, inbox, editor):
+def test_a_link_works_once(app, client, inbox, editor, ctx):
     comment = held_comment(client)
     found = action_links(inbox)
     assert client.post(found["spam"]).status_code == 200
@@ -79,7 +79,7 @@ def test_a_link_works_once(app, client, inbox, editor):
     assert "already used" in client.get(found["spam"]).get_data(as_text=True)
 
 
-def test_a_link_for_a_comment_already_moderated_says_so(app, client, inbox, editor, login_as):
+def test_a_link_for_a_comment_already_moderated_says_so(app, client, inbox, editor, login_as, ctx):
     comment = held_comment(client)
     found = action_links(inbox)
     assert client.post(found["trash"]).status_code == 200
@@ -95,7 +95,7 @@ def test_a_link_for_a_comment_already_moderated_says_so(app, client, inbox, edit
     assert events == ["submitted", "trash via e-mail"]
 
 
-def test_an_expired_link_changes_nothing(app, client, inbox, editor, clock):
+def test_an_expired_link_changes_nothing(app, client, inbox, editor, clock, ctx):
     comment = held_comment(client)
     found = action_links(inbox)
     clock.advance(hours=48, minutes=1)
@@ -106,7 +106,7 @@ def test_an_expired_link_changes_nothing(app, client, inbox, editor, clock):
     assert status_of(comment.id) == CommentStatus.PENDING
 
 
-def test_a_link_within_its_time_still_works(app, client, inbox, editor, clock):
+def test_a_link_within_its_time_still_works(app, client, inbox, editor, clock, ctx):
     app.config["MODERATION_LINK_HOURS"] = 2
     comment = held_comment(client)
     found = action_links(inbox)
@@ -115,7 +115,7 @@ def test_a_link_within_its_time_still_works(app, client, inbox, editor, clock):
     assert status_of(comment.id) == CommentStatus.APPROVED
 
 
-def test_forged_or_damaged_links_are_refused_plainly(app, client, inbox, editor):
+def test_forged_or_damaged_links_are_refused_plainly(app, client, inbox, editor, ctx):
     held_comment(client)
     found = action_links(inbox)
     damaged = found["approve"][:-3]
@@ -125,7 +125,7 @@ def test_forged_or_damaged_links_are_refused_plainly(app, client, inbox, editor)
     assert client.get("/mail/moderate/x").status_code == 400
 
 
-def test_an_editor_who_lost_the_role_cannot_use_the_link(app, client, inbox, editor):
+def test_an_editor_who_lost_the_role_cannot_use_the_link(app, client, inbox, editor, ctx):
     comment = held_comment(client)
     found = action_links(inbox)
     db.session.get(type(editor), editor.id).is_active_account = False
@@ -134,7 +134,7 @@ def test_an_editor_who_lost_the_role_cannot_use_the_link(app, client, inbox, edi
     assert status_of(comment.id) == CommentStatus.PENDING
 
 
-def test_admins_get_links_too(app, client, inbox):
+def test_admins_get_links_too(app, client, inbox, ctx):
     app.config["COMMENT_NOTIFY_EMAILS"] = "chief@example.org"
     make_user("chief", role=ROLE_ADMIN, email="chief@example.org")
     held_comment(client)

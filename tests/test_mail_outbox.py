@@ -28,7 +28,7 @@ def outbox_rows() -> list[OutboxMessage]:
     return rows
 
 
-def test_a_held_comment_is_queued_with_it_and_sent_by_the_worker(app, client, inbox):
+def test_a_held_comment_is_queued_with_it_and_sent_by_the_worker(app, client, inbox, ctx):
     app.config.update(COMMENT_NOTIFY_EMAILS="mod@example.org, chief@example.org")
     post = make_post("Courts and confidence")
 
@@ -56,7 +56,7 @@ def test_a_held_comment_is_queued_with_it_and_sent_by_the_worker(app, client, in
     assert len(inbox.messages) == 2  # a second pass sends nothing again
 
 
-def test_no_mail_for_approved_or_spam_comments(app, client, inbox):
+def test_no_mail_for_approved_or_spam_comments(app, client, inbox, ctx):
     app.config.update(COMMENT_NOTIFY_EMAILS="mod@example.org")
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
@@ -70,13 +70,13 @@ def test_no_mail_for_approved_or_spam_comments(app, client, inbox):
     assert outbox_rows() == []
 
 
-def test_off_unless_both_addresses_and_server_are_set(app, client):
+def test_off_unless_both_addresses_and_server_are_set(app, client, ctx):
     app.config.update(COMMENT_NOTIFY_EMAILS="mod@example.org", MAIL_SERVER="")
     send_comment(client, make_post())
     assert outbox_rows() == []
 
 
-def test_the_same_cause_queues_one_message(app):
+def test_the_same_cause_queues_one_message(app, ctx):
     assert enqueue(key="held.1.0", kind="test", recipient="a@example.org", text="x")
     assert not enqueue(key="held.1.0", kind="test", recipient="a@example.org", text="x")
     db.session.commit()
@@ -85,7 +85,7 @@ def test_the_same_cause_queues_one_message(app):
         enqueue(key="has spaces<>", kind="test")
 
 
-def test_a_server_that_is_down_means_retries_with_backoff_then_failed(app, client, clock):
+def test_a_server_that_is_down_means_retries_with_backoff_then_failed(app, client, clock, ctx):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_MAX_ATTEMPTS=3,
                       MAIL_RETRY_SECONDS=60, COMMENT_NOTIFY_EMAILS="mod@example.org")
     send_comment(client, make_post())  # the reader is not kept waiting by the dead server
@@ -107,7 +107,7 @@ def test_a_server_that_is_down_means_retries_with_backoff_then_failed(app, clien
     assert "Connection refused" in row.last_error
 
 
-def test_the_outbox_screen_shows_failed_mail_and_retries_it(app, client, login_as, inbox):
+def test_the_outbox_screen_shows_failed_mail_and_retries_it(app, client, login_as, inbox, ctx):
     login_as(make_user(role=ROLE_ADMIN))
     enqueue(key="t.1", kind="test", recipient="a@example.org", subject="Hello", text="x")
     db.session.commit()
@@ -128,12 +128,12 @@ def test_the_outbox_screen_shows_failed_mail_and_retries_it(app, client, login_a
     assert client.get("/admin/outbox?status=nonsense").status_code == 404
 
 
-def test_the_outbox_screen_is_for_admins(app, client, login_as):
+def test_the_outbox_screen_is_for_admins(app, client, login_as, ctx):
     login_as(make_user())
     assert client.get("/admin/outbox").status_code == 403
 
 
-def test_claims_never_overlap_and_a_stale_claim_is_taken_over(app, clock):
+def test_claims_never_overlap_and_a_stale_claim_is_taken_over(app, clock, ctx):
     app.config.update(MAIL_LEASE_SECONDS=300)
     for n in range(5):
         enqueue(key=f"t.{n}", kind="test", recipient="a@example.org", text="x")
@@ -150,7 +150,7 @@ def test_claims_never_overlap_and_a_stale_claim_is_taken_over(app, clock):
     assert {r.status for r in outbox_rows()} == {OutboxStatus.SENDING}
 
 
-def test_flask_deliver_sends_from_the_command_line(app, runner, inbox):
+def test_flask_deliver_sends_from_the_command_line(app, runner, inbox, ctx):
     enqueue(key="t.1", kind="test", recipient="a@example.org", subject="CLI", text="x")
     db.session.commit()
     result = runner.invoke(args=["deliver"])
@@ -160,7 +160,7 @@ def test_flask_deliver_sends_from_the_command_line(app, runner, inbox):
     assert [m["Subject"] for m in inbox.messages] == ["CLI"]
 
 
-def test_a_message_the_server_refuses_for_good_fails_at_once(app):
+def test_a_message_the_server_refuses_for_good_fails_at_once(app, ctx):
     class Refusing(Inbox):
         async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
             return "550 No such user"
@@ -175,7 +175,7 @@ def test_a_message_the_server_refuses_for_good_fails_at_once(app):
     assert row.next_attempt_at - row.created_at < timedelta(seconds=5)
 
 
-def test_flask_deliver_refuses_to_run_without_a_mail_server(app, runner):
+def test_flask_deliver_refuses_to_run_without_a_mail_server(app, runner, ctx):
     app.config["MAIL_SERVER"] = ""
     enqueue(key="t.1", kind="test", recipient="a@example.org", text="x")
     db.session.commit()

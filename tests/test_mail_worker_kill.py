@@ -24,7 +24,7 @@ def statuses() -> Counter:
 
 
 def test_a_worker_killed_mid_batch_sends_every_message_exactly_once(app, database_url,
-                                                                     tmp_path):
+                                                                     tmp_path, ctx):
     for n in range(MESSAGES):
         enqueue(key=f"kill-test.{n}", kind="test", recipient=f"reader{n}@example.org",
                 subject=f"Message {n}", text="Hello.")

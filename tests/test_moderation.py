@@ -17,7 +17,7 @@ from tests.helpers import csrf_token_from, url_of
 
 
 @pytest.fixture
-def editor(login_as):
+def editor(login_as, ctx):
     return login_as(make_user("mod", role="editor"))
 
 
@@ -49,7 +49,7 @@ def approved_in_db(post: Post) -> int:
         Comment.post_id == post.id, Comment.status == CommentStatus.APPROVED))
 
 
-def test_moderation_needs_an_editor_or_admin(client):
+def test_moderation_needs_an_editor_or_admin(client, ctx):
     post = make_post()
     comment = make_comment(post, status=CommentStatus.PENDING)
     response = client.get("/admin/comments")
@@ -61,14 +61,14 @@ def test_moderation_needs_an_editor_or_admin(client):
     assert status_of(comment.id) == CommentStatus.PENDING
 
 
-def test_actions_are_posts_with_csrf(client, editor):
+def test_actions_are_posts_with_csrf(client, editor, ctx):
     comment = make_comment(make_post(), status=CommentStatus.PENDING)
     assert client.get(f"/admin/comments/{comment.id}/approve").status_code == 405
     assert client.post(f"/admin/comments/{comment.id}/approve").status_code == 400
     assert status_of(comment.id) == CommentStatus.PENDING
 
 
-def test_tabs_show_counts_newest_first_with_every_detail(client, editor):
+def test_tabs_show_counts_newest_first_with_every_detail(client, editor, ctx):
     post = make_post("Courts and confidence")
     start = utcnow() - timedelta(hours=3)
     older = make_comment(post, "Older <strong>pending</strong> words.",
@@ -99,7 +99,7 @@ def test_tabs_show_counts_newest_first_with_every_detail(client, editor):
     assert newer.id
 
 
-def test_search_by_author_email_address_or_text_ignoring_case(client, editor):
+def test_search_by_author_email_address_or_text_ignoring_case(client, editor, ctx):
     post = make_post()
     a = make_comment(post, "The BUDGET is late.", author_name="Vannak",
                      author_email="vannak@example.org", status=CommentStatus.PENDING)
@@ -120,7 +120,7 @@ def test_search_by_author_email_address_or_text_ignoring_case(client, editor):
     assert found("nobody") == []
 
 
-def test_pagination_of_the_list(client, editor):
+def test_pagination_of_the_list(client, editor, ctx):
     post = make_post()
     for n in range(25):
         make_comment(post, f"Comment {n}.", status=CommentStatus.PENDING, commit=False,
@@ -134,7 +134,7 @@ def test_pagination_of_the_list(client, editor):
     assert client.get("/admin/comments?page=0").status_code == 404
 
 
-def test_each_button_changes_status_count_and_log_once(app, client, editor):
+def test_each_button_changes_status_count_and_log_once(app, client, editor, ctx):
     post = make_post()
     comment = make_comment(post, "Under review.", status=CommentStatus.PENDING)
     reader = app.test_client()
@@ -168,7 +168,7 @@ def test_each_button_changes_status_count_and_log_once(app, client, editor):
     assert approved_in_db(post) == count_of(post)
 
 
-def test_delete_permanently_only_from_spam_or_trash_and_the_log_remembers(client, editor):
+def test_delete_permanently_only_from_spam_or_trash_and_the_log_remembers(client, editor, ctx):
     post = make_post()
     comment = make_comment(post, "Remember me.", author_name="Chenda")
     reply = make_comment(post, "An answer.", parent=comment)
@@ -191,7 +191,7 @@ def test_delete_permanently_only_from_spam_or_trash_and_the_log_remembers(client
     assert "trash → deleted" in log
 
 
-def test_bulk_actions_on_checked_comments(client, editor):
+def test_bulk_actions_on_checked_comments(client, editor, ctx):
     post = make_post()
     held = [make_comment(post, f"Held {n}.", status=CommentStatus.PENDING) for n in range(3)]
     other = make_comment(post, "Left alone.", status=CommentStatus.PENDING)
@@ -218,7 +218,7 @@ def test_bulk_actions_on_checked_comments(client, editor):
     assert response.headers["Location"] == "/admin/comments"  # no open redirect
 
 
-def test_edit_sanitizes_again_and_is_logged(app, client, editor):
+def test_edit_sanitizes_again_and_is_logged(app, client, editor, ctx):
     post = make_post()
     comment = make_comment(post, "Tpyo here.")
     form = screen(client, f"/admin/comments/{comment.id}/edit")
@@ -242,7 +242,7 @@ def test_edit_sanitizes_again_and_is_logged(app, client, editor):
     assert "The comment cannot be empty." in bad.get_data(as_text=True)
 
 
-def test_a_moderators_reply_is_published_at_once_under_the_comment(app, client, editor):
+def test_a_moderators_reply_is_published_at_once_under_the_comment(app, client, editor, ctx):
     post = make_post()
     question = make_comment(post, "Is this sourced?", status=CommentStatus.PENDING)
     form = screen(client, f"/admin/comments/{question.id}/reply")
@@ -265,7 +265,7 @@ def test_a_moderators_reply_is_published_at_once_under_the_comment(app, client, 
     assert "mod – approve (pending → approved)" in history
 
 
-def test_log_screen_lists_who_did_what_newest_first(client, editor):
+def test_log_screen_lists_who_did_what_newest_first(client, editor, ctx):
     post = make_post()
     comment = make_comment(post, "Logged.", status=CommentStatus.PENDING)
     press(client, comment, "approve")
@@ -275,7 +275,7 @@ def test_log_screen_lists_who_did_what_newest_first(client, editor):
     assert log.count("<td>mod</td>") == 2
 
 
-def test_settings_are_for_admins_and_take_effect(client, login_as):
+def test_settings_are_for_admins_and_take_effect(client, login_as, ctx):
     login_as(make_user(role="editor"))
     assert client.get("/admin/comments/settings").status_code == 403
     login_as(make_user("boss", role=ROLE_ADMIN))

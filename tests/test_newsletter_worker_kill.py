@@ -34,7 +34,7 @@ def sent() -> int:
 
 
 def test_a_worker_killed_mid_newsletter_sends_each_subscriber_the_post_once(
-        app, database_url, tmp_path):
+        app, database_url, tmp_path, ctx):
     confirmed_at = utcnow() - timedelta(hours=1)
     for n in range(SUBSCRIBERS):
         db.session.add(NewsletterSubscriber(

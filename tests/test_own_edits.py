@@ -42,7 +42,7 @@ def page_of(app, client, post) -> str:
     return client.get(url).get_data(as_text=True)
 
 
-def test_a_reader_fixes_a_typo_from_the_same_browser(app, client, clock):
+def test_a_reader_fixes_a_typo_from_the_same_browser(app, client, clock, ctx):
     post = make_post("Rice prices")
     send_comment(client, post, "Teh harvest was late.")
     comment = my_comment()
@@ -60,7 +60,7 @@ def test_a_reader_fixes_a_typo_from_the_same_browser(app, client, clock):
     assert event.previous_body == "Teh harvest was late."
 
 
-def test_another_browser_cannot_edit(app, client):
+def test_another_browser_cannot_edit(app, client, ctx):
     post = make_post()
     send_comment(client, post, "Mine.")
     comment = my_comment()
@@ -74,7 +74,7 @@ def test_another_browser_cannot_edit(app, client):
     assert reload(comment.id).body == "Mine."
 
 
-def test_the_window_closes_after_ten_minutes(app, client, clock):
+def test_the_window_closes_after_ten_minutes(app, client, clock, ctx):
     post = make_post()
     send_comment(client, post, "Quick thought.")
     comment = my_comment()
@@ -87,7 +87,7 @@ def test_the_window_closes_after_ten_minutes(app, client, clock):
     assert "Edit your comment" not in page_of(app, client, post)
 
 
-def test_no_edit_once_someone_replied(app, client):
+def test_no_edit_once_someone_replied(app, client, ctx):
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
@@ -100,7 +100,7 @@ def test_no_edit_once_someone_replied(app, client):
     assert "Someone has replied" in answer.get_data(as_text=True)
 
 
-def test_an_approved_comment_edited_into_spam_goes_back_to_pending(app, client, login_as):
+def test_an_approved_comment_edited_into_spam_goes_back_to_pending(app, client, login_as, ctx):
     save_settings(CommentSettings(auto_approve_known=True, blocklist_words=("casino",)))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
@@ -126,7 +126,7 @@ def test_an_approved_comment_edited_into_spam_goes_back_to_pending(app, client, 
     assert "the reader" in log
 
 
-def test_an_approved_comment_with_a_plain_edit_stays_approved(app, client):
+def test_an_approved_comment_with_a_plain_edit_stays_approved(app, client, ctx):
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")

@@ -20,7 +20,7 @@ from tests.helpers import csrf_token_from, url_of
 
 
 @pytest.fixture
-def editor(login_as):
+def editor(login_as, ctx):
     return login_as(make_user("writer"))
 
 
@@ -47,7 +47,7 @@ def version() -> str | None:
     return db.session.scalar(select(Setting.value).where(Setting.key == VERSION_KEY))
 
 
-def test_a_share_link_shows_a_draft_to_a_reader_who_is_not_logged_in(app, client, editor):
+def test_a_share_link_shows_a_draft_to_a_reader_who_is_not_logged_in(app, client, editor, ctx):
     post = make_post("Unpublished scoop", "The **draft** text.", status=PostStatus.DRAFT)
     link = make_link(client, post)
     reader = app.test_client()
@@ -66,7 +66,7 @@ def test_a_share_link_shows_a_draft_to_a_reader_who_is_not_logged_in(app, client
     assert 'name="csrf_token"' not in text  # no comment form, no newsletter form
 
 
-def test_a_preview_is_never_served_from_the_page_cache(app, client, editor):
+def test_a_preview_is_never_served_from_the_page_cache(app, client, editor, ctx):
     post = make_post("Moving draft", "First text.", status=PostStatus.DRAFT)
     link = make_link(client, post)
     reader = app.test_client()
@@ -79,7 +79,7 @@ def test_a_preview_is_never_served_from_the_page_cache(app, client, editor):
     assert "Second text." in reader.get(link).get_data(as_text=True)
 
 
-def test_a_revoked_link_opens_nothing_and_a_new_link_differs(app, client, editor):
+def test_a_revoked_link_opens_nothing_and_a_new_link_differs(app, client, editor, ctx):
     post = make_post("Embargoed", "Not yet.", status=PostStatus.PENDING)
     old = make_link(client, post)
     reader = app.test_client()
@@ -96,7 +96,7 @@ def test_a_revoked_link_opens_nothing_and_a_new_link_differs(app, client, editor
     assert reader.get(new).status_code == 200 and reader.get(old).status_code == 404
 
 
-def test_a_link_to_a_post_now_public_redirects_to_its_permalink(app, client, editor):
+def test_a_link_to_a_post_now_public_redirects_to_its_permalink(app, client, editor, ctx):
     post = make_post("Soon out", "Text.", status=PostStatus.DRAFT)
     link = make_link(client, post)
     post.status = "published"
@@ -111,7 +111,7 @@ def test_a_link_to_a_post_now_public_redirects_to_its_permalink(app, client, edi
 
 
 def test_a_scheduled_post_can_be_shared_and_sharing_it_changes_no_content_version(
-    app, client, editor
+    app, client, editor, ctx
 ):
     post = make_post(
         "Tomorrow's column", "Embargoed until tomorrow.", published_at=utcnow() + timedelta(days=1)
@@ -127,7 +127,7 @@ def test_a_scheduled_post_can_be_shared_and_sharing_it_changes_no_content_versio
 
 
 @pytest.mark.parametrize("status", ["published", PostStatus.PRIVATE])
-def test_public_and_private_posts_get_no_share_link(app, client, editor, status):
+def test_public_and_private_posts_get_no_share_link(app, client, editor, status, ctx):
     post = make_post("Not for sharing", "Text.", status=status)
     token = csrf_token_from(client.get(f"/admin/posts/{post.id}/edit").get_data(as_text=True))
 
@@ -137,7 +137,7 @@ def test_public_and_private_posts_get_no_share_link(app, client, editor, status)
     assert shown_link(client, post) is None
 
 
-def test_a_private_post_with_an_old_link_is_not_shown(app, client, editor):
+def test_a_private_post_with_an_old_link_is_not_shown(app, client, editor, ctx):
     post = make_post("Turned private", "Text.", status=PostStatus.DRAFT)
     link = make_link(client, post)
     post.status = PostStatus.PRIVATE
@@ -145,7 +145,7 @@ def test_a_private_post_with_an_old_link_is_not_shown(app, client, editor):
     assert app.test_client().get(link).status_code == 404
 
 
-def test_a_forged_or_damaged_link_is_404(app, client, editor):
+def test_a_forged_or_damaged_link_is_404(app, client, editor, ctx):
     post = make_post("Draft", "Text.", status=PostStatus.DRAFT)
     link = make_link(client, post)
     reader = app.test_client()
@@ -153,7 +153,7 @@ def test_a_forged_or_damaged_link_is_404(app, client, editor):
     assert reader.get("/preview/eyJwIjoxLCJuIjoieCJ9.forged").status_code == 404
 
 
-def test_making_and_revoking_a_link_are_posts_with_the_csrf_token(app, client, editor):
+def test_making_and_revoking_a_link_are_posts_with_the_csrf_token(app, client, editor, ctx):
     post = make_post("Draft", "Text.", status=PostStatus.DRAFT)
     assert client.get(f"/admin/posts/{post.id}/share-preview").status_code == 405
     assert client.post(f"/admin/posts/{post.id}/share-preview").status_code == 400
@@ -163,7 +163,7 @@ def test_making_and_revoking_a_link_are_posts_with_the_csrf_token(app, client, e
     assert db.session.scalar(select(PreviewKey)) is not None
 
 
-def test_a_preview_runs_a_constant_small_number_of_queries(app, client, editor, count_queries):
+def test_a_preview_runs_a_constant_small_number_of_queries(app, client, editor, count_queries, ctx):
     post = make_post("Counted", "Text.", status=PostStatus.DRAFT)
     link = make_link(client, post)
     reader = app.test_client()

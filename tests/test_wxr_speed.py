@@ -65,7 +65,7 @@ def write_export(runner, path, posts: int, comments_per_post: int) -> None:
 
 
 def test_a_pooled_import_stores_what_an_in_process_import_stores(app, runner, tmp_path,
-                                                                 monkeypatch):  # fmt: skip
+                                                                 monkeypatch, ctx):  # fmt: skip
     monkeypatch.setattr(wxr_import, "BATCH_ITEMS", 7)  # several batches in flight
     export = tmp_path / "export.xml"
     write_export(runner, export, 40, 10)
@@ -85,7 +85,7 @@ def test_a_pooled_import_stores_what_an_in_process_import_stores(app, runner, tm
     assert 'rel="nofollow ugc noopener">http://example.org/0</a>' in in_process[40][1]
 
 
-def test_a_pooled_import_that_fails_halfway_leaves_nothing(app, runner, tmp_path, monkeypatch):
+def test_a_pooled_import_that_fails_halfway_leaves_nothing(app, runner, tmp_path, monkeypatch, ctx):
     monkeypatch.setattr(wxr_import, "BATCH_ITEMS", 5)
     export = tmp_path / "export.xml"
     write_export(runner, export, 30, 2)
