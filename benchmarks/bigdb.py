@@ -109,12 +109,12 @@ def build(database_url: str, scale: Scale = Scale(), seed: int = 20261127) -> Bi
     from benchmarks.demo_site import make_app
     from blogapp.extensions import db
     from blogapp.models import (
-        COMMENT_APPROVED,
-        POST_PUBLISHED,
         ROLE_EDITOR,
         Category,
         Comment,
+        CommentStatus,
         Post,
+        PostStatus,
         Tag,
         User,
         post_categories,
@@ -164,7 +164,7 @@ def build(database_url: str, scale: Scale = Scale(), seed: int = 20261127) -> Bi
                 "body_html": body["body_html"], "excerpt": "",
                 "excerpt_html": body["excerpt_html"], "has_more": body["has_more"],
                 "search_text": f"{title}\n{body['search_text']}", "first_image_url": "",
-                "source_line": "", "status": POST_PUBLISHED, "language": "en",
+                "source_line": "", "status": PostStatus.PUBLISHED, "language": "en",
                 "comment_mode": "open", "sticky": False, "published_at": when,
                 "created_at": when, "updated_at": when, "author_id": pid % len(authors) + 1,
                 "comment_count": 0, "guid": "",
@@ -209,7 +209,7 @@ def build(database_url: str, scale: Scale = Scale(), seed: int = 20261127) -> Bi
                     "author_name": f"Reader {cid % 997}",
                     "author_email": f"reader{cid % 997}@example.org", "author_url": "",
                     "author_ip": "127.0.0.1", "user_agent": "bench", "body": text,
-                    "body_html": html, "status": COMMENT_APPROVED,
+                    "body_html": html, "status": CommentStatus.APPROVED,
                     "created_at": published[pid] + timedelta(minutes=k + 1),
                 })  # fmt: skip
             if len(rows) >= 5000:
@@ -222,7 +222,7 @@ def build(database_url: str, scale: Scale = Scale(), seed: int = 20261127) -> Bi
             .where(Post.id == Post.__table__.c.id)
             .values(comment_count=Comment.__table__.select()
                     .with_only_columns(db.func.count())
-                    .where(Comment.post_id == Post.id, Comment.status == COMMENT_APPROVED)
+                    .where(Comment.post_id == Post.id, Comment.status == CommentStatus.APPROVED)
                     .scalar_subquery())
         )  # fmt: skip
         db.session.commit()

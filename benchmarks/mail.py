@@ -25,7 +25,7 @@ from benchmarks.smtp_sink import CountingSink
 from blogapp import create_app
 from blogapp.extensions import db
 from blogapp.mail.outbox import enqueue
-from blogapp.models import OUTBOX_SENT, OutboxMessage
+from blogapp.models import OutboxMessage, OutboxStatus
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TARGET_PER_MINUTE = 1000
@@ -49,7 +49,7 @@ def sent(database_url: str) -> int:
         count = db.session.scalar(
             select(func.count())
             .select_from(OutboxMessage)
-            .where(OutboxMessage.status == OUTBOX_SENT)
+            .where(OutboxMessage.status == OutboxStatus.SENT)
         )
         db.engine.dispose()
     return count

@@ -26,7 +26,7 @@ from benchmarks.smtp_sink import CountingSink
 from blogapp import create_app
 from blogapp.content import render_post
 from blogapp.extensions import db
-from blogapp.models import NEWSLETTER_CONFIRMED, NewsletterSubscriber, Post, utcnow
+from blogapp.models import NewsletterStatus, NewsletterSubscriber, Post, utcnow
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 TARGET_PER_MINUTE = 1000
@@ -40,7 +40,7 @@ def prepare(database_url: str, subscribers: int) -> None:
         db.create_all()
         confirmed = utcnow() - timedelta(days=1)
         db.session.execute(NewsletterSubscriber.__table__.insert(), [
-            dict(email=f"reader{n}@example.org", lists="both", status=NEWSLETTER_CONFIRMED,
+            dict(email=f"reader{n}@example.org", lists="both", status=NewsletterStatus.CONFIRMED,
                  created_at=confirmed, confirmed_at=confirmed) for n in range(subscribers)
         ])  # fmt: skip
         post = Post(title="A long op-ed", slug="a-long-op-ed", status="published",

@@ -37,15 +37,15 @@ from sqlalchemy.sql.elements import TextClause
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.models import (
-    COMMENT_APPROVED,
-    POST_PUBLISHED,
     Category,
     Comment,
+    CommentStatus,
     Correction,
     CorrectionVersion,
     Media,
     Page,
     Post,
+    PostStatus,
     PostTranslation,
     Redirect,
     Setting,
@@ -105,11 +105,11 @@ def _changes_readers_content(obj, kind: str) -> bool:
         return obj.key != VERSION_KEY
     if isinstance(obj, Post | Page):
         # Drafts and pending posts show nowhere; a published one, even scheduled, does.
-        return _was_or_is(obj, "status", POST_PUBLISHED)
+        return _was_or_is(obj, "status", PostStatus.PUBLISHED)
     if isinstance(obj, User):
         return kind == "deleted" or (kind == "dirty" and _changed(obj, USER_PUBLIC_FIELDS))
     if isinstance(obj, Comment):
-        if not _was_or_is(obj, "status", COMMENT_APPROVED):
+        if not _was_or_is(obj, "status", CommentStatus.APPROVED):
             return False
         return kind != "dirty" or _changed(obj, ("status", *COMMENT_PUBLIC_FIELDS))
     return isinstance(
@@ -145,7 +145,7 @@ def _statement_changes_content(state) -> bool:
         rows = state.parameters if isinstance(state.parameters, list) else [state.parameters]
         if name == User.__tablename__:
             return False
-        return any((row or {}).get("status") == COMMENT_APPROVED for row in rows)
+        return any((row or {}).get("status") == CommentStatus.APPROVED for row in rows)
     return True
 
 
@@ -174,7 +174,7 @@ def _after_rollback(session: Session) -> None:
 def _store_new_version(session: Session) -> str:
     next_publish = session.scalar(
         select(func.min(Post.published_at)).where(
-            Post.status == POST_PUBLISHED, Post.published_at > utcnow()
+            Post.status == PostStatus.PUBLISHED, Post.published_at > utcnow()
         )
     )
     value = secrets.token_hex(8)

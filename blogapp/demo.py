@@ -15,12 +15,11 @@ from blogapp.extensions import db
 from blogapp.models import (
     FORMAT_HTML,
     FORMAT_MARKDOWN,
-    POST_DRAFT,
-    POST_PUBLISHED,
     ROLE_EDITOR,
     Category,
     Page,
     Post,
+    PostStatus,
     Tag,
     User,
     utcnow,
@@ -54,7 +53,7 @@ class DemoPost:
     categories: list[str]
     tags: list[str] = field(default_factory=list)
     language: str = "en"
-    status: str = POST_PUBLISHED
+    status: str = PostStatus.PUBLISHED
     source_line: str = ""
     excerpt: str = ""
     content_format: str = FORMAT_MARKDOWN
@@ -262,7 +261,7 @@ reasoned and, now and then, inconvenient to the powerful.""",
         0,
         "An unfinished draft about city buses. Readers must never see it.",
         ["society"],
-        status=POST_DRAFT,
+        status=PostStatus.DRAFT,
     ),
     DemoPost(
         "scheduled-budget-preview",
@@ -335,7 +334,7 @@ def load_demo() -> dict[str, int]:
     existing_pages = set(db.session.scalars(select(Page.slug)))
     for slug, title, body in PAGES:
         if slug not in existing_pages:
-            page = Page(slug=slug, title=title, body=body, status=POST_PUBLISHED,
+            page = Page(slug=slug, title=title, body=body, status=PostStatus.PUBLISHED,
                         created_at=datetime(2026, 1, 1, tzinfo=UTC))
             render_page(page)
             db.session.add(page)

@@ -6,6 +6,7 @@ written; views never render Markdown or sanitize."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from flask import current_app, has_app_context
 from flask_login import UserMixin
@@ -68,17 +69,21 @@ ROLES = (ROLE_EDITOR, ROLE_ADMIN)
 
 # Post statuses. "scheduled" is published_at in the future with status "published",
 # as WordPress's "future": readers see it once its time comes, with no cron.
-POST_DRAFT = "draft"
-POST_PENDING = "pending"
-POST_PUBLISHED = "published"
-POST_PRIVATE = "private"
-POST_STATUSES = (POST_DRAFT, POST_PENDING, POST_PUBLISHED, POST_PRIVATE)
+# Each status family is a StrEnum: a member equals, and is stored as, its plain string,
+# so the String(20) columns hold the same values they always did.
+class PostStatus(StrEnum):
+    DRAFT = "draft"
+    PENDING = "pending"
+    PUBLISHED = "published"
+    PRIVATE = "private"
 
-COMMENT_PENDING = "pending"
-COMMENT_APPROVED = "approved"
-COMMENT_SPAM = "spam"
-COMMENT_TRASH = "trash"
-COMMENT_STATUSES = (COMMENT_PENDING, COMMENT_APPROVED, COMMENT_SPAM, COMMENT_TRASH)
+
+class CommentStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    SPAM = "spam"
+    TRASH = "trash"
+
 
 COMMENTS_OPEN = "open"
 COMMENTS_MODERATED = "moderated"
@@ -187,7 +192,7 @@ class Post(db.Model):
     search_text: Mapped[str] = mapped_column(Text, default="")  # title + body as plain text
     first_image_url: Mapped[str] = mapped_column(String(1000), default="")
     source_line: Mapped[str] = mapped_column(String(500), default="")
-    status: Mapped[str] = mapped_column(String(20), default=POST_DRAFT)
+    status: Mapped[str] = mapped_column(String(20), default=PostStatus.DRAFT)
     language: Mapped[str] = mapped_column(String(10), default="en")
     comment_mode: Mapped[str] = mapped_column(String(10), default=COMMENTS_OPEN)
     sticky: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -208,7 +213,7 @@ class Post(db.Model):
 
     @property
     def is_scheduled(self) -> bool:
-        return self.status == POST_PUBLISHED and self.published_at > utcnow()
+        return self.status == PostStatus.PUBLISHED and self.published_at > utcnow()
 
     @property
     def display_status(self) -> str:
@@ -216,13 +221,13 @@ class Post(db.Model):
 
     @property
     def is_public(self) -> bool:
-        return self.status == POST_PUBLISHED and self.published_at <= utcnow()
+        return self.status == PostStatus.PUBLISHED and self.published_at <= utcnow()
 
     @classmethod
     def public(cls, now: datetime | None = None):
         """The SQL condition for posts a reader may see."""
         moment = utcnow() if now is None else now  # ``now`` may be a bindparam
-        return and_(cls.status == POST_PUBLISHED, cls.published_at <= moment)
+        return and_(cls.status == PostStatus.PUBLISHED, cls.published_at <= moment)
 
 
 class Page(db.Model):
@@ -234,7 +239,7 @@ class Page(db.Model):
     content_format: Mapped[str] = mapped_column(String(10), default=FORMAT_MARKDOWN)
     body: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default=POST_DRAFT)
+    status: Mapped[str] = mapped_column(String(20), default=PostStatus.DRAFT)
     language: Mapped[str] = mapped_column(String(10), default="en")
     menu_order: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -266,7 +271,7 @@ class Comment(db.Model):
     user_agent: Mapped[str] = mapped_column(String(500), default="")
     body: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
-    status: Mapped[str] = mapped_column(String(20), default=COMMENT_PENDING)
+    status: Mapped[str] = mapped_column(String(20), default=CommentStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     wp_id: Mapped[int | None] = mapped_column(Integer, unique=True)
@@ -363,12 +368,12 @@ class ThrottleHit(db.Model):
 # Outbox statuses: queued (waiting, maybe for a retry), sending (claimed by a worker),
 # sent, failed (gave up; last_error says why), cancelled (nothing left to say, e.g. every
 # notice of a digest was unsubscribed before it went out).
-OUTBOX_QUEUED = "queued"
-OUTBOX_SENDING = "sending"
-OUTBOX_SENT = "sent"
-OUTBOX_FAILED = "failed"
-OUTBOX_CANCELLED = "cancelled"
-OUTBOX_STATUSES = (OUTBOX_QUEUED, OUTBOX_SENDING, OUTBOX_SENT, OUTBOX_FAILED, OUTBOX_CANCELLED)
+class OutboxStatus(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
 
 
 class OutboxMessage(db.Model):
@@ -395,7 +400,7 @@ class OutboxMessage(db.Model):
     body_text: Mapped[str] = mapped_column(Text, default="")
     body_html: Mapped[str] = mapped_column(Text, default="")
     payload: Mapped[dict] = mapped_column(JSON, default=dict)  # for kinds composed when sent
-    status: Mapped[str] = mapped_column(String(20), default=OUTBOX_QUEUED)
+    status: Mapped[str] = mapped_column(String(20), default=OutboxStatus.QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_error: Mapped[str] = mapped_column(Text, default="")
@@ -514,12 +519,13 @@ class RecoveryCode(db.Model):
 # address is pending until it confirms (double opt-in), then confirmed, until it
 # unsubscribes or the SMTP server refuses it for good (bouncing: no more mail).
 NEWSLETTER_LISTS = ("en", "km", "both")
-NEWSLETTER_PENDING = "pending"
-NEWSLETTER_CONFIRMED = "confirmed"
-NEWSLETTER_UNSUBSCRIBED = "unsubscribed"
-NEWSLETTER_BOUNCING = "bouncing"
-NEWSLETTER_STATUSES = (NEWSLETTER_PENDING, NEWSLETTER_CONFIRMED, NEWSLETTER_UNSUBSCRIBED,
-                       NEWSLETTER_BOUNCING)  # fmt: skip
+
+
+class NewsletterStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    UNSUBSCRIBED = "unsubscribed"
+    BOUNCING = "bouncing"
 
 
 class NewsletterSubscriber(db.Model):
@@ -531,7 +537,7 @@ class NewsletterSubscriber(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     lists: Mapped[str] = mapped_column(String(10), default="both")
-    status: Mapped[str] = mapped_column(String(20), default=NEWSLETTER_PENDING)
+    status: Mapped[str] = mapped_column(String(20), default=NewsletterStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     confirmation_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -597,7 +603,7 @@ class Revision(db.Model):
     body: Mapped[str] = mapped_column(Text, default="")
     excerpt: Mapped[str] = mapped_column(Text, default="")
     content_format: Mapped[str] = mapped_column(String(10), default=FORMAT_MARKDOWN)
-    status: Mapped[str] = mapped_column(String(20), default=POST_DRAFT)
+    status: Mapped[str] = mapped_column(String(20), default=PostStatus.DRAFT)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # Kept as text: the history still says who after an account is deleted.
     author_name: Mapped[str] = mapped_column(String(250), default="")
@@ -680,8 +686,9 @@ class PostTranslation(db.Model):
 # issue 18: the blog as an ActivityPub actor (blogapp/fediverse). A follower is an
 # account elsewhere following one of our actors ("blog" or an author's login); it is
 # pending while FEDIVERSE_APPROVE_FOLLOWERS holds it, else accepted.
-FOLLOWER_PENDING = "pending"
-FOLLOWER_ACCEPTED = "accepted"
+class FollowerStatus(StrEnum):
+    PENDING = "pending"
+    ACCEPTED = "accepted"
 
 
 class FediverseKey(db.Model):
@@ -725,7 +732,7 @@ class Follower(db.Model):
     actor_uri: Mapped[str] = mapped_column(String(500))
     inbox: Mapped[str] = mapped_column(String(500))  # the shared inbox when it has one
     follow_id: Mapped[str] = mapped_column(String(500), default="")  # their Follow's id
-    status: Mapped[str] = mapped_column(String(20), default=FOLLOWER_PENDING)
+    status: Mapped[str] = mapped_column(String(20), default=FollowerStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

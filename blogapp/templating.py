@@ -10,6 +10,7 @@ from markupsafe import Markup
 from blogapp.assets import register_assets
 from blogapp.content import post_label
 from blogapp.dates import format_date, format_datetime, to_local
+from blogapp.models import CommentStatus, FollowerStatus, NewsletterStatus, OutboxStatus, PostStatus
 from blogapp.permalinks import post_url
 from blogapp.posts.queries import sidebar, sidebar_html
 from blogapp.translations.services import ENDONYMS, listing_language
@@ -22,6 +23,9 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(listing_language)
     app.add_template_global(ENDONYMS, "language_names")
     app.add_template_filter(format_date, "date")
+    # Templates compare statuses to the same enums as the code does.
+    for status_enum in (PostStatus, CommentStatus, OutboxStatus, NewsletterStatus, FollowerStatus):
+        app.add_template_global(status_enum, status_enum.__name__)
     app.add_template_filter(format_datetime, "datetime")
 
     @app.template_global("sidebar_html")

@@ -1,16 +1,21 @@
 """Test fixtures: a real database per test (a fresh SQLite file, or a real
 PostgreSQL server when ``BLOGAPP_TEST_DATABASE_URL`` is set), the Flask test
-client, the CLI runner and a SQL query counter."""
+client, the CLI runner and a SQL query counter.
+
+In the shape of Flask's tutorial, ``app`` pushes no context: a test that works on the
+database itself asks for ``ctx``, and each of its requests runs in a context of its own."""
 
 from __future__ import annotations
 
+import contextvars
 import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from flask import g, request_started
+from flask import Flask, has_app_context
+from flask.testing import FlaskClient
 from sqlalchemy import event, text
 
 from blogapp import create_app
@@ -79,24 +84,37 @@ def app(database_url, app_config, tmp_path):
             **app_config,
         }
     )
+    app.test_client_class = OwnContextClient
     with app.app_context():
         if on_postgres():
             names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
             db.session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
             db.session.commit()
         limiter.reset()
-        request_started.connect(_fresh_g, app)
-        yield app
-        request_started.disconnect(_fresh_g, app)
-        db.session.remove()
+    yield app
+    with app.app_context():
         db.engine.dispose()
 
 
-def _fresh_g(sender, **extra) -> None:
-    """Requests made inside a test share the test's app context, so ``g`` (and what
-    flask-login caches in it, the current user) would outlive a request; in production
-    each request has its own. Start every test request with an empty ``g``."""
-    g._get_current_object().__dict__.clear()
+@pytest.fixture
+def ctx(app: Flask):
+    """An app context for a test that uses ``db.session``, the models or the factories
+    itself; its requests still run in contexts of their own (``OwnContextClient``)."""
+    with app.app_context() as context:
+        yield context
+
+
+class OwnContextClient(FlaskClient):
+    """The test client, each request in an app context of its own, as in production: a
+    test's own context (``ctx``) would otherwise be reused, sharing ``g`` (flask-login's
+    current user) and the database session with the request. The test's own session
+    commits first, as a request ends its own: the request sees what the test wrote, and the
+    test's objects, expired, are read again with what the request wrote."""
+
+    def open(self, *args, **kwargs):
+        if has_app_context():
+            db.session.commit()
+        return contextvars.Context().run(super().open, *args, **kwargs)
 
 
 @pytest.fixture
@@ -119,7 +137,7 @@ class QueryCounter:
 
 
 @pytest.fixture
-def count_queries(app):
+def count_queries(ctx):
     """``with count_queries() as q: ...`` then ``q.count`` is the SQL statements run."""
 
     @contextmanager
@@ -144,7 +162,7 @@ def project_root() -> Path:
 
 
 @pytest.fixture
-def login_as(client):
+def login_as(client, ctx):
     """Put ``user`` in the test client's session as flask-login would after a login.
 
     For tests whose subject is not logging in; the login form has its own tests."""

@@ -8,14 +8,14 @@ from itertools import count
 from blogapp.content import render_post, slugify, unique_slug
 from blogapp.extensions import db
 from blogapp.models import (
-    COMMENT_APPROVED,
     FORMAT_MARKDOWN,
-    POST_PUBLISHED,
     ROLE_EDITOR,
     Category,
     Comment,
+    CommentStatus,
     Page,
     Post,
+    PostStatus,
     Tag,
     User,
     utcnow,
@@ -53,7 +53,7 @@ def make_tag(name: str) -> Tag:
 
 
 def make_post(title: str = "A post", body: str = "Some words.", *, author: User | None = None,
-              status: str = POST_PUBLISHED, published_at: datetime | None = None,
+              status: str = PostStatus.PUBLISHED, published_at: datetime | None = None,
               categories: list[Category] = (), tags: list[Tag] = (), language: str = "en",
               content_format: str = FORMAT_MARKDOWN, excerpt: str = "", slug: str | None = None,
               source_line: str = "", commit: bool = True, **extra) -> Post:
@@ -71,7 +71,7 @@ def make_post(title: str = "A post", body: str = "Some words.", *, author: User 
     return post
 
 
-def make_page(title: str, body: str, status: str = POST_PUBLISHED) -> Page:
+def make_page(title: str, body: str, status: str = PostStatus.PUBLISHED) -> Page:
     from blogapp.content import render_page
 
     page = Page(title=title, slug=slugify(title), body=body, status=status)
@@ -81,7 +81,8 @@ def make_page(title: str, body: str, status: str = POST_PUBLISHED) -> Page:
     return page
 
 
-def make_comment(post: Post, body: str = "A thoughtful reply.", *, status: str = COMMENT_APPROVED,
+def make_comment(post: Post, body: str = "A thoughtful reply.", *,
+                 status: str = CommentStatus.APPROVED,
                  author_name: str = "Reader", author_email: str = "reader@example.org",
                  parent: Comment | None = None, created_at: datetime | None = None,
                  commit: bool = True) -> Comment:
@@ -94,7 +95,7 @@ def make_comment(post: Post, body: str = "A thoughtful reply.", *, status: str =
         created_at=created_at or utcnow(),
     )  # fmt: skip
     db.session.add(comment)
-    if status == COMMENT_APPROVED:
+    if status == CommentStatus.APPROVED:
         post.comment_count += 1
     if commit:
         db.session.commit()

@@ -22,7 +22,7 @@ import pytest
 
 from blogapp.auth.passwords import set_password
 from blogapp.extensions import db
-from blogapp.models import COMMENT_PENDING, ROLE_EDITOR
+from blogapp.models import ROLE_EDITOR, CommentStatus
 from tests.factories import make_comment, make_post, make_user
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -92,6 +92,31 @@ class Server:
     log: Path
     env: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def check_alive(self) -> None:
+        if self.process.poll() is not None:
+            pytest.fail(f"server exited with {self.process.returncode}:\n"
+                        f"{self.log.read_text()[-3000:]}")
+
+    def worker_pids(self) -> list[int]:
+        """The master's children (gunicorn's workers), as the kernel lists them."""
+        pid = self.process.pid
+        return sorted(int(child) for child in
+                      Path(f"/proc/{pid}/task/{pid}/children").read_text().split())  # fmt: skip
+
+    def wait_for_workers(self, count: int, timeout: float = 30, exclude=()) -> list[int]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.check_alive()
+            pids = [pid for pid in self.worker_pids() if pid not in exclude]
+            if len(pids) >= count:
+                return pids
+            time.sleep(0.05)  # polling the master's children, not waiting for time to pass
+        pytest.fail(f"gunicorn did not reach {count} workers:\n{self.log.read_text()[-3000:]}")
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -112,8 +137,9 @@ def gunicorn_env(database_url: str, instance: Path, port: int, **settings: str) 
     return env
 
 
-def start_gunicorn(database_url: str, instance: Path, **settings: str) -> Server:
-    port = free_port()
+def start_gunicorn(database_url: str, instance: Path, port: int | None = None,
+                   **settings: str) -> Server:
+    port = port or free_port()
     env = gunicorn_env(database_url, instance, port, **settings)
     instance.mkdir(parents=True, exist_ok=True)
     log = instance / "gunicorn.log"
@@ -154,7 +180,7 @@ def make_small_blog() -> dict:
     editor = make_user("editor", role=ROLE_EDITOR)
     set_password(editor, PASSWORD)
     post = make_post("The river and the dam", "Who decides where the water goes?")
-    held = make_comment(post, "A reader's question, held.", status=COMMENT_PENDING)
+    held = make_comment(post, "A reader's question, held.", status=CommentStatus.PENDING)
     found = {"post_id": post.id, "path": f"/{post.published_at:%Y/%m/%d}/{post.slug}/",
              "held_id": held.id}
     db.session.remove()  # outside a request a transaction takes SQLite's write lock: end it

@@ -29,14 +29,14 @@ def _account_token(client) -> str:
     return csrf_token_from(client.get("/account/").get_data(as_text=True))
 
 
-def test_anonymous_visitors_are_sent_to_log_in_from_the_account_page(client):
+def test_anonymous_visitors_are_sent_to_log_in_from_the_account_page(client, ctx):
     response = client.get("/account/")
 
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
 
 
-def test_the_account_page_is_never_cached(client, login_as):
+def test_the_account_page_is_never_cached(client, login_as, ctx):
     login_as(make_user(password=PASSWORD))
 
     response = client.get("/account/")
@@ -45,7 +45,7 @@ def test_the_account_page_is_never_cached(client, login_as):
     assert response.headers["Cache-Control"] == "private, no-store"
 
 
-def test_changing_the_password_needs_the_current_one(app, client):
+def test_changing_the_password_needs_the_current_one(app, client, ctx):
     user = make_user(password=PASSWORD)
     _log_in(client, user)
 
@@ -59,7 +59,7 @@ def test_changing_the_password_needs_the_current_one(app, client):
     assert verify_password(db.session.get(User, user.id).password_hash, PASSWORD)
 
 
-def test_a_short_new_password_is_refused_in_plain_words(app, client):
+def test_a_short_new_password_is_refused_in_plain_words(app, client, ctx):
     user = make_user(password=PASSWORD)
     _log_in(client, user)
 
@@ -72,7 +72,7 @@ def test_a_short_new_password_is_refused_in_plain_words(app, client):
     assert "Use at least 10 characters." in response.get_data(as_text=True)
 
 
-def test_a_new_password_ends_the_other_sessions_and_keeps_this_one(app):
+def test_a_new_password_ends_the_other_sessions_and_keeps_this_one(app, ctx):
     user = make_user(password=PASSWORD)
     mine, other = app.test_client(), app.test_client()
     _log_in(mine, user)
@@ -89,7 +89,7 @@ def test_a_new_password_ends_the_other_sessions_and_keeps_this_one(app):
     _log_in(app.test_client(), user, "a brand new password")
 
 
-def test_wrong_current_passwords_are_throttled_like_logins(app, client):
+def test_wrong_current_passwords_are_throttled_like_logins(app, client, ctx):
     user = make_user(password=PASSWORD)
     _log_in(client, user)
     for _ in range(5):
@@ -107,7 +107,7 @@ def test_wrong_current_passwords_are_throttled_like_logins(app, client):
     assert verify_password(db.session.get(User, user.id).password_hash, PASSWORD)
 
 
-def test_log_out_everywhere_else_ends_a_live_session_on_its_next_request(app):
+def test_log_out_everywhere_else_ends_a_live_session_on_its_next_request(app, ctx):
     user = make_user(password=PASSWORD)
     mine, other = app.test_client(), app.test_client()
     _log_in(mine, user)
@@ -124,7 +124,7 @@ def test_log_out_everywhere_else_ends_a_live_session_on_its_next_request(app):
     assert next_request.headers["Location"].startswith("/login")
 
 
-def test_log_out_everywhere_else_ends_remember_me_cookies_too(app):
+def test_log_out_everywhere_else_ends_remember_me_cookies_too(app, ctx):
     user = make_user(password=PASSWORD)
     mine, other = app.test_client(), app.test_client()
     _log_in(mine, user)
@@ -141,7 +141,7 @@ def test_log_out_everywhere_else_ends_remember_me_cookies_too(app):
     assert not _logged_in(other)
 
 
-def test_log_out_everywhere_else_needs_the_csrf_token(app, client):
+def test_log_out_everywhere_else_needs_the_csrf_token(app, client, ctx):
     user = make_user(password=PASSWORD)
     _log_in(client, user)
     before = db.session.get(User, user.id).session_token

@@ -31,7 +31,7 @@ def test_the_admin_has_routes_to_check():
 
 
 @pytest.mark.parametrize(("endpoint", "method"), ADMIN_RULES)
-def test_anonymous_visitors_are_sent_to_log_in(app, client, endpoint, method):
+def test_anonymous_visitors_are_sent_to_log_in(app, client, endpoint, method, ctx):
     url = example_url(app, endpoint)
 
     response = _request(client, method, url, "/login")
@@ -42,7 +42,7 @@ def test_anonymous_visitors_are_sent_to_log_in(app, client, endpoint, method):
 
 @pytest.mark.parametrize(("endpoint", "method"), ADMIN_RULES)
 def test_editors_get_editor_routes_and_403_on_admin_routes(app, client, login_as, endpoint,
-                                                            method):
+                                                            method, ctx):
     login_as(make_user(role=ROLE_EDITOR))
     url = example_url(app, endpoint)
 
@@ -58,7 +58,7 @@ def test_editors_get_editor_routes_and_403_on_admin_routes(app, client, login_as
 
 
 @pytest.mark.parametrize(("endpoint", "method"), ADMIN_RULES)
-def test_admins_get_every_route(app, client, login_as, endpoint, method):
+def test_admins_get_every_route(app, client, login_as, endpoint, method, ctx):
     login_as(make_user(role=ROLE_ADMIN))
     url = example_url(app, endpoint)
 
@@ -70,14 +70,14 @@ def test_admins_get_every_route(app, client, login_as, endpoint, method):
         assert response.headers["Cache-Control"] == "private, no-store"
 
 
-def test_every_admin_view_declares_its_role(app):
+def test_every_admin_view_declares_its_role(app, ctx):
     for param in ADMIN_RULES:
         endpoint = param.values[0]
         assert hasattr(app.view_functions[endpoint], "required_role"), endpoint
 
 
 def test_the_nav_shows_users_to_admins_only_and_comments_with_the_pending_count(
-        client, login_as):
+        client, login_as, ctx):
     from tests.factories import make_comment, make_post
 
     post = make_post("Discussed")

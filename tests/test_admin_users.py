@@ -16,7 +16,7 @@ def post_form(client, url, page_url, **data):
     return client.post(url, data={"csrf_token": token, **data})
 
 
-def test_admin_adds_an_editor_who_can_then_log_in(app, client, login_as):
+def test_admin_adds_an_editor_who_can_then_log_in(app, client, login_as, ctx):
     login_as(make_user(role=ROLE_ADMIN))
 
     response = post_form(client, "/admin/users/new", "/admin/users/new", login="dara",
@@ -33,7 +33,7 @@ def test_admin_adds_an_editor_who_can_then_log_in(app, client, login_as):
     assert "Use at least 10 characters." in short.get_data(as_text=True)
 
 
-def test_deactivating_ends_the_users_sessions(app, client, login_as):
+def test_deactivating_ends_the_users_sessions(app, client, login_as, ctx):
     login_as(make_user(role=ROLE_ADMIN))
     target = make_user("leaving")
     their_client = app.test_client()
@@ -53,7 +53,7 @@ def test_deactivating_ends_the_users_sessions(app, client, login_as):
     assert their_client.get("/admin/").status_code == 302
 
 
-def test_admin_sets_a_password_and_old_sessions_end(app, client, login_as):
+def test_admin_sets_a_password_and_old_sessions_end(app, client, login_as, ctx):
     login_as(make_user(role=ROLE_ADMIN))
     target = make_user("forgetful")
     old_id = (target.id, target.session_token)
@@ -67,7 +67,7 @@ def test_admin_sets_a_password_and_old_sessions_end(app, client, login_as):
     assert target.session_token != old_id[1]
 
 
-def test_an_admin_cannot_lock_themselves_out(client, login_as):
+def test_an_admin_cannot_lock_themselves_out(client, login_as, ctx):
     me = login_as(make_user(role=ROLE_ADMIN))
 
     response = post_form(client, f"/admin/users/{me.id}/edit", f"/admin/users/{me.id}/edit",

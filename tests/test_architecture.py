@@ -89,11 +89,10 @@ def test_no_module_of_blogapp_sits_in_an_import_cycle():
     assert cycles(import_graph()) == []
 
 
-def test_benchmarks_never_import_the_tests():
-    """Tests may borrow the benchmarks' helpers (a demo site, a gunicorn on loopback, a
-    form-filling client); the benchmarks bring their own pieces and never import tests."""
+def imports_of_package(folder: Path, package: str) -> list[str]:
+    """Every import of ``package`` (or a module in it) by a module under ``folder``."""
     found = []
-    for path in sorted((PACKAGE.parent / "benchmarks").rglob("*.py")):
+    for path in sorted(folder.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
@@ -101,5 +100,18 @@ def test_benchmarks_never_import_the_tests():
                 names = [node.module or ""]
             else:
                 continue
-            found += [f"{path.name}: {n}" for n in names if n == "tests" or n.startswith("tests.")]
-    assert found == []
+            found += [f"{path.relative_to(folder)}: {n}" for n in names
+                      if n == package or n.startswith(f"{package}.")]  # fmt: skip
+    return found
+
+
+def test_benchmarks_never_import_the_tests():
+    """The benchmarks bring their own pieces (a demo site, a gunicorn on loopback, a
+    form-filling client) and never import tests."""
+    assert imports_of_package(PACKAGE.parent / "benchmarks", "tests") == []
+
+
+def test_the_tests_never_import_the_benchmarks():
+    """The tests have their own support (``tests/servers.py``, ``tests/sites.py``), so a
+    benchmark can change, or go, without breaking a test."""
+    assert imports_of_package(PACKAGE.parent / "tests", "benchmarks") == []

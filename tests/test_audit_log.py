@@ -32,7 +32,7 @@ def token(client, page="/admin/") -> str:
     return csrf_token_from(client.get(page).get_data(as_text=True))
 
 
-def test_editing_a_post_records_who_what_and_from_where(client, login_as):
+def test_editing_a_post_records_who_what_and_from_where(client, login_as, ctx):
     editor = login_as(make_user("sokha", role=ROLE_EDITOR))
     post = make_post("Water rights", author=editor)
     page = client.get(f"/admin/posts/{post.id}/edit").get_data(as_text=True)
@@ -54,7 +54,7 @@ def test_editing_a_post_records_who_what_and_from_where(client, login_as):
     assert entry.request == f"POST /admin/posts/{post.id}/edit"
 
 
-def test_a_new_account_is_logged_without_its_password(client, login_as):
+def test_a_new_account_is_logged_without_its_password(client, login_as, ctx):
     login_as(make_user("admin", role=ROLE_ADMIN))
 
     client.post("/admin/users/new", data={
@@ -100,7 +100,8 @@ def _count() -> int:
 
 
 @pytest.mark.parametrize(("endpoint", "method"), admin_rules())
-def test_every_admin_route_that_writes_leaves_an_entry(app, client, login_as, endpoint, method):
+def test_every_admin_route_that_writes_leaves_an_entry(app, client, login_as, endpoint, method,
+                                                       ctx):
     """Walks every admin route, as the permissions test does, POSTing to each one
     that takes a POST: whatever it writes, an entry comes with it."""
     rule = app.url_map._rules_by_endpoint[endpoint][0]
@@ -121,7 +122,7 @@ def test_every_admin_route_that_writes_leaves_an_entry(app, client, login_as, en
         assert {e.actor_login for e in entries()[count:]} == {"boss"}
 
 
-def test_the_walk_sees_writes(app, client, login_as):
+def test_the_walk_sees_writes(app, client, login_as, ctx):
     """The walk above is not empty: deleting a post through it writes and logs."""
     _world()
     login_as(make_user("boss", role=ROLE_ADMIN))
@@ -130,7 +131,7 @@ def test_the_walk_sees_writes(app, client, login_as):
     assert (entry.action, entry.label) == ("delete", "First")
 
 
-def test_bulk_statements_are_logged_once(client, login_as):
+def test_bulk_statements_are_logged_once(client, login_as, ctx):
     post = make_post("Discussed")
     for _ in range(3):
         make_comment(post, status="pending")
@@ -146,7 +147,7 @@ def test_bulk_statements_are_logged_once(client, login_as):
     assert logged and all(e.actor_login == "boss" for e in logged)
 
 
-def test_the_log_is_append_only(app):
+def test_the_log_is_append_only(app, ctx):
     audit.record("import", table="wxr", label="file.xml", actor_login="cli:test")
     db.session.commit()
     for statement in ("UPDATE audit_log SET actor_login = 'someone else'", "DELETE FROM audit_log"):
@@ -159,7 +160,7 @@ def test_the_log_is_append_only(app):
     assert writes == []
 
 
-def test_admins_filter_page_and_export_the_log(client, login_as):
+def test_admins_filter_page_and_export_the_log(client, login_as, ctx):
     for n in range(60):
         audit.record("update", table="posts", row_id=str(n), label=f"Post {n}", actor_login="sokha")
     audit.record("delete", table="users", row_id="9", label="=cmd()", actor_login="dara")
@@ -180,13 +181,13 @@ def test_admins_filter_page_and_export_the_log(client, login_as):
     assert [(r[1], r[7]) for r in rows[1:]] == [("dara", "'=cmd()")]  # never a formula
 
 
-def test_editors_cannot_read_the_log(client, login_as):
+def test_editors_cannot_read_the_log(client, login_as, ctx):
     login_as(make_user(role=ROLE_EDITOR))
     assert client.get("/admin/audit").status_code == 403
     assert client.get("/admin/audit.csv").status_code == 403
 
 
-def test_the_wxr_import_is_one_entry(runner):
+def test_the_wxr_import_is_one_entry(runner, ctx):
     result = runner.invoke(args=["import-wxr", str(FIXTURES / "full.xml")])
     assert result.exit_code == 0, result.output
 
@@ -196,7 +197,7 @@ def test_the_wxr_import_is_one_entry(runner):
     assert db.session.scalar(select(func.count()).select_from(Post)) > 0
 
 
-def test_reading_pages_and_logging_in_record_nothing(client):
+def test_reading_pages_and_logging_in_record_nothing(client, ctx):
     make_user("sokha", password="correct horse battery")
     make_post("Open")
     client.post("/login", data={"csrf_token": token(client, "/login"), "username": "sokha",

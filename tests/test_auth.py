@@ -34,7 +34,7 @@ def cookie_header(response, name):
     return next(h for h in response.headers.getlist("Set-Cookie") if h.startswith(name + "="))
 
 
-def test_login_page_has_the_labelled_fields(client):
+def test_login_page_has_the_labelled_fields(client, ctx):
     html = client.get("/login").get_data(as_text=True)
 
     assert re.search(r'<label for="username">Username</label>', html)
@@ -44,7 +44,7 @@ def test_login_page_has_the_labelled_fields(client):
     assert '<button type="submit">Log In</button>' in html
 
 
-def test_logging_in_leads_to_the_dashboard_with_safe_cookies(client):
+def test_logging_in_leads_to_the_dashboard_with_safe_cookies(client, ctx):
     make_user("sokha", password=PASSWORD, role=ROLE_ADMIN)
 
     response = log_in(client, "sokha", PASSWORD)
@@ -61,7 +61,7 @@ def test_logging_in_leads_to_the_dashboard_with_safe_cookies(client):
     assert dashboard.headers["Cache-Control"] == "private, no-store"
 
 
-def test_secure_cookies_when_configured_for_https(app, client):
+def test_secure_cookies_when_configured_for_https(app, client, ctx):
     app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     make_user("sokha", password=PASSWORD)
 
@@ -72,7 +72,7 @@ def test_secure_cookies_when_configured_for_https(app, client):
     assert "HttpOnly" in cookie_header(response, "remember_token")
 
 
-def test_unknown_user_and_wrong_password_get_the_same_answer(client):
+def test_unknown_user_and_wrong_password_get_the_same_answer(client, ctx):
     make_user("sokha", password=PASSWORD)
 
     wrong_password = log_in(client, "sokha", "not the password")
@@ -98,7 +98,7 @@ def test_passwords_are_argon2id_at_owasp_parameters():
     assert not verify_password("not-a-hash", PASSWORD)
 
 
-def test_deactivated_account_cannot_log_in(client):
+def test_deactivated_account_cannot_log_in(client, ctx):
     user = make_user("former", password=PASSWORD)
     user.is_active_account = False
     db.session.commit()
@@ -113,7 +113,7 @@ def test_deactivated_account_cannot_log_in(client):
     "//evil.com", "https://evil.com", "/\\evil.com", "\\\\evil.com", "javascript:alert(1)",
     "http:/evil.com", "/%09/evil.com", "evil.com", "%2F%2Fevil.com",
 ])  # fmt: skip
-def test_next_never_leaves_the_site(client, target):
+def test_next_never_leaves_the_site(client, target, ctx):
     make_user("sokha", password=PASSWORD)
 
     response = log_in(client, "sokha", PASSWORD, next_url=target)
@@ -122,7 +122,7 @@ def test_next_never_leaves_the_site(client, target):
     assert response.headers["Location"] == "/admin/"
 
 
-def test_next_is_honoured_for_a_local_path(client):
+def test_next_is_honoured_for_a_local_path(client, ctx):
     make_user("sokha", password=PASSWORD)
     to_login = client.get("/admin/posts/?status=draft")
     assert to_login.status_code == 302
@@ -133,7 +133,7 @@ def test_next_is_honoured_for_a_local_path(client):
     assert response.headers["Location"] == "/admin/posts/?status=draft"
 
 
-def test_session_is_cleared_at_login(client):
+def test_session_is_cleared_at_login(client, ctx):
     make_user("sokha", password=PASSWORD)
     client.get("/login")
     with client.session_transaction() as session:
@@ -150,7 +150,7 @@ def test_session_is_cleared_at_login(client):
         )
 
 
-def test_logout_is_a_post_and_old_cookies_stop_working(app, client):
+def test_logout_is_a_post_and_old_cookies_stop_working(app, client, ctx):
     make_user("sokha", password=PASSWORD)
     log_in(client, "sokha", PASSWORD, remember=True)
     old_session = client.get_cookie("session").value
@@ -173,7 +173,7 @@ def test_logout_is_a_post_and_old_cookies_stop_working(app, client):
     assert replay.get("/admin/").status_code == 302
 
 
-def test_password_change_ends_older_sessions_and_remember_cookies(app, client):
+def test_password_change_ends_older_sessions_and_remember_cookies(app, client, ctx):
     user = make_user("sokha", password=PASSWORD)
     log_in(client, "sokha", PASSWORD, remember=True)
     old_session = client.get_cookie("session").value
@@ -197,7 +197,7 @@ def app_config():
     return {"REMEMBER_COOKIE_DAYS": 365}
 
 
-def test_remember_me_lasts_at_most_30_days(client):
+def test_remember_me_lasts_at_most_30_days(client, ctx):
     make_user("sokha", password=PASSWORD)
 
     response = log_in(client, "sokha", PASSWORD, remember=True)
@@ -209,7 +209,7 @@ def test_remember_me_lasts_at_most_30_days(client):
     assert not any(h.startswith("remember_token=") for h in without.headers.getlist("Set-Cookie"))
 
 
-def test_failed_logins_are_throttled_per_account(client):
+def test_failed_logins_are_throttled_per_account(client, ctx):
     make_user("sokha", password=PASSWORD)
     for n in range(5):
         response = log_in(client, "sokha", "guess", address=f"10.0.0.{n + 1}")
@@ -226,7 +226,7 @@ def test_failed_logins_are_throttled_per_account(client):
     assert log_in(client, "dara", PASSWORD, address="10.0.0.99").status_code == 302
 
 
-def test_unknown_usernames_are_throttled_the_same_way(client):
+def test_unknown_usernames_are_throttled_the_same_way(client, ctx):
     for n in range(5):
         assert log_in(client, "ghost", "guess", address=f"10.1.0.{n + 1}").status_code == 200
 
@@ -236,7 +236,7 @@ def test_unknown_usernames_are_throttled_the_same_way(client):
     assert "Too many failed attempts to log in" in blocked.get_data(as_text=True)
 
 
-def test_failed_logins_are_throttled_per_address(client):
+def test_failed_logins_are_throttled_per_address(client, ctx):
     make_user("sokha", password=PASSWORD)
     for n in range(5):
         assert log_in(client, f"user{n}", "guess", address="192.0.2.7").status_code == 200
@@ -247,14 +247,14 @@ def test_failed_logins_are_throttled_per_address(client):
     assert log_in(client, "sokha", PASSWORD, address="192.0.2.8").status_code == 302
 
 
-def test_successful_logins_are_not_counted(client):
+def test_successful_logins_are_not_counted(client, ctx):
     make_user("sokha", password=PASSWORD)
     for _ in range(6):
         assert log_in(client.application.test_client(), "sokha", PASSWORD).status_code == 302
 
 
 @pytest.mark.parametrize("token", [None, "not-a-real-token"])
-def test_forms_without_a_valid_csrf_token_get_a_clear_400(client, login_as, token):
+def test_forms_without_a_valid_csrf_token_get_a_clear_400(client, login_as, token, ctx):
     data = {"username": "sokha", "password": PASSWORD}
     if token:
         data["csrf_token"] = token
@@ -273,14 +273,14 @@ def test_forms_without_a_valid_csrf_token_get_a_clear_400(client, login_as, toke
 
 
 @pytest.mark.parametrize("path", ["/wp-login.php", "/wp-admin/", "/wp-admin"])
-def test_wordpress_login_addresses_lead_to_the_login_page(client, path):
+def test_wordpress_login_addresses_lead_to_the_login_page(client, path, ctx):
     response = client.get(path)
 
     assert response.status_code == 301
     assert response.headers["Location"] == "/login"
 
 
-def test_footer_links_to_login_or_dashboard(client, login_as):
+def test_footer_links_to_login_or_dashboard(client, login_as, ctx):
     assert '<a href="/login" rel="nofollow">Log in</a>' in client.get("/").get_data(as_text=True)
 
     login_as(make_user())
@@ -288,7 +288,7 @@ def test_footer_links_to_login_or_dashboard(client, login_as):
     assert '<a href="/admin/">Dashboard</a>' in client.get("/").get_data(as_text=True)
 
 
-def test_create_admin_command(runner):
+def test_create_admin_command(runner, ctx):
     result = runner.invoke(args=["create-admin", "--username", "boss", "--email",
                                  "boss@example.org", "--password", "a long passphrase"])
 
@@ -306,7 +306,7 @@ def test_create_admin_command(runner):
     assert "already exists" in again.output
 
 
-def test_create_admin_prompts_for_the_password_and_refuses_short_ones(runner):
+def test_create_admin_prompts_for_the_password_and_refuses_short_ones(runner, ctx):
     short = runner.invoke(args=["create-admin", "--username", "boss", "--email",
                                 "boss@example.org"], input="short\nshort\n")
     assert short.exit_code != 0

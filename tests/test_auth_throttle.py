@@ -48,7 +48,7 @@ def use_clock(app) -> Clock:
 
 
 @pytest.fixture
-def clock(app) -> Clock:
+def clock(app, ctx) -> Clock:
     return use_clock(app)
 
 
@@ -73,7 +73,7 @@ def stored_hits() -> int:
     return db.session.scalar(select(func.count()).select_from(ThrottleHit))
 
 
-def test_a_throttled_account_refuses_the_right_password_with_the_same_answer(client, clock):
+def test_a_throttled_account_refuses_the_right_password_with_the_same_answer(client, clock, ctx):
     make_user("sokha", password=PASSWORD)
     # One address per attempt, as a botnet would: the account's own count stops them.
     assert [tried(log_in(client, "sokha", "guess", f"10.0.0.{n}")) for n in range(8)] == \
@@ -92,7 +92,7 @@ def test_a_throttled_account_refuses_the_right_password_with_the_same_answer(cli
     assert client.get("/admin/").status_code == 302  # not logged in
 
 
-def test_the_window_slides(client, clock):
+def test_the_window_slides(client, clock, ctx):
     make_user("sokha", password=PASSWORD)
     for minute in range(5):  # one failure a minute, 09:00 to 09:04
         clock.set(minutes=minute)
@@ -113,7 +113,7 @@ def test_the_window_slides(client, clock):
     assert log_in(client, "sokha", PASSWORD).status_code == 302
 
 
-def test_a_successful_login_does_not_reset_the_address_for_other_accounts(client, clock):
+def test_a_successful_login_does_not_reset_the_address_for_other_accounts(client, clock, ctx):
     make_user("sokha", password=PASSWORD)
     for n in range(4):
         assert tried(log_in(client, f"user{n}", "guess", "198.51.100.7"))
@@ -132,14 +132,14 @@ def app_client(client):
     return client.application.test_client()
 
 
-def test_successful_logins_are_not_counted(client, clock):
+def test_successful_logins_are_not_counted(client, clock, ctx):
     make_user("sokha", password=PASSWORD)
     for _ in range(8):
         assert log_in(app_client(client), "sokha", PASSWORD).status_code == 302
     assert stored_hits() == 0
 
 
-def test_two_workers_count_together(app, database_url, tmp_path):
+def test_two_workers_count_together(app, database_url, tmp_path, ctx):
     """Two apps on one database, as two gunicorn workers: one count, not one each."""
     make_user("sokha", password=PASSWORD)
     db.session.commit()
@@ -159,7 +159,7 @@ def test_two_workers_count_together(app, database_url, tmp_path):
     assert refused.status_code == 429
 
 
-def test_rows_are_pruned_and_name_no_one(app, client, clock, runner):
+def test_rows_are_pruned_and_name_no_one(app, client, clock, runner, ctx):
     for n in range(3):
         assert tried(log_in(client, "sokha", "guess", f"10.2.0.{n}"))
     digests = db.session.scalars(select(ThrottleHit.key_digest)).all()
@@ -178,7 +178,7 @@ def test_rows_are_pruned_and_name_no_one(app, client, clock, runner):
     assert stored_hits() == 0
 
 
-def test_a_limit_of_several_windows_holds_each(app, client, clock):
+def test_a_limit_of_several_windows_holds_each(app, client, clock, ctx):
     app.config["LOGIN_RATE_LIMIT"] = "3 per minute; 4 per hour"
     for n in range(3):
         assert tried(log_in(client, "sokha", "guess", f"10.4.0.{n}"))
@@ -204,7 +204,7 @@ def post_comment(client, post, body, address="203.0.113.5"):
     })  # fmt: skip
 
 
-def test_comments_are_counted_per_address_and_the_window_slides(client, clock):
+def test_comments_are_counted_per_address_and_the_window_slides(client, clock, ctx):
     post = make_post()
     assert post_comment(client, post, "First.").status_code == 302
     clock.set(seconds=20)
@@ -221,14 +221,14 @@ def test_comments_are_counted_per_address_and_the_window_slides(client, clock):
     assert post_comment(client, post, "Fourth.").status_code == 429
 
 
-def test_ratelimit_enabled_false_counts_nothing(app, client):
+def test_ratelimit_enabled_false_counts_nothing(app, client, ctx):
     app.config["RATELIMIT_ENABLED"] = False
     assert all(tried(log_in(client, "sokha", "guess")) for _ in range(8))
     assert stored_hits() == 0
 
 
 def test_startup_says_once_where_limits_are_counted(database_url, tmp_path, caplog,
-                                                     monkeypatch):
+                                                     monkeypatch, ctx):
     monkeypatch.setattr(throttle, "_announced", set())
     config = {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
               "UPLOAD_FOLDER": str(tmp_path / "uploads")}
@@ -260,7 +260,7 @@ def test_a_limit_that_is_not_one_stops_startup(database_url, capsys):
 
 
 @pytest.fixture
-def redis_app(app, database_url, tmp_path):
+def redis_app(app, database_url, tmp_path, ctx):
     """An app on Redis (beside the test's, which empties the database); its requests
     push their own app context, as in a worker."""
     server = redis.Redis.from_url(REDIS_URL)
@@ -274,7 +274,7 @@ def redis_app(app, database_url, tmp_path):
     server.close()
 
 
-def test_on_redis_the_window_slides_and_successes_are_taken_back(redis_app):
+def test_on_redis_the_window_slides_and_successes_are_taken_back(redis_app, ctx):
     clock = use_clock(redis_app)
     make_user("sokha", password=PASSWORD)
     client = redis_app.test_client
@@ -297,7 +297,7 @@ def test_on_redis_the_window_slides_and_successes_are_taken_back(redis_app):
     assert stored_hits() == 0  # nothing in the database
 
 
-def test_when_redis_does_not_answer_logins_are_refused(app, database_url, tmp_path, caplog):
+def test_when_redis_does_not_answer_logins_are_refused(app, database_url, tmp_path, caplog, ctx):
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from blogapp.comments.settings import CommentSettings, save_settings
-from blogapp.models import COMMENT_SPAM, ROLE_EDITOR
+from blogapp.models import ROLE_EDITOR, CommentStatus
 from tests.factories import make_post, make_user
 from tests.helpers import FakeClock, post_comment, stored_comments
 
@@ -33,7 +33,7 @@ def _comment_from(client, post, address: str, body: str):
     assert response.status_code in (302, 303), response.get_data(as_text=True)
 
 
-def test_the_address_is_stored_and_shown_to_moderators(app, client, login_as):
+def test_the_address_is_stored_and_shown_to_moderators(app, client, login_as, ctx):
     post = make_post("Open thread")
     _comment_from(client, post, "203.0.113.7", "First thoughts on the budget.")
     assert stored_comments()[0].author_ip == "203.0.113.7"
@@ -44,7 +44,7 @@ def test_the_address_is_stored_and_shown_to_moderators(app, client, login_as):
     assert "Address: <a" in html and "203.0.113.7" in html
 
 
-def test_prune_erases_addresses_older_than_the_retention(app, runner, clock):
+def test_prune_erases_addresses_older_than_the_retention(app, runner, clock, ctx):
     post = make_post("Open thread")
     first, second = app.test_client(), app.test_client()
     _comment_from(first, post, "203.0.113.7", "An old comment about the budget.")
@@ -66,7 +66,7 @@ def test_prune_erases_addresses_older_than_the_retention(app, runner, clock):
 
 
 def test_the_moderation_screen_shows_no_address_once_erased(app, client, runner, clock,
-                                                            login_as):
+                                                            login_as, ctx):
     post = make_post("Open thread")
     _comment_from(app.test_client(), post, "203.0.113.7", "An old comment about the budget.")
     clock.advance(31 * DAY)
@@ -79,7 +79,7 @@ def test_the_moderation_screen_shows_no_address_once_erased(app, client, runner,
     assert "203.0.113.7" not in html and "Address:" not in html
 
 
-def test_with_zero_days_no_address_is_stored(app, client):
+def test_with_zero_days_no_address_is_stored(app, client, ctx):
     app.config["COMMENT_IP_RETENTION_DAYS"] = 0
     post = make_post("Open thread")
 
@@ -90,7 +90,7 @@ def test_with_zero_days_no_address_is_stored(app, client):
     assert comment.body == "Nothing of me should be kept."
 
 
-def test_with_zero_days_the_spam_rules_still_see_the_address(app, client):
+def test_with_zero_days_the_spam_rules_still_see_the_address(app, client, ctx):
     app.config["COMMENT_IP_RETENTION_DAYS"] = 0
     save_settings(CommentSettings(blocklist_words=("203.0.113.66",)))
     post = make_post("Open thread")
@@ -98,7 +98,7 @@ def test_with_zero_days_the_spam_rules_still_see_the_address(app, client):
     _comment_from(client, post, "203.0.113.66", "A comment from a blocked address.")
 
     comment = stored_comments()[0]
-    assert comment.status == COMMENT_SPAM
+    assert comment.status == CommentStatus.SPAM
     assert comment.author_ip == ""
 
 
@@ -113,7 +113,7 @@ def _stored_version() -> str | None:
     return db.session.scalar(select(Setting.value).where(Setting.key == VERSION_KEY))
 
 
-def test_an_hourly_prune_with_nothing_to_erase_leaves_public_pages_cached(app, runner, clock):
+def test_an_hourly_prune_with_nothing_to_erase_leaves_public_pages_cached(app, runner, clock, ctx):
     post = make_post("Open thread")
     _comment_from(app.test_client(), post, "203.0.113.7", "A fresh comment.")
     before = _stored_version()

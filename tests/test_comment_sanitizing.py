@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import update
 
 from blogapp.extensions import db
-from blogapp.models import COMMENT_APPROVED, Comment
+from blogapp.models import Comment, CommentStatus
 from tests.factories import make_post, make_user
 from tests.helpers import BROWSER_POST, open_form, url_of
 from tests.helpers import stored_comments as stored
@@ -150,7 +150,7 @@ def test_the_corpus_is_big_enough():
     assert len(set(HOSTILE)) == len(HOSTILE)
 
 
-def test_hostile_names_websites_and_texts_are_stored_and_served_inert(app, client, login_as):
+def test_hostile_names_websites_and_texts_are_stored_and_served_inert(app, client, login_as, ctx):
     post = make_post("Open thread")
     for n, payload in enumerate(HOSTILE):
         form = open_form(client, post)
@@ -198,7 +198,7 @@ def test_hostile_names_websites_and_texts_are_stored_and_served_inert(app, clien
     assert executable_parts(log, ALLOWED_FORM_TAGS) == []
 
     # Once approved, every reader gets them all.
-    db.session.execute(update(Comment).values(status=COMMENT_APPROVED))
+    db.session.execute(update(Comment).values(status=CommentStatus.APPROVED))
     db.session.commit()
     public = app.test_client().get(url_of(post)).get_data(as_text=True)
     assert public.count('class="comment depth-1"') == len(accepted)

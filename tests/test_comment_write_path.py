@@ -20,12 +20,10 @@ from blogapp.content_version import VERSION_KEY
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.models import (
-    COMMENT_APPROVED,
-    COMMENT_PENDING,
-    COMMENT_TRASH,
     COMMENTS_CLOSED,
     COMMENTS_MODERATED,
     Comment,
+    CommentStatus,
     ModerationEvent,
     Post,
     Setting,
@@ -53,11 +51,12 @@ def _marked_up(n: int) -> str:
     return "\n".join(f"{line}<blockquote>{i}</blockquote>" for i in range(20))
 
 
-def test_readers_commenting_at_once_in_one_worker_each_get_their_own_text(app, client):
+def test_readers_commenting_at_once_in_one_worker_each_get_their_own_text(app, client, ctx):
     """The cleaner keeps parser state between calls: threads must not share it."""
     post = make_post()
     clients = [app.test_client() for _ in range(4)]  # a browser each: their own cookies
-    forms = [open_form(reader, post) for reader in clients]
+    action = f"/comments/post/{post.id}"  # read here: the threads have no app context
+    forms = [open_form(reader, post) for reader in clients]  # (a request ends the test's read)
     results: list[tuple[int, str]] = []
     errors: list[BaseException] = []
 
@@ -67,8 +66,7 @@ def test_readers_commenting_at_once_in_one_worker_each_get_their_own_text(app, c
                 body = _marked_up(10 * n + k)
                 data = {**forms[n], "author_name": f"Reader {n}",
                         "author_email": f"r{n}@example.org", "author_url": "", "body": body}
-                answer = clients[n].post(f"/comments/post/{post.id}", headers=BROWSER_POST,
-                                         data=data)
+                answer = clients[n].post(action, headers=BROWSER_POST, data=data)
                 results.append((answer.status_code, body))
         except BaseException as error:  # noqa: BLE001 - reported below
             errors.append(error)
@@ -90,14 +88,14 @@ def _database_file(app) -> str:
     return app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
 
 
-def send_in_background(client, post: Post, form: dict, body: str, answers: dict):
+def send_in_background(client, post_id: int, form: dict, body: str, answers: dict):
     """POST a comment from another thread (as a second reader would); the status
     lands in ``answers[body]``."""
     data = {**form, "author_name": "Dara", "author_email": "dara@example.org",
             "author_url": "", "body": body}
 
     def post_it() -> None:
-        answers[body] = client.post(f"/comments/post/{post.id}", headers=BROWSER_POST,
+        answers[body] = client.post(f"/comments/post/{post_id}", headers=BROWSER_POST,
                                     data=data).status_code
 
     thread = threading.Thread(target=post_it)
@@ -106,18 +104,19 @@ def send_in_background(client, post: Post, form: dict, body: str, answers: dict)
 
 
 @sqlite_only
-def test_a_comment_is_checked_while_another_worker_holds_the_write_lock(app, client):
+def test_a_comment_is_checked_while_another_worker_holds_the_write_lock(app, client, ctx):
     """Only storing waits for the lock: a reader's mistake is answered at once, and a
     good comment is stored as soon as the other writer is done."""
     post = make_post()
-    form = open_form(client, post)
+    post_id = post.id
+    form = open_form(client, post)  # its request ends the test's read transaction
     other_worker = sqlite3.connect(_database_file(app), isolation_level=None)
     other_worker.execute("BEGIN IMMEDIATE")
     answers: dict[str, int] = {}
     try:
-        send_in_background(client, post, form, "   ", answers).join(5)
+        send_in_background(client, post_id, form, "   ", answers).join(5)
         assert answers.get("   ") == 400
-        good = send_in_background(client, post, form, "Worth waiting for.", answers)
+        good = send_in_background(client, post_id, form, "Worth waiting for.", answers)
         time.sleep(0.3)
         assert good.is_alive()  # waiting for the write lock, not failing
     finally:
@@ -130,15 +129,16 @@ def test_a_comment_is_checked_while_another_worker_holds_the_write_lock(app, cli
 
 
 @sqlite_only
-def test_writers_take_turns_on_a_file_beside_the_database(app, client):
+def test_writers_take_turns_on_a_file_beside_the_database(app, client, ctx):
     """Another worker's writer has its turn: this one waits for it, not for SQLite."""
     post = make_post()
-    form = open_form(client, post)
+    post_id = post.id
+    form = open_form(client, post)  # its request ends the test's read transaction
     other_worker = os.open(_database_file(app) + "-writers", os.O_RDONLY | os.O_CREAT)
     fcntl.flock(other_worker, fcntl.LOCK_EX)
     answers: dict[str, int] = {}
     try:
-        waiting = send_in_background(client, post, form, "After you.", answers)
+        waiting = send_in_background(client, post_id, form, "After you.", answers)
         time.sleep(0.3)
         assert waiting.is_alive()
     finally:
@@ -148,7 +148,7 @@ def test_writers_take_turns_on_a_file_beside_the_database(app, client):
     assert answers["After you."] == 302
 
 
-def test_a_write_transaction_begun_with_a_transaction_open_is_refused(app):
+def test_a_write_transaction_begun_with_a_transaction_open_is_refused(app, ctx):
     """It would hold the database while waiting its turn behind a writer who may be
     waiting for the database."""
     make_post()
@@ -163,7 +163,7 @@ def test_a_write_transaction_begun_with_a_transaction_open_is_refused(app):
 
 
 @sqlite_only
-def test_an_approved_comment_is_stored_with_the_new_content_version_in_one_write(app, client):
+def test_an_approved_comment_is_stored_with_the_new_content_version_in_one_write(app, client, ctx):
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
     make_comment(post, author_name="Dara", author_email="dara@example.org")
@@ -177,6 +177,8 @@ def test_an_approved_comment_is_stored_with_the_new_content_version_in_one_write
     def trace(dbapi_connection, record):
         dbapi_connection.set_trace_callback(statements.append)
 
+    db.session.refresh(post)
+    db.session.expunge(post)  # its values, for the form's URL once the session is gone
     db.session.remove()
     db.engine.dispose()  # new connections, traced
     try:
@@ -193,7 +195,7 @@ def test_an_approved_comment_is_stored_with_the_new_content_version_in_one_write
         ["INSERT", "INTO", "moderation_events"], ["UPDATE", "settings", "SET"],
     ]
     db.session.expire_all()
-    assert [c.status for c in stored()] == [COMMENT_APPROVED, COMMENT_APPROVED]
+    assert [c.status for c in stored()] == [CommentStatus.APPROVED, CommentStatus.APPROVED]
     assert db.session.get(Post, post.id).comment_count == 2
     assert db.session.scalar(select(Setting.value).where(Setting.key == VERSION_KEY)) != version
 
@@ -202,13 +204,14 @@ def test_an_approved_comment_is_stored_with_the_new_content_version_in_one_write
 
 
 @pytest.fixture
-def meanwhile():
+def meanwhile(ctx):
     """``meanwhile(statement)``: run it as another worker would, right after the next
     comment POST has read and judged (its read transaction ends) and before it stores."""
     pending = []
+    own = db.session()  # the test's session commits too: not the request judging
 
     def other_worker(session) -> None:
-        if pending:
+        if pending and session is not own:
             with db.engine.begin() as connection:  # a connection of its own
                 connection.execute(pending.pop())
 
@@ -217,18 +220,18 @@ def meanwhile():
     event.remove(Session, "after_commit", other_worker)
 
 
-def test_a_reply_to_a_comment_trashed_meanwhile_is_refused(client, meanwhile):
+def test_a_reply_to_a_comment_trashed_meanwhile_is_refused(client, meanwhile, ctx):
     post = make_post()
     parent = make_comment(post)
     form = open_form(client, post, replytocom=parent.id)
-    meanwhile(update(Comment).where(Comment.id == parent.id).values(status=COMMENT_TRASH))
+    meanwhile(update(Comment).where(Comment.id == parent.id).values(status=CommentStatus.TRASH))
     response = post_comment(client, post, "Quite right.", fields=form)
     assert response.status_code == 400
     assert "is not open for replies on this post" in response.get_data(as_text=True)
     assert [c.id for c in stored()] == [parent.id]
 
 
-def test_a_comment_on_a_post_closed_meanwhile_is_refused(client, meanwhile):
+def test_a_comment_on_a_post_closed_meanwhile_is_refused(client, meanwhile, ctx):
     post = make_post()
     meanwhile(update(Post).where(Post.id == post.id).values(comment_mode=COMMENTS_CLOSED))
     response = post_comment(client, post, "Too late?")
@@ -237,14 +240,14 @@ def test_a_comment_on_a_post_closed_meanwhile_is_refused(client, meanwhile):
     assert db.session.scalar(select(ModerationEvent.id)) is None
 
 
-def test_a_comment_on_a_post_unpublished_meanwhile_is_not_found(client, meanwhile):
+def test_a_comment_on_a_post_unpublished_meanwhile_is_not_found(client, meanwhile, ctx):
     post = make_post()
     meanwhile(update(Post).where(Post.id == post.id).values(status="draft"))
     assert post_comment(client, post, "Where did it go?").status_code == 404
     assert stored() == []
 
 
-def test_a_comment_on_a_post_moderated_meanwhile_is_held(client, meanwhile):
+def test_a_comment_on_a_post_moderated_meanwhile_is_held(client, meanwhile, ctx):
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
     make_comment(post, author_name="Dara", author_email="dara@example.org")
@@ -252,14 +255,14 @@ def test_a_comment_on_a_post_moderated_meanwhile_is_held(client, meanwhile):
     response = post_comment(client, post, "Known, but the post is moderated now.")
     assert response.status_code == 302
     newest = stored()[-1]
-    assert newest.status == COMMENT_PENDING
+    assert newest.status == CommentStatus.PENDING
     event_summary = db.session.scalar(
         select(ModerationEvent.comment_summary).where(ModerationEvent.comment_id == newest.id)
     )
     assert event_summary.endswith("[post is moderated]")
 
 
-def test_an_approved_comment_past_the_first_page_is_shown_on_the_next(app, client):
+def test_an_approved_comment_past_the_first_page_is_shown_on_the_next(app, client, ctx):
     app.config["COMMENTS_PER_PAGE"] = 2
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
@@ -267,5 +270,5 @@ def test_an_approved_comment_past_the_first_page_is_shown_on_the_next(app, clien
         make_comment(post, f"Top {n}.", author_name="Dara", author_email="dara@example.org")
     response = post_comment(client, post, "A third, approved at once.")
     comment = stored()[-1]
-    assert comment.status == COMMENT_APPROVED
+    assert comment.status == CommentStatus.APPROVED
     assert response.headers["Location"] == url_of(post, cpage=2) + f"#comment-{comment.id}"

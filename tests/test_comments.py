@@ -14,12 +14,10 @@ from sqlalchemy import func, select
 from blogapp.comments.settings import CommentSettings, save_settings
 from blogapp.extensions import db
 from blogapp.models import (
-    COMMENT_APPROVED,
-    COMMENT_PENDING,
-    COMMENT_SPAM,
     COMMENTS_CLOSED,
     COMMENTS_MODERATED,
     Comment,
+    CommentStatus,
     ModerationEvent,
     Post,
     utcnow,
@@ -59,7 +57,8 @@ def moderate(client, login_as, comment: Comment, action: str = "approve"):
     )
 
 
-def test_new_comment_is_held_seen_by_its_author_and_public_once_approved(app, client, login_as):
+def test_new_comment_is_held_seen_by_its_author_and_public_once_approved(app, client, login_as,
+                                                                         ctx):
     post = make_post("Courts and confidence")
     response = post_comment(client, post, "The courts earned this distrust.",
                             website="dara.example")
@@ -67,7 +66,7 @@ def test_new_comment_is_held_seen_by_its_author_and_public_once_approved(app, cl
     [comment] = stored()
     assert response.status_code == 302
     assert response.headers["Location"] == url_of(post) + f"#comment-{comment.id}"
-    assert comment.status == COMMENT_PENDING
+    assert comment.status == CommentStatus.PENDING
     assert comment.author_url == "http://dara.example"
     assert comment.author_ip == "127.0.0.1"
     mine = page_of(client, post)
@@ -92,12 +91,13 @@ def test_new_comment_is_held_seen_by_its_author_and_public_once_approved(app, cl
     assert db.session.get(Post, post.id).comment_count == 1
     events = db.session.scalars(select(ModerationEvent).order_by(ModerationEvent.id)).all()
     assert [(e.action, e.from_status, e.to_status) for e in events] == [
-        ("submitted", "", COMMENT_PENDING), ("approve", COMMENT_PENDING, COMMENT_APPROVED)]
+        ("submitted", "", CommentStatus.PENDING),
+        ("approve", CommentStatus.PENDING, CommentStatus.APPROVED)]
     # The listing shows the count from Post.comment_count.
     assert "1 comment</a>" in stranger.get("/").get_data(as_text=True)
 
 
-def test_reply_link_works_without_javascript_and_replies_nest(client):
+def test_reply_link_works_without_javascript_and_replies_nest(client, ctx):
     post = make_post()
     parent = make_comment(post, "First thoughts.", author_name="Sophea")
 
@@ -112,7 +112,7 @@ def test_reply_link_works_without_javascript_and_replies_nest(client):
     assert response.status_code == 302
     reply = stored()[-1]
     assert (reply.parent_id, reply.depth) == (parent.id, 1)
-    reply.status = COMMENT_APPROVED
+    reply.status = CommentStatus.APPROVED
     db.session.commit()
 
     page = page_of(client.application.test_client(), post)
@@ -122,7 +122,7 @@ def test_reply_link_works_without_javascript_and_replies_nest(client):
     assert nested, page
 
 
-def test_replies_deeper_than_the_thread_depth_attach_at_the_deepest_level(app, client):
+def test_replies_deeper_than_the_thread_depth_attach_at_the_deepest_level(app, client, ctx):
     app.config["COMMENTS_THREAD_DEPTH"] = 3
     post = make_post()
     chain = [make_comment(post, "Level one.")]
@@ -154,7 +154,7 @@ BAD_INPUT = [
 
 
 @pytest.mark.parametrize(("change", "message"), BAD_INPUT)
-def test_bad_input_is_answered_on_the_form_and_nothing_is_stored(client, change, message):
+def test_bad_input_is_answered_on_the_form_and_nothing_is_stored(client, change, message, ctx):
     post = make_post()
     form = {"author_name": "Dara", "author_email": "dara@example.org",
             "body": "My considered view, kept for me.", **change}
@@ -173,12 +173,12 @@ def test_bad_input_is_answered_on_the_form_and_nothing_is_stored(client, change,
 
 
 @pytest.mark.parametrize("parent_kind", ["other post", "pending", "spam", "missing"])
-def test_a_reply_to_a_comment_that_is_not_open_for_replies_is_refused(client, parent_kind):
+def test_a_reply_to_a_comment_that_is_not_open_for_replies_is_refused(client, parent_kind, ctx):
     post, other = make_post("Here"), make_post("Elsewhere")
     parent = {
         "other post": lambda: make_comment(other, "Over there."),
-        "pending": lambda: make_comment(post, "Not yet.", status=COMMENT_PENDING),
-        "spam": lambda: make_comment(post, "Buy.", status=COMMENT_SPAM),
+        "pending": lambda: make_comment(post, "Not yet.", status=CommentStatus.PENDING),
+        "spam": lambda: make_comment(post, "Buy.", status=CommentStatus.SPAM),
         "missing": lambda: None,
     }[parent_kind]()
     before = len(stored())
@@ -193,7 +193,7 @@ def test_a_reply_to_a_comment_that_is_not_open_for_replies_is_refused(client, pa
     assert len(stored()) == before
 
 
-def test_too_long_follows_the_configured_limit(app, client):
+def test_too_long_follows_the_configured_limit(app, client, ctx):
     app.config["COMMENT_MAX_LENGTH"] = 20
     post = make_post()
     response = post_comment(client, post, "a" * 21)
@@ -202,7 +202,7 @@ def test_too_long_follows_the_configured_limit(app, client):
     assert post_comment(client, post, "a" * 20).status_code == 302
 
 
-def test_unknown_or_unpublished_post_is_404(client):
+def test_unknown_or_unpublished_post_is_404(client, ctx):
     draft = make_post("Draft", status="draft")
     form = open_form(client, make_post("Public"))
     data = {**form, "author_name": "A", "author_email": "a@example.org", "body": "Hello"}
@@ -212,7 +212,7 @@ def test_unknown_or_unpublished_post_is_404(client):
     assert stored() == []
 
 
-def test_comments_closed_per_post_show_a_notice_and_refuse_a_post(client):
+def test_comments_closed_per_post_show_a_notice_and_refuse_a_post(client, ctx):
     post = make_post()
     make_comment(post, "Said before closing.")
     form = open_form(client, post)
@@ -232,7 +232,7 @@ def test_comments_closed_per_post_show_a_notice_and_refuse_a_post(client):
 
 
 @pytest.mark.parametrize("how", ["config", "admin setting"])
-def test_comments_close_by_age(app, client, how):
+def test_comments_close_by_age(app, client, how, ctx):
     old = make_post("Old news", published_at=utcnow() - timedelta(days=40))
     fresh = make_post("Fresh news", published_at=utcnow() - timedelta(days=10))
     form = open_form(client, old)
@@ -252,43 +252,43 @@ def test_comments_close_by_age(app, client, how):
     assert [c.post_id for c in stored()] == [fresh.id]
 
 
-def test_honeypot_sends_to_spam_and_the_bot_is_told_nothing(app, client):
+def test_honeypot_sends_to_spam_and_the_bot_is_told_nothing(app, client, ctx):
     post = make_post()
     response = post_comment(client, post, "Great post! Visit my shop.", homepage="http://shop.example")
 
     [comment] = stored()
     assert response.status_code == 302
-    assert comment.status == COMMENT_SPAM
+    assert comment.status == CommentStatus.SPAM
     assert NOTICE in page_of(client, post)  # looks held to its sender
     assert "Visit my shop" not in page_of(app.test_client(), post)
     event = db.session.scalar(select(ModerationEvent))
     assert "hidden field filled in" in event.comment_summary
 
 
-def test_a_form_sent_back_too_fast_is_spam(app, client):
+def test_a_form_sent_back_too_fast_is_spam(app, client, ctx):
     app.config["COMMENT_MIN_SECONDS"] = 30
     post = make_post()
     post_comment(client, post, "Instant reply from a script.")
     [comment] = stored()
-    assert comment.status == COMMENT_SPAM
+    assert comment.status == CommentStatus.SPAM
 
 
 @pytest.mark.parametrize("token", ["", "forged.token.value"])
-def test_a_missing_or_forged_form_token_is_spam(client, token):
+def test_a_missing_or_forged_form_token_is_spam(client, token, ctx):
     post = make_post()
     post_comment(client, post, "No token here.", form_token=token)
-    assert [c.status for c in stored()] == [COMMENT_SPAM]
+    assert [c.status for c in stored()] == [CommentStatus.SPAM]
 
 
-def test_a_form_token_from_another_post_is_spam(client):
+def test_a_form_token_from_another_post_is_spam(client, ctx):
     post, other = make_post("One"), make_post("Two")
     token = open_form(client, other)["form_token"]
     post_comment(client, post, "Token borrowed.", form_token=token)
-    assert [c.status for c in stored()] == [COMMENT_SPAM]
+    assert [c.status for c in stored()] == [CommentStatus.SPAM]
 
 
 @pytest.mark.parametrize("where", ["body", "name", "email", "website"])
-def test_blocklist_words_send_to_spam_wherever_they_appear(client, where):
+def test_blocklist_words_send_to_spam_wherever_they_appear(client, where, ctx):
     save_settings(CommentSettings(blocklist_words=("casino",), auto_approve_known=True))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
@@ -300,10 +300,10 @@ def test_blocklist_words_send_to_spam_wherever_they_appear(client, where):
     post_comment(client, post, values["body"], name=values["name"], email=values["email"],
                  website=values["website"])
 
-    assert stored()[-1].status == COMMENT_SPAM
+    assert stored()[-1].status == CommentStatus.SPAM
 
 
-def test_auto_approve_a_known_commenter_but_not_a_stranger(app, client):
+def test_auto_approve_a_known_commenter_but_not_a_stranger(app, client, ctx):
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
     make_comment(post, "My first, approved.", author_name="Dara", author_email="dara@example.org")
@@ -312,21 +312,23 @@ def test_auto_approve_a_known_commenter_but_not_a_stranger(app, client):
     post_comment(client, post, "New here.", name="Stranger", email="new@example.org")
 
     statuses = {c.body: c.status for c in stored()}
-    assert statuses["Back again."] == COMMENT_APPROVED
-    assert statuses["New here."] == COMMENT_PENDING
+    assert statuses["Back again."] == CommentStatus.APPROVED
+    assert statuses["New here."] == CommentStatus.PENDING
     assert "Back again." in page_of(app.test_client(), post)
     assert db.session.get(Post, post.id).comment_count == 2
 
 
-def test_without_auto_approve_a_known_commenter_is_held(client):
+def test_without_auto_approve_a_known_commenter_is_held(client, ctx):
     post = make_post()
     make_comment(post, "Approved once.", author_name="Dara", author_email="dara@example.org")
     post_comment(client, post, "Again.")
-    assert stored()[-1].status == COMMENT_PENDING
+    assert stored()[-1].status == CommentStatus.PENDING
 
 
-@pytest.mark.parametrize(("links", "expected"), [(2, COMMENT_APPROVED), (3, COMMENT_PENDING)])
-def test_more_links_than_the_limit_are_held_even_for_a_known_commenter(client, links, expected):
+@pytest.mark.parametrize(("links", "expected"),
+                         [(2, CommentStatus.APPROVED), (3, CommentStatus.PENDING)])
+def test_more_links_than_the_limit_are_held_even_for_a_known_commenter(client, links, expected,
+                                                                       ctx):
     save_settings(CommentSettings(auto_approve_known=True, link_limit=2))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
@@ -337,24 +339,24 @@ def test_more_links_than_the_limit_are_held_even_for_a_known_commenter(client, l
     assert stored()[-1].status == expected
 
 
-def test_moderation_words_hold_even_for_a_known_commenter(client):
+def test_moderation_words_hold_even_for_a_known_commenter(client, ctx):
     save_settings(CommentSettings(auto_approve_known=True, moderation_words=("election fraud",)))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
     post_comment(client, post, "This was Election Fraud, plainly.")
     post_comment(client, post, "This was fine.")
-    assert [c.status for c in stored()[1:]] == [COMMENT_PENDING, COMMENT_APPROVED]
+    assert [c.status for c in stored()[1:]] == [CommentStatus.PENDING, CommentStatus.APPROVED]
 
 
-def test_a_moderated_post_holds_everything(client):
+def test_a_moderated_post_holds_everything(client, ctx):
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post(comment_mode=COMMENTS_MODERATED)
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
     post_comment(client, post, "Known, but this post is moderated.")
-    assert stored()[-1].status == COMMENT_PENDING
+    assert stored()[-1].status == CommentStatus.PENDING
 
 
-def test_posting_is_rate_limited_per_client_address(app, client):
+def test_posting_is_rate_limited_per_client_address(app, client, ctx):
     post = make_post()
     for n in range(5):
         response = post_comment(client, post, f"Comment number {n}.")
@@ -374,7 +376,7 @@ def test_posting_is_rate_limited_per_client_address(app, client):
     assert stored()[-1].author_ip == "10.1.2.3"
 
 
-def test_comment_pages_past_the_configured_number_of_top_level_comments(app, client):
+def test_comment_pages_past_the_configured_number_of_top_level_comments(app, client, ctx):
     app.config["COMMENTS_PER_PAGE"] = 2
     post = make_post()
     start = utcnow() - timedelta(hours=5)
@@ -396,7 +398,7 @@ def test_comment_pages_past_the_configured_number_of_top_level_comments(app, cli
         assert client.get(url_of(post) + f"?cpage={bad}").status_code == 404
 
 
-def test_redirect_after_posting_points_at_the_comment_page_holding_it(app, client):
+def test_redirect_after_posting_points_at_the_comment_page_holding_it(app, client, ctx):
     app.config["COMMENTS_PER_PAGE"] = 2
     post = make_post()
     for n in range(2):
@@ -407,7 +409,7 @@ def test_redirect_after_posting_points_at_the_comment_page_holding_it(app, clien
     assert NOTICE in page_of(client, post, cpage=2)
 
 
-def test_post_page_with_a_thousand_comments_runs_a_few_queries(app, client, count_queries):
+def test_post_page_with_a_thousand_comments_runs_a_few_queries(app, client, count_queries, ctx):
     app.config["COMMENTS_PER_PAGE"] = 50
     post = make_post("Popular")
     small = make_post("Quiet")

@@ -10,20 +10,11 @@ import pytest
 from blogapp.comments.rules import Candidate, comments_closed, count_links, judge
 from blogapp.comments.settings import CommentSettings
 from blogapp.comments.threads import build_tree
-from blogapp.models import (
-    COMMENT_APPROVED,
-    COMMENT_PENDING,
-    COMMENT_SPAM,
-    COMMENTS_MODERATED,
-    COMMENTS_OPEN,
-    Comment,
-    Post,
-    utcnow,
-)
+from blogapp.models import COMMENTS_MODERATED, COMMENTS_OPEN, Comment, CommentStatus, Post, utcnow
 
 
 def comment(id: int, parent_id: int | None = None) -> Comment:
-    return Comment(id=id, parent_id=parent_id, status=COMMENT_APPROVED)
+    return Comment(id=id, parent_id=parent_id, status=CommentStatus.APPROVED)
 
 
 def shape(nodes) -> list[tuple[int, int]]:
@@ -67,17 +58,20 @@ def verdict(cand=None, settings=NO_RULES, **kwargs):
 
 def test_rule_order():
     known = CommentSettings(auto_approve_known=True)
-    assert verdict(settings=known, known_commenter=True) == COMMENT_APPROVED
-    assert verdict(settings=known, known_commenter=True, honeypot_filled=True) == COMMENT_SPAM
-    assert verdict(settings=known, known_commenter=True, seconds_since_served=1.0) == COMMENT_SPAM
-    assert verdict(settings=known, known_commenter=True, seconds_since_served=None) == COMMENT_SPAM
+    assert verdict(settings=known, known_commenter=True) == CommentStatus.APPROVED
     assert verdict(settings=known, known_commenter=True,
-                   comment_mode=COMMENTS_MODERATED) == COMMENT_PENDING
-    assert verdict(settings=known, known_commenter=False) == COMMENT_PENDING
+                   honeypot_filled=True) == CommentStatus.SPAM
+    assert verdict(settings=known, known_commenter=True,
+                   seconds_since_served=1.0) == CommentStatus.SPAM
+    assert verdict(settings=known, known_commenter=True,
+                   seconds_since_served=None) == CommentStatus.SPAM
+    assert verdict(settings=known, known_commenter=True,
+                   comment_mode=COMMENTS_MODERATED) == CommentStatus.PENDING
+    assert verdict(settings=known, known_commenter=False) == CommentStatus.PENDING
     blocked = CommentSettings(blocklist_words=("192.0.2.",), auto_approve_known=True)
-    assert verdict(settings=blocked, known_commenter=True) == COMMENT_SPAM  # by address
+    assert verdict(settings=blocked, known_commenter=True) == CommentStatus.SPAM  # by address
     # The blocklist outranks a moderated post: spam stays spam.
-    assert verdict(settings=blocked, comment_mode=COMMENTS_MODERATED) == COMMENT_SPAM
+    assert verdict(settings=blocked, comment_mode=COMMENTS_MODERATED) == CommentStatus.SPAM
 
 
 @pytest.mark.parametrize(("body", "html", "links"), [

@@ -11,7 +11,7 @@ from blogapp.sanitize import clean_post_html, is_safe_url
 from tests.factories import make_post
 
 
-def test_markdown_is_rendered_and_sanitized_when_saved(app):
+def test_markdown_is_rendered_and_sanitized_when_saved(app, ctx):
     post = make_post(
         "Lists and quotes",
         "1. one\n2. two\n\n- a\n- b\n\n> quoted\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
@@ -28,7 +28,7 @@ def test_markdown_is_rendered_and_sanitized_when_saved(app):
     assert '<a href="https://example.org/x" rel="noopener nofollow">ok</a>' in stored
 
 
-def test_html_posts_keep_figures_and_lose_active_content(app):
+def test_html_posts_keep_figures_and_lose_active_content(app, ctx):
     body = (
         '<figure><img src="/static/img/demo/river-at-dusk.jpg" alt="River" width="800" '
         'height="450" style="border:9px"><figcaption>Image Credit: Team</figcaption></figure>'
@@ -58,7 +58,7 @@ def test_is_safe_url_rejects_schemes_bleach_lets_through():
         assert is_safe_url(url), url
 
 
-def test_more_marker_and_manual_excerpt(app):
+def test_more_marker_and_manual_excerpt(app, ctx):
     with_marker = make_post("Marked", "Lead paragraph.\n\n<!--more-->\n\nBody goes on.")
     manual = make_post("Manual", "Long body here.", excerpt="Short <b>summary</b>.")
     short = make_post("Short", "Just this.")
@@ -71,7 +71,7 @@ def test_more_marker_and_manual_excerpt(app):
     assert not short.has_more
 
 
-def test_automatic_excerpt_cuts_english_at_a_word(app):
+def test_automatic_excerpt_cuts_english_at_a_word(app, ctx):
     app.config["EXCERPT_LENGTH"] = 40
     post = make_post("Long", "word " * 40)
 
@@ -81,7 +81,7 @@ def test_automatic_excerpt_cuts_english_at_a_word(app):
     assert len(text) <= 42
 
 
-def test_automatic_excerpt_never_splits_a_khmer_syllable(app):
+def test_automatic_excerpt_never_splits_a_khmer_syllable(app, ctx):
     # "ស្ត" is one syllable spelled with a coeng (U+17D2): a cut after the coeng
     # would leave a dangling subscript mark.
     khmer = "ប្រជាធិបតេយ្យ" * 30
@@ -100,7 +100,7 @@ def test_automatic_excerpt_never_splits_a_khmer_syllable(app):
     assert "<" not in excerpt
 
 
-def test_excerpt_never_cuts_inside_a_tag(app):
+def test_excerpt_never_cuts_inside_a_tag(app, ctx):
     app.config["EXCERPT_LENGTH"] = 30
     post = make_post("Tags", 'Some **bold words** and [a link](https://example.org) ' * 10)
 
@@ -115,7 +115,7 @@ def test_slugify_keeps_unicode_letters():
     assert slugify("Ünïcode Café") == "ünïcode-café"
 
 
-def test_unique_slugs_for_same_title(app):
+def test_unique_slugs_for_same_title(app, ctx):
     first = make_post("Same title")
     second = make_post("Same title")
 

@@ -20,10 +20,9 @@ from blogapp.auth.passwords import set_password
 from blogapp.content_version import VERSION_KEY
 from blogapp.extensions import db
 from blogapp.models import (
-    COMMENT_APPROVED,
-    COMMENT_PENDING,
     ROLE_ADMIN,
     Comment,
+    CommentStatus,
     Correction,
     Media,
     Setting,
@@ -51,7 +50,7 @@ class Blog:
 
 
 @pytest.fixture
-def blog(app) -> Blog:
+def blog(app, ctx) -> Blog:
     author = make_user("sokha", display_name="Sokha Writer")
     category = make_category("Opinion")
     tag = make_tag("Courts")
@@ -61,19 +60,19 @@ def blog(app) -> Blog:
     return Blog(
         post=post, page=make_page("About", "Who writes here."), category=category, tag=tag,
         author=author, approved=make_comment(post, "First approved words."),
-        pending=make_comment(post, "Words held for review.", status=COMMENT_PENDING),
+        pending=make_comment(post, "Words held for review.", status=CommentStatus.PENDING),
         old_post=old,
         khmer_post=make_post("តុលាការ និង សារព័ត៌មាន", "អត្ថបទ។", language="km"),
     )  # fmt: skip
 
 
 @pytest.fixture
-def admin(client, login_as):
+def admin(client, login_as, ctx):
     return login_as(make_user("boss", role=ROLE_ADMIN))
 
 
 @pytest.fixture
-def other_worker(database_url, tmp_path):
+def other_worker(database_url, tmp_path, ctx):
     """A second worker on the same database, with its own memory and its own clock."""
     clock = FakeClock()
     worker = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
@@ -248,7 +247,7 @@ def version() -> str | None:
 
 @pytest.mark.parametrize("write", WRITES, ids=[w.__name__[2:] for w in WRITES])
 def test_every_admin_write_reaches_readers_on_this_and_another_worker(
-        app, client, runner, blog, admin, other_worker, write):
+        app, client, runner, blog, admin, other_worker, write, ctx):
     worker_b, clock_b = other_worker
     here, there = app.test_client(), worker_b.test_client()
     # Both workers have rendered and kept what readers see before the change.
@@ -268,9 +267,9 @@ def test_every_admin_write_reaches_readers_on_this_and_another_worker(
 # -- what does not change readers' pages keeps the caches ------------------------------
 
 
-def test_a_held_comment_and_private_changes_keep_the_version(app, client, blog):
+def test_a_held_comment_and_private_changes_keep_the_version(app, client, blog, ctx):
     before = version()
-    make_comment(blog.post, "Another held one.", status=COMMENT_PENDING)
+    make_comment(blog.post, "Another held one.", status=CommentStatus.PENDING)
     user = db.session.get(User, blog.author.id)
     set_password(user, "a brand new passphrase")
     user.session_token = "rotated"
@@ -279,18 +278,18 @@ def test_a_held_comment_and_private_changes_keep_the_version(app, client, blog):
     assert version() == before
 
 
-def test_a_held_comment_approved_in_bulk_sql_changes_the_version(app, blog):
+def test_a_held_comment_approved_in_bulk_sql_changes_the_version(app, blog, ctx):
     before = version()
     db.session.execute(update(Comment).where(Comment.id == blog.pending.id)
-                       .values(status=COMMENT_APPROVED))  # fmt: skip
+                       .values(status=CommentStatus.APPROVED))  # fmt: skip
     db.session.commit()
     assert version() != before
 
 
-def test_a_write_that_is_rolled_back_leaves_the_version(app, blog):
+def test_a_write_that_is_rolled_back_leaves_the_version(app, blog, ctx):
     before = version()
     blog.category.name = "Never saved"
     db.session.flush()
     db.session.rollback()
-    make_comment(blog.post, "Held.", status=COMMENT_PENDING)  # a later, unrelated commit
+    make_comment(blog.post, "Held.", status=CommentStatus.PENDING)  # a later, unrelated commit
     assert version() == before

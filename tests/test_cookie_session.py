@@ -7,7 +7,7 @@ from __future__ import annotations
 from tests.factories import make_user
 
 
-def test_one_serializer_per_set_of_keys(app):
+def test_one_serializer_per_set_of_keys(app, ctx):
     interface = app.session_interface
     first = interface.get_signing_serializer(app)
     assert interface.get_signing_serializer(app) is first
@@ -15,7 +15,7 @@ def test_one_serializer_per_set_of_keys(app):
     assert interface.get_signing_serializer(app) is not first
 
 
-def test_rotating_the_key_keeps_sessions_signed_with_the_fallback(app, client, login_as):
+def test_rotating_the_key_keeps_sessions_signed_with_the_fallback(app, client, login_as, ctx):
     user = make_user(login="rotating", role="editor")
     login_as(user)
     assert client.get("/admin/").status_code == 200

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from blogapp.extensions import db
-from blogapp.models import POST_DRAFT, ROLE_EDITOR, Correction, CorrectionVersion
+from blogapp.models import ROLE_EDITOR, Correction, CorrectionVersion, PostStatus
 from tests.factories import make_post, make_user
 from tests.helpers import FakeClock, csrf_token_from, url_of
 
@@ -21,14 +21,14 @@ DAY = 24 * 3600
 
 
 @pytest.fixture
-def clock(app):
+def clock(app, ctx):
     clock = FakeClock()
     app.config["CLOCK"] = clock
     return clock
 
 
 @pytest.fixture
-def editor(client, login_as):
+def editor(client, login_as, ctx):
     return login_as(make_user("desk", role=ROLE_EDITOR))
 
 
@@ -50,7 +50,8 @@ def json_ld(html: str) -> dict:
     return json.loads(found.group(1))
 
 
-def test_notes_show_at_the_top_in_order_and_move_the_feed_and_json_ld(app, client, clock, editor):
+def test_notes_show_at_the_top_in_order_and_move_the_feed_and_json_ld(app, client, clock, editor,
+                                                                      ctx):
     post = make_post("Courts and confidence", "The court ruled **twice**.")
     published = post.published_at
     clock.advance(DAY)
@@ -79,7 +80,7 @@ def test_notes_show_at_the_top_in_order_and_move_the_feed_and_json_ld(app, clien
     assert datetime(*rss.feed.updated_parsed[:6], tzinfo=UTC) == noted.replace(microsecond=0)
 
 
-def test_corrections_page_and_feed_list_every_note_newest_first(app, client, clock, editor):
+def test_corrections_page_and_feed_list_every_note_newest_first(app, client, clock, editor, ctx):
     first = make_post("Budget lines", "Numbers.")
     second = make_post("ការបោះឆ្នោត", "អត្ថបទ។", language="km")
     add_note(client, first, "The total was 4.2 billion riel, not 4.2 million.")
@@ -104,7 +105,7 @@ def test_corrections_page_and_feed_list_every_note_newest_first(app, client, clo
     assert reader.get("/corrections/page/2/").status_code == 404
 
 
-def test_changing_a_note_keeps_what_it_said_before(app, client, clock, editor):
+def test_changing_a_note_keeps_what_it_said_before(app, client, clock, editor, ctx):
     post = make_post("Water rights", "Text.")
     add_note(client, post, "The river is the Sekong.")
     note = db.session.scalar(select(Correction))
@@ -124,8 +125,8 @@ def test_changing_a_note_keeps_what_it_said_before(app, client, clock, editor):
     assert db.session.scalar(select(db.func.count()).select_from(CorrectionVersion)) == 2
 
 
-def test_refused_notes_store_nothing(app, client, editor):
-    draft = make_post("Not out yet", status=POST_DRAFT)
+def test_refused_notes_store_nothing(app, client, editor, ctx):
+    draft = make_post("Not out yet", status=PostStatus.DRAFT)
     post = make_post("Out", "Text.")
     add_note(client, draft, "Too early.")
     page = add_note(client, post, "   ")
@@ -140,14 +141,14 @@ def test_refused_notes_store_nothing(app, client, editor):
     assert "Notes can be added once the post is published." in draft_page
 
 
-def test_readers_cannot_add_notes(app, client):
+def test_readers_cannot_add_notes(app, client, ctx):
     post = make_post("Out", "Text.")
     response = client.post(f"/admin/posts/{post.id}/corrections", data={"body": "x"})
     assert response.status_code in (302, 400)
     assert db.session.scalar(select(db.func.count()).select_from(Correction)) == 0
 
 
-def test_post_with_notes_is_the_same_bytes_for_every_reader(app, client, editor):
+def test_post_with_notes_is_the_same_bytes_for_every_reader(app, client, editor, ctx):
     post = make_post("Cached", "Text.")
     add_note(client, post, "A fix.")
     one, two = app.test_client().get(url_of(post)), app.test_client().get(url_of(post))
@@ -155,7 +156,7 @@ def test_post_with_notes_is_the_same_bytes_for_every_reader(app, client, editor)
     assert one.headers["Cache-Control"].startswith("public")
 
 
-def test_notes_are_dated_in_the_site_time_zone(app, client, clock, editor):
+def test_notes_are_dated_in_the_site_time_zone(app, client, clock, editor, ctx):
     clock.now = datetime(2026, 12, 2, 23, 30, tzinfo=UTC).timestamp()
     post = make_post("Late", "Text.", published_at=datetime(2026, 12, 1, tzinfo=UTC))
     clock.advance(timedelta(hours=2).total_seconds())
@@ -164,7 +165,7 @@ def test_notes_are_dated_in_the_site_time_zone(app, client, clock, editor):
     assert re.search(r"Correction, <time datetime=\"2026-12-0[34]T", html)
 
 
-def test_the_sitemap_dates_a_corrected_post_by_its_newest_note(app, client, clock, editor):
+def test_the_sitemap_dates_a_corrected_post_by_its_newest_note(app, client, clock, editor, ctx):
     post = make_post("Mapped", "Text.")
     clock.advance(2 * DAY)
     add_note(client, post, "A fix.")

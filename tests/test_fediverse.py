@@ -18,19 +18,16 @@ from blogapp.extensions import db
 from blogapp.fediverse import net
 from blogapp.mail.worker import deliver_once
 from blogapp.models import (
-    COMMENT_PENDING,
-    COMMENT_TRASH,
-    FOLLOWER_ACCEPTED,
-    FOLLOWER_PENDING,
-    OUTBOX_FAILED,
-    OUTBOX_QUEUED,
-    POST_DRAFT,
     ROLE_ADMIN,
     ROLE_EDITOR,
     Comment,
+    CommentStatus,
     Follower,
+    FollowerStatus,
     ModerationEvent,
     OutboxMessage,
+    OutboxStatus,
+    PostStatus,
     Reaction,
     utcnow,
 )
@@ -48,7 +45,7 @@ def app_config():
 
 
 @pytest.fixture
-def site(app):
+def site(app, ctx):
     with Site(app, app.config["SITE_PORT"]) as served:
         yield served
 
@@ -73,7 +70,7 @@ def follow(remote: Remote, site: Site, target: str = "blog") -> tuple[int, dict]
     return send(remote, f"{site.url}/fediverse/actors/{target}/inbox", activity)
 
 
-def test_webfinger_finds_the_blog_and_authors_with_public_posts(client, app):
+def test_webfinger_finds_the_blog_and_authors_with_public_posts(client, app, ctx):
     author = make_user("sokha", display_name="Sokha Chan")
     make_user("nobody")
     make_post(author=author)
@@ -108,17 +105,17 @@ def test_webfinger_finds_the_blog_and_authors_with_public_posts(client, app):
     assert info["protocols"] == ["activitypub"] and info["usage"]["localPosts"] == 1
 
 
-def test_off_unless_enabled(client, app):
+def test_off_unless_enabled(client, app, ctx):
     app.config["FEDIVERSE_ENABLED"] = False
     assert client.get("/fediverse/actors/blog").status_code == 404
     assert client.get("/.well-known/webfinger?resource=acct:blog@x").status_code == 404
 
 
-def test_follow_is_accepted_then_undone(app, site, remote, client):
+def test_follow_is_accepted_then_undone(app, site, remote, client, ctx):
     status, _ = follow(remote, site)
     assert status == 202
     follower = db.session.scalars(select(Follower)).one()
-    assert (follower.status, follower.inbox) == (FOLLOWER_ACCEPTED, f"{remote.base}/inbox")
+    assert (follower.status, follower.inbox) == (FollowerStatus.ACCEPTED, f"{remote.base}/inbox")
     # Our key fetch was a signed GET, checked by bovine: it names our blog actor.
     assert remote.key_fetches == [f"{site.url}/fediverse/actors/blog"]
     db.session.commit()
@@ -149,11 +146,11 @@ def test_follow_is_accepted_then_undone(app, site, remote, client):
     assert db.session.scalar(select(func.count()).select_from(Follower)) == 0
 
 
-def test_a_follow_can_wait_for_approval(app, site, remote, runner):
+def test_a_follow_can_wait_for_approval(app, site, remote, runner, ctx):
     app.config["FEDIVERSE_APPROVE_FOLLOWERS"] = True
     assert follow(remote, site)[0] == 202
     follower = db.session.scalars(select(Follower)).one()
-    assert follower.status == FOLLOWER_PENDING
+    assert follower.status == FollowerStatus.PENDING
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
     result = runner.invoke(args=["fediverse", "accept", str(follower.id)])
@@ -163,7 +160,7 @@ def test_a_follow_can_wait_for_approval(app, site, remote, runner):
 
 
 def test_an_admin_accepts_a_held_follower_on_the_followers_screen(
-    app, site, remote, client, login_as
+    app, site, remote, client, login_as, ctx
 ):
     app.config["FEDIVERSE_APPROVE_FOLLOWERS"] = True
     assert follow(remote, site)[0] == 202
@@ -181,7 +178,7 @@ def test_an_admin_accepts_a_held_follower_on_the_followers_screen(
     answer = client.post(f"/admin/followers/{follower.id}/accept", data={"csrf_token": token})
     assert answer.status_code == 302
     db.session.expire_all()
-    assert db.session.get(Follower, follower.id).status == FOLLOWER_ACCEPTED
+    assert db.session.get(Follower, follower.id).status == FollowerStatus.ACCEPTED
     deliver()
     assert len(remote.activities("Accept")) == 1
     # Accepting again changes nothing and says why.
@@ -191,7 +188,7 @@ def test_an_admin_accepts_a_held_follower_on_the_followers_screen(
     assert len(remote.activities("Accept")) == 1
 
 
-def test_the_followers_screen_is_for_admins_of_a_followable_blog(app, client, login_as):
+def test_the_followers_screen_is_for_admins_of_a_followable_blog(app, client, login_as, ctx):
     login_as(make_user("writer", role=ROLE_EDITOR))
     assert client.get("/admin/followers").status_code == 403
     app.config["FEDIVERSE_ENABLED"] = False
@@ -199,7 +196,7 @@ def test_the_followers_screen_is_for_admins_of_a_followable_blog(app, client, lo
     assert client.get("/admin/followers").status_code == 404
 
 
-def test_a_post_published_edited_and_unpublished_reaches_the_follower(app, site, remote):
+def test_a_post_published_edited_and_unpublished_reaches_the_follower(app, site, remote, ctx):
     author = make_user("sokha", display_name="Sokha Chan")
     assert follow(remote, site)[0] == 202
     deliver()
@@ -232,7 +229,7 @@ def test_a_post_published_edited_and_unpublished_reaches_the_follower(app, site,
     updates = remote.activities("Update")
     assert len(updates) == 1 and updates[0]["object"]["contentMap"] == {"km": "<p>Edited.</p>"}
 
-    post.status = POST_DRAFT
+    post.status = PostStatus.DRAFT
     db.session.commit()
     deliver()
     deletes = remote.activities("Delete")
@@ -251,7 +248,7 @@ def site_get(site: Site, path: str) -> bytes:
         return answer.read()
 
 
-def test_a_remote_reply_is_held_approved_and_shown(app, site, remote, client, login_as):
+def test_a_remote_reply_is_held_approved_and_shown(app, site, remote, client, login_as, ctx):
     admin = make_user("editor", role=ROLE_ADMIN)
     moderator, reader = client, app.test_client()
     login_as(admin)  # logs in `client`
@@ -264,7 +261,7 @@ def test_a_remote_reply_is_held_approved_and_shown(app, site, remote, client, lo
                                    " bridges?</p>"}}  # fmt: skip
     assert send(remote, f"{site.url}/fediverse/inbox", reply)[0] == 202
     comment = db.session.scalars(select(Comment)).one()
-    assert comment.status == COMMENT_PENDING
+    assert comment.status == CommentStatus.PENDING
     assert (comment.author_name, comment.author_email) == ("Alice Remote", "")
     assert comment.author_url == f"{remote.base}/@alice"
     assert "<script>" not in comment.body_html and "the bridges?" in comment.body_html
@@ -308,7 +305,7 @@ def test_a_remote_reply_is_held_approved_and_shown(app, site, remote, client, lo
     }
     assert send(remote, f"{site.url}/fediverse/inbox", gone)[0] == 202
     db.session.refresh(comment)
-    assert comment.status == COMMENT_TRASH
+    assert comment.status == CommentStatus.TRASH
 
 
 def url_path(post) -> str:
@@ -317,7 +314,7 @@ def url_path(post) -> str:
     return url_of(post)
 
 
-def test_likes_and_boosts_are_counted_not_shown(app, site, remote, client):
+def test_likes_and_boosts_are_counted_not_shown(app, site, remote, client, ctx):
     post = make_post("Counted")
     obj = f"{site.url}/fediverse/posts/{post.id}"
     for kind in ("Like", "Announce", "Like"):
@@ -333,7 +330,7 @@ def test_likes_and_boosts_are_counted_not_shown(app, site, remote, client):
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 0
 
 
-def test_bad_signatures_are_refused(app, site, remote):
+def test_bad_signatures_are_refused(app, site, remote, ctx):
     post = make_post("Guarded")
     note = {"id": f"{remote.actor}/statuses/9/activity", "type": "Create", "actor": remote.actor,
             "object": {"id": f"{remote.actor}/statuses/9", "type": "Note",
@@ -356,7 +353,7 @@ def test_bad_signatures_are_refused(app, site, remote):
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 1
 
 
-def test_an_actor_document_from_another_server_is_not_trusted(app, site, remote):
+def test_an_actor_document_from_another_server_is_not_trusted(app, site, remote, ctx):
     """A server cannot vouch for an actor elsewhere: its key would sign as anyone."""
     key = f"{remote.base}/users/impostor#main-key"
     follow = {"id": f"{IMPERSONATED}#follow", "type": "Follow", "actor": IMPERSONATED,
@@ -366,7 +363,7 @@ def test_an_actor_document_from_another_server_is_not_trusted(app, site, remote)
     assert db.session.scalar(select(func.count()).select_from(Follower)) == 0
 
 
-def test_a_rotated_key_is_fetched_again(app, site, remote):
+def test_a_rotated_key_is_fetched_again(app, site, remote, ctx):
     assert follow(remote, site)[0] == 202
     app.config["FEDIVERSE_KEY_REFETCH_SECONDS"] = 0
     from bovine.crypto import generate_rsa_public_private_key
@@ -396,12 +393,12 @@ def test_a_rotated_key_is_fetched_again(app, site, remote):
         "gopher://example.org/",
     ],
 )
-def test_the_client_refuses_private_addresses(app, url):
+def test_the_client_refuses_private_addresses(app, url, ctx):
     with pytest.raises(net.RefusedAddress):
         net.get(url)
 
 
-def test_loopback_is_refused_unless_the_test_setting_allows_it(app, remote):
+def test_loopback_is_refused_unless_the_test_setting_allows_it(app, remote, ctx):
     app.config["FEDIVERSE_ALLOW_LOOPBACK"] = False
     with pytest.raises(net.RefusedAddress):
         net.get(remote.actor)
@@ -410,7 +407,7 @@ def test_loopback_is_refused_unless_the_test_setting_allows_it(app, remote):
             net.get(url)
 
 
-def test_redirects_and_sizes_are_capped(app, remote):
+def test_redirects_and_sizes_are_capped(app, remote, ctx):
     assert net.get(f"{remote.base}/redirect/2").status == 200  # two hops, then alice
     with pytest.raises(net.FetchError, match="too many redirects"):
         net.get(f"{remote.base}/redirect/4")
@@ -421,14 +418,14 @@ def test_redirects_and_sizes_are_capped(app, remote):
         net.get(remote.actor)
 
 
-def test_a_slow_server_times_out(app, remote):
+def test_a_slow_server_times_out(app, remote, ctx):
     app.config["FEDIVERSE_TIMEOUT"] = 0.2
     remote.inbox_delay = 1.0
     with pytest.raises(net.FetchError, match="timed out"):
         net.request("POST", f"{remote.base}/inbox", {}, b"{}")
 
 
-def test_a_scheduled_post_goes_out_when_its_time_comes(app, site, remote):
+def test_a_scheduled_post_goes_out_when_its_time_comes(app, site, remote, ctx):
     clock = Clock()
     app.config["CLOCK"] = clock
     assert follow(remote, site)[0] == 202
@@ -442,7 +439,7 @@ def test_a_scheduled_post_goes_out_when_its_time_comes(app, site, remote):
     assert [a["object"]["name"] for a in remote.activities("Create")] == ["Tomorrow's op-ed"]
 
 
-def test_an_inbox_that_is_gone_is_given_up(app, site, remote):
+def test_an_inbox_that_is_gone_is_given_up(app, site, remote, ctx):
     assert follow(remote, site)[0] == 202
     remote.inbox_status = 410
     make_post("Into the void", published_at=utcnow())
@@ -450,21 +447,21 @@ def test_an_inbox_that_is_gone_is_given_up(app, site, remote):
     report = deliver_once()
     assert report.failed == 2 and report.retrying == 0  # the Accept and the Create
     assert db.session.scalar(select(func.count()).select_from(Follower)) == 0
-    assert set(db.session.scalars(select(OutboxMessage.status))) == {OUTBOX_FAILED}
+    assert set(db.session.scalars(select(OutboxMessage.status))) == {OutboxStatus.FAILED}
 
 
-def test_an_unreachable_inbox_is_retried_with_backoff(app, site, remote):
+def test_an_unreachable_inbox_is_retried_with_backoff(app, site, remote, ctx):
     assert follow(remote, site)[0] == 202
     remote.inbox_status = 503
     db.session.commit()
     report = deliver_once()
     assert report.retrying == 1
     row = db.session.scalars(select(OutboxMessage)).one()
-    assert row.status == OUTBOX_QUEUED and "503" in row.last_error
+    assert row.status == OutboxStatus.QUEUED and "503" in row.last_error
     assert row.next_attempt_at > utcnow()
 
 
-def test_bad_input_to_the_inbox_gets_a_plain_refusal(app, site, remote):
+def test_bad_input_to_the_inbox_gets_a_plain_refusal(app, site, remote, ctx):
     inbox = f"{site.url}/fediverse/inbox"
     app.config["FEDIVERSE_INBOX_MAX_BYTES"] = 1000
     assert send(remote, inbox, {"type": "Note", "content": "x" * 2000})[0] == 413
@@ -485,7 +482,7 @@ def test_bad_input_to_the_inbox_gets_a_plain_refusal(app, site, remote):
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 0
 
 
-def test_a_deleted_account_stops_following(app, site, remote):
+def test_a_deleted_account_stops_following(app, site, remote, ctx):
     assert follow(remote, site)[0] == 202
     gone = {"id": f"{remote.actor}#delete", "type": "Delete", "actor": remote.actor,
             "object": remote.actor}  # fmt: skip

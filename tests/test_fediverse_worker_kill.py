@@ -18,14 +18,7 @@ from sqlalchemy import select
 from blogapp.extensions import db
 from blogapp.fediverse.keys import key_pair
 from blogapp.fediverse.publishing import queue_due_posts
-from blogapp.models import (
-    FOLLOWER_ACCEPTED,
-    OUTBOX_SENDING,
-    OUTBOX_SENT,
-    Follower,
-    OutboxMessage,
-    utcnow,
-)
+from blogapp.models import Follower, FollowerStatus, OutboxMessage, OutboxStatus, utcnow
 from tests.factories import make_post
 from tests.helpers_fediverse import Remote, Site
 from tests.helpers_mail import free_port, start_worker, wait_until
@@ -47,12 +40,12 @@ def statuses() -> Counter:
 
 
 def test_a_worker_killed_mid_delivery_delivers_each_activity_exactly_once(
-    app, database_url, tmp_path
+    app, database_url, tmp_path, ctx
 ):
     with Site(app, app.config["SITE_PORT"]) as site, Remote() as remote:
         key_pair()
         db.session.add(Follower(target="blog", actor_uri=remote.actor,
-                                inbox=f"{remote.base}/inbox", status=FOLLOWER_ACCEPTED,
+                                inbox=f"{remote.base}/inbox", status=FollowerStatus.ACCEPTED,
                                 accepted_at=utcnow()))  # fmt: skip
         db.session.commit()
         for n in range(POSTS):
@@ -81,7 +74,7 @@ def test_a_worker_killed_mid_delivery_delivers_each_activity_exactly_once(
                     first.kill()
             assert first.returncode == -signal.SIGKILL
             left = statuses()
-            assert left[OUTBOX_SENDING] >= 1  # claimed by the dead worker, not recorded sent
+            assert left[OutboxStatus.SENDING] >= 1  # claimed by the dead worker, not recorded sent
 
             remote.inbox_delay = 0
             second = start_worker(
@@ -89,7 +82,7 @@ def test_a_worker_killed_mid_delivery_delivers_each_activity_exactly_once(
             )
             try:
                 wait_until(
-                    lambda: statuses()[OUTBOX_SENT] == POSTS,
+                    lambda: statuses()[OutboxStatus.SENT] == POSTS,
                     describe=lambda: log_path.read_text()[-2000:],
                 )
                 second.send_signal(signal.SIGTERM)

@@ -10,21 +10,14 @@ from xml.etree import ElementTree
 import feedparser
 import pytest
 
-from blogapp.models import (
-    COMMENT_PENDING,
-    COMMENT_SPAM,
-    POST_DRAFT,
-    POST_PENDING,
-    POST_PRIVATE,
-    utcnow,
-)
+from blogapp.models import CommentStatus, PostStatus, utcnow
 from tests.factories import make_category, make_comment, make_post, make_tag, make_user
 
 SITE = "http://localhost"  # SITE_URL in tests/conftest.py
 
 
 @pytest.fixture
-def blog(app):
+def blog(app, ctx):
     """Public posts in nested categories, hidden posts of every kind, and comments."""
     author = make_user("sokha", display_name="Sokha Chan")
     politics = make_category("Politics")
@@ -39,17 +32,17 @@ def blog(app):
     khmer = make_post("សេចក្តីថ្លែងការណ៍", "អត្ថបទជាភាសាខ្មែរ។", author=author, language="km",
                       published_at=now - timedelta(days=2))
     hidden = [
-        make_post("Secret draft", status=POST_DRAFT, author=author, categories=[asia],
+        make_post("Secret draft", status=PostStatus.DRAFT, author=author, categories=[asia],
                   tags=[courts]),
-        make_post("Pending review", status=POST_PENDING, author=author, categories=[asia]),
-        make_post("Private note", status=POST_PRIVATE, author=author, tags=[courts]),
+        make_post("Pending review", status=PostStatus.PENDING, author=author, categories=[asia]),
+        make_post("Private note", status=PostStatus.PRIVATE, author=author, tags=[courts]),
         make_post("Scheduled piece", author=author, categories=[asia], tags=[courts],
                   published_at=now + timedelta(days=2)),
     ]
     make_comment(new, "Approved remark.", author_name="Dara", created_at=now - timedelta(hours=5))
     make_comment(old, "Second approved.", author_name="Vanna", created_at=now - timedelta(hours=2))
-    make_comment(new, "Waiting remark.", status=COMMENT_PENDING)
-    make_comment(new, "Buy pills now.", status=COMMENT_SPAM)
+    make_comment(new, "Waiting remark.", status=CommentStatus.PENDING)
+    make_comment(new, "Buy pills now.", status=CommentStatus.SPAM)
     make_comment(hidden[0], "On a draft.")
     return {"old": old, "new": new, "khmer": khmer, "hidden": hidden, "author": author}
 
@@ -81,7 +74,7 @@ def assert_dated_with_zone(entry, raw_xml: str) -> None:
     assert stamp in raw_xml
 
 
-def test_main_rss_feed_lists_public_posts_newest_first_with_full_content(client, blog):
+def test_main_rss_feed_lists_public_posts_newest_first_with_full_content(client, blog, ctx):
     response, feed = fetch(client, "/feed/")
     raw = response.get_data(as_text=True)
 
@@ -107,7 +100,7 @@ def test_main_rss_feed_lists_public_posts_newest_first_with_full_content(client,
 
 
 @pytest.mark.parametrize("app_config", [{"FEED_FULL_CONTENT": False, "FEED_ITEMS": 2}])
-def test_feed_with_excerpts_only_and_item_limit(client, blog):
+def test_feed_with_excerpts_only_and_item_limit(client, blog, ctx):
     response, feed = fetch(client, "/feed/")
 
     assert len(feed.entries) == 2
@@ -116,7 +109,7 @@ def test_feed_with_excerpts_only_and_item_limit(client, blog):
     assert "content:encoded" not in response.get_data(as_text=True)
 
 
-def test_atom_feed(client, blog):
+def test_atom_feed(client, blog, ctx):
     response, feed = fetch(client, "/feed/atom/", kind="atom")
     raw = response.get_data(as_text=True)
 
@@ -132,7 +125,7 @@ def test_atom_feed(client, blog):
     assert "Secret draft" not in raw and "Scheduled piece" not in raw
 
 
-def test_nested_category_feed_wins_over_the_category_archive(client, blog):
+def test_nested_category_feed_wins_over_the_category_archive(client, blog, ctx):
     _, child = fetch(client, "/category/politics/asia/feed/")
     _, parent = fetch(client, "/category/politics/feed/")
 
@@ -145,7 +138,7 @@ def test_nested_category_feed_wins_over_the_category_archive(client, blog):
     assert client.get("/category/politics/nowhere/feed/").status_code == 404
 
 
-def test_tag_and_author_feeds(client, blog):
+def test_tag_and_author_feeds(client, blog, ctx):
     _, tagged = fetch(client, "/tag/courts/feed/")
     _, authored = fetch(client, "/author/sokha/feed/")
 
@@ -157,7 +150,7 @@ def test_tag_and_author_feeds(client, blog):
     assert client.get("/author/nobody/feed/").status_code == 404
 
 
-def test_text_that_xml_forbids_or_must_escape_keeps_every_feed_readable(client, blog):
+def test_text_that_xml_forbids_or_must_escape_keeps_every_feed_readable(client, blog, ctx):
     """A comment pasted from a word processor can hold control characters, which XML
     1.0 allows nowhere; a title can hold markup characters."""
     post = make_post("Courts & <power> \"today\"", "Body.", author=blog["author"],
@@ -173,7 +166,7 @@ def test_text_that_xml_forbids_or_must_escape_keeps_every_feed_readable(client, 
     assert "Pastedtext here &amp; &lt;there&gt;." in comments.entries[0].summary
 
 
-def test_empty_feed_is_still_valid(client, blog):
+def test_empty_feed_is_still_valid(client, blog, ctx):
     make_tag("Quiet")
 
     _, feed = fetch(client, "/tag/quiet/feed/")
@@ -181,7 +174,7 @@ def test_empty_feed_is_still_valid(client, blog):
     assert feed.entries == []
 
 
-def test_site_comments_feed_has_only_approved_comments_on_public_posts(client, blog):
+def test_site_comments_feed_has_only_approved_comments_on_public_posts(client, blog, ctx):
     response, feed = fetch(client, "/comments/feed/")
     raw = response.get_data(as_text=True)
 
@@ -200,7 +193,7 @@ def test_site_comments_feed_has_only_approved_comments_on_public_posts(client, b
         assert hidden not in raw
 
 
-def test_post_comments_feed(client, blog):
+def test_post_comments_feed(client, blog, ctx):
     post = blog["new"]
     url = f"/{post.published_at:%Y/%m/%d}/{post.slug}/feed/"
 
@@ -217,13 +210,13 @@ def test_post_comments_feed(client, blog):
     assert client.get(f"/{draft.published_at:%Y/%m/%d}/{draft.slug}/feed/").status_code == 404
 
 
-def test_feed_links_come_from_site_url_not_the_request_host(client, blog):
+def test_feed_links_come_from_site_url_not_the_request_host(client, blog, ctx):
     response = client.get("/feed/", headers={"Host": "evil.example"})
 
     assert b"evil.example" not in response.get_data()
 
 
-def test_every_html_page_links_its_feeds(client, blog):
+def test_every_html_page_links_its_feeds(client, blog, ctx):
     post = blog["new"]
     pages = {
         "/": [],
@@ -249,7 +242,7 @@ def test_every_html_page_links_its_feeds(client, blog):
             assert f'<p class="archive-feed"><a href="{SITE}{specific[0]}"' in html
 
 
-def test_feeds_run_a_small_constant_number_of_queries(app, client, count_queries):
+def test_feeds_run_a_small_constant_number_of_queries(app, client, count_queries, ctx):
     author = make_user("many")
     tag = make_tag("Busy")
     categories = [make_category(f"Cat {i}") for i in range(3)]

@@ -88,7 +88,7 @@ def test_gunicorn_refuses_to_start_without_a_secret_key(tmp_path):
 
 
 @pytest.mark.slow
-def test_200_concurrent_comments_on_four_workers_are_all_stored_once(tmp_path):
+def test_200_concurrent_comments_on_four_workers_are_all_stored_once(tmp_path, ctx):
     port = free_port()
     env = base_env(tmp_path, port)
     env.update(SECRET_KEY=SECRET, BLOGAPP_RATELIMIT_ENABLED="false",

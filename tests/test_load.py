@@ -17,16 +17,16 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
-from benchmarks.demo_site import build_demo_database
-from benchmarks.httpforms import Session, find_form
-from benchmarks.server import app_environment, free_port, start_gunicorn
-from blogapp.models import COMMENT_PENDING, COMMENT_STATUSES, Comment, Post
+from blogapp.models import Comment, CommentStatus, Post
 from tests.conftest import POSTGRES_URL, on_postgres
+from tests.helpers import hidden_value
+from tests.servers import cookie_of, fetch
+from tests.sites import build_demo_database, start_demo_site
 
 pytestmark = pytest.mark.slow
 
@@ -81,9 +81,42 @@ def _call(burst: Burst, kind: str, path: str, action, token: str = ""):
         burst.add(outcome)
 
 
-def reader(base_url: str, post_path: str, burst: Burst, stop: threading.Event, n: int) -> None:
+class Visitor:
+    """One client over loopback, as a browser: its own cookie, the site's Host and, on a
+    POST, its Origin; a redirect is returned, not followed."""
+
+    def __init__(self, port: int) -> None:
+        self.port, self.host, self.cookie = port, f"127.0.0.1:{port}", ""
+
+    def get(self, path: str):
+        return self._kept(fetch(self.port, path, headers=self._headers(), timeout=20))
+
+    def post(self, path: str, data: dict[str, str]):
+        headers = {**self._headers(), "Origin": f"http://{self.host}",
+                   "Content-Type": "application/x-www-form-urlencoded"}
+        return self._kept(fetch(self.port, path, "POST", headers, urlencode(data).encode(), 20))
+
+    def _headers(self) -> dict[str, str]:
+        return {"Host": self.host, **({"Cookie": self.cookie} if self.cookie else {})}
+
+    def _kept(self, answer):
+        self.cookie = cookie_of(answer) or self.cookie
+        return answer
+
+
+def comment_form(page: str, values: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """The comment form's action and what a reader sends: its hidden fields, plus ``values``."""
+    action = re.search(r'<form[^>]*action="([^"]*/comments/post/[^"]*)"', page)
+    assert action, "no comment form in the page"
+    fields = {name: hidden_value(page, name) for name in ("form_token", "parent_id")}
+    if 'name="csrf_token"' in page:
+        fields["csrf_token"] = hidden_value(page, "csrf_token")
+    return action.group(1), {**fields, "homepage": "", **values}
+
+
+def reader(port: int, post_path: str, burst: Burst, stop: threading.Event, n: int) -> None:
     paths = READER_PATHS + [post_path]
-    session = Session(base_url, timeout=20)
+    session = Visitor(port)
     i = n
     while not stop.is_set():
         path = paths[i % len(paths)]
@@ -91,34 +124,33 @@ def reader(base_url: str, post_path: str, burst: Burst, stop: threading.Event, n
         _call(burst, "read", path, lambda p=path: session.get(p))
 
 
-def commenter(base_url: str, post_path: str, run_id: str, burst: Burst,
+def commenter(port: int, post_path: str, run_id: str, burst: Burst,
               stop: threading.Event, n: int) -> None:
-    session = Session(base_url, timeout=20)
+    session = Visitor(port)
     i = 0
     while not stop.is_set():
         page = _call(burst, "read", post_path, lambda: session.get(post_path))
         if page is None or page.status != 200:
             continue
-        form = find_form(page.text, "/comments/post/")
         i += 1
         token = f"loadtest {run_id} c{n} n{i}"
-        data = form.values({"Name": f"Reader {n}", "Email": f"reader{n}@example.org",
-                            "Comment": f"{token}: a considered reply to the op-ed."})
-        _call(burst, "comment", form.action,
-              lambda a=form.action, d=data: session.post(a, d), token=token)
+        action, data = comment_form(page.text, {
+            "author_name": f"Reader {n}", "author_email": f"reader{n}@example.org",
+            "body": f"{token}: a considered reply to the op-ed."})
+        _call(burst, "comment", action, lambda a=action, d=data: session.post(a, d), token=token)
 
 
-def run_burst(base_url: str, seconds: float, during=None) -> Burst:
+def run_burst(port: int, seconds: float, during=None) -> Burst:
     """Readers and commenters for ``seconds``; ``during()`` runs meanwhile in
     this thread (the fault to inject)."""
     burst = Burst()
     stop = threading.Event()
     run_id = burst.run_id
-    post_path = post_path_of(base_url)
-    threads = [threading.Thread(target=reader, args=(base_url, post_path, burst, stop, n))
+    post_path = post_path_of(port)
+    threads = [threading.Thread(target=reader, args=(port, post_path, burst, stop, n))
                for n in range(READERS)]
     threads += [threading.Thread(target=commenter,
-                                 args=(base_url, post_path, run_id, burst, stop, n))
+                                 args=(port, post_path, run_id, burst, stop, n))
                 for n in range(COMMENTERS)]  # fmt: skip
     deadline = time.monotonic() + seconds
     for thread in threads:
@@ -135,8 +167,8 @@ def run_burst(base_url: str, seconds: float, during=None) -> Burst:
     return burst
 
 
-def post_path_of(base_url: str) -> str:
-    home = Session(base_url).get("/")
+def post_path_of(port: int) -> str:
+    home = Visitor(port).get("/")
     match = re.search(rf'href="(/\d{{4}}/\d\d/\d\d/{COMMENTED_POST}/)"', home.text)
     assert match, "the demo post is not on the front page"
     return match.group(1)
@@ -173,9 +205,7 @@ def server_database(server_root):
 @pytest.fixture(scope="module")
 def server(server_database, server_root):
     """One gunicorn for the module: the burst first, then the fault on top of it."""
-    port = free_port()
-    env = app_environment(server_database, port, server_root / "instance")
-    running = start_gunicorn(env, port, server_root / "gunicorn.log", workers=WORKERS)
+    running = start_demo_site(server_database, server_root, workers=WORKERS)
     running.database_url = server_database
     yield running
     running.stop()
@@ -248,9 +278,9 @@ def assert_moderation_counts_add_up(database_url: str, run_id: str, accepted: in
             ).all()
     finally:
         engine.dispose()
-    assert set(by_status) <= set(COMMENT_STATUSES), by_status
+    assert set(by_status) <= set(tuple(CommentStatus)), by_status
     assert sum(by_status.values()) == total
-    assert load_by_status == {COMMENT_PENDING: accepted}, (load_by_status, accepted)
+    assert load_by_status == {CommentStatus.PENDING: accepted}, (load_by_status, accepted)
     assert not mismatched, f"posts whose comment_count is wrong: {mismatched}"
 
 
@@ -271,7 +301,7 @@ def assert_database_intact(database_url: str) -> None:
 
 
 def test_burst_of_readers_and_commenters(server):
-    burst = run_burst(server.url, BURST_SECONDS)
+    burst = run_burst(server.port, BURST_SECONDS)
 
     failures = [o for o in burst.outcomes if o.status is None or o.status >= 500]
     assert not failures, f"{len(failures)} failed requests, e.g. {failures[:3]}"
@@ -296,7 +326,7 @@ def test_a_worker_killed_mid_burst_is_replaced_and_nothing_after_fails(server):
         assert victim not in replaced
         events["replaced"] = time.monotonic()
 
-    burst = run_burst(server.url, BURST_SECONDS * 1.5, during=kill_a_worker)
+    burst = run_burst(server.port, BURST_SECONDS * 1.5, during=kill_a_worker)
 
     assert "replaced" in events, "gunicorn did not replace the killed worker"
     after = [o for o in burst.outcomes if o.started >= events["replaced"]]

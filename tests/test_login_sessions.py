@@ -58,7 +58,7 @@ def test_devices_are_summarised_from_the_user_agent():
     assert describe_device("") == "Unknown device"
 
 
-def test_the_account_page_lists_each_login(app):
+def test_the_account_page_lists_each_login(app, ctx):
     make_user("sokha", password=PASSWORD)
     laptop, phone = browser(app, FIREFOX, "198.51.100.7"), browser(app, IPHONE, "203.0.113.5")
     log_in(laptop)
@@ -71,7 +71,7 @@ def test_the_account_page_lists_each_login(app):
     assert page.count("End this session") == 2
 
 
-def test_ending_one_session_logs_that_browser_out_and_keeps_the_other(app):
+def test_ending_one_session_logs_that_browser_out_and_keeps_the_other(app, ctx):
     make_user("sokha", password=PASSWORD)
     laptop, phone = browser(app, FIREFOX), browser(app, IPHONE)
     log_in(laptop)
@@ -91,7 +91,7 @@ def test_ending_one_session_logs_that_browser_out_and_keeps_the_other(app):
     assert [row.device for row in logins() if row.ended_at is None] == ["Firefox on Windows"]
 
 
-def test_someone_else_cannot_end_my_session(app):
+def test_someone_else_cannot_end_my_session(app, ctx):
     make_user("sokha", password=PASSWORD)
     make_user("dara", password=PASSWORD)
     mine, theirs = browser(app, FIREFOX), browser(app, IPHONE)
@@ -104,7 +104,7 @@ def test_someone_else_cannot_end_my_session(app):
     assert logged_in(mine)
 
 
-def test_log_out_everywhere_else_ends_the_other_rows(app):
+def test_log_out_everywhere_else_ends_the_other_rows(app, ctx):
     make_user("sokha", password=PASSWORD)
     laptop, phone = browser(app, FIREFOX), browser(app, IPHONE)
     log_in(laptop)
@@ -118,7 +118,7 @@ def test_log_out_everywhere_else_ends_the_other_rows(app):
     assert "Safari on iPhone" not in page
 
 
-def test_changing_the_password_keeps_this_login_only(app):
+def test_changing_the_password_keeps_this_login_only(app, ctx):
     make_user("sokha", password=PASSWORD)
     laptop, phone = browser(app, FIREFOX), browser(app, IPHONE)
     log_in(laptop)
@@ -133,7 +133,7 @@ def test_changing_the_password_keeps_this_login_only(app):
     assert len([row for row in logins() if row.ended_at is None]) == 1
 
 
-def test_last_seen_is_written_at_most_once_a_minute(app, count_queries):
+def test_last_seen_is_written_at_most_once_a_minute(app, count_queries, ctx):
     app.config["CLOCK"] = clock = FakeClock()
     make_user("sokha", password=PASSWORD)
     laptop = browser(app, FIREFOX)
@@ -152,7 +152,7 @@ def test_last_seen_is_written_at_most_once_a_minute(app, count_queries):
     assert (logins()[0].last_seen_at - first).total_seconds() == pytest.approx(61, abs=1)
 
 
-def test_a_login_from_a_new_device_is_mailed(app, inbox):
+def test_a_login_from_a_new_device_is_mailed(app, inbox, ctx):
     make_user("sokha", email="sokha@example.org", password=PASSWORD)
     log_in(browser(app, FIREFOX))  # the first login ever: nothing to compare with
     log_in(browser(app, FIREFOX))  # the same kind of device again

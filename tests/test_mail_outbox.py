@@ -13,16 +13,7 @@ from blogapp.comments.settings import CommentSettings, save_settings
 from blogapp.extensions import db
 from blogapp.mail.outbox import enqueue
 from blogapp.mail.worker import claim, deliver_once
-from blogapp.models import (
-    OUTBOX_FAILED,
-    OUTBOX_QUEUED,
-    OUTBOX_SENDING,
-    OUTBOX_SENT,
-    ROLE_ADMIN,
-    Comment,
-    OutboxMessage,
-    utcnow,
-)
+from blogapp.models import ROLE_ADMIN, Comment, OutboxMessage, OutboxStatus, utcnow
 from tests.factories import make_comment, make_post, make_user
 from tests.helpers import BROWSER_POST, csrf_token_from
 from tests.helpers_mail import Inbox, SMTPServer, deliver, free_port, send_comment, text_of
@@ -37,7 +28,7 @@ def outbox_rows() -> list[OutboxMessage]:
     return rows
 
 
-def test_a_held_comment_is_queued_with_it_and_sent_by_the_worker(app, client, inbox):
+def test_a_held_comment_is_queued_with_it_and_sent_by_the_worker(app, client, inbox, ctx):
     app.config.update(COMMENT_NOTIFY_EMAILS="mod@example.org, chief@example.org")
     post = make_post("Courts and confidence")
 
@@ -47,8 +38,8 @@ def test_a_held_comment_is_queued_with_it_and_sent_by_the_worker(app, client, in
     [comment] = db.session.scalars(select(Comment)).all()
     rows = outbox_rows()
     assert [(r.recipient, r.status, r.idempotency_key) for r in rows] == [
-        ("mod@example.org", OUTBOX_QUEUED, f"held.{comment.id}.0"),
-        ("chief@example.org", OUTBOX_QUEUED, f"held.{comment.id}.1"),
+        ("mod@example.org", OutboxStatus.QUEUED, f"held.{comment.id}.0"),
+        ("chief@example.org", OutboxStatus.QUEUED, f"held.{comment.id}.1"),
     ]
     deliver()
     assert sorted(r for rs in inbox.recipients for r in rs) == [
@@ -60,12 +51,12 @@ def test_a_held_comment_is_queued_with_it_and_sent_by_the_worker(app, client, in
     assert "The courts earned this distrust." in text
     assert "dara@example.org" in text
     assert "http://localhost/admin/comments?status=pending" in text
-    assert [r.status for r in outbox_rows()] == [OUTBOX_SENT, OUTBOX_SENT]
+    assert [r.status for r in outbox_rows()] == [OutboxStatus.SENT, OutboxStatus.SENT]
     deliver()
     assert len(inbox.messages) == 2  # a second pass sends nothing again
 
 
-def test_no_mail_for_approved_or_spam_comments(app, client, inbox):
+def test_no_mail_for_approved_or_spam_comments(app, client, inbox, ctx):
     app.config.update(COMMENT_NOTIFY_EMAILS="mod@example.org")
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
@@ -79,13 +70,13 @@ def test_no_mail_for_approved_or_spam_comments(app, client, inbox):
     assert outbox_rows() == []
 
 
-def test_off_unless_both_addresses_and_server_are_set(app, client):
+def test_off_unless_both_addresses_and_server_are_set(app, client, ctx):
     app.config.update(COMMENT_NOTIFY_EMAILS="mod@example.org", MAIL_SERVER="")
     send_comment(client, make_post())
     assert outbox_rows() == []
 
 
-def test_the_same_cause_queues_one_message(app):
+def test_the_same_cause_queues_one_message(app, ctx):
     assert enqueue(key="held.1.0", kind="test", recipient="a@example.org", text="x")
     assert not enqueue(key="held.1.0", kind="test", recipient="a@example.org", text="x")
     db.session.commit()
@@ -94,7 +85,7 @@ def test_the_same_cause_queues_one_message(app):
         enqueue(key="has spaces<>", kind="test")
 
 
-def test_a_server_that_is_down_means_retries_with_backoff_then_failed(app, client, clock):
+def test_a_server_that_is_down_means_retries_with_backoff_then_failed(app, client, clock, ctx):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_MAX_ATTEMPTS=3,
                       MAIL_RETRY_SECONDS=60, COMMENT_NOTIFY_EMAILS="mod@example.org")
     send_comment(client, make_post())  # the reader is not kept waiting by the dead server
@@ -104,7 +95,7 @@ def test_a_server_that_is_down_means_retries_with_backoff_then_failed(app, clien
         report = deliver_once()
         assert (report.sent, report.retrying) == (0, 1)
         [row] = outbox_rows()
-        assert row.status == OUTBOX_QUEUED and "ConnectionRefusedError" in row.last_error
+        assert row.status == OutboxStatus.QUEUED and "ConnectionRefusedError" in row.last_error
         waits.append(row.next_attempt_at - utcnow())
         assert deliver_once().claimed == 0  # not due yet
         clock.advance(seconds=waits[-1].total_seconds() + 1)
@@ -112,16 +103,16 @@ def test_a_server_that_is_down_means_retries_with_backoff_then_failed(app, clien
     report = deliver_once()
     assert report.failed == 1
     [row] = outbox_rows()
-    assert (row.status, row.attempts) == (OUTBOX_FAILED, 3)
+    assert (row.status, row.attempts) == (OutboxStatus.FAILED, 3)
     assert "Connection refused" in row.last_error
 
 
-def test_the_outbox_screen_shows_failed_mail_and_retries_it(app, client, login_as, inbox):
+def test_the_outbox_screen_shows_failed_mail_and_retries_it(app, client, login_as, inbox, ctx):
     login_as(make_user(role=ROLE_ADMIN))
     enqueue(key="t.1", kind="test", recipient="a@example.org", subject="Hello", text="x")
     db.session.commit()
     row = db.session.scalars(select(OutboxMessage)).one()
-    row.status, row.attempts, row.last_error = OUTBOX_FAILED, 8, "SMTPDataError: (554, 'no')"
+    row.status, row.attempts, row.last_error = OutboxStatus.FAILED, 8, "SMTPDataError: (554, 'no')"
     db.session.commit()
 
     page = client.get("/admin/outbox").get_data(as_text=True)
@@ -130,19 +121,19 @@ def test_the_outbox_screen_shows_failed_mail_and_retries_it(app, client, login_a
     response = client.post(f"/admin/outbox/{row.id}/retry",
                            data={"csrf_token": csrf_token_from(page)}, follow_redirects=True)
     assert "is queued again" in response.get_data(as_text=True)
-    assert (outbox_rows()[0].status, outbox_rows()[0].attempts) == (OUTBOX_QUEUED, 0)
+    assert (outbox_rows()[0].status, outbox_rows()[0].attempts) == (OutboxStatus.QUEUED, 0)
     deliver()
     assert [m["Subject"] for m in inbox.messages] == ["Hello"]
     assert client.get("/admin/outbox?status=sent").get_data(as_text=True).count("Hello") == 1
     assert client.get("/admin/outbox?status=nonsense").status_code == 404
 
 
-def test_the_outbox_screen_is_for_admins(app, client, login_as):
+def test_the_outbox_screen_is_for_admins(app, client, login_as, ctx):
     login_as(make_user())
     assert client.get("/admin/outbox").status_code == 403
 
 
-def test_claims_never_overlap_and_a_stale_claim_is_taken_over(app, clock):
+def test_claims_never_overlap_and_a_stale_claim_is_taken_over(app, clock, ctx):
     app.config.update(MAIL_LEASE_SECONDS=300)
     for n in range(5):
         enqueue(key=f"t.{n}", kind="test", recipient="a@example.org", text="x")
@@ -156,10 +147,10 @@ def test_claims_never_overlap_and_a_stale_claim_is_taken_over(app, clock):
     third, rows_c = claim(10)
     assert {r.id for r in rows_c} == {r.id for r in rows_a + rows_b}
     assert {r.attempts for r in rows_c} == {2}
-    assert {r.status for r in outbox_rows()} == {OUTBOX_SENDING}
+    assert {r.status for r in outbox_rows()} == {OutboxStatus.SENDING}
 
 
-def test_flask_deliver_sends_from_the_command_line(app, runner, inbox):
+def test_flask_deliver_sends_from_the_command_line(app, runner, inbox, ctx):
     enqueue(key="t.1", kind="test", recipient="a@example.org", subject="CLI", text="x")
     db.session.commit()
     result = runner.invoke(args=["deliver"])
@@ -169,7 +160,7 @@ def test_flask_deliver_sends_from_the_command_line(app, runner, inbox):
     assert [m["Subject"] for m in inbox.messages] == ["CLI"]
 
 
-def test_a_message_the_server_refuses_for_good_fails_at_once(app):
+def test_a_message_the_server_refuses_for_good_fails_at_once(app, ctx):
     class Refusing(Inbox):
         async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
             return "550 No such user"
@@ -180,15 +171,15 @@ def test_a_message_the_server_refuses_for_good_fails_at_once(app):
         db.session.commit()
         assert deliver_once().failed == 1
     [row] = outbox_rows()
-    assert row.status == OUTBOX_FAILED and "550" in row.last_error
+    assert row.status == OutboxStatus.FAILED and "550" in row.last_error
     assert row.next_attempt_at - row.created_at < timedelta(seconds=5)
 
 
-def test_flask_deliver_refuses_to_run_without_a_mail_server(app, runner):
+def test_flask_deliver_refuses_to_run_without_a_mail_server(app, runner, ctx):
     app.config["MAIL_SERVER"] = ""
     enqueue(key="t.1", kind="test", recipient="a@example.org", text="x")
     db.session.commit()
     result = runner.invoke(args=["deliver"])
     assert result.exit_code == 1
     assert "BLOGAPP_MAIL_SERVER is not set" in result.output
-    assert [r.status for r in outbox_rows()] == [OUTBOX_QUEUED]  # kept for later
+    assert [r.status for r in outbox_rows()] == [OutboxStatus.QUEUED]  # kept for later

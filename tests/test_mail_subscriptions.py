@@ -10,12 +10,12 @@ from sqlalchemy import select, update
 from blogapp.comments import services
 from blogapp.extensions import db
 from blogapp.models import (
-    COMMENT_APPROVED,
-    OUTBOX_QUEUED,
     Comment,
+    CommentStatus,
     MailSubscriber,
     MailSubscription,
     OutboxMessage,
+    OutboxStatus,
     utcnow,
 )
 from blogapp.permalinks import post_url
@@ -35,7 +35,7 @@ READER = "dara@example.org"
 
 
 @pytest.fixture
-def inbox(app, clock):
+def inbox(app, clock, ctx):
     handler = Inbox()
     with SMTPServer(handler) as server:
         app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
@@ -43,7 +43,7 @@ def inbox(app, clock):
 
 
 @pytest.fixture
-def moderator(app):
+def moderator(app, ctx):
     return make_user("mod", display_name="Moderator Sok", email="mod@example.org")
 
 
@@ -75,7 +75,7 @@ def confirmed_reader(client, post, moderator, inbox, **ticks) -> Comment:
     return comment
 
 
-def test_the_form_offers_two_unticked_boxes(app, client, inbox):
+def test_the_form_offers_two_unticked_boxes(app, client, inbox, ctx):
     post = make_post()
     with app.test_request_context():
         url = post_url(post)
@@ -88,7 +88,7 @@ def test_the_form_offers_two_unticked_boxes(app, client, inbox):
     assert "checked" not in form
 
 
-def test_no_boxes_on_a_site_that_sends_no_mail(app, client):
+def test_no_boxes_on_a_site_that_sends_no_mail(app, client, ctx):
     app.config["MAIL_SERVER"] = ""
     post = make_post()
     with app.test_request_context():
@@ -96,7 +96,7 @@ def test_no_boxes_on_a_site_that_sends_no_mail(app, client):
     assert "E-mail me" not in client.get(url).get_data(as_text=True)
 
 
-def test_double_opt_in_happens_once_and_only_after_approval(app, client, inbox, moderator):
+def test_double_opt_in_happens_once_and_only_after_approval(app, client, inbox, moderator, ctx):
     post = make_post("Fisheries")
     send_comment(client, post, "Held first.", email=READER, replies=True)
     comment = last_comment()
@@ -128,7 +128,7 @@ def test_double_opt_in_happens_once_and_only_after_approval(app, client, inbox, 
     assert len(inbox.to(READER)) == 1
 
 
-def test_an_approved_reply_notifies_the_reader_once(app, client, inbox, moderator):
+def test_an_approved_reply_notifies_the_reader_once(app, client, inbox, moderator, ctx):
     post = make_post("Courts")
     first = confirmed_reader(client, post, moderator, inbox)
 
@@ -153,7 +153,7 @@ def test_an_approved_reply_notifies_the_reader_once(app, client, inbox, moderato
     assert len(inbox.to(READER)) == 1
 
 
-def test_spam_pending_and_trashed_replies_notify_nobody(app, client, inbox, moderator):
+def test_spam_pending_and_trashed_replies_notify_nobody(app, client, inbox, moderator, ctx):
     post = make_post()
     first = confirmed_reader(client, post, moderator, inbox)
     send_comment(client, post, "Pending forever.", email="x@example.org", parent=first)
@@ -162,13 +162,13 @@ def test_spam_pending_and_trashed_replies_notify_nobody(app, client, inbox, mode
     services.trash(db.session.get(Comment, last_comment().id), moderator)
     send_comment(client, post, "Spammy.", email="z@example.org", parent=first)
     services.spam(db.session.get(Comment, last_comment().id), moderator)
-    assert db.session.get(Comment, pending.id).status != COMMENT_APPROVED
+    assert db.session.get(Comment, pending.id).status != CommentStatus.APPROVED
     db.session.commit()
     deliver()
     assert inbox.messages == []
 
 
-def test_ones_own_reply_notifies_nobody(app, client, inbox, moderator):
+def test_ones_own_reply_notifies_nobody(app, client, inbox, moderator, ctx):
     post = make_post()
     first = confirmed_reader(client, post, moderator, inbox, new_comments=True)
     send_comment(client, post, "Adding to my own point.", email=READER, parent=first)
@@ -177,7 +177,7 @@ def test_ones_own_reply_notifies_nobody(app, client, inbox, moderator):
     assert inbox.messages == []
 
 
-def test_a_burst_of_approvals_is_one_digest_per_interval(app, client, inbox, moderator, clock):
+def test_a_burst_of_approvals_is_one_digest_per_interval(app, client, inbox, moderator, clock, ctx):
     post = make_post("Budget")
     confirmed_reader(client, post, moderator, inbox, replies=False, new_comments=True)
     for n in range(3):
@@ -198,7 +198,7 @@ def test_a_burst_of_approvals_is_one_digest_per_interval(app, client, inbox, mod
     assert "Later." in text_of(inbox.to(READER)[1])
 
 
-def test_one_click_unsubscribe_is_a_post_without_cookies(app, client, inbox, moderator):
+def test_one_click_unsubscribe_is_a_post_without_cookies(app, client, inbox, moderator, ctx):
     post = make_post()
     first = confirmed_reader(client, post, moderator, inbox)
     send_comment(client, post, "A reply.", name="Vibol", email="vibol@example.org", parent=first)
@@ -226,7 +226,7 @@ def test_one_click_unsubscribe_is_a_post_without_cookies(app, client, inbox, mod
     assert len(inbox.to(READER)) == 1  # nothing more
 
 
-def test_the_subscriptions_page_lists_and_ends_them(app, client, inbox, moderator):
+def test_the_subscriptions_page_lists_and_ends_them(app, client, inbox, moderator, ctx):
     post = make_post("Rivers")
     confirmed_reader(client, post, moderator, inbox, new_comments=True)
     send_comment(client, make_post("Forests"), "Trees.", email=READER, replies=True)
@@ -252,7 +252,7 @@ def test_the_subscriptions_page_lists_and_ends_them(app, client, inbox, moderato
     assert client.get(page_url[:-4]).status_code == 400
 
 
-def test_a_moderators_reply_from_the_admin_notifies(app, client, inbox, moderator, login_as):
+def test_a_moderators_reply_from_the_admin_notifies(app, client, inbox, moderator, login_as, ctx):
     post = make_post("Elections")
     first = confirmed_reader(client, post, moderator, inbox)
     login_as(moderator)
@@ -264,7 +264,7 @@ def test_a_moderators_reply_from_the_admin_notifies(app, client, inbox, moderato
     assert "Moderator Sok on “Elections”:\nThanks, corrected." in text_of(mail)
 
 
-def test_a_digest_due_too_early_waits_for_the_interval(app, client, inbox, moderator, clock):
+def test_a_digest_due_too_early_waits_for_the_interval(app, client, inbox, moderator, clock, ctx):
     """Two workers' timing can queue a digest whose due time was worked out before the
     previous digest went: it still waits for the interval, and is not a failed try."""
     post = make_post("Budget")
@@ -274,13 +274,13 @@ def test_a_digest_due_too_early_waits_for_the_interval(app, client, inbox, moder
     deliver()
     send_comment(client, post, "Two.", name="R2", email="r2@example.org")
     approve(last_comment().id, moderator)
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.status == OUTBOX_QUEUED)
+    db.session.execute(update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.QUEUED)
                        .values(next_attempt_at=utcnow()))  # as if computed too early
     db.session.commit()
     deliver()
     assert len(inbox.to(READER)) == 1
     waiting = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.status == OUTBOX_QUEUED)).one()
+        OutboxMessage.status == OutboxStatus.QUEUED)).one()
     assert waiting.attempts == 0 and waiting.next_attempt_at > utcnow()
     db.session.commit()
     clock.advance(minutes=15, seconds=1)

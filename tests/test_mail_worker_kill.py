@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from blogapp.extensions import db
 from blogapp.mail.outbox import enqueue
-from blogapp.models import OUTBOX_SENDING, OUTBOX_SENT, OutboxMessage
+from blogapp.models import OutboxMessage, OutboxStatus
 from tests.helpers_mail import Inbox, SMTPServer, start_worker, wait_until
 
 MESSAGES = 12
@@ -24,7 +24,7 @@ def statuses() -> Counter:
 
 
 def test_a_worker_killed_mid_batch_sends_every_message_exactly_once(app, database_url,
-                                                                     tmp_path):
+                                                                     tmp_path, ctx):
     for n in range(MESSAGES):
         enqueue(key=f"kill-test.{n}", kind="test", recipient=f"reader{n}@example.org",
                 subject=f"Message {n}", text="Hello.")
@@ -46,15 +46,15 @@ def test_a_worker_killed_mid_batch_sends_every_message_exactly_once(app, databas
         assert first.returncode == -signal.SIGKILL
         received_before = len(handler.messages)
         left = statuses()
-        assert left[OUTBOX_SENDING] >= 1  # claimed by the dead worker, not sent
-        assert left[OUTBOX_SENT] == received_before
+        assert left[OutboxStatus.SENDING] >= 1  # claimed by the dead worker, not sent
+        assert left[OutboxStatus.SENT] == received_before
 
         # A new worker treats claims older than its lease as a dead worker's. With a
         # lease of 0 it takes them over at once, so the test waits for no clock.
         handler.delay = 0
         second = start_worker(database_url, server.port, tmp_path, log, MAIL_LEASE_SECONDS=0)
         try:
-            wait_until(lambda: statuses()[OUTBOX_SENT] == MESSAGES)
+            wait_until(lambda: statuses()[OutboxStatus.SENT] == MESSAGES)
             second.send_signal(signal.SIGTERM)  # asks it to finish its batch and stop
             second.wait(timeout=20)
         finally:

@@ -18,7 +18,7 @@ from tests.helpers import csrf_token_from
 
 
 @pytest.fixture
-def editor(login_as):
+def editor(login_as, ctx):
     return login_as(make_user())
 
 
@@ -40,7 +40,7 @@ def stored_files(app) -> list[str]:
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
-def test_a_real_photo_is_re_encoded_stored_and_served_safely(app, client, editor):
+def test_a_real_photo_is_re_encoded_stored_and_served_safely(app, client, editor, ctx):
     exif = Image.Exif()
     exif[0x010F] = "SecretCam"  # camera make
     photo = image_bytes(exif=exif.tobytes()) + b"<script>alert(1)</script>"  # trailing payload
@@ -79,7 +79,7 @@ def test_a_real_photo_is_re_encoded_stored_and_served_safely(app, client, editor
 
 
 @pytest.mark.parametrize("fmt", ["PNG", "GIF", "WEBP"])
-def test_png_gif_and_webp_are_accepted(client, editor, fmt):
+def test_png_gif_and_webp_are_accepted(client, editor, fmt, ctx):
     response = upload(client, image_bytes(fmt, size=(50, 40)), f"small.{fmt.lower()}")
 
     assert response.status_code == 302
@@ -88,7 +88,7 @@ def test_png_gif_and_webp_are_accepted(client, editor, fmt):
     assert media.thumb_filename == media.filename  # small enough already
 
 
-def test_a_text_file_renamed_png_is_refused(app, client, editor):
+def test_a_text_file_renamed_png_is_refused(app, client, editor, ctx):
     response = upload(client, b"I am not an image, just text.\n" * 10, "photo.png")
 
     assert response.status_code == 400
@@ -97,7 +97,7 @@ def test_a_text_file_renamed_png_is_refused(app, client, editor):
     assert stored_files(app) == []
 
 
-def test_an_svg_with_a_script_is_refused(app, client, editor):
+def test_an_svg_with_a_script_is_refused(app, client, editor, ctx):
     svg = (b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
            b"<script>alert(document.cookie)</script><rect width='10' height='10'/></svg>")
 
@@ -108,14 +108,14 @@ def test_an_svg_with_a_script_is_refused(app, client, editor):
     assert stored_files(app) == []
 
 
-def test_a_truncated_image_is_refused(client, editor):
+def test_a_truncated_image_is_refused(client, editor, ctx):
     response = upload(client, image_bytes("PNG")[:200], "cut.png")
 
     assert response.status_code == 400
     assert "damaged or incomplete" in response.get_data(as_text=True)
 
 
-def test_an_oversized_upload_gets_the_413_page(app, client, editor):
+def test_an_oversized_upload_gets_the_413_page(app, client, editor, ctx):
     app.config["MAX_CONTENT_LENGTH"] = 100_000
 
     response = upload(client, image_bytes("PNG", size=(10, 10)) + b"\0" * 200_000, "big.png")
@@ -126,7 +126,7 @@ def test_an_oversized_upload_gets_the_413_page(app, client, editor):
 
 
 @pytest.mark.parametrize("size", [(200, 200), (120, 100)])  # past twice the limit; just past it
-def test_decompression_bombs_are_refused(app, client, editor, size):
+def test_decompression_bombs_are_refused(app, client, editor, size, ctx):
     app.config["UPLOAD_MAX_PIXELS"] = 10_000
     bomb = image_bytes("PNG", size=size)  # compresses to almost nothing
 
@@ -137,7 +137,7 @@ def test_decompression_bombs_are_refused(app, client, editor, size):
     assert stored_files(app) == []
 
 
-def test_store_image_for_importers(app):
+def test_store_image_for_importers(app, ctx):
     media = store_image(io.BytesIO(image_bytes("PNG", size=(600, 450))), "old.png",
                         caption="From the archive", source_url="https://old.example/a.png")
     db.session.commit()
@@ -155,6 +155,6 @@ def test_store_image_for_importers(app):
     "/uploads/..\\config.py", "/uploads/x/../../etc/passwd", "/uploads/ABCDEF.jpg",
     "/uploads/0123456789abcdef01234567.svg", "/uploads/0123456789abcdef01234567.jpg",
 ])  # fmt: skip
-def test_path_tricks_and_unknown_names_get_404(client, path):
+def test_path_tricks_and_unknown_names_get_404(client, path, ctx):
     with client.get(path) as response:
         assert response.status_code == 404

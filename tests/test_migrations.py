@@ -26,7 +26,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def empty_database_url(tmp_path):
+def empty_database_url(tmp_path, ctx):
     """A database with nothing in it: a new SQLite file, or a new PostgreSQL database
     next to the test database (dropped afterwards)."""
     if not on_postgres():
@@ -49,7 +49,7 @@ def _engine_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
-def test_db_upgrade_from_empty_matches_the_models(empty_database_url, tmp_path):
+def test_db_upgrade_from_empty_matches_the_models(empty_database_url, tmp_path, ctx):
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
     env.update(DATABASE_URL=empty_database_url, BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"))
     upgraded = subprocess.run(

@@ -11,23 +11,13 @@ from sqlalchemy import func, select
 
 from blogapp.comments.settings import load_settings
 from blogapp.extensions import db
-from blogapp.models import (
-    COMMENT_APPROVED,
-    COMMENT_PENDING,
-    COMMENT_SPAM,
-    COMMENT_TRASH,
-    ROLE_ADMIN,
-    Comment,
-    ModerationEvent,
-    Post,
-    utcnow,
-)
+from blogapp.models import ROLE_ADMIN, Comment, CommentStatus, ModerationEvent, Post, utcnow
 from tests.factories import make_comment, make_post, make_user
 from tests.helpers import csrf_token_from, url_of
 
 
 @pytest.fixture
-def editor(login_as):
+def editor(login_as, ctx):
     return login_as(make_user("mod", role="editor"))
 
 
@@ -56,40 +46,41 @@ def count_of(post: Post) -> int:
 
 def approved_in_db(post: Post) -> int:
     return db.session.scalar(select(func.count()).select_from(Comment).where(
-        Comment.post_id == post.id, Comment.status == COMMENT_APPROVED))
+        Comment.post_id == post.id, Comment.status == CommentStatus.APPROVED))
 
 
-def test_moderation_needs_an_editor_or_admin(client):
+def test_moderation_needs_an_editor_or_admin(client, ctx):
     post = make_post()
-    comment = make_comment(post, status=COMMENT_PENDING)
+    comment = make_comment(post, status=CommentStatus.PENDING)
     response = client.get("/admin/comments")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     page = client.get("/login").get_data(as_text=True)  # a token of this session's own
     response = client.post(f"/admin/comments/{comment.id}/approve",
                            data={"csrf_token": csrf_token_from(page)})
     assert response.status_code == 302 and "/login" in response.headers["Location"]
-    assert status_of(comment.id) == COMMENT_PENDING
+    assert status_of(comment.id) == CommentStatus.PENDING
 
 
-def test_actions_are_posts_with_csrf(client, editor):
-    comment = make_comment(make_post(), status=COMMENT_PENDING)
+def test_actions_are_posts_with_csrf(client, editor, ctx):
+    comment = make_comment(make_post(), status=CommentStatus.PENDING)
     assert client.get(f"/admin/comments/{comment.id}/approve").status_code == 405
     assert client.post(f"/admin/comments/{comment.id}/approve").status_code == 400
-    assert status_of(comment.id) == COMMENT_PENDING
+    assert status_of(comment.id) == CommentStatus.PENDING
 
 
-def test_tabs_show_counts_newest_first_with_every_detail(client, editor):
+def test_tabs_show_counts_newest_first_with_every_detail(client, editor, ctx):
     post = make_post("Courts and confidence")
     start = utcnow() - timedelta(hours=3)
-    older = make_comment(post, "Older <strong>pending</strong> words.", status=COMMENT_PENDING,
+    older = make_comment(post, "Older <strong>pending</strong> words.",
+                         status=CommentStatus.PENDING,
                          author_name="Sophea", author_email="sophea@example.org",
                          created_at=start)
     older.author_url, older.author_ip = "https://sophea.example", "203.0.113.9"
-    newer = make_comment(post, "Newer pending.", status=COMMENT_PENDING,
+    newer = make_comment(post, "Newer pending.", status=CommentStatus.PENDING,
                          created_at=start + timedelta(hours=1))
     make_comment(post, "Approved one.", created_at=start)
-    make_comment(post, "Spammy.", status=COMMENT_SPAM)
-    make_comment(post, "Binned.", status=COMMENT_TRASH)
+    make_comment(post, "Spammy.", status=CommentStatus.SPAM)
+    make_comment(post, "Binned.", status=CommentStatus.TRASH)
     db.session.commit()
 
     page = screen(client, "/admin/comments?status=pending")
@@ -108,10 +99,10 @@ def test_tabs_show_counts_newest_first_with_every_detail(client, editor):
     assert newer.id
 
 
-def test_search_by_author_email_address_or_text_ignoring_case(client, editor):
+def test_search_by_author_email_address_or_text_ignoring_case(client, editor, ctx):
     post = make_post()
     a = make_comment(post, "The BUDGET is late.", author_name="Vannak",
-                     author_email="vannak@example.org", status=COMMENT_PENDING)
+                     author_email="vannak@example.org", status=CommentStatus.PENDING)
     a.author_ip = "198.51.100.7"
     make_comment(post, "Nothing to see, 100% sure_thing.", author_name="Other",
                  author_email="other@example.org")
@@ -129,10 +120,10 @@ def test_search_by_author_email_address_or_text_ignoring_case(client, editor):
     assert found("nobody") == []
 
 
-def test_pagination_of_the_list(client, editor):
+def test_pagination_of_the_list(client, editor, ctx):
     post = make_post()
     for n in range(25):
-        make_comment(post, f"Comment {n}.", status=COMMENT_PENDING, commit=False,
+        make_comment(post, f"Comment {n}.", status=CommentStatus.PENDING, commit=False,
                      created_at=utcnow() - timedelta(minutes=n))
     db.session.commit()
     first = screen(client, "/admin/comments")
@@ -143,27 +134,27 @@ def test_pagination_of_the_list(client, editor):
     assert client.get("/admin/comments?page=0").status_code == 404
 
 
-def test_each_button_changes_status_count_and_log_once(app, client, editor):
+def test_each_button_changes_status_count_and_log_once(app, client, editor, ctx):
     post = make_post()
-    comment = make_comment(post, "Under review.", status=COMMENT_PENDING)
+    comment = make_comment(post, "Under review.", status=CommentStatus.PENDING)
     reader = app.test_client()
 
     assert press(client, comment, "approve").status_code == 302
-    assert (status_of(comment.id), count_of(post)) == (COMMENT_APPROVED, 1)
+    assert (status_of(comment.id), count_of(post)) == (CommentStatus.APPROVED, 1)
     assert "Under review." in reader.get(url_of(post)).get_data(as_text=True)
     press(client, comment, "approve")  # a second press (double click) changes nothing
     assert count_of(post) == 1
 
     press(client, comment, "unapprove")
-    assert (status_of(comment.id), count_of(post)) == (COMMENT_PENDING, 0)
+    assert (status_of(comment.id), count_of(post)) == (CommentStatus.PENDING, 0)
     assert "Under review." not in reader.get(url_of(post)).get_data(as_text=True)
     press(client, comment, "approve")
     press(client, comment, "spam")
-    assert (status_of(comment.id), count_of(post)) == (COMMENT_SPAM, 0)
+    assert (status_of(comment.id), count_of(post)) == (CommentStatus.SPAM, 0)
     press(client, comment, "restore")  # back to where it was before: approved
-    assert (status_of(comment.id), count_of(post)) == (COMMENT_APPROVED, 1)
+    assert (status_of(comment.id), count_of(post)) == (CommentStatus.APPROVED, 1)
     press(client, comment, "trash")
-    assert (status_of(comment.id), count_of(post)) == (COMMENT_TRASH, 0)
+    assert (status_of(comment.id), count_of(post)) == (CommentStatus.TRASH, 0)
 
     events = db.session.scalars(select(ModerationEvent).order_by(ModerationEvent.id)).all()
     assert [(e.action, e.from_status, e.to_status, e.actor_login) for e in events] == [
@@ -177,7 +168,7 @@ def test_each_button_changes_status_count_and_log_once(app, client, editor):
     assert approved_in_db(post) == count_of(post)
 
 
-def test_delete_permanently_only_from_spam_or_trash_and_the_log_remembers(client, editor):
+def test_delete_permanently_only_from_spam_or_trash_and_the_log_remembers(client, editor, ctx):
     post = make_post()
     comment = make_comment(post, "Remember me.", author_name="Chenda")
     reply = make_comment(post, "An answer.", parent=comment)
@@ -185,7 +176,7 @@ def test_delete_permanently_only_from_spam_or_trash_and_the_log_remembers(client
 
     response = press(client, comment, "delete")
     assert response.status_code == 302
-    assert status_of(comment.id) == COMMENT_APPROVED
+    assert status_of(comment.id) == CommentStatus.APPROVED
     flashed = screen(client)
     assert "Only comments in Spam or Trash can be deleted permanently." in flashed
 
@@ -200,10 +191,10 @@ def test_delete_permanently_only_from_spam_or_trash_and_the_log_remembers(client
     assert "trash → deleted" in log
 
 
-def test_bulk_actions_on_checked_comments(client, editor):
+def test_bulk_actions_on_checked_comments(client, editor, ctx):
     post = make_post()
-    held = [make_comment(post, f"Held {n}.", status=COMMENT_PENDING) for n in range(3)]
-    other = make_comment(post, "Left alone.", status=COMMENT_PENDING)
+    held = [make_comment(post, f"Held {n}.", status=CommentStatus.PENDING) for n in range(3)]
+    other = make_comment(post, "Left alone.", status=CommentStatus.PENDING)
     page = screen(client)
     assert f'name="ids" value="{held[0].id}" form="bulk-form"' in page
 
@@ -214,8 +205,8 @@ def test_bulk_actions_on_checked_comments(client, editor):
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/comments?status=pending"
-    assert [status_of(c.id) for c in held] == [COMMENT_APPROVED] * 3
-    assert status_of(other.id) == COMMENT_PENDING
+    assert [status_of(c.id) for c in held] == [CommentStatus.APPROVED] * 3
+    assert status_of(other.id) == CommentStatus.PENDING
     assert count_of(post) == 3
     assert "3 of 3 comments approved." in screen(client)
     client.post("/admin/comments/bulk", data={"csrf_token": csrf_token_from(page),
@@ -227,7 +218,7 @@ def test_bulk_actions_on_checked_comments(client, editor):
     assert response.headers["Location"] == "/admin/comments"  # no open redirect
 
 
-def test_edit_sanitizes_again_and_is_logged(app, client, editor):
+def test_edit_sanitizes_again_and_is_logged(app, client, editor, ctx):
     post = make_post()
     comment = make_comment(post, "Tpyo here.")
     form = screen(client, f"/admin/comments/{comment.id}/edit")
@@ -251,9 +242,9 @@ def test_edit_sanitizes_again_and_is_logged(app, client, editor):
     assert "The comment cannot be empty." in bad.get_data(as_text=True)
 
 
-def test_a_moderators_reply_is_published_at_once_under_the_comment(app, client, editor):
+def test_a_moderators_reply_is_published_at_once_under_the_comment(app, client, editor, ctx):
     post = make_post()
-    question = make_comment(post, "Is this sourced?", status=COMMENT_PENDING)
+    question = make_comment(post, "Is this sourced?", status=CommentStatus.PENDING)
     form = screen(client, f"/admin/comments/{question.id}/reply")
 
     response = client.post(f"/admin/comments/{question.id}/reply", data={
@@ -261,8 +252,8 @@ def test_a_moderators_reply_is_published_at_once_under_the_comment(app, client, 
 
     assert response.status_code == 302
     reply = db.session.scalars(select(Comment).where(Comment.parent_id == question.id)).one()
-    assert (reply.status, reply.user_id, reply.depth) == (COMMENT_APPROVED, editor.id, 1)
-    assert status_of(question.id) == COMMENT_APPROVED  # answered, so approved with it
+    assert (reply.status, reply.user_id, reply.depth) == (CommentStatus.APPROVED, editor.id, 1)
+    assert status_of(question.id) == CommentStatus.APPROVED  # answered, so approved with it
     assert count_of(post) == 2
     page = app.test_client().get(url_of(post)).get_data(as_text=True)
     assert re.search(rf'<li id="comment-{question.id}".*?<ol class="children">\s*'
@@ -274,9 +265,9 @@ def test_a_moderators_reply_is_published_at_once_under_the_comment(app, client, 
     assert "mod – approve (pending → approved)" in history
 
 
-def test_log_screen_lists_who_did_what_newest_first(client, editor):
+def test_log_screen_lists_who_did_what_newest_first(client, editor, ctx):
     post = make_post()
-    comment = make_comment(post, "Logged.", status=COMMENT_PENDING)
+    comment = make_comment(post, "Logged.", status=CommentStatus.PENDING)
     press(client, comment, "approve")
     press(client, comment, "trash")
     log = screen(client, "/admin/comments/log")
@@ -284,7 +275,7 @@ def test_log_screen_lists_who_did_what_newest_first(client, editor):
     assert log.count("<td>mod</td>") == 2
 
 
-def test_settings_are_for_admins_and_take_effect(client, login_as):
+def test_settings_are_for_admins_and_take_effect(client, login_as, ctx):
     login_as(make_user(role="editor"))
     assert client.get("/admin/comments/settings").status_code == 403
     login_as(make_user("boss", role=ROLE_ADMIN))

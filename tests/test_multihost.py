@@ -33,12 +33,12 @@ SLACK = 1.5  # the time one answer takes on a busy 2-core machine
 
 
 @pytest.fixture
-def blog(app):
+def blog(app, ctx):
     return make_small_blog()
 
 
 @pytest.fixture
-def hosts(app, database_url, tmp_path, blog):
+def hosts(app, database_url, tmp_path, blog, ctx):
     if not on_postgres():
         pytest.skip("runs in the PostgreSQL pass (BLOGAPP_TEST_DATABASE_URL)")
     require("Redis", bool(REDIS_URL), "set BLOGAPP_TEST_REDIS_URL to a Redis database")

@@ -11,14 +11,11 @@ from sqlalchemy import select
 
 from blogapp.extensions import db
 from blogapp.models import (
-    NEWSLETTER_BOUNCING,
-    NEWSLETTER_CONFIRMED,
-    NEWSLETTER_PENDING,
-    NEWSLETTER_UNSUBSCRIBED,
-    OUTBOX_FAILED,
     NewsletterSend,
+    NewsletterStatus,
     NewsletterSubscriber,
     OutboxMessage,
+    OutboxStatus,
     utcnow,
 )
 from tests.factories import make_post
@@ -41,7 +38,7 @@ class RefusingInbox(Inbox):
 
 
 @pytest.fixture
-def inbox(app, clock):
+def inbox(app, clock, ctx):
     handler = RefusingInbox()
     with SMTPServer(handler) as server:
         app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port)
@@ -73,31 +70,31 @@ def confirmed(client, inbox, email: str, lists: str = "both") -> None:
     deliver()
     mail = inbox.to(email)[-1]
     assert client.post(link(mail, "confirm")).status_code == 200
-    assert subscriber(email).status == NEWSLETTER_CONFIRMED
+    assert subscriber(email).status == NewsletterStatus.CONFIRMED
 
 
-def test_double_opt_in(client, inbox, clock):
+def test_double_opt_in(client, inbox, clock, ctx):
     response = sign_up(client, "dara@example.org", "km")
     page = response.get_data(as_text=True)
     assert "Check your inbox" in page
     assert "no tracking pixel and no link rewriting" in page
     assert response.headers["Cache-Control"] == "no-store, private"
-    assert subscriber("dara@example.org").status == NEWSLETTER_PENDING
+    assert subscriber("dara@example.org").status == NewsletterStatus.PENDING
     deliver()
     [mail] = inbox.to("dara@example.org")
     assert "Confirm" in mail["Subject"]
     confirm = link(mail, "confirm")
     shown = client.get(confirm)  # a GET only shows the button
     assert shown.status_code == 200 and 'method="post"' in shown.get_data(as_text=True)
-    assert subscriber("dara@example.org").status == NEWSLETTER_PENDING
+    assert subscriber("dara@example.org").status == NewsletterStatus.PENDING
     done = client.post(confirm)
     assert done.status_code == 200 and "ខ្មែរ" in done.get_data(as_text=True)
     row = subscriber("dara@example.org")
-    assert (row.status, row.lists) == (NEWSLETTER_CONFIRMED, "km")
+    assert (row.status, row.lists) == (NewsletterStatus.CONFIRMED, "km")
     assert row.confirmed_at is not None
 
 
-def test_one_confirmation_mail_a_day_and_forgotten_after_seven_days(client, inbox, clock):
+def test_one_confirmation_mail_a_day_and_forgotten_after_seven_days(client, inbox, clock, ctx):
     sign_up(client, "sok@example.org")
     sign_up(client, "sok@EXAMPLE.org", "en")
     deliver()
@@ -114,7 +111,7 @@ def test_one_confirmation_mail_a_day_and_forgotten_after_seven_days(client, inbo
     assert subscriber("sok@example.org") is None
 
 
-def test_the_same_answer_for_a_known_and_an_unknown_address(client, inbox, clock):
+def test_the_same_answer_for_a_known_and_an_unknown_address(client, inbox, clock, ctx):
     confirmed(client, inbox, "known@example.org", "en")
     clock.advance(days=2)
     known = sign_up(client, "known@example.org", "km").get_data(as_text=True)
@@ -129,7 +126,7 @@ def test_the_same_answer_for_a_known_and_an_unknown_address(client, inbox, clock
     assert link(reminder, "manage")
 
 
-def test_a_form_from_another_site_or_with_a_bad_address_is_refused(client, inbox):
+def test_a_form_from_another_site_or_with_a_bad_address_is_refused(client, inbox, ctx):
     cross = client.post("/newsletter/subscribe", data={"email": "a@example.org", "lists": "en"},
                         headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
     assert cross.status_code == 403
@@ -140,7 +137,7 @@ def test_a_form_from_another_site_or_with_a_bad_address_is_refused(client, inbox
     assert subscriber("a@example.org") is None
 
 
-def test_the_form_is_in_the_sidebar_and_after_each_post(client, inbox):
+def test_the_form_is_in_the_sidebar_and_after_each_post(client, inbox, ctx):
     post = make_post("Hello")
     page = client.get(f"/{post.published_at:%Y/%m/%d}/{post.slug}/").get_data(as_text=True)
     assert 'id="side-newsletter-email"' in page and 'id="post-newsletter-email"' in page
@@ -148,7 +145,7 @@ def test_the_form_is_in_the_sidebar_and_after_each_post(client, inbox):
     assert "No tracking pixel, no link rewriting" in page
 
 
-def test_each_post_goes_to_the_subscribers_of_its_language(client, inbox, clock):
+def test_each_post_goes_to_the_subscribers_of_its_language(client, inbox, clock, ctx):
     for email, lists in (("en@example.org", "en"), ("km@example.org", "km"),
                          ("both@example.org", "both")):  # fmt: skip
         confirmed(client, inbox, email, lists)
@@ -174,7 +171,7 @@ def test_each_post_goes_to_the_subscribers_of_its_language(client, inbox, clock)
     assert "<img" not in html and "Roads and rain" in html
 
 
-def test_a_scheduled_post_is_sent_once_when_its_time_passes(client, inbox, clock, app):
+def test_a_scheduled_post_is_sent_once_when_its_time_passes(client, inbox, clock, app, ctx):
     confirmed(client, inbox, "dara@example.org", "en")
     post = make_post("Tomorrow", published_at=utcnow() + timedelta(days=1))
     deliver()
@@ -191,7 +188,7 @@ def test_a_scheduled_post_is_sent_once_when_its_time_passes(client, inbox, clock
     assert db.session.scalars(select(NewsletterSend)).all()[0].outbox_id is not None
 
 
-def test_one_click_unsubscribe(client, inbox, clock):
+def test_one_click_unsubscribe(client, inbox, clock, ctx):
     confirmed(client, inbox, "dara@example.org", "en")
     clock.advance(minutes=1)
     make_post("First", published_at=utcnow())
@@ -201,7 +198,7 @@ def test_one_click_unsubscribe(client, inbox, clock):
     # The mail provider POSTs, without cookies or an Origin of this site.
     response = client.post(url, data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200 and response.get_data(as_text=True) == "Unsubscribed.\n"
-    assert subscriber("dara@example.org").status == NEWSLETTER_UNSUBSCRIBED
+    assert subscriber("dara@example.org").status == NewsletterStatus.UNSUBSCRIBED
     assert client.post(url, data={"List-Unsubscribe": "One-Click"}).status_code == 200
     clock.advance(minutes=1)
     make_post("Second", published_at=utcnow())
@@ -209,10 +206,10 @@ def test_one_click_unsubscribe(client, inbox, clock):
     assert inbox.to("dara@example.org")[-1]["Subject"] == "First"
     # An old confirmation link does not undo the unsubscribe.
     client.post(link(inbox.to("dara@example.org")[0], "confirm"))
-    assert subscriber("dara@example.org").status == NEWSLETTER_UNSUBSCRIBED
+    assert subscriber("dara@example.org").status == NewsletterStatus.UNSUBSCRIBED
 
 
-def test_a_hard_refusal_marks_the_address_bouncing(client, inbox, clock, app):
+def test_a_hard_refusal_marks_the_address_bouncing(client, inbox, clock, app, ctx):
     confirmed(client, inbox, "gone@example.org", "en")
     confirmed(client, inbox, "here@example.org", "en")
     inbox.refused.add("gone@example.org")
@@ -223,10 +220,10 @@ def test_a_hard_refusal_marks_the_address_bouncing(client, inbox, clock, app):
 
     report = deliver_once()
     assert report.failed == 1 and report.sent == 1
-    assert subscriber("gone@example.org").status == NEWSLETTER_BOUNCING
+    assert subscriber("gone@example.org").status == NewsletterStatus.BOUNCING
     failed = db.session.scalars(select(OutboxMessage).where(
         OutboxMessage.recipient == "gone@example.org", OutboxMessage.kind == "newsletter")).one()
-    assert failed.status == OUTBOX_FAILED and "550" in failed.last_error
+    assert failed.status == OutboxStatus.FAILED and "550" in failed.last_error
     db.session.commit()
     clock.advance(minutes=1)
     make_post("Second", published_at=utcnow())
@@ -243,7 +240,7 @@ def test_a_hard_refusal_marks_the_address_bouncing(client, inbox, clock, app):
 
 
 def test_the_subscribers_screen_counts_each_list_and_exports_csv(client, inbox, clock,
-                                                                  login_as):
+                                                                  login_as, ctx):
     from blogapp.models import ROLE_ADMIN
     from tests.factories import make_user
 
@@ -270,7 +267,7 @@ def test_the_subscribers_screen_counts_each_list_and_exports_csv(client, inbox, 
     assert "'=cmd@example.org" in everyone
 
 
-def test_a_sending_rate_spreads_the_mails_of_a_post(client, inbox, clock, app):
+def test_a_sending_rate_spreads_the_mails_of_a_post(client, inbox, clock, app, ctx):
     for n in range(3):
         confirmed(client, inbox, f"r{n}@example.org", "en")
     app.config["NEWSLETTER_RATE_PER_MINUTE"] = 2
@@ -289,7 +286,7 @@ def test_a_sending_rate_spreads_the_mails_of_a_post(client, inbox, clock, app):
     assert got() == 3
 
 
-def test_an_editor_sends_a_test_to_themselves(client, inbox, login_as):
+def test_an_editor_sends_a_test_to_themselves(client, inbox, login_as, ctx):
     from tests.factories import make_user
 
     editor = make_user("writer", email="writer@example.org")
@@ -309,7 +306,7 @@ def test_an_editor_sends_a_test_to_themselves(client, inbox, login_as):
 
 
 def test_queueing_stopped_midway_resumes_and_queues_each_subscriber_once(
-        client, inbox, clock, monkeypatch):
+        client, inbox, clock, monkeypatch, ctx):
     from blogapp.newsletter import services
 
     for n in range(5):
@@ -340,7 +337,7 @@ def test_queueing_stopped_midway_resumes_and_queues_each_subscriber_once(
     assert got == [f"r{n}@example.org" for n in range(5)]
 
 
-def test_an_admin_imports_a_ghost_or_jetpack_export(client, inbox, login_as):
+def test_an_admin_imports_a_ghost_or_jetpack_export(client, inbox, login_as, ctx):
     import io
 
     from blogapp.models import ROLE_ADMIN
@@ -364,9 +361,9 @@ def test_an_admin_imports_a_ghost_or_jetpack_export(client, inbox, login_as):
     answer = upload(ghost.encode()).get_data(as_text=True)
     assert "1 subscribers added; 1 were already on the list; 2 rows skipped" in answer
     row = subscriber("Reader@example.org")
-    assert (row.status, row.lists) == (NEWSLETTER_CONFIRMED, "en")
+    assert (row.status, row.lists) == (NewsletterStatus.CONFIRMED, "en")
     assert subscriber("left@example.org") is None
-    assert subscriber("pending@example.org").status == NEWSLETTER_PENDING  # left as it was
+    assert subscriber("pending@example.org").status == NewsletterStatus.PENDING  # left as it was
     jetpack = b"email_address,date_subscribed\nkm@example.org,2024-01-02\n"
     assert "1 subscribers added" in upload(jetpack, "km").get_data(as_text=True)
     assert subscriber("km@example.org").lists == "km"

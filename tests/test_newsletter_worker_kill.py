@@ -12,12 +12,12 @@ from sqlalchemy import func, select
 
 from blogapp.extensions import db
 from blogapp.models import (
-    NEWSLETTER_CONFIRMED,
-    OUTBOX_SENT,
     NewsletterIssue,
     NewsletterSend,
+    NewsletterStatus,
     NewsletterSubscriber,
     OutboxMessage,
+    OutboxStatus,
     utcnow,
 )
 from tests.factories import make_post
@@ -28,17 +28,17 @@ SUBSCRIBERS = 12
 
 def sent() -> int:
     count = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.kind == "newsletter", OutboxMessage.status == OUTBOX_SENT))
+        OutboxMessage.kind == "newsletter", OutboxMessage.status == OutboxStatus.SENT))
     db.session.commit()  # no snapshot held while the worker writes
     return count
 
 
 def test_a_worker_killed_mid_newsletter_sends_each_subscriber_the_post_once(
-        app, database_url, tmp_path):
+        app, database_url, tmp_path, ctx):
     confirmed_at = utcnow() - timedelta(hours=1)
     for n in range(SUBSCRIBERS):
         db.session.add(NewsletterSubscriber(
-            email=f"reader{n}@example.org", lists="en", status=NEWSLETTER_CONFIRMED,
+            email=f"reader{n}@example.org", lists="en", status=NewsletterStatus.CONFIRMED,
             created_at=confirmed_at, confirmed_at=confirmed_at))  # fmt: skip
     post = make_post("Once each", published_at=utcnow() - timedelta(minutes=1))
     handler = Inbox(delay=0.3)

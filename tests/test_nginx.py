@@ -33,12 +33,12 @@ SLACK = 1.5
 
 
 @pytest.fixture
-def blog(app):
+def blog(app, ctx):
     return make_small_blog()
 
 
 @pytest.fixture
-def servers(app, database_url, tmp_path, blog):
+def servers(app, database_url, tmp_path, blog, ctx):
     gunicorn = start_gunicorn(database_url, tmp_path / "instance",
                               BLOGAPP_HTTP_CACHE_S_MAXAGE=str(S_MAXAGE),
                               BLOGAPP_CONTENT_VERSION_CACHE_SECONDS=str(VERSION_SECONDS))

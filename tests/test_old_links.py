@@ -16,7 +16,7 @@ from tests.factories import make_category, make_post
 
 
 @pytest.fixture
-def op_ed(app):
+def op_ed(app, ctx):
     opinion = make_category("Opinion")
     child = make_category("Op-Ed", parent=opinion, slug="op-ed")
     for i in range(12):
@@ -32,40 +32,40 @@ def op_ed(app):
     ("/category/op-ed/feed/", "/category/opinion/op-ed/feed/"),
     ("/category/elsewhere/op-ed/", "/category/opinion/op-ed/"),  # a parent it no longer has
 ])
-def test_a_child_category_by_its_own_slug_redirects_to_its_full_path(client, op_ed, old, new):
+def test_a_child_category_by_its_own_slug_redirects_to_its_full_path(client, op_ed, old, new, ctx):
     response = client.get(old)
     assert response.status_code == 301
     assert response.headers["Location"] == new
     assert client.get(new).status_code == 200
 
 
-def test_the_redirect_keeps_the_query_string(client, op_ed):
+def test_the_redirect_keeps_the_query_string(client, op_ed, ctx):
     response = client.get("/category/op-ed/?utm_source=old-link")
     assert response.status_code == 301
     assert response.headers["Location"] == "/category/opinion/op-ed/?utm_source=old-link"
 
 
-def test_the_full_path_and_top_level_categories_answer_as_before(client, op_ed):
+def test_the_full_path_and_top_level_categories_answer_as_before(client, op_ed, ctx):
     assert client.get("/category/opinion/op-ed/").status_code == 200
     assert client.get("/category/opinion/").status_code == 200
     assert client.get("/category/opinion/feed/").status_code == 200
 
 
-def test_a_slug_no_category_has_is_still_404(client, op_ed):
+def test_a_slug_no_category_has_is_still_404(client, op_ed, ctx):
     assert client.get("/category/no-such-thing/").status_code == 404
     assert client.get("/category/no-such-thing/feed/").status_code == 404
 
 
 # --- the favicon --------------------------------------------------------------------------
 
-def test_favicon_ico_is_served_at_the_root(client):
+def test_favicon_ico_is_served_at_the_root(client, ctx):
     with client.get("/favicon.ico") as response:
         assert response.status_code == 200
         assert response.mimetype in ("image/vnd.microsoft.icon", "image/x-icon")
         assert response.data[:4] == b"\x00\x00\x01\x00"  # an ICO file, not a page
 
 
-def test_every_page_links_the_svg_and_ico_favicons(client):
+def test_every_page_links_the_svg_and_ico_favicons(client, ctx):
     html = client.get("/").get_data(as_text=True)
     svg = re.search(r'<link rel="icon" href="([^"]+)" type="image/svg\+xml">', html)
     assert svg and '<link rel="icon" href="/favicon.ico" sizes="32x32">' in html
@@ -100,7 +100,7 @@ def test_safe_links_are_kept():
 
 # --- the 404 page ---------------------------------------------------------------------------
 
-def test_the_404_page_has_the_navigation_a_search_form_and_recent_posts(client, op_ed):
+def test_the_404_page_has_the_navigation_a_search_form_and_recent_posts(client, op_ed, ctx):
     response = client.get("/no/such/page/")
     assert response.status_code == 404
     html = response.get_data(as_text=True)
@@ -111,7 +111,7 @@ def test_the_404_page_has_the_navigation_a_search_form_and_recent_posts(client, 
     assert "Recent posts" in html and ">Column 11</a>" in html
 
 
-def test_the_404_page_costs_no_more_queries_than_a_listing(client, op_ed, count_queries):
+def test_the_404_page_costs_no_more_queries_than_a_listing(client, op_ed, count_queries, ctx):
     client.get("/")  # a running site has its sidebar already
     with count_queries() as listing:
         assert client.get("/").status_code == 200

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from blogapp.comments.settings import CommentSettings, save_settings
 from blogapp.extensions import db
-from blogapp.models import COMMENT_APPROVED, COMMENT_PENDING, Comment, ModerationEvent, Post
+from blogapp.models import Comment, CommentStatus, ModerationEvent, Post
 from blogapp.permalinks import post_url
 from tests.factories import make_comment, make_post, make_user
 from tests.helpers import csrf_token_from
@@ -42,7 +42,7 @@ def page_of(app, client, post) -> str:
     return client.get(url).get_data(as_text=True)
 
 
-def test_a_reader_fixes_a_typo_from_the_same_browser(app, client, clock):
+def test_a_reader_fixes_a_typo_from_the_same_browser(app, client, clock, ctx):
     post = make_post("Rice prices")
     send_comment(client, post, "Teh harvest was late.")
     comment = my_comment()
@@ -54,13 +54,13 @@ def test_a_reader_fixes_a_typo_from_the_same_browser(app, client, clock):
     stored = reload(comment.id)
     assert stored.body.startswith("The harvest was late.")
     assert "<script" not in stored.body_html
-    assert stored.status == COMMENT_PENDING
+    assert stored.status == CommentStatus.PENDING
     event = db.session.scalars(select(ModerationEvent).where(
         ModerationEvent.action == "reader edit")).one()
     assert event.previous_body == "Teh harvest was late."
 
 
-def test_another_browser_cannot_edit(app, client):
+def test_another_browser_cannot_edit(app, client, ctx):
     post = make_post()
     send_comment(client, post, "Mine.")
     comment = my_comment()
@@ -74,7 +74,7 @@ def test_another_browser_cannot_edit(app, client):
     assert reload(comment.id).body == "Mine."
 
 
-def test_the_window_closes_after_ten_minutes(app, client, clock):
+def test_the_window_closes_after_ten_minutes(app, client, clock, ctx):
     post = make_post()
     send_comment(client, post, "Quick thought.")
     comment = my_comment()
@@ -87,37 +87,37 @@ def test_the_window_closes_after_ten_minutes(app, client, clock):
     assert "Edit your comment" not in page_of(app, client, post)
 
 
-def test_no_edit_once_someone_replied(app, client):
+def test_no_edit_once_someone_replied(app, client, ctx):
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
     send_comment(client, post, "Approved at once.")
     comment = my_comment()
-    assert comment.status == COMMENT_APPROVED
+    assert comment.status == CommentStatus.APPROVED
     make_comment(db.session.get(Post, post.id), "A reply.", parent=comment)
     answer = client.get(f"/comments/{comment.id}/edit")
     assert answer.status_code == 403
     assert "Someone has replied" in answer.get_data(as_text=True)
 
 
-def test_an_approved_comment_edited_into_spam_goes_back_to_pending(app, client, login_as):
+def test_an_approved_comment_edited_into_spam_goes_back_to_pending(app, client, login_as, ctx):
     save_settings(CommentSettings(auto_approve_known=True, blocklist_words=("casino",)))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
     send_comment(client, post, "A fair point about budgets.")
     comment = my_comment()
-    assert comment.status == COMMENT_APPROVED
+    assert comment.status == CommentStatus.APPROVED
     before = db.session.get(Post, post.id).comment_count
     db.session.commit()
 
     assert edit(client, comment.id, "Visit my casino now").status_code == 302
     stored = reload(comment.id)
-    assert stored.status == COMMENT_PENDING
+    assert stored.status == CommentStatus.PENDING
     assert db.session.get(Post, post.id).comment_count == before - 1
     db.session.commit()
     event = db.session.scalars(select(ModerationEvent).where(
         ModerationEvent.action == "reader edit")).one()
-    assert (event.from_status, event.to_status) == (COMMENT_APPROVED, COMMENT_PENDING)
+    assert (event.from_status, event.to_status) == (CommentStatus.APPROVED, CommentStatus.PENDING)
     assert "blocklist" in event.comment_summary
 
     login_as(make_user(display_name="Mod"))
@@ -126,14 +126,14 @@ def test_an_approved_comment_edited_into_spam_goes_back_to_pending(app, client, 
     assert "the reader" in log
 
 
-def test_an_approved_comment_with_a_plain_edit_stays_approved(app, client):
+def test_an_approved_comment_with_a_plain_edit_stays_approved(app, client, ctx):
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
     send_comment(client, post, "Budgets matter.")
     comment = my_comment()
     assert edit(client, comment.id, "Budgets matter a lot.").status_code == 302
-    assert reload(comment.id).status == COMMENT_APPROVED
+    assert reload(comment.id).status == CommentStatus.APPROVED
     answer = edit(client, comment.id, "   \n ")
     assert answer.status_code == 400 and "Please type a comment." in answer.get_data(as_text=True)
     assert reload(comment.id).body == "Budgets matter a lot."

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from blogapp.comments.forms import form_token_for
 from blogapp.extensions import db
-from blogapp.models import COMMENT_PENDING, Comment, utcnow
+from blogapp.models import Comment, CommentStatus, utcnow
 from tests.factories import make_category, make_comment, make_page, make_post, make_tag, make_user
 from tests.helpers import (
     BROWSER_POST,
@@ -27,7 +27,7 @@ SHARED = "public, max-age=0, s-maxage=5, stale-while-revalidate=30, stale-if-err
 
 
 @pytest.fixture
-def site(app):
+def site(app, ctx):
     author = make_user("sokha", display_name="Sokha")
     opinion = make_category("Opinion")
     tag = make_tag("Courts")
@@ -48,7 +48,7 @@ def public_urls(post) -> list[str]:
     ]  # fmt: skip
 
 
-def test_two_cookieless_readers_get_identical_bytes_and_no_cookie(app, site):
+def test_two_cookieless_readers_get_identical_bytes_and_no_cookie(app, site, ctx):
     for url in public_urls(site):
         first, second = app.test_client().get(url), app.test_client().get(url)
         assert first.status_code == 200, url
@@ -60,7 +60,7 @@ def test_two_cookieless_readers_get_identical_bytes_and_no_cookie(app, site):
         assert "csrf_token" not in first.get_data(as_text=True), url
 
 
-def test_a_kept_page_costs_no_query_and_a_304_needs_no_body(app, client, site, count_queries):
+def test_a_kept_page_costs_no_query_and_a_304_needs_no_body(app, client, site, count_queries, ctx):
     first = client.get("/")
     with count_queries() as kept:
         again = client.get("/")
@@ -71,7 +71,7 @@ def test_a_kept_page_costs_no_query_and_a_304_needs_no_body(app, client, site, c
     assert kept.count == 0, kept.statements  # the version is trusted for a second
 
 
-def test_parameters_no_page_reads_are_left_out_of_the_key(client, site, count_queries):
+def test_parameters_no_page_reads_are_left_out_of_the_key(client, site, count_queries, ctx):
     plain = client.get("/")
     with count_queries() as tracked:
         tracked_page = client.get("/?utm_source=newsletter&fbclid=abc&r=123")
@@ -81,7 +81,7 @@ def test_parameters_no_page_reads_are_left_out_of_the_key(client, site, count_qu
     assert other.get_data() != plain.get_data()
 
 
-def test_a_kept_page_lives_at_most_page_cache_seconds(app, site):
+def test_a_kept_page_lives_at_most_page_cache_seconds(app, site, ctx):
     clock = FakeClock()
     app.config["CLOCK"] = clock
     url = url_of(site)
@@ -93,7 +93,7 @@ def test_a_kept_page_lives_at_most_page_cache_seconds(app, site):
     assert later != first  # a new "served at" stamp: the page was rendered again
 
 
-def test_a_logged_in_reader_gets_private_pages_with_a_token(app, client, site, login_as):
+def test_a_logged_in_reader_gets_private_pages_with_a_token(app, client, site, login_as, ctx):
     login_as(make_user("editor1", display_name="Editor One"))
     for url in ("/", url_of(site), "/feed/"):
         response = client.get(url)
@@ -106,7 +106,7 @@ def test_a_logged_in_reader_gets_private_pages_with_a_token(app, client, site, l
     assert "Dashboard" not in app.test_client().get("/").get_data(as_text=True)
 
 
-def test_a_logged_in_readers_comment_must_present_the_csrf_token(app, client, site, login_as):
+def test_a_logged_in_readers_comment_must_present_the_csrf_token(app, client, site, login_as, ctx):
     login_as(make_user("editor2"))
     form = open_form(client, site)
     fields = {**form, "author_name": "Ed", "author_email": "ed@example.org", "body": "Mine."}
@@ -119,7 +119,7 @@ def test_a_logged_in_readers_comment_must_present_the_csrf_token(app, client, si
     assert len(stored_comments()) == 2
 
 
-def test_a_reader_with_a_held_comment_sees_it_and_nobody_else_does(app, client, site):
+def test_a_reader_with_a_held_comment_sees_it_and_nobody_else_does(app, client, site, ctx):
     response = post_comment(client, site, "Held for a moderator.")
     assert response.status_code == 302
     own = client.get(url_of(site))
@@ -139,7 +139,7 @@ def test_a_reader_with_a_held_comment_sees_it_and_nobody_else_does(app, client, 
     {},
 ], ids=["fetch-site cross-site", "fetch-site same-site", "origin", "null origin", "referer",
         "none"])  # fmt: skip
-def test_a_cross_site_comment_is_refused_and_nothing_is_stored(client, site, headers):
+def test_a_cross_site_comment_is_refused_and_nothing_is_stored(client, site, headers, ctx):
     response = post_comment(client, site, "From elsewhere.", headers=headers)
     assert response.status_code == 403
     assert "did not come from a page of this site" in response.get_data(as_text=True)
@@ -151,13 +151,13 @@ def test_a_cross_site_comment_is_refused_and_nothing_is_stored(client, site, hea
     {"Origin": "http://localhost"},
     {"Referer": "http://localhost/2026/01/01/post/"},
 ], ids=["fetch-site", "origin", "referer"])  # fmt: skip
-def test_a_same_origin_comment_is_accepted_by_each_header(client, site, headers):
+def test_a_same_origin_comment_is_accepted_by_each_header(client, site, headers, ctx):
     response = post_comment(client, site, "From this site.", headers=headers)
     assert response.status_code == 302
-    assert stored_comments()[-1].status == COMMENT_PENDING
+    assert stored_comments()[-1].status == CommentStatus.PENDING
 
 
-def test_the_shared_stamp_still_tells_a_bot_that_posts_at_once(app, client, site):
+def test_the_shared_stamp_still_tells_a_bot_that_posts_at_once(app, client, site, ctx):
     app.config["COMMENT_MIN_SECONDS"] = 3
     with app.test_request_context():
         token = form_token_for(site.id)
@@ -166,7 +166,7 @@ def test_the_shared_stamp_still_tells_a_bot_that_posts_at_once(app, client, site
     assert db.session.scalar(select(Comment.status).order_by(Comment.id.desc())) == "spam"
 
 
-def test_a_scheduled_post_appears_when_its_time_comes_with_no_write(app, client, site):
+def test_a_scheduled_post_appears_when_its_time_comes_with_no_write(app, client, site, ctx):
     clock = FakeClock()
     app.config["CLOCK"] = clock
     make_post("Tomorrow's op-ed", published_at=utcnow() + timedelta(hours=1))
@@ -175,7 +175,7 @@ def test_a_scheduled_post_appears_when_its_time_comes_with_no_write(app, client,
     assert "Tomorrow&#39;s op-ed" in client.get("/").get_data(as_text=True)
 
 
-def test_admin_and_login_pages_are_private_even_without_a_session(app, client):
+def test_admin_and_login_pages_are_private_even_without_a_session(app, client, ctx):
     for url in ("/login", "/admin/", "/admin/comments", "/wp-login.php"):
         response = app.test_client().get(url)
         assert response.headers["Cache-Control"] == "private, no-store", url

@@ -49,7 +49,7 @@ def passkey_step(client, authenticator, **kwargs):
 
 
 @pytest.fixture
-def enrolled(app):
+def enrolled(app, ctx):
     """sokha, with a passkey added through /account/."""
     make_user("sokha", password=PASSWORD)
     client = app.test_client()
@@ -61,7 +61,7 @@ def enrolled(app):
     return authenticator
 
 
-def test_adding_a_passkey_asks_for_the_password(client):
+def test_adding_a_passkey_asks_for_the_password(client, ctx):
     make_user("sokha", password=PASSWORD)
     log_in(client)
 
@@ -71,7 +71,7 @@ def test_adding_a_passkey_asks_for_the_password(client):
     assert db.session.scalars(select(Passkey)).all() == []
 
 
-def test_a_passkey_is_the_second_step_of_a_login(app, enrolled):
+def test_a_passkey_is_the_second_step_of_a_login(app, enrolled, ctx):
     client = app.test_client()
     response = log_in(client)
     assert response.headers["Location"] == "/login/code"
@@ -87,7 +87,7 @@ def test_a_passkey_is_the_second_step_of_a_login(app, enrolled):
     assert db.session.scalars(select(Passkey)).one().last_used_at is not None
 
 
-def test_a_replayed_assertion_is_refused(app, enrolled):
+def test_a_replayed_assertion_is_refused(app, enrolled, ctx):
     client = app.test_client()
     log_in(client)
     token = csrf_token_from(client.get("/login/code").get_data(as_text=True))
@@ -110,7 +110,7 @@ def test_a_replayed_assertion_is_refused(app, enrolled):
     assert thief.get("/admin/").status_code == 302
 
 
-def test_an_old_counter_and_a_foreign_passkey_are_refused(app, enrolled):
+def test_an_old_counter_and_a_foreign_passkey_are_refused(app, enrolled, ctx):
     first = app.test_client()
     log_in(first)
     assert passkey_step(first, enrolled).headers["Location"] == "/admin/"  # counter now 1
@@ -122,7 +122,7 @@ def test_an_old_counter_and_a_foreign_passkey_are_refused(app, enrolled):
     assert client.get("/admin/").status_code == 302
 
 
-def test_passkey_options_need_the_password_step_first(client, enrolled):
+def test_passkey_options_need_the_password_step_first(client, enrolled, ctx):
     page = client.get("/login").get_data(as_text=True)
     token = csrf_token_from(page)
 
@@ -135,7 +135,7 @@ def test_passkey_options_need_the_password_step_first(client, enrolled):
     assert answer.headers["Location"] == "/login"
 
 
-def test_removing_a_passkey_asks_for_the_password(app, enrolled):
+def test_removing_a_passkey_asks_for_the_password(app, enrolled, ctx):
     client = app.test_client()
     log_in(client)
     passkey_step(client, enrolled)
@@ -157,7 +157,7 @@ def test_removing_a_passkey_asks_for_the_password(app, enrolled):
     assert log_in(app.test_client()).headers["Location"] == "/admin/"
 
 
-def test_a_passkey_satisfies_require_2fa(app, enrolled):
+def test_a_passkey_satisfies_require_2fa(app, enrolled, ctx):
     app.config["REQUIRE_2FA"] = True
     client = app.test_client()
     log_in(client)

@@ -51,11 +51,11 @@ def log_in(client, login: str, password: str):
                                        "password": password})  # fmt: skip
 
 
-def test_the_login_page_offers_a_reset(client):
+def test_the_login_page_offers_a_reset(client, ctx):
     assert 'href="/login/forgot"' in client.get("/login").get_data(as_text=True)
 
 
-def test_known_and_unknown_addresses_get_the_same_answer(app, client, inbox, clock):
+def test_known_and_unknown_addresses_get_the_same_answer(app, client, inbox, clock, ctx):
     make_user("sokha", email="Sokha@example.org", password=PASSWORD)
 
     known = ask_for_link(client, "sokha@example.org")
@@ -68,7 +68,7 @@ def test_known_and_unknown_addresses_get_the_same_answer(app, client, inbox, clo
     assert len(inbox.messages) == 1 and inbox.to("Sokha@example.org")
 
 
-def test_the_link_sets_a_new_password_once_and_ends_every_session(app, client, inbox, clock):
+def test_the_link_sets_a_new_password_once_and_ends_every_session(app, client, inbox, clock, ctx):
     user = make_user("sokha", email="sokha@example.org", password=PASSWORD)
     other = app.test_client()  # a browser still logged in somewhere else
     assert log_in(other, "sokha", PASSWORD).status_code == 302
@@ -90,7 +90,7 @@ def test_the_link_sets_a_new_password_once_and_ends_every_session(app, client, i
     assert log_in(client, "sokha", NEW_PASSWORD).status_code == 302
 
 
-def test_the_link_expires_after_an_hour(client, inbox, clock):
+def test_the_link_expires_after_an_hour(client, inbox, clock, ctx):
     user = make_user("sokha", email="sokha@example.org", password=PASSWORD)
     ask_for_link(client, "sokha@example.org")
     path = reset_link(inbox)
@@ -103,7 +103,7 @@ def test_the_link_expires_after_an_hour(client, inbox, clock):
     assert password_is(user.id, PASSWORD)
 
 
-def test_an_older_link_dies_when_the_password_changes(client, inbox, clock):
+def test_an_older_link_dies_when_the_password_changes(client, inbox, clock, ctx):
     user = make_user("sokha", email="sokha@example.org", password=PASSWORD)
     ask_for_link(client, "sokha@example.org")
     ask_for_link(client, "sokha@example.org")
@@ -118,7 +118,7 @@ def test_an_older_link_dies_when_the_password_changes(client, inbox, clock):
     assert password_is(user.id, NEW_PASSWORD)
 
 
-def test_a_forged_link_and_a_short_password_are_refused(client, inbox, clock):
+def test_a_forged_link_and_a_short_password_are_refused(client, inbox, clock, ctx):
     user = make_user("sokha", email="sokha@example.org", password=PASSWORD)
     assert client.get("/login/reset/not-a-real-token").status_code == 400
     ask_for_link(client, "sokha@example.org")
@@ -131,7 +131,7 @@ def test_a_forged_link_and_a_short_password_are_refused(client, inbox, clock):
     assert choose(client, path).status_code == 302  # still unused
 
 
-def test_asking_is_throttled(client, inbox, clock):
+def test_asking_is_throttled(client, inbox, clock, ctx):
     make_user("sokha", email="sokha@example.org", password=PASSWORD)
     answers = [ask_for_link(client, "sokha@example.org").status_code for _ in range(4)]
 
@@ -140,7 +140,7 @@ def test_asking_is_throttled(client, inbox, clock):
     assert len(inbox.messages) == 3
 
 
-def test_a_reset_does_not_skip_the_second_factor(app, client, inbox, clock):
+def test_a_reset_does_not_skip_the_second_factor(app, client, inbox, clock, ctx):
     user = make_user("sokha", email="sokha@example.org", password=PASSWORD)
     two_factor.start_enrolment(user)
     db.session.commit()

@@ -43,7 +43,7 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 # --- settings ---------------------------------------------------------------------------
 
-def test_every_setting_can_come_from_the_environment(monkeypatch, database_url, app):
+def test_every_setting_can_come_from_the_environment(monkeypatch, database_url, app, ctx):
     monkeypatch.setenv("BLOGAPP_SITE_NAME", "Env Notes")
     monkeypatch.setenv("BLOGAPP_POSTS_PER_PAGE", "2")
     monkeypatch.setenv("BLOGAPP_RATELIMIT_ENABLED", "false")
@@ -115,7 +115,7 @@ def test_flask_cli_in_production_without_a_key_says_so_in_one_line(tmp_path):
 
 # --- health -------------------------------------------------------------------------------
 
-def test_healthz_answers_200_when_the_database_answers(client):
+def test_healthz_answers_200_when_the_database_answers(client, ctx):
     response = client.get("/healthz")
     assert response.status_code == 200
     assert response.get_data(as_text=True) == "ok\n"
@@ -138,7 +138,7 @@ def test_healthz_answers_503_when_the_database_does_not(uri, tmp_path, caplog):
 
 # --- logs ---------------------------------------------------------------------------------
 
-def test_one_log_line_per_request_with_status_and_time(client, caplog):
+def test_one_log_line_per_request_with_status_and_time(client, caplog, ctx):
     with caplog.at_level(logging.INFO, logger="blogapp.request"):
         client.get("/healthz")
         client.get("/no-such-page/")
@@ -226,7 +226,7 @@ def test_backup_on_postgresql_explains_pg_dump(tmp_path):
 
 # --- SQLite under concurrent writers --------------------------------------------------------
 
-def test_concurrent_read_then_write_requests_never_fail_on_sqlite(tmp_path):
+def test_concurrent_read_then_write_requests_never_fail_on_sqlite(tmp_path, ctx):
     """The pattern that breaks a deferred BEGIN: read, think, then write. With BEGIN
     IMMEDIATE for POSTs, writers queue on the busy timeout: no "database is locked" and
     no lost update."""
@@ -269,7 +269,7 @@ def test_concurrent_read_then_write_requests_never_fail_on_sqlite(tmp_path):
         db.engine.dispose()
 
 
-def test_postgresql_suite_database_answers(app):
+def test_postgresql_suite_database_answers(app, ctx):
     """The suite runs here too when BLOGAPP_TEST_DATABASE_URL is set (scripts/test)."""
     name = db.engine.dialect.name
     assert name == ("postgresql" if on_postgres() else "sqlite")

@@ -33,7 +33,7 @@ def redis_db():
 
 
 @pytest.fixture
-def worker_app(monkeypatch, database_url, tmp_path, app):
+def worker_app(monkeypatch, database_url, tmp_path, app, ctx):
     """Build apps as gunicorn workers do: settings from the environment."""
     monkeypatch.setenv("REDIS_URL", REDIS_URL)
     made = []
@@ -78,7 +78,7 @@ def test_ratelimit_enabled_false_turns_limits_off(worker_app, redis_db):
     assert [client.post("/limited").status_code for _ in range(6)] == [200] * 6
 
 
-def test_cache_is_shared_between_workers(worker_app, redis_db):
+def test_cache_is_shared_between_workers(worker_app, redis_db, ctx):
     make_post("Cached")
     first, second = worker_app(), worker_app()
     assert first.config["CACHE_TYPE"] == "RedisCache"
@@ -89,7 +89,7 @@ def test_cache_is_shared_between_workers(worker_app, redis_db):
     assert any(b"shared-key" in key for key in redis_db.keys("*"))
 
 
-def test_a_change_in_one_worker_reaches_the_sidebar_of_another(worker_app, redis_db):
+def test_a_change_in_one_worker_reaches_the_sidebar_of_another(worker_app, redis_db, ctx):
     make_post("Sidebar")
     reader, writer = worker_app(), worker_app()
     clock = FakeClock()

@@ -21,7 +21,7 @@ DARA = "dara@example.org"
 
 
 @pytest.fixture
-def discussed():
+def discussed(ctx):
     post = make_post("Water rights")
     first = make_comment(post, "Dams upstream change everything.", author_name="Dara Sok",
                          author_email="Dara@Example.org")  # fmt: skip
@@ -53,7 +53,7 @@ def comments() -> list[Comment]:
     return found
 
 
-def test_known_and_unknown_addresses_get_the_same_answer(client, inbox, clock, discussed):
+def test_known_and_unknown_addresses_get_the_same_answer(client, inbox, clock, discussed, ctx):
     known = ask(client, DARA, "erase")
     unknown = ask(client, "nobody@example.org", "erase")
 
@@ -64,7 +64,7 @@ def test_known_and_unknown_addresses_get_the_same_answer(client, inbox, clock, d
     assert len(inbox.messages) == 1 and inbox.to(DARA)
 
 
-def test_an_export_is_a_json_download_after_the_button(client, inbox, clock, discussed):
+def test_an_export_is_a_json_download_after_the_button(client, inbox, clock, discussed, ctx):
     ask(client, DARA, "export")
     path = confirm_link(inbox)
 
@@ -85,7 +85,7 @@ def test_an_export_is_a_json_download_after_the_button(client, inbox, clock, dis
     assert len(comments()) == 3  # nothing changed
 
 
-def test_an_erasure_anonymizes_by_default_and_readers_see_it(client, inbox, clock, discussed):
+def test_an_erasure_anonymizes_by_default_and_readers_see_it(client, inbox, clock, discussed, ctx):
     before = client.get(url_of(discussed)).get_data(as_text=True)
     assert "Dara Sok" in before
     ask(client, DARA, "erase")
@@ -112,7 +112,7 @@ def test_an_erasure_anonymizes_by_default_and_readers_see_it(client, inbox, cloc
     assert client.post(path).status_code == 400
 
 
-def test_the_admin_may_choose_deletion(client, inbox, clock, discussed, login_as):
+def test_the_admin_may_choose_deletion(client, inbox, clock, discussed, login_as, ctx):
     login_as(make_user("boss", role=ROLE_ADMIN))
     page = client.get("/admin/privacy").get_data(as_text=True)
     client.post("/admin/privacy", data={"csrf_token": csrf_token_from(page),
@@ -130,7 +130,7 @@ def test_the_admin_may_choose_deletion(client, inbox, clock, discussed, login_as
     assert "Dams upstream" not in page and "Someone else entirely." in page
 
 
-def test_the_link_expires(client, inbox, clock, discussed):
+def test_the_link_expires(client, inbox, clock, discussed, ctx):
     ask(client, DARA, "erase")
     path = confirm_link(inbox)
     clock.advance(hours=25)
@@ -139,7 +139,7 @@ def test_the_link_expires(client, inbox, clock, discussed):
     assert len([c for c in comments() if c.author_name == "Dara Sok"]) == 2
 
 
-def test_asking_is_throttled_and_must_come_from_this_site(client, inbox, clock, discussed):
+def test_asking_is_throttled_and_must_come_from_this_site(client, inbox, clock, discussed, ctx):
     assert ask(client, DARA, "export", headers={"Origin": "https://evil.example"}
                ).status_code == 403  # fmt: skip
     assert ask(client, "not an address", "export").status_code == 400
@@ -147,7 +147,7 @@ def test_asking_is_throttled_and_must_come_from_this_site(client, inbox, clock, 
     assert answers == [200, 200, 200, 429]
 
 
-def test_the_privacy_page_says_what_is_kept_and_is_in_the_footer(app, client):
+def test_the_privacy_page_says_what_is_kept_and_is_in_the_footer(app, client, ctx):
     app.config["COMMENT_IP_RETENTION_DAYS"] = 7
     make_post("Open")
 
@@ -159,6 +159,6 @@ def test_the_privacy_page_says_what_is_kept_and_is_in_the_footer(app, client):
     assert "No page loads anything from another site" in page
 
 
-def test_with_no_retention_the_page_says_no_address_is_stored(app, client):
+def test_with_no_retention_the_page_says_no_address_is_stored(app, client, ctx):
     app.config["COMMENT_IP_RETENTION_DAYS"] = 0
     assert "are not stored" in client.get("/privacy/").get_data(as_text=True)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from blogapp.extensions import db
-from blogapp.models import POST_DRAFT, POST_PENDING, POST_PRIVATE, Redirect, utcnow
+from blogapp.models import PostStatus, Redirect, utcnow
 from tests.factories import make_category, make_page, make_post, make_tag, make_user
 from tests.helpers import FakeClock
 
@@ -17,7 +17,7 @@ def titles(html: str) -> list[str]:
     return re.findall(r'class="entry-title"><a href="[^"]+" rel="bookmark">([^<]*)</a>', html)
 
 
-def test_front_page_lists_newest_first_with_byline_and_read_more(client):
+def test_front_page_lists_newest_first_with_byline_and_read_more(client, ctx):
     author = make_user("sokha", display_name="Sokha Chan")
     politics = make_category("Politics")
     make_post("Older", "First part.\n\n<!--more-->\n\nThe rest.", author=author,
@@ -34,7 +34,7 @@ def test_front_page_lists_newest_first_with_byline_and_read_more(client):
     assert 'href="/category/politics/" rel="category tag">Politics</a>' in html
 
 
-def test_byline_without_display_name_uses_login_and_never_an_empty_name(client):
+def test_byline_without_display_name_uses_login_and_never_an_empty_name(client, ctx):
     make_post("No display name", author=make_user("guestwriter", display_name=""))
     make_post("No author at all", author=None)
 
@@ -46,7 +46,7 @@ def test_byline_without_display_name_uses_login_and_never_an_empty_name(client):
     assert html.count("Posted by:") == 1
 
 
-def test_untitled_post_gets_a_link_from_its_first_words(client):
+def test_untitled_post_gets_a_link_from_its_first_words(client, ctx):
     post = make_post("", "The first rain came at four in the afternoon.")
 
     html = client.get("/").get_data(as_text=True)
@@ -57,7 +57,7 @@ def test_untitled_post_gets_a_link_from_its_first_words(client):
     assert page.status_code == 200
 
 
-def test_post_page_renders_at_its_wordpress_permalink(client):
+def test_post_page_renders_at_its_wordpress_permalink(client, ctx):
     post = make_post("Courts and confidence", "Trust is **earned**.",
                      published_at=datetime(2025, 3, 7, 12, 0, tzinfo=UTC),
                      tags=[make_tag("rule of law")], source_line="Op-Ed: Asia Times")
@@ -77,7 +77,7 @@ def test_post_page_renders_at_its_wordpress_permalink(client):
     assert post.id
 
 
-def test_question_mark_p_redirects_permanently(client):
+def test_question_mark_p_redirects_permanently(client, ctx):
     post = make_post("Find me", published_at=datetime(2024, 12, 31, 23, 0, tzinfo=UTC))
 
     response = client.get(f"/?p={post.id}")
@@ -87,7 +87,7 @@ def test_question_mark_p_redirects_permanently(client):
     assert client.get("/?p=999999").status_code == 404
 
 
-def test_old_path_in_redirects_table_moves(client, app):
+def test_old_path_in_redirects_table_moves(client, app, ctx):
     make_post("New name", published_at=datetime(2024, 1, 2, tzinfo=UTC))
     db.session.add(Redirect(old_path="/2024/01/02/old-name/", new_path="/2024/01/02/new-name/"))
     db.session.commit()
@@ -100,10 +100,10 @@ def test_old_path_in_redirects_table_moves(client, app):
 
 @pytest.mark.parametrize(
     "status,offset",
-    [(POST_DRAFT, -1), (POST_PENDING, -1), (POST_PRIVATE, -1), ("published", 24)],
+    [(PostStatus.DRAFT, -1), (PostStatus.PENDING, -1), (PostStatus.PRIVATE, -1), ("published", 24)],
     ids=["draft", "pending", "private", "scheduled"],
 )
-def test_hidden_posts_are_never_shown(client, status, offset):
+def test_hidden_posts_are_never_shown(client, status, offset, ctx):
     author = make_user("hidden")
     tag = make_tag("secret")
     category = make_category("Hidden")
@@ -122,7 +122,7 @@ def test_hidden_posts_are_never_shown(client, status, offset):
     assert client.get(f"/{local:%Y/%m}/").status_code == 404
 
 
-def test_scheduled_post_appears_when_its_time_comes(client):
+def test_scheduled_post_appears_when_its_time_comes(client, ctx):
     post = make_post("Tomorrow's news", published_at=utcnow() + timedelta(minutes=5))
     assert "Tomorrow" not in client.get("/").get_data(as_text=True)
 
@@ -134,7 +134,7 @@ def test_scheduled_post_appears_when_its_time_comes(client):
     assert client.get(path).status_code == 200
 
 
-def test_pagination_edges(client):
+def test_pagination_edges(client, ctx):
     start = utcnow() - timedelta(days=30)
     for i in range(23):
         make_post(f"Post {i:02d}", published_at=start + timedelta(hours=i), commit=False)
@@ -154,7 +154,7 @@ def test_pagination_edges(client):
         assert client.get(bad).status_code == 404, bad
 
 
-def test_nested_categories_have_nested_urls_and_include_children(client):
+def test_nested_categories_have_nested_urls_and_include_children(client, ctx):
     politics = make_category("Politics")
     asia = make_category("Asia", parent=politics)
     cambodia = make_category("Cambodia", parent=asia)
@@ -176,7 +176,7 @@ def test_nested_categories_have_nested_urls_and_include_children(client):
     assert client.get("/category/politics/nope/").status_code == 404
 
 
-def test_date_author_and_tag_archives_say_what_is_browsed(client):
+def test_date_author_and_tag_archives_say_what_is_browsed(client, ctx):
     author = make_user("dara", display_name="Dara Vuthy")
     tag = make_tag("elections")
     make_post("March piece", author=author, tags=[tag],
@@ -199,9 +199,9 @@ def test_date_author_and_tag_archives_say_what_is_browsed(client):
     assert client.get("/author/nobody/").status_code == 404
 
 
-def test_static_page_and_unknown_slug(client):
+def test_static_page_and_unknown_slug(client, ctx):
     make_page("About", "We publish *op-eds*.\n\nComments are read first.")
-    make_page("Hidden plans", "Not yet.", status=POST_DRAFT)
+    make_page("Hidden plans", "Not yet.", status=PostStatus.DRAFT)
 
     about = client.get("/about/").get_data(as_text=True)
     assert "<p>We publish <em>op-eds</em>.</p>" in about
@@ -213,7 +213,7 @@ def test_static_page_and_unknown_slug(client):
     assert "Traceback" not in missing.get_data(as_text=True)
 
 
-def test_sidebar_has_categories_with_counts_recent_posts_and_months(client):
+def test_sidebar_has_categories_with_counts_recent_posts_and_months(client, ctx):
     society = make_category("Society")
     make_post("Libraries", categories=[society], published_at=datetime(2025, 5, 1, tzinfo=UTC))
     make_post("Parks", categories=[society], published_at=datetime(2025, 6, 1, tzinfo=UTC))
@@ -227,7 +227,7 @@ def test_sidebar_has_categories_with_counts_recent_posts_and_months(client):
     assert 'href="/2025/05/">May 2025</a> (1)' in sidebar
 
 
-def test_khmer_post_has_working_slug_lang_and_font(client):
+def test_khmer_post_has_working_slug_lang_and_font(client, ctx):
     post = make_post("ប្រជាធិបតេយ្យ និង​សង្គម​ស៊ីវិល", "សង្គម​ស៊ីវិល​ដែល​រឹងមាំ។", language="km")
 
     assert post.slug == "ប្រជាធិបតេយ្យ-និង-សង្គម-ស៊ីវិល"
@@ -247,7 +247,7 @@ def test_khmer_post_has_working_slug_lang_and_font(client):
         assert font.status_code == 200 and font.data[:4] == b"wOF2"
 
 
-def test_static_files_have_fingerprinted_urls_cached_for_a_year(client):
+def test_static_files_have_fingerprinted_urls_cached_for_a_year(client, ctx):
     make_post("Anything")
     html = client.get("/").get_data(as_text=True)
     url = re.search(r'href="(/static/css/site.css\?v=([0-9a-f]{12}))"', html).group(1)
@@ -258,7 +258,7 @@ def test_static_files_have_fingerprinted_urls_cached_for_a_year(client):
         assert "max-age=31536000" in response.headers["Cache-Control"]
 
 
-def test_page_has_landmarks_and_skip_link(client):
+def test_page_has_landmarks_and_skip_link(client, ctx):
     make_post("Landmarks")
     html = client.get("/").get_data(as_text=True)
     for landmark in ('<header class="site-header">', "<nav", '<main id="content"', "<aside",
@@ -268,7 +268,7 @@ def test_page_has_landmarks_and_skip_link(client):
 
 
 @pytest.mark.parametrize("posts", [11, 1000])
-def test_listing_and_post_pages_use_constant_queries(app, client, count_queries, posts):
+def test_listing_and_post_pages_use_constant_queries(app, client, count_queries, posts, ctx):
     authors = [make_user(f"a{i}") for i in range(3)]
     categories = [make_category(f"Cat {i}") for i in range(4)]
     tags = [make_tag(f"tag {i}") for i in range(3)]
@@ -317,7 +317,7 @@ def _translated_and_corrected(notes: int, languages: list[str]):
 
 @pytest.mark.parametrize(("notes", "languages"), [(1, ["km"]), (6, ["km", "fr", "de", "th"])])
 def test_corrections_and_translations_cost_the_same_few_queries_whatever_their_number(
-        app, client, count_queries, notes, languages):  # fmt: skip
+        app, client, count_queries, notes, languages, ctx):  # fmt: skip
     """A post with notes and linked versions: one query for both more than a bare post,
     whatever their number; none more at all once its worker keeps them."""
     app.config["CLOCK"] = FakeClock()  # the worker's trust in its content version holds

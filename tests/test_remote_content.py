@@ -15,7 +15,7 @@ def test_other_hosts_are_found_in_images_and_media():
     assert other_hosts(html, "localhost") == ["cdn.example", "old-blog.example"]
 
 
-def test_the_posts_screen_flags_posts_with_images_elsewhere(client, login_as):
+def test_the_posts_screen_flags_posts_with_images_elsewhere(client, login_as, ctx):
     login_as(make_user(role=ROLE_EDITOR))
     make_post("Imported", body='<p><img src="http://old-blog.example/a.jpg" alt="x"></p>',
               content_format=FORMAT_HTML)  # fmt: skip
@@ -28,7 +28,7 @@ def test_the_posts_screen_flags_posts_with_images_elsewhere(client, login_as):
     assert "Images from old-blog.example, blocked for readers" in page
 
 
-def test_readers_browsers_load_images_from_this_site_only(client):
+def test_readers_browsers_load_images_from_this_site_only(client, ctx):
     make_post("Imported", body='<p><img src="http://old-blog.example/a.jpg" alt="x"></p>',
               content_format=FORMAT_HTML)  # fmt: skip
 

@@ -14,13 +14,13 @@ from sqlalchemy import func, select
 from blogapp.content_version import VERSION_KEY
 from blogapp.extensions import db
 from blogapp.models import (
-    POST_DRAFT,
     REVISION_AUTOSAVE,
     REVISION_IMPORT,
     REVISION_RESTORE,
     REVISION_SAVE,
     Page,
     Post,
+    PostStatus,
     PreviewKey,
     Revision,
     Setting,
@@ -35,7 +35,7 @@ POST_FIELDS = {"title": "", "slug": "", "body": "", "content_format": "markdown"
 
 
 @pytest.fixture
-def editor(login_as):
+def editor(login_as, ctx):
     return login_as(make_user("writer", display_name="Sok Writer"))
 
 
@@ -78,7 +78,7 @@ def stored(post_id: int) -> Post:
     return db.session.get(Post, post_id)
 
 
-def test_every_save_keeps_a_revision_that_the_editor_lists(client, editor):
+def test_every_save_keeps_a_revision_that_the_editor_lists(client, editor, ctx):
     assert (
         save(client, "/admin/posts/new", title="Rule of law", body="First words.").status_code
         == 302
@@ -92,13 +92,13 @@ def test_every_save_keeps_a_revision_that_the_editor_lists(client, editor):
         (REVISION_SAVE, "First words.", "Sok Writer"),
         (REVISION_SAVE, "Second words.", "Sok Writer"),
     ]
-    assert revisions[1].excerpt == "Short." and revisions[1].status == POST_DRAFT
+    assert revisions[1].excerpt == "Short." and revisions[1].status == PostStatus.DRAFT
     page = client.get(url).get_data(as_text=True)
     assert 'id="revisions"' in page and page.count('name="a"') == 2
     assert hidden_value(page, "based_on") == str(revisions[1].id)
 
 
-def test_two_revisions_compare_as_a_readable_diff(client, editor):
+def test_two_revisions_compare_as_a_readable_diff(client, editor, ctx):
     save(client, "/admin/posts/new", title="Budget", body="Line one.\nThe budget grew.\nEnd.")
     post = db.session.scalar(select(Post).where(Post.title == "Budget"))
     save(
@@ -118,7 +118,7 @@ def test_two_revisions_compare_as_a_readable_diff(client, editor):
     assert "Line one." in text
 
 
-def test_a_diff_escapes_what_the_writer_typed(client, editor):
+def test_a_diff_escapes_what_the_writer_typed(client, editor, ctx):
     save(client, "/admin/posts/new", title="Tags", body="<b>bold</b>")
     post = db.session.scalar(select(Post).where(Post.title == "Tags"))
     save(client, f"/admin/posts/{post.id}/edit", title="Tags", body="<script>x()</script>")
@@ -129,7 +129,7 @@ def test_a_diff_escapes_what_the_writer_typed(client, editor):
     assert "&lt;<del>b</del><ins>script</ins>&gt;" in shown
 
 
-def test_a_restore_brings_back_the_old_text_as_a_new_revision(app, client, editor):
+def test_a_restore_brings_back_the_old_text_as_a_new_revision(app, client, editor, ctx):
     save(
         client,
         "/admin/posts/new",
@@ -162,7 +162,7 @@ def test_a_restore_brings_back_the_old_text_as_a_new_revision(app, client, edito
     ).get_data(as_text=True)
 
 
-def test_a_page_keeps_revisions_and_restores_too(client, editor):
+def test_a_page_keeps_revisions_and_restores_too(client, editor, ctx):
     page = make_page("About us", "We write op-eds.")
     url = f"/admin/pages/{page.id}/edit"
     data = {
@@ -191,9 +191,9 @@ def test_a_page_keeps_revisions_and_restores_too(client, editor):
 
 @pytest.mark.parametrize("app_config", [{"REVISIONS_KEPT": 3}])
 def test_the_revision_cap_keeps_the_newest_saves_and_autosaves_never_crowd_them_out(
-    app, client, editor
+    app, client, editor, ctx
 ):
-    post = make_post("Capped", "v0", status=POST_DRAFT)
+    post = make_post("Capped", "v0", status=PostStatus.DRAFT)
     url = f"/admin/posts/{post.id}/edit"
     colleague = logged_in(app, make_user("colleague"))
     for n in range(1, 6):
@@ -225,7 +225,7 @@ def autosave(client, post: Post, **fields):
 
 
 def test_an_autosave_keeps_one_per_writer_and_leaves_readers_and_their_caches_alone(
-    app, client, editor
+    app, client, editor, ctx
 ):
     post = make_post("Published piece", "What readers read.")
     reader = app.test_client()
@@ -258,8 +258,8 @@ def test_an_autosave_keeps_one_per_writer_and_leaves_readers_and_their_caches_al
     assert [r.kind for r in revisions_of(post)] == [REVISION_SAVE]  # the save superseded it
 
 
-def test_the_autosave_endpoint_refuses_a_request_without_the_csrf_token(client, editor):
-    post = make_post("Guarded", "Body.", status=POST_DRAFT)
+def test_the_autosave_endpoint_refuses_a_request_without_the_csrf_token(client, editor, ctx):
+    post = make_post("Guarded", "Body.", status=PostStatus.DRAFT)
 
     response = client.post(f"/admin/posts/{post.id}/autosave", data={"body": "Forged text"})
 
@@ -272,8 +272,8 @@ def test_the_autosave_endpoint_refuses_a_request_without_the_csrf_token(client, 
     assert response.status_code == 400 and revisions_of(post) == []
 
 
-def test_opening_a_post_with_a_newer_autosave_offers_to_restore_it(client, editor):
-    post = make_post("Evening draft", "Saved text.", status=POST_DRAFT)
+def test_opening_a_post_with_a_newer_autosave_offers_to_restore_it(client, editor, ctx):
+    post = make_post("Evening draft", "Saved text.", status=PostStatus.DRAFT)
     url = f"/admin/posts/{post.id}/edit"
     save(client, url, title="Evening draft", body="Saved text.")
     autosave(client, post, body="Saved text, and an evening of work.")
@@ -294,8 +294,8 @@ def test_opening_a_post_with_a_newer_autosave_offers_to_restore_it(client, edito
     assert stored(post.id).body == "Saved text, and an evening of work."
 
 
-def test_an_autosave_older_than_the_last_save_is_not_offered(app, client, editor):
-    post = make_post("Shared desk", "Text.", status=POST_DRAFT)
+def test_an_autosave_older_than_the_last_save_is_not_offered(app, client, editor, ctx):
+    post = make_post("Shared desk", "Text.", status=PostStatus.DRAFT)
     url = f"/admin/posts/{post.id}/edit"
     colleague = logged_in(app, make_user("colleague"))
     autosave(colleague, post, body="Colleague's unsaved words")
@@ -305,9 +305,9 @@ def test_an_autosave_older_than_the_last_save_is_not_offered(app, client, editor
 
 
 def test_a_save_based_on_an_old_version_is_refused_and_shows_the_other_editors_changes(
-    app, client, editor
+    app, client, editor, ctx
 ):
-    post = make_post("Two editors", "Para one.\nPara two.", status=POST_DRAFT)
+    post = make_post("Two editors", "Para one.\nPara two.", status=PostStatus.DRAFT)
     url = f"/admin/posts/{post.id}/edit"
     save(client, url, title="Two editors", body="Para one.\nPara two.")
     colleague = logged_in(app, make_user("dara", display_name="Dara"))
@@ -349,8 +349,8 @@ def test_a_save_based_on_an_old_version_is_refused_and_shows_the_other_editors_c
     assert stored(post.id).body == merged
 
 
-def test_a_post_saved_before_revisions_existed_still_catches_a_stale_save(app, client, editor):
-    post = make_post("Old post", "Old text.", status=POST_DRAFT)  # no revision yet
+def test_a_post_saved_before_revisions_existed_still_catches_a_stale_save(app, client, editor, ctx):
+    post = make_post("Old post", "Old text.", status=PostStatus.DRAFT)  # no revision yet
     url = f"/admin/posts/{post.id}/edit"
     colleague = logged_in(app, make_user("colleague"))
     mine, theirs = open_editor(client, url), open_editor(colleague, url)
@@ -364,7 +364,7 @@ def test_a_post_saved_before_revisions_existed_still_catches_a_stale_save(app, c
     assert stored(post.id).body == "Their text."
 
 
-def test_a_page_save_based_on_an_old_version_is_refused(app, client, editor):
+def test_a_page_save_based_on_an_old_version_is_refused(app, client, editor, ctx):
     page = make_page("Contact", "Write to us.")
     url = f"/admin/pages/{page.id}/edit"
     colleague = logged_in(app, make_user("colleague"))
@@ -387,7 +387,7 @@ def test_a_page_save_based_on_an_old_version_is_refused(app, client, editor):
     assert db.session.get(Page, page.id).body == "Write to the desk."
 
 
-def test_a_wordpress_import_stores_one_revision_per_post_and_page(runner):
+def test_a_wordpress_import_stores_one_revision_per_post_and_page(runner, ctx):
     result = runner.invoke(args=["import-wxr", str(FIXTURES / "full.xml")])
 
     assert result.exit_code == 0, result.output
@@ -410,7 +410,7 @@ def test_a_wordpress_import_stores_one_revision_per_post_and_page(runner):
     assert db.session.scalar(select(func.count()).select_from(Revision)) == posts + pages
 
 
-def test_the_first_autosave_of_a_new_post_stores_it_as_a_draft(app, client, editor):
+def test_the_first_autosave_of_a_new_post_stores_it_as_a_draft(app, client, editor, ctx):
     token = open_editor(client, "/admin/posts/new")["csrf_token"]
     nothing = client.post("/admin/posts/autosave", data={"csrf_token": token, "title": " "})
     assert nothing.get_json() == {"saved": False}
@@ -429,7 +429,7 @@ def test_the_first_autosave_of_a_new_post_stores_it_as_a_draft(app, client, edit
     post = db.session.scalar(select(Post))
     assert (post.body, post.status, post.author_id) == (
         "An idea at midnight",
-        POST_DRAFT,
+        PostStatus.DRAFT,
         editor.id,
     )
     assert answer["edit_url"] == f"/admin/posts/{post.id}/edit"
@@ -447,7 +447,7 @@ def test_the_first_autosave_of_a_new_post_stores_it_as_a_draft(app, client, edit
     assert db.session.scalar(select(func.count()).select_from(Post)) == 1
 
 
-def test_deleting_a_post_deletes_its_revisions_and_preview_key(client, editor):
+def test_deleting_a_post_deletes_its_revisions_and_preview_key(client, editor, ctx):
     save(client, "/admin/posts/new", title="Short-lived", body="Gone soon.")
     post = db.session.scalar(select(Post).where(Post.title == "Short-lived"))
     url = f"/admin/posts/{post.id}/edit"
@@ -460,6 +460,6 @@ def test_deleting_a_post_deletes_its_revisions_and_preview_key(client, editor):
     assert db.session.scalar(select(func.count()).select_from(PreviewKey)) == 0
 
 
-def test_revisions_of_anything_but_posts_and_pages_are_404(client, editor):
+def test_revisions_of_anything_but_posts_and_pages_are_404(client, editor, ctx):
     make_post("A post", "Text.")
     assert client.get("/admin/users/1/revisions/compare?a=1").status_code == 404

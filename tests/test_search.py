@@ -10,7 +10,7 @@ import pytest
 
 from blogapp.content import render_post
 from blogapp.extensions import db
-from blogapp.models import POST_DRAFT, POST_PRIVATE, Post, utcnow
+from blogapp.models import Post, PostStatus, utcnow
 from blogapp.search.query import fts5_string, parse_query, search_posts
 from blogapp.search.schema import create_search_index, drop_search_index
 from tests.conftest import on_postgres
@@ -34,11 +34,11 @@ def search(client, query: str, path: str = "/"):
     return response.get_data(as_text=True)
 
 
-def test_search_runs_on_the_expected_database(app):
+def test_search_runs_on_the_expected_database(app, ctx):
     assert db.engine.dialect.name == ("postgresql" if on_postgres() else "sqlite")
 
 
-def test_english_search_ranks_title_matches_first_then_newest(client):
+def test_english_search_ranks_title_matches_first_then_newest(client, ctx):
     now = utcnow()
     make_post("Budget talks", "Nothing about the topic here.", published_at=now - timedelta(days=9))
     make_post("A quiet week", "Parliament debated the budget at length.",
@@ -55,7 +55,7 @@ def test_english_search_ranks_title_matches_first_then_newest(client):
     assert "3 posts found" in html
 
 
-def test_english_search_needs_every_word_and_ignores_case(client):
+def test_english_search_needs_every_word_and_ignores_case(client, ctx):
     make_post("Courts and confidence", "Judicial independence matters to citizens.")
     make_post("Courts again", "A story about tennis.")
 
@@ -64,7 +64,7 @@ def test_english_search_needs_every_word_and_ignores_case(client):
                                                                 "Courts again"}
 
 
-def test_khmer_word_inside_a_sentence_without_spaces_is_found(client):
+def test_khmer_word_inside_a_sentence_without_spaces_is_found(client, ctx):
     make_post("សង្គមស៊ីវិល", KHMER_SENTENCE, language="km")
     make_post("កសិកម្ម", "កសិករដាំស្រូវនៅរដូវវស្សា", language="km")
     make_post("English only", "Nothing in Khmer.")
@@ -78,14 +78,14 @@ def test_khmer_word_inside_a_sentence_without_spaces_is_found(client):
     assert result_titles(search(client, "ទូរស័ព្ទ")) == []  # "telephone": nowhere
 
 
-def test_mixed_khmer_and_english_query(client):
+def test_mixed_khmer_and_english_query(client, ctx):
     make_post("ASEAN and Cambodia", "Summit notes: " + KHMER_SENTENCE, language="km")
     make_post("ASEAN elsewhere", "Summit notes in English only.")
 
     assert result_titles(search(client, "summit ប្រជាធិបតេយ្យ")) == ["ASEAN and Cambodia"]
 
 
-def test_words_shorter_than_three_letters_still_match(client):
+def test_words_shorter_than_three_letters_still_match(client, ctx):
     make_post("Rules for AI", "Regulating AI in the region.")
     make_post("Farming", "Rice and soil.")
 
@@ -93,23 +93,23 @@ def test_words_shorter_than_three_letters_still_match(client):
     assert result_titles(search(client, "ai rules")) == ["Rules for AI"]
 
 
-def test_parts_of_words_match(client):
+def test_parts_of_words_match(client, ctx):
     make_post("Democratic backsliding", "A long essay.")
 
     assert result_titles(search(client, "democra")) == ["Democratic backsliding"]
 
 
-def test_hidden_posts_are_never_found(client):
+def test_hidden_posts_are_never_found(client, ctx):
     make_post("Visible zebra", "zebra")
-    make_post("Draft zebra", "zebra", status=POST_DRAFT)
-    make_post("Private zebra", "zebra", status=POST_PRIVATE)
+    make_post("Draft zebra", "zebra", status=PostStatus.DRAFT)
+    make_post("Private zebra", "zebra", status=PostStatus.PRIVATE)
     make_post("Scheduled zebra", "zebra", published_at=utcnow() + timedelta(days=1))
 
     assert result_titles(search(client, "zebra")) == ["Visible zebra"]
     assert result_titles(search(client, "ze")) == ["Visible zebra"]
 
 
-def test_snippet_is_escaped_and_highlights_matches(client):
+def test_snippet_is_escaped_and_highlights_matches(client, ctx):
     make_post("Markup", "Never trust `<script>alert(1)</script>` in comments. " + "Filler. " * 80
               + "The word lighthouse appears only here, near the end.")
 
@@ -124,7 +124,7 @@ def test_snippet_is_escaped_and_highlights_matches(client):
 
 
 @pytest.mark.parametrize("app_config", [{"SEARCH_RESULTS_PER_PAGE": 2}])
-def test_search_results_are_paginated(client):
+def test_search_results_are_paginated(client, ctx):
     now = utcnow()
     for i in range(5):
         make_post(f"Harvest {i}", "harvest season", published_at=now - timedelta(days=i))
@@ -143,7 +143,7 @@ def test_search_results_are_paginated(client):
 
 
 @pytest.mark.parametrize("query", ["", "   ", "\t\n", "\u200b\u00a0"])
-def test_empty_search_shows_a_helpful_page(client, query):
+def test_empty_search_shows_a_helpful_page(client, query, ctx):
     make_post("Anything", "at all")
 
     html = search(client, query)
@@ -153,7 +153,7 @@ def test_empty_search_shows_a_helpful_page(client, query):
     assert '<meta name="robots" content="noindex, follow">' in html
 
 
-def test_no_results_says_so(client):
+def test_no_results_says_so(client, ctx):
     make_post("Anything", "at all")
 
     html = search(client, "nonexistentword")
@@ -171,7 +171,7 @@ HOSTILE = [
 
 
 @pytest.mark.parametrize("query", HOSTILE)
-def test_hostile_search_strings_never_fail(client, query):
+def test_hostile_search_strings_never_fail(client, query, ctx):
     make_post("Harvest", "harvest season AND NEAR words")
 
     response = client.get("/", query_string={"s": query}, follow_redirects=True)
@@ -181,7 +181,7 @@ def test_hostile_search_strings_never_fail(client, query):
 
 
 @pytest.mark.parametrize("query", ["a\x00b", "\x00", "x" * 10_000, "ខ្មែរ" * 2000])
-def test_nul_bytes_and_huge_queries_get_a_clear_answer_not_a_500(client, query):
+def test_nul_bytes_and_huge_queries_get_a_clear_answer_not_a_500(client, query, ctx):
     """The request guard refuses NUL bytes (400) and absurd query strings (414) before
     any view runs; search itself copes with them too (below)."""
     make_post("Harvest", "harvest season")
@@ -194,7 +194,7 @@ def test_nul_bytes_and_huge_queries_get_a_clear_answer_not_a_500(client, query):
 
 @pytest.mark.parametrize("raw", ["a\x00b", "\x00harvest", "x" * 10_000, "ខ្មែរ" * 2000,
                                  "harvest " * 2000])
-def test_search_itself_copes_with_nul_bytes_and_huge_input(app, raw):
+def test_search_itself_copes_with_nul_bytes_and_huge_input(app, raw, ctx):
     make_post("Harvest", "harvest season")
 
     query = parse_query(raw)
@@ -205,14 +205,14 @@ def test_search_itself_copes_with_nul_bytes_and_huge_input(app, raw):
     assert found.total == (1 if "harvest" in raw else 0)
 
 
-def test_hostile_string_can_still_find_literal_text(client):
+def test_hostile_string_can_still_find_literal_text(client, ctx):
     make_post("Operators", 'The phrase "AND OR NOT" is printed literally, with 100% sure.')
 
     assert result_titles(search(client, '"AND OR NOT"')) == ["Operators"]
     assert result_titles(search(client, "100%")) == ["Operators"]
 
 
-def test_long_query_is_shortened_with_a_notice(client):
+def test_long_query_is_shortened_with_a_notice(client, ctx):
     html = search(client, "word " * 100)
 
     assert "shortened to its first 200 characters" in html
@@ -227,7 +227,7 @@ def test_query_parsing():
     assert fts5_string('say "no"') == '"say ""no"""'
 
 
-def test_index_follows_updates_and_deletes(client):
+def test_index_follows_updates_and_deletes(client, ctx):
     post = make_post("Changing", "The original wording mentions pelicans.")
     assert result_titles(search(client, "pelicans")) == ["Changing"]
 
@@ -248,7 +248,7 @@ def test_index_follows_updates_and_deletes(client):
 
 
 @pytest.mark.parametrize("app_config", [{"SEARCH_RESULTS_PER_PAGE": 2}])
-def test_search_page_runs_few_queries(client, count_queries):
+def test_search_page_runs_few_queries(client, count_queries, ctx):
     for i in range(30):
         make_post(f"Harvest {i}", "harvest season", commit=False)
     db.session.commit()
@@ -263,7 +263,7 @@ def test_search_page_runs_few_queries(client, count_queries):
     assert len(result_titles(html)) == 2
 
 
-def test_short_post_snippet_is_the_whole_text(client):
+def test_short_post_snippet_is_the_whole_text(client, ctx):
     make_post("Short", "Only a few words about rivers.")
 
     html = search(client, "rivers")
@@ -272,7 +272,7 @@ def test_short_post_snippet_is_the_whole_text(client):
     assert snippet == "Only a few words about <mark>rivers</mark>."
 
 
-def test_index_is_created_for_existing_posts_as_a_migration_would(client):
+def test_index_is_created_for_existing_posts_as_a_migration_would(client, ctx):
     """The migration calls drop_search_index / create_search_index on a live database."""
     make_post("Before the index", "Pelicans nest on the river banks.")
     db.session.close()

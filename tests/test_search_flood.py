@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from benchmarks.demo_site import build_demo_database
-from benchmarks.server import app_environment, free_port, start_gunicorn
+from tests.sites import build_demo_database, start_demo_site
 
 pytestmark = pytest.mark.slow
 
@@ -92,10 +91,8 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("flood")
     database_url = f"sqlite:///{root / 'flood.sqlite'}"
     build_demo_database(database_url)
-    port = free_port()
-    env = app_environment(database_url, port, root / "instance")
-    env["BLOGAPP_RATELIMIT_ENABLED"] = "true"  # production's limits: they are under test
-    running = start_gunicorn(env, port, root / "gunicorn.log", workers=WORKERS)
+    running = start_demo_site(database_url, root, workers=WORKERS,
+                              BLOGAPP_RATELIMIT_ENABLED="true")  # production's limits: under test
     yield running
     running.stop()
 
@@ -130,4 +127,4 @@ def test_a_search_flood_is_shed_while_readers_keep_reading(server):
     # key, so a word pair the flood repeats is answered from the kept page, as it should be.
     assert not flood.without_retry_after
     server.check_alive()
-    assert "Traceback" not in server.log_path.read_text(errors="replace")
+    assert "Traceback" not in server.log.read_text(errors="replace")

@@ -17,7 +17,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from benchmarks.server import free_port
 from blogapp import create_app
 from blogapp.extensions import db
 from blogapp.models import utcnow
@@ -26,6 +25,7 @@ from blogapp.search.limits import ShedLog, search_slots
 from tests.conftest import BASE_CONFIG, on_postgres
 from tests.factories import make_post
 from tests.helpers import restart_worker
+from tests.servers import free_port
 
 # A recursive count that runs far more than PROGRESS_STEPS SQLite instructions.
 LONG_SQLITE_QUERY = (
@@ -64,7 +64,7 @@ def result_titles(html: str) -> list[str]:
 
 
 @pytest.mark.parametrize("app_config", [{"SEARCH_RATE_LIMIT": "2 per minute"}])
-def test_searches_over_the_limit_get_the_429_page_with_retry_after(client):
+def test_searches_over_the_limit_get_the_429_page_with_retry_after(client, ctx):
     make_post("Harvest", "harvest season")
 
     assert client.get("/?s=harvest").status_code == 200
@@ -89,7 +89,7 @@ DEEP = {"POSTS_PER_PAGE": 1, "DEEP_PAGES_FROM": 3, "DEEP_PAGE_RATE_LIMIT": "2 pe
 
 
 @pytest.mark.parametrize("app_config", [DEEP])
-def test_deep_listing_and_comment_pages_share_one_limit(client):
+def test_deep_listing_and_comment_pages_share_one_limit(client, ctx):
     post = make_post("Harvest", "harvest season")
     for i in range(6):
         make_post(f"Post {i}")
@@ -112,7 +112,7 @@ def test_deep_listing_and_comment_pages_share_one_limit(client):
 
 
 @pytest.mark.parametrize("app_config", [{"SEARCH_MAX_CONCURRENT": 1}])
-def test_a_search_beyond_the_workers_cap_gets_a_quick_503(app, client):
+def test_a_search_beyond_the_workers_cap_gets_a_quick_503(app, client, ctx):
     make_post("Harvest", "harvest season")
 
     with search_slots().taken() as held:  # another search is running in this worker
@@ -131,7 +131,7 @@ def test_a_search_beyond_the_workers_cap_gets_a_quick_503(app, client):
 
 
 @pytest.mark.parametrize("app_config", [{"SEARCH_MAX_CONCURRENT": 2}])
-def test_slots_are_shared_by_the_workers_threads(app):
+def test_slots_are_shared_by_the_workers_threads(app, ctx):
     slots = search_slots()
     taken = []
 
@@ -179,7 +179,7 @@ def test_sqlite_deadline_aborts_a_long_statement_and_is_removed_afterwards():
     connection.close()
 
 
-def test_search_past_its_budget_on_sqlite_gets_a_plain_page(app, client):
+def test_search_past_its_budget_on_sqlite_gets_a_plain_page(app, client, ctx):
     if on_postgres():
         pytest.skip("SQLite's progress handler; PostgreSQL has its own test below")
     clock = JumpingClock(step=0.0)
@@ -211,7 +211,7 @@ def test_search_past_its_budget_on_sqlite_gets_a_plain_page(app, client):
 
 
 @pytest.mark.skipif(not on_postgres(), reason="needs BLOGAPP_TEST_DATABASE_URL (PostgreSQL)")
-def test_search_past_its_budget_on_postgres_gets_a_plain_page(app, client):
+def test_search_past_its_budget_on_postgres_gets_a_plain_page(app, client, ctx):
     app.config.update(SEARCH_TIME_BUDGET_MS=200)
     make_post("Harvest", "harvest season")
     client.get("/")  # the sidebar is kept: after this, only the search reads posts
@@ -247,7 +247,7 @@ def test_search_past_its_budget_on_postgres_gets_a_plain_page(app, client):
 
 
 @pytest.mark.parametrize("app_config", [{"SEARCH_MAX_CANDIDATES": 3}])
-def test_only_the_newest_matches_are_ranked_but_title_matches_are_kept(client):
+def test_only_the_newest_matches_are_ranked_but_title_matches_are_kept(client, ctx):
     now = utcnow()
     make_post("Harvest festival", "An old post about it.", published_at=now - timedelta(days=90))
     make_post("Old news", "harvest season long ago", published_at=now - timedelta(days=80))
@@ -273,14 +273,14 @@ def test_only_the_newest_matches_are_ranked_but_title_matches_are_kept(client):
         ("/page/1/?s=budget", "/?s=budget"),
     ],
 )
-def test_the_same_words_in_another_order_or_case_redirect_to_one_url(client, asked, canonical):
+def test_the_same_words_in_another_order_or_case_redirect_to_one_url(client, asked, canonical, ctx):
     response = client.get(asked)
 
     assert response.status_code == 301
     assert response.headers["Location"] == canonical
 
 
-def test_the_canonical_search_url_is_served_and_shows_the_words(client):
+def test_the_canonical_search_url_is_served_and_shows_the_words(client, ctx):
     for i in range(12):
         make_post(f"Budget {i}", "The election budget.")
 
@@ -296,7 +296,7 @@ def test_the_canonical_search_url_is_served_and_shows_the_words(client):
     assert followed.get_data(as_text=True) == page.get_data(as_text=True)
 
 
-def test_a_shortened_query_keeps_its_url_and_notice(client):
+def test_a_shortened_query_keeps_its_url_and_notice(client, ctx):
     response = client.get("/", query_string={"s": "Word " * 100})
 
     assert response.status_code == 200
@@ -325,7 +325,7 @@ def test_turned_away_requests_are_summed_up_in_the_log_not_one_line_each(caplog)
     assert "203.0.113.9 (41)" in lines[1]
 
 
-def test_searches_are_still_answered_when_the_limits_storage_is_down(database_url, tmp_path):
+def test_searches_are_still_answered_when_the_limits_storage_is_down(database_url, tmp_path, ctx):
     # Its own app: the suite's fixture resets the limits, which needs their storage.
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
                       "UPLOAD_FOLDER": str(tmp_path / "uploads"),

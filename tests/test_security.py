@@ -16,7 +16,7 @@ from tests.factories import make_category, make_post, make_tag, make_user
 
 
 @pytest.fixture
-def make_app(database_url, tmp_path):
+def make_app(database_url, tmp_path, ctx):
     """A separate app on the test database, for settings and routes only a test needs."""
     made = []
 
@@ -38,7 +38,7 @@ def csp_directives(response) -> dict[str, str]:
     return {p[0]: (p[1] if len(p) > 1 else "") for p in parts}
 
 
-def test_every_response_carries_security_headers(client):
+def test_every_response_carries_security_headers(client, ctx):
     make_post("Headers")
     with client.get("/static/css/site.css") as static:
         responses = [client.get("/"), client.get("/no-such-page/"), static]
@@ -53,12 +53,12 @@ def test_every_response_carries_security_headers(client):
             assert "Strict-Transport-Security" not in response.headers  # plain http
 
 
-def test_hsts_only_over_https(client):
+def test_hsts_only_over_https(client, ctx):
     response = client.get("/", base_url="https://localhost")
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
 
 
-def test_hsts_when_the_site_is_https_even_if_the_proxy_hop_is_not(make_app):
+def test_hsts_when_the_site_is_https_even_if_the_proxy_hop_is_not(make_app, ctx):
     """Without ProxyFix the app may see plain http from nginx; secure cookies mean https."""
     app = make_app(SITE_URL="https://blog.example.org")
     assert app.config["SESSION_COOKIE_SECURE"] is True
@@ -73,7 +73,7 @@ def test_hsts_when_the_site_is_https_even_if_the_proxy_hop_is_not(make_app):
     [(0, "127.0.0.1", False), (1, "203.0.113.9", True)],
 )
 def test_proxy_headers_are_trusted_only_when_configured(
-    make_app, proxies, expected_addr, expected_https
+    make_app, proxies, expected_addr, expected_https, ctx
 ):
     app = make_app(PROXY_FIX_COUNT=proxies)
 
@@ -90,7 +90,7 @@ def test_proxy_headers_are_trusted_only_when_configured(
     assert ("Strict-Transport-Security" in response.headers) is expected_https
 
 
-def test_cookies_are_httponly_lax_and_secure_on_an_https_site(make_app):
+def test_cookies_are_httponly_lax_and_secure_on_an_https_site(make_app, ctx):
     user = None
     app = make_app(SITE_URL="https://blog.example.org")
     with app.app_context():
@@ -114,7 +114,7 @@ def test_cookies_are_httponly_lax_and_secure_on_an_https_site(make_app):
         assert {"httponly", "secure", "samesite=lax"} <= attributes, cookie
 
 
-def test_cookies_are_not_secure_on_a_plain_http_site(make_app):
+def test_cookies_are_not_secure_on_a_plain_http_site(make_app, ctx):
     app = make_app(SITE_URL="http://localhost")
 
     @app.route("/remember")
@@ -127,7 +127,7 @@ def test_cookies_are_not_secure_on_a_plain_http_site(make_app):
     assert "Secure" not in cookie
 
 
-def test_untrusted_host_gets_400(app, make_app):
+def test_untrusted_host_gets_400(app, make_app, ctx):
     make_post("Hosts")
     app = make_app(TRUSTED_HOSTS=["blog.example.org"])
     client = app.test_client()
@@ -139,14 +139,14 @@ def test_untrusted_host_gets_400(app, make_app):
     assert "evil.example" not in refused.get_data(as_text=True)
 
 
-def test_trusted_hosts_from_the_environment(monkeypatch, make_app):
+def test_trusted_hosts_from_the_environment(monkeypatch, make_app, ctx):
     monkeypatch.setenv("BLOGAPP_TRUSTED_HOSTS", "blog.example.org, www.blog.example.org")
     app = make_app()
     assert app.config["TRUSTED_HOSTS"] == ["blog.example.org", "www.blog.example.org"]
     assert app.test_client().get("/", headers={"Host": "other.example"}).status_code == 400
 
 
-def test_absolute_urls_never_come_from_the_request_host(client):
+def test_absolute_urls_never_come_from_the_request_host(client, ctx):
     make_post("Canonical")
     spoof = {"Host": "evil.example", "X-Forwarded-Host": "evil.example"}
     for url in ("/", "/feed/", "/sitemap.xml"):
@@ -155,7 +155,7 @@ def test_absolute_urls_never_come_from_the_request_host(client):
         assert "evil.example" not in response.get_data(as_text=True), url
 
 
-def test_admin_and_login_pages_are_never_stored(client, login_as):
+def test_admin_and_login_pages_are_never_stored(client, login_as, ctx):
     for url in ("/login", "/admin/"):
         response = client.get(url)
         assert response.headers["Cache-Control"] == "private, no-store", url
@@ -167,7 +167,7 @@ def test_admin_and_login_pages_are_never_stored(client, login_as):
     assert "Cookie" in admin.headers["Vary"]
 
 
-def test_a_page_slug_that_starts_like_admin_is_public(client):
+def test_a_page_slug_that_starts_like_admin_is_public(client, ctx):
     from tests.factories import make_page
 
     make_page("Administration reform", "Words.")
@@ -176,7 +176,7 @@ def test_a_page_slug_that_starts_like_admin_is_public(client):
     assert "no-store" not in response.headers.get("Cache-Control", "")
 
 
-def test_body_over_max_content_length_gets_413_page(client):
+def test_body_over_max_content_length_gets_413_page(client, ctx):
     response = client.post("/", data=b"x" * (8 * 1024 * 1024 + 1),
                            content_type="application/octet-stream")
     assert response.status_code == 413
@@ -208,7 +208,7 @@ HOSTILE_QUERIES = [
 ]
 
 
-def test_malformed_requests_never_get_500(app, client):
+def test_malformed_requests_never_get_500(app, client, ctx):
     post = make_post("Target", categories=[make_category("Cat")], tags=[make_tag("Tagged")])
     urls = _public_urls(app) + [f"/{post.published_at:%Y/%m/%d}/{post.slug}/",
                                 "/page/99999999999999999999/", "/99999999999/",
@@ -232,14 +232,14 @@ def test_malformed_requests_never_get_500(app, client):
     assert client.get("/?s=%ff").status_code == 400
 
 
-def test_nul_bytes_in_a_form_are_refused(client):
+def test_nul_bytes_in_a_form_are_refused(client, ctx):
     make_post("Forms")
     response = client.post("/login", data={"username": "a\x00b", "password": "x"})
     assert response.status_code == 400
 
 
 @pytest.mark.parametrize("code", [400, 403, 404, 405, 413, 429, 500])
-def test_error_pages_show_no_internals(make_app, caplog, code):
+def test_error_pages_show_no_internals(make_app, caplog, code, ctx):
     # Outside TESTING the key must be a real one (issue 13).
     app = make_app(PROPAGATE_EXCEPTIONS=False, TESTING=False,
                    SECRET_KEY="error-pages-test-secret-key-0123456789")

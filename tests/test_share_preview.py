@@ -14,13 +14,13 @@ from sqlalchemy import select
 from blogapp.content import render_post
 from blogapp.content_version import VERSION_KEY
 from blogapp.extensions import db
-from blogapp.models import POST_DRAFT, POST_PENDING, POST_PRIVATE, PreviewKey, Setting, utcnow
+from blogapp.models import PostStatus, PreviewKey, Setting, utcnow
 from tests.factories import make_post, make_user
 from tests.helpers import csrf_token_from, url_of
 
 
 @pytest.fixture
-def editor(login_as):
+def editor(login_as, ctx):
     return login_as(make_user("writer"))
 
 
@@ -47,8 +47,8 @@ def version() -> str | None:
     return db.session.scalar(select(Setting.value).where(Setting.key == VERSION_KEY))
 
 
-def test_a_share_link_shows_a_draft_to_a_reader_who_is_not_logged_in(app, client, editor):
-    post = make_post("Unpublished scoop", "The **draft** text.", status=POST_DRAFT)
+def test_a_share_link_shows_a_draft_to_a_reader_who_is_not_logged_in(app, client, editor, ctx):
+    post = make_post("Unpublished scoop", "The **draft** text.", status=PostStatus.DRAFT)
     link = make_link(client, post)
     reader = app.test_client()
 
@@ -66,8 +66,8 @@ def test_a_share_link_shows_a_draft_to_a_reader_who_is_not_logged_in(app, client
     assert 'name="csrf_token"' not in text  # no comment form, no newsletter form
 
 
-def test_a_preview_is_never_served_from_the_page_cache(app, client, editor):
-    post = make_post("Moving draft", "First text.", status=POST_DRAFT)
+def test_a_preview_is_never_served_from_the_page_cache(app, client, editor, ctx):
+    post = make_post("Moving draft", "First text.", status=PostStatus.DRAFT)
     link = make_link(client, post)
     reader = app.test_client()
     assert "First text." in reader.get(link).get_data(as_text=True)
@@ -79,8 +79,8 @@ def test_a_preview_is_never_served_from_the_page_cache(app, client, editor):
     assert "Second text." in reader.get(link).get_data(as_text=True)
 
 
-def test_a_revoked_link_opens_nothing_and_a_new_link_differs(app, client, editor):
-    post = make_post("Embargoed", "Not yet.", status=POST_PENDING)
+def test_a_revoked_link_opens_nothing_and_a_new_link_differs(app, client, editor, ctx):
+    post = make_post("Embargoed", "Not yet.", status=PostStatus.PENDING)
     old = make_link(client, post)
     reader = app.test_client()
     assert reader.get(old).status_code == 200
@@ -96,8 +96,8 @@ def test_a_revoked_link_opens_nothing_and_a_new_link_differs(app, client, editor
     assert reader.get(new).status_code == 200 and reader.get(old).status_code == 404
 
 
-def test_a_link_to_a_post_now_public_redirects_to_its_permalink(app, client, editor):
-    post = make_post("Soon out", "Text.", status=POST_DRAFT)
+def test_a_link_to_a_post_now_public_redirects_to_its_permalink(app, client, editor, ctx):
+    post = make_post("Soon out", "Text.", status=PostStatus.DRAFT)
     link = make_link(client, post)
     post.status = "published"
     post.published_at = utcnow() - timedelta(minutes=1)
@@ -111,7 +111,7 @@ def test_a_link_to_a_post_now_public_redirects_to_its_permalink(app, client, edi
 
 
 def test_a_scheduled_post_can_be_shared_and_sharing_it_changes_no_content_version(
-    app, client, editor
+    app, client, editor, ctx
 ):
     post = make_post(
         "Tomorrow's column", "Embargoed until tomorrow.", published_at=utcnow() + timedelta(days=1)
@@ -126,8 +126,8 @@ def test_a_scheduled_post_can_be_shared_and_sharing_it_changes_no_content_versio
     assert response.status_code == 200 and "it is scheduled for" in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("status", ["published", POST_PRIVATE])
-def test_public_and_private_posts_get_no_share_link(app, client, editor, status):
+@pytest.mark.parametrize("status", ["published", PostStatus.PRIVATE])
+def test_public_and_private_posts_get_no_share_link(app, client, editor, status, ctx):
     post = make_post("Not for sharing", "Text.", status=status)
     token = csrf_token_from(client.get(f"/admin/posts/{post.id}/edit").get_data(as_text=True))
 
@@ -137,24 +137,24 @@ def test_public_and_private_posts_get_no_share_link(app, client, editor, status)
     assert shown_link(client, post) is None
 
 
-def test_a_private_post_with_an_old_link_is_not_shown(app, client, editor):
-    post = make_post("Turned private", "Text.", status=POST_DRAFT)
+def test_a_private_post_with_an_old_link_is_not_shown(app, client, editor, ctx):
+    post = make_post("Turned private", "Text.", status=PostStatus.DRAFT)
     link = make_link(client, post)
-    post.status = POST_PRIVATE
+    post.status = PostStatus.PRIVATE
     db.session.commit()
     assert app.test_client().get(link).status_code == 404
 
 
-def test_a_forged_or_damaged_link_is_404(app, client, editor):
-    post = make_post("Draft", "Text.", status=POST_DRAFT)
+def test_a_forged_or_damaged_link_is_404(app, client, editor, ctx):
+    post = make_post("Draft", "Text.", status=PostStatus.DRAFT)
     link = make_link(client, post)
     reader = app.test_client()
     assert reader.get(link[:-3]).status_code == 404
     assert reader.get("/preview/eyJwIjoxLCJuIjoieCJ9.forged").status_code == 404
 
 
-def test_making_and_revoking_a_link_are_posts_with_the_csrf_token(app, client, editor):
-    post = make_post("Draft", "Text.", status=POST_DRAFT)
+def test_making_and_revoking_a_link_are_posts_with_the_csrf_token(app, client, editor, ctx):
+    post = make_post("Draft", "Text.", status=PostStatus.DRAFT)
     assert client.get(f"/admin/posts/{post.id}/share-preview").status_code == 405
     assert client.post(f"/admin/posts/{post.id}/share-preview").status_code == 400
     assert db.session.scalar(select(PreviewKey)) is None
@@ -163,8 +163,8 @@ def test_making_and_revoking_a_link_are_posts_with_the_csrf_token(app, client, e
     assert db.session.scalar(select(PreviewKey)) is not None
 
 
-def test_a_preview_runs_a_constant_small_number_of_queries(app, client, editor, count_queries):
-    post = make_post("Counted", "Text.", status=POST_DRAFT)
+def test_a_preview_runs_a_constant_small_number_of_queries(app, client, editor, count_queries, ctx):
+    post = make_post("Counted", "Text.", status=PostStatus.DRAFT)
     link = make_link(client, post)
     reader = app.test_client()
     reader.get(link)  # the sidebar and settings are kept after the first page

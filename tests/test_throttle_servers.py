@@ -64,7 +64,7 @@ def make_accounts() -> None:
 
 
 @pytest.fixture
-def site(request, tmp_path):
+def site(request, tmp_path, ctx):
     """(DATABASE_URL, REDIS_URL or None, the store's words in the startup log), with
     the schema and two accounts in the database."""
     store = request.param

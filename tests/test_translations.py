@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from blogapp.extensions import db
-from blogapp.models import POST_DRAFT, ROLE_EDITOR, PostTranslation, utcnow
+from blogapp.models import ROLE_EDITOR, PostStatus, PostTranslation, utcnow
 from tests.factories import make_post, make_user
 from tests.helpers import csrf_token_from, url_of
 
@@ -24,7 +24,7 @@ NS = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9", "x": "http://www.w3.or
 
 
 @pytest.fixture
-def editor(client, login_as):
+def editor(client, login_as, ctx):
     return login_as(make_user("desk", role=ROLE_EDITOR))
 
 
@@ -39,7 +39,7 @@ def alternates(html: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def trio(client, editor):
+def trio(client, editor, ctx):
     now = utcnow()
     en = make_post("Trust in the courts", "English text.", published_at=now - timedelta(days=3))
     km = make_post("ទំនុកចិត្តលើតុលាការ", "អត្ថបទ។", language="km", published_at=now - timedelta(days=2))
@@ -54,7 +54,7 @@ def trio(client, editor):
     return {"en": en, "km": km, "fr": fr}
 
 
-def test_every_linked_pair_points_both_ways_with_one_x_default(app, trio):
+def test_every_linked_pair_points_both_ways_with_one_x_default(app, trio, ctx):
     reader = app.test_client()
     pages = {lang: reader.get(url_of(post)).get_data(as_text=True) for lang, post in trio.items()}
     found = {lang: alternates(html) for lang, html in pages.items()}
@@ -68,7 +68,7 @@ def test_every_linked_pair_points_both_ways_with_one_x_default(app, trio):
         assert set(found[lang]) == {"en", "km", "fr", "x-default"}
 
 
-def test_language_switch_names_each_version_in_its_own_script(app, trio):
+def test_language_switch_names_each_version_in_its_own_script(app, trio, ctx):
     html = app.test_client().get(url_of(trio["en"])).get_data(as_text=True)
     switch = re.search(r'<nav class="language-switch".*?</nav>', html, re.S).group(0)
     assert '<span aria-current="true" lang="en">English</span>' in switch
@@ -76,16 +76,16 @@ def test_language_switch_names_each_version_in_its_own_script(app, trio):
     assert 'hreflang="fr" lang="fr">fr</a>' in switch
 
 
-def test_a_draft_translation_is_named_nowhere(app, client, editor):
+def test_a_draft_translation_is_named_nowhere(app, client, editor, ctx):
     en = make_post("Published", "Text.")
-    km = make_post("សេចក្តីព្រាង", "អត្ថបទ។", language="km", status=POST_DRAFT)
+    km = make_post("សេចក្តីព្រាង", "អត្ថបទ។", language="km", status=PostStatus.DRAFT)
     link(client, en, km)
     html = app.test_client().get(url_of(en)).get_data(as_text=True)
     assert alternates(html) == {} and "language-switch" not in html
     assert "xhtml:link" not in app.test_client().get("/sitemap.xml").get_data(as_text=True)
 
 
-def test_sitemap_lists_the_alternates_of_every_version(app, trio):
+def test_sitemap_lists_the_alternates_of_every_version(app, trio, ctx):
     body = app.test_client().get("/sitemap.xml").data
     root = ET.fromstring(body)
     urls = {lang: SITE + url_of(post) for lang, post in trio.items()}
@@ -95,7 +95,7 @@ def test_sitemap_lists_the_alternates_of_every_version(app, trio):
         assert links == {**urls, "x-default": urls["en"]}, lang
 
 
-def test_feeds_and_listings_in_one_language(app, trio):
+def test_feeds_and_listings_in_one_language(app, trio, ctx):
     reader = app.test_client()
     make_post("Only in English", "Text.")
     km_feed = feedparser.parse(reader.get("/feed/?lang=km").data)
@@ -115,7 +115,7 @@ def test_feeds_and_listings_in_one_language(app, trio):
     assert reader.get("/").get_data(as_text=True) != listing  # lang is in the cache key
 
 
-def test_listing_pagination_keeps_the_language(app, client):
+def test_listing_pagination_keeps_the_language(app, client, ctx):
     start = utcnow() - timedelta(days=40)
     for i in range(app.config["POSTS_PER_PAGE"] + 2):
         make_post(f"ខ្មែរ {i}", "អត្ថបទ។", language="km", published_at=start + timedelta(hours=i),
@@ -125,7 +125,7 @@ def test_listing_pagination_keeps_the_language(app, client):
     assert 'href="/page/2/?lang=km" rel="next"' in html
 
 
-def test_linking_refuses_two_versions_in_one_language_and_unlinks(app, client, editor):
+def test_linking_refuses_two_versions_in_one_language_and_unlinks(app, client, editor, ctx):
     a, b = make_post("One", "Text."), make_post("Two", "Text.")
     km = make_post("បី", "អត្ថបទ។", language="km")
     response = link(client, a, b)
@@ -141,7 +141,7 @@ def test_linking_refuses_two_versions_in_one_language_and_unlinks(app, client, e
     assert alternates(app.test_client().get(url_of(a)).get_data(as_text=True)) == {}
 
 
-def test_a_linked_version_is_the_same_bytes_for_every_reader(app, trio):
+def test_a_linked_version_is_the_same_bytes_for_every_reader(app, trio, ctx):
     one, two = app.test_client().get(url_of(trio["km"])), app.test_client().get(url_of(trio["km"]))
     assert one.data == two.data and one.headers["ETag"] == two.headers["ETag"]
     assert one.headers["Cache-Control"].startswith("public")

@@ -70,7 +70,7 @@ def _enrol(client, user) -> tuple[str, list[str]]:
 
 
 @pytest.fixture
-def enrolled(app, client, login_as):
+def enrolled(app, client, login_as, ctx):
     """An editor who has enrolled; the client is logged out again."""
     user = make_user(role=ROLE_EDITOR, password=PASSWORD)
     login_as(user)
@@ -84,7 +84,7 @@ def _is_logged_in(client) -> bool:
     return client.get("/admin/").status_code == 200
 
 
-def test_enrolment_shows_ten_recovery_codes_once_and_stores_them_hashed(enrolled):
+def test_enrolment_shows_ten_recovery_codes_once_and_stores_them_hashed(enrolled, ctx):
     user, secret, codes = enrolled
 
     assert len(codes) == 10 and len(set(codes)) == 10
@@ -95,7 +95,7 @@ def test_enrolment_shows_ten_recovery_codes_once_and_stores_them_hashed(enrolled
     assert db.session.get(TwoFactor, user.id).confirmed_at is not None
 
 
-def test_a_wrong_first_code_does_not_turn_two_factor_on(app, client, login_as, clock):
+def test_a_wrong_first_code_does_not_turn_two_factor_on(app, client, login_as, clock, ctx):
     user = make_user(password=PASSWORD)
     login_as(user)
     page = client.get("/account/")
@@ -113,7 +113,7 @@ def test_a_wrong_first_code_does_not_turn_two_factor_on(app, client, login_as, c
     assert db.session.get(TwoFactor, user.id).confirmed_at is None
 
 
-def test_enrolling_needs_the_current_password(app, client, login_as):
+def test_enrolling_needs_the_current_password(app, client, login_as, ctx):
     user = make_user(password=PASSWORD)
     login_as(user)
     page = client.get("/account/")
@@ -128,7 +128,7 @@ def test_enrolling_needs_the_current_password(app, client, login_as):
     assert db.session.get(TwoFactor, user.id) is None
 
 
-def test_login_asks_for_the_code_after_the_password(enrolled, client, clock):
+def test_login_asks_for_the_code_after_the_password(enrolled, client, clock, ctx):
     user, secret, _ = enrolled
     clock.advance(60)
 
@@ -142,7 +142,7 @@ def test_login_asks_for_the_code_after_the_password(enrolled, client, clock):
     assert _is_logged_in(client)
 
 
-def test_a_wrong_code_is_refused(enrolled, client, clock):
+def test_a_wrong_code_is_refused(enrolled, client, clock, ctx):
     user, secret, _ = enrolled
     clock.advance(60)
     _password_login(client, user)
@@ -154,7 +154,7 @@ def test_a_wrong_code_is_refused(enrolled, client, clock):
     assert not _is_logged_in(client)
 
 
-def test_a_replayed_code_is_refused(app, enrolled, clock):
+def test_a_replayed_code_is_refused(app, enrolled, clock, ctx):
     user, secret, _ = enrolled
     clock.advance(60)
     code = pyotp.TOTP(secret).at(clock())
@@ -172,7 +172,7 @@ def test_a_replayed_code_is_refused(app, enrolled, clock):
     assert _send_code(second, earlier).status_code == 400
 
 
-def test_the_code_of_the_next_step_works_once_time_moves(app, enrolled, clock):
+def test_the_code_of_the_next_step_works_once_time_moves(app, enrolled, clock, ctx):
     user, secret, _ = enrolled
     clock.advance(60)
     first = app.test_client()
@@ -186,7 +186,7 @@ def test_the_code_of_the_next_step_works_once_time_moves(app, enrolled, clock):
     assert _send_code(second, pyotp.TOTP(secret).at(clock())).status_code == 302
 
 
-def test_a_recovery_code_works_once(app, enrolled, clock):
+def test_a_recovery_code_works_once(app, enrolled, clock, ctx):
     user, _, codes = enrolled
     first, second = app.test_client(), app.test_client()
     _password_login(first, user)
@@ -200,7 +200,7 @@ def test_a_recovery_code_works_once(app, enrolled, clock):
     assert not _is_logged_in(second)
 
 
-def test_codes_are_throttled_like_passwords(app, enrolled, clock):
+def test_codes_are_throttled_like_passwords(app, enrolled, clock, ctx):
     user, secret, _ = enrolled
     clock.advance(60)
     client = app.test_client()
@@ -214,7 +214,7 @@ def test_codes_are_throttled_like_passwords(app, enrolled, clock):
     assert not _is_logged_in(client)
 
 
-def test_the_half_logged_in_state_expires(enrolled, client, clock):
+def test_the_half_logged_in_state_expires(enrolled, client, clock, ctx):
     user, secret, _ = enrolled
     _password_login(client, user)
     clock.advance(301)
@@ -224,7 +224,7 @@ def test_the_half_logged_in_state_expires(enrolled, client, clock):
     assert response.headers["Location"] == "/login"
 
 
-def test_a_new_password_elsewhere_ends_the_half_logged_in_state(app, enrolled, clock):
+def test_a_new_password_elsewhere_ends_the_half_logged_in_state(app, enrolled, clock, ctx):
     user, secret, _ = enrolled
     clock.advance(60)
     client = app.test_client()
@@ -247,7 +247,7 @@ def _routes(app, prefixes):
 
 
 def test_every_admin_and_account_route_refuses_between_password_and_code(app, enrolled,
-                                                                          client):
+                                                                          client, ctx):
     user, _, _ = enrolled
     make_user(role=ROLE_ADMIN)
     _password_login(client, user)
@@ -271,7 +271,7 @@ def test_every_admin_and_account_route_refuses_between_password_and_code(app, en
     assert client.get("/login/code").status_code == 200
 
 
-def test_require_2fa_sends_editors_to_enrol_before_the_admin(app, client, login_as):
+def test_require_2fa_sends_editors_to_enrol_before_the_admin(app, client, login_as, ctx):
     app.config["REQUIRE_2FA"] = True
     user = make_user(role=ROLE_EDITOR, password=PASSWORD)
     login_as(user)
@@ -285,7 +285,7 @@ def test_require_2fa_sends_editors_to_enrol_before_the_admin(app, client, login_
 
 
 def test_an_admin_turns_off_a_writers_second_factor_and_ends_their_sessions(app, enrolled,
-                                                                            client, login_as):
+                                                                            client, login_as, ctx):
     user, secret, _ = enrolled
     login_as(make_user(role=ROLE_ADMIN))
     assert "<td>On</td>" in client.get("/admin/users/").get_data(as_text=True)
@@ -299,7 +299,7 @@ def test_an_admin_turns_off_a_writers_second_factor_and_ends_their_sessions(app,
     assert _password_login(app.test_client(), user).headers["Location"] == "/admin/"
 
 
-def test_reset_2fa_from_the_command_line(app, enrolled, runner):
+def test_reset_2fa_from_the_command_line(app, enrolled, runner, ctx):
     user, _, _ = enrolled
 
     result = runner.invoke(args=["reset-2fa", "--username", user.login])

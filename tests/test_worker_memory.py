@@ -52,7 +52,7 @@ print(json.dumps({"reading": reading, "after_feed": loaded()}))
 
 
 def test_a_reader_worker_never_loads_upload_login_or_writing_libraries(app, database_url,
-                                                                       tmp_path):  # fmt: skip
+                                                                       tmp_path, ctx):  # fmt: skip
     post = make_post("The harbour at dawn", "Boats come in *before* the market opens.")
     make_comment(post, "An earlier comment.")
     with app.test_request_context():
@@ -81,7 +81,7 @@ def test_a_reader_worker_never_loads_upload_login_or_writing_libraries(app, data
     assert modules["after_feed"] == []
 
 
-def test_kept_neighbours_carry_no_excerpts_yet_an_untitled_one_is_labelled(app, client):
+def test_kept_neighbours_carry_no_excerpts_yet_an_untitled_one_is_labelled(app, client, ctx):
     untitled = make_post("", "The first rain came at four in the afternoon.",
                          published_at=datetime(2025, 3, 6, 12, 0, tzinfo=UTC))  # fmt: skip
     middle = make_post("Courts and confidence", "Trust is earned.",

@@ -23,7 +23,7 @@ def jpeg(size) -> bytes:
     return out.getvalue()
 
 
-def test_footnotes_render_with_their_links_and_ids(app):
+def test_footnotes_render_with_their_links_and_ids(app, ctx):
     html = render_body("A claim.[^1] Another.[^note]\n\n[^1]: The source.\n[^note]: More.\n",
                        "markdown")  # fmt: skip
     assert '<sup class="footnote-ref"><a href="#fn1" id="fnref1">[1]</a></sup>' in html
@@ -32,7 +32,7 @@ def test_footnotes_render_with_their_links_and_ids(app):
     assert 'id="fn2"' in html  # named notes are numbered
 
 
-def test_footnotes_are_sanitized_like_the_rest(app):
+def test_footnotes_are_sanitized_like_the_rest(app, ctx):
     html = render_body(
         'Text.[^1]\n\n[^1]: <a href="javascript:alert(1)">click</a> <img src=x onerror=alert(1)>'
         ' <span id="content" class="footnote-ref">x</span> <a id="fn9" class="evil">y</a>\n'
@@ -47,7 +47,7 @@ def test_footnotes_are_sanitized_like_the_rest(app):
     assert '<a id="fn9">y</a>' not in html  # an <a> without href is no link: text only
 
 
-def test_a_large_upload_gets_srcset_and_sizes_from_its_smaller_copy(app, client):
+def test_a_large_upload_gets_srcset_and_sizes_from_its_smaller_copy(app, client, ctx):
     media = store_image(io.BytesIO(jpeg((1600, 900))), "harbour.jpg", alt="The harbour",
                         caption="Morning", credit="Dara")  # fmt: skip
     db.session.commit()
@@ -70,7 +70,7 @@ def test_a_large_upload_gets_srcset_and_sizes_from_its_smaller_copy(app, client)
     assert f"http://localhost/uploads/{stem}-thumb.jpg 400w, http://localhost/uploads/" in feed
 
 
-def test_srcset_is_ours_only(app):
+def test_srcset_is_ours_only(app, ctx):
     small = store_image(io.BytesIO(jpeg((300, 200))), "small.jpg")
     db.session.commit()
     with app.test_request_context():
@@ -86,7 +86,8 @@ def test_srcset_is_ours_only(app):
 
 
 def test_the_editor_offers_snippets_and_a_picker_that_needs_no_inline_script(app, client,
-                                                                             login_as):  # fmt: skip
+                                                                             login_as,
+                                                                             ctx):  # fmt: skip
     login_as(make_user("desk", role=ROLE_EDITOR))
     store_image(io.BytesIO(jpeg((1200, 800))), "street.jpg", alt="A street", caption="Noon",
                 credit="Sokha")  # fmt: skip

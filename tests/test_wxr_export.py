@@ -58,7 +58,7 @@ def empty_database() -> None:
     db.session.commit()
 
 
-def test_round_trip_gives_the_same_posts_comments_and_urls(runner, client, tmp_path):
+def test_round_trip_gives_the_same_posts_comments_and_urls(runner, client, tmp_path, ctx):
     assert runner.invoke(args=["import-wxr", str(FIXTURES / "full.xml")]).exit_code == 0
     # Content written here too: Markdown, a nested category, a thread, a source line.
     author = make_user("native", display_name="Native Writer")
@@ -92,7 +92,7 @@ def test_round_trip_gives_the_same_posts_comments_and_urls(runner, client, tmp_p
     assert "posts:      0" in again.output and "comments:   0" in again.output
 
 
-def test_export_is_wxr_1_2_that_wordpress_reads(runner, tmp_path):
+def test_export_is_wxr_1_2_that_wordpress_reads(runner, tmp_path, ctx):
     runner.invoke(args=["import-wxr", str(FIXTURES / "full.xml")])
     path = tmp_path / "export.xml"
 
@@ -121,7 +121,7 @@ def test_export_is_wxr_1_2_that_wordpress_reads(runner, tmp_path):
     assert items["301"].findtext(f"{WP}post_type") == "page"
 
 
-def test_native_ids_that_clash_with_wordpress_ids_get_fresh_ones(runner, tmp_path):
+def test_native_ids_that_clash_with_wordpress_ids_get_fresh_ones(runner, tmp_path, ctx):
     runner.invoke(args=["import-wxr", str(FIXTURES / "wxr11.xml")])  # post wp_id 9
     for n in range(10):
         make_post(f"Native {n}")  # ids 2..11: one of them is 9
@@ -133,7 +133,7 @@ def test_native_ids_that_clash_with_wordpress_ids_get_fresh_ones(runner, tmp_pat
     assert len(ids) == len(set(ids)) == 11
 
 
-def test_export_to_a_folder_that_does_not_exist_fails_cleanly(runner, tmp_path):
+def test_export_to_a_folder_that_does_not_exist_fails_cleanly(runner, tmp_path, ctx):
     result = runner.invoke(args=["export-wxr", str(tmp_path / "missing" / "export.xml")])
 
     assert result.exit_code == 1

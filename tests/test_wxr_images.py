@@ -49,7 +49,8 @@ def body_of(wp_id: int) -> str:
     return db.session.scalar(select(Post.body_html).where(Post.wp_id == wp_id))
 
 
-def test_without_uploads_the_summary_counts_old_images_and_says_how_to_bring_in(runner, tmp_path):
+def test_without_uploads_the_summary_counts_old_images_and_says_how_to_bring_in(runner, tmp_path,
+                                                                                ctx):
     result = runner.invoke(args=["import-wxr", str(export_linking_full_size(tmp_path))])
 
     assert result.exit_code == 0, result.output
@@ -59,7 +60,7 @@ def test_without_uploads_the_summary_counts_old_images_and_says_how_to_bring_in(
 
 
 def test_uploads_bring_in_each_image_once_and_rewrite_variant_and_full_size_links(
-    runner, app, client, tmp_path
+    runner, app, client, tmp_path, ctx
 ):
     result = runner.invoke(args=["import-wxr", str(export_linking_full_size(tmp_path)),
                                  "--uploads", str(old_site_uploads(tmp_path))])  # fmt: skip
@@ -75,7 +76,7 @@ def test_uploads_bring_in_each_image_once_and_rewrite_variant_and_full_size_link
     assert "still load from" not in result.output
 
 
-def test_a_second_run_with_uploads_relinks_what_the_first_brought_in(runner, tmp_path):
+def test_a_second_run_with_uploads_relinks_what_the_first_brought_in(runner, tmp_path, ctx):
     export = export_linking_full_size(tmp_path)
     assert runner.invoke(args=["import-wxr", str(export)]).exit_code == 0
     assert "old.example.org" in body_of(101)

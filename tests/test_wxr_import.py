@@ -47,7 +47,7 @@ def post_by_wp(wp_id: int) -> Post:
     return db.session.scalar(select(Post).where(Post.wp_id == wp_id))
 
 
-def test_import_brings_every_status_author_and_term(runner):
+def test_import_brings_every_status_author_and_term(runner, ctx):
     result = run_import(runner, "full.xml")
 
     assert result.exit_code == 0, result.output
@@ -74,7 +74,7 @@ def test_import_brings_every_status_author_and_term(runner):
     assert courts.guid == "http://old.example.org/?p=107"
 
 
-def test_categories_keep_slugs_and_nesting_and_old_links_answer(runner, client):
+def test_categories_keep_slugs_and_nesting_and_old_links_answer(runner, client, ctx):
     run_import(runner, "full.xml")
 
     cats = {c.slug: c for c in db.session.scalars(select(Category))}
@@ -93,7 +93,7 @@ def test_categories_keep_slugs_and_nesting_and_old_links_answer(runner, client):
     assert client.get("/?page_id=301").headers["Location"].endswith("/about/")
 
 
-def test_khmer_slug_is_decoded_and_resolves_at_its_old_permalink(runner, client):
+def test_khmer_slug_is_decoded_and_resolves_at_its_old_permalink(runner, client, ctx):
     run_import(runner, "full.xml")
 
     post = post_by_wp(101)
@@ -107,7 +107,7 @@ def test_khmer_slug_is_decoded_and_resolves_at_its_old_permalink(runner, client)
 
 
 @pytest.mark.parametrize("app_config", [{"TIMEZONE": "Asia/Phnom_Penh"}])
-def test_url_date_is_the_old_sites_local_date_in_the_site_zone(runner, client, tmp_path):
+def test_url_date_is_the_old_sites_local_date_in_the_site_zone(runner, client, tmp_path, ctx):
     """WordPress put post_date (local time) in the URL; 23:30 GMT is the next day in Phnom Penh."""
     text = (FIXTURES / "wxr11.xml").read_text()
     text = text.replace("<wp:post_date>2012-06-01 12:00:00", "<wp:post_date>2012-06-02 06:30:00")
@@ -123,7 +123,7 @@ def test_url_date_is_the_old_sites_local_date_in_the_site_zone(runner, client, t
     assert client.get("/2012/06/02/looking-back/").status_code == 200
 
 
-def test_content_is_converted_like_wordpress_shows_it(runner):
+def test_content_is_converted_like_wordpress_shows_it(runner, ctx):
     run_import(runner, "full.xml")
 
     html = post_by_wp(101).body_html
@@ -146,7 +146,7 @@ def test_content_is_converted_like_wordpress_shows_it(runner):
     assert about.body_html == "<p>We write about the Mekong.<br>\nFrom Phnom Penh.</p>"
 
 
-def test_comments_keep_threading_statuses_and_are_sanitized(runner, client):
+def test_comments_keep_threading_statuses_and_are_sanitized(runner, client, ctx):
     run_import(runner, "full.xml")
 
     comments = {c.wp_id: c for c in db.session.scalars(select(Comment))}
@@ -170,7 +170,7 @@ def test_comments_keep_threading_statuses_and_are_sanitized(runner, client):
     assert "<script>alert" not in page and "<b>Mallory</b>" not in page
 
 
-def test_reimport_adds_nothing_and_reports_what_it_skipped(runner):
+def test_reimport_adds_nothing_and_reports_what_it_skipped(runner, ctx):
     run_import(runner, "full.xml")
     before = row_counts()
 
@@ -185,7 +185,7 @@ def test_reimport_adds_nothing_and_reports_what_it_skipped(runner):
         assert words in result.output
 
 
-def test_reimport_adds_only_new_comments_to_an_imported_post(runner, tmp_path):
+def test_reimport_adds_only_new_comments_to_an_imported_post(runner, tmp_path, ctx):
     run_import(runner, "wxr11.xml")
     newer = (FIXTURES / "wxr11.xml").read_text().replace("</wp:comment>", """</wp:comment>
 		<wp:comment><wp:comment_id>32</wp:comment_id>
@@ -205,7 +205,7 @@ def test_reimport_adds_only_new_comments_to_an_imported_post(runner, tmp_path):
     assert post_by_wp(9).comment_count == 2
 
 
-def test_wxr_1_1_namespace_is_read(runner, client):
+def test_wxr_1_1_namespace_is_read(runner, client, ctx):
     result = run_import(runner, "wxr11.xml")
 
     assert result.exit_code == 0, result.output
@@ -215,7 +215,7 @@ def test_wxr_1_1_namespace_is_read(runner, client):
     assert "Time flies." in client.get("/2012/06/01/looking-back/").get_data(as_text=True)
 
 
-def test_taken_slug_gets_a_new_one_and_the_old_permalink_redirects(runner, client):
+def test_taken_slug_gets_a_new_one_and_the_old_permalink_redirects(runner, client, ctx):
     make_post("Courts and confidence", slug="courts-and-confidence",
               published_at=datetime(2020, 1, 1, 9, 0, tzinfo=UTC))  # fmt: skip
 
@@ -242,7 +242,7 @@ def test_taken_slug_gets_a_new_one_and_the_old_permalink_redirects(runner, clien
         ("external_entity.xml", "refused: the file declares a DTD"),
     ],
 )  # fmt: skip
-def test_bad_files_fail_with_one_clear_line_and_change_nothing(runner, fixture, message):
+def test_bad_files_fail_with_one_clear_line_and_change_nothing(runner, fixture, message, ctx):
     make_post("Already here")
     before = row_counts()
 
@@ -255,14 +255,14 @@ def test_bad_files_fail_with_one_clear_line_and_change_nothing(runner, fixture, 
     assert row_counts() == before
 
 
-def test_external_entity_is_never_read(runner):
+def test_external_entity_is_never_read(runner, ctx):
     result = run_import(runner, "external_entity.xml")
 
     assert "root:" not in result.output
     assert db.session.scalar(select(func.count()).select_from(Post)) == 0
 
 
-def test_file_that_breaks_halfway_rolls_everything_back(runner, monkeypatch):
+def test_file_that_breaks_halfway_rolls_everything_back(runner, monkeypatch, ctx):
     make_post("Already here")
     before = row_counts()
     monkeypatch.setattr(wxr_import, "BATCH_ITEMS", 2)  # so rows are written before the break
@@ -275,7 +275,7 @@ def test_file_that_breaks_halfway_rolls_everything_back(runner, monkeypatch):
     assert row_counts() == before
 
 
-def test_bad_data_halfway_names_the_line_and_rolls_back(runner, tmp_path, monkeypatch):
+def test_bad_data_halfway_names_the_line_and_rolls_back(runner, tmp_path, monkeypatch, ctx):
     monkeypatch.setattr(wxr_import, "BATCH_ITEMS", 1)
     text = (FIXTURES / "halfway.xml").read_text()
     text = text.split("\t<item>\n\t\t<title>Cut off")[0] + "</channel></rss>"
@@ -293,7 +293,7 @@ def test_bad_data_halfway_names_the_line_and_rolls_back(runner, tmp_path, monkey
     assert db.session.scalar(select(func.count()).select_from(User)) == 0
 
 
-def test_missing_file_is_a_usage_error(runner):
+def test_missing_file_is_a_usage_error(runner, ctx):
     result = runner.invoke(args=["import-wxr", "/nowhere/export.xml"])
 
     assert result.exit_code == 2
@@ -306,7 +306,7 @@ def _write_jpeg(path: Path, size=(640, 480)) -> None:
 
 
 def test_uploads_folder_turns_attachments_and_images_into_local_media(runner, client, app,
-                                                                      tmp_path):  # fmt: skip
+                                                                      tmp_path, ctx):  # fmt: skip
     uploads = tmp_path / "wp-uploads"
     _write_jpeg(uploads / "2020" / "05" / "river.jpg")
 
@@ -325,7 +325,7 @@ def test_uploads_folder_turns_attachments_and_images_into_local_media(runner, cl
         assert response.status_code == 200
 
 
-def test_failed_import_removes_the_images_it_stored(runner, app, tmp_path):
+def test_failed_import_removes_the_images_it_stored(runner, app, tmp_path, ctx):
     uploads = tmp_path / "wp-uploads"
     _write_jpeg(uploads / "2020" / "05" / "river.jpg")
     text = (FIXTURES / "full.xml").read_text().replace("</channel>", "<item><title>x</item>")
@@ -340,7 +340,7 @@ def test_failed_import_removes_the_images_it_stored(runner, app, tmp_path):
     assert db.session.scalar(select(func.count()).select_from(Media)) == 0
 
 
-def test_without_uploads_attachments_are_kept_with_their_old_address(runner):
+def test_without_uploads_attachments_are_kept_with_their_old_address(runner, ctx):
     run_import(runner, "full.xml")
 
     river = db.session.scalar(select(Media))

@@ -5,13 +5,13 @@ and skips only the comment cleaning pass that would change nothing."""
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from sqlalchemy import func, select
 
-from benchmarks.wxr_import import write_wxr
 from blogapp.extensions import db
-from blogapp.models import Comment, Post, User
+from blogapp.models import Comment, CommentStatus, Post, User
 from blogapp.sanitize import (
     _comment_cleaner_pair,
     _escape_pass_changes_nothing,
@@ -20,9 +20,13 @@ from blogapp.sanitize import (
     clean_comments,
 )
 from blogapp.wordpress import wxr_import
+from tests.factories import make_comment, make_post
 
 POOL = {"WXR_IMPORT_POOL_MIN_BYTES": 0, "WXR_IMPORT_WORKERS": 2}
 INLINE = {"WXR_IMPORT_WORKERS": 0}
+# Seven in ten comments approved, then one each held, spam and trash.
+COMMENT_STATUSES = [CommentStatus.APPROVED] * 7 + [CommentStatus.PENDING, CommentStatus.SPAM,
+                                                   CommentStatus.TRASH]  # fmt: skip
 
 
 def stored() -> list[tuple]:
@@ -43,11 +47,28 @@ def wipe() -> None:
     db.session.commit()
 
 
+def write_export(runner, path, posts: int, comments_per_post: int) -> None:
+    """A WordPress export written by the app's own ``export-wxr``: ``posts`` published
+    posts, each with threaded comments of every status; the rows are wiped after."""
+    for p in range(1, posts + 1):
+        post = make_post(f"Post number {p}",
+                         f"The river rose early.\n\n<!--more-->\n\nThe end of {p}.")
+        made = []
+        for k in range(comments_per_post):
+            parent = made[(k - 1) // 2] if k else None  # threads a few levels deep
+            made.append(make_comment(post, f"Comment {k} on post {p}: I <b>agree</b>.\n"
+                                           f"See http://example.org/{k}",
+                                     status=COMMENT_STATUSES[k % 10], parent=parent))  # fmt: skip
+    result = runner.invoke(args=["export-wxr", str(path)])
+    assert result.exit_code == 0, result.output
+    wipe()
+
+
 def test_a_pooled_import_stores_what_an_in_process_import_stores(app, runner, tmp_path,
-                                                                 monkeypatch):  # fmt: skip
+                                                                 monkeypatch, ctx):  # fmt: skip
     monkeypatch.setattr(wxr_import, "BATCH_ITEMS", 7)  # several batches in flight
-    export = tmp_path / "bench.xml"
-    write_wxr(export, 40, 10)
+    export = tmp_path / "export.xml"
+    write_export(runner, export, 40, 10)
 
     app.config.update(INLINE)
     assert runner.invoke(args=["import-wxr", str(export)]).exit_code == 0
@@ -64,12 +85,15 @@ def test_a_pooled_import_stores_what_an_in_process_import_stores(app, runner, tm
     assert 'rel="nofollow ugc noopener">http://example.org/0</a>' in in_process[40][1]
 
 
-def test_a_pooled_import_that_fails_halfway_leaves_nothing(app, runner, tmp_path, monkeypatch):
+def test_a_pooled_import_that_fails_halfway_leaves_nothing(app, runner, tmp_path, monkeypatch, ctx):
     monkeypatch.setattr(wxr_import, "BATCH_ITEMS", 5)
-    export = tmp_path / "bench.xml"
-    write_wxr(export, 30, 2)
-    text = export.read_text().replace("<wp:post_date>2015-09-21 20:00:00", "<wp:post_date>x", 1)
-    text = text.replace("<wp:post_date_gmt>2015-09-21 20:00:00", "<wp:post_date_gmt>x", 1)
+    export = tmp_path / "export.xml"
+    write_export(runner, export, 30, 2)
+    text = export.read_text()
+    for field in ("wp:post_date", "wp:post_date_gmt"):  # one post, halfway through the file
+        dates = list(re.finditer(rf"<{field}><!\[CDATA\[[^]]*\]\]>", text))
+        middle = dates[len(dates) // 2]
+        text = text[:middle.start()] + f"<{field}><![CDATA[x]]>" + text[middle.end():]
     export.write_text(text)
     app.config.update(POOL)
 

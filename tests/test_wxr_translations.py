@@ -25,7 +25,7 @@ def group_of(post: Post) -> int | None:
     )
 
 
-def test_polylang_and_wpml_links_and_languages_are_kept(runner, client):
+def test_polylang_and_wpml_links_and_languages_are_kept(runner, client, ctx):
     result = runner.invoke(args=["import-wxr", str(FIXTURES / "translations.xml")])
     assert result.exit_code == 0, result.output
     assert "translation groups: 2" in result.output

@@ -48,7 +48,7 @@ PLAIN = ["wp:post_id", "wp:post_parent", "wp:menu_order", "wp:is_sticky", "wp:co
 
 
 @pytest.fixture
-def export(runner, tmp_path) -> bytes:
+def export(runner, tmp_path, ctx) -> bytes:
     assert runner.invoke(args=["import-wxr", str(FIXTURES / "full.xml")]).exit_code == 0
     native = make_post("Written ]]> here", "Text with ]]> in it.")
     make_comment(native, "Spam, kept as spam.", status="spam")

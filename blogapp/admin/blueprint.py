@@ -7,7 +7,7 @@ from flask import Blueprint, current_app
 from sqlalchemy import func, select
 
 from blogapp.extensions import db
-from blogapp.models import COMMENT_PENDING, Comment
+from blogapp.models import Comment, CommentStatus
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -22,5 +22,5 @@ def has_endpoint(name: str) -> bool:
 def pending_comment_count() -> int:
     """Comments waiting for moderation: one COUNT, never cached, so the nav is exact."""
     return db.session.scalar(
-        select(func.count()).select_from(Comment).where(Comment.status == COMMENT_PENDING)
+        select(func.count()).select_from(Comment).where(Comment.status == CommentStatus.PENDING)
     ) or 0

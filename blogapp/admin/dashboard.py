@@ -9,14 +9,14 @@ from sqlalchemy.orm import joinedload
 from blogapp.admin.blueprint import bp
 from blogapp.auth.permissions import editor_required
 from blogapp.extensions import db
-from blogapp.models import COMMENT_PENDING, POST_PUBLISHED, Comment, Post, utcnow
+from blogapp.models import Comment, CommentStatus, Post, PostStatus, utcnow
 
 
 def post_counts() -> dict[str, int]:
     """Posts per displayed status ("scheduled" split from "published"), in one query."""
     now = utcnow()
     shown = case(
-        ((Post.status == POST_PUBLISHED) & (Post.published_at > now), "scheduled"),
+        ((Post.status == PostStatus.PUBLISHED) & (Post.published_at > now), "scheduled"),
         else_=Post.status,
     )
     rows = db.session.execute(select(shown, func.count()).group_by(shown)).all()
@@ -37,7 +37,7 @@ def dashboard():
         .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(8)
     ).all()  # fmt: skip
     pending = db.session.scalar(
-        select(func.count()).select_from(Comment).where(Comment.status == COMMENT_PENDING)
+        select(func.count()).select_from(Comment).where(Comment.status == CommentStatus.PENDING)
     )
     return render_template(
         "admin/dashboard.html", counts=post_counts(), pending_comments=pending or 0,

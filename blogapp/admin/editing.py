@@ -10,7 +10,7 @@ from blogapp.categories.services import parse_tag_names
 from blogapp.dates import to_local
 from blogapp.extensions import db
 from blogapp.field_errors import FieldErrors
-from blogapp.models import Category, Post
+from blogapp.models import Category, Post, PostStatus
 from blogapp.posts.services import PostData
 
 
@@ -63,7 +63,7 @@ def fill_post_form(form, post: Post) -> None:
     form.source_line.data = post.source_line
     form.status.data = post.display_status
     form.comment_mode.data = post.comment_mode
-    form.publish_at.data = local_input_value(post) if post.status == "published" else ""
+    form.publish_at.data = local_input_value(post) if post.status == PostStatus.PUBLISHED else ""
 
 
 def local_input_value(post: Post) -> str:

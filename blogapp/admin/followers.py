@@ -12,11 +12,11 @@ from blogapp.arguments import page_arg
 from blogapp.auth.permissions import admin_required
 from blogapp.extensions import db
 from blogapp.fediverse.followers import NotAccepted, accept_held
-from blogapp.models import FOLLOWER_ACCEPTED, FOLLOWER_PENDING, Follower
+from blogapp.models import Follower, FollowerStatus
 
 PER_PAGE = 50
-STATUSES = (FOLLOWER_PENDING, FOLLOWER_ACCEPTED)
-TABS = ((FOLLOWER_PENDING, "Held"), (FOLLOWER_ACCEPTED, "Accepted"))
+STATUSES = (FollowerStatus.PENDING, FollowerStatus.ACCEPTED)
+TABS = ((FollowerStatus.PENDING, "Held"), (FollowerStatus.ACCEPTED, "Accepted"))
 
 
 @bp.get("/followers")
@@ -24,7 +24,7 @@ TABS = ((FOLLOWER_PENDING, "Held"), (FOLLOWER_ACCEPTED, "Accepted"))
 def followers():
     if not current_app.config.get("FEDIVERSE_ENABLED"):
         abort(404)
-    status = request.args.get("status", FOLLOWER_PENDING)
+    status = request.args.get("status", FollowerStatus.PENDING)
     if status not in STATUSES:
         abort(404)
     counts = dict(db.session.execute(
@@ -52,4 +52,4 @@ def accept_follower(follower_id: int):
     else:
         flash(f"{follower.actor_uri} follows {follower.target} now; the worker sends the "
               "Accept on its next pass.", "success")
-    return redirect(url_for("admin.followers", status=FOLLOWER_PENDING))
+    return redirect(url_for("admin.followers", status=FollowerStatus.PENDING))

@@ -26,23 +26,20 @@ from blogapp.models import (
     COMMENTS_OPEN,
     FORMAT_HTML,
     FORMAT_MARKDOWN,
-    POST_DRAFT,
-    POST_PENDING,
-    POST_PRIVATE,
-    POST_PUBLISHED,
+    PostStatus,
 )
 
 FORMAT_CHOICES = [(FORMAT_MARKDOWN, "Markdown"), (FORMAT_HTML, "HTML")]
 LANGUAGE_CHOICES = [("en", "English"), ("km", "Khmer (ខ្មែរ)")]
 POST_STATUS_CHOICES = [
-    (POST_DRAFT, "Draft"),
-    (POST_PENDING, "Pending review"),
-    (POST_PUBLISHED, "Published"),
+    (PostStatus.DRAFT, "Draft"),
+    (PostStatus.PENDING, "Pending review"),
+    (PostStatus.PUBLISHED, "Published"),
     ("scheduled", "Scheduled"),
-    (POST_PRIVATE, "Private"),
+    (PostStatus.PRIVATE, "Private"),
 ]
-PAGE_STATUS_CHOICES = [(POST_DRAFT, "Draft"), (POST_PUBLISHED, "Published"),
-                       (POST_PRIVATE, "Private")]
+PAGE_STATUS_CHOICES = [(PostStatus.DRAFT, "Draft"), (PostStatus.PUBLISHED, "Published"),
+                       (PostStatus.PRIVATE, "Private")]
 COMMENT_MODE_CHOICES = [
     (COMMENTS_OPEN, "Open"),
     (COMMENTS_MODERATED, "Moderated: every comment waits for approval"),
@@ -107,7 +104,8 @@ class PostForm(FlaskForm):
     language = SelectField("Language", choices=as_choices(LANGUAGE_CHOICES), default="en")
     source_line = StringField("Source line", validators=[Length(max=500)],
                               description="For example: First published in The Diplomat.")
-    status = SelectField("Status", choices=as_choices(POST_STATUS_CHOICES), default=POST_DRAFT)
+    status = SelectField("Status", choices=as_choices(POST_STATUS_CHOICES),
+                         default=PostStatus.DRAFT)
     publish_at = LocalDateTimeText("Publish date and time", render_kw={"type": "datetime-local"})
     comment_mode = SelectField("Comments", choices=as_choices(COMMENT_MODE_CHOICES),
                                default=COMMENTS_OPEN)
@@ -129,7 +127,8 @@ class PageForm(FlaskForm):
     content_format = SelectField("Format", choices=as_choices(FORMAT_CHOICES),
                                  default=FORMAT_MARKDOWN)
     language = SelectField("Language", choices=as_choices(LANGUAGE_CHOICES), default="en")
-    status = SelectField("Status", choices=as_choices(PAGE_STATUS_CHOICES), default=POST_DRAFT)
+    status = SelectField("Status", choices=as_choices(PAGE_STATUS_CHOICES),
+                         default=PostStatus.DRAFT)
     menu_order = IntegerField("Order", default=0,
                               validators=[Optional(), NumberRange(-10_000, 10_000)])
     based_on = HiddenField()  # the revision the editor opened (blogapp.revisions)

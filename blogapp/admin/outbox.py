@@ -12,7 +12,7 @@ from blogapp.arguments import page_arg
 from blogapp.auth.permissions import admin_required
 from blogapp.extensions import db
 from blogapp.mail.worker import retry
-from blogapp.models import OUTBOX_FAILED, OUTBOX_STATUSES, OutboxMessage
+from blogapp.models import OutboxMessage, OutboxStatus
 
 PER_PAGE = 50
 
@@ -20,8 +20,8 @@ PER_PAGE = 50
 @bp.get("/outbox")
 @admin_required
 def outbox():
-    status = request.args.get("status", OUTBOX_FAILED)
-    if status not in OUTBOX_STATUSES:
+    status = request.args.get("status", OutboxStatus.FAILED)
+    if status not in tuple(OutboxStatus):
         abort(404)
     counts = dict(db.session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
@@ -32,7 +32,7 @@ def outbox():
         page=page_arg(), per_page=PER_PAGE, error_out=False,
     )  # fmt: skip
     return render_template("admin/outbox.html", page=page, status=status, counts=counts,
-                           statuses=OUTBOX_STATUSES)
+                           statuses=tuple(OutboxStatus))
 
 
 @bp.post("/outbox/<int:message_id>/retry")
@@ -44,4 +44,4 @@ def retry_outbox_message(message_id: int):
               "success")
     else:
         flash(f"Message #{message_id} has not failed; nothing to retry.", "info")
-    return redirect(url_for("admin.outbox", status=OUTBOX_FAILED))
+    return redirect(url_for("admin.outbox", status=OutboxStatus.FAILED))

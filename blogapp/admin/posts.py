@@ -20,7 +20,7 @@ from blogapp.auth.permissions import editor_required
 from blogapp.content import slugify
 from blogapp.extensions import db
 from blogapp.field_errors import FieldErrors
-from blogapp.models import POST_PUBLISHED, Category, Media, Post, Tag, User, post_categories, utcnow
+from blogapp.models import Category, Media, Post, PostStatus, Tag, User, post_categories, utcnow
 from blogapp.permalinks import post_url
 from blogapp.posts.services import PostData, apply_post, check_post, delete_post, save_post
 from blogapp.revisions.services import StaleSave, parse_based_on
@@ -40,8 +40,8 @@ def posts():
 
     stmt = select(Post).options(joinedload(Post.author), selectinload(Post.categories))
     if status == "scheduled":
-        stmt = stmt.where(Post.status == POST_PUBLISHED, Post.published_at > now)
-    elif status == POST_PUBLISHED:
+        stmt = stmt.where(Post.status == PostStatus.PUBLISHED, Post.published_at > now)
+    elif status == PostStatus.PUBLISHED:
         stmt = stmt.where(Post.public(now))
     elif status in dict(POST_STATUS_CHOICES):
         stmt = stmt.where(Post.status == status)
@@ -97,7 +97,7 @@ def _editor(post: Post | None):
     action = request.form.get("action", "save")
     if request.method == "POST" and form.validate():
         data = post_data(form)
-        if post is not None and post.status == POST_PUBLISHED and (
+        if post is not None and post.status == PostStatus.PUBLISHED and (
             form.publish_at.data == local_input_value(post)
         ):
             data.publish_at = None  # the date shown was not touched: keep it to the second

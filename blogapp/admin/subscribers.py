@@ -22,14 +22,12 @@ from blogapp.extensions import db
 from blogapp.mail.clock import now
 from blogapp.mail.outbox import enqueue, mail_enabled
 from blogapp.models import (
-    NEWSLETTER_BOUNCING,
-    NEWSLETTER_CONFIRMED,
-    NEWSLETTER_STATUSES,
-    OUTBOX_FAILED,
     NewsletterIssue,
     NewsletterSend,
+    NewsletterStatus,
     NewsletterSubscriber,
     OutboxMessage,
+    OutboxStatus,
     Post,
 )
 from blogapp.newsletter.services import compose_post
@@ -52,7 +50,7 @@ def _filtered(status: str, query: str):
 def _arguments() -> tuple[str, str]:
     status = request.args.get("status", "")
     query = request.args.get("q", "").strip()
-    if status and status not in NEWSLETTER_STATUSES:
+    if status and status not in tuple(NewsletterStatus):
         abort(404)
     return status, query[:254]
 
@@ -62,7 +60,7 @@ def list_counts() -> dict[str, int]:
     "km" or "both"."""
     by_choice = dict(db.session.execute(
         select(NewsletterSubscriber.lists, func.count())
-        .where(NewsletterSubscriber.status == NEWSLETTER_CONFIRMED)
+        .where(NewsletterSubscriber.status == NewsletterStatus.CONFIRMED)
         .group_by(NewsletterSubscriber.lists)
     ).all())  # fmt: skip
     both = by_choice.get("both", 0)
@@ -90,7 +88,7 @@ def recent_issues() -> list[dict]:
         .group_by(NewsletterSend.post_id, OutboxMessage.status, NewsletterSubscriber.status)
     ).all() if ids else []  # fmt: skip
     for post_id, status, subscriber_status, count in rows:
-        bounced = status == OUTBOX_FAILED and subscriber_status == NEWSLETTER_BOUNCING
+        bounced = status == OutboxStatus.FAILED and subscriber_status == NewsletterStatus.BOUNCING
         name = "bounced" if bounced else status
         counts[post_id][name] = counts[post_id].get(name, 0) + count
     return [{"title": title, "queued_at": issue.queued_at, "recipients": issue.recipients,
@@ -107,7 +105,7 @@ def subscribers():
     page = db.paginate(_filtered(status, query), page=page_arg(), per_page=PER_PAGE,
                        error_out=False)  # fmt: skip
     return render_template("admin/subscribers.html", page=page, status=status, query=query,
-                           statuses=statuses, all_statuses=NEWSLETTER_STATUSES,
+                           statuses=statuses, all_statuses=tuple(NewsletterStatus),
                            lists=list_counts(), issues=recent_issues())  # fmt: skip
 
 

@@ -57,6 +57,15 @@ def descendant_ids(category_id: int) -> set[int]:
     return found
 
 
+def _slug_taken(model: type[Category] | type[Tag], slug: str,
+                own: Category | Tag | None) -> bool:
+    """Whether another category (or tag) than ``own`` has ``slug``."""
+    taken = select(model.id).where(model.slug == slug)
+    if own is not None:
+        taken = taken.where(model.id != own.id)
+    return db.session.scalar(taken) is not None
+
+
 def save_category(category: Category | None, *, name: str, slug: str = "",
                   parent_id: int | None = None, description: str = "") -> Category:
     errors: dict[str, str] = {}
@@ -66,10 +75,7 @@ def save_category(category: Category | None, *, name: str, slug: str = "",
     slug = slugify(slug or name)
     if name and not slug:
         errors["slug"] = "Use letters or digits in the slug."
-    taken = select(Category.id).where(Category.slug == slug)
-    if category is not None:
-        taken = taken.where(Category.id != category.id)
-    if slug and db.session.scalar(taken) is not None:
+    if slug and _slug_taken(Category, slug, category):
         errors["slug"] = f"The slug “{slug}” is already used by another category."
     if parent_id is not None:
         if db.session.get(Category, parent_id) is None:
@@ -136,12 +142,8 @@ def save_tag(tag: Tag | None, *, name: str, slug: str = "") -> Tag:
         errors["name"] = "Give the tag a name."
     elif not slug:
         errors["slug"] = "Use letters or digits in the slug."
-    else:
-        taken = select(Tag.id).where(Tag.slug == slug)
-        if tag is not None:
-            taken = taken.where(Tag.id != tag.id)
-        if db.session.scalar(taken) is not None:
-            errors["slug"] = f"The slug “{slug}” is already used by another tag."
+    elif _slug_taken(Tag, slug, tag):
+        errors["slug"] = f"The slug “{slug}” is already used by another tag."
     if errors:
         raise FieldErrors(errors)
     if tag is None:

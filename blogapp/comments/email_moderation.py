@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 from blogapp.comments import notify, services
 from blogapp.extensions import db
 from blogapp.mail import links
-from blogapp.models import COMMENT_PENDING, ROLES, Comment, UsedToken, User
+from blogapp.models import ROLES, Comment, CommentStatus, UsedToken, User
 
 PURPOSE = "moderate"
 DONE = {"approve": "approved", "spam": "marked as spam", "trash": "moved to the trash"}
@@ -53,7 +53,7 @@ def why_not(link: ModerationLink) -> str | None:
     """Why the link can no longer act, or None when it can."""
     if db.session.get(UsedToken, link.nonce) is not None:
         return "This link was already used. Nothing changed."
-    if link.comment.status != COMMENT_PENDING:
+    if link.comment.status != CommentStatus.PENDING:
         return (f"This comment was already moderated: it is {link.comment.status} now. "
                 "Nothing changed.")  # fmt: skip
     return None

@@ -15,14 +15,7 @@ from blogapp.comments import services
 from blogapp.comments.forms import EditForm, ReplyForm, SettingsForm
 from blogapp.comments.settings import CommentSettings, load_settings, parse_words, save_settings
 from blogapp.extensions import db
-from blogapp.models import (
-    COMMENT_APPROVED,
-    COMMENT_PENDING,
-    COMMENT_SPAM,
-    COMMENT_TRASH,
-    Comment,
-    ModerationEvent,
-)
+from blogapp.models import Comment, CommentStatus, ModerationEvent
 from blogapp.sanitize import strip_invisible
 
 bp = Blueprint("moderation", __name__, url_prefix="/admin/comments")
@@ -31,11 +24,11 @@ PER_PAGE = 20
 LOG_PER_PAGE = 50
 # Tab, label and the statuses it lists. "All" is WordPress's: everything but spam and trash.
 TABS = (
-    ("all", "All", (COMMENT_PENDING, COMMENT_APPROVED)),
-    ("pending", "Pending", (COMMENT_PENDING,)),
-    ("approved", "Approved", (COMMENT_APPROVED,)),
-    ("spam", "Spam", (COMMENT_SPAM,)),
-    ("trash", "Trash", (COMMENT_TRASH,)),
+    ("all", "All", (CommentStatus.PENDING, CommentStatus.APPROVED)),
+    ("pending", "Pending", (CommentStatus.PENDING,)),
+    ("approved", "Approved", (CommentStatus.APPROVED,)),
+    ("spam", "Spam", (CommentStatus.SPAM,)),
+    ("trash", "Trash", (CommentStatus.TRASH,)),
 )
 TAB_STATUSES = {key: statuses for key, _, statuses in TABS}
 DONE = {

@@ -21,7 +21,7 @@ from blogapp.content import html_to_text
 from blogapp.extensions import db
 from blogapp.mail import links
 from blogapp.mail.outbox import enqueue, mail_enabled, site_url
-from blogapp.models import COMMENT_APPROVED, COMMENT_PENDING, ROLES, Comment, User
+from blogapp.models import ROLES, Comment, CommentStatus, User
 
 HELD = "comment-held"
 MODERATION_ACTIONS = ("approve", "spam", "trash")
@@ -52,7 +52,7 @@ class HeldMail:
 def prepare_held_mail(row: dict, post_title: str) -> HeldMail | None:
     """For a reader's comment about to be stored held (``row``: its columns); None when
     it is not held or no mail is sent. Runs in the read phase of ``services.submit``."""
-    if row["status"] != COMMENT_PENDING or not enabled():
+    if row["status"] != CommentStatus.PENDING or not enabled():
         return None
     addresses = recipients()
     editors = {
@@ -78,7 +78,7 @@ def comment_stored(comment: Comment, held: HeldMail | None) -> None:
     """In the transaction storing a reader's comment (no commit)."""
     if held is not None:
         queue_held_mail(comment, held)
-    elif comment.status == COMMENT_APPROVED:
+    elif comment.status == CommentStatus.APPROVED:
         subscriptions.comment_approved(comment)
 
 

@@ -31,14 +31,7 @@ from blogapp.comments.settings import load_settings
 from blogapp.dates import to_local
 from blogapp.extensions import db
 from blogapp.mail.clock import now
-from blogapp.models import (
-    COMMENT_APPROVED,
-    COMMENT_PENDING,
-    COMMENT_SPAM,
-    COMMENT_TRASH,
-    Comment,
-    Post,
-)
+from blogapp.models import Comment, CommentStatus, Post
 from blogapp.sanitize import strip_invisible
 
 bp = Blueprint("own_comments", __name__)
@@ -68,7 +61,7 @@ def _granted() -> list[int]:
 
 def remember(comment: Comment) -> None:
     """This browser may edit ``comment`` (spam is never editable, so not remembered)."""
-    if comment.status in (COMMENT_PENDING, COMMENT_APPROVED):
+    if comment.status in (CommentStatus.PENDING, CommentStatus.APPROVED):
         session[SESSION_KEY] = (_granted() + [comment.id])[-REMEMBERED:]
 
 
@@ -80,14 +73,14 @@ def why_not(comment: Comment) -> str | None:
     """Why this browser may not edit ``comment`` now, or None when it may."""
     if comment.id not in _granted():
         return "Only the browser that sent a comment can edit it."
-    if comment.status in (COMMENT_SPAM, COMMENT_TRASH):
+    if comment.status in (CommentStatus.SPAM, CommentStatus.TRASH):
         return "This comment can no longer be edited."
     if now() - comment.created_at > edit_window():
         minutes = current_app.config["COMMENT_EDIT_MINUTES"]
         return f"Comments can be edited for {minutes} minutes after they are sent."
     if db.session.scalar(select(func.count()).select_from(Comment).where(
             Comment.parent_id == comment.id,
-            Comment.status.in_((COMMENT_PENDING, COMMENT_APPROVED)))):  # fmt: skip
+            Comment.status.in_((CommentStatus.PENDING, CommentStatus.APPROVED)))):  # fmt: skip
         return "Someone has replied to this comment, so it can no longer be edited."
     return None
 
@@ -125,7 +118,7 @@ def edit(comment_id: int):
         verdict = services.reader_edit(comment, form.body.data, load_settings())
         if verdict is None:
             flash("Nothing changed.", "info")
-        elif verdict.status == COMMENT_APPROVED:
+        elif verdict.status == CommentStatus.APPROVED:
             flash("Your comment is saved.", "success")
         else:
             flash("Your comment is saved and is awaiting moderation.", "info")

@@ -9,15 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from blogapp.comments.settings import CommentSettings
-from blogapp.models import (
-    COMMENT_APPROVED,
-    COMMENT_PENDING,
-    COMMENT_SPAM,
-    COMMENTS_CLOSED,
-    COMMENTS_MODERATED,
-    Post,
-    utcnow,
-)
+from blogapp.models import COMMENTS_CLOSED, COMMENTS_MODERATED, CommentStatus, Post, utcnow
 
 _LINK = re.compile(r"<a\s", re.IGNORECASE)
 _URL = re.compile(r"\b(?:https?://|www\.)", re.IGNORECASE)
@@ -77,20 +69,21 @@ def judge(
     """The order matters: bot traps and the blocklist first (spam), then the reasons
     to hold that beat auto-approve, then auto-approve, else hold."""
     if honeypot_filled:
-        return Verdict(COMMENT_SPAM, "hidden field filled in")
+        return Verdict(CommentStatus.SPAM, "hidden field filled in")
     if seconds_since_served is None:
-        return Verdict(COMMENT_SPAM, "form token missing or forged")
+        return Verdict(CommentStatus.SPAM, "form token missing or forged")
     if seconds_since_served < min_seconds:
-        return Verdict(COMMENT_SPAM, f"sent {seconds_since_served:.1f}s after the form was served")
+        return Verdict(CommentStatus.SPAM,
+                       f"sent {seconds_since_served:.1f}s after the form was served")
     if word := _word_in(settings.blocklist_words, candidate):
-        return Verdict(COMMENT_SPAM, f"blocklist word “{word}”")
+        return Verdict(CommentStatus.SPAM, f"blocklist word “{word}”")
     if comment_mode == COMMENTS_MODERATED:
-        return Verdict(COMMENT_PENDING, "post is moderated")
+        return Verdict(CommentStatus.PENDING, "post is moderated")
     links = count_links(candidate.body, candidate.body_html)
     if links > settings.link_limit:
-        return Verdict(COMMENT_PENDING, f"{links} links (limit {settings.link_limit})")
+        return Verdict(CommentStatus.PENDING, f"{links} links (limit {settings.link_limit})")
     if word := _word_in(settings.moderation_words, candidate):
-        return Verdict(COMMENT_PENDING, f"moderation word “{word}”")
+        return Verdict(CommentStatus.PENDING, f"moderation word “{word}”")
     if settings.auto_approve_known and known_commenter:
-        return Verdict(COMMENT_APPROVED, "known commenter")
-    return Verdict(COMMENT_PENDING, "held for moderation")
+        return Verdict(CommentStatus.APPROVED, "known commenter")
+    return Verdict(CommentStatus.PENDING, "held for moderation")

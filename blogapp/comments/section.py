@@ -23,7 +23,7 @@ from blogapp.comments.settings import load_settings
 from blogapp.comments.threads import ThreadPage, page_of, thread_page
 from blogapp.content_version import remembered
 from blogapp.extensions import db
-from blogapp.models import COMMENT_APPROVED, Post, utcnow
+from blogapp.models import CommentStatus, Post, utcnow
 from blogapp.permalinks import post_url
 
 SESSION_KEY = "pending_comments"
@@ -108,7 +108,7 @@ def _reply_target(thread: ThreadPage, parent_id: int | None):
     while stack:
         node = stack.pop()
         if node.comment.id == parent_id:
-            return node.comment if node.comment.status == COMMENT_APPROVED else None
+            return node.comment if node.comment.status == CommentStatus.APPROVED else None
         stack.extend(node.replies)
     return None
 
@@ -192,7 +192,7 @@ def _post_comment(post_id: int, form: CommentForm, author_ip: str, user_agent: s
             followups.comment_stored(
                 comment, notify_replies=form.notify_replies.data, notify_post=form.notify_post.data
             )
-            if comment.status == COMMENT_APPROVED:
+            if comment.status == CommentStatus.APPROVED:
                 approved += 1
             else:
                 remember_pending(comment.id)

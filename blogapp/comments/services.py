@@ -23,29 +23,19 @@ from blogapp.comments.settings import CommentSettings
 from blogapp.content import html_to_text
 from blogapp.database import write_transaction
 from blogapp.extensions import db
-from blogapp.models import (
-    COMMENT_APPROVED,
-    COMMENT_PENDING,
-    COMMENT_SPAM,
-    COMMENT_TRASH,
-    Comment,
-    ModerationEvent,
-    Post,
-    User,
-    utcnow,
-)
+from blogapp.models import Comment, CommentStatus, ModerationEvent, Post, User, utcnow
 from blogapp.sanitize import clean_comment, safe_website, strip_invisible
 
 # Moderation actions and the status each leads to ("restore" is computed).
 ACTIONS = {
-    "approve": COMMENT_APPROVED,
-    "unapprove": COMMENT_PENDING,
-    "spam": COMMENT_SPAM,
-    "trash": COMMENT_TRASH,
+    "approve": CommentStatus.APPROVED,
+    "unapprove": CommentStatus.PENDING,
+    "spam": CommentStatus.SPAM,
+    "trash": CommentStatus.TRASH,
     "restore": None,
     "delete": None,
 }
-DELETABLE = (COMMENT_SPAM, COMMENT_TRASH)
+DELETABLE = (CommentStatus.SPAM, CommentStatus.TRASH)
 
 class SubmissionError(ValueError):
     """A reader's comment that cannot be stored, and which form field to blame."""
@@ -121,7 +111,7 @@ def _adjust_count(post_id: int, delta: int) -> None:
 
 
 def _delta(from_status: str, to_status: str) -> int:
-    return (to_status == COMMENT_APPROVED) - (from_status == COMMENT_APPROVED)
+    return (to_status == CommentStatus.APPROVED) - (from_status == CommentStatus.APPROVED)
 
 
 _HOST = re.compile(r"^[\w.-]+(:\d{1,5})?$")
@@ -145,7 +135,7 @@ def valid_parent(post: Post, parent_id: int | None) -> Comment | None:
     if parent_id is None:
         return None
     parent = db.session.get(Comment, parent_id)
-    if parent is None or parent.post_id != post.id or parent.status != COMMENT_APPROVED:
+    if parent is None or parent.post_id != post.id or parent.status != CommentStatus.APPROVED:
         raise SubmissionError(
             "parent_id", "The comment you are replying to is not open for replies on this post."
         )
@@ -157,7 +147,7 @@ def is_known_commenter(name: str, email: str) -> bool:
         select(Comment.id).where(
             Comment.author_email == email,
             Comment.author_name == name,
-            Comment.status == COMMENT_APPROVED,
+            Comment.status == CommentStatus.APPROVED,
         ).limit(1)
     ) is not None  # fmt: skip
 
@@ -234,7 +224,7 @@ def _unchanged(post_id: int, parent_id: int | None, judged_on: tuple) -> bool:
     if parent_id is None:
         return True
     parent = db.session.execute(_PARENT_STATE, {"parent": parent_id}).first()
-    return parent is not None and tuple(parent) == (post_id, COMMENT_APPROVED)
+    return parent is not None and tuple(parent) == (post_id, CommentStatus.APPROVED)
 
 
 def _restore_target(comment: Comment) -> str:
@@ -246,7 +236,8 @@ def _restore_target(comment: Comment) -> str:
         .order_by(ModerationEvent.created_at.desc(), ModerationEvent.id.desc())
         .limit(1)
     )  # fmt: skip
-    return before if before in (COMMENT_PENDING, COMMENT_APPROVED) else COMMENT_PENDING
+    kept = (CommentStatus.PENDING, CommentStatus.APPROVED)
+    return before if before in kept else CommentStatus.PENDING
 
 
 def change_status(comment: Comment, to_status: str, actor: User, action: str) -> bool:
@@ -268,7 +259,7 @@ def change_status(comment: Comment, to_status: str, actor: User, action: str) ->
     db.session.flush()
     _adjust_count(comment.post_id, _delta(from_status, to_status))
     _record(comment, action, from_status, to_status, actor)
-    if to_status == COMMENT_APPROVED:
+    if to_status == CommentStatus.APPROVED:
         notify.comment_approved(comment)
     return True
 
@@ -286,19 +277,19 @@ def moderate(comment: Comment, action: str, actor: User, label: str) -> bool:
 
 
 def approve(comment: Comment, actor: User) -> bool:
-    return _act(comment, COMMENT_APPROVED, actor, "approve")
+    return _act(comment, CommentStatus.APPROVED, actor, "approve")
 
 
 def unapprove(comment: Comment, actor: User) -> bool:
-    return _act(comment, COMMENT_PENDING, actor, "unapprove")
+    return _act(comment, CommentStatus.PENDING, actor, "unapprove")
 
 
 def spam(comment: Comment, actor: User) -> bool:
-    return _act(comment, COMMENT_SPAM, actor, "spam")
+    return _act(comment, CommentStatus.SPAM, actor, "spam")
 
 
 def trash(comment: Comment, actor: User) -> bool:
-    return _act(comment, COMMENT_TRASH, actor, "trash")
+    return _act(comment, CommentStatus.TRASH, actor, "trash")
 
 
 def restore(comment: Comment, actor: User) -> bool:
@@ -374,7 +365,7 @@ def reader_edit(comment: Comment, body: str, settings: CommentSettings) -> Verdi
     body = strip_invisible(body).strip()
     if body == comment.body:
         return None
-    was_approved = comment.status == COMMENT_APPROVED
+    was_approved = comment.status == CommentStatus.APPROVED
     candidate = Candidate(
         author_name=comment.author_name, author_email=comment.author_email,
         author_url=comment.author_url, author_ip=comment.author_ip, body=body,
@@ -389,8 +380,8 @@ def reader_edit(comment: Comment, body: str, settings: CommentSettings) -> Verdi
         or is_known_commenter(comment.author_name, comment.author_email),
     )  # fmt: skip
     to_status = verdict.status
-    if was_approved and to_status == COMMENT_SPAM:
-        to_status = COMMENT_PENDING  # a person decides, as the issue asks
+    if was_approved and to_status == CommentStatus.SPAM:
+        to_status = CommentStatus.PENDING  # a person decides, as the issue asks
     from_status, previous = comment.status, comment.body
     changed = db.session.execute(
         update(Comment)
@@ -405,7 +396,7 @@ def reader_edit(comment: Comment, body: str, settings: CommentSettings) -> Verdi
     _adjust_count(comment.post_id, _delta(from_status, to_status))
     event = _event(comment, "reader edit", from_status, to_status, None, verdict.reason)
     db.session.execute(_INSERT_EVENT, {**event, "previous_body": previous})
-    if to_status == COMMENT_APPROVED and from_status != COMMENT_APPROVED:
+    if to_status == CommentStatus.APPROVED and from_status != CommentStatus.APPROVED:
         notify.comment_approved(comment)
     db.session.commit()
     return Verdict(to_status, verdict.reason)
@@ -416,17 +407,17 @@ def reply(parent: Comment, actor: User, body: str) -> Comment:
     to a held comment approves it, as WordPress does, so the reply is not orphaned."""
     if parent.status in DELETABLE:
         raise SubmissionError("body", "Restore this comment before replying to it.")
-    change_status(parent, COMMENT_APPROVED, actor, "approve")
+    change_status(parent, CommentStatus.APPROVED, actor, "approve")
     body = strip_invisible(body).strip()
     comment = Comment(
         post_id=parent.post_id, parent_id=parent.id, depth=parent.depth + 1,
         author_name=clean_name(actor.public_name), author_email=actor.email.lower(),
-        body=body, body_html=clean_comment(body), status=COMMENT_APPROVED, user_id=actor.id,
+        body=body, body_html=clean_comment(body), status=CommentStatus.APPROVED, user_id=actor.id,
     )  # fmt: skip
     db.session.add(comment)
     db.session.flush()
     _adjust_count(comment.post_id, 1)
-    _record(comment, "reply", "", COMMENT_APPROVED, actor, f"reply to #{parent.id}")
+    _record(comment, "reply", "", CommentStatus.APPROVED, actor, f"reply to #{parent.id}")
     notify.comment_approved(comment)
     db.session.commit()
     return comment

@@ -29,16 +29,14 @@ from blogapp.mail import links
 from blogapp.mail.clock import now
 from blogapp.mail.outbox import absolute, enqueue, mail_enabled, site_url
 from blogapp.models import (
-    COMMENT_APPROVED,
-    COMMENT_SPAM,
-    COMMENT_TRASH,
-    OUTBOX_QUEUED,
     SUBSCRIBE_POST,
     SUBSCRIBE_REPLIES,
     Comment,
+    CommentStatus,
     MailSubscriber,
     MailSubscription,
     OutboxMessage,
+    OutboxStatus,
     Post,
     ReplyNotice,
 )
@@ -57,7 +55,7 @@ def subscribe(comment: Comment, *, replies: bool, new_comments: bool) -> None:
               if wanted]  # fmt: skip
     if not scopes or not mail_enabled() or not comment.author_email:
         return
-    if comment.status in (COMMENT_SPAM, COMMENT_TRASH):
+    if comment.status in (CommentStatus.SPAM, CommentStatus.TRASH):
         return
     with write_transaction():
         subscriber = _subscriber(comment.author_email)
@@ -66,7 +64,7 @@ def subscribe(comment: Comment, *, replies: bool, new_comments: bool) -> None:
                 subscriber_id=subscriber.id, post_id=comment.post_id, comment_id=comment.id,
                 scope=scope, created_at=now(),
             ))  # fmt: skip
-        if comment.status == COMMENT_APPROVED:
+        if comment.status == CommentStatus.APPROVED:
             _ask_to_confirm(subscriber)
         db.session.commit()
 
@@ -198,7 +196,7 @@ def comment_approved(comment: Comment) -> None:
             MailSubscription.ended_at.is_(None),
             MailSubscriber.confirmed_at.is_not(None),
             MailSubscriber.email != comment.author_email,  # one's own replies tell nobody
-            source.status == COMMENT_APPROVED,
+            source.status == CommentStatus.APPROVED,
             source.id != comment.id,
             or_(and_(MailSubscription.scope == SUBSCRIBE_REPLIES,
                      MailSubscription.comment_id == comment.parent_id),
@@ -228,7 +226,7 @@ def _queue_digest(subscriber_id: int, last_digest_at, comment_id: int) -> None:
     waiting = db.session.scalar(
         select(OutboxMessage.id).where(
             OutboxMessage.kind == DIGEST, OutboxMessage.ref == ref,
-            OutboxMessage.status == OUTBOX_QUEUED, OutboxMessage.body_text == "",
+            OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.body_text == "",
         ).limit(1)
     )  # fmt: skip
     if waiting is not None:
@@ -272,7 +270,7 @@ def compose_digest(message: OutboxMessage) -> bool | datetime:
         .where(ReplyNotice.subscriber_id == subscriber.id, ReplyNotice.outbox_id.is_(None))
         .order_by(Comment.created_at, Comment.id)
     ).all()  # fmt: skip
-    live = [r for r in rows if r.Comment.status == COMMENT_APPROVED
+    live = [r for r in rows if r.Comment.status == CommentStatus.APPROVED
             and r.MailSubscription.ended_at is None and r.Post.is_public]  # fmt: skip
     for row in rows:
         row.ReplyNotice.outbox_id = message.id  # told now, or never (no longer approved)

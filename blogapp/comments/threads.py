@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, or_, select
 
 from blogapp.extensions import db
-from blogapp.models import COMMENT_APPROVED, COMMENT_PENDING, COMMENT_SPAM, Comment
+from blogapp.models import Comment, CommentStatus
 
 
 @dataclass
@@ -41,11 +41,12 @@ def visible_comments(post_id: int, own_pending_ids: Iterable[int]) -> list[Comme
     the rules sent to spam also shows to its author as held: a bot learns nothing,
     and a person caught by mistake is not left wondering where their words went."""
     own = [i for i in own_pending_ids if isinstance(i, int)]
-    shown = Comment.status == COMMENT_APPROVED
+    shown = Comment.status == CommentStatus.APPROVED
     if own:
         shown = or_(
             shown,
-            and_(Comment.status.in_((COMMENT_PENDING, COMMENT_SPAM)), Comment.id.in_(own)),
+            and_(Comment.status.in_((CommentStatus.PENDING, CommentStatus.SPAM)),
+                 Comment.id.in_(own)),
         )
     return list(
         db.session.scalars(
@@ -77,7 +78,7 @@ def build_tree(comments: list[Comment], max_depth: int) -> list[ThreadNode]:
             if comment.id in placed:
                 continue
             placed.add(comment.id)
-            node = ThreadNode(comment, level, comment.status != COMMENT_APPROVED)
+            node = ThreadNode(comment, level, comment.status != CommentStatus.APPROVED)
             into.append(node)
             for child in reversed(children.get(comment.id, [])):
                 if level < max_depth:

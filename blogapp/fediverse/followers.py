@@ -6,7 +6,7 @@ from __future__ import annotations
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.fediverse import inbox, remote
-from blogapp.models import FOLLOWER_PENDING, Follower
+from blogapp.models import Follower, FollowerStatus
 
 
 class NotAccepted(Exception):
@@ -18,7 +18,7 @@ def accept_held(follower_id: int) -> Follower:
     db.session.commit()
     with write_transaction():
         follower = db.session.get(Follower, follower_id)
-        if follower is None or follower.status != FOLLOWER_PENDING:
+        if follower is None or follower.status != FollowerStatus.PENDING:
             raise NotAccepted("No held follower has that number.")
         actor = remote.known(follower.actor_uri)
         if actor is None:

@@ -24,14 +24,7 @@ from blogapp.fediverse import activities, net, remote, replies, signatures
 from blogapp.fediverse.actors import actor_uri, exists
 from blogapp.fediverse.publishing import delivery
 from blogapp.mail.outbox import enqueue
-from blogapp.models import (
-    FOLLOWER_ACCEPTED,
-    FOLLOWER_PENDING,
-    Follower,
-    Reaction,
-    RemoteActor,
-    utcnow,
-)
+from blogapp.models import Follower, FollowerStatus, Reaction, RemoteActor, utcnow
 from blogapp.sanitize import strip_invisible
 from blogapp.upsert import insert_for
 
@@ -94,20 +87,20 @@ def _follow(activity: dict, obj, signer: RemoteActor) -> None:
             select(Follower).where(Follower.target == target, Follower.actor_uri == signer.uri)
         )
         if follower is None:
-            follower = Follower(target=target, actor_uri=signer.uri, status=FOLLOWER_PENDING,
+            follower = Follower(target=target, actor_uri=signer.uri, status=FollowerStatus.PENDING,
                                 created_at=utcnow())  # fmt: skip
             db.session.add(follower)
         follower.inbox, follower.follow_id = inbox, _id(activity)[:500]
         db.session.flush()
-        if not held or follower.status == FOLLOWER_ACCEPTED:
+        if not held or follower.status == FollowerStatus.ACCEPTED:
             accept(follower, activity, signer)
         db.session.commit()
 
 
 def accept(follower: Follower, follow: dict | str, signer: RemoteActor) -> None:
     """Accept ``follower`` (in the open transaction, with its Accept queued)."""
-    if follower.status != FOLLOWER_ACCEPTED:
-        follower.status, follower.accepted_at = FOLLOWER_ACCEPTED, utcnow()
+    if follower.status != FollowerStatus.ACCEPTED:
+        follower.status, follower.accepted_at = FollowerStatus.ACCEPTED, utcnow()
     answer = activities.accept(follower.target, follow, follower.id, follower.actor_uri)
     answer["id"] += "-" + hashlib.sha256(_id(follow).encode()).hexdigest()[:12]
     enqueue(**delivery(answer, follower.target, signer.inbox or follower.inbox,

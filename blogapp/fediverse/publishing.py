@@ -25,7 +25,7 @@ from blogapp.extensions import db
 from blogapp.fediverse import activities
 from blogapp.fediverse.actors import BLOG
 from blogapp.mail.outbox import enqueue_many
-from blogapp.models import FOLLOWER_ACCEPTED, FederatedPost, Follower, Post, User, utcnow
+from blogapp.models import FederatedPost, Follower, FollowerStatus, Post, User, utcnow
 
 KIND = "activitypub"  # an outbox row delivered by a signed POST (fediverse.delivery)
 PUBLISHED, DELETED = "published", "deleted"
@@ -38,7 +38,7 @@ def enabled() -> bool:
 def inboxes(targets: tuple[str, ...]) -> list[str]:
     return sorted(set(db.session.scalars(
         select(Follower.inbox).where(Follower.target.in_(targets),
-                                     Follower.status == FOLLOWER_ACCEPTED)
+                                     Follower.status == FollowerStatus.ACCEPTED)
     )))  # fmt: skip
 
 
@@ -52,7 +52,7 @@ def delivery(activity: dict, actor: str, inbox: str, ref: str) -> dict:
 
 def _first_follow():
     return db.session.scalar(
-        select(func.min(Follower.accepted_at)).where(Follower.status == FOLLOWER_ACCEPTED)
+        select(func.min(Follower.accepted_at)).where(Follower.status == FollowerStatus.ACCEPTED)
     )
 
 

@@ -19,15 +19,7 @@ from blogapp.comments.settings import load_settings
 from blogapp.content import html_to_text
 from blogapp.database import write_transaction
 from blogapp.extensions import db
-from blogapp.models import (
-    COMMENT_APPROVED,
-    COMMENT_TRASH,
-    Comment,
-    ModerationEvent,
-    Post,
-    RemoteActor,
-    utcnow,
-)
+from blogapp.models import Comment, CommentStatus, ModerationEvent, Post, RemoteActor, utcnow
 from blogapp.sanitize import clean_comment, strip_invisible
 
 _BLOCK_END = re.compile(r"</(?:p|h[1-6]|li|blockquote|pre)>|<br\s*/?>", re.IGNORECASE)
@@ -73,11 +65,12 @@ def replied_to(uri) -> tuple[Post, Comment | None] | None:
         parent = None
         if post is not None and fragment.startswith("comment-") and fragment[8:].isdigit():
             parent = db.session.get(Comment, int(fragment[8:]))
-            if parent is None or parent.post_id != post.id or parent.status != COMMENT_APPROVED:
+            if (parent is None or parent.post_id != post.id
+                    or parent.status != CommentStatus.APPROVED):
                 return None
         return (post, parent) if post is not None and post.is_public else None
     parent = db.session.scalar(select(Comment).where(Comment.remote_id == uri))
-    if parent is None or parent.status != COMMENT_APPROVED:
+    if parent is None or parent.status != CommentStatus.APPROVED:
         return None
     post = db.session.get(Post, parent.post_id)
     return (post, parent) if post is not None and post.is_public else None
@@ -144,7 +137,7 @@ def _own(note_id, author: RemoteActor) -> Comment | None:
 def update(note: dict, author: RemoteActor) -> bool:
     """Its author edited the Note: judged again as a reader's edit (commits)."""
     comment = _own(note.get("id"), author)
-    if comment is None or comment.status == COMMENT_TRASH:
+    if comment is None or comment.status == CommentStatus.TRASH:
         return False
     body = strip_invisible(text_of(note.get("content"))).strip()
     if not body:
@@ -166,7 +159,7 @@ def delete(note_id, author: RemoteActor) -> bool:
     with write_transaction():
         comment = _own(note_id, author)
         changed = comment is not None and services.change_status(
-            comment, COMMENT_TRASH, None, "deleted by its author"
+            comment, CommentStatus.TRASH, None, "deleted by its author"
         )
         db.session.commit()
     return changed

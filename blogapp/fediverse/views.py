@@ -22,7 +22,7 @@ from blogapp.fediverse.activities import article, wrap
 from blogapp.fediverse.actors import AS_JSON, BLOG
 from blogapp.fediverse.publishing import PUBLISHED, enabled
 from blogapp.mail.outbox import absolute
-from blogapp.models import FOLLOWER_ACCEPTED, FederatedPost, Follower, Post
+from blogapp.models import FederatedPost, Follower, FollowerStatus, Post
 from blogapp.page_cache import shared_cache_control
 from blogapp.permalinks import post_url
 
@@ -125,7 +125,7 @@ def _collection(name: str, total: int, items_for) -> Response:
 def followers(name: str):
     if not actors.exists(name):
         abort(404)
-    where = (Follower.target == name, Follower.status == FOLLOWER_ACCEPTED)
+    where = (Follower.target == name, Follower.status == FollowerStatus.ACCEPTED)
     total = db.session.scalar(select(func.count()).select_from(Follower).where(*where))
     return _collection(name, total, lambda offset: list(db.session.scalars(
         select(Follower.actor_uri).where(*where).order_by(Follower.id)

@@ -20,8 +20,8 @@ from blogapp.dates import format_date, to_local
 from blogapp.extensions import db
 from blogapp.feeds.builder import comment_entries, feed_response, new_feed, post_entries
 from blogapp.models import (
-    COMMENT_APPROVED,
     Comment,
+    CommentStatus,
     Correction,
     Post,
     Tag,
@@ -57,7 +57,7 @@ def newest_comments(*where) -> list[Comment]:
             select(Comment)
             .join(Comment.post)
             .options(contains_eager(Comment.post))
-            .where(Comment.status == COMMENT_APPROVED, Post.public(), *where)
+            .where(Comment.status == CommentStatus.APPROVED, Post.public(), *where)
             .order_by(Comment.created_at.desc(), Comment.id.desc())
             .limit(current_app.config["FEED_ITEMS"])
         )

@@ -16,7 +16,7 @@ from flask import current_app, has_request_context, url_for
 
 from blogapp.extensions import db
 from blogapp.mail.clock import now
-from blogapp.models import OUTBOX_QUEUED, OutboxMessage
+from blogapp.models import OutboxMessage, OutboxStatus
 from blogapp.upsert import insert_for
 
 KEY = re.compile(r"^[A-Za-z0-9._-]{1,200}$")  # what a Message-ID's left part may hold
@@ -35,7 +35,7 @@ def _row(*, key: str, kind: str, recipient: str = "", subject: str = "", text: s
     return dict(
         idempotency_key=key, kind=kind, ref=ref[:100], recipient=recipient[:254],
         subject=" ".join(subject.split())[:300], headers=headers or {}, body_text=text,
-        body_html=html, payload=payload or {}, status=OUTBOX_QUEUED, attempts=0,
+        body_html=html, payload=payload or {}, status=OutboxStatus.QUEUED, attempts=0,
         next_attempt_at=max(not_before or moment, moment), last_error="", claimed_by="",
         created_at=moment,
     )  # fmt: skip

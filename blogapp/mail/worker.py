@@ -45,14 +45,7 @@ from blogapp.fediverse import delivery as fediverse_delivery
 from blogapp.fediverse import publishing as fediverse
 from blogapp.mail import smtp
 from blogapp.mail.clock import now
-from blogapp.models import (
-    OUTBOX_CANCELLED,
-    OUTBOX_FAILED,
-    OUTBOX_QUEUED,
-    OUTBOX_SENDING,
-    OUTBOX_SENT,
-    OutboxMessage,
-)
+from blogapp.models import OutboxMessage, OutboxStatus
 from blogapp.newsletter import services as newsletter
 
 log = logging.getLogger(__name__)
@@ -87,8 +80,8 @@ class Report:
 def _due(moment, lease: timedelta):
     table = OutboxMessage
     return or_(
-        and_(table.status == OUTBOX_QUEUED, table.next_attempt_at <= moment),
-        and_(table.status == OUTBOX_SENDING, table.claimed_at < moment - lease),
+        and_(table.status == OutboxStatus.QUEUED, table.next_attempt_at <= moment),
+        and_(table.status == OutboxStatus.SENDING, table.claimed_at < moment - lease),
     )
 
 
@@ -102,10 +95,10 @@ def claim(limit: int) -> tuple[str, list[OutboxMessage]]:
         # A claim that keeps dying with its worker (a message that crashes it) ends here.
         db.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.status == OUTBOX_SENDING,
+            .where(OutboxMessage.status == OutboxStatus.SENDING,
                    OutboxMessage.claimed_at < moment - lease,
                    OutboxMessage.attempts >= int(config["MAIL_MAX_ATTEMPTS"]))
-            .values(status=OUTBOX_FAILED,
+            .values(status=OutboxStatus.FAILED,
                     last_error="The worker sending it stopped before finishing, every try.")
             .execution_options(synchronize_session=False)
         )  # fmt: skip
@@ -122,7 +115,7 @@ def claim(limit: int) -> tuple[str, list[OutboxMessage]]:
             db.session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(ids), _due(moment, lease))
-                .values(status=OUTBOX_SENDING, claimed_by=claimant, claimed_at=moment,
+                .values(status=OutboxStatus.SENDING, claimed_by=claimant, claimed_at=moment,
                         attempts=OutboxMessage.attempts + 1)
                 .execution_options(synchronize_session=False)
             )  # fmt: skip
@@ -131,7 +124,7 @@ def claim(limit: int) -> tuple[str, list[OutboxMessage]]:
         return claimant, []
     rows = db.session.scalars(
         select(OutboxMessage)
-        .where(OutboxMessage.claimed_by == claimant, OutboxMessage.status == OUTBOX_SENDING)
+        .where(OutboxMessage.claimed_by == claimant, OutboxMessage.status == OutboxStatus.SENDING)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
     ).all()
     # Detached as loaded: sending must not open a transaction (outside a request each
@@ -149,7 +142,7 @@ def _finish(row: OutboxMessage, claimant: str, **values) -> None:
         db.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == claimant,
-                   OutboxMessage.status == OUTBOX_SENDING)
+                   OutboxMessage.status == OutboxStatus.SENDING)
             .values(**values)
             .execution_options(synchronize_session=False)
         )  # fmt: skip
@@ -168,13 +161,13 @@ def _failed(row: OutboxMessage, claimant: str, error: Exception, report: Report)
     transport = TRANSPORTS.get(row.kind)
     permanent = transport[1] if transport else smtp.is_permanent
     if permanent(error) or row.attempts >= int(current_app.config["MAIL_MAX_ATTEMPTS"]):
-        _finish(row, claimant, status=OUTBOX_FAILED, last_error=text)
+        _finish(row, claimant, status=OutboxStatus.FAILED, last_error=text)
         report.failed += 1
         if row.kind in BOUNCE_KINDS and smtp.is_hard_refusal(error):
             newsletter.mark_bouncing(row.recipient)
         log.warning("outbox #%s failed for good after %s tries: %s", row.id, row.attempts, text)
     else:
-        _finish(row, claimant, status=OUTBOX_QUEUED, last_error=text, claimed_by="",
+        _finish(row, claimant, status=OutboxStatus.QUEUED, last_error=text, claimed_by="",
                 next_attempt_at=now() + _retry_delay(row.attempts))
         report.retrying += 1
 
@@ -189,10 +182,10 @@ def _compose(row: OutboxMessage, claimant: str, report: Report) -> bool:
         db.session.add(row)
         ready = composer(row)
         if ready is False:
-            row.status, row.last_error = OUTBOX_CANCELLED, "Nothing left to send."
+            row.status, row.last_error = OutboxStatus.CANCELLED, "Nothing left to send."
             report.cancelled += 1
         elif isinstance(ready, datetime):  # not a failed try: back in the queue
-            row.status, row.next_attempt_at, row.claimed_by = OUTBOX_QUEUED, ready, ""
+            row.status, row.next_attempt_at, row.claimed_by = OutboxStatus.QUEUED, ready, ""
             row.attempts -= 1
             report.postponed += 1
         db.session.flush()
@@ -223,7 +216,7 @@ def deliver_once(limit: int | None = None) -> Report:
                 db.session.rollback()
                 _failed(row, claimant, error, report)
             else:
-                _finish(row, claimant, status=OUTBOX_SENT, sent_at=now(), last_error="")
+                _finish(row, claimant, status=OutboxStatus.SENT, sent_at=now(), last_error="")
                 report.sent += 1
     finally:
         connection.close()
@@ -262,8 +255,8 @@ def retry(message_id: int) -> bool:
     (commits; in the admin's POST, whose transaction may write)."""
     changed = db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == message_id, OutboxMessage.status == OUTBOX_FAILED)
-        .values(status=OUTBOX_QUEUED, attempts=0, next_attempt_at=now(), claimed_by="")
+        .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.FAILED)
+        .values(status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=now(), claimed_by="")
         .execution_options(synchronize_session=False)
     ).rowcount  # fmt: skip
     db.session.commit()

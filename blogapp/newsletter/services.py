@@ -33,16 +33,12 @@ from blogapp.mail import links
 from blogapp.mail.clock import now
 from blogapp.mail.outbox import absolute, enqueue, enqueue_many, site_url
 from blogapp.models import (
-    NEWSLETTER_BOUNCING,
-    NEWSLETTER_CONFIRMED,
-    NEWSLETTER_PENDING,
-    NEWSLETTER_UNSUBSCRIBED,
-    OUTBOX_CANCELLED,
-    OUTBOX_QUEUED,
     NewsletterIssue,
     NewsletterSend,
+    NewsletterStatus,
     NewsletterSubscriber,
     OutboxMessage,
+    OutboxStatus,
     Post,
     UTCDateTime,
 )
@@ -85,7 +81,7 @@ def sign_up(email: str, lists: str) -> None:
     moment = now()
     db.session.execute(
         insert_for(db.session, NewsletterSubscriber.__table__)
-        .values(email=email, lists=lists, status=NEWSLETTER_PENDING, created_at=moment)
+        .values(email=email, lists=lists, status=NewsletterStatus.PENDING, created_at=moment)
         .on_conflict_do_nothing(index_elements=["email"])
     )
     subscriber = db.session.scalars(
@@ -94,10 +90,10 @@ def sign_up(email: str, lists: str) -> None:
     resend = timedelta(hours=float(current_app.config["CONFIRM_RESEND_HOURS"]))
     recently = (subscriber.confirmation_sent_at is not None
                 and moment - subscriber.confirmation_sent_at < resend)  # fmt: skip
-    if subscriber.status != NEWSLETTER_CONFIRMED:
+    if subscriber.status != NewsletterStatus.CONFIRMED:
         # Pending, or lapsed (unsubscribed, bouncing): asks again, with the lists asked now.
-        if subscriber.status != NEWSLETTER_PENDING:
-            subscriber.status, subscriber.created_at = NEWSLETTER_PENDING, moment
+        if subscriber.status != NewsletterStatus.PENDING:
+            subscriber.status, subscriber.created_at = NewsletterStatus.PENDING, moment
         subscriber.lists = lists
     if not recently:
         subscriber.confirmation_sent_at = moment
@@ -107,7 +103,7 @@ def sign_up(email: str, lists: str) -> None:
 
 def _queue_confirmation(subscriber: NewsletterSubscriber, moment: datetime) -> None:
     site = current_app.config["SITE_NAME"]
-    if subscriber.status == NEWSLETTER_CONFIRMED:
+    if subscriber.status == NewsletterStatus.CONFIRMED:
         subject = f"[{site}] You already follow {site} by e-mail"
         text = (f"Someone, probably you, asked to follow {site} by e-mail at "
                 f"{subscriber.email}. This address is already subscribed "
@@ -129,21 +125,21 @@ def _queue_confirmation(subscriber: NewsletterSubscriber, moment: datetime) -> N
 def confirm(subscriber: NewsletterSubscriber) -> None:
     """Confirmed from the link's button (commits). An unsubscribed address stays so:
     an old confirmation mail must not undo an unsubscribe."""
-    if subscriber.status in (NEWSLETTER_PENDING, NEWSLETTER_BOUNCING):
-        subscriber.status, subscriber.confirmed_at = NEWSLETTER_CONFIRMED, now()
+    if subscriber.status in (NewsletterStatus.PENDING, NewsletterStatus.BOUNCING):
+        subscriber.status, subscriber.confirmed_at = NewsletterStatus.CONFIRMED, now()
     db.session.commit()
 
 
 def choose_lists(subscriber: NewsletterSubscriber, lists: str) -> None:
     subscriber.lists = lists
-    if subscriber.status == NEWSLETTER_UNSUBSCRIBED:
-        subscriber.status, subscriber.confirmed_at = NEWSLETTER_CONFIRMED, now()
+    if subscriber.status == NewsletterStatus.UNSUBSCRIBED:
+        subscriber.status, subscriber.confirmed_at = NewsletterStatus.CONFIRMED, now()
     db.session.commit()
 
 
 def unsubscribe(subscriber: NewsletterSubscriber) -> None:
     """No more mail (commits); mails already queued for the address are cancelled."""
-    subscriber.status = NEWSLETTER_UNSUBSCRIBED
+    subscriber.status = NewsletterStatus.UNSUBSCRIBED
     _cancel_queued(subscriber.email)
     db.session.commit()
 
@@ -152,8 +148,8 @@ def _cancel_queued(email: str) -> None:
     db.session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.kind == KIND, OutboxMessage.recipient == email,
-               OutboxMessage.status == OUTBOX_QUEUED)
-        .values(status=OUTBOX_CANCELLED, last_error="The address left the newsletter.")
+               OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.CANCELLED, last_error="The address left the newsletter.")
         .execution_options(synchronize_session=False)
     )  # fmt: skip
 
@@ -165,8 +161,8 @@ def mark_bouncing(email: str) -> None:
         db.session.execute(
             update(NewsletterSubscriber)
             .where(NewsletterSubscriber.email == email,
-                   NewsletterSubscriber.status == NEWSLETTER_CONFIRMED)
-            .values(status=NEWSLETTER_BOUNCING)
+                   NewsletterSubscriber.status == NewsletterStatus.CONFIRMED)
+            .values(status=NewsletterStatus.BOUNCING)
             .execution_options(synchronize_session=False)
         )  # fmt: skip
         _cancel_queued(email)
@@ -177,7 +173,7 @@ def forget_unconfirmed() -> int:
     """Delete the addresses still pending ``FORGET_AFTER`` after their last
     confirmation mail (``flask deliver`` runs it in every pass)."""
     cutoff = now() - FORGET_AFTER
-    stale = (NewsletterSubscriber.status == NEWSLETTER_PENDING,
+    stale = (NewsletterSubscriber.status == NewsletterStatus.PENDING,
              NewsletterSubscriber.created_at < cutoff,
              or_(NewsletterSubscriber.confirmation_sent_at.is_(None),
                  NewsletterSubscriber.confirmation_sent_at < cutoff))  # fmt: skip
@@ -197,7 +193,7 @@ def forget_unconfirmed() -> int:
 def _due_posts() -> list[int]:
     first = db.session.scalar(
         select(func.min(NewsletterSubscriber.confirmed_at))
-        .where(NewsletterSubscriber.status == NEWSLETTER_CONFIRMED)
+        .where(NewsletterSubscriber.status == NewsletterStatus.CONFIRMED)
     )  # fmt: skip
     if first is None:
         return []
@@ -244,7 +240,7 @@ def _queue_post(post_id: int) -> int:
     while True:
         chunk = db.session.execute(
             select(NewsletterSubscriber.id, NewsletterSubscriber.email)
-            .where(NewsletterSubscriber.status == NEWSLETTER_CONFIRMED,
+            .where(NewsletterSubscriber.status == NewsletterStatus.CONFIRMED,
                    NewsletterSubscriber.lists.in_((language, "both")),
                    NewsletterSubscriber.confirmed_at <= published_at,
                    NewsletterSubscriber.id > after)
@@ -290,8 +286,9 @@ def _message(post_id: int, subscriber, content: dict, links_for: _LinkMaker) -> 
 def _insert_chunk(post_id: int, messages: dict[int, dict]) -> int:
     # Whoever unsubscribed (or bounced) while the mails were written gets none.
     still = set(db.session.scalars(
-        select(NewsletterSubscriber.id).where(NewsletterSubscriber.id.in_(list(messages)),
-                                              NewsletterSubscriber.status == NEWSLETTER_CONFIRMED)
+        select(NewsletterSubscriber.id).where(
+            NewsletterSubscriber.id.in_(list(messages)),
+            NewsletterSubscriber.status == NewsletterStatus.CONFIRMED)
     ))  # fmt: skip
     rows = [message for subscriber_id, message in messages.items() if subscriber_id in still]
     enqueue_many(rows)
@@ -384,7 +381,7 @@ def import_confirmed(emails: list[str], lists: str) -> int:
             db.session.execute(
                 insert_for(db.session, NewsletterSubscriber.__table__)
                 .on_conflict_do_nothing(index_elements=["email"]),
-                [dict(email=e, lists=lists, status=NEWSLETTER_CONFIRMED, created_at=moment,
+                [dict(email=e, lists=lists, status=NewsletterStatus.CONFIRMED, created_at=moment,
                       confirmed_at=moment) for e in new],
             )  # fmt: skip
         added += len(new)

@@ -16,11 +16,11 @@ from blogapp.content import render_page, render_post, slugify, unique_slug
 from blogapp.extensions import db
 from blogapp.field_errors import FieldErrors
 from blogapp.models import (
-    POST_PUBLISHED,
     REVISION_RESTORE,
     REVISION_SAVE,
     Page,
     Post,
+    PostStatus,
     Redirect,
     Revision,
     User,
@@ -50,7 +50,7 @@ class PostData:
     tag_names: list[str] = field(default_factory=list)
     language: str = "en"
     source_line: str = ""
-    status: str = "draft"  # draft, pending, published, scheduled, private
+    status: str = PostStatus.DRAFT  # or pending, published, "scheduled", private
     publish_at: datetime | None = None  # aware UTC; None keeps the date (or "now" on publish)
     comment_mode: str = "open"
 
@@ -62,7 +62,7 @@ class PageData:
     body: str = ""
     content_format: str = "markdown"
     language: str = "en"
-    status: str = "draft"  # draft, published, private
+    status: str = PostStatus.DRAFT  # or published, private
     menu_order: int = 0
 
 
@@ -104,7 +104,7 @@ def check_post(data: PostData, post: Post | None, now: datetime | None = None) -
     """Errors a person must fix before ``data`` can be saved (empty when none)."""
     now = now or utcnow()
     errors: dict[str, str] = {}
-    if data.status in (POST_PUBLISHED, STATUS_SCHEDULED) and not data.body.strip():
+    if data.status in (PostStatus.PUBLISHED, STATUS_SCHEDULED) and not data.body.strip():
         errors["body"] = "Write some content before publishing."
     if data.status == STATUS_SCHEDULED:
         if data.publish_at is None:
@@ -117,7 +117,7 @@ def check_post(data: PostData, post: Post | None, now: datetime | None = None) -
 def apply_post(post: Post, data: PostData, now: datetime | None = None) -> None:
     """Copy ``data`` onto ``post`` and render it (used by both saving and previewing)."""
     now = now or utcnow()
-    was_out = post.status == POST_PUBLISHED
+    was_out = post.status == PostStatus.PUBLISHED
     post.title = data.title.strip()
     post.body = data.body
     post.content_format = data.content_format
@@ -125,10 +125,10 @@ def apply_post(post: Post, data: PostData, now: datetime | None = None) -> None:
     post.language = data.language
     post.source_line = data.source_line.strip()
     post.comment_mode = data.comment_mode
-    post.status = POST_PUBLISHED if data.status == STATUS_SCHEDULED else data.status
+    post.status = PostStatus.PUBLISHED if data.status == STATUS_SCHEDULED else data.status
     if data.publish_at is not None:
         post.published_at = data.publish_at
-    elif post.status == POST_PUBLISHED and not was_out:
+    elif post.status == PostStatus.PUBLISHED and not was_out:
         post.published_at = now  # published now, for the first time (or again)
     elif post.published_at is None:
         post.published_at = now
@@ -160,13 +160,21 @@ def save_post(post: Post | None, data: PostData, *, author: User | None,
     post.slug = slug
     apply_post(post, data, now)
     post.updated_at = now
-    if old_path and post.is_public:
-        record_move(old_path, post_url(post))
-    record_revision(post, author=author,
+    _keep_history(post, old_path, post_url(post) if post.is_public else None,
+                  author=author, restored_from=restored_from)  # fmt: skip
+    return post
+
+
+def _keep_history(item: Post | Page, old_path: str | None, new_path: str | None, *,
+                  author: User | None, restored_from: Revision | None) -> None:
+    """How every save of a post or a page ends: a redirect when a public address moved
+    (``new_path`` is None when the item is not public now), the revision, the commit."""
+    if old_path and new_path:
+        record_move(old_path, new_path)
+    record_revision(item, author=author,
                     kind=REVISION_RESTORE if restored_from else REVISION_SAVE,
                     restored_from=restored_from)  # fmt: skip
     db.session.commit()
-    return post
 
 
 def delete_post(post: Post) -> None:
@@ -179,7 +187,7 @@ def save_page(page: Page | None, data: PageData, *, author: User | None,
     if page is not None:
         check_based_on(page, based_on)
     errors: dict[str, str] = {}
-    if data.status == POST_PUBLISHED and not data.body.strip():
+    if data.status == PostStatus.PUBLISHED and not data.body.strip():
         errors["body"] = "Write some content before publishing."
     slug = _resolve_slug(Page, data.slug, data.title, page.id if page else None, errors)
     if slug in RESERVED_PAGE_SLUGS:
@@ -187,7 +195,7 @@ def save_page(page: Page | None, data: PageData, *, author: User | None,
     if errors:
         raise FieldErrors(errors)
     old_path = None
-    if page is not None and page.status == POST_PUBLISHED:
+    if page is not None and page.status == PostStatus.PUBLISHED:
         old_path = url_for("posts.page", slug=page.slug)
     if page is None:
         page = Page(author=author, created_at=utcnow())
@@ -201,12 +209,9 @@ def save_page(page: Page | None, data: PageData, *, author: User | None,
     page.menu_order = data.menu_order
     page.updated_at = utcnow()
     render_page(page)
-    if old_path and page.status == POST_PUBLISHED:
-        record_move(old_path, url_for("posts.page", slug=page.slug))
-    record_revision(page, author=author,
-                    kind=REVISION_RESTORE if restored_from else REVISION_SAVE,
-                    restored_from=restored_from)  # fmt: skip
-    db.session.commit()
+    published = page.status == PostStatus.PUBLISHED
+    _keep_history(page, old_path, url_for("posts.page", slug=page.slug) if published else None,
+                  author=author, restored_from=restored_from)  # fmt: skip
     return page
 
 

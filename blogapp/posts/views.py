@@ -13,7 +13,7 @@ from blogapp.arguments import whole_number
 from blogapp.comments.section import comment_section
 from blogapp.dates import local_to_utc, to_local
 from blogapp.extensions import db
-from blogapp.models import POST_PUBLISHED, Page, Post, Redirect, Tag, User, post_tags
+from blogapp.models import Page, Post, PostStatus, Redirect, Tag, User, post_tags
 from blogapp.permalinks import post_url
 from blogapp.posts.queries import NO_EXTRAS, has_extras, post_extras, post_terms, public_posts
 from blogapp.search import search_results
@@ -34,7 +34,7 @@ def index(page: int = 1):
     if (page_id := request.args.get("page_id", type=whole_number)) is not None:
         found = db.first_or_404(
             select(Page).where(or_(Page.wp_id == page_id, Page.id == page_id))
-            .where(Page.status == POST_PUBLISHED).order_by(Page.wp_id == page_id).limit(1)
+            .where(Page.status == PostStatus.PUBLISHED).order_by(Page.wp_id == page_id).limit(1)
         )  # fmt: skip
         return redirect(url_for("posts.page", slug=found.slug), 301)
     posts, has_next = public_posts(page=page)
@@ -163,7 +163,7 @@ def tag(slug: str, page: int = 1):
 @bp.route("/<slug>/")
 def page(slug: str):
     found = db.session.scalar(
-        select(Page).where(Page.slug == slug, Page.status == POST_PUBLISHED)
+        select(Page).where(Page.slug == slug, Page.status == PostStatus.PUBLISHED)
     )
     if found is None:
         return _moved_or_404()

@@ -22,8 +22,8 @@ from blogapp.extensions import db
 from blogapp.mail import links
 from blogapp.mail.outbox import enqueue, site_url
 from blogapp.models import (
-    COMMENT_APPROVED,
     Comment,
+    CommentStatus,
     MailSubscriber,
     ModerationEvent,
     NewsletterSubscriber,
@@ -139,7 +139,7 @@ def erase(email: str) -> int:
     mode = erasure_mode()
     mine = _mine(email)
     approved = Counter(db.session.scalars(
-        select(Comment.post_id).where(mine, Comment.status == COMMENT_APPROVED)
+        select(Comment.post_id).where(mine, Comment.status == CommentStatus.APPROVED)
     ))  # fmt: skip
     # The moderation log's lines about these comments quote the name and the words.
     db.session.execute(

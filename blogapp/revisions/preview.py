@@ -18,7 +18,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from blogapp.extensions import db
-from blogapp.models import POST_DRAFT, POST_PENDING, Post, PreviewKey, User, utcnow
+from blogapp.models import Post, PostStatus, PreviewKey, User, utcnow
 from blogapp.permalinks import post_url
 
 bp = Blueprint("preview", __name__)
@@ -36,7 +36,7 @@ def _serializer() -> URLSafeSerializer:
 
 def can_share(post: Post) -> bool:
     """Drafts, pending and scheduled posts: what readers cannot see yet."""
-    return post.status in (POST_DRAFT, POST_PENDING) or post.is_scheduled
+    return post.status in (PostStatus.DRAFT, PostStatus.PENDING) or post.is_scheduled
 
 
 def _key(post_id: int) -> PreviewKey | None:

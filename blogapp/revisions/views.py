@@ -14,7 +14,7 @@ from blogapp.auth.permissions import editor_required
 from blogapp.dates import to_local
 from blogapp.extensions import db
 from blogapp.field_errors import FieldErrors
-from blogapp.models import POST_DRAFT, REVISION_AUTOSAVE, Page, Post, Revision, utcnow
+from blogapp.models import REVISION_AUTOSAVE, Page, Post, PostStatus, Revision, utcnow
 from blogapp.posts.services import PageData, PostData, save_page, save_post
 from blogapp.revisions import services
 from blogapp.revisions.preview import can_share, preview_link, revoke, share
@@ -188,7 +188,7 @@ def autosave_new_post():
     if not (draft.title.strip() or draft.body.strip()):
         return jsonify(saved=False)
     data = PostData(title=draft.title, body=draft.body, excerpt=draft.excerpt,
-                    content_format=draft.content_format, status=POST_DRAFT)  # fmt: skip
+                    content_format=draft.content_format, status=PostStatus.DRAFT)  # fmt: skip
     post = save_post(None, data, author=current_user._get_current_object())
     latest = services.latest_saved(post)
     return jsonify(

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, current_app, url_for
 from sqlalchemy import func, select
 
 from blogapp.extensions import db
-from blogapp.models import POST_PUBLISHED, Correction, Page, Post, post_categories, utcnow
+from blogapp.models import Correction, Page, Post, PostStatus, post_categories, utcnow
 from blogapp.permalinks import post_url
 from blogapp.posts.queries import sidebar
 from blogapp.seo.meta import absolute_url, language_alternates, page_meta
@@ -46,7 +46,8 @@ def sitemap_entries() -> list[tuple[str, str]]:
         .limit(SITEMAP_MAX_URLS - 1)
     ).all()
     pages = db.session.execute(
-        select(Page.slug, Page.updated_at).where(Page.status == POST_PUBLISHED).order_by(Page.slug)
+        select(Page.slug, Page.updated_at)
+        .where(Page.status == PostStatus.PUBLISHED).order_by(Page.slug)
     ).all()
     newest_by_category = dict(
         db.session.execute(

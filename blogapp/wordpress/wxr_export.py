@@ -31,18 +31,15 @@ from sqlalchemy import select
 from blogapp.dates import to_local
 from blogapp.extensions import db
 from blogapp.models import (
-    COMMENT_APPROVED,
-    COMMENT_PENDING,
-    COMMENT_SPAM,
-    COMMENT_TRASH,
     COMMENTS_CLOSED,
     FORMAT_MARKDOWN,
-    POST_PUBLISHED,
     Category,
     Comment,
+    CommentStatus,
     Media,
     Page,
     Post,
+    PostStatus,
     Tag,
     User,
     post_categories,
@@ -66,7 +63,8 @@ WFW_NS = "http://wellformedweb.org/CommentAPI/"
 NSMAP = {"excerpt": EXCERPT_NS, "content": CONTENT_NS, "wfw": WFW_NS, "dc": DC_NS, "wp": WP_NS}
 CHUNK = 500  # posts read per query (their comments come in one more)
 COMMENT_APPROVED_VALUE = {
-    COMMENT_APPROVED: "1", COMMENT_PENDING: "0", COMMENT_SPAM: "spam", COMMENT_TRASH: "trash",
+    CommentStatus.APPROVED: "1", CommentStatus.PENDING: "0",
+    CommentStatus.SPAM: "spam", CommentStatus.TRASH: "trash",
 }  # fmt: skip
 
 
@@ -295,7 +293,7 @@ def _meta(key: str, value: str) -> list[str]:
 
 
 def _wp_status(status: str, published_at: datetime, now: datetime) -> str:
-    if status == POST_PUBLISHED:
+    if status == PostStatus.PUBLISHED:
         return "future" if published_at > now else "publish"
     return status
 
@@ -392,7 +390,7 @@ def _write_pages(out: TextIO, site: str, logins, space: IdSpace, counts: Counter
             "page", wp_id, page.title, f"{site}/{quote(page.slug)}/", f"{site}/?page_id={wp_id}",
             logins.get(page.author_id, ""), page.body_html if markdown else page.body, "",
             page.created_at, page.updated_at, page.slug,
-            "publish" if page.status == POST_PUBLISHED else page.status,
+            "publish" if page.status == PostStatus.PUBLISHED else page.status,
             menu_order=page.menu_order,
         )  # fmt: skip
         lines += _meta(META_FORMAT, page.content_format)

@@ -31,24 +31,18 @@ from blogapp.content import html_to_text, render_page, render_post, slugify
 from blogapp.dates import local_to_utc, to_local
 from blogapp.extensions import db
 from blogapp.models import (
-    COMMENT_APPROVED,
     COMMENT_MODES,
-    COMMENT_PENDING,
-    COMMENT_SPAM,
-    COMMENT_TRASH,
     COMMENTS_CLOSED,
     COMMENTS_OPEN,
     FORMAT_HTML,
     FORMAT_MARKDOWN,
-    POST_DRAFT,
-    POST_PENDING,
-    POST_PRIVATE,
-    POST_PUBLISHED,
     Category,
     Comment,
+    CommentStatus,
     Media,
     Page,
     Post,
+    PostStatus,
     Redirect,
     Tag,
     User,
@@ -77,13 +71,13 @@ IN_CHUNK = 500  # values per SQL IN (...) list
 MAX_WARNINGS_SHOWN = 20
 
 POST_STATUS = {
-    "publish": POST_PUBLISHED, "future": POST_PUBLISHED, "draft": POST_DRAFT,
-    "pending": POST_PENDING, "private": POST_PRIVATE,
+    "publish": PostStatus.PUBLISHED, "future": PostStatus.PUBLISHED, "draft": PostStatus.DRAFT,
+    "pending": PostStatus.PENDING, "private": PostStatus.PRIVATE,
 }  # fmt: skip
 COMMENT_STATUS = {
-    "1": COMMENT_APPROVED, "approve": COMMENT_APPROVED, "0": COMMENT_PENDING,
-    "hold": COMMENT_PENDING, "spam": COMMENT_SPAM, "trash": COMMENT_TRASH,
-    "post-trashed": COMMENT_TRASH,
+    "1": CommentStatus.APPROVED, "approve": CommentStatus.APPROVED, "0": CommentStatus.PENDING,
+    "hold": CommentStatus.PENDING, "spam": CommentStatus.SPAM, "trash": CommentStatus.TRASH,
+    "post-trashed": CommentStatus.TRASH,
 }  # fmt: skip
 # Our own exports carry what WordPress has no field for in these post meta keys.
 META_FORMAT = "_blogapp_content_format"
@@ -602,9 +596,9 @@ class WxrImporter:
         if item.status not in POST_STATUS:
             self.report.warn(f"post {item.wp_id}: unknown status {item.status!r}; imported "
                              "as a draft", item.line)  # fmt: skip
-        status = POST_STATUS.get(item.status, POST_DRAFT)
-        if item.password and status == POST_PUBLISHED:
-            status = POST_PRIVATE
+        status = POST_STATUS.get(item.status, PostStatus.DRAFT)
+        if item.password and status == PostStatus.PUBLISHED:
+            status = PostStatus.PRIVATE
             self.report.warn(f"post {item.wp_id} was password-protected; imported as private "
                              "(this blog has no post passwords)", item.line)  # fmt: skip
         published, modified = self._dates(item)
@@ -613,7 +607,7 @@ class WxrImporter:
         wanted = clean_slug(item.post_name)
         slug = self._unique_slug(wanted or slugify(item.title) or f"post-{item.wp_id}",
                                  self.post_slugs)  # fmt: skip
-        if wanted and slug != wanted and status == POST_PUBLISHED:
+        if wanted and slug != wanted and status == PostStatus.PUBLISHED:
             self._redirect_moved_post(item, wanted, slug, published)
         excerpt = item.excerpt.strip()
         if "<" in excerpt:
@@ -662,9 +656,9 @@ class WxrImporter:
         if item.wp_id is not None and item.wp_id in self.page_wp_ids:
             self.report.skipped["pages already imported"] += 1
             return None
-        status = POST_STATUS.get(item.status, POST_DRAFT)
-        if item.status == "future" or (item.password and status == POST_PUBLISHED):
-            status = POST_DRAFT if item.status == "future" else POST_PRIVATE
+        status = POST_STATUS.get(item.status, PostStatus.DRAFT)
+        if item.status == "future" or (item.password and status == PostStatus.PUBLISHED):
+            status = PostStatus.DRAFT if item.status == "future" else PostStatus.PRIVATE
             self.report.warn(f"page {item.wp_id} was scheduled or password-protected; "
                              f"imported as {status}", item.line)  # fmt: skip
         published, modified = self._dates(item)
@@ -740,7 +734,7 @@ class WxrImporter:
         for chunk in _chunks(sorted(touched)):
             approved = (
                 select(func.count(Comment.id))
-                .where(Comment.post_id == Post.id, Comment.status == COMMENT_APPROVED)
+                .where(Comment.post_id == Post.id, Comment.status == CommentStatus.APPROVED)
                 .scalar_subquery()
             )
             db.session.execute(
@@ -785,7 +779,7 @@ class WxrImporter:
     def _comment_row(self, c: WxrComment, post_id: int, known: dict, depth: int) -> dict:
         status = COMMENT_STATUS.get(c.approved.lower())
         if status is None:
-            status = COMMENT_PENDING
+            status = CommentStatus.PENDING
             self.report.warn(f"comment {c.wp_id}: unknown status {c.approved!r}; held as "
                              "pending", self.line)  # fmt: skip
         self.report.comments[status] += 1

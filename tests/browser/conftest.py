@@ -13,9 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.demo_site import ADMIN_LOGIN, ADMIN_PASSWORD, build_demo_database
-from benchmarks.server import app_environment, free_port, start_gunicorn
 from tests.servers import require
+from tests.sites import ADMIN_LOGIN, ADMIN_PASSWORD, build_demo_database, start_demo_site
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "browser"
@@ -51,9 +50,7 @@ def live_server(tmp_path_factory):
     root = tmp_path_factory.mktemp("browser-site")
     database_url = f"sqlite:///{root / 'blogapp.sqlite'}"
     build_demo_database(database_url)
-    port = free_port()
-    env = app_environment(database_url, port, root / "instance")
-    server = start_gunicorn(env, port, root / "gunicorn.log", workers=2)
+    server = start_demo_site(database_url, root, workers=2)
     server.database_url = database_url
     yield server
     server.stop()

@@ -4,15 +4,13 @@ real SMTP server on loopback (aiosmtpd) as everyone's inbox."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from contextlib import contextmanager
 
-from benchmarks.demo_site import ADMIN_LOGIN, build_demo_database
-from benchmarks.server import app_environment, free_port, start_gunicorn
 from tests.browser.conftest import PROJECT_ROOT
 from tests.helpers_mail import Inbox, SMTPServer, text_of, wait_until
+from tests.sites import ADMIN_LOGIN, build_demo_database, start_demo_site
 
 EDITOR_ADDRESS = f"{ADMIN_LOGIN}@example.org"
 
@@ -24,18 +22,15 @@ def site_with_mail(root, **settings: str):
     build_demo_database(database_url)
     handler = Inbox()
     with SMTPServer(handler) as smtp:
-        port = free_port()
-        env = {
-            **app_environment(database_url, port, root / "instance"),
+        server = start_demo_site(database_url, root, workers=2, **{
             "BLOGAPP_MAIL_SERVER": "127.0.0.1", "BLOGAPP_MAIL_PORT": str(smtp.port),
             "BLOGAPP_COMMENT_NOTIFY_EMAILS": EDITOR_ADDRESS, "BLOGAPP_MAIL_POLL_SECONDS": "0.1",
             **{f"BLOGAPP_{name}": value for name, value in settings.items()},
-        }  # fmt: skip
-        server = start_gunicorn(env, port, root / "gunicorn.log", workers=2)
+        })  # fmt: skip
         with open(root / "worker.log", "wb") as log:
             worker = subprocess.Popen(
                 [sys.executable, "-m", "flask", "--app", "blogapp", "deliver", "--loop"],
-                env={**os.environ, **env}, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
+                env=server.env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
             )  # fmt: skip
             try:
                 server.inbox = handler

@@ -16,10 +16,10 @@ import uuid
 import pytest
 from playwright.sync_api import expect
 
-from benchmarks.demo_site import ADMIN_LOGIN, ADMIN_PASSWORD
 from tests.browser.mail_site import mail_to, site_with_mail, visitor
 from tests.browser.support import log_in, shoot
 from tests.helpers_mail import text_of
+from tests.sites import ADMIN_LOGIN, ADMIN_PASSWORD
 
 pytestmark = pytest.mark.browser
 

@@ -14,9 +14,9 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from benchmarks.demo_site import make_app
-from benchmarks.server import app_environment, free_port, start_gunicorn
 from tests.browser.support import log_in, shoot
+from tests.servers import free_port
+from tests.sites import build_demo_database, make_app, start_demo_site
 
 pytestmark = pytest.mark.browser
 
@@ -58,10 +58,9 @@ def old_host():
 @pytest.fixture(scope="module")
 def site(tmp_path_factory, old_host):
     """The demo site plus one imported post pointing at ``old_host``, on gunicorn."""
-    from benchmarks.demo_site import build_demo_database
     from blogapp.content import render_post
     from blogapp.extensions import db
-    from blogapp.models import FORMAT_HTML, POST_PUBLISHED, Post, utcnow
+    from blogapp.models import FORMAT_HTML, Post, PostStatus, utcnow
 
     root = tmp_path_factory.mktemp("third-party-site")
     database_url = f"sqlite:///{root / 'blogapp.sqlite'}"
@@ -69,7 +68,7 @@ def site(tmp_path_factory, old_host):
     app = make_app(database_url)
     with app.app_context():
         post = Post(title=OLD_POST_TITLE, slug="imported-from-the-old-site",
-                    content_format=FORMAT_HTML, status=POST_PUBLISHED, published_at=utcnow(),
+                    content_format=FORMAT_HTML, status=PostStatus.PUBLISHED, published_at=utcnow(),
                     excerpt="",
                     body=(f'<p>The old picture:</p><p><img src="{old_host}/wp-content/uploads/'
                           f'old.png" alt="An old picture"></p><p>And the <a href="{old_host}/'
@@ -79,9 +78,7 @@ def site(tmp_path_factory, old_host):
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
-    port = free_port()
-    server = start_gunicorn(app_environment(database_url, port, root / "instance"), port,
-                            root / "gunicorn.log", workers=1)  # fmt: skip
+    server = start_demo_site(database_url, root, workers=1)
     yield server
     server.stop()
 

@@ -10,9 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from benchmarks.demo_site import ADMIN_LOGIN, ADMIN_PASSWORD, build_demo_database
-from benchmarks.server import app_environment, free_port, start_gunicorn
 from tests.browser.support import shoot
+from tests.sites import ADMIN_LOGIN, ADMIN_PASSWORD, build_demo_database, start_demo_site
 
 pytestmark = pytest.mark.browser
 
@@ -22,11 +21,8 @@ def localhost_site(tmp_path_factory):
     root = tmp_path_factory.mktemp("passkey-site")
     database_url = f"sqlite:///{root / 'blogapp.sqlite'}"
     build_demo_database(database_url)
-    port = free_port()
-    env = app_environment(database_url, port, root / "instance")
-    env["BLOGAPP_SITE_URL"] = f"http://localhost:{port}"
-    server = start_gunicorn(env, port, root / "gunicorn.log", workers=1)
-    yield f"http://localhost:{port}"
+    server = start_demo_site(database_url, root, workers=1, host="localhost")
+    yield f"http://localhost:{server.port}"
     server.stop()
 
 
