@@ -14,11 +14,7 @@ from sqlalchemy.orm import Session
 
 def insert_for(session: Session, table: Any):
     """The dialect's ``insert(table)``, which has the ON CONFLICT clauses."""
-    return dialect_module(session).insert(table)
-
-
-def dialect_module(session: Session):
     name = session.get_bind().dialect.name
     if name not in ("sqlite", "postgresql"):
         raise RuntimeError(f"blogapp runs on SQLite or PostgreSQL, not {name}")
-    return importlib.import_module(f"sqlalchemy.dialects.{name}")
+    return importlib.import_module(f"sqlalchemy.dialects.{name}").insert(table)

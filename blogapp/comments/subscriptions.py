@@ -47,7 +47,6 @@ CONFIRM = "subscription-confirm"
 EXCERPT = 300  # characters of each comment quoted in a digest
 
 
-
 def subscribe(comment: Comment, *, replies: bool, new_comments: bool) -> None:
     """What the reader ticked on the form of the comment just stored (commits).
     Nothing for spam or trash, nor on a site that sends no mail."""

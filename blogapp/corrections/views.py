@@ -65,4 +65,4 @@ def feed():
             published=note.noted_at, updated=note.updated_at,
             content_html=absolute_links(note.body_html),
         ))  # fmt: skip
-    return feed_response(built, "rss", max((n.updated_at for n in notes), default=None))
+    return feed_response(built, max((n.updated_at for n in notes), default=None))

@@ -127,9 +127,9 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def feed_response(feed: Feed, kind: str, newest: datetime | None) -> Response:
+def feed_response(feed: Feed, newest: datetime | None) -> Response:
     # The feed changes when its newest item does; an empty feed is as new as now.
-    feed.kind, feed.updated = kind, newest or utcnow()
-    template = current_app.jinja_env.get_template(f"feeds/{kind}.xml")
+    feed.updated = newest or utcnow()
+    template = current_app.jinja_env.get_template(f"feeds/{feed.kind}.xml")
     body = template.render(feed=feed, rfc822=rfc822, rfc3339=rfc3339, text=xml_text)
-    return Response(body, content_type=f"{ATOM if kind == 'atom' else RSS}; charset=utf-8")
+    return Response(body, content_type=f"{ATOM if feed.kind == 'atom' else RSS}; charset=utf-8")

@@ -77,7 +77,7 @@ def posts_feed(title: str, page_path: str, self_path: str, posts: list[Post], ki
     post_entries(feed, posts, noted)
     newest = max((max(p.published_at, p.updated_at, noted.get(p.id, p.published_at))
                   for p in posts), default=None)  # fmt: skip
-    return feed_response(feed, kind, newest)
+    return feed_response(feed, newest)
 
 
 def latest_notes(post_ids: list[int]) -> dict:
@@ -143,7 +143,7 @@ def comments_feed(title: str, page_path: str, self_path: str, comments: list[Com
     config = current_app.config
     feed = new_feed(title, page_path, self_path, config["SITE_DESCRIPTION"], "rss")
     comment_entries(feed, comments)
-    return feed_response(feed, "rss", max((c.created_at for c in comments), default=None))
+    return feed_response(feed, max((c.created_at for c in comments), default=None))
 
 
 @bp.route("/comments/feed/")

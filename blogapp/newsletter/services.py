@@ -51,7 +51,6 @@ FORGET_AFTER = timedelta(days=7)  # an address that never confirms is deleted th
 CHUNK = 1000  # subscribers written, then inserted, at a time
 
 
-
 def _token_data(subscriber: NewsletterSubscriber) -> dict:
     # The address is signed too: a deleted subscriber's id may be given to someone else.
     return {"s": subscriber.id, "e": subscriber.email}
