@@ -1,8 +1,9 @@
 """Reading a WordPress export (WXR 1.0, 1.1 or 1.2) as a stream of small records.
 
 The file is parsed with lxml's ``iterparse`` hardened for untrusted input: no DTD
-(a file that declares one is refused, which stops entity-expansion bombs and
-external entities), no network, no huge-tree mode. Each ``<item>`` is turned into a
+(a file that declares one is refused by our own read of the prolog, before lxml sees
+it, so every libxml2 release gives the same answer; that stops entity-expansion bombs
+and external entities), no network, no huge-tree mode. Each ``<item>`` is turned into a
 record and then dropped from the tree, so memory stays flat however big the file."""
 
 from __future__ import annotations
@@ -119,6 +120,69 @@ class CountingReader:
         if self.progress is not None and data:
             self.progress(len(data))
         return data
+
+
+DTD_REFUSED = (
+    "refused: the file declares a DTD (<!DOCTYPE …>). WordPress exports have none, "
+    "and DTD entities are how XML bombs and external-entity attacks work"
+)
+PROLOG_MAX_BYTES = 64 * 1024  # past this with no element yet, the parser has the last word
+_BOMS = (("utf-8", b"\xef\xbb\xbf"), ("utf-16-le", b"\xff\xfe"), ("utf-16-be", b"\xfe\xff"))
+
+
+class PrologChecked:
+    """The stream, read through its prolog (XML declaration, comments, processing
+    instructions) up to the first element; a ``<!DOCTYPE`` there raises WxrError.
+    The bytes read so far are given back first, so the parser sees the whole file."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.head = b""
+        while (verdict := _prolog_verdict(self.head)) is None:
+            chunk = raw.read(4096)
+            if not chunk or len(self.head) >= PROLOG_MAX_BYTES:
+                break
+            self.head += chunk
+        if verdict is not None and verdict > 0:
+            raise WxrError(DTD_REFUSED, verdict)
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.head:
+            return self.raw.read(size)
+        if size < 0:
+            data, self.head = self.head + self.raw.read(), b""
+        else:
+            data, self.head = self.head[:size], self.head[size:]
+        return data
+
+
+def _prolog_verdict(head: bytes) -> int | None:
+    """0 when the prolog ends in an element with no DTD, the line of a ``<!DOCTYPE``
+    (or any other ``<!`` declaration), or None when more bytes are needed to say."""
+    encoding = next((name for name, bom in _BOMS if head.startswith(bom)), "latin-1")
+    if encoding.startswith("utf-16"):
+        text = head[2 : len(head) & ~1].decode(encoding, errors="replace")
+    else:  # ASCII markup reads the same in latin-1 whatever the multibyte text after it
+        text = head.removeprefix(_BOMS[0][1]).decode("latin-1")
+    at = 0
+    while True:
+        while at < len(text) and text[at] in " \t\r\n":
+            at += 1
+        rest = text[at:]
+        if len(rest) < 4:
+            return None
+        if rest.startswith("<?"):
+            closing = "?>"
+        elif rest.startswith("<!--"):
+            closing = "-->"
+        elif rest.startswith("<!"):
+            return text.count("\n", 0, at) + 1
+        else:
+            return 0  # an element (or text the parser will refuse in its own words)
+        end = text.find(closing, at + 2)
+        if end < 0:
+            return None
+        at = end + len(closing)
 
 
 def _split(tag: str) -> tuple[str, str]:
@@ -238,12 +302,8 @@ def _item(elem, wp: str) -> WxrItem:
 def _check_root(elem) -> str:
     """The WordPress namespace of a WXR file's root, or a WxrError saying what it is instead."""
     docinfo = elem.getroottree().docinfo
-    if docinfo.doctype or docinfo.internalDTD is not None:
-        raise WxrError(
-            "refused: the file declares a DTD (<!DOCTYPE …>). WordPress exports have none, "
-            "and DTD entities are how XML bombs and external-entity attacks work",
-            elem.sourceline,
-        )
+    if docinfo.doctype or docinfo.internalDTD is not None:  # past PrologChecked's reach
+        raise WxrError(DTD_REFUSED, elem.sourceline)
     ns, local = _split(elem.tag)
     wp = next((uri for uri in (elem.nsmap or {}).values() if uri in WP_NAMESPACES), None)
     if local != "rss" or ns:
@@ -264,7 +324,7 @@ def _check_root(elem) -> str:
 def read_wxr(stream) -> Iterator[WxrSite | WxrAuthor | WxrTerm | WxrItem]:
     """Yield the site header, then authors, terms and items, in file order."""
     parser = etree.iterparse(
-        stream, events=("start", "end"), resolve_entities=False, no_network=True,
+        PrologChecked(stream), events=("start", "end"), resolve_entities=False, no_network=True,
         huge_tree=False, load_dtd=False, remove_comments=True, remove_pis=True,
     )  # fmt: skip
     wp = ""
