@@ -7,17 +7,39 @@ FLASK := $(BIN)/flask --app blogapp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test lint bench clean
+# Installs come only from the locks in requirements/ (every package pinned, with hashes):
+# main.txt for the site, dev.txt for the site with the test, docs and bench tools.
+# pyproject.toml says what we need; `make lock` turns that into the locks.
+LOCK_MAIN := requirements/main.txt
+LOCK_DEV := requirements/dev.txt
+PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes
+UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes
+
+.PHONY: run test install install-test lint bench clean lock
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
 
+# blogapp itself goes in last, with no resolving and no build downloads of its own.
 install: $(BIN)/activate
-	$(BIN)/pip install --quiet -e .
+	$(PIP_LOCKED) -r $(LOCK_MAIN)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 
 install-test: $(BIN)/activate
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(PIP_LOCKED) -r $(LOCK_DEV)
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+
+## Refresh the locks from pyproject.toml, keeping every pin that still fits.
+## One package: make lock UPGRADE="--upgrade-package flask"; all: make lock UPGRADE=--upgrade
+## dev.txt is solved first and main.txt inside it, so the site runs what the tests ran.
+lock: $(BIN)/activate
+	$(PIP_LOCKED) -r requirements/tools.txt
+	$(UV_COMPILE) $(UPGRADE) -o $(LOCK_DEV) pyproject.toml requirements/build.in \
+		--extra test --extra docs --extra bench
+	$(UV_COMPILE) $(UPGRADE) -o $(LOCK_MAIN) pyproject.toml requirements/build.in -c $(LOCK_DEV)
+	grep -o '"lxml[^"]*"' pyproject.toml | tr -d '"' \
+		| $(UV_COMPILE) --resolution lowest -o requirements/lxml-oldest.txt -
+	$(UV_COMPILE) $(UPGRADE) -o requirements/tools.txt requirements/tools.in
 
 ## Install, create or update the SQLite database, load demo content, serve on :5000.
 ## Without SECRET_KEY, the first flask command makes a random one in instance/secret_key
@@ -34,8 +56,7 @@ test: install-test
 
 ## Build a large database, drive gunicorn with wrk, print the table (bench-results/latest.md).
 ## Pass options with BENCH_ARGS, e.g. BENCH_ARGS="--seconds 10 --reuse-db".
-bench: $(BIN)/activate
-	$(BIN)/pip install --quiet -e '.[bench]'
+bench: install-test
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 lint: install-test
