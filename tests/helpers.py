@@ -131,3 +131,12 @@ def example_url(app, endpoint: str) -> str:
             values[name] = "x"
     with app.test_request_context():
         return url_for(endpoint, **values)
+
+
+# `next` values that a browser would follow off the site (it reads \\ as / and drops
+# tabs and newlines): every place that redirects to a `next` must refuse them all.
+OFF_SITE_TARGETS = [
+    "//evil.com", "https://evil.com", "/\\evil.com", "\\\\evil.com", "javascript:alert(1)",
+    "http:/evil.com", "evil.com", "%2F%2Fevil.com", "/\t/evil.com",
+    "/\n/evil.com", " //evil.com",
+]  # fmt: skip

@@ -14,7 +14,7 @@ from blogapp.auth.passwords import hash_password, set_password, verify_password
 from blogapp.extensions import db
 from blogapp.models import ROLE_ADMIN, User
 from tests.factories import make_user
-from tests.helpers import csrf_token_from
+from tests.helpers import OFF_SITE_TARGETS, csrf_token_from
 
 PASSWORD = "correct horse battery"
 
@@ -109,10 +109,8 @@ def test_deactivated_account_cannot_log_in(client, ctx):
     assert client.get("/admin/").status_code == 302
 
 
-@pytest.mark.parametrize("target", [
-    "//evil.com", "https://evil.com", "/\\evil.com", "\\\\evil.com", "javascript:alert(1)",
-    "http:/evil.com", "/%09/evil.com", "evil.com", "%2F%2Fevil.com",
-])  # fmt: skip
+# The log-in's `next` travels in a query string too, where %09 arrives as a tab.
+@pytest.mark.parametrize("target", [*OFF_SITE_TARGETS, "/%09/evil.com"])
 def test_next_never_leaves_the_site(client, target, ctx):
     make_user("sokha", password=PASSWORD)
 

@@ -13,7 +13,7 @@ from blogapp.comments.settings import load_settings
 from blogapp.extensions import db
 from blogapp.models import ROLE_ADMIN, Comment, CommentStatus, ModerationEvent, Post, utcnow
 from tests.factories import make_comment, make_post, make_user
-from tests.helpers import csrf_token_from, url_of
+from tests.helpers import OFF_SITE_TARGETS, csrf_token_from, url_of
 
 
 @pytest.fixture
@@ -216,6 +216,18 @@ def test_bulk_actions_on_checked_comments(client, editor, ctx):
         "csrf_token": csrf_token_from(page), "action": "trash", "ids": [str(other.id)],
         "next": "https://evil.example/"})
     assert response.headers["Location"] == "/admin/comments"  # no open redirect
+
+
+@pytest.mark.parametrize("target", OFF_SITE_TARGETS)
+def test_moderation_never_sends_a_moderator_off_the_site(client, editor, target, ctx):
+    comment = make_comment(make_post(), "Held.", status=CommentStatus.PENDING)
+    page = screen(client)
+
+    response = client.post("/admin/comments/bulk", data={
+        "csrf_token": csrf_token_from(page), "action": "approve", "ids": [str(comment.id)],
+        "next": target})
+
+    assert response.headers["Location"] == "/admin/comments"
 
 
 def test_edit_sanitizes_again_and_is_logged(app, client, editor, ctx):

@@ -16,6 +16,7 @@ from blogapp.comments.forms import EditForm, ReplyForm, SettingsForm
 from blogapp.comments.settings import CommentSettings, load_settings, parse_words, save_settings
 from blogapp.extensions import db
 from blogapp.models import Comment, CommentStatus, ModerationEvent
+from blogapp.next_url import safe_next
 from blogapp.sanitize import strip_invisible
 
 bp = Blueprint("moderation", __name__, url_prefix="/admin/comments")
@@ -39,10 +40,7 @@ DONE = {
 
 def _back(default: str):
     """Back to the list the moderator came from: only a path on this site."""
-    target = request.form.get("next", "")
-    if target.startswith("/") and not target.startswith(("//", "/\\")):
-        return redirect(target)
-    return redirect(default)
+    return redirect(safe_next(request.form.get("next"), default))
 
 
 def _comment_or_404(comment_id: int) -> Comment:
