@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app blogapp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test lint bench clean
+.PHONY: run test install install-test lint bench docs screenshots clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,7 @@ install: $(BIN)/activate
 	$(BIN)/pip install --quiet -e .
 
 install-test: $(BIN)/activate
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,docs]'
 
 ## Install, create or update the SQLite database, load demo content, serve on :5000.
 ## Without SECRET_KEY, the first flask command makes a random one in instance/secret_key
@@ -37,6 +37,18 @@ test: install-test
 bench: $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+## The manual (mkdocs.yml, docs/), served with live reload on http://127.0.0.1:8000/.
+docs: install-test
+	$(BIN)/mkdocs serve
+
+## The manual's screenshots (docs/screenshots/), made by the browser journeys that reach
+## those pages, at 1280 and 360 px (mouse runs only). Needs Debian's chromium.
+SHOT_JOURNEYS := reader_journey authoring_journey comment_journey editors_desk_journey \
+	phone_writing_and_translations_journey mail_journey
+screenshots: install-test
+	BLOGAPP_DOCS_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q -m browser \
+		-k "not keyboard" $(SHOT_JOURNEYS:%=tests/browser/test_%.py)
 
 lint: install-test
 	$(BIN)/ruff check .
