@@ -125,3 +125,12 @@ def test_the_manuals_screenshots_are_all_made_by_the_browser_tests():
     by_hand = [p.name for p in (DOCS / "screenshots").glob("*")
                if re.sub(r"-(360|1280)\.png$", "", p.name) not in made]  # fmt: skip
     assert not by_hand, f"not made by `make screenshots`: {by_hand}"
+
+
+def test_every_environment_variable_gunicorn_reads_is_on_the_install_page():
+    config = (ROOT / "gunicorn.conf.py").read_text(encoding="utf-8")
+    read = set(re.findall(r'os\.environ(?:\.get\(|\[)"(\w+)"', config))
+    assert {"BLOGAPP_BIND", "BLOGAPP_WORKERS"} <= read
+    install = (DOCS / "operators" / "install.md").read_text(encoding="utf-8")
+    missing = sorted(name for name in read if not re.search(rf"`{name}[`=]", install))
+    assert not missing, f"docs/operators/install.md (gunicorn) does not name {missing}"
