@@ -15,7 +15,7 @@ LOCK_DEV := requirements/dev.txt
 PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes
 UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes
 
-.PHONY: run test install install-test lint bench clean lock
+.PHONY: run test install install-test lint bench docs screenshots clean lock
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,18 @@ test: install-test
 ## Pass options with BENCH_ARGS, e.g. BENCH_ARGS="--seconds 10 --reuse-db".
 bench: install-test
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+## The manual (mkdocs.yml, docs/), served with live reload on http://127.0.0.1:8000/.
+docs: install-test
+	$(BIN)/mkdocs serve
+
+## The manual's screenshots (docs/screenshots/), made by the browser journeys that reach
+## those pages, at 1280 and 360 px (mouse runs only). Needs Debian's chromium.
+SHOT_JOURNEYS := reader_journey authoring_journey comment_journey editors_desk_journey \
+	phone_writing_and_translations_journey mail_journey
+screenshots: install-test
+	BLOGAPP_DOCS_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q -m browser \
+		-k "not keyboard" $(SHOT_JOURNEYS:%=tests/browser/test_%.py)
 
 lint: install-test
 	$(BIN)/ruff check .

@@ -1,6 +1,6 @@
 """gunicorn settings for blogapp: ``gunicorn wsgi:app`` reads this file.
 
-Each value can be changed from the environment (see README.md, Production):
+Each value can be changed from the environment (see docs/operators/install.md, gunicorn):
 BLOGAPP_BIND (or PORT), BLOGAPP_WORKERS (or WEB_CONCURRENCY), BLOGAPP_THREADS,
 BLOGAPP_TIMEOUT."""
 

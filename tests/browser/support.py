@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 from pathlib import Path
 
 AXE_PATH = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 BLOCKING_IMPACTS = ("serious", "critical")
 MAX_TABS = 150
+
+# The manual's screenshots (docs/screenshots/), by the journey's shot that makes each.
+# `make screenshots` runs those journeys with BLOGAPP_DOCS_SCREENSHOTS naming that folder,
+# and shoot() copies these shots there: the manual's pictures are never made by hand.
+DOCS_SHOTS = {
+    "reader-mouse-home": "home",
+    "authoring-mouse-editor": "editor",
+    "desk-editor-new": "editor-new",
+    "desk-autosave-offer": "desk-autosave-offer",
+    "desk-conflict": "desk-conflict",
+    "desk-share-preview": "desk-share-preview",
+    "desk-corrected-post": "corrected-post",
+    "language-switch-khmer": "language-switch",
+    "comments-mouse-moderation-queue": "moderation-queue",
+    "mail-moderate": "mail-moderate",
+}
 
 
 def shoot(page, artifacts: Path, name: str) -> Path:
@@ -15,6 +33,9 @@ def shoot(page, artifacts: Path, name: str) -> Path:
     width = page.viewport_size["width"]
     path = artifacts / f"{name}-{width}.png"
     page.screenshot(path=str(path), full_page=True)
+    docs_folder = os.environ.get("BLOGAPP_DOCS_SCREENSHOTS")
+    if docs_folder and name in DOCS_SHOTS:
+        shutil.copyfile(path, Path(docs_folder) / f"{DOCS_SHOTS[name]}-{width}.png")
     return path
 
 

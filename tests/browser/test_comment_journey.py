@@ -38,11 +38,13 @@ def write_comment(act, page, text: str, name: str, email: str, website: str = ""
     act.submit(page.get_by_role("button", name="Post Comment"))
 
 
-def approve(act, admin, text: str) -> None:
+def approve(act, admin, text: str, artifacts=None, shot: str = "") -> None:
     admin.goto("/admin/comments")
     row = admin.locator("tr", has_text=text)
     expect(row).to_have_count(1)
     expect(row).to_contain_text("Pending")
+    if shot:  # the queue with the comment waiting
+        shoot(admin, artifacts, shot)
     act.submit(row.get_by_role("button", name="Approve", exact=True))
     expect(admin.locator("tr", has_text=text).get_by_role("button", name="Approve", exact=True)
            ).to_have_count(0)  # fmt: skip
@@ -83,7 +85,7 @@ def test_comment_is_held_approved_and_answered_in_a_thread(
     admin = new_page(width)
     admin_act = ACTORS[mode](admin)
     log_in(admin, *admin_credentials, actor=admin_act)
-    approve(admin_act, admin, text)
+    approve(admin_act, admin, text, artifacts, f"{tag}-moderation-queue")
     shoot(admin, artifacts, f"{tag}-moderation")
 
     # Now the other reader sees it, with no moderation notice, and replies.
