@@ -2,7 +2,8 @@
 notifications, unsubscribe (also RFC 8058's one-click POST), "your subscriptions",
 and moderate a held comment. The signed token in the address is the authority,
 so the POSTs need no CSRF token (a one-click unsubscribe comes from the reader's
-mail provider, without cookies). A GET only shows; its page's button POSTs.
+mail provider, without cookies). A GET or HEAD only shows; its page's button
+POSTs (``links.pressed``).
 
 The pages hold a personal token: never stored by a cache, never sent on as a
 Referer."""
@@ -15,7 +16,7 @@ from flask import Blueprint, current_app, render_template, request
 
 from blogapp.comments import email_moderation, subscriptions
 from blogapp.extensions import csrf
-from blogapp.mail.links import LinkError, read
+from blogapp.mail.links import LinkError, pressed, read
 
 bp = Blueprint("comment_mail", __name__, url_prefix="/mail")
 
@@ -43,7 +44,7 @@ def confirm(token: str):
         data = read("confirm", token, age)
     except LinkError as error:
         return _problem(error)
-    if request.method == "GET":
+    if not pressed():
         return _page("confirm.html", token=token)
     subscriber = subscriptions.confirm(int(data.get("s", 0)))
     if subscriber is None:
@@ -61,7 +62,7 @@ def unsubscribe(token: str):
     except LinkError as error:
         return _problem(error)
     subscriber_id = int(data.get("s", 0))
-    if request.method == "GET":
+    if not pressed():
         return _page("unsubscribe.html", token=token)
     ids = [i for i in data.get("ids") or [] if isinstance(i, int)]
     subscriptions.end(subscriber_id, ids)
@@ -81,7 +82,7 @@ def subscriptions_page(token: str):
         return _problem(error)
     subscriber_id = int(data.get("s", 0))
     message = None
-    if request.method == "POST":
+    if pressed():
         wanted = request.form.get("end", "")
         if wanted == "all":
             subscriptions.end(subscriber_id)
@@ -103,7 +104,7 @@ def moderate(token: str):
         link = email_moderation.read_link(token)
     except LinkError as error:
         return _problem(error)
-    if request.method == "GET":
+    if not pressed():
         return _page("moderate.html", token=token, link=link,
                      reason=email_moderation.why_not(link))
     changed, message = email_moderation.act(link)

@@ -1,13 +1,15 @@
 """Signed links in mails: what a link may do is in its token, signed with the
 site's key (itsdangerous), with the time it was made so it can expire against the
-injectable clock, and for single-use links a nonce that ``consume`` records."""
+injectable clock, and for single-use links a nonce that ``consume`` records.
+
+A link's page only shows; its button's POST acts (``pressed``)."""
 
 from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app
+from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from blogapp.extensions import db
@@ -22,6 +24,13 @@ class LinkError(ValueError):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+def pressed() -> bool:
+    """Whether this request is the page's button, the one request a mail link's page
+    acts on. Mail scanners and link previews open links with GET and HEAD (and Flask
+    answers HEAD with the GET view), so every method but POST only shows the page."""
+    return request.method == "POST"
 
 
 def _serializer(purpose: str) -> URLSafeSerializer:
