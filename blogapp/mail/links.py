@@ -6,6 +6,8 @@ A link's page only shows; its button's POST acts (``pressed``)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 from datetime import UTC, datetime, timedelta
 
@@ -31,6 +33,17 @@ def pressed() -> bool:
     acts on. Mail scanners and link previews open links with GET and HEAD (and Flask
     answers HEAD with the GET view), so every method but POST only shows the page."""
     return request.method == "POST"
+
+
+def fingerprint(value: str) -> str:
+    """A keyed digest of ``value`` (a subscriber's address) to sign into a link beside
+    the row's id: the link then names only the row with that address, even should
+    the id ever belong to another, and the address itself is not in the URL (logs,
+    browser history)."""
+    key = current_app.secret_key
+    key = key if isinstance(key, bytes) else str(key).encode()
+    digest = hmac.new(key, f"blogapp.mail.fingerprint:{value}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:24]
 
 
 def _serializer(purpose: str) -> URLSafeSerializer:
