@@ -106,3 +106,13 @@ def test_one_click_unsubscribe_still_acts_with_a_post(app, client, inbox, clock,
     assert unsubscribe
     response = client.post(unsubscribe[0], data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200 and response.get_data(as_text=True) == "Unsubscribed.\n"
+
+
+def test_head_on_the_form_asking_for_a_readers_data_sends_nothing(app, client, inbox, ctx):
+    """The form's own page: a HEAD with the form's fields is not the form's POST."""
+    send_comment(client, make_post("Dams"), "Mine.", email=READER)
+    before = every_row()
+    response = client.open("/your-data/", method="HEAD", headers=BROWSER_POST,
+                           data={"email": READER, "what": "erase"})  # fmt: skip
+    assert response.status_code == 200
+    assert every_row() == before
