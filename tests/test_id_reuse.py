@@ -21,6 +21,7 @@ from sqlalchemy import Integer, delete, insert, select
 
 from blogapp.comments import services
 from blogapp.extensions import db
+from blogapp.mail import links
 from blogapp.models import Comment, CommentStatus, MailSubscriber, MailSubscription, Setting
 from blogapp.privacy.services import ERASURE_KEY
 from tests.factories import make_post, make_user
@@ -239,6 +240,56 @@ def test_a_subscriber_given_an_old_id_is_not_what_old_links_name(app, client, in
     db.session.commit()
 
     assert_anns_links_reach_nothing_of_chans(ann, anns_links)
+
+
+# -- links mailed before links named their row ------------------------------------------
+
+
+def move_to_id(model, row, new_id: int) -> None:
+    """Store ``row`` again under ``new_id`` (a row given an old id)."""
+    columns = {c.name: getattr(row, c.key) for c in model.__table__.columns}
+    db.session.execute(delete(model).where(model.id == row.id))
+    db.session.execute(insert(model).values({**columns, "id": new_id}))
+    db.session.commit()
+
+
+def test_older_links_still_work_for_their_own_row_only(app, client, inbox, editor, clock,
+                                                       ctx):
+    """Links in mails sent before links named their row's time or address (a moderation
+    link, an unsubscribe link) keep working for the row they were made for, and reach
+    no row younger than themselves."""
+    post = make_post("Water rights")
+    send_comment(app.test_client(), post, ANNS_WORDS, name="Ann", email=ANN, replies=True)
+    anns = comment_by(ANN)
+    with app.test_request_context():
+        old_approve = "/mail/moderate/" + links.make(
+            "moderate", {"c": anns.id, "u": editor.id, "a": "approve"}, single_use=True)
+        subscriber = db.session.scalars(select(MailSubscriber)).one()
+        old_unsubscribe = "/mail/unsubscribe/" + links.make(
+            "unsubscribe", {"s": subscriber.id, "ids": []})  # fmt: skip
+    assert ANNS_WORDS in client.get(old_approve).get_data(as_text=True)
+    assert "Unsubscribe" in client.get(old_unsubscribe).get_data(as_text=True)
+
+    clock.advance(seconds=2)
+    anns_id, subscriber_id = anns.id, subscriber.id
+    db.session.execute(delete(Comment))
+    db.session.execute(delete(MailSubscriber))
+    db.session.commit()
+    send_comment(app.test_client(), post, CHANS_WORDS, name="Chan", email=CHAN, replies=True)
+    move_to_id(Comment, comment_by(CHAN), anns_id)
+    chans = db.session.scalars(select(MailSubscriber)).one()
+    move_to_id(MailSubscriber, chans, subscriber_id)  # (its subscription went with it)
+    db.session.add(MailSubscription(subscriber_id=subscriber_id, post_id=post.id,
+                                    comment_id=anns_id, scope="replies"))  # fmt: skip
+    db.session.commit()
+
+    shown = client.get(old_approve).get_data(as_text=True)
+    assert CHANS_WORDS not in shown and "This comment no longer exists." in shown
+    client.post(old_approve)
+    assert comment_by(CHAN).status == CommentStatus.PENDING
+    refused = client.post(old_unsubscribe, data={"List-Unsubscribe": "One-Click"})
+    assert refused.status_code == 400
+    assert [s.ended_at for s in chans_subscriptions()] == [None]
 
 
 # -- the schema -----------------------------------------------------------------------

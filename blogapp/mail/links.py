@@ -71,6 +71,12 @@ def read(purpose: str, token: str, max_age: timedelta | None = None) -> dict:
     return data
 
 
+def made_before(created_at: datetime, data: dict) -> bool:
+    """Whether a row created at ``created_at`` existed when the link of ``data`` (read)
+    was made: a row given the id of one deleted since is younger than the link."""
+    return int(created_at.timestamp()) <= data["t"]
+
+
 def consume(nonce: str, purpose: str) -> bool:
     """Record a single-use link as used, in the open transaction; False if it was already."""
     stmt = insert_for(db.session, UsedToken.__table__).values(
