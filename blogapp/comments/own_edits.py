@@ -1,8 +1,8 @@
 """Readers fix their own comment: for ``COMMENT_EDIT_MINUTES`` after sending it, from
 the same browser (the comment's grant, its id and creation time, is kept in that
 browser's session: ``grants``), as long as nobody has replied to it and it is not in
-spam or trash. The edit goes through
-``services.reader_edit``: sanitized and judged again, the old text kept in the log.
+spam or trash. The edit goes through ``services.reader_edit``: sanitized and judged
+again, the old text kept in the log.
 
 The post page offers "Edit" only to that browser (``editable_comments``, a template
 global: a session without the key, or no session, runs no query and shows nothing,
