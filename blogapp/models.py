@@ -5,7 +5,7 @@ written; views never render Markdown or sanitize."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from flask import current_app, has_app_context
@@ -28,6 +28,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import JSON, TypeDecorator
 
 from blogapp.extensions import db
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def utcnow() -> datetime:
@@ -95,8 +97,17 @@ FORMAT_HTML = "html"
 CONTENT_FORMATS = (FORMAT_MARKDOWN, FORMAT_HTML)
 
 
+# The ids of these tables leave the database: in sessions, URLs, signed links, mails
+# and outbox keys. SQLite hands a deleted row's id to the next insert unless the table
+# says AUTOINCREMENT; a session or a link naming a deleted row would then reach
+# another. (PostgreSQL's sequences never go back; the option means nothing there.)
+# Each table with an integer id says either this or why not (tests/test_id_reuse.py).
+NEVER_REUSED = {"sqlite_autoincrement": True}
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
+    __table_args__ = (NEVER_REUSED,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(60), unique=True)
@@ -150,6 +161,7 @@ post_tags = Table(
 
 class Category(db.Model):
     __tablename__ = "categories"
+    __table_args__ = (NEVER_REUSED,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -165,6 +177,7 @@ class Category(db.Model):
 
 class Tag(db.Model):
     __tablename__ = "tags"
+    __table_args__ = (NEVER_REUSED,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -178,6 +191,7 @@ class Post(db.Model):
         # Every public listing filters on status and orders by date; id breaks ties.
         Index("ix_posts_status_published", "status", "published_at", "id"),
         Index("ix_posts_author_status_published", "author_id", "status", "published_at"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -232,6 +246,7 @@ class Post(db.Model):
 
 class Page(db.Model):
     __tablename__ = "pages"
+    __table_args__ = (NEVER_REUSED,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(500), default="")
@@ -256,6 +271,7 @@ class Comment(db.Model):
         Index("ix_comments_post_status_created", "post_id", "status", "created_at"),
         Index("ix_comments_status_created", "status", "created_at"),
         Index("ix_comments_email_status", "author_email", "status"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -281,6 +297,12 @@ class Comment(db.Model):
 
     post: Mapped[Post] = relationship(lazy="raise")
     user: Mapped[User | None] = relationship(lazy="raise")
+
+    @property
+    def grant(self) -> tuple[int, int]:
+        """How a browser's session or a signed link names this comment: its id and its
+        creation time in microseconds, which a row given this id again would not share."""
+        return self.id, (self.created_at - EPOCH) // timedelta(microseconds=1)
 
 
 class ModerationEvent(db.Model):
@@ -388,6 +410,7 @@ class OutboxMessage(db.Model):
         # The worker's claim: due queued rows, and stale claims, oldest first.
         Index("ix_outbox_status_next_attempt", "status", "next_attempt_at"),
         Index("ix_outbox_kind_ref_status", "kind", "ref", "status"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -415,6 +438,7 @@ class MailSubscriber(db.Model):
     confirmed (double opt-in), and stays confirmed."""
 
     __tablename__ = "mail_subscribers"
+    __table_args__ = (NEVER_REUSED,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -434,7 +458,10 @@ class MailSubscription(db.Model):
     it counts only while that comment is approved."""
 
     __tablename__ = "mail_subscriptions"
-    __table_args__ = (Index("ix_mail_subscriptions_post_scope", "post_id", "scope"),)
+    __table_args__ = (
+        Index("ix_mail_subscriptions_post_scope", "post_id", "scope"),
+        NEVER_REUSED,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(
@@ -532,7 +559,10 @@ class NewsletterSubscriber(db.Model):
     """A reader following the blog by e-mail (blogapp.newsletter)."""
 
     __tablename__ = "newsletter_subscribers"
-    __table_args__ = (Index("ix_newsletter_subscribers_status_lists", "status", "lists"),)
+    __table_args__ = (
+        Index("ix_newsletter_subscribers_status_lists", "status", "lists"),
+        NEVER_REUSED,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
@@ -593,6 +623,7 @@ class Revision(db.Model):
     __table_args__ = (
         Index("ix_revisions_post_id_id", "post_id", "id"),
         Index("ix_revisions_page_id_id", "page_id", "id"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -641,7 +672,10 @@ class Correction(db.Model):
     """A dated note shown at the top of a post, in ``noted_at`` order."""
 
     __tablename__ = "corrections"
-    __table_args__ = (Index("ix_corrections_post_noted", "post_id", "noted_at"),)
+    __table_args__ = (
+        Index("ix_corrections_post_noted", "post_id", "noted_at"),
+        NEVER_REUSED,
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
@@ -725,6 +759,7 @@ class Follower(db.Model):
     __table_args__ = (
         UniqueConstraint("target", "actor_uri", name="uq_fediverse_followers_target_actor"),
         Index("ix_fediverse_followers_target_status", "target", "status", "id"),
+        NEVER_REUSED,
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -800,6 +835,7 @@ class LoginSession(db.Model):
     cookie; ``last_seen_at`` is written at most once a minute. (blogapp.auth.sessions)"""
 
     __tablename__ = "login_sessions"
+    __table_args__ = (NEVER_REUSED,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64), unique=True)
@@ -818,6 +854,7 @@ class Passkey(db.Model):
     forward by a conditional UPDATE so a cloned authenticator's replay is refused."""
 
     __tablename__ = "passkeys"
+    __table_args__ = (NEVER_REUSED,)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)

@@ -1,12 +1,12 @@
 """Moderation from the inbox: the Approve, Spam and Trash links of the held-comment
 mail (``notify.queue_held_mail``).
 
-A link is signed for one comment, one editor and one action, expires after
-``MODERATION_LINK_HOURS`` and works once (its nonce goes into ``used_tokens`` in
-the transaction that acts). Opening it changes nothing, because mail scanners open
-links: ``read_link`` and ``why_not`` serve the confirmation page, and only
-``act`` (its button's POST) moderates, through ``services.moderate``, so the
-moderation log names the editor and says "via e-mail"."""
+A link is signed for one comment (its id and creation time: ``Comment.grant``), one
+editor and one action, expires after ``MODERATION_LINK_HOURS`` and works once (its
+nonce goes into ``used_tokens`` in the transaction that acts). Opening it changes
+nothing, because mail scanners open links: ``read_link`` and ``why_not`` serve the
+confirmation page, and only ``act`` (its button's POST) moderates, through
+``services.moderate``, so the moderation log names the editor and says "via e-mail"."""
 
 from __future__ import annotations
 
@@ -35,18 +35,30 @@ class ModerationLink:
 def read_link(token: str) -> ModerationLink:
     """What a genuine, unexpired link asks for; LinkError with a plain reason otherwise."""
     data = links.read(PURPOSE, token, notify.moderation_link_age())
-    action, nonce = data.get("a"), data.get("n")
-    if action not in notify.MODERATION_ACTIONS or not isinstance(nonce, str):
+    action, nonce, named = data.get("a"), data.get("n"), data.get("c")
+    if isinstance(named, int):  # a link mailed before links named the creation time
+        named = [named, None]
+    if (action not in notify.MODERATION_ACTIONS or not isinstance(nonce, str)
+            or not isinstance(named, list) or len(named) != 2):  # fmt: skip
         raise links.LinkError("This link is not valid.")
     comment = db.session.scalar(
-        select(Comment).options(joinedload(Comment.post)).where(Comment.id == data.get("c"))
+        select(Comment).options(joinedload(Comment.post)).where(Comment.id == named[0])
     )
-    if comment is None:
+    if comment is None or not _made_for(comment, named, data):
         raise links.LinkError("This comment no longer exists.")
     editor = db.session.get(User, data.get("u"))
     if editor is None or not editor.is_active_account or editor.role not in ROLES:
         raise links.LinkError("This link was sent to someone who can no longer moderate.")
     return ModerationLink(comment, editor, action, nonce)
+
+
+def _made_for(comment: Comment, named: list, data: dict) -> bool:
+    """Whether the link was made for ``comment``, not for one whose id it was given
+    since: the link names its creation time too (or, made before links did, the
+    comment is as old as the link)."""
+    if named[1] is None:
+        return links.made_before(comment.created_at, data)
+    return list(comment.grant) == named
 
 
 def why_not(link: ModerationLink) -> str | None:

@@ -2,7 +2,8 @@
 notifications, unsubscribe (also RFC 8058's one-click POST), "your subscriptions",
 and moderate a held comment. The signed token in the address is the authority,
 so the POSTs need no CSRF token (a one-click unsubscribe comes from the reader's
-mail provider, without cookies). A GET only shows; its page's button POSTs.
+mail provider, without cookies). A GET or HEAD only shows; its page's button
+POSTs (``links.pressed``).
 
 The pages hold a personal token: never stored by a cache, never sent on as a
 Referer."""
@@ -15,7 +16,7 @@ from flask import Blueprint, current_app, render_template, request
 
 from blogapp.comments import email_moderation, subscriptions
 from blogapp.extensions import csrf
-from blogapp.mail.links import LinkError, read
+from blogapp.mail.links import LinkError, pressed, read
 
 bp = Blueprint("comment_mail", __name__, url_prefix="/mail")
 
@@ -35,53 +36,59 @@ def _problem(error: LinkError):
     return _page("message.html", 400, title="This link does not work", message=error.message)
 
 
+def _subscriber(purpose: str, token: str, max_age: timedelta | None = None):
+    """The subscriber a genuine link names, and the link's data; LinkError otherwise."""
+    data = read(purpose, token, max_age)
+    subscriber = subscriptions.subscriber_for(data)
+    if subscriber is None:
+        raise LinkError("This address is no longer subscribed.")
+    return subscriber, data
+
+
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
 @csrf.exempt
 def confirm(token: str):
     age = timedelta(days=float(current_app.config["CONFIRM_LINK_DAYS"]))
     try:
-        data = read("confirm", token, age)
+        subscriber, _ = _subscriber("confirm", token, age)
     except LinkError as error:
         return _problem(error)
-    if request.method == "GET":
+    if not pressed():
         return _page("confirm.html", token=token)
-    subscriber = subscriptions.confirm(int(data.get("s", 0)))
-    if subscriber is None:
-        return _problem(LinkError("This address is no longer subscribed."))
+    subscriptions.confirm(subscriber)
     return _page("message.html", title="Notifications confirmed",
                  message=f"{subscriber.email} will be e-mailed about new replies.",
-                 manage=subscriptions.subscriptions_url(subscriber.id))
+                 manage=subscriptions.subscriptions_url(subscriber))
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
 @csrf.exempt
 def unsubscribe(token: str):
     try:
-        data = read("unsubscribe", token)
+        subscriber, data = _subscriber("unsubscribe", token)
     except LinkError as error:
         return _problem(error)
-    subscriber_id = int(data.get("s", 0))
-    if request.method == "GET":
+    if not pressed():
         return _page("unsubscribe.html", token=token)
     ids = [i for i in data.get("ids") or [] if isinstance(i, int)]
-    subscriptions.end(subscriber_id, ids)
+    subscriptions.end(subscriber.id, ids)
     if request.form.get("List-Unsubscribe") == "One-Click":
         return "Unsubscribed.\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
     return _page("message.html", title="Unsubscribed",
                  message="You will get no more of these notifications.",
-                 manage=subscriptions.subscriptions_url(subscriber_id))
+                 manage=subscriptions.subscriptions_url(subscriber))
 
 
 @bp.route("/subscriptions/<token>", methods=["GET", "POST"], endpoint="subscriptions")
 @csrf.exempt
 def subscriptions_page(token: str):
     try:
-        data = read("subscriptions", token)
+        subscriber, _ = _subscriber("subscriptions", token)
     except LinkError as error:
         return _problem(error)
-    subscriber_id = int(data.get("s", 0))
+    subscriber_id = subscriber.id
     message = None
-    if request.method == "POST":
+    if pressed():
         wanted = request.form.get("end", "")
         if wanted == "all":
             subscriptions.end(subscriber_id)
@@ -103,7 +110,7 @@ def moderate(token: str):
         link = email_moderation.read_link(token)
     except LinkError as error:
         return _problem(error)
-    if request.method == "GET":
+    if not pressed():
         return _page("moderate.html", token=token, link=link,
                      reason=email_moderation.why_not(link))
     changed, message = email_moderation.act(link)

@@ -88,7 +88,9 @@ def comment_approved(comment: Comment) -> None:
 
 
 def moderation_token(comment: Comment, editor_id: int, action: str) -> str:
-    return links.make("moderate", {"c": comment.id, "u": editor_id, "a": action},
+    # The comment's grant (id and creation time), not its id alone: the link can only
+    # ever act on the comment the mail was about (``email_moderation.read_link``).
+    return links.make("moderate", {"c": comment.grant, "u": editor_id, "a": action},
                       single_use=True)  # fmt: skip
 
 

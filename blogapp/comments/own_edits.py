@@ -1,7 +1,8 @@
 """Readers fix their own comment: for ``COMMENT_EDIT_MINUTES`` after sending it, from
-the same browser (the comment's id is kept in that browser's session), as long as
-nobody has replied to it and it is not in spam or trash. The edit goes through
-``services.reader_edit``: sanitized and judged again, the old text kept in the log.
+the same browser (the comment's grant, its id and creation time, is kept in that
+browser's session: ``grants``), as long as nobody has replied to it and it is not in
+spam or trash. The edit goes through ``services.reader_edit``: sanitized and judged
+again, the old text kept in the log.
 
 The post page offers "Edit" only to that browser (``editable_comments``, a template
 global: a session without the key, or no session, runs no query and shows nothing,
@@ -27,6 +28,7 @@ from wtforms import TextAreaField, ValidationError
 from wtforms.validators import InputRequired
 
 from blogapp.comments import services
+from blogapp.comments.grants import grant, granted, holds
 from blogapp.comments.settings import load_settings
 from blogapp.dates import to_local
 from blogapp.extensions import db
@@ -54,15 +56,10 @@ class ReaderEditForm(FlaskForm):
                                   f"the limit is {limit:,}.")
 
 
-def _granted() -> list[int]:
-    ids = session.get(SESSION_KEY, [])
-    return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
-
-
 def remember(comment: Comment) -> None:
     """This browser may edit ``comment`` (spam is never editable, so not remembered)."""
     if comment.status in (CommentStatus.PENDING, CommentStatus.APPROVED):
-        session[SESSION_KEY] = (_granted() + [comment.id])[-REMEMBERED:]
+        grant(SESSION_KEY, comment, REMEMBERED)
 
 
 def edit_window() -> timedelta:
@@ -71,7 +68,7 @@ def edit_window() -> timedelta:
 
 def why_not(comment: Comment) -> str | None:
     """Why this browser may not edit ``comment`` now, or None when it may."""
-    if comment.id not in _granted():
+    if not holds(granted(SESSION_KEY), comment):
         return "Only the browser that sent a comment can edit it."
     if comment.status in (CommentStatus.SPAM, CommentStatus.TRASH):
         return "This comment can no longer be edited."
@@ -88,12 +85,13 @@ def why_not(comment: Comment) -> str | None:
 @bp.app_template_global()
 def editable_comments(post: Post) -> list[dict]:
     """This browser's comments on ``post`` that it may still edit, with the deadline."""
-    ids = _granted() if SESSION_KEY in session else []
-    if not ids:
+    grants = granted(SESSION_KEY) if SESSION_KEY in session else []
+    if not grants:
         return []
     found = []
     for comment in db.session.scalars(
-        select(Comment).where(Comment.id.in_(ids), Comment.post_id == post.id)
+        select(Comment).where(Comment.id.in_([i for i, _ in grants]),
+                              Comment.post_id == post.id)
     ):
         if why_not(comment) is None:
             until = to_local(comment.created_at + edit_window())

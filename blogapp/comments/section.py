@@ -11,34 +11,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import abort, current_app, render_template, session
+from flask import abort, current_app, render_template
 from markupsafe import Markup
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from blogapp.comments import followups, services
 from blogapp.comments.forms import CommentForm, form_token_for, seconds_since_served
+from blogapp.comments.grants import Grant, grant, granted
 from blogapp.comments.rules import comments_closed
 from blogapp.comments.settings import load_settings
 from blogapp.comments.threads import ThreadPage, page_of, thread_page
 from blogapp.content_version import remembered
 from blogapp.extensions import db
-from blogapp.models import CommentStatus, Post, utcnow
+from blogapp.models import Comment, CommentStatus, Post, utcnow
 from blogapp.permalinks import post_url
 
 SESSION_KEY = "pending_comments"
-REMEMBERED = 20  # held comment ids kept in the (cookie) session, newest last
+REMEMBERED = 20  # held comments' grants kept in the (cookie) session, newest last
 CLOSED_MESSAGE = "Comments are closed."
 THREAD_CACHE_BYTES = 1024 * 1024  # rendered threads each worker keeps (pages hold the rest)
 
 
-def own_pending_ids() -> list[int]:
-    ids = session.get(SESSION_KEY, [])
-    return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
+def own_pending() -> list[Grant]:
+    """This browser's held comments (``grants``: each names its comment's id and time)."""
+    return granted(SESSION_KEY)
 
 
-def remember_pending(comment_id: int) -> None:
-    session[SESSION_KEY] = (own_pending_ids() + [comment_id])[-REMEMBERED:]
+def remember_pending(comment: Comment) -> None:
+    grant(SESSION_KEY, comment, REMEMBERED)
 
 
 def comment_section(
@@ -55,7 +56,7 @@ def comment_section(
     answering ``replying_to`` (``?replytocom``) when given."""
     if cpage is None:
         return None
-    own = own_pending_ids()
+    own = own_pending()
     closed = comments_closed(post, load_settings())
     if form is None and not closed:
         form = CommentForm(form_token=form_token_for(post.id), meta={"csrf": False})
@@ -83,7 +84,7 @@ def comment_section(
     }  # fmt: skip
 
 
-def _thread(post: Post, own: list[int], cpage: int) -> ThreadPage | None:
+def _thread(post: Post, own: list[Grant], cpage: int) -> ThreadPage | None:
     config = current_app.config
     return thread_page(
         post.id, own, cpage,
@@ -195,7 +196,7 @@ def _post_comment(post_id: int, form: CommentForm, author_ip: str, user_agent: s
             if comment.status == CommentStatus.APPROVED:
                 approved += 1
             else:
-                remember_pending(comment.id)
+                remember_pending(comment)
             page = _page_showing(post_id, approved, comment.id)
             location = post_url(post, cpage=page) if page > 1 else permalink
             return Posted(location=f"{location}#comment-{comment.id}")
@@ -208,7 +209,7 @@ def _post_comment(post_id: int, form: CommentForm, author_ip: str, user_agent: s
 def _page_showing(post_id: int, approved: int, comment_id: int) -> int:
     """The comment page of ``comment_id``; ``approved`` is the post's comment count."""
     config = current_app.config
-    own = own_pending_ids()
+    own = own_pending()
     if approved + len(own) <= config["COMMENTS_PER_PAGE"]:
         return 1  # everything fits on the first page: no need to read the thread
     return page_of(

@@ -16,6 +16,7 @@ unsubscribe link (RFC 8058 headers) and a link to the reader's subscriptions."""
 
 from __future__ import annotations
 
+import hmac
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
@@ -88,7 +89,7 @@ def _ask_to_confirm(subscriber: MailSubscriber) -> None:
     subscriber.confirmation_sent_at = moment
     site = current_app.config["SITE_NAME"]
     confirm = site_url("comment_mail.confirm",
-                       token=links.make("confirm", {"s": subscriber.id}))
+                       token=links.make("confirm", _token_data(subscriber)))
     text = (
         f"Someone, probably you, asked {site} to e-mail {subscriber.email} about replies "
         f"to comments.\n\nTo confirm, open this link and press the button:\n{confirm}\n\n"
@@ -97,44 +98,63 @@ def _ask_to_confirm(subscriber: MailSubscriber) -> None:
     enqueue(
         key=f"confirm.{subscriber.id}.{int(moment.timestamp())}", kind=CONFIRM,
         recipient=subscriber.email, subject=f"[{site}] Confirm your e-mail notifications",
-        text=text + _footer(subscriber.id, []), headers=_list_headers(subscriber.id, []),
+        text=text + _footer(subscriber, []), headers=_list_headers(subscriber, []),
         ref=f"subscriber:{subscriber.id}",
     )  # fmt: skip
 
 
-def _unsubscribe_url(subscriber_id: int, subscription_ids: list[int]) -> str:
-    token = links.make("unsubscribe", {"s": subscriber_id, "ids": subscription_ids})
+def _token_data(subscriber: MailSubscriber) -> dict:
+    # The address (its fingerprint) is signed too: the id alone could, some day, be
+    # another subscriber's, and the link would list, end or confirm theirs.
+    return {"s": subscriber.id, "e": links.fingerprint(subscriber.email)}
+
+
+def subscriber_for(data: dict) -> MailSubscriber | None:
+    """The subscriber a signed link names, if it still exists with that address."""
+    subscriber_id, address = data.get("s"), data.get("e")
+    subscriber = db.session.get(MailSubscriber, subscriber_id) \
+        if isinstance(subscriber_id, int) else None  # fmt: skip
+    if subscriber is None:
+        return None
+    if isinstance(address, str):
+        return subscriber if hmac.compare_digest(
+            address, links.fingerprint(subscriber.email)) else None  # fmt: skip
+    # A link mailed before links named the address (an unsubscribe link must keep
+    # working): only a row as old as the link can be the one it was made for.
+    return subscriber if links.made_before(subscriber.created_at, data) else None
+
+
+def _unsubscribe_url(subscriber: MailSubscriber, subscription_ids: list[int]) -> str:
+    token = links.make("unsubscribe", {**_token_data(subscriber), "ids": subscription_ids})
     return site_url("comment_mail.unsubscribe", token=token)
 
 
-def subscriptions_url(subscriber_id: int) -> str:
+def subscriptions_url(subscriber: MailSubscriber) -> str:
     return site_url("comment_mail.subscriptions",
-                    token=links.make("subscriptions", {"s": subscriber_id}))
+                    token=links.make("subscriptions", _token_data(subscriber)))
 
 
-def _list_headers(subscriber_id: int, subscription_ids: list[int]) -> dict:
+def _list_headers(subscriber: MailSubscriber, subscription_ids: list[int]) -> dict:
     return {
-        "List-Unsubscribe": f"<{_unsubscribe_url(subscriber_id, subscription_ids)}>",
+        "List-Unsubscribe": f"<{_unsubscribe_url(subscriber, subscription_ids)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 
 
-def _footer(subscriber_id: int, subscription_ids: list[int]) -> str:
+def _footer(subscriber: MailSubscriber, subscription_ids: list[int]) -> str:
     what = "these notifications" if subscription_ids else "every notification from this site"
     return (
-        f"\n-- \nStop {what}: {_unsubscribe_url(subscriber_id, subscription_ids)}\n"
-        f"Your subscriptions: {subscriptions_url(subscriber_id)}\n"
+        f"\n-- \nStop {what}: {_unsubscribe_url(subscriber, subscription_ids)}\n"
+        f"Your subscriptions: {subscriptions_url(subscriber)}\n"
     )
 
 
-def confirm(subscriber_id: int) -> MailSubscriber | None:
-    """The subscriber behind a confirmation link, now confirmed (commits; in the
-    link's POST, whose transaction may write)."""
-    subscriber = db.session.get(MailSubscriber, subscriber_id)
-    if subscriber is not None and subscriber.confirmed_at is None:
+def confirm(subscriber: MailSubscriber) -> None:
+    """Confirm the subscriber behind a confirmation link (commits; in the link's POST,
+    whose transaction may write)."""
+    if subscriber.confirmed_at is None:
         subscriber.confirmed_at = now()
     db.session.commit()
-    return subscriber
 
 
 def active_subscriptions(subscriber_id: int) -> list[MailSubscription]:
@@ -292,7 +312,7 @@ def compose_digest(message: OutboxMessage) -> bool | datetime:
                        else f"[{site}] New comment on “{live[0].Post.title}”")
     message.body_text = (
         f"New comments you asked to hear about on {site}:\n\n" + "\n".join(parts)
-        + _footer(subscriber.id, subscription_ids)
+        + _footer(subscriber, subscription_ids)
     )
-    message.headers = _list_headers(subscriber.id, subscription_ids)
+    message.headers = _list_headers(subscriber, subscription_ids)
     return True

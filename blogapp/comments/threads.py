@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, or_, select
 
+from blogapp.comments.grants import Grant
 from blogapp.extensions import db
 from blogapp.models import Comment, CommentStatus
 
@@ -36,25 +37,25 @@ class ThreadPage:
         return self.page < self.pages
 
 
-def visible_comments(post_id: int, own_pending_ids: Iterable[int]) -> list[Comment]:
-    """The one query: approved comments, plus the reader's own held ones. A comment
-    the rules sent to spam also shows to its author as held: a bot learns nothing,
-    and a person caught by mistake is not left wondering where their words went."""
-    own = [i for i in own_pending_ids if isinstance(i, int)]
+def visible_comments(post_id: int, own_pending: Iterable[Grant]) -> list[Comment]:
+    """The one query: approved comments, plus the reader's own held ones (named by
+    their grants: id and creation time). A comment the rules sent to spam also shows
+    to its author as held: a bot learns nothing, and a person caught by mistake is not
+    left wondering where their words went."""
+    own = set(own_pending)
     shown = Comment.status == CommentStatus.APPROVED
     if own:
         shown = or_(
             shown,
             and_(Comment.status.in_((CommentStatus.PENDING, CommentStatus.SPAM)),
-                 Comment.id.in_(own)),
+                 Comment.id.in_([comment_id for comment_id, _ in own])),
         )
-    return list(
-        db.session.scalars(
-            select(Comment)
-            .where(Comment.post_id == post_id, shown)
-            .order_by(Comment.created_at, Comment.id)
-        )
+    found = db.session.scalars(
+        select(Comment)
+        .where(Comment.post_id == post_id, shown)
+        .order_by(Comment.created_at, Comment.id)
     )
+    return [c for c in found if c.status == CommentStatus.APPROVED or c.grant in own]
 
 
 def build_tree(comments: list[Comment], max_depth: int) -> list[ThreadNode]:
@@ -109,10 +110,10 @@ def page_count(roots: int, per_page: int) -> int:
     return max(1, math.ceil(roots / per_page))
 
 
-def thread_page(post_id: int, own_pending_ids: Iterable[int], page: int, *,
+def thread_page(post_id: int, own_pending: Iterable[Grant], page: int, *,
                 per_page: int, max_depth: int) -> ThreadPage | None:
     """One page of the thread, or None when ``page`` is past the last one."""
-    roots = build_tree(visible_comments(post_id, own_pending_ids), max_depth)
+    roots = build_tree(visible_comments(post_id, own_pending), max_depth)
     pages = page_count(len(roots), per_page)
     if not 1 <= page <= pages:
         return None
@@ -120,10 +121,10 @@ def thread_page(post_id: int, own_pending_ids: Iterable[int], page: int, *,
     return ThreadPage(nodes, page, pages, frozenset(_ids(nodes)))
 
 
-def page_of(post_id: int, comment_id: int, own_pending_ids: Iterable[int], *, per_page: int,
+def page_of(post_id: int, comment_id: int, own_pending: Iterable[Grant], *, per_page: int,
             max_depth: int) -> int:
     """The comment page that shows the comment (for the redirect after posting)."""
-    roots = build_tree(visible_comments(post_id, own_pending_ids), max_depth)
+    roots = build_tree(visible_comments(post_id, own_pending), max_depth)
     for index, root in enumerate(roots):
         if comment_id in _ids([root]):
             return index // per_page + 1

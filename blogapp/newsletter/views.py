@@ -5,8 +5,8 @@ choose lists).
 The form's page is the same for every reader without a session, so it holds no
 CSRF token: the POST must come from a page of this site (``is_same_origin``) and is
 throttled per client address and per e-mail address. The pages behind mail links
-carry a signed token, which is their authority: a GET only shows a button, and
-the POST does the change (an RFC 8058 one-click POST comes without cookies).
+carry a signed token, which is their authority: a GET or HEAD only shows a button,
+and the POST does the change (an RFC 8058 one-click POST comes without cookies).
 Those pages are never cached and never sent on as a Referer."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from flask import Blueprint, current_app, render_template, request
 from blogapp import throttle
 from blogapp.errors import render_error
 from blogapp.extensions import csrf
-from blogapp.mail.links import LinkError, read
+from blogapp.mail.links import LinkError, pressed, read
 from blogapp.mail.outbox import mail_enabled
 from blogapp.models import NEWSLETTER_LISTS
 from blogapp.newsletter import services
@@ -95,7 +95,7 @@ def confirm(token: str):
     subscriber, problem = _read("newsletter-confirm", token, age)
     if problem:
         return problem
-    if request.method == "GET":
+    if not pressed():
         return _page("confirm.html", token=token, lists=services.LIST_NAMES[subscriber.lists])
     services.confirm(subscriber)
     return _message("Subscription confirmed",
@@ -109,7 +109,7 @@ def unsubscribe(token: str):
     subscriber, problem = _read("newsletter-unsubscribe", token)
     if problem:
         return problem
-    if request.method == "GET":
+    if not pressed():
         return _page("unsubscribe.html", token=token)
     services.unsubscribe(subscriber)
     if request.form.get("List-Unsubscribe") == "One-Click":
@@ -125,7 +125,7 @@ def manage(token: str):
     if problem:
         return problem
     message = None
-    if request.method == "POST":
+    if pressed():
         wanted = request.form.get("lists", "")
         if wanted == "none":
             services.unsubscribe(subscriber)

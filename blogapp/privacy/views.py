@@ -39,7 +39,7 @@ ASKED = ("If anything here was written with that address, a mail is on its way t
 @bp.after_request
 def _private(response):
     personal = request.endpoint == "privacy.confirm" or (
-        request.endpoint == "privacy.your_data" and request.method == "POST"
+        request.endpoint == "privacy.your_data" and links.pressed()
     )
     if personal:
         response.headers["Cache-Control"] = "no-store, private"
@@ -59,7 +59,7 @@ def policy():
 @bp.route("/your-data/", methods=["GET", "POST"])
 @csrf.exempt  # the form is on a shared page: see the module's docstring
 def your_data():
-    if request.method == "GET":
+    if not links.pressed():  # HEAD too: only the form's POST asks for a mail
         return render_template("privacy/your_data.html", mail=mail_enabled())
     if not is_same_origin():
         return render_error(403, "This form must be sent from a page of this site.")
@@ -105,7 +105,7 @@ def confirm(token: str):
         return _problem("This link is not valid.")
     if db.session.get(UsedToken, nonce) is not None:
         return _problem("This link was already used. Ask again if you need to.")
-    if request.method == "GET":
+    if not links.pressed():
         return render_template("privacy/confirm.html", token=token, what=what, email=email,
                                erasure=services.erasure_mode())  # fmt: skip
     if not links.consume(nonce, services.PURPOSE):
