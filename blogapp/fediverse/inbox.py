@@ -14,6 +14,7 @@ Anything else is accepted and ignored, as servers do."""
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -27,6 +28,9 @@ from blogapp.mail.outbox import enqueue
 from blogapp.models import Follower, FollowerStatus, Reaction, RemoteActor, utcnow
 from blogapp.sanitize import strip_invisible
 from blogapp.upsert import insert_for
+
+log = logging.getLogger(__name__)
+KEY_NOT_FETCHED = "the signer's key could not be fetched"
 
 
 def authenticate(method: str, path: str, headers, body: bytes) -> RemoteActor:
@@ -43,8 +47,13 @@ def authenticate(method: str, path: str, headers, body: bytes) -> RemoteActor:
     for refresh in (False, True):
         try:
             actor = remote.actor_for_key(parsed.key_id, refresh=refresh)
+        except remote.NotTrusted as error:
+            raise signatures.SignatureError(str(error)) from None
         except (net.FetchError, net.RefusedAddress) as error:
-            raise signatures.SignatureError(f"the key could not be fetched: {error}") from None
+            # The sender chooses the key id: the why stays in the log, or the inbox
+            # would answer anyone how a host name resolves here.
+            log.info("key %.200r not fetched: %s", parsed.key_id, error)
+            raise signatures.SignatureError(KEY_NOT_FETCHED) from None
         if actor.key_id == parsed.key_id and signatures.verify(
             parsed, actor.public_key_pem, method, path, headers
         ):

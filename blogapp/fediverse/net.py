@@ -148,6 +148,7 @@ def get(url: str, headers_for=None) -> Answer:
     """A GET that follows a few redirects; ``headers_for(url)`` gives each hop's
     headers (a signed GET signs each URL it asks)."""
     for _ in range(int(current_app.config["FEDIVERSE_MAX_REDIRECTS"]) + 1):
+        check_url(url)  # before headers_for, which expects a web address
         answer = request("GET", url, headers_for(url) if headers_for else None)
         if answer.status in (301, 302, 303, 307, 308) and answer.headers.get("location"):
             url = urljoin(url, answer.headers["location"])

@@ -33,17 +33,33 @@ def signed_get_headers(url: str) -> dict[str, str]:
     return headers
 
 
-def fetch_json(url: str) -> dict:
-    """An ActivityPub document, by a signed GET; FetchError when it is not one."""
+class NotTrusted(net.FetchError):
+    """The document came, but cannot be believed: its words say nothing about the
+    network, so the inbox may show them to the sender."""
+
+
+def fetch_json(url: str) -> tuple[dict, str]:
+    """An ActivityPub document, by a signed GET, and the URL it finally came from
+    (after redirects); FetchError when it is not one."""
     answer = net.get(url, signed_get_headers)
     if answer.status != 200:
         raise net.FetchError(f"{urlsplit(url).hostname} answered {answer.status}")
     try:
         document = json.loads(answer.body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise net.FetchError("the answer is not JSON") from None
     if not isinstance(document, dict):
         raise net.FetchError("the answer is not a JSON object")
+    return document, answer.url
+
+
+def _own_document(url: str) -> dict:
+    """The document at ``url``, only if it names itself on the host it finally came
+    from. Checking against the URL asked for instead would let an open redirect on
+    one server vouch for a document anywhere (Mastodon's CVE-2024-23832)."""
+    document, came_from = fetch_json(url)
+    if urlsplit(_link(document.get("id"))).netloc != urlsplit(came_from).netloc:
+        raise NotTrusted("the actor document is not from the actor's own server")
     return document
 
 
@@ -65,12 +81,12 @@ def store(document: dict) -> RemoteActor:
     """Remember (or refresh) an actor from its document (commits)."""
     uri = _link(document.get("id"))
     if not uri:
-        raise net.FetchError("the actor has no id")
+        raise NotTrusted("the actor has no id")
     key = document.get("publicKey") or {}
     if isinstance(key, list):
         key = next((k for k in key if isinstance(k, dict)), {})
     if key.get("owner") not in (None, uri):
-        raise net.FetchError("the actor's key belongs to someone else")
+        raise NotTrusted("the actor's key belongs to someone else")
     endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
     username = _text(document.get("preferredUsername"), 200)
     values = dict(
@@ -103,15 +119,13 @@ def actor_for_key(key: str, *, refresh: bool = False) -> RemoteActor:
         wait = timedelta(seconds=float(current_app.config["FEDIVERSE_KEY_REFETCH_SECONDS"]))
         if utcnow() - actor.fetched_at < wait:
             return actor  # fetched moments ago: the key is what it is
-    url = key.split("#", 1)[0]
-    document = fetch_json(url)
-    if "inbox" not in document and isinstance(document.get("owner"), str):
-        url = document["owner"]  # a key document: its owner is the actor
-        document = fetch_json(url)
     # An actor speaks for its own server only: a document from one host naming an
     # actor on another would let anyone sign as anyone.
-    if urlsplit(_link(document.get("id"))).netloc != urlsplit(url).netloc:
-        raise net.FetchError("the actor document is not from the actor's own server")
+    document = _own_document(key.split("#", 1)[0])
+    if "inbox" not in document and isinstance(document.get("owner"), str):
+        document = _own_document(document["owner"])  # a key document: its owner is the actor
+    if urlsplit(key).netloc != urlsplit(_link(document.get("id"))).netloc:
+        raise NotTrusted("the key is not on its actor's own server")
     return store(document)
 
 

@@ -203,7 +203,7 @@ def _handle_post() -> Response:
         return _json({"error": str(error)}, "application/json", 401, cache=False)
     try:
         activity = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past the parser's depth: not an activity
         abort(400)
     if not isinstance(activity, dict):
         abort(400)
