@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import delete, select
@@ -31,6 +32,10 @@ from blogapp.upsert import insert_for
 
 log = logging.getLogger(__name__)
 KEY_NOT_FETCHED = "the signer's key could not be fetched"
+
+
+class Forbidden(ValueError):
+    """The signer may not do this (the inbox answers 403 with why)."""
 
 
 def authenticate(method: str, path: str, headers, body: bytes) -> RemoteActor:
@@ -152,19 +157,26 @@ def _delete(activity: dict, obj, signer: RemoteActor) -> None:
     replies.delete(target, signer)
 
 
+def _own_note(obj, signer: RemoteActor) -> bool:
+    """A Note by the signer; Forbidden when its id is on another server, where it
+    could only be someone else's (claimed first, it would keep theirs out)."""
+    if not (isinstance(obj, dict) and obj.get("type") == "Note"
+            and _id(obj.get("attributedTo")) == signer.uri):  # fmt: skip
+        return False
+    if urlsplit(_id(obj)).netloc != urlsplit(signer.uri).netloc:
+        raise Forbidden("the Note's id is on another server than its author")
+    return True
+
+
 def _create(activity: dict, obj, signer: RemoteActor) -> None:
-    if (
-        isinstance(obj, dict)
-        and obj.get("type") == "Note"
-        and _id(obj.get("attributedTo")) == signer.uri
-    ):
+    if _own_note(obj, signer):
         replies.create(obj, signer)
 
 
 def _update(activity: dict, obj, signer: RemoteActor) -> None:
     if not isinstance(obj, dict):
         return
-    if obj.get("type") == "Note" and _id(obj.get("attributedTo")) == signer.uri:
+    if _own_note(obj, signer):
         replies.update(obj, signer)
     elif _id(obj) == signer.uri:
         remote.store(obj)

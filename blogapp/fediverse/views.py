@@ -123,14 +123,16 @@ def _collection(name: str, total: int, items_for) -> Response:
 
 @bp.get("/fediverse/actors/<name>/followers")
 def followers(name: str):
+    """The count only, as Mastodon's "hide followers": the list would be a list of
+    the blog's readers. Its pages are refused (403), as Mastodon refuses them."""
     if not actors.exists(name):
         abort(404)
-    where = (Follower.target == name, Follower.status == FollowerStatus.ACCEPTED)
-    total = db.session.scalar(select(func.count()).select_from(Follower).where(*where))
-    return _collection(name, total, lambda offset: list(db.session.scalars(
-        select(Follower.actor_uri).where(*where).order_by(Follower.id)
-        .offset(offset).limit(PAGE_SIZE)
-    )))  # fmt: skip
+    if request.args.get("page") is not None:
+        abort(403)
+    total = db.session.scalar(select(func.count()).select_from(Follower).where(
+        Follower.target == name, Follower.status == FollowerStatus.ACCEPTED))  # fmt: skip
+    return _json({"@context": actors.AP_CONTEXT[0], "type": "OrderedCollection",
+                  "id": actors.url(request.endpoint, name=name), "totalItems": total})  # fmt: skip
 
 
 @bp.get("/fediverse/actors/<name>/outbox")
@@ -211,6 +213,8 @@ def _handle_post() -> Response:
         inbox.handle(activity, signer)
     except signatures.SignatureError as error:
         return _json({"error": str(error)}, "application/json", 401, cache=False)
+    except inbox.Forbidden as error:
+        return _json({"error": str(error)}, "application/json", 403, cache=False)
     return _json({}, "application/json", 202, cache=False)
 
 
