@@ -87,6 +87,10 @@ class DefaultConfig:
     FEDIVERSE_KEY_REFETCH_SECONDS = 60  # a failing key is fetched again at most this often
     FEDIVERSE_ALLOW_LOOPBACK = False  # tests only: lets the client reach 127.0.0.1
     FEDIVERSE_INBOX_MAX_BYTES = 256 * 1024  # a larger activity is refused (413)
+    # Activities the inbox takes from one account, and from all accounts of one server,
+    # counted for every worker (blogapp.throttle); over them the sender is told 429.
+    FEDIVERSE_INBOX_ACTOR_RATE_LIMIT = "10 per minute; 200 per day"
+    FEDIVERSE_INBOX_HOST_RATE_LIMIT = "120 per minute"
 
     # Accounts
     LOGIN_RATE_LIMIT = "5 per 15 minutes"

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import delete, select
 
+from blogapp import throttle
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.fediverse import activities, net, remote, replies, signatures
@@ -64,6 +65,18 @@ def authenticate(method: str, path: str, headers, body: bytes) -> RemoteActor:
         ):
             return actor
     raise signatures.SignatureError("the signature does not match the key")
+
+
+def count_activity(signer: RemoteActor) -> throttle.Verdict:
+    """One more activity from ``signer`` and from its server, if both have room (a
+    flood of held replies or of Follows, each queueing an Accept, stops here)."""
+    config = current_app.config
+    return throttle.hit(
+        throttle.Counter("fediverse-inbox-actor", signer.uri,
+                         config["FEDIVERSE_INBOX_ACTOR_RATE_LIMIT"]),
+        throttle.Counter("fediverse-inbox-host", urlsplit(signer.uri).netloc.lower(),
+                         config["FEDIVERSE_INBOX_HOST_RATE_LIMIT"]),
+    )  # fmt: skip
 
 
 def _id(value) -> str:

@@ -209,6 +209,12 @@ def _handle_post() -> Response:
         abort(400)
     if not isinstance(activity, dict):
         abort(400)
+    verdict = inbox.count_activity(signer)
+    if not verdict.allowed:
+        response = _json({"error": "too many activities from this account or server; "
+                                   "try again later"}, "application/json", 429, cache=False)
+        response.headers["Retry-After"] = str(verdict.retry_after)
+        return response
     try:
         inbox.handle(activity, signer)
     except signatures.SignatureError as error:
