@@ -80,7 +80,9 @@ class DefaultConfig:
     # The fediverse (issue 18, blogapp/fediverse): the blog as an ActivityPub actor.
     FEDIVERSE_ENABLED = False  # WebFinger, actors, the inbox, and posts sent to followers
     FEDIVERSE_APPROVE_FOLLOWERS = False  # true: a follow waits for `flask fediverse accept`
-    FEDIVERSE_TIMEOUT = 10  # seconds for each step of a request to another server
+    # Seconds a request to another server may take in all: name lookup, connection,
+    # sending, the whole answer and any redirects (a delivery's deadline).
+    FEDIVERSE_TIMEOUT = 10
     FEDIVERSE_MAX_RESPONSE_BYTES = 1024 * 1024  # a longer answer is refused
     FEDIVERSE_MAX_REDIRECTS = 3
     FEDIVERSE_SIGNATURE_MAX_AGE = 3600  # seconds a signed request's Date may be off by

@@ -216,14 +216,17 @@ def _json_or_nothing(body: bytes) -> dict:
 
 class Trickle:
     """A server on 127.0.0.1 that answers every request, GET or POST, one byte every
-    ``interval`` seconds, forever (a long body): what a hostile or broken server does
-    to hold a client that only limits each read. ``connections`` counts the requests
-    it is trickling to; ``headers_first`` sends the status line and headers at once
-    and trickles the body, else it trickles the status line itself."""
+    ``interval`` seconds (``length`` bytes of body: by default, for hours): what a
+    hostile or broken server does to hold a client that only limits each read.
+    ``connections`` counts the requests it is trickling to; ``headers_first`` sends
+    the status line and headers at once and trickles the body, else it trickles the
+    status line itself."""
 
-    def __init__(self, interval: float = 0.2, headers_first: bool = True) -> None:
+    def __init__(self, interval: float = 0.2, headers_first: bool = True,
+                 length: int = 100_000) -> None:
         self.interval = interval
         self.headers_first = headers_first
+        self.length = length
         self.connections = 0
         self.lock = threading.Lock()
         self.stopping = threading.Event()
@@ -253,13 +256,13 @@ class Trickle:
                 with trickle.lock:
                     trickle.connections += 1
                 head = (f"HTTP/1.1 200 OK\r\nContent-Type: {AS}\r\n"
-                        f"Content-Length: 100000\r\n\r\n").encode()  # fmt: skip
+                        f"Content-Length: {trickle.length}\r\n\r\n").encode()  # fmt: skip
                 try:
                     if trickle.headers_first:
                         self.wfile.write(head)
                         self.wfile.flush()
                         head = b""
-                    for byte in head + b" " * 100_000:
+                    for byte in head + b" " * trickle.length:
                         if trickle.stopping.wait(trickle.interval):
                             return
                         self.wfile.write(bytes([byte]))
