@@ -87,6 +87,11 @@ class DefaultConfig:
     FEDIVERSE_MAX_REDIRECTS = 3
     FEDIVERSE_SIGNATURE_MAX_AGE = 3600  # seconds a signed request's Date may be off by
     FEDIVERSE_KEY_REFETCH_SECONDS = 60  # a failing key is fetched again at most this often
+    # The inbox fetches an unknown signer's key inside the request: within this many
+    # seconds in all, and at most this many at once per web worker (one per host);
+    # a request that finds no room is told 503, to try again later.
+    FEDIVERSE_KEY_FETCH_TIMEOUT = 5
+    FEDIVERSE_KEY_FETCHES_PER_WORKER = 1
     FEDIVERSE_ALLOW_LOOPBACK = False  # tests only: lets the client reach 127.0.0.1
     FEDIVERSE_INBOX_MAX_BYTES = 256 * 1024  # a larger activity is refused (413)
     # Activities the inbox takes from one account, and from all accounts of one server,

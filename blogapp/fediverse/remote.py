@@ -2,11 +2,21 @@
 "authorized fetch" mode ask for one) through the safe client, and kept in
 ``RemoteActor`` so that verifying a signature usually costs no request. A key that
 fails to verify is fetched again (the account may have rotated it), at most once
-per ``FEDIVERSE_KEY_REFETCH_SECONDS``."""
+per ``FEDIVERSE_KEY_REFETCH_SECONDS``.
+
+The inbox fetches a key inside the web request, from a key id the sender chose, so
+a fetch holds one of the worker's threads: at most ``FEDIVERSE_KEY_FETCHES_PER_WORKER``
+of them do at once, never two from one host, each for at most
+``FEDIVERSE_KEY_FETCH_TIMEOUT`` seconds in all. A request finding no room is not
+made to wait: ``Busy`` (the inbox answers 503, and servers deliver again later).
+The other threads stay free for readers."""
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -38,10 +48,34 @@ class NotTrusted(net.FetchError):
     network, so the inbox may show them to the sender."""
 
 
-def fetch_json(url: str) -> tuple[dict, str]:
+class Busy(Exception):
+    """This worker is fetching as many keys as it may, or one from that host already."""
+
+
+# The hosts this worker's threads are fetching keys from (a process's own: each
+# gunicorn worker imports this module after the fork).
+_fetching: list[str] = []
+_fetching_lock = threading.Lock()
+
+
+@contextmanager
+def _fetch_slot(host: str) -> Iterator[None]:
+    limit = int(current_app.config["FEDIVERSE_KEY_FETCHES_PER_WORKER"])
+    with _fetching_lock:
+        if len(_fetching) >= limit or host in _fetching:
+            raise Busy("busy fetching other keys; please deliver again later")
+        _fetching.append(host)
+    try:
+        yield
+    finally:
+        with _fetching_lock:
+            _fetching.remove(host)
+
+
+def fetch_json(url: str, deadline: net.Deadline | None = None) -> tuple[dict, str]:
     """An ActivityPub document, by a signed GET, and the URL it finally came from
     (after redirects); FetchError when it is not one."""
-    answer = net.get(url, signed_get_headers)
+    answer = net.get(url, signed_get_headers, deadline)
     if answer.status != 200:
         raise net.FetchError(f"{urlsplit(url).hostname} answered {answer.status}")
     try:
@@ -53,11 +87,11 @@ def fetch_json(url: str) -> tuple[dict, str]:
     return document, answer.url
 
 
-def _own_document(url: str) -> dict:
+def _own_document(url: str, deadline: net.Deadline) -> dict:
     """The document at ``url``, only if it names itself on the host it finally came
     from. Checking against the URL asked for instead would let an open redirect on
     one server vouch for a document anywhere (Mastodon's CVE-2024-23832)."""
-    document, came_from = fetch_json(url)
+    document, came_from = fetch_json(url, deadline)
     if urlsplit(_link(document.get("id"))).netloc != urlsplit(came_from).netloc:
         raise NotTrusted("the actor document is not from the actor's own server")
     return document
@@ -111,7 +145,8 @@ def store(document: dict) -> RemoteActor:
 
 def actor_for_key(key: str, *, refresh: bool = False) -> RemoteActor:
     """The actor whose key is ``key`` (a key id: the actor's URI and a fragment, or a
-    key document), from the cache, else fetched."""
+    key document), from the cache, else fetched (Busy when this worker may not
+    fetch it now)."""
     actor = db.session.scalar(select(RemoteActor).where(RemoteActor.key_id == key))
     if actor is not None and not refresh:
         return actor
@@ -119,11 +154,16 @@ def actor_for_key(key: str, *, refresh: bool = False) -> RemoteActor:
         wait = timedelta(seconds=float(current_app.config["FEDIVERSE_KEY_REFETCH_SECONDS"]))
         if utcnow() - actor.fetched_at < wait:
             return actor  # fetched moments ago: the key is what it is
-    # An actor speaks for its own server only: a document from one host naming an
-    # actor on another would let anyone sign as anyone.
-    document = _own_document(key.split("#", 1)[0])
-    if "inbox" not in document and isinstance(document.get("owner"), str):
-        document = _own_document(document["owner"])  # a key document: its owner is the actor
+    net.check_url(key.split("#", 1)[0])  # not a web address: refused before taking a slot
+    db.session.commit()  # no transaction waits on the other server
+    with _fetch_slot(urlsplit(key).netloc.lower()):
+        deadline = net.Deadline.after(float(current_app.config["FEDIVERSE_KEY_FETCH_TIMEOUT"]))
+        # An actor speaks for its own server only: a document from one host naming an
+        # actor on another would let anyone sign as anyone.
+        document = _own_document(key.split("#", 1)[0], deadline)
+        if "inbox" not in document and isinstance(document.get("owner"), str):
+            # a key document: its owner is the actor
+            document = _own_document(document["owner"], deadline)
     if urlsplit(key).netloc != urlsplit(_link(document.get("id"))).netloc:
         raise NotTrusted("the key is not on its actor's own server")
     return store(document)

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from blogapp.database import read_transactions
 from blogapp.extensions import csrf, db
-from blogapp.fediverse import actors, inbox, signatures
+from blogapp.fediverse import actors, inbox, remote, signatures
 from blogapp.fediverse.activities import article, wrap
 from blogapp.fediverse.actors import AS_JSON, BLOG
 from blogapp.fediverse.publishing import PUBLISHED, enabled
@@ -28,6 +28,7 @@ from blogapp.permalinks import post_url
 
 bp = Blueprint("fediverse", __name__)
 PAGE_SIZE = 20
+BUSY_RETRY_SECONDS = 60  # a sender told the inbox is busy fetching keys
 
 
 @bp.before_request
@@ -203,6 +204,10 @@ def _handle_post() -> Response:
         signer = inbox.authenticate("POST", path, request.headers, body)
     except signatures.SignatureError as error:
         return _json({"error": str(error)}, "application/json", 401, cache=False)
+    except remote.Busy as error:  # at once: the thread goes back to readers
+        response = _json({"error": str(error)}, "application/json", 503, cache=False)
+        response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
+        return response
     try:
         activity = json.loads(body)
     except (ValueError, RecursionError):  # nested past the parser's depth: not an activity
