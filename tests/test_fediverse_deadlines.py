@@ -1,0 +1,155 @@
+"""Other servers cannot hold the blog: every request to one has a total deadline, a
+server answering one byte at a time included (tests/helpers_fediverse.py's
+``Trickle``); key fetches in the inbox are few per worker and per host, so readers
+keep the rest of the threads; and deliveries never make mail wait."""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from email.utils import formatdate
+
+import pytest
+from sqlalchemy import select
+
+from blogapp.extensions import db
+from blogapp.fediverse import net
+from blogapp.fediverse.keys import key_pair
+from blogapp.fediverse.publishing import delivery
+from blogapp.mail.outbox import enqueue
+from blogapp.mail.worker import deliver_once
+from blogapp.models import OutboxMessage, OutboxStatus
+from tests.helpers_fediverse import Remote, Trickle
+from tests.helpers_mail import Inbox, SMTPServer, start_worker, wait_until
+from tests.servers import fetch, start_gunicorn
+
+
+@pytest.fixture
+def app_config():
+    return {"FEDIVERSE_ENABLED": True, "FEDIVERSE_ALLOW_LOOPBACK": True}
+
+
+@pytest.mark.parametrize("headers_first", [True, False], ids=["body", "status line"])
+def test_a_trickling_answer_is_cut_off_at_the_deadline(app, ctx, headers_first):
+    app.config["FEDIVERSE_TIMEOUT"] = 0.5
+    # Two seconds of trickle: a limit on each read alone would wait it out and succeed.
+    with Trickle(interval=0.05, headers_first=headers_first, length=40) as trickle:
+        for method in ("GET", "POST"):
+            started = time.monotonic()
+            with pytest.raises(net.FetchError, match="timed out"):
+                net.request(method, f"{trickle.base}/users/slow", {}, b"{}")
+            assert time.monotonic() - started < 1.5
+
+
+def test_the_deadline_covers_every_redirect(app, ctx):
+    app.config["FEDIVERSE_TIMEOUT"] = 0.5
+    with Remote() as remote, Trickle(interval=0.05, length=40) as trickle:
+        started = time.monotonic()
+        with pytest.raises(net.FetchError, match="timed out"):
+            net.get(f"{remote.base}/redirect-to?url={trickle.base}/users/slow")
+        assert time.monotonic() - started < 1.5
+
+
+def test_a_delivery_to_a_trickling_inbox_gives_up_at_its_deadline(app, ctx):
+    app.config["FEDIVERSE_TIMEOUT"] = 0.5
+    with Trickle(interval=0.05, length=40) as trickle:
+        queue_delivery(f"{trickle.base}/inbox")
+        started = time.monotonic()
+        report = deliver_once()
+        assert time.monotonic() - started < 2
+    assert report.retrying == 1 and report.sent == 0
+    row = db.session.scalars(select(OutboxMessage)).one()
+    assert row.status == OutboxStatus.QUEUED and "timed out" in row.last_error
+
+
+def queue_delivery(inbox: str) -> None:
+    key_pair()
+    activity = {"@context": "https://www.w3.org/ns/activitystreams",
+                "id": "http://localhost/fediverse/actors/blog#accepts/1", "type": "Accept",
+                "actor": "http://localhost/fediverse/actors/blog", "object": "x"}  # fmt: skip
+    enqueue(**delivery(activity, "blog", inbox, "follower:1"))
+    db.session.commit()
+
+
+def test_mail_is_not_held_up_by_a_follower_whose_inbox_trickles(
+    app, database_url, tmp_path, ctx
+):
+    """``flask deliver --loop`` sends a password reset while a delivery to a trickling
+    inbox is still on the wire (its deadline, a minute here, far from over)."""
+    handler = Inbox()
+    with SMTPServer(handler) as smtp, Trickle(interval=0.1) as trickle:
+        queue_delivery(f"{trickle.base}/inbox")
+        log_path = tmp_path / "worker.log"
+        with open(log_path, "wb") as log:
+            worker = start_worker(database_url, smtp.port, tmp_path, log,
+                                  FEDIVERSE_ALLOW_LOOPBACK="true", FEDIVERSE_TIMEOUT="60")
+            try:
+                wait_until(lambda: trickle.connections == 1,
+                           describe=lambda: log_path.read_text()[-2000:])  # fmt: skip
+                enqueue(key="password-reset.1.abc", kind="password-reset",
+                        recipient="writer@example.org", subject="Reset your password",
+                        text="Open this link to choose a new password.")  # fmt: skip
+                db.session.commit()
+                wait_until(lambda: len(handler.messages) == 1, timeout=10,
+                           describe=lambda: log_path.read_text()[-2000:])  # fmt: skip
+                assert handler.messages[0]["Subject"] == "Reset your password"
+                statuses = dict(db.session.execute(
+                    select(OutboxMessage.kind, OutboxMessage.status)).all())  # fmt: skip
+                db.session.commit()
+                assert statuses == {"activitypub": OutboxStatus.SENDING,
+                                    "password-reset": OutboxStatus.SENT}  # fmt: skip
+            finally:
+                trickle.stopping.set()  # the delivery fails now, and its lane can stop
+                worker.send_signal(signal.SIGTERM)
+                try:
+                    worker.wait(timeout=20)
+                finally:
+                    if worker.poll() is None:
+                        worker.kill()
+        assert worker.returncode == 0, log_path.read_text()[-2000:]
+
+
+@pytest.mark.slow
+def test_twelve_trickling_key_fetches_leave_readers_served(database_url, tmp_path):
+    """The red team's run: twelve signed POSTs whose key ids point at a server that
+    trickles. One gunicorn worker of four threads, as deployed per worker."""
+    server = None
+    with Trickle(interval=0.2) as trickle, Remote() as sender:
+        server = start_gunicorn(
+            database_url, tmp_path / "instance", BLOGAPP_WORKERS="1", BLOGAPP_THREADS="4",
+            BLOGAPP_FEDIVERSE_ENABLED="true", BLOGAPP_FEDIVERSE_ALLOW_LOOPBACK="true",
+            BLOGAPP_FEDIVERSE_KEY_FETCH_TIMEOUT="2",
+        )  # fmt: skip
+        try:
+            answers: list[tuple[int | None, float, dict]] = []
+
+            def post(n: int) -> None:
+                started = time.monotonic()
+                activity = {"id": f"{trickle.base}/users/u{n}#like", "type": "Like",
+                            "actor": f"{trickle.base}/users/u{n}", "object": "x"}  # fmt: skip
+                try:
+                    status, _ = sender.signed_post(
+                        f"{server.url}/fediverse/inbox", activity,
+                        key_id=f"{trickle.base}/users/u{n}#main-key",
+                        date=formatdate(usegmt=True))  # fmt: skip
+                except OSError:
+                    status = None
+                answers.append((status, time.monotonic() - started, activity))
+
+            posts = [threading.Thread(target=post, args=(n,)) for n in range(12)]
+            for thread in posts:
+                thread.start()
+            wait_until(lambda: trickle.connections >= 1, timeout=10)
+            started = time.monotonic()
+            page = fetch(server.port, "/", timeout=1.0)
+            assert page.status == 200 and time.monotonic() - started < 1.0
+            for thread in posts:
+                thread.join(timeout=30)
+            statuses = sorted(status for status, _, _ in answers)
+            assert len(statuses) == 12 and set(statuses) <= {401, 503}, statuses
+            assert statuses.count(503) >= 10
+            assert all(took < 4 for _, took, _ in answers), [t for _, t, _ in answers]
+        finally:
+            trickle.stopping.set()
+            server.stop()
