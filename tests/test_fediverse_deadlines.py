@@ -20,14 +20,15 @@ from blogapp.fediverse.publishing import delivery
 from blogapp.mail.outbox import enqueue
 from blogapp.mail.worker import deliver_once
 from blogapp.models import OutboxMessage, OutboxStatus
-from tests.helpers_fediverse import Remote, Trickle
-from tests.helpers_mail import Inbox, SMTPServer, start_worker, wait_until
+from tests.helpers_fediverse import Remote, Site, Trickle
+from tests.helpers_mail import Inbox, SMTPServer, free_port, start_worker, wait_until
 from tests.servers import fetch, start_gunicorn
 
 
 @pytest.fixture
 def app_config():
-    return {"FEDIVERSE_ENABLED": True, "FEDIVERSE_ALLOW_LOOPBACK": True}
+    return {"FEDIVERSE_ENABLED": True, "FEDIVERSE_ALLOW_LOOPBACK": True,
+            "SITE_PORT": free_port()}  # fmt: skip
 
 
 @pytest.mark.parametrize("headers_first", [True, False], ids=["body", "status line"])
@@ -61,6 +62,45 @@ def test_a_delivery_to_a_trickling_inbox_gives_up_at_its_deadline(app, ctx):
     assert report.retrying == 1 and report.sent == 0
     row = db.session.scalars(select(OutboxMessage)).one()
     assert row.status == OutboxStatus.QUEUED and "timed out" in row.last_error
+
+
+def like_signed_by(sender: Remote, site: Site, key_server: Trickle, name: str) -> int:
+    """A Like signed with a key id on ``key_server``; the inbox's answer."""
+    actor = f"{key_server.base}/users/{name}"
+    activity = {"id": f"{actor}#like", "type": "Like", "actor": actor, "object": "x"}
+    return sender.signed_post(f"{site.url}/fediverse/inbox", activity,
+                              key_id=f"{actor}#main-key")[0]  # fmt: skip
+
+
+def test_key_fetches_are_capped_per_worker_and_per_host(app, ctx):
+    """Here the worker is this process, serving the inbox on werkzeug's threads."""
+    app.config["FEDIVERSE_KEY_FETCHES_PER_WORKER"] = 2
+    db.session.commit()  # the test holds no transaction while the site serves
+    with Site(app, app.config["SITE_PORT"]) as site, Remote() as sender, \
+            Trickle() as first, Trickle() as second, Trickle() as third:
+        answers: dict[str, int] = {}
+
+        def like_in_background(name: str, key_server: Trickle) -> threading.Thread:
+            thread = threading.Thread(
+                target=lambda: answers.update({name: like_signed_by(sender, site, key_server,
+                                                                    name)}))  # fmt: skip
+            thread.start()
+            return thread
+
+        fetching = [like_in_background("a", first)]
+        wait_until(lambda: first.connections == 1)
+        started = time.monotonic()
+        assert like_signed_by(sender, site, first, "b") == 503  # that host: one at a time
+        fetching.append(like_in_background("c", second))
+        wait_until(lambda: second.connections == 1)
+        assert like_signed_by(sender, site, third, "d") == 503  # this worker: two at a time
+        assert time.monotonic() - started < 1  # refused at once, not after a wait
+        assert third.connections == 0
+        for trickle in (first, second):
+            trickle.stopping.set()  # the fetches fail: their senders get 401
+        for thread in fetching:
+            thread.join(timeout=10)
+    assert answers == {"a": 401, "c": 401}
 
 
 def queue_delivery(inbox: str) -> None:
