@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from blogapp.extensions import db
 from blogapp.models import Comment, CommentStatus, Follower, Reaction, RemoteActor
 from tests.factories import make_post
-from tests.helpers_fediverse import Remote, Site
+from tests.helpers_fediverse import IMPERSONATED, Remote, Site
 from tests.helpers_mail import deliver, free_port, text_of
 
 
@@ -190,3 +190,20 @@ def test_one_server_cannot_flood_the_inbox(app, site, remote, ctx):
                  for n in range(3)]  # fmt: skip
     assert statuses == [202, 202, 202, 202, 429, 429]
     assert count(Reaction) == 2  # alice's likes are one reaction; bob's one got in
+
+
+def test_an_actor_cannot_update_itself_into_a_key_elsewhere(app, site, remote, ctx):
+    """Its key id on another server would shadow that server's account's real key."""
+    post = make_post("Keys")
+    assert send(remote, f"{site.url}/fediverse/inbox", like(remote, site, post, 1,
+                                                             remote.actor))[0] == 202
+    document = remote.actor_document()
+    document["publicKey"]["id"] = "https://victim.example/users/bob#main-key"
+    update = {"id": f"{remote.actor}#update/1", "type": "Update", "actor": remote.actor,
+              "object": document}  # fmt: skip
+    status, answer = send(remote, f"{site.url}/fediverse/inbox", update)
+    assert status == 403 and "own server" in answer["error"]
+    document["publicKey"]["id"], document["publicKey"]["owner"] = remote.key_id, IMPERSONATED
+    assert send(remote, f"{site.url}/fediverse/inbox", update)[0] == 403
+    alice = db.session.scalars(select(RemoteActor)).one()
+    assert alice.key_id == remote.key_id

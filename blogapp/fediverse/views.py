@@ -224,7 +224,7 @@ def _handle_post() -> Response:
         inbox.handle(activity, signer)
     except signatures.SignatureError as error:
         return _json({"error": str(error)}, "application/json", 401, cache=False)
-    except inbox.Forbidden as error:
+    except (inbox.Forbidden, remote.NotTrusted) as error:
         return _json({"error": str(error)}, "application/json", 403, cache=False)
     return _json({}, "application/json", 202, cache=False)
 
