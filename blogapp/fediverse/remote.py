@@ -122,13 +122,13 @@ def store(document: dict) -> RemoteActor:
     if key.get("owner") not in (None, uri):
         raise NotTrusted("the actor's key belongs to someone else")
     # A key id elsewhere could shadow the key of the account really there.
-    key_id = _text(key.get("id"), 500)
-    if key_id and urlsplit(key_id).netloc != urlsplit(uri).netloc:
+    key_uri = _text(key.get("id"), 500)
+    if key_uri and urlsplit(key_uri).netloc != urlsplit(uri).netloc:
         raise NotTrusted("the key is not on its actor's own server")
     endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
     username = _text(document.get("preferredUsername"), 200)
     values = dict(
-        key_id=key_id, public_key_pem=_text(key.get("publicKeyPem"), 10_000),
+        key_id=key_uri, public_key_pem=_text(key.get("publicKeyPem"), 10_000),
         name=_text(document.get("name"), 250) or username,
         handle=f"{username}@{urlsplit(uri).netloc}"[:300] if username else "",
         profile_url=_link(document.get("url")) or uri, inbox=_link(document.get("inbox")),
