@@ -207,3 +207,5 @@ def test_an_actor_cannot_update_itself_into_a_key_elsewhere(app, site, remote, c
     assert send(remote, f"{site.url}/fediverse/inbox", update)[0] == 403
     alice = db.session.scalars(select(RemoteActor)).one()
     assert alice.key_id == remote.key_id
+    document["publicKey"] = remote.key_id  # a bare link to its key: no 500
+    assert send(remote, f"{site.url}/fediverse/inbox", update)[0] == 202

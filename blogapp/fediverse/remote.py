@@ -119,6 +119,8 @@ def store(document: dict) -> RemoteActor:
     key = document.get("publicKey") or {}
     if isinstance(key, list):
         key = next((k for k in key if isinstance(k, dict)), {})
+    if not isinstance(key, dict):  # a bare link to a key: none to keep
+        key = {}
     if key.get("owner") not in (None, uri):
         raise NotTrusted("the actor's key belongs to someone else")
     # A key id elsewhere could shadow the key of the account really there.
