@@ -15,9 +15,10 @@ A failed send is retried after ``MAIL_RETRY_SECONDS``, doubling each time, until
 ``MAIL_MAX_ATTEMPTS``; then it is marked failed with the last error kept. A
 newsletter mail the server refuses for good (5xx) also marks its address bouncing.
 
-Each pass first lets the newsletter queue the posts that became public since the
-last one and forget the sign-ups never confirmed (blogapp.newsletter.services), and
-the fediverse queue what followers are to hear about posts (blogapp.fediverse).
+Each pass of the mail lane (below) first lets the newsletter queue the posts that
+became public since the last one and forget the sign-ups never confirmed
+(blogapp.newsletter.services); each pass of the fediverse lane first lets the
+fediverse queue what followers are to hear about posts (blogapp.fediverse).
 
 A row's kind chooses its transport: ``TRANSPORTS`` (an ActivityPub delivery, a
 signed POST) or, for every other kind, SMTP. Claims, retries and giving up are the
