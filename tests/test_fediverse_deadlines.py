@@ -27,8 +27,9 @@ from tests.servers import fetch, start_gunicorn
 
 @pytest.fixture
 def app_config():
-    return {"FEDIVERSE_ENABLED": True, "FEDIVERSE_ALLOW_LOOPBACK": True,
-            "SITE_PORT": free_port()}  # fmt: skip
+    port = free_port()
+    return {"SITE_URL": f"http://127.0.0.1:{port}", "SITE_PORT": port,
+            "FEDIVERSE_ENABLED": True, "FEDIVERSE_ALLOW_LOOPBACK": True}  # fmt: skip
 
 
 @pytest.mark.parametrize("headers_first", [True, False], ids=["body", "status line"])
@@ -198,3 +199,22 @@ def test_twelve_trickling_key_fetches_leave_readers_served(database_url, tmp_pat
         finally:
             trickle.stopping.set()
             server.stop()
+
+
+def test_each_lane_can_run_on_its_own(app, runner, inbox, ctx):
+    """``flask deliver --only mail`` leaves deliveries queued; ``--only fediverse``
+    sends them and no mail."""
+    db.session.commit()  # the test holds no transaction while the site serves
+    with Site(app, app.config["SITE_PORT"]), Remote() as remote:  # it checks our signature
+        queue_delivery(f"{remote.base}/inbox")
+        enqueue(key="password-reset.2.abc", kind="password-reset",
+                recipient="writer@example.org", subject="Reset your password",
+                text="Open this link to choose a new password.")  # fmt: skip
+        db.session.commit()
+        result = runner.invoke(args=["deliver", "--only", "mail"])
+        assert result.exit_code == 0 and "1 sent" in result.output, result.output
+        assert len(inbox.messages) == 1 and statuses()["activitypub"] == OutboxStatus.QUEUED
+        result = runner.invoke(args=["deliver", "--only", "fediverse"])
+        assert result.exit_code == 0 and "1 sent" in result.output, result.output
+        assert [a["type"] for a in remote.activities()] == ["Accept"]
+        assert len(inbox.messages) == 1
