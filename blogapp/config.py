@@ -80,13 +80,24 @@ class DefaultConfig:
     # The fediverse (issue 18, blogapp/fediverse): the blog as an ActivityPub actor.
     FEDIVERSE_ENABLED = False  # WebFinger, actors, the inbox, and posts sent to followers
     FEDIVERSE_APPROVE_FOLLOWERS = False  # true: a follow waits for `flask fediverse accept`
-    FEDIVERSE_TIMEOUT = 10  # seconds for each step of a request to another server
+    # Seconds a request to another server may take in all: name lookup, connection,
+    # sending, the whole answer and any redirects (a delivery's deadline).
+    FEDIVERSE_TIMEOUT = 10
     FEDIVERSE_MAX_RESPONSE_BYTES = 1024 * 1024  # a longer answer is refused
     FEDIVERSE_MAX_REDIRECTS = 3
     FEDIVERSE_SIGNATURE_MAX_AGE = 3600  # seconds a signed request's Date may be off by
     FEDIVERSE_KEY_REFETCH_SECONDS = 60  # a failing key is fetched again at most this often
+    # The inbox fetches an unknown signer's key inside the request: within this many
+    # seconds in all, and at most this many at once per web worker (one per host);
+    # a request that finds no room is told 503, to try again later.
+    FEDIVERSE_KEY_FETCH_TIMEOUT = 5
+    FEDIVERSE_KEY_FETCHES_PER_WORKER = 1
     FEDIVERSE_ALLOW_LOOPBACK = False  # tests only: lets the client reach 127.0.0.1
     FEDIVERSE_INBOX_MAX_BYTES = 256 * 1024  # a larger activity is refused (413)
+    # Activities the inbox takes from one account, and from all accounts of one server,
+    # counted for every worker (blogapp.throttle); over them the sender is told 429.
+    FEDIVERSE_INBOX_ACTOR_RATE_LIMIT = "10 per minute; 200 per day"
+    FEDIVERSE_INBOX_HOST_RATE_LIMIT = "120 per minute"
 
     # Accounts
     LOGIN_RATE_LIMIT = "5 per 15 minutes"

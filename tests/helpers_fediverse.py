@@ -76,6 +76,13 @@ class Remote:
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.actor = f"{self.base}/users/alice"
         self.key_id = f"{self.actor}#main-key"
+        # bob: a second account on the same server (same key pair, a key id of his own).
+        self.second_actor = f"{self.base}/users/bob"
+        self.second_key_id = f"{self.second_actor}#main-key"
+        # /users/impostor: a document claiming to be ``impostor_of`` (an account on
+        # another server), with this server's key under ``impostor_key_id``.
+        self.impostor_of = IMPERSONATED
+        self.impostor_key_id = f"{self.base}/users/impostor#main-key"
 
     def __enter__(self) -> Remote:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
@@ -85,15 +92,16 @@ class Remote:
         self.server.shutdown()
         self.server.server_close()
 
-    def actor_document(self) -> dict:
+    def actor_document(self, name: str = "alice") -> dict:
+        actor = f"{self.base}/users/{name}"
         return {
             "@context": ["https://www.w3.org/ns/activitystreams",
                          "https://w3id.org/security/v1"],
-            "id": self.actor, "type": "Person", "preferredUsername": "alice",
-            "name": "Alice Remote", "url": f"{self.base}/@alice",
-            "inbox": f"{self.actor}/inbox", "outbox": f"{self.actor}/outbox",
+            "id": actor, "type": "Person", "preferredUsername": name,
+            "name": f"{name.title()} Remote", "url": f"{self.base}/@{name}",
+            "inbox": f"{actor}/inbox", "outbox": f"{actor}/outbox",
             "endpoints": {"sharedInbox": f"{self.base}/inbox"},
-            "publicKey": {"id": self.key_id, "owner": self.actor,
+            "publicKey": {"id": f"{actor}#main-key", "owner": actor,
                           "publicKeyPem": self.public_pem},
         }  # fmt: skip
 
@@ -131,9 +139,11 @@ class Remote:
                     return self._redirect(self.path.split("=", 1)[1])
                 if self.path == "/users/impostor":  # claims to be someone elsewhere
                     document = remote.actor_document()
-                    document["id"] = document["publicKey"]["owner"] = IMPERSONATED
-                    document["publicKey"]["id"] = f"{remote.base}/users/impostor#main-key"
+                    document["id"] = document["publicKey"]["owner"] = remote.impostor_of
+                    document["publicKey"]["id"] = remote.impostor_key_id
                     return self._answer(200, document)
+                if self.path == "/users/bob":
+                    return self._answer(200, remote.actor_document("bob"))
                 if self.path != "/users/alice":
                     return self._answer(404)
                 signer = None
@@ -202,6 +212,67 @@ def _json_or_nothing(body: bytes) -> dict:
         return json.loads(body)
     except ValueError:  # an HTML error page
         return {}
+
+
+class Trickle:
+    """A server on 127.0.0.1 that answers every request, GET or POST, one byte every
+    ``interval`` seconds (``length`` bytes of body: by default, for hours): what a
+    hostile or broken server does to hold a client that only limits each read.
+    ``connections`` counts the requests it is trickling to; ``headers_first`` sends
+    the status line and headers at once and trickles the body, else it trickles the
+    status line itself."""
+
+    def __init__(self, interval: float = 0.2, headers_first: bool = True,
+                 length: int = 100_000) -> None:
+        self.interval = interval
+        self.headers_first = headers_first
+        self.length = length
+        self.connections = 0
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> Trickle:
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stopping.set()  # every trickle ends, closing its connection
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _handler(self):
+        trickle = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def _trickle(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                self.rfile.read(length)
+                with trickle.lock:
+                    trickle.connections += 1
+                head = (f"HTTP/1.1 200 OK\r\nContent-Type: {AS}\r\n"
+                        f"Content-Length: {trickle.length}\r\n\r\n").encode()  # fmt: skip
+                try:
+                    if trickle.headers_first:
+                        self.wfile.write(head)
+                        self.wfile.flush()
+                        head = b""
+                    for byte in head + b" " * trickle.length:
+                        if trickle.stopping.wait(trickle.interval):
+                            return
+                        self.wfile.write(bytes([byte]))
+                        self.wfile.flush()
+                except OSError:  # the client gave up
+                    return
+
+            do_GET = do_POST = _trickle  # noqa: N815 (http.server's names)
+
+        return Handler
 
 
 class Site:

@@ -125,10 +125,7 @@ def test_follow_is_accepted_then_undone(app, site, remote, client, ctx):
     assert accepts[0]["actor"] == f"{site.url}/fediverse/actors/blog"
 
     collection = client.get("/fediverse/actors/blog/followers").json
-    assert collection["totalItems"] == 1
-    assert client.get("/fediverse/actors/blog/followers?page=1").json["orderedItems"] == [
-        remote.actor
-    ]
+    assert collection["totalItems"] == 1  # the count only (test_fediverse_abuse)
 
     undo = {
         "id": f"{remote.actor}#undo/1",

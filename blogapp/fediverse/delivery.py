@@ -1,10 +1,11 @@
 """The outbox transport for ``activitypub`` rows: a POST of the activity to the
-inbox, signed by the actor it is from, through the safe client. ``flask deliver``
-claims, retries and gives up on these rows exactly as on mail
-(blogapp.mail.worker); this module only says how one is sent and which failures
-are for good: an address refused, or a 4xx other than 401, 408 and 429 (a server
-that does not know our key yet may say 401 and learn it). An inbox that answers
-410 Gone loses its followers: no more is sent there."""
+inbox, signed by the actor it is from, through the safe client, over within
+``FEDIVERSE_TIMEOUT`` seconds in all. ``flask deliver`` claims, retries and gives up
+on these rows exactly as on mail, in a lane of their own that mail never waits
+behind (blogapp.mail.worker); this module only says how one is sent and which
+failures are for good: an address refused, or a 4xx other than 401, 408 and 429 (a
+server that does not know our key yet may say 401 and learn it). An inbox that
+answers 410 Gone loses its followers: no more is sent there."""
 
 from __future__ import annotations
 

@@ -14,10 +14,13 @@ Anything else is accepted and ignored, as servers do."""
 from __future__ import annotations
 
 import hashlib
+import logging
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import delete, select
 
+from blogapp import throttle
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.fediverse import activities, net, remote, replies, signatures
@@ -27,6 +30,13 @@ from blogapp.mail.outbox import enqueue
 from blogapp.models import Follower, FollowerStatus, Reaction, RemoteActor, utcnow
 from blogapp.sanitize import strip_invisible
 from blogapp.upsert import insert_for
+
+log = logging.getLogger(__name__)
+KEY_NOT_FETCHED = "the signer's key could not be fetched"
+
+
+class Forbidden(ValueError):
+    """The signer may not do this (the inbox answers 403 with why)."""
 
 
 def authenticate(method: str, path: str, headers, body: bytes) -> RemoteActor:
@@ -43,13 +53,30 @@ def authenticate(method: str, path: str, headers, body: bytes) -> RemoteActor:
     for refresh in (False, True):
         try:
             actor = remote.actor_for_key(parsed.key_id, refresh=refresh)
+        except remote.NotTrusted as error:
+            raise signatures.SignatureError(str(error)) from None
         except (net.FetchError, net.RefusedAddress) as error:
-            raise signatures.SignatureError(f"the key could not be fetched: {error}") from None
+            # The sender chooses the key id: the why stays in the log, or the inbox
+            # would answer anyone how a host name resolves here.
+            log.info("key %.200r not fetched: %s", parsed.key_id, error)
+            raise signatures.SignatureError(KEY_NOT_FETCHED) from None
         if actor.key_id == parsed.key_id and signatures.verify(
             parsed, actor.public_key_pem, method, path, headers
         ):
             return actor
     raise signatures.SignatureError("the signature does not match the key")
+
+
+def count_activity(signer: RemoteActor) -> throttle.Verdict:
+    """One more activity from ``signer`` and from its server, if both have room (a
+    flood of held replies or of Follows, each queueing an Accept, stops here)."""
+    config = current_app.config
+    return throttle.hit(
+        throttle.Counter("fediverse-inbox-actor", signer.uri,
+                         config["FEDIVERSE_INBOX_ACTOR_RATE_LIMIT"]),
+        throttle.Counter("fediverse-inbox-host", urlsplit(signer.uri).netloc.lower(),
+                         config["FEDIVERSE_INBOX_HOST_RATE_LIMIT"]),
+    )  # fmt: skip
 
 
 def _id(value) -> str:
@@ -143,19 +170,26 @@ def _delete(activity: dict, obj, signer: RemoteActor) -> None:
     replies.delete(target, signer)
 
 
+def _own_note(obj, signer: RemoteActor) -> bool:
+    """A Note by the signer; Forbidden when its id is on another server, where it
+    could only be someone else's (claimed first, it would keep theirs out)."""
+    if not (isinstance(obj, dict) and obj.get("type") == "Note"
+            and _id(obj.get("attributedTo")) == signer.uri):  # fmt: skip
+        return False
+    if urlsplit(_id(obj)).netloc != urlsplit(signer.uri).netloc:
+        raise Forbidden("the Note's id is on another server than its author")
+    return True
+
+
 def _create(activity: dict, obj, signer: RemoteActor) -> None:
-    if (
-        isinstance(obj, dict)
-        and obj.get("type") == "Note"
-        and _id(obj.get("attributedTo")) == signer.uri
-    ):
+    if _own_note(obj, signer):
         replies.create(obj, signer)
 
 
 def _update(activity: dict, obj, signer: RemoteActor) -> None:
     if not isinstance(obj, dict):
         return
-    if obj.get("type") == "Note" and _id(obj.get("attributedTo")) == signer.uri:
+    if _own_note(obj, signer):
         replies.update(obj, signer)
     elif _id(obj) == signer.uri:
         remote.store(obj)

@@ -5,17 +5,25 @@ delivering activities. Every request
   link-local, multicast or reserved (``FEDIVERSE_ALLOW_LOOPBACK`` lets tests use
   127.0.0.1), then connects to the address it checked (no second lookup that a
   DNS answer could change in between);
-- times out after ``FEDIVERSE_TIMEOUT`` seconds per step;
+- ends at its deadline, ``FEDIVERSE_TIMEOUT`` seconds after it began unless the
+  caller gives a shorter one: the name lookup, the connection, the TLS handshake,
+  sending, and every read of the answer share it, and so do the hops of a redirect.
+  A limit per read alone would let a server sending one byte a second hold the
+  request (and the thread waiting on it) for as long as it likes;
 - reads at most ``FEDIVERSE_MAX_RESPONSE_BYTES``;
 - follows at most ``FEDIVERSE_MAX_REDIRECTS`` redirects, each one checked again (a
   POST follows none)."""
 
 from __future__ import annotations
 
+import concurrent.futures
 import http.client
 import ipaddress
+import os
 import socket
 import ssl
+import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
@@ -31,6 +39,59 @@ class RefusedAddress(ValueError):
 
 class FetchError(OSError):
     """The other server could not be reached or answered badly."""
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When a request must be over: ``seconds`` after it began (monotonic time)."""
+
+    seconds: float
+    at: float
+
+    @classmethod
+    def after(cls, seconds: float) -> Deadline:
+        return cls(seconds, time.monotonic() + seconds)
+
+    @classmethod
+    def default(cls) -> Deadline:
+        return cls.after(float(current_app.config["FEDIVERSE_TIMEOUT"]))
+
+    def left(self) -> float:
+        """Seconds left; TimeoutError when none are."""
+        remaining = self.at - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the deadline passed")
+        return remaining
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.at
+
+
+class _Deadlined:
+    """A socket whose every send and receive waits only for what is left of the
+    request's deadline (http.client reads through ``recv_into``)."""
+
+    deadline: Deadline | None = None
+
+    def _wait_left(self) -> None:
+        if self.deadline is not None:
+            self.settimeout(self.deadline.left())
+
+    def recv_into(self, buffer, nbytes=0, flags=0):
+        self._wait_left()
+        return super().recv_into(buffer, nbytes, flags)
+
+    def sendall(self, data, flags=0):
+        self._wait_left()
+        return super().sendall(data, flags)
+
+
+class _Socket(_Deadlined, socket.socket):
+    pass
+
+
+class _TLSSocket(_Deadlined, ssl.SSLSocket):
+    pass
 
 
 @dataclass(frozen=True)
@@ -51,11 +112,32 @@ def _allowed(address: str, allow_loopback: bool) -> bool:
                 or ip.is_unspecified or not ip.is_global)  # fmt: skip
 
 
-def resolve(host: str, port: int) -> str:
-    """The address to connect to, once every address of ``host`` passed the check."""
+_lookups: tuple[int, concurrent.futures.ThreadPoolExecutor] | None = None
+_lookups_made = threading.Lock()
+
+
+def _lookup_pool() -> concurrent.futures.ThreadPoolExecutor:
+    """Threads for name lookups (getaddrinfo takes no timeout), one pool per
+    process: a forked worker cannot use its parent's threads."""
+    global _lookups
+    with _lookups_made:
+        if _lookups is None or _lookups[0] != os.getpid():
+            _lookups = (os.getpid(), concurrent.futures.ThreadPoolExecutor(
+                max_workers=4, thread_name_prefix="fediverse-lookup"))  # fmt: skip
+        return _lookups[1]
+
+
+def resolve(host: str, port: int, deadline: Deadline | None = None) -> str:
+    """The address to connect to, once every address of ``host`` passed the check.
+    A lookup still running at the deadline is left to finish on its own."""
     allow_loopback = bool(current_app.config["FEDIVERSE_ALLOW_LOOPBACK"])
+    deadline = deadline or Deadline.default()
+    lookup = _lookup_pool().submit(socket.getaddrinfo, host, port, type=socket.SOCK_STREAM)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = lookup.result(timeout=deadline.left())
+    except TimeoutError:
+        raise FetchError(f"{host} timed out: its name was not found within "
+                         f"{deadline.seconds:g} s") from None  # fmt: skip
     except (socket.gaierror, UnicodeError) as error:
         raise FetchError(f"cannot resolve {host}: {error}") from None
     addresses = [info[4][0] for info in infos]
@@ -82,23 +164,42 @@ def check_url(url: str) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port, path
 
 
+def _connect(address: str, port: int, deadline: Deadline) -> _Socket:
+    family = socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
+    sock = _Socket(family, socket.SOCK_STREAM)
+    try:
+        sock.settimeout(deadline.left())
+        sock.connect((address, port))
+    except BaseException:
+        sock.close()
+        raise
+    sock.deadline = deadline
+    return sock
+
+
 class _Pinned(http.client.HTTPConnection):
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout)
-        self.address = address
+    """Connects to the address checked, within the deadline."""
+
+    def __init__(self, host: str, port: int, address: str, deadline: Deadline) -> None:
+        super().__init__(host, port, timeout=deadline.seconds)
+        self.address, self.deadline = address, deadline
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = _connect(self.address, self.port, self.deadline)
 
 
 class _PinnedTLS(http.client.HTTPSConnection):
-    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self.address = address
+    def __init__(self, host: str, port: int, address: str, deadline: Deadline) -> None:
+        context = ssl.create_default_context()
+        context.sslsocket_class = _TLSSocket
+        super().__init__(host, port, timeout=deadline.seconds, context=context)
+        self.address, self.deadline = address, deadline
 
     def connect(self) -> None:
-        sock = socket.create_connection((self.address, self.port), self.timeout)
+        sock = _connect(self.address, self.port, self.deadline)
+        sock.settimeout(self.deadline.left())  # the handshake, as a whole, within it
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock.deadline = self.deadline
 
 
 def host_header(url: str) -> str:
@@ -108,16 +209,18 @@ def host_header(url: str) -> str:
 
 
 def request(
-    method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | None = None
+    method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | None = None,
+    deadline: Deadline | None = None,
 ) -> Answer:
-    """One request (no redirects); raises RefusedAddress or FetchError."""
+    """One request (no redirects), over by ``deadline`` (by default
+    ``FEDIVERSE_TIMEOUT`` from now); raises RefusedAddress or FetchError."""
     config = current_app.config
+    deadline = deadline or Deadline.default()
     scheme, host, port, path = check_url(url)
-    address = resolve(host, port)
-    timeout = float(config["FEDIVERSE_TIMEOUT"])
+    address = resolve(host, port, deadline)
     limit = int(config["FEDIVERSE_MAX_RESPONSE_BYTES"])
     kind = _PinnedTLS if scheme == "https" else _Pinned
-    connection = kind(host, port, address, timeout)
+    connection = kind(host, port, address, deadline)
     sent = {"User-Agent": USER_AGENT, **(headers or {})}
     try:
         connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
@@ -139,16 +242,21 @@ def request(
     except (OSError, http.client.HTTPException) as error:
         if isinstance(error, FetchError):
             raise
+        if deadline.passed() or isinstance(error, TimeoutError):
+            raise FetchError(f"{host} timed out: no full answer within "
+                             f"{deadline.seconds:g} s") from None  # fmt: skip
         raise FetchError(f"{host}: {type(error).__name__}: {error}") from None
     finally:
         connection.close()
 
 
-def get(url: str, headers_for=None) -> Answer:
-    """A GET that follows a few redirects; ``headers_for(url)`` gives each hop's
-    headers (a signed GET signs each URL it asks)."""
+def get(url: str, headers_for=None, deadline: Deadline | None = None) -> Answer:
+    """A GET that follows a few redirects, all within one deadline;
+    ``headers_for(url)`` gives each hop's headers (a signed GET signs each URL it asks)."""
+    deadline = deadline or Deadline.default()
     for _ in range(int(current_app.config["FEDIVERSE_MAX_REDIRECTS"]) + 1):
-        answer = request("GET", url, headers_for(url) if headers_for else None)
+        check_url(url)  # before headers_for, which expects a web address
+        answer = request("GET", url, headers_for(url) if headers_for else None, deadline=deadline)
         if answer.status in (301, 302, 303, 307, 308) and answer.headers.get("location"):
             url = urljoin(url, answer.headers["location"])
             continue

@@ -2,11 +2,21 @@
 "authorized fetch" mode ask for one) through the safe client, and kept in
 ``RemoteActor`` so that verifying a signature usually costs no request. A key that
 fails to verify is fetched again (the account may have rotated it), at most once
-per ``FEDIVERSE_KEY_REFETCH_SECONDS``."""
+per ``FEDIVERSE_KEY_REFETCH_SECONDS``.
+
+The inbox fetches a key inside the web request, from a key id the sender chose, so
+a fetch holds one of the worker's threads: at most ``FEDIVERSE_KEY_FETCHES_PER_WORKER``
+of them do at once, never two from one host, each for at most
+``FEDIVERSE_KEY_FETCH_TIMEOUT`` seconds in all. A request finding no room is not
+made to wait: ``Busy`` (the inbox answers 503, and servers deliver again later).
+The other threads stay free for readers."""
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -33,17 +43,57 @@ def signed_get_headers(url: str) -> dict[str, str]:
     return headers
 
 
-def fetch_json(url: str) -> dict:
-    """An ActivityPub document, by a signed GET; FetchError when it is not one."""
-    answer = net.get(url, signed_get_headers)
+class NotTrusted(net.FetchError):
+    """The document came, but cannot be believed: its words say nothing about the
+    network, so the inbox may show them to the sender."""
+
+
+class Busy(Exception):
+    """This worker is fetching as many keys as it may, or one from that host already."""
+
+
+# The hosts this worker's threads are fetching keys from (a process's own: each
+# gunicorn worker imports this module after the fork).
+_fetching: list[str] = []
+_fetching_lock = threading.Lock()
+
+
+@contextmanager
+def _fetch_slot(host: str) -> Iterator[None]:
+    limit = int(current_app.config["FEDIVERSE_KEY_FETCHES_PER_WORKER"])
+    with _fetching_lock:
+        if len(_fetching) >= limit or host in _fetching:
+            raise Busy("busy fetching other keys; please deliver again later")
+        _fetching.append(host)
+    try:
+        yield
+    finally:
+        with _fetching_lock:
+            _fetching.remove(host)
+
+
+def fetch_json(url: str, deadline: net.Deadline | None = None) -> tuple[dict, str]:
+    """An ActivityPub document, by a signed GET, and the URL it finally came from
+    (after redirects); FetchError when it is not one."""
+    answer = net.get(url, signed_get_headers, deadline)
     if answer.status != 200:
         raise net.FetchError(f"{urlsplit(url).hostname} answered {answer.status}")
     try:
         document = json.loads(answer.body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise net.FetchError("the answer is not JSON") from None
     if not isinstance(document, dict):
         raise net.FetchError("the answer is not a JSON object")
+    return document, answer.url
+
+
+def _own_document(url: str, deadline: net.Deadline) -> dict:
+    """The document at ``url``, only if it names itself on the host it finally came
+    from. Checking against the URL asked for instead would let an open redirect on
+    one server vouch for a document anywhere (Mastodon's CVE-2024-23832)."""
+    document, came_from = fetch_json(url, deadline)
+    if urlsplit(_link(document.get("id"))).netloc != urlsplit(came_from).netloc:
+        raise NotTrusted("the actor document is not from the actor's own server")
     return document
 
 
@@ -65,16 +115,22 @@ def store(document: dict) -> RemoteActor:
     """Remember (or refresh) an actor from its document (commits)."""
     uri = _link(document.get("id"))
     if not uri:
-        raise net.FetchError("the actor has no id")
+        raise NotTrusted("the actor has no id")
     key = document.get("publicKey") or {}
     if isinstance(key, list):
         key = next((k for k in key if isinstance(k, dict)), {})
+    if not isinstance(key, dict):  # a bare link to a key: none to keep
+        key = {}
     if key.get("owner") not in (None, uri):
-        raise net.FetchError("the actor's key belongs to someone else")
+        raise NotTrusted("the actor's key belongs to someone else")
+    # A key id elsewhere could shadow the key of the account really there.
+    key_uri = _text(key.get("id"), 500)
+    if key_uri and urlsplit(key_uri).netloc != urlsplit(uri).netloc:
+        raise NotTrusted("the key is not on its actor's own server")
     endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
     username = _text(document.get("preferredUsername"), 200)
     values = dict(
-        key_id=_text(key.get("id"), 500), public_key_pem=_text(key.get("publicKeyPem"), 10_000),
+        key_id=key_uri, public_key_pem=_text(key.get("publicKeyPem"), 10_000),
         name=_text(document.get("name"), 250) or username,
         handle=f"{username}@{urlsplit(uri).netloc}"[:300] if username else "",
         profile_url=_link(document.get("url")) or uri, inbox=_link(document.get("inbox")),
@@ -95,7 +151,8 @@ def store(document: dict) -> RemoteActor:
 
 def actor_for_key(key: str, *, refresh: bool = False) -> RemoteActor:
     """The actor whose key is ``key`` (a key id: the actor's URI and a fragment, or a
-    key document), from the cache, else fetched."""
+    key document), from the cache, else fetched (Busy when this worker may not
+    fetch it now)."""
     actor = db.session.scalar(select(RemoteActor).where(RemoteActor.key_id == key))
     if actor is not None and not refresh:
         return actor
@@ -103,15 +160,16 @@ def actor_for_key(key: str, *, refresh: bool = False) -> RemoteActor:
         wait = timedelta(seconds=float(current_app.config["FEDIVERSE_KEY_REFETCH_SECONDS"]))
         if utcnow() - actor.fetched_at < wait:
             return actor  # fetched moments ago: the key is what it is
-    url = key.split("#", 1)[0]
-    document = fetch_json(url)
-    if "inbox" not in document and isinstance(document.get("owner"), str):
-        url = document["owner"]  # a key document: its owner is the actor
-        document = fetch_json(url)
-    # An actor speaks for its own server only: a document from one host naming an
-    # actor on another would let anyone sign as anyone.
-    if urlsplit(_link(document.get("id"))).netloc != urlsplit(url).netloc:
-        raise net.FetchError("the actor document is not from the actor's own server")
+    net.check_url(key.split("#", 1)[0])  # not a web address: refused before taking a slot
+    db.session.commit()  # no transaction waits on the other server
+    with _fetch_slot(urlsplit(key).netloc.lower()):
+        deadline = net.Deadline.after(float(current_app.config["FEDIVERSE_KEY_FETCH_TIMEOUT"]))
+        # An actor speaks for its own server only: a document from one host naming an
+        # actor on another would let anyone sign as anyone.
+        document = _own_document(key.split("#", 1)[0], deadline)
+        if "inbox" not in document and isinstance(document.get("owner"), str):
+            # a key document: its owner is the actor
+            document = _own_document(document["owner"], deadline)
     return store(document)
 
 

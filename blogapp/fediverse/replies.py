@@ -106,7 +106,7 @@ def create(note: dict, author: RemoteActor) -> Comment | None:
     row = dict(
         post_id=post.id, parent_id=parent.id if parent else None,
         depth=parent.depth + 1 if parent else 0, author_name=candidate.author_name,
-        author_email="", author_url=candidate.author_url, body=body,
+        author_email="", author_url=candidate.author_url, author_ip="", body=body,
         body_html=candidate.body_html, status=status, created_at=utcnow(),
         remote_id=note_id, remote_actor=author.uri,
     )  # fmt: skip

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from blogapp.database import read_transactions
 from blogapp.extensions import csrf, db
-from blogapp.fediverse import actors, inbox, signatures
+from blogapp.fediverse import actors, inbox, remote, signatures
 from blogapp.fediverse.activities import article, wrap
 from blogapp.fediverse.actors import AS_JSON, BLOG
 from blogapp.fediverse.publishing import PUBLISHED, enabled
@@ -28,6 +28,7 @@ from blogapp.permalinks import post_url
 
 bp = Blueprint("fediverse", __name__)
 PAGE_SIZE = 20
+BUSY_RETRY_SECONDS = 60  # a sender told the inbox is busy fetching keys
 
 
 @bp.before_request
@@ -123,14 +124,16 @@ def _collection(name: str, total: int, items_for) -> Response:
 
 @bp.get("/fediverse/actors/<name>/followers")
 def followers(name: str):
+    """The count only, as Mastodon's "hide followers": the list would be a list of
+    the blog's readers. Its pages are refused (403), as Mastodon refuses them."""
     if not actors.exists(name):
         abort(404)
-    where = (Follower.target == name, Follower.status == FollowerStatus.ACCEPTED)
-    total = db.session.scalar(select(func.count()).select_from(Follower).where(*where))
-    return _collection(name, total, lambda offset: list(db.session.scalars(
-        select(Follower.actor_uri).where(*where).order_by(Follower.id)
-        .offset(offset).limit(PAGE_SIZE)
-    )))  # fmt: skip
+    if request.args.get("page") is not None:
+        abort(403)
+    total = db.session.scalar(select(func.count()).select_from(Follower).where(
+        Follower.target == name, Follower.status == FollowerStatus.ACCEPTED))  # fmt: skip
+    return _json({"@context": actors.AP_CONTEXT[0], "type": "OrderedCollection",
+                  "id": actors.url(request.endpoint, name=name), "totalItems": total})  # fmt: skip
 
 
 @bp.get("/fediverse/actors/<name>/outbox")
@@ -201,16 +204,28 @@ def _handle_post() -> Response:
         signer = inbox.authenticate("POST", path, request.headers, body)
     except signatures.SignatureError as error:
         return _json({"error": str(error)}, "application/json", 401, cache=False)
+    except remote.Busy as error:  # at once: the thread goes back to readers
+        response = _json({"error": str(error)}, "application/json", 503, cache=False)
+        response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
+        return response
     try:
         activity = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested past the parser's depth: not an activity
         abort(400)
     if not isinstance(activity, dict):
         abort(400)
+    verdict = inbox.count_activity(signer)
+    if not verdict.allowed:
+        response = _json({"error": "too many activities from this account or server; "
+                                   "try again later"}, "application/json", 429, cache=False)
+        response.headers["Retry-After"] = str(verdict.retry_after)
+        return response
     try:
         inbox.handle(activity, signer)
     except signatures.SignatureError as error:
         return _json({"error": str(error)}, "application/json", 401, cache=False)
+    except (inbox.Forbidden, remote.NotTrusted) as error:
+        return _json({"error": str(error)}, "application/json", 403, cache=False)
     return _json({}, "application/json", 202, cache=False)
 
 

@@ -15,13 +15,20 @@ A failed send is retried after ``MAIL_RETRY_SECONDS``, doubling each time, until
 ``MAIL_MAX_ATTEMPTS``; then it is marked failed with the last error kept. A
 newsletter mail the server refuses for good (5xx) also marks its address bouncing.
 
-Each pass first lets the newsletter queue the posts that became public since the
-last one and forget the sign-ups never confirmed (blogapp.newsletter.services), and
-the fediverse queue what followers are to hear about posts (blogapp.fediverse).
+Each pass of the mail lane (below) first lets the newsletter queue the posts that
+became public since the last one and forget the sign-ups never confirmed
+(blogapp.newsletter.services); each pass of the fediverse lane first lets the
+fediverse queue what followers are to hear about posts (blogapp.fediverse).
 
 A row's kind chooses its transport: ``TRANSPORTS`` (an ActivityPub delivery, a
 signed POST) or, for every other kind, SMTP. Claims, retries and giving up are the
-same for all."""
+same for all.
+
+Mail and deliveries go in two lanes (``LANES``) that never share a pass: each
+claims only its own kinds, and ``flask deliver`` runs each lane in a thread of its
+own (or one of them, with ``--only``). A follower whose inbox answers slowly holds
+the deliveries' lane, for at most ``FEDIVERSE_TIMEOUT`` a delivery, while password
+resets and every other mail go out in theirs."""
 
 from __future__ import annotations
 
@@ -29,14 +36,14 @@ import logging
 import os
 import signal
 import socket
-import time
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, true, update
 
 from blogapp.comments.subscriptions import compose_digest
 from blogapp.database import write_transaction
@@ -66,6 +73,18 @@ TRANSPORTS: dict[str, tuple[Callable[[OutboxMessage], None], Callable[[Exception
 BOUNCE_KINDS = frozenset({newsletter.KIND, newsletter.CONFIRM_KIND})
 
 
+MAIL, FEDIVERSE = "mail", "fediverse"
+LANES = (MAIL, FEDIVERSE)
+
+
+def _in_lane(lane: str | None):
+    """The rows a lane sends: deliveries (kinds with a transport), or mail (the rest)."""
+    if lane is None:
+        return true()
+    delivered = OutboxMessage.kind.in_(tuple(TRANSPORTS))
+    return delivered if lane == FEDIVERSE else ~delivered
+
+
 @dataclass
 class Report:
     claimed: int = 0
@@ -85,8 +104,9 @@ def _due(moment, lease: timedelta):
     )
 
 
-def claim(limit: int) -> tuple[str, list[OutboxMessage]]:
-    """Claim up to ``limit`` due messages for one batch; returns its name and the rows."""
+def claim(limit: int, lane: str | None = None) -> tuple[str, list[OutboxMessage]]:
+    """Claim up to ``limit`` due messages (of ``lane``'s kinds, or any) for one
+    batch; returns its name and the rows."""
     config = current_app.config
     lease = timedelta(seconds=float(config["MAIL_LEASE_SECONDS"]))
     claimant = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:100]
@@ -97,14 +117,14 @@ def claim(limit: int) -> tuple[str, list[OutboxMessage]]:
             update(OutboxMessage)
             .where(OutboxMessage.status == OutboxStatus.SENDING,
                    OutboxMessage.claimed_at < moment - lease,
-                   OutboxMessage.attempts >= int(config["MAIL_MAX_ATTEMPTS"]))
+                   OutboxMessage.attempts >= int(config["MAIL_MAX_ATTEMPTS"]), _in_lane(lane))
             .values(status=OutboxStatus.FAILED,
                     last_error="The worker sending it stopped before finishing, every try.")
             .execution_options(synchronize_session=False)
         )  # fmt: skip
         due = (
             select(OutboxMessage.id)
-            .where(_due(moment, lease))
+            .where(_due(moment, lease), _in_lane(lane))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
             .limit(limit)
         )
@@ -194,13 +214,18 @@ def _compose(row: OutboxMessage, claimant: str, report: Report) -> bool:
     return ready is True
 
 
-def deliver_once(limit: int | None = None) -> Report:
-    """One batch: claim, send over one connection, record each outcome."""
+def deliver_once(limit: int | None = None, lane: str | None = None) -> Report:
+    """One batch of ``lane`` (or of both, mail first): claim, send over one
+    connection, record each outcome."""
+    if lane is None:
+        return _merged([deliver_once(limit, each) for each in LANES])
     config = current_app.config
-    newsletter.forget_unconfirmed()
-    newsletter.queue_due_posts()
-    fediverse.queue_due_posts()
-    claimant, rows = claim(int(limit or config["MAIL_BATCH_SIZE"]))
+    if lane == MAIL:
+        newsletter.forget_unconfirmed()
+        newsletter.queue_due_posts()
+    else:
+        fediverse.queue_due_posts()
+    claimant, rows = claim(int(limit or config["MAIL_BATCH_SIZE"]), lane)
     report = Report(claimed=len(rows))
     connection = smtp.Connection(config)
     try:
@@ -223,23 +248,71 @@ def deliver_once(limit: int | None = None) -> Report:
     return report
 
 
-def deliver_loop(echo: Callable[[str], None], poll: float | None = None) -> None:
-    """Batches until SIGTERM or SIGINT, pausing ``MAIL_POLL_SECONDS`` when idle.
-    A stop asked for mid-batch waits for the batch to end."""
-    stopping = []
+def _merged(reports: list[Report]) -> Report:
+    merged = Report()
+    for report in reports:
+        for name in ("claimed", "sent", "retrying", "failed", "cancelled", "postponed"):
+            setattr(merged, name, getattr(merged, name) + getattr(report, name))
+        merged.errors += report.errors
+    return merged
+
+
+def _in_threads(lanes: tuple[str, ...], work: Callable[[str], None]) -> None:
+    """``work(lane)`` for each lane at once, each in a thread with an app context of
+    its own (its own database session); the first error is raised once all end."""
+    app = current_app._get_current_object()
+    errors: list[BaseException] = []
+
+    def run(lane: str) -> None:
+        try:
+            with app.app_context():
+                work(lane)
+        except BaseException as error:  # noqa: BLE001 (raised again in the caller)
+            errors.append(error)
+
+    threads = [threading.Thread(target=run, args=(lane,), name=f"deliver-{lane}")
+               for lane in lanes]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+
+
+def deliver_lanes_once(lanes: tuple[str, ...] = LANES, limit: int | None = None) -> Report:
+    """One batch of each lane, the lanes side by side (``flask deliver``)."""
+    reports: list[Report] = []
+    _in_threads(lanes, lambda lane: reports.append(deliver_once(limit, lane)))
+    return _merged(reports)
+
+
+def deliver_loop(echo: Callable[[str], None], poll: float | None = None,
+                 lanes: tuple[str, ...] = LANES) -> None:
+    """Batches of each lane, side by side, until SIGTERM or SIGINT, each lane
+    pausing ``MAIL_POLL_SECONDS`` when it has nothing to send. A stop asked for
+    mid-batch waits for the batch to end."""
+    stopping = threading.Event()
 
     def stop(signum, frame) -> None:
-        stopping.append(signum)
+        stopping.set()
 
     previous = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
     pause = float(poll if poll is not None else current_app.config["MAIL_POLL_SECONDS"])
+
+    def loop(lane: str) -> None:
+        try:
+            while not stopping.is_set():
+                report = deliver_once(lane=lane)
+                if report.claimed:
+                    echo(f"{lane}: {summary(report)}")
+                else:
+                    stopping.wait(pause)
+        finally:
+            stopping.set()  # a lane that failed stops the worker, to be restarted whole
+
     try:
-        while not stopping:
-            report = deliver_once()
-            if report.claimed:
-                echo(summary(report))
-            else:
-                time.sleep(pause)
+        _in_threads(lanes, loop)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
