@@ -154,3 +154,16 @@ def test_a_reset_does_not_skip_the_second_factor(app, client, inbox, clock, ctx)
 
     assert response.headers["Location"] == "/login/code"
     assert client.get("/admin/").status_code == 302
+
+
+def test_the_reset_page_leaks_its_token_to_no_one(client, inbox, clock, ctx):
+    """The token is in the page's own URL: like every other page opened from a mail
+    link, it sends no Referer to a link followed from it and is never stored."""
+    make_user("sokha", email="sokha@example.org", password=PASSWORD)
+    ask_for_link(client, "sokha@example.org")
+    path = reset_link(inbox)
+
+    for response in (client.get(path), client.post(path, data={"password": "short"}),
+                     client.get("/login/reset/forged-token")):  # fmt: skip
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert "no-store" in response.headers["Cache-Control"]

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 from datetime import timedelta
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import EmailField
@@ -104,6 +104,15 @@ def _user_of(token: str) -> tuple[User, dict]:
     ):
         raise links.LinkError("This link no longer works: the password was changed since.")
     return user, data
+
+
+@bp.after_request
+def _token_page(response):
+    """The reset page's URL is its token: like every page opened from a mail link, it
+    names itself in no Referer (a link or an image on it would hand the token on)."""
+    if request.endpoint == "auth.reset_password":
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.route("/login/reset/<token>", methods=["GET", "POST"])
