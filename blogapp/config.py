@@ -65,6 +65,9 @@ class DefaultConfig:
     CONFIRM_LINK_DAYS = 7  # the double opt-in link
     CONFIRM_RESEND_HOURS = 24  # a new confirmation mail to one address at most this often
     COMMENT_IP_RETENTION_DAYS = 30  # `flask prune` erases older addresses; 0 stores none
+    # Sent, failed and cancelled mail is kept this long (never longer than the addresses
+    # above: a held-comment mail quotes one), then `flask prune` deletes it.
+    MAIL_KEEP_DAYS = 7
     # Newsletter (issue 17, blogapp/newsletter): sign-ups per client address and per
     # e-mail address; posts mailed whole, or their excerpt with a link.
     NEWSLETTER_SIGNUP_RATE_LIMIT = "5 per hour"
