@@ -92,12 +92,19 @@ class DefaultConfig:
     FEDIVERSE_INBOX_MAX_BYTES = 256 * 1024  # a larger activity is refused (413)
 
     # Accounts
+    # Failed logins: from one address at one account (that address is kept out), from
+    # one address at any account, and from everywhere at one account (much higher, and
+    # a writer with a second factor still gets in: see blogapp.auth.views).
     LOGIN_RATE_LIMIT = "5 per 15 minutes"
+    LOGIN_ADDRESS_RATE_LIMIT = "20 per 15 minutes"
+    LOGIN_ACCOUNT_RATE_LIMIT = "50 per hour"
     REMEMBER_COOKIE_DAYS = 14
     PASSWORD_MIN_LENGTH = 10
     REQUIRE_2FA = False  # true: editors and admins must enrol in two-factor login for /admin/
     # issue 19: "Forgot password" and readers' own data (both answer by mail only)
-    PASSWORD_RESET_RATE_LIMIT = "3 per hour"  # per address asked for and per client address
+    PASSWORD_RESET_RATE_LIMIT = "3 per hour"  # per client address
+    # Per address asked for: higher, so others asking cannot keep a writer from a link.
+    PASSWORD_RESET_ACCOUNT_RATE_LIMIT = "10 per hour"
     PASSWORD_RESET_LINK_MINUTES = 60
     NEW_DEVICE_MAIL = True  # mail the account's owner when it logs in from a new device
     READER_DATA_RATE_LIMIT = "3 per hour"

@@ -107,7 +107,7 @@ def gunicorn(site, tmp_path):
         SECRET_KEY=SECRET, DATABASE_URL=database_url,
         BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"), BLOGAPP_BIND=f"127.0.0.1:{port}",
         BLOGAPP_WORKERS="4", BLOGAPP_SITE_URL=f"http://127.0.0.1:{port}",
-        BLOGAPP_PROXY_FIX_COUNT="1", BLOGAPP_LOGIN_RATE_LIMIT=f"{LIMIT} per 15 minutes",
+        BLOGAPP_PROXY_FIX_COUNT="1", BLOGAPP_LOGIN_ACCOUNT_RATE_LIMIT=f"{LIMIT} per 15 minutes",
     )  # fmt: skip
     if redis_url:
         env["REDIS_URL"] = redis_url
