@@ -125,6 +125,14 @@ def a_discussion(app, client, inbox, login_as):
     assert services.approve(db.session.get(Comment, reply.id), moderator)
     deliver()  # Vanna's digest and the reader's confirmation mail
     assert any(WORDS in m.get_body().get_content() for m in inbox.to("v@example.org"))
+    # A second comment a moderator trashes and deletes for good: the moderation log
+    # keeps its line ("#3 by Chanthou Meas on post #1: …"), with no comment to find it by.
+    send_comment(reader, post, f"Second thoughts on {WORDS}.", name=NAME, email=EMAIL)
+    second = last_comment()
+    deliver()  # its held-comment mail
+    assert services.trash(second, moderator)
+    assert services.delete_permanently(db.session.get(Comment, second.id), moderator)
+    db.session.commit()
     return reader
 
 
