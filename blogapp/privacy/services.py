@@ -14,6 +14,7 @@ so the content version moves with them (``blogapp.content_version``)."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections import Counter
 
 from flask import current_app
@@ -178,9 +179,11 @@ def erase(email: str) -> int:
     for model in (MailSubscriber, NewsletterSubscriber):
         db.session.execute(delete(model).where(func.lower(model.email) == address)
                            .execution_options(synchronize_session=False))  # fmt: skip
-    # Which reader it was stays unknown to the log: a short hash only tells two
-    # erasures of one address apart.
-    digest = hashlib.sha256(address.encode()).hexdigest()[:12]
+    # Which reader it was stays unknown to the log: a short keyed hash only tells two
+    # erasures of one address apart. Keyed: a plain hash of an address can be checked
+    # against any address one suspects.
+    digest = hmac.new(str(current_app.config["SECRET_KEY"]).encode(), address.encode(),
+                      hashlib.sha256).hexdigest()[:12]
     audit.record("erase", table="comments", label=f"{count} comments ({mode})",
                  changes=f"a reader's own request, confirmed by mail; address hash {digest}",
                  actor_login="reader (by mail)")  # fmt: skip
