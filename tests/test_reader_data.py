@@ -160,6 +160,13 @@ def test_the_privacy_page_says_what_is_kept_and_is_in_the_footer(app, client, ct
     assert 'href="/privacy/"' in home and 'href="/your-data/"' in home
     assert "kept for 7 days" in page and "never shown" in page
     assert "No page loads anything from another site" in page
+    assert "is kept for 7 days, then deleted" in page  # mail: never longer than the IP
+
+
+def test_the_privacy_page_says_how_long_mail_is_kept(app, client, ctx):
+    app.config.update(COMMENT_IP_RETENTION_DAYS=30, MAIL_KEEP_DAYS=3)
+    page = client.get("/privacy/").get_data(as_text=True)
+    assert "and IP address) is kept for 3 days, then deleted" in page
 
 
 def test_with_no_retention_the_page_says_no_address_is_stored(app, client, ctx):
