@@ -148,6 +148,8 @@ def login():
                 return _start_session(user, form.password.data, form.remember.data,
                                       next_target)  # fmt: skip
         if not account.allowed:
+            # A right password refused here stays counted: taking it back would tell
+            # a guesser it was right.
             return too_many_logins(account)
         error = LOGIN_FAILED
     return render_template("auth/login.html", form=form, error=error, next=next_target)
