@@ -8,8 +8,8 @@ their reply-notification and newsletter subscriptions; the moderation log's line
 about those comments lose their quoted name and words. Every other feature that keeps
 some of it has its eraser in ``ERASERS`` (``blogapp.reader_data``): the outbox (mail
 to them, mail about their comments) and the audit log's old labels. It is one audit
-entry, which names no address. Both are writes of reader-visible rows made through the session,
-so the content version moves with them (``blogapp.content_version``)."""
+entry, which names no address. Both are writes of reader-visible rows made through
+the session, so the content version moves with them (``blogapp.content_version``)."""
 
 from __future__ import annotations
 
