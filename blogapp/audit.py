@@ -10,19 +10,23 @@ by hand, so a new admin screen is logged the day it is added.
 Every table is logged except the bookkeeping ones in ``NOT_AUDITED`` (the log itself,
 throttle counters, used link nonces, the moderation log, which has its own screen).
 An entry names the fields that changed, never their values (a password hash, a
-session token or a TOTP secret never reaches the log).
+session token or a TOTP secret never reaches the log). Its label names the row for
+people (a title, a login); a row of readers' data (a comment, a subscriber) is named
+by its id alone: a reader's name or address in the log could never be erased.
 
 Command-line jobs that write in bulk (``flask import-wxr``) call ``record()`` once.
 
-The log is append-only from the application's side: nothing updates or deletes it,
-and a trigger (SQLite and PostgreSQL) refuses UPDATE and DELETE on its table."""
+The log is append-only from the application's side: nothing deletes it, and a
+trigger (SQLite and PostgreSQL) refuses DELETE and every UPDATE but one: blanking a
+label (``erase_reader``, ``prune``), for entries written before labels stopped
+naming readers."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 
 from flask import g, has_request_context, request
-from sqlalchemy import event, insert, inspect, select
+from sqlalchemy import and_, event, func, insert, inspect, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.sql import visitors
@@ -31,13 +35,17 @@ from sqlalchemy.sql.elements import ColumnClause, TextClause
 from blogapp.extensions import db
 from blogapp.models import (
     AuditEntry,
+    Comment,
+    MailSubscriber,
     ModerationEvent,
+    NewsletterSubscriber,
     Setting,
     ThrottleHit,
     UsedToken,
     User,
     utcnow,
 )
+from blogapp.reader_data import Reader
 
 NOT_AUDITED = frozenset({
     AuditEntry.__tablename__, ThrottleHit.__tablename__, UsedToken.__tablename__,
@@ -45,8 +53,12 @@ NOT_AUDITED = frozenset({
 })  # fmt: skip
 VERSION_KEY = "content_version"  # blogapp.content_version's own row: bookkeeping
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-LABEL_FIELDS = ("title", "login", "name", "key", "original_name", "email", "author_name",
-                "old_path", "device", "subject")  # fmt: skip
+LABEL_FIELDS = ("title", "login", "name", "key", "original_name", "old_path", "device",
+                "subject")  # fmt: skip
+# Tables of readers' data: their rows get no label (their id is in ``row_id``).
+READER_TABLES = frozenset({
+    Comment.__tablename__, MailSubscriber.__tablename__, NewsletterSubscriber.__tablename__,
+})  # fmt: skip
 # More rows than this of one table and action in one flush (a bulk action) make one entry.
 GROUP_ABOVE = 20
 _G_ACTOR = "blogapp_audit_actor"
@@ -112,6 +124,8 @@ def record(
 
 def _label(obj) -> str:
     state = inspect(obj)
+    if state.mapper.local_table.name in READER_TABLES:
+        return ""
     for name in LABEL_FIELDS:
         value = state.dict.get(name)
         if isinstance(value, str) and value.strip():
@@ -248,16 +262,59 @@ def watch_admin_writes() -> None:
             event.listen(db.session, name, hook)
 
 
+# -- readers' data in old labels ----------------------------------------------------
+
+
+def _blank_labels(*where) -> int:
+    return db.session.execute(
+        update(AuditEntry).where(AuditEntry.label != "", *where).values(label="")
+        .execution_options(synchronize_session=False)
+    ).rowcount  # fmt: skip
+
+
+def erase_reader(reader: Reader) -> int:
+    """Blank the labels that name ``reader``: their address, or the name on one of
+    their comments (entries written before labels stopped naming readers). In the
+    open transaction; how many."""
+    return _blank_labels(or_(
+        func.lower(AuditEntry.label) == reader.email,
+        and_(AuditEntry.table_name == Comment.__tablename__,
+             AuditEntry.row_id.in_([str(i) for i in reader.comment_ids])),
+    ))  # fmt: skip
+
+
+def prune() -> int:
+    """Blank every label of a row of readers' data that an older version wrote (a
+    name, an address); how many. Commits."""
+    blanked = _blank_labels(AuditEntry.table_name.in_(READER_TABLES), AuditEntry.row_id != "")
+    db.session.commit()
+    return blanked
+
+
 # -- append-only ----------------------------------------------------------------------
 
+# The one UPDATE allowed: the label blanked, every other column as it was.
+_KEPT = ("id", "created_at", "actor_id", "actor_login", "address", "request", "action",
+         "table_name", "row_id", "changes")  # fmt: skip
+_SQLITE_LABEL_BLANKED = "NEW.label = '' AND " + " AND ".join(
+    f"NEW.{name} IS OLD.{name}" for name in _KEPT
+)
 _SQLITE_TRIGGERS = [
-    f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
-    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END"
-    for verb in ("UPDATE", "DELETE")
+    "DROP TRIGGER IF EXISTS audit_log_no_update",
+    "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+    f"WHEN NOT ({_SQLITE_LABEL_BLANKED}) "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
+    "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
+    "BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END",
 ]
+_POSTGRES_LABEL_BLANKED = (
+    f"NEW.label = '' AND ({', '.join(f'NEW.{n}' for n in _KEPT)}) "
+    f"IS NOT DISTINCT FROM ({', '.join(f'OLD.{n}' for n in _KEPT)})"
+)
 _POSTGRES_TRIGGERS = [
     "CREATE OR REPLACE FUNCTION audit_log_refuse() RETURNS trigger LANGUAGE plpgsql AS "
-    "$$ BEGIN RAISE EXCEPTION 'the audit log is append-only'; END $$",
+    f"$$ BEGIN IF TG_OP = 'UPDATE' AND {_POSTGRES_LABEL_BLANKED} THEN RETURN NEW; END IF; "
+    "RAISE EXCEPTION 'the audit log is append-only'; END $$",
     "DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log",
     "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
     "FOR EACH ROW EXECUTE FUNCTION audit_log_refuse()",
@@ -265,8 +322,9 @@ _POSTGRES_TRIGGERS = [
 
 
 def create_append_only_triggers(connection: Connection) -> None:
-    """Refuse UPDATE and DELETE on the audit log (called by ``create_all`` and the
-    migration). TRUNCATE by the database's owner, e.g. a restore, still works."""
+    """Refuse DELETE, and UPDATE but for a blanked label, on the audit log (called by
+    ``create_all`` and the migrations; replaces older triggers). TRUNCATE by the
+    database's owner, e.g. a restore, still works."""
     statements = {"sqlite": _SQLITE_TRIGGERS, "postgresql": _POSTGRES_TRIGGERS}
     for statement in statements.get(connection.dialect.name, []):
         connection.exec_driver_sql(statement)

@@ -65,6 +65,9 @@ class DefaultConfig:
     CONFIRM_LINK_DAYS = 7  # the double opt-in link
     CONFIRM_RESEND_HOURS = 24  # a new confirmation mail to one address at most this often
     COMMENT_IP_RETENTION_DAYS = 30  # `flask prune` erases older addresses; 0 stores none
+    # Sent, failed and cancelled mail is kept this long (never longer than the addresses
+    # above: a held-comment mail quotes one), then `flask prune` deletes it.
+    MAIL_KEEP_DAYS = 7
     # Newsletter (issue 17, blogapp/newsletter): sign-ups per client address and per
     # e-mail address; posts mailed whole, or their excerpt with a link.
     NEWSLETTER_SIGNUP_RATE_LIMIT = "5 per hour"
@@ -100,12 +103,19 @@ class DefaultConfig:
     FEDIVERSE_INBOX_HOST_RATE_LIMIT = "120 per minute"
 
     # Accounts
+    # Failed logins: from one address at one account (that address is kept out), from
+    # one address at any account, and from everywhere at one account (much higher, and
+    # a writer with a second factor still gets in: see blogapp.auth.views).
     LOGIN_RATE_LIMIT = "5 per 15 minutes"
+    LOGIN_ADDRESS_RATE_LIMIT = "20 per 15 minutes"
+    LOGIN_ACCOUNT_RATE_LIMIT = "50 per hour"
     REMEMBER_COOKIE_DAYS = 14
     PASSWORD_MIN_LENGTH = 10
     REQUIRE_2FA = False  # true: editors and admins must enrol in two-factor login for /admin/
     # issue 19: "Forgot password" and readers' own data (both answer by mail only)
-    PASSWORD_RESET_RATE_LIMIT = "3 per hour"  # per address asked for and per client address
+    PASSWORD_RESET_RATE_LIMIT = "3 per hour"  # per client address
+    # Per address asked for: higher, so others asking cannot keep a writer from a link.
+    PASSWORD_RESET_ACCOUNT_RATE_LIMIT = "10 per hour"
     PASSWORD_RESET_LINK_MINUTES = 60
     NEW_DEVICE_MAIL = True  # mail the account's owner when it logs in from a new device
     READER_DATA_RATE_LIMIT = "3 per hour"

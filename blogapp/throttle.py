@@ -60,7 +60,9 @@ from blogapp.security import ConfigurationError
 
 EXTENSION = "blogapp.throttle"
 # Settings checked at startup, so a typo stops the server instead of every login.
-LIMIT_SETTINGS = ("LOGIN_RATE_LIMIT", "COMMENT_RATE_LIMIT", "NEWSLETTER_SIGNUP_RATE_LIMIT",
+LIMIT_SETTINGS = ("LOGIN_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "LOGIN_ACCOUNT_RATE_LIMIT",
+                  "COMMENT_RATE_LIMIT", "NEWSLETTER_SIGNUP_RATE_LIMIT",
+                  "PASSWORD_RESET_RATE_LIMIT", "PASSWORD_RESET_ACCOUNT_RATE_LIMIT",
                   "FEDIVERSE_INBOX_ACTOR_RATE_LIMIT", "FEDIVERSE_INBOX_HOST_RATE_LIMIT")
 # How long to refuse when the store does not answer: a lock that fails closed.
 UNAVAILABLE_RETRY_SECONDS = 30

@@ -31,6 +31,7 @@ class Inbox:
     def __init__(self, delay: float = 0.0) -> None:
         self.delay = delay
         self.messages: list[EmailMessage] = []
+        self.raw: list[bytes] = []  # each message as it came over the wire
         self.recipients: list[list[str]] = []
         self.waiting_for_mail = threading.Event()
         self.lock = threading.Lock()
@@ -49,6 +50,7 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         with self.lock:
             self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
+            self.raw.append(envelope.content)
             self.recipients.append(list(envelope.rcpt_tos))
         return "250 Message accepted for delivery"
 
@@ -99,6 +101,16 @@ def deliver() -> None:
     db.session.commit()
     report = deliver_once()
     assert report.errors == [], report.errors
+
+
+def raw_header(raw: bytes, name: str) -> str:
+    """A header's value as sent, unfolded (a fold is CRLF and whitespace, RFC 5322),
+    without decoding anything: what a mail provider reads."""
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    unfolded = re.sub(r"\r\n(?=[ \t])", "", head)
+    [value] = [line.split(":", 1)[1].strip() for line in unfolded.split("\r\n")
+               if line.split(":", 1)[0].lower() == name.lower()]
+    return value
 
 
 def text_of(message: EmailMessage) -> str:

@@ -160,6 +160,25 @@ def test_the_log_is_append_only(app, ctx):
     assert writes == []
 
 
+def test_the_one_change_allowed_is_a_label_blanked(app, ctx):
+    """Labels written before they stopped naming readers can be blanked (erasure,
+    prune); nothing else of an entry changes, and no label is rewritten."""
+    audit.record("update", table="comments", row_id="7", label="Dara Sok",
+                 actor_login="cli:test")  # fmt: skip
+    db.session.commit()
+    for statement in ("UPDATE audit_log SET label = 'someone else'",
+                      "UPDATE audit_log SET label = '', actor_login = 'someone else'",
+                      "UPDATE audit_log SET label = '', row_id = '8'"):  # fmt: skip
+        with pytest.raises(DatabaseError, match="append-only"):
+            db.session.execute(text(statement))
+        db.session.rollback()
+
+    assert audit.prune() == 1
+
+    [entry] = entries()
+    assert (entry.label, entry.row_id, entry.actor_login) == ("", "7", "cli:test")
+
+
 def test_admins_filter_page_and_export_the_log(client, login_as, ctx):
     for n in range(60):
         audit.record("update", table="posts", row_id=str(n), label=f"Post {n}", actor_login="sokha")

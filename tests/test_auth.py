@@ -207,7 +207,8 @@ def test_remember_me_lasts_at_most_30_days(client, ctx):
     assert not any(h.startswith("remember_token=") for h in without.headers.getlist("Set-Cookie"))
 
 
-def test_failed_logins_are_throttled_per_account(client, ctx):
+def test_failed_logins_are_throttled_per_account(app, client, ctx):
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "5 per 15 minutes"  # the default is higher
     make_user("sokha", password=PASSWORD)
     for n in range(5):
         response = log_in(client, "sokha", "guess", address=f"10.0.0.{n + 1}")
@@ -224,7 +225,8 @@ def test_failed_logins_are_throttled_per_account(client, ctx):
     assert log_in(client, "dara", PASSWORD, address="10.0.0.99").status_code == 302
 
 
-def test_unknown_usernames_are_throttled_the_same_way(client, ctx):
+def test_unknown_usernames_are_throttled_the_same_way(app, client, ctx):
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "5 per 15 minutes"
     for n in range(5):
         assert log_in(client, "ghost", "guess", address=f"10.1.0.{n + 1}").status_code == 200
 
@@ -234,7 +236,8 @@ def test_unknown_usernames_are_throttled_the_same_way(client, ctx):
     assert "Too many failed attempts to log in" in blocked.get_data(as_text=True)
 
 
-def test_failed_logins_are_throttled_per_address(client, ctx):
+def test_failed_logins_are_throttled_per_address(app, client, ctx):
+    app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "5 per 15 minutes"  # the default is higher
     make_user("sokha", password=PASSWORD)
     for n in range(5):
         assert log_in(client, f"user{n}", "guess", address="192.0.2.7").status_code == 200

@@ -10,13 +10,16 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from datetime import UTC, datetime, timedelta
 
+import pyotp
 import pytest
 import redis
 from sqlalchemy import func, select
 
 from blogapp import create_app, throttle
+from blogapp.auth import two_factor
 from blogapp.extensions import db
 from blogapp.models import ThrottleHit
 from tests.conftest import BASE_CONFIG
@@ -73,7 +76,9 @@ def stored_hits() -> int:
     return db.session.scalar(select(func.count()).select_from(ThrottleHit))
 
 
-def test_a_throttled_account_refuses_the_right_password_with_the_same_answer(client, clock, ctx):
+def test_a_throttled_account_refuses_the_right_password_with_the_same_answer(app, client, clock,
+                                                                            ctx):
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "5 per 15 minutes"  # the default is higher
     make_user("sokha", password=PASSWORD)
     # One address per attempt, as a botnet would: the account's own count stops them.
     assert [tried(log_in(client, "sokha", "guess", f"10.0.0.{n}")) for n in range(8)] == \
@@ -113,7 +118,9 @@ def test_the_window_slides(client, clock, ctx):
     assert log_in(client, "sokha", PASSWORD).status_code == 302
 
 
-def test_a_successful_login_does_not_reset_the_address_for_other_accounts(client, clock, ctx):
+def test_a_successful_login_does_not_reset_the_address_for_other_accounts(app, client, clock,
+                                                                         ctx):
+    app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "5 per 15 minutes"  # the default is higher
     make_user("sokha", password=PASSWORD)
     for n in range(4):
         assert tried(log_in(client, f"user{n}", "guess", "198.51.100.7"))
@@ -144,7 +151,8 @@ def test_two_workers_count_together(app, database_url, tmp_path, ctx):
     make_user("sokha", password=PASSWORD)
     db.session.commit()
     config = {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
-              "UPLOAD_FOLDER": str(tmp_path / "uploads")}
+              "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+              "LOGIN_ACCOUNT_RATE_LIMIT": "5 per 15 minutes"}
     # Not the test's app: each request then has its own app context, as in a worker.
     workers = [create_app(config), create_app(config)]
     try:
@@ -163,23 +171,24 @@ def test_rows_are_pruned_and_name_no_one(app, client, clock, runner, ctx):
     for n in range(3):
         assert tried(log_in(client, "sokha", "guess", f"10.2.0.{n}"))
     digests = db.session.scalars(select(ThrottleHit.key_digest)).all()
-    assert len(digests) == 6  # per account and per address
+    assert len(digests) == 9  # per address and account, per address, per account
     assert not any("sokha" in d or "10.2.0" in d for d in digests)
 
-    # A later attempt, by anyone, deletes the rows whose window is over.
+    # A later attempt, by anyone, deletes the rows whose window is over: those of
+    # 15 minutes; the account's count is of an hour.
     clock.set(minutes=15)
     assert tried(log_in(client, "dara", "guess", "10.3.0.1"))
-    assert stored_hits() == 2
+    assert stored_hits() == 3 + 3
 
-    clock.set(minutes=30)
+    clock.set(minutes=80)
     result = runner.invoke(args=["prune-throttle"])
     assert result.exit_code == 0, result.output
-    assert "Deleted 2 expired throttle entries." in result.output
+    assert "Deleted 6 expired throttle entries." in result.output
     assert stored_hits() == 0
 
 
 def test_a_limit_of_several_windows_holds_each(app, client, clock, ctx):
-    app.config["LOGIN_RATE_LIMIT"] = "3 per minute; 4 per hour"
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "3 per minute; 4 per hour"
     for n in range(3):
         assert tried(log_in(client, "sokha", "guess", f"10.4.0.{n}"))
     assert log_in(client, "sokha", "guess", "10.4.0.9").headers["Retry-After"] == "60"
@@ -231,7 +240,8 @@ def test_startup_says_once_where_limits_are_counted(database_url, tmp_path, capl
                                                      monkeypatch, ctx):
     monkeypatch.setattr(throttle, "_announced", set())
     config = {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
-              "UPLOAD_FOLDER": str(tmp_path / "uploads")}
+              "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+              "LOGIN_ACCOUNT_RATE_LIMIT": "5 per 15 minutes"}
     caplog.set_level(logging.INFO, logger="blogapp.throttle")
     backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
 
@@ -266,7 +276,8 @@ def redis_app(app, database_url, tmp_path, ctx):
     server = redis.Redis.from_url(REDIS_URL)
     server.flushdb()
     app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "UPLOAD_FOLDER": str(tmp_path / "uploads"), "REDIS_URL": REDIS_URL})
+                      "UPLOAD_FOLDER": str(tmp_path / "uploads"), "REDIS_URL": REDIS_URL,
+                      "LOGIN_ACCOUNT_RATE_LIMIT": "5 per 15 minutes"})
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -311,3 +322,54 @@ def test_when_redis_does_not_answer_logins_are_refused(app, database_url, tmp_pa
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "30"
     assert any("Redis does not answer" in r.getMessage() for r in caplog.records)
+
+
+# -- who a lock keeps out: the address that guessed, not the writer ------------------
+
+
+def test_one_address_is_locked_out_of_one_account_and_no_one_else_is(client, clock, ctx):
+    make_user("sokha", password=PASSWORD)
+    assert [tried(log_in(client, "sokha", "guess", "203.0.113.9")) for _ in range(6)] == \
+        [True] * 5 + [False]
+    assert log_in(app_client(client), "sokha", PASSWORD, "203.0.113.9").status_code == 429
+
+    # The writer, from their own address, is not kept out.
+    assert log_in(app_client(client), "sokha", PASSWORD, "198.51.100.20").status_code == 302
+
+
+def test_guesses_from_many_addresses_lock_the_account_only_far_later(app, client, clock, ctx):
+    make_user("sokha", password=PASSWORD)
+    # Two guesses from each of ten addresses: twenty, four times what one address gets.
+    for n in range(20):
+        assert tried(log_in(client, "sokha", "guess", f"10.5.0.{n % 10}"))
+
+    assert log_in(app_client(client), "sokha", PASSWORD, "198.51.100.20").status_code == 302
+
+
+def test_a_locked_account_lets_in_a_writer_who_proves_the_second_factor(app, client, clock, ctx):
+    app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "10 per 15 minutes"
+    plain = make_user("dara", password=PASSWORD)
+    writer = make_user("sokha", password=PASSWORD)
+    two_factor.start_enrolment(writer)
+    db.session.commit()
+    secret = two_factor.two_factor_of(writer).secret
+    assert two_factor.confirm_enrolment(writer, pyotp.TOTP(secret).now()) is not None
+    db.session.commit()
+    for user in (plain, writer):
+        for n in range(10):
+            assert tried(log_in(client, user.login, "guess", f"10.6.{n}.1"))
+
+    # The account's lock: a wrong password, or a right one with no second factor, is refused.
+    wrong = log_in(app_client(client), "sokha", "guess", "198.51.100.20")
+    assert wrong.status_code == 429
+    assert log_in(app_client(client), "dara", PASSWORD, "198.51.100.20").status_code == 429
+    # A right one goes on to the code, and the code lets the writer in.
+    browser = app_client(client)
+    step = log_in(browser, "sokha", PASSWORD, "198.51.100.21")
+    assert step.status_code == 302 and step.headers["Location"] == "/login/code"
+    page = browser.get("/login/code").get_data(as_text=True)
+    # The next step's code: the one of this step was spent confirming the enrolment.
+    code = pyotp.TOTP(secret).at(time.time() + 30)
+    done = browser.post("/login/code", data={"csrf_token": csrf_token_from(page), "code": code})
+    assert done.status_code == 302
+    assert browser.get("/admin/").status_code == 200

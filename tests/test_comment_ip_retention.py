@@ -123,3 +123,30 @@ def test_an_hourly_prune_with_nothing_to_erase_leaves_public_pages_cached(app, r
 
     assert "Erased the address of 0 comment(s)" in result.output
     assert _stored_version() == before
+
+
+def test_prune_blanks_the_log_quotes_of_comments_deleted_for_good(app, runner, clock, ctx):
+    from sqlalchemy import select
+
+    from blogapp.comments import services
+    from blogapp.extensions import db
+    from blogapp.models import Comment, ModerationEvent
+
+    moderator = make_user(role=ROLE_EDITOR)
+    post = make_post("Open thread")
+    for address, body in (("203.0.113.7", "Deleted words."), ("203.0.113.8", "Trashed words.")):
+        _comment_from(app.test_client(), post, address, body)
+    deleted, trashed = stored_comments()
+    for comment in (deleted, trashed):
+        assert services.trash(db.session.get(Comment, comment.id), moderator)
+    assert services.delete_permanently(db.session.get(Comment, deleted.id), moderator)
+    clock.advance(29 * DAY)
+    assert "Blanked 0 moderation-log quote(s)" in runner.invoke(args=["prune"]).output
+
+    clock.advance(2 * DAY)
+    result = runner.invoke(args=["prune"])
+
+    assert "Blanked 3 moderation-log quote(s)" in result.output  # sent, trashed, deleted
+    lines = db.session.scalars(select(ModerationEvent.comment_summary)).all()
+    assert not any("Deleted words" in line for line in lines)
+    assert sum("Trashed words" in line for line in lines) == 2  # its comment is still there

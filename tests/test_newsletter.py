@@ -20,7 +20,15 @@ from blogapp.models import (
 )
 from tests.factories import make_post
 from tests.helpers import BROWSER_POST
-from tests.helpers_mail import Inbox, SMTPServer, deliver, links_in, path_of, text_of
+from tests.helpers_mail import (
+    Inbox,
+    SMTPServer,
+    deliver,
+    links_in,
+    path_of,
+    raw_header,
+    text_of,
+)
 
 
 class RefusingInbox(Inbox):
@@ -194,7 +202,9 @@ def test_one_click_unsubscribe(client, inbox, clock, ctx):
     make_post("First", published_at=utcnow())
     deliver()
     mail = inbox.to("dara@example.org")[-1]
-    url = path_of(mail["List-Unsubscribe"].strip("<>"))
+    # The header as the provider reads it, undecoded: a plain URL.
+    [raw] = [r for r, m in zip(inbox.raw, inbox.messages, strict=True) if m is mail]
+    url = path_of(raw_header(raw, "List-Unsubscribe").strip("<>"))
     # The mail provider POSTs, without cookies or an Origin of this site.
     response = client.post(url, data={"List-Unsubscribe": "One-Click"})
     assert response.status_code == 200 and response.get_data(as_text=True) == "Unsubscribed.\n"

@@ -1,6 +1,6 @@
 """Readers fix their own comment: from the same browser, within COMMENT_EDIT_MINUTES,
 while nobody has replied. The edit is sanitized and judged again; an approved
-comment that turns into spam goes back to pending; the log keeps the old text."""
+comment goes back to pending whatever the rules say; the log keeps the old text."""
 
 from __future__ import annotations
 
@@ -126,14 +126,42 @@ def test_an_approved_comment_edited_into_spam_goes_back_to_pending(app, client, 
     assert "the reader" in log
 
 
-def test_an_approved_comment_with_a_plain_edit_stays_approved(app, client, ctx):
+def test_an_approved_comment_edited_goes_back_to_the_queue(app, client, login_as, ctx):
+    """Approval was given to the words a moderator read: new words wait for a moderator
+    again, however harmless they look to the rules (the red team's edit added a home
+    address), and readers no longer see the comment until then."""
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
     send_comment(client, post, "Budgets matter.")
     comment = my_comment()
-    assert edit(client, comment.id, "Budgets matter a lot.").status_code == 302
-    assert reload(comment.id).status == CommentStatus.APPROVED
+    assert comment.status == CommentStatus.APPROVED
+    reader = app.test_client()
+    assert "Budgets matter." in page_of(app, reader, post)
+
+    form = client.get(f"/comments/{comment.id}/edit").get_data(as_text=True)
+    assert "waits for a moderator again" in form  # said before, not only after
+    response = edit(client, comment.id, "EDITED AFTER APPROVAL: the home address of X is …")
+
+    assert response.status_code == 302
+    assert "awaiting moderation" in client.get(response.headers["Location"],
+                                               follow_redirects=True).get_data(as_text=True)
+    assert reload(comment.id).status == CommentStatus.PENDING
+    assert "EDITED AFTER APPROVAL" not in page_of(app, reader, post)
+    assert "Budgets matter." not in page_of(app, reader, post)
+    event = db.session.scalars(select(ModerationEvent).where(
+        ModerationEvent.action == "reader edit")).one()
+    assert (event.from_status, event.to_status) == (CommentStatus.APPROVED, CommentStatus.PENDING)
+    assert "edited after approval" in event.comment_summary
+    login_as(make_user(display_name="Mod"))
+    queue = client.get("/admin/comments?status=pending").get_data(as_text=True)
+    assert "EDITED AFTER APPROVAL" in queue
+
+
+def test_an_empty_edit_is_refused(app, client, ctx):
+    post = make_post()
+    send_comment(client, post, "Budgets matter.")
+    comment = my_comment()
     answer = edit(client, comment.id, "   \n ")
     assert answer.status_code == 400 and "Please type a comment." in answer.get_data(as_text=True)
-    assert reload(comment.id).body == "Budgets matter a lot."
+    assert reload(comment.id).body == "Budgets matter."

@@ -18,10 +18,11 @@ PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new password"
 
 
-def ask_for_link(client, email: str):
-    page = client.get("/login/forgot").get_data(as_text=True)
+def ask_for_link(client, email: str, address: str = "192.0.2.1"):
+    environ = {"REMOTE_ADDR": address}
+    page = client.get("/login/forgot", environ_base=environ).get_data(as_text=True)
     return client.post("/login/forgot", data={"csrf_token": csrf_token_from(page),
-                                              "email": email})  # fmt: skip
+                                              "email": email}, environ_base=environ)  # fmt: skip
 
 
 def reset_link(inbox, address="sokha@example.org") -> str:
@@ -140,6 +141,24 @@ def test_asking_is_throttled(client, inbox, clock, ctx):
     assert len(inbox.messages) == 3
 
 
+def test_others_asking_for_a_writers_link_do_not_keep_the_writer_from_one(
+        app, client, inbox, clock, ctx):
+    """Three requests from elsewhere used to stop the writer's own for an hour."""
+    make_user("sokha", email="sokha@example.org", password=PASSWORD)
+    for n in range(3):
+        assert ask_for_link(app.test_client(), "sokha@example.org",
+                            address=f"10.7.0.{n}").status_code == 200
+    writer = app.test_client()
+    assert ask_for_link(writer, "sokha@example.org", address="198.51.100.20").status_code == 200
+    deliver()
+    assert len(inbox.to("sokha@example.org")) == 4
+
+    # Still a limit for the address, so the writer's mailbox cannot be flooded.
+    for n in range(6):
+        ask_for_link(app.test_client(), "sokha@example.org", address=f"10.8.0.{n}")
+    assert ask_for_link(writer, "sokha@example.org", address="198.51.100.21").status_code == 429
+
+
 def test_a_reset_does_not_skip_the_second_factor(app, client, inbox, clock, ctx):
     user = make_user("sokha", email="sokha@example.org", password=PASSWORD)
     two_factor.start_enrolment(user)
@@ -154,3 +173,16 @@ def test_a_reset_does_not_skip_the_second_factor(app, client, inbox, clock, ctx)
 
     assert response.headers["Location"] == "/login/code"
     assert client.get("/admin/").status_code == 302
+
+
+def test_the_reset_page_leaks_its_token_to_no_one(client, inbox, clock, ctx):
+    """The token is in the page's own URL: like every other page opened from a mail
+    link, it sends no Referer to a link followed from it and is never stored."""
+    make_user("sokha", email="sokha@example.org", password=PASSWORD)
+    ask_for_link(client, "sokha@example.org")
+    path = reset_link(inbox)
+
+    for response in (client.get(path), client.post(path, data={"password": "short"}),
+                     client.get("/login/reset/forged-token")):  # fmt: skip
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        assert "no-store" in response.headers["Cache-Control"]

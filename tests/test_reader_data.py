@@ -5,6 +5,7 @@ chose, once; the erasure is logged and readers see it at once. And the privacy p
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
@@ -109,6 +110,8 @@ def test_an_erasure_anonymizes_by_default_and_readers_see_it(client, inbox, cloc
     [entry] = db.session.scalars(select(AuditEntry)).all()
     assert entry.action == "erase" and entry.label == "2 comments (anonymize)"
     assert "dara" not in " ".join([entry.label, entry.changes, entry.actor_login]).lower()
+    # Not even a plain hash of the address, which anyone could check a guess against.
+    assert hashlib.sha256(DARA.encode()).hexdigest()[:12] not in entry.changes
     assert client.post(path).status_code == 400
 
 
@@ -157,6 +160,13 @@ def test_the_privacy_page_says_what_is_kept_and_is_in_the_footer(app, client, ct
     assert 'href="/privacy/"' in home and 'href="/your-data/"' in home
     assert "kept for 7 days" in page and "never shown" in page
     assert "No page loads anything from another site" in page
+    assert "is kept for 7 days, then deleted" in page  # mail: never longer than the IP
+
+
+def test_the_privacy_page_says_how_long_mail_is_kept(app, client, ctx):
+    app.config.update(COMMENT_IP_RETENTION_DAYS=30, MAIL_KEEP_DAYS=3)
+    page = client.get("/privacy/").get_data(as_text=True)
+    assert "and IP address) is kept for 3 days, then deleted" in page
 
 
 def test_with_no_retention_the_page_says_no_address_is_stored(app, client, ctx):

@@ -173,3 +173,51 @@ def test_a_preview_runs_a_constant_small_number_of_queries(app, client, editor, 
         assert reader.get(link).status_code == 200
 
     assert queries.count <= 4, queries.statements
+
+
+def save(client, post, **fields):
+    """The editor's Save button on the post's edit page."""
+    url = f"/admin/posts/{post.id}/edit"
+    data = {"csrf_token": csrf_token_from(client.get(url).get_data(as_text=True)),
+            "title": post.title, "slug": post.slug, "body": post.body, "excerpt": "",
+            "content_format": "markdown", "tags": "", "language": "en", "source_line": "",
+            "status": "draft", "publish_at": "", "comment_mode": "open", "action": "save"}
+    data.update(fields)
+    response = client.post(url, data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+
+
+def test_a_link_dies_once_its_post_is_published_and_stays_dead_after_unpublishing(
+        app, client, editor, ctx):
+    post = make_post("Back and forth", "First words.", status=PostStatus.DRAFT)
+    link = make_link(client, post)
+    reader = app.test_client()
+    save(client, post, status="published")
+    assert reader.get(link).status_code == 301  # as documented: on to the permalink
+
+    save(client, post, status="draft")
+
+    assert reader.get(link).status_code == 404
+    assert shown_link(client, post) is None
+
+
+def test_a_scheduled_posts_link_dies_after_its_time_came_and_it_went_back_to_draft(
+        app, client, editor, clock, ctx):
+    post = make_post("Embargo", "Soon.", published_at=utcnow() + timedelta(hours=1))
+    link = make_link(client, post)
+    reader = app.test_client()
+    clock.advance(hours=2)  # public by itself, with no write
+    assert reader.get(link).status_code == 301
+
+    save(client, post, status="draft")
+
+    assert reader.get(link).status_code == 404
+
+
+def test_a_draft_saved_again_keeps_its_link(app, client, editor, ctx):
+    post = make_post("Still a draft", "Words.", status=PostStatus.DRAFT)
+    link = make_link(client, post)
+
+    save(client, post, body="More words.")
+
+    assert app.test_client().get(link).status_code == 200

@@ -26,7 +26,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SECRET = "throttle-test-secret-key-0123456789abcdef"
 REDIS_URL = os.environ.get("BLOGAPP_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 PASSWORD = "correct horse battery"
-LIMIT = 5  # "5 per 15 minutes", the default, set explicitly below
+LIMIT = 5  # per account and per address ("5 per 15 minutes"), set below: lower than the defaults
 ATTEMPTS = 20
 _CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -107,7 +107,8 @@ def gunicorn(site, tmp_path):
         SECRET_KEY=SECRET, DATABASE_URL=database_url,
         BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"), BLOGAPP_BIND=f"127.0.0.1:{port}",
         BLOGAPP_WORKERS="4", BLOGAPP_SITE_URL=f"http://127.0.0.1:{port}",
-        BLOGAPP_PROXY_FIX_COUNT="1", BLOGAPP_LOGIN_RATE_LIMIT=f"{LIMIT} per 15 minutes",
+        BLOGAPP_PROXY_FIX_COUNT="1", BLOGAPP_LOGIN_ACCOUNT_RATE_LIMIT=f"{LIMIT} per 15 minutes",
+        BLOGAPP_LOGIN_ADDRESS_RATE_LIMIT=f"{LIMIT} per 15 minutes",
     )  # fmt: skip
     if redis_url:
         env["REDIS_URL"] = redis_url

@@ -1,7 +1,8 @@
 """Password reset by e-mail (issue 19): "Forgot password?" on the login page.
 
 Whoever asks gets the same answer, whether an account has that address or not, and
-the asking is throttled per address asked for and per client address. A known,
+the asking is throttled per client address and, at a higher limit, per address asked
+for. A known,
 active account gets a mail (queued in the outbox in the request's transaction) with
 a signed link that works once (``UsedToken``) and for ``PASSWORD_RESET_LINK_MINUTES``;
 it also dies when the password changes (the link carries a fingerprint of the hash).
@@ -15,7 +16,7 @@ import hashlib
 import hmac
 from datetime import timedelta
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import EmailField
@@ -75,11 +76,16 @@ def forgot_password():
         status = 400 if form.is_submitted() else 200
         return render_template("auth/forgot.html", form=form, mail=mail_enabled()), status
     email = form.email.data.strip()
-    limit = current_app.config["PASSWORD_RESET_RATE_LIMIT"]
+    # Per client address, and per address asked for at a higher limit: requests from
+    # elsewhere must not keep a writer from their own link (and the links they caused
+    # reach the writer's mailbox and work anyway), but nobody floods that mailbox.
+    config = current_app.config
     verdict = throttle.hit(
-        throttle.Counter("reset-address", throttle.client_address(), limit),
-        throttle.Counter("reset-email", email.lower()[:254], limit),
-    )
+        throttle.Counter("reset-address", throttle.client_address(),
+                         config["PASSWORD_RESET_RATE_LIMIT"]),
+        throttle.Counter("reset-email", email.lower()[:254],
+                         config["PASSWORD_RESET_ACCOUNT_RATE_LIMIT"]),
+    )  # fmt: skip
     if not verdict.allowed:
         return throttle.refused(verdict, "Too many requests for a new password; please wait "
                                          "and try again.")  # fmt: skip
@@ -104,6 +110,15 @@ def _user_of(token: str) -> tuple[User, dict]:
     ):
         raise links.LinkError("This link no longer works: the password was changed since.")
     return user, data
+
+
+@bp.after_request
+def _token_page(response):
+    """The reset page's URL is its token: like every page opened from a mail link, it
+    names itself in no Referer (a link or an image on it would hand the token on)."""
+    if request.endpoint == "auth.reset_password":
+        response.headers["Referrer-Policy"] = "no-referrer"
+    return response
 
 
 @bp.route("/login/reset/<token>", methods=["GET", "POST"])

@@ -75,20 +75,35 @@ def safe_next(target: str | None) -> str:
     return next_url.safe_next(target, url_for("admin.dashboard"))
 
 
-# Failed logins are counted per account name, whether or not that account exists (so
-# the limit reveals nothing), and per client address, in blogapp.throttle: one count for
-# every worker and host. An attempt is counted before its password is checked, so
-# attempts sent at once cannot slip past the limit together; a success is taken back.
+# Failed logins are counted in blogapp.throttle (one count for every worker and host),
+# first per client address and account name together (LOGIN_RATE_LIMIT): five wrong
+# passwords keep that address out of that account, and no one else. Also per address,
+# whatever the account (LOGIN_ADDRESS_RATE_LIMIT: one address trying many accounts),
+# and per account name, whether or not that account exists, so the limit reveals
+# nothing (LOGIN_ACCOUNT_RATE_LIMIT: many addresses guessing one password). The last
+# is much higher, and a writer with a second factor gets past it with the right
+# password and then the code: guesses from elsewhere cannot keep them out. An
+# attempt is counted before its password is checked, so attempts sent at once cannot
+# slip past the limit together; a success is taken back.
+LOGIN_PAIR = "login-address-account"
 LOGIN_ACCOUNT = "login-account"
 LOGIN_ADDRESS = "login-address"
 
 
 def login_counters(username: str) -> tuple[throttle.Counter, throttle.Counter]:
-    rate = current_app.config["LOGIN_RATE_LIMIT"]
+    """What one address may try: at this account, and at all accounts."""
+    config, address = current_app.config, throttle.client_address()
+    name = username.strip().lower()[:254]
     return (
-        throttle.Counter(LOGIN_ACCOUNT, username.strip().lower()[:254], rate),
-        throttle.Counter(LOGIN_ADDRESS, throttle.client_address(), rate),
+        throttle.Counter(LOGIN_PAIR, f"{address}\0{name}", config["LOGIN_RATE_LIMIT"]),
+        throttle.Counter(LOGIN_ADDRESS, address, config["LOGIN_ADDRESS_RATE_LIMIT"]),
     )
+
+
+def account_counter(username: str) -> throttle.Counter:
+    """What every address together may try at one account."""
+    return throttle.Counter(LOGIN_ACCOUNT, username.strip().lower()[:254],
+                            current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"])
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -105,14 +120,25 @@ def login():
         if not attempt.allowed:
             # Before the password is checked: the right one gets this same answer.
             return too_many_logins(attempt)
+        account = throttle.hit(account_counter(form.username.data))
         user = db.session.scalar(select(User).where(User.login == form.username.data.strip()))
         # One argon2 check whichever way it goes: unknown users take as long as wrong passwords.
         valid = check_user_password(user, form.password.data)
         if valid and user is not None and user.is_active_account:
-            throttle.release(attempt)  # committed with the new session below
             if two_factor.is_enrolled(user) or passkeys.has_passkeys(user):
+                # Past the account's lock too: the code proves it is the writer.
+                throttle.release(attempt)
+                throttle.release(account)
                 return _ask_for_code(user, form.password.data, form.remember.data, next_target)
-            return _start_session(user, form.password.data, form.remember.data, next_target)
+            if account.allowed:
+                throttle.release(attempt)
+                throttle.release(account)  # committed with the new session below
+                return _start_session(user, form.password.data, form.remember.data,
+                                      next_target)  # fmt: skip
+        if not account.allowed:
+            # A right password refused here stays counted: taking it back would tell
+            # a guesser it was right.
+            return too_many_logins(account)
         error = LOGIN_FAILED
     return render_template("auth/login.html", form=form, error=error, next=next_target)
 

@@ -4,7 +4,12 @@ A leaked IP address can put a reader who comments on Cambodian politics at risk,
 is kept only as long as moderation needs it (spam rules, spotting one person behind
 many names): by default 30 days, then ``flask prune`` erases it, together with the
 browser's user-agent string stored beside it. With 0 days neither is stored at all;
-the spam rules still see the address while judging the comment, and then it is gone."""
+the spam rules still see the address while judging the comment, and then it is gone.
+
+The moderation log quotes a comment's author and first words, so that it still says
+what a comment was once a moderator deleted it for good. Such a line is past the reach
+of the author's erasure (no comment is left to find it by), so it keeps the quote for
+the same period, then ``flask prune`` blanks it."""
 
 from __future__ import annotations
 
@@ -14,7 +19,9 @@ from flask import current_app
 from sqlalchemy import or_, select, update
 
 from blogapp.extensions import db
-from blogapp.models import Comment, utcnow
+from blogapp.models import Comment, ModerationEvent, utcnow
+
+DELETED_SUMMARY = "(a comment deleted for good; its author and words are no longer kept)"
 
 
 def retention_days() -> int:
@@ -41,3 +48,19 @@ def erase_old_addresses() -> int:
     ).rowcount
     db.session.commit()
     return erased
+
+
+def erase_old_deleted_quotes() -> int:
+    """Blank the quoted author and words of moderation-log lines about comments deleted
+    for good, once older than the retention period; how many. Commits."""
+    cutoff = utcnow() - timedelta(days=retention_days())
+    blanked = db.session.execute(
+        update(ModerationEvent)
+        .where(ModerationEvent.comment_id.is_(None), ModerationEvent.created_at < cutoff,
+               or_(ModerationEvent.comment_summary != DELETED_SUMMARY,
+                   ModerationEvent.previous_body != ""))
+        .values(comment_summary=DELETED_SUMMARY, previous_body="")
+        .execution_options(synchronize_session=False)
+    ).rowcount  # fmt: skip
+    db.session.commit()
+    return blanked

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -357,11 +357,12 @@ def edit(comment: Comment, actor: User, *, author_name: str, author_email: str,
 
 def reader_edit(comment: Comment, body: str, settings: CommentSettings) -> Verdict | None:
     """A reader fixes their own comment (``own_edits`` decides whether they may):
-    sanitized and judged again as a new comment would be, except that a comment a
-    moderator approved counts as from a known commenter. An approved comment the rules
-    now call spam, or would hold, goes back to pending. The log entry keeps the text
-    before the edit. None (and nothing stored) when the text did not change or the
-    comment changed meanwhile; commits otherwise."""
+    sanitized and judged again as a new comment would be. An approved comment goes
+    back to pending whatever the rules say: approval was given to the words a
+    moderator read, and an edit could add anything (a person's home address). The log
+    entry keeps the text before the edit and the rules' reason. None (and nothing
+    stored) when the text did not change or the comment changed meanwhile; commits
+    otherwise."""
     body = strip_invisible(body).strip()
     if body == comment.body:
         return None
@@ -371,17 +372,19 @@ def reader_edit(comment: Comment, body: str, settings: CommentSettings) -> Verdi
         author_url=comment.author_url, author_ip=comment.author_ip, body=body,
         body_html=clean_comment(body),
     )  # fmt: skip
-    if was_approved:
-        settings = replace(settings, auto_approve_known=True)
     verdict = judge(
         candidate, settings, comment_mode=db.session.get(Post, comment.post_id).comment_mode,
         honeypot_filled=False, seconds_since_served=float("inf"),  # bot traps ran at submission
-        min_seconds=0.0, known_commenter=was_approved
-        or is_known_commenter(comment.author_name, comment.author_email),
+        min_seconds=0.0,
+        known_commenter=is_known_commenter(comment.author_name, comment.author_email),
     )  # fmt: skip
+    if was_approved:
+        # Back to the queue, spam included: a person decides about a comment they approved.
+        reason = "edited after approval"
+        if verdict.status != CommentStatus.APPROVED:
+            reason += f"; {verdict.reason}"
+        verdict = Verdict(CommentStatus.PENDING, reason)
     to_status = verdict.status
-    if was_approved and to_status == CommentStatus.SPAM:
-        to_status = CommentStatus.PENDING  # a person decides, as the issue asks
     from_status, previous = comment.status, comment.body
     changed = db.session.execute(
         update(Comment)

@@ -27,6 +27,7 @@ from blogapp.models import (
     utcnow,
 )
 from blogapp.permalinks import post_url
+from blogapp.revisions import preview
 from blogapp.revisions.services import check_based_on
 from blogapp.revisions.services import record as record_revision
 
@@ -160,6 +161,10 @@ def save_post(post: Post | None, data: PostData, *, author: User | None,
     post.slug = slug
     apply_post(post, data, now)
     post.updated_at = now
+    if old_path is not None or (post.id is not None and post.is_public):
+        # A share-preview link is for what readers cannot see yet: once the post has
+        # been public, an old link must never show a later draft of it.
+        preview.forget(post.id)
     _keep_history(post, old_path, post_url(post) if post.is_public else None,
                   author=author, restored_from=restored_from)  # fmt: skip
     return post

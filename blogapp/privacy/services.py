@@ -5,13 +5,16 @@ An erasure removes or anonymizes their comments, as the admin chose
 (``privacy.erasure``: "anonymize" keeps the words under "Anonymous", without name,
 address, website, IP or browser; "delete" removes them, replies stay), and removes
 their reply-notification and newsletter subscriptions; the moderation log's lines
-about those comments lose their quoted name and words. It is one audit entry, which
-names no address. Both are writes of reader-visible rows made through the session,
-so the content version moves with them (``blogapp.content_version``)."""
+about those comments lose their quoted name and words. Every other feature that keeps
+some of it has its eraser in ``ERASERS`` (``blogapp.reader_data``): the outbox (mail
+to them, mail about their comments) and the audit log's old labels. It is one audit
+entry, which names no address. Both are writes of reader-visible rows made through
+the session, so the content version moves with them (``blogapp.content_version``)."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections import Counter
 
 from flask import current_app
@@ -20,6 +23,7 @@ from sqlalchemy import delete, func, select, update
 from blogapp import audit
 from blogapp.extensions import db
 from blogapp.mail import links
+from blogapp.mail import retention as mail_retention
 from blogapp.mail.outbox import enqueue, site_url
 from blogapp.models import (
     Comment,
@@ -30,6 +34,7 @@ from blogapp.models import (
     Post,
     Setting,
 )
+from blogapp.reader_data import Reader
 from blogapp.site_settings import stored_settings
 
 PURPOSE = "reader-data"
@@ -38,6 +43,9 @@ ANONYMIZE, DELETE = "anonymize", "delete"
 ERASURE_MODES = (ANONYMIZE, DELETE)
 EXPORT, ERASE = "export", "erase"
 ANONYMOUS = "Anonymous"
+# Each feature's eraser of what it keeps about a reader, run before the comments and
+# subscriptions below go (they find their rows through them).
+ERASERS = (mail_retention.erase_reader, audit.erase_reader)
 
 
 def erasure_mode() -> str:
@@ -138,6 +146,10 @@ def erase(email: str) -> int:
     the open transaction, with its audit entry; how many comments. Does not commit."""
     mode = erasure_mode()
     mine = _mine(email)
+    reader = Reader(email=email.strip().lower(), mode=mode,
+                    comment_ids=tuple(db.session.scalars(select(Comment.id).where(mine))))
+    for eraser in ERASERS:
+        eraser(reader)
     approved = Counter(db.session.scalars(
         select(Comment.post_id).where(mine, Comment.status == CommentStatus.APPROVED)
     ))  # fmt: skip
@@ -167,9 +179,11 @@ def erase(email: str) -> int:
     for model in (MailSubscriber, NewsletterSubscriber):
         db.session.execute(delete(model).where(func.lower(model.email) == address)
                            .execution_options(synchronize_session=False))  # fmt: skip
-    # Which reader it was stays unknown to the log: a short hash only tells two
-    # erasures of one address apart.
-    digest = hashlib.sha256(address.encode()).hexdigest()[:12]
+    # Which reader it was stays unknown to the log: a short keyed hash only tells two
+    # erasures of one address apart. Keyed: a plain hash of an address can be checked
+    # against any address one suspects.
+    digest = hmac.new(str(current_app.config["SECRET_KEY"]).encode(), address.encode(),
+                      hashlib.sha256).hexdigest()[:12]
     audit.record("erase", table="comments", label=f"{count} comments ({mode})",
                  changes=f"a reader's own request, confirmed by mail; address hash {digest}",
                  actor_login="reader (by mail)")  # fmt: skip

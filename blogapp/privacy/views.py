@@ -24,6 +24,7 @@ from blogapp.comments.retention import retention_days
 from blogapp.errors import render_error
 from blogapp.extensions import csrf, db
 from blogapp.mail import links
+from blogapp.mail import retention as mail_retention
 from blogapp.mail.outbox import mail_enabled
 from blogapp.models import UsedToken
 from blogapp.privacy import services
@@ -50,7 +51,8 @@ def _private(response):
 @bp.get("/privacy/")
 def policy():
     return render_template(
-        "privacy/policy.html", ip_days=retention_days(), erasure=services.erasure_mode(),
+        "privacy/policy.html", ip_days=retention_days(), mail_days=mail_retention.keep_days(),
+        erasure=services.erasure_mode(),
         remember_days=current_app.config["REMEMBER_COOKIE_DURATION"].days,
         mail=mail_enabled(),
     )  # fmt: skip

@@ -6,7 +6,9 @@ and carries the post's id and its current nonce (``PreviewKey``): revoking delet
 the nonce, so every link made before stops working. Answers are ``private,
 no-store`` with ``noindex`` (the ``preview`` blueprint is in the page cache's
 PRIVATE_BLUEPRINTS, so no cache of ours, nginx's or a proxy's keeps them) and send
-no Referer onwards. Once the post is public the link answers 301 to its permalink."""
+no Referer onwards. Once the post is public the link answers 301 to its permalink;
+the save that publishes a post (or unpublishes one that was public, a scheduled post
+whose time came included) drops its nonce, so a link never shows a later draft."""
 
 from __future__ import annotations
 
@@ -66,6 +68,15 @@ def preview_link(post: Post) -> str | None:
 def _link(post_id: int, nonce: str) -> str:
     token = _serializer().dumps({"p": post_id, "n": nonce})
     return current_app.config["SITE_URL"].rstrip("/") + url_for("preview.show", token=token)
+
+
+def forget(post_id: int) -> None:
+    """Drop the post's nonce in the open transaction (no commit): for the save that
+    makes it public or takes it back from the public. Looked up first, so a save
+    with no link to drop writes no audit entry."""
+    key = _key(post_id)
+    if key is not None:
+        db.session.delete(key)
 
 
 def revoke(post: Post) -> None:
