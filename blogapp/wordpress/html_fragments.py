@@ -1,0 +1,107 @@
+"""Reading and editing pieces of HTML (a post's body, a caption's content) with lxml.
+
+A piece is parsed under a ``<body>`` of its own, so text before its first tag is kept
+and a stray end tag cannot close anything outside it. An edit that changes nothing
+hands back the text it was given, byte for byte: serializing a parsed tree writes
+``<br>`` for ``<br />`` and ``\\xa0`` for ``&nbsp;``, and a post that was not edited
+should not look edited."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import NamedTuple
+
+from lxml import etree
+from lxml.html import HtmlElement, document_fromstring, tostring
+from lxml.html.builder import E
+
+URL_ATTRIBUTES = ("src", "href")
+
+
+def parse_fragment(markup: str) -> HtmlElement:
+    """The ``<body>`` element holding ``markup``'s nodes."""
+    document = document_fromstring(f"<html><body>{markup}</body></html>")
+    return document.body
+
+
+def fragment_html(body: HtmlElement) -> str:
+    """The HTML of what ``body`` holds, without the ``<body>`` tags themselves."""
+    nodes = "".join(tostring(child, encoding="unicode") for child in body)
+    return html.escape(body.text or "", quote=False) + nodes
+
+
+def text_of(markup: str) -> str:
+    """The text of ``markup``, tags and comments left out."""
+    return parse_fragment(markup).text_content()
+
+
+def image_sources(markup: str) -> list[str]:
+    """The ``src`` of every ``<img>`` in ``markup``."""
+    if "<img" not in markup.lower():
+        return []
+    return [src for img in parse_fragment(markup).iter("img") if (src := img.get("src"))]
+
+
+def rewrite_urls(markup: str, new_url: Callable[[str], str | None]) -> str:
+    """``markup`` with each ``src`` and ``href`` that ``new_url`` answers for replaced by
+    its answer; ``markup`` itself when it answers for none."""
+    body = parse_fragment(markup)
+    changed = False
+    for element in body.iter(etree.Element):
+        for name in URL_ATTRIBUTES:
+            old = element.get(name)
+            new = new_url(old) if old else None
+            if new is not None:
+                element.set(name, new)
+                changed = True
+    return fragment_html(body) if changed else markup
+
+
+class LeadingImage(NamedTuple):
+    image: str  # the image, or the link around it, as written
+    rest: str  # the HTML after it
+
+
+def _is_image(element: HtmlElement) -> bool:
+    """An ``<img>``, or a link holding one ``<img>`` and nothing else but spaces."""
+    if element.tag == "img":
+        return True
+    if element.tag != "a" or len(element) != 1 or (element.text or "").strip():
+        return False
+    return element[0].tag == "img" and not (element[0].tail or "").strip()
+
+
+def split_leading_image(content: str) -> LeadingImage | None:
+    """The image (optionally linked) that ``content`` starts with, and the rest; None
+    when it starts with anything else."""
+    body = parse_fragment(content)
+    if (body.text or "").strip() or len(body) == 0 or not _is_image(body[0]):
+        return None
+    first = body[0]
+    rest = html.escape(first.tail or "", quote=False) + "".join(
+        tostring(sibling, encoding="unicode") for sibling in body[1:]
+    )
+    # The image keeps the bytes its author wrote (WordPress's editor writes <img ... />)
+    # whenever the rest reads back as written, which is all but broken HTML.
+    if content.endswith(rest):
+        return LeadingImage(content[: len(content) - len(rest)], rest)
+    return LeadingImage(tostring(first, encoding="unicode", with_tail=False), rest)
+
+
+_IMAGE_SLOT = "image"
+
+
+def figure_html(image: str, caption: str, classes: list[str]) -> str:
+    """``<figure>`` around ``image`` (HTML, kept as written) with ``caption`` below it:
+    HTML when it holds a tag, else text in which entities are read once."""
+    figcaption = E.figcaption()
+    if "<" in caption:
+        parsed = parse_fragment(caption)
+        figcaption.text = parsed.text
+        figcaption.extend(parsed)
+    else:
+        figcaption.text = html.unescape(caption)
+    figure = E.figure(etree.Comment(_IMAGE_SLOT), figcaption, {"class": " ".join(classes)})
+    # The slot comment comes first in the figure, so it is the first one replaced.
+    return tostring(figure, encoding="unicode").replace(f"<!--{_IMAGE_SLOT}-->", image, 1)
