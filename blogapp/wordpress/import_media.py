@@ -13,6 +13,7 @@ from sqlalchemy import delete, select, update
 
 from blogapp.content import render_page, render_post
 from blogapp.extensions import db
+from blogapp.media.storage import ImageRejected, store_image
 from blogapp.models import FORMAT_HTML, Media, Page, Post
 from blogapp.sanitize import strip_invisible
 from blogapp.wordpress.html_fragments import image_sources, rewrite_urls
@@ -89,8 +90,6 @@ def store_local(state: ImportState, relative: str, url: str,
                 line: int | None) -> tuple[int, str] | None:  # fmt: skip
     """Copy an image from the --uploads folder into the media store (once per file);
     its (media id, file name)."""
-    from blogapp.media.storage import ImageRejected, store_image
-
     if relative in state.media_by_rel:
         return state.media_by_rel[relative]
     assert state.uploads is not None
