@@ -27,15 +27,18 @@ def add_author(state: ImportState, author: WxrAuthor) -> None:
         if author.wp_id is not None:
             # Remember the WordPress id, so the next import matches by it.
             db.session.execute(
-                update(User).where(User.id == state.users_by_login[login], User.wp_id.is_(None))
+                update(User)
+                .where(User.id == state.users_by_login[login], User.wp_id.is_(None))
                 .values(wp_id=author.wp_id)
-            )  # fmt: skip
+            )
             state.users_by_wp[author.wp_id] = state.users_by_login[login]
         return
     user = User(
-        login=login, email=author.email.strip()[:254],
-        display_name=strip_invisible(author.display_name).strip()[:250], wp_id=author.wp_id,
-    )  # fmt: skip
+        login=login,
+        email=author.email.strip()[:254],
+        display_name=strip_invisible(author.display_name).strip()[:250],
+        wp_id=author.wp_id,
+    )
     db.session.add(user)
     db.session.flush()
     state.users_by_login[login] = user.id

@@ -39,8 +39,9 @@ class PreparedBatch:
     comments: list[WxrComment]  # in the order of the cleaned HTML
 
 
-def prepare_batch(state: ImportState, renderer: Renderer,
-                  batch: list[WxrItem]) -> PreparedBatch | None:  # fmt: skip
+def prepare_batch(
+    state: ImportState, renderer: Renderer, batch: list[WxrItem]
+) -> PreparedBatch | None:
     if not batch:
         return None
     new_posts: list[NewPost] = []
@@ -71,8 +72,10 @@ def prepare_batch(state: ImportState, renderer: Renderer,
     if state.uploads is not None:
         relink(state, Post, {post_id: item for item, post_id in comment_targets})
         relink(state, Page, {item.wp_id: item for item in imported_pages if item.wp_id is not None})
-    sources = [PostSource(p.post.title, p.post.body, p.post.content_format, p.post.excerpt)
-               for p in new_posts]  # fmt: skip
+    sources = [
+        PostSource(p.post.title, p.post.body, p.post.content_format, p.post.excerpt)
+        for p in new_posts
+    ]
     items = [item for item, _ in comment_targets] + [p.item for p in new_posts]
     comments = [c for item in items for c in item.comments if not is_linkback(c)]
     rendering = renderer.submit(sources, [c.content for c in comments])

@@ -16,10 +16,14 @@ from blogapp.wordpress.wxr_fields import chunks, item_date
 from blogapp.wordpress.wxr_reader import WxrComment, WxrItem
 
 COMMENT_STATUS = {
-    "1": CommentStatus.APPROVED, "approve": CommentStatus.APPROVED, "0": CommentStatus.PENDING,
-    "hold": CommentStatus.PENDING, "spam": CommentStatus.SPAM, "trash": CommentStatus.TRASH,
+    "1": CommentStatus.APPROVED,
+    "approve": CommentStatus.APPROVED,
+    "0": CommentStatus.PENDING,
+    "hold": CommentStatus.PENDING,
+    "spam": CommentStatus.SPAM,
+    "trash": CommentStatus.TRASH,
     "post-trashed": CommentStatus.TRASH,
-}  # fmt: skip
+}
 LINKBACKS = ("pingback", "trackback")  # notices from other blogs, not readers' comments
 MAX_THREAD_DEPTH = 1000  # a longer chain of parents is a loop the file made
 
@@ -28,8 +32,9 @@ def is_linkback(comment: WxrComment) -> bool:
     return comment.type in LINKBACKS
 
 
-def write_comments(state: ImportState, targets: Sequence[tuple[WxrItem, int]],
-                   cleaned_html: dict[int, str]) -> None:  # fmt: skip
+def write_comments(
+    state: ImportState, targets: Sequence[tuple[WxrItem, int]], cleaned_html: dict[int, str]
+) -> None:
     """Insert the comments of ``targets`` (items with the id of their post here);
     ``cleaned_html`` holds each one's clean HTML by ``id()`` of its WxrComment."""
     report = state.report
@@ -81,9 +86,11 @@ def write_comments(state: ImportState, targets: Sequence[tuple[WxrItem, int]],
             .scalar_subquery()
         )
         db.session.execute(
-            update(Post).where(Post.id.in_(chunk)).values(comment_count=approved)
+            update(Post)
+            .where(Post.id.in_(chunk))
+            .values(comment_count=approved)
             .execution_options(synchronize_session=False)
-        )  # fmt: skip
+        )
 
 
 def thread_depths(
@@ -112,8 +119,11 @@ def thread_depths(
             if parent in known:
                 depths[key] = known[parent][1] + 1
             else:
-                state.report.warn(f"comment {key}: its parent {parent} is not in the file; "
-                                  "shown as a top-level comment", line)  # fmt: skip
+                state.report.warn(
+                    f"comment {key}: its parent {parent} is not in the file; "
+                    "shown as a top-level comment",
+                    line,
+                )
                 fresh[key].parent = 0
                 depths[key] = 0
             break
@@ -136,8 +146,9 @@ def _comment_row(
     status = COMMENT_STATUS.get(c.approved.lower())
     if status is None:
         status = CommentStatus.PENDING
-        state.report.warn(f"comment {c.wp_id}: unknown status {c.approved!r}; held as "
-                          "pending", state.line)  # fmt: skip
+        state.report.warn(
+            f"comment {c.wp_id}: unknown status {c.approved!r}; held as pending", state.line
+        )
     state.report.comments[status] += 1
     created = item_date(c.date_gmt, c.date, state.line) or utcnow()
     return {

@@ -42,9 +42,12 @@ from blogapp.wordpress.wxr_meta import (
 from blogapp.wordpress.wxr_reader import WxrItem
 
 POST_STATUS = {
-    "publish": PostStatus.PUBLISHED, "future": PostStatus.PUBLISHED, "draft": PostStatus.DRAFT,
-    "pending": PostStatus.PENDING, "private": PostStatus.PRIVATE,
-}  # fmt: skip
+    "publish": PostStatus.PUBLISHED,
+    "future": PostStatus.PUBLISHED,
+    "draft": PostStatus.DRAFT,
+    "pending": PostStatus.PENDING,
+    "private": PostStatus.PRIVATE,
+}
 LEFT_OUT_STATUSES = ("trash", "auto-draft", "inherit")
 
 
@@ -69,13 +72,17 @@ def prepare_post(state: ImportState, item: WxrItem) -> NewPost | int | None:
         report.skipped["posts already imported"] += 1
         return existing
     if item.status not in POST_STATUS:
-        report.warn(f"post {item.wp_id}: unknown status {item.status!r}; imported "
-                    "as a draft", item.line)  # fmt: skip
+        report.warn(
+            f"post {item.wp_id}: unknown status {item.status!r}; imported as a draft", item.line
+        )
     status = POST_STATUS.get(item.status, PostStatus.DRAFT)
     if item.password and status == PostStatus.PUBLISHED:
         status = PostStatus.PRIVATE
-        report.warn(f"post {item.wp_id} was password-protected; imported as private "
-                    "(this blog has no post passwords)", item.line)  # fmt: skip
+        report.warn(
+            f"post {item.wp_id} was password-protected; imported as private "
+            "(this blog has no post passwords)",
+            item.line,
+        )
     published, modified = item_dates(item, report)
     _check_url_date(state, item, published)
     body, content_format = item_body(state, item)
@@ -90,15 +97,28 @@ def prepare_post(state: ImportState, item: WxrItem) -> NewPost | int | None:
     if mode not in COMMENT_MODES:
         mode = COMMENTS_CLOSED if item.comment_status == "closed" else COMMENTS_OPEN
     post = Post(
-        title=strip_invisible(item.title)[:500], slug=slug, body=body,
-        content_format=content_format, excerpt=excerpt, status=status,
-        language=(item.meta.get(META_LANGUAGE) or item_language(item.terms, item.meta)
-                  or guess_language(item.title, item.content)),
-        source_line=item.meta.get(META_SOURCE_LINE, "")[:500], comment_mode=mode,
-        sticky=item.is_sticky, published_at=published, created_at=published,
-        updated_at=modified, author_id=author_id(state, item.creator, item.line),
-        wp_id=item.wp_id, guid=item.guid[:500], comment_count=0,
-    )  # fmt: skip
+        title=strip_invisible(item.title)[:500],
+        slug=slug,
+        body=body,
+        content_format=content_format,
+        excerpt=excerpt,
+        status=status,
+        language=(
+            item.meta.get(META_LANGUAGE)
+            or item_language(item.terms, item.meta)
+            or guess_language(item.title, item.content)
+        ),
+        source_line=item.meta.get(META_SOURCE_LINE, "")[:500],
+        comment_mode=mode,
+        sticky=item.is_sticky,
+        published_at=published,
+        created_at=published,
+        updated_at=modified,
+        author_id=author_id(state, item.creator, item.line),
+        wp_id=item.wp_id,
+        guid=item.guid[:500],
+        comment_count=0,
+    )
     if item.wp_id is not None:
         state.posts_by_wp[item.wp_id] = IN_THIS_FILE  # a second copy in the file is skipped
         if group := item_group(item.terms, item.meta):  # Polylang or WPML
@@ -126,24 +146,31 @@ def prepare_page(state: ImportState, item: WxrItem) -> Page | None:
     status = POST_STATUS.get(item.status, PostStatus.DRAFT)
     if item.status == "future" or (item.password and status == PostStatus.PUBLISHED):
         status = PostStatus.DRAFT if item.status == "future" else PostStatus.PRIVATE
-        report.warn(f"page {item.wp_id} was scheduled or password-protected; "
-                    f"imported as {status}", item.line)  # fmt: skip
+        report.warn(
+            f"page {item.wp_id} was scheduled or password-protected; imported as {status}",
+            item.line,
+        )
     published, modified = item_dates(item, report)
     body, content_format = item_body(state, item)
     wanted = clean_slug(item.post_name)
     slug = unique_slug(wanted or slugify(item.title) or f"page-{item.wp_id}", state.page_slugs)
     if wanted and slug != wanted:
-        report.warn(f"page {item.wp_id}: slug {wanted!r} is taken; stored as {slug!r}",
-                    item.line)  # fmt: skip
+        report.warn(f"page {item.wp_id}: slug {wanted!r} is taken; stored as {slug!r}", item.line)
     if item.comments:
         report.skipped["comments on pages"] += len(item.comments)
     page = Page(
-        title=strip_invisible(item.title)[:500], slug=slug, body=body,
-        content_format=content_format, status=status, menu_order=item.menu_order,
+        title=strip_invisible(item.title)[:500],
+        slug=slug,
+        body=body,
+        content_format=content_format,
+        status=status,
+        menu_order=item.menu_order,
         language=item.meta.get(META_LANGUAGE) or guess_language(item.title, item.content),
-        created_at=published, updated_at=modified,
-        author_id=author_id(state, item.creator, item.line), wp_id=item.wp_id,
-    )  # fmt: skip
+        created_at=published,
+        updated_at=modified,
+        author_id=author_id(state, item.creator, item.line),
+        wp_id=item.wp_id,
+    )
     render_page(page)
     count_old_images(state, page.body_html)
     if item.wp_id is not None:
@@ -181,20 +208,22 @@ def unique_slug(wanted: str, taken: set[str]) -> str:
 def _check_url_date(state: ImportState, item: WxrItem, published: datetime) -> None:
     """WordPress put post_date (its local time) in the URL; we put the date in TIMEZONE."""
     local = item.post_date.strip()[:10]
-    if local and not local.startswith("0000") and to_local(published).strftime(
-        "%Y-%m-%d"
-    ) != local:
+    if local and not local.startswith("0000") and to_local(published).strftime("%Y-%m-%d") != local:
         state.date_mismatches += 1
 
 
-def _redirect_moved_post(state: ImportState, item: WxrItem, old: str, new: str,
-                         published: datetime) -> None:  # fmt: skip
+def _redirect_moved_post(
+    state: ImportState, item: WxrItem, old: str, new: str, published: datetime
+) -> None:
     """The slug was taken, so the old permalink points at the post's new one."""
     old_day = item.post_date[:10].replace("-", "/") if item.post_date[:4] != "0000" else ""
     old_path = f"/{old_day or to_local(published).strftime('%Y/%m/%d')}/{old}/"
     new_path = f"/{to_local(published).strftime('%Y/%m/%d')}/{new}/"
-    state.report.warn(f"post {item.wp_id}: slug {old!r} is taken; stored as {new!r}, "
-                      f"and {old_path} redirects to it", item.line)  # fmt: skip
+    state.report.warn(
+        f"post {item.wp_id}: slug {old!r} is taken; stored as {new!r}, "
+        f"and {old_path} redirects to it",
+        item.line,
+    )
     exists = db.session.scalar(select(Redirect.id).where(Redirect.old_path == old_path))
     if exists is None:
         db.session.add(Redirect(old_path=old_path, new_path=new_path))

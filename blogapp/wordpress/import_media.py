@@ -22,8 +22,13 @@ from blogapp.wordpress.wxr_fields import chunks, host_of, item_dates
 from blogapp.wordpress.wxr_meta import META_CREDIT
 from blogapp.wordpress.wxr_reader import WxrItem
 
-IMAGE_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
-               "webp": "image/webp"}  # fmt: skip
+IMAGE_TYPES = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+}
 _UPLOADS_PATH = re.compile(r"/(?:wp-content/)?uploads/(.+)$")
 _SIZE_SUFFIX = re.compile(r"-\d+x\d+(\.\w+)$")
 
@@ -57,8 +62,9 @@ def add_attachment(state: ImportState, item: WxrItem) -> None:
         if stored is None:
             report.warn(
                 f"attachment {item.wp_id}: {relative or url!r} is not in {state.uploads}; "
-                "recorded with its old address", item.line,
-            )  # fmt: skip
+                "recorded with its old address",
+                item.line,
+            )
     created = item_dates(item, report)[0]
     if stored is not None:
         db.session.execute(
@@ -68,12 +74,17 @@ def add_attachment(state: ImportState, item: WxrItem) -> None:
         report.remote_media += 1
         name = Path(urlsplit(url).path).name
         extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-        db.session.add(Media(
-            # Not a file here: the name only has to be unique; source_url is the image.
-            filename=f"remote-{item.wp_id or len(state.media_by_url)}-{extension}"[:200],
-            original_name=unquote(name)[:300], mime_type=IMAGE_TYPES.get(extension, ""),
-            source_url=url[:1000], created_at=created, **fields,
-        ))  # fmt: skip
+        db.session.add(
+            Media(
+                # Not a file here: the name only has to be unique; source_url is the image.
+                filename=f"remote-{item.wp_id or len(state.media_by_url)}-{extension}"[:200],
+                original_name=unquote(name)[:300],
+                mime_type=IMAGE_TYPES.get(extension, ""),
+                source_url=url[:1000],
+                created_at=created,
+                **fields,
+            )
+        )
     report.added["media"] += 1
 
 
@@ -86,8 +97,9 @@ def relative_upload(state: ImportState, url: str) -> str:
     return found.group(1) if found else ""
 
 
-def store_local(state: ImportState, relative: str, url: str,
-                line: int | None) -> tuple[int, str] | None:  # fmt: skip
+def store_local(
+    state: ImportState, relative: str, url: str, line: int | None
+) -> tuple[int, str] | None:
     """Copy an image from the --uploads folder into the media store (once per file);
     its (media id, file name)."""
     if relative in state.media_by_rel:

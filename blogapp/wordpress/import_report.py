@@ -35,14 +35,18 @@ class ImportReport:
         lines = []
         if self.relinked:
             many = self.relinked > 1
-            lines.append(f"  relinked:   {_count(self.relinked, 'post or page', 'posts or pages')}"
-                         f" now show{'' if many else 's'} local copies of images")  # fmt: skip
+            lines.append(
+                f"  relinked:   {_count(self.relinked, 'post or page', 'posts or pages')}"
+                f" now show{'' if many else 's'} local copies of images"
+            )
         if not (self.old_images or self.remote_media):
             return lines
         where = []
         if self.old_images:
-            where.append(f"{self.old_images} in "
-                         f"{_count(self.old_image_rows, 'post or page', 'posts or pages')}")
+            where.append(
+                f"{self.old_images} in "
+                f"{_count(self.old_image_rows, 'post or page', 'posts or pages')}"
+            )
         if self.remote_media:
             where.append(_count(self.remote_media, "attachment", "attachments"))
         comma = "," if len(where) > 1 else ""

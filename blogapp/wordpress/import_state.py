@@ -57,9 +57,8 @@ class ImportState:
         )
         self.cats_by_slug = dict(s.execute(select(Category.slug, Category.id)).all())
         self.cats_by_wp = dict(
-            s.execute(select(Category.wp_id, Category.id).where(Category.wp_id.is_not(None)))
-            .all()
-        )  # fmt: skip
+            s.execute(select(Category.wp_id, Category.id).where(Category.wp_id.is_not(None))).all()
+        )
         self.tags_by_slug = dict(s.execute(select(Tag.slug, Tag.id)).all())
         self.tags_by_wp = dict(
             s.execute(select(Tag.wp_id, Tag.id).where(Tag.wp_id.is_not(None))).all()
@@ -81,7 +80,10 @@ class ImportState:
                 select(Media.id, Media.filename, Media.source_url).where(Media.source_url != "")
             )
         }
-        self.remote_media_by_wp = dict(s.execute(
-            select(Media.wp_id, Media.id)
-            .where(Media.wp_id.is_not(None), Media.filename.startswith("remote-"))
-        ).all())  # fmt: skip
+        self.remote_media_by_wp = dict(
+            s.execute(
+                select(Media.wp_id, Media.id).where(
+                    Media.wp_id.is_not(None), Media.filename.startswith("remote-")
+                )
+            ).all()
+        )

@@ -20,8 +20,16 @@ def create_terms(state: ImportState, terms: list[WxrTerm]) -> None:
     parents: list[tuple[int, str, int | None]] = []
     for term in terms:
         state.line = term.line
-        found = term_id(state, term.taxonomy, term.slug, term.name, term.wp_id,
-                        term.description, term.line, count_existing=True)  # fmt: skip
+        found = term_id(
+            state,
+            term.taxonomy,
+            term.slug,
+            term.name,
+            term.wp_id,
+            term.description,
+            term.line,
+            count_existing=True,
+        )
         if found is not None and term.taxonomy == "category" and term.parent_slug:
             parents.append((found, term.parent_slug, term.line))
     for category_id, parent_slug, line in parents:
@@ -30,14 +38,22 @@ def create_terms(state: ImportState, terms: list[WxrTerm]) -> None:
             state.report.warn(f"parent category {parent_slug!r} is not in the file", line)
         elif parent_id != category_id:
             db.session.execute(
-                update(Category).where(Category.id == category_id, Category.parent_id.is_(None))
+                update(Category)
+                .where(Category.id == category_id, Category.parent_id.is_(None))
                 .values(parent_id=parent_id)
-            )  # fmt: skip
+            )
 
 
-def term_id(state: ImportState, taxonomy: str, raw_slug: str, name: str, wp_id: int | None,
-            description: str = "", line: int | None = None,
-            count_existing: bool = False) -> int | None:  # fmt: skip
+def term_id(
+    state: ImportState,
+    taxonomy: str,
+    raw_slug: str,
+    name: str,
+    wp_id: int | None,
+    description: str = "",
+    line: int | None = None,
+    count_existing: bool = False,
+) -> int | None:
     """The id of the category or tag, created when new."""
     is_category = taxonomy == "category"
     by_slug = state.cats_by_slug if is_category else state.tags_by_slug

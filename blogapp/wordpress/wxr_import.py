@@ -54,9 +54,13 @@ def import_wxr(
         with open(path, "rb") as raw:
             run(read_wxr(CountingReader(raw, progress)), state, renderer)
         # The whole import is one entry in the audit log, committed with it.
-        audit.record("import", table="wxr", label=Path(path).name[:200],
-                     changes="; ".join(line.strip() for line in state.report.summary_lines()),
-                     actor_login=f"cli:{getpass.getuser()}"[:60])  # fmt: skip
+        audit.record(
+            "import",
+            table="wxr",
+            label=Path(path).name[:200],
+            changes="; ".join(line.strip() for line in state.report.summary_lines()),
+            actor_login=f"cli:{getpass.getuser()}"[:60],
+        )
         db.session.commit()
     except WxrError:
         abandon(state)
