@@ -15,15 +15,13 @@ from typing import NamedTuple
 from lxml import etree
 
 URL_ATTRIBUTES = ("src", "href")
-
-
-# lxml's own tree, not lxml.html's: the import parses every post that shows an image,
-# and lxml.html's element classes cost a fifth more for nothing used here.
 _text_content = etree.XPath("string()")
 
 
 def parse_fragment(markup: str) -> etree._Element:
-    """The ``<body>`` element holding ``markup``'s nodes."""
+    """The ``<body>`` element holding ``markup``'s nodes, read by libxml2's HTML parser
+    into lxml's own tree: the import parses every post that shows an image, and
+    ``lxml.html``'s element classes cost a fifth more for nothing used here."""
     body = etree.HTML(f"<html><body>{markup}</body></html>").find("body")
     assert body is not None  # libxml2 makes the body it was given
     return body
@@ -88,7 +86,8 @@ def split_leading_image(content: str) -> LeadingImage | None:
     first = body[0]
     rest = html.escape(first.tail or "", quote=False) + "".join(map(html_of, body[1:]))
     # The image keeps the bytes its author wrote (WordPress's editor writes <img ... />)
-    # whenever the rest reads back as written, which is all but broken HTML.
+    # whenever lxml writes the rest back as it was written, as it does plain caption
+    # text; otherwise lxml writes both.
     if content.endswith(rest):
         return LeadingImage(content[: len(content) - len(rest)], rest)
     return LeadingImage(html_of(first, with_tail=False), rest)
