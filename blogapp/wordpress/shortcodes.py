@@ -6,9 +6,10 @@ itself renders for HTML5 themes. Any other shortcode stays in the text as writte
 
 from __future__ import annotations
 
-import html
 import re
 from collections import Counter
+
+from blogapp.wordpress.html_fragments import figure_html, split_leading_image
 
 CAPTION_TAGS = "caption|wp_caption"
 
@@ -26,8 +27,6 @@ _ATTRS = re.compile(
     r"""([\w-]+)\s*=\s*"([^"]*)"(?:\s|$)|([\w-]+)\s*=\s*'([^']*)'(?:\s|$)"""
     r"""|([\w-]+)\s*=\s*([^\s'"]+)(?:\s|$)|"([^"]*)"(?:\s|$)|'([^']*)'(?:\s|$)|(\S+)(?:\s|$)"""
 )
-# The image (optionally linked) at the start of a caption's content; the rest is the caption.
-_CAPTION_IMAGE = re.compile(r"((?:<a [^>]+>\s*)?<img [^>]+>(?:\s*</a>)?)(.*)", re.I | re.S)
 _CLASS_WORD = re.compile(r"^[\w-]+$")
 
 # Names that are shortcodes of WordPress or of common plugins. Anything else in square
@@ -64,20 +63,16 @@ def _caption_html(match: re.Match) -> str:
     content = (match.group(5) or "").strip()
     caption = attrs.get("caption", "")
     if not caption:
-        found = _CAPTION_IMAGE.match(content)
+        # WordPress 3.4 and later: the caption follows the image (optionally linked).
+        found = split_leading_image(content)
         if found:
-            content, caption = found.group(1), found.group(2).strip()
+            content, caption = found.image, found.rest.strip()
     if not caption:
         return content  # as WordPress does: no caption, just the image
     classes = ["wp-caption"] + [
         word for word in (attrs.get("align", ""), attrs.get("class", "")) if _CLASS_WORD.match(word)
     ]
-    if "<" not in caption:
-        caption = html.escape(html.unescape(caption), quote=False)
-    return (
-        f'<figure class="{" ".join(classes)}">{content}'
-        f"<figcaption>{caption}</figcaption></figure>"
-    )
+    return figure_html(content, caption, classes)
 
 
 def convert_captions(text: str) -> str:

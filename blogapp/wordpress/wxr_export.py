@@ -47,7 +47,7 @@ from blogapp.models import (
     utcnow,
 )
 from blogapp.sanitize import strip_invisible
-from blogapp.wordpress.wxr_import import (
+from blogapp.wordpress.wxr_meta import (
     META_COMMENT_MODE,
     META_CREDIT,
     META_FORMAT,
