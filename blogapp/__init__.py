@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import os
 import time
 from collections.abc import Mapping
@@ -15,6 +16,15 @@ from blogapp.config import DefaultConfig
 from blogapp.page_cache import BlogFlask
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# The packages whose ``init_app(app)`` registers what they bring (blogapp.registry): kinds
+# of outgoing work, jobs, reader data, admin screens. In this order: it is the order of
+# ``flask prune``'s lines and of erasers of equal rank. ``EXTRA_FEATURES`` adds more.
+FEATURES = (
+    "blogapp.admin", "blogapp.posts", "blogapp.categories", "blogapp.media",
+    "blogapp.comments", "blogapp.newsletter", "blogapp.fediverse", "blogapp.revisions",
+    "blogapp.privacy", "blogapp.mail",
+)  # fmt: skip
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -33,6 +43,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
     register_extensions(app)
+    register_features(app)
     register_blueprints(app)
     register_templating(app)
     register_errors(app)
@@ -106,6 +117,21 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     # Limits that protect accounts and comments: shared by every worker (blogapp/throttle.py).
     throttle.init_app(app)
+
+
+def register_features(app: Flask) -> None:
+    """Each feature registers what it brings; the core's own jobs and erasers last.
+    Before the blueprints: a feature's admin screens join the admin blueprint."""
+    from blogapp import audit, registry, throttle
+    from blogapp.registry import ReaderData
+
+    registry.init_app(app)
+    for name in (*FEATURES, *app.config.get("EXTRA_FEATURES", ())):
+        importlib.import_module(name).init_app(app)
+    found = registry.registry(app)
+    found.add_job("audit", lambda: f"Blanked {audit.prune()} audit label(s) naming a reader.")
+    found.add_job("throttle", lambda: f"Deleted {throttle.prune()} spent throttle row(s).")
+    found.add_reader_data(ReaderData("audit", audit.erase_reader))
 
 
 def register_blueprints(app: Flask) -> None:

@@ -45,24 +45,13 @@ def demo_command() -> None:
 @click.command("prune")
 @with_appcontext
 def prune_command() -> None:
-    """Erase what is kept past its time: commenters' addresses, sent mail, readers'
-    names in old audit labels, spent throttle rows."""
-    from blogapp import audit, throttle
-    from blogapp.comments.retention import (
-        erase_old_addresses,
-        erase_old_deleted_quotes,
-        retention_days,
-    )
-    from blogapp.mail import retention as mail_retention
+    """Erase what is kept past its time: every job the features registered
+    (``blogapp.registry``): commenters' addresses, sent mail, readers' names in old
+    audit labels, spent throttle rows, and so on."""
+    from blogapp.registry import registry
 
-    erased = erase_old_addresses()
-    click.echo(f"Erased the address of {erased} comment(s) older than {retention_days()} day(s).")
-    click.echo(f"Blanked {erase_old_deleted_quotes()} moderation-log quote(s) of comments "
-               "deleted for good.")
-    click.echo(f"Deleted {mail_retention.prune()} sent, failed or cancelled mail(s) older than "
-               f"{mail_retention.keep_days()} day(s).")
-    click.echo(f"Blanked {audit.prune()} audit label(s) naming a reader.")
-    click.echo(f"Deleted {throttle.prune()} spent throttle row(s).")
+    for job in registry().jobs:
+        click.echo(job.run())
 
 
 @click.command("init-db")

@@ -65,6 +65,9 @@ class DefaultConfig:
     CONFIRM_LINK_DAYS = 7  # the double opt-in link
     CONFIRM_RESEND_HOURS = 24  # a new confirmation mail to one address at most this often
     COMMENT_IP_RETENTION_DAYS = 30  # `flask prune` erases older addresses; 0 stores none
+    # Packages besides the built-in ones whose init_app(app) registers what they bring
+    # (blogapp.registry): outbox kinds, prune jobs, reader data, admin screens.
+    EXTRA_FEATURES: tuple[str, ...] = ()
     # Sent, failed and cancelled mail is kept this long (never longer than the addresses
     # above: a held-comment mail quotes one), then `flask prune` deletes it.
     MAIL_KEEP_DAYS = 7

@@ -1,14 +1,26 @@
-"""What an erasure of a reader's data tells each feature that keeps some of it.
+"""What an erasure of a reader's data tells each feature that keeps some of it, and
+how long a reader's IP address is kept.
 
 A leaf module (it imports nothing of the app): ``blogapp.privacy.services`` builds a
-``Reader`` and hands it to each feature's eraser, a function ``erase_reader(reader)``
-that works in the open transaction and does not commit; ``flask prune`` calls each
-feature's ``prune()``. A feature that starts keeping a reader's name, address, IP or
-words adds its eraser (and its pruner) to those lists."""
+``Reader`` and hands it to each feature's eraser, which works in the open transaction
+and does not commit; ``flask prune`` runs each feature's jobs. A feature that starts
+keeping a reader's name, address, IP or words registers its eraser (and its prune
+job) with ``blogapp.registry``."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from flask import current_app
+
+# What an erasure does to a reader's comments (the admin's choice, privacy.erasure).
+ANONYMIZE, DELETE = "anonymize", "delete"
+
+
+def ip_retention_days() -> int:
+    """``COMMENT_IP_RETENTION_DAYS``: how long a commenter's IP address is kept, and no
+    mail about them is kept longer (``blogapp.comments.retention``)."""
+    return max(0, int(current_app.config["COMMENT_IP_RETENTION_DAYS"]))
 
 
 @dataclass(frozen=True)

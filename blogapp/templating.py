@@ -12,7 +12,7 @@ from blogapp.content import post_label
 from blogapp.dates import format_date, format_datetime, to_local
 from blogapp.models import CommentStatus, FollowerStatus, NewsletterStatus, OutboxStatus, PostStatus
 from blogapp.permalinks import post_url
-from blogapp.posts.queries import sidebar, sidebar_html
+from blogapp.post_queries import sidebar, sidebar_html
 from blogapp.translations.services import ENDONYMS, listing_language
 
 

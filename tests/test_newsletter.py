@@ -243,7 +243,7 @@ def test_a_hard_refusal_marks_the_address_bouncing(client, inbox, clock, app, ct
         OutboxMessage.recipient == "gone@example.org", OutboxMessage.subject == "Second")) is None
     db.session.commit()
     # The admin's per-post view: First went to 1 and bounced for 1; Second went to 1.
-    from blogapp.admin.subscribers import recent_issues
+    from blogapp.newsletter.admin import recent_issues
 
     assert [(i["title"], i["recipients"], i["counts"]) for i in recent_issues()] == [
         ("Second", 1, {"sent": 1}), ("First", 2, {"sent": 1, "bounced": 1})]

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from blogapp.permalinks import post_url
-from blogapp.posts.queries import post_terms
+from blogapp.post_queries import post_terms
 from blogapp.seo.related import post_neighbours
 from tests.conftest import on_postgres
 from tests.factories import make_comment, make_post

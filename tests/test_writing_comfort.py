@@ -9,10 +9,10 @@ import re
 
 from PIL import Image
 
-from blogapp.admin.media_views import figure_snippet
 from blogapp.content import render_body
 from blogapp.extensions import db
 from blogapp.media import store_image
+from blogapp.media.admin import figure_snippet
 from blogapp.models import ROLE_EDITOR
 from tests.factories import make_post, make_user
 

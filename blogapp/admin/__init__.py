@@ -1,24 +1,32 @@
-"""The admin screens at ``/admin/``: dashboard, posts, pages, categories, tags,
-media, users, the mail outbox and the newsletter's subscribers. Views stay thin; the
-rules live beside each feature: ``blogapp/posts/services.py`` (posts and pages),
-``blogapp/categories/services.py`` (categories and tags), ``blogapp/auth/services.py``
-(accounts)."""
+"""The admin at ``/admin/``: the blueprint, its navigation (read from the registry,
+``blogapp.registry``), the dashboard, users and the audit log. A feature's own screens
+live in its package (``posts/admin.py``, ``categories/admin.py``, ``media/admin.py``,
+``newsletter/admin.py``, ``fediverse/admin.py``, ``mail/admin.py``,
+``privacy/admin.py``, ``revisions/admin.py``) and join this blueprint from its
+``init_app``, with their menu entries. Views stay thin; the rules live beside each feature:
+``blogapp/posts/services.py`` (posts and pages), ``blogapp/categories/services.py``
+(categories and tags), ``blogapp/auth/services.py`` (accounts)."""
 
 from blogapp.admin import (  # noqa: F401  (importing a module registers its views)
     audit_log,
     dashboard,
-    editorial,
-    followers,
-    media_views,
-    outbox,
-    pages,
-    posts,
-    privacy_settings,
     remote_content,
-    subscribers,
-    taxonomy,
     users,
 )
 from blogapp.admin.blueprint import bp
 
-__all__ = ["bp"]
+__all__ = ["bp", "init_app"]
+
+
+def init_app(app) -> None:
+    """Register the admin's own menu entries (``blogapp.registry``); features add theirs."""
+    from blogapp.registry import AdminScreen, registry
+
+    for screen in (
+        AdminScreen("Dashboard", "admin.dashboard", lambda e: e == "admin.dashboard",
+                    admin_only=False, order=0),
+        AdminScreen("Users", "admin.users", lambda e: "user" in e and e.startswith("admin."),
+                    order=100),
+        AdminScreen("Audit log", "admin.audit_log", lambda e: "audit" in e, order=150),
+    ):  # fmt: skip
+        registry(app).add_admin_screen(screen)

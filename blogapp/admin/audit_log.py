@@ -13,8 +13,8 @@ from flask import Response, abort, render_template, request
 from sqlalchemy import select
 
 from blogapp.admin.blueprint import bp
-from blogapp.admin.subscribers import _cell
 from blogapp.auth.permissions import admin_required
+from blogapp.csv_cells import csv_cell
 from blogapp.extensions import db
 from blogapp.models import AuditEntry
 
@@ -85,7 +85,7 @@ def export_audit_log():
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for entry in db.session.scalars(_selection(_filters())):
-        writer.writerow([_cell(getattr(entry, name)) for name in CSV_COLUMNS])
+        writer.writerow([csv_cell(getattr(entry, name)) for name in CSV_COLUMNS])
     return Response(
         out.getvalue(),
         mimetype="text/csv",

@@ -1,13 +1,13 @@
 """The ``admin`` blueprint at ``/admin/`` and what every admin page shares: the
-navigation's helpers. (Admin pages are ``private, no-store``: ``blogapp.page_cache``.)"""
+navigation, whose entries each feature registers (``blogapp.registry``). (Admin pages
+are ``private, no-store``: ``blogapp.page_cache``.)"""
 
 from __future__ import annotations
 
 from flask import Blueprint, current_app
-from sqlalchemy import func, select
+from flask_login import current_user
 
-from blogapp.extensions import db
-from blogapp.models import Comment, CommentStatus
+from blogapp.registry import AdminScreen, registry
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -19,8 +19,8 @@ def has_endpoint(name: str) -> bool:
 
 
 @bp.app_template_global()
-def pending_comment_count() -> int:
-    """Comments waiting for moderation: one COUNT, never cached, so the nav is exact."""
-    return db.session.scalar(
-        select(func.count()).select_from(Comment).where(Comment.status == CommentStatus.PENDING)
-    ) or 0
+def admin_menu() -> list[AdminScreen]:
+    """The navigation's entries this user may see, in order."""
+    return [screen for screen in registry().menu()
+            if (current_user.is_admin or not screen.admin_only) and screen.shown()
+            and screen.endpoint in current_app.view_functions]  # fmt: skip

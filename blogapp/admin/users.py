@@ -7,14 +7,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from blogapp.admin.blueprint import bp
-from blogapp.admin.editing import show_errors
 from blogapp.auth import two_factor
 from blogapp.auth.forms import NewUserForm, PasswordForm, UserForm
 from blogapp.auth.passwords import rotate_session_token
 from blogapp.auth.permissions import admin_required
 from blogapp.auth.services import change_password, create_user, update_user
 from blogapp.extensions import db
-from blogapp.field_errors import FieldErrors
+from blogapp.field_errors import FieldErrors, show_errors
 from blogapp.models import TwoFactor, User
 
 

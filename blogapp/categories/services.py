@@ -159,3 +159,22 @@ def delete_tag(tag: Tag) -> None:
     db.session.execute(delete(post_tags).where(post_tags.c.tag_id == tag.id))
     db.session.delete(tag)
     db.session.commit()
+
+
+def category_choices() -> list[tuple[int, str]]:
+    """Every category in tree order, indented by depth: one query, never cached, so a
+    category created a second ago is offered."""
+    rows = db.session.execute(select(Category.id, Category.name, Category.parent_id)).all()
+    children: dict[int | None, list] = {}
+    for row in rows:
+        children.setdefault(row.parent_id, []).append(row)
+    ordered: list[tuple[int, str]] = []
+
+    def walk(parent_id: int | None, depth: int) -> None:
+        for row in sorted(children.get(parent_id, []), key=lambda r: r.name.lower()):
+            ordered.append((row.id, "— " * depth + row.name))
+            if depth < 20:  # a loop in bad data must not recurse forever
+                walk(row.id, depth + 1)
+
+    walk(None, 0)
+    return ordered

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 
-from blogapp.posts.queries import CategoryNode, public_posts, sidebar
+from blogapp.post_queries import CategoryNode, public_posts, sidebar
 
 bp = Blueprint("categories", __name__)
 

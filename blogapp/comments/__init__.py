@@ -10,4 +10,39 @@ from blogapp.comments.moderation import bp as moderation_bp
 from blogapp.comments.own_edits import bp as own_edits_bp
 from blogapp.comments.views import bp
 
-__all__ = ["bp", "mail_bp", "moderation_bp", "own_edits_bp"]
+__all__ = ["bp", "init_app", "mail_bp", "moderation_bp", "own_edits_bp"]
+
+
+def init_app(app) -> None:
+    """Register what the comments bring (``blogapp.registry``): the reply digest,
+    composed when sent; the prune jobs for old addresses and quotes; the reader data
+    (run after the erasers that find their rows through the comments); the
+    moderation queue's menu entry with its count."""
+    from sqlalchemy import func, select
+
+    from blogapp.comments import reader_data, retention
+    from blogapp.comments.subscriptions import compose_digest
+    from blogapp.extensions import db
+    from blogapp.models import Comment, CommentStatus
+    from blogapp.registry import AdminScreen, OutboxKind, ReaderData, registry
+
+    def pending() -> int:
+        """Comments waiting for moderation: one COUNT, never cached, so the nav is exact."""
+        return db.session.scalar(
+            select(func.count()).select_from(Comment)
+            .where(Comment.status == CommentStatus.PENDING)
+        ) or 0  # fmt: skip
+
+    found = registry(app)
+    found.add_outbox_kind(OutboxKind("reply-digest", compose=compose_digest))
+    found.add_job("comment-addresses", lambda: (
+        f"Erased the address of {retention.erase_old_addresses()} comment(s) older than "
+        f"{retention.retention_days()} day(s)."))
+    found.add_job("deleted-quotes", lambda: (
+        f"Blanked {retention.erase_old_deleted_quotes()} moderation-log quote(s) of "
+        "comments deleted for good."))
+    found.add_reader_data(ReaderData("comments", reader_data.erase, reader_data.export,
+                                     reader_data.holds, order=100))
+    found.add_admin_screen(AdminScreen(
+        "Comments", "moderation.comments", lambda e: e.startswith("moderation."),
+        admin_only=False, count=pending, count_title="{n} waiting for moderation", order=60))

@@ -15,17 +15,17 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import or_, select, update
 
 from blogapp.extensions import db
 from blogapp.models import Comment, ModerationEvent, utcnow
+from blogapp.reader_data import ip_retention_days
 
 DELETED_SUMMARY = "(a comment deleted for good; its author and words are no longer kept)"
 
 
 def retention_days() -> int:
-    return max(0, int(current_app.config["COMMENT_IP_RETENTION_DAYS"]))
+    return ip_retention_days()
 
 
 def keeps_addresses() -> bool:

@@ -13,7 +13,7 @@ from blogapp.extensions import db
 from blogapp.feeds.builder import Entry, absolute_links, feed_response, new_feed
 from blogapp.models import Correction, Post
 from blogapp.permalinks import post_url
-from blogapp.posts.queries import check_page
+from blogapp.post_queries import check_page
 from blogapp.seo.meta import absolute_url
 
 bp = Blueprint("corrections", __name__)

@@ -15,18 +15,19 @@ A failed send is retried after ``MAIL_RETRY_SECONDS``, doubling each time, until
 ``MAIL_MAX_ATTEMPTS``; then it is marked failed with the last error kept. A
 newsletter mail the server refuses for good (5xx) also marks its address bouncing.
 
-Each pass of the mail lane (below) first lets the newsletter queue the posts that
-became public since the last one and forget the sign-ups never confirmed
-(blogapp.newsletter.services); each pass of the fediverse lane first lets the
-fediverse queue what followers are to hear about posts (blogapp.fediverse).
+The worker knows no feature: each one registers its kinds, their handlers and their
+lane, and the steps each pass of a lane runs first (``blogapp.registry``): the
+newsletter queues the posts that became public since the last pass and forgets the
+sign-ups never confirmed; the fediverse queues what followers are to hear about posts.
 
-A row's kind chooses its transport: ``TRANSPORTS`` (an ActivityPub delivery, a
+A row's kind chooses its transport: a registered ``send`` (an ActivityPub delivery, a
 signed POST) or, for every other kind, SMTP. Claims, retries and giving up are the
 same for all.
 
-Mail and deliveries go in two lanes (``LANES``) that never share a pass: each
-claims only its own kinds, and ``flask deliver`` runs each lane in a thread of its
-own (or one of them, with ``--only``). A follower whose inbox answers slowly holds
+Mail and deliveries go in lanes (the registry's ``lanes``: mail, and each lane a
+feature names) that never share a pass: each claims only its own kinds (the mail
+lane, every kind no other lane claims), and ``flask deliver`` runs each lane in a
+thread of its own (or one of them, with ``--only``). A follower whose inbox answers slowly holds
 the deliveries' lane, for at most ``FEDIVERSE_TIMEOUT`` a delivery, while password
 resets and every other mail go out in theirs."""
 
@@ -45,44 +46,34 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select, true, update
 
-from blogapp.comments.subscriptions import compose_digest
 from blogapp.database import write_transaction
 from blogapp.extensions import db
-from blogapp.fediverse import delivery as fediverse_delivery
-from blogapp.fediverse import publishing as fediverse
 from blogapp.mail import smtp
 from blogapp.mail.clock import now
 from blogapp.models import OutboxMessage, OutboxStatus
-from blogapp.newsletter import services as newsletter
+from blogapp.registry import MAIL, OutboxKind, registry
 
 log = logging.getLogger(__name__)
 
-# Kinds whose text is written when they are sent, not when queued (a digest collects
-# whatever was approved until then). A composer fills the row and returns True, or
-# False when nothing is left to say, or the time before which it must not be sent.
-COMPOSERS: dict[str, Callable[[OutboxMessage], bool | datetime]] = {
-    "reply-digest": compose_digest
-}
 
-# Kinds sent otherwise than by mail: (send the row, is this error for good).
-TRANSPORTS: dict[str, tuple[Callable[[OutboxMessage], None], Callable[[Exception], bool]]] = {
-    fediverse.KIND: (fediverse_delivery.send, fediverse_delivery.is_permanent),
-}
-
-# Kinds whose recipient stops getting mail once the server refuses it for good.
-BOUNCE_KINDS = frozenset({newsletter.KIND, newsletter.CONFIRM_KIND})
+def lanes() -> tuple[str, ...]:
+    return registry().lanes
 
 
-MAIL, FEDIVERSE = "mail", "fediverse"
-LANES = (MAIL, FEDIVERSE)
+def _kind(row: OutboxMessage) -> OutboxKind:
+    """How ``row`` is handled: as its feature registered it, else as plain mail."""
+    return registry().kinds.get(row.kind) or OutboxKind(row.kind)
 
 
 def _in_lane(lane: str | None):
-    """The rows a lane sends: deliveries (kinds with a transport), or mail (the rest)."""
+    """The rows a lane sends: the kinds registered in it, or for the mail lane every
+    kind no other lane claims."""
     if lane is None:
         return true()
-    delivered = OutboxMessage.kind.in_(tuple(TRANSPORTS))
-    return delivered if lane == FEDIVERSE else ~delivered
+    if lane != MAIL:
+        return OutboxMessage.kind.in_(registry().kinds_in(lane))
+    elsewhere = tuple(name for name, kind in registry().kinds.items() if kind.lane != MAIL)
+    return ~OutboxMessage.kind.in_(elsewhere) if elsewhere else true()
 
 
 @dataclass
@@ -178,13 +169,13 @@ def _retry_delay(attempts: int) -> timedelta:
 def _failed(row: OutboxMessage, claimant: str, error: Exception, report: Report) -> None:
     text = f"{type(error).__name__}: {error}"[:2000]
     report.errors.append(f"#{row.id} {text}")
-    transport = TRANSPORTS.get(row.kind)
-    permanent = transport[1] if transport else smtp.is_permanent
+    kind = _kind(row)
+    permanent = kind.is_permanent if kind.send else smtp.is_permanent
     if permanent(error) or row.attempts >= int(current_app.config["MAIL_MAX_ATTEMPTS"]):
         _finish(row, claimant, status=OutboxStatus.FAILED, last_error=text)
         report.failed += 1
-        if row.kind in BOUNCE_KINDS and smtp.is_hard_refusal(error):
-            newsletter.mark_bouncing(row.recipient)
+        if kind.refused and not kind.send and smtp.is_hard_refusal(error):
+            kind.refused(row.recipient)
         log.warning("outbox #%s failed for good after %s tries: %s", row.id, row.attempts, text)
     else:
         _finish(row, claimant, status=OutboxStatus.QUEUED, last_error=text, claimed_by="",
@@ -195,7 +186,7 @@ def _failed(row: OutboxMessage, claimant: str, error: Exception, report: Report)
 def _compose(row: OutboxMessage, claimant: str, report: Report) -> bool:
     """Write the text of a message composed at sending time; False when it is not
     to be sent now (cancelled, or put back until the time its composer gave)."""
-    composer = COMPOSERS.get(row.kind)
+    composer = _kind(row).compose
     if composer is None or row.body_text:
         return True  # written when queued, or composed by an earlier, interrupted try
     with write_transaction():
@@ -218,13 +209,10 @@ def deliver_once(limit: int | None = None, lane: str | None = None) -> Report:
     """One batch of ``lane`` (or of both, mail first): claim, send over one
     connection, record each outcome."""
     if lane is None:
-        return _merged([deliver_once(limit, each) for each in LANES])
+        return _merged([deliver_once(limit, each) for each in lanes()])
     config = current_app.config
-    if lane == MAIL:
-        newsletter.forget_unconfirmed()
-        newsletter.queue_due_posts()
-    else:
-        fediverse.queue_due_posts()
+    for step in registry().steps_of(lane):
+        step()
     claimant, rows = claim(int(limit or config["MAIL_BATCH_SIZE"]), lane)
     report = Report(claimed=len(rows))
     connection = smtp.Connection(config)
@@ -233,8 +221,9 @@ def deliver_once(limit: int | None = None, lane: str | None = None) -> Report:
             try:
                 if not _compose(row, claimant, report):
                     continue
-                if row.kind in TRANSPORTS:
-                    TRANSPORTS[row.kind][0](row)
+                send = _kind(row).send
+                if send is not None:
+                    send(row)
                 else:
                     connection.send(smtp.build(row, config["MAIL_FROM"]))
             except Exception as error:  # noqa: BLE001 (any failure is recorded and retried)
@@ -280,15 +269,16 @@ def _in_threads(lanes: tuple[str, ...], work: Callable[[str], None]) -> None:
         raise errors[0]
 
 
-def deliver_lanes_once(lanes: tuple[str, ...] = LANES, limit: int | None = None) -> Report:
-    """One batch of each lane, the lanes side by side (``flask deliver``)."""
+def deliver_lanes_once(only: tuple[str, ...] | None = None, limit: int | None = None) -> Report:
+    """One batch of each lane (or of those ``only`` names), the lanes side by side
+    (``flask deliver``)."""
     reports: list[Report] = []
-    _in_threads(lanes, lambda lane: reports.append(deliver_once(limit, lane)))
+    _in_threads(only or lanes(), lambda lane: reports.append(deliver_once(limit, lane)))
     return _merged(reports)
 
 
 def deliver_loop(echo: Callable[[str], None], poll: float | None = None,
-                 lanes: tuple[str, ...] = LANES) -> None:
+                 only: tuple[str, ...] | None = None) -> None:
     """Batches of each lane, side by side, until SIGTERM or SIGINT, each lane
     pausing ``MAIL_POLL_SECONDS`` when it has nothing to send. A stop asked for
     mid-batch waits for the batch to end."""
@@ -312,7 +302,7 @@ def deliver_loop(echo: Callable[[str], None], poll: float | None = None,
             stopping.set()  # a lane that failed stops the worker, to be restarted whole
 
     try:
-        _in_threads(lanes, loop)
+        _in_threads(only or lanes(), loop)
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)

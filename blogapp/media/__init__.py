@@ -3,4 +3,14 @@
 from blogapp.media.storage import ImageRejected, store_image
 from blogapp.media.views import bp
 
-__all__ = ["ImageRejected", "bp", "store_image"]
+__all__ = ["ImageRejected", "bp", "init_app", "store_image"]
+
+
+def init_app(app) -> None:
+    """The Media screen joins the admin blueprint, with its menu entry."""
+    from blogapp.media import admin  # noqa: F401
+    from blogapp.registry import AdminScreen, registry
+
+    registry(app).add_admin_screen(AdminScreen(
+        "Media", "admin.media", lambda e: "media" in e and e.startswith("admin."),
+        admin_only=False, order=50))

@@ -28,7 +28,7 @@ from blogapp.models import (
 )
 from blogapp.permalinks import post_url
 from blogapp.revisions import preview
-from blogapp.revisions.services import check_based_on
+from blogapp.revisions.services import Draft, check_based_on
 from blogapp.revisions.services import record as record_revision
 
 STATUS_SCHEDULED = "scheduled"  # a form choice: stored as published with a future date
@@ -223,3 +223,32 @@ def save_page(page: Page | None, data: PageData, *, author: User | None,
 def delete_page(page: Page) -> None:
     db.session.delete(page)
     db.session.commit()
+
+
+def restore(item: Post | Page, revision: Revision, *, author) -> Post | Page:
+    """Save ``item`` again with the text of ``revision`` (title, body, excerpt, format),
+    as a new revision; status, date, categories and tags stay as they are now."""
+    if isinstance(item, Post):
+        scheduled = item.is_scheduled
+        data = PostData(
+            title=revision.title, slug=item.slug, body=revision.body,
+            content_format=revision.content_format, excerpt=revision.excerpt,
+            category_ids=[c.id for c in item.categories], tag_names=[t.name for t in item.tags],
+            language=item.language, source_line=item.source_line,
+            status="scheduled" if scheduled else item.status,
+            publish_at=item.published_at if scheduled else None, comment_mode=item.comment_mode,
+        )  # fmt: skip
+        return save_post(item, data, author=author, restored_from=revision)
+    data = PageData(
+        title=revision.title, slug=item.slug, body=revision.body,
+        content_format=revision.content_format, language=item.language, status=item.status,
+        menu_order=item.menu_order,
+    )  # fmt: skip
+    return save_page(item, data, author=author, restored_from=revision)
+
+
+def save_new_draft(draft: Draft, *, author) -> Post:
+    """The first autosave of a post never saved, stored as a draft."""
+    data = PostData(title=draft.title, body=draft.body, excerpt=draft.excerpt,
+                    content_format=draft.content_format, status=PostStatus.DRAFT)  # fmt: skip
+    return save_post(None, data, author=author)

@@ -15,7 +15,7 @@ from blogapp.dates import local_to_utc, to_local
 from blogapp.extensions import db
 from blogapp.models import Page, Post, PostStatus, Redirect, Tag, User, post_tags
 from blogapp.permalinks import post_url
-from blogapp.posts.queries import NO_EXTRAS, has_extras, post_extras, post_terms, public_posts
+from blogapp.post_queries import NO_EXTRAS, has_extras, post_extras, post_terms, public_posts
 from blogapp.search import search_results
 from blogapp.seo.related import post_neighbours
 

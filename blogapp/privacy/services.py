@@ -1,51 +1,39 @@
 """What the blog holds about a commenter, found by the address they gave, and how it
-is exported or erased (issue 19).
+is exported or erased.
 
-An erasure removes or anonymizes their comments, as the admin chose
-(``privacy.erasure``: "anonymize" keeps the words under "Anonymous", without name,
-address, website, IP or browser; "delete" removes them, replies stay), and removes
-their reply-notification and newsletter subscriptions; the moderation log's lines
-about those comments lose their quoted name and words. Every other feature that keeps
-some of it has its eraser in ``ERASERS`` (``blogapp.reader_data``): the outbox (mail
-to them, mail about their comments) and the audit log's old labels. It is one audit
-entry, which names no address. Both are writes of reader-visible rows made through
-the session, so the content version moves with them (``blogapp.content_version``)."""
+Every feature that keeps some of it registers its reader data
+(``blogapp.registry.ReaderData``): whether it holds anything from an address, its part
+of the export, and its eraser. The comments' eraser removes or anonymizes the
+reader's comments, as the admin chose (``privacy.erasure``: "anonymize" keeps the
+words under "Anonymous", without name, address, website, IP or browser; "delete"
+removes them, replies stay), and ends their reply notifications; the newsletter's
+ends their subscription; the outbox's and the audit log's find their rows through the
+comments, so they run first. This module knows none of those features. An erasure is
+one audit entry, which names no address. Both are writes of reader-visible rows made
+through the session, so the content version moves with them
+(``blogapp.content_version``)."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-from collections import Counter
 
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select
 
 from blogapp import audit
 from blogapp.extensions import db
 from blogapp.mail import links
-from blogapp.mail import retention as mail_retention
 from blogapp.mail.outbox import enqueue, site_url
-from blogapp.models import (
-    Comment,
-    CommentStatus,
-    MailSubscriber,
-    ModerationEvent,
-    NewsletterSubscriber,
-    Post,
-    Setting,
-)
-from blogapp.reader_data import Reader
+from blogapp.models import Comment, Setting
+from blogapp.reader_data import ANONYMIZE, DELETE, Reader
+from blogapp.registry import registry
 from blogapp.site_settings import stored_settings
 
 PURPOSE = "reader-data"
 ERASURE_KEY = "privacy.erasure"
-ANONYMIZE, DELETE = "anonymize", "delete"
 ERASURE_MODES = (ANONYMIZE, DELETE)
 EXPORT, ERASE = "export", "erase"
-ANONYMOUS = "Anonymous"
-# Each feature's eraser of what it keeps about a reader, run before the comments and
-# subscriptions below go (they find their rows through them).
-ERASERS = (mail_retention.erase_reader, audit.erase_reader)
 
 
 def erasure_mode() -> str:
@@ -57,20 +45,9 @@ def save_erasure_mode(mode: str) -> None:
     db.session.merge(Setting(key=ERASURE_KEY, value=mode))
 
 
-def _mine(email: str):
-    return func.lower(Comment.author_email) == email.strip().lower()
-
-
 def holds_anything(email: str) -> bool:
     address = email.strip().lower()
-    return any(
-        db.session.scalar(select(model.id).where(condition).limit(1)) is not None
-        for model, condition in (
-            (Comment, _mine(email)),
-            (MailSubscriber, func.lower(MailSubscriber.email) == address),
-            (NewsletterSubscriber, func.lower(NewsletterSubscriber.email) == address),
-        )
-    )
+    return any(data.holds(address) for data in registry().reader_data if data.holds)
 
 
 def send_confirmation(email: str, what: str) -> None:
@@ -98,87 +75,30 @@ def send_confirmation(email: str, what: str) -> None:
                   "\n\nIf you did not ask, ignore this mail: nothing changes.\n"))  # fmt: skip
 
 
-def export(email: str) -> dict:
-    """Everything stored from ``email``, as plain data for JSON."""
-    rows = db.session.execute(
-        select(Comment, Post.title, Post.slug).join(Post, Post.id == Comment.post_id)
-        .where(_mine(email)).order_by(Comment.created_at, Comment.id)
-    ).all()  # fmt: skip
+def _reader(email: str) -> Reader:
     address = email.strip().lower()
-    subscribed = db.session.scalar(
-        select(MailSubscriber.created_at).where(func.lower(MailSubscriber.email) == address)
-    )
-    newsletter = db.session.scalar(
-        select(NewsletterSubscriber).where(func.lower(NewsletterSubscriber.email) == address)
-    )
-    return {
-        "site": current_app.config["SITE_URL"],
-        "address": email.strip(),
-        "comments": [
-            {
-                "id": c.id,
-                "post": title,
-                "post_id": c.post_id,
-                "status": c.status,
-                "created_at": c.created_at.isoformat(),
-                "name": c.author_name,
-                "email": c.author_email,
-                "website": c.author_url,
-                "ip_address": c.author_ip,
-                "user_agent": c.user_agent,
-                "text": c.body,
-            }
-            for c, title, _slug in rows
-        ],  # fmt: skip
-        "reply_notifications_since": subscribed.isoformat() if subscribed else None,
-        "newsletter": None
-        if newsletter is None
-        else {
-            "lists": newsletter.lists,
-            "status": newsletter.status,
-            "since": newsletter.created_at.isoformat(),
-        },  # fmt: skip
-    }
+    mine = func.lower(Comment.author_email) == address
+    return Reader(email=address, mode=erasure_mode(),
+                  comment_ids=tuple(db.session.scalars(select(Comment.id).where(mine))))
+
+
+def export(email: str) -> dict:
+    """Everything stored from ``email``, as plain data for JSON: each feature's part."""
+    reader = _reader(email)
+    data: dict = {"site": current_app.config["SITE_URL"], "address": email.strip()}
+    for each in registry().reader_data:
+        if each.export:
+            data.update(each.export(reader))
+    return data
 
 
 def erase(email: str) -> int:
-    """Remove or anonymize every comment of ``email`` and end its subscriptions, in
-    the open transaction, with its audit entry; how many comments. Does not commit."""
-    mode = erasure_mode()
-    mine = _mine(email)
-    reader = Reader(email=email.strip().lower(), mode=mode,
-                    comment_ids=tuple(db.session.scalars(select(Comment.id).where(mine))))
-    for eraser in ERASERS:
-        eraser(reader)
-    approved = Counter(db.session.scalars(
-        select(Comment.post_id).where(mine, Comment.status == CommentStatus.APPROVED)
-    ))  # fmt: skip
-    # The moderation log's lines about these comments quote the name and the words.
-    db.session.execute(
-        update(ModerationEvent)
-        .where(ModerationEvent.comment_id.in_(select(Comment.id).where(mine)))
-        .values(comment_summary="(erased at the commenter's request)", previous_body="")
-        .execution_options(synchronize_session=False)
-    )  # fmt: skip
-    if mode == DELETE:
-        for post_id, n in approved.items():
-            db.session.execute(update(Post).where(Post.id == post_id)
-                               .values(comment_count=Post.comment_count - n)
-                               .execution_options(synchronize_session=False))  # fmt: skip
-        count = db.session.execute(
-            delete(Comment).where(mine).execution_options(synchronize_session=False)
-        ).rowcount
-    else:
-        count = db.session.execute(
-            update(Comment).where(mine)
-            .values(author_name=ANONYMOUS, author_email="", author_url="", author_ip="",
-                    user_agent="", user_id=None)
-            .execution_options(synchronize_session=False)
-        ).rowcount  # fmt: skip
-    address = email.strip().lower()
-    for model in (MailSubscriber, NewsletterSubscriber):
-        db.session.execute(delete(model).where(func.lower(model.email) == address)
-                           .execution_options(synchronize_session=False))  # fmt: skip
+    """Run every feature's eraser for ``email``, in the open transaction, with its audit
+    entry; how many comments were removed or anonymized. Does not commit."""
+    reader = _reader(email)
+    for data in registry().erasers():
+        data.erase(reader)
+    count, mode, address = len(reader.comment_ids), reader.mode, reader.email
     # Which reader it was stays unknown to the log: a short keyed hash only tells two
     # erasures of one address apart. Keyed: a plain hash of an address can be checked
     # against any address one suspects.

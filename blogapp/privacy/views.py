@@ -20,7 +20,6 @@ from datetime import timedelta
 from flask import Blueprint, Response, current_app, render_template, request
 
 from blogapp import throttle
-from blogapp.comments.retention import retention_days
 from blogapp.errors import render_error
 from blogapp.extensions import csrf, db
 from blogapp.mail import links
@@ -28,6 +27,7 @@ from blogapp.mail import retention as mail_retention
 from blogapp.mail.outbox import mail_enabled
 from blogapp.models import UsedToken
 from blogapp.privacy import services
+from blogapp.reader_data import ip_retention_days
 from blogapp.security import is_same_origin
 
 bp = Blueprint("privacy", __name__)
@@ -51,7 +51,7 @@ def _private(response):
 @bp.get("/privacy/")
 def policy():
     return render_template(
-        "privacy/policy.html", ip_days=retention_days(), mail_days=mail_retention.keep_days(),
+        "privacy/policy.html", ip_days=ip_retention_days(), mail_days=mail_retention.keep_days(),
         erasure=services.erasure_mode(),
         remember_days=current_app.config["REMEMBER_COOKIE_DURATION"].days,
         mail=mail_enabled(),

@@ -15,6 +15,7 @@ from flask_limiter.util import get_remote_address
 from blogapp.content import post_label
 from blogapp.dates import format_date
 from blogapp.errors import render_error
+from blogapp.post_queries import check_page
 from blogapp.search.budget import SearchTooSlow, TimeBudget
 from blogapp.search.limits import search_slots, shed_log
 from blogapp.search.query import (
@@ -28,8 +29,6 @@ from blogapp.search.snippets import highlight, snippet
 
 
 def search_results(page: int = 1):
-    from blogapp.posts.queries import check_page  # posts.index imports this module
-
     check_page(page)
     query = parse_query(request.args.get("s", ""))
     if query.is_empty:

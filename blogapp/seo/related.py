@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, literal_column, or_, select, union_all
 from blogapp.content_version import remembered
 from blogapp.extensions import db
 from blogapp.models import Post, post_categories, post_tags
-from blogapp.posts.queries import PostTerms
+from blogapp.post_queries import PostTerms
 
 RELATED_LIMIT = 4
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from blogapp.extensions import db
 from blogapp.models import Correction, Page, Post, PostStatus, post_categories, utcnow
 from blogapp.permalinks import post_url
-from blogapp.posts.queries import sidebar
+from blogapp.post_queries import sidebar
 from blogapp.seo.meta import absolute_url, language_alternates, page_meta
 from blogapp.translations.services import all_public_groups
 

@@ -128,6 +128,10 @@ MEANINGS = {
         "days a commenter's address and user agent are kept before `flask prune` erases "
         "them; 0 stores none"
     ),
+    "EXTRA_FEATURES": (
+        "Python packages, besides the built-in features, whose `init_app(app)` registers "
+        "their outbox kinds, prune jobs, reader data and admin screens (for developers)"
+    ),
     "NEWSLETTER_SIGNUP_RATE_LIMIT": (
         "newsletter sign-ups per client address, and per e-mail address"
     ),

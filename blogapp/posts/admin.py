@@ -8,23 +8,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from blogapp.admin.blueprint import bp
-from blogapp.admin.editing import (
-    category_choices,
-    fill_post_form,
-    local_input_value,
-    post_data,
-    show_errors,
-)
 from blogapp.admin.forms import POST_STATUS_CHOICES, EmptyForm, PostForm, as_choices
 from blogapp.auth.permissions import editor_required
+from blogapp.categories.services import category_choices
 from blogapp.content import slugify
 from blogapp.extensions import db
-from blogapp.field_errors import FieldErrors
+from blogapp.field_errors import FieldErrors, show_errors
 from blogapp.models import Category, Media, Post, PostStatus, Tag, User, post_categories, utcnow
 from blogapp.permalinks import post_url
+from blogapp.posts.editing import fill_post_form, local_input_value, post_data
 from blogapp.posts.services import PostData, apply_post, check_post, delete_post, save_post
+from blogapp.revisions.admin import editor_opened
 from blogapp.revisions.services import StaleSave, parse_based_on
-from blogapp.revisions.views import editor_opened
 
 POSTS_PER_ADMIN_PAGE = 20
 

@@ -4,6 +4,9 @@ revisions, restoring one, autosave, and making or revoking share-preview links.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,8 +17,7 @@ from blogapp.auth.permissions import editor_required
 from blogapp.dates import to_local
 from blogapp.extensions import db
 from blogapp.field_errors import FieldErrors
-from blogapp.models import REVISION_AUTOSAVE, Page, Post, PostStatus, Revision, utcnow
-from blogapp.posts.services import PageData, PostData, save_page, save_post
+from blogapp.models import REVISION_AUTOSAVE, Page, Post, Revision, utcnow
 from blogapp.revisions import services
 from blogapp.revisions.preview import can_share, preview_link, revoke, share
 
@@ -120,26 +122,24 @@ def compare_revisions(kind: str, item_id: int):
                            edit_url=_edit_url(item))  # fmt: skip
 
 
-def restore(item: Post | Page, revision: Revision, *, author) -> Post | Page:
-    """Save ``item`` again with the text of ``revision`` (title, body, excerpt, format),
-    as a new revision; status, date, categories and tags stay as they are now."""
-    if isinstance(item, Post):
-        scheduled = item.is_scheduled
-        data = PostData(
-            title=revision.title, slug=item.slug, body=revision.body,
-            content_format=revision.content_format, excerpt=revision.excerpt,
-            category_ids=[c.id for c in item.categories], tag_names=[t.name for t in item.tags],
-            language=item.language, source_line=item.source_line,
-            status="scheduled" if scheduled else item.status,
-            publish_at=item.published_at if scheduled else None, comment_mode=item.comment_mode,
-        )  # fmt: skip
-        return save_post(item, data, author=author, restored_from=revision)
-    data = PageData(
-        title=revision.title, slug=item.slug, body=revision.body,
-        content_format=revision.content_format, language=item.language, status=item.status,
-        menu_order=item.menu_order,
-    )  # fmt: skip
-    return save_page(item, data, author=author, restored_from=revision)
+@dataclass(frozen=True)
+class Savers:
+    """How a post or page is saved again: ``restore(item, revision, author=…)`` saves
+    ``item`` with a revision's text; ``new_draft(draft, author=…)`` stores the first
+    autosave of a post never saved, as a draft. The posts feature registers them
+    (``blogapp.posts.init_app``): saving runs the posts' rules, which record the
+    revision, so this package never imports them."""
+
+    restore: Callable[..., Post | Page]
+    new_draft: Callable[..., Post]
+
+
+def use_savers(app, savers: Savers) -> None:
+    app.extensions["blogapp.revisions.savers"] = savers
+
+
+def _savers() -> Savers:
+    return current_app.extensions["blogapp.revisions.savers"]
 
 
 @bp.route("/<kind>/<int:item_id>/revisions/<int:revision_id>/restore", methods=["POST"])
@@ -150,7 +150,7 @@ def restore_revision(kind: str, item_id: int, revision_id: int):
     if revision is None:
         abort(404)
     try:
-        restore(item, revision, author=current_user._get_current_object())
+        _savers().restore(item, revision, author=current_user._get_current_object())
     except FieldErrors as error:
         db.session.rollback()
         flash(
@@ -187,9 +187,7 @@ def autosave_new_post():
     draft = services.Draft.from_form(request.form)
     if not (draft.title.strip() or draft.body.strip()):
         return jsonify(saved=False)
-    data = PostData(title=draft.title, body=draft.body, excerpt=draft.excerpt,
-                    content_format=draft.content_format, status=PostStatus.DRAFT)  # fmt: skip
-    post = save_post(None, data, author=current_user._get_current_object())
+    post = _savers().new_draft(draft, author=current_user._get_current_object())
     latest = services.latest_saved(post)
     return jsonify(
         saved=True,

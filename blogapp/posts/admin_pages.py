@@ -8,16 +8,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from blogapp.admin.blueprint import bp
-from blogapp.admin.editing import show_errors
 from blogapp.admin.forms import EmptyForm, PageForm
 from blogapp.auth.permissions import editor_required
 from blogapp.content import render_page
 from blogapp.extensions import db
-from blogapp.field_errors import FieldErrors
+from blogapp.field_errors import FieldErrors, show_errors
 from blogapp.models import Page
 from blogapp.posts.services import PageData, delete_page, save_page
+from blogapp.revisions.admin import editor_opened
 from blogapp.revisions.services import StaleSave, parse_based_on
-from blogapp.revisions.views import editor_opened
 
 
 @bp.route("/pages/")

@@ -1,36 +1,11 @@
-"""What the post and page editors share: choices, turning forms into service data,
-and showing service errors next to their fields."""
+"""What the post and page editors share: turning forms into service data and back."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from sqlalchemy import select
-
 from blogapp.categories.services import parse_tag_names
 from blogapp.dates import to_local
-from blogapp.extensions import db
-from blogapp.field_errors import FieldErrors
-from blogapp.models import Category, Post, PostStatus
+from blogapp.models import Post, PostStatus
 from blogapp.posts.services import PostData
-
-
-def category_choices() -> list[tuple[int, str]]:
-    """Every category in tree order, indented by depth: one query, never cached, so a
-    category created a second ago is offered."""
-    rows = db.session.execute(select(Category.id, Category.name, Category.parent_id)).all()
-    children: dict[int | None, list] = {}
-    for row in rows:
-        children.setdefault(row.parent_id, []).append(row)
-    ordered: list[tuple[int, str]] = []
-
-    def walk(parent_id: int | None, depth: int) -> None:
-        for row in sorted(children.get(parent_id, []), key=lambda r: r.name.lower()):
-            ordered.append((row.id, "— " * depth + row.name))
-            if depth < 20:  # a loop in bad data must not recurse forever
-                walk(row.id, depth + 1)
-
-    walk(None, 0)
-    return ordered
 
 
 def post_data(form) -> PostData:
@@ -68,12 +43,3 @@ def fill_post_form(form, post: Post) -> None:
 
 def local_input_value(post: Post) -> str:
     return to_local(post.published_at).strftime("%Y-%m-%dT%H:%M")
-
-
-def show_errors(form: FlaskForm, error: FieldErrors) -> None:
-    for name, message in error.errors.items():
-        field = form._fields.get(name)
-        if field is not None:
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors.append(message)

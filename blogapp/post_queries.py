@@ -1,5 +1,9 @@
 """The queries behind public pages. Each listing is one query for its posts plus
-one for their categories, whatever the page number or the number of posts."""
+one for their categories, whatever the page number or the number of posts.
+
+Not inside ``blogapp/posts/``: the post page, categories, corrections, search, the
+sitemap and related posts all read through it, and the post page links to them, so
+this shared piece sits beside the packages and imports none that reads it."""
 
 from __future__ import annotations
 

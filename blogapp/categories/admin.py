@@ -6,7 +6,6 @@ from flask import flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from blogapp.admin.blueprint import bp
-from blogapp.admin.editing import category_choices, show_errors
 from blogapp.admin.forms import (
     CategoryForm,
     DeleteCategoryForm,
@@ -16,6 +15,7 @@ from blogapp.admin.forms import (
 )
 from blogapp.auth.permissions import editor_required
 from blogapp.categories.services import (
+    category_choices,
     category_post_count,
     delete_category,
     delete_tag,
@@ -24,7 +24,7 @@ from blogapp.categories.services import (
     save_tag,
 )
 from blogapp.extensions import db
-from blogapp.field_errors import FieldErrors
+from blogapp.field_errors import FieldErrors, show_errors
 from blogapp.models import Category, Tag, post_categories, post_tags
 
 NO_PARENT = 0

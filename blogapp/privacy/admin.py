@@ -10,9 +10,9 @@ from wtforms import RadioField, SelectChoice
 
 from blogapp.admin.blueprint import bp
 from blogapp.auth.permissions import admin_required
-from blogapp.comments.retention import retention_days
 from blogapp.extensions import db
 from blogapp.privacy import services
+from blogapp.reader_data import ip_retention_days
 
 
 class PrivacyForm(FlaskForm):
@@ -32,6 +32,6 @@ def privacy_settings():
         db.session.commit()
         flash("Privacy settings saved.", "success")
         return redirect(url_for("admin.privacy_settings"))
-    return render_template("admin/privacy.html", form=form, ip_days=retention_days()), (
+    return render_template("admin/privacy.html", form=form, ip_days=ip_retention_days()), (
         400 if form.is_submitted() else 200
     )

@@ -15,9 +15,9 @@ from flask_login import current_user
 from sqlalchemy import func, select
 
 from blogapp.admin.blueprint import bp
-from blogapp.admin.posts import _load_post
 from blogapp.arguments import page_arg
 from blogapp.auth.permissions import admin_required, editor_required
+from blogapp.csv_cells import csv_cell
 from blogapp.extensions import db
 from blogapp.mail.clock import now
 from blogapp.mail.outbox import enqueue, mail_enabled
@@ -31,6 +31,7 @@ from blogapp.models import (
     Post,
 )
 from blogapp.newsletter.services import compose_post
+from blogapp.posts.admin import _load_post
 
 PER_PAGE = 50
 RECENT_ISSUES = 10
@@ -109,13 +110,6 @@ def subscribers():
                            lists=list_counts(), issues=recent_issues())  # fmt: skip
 
 
-def _cell(value) -> str:
-    text = "" if value is None else (value.isoformat() if hasattr(value, "isoformat")
-                                     else str(value))  # fmt: skip
-    # A spreadsheet runs a cell that starts like a formula: keep it text.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @bp.get("/subscribers.csv")
 @admin_required
 def export_subscribers():
@@ -124,7 +118,7 @@ def export_subscribers():
     writer = csv.writer(out)
     writer.writerow(CSV_COLUMNS)
     for row in db.session.scalars(_filtered(status, query)):
-        writer.writerow([_cell(getattr(row, name)) for name in CSV_COLUMNS])
+        writer.writerow([csv_cell(getattr(row, name)) for name in CSV_COLUMNS])
     # Like every admin page, never cached (the admin blueprint's private, no-store).
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="newsletter-subscribers.csv"'})
