@@ -169,7 +169,7 @@ def register_blueprints(app: Flask) -> None:
 def register_discovery_blueprints(app: Flask) -> None:
     """Feeds, sitemap and robots.txt. (Search is served by posts.index.)"""
     from blogapp import feeds, seo
-    from blogapp.corrections import views as corrections
+    from blogapp.feeds import corrections
 
     app.register_blueprint(feeds.bp)
     app.register_blueprint(seo.bp)

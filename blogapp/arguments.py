@@ -2,7 +2,8 @@
 
 ``request.args.get(name, type=whole_number)`` reads a short run of decimal digits and
 treats anything else (a sign, spaces, ``²``, thirty digits) as absent, so nonsense never
-reaches a query as a number. ``page_arg()`` is the ``?page=N`` of the admin listings."""
+reaches a query as a number. ``page_arg()`` is the ``?page=N`` of the admin listings;
+``check_page()`` the page number of a public listing's address (``/page/N/``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from flask import abort, request
 
 MAX_DIGITS = 11  # ids and page numbers are well below 10**11
 MAX_LISTING_PAGE = 100_000
+MAX_PAGE = 100_000  # past this a public page number is nonsense, not a page: 404
 
 
 def whole_number(value: str) -> int:
@@ -18,6 +20,12 @@ def whole_number(value: str) -> int:
     if not (value.isdecimal() and len(value) <= MAX_DIGITS):
         raise ValueError(value)
     return int(value)
+
+
+def check_page(page: int) -> int:
+    if page < 1 or page > MAX_PAGE:
+        abort(404)
+    return page
 
 
 def page_arg(name: str = "page") -> int:

@@ -15,6 +15,7 @@ from flask import abort, current_app
 from sqlalchemy import Select, exists, extract, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from blogapp.arguments import check_page
 from blogapp.content_version import remembered
 from blogapp.corrections.services import Note, NoteRow, build_notes
 from blogapp.extensions import db
@@ -30,8 +31,6 @@ from blogapp.models import (
     utcnow,
 )
 from blogapp.translations.services import Version, listing_language, versions_of
-
-MAX_PAGE = 100_000  # past this a page number is nonsense, not a page: 404
 
 
 @dataclass(frozen=True)
@@ -171,12 +170,6 @@ def post_terms(post_id: int) -> PostTerms:
         categories=sorted(found["category"], key=lambda t: t.name),
         tags=sorted(found["tag"], key=lambda t: t.name),
     )
-
-
-def check_page(page: int) -> int:
-    if page < 1 or page > MAX_PAGE:
-        abort(404)
-    return page
 
 
 def public_posts(where=(), page: int = 1, join_category_ids: list[int] | None = None):

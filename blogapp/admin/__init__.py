@@ -1,7 +1,7 @@
 """The admin at ``/admin/``: the blueprint, its navigation (read from the registry,
-``blogapp.registry``), the dashboard, users and the audit log. A feature's own screens
-live in its package (``posts/admin.py``, ``categories/admin.py``, ``media/admin.py``,
-``newsletter/admin.py``, ``fediverse/admin.py``, ``mail/admin.py``,
+``blogapp.registry``), the dashboard, users, the audit log and the mail outbox. A
+feature's own screens live in its package (``posts/admin.py``, ``categories/admin.py``,
+``media/admin.py``, ``newsletter/admin.py``, ``fediverse/admin.py``,
 ``privacy/admin.py``, ``revisions/admin.py``) and join this blueprint from its
 ``init_app``, with their menu entries. Views stay thin; the rules live beside each feature:
 ``blogapp/posts/services.py`` (posts and pages), ``blogapp/categories/services.py``
@@ -10,6 +10,7 @@ live in its package (``posts/admin.py``, ``categories/admin.py``, ``media/admin.
 from blogapp.admin import (  # noqa: F401  (importing a module registers its views)
     audit_log,
     dashboard,
+    outbox,
     remote_content,
     users,
 )
@@ -27,6 +28,7 @@ def init_app(app) -> None:
                     admin_only=False, order=0),
         AdminScreen("Users", "admin.users", lambda e: "user" in e and e.startswith("admin."),
                     order=100),
+        AdminScreen("Outbox", "admin.outbox", lambda e: "outbox" in e, order=110),
         AdminScreen("Audit log", "admin.audit_log", lambda e: "audit" in e, order=150),
     ):  # fmt: skip
         registry(app).add_admin_screen(screen)

@@ -1,4 +1,4 @@
-"""Corrections and update notes on published posts: services.py holds the rules,
-views.py the public ``/corrections/`` page and feed; the editor's forms are in
-``blogapp.posts.editorial``. (Nothing is imported here, so the post page may read
-services.py without loading the views.)"""
+"""Corrections and update notes on published posts: services.py holds the rules. The
+public ``/corrections/`` page and feed are ``blogapp.feeds.corrections``, the editor's
+forms ``blogapp.posts.editorial``: this package is read by the post page's queries
+(``blogapp.post_queries``), so it imports none of the pages that read them."""

@@ -8,18 +8,15 @@ is the one "now" of all of it, which tests replace."""
 
 
 def init_app(app) -> None:
-    """Register the outbox's own part (``blogapp.registry``): pruning finished mail,
-    its reader eraser (mail to them and about their comments), the Outbox screen."""
-    from blogapp.mail import (
-        admin,  # noqa: F401  (its views join the admin blueprint)
-        retention,
-    )
-    from blogapp.registry import AdminScreen, ReaderData, registry
+    """Register the outbox's own part (``blogapp.registry``): pruning finished mail and
+    its reader eraser (mail to them and about their comments). Its admin screen is
+    the admin's (``blogapp.admin.outbox``): admin screens need ``blogapp.auth``, which
+    sends mail."""
+    from blogapp.mail import retention
+    from blogapp.registry import ReaderData, registry
 
     found = registry(app)
     found.add_job("outbox", lambda: (
         f"Deleted {retention.prune()} sent, failed or cancelled mail(s) older than "
         f"{retention.keep_days()} day(s)."))
     found.add_reader_data(ReaderData("outbox", retention.erase_reader))
-    found.add_admin_screen(AdminScreen("Outbox", "admin.outbox", lambda e: "outbox" in e,
-                                       order=110))

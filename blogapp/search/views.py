@@ -12,10 +12,10 @@ import time
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
 from flask_limiter.util import get_remote_address
 
+from blogapp.arguments import check_page
 from blogapp.content import post_label
 from blogapp.dates import format_date
 from blogapp.errors import render_error
-from blogapp.post_queries import check_page
 from blogapp.search.budget import SearchTooSlow, TimeBudget
 from blogapp.search.limits import search_slots, shed_log
 from blogapp.search.query import (

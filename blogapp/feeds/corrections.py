@@ -1,5 +1,6 @@
 """``/corrections/``: every correction and update note on the site, newest first, and
-its feed ``/corrections/feed/``. Public and cached like every reader's page."""
+its feed ``/corrections/feed/``. Public and cached like every reader's page. (Beside
+the feeds, not in ``blogapp.corrections``, which the post page's queries read.)"""
 
 from __future__ import annotations
 
@@ -7,13 +8,13 @@ from flask import Blueprint, abort, current_app, render_template, url_for
 from sqlalchemy import select
 from sqlalchemy.orm import contains_eager
 
+from blogapp.arguments import check_page
 from blogapp.content import post_label
 from blogapp.dates import format_date
 from blogapp.extensions import db
 from blogapp.feeds.builder import Entry, absolute_links, feed_response, new_feed
 from blogapp.models import Correction, Post
 from blogapp.permalinks import post_url
-from blogapp.post_queries import check_page
 from blogapp.seo.meta import absolute_url
 
 bp = Blueprint("corrections", __name__)
