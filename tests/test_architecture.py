@@ -1,92 +1,55 @@
-"""The package's shape: no module in ``blogapp/`` sits in an import cycle, counting
-imports made inside functions (read with the standard library's ``ast``)."""
+"""The package's shape: the import contracts of pyproject.toml (``[tool.importlinter]``)
+hold: no package or module of ``blogapp/`` sits in an import cycle (a package's
+``__init__`` counts as the package), and the outbox, privacy, admin and models import
+no feature. ``scripts/test`` runs the same ``lint-imports``; this test shows it fails
+on a cycle, so a green run means something."""
 
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent.parent / "blogapp"
+LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
-def module_name(path: Path) -> str:
-    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
-    if parts[-1] == "__init__":
-        parts.pop()
-    return ".".join(parts)
+def lint_imports(cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--no-logo"], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
 
 
-def imports_of(path: Path, known: set[str]) -> set[str]:
-    """The blogapp modules ``path`` imports, anywhere in it: ``from a import b`` counts
-    ``a.b`` when that is a module, else ``a``."""
-    found: set[str] = set()
-    package = module_name(path) if path.name == "__init__.py" else module_name(path.parent)
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            base = node.module or ""
-            if node.level:
-                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
-                base = ".".join(anchor + ([base] if base else []))
-            for alias in node.names:
-                candidate = f"{base}.{alias.name}"
-                found.add(candidate if candidate in known else base)
-    return {name for name in found if name in known}
+def test_the_import_contracts_hold():
+    result = lint_imports(PACKAGE.parent)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 kept, 0 broken" in result.stdout
 
 
-def import_graph() -> dict[str, set[str]]:
-    files = {module_name(p): p for p in PACKAGE.rglob("*.py")}
-    known = set(files)
-    # A package's __init__ counts when it is imported by name (``from blogapp.posts
-    # import post_url``), not for each of its modules: a blueprint package that
-    # re-exports ``bp`` is no knot.
-    graph = {name: imports_of(path, known) - {name} for name, path in files.items()}
-    return graph
+def test_the_cycle_contract_finds_a_cycle_between_packages(tmp_path):
+    """The same contract type, on a throwaway package whose two subpackages import each
+    other only through their ``__init__``: broken."""
+    root = tmp_path / "knot"
+    for name, other in (("a", "b"), ("b", "a")):
+        (root / name).mkdir(parents=True)
+        (root / name / "__init__.py").write_text(f"from knot.{other} import helper\n")
+        (root / name / "helper.py").write_text("")
+    (root / "__init__.py").write_text("")
+    (tmp_path / ".importlinter").write_text(textwrap.dedent("""\
+        [importlinter]
+        root_package = knot
 
-
-def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
-    """Strongly connected groups of more than one module (Tarjan's algorithm)."""
-    index: dict[str, int] = {}
-    low: dict[str, int] = {}
-    stack: list[str] = []
-    on_stack: set[str] = set()
-    groups: list[list[str]] = []
-
-    def visit(node: str) -> None:
-        index[node] = low[node] = len(index)
-        stack.append(node)
-        on_stack.add(node)
-        for target in graph.get(node, ()):
-            if target not in index:
-                visit(target)
-                low[node] = min(low[node], low[target])
-            elif target in on_stack:
-                low[node] = min(low[node], index[target])
-        if low[node] == index[node]:
-            group = []
-            while True:
-                member = stack.pop()
-                on_stack.discard(member)
-                group.append(member)
-                if member == node:
-                    break
-            if len(group) > 1:
-                groups.append(sorted(group))
-
-    for node in sorted(graph):
-        if node not in index:
-            visit(node)
-    return groups
-
-
-def test_the_cycle_finder_finds_a_cycle():
-    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
-    assert cycles({"a": {"b"}, "b": set()}) == []
-
-
-def test_no_module_of_blogapp_sits_in_an_import_cycle():
-    assert cycles(import_graph()) == []
+        [importlinter:contract:acyclic]
+        name = no cycles
+        type = acyclic_siblings
+        ancestors = knot
+    """))
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    result = lint_imports(tmp_path, env)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "0 kept, 1 broken" in result.stdout
 
 
 def imports_of_package(folder: Path, package: str) -> list[str]:
