@@ -21,7 +21,8 @@ Every anonymous answer says ``Cache-Control: public, max-age=0, s-maxage=N,
 stale-while-revalidate=M, stale-if-error=K`` with a strong ETag (a hash of the
 bytes), so nginx (``deploy/``) or a CDN serves it for N seconds and browsers
 revalidate with ``If-None-Match``, answered 304. Pages for a reader with a
-session, and everything in ``PRIVATE_BLUEPRINTS``, are ``private, no-store``;
+session, and everything in ``PRIVATE_BLUEPRINTS`` (and a feature's own admin blueprints,
+``blogapp.registry``), are ``private, no-store``;
 ``SELF_CACHED_BLUEPRINTS`` (static files, uploads, the health check) set their
 own headers."""
 
@@ -205,7 +206,14 @@ def _is_public(req) -> bool:
         and endpoint != "static"
         and req.blueprint not in PRIVATE_BLUEPRINTS
         and req.blueprint not in SELF_CACHED_BLUEPRINTS
+        and not _features_private(req.blueprint)
     )
+
+
+def _features_private(blueprint: str | None) -> bool:
+    """A feature's own admin blueprint (``blogapp.registry``)."""
+    found = current_app.extensions.get("blogapp.registry")
+    return found is not None and blueprint in found.private_blueprints
 
 
 def page_key() -> str:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from flask import Flask, current_app
+from flask import Blueprint, Flask, current_app
 
 from blogapp.reader_data import Reader
 
@@ -114,6 +114,9 @@ class Registry:
     jobs: list[Job] = field(default_factory=list)
     reader_data: list[ReaderData] = field(default_factory=list)
     admin_screens: list[AdminScreen] = field(default_factory=list)
+    # Blueprints of a feature's own admin screens (the admin blueprint's routes are
+    # fixed once it is registered): private, no-store like the admin's own pages.
+    private_blueprints: set[str] = field(default_factory=set)
 
     def add_outbox_kind(self, kind: OutboxKind) -> None:
         if kind.kind in self.kinds:
@@ -131,6 +134,12 @@ class Registry:
 
     def add_admin_screen(self, screen: AdminScreen) -> None:
         self.admin_screens.append(screen)
+
+    def add_admin_blueprint(self, app: Flask, blueprint: Blueprint) -> None:
+        """Register a feature's own blueprint of admin screens: no cache keeps its pages
+        (``blogapp.page_cache``)."""
+        self.private_blueprints.add(blueprint.name)
+        app.register_blueprint(blueprint)
 
     @property
     def lanes(self) -> tuple[str, ...]:
