@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app blogapp
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install install-test lint bench clean
+.PHONY: run test install install-test lint bench clean translations
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,16 @@ test: install-test
 bench: $(BIN)/activate
 	$(BIN)/pip install --quiet -e '.[bench]'
 	$(BIN)/python -m benchmarks $(BENCH_ARGS)
+
+## Extract the interface's strings (babel.cfg), merge them into each language's catalog
+## (blogapp/translations/<lang>/LC_MESSAGES/messages.po) and compile the .mo files,
+## which are committed. Translate the new or fuzzy entries, then run it again.
+translations: install
+	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords N_ --keywords lazy_gettext \
+		--no-location --sort-output --project blogapp --output-file blogapp/translations/messages.pot .
+	$(BIN)/pybabel update --input-file blogapp/translations/messages.pot \
+		--output-dir blogapp/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile --directory blogapp/translations --statistics
 
 lint: install-test
 	$(BIN)/ruff check .

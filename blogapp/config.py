@@ -19,7 +19,11 @@ class DefaultConfig:
     SITE_NAME = "Op-Ed Notes"
     SITE_DESCRIPTION = "Op-eds on politics and society, in English and Khmer."
     SITE_URL = "http://127.0.0.1:5000"  # absolute URLs (feeds, canonical links) come from here
+    # The interface's default language ("en" or "km"): listings without ?lang= and pages
+    # that are not a post speak it (blogapp/interface_language.py).
     SITE_LANGUAGE = "en"
+    # Khmer pages write dates and counts with Khmer digits (០១២…); False: Latin digits.
+    KHMER_DIGITS = True
     TIMEZONE = "UTC"  # dates are stored in UTC and shown in this zone
     POSTS_PER_PAGE = 10
     EXCERPT_LENGTH = 280  # characters (grapheme clusters) in an automatic excerpt

@@ -1,0 +1,92 @@
+"""The interface's language: the page's own, never the reader's.
+
+A post or page speaks its own language; any other page speaks the language its
+``?lang=`` names, else the site's (``SITE_LANGUAGE``). Neither ``Accept-Language``
+nor a cookie is read, so one address is the same bytes for every reader: the page
+cache keys on ``?lang=`` (``blogapp.page_cache.KEY_PARAMS``) and sends no ``Vary``.
+
+Flask-Babel asks ``page_language()`` the first time a request translates something.
+A template rendered with a ``post`` or ``page_obj`` (the post page, its comment
+thread, the comment form sent back with errors, the reader's own-comment editor) is
+that item's page: ``before_render_template`` sets its language first, so a view
+needs no line of its own. Admin screens are left in the site's language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import (
+    Flask,
+    before_render_template,
+    current_app,
+    g,
+    has_app_context,
+    has_request_context,
+    request,
+)
+from flask_babel import Babel, get_locale, refresh
+
+# Languages the interface is written in: each has a catalog under blogapp/translations/
+# (English is the source). A post may be in another language; its page then speaks the site's.
+INTERFACE_LANGUAGES = ("en", "km")
+ENDONYMS = {"en": "English", "km": "ខ្មែរ"}
+TRANSLATIONS = Path(__file__).resolve().parent / "translations"
+# Blueprints whose screens are not reader pages: their language is the site's.
+NOT_READER_PAGES = frozenset({"admin", "auth", "moderation"})
+
+
+def site_language() -> str:
+    language = current_app.config["SITE_LANGUAGE"]
+    return language if language in INTERFACE_LANGUAGES else "en"
+
+
+def interface_language(language: str | None) -> str:
+    """``language`` when the interface is written in it, else the site's."""
+    return language if language in INTERFACE_LANGUAGES else site_language()
+
+
+def page_language() -> str:
+    """Flask-Babel's locale selector: the item's language, else ``?lang=``, else the site's."""
+    if not has_request_context():
+        return site_language()  # mail and other work outside a request (their own language later)
+    chosen = g.get("page_language")
+    if chosen:
+        return chosen
+    return interface_language(request.args.get("lang"))
+
+
+def set_page_language(language: str | None) -> None:
+    """This request's page is in ``language``: what is translated from now on follows it."""
+    chosen = interface_language(language)
+    if g.get("page_language") == chosen:
+        return
+    g.page_language = chosen
+    refresh()
+    # Flask-WTF keeps WTForms' own catalog per request, loaded for the earlier locale.
+    request.__dict__.pop("wtforms_translations", None)
+
+
+def current_language() -> str:
+    """The language this page is being rendered in: ``<html lang>``."""
+    locale = get_locale()
+    if locale is not None:
+        return str(locale)
+    return site_language() if has_app_context() else "en"
+
+
+def _item_page(sender: Flask, template: Any, context: dict, **extra: Any) -> None:
+    if request.blueprint in NOT_READER_PAGES:
+        return
+    item = context.get("post") or context.get("page_obj")
+    language = getattr(item, "language", None)
+    if language:
+        set_page_language(language)
+
+
+def init_app(app: Flask) -> None:
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["SITE_LANGUAGE"])
+    Babel(app, locale_selector=page_language)
+    before_render_template.connect(_item_page, app)
+    app.add_template_global(current_language, "page_language")
