@@ -42,7 +42,7 @@ bench: $(BIN)/activate
 ## (blogapp/translations/<lang>/LC_MESSAGES/messages.po) and compile the .mo files,
 ## which are committed. Translate the new or fuzzy entries, then run it again.
 translations: install
-	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords N_ --keywords lazy_gettext \
+	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords N_ --keywords _l \
 		--no-location --sort-output --project blogapp --output-file blogapp/translations/messages.pot .
 	$(BIN)/pybabel update --input-file blogapp/translations/messages.pot \
 		--output-dir blogapp/translations --no-fuzzy-matching --ignore-obsolete

@@ -25,7 +25,7 @@ from flask import (
     has_request_context,
     request,
 )
-from flask_babel import Babel, get_locale, refresh
+from flask_babel import Babel, get_locale, gettext, refresh
 
 # Languages the interface is written in: each has a catalog under blogapp/translations/
 # (English is the source). A post may be in another language; its page then speaks the site's.
@@ -34,6 +34,13 @@ ENDONYMS = {"en": "English", "km": "ខ្មែរ"}
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 # Blueprints whose screens are not reader pages: their language is the site's.
 NOT_READER_PAGES = frozenset({"admin", "auth", "moderation"})
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` for the catalog without translating it: a flashed message is
+    stored as written and translated where it is shown (``_flashes.html``), in the
+    language of that page."""
+    return message
 
 
 def site_language() -> str:
@@ -90,3 +97,4 @@ def init_app(app: Flask) -> None:
     Babel(app, locale_selector=page_language)
     before_render_template.connect(_item_page, app)
     app.add_template_global(current_language, "page_language")
+    app.add_template_filter(gettext, "translated")

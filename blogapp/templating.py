@@ -8,7 +8,7 @@ from markupsafe import Markup
 from blogapp.assets import register_assets
 from blogapp.content import post_label
 from blogapp.dates import format_date, format_datetime, format_month, month_name, to_local
-from blogapp.digits import format_count
+from blogapp.digits import format_count, page_digits
 from blogapp.interface_language import current_language
 from blogapp.language_switch import language_switch
 from blogapp.models import CommentStatus, FollowerStatus, NewsletterStatus, OutboxStatus, PostStatus
@@ -26,6 +26,7 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(ENDONYMS, "language_names")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_count, "count")
+    app.add_template_filter(page_digits, "digits")
     app.add_template_global(month_name)
     app.add_template_global(format_month)
     # Templates compare statuses to the same enums as the code does.
