@@ -18,6 +18,9 @@ class DefaultConfig:
     # Site
     SITE_NAME = "Op-Ed Notes"
     SITE_DESCRIPTION = "Op-eds on politics and society, in English and Khmer."
+    # The tagline per interface language, e.g. {"km": "…"}; a language without one shows
+    # SITE_DESCRIPTION, translated when it is the default above.
+    SITE_DESCRIPTIONS: dict = {}
     SITE_URL = "http://127.0.0.1:5000"  # absolute URLs (feeds, canonical links) come from here
     # The interface's default language ("en" or "km"): listings without ?lang= and pages
     # that are not a post speak it (blogapp/interface_language.py).

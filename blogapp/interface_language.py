@@ -74,6 +74,18 @@ def set_page_language(language: str | None) -> None:
     request.__dict__.pop("wtforms_translations", None)
 
 
+# blogapp.config's default tagline, here so that `make translations` puts it in the catalog.
+DEFAULT_DESCRIPTION = N_("Op-eds on politics and society, in English and Khmer.")
+
+
+def site_description() -> str:
+    """The site's tagline in the page's language: ``SITE_DESCRIPTIONS[language]`` when
+    set, else ``SITE_DESCRIPTION`` through the catalog (the default one is translated)."""
+    config = current_app.config
+    own = config["SITE_DESCRIPTIONS"].get(current_language())
+    return own or gettext(config["SITE_DESCRIPTION"])
+
+
 def current_language() -> str:
     """The language this page is being rendered in: ``<html lang>``."""
     locale = get_locale()

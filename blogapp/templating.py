@@ -9,7 +9,7 @@ from blogapp.assets import register_assets
 from blogapp.content import post_label
 from blogapp.dates import format_date, format_datetime, format_month, month_name, to_local
 from blogapp.digits import format_count, page_digits
-from blogapp.interface_language import current_language
+from blogapp.interface_language import current_language, site_description
 from blogapp.language_switch import language_switch
 from blogapp.models import CommentStatus, FollowerStatus, NewsletterStatus, OutboxStatus, PostStatus
 from blogapp.permalinks import post_url
@@ -56,6 +56,6 @@ def register_template_helpers(app: Flask) -> None:
     def site():
         return {"config_site": {
             "name": app.config["SITE_NAME"],
-            "description": app.config["SITE_DESCRIPTION"],
+            "description": site_description(),
             "language": app.config["SITE_LANGUAGE"],
         }}

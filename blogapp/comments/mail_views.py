@@ -12,9 +12,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
 
 from blogapp.comments import email_moderation, subscriptions
 from blogapp.extensions import csrf
+from blogapp.interface_language import N_
 from blogapp.mail.links import LinkError, read
 
 bp = Blueprint("comment_mail", __name__, url_prefix="/mail")
@@ -32,7 +34,8 @@ def _page(template: str, status: int = 200, **context):
 
 
 def _problem(error: LinkError):
-    return _page("message.html", 400, title="This link does not work", message=error.message)
+    return _page("message.html", 400, title=_("This link does not work"),
+                 message=_(error.message))  # marked with N_ where it was raised
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
@@ -47,9 +50,10 @@ def confirm(token: str):
         return _page("confirm.html", token=token)
     subscriber = subscriptions.confirm(int(data.get("s", 0)))
     if subscriber is None:
-        return _problem(LinkError("This address is no longer subscribed."))
-    return _page("message.html", title="Notifications confirmed",
-                 message=f"{subscriber.email} will be e-mailed about new replies.",
+        return _problem(LinkError(N_("This address is no longer subscribed.")))
+    return _page("message.html", title=_("Notifications confirmed"),
+                 message=_("%(email)s will be e-mailed about new replies.",
+                           email=subscriber.email),
                  manage=subscriptions.subscriptions_url(subscriber.id))
 
 
@@ -67,8 +71,8 @@ def unsubscribe(token: str):
     subscriptions.end(subscriber_id, ids)
     if request.form.get("List-Unsubscribe") == "One-Click":
         return "Unsubscribed.\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
-    return _page("message.html", title="Unsubscribed",
-                 message="You will get no more of these notifications.",
+    return _page("message.html", title=_("Unsubscribed"),
+                 message=_("You will get no more of these notifications."),
                  manage=subscriptions.subscriptions_url(subscriber_id))
 
 
@@ -85,13 +89,13 @@ def subscriptions_page(token: str):
         wanted = request.form.get("end", "")
         if wanted == "all":
             subscriptions.end(subscriber_id)
-            message = "All your subscriptions have ended."
+            message = _("All your subscriptions have ended.")
         elif wanted.isdigit() and len(wanted) < 12:
             ended = subscriptions.end(subscriber_id, [int(wanted)])
-            message = "That subscription has ended." if ended else "It had already ended."
+            message = _("That subscription has ended.") if ended else _("It had already ended.")
         else:
-            return _page("message.html", 400, title="Nothing chosen",
-                         message="Choose a subscription to end.")
+            return _page("message.html", 400, title=_("Nothing chosen"),
+                         message=_("Choose a subscription to end."))
     return _page("subscriptions.html", token=token, message=message,
                  items=subscriptions.active_subscriptions(subscriber_id))
 

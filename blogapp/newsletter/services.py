@@ -22,6 +22,7 @@ import re
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy import String, cast, delete, func, literal, or_, select, update
 
@@ -46,7 +47,8 @@ from blogapp.upsert import insert_for
 
 KIND = "newsletter"  # a post mailed to a subscriber
 CONFIRM_KIND = "newsletter-confirm"  # the double opt-in mail, or the "manage" reminder
-LIST_NAMES = {"en": "English", "km": "ខ្មែរ (Khmer)", "both": "English and ខ្មែរ (Khmer)"}
+# Lazy: each name is translated where it is shown, in that page's (or mail's) language.
+LIST_NAMES = {"en": _l("English"), "km": _l("ខ្មែរ (Khmer)"), "both": _l("English and ខ្មែរ (Khmer)")}
 FORGET_AFTER = timedelta(days=7)  # an address that never confirms is deleted then
 CHUNK = 1000  # subscribers written, then inserted, at a time
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
 from blogapp.content import post_label
@@ -84,7 +85,7 @@ def canonical_location(query: SearchQuery, page: int) -> str | None:
 
 def _busy():
     body, code = render_error(
-        503, "Many people are searching right now. Please try again in a few seconds."
+        503, _("Many people are searching right now. Please try again in a few seconds.")
     )
     response = make_response(body, code)
     response.headers["Retry-After"] = str(current_app.config["SEARCH_BUSY_RETRY_AFTER"])
