@@ -94,6 +94,13 @@ def current_language() -> str:
     return site_language() if has_app_context() else "en"
 
 
+def other_than_site_language() -> str | None:
+    """This page's language when it is not the site's: the ``?lang=`` a form on it sends
+    with its answer, so that the page answering speaks the same language."""
+    here = current_language()
+    return here if here != site_language() else None
+
+
 def _item_page(sender: Flask, template: Any, context: dict, **extra: Any) -> None:
     if request.blueprint in NOT_READER_PAGES:
         return
@@ -110,3 +117,4 @@ def init_app(app: Flask) -> None:
     before_render_template.connect(_item_page, app)
     app.add_template_global(current_language, "page_language")
     app.add_template_filter(gettext, "translated")
+    app.add_template_global(other_than_site_language)

@@ -23,6 +23,8 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(sidebar)
     app.add_template_global(listing_language)
     app.add_template_global(language_switch)
+    # Called where it is shown: a context processor runs before the page's language is set.
+    app.add_template_global(site_description)
     app.add_template_global(ENDONYMS, "language_names")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_count, "count")
@@ -56,6 +58,6 @@ def register_template_helpers(app: Flask) -> None:
     def site():
         return {"config_site": {
             "name": app.config["SITE_NAME"],
-            "description": site_description(),
+            "description": app.config["SITE_DESCRIPTION"],
             "language": app.config["SITE_LANGUAGE"],
         }}

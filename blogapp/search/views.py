@@ -26,6 +26,7 @@ from blogapp.search.query import (
     search_posts,
 )
 from blogapp.search.snippets import highlight, snippet
+from blogapp.translations.services import listing_language
 
 
 def search_results(page: int = 1):
@@ -80,7 +81,8 @@ def canonical_location(query: SearchQuery, page: int) -> str | None:
         return None
     if request.args.get("s") == canonical and request.view_args.get("page") != 1:
         return None
-    return url_for("posts.index", s=canonical, **({"page": page} if page > 1 else {}))
+    return url_for("posts.index", s=canonical, lang=listing_language(),
+                   **({"page": page} if page > 1 else {}))  # fmt: skip
 
 
 def _busy():

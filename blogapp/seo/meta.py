@@ -86,9 +86,9 @@ def feed_links(context_label: str | None = None, specific: bool = True) -> list[
     """The site's feeds, and the feed of what this page shows (an archive, a post's comments)."""
     site = current_app.config["SITE_NAME"]
     links = [
-        FeedLink(f"{site} » {_('Feed')}", absolute_url(url_for("feeds.posts_rss"))),
-        FeedLink(f"{site} » {_('Atom Feed')}", absolute_url(url_for("feeds.posts_atom")), ATOM),
-        FeedLink(f"{site} » {_('Comments Feed')}", absolute_url(url_for("feeds.comments_rss"))),
+        FeedLink(f"{site} » " + _("Feed"), absolute_url(url_for("feeds.posts_rss"))),
+        FeedLink(f"{site} » " + _("Atom Feed"), absolute_url(url_for("feeds.posts_atom")), ATOM),
+        FeedLink(f"{site} » " + _("Comments Feed"), absolute_url(url_for("feeds.comments_rss"))),
     ]
     endpoint = request.endpoint or ""
     args = request.view_args or {}
