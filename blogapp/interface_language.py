@@ -30,6 +30,8 @@ from flask_babel import Babel, get_locale, gettext, refresh
 # Languages the interface is written in: each has a catalog under blogapp/translations/
 # (English is the source). A post may be in another language; its page then speaks the site's.
 INTERFACE_LANGUAGES = ("en", "km")
+# Each language's name in its own script: what the language switches show. ``?lang=``
+# names one of these (``blogapp.translations.services.listing_language``).
 ENDONYMS = {"en": "English", "km": "ខ្មែរ"}
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 # Blueprints whose screens are not reader pages: their language is the site's.
