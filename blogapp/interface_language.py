@@ -96,6 +96,12 @@ def current_language() -> str:
     return site_language() if has_app_context() else "en"
 
 
+def mail_language(language: str | None) -> str:
+    """A mail's language: ``language`` (a list's, a post's) when the interface speaks it,
+    else the language of the page the request came from (outside one, the site's)."""
+    return language if language in INTERFACE_LANGUAGES else current_language()
+
+
 def other_than_site_language() -> str | None:
     """This page's language when it is not the site's: the ``?lang=`` a form on it sends
     with its answer, so that the page answering speaks the same language."""

@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from blogapp import throttle
 from blogapp.errors import render_error
 from blogapp.extensions import csrf
+from blogapp.interface_language import INTERFACE_LANGUAGES, set_page_language
 from blogapp.mail.links import LinkError, read
 from blogapp.mail.outbox import mail_enabled
 from blogapp.models import NEWSLETTER_LISTS
@@ -86,6 +87,8 @@ def _read(purpose: str, token: str, max_age: timedelta | None = None):
     if subscriber is None:
         return None, _message(_("This link does not work"),
                               _("This address is no longer on the list."), 400)
+    if subscriber.lists in INTERFACE_LANGUAGES:  # a personal page: in the list's language
+        set_page_language(subscriber.lists)
     return subscriber, None
 
 
