@@ -1,5 +1,6 @@
-"""The newsletter speaks its list's language (real SMTP): a Khmer-list subscriber's
-confirmation mail, confirmation page and issues are Khmer, an English one's English."""
+"""Mail speaks its reader's language (real SMTP): a Khmer-list subscriber's confirmation
+mail, confirmation page and issues are Khmer, an English one's English; a notice of a
+reply on a Khmer post is Khmer."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import re
 from email.header import decode_header, make_header
 
 import pytest
+from sqlalchemy import select
 
-from blogapp.models import utcnow
-from tests.factories import make_post
+from blogapp.comments import services
+from blogapp.extensions import db
+from blogapp.models import Comment, utcnow
+from tests.factories import make_post, make_user
 from tests.helpers import BROWSER_POST
-from tests.helpers_mail import Inbox, SMTPServer, deliver, links_in, path_of, text_of
+from tests.helpers_mail import Inbox, SMTPServer, deliver, links_in, path_of, send_comment, text_of
 
 KHMER = re.compile(r"[\u1780-\u17ff]")
 
@@ -61,3 +65,29 @@ def test_a_khmer_list_subscriber_gets_khmer_mail_and_an_english_one_english(
     [en_issue] = [m for m in inbox.to("en@example.org") if subject_of(m) == "Roads and rain"]
     assert "ឈប់ជាវ: http" in text_of(km_issue) and "Unsubscribe" not in text_of(km_issue)
     assert "Unsubscribe: http" in text_of(en_issue) and not KHMER.search(text_of(en_issue))
+
+
+def test_a_reply_notification_speaks_the_language_of_the_post(app, client, inbox, ctx):
+    moderator = make_user("mod", display_name="Moderator Sok", email="mod@example.org")
+    post = make_post("តុលាការ", "អត្ថបទ។", language="km")
+    send_comment(client, post, "មតិដំបូង។", email="dara@example.org", replies=True)
+    first = db.session.scalars(select(Comment).order_by(Comment.id.desc())).first()
+    assert services.approve(first, moderator)
+    deliver()
+    [ask] = inbox.to("dara@example.org")
+    [confirm] = [path_of(u) for u in links_in(ask) if "/mail/confirm/" in u]
+    assert client.post(confirm).status_code == 200
+    inbox.messages.clear(), inbox.recipients.clear()
+
+    send_comment(client, post, "ខ្ញុំមិនយល់ស្របទេ។", name="វិបុល", email="vibol@example.org",
+                 parent=first)  # fmt: skip
+    reply = db.session.scalars(select(Comment).order_by(Comment.id.desc())).first()
+    assert services.approve(reply, moderator)
+    deliver()
+    [mail] = inbox.to("dara@example.org")
+    assert subject_of(mail) == "[Op-Ed Notes] មតិថ្មីលើ «តុលាការ»"
+    text = text_of(mail)
+    assert "វិបុល លើ «តុលាការ»៖\nខ្ញុំមិនយល់ស្របទេ។" in text
+    assert "ការជាវរបស់អ្នក: http://localhost/mail/subscriptions/" in text
+    words = re.sub(r"\S*/\S*", " ", text).replace("Op-Ed Notes", " ")  # links, the site's name
+    assert not re.search(r"[A-Za-z]", words), words
