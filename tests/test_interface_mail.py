@@ -91,3 +91,21 @@ def test_a_reply_notification_speaks_the_language_of_the_post(app, client, inbox
     assert "ការជាវរបស់អ្នក: http://localhost/mail/subscriptions/" in text
     words = re.sub(r"\S*/\S*", " ", text).replace("Op-Ed Notes", " ")  # links, the site's name
     assert not re.search(r"[A-Za-z]", words), words
+
+
+def test_a_data_request_from_a_khmer_page_is_answered_in_khmer(client, inbox, ctx):
+    post = make_post("តុលាការ", "អត្ថបទ។", language="km")
+    send_comment(client, post, "មតិមួយ។", email="dara@example.org")
+    page = client.get("/your-data/?lang=km").get_data(as_text=True)
+    assert 'action="/your-data/?lang=km"' in page
+    answer = client.post("/your-data/?lang=km", headers=BROWSER_POST,
+                         data={"email": "dara@example.org", "what": "export"})  # fmt: skip
+    assert '<html lang="km">' in answer.get_data(as_text=True)
+    deliver()
+    [mail] = inbox.to("dara@example.org")
+    assert subject_of(mail) == "ទិន្នន័យរបស់អ្នកពីគេហទំព័រនេះ"
+    assert "សូមបញ្ជាក់នៅលើទំព័រនេះ" in text_of(mail)
+    [link] = [path_of(u) for u in links_in(mail) if "/your-data/confirm/" in u]
+    assert link.endswith("?lang=km")
+    shown = client.get(link).get_data(as_text=True)
+    assert '<html lang="km">' in shown and "ទាញយកទិន្នន័យរបស់ខ្ញុំ" in shown
