@@ -146,6 +146,10 @@ class DefaultConfig:
 
     # Extensions
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+    # WTForms' own messages are not looked up in its catalogs: it ships none in Khmer, every
+    # reader form gives its own messages (translated in ours), and the lookup would parse a
+    # catalog on every request that shows a form.
+    WTF_I18N_ENABLED = False
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     CACHE_DEFAULT_TIMEOUT = 60

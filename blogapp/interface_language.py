@@ -13,6 +13,8 @@ needs no line of its own. Admin screens are left in the site's language."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,7 @@ from flask import (
     has_request_context,
     request,
 )
-from flask_babel import Babel, get_locale, gettext, refresh
+from flask_babel import Babel, force_locale, get_locale, get_translations, gettext, refresh
 
 # Languages the interface is written in: each has a catalog under blogapp/translations/
 # (English is the source). A post may be in another language; its page then speaks the site's.
@@ -36,6 +38,7 @@ ENDONYMS = {"en": "English", "km": "ខ្មែរ"}
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 # Blueprints whose screens are not reader pages: their language is the site's.
 NOT_READER_PAGES = frozenset({"admin", "auth", "moderation"})
+_CHOSEN = "blogapp_interface"  # in g: (language, catalog) of this request
 
 
 def N_(message: str) -> str:
@@ -72,8 +75,32 @@ def set_page_language(language: str | None) -> None:
         return
     g.page_language = chosen
     refresh()
+    g.pop(_CHOSEN, None)
     # Flask-WTF keeps WTForms' own catalog per request, loaded for the earlier locale.
     request.__dict__.pop("wtforms_translations", None)
+
+
+@contextmanager
+def mail_locale(language: str | None) -> Iterator[str]:
+    """Write a mail in ``mail_language(language)`` inside a request or a worker."""
+    chosen = mail_language(language)
+    g.pop(_CHOSEN, None)
+    try:
+        with force_locale(chosen):
+            yield chosen
+    finally:
+        g.pop(_CHOSEN, None)
+
+
+def _chosen() -> tuple[str, Any]:
+    """(language, catalog) of what is being rendered, looked up once per request: a page
+    translates dozens of strings and writes dozens of dates and counts."""
+    found = g.get(_CHOSEN)
+    if found is None:
+        locale = get_locale()
+        language = str(locale) if locale is not None else site_language()
+        found = g.setdefault(_CHOSEN, (language, get_translations()))
+    return found
 
 
 # blogapp.config's default tagline, here so that `make translations` puts it in the catalog.
@@ -90,10 +117,7 @@ def site_description() -> str:
 
 def current_language() -> str:
     """The language this page is being rendered in: ``<html lang>``."""
-    locale = get_locale()
-    if locale is not None:
-        return str(locale)
-    return site_language() if has_app_context() else "en"
+    return _chosen()[0] if has_app_context() else "en"
 
 
 def mail_language(language: str | None) -> str:
@@ -122,6 +146,13 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
     app.config.setdefault("BABEL_DEFAULT_LOCALE", app.config["SITE_LANGUAGE"])
     Babel(app, locale_selector=page_language)
+    # Templates' _() and ngettext() as Flask-Babel installs them, with the catalog found
+    # once per request (its own lookup is several steps for each string).
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda text: _chosen()[1].ugettext(text),
+        ngettext=lambda one, many, n: _chosen()[1].ungettext(one, many, n),
+        newstyle=True,
+    )  # fmt: skip
     before_render_template.connect(_item_page, app)
     app.add_template_global(current_language, "page_language")
     app.add_template_filter(gettext, "translated")

@@ -19,7 +19,6 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, delete, or_, select, update
 
@@ -28,7 +27,7 @@ from blogapp.database import write_transaction
 from blogapp.dates import to_local
 from blogapp.digits import page_digits
 from blogapp.extensions import db
-from blogapp.interface_language import mail_language
+from blogapp.interface_language import mail_locale
 from blogapp.mail import links
 from blogapp.mail.clock import now
 from blogapp.mail.outbox import absolute, enqueue, mail_enabled, site_url
@@ -285,8 +284,7 @@ def compose_digest(message: OutboxMessage) -> bool | datetime:
     subscription_ids = sorted({r.MailSubscription.id for r in live})
     languages = {r.Post.language for r in live}
     # In the language of the post commented on (the site's, when replies span languages).
-    language = mail_language(languages.pop() if len(languages) == 1 else None)
-    with force_locale(language):
+    with mail_locale(languages.pop() if len(languages) == 1 else None) as language:
         parts = []
         for row in live:
             comment, post = row.Comment, row.Post

@@ -22,7 +22,6 @@ import re
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import escape
@@ -32,7 +31,7 @@ from blogapp.content import html_to_text
 from blogapp.database import write_transaction
 from blogapp.dates import to_local
 from blogapp.extensions import db
-from blogapp.interface_language import mail_language
+from blogapp.interface_language import mail_locale
 from blogapp.mail import links
 from blogapp.mail.clock import now
 from blogapp.mail.outbox import absolute, enqueue, enqueue_many, site_url
@@ -108,7 +107,7 @@ def sign_up(email: str, lists: str) -> None:
 def _queue_confirmation(subscriber: NewsletterSubscriber, moment: datetime) -> None:
     site = current_app.config["SITE_NAME"]
     # In the list's language; a reader of both gets the language of the page they used.
-    with force_locale(mail_language(subscriber.lists)):
+    with mail_locale(subscriber.lists):
         names = str(LIST_NAMES[subscriber.lists])
         if subscriber.status == NewsletterStatus.CONFIRMED:
             subject = _("[%(site)s] You already follow %(site)s by e-mail", site=site)
@@ -362,7 +361,7 @@ def compose_post(post: Post) -> dict:
     full = bool(current_app.config["NEWSLETTER_FULL_TEXT"])
     html = post.body_html if full or not post.excerpt_html else post.excerpt_html
     link = post_link(post)
-    with force_locale(mail_language(post.language)):  # the list's language is the post's
+    with mail_locale(post.language):  # the list's language is the post's
         read = _("Read it on the site") if full else _("Read on")
         read_on_site = _("Read it on %(site)s", site=site)
         labels = (_("Unsubscribe"), _("Choose your lists"))
