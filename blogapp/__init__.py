@@ -70,7 +70,7 @@ def load_config(app: Flask, config: Mapping[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from blogapp import throttle
+    from blogapp import interface_language, throttle
     from blogapp.audit import watch_admin_writes
     from blogapp.content_version import watch_content_changes
     from blogapp.cookie_session import SessionInterface
@@ -94,6 +94,7 @@ def register_extensions(app: Flask) -> None:
     app.session_interface = SessionInterface()
     csrf.init_app(app)
     login_manager.init_app(app)
+    interface_language.init_app(app)  # Flask-Babel: the interface speaks the page's language
     redis_url = app.config.get("REDIS_URL")
     if redis_url:
         app.config.setdefault("CACHE_TYPE", "RedisCache")

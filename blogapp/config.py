@@ -18,8 +18,15 @@ class DefaultConfig:
     # Site
     SITE_NAME = "Op-Ed Notes"
     SITE_DESCRIPTION = "Op-eds on politics and society, in English and Khmer."
+    # The tagline per interface language, e.g. {"km": "…"}; a language without one shows
+    # SITE_DESCRIPTION, translated when it is the default above.
+    SITE_DESCRIPTIONS: dict = {}
     SITE_URL = "http://127.0.0.1:5000"  # absolute URLs (feeds, canonical links) come from here
+    # The interface's default language ("en" or "km"): listings without ?lang= and pages
+    # that are not a post speak it (blogapp/interface_language.py).
     SITE_LANGUAGE = "en"
+    # Khmer pages write dates and counts with Khmer digits (០១២…); False: Latin digits.
+    KHMER_DIGITS = True
     TIMEZONE = "UTC"  # dates are stored in UTC and shown in this zone
     POSTS_PER_PAGE = 10
     EXCERPT_LENGTH = 280  # characters (grapheme clusters) in an automatic excerpt
@@ -160,6 +167,10 @@ class DefaultConfig:
 
     # Extensions
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+    # WTForms' own messages are not looked up in its catalogs: it ships none in Khmer, every
+    # reader form gives its own messages (translated in ours), and the lookup would parse a
+    # catalog on every request that shows a form.
+    WTF_I18N_ENABLED = False
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     CACHE_DEFAULT_TIMEOUT = 60

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import abort, current_app, render_template
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
@@ -29,7 +30,7 @@ from blogapp.permalinks import post_url
 
 SESSION_KEY = "pending_comments"
 REMEMBERED = 20  # held comments' grants kept in the (cookie) session, newest last
-CLOSED_MESSAGE = "Comments are closed."
+CLOSED_MESSAGE = _l("Comments are closed.")
 THREAD_CACHE_BYTES = 1024 * 1024  # rendered threads each worker keeps (pages hold the rest)
 
 

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from flask import Response, current_app, url_for
+from flask_babel import gettext as _
 
 from blogapp.content import post_label
 from blogapp.dates import format_date
@@ -107,9 +108,10 @@ def comment_entries(feed: Feed, comments: list[Comment]) -> None:
     for comment in comments:
         post_title = post_label(comment.post, format_date(comment.post.published_at))
         link = absolute_url(post_url(comment.post)) + f"#comment-{comment.id}"
-        name = comment.author_name.strip() or "Anonymous"
+        name = comment.author_name.strip() or _("Anonymous")
         feed.entries.append(Entry(
-            id=link, link=link, title=f"Comment on {post_title} by {name}",
+            id=link, link=link, title=_("Comment on %(title)s by %(name)s", title=post_title,
+                                        name=name),
             published=comment.created_at, updated=comment.created_at,
             content_html=absolute_links(comment.body_html), author_name=name,
         ))  # fmt: skip
