@@ -34,6 +34,7 @@ from sqlalchemy.sql.elements import ColumnClause, TextClause
 
 from blogapp.extensions import db
 from blogapp.models import (
+    AuditAction,
     AuditEntry,
     Comment,
     MailSubscriber,
@@ -140,8 +141,9 @@ def _changed_fields(obj) -> list[str]:
 
 def _entries_of_flush(session: Session) -> list[dict]:
     entries = []
-    for action, objects in (("insert", session.new), ("update", session.dirty),
-                            ("delete", session.deleted)):  # fmt: skip
+    for action, objects in ((AuditAction.INSERT, session.new),
+                            (AuditAction.UPDATE, session.dirty),
+                            (AuditAction.DELETE, session.deleted)):  # fmt: skip
         for obj in objects:
             table = inspect(obj).mapper.local_table.name
             if table in NOT_AUDITED or (isinstance(obj, Setting) and obj.key == VERSION_KEY):
@@ -223,7 +225,8 @@ def _statement_entry(state) -> dict | None:
     table = getattr(getattr(statement, "table", None), "name", "")
     if not table or table in NOT_AUDITED:
         return None
-    action = "insert" if state.is_insert else "update" if state.is_update else "delete"
+    action = (AuditAction.INSERT if state.is_insert
+              else AuditAction.UPDATE if state.is_update else AuditAction.DELETE)  # fmt: skip
     values = getattr(statement, "_values", None) or {}
     changes = ", ".join(sorted(getattr(column, "key", str(column)) for column in values))
     where = getattr(statement, "whereclause", None)

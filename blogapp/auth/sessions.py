@@ -21,7 +21,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from blogapp.extensions import db
 from blogapp.mail.outbox import enqueue, mail_enabled, site_url
-from blogapp.models import LoginSession, User, utcnow
+from blogapp.models import LoginSession, OutboxKind, User, utcnow
 
 TOUCH_EVERY = timedelta(minutes=1)
 _G_TOUCH = "blogapp_session_touch"
@@ -63,7 +63,7 @@ def start(user: User) -> str:
     if known and device not in known and user.email and mail_enabled() \
             and current_app.config["NEW_DEVICE_MAIL"]:  # fmt: skip
         enqueue(
-            key=f"new-device.{user.id}.{key}", kind="new-device", recipient=user.email,
+            key=f"new-device.{user.id}.{key}", kind=OutboxKind.NEW_DEVICE, recipient=user.email,
             subject="A new login to your account", ref=f"user:{user.id}",
             text=(f"Your account {user.login!r} was just logged into from a device it had "
                   f"not used before: {device}, address {address or 'unknown'}.\n\n"

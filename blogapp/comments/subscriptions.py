@@ -36,6 +36,7 @@ from blogapp.models import (
     CommentStatus,
     MailSubscriber,
     MailSubscription,
+    OutboxKind,
     OutboxMessage,
     OutboxStatus,
     Post,
@@ -43,8 +44,8 @@ from blogapp.models import (
 )
 from blogapp.upsert import insert_for
 
-DIGEST = "reply-digest"
-CONFIRM = "subscription-confirm"
+DIGEST = OutboxKind.REPLY_DIGEST
+CONFIRM = OutboxKind.SUBSCRIPTION_CONFIRM
 EXCERPT = 300  # characters of each comment quoted in a digest
 
 

@@ -27,7 +27,7 @@ from blogapp.fediverse import activities, net, remote, replies, signatures
 from blogapp.fediverse.actors import actor_uri, exists
 from blogapp.fediverse.publishing import delivery
 from blogapp.mail.outbox import enqueue
-from blogapp.models import Follower, FollowerStatus, Reaction, RemoteActor, utcnow
+from blogapp.models import Follower, FollowerStatus, Reaction, ReactionKind, RemoteActor, utcnow
 from blogapp.sanitize import strip_invisible
 from blogapp.upsert import insert_for
 
@@ -147,7 +147,7 @@ def _undo(activity: dict, obj, signer: RemoteActor) -> None:
             elif _id(obj):
                 where.append(Follower.follow_id == _id(obj))
             db.session.execute(delete(Follower).where(*where))
-        elif kind in ("Like", "Announce"):
+        elif kind in tuple(ReactionKind):
             db.session.execute(
                 delete(Reaction).where(
                     Reaction.actor_uri == signer.uri,

@@ -25,10 +25,19 @@ from blogapp.extensions import db
 from blogapp.fediverse import activities
 from blogapp.fediverse.actors import BLOG
 from blogapp.mail.outbox import enqueue_many
-from blogapp.models import FederatedPost, Follower, FollowerStatus, Post, User, utcnow
+from blogapp.models import (
+    FederatedPost,
+    FederationState,
+    Follower,
+    FollowerStatus,
+    OutboxKind,
+    Post,
+    User,
+    utcnow,
+)
 
-KIND = "activitypub"  # an outbox row delivered by a signed POST (fediverse.delivery)
-PUBLISHED, DELETED = "published", "deleted"
+KIND = OutboxKind.ACTIVITYPUB  # an outbox row delivered by a signed POST (fediverse.delivery)
+PUBLISHED, DELETED = FederationState.PUBLISHED, FederationState.DELETED
 
 
 def enabled() -> bool:

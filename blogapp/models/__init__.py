@@ -9,6 +9,7 @@ Rendered HTML (``*_html``) is produced by ``blogapp.sanitize`` when content is
 written; views never render Markdown or sanitize."""
 
 from blogapp.models.audit import (
+    AuditAction,
     AuditEntry,
 )
 from blogapp.models.base import (
@@ -27,14 +28,17 @@ from blogapp.models.corrections import (
     CORRECTION_KINDS,
     UPDATE_NOTE,
     Correction,
+    CorrectionKind,
     CorrectionVersion,
 )
 from blogapp.models.fediverse import (
     FederatedPost,
+    FederationState,
     FediverseKey,
     Follower,
     FollowerStatus,
     Reaction,
+    ReactionKind,
     RemoteActor,
 )
 from blogapp.models.media import (
@@ -43,11 +47,13 @@ from blogapp.models.media import (
 from blogapp.models.newsletter import (
     NEWSLETTER_LISTS,
     NewsletterIssue,
+    NewsletterList,
     NewsletterSend,
     NewsletterStatus,
     NewsletterSubscriber,
 )
 from blogapp.models.outbox import (
+    OutboxKind,
     OutboxMessage,
     OutboxStatus,
 )
@@ -59,6 +65,8 @@ from blogapp.models.posts import (
     CONTENT_FORMATS,
     FORMAT_HTML,
     FORMAT_MARKDOWN,
+    CommentMode,
+    ContentFormat,
     Page,
     Post,
     PostStatus,
@@ -71,8 +79,10 @@ from blogapp.models.revisions import (
     REVISION_SAVE,
     PreviewKey,
     Revision,
+    RevisionKind,
 )
 from blogapp.models.settings import (
+    ErasureMode,
     Redirect,
     Setting,
 )
@@ -83,6 +93,7 @@ from blogapp.models.subscriptions import (
     MailSubscriber,
     MailSubscription,
     ReplyNotice,
+    SubscriptionScope,
 )
 from blogapp.models.taxonomy import (
     Category,
@@ -106,6 +117,7 @@ from blogapp.models.users import (
     LoginSession,
     Passkey,
     RecoveryCode,
+    Role,
     TwoFactor,
     User,
 )
@@ -115,6 +127,7 @@ __all__ = [
     "utcnow",
     "UTCDateTime",
     "NEVER_REUSED",
+    "Role",
     "ROLE_EDITOR",
     "ROLE_ADMIN",
     "ROLES",
@@ -128,6 +141,8 @@ __all__ = [
     "Category",
     "Tag",
     "PostStatus",
+    "CommentMode",
+    "ContentFormat",
     "COMMENTS_OPEN",
     "COMMENTS_MODERATED",
     "COMMENTS_CLOSED",
@@ -141,23 +156,28 @@ __all__ = [
     "Comment",
     "ModerationEvent",
     "Media",
+    "ErasureMode",
     "Setting",
     "Redirect",
     "ThrottleHit",
     "UsedToken",
     "OutboxStatus",
+    "OutboxKind",
     "OutboxMessage",
     "MailSubscriber",
+    "SubscriptionScope",
     "SUBSCRIBE_REPLIES",
     "SUBSCRIBE_POST",
     "SUBSCRIPTION_SCOPES",
     "MailSubscription",
     "ReplyNotice",
+    "NewsletterList",
     "NEWSLETTER_LISTS",
     "NewsletterStatus",
     "NewsletterSubscriber",
     "NewsletterIssue",
     "NewsletterSend",
+    "RevisionKind",
     "REVISION_SAVE",
     "REVISION_AUTOSAVE",
     "REVISION_RESTORE",
@@ -165,6 +185,7 @@ __all__ = [
     "REVISION_KINDS",
     "Revision",
     "PreviewKey",
+    "CorrectionKind",
     "CORRECTION",
     "UPDATE_NOTE",
     "CORRECTION_KINDS",
@@ -172,10 +193,13 @@ __all__ = [
     "CorrectionVersion",
     "PostTranslation",
     "FollowerStatus",
+    "FederationState",
+    "ReactionKind",
     "FediverseKey",
     "RemoteActor",
     "Follower",
     "FederatedPost",
     "Reaction",
+    "AuditAction",
     "AuditEntry",
 ]

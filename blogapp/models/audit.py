@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from blogapp.extensions import db
 from blogapp.models.base import UTCDateTime, utcnow
+
+
+# What an audit entry records: a row written by an admin's request (insert, update,
+# delete), or a job written by hand with ``blogapp.audit.record``.
+class AuditAction(StrEnum):
+    INSERT = "insert"
+    UPDATE = "update"
+    DELETE = "delete"
+    IMPORT = "import"
+    ERASE = "erase"
 
 
 class AuditEntry(db.Model):
@@ -26,7 +37,7 @@ class AuditEntry(db.Model):
     actor_login: Mapped[str] = mapped_column(String(60), default="")
     address: Mapped[str] = mapped_column(String(45), default="")
     request: Mapped[str] = mapped_column(String(300), default="")  # "POST /admin/posts/3/edit"
-    action: Mapped[str] = mapped_column(String(20))  # insert, update, delete, import, erase…
+    action: Mapped[str] = mapped_column(String(20))  # an AuditAction
     table_name: Mapped[str] = mapped_column(String(60), default="")
     row_id: Mapped[str] = mapped_column(String(60), default="")
     label: Mapped[str] = mapped_column(String(200), default="")  # a title, a login, a key

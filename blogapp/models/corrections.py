@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -11,11 +12,17 @@ from blogapp.extensions import db
 from blogapp.models.base import NEVER_REUSED, UTCDateTime, utcnow
 from blogapp.models.posts import Post
 
+
 # A correction or an update note on a published post. Its text is never rewritten in
 # place without trace: every version, the first included, is a CorrectionVersion row.
-CORRECTION = "correction"
-UPDATE_NOTE = "update"
-CORRECTION_KINDS = (CORRECTION, UPDATE_NOTE)
+class CorrectionKind(StrEnum):
+    CORRECTION = "correction"
+    UPDATE = "update"
+
+
+CORRECTION = CorrectionKind.CORRECTION
+UPDATE_NOTE = CorrectionKind.UPDATE
+CORRECTION_KINDS = tuple(CorrectionKind)
 
 
 class Correction(db.Model):

@@ -21,6 +21,18 @@ class FollowerStatus(StrEnum):
     ACCEPTED = "accepted"
 
 
+# What followers were last told about a post: that it is published, or deleted.
+class FederationState(StrEnum):
+    PUBLISHED = "published"
+    DELETED = "deleted"
+
+
+# The reactions the inbox counts, named as ActivityPub names their activities.
+class ReactionKind(StrEnum):
+    LIKE = "Like"
+    ANNOUNCE = "Announce"
+
+
 class FediverseKey(db.Model):
     """The blog's RSA key pair for HTTP Signatures, made on first use (never in git)."""
 
@@ -76,7 +88,7 @@ class FederatedPost(db.Model):
     __tablename__ = "fediverse_posts"
 
     post_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    state: Mapped[str] = mapped_column(String(20), default="published")
+    state: Mapped[str] = mapped_column(String(20), default=FederationState.PUBLISHED)
     revision: Mapped[int] = mapped_column(Integer, default=0)
     synced_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
@@ -93,7 +105,7 @@ class Reaction(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(20))  # "Like" or "Announce"
+    kind: Mapped[str] = mapped_column(String(20))  # a ReactionKind
     actor_uri: Mapped[str] = mapped_column(String(500))
     activity_id: Mapped[str] = mapped_column(String(500), default="")
     post_id: Mapped[int] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))

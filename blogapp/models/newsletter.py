@@ -11,10 +11,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from blogapp.extensions import db
 from blogapp.models.base import NEVER_REUSED, UTCDateTime, utcnow
 
+
 # issue 17: the newsletter. A subscriber chooses a list (English, Khmer or both); an
 # address is pending until it confirms (double opt-in), then confirmed, until it
 # unsubscribes or the SMTP server refuses it for good (bouncing: no more mail).
-NEWSLETTER_LISTS = ("en", "km", "both")
+class NewsletterList(StrEnum):
+    ENGLISH = "en"
+    KHMER = "km"
+    BOTH = "both"
+
+
+NEWSLETTER_LISTS = tuple(NewsletterList)
 
 
 class NewsletterStatus(StrEnum):
@@ -35,7 +42,7 @@ class NewsletterSubscriber(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    lists: Mapped[str] = mapped_column(String(10), default="both")
+    lists: Mapped[str] = mapped_column(String(10), default=NewsletterList.BOTH)
     status: Mapped[str] = mapped_column(String(20), default=NewsletterStatus.PENDING)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

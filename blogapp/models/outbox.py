@@ -25,6 +25,22 @@ class OutboxStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# What an outbox row is, which decides how the worker delivers it: every kind but
+# ``activitypub`` (a signed POST to a fediverse inbox) is a mail.
+class OutboxKind(StrEnum):
+    COMMENT_HELD = "comment-held"  # a held comment, to the moderators
+    REPLY_DIGEST = "reply-digest"
+    SUBSCRIPTION_CONFIRM = "subscription-confirm"
+    NEWSLETTER = "newsletter"  # a post mailed to a subscriber
+    NEWSLETTER_CONFIRM = "newsletter-confirm"  # double opt-in, or the "manage" reminder
+    NEWSLETTER_TEST = "newsletter-test"
+    PASSWORD_RESET = "password-reset"
+    NEW_DEVICE = "new-device"
+    READER_EXPORT = "reader-export"
+    READER_ERASE = "reader-erase"
+    ACTIVITYPUB = "activitypub"
+
+
 class OutboxMessage(db.Model):
     """A message the blog will send, written in the transaction of what caused it and
     delivered afterwards by ``flask deliver`` (blogapp.mail.worker).

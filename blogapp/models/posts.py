@@ -26,14 +26,29 @@ class PostStatus(StrEnum):
     PRIVATE = "private"
 
 
-COMMENTS_OPEN = "open"
-COMMENTS_MODERATED = "moderated"
-COMMENTS_CLOSED = "closed"
-COMMENT_MODES = (COMMENTS_OPEN, COMMENTS_MODERATED, COMMENTS_CLOSED)
+# Whether a post takes comments: open (held only by the moderation rules), moderated
+# (every comment held) or closed.
+class CommentMode(StrEnum):
+    OPEN = "open"
+    MODERATED = "moderated"
+    CLOSED = "closed"
 
-FORMAT_MARKDOWN = "markdown"
-FORMAT_HTML = "html"
-CONTENT_FORMATS = (FORMAT_MARKDOWN, FORMAT_HTML)
+
+# What a post's or page's ``body`` is written in.
+class ContentFormat(StrEnum):
+    MARKDOWN = "markdown"
+    HTML = "html"
+
+
+# The older names of the members above, so existing imports read as they did.
+COMMENTS_OPEN = CommentMode.OPEN
+COMMENTS_MODERATED = CommentMode.MODERATED
+COMMENTS_CLOSED = CommentMode.CLOSED
+COMMENT_MODES = tuple(CommentMode)
+
+FORMAT_MARKDOWN = ContentFormat.MARKDOWN
+FORMAT_HTML = ContentFormat.HTML
+CONTENT_FORMATS = tuple(ContentFormat)
 
 
 class Post(db.Model):

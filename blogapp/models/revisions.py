@@ -4,6 +4,7 @@ share-preview links."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -12,15 +13,23 @@ from blogapp.extensions import db
 from blogapp.models.base import NEVER_REUSED, UTCDateTime, utcnow
 from blogapp.models.posts import FORMAT_MARKDOWN, PostStatus
 
+
 # issue 16 (first half): the editor's desk. Every save of a post or page keeps a
 # revision; an autosave is a revision too, one per item and user, never counted
 # against REVISIONS_KEPT. Revisions are admin data: no reader page shows them, so
 # writing one changes no content version (blogapp.content_version).
-REVISION_SAVE = "save"
-REVISION_AUTOSAVE = "autosave"
-REVISION_RESTORE = "restore"
-REVISION_IMPORT = "import"
-REVISION_KINDS = (REVISION_SAVE, REVISION_AUTOSAVE, REVISION_RESTORE, REVISION_IMPORT)
+class RevisionKind(StrEnum):
+    SAVE = "save"
+    AUTOSAVE = "autosave"
+    RESTORE = "restore"
+    IMPORT = "import"
+
+
+REVISION_SAVE = RevisionKind.SAVE
+REVISION_AUTOSAVE = RevisionKind.AUTOSAVE
+REVISION_RESTORE = RevisionKind.RESTORE
+REVISION_IMPORT = RevisionKind.IMPORT
+REVISION_KINDS = tuple(RevisionKind)
 
 
 class Revision(db.Model):

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from blogapp.extensions import db
 from blogapp.models.base import UTCDateTime, utcnow
+
+
+# What erasing a reader's data does to their comments: anonymize keeps the text
+# under "Anonymous", delete removes it. The choice is the setting ``privacy.erasure``.
+class ErasureMode(StrEnum):
+    ANONYMIZE = "anonymize"
+    DELETE = "delete"
 
 
 class Setting(db.Model):

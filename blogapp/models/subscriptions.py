@@ -4,6 +4,7 @@ approved comments they are still to hear about."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -28,9 +29,14 @@ class MailSubscriber(db.Model):
     last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
-SUBSCRIBE_REPLIES = "replies"  # replies to the reader's own comment
-SUBSCRIBE_POST = "post"  # every new comment on the post
-SUBSCRIPTION_SCOPES = (SUBSCRIBE_REPLIES, SUBSCRIBE_POST)
+class SubscriptionScope(StrEnum):
+    REPLIES = "replies"  # replies to the reader's own comment
+    POST = "post"  # every new comment on the post
+
+
+SUBSCRIBE_REPLIES = SubscriptionScope.REPLIES
+SUBSCRIBE_POST = SubscriptionScope.POST
+SUBSCRIPTION_SCOPES = tuple(SubscriptionScope)
 
 
 class MailSubscription(db.Model):

@@ -4,6 +4,7 @@ roles, per-login sessions, two-factor secrets, recovery codes and passkeys."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
 from flask_login import UserMixin
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text
@@ -12,10 +13,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from blogapp.extensions import db
 from blogapp.models.base import NEVER_REUSED, UTCDateTime, utcnow
 
+
 # Roles, in increasing power. Editors run posts, categories and comments; admins also users.
-ROLE_EDITOR = "editor"
-ROLE_ADMIN = "admin"
-ROLES = (ROLE_EDITOR, ROLE_ADMIN)
+class Role(StrEnum):
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
+# The older names, so ``ROLE_ADMIN`` and ``ROLES`` read as they always did.
+ROLE_EDITOR = Role.EDITOR
+ROLE_ADMIN = Role.ADMIN
+ROLES = tuple(Role)
 
 
 class User(UserMixin, db.Model):

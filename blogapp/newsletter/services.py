@@ -37,6 +37,7 @@ from blogapp.models import (
     NewsletterSend,
     NewsletterStatus,
     NewsletterSubscriber,
+    OutboxKind,
     OutboxMessage,
     OutboxStatus,
     Post,
@@ -44,8 +45,8 @@ from blogapp.models import (
 )
 from blogapp.upsert import insert_for
 
-KIND = "newsletter"  # a post mailed to a subscriber
-CONFIRM_KIND = "newsletter-confirm"  # the double opt-in mail, or the "manage" reminder
+KIND = OutboxKind.NEWSLETTER  # a post mailed to a subscriber
+CONFIRM_KIND = OutboxKind.NEWSLETTER_CONFIRM  # the double opt-in mail, or the "manage" reminder
 LIST_NAMES = {"en": "English", "km": "ខ្មែរ (Khmer)", "both": "English and ខ្មែរ (Khmer)"}
 FORGET_AFTER = timedelta(days=7)  # an address that never confirms is deleted then
 CHUNK = 1000  # subscribers written, then inserted, at a time

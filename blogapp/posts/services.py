@@ -18,6 +18,7 @@ from blogapp.field_errors import FieldErrors
 from blogapp.models import (
     REVISION_RESTORE,
     REVISION_SAVE,
+    ContentFormat,
     Page,
     Post,
     PostStatus,
@@ -45,7 +46,7 @@ class PostData:
     title: str = ""
     slug: str = ""  # empty: made from the title
     body: str = ""
-    content_format: str = "markdown"
+    content_format: str = ContentFormat.MARKDOWN
     excerpt: str = ""
     category_ids: list[int] = field(default_factory=list)
     tag_names: list[str] = field(default_factory=list)
@@ -61,7 +62,7 @@ class PageData:
     title: str = ""
     slug: str = ""
     body: str = ""
-    content_format: str = "markdown"
+    content_format: str = ContentFormat.MARKDOWN
     language: str = "en"
     status: str = PostStatus.DRAFT  # or published, private
     menu_order: int = 0

@@ -26,11 +26,14 @@ from blogapp.mail import links
 from blogapp.mail import retention as mail_retention
 from blogapp.mail.outbox import enqueue, site_url
 from blogapp.models import (
+    AuditAction,
     Comment,
     CommentStatus,
+    ErasureMode,
     MailSubscriber,
     ModerationEvent,
     NewsletterSubscriber,
+    OutboxKind,
     Post,
     Setting,
 )
@@ -39,8 +42,8 @@ from blogapp.site_settings import stored_settings
 
 PURPOSE = "reader-data"
 ERASURE_KEY = "privacy.erasure"
-ANONYMIZE, DELETE = "anonymize", "delete"
-ERASURE_MODES = (ANONYMIZE, DELETE)
+ANONYMIZE, DELETE = ErasureMode.ANONYMIZE, ErasureMode.DELETE
+ERASURE_MODES = tuple(ErasureMode)
 EXPORT, ERASE = "export", "erase"
 ANONYMOUS = "Anonymous"
 # Each feature's eraser of what it keeps about a reader, run before the comments and
@@ -91,7 +94,8 @@ def send_confirmation(email: str, what: str) -> None:
         )
     else:
         subject, doing = "Your data from this site", "download everything you wrote here"
-    enqueue(key=f"reader-data.{what}.{nonce}", kind=f"reader-{what}", recipient=email.strip(),
+    enqueue(key=f"reader-data.{what}.{nonce}", kind=OutboxKind(f"reader-{what}"),
+            recipient=email.strip(),
             subject=subject, ref="reader-data",
             text=(f"Someone (we hope you) asked to {doing}, for the address {email.strip()}."
                   f"\n\nConfirm on this page (the link works once, for {hours} hours):\n{url}"
@@ -184,7 +188,7 @@ def erase(email: str) -> int:
     # against any address one suspects.
     digest = hmac.new(str(current_app.config["SECRET_KEY"]).encode(), address.encode(),
                       hashlib.sha256).hexdigest()[:12]
-    audit.record("erase", table="comments", label=f"{count} comments ({mode})",
+    audit.record(AuditAction.ERASE, table="comments", label=f"{count} comments ({mode})",
                  changes=f"a reader's own request, confirmed by mail; address hash {digest}",
                  actor_login="reader (by mail)")  # fmt: skip
     return count
