@@ -1,4 +1,4 @@
-"""The audit log of admin writes (issue 19), decided in one place.
+"""The audit log of admin writes, decided in one place.
 
 A SQLAlchemy session hook, like the content version's: whenever a request sent by a
 logged-in user (any method but GET/HEAD/OPTIONS) writes rows, through flushed

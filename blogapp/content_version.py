@@ -66,7 +66,7 @@ READER_TABLES = frozenset({
     Post.__tablename__, Page.__tablename__, Category.__tablename__, Tag.__tablename__,
     Redirect.__tablename__, Media.__tablename__, Setting.__tablename__, Comment.__tablename__,
     post_categories.name, post_tags.name, User.__tablename__,
-    # issue 16: notes at the top of posts, their earlier texts, and translation links.
+    # Reader pages show these: notes atop posts, their earlier texts, and translation links.
     Correction.__tablename__, CorrectionVersion.__tablename__, PostTranslation.__tablename__,
 })  # fmt: skip
 # The columns of a user that pages show (bylines, author archives).

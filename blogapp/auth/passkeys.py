@@ -1,4 +1,4 @@
-"""Passkeys (WebAuthn) as a second factor (issue 19), with the ``webauthn`` package.
+"""Passkeys (WebAuthn) as a second factor, with the ``webauthn`` package.
 
 A writer adds a passkey on /account/ (the current password first, as for TOTP). At
 login, after the right password, an account with a passkey or TOTP is asked for the

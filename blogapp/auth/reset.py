@@ -1,4 +1,4 @@
-"""Password reset by e-mail (issue 19): "Forgot password?" on the login page.
+"""Password reset by e-mail: "Forgot password?" on the login page.
 
 Whoever asks gets the same answer, whether an account has that address or not, and
 the asking is throttled per client address and, at a higher limit, per address asked

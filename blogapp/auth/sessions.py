@@ -1,4 +1,4 @@
-"""Where an account is logged in (issue 19): one ``LoginSession`` row per login.
+"""Where an account is logged in: one ``LoginSession`` row per login.
 
 flask-login's session id stays ``id:token`` (the account's session token, rotated by
 logout, a new password or "log out everywhere") with the row's ``key`` after it:

@@ -1,4 +1,4 @@
-"""Two-factor login with TOTP (issue 19): the secret, its first code, the recovery codes.
+"""Two-factor login with TOTP: the secret, its first code, the recovery codes.
 
 A writer's account is worth stealing (a forged op-ed under their name), so a password
 alone may not be enough. Enrolment stores a pending secret, shows it as a QR code drawn

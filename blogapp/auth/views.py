@@ -50,7 +50,7 @@ def configure_login(state) -> None:
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """Sessions hold ``id:token:key``; a rotated token (logout, new password) or an
-    ended login (its key's row, issue 19) ends them. ``id:token`` ids from before
+    ended login (its LoginSession row deleted) ends them. ``id:token`` ids from before
     per-login rows still load."""
     user_id, _, rest = session_id.partition(":")
     token, _, key = rest.partition(":")

@@ -1,4 +1,4 @@
-"""How long a commenter's address is kept (issue 19): ``COMMENT_IP_RETENTION_DAYS``.
+"""How long a commenter's address is kept: ``COMMENT_IP_RETENTION_DAYS``.
 
 A leaked IP address can put a reader who comments on Cambodian politics at risk, so it
 is kept only as long as moderation needs it (spam rules, spotting one person behind

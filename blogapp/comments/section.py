@@ -189,7 +189,7 @@ def _post_comment(post_id: int, form: CommentForm, author_ip: str, user_agent: s
         except services.SubmissionError as error:
             getattr(form, error.field).errors = [error.message]
         else:
-            # issue 15: reply notifications ticked, and the right to edit (own transaction).
+            # Reply notifications ticked, and the right to edit (own transaction).
             followups.comment_stored(
                 comment, notify_replies=form.notify_replies.data, notify_post=form.notify_post.data
             )

@@ -1,4 +1,4 @@
-"""Corrections and update notes on published posts (issue 16).
+"""Corrections and update notes on published posts.
 
 A note is added to a public post, dated when it is added, and shown at the top of
 the post. Changing it keeps what it said: every text a note has had is a

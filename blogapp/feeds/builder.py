@@ -4,7 +4,7 @@ A feed is a ``Feed`` of ``Entry`` values rendered by two templates
 (``templates/feeds/rss.xml`` and ``atom.xml``, autoescaped as XML), as WordPress
 (``feed-rss2.php``), Hugo and jekyll-feed do. It was built with feedgen before;
 feedgen brings lxml and builds a whole element tree, about 6 MB more at the peak
-of every worker that serves a feed (issue 12's memory budget), for documents whose
+of every worker that serves a feed (against the workers' memory budget), for documents whose
 shape never changes. The tests read every feed with feedparser, as a feed reader
 would, and with the standard library's strict XML parser.
 

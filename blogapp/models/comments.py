@@ -47,7 +47,7 @@ class Comment(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     wp_id: Mapped[int | None] = mapped_column(Integer, unique=True)
-    # A reply from the fediverse (issue 18): its Note's id and its author's actor.
+    # A reply from the fediverse: its Note's id and its author's actor.
     remote_id: Mapped[str | None] = mapped_column(String(500), unique=True)
     remote_actor: Mapped[str] = mapped_column(String(500), default="", server_default="")
 
@@ -78,7 +78,7 @@ class ModerationEvent(db.Model):
     from_status: Mapped[str] = mapped_column(String(20), default="")
     to_status: Mapped[str] = mapped_column(String(20), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    # A reader's edit keeps the text as it was before (issue 15).
+    # A reader's edit keeps the text as it was before, so moderators see what changed.
     previous_body: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     actor: Mapped[User | None] = relationship(lazy="raise")

@@ -13,7 +13,7 @@ from blogapp.extensions import db
 from blogapp.models.base import NEVER_REUSED, UTCDateTime, utcnow
 
 
-# issue 18: the blog as an ActivityPub actor (blogapp/fediverse). A follower is an
+# The blog as an ActivityPub actor (blogapp/fediverse). A follower is an
 # account elsewhere following one of our actors ("blog" or an author's login); it is
 # pending while FEDIVERSE_APPROVE_FOLLOWERS holds it, else accepted.
 class FollowerStatus(StrEnum):

@@ -12,7 +12,7 @@ from blogapp.extensions import db
 from blogapp.models.base import NEVER_REUSED, UTCDateTime, utcnow
 
 
-# issue 17: the newsletter. A subscriber chooses a list (English, Khmer or both); an
+# A newsletter subscriber chooses a list (English, Khmer or both); an
 # address is pending until it confirms (double opt-in), then confirmed, until it
 # unsubscribes or the SMTP server refuses it for good (bouncing: no more mail).
 class NewsletterList(StrEnum):

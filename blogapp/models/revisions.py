@@ -14,7 +14,7 @@ from blogapp.models.base import NEVER_REUSED, UTCDateTime, utcnow
 from blogapp.models.posts import FORMAT_MARKDOWN, PostStatus
 
 
-# issue 16 (first half): the editor's desk. Every save of a post or page keeps a
+# The editor's desk. Every save of a post or page keeps a
 # revision; an autosave is a revision too, one per item and user, never counted
 # against REVISIONS_KEPT. Revisions are admin data: no reader page shows them, so
 # writing one changes no content version (blogapp.content_version).

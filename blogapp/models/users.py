@@ -55,7 +55,7 @@ class User(UserMixin, db.Model):
     def is_admin(self) -> bool:
         return self.role == ROLE_ADMIN
 
-    # issue 19: the key of this login's LoginSession row (blogapp.auth.sessions), not stored.
+    # The key of this login's LoginSession row (blogapp.auth.sessions), not stored.
     login_key = ""
 
     def get_id(self) -> str:  # flask-login: the session holds id, token and login together
@@ -83,7 +83,7 @@ class LoginSession(db.Model):
 
 
 class TwoFactor(db.Model):
-    """A user's TOTP secret (issue 19). ``confirmed_at`` is empty while enrolment waits
+    """A user's TOTP secret. ``confirmed_at`` is empty while enrolment waits
     for its first code; ``last_step`` is the newest 30-second step a code was accepted
     for, so a code seen once (shoulder-surfed, phished and replayed) is refused."""
 

@@ -1,5 +1,5 @@
 """What the blog holds about a commenter, found by the address they gave, and how it
-is exported or erased (issue 19).
+is exported or erased.
 
 An erasure removes or anonymizes their comments, as the admin chose
 (``privacy.erasure``: "anonymize" keeps the words under "Anonymous", without name,

@@ -57,7 +57,7 @@ def sitemap_entries() -> list[tuple[str, str]]:
             .group_by(post_categories.c.category_id)
         ).all()
     )
-    # A correction or update note changes its post's page (issue 16); notes are few.
+    # A correction or update note changes its post's page; notes are few.
     noted = dict(db.session.execute(
         select(Correction.post_id, func.max(Correction.updated_at)).group_by(Correction.post_id)
     ).all())  # fmt: skip
