@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnClause, TextClause
 
+from blogapp import clock
 from blogapp.extensions import db
 from blogapp.models import (
     AuditAction,
@@ -44,7 +45,6 @@ from blogapp.models import (
     ThrottleHit,
     UsedToken,
     User,
-    utcnow,
 )
 from blogapp.reader_data import Reader
 
@@ -114,7 +114,7 @@ def record(
     """One entry written by hand, in the open transaction: for command-line jobs
     (``actor_login`` names the job's operator, e.g. "cli:import-wxr")."""
     db.session.execute(insert(AuditEntry), [{
-        "created_at": utcnow(), "actor_id": None, "actor_login": actor_login[:60],
+        "created_at": clock.now(), "actor_id": None, "actor_login": actor_login[:60],
         "address": address[:45], "request": "", "action": action[:20], "table_name": table[:60],
         "row_id": row_id[:60], "label": label[:200], "changes": changes,
     }])  # fmt: skip
@@ -189,7 +189,7 @@ def _grouped(entries: list[dict]) -> list[dict]:
 def _write(connection: Connection, actor: dict, entries: list[dict]) -> None:
     if not entries:
         return
-    moment = utcnow()
+    moment = clock.now()
     connection.execute(insert(AuditEntry), [
         {"created_at": moment, **actor, **entry} for entry in entries
     ])  # fmt: skip

@@ -22,12 +22,12 @@ from datetime import datetime, timedelta
 from flask import current_app, url_for
 from sqlalchemy import and_, delete, or_, select, update
 
+from blogapp.clock import now
 from blogapp.content import html_to_text
 from blogapp.database import write_transaction
 from blogapp.dates import to_local
 from blogapp.extensions import db
 from blogapp.mail import links
-from blogapp.mail.clock import now
 from blogapp.mail.outbox import absolute, enqueue, mail_enabled, site_url
 from blogapp.models import (
     SUBSCRIBE_POST,

@@ -20,6 +20,7 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from blogapp import clock
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.fediverse import activities
@@ -33,7 +34,6 @@ from blogapp.models import (
     OutboxKind,
     Post,
     User,
-    utcnow,
 )
 
 KIND = OutboxKind.ACTIVITYPUB  # an outbox row delivered by a signed POST (fediverse.delivery)
@@ -127,7 +127,7 @@ def _tell(post_id: int, kind: str) -> int:
         boost = activities.announce(post_id, revision)
         rows += [delivery(boost, BLOG, inbox, ref) for inbox in inboxes((BLOG,))]
     values = dict(state=DELETED if kind == "Delete" else PUBLISHED, revision=revision,
-                  synced_updated_at=post.updated_at if post else utcnow(),
+                  synced_updated_at=post.updated_at if post else clock.now(),
                   author_login=actor)  # fmt: skip
     if post is not None and kind == "Create":
         values["published_at"] = post.published_at

@@ -20,9 +20,10 @@ from email.utils import format_datetime
 
 from flask import Response, current_app, url_for
 
+from blogapp import clock
 from blogapp.content import post_label
 from blogapp.dates import format_date
-from blogapp.models import Comment, Post, utcnow
+from blogapp.models import Comment, Post
 from blogapp.permalinks import post_url
 from blogapp.seo.meta import ATOM, RSS, absolute_url
 
@@ -129,7 +130,7 @@ def _utc(moment: datetime) -> datetime:
 
 def feed_response(feed: Feed, newest: datetime | None) -> Response:
     # The feed changes when its newest item does; an empty feed is as new as now.
-    feed.updated = newest or utcnow()
+    feed.updated = newest or clock.now()
     template = current_app.jinja_env.get_template(f"feeds/{feed.kind}.xml")
     body = template.render(feed=feed, rfc822=rfc822, rfc3339=rfc3339, text=xml_text)
     return Response(body, content_type=f"{ATOM if feed.kind == 'atom' else RSS}; charset=utf-8")

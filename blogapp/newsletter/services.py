@@ -25,12 +25,12 @@ from flask import current_app, url_for
 from markupsafe import escape
 from sqlalchemy import String, cast, delete, func, literal, or_, select, update
 
+from blogapp.clock import now
 from blogapp.content import html_to_text
 from blogapp.database import write_transaction
 from blogapp.dates import to_local
 from blogapp.extensions import db
 from blogapp.mail import links
-from blogapp.mail.clock import now
 from blogapp.mail.outbox import absolute, enqueue, enqueue_many, site_url
 from blogapp.models import (
     NewsletterIssue,
