@@ -45,7 +45,7 @@ class Scenario:
     min_ratio: float | None = None  # of the ceiling (pages) or of "hello" (304)
     nginx_min_ratio: float | None = None  # through nginx, of nginx serving the bytes from a file
     # Answers that shed load on purpose (search: the per-worker cap's 503 and nginx's
-    # per-address 429, issue 20): noted, not failed.
+    # per-address 429): noted, not failed.
     shed: frozenset[int] = frozenset()
     queries: int | None = None
     bytes: int = 0
@@ -383,7 +383,7 @@ def table(scenarios: list[Scenario], hello: WrkResult) -> str:
 
 
 def flood_rows(run) -> str:
-    """Issue 20's rows: home-page readers alone, then while 40 connections send
+    """The search-flood rows: home-page readers alone, then while 40 connections send
     cache-busting searches (benchmarks/flood.py), through nginx as deployed."""
     failed = [f"{c.what}: {c.detail}" for c in run.checks if not c.passed]
     verdict = "FAIL: " + "; ".join(failed) if failed else "PASS"

@@ -84,7 +84,7 @@ def register_extensions(app: Flask) -> None:
     # The FTS5 table or tsvector column that models cannot declare: db.create_all()
     # builds it after posts; migrations call create_search_index themselves.
     register_search_index()
-    watch_admin_writes()  # issue 19: every admin write's audit entry
+    watch_admin_writes()  # every admin write's audit entry
     if click.get_current_context(silent=True) is not None:
         # Migrations are a command-line job (`flask db …`); web workers skip
         # Flask-Migrate, whose Alembic import costs every worker about 11 MB.
@@ -136,7 +136,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(newsletter.bp)
     app.register_blueprint(preview.bp)
     app.register_blueprint(fediverse.bp)
-    app.register_blueprint(privacy.bp)  # issue 19: /privacy/ and readers' own data
+    app.register_blueprint(privacy.bp)  # /privacy/ and readers' own data
     register_discovery_blueprints(app)
     register_search_limits(app)  # wraps views registered above: after them
 

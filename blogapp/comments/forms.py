@@ -21,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
+from blogapp import clock
 from blogapp.sanitize import strip_invisible
 
 TOKEN_SALT = "blogapp.comment-form"
@@ -34,7 +35,7 @@ class _AppClockSigner(TimestampSigner):
     """Stamps by the app's CLOCK, which tests move instead of sleeping."""
 
     def get_timestamp(self) -> int:
-        return int(current_app.config["CLOCK"]())
+        return int(clock.now().timestamp())
 
 
 @lru_cache(maxsize=4)
@@ -57,7 +58,7 @@ def seconds_since_served(token: str, post_id: int) -> float | None:
         return None
     if signed_post != post_id:
         return None
-    return current_app.config["CLOCK"]() - served_at.timestamp()
+    return clock.now().timestamp() - served_at.timestamp()
 
 
 def _strip(value):

@@ -28,13 +28,13 @@ from sqlalchemy import func, select
 from wtforms import TextAreaField, ValidationError
 from wtforms.validators import InputRequired
 
+from blogapp.clock import now
 from blogapp.comments import services
 from blogapp.comments.grants import grant, granted, holds
 from blogapp.comments.settings import load_settings
 from blogapp.dates import to_local
 from blogapp.extensions import db
 from blogapp.interface_language import N_
-from blogapp.mail.clock import now
 from blogapp.models import Comment, CommentStatus, Post
 from blogapp.sanitize import strip_invisible
 

@@ -23,6 +23,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from sqlalchemy import and_, delete, or_, select, update
 
+from blogapp.clock import now
 from blogapp.content import html_to_text
 from blogapp.database import write_transaction
 from blogapp.dates import to_local
@@ -30,7 +31,6 @@ from blogapp.digits import page_digits
 from blogapp.extensions import db
 from blogapp.interface_language import mail_locale
 from blogapp.mail import links
-from blogapp.mail.clock import now
 from blogapp.mail.outbox import absolute, enqueue, mail_enabled, site_url
 from blogapp.models import (
     SUBSCRIBE_POST,
@@ -39,6 +39,7 @@ from blogapp.models import (
     CommentStatus,
     MailSubscriber,
     MailSubscription,
+    OutboxKind,
     OutboxMessage,
     OutboxStatus,
     Post,
@@ -46,8 +47,8 @@ from blogapp.models import (
 )
 from blogapp.upsert import insert_for
 
-DIGEST = "reply-digest"
-CONFIRM = "subscription-confirm"
+DIGEST = OutboxKind.REPLY_DIGEST
+CONFIRM = OutboxKind.SUBSCRIPTION_CONFIRM
 EXCERPT = 300  # characters of each comment quoted in a digest
 
 

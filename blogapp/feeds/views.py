@@ -1,7 +1,7 @@
 """Feeds at WordPress's paths, so subscribers of a blog that moved keep them:
 ``/feed/`` (RSS 2.0), ``/feed/atom/``, ``/category/…/feed/``, ``/tag/…/feed/``,
 ``/author/…/feed/``, ``/comments/feed/`` and ``/YYYY/MM/DD/slug/feed/``. Each posts
-feed takes ``?lang=en`` or ``?lang=km`` for one language's posts (issue 16), a query
+feed takes ``?lang=en`` or ``?lang=km`` for one language's posts, a query
 WordPress's own paths never use.
 
 Only public posts and approved comments on public posts appear. Each feed is a

@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from blogapp.clock import now
 from blogapp.extensions import db
 from blogapp.interface_language import N_
-from blogapp.mail.clock import now
 from blogapp.models import UsedToken
 from blogapp.upsert import insert_for
 

@@ -27,19 +27,20 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy import String, cast, delete, func, literal, or_, select, update
 
+from blogapp.clock import now
 from blogapp.content import html_to_text
 from blogapp.database import write_transaction
 from blogapp.dates import to_local
 from blogapp.extensions import db
 from blogapp.interface_language import mail_locale
 from blogapp.mail import links
-from blogapp.mail.clock import now
 from blogapp.mail.outbox import absolute, enqueue, enqueue_many, site_url
 from blogapp.models import (
     NewsletterIssue,
     NewsletterSend,
     NewsletterStatus,
     NewsletterSubscriber,
+    OutboxKind,
     OutboxMessage,
     OutboxStatus,
     Post,
@@ -47,8 +48,8 @@ from blogapp.models import (
 )
 from blogapp.upsert import insert_for
 
-KIND = "newsletter"  # a post mailed to a subscriber
-CONFIRM_KIND = "newsletter-confirm"  # the double opt-in mail, or the "manage" reminder
+KIND = OutboxKind.NEWSLETTER  # a post mailed to a subscriber
+CONFIRM_KIND = OutboxKind.NEWSLETTER_CONFIRM  # the double opt-in mail, or the "manage" reminder
 # Lazy: each name is translated where it is shown, in that page's (or mail's) language.
 LIST_NAMES = {"en": _l("English"), "km": _l("ខ្មែរ (Khmer)"), "both": _l("English and ខ្មែរ (Khmer)")}
 FORGET_AFTER = timedelta(days=7)  # an address that never confirms is deleted then

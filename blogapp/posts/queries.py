@@ -11,6 +11,7 @@ from flask import abort, current_app
 from sqlalchemy import Select, exists, extract, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from blogapp import clock
 from blogapp.content_version import remembered
 from blogapp.corrections.services import Note, NoteRow, build_notes
 from blogapp.extensions import db
@@ -23,7 +24,6 @@ from blogapp.models import (
     Tag,
     post_categories,
     post_tags,
-    utcnow,
 )
 from blogapp.translations.services import Version, listing_language, versions_of
 
@@ -73,7 +73,7 @@ def sidebar_html(render: Callable[[], str], language: str) -> str:
 
 
 def _build_sidebar() -> Sidebar:
-    now = utcnow()
+    now = clock.now()
     counts = dict(
         db.session.execute(
             select(post_categories.c.category_id, func.count())

@@ -1,5 +1,5 @@
 """What the blog holds about a commenter, found by the address they gave, and how it
-is exported or erased (issue 19).
+is exported or erased.
 
 An erasure removes or anonymizes their comments, as the admin chose
 (``privacy.erasure``: "anonymize" keeps the words under "Anonymous", without name,
@@ -28,11 +28,14 @@ from blogapp.mail import links
 from blogapp.mail import retention as mail_retention
 from blogapp.mail.outbox import enqueue, site_url
 from blogapp.models import (
+    AuditAction,
     Comment,
     CommentStatus,
+    ErasureMode,
     MailSubscriber,
     ModerationEvent,
     NewsletterSubscriber,
+    OutboxKind,
     Post,
     Setting,
 )
@@ -41,8 +44,8 @@ from blogapp.site_settings import stored_settings
 
 PURPOSE = "reader-data"
 ERASURE_KEY = "privacy.erasure"
-ANONYMIZE, DELETE = "anonymize", "delete"
-ERASURE_MODES = (ANONYMIZE, DELETE)
+ANONYMIZE, DELETE = ErasureMode.ANONYMIZE, ErasureMode.DELETE
+ERASURE_MODES = tuple(ErasureMode)
 EXPORT, ERASE = "export", "erase"
 ANONYMOUS = "Anonymous"
 # Each feature's eraser of what it keeps about a reader, run before the comments and
@@ -99,7 +102,7 @@ def send_confirmation(email: str, what: str) -> None:
         subject = _("Your data from this site")
         asked = _("Someone (we hope you) asked to download everything you wrote here, for "
                   "the address %(email)s.", email=address)
-    enqueue(key=f"reader-data.{what}.{nonce}", kind=f"reader-{what}", recipient=address,
+    enqueue(key=f"reader-data.{what}.{nonce}", kind=OutboxKind(f"reader-{what}"), recipient=address,
             subject=subject, ref="reader-data",
             text=asked + "\n\n" + _("Confirm on this page (the link works once, for %(hours)s "
                                      "hours):", hours=hours)
@@ -193,7 +196,7 @@ def erase(email: str) -> int:
     # against any address one suspects.
     digest = hmac.new(str(current_app.config["SECRET_KEY"]).encode(), address.encode(),
                       hashlib.sha256).hexdigest()[:12]
-    audit.record("erase", table="comments", label=f"{count} comments ({mode})",
+    audit.record(AuditAction.ERASE, table="comments", label=f"{count} comments ({mode})",
                  changes=f"a reader's own request, confirmed by mail; address hash {digest}",
                  actor_login="reader (by mail)")  # fmt: skip
     return count

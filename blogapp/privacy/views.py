@@ -1,4 +1,4 @@
-"""The privacy page, and a commenter's own data (issue 19).
+"""The privacy page, and a commenter's own data.
 
 ``/privacy/`` says what is kept and for how long, filled from the settings: the
 same page for everyone (cached like any public page).

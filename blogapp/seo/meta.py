@@ -52,7 +52,7 @@ class PageMeta:
     modified: str = ""
     feeds: list[FeedLink] = field(default_factory=list)
     json_ld: Markup | None = None
-    # (hreflang, absolute URL) for each language version, then "x-default" (issue 16).
+    # (hreflang, absolute URL) for each language version, then "x-default".
     alternates: list[tuple[str, str]] = field(default_factory=list)
 
     @property

@@ -1,4 +1,4 @@
-"""Linked translations (issue 16): posts that say the same thing in other languages.
+"""Linked translations: posts that say the same thing in other languages.
 
 Posts sharing a ``PostTranslation.group_id`` are translations of one another, at
 most one per language. Each public version names every public sibling with
