@@ -1,0 +1,260 @@
+"""The rendered pages made into a copy that works on any static host.
+
+- Links to the site (absolute ones naming its host, and the paths it renders) point
+  into the copy: relative to the page, or under ``--base-url`` when one is given. A
+  link to something the copy does not hold (log in, a reader's own data, a filtered
+  listing's ``?lang=``) is unwrapped: its words stay, the link goes.
+- Forms cannot work on a static host. The comment form becomes a paragraph that links
+  to the post on every address of the live site ("main site" links, the only links
+  out of the copy to the site); the search form becomes a link to the live site's
+  search; any other form (the newsletter's sign-up) is left out.
+- The sidebar (recent posts, counts, archives) changes with every new post. In the
+  copy it is one file, ``sidebar.html``, that every page shows in an ``iframe``, so a
+  new post does not rewrite every page of the copy.
+
+The copy is done here with lxml on the HTML the site rendered, not in the templates,
+which stay the site's own."""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import lxml.html
+from lxml.html import HtmlElement
+
+SIDEBAR_PATH = "/sidebar.html"
+CPAGE = re.compile(r"^cpage=(\d+)$")
+
+
+@dataclass
+class CopySite:
+    """Where the copy's links go."""
+
+    origin_hosts: frozenset[str]  # host[:port] of the live site, lower case
+    main_sites: list[str]  # every address of the live site, without a trailing slash
+    base_url: str | None  # the copy's own address, or None for relative links
+    targets: dict[str, str] = field(default_factory=dict)  # site path -> path in the copy
+
+    def is_origin(self, netloc: str) -> bool:
+        return netloc.lower() in self.origin_hosts
+
+    def resolve(self, url: str, here: str | None) -> str | None:
+        """``url`` as the copy links it from the folder ``here`` (None: from the root);
+        None when it is the site's but not in the copy. Other sites' links stay."""
+        parts = urlsplit(url)
+        if parts.scheme and parts.scheme not in ("http", "https"):
+            return url
+        if parts.netloc:
+            if not self.is_origin(parts.netloc):
+                return url
+        elif not parts.path.startswith("/"):
+            return url  # "#comments" or a relative link: already inside the copy
+        path, query = parts.path or "/", parts.query
+        keep_query = ""
+        if query and path.startswith("/static/"):
+            keep_query = "?" + query  # the fingerprint: a static host ignores it
+        elif query and (page := CPAGE.match(query)) and int(page.group(1)) > 1:
+            path = f"{path}comment-page-{page.group(1)}/"
+        elif query and CPAGE.match(query):
+            pass
+        elif query:
+            return None
+        target = self.targets.get(path)
+        if target is None:
+            return None
+        fragment = f"#{parts.fragment}" if parts.fragment else ""
+        return self.href(target, here) + keep_query + fragment
+
+    def href(self, target: str, here: str | None) -> str:
+        if self.base_url is not None:
+            return self.base_url + target
+        if here is None:
+            return target
+        relative = posixpath.relpath(target, here)
+        if target.endswith("/"):
+            relative = "./" if relative == "." else relative + "/"
+        return relative
+
+    def rewrite_text(self, text: str, here: str | None) -> str:
+        """Every absolute URL of the site in ``text`` (a feed, the sitemap, JSON-LD)."""
+        if not self.origin_hosts:
+            return text
+        hosts = "|".join(re.escape(h) for h in sorted(self.origin_hosts))
+        pattern = re.compile(rf"https?://(?:{hosts})(?![\w.:-])([^\s\"'<>\\]*)", re.IGNORECASE)
+
+        def one(match: re.Match) -> str:
+            path = match.group(1) or "/"
+            resolved = self.resolve(path, here)
+            if resolved is None:  # not a page of the copy: the path, without its query
+                bare = urlsplit(path).path or "/"
+                resolved = self.href(self.targets.get(bare, bare), here)
+            return resolved
+
+        return pattern.sub(one, text)
+
+
+RSS_BUILD_DATE = re.compile(r"\n\s*<lastBuildDate>[^<]*</lastBuildDate>")
+ATOM_UPDATED = re.compile(r"<updated>[^<]*</updated>")
+
+
+def steady_feed(text: str) -> str:
+    """An empty feed is dated "now" by the site; the copy gives it no date (RSS) or the
+    epoch (Atom, which requires one), so the same content keeps the same bytes."""
+    if "<item>" in text or "<entry>" in text:
+        return text
+    text = RSS_BUILD_DATE.sub("", text)
+    return ATOM_UPDATED.sub("<updated>1970-01-01T00:00:00Z</updated>", text, count=1)
+
+
+@dataclass
+class PageFacts:
+    """What a rendered post page says that the export needs: its related posts and
+    its other comment pages."""
+
+    related: list[str] = field(default_factory=list)  # paths, as the site linked them
+    comment_pages: list[int] = field(default_factory=list)
+
+
+def _select(doc: HtmlElement, tag: str, cls: str, below: str = "") -> list[HtmlElement]:
+    """Elements ``tag`` of class ``cls`` (lxml's CSS selectors need a package we lack)."""
+    has_class = f"contains(concat(' ', normalize-space(@class), ' '), ' {cls} ')"
+    return doc.xpath(f"//{tag}[{has_class}]{below}")
+
+
+def _main_site_links(site: CopySite, path: str, parent: HtmlElement) -> None:
+    for number, address in enumerate(site.main_sites):
+        link = parent.makeelement("a", {"class": "main-site", "href": address + path})
+        link.text = urlsplit(address).netloc or address
+        if number:
+            link.tail, parent[-1].tail = "", (parent[-1].tail or "") + ", "
+        parent.append(link)
+
+
+def _replace(old: HtmlElement, html: str) -> HtmlElement:
+    new = lxml.html.fragment_fromstring(html)
+    new.tail = old.tail
+    old.getparent().replace(old, new)
+    return new
+
+
+def _page_facts(doc: HtmlElement) -> PageFacts:
+    facts = PageFacts()
+    for link in _select(doc, "section", "related-posts", "//a[@href]"):
+        facts.related.append(urlsplit(link.get("href")).path)
+    for link in _select(doc, "nav", "comments-pagination", "//a[@href]"):
+        if page := CPAGE.match(urlsplit(link.get("href")).query):
+            facts.comment_pages.append(int(page.group(1)))
+    return facts
+
+
+def _copy_forms(doc: HtmlElement, site: CopySite, post_path: str | None) -> None:
+    for respond in doc.xpath("//div[@id='respond']"):
+        block = _replace(
+            respond, '<div id="respond" class="comment-respond comment-elsewhere">'
+            '<h3 id="reply-title" class="comment-reply-title">Leave a Reply</h3>'
+            "<p>This is a copy of the site: it cannot take comments. To comment, open this "
+            "post on the main site: </p></div>",
+        )  # fmt: skip
+        _main_site_links(site, (post_path or "/") + "#respond", block[1])
+        block[1][-1].tail = "."
+    for form in _select(doc, "form", "search-form"):
+        block = _replace(form, '<p class="search-form search-elsewhere">'
+                               "Search this site on the main site: </p>")  # fmt: skip
+        _main_site_links(site, "/?s=", block)
+    for form in list(doc.iter("form")):  # any other form (the newsletter's) cannot work
+        form.drop_tree()
+    for gone in [*_select(doc, "p", "reply"), *_select(doc, "nav", "language-filter"),
+                 *_select(doc, "*", "site-account"), *_select(doc, "*", "comment-editable")]:
+        gone.drop_tree()
+
+
+def _copy_links(doc: HtmlElement, site: CopySite, here: str | None) -> None:
+    unwrap, drop = [], []
+    for element in doc.iter():
+        if not isinstance(element.tag, str) or "main-site" in (element.get("class") or ""):
+            continue
+        for name in ("href", "src", "poster"):
+            value = element.get(name)
+            if value is None:
+                continue
+            resolved = site.resolve(value, here)
+            if resolved is not None:
+                element.set(name, resolved)
+            elif element.tag == "a":
+                unwrap.append(element)
+            else:
+                drop.append(element)
+        if (srcset := element.get("srcset")) is not None:
+            candidates = []
+            for candidate in srcset.split(","):
+                url, _, size = candidate.strip().partition(" ")
+                candidates.append(" ".join(filter(None, (site.resolve(url, here) or url, size))))
+            element.set("srcset", ", ".join(candidates))
+        if element.tag == "meta" and "://" in (element.get("content") or ""):
+            element.set("content", site.rewrite_text(element.get("content"), here))
+        if element.tag == "script" and element.text:
+            element.text = site.rewrite_text(element.text, here)
+    for element in unwrap:
+        if "nofollow" in (element.get("rel") or "").split():
+            # The site's own links that lead nowhere for a copy (log in, a reader's own
+            # data): gone with the " · " that joined them to the link before.
+            previous = element.getprevious()
+            if previous is not None and (previous.tail or "").strip() == "·":
+                previous.tail = element.tail
+                element.tail = None
+            element.drop_tree()
+        else:
+            element.drop_tag()
+    for element in drop:
+        element.drop_tree()
+
+
+def _frame_sidebar(doc: HtmlElement, site: CopySite, here: str | None) -> None:
+    for aside in _select(doc, "aside", "sidebar"):
+        frame = _replace(
+            aside, '<iframe class="sidebar sidebar-frame" title="Browse: categories, recent '
+            'posts, archives" loading="lazy" style="border:0;width:100%;min-height:60rem">'
+            "</iframe>",
+        )  # fmt: skip
+        frame.set("src", site.href(SIDEBAR_PATH, here))
+
+
+def _serialize(doc: HtmlElement) -> bytes:
+    return lxml.html.tostring(doc, doctype="<!doctype html>", encoding="utf-8")
+
+
+def rewrite_page(html: str, site: CopySite, here: str | None, *,
+                 post_path: str | None = None) -> tuple[bytes, PageFacts]:  # fmt: skip
+    """A rendered HTML page as the copy holds it, and what it says about itself.
+    ``here`` is the page's folder (None for a page served at any path: the 404)."""
+    doc = lxml.html.document_fromstring(html)
+    facts = _page_facts(doc)
+    _copy_forms(doc, site, post_path)
+    _copy_links(doc, site, here)
+    _frame_sidebar(doc, site, here)
+    return _serialize(doc), facts
+
+
+def sidebar_page(front_page_html: str, site: CopySite) -> bytes:
+    """``sidebar.html``: the front page's sidebar alone, its links opening in the page
+    that shows it (``<base target="_top">``)."""
+    front = lxml.html.document_fromstring(front_page_html)
+    doc = lxml.html.document_fromstring(
+        '<html><head><meta charset="utf-8"><base target="_top"></head>'
+        '<body class="sidebar-frame"></body></html>'
+    )  # fmt: skip
+    doc.set("lang", front.get("lang", "en"))
+    head, body = doc.find("head"), doc.find("body")
+    title = head.makeelement("title", {})
+    title.text = "Browse"
+    head.append(title)
+    for link in front.xpath("//head/link[@rel='stylesheet']"):
+        head.append(link)
+    for aside in _select(front, "aside", "sidebar"):
+        body.append(aside)
+    _copy_forms(doc, site, None)
+    _copy_links(doc, site, "/")
+    return _serialize(doc)
