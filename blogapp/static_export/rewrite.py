@@ -17,9 +17,9 @@ which stay the site's own."""
 
 from __future__ import annotations
 
-import posixpath
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import urlsplit
 
 import lxml.html
@@ -73,17 +73,19 @@ class CopySite:
             return self.base_url + target
         if here is None:
             return target
-        relative = posixpath.relpath(target, here)
-        if target.endswith("/"):
-            relative = "./" if relative == "." else relative + "/"
-        return relative
+        # Up to the copy's root, then down: not always the shortest path, always right.
+        return "../" * (here.count("/") - 1) + target[1:] or "./"
+
+    @cached_property
+    def origin_pattern(self) -> re.Pattern:
+        hosts = "|".join(re.escape(h) for h in sorted(self.origin_hosts))
+        return re.compile(rf"https?://(?:{hosts})(?![\w.:-])([^\s\"'<>\\]*)", re.IGNORECASE)
 
     def rewrite_text(self, text: str, here: str | None) -> str:
         """Every absolute URL of the site in ``text`` (a feed, the sitemap, JSON-LD)."""
         if not self.origin_hosts:
             return text
-        hosts = "|".join(re.escape(h) for h in sorted(self.origin_hosts))
-        pattern = re.compile(rf"https?://(?:{hosts})(?![\w.:-])([^\s\"'<>\\]*)", re.IGNORECASE)
+        pattern = self.origin_pattern
 
         def one(match: re.Match) -> str:
             path = match.group(1) or "/"
@@ -118,10 +120,23 @@ class PageFacts:
     comment_pages: list[int] = field(default_factory=list)
 
 
-def _select(doc: HtmlElement, tag: str, cls: str, below: str = "") -> list[HtmlElement]:
-    """Elements ``tag`` of class ``cls`` (lxml's CSS selectors need a package we lack)."""
-    has_class = f"contains(concat(' ', normalize-space(@class), ' '), ' {cls} ')"
-    return doc.xpath(f"//{tag}[{has_class}]{below}")
+class _Classes:
+    """A page's elements by class and id, found in one walk (lxml's CSS selectors need a
+    package we do not install, and an XPath per selector walks the page each time)."""
+
+    def __init__(self, doc: HtmlElement) -> None:
+        self.by_class: dict[str, list[HtmlElement]] = {}
+        self.by_id: dict[str, HtmlElement] = {}
+        for element in doc.iter():
+            if not isinstance(element.tag, str):
+                continue
+            if (ident := element.get("id")) is not None:
+                self.by_id.setdefault(ident, element)
+            for name in (element.get("class") or "").split():
+                self.by_class.setdefault(name, []).append(element)
+
+    def __call__(self, tag: str, cls: str) -> list[HtmlElement]:
+        return [e for e in self.by_class.get(cls, ()) if tag in ("*", e.tag)]
 
 
 def _main_site_links(site: CopySite, path: str, parent: HtmlElement) -> None:
@@ -140,18 +155,21 @@ def _replace(old: HtmlElement, html: str) -> HtmlElement:
     return new
 
 
-def _page_facts(doc: HtmlElement) -> PageFacts:
+def _page_facts(select: _Classes) -> PageFacts:
     facts = PageFacts()
-    for link in _select(doc, "section", "related-posts", "//a[@href]"):
-        facts.related.append(urlsplit(link.get("href")).path)
-    for link in _select(doc, "nav", "comments-pagination", "//a[@href]"):
-        if page := CPAGE.match(urlsplit(link.get("href")).query):
-            facts.comment_pages.append(int(page.group(1)))
+    for section in select("section", "related-posts"):
+        for link in section.iter("a"):
+            facts.related.append(urlsplit(link.get("href", "")).path)
+    for nav in select("nav", "comments-pagination"):
+        for link in nav.iter("a"):
+            if page := CPAGE.match(urlsplit(link.get("href", "")).query):
+                facts.comment_pages.append(int(page.group(1)))
     return facts
 
 
-def _copy_forms(doc: HtmlElement, site: CopySite, post_path: str | None) -> None:
-    for respond in doc.xpath("//div[@id='respond']"):
+def _copy_forms(doc: HtmlElement, select: _Classes, site: CopySite,
+                post_path: str | None) -> None:  # fmt: skip
+    if (respond := select.by_id.get("respond")) is not None:
         block = _replace(
             respond, '<div id="respond" class="comment-respond comment-elsewhere">'
             '<h3 id="reply-title" class="comment-reply-title">Leave a Reply</h3>'
@@ -160,14 +178,14 @@ def _copy_forms(doc: HtmlElement, site: CopySite, post_path: str | None) -> None
         )  # fmt: skip
         _main_site_links(site, (post_path or "/") + "#respond", block[1])
         block[1][-1].tail = "."
-    for form in _select(doc, "form", "search-form"):
+    for form in select("form", "search-form"):
         block = _replace(form, '<p class="search-form search-elsewhere">'
                                "Search this site on the main site: </p>")  # fmt: skip
         _main_site_links(site, "/?s=", block)
     for form in list(doc.iter("form")):  # any other form (the newsletter's) cannot work
         form.drop_tree()
-    for gone in [*_select(doc, "p", "reply"), *_select(doc, "nav", "language-filter"),
-                 *_select(doc, "*", "site-account"), *_select(doc, "*", "comment-editable")]:
+    for gone in [*select("p", "reply"), *select("nav", "language-filter"),
+                 *select("*", "site-account"), *select("*", "comment-editable")]:
         gone.drop_tree()
 
 
@@ -212,8 +230,8 @@ def _copy_links(doc: HtmlElement, site: CopySite, here: str | None) -> None:
         element.drop_tree()
 
 
-def _frame_sidebar(doc: HtmlElement, site: CopySite, here: str | None) -> None:
-    for aside in _select(doc, "aside", "sidebar"):
+def _frame_sidebar(select: _Classes, site: CopySite, here: str | None) -> None:
+    for aside in select("aside", "sidebar"):
         frame = _replace(
             aside, '<iframe class="sidebar sidebar-frame" title="Browse: categories, recent '
             'posts, archives" loading="lazy" style="border:0;width:100%;min-height:60rem">'
@@ -231,10 +249,11 @@ def rewrite_page(html: str, site: CopySite, here: str | None, *,
     """A rendered HTML page as the copy holds it, and what it says about itself.
     ``here`` is the page's folder (None for a page served at any path: the 404)."""
     doc = lxml.html.document_fromstring(html)
-    facts = _page_facts(doc)
-    _copy_forms(doc, site, post_path)
+    select = _Classes(doc)
+    facts = _page_facts(select)
+    _copy_forms(doc, select, site, post_path)
     _copy_links(doc, site, here)
-    _frame_sidebar(doc, site, here)
+    _frame_sidebar(select, site, here)
     return _serialize(doc), facts
 
 
@@ -253,8 +272,8 @@ def sidebar_page(front_page_html: str, site: CopySite) -> bytes:
     head.append(title)
     for link in front.xpath("//head/link[@rel='stylesheet']"):
         head.append(link)
-    for aside in _select(front, "aside", "sidebar"):
+    for aside in _Classes(front)("aside", "sidebar"):
         body.append(aside)
-    _copy_forms(doc, site, None)
+    _copy_forms(doc, _Classes(doc), site, None)
     _copy_links(doc, site, "/")
     return _serialize(doc)
