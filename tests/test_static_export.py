@@ -27,6 +27,13 @@ ORIGIN = "localhost"  # SITE_URL is http://localhost in the tests' settings
 KHMER_SLUG = "សេរីភាព-សារព័ត៌មាន"
 
 
+@pytest.fixture
+def app_config() -> dict:
+    # Deep pages (here /page/2/ on) are limited per address, as in production; the
+    # export asks for all of them at once and must not be turned away.
+    return {"DEEP_PAGES_FROM": 2, "DEEP_PAGE_RATE_LIMIT": "1 per hour"}
+
+
 class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:  # the crawl makes hundreds of requests
         pass

@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Flask
 
+from blogapp.extensions import costly_limiter, limiter
 from blogapp.media.storage import upload_folder
 from blogapp.media.views import UPLOAD_NAME
 from blogapp.seo.related import RELATED_LIMIT
@@ -148,6 +149,18 @@ def export_site(
     main_sites: list[str] | tuple[str, ...] = (), full: bool = False,
 ) -> ExportReport:  # fmt: skip
     """Write the copy of the public site into ``root``; ``full`` renders every page."""
+    # The per-address limits on deep pages are for readers' scripts; the export asks for
+    # every deep page of every listing at once, from no address at all.
+    enabled = limiter.enabled, costly_limiter.enabled
+    limiter.enabled = costly_limiter.enabled = False
+    try:
+        return _export(app, root, base_url, main_sites, full)
+    finally:
+        limiter.enabled, costly_limiter.enabled = enabled
+
+
+def _export(app: Flask, root: Path, base_url: str | None,
+            main_sites: list[str] | tuple[str, ...], full: bool) -> ExportReport:  # fmt: skip
     started = time.perf_counter()
     root.mkdir(parents=True, exist_ok=True)
     report = ExportReport()
@@ -186,7 +199,8 @@ def export_site(
         site.targets["/" + relpath] = "/" + relpath
         assets[relpath] = writer.copy(source, relpath, old_assets.get(relpath))
 
-    client = app.test_client()
+    # No cookie ever goes back: every page is rendered as an anonymous reader's.
+    client = app.test_client(use_cookies=False)
 
     def render(url: str, expect: int = 200) -> str:
         # Each request in a context of its own, as a worker serves it: a fresh session
@@ -194,6 +208,8 @@ def export_site(
         response = contextvars.Context().run(client.get, url, base_url=site_url)
         if response.status_code != expect:
             raise ExportError(f"{url} answered {response.status_code}, not {expect}")
+        if response.cache_control.private or response.cache_control.no_store:
+            raise ExportError(f"{url} answered a personal page: it must not be copied")
         report.rendered += 1
         return response.get_data(as_text=True)
 
