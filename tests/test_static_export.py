@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from blogapp.extensions import db
-from blogapp.models import Category, Post, Tag, User
+from blogapp.models import Category, Post, Redirect, Tag, User
 from blogapp.permalinks import post_url
 from tests.factories import make_comment, make_post
 
@@ -64,6 +64,9 @@ def demo(app, runner, ctx):
     khmer = make_post("សេរីភាព​សារព័ត៌មាន", "អត្ថបទ​ខ្លី។", author=author, language="km",
                       slug=KHMER_SLUG)  # fmt: skip
     make_comment(khmer, "A reply that the copy shows.")
+    with app.test_request_context():
+        db.session.add(Redirect(old_path="/an-old-address/", new_path=post_url(khmer)))
+    db.session.commit()
     return khmer
 
 
@@ -162,6 +165,12 @@ def test_the_copy_is_a_whole_browsable_site_on_a_plain_static_server(
     with urlopen(base + khmer_path.lstrip("/")) as response:
         assert "A reply that the copy shows." in response.read().decode()
     assert (folder / khmer_path.lstrip("/").replace(quote(KHMER_SLUG), KHMER_SLUG)).is_dir()
+
+    # An old link that moved (the redirects table) sends the browser on.
+    with urlopen(base + "an-old-address/") as response:
+        moved = lxml.html.document_fromstring(response.read())
+    (refresh,) = moved.xpath("//meta[@http-equiv='refresh']/@content")
+    assert urljoin(base + "an-old-address/", refresh.split("url=", 1)[1]) == base + khmer_path[1:]
 
     main_site_links = 0
     for url, body in pages.items():

@@ -31,6 +31,7 @@ from blogapp.static_export.inventory import Inventory, Item, digest, load_invent
 from blogapp.static_export.rewrite import (
     SIDEBAR_PATH,
     CopySite,
+    moved_page,
     rewrite_page,
     sidebar_page,
     steady_feed,
@@ -179,8 +180,9 @@ def _export(app: Flask, root: Path, base_url: str | None,
         main_sites=addresses, base_url=base_url,
     )  # fmt: skip
     for item in inventory.items:
-        site.targets[urlsplit(item.url).path] = "/" + file_of(item.url, item.kind) \
-            if item.kind == "xml" else urlsplit(item.url).path  # fmt: skip
+        if item.kind != "redirect":
+            site.targets[urlsplit(item.url).path] = "/" + file_of(item.url, item.kind) \
+                if item.kind == "xml" else urlsplit(item.url).path  # fmt: skip
     site.targets[SIDEBAR_PATH] = SIDEBAR_PATH
     site.targets["/favicon.ico"] = "/favicon.ico"
 
@@ -256,6 +258,12 @@ def _render_item(item: Item, render, site: CopySite, writer: _Writer,
                  inventory: Inventory) -> dict:  # fmt: skip
     entry: dict = {"stamp": item.stamp, "files": {}}
     here = urlsplit(item.url).path
+    if item.kind == "redirect":
+        target = site.resolve(item.moved_to or "/", here)
+        if target is not None:
+            relpath = file_of(item.url, "html")
+            entry["files"][relpath] = writer.write(relpath, moved_page(target))
+        return entry
     if item.kind != "html":
         folder = here if here.endswith("/") else here.rsplit("/", 1)[0] + "/"
         data = site.rewrite_text(render(item.url), None if site.base_url else folder)

@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 from flask import Flask, current_app, url_for
 from sqlalchemy import select
@@ -38,6 +39,7 @@ from blogapp.models import (
     Post,
     PostStatus,
     PostTranslation,
+    Redirect,
     Setting,
     Tag,
     User,
@@ -75,6 +77,7 @@ class Item:
     stamp: str
     post_id: int | None = None
     always: bool = False  # rendered on every run (site-wide pages, few)
+    moved_to: str | None = None  # a "redirect" item: the path its old URL moved to
 
 
 @dataclass
@@ -271,4 +274,13 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
         select(Page.slug).where(Page.status == PostStatus.PUBLISHED).order_by(Page.slug)
     ):
         items.append(Item(url_for("posts.page", slug=slug), "html", "", always=True))
+    # Old links that moved (a changed slug, an imported blog's URLs) keep working: each
+    # becomes a page that sends the browser on (``redirect`` items, made by the export).
+    taken = {urlsplit(item.url).path for item in items}
+    for old, new in db.session.execute(
+        select(Redirect.old_path, Redirect.new_path).order_by(Redirect.old_path)
+    ):
+        url = quote(old, safe="/")
+        if url.endswith("/") and "?" not in old and url not in taken:
+            items.append(Item(url, "redirect", digest(site, url, new), moved_to=new))
     return inventory

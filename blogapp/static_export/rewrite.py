@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
+from html import escape
 from urllib.parse import urlsplit
 
 import lxml.html
@@ -277,3 +278,14 @@ def sidebar_page(front_page_html: str, site: CopySite) -> bytes:
     _copy_forms(doc, _Classes(doc), site, None)
     _copy_links(doc, site, "/")
     return _serialize(doc)
+
+
+def moved_page(target: str) -> bytes:
+    """An old address's page in the copy: what a 301 does, for a host that cannot."""
+    href = escape(target, quote=True)
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n  <meta charset="utf-8">\n'
+        f'  <title>Moved</title>\n  <link rel="canonical" href="{href}">\n'
+        f'  <meta http-equiv="refresh" content="0; url={href}">\n</head>\n<body>\n'
+        f'  <p>This page has moved: <a href="{href}">{href}</a></p>\n</body>\n</html>\n'
+    ).encode()
