@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import select
 
 from blogapp.extensions import db
-from blogapp.models import Category, Post, Redirect, Tag, User
+from blogapp.models import Category, Post, PostStatus, Redirect, Tag, User
 from blogapp.permalinks import post_url
 from tests.factories import make_comment, make_post
 
@@ -259,3 +259,40 @@ def test_after_one_new_post_only_the_pages_that_show_it_are_rewritten(
     assert len(changed) < len(after) / 3
     rendered = int(output.split(" pages rendered")[0].rsplit(" ", 1)[1])
     assert rendered < len(after) / 2
+
+
+def test_a_post_taken_down_leaves_the_copy_as_a_full_export_would(app, runner, demo, tmp_path):
+    folder = tmp_path / "copy"
+    export(runner, folder)
+    post = db.session.scalars(select(Post).where(Post.slug == "the-price-of-rice")).one()
+    with app.test_request_context():
+        gone = post_url(post).lstrip("/")
+    before = manifest(folder)
+    assert f"{gone}index.html" in before
+    post.status = PostStatus.DRAFT
+    db.session.commit()
+
+    output = export(runner, folder)
+    fresh = tmp_path / "fresh"
+    export(runner, fresh)
+    assert manifest(folder) == manifest(fresh) == files_on_disk(folder)
+    assert not (folder / gone).exists()
+    removed = set(before) - set(manifest(folder))
+    # Its page and comments feed (and its day's archive when it was that day's only post).
+    assert {f"{gone}index.html", f"{gone}feed/index.xml"} <= removed
+    assert removed <= {f"{gone}index.html", f"{gone}feed/index.xml", gone[:11] + "index.html"}
+    assert f"{len(removed)} removed" in output
+
+
+def test_every_upload_and_its_sizes_are_copied(app, runner, demo, tmp_path):
+    uploads = Path(app.config["UPLOAD_FOLDER"])
+    uploads.mkdir(parents=True, exist_ok=True)
+    for name in ("0123456789abcdef01234567.jpg", "0123456789abcdef01234567-thumb.jpg"):
+        (uploads / name).write_bytes(b"not really a jpeg: " + name.encode())
+    (uploads / "notes.txt").write_text("not a name the site serves")
+    folder = tmp_path / "copy"
+    export(runner, folder)
+    listed = manifest(folder)
+    assert {"uploads/0123456789abcdef01234567.jpg",
+            "uploads/0123456789abcdef01234567-thumb.jpg"} <= set(listed)  # fmt: skip
+    assert "uploads/notes.txt" not in listed
