@@ -21,7 +21,8 @@ from sqlalchemy import select
 from blogapp.extensions import db
 from blogapp.models import Category, Post, PostStatus, Redirect, Tag, User
 from blogapp.permalinks import post_url
-from tests.factories import make_comment, make_post
+from blogapp.static_export.export import is_plain
+from tests.factories import make_comment, make_post, make_user
 
 ORIGIN = "localhost"  # SITE_URL is http://localhost in the tests' settings
 KHMER_SLUG = "សេរីភាព-សារព័ត៌មាន"
@@ -296,3 +297,14 @@ def test_every_upload_and_its_sizes_are_copied(app, runner, demo, tmp_path):
     assert {"uploads/0123456789abcdef01234567.jpg",
             "uploads/0123456789abcdef01234567-thumb.jpg"} <= set(listed)  # fmt: skip
     assert "uploads/notes.txt" not in listed
+
+
+def test_an_address_that_climbs_out_of_the_folder_is_left_out(runner, demo, tmp_path, ctx):
+    # A login from an imported file: the site's URL keeps "../" as it is.
+    climber = make_user(login="../../escaped")
+    make_post("By an odd login", "Words.", author=climber)
+    folder = tmp_path / "inside" / "copy"
+    output = export(runner, folder)
+    assert "Left out /author/../../escaped/" in output
+    assert not (tmp_path / "escaped").exists() and not (tmp_path / "inside" / "escaped").exists()
+    assert all(is_plain(path) for path in manifest(folder))

@@ -33,6 +33,8 @@ def export_static_command(folder: Path, base_url: str | None, main_sites: tuple[
                              full=full)  # fmt: skip
     except ExportError as error:
         raise click.ClickException(str(error)) from error
+    for url in report.refused:
+        click.echo(f"Left out {url}: its address is not a plain path for a file.", err=True)
     click.echo(
         f"Exported {report.files} files to {folder} in {report.seconds:.1f} s: "
         f"{report.rendered} pages rendered, {report.skipped} unchanged pages skipped, "

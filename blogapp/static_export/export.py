@@ -53,6 +53,7 @@ class ExportReport:
     skipped: int = 0  # pages whose stamp had not moved
     written: list[str] = field(default_factory=list)  # files whose bytes changed
     removed: list[str] = field(default_factory=list)  # files no longer in the copy
+    refused: list[str] = field(default_factory=list)  # URLs that are no plain path
     files: int = 0
     seconds: float = 0.0
 
@@ -77,6 +78,12 @@ def file_of(url: str, kind: str) -> str:
     return path
 
 
+def is_plain(relpath: str) -> bool:
+    """A path that stays inside the copy: no empty, "." or ".." segment (a login or slug
+    from an imported file may hold one, and the site's URLs keep it as it is)."""
+    return "\0" not in relpath and all(p not in ("", ".", "..") for p in relpath.split("/"))
+
+
 class _Writer:
     """Writes files whose bytes changed, remembers every file's hash."""
 
@@ -85,6 +92,8 @@ class _Writer:
         self.files: dict[str, str] = {}
 
     def write(self, relpath: str, data: bytes) -> str:
+        if not is_plain(relpath):
+            raise ExportError(f"refusing to write {relpath!r}: not a plain path in the copy")
         sha = hashlib.sha256(data).hexdigest()
         self.files[relpath] = sha
         target = self.root / relpath
@@ -165,8 +174,9 @@ def _export(app: Flask, root: Path, base_url: str | None,
     started = time.perf_counter()
     root.mkdir(parents=True, exist_ok=True)
     report = ExportReport()
-    old = {} if full else _load_state(root)
-    old_items: dict[str, dict] = old.get("items", {})
+    old = _load_state(root)
+    # --full renders every page, but still writes only the files that changed.
+    old_items: dict[str, dict] = {} if full else old.get("items", {})
     old_files: dict[str, str] = old.get("files", {})
     writer = _Writer(root, old_files, report)
     site_url = app.config["SITE_URL"]
@@ -174,6 +184,9 @@ def _export(app: Flask, root: Path, base_url: str | None,
     addresses = main_site_addresses(app, main_sites)
     with app.test_request_context("/", base_url=site_url):
         inventory = load_inventory(extra_stamp=(base_url, addresses))
+    plain = [item for item in inventory.items if is_plain(file_of(item.url, item.kind))]
+    report.refused = [item.url for item in inventory.items if item not in plain]
+    inventory.items = plain
 
     site = CopySite(
         origin_hosts=frozenset({urlsplit(site_url).netloc.lower()}),
