@@ -6,10 +6,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask import url_for
+from flask import current_app, url_for
 
 from blogapp.content_version import remembered
-from blogapp.media.storage import upload_folder
 from blogapp.site_settings import stored_settings
 
 WIDTH, HEIGHT = 1200, 630
@@ -19,7 +18,8 @@ CARD_NAME = re.compile(r"^[0-9a-f]{32}\.png$")
 
 
 def card_folder() -> Path:
-    return upload_folder() / "cards"
+    """Beside the uploads (and backed up with them); blogapp.media serves both."""
+    return Path(current_app.config["UPLOAD_FOLDER"]) / "cards"
 
 
 def card_path(name: str) -> Path:
