@@ -278,13 +278,23 @@ def test_flask_cards_draw_draws_what_is_missing_and_prune_what_is_unused(app, ru
     assert len(names) == 5 and names < cards_on_disk()
 
     save(db.session.get(Post, posts[0].id), writer, title="A new title")
-    assert len(cards_on_disk()) == 7  # the old card is still there
+    made_private = db.session.get(Post, posts[1].id)
+    private_card = made_private.share_card
+    made_private.status = PostStatus.PRIVATE
+    db.session.commit()
+    assert len(cards_on_disk()) == 7  # the old title's card is still there
     result = runner.invoke(args=["cards", "prune"])
-    assert "Deleted 1 card(s)" in result.output
+    assert "Deleted 2 card(s)" in result.output  # the old title's, the private post's
     db.session.expire_all()
-    assert cards_on_disk() == set(db.session.scalars(select(Post.share_card)
-                                                     .where(Post.share_card != ""))) | {
-        db.session.get(Setting, SITE_CARD_KEY).value}
+    assert private_card not in cards_on_disk()
+    assert cards_on_disk() == set(db.session.scalars(
+        select(Post.share_card).where(Post.status == PostStatus.PUBLISHED)
+    )) | {db.session.get(Setting, SITE_CARD_KEY).value}
+
+    made_private.status = PostStatus.PUBLISHED  # published again: drawn again
+    db.session.commit()
+    assert "Drew 1 card(s)" in runner.invoke(args=["cards", "draw", "--jobs", "1"]).output
+    assert private_card in cards_on_disk()
 
 
 def test_a_change_of_the_site_name_draws_every_card_again(app, runner, ctx):

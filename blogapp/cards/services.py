@@ -210,12 +210,15 @@ class _InProcess:
 
 
 def prune_cards() -> int:
-    """Delete card files no post and not the site names any more (a changed title's old
-    card, a deleted post's); return how many."""
+    """Delete card files no published post and not the site names any more (a changed
+    title's old card, a deleted, unpublished or private post's); return how many. A post
+    published again gets its card drawn again."""
     folder = card_folder()
     if not folder.is_dir():
         return 0
-    used = set(db.session.scalars(select(Post.share_card).where(Post.share_card != "")))
+    used = set(db.session.scalars(
+        select(Post.share_card).where(Post.status == PostStatus.PUBLISHED)
+    ))  # fmt: skip
     used.add(stored_settings().get(SITE_CARD_KEY, ""))
     removed = 0
     for path in folder.iterdir():
