@@ -35,6 +35,7 @@ class CardsResult:
     jobs: int
     seconds: float
     bad: int  # cards that are not a 1200×630 PNG
+    load: float  # the machine's load average over the run's last minutes (other work)
 
     @property
     def per_second(self) -> float:
@@ -68,6 +69,7 @@ def measure(database_path: Path, jobs: int | None = None) -> CardsResult:
             env=env, cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
         elapsed = time.perf_counter() - started
+        load = os.getloadavg()[1 if elapsed > 180 else 0]
         folder = Path(tmp) / "uploads" / "cards"
         files = {p.name for p in folder.glob("*.png")}
         with sqlite3.connect(copy) as conn:
@@ -78,7 +80,8 @@ def measure(database_path: Path, jobs: int | None = None) -> CardsResult:
             with Image.open(folder / name) as image:
                 bad += image.format != "PNG" or image.size != (1200, 630)
         return CardsResult(posts=len(names), named=sum(n in files for n in names),
-                           files=len(files), jobs=jobs, seconds=elapsed, bad=bad)  # fmt: skip
+                           files=len(files), jobs=jobs, seconds=elapsed, bad=bad,
+                           load=load)  # fmt: skip
 
 
 def cards_row(result: CardsResult) -> str:
@@ -87,7 +90,8 @@ def cards_row(result: CardsResult) -> str:
             f"{result.per_second:,.1f} cards/s | – | – | – | – | – | – | "
             f"{result.posts:,} within {TARGET_SECONDS // 60} min, every post named | "
             f"{verdict}: {result.named:,} of {result.posts:,} posts in "
-            f"{result.seconds:.0f}s, {result.bad} bad |")
+            f"{result.seconds:.0f}s, {result.bad} bad, load average {result.load:.1f} "
+            f"on {os.cpu_count()} CPUs |")
 
 
 def main() -> int:

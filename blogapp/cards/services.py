@@ -163,7 +163,9 @@ def wanted_cards() -> Iterator[Wanted]:
             if post.share_card != name or name not in have:
                 yield Wanted(post.id, name, card)
         last = posts[-1].id
-        db.session.expunge_all()  # 10,000 posts need not stay in memory
+        # Reads only: end the transaction (a command's takes SQLite's write lock). The
+        # session holds clean rows weakly: the batch leaves memory with ``posts``.
+        db.session.rollback()
 
 
 def draw_missing(jobs: int = 1, progress=None) -> int:
@@ -173,6 +175,7 @@ def draw_missing(jobs: int = 1, progress=None) -> int:
     wanted = list(wanted_cards())
     done: list[dict] = []
 
+    # A transaction only around each batch's write: none is open while drawing.
     def flush() -> None:
         if done:
             db.session.execute(update(Post), done)  # by primary key, one statement
