@@ -2,8 +2,8 @@
 the date, and the post's own picture on the right when it has one.
 
 Pure: text and a picture path in, PNG bytes out; no database and no app context, so
-tests and the command call it directly. Pillow is imported here only: web workers
-never import this module (a page view never draws).
+tests and the command's drawing processes call it directly. A web worker imports it
+only when an editor saves a post (a page view never draws).
 
 Text is shaped by Pillow's RAQM layout (HarfBuzz, FriBiDi), so Khmer coeng stacks and
 vowel signs come out as they should. The Noto Sans Khmer files we ship hold Khmer
