@@ -389,3 +389,13 @@ def test_listings_and_the_home_page_show_the_sites_card(app, client, ctx):
         assert head.one("twitter:card") == "summary_large_image"
     with client.get(site_card.removeprefix(SITE)) as response:
         assert response.status_code == 200
+
+
+def test_khmer_letters_and_everything_else_are_set_in_their_own_fonts():
+    face = Typeface("bold", 40)
+
+    runs = face.runs("កូវីដ-19 និង WHO")
+
+    assert [(text, font is face.khmer) for text, font in runs] == [
+        ("កូវីដ", True), ("-19 ", False), ("និង", True), (" WHO", False),
+    ]
