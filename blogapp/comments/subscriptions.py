@@ -29,6 +29,7 @@ from blogapp.extensions import db
 from blogapp.mail import links
 from blogapp.mail.clock import now
 from blogapp.mail.outbox import absolute, enqueue, mail_enabled, site_url
+from blogapp.mirrors.addresses import mirrors_footer_text
 from blogapp.models import (
     SUBSCRIBE_POST,
     SUBSCRIBE_REPLIES,
@@ -146,7 +147,7 @@ def _footer(subscriber: MailSubscriber, subscription_ids: list[int]) -> str:
     return (
         f"\n-- \nStop {what}: {_unsubscribe_url(subscriber, subscription_ids)}\n"
         f"Your subscriptions: {subscriptions_url(subscriber)}\n"
-    )
+    ) + mirrors_footer_text()
 
 
 def confirm(subscriber: MailSubscriber) -> None:

@@ -32,6 +32,7 @@ from blogapp.extensions import db
 from blogapp.mail import links
 from blogapp.mail.clock import now
 from blogapp.mail.outbox import absolute, enqueue, enqueue_many, site_url
+from blogapp.mirrors.addresses import mirrors_footer_html, mirrors_footer_text
 from blogapp.models import (
     NewsletterIssue,
     NewsletterSend,
@@ -363,6 +364,7 @@ def compose_post(post: Post) -> dict:
         page += f"<p><em>{escape(post.source_line)}</em></p>\n"
     page += f'<div lang="{escape(post.language)}">{html}</div>\n'
     page += f'<p><a href="{escape(link)}">Read it on {escape(site)}</a></p>\n'
+    text, page = text + mirrors_footer_text(), page + mirrors_footer_html()
     return {"subject": post.title or site, "text": text, "html": page}
 
 
