@@ -189,7 +189,7 @@ def register_production(app: Flask) -> None:
 
     app.register_blueprint(health.bp)
     register_security(app)
-    register_onion(app)  # before the page cache: a misrouted host is refused first
     register_page_cache(app)
+    register_onion(app)  # after it: a misrouted host is refused before a kept page
     register_request_log(app)
     apply_proxy_fix(app)

@@ -41,9 +41,7 @@ def onion_host(address: str | None) -> str:
 def normalize_onion_settings(app: Flask) -> None:
     host = app.config["ONION_ADDRESS"] = onion_host(app.config.get("ONION_ADDRESS"))
     if host and not host.endswith(".onion"):
-        from blogapp.security import ConfigurationError
-
-        raise ConfigurationError(f"ONION_ADDRESS {host!r} is not an .onion address")
+        raise ValueError(f"ONION_ADDRESS {host!r} is not an .onion address")
     hosts = app.config.get("TRUSTED_HOSTS")
     if host and hosts and host not in hosts:
         hosts.append(host)
@@ -118,5 +116,10 @@ def add_onion_location(response):
 
 
 def register_onion(app: Flask) -> None:
-    app.before_request(check_onion_host)
+    """Call after the page cache's registration: the host check goes before its kept
+    pages (right after the guard against malformed requests, which runs first of
+    all), so neither listener is answered from the other's pages."""
+    hooks = app.before_request_funcs.setdefault(None, [])
+    hooks.insert(1 if hooks else 0, check_onion_host)
+    # Before the page cache keeps the response (after_request hooks run in reverse).
     app.after_request(add_onion_location)
