@@ -32,6 +32,7 @@ from blogapp.extensions import db
 from blogapp.interface_language import mail_locale
 from blogapp.mail import links
 from blogapp.mail.outbox import absolute, enqueue, mail_enabled, site_url
+from blogapp.mirrors.addresses import mirrors_footer_text
 from blogapp.models import (
     SUBSCRIBE_POST,
     SUBSCRIBE_REPLIES,
@@ -151,7 +152,7 @@ def _footer(subscriber: MailSubscriber, subscription_ids: list[int]) -> str:
     return (
         f"\n-- \n{stop}: {_unsubscribe_url(subscriber, subscription_ids)}\n"
         + _("Your subscriptions") + f": {subscriptions_url(subscriber)}\n"
-    )
+    ) + mirrors_footer_text()
 
 
 def confirm(subscriber: MailSubscriber) -> None:

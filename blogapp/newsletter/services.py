@@ -35,6 +35,7 @@ from blogapp.extensions import db
 from blogapp.interface_language import mail_locale
 from blogapp.mail import links
 from blogapp.mail.outbox import absolute, enqueue, enqueue_many, site_url
+from blogapp.mirrors.addresses import mirrors_footer_html, mirrors_footer_text
 from blogapp.models import (
     NewsletterIssue,
     NewsletterSend,
@@ -375,6 +376,7 @@ def compose_post(post: Post) -> dict:
         page += f"<p><em>{escape(post.source_line)}</em></p>\n"
     page += f'<div lang="{escape(post.language)}">{html}</div>\n'
     page += f'<p><a href="{escape(link)}">{escape(read_on_site)}</a></p>\n'
+    text, page = text + mirrors_footer_text(), page + mirrors_footer_html()
     return {"subject": post.title or site, "text": text, "html": page, "labels": labels}
 
 

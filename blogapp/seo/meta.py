@@ -23,6 +23,7 @@ from blogapp.content import html_to_text, post_label, truncate_graphemes
 from blogapp.dates import format_date
 from blogapp.interface_language import current_language, site_description
 from blogapp.models import Page, Post
+from blogapp.onion import reader_origin
 from blogapp.permalinks import post_url
 from blogapp.translations.services import default_version
 
@@ -75,6 +76,13 @@ def absolute_url(path_or_url: str) -> str:
     return urljoin(current_app.config["SITE_URL"] + "/", path_or_url)
 
 
+def reader_link(path: str) -> str:
+    """A link a reader's browser follows (a feed to subscribe to): on the onion when
+    the page was asked there (``blogapp.onion``). Canonical and social links keep
+    SITE_URL: they name the page's one public address."""
+    return urljoin(reader_origin() + "/", path)
+
+
 def plain_description(fragment: str) -> str:
     """Plain text of an excerpt, at most about DESCRIPTION_GRAPHEMES characters."""
     text = html_to_text(fragment)
@@ -95,9 +103,9 @@ def feed_links(context_label: str | None = None, specific: bool = True) -> list[
     """The site's feeds, and the feed of what this page shows (an archive, a post's comments)."""
     site = current_app.config["SITE_NAME"]
     links = [
-        FeedLink(f"{site} » " + _("Feed"), absolute_url(url_for("feeds.posts_rss"))),
-        FeedLink(f"{site} » " + _("Atom Feed"), absolute_url(url_for("feeds.posts_atom")), ATOM),
-        FeedLink(f"{site} » " + _("Comments Feed"), absolute_url(url_for("feeds.comments_rss"))),
+        FeedLink(f"{site} » " + _("Feed"), reader_link(url_for("feeds.posts_rss"))),
+        FeedLink(f"{site} » " + _("Atom Feed"), reader_link(url_for("feeds.posts_atom")), ATOM),
+        FeedLink(f"{site} » " + _("Comments Feed"), reader_link(url_for("feeds.comments_rss"))),
     ]
     endpoint = request.endpoint or ""
     args = request.view_args or {}
@@ -114,7 +122,7 @@ def feed_links(context_label: str | None = None, specific: bool = True) -> list[
     }  # fmt: skip
     if specific and endpoint in by_endpoint:
         feed_endpoint, feed_args, kind = by_endpoint[endpoint]
-        href = absolute_url(url_for(feed_endpoint, **feed_args))
+        href = reader_link(url_for(feed_endpoint, **feed_args))
         named = str(kind) % {"name": label}
         links.append(FeedLink(f"{site} » {named}".replace("  ", " ").strip(), href))
     return links
