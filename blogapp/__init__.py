@@ -81,7 +81,7 @@ def load_config(app: Flask, config: Mapping[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from blogapp import throttle
+    from blogapp import interface_language, throttle
     from blogapp.audit import watch_admin_writes
     from blogapp.content_version import watch_content_changes
     from blogapp.cookie_session import SessionInterface
@@ -95,7 +95,7 @@ def register_extensions(app: Flask) -> None:
     # The FTS5 table or tsvector column that models cannot declare: db.create_all()
     # builds it after posts; migrations call create_search_index themselves.
     register_search_index()
-    watch_admin_writes()  # issue 19: every admin write's audit entry
+    watch_admin_writes()  # every admin write's audit entry
     if click.get_current_context(silent=True) is not None:
         # Migrations are a command-line job (`flask db …`); web workers skip
         # Flask-Migrate, whose Alembic import costs every worker about 11 MB.
@@ -105,6 +105,7 @@ def register_extensions(app: Flask) -> None:
     app.session_interface = SessionInterface()
     csrf.init_app(app)
     login_manager.init_app(app)
+    interface_language.init_app(app)  # Flask-Babel: the interface speaks the page's language
     redis_url = app.config.get("REDIS_URL")
     if redis_url:
         app.config.setdefault("CACHE_TYPE", "RedisCache")
@@ -142,16 +143,19 @@ def register_blueprints(app: Flask) -> None:
         comments,
         fediverse,
         media,
+        mirrors,
         newsletter,
         posts,
         privacy,
     )  # fmt: skip
+    from blogapp.cards import views as cards
     from blogapp.revisions import preview
     from blogapp.search.limits import register_search_limits
 
     app.register_blueprint(auth.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(media.bp)
+    app.register_blueprint(cards.bp)  # /uploads/cards/: share cards, beside the uploads
     app.register_blueprint(posts.bp)
     app.register_blueprint(categories.bp)
     app.register_blueprint(comments.bp)
@@ -161,7 +165,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(newsletter.bp)
     app.register_blueprint(preview.bp)
     app.register_blueprint(fediverse.bp)
-    app.register_blueprint(privacy.bp)  # issue 19: /privacy/ and readers' own data
+    app.register_blueprint(privacy.bp)  # /privacy/ and readers' own data
+    app.register_blueprint(mirrors.bp)  # the site's other addresses, for when it is blocked
     register_discovery_blueprints(app)
     register_search_limits(app)  # wraps views registered above: after them
 
@@ -195,15 +200,18 @@ def register_commands(app: Flask) -> None:
 
 
 def check_production_settings(app: Flask) -> None:
+    from blogapp.onion import normalize_onion_settings
     from blogapp.security import check_secret_key, normalize_settings
 
     check_secret_key(app)
     normalize_settings(app)
+    normalize_onion_settings(app)
 
 
 def register_production(app: Flask) -> None:
     """Health check, security headers, the page cache, request log, proxies."""
     from blogapp import health
+    from blogapp.onion import register_onion
     from blogapp.page_cache import register_page_cache
     from blogapp.request_log import register_request_log
     from blogapp.security import apply_proxy_fix, register_security
@@ -211,5 +219,6 @@ def register_production(app: Flask) -> None:
     app.register_blueprint(health.bp)
     register_security(app)
     register_page_cache(app)
+    register_onion(app)  # after it: a misrouted host is refused before a kept page
     register_request_log(app)
     apply_proxy_fix(app)

@@ -1,7 +1,7 @@
 """What an erasure of a reader's data tells each feature that keeps some of it, and
 how long a reader's IP address is kept.
 
-A leaf module (it imports nothing of the app): ``blogapp.privacy.services`` builds a
+A leaf module (it imports nothing of the app but the models): ``blogapp.privacy.services`` builds a
 ``Reader`` and hands it to each feature's eraser, which works in the open transaction
 and does not commit; ``flask prune`` runs each feature's jobs. A feature that starts
 keeping a reader's name, address, IP or words registers its eraser (and its prune
@@ -13,8 +13,10 @@ from dataclasses import dataclass
 
 from flask import current_app
 
+from blogapp.models import ErasureMode
+
 # What an erasure does to a reader's comments (the admin's choice, privacy.erasure).
-ANONYMIZE, DELETE = "anonymize", "delete"
+ANONYMIZE, DELETE = ErasureMode.ANONYMIZE, ErasureMode.DELETE
 
 
 def ip_retention_days() -> int:

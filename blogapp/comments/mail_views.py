@@ -13,9 +13,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
 
 from blogapp.comments import email_moderation, subscriptions
 from blogapp.extensions import csrf
+from blogapp.interface_language import N_
 from blogapp.mail.links import LinkError, pressed, read
 
 bp = Blueprint("comment_mail", __name__, url_prefix="/mail")
@@ -33,7 +35,8 @@ def _page(template: str, status: int = 200, **context):
 
 
 def _problem(error: LinkError):
-    return _page("message.html", 400, title="This link does not work", message=error.message)
+    return _page("message.html", 400, title=_("This link does not work"),
+                 message=_(error.message))  # marked with N_ where it was raised
 
 
 def _subscriber(purpose: str, token: str, max_age: timedelta | None = None):
@@ -41,7 +44,7 @@ def _subscriber(purpose: str, token: str, max_age: timedelta | None = None):
     data = read(purpose, token, max_age)
     subscriber = subscriptions.subscriber_for(data)
     if subscriber is None:
-        raise LinkError("This address is no longer subscribed.")
+        raise LinkError(N_("This address is no longer subscribed."))
     return subscriber, data
 
 
@@ -50,14 +53,15 @@ def _subscriber(purpose: str, token: str, max_age: timedelta | None = None):
 def confirm(token: str):
     age = timedelta(days=float(current_app.config["CONFIRM_LINK_DAYS"]))
     try:
-        subscriber, _ = _subscriber("confirm", token, age)
+        subscriber, _data = _subscriber("confirm", token, age)
     except LinkError as error:
         return _problem(error)
     if not pressed():
         return _page("confirm.html", token=token)
     subscriptions.confirm(subscriber)
-    return _page("message.html", title="Notifications confirmed",
-                 message=f"{subscriber.email} will be e-mailed about new replies.",
+    return _page("message.html", title=_("Notifications confirmed"),
+                 message=_("%(email)s will be e-mailed about new replies.",
+                           email=subscriber.email),
                  manage=subscriptions.subscriptions_url(subscriber))
 
 
@@ -74,8 +78,8 @@ def unsubscribe(token: str):
     subscriptions.end(subscriber.id, ids)
     if request.form.get("List-Unsubscribe") == "One-Click":
         return "Unsubscribed.\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
-    return _page("message.html", title="Unsubscribed",
-                 message="You will get no more of these notifications.",
+    return _page("message.html", title=_("Unsubscribed"),
+                 message=_("You will get no more of these notifications."),
                  manage=subscriptions.subscriptions_url(subscriber))
 
 
@@ -83,7 +87,7 @@ def unsubscribe(token: str):
 @csrf.exempt
 def subscriptions_page(token: str):
     try:
-        subscriber, _ = _subscriber("subscriptions", token)
+        subscriber, _data = _subscriber("subscriptions", token)
     except LinkError as error:
         return _problem(error)
     subscriber_id = subscriber.id
@@ -92,13 +96,13 @@ def subscriptions_page(token: str):
         wanted = request.form.get("end", "")
         if wanted == "all":
             subscriptions.end(subscriber_id)
-            message = "All your subscriptions have ended."
+            message = _("All your subscriptions have ended.")
         elif wanted.isdigit() and len(wanted) < 12:
             ended = subscriptions.end(subscriber_id, [int(wanted)])
-            message = "That subscription has ended." if ended else "It had already ended."
+            message = _("That subscription has ended.") if ended else _("It had already ended.")
         else:
-            return _page("message.html", 400, title="Nothing chosen",
-                         message="Choose a subscription to end.")
+            return _page("message.html", 400, title=_("Nothing chosen"),
+                         message=_("Choose a subscription to end."))
     return _page("subscriptions.html", token=token, message=message,
                  items=subscriptions.active_subscriptions(subscriber_id))
 

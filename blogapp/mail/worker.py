@@ -46,10 +46,10 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select, true, update
 
+from blogapp.clock import now
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.mail import smtp
-from blogapp.mail.clock import now
 from blogapp.models import OutboxMessage, OutboxStatus
 from blogapp.registry import MAIL, OutboxKind, registry
 

@@ -22,9 +22,12 @@ def uploaded(filename: str):
     match = UPLOAD_NAME.match(filename)
     if match is None:
         abort(404)
-    response = send_from_directory(
+    return immutable(send_from_directory(
         upload_folder(), filename, mimetype=MIME_BY_EXTENSION[match.group(1)], max_age=YEAR
-    )
+    ))
+
+
+def immutable(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     # Names are never reused, so a file at a name never changes.

@@ -17,9 +17,9 @@ from sqlalchemy import func, select
 from blogapp.admin.blueprint import bp
 from blogapp.arguments import page_arg
 from blogapp.auth.permissions import admin_required, editor_required
+from blogapp.clock import now
 from blogapp.csv_cells import csv_cell
 from blogapp.extensions import db
-from blogapp.mail.clock import now
 from blogapp.mail.outbox import enqueue, mail_enabled
 from blogapp.models import (
     NewsletterIssue,

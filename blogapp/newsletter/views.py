@@ -15,10 +15,12 @@ import re
 from datetime import timedelta
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
 
 from blogapp import throttle
 from blogapp.errors import render_error
 from blogapp.extensions import csrf
+from blogapp.interface_language import INTERFACE_LANGUAGES, set_page_language
 from blogapp.mail.links import LinkError, pressed, read
 from blogapp.mail.outbox import mail_enabled
 from blogapp.models import NEWSLETTER_LISTS
@@ -50,16 +52,16 @@ def _message(title: str, message: str, status: int = 200, manage: str | None = N
 @csrf.exempt  # the form is on shared pages: see the module's docstring
 def subscribe():
     if not is_same_origin():
-        return render_error(403, "This form must be sent from a page of this site.")
+        return render_error(403, _("This form must be sent from a page of this site."))
     if not mail_enabled():
-        return render_error(404, "This site sends no e-mail.")
+        return render_error(404, _("This site sends no e-mail."))
     email = (request.form.get("email") or "").strip()
     lists = request.form.get("lists") or ""
     problems = []
     if len(email) > 254 or not EMAIL.match(email):
-        problems.append("Please enter a valid e-mail address, like name@example.org.")
+        problems.append(_("Please enter a valid e-mail address, like name@example.org."))
     if lists not in NEWSLETTER_LISTS:
-        problems.append("Please choose English, ខ្មែរ or both.")
+        problems.append(_("Please choose English, ខ្មែរ or both."))
     if problems:
         return _page("signup.html", 400, problems=problems, email=email[:254], lists=lists)
     local, domain = email.rsplit("@", 1)
@@ -70,7 +72,7 @@ def subscribe():
         throttle.Counter("newsletter-email", email.lower(), limit),
     )
     if not verdict.allowed:
-        return throttle.refused(verdict, "Too many sign-ups; please wait and try again.")
+        return throttle.refused(verdict, _("Too many sign-ups; please wait and try again."))
     services.sign_up(email, lists)
     return _page("check_inbox.html", email=email)
 
@@ -80,11 +82,13 @@ def _read(purpose: str, token: str, max_age: timedelta | None = None):
     try:
         data = read(purpose, token, max_age)
     except LinkError as error:
-        return None, _message("This link does not work", error.message, 400)
+        return None, _message(_("This link does not work"), _(error.message), 400)
     subscriber = services.subscriber_for(data)
     if subscriber is None:
-        return None, _message("This link does not work",
-                              "This address is no longer on the list.", 400)
+        return None, _message(_("This link does not work"),
+                              _("This address is no longer on the list."), 400)
+    if subscriber.lists in INTERFACE_LANGUAGES:  # a personal page: in the list's language
+        set_page_language(subscriber.lists)
     return subscriber, None
 
 
@@ -98,9 +102,10 @@ def confirm(token: str):
     if not pressed():
         return _page("confirm.html", token=token, lists=services.LIST_NAMES[subscriber.lists])
     services.confirm(subscriber)
-    return _message("Subscription confirmed",
-                    f"New posts ({services.LIST_NAMES[subscriber.lists]}) will be e-mailed "
-                    f"to {subscriber.email}.", manage=services.manage_url(subscriber))
+    return _message(_("Subscription confirmed"),
+                    _("New posts (%(lists)s) will be e-mailed to %(email)s.",
+                      lists=services.LIST_NAMES[subscriber.lists], email=subscriber.email),
+                    manage=services.manage_url(subscriber))
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
@@ -114,7 +119,7 @@ def unsubscribe(token: str):
     services.unsubscribe(subscriber)
     if request.form.get("List-Unsubscribe") == "One-Click":
         return "Unsubscribed.\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
-    return _message("Unsubscribed", "You will get no more posts by e-mail.",
+    return _message(_("Unsubscribed"), _("You will get no more posts by e-mail."),
                     manage=services.manage_url(subscriber))
 
 
@@ -129,11 +134,11 @@ def manage(token: str):
         wanted = request.form.get("lists", "")
         if wanted == "none":
             services.unsubscribe(subscriber)
-            message = "You will get no more posts by e-mail."
+            message = _("You will get no more posts by e-mail.")
         elif wanted in NEWSLETTER_LISTS:
             services.choose_lists(subscriber, wanted)
-            message = f"You will get new posts in {services.LIST_NAMES[wanted]}."
+            message = _("You will get new posts in %(lists)s.", lists=services.LIST_NAMES[wanted])
         else:
-            return _message("Nothing chosen", "Choose a list, or to stop.", 400)
+            return _message(_("Nothing chosen"), _("Choose a list, or to stop."), 400)
     return _page("manage.html", token=token, subscriber=subscriber, message=message,
                  names=services.LIST_NAMES)

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from blogapp import clock
 from blogapp.admin.blueprint import bp
 from blogapp.admin.forms import POST_STATUS_CHOICES, EmptyForm, PostForm, as_choices
 from blogapp.auth.permissions import editor_required
@@ -14,7 +15,7 @@ from blogapp.categories.services import category_choices
 from blogapp.content import slugify
 from blogapp.extensions import db
 from blogapp.field_errors import FieldErrors, show_errors
-from blogapp.models import Category, Media, Post, PostStatus, Tag, User, post_categories, utcnow
+from blogapp.models import Category, Media, Post, PostStatus, Tag, User, post_categories
 from blogapp.permalinks import post_url
 from blogapp.posts.editing import fill_post_form, local_input_value, post_data
 from blogapp.posts.services import PostData, apply_post, check_post, delete_post, save_post
@@ -31,7 +32,7 @@ def posts():
     category_id = request.args.get("category", type=int)
     author_id = request.args.get("author", type=int)
     search = request.args.get("q", "").strip()[:200]
-    now = utcnow()
+    now = clock.now()
 
     stmt = select(Post).options(joinedload(Post.author), selectinload(Post.categories))
     if status == "scheduled":
@@ -136,7 +137,7 @@ def _preview(post: Post | None, data: PostData, form: PostForm):
     shown = Post(
         id=post.id if post else None, slug=post.slug if post else "preview",
         status=post.status if post else None,
-        published_at=post.published_at if post else utcnow(), comment_count=0,
+        published_at=post.published_at if post else clock.now(), comment_count=0,
         author=post.author if post else current_user._get_current_object(),
     )  # fmt: skip
     apply_post(shown, data)

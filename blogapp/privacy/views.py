@@ -1,4 +1,4 @@
-"""The privacy page, and a commenter's own data (issue 19).
+"""The privacy page, and a commenter's own data.
 
 ``/privacy/`` says what is kept and for how long, filled from the settings: the
 same page for everyone (cached like any public page).
@@ -18,6 +18,8 @@ import re
 from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from blogapp import throttle
 from blogapp.errors import render_error
@@ -33,8 +35,8 @@ from blogapp.security import is_same_origin
 bp = Blueprint("privacy", __name__)
 
 EMAIL = re.compile(r"^[^@\s<>\"(),;:]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
-ASKED = ("If anything here was written with that address, a mail is on its way to it "
-         "with a link to confirm. Nothing happens until you open it.")  # fmt: skip
+ASKED = _l("If anything here was written with that address, a mail is on its way to it "
+           "with a link to confirm. Nothing happens until you open it.")  # fmt: skip
 
 
 @bp.after_request
@@ -64,16 +66,16 @@ def your_data():
     if not links.pressed():  # HEAD too: only the form's POST asks for a mail
         return render_template("privacy/your_data.html", mail=mail_enabled())
     if not is_same_origin():
-        return render_error(403, "This form must be sent from a page of this site.")
+        return render_error(403, _("This form must be sent from a page of this site."))
     if not mail_enabled():
-        return render_error(404, "This site sends no e-mail.")
+        return render_error(404, _("This site sends no e-mail."))
     email = (request.form.get("email") or "").strip()
     what = request.form.get("what", "")
     problems = []
     if len(email) > 254 or not EMAIL.match(email):
-        problems.append("Please enter the e-mail address you commented with.")
+        problems.append(_("Please enter the e-mail address you commented with."))
     if what not in (services.EXPORT, services.ERASE):
-        problems.append("Please choose what you want: a copy, or to delete it.")
+        problems.append(_("Please choose what you want: a copy, or to delete it."))
     if problems:
         return render_template("privacy/your_data.html", mail=True, problems=problems,
                                email=email[:254], what=what), 400  # fmt: skip
@@ -83,7 +85,7 @@ def your_data():
         throttle.Counter("reader-data-email", email.lower(), limit),
     )
     if not verdict.allowed:
-        return throttle.refused(verdict, "Too many requests; please wait and try again.")
+        return throttle.refused(verdict, _("Too many requests; please wait and try again."))
     services.send_confirmation(email, what)
     db.session.commit()
     return render_template("privacy/message.html", title="Check your inbox", message=ASKED)
@@ -101,18 +103,18 @@ def confirm(token: str):
     try:
         data = links.read(services.PURPOSE, token, timedelta(hours=hours))
     except links.LinkError as error:
-        return _problem(error.message)
+        return _problem(_(error.message))
     email, what, nonce = str(data.get("e", "")), data.get("w"), str(data.get("n", ""))
     if what not in (services.EXPORT, services.ERASE) or not email or not nonce:
-        return _problem("This link is not valid.")
+        return _problem(_("This link is not valid."))
     if db.session.get(UsedToken, nonce) is not None:
-        return _problem("This link was already used. Ask again if you need to.")
+        return _problem(_("This link was already used. Ask again if you need to."))
     if not links.pressed():
         return render_template("privacy/confirm.html", token=token, what=what, email=email,
                                erasure=services.erasure_mode())  # fmt: skip
     if not links.consume(nonce, services.PURPOSE):
         db.session.rollback()
-        return _problem("This link was already used. Ask again if you need to.")
+        return _problem(_("This link was already used. Ask again if you need to."))
     if what == services.EXPORT:
         body = json.dumps(services.export(email), ensure_ascii=False, indent=2)
         db.session.commit()
@@ -120,9 +122,8 @@ def confirm(token: str):
             "Content-Disposition": 'attachment; filename="my-comments.json"'})  # fmt: skip
     count = services.erase(email)
     db.session.commit()
-    done = "deleted" if services.erasure_mode() == services.DELETE else "anonymized"
-    return render_template(
-        "privacy/message.html",
-        title="Done",
-        message=f"{count} comment(s) {done}; your subscriptions ended.",
-    )
+    if services.erasure_mode() == services.DELETE:
+        message = _("%(count)s comment(s) deleted; your subscriptions ended.", count=count)
+    else:
+        message = _("%(count)s comment(s) anonymized; your subscriptions ended.", count=count)
+    return render_template("privacy/message.html", title=_("Done"), message=message)

@@ -1,2 +1,2 @@
 """Linked translations of posts: see services.py. The editor's forms are in
-``blogapp.admin.editorial``."""
+``blogapp.posts.editorial``."""

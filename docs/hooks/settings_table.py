@@ -132,6 +132,11 @@ MEANINGS = {
         "Python packages, besides the built-in features, whose `init_app(app)` registers "
         "their outbox kinds, prune jobs, reader data and admin screens (for developers)"
     ),
+    "MAIL_KEEP_DAYS": (
+        "days `flask prune` keeps sent, failed and cancelled mail (counted from sending, or "
+        "queueing for mail that never went); never longer than `COMMENT_IP_RETENTION_DAYS` "
+        "when that is not 0, since a held-comment mail quotes the address; waiting mail stays"
+    ),
     "NEWSLETTER_SIGNUP_RATE_LIMIT": (
         "newsletter sign-ups per client address, and per e-mail address"
     ),
@@ -155,7 +160,10 @@ MEANINGS = {
         "hold each new follower until an admin presses **Accept** on `/admin/followers` "
         "(or runs `flask fediverse accept ID`; `flask fediverse followers` lists them)"
     ),
-    "FEDIVERSE_TIMEOUT": "seconds for each step of a request to another server",
+    "FEDIVERSE_TIMEOUT": (
+        "seconds a request to another server may take in all: name lookup, connection, TLS, "
+        "sending, the whole answer and every redirect hop (a delivery's deadline)"
+    ),
     "FEDIVERSE_MAX_RESPONSE_BYTES": "a longer answer from another server is refused",
     "FEDIVERSE_MAX_REDIRECTS": "redirects a fetch follows (a delivery follows none)",
     "FEDIVERSE_SIGNATURE_MAX_AGE": "seconds a signed request's `Date` may be off",
@@ -166,17 +174,40 @@ MEANINGS = {
     "FEDIVERSE_INBOX_MAX_BYTES": (
         "a larger activity gets 413 (keep nginx's `client_max_body_size` above it)"
     ),
+    "FEDIVERSE_KEY_FETCH_TIMEOUT": (
+        "seconds the inbox may spend in all fetching an unknown signer's key (its actor "
+        "document, then the owner of a key document)"
+    ),
+    "FEDIVERSE_KEY_FETCHES_PER_WORKER": (
+        "key fetches one web worker makes at once (never two from one host); a POST that "
+        "finds no room gets 503 with `Retry-After: 60` at once"
+    ),
+    "FEDIVERSE_INBOX_ACTOR_RATE_LIMIT": (
+        "activities the inbox takes from one remote account, for all workers; over it: 429 "
+        "with `Retry-After`"
+    ),
+    "FEDIVERSE_INBOX_HOST_RATE_LIMIT": (
+        "activities the inbox takes from all accounts of one server; over it: 429"
+    ),
     "LOGIN_RATE_LIMIT": (
-        "failed logins (and two-factor codes) per address and per account, for all workers "
+        "failed logins from one client address at one account (that address is kept out, "
+        "nobody else), and two-factor codes per account and per address, for all workers "
         "(`;` joins several: `3 per minute; 10 per day`)"
+    ),
+    "LOGIN_ADDRESS_RATE_LIMIT": "failed logins from one client address at any accounts",
+    "LOGIN_ACCOUNT_RATE_LIMIT": (
+        "failed logins at one account from all addresses together; a writer with a second "
+        "factor still gets in with the right password and a code"
     ),
     "REMEMBER_COOKIE_DAYS": "how long \"Remember me\" lasts (capped at 30)",
     "PASSWORD_MIN_LENGTH": "shortest password accepted (create-admin, the Users screen)",
     "REQUIRE_2FA": (
         "editors and admins must enrol in two-factor login before any `/admin/` page"
     ),
-    "PASSWORD_RESET_RATE_LIMIT": (
-        "\"Forgot password\" requests per address asked for and per client address"
+    "PASSWORD_RESET_RATE_LIMIT": "\"Forgot password\" requests per client address",
+    "PASSWORD_RESET_ACCOUNT_RATE_LIMIT": (
+        "\"Forgot password\" requests per address asked for (higher: others asking cannot "
+        "keep a writer from a link, and a mailbox is not flooded)"
     ),
     "PASSWORD_RESET_LINK_MINUTES": "life of the single-use password-reset link",
     "NEW_DEVICE_MAIL": (
@@ -209,6 +240,22 @@ MEANINGS = {
     ),
     "TRUSTED_HOSTS": (
         "host names answered (JSON list or comma-separated); others get 400; unset: any"
+    ),
+    "ONION_ADDRESS": (
+        "the site's onion service (`abc…xyz.onion`): clearnet pages send `Onion-Location`; "
+        "a trusted host, answered only on the onion listener; empty: no onion"
+    ),
+    "ONION_PROXY_SECRET": (
+        "the value nginx's onion listener sends in `X-Onion-Secret`; only such requests are "
+        "onion visitors, throttled per Tor circuit (`X-Onion-Circuit`); empty: none"
+    ),
+    "MIRRORS": (
+        "the site's other addresses (JSON list or comma-separated), on `/mirrors/`, in the "
+        "footers of pages and mails and in the feeds; `flask mirrors set` overrides it"
+    ),
+    "OUTGOING_PROXY": (
+        "an HTTP CONNECT proxy (`http://[user:password@]host:port`) for every request to "
+        "other servers, so they never see the origin's address; empty: direct"
     ),
     "HSTS_SECONDS": "`Strict-Transport-Security` max-age over HTTPS; 0 turns HSTS off",
     "CONTENT_SECURITY_POLICY": (
