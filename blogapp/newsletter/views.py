@@ -12,14 +12,13 @@ Those pages are never cached and never sent on as a Referer."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 
 from flask import Blueprint, current_app, render_template, request
 
 from blogapp import throttle
 from blogapp.errors import render_error
 from blogapp.extensions import csrf
-from blogapp.mail.links import LinkError, pressed, read
+from blogapp.mail import subscriptions
 from blogapp.mail.outbox import mail_enabled
 from blogapp.models import NEWSLETTER_LISTS
 from blogapp.newsletter import services
@@ -31,19 +30,11 @@ bp = Blueprint("newsletter", __name__, url_prefix="/newsletter")
 EMAIL = re.compile(r"^[^@\s<>\"(),;:]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
 
-@bp.after_request
-def _private(response):
-    response.headers["Cache-Control"] = "no-store, private"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+bp.after_request(subscriptions.private)
 
 
 def _page(template: str, status: int = 200, **context):
     return render_template(f"newsletter/{template}", **context), status
-
-
-def _message(title: str, message: str, status: int = 200, manage: str | None = None):
-    return _page("message.html", status, title=title, message=message, manage=manage)
 
 
 @bp.post("/subscribe")
@@ -75,65 +66,31 @@ def subscribe():
     return _page("check_inbox.html", email=email)
 
 
-def _read(purpose: str, token: str, max_age: timedelta | None = None):
-    """The subscriber a link names, or the page saying why the link does not work."""
-    try:
-        data = read(purpose, token, max_age)
-    except LinkError as error:
-        return None, _message("This link does not work", error.message, 400)
-    subscriber = services.subscriber_for(data)
-    if subscriber is None:
-        return None, _message("This link does not work",
-                              "This address is no longer on the list.", 400)
-    return subscriber, None
+def _confirmed(subscriber) -> tuple[str, str]:
+    return ("Subscription confirmed",
+            f"New posts ({services.LIST_NAMES[subscriber.lists]}) will be e-mailed "
+            f"to {subscriber.email}.")  # fmt: skip
 
 
-@bp.route("/confirm/<token>", methods=["GET", "POST"])
-@csrf.exempt
-def confirm(token: str):
-    age = timedelta(days=float(current_app.config["CONFIRM_LINK_DAYS"]))
-    subscriber, problem = _read("newsletter-confirm", token, age)
-    if problem:
-        return problem
-    if not pressed():
-        return _page("confirm.html", token=token, lists=services.LIST_NAMES[subscriber.lists])
-    services.confirm(subscriber)
-    return _message("Subscription confirmed",
-                    f"New posts ({services.LIST_NAMES[subscriber.lists]}) will be e-mailed "
-                    f"to {subscriber.email}.", manage=services.manage_url(subscriber))
+def _manage(subscriber, form) -> str | None:
+    wanted = form.get("lists", "")
+    if wanted == "none":
+        services.unsubscribe(subscriber)
+        return "You will get no more posts by e-mail."
+    if wanted in NEWSLETTER_LISTS:
+        services.choose_lists(subscriber, wanted)
+        return f"You will get new posts in {services.LIST_NAMES[wanted]}."
+    return None
 
 
-@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
-@csrf.exempt
-def unsubscribe(token: str):
-    subscriber, problem = _read("newsletter-unsubscribe", token)
-    if problem:
-        return problem
-    if not pressed():
-        return _page("unsubscribe.html", token=token)
-    services.unsubscribe(subscriber)
-    if request.form.get("List-Unsubscribe") == "One-Click":
-        return "Unsubscribed.\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
-    return _message("Unsubscribed", "You will get no more posts by e-mail.",
-                    manage=services.manage_url(subscriber))
-
-
-@bp.route("/manage/<token>", methods=["GET", "POST"])
-@csrf.exempt
-def manage(token: str):
-    subscriber, problem = _read("newsletter-manage", token)
-    if problem:
-        return problem
-    message = None
-    if pressed():
-        wanted = request.form.get("lists", "")
-        if wanted == "none":
-            services.unsubscribe(subscriber)
-            message = "You will get no more posts by e-mail."
-        elif wanted in NEWSLETTER_LISTS:
-            services.choose_lists(subscriber, wanted)
-            message = f"You will get new posts in {services.LIST_NAMES[wanted]}."
-        else:
-            return _message("Nothing chosen", "Choose a list, or to stop.", 400)
-    return _page("manage.html", token=token, subscriber=subscriber, message=message,
-                 names=services.LIST_NAMES)
+subscriptions.add_pages(bp, services.NEWSLETTER, subscriptions.Pages(
+    confirm=services.confirm,
+    confirmed=_confirmed,
+    confirm_context=lambda subscriber: {"lists": services.LIST_NAMES[subscriber.lists]},
+    unsubscribe=lambda subscriber, data: services.unsubscribe(subscriber),
+    unsubscribed="You will get no more posts by e-mail.",
+    manage=_manage,
+    manage_template="manage.html",
+    manage_context=lambda subscriber: {"subscriber": subscriber, "names": services.LIST_NAMES},
+    nothing_chosen="Choose a list, or to stop.",
+), manage_path="/manage/<token>")  # fmt: skip
