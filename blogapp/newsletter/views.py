@@ -11,14 +11,14 @@ Those pages are never cached and never sent on as a Referer."""
 
 from __future__ import annotations
 
-import re
+from flask import Blueprint, current_app, render_template
+from wtforms import StringField
+from wtforms.validators import AnyOf
 
-from flask import Blueprint, current_app, render_template, request
-
-from blogapp import throttle
 from blogapp.errors import render_error
 from blogapp.extensions import csrf
 from blogapp.mail import subscriptions
+from blogapp.mail.link_request import LinkRequestForm, one_per_address, refused
 from blogapp.mail.outbox import mail_enabled
 from blogapp.models import NEWSLETTER_LISTS
 from blogapp.newsletter import services
@@ -26,8 +26,11 @@ from blogapp.security import is_same_origin
 
 bp = Blueprint("newsletter", __name__, url_prefix="/newsletter")
 
-# Enough to refuse typing mistakes; the confirmation mail proves the rest.
-EMAIL = re.compile(r"^[^@\s<>\"(),;:]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
+
+
+class SignupForm(LinkRequestForm):
+    lists = StringField(validators=[AnyOf(NEWSLETTER_LISTS,
+                                          message="Please choose English, ខ្មែរ or both.")])
 
 
 bp.after_request(subscriptions.private)
@@ -44,24 +47,17 @@ def subscribe():
         return render_error(403, "This form must be sent from a page of this site.")
     if not mail_enabled():
         return render_error(404, "This site sends no e-mail.")
-    email = (request.form.get("email") or "").strip()
-    lists = request.form.get("lists") or ""
-    problems = []
-    if len(email) > 254 or not EMAIL.match(email):
-        problems.append("Please enter a valid e-mail address, like name@example.org.")
-    if lists not in NEWSLETTER_LISTS:
-        problems.append("Please choose English, ខ្មែរ or both.")
-    if problems:
-        return _page("signup.html", 400, problems=problems, email=email[:254], lists=lists)
-    local, domain = email.rsplit("@", 1)
-    email = f"{local}@{domain.lower()}"  # one subscriber per address, however it is typed
-    limit = current_app.config["NEWSLETTER_SIGNUP_RATE_LIMIT"]
-    verdict = throttle.hit(
-        throttle.Counter("newsletter-address", throttle.client_address(), limit),
-        throttle.Counter("newsletter-email", email.lower(), limit),
-    )
-    if not verdict.allowed:
-        return throttle.refused(verdict, "Too many sign-ups; please wait and try again.")
+    form = SignupForm(meta={"csrf": False})
+    if not form.validate():
+        return _page("signup.html", 400, problems=form.problems,
+                     email=(form.email.data or "")[:254], lists=form.lists.data)
+    email, lists = one_per_address(form.email.data), form.lists.data
+    too_many = refused("newsletter", email,
+                       per_client=current_app.config["NEWSLETTER_SIGNUP_RATE_LIMIT"],
+                       per_address=current_app.config["NEWSLETTER_SIGNUP_RATE_LIMIT"],
+                       message="Too many sign-ups; please wait and try again.")  # fmt: skip
+    if too_many:
+        return too_many
     services.sign_up(email, lists)
     return _page("check_inbox.html", email=email)
 
