@@ -25,7 +25,7 @@ from blogapp.errors import render_error
 from blogapp.extensions import csrf, db
 from blogapp.mail import links
 from blogapp.mail import retention as mail_retention
-from blogapp.mail.link_request import LinkRequestForm, address_field, refused
+from blogapp.mail.link_request import LinkRequestForm, refused
 from blogapp.mail.outbox import mail_enabled
 from blogapp.models import UsedToken
 from blogapp.privacy import services
@@ -38,7 +38,6 @@ ASKED = ("If anything here was written with that address, a mail is on its way t
 
 
 class ReaderDataForm(LinkRequestForm):
-    email = address_field("E-mail address")
     what = StringField(validators=[AnyOf(
         (services.EXPORT, services.ERASE),
         message="Please choose what you want: a copy, or to delete it.")])
