@@ -114,6 +114,7 @@ REPLIES = Subscriptions(
                MANAGE: "comment_mail.subscriptions"},
     purposes={CONFIRM_STEP: "confirm", UNSUBSCRIBE: "unsubscribe", MANAGE: "subscriptions"},
     templates="mail", gone="This address is no longer subscribed.",
+    stop="stop these notifications", manage_label="Your subscriptions",
 )  # fmt: skip
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, url_for
 from markupsafe import escape
 
 from blogapp.extensions import csrf, db
@@ -43,14 +43,18 @@ class Subscriptions:
     ``model`` is the subscriber table (``id``, ``email``, ``created_at``);
     ``endpoints`` and ``purposes`` name, for each of ``STEPS``, the route its link
     opens and the link's signing purpose; ``templates`` is the folder holding the
-    feature's ``confirm.html``, ``unsubscribe.html``, ``message.html`` and manage
-    page; ``gone`` is said of a link whose row no longer exists."""
+    feature's ``confirm.html`` and manage page (the unsubscribe and message pages
+    are ``mail/``'s); ``gone`` is said of a link whose row no longer exists, ``stop``
+    finishes "Press the button to …" on the unsubscribe page, ``manage_label`` names
+    the link to the manage page."""
 
     model: type
     endpoints: dict[str, str]
     purposes: dict[str, str]
     templates: str
     gone: str
+    stop: str
+    manage_label: str
 
     def token(self, step: str, subscriber: Any, **extra: Any) -> str:
         return links.make(self.purposes[step], {**token_data(subscriber), **extra})
@@ -161,7 +165,8 @@ def add_pages(bp: Blueprint, subscriptions: Subscriptions, pages: Pages, *,
         return render_template(f"{folder}/{template}", **context), status
 
     def message(title: str, text: str, status: int = 200, manage: str | None = None):
-        return page("message.html", status, title=title, message=text, manage=manage)
+        return render_template("mail/message.html", title=title, message=text, manage=manage,
+                               manage_label=subscriptions.manage_label), status
 
     def problem(error: links.LinkError):
         return message("This link does not work", error.message, 400)
@@ -184,7 +189,9 @@ def add_pages(bp: Blueprint, subscriptions: Subscriptions, pages: Pages, *,
         except links.LinkError as error:
             return problem(error)
         if not links.pressed():
-            return page("unsubscribe.html", token=token)
+            return render_template("mail/unsubscribe.html", stop=subscriptions.stop,
+                                   action=url_for(subscriptions.endpoints[UNSUBSCRIBE],
+                                                  token=token))
         pages.unsubscribe(subscriber, data)
         if request.form.get("List-Unsubscribe") == "One-Click":
             return "Unsubscribed.\n", 200, {"Content-Type": "text/plain; charset=utf-8"}

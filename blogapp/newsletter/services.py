@@ -67,6 +67,7 @@ NEWSLETTER = Subscriptions(
     purposes={CONFIRM: "newsletter-confirm", UNSUBSCRIBE: "newsletter-unsubscribe",
               MANAGE: "newsletter-manage"},
     templates="newsletter", gone="This address is no longer on the list.",
+    stop="get no more posts by e-mail", manage_label="Choose your lists",
 )  # fmt: skip
 
 

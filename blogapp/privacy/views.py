@@ -85,11 +85,11 @@ def your_data():
         return too_many
     services.send_confirmation(email, what)
     db.session.commit()
-    return render_template("privacy/message.html", title="Check your inbox", message=ASKED)
+    return render_template("mail/message.html", title="Check your inbox", message=ASKED)
 
 
 def _problem(message: str):
-    return render_template("privacy/message.html", title="This link does not work",
+    return render_template("mail/message.html", title="This link does not work",
                            message=message), 400  # fmt: skip
 
 
@@ -121,7 +121,7 @@ def confirm(token: str):
     db.session.commit()
     done = "deleted" if services.erasure_mode() == services.DELETE else "anonymized"
     return render_template(
-        "privacy/message.html",
+        "mail/message.html",
         title="Done",
         message=f"{count} comment(s) {done}; your subscriptions ended.",
     )
