@@ -15,7 +15,7 @@ LOCK_DEV := requirements/dev.txt
 PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes
 UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes
 
-.PHONY: run test install install-test lint bench docs screenshots clean lock
+.PHONY: run test install install-test lint bench docs screenshots clean lock translations
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,16 @@ SHOT_JOURNEYS := reader_journey authoring_journey comment_journey editors_desk_j
 screenshots: install-test
 	BLOGAPP_DOCS_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q -m browser \
 		-k "not keyboard" $(SHOT_JOURNEYS:%=tests/browser/test_%.py)
+
+## Extract the interface's strings (babel.cfg), merge them into each language's catalog
+## (blogapp/translations/<lang>/LC_MESSAGES/messages.po) and compile the .mo files,
+## which are committed. Translate the new or fuzzy entries, then run it again.
+translations: install
+	$(BIN)/pybabel extract --mapping-file babel.cfg --keywords N_ --keywords _l \
+		--no-location --sort-output --project blogapp --output-file blogapp/translations/messages.pot .
+	$(BIN)/pybabel update --input-file blogapp/translations/messages.pot \
+		--output-dir blogapp/translations --no-fuzzy-matching --ignore-obsolete
+	$(BIN)/pybabel compile --directory blogapp/translations --statistics
 
 lint: install-test
 	$(BIN)/ruff check .

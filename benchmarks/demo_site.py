@@ -11,7 +11,7 @@ ADMIN_PASSWORD = "correct horse battery staple 42"
 
 
 def make_app(database_url: str, **config):
-    """An in-process app; its key is throw-away, since there is no default key (issue 13)."""
+    """An in-process app; its key is throw-away, since there is no default key."""
     from blogapp import create_app
 
     return create_app({"SQLALCHEMY_DATABASE_URI": database_url,
@@ -37,7 +37,7 @@ def build_demo_database(database_url: str, *, fresh_tables: bool = False) -> Non
 
 def create_admin(login: str, password: str) -> None:
     """An admin who logs in through the real form: the password is hashed by the
-    app's own ``set_password`` (issue 3)."""
+    app's own ``set_password``, as a real login would need."""
     from blogapp.extensions import db
     from blogapp.models import ROLE_ADMIN, User
 

@@ -1,5 +1,5 @@
-"""``python -m benchmarks.flood``: readers of the home page under a search flood
-(issue 20), against the benchmark database and the committed gunicorn.conf.py.
+"""``python -m benchmarks.flood``: readers of the home page under a search flood,
+against the benchmark database and the committed gunicorn.conf.py.
 
 Two runs, one after the other on the same server: readers alone, then the same
 readers while FLOOD_CONNECTIONS connections from the same address send

@@ -29,6 +29,8 @@ from benchmarks.mail import TARGET_PER_MINUTE as MAIL_TARGET
 from benchmarks.mail import measure as measure_mail
 from benchmarks.nginx import Nginx
 from benchmarks.server import PROJECT_ROOT, Gunicorn, app_environment, free_port, start_gunicorn
+from benchmarks.static_export import measure as measure_export
+from benchmarks.static_export import rows as export_rows
 from benchmarks.wrk import WrkResult, WrkSettings, lua_preamble, run_wrk
 
 RESULTS = PROJECT_ROOT / "bench-results"
@@ -45,7 +47,7 @@ class Scenario:
     min_ratio: float | None = None  # of the ceiling (pages) or of "hello" (304)
     nginx_min_ratio: float | None = None  # through nginx, of nginx serving the bytes from a file
     # Answers that shed load on purpose (search: the per-worker cap's 503 and nginx's
-    # per-address 429, issue 20): noted, not failed.
+    # per-address 429): noted, not failed.
     shed: frozenset[int] = frozenset()
     queries: int | None = None
     bytes: int = 0
@@ -383,7 +385,7 @@ def table(scenarios: list[Scenario], hello: WrkResult) -> str:
 
 
 def flood_rows(run) -> str:
-    """Issue 20's rows: home-page readers alone, then while 40 connections send
+    """The search-flood rows: home-page readers alone, then while 40 connections send
     cache-busting searches (benchmarks/flood.py), through nginx as deployed."""
     failed = [f"{c.what}: {c.detail}" for c in run.checks if not c.passed]
     verdict = "FAIL: " + "; ".join(failed) if failed else "PASS"
@@ -506,11 +508,13 @@ def main(argv: list[str] | None = None) -> int:
     mail = measure_mail()
     print("Readers of the home page under a search flood, through nginx …", flush=True)
     flood, _ = measure_flood(database_url, settings)
+    print("Exporting a static copy (full, then after one new post) …", flush=True)
+    export = measure_export(RESULTS)
     threads = os.environ.get("BLOGAPP_THREADS", "4")
     report = (f"{machine(settings, workers, threads)}\n\n"
               f"Database: {site.posts:,} posts, {site.comments:,} approved comments "
               f"(SQLite, built in {site.seconds:.0f}s)\n\n{table(scenarios, hello)}\n"
-              f"{mail_row(mail)}\n{flood_rows(flood)}\n")
+              f"{mail_row(mail)}\n{flood_rows(flood)}\n{export_rows(export)}\n")
     if not args.no_profile:
         measured = [s for s in scenarios if s.kind == "get" and s.blog]
         slowest = min(measured, key=lambda s: s.blog.rate)

@@ -70,7 +70,7 @@ def load_config(app: Flask, config: Mapping[str, Any] | None) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from blogapp import throttle
+    from blogapp import interface_language, throttle
     from blogapp.audit import watch_admin_writes
     from blogapp.content_version import watch_content_changes
     from blogapp.cookie_session import SessionInterface
@@ -84,7 +84,7 @@ def register_extensions(app: Flask) -> None:
     # The FTS5 table or tsvector column that models cannot declare: db.create_all()
     # builds it after posts; migrations call create_search_index themselves.
     register_search_index()
-    watch_admin_writes()  # issue 19: every admin write's audit entry
+    watch_admin_writes()  # every admin write's audit entry
     if click.get_current_context(silent=True) is not None:
         # Migrations are a command-line job (`flask db …`); web workers skip
         # Flask-Migrate, whose Alembic import costs every worker about 11 MB.
@@ -94,6 +94,7 @@ def register_extensions(app: Flask) -> None:
     app.session_interface = SessionInterface()
     csrf.init_app(app)
     login_manager.init_app(app)
+    interface_language.init_app(app)  # Flask-Babel: the interface speaks the page's language
     redis_url = app.config.get("REDIS_URL")
     if redis_url:
         app.config.setdefault("CACHE_TYPE", "RedisCache")
@@ -135,7 +136,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(newsletter.bp)
     app.register_blueprint(preview.bp)
     app.register_blueprint(fediverse.bp)
-    app.register_blueprint(privacy.bp)  # issue 19: /privacy/ and readers' own data
+    app.register_blueprint(privacy.bp)  # /privacy/ and readers' own data
     register_discovery_blueprints(app)
     register_search_limits(app)  # wraps views registered above: after them
 

@@ -1,4 +1,4 @@
-"""The audit log of admin writes (issue 19), decided in one place.
+"""The audit log of admin writes, decided in one place.
 
 A SQLAlchemy session hook, like the content version's: whenever a request sent by a
 logged-in user (any method but GET/HEAD/OPTIONS) writes rows, through flushed
@@ -32,8 +32,10 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import ColumnClause, TextClause
 
+from blogapp import clock
 from blogapp.extensions import db
 from blogapp.models import (
+    AuditAction,
     AuditEntry,
     Comment,
     MailSubscriber,
@@ -43,7 +45,6 @@ from blogapp.models import (
     ThrottleHit,
     UsedToken,
     User,
-    utcnow,
 )
 from blogapp.reader_data import Reader
 
@@ -113,7 +114,7 @@ def record(
     """One entry written by hand, in the open transaction: for command-line jobs
     (``actor_login`` names the job's operator, e.g. "cli:import-wxr")."""
     db.session.execute(insert(AuditEntry), [{
-        "created_at": utcnow(), "actor_id": None, "actor_login": actor_login[:60],
+        "created_at": clock.now(), "actor_id": None, "actor_login": actor_login[:60],
         "address": address[:45], "request": "", "action": action[:20], "table_name": table[:60],
         "row_id": row_id[:60], "label": label[:200], "changes": changes,
     }])  # fmt: skip
@@ -140,8 +141,9 @@ def _changed_fields(obj) -> list[str]:
 
 def _entries_of_flush(session: Session) -> list[dict]:
     entries = []
-    for action, objects in (("insert", session.new), ("update", session.dirty),
-                            ("delete", session.deleted)):  # fmt: skip
+    for action, objects in ((AuditAction.INSERT, session.new),
+                            (AuditAction.UPDATE, session.dirty),
+                            (AuditAction.DELETE, session.deleted)):  # fmt: skip
         for obj in objects:
             table = inspect(obj).mapper.local_table.name
             if table in NOT_AUDITED or (isinstance(obj, Setting) and obj.key == VERSION_KEY):
@@ -187,7 +189,7 @@ def _grouped(entries: list[dict]) -> list[dict]:
 def _write(connection: Connection, actor: dict, entries: list[dict]) -> None:
     if not entries:
         return
-    moment = utcnow()
+    moment = clock.now()
     connection.execute(insert(AuditEntry), [
         {"created_at": moment, **actor, **entry} for entry in entries
     ])  # fmt: skip
@@ -223,7 +225,8 @@ def _statement_entry(state) -> dict | None:
     table = getattr(getattr(statement, "table", None), "name", "")
     if not table or table in NOT_AUDITED:
         return None
-    action = "insert" if state.is_insert else "update" if state.is_update else "delete"
+    action = (AuditAction.INSERT if state.is_insert
+              else AuditAction.UPDATE if state.is_update else AuditAction.DELETE)  # fmt: skip
     values = getattr(statement, "_values", None) or {}
     changes = ", ".join(sorted(getattr(column, "key", str(column)) for column in values))
     where = getattr(statement, "whereclause", None)

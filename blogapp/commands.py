@@ -21,12 +21,13 @@ def register_commands(app: Flask) -> None:
     from blogapp.backup import backup_command
     from blogapp.fediverse.cli import fediverse_command
     from blogapp.mail.cli import deliver_command
+    from blogapp.static_export import export_static_command
     from blogapp.wordpress.cli import export_wxr_command, import_wxr_command
 
     for command in (
         init_db_command, demo_command, create_admin_command, reset_two_factor_command,
         deliver_command, import_wxr_command, export_wxr_command, backup_command,
-        prune_command, prune_throttle_command, fediverse_command,
+        prune_command, prune_throttle_command, fediverse_command, export_static_command,
     ):  # fmt: skip
         app.cli.add_command(command)
 

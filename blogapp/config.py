@@ -18,15 +18,22 @@ class DefaultConfig:
     # Site
     SITE_NAME = "Op-Ed Notes"
     SITE_DESCRIPTION = "Op-eds on politics and society, in English and Khmer."
+    # The tagline per interface language, e.g. {"km": "…"}; a language without one shows
+    # SITE_DESCRIPTION, translated when it is the default above.
+    SITE_DESCRIPTIONS: dict = {}
     SITE_URL = "http://127.0.0.1:5000"  # absolute URLs (feeds, canonical links) come from here
+    # The interface's default language ("en" or "km"): listings without ?lang= and pages
+    # that are not a post speak it (blogapp/interface_language.py).
     SITE_LANGUAGE = "en"
+    # Khmer pages write dates and counts with Khmer digits (០១២…); False: Latin digits.
+    KHMER_DIGITS = True
     TIMEZONE = "UTC"  # dates are stored in UTC and shown in this zone
     POSTS_PER_PAGE = 10
     EXCERPT_LENGTH = 280  # characters (grapheme clusters) in an automatic excerpt
     FEED_FULL_CONTENT = True
     FEED_ITEMS = 20
     SEARCH_RESULTS_PER_PAGE = 10
-    # Costly pages (issue 20, blogapp/search/limits.py): per client address, checked only
+    # Costly pages (blogapp/search/limits.py): per client address, checked only
     # when the page is rendered (answers from a cache do not count).
     SEARCH_RATE_LIMIT = "30 per minute"
     DEEP_PAGES_FROM = 6  # listing pages /page/N/ and comment pages ?cpage=N from here on
@@ -68,7 +75,7 @@ class DefaultConfig:
     # Sent, failed and cancelled mail is kept this long (never longer than the addresses
     # above: a held-comment mail quotes one), then `flask prune` deletes it.
     MAIL_KEEP_DAYS = 7
-    # Newsletter (issue 17, blogapp/newsletter): sign-ups per client address and per
+    # Newsletter (blogapp/newsletter): sign-ups per client address and per
     # e-mail address; posts mailed whole, or their excerpt with a link.
     NEWSLETTER_SIGNUP_RATE_LIMIT = "5 per hour"
     NEWSLETTER_FULL_TEXT = False
@@ -80,7 +87,7 @@ class DefaultConfig:
     AUTOSAVE_SECONDS = 30
     COMMENT_EDIT_MINUTES = 10  # a reader may fix their comment this long, from the same browser
 
-    # The fediverse (issue 18, blogapp/fediverse): the blog as an ActivityPub actor.
+    # The fediverse (blogapp/fediverse): the blog as an ActivityPub actor.
     FEDIVERSE_ENABLED = False  # WebFinger, actors, the inbox, and posts sent to followers
     FEDIVERSE_APPROVE_FOLLOWERS = False  # true: a follow waits for `flask fediverse accept`
     # Seconds a request to another server may take in all: name lookup, connection,
@@ -112,7 +119,7 @@ class DefaultConfig:
     REMEMBER_COOKIE_DAYS = 14
     PASSWORD_MIN_LENGTH = 10
     REQUIRE_2FA = False  # true: editors and admins must enrol in two-factor login for /admin/
-    # issue 19: "Forgot password" and readers' own data (both answer by mail only)
+    # "Forgot password" and readers' own data (both answer by mail only)
     PASSWORD_RESET_RATE_LIMIT = "3 per hour"  # per client address
     # Per address asked for: higher, so others asking cannot keep a writer from a link.
     PASSWORD_RESET_ACCOUNT_RATE_LIMIT = "10 per hour"
@@ -136,8 +143,8 @@ class DefaultConfig:
     TRUSTED_HOSTS: list[str] | None = None
     HSTS_SECONDS = 31_536_000  # sent over HTTPS (or with secure cookies); 0 turns HSTS off
     CONTENT_SECURITY_POLICY = (
-        # Nothing from another origin (issue 19): an imported post's images left on the
-        # old host are not loaded, and the Posts screen flags it.
+        # Nothing from another origin, which would see readers' visits: an imported
+        # post's images left on the old host are not loaded, and the Posts screen flags it.
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "font-src 'self'; media-src 'self'; object-src 'none'; base-uri 'self'; "
         "form-action 'self'; frame-ancestors 'none'"
@@ -160,6 +167,10 @@ class DefaultConfig:
 
     # Extensions
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session
+    # WTForms' own messages are not looked up in its catalogs: it ships none in Khmer, every
+    # reader form gives its own messages (translated in ours), and the lookup would parse a
+    # catalog on every request that shows a form.
+    WTF_I18N_ENABLED = False
     RATELIMIT_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     CACHE_DEFAULT_TIMEOUT = 60

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.sql.elements import TextClause
 
+from blogapp.clock import now
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.models import (
@@ -53,7 +54,6 @@ from blogapp.models import (
     User,
     post_categories,
     post_tags,
-    utcnow,
 )
 from blogapp.site_settings import forget_stored_settings
 from blogapp.upsert import insert_for
@@ -66,7 +66,7 @@ READER_TABLES = frozenset({
     Post.__tablename__, Page.__tablename__, Category.__tablename__, Tag.__tablename__,
     Redirect.__tablename__, Media.__tablename__, Setting.__tablename__, Comment.__tablename__,
     post_categories.name, post_tags.name, User.__tablename__,
-    # issue 16: notes at the top of posts, their earlier texts, and translation links.
+    # Reader pages show these: notes atop posts, their earlier texts, and translation links.
     Correction.__tablename__, CorrectionVersion.__tablename__, PostTranslation.__tablename__,
 })  # fmt: skip
 # The columns of a user that pages show (bylines, author archives).
@@ -83,8 +83,8 @@ _MISSING = object()
 
 
 def clock(app: Flask | None = None) -> float:
-    """Seconds since the epoch; tests replace ``CLOCK`` in the config to move time."""
-    return (app or current_app).config["CLOCK"]()
+    """Seconds since the epoch, by ``blogapp.clock`` (which tests move)."""
+    return now(app=app).timestamp()
 
 
 # -- what changed -------------------------------------------------------------------
@@ -174,7 +174,7 @@ def _after_rollback(session: Session) -> None:
 def _store_new_version(session: Session) -> str:
     next_publish = session.scalar(
         select(func.min(Post.published_at)).where(
-            Post.status == PostStatus.PUBLISHED, Post.published_at > utcnow()
+            Post.status == PostStatus.PUBLISHED, Post.published_at > now()
         )
     )
     value = secrets.token_hex(8)

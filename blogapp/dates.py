@@ -6,7 +6,13 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_date as babel_format_date
+from babel.dates import get_month_names
 from flask import current_app
+from flask_babel import gettext
+
+from blogapp.digits import page_digits
+from blogapp.interface_language import current_language
 
 
 @lru_cache(maxsize=8)
@@ -28,10 +34,28 @@ def local_to_utc(value: datetime) -> datetime:
 
 
 def format_date(value: datetime) -> str:
+    """A day as the page's language writes it: "November 29, 2026", "២៩ វិច្ឆិកា ២០២៦"."""
     local = to_local(value)
-    return f"{local:%B} {local.day}, {local.year}"
+    language = current_language()
+    if language == "en":
+        return f"{local:%B} {local.day}, {local.year}"
+    return page_digits(babel_format_date(local.date(), "long", locale=language))
 
 
 def format_datetime(value: datetime) -> str:
     local = to_local(value)
-    return f"{format_date(value)} at {local:%H:%M}"
+    return gettext("%(date)s at %(time)s", date=format_date(value),
+                   time=page_digits(f"{local:%H:%M}"))  # fmt: skip
+
+
+def month_name(month: int) -> str:
+    return get_month_names("wide", locale=current_language())[month]
+
+
+def format_month(year: int, month: int) -> str:
+    """A month archive's heading: "November 2026", "វិច្ឆិកា ២០២៦"."""
+    return f"{month_name(month)} {page_digits(str(year))}"
+
+
+def format_day(year: int, month: int, day: int) -> str:
+    return format_date(datetime(year, month, day, 12, tzinfo=site_zone()))

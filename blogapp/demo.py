@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
+from blogapp import clock
 from blogapp.content import render_page, render_post
 from blogapp.extensions import db
 from blogapp.models import (
@@ -22,7 +23,6 @@ from blogapp.models import (
     PostStatus,
     Tag,
     User,
-    utcnow,
 )
 
 USERS = [
@@ -308,7 +308,7 @@ def load_demo() -> dict[str, int]:
 
     tags = {t.slug: t for t in db.session.scalars(select(Tag))}
     existing_posts = set(db.session.scalars(select(Post.slug)))
-    now = utcnow()
+    now = clock.now()
     for item in POSTS:
         if item.slug in existing_posts:
             continue

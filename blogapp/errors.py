@@ -9,27 +9,36 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
 
+# Lazy: each page is translated when it is rendered, in that page's language.
 MESSAGES = {
-    400: ("Bad request", "The request could not be understood. Check what was sent and try again."),
-    403: ("Forbidden", "You do not have permission to do that."),
-    404: ("Page not found", "Nothing lives at this address. It may have moved, or never existed."),
-    405: ("Method not allowed", "This address does not accept that kind of request."),
-    413: ("Too large", "What you sent is larger than this site accepts."),
-    414: ("Address too long", "The address of this request is longer than this site accepts."),
-    429: ("Too many requests", "You are doing that too often. Please wait a minute and try again."),
-    500: ("Something went wrong", "The error has been logged. Please try again in a moment."),
-    503: ("Busy", "The site is busy right now. Please try again in a few seconds."),
-}
+    400: (_l("Bad request"),
+          _l("The request could not be understood. Check what was sent and try again.")),
+    403: (_l("Forbidden"), _l("You do not have permission to do that.")),
+    404: (_l("Page not found"),
+          _l("Nothing lives at this address. It may have moved, or never existed.")),
+    405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
+    413: (_l("Too large"), _l("What you sent is larger than this site accepts.")),
+    414: (_l("Address too long"),
+          _l("The address of this request is longer than this site accepts.")),
+    429: (_l("Too many requests"),
+          _l("You are doing that too often. Please wait a minute and try again.")),
+    500: (_l("Something went wrong"),
+          _l("The error has been logged. Please try again in a moment.")),
+    503: (_l("Busy"), _l("The site is busy right now. Please try again in a few seconds.")),
+}  # fmt: skip
 
 
 def render_error(code: int, message: str | None = None):
-    title, default = MESSAGES.get(code, (f"Error {code}", "The request could not be completed."))
+    title, default = MESSAGES.get(
+        code, (_l("Error %(code)s", code=code), _l("The request could not be completed."))
+    )
     context = {"code": code, "title": title, "message": message or default}
     if code == 404:
         try:
@@ -45,9 +54,9 @@ def register_error_pages(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         return render_error(
             400,
-            "This form has expired or did not come from this site. Go back, reload the page "
-            "and send it again.",
-        )
+            _l("This form has expired or did not come from this site. Go back, reload the page "
+               "and send it again."),
+        )  # fmt: skip
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -1,21 +1,22 @@
 """Public pages: the same bytes for every reader without a session, said so in
 their headers, and kept by each worker.
 
-A reader is anonymous when the request carries neither the session cookie nor
-the remember-me cookie. Their pages hold nothing personal (the comment form has
-no CSRF token: ``comments`` checks the origin instead), so each GET or HEAD of a
-public page is looked up, before Flask-Limiter or any view runs, under the
-content version (``blogapp.content_version``), the host, the path and the query
-parameters pages read (``KEY_PARAMS``: ``utm_*`` and the like change nothing and
-are left out). A hit costs no query while the worker trusts its version; a miss
-renders, and a 200 that set no cookie is kept (cachetools in each worker, or
-Redis through Flask-Caching when ``REDIS_URL`` is set, shared by every host) for
-PAGE_CACHE_SECONDS at most, so the comment form's signed "served at" stamp is
-never older than that. A worker renders each missing page once at a time
-(``RenderTurns``): readers who ask for it meanwhile wait for that render, as nginx's
-``proxy_cache_lock`` does, instead of all rendering it at once after each change.
-Any change readers can see makes a new version and so new keys: nothing is
-forgotten by hand, and old entries age out.
+A reader is anonymous when the request carries neither the session cookie nor the
+remember-me cookie. Their pages hold nothing personal (the comment form has no CSRF
+token: ``comments`` checks the origin instead), so each GET or HEAD of a public page
+is looked up, before Flask-Limiter or any view runs, under the content version
+(``blogapp.content_version``), the host, the path and the query parameters pages
+read (``KEY_PARAMS``: ``utm_*`` and the like change nothing and are left out;
+``?lang=`` counts only as a language the interface speaks, since it chooses the
+interface's language, ``blogapp.interface_language``). A hit costs no query while
+the worker trusts its version; a miss renders, and a 200 that set no cookie is kept
+(cachetools in each worker, or Redis through Flask-Caching when ``REDIS_URL`` is
+set, shared by every host) for PAGE_CACHE_SECONDS at most, so the comment form's
+signed "served at" stamp is never older than that. A worker renders each missing
+page once at a time (``RenderTurns``): readers who ask for it meanwhile wait for
+that render, as nginx's ``proxy_cache_lock`` does, instead of all rendering it at
+once after each change. Any change readers can see makes a new version and so new
+keys: nothing is forgotten by hand, and old entries age out.
 
 Every anonymous answer says ``Cache-Control: public, max-age=0, s-maxage=N,
 stale-while-revalidate=M, stale-if-error=K`` with a strong ETag (a hash of the
@@ -38,6 +39,7 @@ from flask import Flask, Response, current_app, g, request, session
 
 from blogapp.content_version import clock, current_version
 from blogapp.extensions import cache
+from blogapp.interface_language import INTERFACE_LANGUAGES
 
 PRIVATE_BLUEPRINTS = frozenset({"admin", "auth", "moderation", "preview"})
 SELF_CACHED_BLUEPRINTS = frozenset({"media", "health", "fediverse"})
@@ -217,9 +219,14 @@ def _page_key(req) -> str:
     query = ""
     if req.query_string:
         params = sorted(
-            ((k, v) for k, v in req.args.items(multi=True) if k in KEY_PARAMS),
+            ((k, v) for k, v in req.args.items(multi=True) if k in KEY_PARAMS and k != "lang"),
             key=lambda item: item[0],
         )  # sorted by name only: repeated values keep their order
+        # The page reads the first ?lang= and only a language it speaks: ?lang=xx,
+        # or a second lang, is the same page as none and must not fragment the cache.
+        lang = req.args.get("lang")
+        if lang in INTERFACE_LANGUAGES:
+            params.append(("lang", lang))
         query = "&".join(f"{k}={v}" for k, v in params)
     return f"page:{current_version()}:{req.scheme}://{req.host}{req.path}?{query}"
 

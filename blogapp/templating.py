@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import calendar
-
 from flask import Flask, current_app, render_template
 from markupsafe import Markup
 
 from blogapp.assets import register_assets
 from blogapp.content import post_label
-from blogapp.dates import format_date, format_datetime, to_local
+from blogapp.dates import format_date, format_datetime, format_month, month_name, to_local
+from blogapp.digits import format_count, page_digits
+from blogapp.interface_language import current_language, site_description
+from blogapp.language_switch import language_switch
 from blogapp.models import CommentStatus, FollowerStatus, NewsletterStatus, OutboxStatus, PostStatus
 from blogapp.permalinks import post_url
 from blogapp.posts.queries import sidebar, sidebar_html
@@ -21,8 +22,15 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_global(post_url)
     app.add_template_global(sidebar)
     app.add_template_global(listing_language)
+    app.add_template_global(language_switch)
+    # Called where it is shown: a context processor runs before the page's language is set.
+    app.add_template_global(site_description)
     app.add_template_global(ENDONYMS, "language_names")
     app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_count, "count")
+    app.add_template_filter(page_digits, "digits")
+    app.add_template_global(month_name)
+    app.add_template_global(format_month)
     # Templates compare statuses to the same enums as the code does.
     for status_enum in (PostStatus, CommentStatus, OutboxStatus, NewsletterStatus, FollowerStatus):
         app.add_template_global(status_enum, status_enum.__name__)
@@ -31,11 +39,7 @@ def register_template_helpers(app: Flask) -> None:
     @app.template_global("sidebar_html")
     def rendered_sidebar() -> Markup:
         # The same for every page until the content changes: rendered once per worker.
-        return Markup(sidebar_html(lambda: render_template("_sidebar.html")))
-
-    @app.template_global()
-    def month_name(month: int) -> str:
-        return calendar.month_name[month]
+        return Markup(sidebar_html(lambda: render_template("_sidebar.html"), current_language()))
 
     @app.template_filter("isodate")
     def isodate(value) -> str:

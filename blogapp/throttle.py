@@ -52,10 +52,11 @@ from limits import parse_many
 from sqlalchemy import BigInteger, Integer, and_, bindparam, delete, func, insert, select, text
 from sqlalchemy.engine import make_url
 
+from blogapp.clock import now
 from blogapp.database import write_transaction
 from blogapp.errors import render_error
 from blogapp.extensions import db
-from blogapp.models import ThrottleHit, utcnow
+from blogapp.models import ThrottleHit
 from blogapp.security import ConfigurationError
 
 EXTENSION = "blogapp.throttle"
@@ -117,7 +118,7 @@ class Throttle:
     """What ``init_app`` keeps in ``app.extensions``: the store and the clock."""
 
     store: DatabaseStore | RedisStore
-    clock: Callable[[], datetime] = utcnow
+    clock: Callable[[], datetime] = now
 
 
 # (scope, HMAC of the key, windows): one counter as the stores see it.

@@ -331,8 +331,9 @@ def test_corrections_and_translations_cost_the_same_few_queries_whatever_their_n
     with count_queries() as q:
         html = client.get(permalink).get_data(as_text=True)
     assert html.count('class="entry-note ') == notes
-    # the head names every version and x-default; the switch links the others
-    assert html.count('hreflang="') == (len(languages) + 2) + len(languages)
+    # the head names every version and x-default; the switch links the others, and the
+    # header links the page in the interface's other language
+    assert html.count('hreflang="') == (len(languages) + 2) + len(languages) + 1
     assert q.count == plain.count + 1 <= 6, q.statements
     # The listing that shows the post does not look at its notes or versions.
     with count_queries() as listing:

@@ -16,12 +16,12 @@ from blogapp.admin.blueprint import bp
 from blogapp.admin.subscribers import _cell
 from blogapp.auth.permissions import admin_required
 from blogapp.extensions import db
-from blogapp.models import AuditEntry
+from blogapp.models import AuditAction, AuditEntry
 
 PER_PAGE = 50
 CSV_COLUMNS = ("created_at", "actor_login", "address", "request", "action", "table_name",
                "row_id", "label", "changes")  # fmt: skip
-ACTIONS = ("insert", "update", "delete", "import", "erase")
+ACTIONS = tuple(AuditAction)
 
 
 def _day(name: str) -> datetime | None:

@@ -6,15 +6,16 @@ from flask import render_template
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
+from blogapp import clock
 from blogapp.admin.blueprint import bp
 from blogapp.auth.permissions import editor_required
 from blogapp.extensions import db
-from blogapp.models import Comment, CommentStatus, Post, PostStatus, utcnow
+from blogapp.models import Comment, CommentStatus, Post, PostStatus
 
 
 def post_counts() -> dict[str, int]:
     """Posts per displayed status ("scheduled" split from "published"), in one query."""
-    now = utcnow()
+    now = clock.now()
     shown = case(
         ((Post.status == PostStatus.PUBLISHED) & (Post.published_at > now), "scheduled"),
         else_=Post.status,

@@ -1,4 +1,4 @@
-"""The editor's desk for a saved post (issue 16): corrections and update notes, and
+"""The editor's desk for a saved post: corrections and update notes, and
 linked translations. Each form POSTs here (CSRF-checked) and comes back to the
 editor; the rules live in ``blogapp.corrections.services`` and
 ``blogapp.translations.services``. The editor shows these forms through

@@ -7,6 +7,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from blogapp import clock
 from blogapp.admin.blueprint import bp
 from blogapp.admin.editing import (
     category_choices,
@@ -20,7 +21,7 @@ from blogapp.auth.permissions import editor_required
 from blogapp.content import slugify
 from blogapp.extensions import db
 from blogapp.field_errors import FieldErrors
-from blogapp.models import Category, Media, Post, PostStatus, Tag, User, post_categories, utcnow
+from blogapp.models import Category, Media, Post, PostStatus, Tag, User, post_categories
 from blogapp.permalinks import post_url
 from blogapp.posts.services import PostData, apply_post, check_post, delete_post, save_post
 from blogapp.revisions.services import StaleSave, parse_based_on
@@ -36,7 +37,7 @@ def posts():
     category_id = request.args.get("category", type=int)
     author_id = request.args.get("author", type=int)
     search = request.args.get("q", "").strip()[:200]
-    now = utcnow()
+    now = clock.now()
 
     stmt = select(Post).options(joinedload(Post.author), selectinload(Post.categories))
     if status == "scheduled":
@@ -141,7 +142,7 @@ def _preview(post: Post | None, data: PostData, form: PostForm):
     shown = Post(
         id=post.id if post else None, slug=post.slug if post else "preview",
         status=post.status if post else None,
-        published_at=post.published_at if post else utcnow(), comment_count=0,
+        published_at=post.published_at if post else clock.now(), comment_count=0,
         author=post.author if post else current_user._get_current_object(),
     )  # fmt: skip
     apply_post(shown, data)

@@ -1,4 +1,4 @@
-"""Privacy settings at ``/admin/privacy`` (admins, issue 19): what an erasure asked
+"""Privacy settings at ``/admin/privacy`` (admins only): what an erasure asked
 for by a reader does to their comments. (How long IP addresses are kept is
 ``COMMENT_IP_RETENTION_DAYS``, shown here.)"""
 

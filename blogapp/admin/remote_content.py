@@ -1,5 +1,5 @@
 """Posts that still load images from another host, flagged on the Posts screen
-(issue 19): typically an import whose pictures stayed on the old WordPress site.
+typically an import whose pictures stayed on the old WordPress site.
 Readers' browsers never load them (the Content-Security-Policy allows images from
 this site only), so a flagged post shows broken images until they are brought in
 (``flask import-wxr FILE --uploads DIR``) or edited out."""

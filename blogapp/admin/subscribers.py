@@ -18,8 +18,8 @@ from blogapp.admin.blueprint import bp
 from blogapp.admin.posts import _load_post
 from blogapp.arguments import page_arg
 from blogapp.auth.permissions import admin_required, editor_required
+from blogapp.clock import now
 from blogapp.extensions import db
-from blogapp.mail.clock import now
 from blogapp.mail.link_request import is_address, one_per_address
 from blogapp.mail.outbox import enqueue, mail_enabled
 from blogapp.models import (

@@ -1,5 +1,5 @@
 """A logged-in writer's own account at /account/: a new password, two-factor login
-(enrol, new recovery codes, turn off) and ending other sessions (issue 19).
+(enrol, new recovery codes, turn off) and ending other sessions.
 
 Whatever changes how the account logs in asks for the current password first, counted
 by the same throttle as logins, so a session left open on a shared computer is not

@@ -1,4 +1,4 @@
-"""The passkey routes (issue 19): add and remove one on /account/, and use one as the
+"""The passkey routes: add and remove one on /account/, and use one as the
 second step of a login. See ``blogapp.auth.passkeys``. The options routes answer
 JSON for the page's script (``static/js/passkeys.js``); the browser's answer is then
 sent by an ordinary form POST, CSRF token and all."""

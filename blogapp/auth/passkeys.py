@@ -1,4 +1,4 @@
-"""Passkeys (WebAuthn) as a second factor (issue 19), with the ``webauthn`` package.
+"""Passkeys (WebAuthn) as a second factor, with the ``webauthn`` package.
 
 A writer adds a passkey on /account/ (the current password first, as for TOTP). At
 login, after the right password, an account with a passkey or TOTP is asked for the
@@ -16,9 +16,10 @@ from urllib.parse import urlsplit
 from flask import current_app, session
 from sqlalchemy import func, select, update
 
+from blogapp import clock
 from blogapp.extensions import db
 from blogapp.mail import links
-from blogapp.models import Passkey, User, utcnow
+from blogapp.models import Passkey, User
 
 CHALLENGE_KEY = "passkey_challenge"
 MAX_PASSKEYS = 10
@@ -170,7 +171,7 @@ def authenticate(user: User, credential: str) -> bool:
         update(Passkey)
         .where(Passkey.id == row.id,
                (Passkey.sign_count < verified.new_sign_count) | (Passkey.sign_count == 0))
-        .values(sign_count=verified.new_sign_count, last_used_at=utcnow())
+        .values(sign_count=verified.new_sign_count, last_used_at=clock.now())
         .execution_options(synchronize_session=False)
     )  # fmt: skip
     return moved.rowcount == 1

@@ -1,4 +1,4 @@
-"""Password reset by e-mail (issue 19): "Forgot password?" on the login page.
+"""Password reset by e-mail: "Forgot password?" on the login page.
 
 Whoever asks gets the same answer, whether an account has that address or not, and
 the asking is throttled per client address and, at a higher limit, per address asked
@@ -26,7 +26,7 @@ from blogapp.extensions import db
 from blogapp.mail import links
 from blogapp.mail.link_request import LinkRequestForm, address_field, refused
 from blogapp.mail.outbox import enqueue, mail_enabled, site_url
-from blogapp.models import UsedToken, User
+from blogapp.models import OutboxKind, UsedToken, User
 
 PURPOSE = "reset"
 SENT = ("If an account uses that address, a link to choose a new password is on its way. "
@@ -56,7 +56,8 @@ def send_reset_link(email: str) -> None:
     url = site_url("auth.reset_password", token=token)
     minutes = int(current_app.config["PASSWORD_RESET_LINK_MINUTES"])
     enqueue(
-        key=f"password-reset.{user.id}.{nonce}", kind="password-reset", recipient=user.email,
+        key=f"password-reset.{user.id}.{nonce}", kind=OutboxKind.PASSWORD_RESET,
+        recipient=user.email,
         subject="Choose a new password", ref=f"user:{user.id}",
         text=(f"Someone (we hope you) asked to choose a new password for the account "
               f"{user.login!r}.\n\nChoose it here (the link works once, for {minutes} "

@@ -1,4 +1,4 @@
-"""Where an account is logged in (issue 19): one ``LoginSession`` row per login.
+"""Where an account is logged in: one ``LoginSession`` row per login.
 
 flask-login's session id stays ``id:token`` (the account's session token, rotated by
 logout, a new password or "log out everywhere") with the row's ``key`` after it:
@@ -19,9 +19,10 @@ from flask import current_app, g, has_request_context, request
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
+from blogapp import clock
 from blogapp.extensions import db
 from blogapp.mail.outbox import enqueue, mail_enabled, site_url
-from blogapp.models import LoginSession, User, utcnow
+from blogapp.models import LoginSession, OutboxKind, User
 
 TOUCH_EVERY = timedelta(minutes=1)
 _G_TOUCH = "blogapp_session_touch"
@@ -63,7 +64,7 @@ def start(user: User) -> str:
     if known and device not in known and user.email and mail_enabled() \
             and current_app.config["NEW_DEVICE_MAIL"]:  # fmt: skip
         enqueue(
-            key=f"new-device.{user.id}.{key}", kind="new-device", recipient=user.email,
+            key=f"new-device.{user.id}.{key}", kind=OutboxKind.NEW_DEVICE, recipient=user.email,
             subject="A new login to your account", ref=f"user:{user.id}",
             text=(f"Your account {user.login!r} was just logged into from a device it had "
                   f"not used before: {device}, address {address or 'unknown'}.\n\n"
@@ -81,7 +82,7 @@ def end_login_sessions(user_id: int, *, keep: str = "", session_id: int | None =
         stmt = stmt.where(LoginSession.key != keep)
     if session_id is not None:
         stmt = stmt.where(LoginSession.id == session_id)
-    result = db.session.execute(stmt.values(ended_at=utcnow())
+    result = db.session.execute(stmt.values(ended_at=clock.now())
                                 .execution_options(synchronize_session=False))  # fmt: skip
     return result.rowcount
 
@@ -105,7 +106,7 @@ def load(user_id: int, key: str) -> User | None:
         return None
     user, row_id, last_seen = found
     user.login_key = key
-    if has_request_context() and utcnow() - last_seen >= TOUCH_EVERY:
+    if has_request_context() and clock.now() - last_seen >= TOUCH_EVERY:
         setattr(g, _G_TOUCH, row_id)
     return user
 
@@ -121,7 +122,7 @@ def touch_last_seen(response):
         db.session.rollback()  # end the read's transaction: nothing of it is kept
         db.session.execute(
             update(LoginSession).where(LoginSession.id == row_id)
-            .values(last_seen_at=utcnow(), address=(request.remote_addr or "")[:45])
+            .values(last_seen_at=clock.now(), address=(request.remote_addr or "")[:45])
             .execution_options(**NOT_AUDITED)
         )  # fmt: skip
         db.session.commit()

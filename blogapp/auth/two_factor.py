@@ -1,4 +1,4 @@
-"""Two-factor login with TOTP (issue 19): the secret, its first code, the recovery codes.
+"""Two-factor login with TOTP: the secret, its first code, the recovery codes.
 
 A writer's account is worth stealing (a forged op-ed under their name), so a password
 alone may not be enough. Enrolment stores a pending secret, shows it as a QR code drawn
@@ -19,9 +19,10 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import delete, select, update
 
+from blogapp import clock
 from blogapp.auth.passkeys import has_passkeys
 from blogapp.extensions import db
-from blogapp.models import ROLES, Passkey, RecoveryCode, TwoFactor, User, utcnow
+from blogapp.models import ROLES, Passkey, RecoveryCode, TwoFactor, User
 
 STEP_SECONDS = 30
 DRIFT_STEPS = 1  # a phone clock a little behind or ahead still works
@@ -84,7 +85,7 @@ def qr_svg(uri: str) -> Markup:
 
 
 def _now() -> float:
-    return float(current_app.config["CLOCK"]())
+    return clock.now().timestamp()
 
 
 def _matching_step(secret: str, code: str) -> int | None:
@@ -120,7 +121,7 @@ def confirm_enrolment(user: User, code: str) -> list[str] | None:
     if row is None or row.confirmed_at is not None or not check_totp(row, code):
         return None
     db.session.execute(
-        update(TwoFactor).where(TwoFactor.user_id == user.id).values(confirmed_at=utcnow())
+        update(TwoFactor).where(TwoFactor.user_id == user.id).values(confirmed_at=clock.now())
         .execution_options(synchronize_session=False)
     )
     return new_recovery_codes(user)
@@ -167,7 +168,7 @@ def use_recovery_code(user: User, code: str) -> bool:
             spent = db.session.execute(
                 update(RecoveryCode)
                 .where(RecoveryCode.id == row.id, RecoveryCode.used_at.is_(None))
-                .values(used_at=utcnow())
+                .values(used_at=clock.now())
                 .execution_options(synchronize_session=False)
             )
             return spent.rowcount == 1

@@ -19,7 +19,7 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
-from blogapp import next_url, throttle
+from blogapp import clock, next_url, throttle
 from blogapp.auth import passkeys, sessions, two_factor
 from blogapp.auth.forms import CodeForm, LoginForm
 from blogapp.auth.passwords import (
@@ -50,7 +50,7 @@ def configure_login(state) -> None:
 @login_manager.user_loader
 def load_user(session_id: str) -> User | None:
     """Sessions hold ``id:token:key``; a rotated token (logout, new password) or an
-    ended login (its key's row, issue 19) ends them. ``id:token`` ids from before
+    ended login (its LoginSession row deleted) ends them. ``id:token`` ids from before
     per-login rows still load."""
     user_id, _, rest = session_id.partition(":")
     token, _, key = rest.partition(":")
@@ -193,7 +193,7 @@ def _ask_for_code(user: User, password: str, remember: bool, next_target: str | 
         "user": user.get_id(),
         "remember": bool(remember),
         "next": next_target or "",
-        "since": int(current_app.config["CLOCK"]()),
+        "since": int(clock.now().timestamp()),
     }
     return redirect(url_for("auth.login_code"))
 
@@ -202,7 +202,7 @@ def _pending_entry() -> dict | None:
     pending = session.get(PENDING_KEY)
     if not isinstance(pending, dict) or not isinstance(pending.get("since"), int):
         return None
-    if current_app.config["CLOCK"]() - pending["since"] > PENDING_SECONDS:
+    if clock.now().timestamp() - pending["since"] > PENDING_SECONDS:
         return None
     return pending
 

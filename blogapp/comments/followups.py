@@ -1,7 +1,7 @@
 """What happens for the reader right after their comment is stored, outside its
 transaction: the reply notifications they ticked (``subscriptions``) and the right
 to fix the comment from this browser for a while (``own_edits``). One call from
-``views.create`` (issue 15)."""
+``views.create``."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from wtforms import (
@@ -20,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import Email, InputRequired, Length, NumberRange, Optional
 
+from blogapp import clock
 from blogapp.sanitize import strip_invisible
 
 TOKEN_SALT = "blogapp.comment-form"
@@ -33,7 +35,7 @@ class _AppClockSigner(TimestampSigner):
     """Stamps by the app's CLOCK, which tests move instead of sleeping."""
 
     def get_timestamp(self) -> int:
-        return int(current_app.config["CLOCK"]())
+        return int(clock.now().timestamp())
 
 
 @lru_cache(maxsize=4)
@@ -56,7 +58,7 @@ def seconds_since_served(token: str, post_id: int) -> float | None:
         return None
     if signed_post != post_id:
         return None
-    return current_app.config["CLOCK"]() - served_at.timestamp()
+    return clock.now().timestamp() - served_at.timestamp()
 
 
 def _strip(value):
@@ -65,50 +67,51 @@ def _strip(value):
 
 class CommentForm(FlaskForm):
     author_name = StringField(
-        "Name", filters=[_strip],
-        validators=[InputRequired("Please enter your name."),
-                    Length(max=250, message="Your name can be at most 250 characters.")],
+        _l("Name"), filters=[_strip],
+        validators=[InputRequired(_l("Please enter your name.")),
+                    Length(max=250, message=_l("Your name can be at most 250 characters."))],
     )  # fmt: skip
     author_email = EmailField(
-        "Email", filters=[_strip],
+        _l("Email"), filters=[_strip],
         validators=[
-            InputRequired("Please enter your email address."),
-            Email("Please enter a valid email address, like name@example.org."),
-            Length(max=254, message="That email address is too long."),
+            InputRequired(_l("Please enter your email address.")),
+            Email(_l("Please enter a valid email address, like name@example.org.")),
+            Length(max=254, message=_l("That email address is too long.")),
         ],
     )  # fmt: skip
     author_url = URLField(
-        "Website", filters=[_strip],
-        validators=[Optional(), Length(max=500, message="That web address is too long.")],
+        _l("Website"), filters=[_strip],
+        validators=[Optional(), Length(max=500, message=_l("That web address is too long."))],
     )  # fmt: skip
-    body = TextAreaField("Comment")
+    body = TextAreaField(_l("Comment"))
     parent_id = HiddenField()
     form_token = HiddenField()
     # The honeypot: hidden from people by CSS, filled in by bots that fill every field.
-    homepage = StringField("Leave this field empty")
+    homepage = StringField(_l("Leave this field empty"))
     # Reply notifications (blogapp.comments.subscriptions); both start unchecked.
-    notify_replies = BooleanField("E-mail me when someone replies to this comment")
-    notify_post = BooleanField("E-mail me new comments on this post")
+    notify_replies = BooleanField(_l("E-mail me when someone replies to this comment"))
+    notify_post = BooleanField(_l("E-mail me new comments on this post"))
 
     def validate_author_name(self, field) -> None:
         if not strip_invisible(field.data or "").strip():
-            raise ValidationError("Please enter your name.")
+            raise ValidationError(_l("Please enter your name."))
 
     def validate_body(self, field) -> None:
         # Invisible characters are removed when stored, so they do not count as text.
         text = strip_invisible(field.data or "").strip()
         if not text:
-            raise ValidationError("Please type a comment.")
+            raise ValidationError(_l("Please type a comment."))
         limit = current_app.config["COMMENT_MAX_LENGTH"]
         if len(text) > limit:
-            raise ValidationError(
-                f"Your comment is {len(text):,} characters long; the limit is {limit:,}."
-            )
+            raise ValidationError(_l(
+                "Your comment is %(length)s characters long; the limit is %(limit)s.",
+                length=f"{len(text):,}", limit=f"{limit:,}",
+            ))  # fmt: skip
 
     def validate_parent_id(self, field) -> None:
         value = (field.data or "").strip()
         if value and not (value.isdigit() and len(value) < 12):
-            raise ValidationError("The comment you are replying to does not exist.")
+            raise ValidationError(_l("The comment you are replying to does not exist."))
 
     @property
     def parent(self) -> int | None:

@@ -11,9 +11,11 @@ Referer."""
 from __future__ import annotations
 
 from flask import Blueprint, render_template
+from flask_babel import gettext as _
 
 from blogapp.comments import email_moderation, subscriptions
 from blogapp.extensions import csrf
+from blogapp.interface_language import N_
 from blogapp.mail.links import LinkError, pressed
 from blogapp.mail.subscriptions import Pages, add_pages, private
 
@@ -28,11 +30,13 @@ def _page(template: str, status: int = 200, **context):
 
 
 def _problem(error: LinkError):
-    return _page("message.html", 400, title="This link does not work", message=error.message)
+    return _page("message.html", 400, title=_("This link does not work"),
+                 message=_(error.message))  # marked with N_ where it was raised
 
 
 def _confirmed(subscriber) -> tuple[str, str]:
-    return "Notifications confirmed", f"{subscriber.email} will be e-mailed about new replies."
+    return (_("Notifications confirmed"),
+            _("%(email)s will be e-mailed about new replies.", email=subscriber.email))
 
 
 def _unsubscribe(subscriber, data: dict) -> None:
@@ -43,10 +47,10 @@ def _manage(subscriber, form) -> str | None:
     wanted = form.get("end", "")
     if wanted == "all":
         subscriptions.end(subscriber.id)
-        return "All your subscriptions have ended."
+        return _("All your subscriptions have ended.")
     if wanted.isdigit() and len(wanted) < 12:
         ended = subscriptions.end(subscriber.id, [int(wanted)])
-        return "That subscription has ended." if ended else "It had already ended."
+        return _("That subscription has ended.") if ended else _("It had already ended.")
     return None
 
 
@@ -54,12 +58,12 @@ add_pages(bp, subscriptions.REPLIES, Pages(
     confirm=subscriptions.confirm,
     confirmed=_confirmed,
     unsubscribe=_unsubscribe,
-    unsubscribed="You will get no more of these notifications.",
+    unsubscribed=N_("You will get no more of these notifications."),
     manage=_manage,
     manage_template="subscriptions.html",
     manage_context=lambda subscriber: {
         "items": subscriptions.active_subscriptions(subscriber.id)},
-    nothing_chosen="Choose a subscription to end.",
+    nothing_chosen=N_("Choose a subscription to end."),
 ), manage_path="/subscriptions/<token>")  # fmt: skip
 
 

@@ -21,9 +21,9 @@ from blogapp.content import html_to_text
 from blogapp.extensions import db
 from blogapp.mail import links
 from blogapp.mail.outbox import enqueue, mail_enabled, site_url
-from blogapp.models import ROLES, Comment, CommentStatus, User
+from blogapp.models import ROLES, Comment, CommentStatus, OutboxKind, User
 
-HELD = "comment-held"
+HELD = OutboxKind.COMMENT_HELD
 MODERATION_ACTIONS = ("approve", "spam", "trash")
 
 

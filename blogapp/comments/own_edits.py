@@ -22,17 +22,19 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import func, select
 from wtforms import TextAreaField, ValidationError
 from wtforms.validators import InputRequired
 
+from blogapp.clock import now
 from blogapp.comments import services
 from blogapp.comments.grants import grant, granted, holds
 from blogapp.comments.settings import load_settings
 from blogapp.dates import to_local
 from blogapp.extensions import db
-from blogapp.mail.clock import now
+from blogapp.interface_language import N_
 from blogapp.models import Comment, CommentStatus, Post
 from blogapp.sanitize import strip_invisible
 
@@ -43,17 +45,19 @@ REMEMBERED = 10
 
 
 class ReaderEditForm(FlaskForm):
-    body = TextAreaField("Comment", validators=[InputRequired("Please type a comment.")])
+    body = TextAreaField(_l("Comment"), validators=[InputRequired(_l("Please type a comment."))])
 
     def validate_body(self, field) -> None:
         # As the comment form: invisible characters are removed, so they are no text.
         text = strip_invisible(field.data or "").strip()
         if not text:
-            raise ValidationError("Please type a comment.")
+            raise ValidationError(_l("Please type a comment."))
         limit = current_app.config["COMMENT_MAX_LENGTH"]
         if len(text) > limit:
-            raise ValidationError(f"Your comment is {len(text):,} characters long; "
-                                  f"the limit is {limit:,}.")
+            raise ValidationError(_l(
+                "Your comment is %(length)s characters long; the limit is %(limit)s.",
+                length=f"{len(text):,}", limit=f"{limit:,}",
+            ))  # fmt: skip
 
 
 def remember(comment: Comment) -> None:
@@ -69,16 +73,17 @@ def edit_window() -> timedelta:
 def why_not(comment: Comment) -> str | None:
     """Why this browser may not edit ``comment`` now, or None when it may."""
     if not holds(granted(SESSION_KEY), comment):
-        return "Only the browser that sent a comment can edit it."
+        return _l("Only the browser that sent a comment can edit it.")
     if comment.status in (CommentStatus.SPAM, CommentStatus.TRASH):
-        return "This comment can no longer be edited."
+        return _l("This comment can no longer be edited.")
     if now() - comment.created_at > edit_window():
         minutes = current_app.config["COMMENT_EDIT_MINUTES"]
-        return f"Comments can be edited for {minutes} minutes after they are sent."
+        return _l("Comments can be edited for %(minutes)s minutes after they are sent.",
+                  minutes=minutes)  # fmt: skip
     if db.session.scalar(select(func.count()).select_from(Comment).where(
             Comment.parent_id == comment.id,
             Comment.status.in_((CommentStatus.PENDING, CommentStatus.APPROVED)))):  # fmt: skip
-        return "Someone has replied to this comment, so it can no longer be edited."
+        return _l("Someone has replied to this comment, so it can no longer be edited.")
     return None
 
 
@@ -115,11 +120,11 @@ def edit(comment_id: int):
     if form.validate_on_submit():
         verdict = services.reader_edit(comment, form.body.data, load_settings())
         if verdict is None:
-            flash("Nothing changed.", "info")
+            flash(N_("Nothing changed."), "info")
         elif verdict.status == CommentStatus.APPROVED:
-            flash("Your comment is saved.", "success")
+            flash(N_("Your comment is saved."), "success")
         else:
-            flash("Your comment is saved and is awaiting moderation.", "info")
+            flash(N_("Your comment is saved and is awaiting moderation."), "info")
         return redirect(_back_to(comment))
     return render_template("comments/own_edit.html", comment=comment, post=post, form=form,
                            reason=None), 400 if form.errors else 200  # fmt: skip

@@ -1,4 +1,4 @@
-"""How long a commenter's address is kept (issue 19): ``COMMENT_IP_RETENTION_DAYS``.
+"""How long a commenter's address is kept: ``COMMENT_IP_RETENTION_DAYS``.
 
 A leaked IP address can put a reader who comments on Cambodian politics at risk, so it
 is kept only as long as moderation needs it (spam rules, spotting one person behind
@@ -18,8 +18,9 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import or_, select, update
 
+from blogapp import clock
 from blogapp.extensions import db
-from blogapp.models import Comment, ModerationEvent, utcnow
+from blogapp.models import Comment, ModerationEvent
 
 DELETED_SUMMARY = "(a comment deleted for good; its author and words are no longer kept)"
 
@@ -35,7 +36,7 @@ def keeps_addresses() -> bool:
 def erase_old_addresses() -> int:
     """Blank the address and user agent of every comment older than the retention
     period (with 0 days: every comment, say the imported ones); how many. Commits."""
-    cutoff = utcnow() - timedelta(days=retention_days())
+    cutoff = clock.now() - timedelta(days=retention_days())
     expired = (Comment.created_at < cutoff, or_(Comment.author_ip != "", Comment.user_agent != ""))
     # Looked for first: an UPDATE of comments moves the content version (and renders
     # public pages anew) even when it changes no row, and this runs every hour.
@@ -53,7 +54,7 @@ def erase_old_addresses() -> int:
 def erase_old_deleted_quotes() -> int:
     """Blank the quoted author and words of moderation-log lines about comments deleted
     for good, once older than the retention period; how many. Commits."""
-    cutoff = utcnow() - timedelta(days=retention_days())
+    cutoff = clock.now() - timedelta(days=retention_days())
     blanked = db.session.execute(
         update(ModerationEvent)
         .where(ModerationEvent.comment_id.is_(None), ModerationEvent.created_at < cutoff,

@@ -8,8 +8,9 @@ import re
 from dataclasses import dataclass
 from datetime import timedelta
 
+from blogapp import clock
 from blogapp.comments.settings import CommentSettings
-from blogapp.models import COMMENTS_CLOSED, COMMENTS_MODERATED, CommentStatus, Post, utcnow
+from blogapp.models import COMMENTS_CLOSED, COMMENTS_MODERATED, CommentStatus, Post
 
 _LINK = re.compile(r"<a\s", re.IGNORECASE)
 _URL = re.compile(r"\b(?:https?://|www\.)", re.IGNORECASE)
@@ -20,7 +21,7 @@ def comments_closed(post: Post, settings: CommentSettings) -> bool:
     if post.comment_mode == COMMENTS_CLOSED:
         return True
     days = settings.close_after_days
-    return days > 0 and post.published_at + timedelta(days=days) < utcnow()
+    return days > 0 and post.published_at + timedelta(days=days) < clock.now()
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import abort, current_app, render_template
+from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from blogapp import clock
 from blogapp.comments import followups, services
 from blogapp.comments.forms import CommentForm, form_token_for, seconds_since_served
 from blogapp.comments.grants import Grant, grant, granted
@@ -24,12 +26,12 @@ from blogapp.comments.settings import load_settings
 from blogapp.comments.threads import ThreadPage, page_of, thread_page
 from blogapp.content_version import remembered
 from blogapp.extensions import db
-from blogapp.models import Comment, CommentStatus, Post, utcnow
+from blogapp.models import Comment, CommentStatus, Post
 from blogapp.permalinks import post_url
 
 SESSION_KEY = "pending_comments"
 REMEMBERED = 20  # held comments' grants kept in the (cookie) session, newest last
-CLOSED_MESSAGE = "Comments are closed."
+CLOSED_MESSAGE = _l("Comments are closed.")
 THREAD_CACHE_BYTES = 1024 * 1024  # rendered threads each worker keeps (pages hold the rest)
 
 
@@ -126,7 +128,7 @@ def load_public_post(post_id: int, *, for_page: bool = False) -> Post:
                 joinedload(Post.author), selectinload(Post.categories), selectinload(Post.tags)
             )
         )
-    post = db.session.execute(_POST_A_COMMENT_NEEDS, {"post": post_id, "now": utcnow()}).first()
+    post = db.session.execute(_POST_A_COMMENT_NEEDS, {"post": post_id, "now": clock.now()}).first()
     if post is None:
         abort(404)
     return post
@@ -189,7 +191,7 @@ def _post_comment(post_id: int, form: CommentForm, author_ip: str, user_agent: s
         except services.SubmissionError as error:
             getattr(form, error.field).errors = [error.message]
         else:
-            # issue 15: reply notifications ticked, and the right to edit (own transaction).
+            # Reply notifications ticked, and the right to edit (own transaction).
             followups.comment_stored(
                 comment, notify_replies=form.notify_replies.data, notify_post=form.notify_post.data
             )

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import bindparam, insert, select, update
 
+from blogapp import clock
 from blogapp.comments import notify
 from blogapp.comments.retention import keeps_addresses
 from blogapp.comments.rules import Candidate, Verdict, judge
@@ -23,7 +24,7 @@ from blogapp.comments.settings import CommentSettings
 from blogapp.content import html_to_text
 from blogapp.database import write_transaction
 from blogapp.extensions import db
-from blogapp.models import Comment, CommentStatus, ModerationEvent, Post, User, utcnow
+from blogapp.models import Comment, CommentStatus, ModerationEvent, Post, User
 from blogapp.sanitize import clean_comment, safe_website, strip_invisible
 
 # Moderation actions and the status each leads to ("restore" is computed).
@@ -76,7 +77,7 @@ def _event(comment: Comment, action: str, from_status: str, to_status: str,
     return dict(
         comment_id=comment.id, comment_summary=summarize(comment, extra),
         actor_id=actor.id if actor else None, actor_login=actor.login if actor else "",
-        action=action, from_status=from_status, to_status=to_status, created_at=utcnow(),
+        action=action, from_status=from_status, to_status=to_status, created_at=clock.now(),
     )  # fmt: skip
 
 
@@ -193,7 +194,7 @@ def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comm
         author_ip=candidate.author_ip if keeps_addresses() else "",
         user_agent=strip_invisible(sub.user_agent)[:500] if keeps_addresses() else "",
         body=candidate.body, body_html=candidate.body_html, status=verdict.status,
-        created_at=utcnow(),
+        created_at=clock.now(),
     )  # fmt: skip
     judged_on = (post.status, post.comment_mode, post.published_at)
     held_mail = notify.prepare_held_mail(row, post.title)  # read now, not under the lock

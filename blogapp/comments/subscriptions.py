@@ -19,13 +19,16 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
 from sqlalchemy import and_, delete, or_, select, update
 
+from blogapp.clock import now
 from blogapp.content import html_to_text
 from blogapp.database import write_transaction
 from blogapp.dates import to_local
+from blogapp.digits import page_digits
 from blogapp.extensions import db
-from blogapp.mail.clock import now
+from blogapp.interface_language import N_, mail_locale
 from blogapp.mail.outbox import absolute, enqueue, mail_enabled
 from blogapp.mail.subscriptions import CONFIRM as CONFIRM_STEP
 from blogapp.mail.subscriptions import (
@@ -42,6 +45,7 @@ from blogapp.models import (
     CommentStatus,
     MailSubscriber,
     MailSubscription,
+    OutboxKind,
     OutboxMessage,
     OutboxStatus,
     Post,
@@ -49,8 +53,8 @@ from blogapp.models import (
 )
 from blogapp.upsert import insert_for
 
-DIGEST = "reply-digest"
-CONFIRM = "subscription-confirm"
+DIGEST = OutboxKind.REPLY_DIGEST
+CONFIRM = OutboxKind.SUBSCRIPTION_CONFIRM
 EXCERPT = 300  # characters of each comment quoted in a digest
 
 
@@ -113,8 +117,9 @@ REPLIES = Subscriptions(
     endpoints={CONFIRM_STEP: "comment_mail.confirm", UNSUBSCRIBE: "comment_mail.unsubscribe",
                MANAGE: "comment_mail.subscriptions"},
     purposes={CONFIRM_STEP: "confirm", UNSUBSCRIBE: "unsubscribe", MANAGE: "subscriptions"},
-    templates="mail", gone="This address is no longer subscribed.",
-    stop="stop these notifications", manage_label="Your subscriptions",
+    templates="mail", gone=N_("This address is no longer subscribed."),
+    stop=N_("Press the button to stop these notifications."),
+    manage_label=N_("Your subscriptions"),
 )  # fmt: skip
 
 
@@ -127,10 +132,11 @@ def _list_headers(subscriber: MailSubscriber, subscription_ids: list[int]) -> di
 
 
 def _footer(subscriber: MailSubscriber, subscription_ids: list[int]) -> str:
-    what = "these notifications" if subscription_ids else "every notification from this site"
+    stop = (_("Stop these notifications") if subscription_ids
+            else _("Stop every notification from this site"))  # fmt: skip
     return footer_text(
-        (f"Stop {what}", REPLIES.url(UNSUBSCRIBE, subscriber, ids=subscription_ids)),
-        ("Your subscriptions", subscriptions_url(subscriber)),
+        (stop, REPLIES.url(UNSUBSCRIBE, subscriber, ids=subscription_ids)),
+        (_("Your subscriptions"), subscriptions_url(subscriber)),
     )
 
 
@@ -283,21 +289,27 @@ def compose_digest(message: OutboxMessage) -> bool | datetime:
         return False
     site = current_app.config["SITE_NAME"]
     subscription_ids = sorted({r.MailSubscription.id for r in live})
-    parts = []
-    for row in live:
-        comment, post = row.Comment, row.Post
-        text = html_to_text(comment.body_html)
-        if len(text) > EXCERPT:
-            text = text[:EXCERPT] + "…"
-        link = comment_link(post, comment)
-        parts.append(f"{comment.author_name or 'Someone'} on “{post.title}”:\n{text}\n{link}\n")
-    count = len(live)
-    message.recipient = subscriber.email
-    message.subject = (f"[{site}] {count} new comments" if count > 1
-                       else f"[{site}] New comment on “{live[0].Post.title}”")
-    message.body_text = (
-        f"New comments you asked to hear about on {site}:\n\n" + "\n".join(parts)
-        + _footer(subscriber, subscription_ids)
-    )
+    languages = {r.Post.language for r in live}
+    # In the language of the post commented on (the site's, when replies span languages).
+    with mail_locale(languages.pop() if len(languages) == 1 else None) as language:
+        parts = []
+        for row in live:
+            comment, post = row.Comment, row.Post
+            text = html_to_text(comment.body_html)
+            if len(text) > EXCERPT:
+                text = text[:EXCERPT] + "…"
+            link = comment_link(post, comment)
+            parts.append(_("%(name)s on “%(title)s”:", name=comment.author_name or _("Someone"),
+                           title=post.title) + f"\n{text}\n{link}\n")
+        count = len(live)
+        message.recipient = subscriber.email
+        message.subject = (_("[%(site)s] %(count)s new comments", site=site,
+                             count=page_digits(str(count), language)) if count > 1
+                           else _("[%(site)s] New comment on “%(title)s”", site=site,
+                                  title=live[0].Post.title))
+        message.body_text = (
+            _("New comments you asked to hear about on %(site)s:", site=site) + "\n\n"
+            + "\n".join(parts) + _footer(subscriber, subscription_ids)
+        )  # fmt: skip
     message.headers = _list_headers(subscriber, subscription_ids)
     return True

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 
 from flask import Blueprint, redirect, render_template, request
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from blogapp import throttle
@@ -19,7 +20,7 @@ from blogapp.security import is_same_origin
 bp = Blueprint("comments", __name__)
 
 
-CROSS_SITE_MESSAGE = (
+CROSS_SITE_MESSAGE = _l(
     "This comment did not come from a page of this site, so it was not stored. Go back, "
     "reload the post and send your comment from there."
 )

@@ -1,4 +1,4 @@
-"""Corrections and update notes on published posts (issue 16).
+"""Corrections and update notes on published posts.
 
 A note is added to a public post, dated when it is added, and shown at the top of
 the post. Changing it keeps what it said: every text a note has had is a
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from blogapp import clock
 from blogapp.content import render_body
 from blogapp.extensions import db
 from blogapp.models import (
@@ -19,7 +20,6 @@ from blogapp.models import (
     CorrectionVersion,
     Post,
     User,
-    utcnow,
 )
 
 MAX_NOTE_LENGTH = 5000
@@ -66,7 +66,7 @@ def add_note(post: Post, kind: str, body: str, author: User | None) -> Correctio
     if not post.is_public:
         raise NoteRefused("Only a published post can carry a correction; edit a draft instead.")
     kind, body = _checked(kind, body)
-    now = utcnow()
+    now = clock.now()
     note = Correction(post_id=post.id, kind=kind, body=body,
                       body_html=render_body(body, FORMAT_MARKDOWN), noted_at=now,
                       updated_at=now, author_id=getattr(author, "id", None))  # fmt: skip
@@ -81,7 +81,7 @@ def change_note(note: Correction, kind: str, body: str, author: User | None) -> 
     kind, body = _checked(kind, body)
     if (kind, body) == (note.kind, note.body):
         return False
-    now = utcnow()
+    now = clock.now()
     note.kind, note.body = kind, body
     note.body_html = render_body(body, FORMAT_MARKDOWN)
     note.updated_at = now

@@ -1,4 +1,4 @@
-"""The blog in the fediverse (issue 18): readers on Mastodon and the like follow it,
+"""The blog in the fediverse: readers on Mastodon and the like follow it,
 see each post in their timeline, and their replies land in the moderation queue.
 
 webfinger/nodeinfo/actors (``actors``), the inbox (``inbox``, ``replies``), HTTP

@@ -14,12 +14,13 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import delete
 
+from blogapp import clock
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.fediverse import net, signatures
 from blogapp.fediverse.actors import AS_JSON, key_id
 from blogapp.fediverse.keys import key_pair
-from blogapp.models import Follower, OutboxMessage, utcnow
+from blogapp.models import Follower, OutboxMessage
 
 RETRIED_STATUSES = frozenset({401, 408, 429})
 
@@ -40,7 +41,7 @@ def send(row: OutboxMessage) -> None:
     private, _ = key_pair()
     db.session.commit()  # the key's read ends before the network wait
     headers = signatures.signed_headers(private, key_id(actor), "POST", net.host_header(inbox),
-                                        path, utcnow(), body)  # fmt: skip
+                                        path, clock.now(), body)  # fmt: skip
     headers["Content-Type"] = AS_JSON
     answer = net.request("POST", inbox, headers, body)
     if 200 <= answer.status < 300:

@@ -20,14 +20,14 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import delete, select
 
-from blogapp import throttle
+from blogapp import clock, throttle
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.fediverse import activities, net, remote, replies, signatures
 from blogapp.fediverse.actors import actor_uri, exists
 from blogapp.fediverse.publishing import delivery
 from blogapp.mail.outbox import enqueue
-from blogapp.models import Follower, FollowerStatus, Reaction, RemoteActor, utcnow
+from blogapp.models import Follower, FollowerStatus, Reaction, ReactionKind, RemoteActor
 from blogapp.sanitize import strip_invisible
 from blogapp.upsert import insert_for
 
@@ -47,7 +47,7 @@ def authenticate(method: str, path: str, headers, body: bytes) -> RemoteActor:
         method,
         headers,
         body,
-        utcnow(),
+        clock.now(),
         float(current_app.config["FEDIVERSE_SIGNATURE_MAX_AGE"]),
     )
     for refresh in (False, True):
@@ -115,7 +115,7 @@ def _follow(activity: dict, obj, signer: RemoteActor) -> None:
         )
         if follower is None:
             follower = Follower(target=target, actor_uri=signer.uri, status=FollowerStatus.PENDING,
-                                created_at=utcnow())  # fmt: skip
+                                created_at=clock.now())  # fmt: skip
             db.session.add(follower)
         follower.inbox, follower.follow_id = inbox, _id(activity)[:500]
         db.session.flush()
@@ -127,7 +127,7 @@ def _follow(activity: dict, obj, signer: RemoteActor) -> None:
 def accept(follower: Follower, follow: dict | str, signer: RemoteActor) -> None:
     """Accept ``follower`` (in the open transaction, with its Accept queued)."""
     if follower.status != FollowerStatus.ACCEPTED:
-        follower.status, follower.accepted_at = FollowerStatus.ACCEPTED, utcnow()
+        follower.status, follower.accepted_at = FollowerStatus.ACCEPTED, clock.now()
     answer = activities.accept(follower.target, follow, follower.id, follower.actor_uri)
     answer["id"] += "-" + hashlib.sha256(_id(follow).encode()).hexdigest()[:12]
     enqueue(**delivery(answer, follower.target, signer.inbox or follower.inbox,
@@ -147,7 +147,7 @@ def _undo(activity: dict, obj, signer: RemoteActor) -> None:
             elif _id(obj):
                 where.append(Follower.follow_id == _id(obj))
             db.session.execute(delete(Follower).where(*where))
-        elif kind in ("Like", "Announce"):
+        elif kind in tuple(ReactionKind):
             db.session.execute(
                 delete(Reaction).where(
                     Reaction.actor_uri == signer.uri,
@@ -205,7 +205,7 @@ def _react(activity: dict, obj, signer: RemoteActor) -> None:
         db.session.execute(
             insert_for(db.session, Reaction.__table__)
             .values(kind=activity["type"], actor_uri=signer.uri, post_id=post.id,
-                    activity_id=strip_invisible(_id(activity))[:500], created_at=utcnow())
+                    activity_id=strip_invisible(_id(activity))[:500], created_at=clock.now())
             .on_conflict_do_nothing(index_elements=["kind", "actor_uri", "post_id"])
         )  # fmt: skip
         db.session.commit()

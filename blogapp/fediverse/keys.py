@@ -7,9 +7,10 @@ from __future__ import annotations
 from flask import current_app
 from sqlalchemy import select
 
+from blogapp import clock
 from blogapp.database import write_transaction
 from blogapp.extensions import db
-from blogapp.models import FediverseKey, utcnow
+from blogapp.models import FediverseKey
 from blogapp.upsert import insert_for
 
 MAIN = "main"
@@ -54,7 +55,7 @@ def _stored_pair() -> tuple[str, str]:
         # Two workers may both make one: the first stored wins, the other is dropped.
         db.session.execute(
             insert_for(db.session, FediverseKey.__table__)
-            .values(name=MAIN, private_pem=private, public_pem=public, created_at=utcnow())
+            .values(name=MAIN, private_pem=private, public_pem=public, created_at=clock.now())
             .on_conflict_do_nothing(index_elements=["name"])
         )
         db.session.commit()

@@ -20,15 +20,24 @@ from flask import current_app
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from blogapp import clock
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.fediverse import activities
 from blogapp.fediverse.actors import BLOG
 from blogapp.mail.outbox import enqueue_many
-from blogapp.models import FederatedPost, Follower, FollowerStatus, Post, User, utcnow
+from blogapp.models import (
+    FederatedPost,
+    FederationState,
+    Follower,
+    FollowerStatus,
+    OutboxKind,
+    Post,
+    User,
+)
 
-KIND = "activitypub"  # an outbox row delivered by a signed POST (fediverse.delivery)
-PUBLISHED, DELETED = "published", "deleted"
+KIND = OutboxKind.ACTIVITYPUB  # an outbox row delivered by a signed POST (fediverse.delivery)
+PUBLISHED, DELETED = FederationState.PUBLISHED, FederationState.DELETED
 
 
 def enabled() -> bool:
@@ -118,7 +127,7 @@ def _tell(post_id: int, kind: str) -> int:
         boost = activities.announce(post_id, revision)
         rows += [delivery(boost, BLOG, inbox, ref) for inbox in inboxes((BLOG,))]
     values = dict(state=DELETED if kind == "Delete" else PUBLISHED, revision=revision,
-                  synced_updated_at=post.updated_at if post else utcnow(),
+                  synced_updated_at=post.updated_at if post else clock.now(),
                   author_login=actor)  # fmt: skip
     if post is not None and kind == "Create":
         values["published_at"] = post.published_at

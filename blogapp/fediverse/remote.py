@@ -23,12 +23,13 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import select
 
+from blogapp import clock
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.fediverse import net, signatures
 from blogapp.fediverse.actors import AS_JSON, BLOG, key_id
 from blogapp.fediverse.keys import key_pair
-from blogapp.models import RemoteActor, utcnow
+from blogapp.models import RemoteActor
 
 ACCEPT = f'{AS_JSON}, application/ld+json; profile="https://www.w3.org/ns/activitystreams"'
 
@@ -38,7 +39,7 @@ def signed_get_headers(url: str) -> dict[str, str]:
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     headers = signatures.signed_headers(private, key_id(BLOG), "GET", net.host_header(url),
-                                        path, utcnow())  # fmt: skip
+                                        path, clock.now())  # fmt: skip
     headers["Accept"] = ACCEPT
     return headers
 
@@ -134,7 +135,7 @@ def store(document: dict) -> RemoteActor:
         name=_text(document.get("name"), 250) or username,
         handle=f"{username}@{urlsplit(uri).netloc}"[:300] if username else "",
         profile_url=_link(document.get("url")) or uri, inbox=_link(document.get("inbox")),
-        shared_inbox=_link(endpoints.get("sharedInbox")), fetched_at=utcnow(),
+        shared_inbox=_link(endpoints.get("sharedInbox")), fetched_at=clock.now(),
     )  # fmt: skip
     if db.session().in_transaction():
         db.session.commit()
@@ -158,7 +159,7 @@ def actor_for_key(key: str, *, refresh: bool = False) -> RemoteActor:
         return actor
     if actor is not None:
         wait = timedelta(seconds=float(current_app.config["FEDIVERSE_KEY_REFETCH_SECONDS"]))
-        if utcnow() - actor.fetched_at < wait:
+        if clock.now() - actor.fetched_at < wait:
             return actor  # fetched moments ago: the key is what it is
     net.check_url(key.split("#", 1)[0])  # not a web address: refused before taking a slot
     db.session.commit()  # no transaction waits on the other server

@@ -13,13 +13,14 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import select
 
+from blogapp import clock
 from blogapp.comments import notify, services
 from blogapp.comments.rules import Candidate, comments_closed, judge
 from blogapp.comments.settings import load_settings
 from blogapp.content import html_to_text
 from blogapp.database import write_transaction
 from blogapp.extensions import db
-from blogapp.models import Comment, CommentStatus, ModerationEvent, Post, RemoteActor, utcnow
+from blogapp.models import Comment, CommentStatus, ModerationEvent, Post, RemoteActor
 from blogapp.sanitize import clean_comment, strip_invisible
 
 _BLOCK_END = re.compile(r"</(?:p|h[1-6]|li|blockquote|pre)>|<br\s*/?>", re.IGNORECASE)
@@ -107,7 +108,7 @@ def create(note: dict, author: RemoteActor) -> Comment | None:
         post_id=post.id, parent_id=parent.id if parent else None,
         depth=parent.depth + 1 if parent else 0, author_name=candidate.author_name,
         author_email="", author_url=candidate.author_url, author_ip="", body=body,
-        body_html=candidate.body_html, status=status, created_at=utcnow(),
+        body_html=candidate.body_html, status=status, created_at=clock.now(),
         remote_id=note_id, remote_actor=author.uri,
     )  # fmt: skip
     held_mail = notify.prepare_held_mail(row, post.title)
@@ -119,7 +120,7 @@ def create(note: dict, author: RemoteActor) -> Comment | None:
         db.session.flush()
         db.session.add(ModerationEvent(
             comment_id=comment.id, comment_summary=services.summarize(comment, reason),
-            action="submitted", from_status="", to_status=status, created_at=utcnow(),
+            action="submitted", from_status="", to_status=status, created_at=clock.now(),
         ))  # fmt: skip
         notify.comment_stored(comment, held_mail)
         db.session.commit()

@@ -4,7 +4,7 @@ A feed is a ``Feed`` of ``Entry`` values rendered by two templates
 (``templates/feeds/rss.xml`` and ``atom.xml``, autoescaped as XML), as WordPress
 (``feed-rss2.php``), Hugo and jekyll-feed do. It was built with feedgen before;
 feedgen brings lxml and builds a whole element tree, about 6 MB more at the peak
-of every worker that serves a feed (issue 12's memory budget), for documents whose
+of every worker that serves a feed (against the workers' memory budget), for documents whose
 shape never changes. The tests read every feed with feedparser, as a feed reader
 would, and with the standard library's strict XML parser.
 
@@ -19,10 +19,12 @@ from datetime import UTC, datetime
 from email.utils import format_datetime
 
 from flask import Response, current_app, url_for
+from flask_babel import gettext as _
 
+from blogapp import clock
 from blogapp.content import post_label
 from blogapp.dates import format_date
-from blogapp.models import Comment, Post, utcnow
+from blogapp.models import Comment, Post
 from blogapp.permalinks import post_url
 from blogapp.seo.meta import ATOM, RSS, absolute_url
 
@@ -107,9 +109,10 @@ def comment_entries(feed: Feed, comments: list[Comment]) -> None:
     for comment in comments:
         post_title = post_label(comment.post, format_date(comment.post.published_at))
         link = absolute_url(post_url(comment.post)) + f"#comment-{comment.id}"
-        name = comment.author_name.strip() or "Anonymous"
+        name = comment.author_name.strip() or _("Anonymous")
         feed.entries.append(Entry(
-            id=link, link=link, title=f"Comment on {post_title} by {name}",
+            id=link, link=link, title=_("Comment on %(title)s by %(name)s", title=post_title,
+                                        name=name),
             published=comment.created_at, updated=comment.created_at,
             content_html=absolute_links(comment.body_html), author_name=name,
         ))  # fmt: skip
@@ -129,7 +132,7 @@ def _utc(moment: datetime) -> datetime:
 
 def feed_response(feed: Feed, newest: datetime | None) -> Response:
     # The feed changes when its newest item does; an empty feed is as new as now.
-    feed.updated = newest or utcnow()
+    feed.updated = newest or clock.now()
     template = current_app.jinja_env.get_template(f"feeds/{feed.kind}.xml")
     body = template.render(feed=feed, rfc822=rfc822, rfc3339=rfc3339, text=xml_text)
     return Response(body, content_type=f"{ATOM if feed.kind == 'atom' else RSS}; charset=utf-8")

@@ -1,7 +1,7 @@
 """Feeds at WordPress's paths, so subscribers of a blog that moved keep them:
 ``/feed/`` (RSS 2.0), ``/feed/atom/``, ``/category/…/feed/``, ``/tag/…/feed/``,
 ``/author/…/feed/``, ``/comments/feed/`` and ``/YYYY/MM/DD/slug/feed/``. Each posts
-feed takes ``?lang=en`` or ``?lang=km`` for one language's posts (issue 16), a query
+feed takes ``?lang=en`` or ``?lang=km`` for one language's posts, a query
 WordPress's own paths never use.
 
 Only public posts and approved comments on public posts appear. Each feed is a
@@ -11,6 +11,7 @@ their categories and tags."""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
@@ -19,6 +20,7 @@ from blogapp.content import post_label
 from blogapp.dates import format_date, to_local
 from blogapp.extensions import db
 from blogapp.feeds.builder import comment_entries, feed_response, new_feed, post_entries
+from blogapp.interface_language import set_page_language, site_description
 from blogapp.models import (
     Comment,
     CommentStatus,
@@ -65,11 +67,10 @@ def newest_comments(*where) -> list[Comment]:
 
 
 def posts_feed(title: str, page_path: str, self_path: str, posts: list[Post], kind: str):
-    config = current_app.config
     if (language := listing_language()) is not None:
         title = f"{title} ({ENDONYMS[language]})"
         page_path, self_path = (f"{page_path}?lang={language}", f"{self_path}?lang={language}")
-    feed = new_feed(title, page_path, self_path, config["SITE_DESCRIPTION"], kind)
+    feed = new_feed(title, page_path, self_path, site_description(), kind)
     if language is not None:
         feed.language = language
     # A correction or update note makes its post's item newer (one query for them all).
@@ -115,7 +116,8 @@ def category(path: str):
         post_categories.c.category_id.in_(with_descendants(node))
     )
     return posts_feed(
-        _site_title(f"{node.name} Category"), url_for("categories.detail", path=node.path),
+        _site_title(_("%(name)s Category", name=node.name)),
+        url_for("categories.detail", path=node.path),
         url_for("feeds.category", path=node.path), newest_posts(Post.id.in_(in_category)), "rss",
     )  # fmt: skip
 
@@ -125,7 +127,7 @@ def tag(slug: str):
     found = db.one_or_404(select(Tag).where(Tag.slug == slug))
     tagged = select(post_tags.c.post_id).where(post_tags.c.tag_id == found.id)
     return posts_feed(
-        _site_title(f"{found.name} Tag"), url_for("posts.tag", slug=slug),
+        _site_title(_("%(name)s Tag", name=found.name)), url_for("posts.tag", slug=slug),
         url_for("feeds.tag", slug=slug), newest_posts(Post.id.in_(tagged)), "rss",
     )  # fmt: skip
 
@@ -134,21 +136,21 @@ def tag(slug: str):
 def author(login: str):
     user = db.one_or_404(select(User).where(User.login == login))
     return posts_feed(
-        _site_title(f"Posts by {user.public_name}"), url_for("posts.author", login=login),
+        _site_title(_("Posts by %(name)s", name=user.public_name)),
+        url_for("posts.author", login=login),
         url_for("feeds.author", login=login), newest_posts(Post.author_id == user.id), "rss",
     )  # fmt: skip
 
 
 def comments_feed(title: str, page_path: str, self_path: str, comments: list[Comment]):
-    config = current_app.config
-    feed = new_feed(title, page_path, self_path, config["SITE_DESCRIPTION"], "rss")
+    feed = new_feed(title, page_path, self_path, site_description(), "rss")
     comment_entries(feed, comments)
     return feed_response(feed, max((c.created_at for c in comments), default=None))
 
 
 @bp.route("/comments/feed/")
 def comments_rss():
-    return comments_feed(_site_title("Comments"), url_for("posts.index"),
+    return comments_feed(_site_title(_("Comments")), url_for("posts.index"),
                          url_for("feeds.comments_rss"), newest_comments())  # fmt: skip
 
 
@@ -158,7 +160,8 @@ def post_comments(year: int, month: int, day: int, slug: str):
     local = to_local(post.published_at)
     if (year, month, day) != (local.year, local.month, local.day):
         return redirect(post_url(post) + "feed/", 301)
+    set_page_language(post.language)  # a post's comments feed speaks the post's language
     page_path = post_url(post)
     title = post_label(post, format_date(post.published_at))
-    return comments_feed(_site_title(f"Comments on {title}"), page_path,
+    return comments_feed(_site_title(_("Comments on %(title)s", title=title)), page_path,
                          page_path + "feed/", newest_comments(Comment.post_id == post.id))

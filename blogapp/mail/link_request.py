@@ -13,20 +13,22 @@ Its page renders the field with ``templates/mail/_link_request.html``."""
 from __future__ import annotations
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField
 from wtforms.validators import Email, InputRequired, Length
 
 from blogapp import throttle
 
-INVALID = "Please enter a valid e-mail address, like name@example.org."
+# Lazy, like the label: translated where the form is shown, in that page's language.
+INVALID = _l("Please enter a valid e-mail address, like name@example.org.")
 
 
 def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-def address_field(label: str) -> EmailField:
+def address_field(label) -> EmailField:
     return EmailField(label, filters=[_strip], validators=[
         InputRequired(INVALID), Length(max=254, message=INVALID), Email(INVALID)])  # fmt: skip
 
@@ -34,14 +36,15 @@ def address_field(label: str) -> EmailField:
 class LinkRequestForm(FlaskForm):
     """An address to mail a link to; a flow adds its own choices in a subclass."""
 
-    email = address_field("Your e-mail address")
+    email = address_field(_l("Your e-mail address"))
 
     @property
     def problems(self) -> list[str]:
-        """Every error of the form, once each, in the order of its fields."""
+        """Every error of the form, once each, in the order of its fields (in the
+        page's language: the messages are lazily translated)."""
         said: list[str] = []
         for errors in self.errors.values():
-            said += [e for e in errors if isinstance(e, str) and e not in said]
+            said += [str(e) for e in errors if not isinstance(e, dict) and str(e) not in said]
         return said
 
 

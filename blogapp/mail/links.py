@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta
 from flask import current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from blogapp.clock import now
 from blogapp.extensions import db
-from blogapp.mail.clock import now
+from blogapp.interface_language import N_
 from blogapp.models import UsedToken
 from blogapp.upsert import insert_for
 
@@ -64,10 +65,10 @@ def read(purpose: str, token: str, max_age: timedelta | None = None) -> dict:
     except BadSignature:
         data = None
     if not isinstance(data, dict) or not isinstance(data.get("t"), int):
-        raise LinkError("This link is not valid. It may have been cut short: "
-                        "copy the whole link from the e-mail.")
+        raise LinkError(N_("This link is not valid. It may have been cut short: "
+                           "copy the whole link from the e-mail."))
     if max_age is not None and now() - datetime.fromtimestamp(data["t"], UTC) > max_age:
-        raise LinkError("This link has expired.")
+        raise LinkError(N_("This link has expired."))
     return data
 
 

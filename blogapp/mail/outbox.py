@@ -14,8 +14,8 @@ from typing import Any
 
 from flask import current_app, has_request_context, url_for
 
+from blogapp.clock import now
 from blogapp.extensions import db
-from blogapp.mail.clock import now
 from blogapp.models import OutboxMessage, OutboxStatus
 from blogapp.upsert import insert_for
 

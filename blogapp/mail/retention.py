@@ -14,8 +14,8 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, func, or_, select
 
+from blogapp.clock import now
 from blogapp.extensions import db
-from blogapp.mail.clock import now
 from blogapp.models import OutboxMessage, OutboxStatus, ReplyNotice
 from blogapp.reader_data import Reader
 

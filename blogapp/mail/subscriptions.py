@@ -15,7 +15,11 @@ that names no address only reaches a row as old as the link.
 The pages' signed token is their authority, so their POSTs need no CSRF token (an
 RFC 8058 one-click POST comes from the reader's mail provider, without cookies). A
 GET or HEAD only shows; the page's button POSTs (``links.pressed``). The pages hold
-a personal token: never stored by a cache, never sent on as a Referer."""
+a personal token: never stored by a cache, never sent on as a Referer.
+
+The words a list gives as constants (``Subscriptions``' and ``Pages``' strings) are
+marked with ``N_`` and translated here, where they are shown, in the page's language;
+what a list's functions return is made in the request, already translated."""
 
 from __future__ import annotations
 
@@ -26,9 +30,11 @@ from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
+from flask_babel import gettext as _
 from markupsafe import escape
 
 from blogapp.extensions import csrf, db
+from blogapp.interface_language import INTERFACE_LANGUAGES, N_, set_page_language
 from blogapp.mail import links
 from blogapp.mail.outbox import site_url
 
@@ -45,8 +51,8 @@ class Subscriptions:
     opens and the link's signing purpose; ``templates`` is the folder holding the
     feature's ``confirm.html`` and manage page (the unsubscribe and message pages
     are ``mail/``'s); ``gone`` is said of a link whose row no longer exists, ``stop``
-    finishes "Press the button to …" on the unsubscribe page, ``manage_label`` names
-    the link to the manage page."""
+    is the unsubscribe page's sentence ("Press the button to …"), ``manage_label``
+    names the link to the manage page (each marked with ``N_``)."""
 
     model: type
     endpoints: dict[str, str]
@@ -142,7 +148,10 @@ class Pages:
     (``data`` is the link's: which subscriptions it ends); ``manage(subscriber,
     form)`` acts on the manage page's POST and returns the message to show, or None
     when nothing was chosen; ``confirm_context(subscriber)`` adds to the confirm
-    page; ``manage_context(subscriber)`` gives the manage page what it lists."""
+    page; ``manage_context(subscriber)`` gives the manage page what it lists;
+    ``language(subscriber)`` is the language the pages behind the subscriber's links
+    speak (None: the page's own, from ``?lang=`` or the site's). The strings are
+    marked with ``N_``; the functions return translated text."""
 
     confirm: Callable[[Any], None]
     confirmed: Callable[[Any], tuple[str, str]]
@@ -152,7 +161,8 @@ class Pages:
     manage_template: str
     manage_context: Callable[[Any], dict]
     confirm_context: Callable[[Any], dict] = lambda subscriber: {}
-    nothing_chosen: str = "Choose what to change."
+    nothing_chosen: str = N_("Choose what to change.")
+    language: Callable[[Any], str | None] = lambda subscriber: None
 
 
 def add_pages(bp: Blueprint, subscriptions: Subscriptions, pages: Pages, *,
@@ -166,15 +176,24 @@ def add_pages(bp: Blueprint, subscriptions: Subscriptions, pages: Pages, *,
 
     def message(title: str, text: str, status: int = 200, manage: str | None = None):
         return render_template("mail/message.html", title=title, message=text, manage=manage,
-                               manage_label=subscriptions.manage_label), status
+                               manage_label=_(subscriptions.manage_label)), status
 
     def problem(error: links.LinkError):
-        return message("This link does not work", error.message, 400)
+        # Marked with N_ where it was raised (here, or in links).
+        return message(_("This link does not work"), _(error.message), 400)
+
+    def read(step: str, token: str, max_age: timedelta | None = None):
+        """``subscriptions.read``, and the page speaks the subscriber's language."""
+        subscriber, data = subscriptions.read(step, token, max_age)
+        language = pages.language(subscriber)
+        if language in INTERFACE_LANGUAGES:  # a personal page: in the list's language
+            set_page_language(language)
+        return subscriber, data
 
     def confirm(token: str):
         age = timedelta(days=float(current_app.config["CONFIRM_LINK_DAYS"]))
         try:
-            subscriber, _ = subscriptions.read(CONFIRM, token, age)
+            subscriber, _data = read(CONFIRM, token, age)
         except links.LinkError as error:
             return problem(error)
         if not links.pressed():
@@ -185,29 +204,29 @@ def add_pages(bp: Blueprint, subscriptions: Subscriptions, pages: Pages, *,
 
     def unsubscribe(token: str):
         try:
-            subscriber, data = subscriptions.read(UNSUBSCRIBE, token)
+            subscriber, data = read(UNSUBSCRIBE, token)
         except links.LinkError as error:
             return problem(error)
         if not links.pressed():
-            return render_template("mail/unsubscribe.html", stop=subscriptions.stop,
+            return render_template("mail/unsubscribe.html", stop=_(subscriptions.stop),
                                    action=url_for(subscriptions.endpoints[UNSUBSCRIBE],
                                                   token=token))
         pages.unsubscribe(subscriber, data)
         if request.form.get("List-Unsubscribe") == "One-Click":
             return "Unsubscribed.\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
-        return message("Unsubscribed", pages.unsubscribed,
+        return message(_("Unsubscribed"), _(pages.unsubscribed),
                        manage=subscriptions.url(MANAGE, subscriber))
 
     def manage(token: str):
         try:
-            subscriber, _ = subscriptions.read(MANAGE, token)
+            subscriber, _data = read(MANAGE, token)
         except links.LinkError as error:
             return problem(error)
         said = None
         if links.pressed():
             said = pages.manage(subscriber, request.form)
             if said is None:
-                return message("Nothing chosen", pages.nothing_chosen, 400)
+                return message(_("Nothing chosen"), _(pages.nothing_chosen), 400)
         return page(pages.manage_template, token=token, message=said,
                     **pages.manage_context(subscriber))
 

@@ -45,13 +45,13 @@ from datetime import datetime, timedelta
 from flask import current_app
 from sqlalchemy import and_, or_, select, true, update
 
+from blogapp.clock import now
 from blogapp.comments.subscriptions import compose_digest
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.fediverse import delivery as fediverse_delivery
 from blogapp.fediverse import publishing as fediverse
 from blogapp.mail import smtp
-from blogapp.mail.clock import now
 from blogapp.models import OutboxMessage, OutboxStatus
 from blogapp.newsletter import services as newsletter
 

@@ -1,4 +1,4 @@
-"""The newsletter (issue 17): readers follow the blog by e-mail, in English, Khmer or
+"""The newsletter: readers follow the blog by e-mail, in English, Khmer or
 both. Rules in services.py, pages in views.py; posts go out through blogapp.mail's
 outbox (sent by ``flask deliver``)."""
 

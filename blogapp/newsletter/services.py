@@ -22,14 +22,17 @@ import re
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 from sqlalchemy import String, cast, delete, func, literal, or_, select, update
 
+from blogapp.clock import now
 from blogapp.content import html_to_text
 from blogapp.database import write_transaction
 from blogapp.dates import to_local
 from blogapp.extensions import db
-from blogapp.mail.clock import now
+from blogapp.interface_language import N_, mail_locale
 from blogapp.mail.outbox import absolute, enqueue, enqueue_many
 from blogapp.mail.subscriptions import (
     CONFIRM,
@@ -46,6 +49,7 @@ from blogapp.models import (
     NewsletterSend,
     NewsletterStatus,
     NewsletterSubscriber,
+    OutboxKind,
     OutboxMessage,
     OutboxStatus,
     Post,
@@ -53,9 +57,10 @@ from blogapp.models import (
 )
 from blogapp.upsert import insert_for
 
-KIND = "newsletter"  # a post mailed to a subscriber
-CONFIRM_KIND = "newsletter-confirm"  # the double opt-in mail, or the "manage" reminder
-LIST_NAMES = {"en": "English", "km": "ខ្មែរ (Khmer)", "both": "English and ខ្មែរ (Khmer)"}
+KIND = OutboxKind.NEWSLETTER  # a post mailed to a subscriber
+CONFIRM_KIND = OutboxKind.NEWSLETTER_CONFIRM  # the double opt-in mail, or the "manage" reminder
+# Lazy: each name is translated where it is shown, in that page's (or mail's) language.
+LIST_NAMES = {"en": _l("English"), "km": _l("ខ្មែរ (Khmer)"), "both": _l("English and ខ្មែរ (Khmer)")}
 FORGET_AFTER = timedelta(days=7)  # an address that never confirms is deleted then
 CHUNK = 1000  # subscribers written, then inserted, at a time
 
@@ -66,8 +71,9 @@ NEWSLETTER = Subscriptions(
                MANAGE: "newsletter.manage"},
     purposes={CONFIRM: "newsletter-confirm", UNSUBSCRIBE: "newsletter-unsubscribe",
               MANAGE: "newsletter-manage"},
-    templates="newsletter", gone="This address is no longer on the list.",
-    stop="get no more posts by e-mail", manage_label="Choose your lists",
+    templates="newsletter", gone=N_("This address is no longer on the list."),
+    stop=N_("Press the button to get no more posts by e-mail."),
+    manage_label=N_("Choose your lists"),
 )  # fmt: skip
 
 
@@ -107,20 +113,23 @@ def sign_up(email: str, lists: str) -> None:
 
 def _queue_confirmation(subscriber: NewsletterSubscriber, moment: datetime) -> None:
     site = current_app.config["SITE_NAME"]
-    if subscriber.status == NewsletterStatus.CONFIRMED:
-        subject = f"[{site}] You already follow {site} by e-mail"
-        text = (f"Someone, probably you, asked to follow {site} by e-mail at "
-                f"{subscriber.email}. This address is already subscribed "
-                f"({LIST_NAMES[subscriber.lists]}).\n\nTo change your lists or stop, "
-                f"open this link:\n{manage_url(subscriber)}\n")  # fmt: skip
-    else:
-        subject = f"[{site}] Confirm that you want new posts by e-mail"
-        text = (f"Someone, probably you, asked {site} to e-mail new posts "
-                f"({LIST_NAMES[subscriber.lists]}) to {subscriber.email}.\n\n"
-                f"To confirm, open this link and press the button:\n"
-                f"{confirm_url(subscriber)}\n\nIf it was not you, ignore this mail: "
-                f"nothing more will be sent, and the address is forgotten in "
-                f"{FORGET_AFTER.days} days.\n")  # fmt: skip
+    # In the list's language; a reader of both gets the language of the page they used.
+    with mail_locale(subscriber.lists):
+        names = str(LIST_NAMES[subscriber.lists])
+        if subscriber.status == NewsletterStatus.CONFIRMED:
+            subject = _("[%(site)s] You already follow %(site)s by e-mail", site=site)
+            text = _("Someone, probably you, asked to follow %(site)s by e-mail at %(email)s. "
+                     "This address is already subscribed (%(lists)s).\n\nTo change your "
+                     "lists or stop, open this link:\n%(link)s\n", site=site,
+                     email=subscriber.email, lists=names, link=manage_url(subscriber))
+        else:
+            subject = _("[%(site)s] Confirm that you want new posts by e-mail", site=site)
+            text = _("Someone, probably you, asked %(site)s to e-mail new posts (%(lists)s) "
+                     "to %(email)s.\n\nTo confirm, open this link and press the button:\n"
+                     "%(link)s\n\nIf it was not you, ignore this mail: nothing more will be "
+                     "sent, and the address is forgotten in %(days)s days.\n", site=site,
+                     lists=names, email=subscriber.email, link=confirm_url(subscriber),
+                     days=FORGET_AFTER.days)  # fmt: skip
     enqueue(key=f"newsletter-confirm.{subscriber.id}.{int(moment.timestamp())}",
             kind=CONFIRM_KIND, recipient=subscriber.email, subject=subject, text=text,
             ref=f"newsletter-subscriber:{subscriber.id}")  # fmt: skip
@@ -276,8 +285,9 @@ def _queue_post(post_id: int) -> int:
 
 
 def _message(post_id: int, subscriber, content: dict, links_for: LinkMaker) -> dict:
-    footer = (("Unsubscribe", links_for(UNSUBSCRIBE, subscriber)),
-              ("Choose your lists", links_for(MANAGE, subscriber)))  # fmt: skip
+    unsubscribe, manage = content["labels"]  # in the post's language
+    footer = ((unsubscribe, links_for(UNSUBSCRIBE, subscriber)),
+              (manage, links_for(MANAGE, subscriber)))  # fmt: skip
     return dict(
         key=f"newsletter.{post_id}.{subscriber.id}", kind=KIND, ref=f"post:{post_id}",
         recipient=subscriber.email, subject=content["subject"],
@@ -334,16 +344,20 @@ def compose_post(post: Post) -> dict:
     full = bool(current_app.config["NEWSLETTER_FULL_TEXT"])
     html = post.body_html if full or not post.excerpt_html else post.excerpt_html
     link = post_link(post)
+    with mail_locale(post.language):  # the list's language is the post's
+        read = _("Read it on the site") if full else _("Read on")
+        read_on_site = _("Read it on %(site)s", site=site)
+        labels = (_("Unsubscribe"), _("Choose your lists"))
     text = f"{post.title}\n\n"
     if post.source_line:
         text += f"{post.source_line}\n\n"
-    text += _paragraphs(html) + f"\n\n{'Read it on the site' if full else 'Read on'}: {link}\n"
+    text += _paragraphs(html) + f"\n\n{read}: {link}\n"
     page = f'<h1><a href="{escape(link)}">{escape(post.title)}</a></h1>\n'
     if post.source_line:
         page += f"<p><em>{escape(post.source_line)}</em></p>\n"
     page += f'<div lang="{escape(post.language)}">{html}</div>\n'
-    page += f'<p><a href="{escape(link)}">Read it on {escape(site)}</a></p>\n'
-    return {"subject": post.title or site, "text": text, "html": page}
+    page += f'<p><a href="{escape(link)}">{escape(read_on_site)}</a></p>\n'
+    return {"subject": post.title or site, "text": text, "html": page, "labels": labels}
 
 
 def import_confirmed(emails: list[str], lists: str) -> int:

@@ -11,6 +11,7 @@ from flask import abort, current_app
 from sqlalchemy import Select, exists, extract, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from blogapp import clock
 from blogapp.content_version import remembered
 from blogapp.corrections.services import Note, NoteRow, build_notes
 from blogapp.extensions import db
@@ -23,7 +24,6 @@ from blogapp.models import (
     Tag,
     post_categories,
     post_tags,
-    utcnow,
 )
 from blogapp.translations.services import Version, listing_language, versions_of
 
@@ -48,6 +48,7 @@ class RecentPost:
     title: str
     slug: str
     published_at: datetime
+    language: str
 
 
 @dataclass(frozen=True)
@@ -65,13 +66,14 @@ def sidebar() -> Sidebar:
     return remembered("sidebar", None, _build_sidebar, maxsize=4)
 
 
-def sidebar_html(render: Callable[[], str]) -> str:
-    """The sidebar rendered by ``render()``, once per content version in each worker."""
-    return remembered("sidebar_html", None, render, maxsize=4)
+def sidebar_html(render: Callable[[], str], language: str) -> str:
+    """The sidebar rendered by ``render()`` in the interface's ``language``, once per
+    content version and language in each worker."""
+    return remembered("sidebar_html", language, render, maxsize=8)
 
 
 def _build_sidebar() -> Sidebar:
-    now = utcnow()
+    now = clock.now()
     counts = dict(
         db.session.execute(
             select(post_categories.c.category_id, func.count())
@@ -105,7 +107,7 @@ def _build_sidebar() -> Sidebar:
     recent = [
         RecentPost(*r)
         for r in db.session.execute(
-            select(Post.id, Post.title, Post.slug, Post.published_at)
+            select(Post.id, Post.title, Post.slug, Post.published_at, Post.language)
             .where(Post.public(now))
             .order_by(Post.published_at.desc(), Post.id.desc())
             .limit(5)

@@ -11,6 +11,7 @@ from datetime import datetime
 from flask import url_for
 from sqlalchemy import delete, select, update
 
+from blogapp import clock
 from blogapp.categories.services import categories_by_id, tags_for
 from blogapp.content import render_page, render_post, slugify, unique_slug
 from blogapp.extensions import db
@@ -18,13 +19,13 @@ from blogapp.field_errors import FieldErrors
 from blogapp.models import (
     REVISION_RESTORE,
     REVISION_SAVE,
+    ContentFormat,
     Page,
     Post,
     PostStatus,
     Redirect,
     Revision,
     User,
-    utcnow,
 )
 from blogapp.permalinks import post_url
 from blogapp.revisions import preview
@@ -45,7 +46,7 @@ class PostData:
     title: str = ""
     slug: str = ""  # empty: made from the title
     body: str = ""
-    content_format: str = "markdown"
+    content_format: str = ContentFormat.MARKDOWN
     excerpt: str = ""
     category_ids: list[int] = field(default_factory=list)
     tag_names: list[str] = field(default_factory=list)
@@ -61,7 +62,7 @@ class PageData:
     title: str = ""
     slug: str = ""
     body: str = ""
-    content_format: str = "markdown"
+    content_format: str = ContentFormat.MARKDOWN
     language: str = "en"
     status: str = PostStatus.DRAFT  # or published, private
     menu_order: int = 0
@@ -103,7 +104,7 @@ def record_move(old_path: str, new_path: str) -> None:
 
 def check_post(data: PostData, post: Post | None, now: datetime | None = None) -> dict[str, str]:
     """Errors a person must fix before ``data`` can be saved (empty when none)."""
-    now = now or utcnow()
+    now = now or clock.now()
     errors: dict[str, str] = {}
     if data.status in (PostStatus.PUBLISHED, STATUS_SCHEDULED) and not data.body.strip():
         errors["body"] = "Write some content before publishing."
@@ -117,7 +118,7 @@ def check_post(data: PostData, post: Post | None, now: datetime | None = None) -
 
 def apply_post(post: Post, data: PostData, now: datetime | None = None) -> None:
     """Copy ``data`` onto ``post`` and render it (used by both saving and previewing)."""
-    now = now or utcnow()
+    now = now or clock.now()
     was_out = post.status == PostStatus.PUBLISHED
     post.title = data.title.strip()
     post.body = data.body
@@ -143,7 +144,7 @@ def save_post(post: Post | None, data: PostData, *, author: User | None,
 
     ``based_on`` is the revision the editor opened: a save based on an older one is
     refused with StaleSave (blogapp.revisions) rather than overwrite another's work."""
-    now = utcnow()
+    now = clock.now()
     if post is not None:
         check_based_on(post, based_on)
     errors = check_post(data, post, now)
@@ -203,7 +204,7 @@ def save_page(page: Page | None, data: PageData, *, author: User | None,
     if page is not None and page.status == PostStatus.PUBLISHED:
         old_path = url_for("posts.page", slug=page.slug)
     if page is None:
-        page = Page(author=author, created_at=utcnow())
+        page = Page(author=author, created_at=clock.now())
         db.session.add(page)
     page.title = data.title.strip()
     page.slug = slug
@@ -212,7 +213,7 @@ def save_page(page: Page | None, data: PageData, *, author: User | None,
     page.language = data.language
     page.status = data.status
     page.menu_order = data.menu_order
-    page.updated_at = utcnow()
+    page.updated_at = clock.now()
     render_page(page)
     published = page.status == PostStatus.PUBLISHED
     _keep_history(page, old_path, url_for("posts.page", slug=page.slug) if published else None,

@@ -3,7 +3,7 @@ static pages, at WordPress's URLs so a blog that moves in keeps its links."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from sqlalchemy import literal_column, or_, select
@@ -11,7 +11,8 @@ from sqlalchemy.orm import joinedload
 
 from blogapp.arguments import whole_number
 from blogapp.comments.section import comment_section
-from blogapp.dates import local_to_utc, to_local
+from blogapp.dates import format_day, format_month, local_to_utc, to_local
+from blogapp.digits import page_digits
 from blogapp.extensions import db
 from blogapp.models import Page, Post, PostStatus, Redirect, Tag, User, post_tags
 from blogapp.permalinks import post_url
@@ -121,13 +122,12 @@ def archive(year: int, month: int | None = None, day: int | None = None, page: i
     )
     if not posts:
         abort(404)
-    label_date = datetime(year, month or 1, day or 1, tzinfo=UTC)
     if day:
-        heading = f"{label_date:%B} {day}, {year}"
+        heading = format_day(year, month, day)
     elif month:
-        heading = f"{label_date:%B} {year}"
+        heading = format_month(year, month)
     else:
-        heading = str(year)
+        heading = page_digits(str(year))
     args = {k: v for k, v in (("year", year), ("month", month), ("day", day)) if v}
     return render_template(
         "posts/index.html", posts=posts, page=page, has_next=has_next,

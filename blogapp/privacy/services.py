@@ -1,5 +1,5 @@
 """What the blog holds about a commenter, found by the address they gave, and how it
-is exported or erased (issue 19).
+is exported or erased.
 
 An erasure removes or anonymizes their comments, as the admin chose
 (``privacy.erasure``: "anonymize" keeps the words under "Anonymous", without name,
@@ -18,19 +18,24 @@ import hmac
 from collections import Counter
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import delete, func, select, update
 
 from blogapp import audit
 from blogapp.extensions import db
+from blogapp.interface_language import other_than_site_language
 from blogapp.mail import links
 from blogapp.mail import retention as mail_retention
 from blogapp.mail.outbox import enqueue, site_url
 from blogapp.models import (
+    AuditAction,
     Comment,
     CommentStatus,
+    ErasureMode,
     MailSubscriber,
     ModerationEvent,
     NewsletterSubscriber,
+    OutboxKind,
     Post,
     Setting,
 )
@@ -39,8 +44,8 @@ from blogapp.site_settings import stored_settings
 
 PURPOSE = "reader-data"
 ERASURE_KEY = "privacy.erasure"
-ANONYMIZE, DELETE = "anonymize", "delete"
-ERASURE_MODES = (ANONYMIZE, DELETE)
+ANONYMIZE, DELETE = ErasureMode.ANONYMIZE, ErasureMode.DELETE
+ERASURE_MODES = tuple(ErasureMode)
 EXPORT, ERASE = "export", "erase"
 ANONYMOUS = "Anonymous"
 # Each feature's eraser of what it keeps about a reader, run before the comments and
@@ -80,22 +85,29 @@ def send_confirmation(email: str, what: str) -> None:
         return
     token = links.make(PURPOSE, {"e": email.strip(), "w": what}, single_use=True)
     nonce = links.read(PURPOSE, token)["n"]
-    url = site_url("privacy.confirm", token=token)
+    # In the language of the page that asked (its form sends ?lang=), as is the page it opens.
+    url = site_url("privacy.confirm", token=token, lang=other_than_site_language())
     hours = int(current_app.config["READER_DATA_LINK_HOURS"])
+    address = email.strip()
     if what == ERASE:
-        subject = "Confirm: delete everything you wrote"
-        doing = (
-            "delete everything you wrote here"
-            if erasure_mode() == DELETE
-            else "remove your name, address and website from everything you wrote here"
-        )
+        subject = _("Confirm: delete everything you wrote")
+        if erasure_mode() == DELETE:
+            asked = _("Someone (we hope you) asked to delete everything you wrote here, for "
+                      "the address %(email)s.", email=address)
+        else:
+            asked = _("Someone (we hope you) asked to remove your name, address and website "
+                      "from everything you wrote here, for the address %(email)s.",
+                      email=address)
     else:
-        subject, doing = "Your data from this site", "download everything you wrote here"
-    enqueue(key=f"reader-data.{what}.{nonce}", kind=f"reader-{what}", recipient=email.strip(),
+        subject = _("Your data from this site")
+        asked = _("Someone (we hope you) asked to download everything you wrote here, for "
+                  "the address %(email)s.", email=address)
+    enqueue(key=f"reader-data.{what}.{nonce}", kind=OutboxKind(f"reader-{what}"), recipient=address,
             subject=subject, ref="reader-data",
-            text=(f"Someone (we hope you) asked to {doing}, for the address {email.strip()}."
-                  f"\n\nConfirm on this page (the link works once, for {hours} hours):\n{url}"
-                  "\n\nIf you did not ask, ignore this mail: nothing changes.\n"))  # fmt: skip
+            text=asked + "\n\n" + _("Confirm on this page (the link works once, for %(hours)s "
+                                     "hours):", hours=hours)
+            + f"\n{url}\n\n" + _("If you did not ask, ignore this mail: nothing changes.")
+            + "\n")  # fmt: skip
 
 
 def export(email: str) -> dict:
@@ -184,7 +196,7 @@ def erase(email: str) -> int:
     # against any address one suspects.
     digest = hmac.new(str(current_app.config["SECRET_KEY"]).encode(), address.encode(),
                       hashlib.sha256).hexdigest()[:12]
-    audit.record("erase", table="comments", label=f"{count} comments ({mode})",
+    audit.record(AuditAction.ERASE, table="comments", label=f"{count} comments ({mode})",
                  changes=f"a reader's own request, confirmed by mail; address hash {digest}",
                  actor_login="reader (by mail)")  # fmt: skip
     return count

@@ -1,4 +1,4 @@
-"""The privacy page, and a commenter's own data (issue 19).
+"""The privacy page, and a commenter's own data.
 
 ``/privacy/`` says what is kept and for how long, filled from the settings: the
 same page for everyone (cached like any public page).
@@ -17,6 +17,8 @@ import json
 from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import AnyOf
 
@@ -33,14 +35,14 @@ from blogapp.security import is_same_origin
 
 bp = Blueprint("privacy", __name__)
 
-ASKED = ("If anything here was written with that address, a mail is on its way to it "
-         "with a link to confirm. Nothing happens until you open it.")  # fmt: skip
+ASKED = _l("If anything here was written with that address, a mail is on its way to it "
+           "with a link to confirm. Nothing happens until you open it.")  # fmt: skip
 
 
 class ReaderDataForm(LinkRequestForm):
     what = StringField(validators=[AnyOf(
         (services.EXPORT, services.ERASE),
-        message="Please choose what you want: a copy, or to delete it.")])
+        message=_l("Please choose what you want: a copy, or to delete it."))])
 
 
 @bp.after_request
@@ -70,9 +72,9 @@ def your_data():
     if not links.pressed():  # HEAD too: only the form's POST asks for a mail
         return render_template("privacy/your_data.html", mail=mail_enabled())
     if not is_same_origin():
-        return render_error(403, "This form must be sent from a page of this site.")
+        return render_error(403, _("This form must be sent from a page of this site."))
     if not mail_enabled():
-        return render_error(404, "This site sends no e-mail.")
+        return render_error(404, _("This site sends no e-mail."))
     form = ReaderDataForm(meta={"csrf": False})
     if not form.validate():
         return render_template("privacy/your_data.html", mail=True, problems=form.problems,
@@ -80,16 +82,16 @@ def your_data():
     email, what = form.email.data, form.what.data
     limit = current_app.config["READER_DATA_RATE_LIMIT"]
     too_many = refused("reader-data", email, per_client=limit, per_address=limit,
-                       message="Too many requests; please wait and try again.")
+                       message=_("Too many requests; please wait and try again."))
     if too_many:
         return too_many
     services.send_confirmation(email, what)
     db.session.commit()
-    return render_template("mail/message.html", title="Check your inbox", message=ASKED)
+    return render_template("mail/message.html", title=_("Check your inbox"), message=ASKED)
 
 
 def _problem(message: str):
-    return render_template("mail/message.html", title="This link does not work",
+    return render_template("mail/message.html", title=_("This link does not work"),
                            message=message), 400  # fmt: skip
 
 
@@ -100,18 +102,18 @@ def confirm(token: str):
     try:
         data = links.read(services.PURPOSE, token, timedelta(hours=hours))
     except links.LinkError as error:
-        return _problem(error.message)
+        return _problem(_(error.message))
     email, what, nonce = str(data.get("e", "")), data.get("w"), str(data.get("n", ""))
     if what not in (services.EXPORT, services.ERASE) or not email or not nonce:
-        return _problem("This link is not valid.")
+        return _problem(_("This link is not valid."))
     if db.session.get(UsedToken, nonce) is not None:
-        return _problem("This link was already used. Ask again if you need to.")
+        return _problem(_("This link was already used. Ask again if you need to."))
     if not links.pressed():
         return render_template("privacy/confirm.html", token=token, what=what, email=email,
                                erasure=services.erasure_mode())  # fmt: skip
     if not links.consume(nonce, services.PURPOSE):
         db.session.rollback()
-        return _problem("This link was already used. Ask again if you need to.")
+        return _problem(_("This link was already used. Ask again if you need to."))
     if what == services.EXPORT:
         body = json.dumps(services.export(email), ensure_ascii=False, indent=2)
         db.session.commit()
@@ -119,9 +121,8 @@ def confirm(token: str):
             "Content-Disposition": 'attachment; filename="my-comments.json"'})  # fmt: skip
     count = services.erase(email)
     db.session.commit()
-    done = "deleted" if services.erasure_mode() == services.DELETE else "anonymized"
-    return render_template(
-        "mail/message.html",
-        title="Done",
-        message=f"{count} comment(s) {done}; your subscriptions ended.",
-    )
+    if services.erasure_mode() == services.DELETE:
+        message = _("%(count)s comment(s) deleted; your subscriptions ended.", count=count)
+    else:
+        message = _("%(count)s comment(s) anonymized; your subscriptions ended.", count=count)
+    return render_template("mail/message.html", title=_("Done"), message=message)

@@ -1,4 +1,4 @@
-"""The editor's desk (issue 16): revisions of posts and pages, autosave, the check
+"""The editor's desk: revisions of posts and pages, autosave, the check
 that a save is based on the latest version, and share-preview links.
 
 ``services`` stores and compares revisions; ``views`` adds the editor's routes to the

@@ -19,8 +19,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import delete, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from blogapp import clock
 from blogapp.extensions import db
-from blogapp.models import Post, PostStatus, PreviewKey, User, utcnow
+from blogapp.models import Post, PostStatus, PreviewKey, User
 from blogapp.permalinks import post_url
 
 bp = Blueprint("preview", __name__)
@@ -52,7 +53,7 @@ def share(post: Post, *, by: User | None) -> str:
         key = PreviewKey(
             post_id=post.id,
             nonce=secrets.token_urlsafe(16),
-            created_at=utcnow(),
+            created_at=clock.now(),
             created_by_id=by.id if by else None,
         )
         db.session.add(key)

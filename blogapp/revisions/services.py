@@ -16,6 +16,7 @@ from difflib import SequenceMatcher
 from flask import current_app
 from sqlalchemy import delete, insert, select
 
+from blogapp import clock
 from blogapp.extensions import db
 from blogapp.models import (
     CONTENT_FORMATS,
@@ -27,7 +28,6 @@ from blogapp.models import (
     Post,
     Revision,
     User,
-    utcnow,
 )
 
 Item = Post | Page
@@ -76,7 +76,7 @@ def record(
         **_owner(item), kind=kind, title=item.title, body=item.body,
         excerpt=getattr(item, "excerpt", ""), content_format=item.content_format,
         status=_status_of(item), author_id=author.id if author else None,
-        author_name=author_name(author), created_at=utcnow(),
+        author_name=author_name(author), created_at=clock.now(),
         restored_from_id=restored_from.id if restored_from else None,
     )  # fmt: skip
     db.session.add(revision)
@@ -140,7 +140,7 @@ def autosave(item: Item, draft: Draft, *, author: User) -> Revision:
         **_owner(item), kind=REVISION_AUTOSAVE, title=draft.title, body=draft.body,
         excerpt=draft.excerpt, content_format=draft.content_format,
         status=draft.status or _status_of(item), author_id=author.id,
-        author_name=author_name(author), created_at=utcnow(),
+        author_name=author_name(author), created_at=clock.now(),
     )  # fmt: skip
     db.session.add(revision)
     db.session.commit()
@@ -196,7 +196,7 @@ def check_based_on(item: Item, based_on: int | None) -> None:
 
 def store_imported(posts: list[Post], pages: list[Page]) -> None:
     """One revision per imported post and page, in one INSERT (the import's speed)."""
-    now = utcnow()
+    now = clock.now()
     rows = [
         {"post_id": p.id if isinstance(p, Post) else None,
          "page_id": p.id if isinstance(p, Page) else None,

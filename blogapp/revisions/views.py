@@ -9,12 +9,13 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from blogapp import clock
 from blogapp.admin.blueprint import bp
 from blogapp.auth.permissions import editor_required
 from blogapp.dates import to_local
 from blogapp.extensions import db
 from blogapp.field_errors import FieldErrors
-from blogapp.models import REVISION_AUTOSAVE, Page, Post, PostStatus, Revision, utcnow
+from blogapp.models import REVISION_AUTOSAVE, Page, Post, PostStatus, Revision
 from blogapp.posts.services import PageData, PostData, save_page, save_post
 from blogapp.revisions import services
 from blogapp.revisions.preview import can_share, preview_link, revoke, share
@@ -194,7 +195,7 @@ def autosave_new_post():
     return jsonify(
         saved=True,
         id=latest.id if latest else None,
-        at=to_local(utcnow()).strftime("%H:%M:%S"),
+        at=to_local(clock.now()).strftime("%H:%M:%S"),
         edit_url=_edit_url(post),
         autosave_url=url_for("admin.autosave", kind="posts", item_id=post.id),
         based_on=str(latest.id if latest else 0),

@@ -28,12 +28,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from flask import Flask, current_app, make_response, request
+from flask_babel import gettext
 from flask_limiter.errors import RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
 from blogapp.arguments import whole_number
+from blogapp.digits import format_count
 from blogapp.errors import render_error
 from blogapp.extensions import costly_limiter
+from blogapp.interface_language import N_
 
 log = logging.getLogger("blogapp.search")
 
@@ -129,7 +132,7 @@ def _refused(reason: str, message: str):
     def on_breach(limit):
         shed_log().note(reason, get_remote_address())
         wait = max(1, int(limit.reset_at - time.time()))
-        body, code = render_error(429, message.format(seconds=wait))
+        body, code = render_error(429, gettext(message, seconds=format_count(wait)))
         response = make_response(body, code)
         response.headers["Retry-After"] = str(wait)
         response.headers["Cache-Control"] = "no-store"
@@ -150,15 +153,15 @@ _search_limit = costly_limiter.limit(
     lambda: current_app.config["SEARCH_RATE_LIMIT"], scope="search",
     exempt_when=lambda: not is_search(),
     on_breach=_refused("over the search rate limit",
-                       "You have searched a lot in a short time. Please wait {seconds} seconds "
-                       "and search again; the rest of the site is open meanwhile."),
+                       N_("You have searched a lot in a short time. Please wait %(seconds)s "
+                          "seconds and search again; the rest of the site is open meanwhile.")),
 )  # fmt: skip
 _deep_page_limit = costly_limiter.shared_limit(
     lambda: current_app.config["DEEP_PAGE_RATE_LIMIT"], scope="deep-pages",
     exempt_when=lambda: not is_deep_page(),
     on_breach=_refused("over the deep-page rate limit",
-                       "You have opened many pages deep in the archives in a short time. "
-                       "Please wait {seconds} seconds and try again."),
+                       N_("You have opened many pages deep in the archives in a short time. "
+                          "Please wait %(seconds)s seconds and try again.")),
 )  # fmt: skip
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 from flask import abort, current_app, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 
 from blogapp.content import post_label
@@ -25,6 +26,7 @@ from blogapp.search.query import (
     search_posts,
 )
 from blogapp.search.snippets import highlight, snippet
+from blogapp.translations.services import listing_language
 
 
 def search_results(page: int = 1):
@@ -79,12 +81,13 @@ def canonical_location(query: SearchQuery, page: int) -> str | None:
         return None
     if request.args.get("s") == canonical and request.view_args.get("page") != 1:
         return None
-    return url_for("posts.index", s=canonical, **({"page": page} if page > 1 else {}))
+    return url_for("posts.index", s=canonical, lang=listing_language(),
+                   **({"page": page} if page > 1 else {}))  # fmt: skip
 
 
 def _busy():
     body, code = render_error(
-        503, "Many people are searching right now. Please try again in a few seconds."
+        503, _("Many people are searching right now. Please try again in a few seconds.")
     )
     response = make_response(body, code)
     response.headers["Retry-After"] = str(current_app.config["SEARCH_BUSY_RETRY_AFTER"])

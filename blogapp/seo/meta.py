@@ -10,11 +10,14 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from flask import current_app, g, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
 from markupsafe import Markup
 
 from blogapp.content import html_to_text, post_label, truncate_graphemes
 from blogapp.dates import format_date
+from blogapp.interface_language import current_language, site_description
 from blogapp.models import Page, Post
 from blogapp.permalinks import post_url
 from blogapp.translations.services import default_version
@@ -49,7 +52,7 @@ class PageMeta:
     modified: str = ""
     feeds: list[FeedLink] = field(default_factory=list)
     json_ld: Markup | None = None
-    # (hreflang, absolute URL) for each language version, then "x-default" (issue 16).
+    # (hreflang, absolute URL) for each language version, then "x-default".
     alternates: list[tuple[str, str]] = field(default_factory=list)
 
     @property
@@ -83,25 +86,28 @@ def feed_links(context_label: str | None = None, specific: bool = True) -> list[
     """The site's feeds, and the feed of what this page shows (an archive, a post's comments)."""
     site = current_app.config["SITE_NAME"]
     links = [
-        FeedLink(f"{site} » Feed", absolute_url(url_for("feeds.posts_rss"))),
-        FeedLink(f"{site} » Atom Feed", absolute_url(url_for("feeds.posts_atom")), ATOM),
-        FeedLink(f"{site} » Comments Feed", absolute_url(url_for("feeds.comments_rss"))),
+        FeedLink(f"{site} » " + _("Feed"), absolute_url(url_for("feeds.posts_rss"))),
+        FeedLink(f"{site} » " + _("Atom Feed"), absolute_url(url_for("feeds.posts_atom")), ATOM),
+        FeedLink(f"{site} » " + _("Comments Feed"), absolute_url(url_for("feeds.comments_rss"))),
     ]
     endpoint = request.endpoint or ""
     args = request.view_args or {}
     label = context_label or ""
     by_endpoint = {
-        "categories.detail": ("feeds.category", {"path": args.get("path", "")}, "Category Feed"),
-        "posts.tag": ("feeds.tag", {"slug": args.get("slug", "")}, "Tag Feed"),
-        "posts.author": ("feeds.author", {"login": args.get("login", "")}, "Posts by Author Feed"),
+        "categories.detail": ("feeds.category", {"path": args.get("path", "")},
+                              _l("%(name)s Category Feed")),
+        "posts.tag": ("feeds.tag", {"slug": args.get("slug", "")}, _l("%(name)s Tag Feed")),
+        "posts.author": ("feeds.author", {"login": args.get("login", "")},
+                         _l("Posts by %(name)s Feed")),
         "posts.detail": ("feeds.post_comments", {k: args.get(k) for k in
-                         ("year", "month", "day", "slug")}, "Comments Feed"),
-        "corrections.index": ("corrections.feed", {}, "Feed"),
+                         ("year", "month", "day", "slug")}, _l("%(name)s Comments Feed")),
+        "corrections.index": ("corrections.feed", {}, _l("%(name)s Feed")),
     }  # fmt: skip
     if specific and endpoint in by_endpoint:
         feed_endpoint, feed_args, kind = by_endpoint[endpoint]
         href = absolute_url(url_for(feed_endpoint, **feed_args))
-        links.append(FeedLink(f"{site} » {label} {kind}".replace("  ", " "), href))
+        named = str(kind) % {"name": label}
+        links.append(FeedLink(f"{site} » {named}".replace("  ", " ").strip(), href))
     return links
 
 
@@ -116,7 +122,7 @@ def page_meta(context) -> PageMeta:
 
 def _page_meta(context) -> PageMeta:
     site = current_app.config["SITE_NAME"]
-    description = current_app.config["SITE_DESCRIPTION"]
+    description = site_description()
     endpoint = request.endpoint or ""
     indexable = endpoint in INDEXABLE and "s" not in request.args and not context.get("code")
     canonical = ""
@@ -138,7 +144,7 @@ def _page_meta(context) -> PageMeta:
         title = site
     return PageMeta(
         title=title, description=description, canonical=canonical,
-        locale=OG_LOCALES.get(current_app.config["SITE_LANGUAGE"], "en_US"),
+        locale=OG_LOCALES.get(current_language(), "en_US"),
         # An error page (a missing post, say) has no feed of its own.
         feeds=feed_links(title if context.get("browsing") else None,
                          specific=not context.get("code")),
@@ -156,7 +162,7 @@ def language_alternates(versions) -> list[tuple[str, str]]:
 def _post_meta(post: Post, notes=(), versions=()) -> PageMeta:
     site = current_app.config["SITE_NAME"]
     title = post_label(post, format_date(post.published_at))
-    description = plain_description(post.excerpt_html) or current_app.config["SITE_DESCRIPTION"]
+    description = plain_description(post.excerpt_html) or site_description()
     url = absolute_url(post_url(post))
     image = absolute_url(post.first_image_url) if post.first_image_url else ""
     published = post.published_at.isoformat(timespec="seconds")

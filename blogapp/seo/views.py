@@ -10,8 +10,9 @@ from xml.etree import ElementTree as ET
 from flask import Blueprint, Response, current_app, url_for
 from sqlalchemy import func, select
 
+from blogapp import clock
 from blogapp.extensions import db
-from blogapp.models import Correction, Page, Post, PostStatus, post_categories, utcnow
+from blogapp.models import Correction, Page, Post, PostStatus, post_categories
 from blogapp.permalinks import post_url
 from blogapp.posts.queries import sidebar
 from blogapp.seo.meta import absolute_url, language_alternates, page_meta
@@ -38,7 +39,7 @@ def _lastmod(value) -> str:
 def sitemap_entries() -> list[tuple[str, str]]:
     """(absolute URL, W3C datetime) for the front page, every public post,
     every published page and every category that has public posts."""
-    now = utcnow()
+    now = clock.now()
     posts = db.session.execute(
         select(Post.id, Post.slug, Post.published_at, Post.updated_at)
         .where(Post.public(now))
@@ -57,7 +58,7 @@ def sitemap_entries() -> list[tuple[str, str]]:
             .group_by(post_categories.c.category_id)
         ).all()
     )
-    # A correction or update note changes its post's page (issue 16); notes are few.
+    # A correction or update note changes its post's page; notes are few.
     noted = dict(db.session.execute(
         select(Correction.post_id, func.max(Correction.updated_at)).group_by(Correction.post_id)
     ).all())  # fmt: skip

@@ -1,4 +1,4 @@
-"""Linked translations (issue 16): posts that say the same thing in other languages.
+"""Linked translations: posts that say the same thing in other languages.
 
 Posts sharing a ``PostTranslation.group_id`` are translations of one another, at
 most one per language. Each public version names every public sibling with
@@ -14,10 +14,8 @@ from flask import current_app, has_request_context, request
 from sqlalchemy import delete, func, select, update
 
 from blogapp.extensions import db
+from blogapp.interface_language import ENDONYMS
 from blogapp.models import Post, PostTranslation
-
-# Each language's name in its own script: what the switch shows.
-ENDONYMS = {"en": "English", "km": "ខ្មែរ"}
 
 
 class LinkRefused(ValueError):

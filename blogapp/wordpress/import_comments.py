@@ -8,8 +8,9 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
+from blogapp import clock
 from blogapp.extensions import db
-from blogapp.models import Comment, CommentStatus, Post, utcnow
+from blogapp.models import Comment, CommentStatus, Post
 from blogapp.sanitize import safe_website, strip_invisible
 from blogapp.wordpress.import_state import ImportState
 from blogapp.wordpress.wxr_fields import chunks, item_date
@@ -150,7 +151,7 @@ def _comment_row(
             f"comment {c.wp_id}: unknown status {c.approved!r}; held as pending", state.line
         )
     state.report.comments[status] += 1
-    created = item_date(c.date_gmt, c.date, state.line) or utcnow()
+    created = item_date(c.date_gmt, c.date, state.line) or clock.now()
     return {
         "post_id": post_id,
         "parent_id": known[c.parent][0] if c.parent else None,

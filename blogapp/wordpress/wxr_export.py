@@ -28,6 +28,7 @@ from xml.sax.saxutils import escape, quoteattr
 from flask import current_app
 from sqlalchemy import select
 
+from blogapp import clock
 from blogapp.dates import to_local
 from blogapp.extensions import db
 from blogapp.models import (
@@ -44,7 +45,6 @@ from blogapp.models import (
     User,
     post_categories,
     post_tags,
-    utcnow,
 )
 from blogapp.sanitize import strip_invisible
 from blogapp.wordpress.wxr_meta import (
@@ -167,7 +167,7 @@ def _write(out: TextIO) -> Counter[str]:
         _field("title", config["SITE_NAME"]),
         _field("link", site),
         _field("description", config["SITE_DESCRIPTION"]),
-        _field("pubDate", _rss_date(utcnow())),
+        _field("pubDate", _rss_date(clock.now())),
         _field("language", config.get("SITE_LANGUAGE", "en")),
         _field("wp:wxr_version", "1.2"),
         _field("wp:base_site_url", site),
@@ -302,7 +302,7 @@ def _write_posts(out: TextIO, site: str, logins: dict[int, str], space: IdSpace,
                  comment_space: IdSpace, counts: Counter[str]) -> None:  # fmt: skip
     terms_c = {c.id: c for c in db.session.scalars(select(Category))}
     terms_t = {t.id: t for t in db.session.scalars(select(Tag))}
-    now = utcnow()
+    now = clock.now()
     last_id = 0
     while True:
         posts = list(

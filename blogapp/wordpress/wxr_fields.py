@@ -13,9 +13,9 @@ from urllib.parse import unquote, urlsplit
 import regex
 from flask import current_app
 
+from blogapp import clock
 from blogapp.content import slugify
 from blogapp.dates import local_to_utc
-from blogapp.models import utcnow
 from blogapp.wordpress.html_fragments import text_of
 from blogapp.wordpress.import_report import ImportReport
 from blogapp.wordpress.wxr_reader import WxrError, WxrItem
@@ -54,7 +54,7 @@ def item_dates(item: WxrItem, report: ImportReport) -> tuple[datetime, datetime]
     """(published, modified) of a post, page or attachment; now when it has no date."""
     published = item_date(item.post_date_gmt, item.post_date, item.line)
     if published is None:
-        published = utcnow()
+        published = clock.now()
         if item.status in ("publish", "future", "private"):
             report.warn(f"{item.post_type} {item.wp_id} has no date; using now", item.line)
     modified = item_date(item.modified_gmt, item.modified, item.line) or published

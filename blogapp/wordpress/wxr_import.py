@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from blogapp import audit
 from blogapp.extensions import db
+from blogapp.models import AuditAction
 from blogapp.wordpress.import_authors import add_author
 from blogapp.wordpress.import_batches import BatchPipeline, Renderer
 from blogapp.wordpress.import_items import finish_items
@@ -55,7 +56,7 @@ def import_wxr(
             run(read_wxr(CountingReader(raw, progress)), state, renderer)
         # The whole import is one entry in the audit log, committed with it.
         audit.record(
-            "import",
+            AuditAction.IMPORT,
             table="wxr",
             label=Path(path).name[:200],
             changes="; ".join(line.strip() for line in state.report.summary_lines()),

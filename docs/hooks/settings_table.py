@@ -128,6 +128,11 @@ MEANINGS = {
         "days a commenter's address and user agent are kept before `flask prune` erases "
         "them; 0 stores none"
     ),
+    "MAIL_KEEP_DAYS": (
+        "days `flask prune` keeps sent, failed and cancelled mail (counted from sending, or "
+        "queueing for mail that never went); never longer than `COMMENT_IP_RETENTION_DAYS` "
+        "when that is not 0, since a held-comment mail quotes the address; waiting mail stays"
+    ),
     "NEWSLETTER_SIGNUP_RATE_LIMIT": (
         "newsletter sign-ups per client address, and per e-mail address"
     ),
@@ -151,7 +156,10 @@ MEANINGS = {
         "hold each new follower until an admin presses **Accept** on `/admin/followers` "
         "(or runs `flask fediverse accept ID`; `flask fediverse followers` lists them)"
     ),
-    "FEDIVERSE_TIMEOUT": "seconds for each step of a request to another server",
+    "FEDIVERSE_TIMEOUT": (
+        "seconds a request to another server may take in all: name lookup, connection, TLS, "
+        "sending, the whole answer and every redirect hop (a delivery's deadline)"
+    ),
     "FEDIVERSE_MAX_RESPONSE_BYTES": "a longer answer from another server is refused",
     "FEDIVERSE_MAX_REDIRECTS": "redirects a fetch follows (a delivery follows none)",
     "FEDIVERSE_SIGNATURE_MAX_AGE": "seconds a signed request's `Date` may be off",
@@ -162,17 +170,40 @@ MEANINGS = {
     "FEDIVERSE_INBOX_MAX_BYTES": (
         "a larger activity gets 413 (keep nginx's `client_max_body_size` above it)"
     ),
+    "FEDIVERSE_KEY_FETCH_TIMEOUT": (
+        "seconds the inbox may spend in all fetching an unknown signer's key (its actor "
+        "document, then the owner of a key document)"
+    ),
+    "FEDIVERSE_KEY_FETCHES_PER_WORKER": (
+        "key fetches one web worker makes at once (never two from one host); a POST that "
+        "finds no room gets 503 with `Retry-After: 60` at once"
+    ),
+    "FEDIVERSE_INBOX_ACTOR_RATE_LIMIT": (
+        "activities the inbox takes from one remote account, for all workers; over it: 429 "
+        "with `Retry-After`"
+    ),
+    "FEDIVERSE_INBOX_HOST_RATE_LIMIT": (
+        "activities the inbox takes from all accounts of one server; over it: 429"
+    ),
     "LOGIN_RATE_LIMIT": (
-        "failed logins (and two-factor codes) per address and per account, for all workers "
+        "failed logins from one client address at one account (that address is kept out, "
+        "nobody else), and two-factor codes per account and per address, for all workers "
         "(`;` joins several: `3 per minute; 10 per day`)"
+    ),
+    "LOGIN_ADDRESS_RATE_LIMIT": "failed logins from one client address at any accounts",
+    "LOGIN_ACCOUNT_RATE_LIMIT": (
+        "failed logins at one account from all addresses together; a writer with a second "
+        "factor still gets in with the right password and a code"
     ),
     "REMEMBER_COOKIE_DAYS": "how long \"Remember me\" lasts (capped at 30)",
     "PASSWORD_MIN_LENGTH": "shortest password accepted (create-admin, the Users screen)",
     "REQUIRE_2FA": (
         "editors and admins must enrol in two-factor login before any `/admin/` page"
     ),
-    "PASSWORD_RESET_RATE_LIMIT": (
-        "\"Forgot password\" requests per address asked for and per client address"
+    "PASSWORD_RESET_RATE_LIMIT": "\"Forgot password\" requests per client address",
+    "PASSWORD_RESET_ACCOUNT_RATE_LIMIT": (
+        "\"Forgot password\" requests per address asked for (higher: others asking cannot "
+        "keep a writer from a link, and a mailbox is not flooded)"
     ),
     "PASSWORD_RESET_LINK_MINUTES": "life of the single-use password-reset link",
     "NEW_DEVICE_MAIL": (

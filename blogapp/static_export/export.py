@@ -1,0 +1,311 @@
+"""``export_site``: render every public page with the app itself (the Flask test client,
+so each page runs the views, queries and caches the live site runs), make it a copy
+(``rewrite.py``) and write it to a folder, with a manifest of every file's SHA-256.
+
+Same content, same bytes: nothing in a copied page depends on the time it was made
+(the comment form and its signed stamp are replaced, and no page carries a nonce or
+a token). A file is written only when its bytes changed. An incremental run renders
+only the pages whose stamp (``inventory.py``) moved, plus the post pages whose
+related posts a changed post may have joined or left; what it leaves alone is what a
+full run would have written byte for byte. What the last run saw is kept in the
+folder's ``.export-state.json`` (no personal data: hashes, paths, post ids)."""
+
+from __future__ import annotations
+
+import contextvars
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from flask import Flask
+
+from blogapp.extensions import costly_limiter, limiter
+from blogapp.media.storage import upload_folder
+from blogapp.media.views import UPLOAD_NAME
+from blogapp.seo.related import RELATED_LIMIT
+from blogapp.static_export.inventory import Inventory, Item, digest, load_inventory
+from blogapp.static_export.rewrite import (
+    SIDEBAR_PATH,
+    CopySite,
+    moved_page,
+    rewrite_page,
+    sidebar_page,
+    steady_feed,
+)
+
+STATE_FILE = ".export-state.json"
+MANIFEST_FILE = "MANIFEST.txt"
+STATE_FORMAT = 1
+NOT_FOUND_PROBE = "/static-export-page-not-found/"
+
+
+class ExportError(Exception):
+    """A page the copy needs did not render (a bug or a broken row): said in one line."""
+
+
+@dataclass
+class ExportReport:
+    rendered: int = 0  # pages rendered by the app
+    skipped: int = 0  # pages whose stamp had not moved
+    written: list[str] = field(default_factory=list)  # files whose bytes changed
+    removed: list[str] = field(default_factory=list)  # files no longer in the copy
+    refused: list[str] = field(default_factory=list)  # URLs that are no plain path
+    files: int = 0
+    seconds: float = 0.0
+
+
+def main_site_addresses(app: Flask, extra: list[str] | tuple[str, ...] = ()) -> list[str]:
+    """Every known address of the live site, where the copy sends readers to comment
+    and search: ``SITE_URL`` first, then the ones given (later: the mirrors setting)."""
+    found: list[str] = []
+    for address in (app.config["SITE_URL"], *extra):
+        address = address.rstrip("/")
+        if address and address not in found:
+            found.append(address)
+    return found
+
+
+def file_of(url: str, kind: str) -> str:
+    """The file that answers ``url`` on a static host: a folder's ``index.html`` (or
+    ``index.xml`` for a feed, so the host sends it as XML)."""
+    path = unquote(urlsplit(url).path).lstrip("/")
+    if path.endswith("/") or not path:
+        return path + ("index.xml" if kind == "xml" else "index.html")
+    return path
+
+
+def is_plain(relpath: str) -> bool:
+    """A path that stays inside the copy: no empty, "." or ".." segment (a login or slug
+    from an imported file may hold one, and the site's URLs keep it as it is)."""
+    return "\0" not in relpath and all(p not in ("", ".", "..") for p in relpath.split("/"))
+
+
+class _Writer:
+    """Writes files whose bytes changed, remembers every file's hash."""
+
+    def __init__(self, root: Path, old_files: dict[str, str], report: ExportReport) -> None:
+        self.root, self.old_files, self.report = root, old_files, report
+        self.files: dict[str, str] = {}
+
+    def write(self, relpath: str, data: bytes) -> str:
+        if not is_plain(relpath):
+            raise ExportError(f"refusing to write {relpath!r}: not a plain path in the copy")
+        sha = hashlib.sha256(data).hexdigest()
+        self.files[relpath] = sha
+        target = self.root / relpath
+        if self.old_files.get(relpath) != sha or not target.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            partial = target.with_name(f".{target.name}.partial")
+            partial.write_bytes(data)
+            os.replace(partial, target)
+            self.report.written.append(relpath)
+        return sha
+
+    def keep(self, files: dict[str, str]) -> bool:
+        """Carry files over from the last run; False when one is missing on disk."""
+        if not all((self.root / path).is_file() for path in files):
+            return False
+        self.files.update(files)
+        return True
+
+    def copy(self, source: Path, relpath: str, known: tuple | None) -> tuple:
+        """A static file or upload; its hash is read again only when it changed."""
+        stat = source.stat()
+        if known is not None and known[:2] == [stat.st_size, stat.st_mtime_ns] \
+                and (self.root / relpath).is_file():  # fmt: skip
+            self.files[relpath] = known[2]
+            return tuple(known)
+        sha = self.write(relpath, source.read_bytes())
+        return (stat.st_size, stat.st_mtime_ns, sha)
+
+
+def _load_state(root: Path) -> dict:
+    try:
+        state = json.loads((root / STATE_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return state if state.get("format") == STATE_FORMAT else {}
+
+
+def _membership(inventory: Inventory) -> dict[str, str]:
+    """post id -> what places it in listings and related lists (its date and terms)."""
+    return {
+        str(p.id): digest(p.published_at, sorted(inventory.terms[p.id])) for p in inventory.posts
+    }
+
+
+def _related_may_change(item: Item, old: dict, moved: set[int], inventory: Inventory) -> bool:
+    """Whether a post page's related posts may differ from the ones it showed: one of
+    them moved, or a moved post shares enough terms with it to enter the list."""
+    related = old.get("related", [])
+    if any(r in moved for r in related):
+        return True
+    mine = inventory.terms[item.post_id]
+    sharing = [m for m in moved if m in inventory.terms and inventory.terms[m] & mine]
+    if not sharing:
+        return False
+    if len(related) < RELATED_LIMIT or related[-1] not in inventory.terms:
+        return True
+    lowest = len(mine & inventory.terms[related[-1]])
+    return any(len(mine & inventory.terms[m]) >= lowest for m in sharing)
+
+
+def export_site(
+    app: Flask, root: Path, *, base_url: str | None = None,
+    main_sites: list[str] | tuple[str, ...] = (), full: bool = False,
+) -> ExportReport:  # fmt: skip
+    """Write the copy of the public site into ``root``; ``full`` renders every page."""
+    # The per-address limits on deep pages are for readers' scripts; the export asks for
+    # every deep page of every listing at once, from no address at all.
+    enabled = limiter.enabled, costly_limiter.enabled
+    limiter.enabled = costly_limiter.enabled = False
+    try:
+        return _export(app, root, base_url, main_sites, full)
+    finally:
+        limiter.enabled, costly_limiter.enabled = enabled
+
+
+def _export(app: Flask, root: Path, base_url: str | None,
+            main_sites: list[str] | tuple[str, ...], full: bool) -> ExportReport:  # fmt: skip
+    started = time.perf_counter()
+    root.mkdir(parents=True, exist_ok=True)
+    report = ExportReport()
+    old = _load_state(root)
+    # --full renders every page, but still writes only the files that changed.
+    old_items: dict[str, dict] = {} if full else old.get("items", {})
+    old_files: dict[str, str] = old.get("files", {})
+    writer = _Writer(root, old_files, report)
+    site_url = app.config["SITE_URL"]
+    base_url = base_url.rstrip("/") if base_url else None
+    addresses = main_site_addresses(app, main_sites)
+    with app.test_request_context("/", base_url=site_url):
+        inventory = load_inventory(extra_stamp=(base_url, addresses))
+    plain = [item for item in inventory.items if is_plain(file_of(item.url, item.kind))]
+    report.refused = [item.url for item in inventory.items if item not in plain]
+    inventory.items = plain
+
+    site = CopySite(
+        origin_hosts=frozenset({urlsplit(site_url).netloc.lower()}),
+        main_sites=addresses, base_url=base_url,
+    )  # fmt: skip
+    for item in inventory.items:
+        if item.kind != "redirect":
+            site.targets[urlsplit(item.url).path] = "/" + file_of(item.url, item.kind) \
+                if item.kind == "xml" else urlsplit(item.url).path  # fmt: skip
+    site.targets[SIDEBAR_PATH] = SIDEBAR_PATH
+    site.targets["/favicon.ico"] = "/favicon.ico"
+
+    assets: dict[str, tuple] = {}
+    old_assets = old.get("assets", {})
+    static_root = Path(app.static_folder or "")
+    sources = [(p, "static/" + p.relative_to(static_root).as_posix())
+               for p in sorted(static_root.rglob("*")) if p.is_file()]  # fmt: skip
+    if (static_root / "favicon.ico").is_file():
+        sources.append((static_root / "favicon.ico", "favicon.ico"))
+    uploads = upload_folder()
+    if uploads.is_dir():
+        sources += [(p, "uploads/" + p.name) for p in sorted(uploads.iterdir())
+                    if p.is_file() and UPLOAD_NAME.match(p.name)]  # fmt: skip
+    for source, relpath in sources:
+        site.targets["/" + relpath] = "/" + relpath
+        assets[relpath] = writer.copy(source, relpath, old_assets.get(relpath))
+
+    # No cookie ever goes back: every page is rendered as an anonymous reader's.
+    client = app.test_client(use_cookies=False)
+
+    def render(url: str, expect: int = 200) -> str:
+        # Each request in a context of its own, as a worker serves it: a fresh session
+        # and ``g``, never the command's.
+        response = contextvars.Context().run(client.get, url, base_url=site_url)
+        if response.status_code != expect:
+            raise ExportError(f"{url} answered {response.status_code}, not {expect}")
+        if response.cache_control.private or response.cache_control.no_store:
+            raise ExportError(f"{url} answered a personal page: it must not be copied")
+        report.rendered += 1
+        return response.get_data(as_text=True)
+
+    membership = _membership(inventory)
+    old_membership = old.get("membership", {})
+    moved = {int(i) for i in set(membership) ^ set(old_membership)} | {
+        int(i) for i in membership.keys() & old_membership.keys()
+        if membership[i] != old_membership[i]
+    }  # fmt: skip
+    items: dict[str, dict] = {}
+    for item in inventory.items:
+        before = old_items.get(item.url)
+        unchanged = (
+            not item.always and before is not None and before["stamp"] == item.stamp
+            and not (item.post_id is not None
+                     and _related_may_change(item, before, moved, inventory))
+        )  # fmt: skip
+        if unchanged and writer.keep(before["files"]):
+            items[item.url] = before
+            report.skipped += 1
+            continue
+        items[item.url] = _render_item(item, render, site, writer, inventory)
+    # Every page shows the sidebar from this one file (see rewrite.py).
+    writer.write(SIDEBAR_PATH.lstrip("/"), sidebar_page(render("/"), site))
+
+    not_found, _ = rewrite_page(render(NOT_FOUND_PROBE, 404), site, None)
+    writer.write("404.html", not_found)
+
+    for relpath in sorted(set(old_files) - set(writer.files)):
+        (root / relpath).unlink(missing_ok=True)
+        report.removed.append(relpath)
+        _remove_empty_folders(root, (root / relpath).parent)
+    lines = [f"{sha}  {path}\n" for path, sha in sorted(writer.files.items())]
+    (root / MANIFEST_FILE).write_text("".join(lines), "utf-8")
+    state = {"format": STATE_FORMAT, "items": items, "assets": assets, "membership": membership,
+             "files": writer.files}  # fmt: skip
+    (root / STATE_FILE).write_text(json.dumps(state, sort_keys=True, default=list), "utf-8")
+    report.files = len(writer.files)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _render_item(item: Item, render, site: CopySite, writer: _Writer,
+                 inventory: Inventory) -> dict:  # fmt: skip
+    entry: dict = {"stamp": item.stamp, "files": {}}
+    here = urlsplit(item.url).path
+    if item.kind == "redirect":
+        target = site.resolve(item.moved_to or "/", here)
+        if target is not None:
+            relpath = file_of(item.url, "html")
+            entry["files"][relpath] = writer.write(relpath, moved_page(target))
+        return entry
+    if item.kind != "html":
+        folder = here if here.endswith("/") else here.rsplit("/", 1)[0] + "/"
+        data = site.rewrite_text(render(item.url), None if site.base_url else folder)
+        if item.kind == "xml":
+            data = steady_feed(data)
+        relpath = file_of(item.url, item.kind)
+        entry["files"][relpath] = writer.write(relpath, data.encode("utf-8"))
+        return entry
+    html, facts = rewrite_page(render(item.url), site, here, post_path=here)
+    relpath = file_of(item.url, "html")
+    entry["files"][relpath] = writer.write(relpath, html)
+    if item.post_id is not None:
+        entry["related"] = [inventory.post_paths[p] for p in facts.related
+                            if p in inventory.post_paths]  # fmt: skip
+        done, waiting = {1}, set(facts.comment_pages)
+        while waiting - done:
+            number = min(waiting - done)
+            done.add(number)
+            folder = f"{here}comment-page-{number}/"
+            html, more = rewrite_page(render(f"{item.url}?cpage={number}"), site, folder,
+                                      post_path=here)  # fmt: skip
+            waiting |= set(more.comment_pages)
+            relpath = file_of(folder, "html")
+            entry["files"][relpath] = writer.write(relpath, html)
+    return entry
+
+
+def _remove_empty_folders(root: Path, folder: Path) -> None:
+    while folder != root and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
+

@@ -1,0 +1,291 @@
+"""The rendered pages made into a copy that works on any static host.
+
+- Links to the site (absolute ones naming its host, and the paths it renders) point
+  into the copy: relative to the page, or under ``--base-url`` when one is given. A
+  link to something the copy does not hold (log in, a reader's own data, a filtered
+  listing's ``?lang=``) is unwrapped: its words stay, the link goes.
+- Forms cannot work on a static host. The comment form becomes a paragraph that links
+  to the post on every address of the live site ("main site" links, the only links
+  out of the copy to the site); the search form becomes a link to the live site's
+  search; any other form (the newsletter's sign-up) is left out.
+- The sidebar (recent posts, counts, archives) changes with every new post. In the
+  copy it is one file, ``sidebar.html``, that every page shows in an ``iframe``, so a
+  new post does not rewrite every page of the copy.
+
+The copy is done here with lxml on the HTML the site rendered, not in the templates,
+which stay the site's own."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from html import escape
+from urllib.parse import urlsplit
+
+import lxml.html
+from lxml.html import HtmlElement
+
+SIDEBAR_PATH = "/sidebar.html"
+CPAGE = re.compile(r"^cpage=(\d+)$")
+
+
+@dataclass
+class CopySite:
+    """Where the copy's links go."""
+
+    origin_hosts: frozenset[str]  # host[:port] of the live site, lower case
+    main_sites: list[str]  # every address of the live site, without a trailing slash
+    base_url: str | None  # the copy's own address, or None for relative links
+    targets: dict[str, str] = field(default_factory=dict)  # site path -> path in the copy
+
+    def is_origin(self, netloc: str) -> bool:
+        return netloc.lower() in self.origin_hosts
+
+    def resolve(self, url: str, here: str | None) -> str | None:
+        """``url`` as the copy links it from the folder ``here`` (None: from the root);
+        None when it is the site's but not in the copy. Other sites' links stay."""
+        parts = urlsplit(url)
+        if parts.scheme and parts.scheme not in ("http", "https"):
+            return url
+        if parts.netloc:
+            if not self.is_origin(parts.netloc):
+                return url
+        elif not parts.path.startswith("/"):
+            return url  # "#comments" or a relative link: already inside the copy
+        path, query = parts.path or "/", parts.query
+        keep_query = ""
+        if query and path.startswith("/static/"):
+            keep_query = "?" + query  # the fingerprint: a static host ignores it
+        elif query and (page := CPAGE.match(query)) and int(page.group(1)) > 1:
+            path = f"{path}comment-page-{page.group(1)}/"
+        elif query and CPAGE.match(query):
+            pass
+        elif query:
+            return None
+        target = self.targets.get(path)
+        if target is None:
+            return None
+        fragment = f"#{parts.fragment}" if parts.fragment else ""
+        return self.href(target, here) + keep_query + fragment
+
+    def href(self, target: str, here: str | None) -> str:
+        if self.base_url is not None:
+            return self.base_url + target
+        if here is None:
+            return target
+        # Up to the copy's root, then down: not always the shortest path, always right.
+        return "../" * (here.count("/") - 1) + target[1:] or "./"
+
+    @cached_property
+    def origin_pattern(self) -> re.Pattern:
+        hosts = "|".join(re.escape(h) for h in sorted(self.origin_hosts))
+        return re.compile(rf"https?://(?:{hosts})(?![\w.:-])([^\s\"'<>\\]*)", re.IGNORECASE)
+
+    def rewrite_text(self, text: str, here: str | None) -> str:
+        """Every absolute URL of the site in ``text`` (a feed, the sitemap, JSON-LD)."""
+        if not self.origin_hosts:
+            return text
+        pattern = self.origin_pattern
+
+        def one(match: re.Match) -> str:
+            path = match.group(1) or "/"
+            resolved = self.resolve(path, here)
+            if resolved is None:  # not a page of the copy: the path, without its query
+                bare = urlsplit(path).path or "/"
+                resolved = self.href(self.targets.get(bare, bare), here)
+            return resolved
+
+        return pattern.sub(one, text)
+
+
+RSS_BUILD_DATE = re.compile(r"\n\s*<lastBuildDate>[^<]*</lastBuildDate>")
+ATOM_UPDATED = re.compile(r"<updated>[^<]*</updated>")
+
+
+def steady_feed(text: str) -> str:
+    """An empty feed is dated "now" by the site; the copy gives it no date (RSS) or the
+    epoch (Atom, which requires one), so the same content keeps the same bytes."""
+    if "<item>" in text or "<entry>" in text:
+        return text
+    text = RSS_BUILD_DATE.sub("", text)
+    return ATOM_UPDATED.sub("<updated>1970-01-01T00:00:00Z</updated>", text, count=1)
+
+
+@dataclass
+class PageFacts:
+    """What a rendered post page says that the export needs: its related posts and
+    its other comment pages."""
+
+    related: list[str] = field(default_factory=list)  # paths, as the site linked them
+    comment_pages: list[int] = field(default_factory=list)
+
+
+class _Classes:
+    """A page's elements by class and id, found in one walk (lxml's CSS selectors need a
+    package we do not install, and an XPath per selector walks the page each time)."""
+
+    def __init__(self, doc: HtmlElement) -> None:
+        self.by_class: dict[str, list[HtmlElement]] = {}
+        self.by_id: dict[str, HtmlElement] = {}
+        for element in doc.iter():
+            if not isinstance(element.tag, str):
+                continue
+            if (ident := element.get("id")) is not None:
+                self.by_id.setdefault(ident, element)
+            for name in (element.get("class") or "").split():
+                self.by_class.setdefault(name, []).append(element)
+
+    def __call__(self, tag: str, cls: str) -> list[HtmlElement]:
+        return [e for e in self.by_class.get(cls, ()) if tag in ("*", e.tag)]
+
+
+def _main_site_links(site: CopySite, path: str, parent: HtmlElement) -> None:
+    for number, address in enumerate(site.main_sites):
+        link = parent.makeelement("a", {"class": "main-site", "href": address + path})
+        link.text = urlsplit(address).netloc or address
+        if number:
+            link.tail, parent[-1].tail = "", (parent[-1].tail or "") + ", "
+        parent.append(link)
+
+
+def _replace(old: HtmlElement, html: str) -> HtmlElement:
+    new = lxml.html.fragment_fromstring(html)
+    new.tail = old.tail
+    old.getparent().replace(old, new)
+    return new
+
+
+def _page_facts(select: _Classes) -> PageFacts:
+    facts = PageFacts()
+    for section in select("section", "related-posts"):
+        for link in section.iter("a"):
+            facts.related.append(urlsplit(link.get("href", "")).path)
+    for nav in select("nav", "comments-pagination"):
+        for link in nav.iter("a"):
+            if page := CPAGE.match(urlsplit(link.get("href", "")).query):
+                facts.comment_pages.append(int(page.group(1)))
+    return facts
+
+
+def _copy_forms(doc: HtmlElement, select: _Classes, site: CopySite,
+                post_path: str | None) -> None:  # fmt: skip
+    if (respond := select.by_id.get("respond")) is not None:
+        block = _replace(
+            respond, '<div id="respond" class="comment-respond comment-elsewhere">'
+            '<h3 id="reply-title" class="comment-reply-title">Leave a Reply</h3>'
+            "<p>This is a copy of the site: it cannot take comments. To comment, open this "
+            "post on the main site: </p></div>",
+        )  # fmt: skip
+        _main_site_links(site, (post_path or "/") + "#respond", block[1])
+        block[1][-1].tail = "."
+    for form in select("form", "search-form"):
+        block = _replace(form, '<p class="search-form search-elsewhere">'
+                               "Search this site on the main site: </p>")  # fmt: skip
+        _main_site_links(site, "/?s=", block)
+    for form in list(doc.iter("form")):  # any other form (the newsletter's) cannot work
+        form.drop_tree()
+    for gone in [*select("p", "reply"), *select("nav", "language-filter"),
+                 *select("*", "site-account"), *select("*", "comment-editable")]:
+        gone.drop_tree()
+
+
+def _copy_links(doc: HtmlElement, site: CopySite, here: str | None) -> None:
+    unwrap, drop = [], []
+    for element in doc.iter():
+        if not isinstance(element.tag, str) or "main-site" in (element.get("class") or ""):
+            continue
+        for name in ("href", "src", "poster"):
+            value = element.get(name)
+            if value is None:
+                continue
+            resolved = site.resolve(value, here)
+            if resolved is not None:
+                element.set(name, resolved)
+            elif element.tag == "a":
+                unwrap.append(element)
+            else:
+                drop.append(element)
+        if (srcset := element.get("srcset")) is not None:
+            candidates = []
+            for candidate in srcset.split(","):
+                url, _, size = candidate.strip().partition(" ")
+                candidates.append(" ".join(filter(None, (site.resolve(url, here) or url, size))))
+            element.set("srcset", ", ".join(candidates))
+        if element.tag == "meta" and "://" in (element.get("content") or ""):
+            element.set("content", site.rewrite_text(element.get("content"), here))
+        if element.tag == "script" and element.text:
+            element.text = site.rewrite_text(element.text, here)
+    for element in unwrap:
+        if "nofollow" in (element.get("rel") or "").split():
+            # The site's own links that lead nowhere for a copy (log in, a reader's own
+            # data): gone with the " · " that joined them to the link before.
+            previous = element.getprevious()
+            if previous is not None and (previous.tail or "").strip() == "·":
+                previous.tail = element.tail
+                element.tail = None
+            element.drop_tree()
+        else:
+            element.drop_tag()
+    for element in drop:
+        element.drop_tree()
+
+
+def _frame_sidebar(select: _Classes, site: CopySite, here: str | None) -> None:
+    for aside in select("aside", "sidebar"):
+        frame = _replace(
+            aside, '<iframe class="sidebar sidebar-frame" title="Browse: categories, recent '
+            'posts, archives" loading="lazy" style="border:0;width:100%;min-height:60rem">'
+            "</iframe>",
+        )  # fmt: skip
+        frame.set("src", site.href(SIDEBAR_PATH, here))
+
+
+def _serialize(doc: HtmlElement) -> bytes:
+    return lxml.html.tostring(doc, doctype="<!doctype html>", encoding="utf-8")
+
+
+def rewrite_page(html: str, site: CopySite, here: str | None, *,
+                 post_path: str | None = None) -> tuple[bytes, PageFacts]:  # fmt: skip
+    """A rendered HTML page as the copy holds it, and what it says about itself.
+    ``here`` is the page's folder (None for a page served at any path: the 404)."""
+    doc = lxml.html.document_fromstring(html)
+    select = _Classes(doc)
+    facts = _page_facts(select)
+    _copy_forms(doc, select, site, post_path)
+    _copy_links(doc, site, here)
+    _frame_sidebar(select, site, here)
+    return _serialize(doc), facts
+
+
+def sidebar_page(front_page_html: str, site: CopySite) -> bytes:
+    """``sidebar.html``: the front page's sidebar alone, its links opening in the page
+    that shows it (``<base target="_top">``)."""
+    front = lxml.html.document_fromstring(front_page_html)
+    doc = lxml.html.document_fromstring(
+        '<html><head><meta charset="utf-8"><base target="_top"></head>'
+        '<body class="sidebar-frame"></body></html>'
+    )  # fmt: skip
+    doc.set("lang", front.get("lang", "en"))
+    head, body = doc.find("head"), doc.find("body")
+    title = head.makeelement("title", {})
+    title.text = "Browse"
+    head.append(title)
+    for link in front.xpath("//head/link[@rel='stylesheet']"):
+        head.append(link)
+    for aside in _Classes(front)("aside", "sidebar"):
+        body.append(aside)
+    _copy_forms(doc, _Classes(doc), site, None)
+    _copy_links(doc, site, "/")
+    return _serialize(doc)
+
+
+def moved_page(target: str) -> bytes:
+    """An old address's page in the copy: what a 301 does, for a host that cannot."""
+    href = escape(target, quote=True)
+    return (
+        '<!doctype html>\n<html lang="en">\n<head>\n  <meta charset="utf-8">\n'
+        f'  <title>Moved</title>\n  <link rel="canonical" href="{href}">\n'
+        f'  <meta http-equiv="refresh" content="0; url={href}">\n</head>\n<body>\n'
+        f'  <p>This page has moved: <a href="{href}">{href}</a></p>\n</body>\n</html>\n'
+    ).encode()

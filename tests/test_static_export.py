@@ -1,0 +1,310 @@
+"""``flask export-static DIR``: the demo site exported, served by a plain static server
+(Python's http.server on loopback) and crawled as a reader's browser would follow it;
+then exported again, and again after one new post."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import deque
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.error import HTTPError
+from urllib.parse import quote, urldefrag, urljoin, urlsplit
+from urllib.request import urlopen
+
+import lxml.html
+import pytest
+from sqlalchemy import select
+
+from blogapp.extensions import db
+from blogapp.models import Category, Post, PostStatus, Redirect, Tag, User
+from blogapp.permalinks import post_url
+from blogapp.static_export.export import is_plain
+from tests.factories import make_comment, make_post, make_user
+
+ORIGIN = "localhost"  # SITE_URL is http://localhost in the tests' settings
+KHMER_SLUG = "សេរីភាព-សារព័ត៌មាន"
+
+
+@pytest.fixture
+def app_config() -> dict:
+    # Deep pages (here /page/2/ on) are limited per address, as in production; the
+    # export asks for all of them at once and must not be turned away.
+    return {"DEEP_PAGES_FROM": 2, "DEEP_PAGE_RATE_LIMIT": "1 per hour"}
+
+
+class _Quiet(SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:  # the crawl makes hundreds of requests
+        pass
+
+
+@pytest.fixture
+def static_server():
+    """Serve a folder with Python's http.server: ``with static_server(folder) as base``."""
+    servers = []
+
+    def start(folder: Path) -> str:
+        server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(folder)))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}/"
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def demo(app, runner, ctx):
+    """The demo content, a post with a Khmer slug, and a comment on it."""
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    author = db.session.scalars(select(User).where(User.login == "sokha")).one()
+    khmer = make_post("សេរីភាព​សារព័ត៌មាន", "អត្ថបទ​ខ្លី។", author=author, language="km",
+                      slug=KHMER_SLUG)  # fmt: skip
+    make_comment(khmer, "A reply that the copy shows.")
+    with app.test_request_context():
+        db.session.add(Redirect(old_path="/an-old-address/", new_path=post_url(khmer)))
+    db.session.commit()
+    return khmer
+
+
+def export(runner, folder: Path, *args: str) -> str:
+    result = runner.invoke(args=["export-static", str(folder), *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def manifest(folder: Path) -> dict[str, str]:
+    lines = (folder / "MANIFEST.txt").read_text("utf-8").splitlines()
+    found = dict(reversed(line.split("  ", 1)) for line in lines)
+    assert list(found) == sorted(found)
+    return found
+
+
+def files_on_disk(folder: Path) -> dict[str, str]:
+    return {
+        p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name not in ("MANIFEST.txt", ".export-state.json")
+    }
+
+
+def links_of(page: lxml.html.HtmlElement) -> list[str]:
+    found = []
+    for element in page.iter():
+        for name in ("href", "src"):
+            if isinstance(element.tag, str) and element.get(name):
+                found.append(element.get(name))
+        for candidate in (element.get("srcset") or "").split(","):
+            if candidate.strip():
+                found.append(candidate.strip().split(" ")[0])
+    return found
+
+
+def crawl(base: str) -> dict[str, bytes]:
+    """Every page and file reachable from the front page: URL -> body. Fails on any
+    internal link that does not answer 200."""
+    seen: dict[str, bytes] = {}
+    queue = deque([base])
+    while queue:
+        url = queue.popleft()
+        if url in seen:
+            continue
+        try:
+            with urlopen(url) as response:
+                assert response.status == 200, url
+                body = response.read()
+        except HTTPError as error:
+            raise AssertionError(f"{url} answered {error.code}") from error
+        seen[url] = body
+        if not urlsplit(url).path.endswith((".html", "/")):
+            continue
+        page = lxml.html.document_fromstring(body)
+        for link in links_of(page):
+            target, _ = urldefrag(urljoin(url, link))
+            if target.startswith(base) and target not in seen:
+                queue.append(target)
+    return seen
+
+
+def test_the_copy_is_a_whole_browsable_site_on_a_plain_static_server(
+    app, runner, demo, tmp_path, static_server
+):
+    folder = tmp_path / "copy"
+    export(runner, folder)
+    base = static_server(folder)
+    pages = crawl(base)
+
+    public = db.session.scalars(select(Post).where(Post.public())).all()
+    with app.test_request_context():
+        paths = {post_url(p) for p in public}
+        for path in paths:  # every post, reached by the crawl
+            assert base + path.lstrip("/") in pages, path
+        assert any(quote(KHMER_SLUG) in p for p in paths)
+    for name in ("category/politics/asia/cambodia/", "tag/elections/", "author/sokha/",
+                 "2026/12/", "feed/index.xml", "feed/atom/index.xml", "sidebar.html",
+                 "privacy/"):  # fmt: skip
+        assert base + name in pages, name
+    # Every file of the copy answers at its URL, reached by a link or not (the year
+    # archive, robots.txt, the sitemap, 404.html).
+    listed = manifest(folder)
+    assert {"2026/index.html", "about/index.html", "robots.txt", "sitemap.xml",
+            "404.html"} <= set(listed)  # fmt: skip
+    for path in listed:
+        url = base + quote(path.removesuffix("index.html"))
+        if url not in pages:
+            with urlopen(url) as response:
+                assert response.status == 200
+    # The Khmer slug's percent-encoded URL, as browsers send it, maps to its file.
+    khmer = db.session.scalars(select(Post).where(Post.slug == KHMER_SLUG)).one()
+    with app.test_request_context():
+        khmer_path = post_url(khmer)
+    assert "%E1%9E" in khmer_path
+    with urlopen(base + khmer_path.lstrip("/")) as response:
+        assert "A reply that the copy shows." in response.read().decode()
+    assert (folder / khmer_path.lstrip("/").replace(quote(KHMER_SLUG), KHMER_SLUG)).is_dir()
+
+    # An old link that moved (the redirects table) sends the browser on.
+    with urlopen(base + "an-old-address/") as response:
+        moved = lxml.html.document_fromstring(response.read())
+    (refresh,) = moved.xpath("//meta[@http-equiv='refresh']/@content")
+    assert urljoin(base + "an-old-address/", refresh.split("url=", 1)[1]) == base + khmer_path[1:]
+
+    main_site_links = 0
+    for url, body in pages.items():
+        if not url.endswith(("/", ".html")):
+            continue
+        page = lxml.html.document_fromstring(body)
+        assert page.xpath("//form") == [], f"{url} has a form"
+        listed = page.xpath("//a[@class='main-site']")
+        for link in listed:
+            assert urlsplit(link.get("href")).netloc == ORIGIN
+        main_site_links += len(listed)
+        # No other mention of the origin's host: not in links, meta tags or JSON-LD.
+        assert body.count(f"//{ORIGIN}".encode()) == len(listed), url
+    assert main_site_links > len(public)  # a comment link per post, a search link per page
+    for path in (folder.rglob("*.xml"), [folder / "robots.txt"]):
+        for file in path:
+            assert f"//{ORIGIN}" not in file.read_text("utf-8"), file
+
+    with urlopen(base + khmer_path.lstrip("/")) as response:
+        post_page = lxml.html.document_fromstring(response.read())
+    (comment_link,) = post_page.xpath("//div[@id='respond']//a[@class='main-site']")
+    assert comment_link.get("href") == f"http://{ORIGIN}{khmer_path}#respond"
+    (search_link,) = post_page.xpath("//p[contains(@class, 'search-elsewhere')]/a")
+    assert search_link.get("href") == f"http://{ORIGIN}/?s="
+
+
+def test_base_url_makes_every_link_absolute_on_the_mirror(runner, demo, tmp_path):
+    folder = tmp_path / "copy"
+    export(runner, folder, "--base-url", "https://mirror.example.net/blog/",
+           "--main-site", "http://blogxyz.onion")  # fmt: skip
+    feed = (folder / "feed" / "index.xml").read_text("utf-8")
+    assert "https://mirror.example.net/blog/20" in feed
+    assert f"//{ORIGIN}" not in feed
+    robots = (folder / "robots.txt").read_text("utf-8")
+    assert "Sitemap: https://mirror.example.net/blog/sitemap.xml" in robots
+    front = lxml.html.document_fromstring((folder / "index.html").read_bytes())
+    assert front.xpath("//link[@rel='canonical']/@href") == ["https://mirror.example.net/blog/"]
+    search = [a.get("href") for a in front.xpath("//a[@class='main-site']")]
+    assert search == [f"http://{ORIGIN}/?s=", "http://blogxyz.onion/?s="]
+
+
+def test_exporting_twice_gives_the_same_bytes_and_rewrites_nothing(runner, demo, tmp_path):
+    first, second = tmp_path / "first", tmp_path / "second"
+    export(runner, first)
+    export(runner, second)
+    assert (first / "MANIFEST.txt").read_bytes() == (second / "MANIFEST.txt").read_bytes()
+    assert files_on_disk(first) == files_on_disk(second) == manifest(first)
+
+    output = export(runner, first)
+    assert "0 files written, 0 removed" in output, output
+
+
+def test_after_one_new_post_only_the_pages_that_show_it_are_rewritten(
+    app, runner, demo, tmp_path
+):
+    folder = tmp_path / "copy"
+    export(runner, folder)
+    before = manifest(folder)
+    mtimes = {path: (folder / path).stat().st_mtime_ns for path in before}
+
+    cambodia = db.session.scalars(select(Category).where(Category.slug == "cambodia")).one()
+    rivers = db.session.scalars(select(Tag).where(Tag.slug == "rivers")).one()
+    new = make_post("A new post about the river", "Words.", categories=[cambodia], tags=[rivers])
+    output = export(runner, folder)
+    after = manifest(folder)
+
+    # The result is what a full export of the new content writes, byte for byte.
+    fresh = tmp_path / "fresh"
+    export(runner, fresh)
+    assert after == manifest(fresh) == files_on_disk(folder)
+
+    changed = {path for path, sha in after.items() if before.get(path) != sha}
+    untouched = {path for path in before if path not in changed}
+    rewritten = {path for path in untouched if (folder / path).stat().st_mtime_ns != mtimes[path]}
+    assert rewritten == set()  # no file was written again with the same bytes
+    with app.test_request_context():
+        new_path = post_url(new).lstrip("/")
+    assert f"{new_path}index.html" in changed
+    assert {"index.html", "sidebar.html", "feed/index.xml", "sitemap.xml",
+            "category/politics/asia/cambodia/index.html", "tag/rivers/index.html",
+            "category/politics/index.html"} <= changed  # fmt: skip
+    # Pages that do not show the new post are neither rendered nor written.
+    assert "tag/schools/index.html" not in changed
+    assert "about/index.html" not in changed
+    assert f"{len(changed)} files written, 0 removed" in output
+    assert len(changed) < len(after) / 3
+    rendered = int(output.split(" pages rendered")[0].rsplit(" ", 1)[1])
+    assert rendered < len(after) / 2
+
+
+def test_a_post_taken_down_leaves_the_copy_as_a_full_export_would(app, runner, demo, tmp_path):
+    folder = tmp_path / "copy"
+    export(runner, folder)
+    post = db.session.scalars(select(Post).where(Post.slug == "the-price-of-rice")).one()
+    with app.test_request_context():
+        gone = post_url(post).lstrip("/")
+    before = manifest(folder)
+    assert f"{gone}index.html" in before
+    post.status = PostStatus.DRAFT
+    db.session.commit()
+
+    output = export(runner, folder)
+    fresh = tmp_path / "fresh"
+    export(runner, fresh)
+    assert manifest(folder) == manifest(fresh) == files_on_disk(folder)
+    assert not (folder / gone).exists()
+    removed = set(before) - set(manifest(folder))
+    # Its page and comments feed (and its day's archive when it was that day's only post).
+    assert {f"{gone}index.html", f"{gone}feed/index.xml"} <= removed
+    assert removed <= {f"{gone}index.html", f"{gone}feed/index.xml", gone[:11] + "index.html"}
+    assert f"{len(removed)} removed" in output
+
+
+def test_every_upload_and_its_sizes_are_copied(app, runner, demo, tmp_path):
+    uploads = Path(app.config["UPLOAD_FOLDER"])
+    uploads.mkdir(parents=True, exist_ok=True)
+    for name in ("0123456789abcdef01234567.jpg", "0123456789abcdef01234567-thumb.jpg"):
+        (uploads / name).write_bytes(b"not really a jpeg: " + name.encode())
+    (uploads / "notes.txt").write_text("not a name the site serves")
+    folder = tmp_path / "copy"
+    export(runner, folder)
+    listed = manifest(folder)
+    assert {"uploads/0123456789abcdef01234567.jpg",
+            "uploads/0123456789abcdef01234567-thumb.jpg"} <= set(listed)  # fmt: skip
+    assert "uploads/notes.txt" not in listed
+
+
+def test_an_address_that_climbs_out_of_the_folder_is_left_out(runner, demo, tmp_path, ctx):
+    # A login from an imported file: the site's URL keeps "../" as it is.
+    climber = make_user(login="../../escaped")
+    make_post("By an odd login", "Words.", author=climber)
+    folder = tmp_path / "inside" / "copy"
+    output = export(runner, folder)
+    assert "Left out /author/../../escaped/" in output
+    assert not (tmp_path / "escaped").exists() and not (tmp_path / "inside" / "escaped").exists()
+    assert all(is_plain(path) for path in manifest(folder))
