@@ -23,6 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.bigdb import BigSite, Scale, build
+from benchmarks.cards import cards_row
+from benchmarks.cards import measure as measure_cards
 from benchmarks.flood import measure as measure_flood
 from benchmarks.httpforms import Session, find_form
 from benchmarks.mail import TARGET_PER_MINUTE as MAIL_TARGET
@@ -506,6 +508,8 @@ def main(argv: list[str] | None = None) -> int:
     judge(scenarios, hello, stored)
     print("Delivering mail from the outbox to a local SMTP server …", flush=True)
     mail = measure_mail()
+    print("Drawing a share card for every post (flask cards draw) …", flush=True)
+    cards = measure_cards(RESULTS / "bench.sqlite")
     print("Readers of the home page under a search flood, through nginx …", flush=True)
     flood, _ = measure_flood(database_url, settings)
     print("Exporting a static copy (full, then after one new post) …", flush=True)
@@ -514,7 +518,7 @@ def main(argv: list[str] | None = None) -> int:
     report = (f"{machine(settings, workers, threads)}\n\n"
               f"Database: {site.posts:,} posts, {site.comments:,} approved comments "
               f"(SQLite, built in {site.seconds:.0f}s)\n\n{table(scenarios, hello)}\n"
-              f"{mail_row(mail)}\n{flood_rows(flood)}\n{export_rows(export)}\n")
+              f"{mail_row(mail)}\n{cards_row(cards)}\n{flood_rows(flood)}\n{export_rows(export)}\n")
     if not args.no_profile:
         measured = [s for s in scenarios if s.kind == "get" and s.blog]
         slowest = min(measured, key=lambda s: s.blog.rate)

@@ -117,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
         comments,
         fediverse,
         media,
+        mirrors,
         newsletter,
         posts,
         privacy,
@@ -137,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(preview.bp)
     app.register_blueprint(fediverse.bp)
     app.register_blueprint(privacy.bp)  # /privacy/ and readers' own data
+    app.register_blueprint(mirrors.bp)  # the site's other addresses, for when it is blocked
     register_discovery_blueprints(app)
     register_search_limits(app)  # wraps views registered above: after them
 
@@ -170,15 +172,18 @@ def register_commands(app: Flask) -> None:
 
 
 def check_production_settings(app: Flask) -> None:
+    from blogapp.onion import normalize_onion_settings
     from blogapp.security import check_secret_key, normalize_settings
 
     check_secret_key(app)
     normalize_settings(app)
+    normalize_onion_settings(app)
 
 
 def register_production(app: Flask) -> None:
     """Health check, security headers, the page cache, request log, proxies."""
     from blogapp import health
+    from blogapp.onion import register_onion
     from blogapp.page_cache import register_page_cache
     from blogapp.request_log import register_request_log
     from blogapp.security import apply_proxy_fix, register_security
@@ -186,5 +191,6 @@ def register_production(app: Flask) -> None:
     app.register_blueprint(health.bp)
     register_security(app)
     register_page_cache(app)
+    register_onion(app)  # after it: a misrouted host is refused before a kept page
     register_request_log(app)
     apply_proxy_fix(app)

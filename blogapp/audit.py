@@ -53,6 +53,10 @@ NOT_AUDITED = frozenset({
     ModerationEvent.__tablename__,
 })  # fmt: skip
 VERSION_KEY = "content_version"  # blogapp.content_version's own row: bookkeeping
+# Settings rows no one writes by hand: the content version, the site's share card's name.
+BOOKKEEPING_KEYS = frozenset({VERSION_KEY, "site_card"})
+# Columns drawn from others, which are logged when they change: a share card's name.
+DERIVED_FIELDS = {"posts": frozenset({"share_card"})}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LABEL_FIELDS = ("title", "login", "name", "key", "original_name", "old_path", "device",
                 "subject")  # fmt: skip
@@ -146,11 +150,13 @@ def _entries_of_flush(session: Session) -> list[dict]:
                             (AuditAction.DELETE, session.deleted)):  # fmt: skip
         for obj in objects:
             table = inspect(obj).mapper.local_table.name
-            if table in NOT_AUDITED or (isinstance(obj, Setting) and obj.key == VERSION_KEY):
+            if table in NOT_AUDITED or (isinstance(obj, Setting)
+                                        and obj.key in BOOKKEEPING_KEYS):
                 continue
             changes = ""
             if action == "update":
-                fields = _changed_fields(obj)
+                derived = DERIVED_FIELDS.get(table, frozenset())
+                fields = [f for f in _changed_fields(obj) if f not in derived]
                 if not fields or not session.is_modified(obj):
                     continue
                 changes = ", ".join(fields)

@@ -141,6 +141,22 @@ class DefaultConfig:
     REMEMBER_COOKIE_SECURE: bool | None = None  # None: Secure when SITE_URL is https://
     PROXY_FIX_COUNT = 0  # trusted reverse proxies in front of the app; 0 trusts none
     TRUSTED_HOSTS: list[str] | None = None
+    # The onion service (blogapp/onion.py; deploy/torrc-blogapp, nginx-blogapp-onion.conf).
+    # ONION_ADDRESS: abc…xyz.onion. Clearnet pages send Onion-Location to it, and it
+    # is a trusted host, answered only on the onion listener.
+    ONION_ADDRESS = ""
+    # What nginx's onion listener sends in X-Onion-Secret (a long random value, also
+    # in the nginx file): only requests carrying it are onion visitors, whose Tor
+    # circuit (X-Onion-Circuit) the throttles count instead of the address. Empty: none.
+    ONION_PROXY_SECRET = ""
+    # The site's other addresses (static copies, other domains), shown on /mirrors/,
+    # in the footers of pages and mails and in the feeds; the onion is added first.
+    # `flask mirrors set` stores a list in the database instead, in force at once.
+    MIRRORS: list[str] = []
+    # Every request to another server (fediverse fetches and deliveries) goes through
+    # this HTTP CONNECT proxy, http://[user:password@]host:port, so nobody learns the
+    # origin's address by making it fetch their URL. Empty: direct connections.
+    OUTGOING_PROXY = ""
     HSTS_SECONDS = 31_536_000  # sent over HTTPS (or with secure cookies); 0 turns HSTS off
     CONTENT_SECURITY_POLICY = (
         # Nothing from another origin, which would see readers' visits: an imported

@@ -5,12 +5,13 @@ Flask-Migrate is the exception: it is bound only for the command line (see
 
 from flask_caching import Cache
 from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+from blogapp.onion import client_key
 
 
 class Base(DeclarativeBase):
@@ -30,11 +31,12 @@ db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 csrf = CSRFProtect()
 cache = Cache()
-# remote_addr is the real client only because ProxyFix is sized by PROXY_FIX_COUNT.
-limiter = Limiter(key_func=get_remote_address, default_limits=[])
+# The client address (real only because ProxyFix is sized by PROXY_FIX_COUNT), or an
+# onion visitor's Tor circuit (blogapp.onion).
+limiter = Limiter(key_func=client_key, default_limits=[])
 # Limits on costly pages (blogapp/search/limits.py) send no X-RateLimit-* headers: the
 # pages they guard are cached and shared by every reader. Their 429 has Retry-After. If
 # their storage (Redis) fails, they let pages through (and log it) rather than fail them:
 # each worker's search cap and time budget still hold.
-costly_limiter = Limiter(key_func=get_remote_address, default_limits=[], headers_enabled=False,
+costly_limiter = Limiter(key_func=client_key, default_limits=[], headers_enabled=False,
                          swallow_errors=True)  # fmt: skip

@@ -18,6 +18,8 @@ from flask.cli import FlaskGroup
 from werkzeug.exceptions import SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from blogapp.onion import is_onion_request
+
 MIN_SECRET_KEY_LENGTH = 16
 SECRET_KEY_FILE = "secret_key"  # in the instance folder, made by the flask command
 # Keys that were public (the development default of earlier versions): never accepted.
@@ -165,6 +167,10 @@ def response_security_headers(app: Flask, secure: bool) -> list[tuple[str, str]]
 def add_security_headers(response):
     headers = response.headers
     present = {name.lower() for name in headers.keys()}
+    if is_onion_request():
+        # The onion is plain http (Tor encrypts it): HSTS there would name a scheme
+        # the onion does not serve.
+        present.add("strict-transport-security")
     for name, value in response_security_headers(current_app, request.is_secure):
         if name.lower() not in present:  # a view that set its own policy keeps it
             headers.add(name, value)

@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
-from flask import Flask, current_app, request
+from flask import Flask, current_app
 from limits import parse_many
 from sqlalchemy import BigInteger, Integer, and_, bindparam, delete, func, insert, select, text
 from sqlalchemy.engine import make_url
@@ -57,6 +57,7 @@ from blogapp.database import write_transaction
 from blogapp.errors import render_error
 from blogapp.extensions import db
 from blogapp.models import ThrottleHit
+from blogapp.onion import client_key
 from blogapp.security import ConfigurationError
 
 EXTENSION = "blogapp.throttle"
@@ -167,8 +168,8 @@ def prune() -> int:
 
 
 def client_address() -> str:
-    # remote_addr is the real client only because ProxyFix is sized by PROXY_FIX_COUNT.
-    return request.remote_addr or "-"
+    """The client address, or the Tor circuit of an onion visitor (``blogapp.onion``)."""
+    return client_key()
 
 
 def refused(verdict: Verdict, message: str | None = None):

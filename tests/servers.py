@@ -153,8 +153,24 @@ def start_gunicorn(database_url: str, instance: Path, port: int | None = None,
     return server
 
 
-def start_nginx(folder: Path, upstream_ports: list[int]) -> Server:
-    """nginx with the shipped recipe in front of ``upstream_ports``."""
+def onion_server(folder: Path, port: int, secret: str) -> str:
+    """The shipped onion listener (deploy/nginx-blogapp-onion.conf) on ``port``, its
+    secret in a file of its own as the recipe says."""
+    secret_file = folder / "blogapp-onion-secret.conf"
+    secret_file.write_text(f'proxy_set_header X-Onion-Secret "{secret}";\n')
+    conf = (DEPLOY / "nginx-blogapp-onion.conf").read_text()
+    for name, value in (("/srv/blogapp/app/deploy", str(DEPLOY)),
+                        ("/etc/nginx/blogapp-onion-secret.conf", str(secret_file)),
+                        ("127.0.0.1:8081", f"127.0.0.1:{port}")):  # fmt: skip
+        assert name in conf, name
+        conf = conf.replace(name, value)
+    return conf
+
+
+def start_nginx(folder: Path, upstream_ports: list[int], onion: tuple[int, str] | None = None,
+                ) -> Server:
+    """nginx with the shipped recipe in front of ``upstream_ports``; with ``onion``
+    (port, secret), the shipped onion listener too."""
     require("nginx", NGINX is not None, "apt-get install nginx-light")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "static_copy").mkdir(exist_ok=True)
@@ -164,6 +180,8 @@ def start_nginx(folder: Path, upstream_ports: list[int]) -> Server:
     for name, value in (("@PREFIX@", str(folder)), ("@DEPLOY@", str(DEPLOY)),
                         ("@PORT@", str(port)), ("@UPSTREAMS@", upstreams)):  # fmt: skip
         conf = conf.replace(name, value)
+    if onion is not None:
+        conf = conf.rstrip().removesuffix("}") + onion_server(folder, *onion) + "}\n"
     (folder / "nginx.conf").write_text(conf)
     log = folder / "error.log"
     log.touch()

@@ -260,6 +260,8 @@ def test_feeds_run_a_small_constant_number_of_queries(app, client, count_queries
         with count_queries() as q:
             assert client.get(url).status_code == 200, url
         counts[url] = q.count
-    assert all(n <= 5 for n in counts.values()), counts
+    # Plus one read of the content version when this worker's copy is older than
+    # CONTENT_VERSION_CACHE_SECONDS (a slow machine): the mirrors list is kept per version.
+    assert all(n <= 6 for n in counts.values()), counts
     _, feed = fetch(client, "/feed/")
     assert len(feed.entries) == 20

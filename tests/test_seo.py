@@ -161,7 +161,7 @@ def test_post_head_has_title_description_canonical_social_tags_and_json_ld(clien
     # The title's </script> cannot close the element early: <, > and & are \\u escapes.
     assert "<" not in raw and ">" not in raw and "&" not in raw
     article = json.loads(raw)
-    assert article["@type"] == "Article"
+    assert article["@type"] == "OpinionNewsArticle"  # op-eds are marked as opinion
     assert article["headline"] == post.title
     assert article["url"] == url
     assert article["datePublished"] == "2025-03-02T08:00:00+00:00"

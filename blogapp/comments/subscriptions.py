@@ -38,6 +38,7 @@ from blogapp.mail.subscriptions import (
     footer_text,
     list_headers,
 )
+from blogapp.mirrors.addresses import mirrors_footer_text
 from blogapp.models import (
     SUBSCRIBE_POST,
     SUBSCRIBE_REPLIES,
@@ -137,7 +138,7 @@ def _footer(subscriber: MailSubscriber, subscription_ids: list[int]) -> str:
     return footer_text(
         (stop, REPLIES.url(UNSUBSCRIBE, subscriber, ids=subscription_ids)),
         (_("Your subscriptions"), subscriptions_url(subscriber)),
-    )
+    ) + mirrors_footer_text()
 
 
 def confirm(subscriber: MailSubscriber) -> None:

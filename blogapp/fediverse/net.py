@@ -12,10 +12,13 @@ delivering activities. Every request
   request (and the thread waiting on it) for as long as it likes;
 - reads at most ``FEDIVERSE_MAX_RESPONSE_BYTES``;
 - follows at most ``FEDIVERSE_MAX_REDIRECTS`` redirects, each one checked again (a
-  POST follows none)."""
+  POST follows none);
+- goes through the HTTP CONNECT proxy ``OUTGOING_PROXY`` when one is set, so the
+  other server sees the proxy's address, never the origin's."""
 
 from __future__ import annotations
 
+import base64
 import concurrent.futures
 import http.client
 import ipaddress
@@ -26,7 +29,7 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 from flask import current_app
 
@@ -164,7 +167,7 @@ def check_url(url: str) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port, path
 
 
-def _connect(address: str, port: int, deadline: Deadline) -> _Socket:
+def _open(address: str, port: int, deadline: Deadline) -> _Socket:
     family = socket.AF_INET6 if ipaddress.ip_address(address).version == 6 else socket.AF_INET
     sock = _Socket(family, socket.SOCK_STREAM)
     try:
@@ -174,6 +177,53 @@ def _connect(address: str, port: int, deadline: Deadline) -> _Socket:
         sock.close()
         raise
     sock.deadline = deadline
+    return sock
+
+
+def _connect(address: str, port: int, deadline: Deadline) -> _Socket:
+    """A connection to the checked ``address``: direct, or through ``OUTGOING_PROXY``."""
+    proxy = current_app.config.get("OUTGOING_PROXY")
+    if not proxy:
+        return _open(address, port, deadline)
+    return _tunnel(proxy, address, port, deadline)
+
+
+def _tunnel(proxy: str, address: str, port: int, deadline: Deadline) -> _Socket:
+    """A CONNECT tunnel through the proxy to the address already checked: the proxy
+    is trusted configuration (a loopback Tor or Squid is fine), the target is what
+    the SSRF check judged, and the proxy is told the address rather than the name,
+    so a DNS answer cannot change between the check and the connection."""
+    parts = urlsplit(proxy)
+    if parts.scheme != "http" or not parts.hostname:
+        raise FetchError(f"OUTGOING_PROXY must be http://host:port, not {proxy[:100]!r}")
+    lookup = _lookup_pool().submit(socket.getaddrinfo, parts.hostname, parts.port or 8080,
+                                   type=socket.SOCK_STREAM)  # fmt: skip
+    try:
+        proxy_address = lookup.result(timeout=deadline.left())[0][4][0]
+    except (socket.gaierror, IndexError, UnicodeError) as error:
+        raise FetchError(f"cannot resolve the outgoing proxy: {error}") from None
+    sock = _open(proxy_address, parts.port or 8080, deadline)
+    try:
+        target = f"[{address}]:{port}" if ":" in address else f"{address}:{port}"
+        head = f"CONNECT {target} HTTP/1.1\r\nHost: {target}\r\n"
+        if parts.username:
+            login = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            head += f"Proxy-Authorization: Basic {base64.b64encode(login.encode()).decode()}\r\n"
+        sock.sendall((head + "\r\n").encode("latin-1"))
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            chunk = sock.recv(1024)
+            if not chunk or len(answer) > 8192:
+                raise FetchError("the outgoing proxy closed or answered badly")
+            answer += chunk
+        first_line = answer.split(b"\r\n", 1)[0]
+        status = first_line.split()
+        if len(status) < 2 or status[1] != b"200":
+            raise FetchError(f"the outgoing proxy refused {target}: "
+                             f"{first_line[:100].decode('latin-1')}")
+    except BaseException:
+        sock.close()
+        raise
     return sock
 
 

@@ -24,6 +24,7 @@ from flask_babel import gettext as _
 from blogapp import clock
 from blogapp.content import post_label
 from blogapp.dates import format_date
+from blogapp.mirrors.addresses import mirror_addresses
 from blogapp.models import Comment, Post
 from blogapp.permalinks import post_url
 from blogapp.seo.meta import ATOM, RSS, absolute_url
@@ -73,11 +74,14 @@ class Feed:
     language: str
     entries: list[Entry] = field(default_factory=list)
     updated: datetime | None = None
+    # The site's other addresses (blogapp.mirrors): a reader's feed reader keeps
+    # learning them after the main address is blocked.
+    mirrors: list[str] = field(default_factory=list)
 
 
 def new_feed(title: str, page_path: str, self_path: str, description: str, kind: str) -> Feed:
     return Feed(kind, title, absolute_url(page_path), absolute_url(self_path), description,
-                current_app.config["SITE_LANGUAGE"])  # fmt: skip
+                current_app.config["SITE_LANGUAGE"], mirrors=mirror_addresses())  # fmt: skip
 
 
 def post_entries(feed: Feed, posts: list[Post], noted: dict[int, datetime] | None = None) -> None:

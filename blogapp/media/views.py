@@ -7,6 +7,7 @@ import re
 
 from flask import Blueprint, abort, send_from_directory
 
+from blogapp.cards.names import CARD_NAME, card_folder
 from blogapp.media.storage import MIME_BY_EXTENSION, upload_folder
 
 bp = Blueprint("media", __name__)
@@ -22,9 +23,21 @@ def uploaded(filename: str):
     match = UPLOAD_NAME.match(filename)
     if match is None:
         abort(404)
-    response = send_from_directory(
+    return _immutable(send_from_directory(
         upload_folder(), filename, mimetype=MIME_BY_EXTENSION[match.group(1)], max_age=YEAR
-    )
+    ))
+
+
+@bp.route("/uploads/cards/<name>")
+def card(name: str):
+    """A share card (blogapp.cards): its name is the hash of what it shows."""
+    if CARD_NAME.match(name) is None:
+        abort(404)
+    return _immutable(send_from_directory(card_folder(), name, mimetype="image/png",
+                                          max_age=YEAR))
+
+
+def _immutable(response):
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     # Names are never reused, so a file at a name never changes.

@@ -71,6 +71,8 @@ class Post(db.Model):
     has_more: Mapped[bool] = mapped_column(Boolean, default=False)  # body goes past the excerpt
     search_text: Mapped[str] = mapped_column(Text, default="")  # title + body as plain text
     first_image_url: Mapped[str] = mapped_column(String(1000), default="")
+    # The file name of its drawn share card (blogapp.cards), "" until one is drawn.
+    share_card: Mapped[str] = mapped_column(String(40), default="", server_default="")
     source_line: Mapped[str] = mapped_column(String(500), default="")
     status: Mapped[str] = mapped_column(String(20), default=PostStatus.DRAFT)
     language: Mapped[str] = mapped_column(String(10), default="en")

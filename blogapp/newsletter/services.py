@@ -44,6 +44,7 @@ from blogapp.mail.subscriptions import (
     footer_text,
     list_headers,
 )
+from blogapp.mirrors.addresses import mirrors_footer_html, mirrors_footer_text
 from blogapp.models import (
     NewsletterIssue,
     NewsletterSend,
@@ -357,6 +358,7 @@ def compose_post(post: Post) -> dict:
         page += f"<p><em>{escape(post.source_line)}</em></p>\n"
     page += f'<div lang="{escape(post.language)}">{html}</div>\n'
     page += f'<p><a href="{escape(link)}">{escape(read_on_site)}</a></p>\n'
+    text, page = text + mirrors_footer_text(), page + mirrors_footer_html()
     return {"subject": post.title or site, "text": text, "html": page, "labels": labels}
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import url_for
+from flask import current_app, url_for
 from sqlalchemy import delete, select, update
 
 from blogapp import clock
@@ -168,7 +168,20 @@ def save_post(post: Post | None, data: PostData, *, author: User | None,
         preview.forget(post.id)
     _keep_history(post, old_path, post_url(post) if post.is_public else None,
                   author=author, restored_from=restored_from)  # fmt: skip
+    _draw_share_card(post.id)
     return post
+
+
+def _draw_share_card(post_id: int) -> None:
+    """After the commit, so the post is saved whatever happens to its card; a card that
+    could not be written now is drawn by ``flask cards draw``."""
+    from blogapp.cards.services import refresh_post_card  # Pillow: only when saving
+
+    try:
+        refresh_post_card(post_id)
+    except OSError:
+        db.session.rollback()
+        current_app.logger.exception("The share card of post %s was not drawn", post_id)
 
 
 def _keep_history(item: Post | Page, old_path: str | None, new_path: str | None, *,

@@ -1,7 +1,10 @@
 """What search engines and social sites read in a page's head: title,
 description, canonical link, Open Graph and Twitter cards, feed links and
-JSON-LD ``Article`` data. ``page_meta()`` is a template global that reads the
-page's own context (``post``, ``page_obj``, ``browsing``, ``category``…)."""
+JSON-LD ``OpinionNewsArticle`` data. ``page_meta()`` is a template global that reads
+the page's own context (``post``, ``page_obj``, ``browsing``, ``category``…).
+
+The image social sites show is a share card (blogapp.cards): the post's own, else the
+site's; pages only read the cards' names, they never draw one."""
 
 from __future__ import annotations
 
@@ -15,10 +18,12 @@ from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
 from markupsafe import Markup
 
+from blogapp.cards.names import HEIGHT, WIDTH, card_url, site_card
 from blogapp.content import html_to_text, post_label, truncate_graphemes
 from blogapp.dates import format_date
 from blogapp.interface_language import current_language, site_description
 from blogapp.models import Page, Post
+from blogapp.onion import reader_origin
 from blogapp.permalinks import post_url
 from blogapp.translations.services import default_version
 
@@ -48,6 +53,11 @@ class PageMeta:
     og_type: str = "website"
     locale: str = "en_US"
     image: str = ""
+    image_width: int = 0  # 0: not known (a picture from the post's text)
+    image_height: int = 0
+    image_alt: str = ""
+    author_url: str = ""
+    section: str = ""  # the post's first category
     published: str = ""
     modified: str = ""
     feeds: list[FeedLink] = field(default_factory=list)
@@ -64,6 +74,13 @@ class PageMeta:
 def absolute_url(path_or_url: str) -> str:
     """Absolute, from SITE_URL, never the request's Host; absolute URLs stay as they are."""
     return urljoin(current_app.config["SITE_URL"] + "/", path_or_url)
+
+
+def reader_link(path: str) -> str:
+    """A link a reader's browser follows (a feed to subscribe to): on the onion when
+    the page was asked there (``blogapp.onion``). Canonical and social links keep
+    SITE_URL: they name the page's one public address."""
+    return urljoin(reader_origin() + "/", path)
 
 
 def plain_description(fragment: str) -> str:
@@ -86,9 +103,9 @@ def feed_links(context_label: str | None = None, specific: bool = True) -> list[
     """The site's feeds, and the feed of what this page shows (an archive, a post's comments)."""
     site = current_app.config["SITE_NAME"]
     links = [
-        FeedLink(f"{site} » " + _("Feed"), absolute_url(url_for("feeds.posts_rss"))),
-        FeedLink(f"{site} » " + _("Atom Feed"), absolute_url(url_for("feeds.posts_atom")), ATOM),
-        FeedLink(f"{site} » " + _("Comments Feed"), absolute_url(url_for("feeds.comments_rss"))),
+        FeedLink(f"{site} » " + _("Feed"), reader_link(url_for("feeds.posts_rss"))),
+        FeedLink(f"{site} » " + _("Atom Feed"), reader_link(url_for("feeds.posts_atom")), ATOM),
+        FeedLink(f"{site} » " + _("Comments Feed"), reader_link(url_for("feeds.comments_rss"))),
     ]
     endpoint = request.endpoint or ""
     args = request.view_args or {}
@@ -105,7 +122,7 @@ def feed_links(context_label: str | None = None, specific: bool = True) -> list[
     }  # fmt: skip
     if specific and endpoint in by_endpoint:
         feed_endpoint, feed_args, kind = by_endpoint[endpoint]
-        href = absolute_url(url_for(feed_endpoint, **feed_args))
+        href = reader_link(url_for(feed_endpoint, **feed_args))
         named = str(kind) % {"name": label}
         links.append(FeedLink(f"{site} » {named}".replace("  ", " ").strip(), href))
     return links
@@ -131,7 +148,9 @@ def _page_meta(context) -> PageMeta:
     post = context.get("post")
     page = context.get("page_obj")
     if isinstance(post, Post) and endpoint == "posts.detail":
-        return _post_meta(post, context.get("notes") or [], context.get("versions") or [])
+        terms = context.get("terms")
+        return _post_meta(post, context.get("notes") or [], context.get("versions") or [],
+                          terms.categories if terms is not None else [])
     if isinstance(page, Page):
         title = page.title or site
         description = plain_description(page.body_html) or description
@@ -145,6 +164,7 @@ def _page_meta(context) -> PageMeta:
     return PageMeta(
         title=title, description=description, canonical=canonical,
         locale=OG_LOCALES.get(current_language(), "en_US"),
+        **site_card_image(),
         # An error page (a missing post, say) has no feed of its own.
         feeds=feed_links(title if context.get("browsing") else None,
                          specific=not context.get("code")),
@@ -159,19 +179,44 @@ def language_alternates(versions) -> list[tuple[str, str]]:
     return [*links, ("x-default", absolute_url(post_url(default_version(versions))))]
 
 
-def _post_meta(post: Post, notes=(), versions=()) -> PageMeta:
+def site_card_image() -> dict:
+    """``og:image`` and its details for a page showing the site's card (none until drawn)."""
+    name = site_card()
+    if not name:
+        return {}
+    config = current_app.config
+    return {"image": absolute_url(card_url(name)), "image_width": WIDTH, "image_height": HEIGHT,
+            "image_alt": f"{config['SITE_NAME']}: {config['SITE_DESCRIPTION']}"}  # fmt: skip
+
+
+def post_image(post: Post, title: str) -> dict:
+    """The post's card; until it is drawn the site's card, else the post's first picture."""
+    if post.share_card:
+        author = post.author.public_name if post.author is not None else ""
+        alt = " · ".join(p for p in (title, author, current_app.config["SITE_NAME"]) if p)
+        return {"image": absolute_url(card_url(post.share_card)), "image_width": WIDTH,
+                "image_height": HEIGHT, "image_alt": alt}  # fmt: skip
+    found = site_card_image()
+    if not found and post.first_image_url:
+        found = {"image": absolute_url(post.first_image_url)}
+    return found
+
+
+def _post_meta(post: Post, notes=(), versions=(), categories=()) -> PageMeta:
     site = current_app.config["SITE_NAME"]
     title = post_label(post, format_date(post.published_at))
     description = plain_description(post.excerpt_html) or site_description()
     url = absolute_url(post_url(post))
-    image = absolute_url(post.first_image_url) if post.first_image_url else ""
+    image = post_image(post, title)
     published = post.published_at.isoformat(timespec="seconds")
     # A correction or update note modifies the post as readers see it.
     modified = max(post.updated_at, post.published_at, *(n.updated_at for n in notes))
     modified = modified.isoformat(timespec="seconds")
+    section = categories[0].name if categories else ""
+    # Op-eds: schema.org's type for opinion, so search engines label it as such.
     article = {
         "@context": "https://schema.org",
-        "@type": "Article",
+        "@type": "OpinionNewsArticle",
         "headline": truncate_graphemes(title, 110)[0],
         "description": description,
         "url": url,
@@ -182,17 +227,22 @@ def _post_meta(post: Post, notes=(), versions=()) -> PageMeta:
         "publisher": {"@type": "Organization", "name": site,
                       "url": current_app.config["SITE_URL"] + "/"},
     }  # fmt: skip
+    author_url = ""
     if post.author is not None:
-        article["author"] = {
-            "@type": "Person",
-            "name": post.author.public_name,
-            "url": absolute_url(url_for("posts.author", login=post.author.login)),
-        }
-    if image:
-        article["image"] = [image]
+        author_url = absolute_url(url_for("posts.author", login=post.author.login))
+        article["author"] = {"@type": "Person", "name": post.author.public_name,
+                             "url": author_url}  # fmt: skip
+    if section:
+        article["articleSection"] = section
+    if image.get("image_width"):
+        article["image"] = [{"@type": "ImageObject", "url": image["image"],
+                             "width": image["image_width"], "height": image["image_height"]}]
+    elif image:
+        article["image"] = [image["image"]]
     return PageMeta(
         title=title, description=description, canonical=url, og_type="article",
-        locale=OG_LOCALES.get(post.language, "en_US"), image=image, published=published,
+        locale=OG_LOCALES.get(post.language, "en_US"), published=published,
         modified=modified, feeds=feed_links(title), json_ld=json_for_script(article),
-        alternates=language_alternates(versions),
+        alternates=language_alternates(versions), author_url=author_url, section=section,
+        **image,
     )  # fmt: skip

@@ -237,6 +237,22 @@ MEANINGS = {
     "TRUSTED_HOSTS": (
         "host names answered (JSON list or comma-separated); others get 400; unset: any"
     ),
+    "ONION_ADDRESS": (
+        "the site's onion service (`abc…xyz.onion`): clearnet pages send `Onion-Location`; "
+        "a trusted host, answered only on the onion listener; empty: no onion"
+    ),
+    "ONION_PROXY_SECRET": (
+        "the value nginx's onion listener sends in `X-Onion-Secret`; only such requests are "
+        "onion visitors, throttled per Tor circuit (`X-Onion-Circuit`); empty: none"
+    ),
+    "MIRRORS": (
+        "the site's other addresses (JSON list or comma-separated), on `/mirrors/`, in the "
+        "footers of pages and mails and in the feeds; `flask mirrors set` overrides it"
+    ),
+    "OUTGOING_PROXY": (
+        "an HTTP CONNECT proxy (`http://[user:password@]host:port`) for every request to "
+        "other servers, so they never see the origin's address; empty: direct"
+    ),
     "HSTS_SECONDS": "`Strict-Transport-Security` max-age over HTTPS; 0 turns HSTS off",
     "CONTENT_SECURITY_POLICY": (
         "the `Content-Security-Policy` header: nothing from another origin, self-only "
