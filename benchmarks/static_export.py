@@ -50,10 +50,11 @@ def _new_post() -> None:
 
     from blogapp.content import render_post
     from blogapp.extensions import db
-    from blogapp.models import Category, Post, PostStatus, Tag, User, utcnow
+    from blogapp.models import FORMAT_MARKDOWN, Category, Post, PostStatus, Tag, User, utcnow
 
     post = Post(
         title="A new post for the static copy", body="Fresh words.\n\nMore of them.",
+        content_format=FORMAT_MARKDOWN, excerpt="", language="en",
         status=PostStatus.PUBLISHED, slug="a-new-post-for-the-static-copy",
         published_at=utcnow(), author=db.session.scalars(select(User).limit(1)).one(),
         categories=[db.session.scalars(select(Category).order_by(Category.id.desc())).first()],

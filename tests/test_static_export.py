@@ -5,6 +5,7 @@ then exported again, and again after one new post."""
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 from collections import deque
 from functools import partial
@@ -297,6 +298,20 @@ def test_every_upload_and_its_sizes_are_copied(app, runner, demo, tmp_path):
     assert {"uploads/0123456789abcdef01234567.jpg",
             "uploads/0123456789abcdef01234567-thumb.jpg"} <= set(listed)  # fmt: skip
     assert "uploads/notes.txt" not in listed
+
+
+def test_the_share_cards_pages_name_are_in_the_copy(runner, demo, tmp_path):
+    assert runner.invoke(args=["cards", "draw"]).exit_code == 0
+    folder = tmp_path / "copy"
+    export(runner, folder)
+    listed = manifest(folder)
+
+    cards = {path for path in listed if path.startswith("uploads/cards/")}
+    assert cards, "the copy holds no share card"
+    home = (folder / "index.html").read_text(encoding="utf-8")
+    card = r'property="og:image" content="[^"]*?(uploads/cards/[0-9a-f]{32}\.png)"'
+    named = re.findall(card, home)
+    assert named and set(named) <= cards
 
 
 def test_an_address_that_climbs_out_of_the_folder_is_left_out(runner, demo, tmp_path, ctx):

@@ -17,17 +17,14 @@ import hmac
 from datetime import timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
-from flask_wtf import FlaskForm
 from sqlalchemy import func, select
-from wtforms import EmailField
-from wtforms.validators import Email, InputRequired, Length
 
-from blogapp import throttle
 from blogapp.auth.forms import PasswordForm
 from blogapp.auth.passwords import set_password
 from blogapp.auth.views import bp
 from blogapp.extensions import db
 from blogapp.mail import links
+from blogapp.mail.link_request import LinkRequestForm, address_field, refused
 from blogapp.mail.outbox import enqueue, mail_enabled, site_url
 from blogapp.models import OutboxKind, UsedToken, User
 
@@ -36,9 +33,8 @@ SENT = ("If an account uses that address, a link to choose a new password is on 
         "It works once, for an hour.")  # fmt: skip
 
 
-class ForgotForm(FlaskForm):
-    email = EmailField("Your account's e-mail address",
-                       validators=[InputRequired(), Email(), Length(max=254)])  # fmt: skip
+class ForgotForm(LinkRequestForm):
+    email = address_field("Your account's e-mail address")
 
 
 def _fingerprint(user: User) -> str:
@@ -76,20 +72,17 @@ def forgot_password():
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
         return render_template("auth/forgot.html", form=form, mail=mail_enabled()), status
-    email = form.email.data.strip()
+    email = form.email.data
     # Per client address, and per address asked for at a higher limit: requests from
     # elsewhere must not keep a writer from their own link (and the links they caused
     # reach the writer's mailbox and work anyway), but nobody floods that mailbox.
     config = current_app.config
-    verdict = throttle.hit(
-        throttle.Counter("reset-address", throttle.client_address(),
-                         config["PASSWORD_RESET_RATE_LIMIT"]),
-        throttle.Counter("reset-email", email.lower()[:254],
-                         config["PASSWORD_RESET_ACCOUNT_RATE_LIMIT"]),
-    )  # fmt: skip
-    if not verdict.allowed:
-        return throttle.refused(verdict, "Too many requests for a new password; please wait "
-                                         "and try again.")  # fmt: skip
+    too_many = refused("reset", email, per_client=config["PASSWORD_RESET_RATE_LIMIT"],
+                       per_address=config["PASSWORD_RESET_ACCOUNT_RATE_LIMIT"],
+                       message="Too many requests for a new password; please wait "
+                               "and try again.")  # fmt: skip
+    if too_many:
+        return too_many
     if mail_enabled():
         send_reset_link(email)
     db.session.commit()

@@ -10,24 +10,19 @@ Referer."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, render_template
 from flask_babel import gettext as _
 
 from blogapp.comments import email_moderation, subscriptions
 from blogapp.extensions import csrf
 from blogapp.interface_language import N_
-from blogapp.mail.links import LinkError, pressed, read
+from blogapp.mail.links import LinkError, pressed
+from blogapp.mail.subscriptions import Pages, add_pages, private
 
 bp = Blueprint("comment_mail", __name__, url_prefix="/mail")
 
 
-@bp.after_request
-def _private(response):
-    response.headers["Cache-Control"] = "no-store, private"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
+bp.after_request(private)
 
 
 def _page(template: str, status: int = 200, **context):
@@ -39,72 +34,37 @@ def _problem(error: LinkError):
                  message=_(error.message))  # marked with N_ where it was raised
 
 
-def _subscriber(purpose: str, token: str, max_age: timedelta | None = None):
-    """The subscriber a genuine link names, and the link's data; LinkError otherwise."""
-    data = read(purpose, token, max_age)
-    subscriber = subscriptions.subscriber_for(data)
-    if subscriber is None:
-        raise LinkError(N_("This address is no longer subscribed."))
-    return subscriber, data
+def _confirmed(subscriber) -> tuple[str, str]:
+    return (_("Notifications confirmed"),
+            _("%(email)s will be e-mailed about new replies.", email=subscriber.email))
 
 
-@bp.route("/confirm/<token>", methods=["GET", "POST"])
-@csrf.exempt
-def confirm(token: str):
-    age = timedelta(days=float(current_app.config["CONFIRM_LINK_DAYS"]))
-    try:
-        subscriber, _data = _subscriber("confirm", token, age)
-    except LinkError as error:
-        return _problem(error)
-    if not pressed():
-        return _page("confirm.html", token=token)
-    subscriptions.confirm(subscriber)
-    return _page("message.html", title=_("Notifications confirmed"),
-                 message=_("%(email)s will be e-mailed about new replies.",
-                           email=subscriber.email),
-                 manage=subscriptions.subscriptions_url(subscriber))
+def _unsubscribe(subscriber, data: dict) -> None:
+    subscriptions.end(subscriber.id, [i for i in data.get("ids") or [] if isinstance(i, int)])
 
 
-@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
-@csrf.exempt
-def unsubscribe(token: str):
-    try:
-        subscriber, data = _subscriber("unsubscribe", token)
-    except LinkError as error:
-        return _problem(error)
-    if not pressed():
-        return _page("unsubscribe.html", token=token)
-    ids = [i for i in data.get("ids") or [] if isinstance(i, int)]
-    subscriptions.end(subscriber.id, ids)
-    if request.form.get("List-Unsubscribe") == "One-Click":
-        return "Unsubscribed.\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
-    return _page("message.html", title=_("Unsubscribed"),
-                 message=_("You will get no more of these notifications."),
-                 manage=subscriptions.subscriptions_url(subscriber))
+def _manage(subscriber, form) -> str | None:
+    wanted = form.get("end", "")
+    if wanted == "all":
+        subscriptions.end(subscriber.id)
+        return _("All your subscriptions have ended.")
+    if wanted.isdigit() and len(wanted) < 12:
+        ended = subscriptions.end(subscriber.id, [int(wanted)])
+        return _("That subscription has ended.") if ended else _("It had already ended.")
+    return None
 
 
-@bp.route("/subscriptions/<token>", methods=["GET", "POST"], endpoint="subscriptions")
-@csrf.exempt
-def subscriptions_page(token: str):
-    try:
-        subscriber, _data = _subscriber("subscriptions", token)
-    except LinkError as error:
-        return _problem(error)
-    subscriber_id = subscriber.id
-    message = None
-    if pressed():
-        wanted = request.form.get("end", "")
-        if wanted == "all":
-            subscriptions.end(subscriber_id)
-            message = _("All your subscriptions have ended.")
-        elif wanted.isdigit() and len(wanted) < 12:
-            ended = subscriptions.end(subscriber_id, [int(wanted)])
-            message = _("That subscription has ended.") if ended else _("It had already ended.")
-        else:
-            return _page("message.html", 400, title=_("Nothing chosen"),
-                         message=_("Choose a subscription to end."))
-    return _page("subscriptions.html", token=token, message=message,
-                 items=subscriptions.active_subscriptions(subscriber_id))
+add_pages(bp, subscriptions.REPLIES, Pages(
+    confirm=subscriptions.confirm,
+    confirmed=_confirmed,
+    unsubscribe=_unsubscribe,
+    unsubscribed=N_("You will get no more of these notifications."),
+    manage=_manage,
+    manage_template="subscriptions.html",
+    manage_context=lambda subscriber: {
+        "items": subscriptions.active_subscriptions(subscriber.id)},
+    nothing_chosen=N_("Choose a subscription to end."),
+), manage_path="/subscriptions/<token>")  # fmt: skip
 
 
 @bp.route("/moderate/<token>", methods=["GET", "POST"])

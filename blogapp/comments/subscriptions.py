@@ -16,7 +16,6 @@ unsubscribe link (RFC 8058 headers) and a link to the reader's subscriptions."""
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime, timedelta
 
 from flask import current_app, url_for
@@ -29,9 +28,16 @@ from blogapp.database import write_transaction
 from blogapp.dates import to_local
 from blogapp.digits import page_digits
 from blogapp.extensions import db
-from blogapp.interface_language import mail_locale
-from blogapp.mail import links
-from blogapp.mail.outbox import absolute, enqueue, mail_enabled, site_url
+from blogapp.interface_language import N_, mail_locale
+from blogapp.mail.outbox import absolute, enqueue, mail_enabled
+from blogapp.mail.subscriptions import CONFIRM as CONFIRM_STEP
+from blogapp.mail.subscriptions import (
+    MANAGE,
+    UNSUBSCRIBE,
+    Subscriptions,
+    footer_text,
+    list_headers,
+)
 from blogapp.mirrors.addresses import mirrors_footer_text
 from blogapp.models import (
     SUBSCRIBE_POST,
@@ -93,8 +99,7 @@ def _ask_to_confirm(subscriber: MailSubscriber) -> None:
         return
     subscriber.confirmation_sent_at = moment
     site = current_app.config["SITE_NAME"]
-    confirm = site_url("comment_mail.confirm",
-                       token=links.make("confirm", _token_data(subscriber)))
+    confirm = REPLIES.url(CONFIRM_STEP, subscriber)
     text = (
         f"Someone, probably you, asked {site} to e-mail {subscriber.email} about replies "
         f"to comments.\n\nTo confirm, open this link and press the button:\n{confirm}\n\n"
@@ -108,50 +113,31 @@ def _ask_to_confirm(subscriber: MailSubscriber) -> None:
     )  # fmt: skip
 
 
-def _token_data(subscriber: MailSubscriber) -> dict:
-    # The address (its fingerprint) is signed too: the id alone could, some day, be
-    # another subscriber's, and the link would list, end or confirm theirs.
-    return {"s": subscriber.id, "e": links.fingerprint(subscriber.email)}
-
-
-def subscriber_for(data: dict) -> MailSubscriber | None:
-    """The subscriber a signed link names, if it still exists with that address."""
-    subscriber_id, address = data.get("s"), data.get("e")
-    subscriber = db.session.get(MailSubscriber, subscriber_id) \
-        if isinstance(subscriber_id, int) else None  # fmt: skip
-    if subscriber is None:
-        return None
-    if isinstance(address, str):
-        return subscriber if hmac.compare_digest(
-            address, links.fingerprint(subscriber.email)) else None  # fmt: skip
-    # A link mailed before links named the address (an unsubscribe link must keep
-    # working): only a row as old as the link can be the one it was made for.
-    return subscriber if links.made_before(subscriber.created_at, data) else None
-
-
-def _unsubscribe_url(subscriber: MailSubscriber, subscription_ids: list[int]) -> str:
-    token = links.make("unsubscribe", {**_token_data(subscriber), "ids": subscription_ids})
-    return site_url("comment_mail.unsubscribe", token=token)
+REPLIES = Subscriptions(
+    model=MailSubscriber,
+    endpoints={CONFIRM_STEP: "comment_mail.confirm", UNSUBSCRIBE: "comment_mail.unsubscribe",
+               MANAGE: "comment_mail.subscriptions"},
+    purposes={CONFIRM_STEP: "confirm", UNSUBSCRIBE: "unsubscribe", MANAGE: "subscriptions"},
+    templates="mail", gone=N_("This address is no longer subscribed."),
+    stop=N_("Press the button to stop these notifications."),
+    manage_label=N_("Your subscriptions"),
+)  # fmt: skip
 
 
 def subscriptions_url(subscriber: MailSubscriber) -> str:
-    return site_url("comment_mail.subscriptions",
-                    token=links.make("subscriptions", _token_data(subscriber)))
+    return REPLIES.url(MANAGE, subscriber)
 
 
 def _list_headers(subscriber: MailSubscriber, subscription_ids: list[int]) -> dict:
-    return {
-        "List-Unsubscribe": f"<{_unsubscribe_url(subscriber, subscription_ids)}>",
-        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    }
+    return list_headers(REPLIES.url(UNSUBSCRIBE, subscriber, ids=subscription_ids))
 
 
 def _footer(subscriber: MailSubscriber, subscription_ids: list[int]) -> str:
     stop = (_("Stop these notifications") if subscription_ids
             else _("Stop every notification from this site"))  # fmt: skip
-    return (
-        f"\n-- \n{stop}: {_unsubscribe_url(subscriber, subscription_ids)}\n"
-        + _("Your subscriptions") + f": {subscriptions_url(subscriber)}\n"
+    return footer_text(
+        (stop, REPLIES.url(UNSUBSCRIBE, subscriber, ids=subscription_ids)),
+        (_("Your subscriptions"), subscriptions_url(subscriber)),
     ) + mirrors_footer_text()
 
 

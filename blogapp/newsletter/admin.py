@@ -20,6 +20,7 @@ from blogapp.auth.permissions import admin_required, editor_required
 from blogapp.clock import now
 from blogapp.csv_cells import csv_cell
 from blogapp.extensions import db
+from blogapp.mail.link_request import is_address, one_per_address
 from blogapp.mail.outbox import enqueue, mail_enabled
 from blogapp.models import (
     NewsletterIssue,
@@ -159,8 +160,6 @@ IMPORT_MAX_ROWS = 100_000
 def read_import(data: bytes) -> tuple[list[str], int]:
     """The addresses of an uploaded CSV, and how many rows were skipped (not an
     address, or unsubscribed in Ghost); ValueError with a plain message otherwise."""
-    from blogapp.newsletter.views import EMAIL
-
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -179,11 +178,10 @@ def read_import(data: bytes) -> tuple[list[str], int]:
         email = row[column].strip() if column < len(row) else ""
         unsubscribed = opted is not None and opted < len(row) and \
             row[opted].strip().lower() in ("false", "0", "no")
-        if unsubscribed or len(email) > 254 or not EMAIL.match(email):
+        if unsubscribed or not is_address(email):
             skipped += 1
             continue
-        local, domain = email.rsplit("@", 1)
-        found.append(f"{local}@{domain.lower()}")
+        found.append(one_per_address(email))
     return list(dict.fromkeys(found)), skipped
 
 

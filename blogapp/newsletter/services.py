@@ -32,9 +32,18 @@ from blogapp.content import html_to_text
 from blogapp.database import write_transaction
 from blogapp.dates import to_local
 from blogapp.extensions import db
-from blogapp.interface_language import mail_locale
-from blogapp.mail import links
-from blogapp.mail.outbox import absolute, enqueue, enqueue_many, site_url
+from blogapp.interface_language import N_, mail_locale
+from blogapp.mail.outbox import absolute, enqueue, enqueue_many
+from blogapp.mail.subscriptions import (
+    CONFIRM,
+    MANAGE,
+    UNSUBSCRIBE,
+    LinkMaker,
+    Subscriptions,
+    footer_html,
+    footer_text,
+    list_headers,
+)
 from blogapp.mirrors.addresses import mirrors_footer_html, mirrors_footer_text
 from blogapp.models import (
     NewsletterIssue,
@@ -57,27 +66,24 @@ FORGET_AFTER = timedelta(days=7)  # an address that never confirms is deleted th
 CHUNK = 1000  # subscribers written, then inserted, at a time
 
 
-def _token_data(subscriber: NewsletterSubscriber) -> dict:
-    # The address is signed too: a deleted subscriber's id may be given to someone else.
-    return {"s": subscriber.id, "e": subscriber.email}
-
-
-def subscriber_for(data: dict) -> NewsletterSubscriber | None:
-    """The subscriber a signed link names, if it still exists with that address."""
-    subscriber = db.session.get(NewsletterSubscriber, int(data.get("s") or 0))
-    if subscriber is None or subscriber.email != data.get("e"):
-        return None
-    return subscriber
+NEWSLETTER = Subscriptions(
+    model=NewsletterSubscriber,
+    endpoints={CONFIRM: "newsletter.confirm", UNSUBSCRIBE: "newsletter.unsubscribe",
+               MANAGE: "newsletter.manage"},
+    purposes={CONFIRM: "newsletter-confirm", UNSUBSCRIBE: "newsletter-unsubscribe",
+              MANAGE: "newsletter-manage"},
+    templates="newsletter", gone=N_("This address is no longer on the list."),
+    stop=N_("Press the button to get no more posts by e-mail."),
+    manage_label=N_("Choose your lists"),
+)  # fmt: skip
 
 
 def confirm_url(subscriber: NewsletterSubscriber) -> str:
-    return site_url("newsletter.confirm",
-                    token=links.make("newsletter-confirm", _token_data(subscriber)))
+    return NEWSLETTER.url(CONFIRM, subscriber)
 
 
 def manage_url(subscriber: NewsletterSubscriber) -> str:
-    return site_url("newsletter.manage",
-                    token=links.make("newsletter-manage", _token_data(subscriber)))
+    return NEWSLETTER.url(MANAGE, subscriber)
 
 
 def sign_up(email: str, lists: str) -> None:
@@ -234,7 +240,7 @@ def _queue_post(post_id: int) -> int:
         db.session.commit()
         return 0
     content, language, published_at = compose_post(post), post.language, post.published_at
-    links_for, start = _LinkMaker(), now()
+    links_for, start = NEWSLETTER.link_maker(), now()
     rate = float(current_app.config["NEWSLETTER_RATE_PER_MINUTE"])
     db.session.commit()
     with write_transaction():
@@ -279,15 +285,15 @@ def _queue_post(post_id: int) -> int:
     return queued
 
 
-def _message(post_id: int, subscriber, content: dict, links_for: _LinkMaker) -> dict:
-    unsubscribe, manage = links_for(subscriber)
+def _message(post_id: int, subscriber, content: dict, links_for: LinkMaker) -> dict:
+    unsubscribe, manage = content["labels"]  # in the post's language
+    footer = ((unsubscribe, links_for(UNSUBSCRIBE, subscriber)),
+              (manage, links_for(MANAGE, subscriber)))  # fmt: skip
     return dict(
         key=f"newsletter.{post_id}.{subscriber.id}", kind=KIND, ref=f"post:{post_id}",
         recipient=subscriber.email, subject=content["subject"],
-        text=content["text"] + _footer_text(unsubscribe, manage, content["labels"]),
-        html=content["html"] + _footer_html(unsubscribe, manage, content["labels"]),
-        headers={"List-Unsubscribe": f"<{unsubscribe}>",
-                 "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        text=content["text"] + footer_text(*footer), html=content["html"] + footer_html(*footer),
+        headers=list_headers(footer[0][1]),
     )  # fmt: skip
 
 
@@ -315,30 +321,6 @@ def _insert_chunk(post_id: int, messages: dict[int, dict]) -> int:
         .on_conflict_do_nothing(index_elements=["post_id", "subscriber_id"])
     )  # fmt: skip
     return len(rows)
-
-
-class _LinkMaker:
-    """A subscriber's unsubscribe and preferences links, for thousands of them: the
-    routes' URLs are built once (outside a request each ``url_for`` needs a request
-    context of its own) and only the signed tokens differ."""
-
-    def __init__(self) -> None:
-        self.unsubscribe = site_url("newsletter.unsubscribe", token="TOKEN")
-        self.manage = site_url("newsletter.manage", token="TOKEN")
-
-    def __call__(self, subscriber) -> tuple[str, str]:
-        data = {"s": subscriber.id, "e": subscriber.email}  # as _token_data
-        return (self.unsubscribe.replace("TOKEN", links.make("newsletter-unsubscribe", data)),
-                self.manage.replace("TOKEN", links.make("newsletter-manage", data)))
-
-
-def _footer_text(unsubscribe: str, manage: str, labels: tuple[str, str]) -> str:
-    return f"\n-- \n{labels[0]}: {unsubscribe}\n{labels[1]}: {manage}\n"
-
-
-def _footer_html(unsubscribe: str, manage: str, labels: tuple[str, str]) -> str:
-    return (f'<hr><p><a href="{escape(unsubscribe)}">{escape(labels[0])}</a> · '
-            f'<a href="{escape(manage)}">{escape(labels[1])}</a></p>\n')
 
 
 def post_link(post: Post) -> str:

@@ -14,18 +14,19 @@ download) or erases. Those pages hold a personal token: never cached, no Referer
 from __future__ import annotations
 
 import json
-import re
 from datetime import timedelta
 
 from flask import Blueprint, Response, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from wtforms import StringField
+from wtforms.validators import AnyOf
 
-from blogapp import throttle
 from blogapp.errors import render_error
 from blogapp.extensions import csrf, db
 from blogapp.mail import links
 from blogapp.mail import retention as mail_retention
+from blogapp.mail.link_request import LinkRequestForm, refused
 from blogapp.mail.outbox import mail_enabled
 from blogapp.models import UsedToken
 from blogapp.privacy import services
@@ -34,9 +35,14 @@ from blogapp.security import is_same_origin
 
 bp = Blueprint("privacy", __name__)
 
-EMAIL = re.compile(r"^[^@\s<>\"(),;:]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 ASKED = _l("If anything here was written with that address, a mail is on its way to it "
            "with a link to confirm. Nothing happens until you open it.")  # fmt: skip
+
+
+class ReaderDataForm(LinkRequestForm):
+    what = StringField(validators=[AnyOf(
+        (services.EXPORT, services.ERASE),
+        message=_l("Please choose what you want: a copy, or to delete it."))])
 
 
 @bp.after_request
@@ -69,30 +75,23 @@ def your_data():
         return render_error(403, _("This form must be sent from a page of this site."))
     if not mail_enabled():
         return render_error(404, _("This site sends no e-mail."))
-    email = (request.form.get("email") or "").strip()
-    what = request.form.get("what", "")
-    problems = []
-    if len(email) > 254 or not EMAIL.match(email):
-        problems.append(_("Please enter the e-mail address you commented with."))
-    if what not in (services.EXPORT, services.ERASE):
-        problems.append(_("Please choose what you want: a copy, or to delete it."))
-    if problems:
-        return render_template("privacy/your_data.html", mail=True, problems=problems,
-                               email=email[:254], what=what), 400  # fmt: skip
+    form = ReaderDataForm(meta={"csrf": False})
+    if not form.validate():
+        return render_template("privacy/your_data.html", mail=True, problems=form.problems,
+                               email=(form.email.data or "")[:254], what=form.what.data), 400
+    email, what = form.email.data, form.what.data
     limit = current_app.config["READER_DATA_RATE_LIMIT"]
-    verdict = throttle.hit(
-        throttle.Counter("reader-data-address", throttle.client_address(), limit),
-        throttle.Counter("reader-data-email", email.lower(), limit),
-    )
-    if not verdict.allowed:
-        return throttle.refused(verdict, _("Too many requests; please wait and try again."))
+    too_many = refused("reader-data", email, per_client=limit, per_address=limit,
+                       message=_("Too many requests; please wait and try again."))
+    if too_many:
+        return too_many
     services.send_confirmation(email, what)
     db.session.commit()
-    return render_template("privacy/message.html", title="Check your inbox", message=ASKED)
+    return render_template("mail/message.html", title=_("Check your inbox"), message=ASKED)
 
 
 def _problem(message: str):
-    return render_template("privacy/message.html", title="This link does not work",
+    return render_template("mail/message.html", title=_("This link does not work"),
                            message=message), 400  # fmt: skip
 
 
@@ -126,4 +125,4 @@ def confirm(token: str):
         message = _("%(count)s comment(s) deleted; your subscriptions ended.", count=count)
     else:
         message = _("%(count)s comment(s) anonymized; your subscriptions ended.", count=count)
-    return render_template("privacy/message.html", title=_("Done"), message=message)
+    return render_template("mail/message.html", title=_("Done"), message=message)

@@ -23,6 +23,7 @@ from urllib.parse import unquote, urlsplit
 
 from flask import Flask
 
+from blogapp.cards.names import CARD_NAME
 from blogapp.extensions import costly_limiter, limiter
 from blogapp.media.storage import upload_folder
 from blogapp.media.views import UPLOAD_NAME
@@ -210,6 +211,10 @@ def _export(app: Flask, root: Path, base_url: str | None,
     if uploads.is_dir():
         sources += [(p, "uploads/" + p.name) for p in sorted(uploads.iterdir())
                     if p.is_file() and UPLOAD_NAME.match(p.name)]  # fmt: skip
+        cards = uploads / "cards"
+        if cards.is_dir():  # the share cards pages name in og:image
+            sources += [(p, "uploads/cards/" + p.name) for p in sorted(cards.iterdir())
+                        if p.is_file() and CARD_NAME.match(p.name)]  # fmt: skip
     for source, relpath in sources:
         site.targets["/" + relpath] = "/" + relpath
         assets[relpath] = writer.copy(source, relpath, old_assets.get(relpath))

@@ -2,7 +2,8 @@
 real SMTP server on loopback as everyone's inbox:
 
 1. three readers sign up from the sidebar form: one for English, one for ខ្មែរ,
-   one for both; each confirms from the confirmation mail;
+   one for both; each confirms from the confirmation mail, on a page in the
+   list's language (the "both" reader's: the page's own);
 2. the editor publishes an English post; the English and "both" readers get it,
    the Khmer reader does not;
 3. the English reader unsubscribes in one click from that mail;
@@ -24,6 +25,12 @@ from tests.sites import ADMIN_LOGIN, ADMIN_PASSWORD
 pytestmark = pytest.mark.browser
 
 LIST_LABELS = {"en": "English", "km": "ខ្មែរ", "both": "Both"}
+# The pages behind a subscriber's links speak the list's language.
+CONFIRM_PAGE = {  # list: (<html lang>, the button, what the page says after it)
+    "en": ("en", "Confirm my address", "e-mailed to"),
+    "km": ("km", "បញ្ជាក់អាសយដ្ឋានរបស់ខ្ញុំ", "នឹងត្រូវផ្ញើតាមអ៊ីមែលទៅ"),
+    "both": ("en", "Confirm my address", "e-mailed to"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +49,14 @@ def sign_up(page, address: str, lists: str) -> None:
     expect(page.get_by_role("status")).to_contain_text("a mail is on its way")
 
 
-def confirm_from_mail(page, inbox, address: str) -> None:
+def confirm_from_mail(page, inbox, address: str, lists: str) -> None:
+    language, button, said = CONFIRM_PAGE[lists]
     mail = mail_to(inbox, address, "confirm")
     page.goto(re.search(r"http://\S+/newsletter/confirm/\S+", text_of(mail)).group(0))
+    expect(page.locator("html")).to_have_attribute("lang", language)
     with page.expect_navigation():
-        page.get_by_role("button", name="Confirm my address").click()
+        page.get_by_role("button", name=button).click()
+    expect(page.get_by_role("status")).to_contain_text(f"{said} {address}")
 
 
 def publish(page, title: str, body: str) -> None:
@@ -75,8 +85,7 @@ def test_newsletter_journey(browser, newsletter_site, artifacts):
             pages[lists] = page
         shoot(pages["en"], artifacts, "newsletter-check-inbox")
         for lists, address in readers.items():
-            confirm_from_mail(pages[lists], inbox, address)
-            expect(pages[lists].get_by_role("status")).to_contain_text(f"e-mailed to {address}")
+            confirm_from_mail(pages[lists], inbox, address, lists)
         shoot(pages["km"], artifacts, "newsletter-confirmed")
 
         # 2. The editor publishes an English post; it goes to the English lists only.
