@@ -68,7 +68,7 @@ def _new_post() -> None:
 def measure(results: Path) -> ExportRun:
     from benchmarks.demo_site import make_app
     from blogapp.extensions import db
-    from blogapp.static_export import export_site
+    from blogapp.static_export.export import export_site
 
     work = results / "static-export"
     work.mkdir(parents=True, exist_ok=True)

@@ -23,7 +23,7 @@ def register_commands(app: Flask) -> None:
     from blogapp.fediverse.cli import fediverse_command
     from blogapp.mail.cli import deliver_command
     from blogapp.mirrors.cli import mirrors_command
-    from blogapp.static_export import export_static_command
+    from blogapp.static_export.cli import export_static_command
     from blogapp.wordpress.cli import export_wxr_command, import_wxr_command
 
     for command in (

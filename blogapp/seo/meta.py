@@ -164,7 +164,8 @@ def _page_meta(context) -> PageMeta:
     return PageMeta(
         title=title, description=description, canonical=canonical,
         locale=OG_LOCALES.get(current_language(), "en_US"),
-        **site_card_image(),
+        # An error page shows no card: it must render even when the database is down.
+        **({} if context.get("code") else site_card_image()),
         # An error page (a missing post, say) has no feed of its own.
         feeds=feed_links(title if context.get("browsing") else None,
                          specific=not context.get("code")),
