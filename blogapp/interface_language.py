@@ -9,7 +9,8 @@ Flask-Babel asks ``page_language()`` the first time a request translates somethi
 A template rendered with a ``post`` or ``page_obj`` (the post page, its comment
 thread, the comment form sent back with errors, the reader's own-comment editor) is
 that item's page: ``before_render_template`` sets its language first, so a view
-needs no line of its own. Admin screens are left in the site's language."""
+needs no line of its own. Admin screens, and the mails an account receives, speak
+the language the account chose (``User.interface_language``), else the site's."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ INTERFACE_LANGUAGES = ("en", "km")
 # names one of these (``blogapp.translations.services.listing_language``).
 ENDONYMS = {"en": "English", "km": "ខ្មែរ"}
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
-# Blueprints whose screens are not reader pages: their language is the site's.
+# Blueprints whose screens are not reader pages: their language is the account's.
 NOT_READER_PAGES = frozenset({"admin", "auth", "moderation"})
 _CHOSEN = "blogapp_interface"  # in g: (language, catalog) of this request
 
@@ -65,7 +66,16 @@ def page_language() -> str:
     chosen = g.get("page_language")
     if chosen:
         return chosen
+    if request.blueprint in NOT_READER_PAGES:
+        # Flask-Login's user as already loaded (no query here: a login POST must take
+        # its throttle's lock before the request's first query); anonymous: the site's.
+        return account_language(g.get("_login_user"))
     return interface_language(request.args.get("lang"))
+
+
+def account_language(user: Any) -> str:
+    """The language ``user`` chose for the admin and their mails, else the site's."""
+    return interface_language(getattr(user, "interface_language", None))
 
 
 def set_page_language(language: str | None) -> None:

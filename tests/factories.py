@@ -25,10 +25,10 @@ _seq = count(1)
 
 
 def make_user(login: str | None = None, display_name: str = "", role: str = ROLE_EDITOR,
-              email: str | None = None, password: str | None = None) -> User:
+              email: str | None = None, password: str | None = None, **fields) -> User:
     n = next(_seq)
     user = User(login=login or f"writer{n}", display_name=display_name, role=role,
-                email=email or f"writer{n}@example.org")
+                email=email or f"writer{n}@example.org", **fields)
     if password is not None:
         from blogapp.auth.passwords import set_password
 

@@ -13,10 +13,11 @@ from flask_login import current_user, login_required, login_user
 
 from blogapp import throttle
 from blogapp.auth import passkeys, sessions, two_factor
-from blogapp.auth.forms import ChangePasswordForm, CodeForm, CurrentPasswordForm
+from blogapp.auth.forms import ChangePasswordForm, CodeForm, CurrentPasswordForm, LanguageForm
 from blogapp.auth.passwords import check_user_password, rotate_session_token, set_password
 from blogapp.auth.views import CODE_ACCOUNT, bp, login_counters, too_many_logins
 from blogapp.extensions import db
+from blogapp.interface_language import N_
 from blogapp.models import User
 
 
@@ -40,6 +41,8 @@ def _render(status: int = 200, **forms):
     user = _me()
     forms.setdefault("password_form", ChangePasswordForm(prefix="pw"))
     forms.setdefault("confirm_form", CurrentPasswordForm(prefix="cf"))
+    forms.setdefault("language_form",
+                     LanguageForm(prefix="lang", language=user.interface_language or ""))
     row = two_factor.two_factor_of(user)
     return render_template(
         "auth/account.html",
@@ -93,6 +96,21 @@ def change_own_password():
     db.session.commit()
     login_user(user)  # this session carries the new token
     flash("Password changed. Your other sessions have ended.", "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/account/language", methods=["POST"])
+@login_required
+def choose_language():
+    """The language of this account's admin screens and mails (no password asked: it
+    changes nothing about how the account logs in)."""
+    form = LanguageForm(prefix="lang")
+    if not form.validate_on_submit():
+        return _render(400, language_form=form)
+    user = _me()
+    user.interface_language = form.language.data or None
+    db.session.commit()
+    flash(N_("Your language is saved."), "success")  # shown in it, on the next page
     return redirect(url_for("auth.account"))
 
 

@@ -3,10 +3,20 @@
 from __future__ import annotations
 
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectChoice, SelectField, StringField
-from wtforms.validators import Email, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.validators import (
+    AnyOf,
+    Email,
+    InputRequired,
+    Length,
+    Optional,
+    Regexp,
+    ValidationError,
+)
 
+from blogapp.interface_language import ENDONYMS, INTERFACE_LANGUAGES
 from blogapp.models import ROLES
 
 LOGIN_PATTERN = r"^[A-Za-z0-9_.@-]+$"
@@ -72,3 +82,16 @@ class ChangePasswordForm(CurrentPasswordForm):
     password = PasswordField(
         "New password", validators=[InputRequired(), Length(max=1024), _strong_enough]
     )
+
+
+class LanguageForm(FlaskForm):
+    """The language of this account's admin screens and of the mails it receives."""
+
+    language = SelectField(_l("Language of the admin and of your mails"),
+                           validators=[AnyOf(("", *INTERFACE_LANGUAGES))])
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Each language in its own script, as the language switches show them.
+        self.language.choices = [("", _l("The site's language")),
+                                 *((code, ENDONYMS[code]) for code in INTERFACE_LANGUAGES)]

@@ -17,12 +17,14 @@ import hmac
 from datetime import timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from blogapp.auth.forms import PasswordForm
 from blogapp.auth.passwords import set_password
 from blogapp.auth.views import bp
 from blogapp.extensions import db
+from blogapp.interface_language import account_language, mail_locale
 from blogapp.mail import links
 from blogapp.mail.link_request import LinkRequestForm, address_field, refused
 from blogapp.mail.outbox import enqueue, mail_enabled, site_url
@@ -55,15 +57,16 @@ def send_reset_link(email: str) -> None:
     nonce = links.read(PURPOSE, token)["n"]
     url = site_url("auth.reset_password", token=token)
     minutes = int(current_app.config["PASSWORD_RESET_LINK_MINUTES"])
-    enqueue(
-        key=f"password-reset.{user.id}.{nonce}", kind=OutboxKind.PASSWORD_RESET,
-        recipient=user.email,
-        subject="Choose a new password", ref=f"user:{user.id}",
-        text=(f"Someone (we hope you) asked to choose a new password for the account "
-              f"{user.login!r}.\n\nChoose it here (the link works once, for {minutes} "
-              f"minutes):\n{url}\n\nIf you did not ask, ignore this mail: your password "
-              "stays as it is.\n"),
-    )  # fmt: skip
+    with mail_locale(account_language(user)):  # the account's language, not the page's
+        enqueue(
+            key=f"password-reset.{user.id}.{nonce}", kind=OutboxKind.PASSWORD_RESET,
+            recipient=user.email,
+            subject=_("Choose a new password"), ref=f"user:{user.id}",
+            text=_("Someone (we hope you) asked to choose a new password for the account "
+                   "“%(login)s”.\n\nChoose it here (the link works once, for %(minutes)s "
+                   "minutes):\n%(link)s\n\nIf you did not ask, ignore this mail: your "
+                   "password stays as it is.\n", login=user.login, minutes=minutes, link=url),
+        )  # fmt: skip
 
 
 @bp.route("/login/forgot", methods=["GET", "POST"])

@@ -16,11 +16,13 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app, g, has_request_context, request
+from flask_babel import gettext as _
 from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from blogapp import clock
 from blogapp.extensions import db
+from blogapp.interface_language import account_language, mail_locale
 from blogapp.mail.outbox import enqueue, mail_enabled, site_url
 from blogapp.models import LoginSession, OutboxKind, User
 
@@ -63,14 +65,17 @@ def start(user: User) -> str:
     db.session.add(LoginSession(key=key, user_id=user.id, device=device, address=address))
     if known and device not in known and user.email and mail_enabled() \
             and current_app.config["NEW_DEVICE_MAIL"]:  # fmt: skip
-        enqueue(
-            key=f"new-device.{user.id}.{key}", kind=OutboxKind.NEW_DEVICE, recipient=user.email,
-            subject="A new login to your account", ref=f"user:{user.id}",
-            text=(f"Your account {user.login!r} was just logged into from a device it had "
-                  f"not used before: {device}, address {address or 'unknown'}.\n\n"
-                  "If this was you, there is nothing to do. If not, end that session and "
-                  f"change your password at once:\n{site_url('auth.account')}\n"),
-        )  # fmt: skip
+        with mail_locale(account_language(user)):
+            enqueue(
+                key=f"new-device.{user.id}.{key}", kind=OutboxKind.NEW_DEVICE,
+                recipient=user.email, subject=_("A new login to your account"),
+                ref=f"user:{user.id}",
+                text=_("Your account “%(login)s” was just logged into from a device it had "
+                       "not used before: %(device)s, address %(address)s.\n\nIf this was "
+                       "you, there is nothing to do. If not, end that session and change "
+                       "your password at once:\n%(link)s\n", login=user.login, device=device,
+                       address=address or _("unknown"), link=site_url("auth.account")),
+            )  # fmt: skip
     return key
 
 

@@ -6,6 +6,9 @@ or approves them (the worker sends it later, so no request waits for SMTP).
   signed for that person (see ``email_moderation``).
 - An approved comment: reply notifications (``subscriptions.comment_approved``).
 
+Each held-comment mail is written in its reader's language: the account's choice for an
+editor or admin (``User.interface_language``), the site's for any other address.
+
 Off unless both ``COMMENT_NOTIFY_EMAILS`` and ``MAIL_SERVER`` are set."""
 
 from __future__ import annotations
@@ -14,11 +17,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 
 from blogapp.comments import subscriptions
 from blogapp.content import html_to_text
 from blogapp.extensions import db
+from blogapp.interface_language import N_, interface_language, mail_locale
 from blogapp.mail import links
 from blogapp.mail.outbox import enqueue, mail_enabled, site_url
 from blogapp.models import ROLES, Comment, CommentStatus, OutboxKind, User
@@ -40,13 +45,18 @@ def enabled() -> bool:
 
 @dataclass(frozen=True)
 class HeldMail:
-    """The held-comment mail, worked out before the comment's write lock is taken:
-    all but the comment's id (its key and the signed links), which the insert gives."""
+    """What the held-comment mail says, worked out before the comment's write lock is
+    taken: all but the comment's id (its key and the signed links), which the insert
+    gives, and the words, written per recipient in their language."""
 
-    subject: str
-    text: str
-    # Each address, and the editor or admin it belongs to: (id, name), or None.
-    recipients: tuple[tuple[str, tuple[int, str] | None], ...]
+    title: str
+    author: str
+    email: str
+    website: str
+    address: str
+    body: str
+    # Each address, and the editor or admin it belongs to: (id, name, language), or None.
+    recipients: tuple[tuple[str, tuple[int, str, str | None] | None], ...]
 
 
 def prepare_held_mail(row: dict, post_title: str) -> HeldMail | None:
@@ -56,21 +66,16 @@ def prepare_held_mail(row: dict, post_title: str) -> HeldMail | None:
         return None
     addresses = recipients()
     editors = {
-        email.lower(): (user_id, display_name.strip() or login)
-        for user_id, email, display_name, login in db.session.execute(
+        email.lower(): (user_id, display_name.strip() or login, language)
+        for user_id, email, display_name, login, language in db.session.execute(
             _EDITORS, {"emails": [a.lower() for a in addresses]}
         )
     }
-    title = post_title.strip() or f"post #{row['post_id']}"
-    text = (
-        f"A new comment on “{title}” is waiting for moderation.\n\n"
-        f"Author: {row['author_name']}\nEmail: {row['author_email']}\n"
-        f"Website: {row['author_url'] or '-'}\nAddress: {row['author_ip']}\n\n"
-        f"{html_to_text(row['body_html'])}\n\n"
-    )
     return HeldMail(
-        subject=f"[{current_app.config['SITE_NAME']}] Comment awaiting moderation: {title}",
-        text=text, recipients=tuple((a, editors.get(a.lower())) for a in addresses),
+        title=post_title.strip() or f"post #{row['post_id']}", author=row["author_name"],
+        email=row["author_email"], website=row["author_url"] or "-",
+        address=row["author_ip"], body=html_to_text(row["body_html"]),
+        recipients=tuple((a, editors.get(a.lower())) for a in addresses),
     )  # fmt: skip
 
 
@@ -99,26 +104,42 @@ def moderation_link_age() -> timedelta:
 
 
 # Built once: the held-comment mail is worked out for every held comment.
-_EDITORS = select(User.id, User.email, User.display_name, User.login).where(
+_EDITORS = select(
+    User.id, User.email, User.display_name, User.login, User.interface_language
+).where(
     func.lower(User.email).in_(bindparam("emails", expanding=True)),
     User.is_active_account.is_(True), User.role.in_(ROLES),
 )  # fmt: skip
 
 
+# The action links' names, as the moderation screen shows them.
+_ACTION_NAMES = {"approve": N_("Approve"), "spam": N_("Spam"), "trash": N_("Trash")}
+
+
 def queue_held_mail(comment: Comment, held: HeldMail) -> None:
-    """One mail per address; an editor's carries their own signed action links."""
+    """One mail per address, in its reader's language; an editor's carries their own
+    signed action links."""
     admin_link = site_url("moderation.comments", status="pending")
     hours = current_app.config["MODERATION_LINK_HOURS"]
+    site = current_app.config["SITE_NAME"]
     for index, (address, editor) in enumerate(held.recipients):
-        body = held.text
-        if editor is not None:
-            editor_id, name = editor
-            for action in MODERATION_ACTIONS:
-                link = site_url("comment_mail.moderate",
-                                token=moderation_token(comment, editor_id, action))
-                body += f"{action.capitalize()}: {link}\n"
-            body += (f"\n(These links work once, for {name}, for {hours} hours; "
-                     "each asks you to confirm.)\n")  # fmt: skip
-        body += f"Moderate it: {admin_link}\n"
+        with mail_locale(interface_language(editor[2] if editor else None)):
+            body = _("A new comment on “%(title)s” is waiting for moderation.\n\n"
+                     "Author: %(author)s\nEmail: %(email)s\nWebsite: %(website)s\n"
+                     "Address: %(address)s\n\n", title=held.title, author=held.author,
+                     email=held.email, website=held.website, address=held.address)
+            body += f"{held.body}\n\n"
+            if editor is not None:
+                editor_id, name, _language = editor
+                for action in MODERATION_ACTIONS:
+                    link = site_url("comment_mail.moderate",
+                                    token=moderation_token(comment, editor_id, action))
+                    body += f"{_(_ACTION_NAMES[action])}: {link}\n"
+                body += "\n" + _("(These links work once, for %(name)s, for %(hours)s "
+                                  "hours; each asks you to confirm.)", name=name,
+                                  hours=hours) + "\n"  # fmt: skip
+            body += _("Moderate it: %(link)s", link=admin_link) + "\n"
+            subject = _("[%(site)s] Comment awaiting moderation: %(title)s", site=site,
+                        title=held.title)
         enqueue(key=f"held.{comment.id}.{index}", kind=HELD, recipient=address,
-                subject=held.subject, text=body, ref=f"comment:{comment.id}")
+                subject=subject, text=body, ref=f"comment:{comment.id}")

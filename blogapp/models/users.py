@@ -41,6 +41,8 @@ class User(UserMixin, db.Model):
     session_token: Mapped[str] = mapped_column(String(64), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     wp_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    # The admin's and this account's mails' language; None: the site's (SITE_LANGUAGE).
+    interface_language: Mapped[str | None] = mapped_column(String(10))
 
     @property
     def public_name(self) -> str:
