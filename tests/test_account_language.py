@@ -108,3 +108,31 @@ def test_reset_and_new_device_mails_are_in_the_accounts_language(app, inbox, ctx
         "Choose a new password", "A new login to your account"}
     for mail in english:
         assert not KHMER.search(text_of(mail))
+
+
+def test_the_admin_in_khmer_shows_no_english_interface_word(app, client, login_as, ctx):
+    """The visible text of the main admin screens, scanned as a Khmer reader's page is:
+    names (the site's, the account's, a post's title) and technical names aside."""
+    from flask import url_for
+
+    from tests.test_interface_text import InterfaceText
+
+    login_as(make_user("sokha", interface_language="km", role="admin"))
+    make_post("Water rights")
+    allowed = {"Op-Ed", "Notes", "sokha", "Water", "rights", "CSV", "JPEG", "PNG", "GIF",
+               "WebP", "GPS", "MB", "JavaScript", "English", "Markdown", "HTML", "UTC",
+               "category"}  # an address: /category/…/
+    screens = ("admin.dashboard", "moderation.comments", "admin.posts", "auth.account",
+               "admin.categories", "admin.tags", "admin.pages", "moderation.settings",
+               "moderation.log", "admin.media")  # fmt: skip
+    with app.test_request_context():
+        paths = [url_for(endpoint) for endpoint in screens]
+    for path in paths:
+        page = client.get(path)
+        assert page.status_code == 200, path
+        text = InterfaceText()
+        text.feed(page.get_data(as_text=True))
+        assert text.language == "km", path
+        english = {word for piece in text.texts
+                   for word in re.findall(r"[A-Za-z][A-Za-z'-]+", piece)} - allowed
+        assert not english, f"{path} shows English: {sorted(english)}"

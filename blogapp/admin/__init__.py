@@ -15,6 +15,7 @@ from blogapp.admin import (  # noqa: F401  (importing a module registers its vie
     users,
 )
 from blogapp.admin.blueprint import bp
+from blogapp.interface_language import N_
 
 __all__ = ["bp", "init_app"]
 
@@ -24,11 +25,11 @@ def init_app(app) -> None:
     from blogapp.registry import AdminScreen, registry
 
     for screen in (
-        AdminScreen("Dashboard", "admin.dashboard", lambda e: e == "admin.dashboard",
+        AdminScreen(N_("Dashboard"), "admin.dashboard", lambda e: e == "admin.dashboard",
                     admin_only=False, order=0),
-        AdminScreen("Users", "admin.users", lambda e: "user" in e and e.startswith("admin."),
+        AdminScreen(N_("Users"), "admin.users", lambda e: "user" in e and e.startswith("admin."),
                     order=100),
-        AdminScreen("Outbox", "admin.outbox", lambda e: "outbox" in e, order=110),
-        AdminScreen("Audit log", "admin.audit_log", lambda e: "audit" in e, order=150),
+        AdminScreen(N_("Outbox"), "admin.outbox", lambda e: "outbox" in e, order=110),
+        AdminScreen(N_("Audit log"), "admin.audit_log", lambda e: "audit" in e, order=150),
     ):  # fmt: skip
         registry(app).add_admin_screen(screen)

@@ -5,12 +5,14 @@ failed mail. Sending is the worker's job (``flask deliver``), never this page's.
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from blogapp.admin.blueprint import bp
 from blogapp.arguments import page_arg
 from blogapp.auth.permissions import admin_required
 from blogapp.extensions import db
+from blogapp.interface_language import N_
 from blogapp.mail.worker import retry
 from blogapp.models import OutboxMessage, OutboxStatus
 
@@ -35,13 +37,18 @@ def outbox():
                            statuses=tuple(OutboxStatus))
 
 
+# The status tabs' names (``admin/_tabs.html`` capitalizes a status and translates it).
+STATUS_NAMES = (N_("Queued"), N_("Sending"), N_("Sent"), N_("Failed"), N_("Cancelled"))
+
+
 @bp.post("/outbox/<int:message_id>/retry")
 @admin_required
 def retry_outbox_message(message_id: int):
     db.get_or_404(OutboxMessage, message_id)
     if retry(message_id):
-        flash(f"Message #{message_id} is queued again; the worker sends it on its next pass.",
+        flash(_("Message #%(id)s is queued again; the worker sends it on its next pass.",
+                id=message_id),
               "success")
     else:
-        flash(f"Message #{message_id} has not failed; nothing to retry.", "info")
+        flash(_("Message #%(id)s has not failed; nothing to retry.", id=message_id), "info")
     return redirect(url_for("admin.outbox", status=OutboxStatus.FAILED))

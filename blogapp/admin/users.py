@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -43,7 +44,7 @@ def new_user():
         except FieldErrors as error:
             show_errors(form, error)
         else:
-            flash(f"User {user.login} added.", "success")
+            flash(_("User %(login)s added.", login=user.login), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_new.html", form=form), (400 if form.errors else 200)
 
@@ -63,7 +64,7 @@ def edit_user(user_id: int):
         except FieldErrors as error:
             show_errors(form, error)
         else:
-            flash(f"User {user.login} saved.", "success")
+            flash(_("User %(login)s saved.", login=user.login), "success")
             return redirect(url_for("admin.edit_user", user_id=user.id))
     return render_template(
         "admin/user_edit.html", form=form, user=user, password_form=PasswordForm(prefix="pw"),
@@ -79,7 +80,8 @@ def set_user_password(user_id: int):
     password_form = PasswordForm(prefix="pw")
     if password_form.validate_on_submit():
         change_password(user, password_form.password.data)
-        flash(f"Password of {user.login} changed; their other sessions have ended.", "success")
+        flash(_("Password of %(login)s changed; their other sessions have ended.",
+            login=user.login), "success")
         return redirect(url_for("admin.edit_user", user_id=user.id))
     return render_template(
         "admin/user_edit.html", form=UserForm(obj=user), user=user, password_form=password_form,
@@ -97,5 +99,6 @@ def reset_user_two_factor(user_id: int):
     two_factor.disable(user)
     rotate_session_token(user)
     db.session.commit()
-    flash(f"Two-factor login of {user.login} is off; their sessions have ended.", "success")
+    flash(_("Two-factor login of %(login)s is off; their sessions have ended.",
+            login=user.login), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id))

@@ -9,6 +9,7 @@ not enrolled are sent here from every /admin/ page."""
 from __future__ import annotations
 
 from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user
 
 from blogapp import throttle
@@ -27,7 +28,7 @@ def enrol_before_admin():
     if not request.path.startswith("/admin"):
         return None
     if current_user.is_authenticated and two_factor.must_enrol(current_user):
-        flash("This site requires two-factor login: set it up before using the admin.",
+        flash(_("This site requires two-factor login: set it up before using the admin."),
               "info")
         return redirect(url_for("auth.account"))
     return None
@@ -95,7 +96,7 @@ def change_own_password():
     set_password(user, form.password.data, keep=user.login_key)  # every other session ends
     db.session.commit()
     login_user(user)  # this session carries the new token
-    flash("Password changed. Your other sessions have ended.", "success")
+    flash(_("Password changed. Your other sessions have ended."), "success")
     return redirect(url_for("auth.account"))
 
 
@@ -123,7 +124,7 @@ def end_other_sessions():
     rotate_session_token(user, keep=user.login_key)
     db.session.commit()
     login_user(user)
-    flash("You are logged out everywhere else.", "success")
+    flash(_("You are logged out everywhere else."), "success")
     return redirect(url_for("auth.account"))
 
 
@@ -135,7 +136,7 @@ def end_session(session_id: int):
     user = _me()
     ended = sessions.end_login_sessions(user.id, session_id=session_id)
     db.session.commit()
-    flash("That session has ended." if ended else "That session had already ended.",
+    flash(_("That session has ended.") if ended else _("That session had already ended."),
           "success" if ended else "info")
     return redirect(url_for("auth.account"))
 
@@ -147,7 +148,7 @@ def start_two_factor():
     if not form.validate_on_submit():
         return _render(400, confirm_form=form)
     if two_factor.is_enrolled(_me()):
-        flash("Two-factor login is already on; turn it off first to use a new phone.", "info")
+        flash(_("Two-factor login is already on; turn it off first to use a new phone."), "info")
         return redirect(url_for("auth.account"))
     refused = _password_ok(form)
     if refused is False:
@@ -213,5 +214,5 @@ def disable_two_factor():
         return refused
     two_factor.disable(_me())
     db.session.commit()
-    flash("Two-factor login is off.", "success")
+    flash(_("Two-factor login is off."), "success")
     return redirect(url_for("auth.account"))

@@ -23,9 +23,9 @@ LOGIN_PATTERN = r"^[A-Za-z0-9_.@-]+$"
 
 
 class LoginForm(FlaskForm):
-    username = StringField("Username", validators=[InputRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[InputRequired(), Length(max=1024)])
-    remember = BooleanField("Remember me")
+    username = StringField(_l("Username"), validators=[InputRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[InputRequired(), Length(max=1024)])
+    remember = BooleanField(_l("Remember me"))
 
 
 def _strong_enough(form, field) -> None:
@@ -37,50 +37,50 @@ def _strong_enough(form, field) -> None:
 
 class PasswordForm(FlaskForm):
     password = PasswordField(
-        "New password", validators=[InputRequired(), Length(max=1024), _strong_enough]
+        _l("New password"), validators=[InputRequired(), Length(max=1024), _strong_enough]
     )
 
 
 class UserForm(FlaskForm):
     """An admin edits an account (the login cannot change: it is in author URLs)."""
 
-    email = StringField("Email", validators=[Optional(), Email(), Length(max=254)])
-    display_name = StringField("Display name", validators=[Length(max=250)])
-    role = SelectField("Role", choices=[SelectChoice(r, r.capitalize()) for r in ROLES])
-    is_active_account = BooleanField("Active (may log in)")
+    email = StringField(_l("Email"), validators=[Optional(), Email(), Length(max=254)])
+    display_name = StringField(_l("Display name"), validators=[Length(max=250)])
+    role = SelectField(_l("Role"), choices=[SelectChoice(r, _l(r.capitalize())) for r in ROLES])
+    is_active_account = BooleanField(_l("Active (may log in)"))
 
 
 class NewUserForm(UserForm):
     login = StringField(
-        "Username",
+        _l("Username"),
         validators=[
             InputRequired(),
             Length(max=60),
-            Regexp(LOGIN_PATTERN, message="Use letters, digits and . _ - @ only."),
+            Regexp(LOGIN_PATTERN, message=_l("Use letters, digits and . _ - @ only.")),
         ],
     )
     password = PasswordField(
-        "Password", validators=[InputRequired(), Length(max=1024), _strong_enough]
+        _l("Password"), validators=[InputRequired(), Length(max=1024), _strong_enough]
     )
 
 
 class CodeForm(FlaskForm):
     """The second step of a login, and the first code that confirms enrolment."""
 
-    code = StringField("Code", validators=[InputRequired(), Length(max=40)])
+    code = StringField(_l("Code"), validators=[InputRequired(), Length(max=40)])
 
 
 class CurrentPasswordForm(FlaskForm):
     """Asked before anything that weakens or changes how the account logs in."""
 
     current_password = PasswordField(
-        "Current password", validators=[InputRequired(), Length(max=1024)]
+        _l("Current password"), validators=[InputRequired(), Length(max=1024)]
     )
 
 
 class ChangePasswordForm(CurrentPasswordForm):
     password = PasswordField(
-        "New password", validators=[InputRequired(), Length(max=1024), _strong_enough]
+        _l("New password"), validators=[InputRequired(), Length(max=1024), _strong_enough]
     )
 
 

@@ -6,6 +6,7 @@ sent by an ordinary form POST, CSRF token and all."""
 from __future__ import annotations
 
 from flask import Response, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from blogapp import throttle
@@ -53,7 +54,7 @@ def passkey_registration_options():
 def add_passkey():
     credential = request.form.get("credential", "")
     if not credential or len(credential) > MAX_CREDENTIAL:
-        flash("The browser sent no passkey.", "error")
+        flash(_("The browser sent no passkey."), "error")
         return redirect(url_for("auth.account"))
     problem = passkeys.register(_me(), credential, request.form.get("name", ""))
     if problem:
@@ -61,7 +62,7 @@ def add_passkey():
         flash(problem, "error")
     else:
         db.session.commit()
-        flash("Passkey added: it can now be used as your second factor.", "success")
+        flash(_("Passkey added: it can now be used as your second factor."), "success")
     return redirect(url_for("auth.account"))
 
 
@@ -73,7 +74,8 @@ def remove_passkey(passkey_id: int):
         return refused
     removed = passkeys.remove(_me(), passkey_id)
     db.session.commit()
-    flash("Passkey removed." if removed else "No such passkey.", "success" if removed else "info")
+    flash(_("Passkey removed.") if removed else _("No such passkey."),
+          "success" if removed else "info")
     return redirect(url_for("auth.account"))
 
 
@@ -89,7 +91,7 @@ def passkey_login_options():
     """Between the password and the second step only (the pending entry)."""
     if current_user.is_authenticated:
         return _json('{"error": "Already logged in."}', 400)
-    _, user = _pending_user()
+    _challenge, user = _pending_user()
     if user is None or not passkeys.has_passkeys(user):
         return _json('{"error": "Please log in again."}', 400)
     body = passkeys.authentication_options(user)
@@ -102,7 +104,7 @@ def login_with_passkey():
     pending = _pending_entry()
     if pending is None:
         session.pop(PENDING_KEY, None)
-        flash("Please log in again.", "info")
+        flash(_("Please log in again."), "info")
         return redirect(url_for("auth.login"))
     attempt = second_factor_attempt(pending)
     if not attempt.allowed:
@@ -115,5 +117,5 @@ def login_with_passkey():
         db.session.commit()
         return _log_in(user, pending.get("remember", False), pending.get("next") or None)
     db.session.rollback()
-    flash(CODE_FAILED if user is not None else "Please log in again.", "error")
+    flash(_(CODE_FAILED) if user is not None else _("Please log in again."), "error")
     return redirect(url_for("auth.login_code"))

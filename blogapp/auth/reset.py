@@ -18,6 +18,7 @@ from datetime import timedelta
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from blogapp.auth.forms import PasswordForm
@@ -82,8 +83,8 @@ def forgot_password():
     config = current_app.config
     too_many = refused("reset", email, per_client=config["PASSWORD_RESET_RATE_LIMIT"],
                        per_address=config["PASSWORD_RESET_ACCOUNT_RATE_LIMIT"],
-                       message="Too many requests for a new password; please wait "
-                               "and try again.")  # fmt: skip
+                       message=_l("Too many requests for a new password; please wait "
+                               "and try again."))  # fmt: skip
     if too_many:
         return too_many
     if mail_enabled():
@@ -132,9 +133,9 @@ def reset_password(token: str):
     if not links.consume(data["n"], PURPOSE):
         db.session.rollback()
         return render_template("auth/reset_problem.html",
-                               message="This link was already used."), 400  # fmt: skip
+                               message=_l("This link was already used.")), 400  # fmt: skip
     set_password(user, form.password.data)  # a new session token: every session ends
     db.session.commit()
-    flash("Your password is changed and every session of the account has ended. "
-          "Log in with the new password.", "success")  # fmt: skip
+    flash(_("Your password is changed and every session of the account has ended. "
+          "Log in with the new password."), "success")  # fmt: skip
     return redirect(url_for("auth.login"))

@@ -16,6 +16,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
@@ -52,8 +53,8 @@ def load_user(session_id: str) -> User | None:
     """Sessions hold ``id:token:key``; a rotated token (logout, new password) or an
     ended login (its LoginSession row deleted) ends them. ``id:token`` ids from before
     per-login rows still load."""
-    user_id, _, rest = session_id.partition(":")
-    token, _, key = rest.partition(":")
+    user_id, _sep, rest = session_id.partition(":")
+    token, _sep, key = rest.partition(":")
     if not user_id.isdigit() or not token:
         return None
     if key:
@@ -223,7 +224,7 @@ def login_code():
     pending = _pending_entry()
     if pending is None:
         session.pop(PENDING_KEY, None)
-        flash("Please log in again.", "info")
+        flash(_("Please log in again."), "info")
         return redirect(url_for("auth.login"))
     form = CodeForm()
     error = None
@@ -257,7 +258,7 @@ def logout():
         db.session.commit()
     session.clear()
     logout_user()
-    flash("You are logged out.", "success")
+    flash(_("You are logged out."), "success")
     return redirect(url_for("auth.login"))
 
 

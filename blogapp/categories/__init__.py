@@ -2,6 +2,7 @@
 admin's Categories and Tags screens (admin.py)."""
 
 from blogapp.categories.views import bp
+from blogapp.interface_language import N_
 
 __all__ = ["bp", "init_app"]
 
@@ -13,8 +14,8 @@ def init_app(app) -> None:
 
     found = registry(app)
     found.add_admin_screen(AdminScreen(
-        "Categories", "admin.categories", lambda e: "categor" in e, admin_only=False,
+        N_("Categories"), "admin.categories", lambda e: "categor" in e, admin_only=False,
         order=30))
     found.add_admin_screen(AdminScreen(
-        "Tags", "admin.tags", lambda e: "tag" in e and e.startswith("admin."),
+        N_("Tags"), "admin.tags", lambda e: "tag" in e and e.startswith("admin."),
         admin_only=False, order=40))

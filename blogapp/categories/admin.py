@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from blogapp.admin.blueprint import bp
@@ -41,7 +42,7 @@ def _parent_choices(category: Category | None) -> list[tuple[int, str]]:
     excluded = set()
     if category is not None:
         excluded = descendant_ids(category.id) | {category.id}
-    return [(NO_PARENT, "(none: top level)")] + [
+    return [(NO_PARENT, _("(none: top level)"))] + [
         (cid, label) for cid, label in category_choices() if cid not in excluded
     ]
 
@@ -60,7 +61,7 @@ def categories():
         except FieldErrors as error:
             show_errors(form, error)
         else:
-            flash(f"Category “{created.name}” added.", "success")
+            flash(_("Category “%(name)s” added.", name=created.name), "success")
             return redirect(url_for("admin.categories"))
     return render_template(
         "admin/categories.html", form=form, tree=category_choices(), counts=_category_counts(),
@@ -85,7 +86,7 @@ def edit_category(category_id: int):
             db.session.rollback()
             show_errors(form, error)
         else:
-            flash("Category saved.", "success")
+            flash(_("Category saved."), "success")
             return redirect(url_for("admin.categories"))
     return render_template("admin/category_edit.html", form=form, category=category), (
         400 if form.errors else 200
@@ -108,7 +109,7 @@ def delete_category_view(category_id: int):
         except FieldErrors as error:
             show_errors(form, error)
         else:
-            flash(f"Category “{category.name}” deleted.", "success")
+            flash(_("Category “%(name)s” deleted.", name=category.name), "success")
             return redirect(url_for("admin.categories"))
     return render_template(
         "admin/category_delete.html", form=form, category=category, posts=posts
@@ -125,7 +126,7 @@ def tags():
         except FieldErrors as error:
             show_errors(form, error)
         else:
-            flash(f"Tag “{created.name}” added.", "success")
+            flash(_("Tag “%(name)s” added.", name=created.name), "success")
             return redirect(url_for("admin.tags"))
     counts = dict(db.session.execute(
         select(post_tags.c.tag_id, func.count()).group_by(post_tags.c.tag_id)
@@ -148,7 +149,7 @@ def edit_tag(tag_id: int):
             db.session.rollback()
             show_errors(form, error)
         else:
-            flash("Tag saved.", "success")
+            flash(_("Tag saved."), "success")
             return redirect(url_for("admin.tags"))
     return render_template("admin/tag_edit.html", form=form, tag=tag), (
         400 if form.errors else 200
@@ -160,5 +161,6 @@ def edit_tag(tag_id: int):
 def delete_tag_view(tag_id: int):
     tag = db.get_or_404(Tag, tag_id)
     delete_tag(tag)
-    flash(f"Tag “{tag.name}” deleted; its posts keep their other tags.", "success")
+    flash(_("Tag “%(name)s” deleted; its posts keep their other tags.", name=tag.name),
+          "success")
     return redirect(url_for("admin.tags"))

@@ -9,6 +9,7 @@ from blogapp.comments.mail_views import bp as mail_bp
 from blogapp.comments.moderation import bp as moderation_bp
 from blogapp.comments.own_edits import bp as own_edits_bp
 from blogapp.comments.views import bp
+from blogapp.interface_language import N_
 
 __all__ = ["bp", "init_app", "mail_bp", "moderation_bp", "own_edits_bp"]
 
@@ -44,5 +45,5 @@ def init_app(app) -> None:
     found.add_reader_data(ReaderData("comments", reader_data.erase, reader_data.export,
                                      reader_data.holds, order=100))
     found.add_admin_screen(AdminScreen(
-        "Comments", "moderation.comments", lambda e: e.startswith("moderation."),
-        admin_only=False, count=pending, count_title="{n} waiting for moderation", order=60))
+        N_("Comments"), "moderation.comments", lambda e: e.startswith("moderation."),
+        admin_only=False, count=pending, count_title=N_("{n} waiting for moderation"), order=60))

@@ -121,36 +121,36 @@ class CommentForm(FlaskForm):
 
 class ReplyForm(FlaskForm):
     body = TextAreaField(
-        "Reply", filters=[_strip], validators=[InputRequired("Please type a reply.")]
+        _l("Reply"), filters=[_strip], validators=[InputRequired("Please type a reply.")]
     )
 
 
 class EditForm(FlaskForm):
     author_name = StringField(
-        "Name", filters=[_strip], validators=[InputRequired("A name is required."),
+        _l("Name"), filters=[_strip], validators=[InputRequired("A name is required."),
                                               Length(max=250)]
     )  # fmt: skip
     author_email = EmailField(
-        "Email", filters=[_strip], validators=[Optional(), Email(), Length(max=254)]
+        _l("Email"), filters=[_strip], validators=[Optional(), Email(), Length(max=254)]
     )
-    author_url = URLField("Website", filters=[_strip], validators=[Optional(), Length(max=500)])
+    author_url = URLField(_l("Website"), filters=[_strip], validators=[Optional(), Length(max=500)])
     body = TextAreaField(
-        "Comment", filters=[_strip], validators=[InputRequired("The comment cannot be empty.")]
+        _l("Comment"), filters=[_strip], validators=[InputRequired("The comment cannot be empty.")]
     )
 
 
 class SettingsForm(FlaskForm):
     auto_approve_known = BooleanField(
-        "Approve a commenter automatically when they already have an approved comment "
-        "(same name and email)"
+        _l("Approve a commenter automatically when they already have an approved comment "
+        "(same name and email)")
     )
-    blocklist_words = TextAreaField("Blocklist: send to spam (one word or phrase a line)")
-    moderation_words = TextAreaField("Moderation list: hold for a moderator (one a line)")
+    blocklist_words = TextAreaField(_l("Blocklist: send to spam (one word or phrase a line)"))
+    moderation_words = TextAreaField(_l("Moderation list: hold for a moderator (one a line)"))
     link_limit = IntegerField(
-        "Hold a comment with more than this many links",
+        _l("Hold a comment with more than this many links"),
         validators=[InputRequired("Give a number."), NumberRange(min=0, max=1000)],
     )
     close_after_days = IntegerField(
-        "Close comments on posts older than this many days (0: never)",
+        _l("Close comments on posts older than this many days (0: never)"),
         validators=[InputRequired("Give a number."), NumberRange(min=0, max=100_000)],
     )

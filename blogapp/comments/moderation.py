@@ -5,6 +5,7 @@ the rules. Every change is a POST with CSRF and goes through ``services``."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
@@ -15,6 +16,7 @@ from blogapp.comments import services
 from blogapp.comments.forms import EditForm, ReplyForm, SettingsForm
 from blogapp.comments.settings import CommentSettings, load_settings, parse_words, save_settings
 from blogapp.extensions import db
+from blogapp.interface_language import N_
 from blogapp.models import Comment, CommentStatus, ModerationEvent
 from blogapp.next_url import safe_next
 from blogapp.sanitize import strip_invisible
@@ -25,17 +27,38 @@ PER_PAGE = 20
 LOG_PER_PAGE = 50
 # Tab, label and the statuses it lists. "All" is WordPress's: everything but spam and trash.
 TABS = (
-    ("all", "All", (CommentStatus.PENDING, CommentStatus.APPROVED)),
-    ("pending", "Pending", (CommentStatus.PENDING,)),
-    ("approved", "Approved", (CommentStatus.APPROVED,)),
-    ("spam", "Spam", (CommentStatus.SPAM,)),
-    ("trash", "Trash", (CommentStatus.TRASH,)),
+    ("all", N_("All"), (CommentStatus.PENDING, CommentStatus.APPROVED)),
+    ("pending", N_("Pending"), (CommentStatus.PENDING,)),
+    ("approved", N_("Approved"), (CommentStatus.APPROVED,)),
+    ("spam", N_("Spam"), (CommentStatus.SPAM,)),
+    ("trash", N_("Trash"), (CommentStatus.TRASH,)),
 )
 TAB_STATUSES = {key: statuses for key, _, statuses in TABS}
-DONE = {
-    "approve": "approved", "unapprove": "unapproved", "spam": "marked as spam",
-    "trash": "moved to the trash", "restore": "restored", "delete": "deleted permanently",
-}  # fmt: skip
+# What the moderator is told, whole sentences so that each language orders its own words.
+DONE_ONE = {
+    "approve": N_("Comment #%(id)s approved."),
+    "unapprove": N_("Comment #%(id)s unapproved."),
+    "spam": N_("Comment #%(id)s marked as spam."),
+    "trash": N_("Comment #%(id)s moved to the trash."),
+    "restore": N_("Comment #%(id)s restored."),
+    "delete": N_("Comment #%(id)s deleted permanently."),
+}
+ALREADY = {
+    "approve": N_("Comment #%(id)s was already approved; nothing changed."),
+    "unapprove": N_("Comment #%(id)s was already unapproved; nothing changed."),
+    "spam": N_("Comment #%(id)s was already marked as spam; nothing changed."),
+    "trash": N_("Comment #%(id)s was already moved to the trash; nothing changed."),
+    "restore": N_("Comment #%(id)s was already restored; nothing changed."),
+    "delete": N_("Comment #%(id)s was already deleted permanently; nothing changed."),
+}
+DONE_MANY = {
+    "approve": N_("%(changed)s of %(total)s comments approved."),
+    "unapprove": N_("%(changed)s of %(total)s comments unapproved."),
+    "spam": N_("%(changed)s of %(total)s comments marked as spam."),
+    "trash": N_("%(changed)s of %(total)s comments moved to the trash."),
+    "restore": N_("%(changed)s of %(total)s comments restored."),
+    "delete": N_("%(changed)s of %(total)s comments deleted permanently."),
+}
 
 
 def _back(default: str):
@@ -101,11 +124,11 @@ def comments():
 def act(comment_id: int, action: str):
     comment = _comment_or_404(comment_id)
     if action == "delete" and comment.status not in services.DELETABLE:
-        flash("Only comments in Spam or Trash can be deleted permanently.", "error")
+        flash(_("Only comments in Spam or Trash can be deleted permanently."), "error")
     elif services.apply(action, comment, current_user):
-        flash(f"Comment #{comment_id} {DONE[action]}.", "success")
+        flash(_(DONE_ONE[action], id=comment_id), "success")
     else:
-        flash(f"Comment #{comment_id} was already {DONE[action]}; nothing changed.", "info")
+        flash(_(ALREADY[action], id=comment_id), "info")
     return _back(url_for("moderation.comments"))
 
 
@@ -115,12 +138,12 @@ def bulk():
     action = request.form.get("action", "")
     ids = [int(v) for v in request.form.getlist("ids") if v.isdigit() and len(v) < 12]
     if action not in services.ACTIONS:
-        flash("Choose an action for the checked comments.", "error")
+        flash(_("Choose an action for the checked comments."), "error")
     elif not ids:
-        flash("Check at least one comment.", "error")
+        flash(_("Check at least one comment."), "error")
     else:
         changed = services.bulk(action, ids, current_user)
-        flash(f"{changed} of {len(set(ids))} comments {DONE[action]}.", "success")
+        flash(_(DONE_MANY[action], changed=changed, total=len(set(ids))), "success")
     return _back(url_for("moderation.comments"))
 
 
@@ -135,7 +158,8 @@ def edit(comment_id: int):
             author_email=form.author_email.data or "", author_url=form.author_url.data or "",
             body=form.body.data,
         )  # fmt: skip
-        flash(f"Comment #{comment_id} saved." if changed else "Nothing changed.", "success")
+        flash(_("Comment #%(id)s saved.", id=comment_id) if changed else _("Nothing changed."),
+              "success")
         return redirect(url_for("moderation.comments", status="all"))
     return render_template(
         "moderation/edit.html", comment=comment, form=form,
@@ -154,7 +178,7 @@ def reply(comment_id: int):
         except services.SubmissionError as error:
             form.body.errors = [error.message]
         else:
-            flash(f"Reply #{new.id} published.", "success")
+            flash(_("Reply #%(id)s published.", id=new.id), "success")
             return redirect(url_for("moderation.comments", status="all"))
     return render_template(
         "moderation/reply.html", comment=comment, form=form,
@@ -197,6 +221,6 @@ def settings():
                 close_after_days=form.close_after_days.data,
             )
         )
-        flash("Comment settings saved.", "success")
+        flash(_("Comment settings saved."), "success")
         return redirect(url_for("moderation.settings"))
     return render_template("moderation/settings.html", form=form), 400 if form.errors else 200

@@ -7,6 +7,7 @@ activities (``activities``), what followers are told (``publishing``) and its
 transport through the outbox (``delivery``); URLs in ``views``, commands in ``cli``."""
 
 from blogapp.fediverse.views import bp
+from blogapp.interface_language import N_
 
 LANE = "fediverse"  # the outbox lane of deliveries (flask deliver --only fediverse)
 
@@ -31,5 +32,5 @@ def init_app(app) -> None:
                                      is_permanent=delivery.is_permanent))
     found.add_lane_step(LANE, publishing.queue_due_posts)
     found.add_admin_screen(AdminScreen(
-        "Followers", "admin.followers", lambda e: "follower" in e,
+        N_("Followers"), "admin.followers", lambda e: "follower" in e,
         shown=lambda: bool(current_app.config.get("FEDIVERSE_ENABLED")), order=120))

@@ -5,6 +5,7 @@ authors from the fediverse, and "Accept" (a POST) for those held while
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from blogapp.admin.blueprint import bp
@@ -12,11 +13,12 @@ from blogapp.arguments import page_arg
 from blogapp.auth.permissions import admin_required
 from blogapp.extensions import db
 from blogapp.fediverse.followers import NotAccepted, accept_held
+from blogapp.interface_language import N_
 from blogapp.models import Follower, FollowerStatus
 
 PER_PAGE = 50
 STATUSES = (FollowerStatus.PENDING, FollowerStatus.ACCEPTED)
-TABS = ((FollowerStatus.PENDING, "Held"), (FollowerStatus.ACCEPTED, "Accepted"))
+TABS = ((FollowerStatus.PENDING, N_("Held")), (FollowerStatus.ACCEPTED, N_("Accepted")))
 
 
 @bp.get("/followers")
@@ -50,6 +52,6 @@ def accept_follower(follower_id: int):
     except NotAccepted as refusal:
         flash(str(refusal), "error")
     else:
-        flash(f"{follower.actor_uri} follows {follower.target} now; the worker sends the "
-              "Accept on its next pass.", "success")
+        flash(_("%(actor)s follows %(target)s now; the worker sends the Accept on its next "
+                "pass.", actor=follower.actor_uri, target=follower.target), "success")
     return redirect(url_for("admin.followers", status=FollowerStatus.PENDING))

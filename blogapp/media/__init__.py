@@ -1,5 +1,6 @@
 """Uploaded images: validation and storage (storage.py) and serving (views.py)."""
 
+from blogapp.interface_language import N_
 from blogapp.media.storage import ImageRejected, store_image
 from blogapp.media.views import bp
 
@@ -12,5 +13,5 @@ def init_app(app) -> None:
     from blogapp.registry import AdminScreen, registry
 
     registry(app).add_admin_screen(AdminScreen(
-        "Media", "admin.media", lambda e: "media" in e and e.startswith("admin."),
+        N_("Media"), "admin.media", lambda e: "media" in e and e.startswith("admin."),
         admin_only=False, order=50))

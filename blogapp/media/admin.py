@@ -4,6 +4,7 @@ copy a ready-made figure snippet into a post (no JavaScript needed)."""
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -51,7 +52,7 @@ def media():
             form.file.errors = [str(error)]
         else:
             db.session.commit()
-            flash(f"Uploaded {stored.original_name or stored.filename}.", "success")
+            flash(_("Uploaded %(name)s.", name=stored.original_name or stored.filename), "success")
             return redirect(url_for("admin.media"))
     items = db.paginate(
         select(Media).order_by(Media.created_at.desc(), Media.id.desc()),

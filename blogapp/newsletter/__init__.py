@@ -2,6 +2,7 @@
 both. Rules in services.py, pages in views.py; posts go out through blogapp.mail's
 outbox (sent by ``flask deliver``)."""
 
+from blogapp.interface_language import N_
 from blogapp.newsletter.views import bp
 
 __all__ = ["bp", "init_app"]
@@ -27,5 +28,5 @@ def init_app(app) -> None:
     found.add_reader_data(ReaderData("newsletter", reader_data.erase, reader_data.export,
                                      reader_data.holds, order=100))
     found.add_admin_screen(AdminScreen(
-        "Subscribers", "admin.subscribers",
+        N_("Subscribers"), "admin.subscribers",
         lambda e: "subscriber" in e and e.startswith("admin."), order=130))

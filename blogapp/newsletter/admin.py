@@ -11,6 +11,7 @@ import csv
 import io
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
 
@@ -131,10 +132,10 @@ def newsletter_test(post_id: int):
     post = _load_post(post_id)
     back = redirect(url_for("admin.edit_post", post_id=post.id))
     if not mail_enabled():
-        flash("This site sends no mail: set BLOGAPP_MAIL_SERVER first.", "error")
+        flash(_("This site sends no mail: set BLOGAPP_MAIL_SERVER first."), "error")
         return back
     if not current_user.email:
-        flash("Your account has no e-mail address to send the test to.", "error")
+        flash(_("Your account has no e-mail address to send the test to."), "error")
         return back
     content = compose_post(post)
     moment = now()
@@ -145,8 +146,8 @@ def newsletter_test(post_id: int):
             html=content["html"] + "<hr><p>A test of the newsletter mail, sent to you only.</p>",
             ref=f"post:{post.id}")  # fmt: skip
     db.session.commit()
-    flash(f"A test is queued for {current_user.email}; the worker sends it on its next pass.",
-          "success")
+    flash(_("A test is queued for %(email)s; the worker sends it on its next pass.",
+            email=current_user.email), "success")
     return back
 
 
@@ -195,10 +196,10 @@ def import_subscribers():
     upload = request.files.get("file")
     lists = request.form.get("lists", "")
     if lists not in NEWSLETTER_LISTS:
-        flash("Choose the list the imported readers get: English, ខ្មែរ or both.", "error")
+        flash(_("Choose the list the imported readers get: English, ខ្មែរ or both."), "error")
         return back
     if upload is None or not upload.filename:
-        flash("Choose a CSV file to import.", "error")
+        flash(_("Choose a CSV file to import."), "error")
         return back
     try:
         emails, skipped = read_import(upload.read())
@@ -206,6 +207,7 @@ def import_subscribers():
         flash(str(error), "error")
         return back
     added = import_confirmed(emails, lists)
-    flash(f"{added} subscribers added; {len(emails) - added} were already on the list; "
-          f"{skipped} rows skipped (no valid address, or unsubscribed).", "success")
+    flash(_("%(added)s subscribers added; %(already)s were already on the list; %(skipped)s "
+            "rows skipped (no valid address, or unsubscribed).", added=added,
+            already=len(emails) - added, skipped=skipped), "success")
     return back

@@ -1,3 +1,4 @@
+from blogapp.interface_language import N_
 from blogapp.permalinks import post_url
 from blogapp.posts.views import bp
 
@@ -15,8 +16,8 @@ def init_app(app) -> None:
     use_savers(app, Savers(restore=services.restore, new_draft=services.save_new_draft))
     found = registry(app)
     found.add_admin_screen(AdminScreen(
-        "Posts", "admin.posts", lambda e: "post" in e and e.startswith("admin."),
+        N_("Posts"), "admin.posts", lambda e: "post" in e and e.startswith("admin."),
         admin_only=False, order=10))
     found.add_admin_screen(AdminScreen(
-        "Pages", "admin.pages", lambda e: "page" in e and e.startswith("admin."),
+        N_("Pages"), "admin.pages", lambda e: "page" in e and e.startswith("admin."),
         admin_only=False, order=20))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -156,7 +157,7 @@ def delete_post_view(post_id: int):
     post = _load_post(post_id)
     name = post.title or f"#{post.id}"
     delete_post(post)
-    flash(f"Post “{name}” deleted.", "success")
+    flash(_("Post “%(name)s” deleted.", name=name), "success")
     return redirect(url_for("admin.posts"))
 
 

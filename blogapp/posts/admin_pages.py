@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -67,7 +68,7 @@ def _editor(page: Page | None):
             except FieldErrors as error:
                 show_errors(form, error)
             else:
-                flash(f"Page saved ({saved.status}).", "success")
+                flash(_("Page saved (%(status)s).", status=saved.status), "success")
                 return redirect(url_for("admin.edit_page", page_id=saved.id))
     return render_template("admin/page_edit.html", form=form, page=page, conflict=conflict,
                            delete_form=EmptyForm()), 409 if conflict else 200
@@ -78,5 +79,5 @@ def _editor(page: Page | None):
 def delete_page_view(page_id: int):
     page = db.get_or_404(Page, page_id)
     delete_page(page)
-    flash(f"Page “{page.title}” deleted.", "success")
+    flash(_("Page “%(title)s” deleted.", title=page.title), "success")
     return redirect(url_for("admin.pages"))

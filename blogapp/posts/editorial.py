@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import flash, g, redirect, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -39,14 +41,15 @@ CANDIDATES_SHOWN = 100
 
 
 class NoteForm(FlaskForm):
-    kind = SelectField("Kind", choices=as_choices(list(KIND_LABELS.items())), default=CORRECTION)
-    body = TextAreaField("Note", validators=[InputRequired(), Length(max=MAX_NOTE_LENGTH)],
-                         description="Markdown. Say what was wrong and what is right now; "
-                                     "the date is added for you.")  # fmt: skip
+    kind = SelectField(_l("Kind"), choices=as_choices(list(KIND_LABELS.items())),
+                       default=CORRECTION)
+    body = TextAreaField(_l("Note"), validators=[InputRequired(), Length(max=MAX_NOTE_LENGTH)],
+                         description=_l("Markdown. Say what was wrong and what is right now; "
+                                     "the date is added for you."))  # fmt: skip
 
 
 class TranslationForm(FlaskForm):
-    other_id = IntegerField("Translation", validators=[InputRequired()])
+    other_id = IntegerField(_l("Translation"), validators=[InputRequired()])
 
 
 class UnlinkForm(FlaskForm):
@@ -124,7 +127,7 @@ def add_correction(post_id: int):
         flash(str(refused), "error")
         return _back(post.id, "#corrections")
     db.session.commit()
-    flash("Note added. Readers see it at the top of the post.", "success")
+    flash(_("Note added. Readers see it at the top of the post."), "success")
     return _back(post.id, "#corrections")
 
 
@@ -145,7 +148,7 @@ def change_correction(post_id: int, note_id: int):
         flash(str(refused), "error")
         return _back(post_id, f"#note-{note.id}")
     db.session.commit()
-    flash("Note changed; readers can still see what it said before." if changed
+    flash(_("Note changed; readers can still see what it said before.") if changed
           else "The note was unchanged.", "success")  # fmt: skip
     return _back(post_id, f"#note-{note.id}")
 
@@ -156,11 +159,11 @@ def link_translation(post_id: int):
     post = db.get_or_404(Post, post_id)
     form = TranslationForm()
     if not form.validate():
-        flash("Choose the post that is a translation of this one.", "error")
+        flash(_("Choose the post that is a translation of this one."), "error")
         return _back(post.id, "#translations")
     other = db.session.get(Post, form.other_id.data)
     if other is None:
-        flash("That post does not exist (any more).", "error")
+        flash(_("That post does not exist (any more)."), "error")
         return _back(post.id, "#translations")
     try:
         link(post, other)
@@ -168,7 +171,7 @@ def link_translation(post_id: int):
         flash(str(refused), "error")
         return _back(post.id, "#translations")
     db.session.commit()
-    flash(f"Linked with “{other.title or other.slug}”.", "success")
+    flash(_("Linked with “%(title)s”.", title=other.title or other.slug), "success")
     return _back(post.id, "#translations")
 
 
@@ -177,9 +180,9 @@ def link_translation(post_id: int):
 def unlink_translation(post_id: int):
     post = db.get_or_404(Post, post_id)
     if not UnlinkForm().validate():
-        flash("The form could not be read; please try again.", "error")
+        flash(_("The form could not be read; please try again."), "error")
         return _back(post.id, "#translations")
     unlink(post)
     db.session.commit()
-    flash("This post is no longer linked with its translations.", "success")
+    flash(_("This post is no longer linked with its translations."), "success")
     return _back(post.id, "#translations")

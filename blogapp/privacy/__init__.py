@@ -1,6 +1,7 @@
 """Readers' privacy: the privacy page, and a commenter's own data:
 "Send me my data" and "Delete everything I wrote here", each confirmed by mail."""
 
+from blogapp.interface_language import N_
 from blogapp.privacy.views import bp
 
 __all__ = ["bp", "init_app"]
@@ -12,5 +13,5 @@ def init_app(app) -> None:
     from blogapp.registry import AdminScreen, registry
 
     registry(app).add_admin_screen(AdminScreen(
-        "Privacy", "admin.privacy_settings", lambda e: e == "admin.privacy_settings",
+        N_("Privacy"), "admin.privacy_settings", lambda e: e == "admin.privacy_settings",
         order=140))

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -61,9 +63,8 @@ def editor_opened(form, item: Post | Page | None) -> None:
         form.content_format.data = autosave.content_format
         if hasattr(form, "excerpt"):
             form.excerpt.data = autosave.excerpt
-        flash(
-            "The autosaved text is in the editor. Save to keep it; leave without saving "
-            "to keep the last saved version.",
+        flash(_("The autosaved text is in the editor. Save to keep it; leave without saving "
+            "to keep the last saved version."),
             "success",
         )
 
@@ -154,8 +155,7 @@ def restore_revision(kind: str, item_id: int, revision_id: int):
         _savers().restore(item, revision, author=current_user._get_current_object())
     except FieldErrors as error:
         db.session.rollback()
-        flash(
-            "That revision cannot be restored as it is: " + "; ".join(error.errors.values()),
+        flash(_("That revision cannot be restored as it is: ") + "; ".join(error.errors.values()),
             "error",
         )
     else:
@@ -197,7 +197,7 @@ def autosave_new_post():
         edit_url=_edit_url(post),
         autosave_url=url_for("admin.autosave", kind="posts", item_id=post.id),
         based_on=str(latest.id if latest else 0),
-        message="Saved as a draft, so nothing is lost if this tab closes.",
+        message=_l("Saved as a draft, so nothing is lost if this tab closes."),
     )
 
 
@@ -206,15 +206,13 @@ def autosave_new_post():
 def share_preview(post_id: int):
     post = _load("posts", post_id)
     if not can_share(post):
-        flash(
-            "Only a draft, pending or scheduled post has a share-preview link; a "
-            "published post has its own address.",
+        flash(_("Only a draft, pending or scheduled post has a share-preview link; a "
+            "published post has its own address."),
             "error",
         )
     else:
         share(post, by=current_user._get_current_object())
-        flash(
-            "Share-preview link made: anyone with it can read this post until you revoke it.",
+        flash(_("Share-preview link made: anyone with it can read this post until you revoke it."),
             "success",
         )
     return redirect(_edit_url(post) + "#share-preview")
@@ -225,7 +223,7 @@ def share_preview(post_id: int):
 def revoke_share_preview(post_id: int):
     post = _load("posts", post_id)
     revoke(post)
-    flash("Share-preview link revoked: it no longer opens the post.", "success")
+    flash(_("Share-preview link revoked: it no longer opens the post."), "success")
     return redirect(_edit_url(post) + "#share-preview")
 
 
