@@ -76,7 +76,7 @@ def subscribe(comment: Comment, *, replies: bool, new_comments: bool) -> None:
                 scope=scope, created_at=now(),
             ))  # fmt: skip
         if comment.status == CommentStatus.APPROVED:
-            _ask_to_confirm(subscriber)
+            _ask_to_confirm(subscriber, _language_of(comment))
         db.session.commit()
 
 
@@ -89,8 +89,13 @@ def _subscriber(email: str) -> MailSubscriber:
     return db.session.scalars(select(MailSubscriber).where(MailSubscriber.email == email)).one()
 
 
-def _ask_to_confirm(subscriber: MailSubscriber) -> None:
-    """One confirmation mail, unless confirmed or asked within ``CONFIRM_RESEND_HOURS``."""
+def _language_of(comment: Comment) -> str:
+    return db.session.scalar(select(Post.language).where(Post.id == comment.post_id))
+
+
+def _ask_to_confirm(subscriber: MailSubscriber, language: str | None) -> None:
+    """One confirmation mail, unless confirmed or asked within ``CONFIRM_RESEND_HOURS``,
+    in ``language`` (the post's commented on)."""
     moment = now()
     resend = timedelta(hours=float(current_app.config["CONFIRM_RESEND_HOURS"]))
     if subscriber.confirmed_at is not None:
@@ -100,17 +105,18 @@ def _ask_to_confirm(subscriber: MailSubscriber) -> None:
     subscriber.confirmation_sent_at = moment
     site = current_app.config["SITE_NAME"]
     confirm = REPLIES.url(CONFIRM_STEP, subscriber)
-    text = (
-        f"Someone, probably you, asked {site} to e-mail {subscriber.email} about replies "
-        f"to comments.\n\nTo confirm, open this link and press the button:\n{confirm}\n\n"
-        f"If it was not you, ignore this mail: nothing more will be sent.\n"
-    )
-    enqueue(
-        key=f"confirm.{subscriber.id}.{int(moment.timestamp())}", kind=CONFIRM,
-        recipient=subscriber.email, subject=f"[{site}] Confirm your e-mail notifications",
-        text=text + _footer(subscriber, []), headers=_list_headers(subscriber, []),
-        ref=f"subscriber:{subscriber.id}",
-    )  # fmt: skip
+    with mail_locale(language):
+        text = _("Someone, probably you, asked %(site)s to e-mail %(email)s about replies to "
+                 "comments.\n\nTo confirm, open this link and press the button:\n%(link)s\n\n"
+                 "If it was not you, ignore this mail: nothing more will be sent.\n",
+                 site=site, email=subscriber.email, link=confirm)
+        enqueue(
+            key=f"confirm.{subscriber.id}.{int(moment.timestamp())}", kind=CONFIRM,
+            recipient=subscriber.email,
+            subject=_("[%(site)s] Confirm your e-mail notifications", site=site),
+            text=text + _footer(subscriber, []), headers=_list_headers(subscriber, []),
+            ref=f"subscriber:{subscriber.id}",
+        )  # fmt: skip
 
 
 REPLIES = Subscriptions(
@@ -197,7 +203,7 @@ def comment_approved(comment: Comment) -> None:
         .limit(1)
     ).first()
     if own is not None:
-        _ask_to_confirm(own)
+        _ask_to_confirm(own, _language_of(comment))
     source = db.aliased(Comment)
     concerned = db.session.execute(
         select(MailSubscription.id, MailSubscriber.id, MailSubscriber.last_digest_at)
