@@ -23,6 +23,9 @@ DOCS_SHOTS = {
     "desk-share-preview": "desk-share-preview",
     "desk-corrected-post": "corrected-post",
     "language-switch-khmer": "language-switch",
+    "km-post": "khmer-post",
+    "km-comment-errors": "khmer-comment-errors",
+    "km-admin-dashboard": "khmer-admin",
     "comments-mouse-moderation-queue": "moderation-queue",
     "mail-moderate": "mail-moderate",
 }

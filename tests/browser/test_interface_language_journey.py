@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.support import shoot
+from tests.browser.support import log_in, shoot
 
 pytestmark = pytest.mark.browser
 
@@ -97,3 +97,30 @@ def test_an_english_reader_meets_no_khmer_interface_word(new_page, artifacts, wi
     shoot(page, artifacts, "en-listing")
     assert "Posted on" in text
     assert not re.search(r"[\u1780-\u17ff]", text), text
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+def test_an_editor_who_chooses_khmer_works_in_a_khmer_admin(new_page, artifacts, width,
+                                                            admin_credentials):
+    """The account's own language, chosen on /account/: the admin speaks it, readers'
+    pages keep theirs. The shared admin account is put back to the site's language."""
+    page = new_page(width)
+    log_in(page, *admin_credentials)
+    page.goto("/account/")
+    page.get_by_label("Language of the admin and of your mails").select_option("km")
+    page.get_by_role("button", name="Save Language").click()
+    try:
+        expect(page.locator("html")).to_have_attribute("lang", "km")
+        page.goto("/admin/")
+        expect(page.locator("html")).to_have_attribute("lang", "km")
+        menu = page.locator(".admin-nav").inner_text()
+        assert "អត្ថបទ" in menu and not re.search(r"[A-Za-z]", menu), menu
+        shoot(page, artifacts, "km-admin-dashboard")
+        page.goto("/")
+        expect(page.locator("html")).to_have_attribute("lang", "en")  # a reader's page
+    finally:
+        page.goto("/account/")
+        page.locator("select[name='lang-language']").select_option("")
+        page.locator("form[action$='/account/language'] button[type=submit]").click()
+    page.goto("/admin/")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
