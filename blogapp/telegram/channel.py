@@ -41,6 +41,7 @@ from blogapp.telegram import api
 
 CAPTION_LIMIT = 1024  # characters in a photo's caption (the Bot API's limit)
 TEXT_LIMIT = 4096
+QUIET = "blogapp_telegram_quiet"  # session.info: writes that queue no channel work
 
 
 def chat_for(language: str) -> str:
@@ -133,7 +134,11 @@ def _plan(post_id: int, draw: bool = True) -> tuple[str, Wanted | None, Telegram
         from blogapp.cards.services import refresh_post_card  # Pillow: only when needed
 
         db.session.commit()
-        refresh_post_card(post_id)
+        db.session.info[QUIET] = True  # this very row sends the card: nothing to queue
+        try:
+            refresh_post_card(post_id)
+        finally:
+            db.session.info.pop(QUIET, None)
         post, sent = _load(post_id)
     want = wanted(post)
     if sent is None:

@@ -49,7 +49,7 @@ def _noted_post(obj, kind: str) -> int | None:
 
 
 def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
-    if not channel.enabled():
+    if session.info.get(channel.QUIET) or not channel.enabled():
         return
     for kind, objects in (("new", session.new), ("dirty", session.dirty),
                           ("deleted", session.deleted)):  # fmt: skip
