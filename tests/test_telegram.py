@@ -194,3 +194,12 @@ def test_nothing_is_queued_without_a_bot_token(app, ctx, bot):
     publish()
     assert db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.kind == "telegram")) \
         is None
+
+
+def test_the_bot_api_on_a_private_address_is_refused_outside_tests(app, ctx, bot):
+    app.config["FEDIVERSE_ALLOW_LOOPBACK"] = False  # as in production
+    publish()
+    report = deliver()
+    assert report.failed == 1 and bot.calls == []
+    row = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "telegram")).one()
+    assert "non-public address" in row.last_error
