@@ -25,6 +25,9 @@ DOCS_SHOTS = {
     "language-switch-khmer": "language-switch",
     "comments-mouse-moderation-queue": "moderation-queue",
     "mail-moderate": "mail-moderate",
+    "share-links": "share-links",
+    "card-english": "card-english",
+    "card-khmer": "card-khmer",
 }
 
 
