@@ -203,3 +203,12 @@ def test_the_bot_api_on_a_private_address_is_refused_outside_tests(app, ctx, bot
     assert report.failed == 1 and bot.calls == []
     row = db.session.scalars(select(OutboxMessage).where(OutboxMessage.kind == "telegram")).one()
     assert "non-public address" in row.last_error
+
+
+def test_flask_deliver_runs_the_telegram_lane_alone_with_no_mail_server(app, ctx, bot, runner):
+    app.config["MAIL_SERVER"] = ""
+    publish()
+    db.session.commit()
+    result = runner.invoke(args=["deliver", "--only", "telegram"])
+    assert result.exit_code == 0, result.output
+    assert "1 sent" in result.output and bot.methods() == ["sendPhoto"]

@@ -39,7 +39,7 @@ def card_of(page) -> str:
     return page.locator('meta[property="og:image"]').get_attribute("content")
 
 
-def test_share_links_on_a_phone_and_the_copy_button_by_keyboard(new_page, artifacts,
+def test_share_links_fit_a_phone_and_copy_link_works_from_the_tab_key(new_page, artifacts,
                                                                  cards_drawn):
     page = new_page(360, 780)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
