@@ -1,4 +1,4 @@
-"""telegram channel: the message that shows each post
+"""telegram channel: the message that shows each post; a post's own share card
 
 Revision ID: b8d4e2f60a17
 Revises: a7c3d91e5b60
@@ -28,7 +28,14 @@ def upgrade():
     sa.Column('edited_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('post_id', name=op.f('pk_telegram_messages'))
     )
+    with op.batch_alter_table('posts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('card_media_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_posts_card_media_id_media'), 'media',
+                                    ['card_media_id'], ['id'], ondelete='SET NULL')
 
 
 def downgrade():
+    with op.batch_alter_table('posts', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_posts_card_media_id_media'), type_='foreignkey')
+        batch_op.drop_column('card_media_id')
     op.drop_table('telegram_messages')
