@@ -54,8 +54,12 @@ def upload_post_card(post_id: int):
 @editor_required
 def use_drawn_card(post_id: int):
     post = db.get_or_404(Post, post_id)
+    back = redirect(url_for("admin.edit_post", post_id=post_id) + "#share-card")
+    if post.card_media_id is None:
+        flash("The post's share card is the drawn one already.", "info")
+        return back
     post.card_media_id = None
     db.session.commit()
     refresh_post_card(post_id)
     flash("The post's share card is the drawn one again.", "success")
-    return redirect(url_for("admin.edit_post", post_id=post_id) + "#share-card")
+    return back
