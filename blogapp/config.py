@@ -160,6 +160,14 @@ class DefaultConfig:
     # this HTTP CONNECT proxy, http://[user:password@]host:port, so nobody learns the
     # origin's address by making it fetch their URL. Empty: direct connections.
     OUTGOING_PROXY = ""
+    # The Telegram channel (blogapp/telegram): each post published is sent there by
+    # `flask deliver`. The bot's token is a secret: set it in the environment
+    # (BLOGAPP_TELEGRAM_BOT_TOKEN) or instance/config.py. Empty: nothing is sent.
+    TELEGRAM_BOT_TOKEN = ""
+    TELEGRAM_CHANNEL = ""  # @name or numeric id of the channel for every language
+    TELEGRAM_CHANNELS: dict = {}  # per language, e.g. {"km": "@opeds_km"}; others: the above
+    TELEGRAM_API_URL = "https://api.telegram.org"  # or a relay speaking the Bot API
+    TELEGRAM_NEW_POST_DAYS = 2  # a post published longer ago (an import) is not sent
     HSTS_SECONDS = 31_536_000  # sent over HTTPS (or with secure cookies); 0 turns HSTS off
     CONTENT_SECURITY_POLICY = (
         # Nothing from another origin, which would see readers' visits: an imported

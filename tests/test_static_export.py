@@ -212,6 +212,27 @@ def test_base_url_makes_every_link_absolute_on_the_mirror(runner, demo, tmp_path
     assert front.xpath("//link[@rel='canonical']/@href") == ["https://mirror.example.net/blog/"]
     search = [a.get("href") for a in front.xpath("//a[@class='main-site']")]
     assert search == [f"http://{ORIGIN}/?s=", "http://blogxyz.onion/?s="]
+    # A post's share links share the mirror's address of the post.
+    post_file = next(p for p in folder.glob("20*/*/*/*/index.html"))
+    post = lxml.html.document_fromstring(post_file.read_bytes())
+    address = "https://mirror.example.net/blog/" + str(post_file.parent.relative_to(folder)) + "/"
+    assert post.xpath("//section[@class='share']//input/@value") == [address]
+    (facebook,) = post.xpath("//section[@class='share']//a[contains(@href, 'facebook')]/@href")
+    assert facebook.endswith("u=https%3A//mirror.example.net/blog/" + quote(
+        str(post_file.parent.relative_to(folder))) + "/")
+
+
+def test_the_copy_sends_readers_to_every_address_of_the_mirrors_list(runner, demo, tmp_path):
+    result = runner.invoke(args=["mirrors", "set", "http://blogxyz.onion",
+                                 "https://opeds.example.org", "https://mirror.example.net/blog"])
+    assert result.exit_code == 0, result.output
+    folder = tmp_path / "copy"
+    export(runner, folder, "--base-url", "https://mirror.example.net/blog/")
+    front = lxml.html.document_fromstring((folder / "index.html").read_bytes())
+    search = [a.get("href") for a in front.xpath("//a[@class='main-site']")]
+    # The live site first, then the list; never the copy's own address.
+    assert search == [f"http://{ORIGIN}/?s=", "http://blogxyz.onion/?s=",
+                      "https://opeds.example.org/?s="]
 
 
 def test_exporting_twice_gives_the_same_bytes_and_rewrites_nothing(runner, demo, tmp_path):

@@ -62,13 +62,15 @@ RAQM = ImageFont.Layout.RAQM
 
 @dataclass(frozen=True)
 class CardText:
-    """What a card shows. ``picture`` is a file already checked by the uploads."""
+    """What a card shows. ``picture`` is a file already checked by the uploads;
+    ``own`` is the writer's own card (an upload), shown instead of the drawn one."""
 
     title: str
     site: str
     author: str = ""
     date: str = ""
     picture: Path | None = None
+    own: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -256,7 +258,15 @@ def draw_card(card: CardText, engine: ImageFont.Layout = RAQM) -> Image.Image:
     return image
 
 
+def own_card(path: Path) -> Image.Image:
+    """A writer's upload as a card: cropped to fill 1200 × 630 from its middle."""
+    with Image.open(path) as upload:
+        return ImageOps.fit(ImageOps.exif_transpose(upload).convert("RGB"), (WIDTH, HEIGHT),
+                            Image.Resampling.LANCZOS)
+
+
 def card_png(card: CardText, engine: ImageFont.Layout = RAQM) -> bytes:
     out = io.BytesIO()
-    draw_card(card, engine).save(out, "PNG", optimize=False, compress_level=6)
+    picture = own_card(card.own) if card.own is not None else draw_card(card, engine)
+    picture.save(out, "PNG", optimize=False, compress_level=6)
     return out.getvalue()

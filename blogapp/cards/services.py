@@ -35,7 +35,7 @@ from blogapp.dates import format_date
 from blogapp.extensions import db
 from blogapp.media.storage import upload_folder
 from blogapp.media.views import UPLOAD_NAME
-from blogapp.models import Post, PostStatus, Setting
+from blogapp.models import Media, Post, PostStatus, Setting
 from blogapp.site_settings import forget_stored_settings, stored_settings
 
 BATCH = 200  # cards whose names one transaction stores
@@ -51,6 +51,8 @@ class Wanted:
 def card_name(card: CardText) -> str:
     picture = card.picture.name if card.picture else ""
     shown = [DRAWING_VERSION, card.title, card.site, card.author, card.date, picture]
+    if card.own is not None:  # the writer's upload alone decides what the card shows
+        shown = ["own", card.own.name]
     digest = hashlib.sha256(json.dumps(shown, ensure_ascii=False).encode()).hexdigest()
     return f"{digest[:32]}.png"
 
@@ -68,13 +70,22 @@ def local_picture(url: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def own_card_path(post: Post) -> Path | None:
+    """The upload a writer chose as the post's card, while its file is there."""
+    if post.card_media_id is None:
+        return None
+    media = db.session.get(Media, post.card_media_id)
+    path = upload_folder() / media.filename if media is not None else None
+    return path if path is not None and path.is_file() else None
+
+
 def post_card(post: Post) -> CardText:
     """What ``post``'s card shows (its ``author`` must be loaded)."""
     date = format_date(post.published_at)
     return CardText(
         title=post_label(post, date), site=current_app.config["SITE_NAME"],
         author=post.author.public_name if post.author is not None else "", date=date,
-        picture=local_picture(post.first_image_url),
+        picture=local_picture(post.first_image_url), own=own_card_path(post),
     )  # fmt: skip
 
 

@@ -15,8 +15,8 @@ from blogapp.mail.worker import deliver_lanes_once, deliver_loop, lanes, summary
 @click.command("deliver")
 @click.option("--loop", is_flag=True, help="Keep sending until SIGTERM or SIGINT.")
 @click.option("--only", default=None, metavar="LANE",
-              help="Send only one lane: mail, or fediverse deliveries (default: every "
-                   "lane, side by side).")  # fmt: skip
+              help="Send only one lane: mail, fediverse deliveries or telegram (default: "
+                   "every lane, side by side).")  # fmt: skip
 @click.option(
     "--batch",
     type=click.IntRange(1, 10_000),
@@ -27,7 +27,8 @@ from blogapp.mail.worker import deliver_lanes_once, deliver_loop, lanes, summary
 def deliver_command(loop: bool, only: str | None, batch: int | None) -> None:
     """Send the mail (and fediverse deliveries) queued in the outbox."""
     config = current_app.config
-    if not (config.get("MAIL_SERVER") or config.get("FEDIVERSE_ENABLED")):
+    if not (config.get("MAIL_SERVER") or config.get("FEDIVERSE_ENABLED")
+            or config.get("TELEGRAM_BOT_TOKEN")):
         raise click.ClickException("BLOGAPP_MAIL_SERVER is not set: nothing can be sent.")
     if batch:
         current_app.config["MAIL_BATCH_SIZE"] = batch

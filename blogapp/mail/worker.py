@@ -160,8 +160,13 @@ def _finish(row: OutboxMessage, claimant: str, **values) -> None:
         db.session.commit()
 
 
-def _retry_delay(attempts: int) -> timedelta:
+def _retry_delay(attempts: int, error: Exception | None = None) -> timedelta:
+    """Doubling from ``MAIL_RETRY_SECONDS``, or what the other server asked for: an
+    error may carry ``retry_after`` seconds (Telegram's 429 says how long to wait)."""
     config = current_app.config
+    asked = getattr(error, "retry_after", None)
+    if asked:
+        return timedelta(seconds=float(asked))
     seconds = float(config["MAIL_RETRY_SECONDS"]) * 2 ** max(attempts - 1, 0)
     return timedelta(seconds=min(seconds, float(config["MAIL_RETRY_MAX_SECONDS"])))
 
@@ -179,7 +184,7 @@ def _failed(row: OutboxMessage, claimant: str, error: Exception, report: Report)
         log.warning("outbox #%s failed for good after %s tries: %s", row.id, row.attempts, text)
     else:
         _finish(row, claimant, status=OutboxStatus.QUEUED, last_error=text, claimed_by="",
-                next_attempt_at=now() + _retry_delay(row.attempts))
+                next_attempt_at=now() + _retry_delay(row.attempts, error))
         report.retrying += 1
 
 

@@ -101,6 +101,9 @@ from blogapp.models.taxonomy import (
     post_categories,
     post_tags,
 )
+from blogapp.models.telegram import (
+    TelegramMessage,
+)
 from blogapp.models.throttle import (
     ThrottleHit,
 )
@@ -192,6 +195,7 @@ __all__ = [
     "Correction",
     "CorrectionVersion",
     "PostTranslation",
+    "TelegramMessage",
     "FollowerStatus",
     "FederationState",
     "ReactionKind",

@@ -27,6 +27,7 @@ from blogapp.cards.names import CARD_NAME
 from blogapp.extensions import costly_limiter, limiter
 from blogapp.media.storage import upload_folder
 from blogapp.media.views import UPLOAD_NAME
+from blogapp.mirrors.addresses import mirror_addresses
 from blogapp.seo.related import RELATED_LIMIT
 from blogapp.static_export.inventory import Inventory, Item, digest, load_inventory
 from blogapp.static_export.rewrite import (
@@ -59,13 +60,17 @@ class ExportReport:
     seconds: float = 0.0
 
 
-def main_site_addresses(app: Flask, extra: list[str] | tuple[str, ...] = ()) -> list[str]:
+def main_site_addresses(app: Flask, extra: list[str] | tuple[str, ...] = (),
+                        copy_url: str | None = None) -> list[str]:  # fmt: skip
     """Every known address of the live site, where the copy sends readers to comment
-    and search: ``SITE_URL`` first, then the ones given (later: the mirrors setting)."""
+    and search: ``SITE_URL`` first, then the ones given (``--main-site``), then the
+    site's list of other addresses (``blogapp.mirrors``: the onion, ``MIRRORS`` or
+    ``flask mirrors set``), but never the copy's own address. Needs an app context."""
     found: list[str] = []
-    for address in (app.config["SITE_URL"], *extra):
+    own = copy_url.rstrip("/") if copy_url else None
+    for address in (app.config["SITE_URL"], *extra, *mirror_addresses()):
         address = address.rstrip("/")
-        if address and address not in found:
+        if address and address != own and address not in found:
             found.append(address)
     return found
 
@@ -182,8 +187,8 @@ def _export(app: Flask, root: Path, base_url: str | None,
     writer = _Writer(root, old_files, report)
     site_url = app.config["SITE_URL"]
     base_url = base_url.rstrip("/") if base_url else None
-    addresses = main_site_addresses(app, main_sites)
     with app.test_request_context("/", base_url=site_url):
+        addresses = main_site_addresses(app, main_sites, base_url)
         inventory = load_inventory(extra_stamp=(base_url, addresses))
     plain = [item for item in inventory.items if is_plain(file_of(item.url, item.kind))]
     report.refused = [item.url for item in inventory.items if item not in plain]

@@ -8,6 +8,8 @@
   to the post on every address of the live site ("main site" links, the only links
   out of the copy to the site); the search form becomes a link to the live site's
   search; any other form (the newsletter's sign-up) is left out.
+- A post's share links share the copy's address of the post (``--base-url``), or
+  are left out when the copy does not know its address.
 - The sidebar (recent posts, counts, archives) changes with every new post. In the
   copy it is one file, ``sidebar.html``, that every page shows in an ``iframe``, so a
   new post does not rewrite every page of the copy.
@@ -21,7 +23,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from html import escape
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import lxml.html
 from lxml.html import HtmlElement
@@ -190,6 +192,22 @@ def _copy_forms(doc: HtmlElement, select: _Classes, site: CopySite,
         gone.drop_tree()
 
 
+def _copy_share_links(select: _Classes, site: CopySite) -> None:
+    """A post's share links share the copy's own address of the post, which only a copy
+    with ``--base-url`` knows: without one they are left out."""
+    for section in select("section", "share"):
+        box = next(iter(section.iter("input")), None)
+        address = box.get("value", "") if box is not None else ""
+        mine = site.resolve(address, None) if site.base_url and address else None
+        if not mine or "://" not in mine:
+            section.drop_tree()
+            continue
+        box.set("value", mine)
+        for link in section.iter("a"):
+            link.set("href", link.get("href", "").replace(quote(address, safe="/"),
+                                                          quote(mine, safe="/")))
+
+
 def _copy_links(doc: HtmlElement, site: CopySite, here: str | None) -> None:
     unwrap, drop = [], []
     for element in doc.iter():
@@ -253,6 +271,7 @@ def rewrite_page(html: str, site: CopySite, here: str | None, *,
     select = _Classes(doc)
     facts = _page_facts(select)
     _copy_forms(doc, select, site, post_path)
+    _copy_share_links(select, site)
     _copy_links(doc, site, here)
     _frame_sidebar(select, site, here)
     return _serialize(doc), facts

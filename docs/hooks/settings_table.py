@@ -257,6 +257,10 @@ MEANINGS = {
         "an HTTP CONNECT proxy (`http://[user:password@]host:port`) for every request to "
         "other servers, so they never see the origin's address; empty: direct"
     ),
+    "TELEGRAM_BOT_TOKEN": (
+        "the Telegram bot's token from @BotFather (a secret: environment or "
+        "`instance/config.py`); empty: nothing goes to Telegram"
+    ),
     "HSTS_SECONDS": "`Strict-Transport-Security` max-age over HTTPS; 0 turns HSTS off",
     "CONTENT_SECURITY_POLICY": (
         "the `Content-Security-Policy` header: nothing from another origin, self-only "

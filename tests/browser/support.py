@@ -28,6 +28,9 @@ DOCS_SHOTS = {
     "km-admin-dashboard": "khmer-admin",
     "comments-mouse-moderation-queue": "moderation-queue",
     "mail-moderate": "mail-moderate",
+    "share-links": "share-links",
+    "card-english": "card-english",
+    "card-khmer": "card-khmer",
 }
 
 
