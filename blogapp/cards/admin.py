@@ -6,6 +6,7 @@ edit screen; the card is made right after, as after a save."""
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from blogapp.admin.blueprint import bp
@@ -27,26 +28,28 @@ def upload_post_card(post_id: int):
     upload = request.files.get("card")
     back = redirect(url_for("admin.edit_post", post_id=post_id) + "#share-card")
     if upload is None or not upload.filename:
-        flash("Choose a picture to upload as the share card.", "error")
+        flash(_("Choose a picture to upload as the share card."), "error")
         return back
     try:
         media = store_image(upload.stream, upload.filename, alt=f"Share card: {post_label(post)}",
                             uploaded_by=current_user._get_current_object())
     except ImageRejected as error:
         db.session.rollback()
-        flash(f"The share card was not changed: {error}", "error")
+        flash(_("The share card was not changed: %(error)s", error=error), "error")
         return back
     if media.width < MIN_WIDTH or media.height < MIN_HEIGHT:
         delete_files(media)
         db.session.rollback()
-        flash(f"The share card was not changed: the picture is {media.width} × "
-              f"{media.height} pixels; a card needs at least {MIN_WIDTH} × {MIN_HEIGHT} "
-              f"(best {WIDTH} × {HEIGHT}).", "error")  # fmt: skip
+        flash(_("The share card was not changed: the picture is %(width)s × %(height)s "
+                "pixels; a card needs at least %(min_width)s × %(min_height)s (best "
+                "%(best_width)s × %(best_height)s).", width=media.width, height=media.height,
+                min_width=MIN_WIDTH, min_height=MIN_HEIGHT, best_width=WIDTH,
+                best_height=HEIGHT), "error")  # fmt: skip
         return back
     post.card_media_id = media.id
     db.session.commit()
     refresh_post_card(post_id)
-    flash("The post's share card is now your picture.", "success")
+    flash(_("The post's share card is now your picture."), "success")
     return back
 
 
@@ -56,10 +59,10 @@ def use_drawn_card(post_id: int):
     post = db.get_or_404(Post, post_id)
     back = redirect(url_for("admin.edit_post", post_id=post_id) + "#share-card")
     if post.card_media_id is None:
-        flash("The post's share card is the drawn one already.", "info")
+        flash(_("The post's share card is the drawn one already."), "info")
         return back
     post.card_media_id = None
     db.session.commit()
     refresh_post_card(post_id)
-    flash("The post's share card is the drawn one again.", "success")
+    flash(_("The post's share card is the drawn one again."), "success")
     return back

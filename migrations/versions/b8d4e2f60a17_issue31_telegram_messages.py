@@ -1,17 +1,19 @@
 """telegram channel: the message that shows each post; a post's own share card
 
 Revision ID: b8d4e2f60a17
-Revises: a7c3d91e5b60
+Revises: c5d2e8f14a7b
 Create Date: 2026-12-06 23:40:00.000000
 
 """
 from alembic import op
+
+from blogapp.schema_changes import add_reference_column, drop_reference_column
 import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
 revision = 'b8d4e2f60a17'
-down_revision = 'a7c3d91e5b60'
+down_revision = 'c5d2e8f14a7b'
 branch_labels = None
 depends_on = None
 
@@ -28,14 +30,10 @@ def upgrade():
     sa.Column('edited_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('post_id', name=op.f('pk_telegram_messages'))
     )
-    with op.batch_alter_table('posts', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('card_media_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_posts_card_media_id_media'), 'media',
-                                    ['card_media_id'], ['id'], ondelete='SET NULL')
+    # In place, not a batch: a batch rebuilds posts on SQLite (blogapp.schema_changes).
+    add_reference_column('posts', 'card_media_id', 'media', ondelete='SET NULL')
 
 
 def downgrade():
-    with op.batch_alter_table('posts', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_posts_card_media_id_media'), type_='foreignkey')
-        batch_op.drop_column('card_media_id')
+    drop_reference_column('posts', 'card_media_id', 'media')
     op.drop_table('telegram_messages')
