@@ -8,11 +8,20 @@ import ctypes
 import ctypes.util
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 # Running under gunicorn means production: the app refuses the development
 # SECRET_KEY, and gunicorn's access log below replaces the app's request log.
 os.environ.setdefault("BLOGAPP_PRODUCTION", "true")
 os.environ.setdefault("BLOGAPP_REQUEST_LOG", "false")
+
+# Prometheus metrics (blogapp/metrics) add up every worker's counts from files in one
+# folder, named before any worker imports prometheus_client. The master empties it at
+# start (counts of an earlier run would be added in) and forgets each worker that exits.
+# The deliver service may share it (the same PROMETHEUS_MULTIPROC_DIR in its environment).
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="blogapp-metrics-")
 
 
 def _bind() -> str:
@@ -72,3 +81,15 @@ def post_fork(server, worker) -> None:
             ctypes.CDLL(libc_name).mallopt(M_ARENA_MAX, MALLOC_ARENAS)
         except (OSError, AttributeError):  # not glibc after all: keep its defaults
             pass
+
+
+def on_starting(server) -> None:
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+
+
+def child_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

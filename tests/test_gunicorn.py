@@ -53,7 +53,7 @@ def test_gunicorn_conf_reads_its_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("BLOGAPP_BIND", "127.0.0.1:9123")
     monkeypatch.setenv("BLOGAPP_WORKERS", "3")
     # The file sets these two in os.environ; setenv first so monkeypatch undoes that after.
-    for name in ("BLOGAPP_PRODUCTION", "BLOGAPP_REQUEST_LOG", "PORT"):
+    for name in ("BLOGAPP_PRODUCTION", "BLOGAPP_REQUEST_LOG", "PORT", "PROMETHEUS_MULTIPROC_DIR"):
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
     conf = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))
