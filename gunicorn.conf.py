@@ -12,9 +12,11 @@ import shutil
 import tempfile
 
 # Running under gunicorn means production: the app refuses the development
-# SECRET_KEY, and gunicorn's access log below replaces the app's request log.
+# SECRET_KEY. The app's request log (one JSON line per request, with its request id,
+# blogapp/request_log.py) replaces gunicorn's access log, which BLOGAPP_ACCESS_LOG=true
+# turns back on.
 os.environ.setdefault("BLOGAPP_PRODUCTION", "true")
-os.environ.setdefault("BLOGAPP_REQUEST_LOG", "false")
+os.environ.setdefault("BLOGAPP_REQUEST_LOG", "true")
 
 # Prometheus metrics (blogapp/metrics) add up every worker's counts from files in one
 # folder, named before any worker imports prometheus_client. The master empties it at
@@ -60,7 +62,8 @@ if os.path.isdir("/dev/shm"):
 # Client addresses and https come from ProxyFix (PROXY_FIX_COUNT), one place to trust proxies.
 forwarded_allow_ips = ""
 
-accesslog = "-"  # stdout: method, path, status, size, time
+# stdout: method, path, status, size, time; off unless asked for (the app's line says more)
+accesslog = "-" if os.environ.get("BLOGAPP_ACCESS_LOG", "").lower() in ("1", "true") else None
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 errorlog = "-"  # stderr: startup, worker and application errors with tracebacks
 loglevel = os.environ.get("BLOGAPP_LOG_LEVEL", "info")
