@@ -206,7 +206,7 @@ class DefaultConfig:
     BACKUP_STATUS_FILE = ""
     AUDIT_STATUS_FILE = ""
     # /metrics (Prometheus): the SHA-256 (hex) of the bearer token a scraper sends.
-    # Empty: /metrics answers 404. Make one with `flask metrics-token`.
+    # Empty: /metrics answers 404 and nothing is counted (docs/operators/metrics.md).
     METRICS_TOKEN_SHA256 = ""
 
     # Extensions

@@ -84,8 +84,9 @@ def healthy(app, ctx, runner, dns_stub, at_head):
     heartbeat.beat("mail")
     moment = now().isoformat()
     with open(app.config["BACKUP_STATUS_FILE"], "w") as handle:
-        json.dump({"last_backup_at": moment, "last_verified_at": moment,
-                   "last_verify_ok": True}, handle)
+        json.dump({"backup": {"at": moment, "sha256": "ab" * 32},  # blogapp.backup.status
+                   "verify": {"at": moment, "sha256": "ab" * 32, "ok": True},
+                   "verified": ["ab" * 32]}, handle)
     with open(app.config["AUDIT_STATUS_FILE"], "w") as handle:
         json.dump({"at": moment, "ok": True, "summary": "No known vulnerabilities found"},
                   handle)
@@ -234,3 +235,23 @@ def test_the_certificate_of_site_url_is_read_through_a_real_handshake(app, ctx, 
 
     app.config["SITE_URL"] = f"https://localhost:{server.port}"  # closed now
     assert checks.check_certificate().status is Status.FAILING
+
+
+def test_the_backup_record_of_flask_backup_is_judged(app, ctx, clock):
+    path = app.config["BACKUP_STATUS_FILE"]
+
+    def judged(record: dict) -> checks.Check:
+        with open(path, "w") as handle:
+            json.dump(record, handle)
+        return checks.check_backup()
+
+    assert checks.check_backup().status is Status.WARNING  # no record: unknown
+    moment = now().isoformat()
+    fresh = {"backup": {"at": moment, "sha256": "cd" * 32}}
+    assert judged(fresh).status is Status.WARNING  # never verified
+    assert judged({**fresh, "verified": ["cd" * 32]}).status is Status.OK
+    failed = judged({**fresh, "verify": {"at": moment, "ok": False}})
+    assert failed.status is Status.FAILING and "verify FAILED" in failed.detail
+    clock.advance(hours=30)
+    old = judged({**fresh, "verified": ["cd" * 32]})
+    assert old.status is Status.FAILING and "30 h old" in old.detail

@@ -5,6 +5,7 @@ during a load shows every worker's requests."""
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import subprocess
@@ -134,3 +135,14 @@ def test_a_scrape_under_gunicorn_adds_up_every_worker(tmp_path, ctx):
     assert statuses == [200] * LOAD_REQUESTS * LOAD_THREADS
     assert seen[-1] - seen[0] == len(statuses)  # every worker's requests, none twice
     assert value(after, "blogapp_page_cache_total", result="hit") > 0
+
+
+def test_the_grafana_dashboard_asks_only_for_metrics_the_site_has():
+    dashboard = json.loads((PROJECT_ROOT / "deploy" / "grafana-blogapp.json").read_text())
+    asked = {re.sub(r"_(total|bucket|count|sum)$", "", name)
+             for panel in dashboard["panels"] for target in panel["targets"]
+             for name in re.findall(r"blogapp_[a-z_]+", target["expr"])}
+    package = PROJECT_ROOT / "blogapp" / "metrics"
+    source = "".join(path.read_text() for path in package.glob("*.py"))
+    made = set(re.findall(r'"(blogapp_[a-z_]+)"', source))
+    assert asked and asked <= made, asked - made

@@ -172,11 +172,12 @@ def _time(value) -> datetime | None:
 
 def check_backup() -> Check:
     """Reads ``instance/backup-status.json`` (``BACKUP_STATUS_FILE``), which ``flask
-    backup`` writes: ``{"last_backup_at": ISO time, "last_verified_at": ISO time or null,
-    "last_verify_ok": bool}``."""
+    backup`` and ``flask backup --verify`` keep (``blogapp.backup.status``):
+    ``{"backup": {"at", "sha256", …}, "verify": {"at", "ok", …}, "verified": [sha256 …]}``."""
     name = "Backups"
-    record = _record("BACKUP_STATUS_FILE", "backup-status.json")
-    backed_up = _time((record or {}).get("last_backup_at"))
+    record = _record("BACKUP_STATUS_FILE", "backup-status.json") or {}
+    backup, verify = record.get("backup") or {}, record.get("verify") or {}
+    backed_up = _time(backup.get("at"))
     if backed_up is None:
         return Check(name, Status.WARNING, "Unknown: no record of a backup on this host.",
                      "Run `flask backup` nightly (the timer in deploy/).")
@@ -185,16 +186,19 @@ def check_backup() -> Check:
         return Check(name, Status.FAILING, f"The last backup is {_age(backed_up)} old.",
                      "Check the backup timer (`systemctl status blogapp-backup.timer`) "
                      "and its log.")  # fmt: skip
-    verified = _time(record.get("last_verified_at"))
     detail = f"Last backup {_age(backed_up)} ago"
-    if record.get("last_verify_ok") is False:
+    if verify.get("ok") is False:
         return Check(name, Status.FAILING, detail + "; the last verify FAILED.",
                      "Run `flask backup --verify` on the newest archive and read why.")
-    if verified is None or now() - verified > timedelta(
-            days=float(config["HEALTH_VERIFY_MAX_DAYS"])):  # fmt: skip
+    verified = _time(verify.get("at"))
+    this_one = bool(backup.get("sha256")) and backup["sha256"] in (record.get("verified") or [])
+    recent = verified is not None and now() - verified <= timedelta(
+        days=float(config["HEALTH_VERIFY_MAX_DAYS"]))  # fmt: skip
+    if not (this_one or recent):
         return Check(name, Status.WARNING, detail + "; no recent verified restore.",
                      "Run `flask backup --verify` weekly (the timer in deploy/).")
-    return Check(name, Status.OK, detail + f", verified {_age(verified)} ago.")
+    return Check(name, Status.OK, detail + (
+        "; this archive was verified." if this_one else f", verified {_age(verified)} ago."))
 
 
 def _database_folder() -> Path | None:

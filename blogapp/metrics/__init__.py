@@ -13,15 +13,18 @@ from __future__ import annotations
 
 
 def init_app(app) -> None:
-    """Count requests and deliveries, and serve ``/metrics`` (a private blueprint: no
-    cache keeps it, ``blogapp.registry``)."""
+    """Serve ``/metrics`` (a private blueprint: no cache keeps it, ``blogapp.registry``)
+    and, when a token lets anyone read them, count requests and deliveries (a site
+    without a scraper pays nothing)."""
     from flask import request_finished, request_started
 
     from blogapp.mail.worker import lane_pass_done
     from blogapp.metrics import counting, views
     from blogapp.registry import registry
 
+    registry(app).add_admin_blueprint(app, views.bp)
+    if not app.config.get("METRICS_TOKEN_SHA256"):
+        return
     request_started.connect(counting.start_timer, app)
     request_finished.connect(counting.count_request, app)
     lane_pass_done.connect(counting.count_deliveries, app)
-    registry(app).add_admin_blueprint(app, views.bp)
