@@ -16,15 +16,16 @@ def init_app(app) -> None:
     """Serve ``/metrics`` (a private blueprint: no cache keeps it, ``blogapp.registry``)
     and, when a token lets anyone read them, count requests and deliveries (a site
     without a scraper pays nothing)."""
-    from flask import request_finished, request_started
+    from flask import request_finished
 
     from blogapp.mail.worker import lane_pass_done
-    from blogapp.metrics import counting, views
+    from blogapp.metrics import views
     from blogapp.registry import registry
 
     registry(app).add_admin_blueprint(app, views.bp)
     if not app.config.get("METRICS_TOKEN_SHA256"):
         return
-    request_started.connect(counting.start_timer, app)
+    from blogapp.metrics import counting  # loads prometheus_client
+
     request_finished.connect(counting.count_request, app)
     lane_pass_done.connect(counting.count_deliveries, app)

@@ -1,4 +1,6 @@
-"""``GET /metrics``: the Prometheus text format, for a scraper holding the token."""
+"""``GET /metrics``: the Prometheus text format, for a scraper holding the token.
+prometheus_client is imported only when metrics are on: a worker of a site without a
+scraper never loads it."""
 
 from __future__ import annotations
 
@@ -8,8 +10,6 @@ import os
 from datetime import datetime
 
 from flask import Blueprint, Response, abort, current_app, request
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import func, select
 
 from blogapp.clock import now
@@ -35,15 +35,18 @@ def metrics():
         return Response("A bearer token is needed.\n", 401,
                         {"WWW-Authenticate": 'Bearer realm="metrics"',
                          "Content-Type": "text/plain; charset=utf-8"})  # fmt: skip
+    from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
     body = generate_latest(_registry()) + generate_latest(_SiteRegistry())
     return Response(body, 200, {"Content-Type": CONTENT_TYPE_LATEST})
 
 
 def _registry():
     """Every worker's counts (multiprocess mode), or this process's own."""
+    from prometheus_client import REGISTRY, CollectorRegistry, multiprocess
+
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return REGISTRY
-    from prometheus_client import multiprocess
 
     found = CollectorRegistry()
     multiprocess.MultiProcessCollector(found)
@@ -55,6 +58,8 @@ class _SiteRegistry:
     every worker, so not kept in the per-process files."""
 
     def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+
         moment = now()
         depth = GaugeMetricFamily("blogapp_outbox_unsent", "Queued or sending messages, by kind.",
                                   labels=["kind"])
