@@ -4,10 +4,11 @@ The 404 page has the whole layout (navigation, search, sidebar), built from the
 same per-worker sidebar as every listing, so it costs no extra queries; the
 others are plain, since the database may be why they happened.
 
-An error page that no cache keeps (a 5xx, any page of a reader with a session)
-shows the request id (``blogapp.request_log``), for the reader to quote. An anonymous
-reader's 4xx is a shared page, the same bytes for everyone (``blogapp.page_cache``):
-its id is only in the ``X-Request-ID`` header."""
+A 5xx page, which no cache keeps, shows the request id (``blogapp.request_log``), for
+the reader to quote. A 4xx page never does: an anonymous reader's is a shared page, the
+same bytes for everyone (``blogapp.page_cache``), and a refusal must read the same
+whatever caused it (a throttled login, right password or wrong); its id is only in the
+``X-Request-ID`` header."""
 
 from __future__ import annotations
 
@@ -19,7 +20,6 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from blogapp.page_cache import is_anonymous
 from blogapp.request_log import request_id
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def render_error(code: int, message: str | None = None):
         code, (_l("Error %(code)s", code=code), _l("The request could not be completed."))
     )
     context = {"code": code, "title": title, "message": message or default,
-               "request_id": request_id() if _kept_by_no_cache(code) else ""}
+               "request_id": request_id() if code >= 500 and has_request_context() else ""}
     if code == 404:
         try:
             return render_template("errors/not_found.html", **context), code
@@ -56,12 +56,6 @@ def render_error(code: int, message: str | None = None):
             # The navigation needs the database; a dead link must not become a 500.
             log.exception("404 page without navigation: the database did not answer")
     return render_template("errors/error.html", **context), code
-
-
-def _kept_by_no_cache(code: int) -> bool:
-    """As ``page_cache.label_response`` will label it: 5xx answers are ``no-store``, and
-    so is every page of a reader with a session. (A 429 may be either.)"""
-    return has_request_context() and (code >= 500 or not is_anonymous())
 
 
 def register_error_pages(app: Flask) -> None:
