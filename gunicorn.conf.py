@@ -8,11 +8,22 @@ import ctypes
 import ctypes.util
 import multiprocessing
 import os
+import shutil
+import tempfile
 
 # Running under gunicorn means production: the app refuses the development
-# SECRET_KEY, and gunicorn's access log below replaces the app's request log.
+# SECRET_KEY. The app's request log (one JSON line per request, with its request id,
+# blogapp/request_log.py) replaces gunicorn's access log, which BLOGAPP_ACCESS_LOG=true
+# turns back on.
 os.environ.setdefault("BLOGAPP_PRODUCTION", "true")
-os.environ.setdefault("BLOGAPP_REQUEST_LOG", "false")
+os.environ.setdefault("BLOGAPP_REQUEST_LOG", "true")
+
+# Prometheus metrics (blogapp/metrics) add up every worker's counts from files in one
+# folder, named before any worker imports prometheus_client. The master empties it at
+# start (counts of an earlier run would be added in) and forgets each worker that exits.
+# The deliver service may share it (the same PROMETHEUS_MULTIPROC_DIR in its environment).
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="blogapp-metrics-")
 
 
 def _bind() -> str:
@@ -51,7 +62,8 @@ if os.path.isdir("/dev/shm"):
 # Client addresses and https come from ProxyFix (PROXY_FIX_COUNT), one place to trust proxies.
 forwarded_allow_ips = ""
 
-accesslog = "-"  # stdout: method, path, status, size, time
+# stdout: method, path, status, size, time; off unless asked for (the app's line says more)
+accesslog = "-" if os.environ.get("BLOGAPP_ACCESS_LOG", "").lower() in ("1", "true") else None
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 errorlog = "-"  # stderr: startup, worker and application errors with tracebacks
 loglevel = os.environ.get("BLOGAPP_LOG_LEVEL", "info")
@@ -72,3 +84,15 @@ def post_fork(server, worker) -> None:
             ctypes.CDLL(libc_name).mallopt(M_ARENA_MAX, MALLOC_ARENAS)
         except (OSError, AttributeError):  # not glibc after all: keep its defaults
             pass
+
+
+def on_starting(server) -> None:
+    folder = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    shutil.rmtree(folder, ignore_errors=True)
+    os.makedirs(folder, exist_ok=True)
+
+
+def child_exit(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)

@@ -24,6 +24,7 @@ FEATURES = (
     "blogapp.admin", "blogapp.posts", "blogapp.categories", "blogapp.media",
     "blogapp.comments", "blogapp.newsletter", "blogapp.fediverse", "blogapp.revisions",
     "blogapp.privacy", "blogapp.mail", "blogapp.cards", "blogapp.telegram",
+    "blogapp.doctor", "blogapp.metrics",
 )  # fmt: skip
 
 

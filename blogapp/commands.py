@@ -20,8 +20,9 @@ def register_commands(app: Flask) -> None:
     from blogapp.auth.cli import create_admin_command, reset_two_factor_command
     from blogapp.backup import backup_command
     from blogapp.cards.cli import cards_command
+    from blogapp.doctor.cli import doctor_command
     from blogapp.fediverse.cli import fediverse_command
-    from blogapp.mail.cli import deliver_command
+    from blogapp.mail.cli import deliver_command, mail_command
     from blogapp.mirrors.cli import mirrors_command
     from blogapp.static_export.cli import export_static_command
     from blogapp.wordpress.cli import export_wxr_command, import_wxr_command
@@ -30,7 +31,7 @@ def register_commands(app: Flask) -> None:
         init_db_command, demo_command, create_admin_command, reset_two_factor_command,
         deliver_command, import_wxr_command, export_wxr_command, backup_command,
         prune_command, prune_throttle_command, fediverse_command, export_static_command,
-        cards_command, mirrors_command,
+        cards_command, mirrors_command, mail_command, doctor_command,
     ):  # fmt: skip
         app.cli.add_command(command)
 

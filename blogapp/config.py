@@ -67,6 +67,12 @@ class DefaultConfig:
     MAIL_LEASE_SECONDS = 300  # a claim older than this is a dead worker's: send it again
     MAIL_BATCH_SIZE = 50  # messages claimed, and sent over one connection, at a time
     MAIL_POLL_SECONDS = 5.0  # `flask deliver --loop`: pause when the outbox is empty
+    # DKIM (blogapp/mail/signing.py): `flask mail dkim-key` writes the key; once it exists
+    # mail is signed, and the record is published at <selector>._domainkey.<domain>.
+    DKIM_SELECTOR = "blogapp"
+    DKIM_KEY_FILE = ""  # empty: instance/dkim.key
+    # `flask deliver` writes the time of each pass here; `flask doctor` and /metrics read it.
+    MAIL_HEARTBEAT_FILE = ""  # empty: instance/mail-worker.heartbeat
     MODERATION_LINK_HOURS = 48  # Approve/Spam/Trash links in the held-comment mail
     NOTIFY_DIGEST_MINUTES = 15  # at most one reply notification per address this often
     CONFIRM_LINK_DAYS = 7  # the double opt-in link
@@ -178,7 +184,9 @@ class DefaultConfig:
     )
     REFERRER_POLICY = "strict-origin-when-cross-origin"
     MAX_QUERY_STRING_LENGTH = 4096  # longer query strings get 414
-    REQUEST_LOG = True  # one line per request on the blogapp.request logger (off under gunicorn)
+    # One JSON line per request on the blogapp.request logger (blogapp/request_log.py), with
+    # a request id; the client address only when COMMENT_IP_RETENTION_DAYS keeps any.
+    REQUEST_LOG = True
     # Caching (see blogapp/page_cache.py): what nginx or a CDN may do with public pages,
     # and what each worker keeps. PAGE_CACHE_BYTES 0 keeps no pages.
     HTTP_CACHE_S_MAXAGE = 5  # seconds a shared cache serves a public page without asking
@@ -191,6 +199,23 @@ class DefaultConfig:
     PAGE_RENDER_WAIT_SECONDS = 5.0
     KEEP_RENDERED = True  # sidebar, threads and neighbours kept per content version
     CONTENT_VERSION_CACHE_SECONDS = 1.0  # how long a worker trusts the content version it read
+
+    # Site health (`flask doctor`, /admin/health; blogapp/doctor) and metrics (blogapp/metrics)
+    HEALTH_HEARTBEAT_MAX_SECONDS = 300  # an older mail-worker heartbeat: the worker is down
+    HEALTH_OUTBOX_MAX_SECONDS = 900  # a mail due longer than this and unsent: failing
+    HEALTH_BACKUP_MAX_HOURS = 26  # the last backup older than this: failing
+    HEALTH_VERIFY_MAX_DAYS = 8  # the last verified restore older than this: a warning
+    HEALTH_CERT_WARN_DAYS = 14  # the TLS certificate expires sooner: a warning (3 days: failing)
+    # `host` or `host:port` of the DNS servers the doctor asks (empty: the system's).
+    HEALTH_NAMESERVERS: list[str] = []
+    HEALTH_TIMEOUT = 5.0  # seconds for each network check (TLS handshake, DNS query)
+    # The small JSON records the doctor reads: of `flask backup` (blogapp/backup) and of
+    # scripts/audit. Empty: instance/backup-status.json and instance/audit-status.json.
+    BACKUP_STATUS_FILE = ""
+    AUDIT_STATUS_FILE = ""
+    # /metrics (Prometheus): the SHA-256 (hex) of the bearer token a scraper sends.
+    # Empty: /metrics answers 404 and nothing is counted (docs/operators/metrics.md).
+    METRICS_TOKEN_SHA256 = ""
 
     # Extensions
     WTF_CSRF_TIME_LIMIT = None  # tokens live as long as the session

@@ -2,17 +2,25 @@
 
 The 404 page has the whole layout (navigation, search, sidebar), built from the
 same per-worker sidebar as every listing, so it costs no extra queries; the
-others are plain, since the database may be why they happened."""
+others are plain, since the database may be why they happened.
+
+A 5xx page, which no cache keeps, shows the request id (``blogapp.request_log``), for
+the reader to quote. A 4xx page never does: an anonymous reader's is a shared page, the
+same bytes for everyone (``blogapp.page_cache``), and a refusal must read the same
+whatever caused it (a throttled login, right password or wrong); its id is only in the
+``X-Request-ID`` header."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, has_request_context, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from blogapp.request_log import request_id
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +47,8 @@ def render_error(code: int, message: str | None = None):
     title, default = MESSAGES.get(
         code, (_l("Error %(code)s", code=code), _l("The request could not be completed."))
     )
-    context = {"code": code, "title": title, "message": message or default}
+    context = {"code": code, "title": title, "message": message or default,
+               "request_id": request_id() if code >= 500 and has_request_context() else ""}
     if code == 404:
         try:
             return render_template("errors/not_found.html", **context), code

@@ -1,52 +1,95 @@
-"""One log line per request: method, path, status and time taken.
+"""One JSON line per request, and the request id that ties a reader's error to it.
 
-Under gunicorn its own access log (gunicorn.conf.py) already writes this line
-to stdout, so gunicorn.conf.py turns this one off; other servers get it on
-the ``blogapp.request`` logger. Tracebacks of errors go to the app's log
-(Flask logs them), never to the reader."""
+Each request gets an id: nginx's ``X-Request-ID`` when it sends one that looks like an
+id (``$request_id`` is 32 hex digits; deploy/nginx-blogapp-proxy.conf sets it), else a
+new random one. It is in ``g.request_id``, goes back in the response's
+``X-Request-ID`` header, and error pages that no cache keeps show it
+(``blogapp.errors``), so a reader can quote it and the operator find the line.
+
+The line goes to the ``blogapp.request`` logger (``REQUEST_LOG``), on the server's
+error stream: ``{"time", "id", "method", "path", "route", "status", "ms", "cache"}``,
+plus ``"ip"`` only when the site keeps readers' addresses at all
+(``COMMENT_IP_RETENTION_DAYS`` above 0). ``cache`` says how the page cache answered:
+``hit`` (a kept page or its 304), ``render`` (a shared page rendered now) or ``none``
+(a personal page, a file, a POST). Tracebacks of errors go to the app's log (Flask logs
+them), never to the reader.
+
+Signals, not request hooks: a page answered from the page cache skips the after_request
+hooks (``page_cache.BlogFlask``) but is logged, and carries its id, like any other.
+gunicorn.conf.py turns gunicorn's own access log off: this line replaces it."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
+import uuid
 
-from flask import Flask, g, request, request_finished, request_started
+from flask import Flask, current_app, g, request, request_finished, request_started
 from flask.logging import wsgi_errors_stream
 
+from blogapp.clock import now
+from blogapp.page_cache import KeptResponse
+
 logger = logging.getLogger("blogapp.request")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+HEADER = "X-Request-ID"
+_WELL_FORMED = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 
 
-def _printable(path: str) -> str:
-    """A hostile path must not forge or break log lines."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", path)
+def request_id() -> str:
+    """This request's id (``g.request_id``), or "" outside a request."""
+    return g.get("request_id", "")
 
 
-def _start_timer(sender, **extra) -> None:
+def _start(sender, **extra) -> None:
     g.request_started = time.perf_counter()
+    sent = request.headers.get(HEADER, "")
+    g.request_id = sent if _WELL_FORMED.match(sent) else uuid.uuid4().hex
 
 
-def _log_request(sender, response, **extra) -> None:
+def _finish(sender, response, **extra) -> None:
+    identifier = g.get("request_id")
+    if identifier:
+        response.headers[HEADER] = identifier
+    if not sender.config.get("REQUEST_LOG"):
+        return
     started = g.get("request_started")
     elapsed_ms = (time.perf_counter() - started) * 1000 if started is not None else 0.0
-    log_line(request.method, request.path, response.status_code, elapsed_ms)
+    logger.info(line(response, elapsed_ms))
 
 
-def log_line(method: str, path: str, status: int, elapsed_ms: float) -> None:
-    logger.info("%s %s %s %.1fms", method, _printable(path), status, elapsed_ms)
+def cache_state(response) -> str:
+    if type(response) is KeptResponse:
+        return "hit"
+    return "render" if g.get("page_cache_key") is not None else "none"
+
+
+def line(response, elapsed_ms: float) -> str:
+    entry = {
+        "time": now().isoformat(timespec="milliseconds"),
+        "id": g.get("request_id", ""),
+        "method": request.method,
+        "path": request.path,
+        "route": request.endpoint or "",
+        "status": response.status_code,
+        "ms": round(elapsed_ms, 1),
+        "cache": cache_state(response),
+    }
+    if int(current_app.config.get("COMMENT_IP_RETENTION_DAYS") or 0) > 0:
+        entry["ip"] = request.remote_addr or ""
+    # ensure_ascii: a hostile path cannot forge or break a line (control characters
+    # and every non-ASCII sign are escaped).
+    return json.dumps(entry, ensure_ascii=True, separators=(",", ":"))
 
 
 def register_request_log(app: Flask) -> None:
-    if not app.config.get("REQUEST_LOG"):
-        return
-    if not logger.handlers:
+    if app.config.get("REQUEST_LOG") and not logger.handlers:
         # The server's error stream (wsgi.errors), looked up when each line is written.
         handler = logging.StreamHandler(wsgi_errors_stream)  # type: ignore[arg-type]
-        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        handler.setFormatter(logging.Formatter("%(message)s"))
         logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    # Signals, not request hooks: a page answered from the page cache skips the
-    # after_request hooks (``page_cache.BlogFlask``) but is logged like any other.
-    request_started.connect(_start_timer, app)
-    request_finished.connect(_log_request, app)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False  # one line, not a second copy through the app's logger
+    request_started.connect(_start, app)
+    request_finished.connect(_finish, app)

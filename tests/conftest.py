@@ -81,6 +81,9 @@ def app(database_url, app_config, tmp_path):
             **BASE_CONFIG,
             "SQLALCHEMY_DATABASE_URI": database_url,
             "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            # What the mail worker and `flask mail dkim-key` write: the test's own.
+            "MAIL_HEARTBEAT_FILE": str(tmp_path / "mail-worker.heartbeat"),
+            "DKIM_KEY_FILE": str(tmp_path / "dkim.key"),
             **app_config,
         }
     )

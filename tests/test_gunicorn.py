@@ -53,16 +53,20 @@ def test_gunicorn_conf_reads_its_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("BLOGAPP_BIND", "127.0.0.1:9123")
     monkeypatch.setenv("BLOGAPP_WORKERS", "3")
     # The file sets these two in os.environ; setenv first so monkeypatch undoes that after.
-    for name in ("BLOGAPP_PRODUCTION", "BLOGAPP_REQUEST_LOG", "PORT"):
+    for name in ("BLOGAPP_PRODUCTION", "BLOGAPP_REQUEST_LOG", "PORT", "PROMETHEUS_MULTIPROC_DIR",
+                 "BLOGAPP_ACCESS_LOG"):
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
     conf = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))
     assert conf["bind"] == "127.0.0.1:9123"
     assert conf["workers"] == 3
     assert conf["worker_class"] == "gthread" and conf["threads"] >= 2
-    assert conf["accesslog"] == "-" and "%(s)s" in conf["access_log_format"]
-    assert "%(M)s" in conf["access_log_format"]
+    assert conf["accesslog"] is None  # the app's JSON line instead (blogapp/request_log.py)
+    assert os.environ["BLOGAPP_REQUEST_LOG"] == "true"
+    assert "%(s)s" in conf["access_log_format"] and "%(M)s" in conf["access_log_format"]
     assert os.environ["BLOGAPP_PRODUCTION"] == "true"
+    monkeypatch.setenv("BLOGAPP_ACCESS_LOG", "true")
+    assert runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))["accesslog"] == "-"
 
     monkeypatch.delenv("BLOGAPP_BIND")
     monkeypatch.delenv("BLOGAPP_WORKERS")
@@ -171,4 +175,5 @@ def test_200_concurrent_comments_on_four_workers_are_all_stored_once(tmp_path, c
     assert set(counts.values()) == {1}
     output = log.read_text()
     assert "Traceback" not in output and "database is locked" not in output
-    assert re.search(rf'"POST /comments/post/{post_id} HTTP/1.1" 302 \d+ \d+ms', output)
+    assert re.search(rf'"method":"POST","path":"/comments/post/{post_id}",'
+                     r'"route":"comments.create","status":302,"ms":[\d.]+', output)

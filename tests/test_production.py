@@ -3,8 +3,10 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +21,7 @@ from blogapp import create_app
 from blogapp.extensions import db
 from blogapp.models import Setting
 from tests.conftest import BASE_CONFIG, POSTGRES_URL, on_postgres
-from tests.factories import make_post
+from tests.factories import make_post, make_user
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -138,16 +140,82 @@ def test_healthz_answers_503_when_the_database_does_not(uri, tmp_path, caplog):
 
 # --- logs ---------------------------------------------------------------------------------
 
-def test_one_log_line_per_request_with_status_and_time(client, caplog, ctx):
-    with caplog.at_level(logging.INFO, logger="blogapp.request"):
-        client.get("/healthz")
-        client.get("/no-such-page/")
-        client.get("/%0aforged-line/")
-    lines = [r.getMessage() for r in caplog.records if r.name == "blogapp.request"]
-    assert len(lines) == 3
-    assert lines[0].startswith("GET /healthz 200 ") and lines[0].endswith("ms")
-    assert lines[1].startswith("GET /no-such-page/ 404 ")
-    assert "\n" not in lines[2] and "\\x0a" in lines[2]
+def request_lines(caplog, ctx, *paths, **headers) -> list[dict]:
+    """The JSON lines of ``blogapp.request`` for these requests (the logger does not
+    propagate: caplog's handler is put on it)."""
+    from blogapp.request_log import logger
+
+    caplog.clear()
+    logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.INFO, logger="blogapp.request"):
+            client = ctx.app.test_client()
+            for path in paths:
+                client.get(path, headers=headers)
+    finally:
+        logger.removeHandler(caplog.handler)
+    return [json.loads(r.getMessage()) for r in caplog.records if r.name == "blogapp.request"]
+
+
+def test_one_json_line_per_request_with_status_time_and_id(caplog, ctx):
+    lines = request_lines(caplog, ctx, "/healthz", "/no-such-page/", "/%0aforged-line/", "/",
+                          "/")
+    assert len(lines) == 5
+    assert lines[0]["method"] == "GET" and lines[0]["path"] == "/healthz"
+    assert lines[0]["status"] == 200 and lines[0]["route"] == "health.healthz"
+    assert isinstance(lines[0]["ms"], float) and lines[0]["cache"] == "none"
+    assert lines[1]["status"] == 404
+    assert lines[2]["path"] == "/\nforged-line/"  # one line still: JSON escapes it
+    assert [line["cache"] for line in lines[3:]] == ["render", "hit"]
+    assert len({line["id"] for line in lines}) == 5 and len(lines[0]["id"]) == 32
+    assert "ip" in lines[0]  # COMMENT_IP_RETENTION_DAYS keeps addresses by default
+    raw = [r.getMessage() for r in caplog.records if r.name == "blogapp.request"]
+    assert all("\n" not in line for line in raw)
+
+
+def test_no_address_in_the_log_when_none_is_kept(caplog, ctx):
+    ctx.app.config["COMMENT_IP_RETENTION_DAYS"] = 0
+    [line] = request_lines(caplog, ctx, "/healthz")
+    assert "ip" not in line
+
+
+def test_nginxs_request_id_is_kept_and_returned_and_a_bad_one_replaced(client, ctx, caplog):
+    nginx_id = "0f3c2a9be1d84b7a9c6e5d4f3a2b1c0d"
+    answer = client.get("/healthz", headers={"X-Request-ID": nginx_id})
+    assert answer.headers["X-Request-ID"] == nginx_id
+    forged = client.get("/healthz", headers={"X-Request-ID": "<script>\" x"})
+    assert re.fullmatch(r"[0-9a-f]{32}", forged.headers["X-Request-ID"])
+    [line] = request_lines(caplog, ctx, "/healthz", **{"X-Request-ID": nginx_id})
+    assert line["id"] == nginx_id
+
+
+def test_a_kept_page_carries_its_own_id_in_the_header_only(client, ctx):
+    first, second = client.get("/"), client.get("/")
+    assert first.get_data() == second.get_data()  # the same bytes for every reader
+    assert first.headers["X-Request-ID"] != second.headers["X-Request-ID"]
+    assert first.headers["X-Request-ID"].encode() not in first.get_data()
+
+
+def test_only_5xx_pages_show_the_id(app, client, ctx, login_as):
+    @app.route("/boom-for-test")
+    def boom():
+        raise RuntimeError("boom")
+
+    anonymous = client.get("/no-such-page/")
+    assert anonymous.status_code == 404 and "public" in anonymous.headers["Cache-Control"]
+    assert anonymous.headers["X-Request-ID"].encode() not in anonymous.get_data()
+    assert b"request id" not in anonymous.get_data()
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    failed = client.get("/boom-for-test")
+    assert failed.status_code == 500 and "no-store" in failed.headers["Cache-Control"]
+    assert f"quote the request id {failed.headers['X-Request-ID']}" in failed.get_data(
+        as_text=True)
+
+    login_as(make_user("writer"))  # a 4xx is the same for a writer: no id in the page
+    personal = client.get("/no-such-page/")
+    assert personal.status_code == 404 and "private" in personal.headers["Cache-Control"]
+    assert personal.headers["X-Request-ID"] not in personal.get_data(as_text=True)
 
 
 # --- backups ------------------------------------------------------------------------------

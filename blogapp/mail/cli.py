@@ -9,6 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from blogapp.mail import signing
 from blogapp.mail.worker import deliver_lanes_once, deliver_loop, lanes, summary
 
 
@@ -45,3 +46,30 @@ def deliver_command(loop: bool, only: str | None, batch: int | None) -> None:
     click.echo(summary(report) if report.claimed else "Nothing to send.")
     for error in report.errors:
         click.echo(f"  {error}", err=True)
+
+
+@click.group("mail")
+def mail_command() -> None:
+    """The site's mail: its DKIM key."""
+
+
+@mail_command.command("dkim-key")
+@click.option("--force", is_flag=True, help="Replace the key that exists (the old record "
+              "then no longer matches: publish the new one first, under a new selector).")
+@with_appcontext
+def dkim_key_command(force: bool) -> None:
+    """Make the DKIM key that signs outgoing mail, and print the DNS record to publish."""
+    domain = signing.sender_domain()
+    if not domain:
+        raise click.ClickException("BLOGAPP_MAIL_FROM has no domain: set it to an address first.")
+    path = signing.key_path()
+    if path.exists() and not force:
+        pem = path.read_bytes()
+        click.echo(f"A key exists already ({path}); its record:")
+    else:
+        if force:
+            path.unlink(missing_ok=True)
+        pem = signing.generate_key(path)
+        click.echo(f"New key written to {path} (readable by its owner only).")
+    click.echo("Publish this TXT record, then run `flask doctor` to check it:")
+    click.echo(f"{signing.record_name()}. IN TXT \"{signing.record_value(pem)}\"")

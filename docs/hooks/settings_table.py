@@ -269,8 +269,54 @@ MEANINGS = {
     "REFERRER_POLICY": "the `Referrer-Policy` header",
     "MAX_QUERY_STRING_LENGTH": "longest query string; longer gets 414",
     "REQUEST_LOG": (
-        "one log line per request on the `blogapp.request` logger (`false` under gunicorn, "
-        "whose own access log writes it)"
+        "one JSON line per request on the `blogapp.request` logger, with its request id "
+        "(docs/operators/logs.md); gunicorn's own access log is off unless "
+        "`BLOGAPP_ACCESS_LOG=true`"
+    ),
+    "DKIM_SELECTOR": (
+        "the DKIM selector: the record is published at `<selector>._domainkey.<domain of "
+        "MAIL_FROM>` (a new key under a new selector lets the old record stay while mail "
+        "in flight is checked)"
+    ),
+    "DKIM_KEY_FILE": (
+        "the DKIM private key `flask mail dkim-key` writes (mode 0600); empty: "
+        "`instance/dkim.key`. Mail is signed once it exists"
+    ),
+    "MAIL_HEARTBEAT_FILE": (
+        "where `flask deliver` writes the time of each pass, read by `flask doctor` and "
+        "`/metrics`; empty: `instance/mail-worker.heartbeat`. A worker on another host "
+        "needs a path both see"
+    ),
+    "HEALTH_HEARTBEAT_MAX_SECONDS": (
+        "`flask doctor` fails the mail worker when its last heartbeat is older than this"
+    ),
+    "HEALTH_OUTBOX_MAX_SECONDS": (
+        "`flask doctor` fails the outbox when a message has been due and unsent this long"
+    ),
+    "HEALTH_BACKUP_MAX_HOURS": "`flask doctor` fails when the last backup is older than this",
+    "HEALTH_VERIFY_MAX_DAYS": (
+        "`flask doctor` warns when no backup was verified (restored and compared) this recently"
+    ),
+    "HEALTH_CERT_WARN_DAYS": (
+        "`flask doctor` warns when the TLS certificate of `SITE_URL` expires sooner "
+        "(and fails under 3 days)"
+    ),
+    "HEALTH_NAMESERVERS": (
+        "DNS servers `flask doctor` asks for SPF, DKIM and DMARC, as `host` or `host:port`; "
+        "empty: the system's (`/etc/resolv.conf`)"
+    ),
+    "HEALTH_TIMEOUT": "seconds each network check of `flask doctor` may take (TLS, DNS)",
+    "BACKUP_STATUS_FILE": (
+        "the record `flask backup` keeps of the last backup and verify, read by `flask "
+        "doctor`; empty: `instance/backup-status.json`"
+    ),
+    "AUDIT_STATUS_FILE": (
+        "the record `scripts/audit` keeps of its last result, read by `flask doctor`; "
+        "empty: `instance/audit-status.json`"
+    ),
+    "METRICS_TOKEN_SHA256": (
+        "the SHA-256 (hex) of the bearer token Prometheus sends to `/metrics`; empty: "
+        "`/metrics` answers 404 and nothing is counted (docs/operators/metrics.md)"
     ),
     "HTTP_CACHE_S_MAXAGE": (
         "seconds nginx or a CDN may serve a public page without asking the app (`s-maxage`)"
