@@ -46,8 +46,17 @@ def key(tmp_path):
 
 
 @pytest.fixture
-def app_config(key, tmp_path):
-    return {"BACKUP_RECIPIENTS": [key.public], "ONION_PROXY_SECRET": "not-in-the-archive"}
+def app_config(key, monkeypatch):
+    monkeypatch.setenv("BLOGAPP_ONION_PROXY_SECRET", "not-in-the-archive")
+    monkeypatch.setenv("BLOGAPP_SITE_NAME", "The Restored Review")
+    return {"BACKUP_RECIPIENTS": [key.public]}
+
+
+@pytest.fixture(autouse=True)
+def own_instance_folder(app, tmp_path):
+    """The status record and the backups' working folders go to this test's instance."""
+    app.instance_path = str(tmp_path / "instance")
+    Path(app.instance_path).mkdir()
 
 
 @pytest.fixture
@@ -154,7 +163,7 @@ def test_the_restore_drill_brings_back_every_row_and_every_upload_byte(
 
     assert site_state(app) == before
     config = (into / "config.py").read_text()
-    assert "BACKUP_RECIPIENTS" in config and "ONION_PROXY_SECRET" in config
+    assert "SITE_NAME = 'The Restored Review'" in config and "ONION_PROXY_SECRET" in config
     assert "not-in-the-archive" not in config  # named as a secret to give again, not its value
     home = app.test_client().get("/")
     assert home.status_code == 200 and site in home.get_data(as_text=True)

@@ -1,8 +1,11 @@
 """The instance's settings in a backup, without its secrets: every setting of
-``DefaultConfig`` whose value differs from the default, except those that hold or
-can hold a secret (keys, passwords, tokens, URLs with credentials) or name a place on
-the old server (the database, the uploads folder). A restore writes them into a new
-``config.py`` with a list of the secrets the operator must give again."""
+``DefaultConfig`` that the operator changed (in ``instance/config.py`` or as
+``BLOGAPP_<NAME>`` in the environment, read again here, so values the app derives at
+start, such as cookie flags from ``SITE_URL``, are not frozen into the copy), except
+those that hold or can hold a secret (keys, passwords, tokens, URLs with
+credentials) or name a place on the old server (the database, the uploads folder). A
+restore writes them into a new ``config.py`` with a list of the secrets the operator
+must give again."""
 
 from __future__ import annotations
 
@@ -11,13 +14,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Config, Flask
 from sqlalchemy.engine import make_url
 
 from blogapp.config import DefaultConfig
 
 SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE|CREDENTIAL|_KEY$|DKIM")
-PLACES = frozenset({"SQLALCHEMY_DATABASE_URI", "UPLOAD_FOLDER"})
+PLACES = frozenset({"SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "UPLOAD_FOLDER"})
 URL_WITH_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s]*:[^/@\s]*@", re.IGNORECASE)
 
 
@@ -29,12 +32,15 @@ def _is_secret(name: str, value: Any) -> bool:
 
 def settings_without_secrets(app: Flask) -> tuple[dict[str, Any], list[str]]:
     """The settings to keep, and the names of the secrets left out."""
+    given = Config(app.instance_path)
+    given.from_pyfile("config.py", silent=True)
+    given.from_prefixed_env("BLOGAPP")
     kept: dict[str, Any] = {}
     left_out: list[str] = []
     for name in sorted(vars(DefaultConfig)):
-        if not name.isupper() or name in PLACES or name not in app.config:
+        if not name.isupper() or name in PLACES or name not in given:
             continue
-        value = app.config[name]
+        value = given[name]
         if value == getattr(DefaultConfig, name):
             continue
         if _is_secret(name, value):

@@ -132,7 +132,7 @@ def restore_backup(
             os.replace(uploads, old)
         os.replace(staged_uploads, uploads)
         config = None
-        if not (into / "config.py").exists():
+        if not replace:  # a rollback keeps the server's own settings
             config = write_config(into, staging / "instance" / "settings.json", archive.name)
     tables = manifest["database"]["tables"]
     return Restored(
