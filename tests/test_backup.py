@@ -52,7 +52,7 @@ def app_config(key, monkeypatch):
     return {"BACKUP_RECIPIENTS": [key.public]}
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def own_instance_folder(app, tmp_path):
     """The status record and the backups' working folders go to this test's instance."""
     app.instance_path = str(tmp_path / "instance")
@@ -60,7 +60,7 @@ def own_instance_folder(app, tmp_path):
 
 
 @pytest.fixture
-def site(app, runner, ctx):
+def site(app, runner, ctx, own_instance_folder):
     """The demo site, with an upload, comments (one a reply) and subscribers."""
     assert runner.invoke(args=["demo"]).exit_code == 0
     post = db.session.scalars(select(Post).order_by(Post.id)).first()
@@ -78,7 +78,7 @@ def site(app, runner, ctx):
 
 
 @pytest.fixture
-def backups(tmp_path) -> Path:
+def backups(tmp_path, own_instance_folder) -> Path:
     folder = tmp_path / "backups"
     folder.mkdir()
     return folder

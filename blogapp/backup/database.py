@@ -18,7 +18,7 @@ import shutil
 import sqlite3
 import subprocess
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from sqlalchemy import MetaData, create_engine, inspect, select, text
@@ -57,9 +57,14 @@ def snapshot(uri: str, folder: Path) -> tuple[str, Path, dict, str | None]:
         engine = create_engine(f"sqlite:///{target}")
         try:
             with engine.connect() as conn:
-                return SQLITE_MEMBER, target, fingerprint(conn), revision(conn)
+                found = fingerprint(conn), revision(conn)
         finally:
             engine.dispose()
+        # The app's connect hook (blogapp.database) put the copy in WAL mode; the archive
+        # holds one plain file.
+        with closing(sqlite3.connect(target)) as copy:
+            copy.execute("PRAGMA journal_mode=DELETE")
+        return SQLITE_MEMBER, target, *found
     target = folder / "blogapp.pgdump"
     engine = create_engine(uri)
     try:
