@@ -19,7 +19,7 @@ from PIL import Image
 from pyrage import x25519
 from sqlalchemy import MetaData, create_engine, inspect, select, text
 
-from blogapp.backup.prune import archive_name, to_keep
+from blogapp.backup.prune import archive_name, prune_folder, to_keep
 from blogapp.backup.status import backup_status
 from blogapp.extensions import db
 from blogapp.media.storage import store_image
@@ -242,6 +242,22 @@ def test_the_keep_rule_keeps_days_then_weeks_then_months():
     assert len(kept) <= 7 + 4 + 3 and newest in kept
     assert to_keep([], 7, 4, 3) == set()
     assert archive_name(start) == "blogapp-20260101T031500Z.tar.age"
+
+
+def test_pruning_a_folder_deletes_only_archives_no_rule_keeps(tmp_path):
+    start = datetime(2026, 3, 1, 3, 15, tzinfo=UTC)
+    for n in range(10):
+        (tmp_path / archive_name(start + timedelta(days=n))).write_bytes(b"age")
+    (tmp_path / "blogapp-before-upgrade-20260301T101500Z.tar.age").write_bytes(b"age")
+    (tmp_path / "notes.txt").write_text("mine")
+    deleted = prune_folder(tmp_path, daily=3, weekly=0, monthly=0)
+    assert len(deleted) == 7
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == [
+        "blogapp-20260308T031500Z.tar.age", "blogapp-20260309T031500Z.tar.age",
+        "blogapp-20260310T031500Z.tar.age", "blogapp-before-upgrade-20260301T101500Z.tar.age",
+        "notes.txt",
+    ]  # fmt: skip
 
 
 # --- flask upgrade ------------------------------------------------------------------------
