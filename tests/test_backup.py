@@ -86,7 +86,7 @@ def backups(tmp_path, own_instance_folder) -> Path:
 
 def site_state(app) -> dict:
     """Every row of every table (the search index aside, which the database derives),
-    the schema revision with it, and every upload's bytes."""
+    the schema revision with it, and every upload's bytes and time."""
     db.session.remove()
     engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
     tables = {}
@@ -101,7 +101,9 @@ def site_state(app) -> dict:
     engine.dispose()
     folder = Path(app.config["UPLOAD_FOLDER"])
     uploads = {
-        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+        p.relative_to(folder).as_posix(): (p.read_bytes(), int(p.stat().st_mtime))
+        for p in folder.rglob("*")
+        if p.is_file()
     }
     return {"tables": tables, "uploads": uploads}
 

@@ -31,6 +31,7 @@ FORMAT = "blogapp-backup"
 VERSION = 1
 PREFIXES = ("database/", "uploads/", "instance/")
 CHUNK = 1 << 16
+MANIFEST_MAX_BYTES = 1 << 26
 
 
 class BackupError(Exception):
@@ -148,9 +149,11 @@ def write_archive(
         with tarfile.open(fileobj=out, mode="w|", format=tarfile.PAX_FORMAT) as tar:
             for name, path in members:
                 with path.open("rb") as handle:
-                    size = os.fstat(handle.fileno()).st_size
+                    stat = os.fstat(handle.fileno())
+                    size = stat.st_size
                     info = tarfile.TarInfo(name)
-                    info.size, info.mode, info.mtime = size, 0o600, 0
+                    # The time is kept: nginx's Last-Modified for an upload stays the same.
+                    info.size, info.mode, info.mtime = size, 0o600, int(stat.st_mtime)
                     hashing = _Hashing(handle)  # type: ignore[arg-type]
                     try:
                         tar.addfile(info, hashing)  # type: ignore[arg-type]
@@ -202,7 +205,9 @@ def read_archive(source: Path, identities: list[Any], staging: Path) -> Unpacked
                     handle = tar.extractfile(info)
                     assert handle is not None  # a regular file (_checked_name)
                     if name == MANIFEST:
-                        manifest = json.loads(handle.read(1 << 22))
+                        if info.size > MANIFEST_MAX_BYTES:
+                            raise BackupError("The archive's manifest is implausibly large.")
+                        manifest = json.loads(handle.read())
                         continue
                     path = staging / name
                     path.parent.mkdir(parents=True, exist_ok=True)
@@ -211,6 +216,7 @@ def read_archive(source: Path, identities: list[Any], staging: Path) -> Unpacked
                         while block := handle.read(CHUNK):
                             digest.update(block)
                             out.write(block)
+                    os.utime(path, (info.mtime, info.mtime))
                     seen[name] = {"size": info.size, "sha256": digest.hexdigest()}
         except (tarfile.TarError, json.JSONDecodeError, UnicodeDecodeError) as error:
             raise BackupError(f"The archive's contents are damaged ({error}).") from None
