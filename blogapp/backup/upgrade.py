@@ -36,11 +36,14 @@ class Check:
 
 def check_app_starts(app: Flask, directory: Path) -> Check:
     from blogapp import create_app
+    from blogapp.extensions import db
 
     try:
-        create_app(dict(app.config))
+        fresh = create_app(dict(app.config))
     except Exception as error:  # noqa: BLE001 - any failure to start is the finding
         return Check("the app starts", False, f"{type(error).__name__}: {error}")
+    with fresh.app_context():
+        db.engine.dispose()
     return Check("the app starts", True, "")
 
 
@@ -63,9 +66,12 @@ def check_schema_at_head(app: Flask, directory: Path) -> Check:
 
 def check_home_page(app: Flask, directory: Path) -> Check:
     from blogapp import create_app
+    from blogapp.extensions import db
 
     fresh = create_app(dict(app.config))
     response = fresh.test_client().get("/")
+    with fresh.app_context():
+        db.engine.dispose()
     if response.status_code != 200:
         return Check("the home page renders", False, f"status {response.status_code}")
     return Check("the home page renders", True, "")
