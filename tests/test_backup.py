@@ -348,3 +348,4 @@ def test_an_upgrade_with_nothing_to_do_checks_the_site_and_keeps_no_extra_key(
     assert "OK   the database is at the migrations' head" in result.output
     assert "OK   the home page renders" in result.output
     assert [p.suffix for p in folder.iterdir()] == [".age"]  # the one-off key is gone
+    assert backup_status(app).last_backup_at is None  # a rollback point, not the site's backup

@@ -56,8 +56,12 @@ def upload_members(folder: Path) -> list[tuple[str, Path]]:
     ]
 
 
-def make_backup(app: Flask, dest: Path, recipients: list[Any]) -> tuple[Path, Written]:
-    """Write the site's archive to ``dest`` (a file, or a folder to name it in)."""
+def make_backup(
+    app: Flask, dest: Path, recipients: list[Any], *, record: bool = True
+) -> tuple[Path, Written]:
+    """Write the site's archive to ``dest`` (a file, or a folder to name it in).
+    ``record``: this is the site's latest backup for the health checks (``flask
+    upgrade``'s rollback point is not: it stays on the server)."""
     now = clock.now(app=app)
     target = dest / archive_name(now) if dest.is_dir() else dest
     if not target.parent.is_dir():
@@ -81,7 +85,8 @@ def make_backup(app: Flask, dest: Path, recipients: list[Any]) -> tuple[Path, Wr
             [(member, snapshot_file), (SETTINGS_MEMBER, settings_file), *uploads],
             manifest,
         )
-    record_backup(app, now, target, written.sha256, written.size)
+    if record:
+        record_backup(app, now, target, written.sha256, written.size)
     return target, written
 
 

@@ -113,7 +113,7 @@ def run_upgrade(app: Flask, directory: Path | None, backup_folder: Path | None) 
         f"# Opens {archive.name} only; deleted when the upgrade succeeds.\n{one_off}\n"
     )
     try:
-        make_backup(app, archive, [*operators, one_off.to_public()])
+        make_backup(app, archive, [*operators, one_off.to_public()], record=False)
     except BaseException:
         key_file.unlink(missing_ok=True)
         raise
