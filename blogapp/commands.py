@@ -1,7 +1,7 @@
 """Every ``flask --app blogapp <command>``, registered here and nowhere else.
 
 The commands of a feature live next to it (``auth/cli.py``, ``mail/cli.py``,
-``wordpress/cli.py``, ``backup.py``); the site-wide ones are below. ``register_commands``
+``wordpress/cli.py``, ``backup/cli.py``); the site-wide ones are below. ``register_commands``
 is the one list: the factory calls it, so ``flask --help`` shows what it names. Heavy
 imports (Alembic, the importer) wait inside the commands, as web workers build the same
 app and never run one. ``flask db …`` comes from Flask-Migrate, which the factory sets
@@ -18,7 +18,7 @@ from blogapp.extensions import db
 
 def register_commands(app: Flask) -> None:
     from blogapp.auth.cli import create_admin_command, reset_two_factor_command
-    from blogapp.backup import backup_command
+    from blogapp.backup.cli import backup_command, restore_command, upgrade_command
     from blogapp.cards.cli import cards_command
     from blogapp.doctor.cli import doctor_command
     from blogapp.fediverse.cli import fediverse_command
@@ -31,7 +31,8 @@ def register_commands(app: Flask) -> None:
         init_db_command, demo_command, create_admin_command, reset_two_factor_command,
         deliver_command, import_wxr_command, export_wxr_command, backup_command,
         prune_command, prune_throttle_command, fediverse_command, export_static_command,
-        cards_command, mirrors_command, mail_command, doctor_command,
+        cards_command, mirrors_command, mail_command, doctor_command, restore_command,
+        upgrade_command,
     ):  # fmt: skip
         app.cli.add_command(command)
 

@@ -141,6 +141,14 @@ class DefaultConfig:
     MAX_CONTENT_LENGTH = 8 * 1024 * 1024
     UPLOAD_MAX_PIXELS = 40_000_000
     UPLOAD_FOLDER: str | None = None  # set in create_app: <instance>/uploads
+    # Backups (blogapp/backup/): the age public keys (age1… or ssh-ed25519 …) every archive
+    # is encrypted to, a list or one string; the private keys stay off the server.
+    BACKUP_RECIPIENTS: list[str] | str = []
+    BACKUP_FOLDER: str | None = None  # `flask upgrade` backs up here; None: <instance>/backups
+    # `flask backup --prune` keeps the newest archive of each of the last days, weeks, months
+    BACKUP_KEEP_DAILY = 7
+    BACKUP_KEEP_WEEKLY = 5
+    BACKUP_KEEP_MONTHLY = 12
     PREFERRED_URL_SCHEME = "http"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -224,6 +224,19 @@ MEANINGS = {
     ),
     "UPLOAD_MAX_PIXELS": "largest image (width × height) accepted for upload",
     "UPLOAD_FOLDER": "where uploaded images are stored; empty: `instance/uploads`",
+    "BACKUP_RECIPIENTS": (
+        "the public keys every backup is encrypted to: age keys (`age1…`) or SSH keys "
+        "(`ssh-ed25519 …`), a list or one string, comma-separated; the private keys stay off "
+        "the server ([Backups](backups.md))"
+    ),
+    "BACKUP_FOLDER": (
+        "where `flask upgrade` writes the archive it takes first; empty: `instance/backups`"
+    ),
+    "BACKUP_KEEP_DAILY": (
+        "`flask backup --prune` keeps the newest archive of each of this many last days"
+    ),
+    "BACKUP_KEEP_WEEKLY": "… and of each of this many last weeks",
+    "BACKUP_KEEP_MONTHLY": "… and of each of this many last months",
     "PREFERRED_URL_SCHEME": "scheme for URLs built outside a request",
     "SESSION_COOKIE_HTTPONLY": "session cookie hidden from scripts",
     "SESSION_COOKIE_SAMESITE": "session cookie SameSite",
