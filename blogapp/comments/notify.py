@@ -21,7 +21,7 @@ from blogapp.content import html_to_text
 from blogapp.extensions import db
 from blogapp.mail import links
 from blogapp.mail.outbox import enqueue, mail_enabled, site_url
-from blogapp.models import ROLES, Comment, CommentStatus, OutboxKind, User
+from blogapp.models import EDITOR_ROLES, Comment, CommentStatus, OutboxKind, User
 
 HELD = OutboxKind.COMMENT_HELD
 MODERATION_ACTIONS = ("approve", "spam", "trash")
@@ -101,7 +101,7 @@ def moderation_link_age() -> timedelta:
 # Built once: the held-comment mail is worked out for every held comment.
 _EDITORS = select(User.id, User.email, User.display_name, User.login).where(
     func.lower(User.email).in_(bindparam("emails", expanding=True)),
-    User.is_active_account.is_(True), User.role.in_(ROLES),
+    User.is_active_account.is_(True), User.role.in_(EDITOR_ROLES),
 )  # fmt: skip
 
 

@@ -94,7 +94,8 @@ def show(token: str):
     if not isinstance(data, dict) or not isinstance(data.get("p"), int):
         abort(404)
     post = db.one_or_404(
-        select(Post).options(joinedload(Post.author), selectinload(Post.categories),
+        select(Post).options(joinedload(Post.author), selectinload(Post.bylines),
+            selectinload(Post.categories),
                              selectinload(Post.tags)).where(Post.id == data["p"])
     )  # fmt: skip
     if post.is_public:
