@@ -24,7 +24,7 @@ def init_app(app: Flask) -> None:
         """"<a>A</a> and <a>B</a>", in the page's language."""
         language = current_language()
         return services.join_names([
-            Markup('<a href="{}" rel="author">{}</a>').format(
+            Markup('<a href="{}">{}</a>').format(
                 url_for("posts.author", slug=profile.slug), profile.name_in(language))
             for profile in post.bylines
         ])  # fmt: skip

@@ -246,7 +246,7 @@ def _post_meta(post: Post, notes=(), versions=(), categories=()) -> PageMeta:
     people = [_person(profile, post.language) for profile in post.bylines]
     author_url = people[0]["url"] if people else ""
     if people:
-        article["author"] = people
+        article["author"] = people[0] if len(people) == 1 else people
     if section:
         article["articleSection"] = section
     if image.get("image_width"):
