@@ -17,7 +17,6 @@ from tests.conftest import on_postgres
 from tests.factories import make_post, make_profile, make_user
 from tests.helpers import csrf_token_from
 
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
