@@ -10,9 +10,17 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select
+from sqlalchemy.orm import selectinload
 
 from blogapp.extensions import db
-from blogapp.models import ROLE_AUTHOR, ROLE_CONTRIBUTOR, AuthorProfile, Post, PostStatus
+from blogapp.models import (
+    ROLE_AUTHOR,
+    ROLE_CONTRIBUTOR,
+    AuthorProfile,
+    Post,
+    PostStatus,
+    User,
+)
 from tests.conftest import on_postgres
 from tests.factories import make_post, make_profile, make_user
 from tests.helpers import csrf_token_from
@@ -263,3 +271,37 @@ def test_the_migration_gives_every_writing_account_a_profile_and_each_post_its_b
         assert "author_profiles" not in tables and "post_bylines" not in tables
     finally:
         engine.dispose()
+
+
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "wxr"
+
+
+def _bylines_of(title: str) -> list[tuple[str, str, int | None]]:
+    post = db.session.scalar(select(Post).where(Post.title == title)
+                             .options(selectinload(Post.bylines)))  # fmt: skip
+    return [(p.slug, p.name, p.user_id) for p in post.bylines]
+
+
+def test_wordpress_users_and_co_authors_plus_guests_become_profiles_and_travel_back(
+        client, runner, tmp_path, ctx):
+    imported = runner.invoke(args=["import-wxr", str(FIXTURES / "coauthors.xml")])
+    assert imported.exit_code == 0, imported.output
+    sokha = db.session.scalar(select(User.id).where(User.login == "sokha"))
+    guest = db.session.scalar(select(User.id).where(User.login == "guestwriter"))
+
+    assert _bylines_of("Water rights upstream") == [("mey-lin", "Mey Lin", None),
+                                                    ("sokha", "Sokha Chan", sokha)]
+    assert _bylines_of("Op-Ed: Asia Times") == [("guestwriter", "", guest)]  # stays empty
+    mey = db.session.scalar(select(AuthorProfile).where(AuthorProfile.slug == "mey-lin"))
+    assert (mey.bio, mey.links) == ("Writes on water.", ["https://meylin.example.net/"])
+    html = client.get("/author/mey-lin/").get_data(as_text=True)
+    assert "Writes on water." in html and "Water rights upstream" in html
+
+    path = tmp_path / "back.xml"
+    assert runner.invoke(args=["export-wxr", str(path)]).exit_code == 0
+    exported = path.read_text()
+    assert ('<category domain="author" nicename="cap-mey-lin"><![CDATA[mey-lin]]></category>\n'
+            '\t\t<category domain="author" nicename="cap-sokha"><![CDATA[sokha]]></category>'
+            ) in exported
+    assert "<wp:post_type><![CDATA[guest-author]]></wp:post_type>" in exported
+    assert "<wp:meta_value><![CDATA[Writes on water.]]></wp:meta_value>" in exported
