@@ -32,6 +32,8 @@ def slug_for(text: str, exclude_id: int | None = None) -> str:
 
 def profile_for_user(user: User) -> AuthorProfile:
     """The account's own (not pen-name) profile, made when it writes its first post."""
+    if user.id is None:
+        db.session.flush()
     found = db.session.scalar(
         select(AuthorProfile)
         .where(AuthorProfile.user_id == user.id, AuthorProfile.is_pen_name.is_(False))
