@@ -106,7 +106,11 @@ def test_author_page_costs_the_same_few_queries_however_many_bylines(client, cou
     with count_queries() as more:
         assert client.get("/author/main/").status_code == 200
 
-    assert more.count == few.count <= 6, more.statements
+    # The content version's read comes when the worker's trust in it lapses: not counted.
+    def page_queries(counter):
+        return [q for q in counter.statements if "FROM settings" not in q]
+
+    assert len(page_queries(more)) == len(page_queries(few)) <= 5, more.statements
 
 
 def test_editing_a_profile_shows_at_once_on_cached_pages(client, login_as, ctx):
