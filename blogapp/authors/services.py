@@ -88,7 +88,7 @@ def profile_choices() -> list[tuple[int, str]]:
         select(AuthorProfile.id, AuthorProfile.name, AuthorProfile.slug, AuthorProfile.is_pen_name)
         .order_by(func.lower(AuthorProfile.name), AuthorProfile.slug)
     ).all()  # fmt: skip
-    return [(pid, (name or slug) + (" " + gettext("(pen name)") if pen else ""))
+    return [(pid, (name or slug) + (" (pen name)" if pen else ""))  # the admin's English
             for pid, name, slug, pen in rows]
 
 
