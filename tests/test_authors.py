@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import selectinload
 
+from blogapp.authors.services import own_profile_id
 from blogapp.extensions import db
 from blogapp.models import (
     ROLE_AUTHOR,
@@ -159,6 +160,8 @@ def _save_post(client, url: str, **fields):
 def test_a_contributor_writes_drafts_an_editor_publishes(client, login_as, ctx):
     writer = login_as(make_user("newcomer", display_name="New Comer", role=ROLE_CONTRIBUTOR))
     others = make_post("Someone else's", author=make_user("other"))
+    assert client.get("/admin/posts/new").status_code == 200
+    assert own_profile_id(writer) is None  # opening the editor (GET) stored nothing
 
     published = _save_post(client, "/admin/posts/new", title="My first", status="published")
     pending = _save_post(client, "/admin/posts/new", title="My first", status="pending")

@@ -30,6 +30,15 @@ def slug_for(text: str, exclude_id: int | None = None) -> str:
     return unique_slug(AuthorProfile, wanted or "author", exclude_id)  # type: ignore[arg-type]
 
 
+def own_profile_id(user: User) -> int | None:
+    """The id of the account's own (not pen-name) profile, if it has one yet."""
+    return db.session.scalar(
+        select(AuthorProfile.id)
+        .where(AuthorProfile.user_id == user.id, AuthorProfile.is_pen_name.is_(False))
+        .order_by(AuthorProfile.id).limit(1)
+    )  # fmt: skip
+
+
 def profile_for_user(user: User) -> AuthorProfile:
     """The account's own (not pen-name) profile, made when it writes its first post."""
     if user.id is None:

@@ -14,9 +14,9 @@ from blogapp.auth.permissions import may_publish, runs_all_posts, writer_require
 from blogapp.authors.services import (
     MAX_BYLINES,
     byline_ids,
+    own_profile_id,
     own_profile_ids,
     profile_choices,
-    profile_for_user,
 )
 from blogapp.categories.services import category_choices
 from blogapp.content import slugify
@@ -136,10 +136,7 @@ def _byline_choices(post: Post | None) -> list[tuple[int, str]]:
     choices = profile_choices()
     if runs_all_posts(user):
         return choices
-    if not own_profile_ids(user):
-        profile_for_user(user)
-        db.session.commit()
-        choices = profile_choices()
+    # A writer with no profile yet gets their own when the post is saved (save_post).
     allowed = own_profile_ids(user) | set(byline_ids(post) if post else ())
     return [(pid, label) for pid, label in choices if pid in allowed]
 
@@ -151,7 +148,9 @@ def _chosen_bylines(post: Post | None, choices) -> list[int]:
                 and int(v) in allowed]  # fmt: skip
     if post is not None:
         return byline_ids(post)
-    return [profile_for_user(current_user._get_current_object()).id] if choices else []
+    # A new post: its writer's own profile, when they have one (GET changes nothing).
+    own = own_profile_id(current_user._get_current_object())
+    return [own] if own is not None else []
 
 
 def _editor(post: Post | None):
