@@ -21,7 +21,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # of outgoing work, jobs, reader data, admin screens. In this order: it is the order of
 # ``flask prune``'s lines and of erasers of equal rank. ``EXTRA_FEATURES`` adds more.
 FEATURES = (
-    "blogapp.admin", "blogapp.posts", "blogapp.categories", "blogapp.media",
+    "blogapp.admin", "blogapp.posts", "blogapp.authors", "blogapp.categories", "blogapp.media",
     "blogapp.comments", "blogapp.newsletter", "blogapp.fediverse", "blogapp.revisions",
     "blogapp.privacy", "blogapp.mail", "blogapp.cards", "blogapp.telegram",
     "blogapp.doctor", "blogapp.metrics",

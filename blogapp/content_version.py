@@ -38,6 +38,7 @@ from blogapp.clock import now
 from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.models import (
+    AuthorProfile,
     Category,
     Comment,
     CommentStatus,
@@ -52,6 +53,7 @@ from blogapp.models import (
     Setting,
     Tag,
     User,
+    post_bylines,
     post_categories,
     post_tags,
 )
@@ -68,6 +70,8 @@ READER_TABLES = frozenset({
     post_categories.name, post_tags.name, User.__tablename__,
     # Reader pages show these: notes atop posts, their earlier texts, and translation links.
     Correction.__tablename__, CorrectionVersion.__tablename__, PostTranslation.__tablename__,
+    # Bylines and author pages (blogapp.authors).
+    AuthorProfile.__tablename__, post_bylines.name,
 })  # fmt: skip
 # The columns of a user that pages show (bylines, author archives).
 USER_PUBLIC_FIELDS = ("login", "display_name")
@@ -114,6 +118,7 @@ def _changes_readers_content(obj, kind: str) -> bool:
         return kind != "dirty" or _changed(obj, ("status", *COMMENT_PUBLIC_FIELDS))
     return isinstance(
         obj, Category | Tag | Redirect | Media | Correction | CorrectionVersion | PostTranslation
+        | AuthorProfile,
     )
 
 

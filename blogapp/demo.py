@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from blogapp import clock
+from blogapp.authors.services import profile_for_user, set_bylines
 from blogapp.content import render_page, render_post
 from blogapp.extensions import db
 from blogapp.models import (
@@ -329,6 +330,7 @@ def load_demo() -> dict[str, int]:
         )  # fmt: skip
         render_post(post)
         db.session.add(post)
+        set_bylines(post, [profile_for_user(users[item.author]).id])
         added["posts"] += 1
 
     existing_pages = set(db.session.scalars(select(Page.slug)))

@@ -203,7 +203,8 @@ def public_posts(where=(), page: int = 1, join_category_ids: list[int] | None = 
     posts = list(
         db.session.scalars(
             select(Post)
-            .options(joinedload(Post.author), selectinload(Post.categories))
+            .options(joinedload(Post.author), selectinload(Post.bylines),
+                selectinload(Post.categories))
             .where(Post.id.in_(ids.scalar_subquery()))
             .order_by(Post.published_at.desc(), Post.id.desc())
         )

@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from itertools import count
 
+from blogapp.authors.services import profile_for_user, set_bylines, slug_for
 from blogapp.content import render_post, slugify, unique_slug
 from blogapp.extensions import db
 from blogapp.models import (
     FORMAT_MARKDOWN,
     ROLE_EDITOR,
+    AuthorProfile,
     Category,
     Comment,
     CommentStatus,
@@ -56,7 +58,9 @@ def make_post(title: str = "A post", body: str = "Some words.", *, author: User 
               status: str = PostStatus.PUBLISHED, published_at: datetime | None = None,
               categories: list[Category] = (), tags: list[Tag] = (), language: str = "en",
               content_format: str = FORMAT_MARKDOWN, excerpt: str = "", slug: str | None = None,
-              source_line: str = "", commit: bool = True, **extra) -> Post:
+              source_line: str = "", commit: bool = True,
+              bylines: list[AuthorProfile] | None = None, **extra) -> Post:
+    """A post; its byline is ``bylines``, else its author's own profile (blogapp.authors)."""
     post = Post(
         title=title, body=body, status=status, language=language,
         content_format=content_format, excerpt=excerpt, source_line=source_line,
@@ -66,9 +70,23 @@ def make_post(title: str = "A post", body: str = "Some words.", *, author: User 
     )  # fmt: skip
     render_post(post)
     db.session.add(post)
+    if bylines is None and author is not None:
+        bylines = [profile_for_user(author)]
+    if bylines:
+        set_bylines(post, [profile.id for profile in bylines])
     if commit:
         db.session.commit()
     return post
+
+
+def make_profile(name: str = "Guest Writer", *, slug: str | None = None,
+                 user: User | None = None, pen_name: bool = False, **extra) -> AuthorProfile:
+    """An author profile (blogapp.authors), with or without an account."""
+    profile = AuthorProfile(name=name, slug=slug or slug_for(name), names=extra.pop("names", {}),
+                            user_id=user.id if user else None, is_pen_name=pen_name, **extra)
+    db.session.add(profile)
+    db.session.commit()
+    return profile
 
 
 def make_page(title: str, body: str, status: str = PostStatus.PUBLISHED) -> Page:

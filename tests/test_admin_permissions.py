@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from blogapp.models import ROLE_ADMIN, ROLE_EDITOR
+from blogapp.models import ROLE_ADMIN, ROLE_AUTHOR, ROLE_CONTRIBUTOR, ROLE_EDITOR, ROLES
 from tests.factories import make_user
 from tests.helpers import admin_rules, csrf_token_from, example_url
 
@@ -55,6 +55,29 @@ def test_editors_get_editor_routes_and_403_on_admin_routes(app, client, login_as
         assert response.status_code not in (403, 500)
         assert not response.headers.get("Location", "").startswith("/login")
     assert response.headers["Cache-Control"] == "private, no-store"
+
+
+@pytest.mark.parametrize("role", [ROLE_CONTRIBUTOR, ROLE_AUTHOR])
+def test_contributors_and_authors_get_writer_routes_and_403_on_the_rest(
+        app, client, login_as, role, ctx):
+    """Contributors and authors (WordPress's roles, issue 37) reach the posts screens
+    (their own posts: blogapp.posts.admin) and nothing an editor or an admin runs.
+    One walk over every route per role: nothing they may reach changes anything here."""
+    login_as(make_user(role=role))
+    wrong = []
+    for param in ADMIN_RULES:
+        endpoint, method = param.values
+        response = _request(client, method, example_url(app, endpoint), "/admin/posts/")
+        if ROLES.index(_required_role(app, endpoint)) > ROLES.index(role):
+            ok = response.status_code == 403
+        else:
+            ok = response.status_code not in (403, 500) and not response.headers.get(
+                "Location", "").startswith("/login")
+        if not ok or response.headers["Cache-Control"] != "private, no-store":
+            wrong.append((endpoint, method, response.status_code))
+    assert wrong == []
+    assert {"admin.posts", "admin.edit_post"} <= {
+        p.values[0] for p in ADMIN_RULES if _required_role(app, p.values[0]) == ROLE_CONTRIBUTOR}
 
 
 @pytest.mark.parametrize(("endpoint", "method"), ADMIN_RULES)

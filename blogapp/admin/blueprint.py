@@ -7,6 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app
 from flask_login import current_user
 
+from blogapp.auth.permissions import has_role
 from blogapp.registry import AdminScreen, registry
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -23,4 +24,9 @@ def admin_menu() -> list[AdminScreen]:
     """The navigation's entries this user may see, in order."""
     return [screen for screen in registry().menu()
             if (current_user.is_admin or not screen.admin_only) and screen.shown()
-            and screen.endpoint in current_app.view_functions]  # fmt: skip
+            and screen.endpoint in current_app.view_functions
+            and has_role(current_user, _required_role(screen.endpoint))]  # fmt: skip
+
+
+def _required_role(endpoint: str) -> str:
+    return getattr(current_app.view_functions[endpoint], "required_role", "admin")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import redirect, render_template, url_for
+from flask_login import current_user
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import joinedload
 
 from blogapp import clock
 from blogapp.admin.blueprint import bp
-from blogapp.auth.permissions import editor_required
+from blogapp.auth.permissions import runs_all_posts, writer_required
 from blogapp.extensions import db
 from blogapp.models import Comment, CommentStatus, Post, PostStatus
 
@@ -27,8 +28,11 @@ def post_counts() -> dict[str, int]:
 
 
 @bp.route("/")
-@editor_required
+@writer_required
 def dashboard():
+    if not runs_all_posts(current_user):
+        # Contributors and authors have their posts, not the site's comments and counts.
+        return redirect(url_for("admin.posts"))
     recent_posts = db.session.scalars(
         select(Post).options(joinedload(Post.author))
         .order_by(Post.updated_at.desc(), Post.id.desc()).limit(8)

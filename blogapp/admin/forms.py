@@ -171,4 +171,4 @@ class EmptyForm(FlaskForm):
 # What the admin lists show for a post's status and an account's role (capitalized and
 # translated in the templates: ``post.display_status|capitalize|translated``).
 SHOWN_NAMES = (N_("Draft"), N_("Pending"), N_("Published"), N_("Scheduled"), N_("Private"),
-               N_("Editor"), N_("Admin"))
+               N_("Contributor"), N_("Author"), N_("Editor"), N_("Admin"))

@@ -9,7 +9,7 @@ from flask import abort
 from flask_login import current_user
 
 from blogapp.extensions import login_manager
-from blogapp.models import ROLE_ADMIN, ROLES
+from blogapp.models import ROLE_ADMIN, ROLE_AUTHOR, ROLE_CONTRIBUTOR, ROLE_EDITOR, ROLES
 
 
 def role_required(role: str) -> Callable:
@@ -31,5 +31,22 @@ def role_required(role: str) -> Callable:
     return decorator
 
 
-editor_required = role_required(ROLES[0])  # editors and admins: posts, categories, comments
+# Contributors and up: their own posts (blogapp.authors.access says which and what).
+writer_required = role_required(ROLE_CONTRIBUTOR)
+editor_required = role_required(ROLE_EDITOR)  # editors and admins: posts, categories, comments
 admin_required = role_required(ROLE_ADMIN)  # admins only: users and settings
+
+
+def has_role(user, role: str) -> bool:
+    """Whether ``user`` holds ``role`` or a stronger one."""
+    return user.role in ROLES and ROLES.index(user.role) >= ROLES.index(role)
+
+
+def may_publish(user) -> bool:
+    """Authors publish their own posts; contributors leave theirs for an editor."""
+    return has_role(user, ROLE_AUTHOR)
+
+
+def runs_all_posts(user) -> bool:
+    """Editors and admins may open any post; contributors and authors only their own."""
+    return has_role(user, ROLE_EDITOR)

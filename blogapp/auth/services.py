@@ -4,12 +4,12 @@ may call them directly. Each raises ``FieldErrors`` for input a person must fix.
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 
 from blogapp.auth.passwords import rotate_session_token, set_password
 from blogapp.extensions import db
 from blogapp.field_errors import FieldErrors
-from blogapp.models import ROLE_ADMIN, User
+from blogapp.models import ROLE_ADMIN, AuthorProfile, User
 
 
 def create_user(*, login: str, email: str, display_name: str, role: str, password: str,
@@ -33,12 +33,25 @@ def update_user(user: User, *, actor: User, email: str, display_name: str, role:
         raise FieldErrors({"role": "You cannot remove your own admin role or deactivate "
                                    "yourself; ask another admin."})
     user.email = email.strip()
-    user.display_name = display_name.strip()
+    old_name, user.display_name = user.display_name, display_name.strip()
+    if old_name != user.display_name:
+        _follow_display_name(user, old_name)
     if user.is_active_account and not active:
         rotate_session_token(user)  # a deactivated account's open sessions end now
     user.role = role
     user.is_active_account = active
     db.session.commit()
+
+
+def _follow_display_name(user: User, old_name: str) -> None:
+    """An account's new display name reaches the bylines of its own author profile
+    (blogapp.authors), unless that profile was renamed since; pen names never follow."""
+    db.session.execute(
+        update(AuthorProfile)
+        .where(AuthorProfile.user_id == user.id, AuthorProfile.is_pen_name.is_(False),
+               AuthorProfile.name == old_name.strip())
+        .values(name=user.display_name)
+    )  # fmt: skip
 
 
 def change_password(user: User, password: str) -> None:

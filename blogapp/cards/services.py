@@ -26,8 +26,9 @@ from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, selectinload
 
+from blogapp.authors.services import join_plain
 from blogapp.cards.draw import DRAWING_VERSION, CardText, card_png
 from blogapp.cards.names import CARD_NAME, SITE_CARD_KEY, card_folder, card_path
 from blogapp.content import post_label, site_host
@@ -80,11 +81,11 @@ def own_card_path(post: Post) -> Path | None:
 
 
 def post_card(post: Post) -> CardText:
-    """What ``post``'s card shows (its ``author`` must be loaded)."""
+    """What ``post``'s card shows (its ``bylines`` must be loaded)."""
     date = format_date(post.published_at)
     return CardText(
         title=post_label(post, date), site=current_app.config["SITE_NAME"],
-        author=post.author.public_name if post.author is not None else "", date=date,
+        author=join_plain([p.name_in(post.language) for p in post.bylines]), date=date,
         picture=local_picture(post.first_image_url), own=own_card_path(post),
     )  # fmt: skip
 
@@ -117,7 +118,8 @@ def refresh_post_card(post_id: int) -> bool:
     Drafts get none: nobody can share them."""
     refresh_site_card()
     post = db.session.scalar(
-        select(Post).options(joinedload(Post.author)).where(Post.id == post_id)
+        select(Post).options(joinedload(Post.author),
+            selectinload(Post.bylines)).where(Post.id == post_id)
         .execution_options(populate_existing=True)  # the saved post, with its author
     )  # fmt: skip
     if post is None or post.status != PostStatus.PUBLISHED:
@@ -162,7 +164,7 @@ def wanted_cards() -> Iterator[Wanted]:
     last = 0
     while True:
         posts = db.session.scalars(
-            select(Post).options(joinedload(Post.author))
+            select(Post).options(joinedload(Post.author), selectinload(Post.bylines))
             .where(Post.status == PostStatus.PUBLISHED, Post.id > last)
             .order_by(Post.id).limit(BATCH)
         ).all()  # fmt: skip

@@ -18,7 +18,7 @@ from sqlalchemy.orm import joinedload
 from blogapp.comments import notify, services
 from blogapp.extensions import db
 from blogapp.mail import links
-from blogapp.models import ROLES, Comment, CommentStatus, UsedToken, User
+from blogapp.models import EDITOR_ROLES, Comment, CommentStatus, UsedToken, User
 
 PURPOSE = "moderate"
 DONE = {"approve": "approved", "spam": "marked as spam", "trash": "moved to the trash"}
@@ -47,7 +47,7 @@ def read_link(token: str) -> ModerationLink:
     if comment is None or not _made_for(comment, named, data):
         raise links.LinkError("This comment no longer exists.")
     editor = db.session.get(User, data.get("u"))
-    if editor is None or not editor.is_active_account or editor.role not in ROLES:
+    if editor is None or not editor.is_active_account or editor.role not in EDITOR_ROLES:
         raise links.LinkError("This link was sent to someone who can no longer moderate.")
     return ModerationLink(comment, editor, action, nonce)
 

@@ -26,7 +26,7 @@ from blogapp.extensions import db
 from blogapp.interface_language import N_, interface_language, mail_locale
 from blogapp.mail import links
 from blogapp.mail.outbox import enqueue, mail_enabled, site_url
-from blogapp.models import ROLES, Comment, CommentStatus, OutboxKind, User
+from blogapp.models import EDITOR_ROLES, Comment, CommentStatus, OutboxKind, User
 
 HELD = OutboxKind.COMMENT_HELD
 MODERATION_ACTIONS = ("approve", "spam", "trash")
@@ -108,7 +108,7 @@ _EDITORS = select(
     User.id, User.email, User.display_name, User.login, User.interface_language
 ).where(
     func.lower(User.email).in_(bindparam("emails", expanding=True)),
-    User.is_active_account.is_(True), User.role.in_(ROLES),
+    User.is_active_account.is_(True), User.role.in_(EDITOR_ROLES),
 )  # fmt: skip
 
 

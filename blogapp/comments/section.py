@@ -125,7 +125,8 @@ def load_public_post(post_id: int, *, for_page: bool = False) -> Post:
     if for_page:
         return db.one_or_404(
             select(Post).where(Post.id == post_id, Post.public()).options(
-                joinedload(Post.author), selectinload(Post.categories), selectinload(Post.tags)
+                joinedload(Post.author), selectinload(Post.bylines),
+                    selectinload(Post.categories), selectinload(Post.tags)
             )
         )
     post = db.session.execute(_POST_A_COMMENT_NEEDS, {"post": post_id, "now": clock.now()}).first()

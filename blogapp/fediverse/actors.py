@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from blogapp.extensions import db
 from blogapp.fediverse.keys import key_pair
 from blogapp.mail.outbox import absolute
-from blogapp.models import FederatedPost, Post, User
+from blogapp.models import AuthorProfile, FederatedPost, Post, User, post_bylines
 
 BLOG = "blog"
 AP_CONTEXT = ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"]
@@ -46,7 +46,14 @@ def author(name: str) -> User | None:
     posts followers were told about (a Delete of the last one must still verify)."""
     if name == BLOG:
         return None
-    public = select(Post.id).where(Post.author_id == User.id, Post.public()).exists()
+    # A public post under the account's own profile: a pen name's posts make no actor.
+    public = (
+        select(Post.id).join(post_bylines, post_bylines.c.post_id == Post.id)
+        .join(AuthorProfile, AuthorProfile.id == post_bylines.c.author_id)
+        .where(AuthorProfile.user_id == User.id, AuthorProfile.is_pen_name.is_(False),
+               Post.public())
+        .exists()
+    )  # fmt: skip
     told = select(FederatedPost.post_id).where(FederatedPost.author_login == name).exists()
     return db.session.scalar(
         select(User).where(User.login == name, User.is_active_account.is_(True),
@@ -69,7 +76,7 @@ def actor_document(name: str) -> dict | None:
             return None
         kind, title = "Person", user.public_name
         summary = f"Op-eds by {user.public_name} on {config['SITE_NAME']}."
-        profile = url("posts.author", login=user.login)
+        profile = url("posts.author", slug=user.login)  # moves to the account's own profile
     uri = actor_uri(name)
     return {
         "@context": AP_CONTEXT,

@@ -27,6 +27,7 @@ from blogapp.fediverse import activities
 from blogapp.fediverse.actors import BLOG
 from blogapp.mail.outbox import enqueue_many
 from blogapp.models import (
+    AuthorProfile,
     FederatedPost,
     FederationState,
     Follower,
@@ -34,6 +35,7 @@ from blogapp.models import (
     OutboxKind,
     Post,
     User,
+    post_bylines,
 )
 
 KIND = OutboxKind.ACTIVITYPUB  # an outbox row delivered by a signed POST (fediverse.delivery)
@@ -98,9 +100,17 @@ def queue_due_posts() -> int:
 
 
 def _author_login(post: Post) -> str:
-    if post.author_id is None:
+    """The account's actor when the post's one byline is that account under its own
+    name; the blog's for a pen name, a guest writer or several bylines, so no actor
+    ties a pen name to an account (blogapp.authors)."""
+    bylines = db.session.execute(
+        select(AuthorProfile.user_id, AuthorProfile.is_pen_name)
+        .join(post_bylines, post_bylines.c.author_id == AuthorProfile.id)
+        .where(post_bylines.c.post_id == post.id)
+    ).all()  # fmt: skip
+    if len(bylines) != 1 or bylines[0].is_pen_name or bylines[0].user_id is None:
         return BLOG
-    login = db.session.scalar(select(User.login).where(User.id == post.author_id))
+    login = db.session.scalar(select(User.login).where(User.id == bylines[0].user_id))
     return login if login and login != BLOG else BLOG
 
 

@@ -22,6 +22,7 @@ from flask import Response, current_app, url_for
 from flask_babel import gettext as _
 
 from blogapp import clock
+from blogapp.authors.services import join_plain
 from blogapp.content import post_label
 from blogapp.dates import format_date
 from blogapp.mirrors.addresses import mirror_addresses
@@ -90,7 +91,7 @@ def post_entries(feed: Feed, posts: list[Post], noted: dict[int, datetime] | Non
     noted = noted or {}
     for post in posts:
         link = absolute_url(post_url(post))
-        author = post.author
+        names = [profile.name_in(post.language) for profile in post.bylines]
         feed.entries.append(Entry(
             id=post.guid or link,
             link=link,
@@ -101,9 +102,9 @@ def post_entries(feed: Feed, posts: list[Post], noted: dict[int, datetime] | Non
             summary_html=absolute_links(post.excerpt_html),
             content_html=absolute_links(post.body_html) if full else "",
             guid_is_permalink=not post.guid,
-            author_name=author.public_name if author is not None else "",
-            author_uri=absolute_url(url_for("posts.author", login=author.login))
-            if author is not None else "",
+            author_name=join_plain(names),
+            author_uri=absolute_url(url_for("posts.author", slug=post.bylines[0].slug))
+            if post.bylines else "",
             categories=[c.name for c in post.categories] + [t.name for t in post.tags],
             comments_link=link + "#comments",
         ))  # fmt: skip

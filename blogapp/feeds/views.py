@@ -10,24 +10,25 @@ their categories and tags."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, redirect, url_for
+from flask import Blueprint, abort, current_app, redirect, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from blogapp.authors.services import old_author_slug, profile_posts
 from blogapp.categories.views import find_category, with_descendants
 from blogapp.content import post_label
 from blogapp.dates import format_date, to_local
 from blogapp.extensions import db
 from blogapp.feeds.builder import comment_entries, feed_response, new_feed, post_entries
-from blogapp.interface_language import set_page_language, site_description
+from blogapp.interface_language import current_language, set_page_language, site_description
 from blogapp.models import (
+    AuthorProfile,
     Comment,
     CommentStatus,
     Correction,
     Post,
     Tag,
-    User,
     post_categories,
     post_tags,
 )
@@ -44,7 +45,8 @@ def newest_posts(*where) -> list[Post]:
         db.session.scalars(
             select(Post)
             .options(
-                joinedload(Post.author), selectinload(Post.categories), selectinload(Post.tags)
+                joinedload(Post.author), selectinload(Post.bylines),
+                    selectinload(Post.categories), selectinload(Post.tags)
             )
             .where(Post.public(), *where)
             .order_by(Post.published_at.desc(), Post.id.desc())
@@ -132,13 +134,19 @@ def tag(slug: str):
     )  # fmt: skip
 
 
-@bp.route("/author/<login>/feed/")
-def author(login: str):
-    user = db.one_or_404(select(User).where(User.login == login))
+@bp.route("/author/<slug>/feed/")
+def author(slug: str):
+    """An author's feed (blogapp.authors); an old login's feed moves to its profile's."""
+    profile = db.session.scalar(select(AuthorProfile).where(AuthorProfile.slug == slug))
+    if profile is None:
+        moved = old_author_slug(slug)
+        if moved is None:
+            abort(404)
+        return redirect(url_for("feeds.author", slug=moved), 301)
     return posts_feed(
-        _site_title(_("Posts by %(name)s", name=user.public_name)),
-        url_for("posts.author", login=login),
-        url_for("feeds.author", login=login), newest_posts(Post.author_id == user.id), "rss",
+        _site_title(_("Posts by %(name)s", name=profile.name_in(current_language()))),
+        url_for("posts.author", slug=slug),
+        url_for("feeds.author", slug=slug), newest_posts(profile_posts(profile.id)), "rss",
     )  # fmt: skip
 
 

@@ -12,6 +12,10 @@ from blogapp.models.audit import (
     AuditAction,
     AuditEntry,
 )
+from blogapp.models.authors import (
+    AuthorProfile,
+    post_bylines,
+)
 from blogapp.models.base import (
     EPOCH,
     NEVER_REUSED,
@@ -114,7 +118,10 @@ from blogapp.models.translations import (
     PostTranslation,
 )
 from blogapp.models.users import (
+    EDITOR_ROLES,
     ROLE_ADMIN,
+    ROLE_AUTHOR,
+    ROLE_CONTRIBUTOR,
     ROLE_EDITOR,
     ROLES,
     LoginSession,
@@ -134,11 +141,16 @@ __all__ = [
     "ROLE_EDITOR",
     "ROLE_ADMIN",
     "ROLES",
+    "ROLE_CONTRIBUTOR",
+    "ROLE_AUTHOR",
+    "EDITOR_ROLES",
     "User",
     "LoginSession",
     "TwoFactor",
     "RecoveryCode",
     "Passkey",
+    "AuthorProfile",
+    "post_bylines",
     "post_categories",
     "post_tags",
     "Category",

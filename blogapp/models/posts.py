@@ -10,6 +10,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, and_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blogapp.extensions import db
+from blogapp.models.authors import AuthorProfile, post_bylines
 from blogapp.models.base import NEVER_REUSED, UTCDateTime, utcnow
 from blogapp.models.taxonomy import Category, Tag, post_categories, post_tags
 from blogapp.models.users import User
@@ -94,6 +95,10 @@ class Post(db.Model):
         secondary=post_categories, lazy="raise", order_by=Category.name
     )
     tags: Mapped[list[Tag]] = relationship(secondary=post_tags, lazy="raise", order_by=Tag.name)
+    # What readers see as "By A and B", in order; written by blogapp.authors.services.
+    bylines: Mapped[list[AuthorProfile]] = relationship(
+        secondary=post_bylines, lazy="raise", order_by=post_bylines.c.position, viewonly=True
+    )
 
     @property
     def is_scheduled(self) -> bool:

@@ -14,8 +14,12 @@ from blogapp.extensions import db
 from blogapp.models.base import NEVER_REUSED, UTCDateTime, utcnow
 
 
-# Roles, in increasing power. Editors run posts, categories and comments; admins also users.
+# Roles, in increasing power, as WordPress names them. Contributors write drafts an
+# editor publishes; authors publish their own posts; editors run posts, categories and
+# comments; admins also users.
 class Role(StrEnum):
+    CONTRIBUTOR = "contributor"
+    AUTHOR = "author"
     EDITOR = "editor"
     ADMIN = "admin"
 
@@ -24,6 +28,10 @@ class Role(StrEnum):
 ROLE_EDITOR = Role.EDITOR
 ROLE_ADMIN = Role.ADMIN
 ROLES = tuple(Role)
+ROLE_CONTRIBUTOR = Role.CONTRIBUTOR
+ROLE_AUTHOR = Role.AUTHOR
+# Those who run the site's posts and comments (moderation mail, comment notices).
+EDITOR_ROLES = (Role.EDITOR, Role.ADMIN)
 
 
 class User(UserMixin, db.Model):

@@ -12,6 +12,7 @@ from flask import current_app, url_for
 from sqlalchemy import delete, select, update
 
 from blogapp import clock
+from blogapp.authors.services import profile_for_user, set_bylines
 from blogapp.categories.services import categories_by_id, tags_for
 from blogapp.content import render_page, render_post, slugify, unique_slug
 from blogapp.extensions import db
@@ -55,6 +56,9 @@ class PostData:
     status: str = PostStatus.DRAFT  # or pending, published, "scheduled", private
     publish_at: datetime | None = None  # aware UTC; None keeps the date (or "now" on publish)
     comment_mode: str = "open"
+    # The author profiles of its byline, in order (blogapp.authors); None keeps them,
+    # and a new post without any is by its writer's own profile.
+    byline_ids: list[int] | None = None
 
 
 @dataclass
@@ -162,6 +166,10 @@ def save_post(post: Post | None, data: PostData, *, author: User | None,
     post.slug = slug
     apply_post(post, data, now)
     post.updated_at = now
+    if data.byline_ids:
+        set_bylines(post, data.byline_ids)
+    elif post.id is None and author is not None:
+        set_bylines(post, [profile_for_user(author).id])
     if old_path is not None or (post.id is not None and post.is_public):
         # A share-preview link is for what readers cannot see yet: once the post has
         # been public, an old link must never show a later draft of it.

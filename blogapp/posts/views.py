@@ -10,11 +10,13 @@ from sqlalchemy import literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
 from blogapp.arguments import whole_number
+from blogapp.authors.services import old_author_slug, profile_posts
 from blogapp.comments.section import comment_section
 from blogapp.dates import format_day, format_month, local_to_utc, to_local
 from blogapp.digits import page_digits
 from blogapp.extensions import db
-from blogapp.models import Page, Post, PostStatus, Redirect, Tag, User, post_tags
+from blogapp.interface_language import current_language
+from blogapp.models import AuthorProfile, Page, Post, PostStatus, Redirect, Tag, post_tags
 from blogapp.permalinks import post_url
 from blogapp.post_queries import NO_EXTRAS, has_extras, post_extras, post_terms, public_posts
 from blogapp.search import search_results
@@ -59,9 +61,10 @@ def _redirect_to_post(post_id: int):
 @bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/")
 def detail(year: int, month: int, day: int, slug: str):
     found = db.session.execute(
-        select(Post, has_extras(Post.id)).options(joinedload(Post.author))
+        # The bylines joined: a post page costs no query more for them.
+        select(Post, has_extras(Post.id)).options(joinedload(Post.bylines))
         .where(Post.slug == slug, Post.public())
-    ).first()  # fmt: skip
+    ).unique().first()  # fmt: skip
     if found is None:
         return _moved_or_404()
     post, extras_exist = found
@@ -135,15 +138,28 @@ def archive(year: int, month: int | None = None, day: int | None = None, page: i
     )  # fmt: skip
 
 
-@bp.route("/author/<login>/")
-@bp.route("/author/<login>/page/<int:page>/")
-def author(login: str, page: int = 1):
-    user = db.one_or_404(select(User).where(User.login == login))
-    posts, has_next = public_posts(where=(Post.author_id == user.id,), page=page)
+@bp.route("/author/<slug>/")
+@bp.route("/author/<slug>/page/<int:page>/")
+def author(slug: str, page: int = 1):
+    """An author's profile and archive (blogapp.authors). An old ``/author/<login>/``
+    of an account moves to its profile; a pen name is never reached that way."""
+    profile = db.session.scalar(
+        select(AuthorProfile).options(joinedload(AuthorProfile.photo))
+        .where(AuthorProfile.slug == slug)
+    )  # fmt: skip
+    if profile is None:
+        moved = old_author_slug(slug)
+        if moved is None:
+            abort(404)
+        args = {"page": page} if page > 1 else {}
+        return redirect(url_for("posts.author", slug=moved, **args), 301)
+    posts, has_next = public_posts(where=(profile_posts(profile.id),), page=page)
+    if not posts:
+        abort(404)  # a profile with nothing public yet is not shown
     return render_template(
-        "posts/index.html", posts=posts, page=page, has_next=has_next,
-        browsing=("author", user.public_name), endpoint="posts.author",
-        endpoint_args={"login": login},
+        "posts/index.html", posts=posts, page=page, has_next=has_next, profile=profile,
+        browsing=("author", profile.name_in(current_language())), endpoint="posts.author",
+        endpoint_args={"slug": slug},
     )  # fmt: skip
 
 

@@ -34,7 +34,8 @@ def _load(kind: str, item_id: int) -> Post | Page:
         abort(404)
     stmt = select(model).where(model.id == item_id)
     if model is Post:
-        stmt = stmt.options(joinedload(Post.author), selectinload(Post.categories),
+        stmt = stmt.options(joinedload(Post.author), selectinload(Post.bylines),
+            selectinload(Post.categories),
                             selectinload(Post.tags))  # fmt: skip
     return db.one_or_404(stmt)
 

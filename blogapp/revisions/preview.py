@@ -93,10 +93,13 @@ def show(token: str):
         data = None
     if not isinstance(data, dict) or not isinstance(data.get("p"), int):
         abort(404)
-    post = db.one_or_404(
-        select(Post).options(joinedload(Post.author), selectinload(Post.categories),
+    # The bylines joined (a collection: hence unique()), so they cost no query more.
+    post = db.session.execute(
+        select(Post).options(joinedload(Post.bylines), selectinload(Post.categories),
                              selectinload(Post.tags)).where(Post.id == data["p"])
-    )  # fmt: skip
+    ).unique().scalar_one_or_none()  # fmt: skip
+    if post is None:
+        abort(404)
     if post.is_public:
         return redirect(post_url(post), 301), PRIVATE_HEADERS
     key = _key(post.id)

@@ -136,7 +136,8 @@ def search_posts(query: SearchQuery, page: int, budget=None) -> SearchPage:
         post.id: post
         for post in db.session.scalars(
             select(Post)
-            .options(joinedload(Post.author), selectinload(Post.categories))
+            .options(joinedload(Post.author), selectinload(Post.bylines),
+                selectinload(Post.categories))
             .where(Post.id.in_(ids))
         )
     }

@@ -18,6 +18,7 @@ from flask_babel import lazy_gettext as _l
 from jinja2 import pass_context
 from markupsafe import Markup
 
+from blogapp.authors.services import join_plain
 from blogapp.cards.names import HEIGHT, WIDTH, card_url, site_card
 from blogapp.content import html_to_text, post_label, truncate_graphemes
 from blogapp.dates import format_date
@@ -114,7 +115,7 @@ def feed_links(context_label: str | None = None, specific: bool = True) -> list[
         "categories.detail": ("feeds.category", {"path": args.get("path", "")},
                               _l("%(name)s Category Feed")),
         "posts.tag": ("feeds.tag", {"slug": args.get("slug", "")}, _l("%(name)s Tag Feed")),
-        "posts.author": ("feeds.author", {"login": args.get("login", "")},
+        "posts.author": ("feeds.author", {"slug": args.get("slug", "")},
                          _l("Posts by %(name)s Feed")),
         "posts.detail": ("feeds.post_comments", {k: args.get(k) for k in
                          ("year", "month", "day", "slug")}, _l("%(name)s Comments Feed")),
@@ -193,7 +194,7 @@ def site_card_image() -> dict:
 def post_image(post: Post, title: str) -> dict:
     """The post's card; until it is drawn the site's card, else the post's first picture."""
     if post.share_card:
-        author = post.author.public_name if post.author is not None else ""
+        author = join_plain([profile.name_in(post.language) for profile in post.bylines])
         alt = " · ".join(p for p in (title, author, current_app.config["SITE_NAME"]) if p)
         return {"image": absolute_url(card_url(post.share_card)), "image_width": WIDTH,
                 "image_height": HEIGHT, "image_alt": alt}  # fmt: skip
@@ -201,6 +202,20 @@ def post_image(post: Post, title: str) -> dict:
     if not found and post.first_image_url:
         found = {"image": absolute_url(post.first_image_url)}
     return found
+
+
+def _person(profile, language: str) -> dict:
+    """A byline as schema.org's Person: only what the author page shows (never the
+    account behind it, nor whether the name is a pen name)."""
+    person = {"@type": "Person", "name": profile.name_in(language),
+              "url": absolute_url(url_for("posts.author", slug=profile.slug))}  # fmt: skip
+    if profile.links:
+        person["sameAs"] = profile.links
+    if profile.affiliation:
+        person["affiliation"] = {"@type": "Organization", "name": profile.affiliation}
+    if profile.bio:
+        person["description"] = profile.bio
+    return person
 
 
 def _post_meta(post: Post, notes=(), versions=(), categories=()) -> PageMeta:
@@ -228,11 +243,10 @@ def _post_meta(post: Post, notes=(), versions=(), categories=()) -> PageMeta:
         "publisher": {"@type": "Organization", "name": site,
                       "url": current_app.config["SITE_URL"] + "/"},
     }  # fmt: skip
-    author_url = ""
-    if post.author is not None:
-        author_url = absolute_url(url_for("posts.author", login=post.author.login))
-        article["author"] = {"@type": "Person", "name": post.author.public_name,
-                             "url": author_url}  # fmt: skip
+    people = [_person(profile, post.language) for profile in post.bylines]
+    author_url = people[0]["url"] if people else ""
+    if people:
+        article["author"] = people[0] if len(people) == 1 else people
     if section:
         article["articleSection"] = section
     if image.get("image_width"):

@@ -30,6 +30,7 @@ from blogapp.dates import to_local
 from blogapp.extensions import db
 from blogapp.feeds.corrections import PER_PAGE as NOTES_PER_PAGE
 from blogapp.models import (
+    AuthorProfile,
     Category,
     Comment,
     CommentStatus,
@@ -43,6 +44,7 @@ from blogapp.models import (
     Setting,
     Tag,
     User,
+    post_bylines,
     post_categories,
     post_tags,
 )
@@ -126,6 +128,12 @@ def site_stamp(extra: Iterable[object]) -> str:
                      Category.description).order_by(Category.id)),
         _rows(select(Tag.id, Tag.name, Tag.slug).order_by(Tag.id)),
         _rows(select(User.id, User.login, User.display_name).order_by(User.id)),
+        # Bylines and author pages (blogapp.authors): every post page names its authors.
+        _rows(select(AuthorProfile.id, AuthorProfile.slug, AuthorProfile.name,
+                     AuthorProfile.names, AuthorProfile.bio, AuthorProfile.affiliation,
+                     AuthorProfile.disclosure, AuthorProfile.same_as, AuthorProfile.photo_id)
+              .order_by(AuthorProfile.id)),
+        _rows(select(post_bylines).order_by(post_bylines.c.post_id, post_bylines.c.position)),
         _rows(select(Page.id, Page.slug, Page.title, Page.status, Page.updated_at)
               .order_by(Page.id)),
     )  # fmt: skip
@@ -225,13 +233,20 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
     for tag_id, slug in db.session.execute(select(Tag.id, Tag.slug).order_by(Tag.id)):
         listing("posts.tag", {"slug": slug}, members.get(("t", tag_id), []), feed="feeds.tag")
     by_author: dict[int, list[int]] = defaultdict(list)
-    for p in posts:
-        if p.author_id is not None:
-            by_author[p.author_id].append(p.id)
-    # Only authors of public posts: the copy must not list every account's login.
-    for user_id, login in db.session.execute(select(User.id, User.login).order_by(User.id)):
-        if user_id in by_author:
-            listing("posts.author", {"login": login}, by_author[user_id], feed="feeds.author")
+    public_ids = {p.id for p in posts}
+    for post_id, profile_id in db.session.execute(
+        select(post_bylines.c.post_id, post_bylines.c.author_id)
+    ):
+        if post_id in public_ids:
+            by_author[profile_id].append(post_id)
+    # Only the authors of public posts: the copy must not list every profile.
+    order = {p.id: i for i, p in enumerate(posts)}
+    for profile_id, slug in db.session.execute(
+        select(AuthorProfile.id, AuthorProfile.slug).order_by(AuthorProfile.id)
+    ):
+        if profile_id in by_author:
+            ids = sorted(by_author[profile_id], key=order.__getitem__)
+            listing("posts.author", {"slug": slug}, ids, feed="feeds.author")
     dates: dict[tuple, list[int]] = defaultdict(list)
     for p in posts:
         local = to_local(p.published_at)

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from sqlalchemy import insert
 
 from blogapp.extensions import db
-from blogapp.models import Page, Post, post_categories, post_tags
+from blogapp.models import Page, Post, post_bylines, post_categories, post_tags
 from blogapp.revisions.services import store_imported as store_imported_revisions
+from blogapp.wordpress.import_bylines import add_guest_author
 from blogapp.wordpress.import_comments import is_linkback, write_comments
 from blogapp.wordpress.import_items import (
     LEFT_OUT_STATUSES,
@@ -23,6 +24,7 @@ from blogapp.wordpress.import_items import (
 from blogapp.wordpress.import_media import add_attachment, count_old_images, relink
 from blogapp.wordpress.import_state import ImportState
 from blogapp.wordpress.render_pool import InlineRenderer, PoolRenderer, PostSource
+from blogapp.wordpress.wxr_meta import GUEST_AUTHOR
 from blogapp.wordpress.wxr_reader import WxrComment, WxrItem
 
 Renderer = InlineRenderer | PoolRenderer
@@ -61,6 +63,8 @@ def prepare_batch(
                 comment_targets.append((item, prepared))
             elif prepared is not None:
                 new_posts.append(prepared)
+        elif kind == GUEST_AUTHOR:
+            add_guest_author(state, item)
         elif kind == "page":
             page = prepare_page(state, item)
             if page is not None:
@@ -99,6 +103,10 @@ def store_batch(state: ImportState, batch: PreparedBatch) -> None:
         db.session.execute(insert(post_categories), links_c)
     if links_t:
         db.session.execute(insert(post_tags), links_t)
+    bylines = [{"post_id": p.post.id, "author_id": a, "position": i}
+               for p in new_posts for i, a in enumerate(p.byline_ids)]
+    if bylines:
+        db.session.execute(insert(post_bylines), bylines)
     targets = batch.comment_targets + [(p.item, p.post.id) for p in new_posts]
     write_comments(state, targets, cleaned_html)
     db.session.expunge_all()  # keep the identity map as small as one batch

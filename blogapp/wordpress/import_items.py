@@ -28,6 +28,7 @@ from blogapp.sanitize import strip_invisible
 from blogapp.translations.wxr import item_group, item_language, link_imported
 from blogapp.wordpress.convert import wordpress_to_html
 from blogapp.wordpress.import_authors import author_id
+from blogapp.wordpress.import_bylines import item_bylines
 from blogapp.wordpress.import_media import count_old_images, local_images
 from blogapp.wordpress.import_state import IN_THIS_FILE, ImportState
 from blogapp.wordpress.import_terms import term_id
@@ -56,6 +57,7 @@ class NewPost(NamedTuple):
     post: Post
     category_ids: list[int]
     tag_ids: list[int]
+    byline_ids: list[int]  # author profiles, in order (blogapp.authors)
 
 
 def prepare_post(state: ImportState, item: WxrItem) -> NewPost | int | None:
@@ -134,7 +136,7 @@ def prepare_post(state: ImportState, item: WxrItem) -> NewPost | int | None:
             target = categories if domain == "category" else tags
             if found is not None and found not in target:
                 target.append(found)
-    return NewPost(item, post, categories, tags)
+    return NewPost(item, post, categories, tags, item_bylines(state, item))
 
 
 def prepare_page(state: ImportState, item: WxrItem) -> Page | None:

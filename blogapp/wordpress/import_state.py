@@ -28,6 +28,8 @@ class ImportState:
     # authors
     users_by_login: dict[str, int] = field(default_factory=dict)
     users_by_wp: dict[int, int] = field(default_factory=dict)
+    # bylines: a WordPress login or a guest author's login -> author profile id
+    profiles_by_login: dict[str, int] = field(default_factory=dict)
     # categories and tags
     cats_by_slug: dict[str, int] = field(default_factory=dict)
     cats_by_wp: dict[int, int] = field(default_factory=dict)

@@ -34,6 +34,7 @@ from blogapp.extensions import db
 from blogapp.models import (
     COMMENTS_CLOSED,
     FORMAT_MARKDOWN,
+    AuthorProfile,
     Category,
     Comment,
     CommentStatus,
@@ -43,16 +44,21 @@ from blogapp.models import (
     PostStatus,
     Tag,
     User,
+    post_bylines,
     post_categories,
     post_tags,
 )
 from blogapp.sanitize import strip_invisible
 from blogapp.wordpress.wxr_meta import (
+    CAP_PREFIX,
+    CAP_TAXONOMY,
+    GUEST_AUTHOR,
     META_COMMENT_MODE,
     META_CREDIT,
     META_FORMAT,
     META_LANGUAGE,
     META_MARKDOWN,
+    META_PEN_NAME,
     META_SOURCE_LINE,
 )
 from blogapp.wordpress.wxr_reader import CONTENT_NS, DC_NS
@@ -179,9 +185,11 @@ def _write(out: TextIO) -> Counter[str]:
     out.write(f"\n\t{_field('generator', 'blogapp')}\n\n")
     post_space = IdSpace(_wp_ids(Post.wp_id, Page.wp_id, Media.wp_id))
     comment_space = IdSpace(_wp_ids(Comment.wp_id))
-    _write_posts(out, site, logins, post_space, comment_space, counts)
+    bylines = _byline_logins(logins)
+    _write_posts(out, site, logins, post_space, comment_space, counts, bylines)
     _write_pages(out, site, logins, post_space, counts)
     _write_media(out, site, post_space, counts)
+    _write_guest_authors(out, site, bylines, post_space, counts)
     out.write("</channel>\n</rss>\n")
     return counts
 
@@ -298,8 +306,44 @@ def _wp_status(status: str, published_at: datetime, now: datetime) -> str:
     return status
 
 
+def _byline_logins(logins: dict[int, str]) -> dict[int, tuple[AuthorProfile, str]]:
+    """Each profile and the login its byline term names (Co-Authors Plus's shape): an
+    account's own profile by the account's login, any other by its own."""
+    found = {}
+    for profile in db.session.scalars(select(AuthorProfile).order_by(AuthorProfile.id)):
+        own = profile.user_id is not None and not profile.is_pen_name
+        login = logins.get(profile.user_id, "") if own else ""
+        found[profile.id] = (profile, login or profile.wp_login or profile.slug)
+    return found
+
+
+def _write_guest_authors(out: TextIO, site: str, bylines, space: IdSpace,
+                         counts: Counter[str]) -> None:  # fmt: skip
+    """Profiles that are not an account's own, as Co-Authors Plus guest authors."""
+    accounts = dict(db.session.execute(select(User.id, User.login)).all())
+    for profile, login in bylines.values():
+        if profile.user_id is not None and not profile.is_pen_name:
+            continue
+        wp_id = space.assign(None, max(space.used, default=0) + 1)
+        created = profile.created_at
+        lines = _item(GUEST_AUTHOR, wp_id, profile.name, f"{site}/author/{quote(profile.slug)}/",
+                      f"{site}/?post_type={GUEST_AUTHOR}&p={wp_id}", "", "", "", created,
+                      created, CAP_PREFIX + profile.slug, "publish")  # fmt: skip
+        lines.append(_term(CAP_TAXONOMY, login, CAP_PREFIX + profile.slug))
+        for key, value in (("cap-display_name", profile.name), ("cap-user_login", login),
+                           ("cap-description", profile.bio), ("cap-website", profile.same_as),
+                           ("cap-linked_account", accounts.get(profile.user_id, ""))):
+            if value:
+                lines += _meta(key, value)
+        if profile.is_pen_name:
+            lines += _meta(META_PEN_NAME, "1")
+        _write_item(out, lines)
+        counts["guest authors"] += 1
+
+
 def _write_posts(out: TextIO, site: str, logins: dict[int, str], space: IdSpace,
-                 comment_space: IdSpace, counts: Counter[str]) -> None:  # fmt: skip
+                 comment_space: IdSpace, counts: Counter[str],
+                 bylines: dict[int, tuple[AuthorProfile, str]]) -> None:  # fmt: skip
     terms_c = {c.id: c for c in db.session.scalars(select(Category))}
     terms_t = {t.id: t for t in db.session.scalars(select(Tag))}
     now = clock.now()
@@ -313,6 +357,13 @@ def _write_posts(out: TextIO, site: str, logins: dict[int, str], space: IdSpace,
         last_id = posts[-1].id
         ids = [p.id for p in posts]
         cats, tags, comments = defaultdict(list), defaultdict(list), defaultdict(list)
+        names = defaultdict(list)
+        for post_id, profile_id in db.session.execute(
+            select(post_bylines.c.post_id, post_bylines.c.author_id)
+            .where(post_bylines.c.post_id.in_(ids)).order_by(post_bylines.c.position)
+        ):  # fmt: skip
+            profile, login = bylines[profile_id]
+            names[post_id].append(_term(CAP_TAXONOMY, login, CAP_PREFIX + profile.slug))
         for post_id, cat_id in db.session.execute(
             select(post_categories.c.post_id, post_categories.c.category_id)
             .where(post_categories.c.post_id.in_(ids))
@@ -327,15 +378,16 @@ def _write_posts(out: TextIO, site: str, logins: dict[int, str], space: IdSpace,
         ):
             comments[comment.post_id].append(comment)
         for post in posts:
-            out.write(_post_item(post, site, logins, space, comment_space, cats[post.id],
-                                 tags[post.id], comments[post.id], now))  # fmt: skip
+            out.write(_post_item(
+                post, site, logins, space, comment_space, cats[post.id], tags[post.id],
+                comments[post.id], now, names[post.id]))  # fmt: skip
             counts["posts"] += 1
             counts["comments"] += len(comments[post.id])
         db.session.expunge_all()
 
 
 def _post_item(post: Post, site: str, logins, space: IdSpace, comment_space: IdSpace,
-               cats, tags, comments, now: datetime) -> str:  # fmt: skip
+               cats, tags, comments, now: datetime, byline_terms=()) -> str:  # fmt: skip
     wp_id = space.assign(post.wp_id, post.id)
     local = to_local(post.published_at)
     link = f"{site}/{local:%Y/%m/%d}/{quote(post.slug)}/"
@@ -349,6 +401,7 @@ def _post_item(post: Post, site: str, logins, space: IdSpace, comment_space: IdS
     )  # fmt: skip
     lines += [_term("category", c.name, c.slug) for c in cats]
     lines += [_term("post_tag", t.name, t.slug) for t in tags]
+    lines += list(byline_terms)  # Co-Authors Plus's terms: the bylines in order
     lines += _meta(META_FORMAT, post.content_format)
     if markdown:
         lines += _meta(META_MARKDOWN, post.body)

@@ -7,3 +7,11 @@ META_LANGUAGE = "_blogapp_language"
 META_SOURCE_LINE = "_blogapp_source_line"
 META_COMMENT_MODE = "_blogapp_comment_mode"
 META_CREDIT = "_blogapp_credit"
+
+# Co-Authors Plus (issue 37): a post's bylines are terms of the ``author`` taxonomy
+# whose slugs start ``cap-`` and whose names are logins; guest authors are items of
+# type ``guest-author`` with their fields in ``cap-…`` post meta.
+CAP_TAXONOMY = "author"
+CAP_PREFIX = "cap-"
+GUEST_AUTHOR = "guest-author"
+META_PEN_NAME = "_blogapp_pen_name"  # ours: the profile is a pen name

@@ -16,6 +16,7 @@ MAX_TABS = 150
 # and shoot() copies these shots there: the manual's pictures are never made by hand.
 DOCS_SHOTS = {
     "reader-mouse-home": "home",
+    "pen-name-authors": "pen-name-authors",
     "authoring-mouse-editor": "editor",
     "desk-editor-new": "editor-new",
     "desk-autosave-offer": "desk-autosave-offer",
