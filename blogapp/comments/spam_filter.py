@@ -42,9 +42,8 @@ NGRAM_SIZES = (2, 3, 4)
 MAX_NGRAM = max(NGRAM_SIZES)
 MAX_FEATURES = 800  # a long comment is judged on its first n-grams (a bounded query)
 ALPHA = 1.0  # Laplace smoothing of the counts
-STRONGEST = 40  # the features whose evidence is added up
+INDEPENDENT = 8  # what a comment's features say, as this many independent observations
 SHOWN = 8  # the features stored to show moderators
-MAX_EVIDENCE = 6.0  # no single feature says more than this (in log-odds)
 SPAM, HAM = "spam", "ham"
 LABELS = {CommentStatus.SPAM: SPAM, CommentStatus.APPROVED: HAM}
 CHUNK = 400  # rows per statement when writing counts
@@ -107,11 +106,15 @@ class Score:
 
 def combine(found: Sequence[str], counts: Mapping[str, tuple[int, int]],
             min_trained: int) -> Score:
-    """Naive Bayes: the log-odds of spam is the sum of each feature's evidence,
-    log P(feature | spam) / P(feature | ham), smoothed, over the ``STRONGEST``
-    features (of those seen in training), with even prior odds, so an unbalanced
-    training set does not tilt every comment. ``counts`` maps a feature to its
-    (spam, ham) counts, ``TOTAL`` to the number of trained comments of each kind."""
+    """Naive Bayes: each feature seen in training brings its evidence, the log of
+    P(feature | spam) / P(feature | ham) with the counts smoothed; the log-odds of
+    spam is their mean times ``INDEPENDENT``. The n-grams of a text overlap (a 4-gram
+    holds two 3-grams), so adding up all their evidence would count the same letters
+    many times over and push every score to 0 or 1; their mean, weighed as that many
+    independent observations, keeps scores spread out, so a threshold means something.
+    Even prior odds: a site that has marked more spam than it approved does not tilt
+    every comment towards spam. ``counts`` maps a feature to its (spam, ham) counts,
+    ``TOTAL`` to the number of trained comments of each kind."""
     spam_total, ham_total = counts.get(TOTAL, (0, 0))
     if spam_total < min_trained or ham_total < min_trained:
         return Score(None)
@@ -123,12 +126,13 @@ def combine(found: Sequence[str], counts: Mapping[str, tuple[int, int]],
         if seen is None or not (seen[0] or seen[1]):
             continue
         weight = (math.log(seen[0] + ALPHA) - spam_norm) - (math.log(seen[1] + ALPHA) - ham_norm)
-        evidence.append((feature, max(-MAX_EVIDENCE, min(MAX_EVIDENCE, weight))))
+        evidence.append((feature, weight))
+    if not evidence:
+        return Score(0.5)
+    log_odds = INDEPENDENT * sum(weight for _, weight in evidence) / len(evidence)
+    value = 1.0 / (1.0 + math.exp(-max(-700.0, min(700.0, log_odds))))
     evidence.sort(key=lambda item: -abs(item[1]))
-    strongest = evidence[:STRONGEST]
-    log_odds = sum(weight for _, weight in strongest)
-    value = 1.0 / (1.0 + math.exp(-log_odds)) if log_odds > -700 else 0.0
-    return Score(value, tuple((f, round(w, 2)) for f, w in strongest[:SHOWN]))
+    return Score(value, tuple((f, round(w, 2)) for f, w in evidence[:SHOWN]))
 
 
 _COUNTS = select(SpamToken.token, SpamToken.spam, SpamToken.ham).where(
