@@ -17,6 +17,8 @@ class SpamToken(db.Model):
     ``TOTAL`` counts the trained comments themselves."""
 
     __tablename__ = "spam_filter_tokens"
+    # On SQLite, the rows live in the primary key's own B-tree: one lookup per feature.
+    __table_args__ = {"sqlite_with_rowid": False}
 
     token: Mapped[str] = mapped_column(String(40), primary_key=True)
     spam: Mapped[int] = mapped_column(Integer, default=0)

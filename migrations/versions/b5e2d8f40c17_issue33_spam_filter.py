@@ -22,7 +22,8 @@ def upgrade():
     sa.Column('token', sa.String(length=40), nullable=False),
     sa.Column('spam', sa.Integer(), nullable=False),
     sa.Column('ham', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('token', name=op.f('pk_spam_filter_tokens'))
+    sa.PrimaryKeyConstraint('token', name=op.f('pk_spam_filter_tokens')),
+    sqlite_with_rowid=False
     )
     op.create_table('comment_spam_scores',
     sa.Column('comment_id', sa.Integer(), nullable=False),
