@@ -48,6 +48,7 @@ from blogapp.models import (
     Post,
     PostStatus,
     PostTranslation,
+    Reaction,
     Redirect,
     Setting,
     Tag,
@@ -68,6 +69,8 @@ READER_TABLES = frozenset({
     post_categories.name, post_tags.name, User.__tablename__,
     # Reader pages show these: notes atop posts, their earlier texts, and translation links.
     Correction.__tablename__, CorrectionVersion.__tablename__, PostTranslation.__tablename__,
+    # Likes and boosts from the fediverse, counted under each post.
+    Reaction.__tablename__,
 })  # fmt: skip
 # The columns of a user that pages show (bylines, author archives).
 USER_PUBLIC_FIELDS = ("login", "display_name")
@@ -114,6 +117,7 @@ def _changes_readers_content(obj, kind: str) -> bool:
         return kind != "dirty" or _changed(obj, ("status", *COMMENT_PUBLIC_FIELDS))
     return isinstance(
         obj, Category | Tag | Redirect | Media | Correction | CorrectionVersion | PostTranslation
+        | Reaction,
     )
 
 

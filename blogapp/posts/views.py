@@ -16,7 +16,14 @@ from blogapp.digits import page_digits
 from blogapp.extensions import db
 from blogapp.models import Page, Post, PostStatus, Redirect, Tag, User, post_tags
 from blogapp.permalinks import post_url
-from blogapp.post_queries import NO_EXTRAS, has_extras, post_extras, post_terms, public_posts
+from blogapp.post_queries import (
+    NO_EXTRAS,
+    has_extras,
+    post_extras,
+    post_terms,
+    public_posts,
+    reaction_counts,
+)
 from blogapp.search import search_results
 from blogapp.seo.related import post_neighbours
 
@@ -59,12 +66,13 @@ def _redirect_to_post(post_id: int):
 @bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/")
 def detail(year: int, month: int, day: int, slug: str):
     found = db.session.execute(
-        select(Post, has_extras(Post.id)).options(joinedload(Post.author))
+        select(Post, has_extras(Post.id), *reaction_counts(Post.id))
+        .options(joinedload(Post.author))
         .where(Post.slug == slug, Post.public())
     ).first()  # fmt: skip
     if found is None:
         return _moved_or_404()
-    post, extras_exist = found
+    post, extras_exist, likes, boosts = found
     local = to_local(post.published_at)
     if (year, month, day) != (local.year, local.month, local.day):
         # Another post owns the slug; an imported one whose slug had to change left a
@@ -83,7 +91,7 @@ def detail(year: int, month: int, day: int, slug: str):
     extras = post_extras(post.id) if extras_exist else NO_EXTRAS
     return render_template(
         "posts/detail.html", post=post, terms=terms, neighbours=post_neighbours(post, terms),
-        notes=extras.notes, versions=extras.versions, **comments,
+        notes=extras.notes, versions=extras.versions, reactions=(likes, boosts), **comments,
     )  # fmt: skip
 
 
