@@ -12,11 +12,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from blogapp import create_app
 from blogapp.comments import services, spam_filter
 from blogapp.extensions import db
 from blogapp.models import Comment, CommentSpamScore, CommentStatus, ModerationEvent, SpamToken
 from blogapp.privacy import services as privacy
 from blogapp.reader_data import DELETE
+from tests.conftest import BASE_CONFIG
 from tests.factories import make_post, make_user
 from tests.helpers import csrf_token_from, post_comment, stored_comments
 
@@ -171,6 +173,23 @@ def test_erasing_a_readers_comments_for_good_erases_their_scores(client, ctx):
     privacy.erase("gone@example.org")
     db.session.commit()
     assert score_row(gone) is None and score_row(stays) is not None
+
+
+def test_a_worker_scores_with_what_another_worker_taught_since(app, database_url, ctx):
+    """Each worker keeps the counts it read, until any write of counts moves the stored
+    generation on: then it reads them again."""
+    train_on_corpus(HELD_OUT_KHMER)
+    found = spam_filter.signals(links=0, website=False, email=True, length=80,
+                                seconds_since_served=None)  # fmt: skip
+    before = spam_filter.score(HELD_OUT_KHMER, found).value
+    assert spam_filter.score(HELD_OUT_KHMER, found).value == before  # from what it keeps
+    db.session.commit()
+    other = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    with other.app_context():  # another worker: its moderators call this text spam, often
+        spam_filter.learn_many([(spam_filter.features(HELD_OUT_KHMER, found), "spam")] * 40)
+        db.session.commit()
+        db.engine.dispose()
+    assert spam_filter.score(HELD_OUT_KHMER, found).value > before
 
 
 @pytest.mark.parametrize("body", ["", "a", "ស", "   \n  "])

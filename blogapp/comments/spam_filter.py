@@ -23,6 +23,7 @@ from __future__ import annotations
 import heapq
 import json
 import math
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
@@ -40,6 +41,7 @@ from blogapp.reader_data import DELETE, Reader
 from blogapp.upsert import insert_for
 
 TOTAL = "#comments"  # the row counting trained comments (longer than any n-gram)
+GENERATION = "#generation"  # its spam column moves on with every write of counts
 SIGNAL = "~"  # signal features start with it, and are longer than any n-gram
 # Four characters: about a syllable of Khmer, a short word or a word's stem in English.
 # Cross-validated against pairs and triples of sizes, four alone was the most precise.
@@ -148,17 +150,52 @@ _COUNTS_SQL = {
               " WHERE token IN (SELECT value FROM json_each(?))",
     "postgresql": "SELECT token, spam, ham FROM spam_filter_tokens WHERE token = ANY(%s)",
 }
+_KEPT = "blogapp.spam_filter.kept"  # app.extensions: this worker's _KeptCounts
+KEPT_MAX = 5000  # counts kept per worker (about 2 MB at most)
 
 
-def counts_of(found: Sequence[str]) -> dict[str, tuple[int, int]]:
-    """The stored counts of ``found`` and the totals: one primary-key query."""
+class _KeptCounts:
+    """Counts this worker has read, valid while the stored ``GENERATION`` is the one
+    they were read at: every write of counts, in any worker, moves it on."""
+
+    def __init__(self) -> None:
+        self.generation = -1
+        self.counts: dict[str, tuple[int, int]] = {}
+        self.lock = threading.Lock()
+
+
+def _read_counts(tokens: list[str]) -> dict[str, tuple[int, int]]:
     connection = db.session.connection()
-    tokens = [*found, TOTAL]
     if connection.dialect.name == "sqlite":
         rows = connection.exec_driver_sql(_COUNTS_SQL["sqlite"], (json.dumps(tokens),))
     else:
         rows = connection.exec_driver_sql(_COUNTS_SQL["postgresql"], (tokens,))
     return {token: (spam, ham) for token, spam, ham in rows}
+
+
+def counts_of(found: Sequence[str]) -> dict[str, tuple[int, int]]:
+    """The stored counts of ``found`` and the totals: one primary-key query for the
+    features this worker does not keep yet, the totals and the generation (a second
+    one, for the rest, only when the counts changed since it kept them)."""
+    kept: _KeptCounts = current_app.extensions.setdefault(_KEPT, _KeptCounts())
+    with kept.lock:
+        generation, known = kept.generation, kept.counts
+    wanted = [token for token in found if token not in known]
+    read = _read_counts([*wanted, TOTAL, GENERATION])
+    now = read.pop(GENERATION, (0, 0))[0]
+    if now != generation:  # what it kept is outdated: read the rest too
+        known = {}
+        rest = [token for token in found if token not in read]
+        if rest:
+            read.update(_read_counts(rest))
+        wanted = found
+    fresh = {token: read.get(token, (0, 0)) for token in wanted}
+    with kept.lock:
+        if kept.generation != now or len(kept.counts) + len(fresh) > KEPT_MAX:
+            kept.generation, kept.counts = now, {}
+        kept.counts.update(fresh)
+    return {**{token: known[token] for token in found if token in known}, **fresh,
+            TOTAL: read.get(TOTAL, (0, 0))}  # fmt: skip
 
 
 def min_trained() -> int:
@@ -275,6 +312,8 @@ def scores_for(comment_ids: Sequence[int]) -> dict[int, Explained]:
 def _write_counts(spam: Counter, ham: Counter) -> None:
     """Add the counts (negative ones un-learn) to the stored ones, by increments, so
     concurrent writers do not lose each other's."""
+    spam = Counter(spam)  # not ``+``, which would drop the negative counts of un-learning
+    spam[GENERATION] += 1  # what workers keep of the counts is outdated from now on
     tokens = sorted(set(spam) | set(ham))
     table = SpamToken.__table__
     for start in range(0, len(tokens), CHUNK):
