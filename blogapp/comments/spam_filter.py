@@ -135,12 +135,12 @@ def combine(found: Sequence[str], counts: Mapping[str, tuple[int, int]],
     return Score(value, tuple((feature, round(weight, 2)) for weight, feature in strongest))
 
 
-_LOGS = tuple(math.log(n + ALPHA) for n in range(4096))
+_LOGS = tuple(math.log(n + ALPHA) for n in range(1024))
 
 
 def _log(n: int) -> float:
     """log(n + ALPHA), a smoothed count's log, from a table for the usual small counts."""
-    return _LOGS[n] if 0 <= n < 4096 else math.log(n + ALPHA)
+    return _LOGS[n] if 0 <= n < 1024 else math.log(n + ALPHA)
 
 
 # One bound parameter, not one per feature: the statement is the same text every time,
@@ -151,7 +151,7 @@ _COUNTS_SQL = {
     "postgresql": "SELECT token, spam, ham FROM spam_filter_tokens WHERE token = ANY(%s)",
 }
 _KEPT = "blogapp.spam_filter.kept"  # app.extensions: this worker's _KeptCounts
-KEPT_MAX = 5000  # counts kept per worker (about 2 MB at most)
+KEPT_MAX = 3000  # counts kept per worker (under 1 MB)
 
 
 class _KeptCounts:
