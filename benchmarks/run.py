@@ -31,6 +31,8 @@ from benchmarks.mail import TARGET_PER_MINUTE as MAIL_TARGET
 from benchmarks.mail import measure as measure_mail
 from benchmarks.nginx import Nginx
 from benchmarks.server import PROJECT_ROOT, Gunicorn, app_environment, free_port, start_gunicorn
+from benchmarks.spam_filter import measure as measure_spam_filter
+from benchmarks.spam_filter import rows as spam_filter_rows
 from benchmarks.static_export import measure as measure_export
 from benchmarks.static_export import rows as export_rows
 from benchmarks.wrk import WrkResult, WrkSettings, lua_preamble, run_wrk
@@ -514,11 +516,14 @@ def main(argv: list[str] | None = None) -> int:
     flood, _ = measure_flood(database_url, settings)
     print("Exporting a static copy (full, then after one new post) …", flush=True)
     export = measure_export(RESULTS)
+    print("Spam filter: cross-validation, scoring, training on 100,000 comments …", flush=True)
+    spam = measure_spam_filter()
     threads = os.environ.get("BLOGAPP_THREADS", "4")
     report = (f"{machine(settings, workers, threads)}\n\n"
               f"Database: {site.posts:,} posts, {site.comments:,} approved comments "
               f"(SQLite, built in {site.seconds:.0f}s)\n\n{table(scenarios, hello)}\n"
-              f"{mail_row(mail)}\n{cards_row(cards)}\n{flood_rows(flood)}\n{export_rows(export)}\n")
+              f"{mail_row(mail)}\n{cards_row(cards)}\n{flood_rows(flood)}\n{export_rows(export)}\n"
+              f"{spam_filter_rows(spam)}\n")
     if not args.no_profile:
         measured = [s for s in scenarios if s.kind == "get" and s.blog]
         slowest = min(measured, key=lambda s: s.blog.rate)

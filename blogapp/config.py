@@ -51,6 +51,8 @@ class DefaultConfig:
     COMMENT_MIN_SECONDS = 3  # a form sent back faster than this is a bot
     COMMENT_RATE_LIMIT = "5 per minute"
     COMMENT_NOTIFY_EMAILS = ""  # comma-separated moderator addresses; empty: no mail
+    SPAM_FILTER_THRESHOLD = 0.99  # a held comment scoring above this goes to Spam
+    SPAM_FILTER_MIN_TRAINED = 10  # spam and approved comments learned before it scores
 
     # Mail: every message goes through the outbox table; `flask deliver` sends it.
     MAIL_SERVER = ""  # SMTP host; empty: the blog queues no mail

@@ -49,6 +49,7 @@ from blogapp.models import (
     Post,
     PostStatus,
     PostTranslation,
+    Reaction,
     Redirect,
     Setting,
     Tag,
@@ -72,6 +73,8 @@ READER_TABLES = frozenset({
     Correction.__tablename__, CorrectionVersion.__tablename__, PostTranslation.__tablename__,
     # Bylines and author pages (blogapp.authors).
     AuthorProfile.__tablename__, post_bylines.name,
+    # Likes and boosts from the fediverse, counted under each post.
+    Reaction.__tablename__,
 })  # fmt: skip
 # The columns of a user that pages show (bylines, author archives).
 USER_PUBLIC_FIELDS = ("login", "display_name")
@@ -118,7 +121,7 @@ def _changes_readers_content(obj, kind: str) -> bool:
         return kind != "dirty" or _changed(obj, ("status", *COMMENT_PUBLIC_FIELDS))
     return isinstance(
         obj, Category | Tag | Redirect | Media | Correction | CorrectionVersion | PostTranslation
-        | AuthorProfile,
+        | AuthorProfile | Reaction,
     )
 
 

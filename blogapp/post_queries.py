@@ -22,10 +22,14 @@ from blogapp.corrections.services import Note, NoteRow, build_notes
 from blogapp.extensions import db
 from blogapp.models import (
     Category,
+    Comment,
+    CommentStatus,
     Correction,
     CorrectionVersion,
     Post,
     PostTranslation,
+    Reaction,
+    ReactionKind,
     Tag,
     post_categories,
     post_tags,
@@ -55,16 +59,24 @@ class RecentPost:
 
 
 @dataclass(frozen=True)
+class RecentComment:
+    id: int
+    author_name: str
+    post: RecentPost
+
+
+@dataclass(frozen=True)
 class Sidebar:
     categories: list[CategoryNode]  # in tree order
     by_id: dict[int, CategoryNode]
     by_path: dict[str, CategoryNode]
     recent: list[RecentPost]
     months: list[tuple[int, int, int]]  # (year, month, posts)
+    comments: list[RecentComment]  # the latest approved, as WordPress's widget
 
 
 def sidebar() -> Sidebar:
-    """Categories with counts, recent posts and monthly archives: built once per
+    """Categories with counts, recent posts, recent comments and monthly archives: built once per
     content version in each worker, so a page neither queries nor unpickles them."""
     return remembered("sidebar", None, _build_sidebar, maxsize=4)
 
@@ -127,12 +139,24 @@ def _build_sidebar() -> Sidebar:
             .order_by(year.desc(), month.desc())
         )
     ]
+    comments = [
+        RecentComment(r[0], r[1], RecentPost(*r[2:]))
+        for r in db.session.execute(
+            select(Comment.id, Comment.author_name, Post.id, Post.title, Post.slug,
+                   Post.published_at, Post.language)
+            .join(Post, Post.id == Comment.post_id)
+            .where(Comment.status == CommentStatus.APPROVED, Post.public(now))
+            .order_by(Comment.created_at.desc(), Comment.id.desc())
+            .limit(5)
+        )
+    ]  # fmt: skip
     return Sidebar(
         categories=ordered,
         by_id={c.id: c for c in ordered},
         by_path={c.path: c for c in ordered},
         recent=recent,
         months=months,
+        comments=comments,
     )
 
 
@@ -232,6 +256,20 @@ def has_extras(post_id_column):
         exists().where(Correction.post_id == post_id_column),
         exists().where(PostTranslation.post_id == post_id_column),
     ).label("has_extras")
+
+
+def reaction_counts(post_id_column):
+    """Two columns for the post page's own query: the likes and the boosts the post
+    received from the fediverse, so showing them costs no query more."""
+
+    def count(kind: str):
+        return (
+            select(func.count()).select_from(Reaction)
+            .where(Reaction.post_id == post_id_column, Reaction.kind == kind)
+            .scalar_subquery()
+        )  # fmt: skip
+
+    return count(ReactionKind.LIKE).label("likes"), count(ReactionKind.ANNOUNCE).label("boosts")
 
 
 def post_extras(post_id: int) -> PostExtras:

@@ -192,7 +192,8 @@ def test_an_approved_comment_is_stored_with_the_new_content_version_in_one_write
     inside = statements[write:statements.index("COMMIT", write)]
     assert [s.split()[0:3] for s in inside if not s.startswith("SELECT")] == [
         ["BEGIN", "IMMEDIATE"], ["INSERT", "INTO", "comments"], ["UPDATE", "posts", "SET"],
-        ["INSERT", "INTO", "moderation_events"], ["UPDATE", "settings", "SET"],
+        ["INSERT", "INTO", "moderation_events"], ["INSERT", "INTO", "comment_spam_scores"],
+        ["UPDATE", "settings", "SET"],
     ]
     db.session.expire_all()
     assert [c.status for c in stored()] == [CommentStatus.APPROVED, CommentStatus.APPROVED]

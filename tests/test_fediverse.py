@@ -325,6 +325,8 @@ def test_likes_and_boosts_are_counted_not_shown(app, site, remote, client, ctx):
     kinds = sorted(db.session.scalars(select(Reaction.kind)))
     assert kinds == ["Announce", "Like"]
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 0
+    shown = client.get(url_path(post)).get_data(as_text=True)  # as counts under the post
+    assert "1 like" in shown and "1 boost" in shown
 
 
 def test_bad_signatures_are_refused(app, site, remote, ctx):

@@ -21,7 +21,7 @@ def init_app(app) -> None:
     moderation queue's menu entry with its count."""
     from sqlalchemy import func, select
 
-    from blogapp.comments import reader_data, retention
+    from blogapp.comments import reader_data, retention, spam_filter
     from blogapp.comments.subscriptions import compose_digest
     from blogapp.extensions import db
     from blogapp.models import Comment, CommentStatus
@@ -44,6 +44,8 @@ def init_app(app) -> None:
         "comments deleted for good."))
     found.add_reader_data(ReaderData("comments", reader_data.erase, reader_data.export,
                                      reader_data.holds, order=100))
+    found.add_reader_data(ReaderData("spam filter scores", spam_filter.erase_scores,
+                                     spam_filter.export_scores, order=90))
     found.add_admin_screen(AdminScreen(
         N_("Comments"), "moderation.comments", lambda e: e.startswith("moderation."),
         admin_only=False, count=pending, count_title=N_("{n} waiting for moderation"), order=60))

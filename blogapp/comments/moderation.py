@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 
 from blogapp.arguments import page_arg
 from blogapp.auth.permissions import admin_required, editor_required
-from blogapp.comments import services
+from blogapp.comments import services, spam_filter
 from blogapp.comments.forms import EditForm, ReplyForm, SettingsForm
 from blogapp.comments.settings import CommentSettings, load_settings, parse_words, save_settings
 from blogapp.extensions import db
@@ -116,6 +116,7 @@ def comments():
     return render_template(
         "moderation/comments.html", page=page, tab=tab, tabs=TABS, counts=counts, query=query,
         events=_events_for([c.id for c in page.items]),
+        spam_scores=spam_filter.scores_for([c.id for c in page.items]),
     )  # fmt: skip
 
 

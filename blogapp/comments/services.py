@@ -17,14 +17,14 @@ from flask import current_app
 from sqlalchemy import bindparam, insert, select, update
 
 from blogapp import clock
-from blogapp.comments import notify
+from blogapp.comments import notify, spam_filter
 from blogapp.comments.retention import keeps_addresses
-from blogapp.comments.rules import Candidate, Verdict, judge
+from blogapp.comments.rules import Candidate, Verdict, count_links, judge
 from blogapp.comments.settings import CommentSettings
 from blogapp.content import html_to_text
 from blogapp.database import write_transaction
 from blogapp.extensions import db
-from blogapp.models import Comment, CommentStatus, ModerationEvent, Post, User
+from blogapp.models import Comment, CommentSpamScore, CommentStatus, ModerationEvent, Post, User
 from blogapp.sanitize import clean_comment, safe_website, strip_invisible
 
 # Moderation actions and the status each leads to ("restore" is computed).
@@ -104,6 +104,7 @@ _PARENT_STATE = select(_comments.post_id, _comments.status).where(
 )
 _INSERT_COMMENT = insert(Comment.__table__)
 _INSERT_EVENT = insert(ModerationEvent.__table__)
+_INSERT_SCORE = insert(CommentSpamScore.__table__)
 
 
 def _adjust_count(post_id: int, delta: int) -> None:
@@ -185,6 +186,9 @@ def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comm
         known_commenter=settings.auto_approve_known
         and is_known_commenter(candidate.author_name, candidate.author_email),
     )  # fmt: skip
+    found_signals = _signals(candidate, sub.seconds_since_served)
+    scored = spam_filter.score(candidate.body, found_signals)
+    verdict = spam_filter.route(verdict, scored)
     row = dict(
         post_id=post.id, parent_id=parent.id if parent else None,
         depth=parent.depth + 1 if parent else 0,
@@ -210,9 +214,18 @@ def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comm
         db.session.execute(
             _INSERT_EVENT, _event(comment, "submitted", "", verdict.status, None, verdict.reason)
         )
+        db.session.execute(_INSERT_SCORE, spam_filter.score_row(comment.id, scored, found_signals))
         notify.comment_stored(comment, held_mail)  # its mail, in the same transaction
         db.session.commit()  # an approved one renews the content version with it
     return comment, verdict
+
+
+def _signals(candidate: Candidate, seconds_since_served: float | None) -> tuple[str, ...]:
+    return spam_filter.signals(
+        links=count_links(candidate.body, candidate.body_html),
+        website=bool(candidate.author_url), email=bool(candidate.author_email),
+        length=len(candidate.body), seconds_since_served=seconds_since_served,
+    )  # fmt: skip
 
 
 def _unchanged(post_id: int, parent_id: int | None, judged_on: tuple) -> bool:
@@ -258,6 +271,7 @@ def change_status(comment: Comment, to_status: str, actor: User, action: str) ->
         return False
     comment.status = to_status
     db.session.flush()
+    spam_filter.relabel(comment, to_status)  # a moderator's word teaches the filter
     _adjust_count(comment.post_id, _delta(from_status, to_status))
     _record(comment, action, from_status, to_status, actor)
     if to_status == CommentStatus.APPROVED:
@@ -349,8 +363,10 @@ def edit(comment: Comment, actor: User, *, author_name: str, author_email: str,
     }
     if all(getattr(comment, k) == v for k, v in new.items()):
         return False
+    spam_filter.forget(comment)  # learned from the text as it was
     for key, value in new.items():
         setattr(comment, key, value)
+    spam_filter.relabel(comment, comment.status)
     _record(comment, "edit", comment.status, comment.status, actor)
     db.session.commit()
     return True
@@ -379,14 +395,19 @@ def reader_edit(comment: Comment, body: str, settings: CommentSettings) -> Verdi
         min_seconds=0.0,
         known_commenter=is_known_commenter(comment.author_name, comment.author_email),
     )  # fmt: skip
+    found_signals = _signals(candidate, None)
+    scored = spam_filter.score(body, found_signals)
     if was_approved:
         # Back to the queue, spam included: a person decides about a comment they approved.
         reason = "edited after approval"
         if verdict.status != CommentStatus.APPROVED:
             reason += f"; {verdict.reason}"
         verdict = Verdict(CommentStatus.PENDING, reason)
+    else:
+        verdict = spam_filter.route(verdict, scored)
     to_status = verdict.status
     from_status, previous = comment.status, comment.body
+    spam_filter.forget(comment)  # learned from the text as it was
     changed = db.session.execute(
         update(Comment)
         .where(Comment.id == comment.id, Comment.status == from_status, Comment.body == previous)
@@ -397,6 +418,7 @@ def reader_edit(comment: Comment, body: str, settings: CommentSettings) -> Verdi
         db.session.rollback()
         return None
     comment.body, comment.body_html, comment.status = body, candidate.body_html, to_status
+    spam_filter.rescore(comment.id, scored, found_signals)
     _adjust_count(comment.post_id, _delta(from_status, to_status))
     event = _event(comment, "reader edit", from_status, to_status, None, verdict.reason)
     db.session.execute(_INSERT_EVENT, {**event, "previous_body": previous})

@@ -90,6 +90,10 @@ from blogapp.models.settings import (
     Redirect,
     Setting,
 )
+from blogapp.models.spam_filter import (
+    CommentSpamScore,
+    SpamToken,
+)
 from blogapp.models.subscriptions import (
     SUBSCRIBE_POST,
     SUBSCRIBE_REPLIES,
@@ -214,6 +218,8 @@ __all__ = [
     "FediverseKey",
     "RemoteActor",
     "Follower",
+    "SpamToken",
+    "CommentSpamScore",
     "FederatedPost",
     "Reaction",
     "AuditAction",

@@ -18,7 +18,14 @@ from blogapp.extensions import db
 from blogapp.interface_language import current_language
 from blogapp.models import AuthorProfile, Page, Post, PostStatus, Redirect, Tag, post_tags
 from blogapp.permalinks import post_url
-from blogapp.post_queries import NO_EXTRAS, has_extras, post_extras, post_terms, public_posts
+from blogapp.post_queries import (
+    NO_EXTRAS,
+    has_extras,
+    post_extras,
+    post_terms,
+    public_posts,
+    reaction_counts,
+)
 from blogapp.search import search_results
 from blogapp.seo.related import post_neighbours
 
@@ -62,12 +69,13 @@ def _redirect_to_post(post_id: int):
 def detail(year: int, month: int, day: int, slug: str):
     found = db.session.execute(
         # The bylines joined: a post page costs no query more for them.
-        select(Post, has_extras(Post.id)).options(joinedload(Post.bylines))
+        select(Post, has_extras(Post.id), *reaction_counts(Post.id))
+        .options(joinedload(Post.bylines))
         .where(Post.slug == slug, Post.public())
     ).unique().first()  # fmt: skip
     if found is None:
         return _moved_or_404()
-    post, extras_exist = found
+    post, extras_exist, likes, boosts = found
     local = to_local(post.published_at)
     if (year, month, day) != (local.year, local.month, local.day):
         # Another post owns the slug; an imported one whose slug had to change left a
@@ -86,7 +94,7 @@ def detail(year: int, month: int, day: int, slug: str):
     extras = post_extras(post.id) if extras_exist else NO_EXTRAS
     return render_template(
         "posts/detail.html", post=post, terms=terms, neighbours=post_neighbours(post, terms),
-        notes=extras.notes, versions=extras.versions, **comments,
+        notes=extras.notes, versions=extras.versions, reactions=(likes, boosts), **comments,
     )  # fmt: skip
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 
 from blogapp import clock
+from blogapp.comments import spam_filter
 from blogapp.extensions import db
 from blogapp.models import Comment, CommentStatus, Post
 from blogapp.sanitize import safe_website, strip_invisible
@@ -80,6 +81,9 @@ def write_comments(
         for wp_id, our_id in zip(keys, ids, strict=True):
             if wp_id is not None:
                 known[wp_id] = (our_id, depth)
+        # The old site's moderators' verdicts teach the spam filter.
+        spam_filter.learn_comments({**row, "id": our_id}
+                                   for row, our_id in zip(rows, ids, strict=True))
     for chunk in chunks(sorted(touched)):
         approved = (
             select(func.count(Comment.id))

@@ -102,6 +102,15 @@ MEANINGS = {
     "COMMENT_NOTIFY_EMAILS": (
         "comma-separated moderator addresses told of held comments; empty: no mail"
     ),
+    "SPAM_FILTER_THRESHOLD": (
+        "a comment the rules would hold goes to Spam when the spam filter scores it above "
+        "this (0 to 1); `1`: scores are shown, never acted on. The filter never approves "
+        "(see the moderators' page on the spam filter)"
+    ),
+    "SPAM_FILTER_MIN_TRAINED": (
+        "the spam filter scores nothing until moderators (or an import) have taught it at "
+        "least this many spam and this many approved comments"
+    ),
     "MAIL_SERVER": "SMTP host; empty: the blog queues no mail",
     "MAIL_PORT": "SMTP port",
     "MAIL_USE_TLS": "STARTTLS after connecting (port 587)",
