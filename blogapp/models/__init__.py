@@ -86,6 +86,15 @@ from blogapp.models.settings import (
     Redirect,
     Setting,
 )
+from blogapp.models.stats import (
+    CHANNELS,
+    StatsDay,
+    StatsHit,
+    StatsLog,
+    StatsPostDay,
+    StatsReader,
+    StatsSource,
+)
 from blogapp.models.subscriptions import (
     SUBSCRIBE_POST,
     SUBSCRIBE_REPLIES,
@@ -202,4 +211,11 @@ __all__ = [
     "Reaction",
     "AuditAction",
     "AuditEntry",
+    "CHANNELS",
+    "StatsDay",
+    "StatsReader",
+    "StatsHit",
+    "StatsPostDay",
+    "StatsSource",
+    "StatsLog",
 ]
