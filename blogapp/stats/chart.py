@@ -25,6 +25,7 @@ class Tick:
     x: float
     y: float
     label: str
+    anchor: str = "middle"  # SVG text-anchor: the last label ends at the right edge
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,8 @@ def draw(last: date, days: int, views: dict[tuple[date, str], int],
         for lang in languages
     )  # fmt: skip
     every = 7 if days <= 60 else 61
-    x_ticks = tuple(Tick(x(i), HEIGHT - 8, d.isoformat()[5:] if days <= 60 else d.isoformat()[:7])
+    x_ticks = tuple(Tick(x(i), HEIGHT - 8, d.isoformat()[5:] if days <= 60 else d.isoformat()[:7],
+                         "end" if i == days - 1 else "middle")
                     for i, d in enumerate(span) if (days - 1 - i) % every == 0)  # fmt: skip
-    y_ticks = tuple(Tick(LEFT - 6, y(v), f"{v:,}") for v in (0, top // 2, top))
+    y_ticks = tuple(Tick(LEFT - 6, y(v), f"{v:,}", "end") for v in (0, top // 2, top))
     return Chart(WIDTH, HEIGHT, lines, x_ticks, y_ticks, top, first, last)

@@ -25,6 +25,7 @@ DOCS_SHOTS = {
     "language-switch-khmer": "language-switch",
     "comments-mouse-moderation-queue": "moderation-queue",
     "mail-moderate": "mail-moderate",
+    "stats-reading": "reading-counts",
 }
 
 
