@@ -333,3 +333,15 @@ def test_the_newsletter_links_carry_ref(ctx, posts):
 
     mail = compose_post(posts[0])
     assert "/2026/03/01/water-rights/?ref=newsletter" in mail["text"]
+
+
+def test_one_ingest_at_a_time(runner, app, ctx, tmp_path):
+    import fcntl
+
+    log = tmp_path / "stats.log"
+    log.write_text("")
+    with open(os.path.join(app.instance_path, "stats-ingest.lock"), "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = runner.invoke(args=["stats", "ingest", str(log)])
+    assert result.exit_code == 1 and "Another `flask stats ingest` is running" in result.output
+    assert "Read 0 line(s)" in ingest(runner, log)

@@ -17,6 +17,7 @@ salt and working rows are deleted (``close_days``), and its counts stay as they 
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import re
@@ -231,8 +232,19 @@ def _sources(path: str, state: StatsLog):
 
 
 def ingest(path: str) -> Report:
-    """Count what ``path`` holds past the last run, and save it with the new position."""
-    path = os.path.abspath(path)
+    """Count what ``path`` holds past the last run, and save it with the new position.
+    One run at a time (a lock file in the instance folder): two runs reading from the
+    same position would count the same lines twice."""
+    lock_path = os.path.join(current_app.instance_path, "stats-ingest.lock")
+    with open(lock_path, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as error:
+            raise LogError("Another `flask stats ingest` is running; this one stopped.") from error
+        return _ingest(os.path.abspath(path))
+
+
+def _ingest(path: str) -> Report:
     state = db.session.get(StatsLog, path)
     if state is None:
         state = StatsLog(path=path, inode=0, position=0, lines=0)
