@@ -345,3 +345,14 @@ def test_one_ingest_at_a_time(runner, app, ctx, tmp_path):
         result = runner.invoke(args=["stats", "ingest", str(log)])
     assert result.exit_code == 1 and "Another `flask stats ingest` is running" in result.output
     assert "Read 0 line(s)" in ingest(runner, log)
+
+
+def test_a_slug_sent_unencoded_is_found(runner, ctx, moment, posts, tmp_path):
+    """nginx logs bytes outside ASCII as \\xHH (a client that sent the Khmer slug as
+    UTF-8 instead of percent-encoding it)."""
+    _en, km = (p.id for p in posts)
+    raw = "".join(f"\\x{b:02X}" for b in "សិទ្ធិទឹក".encode())
+    log = tmp_path / "stats.log"
+    log.write_text(line(T.format(1), f"/2026/03/02/{raw}/"))
+    ingest(runner, log)
+    assert post_days() == {(km, TENTH): ("km", 1, 1)}

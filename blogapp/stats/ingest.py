@@ -183,7 +183,10 @@ class _Count:
         found = POST_PATH.match(path)
         if found is None:
             return
-        post = self.posts.get(unquote(found.group(1).decode("ascii", "replace")))
+        slug = found.group(1)
+        if b"\\x" in slug:  # bytes a client sent unencoded: nginx logs them as \xHH
+            slug = slug.replace(b"\\x", b"%")
+        post = self.posts.get(unquote(slug.decode("ascii", "replace")))
         if post is None:
             return
         ref = ""
