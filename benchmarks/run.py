@@ -35,6 +35,8 @@ from benchmarks.spam_filter import measure as measure_spam_filter
 from benchmarks.spam_filter import rows as spam_filter_rows
 from benchmarks.static_export import measure as measure_export
 from benchmarks.static_export import rows as export_rows
+from benchmarks.stats_ingest import measure as measure_stats
+from benchmarks.stats_ingest import row as stats_row
 from benchmarks.wrk import WrkResult, WrkSettings, lua_preamble, run_wrk
 
 RESULTS = PROJECT_ROOT / "bench-results"
@@ -518,12 +520,16 @@ def main(argv: list[str] | None = None) -> int:
     export = measure_export(RESULTS)
     print("Spam filter: cross-validation, scoring, training on 100,000 comments …", flush=True)
     spam = measure_spam_filter()
+    print("Counting a million lines of nginx's reading-counts log (flask stats ingest) …",
+          flush=True)
+    stats = measure_stats()
     threads = os.environ.get("BLOGAPP_THREADS", "4")
     report = (f"{machine(settings, workers, threads)}\n\n"
               f"Database: {site.posts:,} posts, {site.comments:,} approved comments "
               f"(SQLite, built in {site.seconds:.0f}s)\n\n{table(scenarios, hello)}\n"
               f"{mail_row(mail)}\n{cards_row(cards)}\n{flood_rows(flood)}\n{export_rows(export)}\n"
-              f"{spam_filter_rows(spam)}\n")
+              f"{spam_filter_rows(spam)}\n"
+              f"{stats_row(stats)}\n")
     if not args.no_profile:
         measured = [s for s in scenarios if s.kind == "get" and s.blog]
         slowest = min(measured, key=lambda s: s.blog.rate)

@@ -25,6 +25,7 @@ def register_commands(app: Flask) -> None:
     from blogapp.mail.cli import deliver_command, mail_command
     from blogapp.mirrors.cli import mirrors_command
     from blogapp.static_export.cli import export_static_command
+    from blogapp.stats.cli import stats_command
     from blogapp.wordpress.cli import export_wxr_command, import_wxr_command
 
     for command in (
@@ -32,7 +33,7 @@ def register_commands(app: Flask) -> None:
         deliver_command, import_wxr_command, export_wxr_command, backup_command,
         prune_command, prune_throttle_command, fediverse_command, export_static_command,
         cards_command, mirrors_command, mail_command, doctor_command, restore_command,
-        upgrade_command,
+        upgrade_command, stats_command,
     ):  # fmt: skip
         app.cli.add_command(command)
 

@@ -80,6 +80,9 @@ class DefaultConfig:
     CONFIRM_LINK_DAYS = 7  # the double opt-in link
     CONFIRM_RESEND_HOURS = 24  # a new confirmation mail to one address at most this often
     COMMENT_IP_RETENTION_DAYS = 30  # `flask prune` erases older addresses; 0 stores none
+    # Reading counts (blogapp.stats): a reader asking for more pages than this in a day
+    # is counted as a robot, and their views are left out of the day's counts.
+    STATS_ROBOT_PAGES = 150
     # Packages besides the built-in ones whose init_app(app) registers what they bring
     # (blogapp.registry): outbox kinds, prune jobs, reader data, admin screens.
     EXTRA_FEATURES: tuple[str, ...] = ()

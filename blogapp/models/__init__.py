@@ -94,6 +94,15 @@ from blogapp.models.spam_filter import (
     CommentSpamScore,
     SpamToken,
 )
+from blogapp.models.stats import (
+    CHANNELS,
+    StatsDay,
+    StatsHit,
+    StatsLog,
+    StatsPostDay,
+    StatsReader,
+    StatsSource,
+)
 from blogapp.models.subscriptions import (
     SUBSCRIBE_POST,
     SUBSCRIBE_REPLIES,
@@ -224,4 +233,11 @@ __all__ = [
     "Reaction",
     "AuditAction",
     "AuditEntry",
+    "CHANNELS",
+    "StatsDay",
+    "StatsReader",
+    "StatsHit",
+    "StatsPostDay",
+    "StatsSource",
+    "StatsLog",
 ]

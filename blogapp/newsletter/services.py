@@ -340,11 +340,13 @@ def compose_post(post: Post) -> dict:
     """Subject, plain text and HTML of a post's mail, the same for every subscriber
     (each gets their own footer): the title, the excerpt or (``NEWSLETTER_FULL_TEXT``)
     the whole post, its source line and its link. Links are the post's own: none is
-    rewritten, and there is no tracking pixel."""
+    rewritten, and there is no tracking pixel. The link carries ``?ref=newsletter``,
+    the same for every subscriber, so reading counts (``blogapp.stats``) can name the
+    channel; the page cache leaves it out of its key."""
     site = current_app.config["SITE_NAME"]
     full = bool(current_app.config["NEWSLETTER_FULL_TEXT"])
     html = post.body_html if full or not post.excerpt_html else post.excerpt_html
-    link = post_link(post)
+    link = post_link(post) + "?ref=newsletter"
     with mail_locale(post.language):  # the list's language is the post's
         read = _("Read it on the site") if full else _("Read on")
         read_on_site = _("Read it on %(site)s", site=site)

@@ -378,6 +378,11 @@ MEANINGS = {
     "RATELIMIT_HEADERS_ENABLED": "send `X-RateLimit-*` headers",
     "CACHE_DEFAULT_TIMEOUT": "seconds a cached value lives by default",
     "SEND_FILE_MAX_AGE_DEFAULT": "cache time of static files without a fingerprint",
+    "STATS_ROBOT_PAGES": (
+        "reading counts (`flask stats ingest`): a reader (a hash of address and browser, "
+        "for the day) who asks for more pages than this in a day is counted as a robot, and "
+        "all their views that day are left out; so is one who asks for `/robots.txt`"
+    ),
 }
 
 # Settings the code reads with a default of its own instead of one in DefaultConfig.

@@ -32,6 +32,7 @@ DOCS_SHOTS = {
     "share-links": "share-links",
     "card-english": "card-english",
     "card-khmer": "card-khmer",
+    "stats-reading": "reading-counts",
 }
 
 
