@@ -23,7 +23,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FEATURES = (
     "blogapp.admin", "blogapp.posts", "blogapp.categories", "blogapp.media",
     "blogapp.comments", "blogapp.newsletter", "blogapp.fediverse", "blogapp.revisions",
-    "blogapp.privacy", "blogapp.mail",
+    "blogapp.privacy", "blogapp.mail", "blogapp.desk",
 )  # fmt: skip
 
 
