@@ -15,7 +15,7 @@ import regex
 
 _KHMER_RUN = regex.compile(r"[\u1780-\u17ff\u19e0-\u19ff]+")
 _GRAPHEME = regex.compile(r"\X")
-_WORD = regex.compile(r"[\p{L}\p{M}\p{N}]+(?:['’][\p{L}\p{M}]+)*")
+_WORD = regex.compile(r"[\p{L}\p{N}][\p{L}\p{M}\p{N}]*(?:['’][\p{L}\p{M}]+)*")
 WORDS_PER_MINUTE = 230
 # An assumption, not a measurement: Khmer clusters read per minute, about three
 # clusters a word at roughly the English pace.

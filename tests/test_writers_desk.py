@@ -1,0 +1,167 @@
+"""The writer's desk (issue 32) on the server: what the editor's script asks for.
+Paste from Word and Google Docs (clipboard fixtures we wrote in their shapes) comes
+back as Markdown with its headings, nested lists, emphasis, links, quotes, tables
+and footnotes, and none of their styling; the live preview is the published page's
+rendering and sanitizer; images dropped into the text go through the Media checks;
+the word count counts Khmer; categories are checkboxes and tags are suggested."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from PIL import Image
+from sqlalchemy import select
+
+from blogapp.desk.counting import count_text
+from blogapp.desk.paste import html_to_markdown
+from blogapp.extensions import db
+from blogapp.models import Media
+from tests.factories import make_category, make_tag, make_user
+from tests.helpers import csrf_token_from
+
+CLIPBOARD = Path(__file__).resolve().parent / "fixtures" / "clipboard"
+
+
+@pytest.fixture
+def editor(login_as, ctx):
+    return login_as(make_user())
+
+
+def token(client) -> str:
+    return csrf_token_from(client.get("/admin/posts/new").get_data(as_text=True))
+
+
+def test_a_paste_from_word_keeps_its_structure_and_drops_its_styling():
+    markdown = html_to_markdown((CLIPBOARD / "word.html").read_text(encoding="utf-8"))
+
+    assert markdown.startswith("# Water, rice and the Mekong\n")
+    assert "\n## What changes\n" in markdown
+    assert "**every dam upstream**" in markdown and "*Tonle Sap*" in markdown
+    assert "[Mekong River Commission](https://www.mrcmekong.org/)" in markdown
+    assert "- Fish\n  - Sediment for the *delta*\n- Rice" in markdown  # nested, markers gone
+    assert "1. Measure the flow\n2. Publish the data" in markdown
+    assert "> A river is not a pipe." in markdown
+    assert "| **Year** | **Catch (t)** |\n| --- | --- |\n| 2024 | 410,000 |" in markdown
+    assert "counts the catch each year.[^1]" in markdown
+    assert markdown.rstrip().endswith("[^1]: Mekong River Commission, *State of the Basin*, 2023.")
+    for residue in ("mso-", "Mso", "·", "Calibri", "<", "o:p", "StartFragment", "[1]"):
+        assert residue not in markdown, residue
+
+
+def test_a_paste_from_google_docs_keeps_its_structure_and_drops_its_wrapper():
+    markdown = html_to_markdown((CLIPBOARD / "gdocs.html").read_text(encoding="utf-8"))
+
+    assert markdown.startswith("# Schools after the flood\n")  # not bold: the wrapper is <b>
+    assert "**reopened**" in markdown and "*within a week*" in markdown
+    assert "[ministry](https://www.moeys.gov.kh/en/)[^1]" in markdown  # no google.com/url
+    assert "- Books\n  - *Khmer readers*\n- Dry floors" in markdown
+    assert "| **Province** | **Schools** |" in markdown
+    assert "[^1]: Figures from the provincial office, *October*." in markdown
+    for residue in ("docs-internal-guid", "font-weight", "Arial", "<", "google.com", "---\n\n[^1"):
+        assert residue not in markdown, residue
+
+
+def test_pasted_html_loses_scripts_styles_and_unsafe_links():
+    markdown = html_to_markdown(
+        '<style>p{color:red}</style><script>alert(1)</script><p style="color:red">'
+        '<a href="javascript:alert(1)">click</a> <font face="Khmer OS">ខ្មែរ\u200bភាសា</font></p>'
+    )
+    assert markdown == "click ខ្មែរ\u200bភាសា\n"  # the Khmer word break survives
+
+
+def test_the_paste_endpoint_needs_the_token_and_answers_privately(client, editor):
+    refused = client.post("/admin/desk/paste", data={"html": "<p><b>x</b></p>"})
+    assert refused.status_code == 400
+
+    response = client.post("/admin/desk/paste", data={
+        "html": "<h2>Title</h2><p><i>x</i></p>", "csrf_token": token(client)})
+    assert response.status_code == 200
+    assert response.json == {"markdown": "## Title\n\n*x*\n"}
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def test_the_paste_endpoint_is_for_editors_only(client):
+    response = client.post("/admin/desk/paste", data={"html": "<p>x</p>"})
+    assert response.status_code in (302, 400, 401, 403)
+    assert "markdown" not in response.get_data(as_text=True)
+
+
+def test_the_live_preview_is_the_published_rendering_with_a_count(client, editor):
+    body = ("## ប្រវត្តិ\n\nThe *river* rises.[^1] <img src='/x.png' onerror='alert(1)'>\n\n"
+            "ខ្មែរ\u200bភាសា\n\n[^1]: A note.")
+    response = client.post("/admin/desk/preview",
+                           data={"body": body, "content_format": "markdown",
+                                 "csrf_token": token(client)})
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "private, no-store"
+    answer = response.json
+    assert "<h2>ប្រវត្តិ</h2>" in answer["html"]
+    assert "<em>river</em>" in answer["html"]
+    assert 'class="footnotes"' in answer["html"]
+    assert "onerror" not in answer["html"] and 'loading="lazy"' in answer["html"]
+    assert answer["words"] == 6  # The river rises 1 (the note's mark) A note
+    assert answer["khmer_clusters"] == count_text("ប្រវត្តិ ខ្មែរ\u200bភាសា").khmer_clusters
+    assert answer["summary"].startswith("6 words · ")
+    assert "Khmer characters" in answer["summary"]
+
+
+def test_khmer_is_counted_by_grapheme_clusters_not_spaces():
+    # ខ្មែរ is two clusters (ខ្មែ + រ); a coeng and its consonant never count alone
+    assert count_text("ខ្មែរ").khmer_clusters == 2
+    assert count_text("ខ្មែរ\u200bភាសា").khmer_clusters == 4  # ភា + សា; the break is none
+    assert count_text("ខ្មែរ\u200bភាសា").words == 0
+    assert count_text("Phnom Penh's river").words == 3
+    assert count_text("").minutes == 0
+    assert count_text("word " * 231).minutes == 2
+    assert count_text("ក" * 700).minutes == 1
+
+
+def image_bytes(size=(900, 600)) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", size, (20, 90, 160)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_a_dropped_image_goes_to_media_with_its_alt_text(client, editor):
+    response = client.post(
+        "/admin/desk/images",
+        data={"csrf_token": token(client), "file": (io.BytesIO(image_bytes()), "river.png"),
+              "alt": "Boats on the Tonle Sap at dawn", "caption": "Kampong Chhnang"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201
+    media = db.session.scalar(select(Media))
+    assert (media.alt, media.caption, media.width) == (
+        "Boats on the Tonle Sap at dawn", "Kampong Chhnang", 900)
+    assert media.thumb_filename != media.filename  # resized like the Media screen's uploads
+    assert f'src="/uploads/{media.filename}"' in response.json["snippet"]
+    assert 'alt="Boats on the Tonle Sap at dawn"' in response.json["snippet"]
+    assert "<figcaption>Kampong Chhnang</figcaption>" in response.json["snippet"]
+
+
+def test_a_dropped_file_that_is_no_image_gets_a_plain_answer(client, editor):
+    response = client.post(
+        "/admin/desk/images",
+        data={"csrf_token": token(client), "file": (io.BytesIO(b"%PDF-1.7 not an image"), "a.png"),
+              "alt": "x"},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 400
+    assert response.json["error"]
+    assert db.session.scalar(select(Media)) is None
+
+
+def test_categories_are_a_checkbox_tree_and_tags_are_suggested(client, editor):
+    asia = make_category("Asia")
+    make_category("Cambodia", parent=asia)
+    make_tag("Elections")
+    html = client.get("/admin/posts/new").get_data(as_text=True)
+    assert '<ul class="category-tree">' in html
+    tree = html.split('<ul class="category-tree">', 1)[1].split("</fieldset>", 1)[0]
+    assert tree.index("Asia") < tree.index("<ul>") < tree.index("Cambodia")  # nested
+    assert tree.count('type="checkbox" name="categories"') == 2
+    assert 'list="tag-suggestions"' in html
+    assert '<option value="Elections">' in html
+    assert 'role="toolbar"' in html and "js/desk.js" in html
