@@ -136,7 +136,8 @@ def render_post(post: Post) -> None:
     post.body_html = render_body(post.body, post.content_format)
     text = html_to_text(post.body_html)
     post.search_text = f"{post.title}\n{text}".strip()
-    post.first_image_url = first_image(post.body_html)[:1000]
+    # The featured image, when there is one, is what cards and feeds show first.
+    post.first_image_url = (post.featured_image_url or first_image(post.body_html))[:1000]
 
     parts = MORE_MARKER.split(post.body, maxsplit=1)
     if len(parts) == 2:
@@ -149,6 +150,17 @@ def render_post(post: Post) -> None:
         cut, truncated = truncate_graphemes(text, current_app.config["EXCERPT_LENGTH"])
         post.excerpt_html = f"<p>{html.escape(cut)}{' …' if truncated else ''}</p>"
         post.has_more = truncated
+
+
+def featured_figure(post: Post) -> Markup:
+    """The post's featured image as a figure (feeds put it first), or nothing."""
+    if not post.featured_image_url:
+        return Markup("")
+    img = Markup('<img src="{}" alt="{}">').format(post.featured_image_url, post.featured_alt)
+    if post.featured_caption:
+        return Markup("<figure>{}<figcaption>{}</figcaption></figure>").format(
+            img, post.featured_caption)
+    return Markup("<figure>{}</figure>").format(img)
 
 
 def render_page(page: Page) -> None:

@@ -22,7 +22,7 @@ from flask import Response, current_app, url_for
 from flask_babel import gettext as _
 
 from blogapp import clock
-from blogapp.content import post_label
+from blogapp.content import featured_figure, post_label
 from blogapp.dates import format_date
 from blogapp.mirrors.addresses import mirror_addresses
 from blogapp.models import Comment, Post
@@ -90,6 +90,7 @@ def post_entries(feed: Feed, posts: list[Post], noted: dict[int, datetime] | Non
     noted = noted or {}
     for post in posts:
         link = absolute_url(post_url(post))
+        figure = str(featured_figure(post))  # the featured image comes first
         author = post.author
         feed.entries.append(Entry(
             id=post.guid or link,
@@ -98,8 +99,8 @@ def post_entries(feed: Feed, posts: list[Post], noted: dict[int, datetime] | Non
             published=post.published_at,
             updated=max(post.updated_at, post.published_at,
                         noted.get(post.id, post.published_at)),
-            summary_html=absolute_links(post.excerpt_html),
-            content_html=absolute_links(post.body_html) if full else "",
+            summary_html=absolute_links(figure + post.excerpt_html),
+            content_html=absolute_links(figure + post.body_html) if full else "",
             guid_is_permalink=not post.guid,
             author_name=author.public_name if author is not None else "",
             author_uri=absolute_url(url_for("posts.author", login=author.login))
