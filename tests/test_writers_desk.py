@@ -165,3 +165,51 @@ def test_categories_are_a_checkbox_tree_and_tags_are_suggested(client, editor):
     assert 'list="tag-suggestions"' in html
     assert '<option value="Elections">' in html
     assert 'role="toolbar"' in html and "js/desk.js" in html
+
+
+def draft(**fields):
+    from blogapp.desk.checklist import Draft
+
+    values = {"title": "Short title", "body": "", "body_html": "<p>Words.</p>",
+              "excerpt": "An excerpt.", "language": "en", "category_count": 1}
+    return Draft(**{**values, **fields})
+
+
+def test_the_checklist_is_quiet_for_a_finished_post(app, ctx):
+    from blogapp.desk.checklist import check_post_draft
+
+    html = ('<h2>One</h2><h3>Two</h3><p>And <span lang="km">ខ្មែរ</span>.</p>'
+            '<p><img src="/uploads/a.png" alt="A boat"></p>')
+    assert check_post_draft(draft(body_html=html), "blog.example") == []
+
+
+def test_the_checklist_warns_and_says_why(app, ctx):
+    from blogapp.desk.checklist import check_post_draft
+
+    html = ('<h2>One</h2><h4>Skipped</h4><p>ខ្មែរ in English</p>'
+            '<p><img src="/uploads/a.png" alt=""><img src="https://elsewhere.example/b.jpg" '
+            'alt="B"></p>')
+    warnings = check_post_draft(draft(title="A very long title " * 20, excerpt="",
+                                      body_html=html, category_count=0), "blog.example")
+    assert len(warnings) == 7, warnings
+    text = "\n".join(warnings)
+    for expected in ("too long for the share card", "no excerpt", "No category",
+                     "1 image(s) without alternative text", "1 image(s) on another site",
+                     "h2 to h4", 'lang="km"'):
+        assert expected in text
+
+
+def test_a_more_marker_counts_as_an_excerpt_and_a_khmer_post_needs_no_mark(app, ctx):
+    from blogapp.desk.checklist import check_post_draft
+
+    warnings = check_post_draft(draft(excerpt="", body="Intro\n<!--more-->\nRest",
+                                      body_html="<p>ខ្មែរ</p>", language="km"), "blog.example")
+    assert warnings == []
+
+
+def test_the_preview_answers_the_checklist_for_the_post_editor(client, editor):
+    response = client.post("/admin/desk/preview", data={
+        "body": "# A title in the body", "title": "T", "excerpt": "", "language": "en",
+        "checklist": "1", "csrf_token": token(client)})
+    assert response.json["checklist"] == [
+        "There is no excerpt: listings will show the first words.", "No category is ticked."]

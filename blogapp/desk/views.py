@@ -12,7 +12,8 @@ from flask_login import current_user
 from blogapp.admin.blueprint import bp
 from blogapp.admin.forms import UploadForm
 from blogapp.auth.permissions import editor_required
-from blogapp.content import html_to_text, render_body
+from blogapp.content import html_to_text, render_body, site_host
+from blogapp.desk.checklist import Draft, check_post_draft
 from blogapp.desk.counting import count_text
 from blogapp.desk.paste import PasteRejected, html_to_markdown
 from blogapp.extensions import db
@@ -50,9 +51,15 @@ def desk_preview():
     content_format = request.form.get("content_format") or FORMAT_MARKDOWN
     body_html = render_body(body, content_format)
     counted = count_text(html_to_text(body_html))
+    checklist = check_post_draft(Draft(
+        title=request.form.get("title", ""), body=body, body_html=body_html,
+        excerpt=request.form.get("excerpt", ""), language=request.form.get("language", "en"),
+        category_count=len(request.form.getlist("categories")),
+        has_featured_image=request.form.get("featured_media", "0") not in ("", "0"),
+    ), site_host()) if request.form.get("checklist") else []  # the post editor asks; pages not
     return _private(jsonify(html=body_html, words=counted.words,
                             khmer_clusters=counted.khmer_clusters, minutes=counted.minutes,
-                            summary=count_summary(counted)))  # fmt: skip
+                            summary=count_summary(counted), checklist=checklist))  # fmt: skip
 
 
 def count_summary(counted) -> str:

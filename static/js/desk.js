@@ -28,6 +28,7 @@
   var preview = document.getElementById("desk-preview");
   var previewBody = document.getElementById("desk-preview-body");
   var fileInput = document.getElementById("desk-image-file");
+  var checklist = document.getElementById("desk-checklist");
   var PREVIEW_PAUSE = 700; /* ms after the last key before the preview is asked for */
 
   function say(message) {
@@ -371,6 +372,17 @@
     data.append("body", body.value);
     var formatField = form.elements.content_format;
     data.append("content_format", formatField ? formatField.value : "markdown");
+    if (checklist) {
+      data.append("checklist", "1");
+      ["title", "excerpt", "language", "featured_media"].forEach(function (name) {
+        if (form.elements[name]) {
+          data.append(name, form.elements[name].value);
+        }
+      });
+      form.querySelectorAll("input[name=categories]:checked").forEach(function (box) {
+        data.append("categories", box.value);
+      });
+    }
     post(desk.getAttribute("data-preview-url"), data)
       .then(function (answer) {
         if (mine !== asked) {
@@ -380,6 +392,7 @@
         previewBody.innerHTML = answer.html;
         markBreaks();
         count.textContent = answer.summary;
+        showChecklist(answer.checklist || []);
         count.hidden = false;
         preview.hidden = false;
         desk.classList.add("with-preview");
@@ -387,11 +400,38 @@
       .catch(function (error) { say(error.message); });
   }
 
+  function showChecklist(warnings) {
+    if (!checklist) {
+      return;
+    }
+    var items = document.getElementById("desk-checklist-items");
+    items.textContent = "";
+    warnings.forEach(function (warning) {
+      var item = document.createElement("li");
+      item.textContent = warning;
+      items.appendChild(item);
+    });
+    document.getElementById("desk-checklist-clear").hidden = warnings.length > 0;
+    checklist.hidden = false;
+  }
+
   function soon() {
     window.clearTimeout(timer);
     timer = window.setTimeout(refresh, PREVIEW_PAUSE);
   }
   body.addEventListener("input", soon);
+  if (checklist) {
+    ["title", "excerpt"].forEach(function (name) {
+      if (form.elements[name]) {
+        form.elements[name].addEventListener("input", soon);
+      }
+    });
+    form.addEventListener("change", function (event) {
+      if (event.target !== body) {
+        soon();
+      }
+    });
+  }
   if (form.elements.content_format) {
     form.elements.content_format.addEventListener("change", soon);
   }
