@@ -92,5 +92,5 @@ def desk_image():
         db.session.rollback()
         return _private(jsonify(error=str(error)), 400)
     db.session.commit()
-    return _private(jsonify(id=stored.id, snippet=figure_snippet(stored),
-                            alt=stored.alt), 201)  # fmt: skip
+    return _private(jsonify(id=stored.id, snippet=figure_snippet(stored), alt=stored.alt,
+                            name=stored.original_name or stored.filename), 201)  # fmt: skip

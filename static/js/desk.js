@@ -150,6 +150,19 @@
     replace(start, end, lead + text + trail, (lead + text + trail).length);
   }
 
+  /* Footnotes pasted into a text that has some already: number them after those. */
+  function renumberNotes(markdown) {
+    var highest = (body.value.match(/\[\^(\d+)\]/g) || []).reduce(function (most, ref) {
+      return Math.max(most, parseInt(ref.slice(2), 10));
+    }, 0);
+    if (!highest) {
+      return markdown;
+    }
+    return markdown.replace(/\[\^(\d+)\]/g, function (ref, n) {
+      return "[^" + (parseInt(n, 10) + highest) + "]";
+    });
+  }
+
   var actions = {
     heading: heading,
     bold: function () { wrap("**", desk.getAttribute("data-bold-text") || "bold"); },
@@ -250,6 +263,13 @@
       .then(function (answer) {
         var at = Math.min(job.at, body.value.length);
         insertBlock(answer.snippet, at, at);
+        var featured = form.elements.featured_media;
+        if (featured) { /* the new image may be the post's featured image too */
+          var option = document.createElement("option");
+          option.value = String(answer.id);
+          option.textContent = answer.name;
+          featured.appendChild(option);
+        }
         say(desk.getAttribute("data-uploaded") || "Image uploaded to Media and placed at the cursor.");
       })
       .catch(function (error) { say(error.message); });
@@ -325,7 +345,12 @@
     say(desk.getAttribute("data-converting") || "Keeping the formatting…");
     post(desk.getAttribute("data-paste-url"), data)
       .then(function (answer) {
-        replace(start, end, answer.markdown);
+        var markdown = renumberNotes(answer.markdown);
+        if (/\n\n/.test(markdown.trim()) || /^(#|>|- |\d+\. |\|)/.test(markdown)) {
+          insertBlock(markdown.replace(/\n+$/, ""), start, end); /* blocks on lines of their own */
+        } else {
+          replace(start, end, markdown.replace(/\n+$/, ""));
+        }
         say(desk.getAttribute("data-pasted") || "Pasted with its formatting, as Markdown.");
       })
       .catch(function (error) {
