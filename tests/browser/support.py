@@ -25,6 +25,12 @@ DOCS_SHOTS = {
     "language-switch-khmer": "language-switch",
     "comments-mouse-moderation-queue": "moderation-queue",
     "mail-moderate": "mail-moderate",
+    "desk-toolbar": "writers-desk-toolbar",
+    "desk-paste": "writers-desk-paste",
+    "desk-image-alt": "writers-desk-image-alt",
+    "desk-preview": "writers-desk-preview",
+    "desk-published": "writers-desk-published",
+    "desk-khmer": "writers-desk-khmer",
 }
 
 
