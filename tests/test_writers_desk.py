@@ -213,3 +213,30 @@ def test_the_preview_answers_the_checklist_for_the_post_editor(client, editor):
         "checklist": "1", "csrf_token": token(client)})
     assert response.json["checklist"] == [
         "There is no excerpt: listings will show the first words.", "No category is ticked."]
+
+
+def test_a_youtube_link_alone_on_a_line_becomes_our_still_and_a_link(app, ctx):
+    from blogapp.content import render_body
+
+    html = render_body("Intro.\nhttps://youtu.be/dQw4w9WgXcQ?t=30\nSee "
+                       "https://www.youtube.com/watch?v=dQw4w9WgXcQ inline.", "markdown")
+    assert html.count('src="/static/img/video-still.svg"') == 1
+    assert '<a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ"' in html
+    assert "<iframe" not in html and "youtube-nocookie" not in html
+    assert "inline." in html  # a link inside a sentence stays a link
+
+
+def test_wordpress_embed_and_youtube_shortcodes_take_the_same_path(app, ctx):
+    from blogapp.content import render_body
+
+    html = render_body("<p>One.</p>\n[embed]https://www.youtube.com/watch?v=dQw4w9WgXcQ[/embed]\n"
+                       "[youtube https://youtu.be/aaaaaaaaaaa]\n<p>Two.</p>", "html")
+    assert html.count('src="/static/img/video-still.svg"') == 2
+    assert "[embed]" not in html and "[youtube" not in html
+
+
+def test_the_policy_allows_youtube_nocookie_only_as_a_frame(client):
+    policy = client.get("/").headers["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
+    assert directives["frame-src"] == "'self' https://www.youtube-nocookie.com"
+    assert "youtube" not in policy.replace(directives["frame-src"], "")
