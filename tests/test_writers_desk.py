@@ -240,3 +240,47 @@ def test_the_policy_allows_youtube_nocookie_only_as_a_frame(client):
     directives = dict(d.strip().split(" ", 1) for d in policy.split(";"))
     assert directives["frame-src"] == "'self' https://www.youtube-nocookie.com"
     assert "youtube" not in policy.replace(directives["frame-src"], "")
+
+
+DOCX = Path(__file__).resolve().parent / "fixtures" / "docx" / "op-ed.docx"
+
+
+def test_a_docx_made_by_libreoffice_becomes_a_draft_with_its_images_and_notes(client, editor):
+    """op-ed.docx is LibreOffice's own .docx of our op-ed.fodt (make_docx.sh remakes it)."""
+    from blogapp.models import Post
+
+    response = client.post(
+        "/admin/desk/docx",
+        data={"csrf_token": token(client), "file": (io.BytesIO(DOCX.read_bytes()), "op-ed.docx")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 302
+    post = db.session.scalar(select(Post))
+    assert response.headers["Location"].endswith(f"/admin/posts/{post.id}/edit")
+    assert (post.title, post.status) == ("Harbours need public money", "draft")
+    media = db.session.scalar(select(Media))
+    assert media.alt == "Small boats along a harbour wall"
+    body = post.body
+    assert "Ports built with **public money** serve every trader, not one.[^1]" in body
+    assert "## What a harbour needs" in body
+    assert "- Dredging\n  - every spring\n- A public quay" in body
+    assert f"![Small boats along a harbour wall](/uploads/{media.filename})" in body
+    assert "[^1]: Ministry of Public Works, annual report, 2025." in body
+    assert "[^2]: A saying of the dock workers." in body
+    assert 'class="footnotes"' in post.body_html
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Imported “op-ed.docx” as a draft, with 1 image(s) added to Media." in page
+
+
+def test_a_file_that_is_no_docx_is_refused_in_plain_words(client, editor):
+    from blogapp.models import Post
+
+    for data in (b"%PDF-1.7", DOCX.read_bytes()[:500]):
+        response = client.post(
+            "/admin/desk/docx", follow_redirects=True,
+            data={"csrf_token": token(client), "file": (io.BytesIO(data), "report.docx")},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == 200
+        assert "is not a Word document (.docx) we can read" in response.get_data(as_text=True)
+    assert db.session.scalar(select(Post)) is None

@@ -227,6 +227,8 @@ def _footnotes(body) -> list[tuple[int, str]]:
         for key in (a.get("name"), a.get("id")):
             if key:
                 anchors.setdefault(key, a)
+    # mammoth (a .docx) puts the note's id on its <li>, with a link back inside it
+    holders = {e.get("id"): e for e in body.iter() if isinstance(e.tag, str) and e.get("id")}
     notes: list[tuple[int, str]] = []
     done: set[etree._Element] = set()  # references and notes already taken
     for a in list(body.iter("a")):
@@ -235,6 +237,9 @@ def _footnotes(body) -> list[tuple[int, str]]:
         if not href.startswith("#") or not own or a in done:
             continue
         back = anchors.get(href[1:])
+        if back is None and href[1:] in holders:
+            back = next((b for b in holders[href[1:]].iter("a")
+                         if (b.get("href") or "") == f"#{own}"), None)
         if back is None or back is a or (back.get("href") or "") != f"#{own}":
             continue
         done.update((a, back))
@@ -242,7 +247,7 @@ def _footnotes(body) -> list[tuple[int, str]]:
         block = next((e for e in back.iterancestors() if e.tag in _NOTE_BLOCKS), None)
         _remove_keeping_tail(back)
         if block is not None:
-            text_html = (block.text or "") + "".join(
+            text_html = (block.text or "").lstrip("\t") + "".join(
                 etree.tostring(c, encoding="unicode", method="html") for c in block
             )
             container = block.getparent()
@@ -267,7 +272,9 @@ def _footnotes(body) -> list[tuple[int, str]]:
 
 
 def _drop_empty_containers(element, body) -> None:
-    while element is not None and element is not body and element.tag in ("div", "section"):
+    while element is not None and element is not body and element.tag in (
+        "div", "section", "li", "ol", "ul"
+    ):
         if "".join(element.itertext()).strip():
             return
         parent = element.getparent()

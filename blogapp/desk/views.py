@@ -5,7 +5,7 @@ answers JSON that no cache keeps; the editor works without them."""
 
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import flash, jsonify, redirect, request, url_for
 from flask_babel import gettext, ngettext
 from flask_login import current_user
 
@@ -15,11 +15,13 @@ from blogapp.auth.permissions import editor_required
 from blogapp.content import html_to_text, render_body, site_host
 from blogapp.desk.checklist import Draft, check_post_draft
 from blogapp.desk.counting import count_text
+from blogapp.desk.docx import DocxRejected, read_docx
 from blogapp.desk.paste import PasteRejected, html_to_markdown
 from blogapp.extensions import db
 from blogapp.media.admin import figure_snippet
 from blogapp.media.storage import ImageRejected, store_image
 from blogapp.models import FORMAT_MARKDOWN
+from blogapp.posts.services import PostData, save_post
 
 MAX_PREVIEW_CHARS = 1_000_000
 
@@ -94,3 +96,28 @@ def desk_image():
     db.session.commit()
     return _private(jsonify(id=stored.id, snippet=figure_snippet(stored), alt=stored.alt,
                             name=stored.original_name or stored.filename), 201)  # fmt: skip
+
+
+@bp.route("/desk/docx", methods=["POST"])
+@editor_required
+def desk_docx():
+    """A .docx uploaded on the new-post screen becomes a draft, opened in the editor."""
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash(gettext("Choose a .docx file to import."), "error")
+        return redirect(url_for("admin.new_post"))
+    author = current_user._get_current_object()
+    try:
+        document = read_docx(upload.read(), upload.filename, uploaded_by=author)
+    except DocxRejected as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("admin.new_post"))
+    post = save_post(None, PostData(title=document.title, body=document.markdown), author=author)
+    message = gettext("Imported “%(name)s” as a draft, with %(num)d image(s) added to Media.",
+                      name=upload.filename, num=document.images)
+    if document.images_refused:
+        message += " " + gettext("%(num)d image(s) could not be kept (not JPEG, PNG, GIF or "
+                                 "WebP).", num=document.images_refused)
+    flash(message, "success")
+    return redirect(url_for("admin.edit_post", post_id=post.id))
