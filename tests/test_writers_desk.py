@@ -8,6 +8,7 @@ the word count counts Khmer; categories are checkboxes and tags are suggested.""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -284,3 +285,41 @@ def test_a_file_that_is_no_docx_is_refused_in_plain_words(client, editor):
         assert response.status_code == 200
         assert "is not a Word document (.docx) we can read" in response.get_data(as_text=True)
     assert db.session.scalar(select(Post)) is None
+
+
+def test_a_featured_image_shows_in_listings_the_post_the_feed_and_the_card(client, editor):
+    from blogapp.media import store_image
+    from blogapp.models import Post
+
+    media = store_image(io.BytesIO(image_bytes()), "quay.png", alt="The quay", uploaded_by=editor)
+    db.session.commit()
+    response = client.post("/admin/posts/new", data={
+        "csrf_token": token(client), "title": "Harbours", "slug": "", "content_format": "markdown",
+        "body": "A harbour is a public square.", "excerpt": "", "tags": "", "language": "en",
+        "source_line": "", "status": "published", "publish_at": "", "comment_mode": "open",
+        "featured_media": str(media.id), "featured_alt": "Boats along the quay at dusk",
+        "featured_caption": "Sihanoukville, 2025", "action": "save"})
+    assert response.status_code == 302
+    post = db.session.scalar(select(Post))
+    url = f"/uploads/{media.filename}"
+    assert (post.featured_media_id, post.featured_image_url) == (media.id, url)
+    assert post.first_image_url == url  # what the share card draws
+    figure = f'<figure class="entry-featured"><img src="{url}" alt="Boats along the quay at dusk"'
+    assert figure in client.get("/").get_data(as_text=True)
+    link = re.search(r'<a href="([^"]+)" rel="bookmark"', client.get("/").get_data(as_text=True))
+    page = client.get(link.group(1)).get_data(as_text=True)
+    assert figure in page and "<figcaption>Sihanoukville, 2025</figcaption>" in page
+    feed = client.get("/feed/").get_data(as_text=True)
+    assert f"http://localhost{url}" in feed  # first in the entry, made absolute
+    edit = client.get(f"/admin/posts/{post.id}/edit").get_data(as_text=True)
+    assert f'<option selected value="{media.id}">quay.png</option>' in edit
+
+    client.post(f"/admin/posts/{post.id}/edit", data={
+        "csrf_token": token(client), "title": "Harbours", "slug": post.slug,
+        "content_format": "markdown", "body": "A harbour.", "excerpt": "", "tags": "",
+        "language": "en", "source_line": "", "status": "published", "publish_at": "",
+        "comment_mode": "open", "featured_media": "0", "featured_alt": "", "featured_caption": "",
+        "action": "save", "based_on": ""})
+    db.session.expire_all()
+    post = db.session.scalar(select(Post))
+    assert (post.featured_media_id, post.featured_image_url, post.first_image_url) == (None, "", "")
