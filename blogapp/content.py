@@ -137,7 +137,9 @@ def render_post(post: Post) -> None:
     """Fill every derived column of ``post`` from its source: call on each save."""
     post.body_html = render_body(post.body, post.content_format)
     text = html_to_text(post.body_html)
-    post.search_text = f"{post.title}\n{text}".strip()
+    # A zero-width space only says where a Khmer line may wrap: search ignores it, so
+    # "ខ្មែរភាសា" finds "ខ្មែរ\u200bភាសា".
+    post.search_text = f"{post.title}\n{text}".replace("\u200b", "").strip()
     # The featured image, when there is one, is what cards and feeds show first.
     post.first_image_url = (post.featured_image_url or first_image(post.body_html))[:1000]
 

@@ -323,3 +323,11 @@ def test_a_featured_image_shows_in_listings_the_post_the_feed_and_the_card(clien
     db.session.expire_all()
     post = db.session.scalar(select(Post))
     assert (post.featured_media_id, post.featured_image_url, post.first_image_url) == (None, "", "")
+
+
+def test_search_finds_khmer_written_with_word_breaks_without_them(client, ctx):
+    from tests.factories import make_post
+
+    make_post("ភាសា", body="យើងនិយាយ\u200bភាសា\u200bខ្មែរ\u200bរាល់ថ្ងៃ។", language="km")
+    html = client.get("/?s=ភាសាខ្មែរ").get_data(as_text=True)
+    assert 'rel="bookmark"' in html and "ភាសា</a>" in html
