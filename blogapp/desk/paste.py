@@ -57,6 +57,7 @@ def html_to_markdown(clipboard_html: str) -> str:
     _unredirect_links(body)
     notes = _footnotes(body)
     _tables(body)
+    _strip_styling(body)
     inner = "".join(
         etree.tostring(child, encoding="unicode", method="html") for child in body
     )
@@ -291,6 +292,24 @@ def _drop_trailing_rules(body) -> None:
         if all(not "".join(s.itertext()).strip() and s.tag in ("hr", "br", "div")
                for s in following) and not (element.tail or "").strip():
             element.drop_tree()
+
+
+_KEPT_ATTRIBUTES = ("href", "src", "alt", "title")
+
+
+def _strip_styling(body) -> None:
+    """Spans, fonts, Office's own tags and every attribute but the few Markdown keeps
+    go before the sanitizer: a long Word paste shrinks to a fraction, and bleach's
+    html5lib (the slow part) reads only that."""
+    for element in list(body.iter()):
+        if not isinstance(element.tag, str):
+            continue
+        if element.tag in ("span", "font") or ":" in element.tag:
+            element.drop_tag()
+            continue
+        for name in list(element.attrib):
+            if name not in _KEPT_ATTRIBUTES:
+                del element.attrib[name]
 
 
 def _tables(body) -> None:
