@@ -158,7 +158,9 @@ def test_khmer_typed_around_the_toolbar_is_stored_as_typed(
     """Playwright types each character as the browser's text input (as an input method
     commits it), coengs and vowel signs included; the buttons write Markdown around it."""
     run = uuid.uuid4().hex[:6]
-    title = f"ព្រះរាជាណាចក្រកម្ពុជា {run}"
+    # A Latin title: the translations journey, on the same server, picks the first post
+    # with a Khmer title on the Posts screen as the demo's published Khmer op-ed.
+    title = f"Khmer typed around the toolbar {run}"
     first = "ព្រះរាជាណាចក្រកម្ពុជា "
     bold = "ជាតិ"
     after = "សាសនា ព្រះមហាក្សត្រ"
