@@ -66,7 +66,8 @@ docs: install-test
 ## The manual's screenshots (docs/screenshots/), made by the browser journeys that reach
 ## those pages, at 1280 and 360 px (mouse runs only). Needs Debian's chromium.
 SHOT_JOURNEYS := reader_journey authoring_journey comment_journey editors_desk_journey \
-	phone_writing_and_translations_journey mail_journey sharing_journey pen_name_journey
+	phone_writing_and_translations_journey mail_journey sharing_journey pen_name_journey \
+	writers_desk_journey stats_journey
 screenshots: install-test
 	BLOGAPP_DOCS_SCREENSHOTS=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q -m browser \
 		-k "not keyboard" $(SHOT_JOURNEYS:%=tests/browser/test_%.py)

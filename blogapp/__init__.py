@@ -24,7 +24,7 @@ FEATURES = (
     "blogapp.admin", "blogapp.posts", "blogapp.authors", "blogapp.categories", "blogapp.media",
     "blogapp.comments", "blogapp.newsletter", "blogapp.fediverse", "blogapp.revisions",
     "blogapp.privacy", "blogapp.mail", "blogapp.cards", "blogapp.telegram",
-    "blogapp.doctor", "blogapp.metrics", "blogapp.stats",
+    "blogapp.doctor", "blogapp.metrics", "blogapp.stats", "blogapp.desk",
 )  # fmt: skip
 
 

@@ -193,7 +193,10 @@ class DefaultConfig:
         # post's images left on the old host are not loaded, and the Posts screen flags it.
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "font-src 'self'; media-src 'self'; object-src 'none'; base-uri 'self'; "
-        "form-action 'self'; frame-ancestors 'none'"
+        "form-action 'self'; frame-ancestors 'none'; "
+        # A video loads from youtube-nocookie.com only as a frame, only once the reader
+        # presses play (blogapp/embeds.py, static/js/embeds.js).
+        "frame-src 'self' https://www.youtube-nocookie.com"
     )
     REFERRER_POLICY = "strict-origin-when-cross-origin"
     MAX_QUERY_STRING_LENGTH = 4096  # longer query strings get 414

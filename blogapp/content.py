@@ -12,6 +12,7 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import select
 
+from blogapp.embeds import youtube_embeds
 from blogapp.extensions import db
 from blogapp.media.responsive import add_srcset
 from blogapp.models import FORMAT_MARKDOWN, Page, Post
@@ -127,6 +128,7 @@ def site_host() -> str:
 def render_body(source: str, content_format: str | None) -> str:
     # A new, unsaved row has no column defaults yet: Markdown is the default format.
     is_markdown = (content_format or FORMAT_MARKDOWN) == FORMAT_MARKDOWN
+    source = youtube_embeds(source)  # click-to-load videos (blogapp.embeds)
     raw = markdown_to_html(source) if is_markdown else source
     return add_srcset(clean_post_html(raw, site_host()))
 
@@ -135,8 +137,11 @@ def render_post(post: Post) -> None:
     """Fill every derived column of ``post`` from its source: call on each save."""
     post.body_html = render_body(post.body, post.content_format)
     text = html_to_text(post.body_html)
-    post.search_text = f"{post.title}\n{text}".strip()
-    post.first_image_url = first_image(post.body_html)[:1000]
+    # A zero-width space only says where a Khmer line may wrap: search ignores it, so
+    # "ខ្មែរភាសា" finds "ខ្មែរ\u200bភាសា".
+    post.search_text = f"{post.title}\n{text}".replace("\u200b", "").strip()
+    # The featured image, when there is one, is what cards and feeds show first.
+    post.first_image_url = (post.featured_image_url or first_image(post.body_html))[:1000]
 
     parts = MORE_MARKER.split(post.body, maxsplit=1)
     if len(parts) == 2:
@@ -149,6 +154,17 @@ def render_post(post: Post) -> None:
         cut, truncated = truncate_graphemes(text, current_app.config["EXCERPT_LENGTH"])
         post.excerpt_html = f"<p>{html.escape(cut)}{' …' if truncated else ''}</p>"
         post.has_more = truncated
+
+
+def featured_figure(post: Post) -> Markup:
+    """The post's featured image as a figure (feeds put it first), or nothing."""
+    if not post.featured_image_url:
+        return Markup("")
+    img = Markup('<img src="{}" alt="{}">').format(post.featured_image_url, post.featured_alt)
+    if post.featured_caption:
+        return Markup("<figure>{}<figcaption>{}</figcaption></figure>").format(
+            img, post.featured_caption)
+    return Markup("<figure>{}</figure>").format(img)
 
 
 def render_page(page: Page) -> None:

@@ -342,3 +342,25 @@ def clean_comments(texts: Sequence[str]) -> list[str]:
 def escape_plain(text: str) -> str:
     """Plain text (a name, a caption) as HTML-escaped text without invisible controls."""
     return html.escape(strip_invisible(text), quote=True)
+
+
+# What a paste keeps (blogapp.desk.paste): only what Markdown can say, so fonts,
+# colours, classes and Word's mso- styles never reach the Markdown.
+PASTE_TAGS = frozenset(
+    {
+        "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote",
+        "a", "em", "strong", "b", "i", "code", "pre", "table", "thead", "tbody", "tr", "th",
+        "td", "img", "sup", "sub", "s", "del",
+    }
+)  # fmt: skip
+PASTE_ATTRIBUTES = {"a": ["href", "title"], "img": ["src", "alt"]}
+
+
+def clean_pasted_html(raw_html: str) -> str:
+    """Pasted HTML cut down to ``PASTE_TAGS``: other tags are dropped, their text kept.
+    Links and images keep only safe addresses (``is_safe_url``)."""
+    cleaner = bleach.Cleaner(
+        tags=PASTE_TAGS, attributes=PASTE_ATTRIBUTES, protocols=LINK_SCHEMES, strip=True,
+        strip_comments=True, filters=[_filter(site_host="")],
+    )  # fmt: skip
+    return cleaner.clean(strip_invisible(raw_html))

@@ -28,6 +28,8 @@ ALLOWED = {"English", "ខ្មែរ"}
 # Attributes whose values people read (or hear, from a screen reader).
 READ_ATTRIBUTES = {"aria-label", "placeholder", "title", "alt"}
 LETTERS = re.compile(r"[A-Za-z\u1780-\u17ff]")
+# Keyboard shortcuts, as the keys are labelled: "(Ctrl+B)".
+SHORTCUT = re.compile(r"\((?:Ctrl|Alt|Shift)(?:\+\w+)+\)")
 # What an expression or a tag becomes in the walk: no letters, and valid inside a tag
 # (`<p{% if … %} lang="…"{% endif %}>`) as in an attribute's value.
 BLANK = " 0 "
@@ -132,7 +134,7 @@ def untranslated_text(env: Environment, source: str) -> list[str]:
     pieces = []
     for text in parser.found:
         piece = " ".join(text.replace(BLANK.strip(), " ").split())
-        if LETTERS.search(piece) and piece not in ALLOWED:
+        if LETTERS.search(piece) and piece not in ALLOWED and not SHORTCUT.fullmatch(piece):
             pieces.append(piece)
     return pieces
 

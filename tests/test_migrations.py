@@ -168,3 +168,42 @@ def test_upgrade_rebuilds_the_tables_whose_ids_leave_the_database(empty_database
                 assert conn.exec_driver_sql("SELECT max(id) FROM comments").scalar() == 12
     finally:
         engine.dispose()
+
+
+def test_the_featured_image_columns_come_and_go_keeping_posts_whole(empty_database_url, tmp_path,
+                                                                   ctx):
+    """Issue 32's migration rebuilds posts on SQLite: rows, AUTOINCREMENT and the search
+    index's triggers survive it both ways."""
+    _upgrade(empty_database_url, tmp_path, "b36d5a1c7e20")
+    engine = create_engine(_engine_url(empty_database_url))
+    try:
+        with engine.begin() as conn:
+            for statement in ROWS:
+                conn.exec_driver_sql(statement)
+        _upgrade(empty_database_url, tmp_path, "b8d4f2a61c37")
+        with engine.begin() as conn:
+            assert conn.exec_driver_sql(
+                "SELECT slug, featured_media_id, featured_alt FROM posts").all() == [
+                ("water-rights", None, "")]  # fmt: skip
+            if conn.dialect.name == "sqlite":
+                schema = conn.exec_driver_sql(
+                    "SELECT sql FROM sqlite_master WHERE name = 'posts'").scalar()
+                assert "AUTOINCREMENT" in schema
+                conn.exec_driver_sql("UPDATE posts SET search_text = 'Water rights sediment'")
+                assert conn.exec_driver_sql(
+                    "SELECT rowid FROM posts_fts WHERE posts_fts MATCH 'sediment'"
+                ).all() == [(3,)]  # fmt: skip
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
+        env.update(DATABASE_URL=empty_database_url,
+                   BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"))
+        down = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "blogapp", "db", "downgrade", "b36d5a1c7e20"],
+            env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert down.returncode == 0, down.stderr
+        with engine.begin() as conn:
+            columns = {c["name"] for c in inspect(conn).get_columns("posts")}
+            assert not {c for c in columns if c.startswith("featured_")}
+            assert conn.exec_driver_sql("SELECT slug FROM posts").all() == [("water-rights",)]
+    finally:
+        engine.dispose()

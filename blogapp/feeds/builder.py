@@ -23,7 +23,7 @@ from flask_babel import gettext as _
 
 from blogapp import clock
 from blogapp.authors.services import join_plain
-from blogapp.content import post_label
+from blogapp.content import featured_figure, post_label
 from blogapp.dates import format_date
 from blogapp.mirrors.addresses import mirror_addresses
 from blogapp.models import Comment, Post
@@ -92,6 +92,7 @@ def post_entries(feed: Feed, posts: list[Post], noted: dict[int, datetime] | Non
     for post in posts:
         link = absolute_url(post_url(post))
         names = [profile.name_in(post.language) for profile in post.bylines]
+        figure = str(featured_figure(post))  # the featured image comes first
         feed.entries.append(Entry(
             id=post.guid or link,
             link=link,
@@ -99,8 +100,8 @@ def post_entries(feed: Feed, posts: list[Post], noted: dict[int, datetime] | Non
             published=post.published_at,
             updated=max(post.updated_at, post.published_at,
                         noted.get(post.id, post.published_at)),
-            summary_html=absolute_links(post.excerpt_html),
-            content_html=absolute_links(post.body_html) if full else "",
+            summary_html=absolute_links(figure + post.excerpt_html),
+            content_html=absolute_links(figure + post.body_html) if full else "",
             guid_is_permalink=not post.guid,
             author_name=join_plain(names),
             author_uri=absolute_url(url_for("posts.author", slug=post.bylines[0].slug))

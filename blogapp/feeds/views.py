@@ -44,14 +44,13 @@ def newest_posts(*where) -> list[Post]:
     return list(
         db.session.scalars(
             select(Post)
-            .options(
-                joinedload(Post.author), selectinload(Post.bylines),
-                    selectinload(Post.categories), selectinload(Post.tags)
-            )
+            # The bylines joined (a few rows a post), not a query of their own.
+            .options(joinedload(Post.bylines), selectinload(Post.categories),
+                     selectinload(Post.tags))
             .where(Post.public(), *where)
             .order_by(Post.published_at.desc(), Post.id.desc())
             .limit(current_app.config["FEED_ITEMS"])
-        )
+        ).unique()
     )
 
 

@@ -72,6 +72,14 @@ class Post(db.Model):
     has_more: Mapped[bool] = mapped_column(Boolean, default=False)  # body goes past the excerpt
     search_text: Mapped[str] = mapped_column(Text, default="")  # title + body as plain text
     first_image_url: Mapped[str] = mapped_column(String(1000), default="")
+    # The featured image (issue 32): a Media item with the post's own alt text and
+    # caption; its address is copied here (and into first_image_url) on each save.
+    featured_media_id: Mapped[int | None] = mapped_column(
+        ForeignKey("media.id", ondelete="SET NULL")
+    )
+    featured_image_url: Mapped[str] = mapped_column(String(1000), default="", server_default="")
+    featured_alt: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    featured_caption: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The file name of its drawn share card (blogapp.cards), "" until one is drawn.
     share_card: Mapped[str] = mapped_column(String(40), default="", server_default="")
     # An upload the writer chose as the card instead of the drawn one (blogapp.cards).

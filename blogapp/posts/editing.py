@@ -5,7 +5,7 @@ from __future__ import annotations
 from blogapp.categories.services import parse_tag_names
 from blogapp.dates import to_local
 from blogapp.models import Post, PostStatus
-from blogapp.posts.services import PostData
+from blogapp.posts.services import FeaturedImage, PostData
 
 
 def post_data(form) -> PostData:
@@ -22,6 +22,9 @@ def post_data(form) -> PostData:
         status=form.status.data,
         publish_at=form.publish_at.utc,
         comment_mode=form.comment_mode.data,
+        featured=FeaturedImage(media_id=form.featured_media.data or None,
+                               alt=form.featured_alt.data or "",
+                               caption=form.featured_caption.data or ""),
     )
 
 
@@ -39,6 +42,9 @@ def fill_post_form(form, post: Post) -> None:
     form.status.data = post.display_status
     form.comment_mode.data = post.comment_mode
     form.publish_at.data = local_input_value(post) if post.status == PostStatus.PUBLISHED else ""
+    form.featured_media.data = post.featured_media_id or 0
+    form.featured_alt.data = post.featured_alt
+    form.featured_caption.data = post.featured_caption
 
 
 def local_input_value(post: Post) -> str:

@@ -21,6 +21,7 @@ from blogapp.models import (
     REVISION_RESTORE,
     REVISION_SAVE,
     ContentFormat,
+    Media,
     Page,
     Post,
     PostStatus,
@@ -43,6 +44,15 @@ RESERVED_PAGE_SLUGS = frozenset({
 
 
 @dataclass
+class FeaturedImage:
+    """A post's featured image as the editor sends it: ``media_id`` None removes it."""
+
+    media_id: int | None = None
+    alt: str = ""
+    caption: str = ""
+
+
+@dataclass
 class PostData:
     title: str = ""
     slug: str = ""  # empty: made from the title
@@ -59,6 +69,7 @@ class PostData:
     # The author profiles of its byline, in order (blogapp.authors); None keeps them,
     # and a new post without any is by its writer's own profile.
     byline_ids: list[int] | None = None
+    featured: FeaturedImage | None = None  # None: keep the post's featured image as it is
 
 
 @dataclass
@@ -132,6 +143,8 @@ def apply_post(post: Post, data: PostData, now: datetime | None = None) -> None:
     post.source_line = data.source_line.strip()
     post.comment_mode = data.comment_mode
     post.status = PostStatus.PUBLISHED if data.status == STATUS_SCHEDULED else data.status
+    if data.featured is not None:
+        _apply_featured(post, data.featured)
     if data.publish_at is not None:
         post.published_at = data.publish_at
     elif post.status == PostStatus.PUBLISHED and not was_out:
@@ -139,6 +152,16 @@ def apply_post(post: Post, data: PostData, now: datetime | None = None) -> None:
     elif post.published_at is None:
         post.published_at = now
     render_post(post)
+
+
+def _apply_featured(post: Post, featured: FeaturedImage) -> None:
+    media = db.session.get(Media, featured.media_id) if featured.media_id else None
+    post.featured_media_id = media.id if media is not None else None
+    post.featured_image_url = (
+        url_for("media.uploaded", filename=media.filename) if media is not None else ""
+    )
+    post.featured_alt = (featured.alt.strip() or (media.alt if media else ""))[:500]
+    post.featured_caption = featured.caption.strip() if media is not None else ""
 
 
 def save_post(post: Post | None, data: PostData, *, author: User | None,

@@ -286,7 +286,8 @@ MEANINGS = {
     "HSTS_SECONDS": "`Strict-Transport-Security` max-age over HTTPS; 0 turns HSTS off",
     "CONTENT_SECURITY_POLICY": (
         "the `Content-Security-Policy` header: nothing from another origin, self-only "
-        "scripts and styles, `frame-ancestors 'none'`"
+        "scripts and styles, `frame-ancestors 'none'`; frames from youtube-nocookie.com "
+        "only (a video loads once the reader presses play)"
     ),
     "REFERRER_POLICY": "the `Referrer-Policy` header",
     "MAX_QUERY_STRING_LENGTH": "longest query string; longer gets 414",

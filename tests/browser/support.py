@@ -33,6 +33,12 @@ DOCS_SHOTS = {
     "card-english": "card-english",
     "card-khmer": "card-khmer",
     "stats-reading": "reading-counts",
+    "desk-toolbar": "writers-desk-toolbar",
+    "desk-paste": "writers-desk-paste",
+    "desk-image-alt": "writers-desk-image-alt",
+    "desk-preview": "writers-desk-preview",
+    "desk-published": "writers-desk-published",
+    "desk-khmer": "writers-desk-khmer",
 }
 
 

@@ -21,6 +21,8 @@ from tests.sites import build_demo_database, make_app, start_demo_site
 pytestmark = pytest.mark.browser
 
 OLD_POST_TITLE = "An Op-Ed Imported From the Old Site"
+VIDEO_POST_TITLE = "A Speech Worth Watching"
+VIDEO_ID = "dQw4w9WgXcQ"
 TINY_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d4944415478da63f8cf00000301010018dd8db00000000049454e44ae426082"
@@ -75,6 +77,12 @@ def site(tmp_path_factory, old_host):
                           '2019/05/old-post/">old address</a>.</p>'))  # fmt: skip
         render_post(post)
         db.session.add(post)
+        video = Post(title=VIDEO_POST_TITLE, slug="a-speech-on-video", status=PostStatus.PUBLISHED,
+                     published_at=utcnow(), excerpt="",
+                     body=f"The minister's speech:\n\nhttps://www.youtube.com/watch?v={VIDEO_ID}\n\n"
+                          "Watch it before you read on.")  # fmt: skip
+        render_post(video)
+        db.session.add(video)
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
@@ -153,3 +161,31 @@ def test_no_page_requests_another_origin(recorded, site, old_host, admin_credent
     assert {url: blocked.get(url) for url in elsewhere} == {
         f"{old_host}/wp-content/uploads/old.png": "csp"
     }
+
+
+def test_a_video_loads_nothing_from_youtube_until_the_reader_presses_play(
+    recorded, site, artifacts
+):
+    """Issue 32: a YouTube link alone on a line is our own still and a play button. The
+    frame from youtube-nocookie.com is asked for only after the click (answered here by
+    the test, so no request leaves the machine), and the CSP allows that origin only as
+    a frame."""
+    page, requests, blocked = recorded
+    page.route("https://www.youtube-nocookie.com/**", lambda route: route.fulfill(
+        status=200, content_type="text/html", body="<p>the video player</p>"))
+    _visit(page, "/")
+    page.get_by_role("link", name=VIDEO_POST_TITLE, exact=True).first.click()
+    page.wait_for_load_state("networkidle")
+    play = page.get_by_role("link", name="▶ YouTube video")
+    expect(play).to_be_visible()
+    assert _elsewhere(requests, site.url) == []
+    shoot(page, artifacts, "third-party-video-still")
+
+    play.click()
+    frame = page.locator("iframe.video-frame")
+    expect(frame).to_have_attribute(
+        "src", f"https://www.youtube-nocookie.com/embed/{VIDEO_ID}?autoplay=1")
+    expect(page.frame_locator("iframe.video-frame").locator("p")).to_have_text("the video player")
+    assert _elsewhere(requests, site.url) == [
+        f"https://www.youtube-nocookie.com/embed/{VIDEO_ID}?autoplay=1"]
+    assert "www.youtube.com" not in " ".join(requests)  # never the tracking domain
