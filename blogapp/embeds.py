@@ -1,4 +1,4 @@
-"""Embeds that track no one (issue 32): a YouTube link alone on a line, or a WordPress
+"""Embeds that track no one: a YouTube link alone on a line, or a WordPress
 ``[embed]…[/embed]`` or ``[youtube …]`` shortcode holding one, becomes a figure with
 our own still image and a play button linking to the video. Nothing of YouTube's
 loads until the reader presses play: then static/js/embeds.js swaps in a

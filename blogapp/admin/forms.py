@@ -113,7 +113,7 @@ class PostForm(FlaskForm):
     comment_mode = SelectField(_l("Comments"), choices=as_choices(COMMENT_MODE_CHOICES),
                                default=COMMENTS_OPEN)
     based_on = HiddenField()  # the revision the editor opened (blogapp.revisions)
-    # The featured image (issue 32): choices (Media items) are filled in by the view.
+    # The featured image: choices (Media items) are filled in by the view.
     featured_media = SelectField(_l("Featured image"), coerce=int, default=0, validate_choice=True)
     featured_alt = StringField(_l("Featured image: alternative text"), validators=[Length(max=500)],
                                description=_l("Empty: the image's own alternative text."))

@@ -1,4 +1,4 @@
-"""Author profiles and bylines (issue 37): writers without accounts, pen names,
+"""Author profiles and bylines: writers without accounts, pen names,
 several bylines per post in order, and the Authors admin screens. The public author
 pages stay at ``posts.author`` and ``feeds.author`` (WordPress's ``/author/slug/``);
 the words of a byline come from ``services``."""

@@ -1,5 +1,5 @@
-"""The writer's desk: what the post editor offers around its plain text box
-(issue 32). A formatting toolbar and shortcuts that write Markdown, paste from Word
+"""The writer's desk: what the post editor offers around its plain text box.
+A formatting toolbar and shortcuts that write Markdown, paste from Word
 and Google Docs kept as Markdown, a live preview with a word count that counts
 Khmer, images dropped into the text, categories as checkboxes and tag
 suggestions. The text box stays a plain ``<textarea>``: Khmer typed into it is

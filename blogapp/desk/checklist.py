@@ -1,4 +1,4 @@
-"""The checklist shown with "Publish" (issue 32): things a careful editor would
+"""The checklist shown with "Publish": things a careful editor would
 point out. Each is a warning: nothing here stops a post from being saved.
 
 ``check_post_draft`` is a pure function over the rendered body and the form's

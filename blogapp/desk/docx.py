@@ -1,4 +1,4 @@
-"""A Word document (.docx) becomes a draft (issue 32): mammoth reads it as HTML (its
+"""A Word document (.docx) becomes a draft: mammoth reads it as HTML (its
 headings, lists, emphasis, links, tables and footnotes), each image goes to Media
 through the Media screen's own checks with the document's alt text, and the HTML
 becomes Markdown by the same path as a paste (``blogapp.desk.paste``)."""

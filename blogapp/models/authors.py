@@ -1,5 +1,5 @@
 """Author profiles: the people a byline names, who need not have an account
-(guest writers, pen names), and the ordered bylines of each post (issue 37).
+(guest writers, pen names), and the ordered bylines of each post.
 
 A profile may be linked to an account (``user_id``); that link, the pen-name flag
 and an unconfirmed submitter's state are for the admin only: no public page, feed

@@ -72,7 +72,7 @@ class Post(db.Model):
     has_more: Mapped[bool] = mapped_column(Boolean, default=False)  # body goes past the excerpt
     search_text: Mapped[str] = mapped_column(Text, default="")  # title + body as plain text
     first_image_url: Mapped[str] = mapped_column(String(1000), default="")
-    # The featured image (issue 32): a Media item with the post's own alt text and
+    # The featured image: a Media item with the post's own alt text and
     # caption; its address is copied here (and into first_image_url) on each save.
     featured_media_id: Mapped[int | None] = mapped_column(
         ForeignKey("media.id", ondelete="SET NULL")

@@ -1,4 +1,4 @@
-"""Import step: who an item's byline names (issue 37). Co-Authors Plus's ``author``
+"""Import step: who an item's byline names. Co-Authors Plus's ``author``
 terms when the item has them, in order, else its ``dc:creator``; a WordPress user
 becomes the profile of its account, a Co-Authors Plus guest author a profile with no
 account. An empty author stays empty: no byline, never an invented name."""

@@ -8,7 +8,7 @@ META_SOURCE_LINE = "_blogapp_source_line"
 META_COMMENT_MODE = "_blogapp_comment_mode"
 META_CREDIT = "_blogapp_credit"
 
-# Co-Authors Plus (issue 37): a post's bylines are terms of the ``author`` taxonomy
+# Co-Authors Plus: a post's bylines are terms of the ``author`` taxonomy
 # whose slugs start ``cap-`` and whose names are logins; guest authors are items of
 # type ``guest-author`` with their fields in ``cap-…`` post meta.
 CAP_TAXONOMY = "author"

@@ -1,4 +1,4 @@
-/* The writer's desk around the post editor's plain text box (issue 32).
+/* The writer's desk around the post editor's plain text box.
  *
  * The text box stays a <textarea>: what a writer types (Khmer included) is stored as
  * typed, and every button here only writes Markdown into it. Our own file, under the

@@ -1,4 +1,4 @@
-/* Click-to-load videos (issue 32, blogapp/embeds.py). A YouTube link in a post is our
+/* Click-to-load videos (blogapp/embeds.py). A YouTube link in a post is our
  * own still image with a play button: nothing of YouTube's is loaded while the page is
  * read. Pressing play replaces it with a youtube-nocookie.com frame, the one other
  * origin the Content-Security-Policy allows, and only as a frame. Without this script

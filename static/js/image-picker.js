@@ -1,4 +1,4 @@
-/* The editor's image picker (issue 16): "Insert at cursor" puts a media snippet (the
+/* The editor's image picker: "Insert at cursor" puts a media snippet (the
    figure with its caption and credit) where the cursor is in the post's text. Our own
    file, allowed by the CSP's script-src 'self'. Without it the buttons stay hidden and
    each snippet stays in its read-only box, to copy by hand. */

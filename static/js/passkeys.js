@@ -1,4 +1,4 @@
-// Passkeys (issue 19): the only script of the site, on /account/ and /login/code.
+// Passkeys: the only script of the site, on /account/ and /login/code.
 // It asks the server for the ceremony's options, lets the browser talk to the
 // authenticator, and sends the answer back through the page's ordinary form.
 (function () {

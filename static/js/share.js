@@ -1,4 +1,4 @@
-/* "Copy link" beside the share links (issue 31): copies the post's address, and says so
+/* "Copy link" beside the share links: copies the post's address, and says so
    in the status line a screen reader reads out. Our own file, allowed by the CSP's
    script-src 'self'. Without it (or without a clipboard) the button stays hidden or
    selects the address in the box beside it, to copy by hand. */
