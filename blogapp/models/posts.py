@@ -73,8 +73,10 @@ class Post(db.Model):
     first_image_url: Mapped[str] = mapped_column(String(1000), default="")
     # The file name of its drawn share card (blogapp.cards), "" until one is drawn.
     share_card: Mapped[str] = mapped_column(String(40), default="", server_default="")
-    # An upload the writer chose as the card instead of the drawn one (blogapp.cards).
-    card_media_id: Mapped[int | None] = mapped_column(ForeignKey("media.id", ondelete="SET NULL"))
+    # An upload the writer chose as the card instead of the drawn one (blogapp.cards). No
+    # foreign key (SQLite could add one only by rebuilding this table): a deleted upload
+    # is simply not found, and the drawn card comes back.
+    card_media_id: Mapped[int | None] = mapped_column(Integer)
     source_line: Mapped[str] = mapped_column(String(500), default="")
     status: Mapped[str] = mapped_column(String(20), default=PostStatus.DRAFT)
     language: Mapped[str] = mapped_column(String(10), default="en")

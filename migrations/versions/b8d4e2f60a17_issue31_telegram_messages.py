@@ -28,14 +28,11 @@ def upgrade():
     sa.Column('edited_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('post_id', name=op.f('pk_telegram_messages'))
     )
-    with op.batch_alter_table('posts', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('card_media_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_posts_card_media_id_media'), 'media',
-                                    ['card_media_id'], ['id'], ondelete='SET NULL')
+    # A plain column (no foreign key): SQLite adds it with ALTER TABLE, where a rebuilt
+    # posts table would lose its AUTOINCREMENT and its full-text triggers.
+    op.add_column('posts', sa.Column('card_media_id', sa.Integer(), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table('posts', schema=None) as batch_op:
-        batch_op.drop_constraint(batch_op.f('fk_posts_card_media_id_media'), type_='foreignkey')
-        batch_op.drop_column('card_media_id')
+    op.drop_column('posts', 'card_media_id')
     op.drop_table('telegram_messages')
