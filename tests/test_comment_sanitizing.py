@@ -121,6 +121,8 @@ class ExecutableFinder(HTMLParser):
 
 
 JSON_LD = re.compile(r'<script type="application/ld\+json">(.*?)</script>', re.S)
+# The post's share links: the site's own icons (SVG) and script, no reader's text.
+SHARE_LINKS = re.compile(r'<section class="share".*?</section>', re.S)
 
 
 def executable_parts(page: str, allowed: set[str] = frozenset()) -> list[str]:
@@ -129,6 +131,9 @@ def executable_parts(page: str, allowed: set[str] = frozenset()) -> list[str]:
     for block in JSON_LD.findall(page):
         assert "alert(" not in block and "<" not in block, block
     page = JSON_LD.sub("", page)
+    for block in SHARE_LINKS.findall(page):
+        assert "alert(" not in block, block
+    page = SHARE_LINKS.sub("", page)
     finder = ExecutableFinder(set(allowed))
     finder.feed(page)
     finder.close()

@@ -18,8 +18,9 @@ from tests.helpers import BROWSER_POST, open_form, restart_worker, url_of
 
 SITE_NAME = "Op-Ed Notes"
 # Written as they are in every language: brand and technical names, an example address.
+# The services a post is shared to are named as they name themselves, in any language.
 LATIN_ALLOWED = {"Op-Ed", "Notes", "RSS", "Atom", "JSON", "IP", "name@example.org",
-                 "Facebook", "Telegram", "X", "WhatsApp"}  # the share links name their sites
+                 "Facebook", "Telegram", "X", "WhatsApp"}
 CONTENT_CLASSES = {"entry-content", "entry-summary", "comment-content", "search-snippet"}
 READ_ATTRIBUTES = {"aria-label", "placeholder", "title", "alt"}
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",

@@ -12,10 +12,8 @@ from flask_login import current_user
 from blogapp.admin.blueprint import bp
 from blogapp.auth.permissions import editor_required
 from blogapp.cards.names import HEIGHT, WIDTH
-from blogapp.cards.services import refresh_post_card
 from blogapp.content import post_label
 from blogapp.extensions import db
-from blogapp.media.storage import ImageRejected, delete_files, store_image
 from blogapp.models import Post
 
 MIN_WIDTH, MIN_HEIGHT = WIDTH // 2, HEIGHT // 2  # smaller would be blurred when enlarged
@@ -24,6 +22,10 @@ MIN_WIDTH, MIN_HEIGHT = WIDTH // 2, HEIGHT // 2  # smaller would be blurred when
 @bp.post("/posts/<int:post_id>/card")
 @editor_required
 def upload_post_card(post_id: int):
+    # Pillow only when a card is uploaded: a reader's worker never loads it.
+    from blogapp.cards.services import refresh_post_card
+    from blogapp.media.storage import ImageRejected, delete_files, store_image
+
     post = db.get_or_404(Post, post_id)
     upload = request.files.get("card")
     back = redirect(url_for("admin.edit_post", post_id=post_id) + "#share-card")
@@ -56,6 +58,8 @@ def upload_post_card(post_id: int):
 @bp.post("/posts/<int:post_id>/card/drawn")
 @editor_required
 def use_drawn_card(post_id: int):
+    from blogapp.cards.services import refresh_post_card  # Pillow: only here
+
     post = db.get_or_404(Post, post_id)
     back = redirect(url_for("admin.edit_post", post_id=post_id) + "#share-card")
     if post.card_media_id is None:

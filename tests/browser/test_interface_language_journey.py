@@ -17,6 +17,7 @@ pytestmark = pytest.mark.browser
 
 KHMER_TITLE = "ប្រជាធិបតេយ្យ និង\u200bសង្គម\u200bស៊ីវិល"
 # Brand and technical names written the same in every language.
+# The services a post is shared to are named as they name themselves, in any language.
 LATIN_ALLOWED = {"Op-Ed", "Notes", "RSS", "Atom", "Facebook", "Telegram", "X", "WhatsApp"}
 # What the writers and readers wrote (not the interface), and parts in another language.
 CONTENT = ", ".join([
