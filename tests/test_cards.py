@@ -399,3 +399,20 @@ def test_khmer_letters_and_everything_else_are_set_in_their_own_fonts():
     assert [(text, font is face.khmer) for text, font in runs] == [
         ("កូវីដ", True), ("-19 ", False), ("និង", True), (" WHO", False),
     ]
+
+
+def test_a_khmer_posts_card_writes_its_date_in_khmer(app, ctx):
+    """The card's date is the post's page's: Khmer months (and digits, as the site sets
+    them) on a Khmer post, English on an English one, whoever draws it."""
+    from datetime import UTC, datetime
+
+    from blogapp.cards.services import post_card
+
+    moment = datetime(2026, 11, 29, 9, 30, tzinfo=UTC)
+    khmer = make_post("ទឹកទន្លេ", language="km", published_at=moment)
+    english = make_post("River water", language="en", published_at=moment)
+    loaded = {p.id: p for p in db.session.scalars(
+        select(Post).options(selectinload(Post.bylines))
+        .where(Post.id.in_([khmer.id, english.id])))}  # fmt: skip
+    assert "វិច្ឆិកា" in post_card(loaded[khmer.id]).date
+    assert post_card(loaded[english.id]).date == "November 29, 2026"

@@ -34,6 +34,7 @@ from blogapp.cards.names import CARD_NAME, SITE_CARD_KEY, card_folder, card_path
 from blogapp.content import post_label, site_host
 from blogapp.dates import format_date
 from blogapp.extensions import db
+from blogapp.interface_language import mail_locale
 from blogapp.media.storage import upload_folder
 from blogapp.media.views import UPLOAD_NAME
 from blogapp.models import Media, Post, PostStatus, Setting
@@ -81,8 +82,10 @@ def own_card_path(post: Post) -> Path | None:
 
 
 def post_card(post: Post) -> CardText:
-    """What ``post``'s card shows (its ``bylines`` must be loaded)."""
-    date = format_date(post.published_at)
+    """What ``post``'s card shows (its ``bylines`` must be loaded); its date is written
+    as the post's own page writes it (a Khmer post's in Khmer)."""
+    with mail_locale(post.language):
+        date = format_date(post.published_at)
     return CardText(
         title=post_label(post, date), site=current_app.config["SITE_NAME"],
         author=join_plain([p.name_in(post.language) for p in post.bylines]), date=date,
