@@ -20,7 +20,7 @@ def init_app(app) -> None:
     moderation queue's menu entry with its count."""
     from sqlalchemy import func, select
 
-    from blogapp.comments import reader_data, retention
+    from blogapp.comments import keys, reader_data, retention
     from blogapp.comments.subscriptions import compose_digest
     from blogapp.extensions import db
     from blogapp.models import Comment, CommentStatus
@@ -43,6 +43,8 @@ def init_app(app) -> None:
         "comments deleted for good."))
     found.add_reader_data(ReaderData("comments", reader_data.erase, reader_data.export,
                                      reader_data.holds, order=100))
+    # The keys of the browsers that confirmed the address: erased, they are strangers again.
+    found.add_reader_data(ReaderData("commenter-keys", keys.erase, keys.export, keys.holds))
     found.add_admin_screen(AdminScreen(
         "Comments", "moderation.comments", lambda e: e.startswith("moderation."),
         admin_only=False, count=pending, count_title="{n} waiting for moderation", order=60))

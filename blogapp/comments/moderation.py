@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from blogapp.arguments import page_arg
 from blogapp.auth.permissions import admin_required, editor_required
-from blogapp.comments import services
+from blogapp.comments import keys, services
 from blogapp.comments.forms import EditForm, ReplyForm, SettingsForm
 from blogapp.comments.settings import CommentSettings, load_settings, parse_words, save_settings
 from blogapp.extensions import db
@@ -93,6 +93,7 @@ def comments():
     return render_template(
         "moderation/comments.html", page=page, tab=tab, tabs=TABS, counts=counts, query=query,
         events=_events_for([c.id for c in page.items]),
+        confirmed=keys.confirmed_addresses([c.author_email for c in page.items]),
     )  # fmt: skip
 
 
@@ -185,6 +186,8 @@ def settings():
             "moderation_words": "\n".join(current.moderation_words),
             "link_limit": current.link_limit,
             "close_after_days": current.close_after_days,
+            "email_optional": current.email_optional,
+            "reports_to_hide": current.reports_to_hide,
         }
     )
     if form.validate_on_submit():
@@ -195,6 +198,9 @@ def settings():
                 moderation_words=parse_words(form.moderation_words.data or ""),
                 link_limit=form.link_limit.data,
                 close_after_days=form.close_after_days.data,
+                email_optional=form.email_optional.data,
+                reports_to_hide=(current.reports_to_hide if form.reports_to_hide.data is None
+                                 else form.reports_to_hide.data),
             )
         )
         flash("Comment settings saved.", "success")

@@ -16,7 +16,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import bindparam, func, select
 
-from blogapp.comments import subscriptions
+from blogapp.comments import keys, subscriptions
 from blogapp.content import html_to_text
 from blogapp.extensions import db
 from blogapp.mail import links
@@ -85,6 +85,7 @@ def comment_stored(comment: Comment, held: HeldMail | None) -> None:
 def comment_approved(comment: Comment) -> None:
     """In the transaction approving a comment (a moderator's, or a moderator's reply)."""
     subscriptions.comment_approved(comment)
+    keys.comment_approved(comment)
 
 
 def moderation_token(comment: Comment, editor_id: int, action: str) -> str:

@@ -17,7 +17,7 @@ from flask import current_app
 from sqlalchemy import bindparam, insert, select, update
 
 from blogapp import clock
-from blogapp.comments import notify
+from blogapp.comments import keys, notify
 from blogapp.comments.retention import keeps_addresses
 from blogapp.comments.rules import Candidate, Verdict, judge
 from blogapp.comments.settings import CommentSettings
@@ -58,6 +58,9 @@ class Submission:
     user_agent: str
     honeypot_filled: bool
     seconds_since_served: float | None
+    commenter_key: str = ""  # the browser's key (``keys``), read from the POST's cookie
+    wants_key: bool = False  # "Recognise me on this browser" ticked
+    lockdown_hold: bool = False  # a lockdown holds every new comment (``lockdown``)
 
 
 def summarize(comment: Comment, extra: str = "") -> str:
@@ -143,16 +146,6 @@ def valid_parent(post: Post, parent_id: int | None) -> Comment | None:
     return parent
 
 
-def is_known_commenter(name: str, email: str) -> bool:
-    return db.session.scalar(
-        select(Comment.id).where(
-            Comment.author_email == email,
-            Comment.author_name == name,
-            Comment.status == CommentStatus.APPROVED,
-        ).limit(1)
-    ) is not None  # fmt: skip
-
-
 class Outdated(Exception):
     """The post or the comment replied to changed between judging a reader's comment
     and storing it: judge it again."""
@@ -178,12 +171,15 @@ def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comm
         body=body,
         body_html=clean_comment(body),
     )
+    # Known only by the key this browser was given for the address: a name and an
+    # address anyone can type in recognise nobody.
+    known = keys.is_known(sub.commenter_key, candidate.author_email)
     verdict = judge(
         candidate, settings, comment_mode=post.comment_mode,
         honeypot_filled=sub.honeypot_filled, seconds_since_served=sub.seconds_since_served,
         min_seconds=float(current_app.config["COMMENT_MIN_SECONDS"]),
-        known_commenter=settings.auto_approve_known
-        and is_known_commenter(candidate.author_name, candidate.author_email),
+        known_commenter=settings.auto_approve_known and known,
+        lockdown_hold=sub.lockdown_hold,
     )  # fmt: skip
     row = dict(
         post_id=post.id, parent_id=parent.id if parent else None,
@@ -194,7 +190,8 @@ def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comm
         author_ip=candidate.author_ip if keeps_addresses() else "",
         user_agent=strip_invisible(sub.user_agent)[:500] if keeps_addresses() else "",
         body=candidate.body, body_html=candidate.body_html, status=verdict.status,
-        created_at=clock.now(),
+        created_at=clock.now(), known_browser=known,
+        wants_key=sub.wants_key and bool(candidate.author_email) and not known,
     )  # fmt: skip
     judged_on = (post.status, post.comment_mode, post.published_at)
     held_mail = notify.prepare_held_mail(row, post.title)  # read now, not under the lock
@@ -377,7 +374,8 @@ def reader_edit(comment: Comment, body: str, settings: CommentSettings) -> Verdi
         candidate, settings, comment_mode=db.session.get(Post, comment.post_id).comment_mode,
         honeypot_filled=False, seconds_since_served=float("inf"),  # bot traps ran at submission
         min_seconds=0.0,
-        known_commenter=is_known_commenter(comment.author_name, comment.author_email),
+        # Sent from a recognised browser, or not: an edit keeps what its comment was.
+        known_commenter=comment.known_browser,
     )  # fmt: skip
     if was_approved:
         # Back to the queue, spam included: a person decides about a comment they approved.

@@ -11,7 +11,7 @@ from flask_login import current_user
 
 from blogapp import throttle
 from blogapp.comments.forms import CommentForm
-from blogapp.comments.section import CLOSED_MESSAGE, post_comment
+from blogapp.comments.section import post_comment, preview_comment
 from blogapp.database import read_transactions
 from blogapp.errors import render_error
 from blogapp.extensions import csrf
@@ -54,7 +54,24 @@ def create(post_id: int):
             author_ip=request.remote_addr or "", user_agent=request.user_agent.string,
         )  # fmt: skip
         if posted.closed:
-            return render_error(403, CLOSED_MESSAGE)
+            return render_error(403, posted.closed_message)
         if posted.location:
             return redirect(posted.location)
         return render_template("posts/detail.html", post=posted.post, **posted.section), 400
+
+
+@bp.post("/comments/post/<int:post_id>/preview")
+@csrf.exempt  # as the form's own POST: the shared page holds no token
+@from_this_site
+def preview(post_id: int):
+    """The form's Preview button (``formaction``): the comment as it would appear,
+    the form filled in again, nothing stored; a page for this reader alone."""
+    with read_transactions():
+        if current_user.is_authenticated:
+            csrf.protect()
+        posted = preview_comment(post_id, CommentForm(meta={"csrf": False}))
+        if posted.closed:
+            return render_error(403, posted.closed_message)
+        page = render_template("posts/detail.html", post=posted.post, **posted.section)
+    status = 200 if posted.section["preview_html"] is not None else 400
+    return page, status, {"Cache-Control": "private, no-store"}
