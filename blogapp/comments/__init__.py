@@ -33,6 +33,13 @@ def init_app(app) -> None:
             .where(Comment.status == CommentStatus.PENDING)
         ) or 0  # fmt: skip
 
+    from blogapp.comments import lockdown
+
+    # The dashboard shows the lockdown switch (the admin imports no feature: its
+    # template asks for this only when the switch's route exists).
+    app.add_template_global(lockdown.current, "comment_lockdown")
+    app.add_template_global(lockdown.MODES, "comment_lockdown_modes")
+
     found = registry(app)
     found.add_outbox_kind(OutboxKind("reply-digest", compose=compose_digest))
     found.add_job("comment-addresses", lambda: (

@@ -4,16 +4,20 @@ the rules. Every change is a POST with CSRF and goes through ``services``."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
 from blogapp.arguments import page_arg
 from blogapp.auth.permissions import admin_required, editor_required
-from blogapp.comments import keys, services
+from blogapp.comments import keys, lockdown, services
 from blogapp.comments.forms import EditForm, ReplyForm, SettingsForm
 from blogapp.comments.settings import CommentSettings, load_settings, parse_words, save_settings
+from blogapp.dates import local_to_utc
 from blogapp.extensions import db
 from blogapp.models import Comment, CommentStatus, ModerationEvent
 from blogapp.next_url import safe_next
@@ -206,3 +210,25 @@ def settings():
         flash("Comment settings saved.", "success")
         return redirect(url_for("moderation.settings"))
     return render_template("moderation/settings.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/lockdown")
+@editor_required
+def switch_lockdown():
+    """The dashboard's switch for a bad day (``lockdown``): hold every new comment, or
+    close comments everywhere, until a time in the site's zone; or end it now. The
+    audit log records who pressed it (the settings rows it writes)."""
+    mode = request.form.get("mode", "")
+    if mode == "off":
+        lockdown.switch_off()
+        flash(gettext("Comments are back to normal."), "success")
+        return _back(url_for("admin.dashboard"))
+    try:
+        until = local_to_utc(datetime.fromisoformat(request.form.get("until", "").strip()))
+        lockdown.switch_on(mode, until)
+    except ValueError:
+        flash(gettext("Choose what to do and a time in the future when it ends "
+                      "(for example 2026-12-08 18:00)."), "error")
+    else:
+        flash(gettext("Lockdown on until the time you chose; it ends by itself."), "success")
+    return _back(url_for("admin.dashboard"))
