@@ -20,7 +20,7 @@ def init_app(app) -> None:
     moderation queue's menu entry with its count."""
     from sqlalchemy import func, select
 
-    from blogapp.comments import keys, reader_data, retention
+    from blogapp.comments import keys, reader_data, reports, retention
     from blogapp.comments.subscriptions import compose_digest
     from blogapp.extensions import db
     from blogapp.models import Comment, CommentStatus
@@ -42,9 +42,13 @@ def init_app(app) -> None:
 
     found = registry(app)
     found.add_outbox_kind(OutboxKind("reply-digest", compose=compose_digest))
+    found.add_outbox_kind(OutboxKind(reports.KIND))  # a reader's report, to the moderators
     found.add_job("comment-addresses", lambda: (
         f"Erased the address of {retention.erase_old_addresses()} comment(s) older than "
         f"{retention.retention_days()} day(s)."))
+    found.add_job("report-hashes", lambda: (
+        f"Blanked {reports.forget_reporters()} reporter hash(es) of comment reports older "
+        f"than {retention.retention_days()} day(s)."))
     found.add_job("deleted-quotes", lambda: (
         f"Blanked {retention.erase_old_deleted_quotes()} moderation-log quote(s) of "
         "comments deleted for good."))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import joinedload
 
 from blogapp.arguments import page_arg
 from blogapp.auth.permissions import admin_required, editor_required
-from blogapp.comments import keys, lockdown, services
+from blogapp.comments import keys, lockdown, reports, services
 from blogapp.comments.forms import EditForm, ReplyForm, SettingsForm
 from blogapp.comments.settings import CommentSettings, load_settings, parse_words, save_settings
 from blogapp.dates import local_to_utc
@@ -34,6 +34,8 @@ TABS = (
     ("approved", "Approved", (CommentStatus.APPROVED,)),
     ("spam", "Spam", (CommentStatus.SPAM,)),
     ("trash", "Trash", (CommentStatus.TRASH,)),
+    # Comments readers reported that no moderator has looked at since (``reports``).
+    ("reported", "Reported", (CommentStatus.PENDING, CommentStatus.APPROVED)),
 )
 TAB_STATUSES = {key: statuses for key, _, statuses in TABS}
 DONE = {
@@ -80,12 +82,19 @@ def comments():
     counts = {
         key: sum(by_status.get(s, 0) for s in statuses) for key, statuses in TAB_STATUSES.items()
     }
+    reported = Comment.id.in_(reports.reported_ids())
+    counts["reported"] = db.session.scalar(
+        select(func.count()).select_from(Comment)
+        .where(reported, Comment.status.in_(TAB_STATUSES["reported"]))
+    ) or 0  # fmt: skip
     stmt = (
         select(Comment)
         .options(joinedload(Comment.post))
         .where(Comment.status.in_(TAB_STATUSES[tab]))
         .order_by(Comment.created_at.desc(), Comment.id.desc())
     )
+    if tab == "reported":
+        stmt = stmt.where(reported)
     if query:
         needle = query.lower()
         stmt = stmt.where(or_(*(
@@ -98,6 +107,7 @@ def comments():
         "moderation/comments.html", page=page, tab=tab, tabs=TABS, counts=counts, query=query,
         events=_events_for([c.id for c in page.items]),
         confirmed=keys.confirmed_addresses([c.author_email for c in page.items]),
+        reports=reports.open_reports([c.id for c in page.items]),
     )  # fmt: skip
 
 
@@ -112,6 +122,18 @@ def act(comment_id: int, action: str):
     else:
         flash(f"Comment #{comment_id} was already {DONE[action]}; nothing changed.", "info")
     return _back(url_for("moderation.comments"))
+
+
+@bp.post("/<int:comment_id>/dismiss-reports")
+@editor_required
+def dismiss_reports(comment_id: int):
+    """Keep a reported comment as it is: its reports are settled."""
+    comment = _comment_or_404(comment_id)
+    if services.dismiss_reports(comment, current_user):
+        flash(gettext("The reports of comment #%(id)s are dismissed.", id=comment_id), "success")
+    else:
+        flash(gettext("Comment #%(id)s has no open reports.", id=comment_id), "info")
+    return _back(url_for("moderation.comments", status="reported"))
 
 
 @bp.post("/bulk")

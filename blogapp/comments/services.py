@@ -24,7 +24,7 @@ from blogapp.comments.settings import CommentSettings
 from blogapp.content import html_to_text
 from blogapp.database import write_transaction
 from blogapp.extensions import db
-from blogapp.models import Comment, CommentStatus, ModerationEvent, Post, User
+from blogapp.models import Comment, CommentReport, CommentStatus, ModerationEvent, Post, User
 from blogapp.sanitize import clean_comment, safe_website, strip_invisible
 
 # Moderation actions and the status each leads to ("restore" is computed).
@@ -238,9 +238,11 @@ def _restore_target(comment: Comment) -> str:
     return before if before in kept else CommentStatus.PENDING
 
 
-def change_status(comment: Comment, to_status: str, actor: User, action: str) -> bool:
+def change_status(comment: Comment, to_status: str, actor: User | None, action: str,
+                  extra: str = "") -> bool:
     """Move ``comment`` to ``to_status`` once; False (and nothing recorded) when it
-    already was there or someone else changed it first. Does not commit."""
+    already was there or someone else changed it first. Does not commit. A
+    moderator's change settles the readers' reports of the comment."""
     from_status = comment.status
     if from_status == to_status:
         return False
@@ -256,10 +258,40 @@ def change_status(comment: Comment, to_status: str, actor: User, action: str) ->
     comment.status = to_status
     db.session.flush()
     _adjust_count(comment.post_id, _delta(from_status, to_status))
-    _record(comment, action, from_status, to_status, actor)
+    _record(comment, action, from_status, to_status, actor, extra)
+    if actor is not None:
+        settle_reports(comment.id)
     if to_status == CommentStatus.APPROVED:
         notify.comment_approved(comment)
     return True
+
+
+def settle_reports(comment_id: int) -> int:
+    """A moderator looked at the comment: readers' reports of it are dealt with."""
+    return db.session.execute(
+        update(CommentReport)
+        .where(CommentReport.comment_id == comment_id, CommentReport.resolved_at.is_(None))
+        .values(resolved_at=clock.now()).execution_options(synchronize_session=False)
+    ).rowcount  # fmt: skip
+
+
+def hide_reported(comment: Comment, readers: int) -> bool:
+    """Reports from ``readers`` readers hide an approved comment until a moderator
+    looks (back to pending), recorded in the moderation log. Does not commit."""
+    if comment.status != CommentStatus.APPROVED:
+        return False
+    return change_status(comment, CommentStatus.PENDING, None, "hidden after reports",
+                         f"reported by {readers} readers")
+
+
+def dismiss_reports(comment: Comment, actor: User) -> bool:
+    """A moderator keeps a reported comment as it is (commits)."""
+    settled = settle_reports(comment.id)
+    if settled:
+        _record(comment, "reports dismissed", comment.status, comment.status, actor,
+                f"{settled} report(s)")
+    db.session.commit()
+    return bool(settled)
 
 
 def _act(comment: Comment, to_status: str, actor: User, action: str) -> bool:
