@@ -13,7 +13,7 @@ from blogapp.extensions import db
 from blogapp.models import Comment, CommenterKey, CommentStatus
 from blogapp.privacy.services import erase
 from tests.factories import make_post, make_user
-from tests.helpers import BROWSER_POST, open_form, recognise
+from tests.helpers import BROWSER_POST, open_form, recognise, url_of
 from tests.helpers_mail import Inbox, SMTPServer, deliver, links_in, path_of
 
 A = "sokha@example.org"
@@ -75,6 +75,11 @@ def test_the_impersonation_chain_fails(app, inbox, moderator, clock, ctx):
     key = reader_a.get_cookie(keys.COOKIE, path=keys.COOKIE_PATH).value
     # Only its hash is stored.
     assert db.session.scalar(select(CommenterKey.key_hash)) == keys.key_hash(key) != key
+
+    # The browser sends the key with the comment form's POST only: pages stay the same
+    # bytes for everyone.
+    assert keys.COOKIE not in reader_a.get(url_of(post)).request.cookies
+    assert keys.COOKIE not in reader_a.get("/").request.cookies
 
     # A is known on this browser: approved at once.
     known = send(reader_a, post, "Back again.")
