@@ -102,3 +102,9 @@ def test_the_reporters_hashes_are_blanked_with_the_addresses(app, client, clock,
     clock.advance(days=app.config["COMMENT_IP_RETENTION_DAYS"] + 1)
     assert reports.forget_reporters() == 1
     assert db.session.scalar(select(CommentReport.reporter_digest)) is None
+
+
+def test_the_report_page_speaks_the_posts_language(app, client, ctx):
+    comment = make_comment(make_post("ប្រជាធិបតេយ្យ", language="km"), "មតិ")
+    html = client.get(f"/comments/report/{comment.id}").get_data(as_text=True)
+    assert '<html lang="km"' in html

@@ -17,6 +17,7 @@ from blogapp.comments.section import post_comment, preview_comment
 from blogapp.database import read_transactions
 from blogapp.errors import render_error
 from blogapp.extensions import csrf, db
+from blogapp.interface_language import set_page_language
 from blogapp.models import Post
 from blogapp.security import is_same_origin
 
@@ -82,6 +83,7 @@ def preview(post_id: int):
 
 def _report_page(comment, status: int = 200, **context):
     post = db.session.get(Post, comment.post_id)
+    set_page_language(post.language)  # the page speaks the language of the post
     return render_template("comments/report.html", comment=comment, post=post,
                            reasons=reports.REASONS, **context), status  # fmt: skip
 
