@@ -50,6 +50,7 @@ class DefaultConfig:
     COMMENTS_CLOSE_AFTER_DAYS = 0  # 0: never close automatically
     COMMENT_MIN_SECONDS = 3  # a form sent back faster than this is a bot
     COMMENT_RATE_LIMIT = "5 per minute"
+    COMMENT_REPORT_RATE_LIMIT = "10 per hour"  # readers' reports of comments, per client address
     COMMENT_NOTIFY_EMAILS = ""  # comma-separated moderator addresses; empty: no mail
     SPAM_FILTER_THRESHOLD = 0.99  # a held comment scoring above this goes to Spam
     SPAM_FILTER_MIN_TRAINED = 10  # spam and approved comments learned before it scores

@@ -16,7 +16,8 @@ once), which bounds how late another worker notices a change.
 
 A scheduled post goes public with no write, so the version also holds the time
 of the next scheduled post; once that time passes, the first request to notice
-stores a new version."""
+stores a new version. A setting that holds a time at which pages change by
+themselves (``CHANGES_AT``: a comment lockdown's end) counts as such a time too."""
 
 from __future__ import annotations
 
@@ -62,6 +63,9 @@ from blogapp.site_settings import forget_stored_settings
 from blogapp.upsert import insert_for
 
 VERSION_KEY = "content_version"
+# Settings rows holding a time (seconds since the epoch) at which readers' pages change
+# with no write: the end of a comment lockdown (blogapp.comments.lockdown).
+CHANGES_AT = frozenset({"comments.lockdown_until"})
 INITIAL_VERSION = "initial"
 
 # Tables whose every write changes what readers see.
@@ -185,9 +189,14 @@ def _store_new_version(session: Session) -> str:
             Post.status == PostStatus.PUBLISHED, Post.published_at > now()
         )
     )
+    moments = [int(next_publish.timestamp())] if next_publish is not None else []
+    moment = int(now().timestamp())
+    for stored in session.scalars(select(Setting.value).where(Setting.key.in_(CHANGES_AT))):
+        if stored.isdigit() and int(stored) > moment:
+            moments.append(int(stored))
     value = secrets.token_hex(8)
-    if next_publish is not None:
-        value += f" {int(next_publish.timestamp())}"
+    if moments:
+        value += f" {min(moments)}"
     options = {"blogapp_version_write": True}
     updated = session.execute(
         update(Setting).where(Setting.key == VERSION_KEY).values(value=value),

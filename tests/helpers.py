@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import html as htmllib
 import re
+import secrets
 import time
 from functools import cache
 
@@ -15,8 +16,9 @@ from sqlalchemy import select
 from werkzeug.routing import AnyConverter, IntegerConverter
 
 from blogapp import create_app
+from blogapp.comments import keys
 from blogapp.extensions import db
-from blogapp.models import Comment, Post
+from blogapp.models import Comment, CommenterKey, Post
 from blogapp.permalinks import post_url
 from tests.conftest import BASE_CONFIG
 
@@ -140,3 +142,13 @@ OFF_SITE_TARGETS = [
     "http:/evil.com", "evil.com", "%2F%2Fevil.com", "/\t/evil.com",
     "/\n/evil.com", " //evil.com",
 ]  # fmt: skip
+
+
+def recognise(client, email: str) -> str:
+    """Give the test client's browser a commenter key for ``email``, as pressing the
+    button of a mailed confirmation link does (``blogapp.comments.keys``)."""
+    key = secrets.token_urlsafe(32)
+    db.session.add(CommenterKey(email=email, key_hash=keys.key_hash(key)))
+    db.session.commit()
+    client.set_cookie(keys.COOKIE, key, path=keys.COOKIE_PATH)
+    return key

@@ -31,7 +31,7 @@ from blogapp.models import (
 from blogapp.sanitize import clean_comment
 from tests.conftest import on_postgres
 from tests.factories import make_comment, make_post
-from tests.helpers import BROWSER_POST, open_form, post_comment, url_of
+from tests.helpers import BROWSER_POST, open_form, post_comment, recognise, url_of
 from tests.helpers import stored_comments as stored
 
 sqlite_only = pytest.mark.skipif(on_postgres(), reason="SQLite's write lock")
@@ -167,6 +167,7 @@ def test_an_approved_comment_is_stored_with_the_new_content_version_in_one_write
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
     make_comment(post, author_name="Dara", author_email="dara@example.org")
+    recognise(client, "dara@example.org")
     db.session.execute(update(Post).values(comment_count=1))
     db.session.commit()
     version = db.session.scalar(select(Setting.value).where(Setting.key == VERSION_KEY))
@@ -252,6 +253,7 @@ def test_a_comment_on_a_post_moderated_meanwhile_is_held(client, meanwhile, ctx)
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
     make_comment(post, author_name="Dara", author_email="dara@example.org")
+    recognise(client, "dara@example.org")
     meanwhile(update(Post).where(Post.id == post.id).values(comment_mode=COMMENTS_MODERATED))
     response = post_comment(client, post, "Known, but the post is moderated now.")
     assert response.status_code == 302
@@ -269,6 +271,7 @@ def test_an_approved_comment_past_the_first_page_is_shown_on_the_next(app, clien
     post = make_post()
     for n in range(2):
         make_comment(post, f"Top {n}.", author_name="Dara", author_email="dara@example.org")
+    recognise(client, "dara@example.org")
     response = post_comment(client, post, "A third, approved at once.")
     comment = stored()[-1]
     assert comment.status == CommentStatus.APPROVED

@@ -29,6 +29,7 @@ from tests.helpers import (
     hidden_value,
     open_form,
     post_comment,
+    recognise,
     restart_worker,
     stored_comments,
     url_of,
@@ -292,6 +293,7 @@ def test_blocklist_words_send_to_spam_wherever_they_appear(client, where, ctx):
     save_settings(CommentSettings(blocklist_words=("casino",), auto_approve_known=True))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
+    recognise(client, "dara@example.org")
     values = {"body": "A sincere comment.", "name": "Dara", "email": "dara@example.org",
               "website": ""}
     values[where] = {"body": "Try our CASINO tonight", "name": "Casino King",
@@ -307,6 +309,7 @@ def test_auto_approve_a_known_commenter_but_not_a_stranger(app, client, ctx):
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
     make_comment(post, "My first, approved.", author_name="Dara", author_email="dara@example.org")
+    recognise(client, "dara@example.org")
 
     post_comment(client, post, "Back again.", name="Dara", email="Dara@Example.org")
     post_comment(client, post, "New here.", name="Stranger", email="new@example.org")
@@ -321,6 +324,7 @@ def test_auto_approve_a_known_commenter_but_not_a_stranger(app, client, ctx):
 def test_without_auto_approve_a_known_commenter_is_held(client, ctx):
     post = make_post()
     make_comment(post, "Approved once.", author_name="Dara", author_email="dara@example.org")
+    recognise(client, "dara@example.org")
     post_comment(client, post, "Again.")
     assert stored()[-1].status == CommentStatus.PENDING
 
@@ -332,6 +336,7 @@ def test_more_links_than_the_limit_are_held_even_for_a_known_commenter(client, l
     save_settings(CommentSettings(auto_approve_known=True, link_limit=2))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
+    recognise(client, "dara@example.org")
     body = " ".join(f"See https://source{n}.example/report" for n in range(links))
 
     post_comment(client, post, body)
@@ -343,6 +348,7 @@ def test_moderation_words_hold_even_for_a_known_commenter(client, ctx):
     save_settings(CommentSettings(auto_approve_known=True, moderation_words=("election fraud",)))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
+    recognise(client, "dara@example.org")
     post_comment(client, post, "This was Election Fraud, plainly.")
     post_comment(client, post, "This was fine.")
     assert [c.status for c in stored()[1:]] == [CommentStatus.PENDING, CommentStatus.APPROVED]
@@ -352,6 +358,7 @@ def test_a_moderated_post_holds_everything(client, ctx):
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post(comment_mode=COMMENTS_MODERATED)
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
+    recognise(client, "dara@example.org")
     post_comment(client, post, "Known, but this post is moderated.")
     assert stored()[-1].status == CommentStatus.PENDING
 

@@ -15,7 +15,7 @@ from blogapp.mail.outbox import enqueue
 from blogapp.mail.worker import claim, deliver_once
 from blogapp.models import ROLE_ADMIN, Comment, OutboxMessage, OutboxStatus, utcnow
 from tests.factories import make_comment, make_post, make_user
-from tests.helpers import BROWSER_POST, csrf_token_from
+from tests.helpers import BROWSER_POST, csrf_token_from, recognise
 from tests.helpers_mail import Inbox, SMTPServer, deliver, free_port, send_comment, text_of
 
 
@@ -61,6 +61,7 @@ def test_no_mail_for_approved_or_spam_comments(app, client, inbox, ctx):
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
+    recognise(client, "dara@example.org")
     send_comment(client, post, "Approved at once.")
     page = client.get("/").get_data(as_text=True)
     assert page

@@ -11,7 +11,7 @@ from blogapp.extensions import db
 from blogapp.models import Comment, CommentStatus, ModerationEvent, Post
 from blogapp.permalinks import post_url
 from tests.factories import make_comment, make_post, make_user
-from tests.helpers import csrf_token_from
+from tests.helpers import csrf_token_from, recognise
 from tests.helpers_mail import send_comment
 
 
@@ -91,6 +91,7 @@ def test_no_edit_once_someone_replied(app, client, ctx):
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
+    recognise(client, "dara@example.org")
     send_comment(client, post, "Approved at once.")
     comment = my_comment()
     assert comment.status == CommentStatus.APPROVED
@@ -104,6 +105,7 @@ def test_an_approved_comment_edited_into_spam_goes_back_to_pending(app, client, 
     save_settings(CommentSettings(auto_approve_known=True, blocklist_words=("casino",)))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
+    recognise(client, "dara@example.org")
     send_comment(client, post, "A fair point about budgets.")
     comment = my_comment()
     assert comment.status == CommentStatus.APPROVED
@@ -133,6 +135,7 @@ def test_an_approved_comment_edited_goes_back_to_the_queue(app, client, login_as
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
+    recognise(client, "dara@example.org")
     send_comment(client, post, "Budgets matter.")
     comment = my_comment()
     assert comment.status == CommentStatus.APPROVED

@@ -21,7 +21,7 @@ def init_app(app) -> None:
     moderation queue's menu entry with its count."""
     from sqlalchemy import func, select
 
-    from blogapp.comments import reader_data, retention, spam_filter
+    from blogapp.comments import keys, reader_data, reports, retention, spam_filter
     from blogapp.comments.subscriptions import compose_digest
     from blogapp.extensions import db
     from blogapp.models import Comment, CommentStatus
@@ -34,11 +34,22 @@ def init_app(app) -> None:
             .where(Comment.status == CommentStatus.PENDING)
         ) or 0  # fmt: skip
 
+    from blogapp.comments import lockdown
+
+    # The dashboard shows the lockdown switch (the admin imports no feature: its
+    # template asks for this only when the switch's route exists).
+    app.add_template_global(lockdown.current, "comment_lockdown")
+    app.add_template_global(lockdown.MODES, "comment_lockdown_modes")
+
     found = registry(app)
     found.add_outbox_kind(OutboxKind("reply-digest", compose=compose_digest))
+    found.add_outbox_kind(OutboxKind(reports.KIND))  # a reader's report, to the moderators
     found.add_job("comment-addresses", lambda: (
         f"Erased the address of {retention.erase_old_addresses()} comment(s) older than "
         f"{retention.retention_days()} day(s)."))
+    found.add_job("report-hashes", lambda: (
+        f"Blanked {reports.forget_reporters()} reporter hash(es) of comment reports older "
+        f"than {retention.retention_days()} day(s)."))
     found.add_job("deleted-quotes", lambda: (
         f"Blanked {retention.erase_old_deleted_quotes()} moderation-log quote(s) of "
         "comments deleted for good."))
@@ -46,6 +57,8 @@ def init_app(app) -> None:
                                      reader_data.holds, order=100))
     found.add_reader_data(ReaderData("spam filter scores", spam_filter.erase_scores,
                                      spam_filter.export_scores, order=90))
+    # The keys of the browsers that confirmed the address: erased, they are strangers again.
+    found.add_reader_data(ReaderData("commenter-keys", keys.erase, keys.export, keys.holds))
     found.add_admin_screen(AdminScreen(
         N_("Comments"), "moderation.comments", lambda e: e.startswith("moderation."),
         admin_only=False, count=pending, count_title=N_("{n} waiting for moderation"), order=60))

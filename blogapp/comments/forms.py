@@ -91,6 +91,19 @@ class CommentForm(FlaskForm):
     # Reply notifications (blogapp.comments.subscriptions); both start unchecked.
     notify_replies = BooleanField(_l("E-mail me when someone replies to this comment"))
     notify_post = BooleanField(_l("E-mail me new comments on this post"))
+    # A commenter key for this browser (blogapp.comments.keys), mailed once approved.
+    remember_browser = BooleanField(
+        _l("Recognise me on this browser: once a moderator approves this comment, "
+           "mail me a link that lets my next comments from here skip the queue")
+    )
+
+    def allow_no_email(self) -> None:
+        """The site's setting: the address may be left out (``CommentSettings``)."""
+        self.author_email.validators = [
+            Optional(), Email(_l("Please enter a valid email address, like name@example.org.")),
+            Length(max=254, message=_l("That email address is too long.")),
+        ]  # fmt: skip
+        self.author_email.flags.required = False
 
     def validate_author_name(self, field) -> None:
         if not strip_invisible(field.data or "").strip():
@@ -141,8 +154,8 @@ class EditForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     auto_approve_known = BooleanField(
-        _l("Approve a commenter automatically when they already have an approved comment "
-        "(same name and email)")
+        _l("Approve a comment automatically when it comes from a browser its author had "
+           "recognised by confirming their address (a typed name and email are not enough)")
     )
     blocklist_words = TextAreaField(_l("Blocklist: send to spam (one word or phrase a line)"))
     moderation_words = TextAreaField(_l("Moderation list: hold for a moderator (one a line)"))
@@ -153,4 +166,12 @@ class SettingsForm(FlaskForm):
     close_after_days = IntegerField(
         _l("Close comments on posts older than this many days (0: never)"),
         validators=[InputRequired("Give a number."), NumberRange(min=0, max=100_000)],
+    )
+    email_optional = BooleanField(
+        _l("E-mail address optional (a comment without one is always held)")
+    )
+    reports_to_hide = IntegerField(
+        _l("Hide an approved comment reported by this many readers until a moderator looks "
+           "(0: never)"),
+        validators=[Optional(), NumberRange(min=0, max=1000)],
     )

@@ -13,7 +13,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_babel import gettext as _
 
-from blogapp.comments import email_moderation, subscriptions
+from blogapp.comments import email_moderation, keys, subscriptions
 from blogapp.extensions import csrf
 from blogapp.interface_language import N_
 from blogapp.mail.links import LinkError, pressed
@@ -34,9 +34,18 @@ def _problem(error: LinkError):
                  message=_(error.message))  # marked with N_ where it was raised
 
 
+def _confirm(subscriber) -> None:
+    """The address is confirmed, and the browser that pressed the button gets a
+    commenter key (``keys``): its comments as this address count as known."""
+    subscriptions.confirm(subscriber)
+    keys.issue(subscriber.email)
+
+
 def _confirmed(subscriber) -> tuple[str, str]:
-    return (_("Notifications confirmed"),
-            _("%(email)s will be e-mailed about new replies.", email=subscriber.email))
+    return (_("Address confirmed"),
+            _("%(email)s is confirmed: it will be e-mailed about the replies it asked for, "
+              "and comments sent from this browser with it count as yours.",
+              email=subscriber.email))
 
 
 def _unsubscribe(subscriber, data: dict) -> None:
@@ -55,7 +64,7 @@ def _manage(subscriber, form) -> str | None:
 
 
 add_pages(bp, subscriptions.REPLIES, Pages(
-    confirm=subscriptions.confirm,
+    confirm=_confirm,
     confirmed=_confirmed,
     unsubscribe=_unsubscribe,
     unsubscribed=N_("You will get no more of these notifications."),

@@ -4,6 +4,8 @@ the rules. Every change is a POST with CSRF and goes through ``services``."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,9 +14,10 @@ from sqlalchemy.orm import joinedload
 
 from blogapp.arguments import page_arg
 from blogapp.auth.permissions import admin_required, editor_required
-from blogapp.comments import services, spam_filter
+from blogapp.comments import keys, lockdown, reports, services, spam_filter
 from blogapp.comments.forms import EditForm, ReplyForm, SettingsForm
 from blogapp.comments.settings import CommentSettings, load_settings, parse_words, save_settings
+from blogapp.dates import local_to_utc
 from blogapp.extensions import db
 from blogapp.interface_language import N_
 from blogapp.models import Comment, CommentStatus, ModerationEvent
@@ -32,6 +35,8 @@ TABS = (
     ("approved", N_("Approved"), (CommentStatus.APPROVED,)),
     ("spam", N_("Spam"), (CommentStatus.SPAM,)),
     ("trash", N_("Trash"), (CommentStatus.TRASH,)),
+    # Comments readers reported that no moderator has looked at since (``reports``).
+    ("reported", N_("Reported"), (CommentStatus.PENDING, CommentStatus.APPROVED)),
 )
 TAB_STATUSES = {key: statuses for key, _, statuses in TABS}
 # What the moderator is told, whole sentences so that each language orders its own words.
@@ -99,12 +104,19 @@ def comments():
     counts = {
         key: sum(by_status.get(s, 0) for s in statuses) for key, statuses in TAB_STATUSES.items()
     }
+    reported = Comment.id.in_(reports.reported_ids())
+    counts["reported"] = db.session.scalar(
+        select(func.count()).select_from(Comment)
+        .where(reported, Comment.status.in_(TAB_STATUSES["reported"]))
+    ) or 0  # fmt: skip
     stmt = (
         select(Comment)
         .options(joinedload(Comment.post))
         .where(Comment.status.in_(TAB_STATUSES[tab]))
         .order_by(Comment.created_at.desc(), Comment.id.desc())
     )
+    if tab == "reported":
+        stmt = stmt.where(reported)
     if query:
         needle = query.lower()
         stmt = stmt.where(or_(*(
@@ -117,6 +129,8 @@ def comments():
         "moderation/comments.html", page=page, tab=tab, tabs=TABS, counts=counts, query=query,
         events=_events_for([c.id for c in page.items]),
         spam_scores=spam_filter.scores_for([c.id for c in page.items]),
+        confirmed=keys.confirmed_addresses([c.author_email for c in page.items]),
+        reports=reports.open_reports([c.id for c in page.items]),
     )  # fmt: skip
 
 
@@ -131,6 +145,18 @@ def act(comment_id: int, action: str):
     else:
         flash(_(ALREADY[action], id=comment_id), "info")
     return _back(url_for("moderation.comments"))
+
+
+@bp.post("/<int:comment_id>/dismiss-reports")
+@editor_required
+def dismiss_reports(comment_id: int):
+    """Keep a reported comment as it is: its reports are settled."""
+    comment = _comment_or_404(comment_id)
+    if services.dismiss_reports(comment, current_user):
+        flash(_("The reports of comment #%(id)s are dismissed.", id=comment_id), "success")
+    else:
+        flash(_("Comment #%(id)s has no open reports.", id=comment_id), "info")
+    return _back(url_for("moderation.comments", status="reported"))
 
 
 @bp.post("/bulk")
@@ -210,6 +236,8 @@ def settings():
             "moderation_words": "\n".join(current.moderation_words),
             "link_limit": current.link_limit,
             "close_after_days": current.close_after_days,
+            "email_optional": current.email_optional,
+            "reports_to_hide": current.reports_to_hide,
         }
     )
     if form.validate_on_submit():
@@ -220,8 +248,33 @@ def settings():
                 moderation_words=parse_words(form.moderation_words.data or ""),
                 link_limit=form.link_limit.data,
                 close_after_days=form.close_after_days.data,
+                email_optional=form.email_optional.data,
+                reports_to_hide=(current.reports_to_hide if form.reports_to_hide.data is None
+                                 else form.reports_to_hide.data),
             )
         )
         flash(_("Comment settings saved."), "success")
         return redirect(url_for("moderation.settings"))
     return render_template("moderation/settings.html", form=form), 400 if form.errors else 200
+
+
+@bp.post("/lockdown")
+@editor_required
+def switch_lockdown():
+    """The dashboard's switch for a bad day (``lockdown``): hold every new comment, or
+    close comments everywhere, until a time in the site's zone; or end it now. The
+    audit log records who pressed it (the settings rows it writes)."""
+    mode = request.form.get("mode", "")
+    if mode == "off":
+        lockdown.switch_off()
+        flash(_("Comments are back to normal."), "success")
+        return _back(url_for("admin.dashboard"))
+    try:
+        until = local_to_utc(datetime.fromisoformat(request.form.get("until", "").strip()))
+        lockdown.switch_on(mode, until)
+    except ValueError:
+        flash(_("Choose what to do and a time in the future when it ends "
+                      "(for example 2026-12-08 18:00)."), "error")
+    else:
+        flash(_("Lockdown on until the time you chose; it ends by itself."), "success")
+    return _back(url_for("admin.dashboard"))

@@ -20,7 +20,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
 
-from blogapp.comments import subscriptions
+from blogapp.comments import keys, subscriptions
 from blogapp.content import html_to_text
 from blogapp.extensions import db
 from blogapp.interface_language import N_, interface_language, mail_locale
@@ -90,6 +90,7 @@ def comment_stored(comment: Comment, held: HeldMail | None) -> None:
 def comment_approved(comment: Comment) -> None:
     """In the transaction approving a comment (a moderator's, or a moderator's reply)."""
     subscriptions.comment_approved(comment)
+    keys.comment_approved(comment)
 
 
 def moderation_token(comment: Comment, editor_id: int, action: str) -> str:

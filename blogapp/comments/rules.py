@@ -66,9 +66,11 @@ def judge(
     seconds_since_served: float | None,
     min_seconds: float,
     known_commenter: bool,
+    lockdown_hold: bool = False,
 ) -> Verdict:
     """The order matters: bot traps and the blocklist first (spam), then the reasons
-    to hold that beat auto-approve, then auto-approve, else hold."""
+    to hold that beat auto-approve (a lockdown that holds everything first), then
+    auto-approve, else hold."""
     if honeypot_filled:
         return Verdict(CommentStatus.SPAM, "hidden field filled in")
     if seconds_since_served is None:
@@ -78,6 +80,8 @@ def judge(
                        f"sent {seconds_since_served:.1f}s after the form was served")
     if word := _word_in(settings.blocklist_words, candidate):
         return Verdict(CommentStatus.SPAM, f"blocklist word “{word}”")
+    if lockdown_hold:
+        return Verdict(CommentStatus.PENDING, "lockdown: every new comment is held")
     if comment_mode == COMMENTS_MODERATED:
         return Verdict(CommentStatus.PENDING, "post is moderated")
     links = count_links(candidate.body, candidate.body_html)
@@ -85,6 +89,8 @@ def judge(
         return Verdict(CommentStatus.PENDING, f"{links} links (limit {settings.link_limit})")
     if word := _word_in(settings.moderation_words, candidate):
         return Verdict(CommentStatus.PENDING, f"moderation word “{word}”")
+    if not candidate.author_email:
+        return Verdict(CommentStatus.PENDING, "no e-mail address")
     if settings.auto_approve_known and known_commenter:
         return Verdict(CommentStatus.APPROVED, "known commenter")
     return Verdict(CommentStatus.PENDING, "held for moderation")

@@ -18,16 +18,17 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from blogapp import clock
-from blogapp.comments import followups, services
+from blogapp.comments import followups, keys, lockdown, services
 from blogapp.comments.forms import CommentForm, form_token_for, seconds_since_served
 from blogapp.comments.grants import Grant, grant, granted
 from blogapp.comments.rules import comments_closed
-from blogapp.comments.settings import load_settings
+from blogapp.comments.settings import CommentSettings, load_settings
 from blogapp.comments.threads import ThreadPage, page_of, thread_page
 from blogapp.content_version import remembered
 from blogapp.extensions import db
 from blogapp.models import Comment, CommentStatus, Post
 from blogapp.permalinks import post_url
+from blogapp.sanitize import clean_comment, strip_invisible
 
 SESSION_KEY = "pending_comments"
 REMEMBERED = 20  # held comments' grants kept in the (cookie) session, newest last
@@ -44,26 +45,41 @@ def remember_pending(comment: Comment) -> None:
     grant(SESSION_KEY, comment, REMEMBERED)
 
 
+def closed_now(post, settings: CommentSettings) -> tuple[bool, str]:
+    """Whether the post takes no comments now, and the words readers see instead of
+    the form: the post's own rule, or a lockdown that closes them everywhere."""
+    lock = lockdown.current()
+    if lock is not None and lock.closes:
+        return True, lock.notice
+    return comments_closed(post, settings), str(CLOSED_MESSAGE)
+
+
 def comment_section(
     post: Post,
     *,
     cpage: int | None = 1,
     replying_to: int | None = None,
     form: CommentForm | None = None,
+    preview_html: Markup | None = None,
 ) -> dict | None:
     """What ``comments/_section.html`` needs for comment page ``cpage`` (None: the
     page asked for is not a number); None when there is no such page.
 
-    ``form`` is a refused submission to show again; otherwise a fresh form is built,
-    answering ``replying_to`` (``?replytocom``) when given."""
+    ``form`` is a refused or previewed submission to show again (``preview_html``:
+    its comment as it would appear); otherwise a fresh form is built, answering
+    ``replying_to`` (``?replytocom``) when given."""
     if cpage is None:
         return None
     own = own_pending()
-    closed = comments_closed(post, load_settings())
+    settings = load_settings()
+    closed, closed_message = closed_now(post, settings)
+    lock = lockdown.current()
     if form is None and not closed:
         form = CommentForm(form_token=form_token_for(post.id), meta={"csrf": False})
         if replying_to is not None:
             form.parent_id.data = str(replying_to)
+    if form is not None and settings.email_optional:
+        form.allow_no_email()
     answering = form is not None and form.parent is not None
     thread, thread_html = None, None
     if not own and not answering:
@@ -82,7 +98,9 @@ def comment_section(
     return {
         "cpage": cpage, "thread": thread, "thread_html": thread_html,
         "comment_form": None if closed else form, "comments_closed": closed,
-        "reply_to": reply_to, "closed_message": CLOSED_MESSAGE,
+        "reply_to": reply_to, "closed_message": closed_message,
+        "lockdown_notice": lock.notice if lock is not None and not closed else "",
+        "email_optional": settings.email_optional, "preview_html": preview_html,
     }  # fmt: skip
 
 
@@ -155,6 +173,7 @@ class Posted:
     errors shown)."""
 
     closed: bool = False
+    closed_message: str = ""
     location: str = ""
     post: Post | None = None
     section: dict | None = None
@@ -171,11 +190,33 @@ def post_comment(post_id: int, form: CommentForm, *, author_ip: str, user_agent:
     return _post_comment(post_id, form, author_ip, user_agent)
 
 
+def preview_comment(post_id: int, form: CommentForm) -> Posted:
+    """The post page with the reader's comment as it would appear (the same cleaning
+    as a stored one's) above their form, filled in again. Nothing is stored."""
+    post = load_public_post(post_id, for_page=True)
+    settings = load_settings()
+    closed, message = closed_now(post, settings)
+    if closed:
+        return Posted(closed=True, closed_message=message)
+    if settings.email_optional:
+        form.allow_no_email()
+    preview = None
+    if form.validate():
+        preview = Markup(clean_comment(strip_invisible(form.body.data or "").strip()))
+    cpage = _page_showing(post.id, post.comment_count, form.parent) if form.parent else 1
+    return Posted(post=post, section=comment_section(post, cpage=cpage, form=form,
+                                                     preview_html=preview))
+
+
 def _post_comment(post_id: int, form: CommentForm, author_ip: str, user_agent: str) -> Posted:
     post = load_public_post(post_id)
     settings = load_settings()
-    if comments_closed(post, settings):
-        return Posted(closed=True)
+    closed, message = closed_now(post, settings)
+    if closed:
+        return Posted(closed=True, closed_message=message)
+    if settings.email_optional:
+        form.allow_no_email()
+    lock = lockdown.current()
     if form.validate_on_submit():
         submission = services.Submission(
             author_name=form.author_name.data, author_email=form.author_email.data,
@@ -183,6 +224,8 @@ def _post_comment(post_id: int, form: CommentForm, author_ip: str, user_agent: s
             parent_id=form.parent, author_ip=author_ip, user_agent=user_agent,
             honeypot_filled=bool((form.homepage.data or "").strip()),
             seconds_since_served=seconds_since_served(form.form_token.data or "", post.id),
+            commenter_key=keys.presented_key(), wants_key=bool(form.remember_browser.data),
+            lockdown_hold=lock is not None,
         )  # fmt: skip
         # Storing ends this transaction and with it what was read of the post: take
         # what the redirect needs now, so it reads the post again only for long threads.

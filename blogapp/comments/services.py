@@ -17,14 +17,22 @@ from flask import current_app
 from sqlalchemy import bindparam, insert, select, update
 
 from blogapp import clock
-from blogapp.comments import notify, spam_filter
+from blogapp.comments import keys, notify, spam_filter
 from blogapp.comments.retention import keeps_addresses
 from blogapp.comments.rules import Candidate, Verdict, count_links, judge
 from blogapp.comments.settings import CommentSettings
 from blogapp.content import html_to_text
 from blogapp.database import write_transaction
 from blogapp.extensions import db
-from blogapp.models import Comment, CommentSpamScore, CommentStatus, ModerationEvent, Post, User
+from blogapp.models import (
+    Comment,
+    CommentReport,
+    CommentSpamScore,
+    CommentStatus,
+    ModerationEvent,
+    Post,
+    User,
+)
 from blogapp.sanitize import clean_comment, safe_website, strip_invisible
 
 # Moderation actions and the status each leads to ("restore" is computed).
@@ -58,6 +66,9 @@ class Submission:
     user_agent: str
     honeypot_filled: bool
     seconds_since_served: float | None
+    commenter_key: str = ""  # the browser's key (``keys``), read from the POST's cookie
+    wants_key: bool = False  # "Recognise me on this browser" ticked
+    lockdown_hold: bool = False  # a lockdown holds every new comment (``lockdown``)
 
 
 def summarize(comment: Comment, extra: str = "") -> str:
@@ -144,16 +155,6 @@ def valid_parent(post: Post, parent_id: int | None) -> Comment | None:
     return parent
 
 
-def is_known_commenter(name: str, email: str) -> bool:
-    return db.session.scalar(
-        select(Comment.id).where(
-            Comment.author_email == email,
-            Comment.author_name == name,
-            Comment.status == CommentStatus.APPROVED,
-        ).limit(1)
-    ) is not None  # fmt: skip
-
-
 class Outdated(Exception):
     """The post or the comment replied to changed between judging a reader's comment
     and storing it: judge it again."""
@@ -179,12 +180,15 @@ def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comm
         body=body,
         body_html=clean_comment(body),
     )
+    # Known only by the key this browser was given for the address: a name and an
+    # address anyone can type in recognise nobody.
+    known = keys.is_known(sub.commenter_key, candidate.author_email)
     verdict = judge(
         candidate, settings, comment_mode=post.comment_mode,
         honeypot_filled=sub.honeypot_filled, seconds_since_served=sub.seconds_since_served,
         min_seconds=float(current_app.config["COMMENT_MIN_SECONDS"]),
-        known_commenter=settings.auto_approve_known
-        and is_known_commenter(candidate.author_name, candidate.author_email),
+        known_commenter=settings.auto_approve_known and known,
+        lockdown_hold=sub.lockdown_hold,
     )  # fmt: skip
     found_signals = _signals(candidate, sub.seconds_since_served)
     scored = spam_filter.score(candidate.body, found_signals)
@@ -198,7 +202,8 @@ def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comm
         author_ip=candidate.author_ip if keeps_addresses() else "",
         user_agent=strip_invisible(sub.user_agent)[:500] if keeps_addresses() else "",
         body=candidate.body, body_html=candidate.body_html, status=verdict.status,
-        created_at=clock.now(),
+        created_at=clock.now(), known_browser=known,
+        wants_key=sub.wants_key and bool(candidate.author_email) and not known,
     )  # fmt: skip
     judged_on = (post.status, post.comment_mode, post.published_at)
     held_mail = notify.prepare_held_mail(row, post.title)  # read now, not under the lock
@@ -254,9 +259,11 @@ def _restore_target(comment: Comment) -> str:
     return before if before in kept else CommentStatus.PENDING
 
 
-def change_status(comment: Comment, to_status: str, actor: User, action: str) -> bool:
+def change_status(comment: Comment, to_status: str, actor: User | None, action: str,
+                  extra: str = "") -> bool:
     """Move ``comment`` to ``to_status`` once; False (and nothing recorded) when it
-    already was there or someone else changed it first. Does not commit."""
+    already was there or someone else changed it first. Does not commit. A
+    moderator's change settles the readers' reports of the comment."""
     from_status = comment.status
     if from_status == to_status:
         return False
@@ -273,10 +280,40 @@ def change_status(comment: Comment, to_status: str, actor: User, action: str) ->
     db.session.flush()
     spam_filter.relabel(comment, to_status)  # a moderator's word teaches the filter
     _adjust_count(comment.post_id, _delta(from_status, to_status))
-    _record(comment, action, from_status, to_status, actor)
+    _record(comment, action, from_status, to_status, actor, extra)
+    if actor is not None:
+        settle_reports(comment.id)
     if to_status == CommentStatus.APPROVED:
         notify.comment_approved(comment)
     return True
+
+
+def settle_reports(comment_id: int) -> int:
+    """A moderator looked at the comment: readers' reports of it are dealt with."""
+    return db.session.execute(
+        update(CommentReport)
+        .where(CommentReport.comment_id == comment_id, CommentReport.resolved_at.is_(None))
+        .values(resolved_at=clock.now()).execution_options(synchronize_session=False)
+    ).rowcount  # fmt: skip
+
+
+def hide_reported(comment: Comment, readers: int) -> bool:
+    """Reports from ``readers`` readers hide an approved comment until a moderator
+    looks (back to pending), recorded in the moderation log. Does not commit."""
+    if comment.status != CommentStatus.APPROVED:
+        return False
+    return change_status(comment, CommentStatus.PENDING, None, "hidden after reports",
+                         f"reported by {readers} readers")
+
+
+def dismiss_reports(comment: Comment, actor: User) -> bool:
+    """A moderator keeps a reported comment as it is (commits)."""
+    settled = settle_reports(comment.id)
+    if settled:
+        _record(comment, "reports dismissed", comment.status, comment.status, actor,
+                f"{settled} report(s)")
+    db.session.commit()
+    return bool(settled)
 
 
 def _act(comment: Comment, to_status: str, actor: User, action: str) -> bool:
@@ -393,7 +430,8 @@ def reader_edit(comment: Comment, body: str, settings: CommentSettings) -> Verdi
         candidate, settings, comment_mode=db.session.get(Post, comment.post_id).comment_mode,
         honeypot_filled=False, seconds_since_served=float("inf"),  # bot traps ran at submission
         min_seconds=0.0,
-        known_commenter=is_known_commenter(comment.author_name, comment.author_email),
+        # Sent from a recognised browser, or not: an edit keeps what its comment was.
+        known_commenter=comment.known_browser,
     )  # fmt: skip
     found_signals = _signals(candidate, None)
     scored = spam_filter.score(body, found_signals)

@@ -15,6 +15,7 @@ from blogapp.site_settings import forget_stored_settings, stored_settings
 
 PREFIX = "comments."
 DEFAULT_LINK_LIMIT = 2
+DEFAULT_REPORTS_TO_HIDE = 3
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,11 @@ class CommentSettings:
     moderation_words: tuple[str, ...] = ()  # held even when auto-approve would apply
     link_limit: int = DEFAULT_LINK_LIMIT  # more links than this: held
     close_after_days: int = 0  # 0: never close by age
+    # Readers may leave the address out; such a comment is always held.
+    email_optional: bool = False
+    # Reports from this many readers hide an approved comment until a moderator looks
+    # (0: reports never hide).
+    reports_to_hide: int = DEFAULT_REPORTS_TO_HIDE
 
 
 def parse_words(text: str) -> tuple[str, ...]:
@@ -59,6 +65,8 @@ def load_settings() -> CommentSettings:
         close_after_days=_int(
             get("close_after_days"), int(current_app.config["COMMENTS_CLOSE_AFTER_DAYS"])
         ),
+        email_optional=get("email_optional") == "1",
+        reports_to_hide=_int(get("reports_to_hide"), DEFAULT_REPORTS_TO_HIDE),
     )
 
 
@@ -70,6 +78,8 @@ def save_settings(settings: CommentSettings) -> None:
         "moderation_words": "\n".join(settings.moderation_words),
         "link_limit": str(settings.link_limit),
         "close_after_days": str(settings.close_after_days),
+        "email_optional": "1" if settings.email_optional else "0",
+        "reports_to_hide": str(settings.reports_to_hide),
     }
     for name, value in values.items():
         db.session.merge(Setting(key=PREFIX + name, value=value))

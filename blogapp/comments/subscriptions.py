@@ -80,6 +80,17 @@ def subscribe(comment: Comment, *, replies: bool, new_comments: bool) -> None:
         db.session.commit()
 
 
+def subscriber_for(email: str) -> MailSubscriber:
+    """The subscriber row of ``email``, made if missing (in the open transaction)."""
+    return _subscriber(email)
+
+
+def confirm_url(subscriber: MailSubscriber) -> str:
+    """The double opt-in link: pressing its button confirms the address (and gives
+    the browser a commenter key, ``blogapp.comments.keys``)."""
+    return REPLIES.url(CONFIRM_STEP, subscriber)
+
+
 def _subscriber(email: str) -> MailSubscriber:
     db.session.execute(
         insert_for(db.session, MailSubscriber.__table__)

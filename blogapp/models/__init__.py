@@ -22,6 +22,12 @@ from blogapp.models.base import (
     UTCDateTime,
     utcnow,
 )
+from blogapp.models.comment_safety import (
+    REPORT_REASONS,
+    CommenterKey,
+    CommentReport,
+    ReportReason,
+)
 from blogapp.models.comments import (
     Comment,
     CommentStatus,
@@ -183,6 +189,10 @@ __all__ = [
     "CommentStatus",
     "Comment",
     "ModerationEvent",
+    "CommenterKey",
+    "CommentReport",
+    "ReportReason",
+    "REPORT_REASONS",
     "Media",
     "ErasureMode",
     "Setting",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from blogapp.extensions import db
@@ -50,6 +50,10 @@ class Comment(db.Model):
     # A reply from the fediverse: its Note's id and its author's actor.
     remote_id: Mapped[str | None] = mapped_column(String(500), unique=True)
     remote_actor: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # Sent with a valid commenter key (blogapp.comments.keys): "known on this browser".
+    known_browser: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The reader asked to be recognised on their browser: mailed a link once approved.
+    wants_key: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     post: Mapped[Post] = relationship(lazy="raise")
     user: Mapped[User | None] = relationship(lazy="raise")

@@ -99,6 +99,9 @@ MEANINGS = {
         "comment posts per client address, counted for all workers (database, or Redis "
         "with `REDIS_URL`)"
     ),
+    "COMMENT_REPORT_RATE_LIMIT": (
+        "readers' reports of comments per client address, counted for all workers"
+    ),
     "COMMENT_NOTIFY_EMAILS": (
         "comma-separated moderator addresses told of held comments; empty: no mail"
     ),
