@@ -6,6 +6,25 @@ and anything else refuses to start without one (``blogapp.security.check_secret_
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
+
+class Language(NamedTuple):
+    """A language the site is written in: its code (``posts.language``, ``?lang=``), its
+    English name, its name in itself (what language switches show) and its OpenGraph
+    locale. A third language is one more entry here, plus its catalog."""
+
+    code: str
+    name: str
+    endonym: str
+    og_locale: str
+
+
+LANGUAGES = (
+    Language("en", "English", "English", "en_US"),
+    Language("km", "Khmer", "ខ្មែរ", "km_KH"),
+)
+
 
 class DefaultConfig:
     # Core

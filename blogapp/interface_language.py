@@ -30,12 +30,14 @@ from flask import (
 )
 from flask_babel import Babel, force_locale, get_locale, get_translations, gettext, refresh
 
+from blogapp.config import LANGUAGES
+
 # Languages the interface is written in: each has a catalog under blogapp/translations/
 # (English is the source). A post may be in another language; its page then speaks the site's.
-INTERFACE_LANGUAGES = ("en", "km")
+INTERFACE_LANGUAGES = tuple(language.code for language in LANGUAGES)
 # Each language's name in its own script: what the language switches show. ``?lang=``
 # names one of these (``blogapp.translations.services.listing_language``).
-ENDONYMS = {"en": "English", "km": "ខ្មែរ"}
+ENDONYMS = {language.code: language.endonym for language in LANGUAGES}
 TRANSLATIONS = Path(__file__).resolve().parent / "translations"
 # Blueprints whose screens are not reader pages: their language is the account's.
 NOT_READER_PAGES = frozenset({"admin", "auth", "moderation"})

@@ -21,6 +21,7 @@ from wtforms import (
 )
 from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
+from blogapp.config import LANGUAGES
 from blogapp.dates import local_to_utc
 from blogapp.interface_language import N_
 from blogapp.models import (
@@ -33,7 +34,8 @@ from blogapp.models import (
 )
 
 FORMAT_CHOICES = [(FORMAT_MARKDOWN, "Markdown"), (FORMAT_HTML, "HTML")]
-LANGUAGE_CHOICES = [("en", "English"), ("km", _l("Khmer (ខ្មែរ)"))]
+LANGUAGE_CHOICES = [(language.code, language.endonym if language.name == language.endonym
+                     else f"{language.name} ({language.endonym})") for language in LANGUAGES]
 POST_STATUS_CHOICES = [
     (PostStatus.DRAFT, _l("Draft")),
     (PostStatus.PENDING, _l("Pending review")),

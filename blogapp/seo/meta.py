@@ -20,6 +20,7 @@ from markupsafe import Markup
 
 from blogapp.authors.services import join_plain
 from blogapp.cards.names import HEIGHT, WIDTH, card_url, site_card
+from blogapp.config import LANGUAGES
 from blogapp.content import html_to_text, post_label, truncate_graphemes
 from blogapp.dates import format_date
 from blogapp.interface_language import current_language, site_description
@@ -36,7 +37,7 @@ INDEXABLE = {
     "posts.index", "posts.detail", "posts.page", "posts.archive", "posts.author",
     "posts.tag", "categories.detail", "corrections.index",
 }  # fmt: skip
-OG_LOCALES = {"en": "en_US", "km": "km_KH"}
+OG_LOCALES = {language.code: language.og_locale for language in LANGUAGES}
 
 
 @dataclass

@@ -7,10 +7,11 @@ from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
+from blogapp.config import LANGUAGES as SITE_LANGUAGES
 from blogapp.extensions import db
 from blogapp.models import Post, StatsDay, StatsLog, StatsPostDay, StatsSource
 
-LANGUAGES = ("en", "km")
+LANGUAGES = tuple(language.code for language in SITE_LANGUAGES)
 TOP = 10
 
 

@@ -11,6 +11,7 @@ from flask import Blueprint, render_template
 from flask_babel import lazy_gettext as _l
 
 from blogapp.auth.permissions import editor_required
+from blogapp.config import LANGUAGES
 from blogapp.stats import queries
 from blogapp.stats.chart import draw
 from blogapp.stats.ingest import today
@@ -27,7 +28,7 @@ CHANNEL_NAMES = {
     "other": _l("Other sites"),
     "direct": _l("Direct (no referrer)"),
 }
-LANGUAGE_NAMES = {"en": "English", "km": "ខ្មែរ"}
+LANGUAGE_NAMES = {language.code: language.endonym for language in LANGUAGES}
 
 
 @bp.get("/")
