@@ -103,6 +103,9 @@ from blogapp.models.stats import (
     StatsReader,
     StatsSource,
 )
+from blogapp.models.submissions import (
+    Submission,
+)
 from blogapp.models.subscriptions import (
     SUBSCRIBE_POST,
     SUBSCRIBE_REPLIES,
@@ -192,6 +195,7 @@ __all__ = [
     "OutboxStatus",
     "OutboxKind",
     "OutboxMessage",
+    "Submission",
     "MailSubscriber",
     "SubscriptionScope",
     "SUBSCRIBE_REPLIES",
