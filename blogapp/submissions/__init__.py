@@ -24,5 +24,6 @@ def init_app(app) -> None:
     found.add_admin_screen(AdminScreen(
         N_("Submissions"), "submissions_admin.index",
         lambda e: e.startswith("submissions_admin."), admin_only=False,
-        shown=services.enabled, order=115))  # fmt: skip
+        shown=services.enabled, count=services.waiting,
+        count_title=N_("{n} submissions waiting"), order=115))  # fmt: skip
     services.watch_posts()

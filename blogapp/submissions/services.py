@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import pyrage
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import delete, inspect, select, update
+from sqlalchemy import delete, func, inspect, select, update
 from sqlalchemy.orm import Session
 
 from blogapp.authors.services import slug_for
@@ -134,6 +134,10 @@ def _tell_editors(post: Post, name: str) -> None:
                      link=link)  # fmt: skip
         enqueue(key=f"submission.{post.id}.{user_id}", kind=KIND, recipient=email,
                 subject=subject, text=text, ref=f"post:{post.id}")
+
+
+def waiting() -> int:
+    return db.session.scalar(select(func.count()).select_from(Submission)) or 0
 
 
 def reject(post: Post) -> None:

@@ -37,16 +37,6 @@ bp = Blueprint("submissions", __name__)
 admin_bp = Blueprint("submissions_admin", __name__, url_prefix="/admin/submissions")
 
 
-def _private(response):
-    response.headers["Cache-Control"] = "no-store, private"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    return response
-
-
-bp.after_request(_private)
-admin_bp.after_request(_private)
-
-
 class _ClockSigner(TimestampSigner):
     def get_timestamp(self) -> int:
         return int(clock.now().timestamp())
