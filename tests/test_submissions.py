@@ -39,7 +39,7 @@ def _submit(client, **fields):
     html = page.get_data(as_text=True)
     data = {"csrf_token": csrf_token_from(html), "served": hidden_value(html, "served"),
             "title": "Rice prices and the rains", "body": "The **rains** came late.",
-            "name": "Dara Writer", "contact": CONTACT, "website": ""}
+            "name": "Dara Writer", "contact": CONTACT, "website": "", "language": "km"}
     data.update(fields)
     return client.post("/submit/", data=data)
 
@@ -65,6 +65,7 @@ def test_a_submission_is_a_pending_post_with_its_contact_sealed(client, ctx):
     assert response.headers["Cache-Control"] == "private, no-store"
     post = db.session.scalar(select(Post))
     assert post.status == PostStatus.PENDING and post.title == "Rice prices and the rains"
+    assert post.language == "km"
     profile = db.session.scalar(select(AuthorProfile).where(AuthorProfile.name == "Dara Writer"))
     assert profile.is_unconfirmed
     sealed = db.session.get(Submission, post.id).sealed_contact

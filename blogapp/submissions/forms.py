@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import HiddenField, PasswordField, StringField, TextAreaField
+from wtforms import (
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Length
 
 from blogapp.sanitize import strip_invisible
@@ -21,6 +28,9 @@ class SubmissionForm(FlaskForm):
     body = TextAreaField(_l("Text (Markdown)"), filters=[_clean],
                          validators=[InputRequired(_l("Please write your op-ed.")),
                                      Length(max=100_000)])
+    language = SelectField(_l("Language of the op-ed"),
+                           choices=[SelectChoice("en", "English"), SelectChoice("km", "ខ្មែរ")],
+                           default="en")
     name = StringField(_l("Your name, as the byline should show it"), filters=[_clean],
                        validators=[InputRequired(_l("Please give your name.")),
                                    Length(max=250)])

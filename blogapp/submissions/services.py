@@ -93,6 +93,7 @@ class Sent:
     body: str
     name: str
     contact: str
+    language: str = "en"
 
 
 def submit(sent: Sent) -> Post:
@@ -106,7 +107,7 @@ def submit(sent: Sent) -> Post:
     db.session.add(profile)
     db.session.flush()
     post = save_post(None, PostData(title=sent.title, body=sent.body,
-                                    content_format=FORMAT_MARKDOWN,
+                                    content_format=FORMAT_MARKDOWN, language=sent.language,
                                     status=PostStatus.PENDING, byline_ids=[profile.id]),
                      author=None)  # fmt: skip
     db.session.flush()

@@ -92,7 +92,8 @@ def submit():
         except services.NotSetUp:
             return _not_set_up()
         services.submit(services.Sent(title=form.title.data, body=form.body.data,
-                                      name=form.name.data, contact=form.contact.data))
+                                      name=form.name.data, contact=form.contact.data,
+                                      language=form.language.data))
         db.session.commit()
         return render_template("submissions/thanks.html")
     form.served.data = _served_stamp()
