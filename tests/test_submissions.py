@@ -85,6 +85,8 @@ def test_an_editor_unlocks_the_contact_with_the_right_identity(client, ctx, logi
     _submit(client)
     post_id = db.session.scalar(select(Post.id))
     login_as(editor)
+    draft = client.get(f"/admin/posts/{post_id}/edit").get_data(as_text=True)
+    assert f'href="/admin/submissions/{post_id}"' in draft
     page = client.get(f"/admin/submissions/{post_id}")
     assert page.status_code == 200 and CONTACT not in page.get_data(as_text=True)
     token = csrf_token_from(page.get_data(as_text=True))

@@ -27,3 +27,4 @@ def init_app(app) -> None:
         shown=services.enabled, count=services.waiting,
         count_title=N_("{n} submissions waiting"), order=115))  # fmt: skip
     services.watch_posts()
+    app.jinja_env.globals["submission_url"] = views.submission_url

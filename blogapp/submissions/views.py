@@ -150,3 +150,11 @@ def index():
         .order_by(Submission.created_at.desc())
     ).all()
     return render_template("submissions/admin_list.html", rows=rows)
+
+
+def submission_url(post) -> str | None:
+    """For the post editor (a template global): the submission screen of a post that
+    came through the form, else None."""
+    if post is None or post.id is None or db.session.get(Submission, post.id) is None:
+        return None
+    return url_for("submissions_admin.show", post_id=post.id)
