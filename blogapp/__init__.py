@@ -25,6 +25,7 @@ FEATURES = (
     "blogapp.comments", "blogapp.newsletter", "blogapp.fediverse", "blogapp.revisions",
     "blogapp.privacy", "blogapp.mail", "blogapp.cards", "blogapp.telegram",
     "blogapp.doctor", "blogapp.metrics", "blogapp.stats", "blogapp.desk",
+    "blogapp.submissions",
 )  # fmt: skip
 
 

@@ -114,6 +114,13 @@ class DefaultConfig:
     NEWSLETTER_SIGNUP_RATE_LIMIT = "5 per hour"
     NEWSLETTER_FULL_TEXT = False
     NEWSLETTER_RATE_PER_MINUTE = 0  # newsletter mails due per minute; 0: all at once
+    # Op-eds submitted through /submit/ (blogapp/submissions): off unless enabled; the
+    # writer's contact details are sealed with age to these public keys (age1…,
+    # comma-separated), and the form refuses while there is none.
+    SUBMISSIONS_ENABLED = False
+    SUBMISSIONS_RECIPIENTS = ""
+    SUBMISSIONS_RATE_LIMIT = "3 per hour"
+    SUBMISSIONS_MIN_SECONDS = 10  # a form sent back faster is a bot; tests use 0
     # The editor's desk (blogapp/revisions): saved revisions kept per post or page
     # (autosaves, one per item and user, are not counted), and how often the editor
     # autosaves, in seconds.

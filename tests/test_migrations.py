@@ -207,3 +207,41 @@ def test_the_featured_image_columns_come_and_go_keeping_posts_whole(empty_databa
             assert conn.exec_driver_sql("SELECT slug FROM posts").all() == [("water-rights",)]
     finally:
         engine.dispose()
+
+
+def test_the_submissions_migration_comes_and_goes_keeping_profiles_whole(empty_database_url,
+                                                                        tmp_path, ctx):
+    """Submissions' table and the unconfirmed flag on author profiles: added, and
+    dropped again with every profile (and SQLite's AUTOINCREMENT) kept."""
+    _upgrade(empty_database_url, tmp_path, "b8d4f2a61c37")
+    engine = create_engine(_engine_url(empty_database_url))
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO author_profiles (id, slug, name, names, bio, affiliation,"
+                " disclosure, same_as, is_pen_name, wp_login, created_at) VALUES (4, 'dara',"
+                " 'Dara', '{}', '', '', '', '', false, '', '2026-01-01 00:00:00')")
+        _upgrade(empty_database_url, tmp_path)
+        with engine.begin() as conn:
+            assert conn.exec_driver_sql(
+                "SELECT slug, is_unconfirmed FROM author_profiles").all() == [("dara", False)]
+            assert "submissions" in inspect(conn).get_table_names()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
+        env.update(DATABASE_URL=empty_database_url,
+                   BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"))
+        down = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "blogapp", "db", "downgrade", "b8d4f2a61c37"],
+            env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert down.returncode == 0, down.stderr
+        with engine.begin() as conn:
+            assert "submissions" not in inspect(conn).get_table_names()
+            columns = {c["name"] for c in inspect(conn).get_columns("author_profiles")}
+            assert "is_unconfirmed" not in columns
+            assert conn.exec_driver_sql("SELECT slug FROM author_profiles").all() == [("dara",)]
+            if conn.dialect.name == "sqlite":
+                schema = conn.exec_driver_sql(
+                    "SELECT sql FROM sqlite_master WHERE name = 'author_profiles'").scalar()
+                assert "AUTOINCREMENT" in schema
+    finally:
+        engine.dispose()

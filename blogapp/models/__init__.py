@@ -109,6 +109,9 @@ from blogapp.models.stats import (
     StatsReader,
     StatsSource,
 )
+from blogapp.models.submissions import (
+    Submission,
+)
 from blogapp.models.subscriptions import (
     SUBSCRIBE_POST,
     SUBSCRIBE_REPLIES,
@@ -202,6 +205,7 @@ __all__ = [
     "OutboxStatus",
     "OutboxKind",
     "OutboxMessage",
+    "Submission",
     "MailSubscriber",
     "SubscriptionScope",
     "SUBSCRIBE_REPLIES",

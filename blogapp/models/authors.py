@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -57,6 +58,9 @@ class AuthorProfile(db.Model):
         ForeignKey("users.id", ondelete="SET NULL"), index=True
     )
     is_pen_name: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Named by a reader through the submission form, not yet checked by an editor:
+    # cleared when a post bylined with it is published (blogapp.submissions).
+    is_unconfirmed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The WordPress login, or Co-Authors Plus's guest-author slug, it was imported from.
     wp_login: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

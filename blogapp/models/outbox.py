@@ -39,6 +39,7 @@ class OutboxKind(StrEnum):
     READER_EXPORT = "reader-export"
     READER_ERASE = "reader-erase"
     ACTIVITYPUB = "activitypub"
+    SUBMISSION = "submission"  # an op-ed sent through the form, to the editors
 
 
 class OutboxMessage(db.Model):

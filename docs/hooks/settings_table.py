@@ -152,6 +152,11 @@ MEANINGS = {
     "NEWSLETTER_SIGNUP_RATE_LIMIT": (
         "newsletter sign-ups per client address, and per e-mail address"
     ),
+    "SUBMISSIONS_RECIPIENTS": (
+        "the editors' age public keys (`age1…`, comma-separated) the op-ed form seals a "
+        "writer's contact details to; empty: the form refuses and stores nothing"
+    ),
+    "SUBMISSIONS_RATE_LIMIT": "op-ed submissions per client address",
     "NEWSLETTER_FULL_TEXT": "newsletter mails hold the whole post, not its excerpt",
     "NEWSLETTER_RATE_PER_MINUTE": (
         "a post's newsletter mails fall due this many a minute (for an SMTP server with a "
