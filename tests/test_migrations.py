@@ -213,7 +213,7 @@ def test_the_submissions_migration_comes_and_goes_keeping_profiles_whole(empty_d
                                                                         tmp_path, ctx):
     """Submissions' table and the unconfirmed flag on author profiles: added, and
     dropped again with every profile (and SQLite's AUTOINCREMENT) kept."""
-    _upgrade(empty_database_url, tmp_path, "b8d4f2a61c37")
+    _upgrade(empty_database_url, tmp_path, "b33c0a7e5d12")
     engine = create_engine(_engine_url(empty_database_url))
     try:
         with engine.begin() as conn:
@@ -230,7 +230,7 @@ def test_the_submissions_migration_comes_and_goes_keeping_profiles_whole(empty_d
         env.update(DATABASE_URL=empty_database_url,
                    BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"))
         down = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "blogapp", "db", "downgrade", "b8d4f2a61c37"],
+            [sys.executable, "-m", "flask", "--app", "blogapp", "db", "downgrade", "b33c0a7e5d12"],
             env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
         )  # fmt: skip
         assert down.returncode == 0, down.stderr

@@ -2,7 +2,7 @@
 with age; author profiles a submitter named, not yet confirmed
 
 Revision ID: c6e2a9d4b718
-Revises: b8d4f2a61c37
+Revises: b33c0a7e5d12
 Create Date: 2026-12-07 00:45:00.000000
 
 """
@@ -14,7 +14,7 @@ from blogapp.schema_changes import change_table
 
 # revision identifiers, used by Alembic.
 revision = 'c6e2a9d4b718'
-down_revision = 'b8d4f2a61c37'
+down_revision = 'b33c0a7e5d12'
 branch_labels = None
 depends_on = None
 
