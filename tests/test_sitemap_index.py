@@ -61,3 +61,12 @@ def test_a_large_site_gets_an_index_of_small_sitemaps_listing_every_url(
     assert len(everything) == 10  # front page, 7 posts, the page, the category
     assert client.get("/sitemap-posts-4.xml").status_code == 404
     assert client.get("/sitemap-posts-0.xml").status_code == 404
+
+
+def test_the_static_copy_carries_every_file_of_the_index(runner, site, tmp_path):
+    result = runner.invoke(args=["export-static", str(tmp_path / "copy")])
+    assert result.exit_code == 0, result.output
+    files = {p.name for p in (tmp_path / "copy").iterdir()}
+    assert {"sitemap.xml", "sitemap-pages.xml", "sitemap-posts-1.xml", "sitemap-posts-2.xml",
+            "sitemap-posts-3.xml"} <= files
+    assert "sitemap-posts-4.xml" not in files

@@ -143,6 +143,20 @@ def _urlset(entries: list[tuple[str, str]]) -> Response:
     return Response(body, mimetype="application/xml")
 
 
+def _index_files(posts: int, per_file: int) -> list[str]:
+    return [url_for("seo.sitemap_pages"),
+            *(url_for("seo.sitemap_posts", number=n) for n in range(1, -(-posts // per_file) + 1))]
+
+
+def sitemap_files() -> list[str]:
+    """The files ``/sitemap.xml`` points at, if it is an index (for the static copy)."""
+    per_file = urls_per_file()
+    posts = public_post_count()
+    if posts + len(_other_entries("")) <= per_file:
+        return []
+    return _index_files(posts, per_file)
+
+
 @bp.route("/sitemap.xml")
 def sitemap():
     """The whole site in one file while it fits in ``SITEMAP_URLS_PER_FILE`` URLs;
@@ -155,11 +169,8 @@ def sitemap():
     rows = _post_rows(0, room + 1) if room > 0 else [None]
     if len(rows) <= room:
         return _urlset(sitemap_entries(rows, others))
-    posts = public_post_count()
     index = ET.Element("sitemapindex", {"xmlns": SITEMAP_NS})
-    files = [url_for("seo.sitemap_pages")]
-    files += [url_for("seo.sitemap_posts", number=n) for n in range(1, -(-posts // per_file) + 1)]
-    for path in files:
+    for path in _index_files(public_post_count(), per_file):
         ET.SubElement(ET.SubElement(index, "sitemap"), "loc").text = absolute_url(path)
     body = ET.tostring(index, encoding="utf-8", xml_declaration=True)
     return Response(body, mimetype="application/xml")
