@@ -36,29 +36,18 @@ def _lastmod(value) -> str:
     return value.isoformat(timespec="seconds") if value else ""
 
 
-def _post_rows(offset: int, limit: int) -> list:
-    """One slice of the public posts, newest first: one query."""
-    return db.session.execute(
-        select(Post.id, Post.slug, Post.published_at, Post.updated_at)
+def _dated_posts(offset: int, limit: int) -> list[_Dated]:
+    """One slice of the public posts, newest first, each dated by its newest change
+    (a correction or update note changes its post's page): one query."""
+    noted = (select(func.max(Correction.updated_at)).where(Correction.post_id == Post.id)
+             .correlate(Post).scalar_subquery())  # fmt: skip
+    rows = db.session.execute(
+        select(Post.slug, Post.published_at, Post.updated_at, noted.label("noted"))
         .where(Post.public(clock.now()))
         .order_by(Post.published_at.desc(), Post.id.desc())
         .offset(offset).limit(limit)
     ).all()  # fmt: skip
-
-
-def _dated(rows: list) -> list[_Dated]:
-    """Each post dated by its newest change (a correction or update note changes
-    its post's page): one query, for the notes on the posts of ``rows``."""
-    if not rows:
-        return []
-    newest, oldest = rows[0].published_at, rows[-1].published_at
-    noted = dict(db.session.execute(
-        select(Correction.post_id, func.max(Correction.updated_at))
-        .join(Post, Post.id == Correction.post_id)
-        .where(Post.published_at.between(oldest, newest))
-        .group_by(Correction.post_id)
-    ).all())  # fmt: skip
-    return [_Dated(p.slug, p.published_at, max(p.updated_at, noted.get(p.id, p.updated_at)))
+    return [_Dated(p.slug, p.published_at, max(p.updated_at, p.noted or p.updated_at))
             for p in rows]  # fmt: skip
 
 
@@ -106,12 +95,12 @@ def public_post_count() -> int:
     return db.session.scalar(select(func.count()).select_from(Post).where(Post.public(clock.now())))
 
 
-def sitemap_entries(rows: list | None = None,
+def sitemap_entries(posts: list[_Dated] | None = None,
                     others: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
     """(absolute URL, W3C datetime) for the front page, every public post,
     every published page and every category that has public posts: the whole
     site in one file (``/sitemap.xml`` on a site that fits in one)."""
-    posts = _dated(_post_rows(0, SITEMAP_MAX_URLS - 1) if rows is None else rows)
+    posts = _dated_posts(0, SITEMAP_MAX_URLS - 1) if posts is None else posts
     newest = max((max(p.published_at, p.updated_at) for p in posts), default=None)
     others = _other_entries("") if others is None else others
     front = [(others[0][0], _lastmod(newest))]
@@ -165,12 +154,11 @@ def sitemap():
     Every file costs the same few queries, however large the site."""
     per_file = urls_per_file()
     others = _other_entries("")
-    room = per_file - len(others)
-    rows = _post_rows(0, room + 1) if room > 0 else [None]
-    if len(rows) <= room:
-        return _urlset(sitemap_entries(rows, others))
+    posts = public_post_count()
+    if posts + len(others) <= per_file:
+        return _urlset(sitemap_entries(_dated_posts(0, posts), others))
     index = ET.Element("sitemapindex", {"xmlns": SITEMAP_NS})
-    for path in _index_files(public_post_count(), per_file):
+    for path in _index_files(posts, per_file):
         ET.SubElement(ET.SubElement(index, "sitemap"), "loc").text = absolute_url(path)
     body = ET.tostring(index, encoding="utf-8", xml_declaration=True)
     return Response(body, mimetype="application/xml")
@@ -189,7 +177,7 @@ def sitemap_pages():
 @bp.route("/sitemap-posts-<int:number>.xml")
 def sitemap_posts(number: int):
     per_file = urls_per_file()
-    posts = _dated(_post_rows((number - 1) * per_file, per_file)) if number >= 1 else []
+    posts = _dated_posts((number - 1) * per_file, per_file) if number >= 1 else []
     if not posts:
         abort(404)
     return _urlset(_post_entries(posts))
