@@ -220,12 +220,14 @@ def judge(results: list[SizeResult]) -> str:
 
 
 def chart(results: list[SizeResult]) -> str:
-    """Render p50 of each page against the number of posts (log scale), by hand."""
+    """Render p50 of each page against the number of posts (both log scales), by hand."""
     import math
 
     width, height, left, right, top, bottom = 760, 420, 60, 200, 30, 50
     pages = list(results[0].pages)
-    top_ms = max(r.pages[p]["render"].p50_ms for r in results for p in pages) * 1.1 or 1
+    all_ms = [max(r.pages[p]["render"].p50_ms, 0.1) for r in results for p in pages]
+    y0 = math.floor(math.log10(min(all_ms)))
+    y1 = max(math.ceil(math.log10(max(all_ms))), y0 + 1)
     xs = [math.log10(r.posts) for r in results]
     x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
     plot_w, plot_h = width - left - right, height - top - bottom
@@ -233,22 +235,22 @@ def chart(results: list[SizeResult]) -> str:
     def px(posts: int) -> float:
         return left + (math.log10(posts) - x0) / (x1 - x0) * plot_w
 
-    def py(ms: float) -> float:
-        return top + plot_h - ms / top_ms * plot_h
+    def py(ms: float) -> float:  # log scale: the sitemap would flatten every other line
+        return top + plot_h - (math.log10(max(ms, 0.1)) - y0) / (y1 - y0) * plot_h
 
     colours = ["#1b6ca8", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#16a085", "#7f8c8d",
                "#2c3e50"]
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'font-family="sans-serif" font-size="12">',
            f'<rect width="{width}" height="{height}" fill="white"/>',
-           f'<text x="{left}" y="18" font-size="14">Render p50 (ms) against posts '
-           f'(comments ×10), in-process</text>',
+           f'<text x="{left}" y="18" font-size="14">Render p50 (ms, log scale) against posts '
+           f'(comments ×10), in process</text>',
            f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
            f'stroke="black"/>',
            f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="black"/>']
-    for step in range(5):
-        ms = top_ms * step / 4
-        out.append(f'<text x="{left - 6}" y="{py(ms) + 4:.1f}" text-anchor="end">{ms:.0f}</text>')
+    for power in range(y0, y1 + 1):
+        ms = 10.0**power
+        out.append(f'<text x="{left - 6}" y="{py(ms) + 4:.1f}" text-anchor="end">{ms:g}</text>')
         out.append(f'<line x1="{left}" y1="{py(ms):.1f}" x2="{left + plot_w}" y2="{py(ms):.1f}" '
                    f'stroke="#ddd"/>')
     for r in results:
@@ -286,6 +288,7 @@ def run(results_dir: Path, scale_max: int, reuse: bool, repeat: int) -> int:
     report = "\n\n".join([*(size_table(r) for r in results), growth_table(results),
                           judge(results)]) + "\n"  # fmt: skip
     (results_dir / "scale.md").write_text(report)
+    (results_dir / "scale.json").write_text(json.dumps([asdict(r) for r in results], indent=1))
     (results_dir / "scale.svg").write_text(chart(results))
     print()
     print(report)
