@@ -465,12 +465,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="keep bench-results/bench.sqlite from an earlier run")
     parser.add_argument("--no-profile", action="store_true", help="skip pyinstrument")
     parser.add_argument("--only", default="", help="comma-separated page names to run")
+    parser.add_argument("--scale", action="store_true",
+                        help="instead: how page costs grow with the site (benchmarks/scale.py)")
+    parser.add_argument("--scale-max", type=int, default=10_000,
+                        help="largest --scale size in posts (10000; 100000: a million comments)")
+    parser.add_argument("--scale-repeat", type=int, default=40,
+                        help="requests per page and mode in --scale (40)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     RESULTS.mkdir(exist_ok=True)
+    if args.scale:
+        from benchmarks.scale import run as run_scale
+
+        return run_scale(RESULTS, args.scale_max, args.reuse_db, args.scale_repeat)
     settings = WrkSettings(args.seconds, args.threads, args.connections)
     database_url, site = prepare_database(args)
     scenarios = scenarios_for(site)

@@ -240,6 +240,8 @@ class DefaultConfig:
     # Readers who ask for a page another thread of the worker is rendering wait this
     # long for that render instead of rendering it again (0: never wait).
     PAGE_RENDER_WAIT_SECONDS = 5.0
+    # /sitemap.xml becomes an index of sitemaps of at most this many URLs past it.
+    SITEMAP_URLS_PER_FILE = 10_000
     KEEP_RENDERED = True  # sidebar, threads and neighbours kept per content version
     CONTENT_VERSION_CACHE_SECONDS = 1.0  # how long a worker trusts the content version it read
 

@@ -50,6 +50,7 @@ from blogapp.models import (
 )
 from blogapp.permalinks import post_url
 from blogapp.post_queries import sidebar
+from blogapp.seo.views import sitemap_files
 
 
 def digest(*parts: object) -> str:
@@ -277,6 +278,7 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
                 url_for("feeds.comments_rss"), url_for("corrections.feed")):  # fmt: skip
         items.append(Item(url, "xml", "", always=True))
     items.append(Item(url_for("seo.sitemap"), "xml", "", always=True))
+    items += [Item(url, "xml", "", always=True) for url in sitemap_files()]
     items.append(Item(url_for("seo.robots"), "text", "", always=True))
     items.append(Item(url_for("privacy.policy"), "html", "", always=True))
     corrections = db.session.scalar(

@@ -366,6 +366,11 @@ MEANINGS = {
         "the longest a kept page lives, whatever the content version (the comment form's "
         "signed \"served at\" stamp is at most this old)"
     ),
+    "SITEMAP_URLS_PER_FILE": (
+        "the most URLs in one sitemap file; a larger site's `/sitemap.xml` is an index of "
+        "`/sitemap-pages.xml` and `/sitemap-posts-N.xml` files of at most this many "
+        "(50,000 at most)"
+    ),
     "PAGE_RENDER_WAIT_SECONDS": (
         "how long a reader waits for the render of a page another thread of the worker is "
         "making, before rendering it too (0: never wait)"

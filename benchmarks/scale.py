@@ -1,0 +1,296 @@
+"""``python -m benchmarks --scale``: how the cost of each public page grows with the
+site's size. Databases of 1,000 posts with 10,000 comments and 10,000 with 100,000
+(and 100,000 with 1,000,000 with ``--scale-max 100000``), built by ``bigdb.build``
+(Core inserts, the search index filled in bulk). Each page is requested in-process
+through the Flask test client, so the figures are the app's own cost without HTTP:
+
+- **render**: the page cache keeps nothing (``PAGE_CACHE_BYTES`` 0), so every
+  request renders the page; the per-worker parts kept per content version (sidebar,
+  threads) are warm, as in a worker between writes. Its queries are the ones the
+  ≤ 5 target counts, as the main benchmark's do.
+- **after a write**: the first request after a new content version (what a reader
+  meets after a comment is approved): the page and every kept part rebuilt.
+- **hit**: the page from the worker's page cache.
+
+It prints a table per size, the growth from each size to the next and PASS/FAIL
+rows, and writes ``bench-results/scale.svg`` (latency against content size) and
+``bench-results/scale.md``."""
+
+from __future__ import annotations
+
+import json
+import statistics
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from benchmarks.bigdb import BigSite, Scale, build
+
+SIZES = ((1_000, 10_000), (10_000, 100_000), (100_000, 1_000_000))
+MAX_QUERIES = 5
+MAX_MISS_GROWTH = 2.0  # a render at one size, against the size before
+GROWTH_CHECKED = ("home", "category", "deep page")
+MODES = ("render", "after a write", "hit")
+
+
+@dataclass
+class Timing:
+    p50_ms: float
+    p99_ms: float
+    queries: int
+    status: int
+
+
+@dataclass
+class SizeResult:
+    posts: int
+    comments: int
+    build_seconds: float
+    disk_mb: float
+    pages: dict[str, dict[str, Timing]] = field(default_factory=dict)  # page -> mode -> timing
+    paths: dict[str, str] = field(default_factory=dict)
+
+
+def pages_for(site: BigSite, per_page: int, per_sitemap: int) -> dict[str, str]:
+    last_page = max(1, -(-site.posts // per_page))
+    deep = max(1, last_page - 1)
+    sitemap_file = ("/sitemap.xml" if site.posts + 40 <= per_sitemap
+                    else f"/sitemap-posts-{-(-site.posts // per_sitemap)}.xml")  # fmt: skip
+    return {
+        "home": "/",
+        "deep page": f"/page/{deep}/",
+        "category": site.category_path,
+        "post (500 comments)": site.post_500_path,
+        "feed": "/feed/",
+        "sitemap": "/sitemap.xml",
+        "sitemap (last file)": sitemap_file,
+        "search": "/?s=" + site.search_term,
+    }
+
+
+def database(results: Path, posts: int, comments: int, reuse: bool) -> tuple[str, BigSite, Path]:
+    path = results / f"scale-{posts}.sqlite"
+    info = results / f"scale-{posts}.json"
+    url = f"sqlite:///{path}"
+    if reuse and path.exists() and info.exists():
+        return url, BigSite(**json.loads(info.read_text())), path
+    for stale in results.glob(f"scale-{posts}.sqlite*"):
+        stale.unlink()
+    print(f"Building {posts:,} posts and {comments:,} comments …", flush=True)
+    site = build(url, Scale(posts=posts, comments=comments))
+    info.write_text(json.dumps(asdict(site)))
+    print(f"  built in {site.seconds:.1f}s ({path.stat().st_size / 1e6:.0f} MB)", flush=True)
+    return url, site, path
+
+
+def _percentiles(samples: list[float]) -> tuple[float, float]:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return statistics.median(ordered) * 1000, p99 * 1000
+
+
+def measure_pages(database_url: str, paths: dict[str, str], repeat: int,
+                  after_write_repeat: int) -> dict[str, dict[str, Timing]]:
+    from sqlalchemy import event
+
+    from benchmarks.demo_site import make_app
+    from blogapp import content_version
+    from blogapp.extensions import db
+
+    found: dict[str, dict[str, Timing]] = {name: {} for name in paths}
+    settings = {"RATELIMIT_ENABLED": False, "REQUEST_LOG": False, "SEARCH_MAX_CONCURRENT": 0}
+    for mode in MODES:
+        config = dict(settings)
+        if mode == "render":
+            config["PAGE_CACHE_BYTES"] = 0
+        app = make_app(database_url, **config)
+        statements: list[str] = []
+
+        def record(conn, cursor, statement, parameters, context, executemany,
+                   statements=statements):
+            statements.append(statement)
+
+        # No app context held around the requests: Flask would reuse it, and its ``g``
+        # (which holds the content version a request read) would outlive each request.
+        with app.app_context():
+            engine = db.engine
+        client = app.test_client()
+        client.get("/").close()  # the worker's first request fills its per-process caches
+        event.listen(engine, "before_cursor_execute", record)
+        try:
+            for name, path in paths.items():
+                samples, queries, status = [], None, 0
+                if mode == "hit":
+                    client.get(path).close()
+                for _ in range(after_write_repeat if mode == "after a write" else repeat):
+                    if mode == "after a write":
+                        # A write readers can see, touching nothing but the version.
+                        with app.app_context():
+                            value = content_version._store_new_version(db.session)
+                            db.session.commit()
+                            content_version._remember(value)
+                            db.session.remove()
+                    statements.clear()
+                    started = time.perf_counter()
+                    response = client.get(path)
+                    response.get_data()
+                    samples.append(time.perf_counter() - started)
+                    response.close()
+                    status = response.status_code
+                    # The fewest: a worker re-reads the content version once a second
+                    # (CONTENT_VERSION_CACHE_SECONDS), one query shared by its requests.
+                    queries = len(statements) if queries is None else min(queries,
+                                                                          len(statements))
+                p50, p99 = _percentiles(samples)
+                found[name][mode] = Timing(p50, p99, queries or 0, status)
+        finally:
+            event.remove(engine, "before_cursor_execute", record)
+            engine.dispose()
+    return found
+
+
+# -- reporting --------------------------------------------------------------------------
+
+
+def size_label(r: SizeResult) -> str:
+    return f"{r.posts:,} posts / {r.comments:,} comments"
+
+
+def size_table(r: SizeResult) -> str:
+    lines = [f"### {size_label(r)} (SQLite {r.disk_mb:.0f} MB on disk, built in "
+             f"{r.build_seconds:.0f}s)", "",
+             "| page | render p50 / p99 ms | queries | after a write p50 / p99 ms | queries "
+             "| hit p50 / p99 ms | queries | status |",
+             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    for name, modes in r.pages.items():
+        cells = []
+        for mode in MODES:
+            t = modes[mode]
+            cells += [f"{t.p50_ms:.1f} / {t.p99_ms:.1f}", str(t.queries)]
+        statuses = {modes[m].status for m in MODES}
+        lines.append(f"| {name} ({r.paths[name]}) | " + " | ".join(cells)
+                     + f" | {'/'.join(map(str, sorted(statuses)))} |")  # fmt: skip
+    return "\n".join(lines)
+
+
+def growth_table(results: list[SizeResult]) -> str:
+    if len(results) < 2:
+        return ""
+    heads = [f"{a.posts:,} → {b.posts:,}" for a, b in zip(results, results[1:], strict=False)]
+    lines = ["### Growth of the render's p50 (and after a write) from each size to the next", "",
+             "| page | " + " | ".join(heads) + " |", "|---|" + "---|" * len(heads)]
+    for name in results[0].pages:
+        cells = []
+        for a, b in zip(results, results[1:], strict=False):
+            ra, rb = a.pages[name]["render"], b.pages[name]["render"]
+            wa, wb = a.pages[name]["after a write"], b.pages[name]["after a write"]
+            cells.append(f"×{rb.p50_ms / max(ra.p50_ms, 1e-6):.2f} "
+                         f"(×{wb.p50_ms / max(wa.p50_ms, 1e-6):.2f})")  # fmt: skip
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    disk = [f"×{b.disk_mb / a.disk_mb:.1f}" for a, b in zip(results, results[1:], strict=False)]
+    lines.append("| database on disk | " + " | ".join(disk) + " |")
+    return "\n".join(lines)
+
+
+def judge(results: list[SizeResult]) -> str:
+    rows = ["### Targets", ""]
+    largest = results[-1]
+    for name, modes in largest.pages.items():
+        q = modes["render"].queries
+        ok = q <= MAX_QUERIES and all(modes[m].status < 500 for m in MODES)
+        rows.append(f"- {'PASS' if ok else 'FAIL'} {name}: {q} queries per render at "
+                    f"{largest.posts:,} posts (target ≤ {MAX_QUERIES}, no 5xx)")  # fmt: skip
+    from blogapp.config import DefaultConfig as Config
+
+    budget = Config.SEARCH_TIME_BUDGET_MS
+    for r in results:
+        t = r.pages["search"]["render"]
+        ok = t.p99_ms <= budget and t.status < 500
+        rows.append(f"- {'PASS' if ok else 'FAIL'} search at {r.posts:,} posts: render p99 "
+                    f"{t.p99_ms:.1f} ms (budget {budget} ms, status {t.status})")
+    if len(results) >= 2:
+        before = results[-2]
+        for name in GROWTH_CHECKED:
+            a, b = before.pages[name]["render"].p50_ms, largest.pages[name]["render"].p50_ms
+            ok = b <= MAX_MISS_GROWTH * a
+            rows.append(f"- {'PASS' if ok else 'FAIL'} {name} render: {b:.1f} ms at "
+                        f"{largest.posts:,} posts, ×{b / max(a, 1e-6):.2f} its {a:.1f} ms at "
+                        f"{before.posts:,} (target ≤ ×{MAX_MISS_GROWTH:g})")  # fmt: skip
+    return "\n".join(rows)
+
+
+def chart(results: list[SizeResult]) -> str:
+    """Render p50 of each page against the number of posts (both log scales), by hand."""
+    import math
+
+    width, height, left, right, top, bottom = 760, 420, 60, 200, 30, 50
+    pages = list(results[0].pages)
+    all_ms = [max(r.pages[p]["render"].p50_ms, 0.1) for r in results for p in pages]
+    y0 = math.floor(math.log10(min(all_ms)))
+    y1 = max(math.ceil(math.log10(max(all_ms))), y0 + 1)
+    xs = [math.log10(r.posts) for r in results]
+    x0, x1 = min(xs), max(xs) if max(xs) > min(xs) else min(xs) + 1
+    plot_w, plot_h = width - left - right, height - top - bottom
+
+    def px(posts: int) -> float:
+        return left + (math.log10(posts) - x0) / (x1 - x0) * plot_w
+
+    def py(ms: float) -> float:  # log scale: the sitemap would flatten every other line
+        return top + plot_h - (math.log10(max(ms, 0.1)) - y0) / (y1 - y0) * plot_h
+
+    colours = ["#1b6ca8", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#16a085", "#7f8c8d",
+               "#2c3e50"]
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+           f'font-family="sans-serif" font-size="12">',
+           f'<rect width="{width}" height="{height}" fill="white"/>',
+           f'<text x="{left}" y="18" font-size="14">Render p50 (ms, log scale) against posts '
+           f'(comments ×10), in process</text>',
+           f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
+           f'stroke="black"/>',
+           f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="black"/>']
+    for power in range(y0, y1 + 1):
+        ms = 10.0**power
+        out.append(f'<text x="{left - 6}" y="{py(ms) + 4:.1f}" text-anchor="end">{ms:g}</text>')
+        out.append(f'<line x1="{left}" y1="{py(ms):.1f}" x2="{left + plot_w}" y2="{py(ms):.1f}" '
+                   f'stroke="#ddd"/>')
+    for r in results:
+        out.append(f'<text x="{px(r.posts):.1f}" y="{top + plot_h + 18}" '
+                   f'text-anchor="middle">{r.posts:,}</text>')
+    for n, name in enumerate(pages):
+        colour = colours[n % len(colours)]
+        points = " ".join(f"{px(r.posts):.1f},{py(r.pages[name]['render'].p50_ms):.1f}"
+                          for r in results)
+        out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
+        for r in results:
+            out.append(f'<circle cx="{px(r.posts):.1f}" '
+                       f'cy="{py(r.pages[name]["render"].p50_ms):.1f}" r="3" fill="{colour}"/>')
+        y = top + 14 + n * 18
+        out.append(f'<rect x="{left + plot_w + 16}" y="{y - 9}" width="12" height="12" '
+                   f'fill="{colour}"/>')
+        out.append(f'<text x="{left + plot_w + 34}" y="{y + 1}">{name}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
+
+
+def run(results_dir: Path, scale_max: int, reuse: bool, repeat: int) -> int:
+    from blogapp.config import DefaultConfig as Config
+
+    results_dir.mkdir(exist_ok=True)
+    sizes = [s for s in SIZES if s[0] <= scale_max]
+    results: list[SizeResult] = []
+    for posts, comments in sizes:
+        url, site, path = database(results_dir, posts, comments, reuse)
+        paths = pages_for(site, Config.POSTS_PER_PAGE, Config.SITEMAP_URLS_PER_FILE)
+        print(f"Measuring {posts:,} posts in process (render, after a write, hit) …", flush=True)
+        result = SizeResult(posts, comments, site.seconds, path.stat().st_size / 1e6, paths=paths)
+        result.pages = measure_pages(url, paths, repeat, max(5, repeat // 4))
+        results.append(result)
+    report = "\n\n".join([*(size_table(r) for r in results), growth_table(results),
+                          judge(results)]) + "\n"  # fmt: skip
+    (results_dir / "scale.md").write_text(report)
+    (results_dir / "scale.json").write_text(json.dumps([asdict(r) for r in results], indent=1))
+    (results_dir / "scale.svg").write_text(chart(results))
+    print()
+    print(report)
+    print(f"(also in {results_dir / 'scale.md'}; chart in {results_dir / 'scale.svg'})")
+    return 0
