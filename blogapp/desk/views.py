@@ -15,8 +15,6 @@ from blogapp.auth.permissions import editor_required
 from blogapp.content import html_to_text, render_body, site_host
 from blogapp.desk.checklist import Draft, check_post_draft
 from blogapp.desk.counting import count_text
-from blogapp.desk.docx import DocxRejected, read_docx
-from blogapp.desk.paste import PasteRejected, html_to_markdown
 from blogapp.extensions import db
 from blogapp.media.admin import figure_snippet
 from blogapp.media.storage import ImageRejected, store_image
@@ -36,6 +34,9 @@ def _private(response, status: int = 200):
 @editor_required
 def desk_paste():
     """The clipboard's HTML as Markdown, for the script to put at the cursor."""
+    # Here, not at the top: lxml loads in the worker a writer uses, never a reader's.
+    from blogapp.desk.paste import PasteRejected, html_to_markdown
+
     try:
         markdown = html_to_markdown(request.form.get("html", ""))
     except PasteRejected as error:
@@ -102,6 +103,8 @@ def desk_image():
 @editor_required
 def desk_docx():
     """A .docx uploaded on the new-post screen becomes a draft, opened in the editor."""
+    from blogapp.desk.docx import DocxRejected, read_docx  # lxml, as in desk_paste
+
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         flash(gettext("Choose a .docx file to import."), "error")
