@@ -34,7 +34,7 @@ MAIL = "mail"  # the lane of every kind not registered in another one
 
 
 @dataclass(frozen=True)
-class OutboxKind:
+class OutboxHandler:
     """A kind of outbox row (``OutboxMessage.kind``) and how the worker handles it.
 
     ``send`` sends a row otherwise than by SMTP (a signed POST), with ``is_permanent``
@@ -109,7 +109,7 @@ class AdminScreen:
 
 @dataclass
 class Registry:
-    kinds: dict[str, OutboxKind] = field(default_factory=dict)
+    kinds: dict[str, OutboxHandler] = field(default_factory=dict)
     lane_steps: list[LaneStep] = field(default_factory=list)
     jobs: list[Job] = field(default_factory=list)
     reader_data: list[ReaderData] = field(default_factory=list)
@@ -118,7 +118,7 @@ class Registry:
     # fixed once it is registered): private, no-store like the admin's own pages.
     private_blueprints: set[str] = field(default_factory=set)
 
-    def add_outbox_kind(self, kind: OutboxKind) -> None:
+    def add_outbox_kind(self, kind: OutboxHandler) -> None:
         if kind.kind in self.kinds:
             raise ValueError(f"outbox kind {kind.kind!r} is registered twice")
         self.kinds[kind.kind] = kind

@@ -33,7 +33,7 @@ from sqlalchemy import delete, func, select
 from blogapp.extensions import db
 from blogapp.mail.outbox import enqueue
 from blogapp.models import Setting
-from blogapp.registry import AdminScreen, OutboxKind, ReaderData, registry
+from blogapp.registry import AdminScreen, OutboxHandler, ReaderData, registry
 
 KIND = "guestbook-thanks"
 
@@ -82,7 +82,7 @@ def init_app(app):
     from guestbook_feature.admin import bp
 
     found = registry(app)
-    found.add_outbox_kind(OutboxKind(KIND, compose=compose))
+    found.add_outbox_kind(OutboxHandler(KIND, compose=compose))
     found.add_job("guestbook", prune)
     found.add_reader_data(ReaderData("guestbook", erase, export, holds))
     found.add_admin_blueprint(app, bp)

@@ -25,7 +25,7 @@ def init_app(app) -> None:
     from blogapp.comments.subscriptions import compose_digest
     from blogapp.extensions import db
     from blogapp.models import Comment, CommentStatus
-    from blogapp.registry import AdminScreen, OutboxKind, ReaderData, registry
+    from blogapp.registry import AdminScreen, OutboxHandler, ReaderData, registry
 
     def pending() -> int:
         """Comments waiting for moderation: one COUNT, never cached, so the nav is exact."""
@@ -42,8 +42,8 @@ def init_app(app) -> None:
     app.add_template_global(lockdown.MODES, "comment_lockdown_modes")
 
     found = registry(app)
-    found.add_outbox_kind(OutboxKind("reply-digest", compose=compose_digest))
-    found.add_outbox_kind(OutboxKind(reports.KIND))  # a reader's report, to the moderators
+    found.add_outbox_kind(OutboxHandler("reply-digest", compose=compose_digest))
+    found.add_outbox_kind(OutboxHandler(reports.KIND))  # a reader's report, to the moderators
     found.add_job("comment-addresses", lambda: (
         f"Erased the address of {retention.erase_old_addresses()} comment(s) older than "
         f"{retention.retention_days()} day(s)."))

@@ -25,10 +25,10 @@ def init_app(app) -> None:
         delivery,
         publishing,
     )
-    from blogapp.registry import AdminScreen, OutboxKind, registry
+    from blogapp.registry import AdminScreen, OutboxHandler, registry
 
     found = registry(app)
-    found.add_outbox_kind(OutboxKind(publishing.KIND, lane=LANE, send=delivery.send,
+    found.add_outbox_kind(OutboxHandler(publishing.KIND, lane=LANE, send=delivery.send,
                                      is_permanent=delivery.is_permanent))
     found.add_lane_step(LANE, publishing.queue_due_posts)
     found.add_admin_screen(AdminScreen(

@@ -52,7 +52,7 @@ from blogapp.database import write_transaction
 from blogapp.extensions import db
 from blogapp.mail import heartbeat, signing, smtp
 from blogapp.models import OutboxMessage, OutboxStatus
-from blogapp.registry import MAIL, OutboxKind, registry
+from blogapp.registry import MAIL, OutboxHandler, registry
 
 log = logging.getLogger(__name__)
 # Sent after each pass of a lane, with ``lane`` and its ``report``: ``blogapp.metrics``
@@ -64,9 +64,9 @@ def lanes() -> tuple[str, ...]:
     return registry().lanes
 
 
-def _kind(row: OutboxMessage) -> OutboxKind:
+def _kind(row: OutboxMessage) -> OutboxHandler:
     """How ``row`` is handled: as its feature registered it, else as plain mail."""
-    return registry().kinds.get(row.kind) or OutboxKind(row.kind)
+    return registry().kinds.get(row.kind) or OutboxHandler(row.kind)
 
 
 def _in_lane(lane: str | None):

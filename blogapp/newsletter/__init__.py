@@ -18,11 +18,11 @@ def init_app(app) -> None:
         reader_data,
         services,
     )
-    from blogapp.registry import MAIL, AdminScreen, OutboxKind, ReaderData, registry
+    from blogapp.registry import MAIL, AdminScreen, OutboxHandler, ReaderData, registry
 
     found = registry(app)
     for kind in (services.KIND, services.CONFIRM_KIND):
-        found.add_outbox_kind(OutboxKind(kind, refused=services.mark_bouncing))
+        found.add_outbox_kind(OutboxHandler(kind, refused=services.mark_bouncing))
     found.add_lane_step(MAIL, services.forget_unconfirmed)
     found.add_lane_step(MAIL, services.queue_due_posts)
     found.add_reader_data(ReaderData("newsletter", reader_data.erase, reader_data.export,

@@ -12,11 +12,11 @@ def init_app(app) -> None:
     """Register what submissions bring (``blogapp.registry``): the editors' mail, the
     form's private blueprint, the Submissions screen, and the hook that forgets a
     submission's contact details when its post is published."""
-    from blogapp.registry import AdminScreen, OutboxKind, registry
+    from blogapp.registry import AdminScreen, OutboxHandler, registry
     from blogapp.submissions import services, views
 
     found = registry(app)
-    found.add_outbox_kind(OutboxKind(services.KIND))
+    found.add_outbox_kind(OutboxHandler(services.KIND))
     # The form holds a CSRF token: its page is personal, never kept or shared.
     found.private_blueprints.add(views.bp.name)
     app.register_blueprint(views.bp)

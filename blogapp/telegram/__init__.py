@@ -16,10 +16,10 @@ __all__ = ["KIND", "LANE", "init_app"]
 def init_app(app) -> None:
     """Register the channel's outbox kind, in a lane of its own (a slow or throttled
     Bot API never holds up mail), and install the hook that queues it."""
-    from blogapp.registry import OutboxKind, registry
+    from blogapp.registry import OutboxHandler, registry
     from blogapp.telegram import api, channel, watch
 
-    registry(app).add_outbox_kind(OutboxKind(KIND, lane=LANE, send=channel.send,
+    registry(app).add_outbox_kind(OutboxHandler(KIND, lane=LANE, send=channel.send,
                                              is_permanent=api.is_permanent,
                                              compose=channel.compose))  # fmt: skip
     watch.watch_posts()
