@@ -85,10 +85,15 @@ def _rendered_bodies(rng: random.Random) -> list[dict]:
     for _ in range(BODY_VARIANTS):
         post = Post(title="", body=_body(rng), content_format=FORMAT_MARKDOWN, excerpt="")
         render_post(post)
-        bodies.append({
-            "body": post.body, "body_html": post.body_html, "excerpt_html": post.excerpt_html,
-            "has_more": post.has_more, "search_text": post.search_text,
-        })  # fmt: skip
+        bodies.append(
+            {
+                "body": post.body,
+                "body_html": post.body_html,
+                "excerpt_html": post.excerpt_html,
+                "has_more": post.has_more,
+                "search_text": post.search_text,
+            }
+        )
     return bodies
 
 
@@ -129,27 +134,49 @@ def build(database_url: str, scale: Scale = Scale(), seed: int = 20261127) -> Bi
         conn = db.session.connection()
         now = datetime.now(UTC).replace(microsecond=0)
 
-        authors = [{"id": i, "login": f"author{i}", "email": f"author{i}@example.org",
-                    "display_name": f"Author {i}", "role": ROLE_EDITOR} for i in range(1, 9)]
+        authors = [
+            {
+                "id": i,
+                "login": f"author{i}",
+                "email": f"author{i}@example.org",
+                "display_name": f"Author {i}",
+                "role": ROLE_EDITOR,
+            }
+            for i in range(1, 9)
+        ]
         conn.execute(insert(User), authors)
 
         categories, paths = [], {}
         top = scale.categories // 5
         for i in range(1, top + 1):
-            categories.append({"id": i, "name": f"Section {i}", "slug": f"section-{i}",
-                               "description": f"Op-eds in section {i}.", "parent_id": None})
+            categories.append(
+                {
+                    "id": i,
+                    "name": f"Section {i}",
+                    "slug": f"section-{i}",
+                    "description": f"Op-eds in section {i}.",
+                    "parent_id": None,
+                }
+            )
             paths[i] = f"section-{i}"
         next_id = top + 1
         while next_id <= scale.categories:
             parent = (next_id - top - 1) % top + 1
-            categories.append({"id": next_id, "name": f"Topic {next_id}",
-                               "slug": f"topic-{next_id}", "description": "",
-                               "parent_id": parent})
+            categories.append(
+                {
+                    "id": next_id,
+                    "name": f"Topic {next_id}",
+                    "slug": f"topic-{next_id}",
+                    "description": "",
+                    "parent_id": parent,
+                }
+            )
             paths[next_id] = f"{paths[parent]}/topic-{next_id}"
             next_id += 1
         conn.execute(insert(Category), categories)
-        conn.execute(insert(Tag), [{"id": i, "name": f"tag {i}", "slug": f"tag-{i}"}
-                                   for i in range(1, 51)])
+        conn.execute(
+            insert(Tag), [{"id": i, "name": f"tag {i}", "slug": f"tag-{i}"} for i in range(1, 51)]
+        )
 
         bodies = _rendered_bodies(rng)
         sqlite = conn.dialect.name == "sqlite"
@@ -162,17 +189,32 @@ def build(database_url: str, scale: Scale = Scale(), seed: int = 20261127) -> Bi
             title = f"Op-ed {pid}: " + _sentence(rng).rstrip(".")[:120]
             when = now - timedelta(hours=2 * pid, minutes=rng.randint(0, 90))
             published[pid] = when
-            posts.append({
-                "id": pid, "title": title, "slug": f"op-ed-{pid}",
-                "content_format": "markdown", "body": body["body"],
-                "body_html": body["body_html"], "excerpt": "",
-                "excerpt_html": body["excerpt_html"], "has_more": body["has_more"],
-                "search_text": f"{title}\n{body['search_text']}", "first_image_url": "",
-                "source_line": "", "status": PostStatus.PUBLISHED, "language": "en",
-                "comment_mode": "open", "sticky": False, "published_at": when,
-                "created_at": when, "updated_at": when, "author_id": pid % len(authors) + 1,
-                "comment_count": 0, "guid": "",
-            })  # fmt: skip
+            posts.append(
+                {
+                    "id": pid,
+                    "title": title,
+                    "slug": f"op-ed-{pid}",
+                    "content_format": "markdown",
+                    "body": body["body"],
+                    "body_html": body["body_html"],
+                    "excerpt": "",
+                    "excerpt_html": body["excerpt_html"],
+                    "has_more": body["has_more"],
+                    "search_text": f"{title}\n{body['search_text']}",
+                    "first_image_url": "",
+                    "source_line": "",
+                    "status": PostStatus.PUBLISHED,
+                    "language": "en",
+                    "comment_mode": "open",
+                    "sticky": False,
+                    "published_at": when,
+                    "created_at": when,
+                    "updated_at": when,
+                    "author_id": pid % len(authors) + 1,
+                    "comment_count": 0,
+                    "guid": "",
+                }
+            )
             leaf = rng.randint(top + 1, scale.categories)
             links.append({"post_id": pid, "category_id": leaf})
             if rng.random() < 0.4:
@@ -216,14 +258,23 @@ def build(database_url: str, scale: Scale = Scale(), seed: int = 20261127) -> Bi
                     depth = min(parent_depth + 1, 4)
                 ids_depth.append((cid, depth))
                 text, html = texts[cid % len(texts)]
-                rows.append({
-                    "id": cid, "post_id": pid, "parent_id": parent, "depth": depth,
-                    "author_name": f"Reader {cid % 997}",
-                    "author_email": f"reader{cid % 997}@example.org", "author_url": "",
-                    "author_ip": "127.0.0.1", "user_agent": "bench", "body": text,
-                    "body_html": html, "status": CommentStatus.APPROVED,
-                    "created_at": published[pid] + timedelta(minutes=k + 1),
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "id": cid,
+                        "post_id": pid,
+                        "parent_id": parent,
+                        "depth": depth,
+                        "author_name": f"Reader {cid % 997}",
+                        "author_email": f"reader{cid % 997}@example.org",
+                        "author_url": "",
+                        "author_ip": "127.0.0.1",
+                        "user_agent": "bench",
+                        "body": text,
+                        "body_html": html,
+                        "status": CommentStatus.APPROVED,
+                        "created_at": published[pid] + timedelta(minutes=k + 1),
+                    }
+                )
             if len(rows) >= 5000:
                 conn.execute(insert(Comment), rows)
                 rows = []
@@ -232,11 +283,13 @@ def build(database_url: str, scale: Scale = Scale(), seed: int = 20261127) -> Bi
         conn.execute(
             Post.__table__.update()
             .where(Post.id == Post.__table__.c.id)
-            .values(comment_count=Comment.__table__.select()
-                    .with_only_columns(db.func.count())
-                    .where(Comment.post_id == Post.id, Comment.status == CommentStatus.APPROVED)
-                    .scalar_subquery())
-        )  # fmt: skip
+            .values(
+                comment_count=Comment.__table__.select()
+                .with_only_columns(db.func.count())
+                .where(Comment.post_id == Post.id, Comment.status == CommentStatus.APPROVED)
+                .scalar_subquery()
+            )
+        )
         db.session.commit()
         db.session.remove()
         db.engine.dispose()

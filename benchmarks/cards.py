@@ -48,8 +48,11 @@ class CardsResult:
 
     @property
     def passed(self) -> bool:
-        return (self.named == self.posts and not self.bad
-                and self.seconds <= TARGET_SECONDS * self.posts / 10_000)  # fmt: skip
+        return (
+            self.named == self.posts
+            and not self.bad
+            and self.seconds <= TARGET_SECONDS * self.posts / 10_000
+        )
 
 
 def copy_database(source: Path, target: Path) -> None:
@@ -65,28 +68,50 @@ def measure(database_path: Path, jobs: int | None = None) -> CardsResult:
         copy = Path(tmp) / "cards.sqlite"
         copy_database(database_path, copy)
         env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
-        env.update(DATABASE_URL=f"sqlite:///{copy}", SECRET_KEY=SECRET_KEY,
-                   BLOGAPP_INSTANCE_PATH=tmp)  # fmt: skip
+        env.update(
+            DATABASE_URL=f"sqlite:///{copy}", SECRET_KEY=SECRET_KEY, BLOGAPP_INSTANCE_PATH=tmp
+        )
         started = time.perf_counter()
         subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "blogapp", "cards", "draw",
-             "--jobs", str(jobs)],
-            env=env, cwd=PROJECT_ROOT, check=True, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
+            [
+                sys.executable,
+                "-m",
+                "flask",
+                "--app",
+                "blogapp",
+                "cards",
+                "draw",
+                "--jobs",
+                str(jobs),
+            ],
+            env=env,
+            cwd=PROJECT_ROOT,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         elapsed = time.perf_counter() - started
         load = os.getloadavg()[1 if elapsed > 180 else 0]
         folder = Path(tmp) / "uploads" / "cards"
         files = {p.name for p in folder.glob("*.png")}
         with sqlite3.connect(copy) as conn:
-            names = [row[0] for row in conn.execute(
-                "SELECT share_card FROM posts WHERE status = 'published'")]  # fmt: skip
+            names = [
+                row[0]
+                for row in conn.execute("SELECT share_card FROM posts WHERE status = 'published'")
+            ]
         bad = 0
         for name in sorted(files)[:: max(1, len(files) // 50)]:  # a sample of 50
             with Image.open(folder / name) as image:
                 bad += image.format != "PNG" or image.size != (1200, 630)
-        return CardsResult(posts=len(names), named=sum(n in files for n in names),
-                           files=len(files), jobs=jobs, seconds=elapsed, bad=bad,
-                           load=load, cpu_ms=cpu_per_card(copy, Path(tmp)))  # fmt: skip
+        return CardsResult(
+            posts=len(names),
+            named=sum(n in files for n in names),
+            files=len(files),
+            jobs=jobs,
+            seconds=elapsed,
+            bad=bad,
+            load=load,
+            cpu_ms=cpu_per_card(copy, Path(tmp)),
+        )
 
 
 def cpu_per_card(database: Path, instance: Path, sample: int = 200) -> float:
@@ -100,8 +125,13 @@ def cpu_per_card(database: Path, instance: Path, sample: int = 200) -> float:
     from blogapp.extensions import db
     from blogapp.models import Post
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-                      "SECRET_KEY": SECRET_KEY, "UPLOAD_FOLDER": str(instance / "uploads")})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "SECRET_KEY": SECRET_KEY,
+            "UPLOAD_FOLDER": str(instance / "uploads"),
+        }
+    )
     with app.app_context():
         posts = db.session.scalars(
             select(Post).options(joinedload(Post.author)).order_by(Post.id).limit(sample)
@@ -119,20 +149,26 @@ def cpu_per_card(database: Path, instance: Path, sample: int = 200) -> float:
 
 def cards_row(result: CardsResult) -> str:
     verdict = "PASS" if result.passed else "FAIL"
-    return (f"| share cards: `flask cards draw --jobs {result.jobs}` | – | "
-            f"{result.per_second:,.1f} cards/s | – | – | – | – | – | – | "
-            f"{result.posts:,} within {TARGET_SECONDS // 60} min, every post named | "
-            f"{verdict}: {result.named:,} of {result.posts:,} posts in "
-            f"{result.seconds:.0f}s, {result.bad} bad, load average {result.load:.1f} "
-            f"on {os.cpu_count()} CPUs; {result.cpu_ms:.0f} ms CPU a card |")
+    return (
+        f"| share cards: `flask cards draw --jobs {result.jobs}` | – | "
+        f"{result.per_second:,.1f} cards/s | – | – | – | – | – | – | "
+        f"{result.posts:,} within {TARGET_SECONDS // 60} min, every post named | "
+        f"{verdict}: {result.named:,} of {result.posts:,} posts in "
+        f"{result.seconds:.0f}s, {result.bad} bad, load average {result.load:.1f} "
+        f"on {os.cpu_count()} CPUs; {result.cpu_ms:.0f} ms CPU a card |"
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
-    parser.add_argument("--posts", type=int, default=10_000,
-                        help="posts of a database built for this run (when "
-                             "bench-results/bench.sqlite is not there)")
+    parser.add_argument(
+        "--posts",
+        type=int,
+        default=10_000,
+        help="posts of a database built for this run (when "
+        "bench-results/bench.sqlite is not there)",
+    )
     args = parser.parse_args()
     database = RESULTS / "bench.sqlite"
     with tempfile.TemporaryDirectory() as tmp:

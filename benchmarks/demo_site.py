@@ -14,8 +14,9 @@ def make_app(database_url: str, **config):
     """An in-process app; its key is throw-away, since there is no default key."""
     from blogapp import create_app
 
-    return create_app({"SQLALCHEMY_DATABASE_URI": database_url,
-                       "SECRET_KEY": secrets.token_hex(32), **config})  # fmt: skip
+    return create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": secrets.token_hex(32), **config}
+    )
 
 
 def build_demo_database(database_url: str, *, fresh_tables: bool = False) -> None:
@@ -43,8 +44,9 @@ def create_admin(login: str, password: str) -> None:
 
     if db.session.scalar(select(User).where(User.login == login)) is not None:
         return
-    user = User(login=login, email=f"{login}@example.org", display_name="Proof Admin",
-                role=ROLE_ADMIN)
+    user = User(
+        login=login, email=f"{login}@example.org", display_name="Proof Admin", role=ROLE_ADMIN
+    )
     try:
         from blogapp.auth.passwords import set_password
     except ImportError:  # accounts not built yet: the login journeys will say so

@@ -141,26 +141,31 @@ def judge(run: FloodRun) -> None:
     share = run.readers.rate / run.alone.rate if run.alone.rate else 0.0
     shed = sum(run.flood.statuses.get(code, 0) for code in SHED)
     run.checks = [
-        Check("readers keep >= 80% of their throughput", share >= MIN_READER_SHARE,
-              f"{share:.0%}"),
-        Check(f"readers' p99 < {MAX_READER_P99_MS:g} ms", run.readers.p99_ms < MAX_READER_P99_MS,
-              f"{run.readers.p99_ms:.1f} ms"),
-        Check("no 5xx for anyone (503 of the cap is shed)",
-              five_xx(run.alone) + five_xx(run.readers) + five_xx(run.flood, SHED) == 0
-              and set(run.readers.statuses) == {200},
-              f"readers {run.readers.statuses}, flood {run.flood.statuses}"),
+        Check("readers keep >= 80% of their throughput", share >= MIN_READER_SHARE, f"{share:.0%}"),
+        Check(
+            f"readers' p99 < {MAX_READER_P99_MS:g} ms",
+            run.readers.p99_ms < MAX_READER_P99_MS,
+            f"{run.readers.p99_ms:.1f} ms",
+        ),
+        Check(
+            "no 5xx for anyone (503 of the cap is shed)",
+            five_xx(run.alone) + five_xx(run.readers) + five_xx(run.flood, SHED) == 0
+            and set(run.readers.statuses) == {200},
+            f"readers {run.readers.statuses}, flood {run.flood.statuses}",
+        ),
         Check("the flood is shed (429/503)", shed > 0, f"{shed} shed of {run.flood.requests}"),
-        Check("no socket errors", not (run.alone.socket_errors or run.readers.socket_errors
-                                       or run.flood.socket_errors),
-              f"readers {run.readers.errors}, flood {run.flood.errors}"),
-    ]  # fmt: skip
+        Check(
+            "no socket errors",
+            not (run.alone.socket_errors or run.readers.socket_errors or run.flood.socket_errors),
+            f"readers {run.readers.errors}, flood {run.flood.errors}",
+        ),
+    ]
 
 
 def table(run: FloodRun) -> str:
     def row(name: str, r: WrkResult) -> str:
         statuses = ", ".join(f"{code}: {n:,}" for code, n in sorted(r.statuses.items()))
-        return (f"| {name} | {r.rate:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} "
-                f"| {statuses} |")  # fmt: skip
+        return f"| {name} | {r.rate:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {statuses} |"
 
     lines = [
         "| run | req/s | p50 ms | p99 ms | answers |",
@@ -177,36 +182,59 @@ def table(run: FloodRun) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.flood", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.flood",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--seconds", type=float, default=10.0, help="each measured run (10)")
     parser.add_argument("--threads", type=int, default=2, help="wrk threads per client (2)")
     parser.add_argument("--connections", type=int, default=16, help="reader connections (16)")
     parser.add_argument("--flood-connections", type=int, default=FLOOD_CONNECTIONS)
-    parser.add_argument("--redis", default="", help="REDIS_URL for the limits' storage "
-                        "(default: each worker's memory)")
-    parser.add_argument("--gunicorn-alone", action="store_true",
-                        help="no nginx in front: the app's own limits, cap and budget only "
-                        "(default: through nginx with the shipped recipe, "
-                        "deploy/nginx-blogapp-proxy.conf, as deployed)")
+    parser.add_argument(
+        "--redis",
+        default="",
+        help="REDIS_URL for the limits' storage (default: each worker's memory)",
+    )
+    parser.add_argument(
+        "--gunicorn-alone",
+        action="store_true",
+        help="no nginx in front: the app's own limits, cap and budget only "
+        "(default: through nginx with the shipped recipe, "
+        "deploy/nginx-blogapp-proxy.conf, as deployed)",
+    )
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--comments", type=int, default=100_000)
-    parser.add_argument("--reuse-db", action="store_true",
-                        help="keep bench-results/bench.sqlite from an earlier run")
+    parser.add_argument(
+        "--reuse-db",
+        action="store_true",
+        help="keep bench-results/bench.sqlite from an earlier run",
+    )
     return parser.parse_args(argv)
 
 
-def measure(database_url: str, readers: WrkSettings, flood_connections: int = FLOOD_CONNECTIONS,
-            *, nginx: bool = True, redis_url: str = "") -> tuple[FloodRun, int]:
+def measure(
+    database_url: str,
+    readers: WrkSettings,
+    flood_connections: int = FLOOD_CONNECTIONS,
+    *,
+    nginx: bool = True,
+    redis_url: str = "",
+) -> tuple[FloodRun, int]:
     """Readers alone, then readers under the flood, on a fresh gunicorn with the limits
     on, through nginx's shipped recipe or not; (the judged run, gunicorn's workers)."""
-    flood = WrkSettings(readers.seconds + 2.0, readers.threads, flood_connections,
-                        extra_lua=lua_preamble({"FLOOD_WORDS": " ".join(WORDS)}) + FLOOD_LUA)
+    flood = WrkSettings(
+        readers.seconds + 2.0,
+        readers.threads,
+        flood_connections,
+        extra_lua=lua_preamble({"FLOOD_WORDS": " ".join(WORDS)}) + FLOOD_LUA,
+    )
     if redis_url:
         clear_limits(redis_url)
     port = free_port()
-    server = start_gunicorn(server_environment(database_url, port, redis_url), port,
-                            RESULTS / "gunicorn-flood.log")  # fmt: skip
+    server = start_gunicorn(
+        server_environment(database_url, port, redis_url), port, RESULTS / "gunicorn-flood.log"
+    )
     proxy = None
     try:
         url = server.url
@@ -236,8 +264,13 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(exist_ok=True)
     database_url, site = prepare_database(args)
     readers = WrkSettings(args.seconds, args.threads, args.connections)
-    run, workers = measure(database_url, readers, args.flood_connections,
-                           nginx=not args.gunicorn_alone, redis_url=args.redis)
+    run, workers = measure(
+        database_url,
+        readers,
+        args.flood_connections,
+        nginx=not args.gunicorn_alone,
+        redis_url=args.redis,
+    )
     report = (
         f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC · {os.cpu_count()} CPUs · "
         f"gunicorn.conf.py: {workers} workers × {os.environ.get('BLOGAPP_THREADS', '4')} threads"

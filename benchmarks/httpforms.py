@@ -62,14 +62,22 @@ class _FormParser(HTMLParser):
             self._label_text = []
         elif tag in ("input", "select", "button"):
             if "name" in a:
-                entry = {"name": a["name"], "type": a.get("type", "text").lower(),
-                         "value": a.get("value", ""), "id": a.get("id", "")}
+                entry = {
+                    "name": a["name"],
+                    "type": a.get("type", "text").lower(),
+                    "value": a.get("value", ""),
+                    "id": a.get("id", ""),
+                }
                 if "checked" in a:
                     entry["checked"] = "1"
                 self._form.fields.append(entry)
         elif tag == "textarea" and "name" in a:
-            self._textarea = {"name": a["name"], "type": "textarea", "value": "",
-                              "id": a.get("id", "")}
+            self._textarea = {
+                "name": a["name"],
+                "type": "textarea",
+                "value": "",
+                "id": a.get("id", ""),
+            }
             self._form.fields.append(self._textarea)
 
     def handle_endtag(self, tag):
@@ -126,19 +134,28 @@ class Session:
             urllib.request.HTTPCookieProcessor(self.cookies), _NoRedirects()
         )
 
-    def request(self, method: str, path: str, data: dict[str, str] | None = None,
-                headers: dict[str, str] | None = None) -> Reply:
+    def request(
+        self,
+        method: str,
+        path: str,
+        data: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
         url = path if path.startswith("http") else self.base_url + path
         body = urllib.parse.urlencode(data).encode() if data is not None else None
         req = urllib.request.Request(url, data=body, method=method, headers=headers or {})
         try:
             with self._opener.open(req, timeout=self.timeout) as response:
-                return Reply(response.status, dict(response.headers),
-                             response.read().decode("utf-8", "replace"))
+                return Reply(
+                    response.status,
+                    dict(response.headers),
+                    response.read().decode("utf-8", "replace"),
+                )
         except urllib.error.HTTPError as error:
             with error:
-                return Reply(error.code, dict(error.headers),
-                             error.read().decode("utf-8", "replace"))
+                return Reply(
+                    error.code, dict(error.headers), error.read().decode("utf-8", "replace")
+                )
 
     def get(self, path: str, headers: dict[str, str] | None = None) -> Reply:
         return self.request("GET", path, headers=headers)

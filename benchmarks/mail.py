@@ -37,8 +37,13 @@ def queue(database_url: str, count: int) -> None:
     with app.app_context():
         db.create_all()
         for n in range(count):
-            enqueue(key=f"bench.{n}", kind="bench", recipient=f"reader{n}@example.org",
-                    subject=f"New comment {n}", text="Someone answered you.\n" * 20)
+            enqueue(
+                key=f"bench.{n}",
+                kind="bench",
+                recipient=f"reader{n}@example.org",
+                subject=f"New comment {n}",
+                text="Someone answered you.\n" * 20,
+            )
         db.session.commit()
         db.engine.dispose()
 
@@ -68,8 +73,11 @@ class MailResult:
 
     @property
     def passed(self) -> bool:
-        return (self.per_minute >= TARGET_PER_MINUTE and not self.duplicates
-                and self.recorded_sent == self.messages)  # fmt: skip
+        return (
+            self.per_minute >= TARGET_PER_MINUTE
+            and not self.duplicates
+            and self.recorded_sent == self.messages
+        )
 
 
 def measure(messages: int = 2000, batch: int = 50) -> MailResult:
@@ -80,16 +88,21 @@ def measure(messages: int = 2000, batch: int = 50) -> MailResult:
         with CountingSink() as server:
             env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
             env.update(
-                DATABASE_URL=database_url, SECRET_KEY=SECRET_KEY,
+                DATABASE_URL=database_url,
+                SECRET_KEY=SECRET_KEY,
                 BLOGAPP_INSTANCE_PATH=tmp,
-                BLOGAPP_MAIL_SERVER="127.0.0.1", BLOGAPP_MAIL_PORT=str(server.port),
-                BLOGAPP_MAIL_BATCH_SIZE=str(batch), BLOGAPP_MAIL_POLL_SECONDS="0.05",
-            )  # fmt: skip
+                BLOGAPP_MAIL_SERVER="127.0.0.1",
+                BLOGAPP_MAIL_PORT=str(server.port),
+                BLOGAPP_MAIL_BATCH_SIZE=str(batch),
+                BLOGAPP_MAIL_POLL_SECONDS="0.05",
+            )
             started = time.perf_counter()
             worker = subprocess.Popen(
                 [sys.executable, "-m", "flask", "--app", "blogapp", "deliver", "--loop"],
-                env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
-            )  # fmt: skip
+                env=env,
+                cwd=PROJECT_ROOT,
+                stdout=subprocess.DEVNULL,
+            )
             try:
                 while server.received < messages:
                     if worker.poll() is not None:
@@ -110,9 +123,11 @@ def main() -> int:
     args = parser.parse_args()
     result = measure(args.messages, args.batch)
     verdict = "PASS" if result.passed else "FAIL"
-    print(f"mail delivery: {result.messages} messages in {result.seconds:.2f}s = "
-          f"{result.per_minute:,.0f}/min (target >= {TARGET_PER_MINUTE:,}/min), "
-          f"duplicates {result.duplicates}, recorded sent {result.recorded_sent}  {verdict}")
+    print(
+        f"mail delivery: {result.messages} messages in {result.seconds:.2f}s = "
+        f"{result.per_minute:,.0f}/min (target >= {TARGET_PER_MINUTE:,}/min), "
+        f"duplicates {result.duplicates}, recorded sent {result.recorded_sent}  {verdict}"
+    )
     return 0 if result.passed else 1
 
 

@@ -45,10 +45,18 @@ def in_process(url: str, batches: int = 60, per_batch: int = 100) -> None:
 
     from blogapp import create_app
 
-    apps = {name: create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "b" * 40,
-                              "REQUEST_LOG": False, "RATELIMIT_ENABLED": False,
-                              "METRICS_TOKEN_SHA256": token})
-            for name, token in (("off", ""), ("on", hashlib.sha256(TOKEN.encode()).hexdigest()))}
+    apps = {
+        name: create_app(
+            {
+                "SQLALCHEMY_DATABASE_URI": url,
+                "SECRET_KEY": "b" * 40,
+                "REQUEST_LOG": False,
+                "RATELIMIT_ENABLED": False,
+                "METRICS_TOKEN_SHA256": token,
+            }
+        )
+        for name, token in (("off", ""), ("on", hashlib.sha256(TOKEN.encode()).hexdigest()))
+    }
     clients = {name: app.test_client() for name, app in apps.items()}
     for client in clients.values():
         for _ in range(50):
@@ -61,14 +69,15 @@ def in_process(url: str, batches: int = 60, per_batch: int = 100) -> None:
                 client.get("/")
             best[name] = min(best[name], (time.perf_counter() - started) / per_batch)
     off, on = best["off"], best["on"]
-    print(f"In process (Flask test client, kept home page, fastest of {batches} batches of "
-          f"{per_batch}): {off * 1e6:.0f} µs off, {on * 1e6:.0f} µs on, {on / off - 1:+.1%} "
-          f"({'PASS' if on / off - 1 <= MAX_LOSS else 'FAIL'})")
+    print(
+        f"In process (Flask test client, kept home page, fastest of {batches} batches of "
+        f"{per_batch}): {off * 1e6:.0f} µs off, {on * 1e6:.0f} µs on, {on / off - 1:+.1%} "
+        f"({'PASS' if on / off - 1 <= MAX_LOSS else 'FAIL'})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.metrics_cost",
-                                     description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.metrics_cost", description=__doc__)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--rounds", type=int, default=3, help="runs of each page, each way")
     parser.add_argument("--posts", type=int, default=1000)
@@ -77,16 +86,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     RESULTS.mkdir(exist_ok=True)
     url, site = database(args)
-    pages = {"home": "/", "category": site.category_path, "post (500 comments)":
-             site.post_500_path}
+    pages = {"home": "/", "category": site.category_path, "post (500 comments)": site.post_500_path}
     settings = WrkSettings(args.seconds, 2, 16)
     servers = {}
     try:
         for name, token in (("off", ""), ("on", hashlib.sha256(TOKEN.encode()).hexdigest())):
             port = free_port()
             env = app_environment(url, port, RESULTS / f"instance-metrics-{name}")
-            env.update(BLOGAPP_METRICS_TOKEN_SHA256=token, BLOGAPP_REQUEST_LOG="false",
-                       PROMETHEUS_MULTIPROC_DIR=str(RESULTS / f"prometheus-{name}"))
+            env.update(
+                BLOGAPP_METRICS_TOKEN_SHA256=token,
+                BLOGAPP_REQUEST_LOG="false",
+                PROMETHEUS_MULTIPROC_DIR=str(RESULTS / f"prometheus-{name}"),
+            )
             servers[name] = start_gunicorn(env, port, RESULTS / f"gunicorn-metrics-{name}.log")
         rates: dict[tuple[str, str], list[float]] = {}
         for page, path in pages.items():
@@ -102,8 +113,10 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for server in servers.values():
             server.stop()
-    print(f"Kept pages, metrics off and on (median of {args.rounds} runs of "
-          f"{args.seconds:g}s, wrk 2 threads, 16 connections):")
+    print(
+        f"Kept pages, metrics off and on (median of {args.rounds} runs of "
+        f"{args.seconds:g}s, wrk 2 threads, 16 connections):"
+    )
     print(f"| page | off req/s | on req/s | loss | target ≤ {MAX_LOSS:.0%} |")
     print("|---|---|---|---|---|")
     losses = []
@@ -111,14 +124,17 @@ def main(argv: list[str] | None = None) -> int:
         off = statistics.median(rates[(page, "off")])
         on = statistics.median(rates[(page, "on")])
         losses.append(1 - on / off)
-        print(f"| {page} | {off:,.0f} | {on:,.0f} | {losses[-1]:+.1%} | "
-              f"{'PASS' if losses[-1] <= MAX_LOSS else 'FAIL'} |")
+        print(
+            f"| {page} | {off:,.0f} | {on:,.0f} | {losses[-1]:+.1%} | "
+            f"{'PASS' if losses[-1] <= MAX_LOSS else 'FAIL'} |"
+        )
     for (page, name), runs in rates.items():
         print(f"  {page}, metrics {name}: " + ", ".join(f"{r:,.0f}" for r in runs))
     print(f"Worst loss {max(losses):+.1%}: {'PASS' if max(losses) <= MAX_LOSS else 'FAIL'}")
     in_process(url)
-    (RESULTS / "metrics-cost.json").write_text(json.dumps(
-        {"rates": {f"{p}|{n}": r for (p, n), r in rates.items()}, "site": asdict(site)}))
+    (RESULTS / "metrics-cost.json").write_text(
+        json.dumps({"rates": {f"{p}|{n}": r for (p, n), r in rates.items()}, "site": asdict(site)})
+    )
     return 0
 
 

@@ -39,14 +39,30 @@ def prepare(database_url: str, subscribers: int) -> None:
     with app.app_context():
         db.create_all()
         confirmed = utcnow() - timedelta(days=1)
-        db.session.execute(NewsletterSubscriber.__table__.insert(), [
-            dict(email=f"reader{n}@example.org", lists="both", status=NewsletterStatus.CONFIRMED,
-                 created_at=confirmed, confirmed_at=confirmed) for n in range(subscribers)
-        ])  # fmt: skip
-        post = Post(title="A long op-ed", slug="a-long-op-ed", status="published",
-                    body="An argument, made at length.\n\n" * 60, published_at=utcnow(),
-                    source_line="First published in the benchmark.", excerpt="",
-                    content_format="markdown", language="en")  # fmt: skip
+        db.session.execute(
+            NewsletterSubscriber.__table__.insert(),
+            [
+                dict(
+                    email=f"reader{n}@example.org",
+                    lists="both",
+                    status=NewsletterStatus.CONFIRMED,
+                    created_at=confirmed,
+                    confirmed_at=confirmed,
+                )
+                for n in range(subscribers)
+            ],
+        )
+        post = Post(
+            title="A long op-ed",
+            slug="a-long-op-ed",
+            status="published",
+            body="An argument, made at length.\n\n" * 60,
+            published_at=utcnow(),
+            source_line="First published in the benchmark.",
+            excerpt="",
+            content_format="markdown",
+            language="en",
+        )
         render_post(post)
         db.session.add(post)
         db.session.commit()
@@ -71,16 +87,22 @@ def main() -> int:
         with CountingSink() as server:
             env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
             env.update(
-                DATABASE_URL=database_url, SECRET_KEY=BENCH_KEY, BLOGAPP_INSTANCE_PATH=tmp,
-                BLOGAPP_MAIL_SERVER="127.0.0.1", BLOGAPP_MAIL_PORT=str(server.port),
-                BLOGAPP_MAIL_BATCH_SIZE=str(args.batch), BLOGAPP_MAIL_POLL_SECONDS="0.05",
+                DATABASE_URL=database_url,
+                SECRET_KEY=BENCH_KEY,
+                BLOGAPP_INSTANCE_PATH=tmp,
+                BLOGAPP_MAIL_SERVER="127.0.0.1",
+                BLOGAPP_MAIL_PORT=str(server.port),
+                BLOGAPP_MAIL_BATCH_SIZE=str(args.batch),
+                BLOGAPP_MAIL_POLL_SECONDS="0.05",
                 BLOGAPP_REQUEST_LOG="false",
-            )  # fmt: skip
+            )
             started = time.perf_counter()
             worker = subprocess.Popen(
                 [sys.executable, "-m", "flask", "--app", "blogapp", "deliver", "--loop"],
-                env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
-            )  # fmt: skip
+                env=env,
+                cwd=PROJECT_ROOT,
+                stdout=subprocess.DEVNULL,
+            )
             try:
                 while server.received < args.subscribers:
                     if worker.poll() is not None:
@@ -94,10 +116,12 @@ def main() -> int:
         duplicates = sum(n - 1 for n in Counter(server.message_ids()).values())
     rate = args.subscribers / elapsed * 60
     passed = rate >= TARGET_PER_MINUTE and memory < TARGET_MB and not duplicates
-    print(f"newsletter: {args.subscribers} mails in {elapsed:.1f}s = {rate:,.0f}/min "
-          f"(target >= {TARGET_PER_MINUTE:,}/min), worker peak {memory:.0f} MB "
-          f"(target < {TARGET_MB} MB), duplicates {duplicates}  "
-          f"{'PASS' if passed else 'FAIL'}")  # fmt: skip
+    print(
+        f"newsletter: {args.subscribers} mails in {elapsed:.1f}s = {rate:,.0f}/min "
+        f"(target >= {TARGET_PER_MINUTE:,}/min), worker peak {memory:.0f} MB "
+        f"(target < {TARGET_MB} MB), duplicates {duplicates}  "
+        f"{'PASS' if passed else 'FAIL'}"
+    )
     return 0 if passed else 1
 
 

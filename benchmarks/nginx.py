@@ -27,8 +27,12 @@ class Nginx:
         shutil.copytree(pages, copy)
         self.port = free_port()
         conf = (DEPLOY / "nginx-loopback.conf").read_text()
-        values = {"@PREFIX@": str(folder), "@DEPLOY@": str(DEPLOY), "@PORT@": str(self.port),
-                  "@UPSTREAMS@": f"server 127.0.0.1:{upstream_port};"}
+        values = {
+            "@PREFIX@": str(folder),
+            "@DEPLOY@": str(DEPLOY),
+            "@PORT@": str(self.port),
+            "@UPSTREAMS@": f"server 127.0.0.1:{upstream_port};",
+        }
         for name, value in values.items():
             conf = conf.replace(name, value)
         (folder / "nginx.conf").write_text(conf)

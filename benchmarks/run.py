@@ -74,11 +74,11 @@ def scenarios_for(site: BigSite) -> list[Scenario]:
         Scenario("home", "/", min_ratio=0.60, nginx_min_ratio=0.70),
         Scenario("/page/500/", "/page/500/", min_ratio=0.60),
         Scenario("category", site.category_path, min_ratio=0.60, nginx_min_ratio=0.70),
-        Scenario("post (500 comments)", site.post_500_path, min_ratio=0.50,
-                 nginx_min_ratio=0.70),
+        Scenario("post (500 comments)", site.post_500_path, min_ratio=0.50, nginx_min_ratio=0.70),
         Scenario("/feed/", "/feed/"),
-        Scenario("search", "/?s=" + urllib.parse.quote_plus(site.search_term),
-                 shed=frozenset({429, 503})),
+        Scenario(
+            "search", "/?s=" + urllib.parse.quote_plus(site.search_term), shed=frozenset({429, 503})
+        ),
         Scenario("304 (If-None-Match)", "/", kind="conditional", min_ratio=0.90),
         Scenario("comment POST", site.comment_target_path, kind="post"),
     ]
@@ -119,8 +119,7 @@ def count_queries(database_url: str, scenarios: list[Scenario]) -> None:
     from benchmarks.demo_site import make_app
     from blogapp.extensions import db
 
-    app = make_app(database_url, RATELIMIT_ENABLED=False, COMMENT_MIN_SECONDS=0,
-                   REQUEST_LOG=False)
+    app = make_app(database_url, RATELIMIT_ENABLED=False, COMMENT_MIN_SECONDS=0, REQUEST_LOG=False)
     statements: list[str] = []
 
     def record(conn, cursor, statement, parameters, context, executemany):
@@ -155,10 +154,13 @@ def count_queries(database_url: str, scenarios: list[Scenario]) -> None:
 
 
 def comment_values(form, token: str) -> dict[str, str]:
-    return form.values({
-        "Name": "Bench Reader", "Email": "bench@example.org",
-        "Comment": f"{token}: a benchmark comment, posted through the real form.",
-    })  # fmt: skip
+    return form.values(
+        {
+            "Name": "Bench Reader",
+            "Email": "bench@example.org",
+            "Comment": f"{token}: a benchmark comment, posted through the real form.",
+        }
+    )
 
 
 # -- driving the servers ----------------------------------------------------------------
@@ -174,8 +176,9 @@ def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict, b
             return error.code, dict(error.headers), error.read()
 
 
-def prepare_runs(server: Gunicorn, scenarios: list[Scenario], settings: WrkSettings,
-                 pages_dir: Path, run_id: str) -> dict[str, tuple[str, WrkSettings]]:
+def prepare_runs(
+    server: Gunicorn, scenarios: list[Scenario], settings: WrkSettings, pages_dir: Path, run_id: str
+) -> dict[str, tuple[str, WrkSettings]]:
     """Fetch each page once (its bytes become the ceiling's copy), find the ETag
     for the 304 run and a form for the POST run: ``{name: (url, wrk settings)}``."""
     pages_dir.mkdir(parents=True, exist_ok=True)
@@ -208,9 +211,10 @@ def prepare_runs(server: Gunicorn, scenarios: list[Scenario], settings: WrkSetti
             page = session.get(scenario.path)
             form = find_form(page.text, "/comments/post/")
             body = urllib.parse.urlencode(comment_values(form, "BENCHTOKEN"))
-            run_settings.extra_lua = lua_preamble(
-                {"FORM_BODY": body, "ORIGIN": server.url, "RUN_ID": f"bench-{run_id}"}
-            ) + (Path(__file__).parent / "lua" / "post_form.lua").read_text()
+            run_settings.extra_lua = (
+                lua_preamble({"FORM_BODY": body, "ORIGIN": server.url, "RUN_ID": f"bench-{run_id}"})
+                + (Path(__file__).parent / "lua" / "post_form.lua").read_text()
+            )
             url = server.url + form.action
         runs[scenario.name] = (url, run_settings)
     return runs
@@ -246,8 +250,13 @@ def drive_nginx(nginx: Nginx, scenarios: list[Scenario], settings: WrkSettings) 
         scenario.nginx_file = run_wrk(f"{nginx.url}/__static_copy/p{n}.html", settings)
 
 
-def drive(blog: Gunicorn, ceiling: Gunicorn, scenarios: list[Scenario],
-          runs: dict[str, tuple[str, WrkSettings]], settings: WrkSettings) -> WrkResult:
+def drive(
+    blog: Gunicorn,
+    ceiling: Gunicorn,
+    scenarios: list[Scenario],
+    runs: dict[str, tuple[str, WrkSettings]],
+    settings: WrkSettings,
+) -> WrkResult:
     """Each page on the blog, then at once its copy on the ceiling, so both see
     the machine in the same state; "hello" runs just before the 304 and POST runs.
     Returns the hello result."""
@@ -309,8 +318,9 @@ def judge(scenarios: list[Scenario], hello: WrkResult, stored: tuple[int, int]) 
         base = hello if s.kind != "get" else s.ceiling
         ratio = s.blog.rate / base.rate if base and base.rate else None
         if s.min_ratio is not None and (ratio is None or ratio < s.min_ratio):
-            s.fail(f"{ratio or 0:.0%} of {'hello' if base is hello else 'ceiling'} "
-                   f"< {s.min_ratio:.0%}")
+            s.fail(
+                f"{ratio or 0:.0%} of {'hello' if base is hello else 'ceiling'} < {s.min_ratio:.0%}"
+            )
         if s.nginx is not None and s.nginx_file is not None:
             nginx_ratio = s.nginx.rate / s.nginx_file.rate if s.nginx_file.rate else 0
             bad = {c: n for c, n in s.nginx.statuses.items() if c != 200}
@@ -368,10 +378,10 @@ def table(scenarios: list[Scenario], hello: WrkResult) -> str:
             f"| {s.name} | {s.bytes or '–'} | {b.rate:,.0f} | {b.p50_ms:.1f} | {b.p99_ms:.1f} "
             f"| {base_text} | {ratio} | {s.queries if s.queries is not None else '–'} "
             f"| {b.peak_rss_kib / 1024:.0f} | {target_text(s)} | {result} |"
-            if b else
-            f"| {s.name} | – | – | – | – | – | – | {s.queries} | – | {target_text(s)} "
+            if b
+            else f"| {s.name} | – | – | – | – | – | – | {s.queries} | – | {target_text(s)} "
             f"| {result} |"
-        )  # fmt: skip
+        )
         if s.nginx is not None and s.nginx_file is not None:
             file_rate = s.nginx_file.rate
             ratio = f"{s.nginx.rate / file_rate:.0%}" if file_rate else "–"
@@ -397,20 +407,24 @@ def flood_rows(run) -> str:
     verdict = "FAIL: " + "; ".join(failed) if failed else "PASS"
     share = run.readers.rate / run.alone.rate if run.alone.rate else 0.0
     flood = ", ".join(f"{code}: {n:,}" for code, n in sorted(run.flood.statuses.items()))
-    return (f"| home, readers alone (limits on, through nginx) | – | {run.alone.rate:,.0f} | "
-            f"{run.alone.p50_ms:.1f} | {run.alone.p99_ms:.1f} | – | – | – | – | – | – |\n"
-            f"| home, reader under a search flood (40 connections) | – | "
-            f"{run.readers.rate:,.0f} | {run.readers.p50_ms:.1f} | {run.readers.p99_ms:.1f} | – "
-            f"| {share:.0%} | – | – | >= 80% of alone, p99 < 50 ms, no 5xx | {verdict}; "
-            f"the flood's answers: {flood} |")
+    return (
+        f"| home, readers alone (limits on, through nginx) | – | {run.alone.rate:,.0f} | "
+        f"{run.alone.p50_ms:.1f} | {run.alone.p99_ms:.1f} | – | – | – | – | – | – |\n"
+        f"| home, reader under a search flood (40 connections) | – | "
+        f"{run.readers.rate:,.0f} | {run.readers.p50_ms:.1f} | {run.readers.p99_ms:.1f} | – "
+        f"| {share:.0%} | – | – | >= 80% of alone, p99 < 50 ms, no 5xx | {verdict}; "
+        f"the flood's answers: {flood} |"
+    )
 
 
 def mail_row(mail) -> str:
     verdict = "PASS" if mail.passed else "FAIL"
-    return (f"| mail: outbox to local SMTP (`flask deliver --loop`) | – | "
-            f"{mail.per_minute:,.0f}/min | – | – | – | – | – | – | >= {MAIL_TARGET:,}/min, "
-            f"each once | {verdict}: {mail.messages} sent in {mail.seconds:.1f}s, "
-            f"{mail.duplicates} twice |")
+    return (
+        f"| mail: outbox to local SMTP (`flask deliver --loop`) | – | "
+        f"{mail.per_minute:,.0f}/min | – | – | – | – | – | – | >= {MAIL_TARGET:,}/min, "
+        f"each once | {verdict}: {mail.messages} sent in {mail.seconds:.1f}s, "
+        f"{mail.duplicates} twice |"
+    )
 
 
 def machine(settings: WrkSettings, workers: int, threads: str) -> str:
@@ -461,16 +475,27 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--connections", type=int, default=16, help="wrk connections (16)")
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--comments", type=int, default=100_000)
-    parser.add_argument("--reuse-db", action="store_true",
-                        help="keep bench-results/bench.sqlite from an earlier run")
+    parser.add_argument(
+        "--reuse-db",
+        action="store_true",
+        help="keep bench-results/bench.sqlite from an earlier run",
+    )
     parser.add_argument("--no-profile", action="store_true", help="skip pyinstrument")
     parser.add_argument("--only", default="", help="comma-separated page names to run")
-    parser.add_argument("--scale", action="store_true",
-                        help="instead: how page costs grow with the site (benchmarks/scale.py)")
-    parser.add_argument("--scale-max", type=int, default=10_000,
-                        help="largest --scale size in posts (10000; 100000: a million comments)")
-    parser.add_argument("--scale-repeat", type=int, default=40,
-                        help="requests per page and mode in --scale (40)")
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="instead: how page costs grow with the site (benchmarks/scale.py)",
+    )
+    parser.add_argument(
+        "--scale-max",
+        type=int,
+        default=10_000,
+        help="largest --scale size in posts (10000; 100000: a million comments)",
+    )
+    parser.add_argument(
+        "--scale-repeat", type=int, default=40, help="requests per page and mode in --scale (40)"
+    )
     return parser.parse_args(argv)
 
 
@@ -500,11 +525,14 @@ def main(argv: list[str] | None = None) -> int:
         workers = len(blog.worker_pids())
         runs = prepare_runs(blog, scenarios, settings, pages_dir, run_id)
         port = free_port()
-        ceiling = start_gunicorn({"BENCH_CEILING_PAGES": str(pages_dir)}, port,
-                                 RESULTS / "gunicorn-ceiling.log",
-                                 app_module="benchmarks.ceiling:app", ready_path="/hello")
-        print(f"Driving the blog and the bare-Flask ceiling ({workers} workers each) …",
-              flush=True)
+        ceiling = start_gunicorn(
+            {"BENCH_CEILING_PAGES": str(pages_dir)},
+            port,
+            RESULTS / "gunicorn-ceiling.log",
+            app_module="benchmarks.ceiling:app",
+            ready_path="/hello",
+        )
+        print(f"Driving the blog and the bare-Flask ceiling ({workers} workers each) …", flush=True)
         hello = drive(blog, ceiling, scenarios, runs, settings)
         ceiling.stop()
         print("Driving nginx with the shipped cache recipe in front of the blog …", flush=True)
@@ -530,24 +558,29 @@ def main(argv: list[str] | None = None) -> int:
     export = measure_export(RESULTS)
     print("Spam filter: cross-validation, scoring, training on 100,000 comments …", flush=True)
     spam = measure_spam_filter()
-    print("Counting a million lines of nginx's reading-counts log (flask stats ingest) …",
-          flush=True)
+    print(
+        "Counting a million lines of nginx's reading-counts log (flask stats ingest) …", flush=True
+    )
     stats = measure_stats()
     threads = os.environ.get("BLOGAPP_THREADS", "4")
-    report = (f"{machine(settings, workers, threads)}\n\n"
-              f"Database: {site.posts:,} posts, {site.comments:,} approved comments "
-              f"(SQLite, built in {site.seconds:.0f}s)\n\n{table(scenarios, hello)}\n"
-              f"{mail_row(mail)}\n{cards_row(cards)}\n{flood_rows(flood)}\n{export_rows(export)}\n"
-              f"{spam_filter_rows(spam)}\n"
-              f"{stats_row(stats)}\n")
+    report = (
+        f"{machine(settings, workers, threads)}\n\n"
+        f"Database: {site.posts:,} posts, {site.comments:,} approved comments "
+        f"(SQLite, built in {site.seconds:.0f}s)\n\n{table(scenarios, hello)}\n"
+        f"{mail_row(mail)}\n{cards_row(cards)}\n{flood_rows(flood)}\n{export_rows(export)}\n"
+        f"{spam_filter_rows(spam)}\n"
+        f"{stats_row(stats)}\n"
+    )
     if not args.no_profile:
         measured = [s for s in scenarios if s.kind == "get" and s.blog]
         slowest = min(measured, key=lambda s: s.blog.rate)
         print(f"Profiling the slowest page ({slowest.name}) …", flush=True)
         text = profile(database_url, slowest, repeat=30)
         (RESULTS / "profile.txt").write_text(text)
-        report += (f"\nSlowest page: {slowest.name} ({slowest.path}); pyinstrument profile of "
-                   f"30 requests in bench-results/profile.txt\n")
+        report += (
+            f"\nSlowest page: {slowest.name} ({slowest.path}); pyinstrument profile of "
+            f"30 requests in bench-results/profile.txt\n"
+        )
     (RESULTS / "latest.md").write_text(report)
     print()
     print(report)

@@ -54,8 +54,11 @@ class SizeResult:
 def pages_for(site: BigSite, per_page: int, per_sitemap: int) -> dict[str, str]:
     last_page = max(1, -(-site.posts // per_page))
     deep = max(1, last_page - 1)
-    sitemap_file = ("/sitemap.xml" if site.posts + 40 <= per_sitemap
-                    else f"/sitemap-posts-{-(-site.posts // per_sitemap)}.xml")  # fmt: skip
+    sitemap_file = (
+        "/sitemap.xml"
+        if site.posts + 40 <= per_sitemap
+        else f"/sitemap-posts-{-(-site.posts // per_sitemap)}.xml"
+    )
     return {
         "home": "/",
         "deep page": f"/page/{deep}/",
@@ -89,8 +92,9 @@ def _percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, p99 * 1000
 
 
-def measure_pages(database_url: str, paths: dict[str, str], repeat: int,
-                  after_write_repeat: int) -> dict[str, dict[str, Timing]]:
+def measure_pages(
+    database_url: str, paths: dict[str, str], repeat: int, after_write_repeat: int
+) -> dict[str, dict[str, Timing]]:
     from sqlalchemy import event
 
     from benchmarks.demo_site import make_app
@@ -106,8 +110,9 @@ def measure_pages(database_url: str, paths: dict[str, str], repeat: int,
         app = make_app(database_url, **config)
         statements: list[str] = []
 
-        def record(conn, cursor, statement, parameters, context, executemany,
-                   statements=statements):
+        def record(
+            conn, cursor, statement, parameters, context, executemany, statements=statements
+        ):
             statements.append(statement)
 
         # No app context held around the requests: Flask would reuse it, and its ``g``
@@ -139,8 +144,7 @@ def measure_pages(database_url: str, paths: dict[str, str], repeat: int,
                     status = response.status_code
                     # The fewest: a worker re-reads the content version once a second
                     # (CONTENT_VERSION_CACHE_SECONDS), one query shared by its requests.
-                    queries = len(statements) if queries is None else min(queries,
-                                                                          len(statements))
+                    queries = len(statements) if queries is None else min(queries, len(statements))
                 p50, p99 = _percentiles(samples)
                 found[name][mode] = Timing(p50, p99, queries or 0, status)
         finally:
@@ -157,19 +161,24 @@ def size_label(r: SizeResult) -> str:
 
 
 def size_table(r: SizeResult) -> str:
-    lines = [f"### {size_label(r)} (SQLite {r.disk_mb:.0f} MB on disk, built in "
-             f"{r.build_seconds:.0f}s)", "",
-             "| page | render p50 / p99 ms | queries | after a write p50 / p99 ms | queries "
-             "| hit p50 / p99 ms | queries | status |",
-             "|---|---|---|---|---|---|---|---|"]  # fmt: skip
+    lines = [
+        f"### {size_label(r)} (SQLite {r.disk_mb:.0f} MB on disk, built in {r.build_seconds:.0f}s)",
+        "",
+        "| page | render p50 / p99 ms | queries | after a write p50 / p99 ms | queries "
+        "| hit p50 / p99 ms | queries | status |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
     for name, modes in r.pages.items():
         cells = []
         for mode in MODES:
             t = modes[mode]
             cells += [f"{t.p50_ms:.1f} / {t.p99_ms:.1f}", str(t.queries)]
         statuses = {modes[m].status for m in MODES}
-        lines.append(f"| {name} ({r.paths[name]}) | " + " | ".join(cells)
-                     + f" | {'/'.join(map(str, sorted(statuses)))} |")  # fmt: skip
+        lines.append(
+            f"| {name} ({r.paths[name]}) | "
+            + " | ".join(cells)
+            + f" | {'/'.join(map(str, sorted(statuses)))} |"
+        )
     return "\n".join(lines)
 
 
@@ -177,15 +186,20 @@ def growth_table(results: list[SizeResult]) -> str:
     if len(results) < 2:
         return ""
     heads = [f"{a.posts:,} → {b.posts:,}" for a, b in zip(results, results[1:], strict=False)]
-    lines = ["### Growth of the render's p50 (and after a write) from each size to the next", "",
-             "| page | " + " | ".join(heads) + " |", "|---|" + "---|" * len(heads)]
+    lines = [
+        "### Growth of the render's p50 (and after a write) from each size to the next",
+        "",
+        "| page | " + " | ".join(heads) + " |",
+        "|---|" + "---|" * len(heads),
+    ]
     for name in results[0].pages:
         cells = []
         for a, b in zip(results, results[1:], strict=False):
             ra, rb = a.pages[name]["render"], b.pages[name]["render"]
             wa, wb = a.pages[name]["after a write"], b.pages[name]["after a write"]
-            cells.append(f"×{rb.p50_ms / max(ra.p50_ms, 1e-6):.2f} "
-                         f"(×{wb.p50_ms / max(wa.p50_ms, 1e-6):.2f})")  # fmt: skip
+            cells.append(
+                f"×{rb.p50_ms / max(ra.p50_ms, 1e-6):.2f} (×{wb.p50_ms / max(wa.p50_ms, 1e-6):.2f})"
+            )
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     disk = [f"×{b.disk_mb / a.disk_mb:.1f}" for a, b in zip(results, results[1:], strict=False)]
     lines.append("| database on disk | " + " | ".join(disk) + " |")
@@ -198,24 +212,30 @@ def judge(results: list[SizeResult]) -> str:
     for name, modes in largest.pages.items():
         q = modes["render"].queries
         ok = q <= MAX_QUERIES and all(modes[m].status < 500 for m in MODES)
-        rows.append(f"- {'PASS' if ok else 'FAIL'} {name}: {q} queries per render at "
-                    f"{largest.posts:,} posts (target ≤ {MAX_QUERIES}, no 5xx)")  # fmt: skip
+        rows.append(
+            f"- {'PASS' if ok else 'FAIL'} {name}: {q} queries per render at "
+            f"{largest.posts:,} posts (target ≤ {MAX_QUERIES}, no 5xx)"
+        )
     from blogapp.config import DefaultConfig as Config
 
     budget = Config.SEARCH_TIME_BUDGET_MS
     for r in results:
         t = r.pages["search"]["render"]
         ok = t.p99_ms <= budget and t.status < 500
-        rows.append(f"- {'PASS' if ok else 'FAIL'} search at {r.posts:,} posts: render p99 "
-                    f"{t.p99_ms:.1f} ms (budget {budget} ms, status {t.status})")
+        rows.append(
+            f"- {'PASS' if ok else 'FAIL'} search at {r.posts:,} posts: render p99 "
+            f"{t.p99_ms:.1f} ms (budget {budget} ms, status {t.status})"
+        )
     if len(results) >= 2:
         before = results[-2]
         for name in GROWTH_CHECKED:
             a, b = before.pages[name]["render"].p50_ms, largest.pages[name]["render"].p50_ms
             ok = b <= MAX_MISS_GROWTH * a
-            rows.append(f"- {'PASS' if ok else 'FAIL'} {name} render: {b:.1f} ms at "
-                        f"{largest.posts:,} posts, ×{b / max(a, 1e-6):.2f} its {a:.1f} ms at "
-                        f"{before.posts:,} (target ≤ ×{MAX_MISS_GROWTH:g})")  # fmt: skip
+            rows.append(
+                f"- {'PASS' if ok else 'FAIL'} {name} render: {b:.1f} ms at "
+                f"{largest.posts:,} posts, ×{b / max(a, 1e-6):.2f} its {a:.1f} ms at "
+                f"{before.posts:,} (target ≤ ×{MAX_MISS_GROWTH:g})"
+            )
     return "\n".join(rows)
 
 
@@ -238,35 +258,53 @@ def chart(results: list[SizeResult]) -> str:
     def py(ms: float) -> float:  # log scale: the sitemap would flatten every other line
         return top + plot_h - (math.log10(max(ms, 0.1)) - y0) / (y1 - y0) * plot_h
 
-    colours = ["#1b6ca8", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#16a085", "#7f8c8d",
-               "#2c3e50"]
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'font-family="sans-serif" font-size="12">',
-           f'<rect width="{width}" height="{height}" fill="white"/>',
-           f'<text x="{left}" y="18" font-size="14">Render p50 (ms, log scale) against posts '
-           f'(comments ×10), in process</text>',
-           f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
-           f'stroke="black"/>',
-           f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="black"/>']
+    colours = [
+        "#1b6ca8",
+        "#c0392b",
+        "#27ae60",
+        "#8e44ad",
+        "#d35400",
+        "#16a085",
+        "#7f8c8d",
+        "#2c3e50",
+    ]
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'font-family="sans-serif" font-size="12">',
+        f'<rect width="{width}" height="{height}" fill="white"/>',
+        f'<text x="{left}" y="18" font-size="14">Render p50 (ms, log scale) against posts '
+        f"(comments ×10), in process</text>",
+        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
+        f'stroke="black"/>',
+        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="black"/>',
+    ]
     for power in range(y0, y1 + 1):
         ms = 10.0**power
         out.append(f'<text x="{left - 6}" y="{py(ms) + 4:.1f}" text-anchor="end">{ms:g}</text>')
-        out.append(f'<line x1="{left}" y1="{py(ms):.1f}" x2="{left + plot_w}" y2="{py(ms):.1f}" '
-                   f'stroke="#ddd"/>')
+        out.append(
+            f'<line x1="{left}" y1="{py(ms):.1f}" x2="{left + plot_w}" y2="{py(ms):.1f}" '
+            f'stroke="#ddd"/>'
+        )
     for r in results:
-        out.append(f'<text x="{px(r.posts):.1f}" y="{top + plot_h + 18}" '
-                   f'text-anchor="middle">{r.posts:,}</text>')
+        out.append(
+            f'<text x="{px(r.posts):.1f}" y="{top + plot_h + 18}" '
+            f'text-anchor="middle">{r.posts:,}</text>'
+        )
     for n, name in enumerate(pages):
         colour = colours[n % len(colours)]
-        points = " ".join(f"{px(r.posts):.1f},{py(r.pages[name]['render'].p50_ms):.1f}"
-                          for r in results)
+        points = " ".join(
+            f"{px(r.posts):.1f},{py(r.pages[name]['render'].p50_ms):.1f}" for r in results
+        )
         out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>')
         for r in results:
-            out.append(f'<circle cx="{px(r.posts):.1f}" '
-                       f'cy="{py(r.pages[name]["render"].p50_ms):.1f}" r="3" fill="{colour}"/>')
+            out.append(
+                f'<circle cx="{px(r.posts):.1f}" '
+                f'cy="{py(r.pages[name]["render"].p50_ms):.1f}" r="3" fill="{colour}"/>'
+            )
         y = top + 14 + n * 18
-        out.append(f'<rect x="{left + plot_w + 16}" y="{y - 9}" width="12" height="12" '
-                   f'fill="{colour}"/>')
+        out.append(
+            f'<rect x="{left + plot_w + 16}" y="{y - 9}" width="12" height="12" fill="{colour}"/>'
+        )
         out.append(f'<text x="{left + plot_w + 34}" y="{y + 1}">{name}</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
@@ -285,8 +323,10 @@ def run(results_dir: Path, scale_max: int, reuse: bool, repeat: int) -> int:
         result = SizeResult(posts, comments, site.seconds, path.stat().st_size / 1e6, paths=paths)
         result.pages = measure_pages(url, paths, repeat, max(5, repeat // 4))
         results.append(result)
-    report = "\n\n".join([*(size_table(r) for r in results), growth_table(results),
-                          judge(results)]) + "\n"  # fmt: skip
+    report = (
+        "\n\n".join([*(size_table(r) for r in results), growth_table(results), judge(results)])
+        + "\n"
+    )
     (results_dir / "scale.md").write_text(report)
     (results_dir / "scale.json").write_text(json.dumps([asdict(r) for r in results], indent=1))
     (results_dir / "scale.svg").write_text(chart(results))

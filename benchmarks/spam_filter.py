@@ -49,9 +49,13 @@ class Example:
 
 
 def _signals(body: str, website: str, email: bool = True) -> tuple[str, ...]:
-    return spam_filter.signals(links=count_links(body, clean_comment(body)),
-                               website=bool(website), email=email, length=len(body),
-                               seconds_since_served=None)  # fmt: skip
+    return spam_filter.signals(
+        links=count_links(body, clean_comment(body)),
+        website=bool(website),
+        email=email,
+        length=len(body),
+        seconds_since_served=None,
+    )
 
 
 def corpus() -> list[Example]:
@@ -126,8 +130,9 @@ def cross_validate(examples: list[Example], folds: int) -> Evaluation:
         for i, example in enumerate(examples):
             if fold_of[i] != fold:
                 continue
-            scored = spam_filter.combine(spam_filter.features(example.body, example.signals),
-                                         counts, MIN_TRAINED)  # fmt: skip
+            scored = spam_filter.combine(
+                spam_filter.features(example.body, example.signals), counts, MIN_TRAINED
+            )
             to_spam = scored.value is not None and scored.value > THRESHOLD
             tally = result.by_source.setdefault(example.source, [0, 0, 0])
             tally[1] += to_spam
@@ -199,10 +204,12 @@ def timing(examples: list[Example], n: int) -> Timing:
             db.create_all()
             started = time.perf_counter()
             result.trained = spam_filter.learn_many(
-                (spam_filter.features(e.body, e.signals), e.label) for e in made)
+                (spam_filter.features(e.body, e.signals), e.label) for e in made
+            )
             db.session.commit()
             result.train_seconds = time.perf_counter() - started
             result.tokens = db.session.scalar(select(func.count()).select_from(SpamToken))
+
             # The best of several rounds, as timeit does: other work on the machine
             # only ever adds time.
             def cold(example: Example) -> None:
@@ -210,11 +217,14 @@ def timing(examples: list[Example], n: int) -> Timing:
                 spam_filter.score(example.body, example.signals)
 
             result.score_db_ms = best_ms(cold, examples)
-            result.score_kept_ms = best_ms(
-                lambda e: spam_filter.score(e.body, e.signals), examples)
+            result.score_kept_ms = best_ms(lambda e: spam_filter.score(e.body, e.signals), examples)
             counts = train_counts(examples)
-            result.score_pure_ms = best_ms(lambda e: spam_filter.combine(
-                spam_filter.features(e.body, e.signals), counts, MIN_TRAINED), examples)
+            result.score_pure_ms = best_ms(
+                lambda e: spam_filter.combine(
+                    spam_filter.features(e.body, e.signals), counts, MIN_TRAINED
+                ),
+                examples,
+            )
             db.session.remove()
             db.engine.dispose()
     return result
@@ -236,9 +246,11 @@ def measure(folds: int = 10, train: int = 100_000) -> Report:
 
 def verdicts(report: Report) -> dict[str, bool]:
     ev, t = report.evaluation, report.timing
-    return {"precision": ev.precision >= TARGET_PRECISION,
-            "score": t.score_pure_ms < TARGET_SCORE_MS,
-            "score with query": t.score_db_ms < TARGET_SCORE_QUERY_MS}  # fmt: skip
+    return {
+        "precision": ev.precision >= TARGET_PRECISION,
+        "score": t.score_pure_ms < TARGET_SCORE_MS,
+        "score with query": t.score_db_ms < TARGET_SCORE_QUERY_MS,
+    }
 
 
 def rows(report: Report) -> str:
@@ -246,59 +258,78 @@ def rows(report: Report) -> str:
     ev, t = report.evaluation, report.timing
     ok = verdicts(report)
     mark = lambda passed: "PASS" if passed else "FAIL"  # noqa: E731
-    return "\n".join((
-        f"| spam filter: to Spam, {ev.folds}-fold cross-validation, {report.examples} "
-        f"labelled ({ev.spam} spam) | – | – | – | – | – | – | – | – "
-        f"| precision >= {TARGET_PRECISION:.0%} | {mark(ok['precision'])}: precision "
-        f"{ev.precision:.1%}, recall {ev.recall:.1%}, {len(ev.false_positives)} legitimate "
-        f"to Spam, highest legitimate score {report.highest_ham:.3f} (threshold {THRESHOLD}) |",
-        f"| spam filter: score one comment | – | – | {t.score_pure_ms:.3f} | – | – | – | – | – "
-        f"| < {TARGET_SCORE_MS} ms | {mark(ok['score'])} |",
-        f"| spam filter: score one comment, reading its counts (SQLite, {t.tokens:,} features) "
-        f"| – | – | {t.score_db_ms:.3f} | – | – | – | – | – | < {TARGET_SCORE_QUERY_MS} ms "
-        f"| {mark(ok['score with query'])} |",
-        f"| spam filter: score one comment, counts kept by the worker since the last write "
-        f"| – | – | {t.score_kept_ms:.3f} | – | – | – | – | – | – | – |",
-        f"| spam filter: train on {t.trained:,} comments (SQLite) | – "
-        f"| {t.trained / t.train_seconds:,.0f} | – | – | – | – | – | – | – "
-        f"| {t.train_seconds:.1f} s |",
-    ))  # fmt: skip
+    return "\n".join(
+        (
+            f"| spam filter: to Spam, {ev.folds}-fold cross-validation, {report.examples} "
+            f"labelled ({ev.spam} spam) | – | – | – | – | – | – | – | – "
+            f"| precision >= {TARGET_PRECISION:.0%} | {mark(ok['precision'])}: precision "
+            f"{ev.precision:.1%}, recall {ev.recall:.1%}, {len(ev.false_positives)} legitimate "
+            f"to Spam, highest legitimate score {report.highest_ham:.3f} (threshold {THRESHOLD}) |",
+            f"| spam filter: score one comment | – | – | {t.score_pure_ms:.3f} | – | – | – | – | – "
+            f"| < {TARGET_SCORE_MS} ms | {mark(ok['score'])} |",
+            f"| spam filter: score one comment, reading its counts (SQLite, {t.tokens:,} features) "
+            f"| – | – | {t.score_db_ms:.3f} | – | – | – | – | – | < {TARGET_SCORE_QUERY_MS} ms "
+            f"| {mark(ok['score with query'])} |",
+            f"| spam filter: score one comment, counts kept by the worker since the last write "
+            f"| – | – | {t.score_kept_ms:.3f} | – | – | – | – | – | – | – |",
+            f"| spam filter: train on {t.trained:,} comments (SQLite) | – "
+            f"| {t.trained / t.train_seconds:,.0f} | – | – | – | – | – | – | – "
+            f"| {t.train_seconds:.1f} s |",
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.spam_filter", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.spam_filter",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--folds", type=int, default=10, help="cross-validation folds (10)")
-    parser.add_argument("--train", type=int, default=100_000,
-                        help="comments in the training run (100,000)")
-    parser.add_argument("--verbose", action="store_true",
-                        help="also list the legitimate comments sent to Spam and the spam missed")
+    parser.add_argument(
+        "--train", type=int, default=100_000, help="comments in the training run (100,000)"
+    )
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="also list the legitimate comments sent to Spam and the spam missed",
+    )
     args = parser.parse_args(argv)
     report = measure(args.folds, args.train)
     ev, t = report.evaluation, report.timing
-    print(f"Labelled set: {report.examples} comments, {ev.spam} spam, {ev.ham} legitimate "
-          f"({ev.folds}-fold cross-validation, threshold {THRESHOLD})")
+    print(
+        f"Labelled set: {report.examples} comments, {ev.spam} spam, {ev.ham} legitimate "
+        f"({ev.folds}-fold cross-validation, threshold {THRESHOLD})"
+    )
     for source, (tp, sent, spam) in sorted(ev.by_source.items()):
         print(f"  {source:<20} spam {spam:>3}, sent to Spam {sent:>3}, rightly {tp:>3}")
     verdict = "PASS" if ev.precision >= TARGET_PRECISION else "FAIL"
-    print(f"Goes to Spam: precision {ev.precision:.2%} (target >= {TARGET_PRECISION:.0%}: "
-          f"{verdict}), recall {ev.recall:.2%}")
-    print(f"  legitimate comments sent to Spam: {len(ev.false_positives)}; "
-          f"highest score of a legitimate comment: {report.highest_ham:.4f}")
+    print(
+        f"Goes to Spam: precision {ev.precision:.2%} (target >= {TARGET_PRECISION:.0%}: "
+        f"{verdict}), recall {ev.recall:.2%}"
+    )
+    print(
+        f"  legitimate comments sent to Spam: {len(ev.false_positives)}; "
+        f"highest score of a legitimate comment: {report.highest_ham:.4f}"
+    )
     if args.verbose:
         for e in ev.false_positives:
             print(f"  wrongly sent to Spam ({e.source}): {e.body[:100]!r}")
         for e in ev.missed_examples:
             print(f"  missed ({e.source}): {e.body[:100]!r}")
     ok = verdicts(report)
-    print(f"Score one comment: {t.score_pure_ms:.3f} ms (features and arithmetic; target "
-          f"< {TARGET_SCORE_MS} ms: {'PASS' if ok['score'] else 'FAIL'}); "
-          f"{t.score_db_ms:.3f} ms with the query of its counts (SQLite, {t.tokens:,} features "
-          f"stored; target < {TARGET_SCORE_QUERY_MS} ms: "
-          f"{'PASS' if ok['score with query'] else 'FAIL'}); {t.score_kept_ms:.3f} ms with "
-          f"the counts the worker kept since they were last written")
-    print(f"Train on {t.trained:,} comments: {t.train_seconds:.1f} s "
-          f"({t.trained / t.train_seconds:,.0f} comments/s)")
+    print(
+        f"Score one comment: {t.score_pure_ms:.3f} ms (features and arithmetic; target "
+        f"< {TARGET_SCORE_MS} ms: {'PASS' if ok['score'] else 'FAIL'}); "
+        f"{t.score_db_ms:.3f} ms with the query of its counts (SQLite, {t.tokens:,} features "
+        f"stored; target < {TARGET_SCORE_QUERY_MS} ms: "
+        f"{'PASS' if ok['score with query'] else 'FAIL'}); {t.score_kept_ms:.3f} ms with "
+        f"the counts the worker kept since they were last written"
+    )
+    print(
+        f"Train on {t.trained:,} comments: {t.train_seconds:.1f} s "
+        f"({t.trained / t.train_seconds:,.0f} comments/s)"
+    )
     return 0
 
 

@@ -53,13 +53,18 @@ def _new_post() -> None:
     from blogapp.models import FORMAT_MARKDOWN, Category, Post, PostStatus, Tag, User, utcnow
 
     post = Post(
-        title="A new post for the static copy", body="Fresh words.\n\nMore of them.",
-        content_format=FORMAT_MARKDOWN, excerpt="", language="en",
-        status=PostStatus.PUBLISHED, slug="a-new-post-for-the-static-copy",
-        published_at=utcnow(), author=db.session.scalars(select(User).limit(1)).one(),
+        title="A new post for the static copy",
+        body="Fresh words.\n\nMore of them.",
+        content_format=FORMAT_MARKDOWN,
+        excerpt="",
+        language="en",
+        status=PostStatus.PUBLISHED,
+        slug="a-new-post-for-the-static-copy",
+        published_at=utcnow(),
+        author=db.session.scalars(select(User).limit(1)).one(),
         categories=[db.session.scalars(select(Category).order_by(Category.id.desc())).first()],
         tags=[db.session.scalars(select(Tag).limit(1)).one()],
-    )  # fmt: skip
+    )
     render_post(post)
     db.session.add(post)
     db.session.commit()
@@ -76,8 +81,12 @@ def measure(results: Path) -> ExportRun:
     _copy_database(results / "bench.sqlite", database)
     folder = work / "copy"
     shutil.rmtree(folder, ignore_errors=True)
-    app = make_app(f"sqlite:///{database}", RATELIMIT_ENABLED=False, REQUEST_LOG=False,
-                   UPLOAD_FOLDER=str(work / "uploads"))  # fmt: skip
+    app = make_app(
+        f"sqlite:///{database}",
+        RATELIMIT_ENABLED=False,
+        REQUEST_LOG=False,
+        UPLOAD_FOLDER=str(work / "uploads"),
+    )
     statements = [0]
 
     def count(*args) -> None:
@@ -95,9 +104,16 @@ def measure(results: Path) -> ExportRun:
         db.engine.dispose()
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     return ExportRun(
-        full.seconds, full.files, full.rendered, size, full_queries, incremental.seconds,
-        incremental.rendered, len(incremental.written), statements[0],
-    )  # fmt: skip
+        full.seconds,
+        full.files,
+        full.rendered,
+        size,
+        full_queries,
+        incremental.seconds,
+        incremental.rendered,
+        len(incremental.written),
+        statements[0],
+    )
 
 
 def rows(run: ExportRun) -> str:
@@ -123,12 +139,14 @@ def rows(run: ExportRun) -> str:
 def main(argv: list[str] | None = None) -> int:
     from benchmarks.run import RESULTS, prepare_database
 
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.static_export",
-                                     description=__doc__)  # fmt: skip
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.static_export", description=__doc__)
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--comments", type=int, default=100_000)
-    parser.add_argument("--reuse-db", action="store_true",
-                        help="keep bench-results/bench.sqlite from an earlier run")
+    parser.add_argument(
+        "--reuse-db",
+        action="store_true",
+        help="keep bench-results/bench.sqlite from an earlier run",
+    )
     args = parser.parse_args(argv)
     RESULTS.mkdir(exist_ok=True)
     prepare_database(args)

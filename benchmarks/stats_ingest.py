@@ -43,12 +43,24 @@ BROWSERS = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0",
 ]
-ROBOTS = ["Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
-          "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
-          "facebookexternalhit/1.1", "TelegramBot (like TwitterBot)", "curl/8.5.0"]  # fmt: skip
-REFERRERS = ["-", "-", "-", "https://t.me/news_kh/1234", "https://l.facebook.com/l.php?u=x",
-             "https://www.google.com.kh/", "https://duckduckgo.com/",
-             "https://mastodon.social/@reader/111", "https://bench.example.org/"]  # fmt: skip
+ROBOTS = [
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+    "facebookexternalhit/1.1",
+    "TelegramBot (like TwitterBot)",
+    "curl/8.5.0",
+]
+REFERRERS = [
+    "-",
+    "-",
+    "-",
+    "https://t.me/news_kh/1234",
+    "https://l.facebook.com/l.php?u=x",
+    "https://www.google.com.kh/",
+    "https://duckduckgo.com/",
+    "https://mastodon.social/@reader/111",
+    "https://bench.example.org/",
+]
 
 
 @dataclass
@@ -78,15 +90,34 @@ def prepare(database_url: str) -> list[str]:
     published = datetime(2026, 1, 15, 3, tzinfo=UTC)
     with app.app_context():
         db.create_all()
-        db.session.execute(Post.__table__.insert(), [
-            dict(title=f"Op-ed {n}", slug=f"op-ed-{n}", status="published", body="Words.",
-                 body_html="<p>Words.</p>", excerpt="", excerpt_html="", search_text="",
-                 first_image_url="", source_line="", content_format="markdown",
-                 language="km" if n % 3 == 0 else "en", comment_mode="open", sticky=False,
-                 has_more=False, comment_count=0, guid="", published_at=published,
-                 created_at=published, updated_at=published)
-            for n in range(POSTS)
-        ])  # fmt: skip
+        db.session.execute(
+            Post.__table__.insert(),
+            [
+                dict(
+                    title=f"Op-ed {n}",
+                    slug=f"op-ed-{n}",
+                    status="published",
+                    body="Words.",
+                    body_html="<p>Words.</p>",
+                    excerpt="",
+                    excerpt_html="",
+                    search_text="",
+                    first_image_url="",
+                    source_line="",
+                    content_format="markdown",
+                    language="km" if n % 3 == 0 else "en",
+                    comment_mode="open",
+                    sticky=False,
+                    has_more=False,
+                    comment_count=0,
+                    guid="",
+                    published_at=published,
+                    created_at=published,
+                    updated_at=published,
+                )
+                for n in range(POSTS)
+            ],
+        )
         db.session.commit()
         db.engine.dispose()
     return [f"/2026/01/15/op-ed-{n}/" for n in range(POSTS)]
@@ -95,8 +126,10 @@ def prepare(database_url: str) -> list[str]:
 def write_log(path: Path, paths: list[str], lines: int, day: datetime, seed: int = 36) -> int:
     """``lines`` lines of one day; returns the post views by readers (not robots)."""
     rng = random.Random(seed)
-    readers = [(f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}", BROWSERS[n % len(BROWSERS)])
-               for n in range(READERS)]  # fmt: skip
+    readers = [
+        (f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}", BROWSERS[n % len(BROWSERS)])
+        for n in range(READERS)
+    ]
     expected, scrapers = 0, set()
     with path.open("w") as out:
         for i in range(lines):
@@ -121,20 +154,30 @@ def write_log(path: Path, paths: list[str], lines: int, day: datetime, seed: int
             if kind < 0.30:
                 target += "?ref=newsletter"
             status = 304 if kind > 0.97 else 200
-            out.write(f'{stamp} {status} GET "{target}" "{rng.choice(REFERRERS)}" '
-                      f'"{agent}" {address}\n')  # fmt: skip
+            out.write(
+                f'{stamp} {status} GET "{target}" "{rng.choice(REFERRERS)}" "{agent}" {address}\n'
+            )
             expected += 1
     return expected
 
 
 def ingest(database_url: str, log: Path, instance: str) -> tuple[float, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
-    env.update(DATABASE_URL=database_url, SECRET_KEY=BENCH_KEY, BLOGAPP_INSTANCE_PATH=instance,
-               BLOGAPP_SITE_URL="https://bench.example.org")  # fmt: skip
+    env.update(
+        DATABASE_URL=database_url,
+        SECRET_KEY=BENCH_KEY,
+        BLOGAPP_INSTANCE_PATH=instance,
+        BLOGAPP_SITE_URL="https://bench.example.org",
+    )
     started = time.perf_counter()
-    run = subprocess.run([sys.executable, "-m", "flask", "--app", "blogapp", "stats", "ingest",
-                          str(log)], env=env, cwd=PROJECT_ROOT, check=True,
-                         capture_output=True, text=True)  # fmt: skip
+    run = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "blogapp", "stats", "ingest", str(log)],
+        env=env,
+        cwd=PROJECT_ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return time.perf_counter() - started, run.stdout.strip()
 
 
@@ -160,25 +203,39 @@ def measure(lines: int = 1_000_000) -> StatsResult:
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
         load = os.getloadavg()[0]
         _, again = ingest(database_url, log, tmp)
-        return StatsResult(lines, seconds, cpu, load, after.ru_maxrss / 1024,
-                           counted(database_url), expected, again)  # fmt: skip
+        return StatsResult(
+            lines,
+            seconds,
+            cpu,
+            load,
+            after.ru_maxrss / 1024,
+            counted(database_url),
+            expected,
+            again,
+        )
 
 
 def row(result: StatsResult) -> str:
     verdict = "PASS" if result.passed else "FAIL"
-    exact = "exact" if result.counted == result.expected else (
-        f"counted {result.counted:,}, expected {result.expected:,}")
-    return (f"Reading counts: `flask stats ingest` of {result.lines:,} log lines: "
-            f"{result.cpu:.1f} s of CPU ({result.lines / max(result.cpu, 1e-9):,.0f} lines/s), "
-            f"{result.seconds:.1f} s wall at load {result.load:.1f}, peak "
-            f"{result.peak_mb:.0f} MB, views {exact}, a second run reads nothing: "
-            f"{'yes' if 'Read 0 line(s)' in result.again else 'no'}; "
-            f"target ≤ {TARGET_SECONDS} s of CPU per million lines: {verdict}")  # fmt: skip
+    exact = (
+        "exact"
+        if result.counted == result.expected
+        else (f"counted {result.counted:,}, expected {result.expected:,}")
+    )
+    return (
+        f"Reading counts: `flask stats ingest` of {result.lines:,} log lines: "
+        f"{result.cpu:.1f} s of CPU ({result.lines / max(result.cpu, 1e-9):,.0f} lines/s), "
+        f"{result.seconds:.1f} s wall at load {result.load:.1f}, peak "
+        f"{result.peak_mb:.0f} MB, views {exact}, a second run reads nothing: "
+        f"{'yes' if 'Read 0 line(s)' in result.again else 'no'}; "
+        f"target ≤ {TARGET_SECONDS} s of CPU per million lines: {verdict}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.stats_ingest",
-                                     description=__doc__.split("\n\n")[0])  # fmt: skip
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.stats_ingest", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--lines", type=int, default=1_000_000)
     args = parser.parse_args(argv)
     print(row(measure(args.lines)))

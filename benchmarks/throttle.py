@@ -28,12 +28,16 @@ def measure(app, n: int) -> list[str]:
     with app.app_context(), app.test_request_context("/", method="POST"):
         db.create_all()
         statements = []
-        event.listen(db.engine, "before_cursor_execute",
-                     lambda *args: statements.append(args[2]))
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
         for label, counters in (
             ("comment (1 counter)", lambda i: [throttle.Counter("bench-c", f"a{i}", "5/minute")]),
-            ("login (2 counters)", lambda i: [throttle.Counter("bench-l", f"u{i}", "5/minute"),
-                                              throttle.Counter("bench-a", f"a{i}", "5/minute")]),
+            (
+                "login (2 counters)",
+                lambda i: [
+                    throttle.Counter("bench-l", f"u{i}", "5/minute"),
+                    throttle.Counter("bench-a", f"a{i}", "5/minute"),
+                ],
+            ),
         ):
             times = []
             statements.clear()
@@ -43,9 +47,11 @@ def measure(app, n: int) -> list[str]:
                 times.append((time.perf_counter() - started) * 1000)
                 assert verdict.allowed
             times.sort()
-            rows.append(f"{label:20} median {statistics.median(times):6.3f} ms  "
-                        f"p99 {times[int(len(times) * 0.99)]:6.3f} ms  "
-                        f"{len(statements) / n:4.1f} statements/hit")
+            rows.append(
+                f"{label:20} median {statistics.median(times):6.3f} ms  "
+                f"p99 {times[int(len(times) * 0.99)]:6.3f} ms  "
+                f"{len(statements) / n:4.1f} statements/hit"
+            )
         db.session.remove()
         db.engine.dispose()
     return rows
@@ -65,8 +71,9 @@ def main(argv: list[str] | None = None) -> int:
             targets.append(("PostgreSQL", {"SQLALCHEMY_DATABASE_URI": args.database_url}))
         if args.redis_url:
             redis.Redis.from_url(args.redis_url).flushdb()
-            targets.append(("Redis", {"SQLALCHEMY_DATABASE_URI": sqlite,
-                                      "REDIS_URL": args.redis_url}))
+            targets.append(
+                ("Redis", {"SQLALCHEMY_DATABASE_URI": sqlite, "REDIS_URL": args.redis_url})
+            )
         for name, config in targets:
             app = create_app({**base, **config, "UPLOAD_FOLDER": folder})
             if name == "PostgreSQL":

@@ -80,10 +80,21 @@ def run_wrk(url: str, settings: WrkSettings, sample_rss=None) -> WrkResult:
         watcher.start()
     try:
         completed = subprocess.run(
-            [require_wrk(), f"-t{settings.threads}", f"-c{settings.connections}",
-             f"-d{settings.seconds:g}s", "--timeout", "10s", "-s", script_path, url],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
+            [
+                require_wrk(),
+                f"-t{settings.threads}",
+                f"-c{settings.connections}",
+                f"-d{settings.seconds:g}s",
+                "--timeout",
+                "10s",
+                "-s",
+                script_path,
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
     finally:
         stop.set()
         if watcher:
@@ -92,8 +103,9 @@ def run_wrk(url: str, settings: WrkSettings, sample_rss=None) -> WrkResult:
         Path(script_path).unlink(missing_ok=True)
     line = next((x for x in completed.stdout.splitlines() if x.startswith("WRKJSON ")), None)
     if completed.returncode != 0 or line is None:
-        raise RuntimeError(f"wrk failed ({completed.returncode}):\n{completed.stdout}\n"
-                           f"{completed.stderr}")
+        raise RuntimeError(
+            f"wrk failed ({completed.returncode}):\n{completed.stdout}\n{completed.stderr}"
+        )
     data = json.loads(line.removeprefix("WRKJSON "))
     return WrkResult(
         requests=data["requests"],

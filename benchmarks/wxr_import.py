@@ -40,35 +40,41 @@ def write_wxr(path: Path, posts: int, comments_per_post: int) -> None:
     with path.open("w", encoding="utf-8") as out:
         out.write(HEADER)
         for a in range(1, 21):
-            out.write(f"<wp:author><wp:author_id>{a}</wp:author_id><wp:author_login>writer{a}"
-                      f"</wp:author_login><wp:author_display_name>Writer {a}"
-                      "</wp:author_display_name></wp:author>\n")  # fmt: skip
+            out.write(
+                f"<wp:author><wp:author_id>{a}</wp:author_id><wp:author_login>writer{a}"
+                f"</wp:author_login><wp:author_display_name>Writer {a}"
+                "</wp:author_display_name></wp:author>\n"
+            )
         for c in range(1, 41):
             parent = f"cat{c // 4}" if c >= 4 else ""
-            out.write(f"<wp:category><wp:term_id>{c}</wp:term_id><wp:category_nicename>cat{c}"
-                      f"</wp:category_nicename><wp:category_parent>{parent}"
-                      f"</wp:category_parent><wp:cat_name>Category {c}</wp:cat_name>"
-                      "</wp:category>\n")  # fmt: skip
+            out.write(
+                f"<wp:category><wp:term_id>{c}</wp:term_id><wp:category_nicename>cat{c}"
+                f"</wp:category_nicename><wp:category_parent>{parent}"
+                f"</wp:category_parent><wp:cat_name>Category {c}</wp:cat_name>"
+                "</wp:category>\n"
+            )
         comment_id = 0
         for p in range(1, posts + 1):
             body = "\n\n".join(PARAGRAPHS[(p + i) % 4] for i in range(6))
             day = f"20{10 + p % 15}-{1 + p % 12:02d}-{1 + p % 28:02d} {p % 24:02d}:00:00"
             out.write(
                 f"<item><title>Post number {p}</title><dc:creator>writer{1 + p % 20}</dc:creator>"
-                f"<guid isPermaLink=\"false\">http://bench.example.org/?p={p}</guid>"
+                f'<guid isPermaLink="false">http://bench.example.org/?p={p}</guid>'
                 f"<content:encoded><![CDATA[{body}\n\n<!--more-->\n\nThe end of {p}.]]>"
                 f"</content:encoded><wp:post_id>{p}</wp:post_id>"
                 f"<wp:post_date>{day}</wp:post_date><wp:post_date_gmt>{day}</wp:post_date_gmt>"
                 f"<wp:post_name>post-number-{p}</wp:post_name><wp:status>publish</wp:status>"
                 f"<wp:post_type>post</wp:post_type><wp:comment_status>open</wp:comment_status>"
-                f"<category domain=\"category\" nicename=\"cat{1 + p % 40}\">Category</category>"
-                f"<category domain=\"post_tag\" nicename=\"tag{p % 200}\">Tag {p % 200}</category>"
-            )  # fmt: skip
+                f'<category domain="category" nicename="cat{1 + p % 40}">Category</category>'
+                f'<category domain="post_tag" nicename="tag{p % 200}">Tag {p % 200}</category>'
+            )
             first = comment_id + 1
             for k in range(comments_per_post):
                 comment_id += 1
                 parent = first + (k - 1) // 2 if k else 0  # threads a few levels deep
-                text = escape(f"Comment {k} on post {p}: I <b>agree</b>.\nSee http://example.org/{k}")
+                text = escape(
+                    f"Comment {k} on post {p}: I <b>agree</b>.\nSee http://example.org/{k}"
+                )
                 out.write(
                     f"<wp:comment><wp:comment_id>{comment_id}</wp:comment_id>"
                     f"<wp:comment_author>Reader {k}</wp:comment_author>"
@@ -78,7 +84,7 @@ def write_wxr(path: Path, posts: int, comments_per_post: int) -> None:
                     f"<wp:comment_content>{text}</wp:comment_content>"
                     f"<wp:comment_approved>{STATUSES[k % 10]}</wp:comment_approved>"
                     f"<wp:comment_parent>{parent}</wp:comment_parent></wp:comment>"
-                )  # fmt: skip
+                )
             out.write("</item>\n")
         out.write("</channel></rss>\n")
 
@@ -114,12 +120,18 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     write_wxr(wxr, args.posts, args.comments_per_post)
     size_mb = wxr.stat().st_size / 1e6
-    print(f"generated {wxr} ({size_mb:.1f} MB) in {time.perf_counter() - started:.1f} s; "
-          f"peak RSS before import {peak_rss_mb():.0f} MB")  # fmt: skip
+    print(
+        f"generated {wxr} ({size_mb:.1f} MB) in {time.perf_counter() - started:.1f} s; "
+        f"peak RSS before import {peak_rss_mb():.0f} MB"
+    )
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
-                      "SECRET_KEY": secrets.token_hex(32),
-                      "UPLOAD_FOLDER": str(folder / "uploads")})  # fmt: skip
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}",
+            "SECRET_KEY": secrets.token_hex(32),
+            "UPLOAD_FOLDER": str(folder / "uploads"),
+        }
+    )
     with app.app_context():
         db.create_all()
         print(f"load average before: {load_average()}")
@@ -131,13 +143,17 @@ def main(argv: list[str] | None = None) -> int:
     posts = sum(report.posts.values())
     comments = sum(report.comments.values())
     print("\n".join(report.summary_lines()[:9]))
-    print(f"imported {posts:,} posts and {comments:,} comments in {seconds:.1f} s "
-          f"({(posts + comments) / seconds:,.0f} rows/s, {size_mb / seconds:.2f} MB/s); "
-          f"peak RSS {peak_rss_mb():.0f} MB")  # fmt: skip
-    print(f"CPU: importer {cpu_main:.1f} s, rendering workers "
-          f"{cpu_seconds(resource.RUSAGE_CHILDREN):.1f} s in all; largest worker's peak RSS "
-          f"{peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB; load average after: "
-          f"{load_average()}")  # fmt: skip
+    print(
+        f"imported {posts:,} posts and {comments:,} comments in {seconds:.1f} s "
+        f"({(posts + comments) / seconds:,.0f} rows/s, {size_mb / seconds:.2f} MB/s); "
+        f"peak RSS {peak_rss_mb():.0f} MB"
+    )
+    print(
+        f"CPU: importer {cpu_main:.1f} s, rendering workers "
+        f"{cpu_seconds(resource.RUSAGE_CHILDREN):.1f} s in all; largest worker's peak RSS "
+        f"{peak_rss_mb(resource.RUSAGE_CHILDREN):.0f} MB; load average after: "
+        f"{load_average()}"
+    )
     return 0
 
 

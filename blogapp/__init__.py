@@ -21,12 +21,25 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 # of outgoing work, jobs, reader data, admin screens. In this order: it is the order of
 # ``flask prune``'s lines and of erasers of equal rank. ``EXTRA_FEATURES`` adds more.
 FEATURES = (
-    "blogapp.admin", "blogapp.posts", "blogapp.authors", "blogapp.categories", "blogapp.media",
-    "blogapp.comments", "blogapp.newsletter", "blogapp.fediverse", "blogapp.revisions",
-    "blogapp.privacy", "blogapp.mail", "blogapp.cards", "blogapp.telegram",
-    "blogapp.doctor", "blogapp.metrics", "blogapp.stats", "blogapp.desk",
+    "blogapp.admin",
+    "blogapp.posts",
+    "blogapp.authors",
+    "blogapp.categories",
+    "blogapp.media",
+    "blogapp.comments",
+    "blogapp.newsletter",
+    "blogapp.fediverse",
+    "blogapp.revisions",
+    "blogapp.privacy",
+    "blogapp.mail",
+    "blogapp.cards",
+    "blogapp.telegram",
+    "blogapp.doctor",
+    "blogapp.metrics",
+    "blogapp.stats",
+    "blogapp.desk",
     "blogapp.submissions",
-)  # fmt: skip
+)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -149,7 +162,7 @@ def register_blueprints(app: Flask) -> None:
         newsletter,
         posts,
         privacy,
-    )  # fmt: skip
+    )
     from blogapp.cards import views as cards
     from blogapp.revisions import preview
     from blogapp.search.limits import register_search_limits

@@ -48,22 +48,29 @@ from blogapp.models import (
 )
 from blogapp.reader_data import Reader
 
-NOT_AUDITED = frozenset({
-    AuditEntry.__tablename__, ThrottleHit.__tablename__, UsedToken.__tablename__,
-    ModerationEvent.__tablename__,
-})  # fmt: skip
+NOT_AUDITED = frozenset(
+    {
+        AuditEntry.__tablename__,
+        ThrottleHit.__tablename__,
+        UsedToken.__tablename__,
+        ModerationEvent.__tablename__,
+    }
+)
 VERSION_KEY = "content_version"  # blogapp.content_version's own row: bookkeeping
 # Settings rows no one writes by hand: the content version, the site's share card's name.
 BOOKKEEPING_KEYS = frozenset({VERSION_KEY, "site_card"})
 # Columns drawn from others, which are logged when they change: a share card's name.
 DERIVED_FIELDS = {"posts": frozenset({"share_card"})}
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-LABEL_FIELDS = ("title", "login", "name", "key", "original_name", "old_path", "device",
-                "subject")  # fmt: skip
+LABEL_FIELDS = ("title", "login", "name", "key", "original_name", "old_path", "device", "subject")
 # Tables of readers' data: their rows get no label (their id is in ``row_id``).
-READER_TABLES = frozenset({
-    Comment.__tablename__, MailSubscriber.__tablename__, NewsletterSubscriber.__tablename__,
-})  # fmt: skip
+READER_TABLES = frozenset(
+    {
+        Comment.__tablename__,
+        MailSubscriber.__tablename__,
+        NewsletterSubscriber.__tablename__,
+    }
+)
 # More rows than this of one table and action in one flush (a bulk action) make one entry.
 GROUP_ABOVE = 20
 _G_ACTOR = "blogapp_audit_actor"
@@ -117,11 +124,23 @@ def record(
 ) -> None:
     """One entry written by hand, in the open transaction: for command-line jobs
     (``actor_login`` names the job's operator, e.g. "cli:import-wxr")."""
-    db.session.execute(insert(AuditEntry), [{
-        "created_at": clock.now(), "actor_id": None, "actor_login": actor_login[:60],
-        "address": address[:45], "request": "", "action": action[:20], "table_name": table[:60],
-        "row_id": row_id[:60], "label": label[:200], "changes": changes,
-    }])  # fmt: skip
+    db.session.execute(
+        insert(AuditEntry),
+        [
+            {
+                "created_at": clock.now(),
+                "actor_id": None,
+                "actor_login": actor_login[:60],
+                "address": address[:45],
+                "request": "",
+                "action": action[:20],
+                "table_name": table[:60],
+                "row_id": row_id[:60],
+                "label": label[:200],
+                "changes": changes,
+            }
+        ],
+    )
 
 
 # -- what changed -----------------------------------------------------------------------
@@ -145,13 +164,14 @@ def _changed_fields(obj) -> list[str]:
 
 def _entries_of_flush(session: Session) -> list[dict]:
     entries = []
-    for action, objects in ((AuditAction.INSERT, session.new),
-                            (AuditAction.UPDATE, session.dirty),
-                            (AuditAction.DELETE, session.deleted)):  # fmt: skip
+    for action, objects in (
+        (AuditAction.INSERT, session.new),
+        (AuditAction.UPDATE, session.dirty),
+        (AuditAction.DELETE, session.deleted),
+    ):
         for obj in objects:
             table = inspect(obj).mapper.local_table.name
-            if table in NOT_AUDITED or (isinstance(obj, Setting)
-                                        and obj.key in BOOKKEEPING_KEYS):
+            if table in NOT_AUDITED or (isinstance(obj, Setting) and obj.key in BOOKKEEPING_KEYS):
                 continue
             changes = ""
             if action == "update":
@@ -186,9 +206,15 @@ def _grouped(entries: list[dict]) -> list[dict]:
             continue
         ids = ", ".join(row["row_id"] for row in rows)
         changes = sorted({c for row in rows for c in row["changes"].split(", ") if c})
-        grouped.append({"action": action, "table_name": table, "row_id": "",
-                        "label": f"{len(rows)} rows", "changes": f"{', '.join(changes)}"
-                        f"{'; ' if changes else ''}rows {ids}"})  # fmt: skip
+        grouped.append(
+            {
+                "action": action,
+                "table_name": table,
+                "row_id": "",
+                "label": f"{len(rows)} rows",
+                "changes": f"{', '.join(changes)}{'; ' if changes else ''}rows {ids}",
+            }
+        )
     return grouped
 
 
@@ -196,9 +222,9 @@ def _write(connection: Connection, actor: dict, entries: list[dict]) -> None:
     if not entries:
         return
     moment = clock.now()
-    connection.execute(insert(AuditEntry), [
-        {"created_at": moment, **actor, **entry} for entry in entries
-    ])  # fmt: skip
+    connection.execute(
+        insert(AuditEntry), [{"created_at": moment, **actor, **entry} for entry in entries]
+    )
 
 
 def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
@@ -231,8 +257,13 @@ def _statement_entry(state) -> dict | None:
     table = getattr(getattr(statement, "table", None), "name", "")
     if not table or table in NOT_AUDITED:
         return None
-    action = (AuditAction.INSERT if state.is_insert
-              else AuditAction.UPDATE if state.is_update else AuditAction.DELETE)  # fmt: skip
+    action = (
+        AuditAction.INSERT
+        if state.is_insert
+        else AuditAction.UPDATE
+        if state.is_update
+        else AuditAction.DELETE
+    )
     values = getattr(statement, "_values", None) or {}
     changes = ", ".join(sorted(getattr(column, "key", str(column)) for column in values))
     where = getattr(statement, "whereclause", None)
@@ -252,8 +283,15 @@ def _statement_entry(state) -> dict | None:
 
 
 def _do_orm_execute(state) -> None:
-    if not (state.is_insert or state.is_update or state.is_delete or
-            isinstance(state.statement, TextClause)) or not _may_audit():  # fmt: skip
+    if (
+        not (
+            state.is_insert
+            or state.is_update
+            or state.is_delete
+            or isinstance(state.statement, TextClause)
+        )
+        or not _may_audit()
+    ):
         return
     entry = _statement_entry(state)
     if entry is None:
@@ -276,20 +314,26 @@ def watch_admin_writes() -> None:
 
 def _blank_labels(*where) -> int:
     return db.session.execute(
-        update(AuditEntry).where(AuditEntry.label != "", *where).values(label="")
+        update(AuditEntry)
+        .where(AuditEntry.label != "", *where)
+        .values(label="")
         .execution_options(synchronize_session=False)
-    ).rowcount  # fmt: skip
+    ).rowcount
 
 
 def erase_reader(reader: Reader) -> int:
     """Blank the labels that name ``reader``: their address, or the name on one of
     their comments (entries written before labels stopped naming readers). In the
     open transaction; how many."""
-    return _blank_labels(or_(
-        func.lower(AuditEntry.label) == reader.email,
-        and_(AuditEntry.table_name == Comment.__tablename__,
-             AuditEntry.row_id.in_([str(i) for i in reader.comment_ids])),
-    ))  # fmt: skip
+    return _blank_labels(
+        or_(
+            func.lower(AuditEntry.label) == reader.email,
+            and_(
+                AuditEntry.table_name == Comment.__tablename__,
+                AuditEntry.row_id.in_([str(i) for i in reader.comment_ids]),
+            ),
+        )
+    )
 
 
 def prune() -> int:
@@ -303,8 +347,18 @@ def prune() -> int:
 # -- append-only ----------------------------------------------------------------------
 
 # The one UPDATE allowed: the label blanked, every other column as it was.
-_KEPT = ("id", "created_at", "actor_id", "actor_login", "address", "request", "action",
-         "table_name", "row_id", "changes")  # fmt: skip
+_KEPT = (
+    "id",
+    "created_at",
+    "actor_id",
+    "actor_login",
+    "address",
+    "request",
+    "action",
+    "table_name",
+    "row_id",
+    "changes",
+)
 _SQLITE_LABEL_BLANKED = "NEW.label = '' AND " + " AND ".join(
     f"NEW.{name} IS OLD.{name}" for name in _KEPT
 )

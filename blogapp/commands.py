@@ -29,12 +29,26 @@ def register_commands(app: Flask) -> None:
     from blogapp.wordpress.cli import export_wxr_command, import_wxr_command
 
     for command in (
-        init_db_command, demo_command, create_admin_command, reset_two_factor_command,
-        deliver_command, import_wxr_command, export_wxr_command, backup_command,
-        prune_command, prune_throttle_command, fediverse_command, export_static_command,
-        cards_command, mirrors_command, mail_command, doctor_command, restore_command,
-        upgrade_command, stats_command,
-    ):  # fmt: skip
+        init_db_command,
+        demo_command,
+        create_admin_command,
+        reset_two_factor_command,
+        deliver_command,
+        import_wxr_command,
+        export_wxr_command,
+        backup_command,
+        prune_command,
+        prune_throttle_command,
+        fediverse_command,
+        export_static_command,
+        cards_command,
+        mirrors_command,
+        mail_command,
+        doctor_command,
+        restore_command,
+        upgrade_command,
+        stats_command,
+    ):
         app.cli.add_command(command)
 
 

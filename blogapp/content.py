@@ -25,9 +25,27 @@ KHMER_COENG = "\u17d2"  # joins the next consonant below this one: never cut aft
 _BREAKS = (" ", "\u200b", "\n")  # spaces and the zero-width space Khmer uses between words
 
 _BLOCK_TAGS = {
-    "p", "div", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "figcaption",
-    "tr", "td", "th", "pre", "figure", "dt", "dd", "hr",
-}  # fmt: skip
+    "p",
+    "div",
+    "br",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "figcaption",
+    "tr",
+    "td",
+    "th",
+    "pre",
+    "figure",
+    "dt",
+    "dd",
+    "hr",
+}
 
 
 def slugify(text: str, max_length: int = 180) -> str:
@@ -163,7 +181,8 @@ def featured_figure(post: Post) -> Markup:
     img = Markup('<img src="{}" alt="{}">').format(post.featured_image_url, post.featured_alt)
     if post.featured_caption:
         return Markup("<figure>{}<figcaption>{}</figcaption></figure>").format(
-            img, post.featured_caption)
+            img, post.featured_caption
+        )
     return Markup("<figure>{}</figure>").format(img)
 
 

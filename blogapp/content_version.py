@@ -69,17 +69,30 @@ CHANGES_AT = frozenset({"comments.lockdown_until"})
 INITIAL_VERSION = "initial"
 
 # Tables whose every write changes what readers see.
-READER_TABLES = frozenset({
-    Post.__tablename__, Page.__tablename__, Category.__tablename__, Tag.__tablename__,
-    Redirect.__tablename__, Media.__tablename__, Setting.__tablename__, Comment.__tablename__,
-    post_categories.name, post_tags.name, User.__tablename__,
-    # Reader pages show these: notes atop posts, their earlier texts, and translation links.
-    Correction.__tablename__, CorrectionVersion.__tablename__, PostTranslation.__tablename__,
-    # Bylines and author pages (blogapp.authors).
-    AuthorProfile.__tablename__, post_bylines.name,
-    # Likes and boosts from the fediverse, counted under each post.
-    Reaction.__tablename__,
-})  # fmt: skip
+READER_TABLES = frozenset(
+    {
+        Post.__tablename__,
+        Page.__tablename__,
+        Category.__tablename__,
+        Tag.__tablename__,
+        Redirect.__tablename__,
+        Media.__tablename__,
+        Setting.__tablename__,
+        Comment.__tablename__,
+        post_categories.name,
+        post_tags.name,
+        User.__tablename__,
+        # Reader pages show these: notes atop posts, their earlier texts, and translation links.
+        Correction.__tablename__,
+        CorrectionVersion.__tablename__,
+        PostTranslation.__tablename__,
+        # Bylines and author pages (blogapp.authors).
+        AuthorProfile.__tablename__,
+        post_bylines.name,
+        # Likes and boosts from the fediverse, counted under each post.
+        Reaction.__tablename__,
+    }
+)
 # The columns of a user that pages show (bylines, author archives).
 USER_PUBLIC_FIELDS = ("login", "display_name")
 COMMENT_PUBLIC_FIELDS = ("author_name", "author_url", "body_html", "parent_id", "post_id")
@@ -124,16 +137,27 @@ def _changes_readers_content(obj, kind: str) -> bool:
             return False
         return kind != "dirty" or _changed(obj, ("status", *COMMENT_PUBLIC_FIELDS))
     return isinstance(
-        obj, Category | Tag | Redirect | Media | Correction | CorrectionVersion | PostTranslation
-        | AuthorProfile | Reaction,
+        obj,
+        Category
+        | Tag
+        | Redirect
+        | Media
+        | Correction
+        | CorrectionVersion
+        | PostTranslation
+        | AuthorProfile
+        | Reaction,
     )
 
 
 def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
     if session.info.get(_PENDING):
         return
-    for kind, objects in (("new", session.new), ("dirty", session.dirty),
-                          ("deleted", session.deleted)):  # fmt: skip
+    for kind, objects in (
+        ("new", session.new),
+        ("dirty", session.dirty),
+        ("deleted", session.deleted),
+    ):
         if any(_changes_readers_content(obj, kind) for obj in objects):
             session.info[_PENDING] = True
             return
@@ -205,18 +229,23 @@ def _store_new_version(session: Session) -> str:
     if not updated.rowcount:
         # Two workers may create the row at once; the later one simply wins.
         session.execute(
-            insert_for(session, Setting).values(key=VERSION_KEY, value=value)
+            insert_for(session, Setting)
+            .values(key=VERSION_KEY, value=value)
             .on_conflict_do_update(index_elements=[Setting.key], set_={"value": value}),
             execution_options=options,
-        )  # fmt: skip
+        )
     return value
 
 
 def watch_content_changes() -> None:
     """Install the session hooks (once per process: ``db.session`` is shared)."""
-    for name, hook in (("after_flush", _after_flush), ("do_orm_execute", _do_orm_execute),
-                       ("before_commit", _before_commit), ("after_commit", _after_commit),
-                       ("after_rollback", _after_rollback)):  # fmt: skip
+    for name, hook in (
+        ("after_flush", _after_flush),
+        ("do_orm_execute", _do_orm_execute),
+        ("before_commit", _before_commit),
+        ("after_commit", _after_commit),
+        ("after_rollback", _after_rollback),
+    ):
         if not event.contains(db.session, name, hook):
             event.listen(db.session, name, hook)
 
@@ -287,8 +316,14 @@ class _Kept:
         self.lock = threading.Lock()
 
 
-def remembered(kind: str, key: Hashable, build: Callable[[], T], *, maxsize: int = 2000,
-               sizeof: Callable[[Any], int] | None = None) -> T:
+def remembered(
+    kind: str,
+    key: Hashable,
+    build: Callable[[], T],
+    *,
+    maxsize: int = 2000,
+    sizeof: Callable[[Any], int] | None = None,
+) -> T:
     """``build()`` once per content version and ``key`` in this worker.
 
     ``maxsize`` counts entries, or units of ``sizeof`` (bytes for text) when given;
@@ -312,4 +347,3 @@ def remembered(kind: str, key: Hashable, build: Callable[[], T], *, maxsize: int
         except ValueError:  # larger than the whole store: computed each time
             pass
     return value
-

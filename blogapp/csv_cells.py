@@ -4,7 +4,8 @@ from __future__ import annotations
 
 
 def csv_cell(value) -> str:
-    text = "" if value is None else (value.isoformat() if hasattr(value, "isoformat")
-                                     else str(value))  # fmt: skip
+    text = (
+        "" if value is None else (value.isoformat() if hasattr(value, "isoformat") else str(value))
+    )
     # A spreadsheet runs a cell that starts like a formula: keep it text.
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

@@ -44,8 +44,9 @@ def format_date(value: datetime) -> str:
 
 def format_datetime(value: datetime) -> str:
     local = to_local(value)
-    return gettext("%(date)s at %(time)s", date=format_date(value),
-                   time=page_digits(f"{local:%H:%M}"))  # fmt: skip
+    return gettext(
+        "%(date)s at %(time)s", date=format_date(value), time=page_digits(f"{local:%H:%M}")
+    )
 
 
 def month_name(month: int) -> str:

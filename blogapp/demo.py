@@ -322,12 +322,21 @@ def load_demo() -> dict[str, int]:
             post_tags.append(tags[slug])
         when = (now - timedelta(days=item.days_ago)).replace(microsecond=0)
         post = Post(
-            slug=item.slug, title=item.title, body=item.body, excerpt=item.excerpt,
-            content_format=item.content_format, status=item.status, language=item.language,
-            source_line=item.source_line, published_at=when, created_at=when, updated_at=now,
-            author=users[item.author], categories=[categories[c] for c in item.categories],
+            slug=item.slug,
+            title=item.title,
+            body=item.body,
+            excerpt=item.excerpt,
+            content_format=item.content_format,
+            status=item.status,
+            language=item.language,
+            source_line=item.source_line,
+            published_at=when,
+            created_at=when,
+            updated_at=now,
+            author=users[item.author],
+            categories=[categories[c] for c in item.categories],
             tags=post_tags,
-        )  # fmt: skip
+        )
         render_post(post)
         db.session.add(post)
         set_bylines(post, [profile_for_user(users[item.author]).id])
@@ -336,8 +345,13 @@ def load_demo() -> dict[str, int]:
     existing_pages = set(db.session.scalars(select(Page.slug)))
     for slug, title, body in PAGES:
         if slug not in existing_pages:
-            page = Page(slug=slug, title=title, body=body, status=PostStatus.PUBLISHED,
-                        created_at=datetime(2026, 1, 1, tzinfo=UTC))
+            page = Page(
+                slug=slug,
+                title=title,
+                body=body,
+                status=PostStatus.PUBLISHED,
+                created_at=datetime(2026, 1, 1, tzinfo=UTC),
+            )
             render_page(page)
             db.session.add(page)
             added["pages"] += 1

@@ -21,7 +21,8 @@ _YOUTUBE_URL = (
     r"|youtu\.be/)" + _VIDEO_ID + r"[^\s\[\]<>]*"
 )
 _LINE = re.compile(
-    r"^[ \t]*(?:<p>)?[ \t]*(?:\[embed\]|\[youtube[ =]+)?[ \t]*" + _YOUTUBE_URL
+    r"^[ \t]*(?:<p>)?[ \t]*(?:\[embed\]|\[youtube[ =]+)?[ \t]*"
+    + _YOUTUBE_URL
     + r"[ \t]*(?:\[/embed\]|\])?[ \t]*(?:</p>)?[ \t]*$",
     re.MULTILINE | re.IGNORECASE,
 )
@@ -29,10 +30,12 @@ _LINE = re.compile(
 
 def youtube_figure(video_id: str) -> str:
     watch = f"https://www.youtube.com/watch?v={video_id}"
-    return str(Markup(
-        '<figure><a href="{}" title="YouTube"><img src="{}" alt="▶ YouTube video" '
-        'width="640" height="360"></a></figure>'
-    ).format(watch, VIDEO_STILL))
+    return str(
+        Markup(
+            '<figure><a href="{}" title="YouTube"><img src="{}" alt="▶ YouTube video" '
+            'width="640" height="360"></a></figure>'
+        ).format(watch, VIDEO_STILL)
+    )
 
 
 def youtube_embeds(source: str) -> str:

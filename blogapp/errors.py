@@ -26,29 +26,43 @@ log = logging.getLogger(__name__)
 
 # Lazy: each page is translated when it is rendered, in that page's language.
 MESSAGES = {
-    400: (_l("Bad request"),
-          _l("The request could not be understood. Check what was sent and try again.")),
+    400: (
+        _l("Bad request"),
+        _l("The request could not be understood. Check what was sent and try again."),
+    ),
     403: (_l("Forbidden"), _l("You do not have permission to do that.")),
-    404: (_l("Page not found"),
-          _l("Nothing lives at this address. It may have moved, or never existed.")),
+    404: (
+        _l("Page not found"),
+        _l("Nothing lives at this address. It may have moved, or never existed."),
+    ),
     405: (_l("Method not allowed"), _l("This address does not accept that kind of request.")),
     413: (_l("Too large"), _l("What you sent is larger than this site accepts.")),
-    414: (_l("Address too long"),
-          _l("The address of this request is longer than this site accepts.")),
-    429: (_l("Too many requests"),
-          _l("You are doing that too often. Please wait a minute and try again.")),
-    500: (_l("Something went wrong"),
-          _l("The error has been logged. Please try again in a moment.")),
+    414: (
+        _l("Address too long"),
+        _l("The address of this request is longer than this site accepts."),
+    ),
+    429: (
+        _l("Too many requests"),
+        _l("You are doing that too often. Please wait a minute and try again."),
+    ),
+    500: (
+        _l("Something went wrong"),
+        _l("The error has been logged. Please try again in a moment."),
+    ),
     503: (_l("Busy"), _l("The site is busy right now. Please try again in a few seconds.")),
-}  # fmt: skip
+}
 
 
 def render_error(code: int, message: str | None = None):
     title, default = MESSAGES.get(
         code, (_l("Error %(code)s", code=code), _l("The request could not be completed."))
     )
-    context = {"code": code, "title": title, "message": message or default,
-               "request_id": request_id() if code >= 500 and has_request_context() else ""}
+    context = {
+        "code": code,
+        "title": title,
+        "message": message or default,
+        "request_id": request_id() if code >= 500 and has_request_context() else "",
+    }
     if code == 404:
         try:
             return render_template("errors/not_found.html", **context), code
@@ -63,9 +77,11 @@ def register_error_pages(app: Flask) -> None:
     def csrf_error(error: CSRFError):
         return render_error(
             400,
-            _l("This form has expired or did not come from this site. Go back, reload the page "
-               "and send it again."),
-        )  # fmt: skip
+            _l(
+                "This form has expired or did not come from this site. Go back, reload the page "
+                "and send it again."
+            ),
+        )
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -38,5 +38,6 @@ limiter = Limiter(key_func=client_key, default_limits=[])
 # pages they guard are cached and shared by every reader. Their 429 has Retry-After. If
 # their storage (Redis) fails, they let pages through (and log it) rather than fail them:
 # each worker's search cap and time budget still hold.
-costly_limiter = Limiter(key_func=client_key, default_limits=[], headers_enabled=False,
-                         swallow_errors=True)  # fmt: skip
+costly_limiter = Limiter(
+    key_func=client_key, default_limits=[], headers_enabled=False, swallow_errors=True
+)

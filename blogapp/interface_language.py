@@ -164,7 +164,7 @@ def init_app(app: Flask) -> None:
         gettext=lambda text: _chosen()[1].ugettext(text),
         ngettext=lambda one, many, n: _chosen()[1].ungettext(one, many, n),
         newstyle=True,
-    )  # fmt: skip
+    )
     before_render_template.connect(_item_page, app)
     app.add_template_global(current_language, "page_language")
     app.add_template_filter(gettext, "translated")

@@ -109,8 +109,8 @@ def add_onion_location(response):
     host = current_app.config["ONION_ADDRESS"]
     if host and not is_onion_request() and response.mimetype == "text/html":
         query = request.query_string.decode("latin-1")
-        response.headers["Onion-Location"] = (
-            f"http://{host}{request.path}" + (f"?{query}" if query else "")
+        response.headers["Onion-Location"] = f"http://{host}{request.path}" + (
+            f"?{query}" if query else ""
         )
     return response
 

@@ -49,12 +49,24 @@ KEY_PARAMS = frozenset({"s", "p", "page_id", "cpage", "replytocom", "lang"})
 KEPT_STATUSES = frozenset({200, 301})
 # What a hit answers with, as the render wrote it: the security headers too (they ran
 # before ``label_response``), so a hit adds none.
-KEPT_HEADERS = frozenset({
-    "Content-Type", "Location", "Content-Language", "Link", "X-Robots-Tag", "ETag",
-    "Cache-Control", "Vary", "Content-Security-Policy", "X-Content-Type-Options",
-    "X-Frame-Options", "Referrer-Policy", "Cross-Origin-Opener-Policy",
-    "Strict-Transport-Security",
-})  # fmt: skip
+KEPT_HEADERS = frozenset(
+    {
+        "Content-Type",
+        "Location",
+        "Content-Language",
+        "Link",
+        "X-Robots-Tag",
+        "ETag",
+        "Cache-Control",
+        "Vary",
+        "Content-Security-Policy",
+        "X-Content-Type-Options",
+        "X-Frame-Options",
+        "Referrer-Policy",
+        "Cross-Origin-Opener-Policy",
+        "Strict-Transport-Security",
+    }
+)
 # What a 304 carries (RFC 9110 15.4.5): the cache refreshes the rest from its copy.
 NOT_MODIFIED_HEADERS = frozenset({"ETag", "Cache-Control", "Vary", "Content-Location", "Expires"})
 _STORE = "blogapp.page_store"
@@ -296,10 +308,7 @@ def label_response(response):
         return response  # a view that keeps its answer out of every cache (a 429, say)
     key = g.get("page_cache_key")
     personal = (
-        key is None
-        or session.modified
-        or "Set-Cookie" in response.headers
-        or not is_anonymous()
+        key is None or session.modified or "Set-Cookie" in response.headers or not is_anonymous()
     )
     if personal or response.status_code >= 500:
         response.headers["Cache-Control"] = "private, no-store"

@@ -13,6 +13,10 @@ def post_url(post, **kwargs) -> str:
     """The permalink of ``post`` (anything with ``published_at`` and ``slug``)."""
     local = to_local(post.published_at)
     return url_for(
-        "posts.detail", year=local.year, month=local.month, day=local.day, slug=post.slug,
+        "posts.detail",
+        year=local.year,
+        month=local.month,
+        day=local.day,
+        slug=post.slug,
         **kwargs,
-    )  # fmt: skip
+    )

@@ -110,10 +110,16 @@ def _build_sidebar() -> Sidebar:
             path = f"{prefix}/{row.slug}" if prefix else row.slug
             ordered.append(
                 CategoryNode(
-                    row.id, row.name, row.slug, row.parent_id, path, depth,
-                    row.description, counts.get(row.id, 0),
+                    row.id,
+                    row.name,
+                    row.slug,
+                    row.parent_id,
+                    path,
+                    depth,
+                    row.description,
+                    counts.get(row.id, 0),
                 )
-            )  # fmt: skip
+            )
             if depth < 20:  # a parent loop in bad data must not recurse forever
                 walk(row.id, path, depth + 1)
 
@@ -142,14 +148,21 @@ def _build_sidebar() -> Sidebar:
     comments = [
         RecentComment(r[0], r[1], RecentPost(*r[2:]))
         for r in db.session.execute(
-            select(Comment.id, Comment.author_name, Post.id, Post.title, Post.slug,
-                   Post.published_at, Post.language)
+            select(
+                Comment.id,
+                Comment.author_name,
+                Post.id,
+                Post.title,
+                Post.slug,
+                Post.published_at,
+                Post.language,
+            )
             .join(Post, Post.id == Comment.post_id)
             .where(Comment.status == CommentStatus.APPROVED, Post.public(now))
             .order_by(Comment.created_at.desc(), Comment.id.desc())
             .limit(5)
         )
-    ]  # fmt: skip
+    ]
     return Sidebar(
         categories=ordered,
         by_id={c.id: c for c in ordered},
@@ -227,8 +240,9 @@ def public_posts(where=(), page: int = 1, join_category_ids: list[int] | None = 
     posts = list(
         db.session.scalars(
             select(Post)
-            .options(joinedload(Post.author), selectinload(Post.bylines),
-                selectinload(Post.categories))
+            .options(
+                joinedload(Post.author), selectinload(Post.bylines), selectinload(Post.categories)
+            )
             .where(Post.id.in_(ids.scalar_subquery()))
             .order_by(Post.published_at.desc(), Post.id.desc())
         )
@@ -264,10 +278,11 @@ def reaction_counts(post_id_column):
 
     def count(kind: str):
         return (
-            select(func.count()).select_from(Reaction)
+            select(func.count())
+            .select_from(Reaction)
             .where(Reaction.post_id == post_id_column, Reaction.kind == kind)
             .scalar_subquery()
-        )  # fmt: skip
+        )
 
     return count(ReactionKind.LIKE).label("likes"), count(ReactionKind.ANNOUNCE).label("boosts")
 
@@ -280,21 +295,37 @@ def post_extras(post_id: int) -> PostExtras:
 
 def _build_extras(post_id: int) -> PostExtras:
     notes = (
-        select(literal_column("'note'").label("kind"), Correction.id, Correction.kind,
-               Correction.body_html, Correction.noted_at, Correction.updated_at,
-               CorrectionVersion.body_html, CorrectionVersion.created_at,
-               CorrectionVersion.id)
+        select(
+            literal_column("'note'").label("kind"),
+            Correction.id,
+            Correction.kind,
+            Correction.body_html,
+            Correction.noted_at,
+            Correction.updated_at,
+            CorrectionVersion.body_html,
+            CorrectionVersion.created_at,
+            CorrectionVersion.id,
+        )
         .join(CorrectionVersion, CorrectionVersion.correction_id == Correction.id)
         .where(Correction.post_id == post_id)
-    )  # fmt: skip
+    )
     mine = aliased(PostTranslation)
     versions = (
-        select(literal_column("'version'"), Post.id, Post.language, Post.title,
-               Post.published_at, Post.published_at, Post.slug, Post.published_at, Post.id)
+        select(
+            literal_column("'version'"),
+            Post.id,
+            Post.language,
+            Post.title,
+            Post.published_at,
+            Post.published_at,
+            Post.slug,
+            Post.published_at,
+            Post.id,
+        )
         .join(PostTranslation, PostTranslation.post_id == Post.id)
         .join(mine, mine.group_id == PostTranslation.group_id)
         .where(mine.post_id == post_id, Post.public())
-    )  # fmt: skip
+    )
     rows = db.session.execute(union_all(notes, versions)).all()
     note_rows = sorted((r for r in rows if r[0] == "note"), key=lambda r: (r[4], r[1], r[8]))
     version_rows = sorted((r for r in rows if r[0] == "version"), key=lambda r: (r[2], r[1]))

@@ -24,20 +24,68 @@ if TYPE_CHECKING:
 
 POST_TAGS = frozenset(
     {
-        "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li",
-        "blockquote", "a", "em", "strong", "b", "i", "u", "s", "del", "ins", "sub",
-        "sup", "code", "pre", "kbd", "table", "thead", "tbody", "tfoot", "tr", "th",
-        "td", "caption", "figure", "figcaption", "img", "span", "div", "cite", "q",
-        "abbr", "small", "mark", "dl", "dt", "dd", "section",
+        "p",
+        "br",
+        "hr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "a",
+        "em",
+        "strong",
+        "b",
+        "i",
+        "u",
+        "s",
+        "del",
+        "ins",
+        "sub",
+        "sup",
+        "code",
+        "pre",
+        "kbd",
+        "table",
+        "thead",
+        "tbody",
+        "tfoot",
+        "tr",
+        "th",
+        "td",
+        "caption",
+        "figure",
+        "figcaption",
+        "img",
+        "span",
+        "div",
+        "cite",
+        "q",
+        "abbr",
+        "small",
+        "mark",
+        "dl",
+        "dt",
+        "dd",
+        "section",
     }
-)  # fmt: skip
+)
 # Markdown footnotes (mdit-py-plugins): their ids and classes, and nothing like them else,
 # so an author cannot take the id of a part of the page ("content", "comments").
 _FOOTNOTE_ID = re.compile(r"^fn(?:ref)?\d{1,4}(?::\d{1,4})?$")
 _FOOTNOTE_CLASSES = {
-    "sup": {"footnote-ref"}, "hr": {"footnotes-sep"}, "section": {"footnotes"},
-    "ol": {"footnotes-list"}, "li": {"footnote-item"}, "a": {"footnote-backref"},
-}  # fmt: skip
+    "sup": {"footnote-ref"},
+    "hr": {"footnotes-sep"},
+    "section": {"footnotes"},
+    "ol": {"footnotes-list"},
+    "li": {"footnote-item"},
+    "a": {"footnote-backref"},
+}
 
 
 def _footnote_attribute(tag: str, name: str, value: str) -> bool:
@@ -50,8 +98,7 @@ def _footnote_attribute(tag: str, name: str, value: str) -> bool:
 
 def _post_attribute(tag: str, name: str, value: str) -> bool:
     allowed = POST_ATTRIBUTES.get(tag, ())
-    return (name in allowed or name in POST_ATTRIBUTES["*"]
-            or _footnote_attribute(tag, name, value))  # fmt: skip
+    return name in allowed or name in POST_ATTRIBUTES["*"] or _footnote_attribute(tag, name, value)
 
 
 POST_ATTRIBUTES = {
@@ -348,11 +395,39 @@ def escape_plain(text: str) -> str:
 # colours, classes and Word's mso- styles never reach the Markdown.
 PASTE_TAGS = frozenset(
     {
-        "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "blockquote",
-        "a", "em", "strong", "b", "i", "code", "pre", "table", "thead", "tbody", "tr", "th",
-        "td", "img", "sup", "sub", "s", "del",
+        "p",
+        "br",
+        "hr",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "a",
+        "em",
+        "strong",
+        "b",
+        "i",
+        "code",
+        "pre",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "img",
+        "sup",
+        "sub",
+        "s",
+        "del",
     }
-)  # fmt: skip
+)
 PASTE_ATTRIBUTES = {"a": ["href", "title"], "img": ["src", "alt"]}
 
 
@@ -360,7 +435,11 @@ def clean_pasted_html(raw_html: str) -> str:
     """Pasted HTML cut down to ``PASTE_TAGS``: other tags are dropped, their text kept.
     Links and images keep only safe addresses (``is_safe_url``)."""
     cleaner = bleach.Cleaner(
-        tags=PASTE_TAGS, attributes=PASTE_ATTRIBUTES, protocols=LINK_SCHEMES, strip=True,
-        strip_comments=True, filters=[_filter(site_host="")],
-    )  # fmt: skip
+        tags=PASTE_TAGS,
+        attributes=PASTE_ATTRIBUTES,
+        protocols=LINK_SCHEMES,
+        strip=True,
+        strip_comments=True,
+        filters=[_filter(site_host="")],
+    )
     return cleaner.clean(strip_invisible(raw_html))

@@ -29,8 +29,9 @@ def _rebuilt(table: str) -> Iterator[object]:
     with context.autocommit_block():  # PRAGMA foreign_keys is ignored inside a transaction
         op.execute("PRAGMA foreign_keys=OFF")
     try:
-        with op.batch_alter_table(table, recreate="always",
-                                  table_kwargs={"sqlite_autoincrement": True}) as batch:
+        with op.batch_alter_table(
+            table, recreate="always", table_kwargs={"sqlite_autoincrement": True}
+        ) as batch:
             yield batch
         if table == "posts":
             create_search_index(bind)  # its triggers were on the old table
@@ -43,8 +44,9 @@ def add_reference_column(table: str, column: str, target: str, *, ondelete: str)
     """``table.column`` (a nullable integer) referencing ``target.id``."""
     with _rebuilt(table) as batch:
         batch.add_column(sa.Column(column, sa.Integer(), nullable=True))
-        batch.create_foreign_key(f"fk_{table}_{column}_{target}", target, [column], ["id"],
-                                 ondelete=ondelete)  # fmt: skip
+        batch.create_foreign_key(
+            f"fk_{table}_{column}_{target}", target, [column], ["id"], ondelete=ondelete
+        )
 
 
 def drop_reference_column(table: str, column: str, target: str) -> None:

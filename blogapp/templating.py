@@ -56,8 +56,10 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def site():
-        return {"config_site": {
-            "name": app.config["SITE_NAME"],
-            "description": app.config["SITE_DESCRIPTION"],
-            "language": app.config["SITE_LANGUAGE"],
-        }}
+        return {
+            "config_site": {
+                "name": app.config["SITE_NAME"],
+                "description": app.config["SITE_DESCRIPTION"],
+                "language": app.config["SITE_LANGUAGE"],
+            }
+        }

@@ -62,10 +62,17 @@ from blogapp.security import ConfigurationError
 
 EXTENSION = "blogapp.throttle"
 # Settings checked at startup, so a typo stops the server instead of every login.
-LIMIT_SETTINGS = ("LOGIN_RATE_LIMIT", "LOGIN_ADDRESS_RATE_LIMIT", "LOGIN_ACCOUNT_RATE_LIMIT",
-                  "COMMENT_RATE_LIMIT", "NEWSLETTER_SIGNUP_RATE_LIMIT",
-                  "PASSWORD_RESET_RATE_LIMIT", "PASSWORD_RESET_ACCOUNT_RATE_LIMIT",
-                  "FEDIVERSE_INBOX_ACTOR_RATE_LIMIT", "FEDIVERSE_INBOX_HOST_RATE_LIMIT")
+LIMIT_SETTINGS = (
+    "LOGIN_RATE_LIMIT",
+    "LOGIN_ADDRESS_RATE_LIMIT",
+    "LOGIN_ACCOUNT_RATE_LIMIT",
+    "COMMENT_RATE_LIMIT",
+    "NEWSLETTER_SIGNUP_RATE_LIMIT",
+    "PASSWORD_RESET_RATE_LIMIT",
+    "PASSWORD_RESET_ACCOUNT_RATE_LIMIT",
+    "FEDIVERSE_INBOX_ACTOR_RATE_LIMIT",
+    "FEDIVERSE_INBOX_HOST_RATE_LIMIT",
+)
 # How long to refuse when the store does not answer: a lock that fails closed.
 UNAVAILABLE_RETRY_SECONDS = 30
 PRUNE_LOCK = 0x626C6F67_70727565  # PostgreSQL advisory lock id: one pruner at a time
@@ -137,13 +144,11 @@ def hit(*counters: Counter) -> Verdict:
         return Verdict(True)
     throttle: Throttle = app.extensions[EXTENSION]
     secret = str(app.config["SECRET_KEY"]).encode()
-    counted = [(c.scope, _digest(secret, c.scope, c.key), parse_limit(c.limit))
-               for c in counters]
+    counted = [(c.scope, _digest(secret, c.scope, c.key), parse_limit(c.limit)) for c in counters]
     try:
         return throttle.store.hit(counted, throttle.clock())
     except throttle.store.errors:
-        log.exception("Redis does not answer: refusing attempts for %ss",
-                      UNAVAILABLE_RETRY_SECONDS)
+        log.exception("Redis does not answer: refusing attempts for %ss", UNAVAILABLE_RETRY_SECONDS)
         return Verdict(False, UNAVAILABLE_RETRY_SECONDS)
 
 
@@ -209,9 +214,12 @@ _IN_WINDOW = and_(
 )
 _COUNT = select(func.count()).select_from(_HITS).where(_IN_WINDOW)
 _NTH_OLDEST = (
-    select(_HITS.c.created_at).where(_IN_WINDOW).order_by(_HITS.c.created_at)
-    .offset(bindparam("skip", type_=Integer)).limit(1)
-)  # fmt: skip
+    select(_HITS.c.created_at)
+    .where(_IN_WINDOW)
+    .order_by(_HITS.c.created_at)
+    .offset(bindparam("skip", type_=Integer))
+    .limit(1)
+)
 _INSERT = insert(_HITS).returning(_HITS.c.id)
 _PRUNE = delete(_HITS).where(_HITS.c.expires_at <= bindparam("now"))
 _RELEASE = delete(_HITS).where(_HITS.c.id.in_(bindparam("ids", expanding=True)))
@@ -240,25 +248,36 @@ class DatabaseStore:
                 for scope, digest, _ in sorted(counted):
                     db.session.execute(_PG_LOCK, {"lock": _lock_id(scope, digest)})
             self._prune(now)
-            waits = [self._wait(scope, digest, window, now)
-                     for scope, digest, windows in counted for window in windows]
+            waits = [
+                self._wait(scope, digest, window, now)
+                for scope, digest, windows in counted
+                for window in windows
+            ]
             if any(wait is not None for wait in waits):
                 db.session.commit()
                 return Verdict(False, max(w for w in waits if w is not None))
             receipt = tuple(
-                db.session.execute(_INSERT, {
-                    "scope": scope, "key_digest": digest, "created_at": now,
-                    "expires_at": now + timedelta(seconds=max(w.seconds for w in windows)),
-                }).scalar_one()
+                db.session.execute(
+                    _INSERT,
+                    {
+                        "scope": scope,
+                        "key_digest": digest,
+                        "created_at": now,
+                        "expires_at": now + timedelta(seconds=max(w.seconds for w in windows)),
+                    },
+                ).scalar_one()
                 for scope, digest, windows in counted
-            )  # fmt: skip
+            )
             db.session.commit()
         return Verdict(True, 0, receipt)
 
     def _wait(self, scope: str, digest: str, window: Window, now: datetime) -> int | None:
         """Seconds until ``window`` has room for one more attempt; None if it has now."""
-        params = {"scope": scope, "digest": digest,
-                  "since": now - timedelta(seconds=window.seconds)}
+        params = {
+            "scope": scope,
+            "digest": digest,
+            "since": now - timedelta(seconds=window.seconds),
+        }
         count = db.session.execute(_COUNT, params).scalar_one()
         if count < window.amount:
             return None
@@ -346,8 +365,9 @@ class RedisStore:
         self.client = redis.Redis.from_url(url)
         self._hit = self.client.register_script(_HIT_SCRIPT)
         parts = urlsplit(url)  # the address without a password, for the log
-        self.description = f"Redis ({parts.scheme}://{parts.hostname}:{parts.port or 6379}" \
-                           f"{parts.path or '/0'})"
+        self.description = (
+            f"Redis ({parts.scheme}://{parts.hostname}:{parts.port or 6379}{parts.path or '/0'})"
+        )
 
     def hit(self, counted: list[Counted], now: datetime) -> Verdict:
         keys = [f"blogapp:throttle:{scope}:{digest}" for scope, digest, _ in counted]

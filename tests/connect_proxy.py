@@ -49,8 +49,9 @@ class ConnectProxy:
             return
         host, _, port = target.rpartition(":")
         try:
-            upstream = socket.create_connection((host.strip("[]"), int(port)), timeout=10,
-                                                source_address=(self.source, 0))
+            upstream = socket.create_connection(
+                (host.strip("[]"), int(port)), timeout=10, source_address=(self.source, 0)
+            )
         except OSError:
             client.sendall(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
             return

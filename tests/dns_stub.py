@@ -17,7 +17,7 @@ import dns.rrset
 
 def _chunks(text: str) -> list[str]:
     """A TXT record's strings hold 255 bytes each (a DKIM key needs two)."""
-    return [text[i:i + 255] for i in range(0, len(text), 255)] or [""]
+    return [text[i : i + 255] for i in range(0, len(text), 255)] or [""]
 
 
 class DNSStub:
@@ -61,6 +61,9 @@ class DNSStub:
                 response.set_rcode(dns.rcode.NXDOMAIN)
             elif question.rdtype == dns.rdatatype.TXT:
                 quoted = [" ".join(f'"{c}"' for c in _chunks(r)) for r in records]
-                response.answer.append(dns.rrset.from_text_list(
-                    question.name, 60, dns.rdataclass.IN, dns.rdatatype.TXT, quoted))
+                response.answer.append(
+                    dns.rrset.from_text_list(
+                        question.name, 60, dns.rdataclass.IN, dns.rdatatype.TXT, quoted
+                    )
+                )
             self.sock.sendto(response.to_wire(), peer)

@@ -66,17 +66,27 @@ def open_form(client, post: Post, **args) -> dict:
     return fields
 
 
-def post_comment(client, post: Post, body: str = "I read this twice and still disagree.",
-                 *, name: str = "Dara", email: str = "dara@example.org", website: str = "",
-                 reply_to: Comment | None = None, fields: dict | None = None,
-                 headers: dict | None = None, **overrides):
+def post_comment(
+    client,
+    post: Post,
+    body: str = "I read this twice and still disagree.",
+    *,
+    name: str = "Dara",
+    email: str = "dara@example.org",
+    website: str = "",
+    reply_to: Comment | None = None,
+    fields: dict | None = None,
+    headers: dict | None = None,
+    **overrides,
+):
     """Fill in and send the form on the post page (``reply_to`` follows the Reply link)."""
     form = open_form(client, post, **({"replytocom": reply_to.id} if reply_to else {}))
     form.update(author_name=name, author_email=email, author_url=website, body=body)
     form.update(fields or {})
     form.update(overrides)
-    return client.post(f"/comments/post/{post.id}", data=form,
-                       headers=BROWSER_POST if headers is None else headers)  # fmt: skip
+    return client.post(
+        f"/comments/post/{post.id}", data=form, headers=BROWSER_POST if headers is None else headers
+    )
 
 
 def stored_comments() -> list[Comment]:
@@ -138,10 +148,18 @@ def example_url(app, endpoint: str) -> str:
 # `next` values that a browser would follow off the site (it reads \\ as / and drops
 # tabs and newlines): every place that redirects to a `next` must refuse them all.
 OFF_SITE_TARGETS = [
-    "//evil.com", "https://evil.com", "/\\evil.com", "\\\\evil.com", "javascript:alert(1)",
-    "http:/evil.com", "evil.com", "%2F%2Fevil.com", "/\t/evil.com",
-    "/\n/evil.com", " //evil.com",
-]  # fmt: skip
+    "//evil.com",
+    "https://evil.com",
+    "/\\evil.com",
+    "\\\\evil.com",
+    "javascript:alert(1)",
+    "http:/evil.com",
+    "evil.com",
+    "%2F%2Fevil.com",
+    "/\t/evil.com",
+    "/\n/evil.com",
+    " //evil.com",
+]
 
 
 def recognise(client, email: str) -> str:

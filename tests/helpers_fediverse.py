@@ -95,15 +95,21 @@ class Remote:
     def actor_document(self, name: str = "alice") -> dict:
         actor = f"{self.base}/users/{name}"
         return {
-            "@context": ["https://www.w3.org/ns/activitystreams",
-                         "https://w3id.org/security/v1"],
-            "id": actor, "type": "Person", "preferredUsername": name,
-            "name": f"{name.title()} Remote", "url": f"{self.base}/@{name}",
-            "inbox": f"{actor}/inbox", "outbox": f"{actor}/outbox",
+            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+            "id": actor,
+            "type": "Person",
+            "preferredUsername": name,
+            "name": f"{name.title()} Remote",
+            "url": f"{self.base}/@{name}",
+            "inbox": f"{actor}/inbox",
+            "outbox": f"{actor}/outbox",
             "endpoints": {"sharedInbox": f"{self.base}/inbox"},
-            "publicKey": {"id": f"{actor}#main-key", "owner": actor,
-                          "publicKeyPem": self.public_pem},
-        }  # fmt: skip
+            "publicKey": {
+                "id": f"{actor}#main-key",
+                "owner": actor,
+                "publicKeyPem": self.public_pem,
+            },
+        }
 
     def activities(self, kind: str | None = None) -> list[dict]:
         with self.lock:
@@ -133,8 +139,7 @@ class Remote:
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 if self.path.startswith("/redirect/"):  # /redirect/N: N hops to alice
                     hops = int(self.path.rsplit("/", 1)[1])
-                    return self._redirect(f"/redirect/{hops - 1}" if hops > 1
-                                          else "/users/alice")  # fmt: skip
+                    return self._redirect(f"/redirect/{hops - 1}" if hops > 1 else "/users/alice")
                 if self.path.startswith("/redirect-to?url="):
                     return self._redirect(self.path.split("=", 1)[1])
                 if self.path == "/users/impostor":  # claims to be someone elsewhere
@@ -190,11 +195,19 @@ class Remote:
         date = date or formatdate(usegmt=True)
         digest = content_digest_sha256(body, prefix="SHA-256")
         secret = CryptographicSecret.from_pem(key_id or self.key_id, key_pem or self.private_pem)
-        signature = (build_signature(parts.netloc, "post", parts.path)
-                     .with_field("date", date).with_field("digest", digest)
-                     .sign_for_http_draft(secret))  # fmt: skip
-        headers = {"Host": parts.netloc, "Date": date, "Digest": digest,
-                   "Signature": signature, "Content-Type": AS}  # fmt: skip
+        signature = (
+            build_signature(parts.netloc, "post", parts.path)
+            .with_field("date", date)
+            .with_field("digest", digest)
+            .sign_for_http_draft(secret)
+        )
+        headers = {
+            "Host": parts.netloc,
+            "Date": date,
+            "Digest": digest,
+            "Signature": signature,
+            "Content-Type": AS,
+        }
         return post(url, body_sent if body_sent is not None else body, headers)
 
 
@@ -222,8 +235,9 @@ class Trickle:
     the status line and headers at once and trickles the body, else it trickles the
     status line itself."""
 
-    def __init__(self, interval: float = 0.2, headers_first: bool = True,
-                 length: int = 100_000) -> None:
+    def __init__(
+        self, interval: float = 0.2, headers_first: bool = True, length: int = 100_000
+    ) -> None:
         self.interval = interval
         self.headers_first = headers_first
         self.length = length
@@ -255,8 +269,10 @@ class Trickle:
                 self.rfile.read(length)
                 with trickle.lock:
                     trickle.connections += 1
-                head = (f"HTTP/1.1 200 OK\r\nContent-Type: {AS}\r\n"
-                        f"Content-Length: {trickle.length}\r\n\r\n").encode()  # fmt: skip
+                head = (
+                    f"HTTP/1.1 200 OK\r\nContent-Type: {AS}\r\n"
+                    f"Content-Length: {trickle.length}\r\n\r\n"
+                ).encode()
                 try:
                     if trickle.headers_first:
                         self.wfile.write(head)

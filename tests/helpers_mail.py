@@ -108,8 +108,11 @@ def raw_header(raw: bytes, name: str) -> str:
     without decoding anything: what a mail provider reads."""
     head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
     unfolded = re.sub(r"\r\n(?=[ \t])", "", head)
-    [value] = [line.split(":", 1)[1].strip() for line in unfolded.split("\r\n")
-               if line.split(":", 1)[0].lower() == name.lower()]
+    [value] = [
+        line.split(":", 1)[1].strip()
+        for line in unfolded.split("\r\n")
+        if line.split(":", 1)[0].lower() == name.lower()
+    ]
     return value
 
 
@@ -125,8 +128,17 @@ def path_of(url: str) -> str:
     return url.removeprefix(current_app.config["SITE_URL"])
 
 
-def send_comment(client, post, body="Please look at this.", *, name="Dara",
-                 email="dara@example.org", parent=None, replies=False, new_comments=False):
+def send_comment(
+    client,
+    post,
+    body="Please look at this.",
+    *,
+    name="Dara",
+    email="dara@example.org",
+    parent=None,
+    replies=False,
+    new_comments=False,
+):
     """A reader fills in the comment form of the post page and sends it."""
     form = open_form(client, post, **({"replytocom": parent.id} if parent else {}))
     form.update(author_name=name, author_email=email, body=body)
@@ -151,14 +163,20 @@ def start_worker(database_url: str, port: int, tmp_path, log, **settings) -> sub
     """`flask deliver --loop` in a process of its own, writing to ``log``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
     env.update(
-        DATABASE_URL=database_url, SECRET_KEY="test-secret-key-for-the-mail-worker",
-        BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"), BLOGAPP_MAIL_SERVER="127.0.0.1",
-        BLOGAPP_MAIL_PORT=str(port), BLOGAPP_MAIL_BATCH_SIZE="5",
-        BLOGAPP_MAIL_POLL_SECONDS="0.05", BLOGAPP_REQUEST_LOG="false",
+        DATABASE_URL=database_url,
+        SECRET_KEY="test-secret-key-for-the-mail-worker",
+        BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"),
+        BLOGAPP_MAIL_SERVER="127.0.0.1",
+        BLOGAPP_MAIL_PORT=str(port),
+        BLOGAPP_MAIL_BATCH_SIZE="5",
+        BLOGAPP_MAIL_POLL_SECONDS="0.05",
+        BLOGAPP_REQUEST_LOG="false",
         **{f"BLOGAPP_{k}": str(v) for k, v in settings.items()},
-    )  # fmt: skip
+    )
     return subprocess.Popen(
         [sys.executable, "-m", "flask", "--app", "blogapp", "deliver", "--loop"],
-        env=env, cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-        stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        env=env,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )

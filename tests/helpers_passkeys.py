@@ -30,27 +30,47 @@ class SoftAuthenticator:
         return hashlib.sha256(self.rp_id.encode()).digest()
 
     def _client_data(self, kind: str, challenge: str) -> bytes:
-        return json.dumps({"type": kind, "challenge": challenge, "origin": self.origin,
-                           "crossOrigin": False}).encode()  # fmt: skip
+        return json.dumps(
+            {"type": kind, "challenge": challenge, "origin": self.origin, "crossOrigin": False}
+        ).encode()
 
     def _cose_key(self) -> bytes:
         numbers = self.key.public_key().public_numbers()
-        return cbor2.dumps({1: 2, 3: -7, -1: 1, -2: numbers.x.to_bytes(32, "big"),
-                            -3: numbers.y.to_bytes(32, "big")})  # fmt: skip
+        return cbor2.dumps(
+            {
+                1: 2,
+                3: -7,
+                -1: 1,
+                -2: numbers.x.to_bytes(32, "big"),
+                -3: numbers.y.to_bytes(32, "big"),
+            }
+        )
 
     def create(self, options: dict) -> str:
         """The answer to ``navigator.credentials.create()``, as the page's script sends it."""
         client_data = self._client_data("webauthn.create", options["challenge"])
-        auth_data = (self._rp_hash() + bytes([0x41]) + struct.pack(">I", self.count)
-                     + bytes(16) + struct.pack(">H", len(self.credential_id))
-                     + self.credential_id + self._cose_key())  # fmt: skip
+        auth_data = (
+            self._rp_hash()
+            + bytes([0x41])
+            + struct.pack(">I", self.count)
+            + bytes(16)
+            + struct.pack(">H", len(self.credential_id))
+            + self.credential_id
+            + self._cose_key()
+        )
         attestation = cbor2.dumps({"fmt": "none", "attStmt": {}, "authData": auth_data})
-        return json.dumps({
-            "id": b64url(self.credential_id), "rawId": b64url(self.credential_id),
-            "type": "public-key", "clientExtensionResults": {},
-            "response": {"clientDataJSON": b64url(client_data),
-                         "attestationObject": b64url(attestation)},
-        })  # fmt: skip
+        return json.dumps(
+            {
+                "id": b64url(self.credential_id),
+                "rawId": b64url(self.credential_id),
+                "type": "public-key",
+                "clientExtensionResults": {},
+                "response": {
+                    "clientDataJSON": b64url(client_data),
+                    "attestationObject": b64url(attestation),
+                },
+            }
+        )
 
     def get(self, options: dict, *, count: int | None = None) -> str:
         """The answer to ``navigator.credentials.get()``; ``count`` forces the counter."""
@@ -59,10 +79,17 @@ class SoftAuthenticator:
         auth_data = self._rp_hash() + bytes([0x01]) + struct.pack(">I", self.count)
         signed = auth_data + hashlib.sha256(client_data).digest()
         signature = self.key.sign(signed, ec.ECDSA(hashes.SHA256()))
-        return json.dumps({
-            "id": b64url(self.credential_id), "rawId": b64url(self.credential_id),
-            "type": "public-key", "clientExtensionResults": {},
-            "response": {"clientDataJSON": b64url(client_data),
-                         "authenticatorData": b64url(auth_data),
-                         "signature": b64url(signature), "userHandle": None},
-        })  # fmt: skip
+        return json.dumps(
+            {
+                "id": b64url(self.credential_id),
+                "rawId": b64url(self.credential_id),
+                "type": "public-key",
+                "clientExtensionResults": {},
+                "response": {
+                    "clientDataJSON": b64url(client_data),
+                    "authenticatorData": b64url(auth_data),
+                    "signature": b64url(signature),
+                    "userHandle": None,
+                },
+            }
+        )

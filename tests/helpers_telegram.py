@@ -42,8 +42,9 @@ class BotAPI:
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.02},
-                         daemon=True).start()
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        ).start()
         return self
 
     def __exit__(self, *exc) -> None:
@@ -67,12 +68,20 @@ class BotAPI:
         if not message_id:
             self.next_message_id += 1
             message_id = self.next_message_id
-        message = {"message_id": message_id, "date": int(time.time()),
-                   "chat": {"id": -1001234567890, "type": "channel", "title": "Op-eds",
-                            "username": call.fields.get("chat_id", "").lstrip("@")}}
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": {
+                "id": -1001234567890,
+                "type": "channel",
+                "title": "Op-eds",
+                "username": call.fields.get("chat_id", "").lstrip("@"),
+            },
+        }
         if call.method in ("sendPhoto", "editMessageCaption"):
-            message["photo"] = [{"file_id": "AgAD", "file_unique_id": "AQAD", "width": 1200,
-                                 "height": 630}]
+            message["photo"] = [
+                {"file_id": "AgAD", "file_unique_id": "AQAD", "width": 1200, "height": 630}
+            ]
             message["caption"] = call.fields.get("caption", "")
         else:
             message["text"] = call.fields.get("text", "")
@@ -92,7 +101,8 @@ class BotAPI:
                 kind = self.headers.get("Content-Type", "")
                 if kind.startswith("multipart/form-data"):
                     parsed = BytesParser(policy=HTTP).parsebytes(
-                        f"Content-Type: {kind}\r\n\r\n".encode() + body)
+                        f"Content-Type: {kind}\r\n\r\n".encode() + body
+                    )
                     for part in parsed.iter_parts():
                         name = part.get_param("name", header="content-disposition")
                         if name == "photo":
@@ -107,8 +117,10 @@ class BotAPI:
                 with api.lock:
                     api.calls.append(call)
                     if token != TOKEN:
-                        status, answer = 401, {"ok": False, "error_code": 401,
-                                               "description": "Unauthorized"}
+                        status, answer = (
+                            401,
+                            {"ok": False, "error_code": 401, "description": "Unauthorized"},
+                        )
                     elif api.answers:
                         status, answer = api.answers.pop(0)
                     else:

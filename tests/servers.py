@@ -60,8 +60,14 @@ class Answer:
         return self.body.decode("utf-8", "replace")
 
 
-def fetch(port: int, path: str, method: str = "GET", headers: dict[str, str] | None = None,
-          body: bytes | None = None, timeout: float = 30) -> Answer:
+def fetch(
+    port: int,
+    path: str,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+    timeout: float = 30,
+) -> Answer:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request(method, path, body=body, headers={"Host": "localhost", **(headers or {})})
@@ -98,14 +104,16 @@ class Server:
 
     def check_alive(self) -> None:
         if self.process.poll() is not None:
-            pytest.fail(f"server exited with {self.process.returncode}:\n"
-                        f"{self.log.read_text()[-3000:]}")
+            pytest.fail(
+                f"server exited with {self.process.returncode}:\n{self.log.read_text()[-3000:]}"
+            )
 
     def worker_pids(self) -> list[int]:
         """The master's children (gunicorn's workers), as the kernel lists them."""
         pid = self.process.pid
-        return sorted(int(child) for child in
-                      Path(f"/proc/{pid}/task/{pid}/children").read_text().split())  # fmt: skip
+        return sorted(
+            int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        )
 
     def wait_for_workers(self, count: int, timeout: float = 30, exclude=()) -> list[int]:
         deadline = time.monotonic() + timeout
@@ -128,17 +136,27 @@ class Server:
 
 
 def gunicorn_env(database_url: str, instance: Path, port: int, **settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("BLOGAPP_") and k not in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")}
-    env.update(SECRET_KEY=SECRET, DATABASE_URL=database_url, BLOGAPP_INSTANCE_PATH=str(instance),
-               BLOGAPP_BIND=f"127.0.0.1:{port}", BLOGAPP_WORKERS="2",
-               BLOGAPP_SITE_URL="http://localhost", BLOGAPP_COMMENT_MIN_SECONDS="0")  # fmt: skip
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BLOGAPP_") and k not in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")
+    }
+    env.update(
+        SECRET_KEY=SECRET,
+        DATABASE_URL=database_url,
+        BLOGAPP_INSTANCE_PATH=str(instance),
+        BLOGAPP_BIND=f"127.0.0.1:{port}",
+        BLOGAPP_WORKERS="2",
+        BLOGAPP_SITE_URL="http://localhost",
+        BLOGAPP_COMMENT_MIN_SECONDS="0",
+    )
     env.update(settings)
     return env
 
 
-def start_gunicorn(database_url: str, instance: Path, port: int | None = None,
-                   **settings: str) -> Server:
+def start_gunicorn(
+    database_url: str, instance: Path, port: int | None = None, **settings: str
+) -> Server:
     port = port or free_port()
     env = gunicorn_env(database_url, instance, port, **settings)
     instance.mkdir(parents=True, exist_ok=True)
@@ -146,7 +164,10 @@ def start_gunicorn(database_url: str, instance: Path, port: int | None = None,
     with log.open("w") as out:  # the child keeps its own copy of the descriptor
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=PROJECT_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     server = Server(process, port, log, env)
     wait_for(port, "/healthz", process, log)
@@ -159,16 +180,21 @@ def onion_server(folder: Path, port: int, secret: str) -> str:
     secret_file = folder / "blogapp-onion-secret.conf"
     secret_file.write_text(f'proxy_set_header X-Onion-Secret "{secret}";\n')
     conf = (DEPLOY / "nginx-blogapp-onion.conf").read_text()
-    for name, value in (("/srv/blogapp/app/deploy", str(DEPLOY)),
-                        ("/etc/nginx/blogapp-onion-secret.conf", str(secret_file)),
-                        ("127.0.0.1:8081", f"127.0.0.1:{port}")):  # fmt: skip
+    for name, value in (
+        ("/srv/blogapp/app/deploy", str(DEPLOY)),
+        ("/etc/nginx/blogapp-onion-secret.conf", str(secret_file)),
+        ("127.0.0.1:8081", f"127.0.0.1:{port}"),
+    ):
         assert name in conf, name
         conf = conf.replace(name, value)
     return conf
 
 
-def start_nginx(folder: Path, upstream_ports: list[int], onion: tuple[int, str] | None = None,
-                ) -> Server:
+def start_nginx(
+    folder: Path,
+    upstream_ports: list[int],
+    onion: tuple[int, str] | None = None,
+) -> Server:
     """nginx with the shipped recipe in front of ``upstream_ports``; with ``onion``
     (port, secret), the shipped onion listener too."""
     require("nginx", NGINX is not None, "apt-get install nginx-light")
@@ -177,8 +203,12 @@ def start_nginx(folder: Path, upstream_ports: list[int], onion: tuple[int, str] 
     port = free_port()
     upstreams = "\n        ".join(f"server 127.0.0.1:{p} max_fails=0;" for p in upstream_ports)
     conf = (DEPLOY / "nginx-loopback.conf").read_text()
-    for name, value in (("@PREFIX@", str(folder)), ("@DEPLOY@", str(DEPLOY)),
-                        ("@PORT@", str(port)), ("@UPSTREAMS@", upstreams)):  # fmt: skip
+    for name, value in (
+        ("@PREFIX@", str(folder)),
+        ("@DEPLOY@", str(DEPLOY)),
+        ("@PORT@", str(port)),
+        ("@UPSTREAMS@", upstreams),
+    ):
         conf = conf.replace(name, value)
     if onion is not None:
         conf = conf.rstrip().removesuffix("}") + onion_server(folder, *onion) + "}\n"
@@ -186,8 +216,11 @@ def start_nginx(folder: Path, upstream_ports: list[int], onion: tuple[int, str] 
     log = folder / "error.log"
     log.touch()
     with log.open("a") as out:
-        process = subprocess.Popen([NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf")],
-                                   stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        process = subprocess.Popen(
+            [NGINX, "-p", str(folder), "-c", str(folder / "nginx.conf")],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     server = Server(process, port, log)
     wait_for(port, "/healthz", process, log)
     return server
@@ -199,8 +232,11 @@ def make_small_blog() -> dict:
     set_password(editor, PASSWORD)
     post = make_post("The river and the dam", "Who decides where the water goes?")
     held = make_comment(post, "A reader's question, held.", status=CommentStatus.PENDING)
-    found = {"post_id": post.id, "path": f"/{post.published_at:%Y/%m/%d}/{post.slug}/",
-             "held_id": held.id}
+    found = {
+        "post_id": post.id,
+        "path": f"/{post.published_at:%Y/%m/%d}/{post.slug}/",
+        "held_id": held.id,
+    }
     db.session.remove()  # outside a request a transaction takes SQLite's write lock: end it
     return found
 
@@ -217,9 +253,15 @@ def csrf_of(html: str) -> str:
 def log_in(port: int) -> str:
     page = fetch(port, "/login")
     cookie = cookie_of(page)
-    form = urlencode({"csrf_token": csrf_of(page.text), "username": "editor",
-                      "password": PASSWORD, "next": ""})  # fmt: skip
-    answer = fetch(port, "/login", "POST", body=form.encode(), headers={
-        "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded", **ORIGIN})
+    form = urlencode(
+        {"csrf_token": csrf_of(page.text), "username": "editor", "password": PASSWORD, "next": ""}
+    )
+    answer = fetch(
+        port,
+        "/login",
+        "POST",
+        body=form.encode(),
+        headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded", **ORIGIN},
+    )
     assert answer.status == 302, answer.text[:500]
     return cookie_of(answer) or cookie

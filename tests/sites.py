@@ -30,22 +30,38 @@ def build_demo_database(database_url: str) -> None:
     runner = app.test_cli_runner()
     with app.app_context():
         db.create_all()  # also runs every feature's DDL hooks, as init-db's migrations do
-    for args in (["demo"], ["create-admin", "--username", ADMIN_LOGIN,
-                            "--email", f"{ADMIN_LOGIN}@example.org",
-                            "--display-name", ADMIN_NAME, "--password", ADMIN_PASSWORD]):
+    for args in (
+        ["demo"],
+        [
+            "create-admin",
+            "--username",
+            ADMIN_LOGIN,
+            "--email",
+            f"{ADMIN_LOGIN}@example.org",
+            "--display-name",
+            ADMIN_NAME,
+            "--password",
+            ADMIN_PASSWORD,
+        ],
+    ):
         result = runner.invoke(args=args)
         assert result.exit_code == 0, result.output
     with app.app_context():
         db.engine.dispose()
 
 
-def start_demo_site(database_url: str, root: Path, *, workers: int = 2, host: str = "127.0.0.1",
-                    **settings: str) -> Server:
+def start_demo_site(
+    database_url: str, root: Path, *, workers: int = 2, host: str = "127.0.0.1", **settings: str
+) -> Server:
     """gunicorn on ``database_url``, its absolute URLs naming ``host`` and its own port, with
     no rate limits (these tests click at machine speed); ``settings`` are more variables."""
     port = free_port()
-    settings = {"BLOGAPP_SITE_URL": f"http://{host}:{port}", "BLOGAPP_RATELIMIT_ENABLED": "false",
-                "BLOGAPP_WORKERS": str(workers), **settings}
+    settings = {
+        "BLOGAPP_SITE_URL": f"http://{host}:{port}",
+        "BLOGAPP_RATELIMIT_ENABLED": "false",
+        "BLOGAPP_WORKERS": str(workers),
+        **settings,
+    }
     server = start_gunicorn(database_url, root / "instance", port=port, **settings)
     server.wait_for_workers(workers)
     return server

@@ -14,10 +14,14 @@ PASSWORD = "correct horse battery"
 
 def _log_in(client, user, password=PASSWORD):
     page = client.get("/login")
-    response = client.post("/login", data={
-        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
-        "username": user.login, "password": password,
-    })
+    response = client.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "username": user.login,
+            "password": password,
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
 
 
@@ -49,10 +53,14 @@ def test_changing_the_password_needs_the_current_one(app, client, ctx):
     user = make_user(password=PASSWORD)
     _log_in(client, user)
 
-    response = client.post("/account/password", data={
-        "pw-csrf_token": _account_token(client),
-        "pw-current_password": "a wrong guess here", "pw-password": "a brand new password",
-    })
+    response = client.post(
+        "/account/password",
+        data={
+            "pw-csrf_token": _account_token(client),
+            "pw-current_password": "a wrong guess here",
+            "pw-password": "a brand new password",
+        },
+    )
 
     assert response.status_code == 400
     assert "not your current password" in response.get_data(as_text=True)
@@ -63,10 +71,14 @@ def test_a_short_new_password_is_refused_in_plain_words(app, client, ctx):
     user = make_user(password=PASSWORD)
     _log_in(client, user)
 
-    response = client.post("/account/password", data={
-        "pw-csrf_token": _account_token(client),
-        "pw-current_password": PASSWORD, "pw-password": "short",
-    })
+    response = client.post(
+        "/account/password",
+        data={
+            "pw-csrf_token": _account_token(client),
+            "pw-current_password": PASSWORD,
+            "pw-password": "short",
+        },
+    )
 
     assert response.status_code == 400
     assert "Use at least 10 characters." in response.get_data(as_text=True)
@@ -78,10 +90,14 @@ def test_a_new_password_ends_the_other_sessions_and_keeps_this_one(app, ctx):
     _log_in(mine, user)
     _log_in(other, user)
 
-    response = mine.post("/account/password", data={
-        "pw-csrf_token": _account_token(mine),
-        "pw-current_password": PASSWORD, "pw-password": "a brand new password",
-    })
+    response = mine.post(
+        "/account/password",
+        data={
+            "pw-csrf_token": _account_token(mine),
+            "pw-current_password": PASSWORD,
+            "pw-password": "a brand new password",
+        },
+    )
 
     assert response.headers["Location"] == "/account/"
     assert _logged_in(mine)
@@ -93,15 +109,23 @@ def test_wrong_current_passwords_are_throttled_like_logins(app, client, ctx):
     user = make_user(password=PASSWORD)
     _log_in(client, user)
     for _ in range(5):
-        client.post("/account/password", data={
-            "pw-csrf_token": _account_token(client),
-            "pw-current_password": "a wrong guess here", "pw-password": "a brand new password",
-        })
+        client.post(
+            "/account/password",
+            data={
+                "pw-csrf_token": _account_token(client),
+                "pw-current_password": "a wrong guess here",
+                "pw-password": "a brand new password",
+            },
+        )
 
-    response = client.post("/account/password", data={
-        "pw-csrf_token": _account_token(client),
-        "pw-current_password": PASSWORD, "pw-password": "a brand new password",
-    })
+    response = client.post(
+        "/account/password",
+        data={
+            "pw-csrf_token": _account_token(client),
+            "pw-current_password": PASSWORD,
+            "pw-password": "a brand new password",
+        },
+    )
 
     assert response.status_code == 429
     assert verify_password(db.session.get(User, user.id).password_hash, PASSWORD)
@@ -114,8 +138,7 @@ def test_log_out_everywhere_else_ends_a_live_session_on_its_next_request(app, ct
     _log_in(other, user)
     assert _logged_in(other)
 
-    response = mine.post("/account/sessions/end-others",
-                         data={"csrf_token": _account_token(mine)})
+    response = mine.post("/account/sessions/end-others", data={"csrf_token": _account_token(mine)})
 
     assert response.headers["Location"] == "/account/"
     assert _logged_in(mine)
@@ -129,10 +152,15 @@ def test_log_out_everywhere_else_ends_remember_me_cookies_too(app, ctx):
     mine, other = app.test_client(), app.test_client()
     _log_in(mine, user)
     page = other.get("/login")
-    other.post("/login", data={
-        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
-        "username": user.login, "password": PASSWORD, "remember": "y",
-    })
+    other.post(
+        "/login",
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "username": user.login,
+            "password": PASSWORD,
+            "remember": "y",
+        },
+    )
     assert other.get_cookie("remember_token") is not None
     mine.post("/account/sessions/end-others", data={"csrf_token": _account_token(mine)})
 

@@ -22,9 +22,13 @@ def html_lang(page: str) -> str:
 
 def choose(client, language: str):
     page = client.get("/account/").get_data(as_text=True)
-    return client.post("/account/language", data={
-        "lang-csrf_token": csrf_token_from(page), "lang-language": language,
-    })  # fmt: skip
+    return client.post(
+        "/account/language",
+        data={
+            "lang-csrf_token": csrf_token_from(page),
+            "lang-language": language,
+        },
+    )
 
 
 def test_an_editor_who_chooses_khmer_gets_the_admin_in_khmer(app, client, login_as, ctx):
@@ -42,8 +46,10 @@ def test_an_editor_who_chooses_khmer_gets_the_admin_in_khmer(app, client, login_
     # A reader's page is still the page's own language, whoever is logged in.
     post = make_post("Water rights", language="en")
     db.session.commit()
-    assert html_lang(client.get(f"/?p={post.id}", follow_redirects=True)
-                     .get_data(as_text=True)) == "en"  # fmt: skip
+    assert (
+        html_lang(client.get(f"/?p={post.id}", follow_redirects=True).get_data(as_text=True))
+        == "en"
+    )
 
     choose(client, "")  # back to the site's language
     assert html_lang(client.get("/admin/").get_data(as_text=True)) == "en"
@@ -67,8 +73,9 @@ def test_the_login_page_speaks_the_site_language(app, client):
 
 def test_the_held_comment_mail_is_in_each_editors_language(app, client, inbox, ctx):
     app.config["COMMENT_NOTIFY_EMAILS"] = "sokha@example.org, dara@example.org, desk@example.org"
-    make_user("sokha", display_name="Sokha Chan", email="sokha@example.org",
-              interface_language="km")  # fmt: skip
+    make_user(
+        "sokha", display_name="Sokha Chan", email="sokha@example.org", interface_language="km"
+    )
     make_user("dara", email="dara@example.org")
     send_comment(client, make_post("Water rights"), "Dams upstream change everything.")
     deliver()
@@ -105,7 +112,9 @@ def test_reset_and_new_device_mails_are_in_the_accounts_language(app, inbox, ctx
         assert KHMER.search(mail["Subject"]) and KHMER.search(text_of(mail))
     assert "Safari on iPhone" in "".join(text_of(mail) for mail in khmer)
     assert {mail["Subject"] for mail in english} == {
-        "Choose a new password", "A new login to your account"}
+        "Choose a new password",
+        "A new login to your account",
+    }
     for mail in english:
         assert not KHMER.search(text_of(mail))
 
@@ -119,12 +128,38 @@ def test_the_admin_in_khmer_shows_no_english_interface_word(app, client, login_a
 
     login_as(make_user("sokha", interface_language="km", role="admin"))
     make_post("Water rights")
-    allowed = {"Op-Ed", "Notes", "sokha", "Water", "rights", "CSV", "JPEG", "PNG", "GIF",
-               "WebP", "GPS", "MB", "JavaScript", "English", "Markdown", "HTML", "UTC",
-               "category"}  # an address: /category/…/
-    screens = ("admin.dashboard", "moderation.comments", "admin.posts", "auth.account",
-               "admin.categories", "admin.tags", "admin.pages", "moderation.settings",
-               "moderation.log", "admin.media")  # fmt: skip
+    allowed = {
+        "Op-Ed",
+        "Notes",
+        "sokha",
+        "Water",
+        "rights",
+        "CSV",
+        "JPEG",
+        "PNG",
+        "GIF",
+        "WebP",
+        "GPS",
+        "MB",
+        "JavaScript",
+        "English",
+        "Markdown",
+        "HTML",
+        "UTC",
+        "category",
+    }  # an address: /category/…/
+    screens = (
+        "admin.dashboard",
+        "moderation.comments",
+        "admin.posts",
+        "auth.account",
+        "admin.categories",
+        "admin.tags",
+        "admin.pages",
+        "moderation.settings",
+        "moderation.log",
+        "admin.media",
+    )
     with app.test_request_context():
         paths = [url_for(endpoint) for endpoint in screens]
     for path in paths:
@@ -133,6 +168,7 @@ def test_the_admin_in_khmer_shows_no_english_interface_word(app, client, login_a
         text = InterfaceText()
         text.feed(page.get_data(as_text=True))
         assert text.language == "km", path
-        english = {word for piece in text.texts
-                   for word in re.findall(r"[A-Za-z][A-Za-z'-]+", piece)} - allowed
+        english = {
+            word for piece in text.texts for word in re.findall(r"[A-Za-z][A-Za-z'-]+", piece)
+        } - allowed
         assert not english, f"{path} shows English: {sorted(english)}"

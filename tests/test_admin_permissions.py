@@ -26,8 +26,14 @@ def _required_role(app, endpoint: str) -> str:
 
 def test_the_admin_has_routes_to_check():
     endpoints = {p.values[0] for p in ADMIN_RULES}
-    assert {"admin.dashboard", "admin.posts", "admin.edit_post", "admin.users",
-            "admin.delete_post_view", "admin.media"} <= endpoints
+    assert {
+        "admin.dashboard",
+        "admin.posts",
+        "admin.edit_post",
+        "admin.users",
+        "admin.delete_post_view",
+        "admin.media",
+    } <= endpoints
 
 
 @pytest.mark.parametrize(("endpoint", "method"), ADMIN_RULES)
@@ -41,8 +47,9 @@ def test_anonymous_visitors_are_sent_to_log_in(app, client, endpoint, method, ct
 
 
 @pytest.mark.parametrize(("endpoint", "method"), ADMIN_RULES)
-def test_editors_get_editor_routes_and_403_on_admin_routes(app, client, login_as, endpoint,
-                                                            method, ctx):
+def test_editors_get_editor_routes_and_403_on_admin_routes(
+    app, client, login_as, endpoint, method, ctx
+):
     login_as(make_user(role=ROLE_EDITOR))
     url = example_url(app, endpoint)
 
@@ -59,7 +66,8 @@ def test_editors_get_editor_routes_and_403_on_admin_routes(app, client, login_as
 
 @pytest.mark.parametrize("role", [ROLE_CONTRIBUTOR, ROLE_AUTHOR])
 def test_contributors_and_authors_get_writer_routes_and_403_on_the_rest(
-        app, client, login_as, role, ctx):
+    app, client, login_as, role, ctx
+):
     """Contributors and authors (WordPress's roles, issue 37) reach the posts screens
     (their own posts: blogapp.posts.admin) and nothing an editor or an admin runs.
     One walk over every route per role: nothing they may reach changes anything here."""
@@ -72,12 +80,14 @@ def test_contributors_and_authors_get_writer_routes_and_403_on_the_rest(
             ok = response.status_code == 403
         else:
             ok = response.status_code not in (403, 500) and not response.headers.get(
-                "Location", "").startswith("/login")
+                "Location", ""
+            ).startswith("/login")
         if not ok or response.headers["Cache-Control"] != "private, no-store":
             wrong.append((endpoint, method, response.status_code))
     assert wrong == []
     assert {"admin.posts", "admin.edit_post"} <= {
-        p.values[0] for p in ADMIN_RULES if _required_role(app, p.values[0]) == ROLE_CONTRIBUTOR}
+        p.values[0] for p in ADMIN_RULES if _required_role(app, p.values[0]) == ROLE_CONTRIBUTOR
+    }
 
 
 @pytest.mark.parametrize(("endpoint", "method"), ADMIN_RULES)
@@ -100,7 +110,8 @@ def test_every_admin_view_declares_its_role(app, ctx):
 
 
 def test_the_nav_shows_users_to_admins_only_and_comments_with_the_pending_count(
-        client, login_as, ctx):
+    client, login_as, ctx
+):
     from tests.factories import make_comment, make_post
 
     post = make_post("Discussed")

@@ -23,9 +23,21 @@ def editor(login_as, ctx):
 
 def editor_form(client, url="/admin/posts/new", **fields):
     token = csrf_token_from(client.get(url).get_data(as_text=True))
-    data = {"csrf_token": token, "title": "", "slug": "", "body": "", "content_format": "markdown",
-            "excerpt": "", "tags": "", "language": "en", "source_line": "", "status": "draft",
-            "publish_at": "", "comment_mode": "open", "action": "save"}
+    data = {
+        "csrf_token": token,
+        "title": "",
+        "slug": "",
+        "body": "",
+        "content_format": "markdown",
+        "excerpt": "",
+        "tags": "",
+        "language": "en",
+        "source_line": "",
+        "status": "draft",
+        "publish_at": "",
+        "comment_mode": "open",
+        "action": "save",
+    }
     data.update(fields)
     return client.post(url, data=data)
 
@@ -47,7 +59,8 @@ def reader_sees(client, post: Post) -> dict[str, bool]:
 
 
 def test_publishing_scheduling_unpublishing_and_deleting_change_what_readers_see(
-        app, client, editor, ctx):
+    app, client, editor, ctx
+):
     nobody = {"front": False, "permalink": False, "p": False}
     everyone = {"front": True, "permalink": True, "p": True}
     reader = app.test_client()
@@ -62,21 +75,33 @@ def test_publishing_scheduling_unpublishing_and_deleting_change_what_readers_see
 
     # Published: everywhere.
     edit_url = f"/admin/posts/{post.id}/edit"
-    editor_form(client, edit_url, title="Courts and confidence", body="Trust is **earned**.",
-                status="published")
+    editor_form(
+        client,
+        edit_url,
+        title="Courts and confidence",
+        body="Trust is **earned**.",
+        status="published",
+    )
     post = stored("Courts and confidence")
     assert post.is_public
     assert reader_sees(reader, post) == everyone
 
     # Back to draft (unpublished): gone again.
-    editor_form(client, edit_url, title="Courts and confidence", body="Trust is **earned**.",
-                status="draft")
+    editor_form(
+        client, edit_url, title="Courts and confidence", body="Trust is **earned**.", status="draft"
+    )
     assert reader_sees(reader, stored("Courts and confidence")) == nobody
 
     # Scheduled two hours ahead: not yet…
     when = to_local(utcnow() + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M")
-    response = editor_form(client, edit_url, title="Courts and confidence",
-                           body="Trust is **earned**.", status="scheduled", publish_at=when)
+    response = editor_form(
+        client,
+        edit_url,
+        title="Courts and confidence",
+        body="Trust is **earned**.",
+        status="scheduled",
+        publish_at=when,
+    )
     assert response.status_code == 302
     post = stored("Courts and confidence")
     assert post.is_scheduled
@@ -91,8 +116,9 @@ def test_publishing_scheduling_unpublishing_and_deleting_change_what_readers_see
     db.session.refresh(post)
     db.session.expunge(post)  # its values, for the reader's walk once its row is gone
     page = client.get(edit_url).get_data(as_text=True)
-    response = client.post(f"/admin/posts/{post.id}/delete",
-                           data={"csrf_token": csrf_token_from(page)})
+    response = client.post(
+        f"/admin/posts/{post.id}/delete", data={"csrf_token": csrf_token_from(page)}
+    )
     assert response.status_code == 302
     assert stored("Courts and confidence") is None
     assert reader_sees(reader, post) == nobody
@@ -105,12 +131,18 @@ def test_the_editor_saves_every_field(client, editor, ctx):
     make_tag("Rule of law")
 
     response = editor_form(
-        client, title="ប្រជាធិបតេយ្យ", body="<p onclick='x()'>Hello</p><script>alert(1)</script>",
-        content_format="html", excerpt="Short version.", categories=[str(asia.id)],
-        tags="rule of law, Elections , elections", language="km",
-        source_line="First published in The Diplomat", status="published",
+        client,
+        title="ប្រជាធិបតេយ្យ",
+        body="<p onclick='x()'>Hello</p><script>alert(1)</script>",
+        content_format="html",
+        excerpt="Short version.",
+        categories=[str(asia.id)],
+        tags="rule of law, Elections , elections",
+        language="km",
+        source_line="First published in The Diplomat",
+        status="published",
         comment_mode="moderated",
-    )  # fmt: skip
+    )
 
     assert response.status_code == 302
     post = stored("ប្រជាធិបតេយ្យ")
@@ -126,8 +158,9 @@ def test_the_editor_saves_every_field(client, editor, ctx):
     assert [t.slug for t in tags] == ["elections", "rule-of-law"]  # one created, one reused
     html = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Post published." in html
-    assert (f'<input type="checkbox" name="categories" value="{asia.id}" checked> Asia'
-            in html)  # a checkbox in the category tree (issue 32)
+    assert (
+        f'<input type="checkbox" name="categories" value="{asia.id}" checked> Asia' in html
+    )  # a checkbox in the category tree (issue 32)
     assert 'value="Elections, Rule of law"' in html
 
 
@@ -149,17 +182,20 @@ def test_invalid_input_comes_back_with_field_errors_and_the_text_intact(client, 
 
     duplicate = editor_form(client, title="Mine", slug="taken", body=text)
     empty = editor_form(client, title="Nothing yet", body="  ", status="published")
-    bad_date = editor_form(client, title="When?", body=text, status="scheduled",
-                           publish_at="next tuesday-ish")
-    past = editor_form(client, title="Late", body=text, status="scheduled",
-                       publish_at="2001-01-01 10:00")
+    bad_date = editor_form(
+        client, title="When?", body=text, status="scheduled", publish_at="next tuesday-ish"
+    )
+    past = editor_form(
+        client, title="Late", body=text, status="scheduled", publish_at="2001-01-01 10:00"
+    )
 
     for response in (duplicate, empty, bad_date, past):
         assert response.status_code == 200
         assert "nothing was saved" in response.get_data(as_text=True)
     assert "“taken” is already used" in duplicate.get_data(as_text=True)
     assert "My long draft,\nwith &lt;em&gt;care&lt;/em&gt; &amp; thought.</textarea>" in (
-        duplicate.get_data(as_text=True))
+        duplicate.get_data(as_text=True)
+    )
     assert "Write some content before publishing." in empty.get_data(as_text=True)
     assert "Write the date and time as YYYY-MM-DD HH:MM" in bad_date.get_data(as_text=True)
     assert 'value="next tuesday-ish"' in bad_date.get_data(as_text=True)
@@ -168,8 +204,13 @@ def test_invalid_input_comes_back_with_field_errors_and_the_text_intact(client, 
 
 
 def test_preview_shows_the_sanitized_post_without_saving(client, editor, ctx):
-    response = editor_form(client, title="Draft idea", body="Hi <script>alert(1)</script>*there*",
-                           action="preview", tags="Ideas")
+    response = editor_form(
+        client,
+        title="Draft idea",
+        body="Hi <script>alert(1)</script>*there*",
+        action="preview",
+        tags="Ideas",
+    )
 
     html = response.get_data(as_text=True)
     assert response.status_code == 200
@@ -183,9 +224,19 @@ def test_preview_shows_the_sanitized_post_without_saving(client, editor, ctx):
     assert db.session.scalar(select(Tag)) is None
     # "Back to editing" sends the text back to the editor, unchanged.
     token = csrf_token_from(html)
-    back = client.post("/admin/posts/new", data={
-        "csrf_token": token, "title": "Draft idea", "body": "Hi *there*", "status": "draft",
-        "content_format": "markdown", "language": "en", "comment_mode": "open", "action": "edit"})
+    back = client.post(
+        "/admin/posts/new",
+        data={
+            "csrf_token": token,
+            "title": "Draft idea",
+            "body": "Hi *there*",
+            "status": "draft",
+            "content_format": "markdown",
+            "language": "en",
+            "comment_mode": "open",
+            "action": "edit",
+        },
+    )
     assert "Hi *there*</textarea>" in back.get_data(as_text=True)
     assert stored("Draft idea") is None
 
@@ -194,8 +245,14 @@ def test_changing_a_published_posts_slug_leaves_a_redirect(client, editor, ctx):
     post = make_post("Old name", slug="old-name", author=editor)
     old_url = f"/{to_local(post.published_at):%Y/%m/%d}/old-name/"
 
-    editor_form(client, f"/admin/posts/{post.id}/edit", title="New name", slug="new-name",
-                body="Some words.", status="published")
+    editor_form(
+        client,
+        f"/admin/posts/{post.id}/edit",
+        title="New name",
+        slug="new-name",
+        body="Some words.",
+        status="published",
+    )
 
     moved = client.get(old_url)
     assert moved.status_code == 301
@@ -257,15 +314,17 @@ def test_dashboard_counts_posts_by_status(client, editor, ctx):
 
 
 def test_published_post_keeps_its_date_when_edited(client, editor, ctx):
-    post = make_post("Dated", published_at=utcnow() - timedelta(days=3, seconds=17),
-                     status=PostStatus.PUBLISHED)
+    post = make_post(
+        "Dated", published_at=utcnow() - timedelta(days=3, seconds=17), status=PostStatus.PUBLISHED
+    )
     before = post.published_at
     edit_url = f"/admin/posts/{post.id}/edit"
     html = client.get(edit_url).get_data(as_text=True)
     shown = to_local(before).strftime("%Y-%m-%dT%H:%M")
     assert f'value="{shown}"' in html
 
-    editor_form(client, edit_url, title="Dated", body="Changed words.", status="published",
-                publish_at=shown)
+    editor_form(
+        client, edit_url, title="Dated", body="Changed words.", status="published", publish_at=shown
+    )
 
     assert stored("Dated").published_at == before

@@ -23,23 +23,37 @@ def post_form(client, url, page_url=None, **data):
 
 def categories_of(post_id: int) -> list[str]:
     db.session.expire_all()
-    post = db.session.scalar(select(Post).where(Post.id == post_id)
-                             .options(db.selectinload(Post.categories)))
+    post = db.session.scalar(
+        select(Post).where(Post.id == post_id).options(db.selectinload(Post.categories))
+    )
     return [c.name for c in post.categories]
 
 
 def test_create_rename_and_reparent_categories(client, editor, ctx):
-    response = post_form(client, "/admin/categories/", name="Politics", slug="", parent_id="0",
-                         description="")
+    response = post_form(
+        client, "/admin/categories/", name="Politics", slug="", parent_id="0", description=""
+    )
     assert response.status_code == 302
     politics = db.session.scalar(select(Category).where(Category.slug == "politics"))
-    post_form(client, "/admin/categories/", name="Asia", slug="", parent_id=str(politics.id),
-              description="")
+    post_form(
+        client,
+        "/admin/categories/",
+        name="Asia",
+        slug="",
+        parent_id=str(politics.id),
+        description="",
+    )
     asia = db.session.scalar(select(Category).where(Category.slug == "asia"))
     assert asia.parent_id == politics.id
 
-    response = post_form(client, f"/admin/categories/{asia.id}/edit", name="South-East Asia",
-                         slug="sea", parent_id="0", description="Region")
+    response = post_form(
+        client,
+        f"/admin/categories/{asia.id}/edit",
+        name="South-East Asia",
+        slug="sea",
+        parent_id="0",
+        description="Region",
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert (asia.name, asia.slug, asia.parent_id) == ("South-East Asia", "sea", None)
@@ -54,8 +68,14 @@ def test_a_category_cannot_move_inside_itself(client, editor, ctx):
 
     page = client.get(f"/admin/categories/{top.id}/edit").get_data(as_text=True)
     assert f'value="{bottom.id}"' not in page  # not even offered
-    response = post_form(client, f"/admin/categories/{top.id}/edit", name="Top", slug="top",
-                         parent_id=str(bottom.id), description="")
+    response = post_form(
+        client,
+        f"/admin/categories/{top.id}/edit",
+        name="Top",
+        slug="top",
+        parent_id=str(bottom.id),
+        description="",
+    )
 
     assert response.status_code == 400
     db.session.expire_all()
@@ -78,8 +98,7 @@ def test_deleting_a_category_with_posts_asks_where_they_go(client, editor, ctx):
     assert "Choose the category its posts move to." in missing.get_data(as_text=True)
 
     politics_id = politics.id  # its row goes: keep the id, not the object
-    response = post_form(client, f"/admin/categories/{politics_id}/delete",
-                         move_to=str(economy.id))
+    response = post_form(client, f"/admin/categories/{politics_id}/delete", move_to=str(economy.id))
 
     assert response.status_code == 302
     assert db.session.get(Category, politics_id) is None
@@ -104,22 +123,41 @@ def test_tags_create_rename_delete(client, editor, ctx):
     post_form(client, f"/admin/tags/{tag_id}/delete", "/admin/tags/")
     assert db.session.get(Tag, tag_id) is None
     db.session.expire_all()
-    kept = db.session.scalar(select(Post).where(Post.id == post.id)
-                             .options(db.selectinload(Post.tags)))
+    kept = db.session.scalar(
+        select(Post).where(Post.id == post.id).options(db.selectinload(Post.tags))
+    )
     assert [t.name for t in kept.tags] == ["Courts"]
 
 
 def test_pages_are_written_published_and_moved(client, editor, ctx):
-    response = post_form(client, "/admin/pages/new", title="About", slug="", body="We *write*.",
-                         content_format="markdown", language="en", status="published",
-                         menu_order="0", action="save")
+    response = post_form(
+        client,
+        "/admin/pages/new",
+        title="About",
+        slug="",
+        body="We *write*.",
+        content_format="markdown",
+        language="en",
+        status="published",
+        menu_order="0",
+        action="save",
+    )
     assert response.status_code == 302
     assert "<em>write</em>" in client.get("/about/").get_data(as_text=True)
     page = db.session.scalar(select(Page))
 
-    post_form(client, f"/admin/pages/{page.id}/edit", title="About us", slug="about-us",
-              body="We *write*.", content_format="markdown", language="en",
-              status="published", menu_order="0", action="save")
+    post_form(
+        client,
+        f"/admin/pages/{page.id}/edit",
+        title="About us",
+        slug="about-us",
+        body="We *write*.",
+        content_format="markdown",
+        language="en",
+        status="published",
+        menu_order="0",
+        action="save",
+    )
 
     moved = client.get("/about/")
     assert moved.status_code == 301
@@ -129,9 +167,18 @@ def test_pages_are_written_published_and_moved(client, editor, ctx):
 def test_a_page_cannot_take_an_address_the_site_uses(client, editor, ctx):
     make_page("Existing", "Words.")
 
-    response = post_form(client, "/admin/pages/new", title="Admin", slug="admin", body="x",
-                         content_format="markdown", language="en", status="draft",
-                         menu_order="0", action="save")
+    response = post_form(
+        client,
+        "/admin/pages/new",
+        title="Admin",
+        slug="admin",
+        body="x",
+        content_format="markdown",
+        language="en",
+        status="draft",
+        menu_order="0",
+        action="save",
+    )
 
     assert "an address the site itself uses" in response.get_data(as_text=True)
     assert db.session.scalar(select(Page.title).where(Page.slug == "admin")) is None

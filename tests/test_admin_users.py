@@ -19,16 +19,32 @@ def post_form(client, url, page_url, **data):
 def test_admin_adds_an_editor_who_can_then_log_in(app, client, login_as, ctx):
     login_as(make_user(role=ROLE_ADMIN))
 
-    response = post_form(client, "/admin/users/new", "/admin/users/new", login="dara",
-                         email="dara@example.org", display_name="Dara", role="editor",
-                         password="a fine passphrase", is_active_account="y")
+    response = post_form(
+        client,
+        "/admin/users/new",
+        "/admin/users/new",
+        login="dara",
+        email="dara@example.org",
+        display_name="Dara",
+        role="editor",
+        password="a fine passphrase",
+        is_active_account="y",
+    )
 
     assert response.status_code == 302
     dara = db.session.scalar(select(User).where(User.login == "dara"))
     assert (dara.role, dara.display_name, dara.is_active_account) == ("editor", "Dara", True)
     assert verify_password(dara.password_hash, "a fine passphrase")
-    short = post_form(client, "/admin/users/new", "/admin/users/new", login="kim", email="",
-                      display_name="", role="editor", password="short")
+    short = post_form(
+        client,
+        "/admin/users/new",
+        "/admin/users/new",
+        login="kim",
+        email="",
+        display_name="",
+        role="editor",
+        password="short",
+    )
     assert short.status_code == 400
     assert "Use at least 10 characters." in short.get_data(as_text=True)
 
@@ -43,9 +59,14 @@ def test_deactivating_ends_the_users_sessions(app, client, login_as, ctx):
         session["_user_id"] = target.get_id()
     assert their_client.get("/admin/").status_code == 200
 
-    response = post_form(client, f"/admin/users/{target.id}/edit",
-                         f"/admin/users/{target.id}/edit", email=target.email,
-                         display_name="", role="editor")  # the Active box left unticked
+    response = post_form(
+        client,
+        f"/admin/users/{target.id}/edit",
+        f"/admin/users/{target.id}/edit",
+        email=target.email,
+        display_name="",
+        role="editor",
+    )  # the Active box left unticked
 
     assert response.status_code == 302
     db.session.expire_all()
@@ -58,8 +79,12 @@ def test_admin_sets_a_password_and_old_sessions_end(app, client, login_as, ctx):
     target = make_user("forgetful")
     old_id = (target.id, target.session_token)
 
-    response = post_form(client, f"/admin/users/{target.id}/password",
-                         f"/admin/users/{target.id}/edit", **{"pw-password": "new long secret"})
+    response = post_form(
+        client,
+        f"/admin/users/{target.id}/password",
+        f"/admin/users/{target.id}/edit",
+        **{"pw-password": "new long secret"},
+    )
 
     assert response.status_code == 302
     db.session.expire_all()
@@ -70,9 +95,15 @@ def test_admin_sets_a_password_and_old_sessions_end(app, client, login_as, ctx):
 def test_an_admin_cannot_lock_themselves_out(client, login_as, ctx):
     me = login_as(make_user(role=ROLE_ADMIN))
 
-    response = post_form(client, f"/admin/users/{me.id}/edit", f"/admin/users/{me.id}/edit",
-                         email=me.email, display_name="", role=ROLE_EDITOR,
-                         is_active_account="y")
+    response = post_form(
+        client,
+        f"/admin/users/{me.id}/edit",
+        f"/admin/users/{me.id}/edit",
+        email=me.email,
+        display_name="",
+        role=ROLE_EDITOR,
+        is_active_account="y",
+    )
 
     assert response.status_code == 400
     assert "cannot remove your own admin role" in response.get_data(as_text=True)

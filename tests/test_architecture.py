@@ -18,8 +18,14 @@ LINT_IMPORTS = Path(sys.executable).parent / "lint-imports"
 
 
 def lint_imports(cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([str(LINT_IMPORTS), "--no-cache", "--no-logo"], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache", "--no-logo"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_import_contracts_hold():
@@ -37,7 +43,8 @@ def test_the_cycle_contract_finds_a_cycle_between_packages(tmp_path):
         (root / name / "__init__.py").write_text(f"from knot.{other} import helper\n")
         (root / name / "helper.py").write_text("")
     (root / "__init__.py").write_text("")
-    (tmp_path / ".importlinter").write_text(textwrap.dedent("""\
+    (tmp_path / ".importlinter").write_text(
+        textwrap.dedent("""\
         [importlinter]
         root_package = knot
 
@@ -45,7 +52,8 @@ def test_the_cycle_contract_finds_a_cycle_between_packages(tmp_path):
         name = no cycles
         type = acyclic_siblings
         ancestors = knot
-    """))
+    """)
+    )
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
     result = lint_imports(tmp_path, env)
     assert result.returncode == 1, result.stdout + result.stderr
@@ -63,8 +71,11 @@ def imports_of_package(folder: Path, package: str) -> list[str]:
                 names = [node.module or ""]
             else:
                 continue
-            found += [f"{path.relative_to(folder)}: {n}" for n in names
-                      if n == package or n.startswith(f"{package}.")]  # fmt: skip
+            found += [
+                f"{path.relative_to(folder)}: {n}"
+                for n in names
+                if n == package or n.startswith(f"{package}.")
+            ]
     return found
 
 

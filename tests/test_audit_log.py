@@ -38,12 +38,21 @@ def test_editing_a_post_records_who_what_and_from_where(client, login_as, ctx):
     page = client.get(f"/admin/posts/{post.id}/edit").get_data(as_text=True)
     assert entries() == []  # reading records nothing
 
-    response = client.post(f"/admin/posts/{post.id}/edit", data={
-        "csrf_token": csrf_token_from(page), "title": "Water rights, revisited",
-        "slug": post.slug, "body": "Some words.", "content_format": "markdown",
-        "status": "published", "language": "en", "comment_mode": "open",
-        "action": "save",
-    }, environ_base={"REMOTE_ADDR": "203.0.113.9"})  # fmt: skip
+    response = client.post(
+        f"/admin/posts/{post.id}/edit",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "title": "Water rights, revisited",
+            "slug": post.slug,
+            "body": "Some words.",
+            "content_format": "markdown",
+            "status": "published",
+            "language": "en",
+            "comment_mode": "open",
+            "action": "save",
+        },
+        environ_base={"REMOTE_ADDR": "203.0.113.9"},
+    )
 
     assert response.status_code == 302, response.get_data(as_text=True)[:3000]
     [entry] = [e for e in entries() if e.table_name == "posts"]
@@ -57,11 +66,18 @@ def test_editing_a_post_records_who_what_and_from_where(client, login_as, ctx):
 def test_a_new_account_is_logged_without_its_password(client, login_as, ctx):
     login_as(make_user("admin", role=ROLE_ADMIN))
 
-    client.post("/admin/users/new", data={
-        "csrf_token": token(client, "/admin/users/new"), "login": "dara",
-        "email": "dara@example.org", "display_name": "Dara", "role": "editor",
-        "is_active_account": "y", "password": "a long enough password",
-    })  # fmt: skip
+    client.post(
+        "/admin/users/new",
+        data={
+            "csrf_token": token(client, "/admin/users/new"),
+            "login": "dara",
+            "email": "dara@example.org",
+            "display_name": "Dara",
+            "role": "editor",
+            "is_active_account": "y",
+            "password": "a long enough password",
+        },
+    )
 
     [entry] = [e for e in entries() if e.table_name == "users"]
     assert (entry.action, entry.label, entry.actor_login) == ("insert", "dara", "admin")
@@ -86,9 +102,11 @@ def _audited_rows() -> dict[str, list]:
         if table.name in audit.NOT_AUDITED:
             continue
         rows = db.session.execute(select(table)).all()
-        found[table.name] = sorted(repr(tuple(row)) for row in rows
-                                   if not (table.name == "settings" and row[0] ==
-                                           audit.VERSION_KEY))  # fmt: skip
+        found[table.name] = sorted(
+            repr(tuple(row))
+            for row in rows
+            if not (table.name == "settings" and row[0] == audit.VERSION_KEY)
+        )
     db.session.commit()
     return found
 
@@ -100,8 +118,9 @@ def _count() -> int:
 
 
 @pytest.mark.parametrize(("endpoint", "method"), admin_rules())
-def test_every_admin_route_that_writes_leaves_an_entry(app, client, login_as, endpoint, method,
-                                                       ctx):
+def test_every_admin_route_that_writes_leaves_an_entry(
+    app, client, login_as, endpoint, method, ctx
+):
     """Walks every admin route, as the permissions test does, POSTing to each one
     that takes a POST: whatever it writes, an entry comes with it."""
     rule = app.url_map._rules_by_endpoint[endpoint][0]
@@ -113,8 +132,10 @@ def test_every_admin_route_that_writes_leaves_an_entry(app, client, login_as, en
     csrf = token(client)
     before, count = _audited_rows(), _count()
 
-    response = client.post(url, data={"csrf_token": csrf, "action": "approve", "ids": "1",
-                                      "move_to": "", "confirm": "y"})  # fmt: skip
+    response = client.post(
+        url,
+        data={"csrf_token": csrf, "action": "approve", "ids": "1", "move_to": "", "confirm": "y"},
+    )
 
     assert response.status_code < 500
     if _audited_rows() != before:
@@ -155,20 +176,24 @@ def test_the_log_is_append_only(app, ctx):
             db.session.execute(text(statement))
         db.session.rollback()
     assert [e.actor_login for e in entries()] == ["cli:test"]
-    writes = [r for r in app.url_map.iter_rules() if "audit" in r.rule
-              and r.methods & {"POST", "PUT", "PATCH", "DELETE"}]  # fmt: skip
+    writes = [
+        r
+        for r in app.url_map.iter_rules()
+        if "audit" in r.rule and r.methods & {"POST", "PUT", "PATCH", "DELETE"}
+    ]
     assert writes == []
 
 
 def test_the_one_change_allowed_is_a_label_blanked(app, ctx):
     """Labels written before they stopped naming readers can be blanked (erasure,
     prune); nothing else of an entry changes, and no label is rewritten."""
-    audit.record("update", table="comments", row_id="7", label="Dara Sok",
-                 actor_login="cli:test")  # fmt: skip
+    audit.record("update", table="comments", row_id="7", label="Dara Sok", actor_login="cli:test")
     db.session.commit()
-    for statement in ("UPDATE audit_log SET label = 'someone else'",
-                      "UPDATE audit_log SET label = '', actor_login = 'someone else'",
-                      "UPDATE audit_log SET label = '', row_id = '8'"):  # fmt: skip
+    for statement in (
+        "UPDATE audit_log SET label = 'someone else'",
+        "UPDATE audit_log SET label = '', actor_login = 'someone else'",
+        "UPDATE audit_log SET label = '', row_id = '8'",
+    ):
         with pytest.raises(DatabaseError, match="append-only"):
             db.session.execute(text(statement))
         db.session.rollback()
@@ -219,8 +244,14 @@ def test_the_wxr_import_is_one_entry(runner, ctx):
 def test_reading_pages_and_logging_in_record_nothing(client, ctx):
     make_user("sokha", password="correct horse battery")
     make_post("Open")
-    client.post("/login", data={"csrf_token": token(client, "/login"), "username": "sokha",
-                                "password": "correct horse battery"})  # fmt: skip
+    client.post(
+        "/login",
+        data={
+            "csrf_token": token(client, "/login"),
+            "username": "sokha",
+            "password": "correct horse battery",
+        },
+    )
     client.get("/")
     client.get("/admin/")
     assert entries() == []  # a login is in "where you're logged in", not here

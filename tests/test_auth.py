@@ -23,8 +23,11 @@ def log_in(client, username, password, *, remember=False, next_url=None, address
     login_url = "/login" + (f"?next={next_url}" if next_url is not None else "")
     environ = {"REMOTE_ADDR": address} if address else {}
     page = client.get("/login", environ_base=environ)
-    data = {"username": username, "password": password,
-            "csrf_token": csrf_token_from(page.get_data(as_text=True))}
+    data = {
+        "username": username,
+        "password": password,
+        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+    }
     if remember:
         data["remember"] = "y"
     return client.post(login_url, data=data, environ_base=environ)
@@ -290,8 +293,17 @@ def test_footer_links_to_login_or_dashboard(client, login_as, ctx):
 
 
 def test_create_admin_command(runner, ctx):
-    result = runner.invoke(args=["create-admin", "--username", "boss", "--email",
-                                 "boss@example.org", "--password", "a long passphrase"])
+    result = runner.invoke(
+        args=[
+            "create-admin",
+            "--username",
+            "boss",
+            "--email",
+            "boss@example.org",
+            "--password",
+            "a long passphrase",
+        ]
+    )
 
     assert result.exit_code == 0, result.output
     assert "Admin 'boss' created" in result.output
@@ -301,20 +313,33 @@ def test_create_admin_command(runner, ctx):
     assert verify_password(user.password_hash, "a long passphrase")
     assert user.session_token
 
-    again = runner.invoke(args=["create-admin", "--username", "boss", "--email", "b@example.org",
-                                "--password", "another passphrase"])
+    again = runner.invoke(
+        args=[
+            "create-admin",
+            "--username",
+            "boss",
+            "--email",
+            "b@example.org",
+            "--password",
+            "another passphrase",
+        ]
+    )
     assert again.exit_code != 0
     assert "already exists" in again.output
 
 
 def test_create_admin_prompts_for_the_password_and_refuses_short_ones(runner, ctx):
-    short = runner.invoke(args=["create-admin", "--username", "boss", "--email",
-                                "boss@example.org"], input="short\nshort\n")
+    short = runner.invoke(
+        args=["create-admin", "--username", "boss", "--email", "boss@example.org"],
+        input="short\nshort\n",
+    )
     assert short.exit_code != 0
     assert "at least 10 characters" in short.output
 
-    prompted = runner.invoke(args=["create-admin", "--username", "boss", "--email",
-                                   "boss@example.org"], input="typed passphrase\n" * 2)
+    prompted = runner.invoke(
+        args=["create-admin", "--username", "boss", "--email", "boss@example.org"],
+        input="typed passphrase\n" * 2,
+    )
     assert prompted.exit_code == 0, prompted.output
     assert "typed passphrase" not in prompted.output
     user = db.session.scalar(select(User).where(User.login == "boss"))

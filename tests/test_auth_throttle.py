@@ -58,8 +58,11 @@ def clock(app, ctx) -> Clock:
 def log_in(client, username, password, address="192.0.2.1"):
     environ = {"REMOTE_ADDR": address}
     page = client.get("/login", environ_base=environ)
-    data = {"username": username, "password": password,
-            "csrf_token": csrf_token_from(page.get_data(as_text=True))}
+    data = {
+        "username": username,
+        "password": password,
+        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+    }
     return client.post("/login", data=data, environ_base=environ)
 
 
@@ -76,13 +79,15 @@ def stored_hits() -> int:
     return db.session.scalar(select(func.count()).select_from(ThrottleHit))
 
 
-def test_a_throttled_account_refuses_the_right_password_with_the_same_answer(app, client, clock,
-                                                                            ctx):
+def test_a_throttled_account_refuses_the_right_password_with_the_same_answer(
+    app, client, clock, ctx
+):
     app.config["LOGIN_ACCOUNT_RATE_LIMIT"] = "5 per 15 minutes"  # the default is higher
     make_user("sokha", password=PASSWORD)
     # One address per attempt, as a botnet would: the account's own count stops them.
-    assert [tried(log_in(client, "sokha", "guess", f"10.0.0.{n}")) for n in range(8)] == \
-        [True] * 5 + [False] * 3
+    assert [tried(log_in(client, "sokha", "guess", f"10.0.0.{n}")) for n in range(8)] == [
+        True
+    ] * 5 + [False] * 3
 
     right = log_in(client, "sokha", PASSWORD, "10.0.0.100")
     wrong = log_in(client, "sokha", "guess", "10.0.0.101")
@@ -118,8 +123,7 @@ def test_the_window_slides(client, clock, ctx):
     assert log_in(client, "sokha", PASSWORD).status_code == 302
 
 
-def test_a_successful_login_does_not_reset_the_address_for_other_accounts(app, client, clock,
-                                                                         ctx):
+def test_a_successful_login_does_not_reset_the_address_for_other_accounts(app, client, clock, ctx):
     app.config["LOGIN_ADDRESS_RATE_LIMIT"] = "5 per 15 minutes"  # the default is higher
     make_user("sokha", password=PASSWORD)
     for n in range(4):
@@ -150,14 +154,19 @@ def test_two_workers_count_together(app, database_url, tmp_path, ctx):
     """Two apps on one database, as two gunicorn workers: one count, not one each."""
     make_user("sokha", password=PASSWORD)
     db.session.commit()
-    config = {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
-              "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-              "LOGIN_ACCOUNT_RATE_LIMIT": "5 per 15 minutes"}
+    config = {
+        **BASE_CONFIG,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "LOGIN_ACCOUNT_RATE_LIMIT": "5 per 15 minutes",
+    }
     # Not the test's app: each request then has its own app context, as in a worker.
     workers = [create_app(config), create_app(config)]
     try:
-        answers = [tried(log_in(workers[n % 2].test_client(), "sokha", "guess", f"10.9.0.{n}"))
-                   for n in range(10)]
+        answers = [
+            tried(log_in(workers[n % 2].test_client(), "sokha", "guess", f"10.9.0.{n}"))
+            for n in range(10)
+        ]
         refused = log_in(workers[1].test_client(), "sokha", PASSWORD, "10.9.0.99")
     finally:
         for worker in workers:
@@ -206,11 +215,19 @@ def post_comment(client, post, body, address="203.0.113.5"):
     page = client.get(f"/{post.published_at:%Y/%m/%d}/{post.slug}/")
     html = page.get_data(as_text=True)
     token = html.split('name="form_token"', 1)[1].split('value="', 1)[1].split('"', 1)[0]
-    return client.post(f"/comments/post/{post.id}", environ_base={"REMOTE_ADDR": address},
-                       headers=BROWSER_POST, data={
-        "author_name": "Reader", "author_email": "reader@example.org", "author_url": "",
-        "body": body, "parent_id": "", "form_token": token,
-    })  # fmt: skip
+    return client.post(
+        f"/comments/post/{post.id}",
+        environ_base={"REMOTE_ADDR": address},
+        headers=BROWSER_POST,
+        data={
+            "author_name": "Reader",
+            "author_email": "reader@example.org",
+            "author_url": "",
+            "body": body,
+            "parent_id": "",
+            "form_token": token,
+        },
+    )
 
 
 def test_comments_are_counted_per_address_and_the_window_slides(client, clock, ctx):
@@ -236,17 +253,24 @@ def test_ratelimit_enabled_false_counts_nothing(app, client, ctx):
     assert stored_hits() == 0
 
 
-def test_startup_says_once_where_limits_are_counted(database_url, tmp_path, caplog,
-                                                     monkeypatch, ctx):
+def test_startup_says_once_where_limits_are_counted(
+    database_url, tmp_path, caplog, monkeypatch, ctx
+):
     monkeypatch.setattr(throttle, "_announced", set())
-    config = {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
-              "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-              "LOGIN_ACCOUNT_RATE_LIMIT": "5 per 15 minutes"}
+    config = {
+        **BASE_CONFIG,
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "LOGIN_ACCOUNT_RATE_LIMIT": "5 per 15 minutes",
+    }
     caplog.set_level(logging.INFO, logger="blogapp.throttle")
     backend = "postgresql" if database_url.startswith("postgresql") else "sqlite"
 
-    made = [create_app(config), create_app(config),
-            create_app({**config, "REDIS_URL": "redis://:secret@127.0.0.1:6379/9"})]
+    made = [
+        create_app(config),
+        create_app(config),
+        create_app({**config, "REDIS_URL": "redis://:secret@127.0.0.1:6379/9"}),
+    ]
 
     lines = [r.getMessage() for r in caplog.records if r.name == "blogapp.throttle"]
     assert lines == [
@@ -262,11 +286,13 @@ def test_startup_says_once_where_limits_are_counted(database_url, tmp_path, capl
 
 def test_a_limit_that_is_not_one_stops_startup(database_url, capsys):
     with pytest.raises(SystemExit) as stopped:
-        create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
-                    "LOGIN_RATE_LIMIT": "often"})
+        create_app(
+            {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url, "LOGIN_RATE_LIMIT": "often"}
+        )
     assert stopped.value.code == 3
-    assert ("blogapp: error: LOGIN_RATE_LIMIT: 'often' is not a rate limit such as "
-            "'5 per 15 minutes'") in capsys.readouterr().err
+    assert (
+        "blogapp: error: LOGIN_RATE_LIMIT: 'often' is not a rate limit such as '5 per 15 minutes'"
+    ) in capsys.readouterr().err
 
 
 @pytest.fixture
@@ -275,9 +301,15 @@ def redis_app(app, database_url, tmp_path, ctx):
     push their own app context, as in a worker."""
     server = redis.Redis.from_url(REDIS_URL)
     server.flushdb()
-    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "UPLOAD_FOLDER": str(tmp_path / "uploads"), "REDIS_URL": REDIS_URL,
-                      "LOGIN_ACCOUNT_RATE_LIMIT": "5 per 15 minutes"})
+    app = create_app(
+        {
+            **BASE_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "REDIS_URL": REDIS_URL,
+            "LOGIN_ACCOUNT_RATE_LIMIT": "5 per 15 minutes",
+        }
+    )
     yield app
     with app.app_context():
         db.engine.dispose()
@@ -313,9 +345,14 @@ def test_when_redis_does_not_answer_logins_are_refused(app, database_url, tmp_pa
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     make_user("sokha", password=PASSWORD)
-    without_redis = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
-                                "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-                                "REDIS_URL": f"redis://127.0.0.1:{port}/0"})
+    without_redis = create_app(
+        {
+            **BASE_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "REDIS_URL": f"redis://127.0.0.1:{port}/0",
+        }
+    )
     response = log_in(without_redis.test_client(), "sokha", PASSWORD)
     with without_redis.app_context():
         db.engine.dispose()
@@ -329,8 +366,9 @@ def test_when_redis_does_not_answer_logins_are_refused(app, database_url, tmp_pa
 
 def test_one_address_is_locked_out_of_one_account_and_no_one_else_is(client, clock, ctx):
     make_user("sokha", password=PASSWORD)
-    assert [tried(log_in(client, "sokha", "guess", "203.0.113.9")) for _ in range(6)] == \
-        [True] * 5 + [False]
+    assert [tried(log_in(client, "sokha", "guess", "203.0.113.9")) for _ in range(6)] == [
+        True
+    ] * 5 + [False]
     assert log_in(app_client(client), "sokha", PASSWORD, "203.0.113.9").status_code == 429
 
     # The writer, from their own address, is not kept out.

@@ -256,10 +256,12 @@ def test_pruning_a_folder_deletes_only_archives_no_rule_keeps(tmp_path):
     assert len(deleted) == 7
     left = sorted(p.name for p in tmp_path.iterdir())
     assert left == [
-        "blogapp-20260308T031500Z.tar.age", "blogapp-20260309T031500Z.tar.age",
-        "blogapp-20260310T031500Z.tar.age", "blogapp-before-upgrade-20260301T101500Z.tar.age",
+        "blogapp-20260308T031500Z.tar.age",
+        "blogapp-20260309T031500Z.tar.age",
+        "blogapp-20260310T031500Z.tar.age",
+        "blogapp-before-upgrade-20260301T101500Z.tar.age",
         "notes.txt",
-    ]  # fmt: skip
+    ]
 
 
 # --- flask upgrade ------------------------------------------------------------------------
@@ -291,8 +293,9 @@ def downgrade():
 def failing_migrations(tmp_path) -> Path:
     """This checkout's migrations and one more on top that fails after committing half."""
     folder = tmp_path / "migrations"
-    shutil.copytree(PROJECT_ROOT / "migrations", folder,
-                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    shutil.copytree(
+        PROJECT_ROOT / "migrations", folder, ignore=shutil.ignore_patterns("__pycache__")
+    )
     head = ScriptDirectory(str(folder)).get_current_head()
     (folder / "versions" / "fa11ed000001_fails_halfway.py").write_text(
         FAILING_MIGRATION.format(head=head)
@@ -321,16 +324,24 @@ def test_a_failed_upgrade_is_undone_by_the_one_command_it_prints(
     assert before["tables"]["alembic_version"] == [(head,)]
 
     result = runner.invoke(
-        args=["upgrade", "--directory", str(failing_migrations),
-              "--backup-folder", str(tmp_path / "before-upgrade")]
-    )  # fmt: skip
+        args=[
+            "upgrade",
+            "--directory",
+            str(failing_migrations),
+            "--backup-folder",
+            str(tmp_path / "before-upgrade"),
+        ]
+    )
     assert result.exit_code == 1
     assert "this migration fails halfway" in result.output
     damaged = site_state(app)
     assert damaged != before  # half the migration stayed: comments gone, a table more
 
-    commands = [line.strip() for line in result.output.splitlines()
-                if line.strip().startswith("flask --app blogapp restore")]  # fmt: skip
+    commands = [
+        line.strip()
+        for line in result.output.splitlines()
+        if line.strip().startswith("flask --app blogapp restore")
+    ]
     assert len(commands) == 1
     args = shlex.split(commands[0])[3:]  # after "flask --app blogapp"
     rollback = runner.invoke(args=args)

@@ -48,16 +48,22 @@ SITE = "http://localhost"
 
 ENGLISH = CardText(
     title="Why the press law matters more than the election calendar",
-    site="Op-Ed Notes", author="Dara Sok", date="June 3, 2026",
-)  # fmt: skip
+    site="Op-Ed Notes",
+    author="Dara Sok",
+    date="June 3, 2026",
+)
 # Coeng stacks (ប្រ, ត្យ, ង្គ, ដ្ឋ), vowel signs before and above their consonant (េ, ើ, ី).
 KHMER = CardText(
     title="ប្រជាធិបតេយ្យ និងសង្គមស៊ីវិល៖ ហេតុអ្វីបានជាសំឡេងរបស់ពលរដ្ឋសំខាន់",
-    site="Op-Ed Notes", author="សុខ ចន្ទា", date="June 3, 2026",
-)  # fmt: skip
-LONG_ENGLISH = ("The minister's answer to the flood inquiry leaves out the contracts, the "
-                "dates and the names of every official who signed them, and that silence "
-                "is the story we have to tell our readers now, before the vote")[:200]  # fmt: skip
+    site="Op-Ed Notes",
+    author="សុខ ចន្ទា",
+    date="June 3, 2026",
+)
+LONG_ENGLISH = (
+    "The minister's answer to the flood inquiry leaves out the contracts, the "
+    "dates and the names of every official who signed them, and that silence "
+    "is the story we have to tell our readers now, before the vote"
+)[:200]
 LONG_KHMER = ("ប្រជាធិបតេយ្យ និងសង្គមស៊ីវិល៖ ហេតុអ្វីបានជាសំឡេងរបស់ពលរដ្ឋសំខាន់ " * 4)[:200]
 
 
@@ -119,8 +125,9 @@ def test_a_200_character_title_fits_the_card(title):
     assert all(face.length(line) <= width for line in layout.lines)
     assert len(layout.lines) * layout.line_height <= height
     assert not layout.cut and "".join(layout.lines).replace(" ", "") == title.replace(" ", "")
-    image = draw_card(CardText(title=title, site="Op-Ed Notes", author="Dara Sok",
-                               date="June 3, 2026"))  # fmt: skip
+    image = draw_card(
+        CardText(title=title, site="Op-Ed Notes", author="Dara Sok", date="June 3, 2026")
+    )
     # Nothing is drawn in the right-hand margin (below the accent bar) or at the bottom.
     margin = image.crop((WIDTH - MARGIN + 8, 20, WIDTH, HEIGHT))
     bottom = image.crop((0, HEIGHT - 24, WIDTH, HEIGHT))
@@ -177,11 +184,20 @@ def cards_on_disk() -> set[str]:
 
 
 def save(post: Post | None, author, **fields) -> Post:
-    data = PostData(**{"title": "Judges and the press", "body": "Some words.",
-                       "status": PostStatus.PUBLISHED, **fields})  # fmt: skip
+    data = PostData(
+        **{
+            "title": "Judges and the press",
+            "body": "Some words.",
+            "status": PostStatus.PUBLISHED,
+            **fields,
+        }
+    )
     if post is not None:  # as the editor loads it
-        post = db.session.scalar(select(Post).where(Post.id == post.id).options(
-            selectinload(Post.categories), selectinload(Post.tags)))
+        post = db.session.scalar(
+            select(Post)
+            .where(Post.id == post.id)
+            .options(selectinload(Post.categories), selectinload(Post.tags))
+        )
     with current_app.test_request_context("/admin/", method="POST"):  # as the editor saves
         return save_post(post, data, author=author)
 
@@ -214,8 +230,12 @@ def test_a_draft_gets_no_card(app, ctx):
 
 
 def test_card_addresses_take_only_card_names(app, client, ctx):
-    for path in ("/uploads/cards/../blogapp.sqlite", "/uploads/cards/abc.png",
-                 "/uploads/cards/" + "0" * 32 + ".png", "/uploads/cards/" + "0" * 32 + ".svg"):
+    for path in (
+        "/uploads/cards/../blogapp.sqlite",
+        "/uploads/cards/abc.png",
+        "/uploads/cards/" + "0" * 32 + ".png",
+        "/uploads/cards/" + "0" * 32 + ".svg",
+    ):
         assert client.get(path).status_code == 404, path
 
 
@@ -287,9 +307,9 @@ def test_flask_cards_draw_draws_what_is_missing_and_prune_what_is_unused(app, ru
     assert "Deleted 2 card(s)" in result.output  # the old title's, the private post's
     db.session.expire_all()
     assert private_card not in cards_on_disk()
-    assert cards_on_disk() == set(db.session.scalars(
-        select(Post.share_card).where(Post.status == PostStatus.PUBLISHED)
-    )) | {db.session.get(Setting, SITE_CARD_KEY).value}
+    assert cards_on_disk() == set(
+        db.session.scalars(select(Post.share_card).where(Post.status == PostStatus.PUBLISHED))
+    ) | {db.session.get(Setting, SITE_CARD_KEY).value}
 
     made_private.status = PostStatus.PUBLISHED  # published again: drawn again
     db.session.commit()
@@ -367,10 +387,12 @@ def test_a_post_page_names_its_card_and_marks_the_post_as_opinion(app, client, c
     [raw] = head.json_ld
     article = json.loads(raw)
     assert article["@type"] == "OpinionNewsArticle"
-    assert article["author"] == {"@type": "Person", "name": "Dara Sok",
-                                 "url": f"{SITE}/author/dara/"}  # fmt: skip
-    assert article["image"] == [{"@type": "ImageObject", "url": card,
-                                 "width": 1200, "height": 630}]  # fmt: skip
+    assert article["author"] == {
+        "@type": "Person",
+        "name": "Dara Sok",
+        "url": f"{SITE}/author/dara/",
+    }
+    assert article["image"] == [{"@type": "ImageObject", "url": card, "width": 1200, "height": 630}]
     assert article["articleSection"] == "Politics"
     with client.get(card.removeprefix(SITE)) as response:
         assert response.status_code == 200
@@ -397,7 +419,10 @@ def test_khmer_letters_and_everything_else_are_set_in_their_own_fonts():
     runs = face.runs("កូវីដ-19 និង WHO")
 
     assert [(text, font is face.khmer) for text, font in runs] == [
-        ("កូវីដ", True), ("-19 ", False), ("និង", True), (" WHO", False),
+        ("កូវីដ", True),
+        ("-19 ", False),
+        ("និង", True),
+        (" WHO", False),
     ]
 
 
@@ -411,8 +436,13 @@ def test_a_khmer_posts_card_writes_its_date_in_khmer(app, ctx):
     moment = datetime(2026, 11, 29, 9, 30, tzinfo=UTC)
     khmer = make_post("ទឹកទន្លេ", language="km", published_at=moment)
     english = make_post("River water", language="en", published_at=moment)
-    loaded = {p.id: p for p in db.session.scalars(
-        select(Post).options(selectinload(Post.bylines))
-        .where(Post.id.in_([khmer.id, english.id])))}  # fmt: skip
+    loaded = {
+        p.id: p
+        for p in db.session.scalars(
+            select(Post)
+            .options(selectinload(Post.bylines))
+            .where(Post.id.in_([khmer.id, english.id]))
+        )
+    }
     assert "វិច្ឆិកា" in post_card(loaded[khmer.id]).date
     assert post_card(loaded[english.id]).date == "November 29, 2026"

@@ -65,14 +65,17 @@ def test_an_uploaded_card_replaces_the_drawn_one_until_the_writer_takes_it_back(
     assert db.session.get(Post, post.id).share_card == drawn
 
 
-def test_a_card_upload_that_is_no_picture_or_too_small_changes_nothing(app, client, ctx,
-                                                                        login_as):
+def test_a_card_upload_that_is_no_picture_or_too_small_changes_nothing(app, client, ctx, login_as):
     writer = login_as(make_user("dara"))
     post = publish(writer)
     drawn = post.share_card
 
-    page = send(client, post, f"/admin/posts/{post.id}/card",
-                card=(io.BytesIO(b"not a picture"), "card.png"))
+    page = send(
+        client,
+        post,
+        f"/admin/posts/{post.id}/card",
+        card=(io.BytesIO(b"not a picture"), "card.png"),
+    )
     assert "The share card was not changed:" in page
     page = send(client, post, f"/admin/posts/{post.id}/card", card=(png(300, 200), "tiny.png"))
     assert "300 × 200 pixels; a card needs at least 600 × 315" in page

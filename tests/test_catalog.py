@@ -56,8 +56,11 @@ def test_every_marked_string_is_translated_and_none_is_fuzzy(language):
     ids = {m.id for m in po if m.id}
     missing = sorted(str(m) for m in marked_messages() - ids)
     assert not missing, f"not in the {language} catalog (run `make translations`): {missing}"
-    untranslated = [m.id for m in po if m.id and not all(
-        m.string if isinstance(m.string, tuple) else (m.string,))]  # fmt: skip
+    untranslated = [
+        m.id
+        for m in po
+        if m.id and not all(m.string if isinstance(m.string, tuple) else (m.string,))
+    ]
     assert not untranslated, f"no {language} translation: {untranslated}"
     fuzzy = [m.id for m in po if m.id and m.fuzzy]
     assert not fuzzy, f"fuzzy in the {language} catalog: {fuzzy}"
@@ -119,7 +122,7 @@ def untranslated_text(env: Environment, source: str) -> list[str]:
     tokens = list(env.lex(source))
     for i, (_line, kind, value) in enumerate(tokens):
         if kind == "block_begin":
-            name = next((v for _, k, v in tokens[i + 1:] if k == "name"), "")
+            name = next((v for _, k, v in tokens[i + 1 :] if k == "name"), "")
             if name == "trans":
                 in_trans = True
             elif name == "endtrans":

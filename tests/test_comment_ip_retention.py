@@ -26,10 +26,16 @@ def app_config(clock):
 
 def _comment_from(client, post, address: str, body: str):
     client.environ_base["REMOTE_ADDR"] = address
-    response = post_comment(client, post, body, headers={
-        "Origin": "http://localhost", "Sec-Fetch-Site": "same-origin",
-        "User-Agent": "TestBrowser/1.0",
-    })
+    response = post_comment(
+        client,
+        post,
+        body,
+        headers={
+            "Origin": "http://localhost",
+            "Sec-Fetch-Site": "same-origin",
+            "User-Agent": "TestBrowser/1.0",
+        },
+    )
     assert response.status_code in (302, 303), response.get_data(as_text=True)
 
 
@@ -65,8 +71,9 @@ def test_prune_erases_addresses_older_than_the_retention(app, runner, clock, ctx
     assert "Erased the address of 0 comment(s)" in again.output
 
 
-def test_the_moderation_screen_shows_no_address_once_erased(app, client, runner, clock,
-                                                            login_as, ctx):
+def test_the_moderation_screen_shows_no_address_once_erased(
+    app, client, runner, clock, login_as, ctx
+):
     post = make_post("Open thread")
     _comment_from(app.test_client(), post, "203.0.113.7", "An old comment about the budget.")
     clock.advance(31 * DAY)

@@ -23,12 +23,15 @@ from tests.helpers import BROWSER_POST, csrf_token_from, url_of
 
 
 def send_report(client, comment_id: int, reason: str = "threat", address: str = "198.51.100.7"):
-    return client.post(f"/comments/report/{comment_id}", data={"reason": reason},
-                       headers=BROWSER_POST, environ_base={"REMOTE_ADDR": address})
+    return client.post(
+        f"/comments/report/{comment_id}",
+        data={"reason": reason},
+        headers=BROWSER_POST,
+        environ_base={"REMOTE_ADDR": address},
+    )
 
 
-def test_a_reader_reports_a_comment_and_moderators_see_and_get_mail(app, client, login_as,
-                                                                     ctx):
+def test_a_reader_reports_a_comment_and_moderators_see_and_get_mail(app, client, login_as, ctx):
     app.config.update(COMMENT_NOTIFY_EMAILS="mod@example.org", MAIL_SERVER="127.0.0.1")
     post = make_post()
     comment = make_comment(post, "Her address is 12 Street 271.")
@@ -36,7 +39,8 @@ def test_a_reader_reports_a_comment_and_moderators_see_and_get_mail(app, client,
     assert f'href="/comments/report/{comment.id}"' in page
     form = client.get(f"/comments/report/{comment.id}")
     assert form.status_code == 200 and "It reveals personal information" in form.get_data(
-        as_text=True)
+        as_text=True
+    )
 
     answer = send_report(client, comment.id, "personal")
     assert answer.status_code == 200
@@ -44,8 +48,9 @@ def test_a_reader_reports_a_comment_and_moderators_see_and_get_mail(app, client,
     [stored] = db.session.scalars(select(CommentReport)).all()
     assert stored.reason == "personal" and stored.reporter_digest
     assert "198.51.100.7" not in stored.reporter_digest
-    [mail] = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.kind == reports.KIND)).all()
+    [mail] = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.kind == reports.KIND)
+    ).all()
     assert mail.recipient == "mod@example.org"
     assert "as: personal information" in mail.body_text and "198.51.100.7" not in mail.body_text
 
@@ -54,10 +59,12 @@ def test_a_reader_reports_a_comment_and_moderators_see_and_get_mail(app, client,
     assert "Reported by 1 reader(s):" in queue and "personal information" in queue
     assert "Her address is 12 Street 271." in queue
     # Keeping it settles the report.
-    client.post(f"/admin/comments/{comment.id}/dismiss-reports", headers=BROWSER_POST,
-                data={"csrf_token": csrf_token_from(queue)})
-    assert "Her address" not in client.get("/admin/comments?status=reported").get_data(
-        as_text=True)
+    client.post(
+        f"/admin/comments/{comment.id}/dismiss-reports",
+        headers=BROWSER_POST,
+        data={"csrf_token": csrf_token_from(queue)},
+    )
+    assert "Her address" not in client.get("/admin/comments?status=reported").get_data(as_text=True)
 
 
 def test_reports_from_n_distinct_readers_hide_the_comment(app, client, ctx):
@@ -74,8 +81,9 @@ def test_reports_from_n_distinct_readers_hide_the_comment(app, client, ctx):
     assert db.session.get(Comment, comment.id).status == CommentStatus.PENDING
     assert db.session.get(Post, post.id).comment_count == 0
     assert "A threat." not in client.get(url_of(post)).get_data(as_text=True)
-    event = db.session.scalars(select(ModerationEvent).where(
-        ModerationEvent.action == "hidden after reports")).one()
+    event = db.session.scalars(
+        select(ModerationEvent).where(ModerationEvent.action == "hidden after reports")
+    ).one()
     assert event.actor_id is None and "reported by 2 readers" in event.comment_summary
     # A hidden comment is no longer reportable.
     assert client.get(f"/comments/report/{comment.id}").status_code == 404
@@ -90,8 +98,11 @@ def test_reports_are_rate_limited_and_checked(app, client, ctx):
     assert send_report(client, comments[2].id).status_code == 429
     held = make_comment(post, "Held.", status=CommentStatus.PENDING)
     assert client.get(f"/comments/report/{held.id}").status_code == 404
-    cross = client.post(f"/comments/report/{comments[0].id}", data={"reason": "spam"},
-                        headers={"Origin": "https://elsewhere.example"})
+    cross = client.post(
+        f"/comments/report/{comments[0].id}",
+        data={"reason": "spam"},
+        headers={"Origin": "https://elsewhere.example"},
+    )
     assert cross.status_code == 403
 
 

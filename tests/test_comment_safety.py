@@ -49,8 +49,10 @@ def test_email_optional_holds_a_comment_without_one_and_says_what_it_costs(app, 
     post = make_post()
     html = page(client, post)
     assert "Without it your comment always waits for a moderator" in html
-    email_field = html.split('name="author_email"')[0].rsplit("<input", 1)[1] + html.split(
-        'name="author_email"')[1].split(">")[0]
+    email_field = (
+        html.split('name="author_email"')[0].rsplit("<input", 1)[1]
+        + html.split('name="author_email"')[1].split(">")[0]
+    )
     assert "required" not in email_field
 
     assert post_comment(client, post, "Anonymous, and safer.", email="").status_code == 302
@@ -64,16 +66,20 @@ def test_email_optional_holds_a_comment_without_one_and_says_what_it_costs(app, 
 
 def switch(client, mode: str, until: str = ""):
     form = client.get("/admin/").get_data(as_text=True)
-    return client.post("/admin/comments/lockdown", headers=BROWSER_POST, data={
-        "csrf_token": csrf_token_from(form), "mode": mode, "until": until})  # fmt: skip
+    return client.post(
+        "/admin/comments/lockdown",
+        headers=BROWSER_POST,
+        data={"csrf_token": csrf_token_from(form), "mode": mode, "until": until},
+    )
 
 
 def local(moment) -> str:
     return to_local(moment).strftime("%Y-%m-%dT%H:%M")
 
 
-def test_a_lockdown_that_closes_shows_a_notice_and_ends_by_itself(app, client, clock, login_as,
-                                                                    ctx):
+def test_a_lockdown_that_closes_shows_a_notice_and_ends_by_itself(
+    app, client, clock, login_as, ctx
+):
     post = make_post()
     reader = app.test_client()
     assert 'id="commentform"' in page(reader, post)
@@ -93,8 +99,11 @@ def test_a_lockdown_that_closes_shows_a_notice_and_ends_by_itself(app, client, c
     assert refused.status_code == 403
     assert "closed on the whole site" in refused.get_data(as_text=True)
     # Who pressed the switch, and when: the audit log.
-    entries = db.session.scalars(select(AuditEntry).where(
-        AuditEntry.table_name == "settings", AuditEntry.label == lockdown.MODE_KEY)).all()
+    entries = db.session.scalars(
+        select(AuditEntry).where(
+            AuditEntry.table_name == "settings", AuditEntry.label == lockdown.MODE_KEY
+        )
+    ).all()
     assert entries and entries[0].actor_login == editor.login
 
     clock.advance(hours=2, minutes=1)
@@ -104,7 +113,8 @@ def test_a_lockdown_that_closes_shows_a_notice_and_ends_by_itself(app, client, c
 
 
 def test_a_lockdown_that_holds_keeps_the_form_and_holds_even_known_commenters(
-        app, client, clock, login_as, ctx):
+    app, client, clock, login_as, ctx
+):
     save_settings(CommentSettings(auto_approve_known=True))
     post = make_post()
     reader = app.test_client()
@@ -116,8 +126,9 @@ def test_a_lockdown_that_holds_keeps_the_form_and_holds_even_known_commenters(
     assert 'id="commentform"' in html
     assert post_comment(reader, post, "Known, but held today.").status_code == 302
     assert stored_comments()[-1].status == CommentStatus.PENDING
-    summary = db.session.scalar(select(ModerationEvent.comment_summary).order_by(
-        ModerationEvent.id.desc()).limit(1))
+    summary = db.session.scalar(
+        select(ModerationEvent.comment_summary).order_by(ModerationEvent.id.desc()).limit(1)
+    )
     assert summary.endswith("[lockdown: every new comment is held]")
 
     clock.advance(hours=1, minutes=1)
@@ -129,9 +140,16 @@ def test_a_lockdown_that_holds_keeps_the_form_and_holds_even_known_commenters(
 def test_the_switch_refuses_a_time_in_the_past_and_ends_on_demand(app, client, login_as, ctx):
     login_as(make_user("editor", role="editor"))
     past = local(app_clock.now() - timedelta(hours=1))
-    follow = client.post("/admin/comments/lockdown", headers=BROWSER_POST, follow_redirects=True,
-                         data={"csrf_token": csrf_token_from(client.get("/admin/").get_data(
-                             as_text=True)), "mode": "close", "until": past})
+    follow = client.post(
+        "/admin/comments/lockdown",
+        headers=BROWSER_POST,
+        follow_redirects=True,
+        data={
+            "csrf_token": csrf_token_from(client.get("/admin/").get_data(as_text=True)),
+            "mode": "close",
+            "until": past,
+        },
+    )
     assert "a time in the future" in follow.get_data(as_text=True)
     assert lockdown_in_force(app) is None
     switch(client, "close", "2999-01-01T00:00")
@@ -156,8 +174,11 @@ def test_the_content_version_knows_the_lockdown_key():
 def test_preview_shows_the_cleaned_comment_refills_the_form_and_stores_nothing(app, client, ctx):
     post = make_post()
     form = open_form(client, post)
-    form.update(author_name="Dara", author_email="dara@example.org",
-                body="**Bold** claim <script>alert(1)</script> and https://example.org")
+    form.update(
+        author_name="Dara",
+        author_email="dara@example.org",
+        body="**Bold** claim <script>alert(1)</script> and https://example.org",
+    )
     response = client.post(f"/comments/post/{post.id}/preview", data=form, headers=BROWSER_POST)
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "private, no-store"
@@ -169,8 +190,9 @@ def test_preview_shows_the_cleaned_comment_refills_the_form_and_stores_nothing(a
     assert 'value="dara@example.org"' in html and "**Bold** claim" in html  # refilled
     assert stored_comments() == []
     # The refilled form still posts.
-    assert client.post(f"/comments/post/{post.id}", data=form,
-                       headers=BROWSER_POST).status_code == 302
+    assert (
+        client.post(f"/comments/post/{post.id}", data=form, headers=BROWSER_POST).status_code == 302
+    )
 
 
 def test_preview_of_an_empty_comment_says_what_is_missing(app, client, ctx):
@@ -186,9 +208,16 @@ def test_preview_of_an_empty_comment_says_what_is_missing(app, client, ctx):
 def test_the_settings_screen_keeps_the_new_rules(client, login_as, ctx):
     login_as(make_user("boss", role="admin"))
     form = client.get("/admin/comments/settings").get_data(as_text=True)
-    client.post("/admin/comments/settings", data={
-        "csrf_token": csrf_token_from(form), "email_optional": "y", "reports_to_hide": "5",
-        "link_limit": "2", "close_after_days": "0"})  # fmt: skip
+    client.post(
+        "/admin/comments/settings",
+        data={
+            "csrf_token": csrf_token_from(form),
+            "email_optional": "y",
+            "reports_to_hide": "5",
+            "link_limit": "2",
+            "close_after_days": "0",
+        },
+    )
     db.session.expire_all()
     settings = load_settings()
     assert (settings.email_optional, settings.reports_to_hide) == (True, 5)

@@ -64,8 +64,13 @@ def test_readers_commenting_at_once_in_one_worker_each_get_their_own_text(app, c
         try:
             for k in range(6):
                 body = _marked_up(10 * n + k)
-                data = {**forms[n], "author_name": f"Reader {n}",
-                        "author_email": f"r{n}@example.org", "author_url": "", "body": body}
+                data = {
+                    **forms[n],
+                    "author_name": f"Reader {n}",
+                    "author_email": f"r{n}@example.org",
+                    "author_url": "",
+                    "body": body,
+                }
                 answer = clients[n].post(action, headers=BROWSER_POST, data=data)
                 results.append((answer.status_code, body))
         except BaseException as error:  # noqa: BLE001 - reported below
@@ -91,12 +96,18 @@ def _database_file(app) -> str:
 def send_in_background(client, post_id: int, form: dict, body: str, answers: dict):
     """POST a comment from another thread (as a second reader would); the status
     lands in ``answers[body]``."""
-    data = {**form, "author_name": "Dara", "author_email": "dara@example.org",
-            "author_url": "", "body": body}
+    data = {
+        **form,
+        "author_name": "Dara",
+        "author_email": "dara@example.org",
+        "author_url": "",
+        "body": body,
+    }
 
     def post_it() -> None:
-        answers[body] = client.post(f"/comments/post/{post_id}", headers=BROWSER_POST,
-                                    data=data).status_code
+        answers[body] = client.post(
+            f"/comments/post/{post_id}", headers=BROWSER_POST, data=data
+        ).status_code
 
     thread = threading.Thread(target=post_it)
     thread.start()
@@ -190,10 +201,13 @@ def test_an_approved_comment_is_stored_with_the_new_content_version_in_one_write
     write = statements.index("BEGIN IMMEDIATE")
     assert statements.count("BEGIN IMMEDIATE") == 1
     assert all(s == "BEGIN" or s.startswith("SELECT") for s in statements[:write] if s != "COMMIT")
-    inside = statements[write:statements.index("COMMIT", write)]
+    inside = statements[write : statements.index("COMMIT", write)]
     assert [s.split()[0:3] for s in inside if not s.startswith("SELECT")] == [
-        ["BEGIN", "IMMEDIATE"], ["INSERT", "INTO", "comments"], ["UPDATE", "posts", "SET"],
-        ["INSERT", "INTO", "moderation_events"], ["INSERT", "INTO", "comment_spam_scores"],
+        ["BEGIN", "IMMEDIATE"],
+        ["INSERT", "INTO", "comments"],
+        ["UPDATE", "posts", "SET"],
+        ["INSERT", "INTO", "moderation_events"],
+        ["INSERT", "INTO", "comment_spam_scores"],
         ["UPDATE", "settings", "SET"],
     ]
     db.session.expire_all()

@@ -104,12 +104,14 @@ def test_a_key_counts_only_for_its_own_address(app, client, ctx):
     post = make_post()
     recognise(client, A)
     assert send(client, post, "Another name.", email="other@example.org").status == (
-        CommentStatus.PENDING)
+        CommentStatus.PENDING
+    )
     assert send(client, post, "Mine.").status == CommentStatus.APPROVED
 
 
-def test_the_moderation_queue_says_confirmed_and_known(app, client, inbox, moderator, login_as,
-                                                        ctx):
+def test_the_moderation_queue_says_confirmed_and_known(
+    app, client, inbox, moderator, login_as, ctx
+):
     post = make_post()
     first = send(client, post, "Ask me.", remember=True)
     services.approve(db.session.get(Comment, first.id), moderator)

@@ -58,11 +58,13 @@ def moderate(client, login_as, comment: Comment, action: str = "approve"):
     )
 
 
-def test_new_comment_is_held_seen_by_its_author_and_public_once_approved(app, client, login_as,
-                                                                         ctx):
+def test_new_comment_is_held_seen_by_its_author_and_public_once_approved(
+    app, client, login_as, ctx
+):
     post = make_post("Courts and confidence")
-    response = post_comment(client, post, "The courts earned this distrust.",
-                            website="dara.example")
+    response = post_comment(
+        client, post, "The courts earned this distrust.", website="dara.example"
+    )
 
     [comment] = stored()
     assert response.status_code == 302
@@ -93,7 +95,8 @@ def test_new_comment_is_held_seen_by_its_author_and_public_once_approved(app, cl
     events = db.session.scalars(select(ModerationEvent).order_by(ModerationEvent.id)).all()
     assert [(e.action, e.from_status, e.to_status) for e in events] == [
         ("submitted", "", CommentStatus.PENDING),
-        ("approve", CommentStatus.PENDING, CommentStatus.APPROVED)]
+        ("approve", CommentStatus.PENDING, CommentStatus.APPROVED),
+    ]
     # The listing shows the count from Post.comment_count.
     assert "1 comment</a>" in stranger.get("/").get_data(as_text=True)
 
@@ -119,7 +122,10 @@ def test_reply_link_works_without_javascript_and_replies_nest(client, ctx):
     page = page_of(client.application.test_client(), post)
     nested = re.search(
         rf'<li id="comment-{parent.id}" class="comment depth-1">.*?<ol class="children">\s*'
-        rf'<li id="comment-{reply.id}" class="comment depth-2">', page, re.S)
+        rf'<li id="comment-{reply.id}" class="comment depth-2">',
+        page,
+        re.S,
+    )
     assert nested, page
 
 
@@ -157,8 +163,12 @@ BAD_INPUT = [
 @pytest.mark.parametrize(("change", "message"), BAD_INPUT)
 def test_bad_input_is_answered_on_the_form_and_nothing_is_stored(client, change, message, ctx):
     post = make_post()
-    form = {"author_name": "Dara", "author_email": "dara@example.org",
-            "body": "My considered view, kept for me.", **change}
+    form = {
+        "author_name": "Dara",
+        "author_email": "dara@example.org",
+        "body": "My considered view, kept for me.",
+        **change,
+    }
 
     response = post_comment(client, post, fields=form)
 
@@ -184,8 +194,9 @@ def test_a_reply_to_a_comment_that_is_not_open_for_replies_is_refused(client, pa
     }[parent_kind]()
     before = len(stored())
 
-    response = post_comment(client, post, "Replying anyway.",
-                            parent_id=str(parent.id if parent else 999_999))
+    response = post_comment(
+        client, post, "Replying anyway.", parent_id=str(parent.id if parent else 999_999)
+    )
 
     page = response.get_data(as_text=True)
     assert response.status_code == 400
@@ -225,8 +236,16 @@ def test_comments_closed_per_post_show_a_notice_and_refuse_a_post(client, ctx):
     assert 'id="commentform"' not in page
     assert "Said before closing." in page  # approved comments stay visible
     assert ">Reply<" not in page
-    response = client.post(f"/comments/post/{post.id}", headers=BROWSER_POST, data={
-        **form, "author_name": "Late", "author_email": "late@example.org", "body": "Too late"})
+    response = client.post(
+        f"/comments/post/{post.id}",
+        headers=BROWSER_POST,
+        data={
+            **form,
+            "author_name": "Late",
+            "author_email": "late@example.org",
+            "body": "Too late",
+        },
+    )
     assert response.status_code == 403
     assert "Comments are closed." in response.get_data(as_text=True)
     assert len(stored()) == 1
@@ -246,8 +265,11 @@ def test_comments_close_by_age(app, client, how, ctx):
 
     assert "Comments are closed." in page_of(client, old)
     assert 'id="commentform"' in page_of(client, fresh)
-    response = client.post(f"/comments/post/{old.id}", headers=BROWSER_POST, data={
-        **form, "author_name": "A", "author_email": "a@example.org", "body": "Still?"})
+    response = client.post(
+        f"/comments/post/{old.id}",
+        headers=BROWSER_POST,
+        data={**form, "author_name": "A", "author_email": "a@example.org", "body": "Still?"},
+    )
     assert response.status_code == 403
     assert post_comment(client, fresh).status_code == 302
     assert [c.post_id for c in stored()] == [fresh.id]
@@ -255,7 +277,9 @@ def test_comments_close_by_age(app, client, how, ctx):
 
 def test_honeypot_sends_to_spam_and_the_bot_is_told_nothing(app, client, ctx):
     post = make_post()
-    response = post_comment(client, post, "Great post! Visit my shop.", homepage="http://shop.example")
+    response = post_comment(
+        client, post, "Great post! Visit my shop.", homepage="http://shop.example"
+    )
 
     [comment] = stored()
     assert response.status_code == 302
@@ -294,13 +318,27 @@ def test_blocklist_words_send_to_spam_wherever_they_appear(client, where, ctx):
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
     recognise(client, "dara@example.org")
-    values = {"body": "A sincere comment.", "name": "Dara", "email": "dara@example.org",
-              "website": ""}
-    values[where] = {"body": "Try our CASINO tonight", "name": "Casino King",
-                     "email": "win@casino.example", "website": "https://casino.example"}[where]
+    values = {
+        "body": "A sincere comment.",
+        "name": "Dara",
+        "email": "dara@example.org",
+        "website": "",
+    }
+    values[where] = {
+        "body": "Try our CASINO tonight",
+        "name": "Casino King",
+        "email": "win@casino.example",
+        "website": "https://casino.example",
+    }[where]
 
-    post_comment(client, post, values["body"], name=values["name"], email=values["email"],
-                 website=values["website"])
+    post_comment(
+        client,
+        post,
+        values["body"],
+        name=values["name"],
+        email=values["email"],
+        website=values["website"],
+    )
 
     assert stored()[-1].status == CommentStatus.SPAM
 
@@ -329,10 +367,12 @@ def test_without_auto_approve_a_known_commenter_is_held(client, ctx):
     assert stored()[-1].status == CommentStatus.PENDING
 
 
-@pytest.mark.parametrize(("links", "expected"),
-                         [(2, CommentStatus.APPROVED), (3, CommentStatus.PENDING)])
-def test_more_links_than_the_limit_are_held_even_for_a_known_commenter(client, links, expected,
-                                                                       ctx):
+@pytest.mark.parametrize(
+    ("links", "expected"), [(2, CommentStatus.APPROVED), (3, CommentStatus.PENDING)]
+)
+def test_more_links_than_the_limit_are_held_even_for_a_known_commenter(
+    client, links, expected, ctx
+):
     save_settings(CommentSettings(auto_approve_known=True, link_limit=2))
     post = make_post()
     make_comment(post, "Earlier.", author_name="Dara", author_email="dara@example.org")
@@ -375,10 +415,17 @@ def test_posting_is_rate_limited_per_client_address(app, client, ctx):
     # Another address has its own allowance.
     other = app.test_client()
     form = open_form(other, post)
-    response = other.post(f"/comments/post/{post.id}", headers=BROWSER_POST,
-                          environ_base={"REMOTE_ADDR": "10.1.2.3"},
-                          data={**form, "author_name": "B", "author_email": "b@example.org",
-                                "body": "From elsewhere."})
+    response = other.post(
+        f"/comments/post/{post.id}",
+        headers=BROWSER_POST,
+        environ_base={"REMOTE_ADDR": "10.1.2.3"},
+        data={
+            **form,
+            "author_name": "B",
+            "author_email": "b@example.org",
+            "body": "From elsewhere.",
+        },
+    )
     assert response.status_code == 302
     assert stored()[-1].author_ip == "10.1.2.3"
 
@@ -387,10 +434,10 @@ def test_comment_pages_past_the_configured_number_of_top_level_comments(app, cli
     app.config["COMMENTS_PER_PAGE"] = 2
     post = make_post()
     start = utcnow() - timedelta(hours=5)
-    tops = [make_comment(post, f"Top {n}.", created_at=start + timedelta(minutes=n))
-            for n in range(5)]
-    make_comment(post, "Reply on page one.", parent=tops[0],
-                 created_at=start + timedelta(hours=1))
+    tops = [
+        make_comment(post, f"Top {n}.", created_at=start + timedelta(minutes=n)) for n in range(5)
+    ]
+    make_comment(post, "Reply on page one.", parent=tops[0], created_at=start + timedelta(hours=1))
 
     first, second, third = (page_of(client, post, **a) for a in ({}, {"cpage": 2}, {"cpage": 3}))
 
@@ -425,8 +472,13 @@ def test_post_page_with_a_thousand_comments_runs_a_few_queries(app, client, coun
     parents: list[Comment] = []
     for n in range(1000):
         parent = parents[n % len(parents)] if n % 3 and parents else None
-        comment = make_comment(post, f"Comment {n}.", parent=parent, commit=False,
-                               created_at=start + timedelta(seconds=n))
+        comment = make_comment(
+            post,
+            f"Comment {n}.",
+            parent=parent,
+            commit=False,
+            created_at=start + timedelta(seconds=n),
+        )
         if n % 50 == 0:
             db.session.flush()
             parents.append(comment)

@@ -16,7 +16,7 @@ def test_markdown_is_rendered_and_sanitized_when_saved(app, ctx):
         "Lists and quotes",
         "1. one\n2. two\n\n- a\n- b\n\n> quoted\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n"
         '<script>alert(1)</script><img src="x.png" onerror="alert(1)" alt="chart">\n\n'
-        '[bad](javascript:alert(1)) [ok](https://example.org/x)',
+        "[bad](javascript:alert(1)) [ok](https://example.org/x)",
     )
     stored = db.session.get(Post, post.id).body_html
 
@@ -43,18 +43,42 @@ def test_html_posts_keep_figures_and_lose_active_content(app, ctx):
     html = post.body_html
     assert "<figure>" in html and "<figcaption>Image Credit: Team</figcaption>" in html
     assert 'width="800" height="450"' in html
-    for bad in ("style=", "<iframe", "<form", "<input", "data:", "javascript", "script",
-                "onclick", "<svg"):
+    for bad in (
+        "style=",
+        "<iframe",
+        "<form",
+        "<input",
+        "data:",
+        "javascript",
+        "script",
+        "onclick",
+        "<svg",
+    ):
         assert bad not in html, bad
     assert post.first_image_url == "/static/img/demo/river-at-dusk.jpg"
 
 
 def test_is_safe_url_rejects_schemes_bleach_lets_through():
-    for url in ("javascript:123", "JaVaScRiPt:alert(1)", "java\nscript:x", "&#106;avascript:x",
-                "vbscript:x", "data:text/html,x", "\\\\evil", " javascript:x"):
+    for url in (
+        "javascript:123",
+        "JaVaScRiPt:alert(1)",
+        "java\nscript:x",
+        "&#106;avascript:x",
+        "vbscript:x",
+        "data:text/html,x",
+        "\\\\evil",
+        " javascript:x",
+    ):
         assert not is_safe_url(url), url
-    for url in ("https://example.org", "http://x.y/z?a=1", "mailto:a@b.c", "/local/path",
-                "relative/page", "#frag", "?q=1"):
+    for url in (
+        "https://example.org",
+        "http://x.y/z?a=1",
+        "mailto:a@b.c",
+        "/local/path",
+        "relative/page",
+        "#frag",
+        "?q=1",
+    ):
         assert is_safe_url(url), url
 
 
@@ -102,7 +126,7 @@ def test_automatic_excerpt_never_splits_a_khmer_syllable(app, ctx):
 
 def test_excerpt_never_cuts_inside_a_tag(app, ctx):
     app.config["EXCERPT_LENGTH"] = 30
-    post = make_post("Tags", 'Some **bold words** and [a link](https://example.org) ' * 10)
+    post = make_post("Tags", "Some **bold words** and [a link](https://example.org) " * 10)
 
     assert post.excerpt_html.startswith("<p>") and post.excerpt_html.endswith("</p>")
     assert "<strong" not in post.excerpt_html and "<a " not in post.excerpt_html
@@ -132,6 +156,13 @@ def test_safe_website_keeps_only_http_urls():
 
     assert safe_website("example.org/me") == "http://example.org/me"
     assert safe_website("https://example.org") == "https://example.org"
-    for hostile in ("javascript:alert(1)", "javascript:123", "data:text/html,x",
-                    "java\tscript:alert(1)", "ftp://example.org", "http://[bad", ""):
+    for hostile in (
+        "javascript:alert(1)",
+        "javascript:123",
+        "data:text/html,x",
+        "java\tscript:alert(1)",
+        "ftp://example.org",
+        "http://[bad",
+        "",
+    ):
         assert safe_website(hostile) == "", hostile

@@ -54,16 +54,25 @@ def blog(app, ctx) -> Blog:
     author = make_user("sokha", display_name="Sokha Writer")
     category = make_category("Opinion")
     tag = make_tag("Courts")
-    post = make_post("Judges and the press", author=author, categories=[category], tags=[tag],
-                     slug="judges-and-the-press")  # fmt: skip
+    post = make_post(
+        "Judges and the press",
+        author=author,
+        categories=[category],
+        tags=[tag],
+        slug="judges-and-the-press",
+    )
     old = make_post("An old op-ed", published_at=utcnow() - timedelta(days=40))
     return Blog(
-        post=post, page=make_page("About", "Who writes here."), category=category, tag=tag,
-        author=author, approved=make_comment(post, "First approved words."),
+        post=post,
+        page=make_page("About", "Who writes here."),
+        category=category,
+        tag=tag,
+        author=author,
+        approved=make_comment(post, "First approved words."),
         pending=make_comment(post, "Words held for review.", status=CommentStatus.PENDING),
         old_post=old,
         khmer_post=make_post("តុលាការ និង សារព័ត៌មាន", "អត្ថបទ។", language="km"),
-    )  # fmt: skip
+    )
 
 
 @pytest.fixture
@@ -75,8 +84,13 @@ def admin(client, login_as, ctx):
 def other_worker(database_url, tmp_path, ctx):
     """A second worker on the same database, with its own memory and its own clock."""
     clock = FakeClock()
-    worker = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
-                         "UPLOAD_FOLDER": str(tmp_path / "uploads")})  # fmt: skip
+    worker = create_app(
+        {
+            **BASE_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        }
+    )
     worker.config["CLOCK"] = clock
     yield worker, clock
     with worker.app_context():
@@ -91,10 +105,20 @@ def send(client, url: str, form_url: str | None = None, **data):
 
 
 def edit_post(client, post, **fields):
-    data = {"title": post.title, "slug": post.slug, "body": post.body,
-            "content_format": "markdown", "excerpt": "", "tags": "Courts", "language": "en",
-            "source_line": "", "status": "published", "comment_mode": "open",
-            "action": "save", "categories": [str(c.id) for c in post.categories] or []}
+    data = {
+        "title": post.title,
+        "slug": post.slug,
+        "body": post.body,
+        "content_format": "markdown",
+        "excerpt": "",
+        "tags": "Courts",
+        "language": "en",
+        "source_line": "",
+        "status": "published",
+        "comment_mode": "open",
+        "action": "save",
+        "categories": [str(c.id) for c in post.categories] or [],
+    }
     page = client.get(f"/admin/posts/{post.id}/edit").get_data(as_text=True)
     shown = re.search(r'name="publish_at"[^>]*value="([^"]*)"', page)
     data["publish_at"] = shown.group(1) if shown else ""
@@ -120,15 +144,29 @@ def w_post(c, b, r):
 
 
 def w_page(c, b, r):
-    send(c, f"/admin/pages/{b.page.id}/edit", title="About us", slug="about",
-         body="Two writers, one desk.", content_format="markdown", language="en",
-         status="published", menu_order="0")
+    send(
+        c,
+        f"/admin/pages/{b.page.id}/edit",
+        title="About us",
+        slug="about",
+        body="Two writers, one desk.",
+        content_format="markdown",
+        language="en",
+        status="published",
+        menu_order="0",
+    )
     return "/about/", lambda html: "Two writers, one desk." in html
 
 
 def w_category(c, b, r):
-    send(c, f"/admin/categories/{b.category.id}/edit", name="Opinion and Analysis",
-         slug="opinion", parent_id="0", description="")
+    send(
+        c,
+        f"/admin/categories/{b.category.id}/edit",
+        name="Opinion and Analysis",
+        slug="opinion",
+        parent_id="0",
+        description="",
+    )
     return url_of(b.post), lambda html: "Opinion and Analysis" in html
 
 
@@ -143,8 +181,14 @@ def w_tag_delete(c, b, r):
 
 
 def w_display_name(c, b, r):
-    send(c, f"/admin/users/{b.author.id}/edit", email=b.author.email,
-         display_name="Sokha Chan", role="editor", is_active_account="y")
+    send(
+        c,
+        f"/admin/users/{b.author.id}/edit",
+        email=b.author.email,
+        display_name="Sokha Chan",
+        role="editor",
+        is_active_account="y",
+    )
     return url_of(b.post), lambda html: "Sokha Chan" in html
 
 
@@ -169,14 +213,27 @@ def w_trash(c, b, r):
 
 
 def w_comment_edit(c, b, r):
-    send(c, f"/admin/comments/{b.approved.id}/edit", author_name="Reader",
-         author_email="reader@example.org", author_url="", body="Corrected words.")
+    send(
+        c,
+        f"/admin/comments/{b.approved.id}/edit",
+        author_name="Reader",
+        author_email="reader@example.org",
+        author_url="",
+        body="Corrected words.",
+    )
     return url_of(b.post), lambda html: "Corrected words." in html
 
 
 def w_settings(c, b, r):
-    send(c, "/admin/comments/settings", auto_approve_known="", blocklist_words="",
-         moderation_words="", link_limit="2", close_after_days="30")
+    send(
+        c,
+        "/admin/comments/settings",
+        auto_approve_known="",
+        blocklist_words="",
+        moderation_words="",
+        link_limit="2",
+        close_after_days="30",
+    )
     return url_of(b.old_post), lambda html: "Comments are closed." in html
 
 
@@ -189,9 +246,17 @@ def w_redirect(c, b, r):
 
 def w_upload(c, b, r):
     token = csrf_token_from(c.get("/admin/media/").get_data(as_text=True))
-    response = c.post("/admin/media/", content_type="multipart/form-data", data={
-        "csrf_token": token, "file": (io.BytesIO(jpeg()), "harbour.jpg"), "alt": "Harbour",
-        "caption": "", "credit": ""})  # fmt: skip
+    response = c.post(
+        "/admin/media/",
+        content_type="multipart/form-data",
+        data={
+            "csrf_token": token,
+            "file": (io.BytesIO(jpeg()), "harbour.jpg"),
+            "alt": "Harbour",
+            "caption": "",
+            "credit": "",
+        },
+    )
     assert response.status_code == 302
     name = db.session.scalar(select(Media.filename))
     return f"/uploads/{name}", lambda html: html.startswith("200")
@@ -204,28 +269,59 @@ def w_import(c, b, r):
 
 
 def w_correction(c, b, r):
-    send(c, f"/admin/posts/{b.post.id}/corrections", f"/admin/posts/{b.post.id}/edit",
-         kind="correction", body="The hearing was on Tuesday.")
+    send(
+        c,
+        f"/admin/posts/{b.post.id}/corrections",
+        f"/admin/posts/{b.post.id}/edit",
+        kind="correction",
+        body="The hearing was on Tuesday.",
+    )
     return url_of(b.post), lambda html: "The hearing was on Tuesday." in html
 
 
 def w_correction_change(c, b, r):
     w_correction(c, b, r)
     note = db.session.scalar(select(Correction.id))
-    send(c, f"/admin/posts/{b.post.id}/corrections/{note}", f"/admin/posts/{b.post.id}/edit",
-         kind="update", body="The hearing was on Wednesday.")
+    send(
+        c,
+        f"/admin/posts/{b.post.id}/corrections/{note}",
+        f"/admin/posts/{b.post.id}/edit",
+        kind="update",
+        body="The hearing was on Wednesday.",
+    )
     return url_of(b.post), lambda html: "Update, <time" in html and "on Wednesday." in html
 
 
 def w_translation(c, b, r):
-    send(c, f"/admin/posts/{b.post.id}/translations", f"/admin/posts/{b.post.id}/edit",
-         other_id=str(b.khmer_post.id))
+    send(
+        c,
+        f"/admin/posts/{b.post.id}/translations",
+        f"/admin/posts/{b.post.id}/edit",
+        other_id=str(b.khmer_post.id),
+    )
     return url_of(b.post), lambda html: 'hreflang="km"' in html
 
 
-WRITES = [w_post, w_page, w_category, w_tag_rename, w_tag_delete, w_display_name, w_approve,
-          w_unapprove, w_comment_edit, w_spam, w_trash, w_settings, w_redirect, w_upload,
-          w_import, w_correction, w_correction_change, w_translation]  # fmt: skip
+WRITES = [
+    w_post,
+    w_page,
+    w_category,
+    w_tag_rename,
+    w_tag_delete,
+    w_display_name,
+    w_approve,
+    w_unapprove,
+    w_comment_edit,
+    w_spam,
+    w_trash,
+    w_settings,
+    w_redirect,
+    w_upload,
+    w_import,
+    w_correction,
+    w_correction_change,
+    w_translation,
+]
 
 
 def read(client, url: str) -> str:
@@ -247,7 +343,8 @@ def version() -> str | None:
 
 @pytest.mark.parametrize("write", WRITES, ids=[w.__name__[2:] for w in WRITES])
 def test_every_admin_write_reaches_readers_on_this_and_another_worker(
-        app, client, runner, blog, admin, other_worker, write, ctx):
+    app, client, runner, blog, admin, other_worker, write, ctx
+):
     worker_b, clock_b = other_worker
     here, there = app.test_client(), worker_b.test_client()
     # Both workers have rendered and kept what readers see before the change.
@@ -280,8 +377,9 @@ def test_a_held_comment_and_private_changes_keep_the_version(app, client, blog, 
 
 def test_a_held_comment_approved_in_bulk_sql_changes_the_version(app, blog, ctx):
     before = version()
-    db.session.execute(update(Comment).where(Comment.id == blog.pending.id)
-                       .values(status=CommentStatus.APPROVED))  # fmt: skip
+    db.session.execute(
+        update(Comment).where(Comment.id == blog.pending.id).values(status=CommentStatus.APPROVED)
+    )
     db.session.commit()
     assert version() != before
 

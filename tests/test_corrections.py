@@ -35,14 +35,18 @@ def editor(client, login_as, ctx):
 def add_note(client, post, body, kind="correction"):
     page = client.get(f"/admin/posts/{post.id}/edit").get_data(as_text=True)
     token = csrf_token_from(page)
-    return client.post(f"/admin/posts/{post.id}/corrections",
-                       data={"csrf_token": token, "kind": kind, "body": body})  # fmt: skip
+    return client.post(
+        f"/admin/posts/{post.id}/corrections",
+        data={"csrf_token": token, "kind": kind, "body": body},
+    )
 
 
 def change(client, post, note_id, body, kind="correction"):
     token = csrf_token_from(client.get(f"/admin/posts/{post.id}/edit").get_data(as_text=True))
-    return client.post(f"/admin/posts/{post.id}/corrections/{note_id}",
-                       data={"csrf_token": token, "kind": kind, "body": body})  # fmt: skip
+    return client.post(
+        f"/admin/posts/{post.id}/corrections/{note_id}",
+        data={"csrf_token": token, "kind": kind, "body": body},
+    )
 
 
 def json_ld(html: str) -> dict:
@@ -50,8 +54,9 @@ def json_ld(html: str) -> dict:
     return json.loads(found.group(1))
 
 
-def test_notes_show_at_the_top_in_order_and_move_the_feed_and_json_ld(app, client, clock, editor,
-                                                                      ctx):
+def test_notes_show_at_the_top_in_order_and_move_the_feed_and_json_ld(
+    app, client, clock, editor, ctx
+):
     post = make_post("Courts and confidence", "The court ruled **twice**.")
     published = post.published_at
     clock.advance(DAY)

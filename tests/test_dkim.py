@@ -27,12 +27,16 @@ def dns_stub():
 
 @pytest.fixture
 def app_config(dns_stub):
-    return {"MAIL_FROM": "Op-Ed Notes <news@example.org>", "DKIM_SELECTOR": "mail2026",
-            "HEALTH_NAMESERVERS": [dns_stub.address]}
+    return {
+        "MAIL_FROM": "Op-Ed Notes <news@example.org>",
+        "DKIM_SELECTOR": "mail2026",
+        "HEALTH_NAMESERVERS": [dns_stub.address],
+    }
 
 
 def test_a_signed_mail_passes_dkimpys_verifier_against_the_printed_record(
-        app, ctx, runner, inbox, dns_stub):
+    app, ctx, runner, inbox, dns_stub
+):
     result = runner.invoke(args=["mail", "dkim-key"])
     assert result.exit_code == 0, result.output
     name, value = RECORD.search(result.output).groups()
@@ -41,12 +45,18 @@ def test_a_signed_mail_passes_dkimpys_verifier_against_the_printed_record(
     assert stat.S_IMODE(os.stat(app.config["DKIM_KEY_FILE"]).st_mode) == 0o600
     dns_stub.txt[name] = [value]
 
-    enqueue(key="signed-1", kind="newsletter", recipient="reader@example.org",
-            subject="ការបោះឆ្នោត: a long subject line that the mail library folds " * 2,
-            text="សួស្តី. A body with Khmer text and a line.\n" * 40,
-            html="<p>សួស្តី</p>",
-            headers={"List-Unsubscribe": "<https://example.org/newsletter/unsubscribe/"
-                     + "x" * 150 + ">", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    enqueue(
+        key="signed-1",
+        kind="newsletter",
+        recipient="reader@example.org",
+        subject="ការបោះឆ្នោត: a long subject line that the mail library folds " * 2,
+        text="សួស្តី. A body with Khmer text and a line.\n" * 40,
+        html="<p>សួស្តី</p>",
+        headers={
+            "List-Unsubscribe": "<https://example.org/newsletter/unsubscribe/" + "x" * 150 + ">",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
     deliver()
 
     [raw] = inbox.raw
@@ -64,8 +74,13 @@ def test_a_signed_mail_passes_dkimpys_verifier_against_the_printed_record(
 
 
 def test_without_a_key_mail_goes_out_unsigned(app, ctx, inbox):
-    enqueue(key="plain-1", kind="newsletter", recipient="reader@example.org", subject="Hi",
-            text="Hello.")
+    enqueue(
+        key="plain-1",
+        kind="newsletter",
+        recipient="reader@example.org",
+        subject="Hi",
+        text="Hello.",
+    )
     deliver()
     assert b"DKIM-Signature" not in inbox.raw[0]
 

@@ -64,8 +64,11 @@ def test_the_environment_variable_in_the_table_sets_that_setting(monkeypatch, tm
         monkeypatch.setenv(s.environment, f"sqlite:///{s.name}")
     app = Flask("settings_check", instance_path=str(tmp_path), instance_relative_config=True)
     load_config(app, None)
-    wrong = {s.environment: app.config[s.name] for s in settings
-             if app.config[s.name] != f"sqlite:///{s.name}"}  # fmt: skip
+    wrong = {
+        s.environment: app.config[s.name]
+        for s in settings
+        if app.config[s.name] != f"sqlite:///{s.name}"
+    }
     assert not wrong
 
 
@@ -122,8 +125,11 @@ def test_the_readmes_links_into_the_manual_lead_somewhere():
 
 def test_the_manuals_screenshots_are_all_made_by_the_browser_tests():
     made = set(DOCS_SHOTS.values())
-    by_hand = [p.name for p in (DOCS / "screenshots").glob("*")
-               if re.sub(r"-(360|1200|1280)\.png$", "", p.name) not in made]  # fmt: skip
+    by_hand = [
+        p.name
+        for p in (DOCS / "screenshots").glob("*")
+        if re.sub(r"-(360|1200|1280)\.png$", "", p.name) not in made
+    ]
     assert not by_hand, f"not made by `make screenshots`: {by_hand}"
 
 

@@ -55,8 +55,9 @@ def app_config(dns_stub, tmp_path):
 @pytest.fixture
 def at_head(ctx):
     """The migration record `flask db upgrade` leaves (tests build tables with create_all)."""
-    db.session.execute(text("CREATE TABLE IF NOT EXISTS alembic_version "
-                            "(version_num VARCHAR(32) PRIMARY KEY)"))
+    db.session.execute(
+        text("CREATE TABLE IF NOT EXISTS alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+    )
     db.session.execute(text("DELETE FROM alembic_version"))
     for head in checks.migration_heads():
         db.session.execute(text("INSERT INTO alembic_version VALUES (:v)"), {"v": head})
@@ -84,12 +85,16 @@ def healthy(app, ctx, runner, dns_stub, at_head):
     heartbeat.beat("mail")
     moment = now().isoformat()
     with open(app.config["BACKUP_STATUS_FILE"], "w") as handle:
-        json.dump({"backup": {"at": moment, "sha256": "ab" * 32},  # blogapp.backup.status
-                   "verify": {"at": moment, "sha256": "ab" * 32, "ok": True},
-                   "verified": ["ab" * 32]}, handle)
+        json.dump(
+            {
+                "backup": {"at": moment, "sha256": "ab" * 32},  # blogapp.backup.status
+                "verify": {"at": moment, "sha256": "ab" * 32, "ok": True},
+                "verified": ["ab" * 32],
+            },
+            handle,
+        )
     with open(app.config["AUDIT_STATUS_FILE"], "w") as handle:
-        json.dump({"at": moment, "ok": True, "summary": "No known vulnerabilities found"},
-                  handle)
+        json.dump({"at": moment, "ok": True, "summary": "No known vulnerabilities found"}, handle)
     admin = make_user("root", role=ROLE_ADMIN)
     db.session.add(TwoFactor(user_id=admin.id, secret="JBSWY3DPEHPK3PXP", confirmed_at=now()))
     db.session.commit()
@@ -103,17 +108,35 @@ def test_a_healthy_site_exits_0(runner, healthy):
     result = runner.invoke(args=["doctor"])
     assert result.exit_code == 0, result.output
     assert lines(result.output, "FAIL") == []
-    for name in ("Database", "Mail worker", "Outbox", "Backups", "SPF", "DKIM", "DMARC",
-                 "Second factor", "Session cookie", "Dependency audit"):
+    for name in (
+        "Database",
+        "Mail worker",
+        "Outbox",
+        "Backups",
+        "SPF",
+        "DKIM",
+        "DMARC",
+        "Second factor",
+        "Session cookie",
+        "Dependency audit",
+    ):
         assert any(line.startswith(f"OK   {name}:") for line in result.output.splitlines()), (
-            name, result.output)
+            name,
+            result.output,
+        )
 
 
 def test_a_stopped_worker_a_backed_up_outbox_and_an_editor_without_2fa_are_named(
-        runner, healthy, clock):
+    runner, healthy, clock
+):
     make_user("dara")  # an editor who never enrolled
-    enqueue(key="held-1", kind="comment-held", recipient="mod@example.org", subject="Held",
-            text="A comment waits.")
+    enqueue(
+        key="held-1",
+        kind="comment-held",
+        recipient="mod@example.org",
+        subject="Held",
+        text="A comment waits.",
+    )
     db.session.commit()
     clock.advance(minutes=30)  # the worker wrote its last heartbeat half an hour ago
 
@@ -122,7 +145,10 @@ def test_a_stopped_worker_a_backed_up_outbox_and_an_editor_without_2fa_are_named
     assert result.exit_code == 1, result.output
     failing = lines(result.output, "FAIL")
     assert [line.split(":")[0] for line in failing] == [
-        "FAIL Mail worker", "FAIL Outbox", "FAIL Second factor"]
+        "FAIL Mail worker",
+        "FAIL Outbox",
+        "FAIL Second factor",
+    ]
     assert "30 min old" in failing[0]
     assert "the oldest due one has waited 30 min" in failing[1]
     assert "dara" in failing[2] and "root" not in failing[2]
@@ -143,7 +169,7 @@ def test_wrong_or_missing_mail_records_say_what_to_publish(app, ctx, runner, dns
     assert found["SPF"].status is Status.WARNING
     assert found["SPF"].fix.startswith('Publish: example.org. IN TXT "v=spf1')
     assert found["DMARC"].status is Status.WARNING
-    assert "_dmarc.example.org. IN TXT \"v=DMARC1; p=quarantine" in found["DMARC"].fix
+    assert '_dmarc.example.org. IN TXT "v=DMARC1; p=quarantine' in found["DMARC"].fix
     assert "_dmarc.example.org" in dns_stub.questions
 
     dns_stub.txt["example.org"] = ["v=spf1 +all"]
@@ -169,18 +195,26 @@ def self_signed(host: str, days: int, tmp_path):
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)])
     start = datetime.now(UTC) - timedelta(days=1)
     certificate = (
-        x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
-        .public_key(key.public_key()).serial_number(x509.random_serial_number())
-        .not_valid_before(start).not_valid_after(start + timedelta(days=days + 1))
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(start)
+        .not_valid_after(start + timedelta(days=days + 1))
         .add_extension(x509.SubjectAlternativeName([x509.DNSName(host)]), critical=False)
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .sign(key, hashes.SHA256())
-    )  # fmt: skip
+    )
     cert_file, key_file = tmp_path / f"{days}.crt", tmp_path / f"{days}.key"
     cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))  # fmt: skip
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
     return str(cert_file), str(key_file)
 
 

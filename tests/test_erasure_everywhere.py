@@ -93,16 +93,24 @@ def a_discussion(app, client, inbox, login_as):
     moderator = make_user("mod", display_name="Moderator Sok", email=MODERATOR, role=ROLE_EDITOR)
     post = make_post("Dams and fisheries")
     vanna = app.test_client()
-    send_comment(vanna, post, "Who decides the flows?", name="Vanna", email="v@example.org",
-                 replies=True)
+    send_comment(
+        vanna, post, "Who decides the flows?", name="Vanna", email="v@example.org", replies=True
+    )
     first = last_comment()
     assert services.approve(first, moderator)
     vanna.post(link_in(inbox, "v@example.org", "/mail/confirm/"))
 
     reader = app.test_client()
     reader.environ_base["REMOTE_ADDR"] = IP
-    send_comment(reader, post, f"Nobody asked the villages about {WORDS}.", name=NAME,
-                 email=EMAIL, parent=first, replies=True)
+    send_comment(
+        reader,
+        post,
+        f"Nobody asked the villages about {WORDS}.",
+        name=NAME,
+        email=EMAIL,
+        parent=first,
+        replies=True,
+    )
     reply = last_comment()
     assert reply.status == CommentStatus.PENDING and reply.author_ip == IP
     deliver()  # the held-comment mail
@@ -110,15 +118,20 @@ def a_discussion(app, client, inbox, login_as):
     desk = client
     login_as(moderator)
     url = f"/admin/comments/{reply.id}/edit"
-    form = {"csrf_token": csrf_token_from(desk.get(url).get_data(as_text=True)),
-            "author_name": NAME, "author_email": EMAIL, "author_url": "",
-            "body": f"Nobody asked the villages about {WORDS}!"}
+    form = {
+        "csrf_token": csrf_token_from(desk.get(url).get_data(as_text=True)),
+        "author_name": NAME,
+        "author_email": EMAIL,
+        "author_url": "",
+        "body": f"Nobody asked the villages about {WORDS}!",
+    }
     assert desk.post(url, data=form).status_code == 302
     [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.table_name == "comments"))
     assert (entry.row_id, entry.label) == (str(reply.id), "")  # named by its id alone
     # What older versions wrote: the reader's name and address as labels.
-    subscriber = db.session.scalars(select(MailSubscriber.id).where(
-        MailSubscriber.email == EMAIL.lower())).one()
+    subscriber = db.session.scalars(
+        select(MailSubscriber.id).where(MailSubscriber.email == EMAIL.lower())
+    ).one()
     audit.record("update", table="comments", row_id=str(reply.id), label=NAME)
     audit.record("delete", table="mail_subscribers", row_id=str(subscriber), label=EMAIL)
     db.session.commit()
@@ -137,8 +150,9 @@ def a_discussion(app, client, inbox, login_as):
 
 
 @pytest.mark.parametrize("mode", [ANONYMIZE, DELETE])
-def test_an_erasure_and_a_prune_leave_nothing_of_the_reader(app, client, inbox, clock, runner,
-                                                            login_as, mode, ctx):
+def test_an_erasure_and_a_prune_leave_nothing_of_the_reader(
+    app, client, inbox, clock, runner, login_as, mode, ctx
+):
     save_erasure_mode(mode)
     db.session.commit()
     reader = a_discussion(app, client, inbox, login_as)
@@ -146,10 +160,10 @@ def test_an_erasure_and_a_prune_leave_nothing_of_the_reader(app, client, inbox, 
     before = holding(personal + (WORDS,))
     # The walk sees them where they are: it can fail.
     assert {"comments", "outbox", "audit_log", "moderation_events", "mail_subscribers"} <= {
-        t for t, _ in before}
+        t for t, _ in before
+    }
 
-    reader.post("/your-data/", data={"email": EMAIL.lower(), "what": "erase"},
-                headers=BROWSER_POST)
+    reader.post("/your-data/", data={"email": EMAIL.lower(), "what": "erase"}, headers=BROWSER_POST)
     done = reader.post(link_in(inbox, EMAIL.lower(), "/your-data/confirm/"))
     assert done.status_code == 200
     clock.advance(days=31)
@@ -161,7 +175,8 @@ def test_an_erasure_and_a_prune_leave_nothing_of_the_reader(app, client, inbox, 
 
 
 def test_prune_deletes_finished_mail_after_its_days_and_keeps_what_waits(
-        app, client, inbox, clock, runner, login_as, ctx):
+    app, client, inbox, clock, runner, login_as, ctx
+):
     """Sent mail goes after MAIL_KEEP_DAYS (7); a reply already told is not told again
     once the digest that told it is gone; mail still waiting is kept."""
     reader = a_discussion(app, client, inbox, login_as)
@@ -171,8 +186,9 @@ def test_prune_deletes_finished_mail_after_its_days_and_keeps_what_waits(
 
     clock.advance(days=2)
     app.config["MAIL_SERVER"] = "127.0.0.1"  # a mail queued now waits: nothing delivers it
-    reader.post("/your-data/", data={"email": EMAIL.lower(), "what": "export"},
-                headers=BROWSER_POST)
+    reader.post(
+        "/your-data/", data={"email": EMAIL.lower(), "what": "export"}, headers=BROWSER_POST
+    )
     result = runner.invoke(args=["prune"])
 
     assert result.exit_code == 0, result.output
@@ -182,10 +198,17 @@ def test_prune_deletes_finished_mail_after_its_days_and_keeps_what_waits(
     assert waiting.kind == "reader-export" and waiting.status == OutboxStatus.QUEUED
     db.session.commit()
     # Another reply approved: Vanna's next digest carries it alone, not the old one again.
-    vannas = db.session.scalars(select(Comment).where(Comment.author_email == "v@example.org")
-                                ).one()  # fmt: skip
-    send_comment(reader, db.session.get(Post, vannas.post_id), "One more thing.", name=NAME,
-                 email=EMAIL, parent=vannas)
+    vannas = db.session.scalars(
+        select(Comment).where(Comment.author_email == "v@example.org")
+    ).one()
+    send_comment(
+        reader,
+        db.session.get(Post, vannas.post_id),
+        "One more thing.",
+        name=NAME,
+        email=EMAIL,
+        parent=vannas,
+    )
     assert services.approve(last_comment(), db.session.scalars(select(User)).one())
     deliver()
     [digest] = [m for m in inbox.to("v@example.org")][-1:]

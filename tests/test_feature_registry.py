@@ -90,7 +90,7 @@ def init_app(app):
                                        lambda e: e.startswith("guestbook_admin."), order=145))
 '''
 
-ADMIN = '''
+ADMIN = """
 from flask import Blueprint
 
 from blogapp.auth.permissions import admin_required
@@ -104,7 +104,7 @@ def entries():
     from guestbook_feature import entries as all_entries
 
     return f"<p>{len(all_entries())} guestbook entries</p>"
-'''
+"""
 
 
 @pytest.fixture
@@ -180,9 +180,14 @@ def test_an_editor_sees_no_admin_only_entry(feature, app, ctx, client, login_as)
 
 
 def test_a_feature_registers_in_its_own_app_only(feature, app, database_url, tmp_path):
-    other = create_app({"TESTING": True, "SECRET_KEY": "test-secret-key",
-                        "SQLALCHEMY_DATABASE_URI": database_url,
-                        "UPLOAD_FOLDER": str(tmp_path / "uploads")})  # fmt: skip
+    other = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret-key",
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        }
+    )
     assert feature.KIND in registry(app).kinds
     assert feature.KIND not in registry(other).kinds
     assert "guestbook" not in [job.name for job in registry(other).jobs]

@@ -40,8 +40,12 @@ from tests.helpers_mail import Clock, deliver, free_port
 @pytest.fixture
 def app_config():
     port = free_port()
-    return {"SITE_URL": f"http://127.0.0.1:{port}", "SITE_PORT": port,
-            "FEDIVERSE_ENABLED": True, "FEDIVERSE_ALLOW_LOOPBACK": True}  # fmt: skip
+    return {
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "SITE_PORT": port,
+        "FEDIVERSE_ENABLED": True,
+        "FEDIVERSE_ALLOW_LOOPBACK": True,
+    }
 
 
 @pytest.fixture
@@ -64,9 +68,13 @@ def send(remote: Remote, url: str, activity, **options) -> tuple[int, dict]:
 
 
 def follow(remote: Remote, site: Site, target: str = "blog") -> tuple[int, dict]:
-    activity = {"@context": "https://www.w3.org/ns/activitystreams",
-                "id": f"{remote.actor}#follows/1", "type": "Follow", "actor": remote.actor,
-                "object": f"{site.url}/fediverse/actors/{target}"}  # fmt: skip
+    activity = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": f"{remote.actor}#follows/1",
+        "type": "Follow",
+        "actor": remote.actor,
+        "object": f"{site.url}/fediverse/actors/{target}",
+    }
     return send(remote, f"{site.url}/fediverse/actors/{target}/inbox", activity)
 
 
@@ -167,8 +175,10 @@ def test_an_admin_accepts_a_held_follower_on_the_followers_screen(
     screen = client.get("/admin/followers")
     assert screen.status_code == 200
     page = screen.get_data(as_text=True)
-    assert remote.actor in page and "Held" in page and "private, no-store" in (
-        screen.headers["Cache-Control"]
+    assert (
+        remote.actor in page
+        and "Held" in page
+        and "private, no-store" in (screen.headers["Cache-Control"])
     )
     token = csrf_token_from(page)
     assert client.post(f"/admin/followers/{follower.id}/accept").status_code == 400  # no CSRF
@@ -179,8 +189,9 @@ def test_an_admin_accepts_a_held_follower_on_the_followers_screen(
     deliver()
     assert len(remote.activities("Accept")) == 1
     # Accepting again changes nothing and says why.
-    again = client.post(f"/admin/followers/{follower.id}/accept", data={"csrf_token": token},
-                        follow_redirects=True)  # fmt: skip
+    again = client.post(
+        f"/admin/followers/{follower.id}/accept", data={"csrf_token": token}, follow_redirects=True
+    )
     assert "No held follower has that number." in again.get_data(as_text=True)
     assert len(remote.activities("Accept")) == 1
 
@@ -251,11 +262,18 @@ def test_a_remote_reply_is_held_approved_and_shown(app, site, remote, client, lo
     login_as(admin)  # logs in `client`
     post = make_post("On roads", "Roads matter.")
     note_id = f"{remote.actor}/statuses/1"
-    reply = {"id": f"{note_id}/activity", "type": "Create", "actor": remote.actor,
-             "object": {"id": note_id, "type": "Note", "attributedTo": remote.actor,
-                        "inReplyTo": f"{site.url}/fediverse/posts/{post.id}",
-                        "content": "<p>Good point.</p><p>But <script>x()</script>the"
-                                   " bridges?</p>"}}  # fmt: skip
+    reply = {
+        "id": f"{note_id}/activity",
+        "type": "Create",
+        "actor": remote.actor,
+        "object": {
+            "id": note_id,
+            "type": "Note",
+            "attributedTo": remote.actor,
+            "inReplyTo": f"{site.url}/fediverse/posts/{post.id}",
+            "content": "<p>Good point.</p><p>But <script>x()</script>the bridges?</p>",
+        },
+    }
     assert send(remote, f"{site.url}/fediverse/inbox", reply)[0] == 202
     comment = db.session.scalars(select(Comment)).one()
     assert comment.status == CommentStatus.PENDING
@@ -275,11 +293,18 @@ def test_a_remote_reply_is_held_approved_and_shown(app, site, remote, client, lo
     assert "Good point." in reader.get(url_path(post)).get_data(as_text=True)
 
     # A reply to that reply is threaded under it.
-    second = {"id": f"{remote.actor}/statuses/2/activity", "type": "Create",
-              "actor": remote.actor,
-              "object": {"id": f"{remote.actor}/statuses/2", "type": "Note",
-                         "attributedTo": remote.actor, "inReplyTo": note_id,
-                         "content": "<p>Also the ferries.</p>"}}  # fmt: skip
+    second = {
+        "id": f"{remote.actor}/statuses/2/activity",
+        "type": "Create",
+        "actor": remote.actor,
+        "object": {
+            "id": f"{remote.actor}/statuses/2",
+            "type": "Note",
+            "attributedTo": remote.actor,
+            "inReplyTo": note_id,
+            "content": "<p>Also the ferries.</p>",
+        },
+    }
     assert send(remote, f"{site.url}/fediverse/inbox", second)[0] == 202
     threaded = db.session.scalar(select(Comment).where(Comment.remote_id.endswith("/2")))
     assert threaded.parent_id == comment.id and threaded.depth == 1
@@ -331,10 +356,18 @@ def test_likes_and_boosts_are_counted_not_shown(app, site, remote, client, ctx):
 
 def test_bad_signatures_are_refused(app, site, remote, ctx):
     post = make_post("Guarded")
-    note = {"id": f"{remote.actor}/statuses/9/activity", "type": "Create", "actor": remote.actor,
-            "object": {"id": f"{remote.actor}/statuses/9", "type": "Note",
-                       "attributedTo": remote.actor, "content": "<p>Hi</p>",
-                       "inReplyTo": f"{site.url}/fediverse/posts/{post.id}"}}  # fmt: skip
+    note = {
+        "id": f"{remote.actor}/statuses/9/activity",
+        "type": "Create",
+        "actor": remote.actor,
+        "object": {
+            "id": f"{remote.actor}/statuses/9",
+            "type": "Note",
+            "attributedTo": remote.actor,
+            "content": "<p>Hi</p>",
+            "inReplyTo": f"{site.url}/fediverse/posts/{post.id}",
+        },
+    }
     inbox = f"{site.url}/fediverse/inbox"
     body = json.dumps(note).encode()
     from tests.helpers_fediverse import post as plain_post
@@ -355,8 +388,12 @@ def test_bad_signatures_are_refused(app, site, remote, ctx):
 def test_an_actor_document_from_another_server_is_not_trusted(app, site, remote, ctx):
     """A server cannot vouch for an actor elsewhere: its key would sign as anyone."""
     key = f"{remote.base}/users/impostor#main-key"
-    follow = {"id": f"{IMPERSONATED}#follow", "type": "Follow", "actor": IMPERSONATED,
-              "object": f"{site.url}/fediverse/actors/blog"}  # fmt: skip
+    follow = {
+        "id": f"{IMPERSONATED}#follow",
+        "type": "Follow",
+        "actor": IMPERSONATED,
+        "object": f"{site.url}/fediverse/actors/blog",
+    }
     status, answer = send(remote, f"{site.url}/fediverse/inbox", follow, key_id=key)
     assert status == 401 and "own server" in answer["error"]
     assert db.session.scalar(select(func.count()).select_from(Follower)) == 0
@@ -467,15 +504,25 @@ def test_bad_input_to_the_inbox_gets_a_plain_refusal(app, site, remote, ctx):
     assert send(remote, inbox, b"not json")[0] == 400
     assert send(remote, inbox, b"[1, 2]")[0] == 400
     post = make_post("Odd shapes")
-    odd = {"id": f"{remote.actor}/statuses/7/activity", "type": "Create", "actor": remote.actor,
-           "object": {"id": f"{remote.actor}/statuses/7", "type": "Note",
-                      "attributedTo": remote.actor, "content": ["not", "a", "string"],
-                      "inReplyTo": f"{site.url}/fediverse/posts/{post.id}"}}  # fmt: skip
+    odd = {
+        "id": f"{remote.actor}/statuses/7/activity",
+        "type": "Create",
+        "actor": remote.actor,
+        "object": {
+            "id": f"{remote.actor}/statuses/7",
+            "type": "Note",
+            "attributedTo": remote.actor,
+            "content": ["not", "a", "string"],
+            "inReplyTo": f"{site.url}/fediverse/posts/{post.id}",
+        },
+    }
     assert send(remote, inbox, odd)[0] == 202
-    for strange in ({"type": "Follow", "actor": remote.actor, "object": 5},
-                    {"type": "Undo", "actor": remote.actor, "object": None},
-                    {"type": "Like", "actor": remote.actor, "object": {"id": 3}},
-                    {"type": "Delete", "actor": remote.actor}):  # fmt: skip
+    for strange in (
+        {"type": "Follow", "actor": remote.actor, "object": 5},
+        {"type": "Undo", "actor": remote.actor, "object": None},
+        {"type": "Like", "actor": remote.actor, "object": {"id": 3}},
+        {"type": "Delete", "actor": remote.actor},
+    ):
         assert send(remote, inbox, strange)[0] == 202
     assert send(remote, inbox, {"type": "Follow", "actor": "https://x.example/u"})[0] == 401
     assert db.session.scalar(select(func.count()).select_from(Comment)) == 0
@@ -483,7 +530,11 @@ def test_bad_input_to_the_inbox_gets_a_plain_refusal(app, site, remote, ctx):
 
 def test_a_deleted_account_stops_following(app, site, remote, ctx):
     assert follow(remote, site)[0] == 202
-    gone = {"id": f"{remote.actor}#delete", "type": "Delete", "actor": remote.actor,
-            "object": remote.actor}  # fmt: skip
+    gone = {
+        "id": f"{remote.actor}#delete",
+        "type": "Delete",
+        "actor": remote.actor,
+        "object": remote.actor,
+    }
     assert send(remote, f"{site.url}/fediverse/inbox", gone)[0] == 202
     assert db.session.scalar(select(func.count()).select_from(Follower)) == 0

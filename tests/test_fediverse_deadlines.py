@@ -28,8 +28,12 @@ from tests.servers import fetch, start_gunicorn
 @pytest.fixture
 def app_config():
     port = free_port()
-    return {"SITE_URL": f"http://127.0.0.1:{port}", "SITE_PORT": port,
-            "FEDIVERSE_ENABLED": True, "FEDIVERSE_ALLOW_LOOPBACK": True}  # fmt: skip
+    return {
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "SITE_PORT": port,
+        "FEDIVERSE_ENABLED": True,
+        "FEDIVERSE_ALLOW_LOOPBACK": True,
+    }
 
 
 @pytest.mark.parametrize("headers_first", [True, False], ids=["body", "status line"])
@@ -69,22 +73,30 @@ def like_signed_by(sender: Remote, site: Site, key_server: Trickle, name: str) -
     """A Like signed with a key id on ``key_server``; the inbox's answer."""
     actor = f"{key_server.base}/users/{name}"
     activity = {"id": f"{actor}#like", "type": "Like", "actor": actor, "object": "x"}
-    return sender.signed_post(f"{site.url}/fediverse/inbox", activity,
-                              key_id=f"{actor}#main-key")[0]  # fmt: skip
+    return sender.signed_post(f"{site.url}/fediverse/inbox", activity, key_id=f"{actor}#main-key")[
+        0
+    ]
 
 
 def test_key_fetches_are_capped_per_worker_and_per_host(app, ctx):
     """Here the worker is this process, serving the inbox on werkzeug's threads."""
     app.config["FEDIVERSE_KEY_FETCHES_PER_WORKER"] = 2
     db.session.commit()  # the test holds no transaction while the site serves
-    with Site(app, app.config["SITE_PORT"]) as site, Remote() as sender, \
-            Trickle() as first, Trickle() as second, Trickle() as third:
+    with (
+        Site(app, app.config["SITE_PORT"]) as site,
+        Remote() as sender,
+        Trickle() as first,
+        Trickle() as second,
+        Trickle() as third,
+    ):
         answers: dict[str, int] = {}
 
         def like_in_background(name: str, key_server: Trickle) -> threading.Thread:
             thread = threading.Thread(
-                target=lambda: answers.update({name: like_signed_by(sender, site, key_server,
-                                                                    name)}))  # fmt: skip
+                target=lambda: answers.update(
+                    {name: like_signed_by(sender, site, key_server, name)}
+                )
+            )
             thread.start()
             return thread
 
@@ -106,16 +118,18 @@ def test_key_fetches_are_capped_per_worker_and_per_host(app, ctx):
 
 def queue_delivery(inbox: str) -> None:
     key_pair()
-    activity = {"@context": "https://www.w3.org/ns/activitystreams",
-                "id": "http://localhost/fediverse/actors/blog#accepts/1", "type": "Accept",
-                "actor": "http://localhost/fediverse/actors/blog", "object": "x"}  # fmt: skip
+    activity = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": "http://localhost/fediverse/actors/blog#accepts/1",
+        "type": "Accept",
+        "actor": "http://localhost/fediverse/actors/blog",
+        "object": "x",
+    }
     enqueue(**delivery(activity, "blog", inbox, "follower:1"))
     db.session.commit()
 
 
-def test_mail_is_not_held_up_by_a_follower_whose_inbox_trickles(
-    app, database_url, tmp_path, ctx
-):
+def test_mail_is_not_held_up_by_a_follower_whose_inbox_trickles(app, database_url, tmp_path, ctx):
     """``flask deliver --loop`` sends a password reset while a delivery to a trickling
     inbox is still on the wire (its deadline, a minute here, far from over)."""
     handler = Inbox()
@@ -123,22 +137,44 @@ def test_mail_is_not_held_up_by_a_follower_whose_inbox_trickles(
         queue_delivery(f"{trickle.base}/inbox")
         log_path = tmp_path / "worker.log"
         with open(log_path, "wb") as log:
-            worker = start_worker(database_url, smtp.port, tmp_path, log,
-                                  FEDIVERSE_ALLOW_LOOPBACK="true", FEDIVERSE_TIMEOUT="60")
+            worker = start_worker(
+                database_url,
+                smtp.port,
+                tmp_path,
+                log,
+                FEDIVERSE_ALLOW_LOOPBACK="true",
+                FEDIVERSE_TIMEOUT="60",
+            )
             try:
-                wait_until(lambda: trickle.connections == 1,
-                           describe=lambda: log_path.read_text()[-2000:])  # fmt: skip
-                enqueue(key="password-reset.1.abc", kind="password-reset",
-                        recipient="writer@example.org", subject="Reset your password",
-                        text="Open this link to choose a new password.")  # fmt: skip
+                wait_until(
+                    lambda: trickle.connections == 1, describe=lambda: log_path.read_text()[-2000:]
+                )
+                enqueue(
+                    key="password-reset.1.abc",
+                    kind="password-reset",
+                    recipient="writer@example.org",
+                    subject="Reset your password",
+                    text="Open this link to choose a new password.",
+                )
                 db.session.commit()
-                wait_until(lambda: len(handler.messages) == 1, timeout=10,
-                           describe=lambda: log_path.read_text()[-2000:])  # fmt: skip
+                wait_until(
+                    lambda: len(handler.messages) == 1,
+                    timeout=10,
+                    describe=lambda: log_path.read_text()[-2000:],
+                )
                 assert handler.messages[0]["Subject"] == "Reset your password"
                 # The worker records the mail sent just after the server accepted it.
-                wait_until(lambda: statuses() == {"activitypub": OutboxStatus.SENDING,
-                                                  "password-reset": OutboxStatus.SENT},
-                           timeout=10, describe=statuses)  # fmt: skip
+                wait_until(
+                    lambda: (
+                        statuses()
+                        == {
+                            "activitypub": OutboxStatus.SENDING,
+                            "password-reset": OutboxStatus.SENT,
+                        }
+                    ),
+                    timeout=10,
+                    describe=statuses,
+                )
             finally:
                 trickle.stopping.set()  # the delivery fails now, and its lane can stop
                 worker.send_signal(signal.SIGTERM)
@@ -165,33 +201,50 @@ def test_twelve_trickling_key_fetches_leave_readers_served_and_mail_sent(
     while ``flask deliver --loop`` is stuck on a follower whose inbox trickles too.
     A reader is answered within a second, and a password reset is delivered."""
     handler = Inbox()
-    with Trickle(interval=0.2) as keys, Trickle(interval=0.2) as follower, \
-            Remote() as sender, SMTPServer(handler) as smtp:
+    with (
+        Trickle(interval=0.2) as keys,
+        Trickle(interval=0.2) as follower,
+        Remote() as sender,
+        SMTPServer(handler) as smtp,
+    ):
         queue_delivery(f"{follower.base}/inbox")
         db.session.remove()  # the servers below share the database: hold nothing
         server = start_gunicorn(
-            database_url, tmp_path / "instance", BLOGAPP_WORKERS="1", BLOGAPP_THREADS="4",
-            BLOGAPP_FEDIVERSE_ENABLED="true", BLOGAPP_FEDIVERSE_ALLOW_LOOPBACK="true",
+            database_url,
+            tmp_path / "instance",
+            BLOGAPP_WORKERS="1",
+            BLOGAPP_THREADS="4",
+            BLOGAPP_FEDIVERSE_ENABLED="true",
+            BLOGAPP_FEDIVERSE_ALLOW_LOOPBACK="true",
             BLOGAPP_FEDIVERSE_KEY_FETCH_TIMEOUT="2",
-        )  # fmt: skip
+        )
         log_path = tmp_path / "worker.log"
         with open(log_path, "wb") as log:
-            worker = start_worker(database_url, smtp.port, tmp_path, log,
-                                  FEDIVERSE_ALLOW_LOOPBACK="true", FEDIVERSE_TIMEOUT="60")
+            worker = start_worker(
+                database_url,
+                smtp.port,
+                tmp_path,
+                log,
+                FEDIVERSE_ALLOW_LOOPBACK="true",
+                FEDIVERSE_TIMEOUT="60",
+            )
         try:
-            wait_until(lambda: follower.connections == 1,
-                       describe=lambda: log_path.read_text()[-2000:])  # fmt: skip
+            wait_until(
+                lambda: follower.connections == 1, describe=lambda: log_path.read_text()[-2000:]
+            )
             answers: list[tuple[int | None, float]] = []
 
             def post(n: int) -> None:
                 started = time.monotonic()
                 actor = f"{keys.base}/users/u{n}"
-                activity = {"id": f"{actor}#like", "type": "Like", "actor": actor,
-                            "object": "x"}  # fmt: skip
+                activity = {"id": f"{actor}#like", "type": "Like", "actor": actor, "object": "x"}
                 try:
                     status, _ = sender.signed_post(
-                        f"{server.url}/fediverse/inbox", activity,
-                        key_id=f"{actor}#main-key", date=formatdate(usegmt=True))  # fmt: skip
+                        f"{server.url}/fediverse/inbox",
+                        activity,
+                        key_id=f"{actor}#main-key",
+                        date=formatdate(usegmt=True),
+                    )
                 except OSError:  # not answered in 20 s
                     status = None
                 answers.append((status, time.monotonic() - started))
@@ -203,12 +256,19 @@ def test_twelve_trickling_key_fetches_leave_readers_served_and_mail_sent(
             started = time.monotonic()
             page = fetch(server.port, "/", timeout=1.0)
             assert page.status == 200 and time.monotonic() - started < 1.0
-            enqueue(key="password-reset.1.abc", kind="password-reset",
-                    recipient="writer@example.org", subject="Reset your password",
-                    text="Open this link to choose a new password.")  # fmt: skip
+            enqueue(
+                key="password-reset.1.abc",
+                kind="password-reset",
+                recipient="writer@example.org",
+                subject="Reset your password",
+                text="Open this link to choose a new password.",
+            )
             db.session.commit()
-            wait_until(lambda: len(handler.messages) == 1, timeout=10,
-                       describe=lambda: log_path.read_text()[-2000:])  # fmt: skip
+            wait_until(
+                lambda: len(handler.messages) == 1,
+                timeout=10,
+                describe=lambda: log_path.read_text()[-2000:],
+            )
             for thread in posts:
                 thread.join(timeout=30)
             statuses = sorted(status for status, _ in answers)
@@ -233,9 +293,13 @@ def test_each_lane_can_run_on_its_own(app, runner, inbox, ctx):
     db.session.commit()  # the test holds no transaction while the site serves
     with Site(app, app.config["SITE_PORT"]), Remote() as remote:  # it checks our signature
         queue_delivery(f"{remote.base}/inbox")
-        enqueue(key="password-reset.2.abc", kind="password-reset",
-                recipient="writer@example.org", subject="Reset your password",
-                text="Open this link to choose a new password.")  # fmt: skip
+        enqueue(
+            key="password-reset.2.abc",
+            kind="password-reset",
+            recipient="writer@example.org",
+            subject="Reset your password",
+            text="Open this link to choose a new password.",
+        )
         db.session.commit()
         result = runner.invoke(args=["deliver", "--only", "mail"])
         assert result.exit_code == 0 and "1 sent" in result.output, result.output

@@ -51,14 +51,18 @@ HEADERS = {
 SENT_AT = datetime(2014, 1, 5, 21, 31, 40, tzinfo=UTC)
 
 # C.2 "Basic Test" and C.3 "All Headers Test".
-BASIC = ("(request-target) host date",
-         "qdx+H7PHHDZgy4y/Ahn9Tny9V3GP6YgBPyUXMmoxWtLbHpUnXS2mg2+SbrQDMCJypxBLSPQR2aAjn7ndmw2i"
-         "icw3HMbe8VfEdKFYRqzic+efkb3nndiv/x1xSHDJWeSWkx3ButlYSuBskLu6kd9Fswtemr3lgdDEmn04swr"
-         "2Os0=")  # fmt: skip
-ALL_HEADERS = ("(request-target) host date content-type digest content-length",
-               "vSdrb+dS3EceC9bcwHSo4MlyKS59iFIrhgYkz8+oVLEEzmYZZvRs8rgOp+63LEM3v+MFHB32NfpB2bEK"
-               "BIvB1q52LaEUHFv120V01IL+TAD48XaERZFukWgHoBTLMhYS2Gb51gWxpeIq8knRmPnYePbF5MOkR0Zk"
-               "ly4zKH7s1dE=")  # fmt: skip
+BASIC = (
+    "(request-target) host date",
+    "qdx+H7PHHDZgy4y/Ahn9Tny9V3GP6YgBPyUXMmoxWtLbHpUnXS2mg2+SbrQDMCJypxBLSPQR2aAjn7ndmw2i"
+    "icw3HMbe8VfEdKFYRqzic+efkb3nndiv/x1xSHDJWeSWkx3ButlYSuBskLu6kd9Fswtemr3lgdDEmn04swr"
+    "2Os0=",
+)
+ALL_HEADERS = (
+    "(request-target) host date content-type digest content-length",
+    "vSdrb+dS3EceC9bcwHSo4MlyKS59iFIrhgYkz8+oVLEEzmYZZvRs8rgOp+63LEM3v+MFHB32NfpB2bEK"
+    "BIvB1q52LaEUHFv120V01IL+TAD48XaERZFukWgHoBTLMhYS2Gb51gWxpeIq8knRmPnYePbF5MOkR0Zk"
+    "ly4zKH7s1dE=",
+)
 
 
 def header(names: str, signature: str) -> str:

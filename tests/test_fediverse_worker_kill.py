@@ -29,8 +29,12 @@ POSTS = 12
 @pytest.fixture
 def app_config():
     port = free_port()
-    return {"SITE_URL": f"http://127.0.0.1:{port}", "SITE_PORT": port,
-            "FEDIVERSE_ENABLED": True, "FEDIVERSE_ALLOW_LOOPBACK": True}  # fmt: skip
+    return {
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "SITE_PORT": port,
+        "FEDIVERSE_ENABLED": True,
+        "FEDIVERSE_ALLOW_LOOPBACK": True,
+    }
 
 
 def statuses() -> Counter:
@@ -44,22 +48,30 @@ def test_a_worker_killed_mid_delivery_delivers_each_activity_exactly_once(
 ):
     with Site(app, app.config["SITE_PORT"]) as site, Remote() as remote:
         key_pair()
-        db.session.add(Follower(target="blog", actor_uri=remote.actor,
-                                inbox=f"{remote.base}/inbox", status=FollowerStatus.ACCEPTED,
-                                accepted_at=utcnow()))  # fmt: skip
+        db.session.add(
+            Follower(
+                target="blog",
+                actor_uri=remote.actor,
+                inbox=f"{remote.base}/inbox",
+                status=FollowerStatus.ACCEPTED,
+                accepted_at=utcnow(),
+            )
+        )
         db.session.commit()
         for n in range(POSTS):
             make_post(f"Op-ed {n}", published_at=utcnow())
         assert queue_due_posts() == POSTS
-        expected = {row.payload["activity"]["id"] for row in db.session.scalars(
-            select(OutboxMessage))}  # fmt: skip
+        expected = {
+            row.payload["activity"]["id"] for row in db.session.scalars(select(OutboxMessage))
+        }
         db.session.commit()
         assert len(expected) == POSTS
 
         remote.inbox_delay = 0.3
         log_path = tmp_path / "worker.log"
-        settings = dict(FEDIVERSE_ENABLED="true", FEDIVERSE_ALLOW_LOOPBACK="true",
-                        SITE_URL=site.url)  # fmt: skip
+        settings = dict(
+            FEDIVERSE_ENABLED="true", FEDIVERSE_ALLOW_LOOPBACK="true", SITE_URL=site.url
+        )
         with open(log_path, "wb") as log:
             first = start_worker(database_url, free_port(), tmp_path, log, **settings)
             try:

@@ -24,20 +24,42 @@ def blog(app, ctx):
     asia = make_category("Asia", parent=politics)
     courts = make_tag("Courts")
     now = utcnow()
-    old = make_post("Older public", "The **older** piece.", author=author, categories=[politics],
-                    published_at=now - timedelta(days=3))
-    new = make_post("Newer public", "An image: ![map](/media/map.png)\n\nAnd [a link](/about/).",
-                    author=author, categories=[asia], tags=[courts],
-                    published_at=now - timedelta(days=1), excerpt="A short summary.")
-    khmer = make_post("សេចក្តីថ្លែងការណ៍", "អត្ថបទជាភាសាខ្មែរ។", author=author, language="km",
-                      published_at=now - timedelta(days=2))
+    old = make_post(
+        "Older public",
+        "The **older** piece.",
+        author=author,
+        categories=[politics],
+        published_at=now - timedelta(days=3),
+    )
+    new = make_post(
+        "Newer public",
+        "An image: ![map](/media/map.png)\n\nAnd [a link](/about/).",
+        author=author,
+        categories=[asia],
+        tags=[courts],
+        published_at=now - timedelta(days=1),
+        excerpt="A short summary.",
+    )
+    khmer = make_post(
+        "សេចក្តីថ្លែងការណ៍",
+        "អត្ថបទជាភាសាខ្មែរ។",
+        author=author,
+        language="km",
+        published_at=now - timedelta(days=2),
+    )
     hidden = [
-        make_post("Secret draft", status=PostStatus.DRAFT, author=author, categories=[asia],
-                  tags=[courts]),
+        make_post(
+            "Secret draft", status=PostStatus.DRAFT, author=author, categories=[asia], tags=[courts]
+        ),
         make_post("Pending review", status=PostStatus.PENDING, author=author, categories=[asia]),
         make_post("Private note", status=PostStatus.PRIVATE, author=author, tags=[courts]),
-        make_post("Scheduled piece", author=author, categories=[asia], tags=[courts],
-                  published_at=now + timedelta(days=2)),
+        make_post(
+            "Scheduled piece",
+            author=author,
+            categories=[asia],
+            tags=[courts],
+            published_at=now + timedelta(days=2),
+        ),
     ]
     make_comment(new, "Approved remark.", author_name="Dara", created_at=now - timedelta(hours=5))
     make_comment(old, "Second approved.", author_name="Vanna", created_at=now - timedelta(hours=2))
@@ -153,10 +175,18 @@ def test_tag_and_author_feeds(client, blog, ctx):
 def test_text_that_xml_forbids_or_must_escape_keeps_every_feed_readable(client, blog, ctx):
     """A comment pasted from a word processor can hold control characters, which XML
     1.0 allows nowhere; a title can hold markup characters."""
-    post = make_post("Courts & <power> \"today\"", "Body.", author=blog["author"],
-                     published_at=utcnow() - timedelta(hours=1))
-    make_comment(post, "Pasted\x0btext\x01 here & <there>.", author_name="Sam\x08 <b>",
-                 created_at=utcnow() - timedelta(minutes=5))
+    post = make_post(
+        'Courts & <power> "today"',
+        "Body.",
+        author=blog["author"],
+        published_at=utcnow() - timedelta(hours=1),
+    )
+    make_comment(
+        post,
+        "Pasted\x0btext\x01 here & <there>.",
+        author_name="Sam\x08 <b>",
+        created_at=utcnow() - timedelta(minutes=5),
+    )
 
     for url, kind in (("/feed/", "rss"), ("/feed/atom/", "atom"), ("/comments/feed/", "rss")):
         _, feed = fetch(client, url, kind)
@@ -231,7 +261,9 @@ def test_every_html_page_links_its_feeds(client, blog, ctx):
         html = client.get(page).get_data(as_text=True)
         links = re.findall(
             r'<link rel="alternate" type="(application/(?:rss|atom)\+xml)" title="[^"]+" '
-            r'href="([^"]+)">', html)
+            r'href="([^"]+)">',
+            html,
+        )
         hrefs = [href for _, href in links]
         assert hrefs[:3] == [SITE + "/feed/", SITE + "/feed/atom/", SITE + "/comments/feed/"]
         assert hrefs[3:] == [SITE + path for path in specific], page
@@ -252,14 +284,29 @@ def test_feeds_run_a_small_constant_number_of_queries(app, client, count_queries
     tag = make_tag("Busy")
     categories = [make_category(f"Cat {i}") for i in range(3)]
     start = datetime(2024, 1, 1, tzinfo=UTC)
-    posts = [make_post(f"Post {i}", author=author, tags=[tag], categories=categories[: i % 3 + 1],
-                       published_at=start + timedelta(days=i)) for i in range(30)]
+    posts = [
+        make_post(
+            f"Post {i}",
+            author=author,
+            tags=[tag],
+            categories=categories[: i % 3 + 1],
+            published_at=start + timedelta(days=i),
+        )
+        for i in range(30)
+    ]
     for i, post in enumerate(posts[:25]):
         make_comment(post, f"Comment {i}")
     client.get("/")  # warm the category cache, as a running site has it
     last = posts[-2]
-    urls = ["/feed/", "/feed/atom/", "/category/cat-0/feed/", "/tag/busy/feed/",
-            "/author/many/feed/", "/comments/feed/", f"/{last.published_at:%Y/%m/%d}/post-28/feed/"]
+    urls = [
+        "/feed/",
+        "/feed/atom/",
+        "/category/cat-0/feed/",
+        "/tag/busy/feed/",
+        "/author/many/feed/",
+        "/comments/feed/",
+        f"/{last.published_at:%Y/%m/%d}/post-28/feed/",
+    ]
     counts = {}
     for url in urls:
         with count_queries() as q:

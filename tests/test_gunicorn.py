@@ -31,8 +31,11 @@ _INPUT_VALUE = (
 
 
 def base_env(tmp_path: Path, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("BLOGAPP_") and k not in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BLOGAPP_") and k not in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")
+    }
     env.update(
         DATABASE_URL=f"sqlite:///{tmp_path / 'site.sqlite'}",
         BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"),
@@ -53,8 +56,13 @@ def test_gunicorn_conf_reads_its_settings_from_the_environment(monkeypatch):
     monkeypatch.setenv("BLOGAPP_BIND", "127.0.0.1:9123")
     monkeypatch.setenv("BLOGAPP_WORKERS", "3")
     # The file sets these two in os.environ; setenv first so monkeypatch undoes that after.
-    for name in ("BLOGAPP_PRODUCTION", "BLOGAPP_REQUEST_LOG", "PORT", "PROMETHEUS_MULTIPROC_DIR",
-                 "BLOGAPP_ACCESS_LOG"):
+    for name in (
+        "BLOGAPP_PRODUCTION",
+        "BLOGAPP_REQUEST_LOG",
+        "PORT",
+        "PROMETHEUS_MULTIPROC_DIR",
+        "BLOGAPP_ACCESS_LOG",
+    ):
         monkeypatch.setenv(name, "")
         monkeypatch.delenv(name)
     conf = runpy.run_path(str(PROJECT_ROOT / "gunicorn.conf.py"))
@@ -81,7 +89,11 @@ def test_gunicorn_refuses_to_start_without_a_secret_key(tmp_path):
     env = base_env(tmp_path, free_port())
     run = subprocess.run(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=60,
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     # 3 is "worker failed to boot"; gunicorn sometimes reports the halt itself with exit 1.
     assert run.returncode in (1, 3)
@@ -95,13 +107,25 @@ def test_gunicorn_refuses_to_start_without_a_secret_key(tmp_path):
 def test_200_concurrent_comments_on_four_workers_are_all_stored_once(tmp_path, ctx):
     port = free_port()
     env = base_env(tmp_path, port)
-    env.update(SECRET_KEY=SECRET, BLOGAPP_RATELIMIT_ENABLED="false",
-               BLOGAPP_COMMENT_MIN_SECONDS="0")
-    upgrade = subprocess.run([sys.executable, "-m", "flask", "--app", "blogapp", "db", "upgrade"],
-                             cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120)
+    env.update(
+        SECRET_KEY=SECRET, BLOGAPP_RATELIMIT_ENABLED="false", BLOGAPP_COMMENT_MIN_SECONDS="0"
+    )
+    upgrade = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "blogapp", "db", "upgrade"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert upgrade.returncode == 0, upgrade.stderr
-    setup = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "SECRET_KEY": SECRET,
-                        "UPLOAD_FOLDER": str(tmp_path / "uploads")})
+    setup = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"],
+            "SECRET_KEY": SECRET,
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        }
+    )
     with setup.app_context():
         post = make_post("Open for comments", "Tell us what you think.")
         post_id, post_path = post.id, f"/{post.published_at:%Y/%m/%d}/{post.slug}/"
@@ -112,7 +136,10 @@ def test_200_concurrent_comments_on_four_workers_are_all_stored_once(tmp_path, c
     with log.open("w") as log_file:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
     try:
         wait_for(port, "/healthz", server, log)
@@ -126,16 +153,25 @@ def test_200_concurrent_comments_on_four_workers_are_all_stored_once(tmp_path, c
                 assert page.status == 200, page.status
                 assert "Set-Cookie" not in page.headers  # the shared page sets no cookie
                 form = {
-                    "author_name": f"Reader {n}", "author_email": f"reader{n}@example.org",
-                    "author_url": "", "body": f"Comment number {n} from the load test.",
-                    "parent_id": "", "form_token": input_value(page.text, "form_token"),
+                    "author_name": f"Reader {n}",
+                    "author_email": f"reader{n}@example.org",
+                    "author_url": "",
+                    "body": f"Comment number {n} from the load test.",
+                    "parent_id": "",
+                    "form_token": input_value(page.text, "form_token"),
                 }
                 start.wait(timeout=120)  # every POST is in flight at once
                 results[n] = fetch(
-                    port, f"/comments/post/{post_id}", "POST", body=urlencode(form).encode(),
-                    headers={"Content-Type": "application/x-www-form-urlencoded",
-                             "Origin": f"http://127.0.0.1:{port}"}, timeout=60,
-                ).status  # fmt: skip
+                    port,
+                    f"/comments/post/{post_id}",
+                    "POST",
+                    body=urlencode(form).encode(),
+                    headers={
+                        "Content-Type": "application/x-www-form-urlencoded",
+                        "Origin": f"http://127.0.0.1:{port}",
+                    },
+                    timeout=60,
+                ).status
             except Exception as error:  # reported below with the reader's number
                 errors.append(f"{n}: {error!r}")
 
@@ -162,18 +198,29 @@ def test_200_concurrent_comments_on_four_workers_are_all_stored_once(tmp_path, c
     assert sorted(results) == list(range(COMMENTS))
     assert not [s for s in results.values() if s >= 500]
     assert set(results.values()) == {302}, results
-    check = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "SECRET_KEY": SECRET,
-                        "UPLOAD_FOLDER": str(tmp_path / "uploads")})
+    check = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"],
+            "SECRET_KEY": SECRET,
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        }
+    )
     with check.app_context():
-        counts = dict(db.session.execute(
-            select(Comment.body, func.count()).where(Comment.post_id == post_id)
-            .group_by(Comment.body)
-        ).all())
+        counts = dict(
+            db.session.execute(
+                select(Comment.body, func.count())
+                .where(Comment.post_id == post_id)
+                .group_by(Comment.body)
+            ).all()
+        )
         db.engine.dispose()
     expected = {f"Comment number {n} from the load test." for n in range(COMMENTS)}
     assert set(counts) == expected
     assert set(counts.values()) == {1}
     output = log.read_text()
     assert "Traceback" not in output and "database is locked" not in output
-    assert re.search(rf'"method":"POST","path":"/comments/post/{post_id}",'
-                     r'"route":"comments.create","status":302,"ms":[\d.]+', output)
+    assert re.search(
+        rf'"method":"POST","path":"/comments/post/{post_id}",'
+        r'"route":"comments.create","status":302,"ms":[\d.]+',
+        output,
+    )

@@ -34,18 +34,29 @@ ANNS_WORDS, CHANS_WORDS = "Ann thinks the dam is a mistake.", "Chan's own words,
 # Tables whose ids stay inside the database (no URL, session, token, mail or outbox key
 # carries them), or whose rows are never deleted: no AUTOINCREMENT needed.
 IDS_KEPT_INSIDE = {
-    "moderation_events", "media", "redirects", "throttle_hits", "reply_notices",
-    "recovery_codes", "newsletter_sends", "correction_versions", "fediverse_remote_actors",
-    "fediverse_reactions", "audit_log",
-}  # fmt: skip
+    "moderation_events",
+    "media",
+    "redirects",
+    "throttle_hits",
+    "reply_notices",
+    "recovery_codes",
+    "newsletter_sends",
+    "correction_versions",
+    "fediverse_remote_actors",
+    "fediverse_reactions",
+    "audit_log",
+}
 
 
 @pytest.fixture
 def inbox(app, clock, ctx):
     handler = Inbox()
     with SMTPServer(handler) as server:
-        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port,
-                          COMMENT_NOTIFY_EMAILS="sokha@example.org")  # fmt: skip
+        app.config.update(
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=server.port,
+            COMMENT_NOTIFY_EMAILS="sokha@example.org",
+        )
         yield handler
 
 
@@ -84,8 +95,9 @@ def delete_for_good(client, login_as, comment_id: int) -> None:
     login_as(make_user("boss", display_name="Boss", email="boss@example.org"))
     for action in ("trash", "delete"):
         page = client.get("/admin/comments?status=all").get_data(as_text=True)
-        client.post(f"/admin/comments/{comment_id}/{action}",
-                    data={"csrf_token": csrf_token_from(page)})  # fmt: skip
+        client.post(
+            f"/admin/comments/{comment_id}/{action}", data={"csrf_token": csrf_token_from(page)}
+        )
     assert db.session.get(Comment, comment_id) is None
 
 
@@ -180,10 +192,13 @@ def subscribed_and_confirmed(reader, post, inbox, address: str, editor) -> dict[
 
 def chans_subscriptions() -> list[MailSubscription]:
     db.session.expire_all()
-    rows = list(db.session.scalars(
-        select(MailSubscription).join(MailSubscriber)
-        .where(MailSubscriber.email == CHAN, MailSubscription.ended_at.is_(None))
-    ))  # fmt: skip
+    rows = list(
+        db.session.scalars(
+            select(MailSubscription)
+            .join(MailSubscriber)
+            .where(MailSubscriber.email == CHAN, MailSubscription.ended_at.is_(None))
+        )
+    )
     db.session.commit()
     return rows
 
@@ -217,8 +232,7 @@ def test_old_subscription_links_after_an_erasure(app, client, inbox, editor, ctx
     assert_anns_links_reach_nothing_of_chans(ann, anns_links)
 
 
-def test_a_subscriber_given_an_old_id_is_not_what_old_links_name(app, client, inbox, editor,
-                                                                  ctx):
+def test_a_subscriber_given_an_old_id_is_not_what_old_links_name(app, client, inbox, editor, ctx):
     post = make_post("Water rights")
     ann = app.test_client()
     anns_links = subscribed_and_confirmed(ann, post, inbox, ANN, editor)
@@ -230,8 +244,10 @@ def test_a_subscriber_given_an_old_id_is_not_what_old_links_name(app, client, in
     # Chan's subscriber row moved to Ann's old id (the subscriptions follow it).
     chan = db.session.scalars(select(MailSubscriber).where(MailSubscriber.email == CHAN)).one()
     columns = {c.name: getattr(chan, c.key) for c in MailSubscriber.__table__.columns}
-    subscriptions = [{c.name: getattr(s, c.key) for c in MailSubscription.__table__.columns}
-                     for s in chans_subscriptions()]  # fmt: skip
+    subscriptions = [
+        {c.name: getattr(s, c.key) for c in MailSubscription.__table__.columns}
+        for s in chans_subscriptions()
+    ]
     db.session.execute(delete(MailSubscription))
     db.session.execute(delete(MailSubscriber))
     db.session.execute(insert(MailSubscriber).values({**columns, "id": anns_old_id}))
@@ -253,8 +269,7 @@ def move_to_id(model, row, new_id: int) -> None:
     db.session.commit()
 
 
-def test_older_links_still_work_for_their_own_row_only(app, client, inbox, editor, clock,
-                                                       ctx):
+def test_older_links_still_work_for_their_own_row_only(app, client, inbox, editor, clock, ctx):
     """Links in mails sent before links named their row's time or address (a moderation
     link, an unsubscribe link) keep working for the row they were made for, and reach
     no row younger than themselves."""
@@ -263,10 +278,12 @@ def test_older_links_still_work_for_their_own_row_only(app, client, inbox, edito
     anns = comment_by(ANN)
     with app.test_request_context():
         old_approve = "/mail/moderate/" + links.make(
-            "moderate", {"c": anns.id, "u": editor.id, "a": "approve"}, single_use=True)
+            "moderate", {"c": anns.id, "u": editor.id, "a": "approve"}, single_use=True
+        )
         subscriber = db.session.scalars(select(MailSubscriber)).one()
         old_unsubscribe = "/mail/unsubscribe/" + links.make(
-            "unsubscribe", {"s": subscriber.id, "ids": []})  # fmt: skip
+            "unsubscribe", {"s": subscriber.id, "ids": []}
+        )
     assert ANNS_WORDS in client.get(old_approve).get_data(as_text=True)
     assert "Unsubscribe" in client.get(old_unsubscribe).get_data(as_text=True)
 
@@ -279,8 +296,11 @@ def test_older_links_still_work_for_their_own_row_only(app, client, inbox, edito
     move_to_id(Comment, comment_by(CHAN), anns_id)
     chans = db.session.scalars(select(MailSubscriber)).one()
     move_to_id(MailSubscriber, chans, subscriber_id)  # (its subscription went with it)
-    db.session.add(MailSubscription(subscriber_id=subscriber_id, post_id=post.id,
-                                    comment_id=anns_id, scope="replies"))  # fmt: skip
+    db.session.add(
+        MailSubscription(
+            subscriber_id=subscriber_id, post_id=post.id, comment_id=anns_id, scope="replies"
+        )
+    )
     db.session.commit()
 
     shown = client.get(old_approve).get_data(as_text=True)
@@ -297,16 +317,24 @@ def test_older_links_still_work_for_their_own_row_only(app, client, inbox, edito
 
 def test_every_id_that_leaves_the_database_is_never_reused(ctx):
     with_ids = {
-        table.name for table in db.metadata.sorted_tables
+        table.name
+        for table in db.metadata.sorted_tables
         if [c.name for c in table.primary_key.columns] == ["id"]
         and isinstance(table.c.id.type, Integer)
-    }  # fmt: skip
-    never_reused = {t.name for t in db.metadata.sorted_tables
-                    if t.dialect_options["sqlite"]["autoincrement"]}  # fmt: skip
+    }
+    never_reused = {
+        t.name for t in db.metadata.sorted_tables if t.dialect_options["sqlite"]["autoincrement"]
+    }
     assert IDS_KEPT_INSIDE <= with_ids, "a table listed here has no integer id"
     assert with_ids - IDS_KEPT_INSIDE == never_reused, (
-        "decide for each new table: AUTOINCREMENT (its ids leave the database) or "
-        "IDS_KEPT_INSIDE"
+        "decide for each new table: AUTOINCREMENT (its ids leave the database) or IDS_KEPT_INSIDE"
     )
-    assert {"comments", "users", "posts", "mail_subscribers", "mail_subscriptions",
-            "newsletter_subscribers", "outbox"} <= never_reused  # fmt: skip
+    assert {
+        "comments",
+        "users",
+        "posts",
+        "mail_subscribers",
+        "mail_subscriptions",
+        "newsletter_subscribers",
+        "outbox",
+    } <= never_reused

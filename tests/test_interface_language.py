@@ -31,8 +31,9 @@ def header_switch(html: str) -> tuple[str, str]:
 def posts(app, ctx):
     now = utcnow()
     en = make_post("Courts and the press", "Words.", published_at=now - timedelta(days=3))
-    km = make_post("តុលាការ និងសារព័ត៌មាន", "អត្ថបទ។", language="km",
-                   published_at=now - timedelta(days=2))  # fmt: skip
+    km = make_post(
+        "តុលាការ និងសារព័ត៌មាន", "អត្ថបទ។", language="km", published_at=now - timedelta(days=2)
+    )
     alone = make_post("A post with no translation", "Words.", published_at=now - timedelta(days=1))
     link(en, km)
     db.session.commit()
@@ -45,13 +46,16 @@ def test_a_post_speaks_its_own_language_whatever_the_reader_asks(client, posts):
         assert html_lang(html) == "km"
     client.set_cookie("lang", "en")
     assert html_lang(client.get(posts["km"] + "?lang=en").get_data(as_text=True)) == "km"
-    assert html_lang(client.get(posts["en"], headers={"Accept-Language": "km"}).get_data(
-        as_text=True)) == "en"  # fmt: skip
+    assert (
+        html_lang(client.get(posts["en"], headers={"Accept-Language": "km"}).get_data(as_text=True))
+        == "en"
+    )
 
 
 def test_a_listing_speaks_its_lang_parameter_else_the_sites(app, client, posts):
-    assert html_lang(client.get("/", headers={"Accept-Language": "km"}).get_data(
-        as_text=True)) == "en"  # fmt: skip
+    assert (
+        html_lang(client.get("/", headers={"Accept-Language": "km"}).get_data(as_text=True)) == "en"
+    )
     assert html_lang(client.get("/?lang=km").get_data(as_text=True)) == "km"
     assert html_lang(client.get("/?lang=xx").get_data(as_text=True)) == "en"
     assert html_lang(client.get("/no/such/page/?lang=km").get_data(as_text=True)) == "km"

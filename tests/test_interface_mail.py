@@ -34,8 +34,9 @@ def subject_of(mail) -> str:
 
 def sign_up_and_confirm(client, inbox, email: str, lists: str) -> tuple:
     """The confirmation mail and the page its link opens, then confirmed."""
-    answer = client.post("/newsletter/subscribe", headers=BROWSER_POST,
-                         data={"email": email, "lists": lists})  # fmt: skip
+    answer = client.post(
+        "/newsletter/subscribe", headers=BROWSER_POST, data={"email": email, "lists": lists}
+    )
     assert answer.status_code == 200
     deliver()
     [mail] = inbox.to(email)
@@ -46,7 +47,8 @@ def sign_up_and_confirm(client, inbox, email: str, lists: str) -> tuple:
 
 
 def test_a_khmer_list_subscriber_gets_khmer_mail_and_an_english_one_english(
-        client, inbox, clock, ctx):  # fmt: skip
+    client, inbox, clock, ctx
+):
     km_mail, km_page = sign_up_and_confirm(client, inbox, "km@example.org", "km")
     en_mail, en_page = sign_up_and_confirm(client, inbox, "en@example.org", "en")
 
@@ -79,8 +81,7 @@ def test_a_reply_notification_speaks_the_language_of_the_post(app, client, inbox
     assert client.post(confirm).status_code == 200
     inbox.messages.clear(), inbox.recipients.clear()
 
-    send_comment(client, post, "ខ្ញុំមិនយល់ស្របទេ។", name="វិបុល", email="vibol@example.org",
-                 parent=first)  # fmt: skip
+    send_comment(client, post, "ខ្ញុំមិនយល់ស្របទេ។", name="វិបុល", email="vibol@example.org", parent=first)
     reply = db.session.scalars(select(Comment).order_by(Comment.id.desc())).first()
     assert services.approve(reply, moderator)
     deliver()
@@ -98,8 +99,11 @@ def test_a_data_request_from_a_khmer_page_is_answered_in_khmer(client, inbox, ct
     send_comment(client, post, "មតិមួយ។", email="dara@example.org")
     page = client.get("/your-data/?lang=km").get_data(as_text=True)
     assert 'action="/your-data/?lang=km"' in page
-    answer = client.post("/your-data/?lang=km", headers=BROWSER_POST,
-                         data={"email": "dara@example.org", "what": "export"})  # fmt: skip
+    answer = client.post(
+        "/your-data/?lang=km",
+        headers=BROWSER_POST,
+        data={"email": "dara@example.org", "what": "export"},
+    )
     assert '<html lang="km">' in answer.get_data(as_text=True)
     deliver()
     [mail] = inbox.to("dara@example.org")

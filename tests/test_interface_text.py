@@ -19,12 +19,36 @@ from tests.helpers import BROWSER_POST, open_form, restart_worker, url_of
 SITE_NAME = "Op-Ed Notes"
 # Written as they are in every language: brand and technical names, an example address.
 # The services a post is shared to are named as they name themselves, in any language.
-LATIN_ALLOWED = {"Op-Ed", "Notes", "RSS", "Atom", "JSON", "IP", "name@example.org",
-                 "Facebook", "Telegram", "X", "WhatsApp"}
+LATIN_ALLOWED = {
+    "Op-Ed",
+    "Notes",
+    "RSS",
+    "Atom",
+    "JSON",
+    "IP",
+    "name@example.org",
+    "Facebook",
+    "Telegram",
+    "X",
+    "WhatsApp",
+}
 CONTENT_CLASSES = {"entry-content", "entry-summary", "comment-content", "search-snippet"}
 READ_ATTRIBUTES = {"aria-label", "placeholder", "title", "alt"}
-VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
-        "track", "wbr"}  # fmt: skip
+VOID = {
+    "area",
+    "base",
+    "br",
+    "col",
+    "embed",
+    "hr",
+    "img",
+    "input",
+    "link",
+    "meta",
+    "source",
+    "track",
+    "wbr",
+}
 KHMER = re.compile(r"[\u1780-\u17ff]")
 PUBLISHED = datetime(2026, 11, 29, 9, 30, tzinfo=UTC)
 
@@ -87,14 +111,36 @@ def app_config():
 def site(app, ctx):
     writer = make_user("sophal", display_name="សុផល")
     politics = make_category("នយោបាយ", slug="politics")
-    km = make_post("សេរីភាពសារព័ត៌មាន", "អត្ថបទ " * 200, language="km", author=writer,
-                   categories=[politics], published_at=PUBLISHED)  # fmt: skip
-    en = make_post("Judges and the press", "Words " * 200, author=writer, categories=[politics],
-                   published_at=PUBLISHED.replace(day=28))  # fmt: skip
+    km = make_post(
+        "សេរីភាពសារព័ត៌មាន",
+        "អត្ថបទ " * 200,
+        language="km",
+        author=writer,
+        categories=[politics],
+        published_at=PUBLISHED,
+    )
+    en = make_post(
+        "Judges and the press",
+        "Words " * 200,
+        author=writer,
+        categories=[politics],
+        published_at=PUBLISHED.replace(day=28),
+    )
     make_comment(km, "មតិមួយ។", author_name="ដារា")
     make_comment(en, "A comment.", author_name="Dara")
-    content = [SITE_NAME, "សេរីភាពសារព័ត៌មាន", "Judges and the press", "នយោបាយ", "សុផល",
-               "ដារា", "Dara", "អត្ថបទ", "សេរីភាព", "press", "reader@example.org"]  # fmt: skip
+    content = [
+        SITE_NAME,
+        "សេរីភាពសារព័ត៌មាន",
+        "Judges and the press",
+        "នយោបាយ",
+        "សុផល",
+        "ដារា",
+        "Dara",
+        "អត្ថបទ",
+        "សេរីភាព",
+        "press",
+        "reader@example.org",
+    ]
     return {"km": km, "en": en, "content": content}
 
 
@@ -112,9 +158,12 @@ def khmer_pages(client, site) -> dict[str, str]:
         "no results": client.get("/?s=គ្មាន&lang=km"),
         "privacy": client.get("/privacy/?lang=km"),
         "your data": client.get("/your-data/?lang=km"),
-        "newsletter": client.post("/newsletter/subscribe?lang=km", headers=BROWSER_POST,
-                                  data={"email": "reader@example.org", "lists": "km"}),
-    }  # fmt: skip
+        "newsletter": client.post(
+            "/newsletter/subscribe?lang=km",
+            headers=BROWSER_POST,
+            data={"email": "reader@example.org", "lists": "km"},
+        ),
+    }
     assert pages["missing"].status_code == 404
     return {"comment errors": with_errors.get_data(as_text=True)} | {
         name: r.get_data(as_text=True) for name, r in pages.items()

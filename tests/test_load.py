@@ -37,8 +37,7 @@ BURST_SECONDS = 6.0
 COMMENTED_POST = "why-local-elections-matter"
 # Search is left out: its per-worker cap sheds a burst with quick 503s on purpose (issue 20),
 # and tests/test_search_flood.py drives it.
-READER_PATHS = ["/", "/page/2/", "/category/politics/", "/category/society/", "/feed/",
-                "/about/"]  # fmt: skip
+READER_PATHS = ["/", "/page/2/", "/category/politics/", "/category/society/", "/feed/", "/about/"]
 
 
 @dataclass
@@ -92,8 +91,11 @@ class Visitor:
         return self._kept(fetch(self.port, path, headers=self._headers(), timeout=20))
 
     def post(self, path: str, data: dict[str, str]):
-        headers = {**self._headers(), "Origin": f"http://{self.host}",
-                   "Content-Type": "application/x-www-form-urlencoded"}
+        headers = {
+            **self._headers(),
+            "Origin": f"http://{self.host}",
+            "Content-Type": "application/x-www-form-urlencoded",
+        }
         return self._kept(fetch(self.port, path, "POST", headers, urlencode(data).encode(), 20))
 
     def _headers(self) -> dict[str, str]:
@@ -124,8 +126,9 @@ def reader(port: int, post_path: str, burst: Burst, stop: threading.Event, n: in
         _call(burst, "read", path, lambda p=path: session.get(p))
 
 
-def commenter(port: int, post_path: str, run_id: str, burst: Burst,
-              stop: threading.Event, n: int) -> None:
+def commenter(
+    port: int, post_path: str, run_id: str, burst: Burst, stop: threading.Event, n: int
+) -> None:
     session = Visitor(port)
     i = 0
     while not stop.is_set():
@@ -134,9 +137,14 @@ def commenter(port: int, post_path: str, run_id: str, burst: Burst,
             continue
         i += 1
         token = f"loadtest {run_id} c{n} n{i}"
-        action, data = comment_form(page.text, {
-            "author_name": f"Reader {n}", "author_email": f"reader{n}@example.org",
-            "body": f"{token}: a considered reply to the op-ed."})
+        action, data = comment_form(
+            page.text,
+            {
+                "author_name": f"Reader {n}",
+                "author_email": f"reader{n}@example.org",
+                "body": f"{token}: a considered reply to the op-ed.",
+            },
+        )
         _call(burst, "comment", action, lambda a=action, d=data: session.post(a, d), token=token)
 
 
@@ -147,11 +155,14 @@ def run_burst(port: int, seconds: float, during=None) -> Burst:
     stop = threading.Event()
     run_id = burst.run_id
     post_path = post_path_of(port)
-    threads = [threading.Thread(target=reader, args=(port, post_path, burst, stop, n))
-               for n in range(READERS)]
-    threads += [threading.Thread(target=commenter,
-                                 args=(port, post_path, run_id, burst, stop, n))
-                for n in range(COMMENTERS)]  # fmt: skip
+    threads = [
+        threading.Thread(target=reader, args=(port, post_path, burst, stop, n))
+        for n in range(READERS)
+    ]
+    threads += [
+        threading.Thread(target=commenter, args=(port, post_path, run_id, burst, stop, n))
+        for n in range(COMMENTERS)
+    ]
     deadline = time.monotonic() + seconds
     for thread in threads:
         thread.start()
@@ -189,8 +200,12 @@ def server_database(server_root):
         return
     parts = urlsplit(POSTGRES_URL)
     name = f"{parts.path.lstrip('/')}_load"
-    admin = create_engine(urlunsplit(parts._replace(path="/postgres")).replace(
-        "postgresql://", "postgresql+psycopg://", 1), isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        urlunsplit(parts._replace(path="/postgres")).replace(
+            "postgresql://", "postgresql+psycopg://", 1
+        ),
+        isolation_level="AUTOCOMMIT",
+    )
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))
@@ -260,17 +275,21 @@ def assert_moderation_counts_add_up(database_url: str, run_id: str, accepted: in
     engine = engine_for(database_url)
     try:
         with engine.connect() as conn:
-            by_status = dict(conn.execute(
-                select(Comment.status, func.count()).group_by(Comment.status)
-            ).all())  # fmt: skip
+            by_status = dict(
+                conn.execute(select(Comment.status, func.count()).group_by(Comment.status)).all()
+            )
             total = conn.scalar(select(func.count()).select_from(Comment))
             mine = Comment.body.like(f"loadtest {run_id} %")
-            load_by_status = dict(conn.execute(
-                select(Comment.status, func.count()).where(mine).group_by(Comment.status)
-            ).all())  # fmt: skip
-            approved = select(func.count()).where(
-                Comment.post_id == Post.id, Comment.status == "approved"
-            ).scalar_subquery()
+            load_by_status = dict(
+                conn.execute(
+                    select(Comment.status, func.count()).where(mine).group_by(Comment.status)
+                ).all()
+            )
+            approved = (
+                select(func.count())
+                .where(Comment.post_id == Post.id, Comment.status == "approved")
+                .scalar_subquery()
+            )
             mismatched = conn.execute(
                 select(Post.slug, Post.comment_count, approved).where(
                     Post.comment_count != approved
@@ -292,9 +311,10 @@ def assert_database_intact(database_url: str) -> None:
                 assert conn.exec_driver_sql("PRAGMA integrity_check").scalars().all() == ["ok"]
                 assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
             orphans = conn.scalar(
-                select(func.count()).select_from(Comment)
+                select(func.count())
+                .select_from(Comment)
                 .where(~select(Post.id).where(Post.id == Comment.post_id).exists())
-            )  # fmt: skip
+            )
             assert orphans == 0
     finally:
         engine.dispose()

@@ -16,8 +16,10 @@ from tests.helpers_mail import deliver, text_of
 
 PASSWORD = "correct horse battery"
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
-IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
-          "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")  # fmt: skip
+IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
 
 
 def browser(app, agent: str, address: str = "198.51.100.7"):
@@ -125,9 +127,14 @@ def test_changing_the_password_keeps_this_login_only(app, ctx):
     log_in(phone)
     token = csrf_token_from(laptop.get("/account/").get_data(as_text=True))
 
-    laptop.post("/account/password", data={"pw-csrf_token": token,
-                                           "pw-current_password": PASSWORD,
-                                           "pw-password": "a brand new password"})  # fmt: skip
+    laptop.post(
+        "/account/password",
+        data={
+            "pw-csrf_token": token,
+            "pw-current_password": PASSWORD,
+            "pw-password": "a brand new password",
+        },
+    )
 
     assert logged_in(laptop) and not logged_in(phone)
     assert len([row for row in logins() if row.ended_at is None]) == 1
@@ -144,8 +151,9 @@ def test_last_seen_is_written_at_most_once_a_minute(app, count_queries, ctx):
     with count_queries() as counted:
         assert logged_in(laptop)
     assert logins()[0].last_seen_at == first
-    assert not any(s.lstrip().upper().startswith("UPDATE login_sessions".upper())
-                   for s in counted.statements)  # fmt: skip
+    assert not any(
+        s.lstrip().upper().startswith("UPDATE login_sessions".upper()) for s in counted.statements
+    )
 
     clock.advance(31)
     laptop.get("/admin/")

@@ -7,18 +7,27 @@ from blogapp.mail.outbox import enqueue
 from tests.helpers_mail import deliver, raw_header
 
 # As long as the real ones: a signed token of a subscriber and its subscriptions.
-UNSUBSCRIBE = ("http://localhost/mail/unsubscribe/eyJzIjoxMiwiZSI6InNva2hhQGV4YW1wbGUub3JnIiwiaSI6"
-               "WzEsMiwzXX0.ZjQ3YzM2NTFhYzQ5YjNhZjI4ZGY3YzE1ZjE0YjBlOTk4YWY0ZGUxMQ")  # fmt: skip
+UNSUBSCRIBE = (
+    "http://localhost/mail/unsubscribe/eyJzIjoxMiwiZSI6InNva2hhQGV4YW1wbGUub3JnIiwiaSI6"
+    "WzEsMiwzXX0.ZjQ3YzM2NTFhYzQ5YjNhZjI4ZGY3YzE1ZjE0YjBlOTk4YWY0ZGUxMQ"
+)
 
 
 def test_list_unsubscribe_goes_out_plain(app, inbox, ctx):
     """One-click unsubscribe (RFC 8058) needs the URL as plain ASCII: providers do
     not decode RFC 2047 encoded-words in List-Unsubscribe, so a long URL folded
     into them is lost. Folded, if at all, only at whitespace."""
-    enqueue(key="headers.1", kind="test", recipient="sokha@example.org",
-            subject="ព័ត៌មាន: a Khmer subject that is long enough to be folded somewhere",
-            text="Hello.", headers={"List-Unsubscribe": f"<{UNSUBSCRIBE}>",
-                                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    enqueue(
+        key="headers.1",
+        kind="test",
+        recipient="sokha@example.org",
+        subject="ព័ត៌មាន: a Khmer subject that is long enough to be folded somewhere",
+        text="Hello.",
+        headers={
+            "List-Unsubscribe": f"<{UNSUBSCRIBE}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    )
     deliver()
 
     [raw] = inbox.raw
@@ -32,8 +41,14 @@ def test_list_unsubscribe_goes_out_plain(app, inbox, ctx):
 
 def test_two_unsubscribe_addresses_fold_between_them(app, inbox, ctx):
     both = f"<mailto:unsubscribe@example.org?subject=stop>, <{UNSUBSCRIBE}>"
-    enqueue(key="headers.2", kind="test", recipient="sokha@example.org", subject="Hello",
-            text="Hello.", headers={"List-Unsubscribe": both})
+    enqueue(
+        key="headers.2",
+        kind="test",
+        recipient="sokha@example.org",
+        subject="Hello",
+        text="Hello.",
+        headers={"List-Unsubscribe": both},
+    )
     deliver()
 
     [raw] = inbox.raw

@@ -29,8 +29,11 @@ SHOW_ONLY = {"preview.show"}
 def inbox(app, clock, ctx):
     handler = Inbox()
     with SMTPServer(handler) as server:
-        app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=server.port,
-                          COMMENT_NOTIFY_EMAILS="sokha@example.org")  # fmt: skip
+        app.config.update(
+            MAIL_SERVER="127.0.0.1",
+            MAIL_PORT=server.port,
+            COMMENT_NOTIFY_EMAILS="sokha@example.org",
+        )
         yield handler
 
 
@@ -47,8 +50,9 @@ def every_mail_link(client, inbox, clock) -> list[str]:
     db.session.commit()
     # The newsletter: a confirmation, and an issue to a confirmed reader.
     for address in ("vanna@example.org", READER):
-        client.post("/newsletter/subscribe", data={"email": address, "lists": "en"},
-                    headers=BROWSER_POST)  # fmt: skip
+        client.post(
+            "/newsletter/subscribe", data={"email": address, "lists": "en"}, headers=BROWSER_POST
+        )
     deliver()
     [confirm] = [u for u in links_in(inbox.to(READER)[-1]) if "/newsletter/confirm/" in u]
     assert client.post(path_of(confirm)).status_code == 200
@@ -58,8 +62,9 @@ def every_mail_link(client, inbox, clock) -> list[str]:
     for what in ("export", "erase"):
         client.post("/your-data/", data={"email": READER, "what": what}, headers=BROWSER_POST)
     page = client.get("/login/forgot").get_data(as_text=True)
-    client.post("/login/forgot", data={"email": "sokha@example.org",
-                                       "csrf_token": csrf_token_from(page)})  # fmt: skip
+    client.post(
+        "/login/forgot", data={"email": "sokha@example.org", "csrf_token": csrf_token_from(page)}
+    )
     deliver()
     found = []
     for mail in inbox.messages:
@@ -112,7 +117,8 @@ def test_head_on_the_form_asking_for_a_readers_data_sends_nothing(app, client, i
     """The form's own page: a HEAD with the form's fields is not the form's POST."""
     send_comment(client, make_post("Dams"), "Mine.", email=READER)
     before = every_row()
-    response = client.open("/your-data/", method="HEAD", headers=BROWSER_POST,
-                           data={"email": READER, "what": "erase"})  # fmt: skip
+    response = client.open(
+        "/your-data/", method="HEAD", headers=BROWSER_POST, data={"email": READER, "what": "erase"}
+    )
     assert response.status_code == 200
     assert every_row() == before

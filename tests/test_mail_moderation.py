@@ -63,9 +63,14 @@ def test_the_editor_approves_from_the_mail_with_a_confirming_post(app, client, i
     assert f"Comment #{comment.id} approved by Sokha Chan." in done.get_data(as_text=True)
     assert status_of(comment.id) == CommentStatus.APPROVED
     event = db.session.scalars(
-        select(ModerationEvent).order_by(ModerationEvent.id.desc()).limit(1)).one()
+        select(ModerationEvent).order_by(ModerationEvent.id.desc()).limit(1)
+    ).one()
     assert (event.action, event.actor_login, event.from_status, event.to_status) == (
-        "approve via e-mail", "sokha", CommentStatus.PENDING, CommentStatus.APPROVED)
+        "approve via e-mail",
+        "sokha",
+        CommentStatus.PENDING,
+        CommentStatus.APPROVED,
+    )
 
 
 def test_a_link_works_once(app, client, inbox, editor, ctx):
@@ -91,7 +96,8 @@ def test_a_link_for_a_comment_already_moderated_says_so(app, client, inbox, edit
     assert answer.status_code == 409
     assert status_of(comment.id) == CommentStatus.TRASH
     events = db.session.scalars(
-        select(ModerationEvent.action).where(ModerationEvent.comment_id == comment.id)).all()
+        select(ModerationEvent.action).where(ModerationEvent.comment_id == comment.id)
+    ).all()
     assert events == ["submitted", "trash via e-mail"]
 
 

@@ -43,7 +43,9 @@ def test_a_held_comment_is_queued_with_it_and_sent_by_the_worker(app, client, in
     ]
     deliver()
     assert sorted(r for rs in inbox.recipients for r in rs) == [
-        "chief@example.org", "mod@example.org"]
+        "chief@example.org",
+        "mod@example.org",
+    ]
     message = inbox.messages[0]
     assert message["Subject"] == "[Op-Ed Notes] Comment awaiting moderation: Courts and confidence"
     assert message["Message-ID"] == f"<held.{comment.id}.0@localhost>"
@@ -65,9 +67,16 @@ def test_no_mail_for_approved_or_spam_comments(app, client, inbox, ctx):
     send_comment(client, post, "Approved at once.")
     page = client.get("/").get_data(as_text=True)
     assert page
-    client.post(f"/comments/post/{post.id}", headers=BROWSER_POST, data={
-        "author_name": "Bot", "author_email": "bot@example.org", "body": "Spam",
-        "homepage": "filled"})
+    client.post(
+        f"/comments/post/{post.id}",
+        headers=BROWSER_POST,
+        data={
+            "author_name": "Bot",
+            "author_email": "bot@example.org",
+            "body": "Spam",
+            "homepage": "filled",
+        },
+    )
     assert outbox_rows() == []
 
 
@@ -87,8 +96,13 @@ def test_the_same_cause_queues_one_message(app, ctx):
 
 
 def test_a_server_that_is_down_means_retries_with_backoff_then_failed(app, client, clock, ctx):
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=free_port(), MAIL_MAX_ATTEMPTS=3,
-                      MAIL_RETRY_SECONDS=60, COMMENT_NOTIFY_EMAILS="mod@example.org")
+    app.config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=free_port(),
+        MAIL_MAX_ATTEMPTS=3,
+        MAIL_RETRY_SECONDS=60,
+        COMMENT_NOTIFY_EMAILS="mod@example.org",
+    )
     send_comment(client, make_post())  # the reader is not kept waiting by the dead server
     db.session.commit()
     waits = []
@@ -119,8 +133,11 @@ def test_the_outbox_screen_shows_failed_mail_and_retries_it(app, client, login_a
     page = client.get("/admin/outbox").get_data(as_text=True)
     assert "Hello" in page and "SMTPDataError: (554, &#39;no&#39;)" in page
     assert client.get(f"/admin/outbox/{row.id}/retry").status_code == 405  # POST only
-    response = client.post(f"/admin/outbox/{row.id}/retry",
-                           data={"csrf_token": csrf_token_from(page)}, follow_redirects=True)
+    response = client.post(
+        f"/admin/outbox/{row.id}/retry",
+        data={"csrf_token": csrf_token_from(page)},
+        follow_redirects=True,
+    )
     assert "is queued again" in response.get_data(as_text=True)
     assert (outbox_rows()[0].status, outbox_rows()[0].attempts) == (OutboxStatus.QUEUED, 0)
     deliver()

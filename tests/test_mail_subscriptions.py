@@ -132,8 +132,14 @@ def test_an_approved_reply_notifies_the_reader_once(app, client, inbox, moderato
     post = make_post("Courts")
     first = confirmed_reader(client, post, moderator, inbox)
 
-    send_comment(client, post, "I disagree, and here is why.", name="Vibol",
-                 email="vibol@example.org", parent=first)
+    send_comment(
+        client,
+        post,
+        "I disagree, and here is why.",
+        name="Vibol",
+        email="vibol@example.org",
+        parent=first,
+    )
     reply = last_comment()
     deliver()
     assert inbox.to(READER) == []  # pending: nobody is told
@@ -212,15 +218,17 @@ def test_one_click_unsubscribe_is_a_post_without_cookies(app, client, inbox, mod
     assert db.session.scalars(select(MailSubscription.ended_at)).all() == [None]
     db.session.commit()
     mail_provider = app.test_client()  # RFC 8058: the provider POSTs, with no cookies
-    answer = mail_provider.post(target, data="List-Unsubscribe=One-Click",
-                                content_type="application/x-www-form-urlencoded")
+    answer = mail_provider.post(
+        target, data="List-Unsubscribe=One-Click", content_type="application/x-www-form-urlencoded"
+    )
     assert answer.status_code == 200
     db.session.expire_all()
     assert db.session.scalars(select(MailSubscription.ended_at)).one() is not None
     db.session.commit()
 
-    send_comment(client, post, "Another reply.", name="Vibol", email="vibol@example.org",
-                 parent=first)
+    send_comment(
+        client, post, "Another reply.", name="Vibol", email="vibol@example.org", parent=first
+    )
     approve(last_comment().id, moderator)
     deliver()
     assert len(inbox.to(READER)) == 1  # nothing more
@@ -240,9 +248,13 @@ def test_the_subscriptions_page_lists_and_ends_them(app, client, inbox, moderato
     assert "Replies to your comment on “Rivers”" in page
     assert "New comments on “Rivers”" in page
     assert "Replies to your comment on “Forests”" in page
-    forests = db.session.scalars(select(MailSubscription).join(MailSubscription.post)
-                                 .where(MailSubscription.scope == "replies")
-                                 .order_by(MailSubscription.id.desc()).limit(1)).one()
+    forests = db.session.scalars(
+        select(MailSubscription)
+        .join(MailSubscription.post)
+        .where(MailSubscription.scope == "replies")
+        .order_by(MailSubscription.id.desc())
+        .limit(1)
+    ).one()
     db.session.commit()
     after = client.post(page_url, data={"end": str(forests.id)}).get_data(as_text=True)
     assert "That subscription has ended." in after and "“Forests”" not in after
@@ -257,8 +269,10 @@ def test_a_moderators_reply_from_the_admin_notifies(app, client, inbox, moderato
     first = confirmed_reader(client, post, moderator, inbox)
     login_as(moderator)
     form = client.get(f"/admin/comments/{first.id}/reply").get_data(as_text=True)
-    client.post(f"/admin/comments/{first.id}/reply",
-                data={"csrf_token": csrf_token_from(form), "body": "Thanks, corrected."})
+    client.post(
+        f"/admin/comments/{first.id}/reply",
+        data={"csrf_token": csrf_token_from(form), "body": "Thanks, corrected."},
+    )
     deliver()
     [mail] = inbox.to(READER)
     assert "Moderator Sok on “Elections”:\nThanks, corrected." in text_of(mail)
@@ -274,13 +288,17 @@ def test_a_digest_due_too_early_waits_for_the_interval(app, client, inbox, moder
     deliver()
     send_comment(client, post, "Two.", name="R2", email="r2@example.org")
     approve(last_comment().id, moderator)
-    db.session.execute(update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.QUEUED)
-                       .values(next_attempt_at=utcnow()))  # as if computed too early
+    db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(next_attempt_at=utcnow())
+    )  # as if computed too early
     db.session.commit()
     deliver()
     assert len(inbox.to(READER)) == 1
-    waiting = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.status == OutboxStatus.QUEUED)).one()
+    waiting = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.QUEUED)
+    ).one()
     assert waiting.attempts == 0 and waiting.next_attempt_at > utcnow()
     db.session.commit()
     clock.advance(minutes=15, seconds=1)

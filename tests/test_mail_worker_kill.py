@@ -23,11 +23,17 @@ def statuses() -> Counter:
     return found
 
 
-def test_a_worker_killed_mid_batch_sends_every_message_exactly_once(app, database_url,
-                                                                     tmp_path, ctx):
+def test_a_worker_killed_mid_batch_sends_every_message_exactly_once(
+    app, database_url, tmp_path, ctx
+):
     for n in range(MESSAGES):
-        enqueue(key=f"kill-test.{n}", kind="test", recipient=f"reader{n}@example.org",
-                subject=f"Message {n}", text="Hello.")
+        enqueue(
+            key=f"kill-test.{n}",
+            kind="test",
+            recipient=f"reader{n}@example.org",
+            subject=f"Message {n}",
+            text="Hello.",
+        )
     db.session.commit()
     handler = Inbox(delay=0.3)
     log_path = tmp_path / "worker.log"
@@ -36,8 +42,10 @@ def test_a_worker_killed_mid_batch_sends_every_message_exactly_once(app, databas
         try:
             # Three delivered, and the worker waits on the fourth message of its first
             # batch of five: its earlier ones are recorded as sent, the rest claimed.
-            wait_until(lambda: len(handler.messages) >= 3 and handler.waiting_for_mail.is_set(),
-                       describe=lambda: log_path.read_text()[-2000:])
+            wait_until(
+                lambda: len(handler.messages) >= 3 and handler.waiting_for_mail.is_set(),
+                describe=lambda: log_path.read_text()[-2000:],
+            )
             first.send_signal(signal.SIGKILL)
             first.wait(timeout=10)
         finally:

@@ -30,8 +30,14 @@ def image_bytes(fmt="JPEG", size=(800, 600), color=(180, 40, 40), **save) -> byt
 
 def upload(client, data: bytes, name: str, **fields):
     token = csrf_token_from(client.get("/admin/media/").get_data(as_text=True))
-    form = {"csrf_token": token, "file": (io.BytesIO(data), name), "alt": "", "caption": "",
-            "credit": "", **fields}
+    form = {
+        "csrf_token": token,
+        "file": (io.BytesIO(data), name),
+        "alt": "",
+        "caption": "",
+        "credit": "",
+        **fields,
+    }
     return client.post("/admin/media/", data=form, content_type="multipart/form-data")
 
 
@@ -45,8 +51,14 @@ def test_a_real_photo_is_re_encoded_stored_and_served_safely(app, client, editor
     exif[0x010F] = "SecretCam"  # camera make
     photo = image_bytes(exif=exif.tobytes()) + b"<script>alert(1)</script>"  # trailing payload
 
-    response = upload(client, photo, "../../evil name.jpg", alt="A red square",
-                      caption="Parliament at dusk", credit="Sokha Chan")
+    response = upload(
+        client,
+        photo,
+        "../../evil name.jpg",
+        alt="A red square",
+        caption="Parliament at dusk",
+        credit="Sokha Chan",
+    )
 
     assert response.status_code == 302
     media = db.session.scalar(select(Media))
@@ -72,7 +84,7 @@ def test_a_real_photo_is_re_encoded_stored_and_served_safely(app, client, editor
 
     html = client.get("/admin/media/").get_data(as_text=True)
     assert (
-        f'&lt;figure&gt;&lt;img src=&#34;/uploads/{media.filename}&#34; alt=&#34;A red square'
+        f"&lt;figure&gt;&lt;img src=&#34;/uploads/{media.filename}&#34; alt=&#34;A red square"
         in html
     )
     assert "Parliament at dusk — Image Credit: Sokha Chan&lt;/figcaption&gt;" in html
@@ -98,8 +110,10 @@ def test_a_text_file_renamed_png_is_refused(app, client, editor, ctx):
 
 
 def test_an_svg_with_a_script_is_refused(app, client, editor, ctx):
-    svg = (b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
-           b"<script>alert(document.cookie)</script><rect width='10' height='10'/></svg>")
+    svg = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10">'
+        b"<script>alert(document.cookie)</script><rect width='10' height='10'/></svg>"
+    )
 
     response = upload(client, svg, "logo.svg")
 
@@ -138,8 +152,12 @@ def test_decompression_bombs_are_refused(app, client, editor, size, ctx):
 
 
 def test_store_image_for_importers(app, ctx):
-    media = store_image(io.BytesIO(image_bytes("PNG", size=(600, 450))), "old.png",
-                        caption="From the archive", source_url="https://old.example/a.png")
+    media = store_image(
+        io.BytesIO(image_bytes("PNG", size=(600, 450))),
+        "old.png",
+        caption="From the archive",
+        source_url="https://old.example/a.png",
+    )
     db.session.commit()
 
     assert media.id and media.source_url == "https://old.example/a.png"
@@ -150,11 +168,19 @@ def test_store_image_for_importers(app, ctx):
         store_image(io.BytesIO(b""), "empty.jpg")
 
 
-@pytest.mark.parametrize("path", [
-    "/uploads/../blogapp.sqlite", "/uploads/%2e%2e/blogapp.sqlite", "/uploads/..%2fconfig.py",
-    "/uploads/..\\config.py", "/uploads/x/../../etc/passwd", "/uploads/ABCDEF.jpg",
-    "/uploads/0123456789abcdef01234567.svg", "/uploads/0123456789abcdef01234567.jpg",
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/uploads/../blogapp.sqlite",
+        "/uploads/%2e%2e/blogapp.sqlite",
+        "/uploads/..%2fconfig.py",
+        "/uploads/..\\config.py",
+        "/uploads/x/../../etc/passwd",
+        "/uploads/ABCDEF.jpg",
+        "/uploads/0123456789abcdef01234567.svg",
+        "/uploads/0123456789abcdef01234567.jpg",
+    ],
+)
 def test_path_tricks_and_unknown_names_get_404(client, path, ctx):
     with client.get(path) as response:
         assert response.status_code == 404

@@ -63,8 +63,9 @@ def test_counters_move_with_requests_and_deliveries(app, client, ctx, inbox):
     client.get("/")
     client.get("/?s=harbour")
     client.get("/no-such-page/")
-    enqueue(key="m-1", kind="comment-held", recipient="mod@example.org", subject="Held",
-            text="Waiting.")
+    enqueue(
+        key="m-1", kind="comment-held", recipient="mod@example.org", subject="Held", text="Waiting."
+    )
     db.session.commit()
     middle = scrape(client)
     deliver()
@@ -78,12 +79,16 @@ def test_counters_move_with_requests_and_deliveries(app, client, ctx, inbox):
     assert moved("blogapp_page_cache_total", result="render") >= 2
     assert moved("blogapp_search_seconds_count") == 1
     not_found = re.compile(r'^blogapp_requests_total\{route="[^"]*",status="404"\} (\S+)$', re.M)
-    assert sum(map(float, not_found.findall(middle))) - sum(
-        map(float, not_found.findall(before))) == 1
+    assert (
+        sum(map(float, not_found.findall(middle))) - sum(map(float, not_found.findall(before))) == 1
+    )
     assert value(middle, "blogapp_outbox_unsent", kind="comment-held") == 1
     assert value(after, "blogapp_outbox_unsent", kind="comment-held") == 0
-    assert value(after, "blogapp_deliveries_total", lane="mail", result="sent") - value(
-        middle, "blogapp_deliveries_total", lane="mail", result="sent") == 1
+    assert (
+        value(after, "blogapp_deliveries_total", lane="mail", result="sent")
+        - value(middle, "blogapp_deliveries_total", lane="mail", result="sent")
+        == 1
+    )
     assert value(after, "blogapp_mail_worker_heartbeat_timestamp_seconds", lane="mail") > 0
     assert post.id
 
@@ -91,15 +96,22 @@ def test_counters_move_with_requests_and_deliveries(app, client, ctx, inbox):
 @pytest.mark.slow
 def test_a_scrape_under_gunicorn_adds_up_every_worker(tmp_path, ctx):
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("BLOGAPP_") and k not in ("SECRET_KEY", "DATABASE_URL",
-                                                         "REDIS_URL", "PROMETHEUS_MULTIPROC_DIR")}
-    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'site.sqlite'}",
-               BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"),
-               BLOGAPP_BIND=f"127.0.0.1:{port}", BLOGAPP_WORKERS="2",
-               BLOGAPP_SITE_URL=f"http://127.0.0.1:{port}", SECRET_KEY="m" * 40,
-               PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
-               BLOGAPP_METRICS_TOKEN_SHA256=hashlib.sha256(TOKEN.encode()).hexdigest())
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BLOGAPP_")
+        and k not in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL", "PROMETHEUS_MULTIPROC_DIR")
+    }
+    env.update(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'site.sqlite'}",
+        BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"),
+        BLOGAPP_BIND=f"127.0.0.1:{port}",
+        BLOGAPP_WORKERS="2",
+        BLOGAPP_SITE_URL=f"http://127.0.0.1:{port}",
+        SECRET_KEY="m" * 40,
+        PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "metrics"),
+        BLOGAPP_METRICS_TOKEN_SHA256=hashlib.sha256(TOKEN.encode()).hexdigest(),
+    )
     setup = create_app({"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"], "SECRET_KEY": "m" * 40})
     with setup.app_context():
         db.create_all()
@@ -108,7 +120,11 @@ def test_a_scrape_under_gunicorn_adds_up_every_worker(tmp_path, ctx):
     with log.open("w") as log_file:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
     try:
         wait_for(port, "/healthz", server, log)
         before = fetch(port, "/metrics", headers=AUTH).text
@@ -129,8 +145,10 @@ def test_a_scrape_under_gunicorn_adds_up_every_worker(tmp_path, ctx):
         server.terminate()
         server.wait(timeout=30)
 
-    seen = [value(text, "blogapp_requests_total", route="posts.index", status="200")
-            for text in (before, *during, after)]
+    seen = [
+        value(text, "blogapp_requests_total", route="posts.index", status="200")
+        for text in (before, *during, after)
+    ]
     assert seen == sorted(seen) and seen[-1] > seen[0]
     assert statuses == [200] * LOAD_REQUESTS * LOAD_THREADS
     assert seen[-1] - seen[0] == len(statuses)  # every worker's requests, none twice
@@ -139,9 +157,12 @@ def test_a_scrape_under_gunicorn_adds_up_every_worker(tmp_path, ctx):
 
 def test_the_grafana_dashboard_asks_only_for_metrics_the_site_has():
     dashboard = json.loads((PROJECT_ROOT / "deploy" / "grafana-blogapp.json").read_text())
-    asked = {re.sub(r"_(total|bucket|count|sum)$", "", name)
-             for panel in dashboard["panels"] for target in panel["targets"]
-             for name in re.findall(r"blogapp_[a-z_]+", target["expr"])}
+    asked = {
+        re.sub(r"_(total|bucket|count|sum)$", "", name)
+        for panel in dashboard["panels"]
+        for target in panel["targets"]
+        for name in re.findall(r"blogapp_[a-z_]+", target["expr"])
+    }
     package = PROJECT_ROOT / "blogapp" / "metrics"
     source = "".join(path.read_text() for path in package.glob("*.py"))
     made = set(re.findall(r'"(blogapp_[a-z_]+)"', source))

@@ -54,7 +54,11 @@ def test_db_upgrade_from_empty_matches_the_models(empty_database_url, tmp_path, 
     env.update(DATABASE_URL=empty_database_url, BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"))
     upgraded = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "blogapp", "db", "upgrade"],
-        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert upgraded.returncode == 0, upgraded.stderr
 
@@ -70,8 +74,11 @@ def test_db_upgrade_from_empty_matches_the_models(empty_database_url, tmp_path, 
                 assert "search_vector" in {c["name"] for c in inspect(conn).get_columns("posts")}
             context = MigrationContext.configure(
                 conn,
-                opts={"compare_type": True, "compare_server_default": False,
-                      "include_object": include_object},
+                opts={
+                    "compare_type": True,
+                    "compare_server_default": False,
+                    "include_object": include_object,
+                },
             )
             differences = compare_metadata(context, db.metadata)
     finally:
@@ -86,7 +93,11 @@ def test_db_upgrade_twice_is_harmless(empty_database_url, tmp_path):
     for _ in range(2):
         run = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "blogapp", "db", "upgrade"],
-            env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
+            env=env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         assert run.returncode == 0, run.stderr
 
@@ -96,13 +107,18 @@ def _upgrade(url: str, tmp_path, revision: str = "head") -> None:
     env.update(DATABASE_URL=url, BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"))
     run = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "blogapp", "db", "upgrade", revision],
-        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert run.returncode == 0, run.stderr
 
 
-NEVER_REUSED = sorted(t.name for t in db.metadata.sorted_tables
-                      if t.dialect_options["sqlite"]["autoincrement"])  # fmt: skip
+NEVER_REUSED = sorted(
+    t.name for t in db.metadata.sorted_tables if t.dialect_options["sqlite"]["autoincrement"]
+)
 ROWS = [
     "INSERT INTO users (id, login, email, display_name, role, password_hash,"
     " is_active_account, session_token, created_at) VALUES"
@@ -122,8 +138,9 @@ COMMENT = (
 )
 
 
-def test_upgrade_rebuilds_the_tables_whose_ids_leave_the_database(empty_database_url,
-                                                                   tmp_path, ctx):
+def test_upgrade_rebuilds_the_tables_whose_ids_leave_the_database(
+    empty_database_url, tmp_path, ctx
+):
     """On a database with rows: every row, reference and the search index survive, and
     afterwards a deleted row's id is never given again (SQLite; PostgreSQL never did)."""
     _upgrade(empty_database_url, tmp_path, "e19b4d7a2c55")
@@ -134,44 +151,51 @@ def test_upgrade_rebuilds_the_tables_whose_ids_leave_the_database(empty_database
                 conn.exec_driver_sql(statement)
             conn.exec_driver_sql(COMMENT.format(id=10, parent="NULL"))
             conn.exec_driver_sql(COMMENT.format(id=11, parent=10))
-            conn.exec_driver_sql("INSERT INTO mail_subscribers (id, email, created_at) VALUES"
-                                 " (5, 'dara@example.org', '2026-01-01 00:00:00')")
+            conn.exec_driver_sql(
+                "INSERT INTO mail_subscribers (id, email, created_at) VALUES"
+                " (5, 'dara@example.org', '2026-01-01 00:00:00')"
+            )
             conn.exec_driver_sql(
                 "INSERT INTO mail_subscriptions (subscriber_id, post_id, comment_id, scope,"
                 " created_at) VALUES (5, 3, 11, 'replies', '2026-01-01 00:00:00')"
-            )  # fmt: skip
+            )
         _upgrade(empty_database_url, tmp_path)
         with engine.begin() as conn:
             if conn.dialect.name == "sqlite":
-                schema = dict(conn.exec_driver_sql(
-                    "SELECT name, sql FROM sqlite_master WHERE type = 'table'").all())  # fmt: skip
+                schema = dict(
+                    conn.exec_driver_sql(
+                        "SELECT name, sql FROM sqlite_master WHERE type = 'table'"
+                    ).all()
+                )
                 assert [t for t in NEVER_REUSED if "AUTOINCREMENT" not in schema[t]] == []
                 assert conn.exec_driver_sql("PRAGMA foreign_key_check").all() == []
                 assert conn.exec_driver_sql(
                     "SELECT rowid FROM posts_fts WHERE posts_fts MATCH 'upstream'"
-                ).all() == [(3,)]  # fmt: skip
+                ).all() == [(3,)]
             assert conn.exec_driver_sql(
                 "SELECT c.id, c.parent_id, p.slug, u.login FROM comments c"
                 " JOIN posts p ON p.id = c.post_id JOIN users u ON u.id = p.author_id"
-                " ORDER BY c.id").all() == [(10, None, "water-rights", "sokha"),
-                                            (11, 10, "water-rights", "sokha")]  # fmt: skip
+                " ORDER BY c.id"
+            ).all() == [(10, None, "water-rights", "sokha"), (11, 10, "water-rights", "sokha")]
             assert conn.exec_driver_sql(
                 "SELECT s.email FROM mail_subscriptions m JOIN mail_subscribers s"
-                " ON s.id = m.subscriber_id WHERE m.comment_id = 11").all() == [
-                ("dara@example.org",)]  # fmt: skip
+                " ON s.id = m.subscriber_id WHERE m.comment_id = 11"
+            ).all() == [("dara@example.org",)]
             # Foreign keys are on again, and they cascade as before.
             conn.exec_driver_sql("DELETE FROM comments WHERE id = 11")
             assert conn.exec_driver_sql("SELECT count(*) FROM mail_subscriptions").scalar() == 0
             if conn.dialect.name == "sqlite":  # (rows given ids by hand skip PG's sequence)
-                conn.exec_driver_sql(COMMENT.replace("{id}, ", "").replace("(id, ", "(")
-                                     .format(parent=10))  # fmt: skip
+                conn.exec_driver_sql(
+                    COMMENT.replace("{id}, ", "").replace("(id, ", "(").format(parent=10)
+                )
                 assert conn.exec_driver_sql("SELECT max(id) FROM comments").scalar() == 12
     finally:
         engine.dispose()
 
 
-def test_the_featured_image_columns_come_and_go_keeping_posts_whole(empty_database_url, tmp_path,
-                                                                   ctx):
+def test_the_featured_image_columns_come_and_go_keeping_posts_whole(
+    empty_database_url, tmp_path, ctx
+):
     """Issue 32's migration rebuilds posts on SQLite: rows, AUTOINCREMENT and the search
     index's triggers survive it both ways."""
     _upgrade(empty_database_url, tmp_path, "b36d5a1c7e20")
@@ -183,23 +207,29 @@ def test_the_featured_image_columns_come_and_go_keeping_posts_whole(empty_databa
         _upgrade(empty_database_url, tmp_path, "b8d4f2a61c37")
         with engine.begin() as conn:
             assert conn.exec_driver_sql(
-                "SELECT slug, featured_media_id, featured_alt FROM posts").all() == [
-                ("water-rights", None, "")]  # fmt: skip
+                "SELECT slug, featured_media_id, featured_alt FROM posts"
+            ).all() == [("water-rights", None, "")]
             if conn.dialect.name == "sqlite":
                 schema = conn.exec_driver_sql(
-                    "SELECT sql FROM sqlite_master WHERE name = 'posts'").scalar()
+                    "SELECT sql FROM sqlite_master WHERE name = 'posts'"
+                ).scalar()
                 assert "AUTOINCREMENT" in schema
                 conn.exec_driver_sql("UPDATE posts SET search_text = 'Water rights sediment'")
                 assert conn.exec_driver_sql(
                     "SELECT rowid FROM posts_fts WHERE posts_fts MATCH 'sediment'"
-                ).all() == [(3,)]  # fmt: skip
+                ).all() == [(3,)]
         env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
-        env.update(DATABASE_URL=empty_database_url,
-                   BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"))
+        env.update(
+            DATABASE_URL=empty_database_url, BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance")
+        )
         down = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "blogapp", "db", "downgrade", "b36d5a1c7e20"],
-            env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            env=env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert down.returncode == 0, down.stderr
         with engine.begin() as conn:
             columns = {c["name"] for c in inspect(conn).get_columns("posts")}
@@ -209,8 +239,9 @@ def test_the_featured_image_columns_come_and_go_keeping_posts_whole(empty_databa
         engine.dispose()
 
 
-def test_the_submissions_migration_comes_and_goes_keeping_profiles_whole(empty_database_url,
-                                                                        tmp_path, ctx):
+def test_the_submissions_migration_comes_and_goes_keeping_profiles_whole(
+    empty_database_url, tmp_path, ctx
+):
     """Submissions' table and the unconfirmed flag on author profiles: added, and
     dropped again with every profile (and SQLite's AUTOINCREMENT) kept."""
     _upgrade(empty_database_url, tmp_path, "b33c0a7e5d12")
@@ -220,19 +251,26 @@ def test_the_submissions_migration_comes_and_goes_keeping_profiles_whole(empty_d
             conn.exec_driver_sql(
                 "INSERT INTO author_profiles (id, slug, name, names, bio, affiliation,"
                 " disclosure, same_as, is_pen_name, wp_login, created_at) VALUES (4, 'dara',"
-                " 'Dara', '{}', '', '', '', '', false, '', '2026-01-01 00:00:00')")
+                " 'Dara', '{}', '', '', '', '', false, '', '2026-01-01 00:00:00')"
+            )
         _upgrade(empty_database_url, tmp_path)
         with engine.begin() as conn:
             assert conn.exec_driver_sql(
-                "SELECT slug, is_unconfirmed FROM author_profiles").all() == [("dara", False)]
+                "SELECT slug, is_unconfirmed FROM author_profiles"
+            ).all() == [("dara", False)]
             assert "submissions" in inspect(conn).get_table_names()
         env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
-        env.update(DATABASE_URL=empty_database_url,
-                   BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"))
+        env.update(
+            DATABASE_URL=empty_database_url, BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance")
+        )
         down = subprocess.run(
             [sys.executable, "-m", "flask", "--app", "blogapp", "db", "downgrade", "b33c0a7e5d12"],
-            env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
-        )  # fmt: skip
+            env=env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert down.returncode == 0, down.stderr
         with engine.begin() as conn:
             assert "submissions" not in inspect(conn).get_table_names()
@@ -241,7 +279,8 @@ def test_the_submissions_migration_comes_and_goes_keeping_profiles_whole(empty_d
             assert conn.exec_driver_sql("SELECT slug FROM author_profiles").all() == [("dara",)]
             if conn.dialect.name == "sqlite":
                 schema = conn.exec_driver_sql(
-                    "SELECT sql FROM sqlite_master WHERE name = 'author_profiles'").scalar()
+                    "SELECT sql FROM sqlite_master WHERE name = 'author_profiles'"
+                ).scalar()
                 assert "AUTOINCREMENT" in schema
     finally:
         engine.dispose()

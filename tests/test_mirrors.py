@@ -21,8 +21,11 @@ STATIC = "https://mirror.example.net/blog"
 
 @pytest.fixture
 def app_config():
-    return {"ONION_ADDRESS": f"http://{ONION}/", "MIRRORS": [STATIC + "/"],
-            "MAIL_SERVER": "127.0.0.1"}  # fmt: skip
+    return {
+        "ONION_ADDRESS": f"http://{ONION}/",
+        "MIRRORS": [STATIC + "/"],
+        "MAIL_SERVER": "127.0.0.1",
+    }
 
 
 def test_the_mirrors_page_lists_the_onion_first_and_the_footer_links_it(client, ctx):

@@ -29,8 +29,9 @@ def screen(client, url: str = "/admin/comments") -> str:
 
 def press(client, comment: Comment, action: str, **extra):
     token = csrf_token_from(screen(client))
-    return client.post(f"/admin/comments/{comment.id}/{action}",
-                       data={"csrf_token": token, **extra})
+    return client.post(
+        f"/admin/comments/{comment.id}/{action}", data={"csrf_token": token, **extra}
+    )
 
 
 def status_of(comment_id: int) -> str | None:
@@ -45,8 +46,11 @@ def count_of(post: Post) -> int:
 
 
 def approved_in_db(post: Post) -> int:
-    return db.session.scalar(select(func.count()).select_from(Comment).where(
-        Comment.post_id == post.id, Comment.status == CommentStatus.APPROVED))
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Comment)
+        .where(Comment.post_id == post.id, Comment.status == CommentStatus.APPROVED)
+    )
 
 
 def test_moderation_needs_an_editor_or_admin(client, ctx):
@@ -55,8 +59,9 @@ def test_moderation_needs_an_editor_or_admin(client, ctx):
     response = client.get("/admin/comments")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     page = client.get("/login").get_data(as_text=True)  # a token of this session's own
-    response = client.post(f"/admin/comments/{comment.id}/approve",
-                           data={"csrf_token": csrf_token_from(page)})
+    response = client.post(
+        f"/admin/comments/{comment.id}/approve", data={"csrf_token": csrf_token_from(page)}
+    )
     assert response.status_code == 302 and "/login" in response.headers["Location"]
     assert status_of(comment.id) == CommentStatus.PENDING
 
@@ -71,13 +76,18 @@ def test_actions_are_posts_with_csrf(client, editor, ctx):
 def test_tabs_show_counts_newest_first_with_every_detail(client, editor, ctx):
     post = make_post("Courts and confidence")
     start = utcnow() - timedelta(hours=3)
-    older = make_comment(post, "Older <strong>pending</strong> words.",
-                         status=CommentStatus.PENDING,
-                         author_name="Sophea", author_email="sophea@example.org",
-                         created_at=start)
+    older = make_comment(
+        post,
+        "Older <strong>pending</strong> words.",
+        status=CommentStatus.PENDING,
+        author_name="Sophea",
+        author_email="sophea@example.org",
+        created_at=start,
+    )
     older.author_url, older.author_ip = "https://sophea.example", "203.0.113.9"
-    newer = make_comment(post, "Newer pending.", status=CommentStatus.PENDING,
-                         created_at=start + timedelta(hours=1))
+    newer = make_comment(
+        post, "Newer pending.", status=CommentStatus.PENDING, created_at=start + timedelta(hours=1)
+    )
     make_comment(post, "Approved one.", created_at=start)
     make_comment(post, "Spammy.", status=CommentStatus.SPAM)
     make_comment(post, "Binned.", status=CommentStatus.TRASH)
@@ -89,8 +99,18 @@ def test_tabs_show_counts_newest_first_with_every_detail(client, editor, ctx):
         assert f'{label} <span class="count">({n})</span>' in page
     assert page.index("Newer pending.") < page.index("Older <strong>pending</strong> words.")
     assert "Approved one." not in page and "Spammy." not in page
-    for detail in ("Sophea", "sophea@example.org", "https://sophea.example", "203.0.113.9",
-                   "Courts and confidence", "Approve", "Spam", "Trash", "Edit", "Reply"):
+    for detail in (
+        "Sophea",
+        "sophea@example.org",
+        "https://sophea.example",
+        "203.0.113.9",
+        "Courts and confidence",
+        "Approve",
+        "Spam",
+        "Trash",
+        "Edit",
+        "Reply",
+    ):
         assert detail in page
     assert "Delete Permanently" not in page  # only from Spam or Trash
     assert "Delete Permanently" in screen(client, "/admin/comments?status=spam")
@@ -101,11 +121,20 @@ def test_tabs_show_counts_newest_first_with_every_detail(client, editor, ctx):
 
 def test_search_by_author_email_address_or_text_ignoring_case(client, editor, ctx):
     post = make_post()
-    a = make_comment(post, "The BUDGET is late.", author_name="Vannak",
-                     author_email="vannak@example.org", status=CommentStatus.PENDING)
+    a = make_comment(
+        post,
+        "The BUDGET is late.",
+        author_name="Vannak",
+        author_email="vannak@example.org",
+        status=CommentStatus.PENDING,
+    )
     a.author_ip = "198.51.100.7"
-    make_comment(post, "Nothing to see, 100% sure_thing.", author_name="Other",
-                 author_email="other@example.org")
+    make_comment(
+        post,
+        "Nothing to see, 100% sure_thing.",
+        author_name="Other",
+        author_email="other@example.org",
+    )
     db.session.commit()
 
     def found(q: str) -> list[str]:
@@ -123,8 +152,13 @@ def test_search_by_author_email_address_or_text_ignoring_case(client, editor, ct
 def test_pagination_of_the_list(client, editor, ctx):
     post = make_post()
     for n in range(25):
-        make_comment(post, f"Comment {n}.", status=CommentStatus.PENDING, commit=False,
-                     created_at=utcnow() - timedelta(minutes=n))
+        make_comment(
+            post,
+            f"Comment {n}.",
+            status=CommentStatus.PENDING,
+            commit=False,
+            created_at=utcnow() - timedelta(minutes=n),
+        )
     db.session.commit()
     first = screen(client, "/admin/comments")
     second = screen(client, "/admin/comments?page=2")
@@ -198,10 +232,15 @@ def test_bulk_actions_on_checked_comments(client, editor, ctx):
     page = screen(client)
     assert f'name="ids" value="{held[0].id}" form="bulk-form"' in page
 
-    response = client.post("/admin/comments/bulk", data={
-        "csrf_token": csrf_token_from(page), "action": "approve",
-        "ids": [str(c.id) for c in held] + ["not-a-number"],
-        "next": "/admin/comments?status=pending"})
+    response = client.post(
+        "/admin/comments/bulk",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "action": "approve",
+            "ids": [str(c.id) for c in held] + ["not-a-number"],
+            "next": "/admin/comments?status=pending",
+        },
+    )
 
     assert response.status_code == 302
     assert response.headers["Location"] == "/admin/comments?status=pending"
@@ -209,12 +248,20 @@ def test_bulk_actions_on_checked_comments(client, editor, ctx):
     assert status_of(other.id) == CommentStatus.PENDING
     assert count_of(post) == 3
     assert "3 of 3 comments approved." in screen(client)
-    client.post("/admin/comments/bulk", data={"csrf_token": csrf_token_from(page),
-                                              "action": "approve", "ids": [str(held[0].id)]})
+    client.post(
+        "/admin/comments/bulk",
+        data={"csrf_token": csrf_token_from(page), "action": "approve", "ids": [str(held[0].id)]},
+    )
     assert "0 of 1 comments approved." in screen(client)  # idempotent
-    response = client.post("/admin/comments/bulk", data={
-        "csrf_token": csrf_token_from(page), "action": "trash", "ids": [str(other.id)],
-        "next": "https://evil.example/"})
+    response = client.post(
+        "/admin/comments/bulk",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "action": "trash",
+            "ids": [str(other.id)],
+            "next": "https://evil.example/",
+        },
+    )
     assert response.headers["Location"] == "/admin/comments"  # no open redirect
 
 
@@ -223,9 +270,15 @@ def test_moderation_never_sends_a_moderator_off_the_site(client, editor, target,
     comment = make_comment(make_post(), "Held.", status=CommentStatus.PENDING)
     page = screen(client)
 
-    response = client.post("/admin/comments/bulk", data={
-        "csrf_token": csrf_token_from(page), "action": "approve", "ids": [str(comment.id)],
-        "next": target})
+    response = client.post(
+        "/admin/comments/bulk",
+        data={
+            "csrf_token": csrf_token_from(page),
+            "action": "approve",
+            "ids": [str(comment.id)],
+            "next": target,
+        },
+    )
 
     assert response.headers["Location"] == "/admin/comments"
 
@@ -235,10 +288,16 @@ def test_edit_sanitizes_again_and_is_logged(app, client, editor, ctx):
     comment = make_comment(post, "Tpyo here.")
     form = screen(client, f"/admin/comments/{comment.id}/edit")
 
-    response = client.post(f"/admin/comments/{comment.id}/edit", data={
-        "csrf_token": csrf_token_from(form), "author_name": "Reader",
-        "author_email": "reader@example.org", "author_url": "javascript:alert(1)",
-        "body": "Typo fixed. <script>alert(1)</script>"})
+    response = client.post(
+        f"/admin/comments/{comment.id}/edit",
+        data={
+            "csrf_token": csrf_token_from(form),
+            "author_name": "Reader",
+            "author_email": "reader@example.org",
+            "author_url": "javascript:alert(1)",
+            "body": "Typo fixed. <script>alert(1)</script>",
+        },
+    )
 
     assert response.status_code == 302
     db.session.expire_all()
@@ -248,8 +307,10 @@ def test_edit_sanitizes_again_and_is_logged(app, client, editor, ctx):
     assert "Typo fixed." in app.test_client().get(url_of(post)).get_data(as_text=True)
     event = db.session.scalar(select(ModerationEvent))
     assert (event.action, event.actor_login) == ("edit", "mod")
-    bad = client.post(f"/admin/comments/{comment.id}/edit", data={
-        "csrf_token": csrf_token_from(form), "author_name": "Reader", "body": ""})
+    bad = client.post(
+        f"/admin/comments/{comment.id}/edit",
+        data={"csrf_token": csrf_token_from(form), "author_name": "Reader", "body": ""},
+    )
     assert bad.status_code == 400
     assert "The comment cannot be empty." in bad.get_data(as_text=True)
 
@@ -259,8 +320,10 @@ def test_a_moderators_reply_is_published_at_once_under_the_comment(app, client, 
     question = make_comment(post, "Is this sourced?", status=CommentStatus.PENDING)
     form = screen(client, f"/admin/comments/{question.id}/reply")
 
-    response = client.post(f"/admin/comments/{question.id}/reply", data={
-        "csrf_token": csrf_token_from(form), "body": "Yes: see the footnotes."})
+    response = client.post(
+        f"/admin/comments/{question.id}/reply",
+        data={"csrf_token": csrf_token_from(form), "body": "Yes: see the footnotes."},
+    )
 
     assert response.status_code == 302
     reply = db.session.scalars(select(Comment).where(Comment.parent_id == question.id)).one()
@@ -268,9 +331,12 @@ def test_a_moderators_reply_is_published_at_once_under_the_comment(app, client, 
     assert status_of(question.id) == CommentStatus.APPROVED  # answered, so approved with it
     assert count_of(post) == 2
     page = app.test_client().get(url_of(post)).get_data(as_text=True)
-    assert re.search(rf'<li id="comment-{question.id}".*?<ol class="children">\s*'
-                     rf'<li id="comment-{reply.id}" class="comment depth-2 by-moderator">',
-                     page, re.S)
+    assert re.search(
+        rf'<li id="comment-{question.id}".*?<ol class="children">\s*'
+        rf'<li id="comment-{reply.id}" class="comment depth-2 by-moderator">',
+        page,
+        re.S,
+    )
     actions = db.session.scalars(select(ModerationEvent.action).order_by(ModerationEvent.id))
     assert list(actions) == ["approve", "reply"]
     history = screen(client, f"/admin/comments/{question.id}/edit")
@@ -294,10 +360,17 @@ def test_settings_are_for_admins_and_take_effect(client, login_as, ctx):
     form = screen(client, "/admin/comments/settings")
     assert 'value="2"' in form  # the default link limit
 
-    response = client.post("/admin/comments/settings", data={
-        "csrf_token": csrf_token_from(form), "auto_approve_known": "y",
-        "blocklist_words": "Casino\n\n  pills  \ncasino", "moderation_words": "fraud",
-        "link_limit": "4", "close_after_days": "30"})
+    response = client.post(
+        "/admin/comments/settings",
+        data={
+            "csrf_token": csrf_token_from(form),
+            "auto_approve_known": "y",
+            "blocklist_words": "Casino\n\n  pills  \ncasino",
+            "moderation_words": "fraud",
+            "link_limit": "4",
+            "close_after_days": "30",
+        },
+    )
 
     assert response.status_code == 302
     settings = load_settings()
@@ -305,7 +378,9 @@ def test_settings_are_for_admins_and_take_effect(client, login_as, ctx):
     assert settings.blocklist_words == ("casino", "pills")
     assert settings.moderation_words == ("fraud",)
     assert (settings.link_limit, settings.close_after_days) == (4, 30)
-    bad = client.post("/admin/comments/settings", data={
-        "csrf_token": csrf_token_from(form), "link_limit": "-1", "close_after_days": "x"})
+    bad = client.post(
+        "/admin/comments/settings",
+        data={"csrf_token": csrf_token_from(form), "link_limit": "-1", "close_after_days": "x"},
+    )
     assert bad.status_code == 400
     assert load_settings().link_limit == 4

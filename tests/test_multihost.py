@@ -45,8 +45,11 @@ def hosts(app, database_url, tmp_path, blog, ctx):
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    settings = {"REDIS_URL": REDIS_URL, "BLOGAPP_HTTP_CACHE_S_MAXAGE": str(S_MAXAGE),
-                "BLOGAPP_CONTENT_VERSION_CACHE_SECONDS": str(VERSION_SECONDS)}
+    settings = {
+        "REDIS_URL": REDIS_URL,
+        "BLOGAPP_HTTP_CACHE_S_MAXAGE": str(S_MAXAGE),
+        "BLOGAPP_CONTENT_VERSION_CACHE_SECONDS": str(VERSION_SECONDS),
+    }
     started = []
     try:
         for name in ("host-a", "host-b"):
@@ -76,10 +79,17 @@ def test_a_change_through_one_host_is_seen_through_the_other(hosts, blog):
     cookie = log_in(host_a.port)
     screen = fetch(host_a.port, "/admin/comments", headers={"Cookie": cookie})
     cookie_after = cookie_of(screen) or cookie
-    approved = fetch(host_a.port, f"/admin/comments/{blog['held_id']}/approve", "POST",
-                     body=urlencode({"csrf_token": csrf_of(screen.text)}).encode(),
-                     headers={"Cookie": cookie_after, **ORIGIN,
-                              "Content-Type": "application/x-www-form-urlencoded"})
+    approved = fetch(
+        host_a.port,
+        f"/admin/comments/{blog['held_id']}/approve",
+        "POST",
+        body=urlencode({"csrf_token": csrf_of(screen.text)}).encode(),
+        headers={
+            "Cookie": cookie_after,
+            **ORIGIN,
+            "Content-Type": "application/x-www-form-urlencoded",
+        },
+    )
     assert approved.status == 302
     changed_at = time.monotonic()
 

@@ -54,8 +54,9 @@ def inbox(app, clock, ctx):
 
 
 def sign_up(client, email: str, lists: str = "both"):
-    response = client.post("/newsletter/subscribe", data={"email": email, "lists": lists},
-                           headers=BROWSER_POST)  # fmt: skip
+    response = client.post(
+        "/newsletter/subscribe", data={"email": email, "lists": lists}, headers=BROWSER_POST
+    )
     assert response.status_code == 200, response.get_data(as_text=True)[:1000]
     return response
 
@@ -135,11 +136,17 @@ def test_the_same_answer_for_a_known_and_an_unknown_address(client, inbox, clock
 
 
 def test_a_form_from_another_site_or_with_a_bad_address_is_refused(client, inbox, ctx):
-    cross = client.post("/newsletter/subscribe", data={"email": "a@example.org", "lists": "en"},
-                        headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"})
+    cross = client.post(
+        "/newsletter/subscribe",
+        data={"email": "a@example.org", "lists": "en"},
+        headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+    )
     assert cross.status_code == 403
-    bad = client.post("/newsletter/subscribe", data={"email": "not an address", "lists": "fr"},
-                      headers=BROWSER_POST)  # fmt: skip
+    bad = client.post(
+        "/newsletter/subscribe",
+        data={"email": "not an address", "lists": "fr"},
+        headers=BROWSER_POST,
+    )
     assert bad.status_code == 400
     assert "valid e-mail address" in bad.get_data(as_text=True)
     assert subscriber("a@example.org") is None
@@ -154,27 +161,40 @@ def test_the_form_is_in_the_sidebar_and_after_each_post(client, inbox, ctx):
 
 
 def test_each_post_goes_to_the_subscribers_of_its_language(client, inbox, clock, ctx):
-    for email, lists in (("en@example.org", "en"), ("km@example.org", "km"),
-                         ("both@example.org", "both")):  # fmt: skip
+    for email, lists in (
+        ("en@example.org", "en"),
+        ("km@example.org", "km"),
+        ("both@example.org", "both"),
+    ):
         confirmed(client, inbox, email, lists)
     clock.advance(minutes=1)
-    english = make_post("Roads and rain", "The rain came early.\n\nThen the roads.",
-                        excerpt="Rain, then roads.", source_line="First published in the Post.",
-                        published_at=utcnow())  # fmt: skip
+    english = make_post(
+        "Roads and rain",
+        "The rain came early.\n\nThen the roads.",
+        excerpt="Rain, then roads.",
+        source_line="First published in the Post.",
+        published_at=utcnow(),
+    )
     khmer = make_post("ផ្លូវ", "ភ្លៀង", language="km", published_at=utcnow())
     deliver()
-    subjects = {e: sorted(m["Subject"] for m in inbox.to(e)
-                          if "/newsletter/confirm/" not in text_of(m))
-                for e in ("en@example.org", "km@example.org", "both@example.org")}
-    assert subjects == {"en@example.org": [english.title], "km@example.org": [khmer.title],
-                        "both@example.org": sorted([english.title, khmer.title])}
+    subjects = {
+        e: sorted(m["Subject"] for m in inbox.to(e) if "/newsletter/confirm/" not in text_of(m))
+        for e in ("en@example.org", "km@example.org", "both@example.org")
+    }
+    assert subjects == {
+        "en@example.org": [english.title],
+        "km@example.org": [khmer.title],
+        "both@example.org": sorted([english.title, khmer.title]),
+    }
     [mail] = [m for m in inbox.to("en@example.org") if m["Subject"] == english.title]
     text = text_of(mail)
     assert "Rain, then roads." in text and "First published in the Post." in text
     assert f"/{english.published_at:%Y/%m/%d}/{english.slug}/" in text
     assert link(mail, "manage") and link(mail, "unsubscribe")
-    assert mail["List-Unsubscribe"].startswith("<http") and "/newsletter/unsubscribe/" in \
-        mail["List-Unsubscribe"]
+    assert (
+        mail["List-Unsubscribe"].startswith("<http")
+        and "/newsletter/unsubscribe/" in mail["List-Unsubscribe"]
+    )
     assert mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     html = mail.get_body(preferencelist=("html",)).get_content()
     assert "<img" not in html and "Roads and rain" in html
@@ -232,26 +252,38 @@ def test_a_hard_refusal_marks_the_address_bouncing(client, inbox, clock, app, ct
     report = deliver_once()
     assert report.failed == 1 and report.sent == 1
     assert subscriber("gone@example.org").status == NewsletterStatus.BOUNCING
-    failed = db.session.scalars(select(OutboxMessage).where(
-        OutboxMessage.recipient == "gone@example.org", OutboxMessage.kind == "newsletter")).one()
+    failed = db.session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.recipient == "gone@example.org", OutboxMessage.kind == "newsletter"
+        )
+    ).one()
     assert failed.status == OutboxStatus.FAILED and "550" in failed.last_error
     db.session.commit()
     clock.advance(minutes=1)
     make_post("Second", published_at=utcnow())
     deliver()
     assert [m["Subject"] for m in inbox.to("here@example.org")][-2:] == ["First", "Second"]
-    assert db.session.scalar(select(OutboxMessage.id).where(
-        OutboxMessage.recipient == "gone@example.org", OutboxMessage.subject == "Second")) is None
+    assert (
+        db.session.scalar(
+            select(OutboxMessage.id).where(
+                OutboxMessage.recipient == "gone@example.org", OutboxMessage.subject == "Second"
+            )
+        )
+        is None
+    )
     db.session.commit()
     # The admin's per-post view: First went to 1 and bounced for 1; Second went to 1.
     from blogapp.newsletter.admin import recent_issues
 
     assert [(i["title"], i["recipients"], i["counts"]) for i in recent_issues()] == [
-        ("Second", 1, {"sent": 1}), ("First", 2, {"sent": 1, "bounced": 1})]
+        ("Second", 1, {"sent": 1}),
+        ("First", 2, {"sent": 1, "bounced": 1}),
+    ]
 
 
-def test_the_subscribers_screen_counts_each_list_and_exports_csv(client, inbox, clock,
-                                                                  login_as, ctx):
+def test_the_subscribers_screen_counts_each_list_and_exports_csv(
+    client, inbox, clock, login_as, ctx
+):
     from blogapp.models import ROLE_ADMIN
     from tests.factories import make_user
 
@@ -272,8 +304,10 @@ def test_the_subscribers_screen_counts_each_list_and_exports_csv(client, inbox, 
     assert export.mimetype == "text/csv" and "no-store" in export.headers["Cache-Control"]
     lines = export.get_data(as_text=True).splitlines()
     assert lines[0] == "email,lists,status,created_at,confirmed_at"
-    assert sorted(line.split(",")[0] for line in lines[1:]) == ["both@example.org",
-                                                               "en@example.org"]
+    assert sorted(line.split(",")[0] for line in lines[1:]) == [
+        "both@example.org",
+        "en@example.org",
+    ]
     everyone = client.get("/admin/subscribers.csv").get_data(as_text=True)
     assert "'=cmd@example.org" in everyone
 
@@ -288,6 +322,7 @@ def test_a_sending_rate_spreads_the_mails_of_a_post(client, inbox, clock, app, c
 
     def got() -> int:
         return sum(m["Subject"] == "Slowly" for m in inbox.messages)
+
     assert got() == 1  # the first at once, then one every 30 seconds
     clock.advance(seconds=31)
     deliver()
@@ -307,8 +342,9 @@ def test_an_editor_sends_a_test_to_themselves(client, inbox, login_as, ctx):
     assert "Send a test to me" in page
     from tests.helpers import csrf_token_from
 
-    response = client.post(f"/admin/posts/{post.id}/newsletter-test",
-                           data={"csrf_token": csrf_token_from(page)})
+    response = client.post(
+        f"/admin/posts/{post.id}/newsletter-test", data={"csrf_token": csrf_token_from(page)}
+    )
     assert response.status_code == 302
     deliver()
     [mail] = inbox.to("writer@example.org")
@@ -317,7 +353,8 @@ def test_an_editor_sends_a_test_to_themselves(client, inbox, login_as, ctx):
 
 
 def test_queueing_stopped_midway_resumes_and_queues_each_subscriber_once(
-        client, inbox, clock, monkeypatch, ctx):
+    client, inbox, clock, monkeypatch, ctx
+):
     from blogapp.newsletter import services
 
     for n in range(5):
@@ -343,8 +380,12 @@ def test_queueing_stopped_midway_resumes_and_queues_each_subscriber_once(
     monkeypatch.setattr(services, "_insert_chunk", real)
     deliver()
     deliver()
-    got = sorted(r for m, rs in zip(inbox.messages, inbox.recipients, strict=True)
-                 if m["Subject"] == "In chunks" for r in rs)
+    got = sorted(
+        r
+        for m, rs in zip(inbox.messages, inbox.recipients, strict=True)
+        if m["Subject"] == "In chunks"
+        for r in rs
+    )
     assert got == [f"r{n}@example.org" for n in range(5)]
 
 
@@ -359,15 +400,19 @@ def test_an_admin_imports_a_ghost_or_jetpack_export(client, inbox, login_as, ctx
     login_as(make_user("boss", role=ROLE_ADMIN))
     page = client.get("/admin/subscribers").get_data(as_text=True)
     token = csrf_token_from(page)
-    ghost = ("id,email,name,note,subscribed_to_emails,labels\n"
-             "1,Reader@Example.ORG,Reader,,true,\n2,left@example.org,Left,,false,\n"
-             "3,not an address,X,,true,\n4,pending@example.org,P,,true,\n"
-             "5,Reader@example.org,Again,,true,\n")  # fmt: skip
+    ghost = (
+        "id,email,name,note,subscribed_to_emails,labels\n"
+        "1,Reader@Example.ORG,Reader,,true,\n2,left@example.org,Left,,false,\n"
+        "3,not an address,X,,true,\n4,pending@example.org,P,,true,\n"
+        "5,Reader@example.org,Again,,true,\n"
+    )
 
     def upload(content: bytes, lists="en"):
-        return client.post("/admin/subscribers/import", data={
-            "csrf_token": token, "lists": lists,
-            "file": (io.BytesIO(content), "export.csv")}, follow_redirects=True)
+        return client.post(
+            "/admin/subscribers/import",
+            data={"csrf_token": token, "lists": lists, "file": (io.BytesIO(content), "export.csv")},
+            follow_redirects=True,
+        )
 
     answer = upload(ghost.encode()).get_data(as_text=True)
     assert "1 subscribers added; 1 were already on the list; 2 rows skipped" in answer
@@ -380,5 +425,4 @@ def test_an_admin_imports_a_ghost_or_jetpack_export(client, inbox, login_as, ctx
     assert subscriber("km@example.org").lists == "km"
     bad = upload(b"name,phone\nA,1\n").get_data(as_text=True)
     assert "No e-mail column" in bad
-    assert "not UTF-8" in upload("email\nsok@example.org\n".encode("utf-16")).get_data(
-        as_text=True)
+    assert "not UTF-8" in upload("email\nsok@example.org\n".encode("utf-16")).get_data(as_text=True)

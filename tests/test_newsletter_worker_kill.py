@@ -27,27 +27,39 @@ SUBSCRIBERS = 12
 
 
 def sent() -> int:
-    count = db.session.scalar(select(func.count()).select_from(OutboxMessage).where(
-        OutboxMessage.kind == "newsletter", OutboxMessage.status == OutboxStatus.SENT))
+    count = db.session.scalar(
+        select(func.count())
+        .select_from(OutboxMessage)
+        .where(OutboxMessage.kind == "newsletter", OutboxMessage.status == OutboxStatus.SENT)
+    )
     db.session.commit()  # no snapshot held while the worker writes
     return count
 
 
 def test_a_worker_killed_mid_newsletter_sends_each_subscriber_the_post_once(
-        app, database_url, tmp_path, ctx):
+    app, database_url, tmp_path, ctx
+):
     confirmed_at = utcnow() - timedelta(hours=1)
     for n in range(SUBSCRIBERS):
-        db.session.add(NewsletterSubscriber(
-            email=f"reader{n}@example.org", lists="en", status=NewsletterStatus.CONFIRMED,
-            created_at=confirmed_at, confirmed_at=confirmed_at))  # fmt: skip
+        db.session.add(
+            NewsletterSubscriber(
+                email=f"reader{n}@example.org",
+                lists="en",
+                status=NewsletterStatus.CONFIRMED,
+                created_at=confirmed_at,
+                confirmed_at=confirmed_at,
+            )
+        )
     post = make_post("Once each", published_at=utcnow() - timedelta(minutes=1))
     handler = Inbox(delay=0.3)
     log_path = tmp_path / "worker.log"
     with SMTPServer(handler) as server, open(log_path, "wb") as log:
         first = start_worker(database_url, server.port, tmp_path, log)
         try:
-            wait_until(lambda: len(handler.messages) >= 3 and handler.waiting_for_mail.is_set(),
-                       describe=lambda: log_path.read_text()[-2000:])
+            wait_until(
+                lambda: len(handler.messages) >= 3 and handler.waiting_for_mail.is_set(),
+                describe=lambda: log_path.read_text()[-2000:],
+            )
             first.send_signal(signal.SIGKILL)
             first.wait(timeout=10)
         finally:

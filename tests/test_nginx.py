@@ -39,9 +39,12 @@ def blog(app, ctx):
 
 @pytest.fixture
 def servers(app, database_url, tmp_path, blog, ctx):
-    gunicorn = start_gunicorn(database_url, tmp_path / "instance",
-                              BLOGAPP_HTTP_CACHE_S_MAXAGE=str(S_MAXAGE),
-                              BLOGAPP_CONTENT_VERSION_CACHE_SECONDS=str(VERSION_SECONDS))
+    gunicorn = start_gunicorn(
+        database_url,
+        tmp_path / "instance",
+        BLOGAPP_HTTP_CACHE_S_MAXAGE=str(S_MAXAGE),
+        BLOGAPP_CONTENT_VERSION_CACHE_SECONDS=str(VERSION_SECONDS),
+    )
     try:
         nginx = start_nginx(tmp_path / "nginx", [gunicorn.port])
     except BaseException:
@@ -70,11 +73,24 @@ def test_public_pages_come_from_nginx_and_personal_ones_never_reach_others(serve
     # A reader whose comment awaits moderation sees it; nobody else ever does.
     page = fetch(nginx.port, blog["path"])
     token = re.search(r'name="form_token"[^>]*value="([^"]+)"', page.text).group(1)
-    form = urlencode({"author_name": "Dara", "author_email": "dara@example.org",
-                      "author_url": "", "body": "My own words, not yet approved.",
-                      "parent_id": "", "form_token": token, "homepage": ""})  # fmt: skip
-    posted = fetch(nginx.port, f"/comments/post/{blog['post_id']}", "POST", body=form.encode(),
-                   headers={"Content-Type": "application/x-www-form-urlencoded", **ORIGIN})
+    form = urlencode(
+        {
+            "author_name": "Dara",
+            "author_email": "dara@example.org",
+            "author_url": "",
+            "body": "My own words, not yet approved.",
+            "parent_id": "",
+            "form_token": token,
+            "homepage": "",
+        }
+    )
+    posted = fetch(
+        nginx.port,
+        f"/comments/post/{blog['post_id']}",
+        "POST",
+        body=form.encode(),
+        headers={"Content-Type": "application/x-www-form-urlencoded", **ORIGIN},
+    )
     assert posted.status == 302
     theirs = fetch(nginx.port, blog["path"], headers={"Cookie": cookie_of(posted)})
     assert "My own words, not yet approved." in theirs.text
@@ -88,11 +104,27 @@ def test_a_cross_site_comment_through_nginx_is_refused(servers, blog):
     _, nginx = servers
     page = fetch(nginx.port, blog["path"])
     token = re.search(r'name="form_token"[^>]*value="([^"]+)"', page.text).group(1)
-    form = urlencode({"author_name": "X", "author_email": "x@example.org", "author_url": "",
-                      "body": "Forged.", "parent_id": "", "form_token": token, "homepage": ""})
-    answer = fetch(nginx.port, f"/comments/post/{blog['post_id']}", "POST", body=form.encode(),
-                   headers={"Content-Type": "application/x-www-form-urlencoded",
-                            "Origin": "https://elsewhere.example"})  # fmt: skip
+    form = urlencode(
+        {
+            "author_name": "X",
+            "author_email": "x@example.org",
+            "author_url": "",
+            "body": "Forged.",
+            "parent_id": "",
+            "form_token": token,
+            "homepage": "",
+        }
+    )
+    answer = fetch(
+        nginx.port,
+        f"/comments/post/{blog['post_id']}",
+        "POST",
+        body=form.encode(),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": "https://elsewhere.example",
+        },
+    )
     assert answer.status == 403
 
 
@@ -105,10 +137,13 @@ def test_an_approved_comment_reaches_every_reader_within_the_bound(servers, blog
     cookie = log_in(nginx.port)
     screen = fetch(nginx.port, "/admin/comments", headers={"Cookie": cookie})
     cookie = cookie_of(screen) or cookie  # the session now holds its CSRF token
-    approved = fetch(nginx.port, f"/admin/comments/{blog['held_id']}/approve", "POST",
-                     body=urlencode({"csrf_token": csrf_of(screen.text)}).encode(),
-                     headers={"Cookie": cookie, **ORIGIN,
-                              "Content-Type": "application/x-www-form-urlencoded"})
+    approved = fetch(
+        nginx.port,
+        f"/admin/comments/{blog['held_id']}/approve",
+        "POST",
+        body=urlencode({"csrf_token": csrf_of(screen.text)}).encode(),
+        headers={"Cookie": cookie, **ORIGIN, "Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert approved.status == 302
     changed_at = time.monotonic()
     bound = S_MAXAGE + VERSION_SECONDS

@@ -26,12 +26,16 @@ def op_ed(app, ctx):
 
 # --- a child category by its own slug ---------------------------------------------------
 
-@pytest.mark.parametrize(("old", "new"), [
-    ("/category/op-ed/", "/category/opinion/op-ed/"),
-    ("/category/op-ed/page/2/", "/category/opinion/op-ed/page/2/"),
-    ("/category/op-ed/feed/", "/category/opinion/op-ed/feed/"),
-    ("/category/elsewhere/op-ed/", "/category/opinion/op-ed/"),  # a parent it no longer has
-])
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("/category/op-ed/", "/category/opinion/op-ed/"),
+        ("/category/op-ed/page/2/", "/category/opinion/op-ed/page/2/"),
+        ("/category/op-ed/feed/", "/category/opinion/op-ed/feed/"),
+        ("/category/elsewhere/op-ed/", "/category/opinion/op-ed/"),  # a parent it no longer has
+    ],
+)
 def test_a_child_category_by_its_own_slug_redirects_to_its_full_path(client, op_ed, old, new, ctx):
     response = client.get(old)
     assert response.status_code == 301
@@ -58,6 +62,7 @@ def test_a_slug_no_category_has_is_still_404(client, op_ed, ctx):
 
 # --- the favicon --------------------------------------------------------------------------
 
+
 def test_favicon_ico_is_served_at_the_root(client, ctx):
     with client.get("/favicon.ico") as response:
         assert response.status_code == 200
@@ -76,9 +81,17 @@ def test_every_page_links_the_svg_and_ico_favicons(client, ctx):
 
 # --- anchors whose address was removed -------------------------------------------------------
 
+
 @pytest.mark.parametrize("clean", [clean_comment, clean_post_html])
-@pytest.mark.parametrize("href", ["javascript:alert(1)", "jav&#x09;ascript:alert(1)",
-                                  "data:text/html,<b>x</b>", "vbscript:msgbox"])  # fmt: skip
+@pytest.mark.parametrize(
+    "href",
+    [
+        "javascript:alert(1)",
+        "jav&#x09;ascript:alert(1)",
+        "data:text/html,<b>x</b>",
+        "vbscript:msgbox",
+    ],
+)
 def test_a_link_whose_address_was_removed_becomes_its_text(clean, href):
     html = clean(f'Read <a href="{href}">the <em>whole</em> story</a> now.')
     assert "<a" not in html
@@ -99,6 +112,7 @@ def test_safe_links_are_kept():
 
 
 # --- the 404 page ---------------------------------------------------------------------------
+
 
 def test_the_404_page_has_the_navigation_a_search_form_and_recent_posts(client, op_ed, ctx):
     response = client.get("/no/such/page/")
@@ -121,8 +135,13 @@ def test_the_404_page_costs_no_more_queries_than_a_listing(client, op_ed, count_
 
 
 def test_the_404_page_without_a_database_is_still_a_404(tmp_path, caplog):
-    app = create_app({**BASE_CONFIG, "UPLOAD_FOLDER": str(tmp_path),
-                      "SQLALCHEMY_DATABASE_URI": "sqlite:////nonexistent-directory/x.sqlite"})
+    app = create_app(
+        {
+            **BASE_CONFIG,
+            "UPLOAD_FOLDER": str(tmp_path),
+            "SQLALCHEMY_DATABASE_URI": "sqlite:////nonexistent-directory/x.sqlite",
+        }
+    )
     with caplog.at_level(logging.ERROR):
         response = app.test_client().get("/no/such/page/")
     assert response.status_code == 404

@@ -39,12 +39,19 @@ class _TorConnection(http.client.HTTPConnection):
     def connect(self) -> None:
         super().connect()
         high, low = self.circuit >> 16, self.circuit & 0xFFFF
-        self.sock.sendall(f"PROXY TCP6 fc00:dead:beef:4dad::{high:x}:{low:x} ::1 65535 80\r\n"
-                          .encode())  # fmt: skip
+        self.sock.sendall(
+            f"PROXY TCP6 fc00:dead:beef:4dad::{high:x}:{low:x} ::1 65535 80\r\n".encode()
+        )
 
 
-def via_tor(port: int, circuit: int, path: str, method: str = "GET",
-            headers: dict[str, str] | None = None, body: bytes | None = None) -> Answer:
+def via_tor(
+    port: int,
+    circuit: int,
+    path: str,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    body: bytes | None = None,
+) -> Answer:
     conn = _TorConnection(port, circuit)
     try:
         conn.request(method, path, body=body, headers={"Host": ONION, **(headers or {})})
@@ -62,11 +69,15 @@ def blog(app, ctx):
 @pytest.fixture
 def servers(app, database_url, tmp_path, blog, ctx):
     gunicorn = start_gunicorn(
-        database_url, tmp_path / "instance", BLOGAPP_PROXY_FIX_COUNT="1",
-        BLOGAPP_ONION_ADDRESS=ONION, BLOGAPP_ONION_PROXY_SECRET=SECRET,
-        BLOGAPP_LOGIN_RATE_LIMIT="3 per hour", BLOGAPP_LOGIN_ADDRESS_RATE_LIMIT="3 per hour",
+        database_url,
+        tmp_path / "instance",
+        BLOGAPP_PROXY_FIX_COUNT="1",
+        BLOGAPP_ONION_ADDRESS=ONION,
+        BLOGAPP_ONION_PROXY_SECRET=SECRET,
+        BLOGAPP_LOGIN_RATE_LIMIT="3 per hour",
+        BLOGAPP_LOGIN_ADDRESS_RATE_LIMIT="3 per hour",
         BLOGAPP_COMMENT_RATE_LIMIT="2 per hour",
-    )  # fmt: skip
+    )
     onion_port = free_port()
     try:
         nginx = start_nginx(tmp_path / "nginx", [gunicorn.port], onion=(onion_port, SECRET))
@@ -81,35 +92,56 @@ def servers(app, database_url, tmp_path, blog, ctx):
 def failed_login(send) -> int:
     """One wrong password (GET the form, POST it); the POST's status."""
     page = send("/login", "GET", {}, None)
-    form = urlencode({"csrf_token": csrf_of(page.text), "username": "editor",
-                      "password": "not the password", "next": ""})  # fmt: skip
-    return send("/login", "POST", {"Cookie": cookie_of(page),
-                                   "Content-Type": "application/x-www-form-urlencoded"},
-                form.encode()).status  # fmt: skip
+    form = urlencode(
+        {
+            "csrf_token": csrf_of(page.text),
+            "username": "editor",
+            "password": "not the password",
+            "next": "",
+        }
+    )
+    return send(
+        "/login",
+        "POST",
+        {"Cookie": cookie_of(page), "Content-Type": "application/x-www-form-urlencoded"},
+        form.encode(),
+    ).status
 
 
 def comment(send, blog, number: int) -> int:
     page = send(blog["path"], "GET", {}, None)
     token = re.search(r'name="form_token"[^>]*value="([^"]+)"', page.text).group(1)
-    form = urlencode({"author_name": "Dara", "author_email": "dara@example.org",
-                      "author_url": "", "body": f"Comment number {number}.", "parent_id": "",
-                      "form_token": token, "homepage": ""})  # fmt: skip
-    return send(f"/comments/post/{blog['post_id']}", "POST",
-                {"Content-Type": "application/x-www-form-urlencoded"}, form.encode()).status
+    form = urlencode(
+        {
+            "author_name": "Dara",
+            "author_email": "dara@example.org",
+            "author_url": "",
+            "body": f"Comment number {number}.",
+            "parent_id": "",
+            "form_token": token,
+            "homepage": "",
+        }
+    )
+    return send(
+        f"/comments/post/{blog['post_id']}",
+        "POST",
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        form.encode(),
+    ).status
 
 
 def tor(port: int, circuit: int):
     origin = {"Origin": f"http://{ONION}"}
     return lambda path, method, headers, body: via_tor(
-        port, circuit, path, method, {**origin, **headers}, body)
+        port, circuit, path, method, {**origin, **headers}, body
+    )
 
 
 def clearnet(port: int, circuit_header: str | None):
     sent = {"Origin": "http://localhost"}
     if circuit_header is not None:  # what a client might send to pass for a Tor circuit
         sent.update({"X-Onion-Circuit": circuit_header, "X-Onion-Secret": "a guess"})
-    return lambda path, method, headers, body: fetch(port, path, method, {**sent, **headers},
-                                                     body)  # fmt: skip
+    return lambda path, method, headers, body: fetch(port, path, method, {**sent, **headers}, body)
 
 
 def test_onion_location_on_clearnet_pages_only(servers, blog):
@@ -125,12 +157,18 @@ def test_onion_location_on_clearnet_pages_only(servers, blog):
     # Links on the onion page stay on the onion; the canonical stays the clearnet URL.
     text = onion_page.text
     assert not re.findall(r'<a [^>]*href="http://localhost', text)
-    feeds = re.findall(r'<link rel="alternate" type="application/(?:rss|atom)\+xml"[^>]*'
-                       r'href="([^"]+)"', text)  # fmt: skip
+    feeds = re.findall(
+        r'<link rel="alternate" type="application/(?:rss|atom)\+xml"[^>]*'
+        r'href="([^"]+)"',
+        text,
+    )
     assert feeds and all(href.startswith(f"http://{ONION}/") for href in feeds), feeds
     assert f'<link rel="canonical" href="http://localhost{blog["path"]}"' in text
-    clear_feeds = re.findall(r'<link rel="alternate" type="application/(?:rss|atom)\+xml"[^>]*'
-                             r'href="([^"]+)"', page.text)  # fmt: skip
+    clear_feeds = re.findall(
+        r'<link rel="alternate" type="application/(?:rss|atom)\+xml"[^>]*'
+        r'href="([^"]+)"',
+        page.text,
+    )
     assert clear_feeds and all(h.startswith("http://localhost/") for h in clear_feeds)
     # Each listener answers for its own host only.
     assert fetch(clear_port, "/", headers={"Host": ONION}).status == 400
@@ -156,8 +194,9 @@ def test_two_circuits_have_separate_comment_limits(servers, blog):
 def test_a_circuit_header_sent_to_the_clearnet_listener_is_ignored(servers, blog):
     clear_port, _ = servers
     # A client that changes its "circuit" on every request still has one address.
-    statuses = [failed_login(clearnet(clear_port, f"fc00:dead:beef:4dad::{n}:{n}"))
-                for n in range(4)]  # fmt: skip
+    statuses = [
+        failed_login(clearnet(clear_port, f"fc00:dead:beef:4dad::{n}:{n}")) for n in range(4)
+    ]
     assert statuses == [200, 200, 200, 429]
     assert comment(clearnet(clear_port, "fc00:dead:beef:4dad::9:9"), blog, 1) == 302
     assert comment(clearnet(clear_port, "fc00:dead:beef:4dad::8:8"), blog, 2) == 302

@@ -67,9 +67,13 @@ class Peer:
 
 def queue_delivery(inbox: str) -> None:
     key_pair()
-    activity = {"@context": "https://www.w3.org/ns/activitystreams",
-                "id": "http://localhost/fediverse/actors/blog#accepts/1", "type": "Accept",
-                "actor": "http://localhost/fediverse/actors/blog", "object": "x"}  # fmt: skip
+    activity = {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": "http://localhost/fediverse/actors/blog#accepts/1",
+        "type": "Accept",
+        "actor": "http://localhost/fediverse/actors/blog",
+        "object": "x",
+    }
     enqueue(**delivery(activity, "blog", inbox, "follower:1"))
     db.session.commit()
 

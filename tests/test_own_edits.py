@@ -24,9 +24,10 @@ def my_comment() -> Comment:
 def edit(client, comment_id: int, body: str):
     page = client.get(f"/comments/{comment_id}/edit")
     assert page.status_code == 200, page.get_data(as_text=True)
-    return client.post(f"/comments/{comment_id}/edit",
-                       data={"csrf_token": csrf_token_from(page.get_data(as_text=True)),
-                             "body": body})  # fmt: skip
+    return client.post(
+        f"/comments/{comment_id}/edit",
+        data={"csrf_token": csrf_token_from(page.get_data(as_text=True)), "body": body},
+    )
 
 
 def reload(comment_id: int) -> Comment:
@@ -55,8 +56,9 @@ def test_a_reader_fixes_a_typo_from_the_same_browser(app, client, clock, ctx):
     assert stored.body.startswith("The harvest was late.")
     assert "<script" not in stored.body_html
     assert stored.status == CommentStatus.PENDING
-    event = db.session.scalars(select(ModerationEvent).where(
-        ModerationEvent.action == "reader edit")).one()
+    event = db.session.scalars(
+        select(ModerationEvent).where(ModerationEvent.action == "reader edit")
+    ).one()
     assert event.previous_body == "Teh harvest was late."
 
 
@@ -69,8 +71,10 @@ def test_another_browser_cannot_edit(app, client, ctx):
     assert answer.status_code == 403
     assert "Only the browser that sent a comment can edit it." in answer.get_data(as_text=True)
     # Refused by the CSRF check or by the edit rule; either way nothing changes.
-    assert stranger.post(f"/comments/{comment.id}/edit", data={"body": "Hijacked"}
-                         ).status_code in (400, 403)  # fmt: skip
+    assert stranger.post(f"/comments/{comment.id}/edit", data={"body": "Hijacked"}).status_code in (
+        400,
+        403,
+    )
     assert reload(comment.id).body == "Mine."
 
 
@@ -117,8 +121,9 @@ def test_an_approved_comment_edited_into_spam_goes_back_to_pending(app, client, 
     assert stored.status == CommentStatus.PENDING
     assert db.session.get(Post, post.id).comment_count == before - 1
     db.session.commit()
-    event = db.session.scalars(select(ModerationEvent).where(
-        ModerationEvent.action == "reader edit")).one()
+    event = db.session.scalars(
+        select(ModerationEvent).where(ModerationEvent.action == "reader edit")
+    ).one()
     assert (event.from_status, event.to_status) == (CommentStatus.APPROVED, CommentStatus.PENDING)
     assert "blocklist" in event.comment_summary
 
@@ -147,13 +152,15 @@ def test_an_approved_comment_edited_goes_back_to_the_queue(app, client, login_as
     response = edit(client, comment.id, "EDITED AFTER APPROVAL: the home address of X is …")
 
     assert response.status_code == 302
-    assert "awaiting moderation" in client.get(response.headers["Location"],
-                                               follow_redirects=True).get_data(as_text=True)
+    assert "awaiting moderation" in client.get(
+        response.headers["Location"], follow_redirects=True
+    ).get_data(as_text=True)
     assert reload(comment.id).status == CommentStatus.PENDING
     assert "EDITED AFTER APPROVAL" not in page_of(app, reader, post)
     assert "Budgets matter." not in page_of(app, reader, post)
-    event = db.session.scalars(select(ModerationEvent).where(
-        ModerationEvent.action == "reader edit")).one()
+    event = db.session.scalars(
+        select(ModerationEvent).where(ModerationEvent.action == "reader edit")
+    ).one()
     assert (event.from_status, event.to_status) == (CommentStatus.APPROVED, CommentStatus.PENDING)
     assert "edited after approval" in event.comment_summary
     login_as(make_user(display_name="Mod"))

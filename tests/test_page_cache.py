@@ -31,8 +31,13 @@ def site(app, ctx):
     author = make_user("sokha", display_name="Sokha")
     opinion = make_category("Opinion")
     tag = make_tag("Courts")
-    post = make_post("Judges and the press", "Words about **courts**.", author=author,
-                     categories=[opinion], tags=[tag])  # fmt: skip
+    post = make_post(
+        "Judges and the press",
+        "Words about **courts**.",
+        author=author,
+        categories=[opinion],
+        tags=[tag],
+    )
     make_comment(post, "An approved comment.")
     make_page("About", "Who writes here.")
     return post
@@ -41,11 +46,23 @@ def site(app, ctx):
 def public_urls(post) -> list[str]:
     local = post.published_at
     return [
-        "/", url_of(post), f"/{local:%Y}/", f"/{local:%Y/%m}/", "/author/sokha/", "/tag/courts/",
-        "/category/opinion/", "/about/", "/feed/", "/feed/atom/", "/comments/feed/",
-        "/category/opinion/feed/", url_of(post) + "feed/", "/sitemap.xml", "/robots.txt",
+        "/",
+        url_of(post),
+        f"/{local:%Y}/",
+        f"/{local:%Y/%m}/",
+        "/author/sokha/",
+        "/tag/courts/",
+        "/category/opinion/",
+        "/about/",
+        "/feed/",
+        "/feed/atom/",
+        "/comments/feed/",
+        "/category/opinion/feed/",
+        url_of(post) + "feed/",
+        "/sitemap.xml",
+        "/robots.txt",
         "/?s=courts",
-    ]  # fmt: skip
+    ]
 
 
 def test_two_cookieless_readers_get_identical_bytes_and_no_cookie(app, site, ctx):
@@ -130,15 +147,25 @@ def test_a_reader_with_a_held_comment_sees_it_and_nobody_else_does(app, client, 
     assert "Held for a moderator." not in other.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("headers", [
-    {"Sec-Fetch-Site": "cross-site", "Origin": "http://localhost"},
-    {"Sec-Fetch-Site": "same-site"},
-    {"Origin": "https://evil.example"},
-    {"Origin": "null"},
-    {"Referer": "https://evil.example/page"},
-    {},
-], ids=["fetch-site cross-site", "fetch-site same-site", "origin", "null origin", "referer",
-        "none"])  # fmt: skip
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "cross-site", "Origin": "http://localhost"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "https://evil.example"},
+        {"Origin": "null"},
+        {"Referer": "https://evil.example/page"},
+        {},
+    ],
+    ids=[
+        "fetch-site cross-site",
+        "fetch-site same-site",
+        "origin",
+        "null origin",
+        "referer",
+        "none",
+    ],
+)
 def test_a_cross_site_comment_is_refused_and_nothing_is_stored(client, site, headers, ctx):
     response = post_comment(client, site, "From elsewhere.", headers=headers)
     assert response.status_code == 403
@@ -146,11 +173,15 @@ def test_a_cross_site_comment_is_refused_and_nothing_is_stored(client, site, hea
     assert [c.body for c in stored_comments()] == ["An approved comment."]
 
 
-@pytest.mark.parametrize("headers", [
-    {"Sec-Fetch-Site": "same-origin"},
-    {"Origin": "http://localhost"},
-    {"Referer": "http://localhost/2026/01/01/post/"},
-], ids=["fetch-site", "origin", "referer"])  # fmt: skip
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Sec-Fetch-Site": "same-origin"},
+        {"Origin": "http://localhost"},
+        {"Referer": "http://localhost/2026/01/01/post/"},
+    ],
+    ids=["fetch-site", "origin", "referer"],
+)
 def test_a_same_origin_comment_is_accepted_by_each_header(client, site, headers, ctx):
     response = post_comment(client, site, "From this site.", headers=headers)
     assert response.status_code == 302

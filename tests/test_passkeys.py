@@ -21,28 +21,34 @@ PASSWORD = "correct horse battery"
 
 def log_in(client, login="sokha", password=PASSWORD):
     page = client.get("/login").get_data(as_text=True)
-    return client.post("/login", data={"csrf_token": csrf_token_from(page), "username": login,
-                                       "password": password})  # fmt: skip
+    return client.post(
+        "/login",
+        data={"csrf_token": csrf_token_from(page), "username": login, "password": password},
+    )
 
 
 def add_passkey(client, authenticator, password=PASSWORD, name="My phone"):
     token = csrf_token_from(client.get("/account/").get_data(as_text=True))
-    options = client.post("/account/passkeys/options",
-                          data={"pk-csrf_token": token, "pk-current_password": password},
-                          headers={"X-CSRFToken": token})  # fmt: skip
+    options = client.post(
+        "/account/passkeys/options",
+        data={"pk-csrf_token": token, "pk-current_password": password},
+        headers={"X-CSRFToken": token},
+    )
     if options.status_code != 200:
         return options
     credential = authenticator.create(options.get_json())
-    return client.post("/account/passkeys", data={"csrf_token": token, "name": name,
-                                                  "credential": credential})  # fmt: skip
+    return client.post(
+        "/account/passkeys", data={"csrf_token": token, "name": name, "credential": credential}
+    )
 
 
 def passkey_step(client, authenticator, **kwargs):
     """On /login/code: ask for the options, let the authenticator sign, send it."""
     page = client.get("/login/code").get_data(as_text=True)
     token = csrf_token_from(page)
-    options = client.post("/login/passkey/options", data={"csrf_token": token},
-                          headers={"X-CSRFToken": token})  # fmt: skip
+    options = client.post(
+        "/login/passkey/options", data={"csrf_token": token}, headers={"X-CSRFToken": token}
+    )
     assert options.status_code == 200, options.get_data(as_text=True)
     credential = authenticator.get(options.get_json(), **kwargs)
     return client.post("/login/passkey", data={"csrf_token": token, "credential": credential})
@@ -91,8 +97,9 @@ def test_a_replayed_assertion_is_refused(app, enrolled, ctx):
     client = app.test_client()
     log_in(client)
     token = csrf_token_from(client.get("/login/code").get_data(as_text=True))
-    options = client.post("/login/passkey/options", data={"csrf_token": token},
-                          headers={"X-CSRFToken": token}).get_json()  # fmt: skip
+    options = client.post(
+        "/login/passkey/options", data={"csrf_token": token}, headers={"X-CSRFToken": token}
+    ).get_json()
     credential = enrolled.get(options)
     with client.session_transaction() as saved:
         cookie = dict(saved)  # the session as it was, challenge and all
@@ -116,8 +123,9 @@ def test_an_old_counter_and_a_foreign_passkey_are_refused(app, enrolled, ctx):
     assert passkey_step(first, enrolled).headers["Location"] == "/admin/"  # counter now 1
     client = app.test_client()
     log_in(client)
-    assert passkey_step(client, enrolled, count=enrolled.count).headers["Location"] \
-        == "/login/code"  # a copy of the authenticator, its counter behind  # fmt: skip
+    assert (
+        passkey_step(client, enrolled, count=enrolled.count).headers["Location"] == "/login/code"
+    )  # a copy of the authenticator, its counter behind
     assert passkey_step(client, SoftAuthenticator()).headers["Location"] == "/login/code"
     assert client.get("/admin/").status_code == 302
 
@@ -126,8 +134,9 @@ def test_passkey_options_need_the_password_step_first(client, enrolled, ctx):
     page = client.get("/login").get_data(as_text=True)
     token = csrf_token_from(page)
 
-    response = client.post("/login/passkey/options", data={"csrf_token": token},
-                           headers={"X-CSRFToken": token})  # fmt: skip
+    response = client.post(
+        "/login/passkey/options", data={"csrf_token": token}, headers={"X-CSRFToken": token}
+    )
 
     assert response.status_code == 400
     assert json.loads(response.get_data(as_text=True))["error"]

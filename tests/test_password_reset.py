@@ -21,8 +21,11 @@ NEW_PASSWORD = "a brand new password"
 def ask_for_link(client, email: str, address: str = "192.0.2.1"):
     environ = {"REMOTE_ADDR": address}
     page = client.get("/login/forgot", environ_base=environ).get_data(as_text=True)
-    return client.post("/login/forgot", data={"csrf_token": csrf_token_from(page),
-                                              "email": email}, environ_base=environ)  # fmt: skip
+    return client.post(
+        "/login/forgot",
+        data={"csrf_token": csrf_token_from(page), "email": email},
+        environ_base=environ,
+    )
 
 
 def reset_link(inbox, address="sokha@example.org") -> str:
@@ -35,8 +38,10 @@ def reset_link(inbox, address="sokha@example.org") -> str:
 def choose(client, path: str, password: str = NEW_PASSWORD):
     page = client.get(path)
     assert page.status_code == 200, page.get_data(as_text=True)
-    return client.post(path, data={"csrf_token": csrf_token_from(page.get_data(as_text=True)),
-                                   "password": password})  # fmt: skip
+    return client.post(
+        path,
+        data={"csrf_token": csrf_token_from(page.get_data(as_text=True)), "password": password},
+    )
 
 
 def password_is(user_id: int, password: str) -> bool:
@@ -48,8 +53,10 @@ def password_is(user_id: int, password: str) -> bool:
 
 def log_in(client, login: str, password: str):
     page = client.get("/login").get_data(as_text=True)
-    return client.post("/login", data={"csrf_token": csrf_token_from(page), "username": login,
-                                       "password": password})  # fmt: skip
+    return client.post(
+        "/login",
+        data={"csrf_token": csrf_token_from(page), "username": login, "password": password},
+    )
 
 
 def test_the_login_page_offers_a_reset(client, ctx):
@@ -109,8 +116,10 @@ def test_an_older_link_dies_when_the_password_changes(client, inbox, clock, ctx)
     ask_for_link(client, "sokha@example.org")
     ask_for_link(client, "sokha@example.org")
     deliver()
-    first, second = (path_of(next(u for u in links_in(m) if "/login/reset/" in u))
-                     for m in inbox.to("sokha@example.org"))  # fmt: skip
+    first, second = (
+        path_of(next(u for u in links_in(m) if "/login/reset/" in u))
+        for m in inbox.to("sokha@example.org")
+    )
 
     assert choose(client, second).status_code == 302
     response = client.get(first)
@@ -142,12 +151,15 @@ def test_asking_is_throttled(client, inbox, clock, ctx):
 
 
 def test_others_asking_for_a_writers_link_do_not_keep_the_writer_from_one(
-        app, client, inbox, clock, ctx):
+    app, client, inbox, clock, ctx
+):
     """Three requests from elsewhere used to stop the writer's own for an hour."""
     make_user("sokha", email="sokha@example.org", password=PASSWORD)
     for n in range(3):
-        assert ask_for_link(app.test_client(), "sokha@example.org",
-                            address=f"10.7.0.{n}").status_code == 200
+        assert (
+            ask_for_link(app.test_client(), "sokha@example.org", address=f"10.7.0.{n}").status_code
+            == 200
+        )
     writer = app.test_client()
     assert ask_for_link(writer, "sokha@example.org", address="198.51.100.20").status_code == 200
     deliver()
@@ -182,7 +194,10 @@ def test_the_reset_page_leaks_its_token_to_no_one(client, inbox, clock, ctx):
     ask_for_link(client, "sokha@example.org")
     path = reset_link(inbox)
 
-    for response in (client.get(path), client.post(path, data={"password": "short"}),
-                     client.get("/login/reset/forged-token")):  # fmt: skip
+    for response in (
+        client.get(path),
+        client.post(path, data={"password": "short"}),
+        client.get("/login/reset/forged-token"),
+    ):
         assert response.headers["Referrer-Policy"] == "no-referrer"
         assert "no-store" in response.headers["Cache-Control"]

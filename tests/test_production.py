@@ -28,22 +28,35 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 def sqlite_app(path: Path, **config):
     """An app on its own SQLite file with the schema, whichever database the suite runs on."""
-    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
-                      "UPLOAD_FOLDER": str(path.parent / "uploads"), **config})
+    app = create_app(
+        {
+            **BASE_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "UPLOAD_FOLDER": str(path.parent / "uploads"),
+            **config,
+        }
+    )
     with app.app_context():
         db.create_all()
     return app
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("BLOGAPP_") and k not in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")}
-    env.update(BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"),
-               DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite'}", **extra)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BLOGAPP_") and k not in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")
+    }
+    env.update(
+        BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'cli.sqlite'}",
+        **extra,
+    )
     return env
 
 
 # --- settings ---------------------------------------------------------------------------
+
 
 def test_every_setting_can_come_from_the_environment(monkeypatch, database_url, app, ctx):
     monkeypatch.setenv("BLOGAPP_SITE_NAME", "Env Notes")
@@ -83,10 +96,10 @@ def test_debug_is_off_unless_asked_for(monkeypatch, tmp_path):
 
 # --- the secret key -----------------------------------------------------------------------
 
+
 def test_the_old_published_development_key_is_refused(tmp_path, capsys):
     with pytest.raises(SystemExit) as stopped:
-        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://",
-                    "SECRET_KEY": "dev-only-not-secret"})
+        create_app({"SQLALCHEMY_DATABASE_URI": "sqlite://", "SECRET_KEY": "dev-only-not-secret"})
     assert stopped.value.code == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("blogapp: error: SECRET_KEY")
@@ -101,21 +114,34 @@ def test_production_refuses_a_missing_or_short_key(key, capsys):
 
 def test_flask_cli_in_production_without_a_key_says_so_in_one_line(tmp_path):
     env = clean_env(tmp_path, BLOGAPP_PRODUCTION="true")
-    refused = subprocess.run([sys.executable, "-m", "flask", "--app", "blogapp", "routes"],
-                             env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    refused = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "blogapp", "routes"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert refused.returncode == 3
     assert "Traceback" not in refused.stderr
     assert refused.stderr.strip().splitlines() == [refused.stderr.strip()]
     assert "SECRET_KEY" in refused.stderr
 
     env["SECRET_KEY"] = "a-real-secret-key-for-production-use-0123456789"
-    started = subprocess.run([sys.executable, "-m", "flask", "--app", "blogapp", "routes"],
-                             env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    started = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "blogapp", "routes"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert started.returncode == 0, started.stderr
     assert "/healthz" in started.stdout
 
 
 # --- health -------------------------------------------------------------------------------
+
 
 def test_healthz_answers_200_when_the_database_answers(client, ctx):
     response = client.get("/healthz")
@@ -124,13 +150,17 @@ def test_healthz_answers_200_when_the_database_answers(client, ctx):
     assert response.headers["Cache-Control"] == "no-store"
 
 
-@pytest.mark.parametrize("uri", [
-    "sqlite:////nonexistent-directory/blogapp.sqlite",
-    "postgresql://postgres@127.0.0.1:1/blogapp?connect_timeout=2",
-])
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "sqlite:////nonexistent-directory/blogapp.sqlite",
+        "postgresql://postgres@127.0.0.1:1/blogapp?connect_timeout=2",
+    ],
+)
 def test_healthz_answers_503_when_the_database_does_not(uri, tmp_path, caplog):
-    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": uri,
-                      "UPLOAD_FOLDER": str(tmp_path)})
+    app = create_app(
+        {**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": uri, "UPLOAD_FOLDER": str(tmp_path)}
+    )
     with caplog.at_level(logging.ERROR):
         response = app.test_client().get("/healthz")
     assert response.status_code == 503
@@ -139,6 +169,7 @@ def test_healthz_answers_503_when_the_database_does_not(uri, tmp_path, caplog):
 
 
 # --- logs ---------------------------------------------------------------------------------
+
 
 def request_lines(caplog, ctx, *paths, **headers) -> list[dict]:
     """The JSON lines of ``blogapp.request`` for these requests (the logger does not
@@ -158,8 +189,7 @@ def request_lines(caplog, ctx, *paths, **headers) -> list[dict]:
 
 
 def test_one_json_line_per_request_with_status_time_and_id(caplog, ctx):
-    lines = request_lines(caplog, ctx, "/healthz", "/no-such-page/", "/%0aforged-line/", "/",
-                          "/")
+    lines = request_lines(caplog, ctx, "/healthz", "/no-such-page/", "/%0aforged-line/", "/", "/")
     assert len(lines) == 5
     assert lines[0]["method"] == "GET" and lines[0]["path"] == "/healthz"
     assert lines[0]["status"] == 200 and lines[0]["route"] == "health.healthz"
@@ -183,7 +213,7 @@ def test_nginxs_request_id_is_kept_and_returned_and_a_bad_one_replaced(client, c
     nginx_id = "0f3c2a9be1d84b7a9c6e5d4f3a2b1c0d"
     answer = client.get("/healthz", headers={"X-Request-ID": nginx_id})
     assert answer.headers["X-Request-ID"] == nginx_id
-    forged = client.get("/healthz", headers={"X-Request-ID": "<script>\" x"})
+    forged = client.get("/healthz", headers={"X-Request-ID": '<script>" x'})
     assert re.fullmatch(r"[0-9a-f]{32}", forged.headers["X-Request-ID"])
     [line] = request_lines(caplog, ctx, "/healthz", **{"X-Request-ID": nginx_id})
     assert line["id"] == nginx_id
@@ -209,8 +239,7 @@ def test_only_5xx_pages_show_the_id(app, client, ctx, login_as):
     app.config["PROPAGATE_EXCEPTIONS"] = False
     failed = client.get("/boom-for-test")
     assert failed.status_code == 500 and "no-store" in failed.headers["Cache-Control"]
-    assert f"quote the request id {failed.headers['X-Request-ID']}" in failed.get_data(
-        as_text=True)
+    assert f"quote the request id {failed.headers['X-Request-ID']}" in failed.get_data(as_text=True)
 
     login_as(make_user("writer"))  # a 4xx is the same for a writer: no id in the page
     personal = client.get("/no-such-page/")
@@ -219,6 +248,7 @@ def test_only_5xx_pages_show_the_id(app, client, ctx, login_as):
 
 
 # --- backups ------------------------------------------------------------------------------
+
 
 def test_backup_copies_a_live_sqlite_database_consistently(tmp_path):
     """The archive's database is one committed state though a writer runs meanwhile
@@ -246,8 +276,10 @@ def test_backup_copies_a_live_sqlite_database_consistently(tmp_path):
         while not stop.is_set():
             n += 1
             conn.execute("BEGIN IMMEDIATE")
-            conn.execute("INSERT INTO categories (name, slug, description) VALUES (?, ?, '')",
-                         (f"c{n}", f"c{n}"))
+            conn.execute(
+                "INSERT INTO categories (name, slug, description) VALUES (?, ?, '')",
+                (f"c{n}", f"c{n}"),
+            )
             time.sleep(0.001)
             conn.execute("INSERT INTO tags (name, slug) VALUES (?, ?)", (f"t{n}", f"t{n}"))
             conn.execute("COMMIT")
@@ -269,11 +301,20 @@ def test_backup_copies_a_live_sqlite_database_consistently(tmp_path):
     assert written, "the writer never ran"
     assert not (tmp_path / "copy.tar.age.partial").exists()
     copy = tmp_path / "restored" / "copy.sqlite"
-    restored = app.test_cli_runner().invoke(args=[
-        "restore", str(target), "--identity", str(tmp_path / "key.txt"),
-        "--database-url", f"sqlite:///{copy}", "--uploads", str(tmp_path / "restored" / "up"),
-        "--into", str(tmp_path / "restored"),
-    ])  # fmt: skip
+    restored = app.test_cli_runner().invoke(
+        args=[
+            "restore",
+            str(target),
+            "--identity",
+            str(tmp_path / "key.txt"),
+            "--database-url",
+            f"sqlite:///{copy}",
+            "--uploads",
+            str(tmp_path / "restored" / "up"),
+            "--into",
+            str(tmp_path / "restored"),
+        ]
+    )
     assert restored.exit_code == 0, restored.output
     conn = sqlite3.connect(copy)
     try:
@@ -296,6 +337,7 @@ def test_backup_refuses_a_folder_that_does_not_exist(tmp_path):
 
 
 # --- SQLite under concurrent writers --------------------------------------------------------
+
 
 def test_concurrent_read_then_write_requests_never_fail_on_sqlite(tmp_path, ctx):
     """The pattern that breaks a deferred BEGIN: read, think, then write. With BEGIN

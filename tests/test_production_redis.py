@@ -41,8 +41,13 @@ def worker_app(monkeypatch, database_url, tmp_path, app, ctx):
     def build(**env):
         for name, value in env.items():
             monkeypatch.setenv(name, value)
-        worker = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
-                             "UPLOAD_FOLDER": str(tmp_path / "uploads")})
+        worker = create_app(
+            {
+                **BASE_CONFIG,
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            }
+        )
 
         @worker.route("/limited", methods=["POST"])  # a kept GET costs no limit
         @csrf.exempt

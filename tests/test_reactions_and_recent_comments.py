@@ -23,10 +23,15 @@ def react(post, kind: str, actor: str) -> None:
     session, committed."""
     db.session.execute(
         insert_for(db.session, Reaction.__table__)
-        .values(kind=kind, actor_uri=actor, activity_id=f"{actor}#{kind}", post_id=post.id,
-                created_at=utcnow())
+        .values(
+            kind=kind,
+            actor_uri=actor,
+            activity_id=f"{actor}#{kind}",
+            post_id=post.id,
+            created_at=utcnow(),
+        )
         .on_conflict_do_nothing()
-    )  # fmt: skip
+    )
     db.session.commit()
 
 
@@ -53,7 +58,8 @@ def test_likes_and_boosts_show_under_the_post_as_soon_as_they_arrive(client, ctx
 
 @pytest.mark.parametrize("reactions", [1, 60])
 def test_the_counts_cost_no_query_more_whatever_their_number(
-        app, client, count_queries, reactions, ctx):  # fmt: skip
+    app, client, count_queries, reactions, ctx
+):
     app.config["CLOCK"] = FakeClock()  # the worker's trust in its content version holds
     app.config["KEEP_RENDERED"] = False  # the page rendered each time, not kept
     bare = make_post("Bare", published_at=utcnow() - timedelta(days=2))
@@ -76,7 +82,7 @@ def test_recent_comments_show_in_the_sidebar_once_approved(client, count_queries
     make_comment(post, "Approved words", author_name="Dara")
     side = page(client, "/")
     assert "Recent comments" in side
-    assert "Dara on <a href=\"" in side and "Sokha" not in side
+    assert 'Dara on <a href="' in side and "Sokha" not in side
     services.approve(held, make_user("mod", role="editor"))
     side = page(client, "/")
     # By when they were written, newest first, as WordPress lists them.

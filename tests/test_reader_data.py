@@ -24,12 +24,18 @@ DARA = "dara@example.org"
 @pytest.fixture
 def discussed(ctx):
     post = make_post("Water rights")
-    first = make_comment(post, "Dams upstream change everything.", author_name="Dara Sok",
-                         author_email="Dara@Example.org")  # fmt: skip
-    db.session.add(ModerationEvent(comment_id=first.id, action="approve",
-                                   comment_summary=summarize(first)))  # fmt: skip
-    make_comment(post, "A second thought.", author_name="Dara Sok", author_email=DARA,
-                 status="pending")  # fmt: skip
+    first = make_comment(
+        post,
+        "Dams upstream change everything.",
+        author_name="Dara Sok",
+        author_email="Dara@Example.org",
+    )
+    db.session.add(
+        ModerationEvent(comment_id=first.id, action="approve", comment_summary=summarize(first))
+    )
+    make_comment(
+        post, "A second thought.", author_name="Dara Sok", author_email=DARA, status="pending"
+    )
     make_comment(post, "Someone else entirely.", author_name="Vanna", author_email="v@example.org")
     db.session.add(MailSubscriber(email=DARA))
     db.session.commit()
@@ -78,8 +84,10 @@ def test_an_export_is_a_json_download_after_the_button(client, inbox, clock, dis
     assert download.mimetype == "application/json"
     assert "attachment" in download.headers["Content-Disposition"]
     data = json.loads(download.get_data(as_text=True))
-    assert [c["text"] for c in data["comments"]] == ["Dams upstream change everything.",
-                                                     "A second thought."]  # fmt: skip
+    assert [c["text"] for c in data["comments"]] == [
+        "Dams upstream change everything.",
+        "A second thought.",
+    ]
     assert data["comments"][0]["post"] == "Water rights"
     assert data["reply_notifications_since"] is not None
     assert client.post(path).status_code == 400  # once
@@ -118,10 +126,11 @@ def test_an_erasure_anonymizes_by_default_and_readers_see_it(client, inbox, cloc
 def test_the_admin_may_choose_deletion(client, inbox, clock, discussed, login_as, ctx):
     login_as(make_user("boss", role=ROLE_ADMIN))
     page = client.get("/admin/privacy").get_data(as_text=True)
-    client.post("/admin/privacy", data={"csrf_token": csrf_token_from(page),
-                                        "erasure": "delete"})  # fmt: skip
-    client.post("/logout", data={"csrf_token": csrf_token_from(client.get("/admin/").get_data(
-        as_text=True))})  # fmt: skip
+    client.post("/admin/privacy", data={"csrf_token": csrf_token_from(page), "erasure": "delete"})
+    client.post(
+        "/logout",
+        data={"csrf_token": csrf_token_from(client.get("/admin/").get_data(as_text=True))},
+    )
     ask(client, DARA, "erase")
 
     client.post(confirm_link(inbox))
@@ -143,8 +152,9 @@ def test_the_link_expires(client, inbox, clock, discussed, ctx):
 
 
 def test_asking_is_throttled_and_must_come_from_this_site(client, inbox, clock, discussed, ctx):
-    assert ask(client, DARA, "export", headers={"Origin": "https://evil.example"}
-               ).status_code == 403  # fmt: skip
+    assert (
+        ask(client, DARA, "export", headers={"Origin": "https://evil.example"}).status_code == 403
+    )
     assert ask(client, "not an address", "export").status_code == 400
     answers = [ask(client, DARA, "export").status_code for _ in range(4)]
     assert answers == [200, 200, 200, 429]

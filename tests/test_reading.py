@@ -20,8 +20,13 @@ def titles(html: str) -> list[str]:
 def test_front_page_lists_newest_first_with_byline_and_read_more(client, ctx):
     author = make_user("sokha", display_name="Sokha Chan")
     politics = make_category("Politics")
-    make_post("Older", "First part.\n\n<!--more-->\n\nThe rest.", author=author,
-              published_at=utcnow() - timedelta(days=2), categories=[politics])
+    make_post(
+        "Older",
+        "First part.\n\n<!--more-->\n\nThe rest.",
+        author=author,
+        published_at=utcnow() - timedelta(days=2),
+        categories=[politics],
+    )
     make_post("Newer", "Short and whole.", author=author, published_at=utcnow() - timedelta(days=1))
 
     html = client.get("/").get_data(as_text=True)
@@ -58,15 +63,19 @@ def test_untitled_post_gets_a_link_from_its_first_words(client, ctx):
 
 
 def test_post_page_renders_at_its_wordpress_permalink(client, ctx):
-    post = make_post("Courts and confidence", "Trust is **earned**.",
-                     published_at=datetime(2025, 3, 7, 12, 0, tzinfo=UTC),
-                     tags=[make_tag("rule of law")], source_line="Op-Ed: Asia Times")
+    post = make_post(
+        "Courts and confidence",
+        "Trust is **earned**.",
+        published_at=datetime(2025, 3, 7, 12, 0, tzinfo=UTC),
+        tags=[make_tag("rule of law")],
+        source_line="Op-Ed: Asia Times",
+    )
 
     response = client.get("/2025/03/07/courts-and-confidence/")
 
     html = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "<h1 class=\"entry-title\">Courts and confidence</h1>" in html
+    assert '<h1 class="entry-title">Courts and confidence</h1>' in html
     assert "Trust is <strong>earned</strong>." in html
     assert "Op-Ed: Asia Times" in html
     assert 'href="/tag/rule-of-law/" rel="tag"' in html
@@ -108,8 +117,14 @@ def test_hidden_posts_are_never_shown(client, status, offset, ctx):
     tag = make_tag("secret")
     category = make_category("Hidden")
     when = utcnow() + timedelta(hours=offset)
-    post = make_post("Secret thing", author=author, status=status, published_at=when,
-                     categories=[category], tags=[tag])
+    post = make_post(
+        "Secret thing",
+        author=author,
+        status=status,
+        published_at=when,
+        categories=[category],
+        tags=[tag],
+    )
     local = when
 
     assert "Secret thing" not in client.get("/").get_data(as_text=True)
@@ -149,8 +164,13 @@ def test_pagination_edges(client, ctx):
     assert titles(third_html) == ["Post 02", "Post 01", "Post 00"]
     assert 'rel="next"' not in third_html and 'href="/page/2/" rel="prev"' in third_html
     assert client.get("/page/1/").status_code == 301
-    for bad in ("/page/4/", "/page/0/", "/page/-1/", "/page/99999999999999999999999/",
-                "/page/abc/"):
+    for bad in (
+        "/page/4/",
+        "/page/0/",
+        "/page/-1/",
+        "/page/99999999999999999999999/",
+        "/page/abc/",
+    ):
         assert client.get(bad).status_code == 404, bad
 
 
@@ -179,8 +199,12 @@ def test_nested_categories_have_nested_urls_and_include_children(client, ctx):
 def test_date_author_and_tag_archives_say_what_is_browsed(client, ctx):
     author = make_user("dara", display_name="Dara Vuthy")
     tag = make_tag("elections")
-    make_post("March piece", author=author, tags=[tag],
-              published_at=datetime(2025, 3, 10, 9, 0, tzinfo=UTC))
+    make_post(
+        "March piece",
+        author=author,
+        tags=[tag],
+        published_at=datetime(2025, 3, 10, 9, 0, tzinfo=UTC),
+    )
     make_post("April piece", published_at=datetime(2025, 4, 2, 9, 0, tzinfo=UTC))
 
     year = client.get("/2025/").get_data(as_text=True)
@@ -261,8 +285,14 @@ def test_static_files_have_fingerprinted_urls_cached_for_a_year(client, ctx):
 def test_page_has_landmarks_and_skip_link(client, ctx):
     make_post("Landmarks")
     html = client.get("/").get_data(as_text=True)
-    for landmark in ('<header class="site-header">', "<nav", '<main id="content"', "<aside",
-                     "<footer", "<article"):
+    for landmark in (
+        '<header class="site-header">',
+        "<nav",
+        '<main id="content"',
+        "<aside",
+        "<footer",
+        "<article",
+    ):
         assert landmark in html
     assert '<a class="skip-link" href="#content">Skip to content</a>' in html
 
@@ -274,13 +304,18 @@ def test_listing_and_post_pages_use_constant_queries(app, client, count_queries,
     tags = [make_tag(f"tag {i}") for i in range(3)]
     start = utcnow() - timedelta(days=posts)
     for i in range(posts):
-        make_post(f"Post {i}", author=authors[i % 3], categories=categories[: 1 + i % 4],
-                  tags=tags[: i % 3], published_at=start + timedelta(hours=i), commit=False)
+        make_post(
+            f"Post {i}",
+            author=authors[i % 3],
+            categories=categories[: 1 + i % 4],
+            tags=tags[: i % 3],
+            published_at=start + timedelta(hours=i),
+            commit=False,
+        )
     db.session.commit()
     client.get("/")  # warm the sidebar cache, as a running site has it
 
-    pages = ["/", "/page/2/", "/category/cat-0/", "/tag/tag-1/", "/author/a1/",
-             f"/{start:%Y}/"]
+    pages = ["/", "/page/2/", "/category/cat-0/", "/tag/tag-1/", "/author/a1/", f"/{start:%Y}/"]
     counts = {}
     for url in pages:
         with count_queries() as q:
@@ -309,15 +344,23 @@ def _translated_and_corrected(notes: int, languages: list[str]):
     for i in range(notes):
         add_note(post, "correction", f"Fix number {i}.", None)
     for i, language in enumerate(languages):
-        link(post, make_post(f"Version {language}", "Text.", language=language,
-                             published_at=start + timedelta(hours=i + 1)))  # fmt: skip
+        link(
+            post,
+            make_post(
+                f"Version {language}",
+                "Text.",
+                language=language,
+                published_at=start + timedelta(hours=i + 1),
+            ),
+        )
     db.session.commit()
     return post
 
 
 @pytest.mark.parametrize(("notes", "languages"), [(1, ["km"]), (6, ["km", "fr", "de", "th"])])
 def test_corrections_and_translations_cost_the_same_few_queries_whatever_their_number(
-        app, client, count_queries, notes, languages, ctx):  # fmt: skip
+    app, client, count_queries, notes, languages, ctx
+):
     """A post with notes and linked versions: one query for both more than a bare post,
     whatever their number; none more at all once its worker keeps them."""
     app.config["CLOCK"] = FakeClock()  # the worker's trust in its content version holds

@@ -9,18 +9,22 @@ from tests.factories import make_post, make_user
 
 
 def test_other_hosts_are_found_in_images_and_media():
-    html = ('<img src="http://old-blog.example/wp-content/uploads/a.jpg">'
-            '<img src="/uploads/b.jpg"><img src="http://localhost/uploads/c.jpg">'
-            "<video src='https://cdn.example/v.mp4'></video>")  # fmt: skip
+    html = (
+        '<img src="http://old-blog.example/wp-content/uploads/a.jpg">'
+        '<img src="/uploads/b.jpg"><img src="http://localhost/uploads/c.jpg">'
+        "<video src='https://cdn.example/v.mp4'></video>"
+    )
     assert other_hosts(html, "localhost") == ["cdn.example", "old-blog.example"]
 
 
 def test_the_posts_screen_flags_posts_with_images_elsewhere(client, login_as, ctx):
     login_as(make_user(role=ROLE_EDITOR))
-    make_post("Imported", body='<p><img src="http://old-blog.example/a.jpg" alt="x"></p>',
-              content_format=FORMAT_HTML)  # fmt: skip
-    make_post("Local", body='<p><img src="/uploads/a.jpg" alt="x"></p>',
-              content_format=FORMAT_HTML)  # fmt: skip
+    make_post(
+        "Imported",
+        body='<p><img src="http://old-blog.example/a.jpg" alt="x"></p>',
+        content_format=FORMAT_HTML,
+    )
+    make_post("Local", body='<p><img src="/uploads/a.jpg" alt="x"></p>', content_format=FORMAT_HTML)
 
     page = client.get("/admin/posts/").get_data(as_text=True)
 
@@ -29,8 +33,11 @@ def test_the_posts_screen_flags_posts_with_images_elsewhere(client, login_as, ct
 
 
 def test_readers_browsers_load_images_from_this_site_only(client, ctx):
-    make_post("Imported", body='<p><img src="http://old-blog.example/a.jpg" alt="x"></p>',
-              content_format=FORMAT_HTML)  # fmt: skip
+    make_post(
+        "Imported",
+        body='<p><img src="http://old-blog.example/a.jpg" alt="x"></p>',
+        content_format=FORMAT_HTML,
+    )
 
     policy = client.get("/").headers["Content-Security-Policy"]
 

@@ -29,9 +29,20 @@ from tests.factories import make_page, make_post, make_user
 from tests.helpers import csrf_token_from, hidden_value
 
 FIXTURES = Path(__file__).parent / "fixtures" / "wxr"
-POST_FIELDS = {"title": "", "slug": "", "body": "", "content_format": "markdown", "excerpt": "",
-               "tags": "", "language": "en", "source_line": "", "status": "draft",
-               "publish_at": "", "comment_mode": "open", "action": "save"}  # fmt: skip
+POST_FIELDS = {
+    "title": "",
+    "slug": "",
+    "body": "",
+    "content_format": "markdown",
+    "excerpt": "",
+    "tags": "",
+    "language": "en",
+    "source_line": "",
+    "status": "draft",
+    "publish_at": "",
+    "comment_mode": "open",
+    "action": "save",
+}
 
 
 @pytest.fixture
@@ -64,8 +75,11 @@ def save(client, url: str, opened: dict | None = None, **fields):
 
 def revisions_of(post: Post) -> list[Revision]:
     db.session.expire_all()
-    return list(db.session.scalars(select(Revision).where(Revision.post_id == post.id)
-                                   .order_by(Revision.id)))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(Revision).where(Revision.post_id == post.id).order_by(Revision.id)
+        )
+    )
 
 
 def version() -> str | None:
@@ -150,8 +164,11 @@ def test_a_restore_brings_back_the_old_text_as_a_new_revision(app, client, edito
 
     assert response.status_code == 302
     post = stored(post.id)
-    assert (post.title, post.body, post.status) == ("Elections", "The original argument.",
-                                                    "published")  # fmt: skip
+    assert (post.title, post.body, post.status) == (
+        "Elections",
+        "The original argument.",
+        "published",
+    )
     assert "The original argument." in post.body_html
     history = revisions_of(post)
     assert [r.id for r in history[:2]] == [first.id, second.id]  # history is never rewritten
@@ -177,8 +194,11 @@ def test_a_page_keeps_revisions_and_restores_too(client, editor, ctx):
     }
     assert client.post(url, data={**data, **open_editor(client, url)}).status_code == 302
     client.post(url, data={**data, **open_editor(client, url), "body": "Third."})
-    rows = list(db.session.scalars(select(Revision).where(Revision.page_id == page.id)
-                                   .order_by(Revision.id)))  # fmt: skip
+    rows = list(
+        db.session.scalars(
+            select(Revision).where(Revision.page_id == page.id).order_by(Revision.id)
+        )
+    )
     assert [r.body for r in rows] == ["We write long op-eds.", "Third."]
 
     client.post(
@@ -394,12 +414,17 @@ def test_a_wordpress_import_stores_one_revision_per_post_and_page(runner, ctx):
     posts = db.session.scalar(select(func.count()).select_from(Post))
     pages = db.session.scalar(select(func.count()).select_from(Page))
     per_post = db.session.execute(
-        select(Revision.post_id, func.count()).where(Revision.post_id.is_not(None))
+        select(Revision.post_id, func.count())
+        .where(Revision.post_id.is_not(None))
         .group_by(Revision.post_id)
-    ).all()  # fmt: skip
+    ).all()
     assert len(per_post) == posts and {n for _, n in per_post} == {1}
-    assert db.session.scalar(select(func.count()).select_from(Revision)
-                             .where(Revision.page_id.is_not(None))) == pages  # fmt: skip
+    assert (
+        db.session.scalar(
+            select(func.count()).select_from(Revision).where(Revision.page_id.is_not(None))
+        )
+        == pages
+    )
     courts = db.session.scalar(select(Post).where(Post.wp_id == 107))
     revision = db.session.scalar(select(Revision).where(Revision.post_id == courts.id))
     assert revision.kind == REVISION_IMPORT

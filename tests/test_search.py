@@ -41,10 +41,16 @@ def test_search_runs_on_the_expected_database(app, ctx):
 def test_english_search_ranks_title_matches_first_then_newest(client, ctx):
     now = utcnow()
     make_post("Budget talks", "Nothing about the topic here.", published_at=now - timedelta(days=9))
-    make_post("A quiet week", "Parliament debated the budget at length.",
-              published_at=now - timedelta(days=1))
-    make_post("Budget reform ahead", "The budget, the budget, the budget.",
-              published_at=now - timedelta(days=5))
+    make_post(
+        "A quiet week",
+        "Parliament debated the budget at length.",
+        published_at=now - timedelta(days=1),
+    )
+    make_post(
+        "Budget reform ahead",
+        "The budget, the budget, the budget.",
+        published_at=now - timedelta(days=5),
+    )
     make_post("Elections", "Voters queue early.", published_at=now - timedelta(days=2))
 
     html = search(client, "budget")
@@ -60,8 +66,10 @@ def test_english_search_needs_every_word_and_ignores_case(client, ctx):
     make_post("Courts again", "A story about tennis.")
 
     assert result_titles(search(client, "COURTS judicial")) == ["Courts and confidence"]
-    assert set(result_titles(search(client, "  courts   "))) == {"Courts and confidence",
-                                                                "Courts again"}
+    assert set(result_titles(search(client, "  courts   "))) == {
+        "Courts and confidence",
+        "Courts again",
+    }
 
 
 def test_khmer_word_inside_a_sentence_without_spaces_is_found(client, ctx):
@@ -110,8 +118,12 @@ def test_hidden_posts_are_never_found(client, ctx):
 
 
 def test_snippet_is_escaped_and_highlights_matches(client, ctx):
-    make_post("Markup", "Never trust `<script>alert(1)</script>` in comments. " + "Filler. " * 80
-              + "The word lighthouse appears only here, near the end.")
+    make_post(
+        "Markup",
+        "Never trust `<script>alert(1)</script>` in comments. "
+        + "Filler. " * 80
+        + "The word lighthouse appears only here, near the end.",
+    )
 
     html = search(client, "lighthouse")
     snippet = re.search(r'<p class="entry-summary search-snippet">(.*?)</p>', html, re.S).group(1)
@@ -162,11 +174,47 @@ def test_no_results_says_so(client, ctx):
 
 
 HOSTILE = [
-    '"', '""', '"unbalanced', "'", "AND", "OR", "NOT", "NEAR", "NEAR(a b)", "a OR b", "a AND",
-    "*", "harvest*", "-", "- -", "-harvest", "(", ")", "((harvest", "title:harvest", "^harvest",
-    "harvest NEAR/2 season", "{harvest}", "[harvest]", "%", "_", "\\", "\\%",
-    "'; DROP TABLE posts; --", "<script>alert(1)</script>", "harvest " * 300, "x" * 3000,
-    "\u200b", ":", "!:&|", "&", "|", "!", "<->", "\ufffd", "\U0001f600",
+    '"',
+    '""',
+    '"unbalanced',
+    "'",
+    "AND",
+    "OR",
+    "NOT",
+    "NEAR",
+    "NEAR(a b)",
+    "a OR b",
+    "a AND",
+    "*",
+    "harvest*",
+    "-",
+    "- -",
+    "-harvest",
+    "(",
+    ")",
+    "((harvest",
+    "title:harvest",
+    "^harvest",
+    "harvest NEAR/2 season",
+    "{harvest}",
+    "[harvest]",
+    "%",
+    "_",
+    "\\",
+    "\\%",
+    "'; DROP TABLE posts; --",
+    "<script>alert(1)</script>",
+    "harvest " * 300,
+    "x" * 3000,
+    "\u200b",
+    ":",
+    "!:&|",
+    "&",
+    "|",
+    "!",
+    "<->",
+    "\ufffd",
+    "\U0001f600",
 ]
 
 
@@ -192,8 +240,9 @@ def test_nul_bytes_and_huge_queries_get_a_clear_answer_not_a_500(client, query, 
     assert "Something went wrong" not in response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("raw", ["a\x00b", "\x00harvest", "x" * 10_000, "ខ្មែរ" * 2000,
-                                 "harvest " * 2000])
+@pytest.mark.parametrize(
+    "raw", ["a\x00b", "\x00harvest", "x" * 10_000, "ខ្មែរ" * 2000, "harvest " * 2000]
+)
 def test_search_itself_copes_with_nul_bytes_and_huge_input(app, raw, ctx):
     make_post("Harvest", "harvest season")
 
@@ -284,5 +333,4 @@ def test_index_is_created_for_existing_posts_as_a_migration_would(client, ctx):
 
     assert result_titles(search(client, "pelicans")) == ["Before the index"]
     make_post("After the index", "More pelicans.")
-    assert set(result_titles(search(client, "pelicans"))) == {"Before the index",
-                                                              "After the index"}
+    assert set(result_titles(search(client, "pelicans"))) == {"Before the index", "After the index"}

@@ -29,8 +29,10 @@ FLOODERS = 12
 READERS = 2
 FLOOD_SECONDS = 4.0
 MAX_FLOOD_REQUESTS = 1500
-WORDS = ("cambodia economy election people politics price river society budget council "
-         "village market rights justice").split()  # fmt: skip
+WORDS = (
+    "cambodia economy election people politics price river society budget council "
+    "village market rights justice"
+).split()
 
 
 @dataclass
@@ -91,8 +93,9 @@ def server(tmp_path_factory):
     root = tmp_path_factory.mktemp("flood")
     database_url = f"sqlite:///{root / 'flood.sqlite'}"
     build_demo_database(database_url)
-    running = start_demo_site(database_url, root, workers=WORKERS,
-                              BLOGAPP_RATELIMIT_ENABLED="true")  # production's limits: under test
+    running = start_demo_site(
+        database_url, root, workers=WORKERS, BLOGAPP_RATELIMIT_ENABLED="true"
+    )  # production's limits: under test
     yield running
     running.stop()
 
@@ -101,14 +104,17 @@ def test_a_search_flood_is_shed_while_readers_keep_reading(server):
     flood, readers = Tally(), Tally()
     stop = threading.Event()
     threads = [
-        threading.Thread(target=keep_getting,
-                         args=(server.port, cache_busting_searches(n), flood, stop, flood.take_one))
+        threading.Thread(
+            target=keep_getting,
+            args=(server.port, cache_busting_searches(n), flood, stop, flood.take_one),
+        )
         for n in range(FLOODERS)
     ] + [
-        threading.Thread(target=keep_getting,
-                         args=(server.port, lambda: "/", readers, stop, lambda: True))
+        threading.Thread(
+            target=keep_getting, args=(server.port, lambda: "/", readers, stop, lambda: True)
+        )
         for _ in range(READERS)
-    ]  # fmt: skip
+    ]
     for thread in threads:
         thread.start()
     time.sleep(FLOOD_SECONDS)

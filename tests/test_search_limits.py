@@ -50,8 +50,12 @@ def make_harvest_posts(count: int) -> None:
     """Reports 0 … count-1, written in the order they are published (the last is newest)."""
     now = utcnow()
     for i in range(count):
-        make_post(f"Report {i}", f"The harvest season, part {i}.", commit=False,
-                  published_at=now - timedelta(hours=count - i))  # fmt: skip
+        make_post(
+            f"Report {i}",
+            f"The harvest season, part {i}.",
+            commit=False,
+            published_at=now - timedelta(hours=count - i),
+        )
     db.session.commit()
 
 
@@ -327,9 +331,14 @@ def test_turned_away_requests_are_summed_up_in_the_log_not_one_line_each(caplog)
 
 def test_searches_are_still_answered_when_the_limits_storage_is_down(database_url, tmp_path, ctx):
     # Its own app: the suite's fixture resets the limits, which needs their storage.
-    app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
-                      "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-                      "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"})  # nobody listens
+    app = create_app(
+        {
+            **BASE_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0",
+        }
+    )  # nobody listens
     with app.app_context():
         if on_postgres():
             db.session.execute(text("TRUNCATE posts RESTART IDENTITY CASCADE"))

@@ -21,16 +21,23 @@ A_REAL_KEY = "a-real-secret-key-for-production-use-0123456789"
 
 def keyless_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     """The environment of a fresh checkout: no key, its own instance folder and database."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("BLOGAPP_") and k not in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")}
-    env.update(BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"),
-               DATABASE_URL=f"sqlite:///{tmp_path / 'app.sqlite'}", **extra)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BLOGAPP_") and k not in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")
+    }
+    env.update(
+        BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'app.sqlite'}",
+        **extra,
+    )
     return env
 
 
 def run(command: list[str], env: dict[str, str], stdin: str | None = None):
-    return subprocess.run(command, env=env, cwd=PROJECT_ROOT, input=stdin,
-                          capture_output=True, text=True, timeout=90)
+    return subprocess.run(
+        command, env=env, cwd=PROJECT_ROOT, input=stdin, capture_output=True, text=True, timeout=90
+    )
 
 
 @pytest.mark.parametrize("key", [None, "", "short-key", "dev-only-not-secret"])
@@ -45,8 +52,10 @@ def test_importing_wsgi_without_a_real_key_exits_and_names_secret_key(tmp_path, 
 
 
 def test_importing_wsgi_with_a_real_key_builds_the_app(tmp_path):
-    started = run([sys.executable, "-c", "import wsgi; print(wsgi.app.name)"],
-                  keyless_env(tmp_path, SECRET_KEY=A_REAL_KEY))
+    started = run(
+        [sys.executable, "-c", "import wsgi; print(wsgi.app.name)"],
+        keyless_env(tmp_path, SECRET_KEY=A_REAL_KEY),
+    )
     assert started.returncode == 0, started.stderr
     assert started.stdout.strip() == "blogapp"
 
@@ -76,20 +85,25 @@ def test_the_flask_command_makes_one_private_key_per_checkout_and_keeps_it(tmp_p
     assert sorted(p.name for p in key_file.parent.iterdir()) == [SECRET_KEY_FILE]
 
     other = tmp_path / "other"
-    elsewhere = run([sys.executable, "-m", "flask", "--app", "blogapp", "shell"],
-                    keyless_env(other), show_key)  # fmt: skip
+    elsewhere = run(
+        [sys.executable, "-m", "flask", "--app", "blogapp", "shell"], keyless_env(other), show_key
+    )
     assert f"key={key}" not in elsewhere.stdout  # every checkout has its own
 
 
 def test_a_key_from_the_environment_wins_and_no_file_is_made(tmp_path):
     env = keyless_env(tmp_path, SECRET_KEY=A_REAL_KEY)
-    shown = run([sys.executable, "-m", "flask", "--app", "blogapp", "shell"], env,
-                "print('key=' + app.secret_key)\n")  # fmt: skip
+    shown = run(
+        [sys.executable, "-m", "flask", "--app", "blogapp", "shell"],
+        env,
+        "print('key=' + app.secret_key)\n",
+    )
     assert f"key={A_REAL_KEY}" in shown.stdout
     assert not (tmp_path / "instance" / SECRET_KEY_FILE).exists()
 
 
 def test_the_key_file_is_ignored_by_git():
-    ignored = subprocess.run(["git", "check-ignore", "-q", f"instance/{SECRET_KEY_FILE}"],
-                             cwd=PROJECT_ROOT)  # fmt: skip
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", f"instance/{SECRET_KEY_FILE}"], cwd=PROJECT_ROOT
+    )
     assert ignored.returncode == 0

@@ -21,8 +21,14 @@ def make_app(database_url, tmp_path, ctx):
     made = []
 
     def build(**config):
-        app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
-                          "UPLOAD_FOLDER": str(tmp_path / "uploads"), **config})
+        app = create_app(
+            {
+                **BASE_CONFIG,
+                "SQLALCHEMY_DATABASE_URI": database_url,
+                "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+                **config,
+            }
+        )
         made.append(app)
         return app
 
@@ -64,8 +70,13 @@ def test_hsts_when_the_site_is_https_even_if_the_proxy_hop_is_not(make_app, ctx)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     response = app.test_client().get("/healthz")
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
-    assert make_app(HSTS_SECONDS=0, SITE_URL="https://blog.example.org").test_client().get(
-        "/healthz").headers.get("Strict-Transport-Security") is None
+    assert (
+        make_app(HSTS_SECONDS=0, SITE_URL="https://blog.example.org")
+        .test_client()
+        .get("/healthz")
+        .headers.get("Strict-Transport-Security")
+        is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -177,16 +188,27 @@ def test_a_page_slug_that_starts_like_admin_is_public(client, ctx):
 
 
 def test_body_over_max_content_length_gets_413_page(client, ctx):
-    response = client.post("/", data=b"x" * (8 * 1024 * 1024 + 1),
-                           content_type="application/octet-stream")
+    response = client.post(
+        "/", data=b"x" * (8 * 1024 * 1024 + 1), content_type="application/octet-stream"
+    )
     assert response.status_code == 413
     assert "Too large" in response.get_data(as_text=True)
 
 
 def _public_urls(app) -> list[str]:
     """Every GET route of the site with plausible values filled in."""
-    samples = {"year": 2024, "month": 1, "day": 2, "page": 2, "slug": "x", "path": "a/b",
-               "login": "x", "filename": "0" * 24 + ".jpg", "comment_id": 1, "post_id": 1}
+    samples = {
+        "year": 2024,
+        "month": 1,
+        "day": 2,
+        "page": 2,
+        "slug": "x",
+        "path": "a/b",
+        "login": "x",
+        "filename": "0" * 24 + ".jpg",
+        "comment_id": 1,
+        "post_id": 1,
+    }
     urls = set()
     with app.test_request_context():
         adapter = app.url_map.bind("localhost")
@@ -199,20 +221,41 @@ def _public_urls(app) -> list[str]:
 
 
 HOSTILE_SUFFIXES = [
-    "%00", "%ff%fe", "%c0%af", "x%00y/", "..%2f..%2fetc%2fpasswd", "%e1%9e", "\u1780%ff",
+    "%00",
+    "%ff%fe",
+    "%c0%af",
+    "x%00y/",
+    "..%2f..%2fetc%2fpasswd",
+    "%e1%9e",
+    "\u1780%ff",
 ]
 HOSTILE_QUERIES = [
-    "s=%ff%fe", "s=%00", "p=%00", "p=99999999999999999999999", "page_id=-1", "s=" + "x" * 5000,
-    "p=1%00", "s=%e1%9e%80%e1", "paged=99999999999999999999", "s[]=1&s[]=2", "%ff=%ff",
-    "replytocom=abc", "cat=' OR 1=1 --",
+    "s=%ff%fe",
+    "s=%00",
+    "p=%00",
+    "p=99999999999999999999999",
+    "page_id=-1",
+    "s=" + "x" * 5000,
+    "p=1%00",
+    "s=%e1%9e%80%e1",
+    "paged=99999999999999999999",
+    "s[]=1&s[]=2",
+    "%ff=%ff",
+    "replytocom=abc",
+    "cat=' OR 1=1 --",
 ]
 
 
 def test_malformed_requests_never_get_500(app, client, ctx):
     post = make_post("Target", categories=[make_category("Cat")], tags=[make_tag("Tagged")])
-    urls = _public_urls(app) + [f"/{post.published_at:%Y/%m/%d}/{post.slug}/",
-                                "/page/99999999999999999999/", "/99999999999/",
-                                "/2024/13/45/", "/0000/00/", "/category/a/b/c/d/e/f/g/"]
+    urls = _public_urls(app) + [
+        f"/{post.published_at:%Y/%m/%d}/{post.slug}/",
+        "/page/99999999999999999999/",
+        "/99999999999/",
+        "/2024/13/45/",
+        "/0000/00/",
+        "/category/a/b/c/d/e/f/g/",
+    ]
     seen = 0
     for url in urls:
         base = url if url.endswith("/") else url + "/"
@@ -241,8 +284,11 @@ def test_nul_bytes_in_a_form_are_refused(client, ctx):
 @pytest.mark.parametrize("code", [400, 403, 404, 405, 413, 429, 500])
 def test_error_pages_show_no_internals(make_app, caplog, code, ctx):
     # Outside TESTING the key must be a real one (issue 13).
-    app = make_app(PROPAGATE_EXCEPTIONS=False, TESTING=False,
-                   SECRET_KEY="error-pages-test-secret-key-0123456789")
+    app = make_app(
+        PROPAGATE_EXCEPTIONS=False,
+        TESTING=False,
+        SECRET_KEY="error-pages-test-secret-key-0123456789",
+    )
 
     @app.route("/explode/<int:status>", methods=["GET"])
     def explode(status: int):

@@ -78,22 +78,36 @@ def site(app, ctx):
     courts = make_tag("Courts")
     start = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
     posts = {
-        "first": make_post("First essay", "Opening words.", author=author, categories=[politics],
-                           published_at=start),
+        "first": make_post(
+            "First essay",
+            "Opening words.",
+            author=author,
+            categories=[politics],
+            published_at=start,
+        ),
         "second": make_post(
             "Courts </script><script>alert(1)</script> & trust",
             "![Court house](/media/court.jpg)\n\nJudges **must** be independent. " * 3
             + "\n\n<!--more-->\n\nThe rest of the argument.",
-            author=author, categories=[asia], tags=[courts],
+            author=author,
+            categories=[asia],
+            tags=[courts],
             published_at=start + timedelta(days=1),
         ),
-        "third": make_post("Third essay", "More on courts.", author=author, categories=[asia],
-                           tags=[courts], published_at=start + timedelta(days=2)),
+        "third": make_post(
+            "Third essay",
+            "More on courts.",
+            author=author,
+            categories=[asia],
+            tags=[courts],
+            published_at=start + timedelta(days=2),
+        ),
         "unrelated": make_post("Unrelated", "Sport.", published_at=start + timedelta(days=3)),
         "draft": make_post("Draft essay", status=PostStatus.DRAFT, categories=[asia]),
         "private": make_post("Private essay", status=PostStatus.PRIVATE, categories=[asia]),
-        "scheduled": make_post("Scheduled essay", categories=[asia],
-                               published_at=utcnow() + timedelta(days=3)),
+        "scheduled": make_post(
+            "Scheduled essay", categories=[asia], published_at=utcnow() + timedelta(days=3)
+        ),
     }
     make_page("About", "<p>We publish <em>op-eds</em> on politics and society.</p>")
     make_page("Hidden page", "Not yet.", status=PostStatus.DRAFT)
@@ -111,12 +125,17 @@ def test_sitemap_is_valid_and_every_url_answers(client, site, ctx):
     assert response.mimetype == "application/xml"
     root = ElementTree.fromstring(response.get_data())
     assert root.tag == "{http://www.sitemaps.org/schemas/sitemap/0.9}urlset"
-    entries = {u.findtext("sm:loc", namespaces=NS): u.findtext("sm:lastmod", namespaces=NS)
-               for u in root.findall("sm:url", NS)}
+    entries = {
+        u.findtext("sm:loc", namespaces=NS): u.findtext("sm:lastmod", namespaces=NS)
+        for u in root.findall("sm:url", NS)
+    }
     paths = [loc.removeprefix(SITE) for loc in entries]
     assert all(loc.startswith(SITE + "/") for loc in entries)
     assert set(paths) == {
-        "/", "/about/", "/category/politics/", "/category/politics/asia/",
+        "/",
+        "/about/",
+        "/category/politics/",
+        "/category/politics/asia/",
         *(path_of(site[k]) for k in ("first", "second", "third", "unrelated")),
     }  # no drafts, private or scheduled posts, draft pages or empty categories
     for lastmod in entries.values():
@@ -165,8 +184,11 @@ def test_post_head_has_title_description_canonical_social_tags_and_json_ld(clien
     assert article["headline"] == post.title
     assert article["url"] == url
     assert article["datePublished"] == "2025-03-02T08:00:00+00:00"
-    assert article["author"] == {"@type": "Person", "name": "Sokha Chan",
-                                 "url": SITE + "/author/sokha/"}
+    assert article["author"] == {
+        "@type": "Person",
+        "name": "Sokha Chan",
+        "url": SITE + "/author/sokha/",
+    }
     assert article["image"] == [SITE + "/media/court.jpg"]
 
 
@@ -251,7 +273,10 @@ def test_related_posts_rank_by_shared_terms(client, ctx):
 
     related = re.search(r'<section class="related-posts".*?</section>', html, re.S).group(0)
     assert re.findall(r'<a href="[^"]+" lang="en">([^<]+)</a>', related) == [
-        "Three shared", "Two shared", "One shared, newest"]
+        "Three shared",
+        "Two shared",
+        "One shared, newest",
+    ]
 
 
 def test_post_page_stays_within_its_query_budget(client, count_queries, site, ctx):

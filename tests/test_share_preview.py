@@ -178,17 +178,29 @@ def test_a_preview_runs_a_constant_small_number_of_queries(app, client, editor, 
 def save(client, post, **fields):
     """The editor's Save button on the post's edit page."""
     url = f"/admin/posts/{post.id}/edit"
-    data = {"csrf_token": csrf_token_from(client.get(url).get_data(as_text=True)),
-            "title": post.title, "slug": post.slug, "body": post.body, "excerpt": "",
-            "content_format": "markdown", "tags": "", "language": "en", "source_line": "",
-            "status": "draft", "publish_at": "", "comment_mode": "open", "action": "save"}
+    data = {
+        "csrf_token": csrf_token_from(client.get(url).get_data(as_text=True)),
+        "title": post.title,
+        "slug": post.slug,
+        "body": post.body,
+        "excerpt": "",
+        "content_format": "markdown",
+        "tags": "",
+        "language": "en",
+        "source_line": "",
+        "status": "draft",
+        "publish_at": "",
+        "comment_mode": "open",
+        "action": "save",
+    }
     data.update(fields)
     response = client.post(url, data=data)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
 
 
 def test_a_link_dies_once_its_post_is_published_and_stays_dead_after_unpublishing(
-        app, client, editor, ctx):
+    app, client, editor, ctx
+):
     post = make_post("Back and forth", "First words.", status=PostStatus.DRAFT)
     link = make_link(client, post)
     reader = app.test_client()
@@ -202,7 +214,8 @@ def test_a_link_dies_once_its_post_is_published_and_stays_dead_after_unpublishin
 
 
 def test_a_scheduled_posts_link_dies_after_its_time_came_and_it_went_back_to_draft(
-        app, client, editor, clock, ctx):
+    app, client, editor, clock, ctx
+):
     post = make_post("Embargo", "Soon.", published_at=utcnow() + timedelta(hours=1))
     link = make_link(client, post)
     reader = app.test_client()

@@ -24,8 +24,9 @@ def site(app, ctx):
     politics = make_category("Politics")
     start = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
     for n in range(7):
-        make_post(f"Essay {n}", "Words.", categories=[politics],
-                  published_at=start + timedelta(days=n))
+        make_post(
+            f"Essay {n}", "Words.", categories=[politics], published_at=start + timedelta(days=n)
+        )
     make_page("About", "About us.")
 
 
@@ -40,13 +41,17 @@ def locs(client, path: str, tag: str) -> list[str]:
 
 
 def test_a_large_site_gets_an_index_of_small_sitemaps_listing_every_url(
-        app, client, site, ctx, count_queries):
+    app, client, site, ctx, count_queries
+):
     client.get("/sitemap.xml")  # the worker's first request builds its per-process caches
     with count_queries() as index_queries:
         files = locs(client, "/sitemap.xml", "sitemapindex")
     assert [f.removeprefix("http://localhost") for f in files] == [
-        "/sitemap-pages.xml", "/sitemap-posts-1.xml", "/sitemap-posts-2.xml",
-        "/sitemap-posts-3.xml"]  # 7 posts, 3 a file
+        "/sitemap-pages.xml",
+        "/sitemap-posts-1.xml",
+        "/sitemap-posts-2.xml",
+        "/sitemap-posts-3.xml",
+    ]  # 7 posts, 3 a file
     assert index_queries.count <= 5
     listed = []
     for f in files:
@@ -67,6 +72,11 @@ def test_the_static_copy_carries_every_file_of_the_index(runner, site, tmp_path)
     result = runner.invoke(args=["export-static", str(tmp_path / "copy")])
     assert result.exit_code == 0, result.output
     files = {p.name for p in (tmp_path / "copy").iterdir()}
-    assert {"sitemap.xml", "sitemap-pages.xml", "sitemap-posts-1.xml", "sitemap-posts-2.xml",
-            "sitemap-posts-3.xml"} <= files
+    assert {
+        "sitemap.xml",
+        "sitemap-pages.xml",
+        "sitemap-posts-1.xml",
+        "sitemap-posts-2.xml",
+        "sitemap-posts-3.xml",
+    } <= files
     assert "sitemap-posts-4.xml" not in files

@@ -32,9 +32,12 @@ HELD_OUT_KHMER = "បំណុលមីក្រូហិរញ្ញវត្�
 def corpus() -> list[tuple[str, str, str]]:
     """(label, website, body) of each comment of the corpus."""
     with CORPUS.open(encoding="utf-8", newline="") as lines:
-        return [(label, "" if site == "-" else site, body.replace("\\n", "\n"))
-                for label, _lang, site, body in csv.reader(lines, delimiter="\t",
-                                                           quoting=csv.QUOTE_NONE)]  # fmt: skip
+        return [
+            (label, "" if site == "-" else site, body.replace("\\n", "\n"))
+            for label, _lang, site, body in csv.reader(
+                lines, delimiter="\t", quoting=csv.QUOTE_NONE
+            )
+        ]
 
 
 def train_on_corpus(*held_out: str) -> None:
@@ -43,8 +46,13 @@ def train_on_corpus(*held_out: str) -> None:
     for label, website, body in corpus():
         if any(body.startswith(h[:30]) for h in held_out):
             continue
-        found = spam_filter.signals(links=body.count("http"), website=bool(website), email=True,
-                                    length=len(body), seconds_since_served=None)  # fmt: skip
+        found = spam_filter.signals(
+            links=body.count("http"),
+            website=bool(website),
+            email=True,
+            length=len(body),
+            seconds_since_served=None,
+        )
         examples.append((spam_filter.features(body, found), label))
     spam_filter.learn_many(examples)
     db.session.commit()
@@ -61,7 +69,8 @@ def score_row(comment_id: int) -> CommentSpamScore | None:
 
 
 def test_trained_on_the_corpus_a_held_out_spam_goes_to_spam_and_a_khmer_comment_is_held(
-        client, ctx):  # fmt: skip
+    client, ctx
+):
     train_on_corpus(HELD_OUT_SPAM, HELD_OUT_SPAM_EN, HELD_OUT_KHMER)
     post = make_post()
     for body in (HELD_OUT_SPAM, HELD_OUT_SPAM_EN, HELD_OUT_KHMER):
@@ -70,8 +79,9 @@ def test_trained_on_the_corpus_a_held_out_spam_goes_to_spam_and_a_khmer_comment_
     assert (khmer_spam.status, english_spam.status) == (CommentStatus.SPAM, CommentStatus.SPAM)
     assert khmer.status == CommentStatus.PENDING  # held for a person, never published
     assert score_row(khmer_spam.id).score > 0.99 > score_row(khmer.id).score
-    reasons = db.session.scalars(select(ModerationEvent.comment_summary)
-                                 .order_by(ModerationEvent.id)).all()  # fmt: skip
+    reasons = db.session.scalars(
+        select(ModerationEvent.comment_summary).order_by(ModerationEvent.id)
+    ).all()
     assert "spam filter score" in reasons[0]
 
 
@@ -135,8 +145,14 @@ def test_a_moderators_edit_relearns_from_the_new_text(client, ctx):
     post_comment(client, post, "The river rose early this year")
     (comment,) = stored_comments()
     services.approve(comment, editor)
-    services.edit(comment, editor, author_name="Dara", author_email="dara@example.org",
-                  author_url="", body="The lake rose late")  # fmt: skip
+    services.edit(
+        comment,
+        editor,
+        author_name="Dara",
+        author_email="dara@example.org",
+        author_url="",
+        body="The lake rose late",
+    )
     db.session.expire_all()
     assert totals() == (0, 1)
     assert db.session.get(SpamToken, " lak").ham == 1
@@ -146,8 +162,9 @@ def test_a_moderators_edit_relearns_from_the_new_text(client, ctx):
 def test_a_wordpress_import_teaches_it_the_old_sites_verdicts(runner, ctx):
     result = runner.invoke(args=["import-wxr", str(WXR)])
     assert result.exit_code == 0, result.output
-    approved = db.session.scalar(select(func.count()).select_from(Comment)
-                                 .where(Comment.status == CommentStatus.APPROVED))  # fmt: skip
+    approved = db.session.scalar(
+        select(func.count()).select_from(Comment).where(Comment.status == CommentStatus.APPROVED)
+    )
     # Linkbacks are not imported; every approved and spam comment is learned, once.
     assert totals() == (1, approved)
     buy_now = db.session.scalar(select(Comment).where(Comment.body == "Buy now"))
@@ -179,8 +196,9 @@ def test_a_worker_scores_with_what_another_worker_taught_since(app, database_url
     """Each worker keeps the counts it read, until any write of counts moves the stored
     generation on: then it reads them again."""
     train_on_corpus(HELD_OUT_KHMER)
-    found = spam_filter.signals(links=0, website=False, email=True, length=80,
-                                seconds_since_served=None)  # fmt: skip
+    found = spam_filter.signals(
+        links=0, website=False, email=True, length=80, seconds_since_served=None
+    )
     before = spam_filter.score(HELD_OUT_KHMER, found).value
     assert spam_filter.score(HELD_OUT_KHMER, found).value == before  # from what it keeps
     db.session.commit()

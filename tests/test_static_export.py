@@ -63,8 +63,7 @@ def demo(app, runner, ctx):
     """The demo content, a post with a Khmer slug, and a comment on it."""
     assert runner.invoke(args=["demo"]).exit_code == 0
     author = db.session.scalars(select(User).where(User.login == "sokha")).one()
-    khmer = make_post("សេរីភាព​សារព័ត៌មាន", "អត្ថបទ​ខ្លី។", author=author, language="km",
-                      slug=KHMER_SLUG)  # fmt: skip
+    khmer = make_post("សេរីភាព​សារព័ត៌មាន", "អត្ថបទ​ខ្លី។", author=author, language="km", slug=KHMER_SLUG)
     make_comment(khmer, "A reply that the copy shows.")
     with app.test_request_context():
         db.session.add(Redirect(old_path="/an-old-address/", new_path=post_url(khmer)))
@@ -145,15 +144,23 @@ def test_the_copy_is_a_whole_browsable_site_on_a_plain_static_server(
         for path in paths:  # every post, reached by the crawl
             assert base + path.lstrip("/") in pages, path
         assert any(quote(KHMER_SLUG) in p for p in paths)
-    for name in ("category/politics/asia/cambodia/", "tag/elections/", "author/sokha/",
-                 "2026/12/", "feed/index.xml", "feed/atom/index.xml", "sidebar.html",
-                 "privacy/"):  # fmt: skip
+    for name in (
+        "category/politics/asia/cambodia/",
+        "tag/elections/",
+        "author/sokha/",
+        "2026/12/",
+        "feed/index.xml",
+        "feed/atom/index.xml",
+        "sidebar.html",
+        "privacy/",
+    ):
         assert base + name in pages, name
     # Every file of the copy answers at its URL, reached by a link or not (the year
     # archive, robots.txt, the sitemap, 404.html).
     listed = manifest(folder)
-    assert {"2026/index.html", "about/index.html", "robots.txt", "sitemap.xml",
-            "404.html"} <= set(listed)  # fmt: skip
+    assert {"2026/index.html", "about/index.html", "robots.txt", "sitemap.xml", "404.html"} <= set(
+        listed
+    )
     for path in listed:
         url = base + quote(path.removesuffix("index.html"))
         if url not in pages:
@@ -201,8 +208,14 @@ def test_the_copy_is_a_whole_browsable_site_on_a_plain_static_server(
 
 def test_base_url_makes_every_link_absolute_on_the_mirror(runner, demo, tmp_path):
     folder = tmp_path / "copy"
-    export(runner, folder, "--base-url", "https://mirror.example.net/blog/",
-           "--main-site", "http://blogxyz.onion")  # fmt: skip
+    export(
+        runner,
+        folder,
+        "--base-url",
+        "https://mirror.example.net/blog/",
+        "--main-site",
+        "http://blogxyz.onion",
+    )
     feed = (folder / "feed" / "index.xml").read_text("utf-8")
     assert "https://mirror.example.net/blog/20" in feed
     assert f"//{ORIGIN}" not in feed
@@ -218,21 +231,34 @@ def test_base_url_makes_every_link_absolute_on_the_mirror(runner, demo, tmp_path
     address = "https://mirror.example.net/blog/" + str(post_file.parent.relative_to(folder)) + "/"
     assert post.xpath("//section[@class='share']//input/@value") == [address]
     (facebook,) = post.xpath("//section[@class='share']//a[contains(@href, 'facebook')]/@href")
-    assert facebook.endswith("u=https%3A//mirror.example.net/blog/" + quote(
-        str(post_file.parent.relative_to(folder))) + "/")
+    assert facebook.endswith(
+        "u=https%3A//mirror.example.net/blog/"
+        + quote(str(post_file.parent.relative_to(folder)))
+        + "/"
+    )
 
 
 def test_the_copy_sends_readers_to_every_address_of_the_mirrors_list(runner, demo, tmp_path):
-    result = runner.invoke(args=["mirrors", "set", "http://blogxyz.onion",
-                                 "https://opeds.example.org", "https://mirror.example.net/blog"])
+    result = runner.invoke(
+        args=[
+            "mirrors",
+            "set",
+            "http://blogxyz.onion",
+            "https://opeds.example.org",
+            "https://mirror.example.net/blog",
+        ]
+    )
     assert result.exit_code == 0, result.output
     folder = tmp_path / "copy"
     export(runner, folder, "--base-url", "https://mirror.example.net/blog/")
     front = lxml.html.document_fromstring((folder / "index.html").read_bytes())
     search = [a.get("href") for a in front.xpath("//a[@class='main-site']")]
     # The live site first, then the list; never the copy's own address.
-    assert search == [f"http://{ORIGIN}/?s=", "http://blogxyz.onion/?s=",
-                      "https://opeds.example.org/?s="]
+    assert search == [
+        f"http://{ORIGIN}/?s=",
+        "http://blogxyz.onion/?s=",
+        "https://opeds.example.org/?s=",
+    ]
 
 
 def test_exporting_twice_gives_the_same_bytes_and_rewrites_nothing(runner, demo, tmp_path):
@@ -246,9 +272,7 @@ def test_exporting_twice_gives_the_same_bytes_and_rewrites_nothing(runner, demo,
     assert "0 files written, 0 removed" in output, output
 
 
-def test_after_one_new_post_only_the_pages_that_show_it_are_rewritten(
-    app, runner, demo, tmp_path
-):
+def test_after_one_new_post_only_the_pages_that_show_it_are_rewritten(app, runner, demo, tmp_path):
     folder = tmp_path / "copy"
     export(runner, folder)
     before = manifest(folder)
@@ -272,9 +296,15 @@ def test_after_one_new_post_only_the_pages_that_show_it_are_rewritten(
     with app.test_request_context():
         new_path = post_url(new).lstrip("/")
     assert f"{new_path}index.html" in changed
-    assert {"index.html", "sidebar.html", "feed/index.xml", "sitemap.xml",
-            "category/politics/asia/cambodia/index.html", "tag/rivers/index.html",
-            "category/politics/index.html"} <= changed  # fmt: skip
+    assert {
+        "index.html",
+        "sidebar.html",
+        "feed/index.xml",
+        "sitemap.xml",
+        "category/politics/asia/cambodia/index.html",
+        "tag/rivers/index.html",
+        "category/politics/index.html",
+    } <= changed
     # Pages that do not show the new post are neither rendered nor written.
     assert "tag/schools/index.html" not in changed
     assert "about/index.html" not in changed
@@ -316,8 +346,10 @@ def test_every_upload_and_its_sizes_are_copied(app, runner, demo, tmp_path):
     folder = tmp_path / "copy"
     export(runner, folder)
     listed = manifest(folder)
-    assert {"uploads/0123456789abcdef01234567.jpg",
-            "uploads/0123456789abcdef01234567-thumb.jpg"} <= set(listed)  # fmt: skip
+    assert {
+        "uploads/0123456789abcdef01234567.jpg",
+        "uploads/0123456789abcdef01234567-thumb.jpg",
+    } <= set(listed)
     assert "uploads/notes.txt" not in listed
 
 

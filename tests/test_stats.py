@@ -30,10 +30,14 @@ from tests.factories import make_post, make_user
 NOW = datetime(2026, 3, 10, 5, 0, tzinfo=UTC)
 ADDRESS_A, ADDRESS_B, ADDRESS_D = "203.0.113.5", "198.51.100.7", "2001:db8::4"
 FIREFOX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-CHROME = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko)"
-          " Chrome/126.0 Mobile Safari/537.36")  # fmt: skip
-SAFARI = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15"
-          " (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")  # fmt: skip
+CHROME = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko)"
+    " Chrome/126.0 Mobile Safari/537.36"
+)
+SAFARI = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15"
+    " (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
 GOOGLEBOT = "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"
 TELEGRAM_REF = "https://t.me/somechannel/123"
 GOOGLE_REF = "https://www.google.com.kh/search?q=secret+words&hl=km"
@@ -43,8 +47,11 @@ MASTODON_REF = "https://mastodon.social/@someone/1122334455"
 
 @pytest.fixture
 def app_config():
-    return {"TIMEZONE": "Asia/Phnom_Penh", "STATS_ROBOT_PAGES": 10,
-            "SITE_URL": "https://blog.example.org"}  # fmt: skip
+    return {
+        "TIMEZONE": "Asia/Phnom_Penh",
+        "STATS_ROBOT_PAGES": 10,
+        "SITE_URL": "https://blog.example.org",
+    }
 
 
 @pytest.fixture
@@ -57,15 +64,25 @@ def moment(app):
 
 @pytest.fixture
 def posts(ctx):
-    english = make_post("Water rights", slug="water-rights",
-                        published_at=datetime(2026, 3, 1, 3, tzinfo=UTC))  # fmt: skip
-    khmer = make_post("សិទ្ធិទឹក", slug="សិទ្ធិទឹក", language="km",
-                      published_at=datetime(2026, 3, 2, 3, tzinfo=UTC))  # fmt: skip
+    english = make_post(
+        "Water rights", slug="water-rights", published_at=datetime(2026, 3, 1, 3, tzinfo=UTC)
+    )
+    khmer = make_post(
+        "សិទ្ធិទឹក", slug="សិទ្ធិទឹក", language="km", published_at=datetime(2026, 3, 2, 3, tzinfo=UTC)
+    )
     return english, khmer
 
 
-def line(when: str, path: str, *, address: str = ADDRESS_A, agent: str = FIREFOX,
-         referrer: str = "-", status: int = 200, method: str = "GET") -> str:
+def line(
+    when: str,
+    path: str,
+    *,
+    address: str = ADDRESS_A,
+    agent: str = FIREFOX,
+    referrer: str = "-",
+    status: int = 200,
+    method: str = "GET",
+) -> str:
     """A line of the blogapp_stats log format (deploy/nginx-blogapp-stats.conf)."""
     return f'{when} {status} {method} "{path}" "{referrer}" "{agent}" {address}\n'
 
@@ -86,8 +103,7 @@ def known_log() -> str:
         line(T.format(4), "/static/css/site.css?v=1"),  # not a page
         # Reader B: twice from Facebook, the second a browser's revalidation (304).
         line(T.format(5), EN, address=ADDRESS_B, agent=CHROME, referrer=FACEBOOK_REF),
-        line(T.format(6), EN, address=ADDRESS_B, agent=CHROME, referrer=FACEBOOK_REF,
-             status=304),
+        line(T.format(6), EN, address=ADDRESS_B, agent=CHROME, referrer=FACEBOOK_REF, status=304),
         # Reader C: A's address with another browser, from Mastodon, then a page of the
         # site to the Khmer post.
         line(T.format(7), KM, agent=SAFARI, referrer=MASTODON_REF),
@@ -140,26 +156,36 @@ TENTH, NINTH = date(2026, 3, 10), date(2026, 3, 9)
 
 
 def expected(en: int, km: int, a_again: int = 0) -> tuple[dict, dict, dict]:
-    days = {(en, TENTH): ("en", 6 + a_again, 3), (km, TENTH): ("km", 3, 2),
-            (en, NINTH): ("en", 1, 1)}  # fmt: skip
+    days = {
+        (en, TENTH): ("en", 6 + a_again, 3),
+        (km, TENTH): ("km", 3, 2),
+        (en, NINTH): ("en", 1, 1),
+    }
     where = {
-        (en, TENTH, "newsletter", ""): 1, (en, TENTH, "telegram", "t.me"): 2,
-        (en, TENTH, "direct", ""): 1 + a_again, (en, TENTH, "facebook", "l.facebook.com"): 2,
-        (km, TENTH, "search", "google.com.kh"): 1, (km, TENTH, "fediverse", "mastodon.social"): 1,
-        (km, TENTH, "site", ""): 1, (en, NINTH, "direct", ""): 1,
-    }  # fmt: skip
+        (en, TENTH, "newsletter", ""): 1,
+        (en, TENTH, "telegram", "t.me"): 2,
+        (en, TENTH, "direct", ""): 1 + a_again,
+        (en, TENTH, "facebook", "l.facebook.com"): 2,
+        (km, TENTH, "search", "google.com.kh"): 1,
+        (km, TENTH, "fediverse", "mastodon.social"): 1,
+        (km, TENTH, "site", ""): 1,
+        (en, NINTH, "direct", ""): 1,
+    }
     return days, where, {TENTH: 4, NINTH: 1}
 
 
 def test_an_ingest_counts_every_figure_exactly_and_a_second_adds_nothing(
-        runner, ctx, moment, posts, tmp_path):  # fmt: skip
+    runner, ctx, moment, posts, tmp_path
+):
     en, km = (p.id for p in posts)
     log = tmp_path / "stats.log"
     log.write_text(known_log())
 
     output = ingest(runner, log)
-    assert "Read 38 line(s): 13 post view(s), 7 by robots' user agents, 0 of closed days, " \
-           "1 not in the blogapp_stats format." in output
+    assert (
+        "Read 38 line(s): 13 post view(s), 7 by robots' user agents, 0 of closed days, "
+        "1 not in the blogapp_stats format." in output
+    )
     days, where, readers = expected(en, km)
     assert post_days() == days
     assert sources() == where
@@ -192,8 +218,11 @@ def test_a_rotated_log_is_finished_before_the_new_one(runner, ctx, moment, posts
     assert "Read 2 line(s)" in ingest(runner, log)
     assert post_days() == {(en, TENTH): ("en", 3, 3)}
     state = db.session.get(StatsLog, str(log))
-    assert (state.inode, state.position, state.lines) == (os.stat(log).st_ino,
-                                                          log.stat().st_size, 3)  # fmt: skip
+    assert (state.inode, state.position, state.lines) == (
+        os.stat(log).st_ino,
+        log.stat().st_size,
+        3,
+    )
     # Truncated in place (copytruncate): read from the start again.
     log.write_text("")
     assert "Read 0 line(s)" in ingest(runner, log)
@@ -202,8 +231,9 @@ def test_a_rotated_log_is_finished_before_the_new_one(runner, ctx, moment, posts
     assert post_days() == {(en, TENTH): ("en", 4, 3)}
 
 
-def test_a_finished_day_keeps_its_counts_and_forgets_its_hashes(runner, ctx, moment, posts,
-                                                                 tmp_path):  # fmt: skip
+def test_a_finished_day_keeps_its_counts_and_forgets_its_hashes(
+    runner, ctx, moment, posts, tmp_path
+):
     en, km = (p.id for p in posts)
     log = tmp_path / "stats.log"
     log.write_text(known_log())
@@ -241,15 +271,35 @@ def test_a_finished_day_keeps_its_counts_and_forgets_its_hashes(runner, ctx, mom
     assert post_days() == days
 
 
-def test_no_table_holds_an_address_agent_or_full_referrer(runner, ctx, moment, posts,
-                                                          tmp_path):  # fmt: skip
+def test_no_table_holds_an_address_agent_or_full_referrer(runner, ctx, moment, posts, tmp_path):
     log = tmp_path / "stats.log"
     log.write_text(known_log())
     ingest(runner, log)
-    secrets_ = [ADDRESS_A, ADDRESS_B, ADDRESS_D, "192.0.2.77", "66.249.66.1", FIREFOX, CHROME,
-                SAFARI, GOOGLEBOT, "Firefox", "Mozilla", "curl", TELEGRAM_REF, GOOGLE_REF,
-                FACEBOOK_REF, MASTODON_REF, "somechannel", "secret", "l.php", "someone",
-                "https://", "203.0.113", "198.51.100"]  # fmt: skip
+    secrets_ = [
+        ADDRESS_A,
+        ADDRESS_B,
+        ADDRESS_D,
+        "192.0.2.77",
+        "66.249.66.1",
+        FIREFOX,
+        CHROME,
+        SAFARI,
+        GOOGLEBOT,
+        "Firefox",
+        "Mozilla",
+        "curl",
+        TELEGRAM_REF,
+        GOOGLE_REF,
+        FACEBOOK_REF,
+        MASTODON_REF,
+        "somechannel",
+        "secret",
+        "l.php",
+        "someone",
+        "https://",
+        "203.0.113",
+        "198.51.100",
+    ]
     scanned = 0
     for table in db.metadata.sorted_tables:
         columns = [c for c in table.columns if isinstance(c.type, String | Text | LargeBinary)]
@@ -272,28 +322,33 @@ def test_a_missing_log_is_a_clear_error(runner, ctx, tmp_path):
     assert "Cannot read" in result.output and "No such file" in result.output
 
 
-@pytest.mark.parametrize(("ref", "referrer", "channel"), [
-    ("newsletter", "https://mail.google.com/", "newsletter"),
-    ("", "", "direct"),
-    ("", "https://www.google.com/", "search"),
-    ("", "https://duckduckgo.com/", "search"),
-    ("", "android-app://org.telegram.messenger/", "telegram"),
-    ("", "android-app://com.facebook.katana/", "facebook"),
-    ("", "https://m.facebook.com/story.php?id=1", "facebook"),
-    ("", "https://mastodon.example/@a/1", "fediverse"),
-    ("", "https://follower.example/@a/1", "fediverse"),
-    ("", "https://blog.example.org/2026/", "site"),
-    ("", "https://news.example.com/a/b?c=d", "other"),
-    ("unknown", "", "direct"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("ref", "referrer", "channel"),
+    [
+        ("newsletter", "https://mail.google.com/", "newsletter"),
+        ("", "", "direct"),
+        ("", "https://www.google.com/", "search"),
+        ("", "https://duckduckgo.com/", "search"),
+        ("", "android-app://org.telegram.messenger/", "telegram"),
+        ("", "android-app://com.facebook.katana/", "facebook"),
+        ("", "https://m.facebook.com/story.php?id=1", "facebook"),
+        ("", "https://mastodon.example/@a/1", "fediverse"),
+        ("", "https://follower.example/@a/1", "fediverse"),
+        ("", "https://blog.example.org/2026/", "site"),
+        ("", "https://news.example.com/a/b?c=d", "other"),
+        ("unknown", "", "direct"),
+    ],
+)
 def test_channels(ref, referrer, channel):
-    channels = Channels(own=frozenset({"blog.example.org"}),
-                        fediverse=frozenset({"follower.example"}))  # fmt: skip
+    channels = Channels(
+        own=frozenset({"blog.example.org"}), fediverse=frozenset({"follower.example"})
+    )
     assert channels.of(ref, referrer_domain(referrer)) == channel
 
 
-def test_the_reading_screen_and_a_posts_numbers(client, runner, ctx, moment, posts,
-                                                login_as, tmp_path):  # fmt: skip
+def test_the_reading_screen_and_a_posts_numbers(
+    client, runner, ctx, moment, posts, login_as, tmp_path
+):
     en, _km = posts
     log = tmp_path / "stats.log"
     log.write_text(known_log())
@@ -316,7 +371,8 @@ def test_a_draft_post_shows_no_numbers_and_a_new_post_none(client, ctx, login_as
     login_as(make_user("editor"))
     draft = make_post("Draft", status=PostStatus.DRAFT)
     assert "Last 30 days: 0 views" in client.get(f"/admin/posts/{draft.id}/edit").get_data(
-        as_text=True)
+        as_text=True
+    )
     assert "Last 30 days" not in client.get("/admin/posts/new").get_data(as_text=True)
 
 

@@ -50,8 +50,9 @@ def nginx(tmp_path):
     log = tmp_path / "error.log"
     log.touch()
     with log.open("a") as out:
-        process = subprocess.Popen([NGINX, "-p", str(tmp_path), "-c", str(conf)],
-                                   stdout=out, stderr=subprocess.STDOUT)  # fmt: skip
+        process = subprocess.Popen(
+            [NGINX, "-p", str(tmp_path), "-c", str(conf)], stdout=out, stderr=subprocess.STDOUT
+        )
     try:
         wait_for(port, "/", process, log)
         yield port, tmp_path / "stats.log"
@@ -67,13 +68,11 @@ def test_nginx_writes_what_the_ingest_reads(nginx, runner, ctx):
     odd = 'Mozilla/5.0 "quoted" (X11) Firefox/128.0'
     answers = [
         fetch(port, path + "?ref=newsletter", headers={"User-Agent": odd}),
-        fetch(port, path, headers={"User-Agent": odd,
-                                   "Referer": "https://t.me/channel/55?single"}),
+        fetch(port, path, headers={"User-Agent": odd, "Referer": "https://t.me/channel/55?single"}),
         fetch(port, path + "?lang=km&ref=newsletter", headers={"User-Agent": "Safari/604.1"}),
         fetch(port, path, headers={"User-Agent": "Googlebot/2.1"}),
     ]
-    assert [a.headers["X-Cache-Uri"] for a in answers] == [
-        path, path, path + "?lang=km", path]  # fmt: skip
+    assert [a.headers["X-Cache-Uri"] for a in answers] == [path, path, path + "?lang=km", path]
     # The first line is the wait for nginx to start: no user agent, so a robot.
     result = runner.invoke(args=["stats", "ingest", str(log)])
     assert result.exit_code == 0, result.output

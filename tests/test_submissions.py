@@ -28,8 +28,12 @@ CONTACT = "dara.writer@example.org, Signal +855 12 345 678"
 
 @pytest.fixture
 def app_config():
-    return {"SUBMISSIONS_ENABLED": True, "SUBMISSIONS_MIN_SECONDS": 0,
-            "SUBMISSIONS_RECIPIENTS": str(IDENTITY.to_public()), "MAIL_SERVER": "localhost"}
+    return {
+        "SUBMISSIONS_ENABLED": True,
+        "SUBMISSIONS_MIN_SECONDS": 0,
+        "SUBMISSIONS_RECIPIENTS": str(IDENTITY.to_public()),
+        "MAIL_SERVER": "localhost",
+    }
 
 
 def _submit(client, **fields):
@@ -37,9 +41,16 @@ def _submit(client, **fields):
     assert page.status_code == 200
     assert page.headers["Cache-Control"] == "private, no-store"  # it holds a CSRF token
     html = page.get_data(as_text=True)
-    data = {"csrf_token": csrf_token_from(html), "served": hidden_value(html, "served"),
-            "title": "Rice prices and the rains", "body": "The **rains** came late.",
-            "name": "Dara Writer", "contact": CONTACT, "website": "", "language": "km"}
+    data = {
+        "csrf_token": csrf_token_from(html),
+        "served": hidden_value(html, "served"),
+        "title": "Rice prices and the rains",
+        "body": "The **rains** came late.",
+        "name": "Dara Writer",
+        "contact": CONTACT,
+        "website": "",
+        "language": "km",
+    }
     data.update(fields)
     return client.post("/submit/", data=data)
 
@@ -90,14 +101,17 @@ def test_an_editor_unlocks_the_contact_with_the_right_identity(client, ctx, logi
     page = client.get(f"/admin/submissions/{post_id}")
     assert page.status_code == 200 and CONTACT not in page.get_data(as_text=True)
     token = csrf_token_from(page.get_data(as_text=True))
-    wrong = client.post(f"/admin/submissions/{post_id}",
-                        data={"csrf_token": token, "identity": str(OTHER)})
+    wrong = client.post(
+        f"/admin/submissions/{post_id}", data={"csrf_token": token, "identity": str(OTHER)}
+    )
     assert "cannot open these contact details" in wrong.get_data(as_text=True)
-    garbage = client.post(f"/admin/submissions/{post_id}",
-                          data={"csrf_token": token, "identity": "not a key"})
+    garbage = client.post(
+        f"/admin/submissions/{post_id}", data={"csrf_token": token, "identity": "not a key"}
+    )
     assert "That is not an age identity" in garbage.get_data(as_text=True)
-    right = client.post(f"/admin/submissions/{post_id}",
-                        data={"csrf_token": token, "identity": str(IDENTITY)})
+    right = client.post(
+        f"/admin/submissions/{post_id}", data={"csrf_token": token, "identity": str(IDENTITY)}
+    )
     body = right.get_data(as_text=True)
     assert right.status_code == 200 and "dara.writer@example.org" in body
     assert str(IDENTITY) not in body
@@ -111,8 +125,9 @@ def test_publishing_forgets_the_contact_and_confirms_the_byline(client, ctx):
     post.status = PostStatus.PUBLISHED
     db.session.commit()
     assert db.session.scalar(select(Submission)) is None
-    assert not db.session.scalar(select(AuthorProfile.is_unconfirmed)
-                                 .where(AuthorProfile.name == "Dara Writer"))
+    assert not db.session.scalar(
+        select(AuthorProfile.is_unconfirmed).where(AuthorProfile.name == "Dara Writer")
+    )
 
 
 def test_rejecting_deletes_the_draft_the_contact_and_the_profile(client, ctx, login_as):
@@ -120,14 +135,16 @@ def test_rejecting_deletes_the_draft_the_contact_and_the_profile(client, ctx, lo
     _submit(client)
     post_id = db.session.scalar(select(Post.id))
     page = client.get(f"/admin/submissions/{post_id}").get_data(as_text=True)
-    response = client.post(f"/admin/submissions/{post_id}/reject",
-                           data={"csrf_token": csrf_token_from(page)})
+    response = client.post(
+        f"/admin/submissions/{post_id}/reject", data={"csrf_token": csrf_token_from(page)}
+    )
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Post, post_id) is None
     assert db.session.scalar(select(Submission)) is None
-    assert db.session.scalar(select(AuthorProfile).where(AuthorProfile.name == "Dara Writer")) \
-        is None
+    assert (
+        db.session.scalar(select(AuthorProfile).where(AuthorProfile.name == "Dara Writer")) is None
+    )
 
 
 def test_no_recipient_key_stores_nothing(client, ctx, app):
@@ -136,8 +153,9 @@ def test_no_recipient_key_stores_nothing(client, ctx, app):
     assert response.status_code == 503
     assert "not set up" in response.get_data(as_text=True)
     assert db.session.scalar(select(Post)) is None
-    assert db.session.scalar(select(AuthorProfile).where(AuthorProfile.name == "Dara Writer")) \
-        is None
+    assert (
+        db.session.scalar(select(AuthorProfile).where(AuthorProfile.name == "Dara Writer")) is None
+    )
 
 
 def test_the_honeypot_is_answered_but_nothing_is_stored(client, ctx):

@@ -26,14 +26,14 @@ def signed_data(path: str) -> dict:
 
 def newsletter_row(email: str) -> NewsletterSubscriber:
     row = db.session.scalars(
-        select(NewsletterSubscriber).where(NewsletterSubscriber.email == email)).one()
+        select(NewsletterSubscriber).where(NewsletterSubscriber.email == email)
+    ).one()
     db.session.commit()
     return row
 
 
 def confirmation_link(client, inbox, email: str) -> str:
-    client.post("/newsletter/subscribe", data={"email": email, "lists": "en"},
-                headers=BROWSER_POST)  # fmt: skip
+    client.post("/newsletter/subscribe", data={"email": email, "lists": "en"}, headers=BROWSER_POST)
     deliver()
     [url] = [u for u in links_in(inbox.to(email)[-1]) if "/newsletter/confirm/" in u]
     return path_of(url)
@@ -49,14 +49,17 @@ def test_a_newsletter_link_does_not_carry_the_address(app, client, inbox, ctx):
 
 
 def test_an_old_newsletter_link_with_the_address_works_for_that_address_only(
-        app, client, inbox, ctx):
+    app, client, inbox, ctx
+):
     client.post(confirmation_link(client, inbox, ANN))
     ann = newsletter_row(ANN)
     with app.test_request_context():
         anns_old = "/newsletter/unsubscribe/" + links.make(
-            "newsletter-unsubscribe", {"s": ann.id, "e": ANN})
+            "newsletter-unsubscribe", {"s": ann.id, "e": ANN}
+        )
         forged_for_ann = "/newsletter/unsubscribe/" + links.make(
-            "newsletter-unsubscribe", {"s": ann.id, "e": CHAN})
+            "newsletter-unsubscribe", {"s": ann.id, "e": CHAN}
+        )
     assert client.post(forged_for_ann).status_code == 400
     assert newsletter_row(ANN).status == NewsletterStatus.CONFIRMED
 

@@ -31,8 +31,12 @@ def bot():
 
 @pytest.fixture
 def app_config(bot):
-    return {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_CHANNEL": CHANNEL,
-            "TELEGRAM_API_URL": bot.url, "FEDIVERSE_ALLOW_LOOPBACK": True}  # fmt: skip
+    return {
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_CHANNEL": CHANNEL,
+        "TELEGRAM_API_URL": bot.url,
+        "FEDIVERSE_ALLOW_LOOPBACK": True,
+    }
 
 
 def deliver():
@@ -42,18 +46,28 @@ def deliver():
 
 def publish(title="Why the river matters", excerpt="Dams change the Mekong.", **changes):
     author = make_user(display_name="Sokha Chan")
-    fields = dict(title=title, body="The body.\n\nMore of it.", excerpt=excerpt,
-                  status=PostStatus.PUBLISHED)
+    fields = dict(
+        title=title, body="The body.\n\nMore of it.", excerpt=excerpt, status=PostStatus.PUBLISHED
+    )
     data = PostData(**{**fields, **changes})
     with current_app.test_request_context():  # an editor's save, as the admin makes it
         return save_post(None, data, author=author)
 
 
 def edit(post, **changes):
-    post = db.session.scalar(select(Post).where(Post.id == post.id)
-                             .options(selectinload(Post.categories), selectinload(Post.tags)))
-    fields = dict(title=post.title, slug=post.slug, body=post.body, excerpt=post.excerpt,
-                  status=post.status, language=post.language)
+    post = db.session.scalar(
+        select(Post)
+        .where(Post.id == post.id)
+        .options(selectinload(Post.categories), selectinload(Post.tags))
+    )
+    fields = dict(
+        title=post.title,
+        slug=post.slug,
+        body=post.body,
+        excerpt=post.excerpt,
+        status=post.status,
+        language=post.language,
+    )
     fields.update(changes)
     with current_app.test_request_context():
         return save_post(post, PostData(**fields), author=None)
@@ -166,8 +180,7 @@ def test_a_5xx_is_retried_with_backoff(app, ctx, bot, clock):
     assert deliver().sent == 1
 
 
-def test_a_refusal_is_given_up_with_a_note_on_the_outbox_screen(app, ctx, bot, client,
-                                                                  login_as):
+def test_a_refusal_is_given_up_with_a_note_on_the_outbox_screen(app, ctx, bot, client, login_as):
     publish()
     bot.refuse_next(403, "Forbidden: bot is not a member of the channel chat")
     report = deliver()
@@ -192,8 +205,9 @@ def test_a_scheduled_post_is_sent_when_its_time_comes(app, ctx, bot, clock):
 def test_nothing_is_queued_without_a_bot_token(app, ctx, bot):
     app.config["TELEGRAM_BOT_TOKEN"] = ""
     publish()
-    assert db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.kind == "telegram")) \
-        is None
+    assert (
+        db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.kind == "telegram")) is None
+    )
 
 
 def test_the_bot_api_on_a_private_address_is_refused_outside_tests(app, ctx, bot):

@@ -31,13 +31,13 @@ def bot():
 
 @pytest.fixture
 def app_config(bot):
-    return {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_CHANNEL": CHANNEL,
-            "TELEGRAM_API_URL": bot.url}  # fmt: skip
+    return {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_CHANNEL": CHANNEL, "TELEGRAM_API_URL": bot.url}
 
 
 def statuses() -> Counter:
-    found = Counter(db.session.scalars(
-        select(OutboxMessage.status).where(OutboxMessage.kind == "telegram")))
+    found = Counter(
+        db.session.scalars(select(OutboxMessage.status).where(OutboxMessage.kind == "telegram"))
+    )
     db.session.commit()  # no snapshot (nor, outside a request, the write lock) held
     return found
 
@@ -48,13 +48,19 @@ def test_a_worker_killed_mid_send_posts_each_post_once(app, database_url, tmp_pa
 
     bot.delay = 0.3
     log_path = tmp_path / "worker.log"
-    settings = dict(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_CHANNEL=CHANNEL,
-                    TELEGRAM_API_URL=bot.url, FEDIVERSE_ALLOW_LOOPBACK="true")  # fmt: skip
+    settings = dict(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_CHANNEL=CHANNEL,
+        TELEGRAM_API_URL=bot.url,
+        FEDIVERSE_ALLOW_LOOPBACK="true",
+    )
     with open(log_path, "wb") as log:
         first = start_worker(database_url, free_port(), tmp_path, log, **settings)
         try:
-            wait_until(lambda: len(bot.calls) >= 2 and bot.waiting.is_set(),
-                       describe=lambda: log_path.read_text()[-2000:])  # fmt: skip
+            wait_until(
+                lambda: len(bot.calls) >= 2 and bot.waiting.is_set(),
+                describe=lambda: log_path.read_text()[-2000:],
+            )
             first.send_signal(signal.SIGKILL)
             first.wait(timeout=10)
         finally:
@@ -64,11 +70,14 @@ def test_a_worker_killed_mid_send_posts_each_post_once(app, database_url, tmp_pa
         assert statuses()[OutboxStatus.SENDING] >= 1  # claimed by the dead worker
 
         bot.delay = 0
-        second = start_worker(database_url, free_port(), tmp_path, log,
-                              MAIL_LEASE_SECONDS=0, **settings)  # fmt: skip
+        second = start_worker(
+            database_url, free_port(), tmp_path, log, MAIL_LEASE_SECONDS=0, **settings
+        )
         try:
-            wait_until(lambda: statuses()[OutboxStatus.SENT] == POSTS,
-                       describe=lambda: log_path.read_text()[-2000:])  # fmt: skip
+            wait_until(
+                lambda: statuses()[OutboxStatus.SENT] == POSTS,
+                describe=lambda: log_path.read_text()[-2000:],
+            )
             second.send_signal(signal.SIGTERM)
             second.wait(timeout=20)
         finally:
@@ -76,8 +85,9 @@ def test_a_worker_killed_mid_send_posts_each_post_once(app, database_url, tmp_pa
                 second.kill()
         assert second.returncode == 0, log_path.read_text()[-2000:]
 
-    sent = Counter(call.fields["caption"].split("</b>")[0] for call in bot.calls
-                   if call.method == "sendPhoto")  # fmt: skip
+    sent = Counter(
+        call.fields["caption"].split("</b>")[0] for call in bot.calls if call.method == "sendPhoto"
+    )
     assert set(sent) == {f"<b>{post.title}" for post in posts}  # every post, as its card
     assert sum(sent.values()) - POSTS <= 1  # at most the one on the wire at the kill, twice
     assert db.session.scalar(select(func.count()).select_from(TelegramMessage)) == POSTS

@@ -37,12 +37,23 @@ def log_in(port: int, username: str, password: str, address: str):
     page = fetch(port, "/login", timeout=60)
     assert page.status == 200, page.status
     cookie = page.headers["Set-Cookie"].split(";", 1)[0]
-    form = {"username": username, "password": password,
-            "csrf_token": _CSRF.search(page.text).group(1)}
-    return fetch(port, "/login", "POST", body=urlencode(form).encode(), timeout=60, headers={
-        "Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie,
-        "X-Forwarded-For": address,
-    })  # fmt: skip
+    form = {
+        "username": username,
+        "password": password,
+        "csrf_token": _CSRF.search(page.text).group(1),
+    }
+    return fetch(
+        port,
+        "/login",
+        "POST",
+        body=urlencode(form).encode(),
+        timeout=60,
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": cookie,
+            "X-Forwarded-For": address,
+        },
+    )
 
 
 def tried(answer: Answer) -> bool:
@@ -77,8 +88,13 @@ def site(request, tmp_path, ctx):
         yield app.config["SQLALCHEMY_DATABASE_URI"], None, "the database (postgresql)"
         return
     database_url = f"sqlite:///{tmp_path / 'site.sqlite'}"
-    setup = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url,
-                        "UPLOAD_FOLDER": str(tmp_path / "uploads")})
+    setup = create_app(
+        {
+            **BASE_CONFIG,
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        }
+    )
     with setup.app_context():
         db.create_all()
         make_accounts()
@@ -101,22 +117,32 @@ def site(request, tmp_path, ctx):
 def gunicorn(site, tmp_path):
     database_url, redis_url, store = site
     port = free_port()
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("BLOGAPP_") and k not in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BLOGAPP_") and k not in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")
+    }
     env.update(
-        SECRET_KEY=SECRET, DATABASE_URL=database_url,
-        BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"), BLOGAPP_BIND=f"127.0.0.1:{port}",
-        BLOGAPP_WORKERS="4", BLOGAPP_SITE_URL=f"http://127.0.0.1:{port}",
-        BLOGAPP_PROXY_FIX_COUNT="1", BLOGAPP_LOGIN_ACCOUNT_RATE_LIMIT=f"{LIMIT} per 15 minutes",
+        SECRET_KEY=SECRET,
+        DATABASE_URL=database_url,
+        BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"),
+        BLOGAPP_BIND=f"127.0.0.1:{port}",
+        BLOGAPP_WORKERS="4",
+        BLOGAPP_SITE_URL=f"http://127.0.0.1:{port}",
+        BLOGAPP_PROXY_FIX_COUNT="1",
+        BLOGAPP_LOGIN_ACCOUNT_RATE_LIMIT=f"{LIMIT} per 15 minutes",
         BLOGAPP_LOGIN_ADDRESS_RATE_LIMIT=f"{LIMIT} per 15 minutes",
-    )  # fmt: skip
+    )
     if redis_url:
         env["REDIS_URL"] = redis_url
     log = tmp_path / "gunicorn.log"
     with log.open("w") as log_file:
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=PROJECT_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT,
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
         )
     try:
         wait_for(port, "/healthz", server, log, seconds=60)
@@ -143,13 +169,26 @@ def test_four_workers_allow_exactly_the_configured_failed_logins(gunicorn):
 
     def attacker(n: int) -> None:
         page = fetch(port, "/login", timeout=60)
-        form = {"username": "dara", "password": "guess",
-                "csrf_token": _CSRF.search(page.text).group(1)}
+        form = {
+            "username": "dara",
+            "password": "guess",
+            "csrf_token": _CSRF.search(page.text).group(1),
+        }
         start.wait(timeout=60)
-        results[n] = tried(fetch(port, "/login", "POST", body=urlencode(form).encode(), headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": page.headers["Set-Cookie"].split(";", 1)[0], "X-Forwarded-For": f"10.1.0.{n}",
-        }, timeout=60))  # fmt: skip
+        results[n] = tried(
+            fetch(
+                port,
+                "/login",
+                "POST",
+                body=urlencode(form).encode(),
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Cookie": page.headers["Set-Cookie"].split(";", 1)[0],
+                    "X-Forwarded-For": f"10.1.0.{n}",
+                },
+                timeout=60,
+            )
+        )
 
     threads = [threading.Thread(target=attacker, args=(n,)) for n in range(ATTEMPTS)]
     for thread in threads:

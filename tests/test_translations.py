@@ -30,8 +30,10 @@ def editor(client, login_as, ctx):
 
 def link(client, post, other):
     token = csrf_token_from(client.get(f"/admin/posts/{post.id}/edit").get_data(as_text=True))
-    return client.post(f"/admin/posts/{post.id}/translations",
-                       data={"csrf_token": token, "other_id": str(other.id)})  # fmt: skip
+    return client.post(
+        f"/admin/posts/{post.id}/translations",
+        data={"csrf_token": token, "other_id": str(other.id)},
+    )
 
 
 def alternates(html: str) -> dict[str, str]:
@@ -118,8 +120,13 @@ def test_feeds_and_listings_in_one_language(app, trio, ctx):
 def test_listing_pagination_keeps_the_language(app, client, ctx):
     start = utcnow() - timedelta(days=40)
     for i in range(app.config["POSTS_PER_PAGE"] + 2):
-        make_post(f"ខ្មែរ {i}", "អត្ថបទ។", language="km", published_at=start + timedelta(hours=i),
-                  commit=False)  # fmt: skip
+        make_post(
+            f"ខ្មែរ {i}",
+            "អត្ថបទ។",
+            language="km",
+            published_at=start + timedelta(hours=i),
+            commit=False,
+        )
     db.session.commit()
     html = client.get("/?lang=km").get_data(as_text=True)
     assert 'href="/page/2/?lang=km" rel="next"' in html
@@ -130,7 +137,8 @@ def test_linking_refuses_two_versions_in_one_language_and_unlinks(app, client, e
     km = make_post("បី", "អត្ថបទ។", language="km")
     response = link(client, a, b)
     assert "Each language can have one version" in client.get(
-        response.headers["Location"]).get_data(as_text=True)  # fmt: skip
+        response.headers["Location"]
+    ).get_data(as_text=True)
     assert db.session.scalar(select(db.func.count()).select_from(PostTranslation)) == 0
     link(client, a, km)
     editor_page = client.get(f"/admin/posts/{a.id}/edit").get_data(as_text=True)

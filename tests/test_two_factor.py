@@ -32,39 +32,55 @@ def app_config(clock):
 def _password_login(client, user, password=PASSWORD, next_url=None):
     page = client.get("/login")
     url = f"/login?next={next_url}" if next_url else "/login"
-    return client.post(url, data={
-        "csrf_token": csrf_token_from(page.get_data(as_text=True)),
-        "username": user.login, "password": password,
-    })
+    return client.post(
+        url,
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "username": user.login,
+            "password": password,
+        },
+    )
 
 
 def _send_code(client, code):
     page = client.get("/login/code")
     assert page.status_code == 200
-    return client.post("/login/code", data={
-        "csrf_token": csrf_token_from(page.get_data(as_text=True)), "code": code,
-    })
+    return client.post(
+        "/login/code",
+        data={
+            "csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "code": code,
+        },
+    )
 
 
 def _enrol(client, user) -> tuple[str, list[str]]:
     """Enrol through the account page as the writer would; the secret and the codes."""
     page = client.get("/account/")
-    response = client.post("/account/two-factor/start", data={
-        "cf-csrf_token": csrf_token_from(page.get_data(as_text=True)),
-        "cf-current_password": PASSWORD,
-    })
+    response = client.post(
+        "/account/two-factor/start",
+        data={
+            "cf-csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "cf-current_password": PASSWORD,
+        },
+    )
     assert response.status_code == 302
     setup = client.get("/account/two-factor")
     html = setup.get_data(as_text=True)
     assert "<svg" in html and "<img" not in html  # drawn inline: fits the CSP
     secret = re.search(r'<code class="totp-secret">([A-Z2-7]+)</code>', html).group(1)
     code = pyotp.TOTP(secret).at(client.application.config["CLOCK"]())
-    done = client.post("/account/two-factor", data={
-        "csrf_token": csrf_token_from(html), "code": code,
-    })
+    done = client.post(
+        "/account/two-factor",
+        data={
+            "csrf_token": csrf_token_from(html),
+            "code": code,
+        },
+    )
     assert done.status_code == 200
-    codes = re.findall(r"<code>([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</code>",
-                       done.get_data(as_text=True))
+    codes = re.findall(
+        r"<code>([a-z2-9]{4}-[a-z2-9]{4}-[a-z2-9]{4})</code>", done.get_data(as_text=True)
+    )
     assert done.headers["Cache-Control"] == "private, no-store"
     return secret, codes
 
@@ -75,8 +91,10 @@ def enrolled(app, client, login_as, ctx):
     user = make_user(role=ROLE_EDITOR, password=PASSWORD)
     login_as(user)
     secret, codes = _enrol(client, user)
-    client.post("/logout", data={"csrf_token": csrf_token_from(
-        client.get("/admin/").get_data(as_text=True))})
+    client.post(
+        "/logout",
+        data={"csrf_token": csrf_token_from(client.get("/admin/").get_data(as_text=True))},
+    )
     return user, secret, codes
 
 
@@ -99,14 +117,18 @@ def test_a_wrong_first_code_does_not_turn_two_factor_on(app, client, login_as, c
     user = make_user(password=PASSWORD)
     login_as(user)
     page = client.get("/account/")
-    client.post("/account/two-factor/start", data={
-        "cf-csrf_token": csrf_token_from(page.get_data(as_text=True)),
-        "cf-current_password": PASSWORD,
-    })
+    client.post(
+        "/account/two-factor/start",
+        data={
+            "cf-csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "cf-current_password": PASSWORD,
+        },
+    )
     html = client.get("/account/two-factor").get_data(as_text=True)
 
-    response = client.post("/account/two-factor", data={
-        "csrf_token": csrf_token_from(html), "code": "000000"})
+    response = client.post(
+        "/account/two-factor", data={"csrf_token": csrf_token_from(html), "code": "000000"}
+    )
 
     assert response.status_code == 400
     assert "That code is not right" in response.get_data(as_text=True)
@@ -118,10 +140,13 @@ def test_enrolling_needs_the_current_password(app, client, login_as, ctx):
     login_as(user)
     page = client.get("/account/")
 
-    response = client.post("/account/two-factor/start", data={
-        "cf-csrf_token": csrf_token_from(page.get_data(as_text=True)),
-        "cf-current_password": "not the password",
-    })
+    response = client.post(
+        "/account/two-factor/start",
+        data={
+            "cf-csrf_token": csrf_token_from(page.get_data(as_text=True)),
+            "cf-current_password": "not the password",
+        },
+    )
 
     assert response.status_code == 400
     assert "not your current password" in response.get_data(as_text=True)
@@ -246,8 +271,9 @@ def _routes(app, prefixes):
             yield rule, example_url(app, rule.endpoint)
 
 
-def test_every_admin_and_account_route_refuses_between_password_and_code(app, enrolled,
-                                                                          client, ctx):
+def test_every_admin_and_account_route_refuses_between_password_and_code(
+    app, enrolled, client, ctx
+):
     user, _, _ = enrolled
     make_user(role=ROLE_ADMIN)
     _password_login(client, user)
@@ -284,15 +310,17 @@ def test_require_2fa_sends_editors_to_enrol_before_the_admin(app, client, login_
     assert client.get("/admin/posts/").status_code == 200
 
 
-def test_an_admin_turns_off_a_writers_second_factor_and_ends_their_sessions(app, enrolled,
-                                                                            client, login_as, ctx):
+def test_an_admin_turns_off_a_writers_second_factor_and_ends_their_sessions(
+    app, enrolled, client, login_as, ctx
+):
     user, secret, _ = enrolled
     login_as(make_user(role=ROLE_ADMIN))
     assert "<td>On</td>" in client.get("/admin/users/").get_data(as_text=True)
     page = client.get(f"/admin/users/{user.id}/edit").get_data(as_text=True)
 
-    response = client.post(f"/admin/users/{user.id}/two-factor/reset",
-                           data={"csrf_token": csrf_token_from(page)})
+    response = client.post(
+        f"/admin/users/{user.id}/two-factor/reset", data={"csrf_token": csrf_token_from(page)}
+    )
 
     assert response.status_code == 302
     assert db.session.get(TwoFactor, user.id) is None

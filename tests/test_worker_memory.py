@@ -51,8 +51,9 @@ print(json.dumps({"reading": reading, "after_feed": loaded()}))
 """
 
 
-def test_a_reader_worker_never_loads_upload_login_or_writing_libraries(app, database_url,
-                                                                       tmp_path, ctx):  # fmt: skip
+def test_a_reader_worker_never_loads_upload_login_or_writing_libraries(
+    app, database_url, tmp_path, ctx
+):
     post = make_post("The harbour at dawn", "Boats come in *before* the market opens.")
     make_comment(post, "An earlier comment.")
     with app.test_request_context():
@@ -65,15 +66,26 @@ def test_a_reader_worker_never_loads_upload_login_or_writing_libraries(app, data
         "RATELIMIT_ENABLED": False,
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
     }
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("BLOGAPP_") and k not in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("BLOGAPP_") and k not in ("SECRET_KEY", "DATABASE_URL", "REDIS_URL")
+    }
     env["BLOGAPP_INSTANCE_PATH"] = str(tmp_path / "instance")
 
     run = subprocess.run(
-        [sys.executable, "-c", READER_WORKER,
-         json.dumps([config, path, NOT_FOR_READERS + ([] if on_postgres() else SQLITE_ONLY)])],
-        cwd=PROJECT_ROOT, env=env, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-c",
+            READER_WORKER,
+            json.dumps([config, path, NOT_FOR_READERS + ([] if on_postgres() else SQLITE_ONLY)]),
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
     assert run.returncode == 0, run.stderr
     modules = json.loads(run.stdout.strip().splitlines()[-1])
@@ -82,12 +94,21 @@ def test_a_reader_worker_never_loads_upload_login_or_writing_libraries(app, data
 
 
 def test_kept_neighbours_carry_no_excerpts_yet_an_untitled_one_is_labelled(app, client, ctx):
-    untitled = make_post("", "The first rain came at four in the afternoon.",
-                         published_at=datetime(2025, 3, 6, 12, 0, tzinfo=UTC))  # fmt: skip
-    middle = make_post("Courts and confidence", "Trust is earned.",
-                       published_at=datetime(2025, 3, 7, 12, 0, tzinfo=UTC))  # fmt: skip
-    make_post("Harbour lights", "Boats come in early.",
-              published_at=datetime(2025, 3, 8, 12, 0, tzinfo=UTC))  # fmt: skip
+    untitled = make_post(
+        "",
+        "The first rain came at four in the afternoon.",
+        published_at=datetime(2025, 3, 6, 12, 0, tzinfo=UTC),
+    )
+    middle = make_post(
+        "Courts and confidence",
+        "Trust is earned.",
+        published_at=datetime(2025, 3, 7, 12, 0, tzinfo=UTC),
+    )
+    make_post(
+        "Harbour lights",
+        "Boats come in early.",
+        published_at=datetime(2025, 3, 8, 12, 0, tzinfo=UTC),
+    )
 
     html = client.get("/2025/03/07/courts-and-confidence/").get_data(as_text=True)
 

@@ -76,8 +76,10 @@ def test_the_paste_endpoint_needs_the_token_and_answers_privately(client, editor
     refused = client.post("/admin/desk/paste", data={"html": "<p><b>x</b></p>"})
     assert refused.status_code == 400
 
-    response = client.post("/admin/desk/paste", data={
-        "html": "<h2>Title</h2><p><i>x</i></p>", "csrf_token": token(client)})
+    response = client.post(
+        "/admin/desk/paste",
+        data={"html": "<h2>Title</h2><p><i>x</i></p>", "csrf_token": token(client)},
+    )
     assert response.status_code == 200
     assert response.json == {"markdown": "## Title\n\n*x*\n"}
     assert response.headers["Cache-Control"] == "private, no-store"
@@ -90,11 +92,14 @@ def test_the_paste_endpoint_is_for_editors_only(client):
 
 
 def test_the_live_preview_is_the_published_rendering_with_a_count(client, editor):
-    body = ("## ប្រវត្តិ\n\nThe *river* rises.[^1] <img src='/x.png' onerror='alert(1)'>\n\n"
-            "ខ្មែរ\u200bភាសា\n\n[^1]: A note.")
-    response = client.post("/admin/desk/preview",
-                           data={"body": body, "content_format": "markdown",
-                                 "csrf_token": token(client)})
+    body = (
+        "## ប្រវត្តិ\n\nThe *river* rises.[^1] <img src='/x.png' onerror='alert(1)'>\n\n"
+        "ខ្មែរ\u200bភាសា\n\n[^1]: A note."
+    )
+    response = client.post(
+        "/admin/desk/preview",
+        data={"body": body, "content_format": "markdown", "csrf_token": token(client)},
+    )
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "private, no-store"
     answer = response.json
@@ -128,14 +133,21 @@ def image_bytes(size=(900, 600)) -> bytes:
 def test_a_dropped_image_goes_to_media_with_its_alt_text(client, editor):
     response = client.post(
         "/admin/desk/images",
-        data={"csrf_token": token(client), "file": (io.BytesIO(image_bytes()), "river.png"),
-              "alt": "Boats on the Tonle Sap at dawn", "caption": "Kampong Chhnang"},
+        data={
+            "csrf_token": token(client),
+            "file": (io.BytesIO(image_bytes()), "river.png"),
+            "alt": "Boats on the Tonle Sap at dawn",
+            "caption": "Kampong Chhnang",
+        },
         content_type="multipart/form-data",
     )
     assert response.status_code == 201
     media = db.session.scalar(select(Media))
     assert (media.alt, media.caption, media.width) == (
-        "Boats on the Tonle Sap at dawn", "Kampong Chhnang", 900)
+        "Boats on the Tonle Sap at dawn",
+        "Kampong Chhnang",
+        900,
+    )
     assert media.thumb_filename != media.filename  # resized like the Media screen's uploads
     assert f'src="/uploads/{media.filename}"' in response.json["snippet"]
     assert 'alt="Boats on the Tonle Sap at dawn"' in response.json["snippet"]
@@ -145,8 +157,11 @@ def test_a_dropped_image_goes_to_media_with_its_alt_text(client, editor):
 def test_a_dropped_file_that_is_no_image_gets_a_plain_answer(client, editor):
     response = client.post(
         "/admin/desk/images",
-        data={"csrf_token": token(client), "file": (io.BytesIO(b"%PDF-1.7 not an image"), "a.png"),
-              "alt": "x"},
+        data={
+            "csrf_token": token(client),
+            "file": (io.BytesIO(b"%PDF-1.7 not an image"), "a.png"),
+            "alt": "x",
+        },
         content_type="multipart/form-data",
     )
     assert response.status_code == 400
@@ -171,56 +186,89 @@ def test_categories_are_a_checkbox_tree_and_tags_are_suggested(client, editor):
 def draft(**fields):
     from blogapp.desk.checklist import Draft
 
-    values = {"title": "Short title", "body": "", "body_html": "<p>Words.</p>",
-              "excerpt": "An excerpt.", "language": "en", "category_count": 1}
+    values = {
+        "title": "Short title",
+        "body": "",
+        "body_html": "<p>Words.</p>",
+        "excerpt": "An excerpt.",
+        "language": "en",
+        "category_count": 1,
+    }
     return Draft(**{**values, **fields})
 
 
 def test_the_checklist_is_quiet_for_a_finished_post(app, ctx):
     from blogapp.desk.checklist import check_post_draft
 
-    html = ('<h2>One</h2><h3>Two</h3><p>And <span lang="km">ខ្មែរ</span>.</p>'
-            '<p><img src="/uploads/a.png" alt="A boat"></p>')
+    html = (
+        '<h2>One</h2><h3>Two</h3><p>And <span lang="km">ខ្មែរ</span>.</p>'
+        '<p><img src="/uploads/a.png" alt="A boat"></p>'
+    )
     assert check_post_draft(draft(body_html=html), "blog.example") == []
 
 
 def test_the_checklist_warns_and_says_why(app, ctx):
     from blogapp.desk.checklist import check_post_draft
 
-    html = ('<h2>One</h2><h4>Skipped</h4><p>ខ្មែរ in English</p>'
-            '<p><img src="/uploads/a.png" alt=""><img src="https://elsewhere.example/b.jpg" '
-            'alt="B"></p>')
-    warnings = check_post_draft(draft(title="A very long title " * 20, excerpt="",
-                                      body_html=html, category_count=0), "blog.example")
+    html = (
+        "<h2>One</h2><h4>Skipped</h4><p>ខ្មែរ in English</p>"
+        '<p><img src="/uploads/a.png" alt=""><img src="https://elsewhere.example/b.jpg" '
+        'alt="B"></p>'
+    )
+    warnings = check_post_draft(
+        draft(title="A very long title " * 20, excerpt="", body_html=html, category_count=0),
+        "blog.example",
+    )
     assert len(warnings) == 7, warnings
     text = "\n".join(warnings)
-    for expected in ("too long for the share card", "no excerpt", "No category",
-                     "1 image(s) without alternative text", "1 image(s) on another site",
-                     "h2 to h4", 'lang="km"'):
+    for expected in (
+        "too long for the share card",
+        "no excerpt",
+        "No category",
+        "1 image(s) without alternative text",
+        "1 image(s) on another site",
+        "h2 to h4",
+        'lang="km"',
+    ):
         assert expected in text
 
 
 def test_a_more_marker_counts_as_an_excerpt_and_a_khmer_post_needs_no_mark(app, ctx):
     from blogapp.desk.checklist import check_post_draft
 
-    warnings = check_post_draft(draft(excerpt="", body="Intro\n<!--more-->\nRest",
-                                      body_html="<p>ខ្មែរ</p>", language="km"), "blog.example")
+    warnings = check_post_draft(
+        draft(excerpt="", body="Intro\n<!--more-->\nRest", body_html="<p>ខ្មែរ</p>", language="km"),
+        "blog.example",
+    )
     assert warnings == []
 
 
 def test_the_preview_answers_the_checklist_for_the_post_editor(client, editor):
-    response = client.post("/admin/desk/preview", data={
-        "body": "# A title in the body", "title": "T", "excerpt": "", "language": "en",
-        "checklist": "1", "csrf_token": token(client)})
+    response = client.post(
+        "/admin/desk/preview",
+        data={
+            "body": "# A title in the body",
+            "title": "T",
+            "excerpt": "",
+            "language": "en",
+            "checklist": "1",
+            "csrf_token": token(client),
+        },
+    )
     assert response.json["checklist"] == [
-        "There is no excerpt: listings will show the first words.", "No category is ticked."]
+        "There is no excerpt: listings will show the first words.",
+        "No category is ticked.",
+    ]
 
 
 def test_a_youtube_link_alone_on_a_line_becomes_our_still_and_a_link(app, ctx):
     from blogapp.content import render_body
 
-    html = render_body("Intro.\nhttps://youtu.be/dQw4w9WgXcQ?t=30\nSee "
-                       "https://www.youtube.com/watch?v=dQw4w9WgXcQ inline.", "markdown")
+    html = render_body(
+        "Intro.\nhttps://youtu.be/dQw4w9WgXcQ?t=30\nSee "
+        "https://www.youtube.com/watch?v=dQw4w9WgXcQ inline.",
+        "markdown",
+    )
     assert html.count('src="/static/img/video-still.svg"') == 1
     assert '<a href="https://www.youtube.com/watch?v=dQw4w9WgXcQ"' in html
     assert "<iframe" not in html and "youtube-nocookie" not in html
@@ -230,8 +278,11 @@ def test_a_youtube_link_alone_on_a_line_becomes_our_still_and_a_link(app, ctx):
 def test_wordpress_embed_and_youtube_shortcodes_take_the_same_path(app, ctx):
     from blogapp.content import render_body
 
-    html = render_body("<p>One.</p>\n[embed]https://www.youtube.com/watch?v=dQw4w9WgXcQ[/embed]\n"
-                       "[youtube https://youtu.be/aaaaaaaaaaa]\n<p>Two.</p>", "html")
+    html = render_body(
+        "<p>One.</p>\n[embed]https://www.youtube.com/watch?v=dQw4w9WgXcQ[/embed]\n"
+        "[youtube https://youtu.be/aaaaaaaaaaa]\n<p>Two.</p>",
+        "html",
+    )
     assert html.count('src="/static/img/video-still.svg"') == 2
     assert "[embed]" not in html and "[youtube" not in html
 
@@ -278,7 +329,8 @@ def test_a_file_that_is_no_docx_is_refused_in_plain_words(client, editor):
 
     for data in (b"%PDF-1.7", DOCX.read_bytes()[:500]):
         response = client.post(
-            "/admin/desk/docx", follow_redirects=True,
+            "/admin/desk/docx",
+            follow_redirects=True,
             data={"csrf_token": token(client), "file": (io.BytesIO(data), "report.docx")},
             content_type="multipart/form-data",
         )
@@ -293,12 +345,27 @@ def test_a_featured_image_shows_in_listings_the_post_the_feed_and_the_card(clien
 
     media = store_image(io.BytesIO(image_bytes()), "quay.png", alt="The quay", uploaded_by=editor)
     db.session.commit()
-    response = client.post("/admin/posts/new", data={
-        "csrf_token": token(client), "title": "Harbours", "slug": "", "content_format": "markdown",
-        "body": "A harbour is a public square.", "excerpt": "", "tags": "", "language": "en",
-        "source_line": "", "status": "published", "publish_at": "", "comment_mode": "open",
-        "featured_media": str(media.id), "featured_alt": "Boats along the quay at dusk",
-        "featured_caption": "Sihanoukville, 2025", "action": "save"})
+    response = client.post(
+        "/admin/posts/new",
+        data={
+            "csrf_token": token(client),
+            "title": "Harbours",
+            "slug": "",
+            "content_format": "markdown",
+            "body": "A harbour is a public square.",
+            "excerpt": "",
+            "tags": "",
+            "language": "en",
+            "source_line": "",
+            "status": "published",
+            "publish_at": "",
+            "comment_mode": "open",
+            "featured_media": str(media.id),
+            "featured_alt": "Boats along the quay at dusk",
+            "featured_caption": "Sihanoukville, 2025",
+            "action": "save",
+        },
+    )
     assert response.status_code == 302
     post = db.session.scalar(select(Post))
     url = f"/uploads/{media.filename}"
@@ -314,12 +381,28 @@ def test_a_featured_image_shows_in_listings_the_post_the_feed_and_the_card(clien
     edit = client.get(f"/admin/posts/{post.id}/edit").get_data(as_text=True)
     assert f'<option selected value="{media.id}">quay.png</option>' in edit
 
-    client.post(f"/admin/posts/{post.id}/edit", data={
-        "csrf_token": token(client), "title": "Harbours", "slug": post.slug,
-        "content_format": "markdown", "body": "A harbour.", "excerpt": "", "tags": "",
-        "language": "en", "source_line": "", "status": "published", "publish_at": "",
-        "comment_mode": "open", "featured_media": "0", "featured_alt": "", "featured_caption": "",
-        "action": "save", "based_on": ""})
+    client.post(
+        f"/admin/posts/{post.id}/edit",
+        data={
+            "csrf_token": token(client),
+            "title": "Harbours",
+            "slug": post.slug,
+            "content_format": "markdown",
+            "body": "A harbour.",
+            "excerpt": "",
+            "tags": "",
+            "language": "en",
+            "source_line": "",
+            "status": "published",
+            "publish_at": "",
+            "comment_mode": "open",
+            "featured_media": "0",
+            "featured_alt": "",
+            "featured_caption": "",
+            "action": "save",
+            "based_on": "",
+        },
+    )
     db.session.expire_all()
     post = db.session.scalar(select(Post))
     assert (post.featured_media_id, post.featured_image_url, post.first_image_url) == (None, "", "")

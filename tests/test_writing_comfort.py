@@ -24,8 +24,9 @@ def jpeg(size) -> bytes:
 
 
 def test_footnotes_render_with_their_links_and_ids(app, ctx):
-    html = render_body("A claim.[^1] Another.[^note]\n\n[^1]: The source.\n[^note]: More.\n",
-                       "markdown")  # fmt: skip
+    html = render_body(
+        "A claim.[^1] Another.[^note]\n\n[^1]: The source.\n[^note]: More.\n", "markdown"
+    )
     assert '<sup class="footnote-ref"><a href="#fn1" id="fnref1">[1]</a></sup>' in html
     assert '<li id="fn1" class="footnote-item"><p>The source. <a href="#fnref1" ' in html
     assert '<section class="footnotes">' in html and '<hr class="footnotes-sep">' in html
@@ -48,8 +49,13 @@ def test_footnotes_are_sanitized_like_the_rest(app, ctx):
 
 
 def test_a_large_upload_gets_srcset_and_sizes_from_its_smaller_copy(app, client, ctx):
-    media = store_image(io.BytesIO(jpeg((1600, 900))), "harbour.jpg", alt="The harbour",
-                        caption="Morning", credit="Dara")  # fmt: skip
+    media = store_image(
+        io.BytesIO(jpeg((1600, 900))),
+        "harbour.jpg",
+        alt="The harbour",
+        caption="Morning",
+        credit="Dara",
+    )
     db.session.commit()
     with app.test_request_context():
         snippet = figure_snippet(media)
@@ -85,12 +91,13 @@ def test_srcset_is_ours_only(app, ctx):
     assert "srcset" not in forged and "sizes" not in forged
 
 
-def test_the_editor_offers_snippets_and_a_picker_that_needs_no_inline_script(app, client,
-                                                                             login_as,
-                                                                             ctx):  # fmt: skip
+def test_the_editor_offers_snippets_and_a_picker_that_needs_no_inline_script(
+    app, client, login_as, ctx
+):
     login_as(make_user("desk", role=ROLE_EDITOR))
-    store_image(io.BytesIO(jpeg((1200, 800))), "street.jpg", alt="A street", caption="Noon",
-                credit="Sokha")  # fmt: skip
+    store_image(
+        io.BytesIO(jpeg((1200, 800))), "street.jpg", alt="A street", caption="Noon", credit="Sokha"
+    )
     db.session.commit()
     page = client.get("/admin/posts/new").get_data(as_text=True)
     snippet = re.search(r'<textarea id="snippet-\d+"[^>]*readonly>([^<]+)</textarea>', page)

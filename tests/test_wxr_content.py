@@ -13,8 +13,10 @@ def test_wpautop_paragraphs_and_line_breaks():
 
 
 def test_wpautop_leaves_block_html_lists_tables_and_pre_alone():
-    text = ("<ul>\n<li>a</li>\n<li>b</li>\n</ul>\n<pre>x\n\ny</pre>\n"
-            "<table>\n<tr><td>c</td></tr>\n</table>")
+    text = (
+        "<ul>\n<li>a</li>\n<li>b</li>\n</ul>\n<pre>x\n\ny</pre>\n"
+        "<table>\n<tr><td>c</td></tr>\n</table>"
+    )
     assert wpautop(text) == (
         "<ul>\n<li>a</li>\n<li>b</li>\n</ul>\n<pre>x\n\ny</pre>\n"
         "<table>\n<tr>\n<td>c</td>\n</tr>\n</table>\n"
@@ -24,8 +26,10 @@ def test_wpautop_leaves_block_html_lists_tables_and_pre_alone():
 
 
 def test_caption_shortcodes_become_figures():
-    new_style = ('[caption id="attachment_1" align="aligncenter" width="300"]'
-                 '<img src="a.jpg" /> Dawn[/caption]')
+    new_style = (
+        '[caption id="attachment_1" align="aligncenter" width="300"]'
+        '<img src="a.jpg" /> Dawn[/caption]'
+    )
     old_style = '[caption caption="Old &amp; odd" width="200"]<img src="b.jpg">[/caption]'
     assert convert_captions(new_style) == (
         '<figure class="wp-caption aligncenter"><img src="a.jpg" />'

@@ -24,11 +24,23 @@ def snapshot_posts() -> dict:
         select(Post).options(selectinload(Post.categories), selectinload(Post.tags))
     ).all()
     return {
-        p.slug: (p.title, p.status, p.published_at, p.body_html, p.excerpt_html, p.sticky,
-                 p.comment_mode, p.language, p.source_line, p.content_format, p.comment_count,
-                 sorted(c.slug for c in p.categories), sorted(t.slug for t in p.tags))
+        p.slug: (
+            p.title,
+            p.status,
+            p.published_at,
+            p.body_html,
+            p.excerpt_html,
+            p.sticky,
+            p.comment_mode,
+            p.language,
+            p.source_line,
+            p.content_format,
+            p.comment_count,
+            sorted(c.slug for c in p.categories),
+            sorted(t.slug for t in p.tags),
+        )
         for p in posts
-    }  # fmt: skip
+    }
 
 
 def snapshot_comments() -> list:
@@ -36,10 +48,18 @@ def snapshot_comments() -> list:
     comments = db.session.scalars(select(Comment).order_by(Comment.created_at)).all()
     by_id = {c.id: c for c in comments}
     return [
-        (slugs[c.post_id], c.author_name, c.author_email, c.status, c.depth, c.body_html,
-         c.created_at, by_id[c.parent_id].author_name if c.parent_id else None)
+        (
+            slugs[c.post_id],
+            c.author_name,
+            c.author_email,
+            c.status,
+            c.depth,
+            c.body_html,
+            c.created_at,
+            by_id[c.parent_id].author_name if c.parent_id else None,
+        )
         for c in comments
-    ]  # fmt: skip
+    ]
 
 
 def public_urls() -> list[str]:
@@ -47,8 +67,13 @@ def public_urls() -> list[str]:
     for post in db.session.scalars(select(Post).where(Post.public())):
         local = to_local(post.published_at)
         urls.append(f"/{local:%Y/%m/%d}/{post.slug}/")
-    return urls + ["/category/politics/asia/cambodia/", "/tag/rule-of-law/", "/about/",
-                   "/?p=107", "/author/guestwriter/"]  # fmt: skip
+    return urls + [
+        "/category/politics/asia/cambodia/",
+        "/tag/rule-of-law/",
+        "/about/",
+        "/?p=107",
+        "/author/guestwriter/",
+    ]
 
 
 def empty_database() -> None:
@@ -63,14 +88,23 @@ def test_round_trip_gives_the_same_posts_comments_and_urls(runner, client, tmp_p
     # Content written here too: Markdown, a nested category, a thread, a source line.
     author = make_user("native", display_name="Native Writer")
     cambodia = make_category("Mekong", parent=make_category("Rivers"))
-    native = make_post("Written here",
-                       "Some *Markdown*\nwith a soft break.\n\n<!--more-->\n\nRest.",
-                       author=author, categories=[cambodia], tags=[make_tag("water")],
-                       source_line="Op-Ed: River Times",
-                       published_at=datetime(2025, 6, 1, 10, 0, tzinfo=UTC))  # fmt: skip
+    native = make_post(
+        "Written here",
+        "Some *Markdown*\nwith a soft break.\n\n<!--more-->\n\nRest.",
+        author=author,
+        categories=[cambodia],
+        tags=[make_tag("water")],
+        source_line="Op-Ed: River Times",
+        published_at=datetime(2025, 6, 1, 10, 0, tzinfo=UTC),
+    )
     first = make_comment(native, "First!", created_at=datetime(2025, 6, 1, 11, tzinfo=UTC))
-    make_comment(native, "A reply.", parent=first, status="pending",
-                 created_at=datetime(2025, 6, 1, 12, tzinfo=UTC))  # fmt: skip
+    make_comment(
+        native,
+        "A reply.",
+        parent=first,
+        status="pending",
+        created_at=datetime(2025, 6, 1, 12, tzinfo=UTC),
+    )
     posts, comments = snapshot_posts(), snapshot_comments()
     urls = public_urls() + ["/2025/06/01/written-here/", "/category/rivers/mekong/"]
     assert all(client.get(u).status_code in (200, 301) for u in urls)
@@ -112,11 +146,21 @@ def test_export_is_wxr_1_2_that_wordpress_reads(runner, tmp_path, ctx):
     assert khmer.findtext(f"{WP}status") == "publish"
     assert items["103"].findtext(f"{WP}status") == "future"
     assert MORE_MARKER.search(khmer.findtext("{http://purl.org/rss/1.0/modules/content/}encoded"))
-    threads = {c.findtext(f"{WP}comment_id"): (c.findtext(f"{WP}comment_parent"),
-                                               c.findtext(f"{WP}comment_approved"))
-               for c in khmer.iter(f"{WP}comment")}  # fmt: skip
-    assert threads == {"201": ("0", "1"), "202": ("201", "1"), "203": ("202", "1"),
-                       "204": ("0", "0"), "205": ("0", "spam"), "206": ("0", "trash")}  # fmt: skip
+    threads = {
+        c.findtext(f"{WP}comment_id"): (
+            c.findtext(f"{WP}comment_parent"),
+            c.findtext(f"{WP}comment_approved"),
+        )
+        for c in khmer.iter(f"{WP}comment")
+    }
+    assert threads == {
+        "201": ("0", "1"),
+        "202": ("201", "1"),
+        "203": ("202", "1"),
+        "204": ("0", "0"),
+        "205": ("0", "spam"),
+        "206": ("0", "trash"),
+    }
     assert items["401"].findtext(f"{WP}post_type") == "attachment"
     assert items["301"].findtext(f"{WP}post_type") == "page"
 

@@ -38,8 +38,9 @@ def export_linking_full_size(tmp_path: Path) -> Path:
     thumb = f'<img src="{OLD}river-300x200.jpg"'
     assert thumb in text
     text = text.replace(thumb, f'<a href="{OLD}river.jpg">{thumb}', 1)
-    text = text.replace(" Boats on the Mekong at dawn[/caption]",
-                        "</a> Boats on the Mekong at dawn[/caption]", 1)  # fmt: skip
+    text = text.replace(
+        " Boats on the Mekong at dawn[/caption]", "</a> Boats on the Mekong at dawn[/caption]", 1
+    )
     path = tmp_path / "export.xml"
     path.write_text(text)
     return path
@@ -49,21 +50,29 @@ def body_of(wp_id: int) -> str:
     return db.session.scalar(select(Post.body_html).where(Post.wp_id == wp_id))
 
 
-def test_without_uploads_the_summary_counts_old_images_and_says_how_to_bring_in(runner, tmp_path,
-                                                                                ctx):
+def test_without_uploads_the_summary_counts_old_images_and_says_how_to_bring_in(
+    runner, tmp_path, ctx
+):
     result = runner.invoke(args=["import-wxr", str(export_linking_full_size(tmp_path))])
 
     assert result.exit_code == 0, result.output
-    assert ("images:     1 in 1 post or page, and 1 attachment, still load from "
-            "old.example.org") in result.output
+    assert (
+        "images:     1 in 1 post or page, and 1 attachment, still load from old.example.org"
+    ) in result.output
     assert "--uploads" in result.output and "wp-content/uploads" in result.output
 
 
 def test_uploads_bring_in_each_image_once_and_rewrite_variant_and_full_size_links(
     runner, app, client, tmp_path, ctx
 ):
-    result = runner.invoke(args=["import-wxr", str(export_linking_full_size(tmp_path)),
-                                 "--uploads", str(old_site_uploads(tmp_path))])  # fmt: skip
+    result = runner.invoke(
+        args=[
+            "import-wxr",
+            str(export_linking_full_size(tmp_path)),
+            "--uploads",
+            str(old_site_uploads(tmp_path)),
+        ]
+    )
 
     assert result.exit_code == 0, result.output
     river = db.session.scalars(select(Media)).one()  # the original, not one row per size
@@ -81,8 +90,9 @@ def test_a_second_run_with_uploads_relinks_what_the_first_brought_in(runner, tmp
     assert runner.invoke(args=["import-wxr", str(export)]).exit_code == 0
     assert "old.example.org" in body_of(101)
 
-    again = runner.invoke(args=["import-wxr", str(export),
-                                "--uploads", str(old_site_uploads(tmp_path))])  # fmt: skip
+    again = runner.invoke(
+        args=["import-wxr", str(export), "--uploads", str(old_site_uploads(tmp_path))]
+    )
 
     assert again.exit_code == 0, again.output
     assert "posts:      0" in again.output

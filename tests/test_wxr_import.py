@@ -37,8 +37,10 @@ def run_import(runner, name: str, *extra: str):
 
 
 def row_counts() -> dict:
-    counts = {model.__name__: db.session.scalar(select(func.count()).select_from(model))
-              for model in TABLES}  # fmt: skip
+    counts = {
+        model.__name__: db.session.scalar(select(func.count()).select_from(model))
+        for model in TABLES
+    }
     for table in (post_categories, post_tags):
         counts[table.name] = db.session.scalar(select(func.count()).select_from(table))
     return counts
@@ -52,8 +54,9 @@ def test_import_brings_every_status_author_and_term(runner, ctx):
     result = run_import(runner, "full.xml")
 
     assert result.exit_code == 0, result.output
-    assert ("posts:      6 (draft 1, pending 1, private 1, published 2, scheduled 1)"
-            in result.output)
+    assert (
+        "posts:      6 (draft 1, pending 1, private 1, published 2, scheduled 1)" in result.output
+    )
     assert "comments:   6 (approved 3, pending 1, spam 1, trash 1)" in result.output
     assert "authors:    2" in result.output and "pages:      1" in result.output
     assert "media:      1" in result.output
@@ -61,8 +64,14 @@ def test_import_brings_every_status_author_and_term(runner, ctx):
     assert "pingbacks and trackbacks 1" in result.output
     assert "unknown shortcode [gallery] kept as text" in result.output
     statuses = dict(db.session.execute(select(Post.wp_id, Post.status)).all())
-    assert statuses == {101: "published", 102: "draft", 103: "published", 104: "private",
-                        105: "pending", 107: "published"}  # fmt: skip
+    assert statuses == {
+        101: "published",
+        102: "draft",
+        103: "published",
+        104: "private",
+        105: "pending",
+        107: "published",
+    }
     assert post_by_wp(103).is_scheduled and post_by_wp(103).published_at.year == 2099
     # A draft without a GMT date falls back to its local date (the site zone is UTC here).
     assert post_by_wp(102).published_at == datetime(2025, 4, 1, 8, 15, tzinfo=UTC)
@@ -112,8 +121,9 @@ def test_url_date_is_the_old_sites_local_date_in_the_site_zone(runner, client, t
     """WordPress put post_date (local time) in the URL; 23:30 GMT is the next day in Phnom Penh."""
     text = (FIXTURES / "wxr11.xml").read_text()
     text = text.replace("<wp:post_date>2012-06-01 12:00:00", "<wp:post_date>2012-06-02 06:30:00")
-    text = text.replace("<wp:post_date_gmt>2012-06-01 12:00:00",
-                        "<wp:post_date_gmt>2012-06-01 23:30:00")  # fmt: skip
+    text = text.replace(
+        "<wp:post_date_gmt>2012-06-01 12:00:00", "<wp:post_date_gmt>2012-06-01 23:30:00"
+    )
     path = tmp_path / "phnom-penh.xml"
     path.write_text(text)
 
@@ -130,13 +140,15 @@ def test_content_is_converted_like_wordpress_shows_it(runner, ctx):
     html = post_by_wp(101).body_html
     assert "<p>ការបោះឆ្នោតគឺជាសំឡេងរបស់ប្រជាជន។<br>\nបន្ទាត់ទីពីរ។</p>" in html
     assert "<p>A second paragraph after the fold.</p>" in html
-    assert ('<figure class="wp-caption alignright"><img src="http://old.example.org/wp-content/'
-            'uploads/2020/05/river-300x200.jpg" alt="The river at dawn"') in html  # fmt: skip
+    assert (
+        '<figure class="wp-caption alignright"><img src="http://old.example.org/wp-content/'
+        'uploads/2020/05/river-300x200.jpg" alt="The river at dawn"'
+    ) in html
     assert "<figcaption>Boats on the Mekong at dawn</figcaption></figure>" in html
     assert "<ul>\n<li>First point</li>\n<li>Second point</li>\n</ul>" in html  # no <br> or <p>
     assert "<pre>line one\n\nline two</pre>" in html  # untouched inside pre
     assert "<td>cell</td>" in html and "<p><table" not in html
-    assert "<p>[gallery ids=\"401,402\"]</p>" in html  # unknown shortcode kept as text
+    assert '<p>[gallery ids="401,402"]</p>' in html  # unknown shortcode kept as text
     assert "[sic]" in html
     post = post_by_wp(101)
     assert post.has_more and "after the fold" not in post.excerpt_html
@@ -153,7 +165,11 @@ def test_comments_keep_threading_statuses_and_are_sanitized(runner, client, ctx)
     comments = {c.wp_id: c for c in db.session.scalars(select(Comment))}
     assert set(comments) == {201, 202, 203, 204, 205, 206}
     assert [comments[n].status for n in (201, 204, 205, 206)] == [
-        "approved", "pending", "spam", "trash"]  # fmt: skip
+        "approved",
+        "pending",
+        "spam",
+        "trash",
+    ]
     assert comments[202].parent_id == comments[201].id and comments[202].depth == 1
     assert comments[203].parent_id == comments[202].id and comments[203].depth == 2
     assert comments[201].author_ip == "203.0.113.7"
@@ -180,20 +196,32 @@ def test_reimport_adds_nothing_and_reports_what_it_skipped(runner, ctx):
     assert result.exit_code == 0, result.output
     assert row_counts() == before
     assert "posts:      0" in result.output
-    for words in ("posts already imported 6", "comments already imported 6",
-                  "authors already here 2", "categories already here 4",
-                  "pages already imported 1", "media already imported 1"):  # fmt: skip
+    for words in (
+        "posts already imported 6",
+        "comments already imported 6",
+        "authors already here 2",
+        "categories already here 4",
+        "pages already imported 1",
+        "media already imported 1",
+    ):
         assert words in result.output
 
 
 def test_reimport_adds_only_new_comments_to_an_imported_post(runner, tmp_path, ctx):
     run_import(runner, "wxr11.xml")
-    newer = (FIXTURES / "wxr11.xml").read_text().replace("</wp:comment>", """</wp:comment>
+    newer = (
+        (FIXTURES / "wxr11.xml")
+        .read_text()
+        .replace(
+            "</wp:comment>",
+            """</wp:comment>
 		<wp:comment><wp:comment_id>32</wp:comment_id>
 		<wp:comment_author>Late Reply</wp:comment_author>
 		<wp:comment_date_gmt>2012-06-03 08:00:00</wp:comment_date_gmt>
 		<wp:comment_content>Agreed.</wp:comment_content><wp:comment_approved>1</wp:comment_approved>
-		<wp:comment_parent>31</wp:comment_parent></wp:comment>""")
+		<wp:comment_parent>31</wp:comment_parent></wp:comment>""",
+        )
+    )
     path = tmp_path / "newer.xml"
     path.write_text(newer)
 
@@ -217,8 +245,11 @@ def test_wxr_1_1_namespace_is_read(runner, client, ctx):
 
 
 def test_taken_slug_gets_a_new_one_and_the_old_permalink_redirects(runner, client, ctx):
-    make_post("Courts and confidence", slug="courts-and-confidence",
-              published_at=datetime(2020, 1, 1, 9, 0, tzinfo=UTC))  # fmt: skip
+    make_post(
+        "Courts and confidence",
+        slug="courts-and-confidence",
+        published_at=datetime(2020, 1, 1, 9, 0, tzinfo=UTC),
+    )
 
     result = run_import(runner, "full.xml")
 
@@ -242,7 +273,7 @@ def test_taken_slug_gets_a_new_one_and_the_old_permalink_redirects(runner, clien
         ("bomb.xml", "refused: the file declares a DTD"),
         ("external_entity.xml", "refused: the file declares a DTD"),
     ],
-)  # fmt: skip
+)
 def test_bad_files_fail_with_one_clear_line_and_change_nothing(runner, fixture, message, ctx):
     make_post("Already here")
     before = row_counts()
@@ -306,8 +337,9 @@ def _write_jpeg(path: Path, size=(640, 480)) -> None:
     Image.new("RGB", size, (30, 90, 160)).save(path, "JPEG")
 
 
-def test_uploads_folder_turns_attachments_and_images_into_local_media(runner, client, app,
-                                                                      tmp_path, ctx):  # fmt: skip
+def test_uploads_folder_turns_attachments_and_images_into_local_media(
+    runner, client, app, tmp_path, ctx
+):
     uploads = tmp_path / "wp-uploads"
     _write_jpeg(uploads / "2020" / "05" / "river.jpg")
 

@@ -25,19 +25,31 @@ from tests.factories import make_comment, make_post
 POOL = {"WXR_IMPORT_POOL_MIN_BYTES": 0, "WXR_IMPORT_WORKERS": 2}
 INLINE = {"WXR_IMPORT_WORKERS": 0}
 # Seven in ten comments approved, then one each held, spam and trash.
-COMMENT_STATUSES = [CommentStatus.APPROVED] * 7 + [CommentStatus.PENDING, CommentStatus.SPAM,
-                                                   CommentStatus.TRASH]  # fmt: skip
+COMMENT_STATUSES = [CommentStatus.APPROVED] * 7 + [
+    CommentStatus.PENDING,
+    CommentStatus.SPAM,
+    CommentStatus.TRASH,
+]
 
 
 def stored() -> list[tuple]:
     posts = db.session.execute(
-        select(Post.wp_id, Post.slug, Post.body_html, Post.excerpt_html, Post.search_text,
-               Post.first_image_url, Post.has_more, Post.comment_count).order_by(Post.wp_id)
-    ).all()  # fmt: skip
+        select(
+            Post.wp_id,
+            Post.slug,
+            Post.body_html,
+            Post.excerpt_html,
+            Post.search_text,
+            Post.first_image_url,
+            Post.has_more,
+            Post.comment_count,
+        ).order_by(Post.wp_id)
+    ).all()
     comments = db.session.execute(
-        select(Comment.wp_id, Comment.body_html, Comment.status, Comment.depth)
-        .order_by(Comment.wp_id)
-    ).all()  # fmt: skip
+        select(Comment.wp_id, Comment.body_html, Comment.status, Comment.depth).order_by(
+            Comment.wp_id
+        )
+    ).all()
     return [tuple(r) for r in posts + comments]
 
 
@@ -51,21 +63,28 @@ def write_export(runner, path, posts: int, comments_per_post: int) -> None:
     """A WordPress export written by the app's own ``export-wxr``: ``posts`` published
     posts, each with threaded comments of every status; the rows are wiped after."""
     for p in range(1, posts + 1):
-        post = make_post(f"Post number {p}",
-                         f"The river rose early.\n\n<!--more-->\n\nThe end of {p}.")
+        post = make_post(
+            f"Post number {p}", f"The river rose early.\n\n<!--more-->\n\nThe end of {p}."
+        )
         made = []
         for k in range(comments_per_post):
             parent = made[(k - 1) // 2] if k else None  # threads a few levels deep
-            made.append(make_comment(post, f"Comment {k} on post {p}: I <b>agree</b>.\n"
-                                           f"See http://example.org/{k}",
-                                     status=COMMENT_STATUSES[k % 10], parent=parent))  # fmt: skip
+            made.append(
+                make_comment(
+                    post,
+                    f"Comment {k} on post {p}: I <b>agree</b>.\nSee http://example.org/{k}",
+                    status=COMMENT_STATUSES[k % 10],
+                    parent=parent,
+                )
+            )
     result = runner.invoke(args=["export-wxr", str(path)])
     assert result.exit_code == 0, result.output
     wipe()
 
 
-def test_a_pooled_import_stores_what_an_in_process_import_stores(app, runner, tmp_path,
-                                                                 monkeypatch, ctx):  # fmt: skip
+def test_a_pooled_import_stores_what_an_in_process_import_stores(
+    app, runner, tmp_path, monkeypatch, ctx
+):
     monkeypatch.setattr(wxr_import, "BATCH_ITEMS", 7)  # several batches in flight
     export = tmp_path / "export.xml"
     write_export(runner, export, 40, 10)
@@ -93,7 +112,7 @@ def test_a_pooled_import_that_fails_halfway_leaves_nothing(app, runner, tmp_path
     for field in ("wp:post_date", "wp:post_date_gmt"):  # one post, halfway through the file
         dates = list(re.finditer(rf"<{field}><!\[CDATA\[[^]]*\]\]>", text))
         middle = dates[len(dates) // 2]
-        text = text[:middle.start()] + f"<{field}><![CDATA[x]]>" + text[middle.end():]
+        text = text[: middle.start()] + f"<{field}><![CDATA[x]]>" + text[middle.end() :]
     export.write_text(text)
     app.config.update(POOL)
 
@@ -110,11 +129,42 @@ def _random_comments(pieces: list[str], count: int) -> list[str]:
     return ["".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(count)]
 
 
-WELL_FORMED = ["<b>", "</b>", "<i>", "</i>", '<a href="http://x.example/a?b=1">', "</a>", "<br>",
-               "<em>", "</em>", "<code>", "</code>", "text ", "\n", "\n\n", "é ខ្មែរ", '"',
-               " http://example.org/x ", " www.example.com ", ":", "\t"]  # fmt: skip
-MIXED = WELL_FORMED + ["<script>", "</p>", "<p>", "&", "&amp;", ">", "<", "<B>", "\r",
-                         "<a href='javascript:alert(1)'>", "<b onclick=x>", "<br/>"]  # fmt: skip
+WELL_FORMED = [
+    "<b>",
+    "</b>",
+    "<i>",
+    "</i>",
+    '<a href="http://x.example/a?b=1">',
+    "</a>",
+    "<br>",
+    "<em>",
+    "</em>",
+    "<code>",
+    "</code>",
+    "text ",
+    "\n",
+    "\n\n",
+    "é ខ្មែរ",
+    '"',
+    " http://example.org/x ",
+    " www.example.com ",
+    ":",
+    "\t",
+]
+MIXED = WELL_FORMED + [
+    "<script>",
+    "</p>",
+    "<p>",
+    "&",
+    "&amp;",
+    ">",
+    "<",
+    "<B>",
+    "\r",
+    "<a href='javascript:alert(1)'>",
+    "<b onclick=x>",
+    "<br/>",
+]
 
 
 @pytest.mark.parametrize("pieces", [WELL_FORMED, MIXED], ids=["well-formed", "mixed"])
@@ -132,8 +182,14 @@ def test_the_skipped_comment_pass_is_only_skipped_where_it_changes_nothing(piece
 @pytest.mark.parametrize("pieces", [WELL_FORMED, MIXED], ids=["well-formed", "mixed"])
 def test_comments_cleaned_together_come_out_as_each_cleaned_alone(pieces):
     texts = _random_comments(pieces, 1500) + [
-        "", "\n\n", "<b>x\n\ny</b>", "<b>unclosed", "</blockquote><script>alert(1)</script>",
-        '<a href="javascript:alert(1)">x</a>', "<svg onload=alert(1)>", "a <em>b</em> http://c.example",
-    ]  # fmt: skip
+        "",
+        "\n\n",
+        "<b>x\n\ny</b>",
+        "<b>unclosed",
+        "</blockquote><script>alert(1)</script>",
+        '<a href="javascript:alert(1)">x</a>',
+        "<svg onload=alert(1)>",
+        "a <em>b</em> http://c.example",
+    ]
     random.Random(7).shuffle(texts)
     assert clean_comments(texts) == [clean_comment(t) for t in texts]

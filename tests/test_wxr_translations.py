@@ -31,8 +31,7 @@ def test_polylang_and_wpml_links_and_languages_are_kept(runner, client, ctx):
     assert "translation groups: 2" in result.output
     assert "post 302 not linked: Each language can have one version" in result.output
 
-    assert [by_wp(i).language for i in (101, 102, 201, 202, 401)] == ["en", "km", "en", "km",
-                                                                      "en"]  # fmt: skip
+    assert [by_wp(i).language for i in (101, 102, 201, 202, 401)] == ["en", "km", "en", "km", "en"]
     assert group_of(by_wp(101)) == group_of(by_wp(102)) is not None  # Polylang
     assert group_of(by_wp(201)) == group_of(by_wp(202)) is not None  # WPML
     assert group_of(by_wp(101)) != group_of(by_wp(201))

@@ -23,28 +23,96 @@ PREFIXES = {
 }
 # WordPress's order of an item's fields (wp-admin/includes/export.php).
 ITEM_ORDER = [
-    "title", "link", "pubDate", "dc:creator", "guid", "description", "content:encoded",
-    "excerpt:encoded", "wp:post_id", "wp:post_date", "wp:post_date_gmt", "wp:post_modified",
-    "wp:post_modified_gmt", "wp:comment_status", "wp:ping_status", "wp:post_name", "wp:status",
-    "wp:post_parent", "wp:menu_order", "wp:post_type", "wp:post_password", "wp:is_sticky",
-    "wp:attachment_url", "category", "wp:postmeta", "wp:comment",
-]  # fmt: skip
+    "title",
+    "link",
+    "pubDate",
+    "dc:creator",
+    "guid",
+    "description",
+    "content:encoded",
+    "excerpt:encoded",
+    "wp:post_id",
+    "wp:post_date",
+    "wp:post_date_gmt",
+    "wp:post_modified",
+    "wp:post_modified_gmt",
+    "wp:comment_status",
+    "wp:ping_status",
+    "wp:post_name",
+    "wp:status",
+    "wp:post_parent",
+    "wp:menu_order",
+    "wp:post_type",
+    "wp:post_password",
+    "wp:is_sticky",
+    "wp:attachment_url",
+    "category",
+    "wp:postmeta",
+    "wp:comment",
+]
 COMMENT_ORDER = [
-    "wp:comment_id", "wp:comment_author", "wp:comment_author_email", "wp:comment_author_url",
-    "wp:comment_author_IP", "wp:comment_date", "wp:comment_date_gmt", "wp:comment_content",
-    "wp:comment_approved", "wp:comment_type", "wp:comment_parent", "wp:comment_user_id",
-]  # fmt: skip
-CHANNEL_HEAD = ["title", "link", "description", "pubDate", "language", "wp:wxr_version",
-                "wp:base_site_url", "wp:base_blog_url"]  # fmt: skip
+    "wp:comment_id",
+    "wp:comment_author",
+    "wp:comment_author_email",
+    "wp:comment_author_url",
+    "wp:comment_author_IP",
+    "wp:comment_date",
+    "wp:comment_date_gmt",
+    "wp:comment_content",
+    "wp:comment_approved",
+    "wp:comment_type",
+    "wp:comment_parent",
+    "wp:comment_user_id",
+]
+CHANNEL_HEAD = [
+    "title",
+    "link",
+    "description",
+    "pubDate",
+    "language",
+    "wp:wxr_version",
+    "wp:base_site_url",
+    "wp:base_blog_url",
+]
 # Fields WordPress writes as CDATA, and fields it writes as plain text.
-CDATA = ["title", "dc:creator", "content:encoded", "excerpt:encoded", "wp:post_date",
-         "wp:post_name", "wp:status", "wp:post_type", "wp:comment_status", "wp:author_login",
-         "wp:category_nicename", "wp:cat_name", "wp:tag_slug", "wp:tag_name", "wp:meta_key",
-         "wp:meta_value", "wp:comment_author", "wp:comment_content", "wp:comment_approved",
-         "wp:comment_type", "wp:attachment_url"]  # fmt: skip
-PLAIN = ["wp:post_id", "wp:post_parent", "wp:menu_order", "wp:is_sticky", "wp:comment_id",
-         "wp:comment_parent", "wp:comment_user_id", "wp:author_id", "wp:term_id", "guid",
-         "link", "wp:wxr_version", "wp:base_site_url"]  # fmt: skip
+CDATA = [
+    "title",
+    "dc:creator",
+    "content:encoded",
+    "excerpt:encoded",
+    "wp:post_date",
+    "wp:post_name",
+    "wp:status",
+    "wp:post_type",
+    "wp:comment_status",
+    "wp:author_login",
+    "wp:category_nicename",
+    "wp:cat_name",
+    "wp:tag_slug",
+    "wp:tag_name",
+    "wp:meta_key",
+    "wp:meta_value",
+    "wp:comment_author",
+    "wp:comment_content",
+    "wp:comment_approved",
+    "wp:comment_type",
+    "wp:attachment_url",
+]
+PLAIN = [
+    "wp:post_id",
+    "wp:post_parent",
+    "wp:menu_order",
+    "wp:is_sticky",
+    "wp:comment_id",
+    "wp:comment_parent",
+    "wp:comment_user_id",
+    "wp:author_id",
+    "wp:term_id",
+    "guid",
+    "link",
+    "wp:wxr_version",
+    "wp:base_site_url",
+]
 
 
 @pytest.fixture
@@ -70,7 +138,7 @@ def test_every_element_has_its_conventional_prefix_declared_once_on_rss(export):
         namespace = etree.QName(element).namespace
         assert element.prefix == (PREFIXES[namespace] if namespace else None), element.tag
     text = export.decode()
-    rss_tag = text[text.index("<rss"): text.index(">", text.index("<rss")) + 1]
+    rss_tag = text[text.index("<rss") : text.index(">", text.index("<rss")) + 1]
     assert text.count("xmlns") == rss_tag.count("xmlns") == 5
     assert not re.search(r"<ns\d+:", text)
 
@@ -105,7 +173,7 @@ def test_items_and_comments_keep_wordpress_element_order(export):
 @pytest.mark.parametrize("field", CDATA)
 def test_cdata_where_wordpress_uses_cdata(export, field):
     text = export.decode()
-    text = text[text.index("<wp:author>"):]  # the channel's own title and link are plain text
+    text = text[text.index("<wp:author>") :]  # the channel's own title and link are plain text
     values = re.findall(rf"<{field}(?: [^>]*)?>(.*?)</{field}>", text, re.S)
     assert values, field
     assert all(v.startswith("<![CDATA[") and v.endswith("]]>") for v in values), field
@@ -144,11 +212,22 @@ def test_a_reader_by_element_names_finds_what_our_importer_finds(export):
     by_id = {tag(i, "wp:post_id"): (tag(i, "wp:post_type"), tag(i, "wp:status")) for i in items}
     assert by_id["101"] == ("post", "publish") and by_id["301"] == ("page", "publish")
     assert by_id["401"][0] == "attachment"
-    terms = re.findall(r'<category domain="([^"]+?)" nicename="([^"]+?)">(.+?)</category>',
-                       text)  # fmt: skip
+    terms = re.findall(r'<category domain="([^"]+?)" nicename="([^"]+?)">(.+?)</category>', text)
     assert ("category", "cambodia", "<![CDATA[Cambodia]]>") in terms
     comments = re.findall(r"<wp:comment>(.+?)</wp:comment>", items[0], re.S)
     assert sorted(tag(c, "wp:comment_id") for c in comments) == [
-        "201", "202", "203", "204", "205", "206"]  # fmt: skip
+        "201",
+        "202",
+        "203",
+        "204",
+        "205",
+        "206",
+    ]
     assert sorted(tag(c, "wp:comment_approved") for c in comments) == [
-        "0", "1", "1", "1", "spam", "trash"]  # fmt: skip
+        "0",
+        "1",
+        "1",
+        "1",
+        "spam",
+        "trash",
+    ]

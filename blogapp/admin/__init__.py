@@ -25,11 +25,17 @@ def init_app(app) -> None:
     from blogapp.registry import AdminScreen, registry
 
     for screen in (
-        AdminScreen(N_("Dashboard"), "admin.dashboard", lambda e: e == "admin.dashboard",
-                    admin_only=False, order=0),
-        AdminScreen(N_("Users"), "admin.users", lambda e: "user" in e and e.startswith("admin."),
-                    order=100),
+        AdminScreen(
+            N_("Dashboard"),
+            "admin.dashboard",
+            lambda e: e == "admin.dashboard",
+            admin_only=False,
+            order=0,
+        ),
+        AdminScreen(
+            N_("Users"), "admin.users", lambda e: "user" in e and e.startswith("admin."), order=100
+        ),
         AdminScreen(N_("Outbox"), "admin.outbox", lambda e: "outbox" in e, order=110),
         AdminScreen(N_("Audit log"), "admin.audit_log", lambda e: "audit" in e, order=150),
-    ):  # fmt: skip
+    ):
         registry(app).add_admin_screen(screen)

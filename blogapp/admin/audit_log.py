@@ -19,8 +19,17 @@ from blogapp.extensions import db
 from blogapp.models import AuditAction, AuditEntry
 
 PER_PAGE = 50
-CSV_COLUMNS = ("created_at", "actor_login", "address", "request", "action", "table_name",
-               "row_id", "label", "changes")  # fmt: skip
+CSV_COLUMNS = (
+    "created_at",
+    "actor_login",
+    "address",
+    "request",
+    "action",
+    "table_name",
+    "row_id",
+    "label",
+    "changes",
+)
 ACTIONS = tuple(AuditAction)
 
 
@@ -69,13 +78,17 @@ def audit_log():
     page_arg = request.args.get("page", "1")
     if not page_arg.isdigit() or not 0 < int(page_arg) < 100_000:
         abort(404)
-    page = db.paginate(_selection(filters), page=int(page_arg), per_page=PER_PAGE,
-                       error_out=False)  # fmt: skip
+    page = db.paginate(_selection(filters), page=int(page_arg), per_page=PER_PAGE, error_out=False)
     tables = db.session.scalars(
         select(AuditEntry.table_name).distinct().order_by(AuditEntry.table_name)
     ).all()
-    return render_template("admin/audit_log.html", page=page, filters=filters,
-                           tables=[t for t in tables if t], actions=ACTIONS)  # fmt: skip
+    return render_template(
+        "admin/audit_log.html",
+        page=page,
+        filters=filters,
+        tables=[t for t in tables if t],
+        actions=ACTIONS,
+    )
 
 
 @bp.get("/audit.csv")

@@ -22,10 +22,14 @@ def has_endpoint(name: str) -> bool:
 @bp.app_template_global()
 def admin_menu() -> list[AdminScreen]:
     """The navigation's entries this user may see, in order."""
-    return [screen for screen in registry().menu()
-            if (current_user.is_admin or not screen.admin_only) and screen.shown()
-            and screen.endpoint in current_app.view_functions
-            and has_role(current_user, _required_role(screen.endpoint))]  # fmt: skip
+    return [
+        screen
+        for screen in registry().menu()
+        if (current_user.is_admin or not screen.admin_only)
+        and screen.shown()
+        and screen.endpoint in current_app.view_functions
+        and has_role(current_user, _required_role(screen.endpoint))
+    ]
 
 
 def _required_role(endpoint: str) -> str:

@@ -34,17 +34,24 @@ def dashboard():
         # Contributors and authors have their posts, not the site's comments and counts.
         return redirect(url_for("admin.posts"))
     recent_posts = db.session.scalars(
-        select(Post).options(joinedload(Post.author))
-        .order_by(Post.updated_at.desc(), Post.id.desc()).limit(8)
-    ).all()  # fmt: skip
+        select(Post)
+        .options(joinedload(Post.author))
+        .order_by(Post.updated_at.desc(), Post.id.desc())
+        .limit(8)
+    ).all()
     recent_comments = db.session.scalars(
-        select(Comment).options(joinedload(Comment.post))
-        .order_by(Comment.created_at.desc(), Comment.id.desc()).limit(8)
-    ).all()  # fmt: skip
+        select(Comment)
+        .options(joinedload(Comment.post))
+        .order_by(Comment.created_at.desc(), Comment.id.desc())
+        .limit(8)
+    ).all()
     pending = db.session.scalar(
         select(func.count()).select_from(Comment).where(Comment.status == CommentStatus.PENDING)
     )
     return render_template(
-        "admin/dashboard.html", counts=post_counts(), pending_comments=pending or 0,
-        recent_posts=recent_posts, recent_comments=recent_comments,
-    )  # fmt: skip
+        "admin/dashboard.html",
+        counts=post_counts(),
+        pending_comments=pending or 0,
+        recent_posts=recent_posts,
+        recent_comments=recent_comments,
+    )

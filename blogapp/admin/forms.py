@@ -34,8 +34,15 @@ from blogapp.models import (
 )
 
 FORMAT_CHOICES = [(FORMAT_MARKDOWN, "Markdown"), (FORMAT_HTML, "HTML")]
-LANGUAGE_CHOICES = [(language.code, language.endonym if language.name == language.endonym
-                     else f"{language.name} ({language.endonym})") for language in LANGUAGES]
+LANGUAGE_CHOICES = [
+    (
+        language.code,
+        language.endonym
+        if language.name == language.endonym
+        else f"{language.name} ({language.endonym})",
+    )
+    for language in LANGUAGES
+]
 POST_STATUS_CHOICES = [
     (PostStatus.DRAFT, _l("Draft")),
     (PostStatus.PENDING, _l("Pending review")),
@@ -43,8 +50,11 @@ POST_STATUS_CHOICES = [
     ("scheduled", _l("Scheduled")),
     (PostStatus.PRIVATE, _l("Private")),
 ]
-PAGE_STATUS_CHOICES = [(PostStatus.DRAFT, _l("Draft")), (PostStatus.PUBLISHED, _l("Published")),
-                       (PostStatus.PRIVATE, _l("Private"))]
+PAGE_STATUS_CHOICES = [
+    (PostStatus.DRAFT, _l("Draft")),
+    (PostStatus.PUBLISHED, _l("Published")),
+    (PostStatus.PRIVATE, _l("Private")),
+]
 COMMENT_MODE_CHOICES = [
     (COMMENTS_OPEN, _l("Open")),
     (COMMENTS_MODERATED, _l("Moderated: every comment waits for approval")),
@@ -93,32 +103,46 @@ class LocalDateTimeText(StringField):
 class PostForm(FlaskForm):
     title = StringField(_l("Title"), validators=[Length(max=500)])
     slug = StringField(
-        _l("Slug"), validators=[Length(max=180)],
+        _l("Slug"),
+        validators=[Length(max=180)],
         description=_l("The last part of the address. Leave empty to make it from the title."),
-    )  # fmt: skip
+    )
     body = TextAreaField(_l("Content"))
-    content_format = SelectField(_l("Format"), choices=as_choices(FORMAT_CHOICES),
-                                 default=FORMAT_MARKDOWN)
+    content_format = SelectField(
+        _l("Format"), choices=as_choices(FORMAT_CHOICES), default=FORMAT_MARKDOWN
+    )
     excerpt = TextAreaField(
-        _l("Excerpt (optional)"), validators=[Length(max=5000)],
+        _l("Excerpt (optional)"),
+        validators=[Length(max=5000)],
         description=_l("What listings show. Otherwise the text before <!--more-->, or the start."),
-    )  # fmt: skip
+    )
     categories = SelectMultipleField(_l("Categories"), coerce=int, validate_choice=True)
-    tags = StringField(_l("Tags"), validators=[Length(max=2000)],
-                       description=_l("Separate tags with commas; new ones are created."))
+    tags = StringField(
+        _l("Tags"),
+        validators=[Length(max=2000)],
+        description=_l("Separate tags with commas; new ones are created."),
+    )
     language = SelectField(_l("Language"), choices=as_choices(LANGUAGE_CHOICES), default="en")
-    source_line = StringField(_l("Source line"), validators=[Length(max=500)],
-                              description=_l("For example: First published in The Diplomat."))
-    status = SelectField(_l("Status"), choices=as_choices(POST_STATUS_CHOICES),
-                         default=PostStatus.DRAFT)
+    source_line = StringField(
+        _l("Source line"),
+        validators=[Length(max=500)],
+        description=_l("For example: First published in The Diplomat."),
+    )
+    status = SelectField(
+        _l("Status"), choices=as_choices(POST_STATUS_CHOICES), default=PostStatus.DRAFT
+    )
     publish_at = LocalDateTimeText("Publish date and time", render_kw={"type": "datetime-local"})
-    comment_mode = SelectField(_l("Comments"), choices=as_choices(COMMENT_MODE_CHOICES),
-                               default=COMMENTS_OPEN)
+    comment_mode = SelectField(
+        _l("Comments"), choices=as_choices(COMMENT_MODE_CHOICES), default=COMMENTS_OPEN
+    )
     based_on = HiddenField()  # the revision the editor opened (blogapp.revisions)
     # The featured image: choices (Media items) are filled in by the view.
     featured_media = SelectField(_l("Featured image"), coerce=int, default=0, validate_choice=True)
-    featured_alt = StringField(_l("Featured image: alternative text"), validators=[Length(max=500)],
-                               description=_l("Empty: the image's own alternative text."))
+    featured_alt = StringField(
+        _l("Featured image: alternative text"),
+        validators=[Length(max=500)],
+        description=_l("Empty: the image's own alternative text."),
+    )
     featured_caption = StringField(_l("Featured image: caption"), validators=[Length(max=2000)])
 
     def __init__(self, *args, **kwargs):
@@ -126,28 +150,38 @@ class PostForm(FlaskForm):
         self.publish_at.description = _(
             "In the site's time zone (%(zone)s). Needed for Scheduled; for Published, "
             "empty means now (or keeps the date already set).",
-            zone=current_app.config["TIMEZONE"])
+            zone=current_app.config["TIMEZONE"],
+        )
 
 
 class PageForm(FlaskForm):
     title = StringField(_l("Title"), validators=[InputRequired(), Length(max=500)])
-    slug = StringField(_l("Slug"), validators=[Length(max=180)],
-                       description=_l("The page's address: /slug/. Empty: made from the title."))
+    slug = StringField(
+        _l("Slug"),
+        validators=[Length(max=180)],
+        description=_l("The page's address: /slug/. Empty: made from the title."),
+    )
     body = TextAreaField(_l("Content"))
-    content_format = SelectField(_l("Format"), choices=as_choices(FORMAT_CHOICES),
-                                 default=FORMAT_MARKDOWN)
+    content_format = SelectField(
+        _l("Format"), choices=as_choices(FORMAT_CHOICES), default=FORMAT_MARKDOWN
+    )
     language = SelectField(_l("Language"), choices=as_choices(LANGUAGE_CHOICES), default="en")
-    status = SelectField(_l("Status"), choices=as_choices(PAGE_STATUS_CHOICES),
-                         default=PostStatus.DRAFT)
-    menu_order = IntegerField(_l("Order"), default=0,
-                              validators=[Optional(), NumberRange(-10_000, 10_000)])
+    status = SelectField(
+        _l("Status"), choices=as_choices(PAGE_STATUS_CHOICES), default=PostStatus.DRAFT
+    )
+    menu_order = IntegerField(
+        _l("Order"), default=0, validators=[Optional(), NumberRange(-10_000, 10_000)]
+    )
     based_on = HiddenField()  # the revision the editor opened (blogapp.revisions)
 
 
 class CategoryForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=200)])
-    slug = StringField(_l("Slug"), validators=[Length(max=180)],
-                       description=_l("Used in /category/…/. Empty: made from the name."))
+    slug = StringField(
+        _l("Slug"),
+        validators=[Length(max=180)],
+        description=_l("Used in /category/…/. Empty: made from the name."),
+    )
     parent_id = SelectField(_l("Parent"), coerce=int, validate_choice=True)
     description = TextAreaField(_l("Description"), validators=[Length(max=5000)])
 
@@ -162,13 +196,20 @@ class TagForm(FlaskForm):
 
 
 class UploadForm(FlaskForm):
-    file = FileField(_l("Image"), validators=[FileRequired("Choose an image to upload.")],
-                     description=_l("JPEG, PNG, GIF or WebP."))
-    alt = StringField(_l("Alternative text"), validators=[Length(max=500)],
-                      description=_l("What the image shows, for people who cannot see it."))
+    file = FileField(
+        _l("Image"),
+        validators=[FileRequired("Choose an image to upload.")],
+        description=_l("JPEG, PNG, GIF or WebP."),
+    )
+    alt = StringField(
+        _l("Alternative text"),
+        validators=[Length(max=500)],
+        description=_l("What the image shows, for people who cannot see it."),
+    )
     caption = TextAreaField(_l("Caption"), validators=[Length(max=2000)])
-    credit = StringField(_l("Credit"), validators=[Length(max=500)],
-                         description=_l("Shown as “Image Credit: …”."))
+    credit = StringField(
+        _l("Credit"), validators=[Length(max=500)], description=_l("Shown as “Image Credit: …”.")
+    )
 
 
 class EmptyForm(FlaskForm):
@@ -177,5 +218,14 @@ class EmptyForm(FlaskForm):
 
 # What the admin lists show for a post's status and an account's role (capitalized and
 # translated in the templates: ``post.display_status|capitalize|translated``).
-SHOWN_NAMES = (N_("Draft"), N_("Pending"), N_("Published"), N_("Scheduled"), N_("Private"),
-               N_("Contributor"), N_("Author"), N_("Editor"), N_("Admin"))
+SHOWN_NAMES = (
+    N_("Draft"),
+    N_("Pending"),
+    N_("Published"),
+    N_("Scheduled"),
+    N_("Private"),
+    N_("Contributor"),
+    N_("Author"),
+    N_("Editor"),
+    N_("Admin"),
+)

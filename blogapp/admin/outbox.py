@@ -25,16 +25,22 @@ def outbox():
     status = request.args.get("status", OutboxStatus.FAILED)
     if status not in tuple(OutboxStatus):
         abort(404)
-    counts = dict(db.session.execute(
-        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
-    ).all())  # fmt: skip
+    counts = dict(
+        db.session.execute(
+            select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+        ).all()
+    )
     page = db.paginate(
-        select(OutboxMessage).where(OutboxMessage.status == status)
+        select(OutboxMessage)
+        .where(OutboxMessage.status == status)
         .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
-        page=page_arg(), per_page=PER_PAGE, error_out=False,
-    )  # fmt: skip
-    return render_template("admin/outbox.html", page=page, status=status, counts=counts,
-                           statuses=tuple(OutboxStatus))
+        page=page_arg(),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
+    return render_template(
+        "admin/outbox.html", page=page, status=status, counts=counts, statuses=tuple(OutboxStatus)
+    )
 
 
 # The status tabs' names (``admin/_tabs.html`` capitalizes a status and translates it).
@@ -46,9 +52,13 @@ STATUS_NAMES = (N_("Queued"), N_("Sending"), N_("Sent"), N_("Failed"), N_("Cance
 def retry_outbox_message(message_id: int):
     db.get_or_404(OutboxMessage, message_id)
     if retry(message_id):
-        flash(_("Message #%(id)s is queued again; the worker sends it on its next pass.",
-                id=message_id),
-              "success")
+        flash(
+            _(
+                "Message #%(id)s is queued again; the worker sends it on its next pass.",
+                id=message_id,
+            ),
+            "success",
+        )
     else:
         flash(_("Message #%(id)s has not failed; nothing to retry.", id=message_id), "info")
     return redirect(url_for("admin.outbox", status=OutboxStatus.FAILED))

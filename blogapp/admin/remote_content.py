@@ -36,9 +36,12 @@ def posts_loading_elsewhere(posts) -> dict[int, list[str]]:
     rows = db.session.execute(
         select(Post.id, Post.body_html).where(
             Post.id.in_(ids),
-            or_(Post.body_html.contains('src="http'), Post.body_html.contains('src="//'),
-                Post.body_html.contains("src='http")),
+            or_(
+                Post.body_html.contains('src="http'),
+                Post.body_html.contains('src="//'),
+                Post.body_html.contains("src='http"),
+            ),
         )
-    ).all()  # fmt: skip
+    ).all()
     found = {row.id: other_hosts(row.body_html, own_host) for row in rows}
     return {post_id: hosts for post_id, hosts in found.items() if hosts}

@@ -22,9 +22,9 @@ from blogapp.models import TwoFactor, User
 @admin_required
 def users():
     rows = db.session.scalars(select(User).order_by(User.login)).all()
-    enrolled = set(db.session.scalars(
-        select(TwoFactor.user_id).where(TwoFactor.confirmed_at.is_not(None))
-    ))
+    enrolled = set(
+        db.session.scalars(select(TwoFactor.user_id).where(TwoFactor.confirmed_at.is_not(None)))
+    )
     return render_template("admin/users.html", users=rows, enrolled=enrolled)
 
 
@@ -37,10 +37,13 @@ def new_user():
     if form.validate_on_submit():
         try:
             user = create_user(
-                login=form.login.data, email=form.email.data or "",
-                display_name=form.display_name.data or "", role=form.role.data,
-                password=form.password.data, active=form.is_active_account.data,
-            )  # fmt: skip
+                login=form.login.data,
+                email=form.email.data or "",
+                display_name=form.display_name.data or "",
+                role=form.role.data,
+                password=form.password.data,
+                active=form.is_active_account.data,
+            )
         except FieldErrors as error:
             show_errors(form, error)
         else:
@@ -57,17 +60,23 @@ def edit_user(user_id: int):
     if form.validate_on_submit():
         try:
             update_user(
-                user, actor=current_user._get_current_object(), email=form.email.data or "",
-                display_name=form.display_name.data or "", role=form.role.data,
+                user,
+                actor=current_user._get_current_object(),
+                email=form.email.data or "",
+                display_name=form.display_name.data or "",
+                role=form.role.data,
                 active=form.is_active_account.data,
-            )  # fmt: skip
+            )
         except FieldErrors as error:
             show_errors(form, error)
         else:
             flash(_("User %(login)s saved.", login=user.login), "success")
             return redirect(url_for("admin.edit_user", user_id=user.id))
     return render_template(
-        "admin/user_edit.html", form=form, user=user, password_form=PasswordForm(prefix="pw"),
+        "admin/user_edit.html",
+        form=form,
+        user=user,
+        password_form=PasswordForm(prefix="pw"),
         two_factor_on=two_factor.is_enrolled(user),
     ), (400 if form.errors else 200)
 
@@ -80,11 +89,16 @@ def set_user_password(user_id: int):
     password_form = PasswordForm(prefix="pw")
     if password_form.validate_on_submit():
         change_password(user, password_form.password.data)
-        flash(_("Password of %(login)s changed; their other sessions have ended.",
-            login=user.login), "success")
+        flash(
+            _("Password of %(login)s changed; their other sessions have ended.", login=user.login),
+            "success",
+        )
         return redirect(url_for("admin.edit_user", user_id=user.id))
     return render_template(
-        "admin/user_edit.html", form=UserForm(obj=user), user=user, password_form=password_form,
+        "admin/user_edit.html",
+        form=UserForm(obj=user),
+        user=user,
+        password_form=password_form,
         two_factor_on=two_factor.is_enrolled(user),
     ), 400
 
@@ -99,6 +113,8 @@ def reset_user_two_factor(user_id: int):
     two_factor.disable(user)
     rotate_session_token(user)
     db.session.commit()
-    flash(_("Two-factor login of %(login)s is off; their sessions have ended.",
-            login=user.login), "success")
+    flash(
+        _("Two-factor login of %(login)s is off; their sessions have ended.", login=user.login),
+        "success",
+    )
     return redirect(url_for("admin.edit_user", user_id=user.id))

@@ -28,8 +28,7 @@ def enrol_before_admin():
     if not request.path.startswith("/admin"):
         return None
     if current_user.is_authenticated and two_factor.must_enrol(current_user):
-        flash(_("This site requires two-factor login: set it up before using the admin."),
-              "info")
+        flash(_("This site requires two-factor login: set it up before using the admin."), "info")
         return redirect(url_for("auth.account"))
     return None
 
@@ -42,8 +41,9 @@ def _render(status: int = 200, **forms):
     user = _me()
     forms.setdefault("password_form", ChangePasswordForm(prefix="pw"))
     forms.setdefault("confirm_form", CurrentPasswordForm(prefix="cf"))
-    forms.setdefault("language_form",
-                     LanguageForm(prefix="lang", language=user.interface_language or ""))
+    forms.setdefault(
+        "language_form", LanguageForm(prefix="lang", language=user.interface_language or "")
+    )
     row = two_factor.two_factor_of(user)
     return render_template(
         "auth/account.html",
@@ -136,8 +136,10 @@ def end_session(session_id: int):
     user = _me()
     ended = sessions.end_login_sessions(user.id, session_id=session_id)
     db.session.commit()
-    flash(_("That session has ended.") if ended else _("That session had already ended."),
-          "success" if ended else "info")
+    flash(
+        _("That session has ended.") if ended else _("That session had already ended."),
+        "success" if ended else "info",
+    )
     return redirect(url_for("auth.account"))
 
 
@@ -171,9 +173,9 @@ def two_factor_setup():
     form = CodeForm()
     error = None
     if form.validate_on_submit():
-        attempt = throttle.hit(throttle.Counter(
-            CODE_ACCOUNT, str(user.id), current_app.config["LOGIN_RATE_LIMIT"]
-        ))
+        attempt = throttle.hit(
+            throttle.Counter(CODE_ACCOUNT, str(user.id), current_app.config["LOGIN_RATE_LIMIT"])
+        )
         if not attempt.allowed:
             return too_many_logins(attempt)
         codes = two_factor.confirm_enrolment(user, form.code.data)
@@ -185,7 +187,10 @@ def two_factor_setup():
         error = "That code is not right. Check the time on your phone and try the next one."
     uri = two_factor.provisioning_uri(user, row.secret)
     return render_template(
-        "auth/two_factor_setup.html", form=form, error=error, secret=row.secret,
+        "auth/two_factor_setup.html",
+        form=form,
+        error=error,
+        secret=row.secret,
         qr=two_factor.qr_svg(uri),
     ), (400 if error else 200)
 

@@ -87,11 +87,15 @@ class ChangePasswordForm(CurrentPasswordForm):
 class LanguageForm(FlaskForm):
     """The language of this account's admin screens and of the mails it receives."""
 
-    language = SelectField(_l("Language of the admin and of your mails"),
-                           validators=[AnyOf(("", *INTERFACE_LANGUAGES))])
+    language = SelectField(
+        _l("Language of the admin and of your mails"),
+        validators=[AnyOf(("", *INTERFACE_LANGUAGES))],
+    )
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # Each language in its own script, as the language switches show them.
-        self.language.choices = [("", _l("The site's language")),
-                                 *((code, ENDONYMS[code]) for code in INTERFACE_LANGUAGES)]
+        self.language.choices = [
+            ("", _l("The site's language")),
+            *((code, ENDONYMS[code]) for code in INTERFACE_LANGUAGES),
+        ]

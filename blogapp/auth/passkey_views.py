@@ -74,8 +74,10 @@ def remove_passkey(passkey_id: int):
         return refused
     removed = passkeys.remove(_me(), passkey_id)
     db.session.commit()
-    flash(_("Passkey removed.") if removed else _("No such passkey."),
-          "success" if removed else "info")
+    flash(
+        _("Passkey removed.") if removed else _("No such passkey."),
+        "success" if removed else "info",
+    )
     return redirect(url_for("auth.account"))
 
 
@@ -111,8 +113,11 @@ def login_with_passkey():
         return too_many_logins(attempt)
     user = load_user(str(pending["user"]))
     credential = request.form.get("credential", "")
-    if user is not None and len(credential) <= MAX_CREDENTIAL and \
-            passkeys.authenticate(user, credential):  # fmt: skip
+    if (
+        user is not None
+        and len(credential) <= MAX_CREDENTIAL
+        and passkeys.authenticate(user, credential)
+    ):
         throttle.release(attempt)
         db.session.commit()
         return _log_in(user, pending.get("remember", False), pending.get("next") or None)

@@ -38,9 +38,9 @@ def _relying_party() -> tuple[str, str]:
 
 
 def passkeys_of(user: User) -> list[Passkey]:
-    return list(db.session.scalars(
-        select(Passkey).where(Passkey.user_id == user.id).order_by(Passkey.id)
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(select(Passkey).where(Passkey.user_id == user.id).order_by(Passkey.id))
+    )
 
 
 def has_passkeys(user: User) -> bool:
@@ -80,13 +80,19 @@ def registration_options(user: User) -> str:
 
     rp_id, _ = _relying_party()
     options = webauthn.generate_registration_options(
-        rp_id=rp_id, rp_name=current_app.config["SITE_NAME"], user_name=user.login,
-        user_id=str(user.id).encode(), user_display_name=user.public_name,
-        exclude_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id))
-                             for p in passkeys_of(user)],
+        rp_id=rp_id,
+        rp_name=current_app.config["SITE_NAME"],
+        user_name=user.login,
+        user_id=str(user.id).encode(),
+        user_display_name=user.public_name,
+        exclude_credentials=[
+            PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id))
+            for p in passkeys_of(user)
+        ],
         authenticator_selection=AuthenticatorSelectionCriteria(
-            resident_key=ResidentKeyRequirement.DISCOURAGED),
-    )  # fmt: skip
+            resident_key=ResidentKeyRequirement.DISCOURAGED
+        ),
+    )
     _keep_challenge("register", options.challenge, user.id)
     return webauthn.options_to_json(options)
 
@@ -107,19 +113,25 @@ def register(user: User, credential: str, name: str) -> str | None:
     rp_id, origin = _relying_party()
     try:
         verified = webauthn.verify_registration_response(
-            credential=credential, expected_challenge=challenge, expected_rp_id=rp_id,
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=rp_id,
             expected_origin=origin,
-        )  # fmt: skip
+        )
     except (WebAuthnException, ValueError, KeyError, TypeError, json.JSONDecodeError):
         return "The browser's answer could not be verified; try again."
     credential_id = bytes_to_base64url(verified.credential_id)
     if db.session.scalar(select(Passkey.id).where(Passkey.credential_id == credential_id)):
         return "That passkey is already registered."
-    db.session.add(Passkey(
-        user_id=user.id, credential_id=credential_id, name=(name or "Passkey").strip()[:100],
-        public_key=bytes_to_base64url(verified.credential_public_key),
-        sign_count=verified.sign_count,
-    ))  # fmt: skip
+    db.session.add(
+        Passkey(
+            user_id=user.id,
+            credential_id=credential_id,
+            name=(name or "Passkey").strip()[:100],
+            public_key=bytes_to_base64url(verified.credential_public_key),
+            sign_count=verified.sign_count,
+        )
+    )
     return None
 
 
@@ -131,9 +143,11 @@ def authentication_options(user: User) -> str:
     rp_id, _ = _relying_party()
     options = webauthn.generate_authentication_options(
         rp_id=rp_id,
-        allow_credentials=[PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id))
-                           for p in passkeys_of(user)],
-    )  # fmt: skip
+        allow_credentials=[
+            PublicKeyCredentialDescriptor(id=base64url_to_bytes(p.credential_id))
+            for p in passkeys_of(user)
+        ],
+    )
     _keep_challenge("login", options.challenge, user.id)
     return webauthn.options_to_json(options)
 
@@ -161,19 +175,24 @@ def authenticate(user: User, credential: str) -> bool:
     rp_id, origin = _relying_party()
     try:
         verified = webauthn.verify_authentication_response(
-            credential=credential, expected_challenge=challenge, expected_rp_id=rp_id,
-            expected_origin=origin, credential_public_key=base64url_to_bytes(row.public_key),
+            credential=credential,
+            expected_challenge=challenge,
+            expected_rp_id=rp_id,
+            expected_origin=origin,
+            credential_public_key=base64url_to_bytes(row.public_key),
             credential_current_sign_count=row.sign_count,
-        )  # fmt: skip
+        )
     except (WebAuthnException, ValueError, KeyError, TypeError):
         return False
     moved = db.session.execute(
         update(Passkey)
-        .where(Passkey.id == row.id,
-               (Passkey.sign_count < verified.new_sign_count) | (Passkey.sign_count == 0))
+        .where(
+            Passkey.id == row.id,
+            (Passkey.sign_count < verified.new_sign_count) | (Passkey.sign_count == 0),
+        )
         .values(sign_count=verified.new_sign_count, last_used_at=clock.now())
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    )
     return moved.rowcount == 1
 
 

@@ -32,8 +32,10 @@ from blogapp.mail.outbox import enqueue, mail_enabled, site_url
 from blogapp.models import OutboxKind, UsedToken, User
 
 PURPOSE = "reset"
-SENT = ("If an account uses that address, a link to choose a new password is on its way. "
-        "It works once, for an hour.")  # fmt: skip
+SENT = (
+    "If an account uses that address, a link to choose a new password is on its way. "
+    "It works once, for an hour."
+)
 
 
 class ForgotForm(LinkRequestForm):
@@ -50,7 +52,7 @@ def send_reset_link(email: str) -> None:
     user = db.session.scalar(
         select(User).where(
             func.lower(User.email) == email.strip().lower(), User.is_active_account.is_(True)
-        )  # fmt: skip
+        )
     )
     if user is None or not user.email:
         return
@@ -60,14 +62,21 @@ def send_reset_link(email: str) -> None:
     minutes = int(current_app.config["PASSWORD_RESET_LINK_MINUTES"])
     with mail_locale(account_language(user)):  # the account's language, not the page's
         enqueue(
-            key=f"password-reset.{user.id}.{nonce}", kind=OutboxKind.PASSWORD_RESET,
+            key=f"password-reset.{user.id}.{nonce}",
+            kind=OutboxKind.PASSWORD_RESET,
             recipient=user.email,
-            subject=_("Choose a new password"), ref=f"user:{user.id}",
-            text=_("Someone (we hope you) asked to choose a new password for the account "
-                   "“%(login)s”.\n\nChoose it here (the link works once, for %(minutes)s "
-                   "minutes):\n%(link)s\n\nIf you did not ask, ignore this mail: your "
-                   "password stays as it is.\n", login=user.login, minutes=minutes, link=url),
-        )  # fmt: skip
+            subject=_("Choose a new password"),
+            ref=f"user:{user.id}",
+            text=_(
+                "Someone (we hope you) asked to choose a new password for the account "
+                "“%(login)s”.\n\nChoose it here (the link works once, for %(minutes)s "
+                "minutes):\n%(link)s\n\nIf you did not ask, ignore this mail: your "
+                "password stays as it is.\n",
+                login=user.login,
+                minutes=minutes,
+                link=url,
+            ),
+        )
 
 
 @bp.route("/login/forgot", methods=["GET", "POST"])
@@ -81,10 +90,13 @@ def forgot_password():
     # elsewhere must not keep a writer from their own link (and the links they caused
     # reach the writer's mailbox and work anyway), but nobody floods that mailbox.
     config = current_app.config
-    too_many = refused("reset", email, per_client=config["PASSWORD_RESET_RATE_LIMIT"],
-                       per_address=config["PASSWORD_RESET_ACCOUNT_RATE_LIMIT"],
-                       message=_l("Too many requests for a new password; please wait "
-                               "and try again."))  # fmt: skip
+    too_many = refused(
+        "reset",
+        email,
+        per_client=config["PASSWORD_RESET_RATE_LIMIT"],
+        per_address=config["PASSWORD_RESET_ACCOUNT_RATE_LIMIT"],
+        message=_l("Too many requests for a new password; please wait and try again."),
+    )
     if too_many:
         return too_many
     if mail_enabled():
@@ -128,14 +140,19 @@ def reset_password(token: str):
     form = PasswordForm()
     if not form.validate_on_submit():
         status = 400 if form.is_submitted() else 200
-        return render_template("auth/reset.html", form=form, token=token,
-                               login=user.login), status  # fmt: skip
+        return render_template("auth/reset.html", form=form, token=token, login=user.login), status
     if not links.consume(data["n"], PURPOSE):
         db.session.rollback()
-        return render_template("auth/reset_problem.html",
-                               message=_l("This link was already used.")), 400  # fmt: skip
+        return render_template(
+            "auth/reset_problem.html", message=_l("This link was already used.")
+        ), 400
     set_password(user, form.password.data)  # a new session token: every session ends
     db.session.commit()
-    flash(_("Your password is changed and every session of the account has ended. "
-          "Log in with the new password."), "success")  # fmt: skip
+    flash(
+        _(
+            "Your password is changed and every session of the account has ended. "
+            "Log in with the new password."
+        ),
+        "success",
+    )
     return redirect(url_for("auth.login"))

@@ -12,26 +12,37 @@ from blogapp.field_errors import FieldErrors
 from blogapp.models import ROLE_ADMIN, AuthorProfile, User
 
 
-def create_user(*, login: str, email: str, display_name: str, role: str, password: str,
-                active: bool = True) -> User:
+def create_user(
+    *, login: str, email: str, display_name: str, role: str, password: str, active: bool = True
+) -> User:
     login = login.strip()
     if db.session.scalar(select(exists().where(User.login == login))):
         raise FieldErrors({"login": "That username is taken."})
-    user = User(login=login, email=email.strip(), display_name=display_name.strip(),
-                role=role, is_active_account=active)
+    user = User(
+        login=login,
+        email=email.strip(),
+        display_name=display_name.strip(),
+        role=role,
+        is_active_account=active,
+    )
     set_password(user, password)
     db.session.add(user)
     db.session.commit()
     return user
 
 
-def update_user(user: User, *, actor: User, email: str, display_name: str, role: str,
-                active: bool) -> None:
+def update_user(
+    user: User, *, actor: User, email: str, display_name: str, role: str, active: bool
+) -> None:
     """An admin edits an account; nobody can lock themselves out by demoting or
     deactivating their own account."""
     if user.id == actor.id and (role != ROLE_ADMIN or not active):
-        raise FieldErrors({"role": "You cannot remove your own admin role or deactivate "
-                                   "yourself; ask another admin."})
+        raise FieldErrors(
+            {
+                "role": "You cannot remove your own admin role or deactivate "
+                "yourself; ask another admin."
+            }
+        )
     user.email = email.strip()
     old_name, user.display_name = user.display_name, display_name.strip()
     if old_name != user.display_name:
@@ -48,10 +59,13 @@ def _follow_display_name(user: User, old_name: str) -> None:
     (blogapp.authors), unless that profile was renamed since; pen names never follow."""
     db.session.execute(
         update(AuthorProfile)
-        .where(AuthorProfile.user_id == user.id, AuthorProfile.is_pen_name.is_(False),
-               AuthorProfile.name == old_name.strip())
+        .where(
+            AuthorProfile.user_id == user.id,
+            AuthorProfile.is_pen_name.is_(False),
+            AuthorProfile.name == old_name.strip(),
+        )
         .values(name=user.display_name)
-    )  # fmt: skip
+    )
 
 
 def change_password(user: User, password: str) -> None:

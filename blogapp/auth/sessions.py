@@ -30,11 +30,22 @@ TOUCH_EVERY = timedelta(minutes=1)
 _G_TOUCH = "blogapp_session_touch"
 NOT_AUDITED = {"blogapp_not_audited": True}  # bookkeeping, not an admin write
 
-_BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"),
-             ("Chrome/", "Chrome"), ("Safari/", "Safari"))  # fmt: skip
-_SYSTEMS = (("iPhone", "iPhone"), ("iPad", "iPad"), ("Android", "Android"),
-            ("CrOS", "ChromeOS"), ("Windows", "Windows"), ("Mac OS X", "macOS"),
-            ("Linux", "Linux"))  # fmt: skip
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Android", "Android"),
+    ("CrOS", "ChromeOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
 
 
 def describe_device(user_agent: str) -> str:
@@ -50,54 +61,72 @@ def describe_device(user_agent: str) -> str:
 def _client() -> tuple[str, str]:
     if not has_request_context():
         return "Command line", ""
-    return (describe_device(request.headers.get("User-Agent", ""))[:120],
-            (request.remote_addr or "")[:45])  # fmt: skip
+    return (
+        describe_device(request.headers.get("User-Agent", ""))[:120],
+        (request.remote_addr or "")[:45],
+    )
 
 
 def start(user: User) -> str:
     """A new login of ``user`` from this request's device, in the open transaction;
     mails the owner when the account has logged in before, never from this device."""
     device, address = _client()
-    known = set(db.session.scalars(
-        select(LoginSession.device).where(LoginSession.user_id == user.id)
-    ))  # fmt: skip
+    known = set(
+        db.session.scalars(select(LoginSession.device).where(LoginSession.user_id == user.id))
+    )
     key = secrets.token_hex(16)
     db.session.add(LoginSession(key=key, user_id=user.id, device=device, address=address))
-    if known and device not in known and user.email and mail_enabled() \
-            and current_app.config["NEW_DEVICE_MAIL"]:  # fmt: skip
+    if (
+        known
+        and device not in known
+        and user.email
+        and mail_enabled()
+        and current_app.config["NEW_DEVICE_MAIL"]
+    ):
         with mail_locale(account_language(user)):
             enqueue(
-                key=f"new-device.{user.id}.{key}", kind=OutboxKind.NEW_DEVICE,
-                recipient=user.email, subject=_("A new login to your account"),
+                key=f"new-device.{user.id}.{key}",
+                kind=OutboxKind.NEW_DEVICE,
+                recipient=user.email,
+                subject=_("A new login to your account"),
                 ref=f"user:{user.id}",
-                text=_("Your account “%(login)s” was just logged into from a device it had "
-                       "not used before: %(device)s, address %(address)s.\n\nIf this was "
-                       "you, there is nothing to do. If not, end that session and change "
-                       "your password at once:\n%(link)s\n", login=user.login, device=device,
-                       address=address or _("unknown"), link=site_url("auth.account")),
-            )  # fmt: skip
+                text=_(
+                    "Your account “%(login)s” was just logged into from a device it had "
+                    "not used before: %(device)s, address %(address)s.\n\nIf this was "
+                    "you, there is nothing to do. If not, end that session and change "
+                    "your password at once:\n%(link)s\n",
+                    login=user.login,
+                    device=device,
+                    address=address or _("unknown"),
+                    link=site_url("auth.account"),
+                ),
+            )
     return key
 
 
 def end_login_sessions(user_id: int, *, keep: str = "", session_id: int | None = None) -> int:
     """End the user's open logins (one when ``session_id`` is given; never ``keep``)."""
-    stmt = update(LoginSession).where(LoginSession.user_id == user_id,
-                                      LoginSession.ended_at.is_(None))  # fmt: skip
+    stmt = update(LoginSession).where(
+        LoginSession.user_id == user_id, LoginSession.ended_at.is_(None)
+    )
     if keep:
         stmt = stmt.where(LoginSession.key != keep)
     if session_id is not None:
         stmt = stmt.where(LoginSession.id == session_id)
-    result = db.session.execute(stmt.values(ended_at=clock.now())
-                                .execution_options(synchronize_session=False))  # fmt: skip
+    result = db.session.execute(
+        stmt.values(ended_at=clock.now()).execution_options(synchronize_session=False)
+    )
     return result.rowcount
 
 
 def open_sessions(user_id: int) -> list[LoginSession]:
-    return list(db.session.scalars(
-        select(LoginSession)
-        .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
-        .order_by(LoginSession.last_seen_at.desc(), LoginSession.id.desc())
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(LoginSession)
+            .where(LoginSession.user_id == user_id, LoginSession.ended_at.is_(None))
+            .order_by(LoginSession.last_seen_at.desc(), LoginSession.id.desc())
+        )
+    )
 
 
 def load(user_id: int, key: str) -> User | None:
@@ -106,7 +135,7 @@ def load(user_id: int, key: str) -> User | None:
         select(User, LoginSession.id, LoginSession.last_seen_at)
         .join(LoginSession, LoginSession.user_id == User.id)
         .where(User.id == user_id, LoginSession.key == key, LoginSession.ended_at.is_(None))
-    ).first()  # fmt: skip
+    ).first()
     if found is None:
         return None
     user, row_id, last_seen = found
@@ -126,10 +155,11 @@ def touch_last_seen(response):
     try:
         db.session.rollback()  # end the read's transaction: nothing of it is kept
         db.session.execute(
-            update(LoginSession).where(LoginSession.id == row_id)
+            update(LoginSession)
+            .where(LoginSession.id == row_id)
             .values(last_seen_at=clock.now(), address=(request.remote_addr or "")[:45])
             .execution_options(**NOT_AUDITED)
-        )  # fmt: skip
+        )
         db.session.commit()
     except SQLAlchemyError:  # a busy database: next minute will do
         db.session.rollback()

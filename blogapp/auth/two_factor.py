@@ -71,8 +71,10 @@ def _pyotp():
 
 
 def provisioning_uri(user: User, secret: str) -> str:
-    return _pyotp().TOTP(secret).provisioning_uri(
-        name=user.login, issuer_name=current_app.config["SITE_NAME"]
+    return (
+        _pyotp()
+        .TOTP(secret)
+        .provisioning_uri(name=user.login, issuer_name=current_app.config["SITE_NAME"])
     )
 
 
@@ -121,7 +123,9 @@ def confirm_enrolment(user: User, code: str) -> list[str] | None:
     if row is None or row.confirmed_at is not None or not check_totp(row, code):
         return None
     db.session.execute(
-        update(TwoFactor).where(TwoFactor.user_id == user.id).values(confirmed_at=clock.now())
+        update(TwoFactor)
+        .where(TwoFactor.user_id == user.id)
+        .values(confirmed_at=clock.now())
         .execution_options(synchronize_session=False)
     )
     return new_recovery_codes(user)
@@ -176,11 +180,13 @@ def use_recovery_code(user: User, code: str) -> bool:
 
 
 def recovery_codes_left(user: User) -> int:
-    return len(db.session.scalars(
-        select(RecoveryCode.id).where(
-            RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
-        )
-    ).all())
+    return len(
+        db.session.scalars(
+            select(RecoveryCode.id).where(
+                RecoveryCode.user_id == user.id, RecoveryCode.used_at.is_(None)
+            )
+        ).all()
+    )
 
 
 def check_second_factor(user: User, code: str) -> bool:

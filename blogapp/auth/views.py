@@ -103,8 +103,11 @@ def login_counters(username: str) -> tuple[throttle.Counter, throttle.Counter]:
 
 def account_counter(username: str) -> throttle.Counter:
     """What every address together may try at one account."""
-    return throttle.Counter(LOGIN_ACCOUNT, username.strip().lower()[:254],
-                            current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"])
+    return throttle.Counter(
+        LOGIN_ACCOUNT,
+        username.strip().lower()[:254],
+        current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"],
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -134,8 +137,7 @@ def login():
             if account.allowed:
                 throttle.release(attempt)
                 throttle.release(account)  # committed with the new session below
-                return _start_session(user, form.password.data, form.remember.data,
-                                      next_target)  # fmt: skip
+                return _start_session(user, form.password.data, form.remember.data, next_target)
         if not account.allowed:
             # A right password refused here stays counted: taking it back would tell
             # a guesser it was right.
@@ -172,8 +174,9 @@ def _log_in(user: User, remember: bool, next_target: str | None):
     session.clear()
     user.login_key = sessions.start(user)  # "where you're logged in"; maybe a mail
     db.session.commit()
-    login_user(user, remember=bool(remember), duration=current_app.config[
-        "REMEMBER_COOKIE_DURATION"])
+    login_user(
+        user, remember=bool(remember), duration=current_app.config["REMEMBER_COOKIE_DURATION"]
+    )
     return redirect(safe_next(next_target))
 
 
@@ -244,10 +247,12 @@ def login_code():
         error = CODE_FAILED
     pending_user = load_user(str(pending["user"]))
     return render_template(
-        "auth/login_code.html", form=form, error=error,
+        "auth/login_code.html",
+        form=form,
+        error=error,
         passkey=pending_user is not None and passkeys.has_passkeys(pending_user),
         totp=pending_user is not None and two_factor.is_enrolled(pending_user),
-    ), (400 if error else 200)  # fmt: skip
+    ), (400 if error else 200)
 
 
 @bp.route("/logout", methods=["POST"])

@@ -23,15 +23,24 @@ def init_app(app: Flask) -> None:
     from blogapp.registry import AdminScreen, registry
 
     def byline_links(post) -> Markup:
-        """"<a>A</a> and <a>B</a>", in the page's language."""
+        """ "<a>A</a> and <a>B</a>", in the page's language."""
         language = current_language()
-        return services.join_names([
-            Markup('<a href="{}">{}</a>').format(
-                url_for("posts.author", slug=profile.slug), profile.name_in(language))
-            for profile in post.bylines
-        ])  # fmt: skip
+        return services.join_names(
+            [
+                Markup('<a href="{}">{}</a>').format(
+                    url_for("posts.author", slug=profile.slug), profile.name_in(language)
+                )
+                for profile in post.bylines
+            ]
+        )
 
     app.add_template_global(byline_links, "byline_links")
-    registry(app).add_admin_screen(AdminScreen(
-        N_("Authors"), "admin.authors", lambda e: e.startswith("admin.author"), admin_only=False,
-        order=45))  # fmt: skip
+    registry(app).add_admin_screen(
+        AdminScreen(
+            N_("Authors"),
+            "admin.authors",
+            lambda e: e.startswith("admin.author"),
+            admin_only=False,
+            order=45,
+        )
+    )

@@ -20,9 +20,11 @@ from blogapp.models import AuthorProfile, User, post_bylines
 
 def _account_choices() -> list[tuple[int, str]]:
     return [(NO_ACCOUNT, "(none)")] + [
-        (uid, f"{login} ({name})" if name else login) for uid, login, name in
-        db.session.execute(select(User.id, User.login, User.display_name).order_by(User.login))
-    ]  # fmt: skip
+        (uid, f"{login} ({name})" if name else login)
+        for uid, login, name in db.session.execute(
+            select(User.id, User.login, User.display_name).order_by(User.login)
+        )
+    ]
 
 
 def _other_languages() -> list[str]:
@@ -32,15 +34,19 @@ def _other_languages() -> list[str]:
 @bp.route("/authors/")
 @editor_required
 def authors():
-    counts = dict(db.session.execute(
-        select(post_bylines.c.author_id, func.count()).group_by(post_bylines.c.author_id)
-    ).all())  # fmt: skip
+    counts = dict(
+        db.session.execute(
+            select(post_bylines.c.author_id, func.count()).group_by(post_bylines.c.author_id)
+        ).all()
+    )
     profiles = db.session.execute(
-        select(AuthorProfile, User.login).outerjoin(User, User.id == AuthorProfile.user_id)
+        select(AuthorProfile, User.login)
+        .outerjoin(User, User.id == AuthorProfile.user_id)
         .order_by(func.lower(AuthorProfile.name), AuthorProfile.slug)
-    ).all()  # fmt: skip
-    return render_template("admin/authors.html", profiles=profiles, counts=counts,
-                           delete_form=EmptyForm())
+    ).all()
+    return render_template(
+        "admin/authors.html", profiles=profiles, counts=counts, delete_form=EmptyForm()
+    )
 
 
 @bp.route("/authors/new", methods=["GET", "POST"])
@@ -61,16 +67,24 @@ def _edit(profile: AuthorProfile | None):
     languages = _other_languages()
     if request.method == "GET" and profile is not None:
         form.user_id.data = profile.user_id or NO_ACCOUNT
-    names = {lang: request.form.get(f"name_{lang}", "") for lang in languages} \
-        if request.method == "POST" else dict(profile.names if profile else {})
+    names = (
+        {lang: request.form.get(f"name_{lang}", "") for lang in languages}
+        if request.method == "POST"
+        else dict(profile.names if profile else {})
+    )
     if form.validate_on_submit():
         data = ProfileData(
-            name=form.name.data or "", slug=form.slug.data or "", bio=form.bio.data or "",
-            affiliation=form.affiliation.data or "", disclosure=form.disclosure.data or "",
-            same_as=form.same_as.data or "", photo_id=form.photo_id.data,
-            user_id=form.user_id.data or None, is_pen_name=bool(form.is_pen_name.data),
+            name=form.name.data or "",
+            slug=form.slug.data or "",
+            bio=form.bio.data or "",
+            affiliation=form.affiliation.data or "",
+            disclosure=form.disclosure.data or "",
+            same_as=form.same_as.data or "",
+            photo_id=form.photo_id.data,
+            user_id=form.user_id.data or None,
+            is_pen_name=bool(form.is_pen_name.data),
             names={lang: names.get(lang, "") for lang in languages},
-        )  # fmt: skip
+        )
         try:
             saved = save_profile(profile, data)
         except FieldErrors as error:
@@ -78,8 +92,9 @@ def _edit(profile: AuthorProfile | None):
         else:
             flash(_("Author “%(name)s” saved.", name=saved.name), "success")
             return redirect(url_for("admin.edit_author", profile_id=saved.id))
-    return render_template("admin/author_edit.html", form=form, profile=profile,
-                           languages=languages, names=names), (400 if form.errors else 200)
+    return render_template(
+        "admin/author_edit.html", form=form, profile=profile, languages=languages, names=names
+    ), (400 if form.errors else 200)
 
 
 @bp.route("/authors/<int:profile_id>/delete", methods=["POST"])

@@ -35,8 +35,9 @@ def own_profile_id(user: User) -> int | None:
     return db.session.scalar(
         select(AuthorProfile.id)
         .where(AuthorProfile.user_id == user.id, AuthorProfile.is_pen_name.is_(False))
-        .order_by(AuthorProfile.id).limit(1)
-    )  # fmt: skip
+        .order_by(AuthorProfile.id)
+        .limit(1)
+    )
 
 
 def profile_for_user(user: User) -> AuthorProfile:
@@ -46,11 +47,13 @@ def profile_for_user(user: User) -> AuthorProfile:
     found = db.session.scalar(
         select(AuthorProfile)
         .where(AuthorProfile.user_id == user.id, AuthorProfile.is_pen_name.is_(False))
-        .order_by(AuthorProfile.id).limit(1)
-    )  # fmt: skip
+        .order_by(AuthorProfile.id)
+        .limit(1)
+    )
     if found is None:
-        found = AuthorProfile(slug=slug_for(user.login), name=user.display_name.strip(),
-                              names={}, user_id=user.id)  # fmt: skip
+        found = AuthorProfile(
+            slug=slug_for(user.login), name=user.display_name.strip(), names={}, user_id=user.id
+        )
         db.session.add(found)
         db.session.flush()
     return found
@@ -70,39 +73,49 @@ def set_bylines(post: Post, profile_ids: Sequence[int]) -> None:
     wanted = [pid for pid in wanted if pid in known]
     if post.id is None:
         db.session.flush()
-    current = list(db.session.scalars(
-        select(post_bylines.c.author_id).where(post_bylines.c.post_id == post.id)
-        .order_by(post_bylines.c.position)
-    ))  # fmt: skip
+    current = list(
+        db.session.scalars(
+            select(post_bylines.c.author_id)
+            .where(post_bylines.c.post_id == post.id)
+            .order_by(post_bylines.c.position)
+        )
+    )
     if current == wanted:
         return
     db.session.execute(delete(post_bylines).where(post_bylines.c.post_id == post.id))
     if wanted:
-        db.session.execute(insert(post_bylines), [
-            {"post_id": post.id, "author_id": pid, "position": i} for i, pid in enumerate(wanted)
-        ])  # fmt: skip
+        db.session.execute(
+            insert(post_bylines),
+            [{"post_id": post.id, "author_id": pid, "position": i} for i, pid in enumerate(wanted)],
+        )
     db.session.expire(post, ["bylines"])
 
 
 def byline_ids(post: Post) -> list[int]:
-    return list(db.session.scalars(
-        select(post_bylines.c.author_id).where(post_bylines.c.post_id == post.id)
-        .order_by(post_bylines.c.position)
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(post_bylines.c.author_id)
+            .where(post_bylines.c.post_id == post.id)
+            .order_by(post_bylines.c.position)
+        )
+    )
 
 
 def profile_choices() -> list[tuple[int, str]]:
     """Every profile, for the editor's byline menus: the admin sees pen names marked."""
     rows = db.session.execute(
-        select(AuthorProfile.id, AuthorProfile.name, AuthorProfile.slug, AuthorProfile.is_pen_name)
-        .order_by(func.lower(AuthorProfile.name), AuthorProfile.slug)
-    ).all()  # fmt: skip
-    return [(pid, (name or slug) + (" (pen name)" if pen else ""))  # the admin's English
-            for pid, name, slug, pen in rows]
+        select(
+            AuthorProfile.id, AuthorProfile.name, AuthorProfile.slug, AuthorProfile.is_pen_name
+        ).order_by(func.lower(AuthorProfile.name), AuthorProfile.slug)
+    ).all()
+    return [
+        (pid, (name or slug) + (" (pen name)" if pen else ""))  # the admin's English
+        for pid, name, slug, pen in rows
+    ]
 
 
 def join_names(names: Sequence[str]) -> str:
-    """"A", "A and B", "A, B and C", in the interface's language (the patterns are
+    """ "A", "A and B", "A, B and C", in the interface's language (the patterns are
     translated: Khmer says "និង"). Markup items stay markup; plain strings are escaped."""
     items = [Markup.escape(n) for n in names]
     if not items:
@@ -134,10 +147,12 @@ def old_author_slug(login: str) -> str | None:
     """Where ``/author/<login>/`` moved: the account's own profile, never a pen name
     (that would tell readers who writes under it)."""
     return db.session.scalar(
-        select(AuthorProfile.slug).join(User, User.id == AuthorProfile.user_id)
+        select(AuthorProfile.slug)
+        .join(User, User.id == AuthorProfile.user_id)
         .where(User.login == login, AuthorProfile.is_pen_name.is_(False))
-        .order_by(AuthorProfile.id).limit(1)
-    )  # fmt: skip
+        .order_by(AuthorProfile.id)
+        .limit(1)
+    )
 
 
 def profile_posts(profile_id: int):
@@ -181,8 +196,11 @@ def save_profile(profile: AuthorProfile | None, data: ProfileData) -> AuthorProf
     exclude = profile.id if profile else None
     if data.slug.strip():
         slug = slugify(data.slug)
-        taken = db.session.scalar(select(AuthorProfile.id).where(
-            AuthorProfile.slug == slug, AuthorProfile.id != (exclude or 0)))  # fmt: skip
+        taken = db.session.scalar(
+            select(AuthorProfile.id).where(
+                AuthorProfile.slug == slug, AuthorProfile.id != (exclude or 0)
+            )
+        )
         if not slug or taken:
             raise FieldErrors({"slug": "This slug is empty or another author's."})
     else:
@@ -206,10 +224,12 @@ def save_profile(profile: AuthorProfile | None, data: ProfileData) -> AuthorProf
 
 def delete_profile(profile: AuthorProfile) -> None:
     """Only a profile no post names: a byline is never silently emptied."""
-    used = db.session.scalar(select(func.count()).select_from(post_bylines)
-                             .where(post_bylines.c.author_id == profile.id))  # fmt: skip
+    used = db.session.scalar(
+        select(func.count()).select_from(post_bylines).where(post_bylines.c.author_id == profile.id)
+    )
     if used:
-        raise FieldErrors({"": f"{profile.name} is on {used} post(s)' bylines; "
-                               "change those first."})
+        raise FieldErrors(
+            {"": f"{profile.name} is on {used} post(s)' bylines; change those first."}
+        )
     db.session.delete(profile)
     db.session.commit()

@@ -45,18 +45,22 @@ def fail(error: BackupError) -> None:
 @click.command("backup")
 @click.argument("path", type=click.Path(path_type=Path))
 @click.option(
-    "--recipient", "-r", multiple=True,
+    "--recipient",
+    "-r",
+    multiple=True,
     help="An age public key to encrypt to, besides BACKUP_RECIPIENTS (repeatable).",
-)  # fmt: skip
+)
 @click.option("--prune", is_flag=True, help="Then delete old archives in PATH by the keep rule.")
 @click.option(
-    "--verify", is_flag=True,
+    "--verify",
+    is_flag=True,
     help="Verify the archive PATH (or the newest in the folder PATH) instead of writing one.",
-)  # fmt: skip
+)
 @click.option(
-    "--identity", "-i",
+    "--identity",
+    "-i",
     help="With --verify: the file holding the private key ('-': standard input).",
-)  # fmt: skip
+)
 @with_appcontext
 def backup_command(
     path: Path, recipient: tuple[str, ...], prune: bool, verify: bool, identity: str | None
@@ -93,9 +97,11 @@ def backup_command(
         if prune:
             folder = target.parent
             deleted = prune_folder(
-                folder, app.config["BACKUP_KEEP_DAILY"], app.config["BACKUP_KEEP_WEEKLY"],
+                folder,
+                app.config["BACKUP_KEEP_DAILY"],
+                app.config["BACKUP_KEEP_WEEKLY"],
                 app.config["BACKUP_KEEP_MONTHLY"],
-            )  # fmt: skip
+            )
             click.echo(f"Pruned {len(deleted)} old archive(s) from {folder}.")
     except BackupError as error:
         fail(error)
@@ -104,28 +110,37 @@ def backup_command(
 @click.command("restore")
 @click.argument("archive", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
-    "--identity", "-i", required=True,
+    "--identity",
+    "-i",
+    required=True,
     help="The file holding the private key ('-': standard input).",
-)  # fmt: skip
+)
 @click.option(
-    "--into", type=click.Path(file_okay=False, path_type=Path),
+    "--into",
+    type=click.Path(file_okay=False, path_type=Path),
     help="The instance folder to write the restored config.py in (default: this site's).",
-)  # fmt: skip
+)
 @click.option("--database-url", help="The database to restore into (default: this site's).")
 @click.option(
-    "--uploads", type=click.Path(file_okay=False, path_type=Path),
+    "--uploads",
+    type=click.Path(file_okay=False, path_type=Path),
     help="The uploads folder to restore into (default: this site's UPLOAD_FOLDER).",
-)  # fmt: skip
+)
 @click.option(
-    "--replace", is_flag=True,
+    "--replace",
+    is_flag=True,
     help="Drop this site's database and uploads and put the archive's in their place "
     "(a rollback). Stop the site first.",
-)  # fmt: skip
+)
 @with_appcontext
 def restore_command(
-    archive: Path, identity: str, into: Path | None, database_url: str | None,
-    uploads: Path | None, replace: bool,
-) -> None:  # fmt: skip
+    archive: Path,
+    identity: str,
+    into: Path | None,
+    database_url: str | None,
+    uploads: Path | None,
+    replace: bool,
+) -> None:
     """Restore ARCHIVE into an empty database, uploads folder and instance folder."""
     from blogapp.backup.archive import BackupError
     from blogapp.backup.site import restore_backup
@@ -140,10 +155,14 @@ def restore_command(
     db.engine.dispose()
     try:
         done = restore_backup(
-            app, archive, identities(identity), database_uri=uri,
+            app,
+            archive,
+            identities(identity),
+            database_uri=uri,
             uploads=uploads or Path(app.config["UPLOAD_FOLDER"]),
-            into=into or Path(app.instance_path), replace=replace,
-        )  # fmt: skip
+            into=into or Path(app.instance_path),
+            replace=replace,
+        )
     except BackupError as error:
         fail(error)
         return
@@ -157,13 +176,16 @@ def restore_command(
 
 @click.command("upgrade")
 @click.option(
-    "--directory", "-d", type=click.Path(file_okay=False, path_type=Path),
+    "--directory",
+    "-d",
+    type=click.Path(file_okay=False, path_type=Path),
     help="The migrations folder (default: migrations/ of this checkout).",
-)  # fmt: skip
+)
 @click.option(
-    "--backup-folder", type=click.Path(file_okay=False, path_type=Path),
+    "--backup-folder",
+    type=click.Path(file_okay=False, path_type=Path),
     help="Where the archive taken first goes (default: BACKUP_FOLDER).",
-)  # fmt: skip
+)
 @with_appcontext
 def upgrade_command(directory: Path | None, backup_folder: Path | None) -> None:
     """Back up, apply the migrations, check the site; on failure, print the one

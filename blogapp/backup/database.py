@@ -71,10 +71,16 @@ def snapshot(uri: str, folder: Path) -> tuple[str, Path, dict, str | None]:
         with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
             snapshot_id = conn.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             _pg_tool(
-                ["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
-                 f"--snapshot={snapshot_id}", f"--file={target}"],
+                [
+                    "pg_dump",
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--snapshot={snapshot_id}",
+                    f"--file={target}",
+                ],
                 engine.url,
-            )  # fmt: skip
+            )
             found = fingerprint(conn), revision(conn)
             conn.rollback()
     finally:
@@ -168,10 +174,17 @@ def restore(uri: str, member: Path, replace: bool) -> None:
                 conn.execute(text("DROP SCHEMA public CASCADE"))
                 conn.execute(text("CREATE SCHEMA public"))
         _pg_tool(
-            ["pg_restore", "--no-owner", "--no-privileges", "--exit-on-error",
-             "--single-transaction", f"--dbname={engine.url.database}", str(member)],
+            [
+                "pg_restore",
+                "--no-owner",
+                "--no-privileges",
+                "--exit-on-error",
+                "--single-transaction",
+                f"--dbname={engine.url.database}",
+                str(member),
+            ],
             engine.url,
-        )  # fmt: skip
+        )
     finally:
         engine.dispose()
 

@@ -74,11 +74,18 @@ def make_backup(
         settings_file.write_text(json.dumps({"settings": settings, "left_out": left_out}))
         uploads = upload_members(Path(app.config["UPLOAD_FOLDER"]))
         manifest = {
-            "format": FORMAT, "version": VERSION, "created_at": now.isoformat(),
-            "database": {"backend": database.backend(uri), "member": member,
-                         "revision": revision, "tables": tables},
-            "uploads": len(uploads), "secrets_left_out": left_out,
-        }  # fmt: skip
+            "format": FORMAT,
+            "version": VERSION,
+            "created_at": now.isoformat(),
+            "database": {
+                "backend": database.backend(uri),
+                "member": member,
+                "revision": revision,
+                "tables": tables,
+            },
+            "uploads": len(uploads),
+            "secrets_left_out": left_out,
+        }
         written = write_archive(
             target,
             recipients,

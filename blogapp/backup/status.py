@@ -56,8 +56,11 @@ def _write(app: Flask, record: dict) -> None:
 def record_backup(app: Flask, at: datetime, archive: Path, sha256: str, size: int) -> None:
     record = _read(app)
     record["backup"] = {
-        "at": at.isoformat(), "archive": str(archive), "sha256": sha256, "size": size,
-    }  # fmt: skip
+        "at": at.isoformat(),
+        "archive": str(archive),
+        "sha256": sha256,
+        "size": size,
+    }
     _write(app, record)
 
 

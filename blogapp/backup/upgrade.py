@@ -58,9 +58,10 @@ def check_schema_at_head(app: Flask, directory: Path) -> Check:
         current = set(MigrationContext.configure(conn).get_current_heads())
     if current != heads:
         return Check(
-            "the database is at the migrations' head", False,
+            "the database is at the migrations' head",
+            False,
             f"at {', '.join(sorted(current)) or 'no revision'}, head is {', '.join(sorted(heads))}",
-        )  # fmt: skip
+        )
     return Check("the database is at the migrations' head", True, ", ".join(sorted(heads)))
 
 
@@ -78,8 +79,10 @@ def check_home_page(app: Flask, directory: Path) -> Check:
 
 
 UPGRADE_CHECKS: list[Callable[[Flask, Path], Check]] = [
-    check_app_starts, check_schema_at_head, check_home_page,
-]  # fmt: skip
+    check_app_starts,
+    check_schema_at_head,
+    check_home_page,
+]
 
 
 @dataclass
@@ -117,10 +120,18 @@ def run_upgrade(app: Flask, directory: Path | None, backup_folder: Path | None) 
     except BaseException:
         key_file.unlink(missing_ok=True)
         raise
-    rollback = shlex.join([
-        "flask", "--app", "blogapp", "restore", str(archive), "--identity", str(key_file),
-        "--replace",
-    ])  # fmt: skip
+    rollback = shlex.join(
+        [
+            "flask",
+            "--app",
+            "blogapp",
+            "restore",
+            str(archive),
+            "--identity",
+            str(key_file),
+            "--replace",
+        ]
+    )
     outcome = Outcome(ok=True, archive=archive, rollback=rollback)
     outcome.lines.append(f"Backed up to {archive}.")
 

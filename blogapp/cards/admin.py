@@ -33,8 +33,12 @@ def upload_post_card(post_id: int):
         flash(_("Choose a picture to upload as the share card."), "error")
         return back
     try:
-        media = store_image(upload.stream, upload.filename, alt=f"Share card: {post_label(post)}",
-                            uploaded_by=current_user._get_current_object())
+        media = store_image(
+            upload.stream,
+            upload.filename,
+            alt=f"Share card: {post_label(post)}",
+            uploaded_by=current_user._get_current_object(),
+        )
     except ImageRejected as error:
         db.session.rollback()
         flash(_("The share card was not changed: %(error)s", error=error), "error")
@@ -42,11 +46,20 @@ def upload_post_card(post_id: int):
     if media.width < MIN_WIDTH or media.height < MIN_HEIGHT:
         delete_files(media)
         db.session.rollback()
-        flash(_("The share card was not changed: the picture is %(width)s × %(height)s "
+        flash(
+            _(
+                "The share card was not changed: the picture is %(width)s × %(height)s "
                 "pixels; a card needs at least %(min_width)s × %(min_height)s (best "
-                "%(best_width)s × %(best_height)s).", width=media.width, height=media.height,
-                min_width=MIN_WIDTH, min_height=MIN_HEIGHT, best_width=WIDTH,
-                best_height=HEIGHT), "error")  # fmt: skip
+                "%(best_width)s × %(best_height)s).",
+                width=media.width,
+                height=media.height,
+                min_width=MIN_WIDTH,
+                min_height=MIN_HEIGHT,
+                best_width=WIDTH,
+                best_height=HEIGHT,
+            ),
+            "error",
+        )
         return back
     post.card_media_id = media.id
     db.session.commit()

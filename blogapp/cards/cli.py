@@ -12,8 +12,13 @@ cards_command = AppGroup("cards", help="Share cards: the pictures social sites s
 
 
 @cards_command.command("draw")
-@click.option("--jobs", type=int, default=os.cpu_count() or 1, show_default=True,
-              help="Processes drawing at once.")
+@click.option(
+    "--jobs",
+    type=int,
+    default=os.cpu_count() or 1,
+    show_default=True,
+    help="Processes drawing at once.",
+)
 def draw_command(jobs: int) -> None:
     """Draw the cards that are missing or out of date (all of them after a change of
     the site's name); a second run draws nothing."""

@@ -33,10 +33,14 @@ from blogapp.cards.names import HEIGHT, WIDTH
 DRAWING_VERSION = "1"
 
 FONTS = Path(__file__).resolve().parents[2] / "static" / "fonts"
-LATIN = {"regular": FONTS / "noto-sans" / "NotoSans-Regular.ttf",
-         "bold": FONTS / "noto-sans" / "NotoSans-Bold.ttf"}  # fmt: skip
-KHMER = {"regular": FONTS / "noto-sans-khmer" / "noto-sans-khmer-khmer-400-normal.woff2",
-         "bold": FONTS / "noto-sans-khmer" / "noto-sans-khmer-khmer-700-normal.woff2"}  # fmt: skip
+LATIN = {
+    "regular": FONTS / "noto-sans" / "NotoSans-Regular.ttf",
+    "bold": FONTS / "noto-sans" / "NotoSans-Bold.ttf",
+}
+KHMER = {
+    "regular": FONTS / "noto-sans-khmer" / "noto-sans-khmer-khmer-400-normal.woff2",
+    "bold": FONTS / "noto-sans-khmer" / "noto-sans-khmer-khmer-700-normal.woff2",
+}
 
 # The site's own colours (static/css/site.css).
 PAPER = (253, 253, 251)
@@ -99,7 +103,7 @@ class Typeface:
         found, at = [], 0
         for match in KHMER_LETTERS.finditer(text):
             if match.start() > at:
-                found.append((text[at:match.start()], self.latin))
+                found.append((text[at : match.start()], self.latin))
             found.append((match.group(), self.khmer))
             at = match.end()
         if at < len(text):
@@ -118,8 +122,14 @@ class Typeface:
         faces = [self.latin] + ([self.khmer] if KHMER_LETTERS.search(text) else [])
         return max(face.getmetrics()[0] for face in faces)
 
-    def draw(self, canvas: ImageDraw.ImageDraw, x: float, baseline: float, text: str,
-             fill: tuple[int, int, int]) -> float:
+    def draw(
+        self,
+        canvas: ImageDraw.ImageDraw,
+        x: float,
+        baseline: float,
+        text: str,
+        fill: tuple[int, int, int],
+    ) -> float:
         """Draw ``text`` with its left end at ``x`` on ``baseline``; return where it ends."""
         for run, face in self.runs(text):
             canvas.text((x, baseline), run, font=face, fill=fill, anchor="ls")
@@ -188,8 +198,9 @@ def with_ellipsis(line: str, face: Typeface, width: float) -> str:
     return "".join(parts).rstrip() + ELLIPSIS
 
 
-def layout_title(title: str, width: float, height: float,
-                 engine: ImageFont.Layout = RAQM) -> TitleLayout:
+def layout_title(
+    title: str, width: float, height: float, engine: ImageFont.Layout = RAQM
+) -> TitleLayout:
     """The largest size at which ``title`` fits the box whole, breaking at spaces and
     zero-width spaces; else the largest at which it fits breaking between clusters;
     else the smallest, cut."""
@@ -252,8 +263,16 @@ def draw_card(card: CardText, engine: ImageFont.Layout = RAQM) -> Image.Image:
     parts = [part for part in (card.author, card.date) if part]
     footer_text = one_line(" · ".join(parts), footer, width)
     baseline = HEIGHT - MARGIN + 4
-    canvas.line((MARGIN, baseline - footer.ascent(footer_text) - 22, MARGIN + 96,
-                 baseline - footer.ascent(footer_text) - 22), fill=ACCENT, width=4)
+    canvas.line(
+        (
+            MARGIN,
+            baseline - footer.ascent(footer_text) - 22,
+            MARGIN + 96,
+            baseline - footer.ascent(footer_text) - 22,
+        ),
+        fill=ACCENT,
+        width=4,
+    )
     footer.draw(canvas, MARGIN, baseline, footer_text, MUTED)
     return image
 
@@ -261,8 +280,11 @@ def draw_card(card: CardText, engine: ImageFont.Layout = RAQM) -> Image.Image:
 def own_card(path: Path) -> Image.Image:
     """A writer's upload as a card: cropped to fill 1200 × 630 from its middle."""
     with Image.open(path) as upload:
-        return ImageOps.fit(ImageOps.exif_transpose(upload).convert("RGB"), (WIDTH, HEIGHT),
-                            Image.Resampling.LANCZOS)
+        return ImageOps.fit(
+            ImageOps.exif_transpose(upload).convert("RGB"),
+            (WIDTH, HEIGHT),
+            Image.Resampling.LANCZOS,
+        )
 
 
 def card_png(card: CardText, engine: ImageFont.Layout = RAQM) -> bytes:

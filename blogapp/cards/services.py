@@ -87,16 +87,18 @@ def post_card(post: Post) -> CardText:
     with mail_locale(post.language):
         date = format_date(post.published_at)
     return CardText(
-        title=post_label(post, date), site=current_app.config["SITE_NAME"],
-        author=join_plain([p.name_in(post.language) for p in post.bylines]), date=date,
-        picture=local_picture(post.first_image_url), own=own_card_path(post),
-    )  # fmt: skip
+        title=post_label(post, date),
+        site=current_app.config["SITE_NAME"],
+        author=join_plain([p.name_in(post.language) for p in post.bylines]),
+        date=date,
+        picture=local_picture(post.first_image_url),
+        own=own_card_path(post),
+    )
 
 
 def site_card_text() -> CardText:
     config = current_app.config
-    return CardText(title=config["SITE_NAME"], site=site_host(),
-                    author=config["SITE_DESCRIPTION"])  # fmt: skip
+    return CardText(title=config["SITE_NAME"], site=site_host(), author=config["SITE_DESCRIPTION"])
 
 
 def write_card(name: str, data: bytes) -> None:
@@ -121,10 +123,11 @@ def refresh_post_card(post_id: int) -> bool:
     Drafts get none: nobody can share them."""
     refresh_site_card()
     post = db.session.scalar(
-        select(Post).options(joinedload(Post.author),
-            selectinload(Post.bylines)).where(Post.id == post_id)
+        select(Post)
+        .options(joinedload(Post.author), selectinload(Post.bylines))
+        .where(Post.id == post_id)
         .execution_options(populate_existing=True)  # the saved post, with its author
-    )  # fmt: skip
+    )
     if post is None or post.status != PostStatus.PUBLISHED:
         db.session.rollback()
         return False
@@ -167,10 +170,12 @@ def wanted_cards() -> Iterator[Wanted]:
     last = 0
     while True:
         posts = db.session.scalars(
-            select(Post).options(joinedload(Post.author), selectinload(Post.bylines))
+            select(Post)
+            .options(joinedload(Post.author), selectinload(Post.bylines))
             .where(Post.status == PostStatus.PUBLISHED, Post.id > last)
-            .order_by(Post.id).limit(BATCH)
-        ).all()  # fmt: skip
+            .order_by(Post.id)
+            .limit(BATCH)
+        ).all()
         if not posts:
             return
         for post in posts:
@@ -200,11 +205,15 @@ def draw_missing(jobs: int = 1, progress=None) -> int:
 
     cards = [w.card for w in wanted]
     # forkserver: the drawing processes do not inherit this one's database connections.
-    pool = (ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("forkserver"))
-            if jobs > 1 else _InProcess())  # fmt: skip
+    pool = (
+        ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("forkserver"))
+        if jobs > 1
+        else _InProcess()
+    )
     with pool:
-        for n, (item, data) in enumerate(zip(wanted, pool.map(card_png, cards, chunksize=16),
-                                             strict=True), 1):
+        for n, (item, data) in enumerate(
+            zip(wanted, pool.map(card_png, cards, chunksize=16), strict=True), 1
+        ):
             write_card(item.name, data)
             done.append({"id": item.post_id, "share_card": item.name})
             if len(done) >= BATCH:
@@ -235,9 +244,9 @@ def prune_cards() -> int:
     folder = card_folder()
     if not folder.is_dir():
         return 0
-    used = set(db.session.scalars(
-        select(Post.share_card).where(Post.status == PostStatus.PUBLISHED)
-    ))  # fmt: skip
+    used = set(
+        db.session.scalars(select(Post.share_card).where(Post.status == PostStatus.PUBLISHED))
+    )
     used.add(stored_settings().get(SITE_CARD_KEY, ""))
     removed = 0
     for path in folder.iterdir():

@@ -17,5 +17,4 @@ def card(name: str):
     """A share card: its name is the hash of what it shows."""
     if CARD_NAME.match(name) is None:
         abort(404)
-    return immutable(send_from_directory(card_folder(), name, mimetype="image/png",
-                                         max_age=YEAR))
+    return immutable(send_from_directory(card_folder(), name, mimetype="image/png", max_age=YEAR))

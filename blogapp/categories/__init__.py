@@ -13,9 +13,21 @@ def init_app(app) -> None:
     from blogapp.registry import AdminScreen, registry
 
     found = registry(app)
-    found.add_admin_screen(AdminScreen(
-        N_("Categories"), "admin.categories", lambda e: "categor" in e, admin_only=False,
-        order=30))
-    found.add_admin_screen(AdminScreen(
-        N_("Tags"), "admin.tags", lambda e: "tag" in e and e.startswith("admin."),
-        admin_only=False, order=40))
+    found.add_admin_screen(
+        AdminScreen(
+            N_("Categories"),
+            "admin.categories",
+            lambda e: "categor" in e,
+            admin_only=False,
+            order=30,
+        )
+    )
+    found.add_admin_screen(
+        AdminScreen(
+            N_("Tags"),
+            "admin.tags",
+            lambda e: "tag" in e and e.startswith("admin."),
+            admin_only=False,
+            order=40,
+        )
+    )

@@ -33,9 +33,13 @@ NO_PARENT = 0
 
 def _category_counts() -> dict[int, int]:
     """Posts per category, any status: one grouped query for the whole list."""
-    return dict(db.session.execute(
-        select(post_categories.c.category_id, func.count()).group_by(post_categories.c.category_id)
-    ).all())  # fmt: skip
+    return dict(
+        db.session.execute(
+            select(post_categories.c.category_id, func.count()).group_by(
+                post_categories.c.category_id
+            )
+        ).all()
+    )
 
 
 def _parent_choices(category: Category | None) -> list[tuple[int, str]]:
@@ -55,16 +59,22 @@ def categories():
     if form.validate_on_submit():
         try:
             created = save_category(
-                None, name=form.name.data, slug=form.slug.data or "",
-                parent_id=form.parent_id.data or None, description=form.description.data or "",
-            )  # fmt: skip
+                None,
+                name=form.name.data,
+                slug=form.slug.data or "",
+                parent_id=form.parent_id.data or None,
+                description=form.description.data or "",
+            )
         except FieldErrors as error:
             show_errors(form, error)
         else:
             flash(_("Category “%(name)s” added.", name=created.name), "success")
             return redirect(url_for("admin.categories"))
     return render_template(
-        "admin/categories.html", form=form, tree=category_choices(), counts=_category_counts(),
+        "admin/categories.html",
+        form=form,
+        tree=category_choices(),
+        counts=_category_counts(),
     ), (400 if form.errors else 200)
 
 
@@ -79,9 +89,12 @@ def edit_category(category_id: int):
     if form.validate_on_submit():
         try:
             save_category(
-                category, name=form.name.data, slug=form.slug.data or "",
-                parent_id=form.parent_id.data or None, description=form.description.data or "",
-            )  # fmt: skip
+                category,
+                name=form.name.data,
+                slug=form.slug.data or "",
+                parent_id=form.parent_id.data or None,
+                description=form.description.data or "",
+            )
         except FieldErrors as error:
             db.session.rollback()
             show_errors(form, error)
@@ -128,9 +141,11 @@ def tags():
         else:
             flash(_("Tag “%(name)s” added.", name=created.name), "success")
             return redirect(url_for("admin.tags"))
-    counts = dict(db.session.execute(
-        select(post_tags.c.tag_id, func.count()).group_by(post_tags.c.tag_id)
-    ).all())  # fmt: skip
+    counts = dict(
+        db.session.execute(
+            select(post_tags.c.tag_id, func.count()).group_by(post_tags.c.tag_id)
+        ).all()
+    )
     rows = db.session.scalars(select(Tag).order_by(Tag.name)).all()
     return render_template(
         "admin/tags.html", form=form, tags=rows, counts=counts, delete_form=EmptyForm()
@@ -151,9 +166,7 @@ def edit_tag(tag_id: int):
         else:
             flash(_("Tag saved."), "success")
             return redirect(url_for("admin.tags"))
-    return render_template("admin/tag_edit.html", form=form, tag=tag), (
-        400 if form.errors else 200
-    )
+    return render_template("admin/tag_edit.html", form=form, tag=tag), (400 if form.errors else 200)
 
 
 @bp.route("/tags/<int:tag_id>/delete", methods=["POST"])
@@ -161,6 +174,5 @@ def edit_tag(tag_id: int):
 def delete_tag_view(tag_id: int):
     tag = db.get_or_404(Tag, tag_id)
     delete_tag(tag)
-    flash(_("Tag “%(name)s” deleted; its posts keep their other tags.", name=tag.name),
-          "success")
+    flash(_("Tag “%(name)s” deleted; its posts keep their other tags.", name=tag.name), "success")
     return redirect(url_for("admin.tags"))

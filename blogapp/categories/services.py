@@ -57,8 +57,7 @@ def descendant_ids(category_id: int) -> set[int]:
     return found
 
 
-def _slug_taken(model: type[Category] | type[Tag], slug: str,
-                own: Category | Tag | None) -> bool:
+def _slug_taken(model: type[Category] | type[Tag], slug: str, own: Category | Tag | None) -> bool:
     """Whether another category (or tag) than ``own`` has ``slug``."""
     taken = select(model.id).where(model.slug == slug)
     if own is not None:
@@ -66,8 +65,14 @@ def _slug_taken(model: type[Category] | type[Tag], slug: str,
     return db.session.scalar(taken) is not None
 
 
-def save_category(category: Category | None, *, name: str, slug: str = "",
-                  parent_id: int | None = None, description: str = "") -> Category:
+def save_category(
+    category: Category | None,
+    *,
+    name: str,
+    slug: str = "",
+    parent_id: int | None = None,
+    description: str = "",
+) -> Category:
     errors: dict[str, str] = {}
     name = " ".join(name.split())
     if not name:
@@ -98,10 +103,14 @@ def save_category(category: Category | None, *, name: str, slug: str = "",
 
 
 def category_post_count(category_id: int) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(post_categories)
-        .where(post_categories.c.category_id == category_id)
-    ) or 0  # fmt: skip
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(post_categories)
+            .where(post_categories.c.category_id == category_id)
+        )
+        or 0
+    )
 
 
 def delete_category(category: Category, move_to_id: int | None = None) -> None:
@@ -124,12 +133,11 @@ def delete_category(category: Category, move_to_id: int | None = None) -> None:
             )
         )
     db.session.execute(
-        update(Category).where(Category.parent_id == category.id)
+        update(Category)
+        .where(Category.parent_id == category.id)
         .values(parent_id=category.parent_id)
-    )  # fmt: skip
-    db.session.execute(
-        delete(post_categories).where(post_categories.c.category_id == category.id)
     )
+    db.session.execute(delete(post_categories).where(post_categories.c.category_id == category.id))
     db.session.delete(category)
     db.session.commit()
 

@@ -46,7 +46,12 @@ def detail(path: str, page: int = 1):
     node = find_category(path)
     posts, has_next = public_posts(join_category_ids=with_descendants(node), page=page)
     return render_template(
-        "categories/detail.html", category=node, posts=posts, page=page, has_next=has_next,
-        browsing=("category", node.name), endpoint="categories.detail",
+        "categories/detail.html",
+        category=node,
+        posts=posts,
+        page=page,
+        has_next=has_next,
+        browsing=("category", node.name),
+        endpoint="categories.detail",
         endpoint_args={"path": node.path},
-    )  # fmt: skip
+    )

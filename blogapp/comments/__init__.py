@@ -29,10 +29,14 @@ def init_app(app) -> None:
 
     def pending() -> int:
         """Comments waiting for moderation: one COUNT, never cached, so the nav is exact."""
-        return db.session.scalar(
-            select(func.count()).select_from(Comment)
-            .where(Comment.status == CommentStatus.PENDING)
-        ) or 0  # fmt: skip
+        return (
+            db.session.scalar(
+                select(func.count())
+                .select_from(Comment)
+                .where(Comment.status == CommentStatus.PENDING)
+            )
+            or 0
+        )
 
     from blogapp.comments import lockdown
 
@@ -44,21 +48,45 @@ def init_app(app) -> None:
     found = registry(app)
     found.add_outbox_kind(OutboxHandler("reply-digest", compose=compose_digest))
     found.add_outbox_kind(OutboxHandler(reports.KIND))  # a reader's report, to the moderators
-    found.add_job("comment-addresses", lambda: (
-        f"Erased the address of {retention.erase_old_addresses()} comment(s) older than "
-        f"{retention.retention_days()} day(s)."))
-    found.add_job("report-hashes", lambda: (
-        f"Blanked {reports.forget_reporters()} reporter hash(es) of comment reports older "
-        f"than {retention.retention_days()} day(s)."))
-    found.add_job("deleted-quotes", lambda: (
-        f"Blanked {retention.erase_old_deleted_quotes()} moderation-log quote(s) of "
-        "comments deleted for good."))
-    found.add_reader_data(ReaderData("comments", reader_data.erase, reader_data.export,
-                                     reader_data.holds, order=100))
-    found.add_reader_data(ReaderData("spam filter scores", spam_filter.erase_scores,
-                                     spam_filter.export_scores, order=90))
+    found.add_job(
+        "comment-addresses",
+        lambda: (
+            f"Erased the address of {retention.erase_old_addresses()} comment(s) older than "
+            f"{retention.retention_days()} day(s)."
+        ),
+    )
+    found.add_job(
+        "report-hashes",
+        lambda: (
+            f"Blanked {reports.forget_reporters()} reporter hash(es) of comment reports older "
+            f"than {retention.retention_days()} day(s)."
+        ),
+    )
+    found.add_job(
+        "deleted-quotes",
+        lambda: (
+            f"Blanked {retention.erase_old_deleted_quotes()} moderation-log quote(s) of "
+            "comments deleted for good."
+        ),
+    )
+    found.add_reader_data(
+        ReaderData("comments", reader_data.erase, reader_data.export, reader_data.holds, order=100)
+    )
+    found.add_reader_data(
+        ReaderData(
+            "spam filter scores", spam_filter.erase_scores, spam_filter.export_scores, order=90
+        )
+    )
     # The keys of the browsers that confirmed the address: erased, they are strangers again.
     found.add_reader_data(ReaderData("commenter-keys", keys.erase, keys.export, keys.holds))
-    found.add_admin_screen(AdminScreen(
-        N_("Comments"), "moderation.comments", lambda e: e.startswith("moderation."),
-        admin_only=False, count=pending, count_title=N_("{n} waiting for moderation"), order=60))
+    found.add_admin_screen(
+        AdminScreen(
+            N_("Comments"),
+            "moderation.comments",
+            lambda e: e.startswith("moderation."),
+            admin_only=False,
+            count=pending,
+            count_title=N_("{n} waiting for moderation"),
+            order=60,
+        )
+    )

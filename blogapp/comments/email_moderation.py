@@ -38,8 +38,12 @@ def read_link(token: str) -> ModerationLink:
     action, nonce, named = data.get("a"), data.get("n"), data.get("c")
     if isinstance(named, int):  # a link mailed before links named the creation time
         named = [named, None]
-    if (action not in notify.MODERATION_ACTIONS or not isinstance(nonce, str)
-            or not isinstance(named, list) or len(named) != 2):  # fmt: skip
+    if (
+        action not in notify.MODERATION_ACTIONS
+        or not isinstance(nonce, str)
+        or not isinstance(named, list)
+        or len(named) != 2
+    ):
         raise links.LinkError("This link is not valid.")
     comment = db.session.scalar(
         select(Comment).options(joinedload(Comment.post)).where(Comment.id == named[0])
@@ -66,8 +70,9 @@ def why_not(link: ModerationLink) -> str | None:
     if db.session.get(UsedToken, link.nonce) is not None:
         return "This link was already used. Nothing changed."
     if link.comment.status != CommentStatus.PENDING:
-        return (f"This comment was already moderated: it is {link.comment.status} now. "
-                "Nothing changed.")  # fmt: skip
+        return (
+            f"This comment was already moderated: it is {link.comment.status} now. Nothing changed."
+        )
     return None
 
 

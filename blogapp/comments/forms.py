@@ -67,22 +67,27 @@ def _strip(value):
 
 class CommentForm(FlaskForm):
     author_name = StringField(
-        _l("Name"), filters=[_strip],
-        validators=[InputRequired(_l("Please enter your name.")),
-                    Length(max=250, message=_l("Your name can be at most 250 characters."))],
-    )  # fmt: skip
+        _l("Name"),
+        filters=[_strip],
+        validators=[
+            InputRequired(_l("Please enter your name.")),
+            Length(max=250, message=_l("Your name can be at most 250 characters.")),
+        ],
+    )
     author_email = EmailField(
-        _l("Email"), filters=[_strip],
+        _l("Email"),
+        filters=[_strip],
         validators=[
             InputRequired(_l("Please enter your email address.")),
             Email(_l("Please enter a valid email address, like name@example.org.")),
             Length(max=254, message=_l("That email address is too long.")),
         ],
-    )  # fmt: skip
+    )
     author_url = URLField(
-        _l("Website"), filters=[_strip],
+        _l("Website"),
+        filters=[_strip],
         validators=[Optional(), Length(max=500, message=_l("That web address is too long."))],
-    )  # fmt: skip
+    )
     body = TextAreaField(_l("Comment"))
     parent_id = HiddenField()
     form_token = HiddenField()
@@ -93,16 +98,19 @@ class CommentForm(FlaskForm):
     notify_post = BooleanField(_l("E-mail me new comments on this post"))
     # A commenter key for this browser (blogapp.comments.keys), mailed once approved.
     remember_browser = BooleanField(
-        _l("Recognise me on this browser: once a moderator approves this comment, "
-           "mail me a link that lets my next comments from here skip the queue")
+        _l(
+            "Recognise me on this browser: once a moderator approves this comment, "
+            "mail me a link that lets my next comments from here skip the queue"
+        )
     )
 
     def allow_no_email(self) -> None:
         """The site's setting: the address may be left out (``CommentSettings``)."""
         self.author_email.validators = [
-            Optional(), Email(_l("Please enter a valid email address, like name@example.org.")),
+            Optional(),
+            Email(_l("Please enter a valid email address, like name@example.org.")),
             Length(max=254, message=_l("That email address is too long.")),
-        ]  # fmt: skip
+        ]
         self.author_email.flags.required = False
 
     def validate_author_name(self, field) -> None:
@@ -116,10 +124,13 @@ class CommentForm(FlaskForm):
             raise ValidationError(_l("Please type a comment."))
         limit = current_app.config["COMMENT_MAX_LENGTH"]
         if len(text) > limit:
-            raise ValidationError(_l(
-                "Your comment is %(length)s characters long; the limit is %(limit)s.",
-                length=f"{len(text):,}", limit=f"{limit:,}",
-            ))  # fmt: skip
+            raise ValidationError(
+                _l(
+                    "Your comment is %(length)s characters long; the limit is %(limit)s.",
+                    length=f"{len(text):,}",
+                    limit=f"{limit:,}",
+                )
+            )
 
     def validate_parent_id(self, field) -> None:
         value = (field.data or "").strip()
@@ -140,9 +151,10 @@ class ReplyForm(FlaskForm):
 
 class EditForm(FlaskForm):
     author_name = StringField(
-        _l("Name"), filters=[_strip], validators=[InputRequired("A name is required."),
-                                              Length(max=250)]
-    )  # fmt: skip
+        _l("Name"),
+        filters=[_strip],
+        validators=[InputRequired("A name is required."), Length(max=250)],
+    )
     author_email = EmailField(
         _l("Email"), filters=[_strip], validators=[Optional(), Email(), Length(max=254)]
     )
@@ -154,8 +166,10 @@ class EditForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     auto_approve_known = BooleanField(
-        _l("Approve a comment automatically when it comes from a browser its author had "
-           "recognised by confirming their address (a typed name and email are not enough)")
+        _l(
+            "Approve a comment automatically when it comes from a browser its author had "
+            "recognised by confirming their address (a typed name and email are not enough)"
+        )
     )
     blocklist_words = TextAreaField(_l("Blocklist: send to spam (one word or phrase a line)"))
     moderation_words = TextAreaField(_l("Moderation list: hold for a moderator (one a line)"))
@@ -171,7 +185,9 @@ class SettingsForm(FlaskForm):
         _l("E-mail address optional (a comment without one is always held)")
     )
     reports_to_hide = IntegerField(
-        _l("Hide an approved comment reported by this many readers until a moderator looks "
-           "(0: never)"),
+        _l(
+            "Hide an approved comment reported by this many readers until a moderator looks "
+            "(0: never)"
+        ),
         validators=[Optional(), NumberRange(min=0, max=1000)],
     )

@@ -22,10 +22,12 @@ def granted(key: str) -> list[Grant]:
     if not isinstance(kept, list):
         return []
     return [
-        (item[0], item[1]) for item in kept
-        if isinstance(item, list | tuple) and len(item) == 2
+        (item[0], item[1])
+        for item in kept
+        if isinstance(item, list | tuple)
+        and len(item) == 2
         and all(isinstance(part, int) and not isinstance(part, bool) for part in item)
-    ]  # fmt: skip
+    ]
 
 
 def grant(key: str, comment: Comment, keep: int) -> None:

@@ -61,17 +61,22 @@ def issue(email: str) -> None:
     """Give the browser of this request a key for ``email`` (commits; in the POST of
     a confirmation link): the hash stored, the key in the response's cookie."""
     key = secrets.token_urlsafe(32)
-    db.session.add(CommenterKey(email=email.strip().lower(), key_hash=key_hash(key),
-                                created_at=now()))  # fmt: skip
+    db.session.add(
+        CommenterKey(email=email.strip().lower(), key_hash=key_hash(key), created_at=now())
+    )
     db.session.commit()
 
     @after_this_request
     def set_cookie(response):
         response.set_cookie(
-            COOKIE, key, max_age=int(timedelta(days=COOKIE_DAYS).total_seconds()),
-            path=COOKIE_PATH, httponly=True, samesite="Strict",
+            COOKIE,
+            key,
+            max_age=int(timedelta(days=COOKIE_DAYS).total_seconds()),
+            path=COOKIE_PATH,
+            httponly=True,
+            samesite="Strict",
             secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
-        )  # fmt: skip
+        )
         return response
 
 
@@ -80,10 +85,14 @@ def confirmed_addresses(emails: list[str]) -> set[str]:
     wanted = sorted({e.lower() for e in emails if e})
     if not wanted:
         return set()
-    return set(db.session.scalars(
-        select(func.lower(MailSubscriber.email)).where(
-            func.lower(MailSubscriber.email).in_(wanted), MailSubscriber.confirmed_at.is_not(None))
-    ))  # fmt: skip
+    return set(
+        db.session.scalars(
+            select(func.lower(MailSubscriber.email)).where(
+                func.lower(MailSubscriber.email).in_(wanted),
+                MailSubscriber.confirmed_at.is_not(None),
+            )
+        )
+    )
 
 
 def comment_approved(comment: Comment) -> None:
@@ -108,29 +117,36 @@ def comment_approved(comment: Comment) -> None:
         "comment as %(email)s.\n\nOpen this link in the browser you comment from and "
         "press the button. Comments sent from that browser will then count as yours:\n"
         "%(link)s\n\nIf it was not you, ignore this mail: nothing changes.\n",
-        site=site, email=subscriber.email, link=link,
-    )  # fmt: skip
+        site=site,
+        email=subscriber.email,
+        link=link,
+    )
     enqueue(
-        key=f"commenter-key.{subscriber.id}.{int(moment.timestamp())}", kind=KEY_MAIL,
-        recipient=subscriber.email, subject=_("[%(site)s] Recognise your browser", site=site),
-        text=text, ref=f"subscriber:{subscriber.id}",
-    )  # fmt: skip
+        key=f"commenter-key.{subscriber.id}.{int(moment.timestamp())}",
+        kind=KEY_MAIL,
+        recipient=subscriber.email,
+        subject=_("[%(site)s] Recognise your browser", site=site),
+        text=text,
+        ref=f"subscriber:{subscriber.id}",
+    )
 
 
 # -- the reader's data ----------------------------------------------------------------
 
 
 def holds(address: str) -> bool:
-    return db.session.scalar(
-        select(CommenterKey.id).where(CommenterKey.email == address).limit(1)
-    ) is not None  # fmt: skip
+    return (
+        db.session.scalar(select(CommenterKey.id).where(CommenterKey.email == address).limit(1))
+        is not None
+    )
 
 
 def export(reader: Reader) -> dict:
     given = db.session.scalars(
         select(CommenterKey.created_at)
-        .where(CommenterKey.email == reader.email).order_by(CommenterKey.id)
-    ).all()  # fmt: skip
+        .where(CommenterKey.email == reader.email)
+        .order_by(CommenterKey.id)
+    ).all()
     return {"browsers_recognised_since": [moment.isoformat() for moment in given]}
 
 
@@ -138,6 +154,7 @@ def erase(reader: Reader) -> int:
     """Forget every browser key of the address (in the open transaction): its browsers
     are strangers again."""
     return db.session.execute(
-        delete(CommenterKey).where(CommenterKey.email == reader.email)
+        delete(CommenterKey)
+        .where(CommenterKey.email == reader.email)
         .execution_options(synchronize_session=False)
-    ).rowcount  # fmt: skip
+    ).rowcount

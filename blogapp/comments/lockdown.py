@@ -29,10 +29,12 @@ MODES = {
     CLOSE: _l("Close comments everywhere"),
 }
 NOTICES = {
-    HOLD: _l("Comments are being held for moderation for a while. Yours will appear once "
-             "a moderator has read it."),
+    HOLD: _l(
+        "Comments are being held for moderation for a while. Yours will appear once "
+        "a moderator has read it."
+    ),
     CLOSE: _l("Comments are closed on the whole site for a while."),
-}  # fmt: skip
+}
 
 
 @dataclass(frozen=True)

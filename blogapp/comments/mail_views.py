@@ -30,8 +30,9 @@ def _page(template: str, status: int = 200, **context):
 
 
 def _problem(error: LinkError):
-    return _page("message.html", 400, title=_("This link does not work"),
-                 message=_(error.message))  # marked with N_ where it was raised
+    return _page(
+        "message.html", 400, title=_("This link does not work"), message=_(error.message)
+    )  # marked with N_ where it was raised
 
 
 def _confirm(subscriber) -> None:
@@ -42,10 +43,14 @@ def _confirm(subscriber) -> None:
 
 
 def _confirmed(subscriber) -> tuple[str, str]:
-    return (_("Address confirmed"),
-            _("%(email)s is confirmed: it will be e-mailed about the replies it asked for, "
-              "and comments sent from this browser with it count as yours.",
-              email=subscriber.email))
+    return (
+        _("Address confirmed"),
+        _(
+            "%(email)s is confirmed: it will be e-mailed about the replies it asked for, "
+            "and comments sent from this browser with it count as yours.",
+            email=subscriber.email,
+        ),
+    )
 
 
 def _unsubscribe(subscriber, data: dict) -> None:
@@ -63,17 +68,23 @@ def _manage(subscriber, form) -> str | None:
     return None
 
 
-add_pages(bp, subscriptions.REPLIES, Pages(
-    confirm=_confirm,
-    confirmed=_confirmed,
-    unsubscribe=_unsubscribe,
-    unsubscribed=N_("You will get no more of these notifications."),
-    manage=_manage,
-    manage_template="subscriptions.html",
-    manage_context=lambda subscriber: {
-        "items": subscriptions.active_subscriptions(subscriber.id)},
-    nothing_chosen=N_("Choose a subscription to end."),
-), manage_path="/subscriptions/<token>")  # fmt: skip
+add_pages(
+    bp,
+    subscriptions.REPLIES,
+    Pages(
+        confirm=_confirm,
+        confirmed=_confirmed,
+        unsubscribe=_unsubscribe,
+        unsubscribed=N_("You will get no more of these notifications."),
+        manage=_manage,
+        manage_template="subscriptions.html",
+        manage_context=lambda subscriber: {
+            "items": subscriptions.active_subscriptions(subscriber.id)
+        },
+        nothing_chosen=N_("Choose a subscription to end."),
+    ),
+    manage_path="/subscriptions/<token>",
+)
 
 
 @bp.route("/moderate/<token>", methods=["GET", "POST"])
@@ -84,8 +95,11 @@ def moderate(token: str):
     except LinkError as error:
         return _problem(error)
     if not pressed():
-        return _page("moderate.html", token=token, link=link,
-                     reason=email_moderation.why_not(link))
+        return _page("moderate.html", token=token, link=link, reason=email_moderation.why_not(link))
     changed, message = email_moderation.act(link)
-    return _page("message.html", 200 if changed else 409,
-                 title="Done" if changed else "Nothing changed", message=message)
+    return _page(
+        "message.html",
+        200 if changed else 409,
+        title="Done" if changed else "Nothing changed",
+        message=message,
+    )

@@ -105,10 +105,14 @@ def comments():
         key: sum(by_status.get(s, 0) for s in statuses) for key, statuses in TAB_STATUSES.items()
     }
     reported = Comment.id.in_(reports.reported_ids())
-    counts["reported"] = db.session.scalar(
-        select(func.count()).select_from(Comment)
-        .where(reported, Comment.status.in_(TAB_STATUSES["reported"]))
-    ) or 0  # fmt: skip
+    counts["reported"] = (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Comment)
+            .where(reported, Comment.status.in_(TAB_STATUSES["reported"]))
+        )
+        or 0
+    )
     stmt = (
         select(Comment)
         .options(joinedload(Comment.post))
@@ -119,19 +123,33 @@ def comments():
         stmt = stmt.where(reported)
     if query:
         needle = query.lower()
-        stmt = stmt.where(or_(*(
-            func.lower(column).contains(needle, autoescape=True)
-            for column in (Comment.author_name, Comment.author_email, Comment.author_ip,
-                           Comment.author_url, Comment.body)
-        )))  # fmt: skip
+        stmt = stmt.where(
+            or_(
+                *(
+                    func.lower(column).contains(needle, autoescape=True)
+                    for column in (
+                        Comment.author_name,
+                        Comment.author_email,
+                        Comment.author_ip,
+                        Comment.author_url,
+                        Comment.body,
+                    )
+                )
+            )
+        )
     page = db.paginate(stmt, page=page_arg(), per_page=PER_PAGE, error_out=False)
     return render_template(
-        "moderation/comments.html", page=page, tab=tab, tabs=TABS, counts=counts, query=query,
+        "moderation/comments.html",
+        page=page,
+        tab=tab,
+        tabs=TABS,
+        counts=counts,
+        query=query,
         events=_events_for([c.id for c in page.items]),
         spam_scores=spam_filter.scores_for([c.id for c in page.items]),
         confirmed=keys.confirmed_addresses([c.author_email for c in page.items]),
         reports=reports.open_reports([c.id for c in page.items]),
-    )  # fmt: skip
+    )
 
 
 @bp.post("/<int:comment_id>/<any(approve, unapprove, spam, trash, restore, delete):action>")
@@ -181,17 +199,24 @@ def edit(comment_id: int):
     form = EditForm(obj=comment)
     if form.validate_on_submit():
         changed = services.edit(
-            comment, current_user, author_name=form.author_name.data,
-            author_email=form.author_email.data or "", author_url=form.author_url.data or "",
+            comment,
+            current_user,
+            author_name=form.author_name.data,
+            author_email=form.author_email.data or "",
+            author_url=form.author_url.data or "",
             body=form.body.data,
-        )  # fmt: skip
-        flash(_("Comment #%(id)s saved.", id=comment_id) if changed else _("Nothing changed."),
-              "success")
+        )
+        flash(
+            _("Comment #%(id)s saved.", id=comment_id) if changed else _("Nothing changed."),
+            "success",
+        )
         return redirect(url_for("moderation.comments", status="all"))
     return render_template(
-        "moderation/edit.html", comment=comment, form=form,
+        "moderation/edit.html",
+        comment=comment,
+        form=form,
         events=_events_for([comment.id])[comment.id],
-    ), 400 if form.errors else 200  # fmt: skip
+    ), 400 if form.errors else 200
 
 
 @bp.route("/<int:comment_id>/reply", methods=["GET", "POST"])
@@ -208,9 +233,11 @@ def reply(comment_id: int):
             flash(_("Reply #%(id)s published.", id=new.id), "success")
             return redirect(url_for("moderation.comments", status="all"))
     return render_template(
-        "moderation/reply.html", comment=comment, form=form,
+        "moderation/reply.html",
+        comment=comment,
+        form=form,
         events=_events_for([comment.id])[comment.id],
-    ), 400 if form.errors else 200  # fmt: skip
+    ), 400 if form.errors else 200
 
 
 @bp.get("/log")
@@ -220,8 +247,10 @@ def log():
         select(ModerationEvent).order_by(
             ModerationEvent.created_at.desc(), ModerationEvent.id.desc()
         ),
-        page=page_arg(), per_page=LOG_PER_PAGE, error_out=False,
-    )  # fmt: skip
+        page=page_arg(),
+        per_page=LOG_PER_PAGE,
+        error_out=False,
+    )
     return render_template("moderation/log.html", page=page)
 
 
@@ -249,8 +278,11 @@ def settings():
                 link_limit=form.link_limit.data,
                 close_after_days=form.close_after_days.data,
                 email_optional=form.email_optional.data,
-                reports_to_hide=(current.reports_to_hide if form.reports_to_hide.data is None
-                                 else form.reports_to_hide.data),
+                reports_to_hide=(
+                    current.reports_to_hide
+                    if form.reports_to_hide.data is None
+                    else form.reports_to_hide.data
+                ),
             )
         )
         flash(_("Comment settings saved."), "success")
@@ -273,8 +305,13 @@ def switch_lockdown():
         until = local_to_utc(datetime.fromisoformat(request.form.get("until", "").strip()))
         lockdown.switch_on(mode, until)
     except ValueError:
-        flash(_("Choose what to do and a time in the future when it ends "
-                      "(for example 2026-12-08 18:00)."), "error")
+        flash(
+            _(
+                "Choose what to do and a time in the future when it ends "
+                "(for example 2026-12-08 18:00)."
+            ),
+            "error",
+        )
     else:
         flash(_("Lockdown on until the time you chose; it ends by itself."), "success")
     return _back(url_for("admin.dashboard"))

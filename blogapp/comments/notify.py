@@ -72,11 +72,14 @@ def prepare_held_mail(row: dict, post_title: str) -> HeldMail | None:
         )
     }
     return HeldMail(
-        title=post_title.strip() or f"post #{row['post_id']}", author=row["author_name"],
-        email=row["author_email"], website=row["author_url"] or "-",
-        address=row["author_ip"], body=html_to_text(row["body_html"]),
+        title=post_title.strip() or f"post #{row['post_id']}",
+        author=row["author_name"],
+        email=row["author_email"],
+        website=row["author_url"] or "-",
+        address=row["author_ip"],
+        body=html_to_text(row["body_html"]),
         recipients=tuple((a, editors.get(a.lower())) for a in addresses),
-    )  # fmt: skip
+    )
 
 
 def comment_stored(comment: Comment, held: HeldMail | None) -> None:
@@ -96,8 +99,9 @@ def comment_approved(comment: Comment) -> None:
 def moderation_token(comment: Comment, editor_id: int, action: str) -> str:
     # The comment's grant (id and creation time), not its id alone: the link can only
     # ever act on the comment the mail was about (``email_moderation.read_link``).
-    return links.make("moderate", {"c": comment.grant, "u": editor_id, "a": action},
-                      single_use=True)  # fmt: skip
+    return links.make(
+        "moderate", {"c": comment.grant, "u": editor_id, "a": action}, single_use=True
+    )
 
 
 def moderation_link_age() -> timedelta:
@@ -109,8 +113,9 @@ _EDITORS = select(
     User.id, User.email, User.display_name, User.login, User.interface_language
 ).where(
     func.lower(User.email).in_(bindparam("emails", expanding=True)),
-    User.is_active_account.is_(True), User.role.in_(EDITOR_ROLES),
-)  # fmt: skip
+    User.is_active_account.is_(True),
+    User.role.in_(EDITOR_ROLES),
+)
 
 
 # The action links' names, as the moderation screen shows them.
@@ -125,22 +130,43 @@ def queue_held_mail(comment: Comment, held: HeldMail) -> None:
     site = current_app.config["SITE_NAME"]
     for index, (address, editor) in enumerate(held.recipients):
         with mail_locale(interface_language(editor[2] if editor else None)):
-            body = _("A new comment on “%(title)s” is waiting for moderation.\n\n"
-                     "Author: %(author)s\nEmail: %(email)s\nWebsite: %(website)s\n"
-                     "Address: %(address)s\n\n", title=held.title, author=held.author,
-                     email=held.email, website=held.website, address=held.address)
+            body = _(
+                "A new comment on “%(title)s” is waiting for moderation.\n\n"
+                "Author: %(author)s\nEmail: %(email)s\nWebsite: %(website)s\n"
+                "Address: %(address)s\n\n",
+                title=held.title,
+                author=held.author,
+                email=held.email,
+                website=held.website,
+                address=held.address,
+            )
             body += f"{held.body}\n\n"
             if editor is not None:
                 editor_id, name, _language = editor
                 for action in MODERATION_ACTIONS:
-                    link = site_url("comment_mail.moderate",
-                                    token=moderation_token(comment, editor_id, action))
+                    link = site_url(
+                        "comment_mail.moderate", token=moderation_token(comment, editor_id, action)
+                    )
                     body += f"{_(_ACTION_NAMES[action])}: {link}\n"
-                body += "\n" + _("(These links work once, for %(name)s, for %(hours)s "
-                                  "hours; each asks you to confirm.)", name=name,
-                                  hours=hours) + "\n"  # fmt: skip
+                body += (
+                    "\n"
+                    + _(
+                        "(These links work once, for %(name)s, for %(hours)s "
+                        "hours; each asks you to confirm.)",
+                        name=name,
+                        hours=hours,
+                    )
+                    + "\n"
+                )
             body += _("Moderate it: %(link)s", link=admin_link) + "\n"
-            subject = _("[%(site)s] Comment awaiting moderation: %(title)s", site=site,
-                        title=held.title)
-        enqueue(key=f"held.{comment.id}.{index}", kind=HELD, recipient=address,
-                subject=subject, text=body, ref=f"comment:{comment.id}")
+            subject = _(
+                "[%(site)s] Comment awaiting moderation: %(title)s", site=site, title=held.title
+            )
+        enqueue(
+            key=f"held.{comment.id}.{index}",
+            kind=HELD,
+            recipient=address,
+            subject=subject,
+            text=body,
+            ref=f"comment:{comment.id}",
+        )

@@ -54,10 +54,13 @@ class ReaderEditForm(FlaskForm):
             raise ValidationError(_l("Please type a comment."))
         limit = current_app.config["COMMENT_MAX_LENGTH"]
         if len(text) > limit:
-            raise ValidationError(_l(
-                "Your comment is %(length)s characters long; the limit is %(limit)s.",
-                length=f"{len(text):,}", limit=f"{limit:,}",
-            ))  # fmt: skip
+            raise ValidationError(
+                _l(
+                    "Your comment is %(length)s characters long; the limit is %(limit)s.",
+                    length=f"{len(text):,}",
+                    limit=f"{limit:,}",
+                )
+            )
 
 
 def remember(comment: Comment) -> None:
@@ -78,11 +81,17 @@ def why_not(comment: Comment) -> str | None:
         return _l("This comment can no longer be edited.")
     if now() - comment.created_at > edit_window():
         minutes = current_app.config["COMMENT_EDIT_MINUTES"]
-        return _l("Comments can be edited for %(minutes)s minutes after they are sent.",
-                  minutes=minutes)  # fmt: skip
-    if db.session.scalar(select(func.count()).select_from(Comment).where(
+        return _l(
+            "Comments can be edited for %(minutes)s minutes after they are sent.", minutes=minutes
+        )
+    if db.session.scalar(
+        select(func.count())
+        .select_from(Comment)
+        .where(
             Comment.parent_id == comment.id,
-            Comment.status.in_((CommentStatus.PENDING, CommentStatus.APPROVED)))):  # fmt: skip
+            Comment.status.in_((CommentStatus.PENDING, CommentStatus.APPROVED)),
+        )
+    ):
         return _l("Someone has replied to this comment, so it can no longer be edited.")
     return None
 
@@ -95,8 +104,7 @@ def editable_comments(post: Post) -> list[dict]:
         return []
     found = []
     for comment in db.session.scalars(
-        select(Comment).where(Comment.id.in_([i for i, _ in grants]),
-                              Comment.post_id == post.id)
+        select(Comment).where(Comment.id.in_([i for i, _ in grants]), Comment.post_id == post.id)
     ):
         if why_not(comment) is None:
             until = to_local(comment.created_at + edit_window())
@@ -114,8 +122,9 @@ def edit(comment_id: int):
     post = db.get_or_404(Post, comment.post_id)
     reason = why_not(comment)
     if reason is not None:
-        return render_template("comments/own_edit.html", comment=comment, post=post,
-                               form=None, reason=reason), 403  # fmt: skip
+        return render_template(
+            "comments/own_edit.html", comment=comment, post=post, form=None, reason=reason
+        ), 403
     form = ReaderEditForm(data={"body": comment.body} if request.method == "GET" else None)
     if form.validate_on_submit():
         verdict = services.reader_edit(comment, form.body.data, load_settings())
@@ -126,5 +135,6 @@ def edit(comment_id: int):
         else:
             flash(N_("Your comment is saved and is awaiting moderation."), "info")
         return redirect(_back_to(comment))
-    return render_template("comments/own_edit.html", comment=comment, post=post, form=form,
-                           reason=None), 400 if form.errors else 200  # fmt: skip
+    return render_template(
+        "comments/own_edit.html", comment=comment, post=post, form=form, reason=None
+    ), 400 if form.errors else 200

@@ -33,9 +33,11 @@ def holds(address: str) -> bool:
 
 def export(reader: Reader) -> dict:
     rows = db.session.execute(
-        select(Comment, Post.title, Post.slug).join(Post, Post.id == Comment.post_id)
-        .where(_mine(reader.email)).order_by(Comment.created_at, Comment.id)
-    ).all()  # fmt: skip
+        select(Comment, Post.title, Post.slug)
+        .join(Post, Post.id == Comment.post_id)
+        .where(_mine(reader.email))
+        .order_by(Comment.created_at, Comment.id)
+    ).all()
     subscribed = db.session.scalar(
         select(MailSubscriber.created_at).where(func.lower(MailSubscriber.email) == reader.email)
     )
@@ -55,7 +57,7 @@ def export(reader: Reader) -> dict:
                 "text": c.body,
             }
             for c, title, _slug in rows
-        ],  # fmt: skip
+        ],
         "reply_notifications_since": subscribed.isoformat() if subscribed else None,
     }
 
@@ -64,32 +66,46 @@ def erase(reader: Reader) -> int:
     """Remove or anonymize the reader's comments (as ``reader.mode`` says) and end their
     reply notifications, in the open transaction; how many comments."""
     mine = _mine(reader.email)
-    approved = Counter(db.session.scalars(
-        select(Comment.post_id).where(mine, Comment.status == CommentStatus.APPROVED)
-    ))  # fmt: skip
+    approved = Counter(
+        db.session.scalars(
+            select(Comment.post_id).where(mine, Comment.status == CommentStatus.APPROVED)
+        )
+    )
     # The moderation log's lines about these comments quote the name and the words.
     db.session.execute(
         update(ModerationEvent)
         .where(ModerationEvent.comment_id.in_(select(Comment.id).where(mine)))
         .values(comment_summary="(erased at the commenter's request)", previous_body="")
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    )
     if reader.mode == DELETE:
         for post_id, n in approved.items():
-            db.session.execute(update(Post).where(Post.id == post_id)
-                               .values(comment_count=Post.comment_count - n)
-                               .execution_options(synchronize_session=False))  # fmt: skip
+            db.session.execute(
+                update(Post)
+                .where(Post.id == post_id)
+                .values(comment_count=Post.comment_count - n)
+                .execution_options(synchronize_session=False)
+            )
         count = db.session.execute(
             delete(Comment).where(mine).execution_options(synchronize_session=False)
         ).rowcount
     else:
         count = db.session.execute(
-            update(Comment).where(mine)
-            .values(author_name=ANONYMOUS, author_email="", author_url="", author_ip="",
-                    user_agent="", user_id=None)
+            update(Comment)
+            .where(mine)
+            .values(
+                author_name=ANONYMOUS,
+                author_email="",
+                author_url="",
+                author_ip="",
+                user_agent="",
+                user_id=None,
+            )
             .execution_options(synchronize_session=False)
-        ).rowcount  # fmt: skip
-    db.session.execute(delete(MailSubscriber)
-                       .where(func.lower(MailSubscriber.email) == reader.email)
-                       .execution_options(synchronize_session=False))  # fmt: skip
+        ).rowcount
+    db.session.execute(
+        delete(MailSubscriber)
+        .where(func.lower(MailSubscriber.email) == reader.email)
+        .execution_options(synchronize_session=False)
+    )
     return count

@@ -44,18 +44,24 @@ REASONS = {
 }
 # Short names for the moderators' queue and mail.
 REASON_NAMES = {
-    ReportReason.PERSONAL: "personal information", ReportReason.THREAT: "threat",
-    ReportReason.SPAM: "spam", ReportReason.OTHER: "other",
-}  # fmt: skip
+    ReportReason.PERSONAL: "personal information",
+    ReportReason.THREAT: "threat",
+    ReportReason.SPAM: "spam",
+    ReportReason.OTHER: "other",
+}
 
 
 def reportable(comment_id: int) -> Comment | None:
     """The approved comment on a public post that a reader may report, or None."""
     return db.session.scalar(
-        select(Comment).join(Post, Post.id == Comment.post_id)
-        .where(Comment.id == comment_id, Comment.status == CommentStatus.APPROVED,
-               Post.public(clock.now()))
-    )  # fmt: skip
+        select(Comment)
+        .join(Post, Post.id == Comment.post_id)
+        .where(
+            Comment.id == comment_id,
+            Comment.status == CommentStatus.APPROVED,
+            Post.public(clock.now()),
+        )
+    )
 
 
 def reporter_digest(comment_id: int, address: str) -> str | None:
@@ -64,8 +70,7 @@ def reporter_digest(comment_id: int, address: str) -> str | None:
     if ip_retention_days() == 0 or not address:
         return None
     secret = current_app.secret_key.encode()
-    return hmac.new(secret, f"report\0{comment_id}\0{address}".encode(),
-                    hashlib.sha256).hexdigest()  # fmt: skip
+    return hmac.new(secret, f"report\0{comment_id}\0{address}".encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -83,18 +88,23 @@ def report(comment: Comment, reason: str, address: str) -> Reported:
     with write_transaction():
         added = db.session.execute(
             insert_for(db.session, CommentReport.__table__)
-            .values(comment_id=comment.id, reason=reason, reporter_digest=digest,
-                    created_at=clock.now())
+            .values(
+                comment_id=comment.id, reason=reason, reporter_digest=digest, created_at=clock.now()
+            )
             .on_conflict_do_nothing(index_elements=["comment_id", "reporter_digest"])
             .returning(CommentReport.id)
-        ).first()  # fmt: skip
+        ).first()
         if added is None:
             db.session.rollback()
             return Reported(counted=False, hidden=False)
-        readers = db.session.scalar(
-            select(func.count()).select_from(CommentReport)
-            .where(CommentReport.comment_id == comment.id, CommentReport.resolved_at.is_(None))
-        ) or 0  # fmt: skip
+        readers = (
+            db.session.scalar(
+                select(func.count())
+                .select_from(CommentReport)
+                .where(CommentReport.comment_id == comment.id, CommentReport.resolved_at.is_(None))
+            )
+            or 0
+        )
         _mail_moderators(comment, reason, readers, added.id)
         hidden = False
         if threshold and readers >= threshold:
@@ -115,9 +125,14 @@ def _mail_moderators(comment: Comment, reason: str, readers: int, report_id: int
         f"{services.summarize(comment)}\n\nSee the reported comments: {queue}\n"
     )
     for index, address in enumerate(notify.recipients()):
-        enqueue(key=f"report.{report_id}.{index}", kind=KIND, recipient=address,
-                subject=f"[{site}] A comment was reported", text=text,
-                ref=f"comment:{comment.id}")  # fmt: skip
+        enqueue(
+            key=f"report.{report_id}.{index}",
+            kind=KIND,
+            recipient=address,
+            subject=f"[{site}] A comment was reported",
+            text=text,
+            ref=f"comment:{comment.id}",
+        )
 
 
 def open_reports(comment_ids: list[int]) -> dict[int, Counter]:
@@ -128,7 +143,7 @@ def open_reports(comment_ids: list[int]) -> dict[int, Counter]:
             select(CommentReport.comment_id, CommentReport.reason, func.count())
             .where(CommentReport.comment_id.in_(comment_ids), CommentReport.resolved_at.is_(None))
             .group_by(CommentReport.comment_id, CommentReport.reason)
-        ):  # fmt: skip
+        ):
             found.setdefault(comment_id, Counter())[REASON_NAMES.get(reason, reason)] = n
     return found
 
@@ -144,7 +159,8 @@ def forget_reporters() -> int:
     blanked = db.session.execute(
         update(CommentReport)
         .where(CommentReport.created_at < cutoff, CommentReport.reporter_digest.is_not(None))
-        .values(reporter_digest=None).execution_options(synchronize_session=False)
-    ).rowcount  # fmt: skip
+        .values(reporter_digest=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     db.session.commit()
     return blanked

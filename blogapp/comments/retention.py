@@ -44,7 +44,9 @@ def erase_old_addresses() -> int:
         db.session.rollback()
         return 0
     erased = db.session.execute(
-        update(Comment).where(*expired).values(author_ip="", user_agent="")
+        update(Comment)
+        .where(*expired)
+        .values(author_ip="", user_agent="")
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
@@ -57,11 +59,16 @@ def erase_old_deleted_quotes() -> int:
     cutoff = clock.now() - timedelta(days=retention_days())
     blanked = db.session.execute(
         update(ModerationEvent)
-        .where(ModerationEvent.comment_id.is_(None), ModerationEvent.created_at < cutoff,
-               or_(ModerationEvent.comment_summary != DELETED_SUMMARY,
-                   ModerationEvent.previous_body != ""))
+        .where(
+            ModerationEvent.comment_id.is_(None),
+            ModerationEvent.created_at < cutoff,
+            or_(
+                ModerationEvent.comment_summary != DELETED_SUMMARY,
+                ModerationEvent.previous_body != "",
+            ),
+        )
         .values(comment_summary=DELETED_SUMMARY, previous_body="")
         .execution_options(synchronize_session=False)
-    ).rowcount  # fmt: skip
+    ).rowcount
     db.session.commit()
     return blanked

@@ -51,8 +51,13 @@ def count_links(body: str, body_html: str) -> int:
 
 def _word_in(words: tuple[str, ...], candidate: Candidate) -> str:
     """The first listed word found anywhere the commenter wrote, or in their address."""
-    haystacks = (candidate.body, candidate.author_name, candidate.author_email,
-                 candidate.author_url, candidate.author_ip)  # fmt: skip
+    haystacks = (
+        candidate.body,
+        candidate.author_name,
+        candidate.author_email,
+        candidate.author_url,
+        candidate.author_ip,
+    )
     lowered = [h.lower() for h in haystacks]
     return next((w for w in words if any(w in h for h in lowered)), "")
 
@@ -76,8 +81,9 @@ def judge(
     if seconds_since_served is None:
         return Verdict(CommentStatus.SPAM, "form token missing or forged")
     if seconds_since_served < min_seconds:
-        return Verdict(CommentStatus.SPAM,
-                       f"sent {seconds_since_served:.1f}s after the form was served")
+        return Verdict(
+            CommentStatus.SPAM, f"sent {seconds_since_served:.1f}s after the form was served"
+        )
     if word := _word_in(settings.blocklist_words, candidate):
         return Verdict(CommentStatus.SPAM, f"blocklist word “{word}”")
     if lockdown_hold:

@@ -85,9 +85,12 @@ def comment_section(
     if not own and not answering:
         # Readers with no held comments of their own all see the same list.
         thread_html = remembered(
-            "thread", (post.id, cpage, closed), lambda: _render_thread(post, cpage, closed),
-            maxsize=THREAD_CACHE_BYTES, sizeof=lambda html: len(html or ""),
-        )  # fmt: skip
+            "thread",
+            (post.id, cpage, closed),
+            lambda: _render_thread(post, cpage, closed),
+            maxsize=THREAD_CACHE_BYTES,
+            sizeof=lambda html: len(html or ""),
+        )
         if thread_html is None:
             return None
     else:
@@ -96,29 +99,37 @@ def comment_section(
             return None
     reply_to = _reply_target(thread, form.parent) if answering and thread else None
     return {
-        "cpage": cpage, "thread": thread, "thread_html": thread_html,
-        "comment_form": None if closed else form, "comments_closed": closed,
-        "reply_to": reply_to, "closed_message": closed_message,
+        "cpage": cpage,
+        "thread": thread,
+        "thread_html": thread_html,
+        "comment_form": None if closed else form,
+        "comments_closed": closed,
+        "reply_to": reply_to,
+        "closed_message": closed_message,
         "lockdown_notice": lock.notice if lock is not None and not closed else "",
-        "email_optional": settings.email_optional, "preview_html": preview_html,
-    }  # fmt: skip
+        "email_optional": settings.email_optional,
+        "preview_html": preview_html,
+    }
 
 
 def _thread(post: Post, own: list[Grant], cpage: int) -> ThreadPage | None:
     config = current_app.config
     return thread_page(
-        post.id, own, cpage,
-        per_page=config["COMMENTS_PER_PAGE"], max_depth=config["COMMENTS_THREAD_DEPTH"],
-    )  # fmt: skip
+        post.id,
+        own,
+        cpage,
+        per_page=config["COMMENTS_PER_PAGE"],
+        max_depth=config["COMMENTS_THREAD_DEPTH"],
+    )
 
 
 def _render_thread(post: Post, cpage: int, closed: bool) -> Markup | None:
     thread = _thread(post, [], cpage)
     if thread is None:
         return None
-    return Markup(render_template(
-        "comments/_thread.html", post=post, thread=thread, comment_form=not closed
-    ))  # fmt: skip
+    return Markup(
+        render_template("comments/_thread.html", post=post, thread=thread, comment_form=not closed)
+    )
 
 
 def _reply_target(thread: ThreadPage, parent_id: int | None):
@@ -142,9 +153,13 @@ def load_public_post(post_id: int, *, for_page: bool = False) -> Post:
     costs more than the rest of the query."""
     if for_page:
         return db.one_or_404(
-            select(Post).where(Post.id == post_id, Post.public()).options(
-                joinedload(Post.author), selectinload(Post.bylines),
-                    selectinload(Post.categories), selectinload(Post.tags)
+            select(Post)
+            .where(Post.id == post_id, Post.public())
+            .options(
+                joinedload(Post.author),
+                selectinload(Post.bylines),
+                selectinload(Post.categories),
+                selectinload(Post.tags),
             )
         )
     post = db.session.execute(_POST_A_COMMENT_NEEDS, {"post": post_id, "now": clock.now()}).first()
@@ -154,11 +169,14 @@ def load_public_post(post_id: int, *, for_page: bool = False) -> Post:
 
 
 _POST_A_COMMENT_NEEDS = select(
-    Post.id, Post.slug, Post.title, Post.status, Post.comment_mode, Post.published_at,
+    Post.id,
+    Post.slug,
+    Post.title,
+    Post.status,
+    Post.comment_mode,
+    Post.published_at,
     Post.comment_count,
-).where(
-    Post.id == bindparam("post"), Post.public(bindparam("now", type_=Post.published_at.type))
-)
+).where(Post.id == bindparam("post"), Post.public(bindparam("now", type_=Post.published_at.type)))
 
 
 # A comment judged on a post or parent that changed before it was stored is judged
@@ -204,8 +222,9 @@ def preview_comment(post_id: int, form: CommentForm) -> Posted:
     if form.validate():
         preview = Markup(clean_comment(strip_invisible(form.body.data or "").strip()))
     cpage = _page_showing(post.id, post.comment_count, form.parent) if form.parent else 1
-    return Posted(post=post, section=comment_section(post, cpage=cpage, form=form,
-                                                     preview_html=preview))
+    return Posted(
+        post=post, section=comment_section(post, cpage=cpage, form=form, preview_html=preview)
+    )
 
 
 def _post_comment(post_id: int, form: CommentForm, author_ip: str, user_agent: str) -> Posted:
@@ -219,14 +238,19 @@ def _post_comment(post_id: int, form: CommentForm, author_ip: str, user_agent: s
     lock = lockdown.current()
     if form.validate_on_submit():
         submission = services.Submission(
-            author_name=form.author_name.data, author_email=form.author_email.data,
-            author_url=form.author_url.data or "", body=form.body.data,
-            parent_id=form.parent, author_ip=author_ip, user_agent=user_agent,
+            author_name=form.author_name.data,
+            author_email=form.author_email.data,
+            author_url=form.author_url.data or "",
+            body=form.body.data,
+            parent_id=form.parent,
+            author_ip=author_ip,
+            user_agent=user_agent,
             honeypot_filled=bool((form.homepage.data or "").strip()),
             seconds_since_served=seconds_since_served(form.form_token.data or "", post.id),
-            commenter_key=keys.presented_key(), wants_key=bool(form.remember_browser.data),
+            commenter_key=keys.presented_key(),
+            wants_key=bool(form.remember_browser.data),
             lockdown_hold=lock is not None,
-        )  # fmt: skip
+        )
         # Storing ends this transaction and with it what was read of the post: take
         # what the redirect needs now, so it reads the post again only for long threads.
         permalink, approved = post_url(post), post.comment_count
@@ -259,6 +283,9 @@ def _page_showing(post_id: int, approved: int, comment_id: int) -> int:
     if approved + len(own) <= config["COMMENTS_PER_PAGE"]:
         return 1  # everything fits on the first page: no need to read the thread
     return page_of(
-        post_id, comment_id, own, per_page=config["COMMENTS_PER_PAGE"],
+        post_id,
+        comment_id,
+        own,
+        per_page=config["COMMENTS_PER_PAGE"],
         max_depth=config["COMMENTS_THREAD_DEPTH"],
-    )  # fmt: skip
+    )

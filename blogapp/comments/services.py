@@ -46,6 +46,7 @@ ACTIONS = {
 }
 DELETABLE = (CommentStatus.SPAM, CommentStatus.TRASH)
 
+
 class SubmissionError(ValueError):
     """A reader's comment that cannot be stored, and which form field to blame."""
 
@@ -82,18 +83,35 @@ def summarize(comment: Comment, extra: str = "") -> str:
     return line if len(line) <= 300 else line[:299] + "…"
 
 
-def _event(comment: Comment, action: str, from_status: str, to_status: str,
-           actor: User | None, extra: str = "") -> dict:
+def _event(
+    comment: Comment,
+    action: str,
+    from_status: str,
+    to_status: str,
+    actor: User | None,
+    extra: str = "",
+) -> dict:
     """The columns of the ModerationEvent (audit log entry) for an action."""
     return dict(
-        comment_id=comment.id, comment_summary=summarize(comment, extra),
-        actor_id=actor.id if actor else None, actor_login=actor.login if actor else "",
-        action=action, from_status=from_status, to_status=to_status, created_at=clock.now(),
-    )  # fmt: skip
+        comment_id=comment.id,
+        comment_summary=summarize(comment, extra),
+        actor_id=actor.id if actor else None,
+        actor_login=actor.login if actor else "",
+        action=action,
+        from_status=from_status,
+        to_status=to_status,
+        created_at=clock.now(),
+    )
 
 
-def _record(comment: Comment, action: str, from_status: str, to_status: str,
-            actor: User | None, extra: str = "") -> None:
+def _record(
+    comment: Comment,
+    action: str,
+    from_status: str,
+    to_status: str,
+    actor: User | None,
+    extra: str = "",
+) -> None:
     db.session.add(ModerationEvent(**_event(comment, action, from_status, to_status, actor, extra)))
 
 
@@ -184,27 +202,35 @@ def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comm
     # address anyone can type in recognise nobody.
     known = keys.is_known(sub.commenter_key, candidate.author_email)
     verdict = judge(
-        candidate, settings, comment_mode=post.comment_mode,
-        honeypot_filled=sub.honeypot_filled, seconds_since_served=sub.seconds_since_served,
+        candidate,
+        settings,
+        comment_mode=post.comment_mode,
+        honeypot_filled=sub.honeypot_filled,
+        seconds_since_served=sub.seconds_since_served,
         min_seconds=float(current_app.config["COMMENT_MIN_SECONDS"]),
         known_commenter=settings.auto_approve_known and known,
         lockdown_hold=sub.lockdown_hold,
-    )  # fmt: skip
+    )
     found_signals = _signals(candidate, sub.seconds_since_served)
     scored = spam_filter.score(candidate.body, found_signals)
     verdict = spam_filter.route(verdict, scored)
     row = dict(
-        post_id=post.id, parent_id=parent.id if parent else None,
+        post_id=post.id,
+        parent_id=parent.id if parent else None,
         depth=parent.depth + 1 if parent else 0,
-        author_name=candidate.author_name, author_email=candidate.author_email,
+        author_name=candidate.author_name,
+        author_email=candidate.author_email,
         author_url=candidate.author_url,
         # With COMMENT_IP_RETENTION_DAYS=0 the rules above saw the address; nothing keeps it.
         author_ip=candidate.author_ip if keeps_addresses() else "",
         user_agent=strip_invisible(sub.user_agent)[:500] if keeps_addresses() else "",
-        body=candidate.body, body_html=candidate.body_html, status=verdict.status,
-        created_at=clock.now(), known_browser=known,
+        body=candidate.body,
+        body_html=candidate.body_html,
+        status=verdict.status,
+        created_at=clock.now(),
+        known_browser=known,
         wants_key=sub.wants_key and bool(candidate.author_email) and not known,
-    )  # fmt: skip
+    )
     judged_on = (post.status, post.comment_mode, post.published_at)
     held_mail = notify.prepare_held_mail(row, post.title)  # read now, not under the lock
     db.session.commit()  # ends the read transaction: a read snapshot cannot become a write
@@ -228,9 +254,11 @@ def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comm
 def _signals(candidate: Candidate, seconds_since_served: float | None) -> tuple[str, ...]:
     return spam_filter.signals(
         links=count_links(candidate.body, candidate.body_html),
-        website=bool(candidate.author_url), email=bool(candidate.author_email),
-        length=len(candidate.body), seconds_since_served=seconds_since_served,
-    )  # fmt: skip
+        website=bool(candidate.author_url),
+        email=bool(candidate.author_email),
+        length=len(candidate.body),
+        seconds_since_served=seconds_since_served,
+    )
 
 
 def _unchanged(post_id: int, parent_id: int | None, judged_on: tuple) -> bool:
@@ -250,17 +278,19 @@ def _restore_target(comment: Comment) -> str:
     """Back to the status it had before it was trashed or marked spam, else pending."""
     before = db.session.scalar(
         select(ModerationEvent.from_status)
-        .where(ModerationEvent.comment_id == comment.id,
-               ModerationEvent.to_status == comment.status)
+        .where(
+            ModerationEvent.comment_id == comment.id, ModerationEvent.to_status == comment.status
+        )
         .order_by(ModerationEvent.created_at.desc(), ModerationEvent.id.desc())
         .limit(1)
-    )  # fmt: skip
+    )
     kept = (CommentStatus.PENDING, CommentStatus.APPROVED)
     return before if before in kept else CommentStatus.PENDING
 
 
-def change_status(comment: Comment, to_status: str, actor: User | None, action: str,
-                  extra: str = "") -> bool:
+def change_status(
+    comment: Comment, to_status: str, actor: User | None, action: str, extra: str = ""
+) -> bool:
     """Move ``comment`` to ``to_status`` once; False (and nothing recorded) when it
     already was there or someone else changed it first. Does not commit. A
     moderator's change settles the readers' reports of the comment."""
@@ -293,8 +323,9 @@ def settle_reports(comment_id: int) -> int:
     return db.session.execute(
         update(CommentReport)
         .where(CommentReport.comment_id == comment_id, CommentReport.resolved_at.is_(None))
-        .values(resolved_at=clock.now()).execution_options(synchronize_session=False)
-    ).rowcount  # fmt: skip
+        .values(resolved_at=clock.now())
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def hide_reported(comment: Comment, readers: int) -> bool:
@@ -302,16 +333,27 @@ def hide_reported(comment: Comment, readers: int) -> bool:
     looks (back to pending), recorded in the moderation log. Does not commit."""
     if comment.status != CommentStatus.APPROVED:
         return False
-    return change_status(comment, CommentStatus.PENDING, None, "hidden after reports",
-                         f"reported by {readers} readers")
+    return change_status(
+        comment,
+        CommentStatus.PENDING,
+        None,
+        "hidden after reports",
+        f"reported by {readers} readers",
+    )
 
 
 def dismiss_reports(comment: Comment, actor: User) -> bool:
     """A moderator keeps a reported comment as it is (commits)."""
     settled = settle_reports(comment.id)
     if settled:
-        _record(comment, "reports dismissed", comment.status, comment.status, actor,
-                f"{settled} report(s)")
+        _record(
+            comment,
+            "reports dismissed",
+            comment.status,
+            comment.status,
+            actor,
+            f"{settled} report(s)",
+        )
     db.session.commit()
     return bool(settled)
 
@@ -372,9 +414,13 @@ def delete_permanently(comment: Comment, actor: User) -> bool:
 
 def apply(action: str, comment: Comment, actor: User) -> bool:
     handlers = {
-        "approve": approve, "unapprove": unapprove, "spam": spam, "trash": trash,
-        "restore": restore, "delete": delete_permanently,
-    }  # fmt: skip
+        "approve": approve,
+        "unapprove": unapprove,
+        "spam": spam,
+        "trash": trash,
+        "restore": restore,
+        "delete": delete_permanently,
+    }
     return handlers[action](comment, actor)
 
 
@@ -387,8 +433,15 @@ def bulk(action: str, comment_ids: Iterable[int], actor: User) -> int:
     return sum(apply(action, comment, actor) for comment in comments)
 
 
-def edit(comment: Comment, actor: User, *, author_name: str, author_email: str,
-         author_url: str, body: str) -> bool:
+def edit(
+    comment: Comment,
+    actor: User,
+    *,
+    author_name: str,
+    author_email: str,
+    author_url: str,
+    body: str,
+) -> bool:
     """A moderator corrects a comment: sanitized again exactly as a reader's."""
     body = strip_invisible(body).strip()
     new = {
@@ -422,17 +475,23 @@ def reader_edit(comment: Comment, body: str, settings: CommentSettings) -> Verdi
         return None
     was_approved = comment.status == CommentStatus.APPROVED
     candidate = Candidate(
-        author_name=comment.author_name, author_email=comment.author_email,
-        author_url=comment.author_url, author_ip=comment.author_ip, body=body,
+        author_name=comment.author_name,
+        author_email=comment.author_email,
+        author_url=comment.author_url,
+        author_ip=comment.author_ip,
+        body=body,
         body_html=clean_comment(body),
-    )  # fmt: skip
+    )
     verdict = judge(
-        candidate, settings, comment_mode=db.session.get(Post, comment.post_id).comment_mode,
-        honeypot_filled=False, seconds_since_served=float("inf"),  # bot traps ran at submission
+        candidate,
+        settings,
+        comment_mode=db.session.get(Post, comment.post_id).comment_mode,
+        honeypot_filled=False,
+        seconds_since_served=float("inf"),  # bot traps ran at submission
         min_seconds=0.0,
         # Sent from a recognised browser, or not: an edit keeps what its comment was.
         known_commenter=comment.known_browser,
-    )  # fmt: skip
+    )
     found_signals = _signals(candidate, None)
     scored = spam_filter.score(body, found_signals)
     if was_approved:
@@ -451,7 +510,7 @@ def reader_edit(comment: Comment, body: str, settings: CommentSettings) -> Verdi
         .where(Comment.id == comment.id, Comment.status == from_status, Comment.body == previous)
         .values(body=body, body_html=candidate.body_html, status=to_status)
         .execution_options(synchronize_session=False)
-    ).rowcount  # fmt: skip
+    ).rowcount
     if not changed:
         db.session.rollback()
         return None
@@ -474,10 +533,16 @@ def reply(parent: Comment, actor: User, body: str) -> Comment:
     change_status(parent, CommentStatus.APPROVED, actor, "approve")
     body = strip_invisible(body).strip()
     comment = Comment(
-        post_id=parent.post_id, parent_id=parent.id, depth=parent.depth + 1,
-        author_name=clean_name(actor.public_name), author_email=actor.email.lower(),
-        body=body, body_html=clean_comment(body), status=CommentStatus.APPROVED, user_id=actor.id,
-    )  # fmt: skip
+        post_id=parent.post_id,
+        parent_id=parent.id,
+        depth=parent.depth + 1,
+        author_name=clean_name(actor.public_name),
+        author_email=actor.email.lower(),
+        body=body,
+        body_html=clean_comment(body),
+        status=CommentStatus.APPROVED,
+        user_id=actor.id,
+    )
     db.session.add(comment)
     db.session.flush()
     _adjust_count(comment.post_id, 1)

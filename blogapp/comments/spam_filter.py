@@ -66,8 +66,9 @@ def _bucket(value: float, edges: Sequence[float]) -> str:
     return f">={edges[-1]:g}"
 
 
-def signals(*, links: int, website: bool, email: bool, length: int,
-            seconds_since_served: float | None) -> tuple[str, ...]:
+def signals(
+    *, links: int, website: bool, email: bool, length: int, seconds_since_served: float | None
+) -> tuple[str, ...]:
     """What the fixed rules look at, as features. The time the form took is known only
     when a comment arrives, so these are stored with its score."""
     found = [f"{SIGNAL}links:{min(links, 3)}", f"{SIGNAL}length:{_bucket(length, (40, 200, 1000))}"]
@@ -91,7 +92,7 @@ def features(body: str, signal_features: Iterable[str] = ()) -> list[str]:
     signals."""
     text = f" {normalize(body)} "
     grams = dict.fromkeys(
-        text[start:start + size] for size in NGRAM_SIZES for start in range(len(text) - size + 1)
+        text[start : start + size] for size in NGRAM_SIZES for start in range(len(text) - size + 1)
     )
     return [*islice(grams, MAX_FEATURES), *signal_features]
 
@@ -105,8 +106,7 @@ class Score:
     weighed: tuple[tuple[str, float], ...] = ()  # (feature, evidence), strongest first
 
 
-def combine(found: Sequence[str], counts: Mapping[str, tuple[int, int]],
-            min_trained: int) -> Score:
+def combine(found: Sequence[str], counts: Mapping[str, tuple[int, int]], min_trained: int) -> Score:
     """Naive Bayes: each feature seen in training brings its evidence, the log of
     P(feature | spam) / P(feature | ham) with the counts smoothed; the log-odds of
     spam is their mean times ``INDEPENDENT``. The n-grams of a text overlap, so adding
@@ -147,7 +147,7 @@ def _log(n: int) -> float:
 # and sent as it is, so the cost is the database's lookups and little else.
 _COUNTS_SQL = {
     "sqlite": "SELECT token, spam, ham FROM spam_filter_tokens"
-              " WHERE token IN (SELECT value FROM json_each(?))",
+    " WHERE token IN (SELECT value FROM json_each(?))",
     "postgresql": "SELECT token, spam, ham FROM spam_filter_tokens WHERE token = ANY(%s)",
 }
 _KEPT = "blogapp.spam_filter.kept"  # app.extensions: this worker's _KeptCounts
@@ -194,8 +194,11 @@ def counts_of(found: Sequence[str]) -> dict[str, tuple[int, int]]:
         if kept.generation != now or len(kept.counts) + len(fresh) > KEPT_MAX:
             kept.generation, kept.counts = now, {}
         kept.counts.update(fresh)
-    return {**{token: known[token] for token in found if token in known}, **fresh,
-            TOTAL: read.get(TOTAL, (0, 0))}  # fmt: skip
+    return {
+        **{token: known[token] for token in found if token in known},
+        **fresh,
+        TOTAL: read.get(TOTAL, (0, 0)),
+    }
 
 
 def min_trained() -> int:
@@ -212,8 +215,11 @@ def route(verdict: Verdict, scored: Score) -> Verdict:
     to Spam when its score is above the threshold. Nothing else: an approved comment
     stays approved, and nothing is ever approved because it scored low."""
     threshold = float(current_app.config["SPAM_FILTER_THRESHOLD"])
-    if (verdict.status == CommentStatus.PENDING and scored.value is not None
-            and scored.value > threshold):  # fmt: skip
+    if (
+        verdict.status == CommentStatus.PENDING
+        and scored.value is not None
+        and scored.value > threshold
+    ):
         return Verdict(CommentStatus.SPAM, f"spam filter score {scored.value:.3f}")
     return verdict
 
@@ -266,11 +272,14 @@ def describe(feature: str) -> str:
     (a space shown as "␣", since word starts and ends are part of it)."""
     if not feature.startswith(SIGNAL):
         return f"“{feature.replace(' ', '␣')}”"
-    name, _, value = feature[len(SIGNAL):].partition(":")
+    name, _, value = feature[len(SIGNAL) :].partition(":")
     if name == "links":
         links = int(value) if value.isdigit() else 0
-        return gettext("3 links or more") if links >= 3 else ngettext(
-            "%(num)d link", "%(num)d links", links)
+        return (
+            gettext("3 links or more")
+            if links >= 3
+            else ngettext("%(num)d link", "%(num)d links", links)
+        )
     texts = {
         "website": gettext("a website given"),
         "no-email": gettext("no e-mail address"),
@@ -297,13 +306,15 @@ def scores_for(comment_ids: Sequence[int]) -> dict[int, Explained]:
     threshold = float(current_app.config["SPAM_FILTER_THRESHOLD"])
     return {
         row.comment_id: Explained(
-            row.score, threshold,
-            tuple((describe(f), w) for f, w in weighed_features(row)), row.trained,
+            row.score,
+            threshold,
+            tuple((describe(f), w) for f, w in weighed_features(row)),
+            row.trained,
         )
         for row in db.session.scalars(
             select(CommentSpamScore).where(CommentSpamScore.comment_id.in_(comment_ids))
         )
-    }  # fmt: skip
+    }
 
 
 # -- learning -------------------------------------------------------------------------------
@@ -317,14 +328,20 @@ def _write_counts(spam: Counter, ham: Counter) -> None:
     tokens = sorted(set(spam) | set(ham))
     table = SpamToken.__table__
     for start in range(0, len(tokens), CHUNK):
-        rows = [{"token": t, "spam": spam.get(t, 0), "ham": ham.get(t, 0)}
-                for t in tokens[start:start + CHUNK]]  # fmt: skip
+        rows = [
+            {"token": t, "spam": spam.get(t, 0), "ham": ham.get(t, 0)}
+            for t in tokens[start : start + CHUNK]
+        ]
         statement = insert_for(db.session, table)
-        db.session.execute(statement.values(rows).on_conflict_do_update(
-            index_elements=[table.c.token],
-            set_={"spam": table.c.spam + statement.excluded.spam,
-                  "ham": table.c.ham + statement.excluded.ham},
-        ))  # fmt: skip
+        db.session.execute(
+            statement.values(rows).on_conflict_do_update(
+                index_elements=[table.c.token],
+                set_={
+                    "spam": table.c.spam + statement.excluded.spam,
+                    "ham": table.c.ham + statement.excluded.ham,
+                },
+            )
+        )
 
 
 def learn(found: Sequence[str], label: str, sign: int = 1) -> None:
@@ -350,9 +367,13 @@ def _signals_of(row: CommentSpamScore | None, comment) -> tuple[str, ...]:
     a comment from before the filter) those that can still be seen."""
     if row is not None:
         return tuple(row.signals.split())
-    return signals(links=count_links(comment.body, comment.body_html),
-                   website=bool(comment.author_url), email=bool(comment.author_email),
-                   length=len(comment.body), seconds_since_served=None)  # fmt: skip
+    return signals(
+        links=count_links(comment.body, comment.body_html),
+        website=bool(comment.author_url),
+        email=bool(comment.author_email),
+        length=len(comment.body),
+        seconds_since_served=None,
+    )
 
 
 def relabel(comment, to_status: str) -> None:
@@ -369,9 +390,15 @@ def relabel(comment, to_status: str) -> None:
     if new:
         learn(found, new)
     if row is None:
-        db.session.add(CommentSpamScore(comment_id=comment.id, score=None,
-                                        signals=" ".join(_signals_of(None, comment))[:200],
-                                        weighed="", trained=new))  # fmt: skip
+        db.session.add(
+            CommentSpamScore(
+                comment_id=comment.id,
+                score=None,
+                signals=" ".join(_signals_of(None, comment))[:200],
+                weighed="",
+                trained=new,
+            )
+        )
     else:
         row.trained = new
     db.session.flush()
@@ -393,15 +420,25 @@ def learn_comments(rows: Iterable[Mapping]) -> int:
         if not label:
             continue
         found_signals = signals(
-            links=count_links(row["body"], row["body_html"]), website=bool(row["author_url"]),
-            email=bool(row["author_email"]), length=len(row["body"]), seconds_since_served=None,
-        )  # fmt: skip
+            links=count_links(row["body"], row["body_html"]),
+            website=bool(row["author_url"]),
+            email=bool(row["author_email"]),
+            length=len(row["body"]),
+            seconds_since_served=None,
+        )
         examples.append((features(row["body"], found_signals), label))
-        marks.append({"comment_id": row["id"], "score": None, "weighed": "",
-                      "signals": " ".join(found_signals)[:200], "trained": label})  # fmt: skip
+        marks.append(
+            {
+                "comment_id": row["id"],
+                "score": None,
+                "weighed": "",
+                "signals": " ".join(found_signals)[:200],
+                "trained": label,
+            }
+        )
     learned = learn_many(examples)
     for start in range(0, len(marks), CHUNK):
-        db.session.execute(CommentSpamScore.__table__.insert(), marks[start:start + CHUNK])
+        db.session.execute(CommentSpamScore.__table__.insert(), marks[start : start + CHUNK])
     return learned
 
 
@@ -424,18 +461,29 @@ def erase_scores(reader: Reader) -> int:
     if reader.mode != DELETE or not reader.comment_ids:
         return 0
     return db.session.execute(
-        delete(CommentSpamScore).where(CommentSpamScore.comment_id.in_(reader.comment_ids))
+        delete(CommentSpamScore)
+        .where(CommentSpamScore.comment_id.in_(reader.comment_ids))
         .execution_options(synchronize_session=False)
-    ).rowcount  # fmt: skip
+    ).rowcount
 
 
 def export_scores(reader: Reader) -> dict:
-    rows = db.session.scalars(
-        select(CommentSpamScore).where(CommentSpamScore.comment_id.in_(reader.comment_ids))
-        .order_by(CommentSpamScore.comment_id)
-    ) if reader.comment_ids else ()  # fmt: skip
-    return {"spam_filter_scores": [
-        {"comment_id": row.comment_id, "score": row.score, "weighed_most": weighed_features(row)}
-        for row in rows
-    ]}  # fmt: skip
-
+    rows = (
+        db.session.scalars(
+            select(CommentSpamScore)
+            .where(CommentSpamScore.comment_id.in_(reader.comment_ids))
+            .order_by(CommentSpamScore.comment_id)
+        )
+        if reader.comment_ids
+        else ()
+    )
+    return {
+        "spam_filter_scores": [
+            {
+                "comment_id": row.comment_id,
+                "score": row.score,
+                "weighed_most": weighed_features(row),
+            }
+            for row in rows
+        ]
+    }

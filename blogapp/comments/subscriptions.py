@@ -62,8 +62,9 @@ EXCERPT = 300  # characters of each comment quoted in a digest
 def subscribe(comment: Comment, *, replies: bool, new_comments: bool) -> None:
     """What the reader ticked on the form of the comment just stored (commits).
     Nothing for spam or trash, nor on a site that sends no mail."""
-    scopes = [s for s, wanted in ((SUBSCRIBE_REPLIES, replies), (SUBSCRIBE_POST, new_comments))
-              if wanted]  # fmt: skip
+    scopes = [
+        s for s, wanted in ((SUBSCRIBE_REPLIES, replies), (SUBSCRIBE_POST, new_comments)) if wanted
+    ]
     if not scopes or not mail_enabled() or not comment.author_email:
         return
     if comment.status in (CommentStatus.SPAM, CommentStatus.TRASH):
@@ -71,10 +72,15 @@ def subscribe(comment: Comment, *, replies: bool, new_comments: bool) -> None:
     with write_transaction():
         subscriber = _subscriber(comment.author_email)
         for scope in scopes:
-            db.session.add(MailSubscription(
-                subscriber_id=subscriber.id, post_id=comment.post_id, comment_id=comment.id,
-                scope=scope, created_at=now(),
-            ))  # fmt: skip
+            db.session.add(
+                MailSubscription(
+                    subscriber_id=subscriber.id,
+                    post_id=comment.post_id,
+                    comment_id=comment.id,
+                    scope=scope,
+                    created_at=now(),
+                )
+            )
         if comment.status == CommentStatus.APPROVED:
             _ask_to_confirm(subscriber, _language_of(comment))
         db.session.commit()
@@ -117,28 +123,38 @@ def _ask_to_confirm(subscriber: MailSubscriber, language: str | None) -> None:
     site = current_app.config["SITE_NAME"]
     confirm = REPLIES.url(CONFIRM_STEP, subscriber)
     with mail_locale(language):
-        text = _("Someone, probably you, asked %(site)s to e-mail %(email)s about replies to "
-                 "comments.\n\nTo confirm, open this link and press the button:\n%(link)s\n\n"
-                 "If it was not you, ignore this mail: nothing more will be sent.\n",
-                 site=site, email=subscriber.email, link=confirm)
+        text = _(
+            "Someone, probably you, asked %(site)s to e-mail %(email)s about replies to "
+            "comments.\n\nTo confirm, open this link and press the button:\n%(link)s\n\n"
+            "If it was not you, ignore this mail: nothing more will be sent.\n",
+            site=site,
+            email=subscriber.email,
+            link=confirm,
+        )
         enqueue(
-            key=f"confirm.{subscriber.id}.{int(moment.timestamp())}", kind=CONFIRM,
+            key=f"confirm.{subscriber.id}.{int(moment.timestamp())}",
+            kind=CONFIRM,
             recipient=subscriber.email,
             subject=_("[%(site)s] Confirm your e-mail notifications", site=site),
-            text=text + _footer(subscriber, []), headers=_list_headers(subscriber, []),
+            text=text + _footer(subscriber, []),
+            headers=_list_headers(subscriber, []),
             ref=f"subscriber:{subscriber.id}",
-        )  # fmt: skip
+        )
 
 
 REPLIES = Subscriptions(
     model=MailSubscriber,
-    endpoints={CONFIRM_STEP: "comment_mail.confirm", UNSUBSCRIBE: "comment_mail.unsubscribe",
-               MANAGE: "comment_mail.subscriptions"},
+    endpoints={
+        CONFIRM_STEP: "comment_mail.confirm",
+        UNSUBSCRIBE: "comment_mail.unsubscribe",
+        MANAGE: "comment_mail.subscriptions",
+    },
     purposes={CONFIRM_STEP: "confirm", UNSUBSCRIBE: "unsubscribe", MANAGE: "subscriptions"},
-    templates="mail", gone=N_("This address is no longer subscribed."),
+    templates="mail",
+    gone=N_("This address is no longer subscribed."),
     stop=N_("Press the button to stop these notifications."),
     manage_label=N_("Your subscriptions"),
-)  # fmt: skip
+)
 
 
 def subscriptions_url(subscriber: MailSubscriber) -> str:
@@ -150,12 +166,18 @@ def _list_headers(subscriber: MailSubscriber, subscription_ids: list[int]) -> di
 
 
 def _footer(subscriber: MailSubscriber, subscription_ids: list[int]) -> str:
-    stop = (_("Stop these notifications") if subscription_ids
-            else _("Stop every notification from this site"))  # fmt: skip
-    return footer_text(
-        (stop, REPLIES.url(UNSUBSCRIBE, subscriber, ids=subscription_ids)),
-        (_("Your subscriptions"), subscriptions_url(subscriber)),
-    ) + mirrors_footer_text()
+    stop = (
+        _("Stop these notifications")
+        if subscription_ids
+        else _("Stop every notification from this site")
+    )
+    return (
+        footer_text(
+            (stop, REPLIES.url(UNSUBSCRIBE, subscriber, ids=subscription_ids)),
+            (_("Your subscriptions"), subscriptions_url(subscriber)),
+        )
+        + mirrors_footer_text()
+    )
 
 
 def confirm(subscriber: MailSubscriber) -> None:
@@ -167,37 +189,46 @@ def confirm(subscriber: MailSubscriber) -> None:
 
 
 def active_subscriptions(subscriber_id: int) -> list[MailSubscription]:
-    return list(db.session.scalars(
-        select(MailSubscription)
-        .join(MailSubscription.post)
-        .options(db.contains_eager(MailSubscription.post))
-        .where(MailSubscription.subscriber_id == subscriber_id,
-               MailSubscription.ended_at.is_(None))
-        .order_by(MailSubscription.created_at, MailSubscription.id)
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(MailSubscription)
+            .join(MailSubscription.post)
+            .options(db.contains_eager(MailSubscription.post))
+            .where(
+                MailSubscription.subscriber_id == subscriber_id, MailSubscription.ended_at.is_(None)
+            )
+            .order_by(MailSubscription.created_at, MailSubscription.id)
+        )
+    )
 
 
 def end(subscriber_id: int, subscription_ids: list[int] | None = None) -> int:
     """End some (or, with None or [], all) of a subscriber's subscriptions and drop the
     notices not yet sent for them (commits; in a POST);
     returns how many ended."""
-    which = [MailSubscription.subscriber_id == subscriber_id,
-             MailSubscription.ended_at.is_(None)]
+    which = [MailSubscription.subscriber_id == subscriber_id, MailSubscription.ended_at.is_(None)]
     if subscription_ids:
         which.append(MailSubscription.id.in_(subscription_ids))
     ended = db.session.execute(
-        update(MailSubscription).where(*which).values(ended_at=now())
+        update(MailSubscription)
+        .where(*which)
+        .values(ended_at=now())
         .execution_options(synchronize_session=False)
-    ).rowcount  # fmt: skip
+    ).rowcount
     db.session.execute(
-        delete(ReplyNotice).where(
-            ReplyNotice.subscriber_id == subscriber_id, ReplyNotice.outbox_id.is_(None),
+        delete(ReplyNotice)
+        .where(
+            ReplyNotice.subscriber_id == subscriber_id,
+            ReplyNotice.outbox_id.is_(None),
             ReplyNotice.subscription_id.in_(
                 select(MailSubscription.id).where(
                     MailSubscription.subscriber_id == subscriber_id,
-                    MailSubscription.ended_at.is_not(None)))
-        ).execution_options(synchronize_session=False)
-    )  # fmt: skip
+                    MailSubscription.ended_at.is_not(None),
+                )
+            ),
+        )
+        .execution_options(synchronize_session=False)
+    )
     db.session.commit()
     return ended
 
@@ -226,25 +257,38 @@ def comment_approved(comment: Comment) -> None:
             MailSubscriber.email != comment.author_email,  # one's own replies tell nobody
             source.status == CommentStatus.APPROVED,
             source.id != comment.id,
-            or_(and_(MailSubscription.scope == SUBSCRIBE_REPLIES,
-                     MailSubscription.comment_id == comment.parent_id),
-                and_(MailSubscription.scope == SUBSCRIBE_POST,
-                     MailSubscription.post_id == comment.post_id)),
+            or_(
+                and_(
+                    MailSubscription.scope == SUBSCRIBE_REPLIES,
+                    MailSubscription.comment_id == comment.parent_id,
+                ),
+                and_(
+                    MailSubscription.scope == SUBSCRIBE_POST,
+                    MailSubscription.post_id == comment.post_id,
+                ),
+            ),
         )
         .order_by(MailSubscription.id)
-    ).all()  # fmt: skip
+    ).all()
     moment, told = now(), set()
     for subscription_id, subscriber_id, last_digest_at in concerned:
         if subscriber_id in told:
             continue  # one notice per comment, whichever subscription brought it
         told.add(subscriber_id)
-        added = db.session.execute(
-            insert_for(db.session, ReplyNotice.__table__)
-            .values(subscriber_id=subscriber_id, subscription_id=subscription_id,
-                    comment_id=comment.id, created_at=moment)
-            .on_conflict_do_nothing(index_elements=["subscriber_id", "comment_id"])
-            .returning(ReplyNotice.id)
-        ).first() is not None  # fmt: skip
+        added = (
+            db.session.execute(
+                insert_for(db.session, ReplyNotice.__table__)
+                .values(
+                    subscriber_id=subscriber_id,
+                    subscription_id=subscription_id,
+                    comment_id=comment.id,
+                    created_at=moment,
+                )
+                .on_conflict_do_nothing(index_elements=["subscriber_id", "comment_id"])
+                .returning(ReplyNotice.id)
+            ).first()
+            is not None
+        )
         if added:
             _queue_digest(subscriber_id, last_digest_at, comment.id)
 
@@ -252,27 +296,41 @@ def comment_approved(comment: Comment) -> None:
 def _queue_digest(subscriber_id: int, last_digest_at, comment_id: int) -> None:
     ref = f"subscriber:{subscriber_id}"
     waiting = db.session.scalar(
-        select(OutboxMessage.id).where(
-            OutboxMessage.kind == DIGEST, OutboxMessage.ref == ref,
-            OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.body_text == "",
-        ).limit(1)
-    )  # fmt: skip
+        select(OutboxMessage.id)
+        .where(
+            OutboxMessage.kind == DIGEST,
+            OutboxMessage.ref == ref,
+            OutboxMessage.status == OutboxStatus.QUEUED,
+            OutboxMessage.body_text == "",
+        )
+        .limit(1)
+    )
     if waiting is not None:
         return  # the digest already waiting will carry this notice too
     interval = timedelta(minutes=float(current_app.config["NOTIFY_DIGEST_MINUTES"]))
-    enqueue(key=f"digest.{subscriber_id}.{comment_id}", kind=DIGEST, ref=ref,
-            payload={"subscriber": subscriber_id},
-            not_before=last_digest_at + interval if last_digest_at else None)
+    enqueue(
+        key=f"digest.{subscriber_id}.{comment_id}",
+        kind=DIGEST,
+        ref=ref,
+        payload={"subscriber": subscriber_id},
+        not_before=last_digest_at + interval if last_digest_at else None,
+    )
 
 
 def comment_link(post: Post, comment: Comment) -> str:
     """The comment on its post's permalink (``posts.post_url``'s shape; importing it
     would make this module part of the posts and comments import loop)."""
     local = to_local(post.published_at)
-    return absolute(lambda: url_for(
-        "posts.detail", year=local.year, month=local.month, day=local.day, slug=post.slug,
-        _anchor=f"comment-{comment.id}",
-    ))  # fmt: skip
+    return absolute(
+        lambda: url_for(
+            "posts.detail",
+            year=local.year,
+            month=local.month,
+            day=local.day,
+            slug=post.slug,
+            _anchor=f"comment-{comment.id}",
+        )
+    )
 
 
 def compose_digest(message: OutboxMessage) -> bool | datetime:
@@ -297,9 +355,14 @@ def compose_digest(message: OutboxMessage) -> bool | datetime:
         .join(MailSubscription, MailSubscription.id == ReplyNotice.subscription_id)
         .where(ReplyNotice.subscriber_id == subscriber.id, ReplyNotice.outbox_id.is_(None))
         .order_by(Comment.created_at, Comment.id)
-    ).all()  # fmt: skip
-    live = [r for r in rows if r.Comment.status == CommentStatus.APPROVED
-            and r.MailSubscription.ended_at is None and r.Post.is_public]  # fmt: skip
+    ).all()
+    live = [
+        r
+        for r in rows
+        if r.Comment.status == CommentStatus.APPROVED
+        and r.MailSubscription.ended_at is None
+        and r.Post.is_public
+    ]
     for row in rows:
         row.ReplyNotice.outbox_id = message.id  # told now, or never (no longer approved)
     subscriber.last_digest_at = now()
@@ -317,17 +380,30 @@ def compose_digest(message: OutboxMessage) -> bool | datetime:
             if len(text) > EXCERPT:
                 text = text[:EXCERPT] + "…"
             link = comment_link(post, comment)
-            parts.append(_("%(name)s on “%(title)s”:", name=comment.author_name or _("Someone"),
-                           title=post.title) + f"\n{text}\n{link}\n")
+            parts.append(
+                _(
+                    "%(name)s on “%(title)s”:",
+                    name=comment.author_name or _("Someone"),
+                    title=post.title,
+                )
+                + f"\n{text}\n{link}\n"
+            )
         count = len(live)
         message.recipient = subscriber.email
-        message.subject = (_("[%(site)s] %(count)s new comments", site=site,
-                             count=page_digits(str(count), language)) if count > 1
-                           else _("[%(site)s] New comment on “%(title)s”", site=site,
-                                  title=live[0].Post.title))
+        message.subject = (
+            _(
+                "[%(site)s] %(count)s new comments",
+                site=site,
+                count=page_digits(str(count), language),
+            )
+            if count > 1
+            else _("[%(site)s] New comment on “%(title)s”", site=site, title=live[0].Post.title)
+        )
         message.body_text = (
-            _("New comments you asked to hear about on %(site)s:", site=site) + "\n\n"
-            + "\n".join(parts) + _footer(subscriber, subscription_ids)
-        )  # fmt: skip
+            _("New comments you asked to hear about on %(site)s:", site=site)
+            + "\n\n"
+            + "\n".join(parts)
+            + _footer(subscriber, subscription_ids)
+        )
     message.headers = _list_headers(subscriber, subscription_ids)
     return True

@@ -47,8 +47,10 @@ def visible_comments(post_id: int, own_pending: Iterable[Grant]) -> list[Comment
     if own:
         shown = or_(
             shown,
-            and_(Comment.status.in_((CommentStatus.PENDING, CommentStatus.SPAM)),
-                 Comment.id.in_([comment_id for comment_id, _ in own])),
+            and_(
+                Comment.status.in_((CommentStatus.PENDING, CommentStatus.SPAM)),
+                Comment.id.in_([comment_id for comment_id, _ in own]),
+            ),
         )
     found = db.session.scalars(
         select(Comment)
@@ -110,8 +112,9 @@ def page_count(roots: int, per_page: int) -> int:
     return max(1, math.ceil(roots / per_page))
 
 
-def thread_page(post_id: int, own_pending: Iterable[Grant], page: int, *,
-                per_page: int, max_depth: int) -> ThreadPage | None:
+def thread_page(
+    post_id: int, own_pending: Iterable[Grant], page: int, *, per_page: int, max_depth: int
+) -> ThreadPage | None:
     """One page of the thread, or None when ``page`` is past the last one."""
     roots = build_tree(visible_comments(post_id, own_pending), max_depth)
     pages = page_count(len(roots), per_page)
@@ -121,8 +124,9 @@ def thread_page(post_id: int, own_pending: Iterable[Grant], page: int, *,
     return ThreadPage(nodes, page, pages, frozenset(_ids(nodes)))
 
 
-def page_of(post_id: int, comment_id: int, own_pending: Iterable[Grant], *, per_page: int,
-            max_depth: int) -> int:
+def page_of(
+    post_id: int, comment_id: int, own_pending: Iterable[Grant], *, per_page: int, max_depth: int
+) -> int:
     """The comment page that shows the comment (for the redirect after posting)."""
     roots = build_tree(visible_comments(post_id, own_pending), max_depth)
     for index, root in enumerate(roots):

@@ -54,9 +54,11 @@ def create(post_id: int):
         if current_user.is_authenticated:  # their page is their own: it has a token
             csrf.protect()
         posted = post_comment(
-            post_id, CommentForm(meta={"csrf": False}),
-            author_ip=request.remote_addr or "", user_agent=request.user_agent.string,
-        )  # fmt: skip
+            post_id,
+            CommentForm(meta={"csrf": False}),
+            author_ip=request.remote_addr or "",
+            user_agent=request.user_agent.string,
+        )
         if posted.closed:
             return render_error(403, posted.closed_message)
         if posted.location:
@@ -84,8 +86,9 @@ def preview(post_id: int):
 def _report_page(comment, status: int = 200, **context):
     post = db.session.get(Post, comment.post_id)
     set_page_language(post.language)  # the page speaks the language of the post
-    return render_template("comments/report.html", comment=comment, post=post,
-                           reasons=reports.REASONS, **context), status  # fmt: skip
+    return render_template(
+        "comments/report.html", comment=comment, post=post, reasons=reports.REASONS, **context
+    ), status
 
 
 @bp.get("/comments/report/<int:comment_id>")
@@ -109,6 +112,5 @@ def report(comment_id: int):
     if reason not in reports.REASONS:
         return _report_page(comment, 400, error=gettext("Choose a reason."))
     reports.report(comment, reason, throttle.client_address())
-    page = _report_page(comment, done=gettext(
-        "Thank you. Moderators will look at this comment."))  # fmt: skip
+    page = _report_page(comment, done=gettext("Thank you. Moderators will look at this comment."))
     return page[0], page[1], {"Cache-Control": "private, no-store"}

@@ -67,9 +67,15 @@ def add_note(post: Post, kind: str, body: str, author: User | None) -> Correctio
         raise NoteRefused("Only a published post can carry a correction; edit a draft instead.")
     kind, body = _checked(kind, body)
     now = clock.now()
-    note = Correction(post_id=post.id, kind=kind, body=body,
-                      body_html=render_body(body, FORMAT_MARKDOWN), noted_at=now,
-                      updated_at=now, author_id=getattr(author, "id", None))  # fmt: skip
+    note = Correction(
+        post_id=post.id,
+        kind=kind,
+        body=body,
+        body_html=render_body(body, FORMAT_MARKDOWN),
+        noted_at=now,
+        updated_at=now,
+        author_id=getattr(author, "id", None),
+    )
     db.session.add(note)
     db.session.flush()
     _keep_version(note, author, now)
@@ -90,9 +96,16 @@ def change_note(note: Correction, kind: str, body: str, author: User | None) -> 
 
 
 def _keep_version(note: Correction, author: User | None, when: datetime) -> None:
-    db.session.add(CorrectionVersion(correction_id=note.id, kind=note.kind, body=note.body,
-                                     body_html=note.body_html, created_at=when,
-                                     author_id=getattr(author, "id", None)))  # fmt: skip
+    db.session.add(
+        CorrectionVersion(
+            correction_id=note.id,
+            kind=note.kind,
+            body=note.body,
+            body_html=note.body_html,
+            created_at=when,
+            author_id=getattr(author, "id", None),
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -119,8 +132,18 @@ def build_notes(rows) -> list[Note]:
     for versions in by_id.values():
         last = versions[-1]
         earlier = tuple(EarlierText(v.version_html, v.version_at) for v in versions[:-1])
-        notes.append(Note(last.id, last.post_id, last.kind, KIND_LABELS[last.kind],
-                          last.body_html, last.noted_at, last.updated_at, earlier))  # fmt: skip
+        notes.append(
+            Note(
+                last.id,
+                last.post_id,
+                last.kind,
+                KIND_LABELS[last.kind],
+                last.body_html,
+                last.noted_at,
+                last.updated_at,
+                earlier,
+            )
+        )
     return notes
 
 

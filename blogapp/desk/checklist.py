@@ -68,8 +68,10 @@ def check_post_draft(draft: Draft, site_host: str) -> list[str]:
     reader.feed(draft.body_html)
     reader.close()
     warnings: list[str] = []
-    local_image = any(not urlsplit(src).netloc or urlsplit(src).netloc.lower() == site_host
-                      for src, _ in reader.images)  # fmt: skip
+    local_image = any(
+        not urlsplit(src).netloc or urlsplit(src).netloc.lower() == site_host
+        for src, _ in reader.images
+    )
     with_picture = draft.has_featured_image or local_image  # the card draws it beside the title
     if draft.title.strip() and not title_fits_card(draft.title.strip(), with_picture=with_picture):
         warnings.append(gettext("The title is too long for the share card: it will be cut."))
@@ -80,23 +82,39 @@ def check_post_draft(draft: Draft, site_host: str) -> list[str]:
     without_alt = sum(1 for _, alt in reader.images if not alt)
     if without_alt:
         warnings.append(gettext("%(num)d image(s) without alternative text.", num=without_alt))
-    elsewhere = sum(1 for src, _ in reader.images
-                    if urlsplit(src).netloc and urlsplit(src).netloc.lower() != site_host)
+    elsewhere = sum(
+        1
+        for src, _ in reader.images
+        if urlsplit(src).netloc and urlsplit(src).netloc.lower() != site_host
+    )
     if elsewhere:
-        warnings.append(gettext("%(num)d image(s) on another site: readers' browsers will "
-                                "not load them. Upload them to Media.", num=elsewhere))
+        warnings.append(
+            gettext(
+                "%(num)d image(s) on another site: readers' browsers will "
+                "not load them. Upload them to Media.",
+                num=elsewhere,
+            )
+        )
     level = 1  # the post's title is the page's h1
     for heading in reader.headings:
         if heading > level + 1:
-            warnings.append(gettext("A heading level is skipped (h%(from)d to h%(to)d): use "
-                                    "the Heading button's levels in order.",
-                                    **{"from": level, "to": heading}))
+            warnings.append(
+                gettext(
+                    "A heading level is skipped (h%(from)d to h%(to)d): use "
+                    "the Heading button's levels in order.",
+                    **{"from": level, "to": heading},
+                )
+            )
             break
         level = heading
     if draft.language == "en" and reader.unmarked_khmer:
-        warnings.append(gettext('Khmer text in an English post has no language mark: wrap '
-                                'it as <span lang="km">…</span> so it is read and shown '
-                                'as Khmer.'))
+        warnings.append(
+            gettext(
+                "Khmer text in an English post has no language mark: wrap "
+                'it as <span lang="km">…</span> so it is read and shown '
+                "as Khmer."
+            )
+        )
     return warnings
 
 

@@ -44,8 +44,12 @@ def read_docx(data: bytes, filename: str, *, uploaded_by=None) -> ImportedDocume
             content = source.read()
         extension = (image.content_type or "image/png").split("/")[-1]
         try:
-            media = store_image(io.BytesIO(content), f"{stem}-{counts['stored'] + 1}.{extension}",
-                                alt=image.alt_text or "", uploaded_by=uploaded_by)  # fmt: skip
+            media = store_image(
+                io.BytesIO(content),
+                f"{stem}-{counts['stored'] + 1}.{extension}",
+                alt=image.alt_text or "",
+                uploaded_by=uploaded_by,
+            )
         except ImageRejected:
             counts["refused"] += 1
             return {"src": "", "alt": ""}
@@ -54,7 +58,8 @@ def read_docx(data: bytes, filename: str, *, uploaded_by=None) -> ImportedDocume
 
     try:
         result = mammoth.convert_to_html(
-            io.BytesIO(data), convert_image=mammoth.images.img_element(keep_image))
+            io.BytesIO(data), convert_image=mammoth.images.img_element(keep_image)
+        )
     except Exception as error:  # a third-party parser on a file from outside: any failure
         current_app.logger.info("A .docx could not be read: %r", error)
         raise DocxRejected(_unreadable()) from error
@@ -80,5 +85,7 @@ def _check_zip(data: bytes) -> None:
 
 
 def _unreadable() -> str:
-    return gettext("That file is not a Word document (.docx) we can read. Save it as .docx "
-                   "(Word, LibreOffice or Google Docs: File, Download, .docx) and try again.")
+    return gettext(
+        "That file is not a Word document (.docx) we can read. Save it as .docx "
+        "(Word, LibreOffice or Google Docs: File, Download, .docx) and try again."
+    )

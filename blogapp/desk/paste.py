@@ -43,8 +43,10 @@ def html_to_markdown(clipboard_html: str) -> str:
     try:
         root = lxml.html.document_fromstring(clipboard_html)
     except (etree.ParserError, ValueError) as error:
-        raise PasteRejected("The clipboard's formatting could not be read; "
-                            "paste as plain text instead (Ctrl+Shift+V).") from error
+        raise PasteRejected(
+            "The clipboard's formatting could not be read; "
+            "paste as plain text instead (Ctrl+Shift+V)."
+        ) from error
     body = root.find("body")
     if body is None:
         body = root
@@ -58,9 +60,7 @@ def html_to_markdown(clipboard_html: str) -> str:
     notes = _footnotes(body)
     _tables(body)
     _strip_styling(body)
-    inner = "".join(
-        etree.tostring(child, encoding="unicode", method="html") for child in body
-    )
+    inner = "".join(etree.tostring(child, encoding="unicode", method="html") for child in body)
     inner = (body.text or "") + inner
     if notes:
         inner += "".join(f"<p>[^{n}]: {text}</p>" for n, text in notes)
@@ -71,9 +71,13 @@ def _markdown(clean_html: str) -> str:
     from markdownify import markdownify
 
     text = markdownify(
-        clean_html, heading_style="ATX", bullets="-", strong_em_symbol="*",
-        escape_underscores=False, escape_misc=False,
-    )  # fmt: skip
+        clean_html,
+        heading_style="ATX",
+        bullets="-",
+        strong_em_symbol="*",
+        escape_underscores=False,
+        escape_misc=False,
+    )
     text = text.replace("\xa0", " ")
     text = re.sub(r"[ \t]+\n", "\n", text)
     text = re.sub(r"\n{3,}", "\n\n", text)
@@ -198,8 +202,10 @@ def _word_quotes(body) -> None:
     for p in list(body.iter("p")):
         if (p.get("class") or "").lower() in ("msoquote", "msointensequote"):
             previous = p.getprevious()
-            if previous is not None and previous.tag == "blockquote" and not (
-                (previous.tail or "").strip()
+            if (
+                previous is not None
+                and previous.tag == "blockquote"
+                and not ((previous.tail or "").strip())
             ):
                 previous.append(p)
             else:
@@ -239,8 +245,9 @@ def _footnotes(body) -> list[tuple[int, str]]:
             continue
         back = anchors.get(href[1:])
         if back is None and href[1:] in holders:
-            back = next((b for b in holders[href[1:]].iter("a")
-                         if (b.get("href") or "") == f"#{own}"), None)
+            back = next(
+                (b for b in holders[href[1:]].iter("a") if (b.get("href") or "") == f"#{own}"), None
+            )
         if back is None or back is a or (back.get("href") or "") != f"#{own}":
             continue
         done.update((a, back))
@@ -261,8 +268,11 @@ def _footnotes(body) -> list[tuple[int, str]]:
         marker.text = f"[^{n}]"
         target = a
         parent = a.getparent()
-        if parent is not None and parent.tag == "sup" and len(parent) == 1 and not (
-            (parent.text or "").strip()
+        if (
+            parent is not None
+            and parent.tag == "sup"
+            and len(parent) == 1
+            and not ((parent.text or "").strip())
         ):
             target = parent
         marker.tail = target.tail
@@ -273,8 +283,10 @@ def _footnotes(body) -> list[tuple[int, str]]:
 
 
 def _drop_empty_containers(element, body) -> None:
-    while element is not None and element is not body and element.tag in (
-        "div", "section", "li", "ol", "ul"
+    while (
+        element is not None
+        and element is not body
+        and element.tag in ("div", "section", "li", "ol", "ul")
     ):
         if "".join(element.itertext()).strip():
             return
@@ -289,8 +301,13 @@ def _drop_trailing_rules(body) -> None:
         if "".join(element.itertext()).strip():
             continue
         following = element.itersiblings()
-        if all(not "".join(s.itertext()).strip() and s.tag in ("hr", "br", "div")
-               for s in following) and not (element.tail or "").strip():
+        if (
+            all(
+                not "".join(s.itertext()).strip() and s.tag in ("hr", "br", "div")
+                for s in following
+            )
+            and not (element.tail or "").strip()
+        ):
             element.drop_tree()
 
 

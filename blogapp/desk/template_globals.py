@@ -32,7 +32,7 @@ def category_tree(choices) -> list[CategoryNode]:
         value, label = choice.value, choice.label
         depth = 0
         while label.startswith(DEPTH_MARK):
-            label = label[len(DEPTH_MARK):]
+            label = label[len(DEPTH_MARK) :]
             depth += 1
         node = CategoryNode(int(value), label)
         del path[depth:]
@@ -44,5 +44,4 @@ def category_tree(choices) -> list[CategoryNode]:
 @bp.app_template_global()
 def tag_suggestions() -> list[str]:
     """The names of existing tags, alphabetical, for the tags field's suggestions."""
-    return list(db.session.scalars(select(Tag.name).order_by(Tag.name)
-                                   .limit(MAX_TAG_SUGGESTIONS)))  # fmt: skip
+    return list(db.session.scalars(select(Tag.name).order_by(Tag.name).limit(MAX_TAG_SUGGESTIONS)))

@@ -54,24 +54,43 @@ def desk_preview():
     content_format = request.form.get("content_format") or FORMAT_MARKDOWN
     body_html = render_body(body, content_format)
     counted = count_text(html_to_text(body_html))
-    checklist = check_post_draft(Draft(
-        title=request.form.get("title", ""), body=body, body_html=body_html,
-        excerpt=request.form.get("excerpt", ""), language=request.form.get("language", "en"),
-        category_count=len(request.form.getlist("categories")),
-        has_featured_image=request.form.get("featured_media", "0") not in ("", "0"),
-    ), site_host()) if request.form.get("checklist") else []  # the post editor asks; pages not
-    return _private(jsonify(html=body_html, words=counted.words,
-                            khmer_clusters=counted.khmer_clusters, minutes=counted.minutes,
-                            summary=count_summary(counted), checklist=checklist))  # fmt: skip
+    checklist = (
+        check_post_draft(
+            Draft(
+                title=request.form.get("title", ""),
+                body=body,
+                body_html=body_html,
+                excerpt=request.form.get("excerpt", ""),
+                language=request.form.get("language", "en"),
+                category_count=len(request.form.getlist("categories")),
+                has_featured_image=request.form.get("featured_media", "0") not in ("", "0"),
+            ),
+            site_host(),
+        )
+        if request.form.get("checklist")
+        else []
+    )  # the post editor asks; pages not
+    return _private(
+        jsonify(
+            html=body_html,
+            words=counted.words,
+            khmer_clusters=counted.khmer_clusters,
+            minutes=counted.minutes,
+            summary=count_summary(counted),
+            checklist=checklist,
+        )
+    )
 
 
 def count_summary(counted) -> str:
     parts = [ngettext("%(num)d word", "%(num)d words", counted.words)]
     if counted.khmer_clusters:
-        parts.append(ngettext("%(num)d Khmer character", "%(num)d Khmer characters",
-                              counted.khmer_clusters))  # fmt: skip
-    parts.append(ngettext("about %(num)d minute to read", "about %(num)d minutes to read",
-                          counted.minutes))  # fmt: skip
+        parts.append(
+            ngettext("%(num)d Khmer character", "%(num)d Khmer characters", counted.khmer_clusters)
+        )
+    parts.append(
+        ngettext("about %(num)d minute to read", "about %(num)d minutes to read", counted.minutes)
+    )
     return " · ".join(parts)
 
 
@@ -87,16 +106,26 @@ def desk_image():
     upload = form.file.data
     try:
         stored = store_image(
-            upload.stream, upload.filename or "", alt=form.alt.data or "",
-            caption=form.caption.data or "", credit=form.credit.data or "",
+            upload.stream,
+            upload.filename or "",
+            alt=form.alt.data or "",
+            caption=form.caption.data or "",
+            credit=form.credit.data or "",
             uploaded_by=current_user._get_current_object(),
-        )  # fmt: skip
+        )
     except ImageRejected as error:
         db.session.rollback()
         return _private(jsonify(error=str(error)), 400)
     db.session.commit()
-    return _private(jsonify(id=stored.id, snippet=figure_snippet(stored), alt=stored.alt,
-                            name=stored.original_name or stored.filename), 201)  # fmt: skip
+    return _private(
+        jsonify(
+            id=stored.id,
+            snippet=figure_snippet(stored),
+            alt=stored.alt,
+            name=stored.original_name or stored.filename,
+        ),
+        201,
+    )
 
 
 @bp.route("/desk/docx", methods=["POST"])
@@ -117,10 +146,15 @@ def desk_docx():
         flash(str(error), "error")
         return redirect(url_for("admin.new_post"))
     post = save_post(None, PostData(title=document.title, body=document.markdown), author=author)
-    message = gettext("Imported “%(name)s” as a draft, with %(num)d image(s) added to Media.",
-                      name=upload.filename, num=document.images)
+    message = gettext(
+        "Imported “%(name)s” as a draft, with %(num)d image(s) added to Media.",
+        name=upload.filename,
+        num=document.images,
+    )
     if document.images_refused:
-        message += " " + gettext("%(num)d image(s) could not be kept (not JPEG, PNG, GIF or "
-                                 "WebP).", num=document.images_refused)
+        message += " " + gettext(
+            "%(num)d image(s) could not be kept (not JPEG, PNG, GIF or WebP).",
+            num=document.images_refused,
+        )
     flash(message, "success")
     return redirect(url_for("admin.edit_post", post_id=post.id))

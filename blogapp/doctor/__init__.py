@@ -12,5 +12,8 @@ def init_app(app) -> None:
     from blogapp.doctor import admin  # noqa: F401  (its view joins the admin blueprint)
     from blogapp.registry import AdminScreen, registry
 
-    registry(app).add_admin_screen(AdminScreen(
-        N_("Site health"), "admin.site_health", lambda e: e == "admin.site_health", order=190))
+    registry(app).add_admin_screen(
+        AdminScreen(
+            N_("Site health"), "admin.site_health", lambda e: e == "admin.site_health", order=190
+        )
+    )

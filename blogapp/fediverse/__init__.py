@@ -28,9 +28,18 @@ def init_app(app) -> None:
     from blogapp.registry import AdminScreen, OutboxHandler, registry
 
     found = registry(app)
-    found.add_outbox_kind(OutboxHandler(publishing.KIND, lane=LANE, send=delivery.send,
-                                     is_permanent=delivery.is_permanent))
+    found.add_outbox_kind(
+        OutboxHandler(
+            publishing.KIND, lane=LANE, send=delivery.send, is_permanent=delivery.is_permanent
+        )
+    )
     found.add_lane_step(LANE, publishing.queue_due_posts)
-    found.add_admin_screen(AdminScreen(
-        N_("Followers"), "admin.followers", lambda e: "follower" in e,
-        shown=lambda: bool(current_app.config.get("FEDIVERSE_ENABLED")), order=120))
+    found.add_admin_screen(
+        AdminScreen(
+            N_("Followers"),
+            "admin.followers",
+            lambda e: "follower" in e,
+            shown=lambda: bool(current_app.config.get("FEDIVERSE_ENABLED")),
+            order=120,
+        )
+    )

@@ -18,8 +18,13 @@ from blogapp.permalinks import post_url
 
 _IMG = re.compile(r"<img\b[^>]*>", re.IGNORECASE)
 _ATTR = re.compile(r'\b(src|alt)="([^"]*)"', re.IGNORECASE)
-_TYPES = {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
-          "webp": "image/webp"}  # fmt: skip
+_TYPES = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
+}
 
 
 def object_uri(post_id: int) -> str:
@@ -41,8 +46,14 @@ def attachments(html: str) -> list[dict]:
             continue
         seen.add(src)
         extension = src.rsplit("?", 1)[0].rsplit(".", 1)[-1].lower()
-        found.append({"type": "Image", "mediaType": _TYPES.get(extension, "image/jpeg"),
-                      "url": _absolute(src), "name": attrs.get("alt", "")})  # fmt: skip
+        found.append(
+            {
+                "type": "Image",
+                "mediaType": _TYPES.get(extension, "image/jpeg"),
+                "url": _absolute(src),
+                "name": attrs.get("alt", ""),
+            }
+        )
     return found
 
 

@@ -48,17 +48,18 @@ def author(name: str) -> User | None:
         return None
     # A public post under the account's own profile: a pen name's posts make no actor.
     public = (
-        select(Post.id).join(post_bylines, post_bylines.c.post_id == Post.id)
+        select(Post.id)
+        .join(post_bylines, post_bylines.c.post_id == Post.id)
         .join(AuthorProfile, AuthorProfile.id == post_bylines.c.author_id)
-        .where(AuthorProfile.user_id == User.id, AuthorProfile.is_pen_name.is_(False),
-               Post.public())
+        .where(
+            AuthorProfile.user_id == User.id, AuthorProfile.is_pen_name.is_(False), Post.public()
+        )
         .exists()
-    )  # fmt: skip
+    )
     told = select(FederatedPost.post_id).where(FederatedPost.author_login == name).exists()
     return db.session.scalar(
-        select(User).where(User.login == name, User.is_active_account.is_(True),
-                           or_(public, told))
-    )  # fmt: skip
+        select(User).where(User.login == name, User.is_active_account.is_(True), or_(public, told))
+    )
 
 
 def exists(name: str) -> bool:
@@ -92,10 +93,13 @@ def actor_document(name: str) -> dict | None:
         "manuallyApprovesFollowers": bool(config["FEDIVERSE_APPROVE_FOLLOWERS"]),
         "discoverable": True,
         "endpoints": {"sharedInbox": shared_inbox()},
-        "icon": {"type": "Image", "mediaType": "image/svg+xml",
-                 "url": absolute(lambda: url_for("static", filename="favicon.svg"))},
+        "icon": {
+            "type": "Image",
+            "mediaType": "image/svg+xml",
+            "url": absolute(lambda: url_for("static", filename="favicon.svg")),
+        },
         "publicKey": {"id": key_id(name), "owner": uri, "publicKeyPem": key_pair()[1]},
-    }  # fmt: skip
+    }
 
 
 def _escape(text: str) -> str:
@@ -121,10 +125,13 @@ def webfinger(resource: str) -> dict | None:
         "aliases": [document["id"], document["url"]],
         "links": [
             {"rel": "self", "type": AS_JSON, "href": document["id"]},
-            {"rel": "http://webfinger.net/rel/profile-page", "type": "text/html",
-             "href": document["url"]},
+            {
+                "rel": "http://webfinger.net/rel/profile-page",
+                "type": "text/html",
+                "href": document["url"],
+            },
         ],
-    }  # fmt: skip
+    }
 
 
 def nodeinfo() -> dict:

@@ -29,16 +29,20 @@ def followers():
     status = request.args.get("status", FollowerStatus.PENDING)
     if status not in STATUSES:
         abort(404)
-    counts = dict(db.session.execute(
-        select(Follower.status, func.count()).group_by(Follower.status)
-    ).all())  # fmt: skip
+    counts = dict(
+        db.session.execute(select(Follower.status, func.count()).group_by(Follower.status)).all()
+    )
     page = db.paginate(
-        select(Follower).where(Follower.status == status)
+        select(Follower)
+        .where(Follower.status == status)
         .order_by(Follower.created_at.desc(), Follower.id.desc()),
-        page=page_arg(), per_page=PER_PAGE, error_out=False,
-    )  # fmt: skip
-    return render_template("admin/followers.html", page=page, status=status, counts=counts,
-                           tabs=TABS)
+        page=page_arg(),
+        per_page=PER_PAGE,
+        error_out=False,
+    )
+    return render_template(
+        "admin/followers.html", page=page, status=status, counts=counts, tabs=TABS
+    )
 
 
 @bp.post("/followers/<int:follower_id>/accept")
@@ -52,6 +56,12 @@ def accept_follower(follower_id: int):
     except NotAccepted as refusal:
         flash(str(refusal), "error")
     else:
-        flash(_("%(actor)s follows %(target)s now; the worker sends the Accept on its next "
-                "pass.", actor=follower.actor_uri, target=follower.target), "success")
+        flash(
+            _(
+                "%(actor)s follows %(target)s now; the worker sends the Accept on its next pass.",
+                actor=follower.actor_uri,
+                target=follower.target,
+            ),
+            "success",
+        )
     return redirect(url_for("admin.followers", status=FollowerStatus.PENDING))

@@ -18,8 +18,7 @@ fediverse_command = AppGroup("fediverse", help="The blog's followers in the fedi
 def followers_command() -> None:
     """List who follows the blog's actors."""
     for follower in db.session.scalars(select(Follower).order_by(Follower.id)):
-        click.echo(f"{follower.id}\t{follower.status}\t{follower.target}\t"
-                   f"{follower.actor_uri}")  # fmt: skip
+        click.echo(f"{follower.id}\t{follower.status}\t{follower.target}\t{follower.actor_uri}")
 
 
 @fediverse_command.command("accept")

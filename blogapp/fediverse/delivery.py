@@ -40,8 +40,9 @@ def send(row: OutboxMessage) -> None:
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     private, _ = key_pair()
     db.session.commit()  # the key's read ends before the network wait
-    headers = signatures.signed_headers(private, key_id(actor), "POST", net.host_header(inbox),
-                                        path, clock.now(), body)  # fmt: skip
+    headers = signatures.signed_headers(
+        private, key_id(actor), "POST", net.host_header(inbox), path, clock.now(), body
+    )
     headers["Content-Type"] = AS_JSON
     answer = net.request("POST", inbox, headers, body)
     if 200 <= answer.status < 300:

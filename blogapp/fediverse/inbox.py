@@ -72,11 +72,15 @@ def count_activity(signer: RemoteActor) -> throttle.Verdict:
     flood of held replies or of Follows, each queueing an Accept, stops here)."""
     config = current_app.config
     return throttle.hit(
-        throttle.Counter("fediverse-inbox-actor", signer.uri,
-                         config["FEDIVERSE_INBOX_ACTOR_RATE_LIMIT"]),
-        throttle.Counter("fediverse-inbox-host", urlsplit(signer.uri).netloc.lower(),
-                         config["FEDIVERSE_INBOX_HOST_RATE_LIMIT"]),
-    )  # fmt: skip
+        throttle.Counter(
+            "fediverse-inbox-actor", signer.uri, config["FEDIVERSE_INBOX_ACTOR_RATE_LIMIT"]
+        ),
+        throttle.Counter(
+            "fediverse-inbox-host",
+            urlsplit(signer.uri).netloc.lower(),
+            config["FEDIVERSE_INBOX_HOST_RATE_LIMIT"],
+        ),
+    )
 
 
 def _id(value) -> str:
@@ -94,8 +98,15 @@ def handle(activity: dict, signer: RemoteActor) -> None:
     if _id(activity.get("actor")) != signer.uri:
         raise signatures.SignatureError("the activity's actor is not the signer")
     kind, obj = activity.get("type"), activity.get("object")
-    handler = {"Follow": _follow, "Undo": _undo, "Delete": _delete, "Create": _create,
-               "Update": _update, "Like": _react, "Announce": _react}.get(kind)  # fmt: skip
+    handler = {
+        "Follow": _follow,
+        "Undo": _undo,
+        "Delete": _delete,
+        "Create": _create,
+        "Update": _update,
+        "Like": _react,
+        "Announce": _react,
+    }.get(kind)
     if handler is not None:
         handler(activity, obj, signer)
 
@@ -114,8 +125,12 @@ def _follow(activity: dict, obj, signer: RemoteActor) -> None:
             select(Follower).where(Follower.target == target, Follower.actor_uri == signer.uri)
         )
         if follower is None:
-            follower = Follower(target=target, actor_uri=signer.uri, status=FollowerStatus.PENDING,
-                                created_at=clock.now())  # fmt: skip
+            follower = Follower(
+                target=target,
+                actor_uri=signer.uri,
+                status=FollowerStatus.PENDING,
+                created_at=clock.now(),
+            )
             db.session.add(follower)
         follower.inbox, follower.follow_id = inbox, _id(activity)[:500]
         db.session.flush()
@@ -130,8 +145,11 @@ def accept(follower: Follower, follow: dict | str, signer: RemoteActor) -> None:
         follower.status, follower.accepted_at = FollowerStatus.ACCEPTED, clock.now()
     answer = activities.accept(follower.target, follow, follower.id, follower.actor_uri)
     answer["id"] += "-" + hashlib.sha256(_id(follow).encode()).hexdigest()[:12]
-    enqueue(**delivery(answer, follower.target, signer.inbox or follower.inbox,
-                       f"follower:{follower.id}"))  # fmt: skip
+    enqueue(
+        **delivery(
+            answer, follower.target, signer.inbox or follower.inbox, f"follower:{follower.id}"
+        )
+    )
 
 
 def _undo(activity: dict, obj, signer: RemoteActor) -> None:
@@ -173,8 +191,11 @@ def _delete(activity: dict, obj, signer: RemoteActor) -> None:
 def _own_note(obj, signer: RemoteActor) -> bool:
     """A Note by the signer; Forbidden when its id is on another server, where it
     could only be someone else's (claimed first, it would keep theirs out)."""
-    if not (isinstance(obj, dict) and obj.get("type") == "Note"
-            and _id(obj.get("attributedTo")) == signer.uri):  # fmt: skip
+    if not (
+        isinstance(obj, dict)
+        and obj.get("type") == "Note"
+        and _id(obj.get("attributedTo")) == signer.uri
+    ):
         return False
     if urlsplit(_id(obj)).netloc != urlsplit(signer.uri).netloc:
         raise Forbidden("the Note's id is on another server than its author")
@@ -204,8 +225,13 @@ def _react(activity: dict, obj, signer: RemoteActor) -> None:
     with write_transaction():
         db.session.execute(
             insert_for(db.session, Reaction.__table__)
-            .values(kind=activity["type"], actor_uri=signer.uri, post_id=post.id,
-                    activity_id=strip_invisible(_id(activity))[:500], created_at=clock.now())
+            .values(
+                kind=activity["type"],
+                actor_uri=signer.uri,
+                post_id=post.id,
+                activity_id=strip_invisible(_id(activity))[:500],
+                created_at=clock.now(),
+            )
             .on_conflict_do_nothing(index_elements=["kind", "actor_uri", "post_id"])
-        )  # fmt: skip
+        )
         db.session.commit()

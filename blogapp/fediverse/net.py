@@ -111,8 +111,14 @@ def _allowed(address: str, allow_loopback: bool) -> bool:
         ip = ip.ipv4_mapped
     if ip.is_loopback:
         return allow_loopback
-    return not (ip.is_private or ip.is_link_local or ip.is_multicast or ip.is_reserved
-                or ip.is_unspecified or not ip.is_global)  # fmt: skip
+    return not (
+        ip.is_private
+        or ip.is_link_local
+        or ip.is_multicast
+        or ip.is_reserved
+        or ip.is_unspecified
+        or not ip.is_global
+    )
 
 
 _lookups: tuple[int, concurrent.futures.ThreadPoolExecutor] | None = None
@@ -125,8 +131,12 @@ def _lookup_pool() -> concurrent.futures.ThreadPoolExecutor:
     global _lookups
     with _lookups_made:
         if _lookups is None or _lookups[0] != os.getpid():
-            _lookups = (os.getpid(), concurrent.futures.ThreadPoolExecutor(
-                max_workers=4, thread_name_prefix="fediverse-lookup"))  # fmt: skip
+            _lookups = (
+                os.getpid(),
+                concurrent.futures.ThreadPoolExecutor(
+                    max_workers=4, thread_name_prefix="fediverse-lookup"
+                ),
+            )
         return _lookups[1]
 
 
@@ -139,8 +149,9 @@ def resolve(host: str, port: int, deadline: Deadline | None = None) -> str:
     try:
         infos = lookup.result(timeout=deadline.left())
     except TimeoutError:
-        raise FetchError(f"{host} timed out: its name was not found within "
-                         f"{deadline.seconds:g} s") from None  # fmt: skip
+        raise FetchError(
+            f"{host} timed out: its name was not found within {deadline.seconds:g} s"
+        ) from None
     except (socket.gaierror, UnicodeError) as error:
         raise FetchError(f"cannot resolve {host}: {error}") from None
     addresses = [info[4][0] for info in infos]
@@ -196,8 +207,9 @@ def _tunnel(proxy: str, address: str, port: int, deadline: Deadline) -> _Socket:
     parts = urlsplit(proxy)
     if parts.scheme != "http" or not parts.hostname:
         raise FetchError(f"OUTGOING_PROXY must be http://host:port, not {proxy[:100]!r}")
-    lookup = _lookup_pool().submit(socket.getaddrinfo, parts.hostname, parts.port or 8080,
-                                   type=socket.SOCK_STREAM)  # fmt: skip
+    lookup = _lookup_pool().submit(
+        socket.getaddrinfo, parts.hostname, parts.port or 8080, type=socket.SOCK_STREAM
+    )
     try:
         proxy_address = lookup.result(timeout=deadline.left())[0][4][0]
     except (socket.gaierror, IndexError, UnicodeError) as error:
@@ -219,8 +231,9 @@ def _tunnel(proxy: str, address: str, port: int, deadline: Deadline) -> _Socket:
         first_line = answer.split(b"\r\n", 1)[0]
         status = first_line.split()
         if len(status) < 2 or status[1] != b"200":
-            raise FetchError(f"the outgoing proxy refused {target}: "
-                             f"{first_line[:100].decode('latin-1')}")
+            raise FetchError(
+                f"the outgoing proxy refused {target}: {first_line[:100].decode('latin-1')}"
+            )
     except BaseException:
         sock.close()
         raise
@@ -259,7 +272,10 @@ def host_header(url: str) -> str:
 
 
 def request(
-    method: str, url: str, headers: Mapping[str, str] | None = None, body: bytes | None = None,
+    method: str,
+    url: str,
+    headers: Mapping[str, str] | None = None,
+    body: bytes | None = None,
     deadline: Deadline | None = None,
 ) -> Answer:
     """One request (no redirects), over by ``deadline`` (by default
@@ -287,14 +303,14 @@ def request(
         data = response.read(limit + 1)
         if len(data) > limit:
             raise FetchError(f"{host} answered more than {limit} bytes")
-        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()},
-                      data, url)  # fmt: skip
+        return Answer(response.status, {k.lower(): v for k, v in response.getheaders()}, data, url)
     except (OSError, http.client.HTTPException) as error:
         if isinstance(error, FetchError):
             raise
         if deadline.passed() or isinstance(error, TimeoutError):
-            raise FetchError(f"{host} timed out: no full answer within "
-                             f"{deadline.seconds:g} s") from None  # fmt: skip
+            raise FetchError(
+                f"{host} timed out: no full answer within {deadline.seconds:g} s"
+            ) from None
         raise FetchError(f"{host}: {type(error).__name__}: {error}") from None
     finally:
         connection.close()

@@ -47,18 +47,28 @@ def enabled() -> bool:
 
 
 def inboxes(targets: tuple[str, ...]) -> list[str]:
-    return sorted(set(db.session.scalars(
-        select(Follower.inbox).where(Follower.target.in_(targets),
-                                     Follower.status == FollowerStatus.ACCEPTED)
-    )))  # fmt: skip
+    return sorted(
+        set(
+            db.session.scalars(
+                select(Follower.inbox).where(
+                    Follower.target.in_(targets), Follower.status == FollowerStatus.ACCEPTED
+                )
+            )
+        )
+    )
 
 
 def delivery(activity: dict, actor: str, inbox: str, ref: str) -> dict:
     """The outbox row (``enqueue`` arguments) delivering ``activity`` to ``inbox``."""
     digest = hashlib.sha256(f"{activity['id']} {inbox}".encode()).hexdigest()[:40]
-    return dict(key=f"ap.{digest}", kind=KIND, ref=ref, recipient=inbox[:254],
-                subject=f"{activity['type']} {activity['id']}"[:300],
-                payload={"inbox": inbox, "actor": actor, "activity": activity})  # fmt: skip
+    return dict(
+        key=f"ap.{digest}",
+        kind=KIND,
+        ref=ref,
+        recipient=inbox[:254],
+        subject=f"{activity['type']} {activity['id']}"[:300],
+        payload={"inbox": inbox, "actor": actor, "activity": activity},
+    )
 
 
 def _first_follow():
@@ -70,20 +80,36 @@ def _first_follow():
 def _due() -> tuple[list[int], list[int], list[int]]:
     first = _first_follow()
     told = FederatedPost
-    new = [] if first is None else list(db.session.scalars(
-        select(Post.id).outerjoin(told, told.post_id == Post.id)
-        .where(Post.public(), Post.published_at >= first,
-               or_(told.post_id.is_(None), told.state == DELETED))
-        .order_by(Post.published_at, Post.id)
-    ))  # fmt: skip
-    edited = list(db.session.scalars(
-        select(Post.id).join(told, told.post_id == Post.id)
-        .where(Post.public(), told.state == PUBLISHED, Post.updated_at > told.synced_updated_at)
-    ))  # fmt: skip
-    gone = list(db.session.scalars(
-        select(told.post_id).outerjoin(Post, Post.id == told.post_id)
-        .where(told.state == PUBLISHED, or_(Post.id.is_(None), ~Post.public()))
-    ))  # fmt: skip
+    new = (
+        []
+        if first is None
+        else list(
+            db.session.scalars(
+                select(Post.id)
+                .outerjoin(told, told.post_id == Post.id)
+                .where(
+                    Post.public(),
+                    Post.published_at >= first,
+                    or_(told.post_id.is_(None), told.state == DELETED),
+                )
+                .order_by(Post.published_at, Post.id)
+            )
+        )
+    )
+    edited = list(
+        db.session.scalars(
+            select(Post.id)
+            .join(told, told.post_id == Post.id)
+            .where(Post.public(), told.state == PUBLISHED, Post.updated_at > told.synced_updated_at)
+        )
+    )
+    gone = list(
+        db.session.scalars(
+            select(told.post_id)
+            .outerjoin(Post, Post.id == told.post_id)
+            .where(told.state == PUBLISHED, or_(Post.id.is_(None), ~Post.public()))
+        )
+    )
     return new, edited, gone
 
 
@@ -107,7 +133,7 @@ def _author_login(post: Post) -> str:
         select(AuthorProfile.user_id, AuthorProfile.is_pen_name)
         .join(post_bylines, post_bylines.c.author_id == AuthorProfile.id)
         .where(post_bylines.c.post_id == post.id)
-    ).all()  # fmt: skip
+    ).all()
     if len(bylines) != 1 or bylines[0].is_pen_name or bylines[0].user_id is None:
         return BLOG
     login = db.session.scalar(select(User.login).where(User.id == bylines[0].user_id))
@@ -136,9 +162,12 @@ def _tell(post_id: int, kind: str) -> int:
     if kind == "Create" and actor != BLOG:
         boost = activities.announce(post_id, revision)
         rows += [delivery(boost, BLOG, inbox, ref) for inbox in inboxes((BLOG,))]
-    values = dict(state=DELETED if kind == "Delete" else PUBLISHED, revision=revision,
-                  synced_updated_at=post.updated_at if post else clock.now(),
-                  author_login=actor)  # fmt: skip
+    values = dict(
+        state=DELETED if kind == "Delete" else PUBLISHED,
+        revision=revision,
+        synced_updated_at=post.updated_at if post else clock.now(),
+        author_login=actor,
+    )
     if post is not None and kind == "Create":
         values["published_at"] = post.published_at
     db.session.commit()
@@ -153,10 +182,14 @@ def _tell(post_id: int, kind: str) -> int:
         else:
             changed = db.session.execute(
                 update(FederatedPost)
-                .where(FederatedPost.post_id == post_id, FederatedPost.state == seen[0],
-                       FederatedPost.revision == seen[1])
-                .values(**values).execution_options(synchronize_session=False)
-            ).rowcount  # fmt: skip
+                .where(
+                    FederatedPost.post_id == post_id,
+                    FederatedPost.state == seen[0],
+                    FederatedPost.revision == seen[1],
+                )
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            ).rowcount
             if not changed:  # another worker told them first
                 db.session.rollback()
                 return 0

@@ -38,8 +38,9 @@ def signed_get_headers(url: str) -> dict[str, str]:
     private, _ = key_pair()
     parts = urlsplit(url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    headers = signatures.signed_headers(private, key_id(BLOG), "GET", net.host_header(url),
-                                        path, clock.now())  # fmt: skip
+    headers = signatures.signed_headers(
+        private, key_id(BLOG), "GET", net.host_header(url), path, clock.now()
+    )
     headers["Accept"] = ACCEPT
     return headers
 
@@ -131,12 +132,15 @@ def store(document: dict) -> RemoteActor:
     endpoints = document.get("endpoints") if isinstance(document.get("endpoints"), dict) else {}
     username = _text(document.get("preferredUsername"), 200)
     values = dict(
-        key_id=key_uri, public_key_pem=_text(key.get("publicKeyPem"), 10_000),
+        key_id=key_uri,
+        public_key_pem=_text(key.get("publicKeyPem"), 10_000),
         name=_text(document.get("name"), 250) or username,
         handle=f"{username}@{urlsplit(uri).netloc}"[:300] if username else "",
-        profile_url=_link(document.get("url")) or uri, inbox=_link(document.get("inbox")),
-        shared_inbox=_link(endpoints.get("sharedInbox")), fetched_at=clock.now(),
-    )  # fmt: skip
+        profile_url=_link(document.get("url")) or uri,
+        inbox=_link(document.get("inbox")),
+        shared_inbox=_link(endpoints.get("sharedInbox")),
+        fetched_at=clock.now(),
+    )
     if db.session().in_transaction():
         db.session.commit()
     with write_transaction():

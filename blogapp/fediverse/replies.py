@@ -66,8 +66,11 @@ def replied_to(uri) -> tuple[Post, Comment | None] | None:
         parent = None
         if post is not None and fragment.startswith("comment-") and fragment[8:].isdigit():
             parent = db.session.get(Comment, int(fragment[8:]))
-            if (parent is None or parent.post_id != post.id
-                    or parent.status != CommentStatus.APPROVED):
+            if (
+                parent is None
+                or parent.post_id != post.id
+                or parent.status != CommentStatus.APPROVED
+            ):
                 return None
         return (post, parent) if post is not None and post.is_public else None
     parent = db.session.scalar(select(Comment).where(Comment.remote_id == uri))
@@ -97,20 +100,37 @@ def create(note: dict, author: RemoteActor) -> Comment | None:
         return None
     candidate = Candidate(
         author_name=services.clean_name(author.name or author.handle) or author.handle,
-        author_email="", author_url=services.clean_website(author.profile_url), author_ip="",
-        body=body, body_html=clean_comment(body),
-    )  # fmt: skip
-    verdict = judge(candidate, settings, comment_mode=post.comment_mode, honeypot_filled=False,
-                    seconds_since_served=float("inf"), min_seconds=0.0,
-                    known_commenter=False)  # fmt: skip
+        author_email="",
+        author_url=services.clean_website(author.profile_url),
+        author_ip="",
+        body=body,
+        body_html=clean_comment(body),
+    )
+    verdict = judge(
+        candidate,
+        settings,
+        comment_mode=post.comment_mode,
+        honeypot_filled=False,
+        seconds_since_served=float("inf"),
+        min_seconds=0.0,
+        known_commenter=False,
+    )
     status = verdict.status  # pending or spam: with no address, never a known commenter
     row = dict(
-        post_id=post.id, parent_id=parent.id if parent else None,
-        depth=parent.depth + 1 if parent else 0, author_name=candidate.author_name,
-        author_email="", author_url=candidate.author_url, author_ip="", body=body,
-        body_html=candidate.body_html, status=status, created_at=clock.now(),
-        remote_id=note_id, remote_actor=author.uri,
-    )  # fmt: skip
+        post_id=post.id,
+        parent_id=parent.id if parent else None,
+        depth=parent.depth + 1 if parent else 0,
+        author_name=candidate.author_name,
+        author_email="",
+        author_url=candidate.author_url,
+        author_ip="",
+        body=body,
+        body_html=candidate.body_html,
+        status=status,
+        created_at=clock.now(),
+        remote_id=note_id,
+        remote_actor=author.uri,
+    )
     held_mail = notify.prepare_held_mail(row, post.title)
     reason = f"from the fediverse ({author.handle or author.uri}): {verdict.reason}"
     db.session.commit()
@@ -118,10 +138,16 @@ def create(note: dict, author: RemoteActor) -> Comment | None:
         comment = Comment(**row)
         db.session.add(comment)
         db.session.flush()
-        db.session.add(ModerationEvent(
-            comment_id=comment.id, comment_summary=services.summarize(comment, reason),
-            action="submitted", from_status="", to_status=status, created_at=clock.now(),
-        ))  # fmt: skip
+        db.session.add(
+            ModerationEvent(
+                comment_id=comment.id,
+                comment_summary=services.summarize(comment, reason),
+                action="submitted",
+                from_status="",
+                to_status=status,
+                created_at=clock.now(),
+            )
+        )
         notify.comment_stored(comment, held_mail)
         db.session.commit()
     return comment

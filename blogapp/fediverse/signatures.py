@@ -101,8 +101,9 @@ def sign(
     key = _private_key(private_pem)
     message = signing_string(method, path, headers, names).encode()
     value = base64.b64encode(key.sign(message, padding.PKCS1v15(), hashes.SHA256())).decode()
-    return (f'keyId="{key_id}",algorithm="rsa-sha256",headers="{" ".join(names)}",'
-            f'signature="{value}"')  # fmt: skip
+    return (
+        f'keyId="{key_id}",algorithm="rsa-sha256",headers="{" ".join(names)}",signature="{value}"'
+    )
 
 
 def signed_headers(

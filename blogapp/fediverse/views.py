@@ -40,10 +40,12 @@ def only_when_enabled():
 def _json(
     document: dict, mimetype: str = AS_JSON, status: int = 200, cache: bool = True
 ) -> Response:
-    response = Response(json.dumps(document, ensure_ascii=False), status=status,
-                        content_type=f"{mimetype}; charset=utf-8")  # fmt: skip
-    response.headers["Cache-Control"] = (shared_cache_control(current_app) if cache
-                                         else "no-store")  # fmt: skip
+    response = Response(
+        json.dumps(document, ensure_ascii=False),
+        status=status,
+        content_type=f"{mimetype}; charset=utf-8",
+    )
+    response.headers["Cache-Control"] = shared_cache_control(current_app) if cache else "no-store"
     response.vary.add("Accept")
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
@@ -77,8 +79,10 @@ def webfinger():
 @bp.get("/.well-known/nodeinfo")
 def nodeinfo_links():
     href = actors.url("fediverse.nodeinfo")
-    return _json({"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1",
-                             "href": href}]}, "application/json")  # fmt: skip
+    return _json(
+        {"links": [{"rel": "http://nodeinfo.diaspora.software/ns/schema/2.1", "href": href}]},
+        "application/json",
+    )
 
 
 @bp.get("/nodeinfo/2.1")
@@ -109,12 +113,24 @@ def _collection(name: str, total: int, items_for) -> Response:
     base = actors.url(request.endpoint, name=name)
     page = _page_number()
     if page is None:
-        return _json({"@context": actors.AP_CONTEXT[0], "id": base, "type": "OrderedCollection",
-                      "totalItems": total, "first": f"{base}?page=1"})  # fmt: skip
+        return _json(
+            {
+                "@context": actors.AP_CONTEXT[0],
+                "id": base,
+                "type": "OrderedCollection",
+                "totalItems": total,
+                "first": f"{base}?page=1",
+            }
+        )
     items = items_for((page - 1) * PAGE_SIZE)
-    document = {"@context": actors.AP_CONTEXT[0], "id": f"{base}?page={page}",
-                "type": "OrderedCollectionPage", "partOf": base, "totalItems": total,
-                "orderedItems": items}  # fmt: skip
+    document = {
+        "@context": actors.AP_CONTEXT[0],
+        "id": f"{base}?page={page}",
+        "type": "OrderedCollectionPage",
+        "partOf": base,
+        "totalItems": total,
+        "orderedItems": items,
+    }
     if page * PAGE_SIZE < total:
         document["next"] = f"{base}?page={page + 1}"
     if page > 1:
@@ -130,10 +146,19 @@ def followers(name: str):
         abort(404)
     if request.args.get("page") is not None:
         abort(403)
-    total = db.session.scalar(select(func.count()).select_from(Follower).where(
-        Follower.target == name, Follower.status == FollowerStatus.ACCEPTED))  # fmt: skip
-    return _json({"@context": actors.AP_CONTEXT[0], "type": "OrderedCollection",
-                  "id": actors.url(request.endpoint, name=name), "totalItems": total})  # fmt: skip
+    total = db.session.scalar(
+        select(func.count())
+        .select_from(Follower)
+        .where(Follower.target == name, Follower.status == FollowerStatus.ACCEPTED)
+    )
+    return _json(
+        {
+            "@context": actors.AP_CONTEXT[0],
+            "type": "OrderedCollection",
+            "id": actors.url(request.endpoint, name=name),
+            "totalItems": total,
+        }
+    )
 
 
 @bp.get("/fediverse/actors/<name>/outbox")
@@ -147,8 +172,9 @@ def outbox(name: str):
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
 
     def items(offset: int) -> list[dict]:
-        posts = db.session.scalars(query.order_by(Post.published_at.desc(), Post.id.desc())
-                                   .offset(offset).limit(PAGE_SIZE))  # fmt: skip
+        posts = db.session.scalars(
+            query.order_by(Post.published_at.desc(), Post.id.desc()).offset(offset).limit(PAGE_SIZE)
+        )
         found = []
         for post in posts:
             told = db.session.get(FederatedPost, post.id)
@@ -216,8 +242,12 @@ def _handle_post() -> Response:
         abort(400)
     verdict = inbox.count_activity(signer)
     if not verdict.allowed:
-        response = _json({"error": "too many activities from this account or server; "
-                                   "try again later"}, "application/json", 429, cache=False)
+        response = _json(
+            {"error": "too many activities from this account or server; try again later"},
+            "application/json",
+            429,
+            cache=False,
+        )
         response.headers["Retry-After"] = str(verdict.retry_after)
         return response
     try:
@@ -227,5 +257,3 @@ def _handle_post() -> Response:
     except (inbox.Forbidden, remote.NotTrusted) as error:
         return _json({"error": str(error)}, "application/json", 403, cache=False)
     return _json({}, "application/json", 202, cache=False)
-
-

@@ -39,8 +39,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def absolute_links(fragment: str) -> str:
-    return _RELATIVE_LINK.sub(lambda m: m.group(1) + current_app.config["SITE_URL"] + "/",
-                              fragment)  # fmt: skip
+    return _RELATIVE_LINK.sub(lambda m: m.group(1) + current_app.config["SITE_URL"] + "/", fragment)
 
 
 def xml_text(text: str) -> str:
@@ -81,8 +80,15 @@ class Feed:
 
 
 def new_feed(title: str, page_path: str, self_path: str, description: str, kind: str) -> Feed:
-    return Feed(kind, title, absolute_url(page_path), absolute_url(self_path), description,
-                current_app.config["SITE_LANGUAGE"], mirrors=mirror_addresses())  # fmt: skip
+    return Feed(
+        kind,
+        title,
+        absolute_url(page_path),
+        absolute_url(self_path),
+        description,
+        current_app.config["SITE_LANGUAGE"],
+        mirrors=mirror_addresses(),
+    )
 
 
 def post_entries(feed: Feed, posts: list[Post], noted: dict[int, datetime] | None = None) -> None:
@@ -93,22 +99,26 @@ def post_entries(feed: Feed, posts: list[Post], noted: dict[int, datetime] | Non
         link = absolute_url(post_url(post))
         names = [profile.name_in(post.language) for profile in post.bylines]
         figure = str(featured_figure(post))  # the featured image comes first
-        feed.entries.append(Entry(
-            id=post.guid or link,
-            link=link,
-            title=post_label(post, format_date(post.published_at)),
-            published=post.published_at,
-            updated=max(post.updated_at, post.published_at,
-                        noted.get(post.id, post.published_at)),
-            summary_html=absolute_links(figure + post.excerpt_html),
-            content_html=absolute_links(figure + post.body_html) if full else "",
-            guid_is_permalink=not post.guid,
-            author_name=join_plain(names),
-            author_uri=absolute_url(url_for("posts.author", slug=post.bylines[0].slug))
-            if post.bylines else "",
-            categories=[c.name for c in post.categories] + [t.name for t in post.tags],
-            comments_link=link + "#comments",
-        ))  # fmt: skip
+        feed.entries.append(
+            Entry(
+                id=post.guid or link,
+                link=link,
+                title=post_label(post, format_date(post.published_at)),
+                published=post.published_at,
+                updated=max(
+                    post.updated_at, post.published_at, noted.get(post.id, post.published_at)
+                ),
+                summary_html=absolute_links(figure + post.excerpt_html),
+                content_html=absolute_links(figure + post.body_html) if full else "",
+                guid_is_permalink=not post.guid,
+                author_name=join_plain(names),
+                author_uri=absolute_url(url_for("posts.author", slug=post.bylines[0].slug))
+                if post.bylines
+                else "",
+                categories=[c.name for c in post.categories] + [t.name for t in post.tags],
+                comments_link=link + "#comments",
+            )
+        )
 
 
 def comment_entries(feed: Feed, comments: list[Comment]) -> None:
@@ -116,12 +126,17 @@ def comment_entries(feed: Feed, comments: list[Comment]) -> None:
         post_title = post_label(comment.post, format_date(comment.post.published_at))
         link = absolute_url(post_url(comment.post)) + f"#comment-{comment.id}"
         name = comment.author_name.strip() or _("Anonymous")
-        feed.entries.append(Entry(
-            id=link, link=link, title=_("Comment on %(title)s by %(name)s", title=post_title,
-                                        name=name),
-            published=comment.created_at, updated=comment.created_at,
-            content_html=absolute_links(comment.body_html), author_name=name,
-        ))  # fmt: skip
+        feed.entries.append(
+            Entry(
+                id=link,
+                link=link,
+                title=_("Comment on %(title)s by %(name)s", title=post_title, name=name),
+                published=comment.created_at,
+                updated=comment.created_at,
+                content_html=absolute_links(comment.body_html),
+                author_name=name,
+            )
+        )
 
 
 def rfc822(moment: datetime) -> str:

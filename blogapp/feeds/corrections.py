@@ -26,12 +26,15 @@ def newest_notes(page: int = 1, per_page: int = PER_PAGE) -> tuple[list[Correcti
     check_page(page)
     rows = list(
         db.session.scalars(
-            select(Correction).join(Correction.post).options(contains_eager(Correction.post))
+            select(Correction)
+            .join(Correction.post)
+            .options(contains_eager(Correction.post))
             .where(Post.public())
             .order_by(Correction.noted_at.desc(), Correction.id.desc())
-            .offset((page - 1) * per_page).limit(per_page + 1)
+            .offset((page - 1) * per_page)
+            .limit(per_page + 1)
         )
-    )  # fmt: skip
+    )
     return rows[:per_page], len(rows) > per_page
 
 
@@ -45,25 +48,39 @@ def index(page: int = 1):
     notes, has_next = newest_notes(page)
     if not notes and page > 1:
         abort(404)
-    return render_template("corrections/index.html", notes=notes, page=page,
-                           has_next=has_next, note_anchor=note_anchor,
-                           browsing=("corrections", "Corrections and updates"))  # fmt: skip
+    return render_template(
+        "corrections/index.html",
+        notes=notes,
+        page=page,
+        has_next=has_next,
+        note_anchor=note_anchor,
+        browsing=("corrections", "Corrections and updates"),
+    )
 
 
 @bp.route("/corrections/feed/")
 def feed():
     notes, _ = newest_notes(1, current_app.config["FEED_ITEMS"])
     site = current_app.config["SITE_NAME"]
-    built = new_feed(f"{site} » Corrections", url_for("corrections.index"),
-                     url_for("corrections.feed"), "Corrections and updates to published posts",
-                     "rss")  # fmt: skip
+    built = new_feed(
+        f"{site} » Corrections",
+        url_for("corrections.index"),
+        url_for("corrections.feed"),
+        "Corrections and updates to published posts",
+        "rss",
+    )
     for note in notes:
         link = absolute_url(note_anchor(note))
         title = post_label(note.post, format_date(note.post.published_at))
         label = "Correction" if note.kind == "correction" else "Update"
-        built.entries.append(Entry(
-            id=link, link=link, title=f"{label} to “{title}”, {format_date(note.noted_at)}",
-            published=note.noted_at, updated=note.updated_at,
-            content_html=absolute_links(note.body_html),
-        ))  # fmt: skip
+        built.entries.append(
+            Entry(
+                id=link,
+                link=link,
+                title=f"{label} to “{title}”, {format_date(note.noted_at)}",
+                published=note.noted_at,
+                updated=note.updated_at,
+                content_html=absolute_links(note.body_html),
+            )
+        )
     return feed_response(built, max((n.updated_at for n in notes), default=None))

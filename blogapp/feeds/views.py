@@ -45,8 +45,9 @@ def newest_posts(*where) -> list[Post]:
         db.session.scalars(
             select(Post)
             # The bylines joined (a few rows a post), not a query of their own.
-            .options(joinedload(Post.bylines), selectinload(Post.categories),
-                     selectinload(Post.tags))
+            .options(
+                joinedload(Post.bylines), selectinload(Post.categories), selectinload(Post.tags)
+            )
             .where(Post.public(), *where)
             .order_by(Post.published_at.desc(), Post.id.desc())
             .limit(current_app.config["FEED_ITEMS"])
@@ -77,8 +78,10 @@ def posts_feed(title: str, page_path: str, self_path: str, posts: list[Post], ki
     # A correction or update note makes its post's item newer (one query for them all).
     noted = latest_notes([p.id for p in posts])
     post_entries(feed, posts, noted)
-    newest = max((max(p.published_at, p.updated_at, noted.get(p.id, p.published_at))
-                  for p in posts), default=None)  # fmt: skip
+    newest = max(
+        (max(p.published_at, p.updated_at, noted.get(p.id, p.published_at)) for p in posts),
+        default=None,
+    )
     return feed_response(feed, newest)
 
 
@@ -86,10 +89,13 @@ def latest_notes(post_ids: list[int]) -> dict:
     """post id -> when its newest correction was added or changed."""
     if not post_ids:
         return {}
-    return dict(db.session.execute(
-        select(Correction.post_id, func.max(Correction.updated_at))
-        .where(Correction.post_id.in_(post_ids)).group_by(Correction.post_id)
-    ).all())  # fmt: skip
+    return dict(
+        db.session.execute(
+            select(Correction.post_id, func.max(Correction.updated_at))
+            .where(Correction.post_id.in_(post_ids))
+            .group_by(Correction.post_id)
+        ).all()
+    )
 
 
 def _site_title(suffix: str = "") -> str:
@@ -100,14 +106,16 @@ def _site_title(suffix: str = "") -> str:
 @bp.route("/feed/rss2/")  # WordPress's other name for it
 @bp.route("/feed/")  # registered first, so url_for builds this one
 def posts_rss():
-    return posts_feed(_site_title(), url_for("posts.index"), url_for("feeds.posts_rss"),
-                      newest_posts(), "rss")  # fmt: skip
+    return posts_feed(
+        _site_title(), url_for("posts.index"), url_for("feeds.posts_rss"), newest_posts(), "rss"
+    )
 
 
 @bp.route("/feed/atom/")
 def posts_atom():
-    return posts_feed(_site_title(), url_for("posts.index"), url_for("feeds.posts_atom"),
-                      newest_posts(), "atom")  # fmt: skip
+    return posts_feed(
+        _site_title(), url_for("posts.index"), url_for("feeds.posts_atom"), newest_posts(), "atom"
+    )
 
 
 @bp.route("/category/<path:path>/feed/")
@@ -119,8 +127,10 @@ def category(path: str):
     return posts_feed(
         _site_title(_("%(name)s Category", name=node.name)),
         url_for("categories.detail", path=node.path),
-        url_for("feeds.category", path=node.path), newest_posts(Post.id.in_(in_category)), "rss",
-    )  # fmt: skip
+        url_for("feeds.category", path=node.path),
+        newest_posts(Post.id.in_(in_category)),
+        "rss",
+    )
 
 
 @bp.route("/tag/<slug>/feed/")
@@ -128,9 +138,12 @@ def tag(slug: str):
     found = db.one_or_404(select(Tag).where(Tag.slug == slug))
     tagged = select(post_tags.c.post_id).where(post_tags.c.tag_id == found.id)
     return posts_feed(
-        _site_title(_("%(name)s Tag", name=found.name)), url_for("posts.tag", slug=slug),
-        url_for("feeds.tag", slug=slug), newest_posts(Post.id.in_(tagged)), "rss",
-    )  # fmt: skip
+        _site_title(_("%(name)s Tag", name=found.name)),
+        url_for("posts.tag", slug=slug),
+        url_for("feeds.tag", slug=slug),
+        newest_posts(Post.id.in_(tagged)),
+        "rss",
+    )
 
 
 @bp.route("/author/<slug>/feed/")
@@ -145,8 +158,10 @@ def author(slug: str):
     return posts_feed(
         _site_title(_("Posts by %(name)s", name=profile.name_in(current_language()))),
         url_for("posts.author", slug=slug),
-        url_for("feeds.author", slug=slug), newest_posts(profile_posts(profile.id)), "rss",
-    )  # fmt: skip
+        url_for("feeds.author", slug=slug),
+        newest_posts(profile_posts(profile.id)),
+        "rss",
+    )
 
 
 def comments_feed(title: str, page_path: str, self_path: str, comments: list[Comment]):
@@ -157,8 +172,12 @@ def comments_feed(title: str, page_path: str, self_path: str, comments: list[Com
 
 @bp.route("/comments/feed/")
 def comments_rss():
-    return comments_feed(_site_title(_("Comments")), url_for("posts.index"),
-                         url_for("feeds.comments_rss"), newest_comments())  # fmt: skip
+    return comments_feed(
+        _site_title(_("Comments")),
+        url_for("posts.index"),
+        url_for("feeds.comments_rss"),
+        newest_comments(),
+    )
 
 
 @bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/feed/")
@@ -170,5 +189,9 @@ def post_comments(year: int, month: int, day: int, slug: str):
     set_page_language(post.language)  # a post's comments feed speaks the post's language
     page_path = post_url(post)
     title = post_label(post, format_date(post.published_at))
-    return comments_feed(_site_title(_("Comments on %(title)s", title=title)), page_path,
-                         page_path + "feed/", newest_comments(Comment.post_id == post.id))
+    return comments_feed(
+        _site_title(_("Comments on %(title)s", title=title)),
+        page_path,
+        page_path + "feed/",
+        newest_comments(Comment.post_id == post.id),
+    )

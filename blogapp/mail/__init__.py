@@ -16,7 +16,11 @@ def init_app(app) -> None:
     from blogapp.registry import ReaderData, registry
 
     found = registry(app)
-    found.add_job("outbox", lambda: (
-        f"Deleted {retention.prune()} sent, failed or cancelled mail(s) older than "
-        f"{retention.keep_days()} day(s)."))
+    found.add_job(
+        "outbox",
+        lambda: (
+            f"Deleted {retention.prune()} sent, failed or cancelled mail(s) older than "
+            f"{retention.keep_days()} day(s)."
+        ),
+    )
     found.add_reader_data(ReaderData("outbox", retention.erase_reader))

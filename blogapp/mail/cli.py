@@ -15,9 +15,13 @@ from blogapp.mail.worker import deliver_lanes_once, deliver_loop, lanes, summary
 
 @click.command("deliver")
 @click.option("--loop", is_flag=True, help="Keep sending until SIGTERM or SIGINT.")
-@click.option("--only", default=None, metavar="LANE",
-              help="Send only one lane: mail, fediverse deliveries or telegram (default: "
-                   "every lane, side by side).")  # fmt: skip
+@click.option(
+    "--only",
+    default=None,
+    metavar="LANE",
+    help="Send only one lane: mail, fediverse deliveries or telegram (default: "
+    "every lane, side by side).",
+)
 @click.option(
     "--batch",
     type=click.IntRange(1, 10_000),
@@ -28,16 +32,20 @@ from blogapp.mail.worker import deliver_lanes_once, deliver_loop, lanes, summary
 def deliver_command(loop: bool, only: str | None, batch: int | None) -> None:
     """Send the mail (and fediverse deliveries) queued in the outbox."""
     config = current_app.config
-    if not (config.get("MAIL_SERVER") or config.get("FEDIVERSE_ENABLED")
-            or config.get("TELEGRAM_BOT_TOKEN")):
+    if not (
+        config.get("MAIL_SERVER")
+        or config.get("FEDIVERSE_ENABLED")
+        or config.get("TELEGRAM_BOT_TOKEN")
+    ):
         raise click.ClickException("BLOGAPP_MAIL_SERVER is not set: nothing can be sent.")
     if batch:
         current_app.config["MAIL_BATCH_SIZE"] = batch
     # The lanes are what the features registered (blogapp.registry), known only once
     # the app is built: checked here rather than by click.Choice.
     if only is not None and only not in lanes():
-        raise click.BadParameter(f"{only!r} is not one of {', '.join(lanes())}.",
-                                 param_hint="'--only'")
+        raise click.BadParameter(
+            f"{only!r} is not one of {', '.join(lanes())}.", param_hint="'--only'"
+        )
     chosen = (only,) if only else None
     if loop:
         deliver_loop(click.echo, only=chosen)
@@ -54,8 +62,12 @@ def mail_command() -> None:
 
 
 @mail_command.command("dkim-key")
-@click.option("--force", is_flag=True, help="Replace the key that exists (the old record "
-              "then no longer matches: publish the new one first, under a new selector).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Replace the key that exists (the old record "
+    "then no longer matches: publish the new one first, under a new selector).",
+)
 @with_appcontext
 def dkim_key_command(force: bool) -> None:
     """Make the DKIM key that signs outgoing mail, and print the DNS record to publish."""
@@ -72,4 +84,4 @@ def dkim_key_command(force: bool) -> None:
         pem = signing.generate_key(path)
         click.echo(f"New key written to {path} (readable by its owner only).")
     click.echo("Publish this TXT record, then run `flask doctor` to check it:")
-    click.echo(f"{signing.record_name()}. IN TXT \"{signing.record_value(pem)}\"")
+    click.echo(f'{signing.record_name()}. IN TXT "{signing.record_value(pem)}"')

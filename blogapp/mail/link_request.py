@@ -29,8 +29,11 @@ def _strip(value):
 
 
 def address_field(label) -> EmailField:
-    return EmailField(label, filters=[_strip], validators=[
-        InputRequired(INVALID), Length(max=254, message=INVALID), Email(INVALID)])  # fmt: skip
+    return EmailField(
+        label,
+        filters=[_strip],
+        validators=[InputRequired(INVALID), Length(max=254, message=INVALID), Email(INVALID)],
+    )
 
 
 class LinkRequestForm(FlaskForm):

@@ -65,8 +65,12 @@ def read(purpose: str, token: str, max_age: timedelta | None = None) -> dict:
     except BadSignature:
         data = None
     if not isinstance(data, dict) or not isinstance(data.get("t"), int):
-        raise LinkError(N_("This link is not valid. It may have been cut short: "
-                           "copy the whole link from the e-mail."))
+        raise LinkError(
+            N_(
+                "This link is not valid. It may have been cut short: "
+                "copy the whole link from the e-mail."
+            )
+        )
     if max_age is not None and now() - datetime.fromtimestamp(data["t"], UTC) > max_age:
         raise LinkError(N_("This link has expired."))
     return data
@@ -81,6 +85,7 @@ def made_before(created_at: datetime, data: dict) -> bool:
 def consume(nonce: str, purpose: str) -> bool:
     """Record a single-use link as used, in the open transaction; False if it was already."""
     stmt = insert_for(db.session, UsedToken.__table__).values(
-        nonce=nonce, purpose=purpose, used_at=now())
+        nonce=nonce, purpose=purpose, used_at=now()
+    )
     stmt = stmt.on_conflict_do_nothing(index_elements=["nonce"]).returning(UsedToken.nonce)
     return db.session.execute(stmt).first() is not None  # (rowcount is -1 on psycopg)

@@ -27,26 +27,68 @@ def mail_enabled() -> bool:
     return bool(current_app.config.get("MAIL_SERVER"))
 
 
-def _row(*, key: str, kind: str, recipient: str = "", subject: str = "", text: str = "",
-         html: str = "", headers: dict | None = None, payload: dict | None = None,
-         ref: str = "", not_before: datetime | None = None, moment: datetime) -> dict:
+def _row(
+    *,
+    key: str,
+    kind: str,
+    recipient: str = "",
+    subject: str = "",
+    text: str = "",
+    html: str = "",
+    headers: dict | None = None,
+    payload: dict | None = None,
+    ref: str = "",
+    not_before: datetime | None = None,
+    moment: datetime,
+) -> dict:
     if not KEY.match(key):
         raise ValueError(f"idempotency key {key!r} must be 1-200 of A-Z a-z 0-9 . _ -")
     return dict(
-        idempotency_key=key, kind=kind, ref=ref[:100], recipient=recipient[:254],
-        subject=" ".join(subject.split())[:300], headers=headers or {}, body_text=text,
-        body_html=html, payload=payload or {}, status=OutboxStatus.QUEUED, attempts=0,
-        next_attempt_at=max(not_before or moment, moment), last_error="", claimed_by="",
+        idempotency_key=key,
+        kind=kind,
+        ref=ref[:100],
+        recipient=recipient[:254],
+        subject=" ".join(subject.split())[:300],
+        headers=headers or {},
+        body_text=text,
+        body_html=html,
+        payload=payload or {},
+        status=OutboxStatus.QUEUED,
+        attempts=0,
+        next_attempt_at=max(not_before or moment, moment),
+        last_error="",
+        claimed_by="",
         created_at=moment,
-    )  # fmt: skip
+    )
 
 
-def enqueue(*, key: str, kind: str, recipient: str = "", subject: str = "", text: str = "",
-            html: str = "", headers: dict | None = None, payload: dict | None = None,
-            ref: str = "", not_before: datetime | None = None) -> bool:
+def enqueue(
+    *,
+    key: str,
+    kind: str,
+    recipient: str = "",
+    subject: str = "",
+    text: str = "",
+    html: str = "",
+    headers: dict | None = None,
+    payload: dict | None = None,
+    ref: str = "",
+    not_before: datetime | None = None,
+) -> bool:
     """Queue one message in the open transaction; False when its key was queued before."""
-    row = _row(key=key, kind=kind, recipient=recipient, subject=subject, text=text, html=html,
-               headers=headers, payload=payload, ref=ref, not_before=not_before, moment=now())
+    row = _row(
+        key=key,
+        kind=kind,
+        recipient=recipient,
+        subject=subject,
+        text=text,
+        html=html,
+        headers=headers,
+        payload=payload,
+        ref=ref,
+        not_before=not_before,
+        moment=now(),
+    )
     insert = _statements(db.session)[0]
     # A row comes back only when inserted (psycopg reports no rowcount for this).
     return db.session.execute(insert, row).first() is not None
@@ -75,7 +117,8 @@ def _statements(session) -> tuple[Any, Any]:
     name = session.get_bind().dialect.name
     if name not in _STATEMENTS:
         bulk = insert_for(session, OutboxMessage.__table__).on_conflict_do_nothing(
-            index_elements=["idempotency_key"])
+            index_elements=["idempotency_key"]
+        )
         _STATEMENTS[name] = (bulk.returning(OutboxMessage.id), bulk)
     return _STATEMENTS[name]
 

@@ -33,10 +33,16 @@ def _delete(ids: list[int]) -> int:
         return 0
     # A reply notice names the digest that told it; with the digest gone it would look
     # untold and go out again in the next one. Told, it has nothing left to do.
-    db.session.execute(delete(ReplyNotice).where(ReplyNotice.outbox_id.in_(ids))
-                       .execution_options(synchronize_session=False))  # fmt: skip
-    return db.session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_(ids))
-                              .execution_options(synchronize_session=False)).rowcount  # fmt: skip
+    db.session.execute(
+        delete(ReplyNotice)
+        .where(ReplyNotice.outbox_id.in_(ids))
+        .execution_options(synchronize_session=False)
+    )
+    return db.session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids))
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def erase_reader(reader: Reader) -> int:
@@ -45,11 +51,15 @@ def erase_reader(reader: Reader) -> int:
     quoted = select(ReplyNotice.outbox_id).where(
         ReplyNotice.comment_id.in_(reader.comment_ids), ReplyNotice.outbox_id.is_not(None)
     )
-    ids = db.session.scalars(select(OutboxMessage.id).where(or_(
-        func.lower(OutboxMessage.recipient) == reader.email,
-        OutboxMessage.ref.in_(reader.comment_refs),
-        OutboxMessage.id.in_(quoted),
-    ))).all()  # fmt: skip
+    ids = db.session.scalars(
+        select(OutboxMessage.id).where(
+            or_(
+                func.lower(OutboxMessage.recipient) == reader.email,
+                OutboxMessage.ref.in_(reader.comment_refs),
+                OutboxMessage.id.in_(quoted),
+            )
+        )
+    ).all()
     return _delete(list(ids))
 
 
@@ -57,10 +67,12 @@ def prune() -> int:
     """Delete messages sent, failed or cancelled more than ``keep_days()`` ago; how
     many. Commits."""
     cutoff = now() - timedelta(days=keep_days())
-    ids = db.session.scalars(select(OutboxMessage.id).where(
-        OutboxMessage.status.in_(FINISHED),
-        func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < cutoff,
-    )).all()  # fmt: skip
+    ids = db.session.scalars(
+        select(OutboxMessage.id).where(
+            OutboxMessage.status.in_(FINISHED),
+            func.coalesce(OutboxMessage.sent_at, OutboxMessage.created_at) < cutoff,
+        )
+    ).all()
     deleted = _delete(list(ids))
     db.session.commit()
     return deleted

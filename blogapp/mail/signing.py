@@ -21,9 +21,18 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, current_app
 
 # What the signature covers: the headers a forger would change. From is required.
-SIGNED_HEADERS = (b"from", b"to", b"subject", b"date", b"message-id", b"reply-to",
-                  b"list-unsubscribe", b"list-unsubscribe-post", b"mime-version",
-                  b"content-type")  # fmt: skip
+SIGNED_HEADERS = (
+    b"from",
+    b"to",
+    b"subject",
+    b"date",
+    b"message-id",
+    b"reply-to",
+    b"list-unsubscribe",
+    b"list-unsubscribe-post",
+    b"mime-version",
+    b"content-type",
+)
 KEY_BITS = 2048
 
 
@@ -48,9 +57,11 @@ def record_name(app: Flask | None = None) -> str:
 def generate_key(path: Path) -> bytes:
     """Write a new private key to ``path``, readable by its owner only; returns the PEM."""
     key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
-    pem = key.private_bytes(serialization.Encoding.PEM,
-                            serialization.PrivateFormat.TraditionalOpenSSL,
-                            serialization.NoEncryption())  # fmt: skip
+    pem = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption(),
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "wb") as handle:
@@ -61,8 +72,9 @@ def generate_key(path: Path) -> bytes:
 def public_key_base64(pem: bytes) -> str:
     """The ``p=`` of the DNS record: the public key's SubjectPublicKeyInfo, base64."""
     key = serialization.load_pem_private_key(pem, password=None)
-    der = key.public_key().public_bytes(serialization.Encoding.DER,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return base64.b64encode(der).decode()
 
 
@@ -87,8 +99,14 @@ def signed(message: EmailMessage) -> EmailMessage:
     # Signed as smtplib will send it: CRLF line ends (its send_message flattens so).
     raw = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
     present = [name for name in SIGNED_HEADERS if name.decode() in message]
-    header = dkim.sign(raw, current_app.config["DKIM_SELECTOR"].encode(), domain.encode(),
-                       pem, canonicalize=(b"relaxed", b"relaxed"), include_headers=present)
+    header = dkim.sign(
+        raw,
+        current_app.config["DKIM_SELECTOR"].encode(),
+        domain.encode(),
+        pem,
+        canonicalize=(b"relaxed", b"relaxed"),
+        include_headers=present,
+    )
     name, _colon, value = header.decode().partition(":")
     # Kept as dkimpy folded it; relaxed canonicalisation ignores the folding anyway.
     message.set_raw(name, value.strip().replace("\r\n", "\n"))

@@ -31,8 +31,9 @@ def is_permanent(error: Exception) -> bool:
 def is_hard_refusal(error: Exception) -> bool:
     """The server's own 5xx answer (not a message the blog could not build): the
     address does not take mail, so a list stops sending to it."""
-    return isinstance(error, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused) \
-        and is_permanent(error)
+    return isinstance(
+        error, smtplib.SMTPResponseException | smtplib.SMTPRecipientsRefused
+    ) and is_permanent(error)
 
 
 def message_id(key: str, sender: str) -> str:
@@ -99,8 +100,9 @@ class Connection:
         host, port = config["MAIL_SERVER"], int(config["MAIL_PORT"])
         timeout = float(config["MAIL_TIMEOUT"])
         if config.get("MAIL_USE_SSL"):
-            smtp = smtplib.SMTP_SSL(host, port, timeout=timeout,
-                                    context=ssl.create_default_context())
+            smtp = smtplib.SMTP_SSL(
+                host, port, timeout=timeout, context=ssl.create_default_context()
+            )
         else:
             smtp = smtplib.SMTP(host, port, timeout=timeout)
             if config.get("MAIL_USE_TLS"):

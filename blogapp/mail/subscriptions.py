@@ -108,8 +108,10 @@ class LinkMaker:
 
     def __init__(self, subscriptions: Subscriptions) -> None:
         self.subscriptions = subscriptions
-        self.urls = {step: site_url(endpoint, token="TOKEN")
-                     for step, endpoint in subscriptions.endpoints.items()}  # fmt: skip
+        self.urls = {
+            step: site_url(endpoint, token="TOKEN")
+            for step, endpoint in subscriptions.endpoints.items()
+        }
 
     def __call__(self, step: str, subscriber: Any, **extra: Any) -> str:
         return self.urls[step].replace("TOKEN", self.subscriptions.token(step, subscriber, **extra))
@@ -165,8 +167,9 @@ class Pages:
     language: Callable[[Any], str | None] = lambda subscriber: None
 
 
-def add_pages(bp: Blueprint, subscriptions: Subscriptions, pages: Pages, *,
-              manage_path: str) -> None:
+def add_pages(
+    bp: Blueprint, subscriptions: Subscriptions, pages: Pages, *, manage_path: str
+) -> None:
     """The confirm, unsubscribe and manage routes of ``subscriptions`` on ``bp``
     (``/confirm/<token>``, ``/unsubscribe/<token>`` and ``manage_path``)."""
     folder = subscriptions.templates
@@ -175,8 +178,13 @@ def add_pages(bp: Blueprint, subscriptions: Subscriptions, pages: Pages, *,
         return render_template(f"{folder}/{template}", **context), status
 
     def message(title: str, text: str, status: int = 200, manage: str | None = None):
-        return render_template("mail/message.html", title=title, message=text, manage=manage,
-                               manage_label=_(subscriptions.manage_label)), status
+        return render_template(
+            "mail/message.html",
+            title=title,
+            message=text,
+            manage=manage,
+            manage_label=_(subscriptions.manage_label),
+        ), status
 
     def problem(error: links.LinkError):
         # Marked with N_ where it was raised (here, or in links).
@@ -208,14 +216,17 @@ def add_pages(bp: Blueprint, subscriptions: Subscriptions, pages: Pages, *,
         except links.LinkError as error:
             return problem(error)
         if not links.pressed():
-            return render_template("mail/unsubscribe.html", stop=_(subscriptions.stop),
-                                   action=url_for(subscriptions.endpoints[UNSUBSCRIBE],
-                                                  token=token))
+            return render_template(
+                "mail/unsubscribe.html",
+                stop=_(subscriptions.stop),
+                action=url_for(subscriptions.endpoints[UNSUBSCRIBE], token=token),
+            )
         pages.unsubscribe(subscriber, data)
         if request.form.get("List-Unsubscribe") == "One-Click":
             return "Unsubscribed.\n", 200, {"Content-Type": "text/plain; charset=utf-8"}
-        return message(_("Unsubscribed"), _(pages.unsubscribed),
-                       manage=subscriptions.url(MANAGE, subscriber))
+        return message(
+            _("Unsubscribed"), _(pages.unsubscribed), manage=subscriptions.url(MANAGE, subscriber)
+        )
 
     def manage(token: str):
         try:
@@ -227,12 +238,14 @@ def add_pages(bp: Blueprint, subscriptions: Subscriptions, pages: Pages, *,
             said = pages.manage(subscriber, request.form)
             if said is None:
                 return message(_("Nothing chosen"), _(pages.nothing_chosen), 400)
-        return page(pages.manage_template, token=token, message=said,
-                    **pages.manage_context(subscriber))
+        return page(
+            pages.manage_template, token=token, message=said, **pages.manage_context(subscriber)
+        )
 
     both = ["GET", "POST"]
     endpoints = {step: subscriptions.endpoints[step].rpartition(".")[2] for step in STEPS}
     bp.add_url_rule("/confirm/<token>", endpoints[CONFIRM], csrf.exempt(confirm), methods=both)
-    bp.add_url_rule("/unsubscribe/<token>", endpoints[UNSUBSCRIBE], csrf.exempt(unsubscribe),
-                    methods=both)  # fmt: skip
+    bp.add_url_rule(
+        "/unsubscribe/<token>", endpoints[UNSUBSCRIBE], csrf.exempt(unsubscribe), methods=both
+    )
     bp.add_url_rule(manage_path, endpoints[MANAGE], csrf.exempt(manage), methods=both)

@@ -110,13 +110,18 @@ def claim(limit: int, lane: str | None = None) -> tuple[str, list[OutboxMessage]
         # A claim that keeps dying with its worker (a message that crashes it) ends here.
         db.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.SENDING,
-                   OutboxMessage.claimed_at < moment - lease,
-                   OutboxMessage.attempts >= int(config["MAIL_MAX_ATTEMPTS"]), _in_lane(lane))
-            .values(status=OutboxStatus.FAILED,
-                    last_error="The worker sending it stopped before finishing, every try.")
+            .where(
+                OutboxMessage.status == OutboxStatus.SENDING,
+                OutboxMessage.claimed_at < moment - lease,
+                OutboxMessage.attempts >= int(config["MAIL_MAX_ATTEMPTS"]),
+                _in_lane(lane),
+            )
+            .values(
+                status=OutboxStatus.FAILED,
+                last_error="The worker sending it stopped before finishing, every try.",
+            )
             .execution_options(synchronize_session=False)
-        )  # fmt: skip
+        )
         due = (
             select(OutboxMessage.id)
             .where(_due(moment, lease), _in_lane(lane))
@@ -130,10 +135,14 @@ def claim(limit: int, lane: str | None = None) -> tuple[str, list[OutboxMessage]
             db.session.execute(
                 update(OutboxMessage)
                 .where(OutboxMessage.id.in_(ids), _due(moment, lease))
-                .values(status=OutboxStatus.SENDING, claimed_by=claimant, claimed_at=moment,
-                        attempts=OutboxMessage.attempts + 1)
+                .values(
+                    status=OutboxStatus.SENDING,
+                    claimed_by=claimant,
+                    claimed_at=moment,
+                    attempts=OutboxMessage.attempts + 1,
+                )
                 .execution_options(synchronize_session=False)
-            )  # fmt: skip
+            )
         db.session.commit()
     if not ids:
         return claimant, []
@@ -156,11 +165,14 @@ def _finish(row: OutboxMessage, claimant: str, **values) -> None:
     with write_transaction():
         db.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id == row.id, OutboxMessage.claimed_by == claimant,
-                   OutboxMessage.status == OutboxStatus.SENDING)
+            .where(
+                OutboxMessage.id == row.id,
+                OutboxMessage.claimed_by == claimant,
+                OutboxMessage.status == OutboxStatus.SENDING,
+            )
             .values(**values)
             .execution_options(synchronize_session=False)
-        )  # fmt: skip
+        )
         db.session.commit()
 
 
@@ -187,8 +199,14 @@ def _failed(row: OutboxMessage, claimant: str, error: Exception, report: Report)
             kind.refused(row.recipient)
         log.warning("outbox #%s failed for good after %s tries: %s", row.id, row.attempts, text)
     else:
-        _finish(row, claimant, status=OutboxStatus.QUEUED, last_error=text, claimed_by="",
-                next_attempt_at=now() + _retry_delay(row.attempts, error))
+        _finish(
+            row,
+            claimant,
+            status=OutboxStatus.QUEUED,
+            last_error=text,
+            claimed_by="",
+            next_attempt_at=now() + _retry_delay(row.attempts, error),
+        )
         report.retrying += 1
 
 
@@ -270,8 +288,7 @@ def _in_threads(lanes: tuple[str, ...], work: Callable[[str], None]) -> None:
         except BaseException as error:  # noqa: BLE001 (raised again in the caller)
             errors.append(error)
 
-    threads = [threading.Thread(target=run, args=(lane,), name=f"deliver-{lane}")
-               for lane in lanes]  # fmt: skip
+    threads = [threading.Thread(target=run, args=(lane,), name=f"deliver-{lane}") for lane in lanes]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -288,8 +305,9 @@ def deliver_lanes_once(only: tuple[str, ...] | None = None, limit: int | None = 
     return _merged(reports)
 
 
-def deliver_loop(echo: Callable[[str], None], poll: float | None = None,
-                 only: tuple[str, ...] | None = None) -> None:
+def deliver_loop(
+    echo: Callable[[str], None], poll: float | None = None, only: tuple[str, ...] | None = None
+) -> None:
     """Batches of each lane, side by side, until SIGTERM or SIGINT, each lane
     pausing ``MAIL_POLL_SECONDS`` when it has nothing to send. A stop asked for
     mid-batch waits for the batch to end."""
@@ -320,8 +338,10 @@ def deliver_loop(echo: Callable[[str], None], poll: float | None = None,
 
 
 def summary(report: Report) -> str:
-    return (f"{report.sent} sent, {report.retrying} to retry, {report.failed} failed, "
-            f"{report.cancelled} cancelled")  # fmt: skip
+    return (
+        f"{report.sent} sent, {report.retrying} to retry, {report.failed} failed, "
+        f"{report.cancelled} cancelled"
+    )
 
 
 def retry(message_id: int) -> bool:
@@ -332,6 +352,6 @@ def retry(message_id: int) -> bool:
         .where(OutboxMessage.id == message_id, OutboxMessage.status == OutboxStatus.FAILED)
         .values(status=OutboxStatus.QUEUED, attempts=0, next_attempt_at=now(), claimed_by="")
         .execution_options(synchronize_session=False)
-    ).rowcount  # fmt: skip
+    ).rowcount
     db.session.commit()
     return bool(changed)

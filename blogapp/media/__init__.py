@@ -12,6 +12,12 @@ def init_app(app) -> None:
     from blogapp.media import admin  # noqa: F401
     from blogapp.registry import AdminScreen, registry
 
-    registry(app).add_admin_screen(AdminScreen(
-        N_("Media"), "admin.media", lambda e: "media" in e and e.startswith("admin."),
-        admin_only=False, order=50))
+    registry(app).add_admin_screen(
+        AdminScreen(
+            N_("Media"),
+            "admin.media",
+            lambda e: "media" in e and e.startswith("admin."),
+            admin_only=False,
+            order=50,
+        )
+    )

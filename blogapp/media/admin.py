@@ -43,10 +43,13 @@ def media():
         upload = form.file.data
         try:
             stored = store_image(
-                upload.stream, upload.filename or "", alt=form.alt.data or "",
-                caption=form.caption.data or "", credit=form.credit.data or "",
+                upload.stream,
+                upload.filename or "",
+                alt=form.alt.data or "",
+                caption=form.caption.data or "",
+                credit=form.credit.data or "",
                 uploaded_by=current_user._get_current_object(),
-            )  # fmt: skip
+            )
         except ImageRejected as error:
             db.session.rollback()
             form.file.errors = [str(error)]
@@ -56,7 +59,8 @@ def media():
             return redirect(url_for("admin.media"))
     items = db.paginate(
         select(Media).order_by(Media.created_at.desc(), Media.id.desc()),
-        per_page=MEDIA_PER_PAGE, max_per_page=MEDIA_PER_PAGE,
-    )  # fmt: skip
+        per_page=MEDIA_PER_PAGE,
+        max_per_page=MEDIA_PER_PAGE,
+    )
     status = 400 if form.errors else 200
     return render_template("admin/media.html", form=form, items=items), status

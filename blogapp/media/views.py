@@ -22,9 +22,11 @@ def uploaded(filename: str):
     match = UPLOAD_NAME.match(filename)
     if match is None:
         abort(404)
-    return immutable(send_from_directory(
-        upload_folder(), filename, mimetype=MIME_BY_EXTENSION[match.group(1)], max_age=YEAR
-    ))
+    return immutable(
+        send_from_directory(
+            upload_folder(), filename, mimetype=MIME_BY_EXTENSION[match.group(1)], max_age=YEAR
+        )
+    )
 
 
 def immutable(response):

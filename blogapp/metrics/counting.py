@@ -54,7 +54,10 @@ def count_request(sender, response, **extra) -> None:
 
 
 def count_deliveries(sender, lane: str, report, **extra) -> None:
-    for result, count in (("sent", report.sent), ("retried", report.retrying),
-                          ("failed", report.failed)):  # fmt: skip
+    for result, count in (
+        ("sent", report.sent),
+        ("retried", report.retrying),
+        ("failed", report.failed),
+    ):
         if count:
             DELIVERIES.labels(lane, result).inc(count)

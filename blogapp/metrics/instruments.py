@@ -14,17 +14,31 @@ from prometheus_client import Counter, Histogram
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # a flask command run with the service's env
     os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
 
-REQUESTS = Counter("blogapp_requests", "Requests answered, by route (endpoint) and status.",
-                   ["route", "status"])
+REQUESTS = Counter(
+    "blogapp_requests", "Requests answered, by route (endpoint) and status.", ["route", "status"]
+)
 REQUEST_SECONDS = Histogram(
-    "blogapp_request_seconds", "Time to answer a request, by how the page cache answered.",
-    ["cache"], buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
-PAGE_CACHE = Counter("blogapp_page_cache", "Anonymous pages: hit (kept page or 304), render.",
-                     ["result"])
-REFUSALS = Counter("blogapp_refusals", "Requests refused by a limit (429) or for load (503), "
-                   "by kind (search, deep pages, or the route).", ["kind", "status"])
+    "blogapp_request_seconds",
+    "Time to answer a request, by how the page cache answered.",
+    ["cache"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+PAGE_CACHE = Counter(
+    "blogapp_page_cache", "Anonymous pages: hit (kept page or 304), render.", ["result"]
+)
+REFUSALS = Counter(
+    "blogapp_refusals",
+    "Requests refused by a limit (429) or for load (503), "
+    "by kind (search, deep pages, or the route).",
+    ["kind", "status"],
+)
 SEARCH_SECONDS = Histogram(
-    "blogapp_search_seconds", "Time to render a search page (answers from a cache excluded).",
-    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5))
-DELIVERIES = Counter("blogapp_deliveries", "Outbox messages handled by the worker, by lane and "
-                     "result (sent, retried, failed).", ["lane", "result"])
+    "blogapp_search_seconds",
+    "Time to render a search page (answers from a cache excluded).",
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+DELIVERIES = Counter(
+    "blogapp_deliveries",
+    "Outbox messages handled by the worker, by lane and result (sent, retried, failed).",
+    ["lane", "result"],
+)

@@ -32,9 +32,14 @@ def metrics():
         abort(404)
     scheme, _space, sent = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token_matches(sent.strip(), expected):
-        return Response("A bearer token is needed.\n", 401,
-                        {"WWW-Authenticate": 'Bearer realm="metrics"',
-                         "Content-Type": "text/plain; charset=utf-8"})  # fmt: skip
+        return Response(
+            "A bearer token is needed.\n",
+            401,
+            {
+                "WWW-Authenticate": 'Bearer realm="metrics"',
+                "Content-Type": "text/plain; charset=utf-8",
+            },
+        )
     from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
     body = generate_latest(_registry()) + generate_latest(_SiteRegistry())
@@ -61,24 +66,29 @@ class _SiteRegistry:
         from prometheus_client.core import GaugeMetricFamily
 
         moment = now()
-        depth = GaugeMetricFamily("blogapp_outbox_unsent", "Queued or sending messages, by kind.",
-                                  labels=["kind"])
-        age = GaugeMetricFamily("blogapp_outbox_oldest_unsent_seconds",
-                                "Age of the oldest queued or sending message, by kind.",
-                                labels=["kind"])  # fmt: skip
+        depth = GaugeMetricFamily(
+            "blogapp_outbox_unsent", "Queued or sending messages, by kind.", labels=["kind"]
+        )
+        age = GaugeMetricFamily(
+            "blogapp_outbox_oldest_unsent_seconds",
+            "Age of the oldest queued or sending message, by kind.",
+            labels=["kind"],
+        )
         rows = db.session.execute(
             select(OutboxMessage.kind, func.count(), func.min(OutboxMessage.created_at))
             .where(OutboxMessage.status.in_((OutboxStatus.QUEUED, OutboxStatus.SENDING)))
             .group_by(OutboxMessage.kind)
-        ).all()  # fmt: skip
+        ).all()
         for kind, count, oldest in rows:
             depth.add_metric([kind], count)
             age.add_metric([kind], _seconds(moment, oldest))
         yield depth
         yield age
-        beat = GaugeMetricFamily("blogapp_mail_worker_heartbeat_timestamp_seconds",
-                                 "When each lane of the mail worker last finished a pass.",
-                                 labels=["lane"])  # fmt: skip
+        beat = GaugeMetricFamily(
+            "blogapp_mail_worker_heartbeat_timestamp_seconds",
+            "When each lane of the mail worker last finished a pass.",
+            labels=["lane"],
+        )
         for lane, when in heartbeat.last_beats().items():
             beat.add_metric([lane], when.timestamp())
         yield beat

@@ -12,4 +12,3 @@ bp = Blueprint("mirrors", __name__)
 @bp.route("/mirrors/")
 def index():
     return render_template("mirrors/index.html", addresses=mirror_addresses())
-

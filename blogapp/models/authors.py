@@ -32,8 +32,12 @@ post_bylines = Table(
     "post_bylines",
     db.metadata,
     Column("post_id", ForeignKey("posts.id", ondelete="CASCADE"), primary_key=True),
-    Column("author_id", ForeignKey("author_profiles.id", ondelete="CASCADE"), primary_key=True,
-           index=True),
+    Column(
+        "author_id",
+        ForeignKey("author_profiles.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    ),
     Column("position", Integer, nullable=False, default=0),
 )
 

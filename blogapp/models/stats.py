@@ -20,8 +20,7 @@ from blogapp.extensions import db
 from blogapp.models.base import UTCDateTime
 
 # Where a view came from (``StatsSource.channel``).
-CHANNELS = ("newsletter", "telegram", "facebook", "search", "fediverse", "site", "other",
-            "direct")  # fmt: skip
+CHANNELS = ("newsletter", "telegram", "facebook", "search", "fediverse", "site", "other", "direct")
 
 
 class StatsDay(db.Model):
@@ -59,8 +58,8 @@ class StatsHit(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     digest: Mapped[bytes] = mapped_column(LargeBinary(16), primary_key=True)
     post_id: Mapped[int] = mapped_column(
-        ForeignKey("posts.id", ondelete="CASCADE", name="fk_stats_hits_post"),
-        primary_key=True)  # fmt: skip
+        ForeignKey("posts.id", ondelete="CASCADE", name="fk_stats_hits_post"), primary_key=True
+    )
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     referrer: Mapped[str] = mapped_column(String(253), primary_key=True)
     views: Mapped[int] = mapped_column(Integer, default=0)
@@ -74,8 +73,8 @@ class StatsPostDay(db.Model):
     __table_args__ = (Index("ix_stats_post_days_day", "day"),)
 
     post_id: Mapped[int] = mapped_column(
-        ForeignKey("posts.id", ondelete="CASCADE", name="fk_stats_post_days_post"),
-        primary_key=True)  # fmt: skip
+        ForeignKey("posts.id", ondelete="CASCADE", name="fk_stats_post_days_post"), primary_key=True
+    )
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     language: Mapped[str] = mapped_column(String(10))
     views: Mapped[int] = mapped_column(Integer, default=0)
@@ -89,8 +88,8 @@ class StatsSource(db.Model):
     __table_args__ = (Index("ix_stats_sources_day", "day"),)
 
     post_id: Mapped[int] = mapped_column(
-        ForeignKey("posts.id", ondelete="CASCADE", name="fk_stats_sources_post"),
-        primary_key=True)  # fmt: skip
+        ForeignKey("posts.id", ondelete="CASCADE", name="fk_stats_sources_post"), primary_key=True
+    )
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     referrer: Mapped[str] = mapped_column(String(253), primary_key=True)

@@ -71,10 +71,9 @@ class ReplyNotice(db.Model):
 
     __tablename__ = "reply_notices"
     __table_args__ = (
-        UniqueConstraint("subscriber_id", "comment_id",
-                         name="uq_reply_notices_subscriber_comment"),
+        UniqueConstraint("subscriber_id", "comment_id", name="uq_reply_notices_subscriber_comment"),
         Index("ix_reply_notices_subscriber_outbox", "subscriber_id", "outbox_id"),
-    )  # fmt: skip
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(

@@ -25,8 +25,16 @@ def init_app(app) -> None:
         found.add_outbox_kind(OutboxHandler(kind, refused=services.mark_bouncing))
     found.add_lane_step(MAIL, services.forget_unconfirmed)
     found.add_lane_step(MAIL, services.queue_due_posts)
-    found.add_reader_data(ReaderData("newsletter", reader_data.erase, reader_data.export,
-                                     reader_data.holds, order=100))
-    found.add_admin_screen(AdminScreen(
-        N_("Subscribers"), "admin.subscribers",
-        lambda e: "subscriber" in e and e.startswith("admin."), order=130))
+    found.add_reader_data(
+        ReaderData(
+            "newsletter", reader_data.erase, reader_data.export, reader_data.holds, order=100
+        )
+    )
+    found.add_admin_screen(
+        AdminScreen(
+            N_("Subscribers"),
+            "admin.subscribers",
+            lambda e: "subscriber" in e and e.startswith("admin."),
+            order=130,
+        )
+    )

@@ -61,14 +61,15 @@ def _arguments() -> tuple[str, str]:
 def list_counts() -> dict[str, int]:
     """Confirmed readers of each list: English ones take "en" or "both", Khmer ones
     "km" or "both"."""
-    by_choice = dict(db.session.execute(
-        select(NewsletterSubscriber.lists, func.count())
-        .where(NewsletterSubscriber.status == NewsletterStatus.CONFIRMED)
-        .group_by(NewsletterSubscriber.lists)
-    ).all())  # fmt: skip
+    by_choice = dict(
+        db.session.execute(
+            select(NewsletterSubscriber.lists, func.count())
+            .where(NewsletterSubscriber.status == NewsletterStatus.CONFIRMED)
+            .group_by(NewsletterSubscriber.lists)
+        ).all()
+    )
     both = by_choice.get("both", 0)
-    return {"en": by_choice.get("en", 0) + both, "km": by_choice.get("km", 0) + both,
-            "both": both}  # fmt: skip
+    return {"en": by_choice.get("en", 0) + both, "km": by_choice.get("km", 0) + both, "both": both}
 
 
 def recent_issues() -> list[dict]:
@@ -79,37 +80,62 @@ def recent_issues() -> list[dict]:
         .join(Post, Post.id == NewsletterIssue.post_id)
         .order_by(NewsletterIssue.queued_at.desc(), NewsletterIssue.post_id.desc())
         .limit(RECENT_ISSUES)
-    ).all()  # fmt: skip
+    ).all()
     ids = [issue.post_id for issue, _ in issues]
     counts: dict[int, dict[str, int]] = {i: {} for i in ids}
-    rows = db.session.execute(
-        select(NewsletterSend.post_id, OutboxMessage.status, NewsletterSubscriber.status,
-               func.count())
-        .join(OutboxMessage, OutboxMessage.id == NewsletterSend.outbox_id)
-        .join(NewsletterSubscriber, NewsletterSubscriber.id == NewsletterSend.subscriber_id)
-        .where(NewsletterSend.post_id.in_(ids))
-        .group_by(NewsletterSend.post_id, OutboxMessage.status, NewsletterSubscriber.status)
-    ).all() if ids else []  # fmt: skip
+    rows = (
+        db.session.execute(
+            select(
+                NewsletterSend.post_id,
+                OutboxMessage.status,
+                NewsletterSubscriber.status,
+                func.count(),
+            )
+            .join(OutboxMessage, OutboxMessage.id == NewsletterSend.outbox_id)
+            .join(NewsletterSubscriber, NewsletterSubscriber.id == NewsletterSend.subscriber_id)
+            .where(NewsletterSend.post_id.in_(ids))
+            .group_by(NewsletterSend.post_id, OutboxMessage.status, NewsletterSubscriber.status)
+        ).all()
+        if ids
+        else []
+    )
     for post_id, status, subscriber_status, count in rows:
         bounced = status == OutboxStatus.FAILED and subscriber_status == NewsletterStatus.BOUNCING
         name = "bounced" if bounced else status
         counts[post_id][name] = counts[post_id].get(name, 0) + count
-    return [{"title": title, "queued_at": issue.queued_at, "recipients": issue.recipients,
-             "counts": counts[issue.post_id]} for issue, title in issues]  # fmt: skip
+    return [
+        {
+            "title": title,
+            "queued_at": issue.queued_at,
+            "recipients": issue.recipients,
+            "counts": counts[issue.post_id],
+        }
+        for issue, title in issues
+    ]
 
 
 @bp.get("/subscribers")
 @admin_required
 def subscribers():
     status, query = _arguments()
-    statuses = dict(db.session.execute(
-        select(NewsletterSubscriber.status, func.count()).group_by(NewsletterSubscriber.status)
-    ).all())  # fmt: skip
-    page = db.paginate(_filtered(status, query), page=page_arg(), per_page=PER_PAGE,
-                       error_out=False)  # fmt: skip
-    return render_template("admin/subscribers.html", page=page, status=status, query=query,
-                           statuses=statuses, all_statuses=tuple(NewsletterStatus),
-                           lists=list_counts(), issues=recent_issues())  # fmt: skip
+    statuses = dict(
+        db.session.execute(
+            select(NewsletterSubscriber.status, func.count()).group_by(NewsletterSubscriber.status)
+        ).all()
+    )
+    page = db.paginate(
+        _filtered(status, query), page=page_arg(), per_page=PER_PAGE, error_out=False
+    )
+    return render_template(
+        "admin/subscribers.html",
+        page=page,
+        status=status,
+        query=query,
+        statuses=statuses,
+        all_statuses=tuple(NewsletterStatus),
+        lists=list_counts(),
+        issues=recent_issues(),
+    )
 
 
 @bp.get("/subscribers.csv")
@@ -122,8 +148,11 @@ def export_subscribers():
     for row in db.session.scalars(_filtered(status, query)):
         writer.writerow([csv_cell(getattr(row, name)) for name in CSV_COLUMNS])
     # Like every admin page, never cached (the admin blueprint's private, no-store).
-    return Response(out.getvalue(), mimetype="text/csv", headers={
-        "Content-Disposition": 'attachment; filename="newsletter-subscribers.csv"'})
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": 'attachment; filename="newsletter-subscribers.csv"'},
+    )
 
 
 @bp.post("/posts/<int:post_id>/newsletter-test")
@@ -139,15 +168,23 @@ def newsletter_test(post_id: int):
         return back
     content = compose_post(post)
     moment = now()
-    enqueue(key=f"newsletter-test.{post.id}.{current_user.id}.{int(moment.timestamp())}",
-            kind="newsletter-test", recipient=current_user.email,
-            subject=f"[Test] {content['subject']}",
-            text=content["text"] + "\n-- \nA test of the newsletter mail, sent to you only.\n",
-            html=content["html"] + "<hr><p>A test of the newsletter mail, sent to you only.</p>",
-            ref=f"post:{post.id}")  # fmt: skip
+    enqueue(
+        key=f"newsletter-test.{post.id}.{current_user.id}.{int(moment.timestamp())}",
+        kind="newsletter-test",
+        recipient=current_user.email,
+        subject=f"[Test] {content['subject']}",
+        text=content["text"] + "\n-- \nA test of the newsletter mail, sent to you only.\n",
+        html=content["html"] + "<hr><p>A test of the newsletter mail, sent to you only.</p>",
+        ref=f"post:{post.id}",
+    )
     db.session.commit()
-    flash(_("A test is queued for %(email)s; the worker sends it on its next pass.",
-            email=current_user.email), "success")
+    flash(
+        _(
+            "A test is queued for %(email)s; the worker sends it on its next pass.",
+            email=current_user.email,
+        ),
+        "success",
+    )
     return back
 
 
@@ -169,16 +206,18 @@ def read_import(data: bytes) -> tuple[list[str], int]:
     header = [h.strip().lower() for h in next(rows, [])]
     column = next((header.index(name) for name in EMAIL_COLUMNS if name in header), None)
     if column is None:
-        raise ValueError("No e-mail column: the first row must name one "
-                         "(email, email_address).")  # fmt: skip
+        raise ValueError("No e-mail column: the first row must name one (email, email_address).")
     opted = header.index("subscribed_to_emails") if "subscribed_to_emails" in header else None
     found, skipped = [], 0
     for n, row in enumerate(rows):
         if n >= IMPORT_MAX_ROWS:
             raise ValueError(f"The file has more than {IMPORT_MAX_ROWS:,} rows; split it.")
         email = row[column].strip() if column < len(row) else ""
-        unsubscribed = opted is not None and opted < len(row) and \
-            row[opted].strip().lower() in ("false", "0", "no")
+        unsubscribed = (
+            opted is not None
+            and opted < len(row)
+            and row[opted].strip().lower() in ("false", "0", "no")
+        )
         if unsubscribed or not is_address(email):
             skipped += 1
             continue
@@ -207,7 +246,14 @@ def import_subscribers():
         flash(str(error), "error")
         return back
     added = import_confirmed(emails, lists)
-    flash(_("%(added)s subscribers added; %(already)s were already on the list; %(skipped)s "
-            "rows skipped (no valid address, or unsubscribed).", added=added,
-            already=len(emails) - added, skipped=skipped), "success")
+    flash(
+        _(
+            "%(added)s subscribers added; %(already)s were already on the list; %(skipped)s "
+            "rows skipped (no valid address, or unsubscribed).",
+            added=added,
+            already=len(emails) - added,
+            skipped=skipped,
+        ),
+        "success",
+    )
     return back

@@ -15,8 +15,10 @@ def _theirs(address: str):
 
 
 def holds(address: str) -> bool:
-    return db.session.scalar(select(NewsletterSubscriber.id).where(_theirs(address)).limit(1)) \
+    return (
+        db.session.scalar(select(NewsletterSubscriber.id).where(_theirs(address)).limit(1))
         is not None
+    )
 
 
 def export(reader: Reader) -> dict:
@@ -28,10 +30,13 @@ def export(reader: Reader) -> dict:
             "lists": subscriber.lists,
             "status": subscriber.status,
             "since": subscriber.created_at.isoformat(),
-        },  # fmt: skip
+        },
     }
 
 
 def erase(reader: Reader) -> None:
-    db.session.execute(delete(NewsletterSubscriber).where(_theirs(reader.email))
-                       .execution_options(synchronize_session=False))  # fmt: skip
+    db.session.execute(
+        delete(NewsletterSubscriber)
+        .where(_theirs(reader.email))
+        .execution_options(synchronize_session=False)
+    )

@@ -68,14 +68,21 @@ CHUNK = 1000  # subscribers written, then inserted, at a time
 
 NEWSLETTER = Subscriptions(
     model=NewsletterSubscriber,
-    endpoints={CONFIRM: "newsletter.confirm", UNSUBSCRIBE: "newsletter.unsubscribe",
-               MANAGE: "newsletter.manage"},
-    purposes={CONFIRM: "newsletter-confirm", UNSUBSCRIBE: "newsletter-unsubscribe",
-              MANAGE: "newsletter-manage"},
-    templates="newsletter", gone=N_("This address is no longer on the list."),
+    endpoints={
+        CONFIRM: "newsletter.confirm",
+        UNSUBSCRIBE: "newsletter.unsubscribe",
+        MANAGE: "newsletter.manage",
+    },
+    purposes={
+        CONFIRM: "newsletter-confirm",
+        UNSUBSCRIBE: "newsletter-unsubscribe",
+        MANAGE: "newsletter-manage",
+    },
+    templates="newsletter",
+    gone=N_("This address is no longer on the list."),
     stop=N_("Press the button to get no more posts by e-mail."),
     manage_label=N_("Choose your lists"),
-)  # fmt: skip
+)
 
 
 def confirm_url(subscriber: NewsletterSubscriber) -> str:
@@ -99,8 +106,10 @@ def sign_up(email: str, lists: str) -> None:
         select(NewsletterSubscriber).where(NewsletterSubscriber.email == email)
     ).one()
     resend = timedelta(hours=float(current_app.config["CONFIRM_RESEND_HOURS"]))
-    recently = (subscriber.confirmation_sent_at is not None
-                and moment - subscriber.confirmation_sent_at < resend)  # fmt: skip
+    recently = (
+        subscriber.confirmation_sent_at is not None
+        and moment - subscriber.confirmation_sent_at < resend
+    )
     if subscriber.status != NewsletterStatus.CONFIRMED:
         # Pending, or lapsed (unsubscribed, bouncing): asks again, with the lists asked now.
         if subscriber.status != NewsletterStatus.PENDING:
@@ -119,21 +128,36 @@ def _queue_confirmation(subscriber: NewsletterSubscriber, moment: datetime) -> N
         names = str(LIST_NAMES[subscriber.lists])
         if subscriber.status == NewsletterStatus.CONFIRMED:
             subject = _("[%(site)s] You already follow %(site)s by e-mail", site=site)
-            text = _("Someone, probably you, asked to follow %(site)s by e-mail at %(email)s. "
-                     "This address is already subscribed (%(lists)s).\n\nTo change your "
-                     "lists or stop, open this link:\n%(link)s\n", site=site,
-                     email=subscriber.email, lists=names, link=manage_url(subscriber))
+            text = _(
+                "Someone, probably you, asked to follow %(site)s by e-mail at %(email)s. "
+                "This address is already subscribed (%(lists)s).\n\nTo change your "
+                "lists or stop, open this link:\n%(link)s\n",
+                site=site,
+                email=subscriber.email,
+                lists=names,
+                link=manage_url(subscriber),
+            )
         else:
             subject = _("[%(site)s] Confirm that you want new posts by e-mail", site=site)
-            text = _("Someone, probably you, asked %(site)s to e-mail new posts (%(lists)s) "
-                     "to %(email)s.\n\nTo confirm, open this link and press the button:\n"
-                     "%(link)s\n\nIf it was not you, ignore this mail: nothing more will be "
-                     "sent, and the address is forgotten in %(days)s days.\n", site=site,
-                     lists=names, email=subscriber.email, link=confirm_url(subscriber),
-                     days=FORGET_AFTER.days)  # fmt: skip
-    enqueue(key=f"newsletter-confirm.{subscriber.id}.{int(moment.timestamp())}",
-            kind=CONFIRM_KIND, recipient=subscriber.email, subject=subject, text=text,
-            ref=f"newsletter-subscriber:{subscriber.id}")  # fmt: skip
+            text = _(
+                "Someone, probably you, asked %(site)s to e-mail new posts (%(lists)s) "
+                "to %(email)s.\n\nTo confirm, open this link and press the button:\n"
+                "%(link)s\n\nIf it was not you, ignore this mail: nothing more will be "
+                "sent, and the address is forgotten in %(days)s days.\n",
+                site=site,
+                lists=names,
+                email=subscriber.email,
+                link=confirm_url(subscriber),
+                days=FORGET_AFTER.days,
+            )
+    enqueue(
+        key=f"newsletter-confirm.{subscriber.id}.{int(moment.timestamp())}",
+        kind=CONFIRM_KIND,
+        recipient=subscriber.email,
+        subject=subject,
+        text=text,
+        ref=f"newsletter-subscriber:{subscriber.id}",
+    )
 
 
 def confirm(subscriber: NewsletterSubscriber) -> None:
@@ -161,11 +185,14 @@ def unsubscribe(subscriber: NewsletterSubscriber) -> None:
 def _cancel_queued(email: str) -> None:
     db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.kind == KIND, OutboxMessage.recipient == email,
-               OutboxMessage.status == OutboxStatus.QUEUED)
+        .where(
+            OutboxMessage.kind == KIND,
+            OutboxMessage.recipient == email,
+            OutboxMessage.status == OutboxStatus.QUEUED,
+        )
         .values(status=OutboxStatus.CANCELLED, last_error="The address left the newsletter.")
         .execution_options(synchronize_session=False)
-    )  # fmt: skip
+    )
 
 
 def mark_bouncing(email: str) -> None:
@@ -174,11 +201,13 @@ def mark_bouncing(email: str) -> None:
     with write_transaction():
         db.session.execute(
             update(NewsletterSubscriber)
-            .where(NewsletterSubscriber.email == email,
-                   NewsletterSubscriber.status == NewsletterStatus.CONFIRMED)
+            .where(
+                NewsletterSubscriber.email == email,
+                NewsletterSubscriber.status == NewsletterStatus.CONFIRMED,
+            )
             .values(status=NewsletterStatus.BOUNCING)
             .execution_options(synchronize_session=False)
-        )  # fmt: skip
+        )
         _cancel_queued(email)
         db.session.commit()
 
@@ -187,37 +216,44 @@ def forget_unconfirmed() -> int:
     """Delete the addresses still pending ``FORGET_AFTER`` after their last
     confirmation mail (``flask deliver`` runs it in every pass)."""
     cutoff = now() - FORGET_AFTER
-    stale = (NewsletterSubscriber.status == NewsletterStatus.PENDING,
-             NewsletterSubscriber.created_at < cutoff,
-             or_(NewsletterSubscriber.confirmation_sent_at.is_(None),
-                 NewsletterSubscriber.confirmation_sent_at < cutoff))  # fmt: skip
+    stale = (
+        NewsletterSubscriber.status == NewsletterStatus.PENDING,
+        NewsletterSubscriber.created_at < cutoff,
+        or_(
+            NewsletterSubscriber.confirmation_sent_at.is_(None),
+            NewsletterSubscriber.confirmation_sent_at < cutoff,
+        ),
+    )
     found = db.session.scalar(select(NewsletterSubscriber.id).where(*stale).limit(1))
     db.session.commit()  # a read first: most passes find nothing and take no write lock
     if found is None:
         return 0
     with write_transaction():
         gone = db.session.execute(
-            delete(NewsletterSubscriber).where(*stale)
-            .execution_options(synchronize_session=False)
-        ).rowcount  # fmt: skip
+            delete(NewsletterSubscriber).where(*stale).execution_options(synchronize_session=False)
+        ).rowcount
         db.session.commit()
     return gone
 
 
 def _due_posts() -> list[int]:
     first = db.session.scalar(
-        select(func.min(NewsletterSubscriber.confirmed_at))
-        .where(NewsletterSubscriber.status == NewsletterStatus.CONFIRMED)
-    )  # fmt: skip
+        select(func.min(NewsletterSubscriber.confirmed_at)).where(
+            NewsletterSubscriber.status == NewsletterStatus.CONFIRMED
+        )
+    )
     if first is None:
         return []
-    return list(db.session.scalars(
-        select(Post.id)
-        .outerjoin(NewsletterIssue, NewsletterIssue.post_id == Post.id)
-        .where(Post.public(), Post.published_at >= first,
-               NewsletterIssue.completed_at.is_(None))  # no issue yet, or one unfinished
-        .order_by(Post.published_at, Post.id)
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(Post.id)
+            .outerjoin(NewsletterIssue, NewsletterIssue.post_id == Post.id)
+            .where(
+                Post.public(), Post.published_at >= first, NewsletterIssue.completed_at.is_(None)
+            )  # no issue yet, or one unfinished
+            .order_by(Post.published_at, Post.id)
+        )
+    )
 
 
 def queue_due_posts() -> int:
@@ -248,18 +284,21 @@ def _queue_post(post_id: int) -> int:
             insert_for(db.session, NewsletterIssue.__table__)
             .values(post_id=post_id, queued_at=start, recipients=0)
             .on_conflict_do_nothing(index_elements=["post_id"])
-        )  # fmt: skip
+        )
         db.session.commit()
     queued, after = 0, 0
     while True:
         chunk = db.session.execute(
             select(NewsletterSubscriber.id, NewsletterSubscriber.email)
-            .where(NewsletterSubscriber.status == NewsletterStatus.CONFIRMED,
-                   NewsletterSubscriber.lists.in_((language, "both")),
-                   NewsletterSubscriber.confirmed_at <= published_at,
-                   NewsletterSubscriber.id > after)
-            .order_by(NewsletterSubscriber.id).limit(CHUNK)
-        ).all()  # fmt: skip
+            .where(
+                NewsletterSubscriber.status == NewsletterStatus.CONFIRMED,
+                NewsletterSubscriber.lists.in_((language, "both")),
+                NewsletterSubscriber.confirmed_at <= published_at,
+                NewsletterSubscriber.id > after,
+            )
+            .order_by(NewsletterSubscriber.id)
+            .limit(CHUNK)
+        ).all()
         db.session.commit()  # the read ends before the write transaction
         if not chunk:
             break
@@ -273,53 +312,69 @@ def _queue_post(post_id: int) -> int:
             db.session.commit()
     with write_transaction():
         recipients = db.session.scalar(
-            select(func.count()).select_from(NewsletterSend)
+            select(func.count())
+            .select_from(NewsletterSend)
             .where(NewsletterSend.post_id == post_id)
-        )  # fmt: skip
+        )
         db.session.execute(
-            update(NewsletterIssue).where(NewsletterIssue.post_id == post_id)
+            update(NewsletterIssue)
+            .where(NewsletterIssue.post_id == post_id)
             .values(recipients=recipients, completed_at=now())
             .execution_options(synchronize_session=False)
-        )  # fmt: skip
+        )
         db.session.commit()
     return queued
 
 
 def _message(post_id: int, subscriber, content: dict, links_for: LinkMaker) -> dict:
     unsubscribe, manage = content["labels"]  # in the post's language
-    footer = ((unsubscribe, links_for(UNSUBSCRIBE, subscriber)),
-              (manage, links_for(MANAGE, subscriber)))  # fmt: skip
+    footer = (
+        (unsubscribe, links_for(UNSUBSCRIBE, subscriber)),
+        (manage, links_for(MANAGE, subscriber)),
+    )
     return dict(
-        key=f"newsletter.{post_id}.{subscriber.id}", kind=KIND, ref=f"post:{post_id}",
-        recipient=subscriber.email, subject=content["subject"],
-        text=content["text"] + footer_text(*footer), html=content["html"] + footer_html(*footer),
+        key=f"newsletter.{post_id}.{subscriber.id}",
+        kind=KIND,
+        ref=f"post:{post_id}",
+        recipient=subscriber.email,
+        subject=content["subject"],
+        text=content["text"] + footer_text(*footer),
+        html=content["html"] + footer_html(*footer),
         headers=list_headers(footer[0][1]),
-    )  # fmt: skip
+    )
 
 
 def _insert_chunk(post_id: int, messages: dict[int, dict]) -> int:
     # Whoever unsubscribed (or bounced) while the mails were written gets none.
-    still = set(db.session.scalars(
-        select(NewsletterSubscriber.id).where(
-            NewsletterSubscriber.id.in_(list(messages)),
-            NewsletterSubscriber.status == NewsletterStatus.CONFIRMED)
-    ))  # fmt: skip
+    still = set(
+        db.session.scalars(
+            select(NewsletterSubscriber.id).where(
+                NewsletterSubscriber.id.in_(list(messages)),
+                NewsletterSubscriber.status == NewsletterStatus.CONFIRMED,
+            )
+        )
+    )
     rows = [message for subscriber_id, message in messages.items() if subscriber_id in still]
     enqueue_many(rows)
     # One row per subscriber now queued, taken from the outbox rows just written.
-    sends = select(
-        literal(post_id), NewsletterSubscriber.id, OutboxMessage.id, literal(now(), UTCDateTime)
-    ).join(NewsletterSubscriber, NewsletterSubscriber.email == OutboxMessage.recipient).where(
-        NewsletterSubscriber.id.in_(still),
-        OutboxMessage.kind == KIND, OutboxMessage.ref == f"post:{post_id}",
-        OutboxMessage.idempotency_key
-        == literal(f"newsletter.{post_id}.") + cast(NewsletterSubscriber.id, String),
-    )  # fmt: skip
+    sends = (
+        select(
+            literal(post_id), NewsletterSubscriber.id, OutboxMessage.id, literal(now(), UTCDateTime)
+        )
+        .join(NewsletterSubscriber, NewsletterSubscriber.email == OutboxMessage.recipient)
+        .where(
+            NewsletterSubscriber.id.in_(still),
+            OutboxMessage.kind == KIND,
+            OutboxMessage.ref == f"post:{post_id}",
+            OutboxMessage.idempotency_key
+            == literal(f"newsletter.{post_id}.") + cast(NewsletterSubscriber.id, String),
+        )
+    )
     db.session.execute(
         insert_for(db.session, NewsletterSend.__table__)
         .from_select(["post_id", "subscriber_id", "outbox_id", "created_at"], sends)
         .on_conflict_do_nothing(index_elements=["post_id", "subscriber_id"])
-    )  # fmt: skip
+    )
     return len(rows)
 
 
@@ -327,8 +382,11 @@ def post_link(post: Post) -> str:
     """The post's permalink (``permalinks.post_url``'s shape; importing it would put
     this module, which the mail worker imports, into the posts import loop)."""
     local = to_local(post.published_at)
-    return absolute(lambda: url_for("posts.detail", year=local.year, month=local.month,
-                                    day=local.day, slug=post.slug))  # fmt: skip
+    return absolute(
+        lambda: url_for(
+            "posts.detail", year=local.year, month=local.month, day=local.day, slug=post.slug
+        )
+    )
 
 
 def _paragraphs(html: str) -> str:
@@ -370,17 +428,29 @@ def import_confirmed(emails: list[str], lists: str) -> int:
     (commits; in the admin's POST)."""
     moment, added = now(), 0
     for start in range(0, len(emails), CHUNK):
-        chunk = emails[start:start + CHUNK]
-        known = set(db.session.scalars(
-            select(NewsletterSubscriber.email).where(NewsletterSubscriber.email.in_(chunk))))
+        chunk = emails[start : start + CHUNK]
+        known = set(
+            db.session.scalars(
+                select(NewsletterSubscriber.email).where(NewsletterSubscriber.email.in_(chunk))
+            )
+        )
         new = [e for e in chunk if e not in known]
         if new:
             db.session.execute(
-                insert_for(db.session, NewsletterSubscriber.__table__)
-                .on_conflict_do_nothing(index_elements=["email"]),
-                [dict(email=e, lists=lists, status=NewsletterStatus.CONFIRMED, created_at=moment,
-                      confirmed_at=moment) for e in new],
-            )  # fmt: skip
+                insert_for(db.session, NewsletterSubscriber.__table__).on_conflict_do_nothing(
+                    index_elements=["email"]
+                ),
+                [
+                    dict(
+                        email=e,
+                        lists=lists,
+                        status=NewsletterStatus.CONFIRMED,
+                        created_at=moment,
+                        confirmed_at=moment,
+                    )
+                    for e in new
+                ],
+            )
         added += len(new)
     db.session.commit()
     return added

@@ -32,8 +32,9 @@ bp = Blueprint("newsletter", __name__, url_prefix="/newsletter")
 
 
 class SignupForm(LinkRequestForm):
-    lists = StringField(validators=[AnyOf(NEWSLETTER_LISTS,
-                                          message=_l("Please choose English, ខ្មែរ or both."))])
+    lists = StringField(
+        validators=[AnyOf(NEWSLETTER_LISTS, message=_l("Please choose English, ខ្មែរ or both."))]
+    )
 
 
 bp.after_request(subscriptions.private)
@@ -52,13 +53,21 @@ def subscribe():
         return render_error(404, _("This site sends no e-mail."))
     form = SignupForm(meta={"csrf": False})
     if not form.validate():
-        return _page("signup.html", 400, problems=form.problems,
-                     email=(form.email.data or "")[:254], lists=form.lists.data)
+        return _page(
+            "signup.html",
+            400,
+            problems=form.problems,
+            email=(form.email.data or "")[:254],
+            lists=form.lists.data,
+        )
     email, lists = one_per_address(form.email.data), form.lists.data
-    too_many = refused("newsletter", email,
-                       per_client=current_app.config["NEWSLETTER_SIGNUP_RATE_LIMIT"],
-                       per_address=current_app.config["NEWSLETTER_SIGNUP_RATE_LIMIT"],
-                       message=_("Too many sign-ups; please wait and try again."))  # fmt: skip
+    too_many = refused(
+        "newsletter",
+        email,
+        per_client=current_app.config["NEWSLETTER_SIGNUP_RATE_LIMIT"],
+        per_address=current_app.config["NEWSLETTER_SIGNUP_RATE_LIMIT"],
+        message=_("Too many sign-ups; please wait and try again."),
+    )
     if too_many:
         return too_many
     services.sign_up(email, lists)
@@ -66,9 +75,14 @@ def subscribe():
 
 
 def _confirmed(subscriber) -> tuple[str, str]:
-    return (_("Subscription confirmed"),
-            _("New posts (%(lists)s) will be e-mailed to %(email)s.",
-              lists=services.LIST_NAMES[subscriber.lists], email=subscriber.email))
+    return (
+        _("Subscription confirmed"),
+        _(
+            "New posts (%(lists)s) will be e-mailed to %(email)s.",
+            lists=services.LIST_NAMES[subscriber.lists],
+            email=subscriber.email,
+        ),
+    )
 
 
 def _manage(subscriber, form) -> str | None:
@@ -82,15 +96,20 @@ def _manage(subscriber, form) -> str | None:
     return None
 
 
-subscriptions.add_pages(bp, services.NEWSLETTER, subscriptions.Pages(
-    confirm=services.confirm,
-    confirmed=_confirmed,
-    confirm_context=lambda subscriber: {"lists": services.LIST_NAMES[subscriber.lists]},
-    unsubscribe=lambda subscriber, data: services.unsubscribe(subscriber),
-    unsubscribed=N_("You will get no more posts by e-mail."),
-    manage=_manage,
-    manage_template="manage.html",
-    manage_context=lambda subscriber: {"subscriber": subscriber, "names": services.LIST_NAMES},
-    nothing_chosen=N_("Choose a list, or to stop."),
-    language=lambda subscriber: subscriber.lists,  # "both": the page's own
-), manage_path="/manage/<token>")  # fmt: skip
+subscriptions.add_pages(
+    bp,
+    services.NEWSLETTER,
+    subscriptions.Pages(
+        confirm=services.confirm,
+        confirmed=_confirmed,
+        confirm_context=lambda subscriber: {"lists": services.LIST_NAMES[subscriber.lists]},
+        unsubscribe=lambda subscriber, data: services.unsubscribe(subscriber),
+        unsubscribed=N_("You will get no more posts by e-mail."),
+        manage=_manage,
+        manage_template="manage.html",
+        manage_context=lambda subscriber: {"subscriber": subscriber, "names": services.LIST_NAMES},
+        nothing_chosen=N_("Choose a list, or to stop."),
+        language=lambda subscriber: subscriber.lists,  # "both": the page's own
+    ),
+    manage_path="/manage/<token>",
+)

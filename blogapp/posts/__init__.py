@@ -15,9 +15,21 @@ def init_app(app) -> None:
 
     use_savers(app, Savers(restore=services.restore, new_draft=services.save_new_draft))
     found = registry(app)
-    found.add_admin_screen(AdminScreen(
-        N_("Posts"), "admin.posts", lambda e: "post" in e and e.startswith("admin."),
-        admin_only=False, order=10))
-    found.add_admin_screen(AdminScreen(
-        N_("Pages"), "admin.pages", lambda e: "page" in e and e.startswith("admin."),
-        admin_only=False, order=20))
+    found.add_admin_screen(
+        AdminScreen(
+            N_("Posts"),
+            "admin.posts",
+            lambda e: "post" in e and e.startswith("admin."),
+            admin_only=False,
+            order=10,
+        )
+    )
+    found.add_admin_screen(
+        AdminScreen(
+            N_("Pages"),
+            "admin.pages",
+            lambda e: "page" in e and e.startswith("admin."),
+            admin_only=False,
+            order=20,
+        )
+    )

@@ -75,8 +75,9 @@ def posts():
     search = request.args.get("q", "").strip()[:200]
     now = clock.now()
 
-    stmt = select(Post).options(joinedload(Post.author), selectinload(Post.bylines),
-                                selectinload(Post.categories))
+    stmt = select(Post).options(
+        joinedload(Post.author), selectinload(Post.bylines), selectinload(Post.categories)
+    )
     if not runs_all_posts(current_user):
         stmt = stmt.where(_own_posts(current_user))
     if status == "scheduled":
@@ -86,32 +87,55 @@ def posts():
     elif status in dict(POST_STATUS_CHOICES):
         stmt = stmt.where(Post.status == status)
     if category_id:
-        stmt = stmt.where(Post.id.in_(
-            select(post_categories.c.post_id).where(post_categories.c.category_id == category_id)
-        ))  # fmt: skip
+        stmt = stmt.where(
+            Post.id.in_(
+                select(post_categories.c.post_id).where(
+                    post_categories.c.category_id == category_id
+                )
+            )
+        )
     if author_id:
         stmt = stmt.where(Post.author_id == author_id)
     if search:
-        stmt = stmt.where(Post.title.ilike(f"%{search}%", escape="\\") if "\\" not in search
-                          else Post.title.contains(search, autoescape=True))
+        stmt = stmt.where(
+            Post.title.ilike(f"%{search}%", escape="\\")
+            if "\\" not in search
+            else Post.title.contains(search, autoescape=True)
+        )
     stmt = stmt.order_by(Post.updated_at.desc(), Post.id.desc())
     pagination = db.paginate(stmt, per_page=POSTS_PER_ADMIN_PAGE, max_per_page=POSTS_PER_ADMIN_PAGE)
-    filters = {k: v for k, v in (("status", status), ("category", category_id),
-                                 ("author", author_id), ("q", search)) if v}
+    filters = {
+        k: v
+        for k, v in (
+            ("status", status),
+            ("category", category_id),
+            ("author", author_id),
+            ("q", search),
+        )
+        if v
+    }
     return render_template(
-        "admin/posts.html", pagination=pagination, filters=filters,
-        statuses=POST_STATUS_CHOICES, categories=category_choices(),
-        authors=db.session.execute(select(User.id, User.login, User.display_name)
-                                   .order_by(User.login)).all(),
+        "admin/posts.html",
+        pagination=pagination,
+        filters=filters,
+        statuses=POST_STATUS_CHOICES,
+        categories=category_choices(),
+        authors=db.session.execute(
+            select(User.id, User.login, User.display_name).order_by(User.login)
+        ).all(),
         delete_form=EmptyForm(),
-    )  # fmt: skip
+    )
 
 
 def _load_post(post_id: int) -> Post:
     return db.one_or_404(
         select(Post)
-        .options(joinedload(Post.author), selectinload(Post.bylines),
-                 selectinload(Post.categories), selectinload(Post.tags))
+        .options(
+            joinedload(Post.author),
+            selectinload(Post.bylines),
+            selectinload(Post.categories),
+            selectinload(Post.tags),
+        )
         .where(Post.id == post_id)
     )
 
@@ -145,8 +169,7 @@ def _byline_choices(post: Post | None) -> list[tuple[int, str]]:
 def _chosen_bylines(post: Post | None, choices) -> list[int]:
     if request.method == "POST":
         allowed = {pid for pid, _label in choices}
-        return [int(v) for v in request.form.getlist("byline") if v.isdigit()
-                and int(v) in allowed]  # fmt: skip
+        return [int(v) for v in request.form.getlist("byline") if v.isdigit() and int(v) in allowed]
     if post is not None:
         return byline_ids(post)
     # A new post: its writer's own profile, when they have one (GET changes nothing).
@@ -173,8 +196,10 @@ def _editor(post: Post | None):
     if request.method == "POST" and form.validate():
         data = post_data(form)
         data.byline_ids = chosen
-        if post is not None and post.status == PostStatus.PUBLISHED and (
-            form.publish_at.data == local_input_value(post)
+        if (
+            post is not None
+            and post.status == PostStatus.PUBLISHED
+            and (form.publish_at.data == local_input_value(post))
         ):
             data.publish_at = None  # the date shown was not touched: keep it to the second
         if action == "preview":
@@ -184,8 +209,12 @@ def _editor(post: Post | None):
             show_errors(form, FieldErrors(errors))
         elif action == "save":
             try:
-                saved = save_post(post, data, author=current_user._get_current_object(),
-                                  based_on=parse_based_on(form.based_on.data))
+                saved = save_post(
+                    post,
+                    data,
+                    author=current_user._get_current_object(),
+                    based_on=parse_based_on(form.based_on.data),
+                )
             except StaleSave as stale:
                 conflict = stale
                 form.based_on.data = str(stale.latest.id)
@@ -195,13 +224,18 @@ def _editor(post: Post | None):
                 flash(_saved_message(saved), "success")
                 return redirect(url_for("admin.edit_post", post_id=saved.id))
     return render_template(
-        "admin/post_edit.html", form=form, post=post, conflict=conflict,
+        "admin/post_edit.html",
+        form=form,
+        post=post,
+        conflict=conflict,
         recent_media=db.session.scalars(
             select(Media).order_by(Media.created_at.desc(), Media.id.desc()).limit(6)
         ).all(),
-        delete_form=EmptyForm(), byline_choices=bylines, chosen_bylines=chosen,
+        delete_form=EmptyForm(),
+        byline_choices=bylines,
+        chosen_bylines=chosen,
         byline_slots=max(MAX_BYLINES // 2, len(chosen) + 1),
-    ), 409 if conflict else 200  # fmt: skip
+    ), 409 if conflict else 200
 
 
 FEATURED_CHOICES = 100
@@ -209,13 +243,22 @@ FEATURED_CHOICES = 100
 
 def _featured_choices(post: Post | None) -> list[tuple[int, str]]:
     """The newest images (and the post's own featured one) to choose from: one query."""
-    stmt = select(Media.id, Media.original_name, Media.filename).order_by(
-        Media.created_at.desc(), Media.id.desc()).limit(FEATURED_CHOICES)
+    stmt = (
+        select(Media.id, Media.original_name, Media.filename)
+        .order_by(Media.created_at.desc(), Media.id.desc())
+        .limit(FEATURED_CHOICES)
+    )
     rows = list(db.session.execute(stmt))
-    if post is not None and post.featured_media_id and all(
-            r.id != post.featured_media_id for r in rows):
-        rows += db.session.execute(select(Media.id, Media.original_name, Media.filename)
-                                   .where(Media.id == post.featured_media_id)).all()
+    if (
+        post is not None
+        and post.featured_media_id
+        and all(r.id != post.featured_media_id for r in rows)
+    ):
+        rows += db.session.execute(
+            select(Media.id, Media.original_name, Media.filename).where(
+                Media.id == post.featured_media_id
+            )
+        ).all()
     return [(0, "None"), *((r.id, r.original_name or r.filename) for r in rows)]
 
 
@@ -231,22 +274,29 @@ def _preview(post: Post | None, data: PostData, form: PostForm):
     """The post as readers would see it, from the form, without storing anything: a
     transient Post that never joins the session."""
     shown = Post(
-        id=post.id if post else None, slug=post.slug if post else "preview",
+        id=post.id if post else None,
+        slug=post.slug if post else "preview",
         status=post.status if post else None,
-        published_at=post.published_at if post else clock.now(), comment_count=0,
+        published_at=post.published_at if post else clock.now(),
+        comment_count=0,
         author=post.author if post else current_user._get_current_object(),
-    )  # fmt: skip
+    )
     apply_post(shown, data)
-    found = {p.id: p for p in db.session.scalars(
-        select(AuthorProfile).where(AuthorProfile.id.in_(data.byline_ids or ())))}  # fmt: skip
+    found = {
+        p.id: p
+        for p in db.session.scalars(
+            select(AuthorProfile).where(AuthorProfile.id.in_(data.byline_ids or ()))
+        )
+    }
     shown.bylines = [found[pid] for pid in data.byline_ids or () if pid in found]
     if data.category_ids:
         shown.categories = list(
             db.session.scalars(select(Category).where(Category.id.in_(data.category_ids)))
         )
     shown.tags = [Tag(name=name, slug=slugify(name)) for name in data.tag_names]
-    return render_template("admin/preview.html", preview_of="post", post=shown, form=form,
-                           action=request.path)
+    return render_template(
+        "admin/preview.html", preview_of="post", post=shown, form=form, action=request.path
+    )
 
 
 @bp.route("/posts/<int:post_id>/delete", methods=["POST"])

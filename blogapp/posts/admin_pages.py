@@ -48,20 +48,38 @@ def _editor(page: Page | None):
     action = request.form.get("action", "save")
     if request.method == "POST" and form.validate():
         data = PageData(
-            title=form.title.data or "", slug=form.slug.data or "", body=form.body.data or "",
-            content_format=form.content_format.data, language=form.language.data,
-            status=form.status.data, menu_order=form.menu_order.data or 0,
-        )  # fmt: skip
+            title=form.title.data or "",
+            slug=form.slug.data or "",
+            body=form.body.data or "",
+            content_format=form.content_format.data,
+            language=form.language.data,
+            status=form.status.data,
+            menu_order=form.menu_order.data or 0,
+        )
         if action == "preview":
-            shown = Page(title=data.title.strip(), body=data.body, language=data.language,
-                         content_format=data.content_format, slug=page.slug if page else "")
+            shown = Page(
+                title=data.title.strip(),
+                body=data.body,
+                language=data.language,
+                content_format=data.content_format,
+                slug=page.slug if page else "",
+            )
             render_page(shown)
-            return render_template("admin/preview.html", preview_of="page", page_obj=shown,
-                                   form=form, action=request.path)
+            return render_template(
+                "admin/preview.html",
+                preview_of="page",
+                page_obj=shown,
+                form=form,
+                action=request.path,
+            )
         if action == "save":
             try:
-                saved = save_page(page, data, author=current_user._get_current_object(),
-                                  based_on=parse_based_on(form.based_on.data))
+                saved = save_page(
+                    page,
+                    data,
+                    author=current_user._get_current_object(),
+                    based_on=parse_based_on(form.based_on.data),
+                )
             except StaleSave as stale:
                 conflict = stale
                 form.based_on.data = str(stale.latest.id)
@@ -70,8 +88,9 @@ def _editor(page: Page | None):
             else:
                 flash(_("Page saved (%(status)s).", status=saved.status), "success")
                 return redirect(url_for("admin.edit_page", page_id=saved.id))
-    return render_template("admin/page_edit.html", form=form, page=page, conflict=conflict,
-                           delete_form=EmptyForm()), 409 if conflict else 200
+    return render_template(
+        "admin/page_edit.html", form=form, page=page, conflict=conflict, delete_form=EmptyForm()
+    ), 409 if conflict else 200
 
 
 @bp.route("/pages/<int:page_id>/delete", methods=["POST"])

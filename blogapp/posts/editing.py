@@ -22,9 +22,11 @@ def post_data(form) -> PostData:
         status=form.status.data,
         publish_at=form.publish_at.utc,
         comment_mode=form.comment_mode.data,
-        featured=FeaturedImage(media_id=form.featured_media.data or None,
-                               alt=form.featured_alt.data or "",
-                               caption=form.featured_caption.data or ""),
+        featured=FeaturedImage(
+            media_id=form.featured_media.data or None,
+            alt=form.featured_alt.data or "",
+            caption=form.featured_caption.data or "",
+        ),
     )
 
 

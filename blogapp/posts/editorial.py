@@ -41,11 +41,16 @@ CANDIDATES_SHOWN = 100
 
 
 class NoteForm(FlaskForm):
-    kind = SelectField(_l("Kind"), choices=as_choices(list(KIND_LABELS.items())),
-                       default=CORRECTION)
-    body = TextAreaField(_l("Note"), validators=[InputRequired(), Length(max=MAX_NOTE_LENGTH)],
-                         description=_l("Markdown. Say what was wrong and what is right now; "
-                                     "the date is added for you."))  # fmt: skip
+    kind = SelectField(
+        _l("Kind"), choices=as_choices(list(KIND_LABELS.items())), default=CORRECTION
+    )
+    body = TextAreaField(
+        _l("Note"),
+        validators=[InputRequired(), Length(max=MAX_NOTE_LENGTH)],
+        description=_l(
+            "Markdown. Say what was wrong and what is right now; the date is added for you."
+        ),
+    )
 
 
 class TranslationForm(FlaskForm):
@@ -79,10 +84,13 @@ def editorial_desk(post: Post) -> Desk:
 
 
 def _desk(post: Post) -> Desk:
-    notes = list(db.session.scalars(
-        select(Correction).where(Correction.post_id == post.id)
-        .order_by(Correction.noted_at, Correction.id)
-    ))  # fmt: skip
+    notes = list(
+        db.session.scalars(
+            select(Correction)
+            .where(Correction.post_id == post.id)
+            .order_by(Correction.noted_at, Correction.id)
+        )
+    )
     history: dict[int, list[CorrectionVersion]] = {}
     if notes:
         for version in db.session.scalars(
@@ -93,13 +101,18 @@ def _desk(post: Post) -> Desk:
             history.setdefault(version.correction_id, []).append(version)
     members = group_members(post.id)
     taken = {p.language for p in members} or {post.language}
-    candidates = list(db.session.scalars(
-        select(Post).where(Post.language.not_in(taken), Post.id != post.id)
-        .order_by(Post.updated_at.desc(), Post.id.desc()).limit(CANDIDATES_SHOWN)
-    ))  # fmt: skip
+    candidates = list(
+        db.session.scalars(
+            select(Post)
+            .where(Post.language.not_in(taken), Post.id != post.id)
+            .order_by(Post.updated_at.desc(), Post.id.desc())
+            .limit(CANDIDATES_SHOWN)
+        )
+    )
     forms = NoteForm(formdata=None), TranslationForm(formdata=None), UnlinkForm(formdata=None)
-    return Desk(notes, history, forms[0], members, candidates, forms[1], forms[2], ENDONYMS,
-                KIND_LABELS)  # fmt: skip
+    return Desk(
+        notes, history, forms[0], members, candidates, forms[1], forms[2], ENDONYMS, KIND_LABELS
+    )
 
 
 def _back(post_id: int, anchor: str):
@@ -142,14 +155,19 @@ def change_correction(post_id: int, note_id: int):
         flash(_form_problem(form), "error")
         return _back(post_id, f"#note-{note.id}")
     try:
-        changed = change_note(note, form.kind.data, form.body.data,
-                              current_user._get_current_object())  # fmt: skip
+        changed = change_note(
+            note, form.kind.data, form.body.data, current_user._get_current_object()
+        )
     except NoteRefused as refused:
         flash(str(refused), "error")
         return _back(post_id, f"#note-{note.id}")
     db.session.commit()
-    flash(_("Note changed; readers can still see what it said before.") if changed
-          else "The note was unchanged.", "success")  # fmt: skip
+    flash(
+        _("Note changed; readers can still see what it said before.")
+        if changed
+        else "The note was unchanged.",
+        "success",
+    )
     return _back(post_id, f"#note-{note.id}")
 
 

@@ -36,11 +36,27 @@ from blogapp.revisions.services import record as record_revision
 
 STATUS_SCHEDULED = "scheduled"  # a form choice: stored as published with a future date
 # First path segments the site itself uses: a page slug may not take them.
-RESERVED_PAGE_SLUGS = frozenset({
-    "admin", "login", "logout", "uploads", "static", "category", "tag", "author", "page",
-    "feed", "comments", "search", "wp-admin", "wp-login.php", "wp-content", "wp-json",
-    "xmlrpc.php",
-})  # fmt: skip
+RESERVED_PAGE_SLUGS = frozenset(
+    {
+        "admin",
+        "login",
+        "logout",
+        "uploads",
+        "static",
+        "category",
+        "tag",
+        "author",
+        "page",
+        "feed",
+        "comments",
+        "search",
+        "wp-admin",
+        "wp-login.php",
+        "wp-content",
+        "wp-json",
+        "xmlrpc.php",
+    }
+)
 
 
 @dataclass
@@ -83,8 +99,9 @@ class PageData:
     menu_order: int = 0
 
 
-def _resolve_slug(model, wanted_slug: str, title: str, current_id: int | None,
-                  errors: dict[str, str]) -> str:
+def _resolve_slug(
+    model, wanted_slug: str, title: str, current_id: int | None, errors: dict[str, str]
+) -> str:
     """The author's own slug must be free; a slug made from the title is made unique."""
     if wanted_slug.strip():
         slug = slugify(wanted_slug)
@@ -164,8 +181,14 @@ def _apply_featured(post: Post, featured: FeaturedImage) -> None:
     post.featured_caption = featured.caption.strip() if media is not None else ""
 
 
-def save_post(post: Post | None, data: PostData, *, author: User | None,
-              based_on: int | None = None, restored_from: Revision | None = None) -> Post:
+def save_post(
+    post: Post | None,
+    data: PostData,
+    *,
+    author: User | None,
+    based_on: int | None = None,
+    restored_from: Revision | None = None,
+) -> Post:
     """Create (``post`` None) or update a post: validate, render once, store with its
     revision, and leave a redirect behind when a published post's address changes.
 
@@ -181,8 +204,14 @@ def save_post(post: Post | None, data: PostData, *, author: User | None,
     old_path = post_url(post) if post is not None and post.is_public else None
     categories, tags = categories_by_id(data.category_ids), tags_for(data.tag_names)
     if post is None:
-        post = Post(author=author, created_at=now, comment_count=0, published_at=now,
-                    categories=categories, tags=tags)
+        post = Post(
+            author=author,
+            created_at=now,
+            comment_count=0,
+            published_at=now,
+            categories=categories,
+            tags=tags,
+        )
         db.session.add(post)
     else:
         post.categories, post.tags = categories, tags
@@ -197,8 +226,13 @@ def save_post(post: Post | None, data: PostData, *, author: User | None,
         # A share-preview link is for what readers cannot see yet: once the post has
         # been public, an old link must never show a later draft of it.
         preview.forget(post.id)
-    _keep_history(post, old_path, post_url(post) if post.is_public else None,
-                  author=author, restored_from=restored_from)  # fmt: skip
+    _keep_history(
+        post,
+        old_path,
+        post_url(post) if post.is_public else None,
+        author=author,
+        restored_from=restored_from,
+    )
     _draw_share_card(post.id)
     return post
 
@@ -215,15 +249,24 @@ def _draw_share_card(post_id: int) -> None:
         current_app.logger.exception("The share card of post %s was not drawn", post_id)
 
 
-def _keep_history(item: Post | Page, old_path: str | None, new_path: str | None, *,
-                  author: User | None, restored_from: Revision | None) -> None:
+def _keep_history(
+    item: Post | Page,
+    old_path: str | None,
+    new_path: str | None,
+    *,
+    author: User | None,
+    restored_from: Revision | None,
+) -> None:
     """How every save of a post or a page ends: a redirect when a public address moved
     (``new_path`` is None when the item is not public now), the revision, the commit."""
     if old_path and new_path:
         record_move(old_path, new_path)
-    record_revision(item, author=author,
-                    kind=REVISION_RESTORE if restored_from else REVISION_SAVE,
-                    restored_from=restored_from)  # fmt: skip
+    record_revision(
+        item,
+        author=author,
+        kind=REVISION_RESTORE if restored_from else REVISION_SAVE,
+        restored_from=restored_from,
+    )
     db.session.commit()
 
 
@@ -232,8 +275,14 @@ def delete_post(post: Post) -> None:
     db.session.commit()
 
 
-def save_page(page: Page | None, data: PageData, *, author: User | None,
-              based_on: int | None = None, restored_from: Revision | None = None) -> Page:
+def save_page(
+    page: Page | None,
+    data: PageData,
+    *,
+    author: User | None,
+    based_on: int | None = None,
+    restored_from: Revision | None = None,
+) -> Page:
     if page is not None:
         check_based_on(page, based_on)
     errors: dict[str, str] = {}
@@ -260,8 +309,13 @@ def save_page(page: Page | None, data: PageData, *, author: User | None,
     page.updated_at = clock.now()
     render_page(page)
     published = page.status == PostStatus.PUBLISHED
-    _keep_history(page, old_path, url_for("posts.page", slug=page.slug) if published else None,
-                  author=author, restored_from=restored_from)  # fmt: skip
+    _keep_history(
+        page,
+        old_path,
+        url_for("posts.page", slug=page.slug) if published else None,
+        author=author,
+        restored_from=restored_from,
+    )
     return page
 
 
@@ -276,24 +330,39 @@ def restore(item: Post | Page, revision: Revision, *, author) -> Post | Page:
     if isinstance(item, Post):
         scheduled = item.is_scheduled
         data = PostData(
-            title=revision.title, slug=item.slug, body=revision.body,
-            content_format=revision.content_format, excerpt=revision.excerpt,
-            category_ids=[c.id for c in item.categories], tag_names=[t.name for t in item.tags],
-            language=item.language, source_line=item.source_line,
+            title=revision.title,
+            slug=item.slug,
+            body=revision.body,
+            content_format=revision.content_format,
+            excerpt=revision.excerpt,
+            category_ids=[c.id for c in item.categories],
+            tag_names=[t.name for t in item.tags],
+            language=item.language,
+            source_line=item.source_line,
             status="scheduled" if scheduled else item.status,
-            publish_at=item.published_at if scheduled else None, comment_mode=item.comment_mode,
-        )  # fmt: skip
+            publish_at=item.published_at if scheduled else None,
+            comment_mode=item.comment_mode,
+        )
         return save_post(item, data, author=author, restored_from=revision)
     data = PageData(
-        title=revision.title, slug=item.slug, body=revision.body,
-        content_format=revision.content_format, language=item.language, status=item.status,
+        title=revision.title,
+        slug=item.slug,
+        body=revision.body,
+        content_format=revision.content_format,
+        language=item.language,
+        status=item.status,
         menu_order=item.menu_order,
-    )  # fmt: skip
+    )
     return save_page(item, data, author=author, restored_from=revision)
 
 
 def save_new_draft(draft: Draft, *, author) -> Post:
     """The first autosave of a post never saved, stored as a draft."""
-    data = PostData(title=draft.title, body=draft.body, excerpt=draft.excerpt,
-                    content_format=draft.content_format, status=PostStatus.DRAFT)  # fmt: skip
+    data = PostData(
+        title=draft.title,
+        body=draft.body,
+        excerpt=draft.excerpt,
+        content_format=draft.content_format,
+        status=PostStatus.DRAFT,
+    )
     return save_post(None, data, author=author)

@@ -43,15 +43,22 @@ def index(page: int = 1):
         return _redirect_to_post(post_id)
     if (page_id := request.args.get("page_id", type=whole_number)) is not None:
         found = db.first_or_404(
-            select(Page).where(or_(Page.wp_id == page_id, Page.id == page_id))
-            .where(Page.status == PostStatus.PUBLISHED).order_by(Page.wp_id == page_id).limit(1)
-        )  # fmt: skip
+            select(Page)
+            .where(or_(Page.wp_id == page_id, Page.id == page_id))
+            .where(Page.status == PostStatus.PUBLISHED)
+            .order_by(Page.wp_id == page_id)
+            .limit(1)
+        )
         return redirect(url_for("posts.page", slug=found.slug), 301)
     posts, has_next = public_posts(page=page)
     return render_template(
-        "posts/index.html", posts=posts, page=page, has_next=has_next, endpoint="posts.index",
+        "posts/index.html",
+        posts=posts,
+        page=page,
+        has_next=has_next,
+        endpoint="posts.index",
         endpoint_args={},
-    )  # fmt: skip
+    )
 
 
 def _redirect_to_post(post_id: int):
@@ -67,12 +74,16 @@ def _redirect_to_post(post_id: int):
 
 @bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/")
 def detail(year: int, month: int, day: int, slug: str):
-    found = db.session.execute(
-        # The bylines joined: a post page costs no query more for them.
-        select(Post, has_extras(Post.id), *reaction_counts(Post.id))
-        .options(joinedload(Post.bylines))
-        .where(Post.slug == slug, Post.public())
-    ).unique().first()  # fmt: skip
+    found = (
+        db.session.execute(
+            # The bylines joined: a post page costs no query more for them.
+            select(Post, has_extras(Post.id), *reaction_counts(Post.id))
+            .options(joinedload(Post.bylines))
+            .where(Post.slug == slug, Post.public())
+        )
+        .unique()
+        .first()
+    )
     if found is None:
         return _moved_or_404()
     post, extras_exist, likes, boosts = found
@@ -93,9 +104,15 @@ def detail(year: int, month: int, day: int, slug: str):
     terms = post_terms(post.id)
     extras = post_extras(post.id) if extras_exist else NO_EXTRAS
     return render_template(
-        "posts/detail.html", post=post, terms=terms, neighbours=post_neighbours(post, terms),
-        notes=extras.notes, versions=extras.versions, reactions=(likes, boosts), **comments,
-    )  # fmt: skip
+        "posts/detail.html",
+        post=post,
+        terms=terms,
+        neighbours=post_neighbours(post, terms),
+        notes=extras.notes,
+        versions=extras.versions,
+        reactions=(likes, boosts),
+        **comments,
+    )
 
 
 def _moved_or_404():
@@ -141,9 +158,14 @@ def archive(year: int, month: int | None = None, day: int | None = None, page: i
         heading = page_digits(str(year))
     args = {k: v for k, v in (("year", year), ("month", month), ("day", day)) if v}
     return render_template(
-        "posts/index.html", posts=posts, page=page, has_next=has_next,
-        browsing=("date", heading), endpoint="posts.archive", endpoint_args=args,
-    )  # fmt: skip
+        "posts/index.html",
+        posts=posts,
+        page=page,
+        has_next=has_next,
+        browsing=("date", heading),
+        endpoint="posts.archive",
+        endpoint_args=args,
+    )
 
 
 @bp.route("/author/<slug>/")
@@ -152,9 +174,10 @@ def author(slug: str, page: int = 1):
     """An author's profile and archive (blogapp.authors). An old ``/author/<login>/``
     of an account moves to its profile; a pen name is never reached that way."""
     profile = db.session.scalar(
-        select(AuthorProfile).options(joinedload(AuthorProfile.photo))
+        select(AuthorProfile)
+        .options(joinedload(AuthorProfile.photo))
         .where(AuthorProfile.slug == slug)
-    )  # fmt: skip
+    )
     if profile is None:
         moved = old_author_slug(slug)
         if moved is None:
@@ -165,10 +188,15 @@ def author(slug: str, page: int = 1):
     if not posts:
         abort(404)  # a profile with nothing public yet is not shown
     return render_template(
-        "posts/index.html", posts=posts, page=page, has_next=has_next, profile=profile,
-        browsing=("author", profile.name_in(current_language())), endpoint="posts.author",
+        "posts/index.html",
+        posts=posts,
+        page=page,
+        has_next=has_next,
+        profile=profile,
+        browsing=("author", profile.name_in(current_language())),
+        endpoint="posts.author",
         endpoint_args={"slug": slug},
-    )  # fmt: skip
+    )
 
 
 @bp.route("/tag/<slug>/")
@@ -179,9 +207,15 @@ def tag(slug: str, page: int = 1):
     # "+posts.id": walk the date index, not every tagged post's row (see public_posts).
     posts, has_next = public_posts(where=(literal_column("+posts.id").in_(tagged),), page=page)
     return render_template(
-        "posts/index.html", posts=posts, page=page, has_next=has_next, tag=found,
-        browsing=("tag", found.name), endpoint="posts.tag", endpoint_args={"slug": slug},
-    )  # fmt: skip
+        "posts/index.html",
+        posts=posts,
+        page=page,
+        has_next=has_next,
+        tag=found,
+        browsing=("tag", found.name),
+        endpoint="posts.tag",
+        endpoint_args={"slug": slug},
+    )
 
 
 @bp.route("/<slug>/")

@@ -12,6 +12,11 @@ def init_app(app) -> None:
     from blogapp.privacy import admin  # noqa: F401  (its views join the admin blueprint)
     from blogapp.registry import AdminScreen, registry
 
-    registry(app).add_admin_screen(AdminScreen(
-        N_("Privacy"), "admin.privacy_settings", lambda e: e == "admin.privacy_settings",
-        order=140))
+    registry(app).add_admin_screen(
+        AdminScreen(
+            N_("Privacy"),
+            "admin.privacy_settings",
+            lambda e: e == "admin.privacy_settings",
+            order=140,
+        )
+    )

@@ -18,12 +18,20 @@ from blogapp.reader_data import ip_retention_days
 
 
 class PrivacyForm(FlaskForm):
-    erasure = RadioField(_l("When a reader asks to delete everything they wrote"), choices=[
-        SelectChoice(services.ANONYMIZE, _l("Anonymize: keep the words, signed “Anonymous”, "
-                                            "with no name, address, website, IP address or "
-                                            "browser")),
-        SelectChoice(services.DELETE, _l("Delete their comments (replies from others stay)")),
-    ])  # fmt: skip
+    erasure = RadioField(
+        _l("When a reader asks to delete everything they wrote"),
+        choices=[
+            SelectChoice(
+                services.ANONYMIZE,
+                _l(
+                    "Anonymize: keep the words, signed “Anonymous”, "
+                    "with no name, address, website, IP address or "
+                    "browser"
+                ),
+            ),
+            SelectChoice(services.DELETE, _l("Delete their comments (replies from others stay)")),
+        ],
+    )
 
 
 @bp.route("/privacy", methods=["GET", "POST"])

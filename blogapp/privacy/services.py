@@ -66,29 +66,47 @@ def send_confirmation(email: str, what: str) -> None:
     if what == ERASE:
         subject = _("Confirm: delete everything you wrote")
         if erasure_mode() == DELETE:
-            asked = _("Someone (we hope you) asked to delete everything you wrote here, for "
-                      "the address %(email)s.", email=address)
+            asked = _(
+                "Someone (we hope you) asked to delete everything you wrote here, for "
+                "the address %(email)s.",
+                email=address,
+            )
         else:
-            asked = _("Someone (we hope you) asked to remove your name, address and website "
-                      "from everything you wrote here, for the address %(email)s.",
-                      email=address)
+            asked = _(
+                "Someone (we hope you) asked to remove your name, address and website "
+                "from everything you wrote here, for the address %(email)s.",
+                email=address,
+            )
     else:
         subject = _("Your data from this site")
-        asked = _("Someone (we hope you) asked to download everything you wrote here, for "
-                  "the address %(email)s.", email=address)
-    enqueue(key=f"reader-data.{what}.{nonce}", kind=OutboxKind(f"reader-{what}"), recipient=address,
-            subject=subject, ref="reader-data",
-            text=asked + "\n\n" + _("Confirm on this page (the link works once, for %(hours)s "
-                                     "hours):", hours=hours)
-            + f"\n{url}\n\n" + _("If you did not ask, ignore this mail: nothing changes.")
-            + "\n")  # fmt: skip
+        asked = _(
+            "Someone (we hope you) asked to download everything you wrote here, for "
+            "the address %(email)s.",
+            email=address,
+        )
+    enqueue(
+        key=f"reader-data.{what}.{nonce}",
+        kind=OutboxKind(f"reader-{what}"),
+        recipient=address,
+        subject=subject,
+        ref="reader-data",
+        text=asked
+        + "\n\n"
+        + _("Confirm on this page (the link works once, for %(hours)s hours):", hours=hours)
+        + f"\n{url}\n\n"
+        + _("If you did not ask, ignore this mail: nothing changes.")
+        + "\n",
+    )
 
 
 def _reader(email: str) -> Reader:
     address = email.strip().lower()
     mine = func.lower(Comment.author_email) == address
-    return Reader(email=address, mode=erasure_mode(),
-                  comment_ids=tuple(db.session.scalars(select(Comment.id).where(mine))))
+    return Reader(
+        email=address,
+        mode=erasure_mode(),
+        comment_ids=tuple(db.session.scalars(select(Comment.id).where(mine))),
+    )
 
 
 def export(email: str) -> dict:
@@ -111,9 +129,14 @@ def erase(email: str) -> int:
     # Which reader it was stays unknown to the log: a short keyed hash only tells two
     # erasures of one address apart. Keyed: a plain hash of an address can be checked
     # against any address one suspects.
-    digest = hmac.new(str(current_app.config["SECRET_KEY"]).encode(), address.encode(),
-                      hashlib.sha256).hexdigest()[:12]
-    audit.record(AuditAction.ERASE, table="comments", label=f"{count} comments ({mode})",
-                 changes=f"a reader's own request, confirmed by mail; address hash {digest}",
-                 actor_login="reader (by mail)")  # fmt: skip
+    digest = hmac.new(
+        str(current_app.config["SECRET_KEY"]).encode(), address.encode(), hashlib.sha256
+    ).hexdigest()[:12]
+    audit.record(
+        AuditAction.ERASE,
+        table="comments",
+        label=f"{count} comments ({mode})",
+        changes=f"a reader's own request, confirmed by mail; address hash {digest}",
+        actor_login="reader (by mail)",
+    )
     return count

@@ -35,14 +35,21 @@ from blogapp.security import is_same_origin
 
 bp = Blueprint("privacy", __name__)
 
-ASKED = _l("If anything here was written with that address, a mail is on its way to it "
-           "with a link to confirm. Nothing happens until you open it.")  # fmt: skip
+ASKED = _l(
+    "If anything here was written with that address, a mail is on its way to it "
+    "with a link to confirm. Nothing happens until you open it."
+)
 
 
 class ReaderDataForm(LinkRequestForm):
-    what = StringField(validators=[AnyOf(
-        (services.EXPORT, services.ERASE),
-        message=_l("Please choose what you want: a copy, or to delete it."))])
+    what = StringField(
+        validators=[
+            AnyOf(
+                (services.EXPORT, services.ERASE),
+                message=_l("Please choose what you want: a copy, or to delete it."),
+            )
+        ]
+    )
 
 
 @bp.after_request
@@ -59,11 +66,13 @@ def _private(response):
 @bp.get("/privacy/")
 def policy():
     return render_template(
-        "privacy/policy.html", ip_days=ip_retention_days(), mail_days=mail_retention.keep_days(),
+        "privacy/policy.html",
+        ip_days=ip_retention_days(),
+        mail_days=mail_retention.keep_days(),
         erasure=services.erasure_mode(),
         remember_days=current_app.config["REMEMBER_COOKIE_DURATION"].days,
         mail=mail_enabled(),
-    )  # fmt: skip
+    )
 
 
 @bp.route("/your-data/", methods=["GET", "POST"])
@@ -77,12 +86,22 @@ def your_data():
         return render_error(404, _("This site sends no e-mail."))
     form = ReaderDataForm(meta={"csrf": False})
     if not form.validate():
-        return render_template("privacy/your_data.html", mail=True, problems=form.problems,
-                               email=(form.email.data or "")[:254], what=form.what.data), 400
+        return render_template(
+            "privacy/your_data.html",
+            mail=True,
+            problems=form.problems,
+            email=(form.email.data or "")[:254],
+            what=form.what.data,
+        ), 400
     email, what = form.email.data, form.what.data
     limit = current_app.config["READER_DATA_RATE_LIMIT"]
-    too_many = refused("reader-data", email, per_client=limit, per_address=limit,
-                       message=_("Too many requests; please wait and try again."))
+    too_many = refused(
+        "reader-data",
+        email,
+        per_client=limit,
+        per_address=limit,
+        message=_("Too many requests; please wait and try again."),
+    )
     if too_many:
         return too_many
     services.send_confirmation(email, what)
@@ -91,8 +110,9 @@ def your_data():
 
 
 def _problem(message: str):
-    return render_template("mail/message.html", title=_("This link does not work"),
-                           message=message), 400  # fmt: skip
+    return render_template(
+        "mail/message.html", title=_("This link does not work"), message=message
+    ), 400
 
 
 @bp.route("/your-data/confirm/<token>", methods=["GET", "POST"])
@@ -109,16 +129,24 @@ def confirm(token: str):
     if db.session.get(UsedToken, nonce) is not None:
         return _problem(_("This link was already used. Ask again if you need to."))
     if not links.pressed():
-        return render_template("privacy/confirm.html", token=token, what=what, email=email,
-                               erasure=services.erasure_mode())  # fmt: skip
+        return render_template(
+            "privacy/confirm.html",
+            token=token,
+            what=what,
+            email=email,
+            erasure=services.erasure_mode(),
+        )
     if not links.consume(nonce, services.PURPOSE):
         db.session.rollback()
         return _problem(_("This link was already used. Ask again if you need to."))
     if what == services.EXPORT:
         body = json.dumps(services.export(email), ensure_ascii=False, indent=2)
         db.session.commit()
-        return Response(body, mimetype="application/json", headers={
-            "Content-Disposition": 'attachment; filename="my-comments.json"'})  # fmt: skip
+        return Response(
+            body,
+            mimetype="application/json",
+            headers={"Content-Disposition": 'attachment; filename="my-comments.json"'},
+        )
     count = services.erase(email)
     db.session.commit()
     if services.erasure_mode() == services.DELETE:

@@ -34,9 +34,12 @@ def _load(kind: str, item_id: int) -> Post | Page:
         abort(404)
     stmt = select(model).where(model.id == item_id)
     if model is Post:
-        stmt = stmt.options(joinedload(Post.author), selectinload(Post.bylines),
+        stmt = stmt.options(
+            joinedload(Post.author),
+            selectinload(Post.bylines),
             selectinload(Post.categories),
-                            selectinload(Post.tags))  # fmt: skip
+            selectinload(Post.tags),
+        )
     return db.one_or_404(stmt)
 
 
@@ -64,8 +67,11 @@ def editor_opened(form, item: Post | Page | None) -> None:
         form.content_format.data = autosave.content_format
         if hasattr(form, "excerpt"):
             form.excerpt.data = autosave.excerpt
-        flash(_("The autosaved text is in the editor. Save to keep it; leave without saving "
-            "to keep the last saved version."),
+        flash(
+            _(
+                "The autosaved text is in the editor. Save to keep it; leave without saving "
+                "to keep the last saved version."
+            ),
             "success",
         )
 
@@ -120,9 +126,15 @@ def compare_revisions(kind: str, item_id: int):
         abort(404)
     if isinstance(new, Revision) and new.id < old.id:
         old, new = new, old
-    return render_template("admin/revision_compare.html", item=item, old=old, new=new,
-                           kind=kind, diff=services.compare(old, new),
-                           edit_url=_edit_url(item))  # fmt: skip
+    return render_template(
+        "admin/revision_compare.html",
+        item=item,
+        old=old,
+        new=new,
+        kind=kind,
+        diff=services.compare(old, new),
+        edit_url=_edit_url(item),
+    )
 
 
 @dataclass(frozen=True)
@@ -156,7 +168,8 @@ def restore_revision(kind: str, item_id: int, revision_id: int):
         _savers().restore(item, revision, author=current_user._get_current_object())
     except FieldErrors as error:
         db.session.rollback()
-        flash(_("That revision cannot be restored as it is: ") + "; ".join(error.errors.values()),
+        flash(
+            _("That revision cannot be restored as it is: ") + "; ".join(error.errors.values()),
             "error",
         )
     else:
@@ -207,13 +220,17 @@ def autosave_new_post():
 def share_preview(post_id: int):
     post = _load("posts", post_id)
     if not can_share(post):
-        flash(_("Only a draft, pending or scheduled post has a share-preview link; a "
-            "published post has its own address."),
+        flash(
+            _(
+                "Only a draft, pending or scheduled post has a share-preview link; a "
+                "published post has its own address."
+            ),
             "error",
         )
     else:
         share(post, by=current_user._get_current_object())
-        flash(_("Share-preview link made: anyone with it can read this post until you revoke it."),
+        flash(
+            _("Share-preview link made: anyone with it can read this post until you revoke it."),
             "success",
         )
     return redirect(_edit_url(post) + "#share-preview")

@@ -94,10 +94,17 @@ def show(token: str):
     if not isinstance(data, dict) or not isinstance(data.get("p"), int):
         abort(404)
     # The bylines joined (a collection: hence unique()), so they cost no query more.
-    post = db.session.execute(
-        select(Post).options(joinedload(Post.bylines), selectinload(Post.categories),
-                             selectinload(Post.tags)).where(Post.id == data["p"])
-    ).unique().scalar_one_or_none()  # fmt: skip
+    post = (
+        db.session.execute(
+            select(Post)
+            .options(
+                joinedload(Post.bylines), selectinload(Post.categories), selectinload(Post.tags)
+            )
+            .where(Post.id == data["p"])
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if post is None:
         abort(404)
     if post.is_public:

@@ -73,19 +73,26 @@ def record(
     if item.id is None:
         db.session.flush()
     revision = Revision(
-        **_owner(item), kind=kind, title=item.title, body=item.body,
-        excerpt=getattr(item, "excerpt", ""), content_format=item.content_format,
-        status=_status_of(item), author_id=author.id if author else None,
-        author_name=author_name(author), created_at=clock.now(),
+        **_owner(item),
+        kind=kind,
+        title=item.title,
+        body=item.body,
+        excerpt=getattr(item, "excerpt", ""),
+        content_format=item.content_format,
+        status=_status_of(item),
+        author_id=author.id if author else None,
+        author_name=author_name(author),
+        created_at=clock.now(),
         restored_from_id=restored_from.id if restored_from else None,
-    )  # fmt: skip
+    )
     db.session.add(revision)
     db.session.flush()
     if author is not None:
         db.session.execute(
-            delete(Revision).where(_of(item), Revision.kind == REVISION_AUTOSAVE,
-                                   Revision.author_id == author.id)
-        )  # fmt: skip
+            delete(Revision).where(
+                _of(item), Revision.kind == REVISION_AUTOSAVE, Revision.author_id == author.id
+            )
+        )
     prune(item)
     return revision
 
@@ -99,13 +106,16 @@ def prune(item: Item, keep: int | None = None) -> None:
     counted, so they never push out a real save."""
     keep = int(current_app.config["REVISIONS_KEPT"] if keep is None else keep)
     newest = (
-        select(Revision.id).where(_of(item), Revision.kind != REVISION_AUTOSAVE)
-        .order_by(Revision.id.desc()).limit(max(keep, 1))
-    )  # fmt: skip
+        select(Revision.id)
+        .where(_of(item), Revision.kind != REVISION_AUTOSAVE)
+        .order_by(Revision.id.desc())
+        .limit(max(keep, 1))
+    )
     db.session.execute(
-        delete(Revision).where(_of(item), Revision.kind != REVISION_AUTOSAVE,
-                               Revision.id.not_in(newest))
-    )  # fmt: skip
+        delete(Revision).where(
+            _of(item), Revision.kind != REVISION_AUTOSAVE, Revision.id.not_in(newest)
+        )
+    )
 
 
 @dataclass(frozen=True)
@@ -122,26 +132,34 @@ class Draft:
     def from_form(cls, form) -> Draft:
         fmt = form.get("content_format", FORMAT_MARKDOWN)
         return cls(
-            title=form.get("title", "")[:500], body=form.get("body", ""),
+            title=form.get("title", "")[:500],
+            body=form.get("body", ""),
             excerpt=form.get("excerpt", "")[:5000],
             content_format=fmt if fmt in CONTENT_FORMATS else FORMAT_MARKDOWN,
             status=form.get("status", "")[:20],
-        )  # fmt: skip
+        )
 
 
 def autosave(item: Item, draft: Draft, *, author: User) -> Revision:
     """Keep ``draft`` as ``author``'s one autosave of ``item`` (replacing the last one)
     and commit. The item itself is not touched: readers see nothing change."""
     db.session.execute(
-        delete(Revision).where(_of(item), Revision.kind == REVISION_AUTOSAVE,
-                               Revision.author_id == author.id)
-    )  # fmt: skip
+        delete(Revision).where(
+            _of(item), Revision.kind == REVISION_AUTOSAVE, Revision.author_id == author.id
+        )
+    )
     revision = Revision(
-        **_owner(item), kind=REVISION_AUTOSAVE, title=draft.title, body=draft.body,
-        excerpt=draft.excerpt, content_format=draft.content_format,
-        status=draft.status or _status_of(item), author_id=author.id,
-        author_name=author_name(author), created_at=clock.now(),
-    )  # fmt: skip
+        **_owner(item),
+        kind=REVISION_AUTOSAVE,
+        title=draft.title,
+        body=draft.body,
+        excerpt=draft.excerpt,
+        content_format=draft.content_format,
+        status=draft.status or _status_of(item),
+        author_id=author.id,
+        author_name=author_name(author),
+        created_at=clock.now(),
+    )
     db.session.add(revision)
     db.session.commit()
     return revision
@@ -149,15 +167,16 @@ def autosave(item: Item, draft: Draft, *, author: User) -> Revision:
 
 def history(item: Item) -> list[Revision]:
     """Every kept revision of ``item``, newest first (one query)."""
-    return list(db.session.scalars(select(Revision).where(_of(item))
-                                   .order_by(Revision.id.desc())))  # fmt: skip
+    return list(db.session.scalars(select(Revision).where(_of(item)).order_by(Revision.id.desc())))
 
 
 def latest_saved(item: Item) -> Revision | None:
     return db.session.scalar(
-        select(Revision).where(_of(item), Revision.kind != REVISION_AUTOSAVE)
-        .order_by(Revision.id.desc()).limit(1)
-    )  # fmt: skip
+        select(Revision)
+        .where(_of(item), Revision.kind != REVISION_AUTOSAVE)
+        .order_by(Revision.id.desc())
+        .limit(1)
+    )
 
 
 def newer_autosave(item: Item) -> Revision | None:
@@ -198,14 +217,22 @@ def store_imported(posts: list[Post], pages: list[Page]) -> None:
     """One revision per imported post and page, in one INSERT (the import's speed)."""
     now = clock.now()
     rows = [
-        {"post_id": p.id if isinstance(p, Post) else None,
-         "page_id": p.id if isinstance(p, Page) else None,
-         "kind": REVISION_IMPORT, "title": p.title, "body": p.body,
-         "excerpt": getattr(p, "excerpt", ""), "content_format": p.content_format,
-         "status": p.status, "author_id": p.author_id, "author_name": "WordPress import",
-         "restored_from_id": None, "created_at": now}
+        {
+            "post_id": p.id if isinstance(p, Post) else None,
+            "page_id": p.id if isinstance(p, Page) else None,
+            "kind": REVISION_IMPORT,
+            "title": p.title,
+            "body": p.body,
+            "excerpt": getattr(p, "excerpt", ""),
+            "content_format": p.content_format,
+            "status": p.status,
+            "author_id": p.author_id,
+            "author_name": "WordPress import",
+            "restored_from_id": None,
+            "created_at": now,
+        }
         for p in [*posts, *pages]
-    ]  # fmt: skip
+    ]
     if rows:
         db.session.execute(insert(Revision), rows)
 
@@ -283,8 +310,13 @@ def compare(old, new) -> list[FieldDiff]:
     """Title, excerpt, format, status and body of two revisions (or a post, or a
     form's data as a mapping), oldest first."""
     found = []
-    for label, attr in (("Title", "title"), ("Excerpt", "excerpt"), ("Format", "content_format"),
-                        ("Status", "status"), ("Content", "body")):  # fmt: skip
+    for label, attr in (
+        ("Title", "title"),
+        ("Excerpt", "excerpt"),
+        ("Format", "content_format"),
+        ("Status", "status"),
+        ("Content", "body"),
+    ):
         before, after = _value(old, attr), _value(new, attr)
         if attr == "body":
             lines = diff_text(before, after) if before != after else ()

@@ -48,8 +48,9 @@ class TimeBudget:
             with _postgres_timeout(session, self.seconds):
                 yield
         elif connection.dialect.name == "sqlite":
-            with _stop_on_sqlite(session, connection.connection.dbapi_connection,
-                                 self.seconds, self.clock):  # fmt: skip
+            with _stop_on_sqlite(
+                session, connection.connection.dbapi_connection, self.seconds, self.clock
+            ):
                 yield
         else:
             yield

@@ -41,8 +41,13 @@ from blogapp.interface_language import N_
 log = logging.getLogger("blogapp.search")
 
 SEARCH_ENDPOINT = "posts.index"  # /?s=words is the front page's endpoint, as in WordPress
-LISTING_ENDPOINTS = ("posts.index", "posts.archive", "posts.author", "posts.tag",
-                     "categories.detail")  # fmt: skip
+LISTING_ENDPOINTS = (
+    "posts.index",
+    "posts.archive",
+    "posts.author",
+    "posts.tag",
+    "categories.detail",
+)
 THREAD_ENDPOINT = "posts.detail"
 SLOTS_KEY = "blogapp.search_slots"
 SHED_LOG_KEY = "blogapp.shed_log"
@@ -89,8 +94,12 @@ class ShedLog:
     """Counts what was turned away, by reason and address, and logs one warning
     per ``interval`` with what it counted since the last one."""
 
-    def __init__(self, interval: float = 10.0, clock: Callable[[], float] = time.monotonic,
-                 logger: logging.Logger = log) -> None:
+    def __init__(
+        self,
+        interval: float = 10.0,
+        clock: Callable[[], float] = time.monotonic,
+        logger: logging.Logger = log,
+    ) -> None:
         self.interval = interval
         self.clock = clock
         self.logger = logger
@@ -113,8 +122,10 @@ class ShedLog:
         busiest = ", ".join(f"{addr} ({n})" for (_, addr), n in counts.most_common(3))
         self.logger.warning(
             "turned away in the last %.0f s: %s; busiest addresses: %s",
-            seconds, ", ".join(f"{n} {why}" for why, n in by_reason.most_common()), busiest,
-        )  # fmt: skip
+            seconds,
+            ", ".join(f"{n} {why}" for why, n in by_reason.most_common()),
+            busiest,
+        )
 
 
 def search_slots() -> SearchSlots:
@@ -150,19 +161,29 @@ def _rate_limited(error: RateLimitExceeded):
 # wrapping the views of every app made in this process with these same objects keeps
 # one limit each (new objects per app would count each request once per app).
 _search_limit = costly_limiter.limit(
-    lambda: current_app.config["SEARCH_RATE_LIMIT"], scope="search",
+    lambda: current_app.config["SEARCH_RATE_LIMIT"],
+    scope="search",
     exempt_when=lambda: not is_search(),
-    on_breach=_refused("over the search rate limit",
-                       N_("You have searched a lot in a short time. Please wait %(seconds)s "
-                          "seconds and search again; the rest of the site is open meanwhile.")),
-)  # fmt: skip
+    on_breach=_refused(
+        "over the search rate limit",
+        N_(
+            "You have searched a lot in a short time. Please wait %(seconds)s "
+            "seconds and search again; the rest of the site is open meanwhile."
+        ),
+    ),
+)
 _deep_page_limit = costly_limiter.shared_limit(
-    lambda: current_app.config["DEEP_PAGE_RATE_LIMIT"], scope="deep-pages",
+    lambda: current_app.config["DEEP_PAGE_RATE_LIMIT"],
+    scope="deep-pages",
     exempt_when=lambda: not is_deep_page(),
-    on_breach=_refused("over the deep-page rate limit",
-                       N_("You have opened many pages deep in the archives in a short time. "
-                          "Please wait %(seconds)s seconds and try again.")),
-)  # fmt: skip
+    on_breach=_refused(
+        "over the deep-page rate limit",
+        N_(
+            "You have opened many pages deep in the archives in a short time. "
+            "Please wait %(seconds)s seconds and try again."
+        ),
+    ),
+)
 
 
 def register_search_limits(app: Flask) -> None:

@@ -115,18 +115,19 @@ def search_posts(query: SearchQuery, page: int, budget=None) -> SearchPage:
         candidates, where, rank = _postgres_match(query, cap)
     else:
         candidates, where, rank = _sqlite_match(query, cap)
-    candidates = union(
-        *(select(branch.c.post_id) for branch in candidates)
-    ).cte("search_candidates").prefix_with("MATERIALIZED")
+    candidates = (
+        union(*(select(branch.c.post_id) for branch in candidates))
+        .cte("search_candidates")
+        .prefix_with("MATERIALIZED")
+    )
     stmt = (
         select(Post.id, func.count().over().label("total"))
         .join(candidates, candidates.c.post_id == Post.id)
         .where(Post.public(), *where)
-        .order_by(_title_hits(query.terms).desc(), *rank, Post.published_at.desc(),
-                  Post.id.desc())
+        .order_by(_title_hits(query.terms).desc(), *rank, Post.published_at.desc(), Post.id.desc())
         .offset((page - 1) * per_page)
         .limit(per_page + 1)
-    )  # fmt: skip
+    )
     with budget.applied(db.session) if budget is not None else nullcontext():
         rows = db.session.execute(stmt).all()
     if not rows:
@@ -136,15 +137,15 @@ def search_posts(query: SearchQuery, page: int, budget=None) -> SearchPage:
         post.id: post
         for post in db.session.scalars(
             select(Post)
-            .options(joinedload(Post.author), selectinload(Post.bylines),
-                selectinload(Post.categories))
+            .options(
+                joinedload(Post.author), selectinload(Post.bylines), selectinload(Post.categories)
+            )
             .where(Post.id.in_(ids))
         )
     }
     posts = [loaded[i] for i in ids if i in loaded]
     total = rows[0].total
-    return SearchPage(posts=posts, total=total, has_next=len(rows) > per_page,
-                      capped=total >= cap)  # fmt: skip
+    return SearchPage(posts=posts, total=total, has_next=len(rows) > per_page, capped=total >= cap)
 
 
 def _newest(where, cap: int):

@@ -71,8 +71,7 @@ _POSTGRES_CREATE = [
             || setweight(to_tsvector('simple'::regconfig, coalesce(search_text, '')), 'D')
         ) STORED""",
     f"CREATE INDEX IF NOT EXISTS ix_posts_search_vector ON posts USING gin ({PG_VECTOR_COLUMN})",
-    "CREATE INDEX IF NOT EXISTS ix_posts_search_trgm ON posts "
-    "USING gin (search_text gin_trgm_ops)",
+    "CREATE INDEX IF NOT EXISTS ix_posts_search_trgm ON posts USING gin (search_text gin_trgm_ops)",
 ]
 # The extension stays: other objects may use it, and dropping it needs ownership.
 _POSTGRES_DROP = [

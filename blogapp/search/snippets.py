@@ -56,8 +56,11 @@ def _lead_start(text: str, at: int) -> int:
     starts = [m.start() for m in _GRAPHEME.finditer(window)]
     if lo > 0:
         starts = starts[1:]  # the window may have started inside a cluster
-    return lo + starts[-LEAD_GRAPHEMES] if len(starts) >= LEAD_GRAPHEMES else lo + (
-        starts[0] if starts else len(window))
+    return (
+        lo + starts[-LEAD_GRAPHEMES]
+        if len(starts) >= LEAD_GRAPHEMES
+        else lo + (starts[0] if starts else len(window))
+    )
 
 
 def _clusters_end(text: str, start: int, count: int) -> int:

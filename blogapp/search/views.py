@@ -36,14 +36,16 @@ def search_results(page: int = 1):
     if query.is_empty:
         if page > 1:
             abort(404)
-        return render_template("search/results.html", query=query, results=None, page=1,
-                               search_query="")  # fmt: skip
+        return render_template(
+            "search/results.html", query=query, results=None, page=1, search_query=""
+        )
     location = canonical_location(query, page)
     if location is not None:
         return redirect(location, 301)
     config = current_app.config
-    budget = TimeBudget(config["SEARCH_TIME_BUDGET_MS"] / 1000,
-                        config.get("SEARCH_CLOCK") or time.monotonic)  # fmt: skip
+    budget = TimeBudget(
+        config["SEARCH_TIME_BUDGET_MS"] / 1000, config.get("SEARCH_CLOCK") or time.monotonic
+    )
     with search_slots().taken() as slot:
         if not slot:
             shed_log().note("searches turned away (all slots busy)", get_remote_address())
@@ -64,10 +66,16 @@ def search_results(page: int = 1):
         for post in found.posts
     ]
     return render_template(
-        "search/results.html", query=query, results=results, total=found.total, page=page,
-        has_next=found.has_next, capped=found.capped, search_query=query.text,
+        "search/results.html",
+        query=query,
+        results=results,
+        total=found.total,
+        page=page,
+        has_next=found.has_next,
+        capped=found.capped,
+        search_query=query.text,
         max_chars=MAX_QUERY_CHARS,
-    )  # fmt: skip
+    )
 
 
 def canonical_location(query: SearchQuery, page: int) -> str | None:
@@ -80,8 +88,9 @@ def canonical_location(query: SearchQuery, page: int) -> str | None:
         return None
     if request.args.get("s") == canonical and request.view_args.get("page") != 1:
         return None
-    return url_for("posts.index", s=canonical, lang=listing_language(),
-                   **({"page": page} if page > 1 else {}))  # fmt: skip
+    return url_for(
+        "posts.index", s=canonical, lang=listing_language(), **({"page": page} if page > 1 else {})
+    )
 
 
 def _busy():
@@ -97,9 +106,16 @@ def _busy():
 def _too_slow(query: SearchQuery, page: int):
     """A plain page, not an error: the search was stopped, the site is fine. Never
     kept by a cache: the same words may well be answered in time later."""
-    response = make_response(render_template(
-        "search/results.html", query=query, results=None, page=page, too_slow=True,
-        search_query=query.text, max_chars=MAX_QUERY_CHARS,
-    ))  # fmt: skip
+    response = make_response(
+        render_template(
+            "search/results.html",
+            query=query,
+            results=None,
+            page=page,
+            too_slow=True,
+            search_query=query.text,
+            max_chars=MAX_QUERY_CHARS,
+        )
+    )
     response.headers["Cache-Control"] = "no-store"
     return response

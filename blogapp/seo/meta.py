@@ -34,9 +34,15 @@ RSS = "application/rss+xml"
 ATOM = "application/atom+xml"
 # Pages a search engine should index, each at its canonical address.
 INDEXABLE = {
-    "posts.index", "posts.detail", "posts.page", "posts.archive", "posts.author",
-    "posts.tag", "categories.detail", "corrections.index",
-}  # fmt: skip
+    "posts.index",
+    "posts.detail",
+    "posts.page",
+    "posts.archive",
+    "posts.author",
+    "posts.tag",
+    "categories.detail",
+    "corrections.index",
+}
 OG_LOCALES = {language.code: language.og_locale for language in LANGUAGES}
 
 
@@ -113,15 +119,24 @@ def feed_links(context_label: str | None = None, specific: bool = True) -> list[
     args = request.view_args or {}
     label = context_label or ""
     by_endpoint = {
-        "categories.detail": ("feeds.category", {"path": args.get("path", "")},
-                              _l("%(name)s Category Feed")),
+        "categories.detail": (
+            "feeds.category",
+            {"path": args.get("path", "")},
+            _l("%(name)s Category Feed"),
+        ),
         "posts.tag": ("feeds.tag", {"slug": args.get("slug", "")}, _l("%(name)s Tag Feed")),
-        "posts.author": ("feeds.author", {"slug": args.get("slug", "")},
-                         _l("Posts by %(name)s Feed")),
-        "posts.detail": ("feeds.post_comments", {k: args.get(k) for k in
-                         ("year", "month", "day", "slug")}, _l("%(name)s Comments Feed")),
+        "posts.author": (
+            "feeds.author",
+            {"slug": args.get("slug", "")},
+            _l("Posts by %(name)s Feed"),
+        ),
+        "posts.detail": (
+            "feeds.post_comments",
+            {k: args.get(k) for k in ("year", "month", "day", "slug")},
+            _l("%(name)s Comments Feed"),
+        ),
         "corrections.index": ("corrections.feed", {}, _l("%(name)s Feed")),
-    }  # fmt: skip
+    }
     if specific and endpoint in by_endpoint:
         feed_endpoint, feed_args, kind = by_endpoint[endpoint]
         href = reader_link(url_for(feed_endpoint, **feed_args))
@@ -151,8 +166,12 @@ def _page_meta(context) -> PageMeta:
     page = context.get("page_obj")
     if isinstance(post, Post) and endpoint == "posts.detail":
         terms = context.get("terms")
-        return _post_meta(post, context.get("notes") or [], context.get("versions") or [],
-                          terms.categories if terms is not None else [])
+        return _post_meta(
+            post,
+            context.get("notes") or [],
+            context.get("versions") or [],
+            terms.categories if terms is not None else [],
+        )
     if isinstance(page, Page):
         title = page.title or site
         description = plain_description(page.body_html) or description
@@ -164,14 +183,17 @@ def _page_meta(context) -> PageMeta:
     else:
         title = site
     return PageMeta(
-        title=title, description=description, canonical=canonical,
+        title=title,
+        description=description,
+        canonical=canonical,
         locale=OG_LOCALES.get(current_language(), "en_US"),
         # An error page shows no card: it must render even when the database is down.
         **({} if context.get("code") else site_card_image()),
         # An error page (a missing post, say) has no feed of its own.
-        feeds=feed_links(title if context.get("browsing") else None,
-                         specific=not context.get("code")),
-    )  # fmt: skip
+        feeds=feed_links(
+            title if context.get("browsing") else None, specific=not context.get("code")
+        ),
+    )
 
 
 def language_alternates(versions) -> list[tuple[str, str]]:
@@ -188,8 +210,12 @@ def site_card_image() -> dict:
     if not name:
         return {}
     config = current_app.config
-    return {"image": absolute_url(card_url(name)), "image_width": WIDTH, "image_height": HEIGHT,
-            "image_alt": f"{config['SITE_NAME']}: {config['SITE_DESCRIPTION']}"}  # fmt: skip
+    return {
+        "image": absolute_url(card_url(name)),
+        "image_width": WIDTH,
+        "image_height": HEIGHT,
+        "image_alt": f"{config['SITE_NAME']}: {config['SITE_DESCRIPTION']}",
+    }
 
 
 def post_image(post: Post, title: str) -> dict:
@@ -197,8 +223,12 @@ def post_image(post: Post, title: str) -> dict:
     if post.share_card:
         author = join_plain([profile.name_in(post.language) for profile in post.bylines])
         alt = " · ".join(p for p in (title, author, current_app.config["SITE_NAME"]) if p)
-        return {"image": absolute_url(card_url(post.share_card)), "image_width": WIDTH,
-                "image_height": HEIGHT, "image_alt": alt}  # fmt: skip
+        return {
+            "image": absolute_url(card_url(post.share_card)),
+            "image_width": WIDTH,
+            "image_height": HEIGHT,
+            "image_alt": alt,
+        }
     found = site_card_image()
     if not found and post.first_image_url:
         found = {"image": absolute_url(post.first_image_url)}
@@ -208,8 +238,11 @@ def post_image(post: Post, title: str) -> dict:
 def _person(profile, language: str) -> dict:
     """A byline as schema.org's Person: only what the author page shows (never the
     account behind it, nor whether the name is a pen name)."""
-    person = {"@type": "Person", "name": profile.name_in(language),
-              "url": absolute_url(url_for("posts.author", slug=profile.slug))}  # fmt: skip
+    person = {
+        "@type": "Person",
+        "name": profile.name_in(language),
+        "url": absolute_url(url_for("posts.author", slug=profile.slug)),
+    }
     if profile.links:
         person["sameAs"] = profile.links
     if profile.affiliation:
@@ -241,9 +274,12 @@ def _post_meta(post: Post, notes=(), versions=(), categories=()) -> PageMeta:
         "datePublished": published,
         "dateModified": modified,
         "inLanguage": post.language,
-        "publisher": {"@type": "Organization", "name": site,
-                      "url": current_app.config["SITE_URL"] + "/"},
-    }  # fmt: skip
+        "publisher": {
+            "@type": "Organization",
+            "name": site,
+            "url": current_app.config["SITE_URL"] + "/",
+        },
+    }
     people = [_person(profile, post.language) for profile in post.bylines]
     author_url = people[0]["url"] if people else ""
     if people:
@@ -251,14 +287,28 @@ def _post_meta(post: Post, notes=(), versions=(), categories=()) -> PageMeta:
     if section:
         article["articleSection"] = section
     if image.get("image_width"):
-        article["image"] = [{"@type": "ImageObject", "url": image["image"],
-                             "width": image["image_width"], "height": image["image_height"]}]
+        article["image"] = [
+            {
+                "@type": "ImageObject",
+                "url": image["image"],
+                "width": image["image_width"],
+                "height": image["image_height"],
+            }
+        ]
     elif image:
         article["image"] = [image["image"]]
     return PageMeta(
-        title=title, description=description, canonical=url, og_type="article",
-        locale=OG_LOCALES.get(post.language, "en_US"), published=published,
-        modified=modified, feeds=feed_links(title), json_ld=json_for_script(article),
-        alternates=language_alternates(versions), author_url=author_url, section=section,
+        title=title,
+        description=description,
+        canonical=url,
+        og_type="article",
+        locale=OG_LOCALES.get(post.language, "en_US"),
+        published=published,
+        modified=modified,
+        feeds=feed_links(title),
+        json_ld=json_for_script(article),
+        alternates=language_alternates(versions),
+        author_url=author_url,
+        section=section,
         **image,
-    )  # fmt: skip
+    )

@@ -47,9 +47,14 @@ def _part(kind: str, stmt):
     sub = stmt.subquery()
     return select(
         literal_column(f"'{kind}'").label("kind"),
-        sub.c.id, sub.c.title, sub.c.slug, sub.c.published_at, sub.c.excerpt_html,
-        sub.c.language, sub.c.score,
-    )  # fmt: skip
+        sub.c.id,
+        sub.c.title,
+        sub.c.slug,
+        sub.c.published_at,
+        sub.c.excerpt_html,
+        sub.c.language,
+        sub.c.score,
+    )
 
 
 KEEP = 2000  # posts whose neighbours each worker keeps
@@ -59,8 +64,7 @@ def post_neighbours(post: Post, terms: PostTerms) -> Neighbours:
     """Older and newer posts, and posts sharing ``terms`` (the post's categories and
     tags). Each worker keeps them per content version: ranking the related posts
     reads many rows, and they change only when the content does."""
-    return remembered("neighbours", post.id, lambda: _query_neighbours(post, terms),
-                      maxsize=KEEP)  # fmt: skip
+    return remembered("neighbours", post.id, lambda: _query_neighbours(post, terms), maxsize=KEEP)
 
 
 def _query_neighbours(post: Post, terms: PostTerms) -> Neighbours:
@@ -73,11 +77,21 @@ def _query_neighbours(post: Post, terms: PostTerms) -> Neighbours:
         and_(Post.published_at == post.published_at, Post.id > post.id),
     )
     parts = [
-        _part("previous", select(*_COLUMNS, _NO_SCORE).where(Post.public(), older)
-              .order_by(Post.published_at.desc(), Post.id.desc()).limit(1)),
-        _part("next", select(*_COLUMNS, _NO_SCORE).where(Post.public(), newer)
-              .order_by(Post.published_at.asc(), Post.id.asc()).limit(1)),
-    ]  # fmt: skip
+        _part(
+            "previous",
+            select(*_COLUMNS, _NO_SCORE)
+            .where(Post.public(), older)
+            .order_by(Post.published_at.desc(), Post.id.desc())
+            .limit(1),
+        ),
+        _part(
+            "next",
+            select(*_COLUMNS, _NO_SCORE)
+            .where(Post.public(), newer)
+            .order_by(Post.published_at.asc(), Post.id.asc())
+            .limit(1),
+        ),
+    ]
     category_ids = [c.id for c in terms.categories]
     tag_ids = [t.id for t in terms.tags]
     if category_ids or tag_ids:
@@ -105,14 +119,17 @@ def _query_neighbours(post: Post, terms: PostTerms) -> Neighbours:
         parts.append(_part("related", related))
     found: dict[str, list[Neighbour]] = {"previous": [], "next": [], "related": []}
     # UNION ALL promises no order, so the related posts are sorted here.
-    rows = sorted(db.session.execute(union_all(*parts)),
-                  key=lambda r: (-r.score, -r.published_at.timestamp(), -r.id))  # fmt: skip
+    rows = sorted(
+        db.session.execute(union_all(*parts)),
+        key=lambda r: (-r.score, -r.published_at.timestamp(), -r.id),
+    )
     for row in rows:
         # The excerpt only labels a post without a title (post_label): each worker keeps
         # KEEP of these, and excerpts would make them about three times larger.
         excerpt = "" if row.title.strip() else row.excerpt_html
-        found[row.kind].append(Neighbour(row.id, row.title, row.slug, row.published_at,
-                                         excerpt, row.language))  # fmt: skip
+        found[row.kind].append(
+            Neighbour(row.id, row.title, row.slug, row.published_at, excerpt, row.language)
+        )
     return Neighbours(
         previous=next(iter(found["previous"]), None),
         next=next(iter(found["next"]), None),

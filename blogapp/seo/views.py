@@ -39,21 +39,29 @@ def _lastmod(value) -> str:
 def _dated_posts(offset: int, limit: int) -> list[_Dated]:
     """One slice of the public posts, newest first, each dated by its newest change
     (a correction or update note changes its post's page): one query."""
-    noted = (select(func.max(Correction.updated_at)).where(Correction.post_id == Post.id)
-             .correlate(Post).scalar_subquery())  # fmt: skip
+    noted = (
+        select(func.max(Correction.updated_at))
+        .where(Correction.post_id == Post.id)
+        .correlate(Post)
+        .scalar_subquery()
+    )
     rows = db.session.execute(
         select(Post.slug, Post.published_at, Post.updated_at, noted.label("noted"))
         .where(Post.public(clock.now()))
         .order_by(Post.published_at.desc(), Post.id.desc())
-        .offset(offset).limit(limit)
-    ).all()  # fmt: skip
-    return [_Dated(p.slug, p.published_at, max(p.updated_at, p.noted or p.updated_at))
-            for p in rows]  # fmt: skip
+        .offset(offset)
+        .limit(limit)
+    ).all()
+    return [
+        _Dated(p.slug, p.published_at, max(p.updated_at, p.noted or p.updated_at)) for p in rows
+    ]
 
 
 def _post_entries(posts: list[_Dated]) -> list[tuple[str, str]]:
-    return [(absolute_url(post_url(post)), _lastmod(max(post.published_at, post.updated_at)))
-            for post in posts]  # fmt: skip
+    return [
+        (absolute_url(post_url(post)), _lastmod(max(post.published_at, post.updated_at)))
+        for post in posts
+    ]
 
 
 def _other_entries(front_lastmod: str) -> list[tuple[str, str]]:
@@ -61,7 +69,8 @@ def _other_entries(front_lastmod: str) -> list[tuple[str, str]]:
     now = clock.now()
     pages = db.session.execute(
         select(Page.slug, Page.updated_at)
-        .where(Page.status == PostStatus.PUBLISHED).order_by(Page.slug)
+        .where(Page.status == PostStatus.PUBLISHED)
+        .order_by(Page.slug)
     ).all()
     newest_by_category = dict(
         db.session.execute(
@@ -73,17 +82,22 @@ def _other_entries(front_lastmod: str) -> list[tuple[str, str]]:
     )
     entries = [(absolute_url(url_for("posts.index")), front_lastmod)]
     for page in pages:
-        entries.append((absolute_url(url_for("posts.page", slug=page.slug)),
-                        _lastmod(page.updated_at)))  # fmt: skip
+        entries.append(
+            (absolute_url(url_for("posts.page", slug=page.slug)), _lastmod(page.updated_at))
+        )
     categories = sidebar().categories
     for node in categories:
         # A category's archive shows its subcategories' posts, so it changes with them.
         prefix = node.path + "/"
-        dates = [newest_by_category[c.id] for c in categories
-                 if (c.id == node.id or c.path.startswith(prefix)) and c.id in newest_by_category]
+        dates = [
+            newest_by_category[c.id]
+            for c in categories
+            if (c.id == node.id or c.path.startswith(prefix)) and c.id in newest_by_category
+        ]
         if dates:
-            entries.append((absolute_url(url_for("categories.detail", path=node.path)),
-                            _lastmod(max(dates))))  # fmt: skip
+            entries.append(
+                (absolute_url(url_for("categories.detail", path=node.path)), _lastmod(max(dates)))
+            )
     return entries
 
 
@@ -95,8 +109,9 @@ def public_post_count() -> int:
     return db.session.scalar(select(func.count()).select_from(Post).where(Post.public(clock.now())))
 
 
-def sitemap_entries(posts: list[_Dated] | None = None,
-                    others: list[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+def sitemap_entries(
+    posts: list[_Dated] | None = None, others: list[tuple[str, str]] | None = None
+) -> list[tuple[str, str]]:
     """(absolute URL, W3C datetime) for the front page, every public post,
     every published page and every category that has public posts: the whole
     site in one file (``/sitemap.xml`` on a site that fits in one)."""
@@ -133,8 +148,10 @@ def _urlset(entries: list[tuple[str, str]]) -> Response:
 
 
 def _index_files(posts: int, per_file: int) -> list[str]:
-    return [url_for("seo.sitemap_pages"),
-            *(url_for("seo.sitemap_posts", number=n) for n in range(1, -(-posts // per_file) + 1))]
+    return [
+        url_for("seo.sitemap_pages"),
+        *(url_for("seo.sitemap_posts", number=n) for n in range(1, -(-posts // per_file) + 1)),
+    ]
 
 
 def sitemap_files() -> list[str]:
@@ -167,9 +184,10 @@ def sitemap():
 @bp.route("/sitemap-pages.xml")
 def sitemap_pages():
     newest = db.session.execute(
-        select(func.max(Post.published_at), func.max(Post.updated_at))
-        .where(Post.public(clock.now()))
-    ).one()  # fmt: skip
+        select(func.max(Post.published_at), func.max(Post.updated_at)).where(
+            Post.public(clock.now())
+        )
+    ).one()
     dates = [d for d in newest if d is not None]
     return _urlset(_other_entries(_lastmod(max(dates)) if dates else ""))
 

@@ -60,8 +60,9 @@ class ExportReport:
     seconds: float = 0.0
 
 
-def main_site_addresses(app: Flask, extra: list[str] | tuple[str, ...] = (),
-                        copy_url: str | None = None) -> list[str]:  # fmt: skip
+def main_site_addresses(
+    app: Flask, extra: list[str] | tuple[str, ...] = (), copy_url: str | None = None
+) -> list[str]:
     """Every known address of the live site, where the copy sends readers to comment
     and search: ``SITE_URL`` first, then the ones given (``--main-site``), then the
     site's list of other addresses (``blogapp.mirrors``: the onion, ``MIRRORS`` or
@@ -121,8 +122,11 @@ class _Writer:
     def copy(self, source: Path, relpath: str, known: tuple | None) -> tuple:
         """A static file or upload; its hash is read again only when it changed."""
         stat = source.stat()
-        if known is not None and known[:2] == [stat.st_size, stat.st_mtime_ns] \
-                and (self.root / relpath).is_file():  # fmt: skip
+        if (
+            known is not None
+            and known[:2] == [stat.st_size, stat.st_mtime_ns]
+            and (self.root / relpath).is_file()
+        ):
             self.files[relpath] = known[2]
             return tuple(known)
         sha = self.write(relpath, source.read_bytes())
@@ -161,9 +165,13 @@ def _related_may_change(item: Item, old: dict, moved: set[int], inventory: Inven
 
 
 def export_site(
-    app: Flask, root: Path, *, base_url: str | None = None,
-    main_sites: list[str] | tuple[str, ...] = (), full: bool = False,
-) -> ExportReport:  # fmt: skip
+    app: Flask,
+    root: Path,
+    *,
+    base_url: str | None = None,
+    main_sites: list[str] | tuple[str, ...] = (),
+    full: bool = False,
+) -> ExportReport:
     """Write the copy of the public site into ``root``; ``full`` renders every page."""
     # The per-address limits on deep pages are for readers' scripts; the export asks for
     # every deep page of every listing at once, from no address at all.
@@ -175,8 +183,13 @@ def export_site(
         limiter.enabled, costly_limiter.enabled = enabled
 
 
-def _export(app: Flask, root: Path, base_url: str | None,
-            main_sites: list[str] | tuple[str, ...], full: bool) -> ExportReport:  # fmt: skip
+def _export(
+    app: Flask,
+    root: Path,
+    base_url: str | None,
+    main_sites: list[str] | tuple[str, ...],
+    full: bool,
+) -> ExportReport:
     started = time.perf_counter()
     root.mkdir(parents=True, exist_ok=True)
     report = ExportReport()
@@ -196,30 +209,43 @@ def _export(app: Flask, root: Path, base_url: str | None,
 
     site = CopySite(
         origin_hosts=frozenset({urlsplit(site_url).netloc.lower()}),
-        main_sites=addresses, base_url=base_url,
-    )  # fmt: skip
+        main_sites=addresses,
+        base_url=base_url,
+    )
     for item in inventory.items:
         if item.kind != "redirect":
-            site.targets[urlsplit(item.url).path] = "/" + file_of(item.url, item.kind) \
-                if item.kind == "xml" else urlsplit(item.url).path  # fmt: skip
+            site.targets[urlsplit(item.url).path] = (
+                "/" + file_of(item.url, item.kind)
+                if item.kind == "xml"
+                else urlsplit(item.url).path
+            )
     site.targets[SIDEBAR_PATH] = SIDEBAR_PATH
     site.targets["/favicon.ico"] = "/favicon.ico"
 
     assets: dict[str, tuple] = {}
     old_assets = old.get("assets", {})
     static_root = Path(app.static_folder or "")
-    sources = [(p, "static/" + p.relative_to(static_root).as_posix())
-               for p in sorted(static_root.rglob("*")) if p.is_file()]  # fmt: skip
+    sources = [
+        (p, "static/" + p.relative_to(static_root).as_posix())
+        for p in sorted(static_root.rglob("*"))
+        if p.is_file()
+    ]
     if (static_root / "favicon.ico").is_file():
         sources.append((static_root / "favicon.ico", "favicon.ico"))
     uploads = upload_folder()
     if uploads.is_dir():
-        sources += [(p, "uploads/" + p.name) for p in sorted(uploads.iterdir())
-                    if p.is_file() and UPLOAD_NAME.match(p.name)]  # fmt: skip
+        sources += [
+            (p, "uploads/" + p.name)
+            for p in sorted(uploads.iterdir())
+            if p.is_file() and UPLOAD_NAME.match(p.name)
+        ]
         cards = uploads / "cards"
         if cards.is_dir():  # the share cards pages name in og:image
-            sources += [(p, "uploads/cards/" + p.name) for p in sorted(cards.iterdir())
-                        if p.is_file() and CARD_NAME.match(p.name)]  # fmt: skip
+            sources += [
+                (p, "uploads/cards/" + p.name)
+                for p in sorted(cards.iterdir())
+                if p.is_file() and CARD_NAME.match(p.name)
+            ]
     for source, relpath in sources:
         site.targets["/" + relpath] = "/" + relpath
         assets[relpath] = writer.copy(source, relpath, old_assets.get(relpath))
@@ -241,17 +267,21 @@ def _export(app: Flask, root: Path, base_url: str | None,
     membership = _membership(inventory)
     old_membership = old.get("membership", {})
     moved = {int(i) for i in set(membership) ^ set(old_membership)} | {
-        int(i) for i in membership.keys() & old_membership.keys()
+        int(i)
+        for i in membership.keys() & old_membership.keys()
         if membership[i] != old_membership[i]
-    }  # fmt: skip
+    }
     items: dict[str, dict] = {}
     for item in inventory.items:
         before = old_items.get(item.url)
         unchanged = (
-            not item.always and before is not None and before["stamp"] == item.stamp
-            and not (item.post_id is not None
-                     and _related_may_change(item, before, moved, inventory))
-        )  # fmt: skip
+            not item.always
+            and before is not None
+            and before["stamp"] == item.stamp
+            and not (
+                item.post_id is not None and _related_may_change(item, before, moved, inventory)
+            )
+        )
         if unchanged and writer.keep(before["files"]):
             items[item.url] = before
             report.skipped += 1
@@ -269,16 +299,20 @@ def _export(app: Flask, root: Path, base_url: str | None,
         _remove_empty_folders(root, (root / relpath).parent)
     lines = [f"{sha}  {path}\n" for path, sha in sorted(writer.files.items())]
     (root / MANIFEST_FILE).write_text("".join(lines), "utf-8")
-    state = {"format": STATE_FORMAT, "items": items, "assets": assets, "membership": membership,
-             "files": writer.files}  # fmt: skip
+    state = {
+        "format": STATE_FORMAT,
+        "items": items,
+        "assets": assets,
+        "membership": membership,
+        "files": writer.files,
+    }
     (root / STATE_FILE).write_text(json.dumps(state, sort_keys=True, default=list), "utf-8")
     report.files = len(writer.files)
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _render_item(item: Item, render, site: CopySite, writer: _Writer,
-                 inventory: Inventory) -> dict:  # fmt: skip
+def _render_item(item: Item, render, site: CopySite, writer: _Writer, inventory: Inventory) -> dict:
     entry: dict = {"stamp": item.stamp, "files": {}}
     here = urlsplit(item.url).path
     if item.kind == "redirect":
@@ -299,15 +333,17 @@ def _render_item(item: Item, render, site: CopySite, writer: _Writer,
     relpath = file_of(item.url, "html")
     entry["files"][relpath] = writer.write(relpath, html)
     if item.post_id is not None:
-        entry["related"] = [inventory.post_paths[p] for p in facts.related
-                            if p in inventory.post_paths]  # fmt: skip
+        entry["related"] = [
+            inventory.post_paths[p] for p in facts.related if p in inventory.post_paths
+        ]
         done, waiting = {1}, set(facts.comment_pages)
         while waiting - done:
             number = min(waiting - done)
             done.add(number)
             folder = f"{here}comment-page-{number}/"
-            html, more = rewrite_page(render(f"{item.url}?cpage={number}"), site, folder,
-                                      post_path=here)  # fmt: skip
+            html, more = rewrite_page(
+                render(f"{item.url}?cpage={number}"), site, folder, post_path=here
+            )
             waiting |= set(more.comment_pages)
             relpath = file_of(folder, "html")
             entry["files"][relpath] = writer.write(relpath, html)
@@ -318,4 +354,3 @@ def _remove_empty_folders(root: Path, folder: Path) -> None:
     while folder != root and folder.is_dir() and not any(folder.iterdir()):
         folder.rmdir()
         folder = folder.parent
-

@@ -108,9 +108,10 @@ def config_stamp(app: Flask) -> str:
     """Every plain setting except secrets: they name the site, size its pages, and so on."""
     plain = (str, int, float, bool, type(None))
     values = sorted(
-        (name, repr(value)) for name, value in app.config.items()
+        (name, repr(value))
+        for name, value in app.config.items()
         if isinstance(value, plain) and "SECRET" not in name and "PASSWORD" not in name
-    )  # fmt: skip
+    )
     return digest(values)
 
 
@@ -121,33 +122,60 @@ def _rows(stmt) -> list[tuple]:
 def site_stamp(extra: Iterable[object]) -> str:
     """What every page may show besides its own content."""
     return digest(
-        code_stamp(current_app), config_stamp(current_app), *extra,
+        code_stamp(current_app),
+        config_stamp(current_app),
+        *extra,
         # Not the content version itself: it moves with every change, even a new post.
-        _rows(select(Setting.key, Setting.value).where(Setting.key != VERSION_KEY)
-              .order_by(Setting.key)),
-        _rows(select(Category.id, Category.name, Category.slug, Category.parent_id,
-                     Category.description).order_by(Category.id)),
+        _rows(
+            select(Setting.key, Setting.value)
+            .where(Setting.key != VERSION_KEY)
+            .order_by(Setting.key)
+        ),
+        _rows(
+            select(
+                Category.id, Category.name, Category.slug, Category.parent_id, Category.description
+            ).order_by(Category.id)
+        ),
         _rows(select(Tag.id, Tag.name, Tag.slug).order_by(Tag.id)),
         _rows(select(User.id, User.login, User.display_name).order_by(User.id)),
         # Bylines and author pages (blogapp.authors): every post page names its authors.
-        _rows(select(AuthorProfile.id, AuthorProfile.slug, AuthorProfile.name,
-                     AuthorProfile.names, AuthorProfile.bio, AuthorProfile.affiliation,
-                     AuthorProfile.disclosure, AuthorProfile.same_as, AuthorProfile.photo_id)
-              .order_by(AuthorProfile.id)),
+        _rows(
+            select(
+                AuthorProfile.id,
+                AuthorProfile.slug,
+                AuthorProfile.name,
+                AuthorProfile.names,
+                AuthorProfile.bio,
+                AuthorProfile.affiliation,
+                AuthorProfile.disclosure,
+                AuthorProfile.same_as,
+                AuthorProfile.photo_id,
+            ).order_by(AuthorProfile.id)
+        ),
         _rows(select(post_bylines).order_by(post_bylines.c.post_id, post_bylines.c.position)),
-        _rows(select(Page.id, Page.slug, Page.title, Page.status, Page.updated_at)
-              .order_by(Page.id)),
-    )  # fmt: skip
+        _rows(
+            select(Page.id, Page.slug, Page.title, Page.status, Page.updated_at).order_by(Page.id)
+        ),
+    )
 
 
 def _comment_stamps() -> dict[int, str]:
     """post id -> a hash of its approved comments as the thread shows them."""
     found: dict[int, list] = defaultdict(list)
     for row in db.session.execute(
-        select(Comment.post_id, Comment.id, Comment.parent_id, Comment.author_name,
-               Comment.author_url, Comment.body_html, Comment.created_at, Comment.user_id)
-        .where(Comment.status == CommentStatus.APPROVED).order_by(Comment.id)
-    ):  # fmt: skip
+        select(
+            Comment.post_id,
+            Comment.id,
+            Comment.parent_id,
+            Comment.author_name,
+            Comment.author_url,
+            Comment.body_html,
+            Comment.created_at,
+            Comment.user_id,
+        )
+        .where(Comment.status == CommentStatus.APPROVED)
+        .order_by(Comment.id)
+    ):
         found[row[0]].append(tuple(row[1:]))
     return {post_id: digest(rows) for post_id, rows in found.items()}
 
@@ -156,12 +184,20 @@ def _extras_stamps() -> dict[int, str]:
     """post id -> a hash of its correction notes (every version)."""
     found: dict[int, list] = defaultdict(list)
     for row in db.session.execute(
-        select(Correction.post_id, Correction.id, Correction.kind, Correction.body_html,
-               Correction.noted_at, Correction.updated_at, CorrectionVersion.id,
-               CorrectionVersion.body_html, CorrectionVersion.created_at)
+        select(
+            Correction.post_id,
+            Correction.id,
+            Correction.kind,
+            Correction.body_html,
+            Correction.noted_at,
+            Correction.updated_at,
+            CorrectionVersion.id,
+            CorrectionVersion.body_html,
+            CorrectionVersion.created_at,
+        )
         .join(CorrectionVersion, CorrectionVersion.correction_id == Correction.id)
         .order_by(Correction.id, CorrectionVersion.id)
-    ):  # fmt: skip
+    ):
         found[row[0]].append(tuple(row[1:]))
     return {post_id: digest(rows) for post_id, rows in found.items()}
 
@@ -179,16 +215,29 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
     feed_items = config["FEED_ITEMS"]
     site = site_stamp(extra_stamp)
     posts = [
-        PostRow(*row) for row in db.session.execute(
-            select(Post.id, Post.slug, Post.title, Post.published_at, Post.updated_at,
-                   Post.comment_count, Post.comment_mode, Post.author_id, Post.language)
-            .where(Post.public()).order_by(Post.published_at.desc(), Post.id.desc())
+        PostRow(*row)
+        for row in db.session.execute(
+            select(
+                Post.id,
+                Post.slug,
+                Post.title,
+                Post.published_at,
+                Post.updated_at,
+                Post.comment_count,
+                Post.comment_mode,
+                Post.author_id,
+                Post.language,
+            )
+            .where(Post.public())
+            .order_by(Post.published_at.desc(), Post.id.desc())
         )
-    ]  # fmt: skip
+    ]
     public_ids = {p.id for p in posts}
     terms: dict[int, set[tuple[str, int]]] = {p.id: set() for p in posts}
-    for kind, table, column in (("c", post_categories, post_categories.c.category_id),
-                                ("t", post_tags, post_tags.c.tag_id)):  # fmt: skip
+    for kind, table, column in (
+        ("c", post_categories, post_categories.c.category_id),
+        ("t", post_tags, post_tags.c.tag_id),
+    ):
         for post_id, term_id in db.session.execute(select(table.c.post_id, column)):
             if post_id in public_ids:
                 terms[post_id].add((kind, term_id))
@@ -198,10 +247,18 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
     settings = load_settings()
 
     summary = {
-        p.id: digest(p.slug, p.title, p.published_at, p.updated_at, p.comment_count,
-                     p.author_id, p.language, sorted(terms[p.id]))
+        p.id: digest(
+            p.slug,
+            p.title,
+            p.published_at,
+            p.updated_at,
+            p.comment_count,
+            p.author_id,
+            p.language,
+            sorted(terms[p.id]),
+        )
         for p in posts
-    }  # fmt: skip
+    }
     inventory = Inventory(
         posts=posts, terms={k: frozenset(v) for k, v in terms.items()}, post_paths={}
     )
@@ -251,8 +308,7 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
     dates: dict[tuple, list[int]] = defaultdict(list)
     for p in posts:
         local = to_local(p.published_at)
-        for key in ((local.year,), (local.year, local.month),
-                    (local.year, local.month, local.day)):  # fmt: skip
+        for key in ((local.year,), (local.year, local.month), (local.year, local.month, local.day)):
             dates[key].append(p.id)
     for key, ids in sorted(dates.items()):
         listing("posts.archive", dict(zip(("year", "month", "day"), key, strict=False)), ids)
@@ -263,19 +319,32 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
         inventory.post_paths[url] = p.id
         newer = posts[index - 1].id if index > 0 else None
         older = posts[index + 1].id if index + 1 < len(posts) else None
-        versions = sorted(
-            summary[i] for i, g in groups.items() if g == groups.get(p.id) and i in by_id
-        ) if p.id in groups else []  # fmt: skip
+        versions = (
+            sorted(summary[i] for i, g in groups.items() if g == groups.get(p.id) and i in by_id)
+            if p.id in groups
+            else []
+        )
         closed = comments_closed(p, settings)  # type: ignore[arg-type]
         page_stamp = digest(
-            site, url, summary[p.id], comments.get(p.id), extras.get(p.id), versions, closed,
-            summary.get(newer), summary.get(older),
-        )  # fmt: skip
+            site,
+            url,
+            summary[p.id],
+            comments.get(p.id),
+            extras.get(p.id),
+            versions,
+            closed,
+            summary.get(newer),
+            summary.get(older),
+        )
         items.append(Item(url, "html", page_stamp, post_id=p.id))
         items.append(Item(url + "feed/", "xml", digest(site, summary[p.id], comments.get(p.id))))
 
-    for url in (url_for("feeds.posts_rss"), url_for("feeds.posts_atom"),
-                url_for("feeds.comments_rss"), url_for("corrections.feed")):  # fmt: skip
+    for url in (
+        url_for("feeds.posts_rss"),
+        url_for("feeds.posts_atom"),
+        url_for("feeds.comments_rss"),
+        url_for("corrections.feed"),
+    ):
         items.append(Item(url, "xml", "", always=True))
     items.append(Item(url_for("seo.sitemap"), "xml", "", always=True))
     items += [Item(url, "xml", "", always=True) for url in sitemap_files()]
@@ -283,7 +352,7 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
     items.append(Item(url_for("privacy.policy"), "html", "", always=True))
     corrections = db.session.scalar(
         select(db.func.count()).select_from(Correction).join(Post).where(Post.public())
-    )  # fmt: skip
+    )
     for number in range(1, max(1, -(-corrections // NOTES_PER_PAGE)) + 1):
         args = {"page": number} if number > 1 else {}
         items.append(Item(url_for("corrections.index", **args), "html", "", always=True))

@@ -170,25 +170,30 @@ def _page_facts(select: _Classes) -> PageFacts:
     return facts
 
 
-def _copy_forms(doc: HtmlElement, select: _Classes, site: CopySite,
-                post_path: str | None) -> None:  # fmt: skip
+def _copy_forms(doc: HtmlElement, select: _Classes, site: CopySite, post_path: str | None) -> None:
     if (respond := select.by_id.get("respond")) is not None:
         block = _replace(
-            respond, '<div id="respond" class="comment-respond comment-elsewhere">'
+            respond,
+            '<div id="respond" class="comment-respond comment-elsewhere">'
             '<h3 id="reply-title" class="comment-reply-title">Leave a Reply</h3>'
             "<p>This is a copy of the site: it cannot take comments. To comment, open this "
             "post on the main site: </p></div>",
-        )  # fmt: skip
+        )
         _main_site_links(site, (post_path or "/") + "#respond", block[1])
         block[1][-1].tail = "."
     for form in select("form", "search-form"):
-        block = _replace(form, '<p class="search-form search-elsewhere">'
-                               "Search this site on the main site: </p>")  # fmt: skip
+        block = _replace(
+            form, '<p class="search-form search-elsewhere">Search this site on the main site: </p>'
+        )
         _main_site_links(site, "/?s=", block)
     for form in list(doc.iter("form")):  # any other form (the newsletter's) cannot work
         form.drop_tree()
-    for gone in [*select("p", "reply"), *select("nav", "language-filter"),
-                 *select("*", "site-account"), *select("*", "comment-editable")]:
+    for gone in [
+        *select("p", "reply"),
+        *select("nav", "language-filter"),
+        *select("*", "site-account"),
+        *select("*", "comment-editable"),
+    ]:
         gone.drop_tree()
 
 
@@ -204,8 +209,10 @@ def _copy_share_links(select: _Classes, site: CopySite) -> None:
             continue
         box.set("value", mine)
         for link in section.iter("a"):
-            link.set("href", link.get("href", "").replace(quote(address, safe="/"),
-                                                          quote(mine, safe="/")))
+            link.set(
+                "href",
+                link.get("href", "").replace(quote(address, safe="/"), quote(mine, safe="/")),
+            )
 
 
 def _copy_links(doc: HtmlElement, site: CopySite, here: str | None) -> None:
@@ -252,10 +259,11 @@ def _copy_links(doc: HtmlElement, site: CopySite, here: str | None) -> None:
 def _frame_sidebar(select: _Classes, site: CopySite, here: str | None) -> None:
     for aside in select("aside", "sidebar"):
         frame = _replace(
-            aside, '<iframe class="sidebar sidebar-frame" title="Browse: categories, recent '
+            aside,
+            '<iframe class="sidebar sidebar-frame" title="Browse: categories, recent '
             'posts, archives" loading="lazy" style="border:0;width:100%;min-height:60rem">'
             "</iframe>",
-        )  # fmt: skip
+        )
         frame.set("src", site.href(SIDEBAR_PATH, here))
 
 
@@ -263,8 +271,9 @@ def _serialize(doc: HtmlElement) -> bytes:
     return lxml.html.tostring(doc, doctype="<!doctype html>", encoding="utf-8")
 
 
-def rewrite_page(html: str, site: CopySite, here: str | None, *,
-                 post_path: str | None = None) -> tuple[bytes, PageFacts]:  # fmt: skip
+def rewrite_page(
+    html: str, site: CopySite, here: str | None, *, post_path: str | None = None
+) -> tuple[bytes, PageFacts]:
     """A rendered HTML page as the copy holds it, and what it says about itself.
     ``here`` is the page's folder (None for a page served at any path: the 404)."""
     doc = lxml.html.document_fromstring(html)
@@ -284,7 +293,7 @@ def sidebar_page(front_page_html: str, site: CopySite) -> bytes:
     doc = lxml.html.document_fromstring(
         '<html><head><meta charset="utf-8"><base target="_top"></head>'
         '<body class="sidebar-frame"></body></html>'
-    )  # fmt: skip
+    )
     doc.set("lang", front.get("lang", "en"))
     head, body = doc.find("head"), doc.find("body")
     title = head.makeelement("title", {})

@@ -17,7 +17,13 @@ def init_app(app) -> None:
     found = registry(app)
     found.add_job("stats", ingest.prune)
     found.add_admin_blueprint(app, views.bp)
-    found.add_admin_screen(AdminScreen(
-        N_("Reading"), "stats_admin.overview", lambda e: e.startswith("stats_admin."),
-        admin_only=False, order=125))  # fmt: skip
+    found.add_admin_screen(
+        AdminScreen(
+            N_("Reading"),
+            "stats_admin.overview",
+            lambda e: e.startswith("stats_admin."),
+            admin_only=False,
+            order=125,
+        )
+    )
     app.jinja_env.globals.update(views.template_globals())

@@ -11,11 +11,23 @@ from urllib.parse import urlsplit
 # ``?ref=`` values our own links carry (the newsletter's: blogapp.newsletter.services).
 REFS = frozenset({"newsletter", "telegram", "facebook", "fediverse"})
 
-TELEGRAM = frozenset({"t.me", "telegram.me", "telegram.org", "web.telegram.org",
-                      "org.telegram.messenger"})  # fmt: skip
-FACEBOOK = frozenset({"facebook.com", "m.facebook.com", "l.facebook.com", "lm.facebook.com",
-                      "mbasic.facebook.com", "fb.com", "messenger.com",
-                      "com.facebook.katana", "com.facebook.orca", "com.facebook.lite"})  # fmt: skip
+TELEGRAM = frozenset(
+    {"t.me", "telegram.me", "telegram.org", "web.telegram.org", "org.telegram.messenger"}
+)
+FACEBOOK = frozenset(
+    {
+        "facebook.com",
+        "m.facebook.com",
+        "l.facebook.com",
+        "lm.facebook.com",
+        "mbasic.facebook.com",
+        "fb.com",
+        "messenger.com",
+        "com.facebook.katana",
+        "com.facebook.orca",
+        "com.facebook.lite",
+    }
+)
 SEARCH = re.compile(
     r"(?:^|\.)(?:google\.[a-z]{2,3}(?:\.[a-z]{2})?|bing\.com|duckduckgo\.com|search\.yahoo\.com"
     r"|yandex\.[a-z]{2,3}|baidu\.com|ecosia\.org|qwant\.com|startpage\.com|search\.brave\.com"
@@ -23,9 +35,21 @@ SEARCH = re.compile(
 )
 # Fediverse servers readers often come from; the servers of the blog's own followers
 # and repliers are added from the database (blogapp.stats.ingest).
-FEDIVERSE = frozenset({"mastodon.social", "mastodon.online", "mstdn.social", "mas.to",
-                       "fosstodon.org", "infosec.exchange", "hachyderm.io", "mastodon.world",
-                       "pixelfed.social", "misskey.io", "threads.net"})  # fmt: skip
+FEDIVERSE = frozenset(
+    {
+        "mastodon.social",
+        "mastodon.online",
+        "mstdn.social",
+        "mas.to",
+        "fosstodon.org",
+        "infosec.exchange",
+        "hachyderm.io",
+        "mastodon.world",
+        "pixelfed.social",
+        "misskey.io",
+        "threads.net",
+    }
+)
 FEDIVERSE_PREFIXES = ("mastodon.", "mstdn.", "toot.", "social.")
 
 

@@ -50,8 +50,12 @@ def _nice_top(value: int) -> int:
         top *= 10
 
 
-def draw(last: date, days: int, views: dict[tuple[date, str], int],
-         languages: tuple[str, ...] = ("en", "km")) -> Chart:  # fmt: skip
+def draw(
+    last: date,
+    days: int,
+    views: dict[tuple[date, str], int],
+    languages: tuple[str, ...] = ("en", "km"),
+) -> Chart:
     """The chart of the ``days`` days up to ``last``; ``views`` maps (day, language) to
     views (days without a row count 0)."""
     first = last - timedelta(days=days - 1)
@@ -67,14 +71,24 @@ def draw(last: date, days: int, views: dict[tuple[date, str], int],
         return round(TOP + inner_h - value * inner_h / top, 1)
 
     lines = tuple(
-        Line(lang, COLOURS.get(lang, "#444"),
-             " ".join(f"{x(i)},{y(views.get((d, lang), 0))}" for i, d in enumerate(span)),
-             sum(views.get((d, lang), 0) for d in span))
+        Line(
+            lang,
+            COLOURS.get(lang, "#444"),
+            " ".join(f"{x(i)},{y(views.get((d, lang), 0))}" for i, d in enumerate(span)),
+            sum(views.get((d, lang), 0) for d in span),
+        )
         for lang in languages
-    )  # fmt: skip
+    )
     every = 7 if days <= 60 else 61
-    x_ticks = tuple(Tick(x(i), HEIGHT - 8, d.isoformat()[5:] if days <= 60 else d.isoformat()[:7],
-                         "end" if i == days - 1 else "middle")
-                    for i, d in enumerate(span) if (days - 1 - i) % every == 0)  # fmt: skip
+    x_ticks = tuple(
+        Tick(
+            x(i),
+            HEIGHT - 8,
+            d.isoformat()[5:] if days <= 60 else d.isoformat()[:7],
+            "end" if i == days - 1 else "middle",
+        )
+        for i, d in enumerate(span)
+        if (days - 1 - i) % every == 0
+    )
     y_ticks = tuple(Tick(LEFT - 6, y(v), f"{v:,}", "end") for v in (0, top // 2, top))
     return Chart(WIDTH, HEIGHT, lines, x_ticks, y_ticks, top, first, last)

@@ -74,9 +74,11 @@ class Report:
     unreadable: int = 0  # lines not in the blogapp_stats format
 
     def summary(self) -> str:
-        return (f"Read {self.lines} line(s): {self.views} post view(s), {self.robots} by "
-                f"robots' user agents, {self.late} of closed days, {self.unreadable} "
-                "not in the blogapp_stats format.")  # fmt: skip
+        return (
+            f"Read {self.lines} line(s): {self.views} post view(s), {self.robots} by "
+            f"robots' user agents, {self.late} of closed days, {self.unreadable} "
+            "not in the blogapp_stats format."
+        )
 
 
 class _Lines:
@@ -266,8 +268,11 @@ def _ingest(path: str) -> Report:
     state.inode, state.position = inode, lines.end
     state.lines += report.lines
     state.ingested_at = now()
-    for day in sorted({key[0] for key in count.pages} | {key[0] for key in count.hits}
-                      | {key[0] for key in count.robots}):  # fmt: skip
+    for day in sorted(
+        {key[0] for key in count.pages}
+        | {key[0] for key in count.hits}
+        | {key[0] for key in count.robots}
+    ):
         _merge_day(day, count)
     close_days(before=today())
     db.session.commit()
@@ -280,38 +285,70 @@ def _merge_day(day: date, count: _Count) -> None:
     value = day.isoformat() if _dialect() == "sqlite" else day
     seen = {digest for (d, digest) in count.pages if d == day}
     seen |= {digest for (d, digest) in count.robots if d == day}
-    _upsert("stats_readers", ("day", "digest"), ("pages", "robots"),
-            "pages = stats_readers.pages + excluded.pages, "
-            "robots = stats_readers.robots OR excluded.robots",
-            [(value, digest, count.pages.get((day, digest), 0), (day, digest) in count.robots)
-             for digest in seen])  # fmt: skip
-    _upsert("stats_hits", ("day", "digest", "post_id", "channel", "referrer"), ("views",),
-            "views = stats_hits.views + excluded.views",
-            [(value, digest, post_id, channel, referrer, views)
-             for (d, digest, post_id, channel, referrer), views in count.hits.items()
-             if d == day])  # fmt: skip
+    _upsert(
+        "stats_readers",
+        ("day", "digest"),
+        ("pages", "robots"),
+        "pages = stats_readers.pages + excluded.pages, "
+        "robots = stats_readers.robots OR excluded.robots",
+        [
+            (value, digest, count.pages.get((day, digest), 0), (day, digest) in count.robots)
+            for digest in seen
+        ],
+    )
+    _upsert(
+        "stats_hits",
+        ("day", "digest", "post_id", "channel", "referrer"),
+        ("views",),
+        "views = stats_hits.views + excluded.views",
+        [
+            (value, digest, post_id, channel, referrer, views)
+            for (d, digest, post_id, channel, referrer), views in count.hits.items()
+            if d == day
+        ],
+    )
 
     limit = int(current_app.config["STATS_ROBOT_PAGES"])
     robots = select(StatsReader.digest).where(
-        StatsReader.day == day, or_(StatsReader.robots, StatsReader.pages > limit),
-        StatsReader.digest != b"")  # fmt: skip
+        StatsReader.day == day,
+        or_(StatsReader.robots, StatsReader.pages > limit),
+        StatsReader.digest != b"",
+    )
     counted = and_(StatsHit.day == day, StatsHit.digest.not_in(robots))
     known = case((StatsHit.digest != b"", StatsHit.digest))  # NULL for a log without addresses
     for model in (StatsPostDay, StatsSource):
         db.session.execute(delete(model).where(model.day == day))
-    db.session.execute(StatsPostDay.__table__.insert().from_select(
-        ["day", "post_id", "language", "views", "readers"],
-        select(literal(day), StatsHit.post_id, Post.language, func.sum(StatsHit.views),
-               func.count(distinct(known)))
-        .join(Post, Post.id == StatsHit.post_id).where(counted)
-        .group_by(StatsHit.post_id, Post.language)))  # fmt: skip
-    db.session.execute(StatsSource.__table__.insert().from_select(
-        ["day", "post_id", "channel", "referrer", "language", "views"],
-        select(literal(day), StatsHit.post_id, StatsHit.channel, StatsHit.referrer,
-               Post.language, func.sum(StatsHit.views))
-        .join(Post, Post.id == StatsHit.post_id).where(counted)
-        .group_by(StatsHit.post_id, StatsHit.channel, StatsHit.referrer,
-                  Post.language)))  # fmt: skip
+    db.session.execute(
+        StatsPostDay.__table__.insert().from_select(
+            ["day", "post_id", "language", "views", "readers"],
+            select(
+                literal(day),
+                StatsHit.post_id,
+                Post.language,
+                func.sum(StatsHit.views),
+                func.count(distinct(known)),
+            )
+            .join(Post, Post.id == StatsHit.post_id)
+            .where(counted)
+            .group_by(StatsHit.post_id, Post.language),
+        )
+    )
+    db.session.execute(
+        StatsSource.__table__.insert().from_select(
+            ["day", "post_id", "channel", "referrer", "language", "views"],
+            select(
+                literal(day),
+                StatsHit.post_id,
+                StatsHit.channel,
+                StatsHit.referrer,
+                Post.language,
+                func.sum(StatsHit.views),
+            )
+            .join(Post, Post.id == StatsHit.post_id)
+            .where(counted)
+            .group_by(StatsHit.post_id, StatsHit.channel, StatsHit.referrer, Post.language),
+        )
+    )
     everyone = select(func.count(distinct(known))).where(counted).scalar_subquery()
     db.session.execute(update(StatsDay).where(StatsDay.day == day).values(readers=everyone))
 
@@ -320,8 +357,9 @@ def _dialect() -> str:
     return db.session.get_bind().dialect.name
 
 
-def _upsert(table: str, keys: tuple[str, ...], values: tuple[str, ...], update_set: str,
-            rows: list[tuple]) -> None:
+def _upsert(
+    table: str, keys: tuple[str, ...], values: tuple[str, ...], update_set: str, rows: list[tuple]
+) -> None:
     """Add ``rows`` to a working table, straight to the driver: a busy day's run writes
     hundreds of thousands of them, and SQLAlchemy's work per parameter would double the
     run's time. The same SQL on SQLite and PostgreSQL but for the placeholders."""
@@ -329,17 +367,22 @@ def _upsert(table: str, keys: tuple[str, ...], values: tuple[str, ...], update_s
         return
     mark = "?" if _dialect() == "sqlite" else "%s"
     columns = keys + values
-    sql = (f"INSERT INTO {table} ({', '.join(columns)}) "
-           f"VALUES ({', '.join([mark] * len(columns))}) "
-           f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {update_set}")  # fmt: skip
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))}) "
+        f"ON CONFLICT ({', '.join(keys)}) DO UPDATE SET {update_set}"
+    )
     db.session.connection().exec_driver_sql(sql, rows)
 
 
 def close_days(before: date) -> int:
     """Forget the salts and reader hashes of the days before ``before``: their counts
     are final. Works in the open transaction; returns how many days were closed."""
-    days = list(db.session.scalars(
-        select(StatsDay.day).where(StatsDay.day < before, StatsDay.salt.is_not(None))))
+    days = list(
+        db.session.scalars(
+            select(StatsDay.day).where(StatsDay.day < before, StatsDay.salt.is_not(None))
+        )
+    )
     if days:
         db.session.execute(delete(StatsReader).where(StatsReader.day.in_(days)))
         db.session.execute(delete(StatsHit).where(StatsHit.day.in_(days)))

@@ -39,13 +39,17 @@ def overview():
     by_day = queries.views_by_day(year, last)
     return render_template(
         "stats/overview.html",
-        month_chart=draw(last, 30, by_day), year_chart=draw(last, 365, by_day),
+        month_chart=draw(last, 30, by_day),
+        year_chart=draw(last, 365, by_day),
         readers_30=queries.readers_by_day(month, last),
         top_posts=queries.top_posts(month, last),
-        channels=queries.channels(month, last), referrers=queries.referrers(month, last),
-        logs=queries.logs(), languages=queries.LANGUAGES, language_names=LANGUAGE_NAMES,
+        channels=queries.channels(month, last),
+        referrers=queries.referrers(month, last),
+        logs=queries.logs(),
+        languages=queries.LANGUAGES,
+        language_names=LANGUAGE_NAMES,
         channel_names=CHANNEL_NAMES,
-    )  # fmt: skip
+    )
 
 
 def post_reading(post) -> queries.PostNumbers | None:

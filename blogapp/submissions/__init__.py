@@ -21,10 +21,17 @@ def init_app(app) -> None:
     found.private_blueprints.add(views.bp.name)
     app.register_blueprint(views.bp)
     found.add_admin_blueprint(app, views.admin_bp)
-    found.add_admin_screen(AdminScreen(
-        N_("Submissions"), "submissions_admin.index",
-        lambda e: e.startswith("submissions_admin."), admin_only=False,
-        shown=services.enabled, count=services.waiting,
-        count_title=N_("{n} submissions waiting"), order=115))  # fmt: skip
+    found.add_admin_screen(
+        AdminScreen(
+            N_("Submissions"),
+            "submissions_admin.index",
+            lambda e: e.startswith("submissions_admin."),
+            admin_only=False,
+            shown=services.enabled,
+            count=services.waiting,
+            count_title=N_("{n} submissions waiting"),
+            order=115,
+        )
+    )
     services.watch_posts()
     app.jinja_env.globals["submission_url"] = views.submission_url

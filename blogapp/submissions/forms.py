@@ -22,27 +22,37 @@ def _clean(value):
 
 
 class SubmissionForm(FlaskForm):
-    title = StringField(_l("Title"), filters=[_clean],
-                        validators=[InputRequired(_l("Please give your op-ed a title.")),
-                                    Length(max=500)])
-    body = TextAreaField(_l("Text (Markdown)"), filters=[_clean],
-                         validators=[InputRequired(_l("Please write your op-ed.")),
-                                     Length(max=100_000)])
-    language = SelectField(_l("Language of the op-ed"),
-                           choices=[SelectChoice("en", "English"), SelectChoice("km", "ខ្មែរ")],
-                           default="en")
-    name = StringField(_l("Your name, as the byline should show it"), filters=[_clean],
-                       validators=[InputRequired(_l("Please give your name.")),
-                                   Length(max=250)])
-    contact = TextAreaField(_l("How the editors can reach you (e-mail, Signal, …)"),
-                            filters=[_clean],
-                            validators=[InputRequired(_l("Please say how to reach you.")),
-                                        Length(max=2000)])
+    title = StringField(
+        _l("Title"),
+        filters=[_clean],
+        validators=[InputRequired(_l("Please give your op-ed a title.")), Length(max=500)],
+    )
+    body = TextAreaField(
+        _l("Text (Markdown)"),
+        filters=[_clean],
+        validators=[InputRequired(_l("Please write your op-ed.")), Length(max=100_000)],
+    )
+    language = SelectField(
+        _l("Language of the op-ed"),
+        choices=[SelectChoice("en", "English"), SelectChoice("km", "ខ្មែរ")],
+        default="en",
+    )
+    name = StringField(
+        _l("Your name, as the byline should show it"),
+        filters=[_clean],
+        validators=[InputRequired(_l("Please give your name.")), Length(max=250)],
+    )
+    contact = TextAreaField(
+        _l("How the editors can reach you (e-mail, Signal, …)"),
+        filters=[_clean],
+        validators=[InputRequired(_l("Please say how to reach you.")), Length(max=2000)],
+    )
     # Left empty by people (hidden by the stylesheet); bots fill every field.
     website = StringField()
     served = HiddenField()
 
 
 class UnlockForm(FlaskForm):
-    identity = PasswordField(_l("Your age identity (AGE-SECRET-KEY-1…)"),
-                             validators=[InputRequired(), Length(max=200)])
+    identity = PasswordField(
+        _l("Your age identity (AGE-SECRET-KEY-1…)"), validators=[InputRequired(), Length(max=200)]
+    )

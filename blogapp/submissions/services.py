@@ -59,8 +59,7 @@ def recipients() -> list:
     try:
         return [pyrage.x25519.Recipient.from_str(k) for k in keys]
     except pyrage.RecipientError as error:
-        current_app.logger.error("SUBMISSIONS_RECIPIENTS holds a key that is not age's: %s",
-                                 error)
+        current_app.logger.error("SUBMISSIONS_RECIPIENTS holds a key that is not age's: %s", error)
         raise NotSetUp from error
 
 
@@ -78,13 +77,18 @@ def unseal(sealed: bytes, identity: str) -> str:
     try:
         key = pyrage.x25519.Identity.from_str(identity.strip())
     except (pyrage.IdentityError, ValueError) as error:
-        raise WrongIdentity(_("That is not an age identity (it starts with AGE-SECRET-KEY-1).")) \
-            from error
+        raise WrongIdentity(
+            _("That is not an age identity (it starts with AGE-SECRET-KEY-1).")
+        ) from error
     try:
         return pyrage.decrypt(sealed, [key]).decode()
     except pyrage.DecryptError as error:
-        raise WrongIdentity(_("This identity cannot open these contact details: it is not "
-                              "the secret key of one of the recipients.")) from error
+        raise WrongIdentity(
+            _(
+                "This identity cannot open these contact details: it is not "
+                "the secret key of one of the recipients."
+            )
+        ) from error
 
 
 @dataclass(frozen=True)
@@ -106,10 +110,18 @@ def submit(sent: Sent) -> Post:
     profile = AuthorProfile(slug=slug_for(sent.name), name=sent.name, is_unconfirmed=True)
     db.session.add(profile)
     db.session.flush()
-    post = save_post(None, PostData(title=sent.title, body=sent.body,
-                                    content_format=FORMAT_MARKDOWN, language=sent.language,
-                                    status=PostStatus.PENDING, byline_ids=[profile.id]),
-                     author=None)  # fmt: skip
+    post = save_post(
+        None,
+        PostData(
+            title=sent.title,
+            body=sent.body,
+            content_format=FORMAT_MARKDOWN,
+            language=sent.language,
+            status=PostStatus.PENDING,
+            byline_ids=[profile.id],
+        ),
+        author=None,
+    )
     db.session.flush()
     db.session.add(Submission(post_id=post.id, sealed_contact=sealed))
     _tell_editors(post, sent.name)
@@ -117,7 +129,8 @@ def submit(sent: Sent) -> Post:
 
 
 _EDITORS = select(User.id, User.email, User.interface_language).where(
-    User.is_active_account.is_(True), User.role.in_(EDITOR_ROLES), User.email != "")
+    User.is_active_account.is_(True), User.role.in_(EDITOR_ROLES), User.email != ""
+)
 
 
 def _tell_editors(post: Post, name: str) -> None:
@@ -130,11 +143,21 @@ def _tell_editors(post: Post, name: str) -> None:
     for user_id, email, language in db.session.execute(_EDITORS):
         with mail_locale(interface_language(language)):
             subject = _("[%(site)s] New op-ed submitted: %(title)s", site=site, title=post.title)
-            text = _("“%(title)s” by %(name)s was submitted through the form and waits as a "
-                     "pending post.\n\nReview it: %(link)s\n", title=post.title, name=name,
-                     link=link)  # fmt: skip
-        enqueue(key=f"submission.{post.id}.{user_id}", kind=KIND, recipient=email,
-                subject=subject, text=text, ref=f"post:{post.id}")
+            text = _(
+                "“%(title)s” by %(name)s was submitted through the form and waits as a "
+                "pending post.\n\nReview it: %(link)s\n",
+                title=post.title,
+                name=name,
+                link=link,
+            )
+        enqueue(
+            key=f"submission.{post.id}.{user_id}",
+            kind=KIND,
+            recipient=email,
+            subject=subject,
+            text=text,
+            ref=f"post:{post.id}",
+        )
 
 
 def waiting() -> int:
@@ -146,35 +169,51 @@ def reject(post: Post) -> None:
     still unconfirmed and bylining nothing else."""
     from blogapp.posts.services import delete_post
 
-    profile_ids = list(db.session.scalars(
-        select(post_bylines.c.author_id).where(post_bylines.c.post_id == post.id)))
+    profile_ids = list(
+        db.session.scalars(
+            select(post_bylines.c.author_id).where(post_bylines.c.post_id == post.id)
+        )
+    )
     db.session.execute(delete(Submission).where(Submission.post_id == post.id))
     delete_post(post)
     db.session.flush()
     for profile_id in profile_ids:
-        used = db.session.scalar(select(post_bylines.c.post_id)
-                                 .where(post_bylines.c.author_id == profile_id).limit(1))
+        used = db.session.scalar(
+            select(post_bylines.c.post_id).where(post_bylines.c.author_id == profile_id).limit(1)
+        )
         if used is None:
-            db.session.execute(delete(AuthorProfile).where(
-                AuthorProfile.id == profile_id, AuthorProfile.is_unconfirmed.is_(True)))
+            db.session.execute(
+                delete(AuthorProfile).where(
+                    AuthorProfile.id == profile_id, AuthorProfile.is_unconfirmed.is_(True)
+                )
+            )
 
 
 # Published: the seal is forgotten and the byline confirmed, whatever screen or
 # command publishes the post. A session hook is the one place every status change
 # passes through.
 def _before_flush(session: Session, _context, _instances) -> None:
-    published = [obj.id for obj in session.dirty
-                 if isinstance(obj, Post) and obj.id is not None
-                 and obj.status == PostStatus.PUBLISHED
-                 and inspect(obj).attrs.status.history.has_changes()]
+    published = [
+        obj.id
+        for obj in session.dirty
+        if isinstance(obj, Post)
+        and obj.id is not None
+        and obj.status == PostStatus.PUBLISHED
+        and inspect(obj).attrs.status.history.has_changes()
+    ]
     if not published:
         return
     session.execute(delete(Submission).where(Submission.post_id.in_(published)))
-    session.execute(update(AuthorProfile).where(
-        AuthorProfile.is_unconfirmed.is_(True),
-        AuthorProfile.id.in_(select(post_bylines.c.author_id)
-                             .where(post_bylines.c.post_id.in_(published))),
-    ).values(is_unconfirmed=False))
+    session.execute(
+        update(AuthorProfile)
+        .where(
+            AuthorProfile.is_unconfirmed.is_(True),
+            AuthorProfile.id.in_(
+                select(post_bylines.c.author_id).where(post_bylines.c.post_id.in_(published))
+            ),
+        )
+        .values(is_unconfirmed=False)
+    )
 
 
 def watch_posts() -> None:

@@ -63,9 +63,14 @@ def _too_quick(stamp: str) -> bool:
 
 
 def _not_set_up():
-    return render_error(503, _("Submissions are not set up on this site yet: the editors "
-                               "have configured no key to protect your contact details. "
-                               "Nothing was stored."))
+    return render_error(
+        503,
+        _(
+            "Submissions are not set up on this site yet: the editors "
+            "have configured no key to protect your contact details. "
+            "Nothing was stored."
+        ),
+    )
 
 
 @bp.route("/submit/", methods=["GET", "POST"])
@@ -77,12 +82,15 @@ def submit():
         csrf.protect()
     form = SubmissionForm()
     if form.is_submitted():
-        verdict = throttle.hit(throttle.Counter(
-            "submission-address", throttle.client_address(),
-            current_app.config["SUBMISSIONS_RATE_LIMIT"]))
+        verdict = throttle.hit(
+            throttle.Counter(
+                "submission-address",
+                throttle.client_address(),
+                current_app.config["SUBMISSIONS_RATE_LIMIT"],
+            )
+        )
         if not verdict.allowed:
-            return throttle.refused(verdict, _("Too many submissions; please wait and try "
-                                               "again."))
+            return throttle.refused(verdict, _("Too many submissions; please wait and try again."))
     if form.validate_on_submit():
         if form.website.data or _too_quick(form.served.data):
             # A bot, most likely: answered as if stored, so it learns nothing.
@@ -91,9 +99,15 @@ def submit():
             services.recipients()
         except services.NotSetUp:
             return _not_set_up()
-        services.submit(services.Sent(title=form.title.data, body=form.body.data,
-                                      name=form.name.data, contact=form.contact.data,
-                                      language=form.language.data))
+        services.submit(
+            services.Sent(
+                title=form.title.data,
+                body=form.body.data,
+                name=form.name.data,
+                contact=form.contact.data,
+                language=form.language.data,
+            )
+        )
         db.session.commit()
         return render_template("submissions/thanks.html")
     form.served.data = _served_stamp()
@@ -115,10 +129,13 @@ def show(post_id: int):
     """The submission: a link to its draft, the unlock form, and Reject. A POST with
     the editor's identity shows the contact details in this response only."""
     post, found = _submission(post_id)
-    names = list(db.session.scalars(
-        select(AuthorProfile.name)
-        .join(post_bylines, post_bylines.c.author_id == AuthorProfile.id)
-        .where(post_bylines.c.post_id == post.id)))
+    names = list(
+        db.session.scalars(
+            select(AuthorProfile.name)
+            .join(post_bylines, post_bylines.c.author_id == AuthorProfile.id)
+            .where(post_bylines.c.post_id == post.id)
+        )
+    )
     form = UnlockForm()
     contact = problem = None
     if form.validate_on_submit():
@@ -127,8 +144,15 @@ def show(post_id: int):
         except services.WrongIdentity as error:
             problem = str(error)
         form.identity.data = ""  # never echoed back
-    return render_template("submissions/admin.html", post=post, names=names, form=form,
-                           contact=contact, problem=problem, submission=found)
+    return render_template(
+        "submissions/admin.html",
+        post=post,
+        names=names,
+        form=form,
+        contact=contact,
+        problem=problem,
+        submission=found,
+    )
 
 
 @admin_bp.post("/<int:post_id>/reject")

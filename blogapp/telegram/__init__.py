@@ -19,7 +19,13 @@ def init_app(app) -> None:
     from blogapp.registry import OutboxHandler, registry
     from blogapp.telegram import api, channel, watch
 
-    registry(app).add_outbox_kind(OutboxHandler(KIND, lane=LANE, send=channel.send,
-                                             is_permanent=api.is_permanent,
-                                             compose=channel.compose))  # fmt: skip
+    registry(app).add_outbox_kind(
+        OutboxHandler(
+            KIND,
+            lane=LANE,
+            send=channel.send,
+            is_permanent=api.is_permanent,
+            compose=channel.compose,
+        )
+    )
     watch.watch_posts()

@@ -23,8 +23,9 @@ class BotError(Exception):
     """The Bot API said no. ``retry_after`` (seconds) is what a 429 asked for: the
     outbox worker waits that long before the next try (``blogapp.mail.worker``)."""
 
-    def __init__(self, method: str, status: int, description: str,
-                 retry_after: int | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, method: str, status: int, description: str, retry_after: int | None = None
+    ) -> None:
         super().__init__(f"Telegram {method}: {status} {description}{_hint(status, description)}")
         self.method, self.status, self.description = method, status, description
         self.retry_after = retry_after
@@ -56,12 +57,16 @@ def _multipart(fields: dict[str, str], photo: Photo) -> tuple[bytes, str]:
     boundary = f"blogapp-{secrets.token_hex(12)}"
     parts: list[bytes] = []
     for name, value in fields.items():
-        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
-                     .encode() + value.encode() + b"\r\n")  # fmt: skip
+        parts.append(
+            f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
+            + value.encode()
+            + b"\r\n"
+        )
     parts.append(
         f'--{boundary}\r\nContent-Disposition: form-data; name="photo"; '
         f'filename="{photo.name}"\r\nContent-Type: {photo.content_type}\r\n\r\n'.encode()
-        + photo.data + b"\r\n"
+        + photo.data
+        + b"\r\n"
     )
     parts.append(f"--{boundary}--\r\n".encode())
     return b"".join(parts), f"multipart/form-data; boundary={boundary}"
@@ -83,15 +88,22 @@ def call(method: str, fields: dict[str, str | int], photo: Photo | None = None):
     except ValueError:
         found = None
     if not isinstance(found, dict):
-        raise BotError(method, answer.status if answer.status >= 400 else 502,
-                       "the answer was not the Bot API's JSON")  # fmt: skip
+        raise BotError(
+            method,
+            answer.status if answer.status >= 400 else 502,
+            "the answer was not the Bot API's JSON",
+        )
     if found.get("ok") is True and 200 <= answer.status < 300:
         return found.get("result")
     parameters = found.get("parameters") if isinstance(found.get("parameters"), dict) else {}
     retry_after = parameters.get("retry_after")
     status = found.get("error_code") if isinstance(found.get("error_code"), int) else answer.status
-    raise BotError(method, status, str(found.get("description") or "")[:500],
-                   retry_after if isinstance(retry_after, int) and retry_after > 0 else None)
+    raise BotError(
+        method,
+        status,
+        str(found.get("description") or "")[:500],
+        retry_after if isinstance(retry_after, int) and retry_after > 0 else None,
+    )
 
 
 def is_permanent(error: Exception) -> bool:

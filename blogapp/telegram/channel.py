@@ -53,7 +53,8 @@ def chat_for(language: str) -> str:
 def enabled() -> bool:
     config = current_app.config
     return bool(config.get("TELEGRAM_BOT_TOKEN")) and bool(
-        config.get("TELEGRAM_CHANNEL") or config.get("TELEGRAM_CHANNELS"))
+        config.get("TELEGRAM_CHANNEL") or config.get("TELEGRAM_CHANNELS")
+    )
 
 
 def too_old(post: Post) -> bool:
@@ -73,9 +74,11 @@ class Wanted:
 
 def _latest_note(post_id: int) -> Correction | None:
     return db.session.scalar(
-        select(Correction).where(Correction.post_id == post_id)
-        .order_by(Correction.noted_at.desc(), Correction.id.desc()).limit(1)
-    )  # fmt: skip
+        select(Correction)
+        .where(Correction.post_id == post_id)
+        .order_by(Correction.noted_at.desc(), Correction.id.desc())
+        .limit(1)
+    )
 
 
 def caption(post: Post, note: Correction | None, limit: int) -> str:
@@ -89,8 +92,12 @@ def caption(post: Post, note: Correction | None, limit: int) -> str:
         if note is not None:
             label = gettext("Correction") if note.kind == "correction" else gettext("Update")
             words, cut = truncate_graphemes(html_to_text(note.body_html), 200)
-            noted = gettext("%(label)s, %(date)s: %(text)s", label=label,
-                            date=format_date(note.noted_at), text=words + ("…" if cut else ""))
+            noted = gettext(
+                "%(label)s, %(date)s: %(text)s",
+                label=label,
+                date=format_date(note.noted_at),
+                text=words + ("…" if cut else ""),
+            )
     title = truncate_graphemes(title, 200)[0]
     room = 600
     while True:
@@ -120,9 +127,11 @@ def wanted(post: Post | None) -> Wanted | None:
 
 def _load(post_id: int) -> tuple[Post | None, TelegramMessage | None]:
     post = db.session.scalar(
-        select(Post).options(joinedload(Post.author)).where(Post.id == post_id)
+        select(Post)
+        .options(joinedload(Post.author))
+        .where(Post.id == post_id)
         .execution_options(populate_existing=True)
-    )  # fmt: skip
+    )
     return post, db.session.get(TelegramMessage, post_id, populate_existing=True)
 
 
@@ -192,10 +201,17 @@ def _post(post_id: int, want: Wanted) -> None:
         result = api.call("sendMessage", {**fields, "text": want.text})
     message_id = int(result["message_id"])
     with write_transaction():
-        db.session.merge(TelegramMessage(post_id=post_id, chat_id=want.chat_id,
-                                         message_id=message_id, is_photo=bool(want.card),
-                                         card=want.card, text_digest=want.digest,
-                                         sent_at=clock.now()))  # fmt: skip
+        db.session.merge(
+            TelegramMessage(
+                post_id=post_id,
+                chat_id=want.chat_id,
+                message_id=message_id,
+                is_photo=bool(want.card),
+                card=want.card,
+                text_digest=want.digest,
+                sent_at=clock.now(),
+            )
+        )
         db.session.commit()
 
 
@@ -205,13 +221,22 @@ def _edit(post_id: int, want: Wanted, sent: TelegramMessage) -> None:
     fields = {"chat_id": sent.chat_id, "message_id": sent.message_id, "parse_mode": "HTML"}
     try:
         if want.card and want.card != sent.card:
-            media = {"type": "photo", "media": "attach://photo", "caption": want.text,
-                     "parse_mode": "HTML"}
+            media = {
+                "type": "photo",
+                "media": "attach://photo",
+                "caption": want.text,
+                "parse_mode": "HTML",
+            }
             photo = api.Photo(want.card, card_path(want.card).read_bytes())
-            api.call("editMessageMedia", {"chat_id": sent.chat_id,
-                                          "message_id": sent.message_id,
-                                          "media": json.dumps(media, ensure_ascii=False)},
-                     photo)  # fmt: skip
+            api.call(
+                "editMessageMedia",
+                {
+                    "chat_id": sent.chat_id,
+                    "message_id": sent.message_id,
+                    "media": json.dumps(media, ensure_ascii=False),
+                },
+                photo,
+            )
         elif want.card:
             api.call("editMessageCaption", {**fields, "caption": want.text})
         else:
@@ -233,6 +258,9 @@ def _delete(chat_id: str, message_id: int) -> None:
         if "not found" in error.description.lower():
             return  # deleted by hand in the channel already
         if error.permanent:
-            raise api.BotError(error.method, error.status, f"{error.description}; delete "
-                               f"message {message_id} in {chat_id} by hand") from None
+            raise api.BotError(
+                error.method,
+                error.status,
+                f"{error.description}; delete message {message_id} in {chat_id} by hand",
+            ) from None
         raise

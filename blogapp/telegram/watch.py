@@ -25,8 +25,16 @@ from blogapp.telegram import KIND, channel
 
 _NOTED = "blogapp_telegram_posts"
 # What the channel message shows, or where the post is: a change to any may change it.
-SHOWN = ("status", "published_at", "title", "excerpt", "excerpt_html", "slug", "language",
-         "share_card")  # fmt: skip
+SHOWN = (
+    "status",
+    "published_at",
+    "title",
+    "excerpt",
+    "excerpt_html",
+    "slug",
+    "language",
+    "share_card",
+)
 
 
 def _was_or_is_published(post: Post) -> bool:
@@ -51,13 +59,17 @@ def _noted_post(obj, kind: str) -> int | None:
 def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
     if session.info.get(channel.QUIET) or not channel.enabled():
         return
-    for kind, objects in (("new", session.new), ("dirty", session.dirty),
-                          ("deleted", session.deleted)):  # fmt: skip
+    for kind, objects in (
+        ("new", session.new),
+        ("dirty", session.dirty),
+        ("deleted", session.deleted),
+    ):
         for obj in objects:
             post_id = _noted_post(obj, kind)
             if post_id is not None:
                 session.info.setdefault(_NOTED, {})[post_id] = (
-                    obj.published_at if isinstance(obj, Post) and kind != "deleted" else None)
+                    obj.published_at if isinstance(obj, Post) and kind != "deleted" else None
+                )
 
 
 def _before_commit(session: Session) -> None:
@@ -70,21 +82,33 @@ def _before_commit(session: Session) -> None:
         due = published_at if published_at and published_at > moment else moment
         if _queued_by(session, post_id, due):
             continue
-        enqueue(key=f"tg.{post_id}.{secrets.token_hex(8)}", kind=KIND, ref=f"post:{post_id}",
-                subject=f"Post #{post_id} in the Telegram channel", payload={"post_id": post_id},
-                not_before=due)
+        enqueue(
+            key=f"tg.{post_id}.{secrets.token_hex(8)}",
+            kind=KIND,
+            ref=f"post:{post_id}",
+            subject=f"Post #{post_id} in the Telegram channel",
+            payload={"post_id": post_id},
+            not_before=due,
+        )
 
 
 def _queued_by(session: Session, post_id: int, due) -> bool:
     """Whether a row for the post waits already, to be sent by ``due``: it will find
     this change too (the card drawn after a save's commit queues no second row)."""
-    return session.scalar(
-        select(OutboxMessage.id).where(
-            OutboxMessage.kind == KIND, OutboxMessage.ref == f"post:{post_id}",
-            OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.attempts == 0,
-            OutboxMessage.next_attempt_at <= due)
-        .limit(1)
-    ) is not None  # fmt: skip
+    return (
+        session.scalar(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.kind == KIND,
+                OutboxMessage.ref == f"post:{post_id}",
+                OutboxMessage.status == OutboxStatus.QUEUED,
+                OutboxMessage.attempts == 0,
+                OutboxMessage.next_attempt_at <= due,
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def _after_rollback(session: Session) -> None:
@@ -93,7 +117,10 @@ def _after_rollback(session: Session) -> None:
 
 def watch_posts() -> None:
     """Install the session hooks (once per process: ``db.session`` is shared)."""
-    for name, hook in (("after_flush", _after_flush), ("before_commit", _before_commit),
-                       ("after_rollback", _after_rollback)):  # fmt: skip
+    for name, hook in (
+        ("after_flush", _after_flush),
+        ("before_commit", _before_commit),
+        ("after_rollback", _after_rollback),
+    ):
         if not event.contains(db.session, name, hook):
             event.listen(db.session, name, hook)

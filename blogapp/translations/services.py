@@ -58,10 +58,14 @@ def group_members(post_id: int) -> list[Post]:
     group = _group_of(post_id)
     if group is None:
         return []
-    return list(db.session.scalars(
-        select(Post).join(PostTranslation, PostTranslation.post_id == Post.id)
-        .where(PostTranslation.group_id == group).order_by(Post.language, Post.id)
-    ))  # fmt: skip
+    return list(
+        db.session.scalars(
+            select(Post)
+            .join(PostTranslation, PostTranslation.post_id == Post.id)
+            .where(PostTranslation.group_id == group)
+            .order_by(Post.language, Post.id)
+        )
+    )
 
 
 def link(post: Post, other: Post) -> None:
@@ -81,14 +85,16 @@ def link(post: Post, other: Post) -> None:
         raise LinkRefused(f"Each language can have one version: both have {names}.")
     group = min(p.id for p in (*mine, *theirs))
     ids = [p.id for p in (*mine, *theirs)]
-    existing = set(db.session.scalars(
-        select(PostTranslation.post_id).where(PostTranslation.post_id.in_(ids))
-    ))  # fmt: skip
+    existing = set(
+        db.session.scalars(select(PostTranslation.post_id).where(PostTranslation.post_id.in_(ids)))
+    )
     if existing:
-        db.session.execute(update(PostTranslation).where(PostTranslation.post_id.in_(existing))
-                           .values(group_id=group))  # fmt: skip
-    db.session.add_all(PostTranslation(post_id=i, group_id=group) for i in ids
-                       if i not in existing)  # fmt: skip
+        db.session.execute(
+            update(PostTranslation)
+            .where(PostTranslation.post_id.in_(existing))
+            .values(group_id=group)
+        )
+    db.session.add_all(PostTranslation(post_id=i, group_id=group) for i in ids if i not in existing)
 
 
 def unlink(post: Post) -> None:
@@ -129,5 +135,7 @@ def all_public_groups() -> list[list[Version]]:
 def default_version(versions: list[Version]) -> Version:
     """``x-default``: the version in the site's own language, else the first published."""
     site = current_app.config["SITE_LANGUAGE"]
-    return next((v for v in versions if v.language == site),
-                min(versions, key=lambda v: (v.published_at, v.id)))  # fmt: skip
+    return next(
+        (v for v in versions if v.language == site),
+        min(versions, key=lambda v: (v.published_at, v.id)),
+    )

@@ -52,8 +52,9 @@ def link_imported(groups: dict[str, list[int]]) -> tuple[int, list[str]]:
     by_wp: dict[int, Post] = {}
     for start in range(0, len(wp_ids), 500):
         chunk = wp_ids[start : start + 500]
-        by_wp.update((p.wp_id, p) for p in db.session.scalars(
-            select(Post).where(Post.wp_id.in_(chunk))))  # fmt: skip
+        by_wp.update(
+            (p.wp_id, p) for p in db.session.scalars(select(Post).where(Post.wp_id.in_(chunk)))
+        )
     linked, problems = 0, []
     for key, ids in groups.items():
         posts = [by_wp[i] for i in dict.fromkeys(ids) if i in by_wp]

@@ -103,8 +103,11 @@ def store_batch(state: ImportState, batch: PreparedBatch) -> None:
         db.session.execute(insert(post_categories), links_c)
     if links_t:
         db.session.execute(insert(post_tags), links_t)
-    bylines = [{"post_id": p.post.id, "author_id": a, "position": i}
-               for p in new_posts for i, a in enumerate(p.byline_ids)]
+    bylines = [
+        {"post_id": p.post.id, "author_id": a, "position": i}
+        for p in new_posts
+        for i, a in enumerate(p.byline_ids)
+    ]
     if bylines:
         db.session.execute(insert(post_bylines), bylines)
     targets = batch.comment_targets + [(p.item, p.post.id) for p in new_posts]

@@ -23,8 +23,11 @@ def _clean(text: str, limit: int) -> str:
 
 def item_bylines(state: ImportState, item: WxrItem) -> list[int]:
     """The profile ids of an item's byline, in order."""
-    logins = [_clean(name or nicename.removeprefix(CAP_PREFIX), 200)
-              for domain, nicename, name in item.terms if domain == CAP_TAXONOMY]
+    logins = [
+        _clean(name or nicename.removeprefix(CAP_PREFIX), 200)
+        for domain, nicename, name in item.terms
+        if domain == CAP_TAXONOMY
+    ]
     if not any(logins):
         logins = [_clean(item.creator, 60)]
     found: list[int] = []
@@ -42,13 +45,20 @@ def profile_for_login(state: ImportState, login: str) -> int:
     user_id = state.users_by_login.get(login)
     if user_id is not None:
         profile = db.session.scalar(
-            select(AuthorProfile).where(AuthorProfile.user_id == user_id,
-                                        AuthorProfile.is_pen_name.is_(False))
-            .order_by(AuthorProfile.id).limit(1))  # fmt: skip
+            select(AuthorProfile)
+            .where(AuthorProfile.user_id == user_id, AuthorProfile.is_pen_name.is_(False))
+            .order_by(AuthorProfile.id)
+            .limit(1)
+        )
         if profile is None:
             user = db.session.get(User, user_id)
-            profile = AuthorProfile(slug=slug_for(user.login), name=user.display_name.strip(),
-                                    names={}, user_id=user_id, wp_login=login)  # fmt: skip
+            profile = AuthorProfile(
+                slug=slug_for(user.login),
+                name=user.display_name.strip(),
+                names={},
+                user_id=user_id,
+                wp_login=login,
+            )
     else:
         profile = db.session.scalar(select(AuthorProfile).where(AuthorProfile.wp_login == login))
         if profile is None:
@@ -77,8 +87,9 @@ def add_guest_author(state: ImportState, item: WxrItem) -> None:
         links = check_links(meta.get("cap-website", ""))
     except FieldErrors:
         links = []
-        state.report.warn(f"guest author {login!r}: a website that is not https:// was left out",
-                          item.line)
+        state.report.warn(
+            f"guest author {login!r}: a website that is not https:// was left out", item.line
+        )
     if links:
         profile.same_as = "\n".join(links)
     linked = state.users_by_login.get(_clean(meta.get("cap-linked_account", ""), 60))

@@ -82,8 +82,9 @@ def write_comments(
             if wp_id is not None:
                 known[wp_id] = (our_id, depth)
         # The old site's moderators' verdicts teach the spam filter.
-        spam_filter.learn_comments({**row, "id": our_id}
-                                   for row, our_id in zip(rows, ids, strict=True))
+        spam_filter.learn_comments(
+            {**row, "id": our_id} for row, our_id in zip(rows, ids, strict=True)
+        )
     for chunk in chunks(sorted(touched)):
         approved = (
             select(func.count(Comment.id))

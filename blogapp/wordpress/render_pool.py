@@ -60,11 +60,22 @@ def render_batch(posts: Sequence[PostSource], comments: Sequence[str]):
     """The derived columns of ``posts`` and the cleaned HTML of ``comments``."""
     rendered = []
     for source in posts:
-        post = Post(title=source.title, body=source.body, content_format=source.content_format,
-                    excerpt=source.excerpt)  # fmt: skip
+        post = Post(
+            title=source.title,
+            body=source.body,
+            content_format=source.content_format,
+            excerpt=source.excerpt,
+        )
         render_post(post)
-        rendered.append(Rendered(post.body_html, str(post.excerpt_html), post.search_text,
-                                 post.first_image_url, bool(post.has_more)))  # fmt: skip
+        rendered.append(
+            Rendered(
+                post.body_html,
+                str(post.excerpt_html),
+                post.search_text,
+                post.first_image_url,
+                bool(post.has_more),
+            )
+        )
     return rendered, clean_comments(comments)
 
 
@@ -97,9 +108,11 @@ class PoolRenderer:
     def __init__(self, workers: int) -> None:
         settings = {name: current_app.config[name] for name in WORKER_SETTINGS}
         self.executor = ProcessPoolExecutor(
-            max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-            initializer=_start_worker, initargs=(settings,),
-        )  # fmt: skip
+            max_workers=workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=(settings,),
+        )
 
     def submit(self, posts: Sequence[PostSource], comments: Sequence[str]) -> Future:
         return self.executor.submit(render_batch, list(posts), list(comments))

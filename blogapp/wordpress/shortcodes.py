@@ -34,13 +34,39 @@ _CLASS_WORD = re.compile(r"^[\w-]+$")
 # "[sic]" or "[1]" in prose is not reported.
 KNOWN_NAMES = frozenset(
     {
-        "audio", "video", "playlist", "gallery", "embed", "wp_video", "wp_audio",
-        "contact-form", "contact-form-7", "gravityform", "ninja_form", "youtube",
-        "vimeo", "googlemaps", "soundcloud", "tweet", "instagram", "facebook",
-        "slideshow", "su_button", "vc_row", "vc_column", "et_pb_section", "quote",
-        "pullquote", "spoiler", "button", "column", "tabs", "tab", "accordion",
+        "audio",
+        "video",
+        "playlist",
+        "gallery",
+        "embed",
+        "wp_video",
+        "wp_audio",
+        "contact-form",
+        "contact-form-7",
+        "gravityform",
+        "ninja_form",
+        "youtube",
+        "vimeo",
+        "googlemaps",
+        "soundcloud",
+        "tweet",
+        "instagram",
+        "facebook",
+        "slideshow",
+        "su_button",
+        "vc_row",
+        "vc_column",
+        "et_pb_section",
+        "quote",
+        "pullquote",
+        "spoiler",
+        "button",
+        "column",
+        "tabs",
+        "tab",
+        "accordion",
     }
-)  # fmt: skip
+)
 
 
 def parse_attributes(text: str) -> dict[str, str]:

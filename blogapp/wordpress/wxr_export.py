@@ -69,9 +69,11 @@ WFW_NS = "http://wellformedweb.org/CommentAPI/"
 NSMAP = {"excerpt": EXCERPT_NS, "content": CONTENT_NS, "wfw": WFW_NS, "dc": DC_NS, "wp": WP_NS}
 CHUNK = 500  # posts read per query (their comments come in one more)
 COMMENT_APPROVED_VALUE = {
-    CommentStatus.APPROVED: "1", CommentStatus.PENDING: "0",
-    CommentStatus.SPAM: "spam", CommentStatus.TRASH: "trash",
-}  # fmt: skip
+    CommentStatus.APPROVED: "1",
+    CommentStatus.PENDING: "0",
+    CommentStatus.SPAM: "spam",
+    CommentStatus.TRASH: "trash",
+}
 
 
 def _xml_text(value: str) -> str:
@@ -199,14 +201,16 @@ def _write_authors(out: TextIO, counts: Counter[str]) -> dict[int, str]:
     logins = {}
     for user in db.session.scalars(select(User).order_by(User.id)):
         logins[user.id] = user.login
-        fields = "".join([  # one line per author, as WordPress (and its regex parser) has it
-            _field("wp:author_id", space.assign(user.wp_id, user.id)),
-            _field("wp:author_login", user.login, cdata=True),
-            _field("wp:author_email", user.email, cdata=True),
-            _field("wp:author_display_name", user.display_name, cdata=True),
-            _field("wp:author_first_name", "", cdata=True),
-            _field("wp:author_last_name", "", cdata=True),
-        ])  # fmt: skip
+        fields = "".join(
+            [  # one line per author, as WordPress (and its regex parser) has it
+                _field("wp:author_id", space.assign(user.wp_id, user.id)),
+                _field("wp:author_login", user.login, cdata=True),
+                _field("wp:author_email", user.email, cdata=True),
+                _field("wp:author_display_name", user.display_name, cdata=True),
+                _field("wp:author_first_name", "", cdata=True),
+                _field("wp:author_last_name", "", cdata=True),
+            ]
+        )
         out.write(f"\t<wp:author>{fields}</wp:author>\n")
         counts["authors"] += 1
     return logins
@@ -257,10 +261,23 @@ def _write_terms(out: TextIO, counts: Counter[str]) -> None:
         counts["tags"] += 1
 
 
-def _item(kind: str, wp_id: int, title: str, link: str, guid: str, creator: str,
-          content: str, excerpt: str, created: datetime, modified: datetime, slug: str,
-          status: str, comment_status: str = "closed", menu_order: int = 0,
-          sticky: bool = False) -> list[str]:  # fmt: skip
+def _item(
+    kind: str,
+    wp_id: int,
+    title: str,
+    link: str,
+    guid: str,
+    creator: str,
+    content: str,
+    excerpt: str,
+    created: datetime,
+    modified: datetime,
+    slug: str,
+    status: str,
+    comment_status: str = "closed",
+    menu_order: int = 0,
+    sticky: bool = False,
+) -> list[str]:
     """An item's fields up to ``wp:is_sticky``, in WordPress's order; the caller adds
     the attachment URL, terms, meta and comments after them, in that order."""
     return [
@@ -296,8 +313,12 @@ def _term(domain: str, name: str, slug: str) -> str:
 
 
 def _meta(key: str, value: str) -> list[str]:
-    return ["<wp:postmeta>", _field("wp:meta_key", key, cdata=True),
-            _field("wp:meta_value", value, cdata=True), "</wp:postmeta>"]  # fmt: skip
+    return [
+        "<wp:postmeta>",
+        _field("wp:meta_key", key, cdata=True),
+        _field("wp:meta_value", value, cdata=True),
+        "</wp:postmeta>",
+    ]
 
 
 def _wp_status(status: str, published_at: datetime, now: datetime) -> str:
@@ -317,8 +338,9 @@ def _byline_logins(logins: dict[int, str]) -> dict[int, tuple[AuthorProfile, str
     return found
 
 
-def _write_guest_authors(out: TextIO, site: str, bylines, space: IdSpace,
-                         counts: Counter[str]) -> None:  # fmt: skip
+def _write_guest_authors(
+    out: TextIO, site: str, bylines, space: IdSpace, counts: Counter[str]
+) -> None:
     """Profiles that are not an account's own, as Co-Authors Plus guest authors."""
     accounts = dict(db.session.execute(select(User.id, User.login)).all())
     for profile, login in bylines.values():
@@ -326,13 +348,28 @@ def _write_guest_authors(out: TextIO, site: str, bylines, space: IdSpace,
             continue
         wp_id = space.assign(None, max(space.used, default=0) + 1)
         created = profile.created_at
-        lines = _item(GUEST_AUTHOR, wp_id, profile.name, f"{site}/author/{quote(profile.slug)}/",
-                      f"{site}/?post_type={GUEST_AUTHOR}&p={wp_id}", "", "", "", created,
-                      created, CAP_PREFIX + profile.slug, "publish")  # fmt: skip
+        lines = _item(
+            GUEST_AUTHOR,
+            wp_id,
+            profile.name,
+            f"{site}/author/{quote(profile.slug)}/",
+            f"{site}/?post_type={GUEST_AUTHOR}&p={wp_id}",
+            "",
+            "",
+            "",
+            created,
+            created,
+            CAP_PREFIX + profile.slug,
+            "publish",
+        )
         lines.append(_term(CAP_TAXONOMY, login, CAP_PREFIX + profile.slug))
-        for key, value in (("cap-display_name", profile.name), ("cap-user_login", login),
-                           ("cap-description", profile.bio), ("cap-website", profile.same_as),
-                           ("cap-linked_account", accounts.get(profile.user_id, ""))):
+        for key, value in (
+            ("cap-display_name", profile.name),
+            ("cap-user_login", login),
+            ("cap-description", profile.bio),
+            ("cap-website", profile.same_as),
+            ("cap-linked_account", accounts.get(profile.user_id, "")),
+        ):
             if value:
                 lines += _meta(key, value)
         if profile.is_pen_name:
@@ -341,9 +378,15 @@ def _write_guest_authors(out: TextIO, site: str, bylines, space: IdSpace,
         counts["guest authors"] += 1
 
 
-def _write_posts(out: TextIO, site: str, logins: dict[int, str], space: IdSpace,
-                 comment_space: IdSpace, counts: Counter[str],
-                 bylines: dict[int, tuple[AuthorProfile, str]]) -> None:  # fmt: skip
+def _write_posts(
+    out: TextIO,
+    site: str,
+    logins: dict[int, str],
+    space: IdSpace,
+    comment_space: IdSpace,
+    counts: Counter[str],
+    bylines: dict[int, tuple[AuthorProfile, str]],
+) -> None:
     terms_c = {c.id: c for c in db.session.scalars(select(Category))}
     terms_t = {t.id: t for t in db.session.scalars(select(Tag))}
     now = clock.now()
@@ -360,14 +403,16 @@ def _write_posts(out: TextIO, site: str, logins: dict[int, str], space: IdSpace,
         names = defaultdict(list)
         for post_id, profile_id in db.session.execute(
             select(post_bylines.c.post_id, post_bylines.c.author_id)
-            .where(post_bylines.c.post_id.in_(ids)).order_by(post_bylines.c.position)
-        ):  # fmt: skip
+            .where(post_bylines.c.post_id.in_(ids))
+            .order_by(post_bylines.c.position)
+        ):
             profile, login = bylines[profile_id]
             names[post_id].append(_term(CAP_TAXONOMY, login, CAP_PREFIX + profile.slug))
         for post_id, cat_id in db.session.execute(
-            select(post_categories.c.post_id, post_categories.c.category_id)
-            .where(post_categories.c.post_id.in_(ids))
-        ):  # fmt: skip
+            select(post_categories.c.post_id, post_categories.c.category_id).where(
+                post_categories.c.post_id.in_(ids)
+            )
+        ):
             cats[post_id].append(terms_c[cat_id])
         for post_id, tag_id in db.session.execute(
             select(post_tags.c.post_id, post_tags.c.tag_id).where(post_tags.c.post_id.in_(ids))
@@ -378,27 +423,57 @@ def _write_posts(out: TextIO, site: str, logins: dict[int, str], space: IdSpace,
         ):
             comments[comment.post_id].append(comment)
         for post in posts:
-            out.write(_post_item(
-                post, site, logins, space, comment_space, cats[post.id], tags[post.id],
-                comments[post.id], now, names[post.id]))  # fmt: skip
+            out.write(
+                _post_item(
+                    post,
+                    site,
+                    logins,
+                    space,
+                    comment_space,
+                    cats[post.id],
+                    tags[post.id],
+                    comments[post.id],
+                    now,
+                    names[post.id],
+                )
+            )
             counts["posts"] += 1
             counts["comments"] += len(comments[post.id])
         db.session.expunge_all()
 
 
-def _post_item(post: Post, site: str, logins, space: IdSpace, comment_space: IdSpace,
-               cats, tags, comments, now: datetime, byline_terms=()) -> str:  # fmt: skip
+def _post_item(
+    post: Post,
+    site: str,
+    logins,
+    space: IdSpace,
+    comment_space: IdSpace,
+    cats,
+    tags,
+    comments,
+    now: datetime,
+    byline_terms=(),
+) -> str:
     wp_id = space.assign(post.wp_id, post.id)
     local = to_local(post.published_at)
     link = f"{site}/{local:%Y/%m/%d}/{quote(post.slug)}/"
     markdown = post.content_format == FORMAT_MARKDOWN
     lines = _item(
-        "post", wp_id, post.title, link, post.guid or f"{site}/?p={wp_id}",
-        logins.get(post.author_id, ""), post.body_html if markdown else post.body,
-        post.excerpt, post.published_at, post.updated_at, post.slug,
+        "post",
+        wp_id,
+        post.title,
+        link,
+        post.guid or f"{site}/?p={wp_id}",
+        logins.get(post.author_id, ""),
+        post.body_html if markdown else post.body,
+        post.excerpt,
+        post.published_at,
+        post.updated_at,
+        post.slug,
         _wp_status(post.status, post.published_at, now),
-        "closed" if post.comment_mode == COMMENTS_CLOSED else "open", sticky=post.sticky,
-    )  # fmt: skip
+        "closed" if post.comment_mode == COMMENTS_CLOSED else "open",
+        sticky=post.sticky,
+    )
     lines += [_term("category", c.name, c.slug) for c in cats]
     lines += [_term("post_tag", t.name, t.slug) for t in tags]
     lines += list(byline_terms)  # Co-Authors Plus's terms: the bylines in order
@@ -412,22 +487,28 @@ def _post_item(post: Post, site: str, logins, space: IdSpace, comment_space: IdS
     text = "".join(f"\t\t{line}\n" for line in lines)
     ids = {c.id: comment_space.assign(c.wp_id, c.id) for c in comments}
     for c in comments:
-        text += _block("wp:comment", [
-            _field("wp:comment_id", ids[c.id]),
-            _field("wp:comment_author", c.author_name, cdata=True),
-            _field("wp:comment_author_email", c.author_email, cdata=True),
-            _field("wp:comment_author_url", c.author_url),
-            _field("wp:comment_author_IP", c.author_ip, cdata=True),
-            _field("wp:comment_date", _local(c.created_at), cdata=True),
-            _field("wp:comment_date_gmt", _date(c.created_at), cdata=True),
-            _field("wp:comment_content", c.body, cdata=True),
-            # Every status travels, spam and trash too (WordPress's exporter leaves
-            # spam out; moving a blog should not lose what was judged).
-            _field("wp:comment_approved", COMMENT_APPROVED_VALUE.get(c.status, "0"), cdata=True),
-            _field("wp:comment_type", "comment", cdata=True),
-            _field("wp:comment_parent", ids.get(c.parent_id, 0) if c.parent_id else 0),
-            _field("wp:comment_user_id", 0),
-        ], indent="\t\t")  # fmt: skip
+        text += _block(
+            "wp:comment",
+            [
+                _field("wp:comment_id", ids[c.id]),
+                _field("wp:comment_author", c.author_name, cdata=True),
+                _field("wp:comment_author_email", c.author_email, cdata=True),
+                _field("wp:comment_author_url", c.author_url),
+                _field("wp:comment_author_IP", c.author_ip, cdata=True),
+                _field("wp:comment_date", _local(c.created_at), cdata=True),
+                _field("wp:comment_date_gmt", _date(c.created_at), cdata=True),
+                _field("wp:comment_content", c.body, cdata=True),
+                # Every status travels, spam and trash too (WordPress's exporter leaves
+                # spam out; moving a blog should not lose what was judged).
+                _field(
+                    "wp:comment_approved", COMMENT_APPROVED_VALUE.get(c.status, "0"), cdata=True
+                ),
+                _field("wp:comment_type", "comment", cdata=True),
+                _field("wp:comment_parent", ids.get(c.parent_id, 0) if c.parent_id else 0),
+                _field("wp:comment_user_id", 0),
+            ],
+            indent="\t\t",
+        )
     return f"\t<item>\n{text}\t</item>\n"
 
 
@@ -440,12 +521,20 @@ def _write_pages(out: TextIO, site: str, logins, space: IdSpace, counts: Counter
         wp_id = space.assign(page.wp_id, page.id)
         markdown = page.content_format == FORMAT_MARKDOWN
         lines = _item(
-            "page", wp_id, page.title, f"{site}/{quote(page.slug)}/", f"{site}/?page_id={wp_id}",
-            logins.get(page.author_id, ""), page.body_html if markdown else page.body, "",
-            page.created_at, page.updated_at, page.slug,
+            "page",
+            wp_id,
+            page.title,
+            f"{site}/{quote(page.slug)}/",
+            f"{site}/?page_id={wp_id}",
+            logins.get(page.author_id, ""),
+            page.body_html if markdown else page.body,
+            "",
+            page.created_at,
+            page.updated_at,
+            page.slug,
             "publish" if page.status == PostStatus.PUBLISHED else page.status,
             menu_order=page.menu_order,
-        )  # fmt: skip
+        )
         lines += _meta(META_FORMAT, page.content_format)
         if markdown:
             lines += _meta(META_MARKDOWN, page.body)
@@ -460,10 +549,19 @@ def _write_media(out: TextIO, site: str, space: IdSpace, counts: Counter[str]) -
         local = not media.filename.startswith("remote-")
         url = f"{site}/uploads/{media.filename}" if local else media.source_url
         lines = _item(
-            "attachment", wp_id, media.original_name or media.filename, url, url, "", "",
-            media.caption, media.created_at, media.created_at,
-            Path(media.original_name or media.filename).stem.lower(), "inherit",
-        )  # fmt: skip
+            "attachment",
+            wp_id,
+            media.original_name or media.filename,
+            url,
+            url,
+            "",
+            "",
+            media.caption,
+            media.created_at,
+            media.created_at,
+            Path(media.original_name or media.filename).stem.lower(),
+            "inherit",
+        )
         lines.append(_field("wp:attachment_url", url, cdata=True))
         if local:
             lines += _meta("_wp_attached_file", media.filename)

@@ -223,14 +223,23 @@ def _term(elem, wp: str, taxonomy: str) -> WxrTerm:
     values = {local: _text(c).strip() for ns, local, c in _children(elem) if ns == wp}
     if taxonomy == "category":
         return WxrTerm(
-            "category", _int(values.get("term_id")), values.get("category_nicename", ""),
-            values.get("cat_name", ""), values.get("category_parent", ""),
-            values.get("category_description", ""), elem.sourceline,
-        )  # fmt: skip
+            "category",
+            _int(values.get("term_id")),
+            values.get("category_nicename", ""),
+            values.get("cat_name", ""),
+            values.get("category_parent", ""),
+            values.get("category_description", ""),
+            elem.sourceline,
+        )
     return WxrTerm(
-        "post_tag", _int(values.get("term_id")), values.get("tag_slug", ""),
-        values.get("tag_name", ""), "", values.get("tag_description", ""), elem.sourceline,
-    )  # fmt: skip
+        "post_tag",
+        _int(values.get("term_id")),
+        values.get("tag_slug", ""),
+        values.get("tag_name", ""),
+        "",
+        values.get("tag_description", ""),
+        elem.sourceline,
+    )
 
 
 def _comment(elem, wp: str) -> WxrComment:
@@ -252,11 +261,17 @@ def _comment(elem, wp: str) -> WxrComment:
 
 
 _ITEM_FIELDS = {
-    "post_date": "post_date", "post_date_gmt": "post_date_gmt", "post_modified": "modified",
-    "post_modified_gmt": "modified_gmt", "comment_status": "comment_status",
-    "post_name": "post_name", "status": "status", "post_type": "post_type",
-    "post_password": "password", "attachment_url": "attachment_url",
-}  # fmt: skip
+    "post_date": "post_date",
+    "post_date_gmt": "post_date_gmt",
+    "post_modified": "modified",
+    "post_modified_gmt": "modified_gmt",
+    "comment_status": "comment_status",
+    "post_name": "post_name",
+    "status": "status",
+    "post_type": "post_type",
+    "post_password": "password",
+    "attachment_url": "attachment_url",
+}
 
 
 def _item(elem, wp: str) -> WxrItem:
@@ -324,9 +339,15 @@ def _check_root(elem) -> str:
 def read_wxr(stream) -> Iterator[WxrSite | WxrAuthor | WxrTerm | WxrItem]:
     """Yield the site header, then authors, terms and items, in file order."""
     parser = etree.iterparse(
-        PrologChecked(stream), events=("start", "end"), resolve_entities=False, no_network=True,
-        huge_tree=False, load_dtd=False, remove_comments=True, remove_pis=True,
-    )  # fmt: skip
+        PrologChecked(stream),
+        events=("start", "end"),
+        resolve_entities=False,
+        no_network=True,
+        huge_tree=False,
+        load_dtd=False,
+        remove_comments=True,
+        remove_pis=True,
+    )
     wp = ""
     depth = 0
     base_urls: list[str] = []

@@ -82,14 +82,13 @@ MEANINGS = {
         "(0: no budget)"
     ),
     "SEARCH_MAX_CANDIDATES": (
-        "matching posts ranked per search: the newest, plus the newest with every word "
-        "in the title"
+        "matching posts ranked per search: the newest, plus the newest with every word in the title"
     ),
     "COMMENTS_THREAD_DEPTH": "deepest reply level shown",
     "COMMENTS_PER_PAGE": "top-level comments per comment page",
     "COMMENT_MAX_LENGTH": "longest comment, in characters",
     "COMMENTS_CLOSE_AFTER_DAYS": (
-        "default of the admin's \"close after days\": comments close on posts older "
+        'default of the admin\'s "close after days": comments close on posts older '
         "than this; 0 never"
     ),
     "COMMENT_MIN_SECONDS": (
@@ -125,9 +124,7 @@ MEANINGS = {
     "MAIL_MAX_ATTEMPTS": "tries before an outbox message is marked failed",
     "MAIL_RETRY_SECONDS": "first retry of a failed send; each next waits twice as long",
     "MAIL_RETRY_MAX_SECONDS": "longest wait between retries",
-    "MAIL_LEASE_SECONDS": (
-        "a claim older than this is a dead worker's: the message is sent again"
-    ),
+    "MAIL_LEASE_SECONDS": ("a claim older than this is a dead worker's: the message is sent again"),
     "MAIL_BATCH_SIZE": "messages a worker claims and sends over one connection at a time",
     "MAIL_POLL_SECONDS": "`flask deliver --loop`: pause when the outbox is empty",
     "MODERATION_LINK_HOURS": "life of the Approve/Spam/Trash links in held-comment mail",
@@ -166,12 +163,9 @@ MEANINGS = {
         "saved revisions kept per post or page (autosaves, one per editor, not counted)"
     ),
     "AUTOSAVE_SECONDS": "how often the editor's script autosaves",
-    "COMMENT_EDIT_MINUTES": (
-        "how long a reader may fix their own comment, from the same browser"
-    ),
+    "COMMENT_EDIT_MINUTES": ("how long a reader may fix their own comment, from the same browser"),
     "FEDIVERSE_ENABLED": (
-        "WebFinger, actors, inboxes, and posts sent to followers; off: every fediverse URL "
-        "is a 404"
+        "WebFinger, actors, inboxes, and posts sent to followers; off: every fediverse URL is a 404"
     ),
     "FEDIVERSE_APPROVE_FOLLOWERS": (
         "hold each new follower until an admin presses **Accept** on `/admin/followers` "
@@ -216,14 +210,12 @@ MEANINGS = {
         "failed logins at one account from all addresses together; a writer with a second "
         "factor still gets in with the right password and a code"
     ),
-    "REMEMBER_COOKIE_DAYS": "how long \"Remember me\" lasts (capped at 30)",
+    "REMEMBER_COOKIE_DAYS": 'how long "Remember me" lasts (capped at 30)',
     "PASSWORD_MIN_LENGTH": "shortest password accepted (create-admin, the Users screen)",
-    "REQUIRE_2FA": (
-        "editors and admins must enrol in two-factor login before any `/admin/` page"
-    ),
-    "PASSWORD_RESET_RATE_LIMIT": "\"Forgot password\" requests per client address",
+    "REQUIRE_2FA": ("editors and admins must enrol in two-factor login before any `/admin/` page"),
+    "PASSWORD_RESET_RATE_LIMIT": '"Forgot password" requests per client address',
     "PASSWORD_RESET_ACCOUNT_RATE_LIMIT": (
-        "\"Forgot password\" requests per address asked for (higher: others asking cannot "
+        '"Forgot password" requests per address asked for (higher: others asking cannot '
         "keep a writer from a link, and a mailbox is not flooded)"
     ),
     "PASSWORD_RESET_LINK_MINUTES": "life of the single-use password-reset link",
@@ -231,7 +223,7 @@ MEANINGS = {
         "mail the account's owner when it logs in from a device it never used before"
     ),
     "READER_DATA_RATE_LIMIT": (
-        "\"Your comments and data\" requests (export or erase) per address asked for and per "
+        '"Your comments and data" requests (export or erase) per address asked for and per '
         "client address"
     ),
     "READER_DATA_LINK_HOURS": "life of the single-use link that exports or erases a reader's data",
@@ -257,17 +249,13 @@ MEANINGS = {
     "PREFERRED_URL_SCHEME": "scheme for URLs built outside a request",
     "SESSION_COOKIE_HTTPONLY": "session cookie hidden from scripts",
     "SESSION_COOKIE_SAMESITE": "session cookie SameSite",
-    "SESSION_COOKIE_SECURE": (
-        "session cookie only over HTTPS; unset: when `SITE_URL` is https"
-    ),
+    "SESSION_COOKIE_SECURE": ("session cookie only over HTTPS; unset: when `SITE_URL` is https"),
     "REMEMBER_COOKIE_HTTPONLY": "remember-me cookie hidden from scripts",
     "REMEMBER_COOKIE_SAMESITE": "remember-me cookie SameSite",
     "REMEMBER_COOKIE_SECURE": (
         "remember-me cookie only over HTTPS; unset: when `SITE_URL` is https"
     ),
-    "PROXY_FIX_COUNT": (
-        "reverse proxies to trust for the client address and https; 0 trusts none"
-    ),
+    "PROXY_FIX_COUNT": ("reverse proxies to trust for the client address and https; 0 trusts none"),
     "TRUSTED_HOSTS": (
         "host names answered (JSON list or comma-separated); others get 400; unset: any"
     ),
@@ -364,7 +352,7 @@ MEANINGS = {
     ),
     "PAGE_CACHE_SECONDS": (
         "the longest a kept page lives, whatever the content version (the comment form's "
-        "signed \"served at\" stamp is at most this old)"
+        'signed "served at" stamp is at most this old)'
     ),
     "SITEMAP_URLS_PER_FILE": (
         "the most URLs in one sitemap file; a larger site's `/sitemap.xml` is an index of "
@@ -376,8 +364,7 @@ MEANINGS = {
         "making, before rendering it too (0: never wait)"
     ),
     "KEEP_RENDERED": (
-        "keep the sidebar, comment threads and post neighbours per content version in "
-        "each worker"
+        "keep the sidebar, comment threads and post neighbours per content version in each worker"
     ),
     "CONTENT_VERSION_CACHE_SECONDS": (
         "how long a worker trusts the content version it read before reading it again "

@@ -74,7 +74,10 @@ def chromium_env(tmp_path_factory) -> dict[str, str]:
 def khmer_system_fonts(chromium_env) -> list[str]:
     """The Khmer fonts fontconfig offers Chromium (the Khmer test needs none)."""
     listing = subprocess.run(
-        ["fc-list", ":lang=km", "family"], env=chromium_env, capture_output=True, text=True,
+        ["fc-list", ":lang=km", "family"],
+        env=chromium_env,
+        capture_output=True,
+        text=True,
         check=False,
     )
     return [line for line in listing.stdout.splitlines() if line.strip()]

@@ -22,16 +22,26 @@ def site_with_mail(root, **settings: str):
     build_demo_database(database_url)
     handler = Inbox()
     with SMTPServer(handler) as smtp:
-        server = start_demo_site(database_url, root, workers=2, **{
-            "BLOGAPP_MAIL_SERVER": "127.0.0.1", "BLOGAPP_MAIL_PORT": str(smtp.port),
-            "BLOGAPP_COMMENT_NOTIFY_EMAILS": EDITOR_ADDRESS, "BLOGAPP_MAIL_POLL_SECONDS": "0.1",
-            **{f"BLOGAPP_{name}": value for name, value in settings.items()},
-        })  # fmt: skip
+        server = start_demo_site(
+            database_url,
+            root,
+            workers=2,
+            **{
+                "BLOGAPP_MAIL_SERVER": "127.0.0.1",
+                "BLOGAPP_MAIL_PORT": str(smtp.port),
+                "BLOGAPP_COMMENT_NOTIFY_EMAILS": EDITOR_ADDRESS,
+                "BLOGAPP_MAIL_POLL_SECONDS": "0.1",
+                **{f"BLOGAPP_{name}": value for name, value in settings.items()},
+            },
+        )
         with open(root / "worker.log", "wb") as log:
             worker = subprocess.Popen(
                 [sys.executable, "-m", "flask", "--app", "blogapp", "deliver", "--loop"],
-                env=server.env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
+                env=server.env,
+                cwd=PROJECT_ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
             try:
                 server.inbox = handler
                 yield server
@@ -62,7 +72,11 @@ def link_labelled(mail, label: str) -> str:
 
 def visitor(browser, server, width: int = 1280):
     """A fresh browser context (its own cookies: another person) and its page."""
-    context = browser.new_context(base_url=server.url, viewport={"width": width, "height": 900},
-                                  locale="en-GB", timezone_id="UTC")  # fmt: skip
+    context = browser.new_context(
+        base_url=server.url,
+        viewport={"width": width, "height": 900},
+        locale="en-GB",
+        timezone_id="UTC",
+    )
     context.set_default_timeout(15_000)
     return context, context.new_page()

@@ -61,8 +61,12 @@ def test_admin_publishes_a_post_with_an_uploaded_captioned_image(
     snippet = page.get_by_label(f"Snippet for {image_path.name}", exact=True).input_value()
     assert caption in snippet
     act.fill("Title", title)
-    act.fill("Content", "Ports built with public money serve every trader, not one.\n\n"
-             + snippet + "\n\nA harbour is a public square that happens to float.")
+    act.fill(
+        "Content",
+        "Ports built with public money serve every trader, not one.\n\n"
+        + snippet
+        + "\n\nA harbour is a public square that happens to float.",
+    )
     act.select("Status", "Published")
     shoot(page, artifacts, f"{tag}-editor")
     act.submit(page.get_by_role("button", name="Save", exact=True))

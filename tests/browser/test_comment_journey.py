@@ -24,9 +24,7 @@ POST_TITLE = "A River and Its People"
 
 def comment_item(page, text: str):
     """The list item of the comment whose own body (not a reply's) holds ``text``."""
-    return page.locator("li.comment").filter(
-        has=page.locator(":scope > article", has_text=text)
-    )
+    return page.locator("li.comment").filter(has=page.locator(":scope > article", has_text=text))
 
 
 def write_comment(act, page, text: str, name: str, email: str, website: str = "") -> None:
@@ -46,8 +44,9 @@ def approve(act, admin, text: str, artifacts=None, shot: str = "") -> None:
     if shot:  # the queue with the comment waiting
         shoot(admin, artifacts, shot)
     act.submit(row.get_by_role("button", name="Approve", exact=True))
-    expect(admin.locator("tr", has_text=text).get_by_role("button", name="Approve", exact=True)
-           ).to_have_count(0)  # fmt: skip
+    expect(
+        admin.locator("tr", has_text=text).get_by_role("button", name="Approve", exact=True)
+    ).to_have_count(0)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
@@ -66,8 +65,9 @@ def test_comment_is_held_approved_and_answered_in_a_thread(
     reader.goto("/")
     act.follow(reader.locator("main").get_by_role("link", name=POST_TITLE, exact=True))
     post_path = reader.url
-    write_comment(act, reader, text, "Sokha Reader", f"reader-{run}@example.org",
-                  "https://example.org/sokha")
+    write_comment(
+        act, reader, text, "Sokha Reader", f"reader-{run}@example.org", "https://example.org/sokha"
+    )
     mine = comment_item(reader, text)
     expect(mine).to_be_visible()
     expect(mine).to_contain_text("Your comment is awaiting moderation.")

@@ -48,9 +48,16 @@ def site(tmp_path_factory):
     app = make_app(database_url)
     with app.app_context():
         post = db.session.scalars(select(Post).where(Post.title == POST_TITLE)).one()
-        db.session.add(Comment(post_id=post.id, author_name="Troll", author_email="t@example.org",
-                               body=COMMENT, body_html=clean_comment(COMMENT),
-                               status=CommentStatus.APPROVED))  # fmt: skip
+        db.session.add(
+            Comment(
+                post_id=post.id,
+                author_name="Troll",
+                author_email="t@example.org",
+                body=COMMENT,
+                body_html=clean_comment(COMMENT),
+                status=CommentStatus.APPROVED,
+            )
+        )
         post.comment_count += 1
         db.session.commit()
         db.engine.dispose()
@@ -67,8 +74,13 @@ def page_at(browser, site):
     contexts = []
 
     def make(width: int = 360):
-        context = browser.new_context(base_url=site.url, viewport={"width": width, "height": 800},
-                                      locale="en-GB", timezone_id="UTC", reduced_motion="reduce")
+        context = browser.new_context(
+            base_url=site.url,
+            viewport={"width": width, "height": 800},
+            locale="en-GB",
+            timezone_id="UTC",
+            reduced_motion="reduce",
+        )
         context.set_default_timeout(10_000)
         contexts.append(context)
         return context.new_page()
@@ -113,7 +125,8 @@ def test_report_a_comment_and_lock_comments_down_until_a_time(site, page_at, art
 
     reader.goto(post_path)
     expect(reader.locator("#comments")).to_contain_text(
-        "Comments are closed on the whole site for a while.")
+        "Comments are closed on the whole site for a while."
+    )
     expect(reader.locator("#commentform")).to_have_count(0)
     shoot(reader, artifacts, "safety-lockdown-notice")
 

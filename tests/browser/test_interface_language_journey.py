@@ -20,11 +20,23 @@ KHMER_TITLE = "ប្រជាធិបតេយ្យ និង\u200bសង្�
 # The services a post is shared to are named as they name themselves, in any language.
 LATIN_ALLOWED = {"Op-Ed", "Notes", "RSS", "Atom", "Facebook", "Telegram", "X", "WhatsApp"}
 # What the writers and readers wrote (not the interface), and parts in another language.
-CONTENT = ", ".join([
-    ".entry-title", ".entry-content", ".entry-summary", ".entry-source", ".comment-content",
-    ".comment-author", ".search-snippet", ".site-title", ".site-nav li + li",
-    "#side-categories + ul a", "a[rel~='tag']", "a[href*='/author/']", "strong",
-])  # fmt: skip
+CONTENT = ", ".join(
+    [
+        ".entry-title",
+        ".entry-content",
+        ".entry-summary",
+        ".entry-source",
+        ".comment-content",
+        ".comment-author",
+        ".search-snippet",
+        ".site-title",
+        ".site-nav li + li",
+        "#side-categories + ul a",
+        "a[rel~='tag']",
+        "a[href*='/author/']",
+        "strong",
+    ]
+)
 INTERFACE_TEXT = """(content) => {
   const lang = document.documentElement.lang;
   const copy = document.body.cloneNode(true);
@@ -101,8 +113,9 @@ def test_an_english_reader_meets_no_khmer_interface_word(new_page, artifacts, wi
 
 
 @pytest.mark.parametrize("width", [360, 1280])
-def test_an_editor_who_chooses_khmer_works_in_a_khmer_admin(new_page, artifacts, width,
-                                                            admin_credentials):
+def test_an_editor_who_chooses_khmer_works_in_a_khmer_admin(
+    new_page, artifacts, width, admin_credentials
+):
     """The account's own language, chosen on /account/: the admin speaks it, readers'
     pages keep theirs. The shared admin account is put back to the site's language."""
     page = new_page(width)

@@ -29,8 +29,8 @@ TEXT_WIDTH = """() => {
 
 def open_khmer_post(page) -> None:
     page.goto("/")
-    href = page.locator("main").get_by_role("link", name=KHMER_TITLE, exact=True).get_attribute(
-        "href"
+    href = (
+        page.locator("main").get_by_role("link", name=KHMER_TITLE, exact=True).get_attribute("href")
     )
     page.goto(href)
     expect(page.get_by_role("heading", level=1)).to_have_text(KHMER_TITLE)

@@ -22,7 +22,7 @@ from tests.browser.mail_site import (
     mail_to,
     site_with_mail,
     visitor,
-)  # fmt: skip
+)
 from tests.browser.support import shoot
 from tests.helpers_mail import text_of
 

@@ -69,18 +69,30 @@ def site(tmp_path_factory, old_host):
     build_demo_database(database_url)
     app = make_app(database_url)
     with app.app_context():
-        post = Post(title=OLD_POST_TITLE, slug="imported-from-the-old-site",
-                    content_format=FORMAT_HTML, status=PostStatus.PUBLISHED, published_at=utcnow(),
-                    excerpt="",
-                    body=(f'<p>The old picture:</p><p><img src="{old_host}/wp-content/uploads/'
-                          f'old.png" alt="An old picture"></p><p>And the <a href="{old_host}/'
-                          '2019/05/old-post/">old address</a>.</p>'))  # fmt: skip
+        post = Post(
+            title=OLD_POST_TITLE,
+            slug="imported-from-the-old-site",
+            content_format=FORMAT_HTML,
+            status=PostStatus.PUBLISHED,
+            published_at=utcnow(),
+            excerpt="",
+            body=(
+                f'<p>The old picture:</p><p><img src="{old_host}/wp-content/uploads/'
+                f'old.png" alt="An old picture"></p><p>And the <a href="{old_host}/'
+                '2019/05/old-post/">old address</a>.</p>'
+            ),
+        )
         render_post(post)
         db.session.add(post)
-        video = Post(title=VIDEO_POST_TITLE, slug="a-speech-on-video", status=PostStatus.PUBLISHED,
-                     published_at=utcnow(), excerpt="",
-                     body=f"The minister's speech:\n\nhttps://www.youtube.com/watch?v={VIDEO_ID}\n\n"
-                          "Watch it before you read on.")  # fmt: skip
+        video = Post(
+            title=VIDEO_POST_TITLE,
+            slug="a-speech-on-video",
+            status=PostStatus.PUBLISHED,
+            published_at=utcnow(),
+            excerpt="",
+            body=f"The minister's speech:\n\nhttps://www.youtube.com/watch?v={VIDEO_ID}\n\n"
+            "Watch it before you read on.",
+        )
         render_post(video)
         db.session.add(video)
         db.session.commit()
@@ -94,8 +106,12 @@ def site(tmp_path_factory, old_host):
 @pytest.fixture
 def recorded(browser, site):
     """A page whose every request is recorded (URL), in a fresh context."""
-    context = browser.new_context(base_url=site.url, viewport={"width": 1280, "height": 900},
-                                  locale="en-GB", timezone_id="UTC")  # fmt: skip
+    context = browser.new_context(
+        base_url=site.url,
+        viewport={"width": 1280, "height": 900},
+        locale="en-GB",
+        timezone_id="UTC",
+    )
     context.set_default_timeout(10_000)
     page = context.new_page()
     requests: list[str] = []
@@ -125,8 +141,15 @@ def _visit(page, path: str) -> None:
 
 def test_no_page_requests_another_origin(recorded, site, old_host, admin_credentials, artifacts):
     page, requests, blocked = recorded
-    for path in ("/", "/imported-from-the-old-site/", "/category/politics/", "/?s=water",
-                 "/privacy/", "/your-data/", "/login"):  # fmt: skip
+    for path in (
+        "/",
+        "/imported-from-the-old-site/",
+        "/category/politics/",
+        "/?s=water",
+        "/privacy/",
+        "/your-data/",
+        "/login",
+    ):
         _visit(page, path)
     page.goto("/")
     page.locator("main h2 a").first.click()  # the newest demo op-ed, with its comment form
@@ -171,8 +194,12 @@ def test_a_video_loads_nothing_from_youtube_until_the_reader_presses_play(
     the test, so no request leaves the machine), and the CSP allows that origin only as
     a frame."""
     page, requests, blocked = recorded
-    page.route("https://www.youtube-nocookie.com/**", lambda route: route.fulfill(
-        status=200, content_type="text/html", body="<p>the video player</p>"))
+    page.route(
+        "https://www.youtube-nocookie.com/**",
+        lambda route: route.fulfill(
+            status=200, content_type="text/html", body="<p>the video player</p>"
+        ),
+    )
     _visit(page, "/")
     page.get_by_role("link", name=VIDEO_POST_TITLE, exact=True).first.click()
     page.wait_for_load_state("networkidle")
@@ -184,8 +211,10 @@ def test_a_video_loads_nothing_from_youtube_until_the_reader_presses_play(
     play.click()
     frame = page.locator("iframe.video-frame")
     expect(frame).to_have_attribute(
-        "src", f"https://www.youtube-nocookie.com/embed/{VIDEO_ID}?autoplay=1")
+        "src", f"https://www.youtube-nocookie.com/embed/{VIDEO_ID}?autoplay=1"
+    )
     expect(page.frame_locator("iframe.video-frame").locator("p")).to_have_text("the video player")
     assert _elsewhere(requests, site.url) == [
-        f"https://www.youtube-nocookie.com/embed/{VIDEO_ID}?autoplay=1"]
+        f"https://www.youtube-nocookie.com/embed/{VIDEO_ID}?autoplay=1"
+    ]
     assert "www.youtube.com" not in " ".join(requests)  # never the tracking domain

@@ -34,16 +34,24 @@ def _log_in_with_password(page) -> None:
 
 
 def test_a_writer_adds_a_passkey_and_logs_in_with_it(browser, localhost_site, artifacts):
-    context = browser.new_context(base_url=localhost_site, viewport={"width": 1280,
-                                                                     "height": 900})  # fmt: skip
+    context = browser.new_context(base_url=localhost_site, viewport={"width": 1280, "height": 900})
     context.set_default_timeout(10_000)
     page = context.new_page()
     devtools = context.new_cdp_session(page)
     devtools.send("WebAuthn.enable")
-    devtools.send("WebAuthn.addVirtualAuthenticator", {"options": {
-        "protocol": "ctap2", "transport": "internal", "hasResidentKey": True,
-        "hasUserVerification": True, "isUserVerified": True, "automaticPresenceSimulation": True,
-    }})  # fmt: skip
+    devtools.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
     try:
         _log_in_with_password(page)
         expect(page).to_have_url(re.compile(r"/admin/$"))

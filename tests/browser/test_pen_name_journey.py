@@ -31,7 +31,8 @@ def _add_author(page, act, name: str, *, pen_name_of: str | None = None) -> None
 
 
 def test_a_post_by_a_pen_name_and_a_guest_shows_neither_account(
-        new_page, admin_credentials, artifacts):
+    new_page, admin_credentials, artifacts
+):
     run = uuid.uuid4().hex[:6]
     login, password = admin_credentials
     pen, guest = f"Night Owl {run}", f"Mey Lin {run}"

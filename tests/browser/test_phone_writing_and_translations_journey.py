@@ -33,7 +33,8 @@ def assert_no_sideways_scroll(page, what: str) -> None:
 
 
 def test_a_writer_writes_previews_publishes_and_corrects_from_a_phone(
-        new_page, admin_credentials, artifacts, tmp_path):  # fmt: skip
+    new_page, admin_credentials, artifacts, tmp_path
+):
     run = uuid.uuid4().hex[:6]
     photo = tmp_path / f"market-{run}.jpg"
     Image.new("RGB", (1200, 800), (200, 120, 40)).save(photo, "JPEG")
@@ -118,7 +119,8 @@ def _link_demo_translation(page) -> tuple[str, str]:
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_readers_switch_between_the_english_and_khmer_versions(
-        new_page, admin_credentials, artifacts, width):  # fmt: skip
+    new_page, admin_credentials, artifacts, width
+):
     editor = new_page(1280)
     log_in(editor, *admin_credentials)
     english_url, khmer_url = _link_demo_translation(editor)
@@ -140,7 +142,8 @@ def test_readers_switch_between_the_english_and_khmer_versions(
     page.wait_for_url(re.compile(re.escape(khmer_url.split("//", 1)[-1].split("/", 1)[-1])))
     expect(page.locator("article.entry-single")).to_have_attribute("lang", "km")
     back = page.get_by_role("navigation", name="ភាសា", exact=True).get_by_role(
-        "link", name="English")  # fmt: skip
+        "link", name="English"
+    )
     expect(back).to_be_visible()
     hreflangs = page.locator("link[rel=alternate][hreflang]")
     assert sorted(hreflangs.evaluate_all("ls => ls.map(l => l.hreflang)")) == [
@@ -151,5 +154,6 @@ def test_readers_switch_between_the_english_and_khmer_versions(
     assert_no_sideways_scroll(page, "the Khmer version")
     shoot(page, artifacts, "language-switch-khmer")
     back.click()
-    expect(page.get_by_role("navigation", name="Languages", exact=True).locator(
-        "[aria-current]")).to_have_text("English")  # fmt: skip
+    expect(
+        page.get_by_role("navigation", name="Languages", exact=True).locator("[aria-current]")
+    ).to_have_text("English")

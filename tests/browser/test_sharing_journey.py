@@ -23,8 +23,9 @@ KHMER_TITLE = "ប្រជាធិបតេយ្យ និង\u200bសង្�
 def cards_drawn(live_server):
     """The demo's cards, drawn by `flask cards draw` as an operator would after an import."""
     instance = Path(live_server.env["BLOGAPP_INSTANCE_PATH"])
-    app = make_app(live_server.database_url, UPLOAD_FOLDER=str(instance / "uploads"),
-                   SITE_URL=live_server.url)  # fmt: skip
+    app = make_app(
+        live_server.database_url, UPLOAD_FOLDER=str(instance / "uploads"), SITE_URL=live_server.url
+    )
     result = app.test_cli_runner().invoke(args=["cards", "draw", "--jobs", "1"])
     assert result.exit_code == 0, result.output
 
@@ -39,8 +40,9 @@ def card_of(page) -> str:
     return page.locator('meta[property="og:image"]').get_attribute("content")
 
 
-def test_share_links_fit_a_phone_and_copy_link_works_from_the_tab_key(new_page, artifacts,
-                                                                 cards_drawn):
+def test_share_links_fit_a_phone_and_copy_link_works_from_the_tab_key(
+    new_page, artifacts, cards_drawn
+):
     page = new_page(360, 780)
     page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     page.goto("/")

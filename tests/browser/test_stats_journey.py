@@ -22,19 +22,28 @@ from tests.sites import ADMIN_LOGIN, ADMIN_PASSWORD
 pytestmark = pytest.mark.browser
 
 AGENT = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
-REFERRERS = ["-", "https://t.me/news/1", "https://www.google.com/", "-",
-             "https://l.facebook.com/l.php?u=x", "https://mastodon.social/@a/1"]  # fmt: skip
+REFERRERS = [
+    "-",
+    "https://t.me/news/1",
+    "https://www.google.com/",
+    "-",
+    "https://l.facebook.com/l.php?u=x",
+    "https://mastodon.social/@a/1",
+]
 
 
 def demo_posts(database_url: str) -> list[tuple[str, str, str]]:
     """(path, language, title) of each published demo post."""
     with sqlite3.connect(database_url.removeprefix("sqlite:///")) as conn:
-        rows = conn.execute("SELECT slug, language, title, published_at FROM posts "
-                            "WHERE status = 'published'").fetchall()  # fmt: skip
+        rows = conn.execute(
+            "SELECT slug, language, title, published_at FROM posts WHERE status = 'published'"
+        ).fetchall()
     from urllib.parse import quote
 
-    return [(f"/{published[:4]}/{published[5:7]}/{published[8:10]}/{quote(slug)}/", language,
-             title) for slug, language, title, published in rows]  # fmt: skip
+    return [
+        (f"/{published[:4]}/{published[5:7]}/{published[8:10]}/{quote(slug)}/", language, title)
+        for slug, language, title, published in rows
+    ]
 
 
 def write_log(path, posts) -> None:
@@ -46,9 +55,11 @@ def write_log(path, posts) -> None:
                 readers = (40 - back) % 9 + (n % 4) * 3 + (2 if language == "km" else 0)
                 for reader in range(readers):
                     ref = "?ref=newsletter" if reader % 7 == 0 else ""
-                    out.write(f'{stamp} 200 GET "{post_path}{ref}" '
-                              f'"{REFERRERS[reader % len(REFERRERS)]}" "{AGENT}" '
-                              f"10.0.{n}.{reader}\n")  # fmt: skip
+                    out.write(
+                        f'{stamp} 200 GET "{post_path}{ref}" '
+                        f'"{REFERRERS[reader % len(REFERRERS)]}" "{AGENT}" '
+                        f"10.0.{n}.{reader}\n"
+                    )
 
 
 def test_the_reading_screen(new_page, live_server, artifacts, tmp_path):
@@ -58,8 +69,12 @@ def test_the_reading_screen(new_page, live_server, artifacts, tmp_path):
     write_log(log, posts)
     counted = subprocess.run(
         [sys.executable, "-m", "flask", "--app", "blogapp", "stats", "ingest", str(log)],
-        env=live_server.env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        env=live_server.env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert counted.returncode == 0, counted.stderr
     assert "0 not in the blogapp_stats format" in counted.stdout
 

@@ -95,15 +95,22 @@ def test_a_writer_formats_pastes_drops_an_image_previews_and_publishes(
     shoot(page, artifacts, "desk-toolbar")
 
     # Paste from Word, then from Google Docs: Markdown, without their styling.
-    for fixture, heading in (("word.html", "# Water, rice and the Mekong"),
-                             ("gdocs.html", "# Schools after the flood")):
+    for fixture, heading in (
+        ("word.html", "# Water, rice and the Mekong"),
+        ("gdocs.html", "# Schools after the flood"),
+    ):
         content.press("End")
         page.evaluate(PASTE, [(CLIPBOARD / fixture).read_text(encoding="utf-8"), "plain"])
         expect(content).to_have_value(re.compile(re.escape(heading)))
     text = content.input_value()
-    for kept in ("- Fish\n  - Sediment for the *delta*", "[^1]: Mekong River Commission",
-                 "- Books\n  - *Khmer readers*", "[ministry](https://www.moeys.gov.kh/en/)",
-                 "*within a week*", "| **Year** | **Catch (t)** |"):
+    for kept in (
+        "- Fish\n  - Sediment for the *delta*",
+        "[^1]: Mekong River Commission",
+        "- Books\n  - *Khmer readers*",
+        "[ministry](https://www.moeys.gov.kh/en/)",
+        "*within a week*",
+        "| **Year** | **Catch (t)** |",
+    ):
         assert kept in text, kept
     for residue in ("mso-", "docs-internal-guid", "font-weight", "<span"):
         assert residue not in text, residue
