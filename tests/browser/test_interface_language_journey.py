@@ -75,7 +75,7 @@ def visit_khmer_pages(page, artifacts) -> dict[str, str]:
 
     # The browser's own checks would stop an empty form: the server's are the subject here.
     page.evaluate("() => { document.getElementById('commentform').noValidate = true; }")
-    page.locator("#commentform button[type=submit]").click()
+    page.locator("#commentform button[name=submit]").click()
     expect(page.locator(".error").first).to_be_visible()
     seen["comment errors"] = interface_text(page)
     shoot(page, artifacts, "km-comment-errors")
