@@ -82,11 +82,12 @@ def test_recent_comments_show_in_the_sidebar_once_approved(client, count_queries
     make_comment(post, "Approved words", author_name="Dara")
     side = page(client, "/")
     assert "Recent comments" in side
-    assert 'Dara on <a href="' in side and "Sokha" not in side
+    assert '<span class="comment-author">Dara</span> on <a href="' in side
+    assert "Sokha" not in side
     services.approve(held, make_user("mod", role="editor"))
     side = page(client, "/")
     # By when they were written, newest first, as WordPress lists them.
-    assert side.index("Dara on") < side.index("Sokha on")
+    assert side.index("Dara</span> on") < side.index("Sokha</span> on")
     assert f'{url_of(post)}#comment-{held.id}"' in side
     with count_queries() as q:  # the sidebar is kept per content version
         page(client, "/")
@@ -100,5 +101,5 @@ def test_the_sidebar_lists_five_comments_of_public_posts_only(client, ctx):
         make_comment(public, f"Words {n}", author_name=f"Reader {n}")
     make_comment(draft, "Unseen", author_name="Hidden reader")
     side = page(client, "/")
-    assert [f"Reader {n} on" in side for n in range(7)] == [False, False] + [True] * 5
+    assert [f"Reader {n}</span> on" in side for n in range(7)] == [False, False] + [True] * 5
     assert "Hidden reader" not in side
