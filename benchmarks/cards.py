@@ -117,7 +117,7 @@ def measure(database_path: Path, jobs: int | None = None) -> CardsResult:
 def cpu_per_card(database: Path, instance: Path, sample: int = 200) -> float:
     """Milliseconds of this process's CPU time to draw one card, over ``sample`` posts."""
     from sqlalchemy import select
-    from sqlalchemy.orm import joinedload
+    from sqlalchemy.orm import selectinload
 
     from blogapp import create_app
     from blogapp.cards.draw import card_png
@@ -134,7 +134,7 @@ def cpu_per_card(database: Path, instance: Path, sample: int = 200) -> float:
     )
     with app.app_context():
         posts = db.session.scalars(
-            select(Post).options(joinedload(Post.author)).order_by(Post.id).limit(sample)
+            select(Post).options(selectinload(Post.bylines)).order_by(Post.id).limit(sample)
         ).all()
         cards = [post_card(post) for post in posts]
         card_png(cards[0])  # fonts loaded
