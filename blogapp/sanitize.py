@@ -393,41 +393,26 @@ def escape_plain(text: str) -> str:
 
 # What a paste keeps (blogapp.desk.paste): only what Markdown can say, so fonts,
 # colours, classes and Word's mso- styles never reach the Markdown.
-PASTE_TAGS = frozenset(
-    {
-        "p",
-        "br",
-        "hr",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "ul",
-        "ol",
-        "li",
-        "blockquote",
-        "a",
-        "em",
-        "strong",
-        "b",
-        "i",
-        "code",
-        "pre",
-        "table",
-        "thead",
-        "tbody",
-        "tr",
-        "th",
-        "td",
-        "img",
-        "sup",
-        "sub",
-        "s",
-        "del",
-    }
-)
+PASTE_TAGS = POST_TAGS - {
+    "abbr",
+    "caption",
+    "cite",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "figcaption",
+    "figure",
+    "ins",
+    "kbd",
+    "mark",
+    "q",
+    "section",
+    "small",
+    "span",
+    "tfoot",
+    "u",
+}
 PASTE_ATTRIBUTES = {"a": ["href", "title"], "img": ["src", "alt"]}
 
 
