@@ -206,6 +206,10 @@ class DefaultConfig:
     # this HTTP CONNECT proxy, http://[user:password@]host:port, so nobody learns the
     # origin's address by making it fetch their URL. Empty: direct connections.
     OUTGOING_PROXY = ""
+    # Unhandled errors, scrubbed of readers' data, to the operator's own Sentry-compatible
+    # server (GlitchTip): its DSN, https://KEY@glitchtip.example.org/1. Empty: none sent.
+    ERROR_REPORT_DSN = ""
+    ERROR_REPORT_ENVIRONMENT = "production"  # the environment name the reports carry
     # The Telegram channel (blogapp/telegram): each post published is sent there by
     # `flask deliver`. The bot's token is a secret: set it in the environment
     # (BLOGAPP_TELEGRAM_BOT_TOKEN) or instance/config.py. Empty: nothing is sent.

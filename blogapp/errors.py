@@ -8,7 +8,11 @@ A 5xx page, which no cache keeps, shows the request id (``blogapp.request_log``)
 the reader to quote. A 4xx page never does: an anonymous reader's is a shared page, the
 same bytes for everyone (``blogapp.page_cache``), and a refusal must read the same
 whatever caused it (a throttled login, right password or wrong); its id is only in the
-``X-Request-ID`` header."""
+``X-Request-ID`` header.
+
+With ``ERROR_REPORT_DSN`` set, unhandled errors are also sent, scrubbed of personal
+data and tagged with that id, to the operator's Sentry-compatible server
+(``blogapp.error_reports``, imported only then)."""
 
 from __future__ import annotations
 
@@ -73,6 +77,11 @@ def render_error(code: int, message: str | None = None):
 
 
 def register_error_pages(app: Flask) -> None:
+    if app.config.get("ERROR_REPORT_DSN"):
+        from blogapp import error_reports  # loads sentry_sdk: only on a site that reports
+
+        error_reports.start(app)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError):
         return render_error(

@@ -275,6 +275,12 @@ MEANINGS = {
         "an HTTP CONNECT proxy (`http://[user:password@]host:port`) for every request to "
         "other servers, so they never see the origin's address; empty: direct"
     ),
+    "ERROR_REPORT_DSN": (
+        "the DSN of your own Sentry-compatible server (GlitchTip) for unhandled errors, "
+        "scrubbed of readers' data; empty: no reports, and the SDK is never loaded "
+        "(docs/operators/health.md)"
+    ),
+    "ERROR_REPORT_ENVIRONMENT": "the environment name error reports carry (`production`)",
     "TELEGRAM_BOT_TOKEN": (
         "the Telegram bot's token from @BotFather (a secret: environment or "
         "`instance/config.py`); empty: nothing goes to Telegram"
