@@ -129,11 +129,17 @@ def test_a_scrape_under_gunicorn_adds_up_every_worker(tmp_path, ctx):
         wait_for(port, "/healthz", server, log)
         before = fetch(port, "/metrics", headers=AUTH).text
         statuses = []
+        # Scraped by one of the loading threads right after its own 10th and 30th
+        # request: the counters must already show those, while the others still load.
+        midway: list[tuple[int, str]] = []
 
-        def load():
-            statuses.extend(fetch(port, "/").status for _ in range(LOAD_REQUESTS))
+        def load(scrapes: bool):
+            for done in range(1, LOAD_REQUESTS + 1):
+                statuses.append(fetch(port, "/").status)
+                if scrapes and done in (10, 30):
+                    midway.append((done, fetch(port, "/metrics", headers=AUTH).text))
 
-        threads = [threading.Thread(target=load) for _ in range(LOAD_THREADS)]
+        threads = [threading.Thread(target=load, args=(i == 0,)) for i in range(LOAD_THREADS)]
         for thread in threads:
             thread.start()
         during = [fetch(port, "/metrics", headers=AUTH).text for _ in range(3)]
@@ -150,6 +156,11 @@ def test_a_scrape_under_gunicorn_adds_up_every_worker(tmp_path, ctx):
         for text in (before, *during, after)
     ]
     assert seen == sorted(seen) and seen[-1] > seen[0]
+    for done, text in midway:  # moving during the load, not only after it
+        counted = value(text, "blogapp_requests_total", route="posts.index", status="200")
+        # At least this thread's requests so far; not its requests still to come.
+        assert seen[0] + done <= counted <= seen[-1] - (LOAD_REQUESTS - done)
+    assert [done for done, _ in midway] == [10, 30]
     assert statuses == [200] * LOAD_REQUESTS * LOAD_THREADS
     assert seen[-1] - seen[0] == len(statuses)  # every worker's requests, none twice
     assert value(after, "blogapp_page_cache_total", result="hit") > 0
