@@ -84,6 +84,7 @@ def test_an_unhandled_error_arrives_tagged_with_the_request_id_and_without_perso
 
     (exception,) = event["exception"]["values"]
     assert exception["type"] == "RuntimeError"
+    assert exception["mechanism"]["handled"] is False
     blank = REMOVED
     assert exception["value"] == f"could not store 31 characters from {blank} at {blank} {blank}"
     frames = exception["stacktrace"]["frames"]
