@@ -19,7 +19,8 @@ REQUESTS = Counter(
 )
 REQUEST_SECONDS = Histogram(
     "blogapp_request_seconds",
-    "Time to answer a request, by how the page cache answered.",
+    "Time to answer a request the page cache did not answer: render (a shared page "
+    "rendered now) or none (personal, private, a file, a POST).",
     ["cache"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
