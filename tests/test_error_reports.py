@@ -170,3 +170,18 @@ def test_the_sdk_is_loaded_only_when_a_dsn_is_set(tmp_path, dsn, loaded):
         [sys.executable, "-c", script], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip().splitlines()[-1] == str(loaded)
+
+
+def test_a_backup_names_the_dsn_as_a_secret_and_keeps_its_value_out(tmp_path):
+    """It holds the key that lets anyone post events to the operator's project."""
+    from flask import Flask
+
+    from blogapp.backup.settings import settings_without_secrets
+
+    (tmp_path / "config.py").write_text(
+        "ERROR_REPORT_DSN = 'https://key-abc@glitchtip.example.org/1'\n"
+        "ERROR_REPORT_ENVIRONMENT = 'staging'\n"
+    )
+    kept, left_out = settings_without_secrets(Flask("site", instance_path=str(tmp_path)))
+    assert left_out == ["ERROR_REPORT_DSN"]
+    assert kept == {"ERROR_REPORT_ENVIRONMENT": "staging"}

@@ -19,7 +19,8 @@ from sqlalchemy.engine import make_url
 
 from blogapp.config import DefaultConfig
 
-SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE|CREDENTIAL|_KEY$|DKIM")
+# _DSN: an error-report DSN carries the key that lets anyone post events to that project.
+SECRET_NAME = re.compile(r"SECRET|PASSWORD|TOKEN|PRIVATE|CREDENTIAL|_KEY$|DKIM|_DSN$")
 PLACES = frozenset({"SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "UPLOAD_FOLDER"})
 URL_WITH_CREDENTIALS = re.compile(r"^[a-z][a-z0-9+.-]*://[^/@\s]*:[^/@\s]*@", re.IGNORECASE)
 
