@@ -23,6 +23,9 @@ requests per second and even its CPU time per request move by tens of per cent f
 run to the next; the table shows each run so the spread is visible, and the load
 average before and after.
 
+``--control`` runs the same with metrics off on both servers: what the table shows then
+is the machine's noise alone.
+
 Uses ``bench-results/bench.sqlite`` from ``python -m benchmarks`` when it exists
 (``--reuse-db``), else builds a smaller site (``--posts``, ``--comments``)."""
 
@@ -182,6 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--posts", type=int, default=1000)
     parser.add_argument("--comments", type=int, default=5000)
     parser.add_argument("--reuse-db", action="store_true")
+    parser.add_argument(
+        "--control",
+        action="store_true",
+        help="both servers without metrics: the spread the machine gives with nothing changed",
+    )
     args = parser.parse_args(argv)
     RESULTS.mkdir(exist_ok=True)
     # The in-process part counts as gunicorn's workers do, into memory-mapped files (read
@@ -196,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
     load_before = load()
     runs: dict[tuple[str, str], list[Run]] = {}
     try:
-        for name, token in (("off", ""), ("on", hashlib.sha256(TOKEN.encode()).hexdigest())):
+        on_token = "" if args.control else hashlib.sha256(TOKEN.encode()).hexdigest()
+        for name, token in (("off", ""), ("on", on_token)):
             port = free_port()
             env = app_environment(url, port, RESULTS / f"instance-metrics-{name}")
             env.update(
@@ -220,7 +229,8 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
     load_after = load()
     print(
-        f"Kept pages, metrics off and on: {args.rounds} interleaved pairs (ABBA) of "
+        f"Kept pages, metrics off and {'off (--control)' if args.control else 'on'}: "
+        f"{args.rounds} interleaved pairs (ABBA) of "
         f"{args.seconds:g}s wrk runs (2 threads, 16 connections) per page; medians of the "
         f"pairs' ratios.\nBefore: {load_before}. After: {load_after}."
     )

@@ -124,9 +124,10 @@ def scrub(event: dict[str, Any], hint: dict[str, Any]) -> dict[str, Any]:
     """The event as it may leave the server (``before_send``): known parts only, no
     frame's variables, addresses blanked, and the request id and route as tags."""
     event = {key: value for key, value in event.items() if key in KEPT_PARTS}
-    for exception in (event.get("exception") or {}).get("values") or ():
-        for frame in (exception.get("stacktrace") or {}).get("frames") or ():
-            frame.pop("vars", None)
+    for part in ("exception", "threads"):
+        for value in (event.get(part) or {}).get("values") or ():
+            for frame in (value.get("stacktrace") or {}).get("frames") or ():
+                frame.pop("vars", None)
     event = _scrubbed(event)
     if has_request_context():
         tags = event.setdefault("tags", {})
