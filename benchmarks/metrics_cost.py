@@ -254,7 +254,7 @@ def main(argv: list[str] | None = None) -> int:
         )
     for (page, name), page_runs in runs.items():
         print(
-            f"  {page}, metrics {name}: "
+            f"  {page}, metrics {'off (control)' if args.control and name == 'on' else name}: "
             + ", ".join(f"{r.rate:,.0f}/s {r.cpu_us:,.0f}µs" for r in page_runs)
         )
     print(
