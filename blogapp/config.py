@@ -206,6 +206,11 @@ class DefaultConfig:
     # this HTTP CONNECT proxy, http://[user:password@]host:port, so nobody learns the
     # origin's address by making it fetch their URL. Empty: direct connections.
     OUTGOING_PROXY = ""
+    # Link cards and video stills (blogapp/link_previews), fetched once by `flask deliver`
+    # through the same client and proxy: seconds each page or picture may take, and
+    # where a YouTube video's still is asked for (<base>/vi/<id>/hqdefault.jpg).
+    LINK_PREVIEW_TIMEOUT = 10
+    LINK_PREVIEW_STILL_BASE = "https://i.ytimg.com"
     # The Telegram channel (blogapp/telegram): each post published is sent there by
     # `flask deliver`. The bot's token is a secret: set it in the environment
     # (BLOGAPP_TELEGRAM_BOT_TOKEN) or instance/config.py. Empty: nothing is sent.
