@@ -206,10 +206,10 @@ class DefaultConfig:
     # this HTTP CONNECT proxy, http://[user:password@]host:port, so nobody learns the
     # origin's address by making it fetch their URL. Empty: direct connections.
     OUTGOING_PROXY = ""
-    # Link cards and video stills (blogapp/link_previews), fetched once by `flask deliver`
-    # through the same client and proxy: seconds each page or picture may take, and
-    # where a YouTube video's still is asked for (<base>/vi/<id>/hqdefault.jpg).
-    LINK_PREVIEW_TIMEOUT = 10
+    # Link cards and video stills (blogapp/link_previews) are fetched once by `flask deliver`
+    # through the same client and proxy, at most FEDIVERSE_MAX_RESPONSE_BYTES each.
+    LINK_PREVIEW_TIMEOUT = 10  # seconds a card's page, or its picture, may take in all
+    # Where a YouTube video's still is asked for: <base>/vi/<id>/hqdefault.jpg.
     LINK_PREVIEW_STILL_BASE = "https://i.ytimg.com"
     # The Telegram channel (blogapp/telegram): each post published is sent there by
     # `flask deliver`. The bot's token is a secret: set it in the environment

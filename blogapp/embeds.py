@@ -116,6 +116,16 @@ def link_card(url: str, preview: LinkPreview | None) -> str:
     )
 
 
+def _as_block(line: str, html: str) -> str:
+    """``html`` in place of ``line``, on lines of its own. WordPress's paragraphs can
+    end on the embed's line ("Rest<br />\\n[embed]…[/embed]</p>") or begin on it: the
+    paragraph the line closed or opened stays closed or opened around the block."""
+    lower = line.lower()
+    before = "</p>" if "</p>" in lower and "<p>" not in lower else ""
+    after = "<p>" if "<p>" in lower and "</p>" not in lower else ""
+    return f"{before}\n{html}\n{after}"
+
+
 def stored_previews(keys: list[str]) -> Mapping[str, LinkPreview]:
     if not keys:
         return {}
@@ -135,10 +145,11 @@ def render_embeds(source: str) -> str:
 
     def video(match: re.Match) -> str:
         video_id = match.group(1)
-        return "\n" + youtube_figure(video_id, stored.get(preview_key(watch_url(video_id)))) + "\n"
+        figure = youtube_figure(video_id, stored.get(preview_key(watch_url(video_id))))
+        return _as_block(match.group(0), figure)
 
     def link(match: re.Match) -> str:
         url = match.group(1)
-        return "\n" + link_card(url, stored.get(preview_key(url))) + "\n"
+        return _as_block(match.group(0), link_card(url, stored.get(preview_key(url))))
 
     return _LINK_LINE.sub(link, _LINE.sub(video, source))

@@ -10,6 +10,7 @@ import io
 import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -19,9 +20,12 @@ from blogapp.extensions import db
 from blogapp.link_previews import LANE
 from blogapp.mail.worker import deliver_once
 from blogapp.models import LinkPreview, Media, OutboxMessage, PreviewStatus
+from tests.connect_proxy import ConnectProxy
 from tests.factories import make_post
 from tests.helpers import url_of
+from tests.servers import free_port
 
+FIXTURES = Path(__file__).parent / "fixtures" / "wxr"
 VIDEO = "dQw4w9WgXcQ"
 ARTICLE = """<!doctype html><html><head><meta charset="utf-8">
 <title>Fallback title</title>
@@ -45,6 +49,7 @@ class OtherSite:
 
     def __init__(self) -> None:
         self.asked: list[str] = []
+        self.clients: list[str] = []  # the address each request came from
         self.pages = {
             "/article": ("text/html; charset=utf-8", ARTICLE.encode()),
             "/plain": ("text/html", PLAIN_PAGE.encode()),
@@ -64,6 +69,7 @@ class OtherSite:
 
             def do_GET(self) -> None:  # noqa: N802 (http.server's name)
                 site.asked.append(self.path)
+                site.clients.append(self.client_address[0])
                 kind, body = site.pages.get(self.path, ("text/html", b""))
                 if kind == "redirect":
                     self.send_response(302)
@@ -240,3 +246,42 @@ def test_wordpress_embeds_in_html_posts_take_the_same_path(client, ctx, other):
     fetch_cards()
     html = page_of(client, post)
     assert "[embed]" not in html and '<figure class="link-card">' in html
+
+
+def test_the_fetches_go_through_the_outgoing_proxy(app, client, ctx, other):
+    with ConnectProxy() as proxy:
+        app.config["OUTGOING_PROXY"] = proxy.url
+        post = make_post("Proxied", f"{other.origin}/article")
+        fetch_cards()
+        assert proxy.targets == [other.origin.removeprefix("http://")] * 2
+    assert other.clients == ["127.0.0.2", "127.0.0.2"]  # the proxy's address, never ours
+    assert "link-card" in page_of(client, post)
+
+
+def test_a_site_that_cannot_be_reached_is_tried_again_later(app, client, ctx, other):
+    app.config["OUTGOING_PROXY"] = f"http://127.0.0.1:{free_port()}"  # the proxy is down
+    post = make_post("Later", f"{other.origin}/article")
+    db.session.commit()
+    report = deliver_once(lane=LANE)
+    assert report.sent == 0 and report.retrying == 1
+    assert db.session.scalar(select(LinkPreview)) is None and other.asked == []
+    assert f'<p><a href="{other.origin}/article"' in page_of(client, post)  # no 500
+
+
+def test_an_imported_wordpress_post_takes_the_same_path(runner, client, ctx, other, tmp_path):
+    """WordPress shows an address alone on a line, or in [embed], as an embed: the
+    importer's posts are queued by the same hook, and wpautop's paragraphs stay whole."""
+    text = (FIXTURES / "wxr11.xml").read_text()
+    body = f"Ten years on.\n\n{other.origin}/plain\n\nRest\n[embed]{other.origin}/article[/embed]"
+    text = text.replace("<![CDATA[Ten years on.]]>", f"<![CDATA[{body}]]>")
+    path = tmp_path / "embeds.xml"
+    path.write_text(text)
+    result = runner.invoke(args=["import-wxr", str(path)])
+    assert result.exit_code == 0, result.output
+    assert other.asked == []
+
+    assert fetch_cards().sent == 2
+    html = client.get("/2012/06/01/looking-back/").get_data(as_text=True)
+    assert html.count('<figure class="link-card">') == 2
+    assert "<p>Rest<br>\n</p>" in html or "<p>Rest<br></p>" in html
+    assert "[embed]" not in html

@@ -27,7 +27,9 @@ _SPACES = re.compile(r"\s+")
 
 class NoCard(Exception):
     """The address gives no card (refused, not found, not HTML, too large): a plain
-    link, for good. ``str(error)`` says why, for the admin."""
+    link, for good. ``str(error)`` says why, for the admin. A site that cannot be
+    reached at all (down, too slow, the proxy down) raises FetchError instead, and the
+    outbox tries again later, as it does a delivery."""
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,12 @@ def get(url: str, types: tuple[str, ...]) -> net.Answer:
     """A 200 answer of one of ``types``, or NoCard."""
     try:
         answer = net.get(url, deadline=_deadline())
-    except (net.RefusedAddress, net.FetchError) as error:
+    except net.RefusedAddress as error:
         raise NoCard(str(error)[:300]) from None
+    except net.FetchError as error:
+        if " answered more than " in str(error):  # net's words for a body over the cap
+            raise NoCard(str(error)[:300]) from None
+        raise  # unreachable for now (down, timed out, the proxy): the outbox tries again
     if answer.status != 200:
         raise NoCard(f"{url[:200]} answered {answer.status}")
     kind = answer.headers.get("content-type", "").split(";")[0].strip().lower()
@@ -114,7 +120,8 @@ def fetch_page(url: str) -> Page:
 
 
 def fetch_image(url: str) -> bytes | None:
-    """The picture's bytes, or None when there is none to have (the card goes without)."""
+    """The picture's bytes, or None when there is none to have (the card goes without);
+    FetchError when its site cannot be reached now."""
     try:
         return get(url, ("image/",)).body
     except NoCard:
