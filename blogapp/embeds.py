@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 from markupsafe import Markup
@@ -63,13 +63,31 @@ def watch_url(video_id: str) -> str:
     return f"https://www.youtube.com/watch?v={video_id}"
 
 
+# A fenced code block of Markdown: an address shown there is an example, not an embed.
+_FENCE = re.compile(
+    r"^[ \t]{0,3}(`{3,}|~{3,})[^\n]*\n.*?(?:^[ \t]{0,3}\1[ \t]*$|\Z)",
+    re.MULTILINE | re.DOTALL,
+)
+
+
+def _outside_fences(source: str, change: Callable[[str], str]) -> str:
+    """``source`` with ``change`` applied to each stretch outside fenced code."""
+    parts, at = [], 0
+    for fence in _FENCE.finditer(source):
+        parts += [change(source[at : fence.start()]), fence.group(0)]
+        at = fence.end()
+    return "".join([*parts, change(source[at:])])
+
+
 def video_ids(source: str) -> list[str]:
-    return list(dict.fromkeys(m.group(1) for m in _LINE.finditer(source or "")))
+    prose = _FENCE.sub("", source or "")
+    return list(dict.fromkeys(m.group(1) for m in _LINE.finditer(prose)))
 
 
 def link_urls(source: str) -> list[str]:
     """The addresses (not videos) alone on a line of ``source``, each once."""
-    return list(dict.fromkeys(m.group(1) for m in _LINK_LINE.finditer(_LINE.sub("", source or ""))))
+    prose = _LINE.sub("", _FENCE.sub("", source or ""))
+    return list(dict.fromkeys(m.group(1) for m in _LINK_LINE.finditer(prose)))
 
 
 def _upload(filename: str) -> str:
@@ -152,4 +170,4 @@ def render_embeds(source: str) -> str:
         url = match.group(1)
         return _as_block(match.group(0), link_card(url, stored.get(preview_key(url))))
 
-    return _LINK_LINE.sub(link, _LINE.sub(video, source))
+    return _outside_fences(source, lambda text: _LINK_LINE.sub(link, _LINE.sub(video, text)))

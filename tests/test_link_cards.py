@@ -285,3 +285,14 @@ def test_an_imported_wordpress_post_takes_the_same_path(runner, client, ctx, oth
     assert html.count('<figure class="link-card">') == 2
     assert "<p>Rest<br>\n</p>" in html or "<p>Rest<br></p>" in html
     assert "[embed]" not in html
+
+
+def test_an_address_in_fenced_code_is_an_example_not_an_embed(client, ctx, other):
+    url = f"{other.origin}/article"
+    post = make_post(
+        "Code", f"```\n{url}\nhttps://youtu.be/{VIDEO}\n```\n\n~~~~text\n{url}\n~~~~\n"
+    )
+    assert db.session.scalar(select(OutboxMessage.id)) is None  # nothing queued
+    html = page_of(client, post)
+    assert html.count(f"<pre><code>{url}\nhttps://youtu.be/{VIDEO}\n</code></pre>") == 1
+    assert "link-card" not in html and "video-embed" not in html
