@@ -21,7 +21,7 @@ from blogapp.link_previews import LANE
 from blogapp.mail.worker import deliver_once
 from blogapp.models import LinkPreview, Media, OutboxMessage, PreviewStatus
 from tests.connect_proxy import ConnectProxy
-from tests.factories import make_post
+from tests.factories import make_page, make_post
 from tests.helpers import url_of
 from tests.servers import free_port
 
@@ -296,3 +296,13 @@ def test_an_address_in_fenced_code_is_an_example_not_an_embed(client, ctx, other
     html = page_of(client, post)
     assert html.count(f"<pre><code>{url}\nhttps://youtu.be/{VIDEO}\n</code></pre>") == 1
     assert "link-card" not in html and "video-embed" not in html
+
+
+def test_a_page_and_a_post_showing_one_address_both_get_the_card(client, ctx, other):
+    url = f"{other.origin}/plain"
+    page = make_page("About us", f"Our friends:\n\n{url}\n")
+    post = make_post("Friends", url)
+    assert fetch_cards().sent == 1  # one address, one fetch
+    db.session.expire_all()
+    assert client.get(f"/{page.slug}/").get_data(as_text=True).count("link-card") == 1
+    assert "link-card" in page_of(client, post)
