@@ -310,3 +310,6 @@ def test_a_link_card_shows_our_copy_and_asks_the_other_site_nothing(
     assert card.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
     assert _elsewhere(requests, site.url) == [] and asked == []
     shoot(page, artifacts, "third-party-link-card")
+    page.set_viewport_size({"width": 360, "height": 800})  # a phone: the picture on top
+    assert card.locator("img").evaluate("img => img.getBoundingClientRect().width") > 300
+    shoot(page, artifacts, "third-party-link-card")
