@@ -58,6 +58,7 @@ class OtherSite:
             "/big": ("text/html", b"<html><title>big</title>" + b" " * 200_000),
             f"/vi/{VIDEO}/hqdefault.jpg": ("image/jpeg", picture("JPEG", (480, 360))),
             "/moved": ("redirect", b"/article"),
+            "/khmer": ("text/html", "<title>សិទ្ធិ\u200bទឹក</title>".encode()),
         }
 
     def __enter__(self) -> OtherSite:
@@ -306,3 +307,10 @@ def test_a_page_and_a_post_showing_one_address_both_get_the_card(client, ctx, ot
     db.session.expire_all()
     assert client.get(f"/{page.slug}/").get_data(as_text=True).count("link-card") == 1
     assert "link-card" in page_of(client, post)
+
+
+def test_a_khmer_page_without_a_declared_charset_reads_as_utf8(client, ctx, other):
+    post = make_post("Khmer", f"{other.origin}/khmer")
+    fetch_cards()
+    assert db.session.scalar(select(LinkPreview.title)) == "សិទ្ធិ\u200bទឹក"
+    assert "<strong>សិទ្ធិ\u200bទឹក</strong>" in page_of(client, post)

@@ -74,13 +74,24 @@ def _charset(content_type: str) -> str | None:
     return match.group(1) if match else None
 
 
+def _utf8(body: bytes) -> str | None:
+    """UTF-8 for a body that decodes as such and says nothing in its header: libxml2
+    would take it for Latin-1 unless a meta tag says otherwise, and most pages (Khmer
+    ones among them) are UTF-8. Otherwise the page's own meta tag decides."""
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    return "utf-8"
+
+
 def read_page(answer: net.Answer) -> Page:
     """What the HTML says about itself."""
     import lxml.etree
     import lxml.html
 
     parser = lxml.html.HTMLParser(
-        encoding=_charset(answer.headers.get("content-type", "")),
+        encoding=_charset(answer.headers.get("content-type", "")) or _utf8(answer.body),
         no_network=True,
         remove_comments=True,
     )
