@@ -314,3 +314,21 @@ def test_a_khmer_page_without_a_declared_charset_reads_as_utf8(client, ctx, othe
     fetch_cards()
     assert db.session.scalar(select(LinkPreview.title)) == "សិទ្ធិ\u200bទឹក"
     assert "<strong>សិទ្ធិ\u200bទឹក</strong>" in page_of(client, post)
+
+
+def test_an_admin_can_have_an_address_fetched_again(runner, client, ctx, other):
+    url = f"{other.origin}/plain"
+    post = make_post("Changing", url)
+    fetch_cards()
+    other.pages["/plain"] = ("text/html", b"<title>A new title</title>")
+
+    result = runner.invoke(args=["link-previews", "refetch", url])
+    assert result.exit_code == 0, result.output
+    assert "<strong>Only a title</strong>" in page_of(client, post)  # kept until the answer
+    assert fetch_cards().sent == 1
+    assert other.asked == ["/plain", "/plain"]
+    assert db.session.scalar(select(LinkPreview.title)) == "A new title"
+    assert "<strong>A new title</strong>" in page_of(client, post)
+
+    refused = runner.invoke(args=["link-previews", "refetch", "javascript:alert(1)"])
+    assert refused.exit_code == 2 and "http(s)" in refused.output

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from blogapp import clock
 from blogapp.content import render_page, render_post
@@ -38,7 +38,8 @@ def send(row: OutboxMessage) -> None:
     key = preview_key(url)
     seen = db.session.scalar(select(LinkPreview.key).where(LinkPreview.key == key))
     db.session.commit()  # nothing held while the other server answers
-    if seen is not None:
+    again = bool(payload.get("again"))  # flask link-previews refetch
+    if seen is not None and not again:
         return  # fetched before (a row queued again after the outbox was pruned)
 
     preview = LinkPreview(key=key, url=url, status=PreviewStatus.PLAIN)
@@ -69,6 +70,8 @@ def send(row: OutboxMessage) -> None:
         if preview.media is not None or preview.title:
             preview.status = PreviewStatus.CARD
         preview.fetched_at = clock.now()
+        if again:
+            db.session.execute(delete(LinkPreview).where(LinkPreview.key == key))
         db.session.add(preview)
         db.session.flush()
         rerender(video or url)
