@@ -39,6 +39,7 @@ FEATURES = (
     "blogapp.stats",
     "blogapp.desk",
     "blogapp.submissions",
+    "blogapp.link_previews",
 )
 
 

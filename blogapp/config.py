@@ -210,6 +210,11 @@ class DefaultConfig:
     # server (GlitchTip): its DSN, https://KEY@glitchtip.example.org/1. Empty: none sent.
     ERROR_REPORT_DSN = ""
     ERROR_REPORT_ENVIRONMENT = "production"  # the environment name the reports carry
+    # Link cards and video stills (blogapp/link_previews) are fetched once by `flask deliver`
+    # through the same client and proxy, at most FEDIVERSE_MAX_RESPONSE_BYTES each.
+    LINK_PREVIEW_TIMEOUT = 10  # seconds a card's page, or its picture, may take in all
+    # Where a YouTube video's still is asked for: <base>/vi/<id>/hqdefault.jpg.
+    LINK_PREVIEW_STILL_BASE = "https://i.ytimg.com"
     # The Telegram channel (blogapp/telegram): each post published is sent there by
     # `flask deliver`. The bot's token is a secret: set it in the environment
     # (BLOGAPP_TELEGRAM_BOT_TOKEN) or instance/config.py. Empty: nothing is sent.

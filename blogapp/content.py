@@ -12,7 +12,7 @@ from flask import current_app
 from markupsafe import Markup
 from sqlalchemy import select
 
-from blogapp.embeds import youtube_embeds
+from blogapp.embeds import render_embeds
 from blogapp.extensions import db
 from blogapp.media.responsive import add_srcset
 from blogapp.models import FORMAT_MARKDOWN, Page, Post
@@ -146,7 +146,7 @@ def site_host() -> str:
 def render_body(source: str, content_format: str | None) -> str:
     # A new, unsaved row has no column defaults yet: Markdown is the default format.
     is_markdown = (content_format or FORMAT_MARKDOWN) == FORMAT_MARKDOWN
-    source = youtube_embeds(source)  # click-to-load videos (blogapp.embeds)
+    source = render_embeds(source)  # videos and link cards (blogapp.embeds)
     raw = markdown_to_html(source) if is_markdown else source
     return add_srcset(clean_post_html(raw, site_host()))
 

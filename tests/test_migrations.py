@@ -284,3 +284,42 @@ def test_the_submissions_migration_comes_and_goes_keeping_profiles_whole(
                 assert "AUTOINCREMENT" in schema
     finally:
         engine.dispose()
+
+
+def test_the_link_previews_table_comes_and_goes(empty_database_url, tmp_path, ctx):
+    """Link cards' table: added on top of the submissions revision, dropped again with
+    the media it pointed at kept."""
+    _upgrade(empty_database_url, tmp_path, "c6e2a9d4b718")
+    _upgrade(empty_database_url, tmp_path)
+    engine = create_engine(_engine_url(empty_database_url))
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql(
+                "INSERT INTO media (id, filename, thumb_filename, original_name, mime_type,"
+                " width, height, size_bytes, alt, caption, credit, source_url, created_at)"
+                " VALUES (5, 'a.png', 'a.png', 'a.png', 'image/png', 10, 10, 9, '', '', '',"
+                " 'https://example.org/a.png', '2026-01-01 00:00:00')"
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO link_previews (key, url, status, title, description, site_name,"
+                " media_id, error, fetched_at) VALUES ('k', 'https://example.org/', 'card',"
+                " 'T', '', '', 5, '', '2026-01-01 00:00:00')"
+            )
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
+        env.update(
+            DATABASE_URL=empty_database_url, BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance")
+        )
+        down = subprocess.run(
+            [sys.executable, "-m", "flask", "--app", "blogapp", "db", "downgrade", "c6e2a9d4b718"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert down.returncode == 0, down.stderr
+        with engine.begin() as conn:
+            assert "link_previews" not in inspect(conn).get_table_names()
+            assert conn.exec_driver_sql("SELECT filename FROM media").all() == [("a.png",)]
+    finally:
+        engine.dispose()

@@ -51,6 +51,10 @@ from blogapp.models.fediverse import (
     ReactionKind,
     RemoteActor,
 )
+from blogapp.models.link_previews import (
+    LinkPreview,
+    PreviewStatus,
+)
 from blogapp.models.media import (
     Media,
 )
@@ -235,6 +239,8 @@ __all__ = [
     "CorrectionVersion",
     "PostTranslation",
     "TelegramMessage",
+    "LinkPreview",
+    "PreviewStatus",
     "FollowerStatus",
     "FederationState",
     "ReactionKind",

@@ -1,14 +1,14 @@
-/* Click-to-load videos (blogapp/embeds.py). A YouTube link in a post is our
- * own still image with a play button: nothing of YouTube's is loaded while the page is
+/* Click-to-load videos (blogapp/embeds.py). A YouTube link in a post is a
+ * still image stored on our side (the video's own, or our generic one) with a play
+ * button: nothing of YouTube's is loaded while the page is
  * read. Pressing play replaces it with a youtube-nocookie.com frame, the one other
  * origin the Content-Security-Policy allows, and only as a frame. Without this script
  * the link opens the video on YouTube. */
 (function () {
   "use strict";
-  var STILL = "/static/img/video-still.svg";
   document.addEventListener("click", function (event) {
     var link = event.target.closest ? event.target.closest("a[href^='https://www.youtube.com/watch?v=']") : null;
-    if (!link || !link.querySelector("img[src='" + STILL + "']")) {
+    if (!link || !link.parentNode.classList || !link.parentNode.classList.contains("video-embed")) {
       return;
     }
     var match = /[?&]v=([A-Za-z0-9_-]{11})(?:&|$)/.exec(link.getAttribute("href"));

@@ -15,6 +15,7 @@ MAX_TABS = 150
 # `make screenshots` runs those journeys with BLOGAPP_DOCS_SCREENSHOTS naming that folder,
 # and shoot() copies these shots there: the manual's pictures are never made by hand.
 DOCS_SHOTS = {
+    "third-party-link-card": "writers-desk-link-card",
     "reader-mouse-home": "home",
     "pen-name-authors": "pen-name-authors",
     "authoring-mouse-editor": "editor",

@@ -7,6 +7,8 @@ stops it inside the browser), and the Posts screen flags it."""
 
 from __future__ import annotations
 
+import io
+import re
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
@@ -14,6 +16,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
+from blogapp.link_previews import LANE
+from blogapp.mail.worker import deliver_once
 from tests.browser.support import log_in, shoot
 from tests.servers import free_port
 from tests.sites import build_demo_database, make_app, start_demo_site
@@ -23,6 +27,7 @@ pytestmark = pytest.mark.browser
 OLD_POST_TITLE = "An Op-Ed Imported From the Old Site"
 VIDEO_POST_TITLE = "A Speech Worth Watching"
 VIDEO_ID = "dQw4w9WgXcQ"
+CARD_POST_TITLE = "A Report Worth Reading"
 TINY_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d4944415478da63f8cf00000301010018dd8db00000000049454e44ae426082"
@@ -57,8 +62,52 @@ def old_host():
     server.server_close()
 
 
+def _picture(size: tuple[int, int]) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, (30, 90, 160)).save(out, "JPEG")
+    return out.getvalue()
+
+
 @pytest.fixture(scope="module")
-def site(tmp_path_factory, old_host):
+def card_host():
+    """Another site a post links alone on a line: its page (OpenGraph tags) and picture,
+    and a video's still, all fetched once by the server, never by a reader's browser."""
+    pages = {
+        "/report": (
+            "text/html",
+            b'<html><head><meta property="og:title" content="The river report">'
+            b'<meta property="og:description" content="What the dams changed.">'
+            b'<meta property="og:image" content="/report.jpg"></head></html>',
+        ),
+        "/report.jpg": ("image/jpeg", _picture((1200, 630))),
+        f"/vi/{VIDEO_ID}/hqdefault.jpg": ("image/jpeg", _picture((480, 360))),
+    }
+    asked: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 (http.server's name)
+            asked.append(self.path)
+            kind, body = pages.get(self.path, ("text/plain", b""))
+            self.send_response(200 if self.path in pages else 404)
+            self.send_header("Content-Type", kind)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", asked
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, old_host, card_host):
     """The demo site plus one imported post pointing at ``old_host``, on gunicorn."""
     from blogapp.content import render_post
     from blogapp.extensions import db
@@ -95,9 +144,32 @@ def site(tmp_path_factory, old_host):
         )
         render_post(video)
         db.session.add(video)
+        card = Post(
+            title=CARD_POST_TITLE,
+            slug="a-report-worth-reading",
+            status=PostStatus.PUBLISHED,
+            published_at=utcnow(),
+            excerpt="",
+            body=f"Read this first:\n\n{card_host[0]}/report\n\nThen think.",
+        )
+        render_post(card)
+        db.session.add(card)
         db.session.commit()
         db.session.remove()
         db.engine.dispose()
+    # The worker's pass: the card and the video's still are fetched and stored now.
+    fetcher = make_app(
+        database_url,
+        FEDIVERSE_ALLOW_LOOPBACK=True,
+        LINK_PREVIEW_STILL_BASE=card_host[0],
+        UPLOAD_FOLDER=str(root / "instance" / "uploads"),
+    )
+    with fetcher.app_context():
+        report = deliver_once(lane=LANE)
+        assert report.errors == [] and report.sent == 2, report
+        db.session.remove()
+        db.engine.dispose()
+    card_host[1].clear()
     server = start_demo_site(database_url, root, workers=1)
     yield server
     server.stop()
@@ -205,6 +277,7 @@ def test_a_video_loads_nothing_from_youtube_until_the_reader_presses_play(
     page.wait_for_load_state("networkidle")
     play = page.get_by_role("link", name="▶ YouTube video")
     expect(play).to_be_visible()
+    expect(play.locator("img")).to_have_attribute("src", re.compile(r"^/uploads/"))  # its own
     assert _elsewhere(requests, site.url) == []
     shoot(page, artifacts, "third-party-video-still")
 
@@ -218,3 +291,25 @@ def test_a_video_loads_nothing_from_youtube_until_the_reader_presses_play(
         f"https://www.youtube-nocookie.com/embed/{VIDEO_ID}?autoplay=1"
     ]
     assert "www.youtube.com" not in " ".join(requests)  # never the tracking domain
+
+
+def test_a_link_card_shows_our_copy_and_asks_the_other_site_nothing(
+    recorded, site, card_host, artifacts
+):
+    """Issue 32: an address alone on a line is a card (title, description, picture)
+    that the server fetched once; the reader's browser loads only our copy."""
+    page, requests, _blocked = recorded
+    origin, asked = card_host
+    _visit(page, "/")
+    page.get_by_role("link", name=CARD_POST_TITLE, exact=True).first.click()
+    page.wait_for_load_state("networkidle")
+    card = page.locator("figure.link-card a")
+    expect(card).to_have_attribute("href", f"{origin}/report")
+    expect(card.locator("strong")).to_have_text("The river report")
+    expect(card.locator("img")).to_have_attribute("src", re.compile(r"^/uploads/"))
+    assert card.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert _elsewhere(requests, site.url) == [] and asked == []
+    shoot(page, artifacts, "third-party-link-card")
+    page.set_viewport_size({"width": 360, "height": 800})  # a phone: the picture on top
+    assert card.locator("img").evaluate("img => img.getBoundingClientRect().width") > 300
+    shoot(page, artifacts, "third-party-link-card")
