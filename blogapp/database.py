@@ -28,7 +28,8 @@ a stream of comment POSTs the slowest waited over a second.
 
 Services do not sequence these blocks and their commits themselves: they call
 ``commit_write(work)`` (one short write, committed) or ``read_then_write(read,
-write)`` (look first without the write lock, then write what was decided). Both
+write)`` (look first without the write lock, then write what was decided, or
+nothing when the read found nothing to do: most passes of a periodic job). Both
 end whatever transaction is open first, since a read snapshot must not become a
 write; both commit the write phase, or roll it back when it raises, so no service
 commits in its middle. A write phase that finds what its read phase saw has changed
@@ -187,14 +188,16 @@ def commit_write(work: Callable[[], Result]) -> Result:
 
 
 def read_then_write(
-    read: Callable[[], Seen],
+    read: Callable[[], Seen | None],
     write: Callable[[Seen], Result],
     *,
     attempts: int = WRITE_ATTEMPTS,
-) -> Result:
+) -> Result | None:
     """``read()`` without SQLite's write lock, then ``write(what_read_returned)`` in a
-    short write transaction (``commit_write``). When ``write`` raises ``Changed``, both
-    run again, up to ``attempts`` times in all; the last ``Changed`` is the caller's.
+    short write transaction (``commit_write``). A read that returns None found nothing
+    to write: its transaction ends and no write lock is taken (None is returned). When
+    ``write`` raises ``Changed``, both run again, up to ``attempts`` times in all; the
+    last ``Changed`` is the caller's.
 
     For a request or job that mostly looks and checks (a comment judged, a chunk of
     mails composed) and writes little: other workers' writes go on meanwhile."""
@@ -206,11 +209,16 @@ def read_then_write(
     return _read_then_write(read, write)
 
 
-def _read_then_write(read: Callable[[], Seen], write: Callable[[Seen], Result]) -> Result:
+def _read_then_write(
+    read: Callable[[], Seen | None], write: Callable[[Seen], Result]
+) -> Result | None:
     if db.session().in_transaction():
         db.session.commit()  # the read phase begins its own, deferred, transaction
     with read_transactions():
         seen = read()
+    if seen is None:
+        db.session.commit()  # the read phase's, which wrote nothing
+        return None
     return commit_write(lambda: write(seen))
 
 

@@ -101,12 +101,12 @@ def test_a_write_outdated_every_time_gives_up_with_nothing_written(app, ctx):
     post_id = make_post(title="Kept").id
     tries: list[int] = []
 
-    def write(_seen: None) -> None:
+    def write(_seen: int) -> None:
         tries.append(_rename(post_id, "Lost"))
         raise Changed
 
     with pytest.raises(Changed):
-        read_then_write(lambda: None, write)
+        read_then_write(lambda: post_id, write)
     assert len(tries) == 3
     assert _title(post_id) == "Kept"
 
@@ -149,3 +149,27 @@ def test_the_read_goes_on_while_another_worker_writes_and_the_write_waits(app, c
     assert not errors
     assert written.is_set()
     assert _title(post_id) == "Before and after"
+
+
+def test_a_read_that_finds_nothing_to_do_takes_no_write_lock(app, ctx):
+    """Most passes of a periodic job find nothing: they must not queue behind writers."""
+    make_post()
+    db.session.commit()
+    writes: list[object] = []
+    other_worker = None
+    if not on_postgres():  # a write lock taken here would wait for the other worker's
+        database_file = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+        other_worker = sqlite3.connect(database_file, isolation_level=None, timeout=0)
+        other_worker.execute("BEGIN IMMEDIATE")
+    try:
+        found = read_then_write(
+            lambda: db.session.scalar(select(Post.id).where(Post.title == "No such post")),
+            writes.append,
+        )
+    finally:
+        if other_worker is not None:
+            other_worker.rollback()
+            other_worker.close()
+    assert found is None
+    assert writes == []
+    assert not db.session().in_transaction()
