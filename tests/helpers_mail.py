@@ -224,28 +224,25 @@ class WorkerRun:
             self.database_url, port, self.tmp_path, self.log, **self.settings, **settings
         )
 
-    def kill_when(self, busy) -> None:
-        """Start a worker and SIGKILL it once ``busy()`` (a send is on the wire)."""
-        worker = self._start()
+    def _run_until(self, condition, stop: signal.Signals, timeout: float, **settings) -> int:
+        """Start a worker, send it ``stop`` once ``condition()``; its exit code."""
+        worker = self._start(**settings)
         try:
-            wait_until(busy, describe=self.tail)
-            worker.send_signal(signal.SIGKILL)
-            worker.wait(timeout=10)
+            wait_until(condition, describe=self.tail)
+            worker.send_signal(stop)
+            worker.wait(timeout=timeout)
         finally:
             if worker.poll() is None:
                 worker.kill()
-        assert worker.returncode == -signal.SIGKILL
+        return worker.returncode
+
+    def kill_when(self, busy) -> None:
+        """Start a worker and SIGKILL it once ``busy()`` (a send is on the wire)."""
+        assert self._run_until(busy, signal.SIGKILL, 10) == -signal.SIGKILL
 
     def finish_when(self, done) -> None:
         """A new worker takes the dead one's claims over (with a lease of 0 at once, so
         the test waits for no clock) until ``done()``, then stops cleanly on SIGTERM
         (it finishes its batch)."""
-        worker = self._start(MAIL_LEASE_SECONDS=0)
-        try:
-            wait_until(done, describe=self.tail)
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(timeout=20)
-        finally:
-            if worker.poll() is None:
-                worker.kill()
-        assert worker.returncode == 0, self.tail()
+        code = self._run_until(done, signal.SIGTERM, 20, MAIL_LEASE_SECONDS=0)
+        assert code == 0, self.tail()

@@ -19,21 +19,15 @@ from blogapp.fediverse.keys import key_pair
 from blogapp.fediverse.publishing import queue_due_posts
 from blogapp.models import Follower, FollowerStatus, OutboxMessage, OutboxStatus, utcnow
 from tests.factories import make_post
-from tests.helpers_fediverse import Remote, Site
-from tests.helpers_mail import WorkerRun, free_port, outbox_statuses
+from tests.helpers_fediverse import Remote, Site, fediverse_site_config
+from tests.helpers_mail import WorkerRun, outbox_statuses
 
 POSTS = 12
 
 
 @pytest.fixture
 def app_config():
-    port = free_port()
-    return {
-        "SITE_URL": f"http://127.0.0.1:{port}",
-        "SITE_PORT": port,
-        "FEDIVERSE_ENABLED": True,
-        "FEDIVERSE_ALLOW_LOOPBACK": True,
-    }
+    return fediverse_site_config()
 
 
 def test_a_worker_killed_mid_delivery_delivers_each_activity_exactly_once(
