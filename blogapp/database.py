@@ -212,6 +212,9 @@ def read_then_write(
 def _read_then_write(
     read: Callable[[], Seen | None], write: Callable[[Seen], Result]
 ) -> Result | None:
+    if _writing.get():  # inside another write phase: both phases join it, which commits
+        seen = read()
+        return None if seen is None else write(seen)
     if db.session().in_transaction():
         db.session.commit()  # the read phase begins its own, deferred, transaction
     with read_transactions():

@@ -52,7 +52,8 @@ def test_a_write_inside_another_joins_it(app, ctx):
 
     def outer() -> None:
         commit_write(lambda: _rename(post_id, "Inner"))
-        raise ValueError("the outer write fails after the inner one")
+        read_then_write(lambda: post_id, lambda found: _rename(found, "Inner again"))
+        raise ValueError("the outer write fails after the inner ones")
 
     with pytest.raises(ValueError):
         commit_write(outer)
