@@ -24,7 +24,22 @@ Writers in ``write_transaction()`` also take turns before their BEGIN: threads o
 lock, worker processes on an exclusive ``flock`` of a file beside the database
 (``<database>-writers``). Waiting on the busy timeout alone, a writer polls and
 sleeps up to 100 ms between tries, so it may sleep on while the lock is free; under
-a stream of comment POSTs the slowest waited over a second."""
+a stream of comment POSTs the slowest waited over a second.
+
+Services do not sequence these blocks and their commits themselves: they call
+``commit_write(work)`` (one short write, committed) or ``read_then_write(read,
+write)`` (look first without the write lock, then write what was decided, or
+nothing when the read found nothing to do: most passes of a periodic job). Both
+end whatever transaction is open first, since a read snapshot must not become a
+write; both commit the write phase, or roll it back when it raises, so no service
+commits in its middle. A write phase that finds what its read phase saw has changed
+(another worker got there first) raises ``Changed``, and ``read_then_write`` reads
+and decides again, a few times. "database is locked" is not retried: the write
+phase begins with ``BEGIN IMMEDIATE`` and queues on the busy timeout, and the read
+phase never writes, so the error that would call for a retry (a read snapshot
+turned into a write) cannot happen, and the one that can (30 seconds of queueing)
+would only be waited out three times. Reads (functions that only look) never
+commit or roll back: ending a transaction is the caller's, and these helpers'."""
 
 from __future__ import annotations
 
@@ -32,9 +47,10 @@ import fcntl
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
+from typing import TypeVar
 
 from flask import Flask, has_request_context, request
 from sqlalchemy import event
@@ -43,6 +59,8 @@ from sqlalchemy.engine import Connection, Engine
 from blogapp.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Reads and decides again this many times in all, when the write finds it outdated.
+WRITE_ATTEMPTS = 3
 READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 # The BEGIN chosen by the innermost read_transactions()/write_transaction() block, if any.
@@ -139,6 +157,72 @@ def read_transactions() -> AbstractContextManager[None]:
     connection has committed, and then fails at once with "database is locked"
     instead of waiting."""
     return _begin_with("BEGIN")
+
+
+Seen = TypeVar("Seen")
+Result = TypeVar("Result")
+
+
+class Changed(Exception):
+    """Raised by a write phase: what the read phase saw changed before the write (a
+    conditional UPDATE touched no row, a row it needs is gone)."""
+
+
+def commit_write(work: Callable[[], Result]) -> Result:
+    """``work()`` in one short write transaction, committed; rolled back if it raises.
+
+    Ends an open (read) transaction first. Inside another write phase (a job's
+    composer run by the mail worker's write) ``work`` joins that one, which commits."""
+    if _writing.get():
+        return work()
+    if db.session().in_transaction():
+        db.session.commit()  # a read snapshot cannot become a write; nothing is lost
+    with write_transaction():
+        try:
+            result = work()
+            db.session.commit()
+        except BaseException:
+            db.session.rollback()
+            raise
+    return result
+
+
+def read_then_write(
+    read: Callable[[], Seen | None],
+    write: Callable[[Seen], Result],
+    *,
+    attempts: int = WRITE_ATTEMPTS,
+) -> Result | None:
+    """``read()`` without SQLite's write lock, then ``write(what_read_returned)`` in a
+    short write transaction (``commit_write``). A read that returns None found nothing
+    to write: its transaction ends and no write lock is taken (None is returned). When
+    ``write`` raises ``Changed``, both run again, up to ``attempts`` times in all; the
+    last ``Changed`` is the caller's.
+
+    For a request or job that mostly looks and checks (a comment judged, a chunk of
+    mails composed) and writes little: other workers' writes go on meanwhile."""
+    for _ in range(attempts - 1):
+        try:
+            return _read_then_write(read, write)
+        except Changed:
+            pass
+    return _read_then_write(read, write)
+
+
+def _read_then_write(
+    read: Callable[[], Seen | None], write: Callable[[Seen], Result]
+) -> Result | None:
+    if _writing.get():  # inside another write phase: both phases join it, which commits
+        seen = read()
+        return None if seen is None else write(seen)
+    if db.session().in_transaction():
+        db.session.commit()  # the read phase begins its own, deferred, transaction
+    with read_transactions():
+        seen = read()
+    if seen is None:
+        db.session.commit()  # the read phase's, which wrote nothing
+        return None
+    return commit_write(lambda: write(seen))
 
 
 def sqlite_begin_statement() -> str:

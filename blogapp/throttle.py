@@ -10,7 +10,7 @@ multiply by the number of workers.
 
 The store is Redis when ``REDIS_URL`` is set (a sorted set of attempt times per key,
 changed by one Lua script), else the database (rows of ``throttle_hits``; on SQLite in
-one ``write_transaction()``, on PostgreSQL under an advisory lock per key). Either way
+one ``commit_write()``, on PostgreSQL under an advisory lock per key). Either way
 checking and counting are one atomic step, so any number of workers, or requests at
 once, get exactly the configured number of attempts. The window slides: "5 per 15
 minutes" means at most 5 in any 15 minutes, not 5 since the quarter hour began.
@@ -53,7 +53,7 @@ from sqlalchemy import BigInteger, Integer, and_, bindparam, delete, func, inser
 from sqlalchemy.engine import make_url
 
 from blogapp.clock import now
-from blogapp.database import write_transaction
+from blogapp.database import commit_write
 from blogapp.errors import render_error
 from blogapp.extensions import db
 from blogapp.models import ThrottleHit
@@ -238,8 +238,7 @@ class DatabaseStore:
         self.description = f"the database ({backend})"
 
     def hit(self, counted: list[Counted], now: datetime) -> Verdict:
-        db.session.commit()  # ends a read transaction: a read snapshot cannot become a write
-        with write_transaction():
+        def count() -> Verdict:
             if self.postgres:
                 # A crash may forget the last few counted attempts: an attempt need not
                 # wait for PostgreSQL to flush its log to disk.
@@ -254,7 +253,6 @@ class DatabaseStore:
                 for window in windows
             ]
             if any(wait is not None for wait in waits):
-                db.session.commit()
                 return Verdict(False, max(w for w in waits if w is not None))
             receipt = tuple(
                 db.session.execute(
@@ -268,8 +266,9 @@ class DatabaseStore:
                 ).scalar_one()
                 for scope, digest, windows in counted
             )
-            db.session.commit()
-        return Verdict(True, 0, receipt)
+            return Verdict(True, 0, receipt)
+
+        return commit_write(count)
 
     def _wait(self, scope: str, digest: str, window: Window, now: datetime) -> int | None:
         """Seconds until ``window`` has room for one more attempt; None if it has now."""
@@ -300,11 +299,7 @@ class DatabaseStore:
         db.session.execute(_RELEASE, {"ids": list(receipt)})
 
     def prune(self, now: datetime) -> int:
-        db.session.commit()
-        with write_transaction():
-            deleted = self._prune(now)
-            db.session.commit()
-        return deleted
+        return commit_write(lambda: self._prune(now))
 
 
 def _lock_id(scope: str, digest: str) -> int:

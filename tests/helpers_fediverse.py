@@ -26,6 +26,8 @@ from bovine.crypto.signature_checker import SignatureChecker
 from bovine.crypto.types import CryptographicIdentifier, CryptographicSecret
 from werkzeug.serving import make_server
 
+from tests.helpers_mail import free_port
+
 AS = "application/activity+json"
 IMPERSONATED = "https://victim.example/users/bob"
 
@@ -305,3 +307,15 @@ class Site:
     def __exit__(self, *exc) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def fediverse_site_config() -> dict:
+    """Settings for a test whose site answers on a port of its own (``Site``): the
+    fediverse on, and peers on this machine allowed."""
+    port = free_port()
+    return {
+        "SITE_URL": f"http://127.0.0.1:{port}",
+        "SITE_PORT": port,
+        "FEDIVERSE_ENABLED": True,
+        "FEDIVERSE_ALLOW_LOOPBACK": True,
+    }

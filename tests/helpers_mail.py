@@ -6,20 +6,24 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from datetime import timedelta
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from aiosmtpd.controller import Controller
 from flask import current_app
+from sqlalchemy import select
 
 from blogapp.extensions import db
 from blogapp.mail.worker import deliver_once
+from blogapp.models import OutboxMessage
 from tests.helpers import BROWSER_POST, open_form
 
 
@@ -180,3 +184,65 @@ def start_worker(database_url: str, port: int, tmp_path, log, **settings) -> sub
         stdout=log,
         stderr=subprocess.STDOUT,
     )
+
+
+def outbox_statuses(kind: str | None = None) -> Counter:
+    """How many outbox rows (of ``kind``, or all) are in each status. The read ends
+    here: no snapshot (nor, outside a request, the write lock) is held while a worker
+    writes."""
+    query = select(OutboxMessage.status)
+    if kind is not None:
+        query = query.where(OutboxMessage.kind == kind)
+    found = Counter(db.session.scalars(query))
+    db.session.commit()
+    return found
+
+
+class WorkerRun:
+    """Workers (``start_worker``) for one test, all writing to ``log_path``: the
+    worker-kill tests' arrangement, for mail, the newsletter, the fediverse and
+    Telegram. ``port`` is the SMTP server's, or any free one when nothing is mailed."""
+
+    def __init__(self, database_url: str, port: int | None, tmp_path, **settings) -> None:
+        self.database_url, self.port, self.tmp_path = database_url, port, tmp_path
+        self.settings = settings
+        self.log_path = tmp_path / "worker.log"
+        self.log = open(self.log_path, "wb")  # noqa: SIM115 (closed on leaving the block)
+
+    def __enter__(self) -> WorkerRun:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.log.close()
+
+    def tail(self) -> str:
+        return self.log_path.read_text()[-2000:]
+
+    def _start(self, **settings) -> subprocess.Popen:
+        port = self.port if self.port is not None else free_port()
+        return start_worker(
+            self.database_url, port, self.tmp_path, self.log, **self.settings, **settings
+        )
+
+    def _run_until(self, condition, stop: signal.Signals, timeout: float, **settings) -> int:
+        """Start a worker, send it ``stop`` once ``condition()``; its exit code."""
+        worker = self._start(**settings)
+        try:
+            wait_until(condition, describe=self.tail)
+            worker.send_signal(stop)
+            worker.wait(timeout=timeout)
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+        return worker.returncode
+
+    def kill_when(self, busy) -> None:
+        """Start a worker and SIGKILL it once ``busy()`` (a send is on the wire)."""
+        assert self._run_until(busy, signal.SIGKILL, 10) == -signal.SIGKILL
+
+    def finish_when(self, done) -> None:
+        """A new worker takes the dead one's claims over (with a lease of 0 at once, so
+        the test waits for no clock) until ``done()``, then stops cleanly on SIGTERM
+        (it finishes its batch)."""
+        code = self._run_until(done, signal.SIGTERM, 20, MAIL_LEASE_SECONDS=0)
+        assert code == 0, self.tail()

@@ -1,6 +1,7 @@
 """The manual (mkdocs.yml, docs/) and the README that leads to it: the settings table
-lists every setting config.py has, and says truly how each is set; the layout names every
-module; the README stays a short front door; the screenshots come from the browser tests."""
+lists every setting config.py has, and says truly how each is set; the layout gives every
+module and package a line of its own, and the rules page names files that exist; the
+README stays a short front door; the screenshots come from the browser tests."""
 
 from __future__ import annotations
 
@@ -88,19 +89,39 @@ def test_the_settings_page_gets_the_table_when_the_manual_is_built():
         assert f"| `{name}` |" in built
 
 
-def test_the_layout_names_every_module_of_blogapp():
+def _layout_rows() -> set[str]:
+    """The first cells of the layout's ``blogapp/`` table: one row a module or package."""
     layout = (DOCS / "developers" / "layout.md").read_text(encoding="utf-8")
+    section = layout[layout.index("## `blogapp/`, module by module") :]
+    return {m.group(1) for m in re.finditer(r"^\| `([^`]+)` \|", section, re.MULTILINE)}
+
+
+def test_the_layout_gives_every_module_and_package_of_blogapp_a_line():
+    """A module or package added without its line in the manual fails here."""
+    rows = _layout_rows()
     package = ROOT / "blogapp"
     missing = []
     for path in sorted(package.rglob("*.py")):
         relative = path.relative_to(package).as_posix()
         if path.name == "__init__.py" and path.parent != package:
-            relative = path.parent.relative_to(package).as_posix()
-            if f"`{relative}/`" not in layout and f"`{relative}`" not in layout:
-                missing.append(relative + "/")
-        elif f"`{relative}`" not in layout:
+            relative = path.parent.relative_to(package).as_posix() + "/"
+        if relative not in rows:
             missing.append(relative)
-    assert not missing, f"docs/developers/layout.md does not name {missing}"
+    assert not missing, f"docs/developers/layout.md has no row for {missing}"
+
+
+def test_the_layout_names_no_module_that_is_gone():
+    package = ROOT / "blogapp"
+    gone = [row for row in _layout_rows() if not (package / row).exists()]
+    assert not gone, f"docs/developers/layout.md names {gone}, not in blogapp/ any more"
+
+
+def test_where_a_rule_lives_names_files_that_exist():
+    rules = (DOCS / "developers" / "rules.md").read_text(encoding="utf-8")
+    named = re.findall(r"`((?:blogapp|tests|templates)/[^`\s]+)`", rules)
+    assert "blogapp/database.py" in named and "blogapp/registry.py" in named
+    gone = [path for path in named if not (ROOT / path).exists()]
+    assert not gone, f"docs/developers/rules.md names {gone}, which do not exist"
 
 
 def test_the_readme_is_a_front_door_that_opens_with_the_two_commands():

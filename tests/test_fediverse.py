@@ -33,19 +33,13 @@ from blogapp.models import (
 )
 from tests.factories import make_post, make_user
 from tests.helpers import csrf_token_from
-from tests.helpers_fediverse import IMPERSONATED, Remote, Site
-from tests.helpers_mail import Clock, deliver, free_port
+from tests.helpers_fediverse import IMPERSONATED, Remote, Site, fediverse_site_config
+from tests.helpers_mail import Clock, deliver
 
 
 @pytest.fixture
 def app_config():
-    port = free_port()
-    return {
-        "SITE_URL": f"http://127.0.0.1:{port}",
-        "SITE_PORT": port,
-        "FEDIVERSE_ENABLED": True,
-        "FEDIVERSE_ALLOW_LOOPBACK": True,
-    }
+    return fediverse_site_config()
 
 
 @pytest.fixture

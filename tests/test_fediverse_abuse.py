@@ -12,19 +12,13 @@ from sqlalchemy import func, select
 from blogapp.extensions import db
 from blogapp.models import Comment, CommentStatus, Follower, Reaction, RemoteActor
 from tests.factories import make_post
-from tests.helpers_fediverse import IMPERSONATED, Remote, Site
-from tests.helpers_mail import deliver, free_port, text_of
+from tests.helpers_fediverse import IMPERSONATED, Remote, Site, fediverse_site_config
+from tests.helpers_mail import deliver, text_of
 
 
 @pytest.fixture
 def app_config():
-    port = free_port()
-    return {
-        "SITE_URL": f"http://127.0.0.1:{port}",
-        "SITE_PORT": port,
-        "FEDIVERSE_ENABLED": True,
-        "FEDIVERSE_ALLOW_LOOPBACK": True,
-    }
+    return fediverse_site_config()
 
 
 @pytest.fixture

@@ -20,20 +20,14 @@ from blogapp.fediverse.publishing import delivery
 from blogapp.mail.outbox import enqueue
 from blogapp.mail.worker import deliver_once
 from blogapp.models import OutboxMessage, OutboxStatus
-from tests.helpers_fediverse import Remote, Site, Trickle
-from tests.helpers_mail import Inbox, SMTPServer, free_port, start_worker, wait_until
+from tests.helpers_fediverse import Remote, Site, Trickle, fediverse_site_config
+from tests.helpers_mail import Inbox, SMTPServer, start_worker, wait_until
 from tests.servers import fetch, start_gunicorn
 
 
 @pytest.fixture
 def app_config():
-    port = free_port()
-    return {
-        "SITE_URL": f"http://127.0.0.1:{port}",
-        "SITE_PORT": port,
-        "FEDIVERSE_ENABLED": True,
-        "FEDIVERSE_ALLOW_LOOPBACK": True,
-    }
+    return fediverse_site_config()
 
 
 @pytest.mark.parametrize("headers_first", [True, False], ids=["body", "status line"])

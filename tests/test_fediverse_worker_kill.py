@@ -9,7 +9,6 @@ times, which is what a receiving server (Mastodon, here the remote) deduplicates
 
 from __future__ import annotations
 
-import signal
 from collections import Counter
 
 import pytest
@@ -20,27 +19,15 @@ from blogapp.fediverse.keys import key_pair
 from blogapp.fediverse.publishing import queue_due_posts
 from blogapp.models import Follower, FollowerStatus, OutboxMessage, OutboxStatus, utcnow
 from tests.factories import make_post
-from tests.helpers_fediverse import Remote, Site
-from tests.helpers_mail import free_port, start_worker, wait_until
+from tests.helpers_fediverse import Remote, Site, fediverse_site_config
+from tests.helpers_mail import WorkerRun, outbox_statuses
 
 POSTS = 12
 
 
 @pytest.fixture
 def app_config():
-    port = free_port()
-    return {
-        "SITE_URL": f"http://127.0.0.1:{port}",
-        "SITE_PORT": port,
-        "FEDIVERSE_ENABLED": True,
-        "FEDIVERSE_ALLOW_LOOPBACK": True,
-    }
-
-
-def statuses() -> Counter:
-    found = Counter(db.session.scalars(select(OutboxMessage.status)))
-    db.session.commit()  # no snapshot (nor, outside a request, the write lock) held
-    return found
+    return fediverse_site_config()
 
 
 def test_a_worker_killed_mid_delivery_delivers_each_activity_exactly_once(
@@ -68,41 +55,16 @@ def test_a_worker_killed_mid_delivery_delivers_each_activity_exactly_once(
         assert len(expected) == POSTS
 
         remote.inbox_delay = 0.3
-        log_path = tmp_path / "worker.log"
         settings = dict(
             FEDIVERSE_ENABLED="true", FEDIVERSE_ALLOW_LOOPBACK="true", SITE_URL=site.url
         )
-        with open(log_path, "wb") as log:
-            first = start_worker(database_url, free_port(), tmp_path, log, **settings)
-            try:
-                wait_until(
-                    lambda: len(remote.received) >= 3 and remote.waiting.is_set(),
-                    describe=lambda: log_path.read_text()[-2000:],
-                )
-                first.send_signal(signal.SIGKILL)
-                first.wait(timeout=10)
-            finally:
-                if first.poll() is None:
-                    first.kill()
-            assert first.returncode == -signal.SIGKILL
-            left = statuses()
+        with WorkerRun(database_url, None, tmp_path, **settings) as workers:
+            workers.kill_when(lambda: len(remote.received) >= 3 and remote.waiting.is_set())
+            left = outbox_statuses()
             assert left[OutboxStatus.SENDING] >= 1  # claimed by the dead worker, not recorded sent
 
             remote.inbox_delay = 0
-            second = start_worker(
-                database_url, free_port(), tmp_path, log, MAIL_LEASE_SECONDS=0, **settings
-            )
-            try:
-                wait_until(
-                    lambda: statuses()[OutboxStatus.SENT] == POSTS,
-                    describe=lambda: log_path.read_text()[-2000:],
-                )
-                second.send_signal(signal.SIGTERM)
-                second.wait(timeout=20)
-            finally:
-                if second.poll() is None:
-                    second.kill()
-            assert second.returncode == 0, log_path.read_text()[-2000:]
+            workers.finish_when(lambda: outbox_statuses()[OutboxStatus.SENT] == POSTS)
 
     received = Counter(activity["id"] for activity in remote.activities())
     assert set(received) == expected  # every activity arrived, each signed (bovine checked)

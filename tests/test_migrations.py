@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -15,7 +17,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 import blogapp.models  # noqa: F401  (puts every table on db.metadata)
 from blogapp.extensions import db
@@ -49,18 +51,46 @@ def _engine_url(url: str) -> str:
     return url.replace("postgresql://", "postgresql+psycopg://", 1)
 
 
-def test_db_upgrade_from_empty_matches_the_models(empty_database_url, tmp_path, ctx):
+def _flask_db(url: str, tmp_path, *command: str) -> None:
+    """``flask --app blogapp db <command>`` on ``url``, in a process of its own."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
-    env.update(DATABASE_URL=empty_database_url, BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"))
-    upgraded = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "blogapp", "db", "upgrade"],
+    env.update(DATABASE_URL=url, BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"))
+    run = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "blogapp", "db", *command],
         env=env,
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,
         timeout=120,
     )
-    assert upgraded.returncode == 0, upgraded.stderr
+    assert run.returncode == 0, run.stderr
+
+
+def _upgrade(url: str, tmp_path, revision: str = "head") -> None:
+    _flask_db(url, tmp_path, "upgrade", revision)
+
+
+def _downgrade(url: str, tmp_path, revision: str) -> None:
+    _flask_db(url, tmp_path, "downgrade", revision)
+
+
+@contextmanager
+def _database_at(url: str, tmp_path, revision: str, *statements: str) -> Iterator[Engine]:
+    """The empty database upgraded to ``revision`` with ``statements`` run (rows a
+    migration after it must keep): an engine on it, disposed afterwards."""
+    _upgrade(url, tmp_path, revision)
+    engine = create_engine(_engine_url(url))
+    try:
+        with engine.begin() as conn:
+            for statement in statements:
+                conn.exec_driver_sql(statement)
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def test_db_upgrade_from_empty_matches_the_models(empty_database_url, tmp_path, ctx):
+    _upgrade(empty_database_url, tmp_path)
 
     engine = create_engine(_engine_url(empty_database_url))
     try:
@@ -88,32 +118,8 @@ def test_db_upgrade_from_empty_matches_the_models(empty_database_url, tmp_path, 
 
 
 def test_db_upgrade_twice_is_harmless(empty_database_url, tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
-    env.update(DATABASE_URL=empty_database_url, BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"))
     for _ in range(2):
-        run = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "blogapp", "db", "upgrade"],
-            env=env,
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert run.returncode == 0, run.stderr
-
-
-def _upgrade(url: str, tmp_path, revision: str = "head") -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
-    env.update(DATABASE_URL=url, BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance"))
-    run = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "blogapp", "db", "upgrade", revision],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == 0, run.stderr
+        _upgrade(empty_database_url, tmp_path)
 
 
 NEVER_REUSED = sorted(
@@ -143,22 +149,18 @@ def test_upgrade_rebuilds_the_tables_whose_ids_leave_the_database(
 ):
     """On a database with rows: every row, reference and the search index survive, and
     afterwards a deleted row's id is never given again (SQLite; PostgreSQL never did)."""
-    _upgrade(empty_database_url, tmp_path, "e19b4d7a2c55")
-    engine = create_engine(_engine_url(empty_database_url))
-    try:
-        with engine.begin() as conn:
-            for statement in ROWS:
-                conn.exec_driver_sql(statement)
-            conn.exec_driver_sql(COMMENT.format(id=10, parent="NULL"))
-            conn.exec_driver_sql(COMMENT.format(id=11, parent=10))
-            conn.exec_driver_sql(
-                "INSERT INTO mail_subscribers (id, email, created_at) VALUES"
-                " (5, 'dara@example.org', '2026-01-01 00:00:00')"
-            )
-            conn.exec_driver_sql(
-                "INSERT INTO mail_subscriptions (subscriber_id, post_id, comment_id, scope,"
-                " created_at) VALUES (5, 3, 11, 'replies', '2026-01-01 00:00:00')"
-            )
+    with _database_at(
+        empty_database_url,
+        tmp_path,
+        "e19b4d7a2c55",
+        *ROWS,
+        COMMENT.format(id=10, parent="NULL"),
+        COMMENT.format(id=11, parent=10),
+        "INSERT INTO mail_subscribers (id, email, created_at) VALUES"
+        " (5, 'dara@example.org', '2026-01-01 00:00:00')",
+        "INSERT INTO mail_subscriptions (subscriber_id, post_id, comment_id, scope,"
+        " created_at) VALUES (5, 3, 11, 'replies', '2026-01-01 00:00:00')",
+    ) as engine:
         _upgrade(empty_database_url, tmp_path)
         with engine.begin() as conn:
             if conn.dialect.name == "sqlite":
@@ -189,21 +191,14 @@ def test_upgrade_rebuilds_the_tables_whose_ids_leave_the_database(
                     COMMENT.replace("{id}, ", "").replace("(id, ", "(").format(parent=10)
                 )
                 assert conn.exec_driver_sql("SELECT max(id) FROM comments").scalar() == 12
-    finally:
-        engine.dispose()
 
 
 def test_the_featured_image_columns_come_and_go_keeping_posts_whole(
     empty_database_url, tmp_path, ctx
 ):
-    """Issue 32's migration rebuilds posts on SQLite: rows, AUTOINCREMENT and the search
-    index's triggers survive it both ways."""
-    _upgrade(empty_database_url, tmp_path, "b36d5a1c7e20")
-    engine = create_engine(_engine_url(empty_database_url))
-    try:
-        with engine.begin() as conn:
-            for statement in ROWS:
-                conn.exec_driver_sql(statement)
+    """The featured image's migration rebuilds posts on SQLite: rows, AUTOINCREMENT and
+    the search index's triggers survive it both ways."""
+    with _database_at(empty_database_url, tmp_path, "b36d5a1c7e20", *ROWS) as engine:
         _upgrade(empty_database_url, tmp_path, "b8d4f2a61c37")
         with engine.begin() as conn:
             assert conn.exec_driver_sql(
@@ -218,25 +213,11 @@ def test_the_featured_image_columns_come_and_go_keeping_posts_whole(
                 assert conn.exec_driver_sql(
                     "SELECT rowid FROM posts_fts WHERE posts_fts MATCH 'sediment'"
                 ).all() == [(3,)]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
-        env.update(
-            DATABASE_URL=empty_database_url, BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance")
-        )
-        down = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "blogapp", "db", "downgrade", "b36d5a1c7e20"],
-            env=env,
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert down.returncode == 0, down.stderr
+        _downgrade(empty_database_url, tmp_path, "b36d5a1c7e20")
         with engine.begin() as conn:
             columns = {c["name"] for c in inspect(conn).get_columns("posts")}
             assert not {c for c in columns if c.startswith("featured_")}
             assert conn.exec_driver_sql("SELECT slug FROM posts").all() == [("water-rights",)]
-    finally:
-        engine.dispose()
 
 
 def test_the_submissions_migration_comes_and_goes_keeping_profiles_whole(
@@ -244,34 +225,21 @@ def test_the_submissions_migration_comes_and_goes_keeping_profiles_whole(
 ):
     """Submissions' table and the unconfirmed flag on author profiles: added, and
     dropped again with every profile (and SQLite's AUTOINCREMENT) kept."""
-    _upgrade(empty_database_url, tmp_path, "b33c0a7e5d12")
-    engine = create_engine(_engine_url(empty_database_url))
-    try:
-        with engine.begin() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO author_profiles (id, slug, name, names, bio, affiliation,"
-                " disclosure, same_as, is_pen_name, wp_login, created_at) VALUES (4, 'dara',"
-                " 'Dara', '{}', '', '', '', '', false, '', '2026-01-01 00:00:00')"
-            )
+    with _database_at(
+        empty_database_url,
+        tmp_path,
+        "b33c0a7e5d12",
+        "INSERT INTO author_profiles (id, slug, name, names, bio, affiliation,"
+        " disclosure, same_as, is_pen_name, wp_login, created_at) VALUES (4, 'dara',"
+        " 'Dara', '{}', '', '', '', '', false, '', '2026-01-01 00:00:00')",
+    ) as engine:
         _upgrade(empty_database_url, tmp_path)
         with engine.begin() as conn:
             assert conn.exec_driver_sql(
                 "SELECT slug, is_unconfirmed FROM author_profiles"
             ).all() == [("dara", False)]
             assert "submissions" in inspect(conn).get_table_names()
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
-        env.update(
-            DATABASE_URL=empty_database_url, BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance")
-        )
-        down = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "blogapp", "db", "downgrade", "b33c0a7e5d12"],
-            env=env,
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert down.returncode == 0, down.stderr
+        _downgrade(empty_database_url, tmp_path, "b33c0a7e5d12")
         with engine.begin() as conn:
             assert "submissions" not in inspect(conn).get_table_names()
             columns = {c["name"] for c in inspect(conn).get_columns("author_profiles")}
@@ -282,44 +250,28 @@ def test_the_submissions_migration_comes_and_goes_keeping_profiles_whole(
                     "SELECT sql FROM sqlite_master WHERE name = 'author_profiles'"
                 ).scalar()
                 assert "AUTOINCREMENT" in schema
-    finally:
-        engine.dispose()
 
 
 def test_the_link_previews_table_comes_and_goes(empty_database_url, tmp_path, ctx):
     """Link cards' table: added on top of the submissions revision, dropped again with
     the media it pointed at kept."""
-    _upgrade(empty_database_url, tmp_path, "c6e2a9d4b718")
-    _upgrade(empty_database_url, tmp_path)
-    engine = create_engine(_engine_url(empty_database_url))
-    try:
+    with _database_at(
+        empty_database_url,
+        tmp_path,
+        "c6e2a9d4b718",
+        "INSERT INTO media (id, filename, thumb_filename, original_name, mime_type,"
+        " width, height, size_bytes, alt, caption, credit, source_url, created_at)"
+        " VALUES (5, 'a.png', 'a.png', 'a.png', 'image/png', 10, 10, 9, '', '', '',"
+        " 'https://example.org/a.png', '2026-01-01 00:00:00')",
+    ) as engine:
+        _upgrade(empty_database_url, tmp_path)
         with engine.begin() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO media (id, filename, thumb_filename, original_name, mime_type,"
-                " width, height, size_bytes, alt, caption, credit, source_url, created_at)"
-                " VALUES (5, 'a.png', 'a.png', 'a.png', 'image/png', 10, 10, 9, '', '', '',"
-                " 'https://example.org/a.png', '2026-01-01 00:00:00')"
-            )
             conn.exec_driver_sql(
                 "INSERT INTO link_previews (key, url, status, title, description, site_name,"
                 " media_id, error, fetched_at) VALUES ('k', 'https://example.org/', 'card',"
                 " 'T', '', '', 5, '', '2026-01-01 00:00:00')"
             )
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BLOGAPP_")}
-        env.update(
-            DATABASE_URL=empty_database_url, BLOGAPP_INSTANCE_PATH=str(tmp_path / "instance")
-        )
-        down = subprocess.run(
-            [sys.executable, "-m", "flask", "--app", "blogapp", "db", "downgrade", "c6e2a9d4b718"],
-            env=env,
-            cwd=PROJECT_ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert down.returncode == 0, down.stderr
+        _downgrade(empty_database_url, tmp_path, "c6e2a9d4b718")
         with engine.begin() as conn:
             assert "link_previews" not in inspect(conn).get_table_names()
             assert conn.exec_driver_sql("SELECT filename FROM media").all() == [("a.png",)]
-    finally:
-        engine.dispose()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from blogapp.extensions import db
 from blogapp.models import (
@@ -18,6 +18,7 @@ from blogapp.models import (
     OutboxStatus,
     utcnow,
 )
+from tests.conftest import on_postgres
 from tests.factories import make_post
 from tests.helpers import BROWSER_POST
 from tests.helpers_mail import (
@@ -387,6 +388,43 @@ def test_queueing_stopped_midway_resumes_and_queues_each_subscriber_once(
         for r in rs
     )
     assert got == [f"r{n}@example.org" for n in range(5)]
+
+
+@pytest.mark.skipif(on_postgres(), reason="SQLite's write lock")
+def test_each_chunk_of_mails_is_composed_without_the_write_lock(
+    client, inbox, clock, monkeypatch, ctx
+):
+    """Only the inserts queue for the write lock: reading a chunk of subscribers and
+    writing their mails begins a deferred transaction, even in ``flask deliver``."""
+    from blogapp.newsletter import services
+
+    for n in range(5):
+        confirmed(client, inbox, f"r{n}@example.org", "en")
+    clock.advance(minutes=1)
+    make_post("In chunks", published_at=utcnow())
+    db.session.commit()
+    monkeypatch.setattr(services, "CHUNK", 2)
+    statements: list[str] = []
+
+    @event.listens_for(db.engine, "connect")
+    def trace(dbapi_connection, record):
+        dbapi_connection.set_trace_callback(statements.append)
+
+    db.session.remove()
+    db.engine.dispose()  # new connections, traced
+    try:
+        queued = services.queue_due_posts()
+    finally:
+        event.remove(db.engine, "connect", trace)
+    assert queued == 5
+    begun = ""
+    chunk_reads = []
+    for statement in statements:
+        if statement.startswith("BEGIN"):
+            begun = statement
+        elif statement.startswith("SELECT newsletter_subscribers.id, newsletter_subscribers.email"):
+            chunk_reads.append(begun)
+    assert chunk_reads == ["BEGIN"] * 4  # three chunks of 2, 2 and 1, then none left
 
 
 def test_an_admin_imports_a_ghost_or_jetpack_export(client, inbox, login_as, ctx):

@@ -4,7 +4,6 @@ subscriber has the post exactly once (by Message-ID), at a real SMTP server on
 
 from __future__ import annotations
 
-import signal
 from collections import Counter
 from datetime import timedelta
 
@@ -21,7 +20,7 @@ from blogapp.models import (
     utcnow,
 )
 from tests.factories import make_post
-from tests.helpers_mail import Inbox, SMTPServer, start_worker, wait_until
+from tests.helpers_mail import Inbox, SMTPServer, WorkerRun
 
 SUBSCRIBERS = 12
 
@@ -52,32 +51,12 @@ def test_a_worker_killed_mid_newsletter_sends_each_subscriber_the_post_once(
         )
     post = make_post("Once each", published_at=utcnow() - timedelta(minutes=1))
     handler = Inbox(delay=0.3)
-    log_path = tmp_path / "worker.log"
-    with SMTPServer(handler) as server, open(log_path, "wb") as log:
-        first = start_worker(database_url, server.port, tmp_path, log)
-        try:
-            wait_until(
-                lambda: len(handler.messages) >= 3 and handler.waiting_for_mail.is_set(),
-                describe=lambda: log_path.read_text()[-2000:],
-            )
-            first.send_signal(signal.SIGKILL)
-            first.wait(timeout=10)
-        finally:
-            if first.poll() is None:
-                first.kill()
-        assert first.returncode == -signal.SIGKILL
+    with SMTPServer(handler) as server, WorkerRun(database_url, server.port, tmp_path) as workers:
+        workers.kill_when(lambda: len(handler.messages) >= 3 and handler.waiting_for_mail.is_set())
         assert sent() == len(handler.messages) < SUBSCRIBERS
 
         handler.delay = 0
-        second = start_worker(database_url, server.port, tmp_path, log, MAIL_LEASE_SECONDS=0)
-        try:
-            wait_until(lambda: sent() == SUBSCRIBERS, describe=lambda: log_path.read_text()[-2000:])
-            second.send_signal(signal.SIGTERM)
-            second.wait(timeout=20)
-        finally:
-            if second.poll() is None:
-                second.kill()
-        assert second.returncode == 0, log_path.read_text()[-2000:]
+        workers.finish_when(lambda: sent() == SUBSCRIBERS)
 
     ids = Counter(handler.message_ids())
     subscriber_ids = db.session.scalars(select(NewsletterSubscriber.id)).all()

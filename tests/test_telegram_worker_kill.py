@@ -8,16 +8,15 @@ idempotency key to tell it the second one is the same."""
 
 from __future__ import annotations
 
-import signal
 from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
 
 from blogapp.extensions import db
-from blogapp.models import OutboxMessage, OutboxStatus, TelegramMessage, utcnow
+from blogapp.models import OutboxStatus, TelegramMessage, utcnow
 from tests.factories import make_post
-from tests.helpers_mail import free_port, start_worker, wait_until
+from tests.helpers_mail import WorkerRun, outbox_statuses
 from tests.helpers_telegram import CHANNEL, TOKEN, BotAPI
 
 POSTS = 6
@@ -35,11 +34,7 @@ def app_config(bot):
 
 
 def statuses() -> Counter:
-    found = Counter(
-        db.session.scalars(select(OutboxMessage.status).where(OutboxMessage.kind == "telegram"))
-    )
-    db.session.commit()  # no snapshot (nor, outside a request, the write lock) held
-    return found
+    return outbox_statuses("telegram")
 
 
 def test_a_worker_killed_mid_send_posts_each_post_once(app, database_url, tmp_path, ctx, bot):
@@ -47,43 +42,18 @@ def test_a_worker_killed_mid_send_posts_each_post_once(app, database_url, tmp_pa
     assert statuses()[OutboxStatus.QUEUED] == POSTS  # queued with each publish
 
     bot.delay = 0.3
-    log_path = tmp_path / "worker.log"
     settings = dict(
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_CHANNEL=CHANNEL,
         TELEGRAM_API_URL=bot.url,
         FEDIVERSE_ALLOW_LOOPBACK="true",
     )
-    with open(log_path, "wb") as log:
-        first = start_worker(database_url, free_port(), tmp_path, log, **settings)
-        try:
-            wait_until(
-                lambda: len(bot.calls) >= 2 and bot.waiting.is_set(),
-                describe=lambda: log_path.read_text()[-2000:],
-            )
-            first.send_signal(signal.SIGKILL)
-            first.wait(timeout=10)
-        finally:
-            if first.poll() is None:
-                first.kill()
-        assert first.returncode == -signal.SIGKILL
+    with WorkerRun(database_url, None, tmp_path, **settings) as workers:
+        workers.kill_when(lambda: len(bot.calls) >= 2 and bot.waiting.is_set())
         assert statuses()[OutboxStatus.SENDING] >= 1  # claimed by the dead worker
 
         bot.delay = 0
-        second = start_worker(
-            database_url, free_port(), tmp_path, log, MAIL_LEASE_SECONDS=0, **settings
-        )
-        try:
-            wait_until(
-                lambda: statuses()[OutboxStatus.SENT] == POSTS,
-                describe=lambda: log_path.read_text()[-2000:],
-            )
-            second.send_signal(signal.SIGTERM)
-            second.wait(timeout=20)
-        finally:
-            if second.poll() is None:
-                second.kill()
-        assert second.returncode == 0, log_path.read_text()[-2000:]
+        workers.finish_when(lambda: statuses()[OutboxStatus.SENT] == POSTS)
 
     sent = Counter(
         call.fields["caption"].split("</b>")[0] for call in bot.calls if call.method == "sendPhoto"

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete
 
 from blogapp import clock
-from blogapp.database import write_transaction
+from blogapp.database import commit_write
 from blogapp.extensions import db
 from blogapp.fediverse import net, signatures
 from blogapp.fediverse.actors import AS_JSON, key_id
@@ -60,6 +60,7 @@ def is_permanent(error: Exception) -> bool:
 
 
 def _forget_inbox(inbox: str) -> None:
-    with write_transaction():
+    def forget() -> None:
         db.session.execute(delete(Follower).where(Follower.inbox == inbox))
-        db.session.commit()
+
+    commit_write(forget)

@@ -3,7 +3,7 @@ the admin's Followers screen and ``flask fediverse accept``."""
 
 from __future__ import annotations
 
-from blogapp.database import write_transaction
+from blogapp.database import commit_write
 from blogapp.extensions import db
 from blogapp.fediverse import inbox, remote
 from blogapp.models import Follower, FollowerStatus
@@ -15,8 +15,8 @@ class NotAccepted(Exception):
 
 def accept_held(follower_id: int) -> Follower:
     """Accept a held follower and queue their Accept, in one transaction (commits)."""
-    db.session.commit()
-    with write_transaction():
+
+    def accept() -> Follower:
         follower = db.session.get(Follower, follower_id)
         if follower is None or follower.status != FollowerStatus.PENDING:
             raise NotAccepted("No held follower has that number.")
@@ -24,5 +24,6 @@ def accept_held(follower_id: int) -> Follower:
         if actor is None:
             raise NotAccepted("The follower's account is not known any more.")
         inbox.accept(follower, follower.follow_id or follower.actor_uri, actor)
-        db.session.commit()
-    return follower
+        return follower
+
+    return commit_write(accept)

@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import delete, select
 
 from blogapp import clock, throttle
-from blogapp.database import write_transaction
+from blogapp.database import commit_write
 from blogapp.extensions import db
 from blogapp.fediverse import activities, net, remote, replies, signatures
 from blogapp.fediverse.actors import actor_uri, exists
@@ -119,8 +119,8 @@ def _follow(activity: dict, obj, signer: RemoteActor) -> None:
     inbox = signer.shared_inbox or signer.inbox
     if not inbox:
         return
-    db.session.commit()
-    with write_transaction():
+
+    def follow() -> None:
         follower = db.session.scalar(
             select(Follower).where(Follower.target == target, Follower.actor_uri == signer.uri)
         )
@@ -136,7 +136,8 @@ def _follow(activity: dict, obj, signer: RemoteActor) -> None:
         db.session.flush()
         if not held or follower.status == FollowerStatus.ACCEPTED:
             accept(follower, activity, signer)
-        db.session.commit()
+
+    commit_write(follow)
 
 
 def accept(follower: Follower, follow: dict | str, signer: RemoteActor) -> None:
@@ -155,8 +156,8 @@ def accept(follower: Follower, follow: dict | str, signer: RemoteActor) -> None:
 def _undo(activity: dict, obj, signer: RemoteActor) -> None:
     inner = obj if isinstance(obj, dict) else {}
     kind = inner.get("type")
-    db.session.commit()
-    with write_transaction():
+
+    def undo() -> None:
         if kind == "Follow" or (not kind and _id(obj)):
             where = [Follower.actor_uri == signer.uri]
             target = _our_actor(_id(inner.get("object")))
@@ -173,17 +174,19 @@ def _undo(activity: dict, obj, signer: RemoteActor) -> None:
                     Reaction.activity_id == _id(obj),
                 )
             )
-        db.session.commit()
+
+    commit_write(undo)
 
 
 def _delete(activity: dict, obj, signer: RemoteActor) -> None:
     target = _id(obj)
     if target == signer.uri:  # the account is gone
-        db.session.commit()
-        with write_transaction():
+
+        def forget() -> None:
             db.session.execute(delete(Follower).where(Follower.actor_uri == signer.uri))
             db.session.execute(delete(Reaction).where(Reaction.actor_uri == signer.uri))
-            db.session.commit()
+
+        commit_write(forget)
         return
     replies.delete(target, signer)
 
@@ -221,8 +224,8 @@ def _react(activity: dict, obj, signer: RemoteActor) -> None:
     if target is None or target[1] is not None:
         return
     post, _ = target
-    db.session.commit()
-    with write_transaction():
+
+    def store() -> None:
         db.session.execute(
             insert_for(db.session, Reaction.__table__)
             .values(
@@ -234,4 +237,5 @@ def _react(activity: dict, obj, signer: RemoteActor) -> None:
             )
             .on_conflict_do_nothing(index_elements=["kind", "actor_uri", "post_id"])
         )
-        db.session.commit()
+
+    commit_write(store)

@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from blogapp import clock
-from blogapp.database import write_transaction
+from blogapp.database import commit_write
 from blogapp.extensions import db
 from blogapp.models import FediverseKey
 from blogapp.upsert import insert_for
@@ -50,14 +50,14 @@ def _stored_pair() -> tuple[str, str]:
     if found is not None:
         return found.private_pem, found.public_pem
     private, public = _generate()
-    if db.session().in_transaction():
-        db.session.commit()
-    with write_transaction():
+
+    def store() -> None:
         # Two workers may both make one: the first stored wins, the other is dropped.
         db.session.execute(
             insert_for(db.session, FediverseKey.__table__)
             .values(name=MAIN, private_pem=private, public_pem=public, created_at=clock.now())
             .on_conflict_do_nothing(index_elements=["name"])
         )
-        db.session.commit()
+
+    commit_write(store)
     return _stored_pair()

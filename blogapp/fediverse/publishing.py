@@ -21,7 +21,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from blogapp import clock
-from blogapp.database import write_transaction
+from blogapp.database import commit_write
 from blogapp.extensions import db
 from blogapp.fediverse import activities
 from blogapp.fediverse.actors import BLOG
@@ -170,8 +170,8 @@ def _tell(post_id: int, kind: str) -> int:
     )
     if post is not None and kind == "Create":
         values["published_at"] = post.published_at
-    db.session.commit()
-    with write_transaction():
+
+    def tell() -> int:
         if seen is None:
             db.session.add(FederatedPost(post_id=post_id, **values))
             try:
@@ -194,5 +194,6 @@ def _tell(post_id: int, kind: str) -> int:
                 db.session.rollback()
                 return 0
         enqueue_many(rows)
-        db.session.commit()
-    return len(rows)
+        return len(rows)
+
+    return commit_write(tell)

@@ -24,7 +24,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from blogapp import clock
-from blogapp.database import write_transaction
+from blogapp.database import commit_write
 from blogapp.extensions import db
 from blogapp.fediverse import net, signatures
 from blogapp.fediverse.actors import AS_JSON, BLOG, key_id
@@ -141,17 +141,17 @@ def store(document: dict) -> RemoteActor:
         shared_inbox=_link(endpoints.get("sharedInbox")),
         fetched_at=clock.now(),
     )
-    if db.session().in_transaction():
-        db.session.commit()
-    with write_transaction():
+
+    def store() -> RemoteActor:
         actor = db.session.scalar(select(RemoteActor).where(RemoteActor.uri == uri))
         if actor is None:
             actor = RemoteActor(uri=uri)
             db.session.add(actor)
         for name, value in values.items():
             setattr(actor, name, value)
-        db.session.commit()
-    return actor
+        return actor
+
+    return commit_write(store)
 
 
 def actor_for_key(key: str, *, refresh: bool = False) -> RemoteActor:

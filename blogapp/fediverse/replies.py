@@ -18,7 +18,7 @@ from blogapp.comments import notify, services
 from blogapp.comments.rules import Candidate, comments_closed, judge
 from blogapp.comments.settings import load_settings
 from blogapp.content import html_to_text
-from blogapp.database import write_transaction
+from blogapp.database import commit_write
 from blogapp.extensions import db
 from blogapp.models import Comment, CommentStatus, ModerationEvent, Post, RemoteActor
 from blogapp.sanitize import clean_comment, strip_invisible
@@ -133,8 +133,8 @@ def create(note: dict, author: RemoteActor) -> Comment | None:
     )
     held_mail = notify.prepare_held_mail(row, post.title)
     reason = f"from the fediverse ({author.handle or author.uri}): {verdict.reason}"
-    db.session.commit()
-    with write_transaction():
+
+    def store() -> Comment:
         comment = Comment(**row)
         db.session.add(comment)
         db.session.flush()
@@ -149,8 +149,9 @@ def create(note: dict, author: RemoteActor) -> Comment | None:
             )
         )
         notify.comment_stored(comment, held_mail)
-        db.session.commit()
-    return comment
+        return comment
+
+    return commit_write(store)
 
 
 def _own(note_id, author: RemoteActor) -> Comment | None:
@@ -169,12 +170,14 @@ def update(note: dict, author: RemoteActor) -> bool:
     body = strip_invisible(text_of(note.get("content"))).strip()
     if not body:
         return False
-    db.session.commit()
-    with write_transaction():
+
+    def edit() -> bool:
         comment = _own(note.get("id"), author)
         if comment is None:  # deleted meanwhile
             return False
         return services.reader_edit(comment, body, load_settings()) is not None
+
+    return commit_write(edit)
 
 
 def delete(note_id, author: RemoteActor) -> bool:
@@ -182,11 +185,11 @@ def delete(note_id, author: RemoteActor) -> bool:
     comment = _own(note_id, author)
     if comment is None:
         return False
-    db.session.commit()
-    with write_transaction():
+
+    def trash() -> bool:
         comment = _own(note_id, author)
-        changed = comment is not None and services.change_status(
+        return comment is not None and services.change_status(
             comment, CommentStatus.TRASH, None, "deleted by its author"
         )
-        db.session.commit()
-    return changed
+
+    return commit_write(trash)

@@ -213,7 +213,7 @@ def inbox_of(name: str):
 
 def _receive() -> Response:
     # Reads begin deferred: the key may be fetched from the other server meanwhile,
-    # and SQLite's write lock is taken only by each short write_transaction().
+    # and SQLite's write lock is taken only by each short commit_write().
     with read_transactions():
         return _handle_post()
 

@@ -48,7 +48,7 @@ from flask import current_app
 from sqlalchemy import and_, or_, select, true, update
 
 from blogapp.clock import now
-from blogapp.database import write_transaction
+from blogapp.database import commit_write
 from blogapp.extensions import db
 from blogapp.mail import heartbeat, signing, smtp
 from blogapp.models import OutboxMessage, OutboxStatus
@@ -106,7 +106,8 @@ def claim(limit: int, lane: str | None = None) -> tuple[str, list[OutboxMessage]
     lease = timedelta(seconds=float(config["MAIL_LEASE_SECONDS"]))
     claimant = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:100]
     moment = now()
-    with write_transaction():
+
+    def take() -> list[int]:
         # A claim that keeps dying with its worker (a message that crashes it) ends here.
         db.session.execute(
             update(OutboxMessage)
@@ -130,7 +131,7 @@ def claim(limit: int, lane: str | None = None) -> tuple[str, list[OutboxMessage]
         )
         if db.session.get_bind().dialect.name == "postgresql":
             due = due.with_for_update(skip_locked=True)
-        ids = db.session.scalars(due).all()
+        ids = list(db.session.scalars(due))
         if ids:
             db.session.execute(
                 update(OutboxMessage)
@@ -143,7 +144,9 @@ def claim(limit: int, lane: str | None = None) -> tuple[str, list[OutboxMessage]
                 )
                 .execution_options(synchronize_session=False)
             )
-        db.session.commit()
+        return ids
+
+    ids = commit_write(take)
     if not ids:
         return claimant, []
     rows = db.session.scalars(
@@ -162,7 +165,8 @@ def claim(limit: int, lane: str | None = None) -> tuple[str, list[OutboxMessage]
 def _finish(row: OutboxMessage, claimant: str, **values) -> None:
     """Record the outcome, only while the claim is still ours (a worker whose lease
     ran out must not overwrite the one that took the message over)."""
-    with write_transaction():
+
+    def record() -> None:
         db.session.execute(
             update(OutboxMessage)
             .where(
@@ -173,7 +177,8 @@ def _finish(row: OutboxMessage, claimant: str, **values) -> None:
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        db.session.commit()
+
+    commit_write(record)
 
 
 def _retry_delay(attempts: int, error: Exception | None = None) -> timedelta:
@@ -216,7 +221,8 @@ def _compose(row: OutboxMessage, claimant: str, report: Report) -> bool:
     composer = _kind(row).compose
     if composer is None or row.body_text:
         return True  # written when queued, or composed by an earlier, interrupted try
-    with write_transaction():
+
+    def compose_now() -> bool:
         db.session.add(row)
         ready = composer(row)
         if ready is False:
@@ -228,8 +234,9 @@ def _compose(row: OutboxMessage, claimant: str, report: Report) -> bool:
             report.postponed += 1
         db.session.flush()
         db.session.expunge(row)  # keeps what was written, as claim() keeps its rows
-        db.session.commit()
-    return ready is True
+        return ready is True
+
+    return commit_write(compose_now)
 
 
 def deliver_once(limit: int | None = None, lane: str | None = None) -> Report:

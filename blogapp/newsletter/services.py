@@ -29,7 +29,7 @@ from sqlalchemy import String, cast, delete, func, literal, or_, select, update
 
 from blogapp.clock import now
 from blogapp.content import html_to_text
-from blogapp.database import write_transaction
+from blogapp.database import commit_write, read_then_write
 from blogapp.dates import to_local
 from blogapp.extensions import db
 from blogapp.interface_language import N_, mail_locale
@@ -198,7 +198,8 @@ def _cancel_queued(email: str) -> None:
 def mark_bouncing(email: str) -> None:
     """The SMTP server refused ``email`` for good (5xx): stop mailing it (in the
     worker, its own write transaction)."""
-    with write_transaction():
+
+    def stop() -> None:
         db.session.execute(
             update(NewsletterSubscriber)
             .where(
@@ -209,7 +210,8 @@ def mark_bouncing(email: str) -> None:
             .execution_options(synchronize_session=False)
         )
         _cancel_queued(email)
-        db.session.commit()
+
+    commit_write(stop)
 
 
 def forget_unconfirmed() -> int:
@@ -224,16 +226,16 @@ def forget_unconfirmed() -> int:
             NewsletterSubscriber.confirmation_sent_at < cutoff,
         ),
     )
-    found = db.session.scalar(select(NewsletterSubscriber.id).where(*stale).limit(1))
-    db.session.commit()  # a read first: most passes find nothing and take no write lock
-    if found is None:
-        return 0
-    with write_transaction():
-        gone = db.session.execute(
+
+    def find() -> int | None:  # most passes find nothing, and take no write lock
+        return db.session.scalar(select(NewsletterSubscriber.id).where(*stale).limit(1))
+
+    def forget(_found: int) -> int:
+        return db.session.execute(
             delete(NewsletterSubscriber).where(*stale).execution_options(synchronize_session=False)
         ).rowcount
-        db.session.commit()
-    return gone
+
+    return read_then_write(find, forget) or 0
 
 
 def _due_posts() -> list[int]:
@@ -271,23 +273,30 @@ def _queue_post(post_id: int) -> int:
     number of subscribers. The keys make a chunk written twice (by a worker killed
     midway and restarted, or two workers at once) queue once; the issue is complete,
     and the post never queued again, after the last chunk."""
-    post = db.session.get(Post, post_id)
-    if post is None or not post.is_public:
-        db.session.commit()
-        return 0
-    content, language, published_at = compose_post(post), post.language, post.published_at
-    links_for, start = NEWSLETTER.link_maker(), now()
-    rate = float(current_app.config["NEWSLETTER_RATE_PER_MINUTE"])
-    db.session.commit()
-    with write_transaction():
+
+    def read_post() -> tuple[dict, str, datetime] | None:
+        post = db.session.get(Post, post_id)
+        if post is None or not post.is_public:
+            return None
+        return compose_post(post), post.language, post.published_at
+
+    def start_issue(plan: tuple[dict, str, datetime]) -> tuple[dict, str, datetime]:
         db.session.execute(
             insert_for(db.session, NewsletterIssue.__table__)
             .values(post_id=post_id, queued_at=start, recipients=0)
             .on_conflict_do_nothing(index_elements=["post_id"])
         )
-        db.session.commit()
+        return plan
+
+    links_for, start = NEWSLETTER.link_maker(), now()
+    rate = float(current_app.config["NEWSLETTER_RATE_PER_MINUTE"])
+    plan = read_then_write(read_post, start_issue)
+    if plan is None:
+        return 0
+    content, language, published_at = plan
     queued, after = 0, 0
-    while True:
+
+    def read_chunk() -> dict[int, dict] | None:
         chunk = db.session.execute(
             select(NewsletterSubscriber.id, NewsletterSubscriber.email)
             .where(
@@ -299,18 +308,22 @@ def _queue_post(post_id: int) -> int:
             .order_by(NewsletterSubscriber.id)
             .limit(CHUNK)
         ).all()
-        db.session.commit()  # the read ends before the write transaction
         if not chunk:
-            break
-        after = chunk[-1].id
+            return None
         messages = {s.id: _message(post_id, s, content, links_for) for s in chunk}
         if rate > 0:  # spread over time: the worker sends each when it is due
             for n, message in enumerate(messages.values(), start=queued):
                 message["not_before"] = start + timedelta(minutes=n / rate)
-        with write_transaction():
-            queued += _insert_chunk(post_id, messages)
-            db.session.commit()
-    with write_transaction():
+        return messages
+
+    def insert_chunk(messages: dict[int, dict]) -> tuple[int, int]:
+        return max(messages), _insert_chunk(post_id, messages)
+
+    while (inserted := read_then_write(read_chunk, insert_chunk)) is not None:
+        after, count = inserted
+        queued += count
+
+    def complete() -> None:
         recipients = db.session.scalar(
             select(func.count())
             .select_from(NewsletterSend)
@@ -322,7 +335,8 @@ def _queue_post(post_id: int) -> int:
             .values(recipients=recipients, completed_at=now())
             .execution_options(synchronize_session=False)
         )
-        db.session.commit()
+
+    commit_write(complete)
     return queued
 
 

@@ -35,10 +35,14 @@ from blogapp.models import (
     post_categories,
 )
 from blogapp.permalinks import post_url
-from blogapp.posts.editing import fill_post_form, local_input_value, post_data
+from blogapp.posts.editing import (
+    fill_post_form,
+    local_input_value,
+    post_data,
+    save_from_editor,
+)
 from blogapp.posts.services import PostData, apply_post, check_post, delete_post, save_post
 from blogapp.revisions.admin import editor_opened
-from blogapp.revisions.services import StaleSave, parse_based_on
 
 POSTS_PER_ADMIN_PAGE = 20
 
@@ -208,19 +212,10 @@ def _editor(post: Post | None):
                 return _preview(post, data, form)
             show_errors(form, FieldErrors(errors))
         elif action == "save":
-            try:
-                saved = save_post(
-                    post,
-                    data,
-                    author=current_user._get_current_object(),
-                    based_on=parse_based_on(form.based_on.data),
-                )
-            except StaleSave as stale:
-                conflict = stale
-                form.based_on.data = str(stale.latest.id)
-            except FieldErrors as error:
-                show_errors(form, error)
-            else:
+            saved, conflict = save_from_editor(
+                form, lambda based_on: save_post(post, data, author=user, based_on=based_on)
+            )
+            if saved is not None:
                 flash(_saved_message(saved), "success")
                 return redirect(url_for("admin.edit_post", post_id=saved.id))
     return render_template(

@@ -13,11 +13,10 @@ from blogapp.admin.forms import EmptyForm, PageForm
 from blogapp.auth.permissions import editor_required
 from blogapp.content import render_page
 from blogapp.extensions import db
-from blogapp.field_errors import FieldErrors, show_errors
 from blogapp.models import Page
+from blogapp.posts.editing import save_from_editor
 from blogapp.posts.services import PageData, delete_page, save_page
 from blogapp.revisions.admin import editor_opened
-from blogapp.revisions.services import StaleSave, parse_based_on
 
 
 @bp.route("/pages/")
@@ -73,19 +72,11 @@ def _editor(page: Page | None):
                 action=request.path,
             )
         if action == "save":
-            try:
-                saved = save_page(
-                    page,
-                    data,
-                    author=current_user._get_current_object(),
-                    based_on=parse_based_on(form.based_on.data),
-                )
-            except StaleSave as stale:
-                conflict = stale
-                form.based_on.data = str(stale.latest.id)
-            except FieldErrors as error:
-                show_errors(form, error)
-            else:
+            author = current_user._get_current_object()
+            saved, conflict = save_from_editor(
+                form, lambda based_on: save_page(page, data, author=author, based_on=based_on)
+            )
+            if saved is not None:
                 flash(_("Page saved (%(status)s).", status=saved.status), "success")
                 return redirect(url_for("admin.edit_page", page_id=saved.id))
     return render_template(

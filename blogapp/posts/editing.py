@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from blogapp.categories.services import parse_tag_names
 from blogapp.dates import to_local
+from blogapp.field_errors import FieldErrors, show_errors
 from blogapp.models import Post, PostStatus
 from blogapp.posts.services import FeaturedImage, PostData
+from blogapp.revisions.services import StaleSave, parse_based_on
+
+Saved = TypeVar("Saved")
 
 
 def post_data(form) -> PostData:
@@ -51,3 +58,20 @@ def fill_post_form(form, post: Post) -> None:
 
 def local_input_value(post: Post) -> str:
     return to_local(post.published_at).strftime("%Y-%m-%dT%H:%M")
+
+
+def save_from_editor(
+    form, save: Callable[[int | None], Saved]
+) -> tuple[Saved | None, StaleSave | None]:
+    """The editor's Save, for a post or a page: ``save(based_on)`` with the revision
+    the editor was opened on. Returns what was saved; or the conflict (someone saved
+    meanwhile: the form now builds on their revision, shown beside it); or neither,
+    with the service's errors shown on the form's fields."""
+    try:
+        return save(parse_based_on(form.based_on.data)), None
+    except StaleSave as stale:
+        form.based_on.data = str(stale.latest.id)
+        return None, stale
+    except FieldErrors as error:
+        show_errors(form, error)
+        return None, None

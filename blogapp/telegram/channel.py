@@ -30,7 +30,7 @@ from sqlalchemy.orm import joinedload
 from blogapp import clock
 from blogapp.cards.names import card_path
 from blogapp.content import html_to_text, post_label, truncate_graphemes
-from blogapp.database import write_transaction
+from blogapp.database import commit_write
 from blogapp.dates import format_date
 from blogapp.extensions import db
 from blogapp.interface_language import mail_locale
@@ -183,9 +183,11 @@ def send(row: OutboxMessage) -> None:
     db.session.commit()  # nothing held while Telegram answers
     if action in ("delete", "move"):
         _delete(sent.chat_id, sent.message_id)
-        with write_transaction():
+
+        def forget() -> None:
             db.session.execute(delete(TelegramMessage).where(TelegramMessage.post_id == post_id))
-            db.session.commit()
+
+        commit_write(forget)
     if action in ("send", "move"):
         _post(post_id, want)
     elif action == "edit":
@@ -200,7 +202,8 @@ def _post(post_id: int, want: Wanted) -> None:
     else:
         result = api.call("sendMessage", {**fields, "text": want.text})
     message_id = int(result["message_id"])
-    with write_transaction():
+
+    def record() -> None:
         db.session.merge(
             TelegramMessage(
                 post_id=post_id,
@@ -212,7 +215,8 @@ def _post(post_id: int, want: Wanted) -> None:
                 sent_at=clock.now(),
             )
         )
-        db.session.commit()
+
+    commit_write(record)
 
 
 def _edit(post_id: int, want: Wanted, sent: TelegramMessage) -> None:
@@ -244,11 +248,13 @@ def _edit(post_id: int, want: Wanted, sent: TelegramMessage) -> None:
     except api.BotError as error:
         if "message is not modified" not in error.description:
             raise
-    with write_transaction():
+
+    def record() -> None:
         stored = db.session.get(TelegramMessage, post_id)
         if stored is not None:
             stored.text_digest, stored.card, stored.edited_at = want.digest, want.card, clock.now()
-        db.session.commit()
+
+    commit_write(record)
 
 
 def _delete(chat_id: str, message_id: int) -> None:
