@@ -60,7 +60,9 @@ assert posted.status_code == 302, posted.status_code
 reading = loaded()
 feed = client.get("/feed/")
 assert feed.status_code == 200 and b"<rss" in feed.data
-print(json.dumps({"reading": reading, "after_feed": loaded()}))
+import babel.core, babel.localedata
+locale_data = sorted(babel.localedata._cache) + ["global"] * (babel.core._global_data is not None)
+print(json.dumps({"reading": reading, "after_feed": loaded(), "locale_data": locale_data}))
 """
 
 
@@ -104,6 +106,8 @@ def test_a_reader_worker_never_loads_upload_login_or_writing_libraries(
     modules = json.loads(run.stdout.strip().splitlines()[-1])
     assert modules["reading"] == []
     assert modules["after_feed"] == []
+    # English pages are written without Babel's locale data (4 MB with its global data).
+    assert modules["locale_data"] == []
 
 
 def test_kept_neighbours_carry_no_excerpts_yet_an_untitled_one_is_labelled(app, client, ctx):
