@@ -22,6 +22,10 @@ class WrkResult:
     errors: dict[str, int]
     statuses: dict[int, int]
     peak_rss_kib: int = 0
+    # Counted by a script that keeps them (lua/post_form.lua): requests begun, and the
+    # ids its answers named. None: the script did not count.
+    sent: int | None = None
+    answered: list[int] = field(default_factory=list)
 
     @property
     def rate(self) -> float:
@@ -115,4 +119,6 @@ def run_wrk(url: str, settings: WrkSettings, sample_rss=None) -> WrkResult:
         errors=data["errors"],
         statuses={int(k): v for k, v in data["statuses"].items()},
         peak_rss_kib=peak,
+        sent=data["sent"] if data["sent"] >= 0 else None,
+        answered=[int(n) for n in data["answered"]],
     )

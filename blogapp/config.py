@@ -99,6 +99,9 @@ class DefaultConfig:
     NOTIFY_DIGEST_MINUTES = 15  # at most one reply notification per address this often
     CONFIRM_LINK_DAYS = 7  # the double opt-in link
     CONFIRM_RESEND_HOURS = 24  # a new confirmation mail to one address at most this often
+    # A browser stays recognised as a commenter this long after it confirmed, then must
+    # confirm again: a lost or seized laptop does not vouch for its reader for ever.
+    COMMENTER_KEY_DAYS = 365
     COMMENT_IP_RETENTION_DAYS = 30  # `flask prune` erases older addresses; 0 stores none
     # Reading counts (blogapp.stats): a reader asking for more pages than this in a day
     # is counted as a robot, and their views are left out of the day's counts.

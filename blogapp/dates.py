@@ -50,7 +50,12 @@ def format_datetime(value: datetime) -> str:
 
 
 def month_name(month: int) -> str:
-    return get_month_names("wide", locale=current_language())[month]
+    language = current_language()
+    if language == "en":
+        # As format_date writes English: Babel's locale data (with its global data, some
+        # 4 MB in each worker) is loaded only by a page in another language.
+        return f"{datetime(2000, month, 1):%B}"
+    return get_month_names("wide", locale=language)[month]
 
 
 def format_month(year: int, month: int) -> str:

@@ -4,6 +4,8 @@ SMTP server, as readers and a moderator would."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -13,7 +15,7 @@ from blogapp.extensions import db
 from blogapp.models import Comment, CommenterKey, CommentStatus
 from blogapp.privacy.services import erase
 from tests.factories import make_post, make_user
-from tests.helpers import BROWSER_POST, open_form, recognise, url_of
+from tests.helpers import BROWSER_POST, csrf_token_from, open_form, recognise, url_of
 from tests.helpers_mail import Inbox, SMTPServer, deliver, links_in, path_of
 
 A = "sokha@example.org"
@@ -135,3 +137,88 @@ def test_erasing_the_reader_forgets_their_browsers(app, client, ctx):
     db.session.commit()
     assert db.session.scalar(select(func.count()).select_from(CommenterKey)) == 0
     assert send(client, post, "Still me?").status == CommentStatus.PENDING
+
+
+def manage_link_from(page) -> str:
+    """The "your subscriptions" link on the page a pressed confirmation link answers."""
+    [link] = re.findall(r'href="([^"]*/mail/subscriptions/[^"]+)"', page.get_data(as_text=True))
+    return path_of(link)
+
+
+def keys_of(address: str) -> int:
+    db.session.expire_all()
+    return db.session.scalar(
+        select(func.count()).select_from(CommenterKey).where(CommenterKey.email == address)
+    )
+
+
+def test_a_commenter_key_expires_after_the_days_set(app, client, clock, ctx):
+    save_settings(CommentSettings(auto_approve_known=True))
+    app.config["COMMENTER_KEY_DAYS"] = 30
+    post = make_post()
+    recognise(client, A)
+
+    clock.advance(days=29, hours=23)
+    assert send(client, post, "Still recognised.").status == CommentStatus.APPROVED
+    clock.advance(hours=2)
+    late = send(client, post, "A month and a bit later.")
+    assert (late.status, late.known_browser) == (CommentStatus.PENDING, False)
+
+
+def test_the_cookie_lasts_as_long_as_the_key_and_flask_prune_deletes_expired_keys(
+    app, client, inbox, moderator, clock, runner, ctx
+):
+    app.config["COMMENTER_KEY_DAYS"] = 30
+    post = make_post()
+    first = send(client, post, "Recognise me.", remember=True)
+    services.approve(db.session.get(Comment, first.id), moderator)
+    pressed = confirm_from_mail(client, inbox)
+    assert f"Max-Age={30 * 24 * 3600}" in pressed.headers["Set-Cookie"]
+    recognise(app.test_client(), "other@example.org")
+
+    clock.advance(days=20)
+    recognise(app.test_client(), A)  # a second browser, confirmed later
+    clock.advance(days=11)
+    result = runner.invoke(args=["prune"])
+    assert "Deleted 2 commenter key(s) older than 30 day(s)." in result.output
+    assert keys_of(A) == 1 and keys_of("other@example.org") == 0
+
+
+def test_a_reader_forgets_their_browsers_from_their_subscriptions_page(
+    app, client, inbox, moderator, ctx
+):
+    save_settings(CommentSettings(auto_approve_known=True))
+    post = make_post()
+    first = send(client, post, "Recognise me.", remember=True)
+    services.approve(db.session.get(Comment, first.id), moderator)
+    manage = manage_link_from(confirm_from_mail(client, inbox))
+    laptop = app.test_client()
+    recognise(laptop, A)
+    recognise(app.test_client(), "someone-else@example.org")
+    assert send(laptop, post, "From my laptop.").status == CommentStatus.APPROVED
+
+    page = client.get(manage)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "2 browsers recognise you" in text
+    assert "Forget my browsers" in text
+    assert keys_of(A) == 2  # the page only shows
+
+    # Without the form's CSRF token (a page elsewhere posting to the link): nothing.
+    [forget_path] = re.findall(r'<form method="post" action="([^"]+)">\s*<input[^>]*csrf', text)
+    forged = app.test_client().post(forget_path, headers=BROWSER_POST)
+    assert forged.status_code == 400
+    assert keys_of(A) == 2
+
+    pressed = client.post(forget_path, data={"csrf_token": csrf_token_from(text)})
+    assert pressed.status_code == 200
+    assert "No browser recognises you now" in pressed.get_data(as_text=True)
+    # This browser's cookie goes too; the other address's keys stay.
+    assert f"{keys.COOKIE}=;" in pressed.headers["Set-Cookie"]
+    assert "Path=/comments/post/" in pressed.headers["Set-Cookie"]
+    assert keys_of(A) == 0 and keys_of("someone-else@example.org") == 1
+
+    held = send(laptop, post, "Still me, on the laptop.")
+    assert (held.status, held.known_browser) == (CommentStatus.PENDING, False)
+    after = client.get(manage).get_data(as_text=True)
+    assert "Forget my browsers" not in after

@@ -63,6 +63,12 @@ def init_app(app) -> None:
         ),
     )
     found.add_job(
+        "commenter-keys",
+        lambda: (
+            f"Deleted {keys.forget_expired()} commenter key(s) older than {keys.key_days()} day(s)."
+        ),
+    )
+    found.add_job(
         "deleted-quotes",
         lambda: (
             f"Blanked {retention.erase_old_deleted_quotes()} moderation-log quote(s) of "

@@ -10,7 +10,12 @@ a comment sent with a key given for its address counts as "known"
 (``services.submit``). Only a hash of each key is stored.
 
 The reply notifications' confirmation (``subscriptions``) is the same double
-opt-in: confirming from it gives the browser a key too."""
+opt-in: confirming from it gives the browser a key too.
+
+A key counts for ``COMMENTER_KEY_DAYS`` after it was given (by the site's clock), then
+its browser must confirm again; ``flask prune`` deletes expired keys. From the page
+their mailed "your subscriptions" link opens, a reader can forget every browser
+recognised as them (a lost phone, a shared computer)."""
 
 from __future__ import annotations
 
@@ -47,12 +52,24 @@ def presented_key() -> str:
     return request.cookies.get(COOKIE, "")[:100] if has_request_context() else ""
 
 
+def key_days() -> int:
+    return int(current_app.config["COMMENTER_KEY_DAYS"])
+
+
+def _given_since():
+    """Keys given before this moment have expired."""
+    return now() - timedelta(days=key_days())
+
+
 def is_known(key: str, email: str) -> bool:
-    """Whether ``key`` was given to a browser that confirmed ``email``."""
+    """Whether ``key`` was given, less than ``COMMENTER_KEY_DAYS`` ago, to a browser
+    that confirmed ``email``."""
     if not key or not email:
         return False
     stored = db.session.scalar(
-        select(CommenterKey.email).where(CommenterKey.key_hash == key_hash(key))
+        select(CommenterKey.email).where(
+            CommenterKey.key_hash == key_hash(key), CommenterKey.created_at > _given_since()
+        )
     )
     return stored is not None and hmac.compare_digest(stored.encode(), email.encode())
 
@@ -71,13 +88,63 @@ def issue(email: str) -> None:
         response.set_cookie(
             COOKIE,
             key,
-            max_age=int(timedelta(days=COOKIE_DAYS).total_seconds()),
+            max_age=int(timedelta(days=min(COOKIE_DAYS, key_days())).total_seconds()),
             path=COOKIE_PATH,
             httponly=True,
             samesite="Strict",
             secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
         )
         return response
+
+
+def recognised_browsers(email: str) -> int:
+    """How many browsers hold a key for ``email`` that has not expired."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(CommenterKey)
+            .where(
+                CommenterKey.email == email.strip().lower(),
+                CommenterKey.created_at > _given_since(),
+            )
+        )
+        or 0
+    )
+
+
+def forget_browsers(email: str) -> int:
+    """Delete every key of ``email`` (commits; in the POST of the reader's page) and the
+    cookie of this request's browser: none of them is recognised any more."""
+    forgotten = db.session.execute(
+        delete(CommenterKey)
+        .where(CommenterKey.email == email.strip().lower())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+
+    @after_this_request
+    def drop_cookie(response):
+        response.delete_cookie(
+            COOKIE,
+            path=COOKIE_PATH,
+            httponly=True,
+            samesite="Strict",
+            secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        )
+        return response
+
+    return forgotten
+
+
+def forget_expired() -> int:
+    """Delete the keys older than ``COMMENTER_KEY_DAYS`` (commits; ``flask prune``)."""
+    deleted = db.session.execute(
+        delete(CommenterKey)
+        .where(CommenterKey.created_at <= _given_since())
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return deleted
 
 
 def confirmed_addresses(emails: list[str]) -> set[str]:

@@ -17,7 +17,7 @@ from blogapp.comments import email_moderation, keys, subscriptions
 from blogapp.extensions import csrf
 from blogapp.interface_language import N_
 from blogapp.mail.links import LinkError, pressed
-from blogapp.mail.subscriptions import Pages, add_pages, private
+from blogapp.mail.subscriptions import MANAGE, Pages, add_pages, private
 
 bp = Blueprint("comment_mail", __name__, url_prefix="/mail")
 
@@ -79,12 +79,35 @@ add_pages(
         manage=_manage,
         manage_template="subscriptions.html",
         manage_context=lambda subscriber: {
-            "items": subscriptions.active_subscriptions(subscriber.id)
+            "items": subscriptions.active_subscriptions(subscriber.id),
+            "browsers": keys.recognised_browsers(subscriber.email),
         },
         nothing_chosen=N_("Choose a subscription to end."),
     ),
     manage_path="/subscriptions/<token>",
 )
+
+
+@bp.route("/subscriptions/browsers/<token>", methods=["POST"])
+def forget_browsers(token: str):
+    """The "Forget my browsers" button of the subscriptions page. Unlike that page's
+    other buttons, it checks the form's CSRF token: a reader who forwarded a
+    notification should not have a page elsewhere undo every browser of theirs."""
+    try:
+        subscriber, _data = subscriptions.REPLIES.read(MANAGE, token)
+    except LinkError as error:
+        return _problem(error)
+    keys.forget_browsers(subscriber.email)
+    return render_template(
+        "mail/message.html",
+        title=_("Browsers forgotten"),
+        message=_(
+            "No browser recognises you now as %(email)s: your comments will be held for "
+            "moderation until you confirm your address again from a browser.",
+            email=subscriber.email,
+        ),
+        manage=subscriptions.subscriptions_url(subscriber),
+    )
 
 
 @bp.route("/moderate/<token>", methods=["GET", "POST"])

@@ -5,7 +5,11 @@ can tell it really comes from ``MAIL_FROM``'s domain.
 ``instance/dkim.key``, mode 0600) and prints the TXT record to publish at
 ``<DKIM_SELECTOR>._domainkey.<domain>``. Once the file exists every mail the worker
 sends over SMTP is signed; without it, mail goes out unsigned as before.
-``flask doctor`` compares the published record with the key."""
+``flask doctor`` compares the published record with the key.
+
+dkimpy (which brings dnspython, aiodns and pycares) and cryptography are imported where
+a key is made or a mail signed: the web workers import this module (through the
+outbox's screens) but never sign, and those libraries add megabytes to each."""
 
 from __future__ import annotations
 
@@ -15,9 +19,6 @@ from email.message import EmailMessage
 from email.utils import parseaddr
 from pathlib import Path
 
-import dkim
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask, current_app
 
 # What the signature covers: the headers a forger would change. From is required.
@@ -56,6 +57,9 @@ def record_name(app: Flask | None = None) -> str:
 
 def generate_key(path: Path) -> bytes:
     """Write a new private key to ``path``, readable by its owner only; returns the PEM."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
     key = rsa.generate_private_key(public_exponent=65537, key_size=KEY_BITS)
     pem = key.private_bytes(
         serialization.Encoding.PEM,
@@ -71,6 +75,8 @@ def generate_key(path: Path) -> bytes:
 
 def public_key_base64(pem: bytes) -> str:
     """The ``p=`` of the DNS record: the public key's SubjectPublicKeyInfo, base64."""
+    from cryptography.hazmat.primitives import serialization
+
     key = serialization.load_pem_private_key(pem, password=None)
     der = key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -96,6 +102,8 @@ def signed(message: EmailMessage) -> EmailMessage:
     domain = sender_domain()
     if pem is None or not domain:
         return message
+    import dkim  # with dnspython and cryptography: the mail worker's, not a web worker's
+
     # Signed as smtplib will send it: CRLF line ends (its send_message flattens so).
     raw = message.as_bytes(policy=message.policy.clone(linesep="\r\n"))
     present = [name for name in SIGNED_HEADERS if name.decode() in message]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pyrage
 from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, inspect, select, update
@@ -56,6 +55,8 @@ def recipients() -> list:
     keys = [k.strip() for k in raw.replace("\n", ",").split(",") if k.strip()]
     if not keys:
         raise NotSetUp
+    import pyrage  # imported where contact details are sealed or opened, not at start
+
     try:
         return [pyrage.x25519.Recipient.from_str(k) for k in keys]
     except pyrage.RecipientError as error:
@@ -64,6 +65,8 @@ def recipients() -> list:
 
 
 def seal(text: str) -> bytes:
+    import pyrage
+
     return pyrage.encrypt(text.encode(), recipients())
 
 
@@ -74,6 +77,8 @@ class WrongIdentity(Exception):
 def unseal(sealed: bytes, identity: str) -> str:
     """The contact details, opened with an editor's ``AGE-SECRET-KEY-1…`` (held in
     memory only); WrongIdentity with a message for the editor otherwise."""
+    import pyrage
+
     try:
         key = pyrage.x25519.Identity.from_str(identity.strip())
     except (pyrage.IdentityError, ValueError) as error:
