@@ -209,6 +209,7 @@ def _export(
     with app.test_request_context("/", base_url=site_url):
         addresses = main_site_addresses(app, main_sites, base_url)
         inventory = load_inventory(extra_stamp=(base_url, addresses))
+        relations = Relations(inventory)
     plain = [item for item in inventory.items if is_plain(file_of(item.url, item.kind))]
     if len(plain) < len(inventory.items):
         kept_urls = {item.url for item in plain}
@@ -283,7 +284,7 @@ def _export(
         else:
             todo.append(item)
 
-    renderer = _Renderer(app, site, inventory, Relations(inventory), root, old_files)
+    renderer = _Renderer(app, site, inventory, relations, root, old_files)
     # The sidebar first: rendering it fills this process's per-version parts (sidebar,
     # counts), which the forked renderers then share instead of each building them.
     sidebar, rendered = renderer.sidebar()
@@ -385,9 +386,18 @@ class _Renderer:
         with self.app.app_context():
             for item in items:
                 if item.post_id is not None:
-                    keep_neighbours(item.post_id, self.relations.neighbours(item.post_id))
+                    self._keep_neighbours(item)
                 entries[item.url] = self._item(item, writer)
         return _Chunk(entries, writer.files, report.written, self.rendered - before)
+
+    def _keep_neighbours(self, item: Item) -> None:
+        # Kept under the content version, which may take a query: made as the page's
+        # own GET makes it (a read transaction, never SQLite's write lock, which would
+        # stop the other renderers), and ended at once.
+        assert item.post_id is not None
+        with self.app.test_request_context(item.url, base_url=self.site_url):
+            keep_neighbours(item.post_id, self.relations.neighbours(item.post_id))
+            db.session.remove()
 
     def _item(self, item: Item, writer: _Writer) -> dict:
         site, render = self.site, self.render
