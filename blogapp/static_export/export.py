@@ -463,6 +463,12 @@ def _render_all(renderer: _Renderer, todo: list[Item], jobs: int) -> Iterator[_C
     if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         yield renderer.run(todo)
         return
+    # One post page here first: its templates compiled and the thread's parts warmed
+    # once, for every process to start with, instead of in each.
+    first = next((i for i, item in enumerate(todo) if item.post_id is not None), None)
+    if first is not None:
+        yield renderer.run([todo[first]])
+        todo = todo[:first] + todo[first + 1 :]
     global _FORKED
     size = max(1, -(-len(todo) // (jobs * CHUNKS_PER_JOB)))
     shares = [todo[start : start + size] for start in range(0, len(todo), size)]
