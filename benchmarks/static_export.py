@@ -4,13 +4,23 @@
     python -m benchmarks.static_export [--reuse-db]
 
 Runs on a copy of ``bench-results/bench.sqlite`` (the new post must not reach the
-other rows' database), in process, as the command does. Prints two table rows, the
-ones ``python -m benchmarks`` adds to its table; the SQL column is statements per
-rendered page (the inventory's few queries included)."""
+other rows' database), in process, as the command does, with ``--jobs`` rendering
+processes (default: one per CPU). Prints two table rows, the ones ``python -m
+benchmarks`` adds to its table; the SQL column is statements per rendered page (the
+inventory's few queries and every rendering process's included).
+
+Wall time on a shared machine says little, so each row also gives the CPU seconds the
+export used (the command's own and its rendering processes'), the load average, and
+the wall time the same work would take on an idle machine with two cores: the
+command's own CPU time (inventory, manifest; one process) plus the renderers' CPU
+time shared by two."""
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
+import resource
 import shutil
 import sqlite3
 import sys
@@ -24,17 +34,56 @@ FULL_TARGET_SECONDS = 60
 INCREMENTAL_TARGET_SECONDS = 5
 
 
+IDLE_CORES = 2  # the projection's machine
+
+
+@dataclass
+class Cost:
+    """CPU seconds of one export: this process's and its rendering processes'."""
+
+    own: float
+    renderers: float
+    load: str  # the load averages after it
+
+    @property
+    def total(self) -> float:
+        return self.own + self.renderers
+
+    def projected(self, jobs: int) -> float:
+        return self.own + self.renderers / min(max(jobs, 1), IDLE_CORES)
+
+
+class _Clock:
+    def __enter__(self) -> _Clock:
+        self.own = resource.getrusage(resource.RUSAGE_SELF)
+        self.children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+
+        def used(after, before) -> float:
+            return after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+
+        load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+        self.cost = Cost(used(own, self.own), used(children, self.children), load)
+
+
 @dataclass
 class ExportRun:
+    jobs: int
     full_seconds: float
     full_files: int
     full_rendered: int
     full_bytes: int
     full_queries: int
+    full_cost: Cost
     incremental_seconds: float
     incremental_rendered: int
     incremental_written: int
     incremental_queries: int
+    incremental_cost: Cost
 
 
 def _copy_database(source: Path, target: Path) -> None:
@@ -70,10 +119,12 @@ def _new_post() -> None:
     db.session.commit()
 
 
-def measure(results: Path) -> ExportRun:
+def measure(results: Path, jobs: int | None = None) -> ExportRun:
     from benchmarks.demo_site import make_app
     from blogapp.extensions import db
-    from blogapp.static_export.export import export_site
+    from blogapp.static_export.export import export_site, usable_cpus
+
+    jobs = jobs or usable_cpus()
 
     work = results / "static-export"
     work.mkdir(parents=True, exist_ok=True)
@@ -87,32 +138,47 @@ def measure(results: Path) -> ExportRun:
         REQUEST_LOG=False,
         UPLOAD_FOLDER=str(work / "uploads"),
     )
-    statements = [0]
+    # In shared memory: the rendering processes fork with the listener and count too.
+    statements = multiprocessing.get_context("fork").Value("q", 0)
 
     def count(*args) -> None:
-        statements[0] += 1
+        with statements.get_lock():
+            statements.value += 1
 
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", count)
-        full = export_site(app, folder)
-        full_queries, statements[0] = statements[0], 0
+        with _Clock() as full_clock:
+            full = export_site(app, folder, jobs=jobs)
+        full_queries = statements.value
         _new_post()
-        statements[0] = 0
-        incremental = export_site(app, folder)
+        statements.value = 0
+        with _Clock() as incremental_clock:
+            incremental = export_site(app, folder, jobs=jobs)
         event.remove(db.engine, "before_cursor_execute", count)
         db.session.remove()
         db.engine.dispose()
     size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
     return ExportRun(
+        jobs,
         full.seconds,
         full.files,
         full.rendered,
         size,
         full_queries,
+        full_clock.cost,
         incremental.seconds,
         incremental.rendered,
         len(incremental.written),
-        statements[0],
+        statements.value,
+        incremental_clock.cost,
+    )
+
+
+def _cost(cost: Cost, rendered: int, jobs: int) -> str:
+    return (
+        f"CPU {cost.total:.1f} s ({cost.own:.1f} s command, {cost.renderers:.1f} s "
+        f"renderers; {1000 * cost.total / max(rendered, 1):.1f} ms a page), load {cost.load}; "
+        f"idle {IDLE_CORES} cores: ~{cost.projected(jobs):.1f} s"
     )
 
 
@@ -123,16 +189,18 @@ def rows(run: ExportRun) -> str:
     per_page = run.full_queries / max(run.full_rendered, 1)
     inc_per_page = run.incremental_queries / max(run.incremental_rendered, 1)
     return (
-        f"| static copy: full export (`flask export-static`) | {run.full_bytes:,} | "
+        f"| static copy: full export (`flask export-static --jobs {run.jobs}`) | "
+        f"{run.full_bytes:,} | "
         f"{run.full_rendered / run.full_seconds:,.0f} pages/s | – | – | – | – | "
         f"{per_page:.1f} | – | <= {FULL_TARGET_SECONDS} s | "
         f"{'PASS' if full_ok else 'FAIL'}: {run.full_seconds:.1f} s, {run.full_rendered:,} "
-        f"pages rendered, {run.full_files:,} files |\n"
+        f"pages rendered, {run.full_files:,} files; "
+        f"{_cost(run.full_cost, run.full_rendered, run.jobs)} |\n"
         f"| static copy: incremental after one new post | – | – | – | – | – | – | "
         f"{inc_per_page:.1f} | – | <= {INCREMENTAL_TARGET_SECONDS} s | "
         f"{'PASS' if inc_ok else 'FAIL'}: {run.incremental_seconds:.1f} s, "
         f"{run.incremental_rendered:,} pages rendered, {run.incremental_written:,} files "
-        f"written |"
+        f"written; {_cost(run.incremental_cost, run.incremental_rendered, run.jobs)} |"
     )
 
 
@@ -147,12 +215,15 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="keep bench-results/bench.sqlite from an earlier run",
     )
+    parser.add_argument(
+        "--jobs", type=int, default=None, help="rendering processes (default: one per CPU)"
+    )
     args = parser.parse_args(argv)
     RESULTS.mkdir(exist_ok=True)
     prepare_database(args)
     print("Exporting a static copy (full, then after one new post) …", flush=True)
     started = time.perf_counter()
-    run = measure(RESULTS)
+    run = measure(RESULTS, args.jobs)
     print(rows(run))
     print(f"(whole run {time.perf_counter() - started:.0f} s)")
     return 0

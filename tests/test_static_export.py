@@ -5,9 +5,11 @@ then exported again, and again after one new post."""
 from __future__ import annotations
 
 import hashlib
+import random
 import re
 import threading
 from collections import deque
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -22,8 +24,12 @@ from sqlalchemy import select
 from blogapp.extensions import db
 from blogapp.models import Category, Post, PostStatus, Redirect, Tag, User
 from blogapp.permalinks import post_url
+from blogapp.post_queries import post_terms
+from blogapp.seo.related import _query_neighbours
 from blogapp.static_export.export import is_plain
-from tests.factories import make_comment, make_post, make_profile
+from blogapp.static_export.inventory import load_inventory
+from blogapp.static_export.related import Relations
+from tests.factories import make_category, make_comment, make_post, make_profile, make_tag
 
 ORIGIN = "localhost"  # SITE_URL is http://localhost in the tests' settings
 KHMER_SLUG = "សេរីភាព-សារព័ត៌មាន"
@@ -376,3 +382,41 @@ def test_an_address_that_climbs_out_of_the_folder_is_left_out(runner, demo, tmp_
     assert "Left out /author/../../escaped/" in output
     assert not (tmp_path / "escaped").exists() and not (tmp_path / "inside" / "escaped").exists()
     assert all(is_plain(path) for path in manifest(folder))
+
+
+def test_the_export_ranks_every_posts_neighbours_as_the_post_page_does(app, ctx):
+    # The copy's post pages take their previous, next and related posts from the
+    # export's ranking in memory, not from the site's query: they must be the same.
+    rng = random.Random(7)
+    categories = [make_category(f"Section {i}") for i in range(4)]
+    tags = [make_tag(f"topic {i}") for i in range(6)]
+    day = datetime(2025, 3, 1, 8, 0, tzinfo=UTC)
+    for number in range(60):
+        make_post(
+            "" if number % 17 == 0 else f"Post {number}",  # untitled: labelled by excerpt
+            "Words.",
+            excerpt=f"What post {number} says.",
+            # Some share a moment, so the newest-first order falls to their ids.
+            published_at=day + timedelta(hours=rng.randrange(40)),
+            status=PostStatus.DRAFT if number % 13 == 0 else PostStatus.PUBLISHED,
+            categories=rng.sample(categories, rng.randint(0, 2)),
+            tags=rng.sample(tags, rng.randint(0, 3)),
+        )
+    make_post("Not yet", "Words.", published_at=datetime.now(UTC) + timedelta(days=3))
+    with app.test_request_context():
+        inventory = load_inventory()
+        relations = Relations(inventory)
+        assert len(inventory.posts) > 50
+        for row in inventory.posts:
+            post = db.session.get(Post, row.id)
+            expected = _query_neighbours(post, post_terms(row.id))
+            assert relations.neighbours(row.id) == expected, post.title
+
+
+def test_several_processes_write_the_same_copy_as_one(runner, demo, tmp_path):
+    one, three = tmp_path / "one", tmp_path / "three"
+    export(runner, one, "--jobs", "1")
+    output = export(runner, three, "--jobs", "3")
+    assert files_on_disk(one) == files_on_disk(three) == manifest(three)
+    assert (one / "MANIFEST.txt").read_bytes() == (three / "MANIFEST.txt").read_bytes()
+    assert f"{len(manifest(three))} files written" in output

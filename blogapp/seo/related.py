@@ -67,6 +67,12 @@ def post_neighbours(post: Post, terms: PostTerms) -> Neighbours:
     return remembered("neighbours", post.id, lambda: _query_neighbours(post, terms), maxsize=KEEP)
 
 
+def keep_neighbours(post_id: int, neighbours: Neighbours) -> None:
+    """Give this worker a post's neighbours found another way (the static export ranks
+    them for every post at once), so its page runs no query for them."""
+    remembered("neighbours", post_id, lambda: neighbours, maxsize=KEEP)
+
+
 def _query_neighbours(post: Post, terms: PostTerms) -> Neighbours:
     older = or_(
         Post.published_at < post.published_at,

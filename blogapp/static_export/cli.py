@@ -28,9 +28,19 @@ from flask.cli import with_appcontext
 @click.option(
     "--full", is_flag=True, help="Render every page, not only those whose content changed."
 )
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Processes that render pages at once (default: one per CPU).",
+)
 @with_appcontext
 def export_static_command(
-    folder: Path, base_url: str | None, main_sites: tuple[str, ...], full: bool
+    folder: Path,
+    base_url: str | None,
+    main_sites: tuple[str, ...],
+    full: bool,
+    jobs: int | None,
 ) -> None:
     """Write a static copy of the public site into FOLDER (files that changed only)."""
     from blogapp.static_export.export import ExportError, export_site
@@ -41,7 +51,7 @@ def export_static_command(
         )
     try:
         report = export_site(
-            current_app, folder, base_url=base_url, main_sites=main_sites, full=full
+            current_app, folder, base_url=base_url, main_sites=main_sites, full=full, jobs=jobs
         )
     except ExportError as error:
         raise click.ClickException(str(error)) from error

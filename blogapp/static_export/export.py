@@ -15,8 +15,10 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import json
+import multiprocessing
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -24,12 +26,13 @@ from urllib.parse import unquote, urlsplit
 from flask import Flask
 
 from blogapp.cards.names import CARD_NAME
-from blogapp.extensions import costly_limiter, limiter
+from blogapp.extensions import costly_limiter, db, limiter
 from blogapp.media.storage import upload_folder
 from blogapp.media.views import UPLOAD_NAME
 from blogapp.mirrors.addresses import mirror_addresses
-from blogapp.seo.related import RELATED_LIMIT
+from blogapp.seo.related import RELATED_LIMIT, keep_neighbours
 from blogapp.static_export.inventory import Inventory, Item, digest, load_inventory
+from blogapp.static_export.related import Relations
 from blogapp.static_export.rewrite import (
     SIDEBAR_PATH,
     CopySite,
@@ -171,14 +174,16 @@ def export_site(
     base_url: str | None = None,
     main_sites: list[str] | tuple[str, ...] = (),
     full: bool = False,
+    jobs: int | None = None,
 ) -> ExportReport:
-    """Write the copy of the public site into ``root``; ``full`` renders every page."""
+    """Write the copy of the public site into ``root``; ``full`` renders every page.
+    ``jobs`` processes render the pages (default: one per CPU this process may use)."""
     # The per-address limits on deep pages are for readers' scripts; the export asks for
     # every deep page of every listing at once, from no address at all.
     enabled = limiter.enabled, costly_limiter.enabled
     limiter.enabled = costly_limiter.enabled = False
     try:
-        return _export(app, root, base_url, main_sites, full)
+        return _export(app, root, base_url, main_sites, full, jobs or usable_cpus())
     finally:
         limiter.enabled, costly_limiter.enabled = enabled
 
@@ -189,6 +194,7 @@ def _export(
     base_url: str | None,
     main_sites: list[str] | tuple[str, ...],
     full: bool,
+    jobs: int,
 ) -> ExportReport:
     started = time.perf_counter()
     root.mkdir(parents=True, exist_ok=True)
@@ -203,8 +209,11 @@ def _export(
     with app.test_request_context("/", base_url=site_url):
         addresses = main_site_addresses(app, main_sites, base_url)
         inventory = load_inventory(extra_stamp=(base_url, addresses))
+        relations = Relations(inventory)
     plain = [item for item in inventory.items if is_plain(file_of(item.url, item.kind))]
-    report.refused = [item.url for item in inventory.items if item not in plain]
+    if len(plain) < len(inventory.items):
+        kept_urls = {item.url for item in plain}
+        report.refused = [item.url for item in inventory.items if item.url not in kept_urls]
     inventory.items = plain
 
     site = CopySite(
@@ -250,20 +259,6 @@ def _export(
         site.targets["/" + relpath] = "/" + relpath
         assets[relpath] = writer.copy(source, relpath, old_assets.get(relpath))
 
-    # No cookie ever goes back: every page is rendered as an anonymous reader's.
-    client = app.test_client(use_cookies=False)
-
-    def render(url: str, expect: int = 200) -> str:
-        # Each request in a context of its own, as a worker serves it: a fresh session
-        # and ``g``, never the command's.
-        response = contextvars.Context().run(client.get, url, base_url=site_url)
-        if response.status_code != expect:
-            raise ExportError(f"{url} answered {response.status_code}, not {expect}")
-        if response.cache_control.private or response.cache_control.no_store:
-            raise ExportError(f"{url} answered a personal page: it must not be copied")
-        report.rendered += 1
-        return response.get_data(as_text=True)
-
     membership = _membership(inventory)
     old_membership = old.get("membership", {})
     moved = {int(i) for i in set(membership) ^ set(old_membership)} | {
@@ -271,7 +266,8 @@ def _export(
         for i in membership.keys() & old_membership.keys()
         if membership[i] != old_membership[i]
     }
-    items: dict[str, dict] = {}
+    kept: dict[str, dict] = {}
+    todo: list[Item] = []
     for item in inventory.items:
         before = old_items.get(item.url)
         unchanged = (
@@ -283,15 +279,33 @@ def _export(
             )
         )
         if unchanged and writer.keep(before["files"]):
-            items[item.url] = before
+            kept[item.url] = before
             report.skipped += 1
-            continue
-        items[item.url] = _render_item(item, render, site, writer, inventory)
-    # Every page shows the sidebar from this one file (see rewrite.py).
-    writer.write(SIDEBAR_PATH.lstrip("/"), sidebar_page(render("/"), site))
+        else:
+            todo.append(item)
 
-    not_found, _ = rewrite_page(render(NOT_FOUND_PROBE, 404), site, None)
+    renderer = _Renderer(app, site, inventory, relations, root, old_files)
+    # The sidebar first: rendering it fills this process's per-version parts (sidebar,
+    # counts), which the forked renderers then share instead of each building them.
+    sidebar, rendered = renderer.sidebar()
+    writer.write(SIDEBAR_PATH.lstrip("/"), sidebar)
+    report.rendered += rendered
+    done: dict[str, dict] = {}
+    for chunk in _render_all(renderer, todo, jobs):
+        done.update(chunk.entries)
+        writer.files.update(chunk.files)
+        report.written += chunk.written
+        report.rendered += chunk.rendered
+    # The manifest and the state name every page in the inventory's order, whatever
+    # order the renderers finished in.
+    items = {
+        item.url: done[item.url] if item.url in done else kept[item.url] for item in inventory.items
+    }
+
+    not_found, _ = rewrite_page(renderer.render(NOT_FOUND_PROBE, 404), site, None)
     writer.write("404.html", not_found)
+    report.rendered += 1
+    report.written.sort()
 
     for relpath in sorted(set(old_files) - set(writer.files)):
         (root / relpath).unlink(missing_ok=True)
@@ -312,42 +326,158 @@ def _export(
     return report
 
 
-def _render_item(item: Item, render, site: CopySite, writer: _Writer, inventory: Inventory) -> dict:
-    entry: dict = {"stamp": item.stamp, "files": {}}
-    here = urlsplit(item.url).path
-    if item.kind == "redirect":
-        target = site.resolve(item.moved_to or "/", here)
-        if target is not None:
-            relpath = file_of(item.url, "html")
-            entry["files"][relpath] = writer.write(relpath, moved_page(target))
+def usable_cpus() -> int:
+    usable = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else None
+    return len(usable) if usable else os.cpu_count() or 1
+
+
+@dataclass
+class _Chunk:
+    """What one renderer did with its share of the pages."""
+
+    entries: dict[str, dict]  # page URL -> its entry in the state
+    files: dict[str, str]  # file -> hash
+    written: list[str]
+    rendered: int
+
+
+class _Renderer:
+    """Renders pages with the app and writes them into the copy; one per export, shared
+    by the forked processes (each renders the items it is given)."""
+
+    def __init__(
+        self,
+        app: Flask,
+        site: CopySite,
+        inventory: Inventory,
+        relations: Relations,
+        root: Path,
+        old_files: dict[str, str],
+    ) -> None:
+        self.app, self.site, self.inventory, self.relations = app, site, inventory, relations
+        self.root, self.old_files = root, old_files
+        self.site_url = app.config["SITE_URL"]
+        # No cookie ever goes back: every page is rendered as an anonymous reader's.
+        self.client = app.test_client(use_cookies=False)
+        self.rendered = 0
+
+    def render(self, url: str, expect: int = 200) -> str:
+        # Each request in a context of its own, as a worker serves it: a fresh session
+        # and ``g``, never the command's.
+        response = contextvars.Context().run(self.client.get, url, base_url=self.site_url)
+        if response.status_code != expect:
+            raise ExportError(f"{url} answered {response.status_code}, not {expect}")
+        if response.cache_control.private or response.cache_control.no_store:
+            raise ExportError(f"{url} answered a personal page: it must not be copied")
+        self.rendered += 1
+        return response.get_data(as_text=True)
+
+    def sidebar(self) -> tuple[bytes, int]:
+        """Every page shows the sidebar from this one file (see rewrite.py)."""
+        before = self.rendered
+        page = sidebar_page(self.render("/"), self.site)
+        return page, self.rendered - before
+
+    def run(self, items: list[Item]) -> _Chunk:
+        report = ExportReport()
+        writer = _Writer(self.root, self.old_files, report)
+        before = self.rendered
+        entries = {}
+        with self.app.app_context():
+            for item in items:
+                if item.post_id is not None:
+                    self._keep_neighbours(item)
+                entries[item.url] = self._item(item, writer)
+        return _Chunk(entries, writer.files, report.written, self.rendered - before)
+
+    def _keep_neighbours(self, item: Item) -> None:
+        # Kept under the content version, which may take a query: made as the page's
+        # own GET makes it (a read transaction, never SQLite's write lock, which would
+        # stop the other renderers), and ended at once.
+        assert item.post_id is not None
+        with self.app.test_request_context(item.url, base_url=self.site_url):
+            keep_neighbours(item.post_id, self.relations.neighbours(item.post_id))
+            db.session.remove()
+
+    def _item(self, item: Item, writer: _Writer) -> dict:
+        site, render = self.site, self.render
+        entry: dict = {"stamp": item.stamp, "files": {}}
+        here = urlsplit(item.url).path
+        if item.kind == "redirect":
+            target = site.resolve(item.moved_to or "/", here)
+            if target is not None:
+                relpath = file_of(item.url, "html")
+                entry["files"][relpath] = writer.write(relpath, moved_page(target))
+            return entry
+        if item.kind != "html":
+            folder = here if here.endswith("/") else here.rsplit("/", 1)[0] + "/"
+            data = site.rewrite_text(render(item.url), None if site.base_url else folder)
+            if item.kind == "xml":
+                data = steady_feed(data)
+            relpath = file_of(item.url, item.kind)
+            entry["files"][relpath] = writer.write(relpath, data.encode("utf-8"))
+            return entry
+        html, facts = rewrite_page(render(item.url), site, here, post_path=here)
+        relpath = file_of(item.url, "html")
+        entry["files"][relpath] = writer.write(relpath, html)
+        if item.post_id is not None:
+            paths = self.inventory.post_paths
+            entry["related"] = [paths[p] for p in facts.related if p in paths]
+            done, waiting = {1}, set(facts.comment_pages)
+            while waiting - done:
+                number = min(waiting - done)
+                done.add(number)
+                folder = f"{here}comment-page-{number}/"
+                html, more = rewrite_page(
+                    render(f"{item.url}?cpage={number}"), site, folder, post_path=here
+                )
+                waiting |= set(more.comment_pages)
+                relpath = file_of(folder, "html")
+                entry["files"][relpath] = writer.write(relpath, html)
         return entry
-    if item.kind != "html":
-        folder = here if here.endswith("/") else here.rsplit("/", 1)[0] + "/"
-        data = site.rewrite_text(render(item.url), None if site.base_url else folder)
-        if item.kind == "xml":
-            data = steady_feed(data)
-        relpath = file_of(item.url, item.kind)
-        entry["files"][relpath] = writer.write(relpath, data.encode("utf-8"))
-        return entry
-    html, facts = rewrite_page(render(item.url), site, here, post_path=here)
-    relpath = file_of(item.url, "html")
-    entry["files"][relpath] = writer.write(relpath, html)
-    if item.post_id is not None:
-        entry["related"] = [
-            inventory.post_paths[p] for p in facts.related if p in inventory.post_paths
-        ]
-        done, waiting = {1}, set(facts.comment_pages)
-        while waiting - done:
-            number = min(waiting - done)
-            done.add(number)
-            folder = f"{here}comment-page-{number}/"
-            html, more = rewrite_page(
-                render(f"{item.url}?cpage={number}"), site, folder, post_path=here
-            )
-            waiting |= set(more.comment_pages)
-            relpath = file_of(folder, "html")
-            entry["files"][relpath] = writer.write(relpath, html)
-    return entry
+
+
+# The renderer the forked processes use: set just before they fork, so each starts
+# with it (and the app, its caches and the inventory) already in memory.
+_FORKED: _Renderer | None = None
+CHUNKS_PER_JOB = 8  # smaller shares even out pages of unequal cost
+
+
+def _forked() -> None:
+    """In each new process: open its own database connections. The ones it was born
+    with are the command's, and two processes must never talk over one."""
+    assert _FORKED is not None
+    with _FORKED.app.app_context():
+        db.engine.dispose(close=False)
+
+
+def _run_forked(items: list[Item]) -> _Chunk:
+    assert _FORKED is not None
+    return _FORKED.run(items)
+
+
+def _render_all(renderer: _Renderer, todo: list[Item], jobs: int) -> Iterator[_Chunk]:
+    """Render ``todo`` in ``jobs`` processes forked from this one (in this one when one
+    job, or when there is no fork)."""
+    jobs = min(jobs, len(todo))
+    if jobs <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        yield renderer.run(todo)
+        return
+    # One post page here first: its templates compiled and the thread's parts warmed
+    # once, for every process to start with, instead of in each.
+    first = next((i for i, item in enumerate(todo) if item.post_id is not None), None)
+    if first is not None:
+        yield renderer.run([todo[first]])
+        todo = todo[:first] + todo[first + 1 :]
+    global _FORKED
+    size = max(1, -(-len(todo) // (jobs * CHUNKS_PER_JOB)))
+    shares = [todo[start : start + size] for start in range(0, len(todo), size)]
+    _FORKED = renderer
+    try:
+        with multiprocessing.get_context("fork").Pool(jobs, _forked) as pool:
+            yield from pool.imap_unordered(_run_forked, shares)
+    finally:
+        _FORKED = None
 
 
 def _remove_empty_folders(root: Path, folder: Path) -> None:
