@@ -28,7 +28,7 @@ from sqlalchemy import func, select, update
 from blogapp import clock
 from blogapp.comments import notify, services
 from blogapp.comments.settings import load_settings
-from blogapp.database import write_transaction
+from blogapp.database import commit_write
 from blogapp.extensions import db
 from blogapp.mail.outbox import enqueue, site_url
 from blogapp.models import Comment, CommentReport, CommentStatus, Post, ReportReason
@@ -84,8 +84,8 @@ def report(comment: Comment, reason: str, address: str) -> Reported:
     the comment hidden once enough readers reported it."""
     digest = reporter_digest(comment.id, address)
     threshold = load_settings().reports_to_hide
-    db.session.commit()  # ends the read transaction: the write takes the lock
-    with write_transaction():
+
+    def record() -> Reported:
         added = db.session.execute(
             insert_for(db.session, CommentReport.__table__)
             .values(
@@ -94,8 +94,7 @@ def report(comment: Comment, reason: str, address: str) -> Reported:
             .on_conflict_do_nothing(index_elements=["comment_id", "reporter_digest"])
             .returning(CommentReport.id)
         ).first()
-        if added is None:
-            db.session.rollback()
+        if added is None:  # inserted nothing: there is nothing to undo
             return Reported(counted=False, hidden=False)
         readers = (
             db.session.scalar(
@@ -110,8 +109,9 @@ def report(comment: Comment, reason: str, address: str) -> Reported:
         if threshold and readers >= threshold:
             fresh = db.session.get(Comment, comment.id)
             hidden = fresh is not None and services.hide_reported(fresh, readers)
-        db.session.commit()
-    return Reported(counted=True, hidden=hidden)
+        return Reported(counted=True, hidden=hidden)
+
+    return commit_write(record)
 
 
 def _mail_moderators(comment: Comment, reason: str, readers: int, report_id: int) -> None:

@@ -24,7 +24,7 @@ from sqlalchemy import and_, delete, or_, select, update
 
 from blogapp.clock import now
 from blogapp.content import html_to_text
-from blogapp.database import write_transaction
+from blogapp.database import commit_write
 from blogapp.dates import to_local
 from blogapp.digits import page_digits
 from blogapp.extensions import db
@@ -69,7 +69,8 @@ def subscribe(comment: Comment, *, replies: bool, new_comments: bool) -> None:
         return
     if comment.status in (CommentStatus.SPAM, CommentStatus.TRASH):
         return
-    with write_transaction():
+
+    def add_subscriptions() -> None:
         subscriber = _subscriber(comment.author_email)
         for scope in scopes:
             db.session.add(
@@ -83,7 +84,8 @@ def subscribe(comment: Comment, *, replies: bool, new_comments: bool) -> None:
             )
         if comment.status == CommentStatus.APPROVED:
             _ask_to_confirm(subscriber, _language_of(comment))
-        db.session.commit()
+
+    commit_write(add_subscriptions)
 
 
 def subscriber_for(email: str) -> MailSubscriber:
