@@ -190,6 +190,16 @@ class Row:
     read_only: list[WrkResult] = field(default_factory=list)
     under_writes: list[WrkResult] = field(default_factory=list)
     writes: list[tuple[int, int]] = field(default_factory=list)
+    # CPU seconds of the app's workers per run, and of the writers' process.
+    app_cpu_read_only: list[float] = field(default_factory=list)
+    app_cpu_under_writes: list[float] = field(default_factory=list)
+    writers_cpu: list[float] = field(default_factory=list)
+
+    def cpu_ms_per_request(self, under_writes: bool) -> float:
+        runs = self.under_writes if under_writes else self.read_only
+        cpu = self.app_cpu_under_writes if under_writes else self.app_cpu_read_only
+        requests = sum(r.requests for r in runs)
+        return 1000 * sum(cpu) / requests if requests else 0.0
 
     @property
     def ratio(self) -> float:
@@ -229,6 +239,19 @@ class Row:
         return f">= {APP_MIN_RATIO:.0%} of read-only"
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time used so far by the processes ``pids``."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def _mean(values: list[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
@@ -236,8 +259,9 @@ def _mean(values: list[float]) -> float:
 def table(rows: list[Row]) -> str:
     lines = [
         "| readers under writes | read-only req/s | under writes req/s | ratio "
-        "| p99 ms read-only → under writes | writes done (edits, approvals) | target | result |",
-        "| --- | ---: | ---: | ---: | --- | --- | --- | --- |",
+        "| p99 ms read-only → under writes | app CPU ms/request read-only → under writes "
+        "| writes done (edits, approvals), writers' CPU s | target | result |",
+        "| --- | ---: | ---: | ---: | --- | --- | --- | --- | --- |",
     ]
     for row in rows:
         edits = sum(e for e, _ in row.writes)
@@ -247,7 +271,9 @@ def table(rows: list[Row]) -> str:
             f"| {_mean([r.rate for r in row.read_only]):,.0f} "
             f"| {_mean([r.rate for r in row.under_writes]):,.0f} | {row.ratio:.0%} "
             f"| {max(r.p99_ms for r in row.read_only):.1f} → {row.p99_ms:.1f} "
-            f"| {edits}, {approvals} | {row.target()} | {row.verdict()} |"
+            f"| {row.cpu_ms_per_request(False):.2f} → {row.cpu_ms_per_request(True):.2f} "
+            f"| {edits}, {approvals}, {sum(row.writers_cpu):.1f} s "
+            f"| {row.target()} | {row.verdict()} |"
         )
     return "\n".join(lines)
 
@@ -286,11 +312,17 @@ def run(results: Path, posts: int, comments: int, reuse: bool, settings: WrkSett
             run_wrk(url, WrkSettings(2.0, settings.threads, settings.connections))  # warm
             for _ in range(ROUNDS):
                 print(f"  {row.via:<6} {row.page:<20} read-only", flush=True)
+                app_cpu = cpu_seconds(blog.worker_pids())
                 row.read_only.append(run_wrk(url, settings))
+                row.app_cpu_read_only.append(cpu_seconds(blog.worker_pids()) - app_cpu)
                 print(f"  {row.via:<6} {row.page:<20} under writes", flush=True)
+                app_cpu = cpu_seconds(blog.worker_pids())
+                writers_cpu = cpu_seconds([writers.process.pid])
                 writers.start(settings.seconds + 0.5)
                 row.under_writes.append(run_wrk(url, settings))
                 row.writes.append(writers.finish())
+                row.app_cpu_under_writes.append(cpu_seconds(blog.worker_pids()) - app_cpu)
+                row.writers_cpu.append(cpu_seconds([writers.process.pid]) - writers_cpu)
                 loads.append(os.getloadavg()[0])
     finally:
         if writers is not None:

@@ -12,6 +12,7 @@ from blogapp.digits import format_count, page_digits
 from blogapp.interface_language import current_language, site_description
 from blogapp.language_switch import language_switch
 from blogapp.models import CommentStatus, FollowerStatus, NewsletterStatus, OutboxStatus, PostStatus
+from blogapp.page_cache import part, register_part
 from blogapp.permalinks import post_url
 from blogapp.post_queries import sidebar, sidebar_html
 from blogapp.translations.services import ENDONYMS, listing_language
@@ -36,10 +37,17 @@ def register_template_helpers(app: Flask) -> None:
         app.add_template_global(status_enum, status_enum.__name__)
     app.add_template_filter(format_datetime, "datetime")
 
+    # The same for every page until the content changes: rendered once per worker and
+    # language, and a part of kept pages (blogapp.page_cache), filled in on each hit.
+    register_part(
+        app,
+        "sidebar",
+        lambda language: sidebar_html(lambda: render_template("_sidebar.html"), language),
+    )
+
     @app.template_global("sidebar_html")
     def rendered_sidebar() -> Markup:
-        # The same for every page until the content changes: rendered once per worker.
-        return Markup(sidebar_html(lambda: render_template("_sidebar.html"), current_language()))
+        return Markup(part("sidebar", current_language()))
 
     @app.template_filter("isodate")
     def isodate(value) -> str:
