@@ -44,7 +44,7 @@ import re
 import secrets
 import threading
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeVar
 
 from cachetools import LRUCache
@@ -124,9 +124,58 @@ COMMENT_PUBLIC_FIELDS = ("author_name", "author_url", "body_html", "parent_id", 
 # A post's columns kept by the comment services: a write of only these changes that
 # post's comments scope, not the site.
 POST_COMMENT_FIELDS = frozenset({"comment_count"})
+# A published post's columns (and links) that only its own page, the listings and its
+# title's mentions show: a write of only these moves the site but not the structure
+# (the sidebar's category counts and archives, and the comment threads, keep).
+POST_CONTENT_FIELDS = frozenset(
+    {
+        "title",
+        "content_format",
+        "body",
+        "body_html",
+        "excerpt",
+        "excerpt_html",
+        "has_more",
+        "search_text",
+        "first_image_url",
+        "featured_media_id",
+        "featured_image_url",
+        "featured_alt",
+        "featured_caption",
+        "share_card",
+        "card_media_id",
+        "source_line",
+        "language",
+        "sticky",
+        "updated_at",
+        "comment_count",
+        "tags",
+        "bylines",
+    }
+)
+# Settings rows that only pages' heads show (the site's share card's name).
+CONTENT_SETTINGS = frozenset({"site_card"})
+# Rows that no sidebar count, archive or comment thread shows: their writes move the site
+# but not the structure.
+CONTENT_TABLES = frozenset(
+    {
+        Tag.__tablename__,
+        post_tags.name,
+        Redirect.__tablename__,
+        Media.__tablename__,
+        Correction.__tablename__,
+        CorrectionVersion.__tablename__,
+        PostTranslation.__tablename__,
+        AuthorProfile.__tablename__,
+        post_bylines.name,
+        Reaction.__tablename__,
+        Page.__tablename__,
+    }
+)
 
 # The scopes a kept value or page can read (``scope_token``); a post's own is
 # ``post_scope(post_id)``.
+STRUCTURE = "structure"
 SITE = "site"
 EVERYTHING = "everything"
 
@@ -157,6 +206,7 @@ class Versions:
     site: str
     comments: str
     floor: str
+    structure: str
     posts: tuple[tuple[int, str], ...] = ()  # oldest first, each post once
 
     def of_post(self, post_id: int) -> str:
@@ -167,16 +217,17 @@ class Versions:
 
     def stored(self) -> str:
         log = " ".join(f"{pid}:{token}" for pid, token in self.posts)
-        return f"{self.first}\n{self.site} {self.comments} {self.floor}\n{log}"
+        scopes = f"{self.site} {self.comments} {self.floor} {self.structure}"
+        return f"{self.first}\n{scopes}\n{log}"
 
     @classmethod
     def parse(cls, value: str | None) -> Versions:
         lines = (value or INITIAL_VERSION).split("\n")
         first = lines[0]
         scopes = lines[1].split() if len(lines) > 1 else []
-        if len(scopes) != 3:  # a row written before scopes: everything from its one value
+        if len(scopes) != 4:  # a row written before scopes: everything from its one value
             token = first.partition(" ")[0]
-            return cls(first, token, token, token)
+            return cls(first, token, token, token, token)
         posts = []
         for item in lines[2].split() if len(lines) > 2 else ():
             pid, _, token = item.partition(":")
@@ -186,15 +237,17 @@ class Versions:
 
     def after(self, changes: Changes, first: str, token: str) -> Versions:
         """The versions once ``changes`` commit: ``token`` is new, never seen before."""
-        if changes.site:
-            return Versions(first, token, token, token)
+        if changes.structure:
+            return Versions(first, token, token, token, token)
+        if changes.site:  # each post's comments as they were: the threads keep
+            return replace(self, first=first, site=token, comments=token)
         kept = [(pid, t) for pid, t in self.posts if pid not in changes.posts]
         kept += [(pid, token) for pid in sorted(changes.posts)]
         floor = self.floor
         if len(kept) > POSTS_KEPT:
             kept = kept[-POSTS_KEPT:]
             floor = token  # the posts that fell out must not go back to the old floor
-        return Versions(first, self.site, token, floor, tuple(kept))
+        return Versions(first, self.site, token, floor, self.structure, tuple(kept))
 
 
 # -- what changed -------------------------------------------------------------------
@@ -202,14 +255,19 @@ class Versions:
 
 @dataclass
 class Changes:
-    """What a transaction changed for readers: the whole site, or only the comments of
-    some posts (by post, or by comment, looked up at commit)."""
+    """What a transaction changed for readers: the structure (and so everything), the
+    site's content but not its structure, or only the comments of some posts (by post,
+    or by comment, looked up at commit)."""
 
     site: bool = False
+    structure: bool = False
     posts: set[int] = field(default_factory=set)
     comment_ids: set[int] = field(default_factory=set)
 
     def everything(self) -> None:
+        self.site = self.structure = True
+
+    def content(self) -> None:
         self.site = True
 
 
@@ -241,19 +299,21 @@ def _values_of(history) -> list:
 def _note_change(obj, kind: str, changes: Changes) -> None:
     """Record in ``changes`` what writing ``obj`` (kind: new, dirty or deleted) changes."""
     if isinstance(obj, Setting):
-        if obj.key != VERSION_KEY:
+        if obj.key in CONTENT_SETTINGS:
+            changes.content()
+        elif obj.key != VERSION_KEY:
             changes.everything()
     elif isinstance(obj, Post | Page):
         # Drafts and pending posts show nowhere; a published one, even scheduled, does.
         if not _was_or_is(obj, "status", PostStatus.PUBLISHED):
             return
-        if (
-            isinstance(obj, Post)
-            and kind == "dirty"
-            and obj.id is not None
-            and _changed_fields(obj) <= POST_COMMENT_FIELDS
-        ):
+        fields = _changed_fields(obj) if kind == "dirty" and isinstance(obj, Post) else None
+        if fields is not None and obj.id is not None and fields <= POST_COMMENT_FIELDS:
             changes.posts.add(obj.id)
+        elif isinstance(obj, Page) or (
+            fields is not None and fields <= POST_CONTENT_FIELDS and obj.is_public
+        ):
+            changes.content()
         else:
             changes.everything()
     elif isinstance(obj, User):
@@ -269,10 +329,11 @@ def _note_change(obj, kind: str, changes: Changes) -> None:
             changes.posts.update(posts)
         else:
             changes.everything()
+    elif isinstance(obj, Category):
+        changes.everything()
     elif isinstance(
         obj,
-        Category
-        | Tag
+        Tag
         | Redirect
         | Media
         | Correction
@@ -281,7 +342,7 @@ def _note_change(obj, kind: str, changes: Changes) -> None:
         | AuthorProfile
         | Reaction,
     ):
-        changes.everything()
+        changes.content()
 
 
 def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
@@ -292,7 +353,7 @@ def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
         ("deleted", session.deleted),
     ):
         for obj in objects:
-            if changes.site:
+            if changes.structure:
                 return
             _note_change(obj, kind, changes)
 
@@ -370,12 +431,15 @@ def _note_statement(state, changes: Changes) -> None:
             if found is not None:
                 changes.posts.update(found)
                 return
-    changes.everything()
+    if name in CONTENT_TABLES:
+        changes.content()
+    else:
+        changes.everything()
 
 
 def _do_orm_execute(state) -> None:
     changes = _changes(state.session)
-    if not changes.site:
+    if not changes.structure:
         _note_statement(state, changes)
 
 
@@ -384,7 +448,7 @@ def _before_commit(session: Session) -> None:
     changes = session.info.pop(_PENDING, None)
     if changes is None or not (changes.site or changes.posts or changes.comment_ids):
         return
-    if changes.comment_ids and not changes.site:
+    if changes.comment_ids and not changes.structure:
         changes.posts.update(
             session.scalars(
                 select(Comment.post_id).where(Comment.id.in_(sorted(changes.comment_ids)))
@@ -503,8 +567,14 @@ def current_version() -> str:
 
 
 def post_scope(post_id: int) -> tuple[str, int]:
-    """The scope of one post's comments (its thread, its count)."""
+    """The scope of one post's page besides parts: the site and the post's comments."""
     return ("post", post_id)
+
+
+def thread_scope(post_id: int) -> tuple[str, int]:
+    """The scope of one post's comment thread: the structure (settings, names, the
+    post's address) and the post's comments, not other posts' content."""
+    return ("thread", post_id)
 
 
 def shows_comments_of(post_id: int) -> None:
@@ -525,6 +595,10 @@ def scope_token(scope: str | tuple[str, int]) -> str:
         return found.site
     if scope == EVERYTHING:
         return f"{found.site}.{found.comments}"
+    if scope == STRUCTURE:
+        return found.structure
+    if scope[0] == "thread":
+        return f"{found.structure}.{found.of_post(scope[1])}"
     return f"{found.site}.{found.of_post(scope[1])}"
 
 
@@ -536,7 +610,7 @@ def _renew(seen: Versions) -> Versions:
         session.commit()
     try:
         with write_transaction():
-            found = _store_new_versions(session, Changes(site=True))
+            found = _store_new_versions(session, Changes(site=True, structure=True))
             session.commit()
             return found
     except OperationalError:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from blogapp import clock
 from blogapp.arguments import check_page
-from blogapp.content_version import SITE, remembered
+from blogapp.content_version import SITE, STRUCTURE, remembered
 from blogapp.corrections.services import Note, NoteRow, build_notes
 from blogapp.extensions import db
 from blogapp.models import (
@@ -77,14 +77,18 @@ class Sidebar:
 
 def sidebar() -> Sidebar:
     """Categories with counts, recent posts, recent comments and monthly archives: built once per
-    content version in each worker, so a page neither queries nor unpickles them. The parts
-    counted over the whole site are kept under the site's version, so an approved comment
-    only reads the latest comments again."""
+    content version in each worker, so a page neither queries nor unpickles them. Each part
+    is kept under the scope it reads (``blogapp.content_version``): the counts over the whole
+    site under the structure, so neither an approved comment nor a typo fixed in a post
+    counts them again."""
     return remembered(
         "sidebar",
         None,
         lambda: replace(
-            remembered("sidebar_site", None, _build_sidebar, scope=SITE, maxsize=4),
+            remembered("sidebar_structure", None, _build_sidebar, scope=STRUCTURE, maxsize=4),
+            recent=remembered(
+                "sidebar_recent", None, lambda: _recent_posts(clock.now()), scope=SITE, maxsize=4
+            ),
             comments=_recent_comments(clock.now()),
         ),
         maxsize=4,
@@ -135,15 +139,6 @@ def _build_sidebar() -> Sidebar:
 
     walk(None, "", 0)
 
-    recent = [
-        RecentPost(*r)
-        for r in db.session.execute(
-            select(Post.id, Post.title, Post.slug, Post.published_at, Post.language)
-            .where(Post.public(now))
-            .order_by(Post.published_at.desc(), Post.id.desc())
-            .limit(5)
-        )
-    ]
     year = extract("year", Post.published_at)
     month = extract("month", Post.published_at)
     months = [
@@ -159,10 +154,22 @@ def _build_sidebar() -> Sidebar:
         categories=ordered,
         by_id={c.id: c for c in ordered},
         by_path={c.path: c for c in ordered},
-        recent=recent,
+        recent=[],
         months=months,
         comments=[],
     )
+
+
+def _recent_posts(now) -> list[RecentPost]:
+    return [
+        RecentPost(*r)
+        for r in db.session.execute(
+            select(Post.id, Post.title, Post.slug, Post.published_at, Post.language)
+            .where(Post.public(now))
+            .order_by(Post.published_at.desc(), Post.id.desc())
+            .limit(5)
+        )
+    ]
 
 
 def _recent_comments(now) -> list[RecentComment]:

@@ -506,3 +506,33 @@ def test_a_post_that_falls_out_of_the_kept_list_never_gets_an_old_version_back()
     assert len(versions.posts) == POSTS_KEPT
     assert versions.of_post(1) == versions.floor != "start"
     assert len(seen[1]) == 3  # the first, its own change, the floor after it fell out
+
+
+def test_a_post_edit_re_renders_pages_but_keeps_counts_and_threads(
+    app, client, runner, blog, admin, ctx
+):
+    """A title fixed: every page shows it (the listings, the sidebar's recent posts on
+    another post), but no thread is rendered again and the structure version stays."""
+    reader = app.test_client()
+    make_comment(blog.old_post, "A word on the old op-ed.")
+    for url in ("/", url_of(blog.post), url_of(blog.old_post)):
+        read(reader, url)
+    before = Versions.parse(version())
+
+    db.session.refresh(blog.post, ["categories"])
+    edit_post(client, blog.post, title="Judges, the press and the public")
+
+    after = Versions.parse(version())
+    assert after.site != before.site and after.structure == before.structure
+    with rendered_templates(app) as rendered:
+        page_b = read(reader, url_of(blog.old_post))
+    assert "posts/detail.html" in rendered and "comments/_thread.html" not in rendered
+    assert "A word on the old op-ed." in page_b
+    assert "Judges, the press and the public" in page_b  # the sidebar's recent posts
+    assert "Judges, the press and the public" in read(reader, "/")
+
+
+def test_a_category_renamed_moves_the_structure(app, client, blog, admin, ctx):
+    before = Versions.parse(version())
+    w_category(client, blog, None)
+    assert Versions.parse(version()).structure != before.structure
