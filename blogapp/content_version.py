@@ -216,24 +216,27 @@ class Versions:
         return self.floor
 
     def stored(self) -> str:
-        log = " ".join(f"{pid}:{token}" for pid, token in self.posts)
-        scopes = f"{self.site} {self.comments} {self.floor} {self.structure}"
-        return f"{self.first}\n{scopes}\n{log}"
+        """``token|site|comments|floor|structure|post:token,…`` and `` moment`` when a
+        scheduled post waits: what comes after the first space is still only that time,
+        as a worker of the version before scopes reads it during a rolling restart."""
+        token, _, moment = self.first.partition(" ")
+        log = ",".join(f"{pid}:{post_token}" for pid, post_token in self.posts)
+        head = "|".join((token, self.site, self.comments, self.floor, self.structure, log))
+        return f"{head} {moment}" if moment else head
 
     @classmethod
     def parse(cls, value: str | None) -> Versions:
-        lines = (value or INITIAL_VERSION).split("\n")
-        first = lines[0]
-        scopes = lines[1].split() if len(lines) > 1 else []
-        if len(scopes) != 4:  # a row written before scopes: everything from its one value
-            token = first.partition(" ")[0]
-            return cls(first, token, token, token, token)
+        head, _, moment = (value or INITIAL_VERSION).partition(" ")
+        fields = head.split("|")
+        first = f"{fields[0]} {moment}" if moment else fields[0]
+        if len(fields) != 6:  # a row written before scopes: everything from its one value
+            return cls(first, fields[0], fields[0], fields[0], fields[0])
         posts = []
-        for item in lines[2].split() if len(lines) > 2 else ():
-            pid, _, token = item.partition(":")
-            if pid.isdigit() and token:
-                posts.append((int(pid), token))
-        return cls(first, *scopes, posts=tuple(posts))
+        for item in fields[5].split(",") if fields[5] else ():
+            pid, _, post_token = item.partition(":")
+            if pid.isdigit() and post_token:
+                posts.append((int(pid), post_token))
+        return cls(first, *fields[1:5], posts=tuple(posts))
 
     def after(self, changes: Changes, first: str, token: str) -> Versions:
         """The versions once ``changes`` commit: ``token`` is new, never seen before."""

@@ -74,6 +74,7 @@ NOT_MODIFIED_HEADERS = frozenset({"ETag", "Cache-Control", "Vary", "Content-Loca
 _STORE = "blogapp.page_store"
 _TURNS = "blogapp.page_render_turns"
 _PARTS = "blogapp.page_parts"
+_ENCODED = "blogapp.page_parts_encoded"
 # Where a part goes in a page being rendered: unknown outside this process, so no
 # text a writer or reader types can be taken for one.
 _MARK = secrets.token_hex(12)
@@ -292,8 +293,7 @@ def serve_kept_page():
 def _with_parts(app: Flask, req, kept: KeptPage) -> KeptResponse:
     """A kept page with its parts as they are now; its ETag from the kept bytes and the
     parts' bytes, as the render computed it."""
-    renderers = app.extensions[_PARTS]
-    filled = [renderers[name](arg).encode() for name, arg in kept.parts]
+    filled = [_filled(app, name, arg) for name, arg in kept.parts]
     etag = _etag_with_parts(kept.etag, filled)
     headers = [(k, f'"{etag}"' if k == "ETag" else v) for k, v in kept.headers]
     if _matches(req.headers.get("If-None-Match"), etag):
@@ -303,17 +303,30 @@ def _with_parts(app: Flask, req, kept: KeptPage) -> KeptResponse:
     return KeptResponse(_assemble(kept.chunks, filled), status=kept.status, headers=headers)
 
 
-def _assemble(chunks: tuple[bytes, ...] | list[bytes], filled: list[bytes]) -> bytes:
+def _filled(app: Flask, name: str, argument: str) -> tuple[bytes, bytes]:
+    """A part's bytes now and their hash: encoded and hashed once for each text the
+    part's owner keeps (it returns the same object until its version moves)."""
+    html = app.extensions[_PARTS][name](argument)
+    encoded: dict = app.extensions.setdefault(_ENCODED, {})
+    found = encoded.get((name, argument))
+    if found is None or found[0] is not html:
+        data = html.encode()
+        found = (html, data, hashlib.blake2b(data, digest_size=16).digest())
+        encoded[(name, argument)] = found
+    return found[1], found[2]
+
+
+def _assemble(chunks: tuple[bytes, ...] | list[bytes], filled: list[tuple[bytes, bytes]]) -> bytes:
     out = [chunks[0]]
-    for html, chunk in zip(filled, chunks[1:], strict=True):
+    for (html, _), chunk in zip(filled, chunks[1:], strict=True):
         out += (html, chunk)
     return b"".join(out)
 
 
-def _etag_with_parts(chunks_etag: str, filled: list[bytes]) -> str:
+def _etag_with_parts(chunks_etag: str, filled: list[tuple[bytes, bytes]]) -> str:
     digest = hashlib.blake2b(chunks_etag.encode(), digest_size=16)
-    for html in filled:
-        digest.update(hashlib.blake2b(html, digest_size=16).digest())
+    for _, html_digest in filled:
+        digest.update(html_digest)
     return digest.hexdigest()
 
 
@@ -392,18 +405,18 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return if_none_match.strip() == "*" or f'"{etag}"' in if_none_match
 
 
-def _fill_parts(response) -> tuple[list[bytes] | None, list[bytes]]:
+def _fill_parts(response) -> tuple[list[bytes] | None, list[tuple[bytes, bytes]]]:
     """Put the parts into a page rendered with marks: (the chunks around them, their
     HTML), or (None, []) when the page has none."""
     parts = g.pop("page_parts", None)
     if not parts:
         return None, []
-    renderers = current_app.extensions[_PARTS]
-    filled = [renderers[name](arg).encode() for name, arg in parts]
+    app = current_app._get_current_object()
+    filled = [_filled(app, name, arg) for name, arg in parts]
     body = response.get_data()
     chunks = _split(body, len(parts))
     if chunks is None:  # cut short: fill in what is there, keep nothing in parts
-        for index, html in enumerate(filled):
+        for index, (html, _) in enumerate(filled):
             body = body.replace(_mark(index).encode(), html)
         response.set_data(body)
         return None, []

@@ -536,3 +536,15 @@ def test_a_category_renamed_moves_the_structure(app, client, blog, admin, ctx):
     before = Versions.parse(version())
     w_category(client, blog, None)
     assert Versions.parse(version()).structure != before.structure
+
+
+def test_the_stored_row_reads_the_same_back_and_keeps_the_time_where_it_was():
+    """After the first space comes only the next scheduled post's time, as the
+    version before scopes reads it (a rolling restart has both at once)."""
+    versions = Versions.parse("start 1900000000").after(
+        Changes(posts={3, 5}), "new 1900000000", "t"
+    )
+    stored = versions.stored()
+    assert stored.partition(" ")[2] == "1900000000"
+    assert Versions.parse(stored) == versions
+    assert versions.of_post(3) == "t" and versions.of_post(4) == "start"
