@@ -538,7 +538,8 @@ def _remember(versions: Versions) -> None:
 
 def _scheduled_post_due(versions: Versions) -> bool:
     _, _, next_publish = versions.first.partition(" ")
-    return bool(next_publish) and int(next_publish) <= clock()
+    # Not a number (a row no version of this code wrote): renewed, which rewrites it.
+    return bool(next_publish) and (not next_publish.isdigit() or int(next_publish) <= clock())
 
 
 def versions() -> Versions:
@@ -580,15 +581,27 @@ def thread_scope(post_id: int) -> tuple[str, int]:
     return ("thread", post_id)
 
 
-def shows_comments_of(post_id: int) -> None:
-    """Said while rendering a post's page: besides the site and parts filled in on each
-    hit (``blogapp.page_cache.part``), the page shows this post's comments and no
-    others, so the page cache keeps it until they change. A page that says it of two
-    posts shows all comments as far as the cache knows."""
+def shows_comments_of(post_id: int | None) -> None:
+    """Said wherever a page shows a post's comments or their count (its comment section,
+    the count in a listing's byline). Besides the site and the parts filled in on each hit
+    (``blogapp.page_cache.part``), a page that says it shows the comments of those posts
+    and no others, so the page cache keeps it until one of them changes; a page that says
+    nothing depends on every comment. A post not saved yet (a preview) makes the page
+    depend on every comment."""
     if not has_request_context():
         return
-    wanted, said = post_scope(post_id), g.get("page_scope")
-    g.page_scope = wanted if said in (None, wanted) else EVERYTHING
+    if post_id is None:
+        g.page_shows_all_comments = True
+    else:
+        g.setdefault("page_comment_posts", set()).add(post_id)
+
+
+def page_comments_scope() -> str | tuple:
+    """The scope of the page being rendered, from what it said (``shows_comments_of``)."""
+    posts = g.get("page_comment_posts")
+    if not posts or g.get("page_shows_all_comments"):
+        return EVERYTHING
+    return ("posts", tuple(sorted(posts)))
 
 
 def scope_token(scope: str | tuple[str, int]) -> str:
@@ -602,6 +615,8 @@ def scope_token(scope: str | tuple[str, int]) -> str:
         return found.structure
     if scope[0] == "thread":
         return f"{found.structure}.{found.of_post(scope[1])}"
+    if scope[0] == "posts":
+        return found.site + "." + ",".join(found.of_post(pid) for pid in scope[1])
     return f"{found.site}.{found.of_post(scope[1])}"
 
 

@@ -40,7 +40,14 @@ from typing import Any
 from cachetools import TTLCache
 from flask import Flask, Response, current_app, g, request, session
 
-from blogapp.content_version import EVERYTHING, SITE, clock, scope_token, versions
+from blogapp.content_version import (
+    EVERYTHING,
+    SITE,
+    clock,
+    page_comments_scope,
+    scope_token,
+    versions,
+)
 from blogapp.extensions import cache
 from blogapp.interface_language import INTERFACE_LANGUAGES
 
@@ -88,7 +95,7 @@ class KeptPage:
     etag: str
     # What the page shows besides the site (``blogapp.content_version``): all comments,
     # or one post's; the page is a miss once that scope's version is not ``token``.
-    scope: str | tuple[str, int] = EVERYTHING
+    scope: str | tuple = EVERYTHING
     token: str = ""
     # A page with parts (``part()``): ``body`` is empty, ``chunks`` are the bytes around
     # the parts, each part is (name, argument), filled in anew on each hit.
@@ -376,7 +383,7 @@ def _current(kept: KeptPage | None) -> KeptPage | None:
 def page_scope():
     """What this page shows besides the site: ``EVERYTHING`` unless the render said
     less (``blogapp.content_version.shows_comments_of``)."""
-    return g.get("page_scope", EVERYTHING)
+    return page_comments_scope()
 
 
 def _wait_for_render(app: Flask, store, key: str) -> KeptPage | None:

@@ -7,6 +7,7 @@ from markupsafe import Markup
 
 from blogapp.assets import register_assets
 from blogapp.content import post_label
+from blogapp.content_version import shows_comments_of
 from blogapp.dates import format_date, format_datetime, format_month, month_name, to_local
 from blogapp.digits import format_count, page_digits
 from blogapp.interface_language import current_language, site_description
@@ -44,6 +45,12 @@ def register_template_helpers(app: Flask) -> None:
         "sidebar",
         lambda language: sidebar_html(lambda: render_template("_sidebar.html"), language),
     )
+
+    @app.template_global("comment_count")
+    def comment_count(post) -> int:
+        # A page showing a post's count changes when that post's comments do.
+        shows_comments_of(getattr(post, "id", None))
+        return post.comment_count
 
     @app.template_global("sidebar_html")
     def rendered_sidebar() -> Markup:

@@ -548,3 +548,27 @@ def test_the_stored_row_reads_the_same_back_and_keeps_the_time_where_it_was():
     assert stored.partition(" ")[2] == "1900000000"
     assert Versions.parse(stored) == versions
     assert versions.of_post(3) == "t" and versions.of_post(4) == "start"
+
+
+def test_a_listing_without_the_post_stays_kept_when_its_comment_is_approved(
+    app, client, blog, admin, ctx
+):
+    """A listing depends on the comments of the posts it shows (their counts) only."""
+    other = make_category("Letters")
+    letter = make_post("A letter from Battambang", categories=[other])
+    make_comment(letter, "A reply to the letter.")
+    reader = app.test_client()
+    listing = "/category/letters/"
+    kept = read(reader, listing)
+
+    comment_action(client, blog.pending, "approve")
+
+    with rendered_templates(app) as rendered:
+        again = read(reader, listing)
+    assert rendered == ["_sidebar.html"], "a listing without the post was rendered again"
+    assert "A letter from Battambang" in again and "1 comment" in again
+    assert sidebar_comments(again) != sidebar_comments(kept)  # the part is current
+    with rendered_templates(app) as rendered:
+        home = read(reader, "/")
+    assert "posts/index.html" in rendered  # home shows the post whose count changed
+    assert "2 comments" in home
