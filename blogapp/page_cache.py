@@ -270,7 +270,7 @@ def _page_key(req) -> str:
         if lang in INTERFACE_LANGUAGES:
             params.append(("lang", lang))
         query = "&".join(f"{k}={v}" for k, v in params)
-    return f"pages:{versions().site}:{req.scheme}://{req.host}{req.path}?{query}"
+    return f"kept-page:{versions().site}:{req.scheme}://{req.host}{req.path}?{query}"
 
 
 def serve_kept_page():
