@@ -547,6 +547,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="largest --scale size in posts (10000; 100000: a million comments)",
     )
     parser.add_argument(
+        "--under-writes",
+        action="store_true",
+        help="instead: readers while posts are saved and comments approved "
+        "(benchmarks/under_writes.py; --posts/--comments size its database)",
+    )
+    parser.add_argument(
         "--scale-repeat", type=int, default=40, help="requests per page and mode in --scale (40)"
     )
     return parser.parse_args(argv)
@@ -560,6 +566,10 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_scale(RESULTS, args.scale_max, args.reuse_db, args.scale_repeat)
     settings = WrkSettings(args.seconds, args.threads, args.connections)
+    if args.under_writes:
+        from benchmarks.under_writes import run as run_under_writes
+
+        return run_under_writes(RESULTS, args.posts, args.comments, args.reuse_db, settings)
     database_url, site = prepare_database(args)
     scenarios = scenarios_for(site)
     if args.only:

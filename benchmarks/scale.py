@@ -129,9 +129,12 @@ def measure_pages(
                     client.get(path).close()
                 for _ in range(after_write_repeat if mode == "after a write" else repeat):
                     if mode == "after a write":
-                        # A write readers can see, touching nothing but the version.
+                        # A write readers can see (of the whole site, not only a
+                        # comment), touching nothing but the versions.
                         with app.app_context():
-                            value = content_version._store_new_version(db.session)
+                            value = content_version._store_new_versions(
+                                db.session, content_version.Changes(site=True, structure=True)
+                            )
                             db.session.commit()
                             content_version._remember(value)
                             db.session.remove()

@@ -30,15 +30,24 @@ own headers."""
 from __future__ import annotations
 
 import hashlib
+import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from cachetools import TTLCache
 from flask import Flask, Response, current_app, g, request, session
 
-from blogapp.content_version import clock, current_version
+from blogapp.content_version import (
+    EVERYTHING,
+    SITE,
+    clock,
+    page_comments_scope,
+    scope_token,
+    versions,
+)
 from blogapp.extensions import cache
 from blogapp.interface_language import INTERFACE_LANGUAGES
 
@@ -71,6 +80,11 @@ KEPT_HEADERS = frozenset(
 NOT_MODIFIED_HEADERS = frozenset({"ETag", "Cache-Control", "Vary", "Content-Location", "Expires"})
 _STORE = "blogapp.page_store"
 _TURNS = "blogapp.page_render_turns"
+_PARTS = "blogapp.page_parts"
+_ENCODED = "blogapp.page_parts_encoded"
+# Where a part goes in a page being rendered: unknown outside this process, so no
+# text a writer or reader types can be taken for one.
+_MARK = secrets.token_hex(12)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +93,14 @@ class KeptPage:
     body: bytes
     headers: tuple[tuple[str, str], ...]
     etag: str
+    # What the page shows besides the site (``blogapp.content_version``): all comments,
+    # or one post's; the page is a miss once that scope's version is not ``token``.
+    scope: str | tuple = EVERYTHING
+    token: str = ""
+    # A page with parts (``part()``): ``body`` is empty, ``chunks`` are the bytes around
+    # the parts, each part is (name, argument), filled in anew on each hit.
+    chunks: tuple[bytes, ...] = ()
+    parts: tuple[tuple[str, str], ...] = ()
 
     @property
     def not_modified_headers(self) -> list[tuple[str, str]]:
@@ -197,7 +219,7 @@ class RenderTurns:
 
 
 def _size(page: Any) -> int:
-    return len(page.body) + 200
+    return len(page.body) + sum(len(chunk) for chunk in page.chunks) + 200
 
 
 def is_anonymous() -> bool:
@@ -248,7 +270,7 @@ def _page_key(req) -> str:
         if lang in INTERFACE_LANGUAGES:
             params.append(("lang", lang))
         query = "&".join(f"{k}={v}" for k, v in params)
-    return f"page:{current_version()}:{req.scheme}://{req.host}{req.path}?{query}"
+    return f"kept-page:{versions().site}:{req.scheme}://{req.host}{req.path}?{query}"
 
 
 def serve_kept_page():
@@ -261,16 +283,107 @@ def serve_kept_page():
     g.page_cache_key = key = _page_key(req)
     if store is None:
         return None
-    kept = store.get(key)
+    kept = _current(store.get(key))
     if kept is None:
-        kept = _wait_for_render(app, store, key)
+        kept = _current(_wait_for_render(app, store, key))
     if kept is None:
         return None
+    if kept.parts:
+        return _with_parts(app, req, kept)
     # The kept headers say everything (ETag, Cache-Control, Vary, the security
     # headers): answered as stored.
     if _matches(req.headers.get("If-None-Match"), kept.etag):
         return KeptResponse(status=304, headers=kept.not_modified_headers)
     return KeptResponse(kept.body, status=kept.status, headers=list(kept.headers))
+
+
+def _with_parts(app: Flask, req, kept: KeptPage) -> KeptResponse:
+    """A kept page with its parts as they are now; its ETag from the kept bytes and the
+    parts' bytes, as the render computed it."""
+    filled = [_filled(app, name, arg) for name, arg in kept.parts]
+    etag = _etag_with_parts(kept.etag, filled)
+    headers = [(k, f'"{etag}"' if k == "ETag" else v) for k, v in kept.headers]
+    if _matches(req.headers.get("If-None-Match"), etag):
+        return KeptResponse(
+            status=304, headers=[h for h in headers if h[0] in NOT_MODIFIED_HEADERS]
+        )
+    return KeptResponse(_assemble(kept.chunks, filled), status=kept.status, headers=headers)
+
+
+def _filled(app: Flask, name: str, argument: str) -> tuple[bytes, bytes]:
+    """A part's bytes now and their hash: encoded and hashed once for each text the
+    part's owner keeps (it returns the same object until its version moves)."""
+    html = app.extensions[_PARTS][name](argument)
+    encoded: dict = app.extensions.setdefault(_ENCODED, {})
+    found = encoded.get((name, argument))
+    if found is None or found[0] is not html:
+        data = html.encode()
+        found = (html, data, hashlib.blake2b(data, digest_size=16).digest())
+        encoded[(name, argument)] = found
+    return found[1], found[2]
+
+
+def _assemble(chunks: tuple[bytes, ...] | list[bytes], filled: list[tuple[bytes, bytes]]) -> bytes:
+    out = [chunks[0]]
+    for (html, _), chunk in zip(filled, chunks[1:], strict=True):
+        out += (html, chunk)
+    return b"".join(out)
+
+
+def _etag_with_parts(chunks_etag: str, filled: list[tuple[bytes, bytes]]) -> str:
+    digest = hashlib.blake2b(chunks_etag.encode(), digest_size=16)
+    for _, html_digest in filled:
+        digest.update(html_digest)
+    return digest.hexdigest()
+
+
+# -- parts: what many pages show, filled in on each hit ----------------------------------
+
+
+def register_part(app: Flask, name: str, render: Callable[[str], str]) -> None:
+    """``render(argument)`` gives the part's HTML now (kept per version by its owner)."""
+    app.extensions.setdefault(_PARTS, {})[name] = render
+
+
+def part(name: str, argument: str) -> str:
+    """The HTML of part ``name``; in a page being kept, a mark where it goes, so the
+    kept page stays valid when only the part changes (the sidebar's latest comments
+    change with every approved comment, the post around it does not)."""
+    app = current_app._get_current_object()
+    if g.get("page_cache_key") is None or app.extensions.get(_STORE) is None:
+        return app.extensions[_PARTS][name](argument)
+    parts = g.setdefault("page_parts", [])
+    parts.append((name, argument))
+    return _mark(len(parts) - 1)
+
+
+def _mark(index: int) -> str:
+    return f"<!--part-{_MARK}-{index}-->"
+
+
+def _split(body: bytes, count: int) -> list[bytes] | None:
+    """The bytes around each part's mark, or None if a mark did not reach the page."""
+    chunks = []
+    for index in range(count):
+        before, found, body = body.partition(_mark(index).encode())
+        if not found:
+            return None
+        chunks.append(before)
+    chunks.append(body)
+    return chunks
+
+
+def _current(kept: KeptPage | None) -> KeptPage | None:
+    """``kept`` unless what it shows besides the site has changed since."""
+    if kept is None or kept.scope == SITE or kept.token == scope_token(kept.scope):
+        return kept
+    return None
+
+
+def page_scope():
+    """What this page shows besides the site: ``EVERYTHING`` unless the render said
+    less (``blogapp.content_version.shows_comments_of``)."""
+    return page_comments_scope()
 
 
 def _wait_for_render(app: Flask, store, key: str) -> KeptPage | None:
@@ -299,8 +412,29 @@ def _matches(if_none_match: str | None, etag: str) -> bool:
     return if_none_match.strip() == "*" or f'"{etag}"' in if_none_match
 
 
+def _fill_parts(response) -> tuple[list[bytes] | None, list[tuple[bytes, bytes]]]:
+    """Put the parts into a page rendered with marks: (the chunks around them, their
+    HTML), or (None, []) when the page has none."""
+    parts = g.pop("page_parts", None)
+    if not parts:
+        return None, []
+    app = current_app._get_current_object()
+    filled = [_filled(app, name, arg) for name, arg in parts]
+    body = response.get_data()
+    chunks = _split(body, len(parts))
+    if chunks is None:  # cut short: fill in what is there, keep nothing in parts
+        for index, (html, _) in enumerate(filled):
+            body = body.replace(_mark(index).encode(), html)
+        response.set_data(body)
+        return None, []
+    g.page_kept_parts = tuple(parts)
+    response.set_data(_assemble(chunks, filled))
+    return chunks, filled
+
+
 def label_response(response):
     """after_request: headers for every cache, and keep what anonymous readers share."""
+    chunks, filled = _fill_parts(response)
     if request.blueprint in SELF_CACHED_BLUEPRINTS or request.endpoint == "static":
         return response
     decided = response.headers.get("Cache-Control", "")
@@ -318,13 +452,29 @@ def label_response(response):
     response.headers["Cache-Control"] = shared_cache_control(current_app)
     response.vary.add("Cookie")
     if response.status_code in KEPT_STATUSES:
-        body = response.get_data()
-        etag = hashlib.blake2b(body, digest_size=16).hexdigest()
+        if chunks is None:
+            body = response.get_data()
+            kept_etag = etag = hashlib.blake2b(body, digest_size=16).hexdigest()
+        else:
+            body = b""
+            kept_etag = hashlib.blake2b(b"\0".join(chunks), digest_size=16).hexdigest()
+            etag = _etag_with_parts(kept_etag, filled)
         response.set_etag(etag)
         store = current_app.extensions.get(_STORE)
         if store is not None:
             headers = tuple((k, v) for k, v in response.headers.items() if k in KEPT_HEADERS)
-            store.put(key, KeptPage(response.status_code, body, headers, etag))
+            scope = page_scope()
+            kept = KeptPage(
+                response.status_code,
+                body,
+                headers,
+                kept_etag,
+                scope,
+                scope_token(scope),
+                tuple(chunks or ()),
+                g.get("page_kept_parts", ()) if chunks is not None else (),
+            )
+            store.put(key, kept)
     response.make_conditional(request)
     return response
 

@@ -8,7 +8,7 @@ this shared piece sits beside the packages and imports none that reads it."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from flask import abort, current_app
@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from blogapp import clock
 from blogapp.arguments import check_page
-from blogapp.content_version import remembered
+from blogapp.content_version import SITE, STRUCTURE, remembered
 from blogapp.corrections.services import Note, NoteRow, build_notes
 from blogapp.extensions import db
 from blogapp.models import (
@@ -77,8 +77,22 @@ class Sidebar:
 
 def sidebar() -> Sidebar:
     """Categories with counts, recent posts, recent comments and monthly archives: built once per
-    content version in each worker, so a page neither queries nor unpickles them."""
-    return remembered("sidebar", None, _build_sidebar, maxsize=4)
+    content version in each worker, so a page neither queries nor unpickles them. Each part
+    is kept under the scope it reads (``blogapp.content_version``): the counts over the whole
+    site under the structure, so neither an approved comment nor a typo fixed in a post
+    counts them again."""
+    return remembered(
+        "sidebar",
+        None,
+        lambda: replace(
+            remembered("sidebar_structure", None, _build_sidebar, scope=STRUCTURE, maxsize=4),
+            recent=remembered(
+                "sidebar_recent", None, lambda: _recent_posts(clock.now()), scope=SITE, maxsize=4
+            ),
+            comments=_recent_comments(clock.now()),
+        ),
+        maxsize=4,
+    )
 
 
 def sidebar_html(render: Callable[[], str], language: str) -> str:
@@ -125,15 +139,6 @@ def _build_sidebar() -> Sidebar:
 
     walk(None, "", 0)
 
-    recent = [
-        RecentPost(*r)
-        for r in db.session.execute(
-            select(Post.id, Post.title, Post.slug, Post.published_at, Post.language)
-            .where(Post.public(now))
-            .order_by(Post.published_at.desc(), Post.id.desc())
-            .limit(5)
-        )
-    ]
     year = extract("year", Post.published_at)
     month = extract("month", Post.published_at)
     months = [
@@ -145,7 +150,30 @@ def _build_sidebar() -> Sidebar:
             .order_by(year.desc(), month.desc())
         )
     ]
-    comments = [
+    return Sidebar(
+        categories=ordered,
+        by_id={c.id: c for c in ordered},
+        by_path={c.path: c for c in ordered},
+        recent=[],
+        months=months,
+        comments=[],
+    )
+
+
+def _recent_posts(now) -> list[RecentPost]:
+    return [
+        RecentPost(*r)
+        for r in db.session.execute(
+            select(Post.id, Post.title, Post.slug, Post.published_at, Post.language)
+            .where(Post.public(now))
+            .order_by(Post.published_at.desc(), Post.id.desc())
+            .limit(5)
+        )
+    ]
+
+
+def _recent_comments(now) -> list[RecentComment]:
+    return [
         RecentComment(r[0], r[1], RecentPost(*r[2:]))
         for r in db.session.execute(
             select(
@@ -163,14 +191,6 @@ def _build_sidebar() -> Sidebar:
             .limit(5)
         )
     ]
-    return Sidebar(
-        categories=ordered,
-        by_id={c.id: c for c in ordered},
-        by_path={c.path: c for c in ordered},
-        recent=recent,
-        months=months,
-        comments=comments,
-    )
 
 
 @dataclass(frozen=True)
@@ -290,7 +310,7 @@ def reaction_counts(post_id_column):
 def post_extras(post_id: int) -> PostExtras:
     """A post's notes (each version of each) and its public translations, in one query;
     kept once per content version in each worker."""
-    return remembered("post_extras", post_id, lambda: _build_extras(post_id))
+    return remembered("post_extras", post_id, lambda: _build_extras(post_id), scope=SITE)
 
 
 def _build_extras(post_id: int) -> PostExtras:

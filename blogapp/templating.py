@@ -7,11 +7,13 @@ from markupsafe import Markup
 
 from blogapp.assets import register_assets
 from blogapp.content import post_label
+from blogapp.content_version import shows_comments_of
 from blogapp.dates import format_date, format_datetime, format_month, month_name, to_local
 from blogapp.digits import format_count, page_digits
 from blogapp.interface_language import current_language, site_description
 from blogapp.language_switch import language_switch
 from blogapp.models import CommentStatus, FollowerStatus, NewsletterStatus, OutboxStatus, PostStatus
+from blogapp.page_cache import part, register_part
 from blogapp.permalinks import post_url
 from blogapp.post_queries import sidebar, sidebar_html
 from blogapp.translations.services import ENDONYMS, listing_language
@@ -36,10 +38,23 @@ def register_template_helpers(app: Flask) -> None:
         app.add_template_global(status_enum, status_enum.__name__)
     app.add_template_filter(format_datetime, "datetime")
 
+    # The same for every page until the content changes: rendered once per worker and
+    # language, and a part of kept pages (blogapp.page_cache), filled in on each hit.
+    register_part(
+        app,
+        "sidebar",
+        lambda language: sidebar_html(lambda: render_template("_sidebar.html"), language),
+    )
+
+    @app.template_global("comment_count")
+    def comment_count(post) -> int:
+        # A page showing a post's count changes when that post's comments do.
+        shows_comments_of(getattr(post, "id", None))
+        return post.comment_count
+
     @app.template_global("sidebar_html")
     def rendered_sidebar() -> Markup:
-        # The same for every page until the content changes: rendered once per worker.
-        return Markup(sidebar_html(lambda: render_template("_sidebar.html"), current_language()))
+        return Markup(part("sidebar", current_language()))
 
     @app.template_filter("isodate")
     def isodate(value) -> str:

@@ -7,17 +7,19 @@ from __future__ import annotations
 
 import io
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flask import template_rendered
 from PIL import Image
 from sqlalchemy import select, update
 
 from blogapp import create_app
 from blogapp.auth.passwords import set_password
-from blogapp.content_version import VERSION_KEY
+from blogapp.content_version import POSTS_KEPT, VERSION_KEY, Changes, Versions
 from blogapp.extensions import db
 from blogapp.models import (
     ROLE_ADMIN,
@@ -391,3 +393,182 @@ def test_a_write_that_is_rolled_back_leaves_the_version(app, blog, ctx):
     db.session.rollback()
     make_comment(blog.post, "Held.", status=CommentStatus.PENDING)  # a later, unrelated commit
     assert version() == before
+
+
+# -- how far a comment's change reaches ---------------------------------------------------
+
+COMMENT_WRITES = [w_approve, w_unapprove, w_comment_edit, w_spam, w_trash]
+# Where each shows besides post A's page and the comment feed: a comment that comes or
+# goes changes A's count in the listings and the latest comments on every page.
+COUNTED = {"approve", "unapprove", "spam", "trash"}
+
+
+@contextmanager
+def rendered_templates(app):
+    """The names of the templates rendered meanwhile (Flask's own signal)."""
+    names: list[str] = []
+
+    def record(sender, template, context, **extra):
+        names.append(template.name)
+
+    template_rendered.connect(record, app)
+    try:
+        yield names
+    finally:
+        template_rendered.disconnect(record, app)
+
+
+def sidebar_comments(html: str) -> str:
+    found = re.search(r'<section aria-labelledby="side-comments">(.*?)</section>', html, re.S)
+    return found.group(1) if found else ""
+
+
+@pytest.mark.parametrize("write", COMMENT_WRITES, ids=[w.__name__[2:] for w in COMMENT_WRITES])
+def test_a_comment_write_reaches_every_page_showing_comments_and_no_other_post(
+    app, client, runner, blog, admin, other_worker, write, ctx
+):
+    """Post A's page, the listings with A's count, the comment feed and every page's
+    latest comments change at once on both workers; post B's kept page is not rendered
+    again (only the sidebar part filled in on it changes)."""
+    worker_b, clock_b = other_worker
+    here, there = app.test_client(), worker_b.test_client()
+    post_b = url_of(blog.old_post)
+    watched = ("/", url_of(blog.post), post_b, "/comments/feed/", "/category/opinion/")
+    before = {}
+    for reader in (here, there):
+        for url in watched:
+            before[url] = read(reader, url)
+    site_before = Versions.parse(version()).site
+
+    write(client, blog, runner)
+
+    assert Versions.parse(version()).site == site_before, "a comment moved the site version"
+    clock_b.advance(worker_b.config["CONTENT_VERSION_CACHE_SECONDS"] + 0.01)
+    for worker, reader in ((app, here), (worker_b, there)):
+        with worker.app_context(), rendered_templates(worker) as rendered:
+            after_b = read(reader, post_b)
+        assert "posts/detail.html" not in rendered, "post B was rendered again"
+        counted = write.__name__[2:] in COUNTED
+        assert (sidebar_comments(after_b) != sidebar_comments(before[post_b])) == counted
+        changed = [url_of(blog.post), "/comments/feed/"]
+        if counted:
+            changed += ["/", "/category/opinion/"]
+        for url in changed:
+            assert read(reader, url) != before[url], f"{url} serves the old page"
+
+
+def test_post_bs_kept_page_answers_a_304_only_while_its_sidebar_is_unchanged(
+    app, client, blog, admin, ctx
+):
+    reader = app.test_client()
+    first = reader.get(url_of(blog.old_post))
+    etag = first.headers["ETag"]
+    assert reader.get(url_of(blog.old_post), headers={"If-None-Match": etag}).status_code == 304
+    comment_action(client, blog.pending, "approve")
+    again = reader.get(url_of(blog.old_post), headers={"If-None-Match": etag})
+    assert again.status_code == 200 and again.headers["ETag"] != etag
+    assert "Words held for review." not in again.get_data(as_text=True)  # B's own page
+    assert reader.get(url_of(blog.old_post)).get_data() == again.get_data()
+
+
+def test_a_comment_approved_in_sql_without_its_id_changes_everything(app, blog, ctx):
+    site_before = Versions.parse(version()).site
+    db.session.execute(
+        update(Comment)
+        .where(Comment.body == "Words held for review.")
+        .values(status=CommentStatus.APPROVED)
+    )
+    db.session.commit()
+    assert Versions.parse(version()).site != site_before
+
+
+def test_a_comment_approved_in_sql_by_id_changes_only_its_posts_comments(app, blog, ctx):
+    start = Versions.parse(version())
+    db.session.execute(
+        update(Comment).where(Comment.id == blog.pending.id).values(status=CommentStatus.APPROVED)
+    )
+    db.session.commit()
+    now = Versions.parse(version())
+    assert now.site == start.site and now.comments != start.comments
+    assert now.of_post(blog.post.id) != start.of_post(blog.post.id)
+    assert now.of_post(blog.old_post.id) == start.of_post(blog.old_post.id)
+
+
+def test_a_post_that_falls_out_of_the_kept_list_never_gets_an_old_version_back():
+    versions = Versions.parse("start")
+    seen = {1: {versions.of_post(1)}}
+    for n in range(2, POSTS_KEPT + 3):
+        before = versions.of_post(1)
+        versions = versions.after(Changes(posts={1} if n == 2 else {n}), f"w{n}", f"t{n}")
+        if versions.of_post(1) != before:
+            assert versions.of_post(1) not in seen[1]
+            seen[1].add(versions.of_post(1))
+    assert len(versions.posts) == POSTS_KEPT
+    assert versions.of_post(1) == versions.floor != "start"
+    assert len(seen[1]) == 3  # the first, its own change, the floor after it fell out
+
+
+def test_a_post_edit_re_renders_pages_but_keeps_counts_and_threads(
+    app, client, runner, blog, admin, ctx
+):
+    """A title fixed: every page shows it (the listings, the sidebar's recent posts on
+    another post), but no thread is rendered again and the structure version stays."""
+    reader = app.test_client()
+    make_comment(blog.old_post, "A word on the old op-ed.")
+    for url in ("/", url_of(blog.post), url_of(blog.old_post)):
+        read(reader, url)
+    before = Versions.parse(version())
+
+    db.session.refresh(blog.post, ["categories"])
+    edit_post(client, blog.post, title="Judges, the press and the public")
+
+    after = Versions.parse(version())
+    assert after.site != before.site and after.structure == before.structure
+    with rendered_templates(app) as rendered:
+        page_b = read(reader, url_of(blog.old_post))
+    assert "posts/detail.html" in rendered and "comments/_thread.html" not in rendered
+    assert "A word on the old op-ed." in page_b
+    assert "Judges, the press and the public" in page_b  # the sidebar's recent posts
+    assert "Judges, the press and the public" in read(reader, "/")
+
+
+def test_a_category_renamed_moves_the_structure(app, client, blog, admin, ctx):
+    before = Versions.parse(version())
+    w_category(client, blog, None)
+    assert Versions.parse(version()).structure != before.structure
+
+
+def test_the_stored_row_reads_the_same_back_and_keeps_the_time_where_it_was():
+    """After the first space comes only the next scheduled post's time, as the
+    version before scopes reads it (a rolling restart has both at once)."""
+    versions = Versions.parse("start 1900000000").after(
+        Changes(posts={3, 5}), "new 1900000000", "t"
+    )
+    stored = versions.stored()
+    assert stored.partition(" ")[2] == "1900000000"
+    assert Versions.parse(stored) == versions
+    assert versions.of_post(3) == "t" and versions.of_post(4) == "start"
+
+
+def test_a_listing_without_the_post_stays_kept_when_its_comment_is_approved(
+    app, client, blog, admin, ctx
+):
+    """A listing depends on the comments of the posts it shows (their counts) only."""
+    other = make_category("Letters")
+    letter = make_post("A letter from Battambang", categories=[other])
+    make_comment(letter, "A reply to the letter.")
+    reader = app.test_client()
+    listing = "/category/letters/"
+    kept = read(reader, listing)
+
+    comment_action(client, blog.pending, "approve")
+
+    with rendered_templates(app) as rendered:
+        again = read(reader, listing)
+    assert rendered == ["_sidebar.html"], "a listing without the post was rendered again"
+    assert "A letter from Battambang" in again and "1 comment" in again
+    assert sidebar_comments(again) != sidebar_comments(kept)  # the part is current
+    with rendered_templates(app) as rendered:
+        home = read(reader, "/")
+    assert "posts/index.html" in rendered  # home shows the post whose count changed
+    assert "2 comments" in home

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from blogapp.content_version import SITE
 from blogapp.page_cache import KeptPage, page_key
 from tests.factories import make_post
 
@@ -50,7 +51,9 @@ def test_a_reader_waits_for_the_render_under_way_and_gets_its_page(app, post):
     until(lambda: turns.waiting(key) == 1)
     assert answers == []  # it waits rather than rendering "/" a second time
     headers = (("Content-Type", "text/html; charset=utf-8"), ("ETag", '"once"'))
-    app.extensions[STORE].put(key, KeptPage(200, b"<p>rendered once</p>", headers, "once"))
+    # Under the site's scope: kept until the site changes, whatever comments do.
+    page = KeptPage(200, b"<p>rendered once</p>", headers, "once", SITE)
+    app.extensions[STORE].put(key, page)
     turns.finish(key)
     reader.join(10)
 

@@ -24,7 +24,7 @@ from blogapp.comments.grants import Grant, grant, granted
 from blogapp.comments.rules import comments_closed
 from blogapp.comments.settings import CommentSettings, load_settings
 from blogapp.comments.threads import ThreadPage, page_of, thread_page
-from blogapp.content_version import remembered
+from blogapp.content_version import remembered, shows_comments_of, thread_scope
 from blogapp.extensions import db
 from blogapp.models import Comment, CommentStatus, Post
 from blogapp.permalinks import post_url
@@ -70,6 +70,7 @@ def comment_section(
     ``replying_to`` (``?replytocom``) when given."""
     if cpage is None:
         return None
+    shows_comments_of(post.id)
     own = own_pending()
     settings = load_settings()
     closed, closed_message = closed_now(post, settings)
@@ -88,6 +89,7 @@ def comment_section(
             "thread",
             (post.id, cpage, closed),
             lambda: _render_thread(post, cpage, closed),
+            scope=thread_scope(post.id),
             maxsize=THREAD_CACHE_BYTES,
             sizeof=lambda html: len(html or ""),
         )

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, func, literal_column, or_, select, union_all
 
-from blogapp.content_version import remembered
+from blogapp.content_version import SITE, remembered
 from blogapp.extensions import db
 from blogapp.models import Post, post_categories, post_tags
 from blogapp.post_queries import PostTerms
@@ -64,7 +64,9 @@ def post_neighbours(post: Post, terms: PostTerms) -> Neighbours:
     """Older and newer posts, and posts sharing ``terms`` (the post's categories and
     tags). Each worker keeps them per content version: ranking the related posts
     reads many rows, and they change only when the content does."""
-    return remembered("neighbours", post.id, lambda: _query_neighbours(post, terms), maxsize=KEEP)
+    return remembered(
+        "neighbours", post.id, lambda: _query_neighbours(post, terms), scope=SITE, maxsize=KEEP
+    )
 
 
 def keep_neighbours(post_id: int, neighbours: Neighbours) -> None:
