@@ -9,14 +9,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from blogapp import clock
+from blogapp.comments.commented_post import CommentedPost
 from blogapp.comments.settings import CommentSettings
-from blogapp.models import COMMENTS_CLOSED, COMMENTS_MODERATED, CommentStatus, Post
+from blogapp.models import COMMENTS_CLOSED, COMMENTS_MODERATED, CommentStatus
 
 _LINK = re.compile(r"<a\s", re.IGNORECASE)
 _URL = re.compile(r"\b(?:https?://|www\.)", re.IGNORECASE)
 
 
-def comments_closed(post: Post, settings: CommentSettings) -> bool:
+def comments_closed(post: CommentedPost, settings: CommentSettings) -> bool:
     """Closed per post, or automatically ``close_after_days`` after publication."""
     if post.comment_mode == COMMENTS_CLOSED:
         return True

@@ -10,6 +10,7 @@ when the post changed meanwhile, and says where the reader goes next. The views
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal, overload
 
 from flask import abort, current_app, render_template
 from flask_babel import lazy_gettext as _l
@@ -19,6 +20,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from blogapp import clock
 from blogapp.comments import followups, keys, lockdown, services
+from blogapp.comments.commented_post import CommentedPost
 from blogapp.comments.forms import CommentForm, form_token_for, seconds_since_served
 from blogapp.comments.grants import Grant, grant, granted
 from blogapp.comments.rules import comments_closed
@@ -45,7 +47,7 @@ def remember_pending(comment: Comment) -> None:
     grant(SESSION_KEY, comment, REMEMBERED)
 
 
-def closed_now(post, settings: CommentSettings) -> tuple[bool, str]:
+def closed_now(post: CommentedPost, settings: CommentSettings) -> tuple[bool, str]:
     """Whether the post takes no comments now, and the words readers see instead of
     the form: the post's own rule, or a lockdown that closes them everywhere."""
     lock = lockdown.current()
@@ -147,11 +149,17 @@ def _reply_target(thread: ThreadPage, parent_id: int | None):
     return None
 
 
-def load_public_post(post_id: int, *, for_page: bool = False) -> Post:
+@overload
+def load_public_post(post_id: int, *, for_page: Literal[True]) -> Post: ...
+@overload
+def load_public_post(post_id: int) -> CommentedPost: ...
+
+
+def load_public_post(post_id: int, *, for_page: bool = False) -> Post | CommentedPost:
     """The post being commented on; ``for_page`` also loads what its page shows.
 
     A successful POST only redirects: it reads a row of the few columns that judging,
-    storing and redirecting use (attributes as a Post's), not a Post, whose loading
+    storing and redirecting use (a ``CommentedPost``), not a Post, whose loading
     costs more than the rest of the query."""
     if for_page:
         return db.one_or_404(

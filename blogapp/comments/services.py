@@ -18,6 +18,7 @@ from sqlalchemy import bindparam, insert, select, update
 
 from blogapp import clock
 from blogapp.comments import keys, notify, spam_filter
+from blogapp.comments.commented_post import CommentedPost
 from blogapp.comments.retention import keeps_addresses
 from blogapp.comments.rules import Candidate, Verdict, count_links, judge
 from blogapp.comments.settings import CommentSettings
@@ -161,7 +162,7 @@ def clean_name(name: str) -> str:
     return " ".join(strip_invisible(name).split())[:250]
 
 
-def valid_parent(post: Post, parent_id: int | None) -> Comment | None:
+def valid_parent(post: CommentedPost, parent_id: int | None) -> Comment | None:
     """The approved comment of this post being replied to; SubmissionError otherwise."""
     if parent_id is None:
         return None
@@ -178,7 +179,9 @@ class Outdated(Exception):
     and storing it: judge it again."""
 
 
-def submit(post: Post, sub: Submission, settings: CommentSettings) -> tuple[Comment, Verdict]:
+def submit(
+    post: CommentedPost, sub: Submission, settings: CommentSettings
+) -> tuple[Comment, Verdict]:
     """Judge a reader's comment, then store it with the status the rules give it
     (commits). Raises ``Outdated`` when what it was judged on changed meanwhile.
 
