@@ -23,7 +23,7 @@ from blogapp.comments.retention import keeps_addresses
 from blogapp.comments.rules import Candidate, Verdict, count_links, judge
 from blogapp.comments.settings import CommentSettings
 from blogapp.content import html_to_text
-from blogapp.database import write_transaction
+from blogapp.database import Changed, commit_write
 from blogapp.extensions import db
 from blogapp.models import (
     Comment,
@@ -174,7 +174,7 @@ def valid_parent(post: CommentedPost, parent_id: int | None) -> Comment | None:
     return parent
 
 
-class Outdated(Exception):
+class Outdated(Changed):
     """The post or the comment replied to changed between judging a reader's comment
     and storing it: judge it again."""
 
@@ -236,10 +236,9 @@ def submit(
     )
     judged_on = (post.status, post.comment_mode, post.published_at)
     held_mail = notify.prepare_held_mail(row, post.title)  # read now, not under the lock
-    db.session.commit()  # ends the read transaction: a read snapshot cannot become a write
-    with write_transaction():
+
+    def store() -> Comment:
         if not _unchanged(row["post_id"], row["parent_id"], judged_on):
-            db.session.rollback()
             raise Outdated
         stored = db.session.execute(_INSERT_COMMENT, row)
         # Not in the session: the comment as stored, with its id, for the caller.
@@ -250,8 +249,10 @@ def submit(
         )
         db.session.execute(_INSERT_SCORE, spam_filter.score_row(comment.id, scored, found_signals))
         notify.comment_stored(comment, held_mail)  # its mail, in the same transaction
-        db.session.commit()  # an approved one renews the content version with it
-    return comment, verdict
+        return comment
+
+    # The read above ends here; an approved comment renews the content version as it commits.
+    return commit_write(store), verdict
 
 
 def _signals(candidate: Candidate, seconds_since_served: float | None) -> tuple[str, ...]:
