@@ -50,14 +50,13 @@ from typing import Any, TypeVar
 from cachetools import LRUCache
 from flask import Flask, current_app, g, has_app_context, has_request_context
 from sqlalchemy import event, func, inspect, select, update
-from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList, TextClause
 
 from blogapp.clock import now
-from blogapp.database import write_transaction
+from blogapp.database import write_aside
 from blogapp.extensions import db
 from blogapp.models import (
     AuthorProfile,
@@ -621,19 +620,11 @@ def scope_token(scope: str | tuple[str, int]) -> str:
 
 
 def _renew(seen: Versions) -> Versions:
-    """Store new versions now that a scheduled post is public; ``seen`` if the write
-    cannot be made right now (the next request tries again)."""
-    session = db.session
-    if session().in_transaction():
-        session.commit()
-    try:
-        with write_transaction():
-            found = _store_new_versions(session, Changes(site=True, structure=True))
-            session.commit()
-            return found
-    except OperationalError:
-        session.rollback()
-        return seen
+    """Store new versions now that a scheduled post is public, aside from the caller's
+    transaction (a read never commits it); ``seen`` if that cannot be done at once
+    (the next read tries again)."""
+    found = write_aside(lambda own: _store_new_versions(own, Changes(site=True, structure=True)))
+    return seen if found is None else found
 
 
 # -- values kept per version ----------------------------------------------------------

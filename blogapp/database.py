@@ -53,8 +53,10 @@ from contextvars import ContextVar
 from typing import TypeVar
 
 from flask import Flask, has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
 
 from blogapp.extensions import db
 
@@ -223,6 +225,46 @@ def _read_then_write(
         db.session.commit()  # the read phase's, which wrote nothing
         return None
     return commit_write(lambda: write(seen))
+
+
+# How long a write made aside (``write_aside``) waits for the lock before giving up.
+ASIDE_WAIT_MS = 200
+
+
+def write_aside(work: Callable[[Session], Result]) -> Result | None:
+    """``work(session)`` committed on a session and connection of its own, leaving the
+    caller's transaction as it is: for a read that stores something derived on the
+    way (the content versions once a scheduled post is due), since a read must never
+    end or commit its caller's transaction.
+
+    None when the write cannot be made at once: inside a write phase (this thread has
+    the writers' turn), or the lock stays held longer than ``ASIDE_WAIT_MS`` (perhaps
+    by the caller's own connection, in a POST). The caller keeps what it read, and a
+    later read tries again."""
+    if _writing.get():
+        return None
+    with db.engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            _sqlite_wait(conn, ASIDE_WAIT_MS)
+        try:
+            with _begin_with("BEGIN IMMEDIATE"), Session(bind=conn) as session:
+                if not sqlite:
+                    session.execute(text(f"SET LOCAL lock_timeout = {ASIDE_WAIT_MS}"))
+                result = work(session)
+                session.commit()
+                return result
+        # The BEGIN is sent straight to SQLite (see _sqlite_begin): its refusal comes unwrapped.
+        except (OperationalError, sqlite3.OperationalError):
+            return None
+        finally:
+            if sqlite:
+                _sqlite_wait(conn, SQLITE_BUSY_TIMEOUT_MS)
+
+
+def _sqlite_wait(conn: Connection, milliseconds: int) -> None:
+    # Straight on the DB-API connection, outside any transaction (see _sqlite_begin).
+    conn.connection.dbapi_connection.execute(f"PRAGMA busy_timeout={milliseconds}")
 
 
 def sqlite_begin_statement() -> str:

@@ -10,8 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from blogapp.comments.forms import form_token_for
+from blogapp.content_version import VERSION_KEY, Versions, versions
+from blogapp.database import read_transactions
 from blogapp.extensions import db
-from blogapp.models import Comment, CommentStatus, utcnow
+from blogapp.models import Comment, CommentStatus, Post, Setting, utcnow
 from tests.factories import make_category, make_comment, make_page, make_post, make_tag, make_user
 from tests.helpers import (
     BROWSER_POST,
@@ -204,6 +206,38 @@ def test_a_scheduled_post_appears_when_its_time_comes_with_no_write(app, client,
     assert "Tomorrow&#39;s op-ed" not in client.get("/").get_data(as_text=True)
     clock.advance(2 * 3600)
     assert "Tomorrow&#39;s op-ed" in client.get("/").get_data(as_text=True)
+
+
+def test_a_read_that_finds_a_scheduled_post_due_never_commits_its_callers_transaction(
+    app, site, ctx
+):
+    """The versions are renewed on a connection of their own: the reader's transaction
+    stays open, and what it wrote without committing is still not committed."""
+    clock = FakeClock()
+    app.config["CLOCK"] = clock
+    make_post("Tomorrow's op-ed", published_at=utcnow() + timedelta(hours=1))
+    seen = versions()
+    clock.advance(2 * 3600)
+    with read_transactions():
+        db.session.scalar(select(Post.id).limit(1))  # a read transaction is open
+        renewed = versions()
+        assert db.session().in_transaction()
+    db.session.rollback()
+    assert renewed != seen
+    with db.engine.connect() as other:
+        stored = other.scalar(select(Setting.value).where(Setting.key == VERSION_KEY))
+    assert Versions.parse(stored) == renewed
+
+    make_post("Next week's op-ed", published_at=utcnow() + timedelta(hours=3))
+    clock.advance(4 * 3600)
+    db.session.add(Setting(key="unsaved", value="1"))
+    db.session.flush()  # a write of the caller's, not committed
+    versions()  # renewed aside, or left for a later read while the caller holds the lock
+    assert db.session().in_transaction()
+    db.session.rollback()
+    assert db.session.get(Setting, "unsaved") is None
+    page = app.test_client().get("/").get_data(as_text=True)
+    assert "Next week&#39;s op-ed" in page
 
 
 def test_admin_and_login_pages_are_private_even_without_a_session(app, client, ctx):
