@@ -203,12 +203,20 @@ def read_then_write(
 
     For a request or job that mostly looks and checks (a comment judged, a chunk of
     mails composed) and writes little: other workers' writes go on meanwhile."""
+    return again_if_changed(lambda: _read_then_write(read, write), attempts=attempts)
+
+
+def again_if_changed(attempt: Callable[[], Result], *, attempts: int = WRITE_ATTEMPTS) -> Result:
+    """``attempt()``, a read phase ending in a ``commit_write``, run again from its read
+    while the write raises ``Changed``, up to ``attempts`` times in all; the last
+    ``Changed`` is the caller's. For a read phase too entwined with a form to hand over
+    as a function of its own (a reader's comment, judged while its form is validated)."""
     for _ in range(attempts - 1):
         try:
-            return _read_then_write(read, write)
+            return attempt()
         except Changed:
             pass
-    return _read_then_write(read, write)
+    return attempt()
 
 
 def _read_then_write(

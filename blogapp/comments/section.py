@@ -27,6 +27,7 @@ from blogapp.comments.rules import comments_closed
 from blogapp.comments.settings import CommentSettings, load_settings
 from blogapp.comments.threads import ThreadPage, page_of, thread_page
 from blogapp.content_version import remembered, shows_comments_of, thread_scope
+from blogapp.database import again_if_changed
 from blogapp.extensions import db
 from blogapp.models import Comment, CommentStatus, Post
 from blogapp.permalinks import post_url
@@ -210,12 +211,9 @@ class Posted:
 def post_comment(post_id: int, form: CommentForm, *, author_ip: str, user_agent: str) -> Posted:
     """Judge and store a reader's comment, judging it again if the post or parent
     changed meanwhile (``services.Outdated``)."""
-    for _ in range(ATTEMPTS - 1):
-        try:
-            return _post_comment(post_id, form, author_ip, user_agent)
-        except services.Outdated:
-            pass
-    return _post_comment(post_id, form, author_ip, user_agent)
+    return again_if_changed(
+        lambda: _post_comment(post_id, form, author_ip, user_agent), attempts=ATTEMPTS
+    )
 
 
 def preview_comment(post_id: int, form: CommentForm) -> Posted:
