@@ -36,6 +36,27 @@ class WrkResult:
         return sum(n for kind, n in self.errors.items() if kind != "status")
 
 
+def combined(*results: WrkResult) -> WrkResult:
+    """Several runs of one URL as one: their requests over their seconds, the mean of
+    their medians (close enough for runs of equal length), the worst p99 and peak."""
+    errors: dict[str, int] = {}
+    statuses: dict[int, int] = {}
+    for result in results:
+        for kind, n in result.errors.items():
+            errors[kind] = errors.get(kind, 0) + n
+        for status, n in result.statuses.items():
+            statuses[status] = statuses.get(status, 0) + n
+    return WrkResult(
+        requests=sum(r.requests for r in results),
+        seconds=sum(r.seconds for r in results),
+        p50_ms=sum(r.p50_ms for r in results) / len(results),
+        p99_ms=max(r.p99_ms for r in results),
+        errors=errors,
+        statuses=statuses,
+        peak_rss_kib=max(r.peak_rss_kib for r in results),
+    )
+
+
 @dataclass
 class WrkSettings:
     seconds: float = 5.0

@@ -49,14 +49,14 @@ from typing import Any, TypeVar
 
 from cachetools import LRUCache
 from flask import Flask, current_app, g, has_app_context, has_request_context
-from sqlalchemy import event, func, inspect, select, update
+from sqlalchemy import func, inspect, select, update
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import get_history
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import BinaryExpression, BindParameter, BooleanClauseList, TextClause
 
 from blogapp.clock import now
-from blogapp.database import write_aside
+from blogapp.database import listen_on_session, write_aside
 from blogapp.extensions import db
 from blogapp.models import (
     AuthorProfile,
@@ -512,15 +512,15 @@ def _store_new_versions(session: Session, changes: Changes) -> Versions:
 
 def watch_content_changes() -> None:
     """Install the session hooks (once per process: ``db.session`` is shared)."""
-    for name, hook in (
-        ("after_flush", _after_flush),
-        ("do_orm_execute", _do_orm_execute),
-        ("before_commit", _before_commit),
-        ("after_commit", _after_commit),
-        ("after_rollback", _after_rollback),
-    ):
-        if not event.contains(db.session, name, hook):
-            event.listen(db.session, name, hook)
+    listen_on_session(
+        {
+            "after_flush": _after_flush,
+            "do_orm_execute": _do_orm_execute,
+            "before_commit": _before_commit,
+            "after_commit": _after_commit,
+            "after_rollback": _after_rollback,
+        }
+    )
 
 
 # -- reading it ---------------------------------------------------------------------

@@ -75,6 +75,15 @@ _turns = threading.Lock()
 _turn_files: dict[str, tuple[int, int]] = {}  # database path -> (pid, descriptor)
 
 
+def listen_on_session(hooks: dict[str, Callable[..., object]]) -> None:
+    """Install session event hooks, once per process: ``db.session`` is one scoped
+    session shared by every app, so a second app (tests, a CLI command) must not add
+    the same hook twice."""
+    for name, hook in hooks.items():
+        if not event.contains(db.session, name, hook):
+            event.listen(db.session, name, hook)
+
+
 def configure_engine(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})

@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.orm.attributes import get_history
 
 from blogapp import clock
-from blogapp.extensions import db
+from blogapp.database import listen_on_session
 from blogapp.mail.outbox import enqueue
 from blogapp.models import Correction, OutboxMessage, OutboxStatus, Post, PostStatus
 from blogapp.telegram import KIND, channel
@@ -117,10 +117,10 @@ def _after_rollback(session: Session) -> None:
 
 def watch_posts() -> None:
     """Install the session hooks (once per process: ``db.session`` is shared)."""
-    for name, hook in (
-        ("after_flush", _after_flush),
-        ("before_commit", _before_commit),
-        ("after_rollback", _after_rollback),
-    ):
-        if not event.contains(db.session, name, hook):
-            event.listen(db.session, name, hook)
+    listen_on_session(
+        {
+            "after_flush": _after_flush,
+            "before_commit": _before_commit,
+            "after_rollback": _after_rollback,
+        }
+    )
