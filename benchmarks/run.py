@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import platform
 import sqlite3
@@ -278,8 +279,9 @@ def drive(
             continue
         # Blog, ceiling, ceiling, blog (ABBA), each for half the time: a machine that
         # speeds up or slows down during the pair favours neither side of the ratio.
-        half = replace(run_settings, seconds=run_settings.seconds / 2)
-        ceiling_half = replace(settings, seconds=settings.seconds / 2)
+        # wrk takes whole seconds.
+        half = replace(run_settings, seconds=math.ceil(run_settings.seconds / 2))
+        ceiling_half = replace(settings, seconds=math.ceil(settings.seconds / 2))
         blog_runs, ceiling_runs = [], []
         for side in ("blog", "ceiling", "ceiling", "blog"):
             settle(blog)
@@ -549,6 +551,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-profile", action="store_true", help="skip pyinstrument")
     parser.add_argument("--only", default="", help="comma-separated page names to run")
     parser.add_argument(
+        "--pages-only",
+        action="store_true",
+        help="only the pages' table (blog, ceiling, nginx): no mail, cards, flood, export, "
+        "spam filter or reading-counts rows",
+    )
+    parser.add_argument(
         "--scale",
         action="store_true",
         help="instead: how page costs grow with the site (benchmarks/scale.py)",
@@ -569,6 +577,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--scale-repeat", type=int, default=40, help="requests per page and mode in --scale (40)"
     )
     return parser.parse_args(argv)
+
+
+def other_sections(database_url: str, settings: WrkSettings) -> str:
+    """Every row after the pages' table: mail, share cards, the search flood, the static
+    copy, the spam filter and the reading counts."""
+    print("Delivering mail from the outbox to a local SMTP server …", flush=True)
+    mail = measure_mail()
+    print("Drawing a share card for every post (flask cards draw) …", flush=True)
+    cards = measure_cards(RESULTS / "bench.sqlite")
+    print("Readers of the home page under a search flood, through nginx …", flush=True)
+    flood, _ = measure_flood(database_url, settings)
+    print("Exporting a static copy (full, then after one new post) …", flush=True)
+    export = measure_export(RESULTS)
+    print("Spam filter: cross-validation, scoring, training on 100,000 comments …", flush=True)
+    spam = measure_spam_filter()
+    print(
+        "Counting a million lines of nginx's reading-counts log (flask stats ingest) …", flush=True
+    )
+    stats = measure_stats()
+    return (
+        f"{mail_row(mail)}\n{cards_row(cards)}\n{flood_rows(flood)}\n{export_rows(export)}\n"
+        f"{spam_filter_rows(spam)}\n"
+        f"{stats_row(stats)}\n"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -625,29 +657,14 @@ def main(argv: list[str] | None = None) -> int:
     stored = stored_bench_comments(RESULTS / "bench.sqlite", run_id)
 
     judge(scenarios, hello, stored)
-    print("Delivering mail from the outbox to a local SMTP server …", flush=True)
-    mail = measure_mail()
-    print("Drawing a share card for every post (flask cards draw) …", flush=True)
-    cards = measure_cards(RESULTS / "bench.sqlite")
-    print("Readers of the home page under a search flood, through nginx …", flush=True)
-    flood, _ = measure_flood(database_url, settings)
-    print("Exporting a static copy (full, then after one new post) …", flush=True)
-    export = measure_export(RESULTS)
-    print("Spam filter: cross-validation, scoring, training on 100,000 comments …", flush=True)
-    spam = measure_spam_filter()
-    print(
-        "Counting a million lines of nginx's reading-counts log (flask stats ingest) …", flush=True
-    )
-    stats = measure_stats()
     threads = os.environ.get("BLOGAPP_THREADS", "4")
     report = (
         f"{machine(settings, workers, threads)}\n\n"
         f"Database: {site.posts:,} posts, {site.comments:,} approved comments "
         f"(SQLite, built in {site.seconds:.0f}s)\n\n{table(scenarios, hello)}\n"
-        f"{mail_row(mail)}\n{cards_row(cards)}\n{flood_rows(flood)}\n{export_rows(export)}\n"
-        f"{spam_filter_rows(spam)}\n"
-        f"{stats_row(stats)}\n"
     )
+    if not args.pages_only:
+        report += other_sections(database_url, settings)
     if not args.no_profile:
         measured = [s for s in scenarios if s.kind == "get" and s.blog]
         slowest = min(measured, key=lambda s: s.blog.rate)
