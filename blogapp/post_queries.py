@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from blogapp import clock
 from blogapp.arguments import check_page
-from blogapp.content_version import SITE, STRUCTURE, remembered
+from blogapp.content_version import EVERYTHING, SITE, STRUCTURE, remembered
 from blogapp.corrections.services import Note, NoteRow, build_notes
 from blogapp.extensions import db
 from blogapp.models import (
@@ -72,15 +72,15 @@ class Sidebar:
     by_path: dict[str, CategoryNode]
     recent: list[RecentPost]
     months: list[tuple[int, int, int]]  # (year, month, posts)
-    comments: list[RecentComment]  # the latest approved, as WordPress's widget
 
 
 def sidebar() -> Sidebar:
-    """Categories with counts, recent posts, recent comments and monthly archives: built once per
-    content version in each worker, so a page neither queries nor unpickles them. Each part
-    is kept under the scope it reads (``blogapp.content_version``): the counts over the whole
+    """Categories with counts, recent posts and monthly archives: built once per content
+    version in each worker, so a page neither queries nor unpickles them. Each part is
+    kept under the scope it reads (``blogapp.content_version``): the counts over the whole
     site under the structure, so neither an approved comment nor a typo fixed in a post
-    counts them again."""
+    counts them again. The latest comments are apart (``sidebar_comments``): they move
+    with every approved comment, the rest does not."""
     return remembered(
         "sidebar",
         None,
@@ -89,16 +89,54 @@ def sidebar() -> Sidebar:
             recent=remembered(
                 "sidebar_recent", None, lambda: _recent_posts(clock.now()), scope=SITE, maxsize=4
             ),
-            comments=_recent_comments(clock.now()),
         ),
+        scope=SITE,
         maxsize=4,
     )
 
 
-def sidebar_html(render: Callable[[], str], language: str) -> str:
-    """The sidebar rendered by ``render()`` in the interface's ``language``, once per
-    content version and language in each worker."""
-    return remembered("sidebar_html", language, render, maxsize=8)
+def sidebar_comments() -> list[RecentComment]:
+    """The sidebar's latest approved comments of public posts, as WordPress's widget: once
+    per version of every comment in each worker."""
+    return remembered(
+        "sidebar_comments", None, lambda: _recent_comments(clock.now()), scope=EVERYTHING, maxsize=4
+    )
+
+
+def sidebar_html(
+    render_frame: Callable[[str], str], render_comments: Callable[[], str], language: str
+) -> str:
+    """The sidebar in the interface's ``language``: ``render_frame(slot)`` renders all of it
+    but the latest comments, with ``slot`` where they go, once per site version;
+    ``render_comments()`` renders them, once per version of every comment. So an approved
+    comment renders only its few lines again in each worker, not the whole sidebar. The
+    same object is returned until either moves (``blogapp.page_cache`` encodes and
+    hashes each text once)."""
+    frame = remembered(
+        "sidebar_frame",
+        language,
+        lambda: _split_at_slot(render_frame(_SLOT)),
+        scope=SITE,
+        maxsize=8,
+    )
+    comments = remembered("sidebar_comments_html", language, render_comments, maxsize=8)
+    return remembered(
+        "sidebar_html",
+        language,
+        lambda: frame[0] + comments + frame[1],
+        maxsize=8,
+    )
+
+
+# Where the latest comments go in the rendered sidebar: a comment that no text can hold.
+_SLOT = "<!--sidebar-recent-comments-->"
+
+
+def _split_at_slot(html: str) -> tuple[str, str]:
+    before, found, after = html.partition(_SLOT)
+    if not found:
+        raise ValueError("the sidebar template lost its recent comments' slot")
+    return before, after
 
 
 def _build_sidebar() -> Sidebar:
@@ -156,7 +194,6 @@ def _build_sidebar() -> Sidebar:
         by_path={c.path: c for c in ordered},
         recent=[],
         months=months,
-        comments=[],
     )
 
 
