@@ -253,7 +253,10 @@ class Versions:
             if pid.isdigit() and post_token:
                 posts.append((int(pid), post_token))
         floor, _, counts = fields[3].partition("~")
-        fallen = tuple(int(n, 36) for n in counts.split(".")) if counts else ()
+        try:
+            fallen = tuple(int(n, 36) for n in counts.split(".")) if counts else ()
+        except ValueError:
+            fallen = (0,)  # not written by this code: taken whole as a floor, below
         if fallen and len(fallen) != FLOOR_BUCKETS:  # not written by this code: all anew
             floor, fallen = fields[3], ()
         return cls(first, fields[1], fields[2], floor, fields[4], tuple(posts), fallen)

@@ -537,6 +537,9 @@ def test_a_post_falling_out_of_the_kept_list_moves_only_its_buckets_floor():
     assert Versions.parse(versions.stored()) == versions
     # A worker of the code before buckets reads the floor field whole: a new floor.
     assert versions.stored().split("|")[3].startswith("start~")
+    # A floor field this code did not write is taken whole, as that code took it.
+    for odd in ("start~x!", "start~1.2"):
+        assert Versions.parse(f"a|b|c|{odd}|d|").of_post(7) == odd
 
 
 def test_a_post_edit_re_renders_pages_but_keeps_counts_and_threads(
