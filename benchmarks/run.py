@@ -549,7 +549,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="keep bench-results/bench.sqlite from an earlier run",
     )
     parser.add_argument("--no-profile", action="store_true", help="skip pyinstrument")
-    parser.add_argument("--only", default="", help="comma-separated page names to run")
+    parser.add_argument(
+        "--only",
+        default="",
+        help="comma-separated page names to run (--under-writes: app, nginx, home or post)",
+    )
     parser.add_argument(
         "--pages-only",
         action="store_true",
@@ -614,7 +618,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.under_writes:
         from benchmarks.under_writes import run as run_under_writes
 
-        return run_under_writes(RESULTS, args.posts, args.comments, args.reuse_db, settings)
+        only = frozenset(n.strip() for n in args.only.split(",") if n.strip())
+        return run_under_writes(RESULTS, args.posts, args.comments, args.reuse_db, settings, only)
     database_url, site = prepare_database(args)
     scenarios = scenarios_for(site)
     if args.only:

@@ -292,10 +292,24 @@ def _prepare_database(results: Path, posts: int, comments: int, reuse: bool) -> 
     return url, site
 
 
-def run(results: Path, posts: int, comments: int, reuse: bool, settings: WrkSettings) -> int:
+def run(
+    results: Path,
+    posts: int,
+    comments: int,
+    reuse: bool,
+    settings: WrkSettings,
+    only: frozenset[str] = frozenset(),
+) -> int:
+    """``only``: the rows to run, by their readers (``nginx``, ``app``) or page (``home``,
+    ``post``); every row when empty. A/B runs of the app alone need only its two rows."""
     database_url, site = _prepare_database(results, posts, comments, reuse)
     pages = (("home", "/"), ("post (500 comments)", site.post_500_path))
-    rows = [Row(page, path, via) for via in ("nginx", "app") for page, path in pages]
+    rows = [
+        Row(page, path, via)
+        for via in ("nginx", "app")
+        for page, path in pages
+        if not only or via in only or page.split()[0] in only
+    ]
     held = int(APPROVALS_PER_SECOND * settings.seconds * ROUNDS * len(rows) * 1.5) + 20
     port = free_port()
     env = app_environment(database_url, port, results / "instance")

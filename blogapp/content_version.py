@@ -17,9 +17,10 @@ The row holds three scopes:
   sidebar shows the latest ones);
 - a **post's comments** version: moved by the site version and by a change to an
   approved comment of that post. The row keeps the last ``POSTS_KEPT`` posts whose
-  comments changed, each with its version; every other post shares the *floor*
-  version, which moves whenever a post falls out of that list, so a post's version
-  never goes back to a value it had before.
+  comments changed, each with its version; every other post has its bucket's *floor*
+  version (``FLOOR_BUCKETS`` buckets by post id), which moves whenever a post of that
+  bucket falls out of that list, so a post's version never goes back to a value it had
+  before, and a post falling out re-renders only the pages of its bucket's posts.
 
 So approving a comment on post A moves A's version and the comments version, never
 the site version: post B's thread and the site-wide sidebar parts (category counts,
@@ -91,6 +92,10 @@ INITIAL_VERSION = "initial"
 # 2 KB. More would make every version write and read longer; fewer, that every post
 # re-renders (once) more often.
 POSTS_KEPT = 64
+# A post that falls out of that list moves the floor of its bucket (post id modulo this)
+# only: with comments approved all over a large site the list is always full, and one
+# floor for every post would make each approval re-render every page (issue 35).
+FLOOR_BUCKETS = 128
 
 # Tables whose every write changes what readers see.
 READER_TABLES = frozenset(
@@ -207,20 +212,32 @@ class Versions:
     floor: str
     structure: str
     posts: tuple[tuple[int, str], ...] = ()  # oldest first, each post once
+    # How often a post of each bucket (id modulo FLOOR_BUCKETS) fell out of ``posts``
+    # since ``floor`` was new; () while none has.
+    fallen: tuple[int, ...] = ()
 
     def of_post(self, post_id: int) -> str:
         for pid, token in self.posts:
             if pid == post_id:
                 return token
-        return self.floor
+        return self._floor_of(post_id)
+
+    def _floor_of(self, post_id: int) -> str:
+        times = self.fallen[post_id % FLOOR_BUCKETS] if self.fallen else 0
+        return f"{self.floor}~{times}" if times else self.floor
 
     def stored(self) -> str:
         """``token|site|comments|floor|structure|post:token,…`` and `` moment`` when a
         scheduled post waits: what comes after the first space is still only that time,
-        as a worker of the version before scopes reads it during a rolling restart."""
+        as a worker of the version before scopes reads it during a rolling restart. The
+        floor field is ``floor~n.n.…`` (each bucket's count, base 36) once a post fell
+        out: a worker of the version before buckets takes it whole as its one floor."""
         token, _, moment = self.first.partition(" ")
         log = ",".join(f"{pid}:{post_token}" for pid, post_token in self.posts)
-        head = "|".join((token, self.site, self.comments, self.floor, self.structure, log))
+        floor = self.floor
+        if any(self.fallen):
+            floor += "~" + ".".join(_base36(n) for n in self.fallen)
+        head = "|".join((token, self.site, self.comments, floor, self.structure, log))
         return f"{head} {moment}" if moment else head
 
     @classmethod
@@ -235,7 +252,14 @@ class Versions:
             pid, _, post_token = item.partition(":")
             if pid.isdigit() and post_token:
                 posts.append((int(pid), post_token))
-        return cls(first, *fields[1:5], posts=tuple(posts))
+        floor, _, counts = fields[3].partition("~")
+        try:
+            fallen = tuple(int(n, 36) for n in counts.split(".")) if counts else ()
+        except ValueError:
+            fallen = (0,)  # not written by this code: taken whole as a floor, below
+        if fallen and len(fallen) != FLOOR_BUCKETS:  # not written by this code: all anew
+            floor, fallen = fields[3], ()
+        return cls(first, fields[1], fields[2], floor, fields[4], tuple(posts), fallen)
 
     def after(self, changes: Changes, first: str, token: str) -> Versions:
         """The versions once ``changes`` commit: ``token`` is new, never seen before."""
@@ -245,11 +269,32 @@ class Versions:
             return replace(self, first=first, site=token, comments=token)
         kept = [(pid, t) for pid, t in self.posts if pid not in changes.posts]
         kept += [(pid, token) for pid in sorted(changes.posts)]
-        floor = self.floor
+        fallen = list(self.fallen or (0,) * FLOOR_BUCKETS)
         if len(kept) > POSTS_KEPT:
+            # A post that falls out must not go back to its bucket's old floor: that
+            # bucket's count moves, and with it every post of the bucket outside the list.
+            for pid, _ in kept[:-POSTS_KEPT]:
+                fallen[pid % FLOOR_BUCKETS] += 1
             kept = kept[-POSTS_KEPT:]
-            floor = token  # the posts that fell out must not go back to the old floor
-        return Versions(first, self.site, token, floor, self.structure, tuple(kept))
+        return Versions(
+            first,
+            self.site,
+            token,
+            self.floor,
+            self.structure,
+            tuple(kept),
+            tuple(fallen) if any(fallen) else (),
+        )
+
+
+def _base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if not number:
+            return out
 
 
 # -- what changed -------------------------------------------------------------------

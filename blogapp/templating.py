@@ -15,7 +15,7 @@ from blogapp.language_switch import language_switch
 from blogapp.models import CommentStatus, FollowerStatus, NewsletterStatus, OutboxStatus, PostStatus
 from blogapp.page_cache import part, register_part
 from blogapp.permalinks import post_url
-from blogapp.post_queries import sidebar, sidebar_html
+from blogapp.post_queries import sidebar, sidebar_comments, sidebar_html
 from blogapp.translations.services import ENDONYMS, listing_language
 
 
@@ -23,6 +23,7 @@ def register_template_helpers(app: Flask) -> None:
     register_assets(app)
     app.add_template_global(post_url)
     app.add_template_global(sidebar)
+    app.add_template_global(sidebar_comments)
     app.add_template_global(listing_language)
     app.add_template_global(language_switch)
     # Called where it is shown: a context processor runs before the page's language is set.
@@ -39,11 +40,16 @@ def register_template_helpers(app: Flask) -> None:
     app.add_template_filter(format_datetime, "datetime")
 
     # The same for every page until the content changes: rendered once per worker and
-    # language, and a part of kept pages (blogapp.page_cache), filled in on each hit.
+    # language, and a part of kept pages (blogapp.page_cache), filled in on each hit. Its
+    # latest comments are rendered apart, as they change with every approved comment.
     register_part(
         app,
         "sidebar",
-        lambda language: sidebar_html(lambda: render_template("_sidebar.html"), language),
+        lambda language: sidebar_html(
+            lambda slot: render_template("_sidebar.html", recent_comments_slot=Markup(slot)),
+            lambda: render_template("_sidebar_comments.html"),
+            language,
+        ),
     )
 
     @app.template_global("comment_count")

@@ -19,7 +19,7 @@ from sqlalchemy import select, update
 
 from blogapp import create_app
 from blogapp.auth.passwords import set_password
-from blogapp.content_version import POSTS_KEPT, VERSION_KEY, Changes, Versions
+from blogapp.content_version import FLOOR_BUCKETS, POSTS_KEPT, VERSION_KEY, Changes, Versions
 from blogapp.extensions import db
 from blogapp.models import (
     ROLE_ADMIN,
@@ -423,6 +423,16 @@ def sidebar_comments(html: str) -> str:
     return found.group(1) if found else ""
 
 
+def sidebar_but_comments(html: str) -> str:
+    """The sidebar without its latest comments, blank space aside."""
+    aside = re.search(r'<aside class="sidebar".*?</aside>', html, re.S)
+    assert aside, "no sidebar"
+    rest = re.sub(
+        r'<section aria-labelledby="side-comments">.*?</section>', "", aside.group(0), flags=re.S
+    )
+    return " ".join(rest.split())
+
+
 @pytest.mark.parametrize("write", COMMENT_WRITES, ids=[w.__name__[2:] for w in COMMENT_WRITES])
 def test_a_comment_write_reaches_every_page_showing_comments_and_no_other_post(
     app, client, runner, blog, admin, other_worker, write, ctx
@@ -448,8 +458,12 @@ def test_a_comment_write_reaches_every_page_showing_comments_and_no_other_post(
         with worker.app_context(), rendered_templates(worker) as rendered:
             after_b = read(reader, post_b)
         assert "posts/detail.html" not in rendered, "post B was rendered again"
+        # Of the sidebar, only its latest comments: its counts, archives and recent posts
+        # cannot change with a comment.
+        assert rendered == ["_sidebar_comments.html"], rendered
         counted = write.__name__[2:] in COUNTED
         assert (sidebar_comments(after_b) != sidebar_comments(before[post_b])) == counted
+        assert sidebar_but_comments(after_b) == sidebar_but_comments(before[post_b])
         changed = [url_of(blog.post), "/comments/feed/"]
         if counted:
             changed += ["/", "/category/opinion/"]
@@ -504,8 +518,28 @@ def test_a_post_that_falls_out_of_the_kept_list_never_gets_an_old_version_back()
             assert versions.of_post(1) not in seen[1]
             seen[1].add(versions.of_post(1))
     assert len(versions.posts) == POSTS_KEPT
-    assert versions.of_post(1) == versions.floor != "start"
-    assert len(seen[1]) == 3  # the first, its own change, the floor after it fell out
+    assert versions.of_post(1) not in ("start", versions.floor)
+    assert len(seen[1]) == 3  # the first, its own change, its bucket's floor after it fell out
+    assert Versions.parse(versions.stored()) == versions
+
+
+def test_a_post_falling_out_of_the_kept_list_moves_only_its_buckets_floor():
+    """With comments approved all over a large site the list is always full: each
+    approval must not re-render the pages of every post outside it (issue 35)."""
+    versions = Versions.parse("start").after(Changes(posts=set(range(1, POSTS_KEPT + 1))), "w", "t")
+    quiet = [p for p in range(1000, 1000 + 3 * FLOOR_BUCKETS) if p % FLOOR_BUCKETS != 1]
+    before = {p: versions.of_post(p) for p in (*quiet, 1 + FLOOR_BUCKETS)}
+    versions = versions.after(Changes(posts={5000}), "w2", "t2")  # post 1 falls out
+    assert 1 not in dict(versions.posts)
+    assert all(versions.of_post(p) == before[p] for p in quiet)
+    # Post 1's bucket moves, so that post 1 never gets the floor it had before.
+    assert versions.of_post(1 + FLOOR_BUCKETS) != before[1 + FLOOR_BUCKETS]
+    assert Versions.parse(versions.stored()) == versions
+    # A worker of the code before buckets reads the floor field whole: a new floor.
+    assert versions.stored().split("|")[3].startswith("start~")
+    # A floor field this code did not write is taken whole, as that code took it.
+    for odd in ("start~x!", "start~1.2"):
+        assert Versions.parse(f"a|b|c|{odd}|d|").of_post(7) == odd
 
 
 def test_a_post_edit_re_renders_pages_but_keeps_counts_and_threads(
@@ -527,6 +561,7 @@ def test_a_post_edit_re_renders_pages_but_keeps_counts_and_threads(
     with rendered_templates(app) as rendered:
         page_b = read(reader, url_of(blog.old_post))
     assert "posts/detail.html" in rendered and "comments/_thread.html" not in rendered
+    assert "_sidebar.html" in rendered  # its recent posts show the title
     assert "A word on the old op-ed." in page_b
     assert "Judges, the press and the public" in page_b  # the sidebar's recent posts
     assert "Judges, the press and the public" in read(reader, "/")
@@ -565,7 +600,7 @@ def test_a_listing_without_the_post_stays_kept_when_its_comment_is_approved(
 
     with rendered_templates(app) as rendered:
         again = read(reader, listing)
-    assert rendered == ["_sidebar.html"], "a listing without the post was rendered again"
+    assert rendered == ["_sidebar_comments.html"], "a listing without the post was rendered again"
     assert "A letter from Battambang" in again and "1 comment" in again
     assert sidebar_comments(again) != sidebar_comments(kept)  # the part is current
     with rendered_templates(app) as rendered:
