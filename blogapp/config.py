@@ -255,6 +255,9 @@ class DefaultConfig:
     # /sitemap.xml becomes an index of sitemaps of at most this many URLs past it.
     SITEMAP_URLS_PER_FILE = 10_000
     KEEP_RENDERED = True  # sidebar, threads and neighbours kept per content version
+    # Listings' post summaries each worker keeps (about 1.5 kB each; the static export
+    # raises it to hold every post's, blogapp/static_export).
+    SUMMARY_CACHE_BYTES = 2 * 1024 * 1024
     CONTENT_VERSION_CACHE_SECONDS = 1.0  # how long a worker trusts the content version it read
 
     # Site health (`flask doctor`, /admin/health; blogapp/doctor) and metrics (blogapp/metrics)

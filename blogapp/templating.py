@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, render_template
+from flask import Flask, current_app, get_template_attribute, render_template
 from markupsafe import Markup
 
 from blogapp.assets import register_assets
 from blogapp.content import post_label
-from blogapp.content_version import shows_comments_of
+from blogapp.content_version import post_scope, remembered, shows_comments_of
 from blogapp.dates import format_date, format_datetime, format_month, month_name, to_local
 from blogapp.digits import format_count, page_digits
-from blogapp.interface_language import current_language, site_description
+from blogapp.interface_language import current_language, page_language, site_description
 from blogapp.language_switch import language_switch
 from blogapp.models import CommentStatus, FollowerStatus, NewsletterStatus, OutboxStatus, PostStatus
 from blogapp.page_cache import part, register_part
@@ -57,6 +57,21 @@ def register_template_helpers(app: Flask) -> None:
         # A page showing a post's count changes when that post's comments do.
         shows_comments_of(getattr(post, "id", None))
         return post.comment_count
+
+    @app.template_global("post_summary")
+    def post_summary(post) -> Markup:
+        """A listing's summary of ``post`` (``summary`` in _macros.html), rendered once
+        per version of the post and its comments, per language: the same post is shown
+        by the front page, its categories', tags', author's and date archives' pages."""
+        shows_comments_of(post.id)  # what comment_count() says when it renders
+        return remembered(
+            "summary",
+            (post.id, page_language(), current_language()),
+            lambda: Markup(get_template_attribute("_macros.html", "summary")(post)),
+            scope=post_scope(post.id),
+            maxsize=int(current_app.config["SUMMARY_CACHE_BYTES"]),
+            sizeof=len,
+        )
 
     @app.template_global("sidebar_html")
     def rendered_sidebar() -> Markup:

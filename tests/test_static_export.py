@@ -25,7 +25,7 @@ from blogapp.extensions import db
 from blogapp.models import Category, Post, PostStatus, Redirect, Tag, User
 from blogapp.permalinks import post_url
 from blogapp.post_queries import post_terms
-from blogapp.seo.related import _query_neighbours
+from blogapp.seo.related import _query_neighbours, keep_neighbours, post_neighbours
 from blogapp.static_export.export import is_plain
 from blogapp.static_export.inventory import load_inventory
 from blogapp.static_export.related import Relations
@@ -420,3 +420,18 @@ def test_several_processes_write_the_same_copy_as_one(runner, demo, tmp_path):
     assert files_on_disk(one) == files_on_disk(three) == manifest(three)
     assert (one / "MANIFEST.txt").read_bytes() == (three / "MANIFEST.txt").read_bytes()
     assert f"{len(manifest(three))} files written" in output
+
+
+def test_the_neighbours_the_export_keeps_are_the_ones_the_post_page_reads(app, ctx):
+    # The export hands each post page the neighbours it ranked (keep_neighbours); a
+    # page that ranked them again by query would cost the copy a tenth of its time.
+    post = make_post("Kept", "Words.")
+    ranked = Relations(_inventory(app)).neighbours(post.id)
+    with app.test_request_context():
+        keep_neighbours(post.id, ranked)
+        assert post_neighbours(post, post_terms(post.id)) is ranked
+
+
+def _inventory(app):
+    with app.test_request_context():
+        return load_inventory()

@@ -72,7 +72,8 @@ def post_neighbours(post: Post, terms: PostTerms) -> Neighbours:
 def keep_neighbours(post_id: int, neighbours: Neighbours) -> None:
     """Give this worker a post's neighbours found another way (the static export ranks
     them for every post at once), so its page runs no query for them."""
-    remembered("neighbours", post_id, lambda: neighbours, maxsize=KEEP)
+    # Under the same scope as post_neighbours: under another the page never finds it.
+    remembered("neighbours", post_id, lambda: neighbours, scope=SITE, maxsize=KEEP)
 
 
 def _query_neighbours(post: Post, terms: PostTerms) -> Neighbours:

@@ -46,6 +46,7 @@ STATE_FILE = ".export-state.json"
 MANIFEST_FILE = "MANIFEST.txt"
 STATE_FORMAT = 1
 NOT_FOUND_PROBE = "/static-export-page-not-found/"
+EXPORT_SUMMARY_BYTES = 64 * 1024 * 1024  # 10,000 posts' summaries take about 15 MB
 
 
 class ExportError(Exception):
@@ -182,10 +183,15 @@ def export_site(
     # every deep page of every listing at once, from no address at all.
     enabled = limiter.enabled, costly_limiter.enabled
     limiter.enabled = costly_limiter.enabled = False
+    # Every post's summary kept: each shows on several listings (front page, category,
+    # tag, author, date archives), rendered once instead of once for each.
+    summaries = app.config["SUMMARY_CACHE_BYTES"]
+    app.config["SUMMARY_CACHE_BYTES"] = max(summaries, EXPORT_SUMMARY_BYTES)
     try:
         return _export(app, root, base_url, main_sites, full, jobs or usable_cpus())
     finally:
         limiter.enabled, costly_limiter.enabled = enabled
+        app.config["SUMMARY_CACHE_BYTES"] = summaries
 
 
 def _export(

@@ -26,6 +26,7 @@ from html import escape
 from urllib.parse import quote, urlsplit
 
 import lxml.html
+from lxml import etree
 from lxml.html import HtmlElement
 
 SIDEBAR_PATH = "/sidebar.html"
@@ -123,6 +124,13 @@ class PageFacts:
     comment_pages: list[int] = field(default_factory=list)
 
 
+_WITH_NAMES = etree.XPath("//*[@id or @class]")
+# Every element _copy_links may change, in document order.
+_WITH_LINKS = etree.XPath(
+    "//*[@href or @src or @poster or @srcset] | //meta[@content] | //script[text()]"
+)
+
+
 class _Classes:
     """A page's elements by class and id, found in one walk (lxml's CSS selectors need a
     package we do not install, and an XPath per selector walks the page each time)."""
@@ -130,9 +138,9 @@ class _Classes:
     def __init__(self, doc: HtmlElement) -> None:
         self.by_class: dict[str, list[HtmlElement]] = {}
         self.by_id: dict[str, HtmlElement] = {}
-        for element in doc.iter():
-            if not isinstance(element.tag, str):
-                continue
+        # Only the elements that have an id or a class, found by libxml2 (in document
+        # order, as a walk finds them): a Python walk over every element cost more.
+        for element in _WITH_NAMES(doc):
             if (ident := element.get("id")) is not None:
                 self.by_id.setdefault(ident, element)
             for name in (element.get("class") or "").split():
@@ -217,8 +225,8 @@ def _copy_share_links(select: _Classes, site: CopySite) -> None:
 
 def _copy_links(doc: HtmlElement, site: CopySite, here: str | None) -> None:
     unwrap, drop = [], []
-    for element in doc.iter():
-        if not isinstance(element.tag, str) or "main-site" in (element.get("class") or ""):
+    for element in _WITH_LINKS(doc):
+        if "main-site" in (element.get("class") or ""):
             continue
         for name in ("href", "src", "poster"):
             value = element.get(name)

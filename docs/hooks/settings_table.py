@@ -372,6 +372,11 @@ MEANINGS = {
     "KEEP_RENDERED": (
         "keep the sidebar, comment threads and post neighbours per content version in each worker"
     ),
+    "SUMMARY_CACHE_BYTES": (
+        "bytes of listings' post summaries each worker keeps per content version (a post "
+        "shown on the front page, its categories', tags', author's and date archives' pages "
+        "is rendered once); `flask export-static` raises it to hold every post's"
+    ),
     "CONTENT_VERSION_CACHE_SECONDS": (
         "how long a worker trusts the content version it read before reading it again "
         "(one primary-key query); a change made on another worker or host reaches this one "
