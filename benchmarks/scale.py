@@ -31,6 +31,7 @@ MAX_QUERIES = 5
 MAX_MISS_GROWTH = 2.0  # a render at one size, against the size before
 GROWTH_CHECKED = ("home", "category", "deep page")
 MODES = ("render", "after a write", "hit")
+SITEMAP_LIMIT = 50_000  # URLs in one sitemap file, by the protocol
 
 
 @dataclass
@@ -53,6 +54,9 @@ class SizeResult:
     pages: dict[str, dict[str, Timing]] = field(default_factory=dict)  # page -> mode -> timing
     paths: dict[str, str] = field(default_factory=dict)
     backend: str = "SQLite"
+    # /sitemap.xml: the files of its index (0 when it is one file), the most URLs in one
+    sitemap_files: int = 0
+    sitemap_most_urls: int = 0
     load: str = ""  # load averages when its pages had been measured
 
 
@@ -211,6 +215,23 @@ def measure_pages(
     return found
 
 
+def sitemap_shape(database_url: str) -> tuple[int, int]:
+    """Every file ``/sitemap.xml`` names, fetched: how many, and the most URLs in one."""
+    import re
+    from urllib.parse import urlsplit
+
+    from benchmarks.demo_site import make_app
+
+    app = make_app(database_url, RATELIMIT_ENABLED=False, REQUEST_LOG=False, PAGE_CACHE_BYTES=0)
+    client = app.test_client()
+    top = client.get("/sitemap.xml").get_data(as_text=True)
+    if "<sitemapindex" not in top:
+        return 0, top.count("<url>")
+    files = [urlsplit(loc).path for loc in re.findall(r"<loc>([^<]+)</loc>", top)]
+    most = max(client.get(f).get_data(as_text=True).count("<url>") for f in files)
+    return len(files), most
+
+
 # -- reporting --------------------------------------------------------------------------
 
 
@@ -222,6 +243,13 @@ def size_table(r: SizeResult) -> str:
     lines = [
         f"### {size_label(r)} ({r.backend} {r.disk_mb:.0f} MB on disk, built in "
         f"{r.build_seconds:.0f}s; load average {r.load} after measuring)",
+        "",
+        "`/sitemap.xml`: "
+        + (
+            f"an index of {r.sitemap_files} files, at most {r.sitemap_most_urls:,} URLs in one."
+            if r.sitemap_files
+            else f"one file of {r.sitemap_most_urls:,} URLs."
+        ),
         "",
         "| page | render p50 / p99 ms | queries | after a write p50 / p99 ms | queries "
         "| hit p50 / p99 ms | queries | status |",
@@ -281,6 +309,15 @@ def judge(results: list[SizeResult]) -> list[str]:
         )
     from blogapp.config import DefaultConfig as Config
 
+    if largest.sitemap_most_urls:
+        ok = largest.sitemap_most_urls <= SITEMAP_LIMIT and (
+            largest.sitemap_files > 0 or largest.posts < SITEMAP_LIMIT
+        )
+        rows.append(
+            f"- {'PASS' if ok else 'FAIL'} sitemap at {largest.posts:,} posts{on}: an index "
+            f"of {largest.sitemap_files} files, at most {largest.sitemap_most_urls:,} URLs in "
+            f"one (protocol limit {SITEMAP_LIMIT:,})"
+        )
     budget = Config.SEARCH_TIME_BUDGET_MS
     for r in results:
         t = r.pages["search"]["render"]
@@ -394,6 +431,7 @@ def run(
         result = SizeResult(posts, comments, site.seconds, path.stat().st_size / 1e6, paths=paths)
         result.pages = measure_pages(url, paths, repeat, max(5, repeat // 4))
         result.load = load_average()
+        result.sitemap_files, result.sitemap_most_urls = sitemap_shape(url)
         results.append(result)
     on_pg: list[SizeResult] = []
     for posts, comments in sizes if postgres_url else ():
@@ -405,6 +443,7 @@ def run(
         result = SizeResult(posts, comments, site.seconds, size, paths=paths, backend="PostgreSQL")
         result.pages = measure_pages(url, paths, repeat, max(5, repeat // 4))
         result.load = load_average()
+        result.sitemap_files, result.sitemap_most_urls = sitemap_shape(url)
         on_pg.append(result)
     imported = scale_import.run(results_dir, sizes, reuse) if imports else []
     parts = [size_table(r) for r in [*results, *on_pg]]
