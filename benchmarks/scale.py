@@ -339,13 +339,15 @@ def judge(results: list[SizeResult]) -> list[str]:
     return rows
 
 
-def chart(results: list[SizeResult]) -> str:
-    """Render p50 of each page against the number of posts (both log scales), by hand."""
+def chart(results: list[SizeResult], on_pg: list[SizeResult] | None = None) -> str:
+    """Render p50 of each page against the number of posts (both log scales), by hand;
+    PostgreSQL's sizes, if measured, as dashed lines in the same colours."""
     import math
 
+    on_pg = on_pg or []
     width, height, left, right, top, bottom = 760, 420, 60, 200, 30, 50
     pages = list(results[0].pages)
-    all_ms = [max(r.pages[p]["render"].p50_ms, 0.1) for r in results for p in pages]
+    all_ms = [max(r.pages[p]["render"].p50_ms, 0.1) for r in [*results, *on_pg] for p in pages]
     y0 = math.floor(math.log10(min(all_ms)))
     y1 = max(math.ceil(math.log10(max(all_ms))), y0 + 1)
     xs = [math.log10(r.posts) for r in results]
@@ -401,11 +403,31 @@ def chart(results: list[SizeResult]) -> str:
                 f'<circle cx="{px(r.posts):.1f}" '
                 f'cy="{py(r.pages[name]["render"].p50_ms):.1f}" r="3" fill="{colour}"/>'
             )
+        if on_pg:
+            dashed = " ".join(
+                f"{px(r.posts):.1f},{py(r.pages[name]['render'].p50_ms):.1f}" for r in on_pg
+            )
+            out.append(
+                f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+                f'stroke-dasharray="6 4" points="{dashed}"/>'
+            )
         y = top + 14 + n * 18
         out.append(
             f'<rect x="{left + plot_w + 16}" y="{y - 9}" width="12" height="12" fill="{colour}"/>'
         )
         out.append(f'<text x="{left + plot_w + 34}" y="{y + 1}">{name}</text>')
+    if on_pg:
+        y = top + 14 + len(pages) * 18 + 8
+        out.append(
+            f'<line x1="{left + plot_w + 16}" y1="{y - 3}" x2="{left + plot_w + 28}" '
+            f'y2="{y - 3}" stroke="black" stroke-width="2" stroke-dasharray="4 2"/>'
+        )
+        out.append(f'<text x="{left + plot_w + 34}" y="{y + 1}">PostgreSQL</text>')
+        out.append(
+            f'<line x1="{left + plot_w + 16}" y1="{y + 15}" x2="{left + plot_w + 28}" '
+            f'y2="{y + 15}" stroke="black" stroke-width="2"/>'
+        )
+        out.append(f'<text x="{left + plot_w + 34}" y="{y + 19}">SQLite</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -446,6 +468,18 @@ def run(
         result.sitemap_files, result.sitemap_most_urls = sitemap_shape(url)
         on_pg.append(result)
     imported = scale_import.run(results_dir, sizes, reuse) if imports else []
+    write_report(results_dir, results, on_pg, imported)
+    return 0
+
+
+def write_report(
+    results_dir: Path,
+    results: list[SizeResult],
+    on_pg: list[SizeResult],
+    imported: list,
+) -> None:
+    from benchmarks import scale_import
+
     parts = [size_table(r) for r in [*results, *on_pg]]
     parts += [growth_table(results), growth_table(on_pg)]
     if imported:
@@ -458,8 +492,7 @@ def run(
     (results_dir / "scale.json").write_text(
         json.dumps({"pages": everything, "imports": [asdict(f) for f in imported]}, indent=1)
     )
-    (results_dir / "scale.svg").write_text(chart(results))
+    (results_dir / "scale.svg").write_text(chart(results, on_pg))
     print()
     print(report)
     print(f"(also in {results_dir / 'scale.md'}; chart in {results_dir / 'scale.svg'})")
-    return 0
