@@ -111,6 +111,12 @@ def pg_database(
     url = base.set(database=name).render_as_string(hide_password=False)
     info = results / f"scale-pg-{posts}.json"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    waited = 0
+    while reuse and not info.exists() and waited < 3600 and _busy(admin, name):
+        if not waited:
+            print(f"  {name} is being built by another process: waiting for it …", flush=True)
+        time.sleep(10)  # a big build runs for many minutes; no clock to inject here
+        waited += 10
     try:
         with admin.connect() as conn:
             exists = conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
@@ -134,6 +140,18 @@ def pg_database(
         sized.dispose()
     print(f"  PostgreSQL {name}: built in {site.seconds:.1f}s ({size:.0f} MB)", flush=True)
     return url, site, size
+
+
+def _busy(admin, name: str) -> bool:
+    """Whether another session is connected to database ``name`` (a build under way)."""
+    from sqlalchemy import text
+
+    with admin.connect() as conn:
+        return bool(
+            conn.scalar(
+                text("SELECT count(*) FROM pg_stat_activity WHERE datname = :n"), {"n": name}
+            )
+        )
 
 
 def load_average() -> str:
