@@ -198,7 +198,7 @@ def measure_pages(
         event.listen(engine, "before_cursor_execute", record)
         try:
             for name, path in paths.items():
-                samples, queries, settings, status = [], None, 0, 0
+                samples, queries, set_statements, status = [], None, 0, 0
                 if mode == "hit":
                     client.get(path).close()
                 for _ in range(after_write_repeat if mode == "after a write" else repeat):
@@ -224,9 +224,9 @@ def measure_pages(
                     sets = sum(1 for s in statements if s.lstrip()[:4].upper() == "SET ")
                     reads = len(statements) - sets
                     if queries is None or reads < queries:
-                        queries, settings = reads, sets
+                        queries, set_statements = reads, sets
                 p50, p99 = _percentiles(samples)
-                found[name][mode] = Timing(p50, p99, queries or 0, status, settings)
+                found[name][mode] = Timing(p50, p99, queries or 0, status, set_statements)
         finally:
             event.remove(engine, "before_cursor_execute", record)
             engine.dispose()
