@@ -490,6 +490,20 @@ def run(
     return 0
 
 
+def results_from_json(path: Path) -> tuple[list[SizeResult], list[SizeResult]]:
+    """The SQLite and PostgreSQL sizes of a ``scale.json``, to report them again (with
+    import figures measured since: ``write_report``)."""
+    sqlite, postgres = [], []
+    for found in json.loads(path.read_text())["pages"]:
+        pages = {
+            name: {mode: Timing(**t) for mode, t in modes.items()}
+            for name, modes in found.pop("pages").items()
+        }
+        result = SizeResult(**found, pages=pages)
+        (postgres if result.backend == "PostgreSQL" else sqlite).append(result)
+    return sqlite, postgres
+
+
 def write_report(
     results_dir: Path,
     results: list[SizeResult],
