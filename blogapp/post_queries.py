@@ -175,6 +175,11 @@ def _recent_posts(now) -> list[RecentPost]:
 
 
 def _recent_comments(now) -> list[RecentComment]:
+    # The post's being public is asked of each comment (EXISTS), so SQLite walks the
+    # approved comments newest first and stops at five. With the condition in the join,
+    # it drove from the public posts and sorted all their comments: 5.8 s of CPU at a
+    # million comments.
+    public = aliased(Post, name="public_post")
     return [
         RecentComment(r[0], r[1], RecentPost(*r[2:]))
         for r in db.session.execute(
@@ -188,7 +193,10 @@ def _recent_comments(now) -> list[RecentComment]:
                 Post.language,
             )
             .join(Post, Post.id == Comment.post_id)
-            .where(Comment.status == CommentStatus.APPROVED, Post.public(now))
+            .where(
+                Comment.status == CommentStatus.APPROVED,
+                exists().where(public.id == Comment.post_id, public.public(now)),
+            )
             .order_by(Comment.created_at.desc(), Comment.id.desc())
             .limit(5)
         )
