@@ -5,7 +5,11 @@ rendered once by the app's own ``render_post`` (a few dozen distinct bodies,
 reused with distinct titles), and 100,000 approved comments rendered by the
 app's ``clean_comment``, about a third of them replies; one post carries 1,000
 comments and one 500. ``posts.comment_count`` matches the approved comments, as
-the comment services keep it."""
+the comment services keep it.
+
+On SQLite or PostgreSQL: the search index is filled once after the posts (FTS5's
+``rebuild``; PostgreSQL's two GIN indexes created after them), and a PostgreSQL
+database's id sequences are moved past the inserted ids, so the app can add rows."""
 
 from __future__ import annotations
 
@@ -180,7 +184,15 @@ def build(database_url: str, scale: Scale = Scale(), seed: int = 20261127) -> Bi
 
         bodies = _rendered_bodies(rng)
         sqlite = conn.dialect.name == "sqlite"
+        postgres = conn.dialect.name == "postgresql"
+        if postgres:
+            # The two GIN indexes are built once after the posts, not grown row by row.
+            conn.exec_driver_sql("DROP INDEX IF EXISTS ix_posts_search_vector")
+            conn.exec_driver_sql("DROP INDEX IF EXISTS ix_posts_search_trgm")
         if sqlite:
+            # The app's connections keep a 256 KB page cache (many workers, small pages);
+            # a million-row load into indexed tables wants its index pages in memory.
+            conn.exec_driver_sql("PRAGMA cache_size=-1000000")
             # The search index is filled in bulk after the posts, not row by row by its trigger.
             conn.exec_driver_sql("DROP TRIGGER IF EXISTS posts_fts_insert")
         posts, links, tag_links, published = [], [], [], {}
@@ -231,6 +243,13 @@ def build(database_url: str, scale: Scale = Scale(), seed: int = 20261127) -> Bi
 
             conn.exec_driver_sql(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('rebuild')")
             conn.exec_driver_sql(next(s for s in _SQLITE_CREATE if "posts_fts_insert" in s))
+        if postgres:
+            from blogapp.search.schema import _POSTGRES_CREATE
+
+            conn.exec_driver_sql("SET maintenance_work_mem = '512MB'")
+            for statement in _POSTGRES_CREATE:
+                if "CREATE INDEX" in statement:
+                    conn.exec_driver_sql(statement)
         conn.execute(insert(post_categories), links)
         if tag_links:
             conn.execute(insert(post_tags), tag_links)
@@ -290,8 +309,20 @@ def build(database_url: str, scale: Scale = Scale(), seed: int = 20261127) -> Bi
                 .scalar_subquery()
             )
         )
+        if postgres:
+            # The rows came with their ids: the sequences must continue after them.
+            for table in ("users", "categories", "tags", "posts", "comments"):
+                conn.exec_driver_sql(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                    f"(SELECT max(id) FROM {table}))"
+                )
         db.session.commit()
         db.session.remove()
+        if postgres:
+            with db.engine.connect() as raw:
+                raw.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                    "VACUUM ANALYZE"
+                )
         db.engine.dispose()
     if database_url.startswith("sqlite:///"):
         # Planner statistics, as a long-running site has, and the WAL folded in.

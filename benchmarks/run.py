@@ -580,6 +580,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--scale-repeat", type=int, default=40, help="requests per page and mode in --scale (40)"
     )
+    parser.add_argument(
+        "--scale-postgres",
+        metavar="URL",
+        default="",
+        help="--scale also on PostgreSQL at 10,000 posts and up: a database per size, "
+        "named after URL's with _N added (created, and dropped when rebuilt)",
+    )
+    parser.add_argument(
+        "--scale-no-import",
+        action="store_true",
+        help="--scale without the WordPress import of each size (benchmarks/scale_import.py)",
+    )
     return parser.parse_args(argv)
 
 
@@ -613,7 +625,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.scale:
         from benchmarks.scale import run as run_scale
 
-        return run_scale(RESULTS, args.scale_max, args.reuse_db, args.scale_repeat)
+        return run_scale(
+            RESULTS,
+            args.scale_max,
+            args.reuse_db,
+            args.scale_repeat,
+            postgres_url=args.scale_postgres or None,
+            imports=not args.scale_no_import,
+        )
     settings = WrkSettings(args.seconds, args.threads, args.connections)
     if args.under_writes:
         from benchmarks.under_writes import run as run_under_writes

@@ -13,7 +13,6 @@ import pytest
 from blogapp.comments import services
 from blogapp.extensions import db
 from blogapp.models import CommentStatus, Reaction, ReactionKind, utcnow
-from blogapp.post_queries import RECENT_COMMENTS_LOOKED_AT
 from blogapp.upsert import insert_for
 from tests.factories import make_comment, make_post, make_user
 from tests.helpers import FakeClock, url_of
@@ -109,13 +108,13 @@ def test_the_sidebar_lists_five_comments_of_public_posts_only(client, ctx):
 def test_the_sidebar_finds_public_posts_comments_behind_many_on_a_post_no_longer_public(
     client, ctx
 ):
-    """The latest comments are looked for among the latest approved ones first: when
-    those are all on a post taken down, the older ones of public posts still show."""
+    """When the latest approved comments are all on a post taken down, the older ones
+    of public posts still show."""
     public = make_post("Public")
     for n in range(3):
         make_comment(public, f"Words {n}", author_name=f"Reader {n}")
     taken_down = make_post("Taken down")
-    for n in range(RECENT_COMMENTS_LOOKED_AT):
+    for n in range(50):
         make_comment(taken_down, f"Late words {n}", author_name="Late reader", commit=False)
     db.session.commit()
     taken_down.status = "draft"

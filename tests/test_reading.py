@@ -196,6 +196,45 @@ def test_nested_categories_have_nested_urls_and_include_children(client, ctx):
     assert client.get("/category/politics/nope/").status_code == 404
 
 
+def test_a_large_category_walks_the_newest_posts_and_a_small_one_lists_its_own(
+    client, count_queries, ctx
+):
+    """Issue 35: a category with a good share of the posts is listed by walking the site's
+    newest posts (its cost does not grow with the site); a small one by its own posts'
+    ids. Both give the same posts, newest first, page by page, children included."""
+    big = make_category("Big")
+    small = make_category("Small")
+    smaller = make_category("Smaller", parent=small)
+    start = utcnow() - timedelta(days=3)
+    for i in range(44):
+        cats = [big] if i % 2 == 0 else []
+        cats += [small] if i == 7 else [smaller] if i == 9 else []
+        make_post(f"Post {i:02d}", published_at=start + timedelta(hours=i), categories=cats)
+    client.get("/")  # the sidebar's counts, as a running site has them
+
+    def listing(url: str) -> tuple[list[str], str]:
+        with count_queries() as q:
+            html = client.get(url).get_data(as_text=True)
+        listing_sql = [s for s in q.statements if "LIMIT" in s and "post_categories" in s]
+        return titles(html), listing_sql[0]
+
+    first, big_sql = listing("/category/big/")
+    second, _ = listing("/category/big/page/2/")
+    third, _ = listing("/category/big/page/3/")
+    assert first == [f"Post {i:02d}" for i in range(42, 22, -2)]
+    assert second == [f"Post {i:02d}" for i in range(22, 2, -2)]
+    assert third == ["Post 02", "Post 00"]
+    assert client.get("/category/big/page/4/").status_code == 404
+
+    parent, small_sql = listing("/category/small/")
+    assert parent == ["Post 09", "Post 07"]
+    assert listing("/category/small/smaller/")[0] == ["Post 09"]
+
+    # 22 of 44 posts: walked; 2 of 44: listed (below 1 in CATEGORY_WALK_SHARE).
+    assert "EXISTS" in big_sql and "+posts.id IN" not in big_sql
+    assert "+posts.id IN" in small_sql and "EXISTS" not in small_sql
+
+
 def test_date_author_and_tag_archives_say_what_is_browsed(client, ctx):
     author = make_user("dara", display_name="Dara Vuthy")
     tag = make_tag("elections")
@@ -241,6 +280,9 @@ def test_sidebar_has_categories_with_counts_recent_posts_and_months(client, ctx)
     society = make_category("Society")
     make_post("Libraries", categories=[society], published_at=datetime(2025, 5, 1, tzinfo=UTC))
     make_post("Parks", categories=[society], published_at=datetime(2025, 6, 1, tzinfo=UTC))
+    # Neither a draft nor a post not yet due counts.
+    make_post("Plans", categories=[society], status=PostStatus.DRAFT)
+    make_post("Soon", categories=[society], published_at=utcnow() + timedelta(days=2))
 
     html = client.get("/").get_data(as_text=True)
     sidebar = html.split('<aside class="sidebar"', 1)[1]
