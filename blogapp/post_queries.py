@@ -330,11 +330,20 @@ def public_posts(where=(), page: int = 1, join_category_ids: list[int] | None = 
                 )
             )
         )
-    ids = (
-        ids.order_by(Post.published_at.desc(), Post.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page + 1)
-    )
+    offset, limit = (page - 1) * per_page, per_page + 1
+    newest_first = (Post.published_at.desc(), Post.id.desc())
+    order = newest_first
+    if not where and join_category_ids is None and offset:
+        # A deep page of the whole site: an OFFSET reads every index entry it skips, so a
+        # page past the middle walks from the oldest post, the shorter way (at 100,000
+        # posts the page before the last skipped 99,980 entries, 6.5 ms). The same rows:
+        # the outer query orders them newest first again.
+        total = public_total()
+        if total // 2 < offset < total:
+            end = min(offset + limit, total)
+            offset, limit = total - end, end - offset
+            order = (Post.published_at.asc(), Post.id.asc())
+    ids = ids.order_by(*order).offset(offset).limit(limit)
     posts = list(
         db.session.scalars(
             select(Post)
@@ -342,12 +351,24 @@ def public_posts(where=(), page: int = 1, join_category_ids: list[int] | None = 
                 joinedload(Post.author), selectinload(Post.bylines), selectinload(Post.categories)
             )
             .where(Post.id.in_(ids.scalar_subquery()))
-            .order_by(Post.published_at.desc(), Post.id.desc())
+            .order_by(*newest_first)
         )
     )
     if not posts and page > 1:
         abort(404)
     return posts[:per_page], len(posts) > per_page
+
+
+def public_total() -> int:
+    """How many posts are public: counted once per structure version in each worker (a
+    post published, unpublished or going public on its schedule moves it)."""
+    return remembered(
+        "public_total",
+        None,
+        lambda: db.session.scalar(select(func.count()).select_from(Post).where(Post.public())) or 0,
+        scope=STRUCTURE,
+        maxsize=2,
+    )
 
 
 @dataclass(frozen=True)

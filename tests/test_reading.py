@@ -174,6 +174,35 @@ def test_pagination_edges(client, ctx):
         assert client.get(bad).status_code == 404, bad
 
 
+def test_pages_past_the_middle_walk_from_the_oldest_post_and_hold_the_same_posts(
+    client, count_queries, ctx
+):
+    """Issue 35: an OFFSET reads every index entry it skips, so a page of the front page
+    past the middle is found walking from the oldest post. Every page holds the posts it
+    held counted from the newest, ties on the time broken the same way from either end;
+    drafts and scheduled posts count on neither."""
+    start = utcnow() - timedelta(days=30)
+    for i in range(37):  # pairs share a time: the id breaks the tie
+        make_post(f"Post {i:02d}", published_at=start + timedelta(hours=i // 2), commit=False)
+    make_post("Draft", status=PostStatus.DRAFT, published_at=start, commit=False)
+    make_post("Scheduled", published_at=utcnow() + timedelta(days=1), commit=False)
+    db.session.commit()
+
+    def page_of(n: int) -> tuple[list[str], list[str]]:
+        with count_queries() as q:
+            html = client.get("/" if n == 1 else f"/page/{n}/").get_data(as_text=True)
+        return titles(html), [s for s in q.statements if "OFFSET" in s]
+
+    pages = [page_of(n) for n in (1, 2, 3, 4)]
+    assert sum((found for found, _ in pages), []) == [f"Post {i:02d}" for i in range(36, -1, -1)]
+    # Pages 3 and 4 (skipping 20 and 30 of 37) are past the middle; page 2 (10) is not.
+    walks = ["ASC" in sql[0] for _, sql in pages[1:]]
+    assert walks == [False, True, True]
+    assert 'rel="next"' not in client.get("/page/4/").get_data(as_text=True)
+    assert 'rel="next"' in client.get("/page/3/").get_data(as_text=True)
+    assert client.get("/page/5/").status_code == 404
+
+
 def test_nested_categories_have_nested_urls_and_include_children(client, ctx):
     politics = make_category("Politics")
     asia = make_category("Asia", parent=politics)
