@@ -113,21 +113,21 @@ def sidebar_html(
     ``render_comments()`` renders them, once per version of every comment. So an approved
     comment renders only its few lines again in each worker, not the whole sidebar. The
     same object is returned until either moves (``blogapp.page_cache`` encodes and
-    hashes each text once)."""
-    frame = remembered(
-        "sidebar_frame",
-        language,
-        lambda: _split_at_slot(render_frame(_SLOT)),
-        scope=SITE,
-        maxsize=8,
-    )
-    comments = remembered("sidebar_comments_html", language, render_comments, maxsize=8)
-    return remembered(
-        "sidebar_html",
-        language,
-        lambda: frame[0] + comments + frame[1],
-        maxsize=8,
-    )
+    hashes each text once). Every kept page's hit asks for it: the joined text is looked
+    up first, and its pieces only when a version moved."""
+
+    def joined() -> str:
+        frame = remembered(
+            "sidebar_frame",
+            language,
+            lambda: _split_at_slot(render_frame(_SLOT)),
+            scope=SITE,
+            maxsize=8,
+        )
+        comments = remembered("sidebar_comments_html", language, render_comments, maxsize=8)
+        return frame[0] + comments + frame[1]
+
+    return remembered("sidebar_html", language, joined, maxsize=8)
 
 
 # Where the latest comments go in the rendered sidebar: a comment that no text can hold.
