@@ -238,6 +238,29 @@ class Report:
     highest_ham: float
 
 
+def train_site(database_url: str, n: int = 20_000) -> int:
+    """Train the filter in a benchmark site's database, as a site whose moderators have
+    sorted comments for a while (the labelled corpus made into ``n``), unless it is
+    trained already: the comment POST row then runs with the filter scoring each comment
+    against its counts. Returns the comments learned now."""
+    from sqlalchemy import func, select
+
+    from benchmarks.demo_site import make_app
+    from blogapp.extensions import db
+    from blogapp.models import SpamToken
+
+    app = make_app(database_url, REQUEST_LOG=False)
+    with app.app_context():
+        if db.session.scalar(select(func.count()).select_from(SpamToken)):
+            return 0
+        learned = spam_filter.learn_many(
+            (spam_filter.features(e.body, e.signals), e.label) for e in synthetic(corpus(), n)
+        )
+        db.session.commit()
+        db.engine.dispose()
+    return learned
+
+
 def measure(folds: int = 10, train: int = 100_000) -> Report:
     examples = corpus()
     evaluation = cross_validate(examples, folds)
