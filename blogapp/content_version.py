@@ -46,6 +46,7 @@ import secrets
 import threading
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, TypeVar
 
 from cachetools import LRUCache
@@ -194,8 +195,13 @@ _MISSING = object()
 
 
 def clock(app: Flask | None = None) -> float:
-    """Seconds since the epoch, by ``blogapp.clock`` (which tests move)."""
-    return now(app=app).timestamp()
+    """Seconds since the epoch, by the app's ``CLOCK`` as ``blogapp.clock.now`` reads it
+    (tests move it), without the datetime: this runs several times on every kept page."""
+    if app is None:
+        if not has_app_context():
+            return now().timestamp()
+        app = current_app._get_current_object()
+    return float(app.config["CLOCK"]())
 
 
 # -- the stored versions ----------------------------------------------------------------
@@ -217,10 +223,17 @@ class Versions:
     fallen: tuple[int, ...] = ()
 
     def of_post(self, post_id: int) -> str:
-        for pid, token in self.posts:
-            if pid == post_id:
-                return token
-        return self._floor_of(post_id)
+        token = self._tokens.get(post_id)
+        return token if token is not None else self._floor_of(post_id)
+
+    @cached_property
+    def _tokens(self) -> dict[int, str]:
+        return dict(self.posts)
+
+    @cached_property
+    def scope_tokens(self) -> dict[tuple, str]:
+        """A listing's scope token, worked out once per version (``scope_token``)."""
+        return {}
 
     def _floor_of(self, post_id: int) -> str:
         times = self.fallen[post_id % FLOOR_BUCKETS] if self.fallen else 0
@@ -659,8 +672,13 @@ def scope_token(scope: str | tuple[str, int]) -> str:
         return found.structure
     if scope[0] == "thread":
         return f"{found.structure}.{found.of_post(scope[1])}"
-    if scope[0] == "posts":
-        return found.site + "." + ",".join(found.of_post(pid) for pid in scope[1])
+    if scope[0] == "posts":  # a listing, looked up on each of its hits
+        token = found.scope_tokens.get(scope)
+        if token is None:
+            token = found.site + "." + ",".join(found.of_post(pid) for pid in scope[1])
+            if len(found.scope_tokens) < 10_000:
+                found.scope_tokens[scope] = token
+        return token
     return f"{found.site}.{found.of_post(scope[1])}"
 
 

@@ -33,12 +33,13 @@ import hashlib
 import secrets
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cachetools import TTLCache
 from flask import Flask, Response, current_app, g, request, session
+from werkzeug.datastructures import Headers
 
 from blogapp.content_version import (
     EVERYTHING,
@@ -50,6 +51,9 @@ from blogapp.content_version import (
 )
 from blogapp.extensions import cache
 from blogapp.interface_language import INTERFACE_LANGUAGES
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
 
 PRIVATE_BLUEPRINTS = frozenset({"admin", "auth", "moderation", "preview"})
 SELF_CACHED_BLUEPRINTS = frozenset({"media", "cards", "health", "fediverse"})
@@ -82,6 +86,8 @@ _STORE = "blogapp.page_store"
 _TURNS = "blogapp.page_render_turns"
 _PARTS = "blogapp.page_parts"
 _ENCODED = "blogapp.page_parts_encoded"
+_ANSWERS = "blogapp.page_parts_answers"
+_MAX_ANSWERS = 4096
 # Where a part goes in a page being rendered: unknown outside this process, so no
 # text a writer or reader types can be taken for one.
 _MARK = secrets.token_hex(12)
@@ -107,19 +113,63 @@ class KeptPage:
         return [(k, v) for k, v in self.headers if k in NOT_MODIFIED_HEADERS]
 
 
+class _KeptHeaders(Headers):
+    """Headers Werkzeug already checked when the render set them (no line breaks, only
+    text): taken as they are, not checked one by one again on every hit."""
+
+    def __init__(self, items: Iterable[tuple[str, str]]) -> None:
+        super().__init__()
+        self._list = list(items)
+
+
 class KeptResponse(Response):
     """A page answered from the page cache. Its headers were decided when it was kept,
-    so ``BlogFlask`` sends it without running the after_request hooks again."""
+    so ``BlogFlask`` sends it without running the after_request hooks again, and, but for
+    a redirect (whose Location Werkzeug turns from IRI to URI), as they are."""
+
+    def __init__(self, body: bytes, status: int, headers: Iterable[tuple[str, str]]) -> None:
+        if status == 304:
+            # No body and none of the body's headers (RFC 9110 15.4.5): what
+            # Response.__init__ sets, without the default Content-Type it would add.
+            self.headers = _KeptHeaders(headers)
+            self.status = status
+            self.direct_passthrough = False
+            self._on_close = []
+            self.response = []
+        else:  # Content-Length is set with the body
+            super().__init__(body, status=status, headers=_KeptHeaders(headers))
+
+    def get_wsgi_headers(self, environ: WSGIEnvironment) -> Headers:
+        if self.status_code in (200, 304):
+            return self.headers
+        return super().get_wsgi_headers(environ)
 
 
 class BlogFlask(Flask):
     """Flask, but a kept page skips ``process_response`` (the after_request hooks and
     saving a session it never had): on a hit that is most of what a request costs."""
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._sync: dict[Callable, Callable] = {}
+
     def process_response(self, response):
         if type(response) is KeptResponse:
             return response
         return super().process_response(response)
+
+    def ensure_sync(self, func: Callable) -> Callable:
+        # Flask asks this of every hook and signal receiver on every request, and asking
+        # (``inspect.iscoroutinefunction``) costs more than a kept page's own hook.
+        try:
+            return self._sync[func]
+        except KeyError:
+            found = super().ensure_sync(func)
+            if len(self._sync) < 4096:
+                self._sync = {**self._sync, func: found}  # threads read a whole dict
+            return found
+        except TypeError:  # an unhashable callable
+            return super().ensure_sync(func)
 
 
 class WorkerStore:
@@ -228,27 +278,31 @@ def is_anonymous() -> bool:
 
 
 def _no_session_cookie(req, config) -> bool:
+    if "HTTP_COOKIE" not in req.environ:  # most readers: no cookie to parse
+        return True
     cookies = req.cookies
     return config["SESSION_COOKIE_NAME"] not in cookies and (
         config["REMEMBER_COOKIE_NAME"] not in cookies
     )
 
 
-def _is_public(req) -> bool:
+def _is_public(req, app: Flask) -> bool:
+    if req.method not in ("GET", "HEAD"):
+        return False
     endpoint = req.endpoint
+    if endpoint is None or endpoint == "static":
+        return False
+    blueprint = req.blueprint
     return (
-        req.method in ("GET", "HEAD")
-        and endpoint is not None
-        and endpoint != "static"
-        and req.blueprint not in PRIVATE_BLUEPRINTS
-        and req.blueprint not in SELF_CACHED_BLUEPRINTS
-        and not _features_private(req.blueprint)
+        blueprint not in PRIVATE_BLUEPRINTS
+        and blueprint not in SELF_CACHED_BLUEPRINTS
+        and not _features_private(app, blueprint)
     )
 
 
-def _features_private(blueprint: str | None) -> bool:
+def _features_private(app: Flask, blueprint: str | None) -> bool:
     """A feature's own admin blueprint (``blogapp.registry``)."""
-    found = current_app.extensions.get("blogapp.registry")
+    found = app.extensions.get("blogapp.registry")
     return found is not None and blueprint in found.private_blueprints
 
 
@@ -277,7 +331,7 @@ def serve_kept_page():
     """before_request: answer an anonymous reader from the kept page (or a 304)."""
     # The objects behind Flask's proxies, taken once: this runs for every reader.
     req, app = request._get_current_object(), current_app._get_current_object()
-    if not (_is_public(req) and _no_session_cookie(req, app.config)):
+    if not (_is_public(req, app) and _no_session_cookie(req, app.config)):
         return None
     store = app.extensions.get(_STORE)
     g.page_cache_key = key = _page_key(req)
@@ -292,34 +346,63 @@ def serve_kept_page():
         return _with_parts(app, req, kept)
     # The kept headers say everything (ETag, Cache-Control, Vary, the security
     # headers): answered as stored.
-    if _matches(req.headers.get("If-None-Match"), kept.etag):
-        return KeptResponse(status=304, headers=kept.not_modified_headers)
-    return KeptResponse(kept.body, status=kept.status, headers=list(kept.headers))
+    if _matches(req.environ.get("HTTP_IF_NONE_MATCH"), kept.etag):
+        return KeptResponse(b"", 304, kept.not_modified_headers)
+    return KeptResponse(kept.body, kept.status, kept.headers)
 
 
 def _with_parts(app: Flask, req, kept: KeptPage) -> KeptResponse:
     """A kept page with its parts as they are now; its ETag from the kept bytes and the
     parts' bytes, as the render computed it."""
     filled = [_filled(app, name, arg) for name, arg in kept.parts]
-    etag = _etag_with_parts(kept.etag, filled)
-    headers = [(k, f'"{etag}"' if k == "ETag" else v) for k, v in kept.headers]
-    if _matches(req.headers.get("If-None-Match"), etag):
-        return KeptResponse(
-            status=304, headers=[h for h in headers if h[0] in NOT_MODIFIED_HEADERS]
-        )
-    return KeptResponse(_assemble(kept.chunks, filled), status=kept.status, headers=headers)
+    answer = _with_parts_answers(app, kept, filled)
+    if _matches(req.environ.get("HTTP_IF_NONE_MATCH"), answer.etag):
+        return KeptResponse(b"", 304, answer.not_modified_headers)
+    return KeptResponse(_assemble(kept.chunks, filled), kept.status, answer.headers)
+
+
+@dataclass(frozen=True, slots=True)
+class _Answer:
+    """A kept page's ETag and headers with its parts as they are now."""
+
+    etag: str
+    headers: tuple[tuple[str, str], ...]
+    not_modified_headers: tuple[tuple[str, str], ...]
+
+
+def _with_parts_answers(app: Flask, kept: KeptPage, filled: list[tuple[bytes, bytes]]) -> _Answer:
+    """Worked out once for each page and version of its parts: every hit in between
+    (most of them) answers with the same ETag and headers."""
+    answers: dict = app.extensions.setdefault(_ANSWERS, {})
+    key = (kept.etag, *(digest for _, digest in filled))
+    found = answers.get(key)
+    if found is None:
+        etag = _etag_with_parts(kept.etag, filled)
+        headers = tuple((k, f'"{etag}"' if k == "ETag" else v) for k, v in kept.headers)
+        found = _Answer(etag, headers, tuple(h for h in headers if h[0] in NOT_MODIFIED_HEADERS))
+        if len(answers) >= _MAX_ANSWERS:
+            answers.clear()  # pages and parts of old versions: rebuilt as asked for
+        answers[key] = found
+    return found
 
 
 def _filled(app: Flask, name: str, argument: str) -> tuple[bytes, bytes]:
     """A part's bytes now and their hash: encoded and hashed once for each text the
-    part's owner keeps (it returns the same object until its version moves)."""
-    html = app.extensions[_PARTS][name](argument)
+    part's owner keeps (it returns the same object until its version moves). A part
+    registered with its scope is not even asked while that scope's version stands."""
+    render, scope = app.extensions[_PARTS][name]
     encoded: dict = app.extensions.setdefault(_ENCODED, {})
     found = encoded.get((name, argument))
+    token = scope_token(scope) if scope is not None and app.config["KEEP_RENDERED"] else None
+    if found is not None and token is not None and found[3] == token:
+        return found[1], found[2]
+    html = render(argument)
     if found is None or found[0] is not html:
         data = html.encode()
-        found = (html, data, hashlib.blake2b(data, digest_size=16).digest())
-        encoded[(name, argument)] = found
+        found = (html, data, hashlib.blake2b(data, digest_size=16).digest(), token)
+    else:
+        found = (*found[:3], token)
+    encoded[(name, argument)] = found
     return found[1], found[2]
 
 
@@ -340,9 +423,13 @@ def _etag_with_parts(chunks_etag: str, filled: list[tuple[bytes, bytes]]) -> str
 # -- parts: what many pages show, filled in on each hit ----------------------------------
 
 
-def register_part(app: Flask, name: str, render: Callable[[str], str]) -> None:
-    """``render(argument)`` gives the part's HTML now (kept per version by its owner)."""
-    app.extensions.setdefault(_PARTS, {})[name] = render
+def register_part(
+    app: Flask, name: str, render: Callable[[str], str], *, scope: str | None = None
+) -> None:
+    """``render(argument)`` gives the part's HTML now (kept per version by its owner).
+    ``scope`` (``blogapp.content_version``): the part changes only when that scope's
+    version moves, so a hit in between reuses its bytes without asking ``render``."""
+    app.extensions.setdefault(_PARTS, {})[name] = (render, scope)
 
 
 def part(name: str, argument: str) -> str:
@@ -351,7 +438,7 @@ def part(name: str, argument: str) -> str:
     change with every approved comment, the post around it does not)."""
     app = current_app._get_current_object()
     if g.get("page_cache_key") is None or app.extensions.get(_STORE) is None:
-        return app.extensions[_PARTS][name](argument)
+        return app.extensions[_PARTS][name][0](argument)
     parts = g.setdefault("page_parts", [])
     parts.append((name, argument))
     return _mark(len(parts) - 1)
@@ -406,6 +493,8 @@ def finish_render_turn(error=None) -> None:
         current_app.extensions[_TURNS].finish(key)
 
 
+# Request headers are read from the WSGI environ on a hit: Werkzeug's ``headers.get``
+# raises and catches an exception for every header the request does not carry.
 def _matches(if_none_match: str | None, etag: str) -> bool:
     if not if_none_match:
         return False

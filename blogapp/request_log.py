@@ -20,26 +20,27 @@ gunicorn.conf.py turns gunicorn's own access log off: this line replaces it."""
 
 from __future__ import annotations
 
-import json
 import logging
 import re
+import secrets
 import sys
 import threading
 import time
-import uuid
+from datetime import UTC, datetime
+from json.encoder import encode_basestring_ascii
 
-from flask import Flask, current_app, g, request, request_finished, request_started
+from flask import Flask, g, request, request_finished, request_started
 from flask.logging import wsgi_errors_stream
 
-from blogapp.clock import now
 from blogapp.page_cache import KeptResponse
 
 logger = logging.getLogger("blogapp.request")
 HEADER = "X-Request-ID"
+_ENVIRON_KEY = "HTTP_X_REQUEST_ID"
 _WELL_FORMED = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-# ensure_ascii: a hostile path cannot forge or break a line (control characters and every
-# non-ASCII sign are escaped). One encoder: json.dumps with options makes a new one a call.
-_encode = json.JSONEncoder(ensure_ascii=True, separators=(",", ":")).encode
+# A JSON string as ``json.dumps`` writes it with ensure_ascii: a hostile path cannot forge
+# or break a line (quotes, control characters and every non-ASCII sign are escaped).
+_text = encode_basestring_ascii
 # The handler register_request_log puts on the logger: while it is the only one, a line
 # is written straight to the server's error stream (see _write).
 _own_handler: logging.Handler | None = None
@@ -53,8 +54,9 @@ def request_id() -> str:
 
 def _start(sender, **extra) -> None:
     g.request_started = time.perf_counter()
-    sent = request.headers.get(HEADER, "")
-    g.request_id = sent if _WELL_FORMED.match(sent) else uuid.uuid4().hex
+    sent = request.environ.get(_ENVIRON_KEY, "")  # as headers.get(HEADER), without its raise
+    # 32 hex digits, as nginx's $request_id; token_hex costs a third of uuid4().hex.
+    g.request_id = sent if _WELL_FORMED.match(sent) else secrets.token_hex(16)
 
 
 def _finish(sender, response, **extra) -> None:
@@ -84,29 +86,30 @@ def _write(text: str, req) -> None:
         stream.flush()
 
 
-def cache_state(response, ctx_g=None) -> str:
+def cache_state(response, ctx_g) -> str:
     if type(response) is KeptResponse:
         return "hit"
-    return "render" if (ctx_g or g).get("page_cache_key") is not None else "none"
+    return "render" if ctx_g.get("page_cache_key") is not None else "none"
 
 
-def line(response, elapsed_ms: float, app=None, req=None, ctx_g=None) -> str:
-    app = app or current_app._get_current_object()
-    req = req or request._get_current_object()
-    ctx_g = ctx_g or g._get_current_object()
-    entry = {
-        "time": now().isoformat(timespec="milliseconds"),
-        "id": ctx_g.get("request_id", ""),
-        "method": req.method,
-        "path": req.path,
-        "route": req.endpoint or "",
-        "status": response.status_code,
-        "ms": round(elapsed_ms, 1),
-        "cache": cache_state(response, ctx_g),
-    }
+def line(response, elapsed_ms: float, app: Flask, req, ctx_g) -> str:
+    """The request's JSON line; Flask's objects are passed in, not looked up again.
+    Written field by field (each text escaped as ``json`` does with ensure_ascii): the
+    same line as ``json.dumps`` of the dict, for a third of the cost on every request."""
+    moment = datetime.fromtimestamp(app.config["CLOCK"](), UTC)
+    text = (
+        f'{{"time":"{moment.isoformat(timespec="milliseconds")}"'
+        f',"id":{_text(ctx_g.get("request_id", ""))}'
+        f',"method":{_text(req.method)}'
+        f',"path":{_text(req.path)}'
+        f',"route":{_text(req.endpoint or "")}'
+        f',"status":{int(response.status_code)}'
+        f',"ms":{round(elapsed_ms, 1)!r}'
+        f',"cache":"{cache_state(response, ctx_g)}"'
+    )
     if int(app.config.get("COMMENT_IP_RETENTION_DAYS") or 0) > 0:
-        entry["ip"] = req.remote_addr or ""
-    return _encode(entry)
+        text += f',"ip":{_text(req.remote_addr or "")}'
+    return text + "}"
 
 
 def register_request_log(app: Flask) -> None:

@@ -7,7 +7,7 @@ from markupsafe import Markup
 
 from blogapp.assets import register_assets
 from blogapp.content import post_label
-from blogapp.content_version import post_scope, remembered, shows_comments_of
+from blogapp.content_version import EVERYTHING, post_scope, remembered, shows_comments_of
 from blogapp.dates import format_date, format_datetime, format_month, month_name, to_local
 from blogapp.digits import format_count, page_digits
 from blogapp.interface_language import current_language, page_language, site_description
@@ -50,6 +50,7 @@ def register_template_helpers(app: Flask) -> None:
             lambda: render_template("_sidebar_comments.html"),
             language,
         ),
+        scope=EVERYTHING,  # the site and every comment: as sidebar_html keeps it
     )
 
     @app.template_global("comment_count")

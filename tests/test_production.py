@@ -203,6 +203,19 @@ def test_one_json_line_per_request_with_status_time_and_id(caplog, ctx):
     assert all("\n" not in line for line in raw)
 
 
+def test_each_line_is_exactly_what_the_json_encoder_writes(caplog, ctx):
+    """The line is built field by field: it must stay the encoder's own bytes, whatever
+    the path holds (quotes, backslashes, Khmer, control characters)."""
+    request_lines(
+        caplog, ctx, '/"quoted"\\back/%E1%9E%81%E1%9F%92%E1%9E%98%E1%9F%82%E1%9E%9A/%01/', "/"
+    )
+    raw = [r.getMessage() for r in caplog.records if r.name == "blogapp.request"]
+    assert len(raw) == 2
+    for written in raw:
+        assert json.dumps(json.loads(written), ensure_ascii=True, separators=(",", ":")) == written
+    assert json.loads(raw[0])["path"] == '/"quoted"\\back/ខ្មែរ/\x01/'
+
+
 def test_no_address_in_the_log_when_none_is_kept(caplog, ctx):
     ctx.app.config["COMMENT_IP_RETENTION_DAYS"] = 0
     [line] = request_lines(caplog, ctx, "/healthz")
