@@ -81,6 +81,8 @@ class Item:
     post_id: int | None = None
     always: bool = False  # rendered on every run (site-wide pages, few)
     moved_to: str | None = None  # a "redirect" item: the path its old URL moved to
+    # A listing page: its page number, the posts it shows and whether a page follows.
+    listing: tuple[int, tuple[int, ...], bool] | None = None
 
 
 @dataclass
@@ -90,6 +92,8 @@ class Inventory:
     post_paths: dict[str, int]  # a post's URL path -> its id
     items: list[Item] = field(default_factory=list)
     members: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # term -> post ids
+    # post id -> the stamp of its summary on listing pages (the site's stamp with it)
+    summary_stamps: dict[int, str] = field(default_factory=dict)
 
 
 def code_stamp(app: Flask) -> str:
@@ -260,7 +264,10 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
         for p in posts
     }
     inventory = Inventory(
-        posts=posts, terms={k: frozenset(v) for k, v in terms.items()}, post_paths={}
+        posts=posts,
+        terms={k: frozenset(v) for k, v in terms.items()},
+        post_paths={},
+        summary_stamps={i: digest(site, s) for i, s in summary.items()},
     )
     items = inventory.items
 
@@ -270,7 +277,7 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
             shown = ids[(number - 1) * per_page : number * per_page]
             url = url_for(endpoint, **args, **({"page": number} if number > 1 else {}))
             stamp = digest(site, url, [summary[i] for i in shown], number < pages)
-            items.append(Item(url, "html", stamp))
+            items.append(Item(url, "html", stamp, listing=(number, tuple(shown), number < pages)))
         if feed is not None:
             url = url_for(feed, **args)
             newest = [summary[i] for i in ids[:feed_items]]
