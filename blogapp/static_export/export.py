@@ -309,7 +309,7 @@ def _export(
         if stamps.get(int(key)) == stamp and fragment.still_right(site):
             summaries[int(key)] = (stamp, fragment)
 
-    renderer = _Renderer(app, site, inventory, relations, root, old_files)
+    renderer = _Renderer(app, site, inventory, relations, root, old_files, old_items)
     renderer.fragments = {post_id: fragment for post_id, (_, fragment) in summaries.items()}
     # The sidebar first: rendering it fills this process's per-version parts (sidebar,
     # counts), which the forked renderers then share instead of each building them.
@@ -386,9 +386,10 @@ class _Renderer:
         relations: Relations,
         root: Path,
         old_files: dict[str, str],
+        old_items: dict[str, dict],
     ) -> None:
         self.app, self.site, self.inventory, self.relations = app, site, inventory, relations
-        self.root, self.old_files = root, old_files
+        self.root, self.old_files, self.old_items = root, old_files, old_items
         self.site_url = app.config["SITE_URL"]
         # No cookie ever goes back: every page is rendered as an anonymous reader's.
         self.client = app.test_client(use_cookies=False)
@@ -432,14 +433,27 @@ class _Renderer:
                 entries[item.url] = self._item(item, writer)
         return _Chunk(entries, writer.files, report.written, self.rendered - before, self.made)
 
-    def _listing(self, item: Item, here: str) -> bytes | None:
-        """A listing page: its shell rendered by the app with the summaries left out,
-        rewritten, and each post's summary put in, rewritten once for all listings.
-        None when one of its summaries cannot be kept apart (then rendered whole)."""
+    def _listing(self, item: Item, here: str) -> tuple[bytes, dict] | None:
+        """A listing page and what the state keeps of it: its shell (the page without
+        its posts' summaries) rendered by the app, rewritten, and each post's summary
+        put in, rewritten once for every listing. When only the posts it shows moved
+        (the usual change: a new post shifts every page of its listings by one), the
+        shell is the one this page had last time, taken from its file, and the app
+        renders nothing. None when one of its summaries cannot be kept apart (then
+        the page is rendered whole)."""
         assert item.listing is not None
         number, ids, has_next = item.listing
         if self.loose.intersection(ids):
             return None
+        # Everything the shell shows: the site, the page's address (its listing and
+        # number), whether an older page follows, and how many posts it shows.
+        shell = digest(self.inventory.site, item.url, has_next, len(ids))
+        before = self.old_items.get(item.url)
+        known = self.fragments.keys() >= set(ids)
+        if before is not None and before.get("shell") == shell and known:
+            if (again := self._reshelved(file_of(item.url, "html"), ids, before, here)) is not None:
+                self.rendered += 1
+                return again, {"shell": shell, "cut": before["cut"]}
         held = HeldListing(number, ids, has_next, frozenset(self.fragments.keys() & set(ids)))
         html = self.render(item.url, held=held)
         for post_id, summary in held.rendered.items():
@@ -449,17 +463,44 @@ class _Renderer:
                 self.rendered -= 1  # rendered again whole, counted then
                 return None
             self.fragments[post_id] = self.made[post_id] = fragment
-        shell, _ = rewrite_page(html, self.site, here, post_path=here)
-        shown: list[int] = []
+        page, _ = rewrite_page(html, self.site, here, post_path=here)
+        # [text, id, text, id, …, text]: the texts around and between the summaries.
+        parts = HELD_SUMMARY.split(page)
+        shown = tuple(int(i) for i in parts[1::2])
+        if shown != ids:
+            raise ExportError(f"{item.url} showed posts {list(shown)}, not {list(ids)}")
+        texts = parts[0::2]
+        head, tail = texts[0], texts[-1]
+        between = [t.decode("utf-8") for t in texts[1:-1]]
+        summaries = self._summaries(ids, between, here)
+        cut = [len(head), len(head) + len(summaries), between] if ids else None
+        return head + summaries + tail, {"shell": shell, "cut": cut}
 
-        def summary(match: re.Match) -> bytes:
-            shown.append(int(match.group(1)))
-            return placed(self.fragments[shown[-1]].html, here).encode("utf-8")
+    def _summaries(self, ids: tuple[int, ...], between: list[str], here: str) -> bytes:
+        joined = [placed(self.fragments[ids[0]].html, here)] if ids else []
+        for text, post_id in zip(between, ids[1:], strict=True):
+            joined += [text, placed(self.fragments[post_id].html, here)]
+        return "".join(joined).encode("utf-8")
 
-        page = HELD_SUMMARY.sub(summary, shell)
-        if tuple(shown) != ids:
-            raise ExportError(f"{item.url} showed posts {shown}, not {list(ids)}")
-        return page
+    def _reshelved(
+        self, relpath: str, ids: tuple[int, ...], before: dict, here: str
+    ) -> bytes | None:
+        """The page's file from the last run with the summaries it shows now: its shell
+        is the same (the caller checked its stamp). None when the file is not the one
+        the last run wrote."""
+        cut = before.get("cut")
+        if cut is None or relpath not in before["files"]:
+            return None
+        start, end, between = cut
+        if len(between) != len(ids) - 1:
+            return None
+        try:
+            data = (self.root / relpath).read_bytes()
+        except OSError:
+            return None
+        if hashlib.sha256(data).hexdigest() != before["files"][relpath]:
+            return None
+        return data[:start] + self._summaries(ids, between, here) + data[end:]
 
     def _keep_neighbours(self, item: Item) -> None:
         # Kept under the content version, which may take a query: made as the page's
@@ -489,8 +530,10 @@ class _Renderer:
             entry["files"][relpath] = writer.write(relpath, data.encode("utf-8"))
             return entry
         relpath = file_of(item.url, "html")
-        if item.listing is not None and (page := self._listing(item, here)) is not None:
+        if item.listing is not None and (listed := self._listing(item, here)) is not None:
+            page, kept = listed
             entry["files"][relpath] = writer.write(relpath, page)
+            entry.update(kept)
             return entry
         html, facts = rewrite_page(render(item.url), site, here, post_path=here)
         entry["files"][relpath] = writer.write(relpath, html)

@@ -94,6 +94,7 @@ class Inventory:
     members: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # term -> post ids
     # post id -> the stamp of its summary on listing pages (the site's stamp with it)
     summary_stamps: dict[int, str] = field(default_factory=dict)
+    site: str = ""  # what every page may show besides its own content (``site_stamp``)
 
 
 def code_stamp(app: Flask) -> str:
@@ -268,6 +269,7 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
         terms={k: frozenset(v) for k, v in terms.items()},
         post_paths={},
         summary_stamps={i: digest(site, s) for i, s in summary.items()},
+        site=site,
     )
     items = inventory.items
 
@@ -291,9 +293,10 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
         for term in terms[p.id]:
             members[term].append(p.id)
     inventory.members = dict(members)
+    order = {p.id: i for i, p in enumerate(posts)}
     for node in sidebar().categories:
-        inside = set(with_descendants(node))
-        ids = [p.id for p in posts if any(("c", c) in terms[p.id] for c in inside)]
+        inside = {post_id for c in with_descendants(node) for post_id in members.get(("c", c), ())}
+        ids = sorted(inside, key=order.__getitem__)
         listing("categories.detail", {"path": node.path}, ids, feed="feeds.category")
     for tag_id, slug in db.session.execute(select(Tag.id, Tag.slug).order_by(Tag.id)):
         listing("posts.tag", {"slug": slug}, members.get(("t", tag_id), []), feed="feeds.tag")
@@ -305,7 +308,6 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
         if post_id in public_ids:
             by_author[profile_id].append(post_id)
     # Only the authors of public posts: the copy must not list every profile.
-    order = {p.id: i for i, p in enumerate(posts)}
     for profile_id, slug in db.session.execute(
         select(AuthorProfile.id, AuthorProfile.slug).order_by(AuthorProfile.id)
     ):
@@ -369,10 +371,11 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
         items.append(Item(url_for("posts.page", slug=slug), "html", "", always=True))
     # Old links that moved (a changed slug, an imported blog's URLs) keep working: each
     # becomes a page that sends the browser on (``redirect`` items, made by the export).
-    taken = {urlsplit(item.url).path for item in items}
-    for old, new in db.session.execute(
+    redirects = db.session.execute(
         select(Redirect.old_path, Redirect.new_path).order_by(Redirect.old_path)
-    ):
+    ).all()
+    taken = {urlsplit(item.url).path for item in items} if redirects else set()
+    for old, new in redirects:
         url = quote(old, safe="/")
         if url.endswith("/") and "?" not in old and url not in taken:
             items.append(Item(url, "redirect", digest(site, url, new), moved_to=new))

@@ -280,15 +280,19 @@ def _copy_links(doc: HtmlElement, site: CopySite, here: str | None) -> None:
         element.drop_tree()
 
 
-def _frame_sidebar(select: _Classes, site: CopySite, here: str | None) -> None:
-    for aside in select("aside", "sidebar"):
-        frame = _replace(
+def _frame_sidebar(select: _Classes) -> list[HtmlElement]:
+    """The sidebar out of the page, an empty frame in its place (its ``src`` is set by
+    the caller, after the page's links are made: the frame's link is already the
+    copy's). Done first, so the sidebar's many links are not made for nothing."""
+    return [
+        _replace(
             aside,
             '<iframe class="sidebar sidebar-frame" title="Browse: categories, recent '
             'posts, archives" loading="lazy" style="border:0;width:100%;min-height:60rem">'
             "</iframe>",
         )
-        frame.set("src", site.href(SIDEBAR_PATH, here))
+        for aside in select("aside", "sidebar")
+    ]
 
 
 def _serialize(doc: HtmlElement) -> bytes:
@@ -303,10 +307,12 @@ def rewrite_page(
     doc = lxml.html.document_fromstring(html)
     select = _Classes(doc)
     facts = _page_facts(select)
+    frames = _frame_sidebar(select)
     _copy_forms(doc, select, site, post_path)
     _copy_share_links(select, site)
     _copy_links(doc, site, here)
-    _frame_sidebar(select, site, here)
+    for frame in frames:
+        frame.set("src", site.href(SIDEBAR_PATH, here))
     return _serialize(doc), facts
 
 
@@ -336,8 +342,9 @@ def rewrite_fragment(html: str, site: CopySite) -> Fragment | None:
     select = _Classes(doc)
     _copy_forms(doc, select, site, None)
     _copy_share_links(select, site)
+    if select("aside", "sidebar"):
+        return None
     _copy_links(doc, site, ANY_FOLDER)
-    _frame_sidebar(select, site, ANY_FOLDER)
     if len(body) != 1:
         return None
     # In the page's own encoding, as ``_serialize`` writes the page around it.
