@@ -33,7 +33,8 @@ import hashlib
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -575,6 +576,19 @@ def shared_cache_control(app: Flask) -> str:
         f"stale-while-revalidate={int(config['HTTP_CACHE_STALE_WHILE_REVALIDATE'])}, "
         f"stale-if-error={int(config['HTTP_CACHE_STALE_IF_ERROR'])}"
     )
+
+
+@contextmanager
+def pages_not_kept(app: Flask) -> Iterator[None]:
+    """Within: every page rendered afresh, none looked up or kept. For the static
+    export, which asks for each page once and leaves summaries out of its own listing
+    pages (they must never reach a reader, nor Redis, which every worker reads)."""
+    store = app.extensions.pop(_STORE, None)
+    try:
+        yield
+    finally:
+        if store is not None:
+            app.extensions[_STORE] = store
 
 
 def register_page_cache(app: Flask) -> None:

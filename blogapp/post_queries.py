@@ -8,10 +8,10 @@ this shared piece sits beside the packages and imports none that reads it."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from flask import abort, current_app
+from flask import abort, current_app, has_request_context, request
 from sqlalchemy import Select, exists, extract, func, literal_column, or_, select, union_all
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
@@ -295,12 +295,66 @@ def _is_large(category_ids: list[int]) -> bool:
     return total > 0 and in_categories * CATEGORY_WALK_SHARE >= total
 
 
+@dataclass(frozen=True, slots=True)
+class ShownPost:
+    """A post a held listing page shows whose summary the static export already holds:
+    only its id, for ``post_summary`` to leave the summary's place in the page."""
+
+    id: int
+
+
+@dataclass
+class HeldListing:
+    """A listing page as the static export already knows it from its inventory: the
+    ids it shows and whether an older page follows. Given (``HELD_LISTING``) only with
+    the export's own request for that page (in its WSGI environ, where no reader's
+    request can put an object), so the live site never reads it."""
+
+    page: int
+    ids: tuple[int, ...]
+    has_next: bool
+    known: frozenset[int]  # posts whose summary the export holds: not loaded
+    rendered: dict[int, str] = field(default_factory=dict)  # post id -> summary HTML
+
+
+HELD_LISTING = "blogapp.held_listing"  # the key in the request's WSGI environ
+
+
+def held_listing() -> HeldListing | None:
+    """The listing page the static export holds for this request, if any."""
+    return request.environ.get(HELD_LISTING) if has_request_context() else None
+
+
+def _held_posts(held: HeldListing) -> tuple[list, bool]:
+    """The held page's posts: the ones whose summary the export needs loaded as the
+    listing loads them (one query and two), the others as ``ShownPost``."""
+    wanted = [i for i in held.ids if i not in held.known]
+    loaded = {}
+    if wanted:
+        loaded = {
+            post.id: post
+            for post in db.session.scalars(
+                select(Post)
+                .options(
+                    joinedload(Post.author),
+                    selectinload(Post.bylines),
+                    selectinload(Post.categories),
+                )
+                .where(Post.id.in_(wanted))
+            )
+        }
+    return [loaded.get(i) or ShownPost(i) for i in held.ids], held.has_next
+
+
 def public_posts(where=(), page: int = 1, join_category_ids: list[int] | None = None):
     """A page of public posts, newest first: ``(posts, has_next)``.
 
     The page is chosen by an index-only subquery of ids (indexed offset), so
-    deep pages cost about what the first does; 404 past the last page."""
+    deep pages cost about what the first does; 404 past the last page. During the
+    static export's request for a listing page, the page it holds (``held_listing``)."""
     check_page(page)
+    if (held := held_listing()) is not None and held.page == page:
+        return _held_posts(held)
     per_page = current_app.config["POSTS_PER_PAGE"]
     if (language := listing_language()) is not None:  # ?lang=km on any listing
         where = (*where, Post.language == language)

@@ -15,8 +15,17 @@ from blogapp.language_switch import language_switch
 from blogapp.models import CommentStatus, FollowerStatus, NewsletterStatus, OutboxStatus, PostStatus
 from blogapp.page_cache import part, register_part
 from blogapp.permalinks import post_url
-from blogapp.post_queries import sidebar, sidebar_comments, sidebar_html
+from blogapp.post_queries import (
+    ShownPost,
+    held_listing,
+    sidebar,
+    sidebar_comments,
+    sidebar_html,
+)
 from blogapp.translations.services import ENDONYMS, listing_language
+
+# Where a held listing page (the static export's) leaves a post's summary out.
+HELD_SUMMARY = '<article data-held-summary="{id}"></article>'
 
 
 def register_template_helpers(app: Flask) -> None:
@@ -65,6 +74,15 @@ def register_template_helpers(app: Flask) -> None:
         per version of the post and its comments, per language: the same post is shown
         by the front page, its categories', tags', author's and date archives' pages."""
         shows_comments_of(post.id)  # what comment_count() says when it renders
+        if (held := held_listing()) is not None:
+            # The static export's listing page: the summary's place is left in the page
+            # for the export's own copy of it, rewritten once for every listing.
+            if not isinstance(post, ShownPost):
+                held.rendered[post.id] = str(rendered_summary(post))
+            return Markup(HELD_SUMMARY.format(id=int(post.id)))
+        return rendered_summary(post)
+
+    def rendered_summary(post) -> Markup:
         return remembered(
             "summary",
             (post.id, page_language(), current_language()),

@@ -29,6 +29,7 @@ from blogapp.seo.related import _query_neighbours, keep_neighbours, post_neighbo
 from blogapp.static_export.export import is_plain
 from blogapp.static_export.inventory import load_inventory
 from blogapp.static_export.related import Relations
+from blogapp.static_export.rewrite import CopySite, placed, rewrite_fragment, rewrite_page
 from tests.factories import make_category, make_comment, make_post, make_profile, make_tag
 
 ORIGIN = "localhost"  # SITE_URL is http://localhost in the tests' settings
@@ -435,3 +436,44 @@ def test_the_neighbours_the_export_keeps_are_the_ones_the_post_page_reads(app, c
 def _inventory(app):
     with app.test_request_context():
         return load_inventory()
+
+
+SUMMARY = (
+    '<article class="entry" lang="en"><h2><a href="http://localhost/2024/01/02/one/">One</a>'
+    '</h2><p>See <a href="/2024/01/03/two/">two</a>, <a href="/">home</a> and '
+    '<a href="https://example.org/x">elsewhere</a>.</p>'
+    '<img src="/uploads/a.jpg" srcset="/uploads/a.jpg 1x, /uploads/a-2x.jpg 2x" alt=""></article>'
+)
+
+
+@pytest.mark.parametrize("here", ["/", "/page/2/", "/category/a/b/page/3/"])
+def test_a_summary_rewritten_once_reads_as_the_whole_page_rewritten_at_any_depth(here):
+    site = CopySite(frozenset({ORIGIN}), ["http://localhost"], None)
+    for path in ("/", "/2024/01/02/one/", "/uploads/a.jpg", "/uploads/a-2x.jpg", here):
+        site.targets[path] = path
+    page = f"<!doctype html><html><head></head><body><main>{SUMMARY}\n</main></body></html>"
+    whole, _ = rewrite_page(page, site, here)
+    fragment = rewrite_fragment(SUMMARY, site)
+    assert fragment is not None
+    assert placed(fragment.html, here).encode() in whole
+    assert "two" in fragment.html and "/2024/01/03/two/" not in fragment.html  # unwrapped
+
+    # Once the page it names is in the copy, the kept summary is no longer right.
+    assert fragment.still_right(site)
+    site.targets["/2024/01/03/two/"] = "/2024/01/03/two/"
+    assert not fragment.still_right(site)
+
+
+def test_the_export_leaves_the_sites_kept_pages_as_readers_get_them(
+    app, client, runner, demo, tmp_path
+):
+    """The export asks for its listing pages without their summaries (it puts in its
+    own): no such page may be kept for a reader, nor served to the export from a keep."""
+    assert "entry-title" in client.get("/").get_data(as_text=True)  # kept for readers
+    export(runner, tmp_path / "copy")
+    for _ in range(2):  # rendered, then kept
+        page = client.get("/").get_data(as_text=True)
+        assert "data-held-summary" not in page
+        assert page.count('class="entry"') >= 5
+    front = (tmp_path / "copy" / "index.html").read_text("utf-8")
+    assert "data-held-summary" not in front and front.count('class="entry"') >= 5

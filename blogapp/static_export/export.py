@@ -17,6 +17,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,13 +31,18 @@ from blogapp.extensions import costly_limiter, db, limiter
 from blogapp.media.storage import upload_folder
 from blogapp.media.views import UPLOAD_NAME
 from blogapp.mirrors.addresses import mirror_addresses
+from blogapp.page_cache import pages_not_kept
+from blogapp.post_queries import HELD_LISTING, HeldListing
 from blogapp.seo.related import RELATED_LIMIT, keep_neighbours
 from blogapp.static_export.inventory import Inventory, Item, digest, load_inventory
 from blogapp.static_export.related import Relations
 from blogapp.static_export.rewrite import (
     SIDEBAR_PATH,
     CopySite,
+    Fragment,
     moved_page,
+    placed,
+    rewrite_fragment,
     rewrite_page,
     sidebar_page,
     steady_feed,
@@ -47,6 +53,9 @@ MANIFEST_FILE = "MANIFEST.txt"
 STATE_FORMAT = 1
 NOT_FOUND_PROBE = "/static-export-page-not-found/"
 EXPORT_SUMMARY_BYTES = 64 * 1024 * 1024  # 10,000 posts' summaries take about 15 MB
+# Where a listing page rendered for the export left a post's summary out
+# (blogapp.templating's HELD_SUMMARY, as the rewritten page writes it).
+HELD_SUMMARY = re.compile(rb'<article data-held-summary="(\d+)"></article>')
 
 
 class ExportError(Exception):
@@ -188,7 +197,8 @@ def export_site(
     summaries = app.config["SUMMARY_CACHE_BYTES"]
     app.config["SUMMARY_CACHE_BYTES"] = max(summaries, EXPORT_SUMMARY_BYTES)
     try:
-        return _export(app, root, base_url, main_sites, full, jobs or usable_cpus())
+        with pages_not_kept(app):
+            return _export(app, root, base_url, main_sites, full, jobs or usable_cpus())
     finally:
         limiter.enabled, costly_limiter.enabled = enabled
         app.config["SUMMARY_CACHE_BYTES"] = summaries
@@ -290,7 +300,17 @@ def _export(
         else:
             todo.append(item)
 
-    renderer = _Renderer(app, site, inventory, relations, root, old_files)
+    # Post summaries as listing pages show them, kept from the last run while their post,
+    # its comment count, the site and each page their links name are the same.
+    stamps = inventory.summary_stamps
+    summaries: dict[int, tuple[str, Fragment]] = {}
+    for key, (stamp, html, asked) in ({} if full else old.get("summaries", {})).items():
+        fragment = Fragment(html, asked)
+        if stamps.get(int(key)) == stamp and fragment.still_right(site):
+            summaries[int(key)] = (stamp, fragment)
+
+    renderer = _Renderer(app, site, inventory, relations, root, old_files, old_items)
+    renderer.fragments = {post_id: fragment for post_id, (_, fragment) in summaries.items()}
     # The sidebar first: rendering it fills this process's per-version parts (sidebar,
     # counts), which the forked renderers then share instead of each building them.
     sidebar, rendered = renderer.sidebar()
@@ -302,6 +322,8 @@ def _export(
         writer.files.update(chunk.files)
         report.written += chunk.written
         report.rendered += chunk.rendered
+        for post_id, fragment in chunk.fragments.items():
+            summaries[post_id] = (stamps[post_id], fragment)
     # The manifest and the state name every page in the inventory's order, whatever
     # order the renderers finished in.
     items = {
@@ -325,6 +347,10 @@ def _export(
         "assets": assets,
         "membership": membership,
         "files": writer.files,
+        "summaries": {
+            str(post_id): [stamp, fragment.html, fragment.asked]
+            for post_id, (stamp, fragment) in sorted(summaries.items())
+        },
     }
     (root / STATE_FILE).write_text(json.dumps(state, sort_keys=True, default=list), "utf-8")
     report.files = len(writer.files)
@@ -345,6 +371,7 @@ class _Chunk:
     files: dict[str, str]  # file -> hash
     written: list[str]
     rendered: int
+    fragments: dict[int, Fragment]  # post id -> its summary, rewritten by this renderer
 
 
 class _Renderer:
@@ -359,18 +386,27 @@ class _Renderer:
         relations: Relations,
         root: Path,
         old_files: dict[str, str],
+        old_items: dict[str, dict],
     ) -> None:
         self.app, self.site, self.inventory, self.relations = app, site, inventory, relations
-        self.root, self.old_files = root, old_files
+        self.root, self.old_files, self.old_items = root, old_files, old_items
         self.site_url = app.config["SITE_URL"]
         # No cookie ever goes back: every page is rendered as an anonymous reader's.
         self.client = app.test_client(use_cookies=False)
         self.rendered = 0
+        self.fragments: dict[int, Fragment] = {}  # post id -> its summary for listings
+        self.made: dict[int, Fragment] = {}  # the ones this process rewrote
+        self.loose: set[int] = set()  # posts whose summary cannot be kept apart
 
-    def render(self, url: str, expect: int = 200) -> str:
+    def render(self, url: str, expect: int = 200, held: HeldListing | None = None) -> str:
         # Each request in a context of its own, as a worker serves it: a fresh session
         # and ``g``, never the command's.
-        response = contextvars.Context().run(self.client.get, url, base_url=self.site_url)
+        response = contextvars.Context().run(
+            self.client.get,
+            url,
+            base_url=self.site_url,
+            environ_base={HELD_LISTING: held} if held is not None else {},
+        )
         if response.status_code != expect:
             raise ExportError(f"{url} answered {response.status_code}, not {expect}")
         if response.cache_control.private or response.cache_control.no_store:
@@ -389,12 +425,82 @@ class _Renderer:
         writer = _Writer(self.root, self.old_files, report)
         before = self.rendered
         entries = {}
+        self.made = {}
         with self.app.app_context():
             for item in items:
                 if item.post_id is not None:
                     self._keep_neighbours(item)
                 entries[item.url] = self._item(item, writer)
-        return _Chunk(entries, writer.files, report.written, self.rendered - before)
+        return _Chunk(entries, writer.files, report.written, self.rendered - before, self.made)
+
+    def _listing(self, item: Item, here: str) -> tuple[bytes, dict] | None:
+        """A listing page and what the state keeps of it: its shell (the page without
+        its posts' summaries) rendered by the app, rewritten, and each post's summary
+        put in, rewritten once for every listing. When only the posts it shows moved
+        (the usual change: a new post shifts every page of its listings by one), the
+        shell is the one this page had last time, taken from its file, and the app
+        renders nothing. None when one of its summaries cannot be kept apart (then
+        the page is rendered whole)."""
+        assert item.listing is not None
+        number, ids, has_next = item.listing
+        if self.loose.intersection(ids):
+            return None
+        # Everything the shell shows: the site, the page's address (its listing and
+        # number), whether an older page follows, and how many posts it shows.
+        shell = digest(self.inventory.site, item.url, has_next, len(ids))
+        before = self.old_items.get(item.url)
+        known = self.fragments.keys() >= set(ids)
+        if before is not None and before.get("shell") == shell and known:
+            if (again := self._reshelved(file_of(item.url, "html"), ids, before, here)) is not None:
+                self.rendered += 1
+                return again, {"shell": shell, "cut": before["cut"]}
+        held = HeldListing(number, ids, has_next, frozenset(self.fragments.keys() & set(ids)))
+        html = self.render(item.url, held=held)
+        for post_id, summary in held.rendered.items():
+            fragment = rewrite_fragment(summary, self.site)
+            if fragment is None:
+                self.loose.add(post_id)
+                self.rendered -= 1  # rendered again whole, counted then
+                return None
+            self.fragments[post_id] = self.made[post_id] = fragment
+        page, _ = rewrite_page(html, self.site, here, post_path=here)
+        # [text, id, text, id, …, text]: the texts around and between the summaries.
+        parts = HELD_SUMMARY.split(page)
+        shown = tuple(int(i) for i in parts[1::2])
+        if shown != ids:
+            raise ExportError(f"{item.url} showed posts {list(shown)}, not {list(ids)}")
+        texts = parts[0::2]
+        head, tail = texts[0], texts[-1]
+        between = [t.decode("utf-8") for t in texts[1:-1]]
+        summaries = self._summaries(ids, between, here)
+        cut = [len(head), len(head) + len(summaries), between] if ids else None
+        return head + summaries + tail, {"shell": shell, "cut": cut}
+
+    def _summaries(self, ids: tuple[int, ...], between: list[str], here: str) -> bytes:
+        joined = [placed(self.fragments[ids[0]].html, here)] if ids else []
+        for text, post_id in zip(between, ids[1:], strict=True):
+            joined += [text, placed(self.fragments[post_id].html, here)]
+        return "".join(joined).encode("utf-8")
+
+    def _reshelved(
+        self, relpath: str, ids: tuple[int, ...], before: dict, here: str
+    ) -> bytes | None:
+        """The page's file from the last run with the summaries it shows now: its shell
+        is the same (the caller checked its stamp). None when the file is not the one
+        the last run wrote."""
+        cut = before.get("cut")
+        if cut is None or relpath not in before["files"]:
+            return None
+        start, end, between = cut
+        if len(between) != len(ids) - 1:
+            return None
+        try:
+            data = (self.root / relpath).read_bytes()
+        except OSError:
+            return None
+        if hashlib.sha256(data).hexdigest() != before["files"][relpath]:
+            return None
+        return data[:start] + self._summaries(ids, between, here) + data[end:]
 
     def _keep_neighbours(self, item: Item) -> None:
         # Kept under the content version, which may take a query: made as the page's
@@ -423,8 +529,13 @@ class _Renderer:
             relpath = file_of(item.url, item.kind)
             entry["files"][relpath] = writer.write(relpath, data.encode("utf-8"))
             return entry
-        html, facts = rewrite_page(render(item.url), site, here, post_path=here)
         relpath = file_of(item.url, "html")
+        if item.listing is not None and (listed := self._listing(item, here)) is not None:
+            page, kept = listed
+            entry["files"][relpath] = writer.write(relpath, page)
+            entry.update(kept)
+            return entry
+        html, facts = rewrite_page(render(item.url), site, here, post_path=here)
         entry["files"][relpath] = writer.write(relpath, html)
         if item.post_id is not None:
             paths = self.inventory.post_paths

@@ -81,6 +81,8 @@ class Item:
     post_id: int | None = None
     always: bool = False  # rendered on every run (site-wide pages, few)
     moved_to: str | None = None  # a "redirect" item: the path its old URL moved to
+    # A listing page: its page number, the posts it shows and whether a page follows.
+    listing: tuple[int, tuple[int, ...], bool] | None = None
 
 
 @dataclass
@@ -90,6 +92,9 @@ class Inventory:
     post_paths: dict[str, int]  # a post's URL path -> its id
     items: list[Item] = field(default_factory=list)
     members: dict[tuple[str, int], list[int]] = field(default_factory=dict)  # term -> post ids
+    # post id -> the stamp of its summary on listing pages (the site's stamp with it)
+    summary_stamps: dict[int, str] = field(default_factory=dict)
+    site: str = ""  # what every page may show besides its own content (``site_stamp``)
 
 
 def code_stamp(app: Flask) -> str:
@@ -260,7 +265,11 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
         for p in posts
     }
     inventory = Inventory(
-        posts=posts, terms={k: frozenset(v) for k, v in terms.items()}, post_paths={}
+        posts=posts,
+        terms={k: frozenset(v) for k, v in terms.items()},
+        post_paths={},
+        summary_stamps={i: digest(site, s) for i, s in summary.items()},
+        site=site,
     )
     items = inventory.items
 
@@ -270,7 +279,7 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
             shown = ids[(number - 1) * per_page : number * per_page]
             url = url_for(endpoint, **args, **({"page": number} if number > 1 else {}))
             stamp = digest(site, url, [summary[i] for i in shown], number < pages)
-            items.append(Item(url, "html", stamp))
+            items.append(Item(url, "html", stamp, listing=(number, tuple(shown), number < pages)))
         if feed is not None:
             url = url_for(feed, **args)
             newest = [summary[i] for i in ids[:feed_items]]
@@ -284,9 +293,10 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
         for term in terms[p.id]:
             members[term].append(p.id)
     inventory.members = dict(members)
+    order = {p.id: i for i, p in enumerate(posts)}
     for node in sidebar().categories:
-        inside = set(with_descendants(node))
-        ids = [p.id for p in posts if any(("c", c) in terms[p.id] for c in inside)]
+        inside = {post_id for c in with_descendants(node) for post_id in members.get(("c", c), ())}
+        ids = sorted(inside, key=order.__getitem__)
         listing("categories.detail", {"path": node.path}, ids, feed="feeds.category")
     for tag_id, slug in db.session.execute(select(Tag.id, Tag.slug).order_by(Tag.id)):
         listing("posts.tag", {"slug": slug}, members.get(("t", tag_id), []), feed="feeds.tag")
@@ -298,7 +308,6 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
         if post_id in public_ids:
             by_author[profile_id].append(post_id)
     # Only the authors of public posts: the copy must not list every profile.
-    order = {p.id: i for i, p in enumerate(posts)}
     for profile_id, slug in db.session.execute(
         select(AuthorProfile.id, AuthorProfile.slug).order_by(AuthorProfile.id)
     ):
@@ -362,10 +371,11 @@ def load_inventory(*, extra_stamp: Iterable[object] = ()) -> Inventory:
         items.append(Item(url_for("posts.page", slug=slug), "html", "", always=True))
     # Old links that moved (a changed slug, an imported blog's URLs) keep working: each
     # becomes a page that sends the browser on (``redirect`` items, made by the export).
-    taken = {urlsplit(item.url).path for item in items}
-    for old, new in db.session.execute(
+    redirects = db.session.execute(
         select(Redirect.old_path, Redirect.new_path).order_by(Redirect.old_path)
-    ):
+    ).all()
+    taken = {urlsplit(item.url).path for item in items} if redirects else set()
+    for old, new in redirects:
         url = quote(old, safe="/")
         if url.endswith("/") and "?" not in old and url not in taken:
             items.append(Item(url, "redirect", digest(site, url, new), moved_to=new))

@@ -20,7 +20,7 @@ which stay the site's own."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from html import escape
 from urllib.parse import quote, urlsplit
@@ -30,6 +30,13 @@ from lxml import etree
 from lxml.html import HtmlElement
 
 SIDEBAR_PATH = "/sidebar.html"
+# A summary of a post is rewritten once for every listing page that shows it, whatever
+# the folder of the page: its relative links start with TO_ROOT, which ``placed`` turns
+# into the "../" that lead from the page's folder to the copy's root. Plain ASCII, so
+# libxml2 leaves it as it is in a link; a summary that holds it is not kept this way.
+ANY_FOLDER = "/any-folder/"
+TO_ROOT = "__copy_root__/"
+_TO_ROOT_ALONE = re.compile(re.escape(TO_ROOT) + r"(?=[\"'#?\s,]|$)")
 CPAGE = re.compile(r"^cpage=(\d+)$")
 
 
@@ -41,6 +48,9 @@ class CopySite:
     main_sites: list[str]  # every address of the live site, without a trailing slash
     base_url: str | None  # the copy's own address, or None for relative links
     targets: dict[str, str] = field(default_factory=dict)  # site path -> path in the copy
+    # When a dict: every site path looked up, with what the copy held for it (a kept
+    # summary stays right while each of its links would be made the same).
+    asked: dict[str, str | None] | None = None
 
     def is_origin(self, netloc: str) -> bool:
         return netloc.lower() in self.origin_hosts
@@ -67,6 +77,8 @@ class CopySite:
         elif query:
             return None
         target = self.targets.get(path)
+        if self.asked is not None:
+            self.asked[path] = target
         if target is None:
             return None
         fragment = f"#{parts.fragment}" if parts.fragment else ""
@@ -77,6 +89,8 @@ class CopySite:
             return self.base_url + target
         if here is None:
             return target
+        if here is ANY_FOLDER:  # this very object, never a page's folder of that name
+            return TO_ROOT + target[1:]
         # Up to the copy's root, then down: not always the shortest path, always right.
         return "../" * (here.count("/") - 1) + target[1:] or "./"
 
@@ -96,6 +110,8 @@ class CopySite:
             resolved = self.resolve(path, here)
             if resolved is None:  # not a page of the copy: the path, without its query
                 bare = urlsplit(path).path or "/"
+                if self.asked is not None:
+                    self.asked[bare] = self.targets.get(bare)
                 resolved = self.href(self.targets.get(bare, bare), here)
             return resolved
 
@@ -264,15 +280,19 @@ def _copy_links(doc: HtmlElement, site: CopySite, here: str | None) -> None:
         element.drop_tree()
 
 
-def _frame_sidebar(select: _Classes, site: CopySite, here: str | None) -> None:
-    for aside in select("aside", "sidebar"):
-        frame = _replace(
+def _frame_sidebar(select: _Classes) -> list[HtmlElement]:
+    """The sidebar out of the page, an empty frame in its place (its ``src`` is set by
+    the caller, after the page's links are made: the frame's link is already the
+    copy's). Done first, so the sidebar's many links are not made for nothing."""
+    return [
+        _replace(
             aside,
             '<iframe class="sidebar sidebar-frame" title="Browse: categories, recent '
             'posts, archives" loading="lazy" style="border:0;width:100%;min-height:60rem">'
             "</iframe>",
         )
-        frame.set("src", site.href(SIDEBAR_PATH, here))
+        for aside in select("aside", "sidebar")
+    ]
 
 
 def _serialize(doc: HtmlElement) -> bytes:
@@ -287,11 +307,57 @@ def rewrite_page(
     doc = lxml.html.document_fromstring(html)
     select = _Classes(doc)
     facts = _page_facts(select)
+    frames = _frame_sidebar(select)
     _copy_forms(doc, select, site, post_path)
     _copy_share_links(select, site)
     _copy_links(doc, site, here)
-    _frame_sidebar(select, site, here)
+    for frame in frames:
+        frame.set("src", site.href(SIDEBAR_PATH, here))
     return _serialize(doc), facts
+
+
+@dataclass
+class Fragment:
+    """A post's summary rewritten for every listing page (``rewrite_fragment``)."""
+
+    html: str  # its links start with TO_ROOT
+    asked: dict[str, str | None]  # the site paths its links named -> their copy's paths
+
+    def still_right(self, site: CopySite) -> bool:
+        """Whether rewriting the same summary for ``site`` would give the same bytes."""
+        return all(site.targets.get(path) == target for path, target in self.asked.items())
+
+
+def rewrite_fragment(html: str, site: CopySite) -> Fragment | None:
+    """A listing's summary of a post (one element) as every listing page of the copy
+    shows it, its links made for any folder (``placed`` finishes them); None when it
+    cannot be kept apart from its page."""
+    if TO_ROOT in html:
+        return None
+    site = replace(site, asked={})
+    doc = lxml.html.document_fromstring(f"<html><head></head><body>{html}</body></html>")
+    body = doc.find("body")
+    if body is None or len(body) != 1 or (body.text or "").strip() or (body[0].tail or "").strip():
+        return None
+    select = _Classes(doc)
+    _copy_forms(doc, select, site, None)
+    _copy_share_links(select, site)
+    if select("aside", "sidebar"):
+        return None
+    _copy_links(doc, site, ANY_FOLDER)
+    if len(body) != 1:
+        return None
+    # In the page's own encoding, as ``_serialize`` writes the page around it.
+    serialized = lxml.html.tostring(body[0], encoding="utf-8", with_tail=False)
+    return Fragment(serialized.decode("utf-8"), site.asked or {})
+
+
+def placed(fragment: str, here: str) -> str:
+    """A fragment from ``rewrite_fragment`` as the page in the folder ``here`` shows it."""
+    up = "../" * (here.count("/") - 1)
+    if not up:  # the site's root from the root itself: "./", as ``CopySite.href`` says
+        fragment = _TO_ROOT_ALONE.sub("./", fragment)
+    return fragment.replace(TO_ROOT, up)
 
 
 def sidebar_page(front_page_html: str, site: CopySite) -> bytes:
