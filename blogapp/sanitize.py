@@ -2,7 +2,10 @@
 HTML passes through a cleaner here before it is stored.
 
 bleach's own protocol check is not enough on its own (it reads ``javascript:123``
-as a host and port), so every URL attribute also passes ``is_safe_url`` below."""
+as a host and port), so every URL attribute also passes ``is_safe_url`` below.
+
+bleach (with its html5lib and ElementTree, about 3 MB a worker) is imported when a
+cleaner is first needed: a worker that only serves readers never loads it."""
 
 from __future__ import annotations
 
@@ -14,12 +17,8 @@ from functools import cache, partial
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import bleach
-from bleach.html5lib_shim import Filter
-from bleach.linkifier import URL_RE as LINKIFIER_URL
-from bleach.linkifier import LinkifyFilter
-
 if TYPE_CHECKING:
+    import bleach
     from markdown_it import MarkdownIt
 
 POST_TAGS = frozenset(
@@ -172,53 +171,60 @@ def _is_external(href: str, site_host: str) -> bool:
     return bool(host) and host != site_host
 
 
-class _SafeAttributes(Filter):
-    """Runs after bleach's sanitizer: strict URL schemes, rel on links, lazy images."""
+@cache
+def _safe_attributes() -> type:
+    """The filter class, made on first use (it subclasses bleach's)."""
+    from bleach.html5lib_shim import Filter
 
-    rel_external = "noopener nofollow"
-    rel_all = ""
-    site_host = ""
+    class SafeAttributes(Filter):
+        """Runs after bleach's sanitizer: strict URL schemes, rel on links, lazy images."""
 
-    def __iter__(self):
-        kept_links: list[bool] = []  # for each open <a>: was it kept?
-        for token in super().__iter__():
-            kind = token["type"]
-            if kind in ("StartTag", "EmptyTag"):
-                data = token["data"]
-                for key in list(data):
-                    if key[1] in URL_ATTRIBUTES:
-                        schemes = IMAGE_SCHEMES if token["name"] == "img" else LINK_SCHEMES
-                        if not is_safe_url(data[key], schemes):
-                            del data[key]
-                    elif key[1] in ("width", "height", "colspan", "rowspan", "start"):
-                        if not _NUMERIC.match(data[key].strip()):
-                            del data[key]
-                if token["name"] == "a":
-                    # An <a> without an address is no link (and invalid HTML with rel):
-                    # its text stays, the tag goes.
-                    is_link = (None, "href") in data
-                    if kind == "StartTag":
-                        kept_links.append(is_link)
-                    if not is_link:
+        rel_external = "noopener nofollow"
+        rel_all = ""
+        site_host = ""
+
+        def __iter__(self):
+            kept_links: list[bool] = []  # for each open <a>: was it kept?
+            for token in super().__iter__():
+                kind = token["type"]
+                if kind in ("StartTag", "EmptyTag"):
+                    data = token["data"]
+                    for key in list(data):
+                        if key[1] in URL_ATTRIBUTES:
+                            schemes = IMAGE_SCHEMES if token["name"] == "img" else LINK_SCHEMES
+                            if not is_safe_url(data[key], schemes):
+                                del data[key]
+                        elif key[1] in ("width", "height", "colspan", "rowspan", "start"):
+                            if not _NUMERIC.match(data[key].strip()):
+                                del data[key]
+                    if token["name"] == "a":
+                        # An <a> without an address is no link (and invalid HTML with rel):
+                        # its text stays, the tag goes.
+                        is_link = (None, "href") in data
+                        if kind == "StartTag":
+                            kept_links.append(is_link)
+                        if not is_link:
+                            continue
+                        href = data[(None, "href")]
+                        rel = self.rel_all or (
+                            self.rel_external if _is_external(href, self.site_host) else ""
+                        )
+                        data.pop((None, "rel"), None)
+                        if rel:
+                            data[(None, "rel")] = rel
+                    if token["name"] == "img":
+                        data[(None, "loading")] = "lazy"
+                        data.setdefault((None, "alt"), "")
+                elif kind == "EndTag" and token["name"] == "a" and kept_links:
+                    if not kept_links.pop():
                         continue
-                    href = data[(None, "href")]
-                    rel = self.rel_all or (
-                        self.rel_external if _is_external(href, self.site_host) else ""
-                    )
-                    data.pop((None, "rel"), None)
-                    if rel:
-                        data[(None, "rel")] = rel
-                if token["name"] == "img":
-                    data[(None, "loading")] = "lazy"
-                    data.setdefault((None, "alt"), "")
-            elif kind == "EndTag" and token["name"] == "a" and kept_links:
-                if not kept_links.pop():
-                    continue
-            yield token
+                yield token
+
+    return SafeAttributes
 
 
 def _filter(**attrs):
-    return type("SiteFilter", (_SafeAttributes,), attrs)
+    return type("SiteFilter", (_safe_attributes(),), attrs)
 
 
 @cache
@@ -249,6 +255,8 @@ _cleaners = threading.local()
 
 
 def _post_cleaner(site_host: str) -> bleach.Cleaner:
+    import bleach
+
     by_host = getattr(_cleaners, "posts", None)
     if by_host is None:
         by_host = _cleaners.posts = {}
@@ -271,6 +279,9 @@ def _comment_cleaner_pair() -> tuple[bleach.Cleaner, bleach.Cleaner]:
     and makes every link nofollow."""
     pair = getattr(_cleaners, "comments", None)
     if pair is None:
+        import bleach
+        from bleach.linkifier import LinkifyFilter
+
         escape = bleach.Cleaner(
             tags=COMMENT_TAGS, attributes=COMMENT_ATTRIBUTES, protocols=LINK_SCHEMES, strip=False
         )
@@ -351,7 +362,14 @@ _ANY_PASS_TOUCHES = re.compile(r"[<>&\r\x00]")
 
 
 def _no_pass_changes_anything(text: str) -> bool:
-    return not _ANY_PASS_TOUCHES.search(text) and LINKIFIER_URL.search(text) is None
+    return not _ANY_PASS_TOUCHES.search(text) and _linkifier_url().search(text) is None
+
+
+@cache
+def _linkifier_url() -> re.Pattern:
+    from bleach.linkifier import URL_RE
+
+    return URL_RE
 
 
 COMMENTS_PER_PASS = 100  # comments cleaned together by clean_comments
@@ -419,6 +437,8 @@ PASTE_ATTRIBUTES = {"a": ["href", "title"], "img": ["src", "alt"]}
 def clean_pasted_html(raw_html: str) -> str:
     """Pasted HTML cut down to ``PASTE_TAGS``: other tags are dropped, their text kept.
     Links and images keep only safe addresses (``is_safe_url``)."""
+    import bleach
+
     cleaner = bleach.Cleaner(
         tags=PASTE_TAGS,
         attributes=PASTE_ATTRIBUTES,
