@@ -240,6 +240,46 @@ def test_post_comments_feed(client, blog, ctx):
     assert client.get(f"/{draft.published_at:%Y/%m/%d}/{draft.slug}/feed/").status_code == 404
 
 
+def test_post_comments_feed_has_the_newest_approved_comments_as_the_site_feed_writes_them(
+    app, client, ctx
+):
+    app.config["FEED_ITEMS"] = 4
+    post = make_post("Talked about")
+    other = make_post("Elsewhere")
+    start = datetime(2026, 5, 1, 12, tzinfo=UTC)
+    made = [
+        make_comment(post, f"Remark {n} <b>&</b>", author_name=name, created_at=start + delta)
+        for n, (name, delta) in enumerate(
+            [
+                ("Dara", timedelta(0)),
+                ("", timedelta(minutes=1)),  # anonymous
+                ("Sok <i>", timedelta(minutes=2)),
+                ("Vanna", timedelta(minutes=2)),  # same moment: the later id is newer
+                ("Bopha", timedelta(minutes=3)),
+            ]
+        )
+    ]
+    make_comment(post, "Held.", status=CommentStatus.PENDING, created_at=start + timedelta(hours=1))
+    path = f"/{post.published_at:%Y/%m/%d}/{post.slug}/"
+
+    response, feed = fetch(client, path + "feed/")
+
+    newest = [made[4], made[3], made[2], made[1]]
+    assert [e.link for e in feed.entries] == [f"{SITE}{path}#comment-{c.id}" for c in newest]
+    assert [e.title for e in feed.entries] == [
+        "Comment on Talked about by Bopha",
+        "Comment on Talked about by Vanna",
+        "Comment on Talked about by Sok <i>",
+        "Comment on Talked about by Anonymous",
+    ]
+    # Its items are the site-wide comments feed's, byte for byte, while no other
+    # post has newer comments.
+    make_comment(other, "Older, elsewhere.", created_at=start - timedelta(days=1))
+    site_feed = client.get("/comments/feed/").get_data(as_text=True)
+    items = re.findall(r"<item>.*?</item>", response.get_data(as_text=True), re.DOTALL)
+    assert items == re.findall(r"<item>.*?</item>", site_feed, re.DOTALL)
+
+
 def test_feed_links_come_from_site_url_not_the_request_host(client, blog, ctx):
     response = client.get("/feed/", headers={"Host": "evil.example"})
 

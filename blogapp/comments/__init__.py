@@ -39,11 +39,13 @@ def init_app(app) -> None:
         )
 
     from blogapp.comments import lockdown
+    from blogapp.comments.thread_html import comment_list
 
     # The dashboard shows the lockdown switch (the admin imports no feature: its
     # template asks for this only when the switch's route exists).
     app.add_template_global(lockdown.current, "comment_lockdown")
     app.add_template_global(lockdown.MODES, "comment_lockdown_modes")
+    app.add_template_global(comment_list)
 
     found = registry(app)
     found.add_outbox_kind(OutboxHandler("reply-digest", compose=compose_digest))

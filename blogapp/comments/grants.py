@@ -9,9 +9,12 @@ names. Grants in an older shape (bare ids) are ignored."""
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from flask import session
 
 from blogapp.models import Comment
+from blogapp.models.base import EPOCH
 
 Grant = tuple[int, int]
 
@@ -37,3 +40,8 @@ def grant(key: str, comment: Comment, keep: int) -> None:
 
 def holds(grants: list[Grant], comment: Comment) -> bool:
     return comment.grant in grants
+
+
+def grant_of(comment_id: int, created_at: datetime) -> Grant:
+    """``Comment.grant`` of a comment read as a row of columns (the thread reads rows)."""
+    return comment_id, (created_at - EPOCH) // timedelta(microseconds=1)

@@ -26,9 +26,10 @@ from blogapp.comments.grants import Grant, grant, granted
 from blogapp.comments.rules import comments_closed
 from blogapp.comments.settings import CommentSettings, load_settings
 from blogapp.comments.threads import ThreadPage, page_of, thread_page
-from blogapp.content_version import remembered, shows_comments_of, thread_scope
+from blogapp.content_version import SITE, remembered, shows_comments_of, thread_scope
 from blogapp.database import again_if_changed
 from blogapp.extensions import db
+from blogapp.interface_language import current_language, set_page_language
 from blogapp.models import Comment, CommentStatus, Post
 from blogapp.permalinks import post_url
 from blogapp.sanitize import clean_comment, strip_invisible
@@ -78,12 +79,14 @@ def comment_section(
     settings = load_settings()
     closed, closed_message = closed_now(post, settings)
     lock = lockdown.current()
-    if form is None and not closed:
+    fresh = form is None and not closed
+    if fresh:
         form = CommentForm(form_token=form_token_for(post.id), meta={"csrf": False})
         if replying_to is not None:
             form.parent_id.data = str(replying_to)
     if form is not None and settings.email_optional:
         form.allow_no_email()
+    form_fields_html = _kept_fields(post, form, settings.email_optional) if fresh else None
     answering = form is not None and form.parent is not None
     thread, thread_html = None, None
     if not own and not answering:
@@ -114,7 +117,31 @@ def comment_section(
         "lockdown_notice": lock.notice if lock is not None and not closed else "",
         "email_optional": settings.email_optional,
         "preview_html": preview_html,
+        "form_fields_html": form_fields_html,
     }
+
+
+def _kept_fields(post: Post, form: CommentForm, email_optional: bool) -> Markup:
+    """A fresh form's visible fields, rendered once per worker for each language and
+    setting: empty and without errors, they are the same on every post page (the
+    hidden ones, which name the post, are rendered on each)."""
+    # In the post's language, as its page is rendered (and its thread: both set it).
+    set_page_language(post.language)
+    config = current_app.config
+    return remembered(
+        "comment_form_fields",
+        (
+            current_language(),
+            email_optional,
+            bool(config["MAIL_SERVER"]),
+            config["COMMENT_MAX_LENGTH"],
+        ),
+        lambda: Markup(
+            render_template("comments/_form_fields.html", form=form, email_optional=email_optional)
+        ),
+        scope=SITE,
+        maxsize=8,
+    )
 
 
 def _thread(post: Post, own: list[Grant], cpage: int) -> ThreadPage | None:

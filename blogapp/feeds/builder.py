@@ -14,9 +14,11 @@ absolute too, since a feed reader has no page to resolve them against."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import format_datetime
+from typing import Protocol
 
 from flask import Response, current_app, url_for
 from flask_babel import gettext as _
@@ -122,21 +124,42 @@ def post_entries(feed: Feed, posts: list[Post], noted: dict[int, datetime] | Non
 
 
 def comment_entries(feed: Feed, comments: list[Comment]) -> None:
+    """Items for comments on any posts (each comment's ``post`` loaded)."""
     for comment in comments:
         post_title = post_label(comment.post, format_date(comment.post.published_at))
-        link = absolute_url(post_url(comment.post)) + f"#comment-{comment.id}"
-        name = comment.author_name.strip() or _("Anonymous")
         feed.entries.append(
-            Entry(
-                id=link,
-                link=link,
-                title=_("Comment on %(title)s by %(name)s", title=post_title, name=name),
-                published=comment.created_at,
-                updated=comment.created_at,
-                content_html=absolute_links(comment.body_html),
-                author_name=name,
-            )
+            _comment_entry(comment, post_title, absolute_url(post_url(comment.post)))
         )
+
+
+def post_comment_entries(feed: Feed, post: Post, comments: Iterable[FeedComment]) -> None:
+    """Items for comments on ``post``: its title and address worked out once."""
+    post_title = post_label(post, format_date(post.published_at))
+    permalink = absolute_url(post_url(post))
+    feed.entries.extend(_comment_entry(comment, post_title, permalink) for comment in comments)
+
+
+class FeedComment(Protocol):
+    """What a comment's item shows: a ``Comment``, or a row of these columns."""
+
+    id: int
+    author_name: str
+    created_at: datetime
+    body_html: str
+
+
+def _comment_entry(comment: FeedComment, post_title: str, permalink: str) -> Entry:
+    link = f"{permalink}#comment-{comment.id}"
+    name = comment.author_name.strip() or _("Anonymous")
+    return Entry(
+        id=link,
+        link=link,
+        title=_("Comment on %(title)s by %(name)s", title=post_title, name=name),
+        published=comment.created_at,
+        updated=comment.created_at,
+        content_html=absolute_links(comment.body_html),
+        author_name=name,
+    )
 
 
 def rfc822(moment: datetime) -> str:

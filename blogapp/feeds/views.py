@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from blogapp.authors.services import old_author_slug, profile_posts
@@ -20,7 +20,13 @@ from blogapp.categories.views import find_category, with_descendants
 from blogapp.content import post_label
 from blogapp.dates import format_date, to_local
 from blogapp.extensions import db
-from blogapp.feeds.builder import comment_entries, feed_response, new_feed, post_entries
+from blogapp.feeds.builder import (
+    comment_entries,
+    feed_response,
+    new_feed,
+    post_comment_entries,
+    post_entries,
+)
 from blogapp.interface_language import current_language, set_page_language, site_description
 from blogapp.models import (
     AuthorProfile,
@@ -170,6 +176,19 @@ def comments_feed(title: str, page_path: str, self_path: str, comments: list[Com
     return feed_response(feed, max((c.created_at for c in comments), default=None))
 
 
+def newest_comments_of(post_id: int) -> list[Row]:
+    """The newest approved comments on one post (public: its page found it so), as rows
+    of the columns an item shows: no join, no Comment or Post objects to build."""
+    return list(
+        db.session.execute(
+            select(Comment.id, Comment.author_name, Comment.created_at, Comment.body_html)
+            .where(Comment.post_id == post_id, Comment.status == CommentStatus.APPROVED)
+            .order_by(Comment.created_at.desc(), Comment.id.desc())
+            .limit(current_app.config["FEED_ITEMS"])
+        )
+    )
+
+
 @bp.route("/comments/feed/")
 def comments_rss():
     return comments_feed(
@@ -189,9 +208,13 @@ def post_comments(year: int, month: int, day: int, slug: str):
     set_page_language(post.language)  # a post's comments feed speaks the post's language
     page_path = post_url(post)
     title = post_label(post, format_date(post.published_at))
-    return comments_feed(
+    comments = newest_comments_of(post.id)
+    feed = new_feed(
         _site_title(_("Comments on %(title)s", title=title)),
         page_path,
         page_path + "feed/",
-        newest_comments(Comment.post_id == post.id),
+        site_description(),
+        "rss",
     )
+    post_comment_entries(feed, post, comments)
+    return feed_response(feed, max((c.created_at for c in comments), default=None))
