@@ -661,9 +661,11 @@ def page_comments_scope() -> str | tuple:
     return ("posts", tuple(sorted(posts)))
 
 
-def scope_token(scope: str | tuple[str, int]) -> str:
-    """The version of ``scope`` now: ``SITE``, ``EVERYTHING`` or ``post_scope(id)``."""
-    found = versions()
+def scope_token(scope: str | tuple[str, int], found: Versions | None = None) -> str:
+    """The version of ``scope`` now: ``SITE``, ``EVERYTHING`` or ``post_scope(id)``;
+    of ``found`` when the caller has read the versions already."""
+    if found is None:
+        found = versions()
     if scope == SITE:
         return found.site
     if scope == EVERYTHING:

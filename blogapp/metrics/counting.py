@@ -29,7 +29,7 @@ _seconds = {cache: REQUEST_SECONDS.labels(cache) for cache in ("render", "none")
 _page_cache_hits, _page_cache_renders = PAGE_CACHE.labels("hit"), PAGE_CACHE.labels("render")
 
 
-def count_request(sender, response, **extra) -> None:
+def count_request(app, response) -> None:
     # The objects behind Flask's proxies, taken once: this runs for every request.
     req, ctx_g = request._get_current_object(), g._get_current_object()
     route = req.endpoint or "none"
