@@ -11,8 +11,10 @@ from html.parser import HTMLParser
 
 import pytest
 from defusedxml import ElementTree
+from sqlalchemy import update
 
-from blogapp.models import PostStatus, utcnow
+from blogapp.extensions import db
+from blogapp.models import Post, PostStatus, utcnow
 from tests.factories import make_category, make_page, make_post, make_tag, make_user
 from tests.helpers import FakeClock
 
@@ -143,6 +145,34 @@ def test_sitemap_is_valid_and_every_url_answers(client, site, ctx):
         assert W3C_DATETIME.match(lastmod), lastmod
     for path in paths:
         assert client.get(path).status_code == 200, path
+
+
+def test_a_categorys_lastmod_is_its_newest_public_post_or_subcategorys(client, site, ctx):
+    """A category's archive shows its subcategories' posts: its lastmod is the newest
+    change of a public post in it or under it; drafts, private and scheduled posts,
+    however recently changed, do not count."""
+    changed = {
+        "first": datetime(2025, 6, 1, 10, 0, tzinfo=UTC),  # Politics
+        "second": datetime(2025, 5, 1, 11, 0, tzinfo=UTC),  # Asia, under Politics
+        "third": datetime(2025, 4, 15, 12, 0, tzinfo=UTC),  # Asia
+        "draft": datetime(2025, 9, 1, tzinfo=UTC),  # Asia, none of these three public
+        "private": datetime(2025, 9, 2, tzinfo=UTC),
+        "scheduled": datetime(2025, 9, 3, tzinfo=UTC),
+    }
+    for key, moment in changed.items():
+        db.session.execute(update(Post).where(Post.id == site[key].id).values(updated_at=moment))
+    db.session.commit()
+
+    root = ElementTree.fromstring(client.get("/sitemap.xml").get_data())
+    entries = {
+        u.findtext("sm:loc", namespaces=NS).removeprefix(SITE): u.findtext(
+            "sm:lastmod", namespaces=NS
+        )
+        for u in root.findall("sm:url", NS)
+    }
+
+    assert entries["/category/politics/"] == "2025-06-01T10:00:00+00:00"
+    assert entries["/category/politics/asia/"] == "2025-05-01T11:00:00+00:00"
 
 
 def test_robots_txt_points_at_the_sitemap(client, ctx):
