@@ -147,8 +147,12 @@ class ImportState:
                 s.execute(select(Post.wp_id, Post.id).where(Post.wp_id.in_(chunk))).all()
             )
         for chunk in chunks(sorted({i.guid[:GUID_LENGTH] for i in posts if i.guid})):
-            for guid, post_id in s.execute(select(Post.guid, Post.id).where(Post.guid.in_(chunk))):
-                self._posts_by_guid.setdefault(guid, post_id)
+            # Several rows with one GUID: the newest answers, as when they were all kept.
+            self._posts_by_guid.update(
+                s.execute(
+                    select(Post.guid, Post.id).where(Post.guid.in_(chunk)).order_by(Post.id)
+                ).all()
+            )
         for chunk in chunks(sorted({i.wp_id for i in pages if i.wp_id is not None})):
             self._pages_stored.update(s.scalars(select(Page.wp_id).where(Page.wp_id.in_(chunk))))
         self.post_slugs.look_up({clean_slug(i.post_name) for i in posts} - {""})
