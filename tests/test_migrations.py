@@ -275,3 +275,29 @@ def test_the_link_previews_table_comes_and_goes(empty_database_url, tmp_path, ct
         with engine.begin() as conn:
             assert "link_previews" not in inspect(conn).get_table_names()
             assert conn.exec_driver_sql("SELECT filename FROM media").all() == [("a.png",)]
+
+
+def test_the_sitemap_and_import_indexes_come_and_go_keeping_posts_whole(
+    empty_database_url, tmp_path, ctx
+):
+    """Issue 35's two indexes on posts (the sitemap's dates, the import's GUIDs): added
+    on a database with posts, dropped again, the posts kept both ways."""
+    wanted = {"ix_posts_status_published_updated", "ix_posts_guid"}
+    with _database_at(empty_database_url, tmp_path, "b36d5a1c7e20", *ROWS) as engine:
+        _upgrade(empty_database_url, tmp_path, "a4d7e2c95b31")
+        with engine.begin() as conn:
+            assert not wanted & {i["name"] for i in inspect(conn).get_indexes("posts")}
+        _upgrade(empty_database_url, tmp_path)
+        with engine.begin() as conn:
+            indexes = {i["name"]: i["column_names"] for i in inspect(conn).get_indexes("posts")}
+            assert indexes["ix_posts_status_published_updated"] == [
+                "status",
+                "published_at",
+                "updated_at",
+            ]
+            assert indexes["ix_posts_guid"] == ["guid"]
+            assert conn.exec_driver_sql("SELECT slug FROM posts").all() == [("water-rights",)]
+        _downgrade(empty_database_url, tmp_path, "a4d7e2c95b31")
+        with engine.begin() as conn:
+            assert not wanted & {i["name"] for i in inspect(conn).get_indexes("posts")}
+            assert conn.exec_driver_sql("SELECT slug FROM posts").all() == [("water-rights",)]

@@ -427,3 +427,69 @@ def test_a_plain_prolog_reads_whole_whatever_the_read_size(step):
 
     assert records == list(read_wxr(Trickle(data, 1 << 20)))
     assert any(isinstance(record, WxrItem) for record in records)
+
+
+def _wxr_item(wp_id: int, slug: str, kind: str = "post", guid: str = "") -> str:
+    guid = guid or f"http://copies.example.org/?p={wp_id}"
+    return f"""<item><title>Item {wp_id}</title><dc:creator>writer</dc:creator>
+<guid isPermaLink="false">{guid}</guid>
+<content:encoded><![CDATA[Body of {wp_id}.]]></content:encoded>
+<wp:post_id>{wp_id}</wp:post_id><wp:post_date>2020-01-0{1 + wp_id % 9} 12:00:00</wp:post_date>
+<wp:post_date_gmt>2020-01-0{1 + wp_id % 9} 12:00:00</wp:post_date_gmt>
+<wp:post_name>{slug}</wp:post_name><wp:status>publish</wp:status>
+<wp:post_type>{kind}</wp:post_type></item>
+"""
+
+
+@pytest.mark.parametrize("batch", [1, 2, 200])
+def test_copies_in_one_file_are_skipped_however_far_apart(
+    runner, tmp_path, monkeypatch, batch, ctx
+):
+    """The import asks the database about each batch's posts and pages instead of
+    keeping every one it has seen: a second copy of a post (same WordPress id, or same
+    GUID) or of a page is still skipped, and a slug is still given once, whether the
+    copy is in the same batch, the next one, or one stored long before."""
+    monkeypatch.setattr(wxr_import, "BATCH_ITEMS", batch)
+    items = [
+        _wxr_item(1, "first"),
+        _wxr_item(2, "same"),
+        _wxr_item(3, "same"),
+        _wxr_item(4, "about", kind="page"),
+        _wxr_item(5, "fifth"),
+        _wxr_item(6, "sixth"),
+        _wxr_item(1, "first-again"),
+        _wxr_item(7, "other", guid="http://copies.example.org/?p=2"),
+        _wxr_item(4, "about", kind="page"),
+        _wxr_item(8, "same"),
+        _wxr_item(9, "about", kind="page"),
+    ]
+    path = tmp_path / "copies.xml"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8" ?>\n<rss version="2.0"'
+        ' xmlns:content="http://purl.org/rss/1.0/modules/content/"'
+        ' xmlns:dc="http://purl.org/dc/elements/1.1/"'
+        ' xmlns:wp="http://wordpress.org/export/1.2/"><channel><title>Copies</title>'
+        "<wp:wxr_version>1.2</wp:wxr_version>"
+        "<wp:base_site_url>http://copies.example.org</wp:base_site_url>"
+        "<wp:author><wp:author_id>1</wp:author_id><wp:author_login>writer</wp:author_login>"
+        "</wp:author>\n" + "".join(items) + "</channel></rss>\n"
+    )
+
+    result = runner.invoke(args=["import-wxr", str(path)])
+
+    assert result.exit_code == 0, result.output
+    assert "posts:      6 (published 6)" in result.output
+    assert "duplicate posts in the file 2" in result.output
+    assert "pages already imported 1" in result.output
+    slugs = dict(db.session.execute(select(Post.wp_id, Post.slug)).all())
+    assert slugs == {1: "first", 2: "same", 3: "same-2", 5: "fifth", 6: "sixth", 8: "same-3"}
+    pages = dict(db.session.execute(select(Page.wp_id, Page.slug)).all())
+    assert pages == {4: "about", 9: "about-2"}
+    before = row_counts()
+
+    again = runner.invoke(args=["import-wxr", str(path)])
+
+    assert again.exit_code == 0, again.output
+    assert row_counts() == before
+    assert "posts already imported 8" in again.output
+    assert "pages already imported 3" in again.output

@@ -58,6 +58,11 @@ class Post(db.Model):
         # Every public listing filters on status and orders by date; id breaks ties.
         Index("ix_posts_status_published", "status", "published_at", "id"),
         Index("ix_posts_author_status_published", "author_id", "status", "published_at"),
+        # The sitemap's newest change per category reads the public posts' dates from
+        # here, not from each post's row (issue 35).
+        Index("ix_posts_status_published_updated", "status", "published_at", "updated_at"),
+        # The WordPress import asks which of a batch's GUIDs are here already.
+        Index("ix_posts_guid", "guid"),
         NEVER_REUSED,
     )
 

@@ -72,11 +72,20 @@ def _other_entries(front_lastmod: str) -> list[tuple[str, str]]:
         .where(Page.status == PostStatus.PUBLISHED)
         .order_by(Page.slug)
     ).all()
+    # The public posts' dates come from the (status, published_at, updated_at) index,
+    # not from each post's row; materialized, so SQLite does not turn the join around
+    # to walk the link table in category order and read every linked post's row (its
+    # statistics say every post is public): 1.5 s against 0.1 s at 100,000 posts.
+    public = (
+        select(Post.id, Post.updated_at)
+        .where(Post.public(now))
+        .cte("public_posts")
+        .prefix_with("MATERIALIZED", dialect="sqlite")
+    )
     newest_by_category = dict(
         db.session.execute(
-            select(post_categories.c.category_id, func.max(Post.updated_at))
-            .join(Post, Post.id == post_categories.c.post_id)
-            .where(Post.public(now))
+            select(post_categories.c.category_id, func.max(public.c.updated_at))
+            .join(public, public.c.id == post_categories.c.post_id)
             .group_by(post_categories.c.category_id)
         ).all()
     )

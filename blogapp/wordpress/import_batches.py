@@ -46,6 +46,7 @@ def prepare_batch(
 ) -> PreparedBatch | None:
     if not batch:
         return None
+    state.begin_batch(batch)
     new_posts: list[NewPost] = []
     comment_targets: list[tuple[WxrItem, int]] = []
     new_pages: list[Page] = []
@@ -112,6 +113,7 @@ def store_batch(state: ImportState, batch: PreparedBatch) -> None:
         db.session.execute(insert(post_bylines), bylines)
     targets = batch.comment_targets + [(p.item, p.post.id) for p in new_posts]
     write_comments(state, targets, cleaned_html)
+    state.end_batch()  # its posts and pages are in the database now
     db.session.expunge_all()  # keep the identity map as small as one batch
 
 

@@ -64,9 +64,7 @@ def prepare_post(state: ImportState, item: WxrItem) -> NewPost | int | None:
     """A new Post (with its category and tag ids), the id of the post already
     imported, or None when the item is left out."""
     report = state.report
-    existing = state.posts_by_wp.get(item.wp_id) if item.wp_id is not None else None
-    if existing is None and item.guid:
-        existing = state.posts_by_guid.get(item.guid)
+    existing = state.post_match(item)
     if existing == IN_THIS_FILE:
         report.skipped["duplicate posts in the file"] += 1
         return None
@@ -121,12 +119,9 @@ def prepare_post(state: ImportState, item: WxrItem) -> NewPost | int | None:
         guid=item.guid[:500],
         comment_count=0,
     )
-    if item.wp_id is not None:
-        state.posts_by_wp[item.wp_id] = IN_THIS_FILE  # a second copy in the file is skipped
-        if group := item_group(item.terms, item.meta):  # Polylang or WPML
-            state.translation_groups.setdefault(group, []).append(item.wp_id)
-    if item.guid:
-        state.posts_by_guid[item.guid] = IN_THIS_FILE
+    state.claim_post(item)  # a second copy in the file is skipped
+    if item.wp_id is not None and (group := item_group(item.terms, item.meta)):  # Polylang, WPML
+        state.translation_groups.setdefault(group, []).append(item.wp_id)
     report.posts["scheduled" if post.is_scheduled else status] += 1
     categories: list[int] = []
     tags: list[int] = []
@@ -142,7 +137,7 @@ def prepare_post(state: ImportState, item: WxrItem) -> NewPost | int | None:
 def prepare_page(state: ImportState, item: WxrItem) -> Page | None:
     """A new Page, rendered; None when it was imported before."""
     report = state.report
-    if item.wp_id is not None and item.wp_id in state.page_wp_ids:
+    if item.wp_id is not None and state.page_imported(item.wp_id):
         report.skipped["pages already imported"] += 1
         return None
     status = POST_STATUS.get(item.status, PostStatus.DRAFT)
@@ -176,7 +171,7 @@ def prepare_page(state: ImportState, item: WxrItem) -> Page | None:
     render_page(page)
     count_old_images(state, page.body_html)
     if item.wp_id is not None:
-        state.page_wp_ids.add(item.wp_id)
+        state.claim_page(item.wp_id)
     report.added["pages"] += 1
     return page
 

@@ -36,15 +36,14 @@ _SIZE_SUFFIX = re.compile(r"-\d+x\d+(\.\w+)$")
 def add_attachment(state: ImportState, item: WxrItem) -> None:
     url = item.attachment_url or item.guid
     report = state.report
-    remote_id = state.remote_media_by_wp.pop(item.wp_id, None) if state.uploads else None
+    remote_id = state.remote_media(item.wp_id) if state.uploads and item.wp_id is not None else None
     if remote_id is not None:
         # Recorded with its old address by an import without --uploads: the file
         # takes the place of that row, once it is found.
         relative = item.meta.get("_wp_attached_file") or relative_upload(state, url)
         if relative and store_local(state, relative, url, item.line):
             db.session.execute(delete(Media).where(Media.id == remote_id))
-            state.media_wp_ids.discard(item.wp_id)
-    if item.wp_id is not None and item.wp_id in state.media_wp_ids:
+    if item.wp_id is not None and state.media_imported(item.wp_id):
         report.skipped["media already imported"] += 1
         return
     fields = {
@@ -53,8 +52,6 @@ def add_attachment(state: ImportState, item: WxrItem) -> None:
         "credit": strip_invisible(item.meta.get(META_CREDIT, "")).strip()[:500],
         "wp_id": item.wp_id,
     }
-    if item.wp_id is not None:
-        state.media_wp_ids.add(item.wp_id)
     stored = None
     if state.uploads is not None:
         relative = item.meta.get("_wp_attached_file") or relative_upload(state, url)
@@ -77,7 +74,7 @@ def add_attachment(state: ImportState, item: WxrItem) -> None:
         db.session.add(
             Media(
                 # Not a file here: the name only has to be unique; source_url is the image.
-                filename=f"remote-{item.wp_id or len(state.media_by_url)}-{extension}"[:200],
+                filename=f"remote-{item.wp_id or state.media_urls}-{extension}"[:200],
                 original_name=unquote(name)[:300],
                 mime_type=IMAGE_TYPES.get(extension, ""),
                 source_url=url[:1000],
@@ -126,7 +123,7 @@ def store_local(
         return None
     state.stored_files += [media.filename, media.thumb_filename]
     state.media_by_rel[relative] = state.media_by_rel[str(path)] = (media.id, media.filename)
-    state.media_by_url[url] = (media.id, media.filename)
+    state.media_urls += 1
     return state.media_by_rel[relative]
 
 
