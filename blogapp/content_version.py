@@ -604,7 +604,8 @@ def versions() -> Versions:
 
     From this worker's memory while it is trusted, else one primary-key query;
     renewed (one short write) once a scheduled post's time has passed."""
-    if has_request_context() and (found := g.get(_G_VERSION)) is not None:
+    ctx_g = g._get_current_object() if has_request_context() else None
+    if ctx_g is not None and (found := ctx_g.get(_G_VERSION)) is not None:
         return found
     app = current_app._get_current_object()
     memory = app.extensions.get(_MEMORY)
@@ -617,8 +618,8 @@ def versions() -> Versions:
         if _scheduled_post_due(found):
             found = _renew(found)
         _remember(found)
-    if has_request_context():
-        setattr(g, _G_VERSION, found)
+    if ctx_g is not None:
+        setattr(ctx_g, _G_VERSION, found)
     return found
 
 

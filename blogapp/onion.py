@@ -93,8 +93,9 @@ def client_key() -> str:
 
 def check_onion_host() -> None:
     """Each listener answers for its own host only (see the module's docstring)."""
-    host = current_app.config["ONION_ADDRESS"]
-    if not host and not current_app.config.get("ONION_PROXY_SECRET"):
+    config = current_app.config  # runs for every request: one proxy lookup
+    host = config["ONION_ADDRESS"]
+    if not host and not config.get("ONION_PROXY_SECRET"):
         return
     asked = request.host.lower().rsplit(":", 1)[0] if request.host else ""
     if is_onion_request():
