@@ -19,6 +19,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -243,23 +244,45 @@ def settle(server: Gunicorn, timeout: float = 60) -> None:
         time.sleep(0.2)
 
 
+def in_turns(
+    first: Callable[[], WrkResult],
+    second: Callable[[], WrkResult],
+    before_each: Callable[[], None] = lambda: None,
+) -> tuple[WrkResult, WrkResult]:
+    """``first``, ``second``, ``second``, ``first`` (ABBA), each a run of half the time:
+    a machine that speeds up or slows down during the pair favours neither side of the
+    ratio. Each side's two halves are added up."""
+    halves: dict[Callable[[], WrkResult], list[WrkResult]] = {first: [], second: []}
+    for side in (first, second, second, first):
+        before_each()
+        halves[side].append(side())
+    return combined(*halves[first]), combined(*halves[second])
+
+
+def half_of(settings: WrkSettings) -> WrkSettings:
+    return replace(settings, seconds=math.ceil(settings.seconds / 2))  # wrk: whole seconds
+
+
 def drive_nginx(nginx: Nginx, scenarios: list[Scenario], settings: WrkSettings) -> None:
     """Each page through nginx (its micro-cache in front of the blog) and the same bytes
-    served by nginx from a file, ABBA in halves as the blog and its ceiling are."""
-    half = replace(settings, seconds=math.ceil(settings.seconds / 2))
+    served by nginx from a file, in turns as the blog and its ceiling are."""
+    half = half_of(settings)
     for n, scenario in enumerate(scenarios):
         if scenario.kind != "get" or not scenario.bytes:
             continue
         cached, copy = nginx.url + scenario.path, f"{nginx.url}/__static_copy/p{n}.html"
         warm_up(cached, settings)
         warm_up(copy, settings)
-        runs: dict[str, list[WrkResult]] = {cached: [], copy: []}
-        for url in (cached, copy, copy, cached):
-            what = "through the cache" if url == cached else "the same bytes from a file"
-            print(f"  nginx    {scenario.name:<22} {what}", flush=True)
-            runs[url].append(run_wrk(url, half))
-        scenario.nginx = combined(*runs[cached])
-        scenario.nginx_file = combined(*runs[copy])
+
+        def through_cache(url: str = cached, name: str = scenario.name) -> WrkResult:
+            print(f"  nginx    {name:<22} through the cache", flush=True)
+            return run_wrk(url, half)
+
+        def from_file(url: str = copy, name: str = scenario.name) -> WrkResult:
+            print(f"  nginx    {name:<22} the same bytes from a file", flush=True)
+            return run_wrk(url, half)
+
+        scenario.nginx, scenario.nginx_file = in_turns(through_cache, from_file)
 
 
 def drive(
@@ -280,45 +303,35 @@ def drive(
         if scenario.name not in runs:
             continue
         url, run_settings = runs[scenario.name]
-        if scenario.kind == "conditional":
-            # The 304s and "hello" in turns too (304, hello, hello, 304), in halves.
-            half = replace(run_settings, seconds=math.ceil(run_settings.seconds / 2))
-            hello_half = replace(settings, seconds=math.ceil(settings.seconds / 2))
-            answers, hellos = [], []
-            for side in ("blog", "hello", "hello", "blog"):
-                settle(blog)
-                if side == "blog":
-                    print(f"  blog     {scenario.name:<22} {url}", flush=True)
-                    answers.append(run_wrk(url, half, sample_rss=rss))
-                else:
-                    print(f"  ceiling  {'hello':<22}", flush=True)
-                    hellos.append(run_wrk(f"{ceiling.url}/hello", hello_half))
-            scenario.blog, hello = combined(*answers), combined(*hellos)
-            continue
-        if scenario.kind != "get" and hello is None:
-            print(f"  ceiling  {'hello':<22}", flush=True)
-            hello = run_wrk(f"{ceiling.url}/hello", settings)
-        if scenario.kind != "get":
+        if scenario.kind == "post":
+            if hello is None:
+                print(f"  ceiling  {'hello':<22}", flush=True)
+                hello = run_wrk(f"{ceiling.url}/hello", settings)
             settle(blog)
             print(f"  blog     {scenario.name:<22} {url}", flush=True)
             scenario.blog = run_wrk(url, run_settings, sample_rss=rss)
             continue
-        # Blog, ceiling, ceiling, blog (ABBA), each for half the time: a machine that
-        # speeds up or slows down during the pair favours neither side of the ratio.
-        # wrk takes whole seconds.
-        half = replace(run_settings, seconds=math.ceil(run_settings.seconds / 2))
-        ceiling_half = replace(settings, seconds=math.ceil(settings.seconds / 2))
-        blog_runs, ceiling_runs = [], []
-        for side in ("blog", "ceiling", "ceiling", "blog"):
-            settle(blog)
-            if side == "blog":
-                print(f"  blog     {scenario.name:<22} {url}", flush=True)
-                blog_runs.append(run_wrk(url, half, sample_rss=rss))
-            else:
-                print(f"  ceiling  {scenario.name:<22} {scenario.bytes:,} bytes", flush=True)
-                ceiling_runs.append(run_wrk(f"{ceiling.url}/page/p{n}", ceiling_half))
-        scenario.blog = combined(*blog_runs)
-        scenario.ceiling = combined(*ceiling_runs)
+
+        def on_blog(
+            url: str = url, name: str = scenario.name, chosen: WrkSettings = run_settings
+        ) -> WrkResult:
+            print(f"  blog     {name:<22} {url}", flush=True)
+            return run_wrk(url, half_of(chosen), sample_rss=rss)
+
+        if scenario.kind == "conditional":  # the 304s against "hello"
+
+            def on_ceiling() -> WrkResult:
+                print(f"  ceiling  {'hello':<22}", flush=True)
+                return run_wrk(f"{ceiling.url}/hello", half_of(settings))
+
+            scenario.blog, hello = in_turns(on_blog, on_ceiling, lambda: settle(blog))
+            continue
+
+        def on_ceiling(n: int = n, scenario: Scenario = scenario) -> WrkResult:
+            print(f"  ceiling  {scenario.name:<22} {scenario.bytes:,} bytes", flush=True)
+            return run_wrk(f"{ceiling.url}/page/p{n}", half_of(settings))
+
+        scenario.blog, scenario.ceiling = in_turns(on_blog, on_ceiling, lambda: settle(blog))
     if hello is None:
         hello = run_wrk(f"{ceiling.url}/hello", settings)
     return hello
