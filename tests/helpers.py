@@ -97,7 +97,12 @@ def stored_comments() -> list[Comment]:
 def restart_worker(app) -> None:
     """Forget what this worker keeps in memory (pages, values kept per version, the
     version it trusts), as a restarted worker would: for settings read at start."""
-    for name in ("blogapp.kept", "blogapp.content_version"):
+    for name in (
+        "blogapp.kept",
+        "blogapp.content_version",
+        "blogapp.page_parts_encoded",
+        "blogapp.page_parts_answers",
+    ):
         app.extensions.pop(name, None)
     store = app.extensions.get("blogapp.page_store")
     if store is not None and hasattr(store, "clear"):

@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from flask import request
 
+from blogapp.content_version import versions
 from blogapp.extensions import db
 from blogapp.models import utcnow
 from blogapp.page_cache import _page_key
@@ -104,7 +105,7 @@ def test_kept_pages_in_two_languages_never_mix(app, client, posts):
     assert html_lang(again["?lang=km"].get_data(as_text=True)) == "km"
     assert html_lang(again[""].get_data(as_text=True)) == "en"
     with app.test_request_context("/?lang=km&utm_medium=x"):
-        km_key = _page_key(request)
+        km_key = _page_key(request, versions())
     with app.test_request_context("/?lang=bogus&utm_medium=x"):
-        plain_key = _page_key(request)
+        plain_key = _page_key(request, versions())
     assert km_key.endswith("/?lang=km") and plain_key.endswith("/?")
