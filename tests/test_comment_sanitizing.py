@@ -309,3 +309,22 @@ def test_comments_of_plain_words_skip_bleach_and_come_out_as_bleach_would_give_t
     assert skipped < 3900
     assert not _no_pass_changes_anything("see example.com")
     assert not _no_pass_changes_anything("a &amp; b")
+
+
+def test_the_linkifier_is_loaded_only_for_a_text_that_may_hold_an_address():
+    """Every address bleach's linkifier finds has a word character, a dot and a word
+    character in a row ("x.org", "ſ.com" read as ".s"); a comment without that is
+    cleaned without loading bleach at all."""
+    from blogapp.sanitize import _MAYBE_AN_ADDRESS, _linkifier_url
+
+    rng = random.Random(21)
+    pieces = [*PLAIN_PIECES, "K", "ſ", "\u212a", ".", "-", "_", "9", "x", "ORG", "com", "ⅰ"]
+    found = 0
+    for _ in range(20000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+        if _linkifier_url().search(text):
+            found += 1
+            assert _MAYBE_AN_ADDRESS.search(text), text
+    assert found > 1000
+    assert _MAYBE_AN_ADDRESS.search("see a.\u212aH") and _linkifier_url().search("see a.\u212aH")
+    assert not _MAYBE_AN_ADDRESS.search("Well argued. I agree.")

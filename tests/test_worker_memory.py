@@ -3,7 +3,7 @@
 Pillow (uploads), argon2 (logins), markdown-it (writing posts), Alembic
 (migrations), dkimpy with dnspython and cryptography (signing mail, the health checks)
 and pyrage (sealing submitted contact details) are imported where they are used, and
-bleach when the first comment is cleaned;
+bleach when the first comment with markup or an address is cleaned;
 feeds are templates, so lxml is never loaded to serve one; on SQLite, PostgreSQL's
 dialect is never loaded. Each of these weighs megabytes in every worker. The worker is a
 fresh process here, since the test process has imported everything already."""
@@ -37,7 +37,7 @@ NOT_FOR_READERS = [
     "pyrage",
 ]
 SQLITE_ONLY = ["sqlalchemy.dialects.postgresql"]
-# Loaded by the first comment a worker cleans, not by reading pages.
+# Loaded by the first comment with markup or an address a worker cleans, not by reading pages.
 NOT_FOR_BROWSING = ["bleach"]
 
 # Reads the front page, a post, a search and posts a comment through the form, as
@@ -58,16 +58,22 @@ fields = {name: re.search(rf'name="{name}"[^>]*value="([^"]*)"', page).group(1)
           for name in ("form_token",)}
 form = {**fields, "parent_id": "", "homepage": "", "author_name": "Dara",
         "author_email": "dara@example.org", "author_url": "", "body": "Well argued."}
-posted = client.post(re.search(r'action="(/comments/post/\d+)"', page).group(1), data=form,
-                     headers={"Origin": "http://localhost"})
+action = re.search(r'action="(/comments/post/\d+)"', page).group(1)
+posted = client.post(action, data=form, headers={"Origin": "http://localhost"})
+assert posted.status_code == 302, posted.status_code
+plain_comment = loaded()
+page = client.get(post_path).get_data(as_text=True)
+form["form_token"] = re.search(r'name="form_token"[^>]*value="([^"]*)"', page).group(1)
+form["body"] = "More at example.org, <b>really</b>."
+posted = client.post(action, data=form, headers={"Origin": "http://localhost"})
 assert posted.status_code == 302, posted.status_code
 reading = loaded()
 feed = client.get("/feed/")
 assert feed.status_code == 200 and b"<rss" in feed.data
 import babel.core, babel.localedata
 locale_data = sorted(babel.localedata._cache) + ["global"] * (babel.core._global_data is not None)
-print(json.dumps({"browsing": browsing, "reading": reading, "after_feed": loaded(),
-                  "locale_data": locale_data}))
+print(json.dumps({"browsing": browsing, "plain_comment": plain_comment, "reading": reading,
+                  "after_feed": loaded(), "locale_data": locale_data}))
 """
 
 
@@ -116,7 +122,9 @@ def test_a_reader_worker_never_loads_upload_login_or_writing_libraries(
     assert run.returncode == 0, run.stderr
     modules = json.loads(run.stdout.strip().splitlines()[-1])
     assert modules["browsing"] == []
-    assert modules["reading"] == ["bleach"]  # the comment ("Well argued.") was cleaned
+    # "Well argued." holds no markup and no address: cleaned without bleach.
+    assert modules["plain_comment"] == []
+    assert modules["reading"] == ["bleach"]  # the comment with a link and markup was cleaned
     assert modules["after_feed"] == ["bleach"]
     # English pages are written without Babel's locale data (4 MB with its global data).
     assert modules["locale_data"] == []
