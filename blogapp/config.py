@@ -255,6 +255,9 @@ class DefaultConfig:
     # /sitemap.xml becomes an index of sitemaps of at most this many URLs past it.
     SITEMAP_URLS_PER_FILE = 10_000
     KEEP_RENDERED = True  # sidebar, threads and neighbours kept per content version
+    # Jinja's compiled templates kept in the temporary directory (checked against each
+    # template's source), so a new worker loads them instead of compiling each again.
+    TEMPLATE_BYTECODE_CACHE = True
     # Listings' post summaries each worker keeps (about 1.5 kB each; the static export
     # raises it to hold every post's, blogapp/static_export).
     SUMMARY_CACHE_BYTES = 2 * 1024 * 1024

@@ -17,6 +17,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from blogapp import create_app
 from blogapp.permalinks import post_url
 from blogapp.post_queries import post_terms
 from blogapp.seo.related import post_neighbours
@@ -156,3 +157,21 @@ def test_kept_neighbours_carry_no_excerpts_yet_an_untitled_one_is_labelled(app, 
     # Each worker keeps thousands of these: only the untitled post needs its excerpt.
     assert kept.previous.id == untitled.id and kept.previous.excerpt_html
     assert kept.next.excerpt_html == ""
+
+
+def test_a_new_worker_loads_the_templates_an_earlier_one_compiled(app, client, ctx):
+    """The second app (a new worker, a restart) compiles no template the first compiled;
+    with TEMPLATE_BYTECODE_CACHE off, it compiles each again."""
+    make_post("The harbour at dawn", "Boats come in before the market opens.")
+    assert client.get("/").status_code == 200
+
+    def compiles(setting: bool) -> int:
+        worker = create_app({**app.config, "TEMPLATE_BYTECODE_CACHE": setting})
+        compiled = []
+        compile_source = worker.jinja_env.compile
+        worker.jinja_env.compile = lambda *a, **k: compiled.append(a) or compile_source(*a, **k)
+        assert worker.test_client().get("/").status_code == 200
+        return len(compiled)
+
+    assert compiles(True) == 0
+    assert compiles(False) >= 3  # base.html, the listing and its macros at least

@@ -372,6 +372,11 @@ MEANINGS = {
     "KEEP_RENDERED": (
         "keep the sidebar, comment threads and post neighbours per content version in each worker"
     ),
+    "TEMPLATE_BYTECODE_CACHE": (
+        "keep Jinja's compiled templates in a private folder of the user's in the temporary "
+        "directory (`_jinja2-cache-<uid>`, mode 0700), so a new worker loads them instead of "
+        "compiling each (a faster first page, about 0.5 MB less per worker)"
+    ),
     "SUMMARY_CACHE_BYTES": (
         "bytes of listings' post summaries each worker keeps per content version (a post "
         "shown on the front page, its categories', tags', author's and date archives' pages "
