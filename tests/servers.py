@@ -201,6 +201,11 @@ def start_nginx(
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "static_copy").mkdir(exist_ok=True)
     port = free_port()
+    while onion is not None and port == onion[0]:
+        # The onion's port was only asked for, not yet bound: the system may hand it out
+        # again. Two server blocks on one port make nginx hash their names, and the
+        # onion's name is longer than the hash's default bucket (it refuses to start).
+        port = free_port()
     upstreams = "\n        ".join(f"server 127.0.0.1:{p} max_fails=0;" for p in upstream_ports)
     conf = (DEPLOY / "nginx-loopback.conf").read_text()
     for name, value in (
