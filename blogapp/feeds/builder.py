@@ -132,11 +132,23 @@ def comment_entries(feed: Feed, comments: list[Comment]) -> None:
         )
 
 
-def post_comment_entries(feed: Feed, post: Post, comments: Iterable[FeedComment]) -> None:
+def post_comment_entries(feed: Feed, post: FeedPost, comments: Iterable[FeedComment]) -> None:
     """Items for comments on ``post``: its title and address worked out once."""
     post_title = post_label(post, format_date(post.published_at))
     permalink = absolute_url(post_url(post))
     feed.entries.extend(_comment_entry(comment, post_title, permalink) for comment in comments)
+
+
+class FeedPost(Protocol):
+    """What a post's comments feed shows of the post: a ``Post``, or a row of these
+    columns (``post_label`` and ``post_url`` read them)."""
+
+    id: int
+    title: str
+    slug: str
+    published_at: datetime
+    excerpt_html: str
+    body_html: str
 
 
 class FeedComment(Protocol):

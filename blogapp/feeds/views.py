@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, redirect, url_for
 from flask_babel import gettext as _
-from sqlalchemy import Row, func, select
+from sqlalchemy import Integer, Row, bindparam, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from blogapp import clock
 from blogapp.authors.services import old_author_slug, profile_posts
 from blogapp.categories.views import find_category, with_descendants
 from blogapp.content import post_label
@@ -176,15 +177,32 @@ def comments_feed(title: str, page_path: str, self_path: str, comments: list[Com
     return feed_response(feed, max((c.created_at for c in comments), default=None))
 
 
+# A post's comments feed's two queries, built once (a request binds its values). The post
+# as a row of what the feed shows of it (its label and address, its language): no Post
+# object, nor its body, to load.
+_FEED_POST = select(
+    Post.id,
+    Post.title,
+    Post.slug,
+    Post.published_at,
+    Post.language,
+    Post.excerpt_html,
+    Post.body_html,
+).where(Post.slug == bindparam("slug"), Post.public(bindparam("now", type_=Post.published_at.type)))
+_NEWEST_COMMENTS_OF = (
+    select(Comment.id, Comment.author_name, Comment.created_at, Comment.body_html)
+    .where(Comment.post_id == bindparam("post"), Comment.status == CommentStatus.APPROVED)
+    .order_by(Comment.created_at.desc(), Comment.id.desc())
+    .limit(bindparam("items", type_=Integer))
+)
+
+
 def newest_comments_of(post_id: int) -> list[Row]:
     """The newest approved comments on one post (public: its page found it so), as rows
     of the columns an item shows: no join, no Comment or Post objects to build."""
     return list(
         db.session.execute(
-            select(Comment.id, Comment.author_name, Comment.created_at, Comment.body_html)
-            .where(Comment.post_id == post_id, Comment.status == CommentStatus.APPROVED)
-            .order_by(Comment.created_at.desc(), Comment.id.desc())
-            .limit(current_app.config["FEED_ITEMS"])
+            _NEWEST_COMMENTS_OF, {"post": post_id, "items": current_app.config["FEED_ITEMS"]}
         )
     )
 
@@ -201,7 +219,9 @@ def comments_rss():
 
 @bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/feed/")
 def post_comments(year: int, month: int, day: int, slug: str):
-    post = db.one_or_404(select(Post).where(Post.slug == slug, Post.public()))
+    post = db.session.execute(_FEED_POST, {"slug": slug, "now": clock.now()}).first()
+    if post is None:
+        abort(404)
     local = to_local(post.published_at)
     if (year, month, day) != (local.year, local.month, local.day):
         return redirect(post_url(post) + "feed/", 301)
