@@ -290,6 +290,17 @@ def post_terms(post_id: int) -> PostTerms:
     )
 
 
+_TAG_BY_SLUG = select(Tag).where(Tag.slug == bindparam("slug"))
+
+
+def tag_by_slug(slug: str) -> Tag:
+    """The tag a tag archive or feed shows; 404 when there is none."""
+    found = db.session.scalar(_TAG_BY_SLUG, {"slug": slug})
+    if found is None:
+        abort(404)
+    return found
+
+
 # A category listing walks the site's newest posts when at least one post in this many
 # is in the category (see public_posts).
 CATEGORY_WALK_SHARE = 20
@@ -334,24 +345,20 @@ def held_listing() -> HeldListing | None:
     return request.environ.get(HELD_LISTING) if has_request_context() else None
 
 
+_HELD_POSTS = (
+    select(Post)
+    .options(joinedload(Post.author), selectinload(Post.bylines), selectinload(Post.categories))
+    .where(Post.id.in_(bindparam("ids", expanding=True)))
+)
+
+
 def _held_posts(held: HeldListing) -> tuple[list, bool]:
     """The held page's posts: the ones whose summary the export needs loaded as the
     listing loads them (one query and two), the others as ``ShownPost``."""
     wanted = [i for i in held.ids if i not in held.known]
     loaded = {}
     if wanted:
-        loaded = {
-            post.id: post
-            for post in db.session.scalars(
-                select(Post)
-                .options(
-                    joinedload(Post.author),
-                    selectinload(Post.bylines),
-                    selectinload(Post.categories),
-                )
-                .where(Post.id.in_(wanted))
-            )
-        }
+        loaded = {post.id: post for post in db.session.scalars(_HELD_POSTS, {"ids": wanted})}
     return [loaded.get(i) or ShownPost(i) for i in held.ids], held.has_next
 
 

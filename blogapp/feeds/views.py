@@ -35,11 +35,11 @@ from blogapp.models import (
     CommentStatus,
     Correction,
     Post,
-    Tag,
     post_categories,
     post_tags,
 )
 from blogapp.permalinks import post_url
+from blogapp.post_queries import tag_by_slug
 from blogapp.translations.services import ENDONYMS, listing_language
 
 bp = Blueprint("feeds", __name__)
@@ -142,7 +142,7 @@ def category(path: str):
 
 @bp.route("/tag/<slug>/feed/")
 def tag(slug: str):
-    found = db.one_or_404(select(Tag).where(Tag.slug == slug))
+    found = tag_by_slug(slug)
     tagged = select(post_tags.c.post_id).where(post_tags.c.tag_id == found.id)
     return posts_feed(
         _site_title(_("%(name)s Tag", name=found.name)),

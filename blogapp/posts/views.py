@@ -17,7 +17,7 @@ from blogapp.dates import format_day, format_month, local_to_utc, to_local
 from blogapp.digits import page_digits
 from blogapp.extensions import db
 from blogapp.interface_language import current_language
-from blogapp.models import AuthorProfile, Page, Post, PostStatus, Redirect, Tag, post_tags
+from blogapp.models import AuthorProfile, Page, Post, PostStatus, Redirect, post_tags
 from blogapp.permalinks import post_url
 from blogapp.post_queries import (
     NO_EXTRAS,
@@ -26,6 +26,7 @@ from blogapp.post_queries import (
     post_terms,
     public_posts,
     reaction_counts,
+    tag_by_slug,
 )
 from blogapp.search import search_results
 from blogapp.seo.related import post_neighbours
@@ -207,7 +208,7 @@ def author(slug: str, page: int = 1):
 @bp.route("/tag/<slug>/")
 @bp.route("/tag/<slug>/page/<int:page>/")
 def tag(slug: str, page: int = 1):
-    found = db.one_or_404(select(Tag).where(Tag.slug == slug))
+    found = tag_by_slug(slug)
     tagged = select(post_tags.c.post_id).where(post_tags.c.tag_id == found.id)
     # "+posts.id": walk the date index, not every tagged post's row (see public_posts).
     posts, has_next = public_posts(where=(literal_column("+posts.id").in_(tagged),), page=page)
