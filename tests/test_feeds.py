@@ -280,6 +280,27 @@ def test_post_comments_feed_has_the_newest_approved_comments_as_the_site_feed_wr
     assert items == re.findall(r"<item>.*?</item>", site_feed, re.DOTALL)
 
 
+def test_post_comments_feed_reads_its_post_and_comments_in_one_query(
+    app, client, count_queries, ctx
+):
+    moment = app.config["CLOCK"]()
+    app.config["CLOCK"] = lambda: moment  # the content version stays trusted
+    talked = make_post("Talked about")
+    quiet = make_post("Quiet")
+    make_comment(talked, "First.")
+    make_comment(talked, "Held.", status=CommentStatus.PENDING)
+    client.get("/")  # warm the worker's caches, as a running site has them
+    for post, titles in ((talked, ["Comment on Talked about by Reader"]), (quiet, [])):
+        url = f"/{post.published_at:%Y/%m/%d}/{post.slug}/feed/"
+        with count_queries() as q:
+            response, feed = fetch(client, url)
+
+        assert [e.title for e in feed.entries] == titles
+        assert feed.feed.title.endswith(f"Comments on {post.title}")
+        reading = [s for s in q.statements if " posts" in s or " comments" in s]
+        assert len(reading) == 1, q.statements
+
+
 def test_feed_links_come_from_site_url_not_the_request_host(client, blog, ctx):
     response = client.get("/feed/", headers={"Host": "evil.example"})
 

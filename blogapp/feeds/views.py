@@ -10,9 +10,12 @@ their categories and tags."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NamedTuple
+
 from flask import Blueprint, abort, current_app, redirect, url_for
 from flask_babel import gettext as _
-from sqlalchemy import Integer, Row, bindparam, func, select
+from sqlalchemy import Integer, and_, bindparam, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
 from blogapp import clock
@@ -177,34 +180,41 @@ def comments_feed(title: str, page_path: str, self_path: str, comments: list[Com
     return feed_response(feed, max((c.created_at for c in comments), default=None))
 
 
-# A post's comments feed's two queries, built once (a request binds its values). The post
-# as a row of what the feed shows of it (its label and address, its language): no Post
-# object, nor its body, to load.
-_FEED_POST = select(
-    Post.id,
-    Post.title,
-    Post.slug,
-    Post.published_at,
-    Post.language,
-    Post.excerpt_html,
-    Post.body_html,
-).where(Post.slug == bindparam("slug"), Post.public(bindparam("now", type_=Post.published_at.type)))
-_NEWEST_COMMENTS_OF = (
-    select(Comment.id, Comment.author_name, Comment.created_at, Comment.body_html)
-    .where(Comment.post_id == bindparam("post"), Comment.status == CommentStatus.APPROVED)
+class _FeedComment(NamedTuple):
+    """A comment's item (``FeedComment``), taken from a row of ``_POST_COMMENTS_FEED``."""
+
+    id: int
+    author_name: str
+    created_at: datetime
+    body_html: str
+
+
+# A post's comments feed in one query, built once (a request binds its values): the post,
+# found public by its slug, as a row of what the feed shows of it (its label, address and
+# language; no Post object, nor its Markdown, to load), joined with its newest approved
+# comments. The join is an outer one, so a post without comments still gives its row.
+_POST_COMMENTS_FEED = (
+    select(
+        Post.id,
+        Post.title,
+        Post.slug,
+        Post.published_at,
+        Post.language,
+        Post.excerpt_html,
+        Post.body_html,
+        Comment.id.label("comment_id"),
+        Comment.author_name,
+        Comment.created_at,
+        Comment.body_html.label("comment_html"),
+    )
+    .outerjoin(Comment, and_(Comment.post_id == Post.id, Comment.status == CommentStatus.APPROVED))
+    .where(
+        Post.slug == bindparam("slug"),
+        Post.public(bindparam("now", type_=Post.published_at.type)),
+    )
     .order_by(Comment.created_at.desc(), Comment.id.desc())
     .limit(bindparam("items", type_=Integer))
 )
-
-
-def newest_comments_of(post_id: int) -> list[Row]:
-    """The newest approved comments on one post (public: its page found it so), as rows
-    of the columns an item shows: no join, no Comment or Post objects to build."""
-    return list(
-        db.session.execute(
-            _NEWEST_COMMENTS_OF, {"post": post_id, "items": current_app.config["FEED_ITEMS"]}
-        )
-    )
 
 
 @bp.route("/comments/feed/")
@@ -219,16 +229,24 @@ def comments_rss():
 
 @bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/feed/")
 def post_comments(year: int, month: int, day: int, slug: str):
-    post = db.session.execute(_FEED_POST, {"slug": slug, "now": clock.now()}).first()
-    if post is None:
+    rows = db.session.execute(
+        _POST_COMMENTS_FEED,
+        {"slug": slug, "now": clock.now(), "items": current_app.config["FEED_ITEMS"]},
+    ).all()
+    if not rows:
         abort(404)
+    post = rows[0]
     local = to_local(post.published_at)
     if (year, month, day) != (local.year, local.month, local.day):
         return redirect(post_url(post) + "feed/", 301)
     set_page_language(post.language)  # a post's comments feed speaks the post's language
     page_path = post_url(post)
     title = post_label(post, format_date(post.published_at))
-    comments = newest_comments_of(post.id)
+    comments = [
+        _FeedComment(r.comment_id, r.author_name, r.created_at, r.comment_html)
+        for r in rows
+        if r.comment_id is not None
+    ]
     feed = new_feed(
         _site_title(_("Comments on %(title)s", title=title)),
         page_path,
