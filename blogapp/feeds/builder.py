@@ -41,7 +41,12 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def absolute_links(fragment: str) -> str:
-    return _RELATIVE_LINK.sub(lambda m: m.group(1) + current_app.config["SITE_URL"] + "/", fragment)
+    # Most fragments (a comment without a link) hold neither mark the pattern needs: no
+    # scan of their every character by it.
+    if '="/' not in fragment and "w, /" not in fragment:
+        return fragment
+    site = current_app.config["SITE_URL"] + "/"
+    return _RELATIVE_LINK.sub(lambda m: m.group(1) + site, fragment)
 
 
 def xml_text(text: str) -> str:
