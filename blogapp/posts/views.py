@@ -174,16 +174,19 @@ def archive(year: int, month: int | None = None, day: int | None = None, page: i
     )
 
 
+_PROFILE_PAGE = (
+    select(AuthorProfile)
+    .options(joinedload(AuthorProfile.photo))
+    .where(AuthorProfile.slug == bindparam("slug"))
+)
+
+
 @bp.route("/author/<slug>/")
 @bp.route("/author/<slug>/page/<int:page>/")
 def author(slug: str, page: int = 1):
     """An author's profile and archive (blogapp.authors). An old ``/author/<login>/``
     of an account moves to its profile; a pen name is never reached that way."""
-    profile = db.session.scalar(
-        select(AuthorProfile)
-        .options(joinedload(AuthorProfile.photo))
-        .where(AuthorProfile.slug == slug)
-    )
+    profile = db.session.scalar(_PROFILE_PAGE, {"slug": slug})
     if profile is None:
         moved = old_author_slug(slug)
         if moved is None:
