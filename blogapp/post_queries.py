@@ -12,7 +12,17 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flask import abort, current_app, has_request_context, request
-from sqlalchemy import Select, exists, extract, func, literal_column, or_, select, union_all
+from sqlalchemy import (
+    Select,
+    bindparam,
+    exists,
+    extract,
+    func,
+    literal_column,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from blogapp import clock
@@ -256,29 +266,39 @@ class PostTerms:
     tags: list[Term]
 
 
-def post_terms(post_id: int) -> PostTerms:
-    """A post's categories and tags in one query.
+# A post's categories and tags in one query, built once (each post page binds its id).
+# Eager-loading both with joins makes SQLite materialize the whole link tables (about
+# 20 ms with 10,000 posts); two selectin loads would cost two queries.
+_POST_TERMS = union_all(
+    select(literal_column("'category'").label("kind"), Category.id, Category.name, Category.slug)
+    .join(post_categories, post_categories.c.category_id == Category.id)
+    .where(post_categories.c.post_id == bindparam("post")),
+    select(literal_column("'tag'"), Tag.id, Tag.name, Tag.slug)
+    .join(post_tags, post_tags.c.tag_id == Tag.id)
+    .where(post_tags.c.post_id == bindparam("post")),
+)
 
-    Eager-loading both with joins makes SQLite materialize the whole link tables
-    (about 20 ms with 10,000 posts); two selectin loads would cost two queries."""
-    kind = literal_column("'category'").label("kind")
-    categories = (
-        select(kind, Category.id, Category.name, Category.slug)
-        .join(post_categories, post_categories.c.category_id == Category.id)
-        .where(post_categories.c.post_id == post_id)
-    )
-    tags = (
-        select(literal_column("'tag'"), Tag.id, Tag.name, Tag.slug)
-        .join(post_tags, post_tags.c.tag_id == Tag.id)
-        .where(post_tags.c.post_id == post_id)
-    )
+
+def post_terms(post_id: int) -> PostTerms:
+    """A post's categories and tags, each sorted by name."""
     found: dict[str, list[Term]] = {"category": [], "tag": []}
-    for row in db.session.execute(union_all(categories, tags)):
+    for row in db.session.execute(_POST_TERMS, {"post": post_id}):
         found[row.kind].append(Term(row.id, row.name, row.slug))
     return PostTerms(
         categories=sorted(found["category"], key=lambda t: t.name),
         tags=sorted(found["tag"], key=lambda t: t.name),
     )
+
+
+_TAG_BY_SLUG = select(Tag).where(Tag.slug == bindparam("slug"))
+
+
+def tag_by_slug(slug: str) -> Tag:
+    """The tag a tag archive or feed shows; 404 when there is none."""
+    found = db.session.scalar(_TAG_BY_SLUG, {"slug": slug})
+    if found is None:
+        abort(404)
+    return found
 
 
 # A category listing walks the site's newest posts when at least one post in this many
@@ -325,24 +345,20 @@ def held_listing() -> HeldListing | None:
     return request.environ.get(HELD_LISTING) if has_request_context() else None
 
 
+_HELD_POSTS = (
+    select(Post)
+    .options(joinedload(Post.author), selectinload(Post.bylines), selectinload(Post.categories))
+    .where(Post.id.in_(bindparam("ids", expanding=True)))
+)
+
+
 def _held_posts(held: HeldListing) -> tuple[list, bool]:
     """The held page's posts: the ones whose summary the export needs loaded as the
     listing loads them (one query and two), the others as ``ShownPost``."""
     wanted = [i for i in held.ids if i not in held.known]
     loaded = {}
     if wanted:
-        loaded = {
-            post.id: post
-            for post in db.session.scalars(
-                select(Post)
-                .options(
-                    joinedload(Post.author),
-                    selectinload(Post.bylines),
-                    selectinload(Post.categories),
-                )
-                .where(Post.id.in_(wanted))
-            )
-        }
+        loaded = {post.id: post for post in db.session.scalars(_HELD_POSTS, {"ids": wanted})}
     return [loaded.get(i) or ShownPost(i) for i in held.ids], held.has_next
 
 

@@ -10,6 +10,7 @@ from xml.etree import ElementTree
 import feedparser
 import pytest
 
+from blogapp.feeds.builder import absolute_links
 from blogapp.models import CommentStatus, PostStatus, utcnow
 from tests.factories import make_category, make_comment, make_post, make_tag, make_user
 
@@ -278,6 +279,45 @@ def test_post_comments_feed_has_the_newest_approved_comments_as_the_site_feed_wr
     site_feed = client.get("/comments/feed/").get_data(as_text=True)
     items = re.findall(r"<item>.*?</item>", response.get_data(as_text=True), re.DOTALL)
     assert items == re.findall(r"<item>.*?</item>", site_feed, re.DOTALL)
+
+
+def test_post_comments_feed_reads_its_post_and_comments_in_one_query(
+    app, client, count_queries, ctx
+):
+    moment = app.config["CLOCK"]()
+    app.config["CLOCK"] = lambda: moment  # the content version stays trusted
+    talked = make_post("Talked about")
+    quiet = make_post("Quiet")
+    make_comment(talked, "First.")
+    make_comment(talked, "Held.", status=CommentStatus.PENDING)
+    client.get("/")  # warm the worker's caches, as a running site has them
+    for post, titles in ((talked, ["Comment on Talked about by Reader"]), (quiet, [])):
+        url = f"/{post.published_at:%Y/%m/%d}/{post.slug}/feed/"
+        with count_queries() as q:
+            response, feed = fetch(client, url)
+
+        assert [e.title for e in feed.entries] == titles
+        assert feed.feed.title.endswith(f"Comments on {post.title}")
+        reading = [s for s in q.statements if " posts" in s or " comments" in s]
+        assert len(reading) == 1, q.statements
+
+
+def test_feed_items_link_the_sites_own_addresses_absolutely(app):
+    fragments = {
+        '<a href="/2026/05/01/post/">a</a>': f'<a href="{SITE}/2026/05/01/post/">a</a>',
+        '<img src="/uploads/a.jpg" srcset="/uploads/a-400.jpg 400w, /uploads/a.jpg 800w">': (
+            f'<img src="{SITE}/uploads/a.jpg" '
+            f'srcset="{SITE}/uploads/a-400.jpg 400w, {SITE}/uploads/a.jpg 800w">'
+        ),
+        '<a href="//elsewhere.example/">b</a> <a href="https://x.example/">c</a>': (
+            '<a href="//elsewhere.example/">b</a> <a href="https://x.example/">c</a>'
+        ),
+        "<p>No link at all, a / and a 400w, here.</p>": (
+            "<p>No link at all, a / and a 400w, here.</p>"
+        ),
+    }
+    with app.app_context():
+        assert {f: absolute_links(f) for f in fragments} == fragments
 
 
 def test_feed_links_come_from_site_url_not_the_request_host(client, blog, ctx):

@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Row, and_, or_, select
+from sqlalchemy import Row, Select, and_, bindparam, or_, select
 
 from blogapp.comments.grants import Grant, grant_of
 from blogapp.extensions import db
@@ -50,25 +50,38 @@ class ThreadPage:
         return self.page < self.pages
 
 
+def _shown(condition) -> Select:
+    return (
+        select(*SHOWN_COLUMNS)
+        .where(Comment.post_id == bindparam("post"), condition)
+        .order_by(Comment.created_at, Comment.id)
+    )
+
+
+# Built once: a thread binds only its post (and the reader's held comments' ids), so
+# SQLAlchemy reuses each statement and its cache key.
+_APPROVED = _shown(Comment.status == CommentStatus.APPROVED)
+_APPROVED_AND_HELD = _shown(
+    or_(
+        Comment.status == CommentStatus.APPROVED,
+        and_(
+            Comment.status.in_((CommentStatus.PENDING, CommentStatus.SPAM)),
+            Comment.id.in_(bindparam("held", expanding=True)),
+        ),
+    )
+)
+
+
 def visible_comments(post_id: int, own_pending: Iterable[Grant]) -> list[Row]:
     """The one query: approved comments, plus the reader's own held ones (named by
     their grants: id and creation time). A comment the rules sent to spam also shows
     to its author as held: a bot learns nothing, and a person caught by mistake is not
     left wondering where their words went."""
     own = set(own_pending)
-    shown = Comment.status == CommentStatus.APPROVED
-    if own:
-        shown = or_(
-            shown,
-            and_(
-                Comment.status.in_((CommentStatus.PENDING, CommentStatus.SPAM)),
-                Comment.id.in_([comment_id for comment_id, _ in own]),
-            ),
-        )
+    if not own:
+        return list(db.session.execute(_APPROVED, {"post": post_id}))
     found = db.session.execute(
-        select(*SHOWN_COLUMNS)
-        .where(Comment.post_id == post_id, shown)
-        .order_by(Comment.created_at, Comment.id)
+        _APPROVED_AND_HELD, {"post": post_id, "held": [comment_id for comment_id, _ in own]}
     )
     return [
         c

@@ -41,7 +41,12 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def absolute_links(fragment: str) -> str:
-    return _RELATIVE_LINK.sub(lambda m: m.group(1) + current_app.config["SITE_URL"] + "/", fragment)
+    # Most fragments (a comment without a link) hold neither mark the pattern needs: no
+    # scan of their every character by it.
+    if '="/' not in fragment and "w, /" not in fragment:
+        return fragment
+    site = current_app.config["SITE_URL"] + "/"
+    return _RELATIVE_LINK.sub(lambda m: m.group(1) + site, fragment)
 
 
 def xml_text(text: str) -> str:
@@ -132,11 +137,23 @@ def comment_entries(feed: Feed, comments: list[Comment]) -> None:
         )
 
 
-def post_comment_entries(feed: Feed, post: Post, comments: Iterable[FeedComment]) -> None:
+def post_comment_entries(feed: Feed, post: FeedPost, comments: Iterable[FeedComment]) -> None:
     """Items for comments on ``post``: its title and address worked out once."""
     post_title = post_label(post, format_date(post.published_at))
     permalink = absolute_url(post_url(post))
     feed.entries.extend(_comment_entry(comment, post_title, permalink) for comment in comments)
+
+
+class FeedPost(Protocol):
+    """What a post's comments feed shows of the post: a ``Post``, or a row of these
+    columns (``post_label`` and ``post_url`` read them)."""
+
+    id: int
+    title: str
+    slug: str
+    published_at: datetime
+    excerpt_html: str
+    body_html: str
 
 
 class FeedComment(Protocol):

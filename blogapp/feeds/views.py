@@ -10,11 +10,15 @@ their categories and tags."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import NamedTuple
+
 from flask import Blueprint, abort, current_app, redirect, url_for
 from flask_babel import gettext as _
-from sqlalchemy import Row, func, select
+from sqlalchemy import Integer, and_, bindparam, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload
 
+from blogapp import clock
 from blogapp.authors.services import old_author_slug, profile_posts
 from blogapp.categories.views import find_category, with_descendants
 from blogapp.content import post_label
@@ -34,11 +38,11 @@ from blogapp.models import (
     CommentStatus,
     Correction,
     Post,
-    Tag,
     post_categories,
     post_tags,
 )
 from blogapp.permalinks import post_url
+from blogapp.post_queries import tag_by_slug
 from blogapp.translations.services import ENDONYMS, listing_language
 
 bp = Blueprint("feeds", __name__)
@@ -141,7 +145,7 @@ def category(path: str):
 
 @bp.route("/tag/<slug>/feed/")
 def tag(slug: str):
-    found = db.one_or_404(select(Tag).where(Tag.slug == slug))
+    found = tag_by_slug(slug)
     tagged = select(post_tags.c.post_id).where(post_tags.c.tag_id == found.id)
     return posts_feed(
         _site_title(_("%(name)s Tag", name=found.name)),
@@ -176,17 +180,41 @@ def comments_feed(title: str, page_path: str, self_path: str, comments: list[Com
     return feed_response(feed, max((c.created_at for c in comments), default=None))
 
 
-def newest_comments_of(post_id: int) -> list[Row]:
-    """The newest approved comments on one post (public: its page found it so), as rows
-    of the columns an item shows: no join, no Comment or Post objects to build."""
-    return list(
-        db.session.execute(
-            select(Comment.id, Comment.author_name, Comment.created_at, Comment.body_html)
-            .where(Comment.post_id == post_id, Comment.status == CommentStatus.APPROVED)
-            .order_by(Comment.created_at.desc(), Comment.id.desc())
-            .limit(current_app.config["FEED_ITEMS"])
-        )
+class _FeedComment(NamedTuple):
+    """A comment's item (``FeedComment``), taken from a row of ``_POST_COMMENTS_FEED``."""
+
+    id: int
+    author_name: str
+    created_at: datetime
+    body_html: str
+
+
+# A post's comments feed in one query, built once (a request binds its values): the post,
+# found public by its slug, as a row of what the feed shows of it (its label, address and
+# language; no Post object, nor its Markdown, to load), joined with its newest approved
+# comments. The join is an outer one, so a post without comments still gives its row.
+_POST_COMMENTS_FEED = (
+    select(
+        Post.id,
+        Post.title,
+        Post.slug,
+        Post.published_at,
+        Post.language,
+        Post.excerpt_html,
+        Post.body_html,
+        Comment.id.label("comment_id"),
+        Comment.author_name,
+        Comment.created_at,
+        Comment.body_html.label("comment_html"),
     )
+    .outerjoin(Comment, and_(Comment.post_id == Post.id, Comment.status == CommentStatus.APPROVED))
+    .where(
+        Post.slug == bindparam("slug"),
+        Post.public(bindparam("now", type_=Post.published_at.type)),
+    )
+    .order_by(Comment.created_at.desc(), Comment.id.desc())
+    .limit(bindparam("items", type_=Integer))
+)
 
 
 @bp.route("/comments/feed/")
@@ -201,14 +229,24 @@ def comments_rss():
 
 @bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/feed/")
 def post_comments(year: int, month: int, day: int, slug: str):
-    post = db.one_or_404(select(Post).where(Post.slug == slug, Post.public()))
+    rows = db.session.execute(
+        _POST_COMMENTS_FEED,
+        {"slug": slug, "now": clock.now(), "items": current_app.config["FEED_ITEMS"]},
+    ).all()
+    if not rows:
+        abort(404)
+    post = rows[0]
     local = to_local(post.published_at)
     if (year, month, day) != (local.year, local.month, local.day):
         return redirect(post_url(post) + "feed/", 301)
     set_page_language(post.language)  # a post's comments feed speaks the post's language
     page_path = post_url(post)
     title = post_label(post, format_date(post.published_at))
-    comments = newest_comments_of(post.id)
+    comments = [
+        _FeedComment(r.comment_id, r.author_name, r.created_at, r.comment_html)
+        for r in rows
+        if r.comment_id is not None
+    ]
     feed = new_feed(
         _site_title(_("Comments on %(title)s", title=title)),
         page_path,

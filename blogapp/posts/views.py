@@ -6,9 +6,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from sqlalchemy import literal_column, or_, select
+from sqlalchemy import bindparam, literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
+from blogapp import clock
 from blogapp.arguments import whole_number
 from blogapp.authors.services import old_author_slug, profile_posts
 from blogapp.comments.section import comment_section
@@ -16,7 +17,7 @@ from blogapp.dates import format_day, format_month, local_to_utc, to_local
 from blogapp.digits import page_digits
 from blogapp.extensions import db
 from blogapp.interface_language import current_language
-from blogapp.models import AuthorProfile, Page, Post, PostStatus, Redirect, Tag, post_tags
+from blogapp.models import AuthorProfile, Page, Post, PostStatus, Redirect, post_tags
 from blogapp.permalinks import post_url
 from blogapp.post_queries import (
     NO_EXTRAS,
@@ -25,6 +26,7 @@ from blogapp.post_queries import (
     post_terms,
     public_posts,
     reaction_counts,
+    tag_by_slug,
 )
 from blogapp.search import search_results
 from blogapp.seo.related import post_neighbours
@@ -72,18 +74,22 @@ def _redirect_to_post(post_id: int):
     return redirect(post_url(chosen), 301)
 
 
+# The post page's own query, built once: a request binds only its slug and the time, so
+# SQLAlchemy neither builds the statement again nor computes its cache key again. The
+# bylines joined: a post page costs no query more for them.
+_POST_PAGE = (
+    select(Post, has_extras(Post.id), *reaction_counts(Post.id))
+    .options(joinedload(Post.bylines))
+    .where(
+        Post.slug == bindparam("slug"),
+        Post.public(bindparam("now", type_=Post.published_at.type)),
+    )
+)
+
+
 @bp.route("/<int:year>/<int(fixed_digits=2):month>/<int(fixed_digits=2):day>/<slug>/")
 def detail(year: int, month: int, day: int, slug: str):
-    found = (
-        db.session.execute(
-            # The bylines joined: a post page costs no query more for them.
-            select(Post, has_extras(Post.id), *reaction_counts(Post.id))
-            .options(joinedload(Post.bylines))
-            .where(Post.slug == slug, Post.public())
-        )
-        .unique()
-        .first()
-    )
+    found = db.session.execute(_POST_PAGE, {"slug": slug, "now": clock.now()}).unique().first()
     if found is None:
         return _moved_or_404()
     post, extras_exist, likes, boosts = found
@@ -168,16 +174,19 @@ def archive(year: int, month: int | None = None, day: int | None = None, page: i
     )
 
 
+_PROFILE_PAGE = (
+    select(AuthorProfile)
+    .options(joinedload(AuthorProfile.photo))
+    .where(AuthorProfile.slug == bindparam("slug"))
+)
+
+
 @bp.route("/author/<slug>/")
 @bp.route("/author/<slug>/page/<int:page>/")
 def author(slug: str, page: int = 1):
     """An author's profile and archive (blogapp.authors). An old ``/author/<login>/``
     of an account moves to its profile; a pen name is never reached that way."""
-    profile = db.session.scalar(
-        select(AuthorProfile)
-        .options(joinedload(AuthorProfile.photo))
-        .where(AuthorProfile.slug == slug)
-    )
+    profile = db.session.scalar(_PROFILE_PAGE, {"slug": slug})
     if profile is None:
         moved = old_author_slug(slug)
         if moved is None:
@@ -202,7 +211,7 @@ def author(slug: str, page: int = 1):
 @bp.route("/tag/<slug>/")
 @bp.route("/tag/<slug>/page/<int:page>/")
 def tag(slug: str, page: int = 1):
-    found = db.one_or_404(select(Tag).where(Tag.slug == slug))
+    found = tag_by_slug(slug)
     tagged = select(post_tags.c.post_id).where(post_tags.c.tag_id == found.id)
     # "+posts.id": walk the date index, not every tagged post's row (see public_posts).
     posts, has_next = public_posts(where=(literal_column("+posts.id").in_(tagged),), page=page)
