@@ -32,5 +32,9 @@ def forget_stored_settings() -> None:
         g.pop(_G_KEY, None)
 
 
+# Built once: read on every page, and SQLAlchemy reuses the statement's cache key.
+_ALL_SETTINGS = select(Setting.key, Setting.value)
+
+
 def _load() -> dict[str, str]:
-    return dict(db.session.execute(select(Setting.key, Setting.value)).all())
+    return dict(db.session.execute(_ALL_SETTINGS).all())
