@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 from flask import Flask, current_app, get_template_attribute, has_request_context, render_template
 from flask import request as _request
 from jinja2 import nodes
 from jinja2.ext import Extension
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from blogapp.assets import register_assets
 from blogapp.content import post_label
@@ -45,6 +46,14 @@ HELD_SUMMARY = '<article data-held-summary="{id}"></article>'
 KEPT_SCOPES = {"nav": STRUCTURE}
 KEPT_PER_NAME = 16  # renderings kept of each piece (its languages and keys)
 _KEPT_FRAME = "blogapp_kept_frame"  # in app.extensions: name -> {key: Markup}
+
+
+# Stand-ins for a post's id, title and address in the share links rendered once per
+# language (posts/_share.html), as the template writes them: the id and the address
+# escaped, the title and the address URL-encoded (no text holds a U+0001).
+_SHARE_ID, _SHARE_TITLE, _SHARE_ADDRESS = "\x01I\x01", "\x01T\x01", "\x01A\x01"
+_SHARE_SLOTS = re.compile("(\x01I\x01|%01T%01|\x01A\x01|%01A%01)")
+_KEPT_SHARE = "blogapp_kept_share"  # in app.extensions: (language, root) -> parts
 
 
 class KeptExtension(Extension):
@@ -137,6 +146,35 @@ def register_template_helpers(app: Flask) -> None:
         ),
         scope=EVERYTHING,  # the site and every comment: as sidebar_html keeps it
     )
+
+    @app.template_global("share_links")
+    def share_links(post, address: str) -> Markup:
+        """The post page's share links for ``post`` at ``address``: the section rendered
+        once per worker, language and script root, the post's id, title and address
+        filled in (the same bytes as ``share_block`` rendered for it)."""
+        share_block = get_template_attribute("posts/_share.html", "share_block")
+        title = label(post)
+        if not app.config["KEEP_RENDERED"] or app.debug:
+            return Markup(share_block(post.id, title, address))
+        key = (current_language(), _request.script_root if has_request_context() else "")
+        kept = app.extensions.setdefault(_KEPT_SHARE, {})
+        parts = kept.get(key)
+        if parts is None:
+            skeleton = str(share_block(_SHARE_ID, _SHARE_TITLE, _SHARE_ADDRESS))
+            parts = _SHARE_SLOTS.split(skeleton)
+            if any("\x01" in text for text in parts[::2]):
+                raise ValueError("posts/_share.html writes a stand-in in a way not filled in")
+            if len(kept) >= 16:
+                kept.clear()
+            kept[key] = parts
+        urlencode = app.jinja_env.filters["urlencode"]
+        values = {
+            _SHARE_ID: str(escape(post.id)),
+            "%01T%01": str(escape(urlencode(title))),
+            _SHARE_ADDRESS: str(escape(address)),
+            "%01A%01": str(escape(urlencode(address))),
+        }
+        return Markup("".join(values[p] if i % 2 else p for i, p in enumerate(parts)))
 
     @app.template_global("comment_count")
     def comment_count(post) -> int:
