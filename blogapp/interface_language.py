@@ -115,6 +115,11 @@ def _chosen() -> tuple[str, Any]:
     return found
 
 
+def page_catalog() -> Any:
+    """The catalog the page is being rendered with (what ``gettext`` translates with)."""
+    return _chosen()[1]
+
+
 # blogapp.config's default tagline, here so that `make translations` puts it in the catalog.
 DEFAULT_DESCRIPTION = N_("Op-eds on politics and society, in English and Khmer.")
 

@@ -216,7 +216,9 @@ def register_template_helpers(app: Flask) -> None:
 
     @app.template_global()
     def label(post) -> str:
-        return post_label(post, format_date(post.published_at))
+        # A titled post's label is its title: no date to write (most posts).
+        title = post.title.strip()
+        return title if title else post_label(post, format_date(post.published_at))
 
     @app.template_global()
     def absolute(path: str) -> str:
