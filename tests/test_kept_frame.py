@@ -74,3 +74,21 @@ def test_the_kept_navigation_follows_a_renamed_category(app, client, ctx):
     page = client.get("/").get_data(as_text=True)
     nav = page[page.index('class="site-nav"') : page.index("</nav>")]
     assert "Readers&#39; letters" in nav and ">Letters<" not in nav
+
+
+def test_a_post_pages_kept_newsletter_form_follows_the_mail_setting(app, client, ctx):
+    from blogapp.permalinks import post_url
+
+    english = make_post("The river", "Words.")
+    khmer = make_post("ទន្លេ", "អត្ថបទ។", language="km")
+    with app.test_request_context():
+        urls = (post_url(english), post_url(khmer))
+    app.config["MAIL_SERVER"] = "127.0.0.1"
+    _pages(client, urls)
+    kept = _pages(client, urls)
+    app.config["KEEP_RENDERED"] = False
+    assert kept == _pages(client, urls)
+    assert all("post-newsletter-email" in page for page in kept.values())
+    app.config["KEEP_RENDERED"] = True
+    app.config["MAIL_SERVER"] = ""
+    assert all("post-newsletter-email" not in page for page in _pages(client, urls).values())
