@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -39,7 +39,15 @@ def format_date(value: datetime) -> str:
     language = current_language()
     if language == "en":
         return f"{local:%B} {local.day}, {local.year}"
-    return page_digits(babel_format_date(local.date(), "long", locale=language))
+    return _written_day(local.date(), language, bool(current_app.config["KHMER_DIGITS"]))
+
+
+@lru_cache(maxsize=4096)
+def _written_day(day: date, language: str, khmer_digits: bool) -> str:
+    """A day in ``language`` (not English), worked out once per worker: a page shows a
+    dozen dates and Babel's formatting is slow. ``khmer_digits``: ``KHMER_DIGITS``,
+    which ``page_digits`` reads."""
+    return page_digits(babel_format_date(day, "long", locale=language), language)
 
 
 def format_datetime(value: datetime) -> str:

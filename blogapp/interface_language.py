@@ -115,6 +115,11 @@ def _chosen() -> tuple[str, Any]:
     return found
 
 
+def page_catalog() -> Any:
+    """The catalog the page is being rendered with (what ``gettext`` translates with)."""
+    return _chosen()[1]
+
+
 # blogapp.config's default tagline, here so that `make translations` puts it in the catalog.
 DEFAULT_DESCRIPTION = N_("Op-eds on politics and society, in English and Khmer.")
 
@@ -146,9 +151,15 @@ def other_than_site_language() -> str | None:
 
 
 def _item_page(sender: Flask, template: Any, context: dict, **extra: Any) -> None:
+    set_item_language(context.get("post") or context.get("page_obj"))
+
+
+def set_item_language(item: Any) -> None:
+    """A reader's page showing ``item`` (a post, a page) speaks its language: what a
+    template rendered with it sets (``before_render_template``), for one rendered
+    without ``render_template``."""
     if request.blueprint in NOT_READER_PAGES:
         return
-    item = context.get("post") or context.get("page_obj")
     language = getattr(item, "language", None)
     if language:
         set_page_language(language)

@@ -85,3 +85,31 @@ def test_a_drafts_share_preview_has_no_share_links(app, client, ctx):
     page = client.get(link.removeprefix(app.config["SITE_URL"]))
     assert page.status_code == 200 and "Not yet" in page.get_data(as_text=True)
     assert 'class="share"' not in page.get_data(as_text=True)
+
+
+def test_kept_share_links_are_the_bytes_of_the_section_rendered_in_place(app, ctx):
+    # The section is rendered once per language with stand-ins, then filled in: the
+    # same bytes as share_block rendered for the post, whatever its title and address.
+    from flask import get_template_attribute, render_template_string
+
+    from blogapp.interface_language import set_page_language
+
+    titles = ['Rice & "the" <river>', "ទន្លេមេគង្គ ១០០%", "a/b?c=d#e 'q' %01T%01 \x01"]
+    for language in ("en", "km"):
+        for n, title in enumerate(titles):
+            post = make_post(title, language=language)
+            address = f'https://example.org/{language}/{n}/a&b="c"/ខ'
+            with app.test_request_context():
+                set_page_language(language)
+                kept = render_template_string(
+                    "{{ share_links(post, address) }}", post=post, address=address
+                )
+                block = get_template_attribute("posts/_share.html", "share_block")
+                assert kept == str(block(post.id, post_label_of(post), address))
+
+
+def post_label_of(post) -> str:
+    from blogapp.content import post_label
+    from blogapp.dates import format_date
+
+    return post_label(post, format_date(post.published_at))

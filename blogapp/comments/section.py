@@ -29,7 +29,7 @@ from blogapp.comments.threads import ThreadPage, page_of, thread_page
 from blogapp.content_version import SITE, remembered, shows_comments_of, thread_scope
 from blogapp.database import again_if_changed
 from blogapp.extensions import db
-from blogapp.interface_language import current_language, set_page_language
+from blogapp.interface_language import current_language, set_item_language, set_page_language
 from blogapp.models import Comment, CommentStatus, Post
 from blogapp.permalinks import post_url
 from blogapp.sanitize import clean_comment, strip_invisible
@@ -159,9 +159,11 @@ def _render_thread(post: Post, cpage: int, closed: bool) -> Markup | None:
     thread = _thread(post, [], cpage)
     if thread is None:
         return None
-    return Markup(
-        render_template("comments/_thread.html", post=post, thread=thread, comment_form=not closed)
-    )
+    # Rendered without render_template's context processors and signals (the list reads
+    # no request, session, account or config_site), in the post's language as they set it.
+    set_item_language(post)
+    template = current_app.jinja_env.get_template("comments/_thread.html")
+    return Markup(template.render(post=post, thread=thread, comment_form=not closed))
 
 
 def _reply_target(thread: ThreadPage, parent_id: int | None):

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Any
 
-from flask_babel import gettext
 from markupsafe import Markup, escape
 
 from blogapp.comments.threads import ThreadNode
 from blogapp.dates import format_date, site_zone
 from blogapp.digits import page_digits
+from blogapp.interface_language import page_catalog
 
 # One comment, with the whitespace the Jinja loop wrote.
 _ITEM = (
@@ -42,21 +43,30 @@ _ITEM = (
 )
 
 
-def _words(msgid: str, **variables) -> Markup:
-    """A template's ``_()``: the translation taken as markup, its variables escaped."""
-    return Markup(gettext(msgid)) % variables
-
-
 class _Words:
-    """The list's words in the page's language, translated once."""
+    """The list's words in the page's language, translated once per worker and catalog
+    (``_words``): a template's ``_()``, the translation taken as markup."""
 
-    def __init__(self) -> None:
-        self.anonymous = _words("Anonymous")
-        self.reply = _words("Reply")
-        self.report = _words("Report")
-        self.awaiting = _words("Your comment is awaiting moderation.")
-        self.to_name = Markup(gettext("to %(name)s"))
-        self.by_name = Markup(gettext("the comment by %(name)s"))
+    def __init__(self, catalog: Any) -> None:
+        self.anonymous = Markup(catalog.ugettext("Anonymous")) % {}
+        self.reply = Markup(catalog.ugettext("Reply")) % {}
+        self.report = Markup(catalog.ugettext("Report")) % {}
+        self.awaiting = Markup(catalog.ugettext("Your comment is awaiting moderation.")) % {}
+        self.to_name = Markup(catalog.ugettext("to %(name)s"))
+        self.by_name = Markup(catalog.ugettext("the comment by %(name)s"))
+
+
+_KEPT_WORDS: dict[Any, _Words] = {}  # catalog -> its words (a catalog is loaded once)
+
+
+def _words() -> _Words:
+    catalog = page_catalog()
+    found = _KEPT_WORDS.get(catalog)
+    if found is None:
+        if len(_KEPT_WORDS) >= 16:
+            _KEPT_WORDS.clear()
+        found = _KEPT_WORDS[catalog] = _Words(catalog)
+    return found
 
 
 class _Dates:
@@ -66,7 +76,7 @@ class _Dates:
 
     def __init__(self) -> None:
         self.zone = site_zone()
-        self.at = gettext("%(date)s at %(time)s")
+        self.at = page_catalog().ugettext("%(date)s at %(time)s")
         self.days: dict[date, str] = {}
 
     def __call__(self, moment: datetime) -> tuple[str, str]:
@@ -91,7 +101,7 @@ def comment_list(
     ``permalink`` is the comment page's address, ``reply_base`` and ``report_base`` the
     links' addresses without the comment id; ``replies_open``: the form is shown, so
     each approved comment has its "Reply" link."""
-    words = _Words()
+    words = _words()
     parts: list[str] = []
     _write(
         parts,

@@ -46,7 +46,7 @@ INDEXABLE = {
 OG_LOCALES = {language.code: language.og_locale for language in LANGUAGES}
 
 
-@dataclass
+@dataclass(frozen=True)
 class FeedLink:
     title: str
     href: str
@@ -107,40 +107,53 @@ def json_for_script(data) -> Markup:
     return Markup(text)
 
 
+# The feed of what a page shows, by the page's endpoint: the feed's endpoint, its
+# arguments (each taken from the page's, with its default) and its title.
+_OWN_FEEDS = {
+    "categories.detail": ("feeds.category", {"path": ""}, _l("%(name)s Category Feed")),
+    "posts.tag": ("feeds.tag", {"slug": ""}, _l("%(name)s Tag Feed")),
+    "posts.author": ("feeds.author", {"slug": ""}, _l("Posts by %(name)s Feed")),
+    "posts.detail": (
+        "feeds.post_comments",
+        dict.fromkeys(("year", "month", "day", "slug")),
+        _l("%(name)s Comments Feed"),
+    ),
+    "corrections.index": ("corrections.feed", {}, _l("%(name)s Feed")),
+}
+_SITE_FEEDS = "blogapp_site_feeds"  # in app.extensions: (language, origin…) -> links
+
+
+def site_feeds() -> tuple[FeedLink, ...]:
+    """The site's three feeds, worked out once per worker for each language, site name,
+    reader origin (the onion's or SITE_URL) and script root: they read nothing else."""
+    app = current_app._get_current_object()
+    site = app.config["SITE_NAME"]
+    key = (current_language(), site, reader_origin(), request.script_root)
+    kept = app.extensions.setdefault(_SITE_FEEDS, {})
+    found = kept.get(key)
+    if found is None:
+        found = (
+            FeedLink(f"{site} » " + _("Feed"), reader_link(url_for("feeds.posts_rss"))),
+            FeedLink(f"{site} » " + _("Atom Feed"), reader_link(url_for("feeds.posts_atom")), ATOM),
+            FeedLink(f"{site} » " + _("Comments Feed"), reader_link(url_for("feeds.comments_rss"))),
+        )
+        if len(kept) >= 16:
+            kept.clear()
+        kept[key] = found
+    return found
+
+
 def feed_links(context_label: str | None = None, specific: bool = True) -> list[FeedLink]:
     """The site's feeds, and the feed of what this page shows (an archive, a post's comments)."""
-    site = current_app.config["SITE_NAME"]
-    links = [
-        FeedLink(f"{site} » " + _("Feed"), reader_link(url_for("feeds.posts_rss"))),
-        FeedLink(f"{site} » " + _("Atom Feed"), reader_link(url_for("feeds.posts_atom")), ATOM),
-        FeedLink(f"{site} » " + _("Comments Feed"), reader_link(url_for("feeds.comments_rss"))),
-    ]
-    endpoint = request.endpoint or ""
-    args = request.view_args or {}
-    label = context_label or ""
-    by_endpoint = {
-        "categories.detail": (
-            "feeds.category",
-            {"path": args.get("path", "")},
-            _l("%(name)s Category Feed"),
-        ),
-        "posts.tag": ("feeds.tag", {"slug": args.get("slug", "")}, _l("%(name)s Tag Feed")),
-        "posts.author": (
-            "feeds.author",
-            {"slug": args.get("slug", "")},
-            _l("Posts by %(name)s Feed"),
-        ),
-        "posts.detail": (
-            "feeds.post_comments",
-            {k: args.get(k) for k in ("year", "month", "day", "slug")},
-            _l("%(name)s Comments Feed"),
-        ),
-        "corrections.index": ("corrections.feed", {}, _l("%(name)s Feed")),
-    }
-    if specific and endpoint in by_endpoint:
-        feed_endpoint, feed_args, kind = by_endpoint[endpoint]
+    links = list(site_feeds())
+    own = _OWN_FEEDS.get(request.endpoint or "") if specific else None
+    if own is not None:
+        feed_endpoint, defaults, kind = own
+        args = request.view_args or {}
+        feed_args = {name: args.get(name, default) for name, default in defaults.items()}
         href = reader_link(url_for(feed_endpoint, **feed_args))
-        named = str(kind) % {"name": label}
+        named = str(kind) % {"name": context_label or ""}
+        site = current_app.config["SITE_NAME"]
         links.append(FeedLink(f"{site} » {named}".replace("  ", " ").strip(), href))
     return links
 
@@ -156,7 +169,6 @@ def page_meta(context) -> PageMeta:
 
 def _page_meta(context) -> PageMeta:
     site = current_app.config["SITE_NAME"]
-    description = site_description()
     endpoint = request.endpoint or ""
     indexable = endpoint in INDEXABLE and "s" not in request.args and not context.get("code")
     canonical = ""
@@ -172,6 +184,7 @@ def _page_meta(context) -> PageMeta:
             context.get("versions") or [],
             terms.categories if terms is not None else [],
         )
+    description = site_description()
     if isinstance(page, Page):
         title = page.title or site
         description = plain_description(page.body_html) or description
