@@ -26,7 +26,7 @@ from blogapp.models import Category, Post, PostStatus, Redirect, Tag, User
 from blogapp.permalinks import post_url
 from blogapp.post_queries import post_terms
 from blogapp.seo.related import _query_neighbours, keep_neighbours, post_neighbours
-from blogapp.static_export.export import is_plain
+from blogapp.static_export.export import _Renderer, is_plain
 from blogapp.static_export.inventory import load_inventory
 from blogapp.static_export.related import Relations
 from blogapp.static_export.rewrite import CopySite, placed, rewrite_fragment, rewrite_page
@@ -477,3 +477,21 @@ def test_the_export_leaves_the_sites_kept_pages_as_readers_get_them(
         assert page.count('class="entry"') >= 5
     front = (tmp_path / "copy" / "index.html").read_text("utf-8")
     assert "data-held-summary" not in front and front.count('class="entry"') >= 5
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/", "/page/2/", "/2024/01/02/one/?cpage=3", f"/2024/01/02/{KHMER_SLUG}/", "/tag/caf%C3%A9/"],
+)
+def test_the_export_asks_for_each_page_as_the_test_client_would(app, url):
+    """The renderer hands the app the environ Werkzeug's test client builds (no cookie,
+    the client's address and agent), without the client around it."""
+    renderer = _Renderer(app, None, None, None, Path("."), {}, {})  # type: ignore[arg-type]
+    client = app.test_client(use_cookies=False)
+    builder = client._request_from_builder_args((url,), {"base_url": app.config["SITE_URL"]})
+    expected = dict(builder.environ)
+    made = renderer.environ(url)
+    for name in ("wsgi.input", "werkzeug.request", "werkzeug.debug.preserve_context"):
+        expected.pop(name, None)
+        assert made.pop(name, None) is None or name == "wsgi.input"
+    assert made == expected
