@@ -20,8 +20,9 @@ which stay the site's own."""
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 from dataclasses import dataclass, field, replace
-from functools import cached_property
+from functools import cache, cached_property
 from html import escape
 from urllib.parse import quote, urlsplit
 
@@ -38,6 +39,7 @@ ANY_FOLDER = "/any-folder/"
 TO_ROOT = "__copy_root__/"
 _TO_ROOT_ALONE = re.compile(re.escape(TO_ROOT) + r"(?=[\"'#?\s,]|$)")
 CPAGE = re.compile(r"^cpage=(\d+)$")
+_STAYS, _GONE = object(), object()  # a link left as it is; a link the copy cannot keep
 
 
 @dataclass
@@ -51,6 +53,10 @@ class CopySite:
     # When a dict: every site path looked up, with what the copy held for it (a kept
     # summary stays right while each of its links would be made the same).
     asked: dict[str, str | None] | None = None
+    # link as written -> what ``_link`` made of it
+    _links: dict[str, tuple[str, str] | object] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     def is_origin(self, netloc: str) -> bool:
         return netloc.lower() in self.origin_hosts
@@ -58,14 +64,34 @@ class CopySite:
     def resolve(self, url: str, here: str | None) -> str | None:
         """``url`` as the copy links it from the folder ``here`` (None: from the root);
         None when it is the site's but not in the copy. Other sites' links stay."""
+        found = self._links.get(url)
+        if found is None:
+            found = self._links[url] = self._link(url)
+        if found is _STAYS:
+            return url
+        if found is _GONE:
+            return None
+        path, suffix = found
+        target = self.targets.get(path)
+        if self.asked is not None:
+            self.asked[path] = target
+        if target is None:
+            return None
+        return self.href(target, here) + suffix
+
+    def _link(self, url: str) -> tuple[str, str] | object:
+        """What ``resolve`` makes of ``url`` wherever it is: the site path to look up
+        and what follows it in the copy's link (a static file's query, the fragment),
+        or _STAYS (another site's, or already relative) or _GONE (a query the copy
+        has no page for). Kept per link: most links repeat on every page."""
         parts = urlsplit(url)
         if parts.scheme and parts.scheme not in ("http", "https"):
-            return url
+            return _STAYS
         if parts.netloc:
             if not self.is_origin(parts.netloc):
-                return url
+                return _STAYS
         elif not parts.path.startswith("/"):
-            return url  # "#comments" or a relative link: already inside the copy
+            return _STAYS  # "#comments" or a relative link: already inside the copy
         path, query = parts.path or "/", parts.query
         keep_query = ""
         if query and path.startswith("/static/"):
@@ -75,14 +101,9 @@ class CopySite:
         elif query and CPAGE.match(query):
             pass
         elif query:
-            return None
-        target = self.targets.get(path)
-        if self.asked is not None:
-            self.asked[path] = target
-        if target is None:
-            return None
+            return _GONE
         fragment = f"#{parts.fragment}" if parts.fragment else ""
-        return self.href(target, here) + keep_query + fragment
+        return path, keep_query + fragment
 
     def href(self, target: str, here: str | None) -> str:
         if self.base_url is not None:
@@ -140,7 +161,28 @@ class PageFacts:
     comment_pages: list[int] = field(default_factory=list)
 
 
-_WITH_NAMES = etree.XPath("//*[@id or @class]")
+# The classes and ids the copy looks for (``_Classes``), and only those.
+_CLASSES = (
+    "related-posts",
+    "comments-pagination",
+    "sidebar",
+    "search-form",
+    "reply",
+    "language-filter",
+    "site-account",
+    "comment-editable",
+    "share",
+)
+_IDS = ("respond",)
+# Every element that may have one of them: the class attribute holds its name (perhaps
+# as part of another, which the split below tells apart).
+_WITH_NAMES = etree.XPath(
+    "//*["
+    + " or ".join(
+        [f"@id='{name}'" for name in _IDS] + [f"contains(@class, '{name}')" for name in _CLASSES]
+    )
+    + "]"
+)
 # Every element _copy_links may change, in document order.
 _WITH_LINKS = etree.XPath(
     "//*[@href or @src or @poster or @srcset] | //meta[@content] | //script[text()]"
@@ -148,21 +190,24 @@ _WITH_LINKS = etree.XPath(
 
 
 class _Classes:
-    """A page's elements by class and id, found in one walk (lxml's CSS selectors need a
-    package we do not install, and an XPath per selector walks the page each time)."""
+    """A page's elements by class (``_CLASSES``) and id (``_IDS``), found in one walk
+    (lxml's CSS selectors need a package we do not install, and an XPath per selector
+    walks the page each time)."""
 
     def __init__(self, doc: HtmlElement) -> None:
         self.by_class: dict[str, list[HtmlElement]] = {}
         self.by_id: dict[str, HtmlElement] = {}
-        # Only the elements that have an id or a class, found by libxml2 (in document
-        # order, as a walk finds them): a Python walk over every element cost more.
+        # Only the elements that may have one, found by libxml2 (in document order, as
+        # a walk finds them): a Python look at every element cost more.
         for element in _WITH_NAMES(doc):
-            if (ident := element.get("id")) is not None:
+            if (ident := element.get("id")) in _IDS:
                 self.by_id.setdefault(ident, element)
             for name in (element.get("class") or "").split():
-                self.by_class.setdefault(name, []).append(element)
+                if name in _CLASSES:
+                    self.by_class.setdefault(name, []).append(element)
 
     def __call__(self, tag: str, cls: str) -> list[HtmlElement]:
+        assert cls in _CLASSES, cls
         return [e for e in self.by_class.get(cls, ()) if tag in ("*", e.tag)]
 
 
@@ -175,8 +220,13 @@ def _main_site_links(site: CopySite, path: str, parent: HtmlElement) -> None:
         parent.append(link)
 
 
+@cache
+def _parsed(html: str) -> HtmlElement:
+    return lxml.html.fragment_fromstring(html)
+
+
 def _replace(old: HtmlElement, html: str) -> HtmlElement:
-    new = lxml.html.fragment_fromstring(html)
+    new = deepcopy(_parsed(html))  # the same few blocks on every page: parsed once
     new.tail = old.tail
     old.getparent().replace(old, new)
     return new
