@@ -113,20 +113,33 @@ def is_plain(relpath: str) -> bool:
 class _Writer:
     """Writes files whose bytes changed, remembers every file's hash."""
 
-    def __init__(self, root: Path, old_files: dict[str, str], report: ExportReport) -> None:
+    def __init__(
+        self,
+        root: Path,
+        old_files: dict[str, str],
+        report: ExportReport,
+        folders: set[str] | None = None,
+    ) -> None:
         self.root, self.old_files, self.report = root, old_files, report
         self.files: dict[str, str] = {}
+        # The folders this process made or found, each made once (shared by a
+        # renderer's writers).
+        self.folders = folders if folders is not None else set()
 
     def write(self, relpath: str, data: bytes) -> str:
         if not is_plain(relpath):
             raise ExportError(f"refusing to write {relpath!r}: not a plain path in the copy")
         sha = hashlib.sha256(data).hexdigest()
         self.files[relpath] = sha
-        target = self.root / relpath
-        if self.old_files.get(relpath) != sha or not target.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(f".{target.name}.partial")
-            partial.write_bytes(data)
+        target = os.path.join(self.root, relpath)
+        if self.old_files.get(relpath) != sha or not os.path.isfile(target):
+            folder, name = os.path.split(target)
+            if folder not in self.folders:
+                os.makedirs(folder, exist_ok=True)
+                self.folders.add(folder)
+            partial = os.path.join(folder, f".{name}.partial")
+            with open(partial, "wb") as file:
+                file.write(data)
             os.replace(partial, target)
             self.report.written.append(relpath)
         return sha
@@ -414,6 +427,7 @@ class _Renderer:
         self.fragments: dict[int, Fragment] = {}  # post id -> its summary for listings
         self.made: dict[int, Fragment] = {}  # the ones this process rewrote
         self.loose: set[int] = set()  # posts whose summary cannot be kept apart
+        self.folders: set[str] = set()  # the copy's folders this process made or found
 
     def environ(self, url: str) -> dict:
         """The WSGI environ of a GET of ``url`` (a path, perhaps with a query), as
@@ -472,7 +486,7 @@ class _Renderer:
 
     def run(self, items: list[Item]) -> _Chunk:
         report = ExportReport()
-        writer = _Writer(self.root, self.old_files, report)
+        writer = _Writer(self.root, self.old_files, report, self.folders)
         before = self.rendered
         entries = {}
         self.made = {}

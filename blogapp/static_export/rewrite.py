@@ -161,28 +161,7 @@ class PageFacts:
     comment_pages: list[int] = field(default_factory=list)
 
 
-# The classes and ids the copy looks for (``_Classes``), and only those.
-_CLASSES = (
-    "related-posts",
-    "comments-pagination",
-    "sidebar",
-    "search-form",
-    "reply",
-    "language-filter",
-    "site-account",
-    "comment-editable",
-    "share",
-)
-_IDS = ("respond",)
-# Every element that may have one of them: the class attribute holds its name (perhaps
-# as part of another, which the split below tells apart).
-_WITH_NAMES = etree.XPath(
-    "//*["
-    + " or ".join(
-        [f"@id='{name}'" for name in _IDS] + [f"contains(@class, '{name}')" for name in _CLASSES]
-    )
-    + "]"
-)
+_WITH_NAMES = etree.XPath("//*[@id or @class]")
 # Every element _copy_links may change, in document order.
 _WITH_LINKS = etree.XPath(
     "//*[@href or @src or @poster or @srcset] | //meta[@content] | //script[text()]"
@@ -190,24 +169,21 @@ _WITH_LINKS = etree.XPath(
 
 
 class _Classes:
-    """A page's elements by class (``_CLASSES``) and id (``_IDS``), found in one walk
-    (lxml's CSS selectors need a package we do not install, and an XPath per selector
-    walks the page each time)."""
+    """A page's elements by class and id, found in one walk (lxml's CSS selectors need a
+    package we do not install, and an XPath per selector walks the page each time)."""
 
     def __init__(self, doc: HtmlElement) -> None:
         self.by_class: dict[str, list[HtmlElement]] = {}
         self.by_id: dict[str, HtmlElement] = {}
-        # Only the elements that may have one, found by libxml2 (in document order, as
-        # a walk finds them): a Python look at every element cost more.
+        # Only the elements that have an id or a class, found by libxml2 (in document
+        # order, as a walk finds them): a Python walk over every element cost more.
         for element in _WITH_NAMES(doc):
-            if (ident := element.get("id")) in _IDS:
+            if (ident := element.get("id")) is not None:
                 self.by_id.setdefault(ident, element)
             for name in (element.get("class") or "").split():
-                if name in _CLASSES:
-                    self.by_class.setdefault(name, []).append(element)
+                self.by_class.setdefault(name, []).append(element)
 
     def __call__(self, tag: str, cls: str) -> list[HtmlElement]:
-        assert cls in _CLASSES, cls
         return [e for e in self.by_class.get(cls, ()) if tag in ("*", e.tag)]
 
 
@@ -345,6 +321,25 @@ def _frame_sidebar(select: _Classes) -> list[HtmlElement]:
     ]
 
 
+_SIDEBAR = '<aside class="sidebar"'
+_ASIDE = re.compile(r"<(/?)aside", re.IGNORECASE)
+
+
+def _sidebar_emptied(html: str) -> str:
+    """The page with its sidebar's contents left out before it is parsed: the sidebar
+    becomes a frame (``_frame_sidebar``), so what it holds (a sixth of a post page, a
+    third of its links; no related post, comment page or form the copy keeps) would be
+    parsed and indexed for nothing. Its own tag stays, so the page around it parses as
+    it did. Only when the page holds one aside, the sidebar's, closed once."""
+    start = html.find(_SIDEBAR)
+    if start < 0 or _ASIDE.findall(html) != ["", "/"]:
+        return html
+    inside, end = html.find(">", start) + 1, html.find("</aside", start)
+    if not 0 < inside <= end:
+        return html
+    return html[:inside] + html[end:]
+
+
 def _serialize(doc: HtmlElement) -> bytes:
     return lxml.html.tostring(doc, doctype="<!doctype html>", encoding="utf-8")
 
@@ -354,7 +349,7 @@ def rewrite_page(
 ) -> tuple[bytes, PageFacts]:
     """A rendered HTML page as the copy holds it, and what it says about itself.
     ``here`` is the page's folder (None for a page served at any path: the 404)."""
-    doc = lxml.html.document_fromstring(html)
+    doc = lxml.html.document_fromstring(_sidebar_emptied(html))
     select = _Classes(doc)
     facts = _page_facts(select)
     frames = _frame_sidebar(select)
