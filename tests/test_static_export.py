@@ -495,3 +495,29 @@ def test_the_export_asks_for_each_page_as_the_test_client_would(app, url):
         expected.pop(name, None)
         assert made.pop(name, None) is None or name == "wsgi.input"
     assert made == expected
+
+
+SIDEBAR_PAGE = (
+    '<!doctype html><html><head></head><body><div class="layout"><main><p>Hi, '
+    '<a href="/2024/01/02/one/">one</a></p>{extra}</main>\n  <aside class="sidebar" '
+    'aria-label="Browse"><section><h2 id="side">Recent</h2><ul><li><a href="/">home</a>'
+    '</li></ul></section><form class="search-form"><input name="s"></form></aside>\n  '
+    "</div></body></html>"
+)
+
+
+@pytest.mark.parametrize("extra", ["", "<ASIDE class='sidebar'><p>a second one</p></ASIDE>"])
+def test_a_page_parsed_without_its_sidebars_contents_is_copied_as_the_whole_page(
+    monkeypatch, extra
+):
+    from blogapp.static_export import rewrite
+
+    page = SIDEBAR_PAGE.format(extra=extra)
+    emptied = rewrite._sidebar_emptied(page)
+    assert (emptied == page) == bool(extra)  # a page with two asides is parsed whole
+    site = CopySite(frozenset({ORIGIN}), ["http://localhost"], None)
+    site.targets.update({"/": "/", "/2024/01/02/one/": "/2024/01/02/one/"})
+    cut, _ = rewrite_page(page, site, "/page/2/")
+    monkeypatch.setattr(rewrite, "_sidebar_emptied", lambda html: html)
+    whole, _ = rewrite_page(page, site, "/page/2/")
+    assert cut == whole and cut.count(b"sidebar-frame") == 1 + bool(extra)
