@@ -14,6 +14,7 @@ folder's ``.export-state.json`` (no personal data: hashes, paths, post ids)."""
 from __future__ import annotations
 
 import contextvars
+import gc
 import hashlib
 import io
 import json
@@ -336,13 +337,20 @@ def _export(
     writer.write(SIDEBAR_PATH.lstrip("/"), sidebar)
     report.rendered += rendered
     done: dict[str, dict] = {}
-    for chunk in _render_all(renderer, todo, jobs):
-        done.update(chunk.entries)
-        writer.files.update(chunk.files)
-        report.written += chunk.written
-        report.rendered += chunk.rendered
-        for post_id, fragment in chunk.fragments.items():
-            summaries[post_id] = (stamps[post_id], fragment)
+    # What is made so far (the inventory, the app's parts) lives through the export:
+    # the collector stops walking it after each few thousand new objects (and the
+    # forked renderers stop touching its pages of memory to do so).
+    gc.freeze()
+    try:
+        for chunk in _render_all(renderer, todo, jobs):
+            done.update(chunk.entries)
+            writer.files.update(chunk.files)
+            report.written += chunk.written
+            report.rendered += chunk.rendered
+            for post_id, fragment in chunk.fragments.items():
+                summaries[post_id] = (stamps[post_id], fragment)
+    finally:
+        gc.unfreeze()
     # The manifest and the state name every page in the inventory's order, whatever
     # order the renderers finished in.
     items = {
