@@ -521,3 +521,22 @@ def test_a_page_parsed_without_its_sidebars_contents_is_copied_as_the_whole_page
     monkeypatch.setattr(rewrite, "_sidebar_emptied", lambda html: html)
     whole, _ = rewrite_page(page, site, "/page/2/")
     assert cut == whole and cut.count(b"sidebar-frame") == 1 + bool(extra)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "no address at all",
+        "://localhost/ at the start, then http://localhost",
+        "<link>http://localhost/2024/01/02/one/</link><a href='HTTPS://LocalHost/?s=x'>",
+        "httpſ://localhost/a Http://localhost/b hxttp://localhost/c https://localhost.org/d",
+        "http://localhost/go?to=http://localhost/2024/01/02/one/ and http://localhost:8/x",
+        "https://localhost/a://http://localhost/b",
+    ],
+)
+def test_a_texts_addresses_are_found_where_the_pattern_finds_them(text):
+    site = CopySite(frozenset({ORIGIN}), ["http://localhost"], None)
+    site.targets.update({"/": "/", "/2024/01/02/one/": "/2024/01/02/one/", "/a": "/a"})
+    expected = site.origin_pattern.sub(lambda match: site._text_link(match, "/feed/"), text)
+    assert site.rewrite_text(text, "/feed/") == expected

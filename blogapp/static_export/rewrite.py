@@ -120,23 +120,39 @@ class CopySite:
         hosts = "|".join(re.escape(h) for h in sorted(self.origin_hosts))
         return re.compile(rf"https?://(?:{hosts})(?![\w.:-])([^\s\"'<>\\]*)", re.IGNORECASE)
 
+    def _text_link(self, match: re.Match, here: str | None) -> str:
+        """One address ``origin_pattern`` found in a text, as the copy links it."""
+        path = match.group(1) or "/"
+        resolved = self.resolve(path, here)
+        if resolved is None:  # not a page of the copy: the path, without its query
+            bare = urlsplit(path).path or "/"
+            if self.asked is not None:
+                self.asked[bare] = self.targets.get(bare)
+            resolved = self.href(self.targets.get(bare, bare), here)
+        return resolved
+
     def rewrite_text(self, text: str, here: str | None) -> str:
         """Every absolute URL of the site in ``text`` (a feed, the sitemap, JSON-LD)."""
         if not self.origin_hosts:
             return text
         pattern = self.origin_pattern
-
-        def one(match: re.Match) -> str:
-            path = match.group(1) or "/"
-            resolved = self.resolve(path, here)
-            if resolved is None:  # not a page of the copy: the path, without its query
-                bare = urlsplit(path).path or "/"
-                if self.asked is not None:
-                    self.asked[bare] = self.targets.get(bare)
-                resolved = self.href(self.targets.get(bare, bare), here)
-            return resolved
-
-        return pattern.sub(one, text)
+        # What ``pattern.sub(self._text_link, text)`` makes, found faster: a match holds
+        # "://" four or five characters in ("http", "https" in any case), so the pattern
+        # is tried only there, not at every character (a case-blind scan is the slow part).
+        parts: list[str] = []
+        done = 0
+        found = text.find("://")
+        while found >= 0:
+            for start in (found - 5, found - 4):
+                if start >= done and (match := pattern.match(text, start)) is not None:
+                    parts += (text[done:start], self._text_link(match, here))
+                    done = match.end()
+                    break
+            found = text.find("://", max(found + 3, done))
+        if not parts:
+            return text
+        parts.append(text[done:])
+        return "".join(parts)
 
 
 RSS_BUILD_DATE = re.compile(r"\n\s*<lastBuildDate>[^<]*</lastBuildDate>")
