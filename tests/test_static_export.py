@@ -26,7 +26,7 @@ from blogapp.models import Category, Post, PostStatus, Redirect, Tag, User
 from blogapp.permalinks import post_url
 from blogapp.post_queries import post_terms
 from blogapp.seo.related import _query_neighbours, keep_neighbours, post_neighbours
-from blogapp.static_export.export import is_plain
+from blogapp.static_export.export import _Renderer, is_plain
 from blogapp.static_export.inventory import load_inventory
 from blogapp.static_export.related import Relations
 from blogapp.static_export.rewrite import CopySite, placed, rewrite_fragment, rewrite_page
@@ -477,3 +477,66 @@ def test_the_export_leaves_the_sites_kept_pages_as_readers_get_them(
         assert page.count('class="entry"') >= 5
     front = (tmp_path / "copy" / "index.html").read_text("utf-8")
     assert "data-held-summary" not in front and front.count('class="entry"') >= 5
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/", "/page/2/", "/2024/01/02/one/?cpage=3", f"/2024/01/02/{KHMER_SLUG}/", "/tag/caf%C3%A9/"],
+)
+def test_the_export_asks_for_each_page_as_the_test_client_would(app, url):
+    """The renderer hands the app the environ Werkzeug's test client builds (no cookie,
+    the client's address and agent), without the client around it."""
+    renderer = _Renderer(app, None, None, None, Path("."), {}, {})  # type: ignore[arg-type]
+    client = app.test_client(use_cookies=False)
+    builder = client._request_from_builder_args((url,), {"base_url": app.config["SITE_URL"]})
+    expected = dict(builder.environ)
+    made = renderer.environ(url)
+    for name in ("wsgi.input", "werkzeug.request", "werkzeug.debug.preserve_context"):
+        expected.pop(name, None)
+        assert made.pop(name, None) is None or name == "wsgi.input"
+    assert made == expected
+
+
+SIDEBAR_PAGE = (
+    '<!doctype html><html><head></head><body><div class="layout"><main><p>Hi, '
+    '<a href="/2024/01/02/one/">one</a></p>{extra}</main>\n  <aside class="sidebar" '
+    'aria-label="Browse"><section><h2 id="side">Recent</h2><ul><li><a href="/">home</a>'
+    '</li></ul></section><form class="search-form"><input name="s"></form></aside>\n  '
+    "</div></body></html>"
+)
+
+
+@pytest.mark.parametrize("extra", ["", "<ASIDE class='sidebar'><p>a second one</p></ASIDE>"])
+def test_a_page_parsed_without_its_sidebars_contents_is_copied_as_the_whole_page(
+    monkeypatch, extra
+):
+    from blogapp.static_export import rewrite
+
+    page = SIDEBAR_PAGE.format(extra=extra)
+    emptied = rewrite._sidebar_emptied(page)
+    assert (emptied == page) == bool(extra)  # a page with two asides is parsed whole
+    site = CopySite(frozenset({ORIGIN}), ["http://localhost"], None)
+    site.targets.update({"/": "/", "/2024/01/02/one/": "/2024/01/02/one/"})
+    cut, _ = rewrite_page(page, site, "/page/2/")
+    monkeypatch.setattr(rewrite, "_sidebar_emptied", lambda html: html)
+    whole, _ = rewrite_page(page, site, "/page/2/")
+    assert cut == whole and cut.count(b"sidebar-frame") == 1 + bool(extra)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "no address at all",
+        "://localhost/ at the start, then http://localhost",
+        "<link>http://localhost/2024/01/02/one/</link><a href='HTTPS://LocalHost/?s=x'>",
+        "httpſ://localhost/a Http://localhost/b hxttp://localhost/c https://localhost.org/d",
+        "http://localhost/go?to=http://localhost/2024/01/02/one/ and http://localhost:8/x",
+        "https://localhost/a://http://localhost/b",
+    ],
+)
+def test_a_texts_addresses_are_found_where_the_pattern_finds_them(text):
+    site = CopySite(frozenset({ORIGIN}), ["http://localhost"], None)
+    site.targets.update({"/": "/", "/2024/01/02/one/": "/2024/01/02/one/", "/a": "/a"})
+    expected = site.origin_pattern.sub(lambda match: site._text_link(match, "/feed/"), text)
+    assert site.rewrite_text(text, "/feed/") == expected

@@ -1,5 +1,6 @@
-"""``export_site``: render every public page with the app itself (the Flask test client,
-so each page runs the views, queries and caches the live site runs), make it a copy
+"""``export_site``: render every public page with the app itself (a GET request through
+the app's WSGI callable, so each page runs the views, queries and caches the live site
+runs), make it a copy
 (``rewrite.py``) and write it to a folder, with a manifest of every file's SHA-256.
 
 Same content, same bytes: nothing in a copied page depends on the time it was made
@@ -13,18 +14,24 @@ folder's ``.export-state.json`` (no personal data: hashes, paths, post ids)."""
 from __future__ import annotations
 
 import contextvars
+import gc
 import hashlib
+import io
 import json
 import multiprocessing
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from flask import Flask
+from flask.testing import EnvironBuilder
+from werkzeug.datastructures import ResponseCacheControl
+from werkzeug.http import parse_cache_control_header
+from werkzeug.urls import iri_to_uri
 
 from blogapp.cards.names import CARD_NAME
 from blogapp.extensions import costly_limiter, db, limiter
@@ -107,20 +114,33 @@ def is_plain(relpath: str) -> bool:
 class _Writer:
     """Writes files whose bytes changed, remembers every file's hash."""
 
-    def __init__(self, root: Path, old_files: dict[str, str], report: ExportReport) -> None:
+    def __init__(
+        self,
+        root: Path,
+        old_files: dict[str, str],
+        report: ExportReport,
+        folders: set[str] | None = None,
+    ) -> None:
         self.root, self.old_files, self.report = root, old_files, report
         self.files: dict[str, str] = {}
+        # The folders this process made or found, each made once (shared by a
+        # renderer's writers).
+        self.folders = folders if folders is not None else set()
 
     def write(self, relpath: str, data: bytes) -> str:
         if not is_plain(relpath):
             raise ExportError(f"refusing to write {relpath!r}: not a plain path in the copy")
         sha = hashlib.sha256(data).hexdigest()
         self.files[relpath] = sha
-        target = self.root / relpath
-        if self.old_files.get(relpath) != sha or not target.is_file():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            partial = target.with_name(f".{target.name}.partial")
-            partial.write_bytes(data)
+        target = os.path.join(self.root, relpath)
+        if self.old_files.get(relpath) != sha or not os.path.isfile(target):
+            folder, name = os.path.split(target)
+            if folder not in self.folders:
+                os.makedirs(folder, exist_ok=True)
+                self.folders.add(folder)
+            partial = os.path.join(folder, f".{name}.partial")
+            with open(partial, "wb") as file:
+                file.write(data)
             os.replace(partial, target)
             self.report.written.append(relpath)
         return sha
@@ -317,13 +337,20 @@ def _export(
     writer.write(SIDEBAR_PATH.lstrip("/"), sidebar)
     report.rendered += rendered
     done: dict[str, dict] = {}
-    for chunk in _render_all(renderer, todo, jobs):
-        done.update(chunk.entries)
-        writer.files.update(chunk.files)
-        report.written += chunk.written
-        report.rendered += chunk.rendered
-        for post_id, fragment in chunk.fragments.items():
-            summaries[post_id] = (stamps[post_id], fragment)
+    # What is made so far (the inventory, the app's parts) lives through the export:
+    # the collector stops walking it after each few thousand new objects (and the
+    # forked renderers stop touching its pages of memory to do so).
+    gc.freeze()
+    try:
+        for chunk in _render_all(renderer, todo, jobs):
+            done.update(chunk.entries)
+            writer.files.update(chunk.files)
+            report.written += chunk.written
+            report.rendered += chunk.rendered
+            for post_id, fragment in chunk.fragments.items():
+                summaries[post_id] = (stamps[post_id], fragment)
+    finally:
+        gc.unfreeze()
     # The manifest and the state name every page in the inventory's order, whatever
     # order the renderers finished in.
     items = {
@@ -391,28 +418,73 @@ class _Renderer:
         self.app, self.site, self.inventory, self.relations = app, site, inventory, relations
         self.root, self.old_files, self.old_items = root, old_files, old_items
         self.site_url = app.config["SITE_URL"]
-        # No cookie ever goes back: every page is rendered as an anonymous reader's.
-        self.client = app.test_client(use_cookies=False)
+        # Every page is asked for as the test client would ask (one environ built by its
+        # EnvironBuilder, with the client's REMOTE_ADDR and User-Agent), but handed to the
+        # app's WSGI callable directly: no cookie ever goes back (an anonymous reader's
+        # page), and no response object is built around what the app answers.
+        client = app.test_client(use_cookies=False)
+        self.wsgi = client.application  # the app itself, when ``app`` is current_app
+        base = dict(client.environ_base)
+        base.pop("werkzeug.debug.preserve_context", None)
+        builder = EnvironBuilder(app, "/", base_url=self.site_url, environ_base=base)
+        try:
+            self.base_environ = builder.get_environ()
+        finally:
+            builder.close()
         self.rendered = 0
         self.fragments: dict[int, Fragment] = {}  # post id -> its summary for listings
         self.made: dict[int, Fragment] = {}  # the ones this process rewrote
         self.loose: set[int] = set()  # posts whose summary cannot be kept apart
+        self.folders: set[str] = set()  # the copy's folders this process made or found
+
+    def environ(self, url: str) -> dict:
+        """The WSGI environ of a GET of ``url`` (a path, perhaps with a query), as
+        Werkzeug's EnvironBuilder makes it."""
+        environ = self.base_environ.copy()
+        parts = urlsplit(url)
+        raw = url.encode().decode("latin1")
+        environ.update(
+            PATH_INFO=unquote(iri_to_uri(parts.path)).encode().decode("latin1"),
+            QUERY_STRING=parts.query.encode().decode("latin1"),
+            REQUEST_URI=raw,
+            RAW_URI=raw,
+        )
+        environ["wsgi.input"] = io.BytesIO()
+        return environ
 
     def render(self, url: str, expect: int = 200, held: HeldListing | None = None) -> str:
+        environ = self.environ(url)
+        if held is not None:
+            environ[HELD_LISTING] = held
+        answer: list = []
+        written: list[bytes] = []
+
+        def start_response(status: str, headers: list, exc_info: tuple | None = None) -> Callable:
+            if exc_info:
+                raise exc_info[1].with_traceback(exc_info[2])
+            answer[:] = status, headers
+            return written.append
+
+        def ask() -> bytes:
+            returned = self.wsgi(environ, start_response)
+            try:
+                return b"".join([*written, *returned])
+            finally:
+                if hasattr(returned, "close"):
+                    returned.close()
+
         # Each request in a context of its own, as a worker serves it: a fresh session
         # and ``g``, never the command's.
-        response = contextvars.Context().run(
-            self.client.get,
-            url,
-            base_url=self.site_url,
-            environ_base={HELD_LISTING: held} if held is not None else {},
-        )
-        if response.status_code != expect:
-            raise ExportError(f"{url} answered {response.status_code}, not {expect}")
-        if response.cache_control.private or response.cache_control.no_store:
+        body = contextvars.Context().run(ask)
+        status, headers = int(answer[0].split(None, 1)[0]), answer[1]
+        if status != expect:
+            raise ExportError(f"{url} answered {status}, not {expect}")
+        cache = next((v for k, v in headers if k.lower() == "cache-control"), None)
+        control = parse_cache_control_header(cache, None, ResponseCacheControl)
+        if control.private or control.no_store:
             raise ExportError(f"{url} answered a personal page: it must not be copied")
         self.rendered += 1
-        return response.get_data(as_text=True)
+        return body.decode("utf-8")
 
     def sidebar(self) -> tuple[bytes, int]:
         """Every page shows the sidebar from this one file (see rewrite.py)."""
@@ -422,7 +494,7 @@ class _Renderer:
 
     def run(self, items: list[Item]) -> _Chunk:
         report = ExportReport()
-        writer = _Writer(self.root, self.old_files, report)
+        writer = _Writer(self.root, self.old_files, report, self.folders)
         before = self.rendered
         entries = {}
         self.made = {}
