@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from blogapp import create_app
+from blogapp.extensions import db
 from blogapp.permalinks import post_url
 from blogapp.post_queries import post_terms
 from blogapp.seo.related import post_neighbours
@@ -171,6 +172,8 @@ def test_a_new_worker_loads_the_templates_an_earlier_one_compiled(app, client, c
         compile_source = worker.jinja_env.compile
         worker.jinja_env.compile = lambda *a, **k: compiled.append(a) or compile_source(*a, **k)
         assert worker.test_client().get("/").status_code == 200
+        with worker.app_context():
+            db.engine.dispose()  # its own engine: no connection left for the collector
         return len(compiled)
 
     assert compiles(True) == 0
