@@ -26,6 +26,7 @@ from werkzeug.exceptions import SecurityError
 
 CIRCUIT_HEADER = "X-Onion-Circuit"
 SECRET_HEADER = "X-Onion-Secret"
+_SECRET_ENVIRON = "HTTP_" + SECRET_HEADER.upper().replace("-", "_")
 _G_KEY = "blogapp_onion_circuit"
 _NOT_ONION = ""
 
@@ -105,6 +106,19 @@ def check_onion_host() -> None:
         raise SecurityError("the onion host is served by the onion listener only")
 
 
+def clearnet_request(app: Flask, environ) -> bool:
+    """A kept page's guard (``BlogFlask.guard_kept_pages``): a request that may be the
+    onion listener's, or ask for the onion host, goes through ``check_onion_host``."""
+    config = app.config
+    host = config["ONION_ADDRESS"]
+    if not host and not config.get("ONION_PROXY_SECRET"):
+        return True
+    if _SECRET_ENVIRON in environ:
+        return False
+    asked = environ.get("HTTP_HOST", "").lower().rsplit(":", 1)[0]
+    return bool(asked) and asked != host
+
+
 def add_onion_location(response):
     """``Onion-Location`` on clearnet pages: Tor Browser offers the onion instead."""
     host = current_app.config["ONION_ADDRESS"]
@@ -124,3 +138,4 @@ def register_onion(app: Flask) -> None:
     hooks.insert(1 if hooks else 0, check_onion_host)
     # Before the page cache keeps the response (after_request hooks run in reverse).
     app.after_request(add_onion_location)
+    app.guard_kept_pages(clearnet_request)  # type: ignore[attr-defined]

@@ -18,6 +18,10 @@ that render, as nginx's ``proxy_cache_lock`` does, instead of all rendering it a
 once after each change. Any change readers can see makes a new version and so new
 keys: nothing is forgotten by hand, and old entries age out.
 
+Most hits never reach Flask's routing: ``BlogFlask.wsgi_app`` answers a plain GET or
+HEAD (no query, no body, no session cookie) from a page that is kept and current before
+Flask builds the request (``answer_early``); the rest goes through ``serve_kept_page``.
+
 Every anonymous answer says ``Cache-Control: public, max-age=0, s-maxage=N,
 stale-while-revalidate=M, stale-if-error=K`` with a strong ETag (a hash of the
 bytes), so nginx (``deploy/``) or a CDN serves it for N seconds and browsers
@@ -39,8 +43,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from cachetools import TTLCache
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Request, Response, current_app, g, request, session
 from werkzeug.datastructures import Headers
+from werkzeug.exceptions import SecurityError
 
 from blogapp.content_version import (
     EVERYTHING,
@@ -55,7 +60,7 @@ from blogapp.extensions import cache
 from blogapp.interface_language import INTERFACE_LANGUAGES
 
 if TYPE_CHECKING:
-    from _typeshed.wsgi import WSGIEnvironment
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 PRIVATE_BLUEPRINTS = frozenset({"admin", "auth", "moderation", "preview"})
 SELF_CACHED_BLUEPRINTS = frozenset({"media", "cards", "health", "fediverse"})
@@ -90,6 +95,7 @@ _PARTS = "blogapp.page_parts"
 _ENCODED = "blogapp.page_parts_encoded"
 _ANSWERS = "blogapp.page_parts_answers"
 _MAX_ANSWERS = 4096
+_RULES = "blogapp.page_kept_rules"
 # Where a part goes in a page being rendered: unknown outside this process, so no
 # text a writer or reader types can be taken for one.
 _MARK = secrets.token_hex(12)
@@ -109,6 +115,9 @@ class KeptPage:
     # the parts, each part is (name, argument), filled in anew on each hit.
     chunks: tuple[bytes, ...] = ()
     parts: tuple[tuple[str, str], ...] = ()
+    # The endpoint that rendered it: what a request answered before Flask's routing
+    # is named by (``answer_early``).
+    route: str = ""
 
     @property
     def not_modified_headers(self) -> list[tuple[str, str]]:
@@ -154,34 +163,70 @@ class BlogFlask(Flask):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._sync: dict[Callable, Callable] = {}
-        self._on_start: list[Callable[[Flask], None]] = []
-        self._on_finish: list[Callable[[Flask, Response], None]] = []
+        self._on_start: list[Callable[[Flask, Request, Any], None]] = []
+        self._on_finish: list[Callable[[Flask, Request, Any, Response], None]] = []
+        self._kept_page_guards: list[Callable[[Flask, WSGIEnvironment], bool]] = []
 
     def observe_requests(
         self,
-        start: Callable[[Flask], None] | None = None,
-        finish: Callable[[Flask, Response], None] | None = None,
+        start: Callable[[Flask, Request, Any], None] | None = None,
+        finish: Callable[[Flask, Request, Any, Response], None] | None = None,
     ) -> None:
-        """``start(app)`` as each request begins and ``finish(app, response)`` once its
-        response is made, kept pages included (where Flask's ``request_started`` and
-        ``request_finished`` signals are sent): the request log and the metrics.
-        Called directly, not through blinker, whose dispatch cost a kept page a tenth
-        of its instructions."""
+        """``start(app, request, g)`` as each request begins and ``finish(app, request,
+        g, response)`` once its response is made, kept pages included (where Flask's
+        ``request_started`` and ``request_finished`` signals are sent, and for a kept
+        page answered before Flask's request, see ``wsgi_app``): the request log and
+        the metrics. Called directly, not through blinker, whose dispatch cost a kept
+        page a tenth of its instructions."""
         if start is not None:
             self._on_start.append(start)
         if finish is not None:
             self._on_finish.append(finish)
 
+    def guard_kept_pages(self, guard: Callable[[Flask, WSGIEnvironment], bool]) -> None:
+        """``guard(app, environ)`` is False for a request that a before_request hook
+        of its feature might refuse: such a request is never answered before Flask's
+        request (``wsgi_app``), so the hook sees it."""
+        self._kept_page_guards.append(guard)
+
+    def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse):
+        # A kept page asked for again (most of what readers ask for) is answered from
+        # the page cache before Flask builds its request: routing, the request context
+        # and the hooks cost a 304 twice what the rest of it does. Anything the page
+        # cache cannot answer that way goes through Flask as before.
+        if _may_answer_early(self, environ):
+            answer = self._answer_kept_page(environ)
+            if answer is not None:
+                return answer(environ, start_response)
+        return super().wsgi_app(environ, start_response)
+
+    def _answer_kept_page(self, environ: WSGIEnvironment) -> KeptResponse | None:
+        try:
+            with self.app_context():
+                ctx_g = g._get_current_object()
+                req = self.request_class(environ)
+                for start in self._on_start:
+                    start(self, req, ctx_g)
+                response = answer_early(self, req)
+                if response is not None:
+                    for finish in self._on_finish:
+                        finish(self, req, ctx_g, response)
+                return response
+        except Exception:  # noqa: BLE001 - Flask's own path answers it, errors and all
+            return None
+
     def full_dispatch_request(self) -> Response:
+        req, ctx_g = request._get_current_object(), g._get_current_object()
         for start in self._on_start:
-            start(self)
+            start(self, req, ctx_g)
         return super().full_dispatch_request()
 
     def finalize_request(self, rv, from_error_handler: bool = False) -> Response:
         response = super().finalize_request(rv, from_error_handler)
         try:
+            req, ctx_g = request._get_current_object(), g._get_current_object()
             for finish in self._on_finish:
-                finish(self, response)
+                finish(self, req, ctx_g, response)
         except Exception:  # as Flask treats its request_finished receivers
             if not from_error_handler:
                 raise
@@ -378,8 +423,64 @@ def serve_kept_page():
         kept = _current(_wait_for_render(app, store, key), found)
     if kept is None:
         return None
+    return _kept_response(app, req, kept, found)
+
+
+def _may_answer_early(app: Flask, environ: WSGIEnvironment) -> bool:
+    """Whether a request may be answered before Flask builds it (``BlogFlask.wsgi_app``):
+    a plain GET or HEAD of an address with no query and no body, from a reader with no
+    cookie of a session, that no feature's guard wants to see in its hook. The rest
+    (a query's parameters, a body to check) goes through Flask's hooks, as before."""
+    if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or environ.get("QUERY_STRING"):
+        return False
+    if environ.get("CONTENT_LENGTH") or "HTTP_TRANSFER_ENCODING" in environ:
+        return False
+    # A test client keeping the request context afterwards means to look into it.
+    if "werkzeug.debug.preserve_context" in environ or _STORE not in app.extensions:
+        return False
+    return all(guard(app, environ) for guard in app._kept_page_guards)  # type: ignore[attr-defined]
+
+
+def answer_early(app: Flask, req: Request) -> KeptResponse | None:
+    """The kept page for ``req`` (a request Flask has not routed: only an app context
+    is pushed), or None when Flask must answer it: no kept page, one that is not
+    current, or one with a part whose bytes must be rendered again. Only public pages
+    for anonymous readers are ever kept, so a kept page found is one Flask's routing
+    would have found public (``serve_kept_page``)."""
+    if not _no_session_cookie(req, app.config):
+        return None
+    trusted = app.config["TRUSTED_HOSTS"]
+    if trusted is not None:
+        req.trusted_hosts = trusted
+    found = versions()
+    try:
+        key = _page_key(req, found)
+    except SecurityError:  # a host the site does not answer to: Flask's 400 page
+        return None
+    kept = _current(app.extensions[_STORE].get(key), found)
+    if kept is None or not kept.route:
+        return None
+    response = _kept_response(app, req, kept, found, may_render=False)
+    if response is not None:
+        # What the request log and the metrics name the request by, as Flask's routing
+        # would have named it.
+        req.url_rule = _rule_of(app, kept.route)
+    return response
+
+
+def _rule_of(app: Flask, endpoint: str):
+    rules: dict = app.extensions.setdefault(_RULES, {})
+    found = rules.get(endpoint)
+    if found is None:
+        found = rules[endpoint] = next(app.url_map.iter_rules(endpoint))
+    return found
+
+
+def _kept_response(
+    app: Flask, req: Request, kept: KeptPage, found: Versions, *, may_render: bool = True
+) -> KeptResponse | None:
     if kept.parts:
-        return _with_parts(app, req, kept, found)
+        return _with_parts(app, req, kept, found, may_render)
     # The kept headers say everything (ETag, Cache-Control, Vary, the security
     # headers): answered as stored.
     if _matches(req.environ.get("HTTP_IF_NONE_MATCH"), kept.etag):
@@ -387,10 +488,18 @@ def serve_kept_page():
     return KeptResponse(kept.body, kept.status, kept.headers)
 
 
-def _with_parts(app: Flask, req, kept: KeptPage, found: Versions) -> KeptResponse:
+def _with_parts(
+    app: Flask, req: Request, kept: KeptPage, found: Versions, may_render: bool = True
+) -> KeptResponse | None:
     """A kept page with its parts as they are now; its ETag from the kept bytes and the
-    parts' bytes, as the render computed it."""
-    filled = [_filled(app, name, arg, found) for name, arg in kept.parts]
+    parts' bytes, as the render computed it. None when a part would have to be
+    rendered and ``may_render`` is False."""
+    filled = []
+    for name, arg in kept.parts:
+        part_now = _filled(app, name, arg, found, may_render=may_render)
+        if part_now is None:
+            return None
+        filled.append(part_now)
     answer = _with_parts_answers(app, kept, filled)
     if _matches(req.environ.get("HTTP_IF_NONE_MATCH"), answer.etag):
         return KeptResponse(b"", 304, answer.not_modified_headers)
@@ -423,11 +532,13 @@ def _with_parts_answers(app: Flask, kept: KeptPage, filled: list[tuple[bytes, by
 
 
 def _filled(
-    app: Flask, name: str, argument: str, now: Versions | None = None
-) -> tuple[bytes, bytes]:
+    app: Flask, name: str, argument: str, now: Versions | None = None, *, may_render: bool = True
+) -> tuple[bytes, bytes] | None:
     """A part's bytes now and their hash: encoded and hashed once for each text the
     part's owner keeps (it returns the same object until its version moves). A part
-    registered with its scope is not even asked while that scope's version stands."""
+    registered with its scope is not even asked while that scope's version stands;
+    None when it would have to be asked and ``may_render`` is False (no request to
+    render it in)."""
     render, scope = app.extensions[_PARTS][name]
     encoded: dict = app.extensions.setdefault(_ENCODED, {})
     kept = encoded.get((name, argument))
@@ -435,6 +546,8 @@ def _filled(
     token = scope_token(scope, now) if keep else None
     if kept is not None and token is not None and kept[3] == token:
         return kept[1], kept[2]
+    if not may_render:
+        return None
     html = render(argument)
     if kept is None or kept[0] is not html:
         data = html.encode()
@@ -601,6 +714,7 @@ def label_response(response):
                 scope_token(scope),
                 tuple(chunks or ()),
                 g.get("page_kept_parts", ()) if chunks is not None else (),
+                request.endpoint or "",
             )
             store.put(key, kept)
     response.make_conditional(request)

@@ -30,7 +30,7 @@ import time
 from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii
 
-from flask import Flask, g, request
+from flask import Flask, g
 from flask.logging import wsgi_errors_stream
 
 from blogapp.page_cache import KeptResponse
@@ -53,18 +53,15 @@ def request_id() -> str:
     return g.get("request_id", "")
 
 
-def _start(app: Flask) -> None:
-    ctx_g = g._get_current_object()  # runs for every request: one proxy lookup
+def _start(app: Flask, req, ctx_g) -> None:
     ctx_g.request_started = time.perf_counter()
-    sent = request.environ.get(_ENVIRON_KEY, "")  # as headers.get(HEADER), without its raise
+    sent = req.environ.get(_ENVIRON_KEY, "")  # as headers.get(HEADER), without its raise
     # 32 hex digits, as nginx's $request_id. An id only has to be unique, not secret:
     # Python's generator (reseeded in each forked worker) spares a system call a request.
     ctx_g.request_id = sent if _WELL_FORMED.match(sent) else f"{random.getrandbits(128):032x}"
 
 
-def _finish(app: Flask, response) -> None:
-    # The objects behind Flask's proxies, taken once: this runs for every request.
-    req, ctx_g = request._get_current_object(), g._get_current_object()
+def _finish(app: Flask, req, ctx_g, response) -> None:
     identifier = ctx_g.get("request_id")
     if identifier:
         response.headers[HEADER] = identifier

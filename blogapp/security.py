@@ -127,23 +127,37 @@ def _is_utf8(raw: bytes) -> bool:
     return True
 
 
+def _malformed_address(environ, config) -> int | None:
+    """414 or 400 for an address no page has, else None."""
+    query = environ.get("QUERY_STRING", "")
+    if len(query) > config["MAX_QUERY_STRING_LENGTH"]:
+        return 414
+    raw_path = environ.get("PATH_INFO", "")
+    if len(raw_path) > MAX_PATH_LENGTH:
+        return 414
+    if "\x00" in raw_path or "\x00" in query or "%00" in query:
+        return 400
+    if not raw_path.isascii() and not _is_utf8(raw_path.encode("latin-1", "replace")):
+        return 400
+    if "%" in query and not _is_utf8(unquote_to_bytes(query)):
+        return 400
+    return None
+
+
+def well_formed_address(app: Flask, environ) -> bool:
+    """A kept page's guard (``BlogFlask.guard_kept_pages``): a malformed address gets
+    its 400 or 414 from ``reject_malformed_request``, never a kept page."""
+    return _malformed_address(environ, app.config) is None
+
+
 def reject_malformed_request() -> None:
     """400 for NUL bytes and bad UTF-8, 414 for absurd URLs, 413 for bodies over
     MAX_CONTENT_LENGTH, before any extension or view reads them."""
     req = request._get_current_object()  # runs for every request: one proxy lookup
+    refused = _malformed_address(req.environ, current_app.config)
+    if refused is not None:
+        abort(refused)
     environ = req.environ
-    query = environ.get("QUERY_STRING", "")
-    if len(query) > current_app.config["MAX_QUERY_STRING_LENGTH"]:
-        abort(414)
-    raw_path = environ.get("PATH_INFO", "")
-    if len(raw_path) > MAX_PATH_LENGTH:
-        abort(414)
-    if "\x00" in raw_path or "\x00" in query or "%00" in query:
-        abort(400)
-    if not raw_path.isascii() and not _is_utf8(raw_path.encode("latin-1", "replace")):
-        abort(400)
-    if "%" in query and not _is_utf8(unquote_to_bytes(query)):
-        abort(400)
     length = environ.get("CONTENT_LENGTH")
     if length:
         limit = current_app.config.get("MAX_CONTENT_LENGTH")
@@ -199,6 +213,7 @@ def register_security(app: Flask) -> None:
     app.register_error_handler(SecurityError, untrusted_host)
     # First of all before_request hooks: nothing else should parse a malformed request.
     app.before_request_funcs.setdefault(None, []).insert(0, reject_malformed_request)
+    app.guard_kept_pages(well_formed_address)  # type: ignore[attr-defined]
     app.after_request(add_security_headers)
 
 

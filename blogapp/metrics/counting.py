@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import time
 
-from flask import g, request
-
 from blogapp.metrics.instruments import (
     DELIVERIES,
     PAGE_CACHE,
@@ -29,9 +27,7 @@ _seconds = {cache: REQUEST_SECONDS.labels(cache) for cache in ("render", "none")
 _page_cache_hits, _page_cache_renders = PAGE_CACHE.labels("hit"), PAGE_CACHE.labels("render")
 
 
-def count_request(app, response) -> None:
-    # The objects behind Flask's proxies, taken once: this runs for every request.
-    req, ctx_g = request._get_current_object(), g._get_current_object()
+def count_request(app, req, ctx_g, response) -> None:
     route = req.endpoint or "none"
     status = response.status_code
     counter = _requests.get((route, status))
