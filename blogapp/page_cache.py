@@ -18,9 +18,9 @@ that render, as nginx's ``proxy_cache_lock`` does, instead of all rendering it a
 once after each change. Any change readers can see makes a new version and so new
 keys: nothing is forgotten by hand, and old entries age out.
 
-Most hits never reach Flask's routing: ``BlogFlask.wsgi_app`` answers a plain GET or
-HEAD (no query, no body, no session cookie) from a page that is kept and current before
-Flask builds the request (``answer_early``); the rest goes through ``serve_kept_page``.
+Most hits never reach Flask's routing: ``BlogFlask.wsgi_app`` answers a GET or HEAD
+with no body and no session cookie from a page that is kept and current before Flask
+builds the request (``answer_early``); the rest goes through ``serve_kept_page``.
 
 Every anonymous answer says ``Cache-Control: public, max-age=0, s-maxage=N,
 stale-while-revalidate=M, stale-if-error=K`` with a strong ETag (a hash of the
@@ -190,10 +190,11 @@ class BlogFlask(Flask):
         self._kept_page_guards.append(guard)
 
     def wsgi_app(self, environ: WSGIEnvironment, start_response: StartResponse):
-        # A kept page asked for again (most of what readers ask for) is answered from
-        # the page cache before Flask builds its request: routing, the request context
-        # and the hooks cost a 304 twice what the rest of it does. Anything the page
-        # cache cannot answer that way goes through Flask as before.
+        # A kept page asked for again (most of what readers ask for, with Facebook's
+        # fbclid or not) is answered from the page cache before Flask builds its
+        # request: routing, the request context and the hooks cost a 304 twice what the
+        # rest of it does. Anything the page cache cannot answer that way goes through
+        # Flask as before.
         if _may_answer_early(self, environ):
             answer = self._answer_kept_page(environ)
             if answer is not None:
@@ -428,10 +429,9 @@ def serve_kept_page():
 
 def _may_answer_early(app: Flask, environ: WSGIEnvironment) -> bool:
     """Whether a request may be answered before Flask builds it (``BlogFlask.wsgi_app``):
-    a plain GET or HEAD of an address with no query and no body, from a reader with no
-    cookie of a session, that no feature's guard wants to see in its hook. The rest
-    (a query's parameters, a body to check) goes through Flask's hooks, as before."""
-    if environ.get("REQUEST_METHOD") not in ("GET", "HEAD") or environ.get("QUERY_STRING"):
+    a GET or HEAD with no body that no feature's guard wants to see in its hook. The
+    rest goes through Flask's hooks, as before."""
+    if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
         return False
     if environ.get("CONTENT_LENGTH") or "HTTP_TRANSFER_ENCODING" in environ:
         return False
