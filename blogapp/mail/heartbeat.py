@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from datetime import datetime
 from pathlib import Path
 
 from flask import Flask, current_app
 
 from blogapp.clock import now
+
+_beating = threading.Lock()
 
 
 def heartbeat_path(app: Flask | None = None) -> Path:
@@ -29,15 +32,19 @@ def heartbeat_path(app: Flask | None = None) -> Path:
 def beat(lane: str) -> None:
     """Record that ``lane`` finished a pass now (written whole, then renamed into place)."""
     path = heartbeat_path()
-    beats = _read(path)
-    beats[lane] = now().isoformat()
-    temporary = path.with_name(f".{path.name}.{os.getpid()}")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(json.dumps(beats, sort_keys=True))
-        os.replace(temporary, path)
-    except OSError as error:  # a full disk must not stop the mail
-        current_app.logger.warning("mail worker heartbeat not written: %s", error)
+    # The lanes are threads of one worker: each reads the file, adds its own time and
+    # writes it back, one at a time, or one would drop another's lane (and rename the
+    # temporary file from under it).
+    with _beating:
+        beats = _read(path)
+        beats[lane] = now().isoformat()
+        temporary = path.with_name(f".{path.name}.{os.getpid()}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary.write_text(json.dumps(beats, sort_keys=True))
+            os.replace(temporary, path)
+        except OSError as error:  # a full disk must not stop the mail
+            current_app.logger.warning("mail worker heartbeat not written: %s", error)
 
 
 def last_beats(app: Flask | None = None) -> dict[str, datetime]:
