@@ -1,13 +1,14 @@
 """A web worker that only serves readers loads and keeps only what readers' pages need.
 
 Pillow (uploads), argon2 (logins), markdown-it (writing posts), Alembic
-(migrations), dkimpy with dnspython and cryptography (signing mail, the health checks)
-and pyrage (sealing submitted contact details) are imported where they are used, and
-bleach when the first comment with markup or an address is cleaned;
-feeds are templates, so lxml is never loaded to serve one; ElementTree only for a sitemap;
-email_validator (with idna) when the first address is checked; on SQLite, PostgreSQL's
-dialect is never loaded. Each of these weighs megabytes in every worker. The worker is a
-fresh process here, since the test process has imported everything already."""
+(migrations), dkimpy with dnspython and cryptography (signing mail, the health checks),
+pyrage (sealing submitted contact details) and smtplib with email.policy (``flask
+deliver`` sends mail; web workers only queue it) are imported where they are used;
+bleach when the first comment with markup or an address is cleaned, email_validator
+(with idna) when the first address is checked; feeds are templates, so lxml is never
+loaded to serve one, and ElementTree only for a sitemap (or by bleach); on SQLite,
+PostgreSQL's dialect is never loaded. Each of these weighs megabytes in every worker.
+The worker is a fresh process here, since the test process has imported everything already."""
 
 from __future__ import annotations
 
@@ -38,6 +39,8 @@ NOT_FOR_READERS = [
     "dns",
     "cryptography",
     "pyrage",
+    "smtplib",
+    "email.policy",
 ]
 SQLITE_ONLY = ["sqlalchemy.dialects.postgresql"]
 # Loaded by the first comment with markup or an address a worker cleans (bleach, whose
