@@ -6,7 +6,6 @@ BLOGAPP_TIMEOUT."""
 
 import ctypes
 import ctypes.util
-import multiprocessing
 import os
 import shutil
 import tempfile
@@ -38,7 +37,8 @@ def _workers() -> int:
     configured = os.environ.get("BLOGAPP_WORKERS") or os.environ.get("WEB_CONCURRENCY")
     if configured:
         return max(1, int(configured))
-    return multiprocessing.cpu_count() * 2 + 1
+    # os, not multiprocessing: the master's imports are resident in every worker.
+    return (os.cpu_count() or 1) * 2 + 1
 
 
 bind = _bind()

@@ -1,12 +1,14 @@
 """A web worker that only serves readers loads and keeps only what readers' pages need.
 
 Pillow (uploads), argon2 (logins), markdown-it (writing posts), Alembic
-(migrations), dkimpy with dnspython and cryptography (signing mail, the health checks)
-and pyrage (sealing submitted contact details) are imported where they are used, and
-bleach when the first comment with markup or an address is cleaned;
-feeds are templates, so lxml is never loaded to serve one; on SQLite, PostgreSQL's
-dialect is never loaded. Each of these weighs megabytes in every worker. The worker is a
-fresh process here, since the test process has imported everything already."""
+(migrations), dkimpy with dnspython and cryptography (signing mail, the health checks),
+pyrage (sealing submitted contact details) and smtplib with email.policy (``flask
+deliver`` sends mail; web workers only queue it) are imported where they are used;
+bleach when the first comment with markup or an address is cleaned, email_validator
+(with idna) when the first address is checked; feeds are templates, so lxml is never
+loaded to serve one, and ElementTree only for a sitemap (or by bleach); on SQLite,
+PostgreSQL's dialect is never loaded. Each of these weighs megabytes in every worker.
+The worker is a fresh process here, since the test process has imported everything already."""
 
 from __future__ import annotations
 
@@ -37,10 +39,14 @@ NOT_FOR_READERS = [
     "dns",
     "cryptography",
     "pyrage",
+    "smtplib",
+    "email.policy",
 ]
 SQLITE_ONLY = ["sqlalchemy.dialects.postgresql"]
-# Loaded by the first comment with markup or an address a worker cleans, not by reading pages.
-NOT_FOR_BROWSING = ["bleach"]
+# Loaded by the first comment with markup or an address a worker cleans (bleach, whose
+# html5lib brings ElementTree, otherwise only for sitemaps), and by the first e-mail
+# address a form checks (WTForms' Email()), not by reading pages.
+NOT_FOR_BROWSING = ["bleach", "email_validator", "xml.etree"]
 
 # Reads the front page, a post, a search and posts a comment through the form, as
 # a reader would, then reports which modules are loaded, before and after a feed.
@@ -124,10 +130,12 @@ def test_a_reader_worker_never_loads_upload_login_or_writing_libraries(
     assert run.returncode == 0, run.stderr
     modules = json.loads(run.stdout.strip().splitlines()[-1])
     assert modules["browsing"] == []
-    # "Well argued." holds no markup and no address: cleaned without bleach.
-    assert modules["plain_comment"] == []
-    assert modules["reading"] == ["bleach"]  # the comment with a link and markup was cleaned
-    assert modules["after_feed"] == ["bleach"]
+    # "Well argued." holds no markup and no address: cleaned without bleach; the
+    # commenter's e-mail address was checked.
+    assert modules["plain_comment"] == ["email_validator"]
+    # the comment with a link and markup was cleaned
+    assert modules["reading"] == ["bleach", "email_validator", "xml.etree"]
+    assert modules["after_feed"] == ["bleach", "email_validator", "xml.etree"]
     # English pages are written without Babel's locale data (4 MB with its global data).
     assert modules["locale_data"] == []
 

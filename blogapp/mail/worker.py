@@ -50,7 +50,7 @@ from sqlalchemy import and_, or_, select, true, update
 from blogapp.clock import now
 from blogapp.database import commit_write
 from blogapp.extensions import db
-from blogapp.mail import heartbeat, signing, smtp
+from blogapp.mail import heartbeat, signing
 from blogapp.models import OutboxMessage, OutboxStatus
 from blogapp.registry import MAIL, OutboxHandler, registry
 
@@ -193,6 +193,8 @@ def _retry_delay(attempts: int, error: Exception | None = None) -> timedelta:
 
 
 def _failed(row: OutboxMessage, claimant: str, error: Exception, report: Report) -> None:
+    from blogapp.mail import smtp  # smtplib and email.policy: a megabyte web workers never use
+
     text = f"{type(error).__name__}: {error}"[:2000]
     report.errors.append(f"#{row.id} {text}")
     kind = _kind(row)
@@ -244,6 +246,8 @@ def deliver_once(limit: int | None = None, lane: str | None = None) -> Report:
     connection, record each outcome."""
     if lane is None:
         return _merged([deliver_once(limit, each) for each in lanes()])
+    from blogapp.mail import smtp  # smtplib and email.policy: a megabyte web workers never use
+
     config = current_app.config
     for step in registry().steps_of(lane):
         step()

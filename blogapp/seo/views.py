@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import NamedTuple
-from xml.etree import ElementTree as ET
 
 from flask import Blueprint, Response, abort, current_app, url_for
 from sqlalchemy import func, select
@@ -143,6 +142,8 @@ def sitemap_alternates() -> dict[str, list[tuple[str, str]]]:
 
 
 def _urlset(entries: list[tuple[str, str]]) -> Response:
+    from xml.etree import ElementTree as ET  # only sitemaps: not held by every worker
+
     urlset = ET.Element("urlset", {"xmlns": SITEMAP_NS, "xmlns:xhtml": XHTML_NS})
     alternates = sitemap_alternates()
     for loc, lastmod in entries:
@@ -183,6 +184,8 @@ def sitemap():
     posts = public_post_count()
     if posts + len(others) <= per_file:
         return _urlset(sitemap_entries(_dated_posts(0, posts), others))
+    from xml.etree import ElementTree as ET  # only sitemaps: not held by every worker
+
     index = ET.Element("sitemapindex", {"xmlns": SITEMAP_NS})
     for path in _index_files(posts, per_file):
         ET.SubElement(ET.SubElement(index, "sitemap"), "loc").text = absolute_url(path)
