@@ -103,7 +103,7 @@ def register_extensions(app: Flask) -> None:
     from blogapp.content_version import watch_content_changes
     from blogapp.cookie_session import SessionInterface
     from blogapp.database import configure_engine
-    from blogapp.extensions import cache, csrf, db, limiter, login_manager
+    from blogapp.extensions import csrf, db, limiter, login_manager
     from blogapp.search.schema import register_search_index
 
     configure_engine(app)
@@ -129,9 +129,7 @@ def register_extensions(app: Flask) -> None:
         app.config.setdefault("CACHE_REDIS_URL", redis_url)
         app.config.setdefault("RATELIMIT_STORAGE_URI", redis_url)
     else:
-        app.config.setdefault("CACHE_TYPE", "SimpleCache")
         app.config.setdefault("RATELIMIT_STORAGE_URI", "memory://")
-    cache.init_app(app)
     limiter.init_app(app)
     # Limits that protect accounts and comments: shared by every worker (blogapp/throttle.py).
     throttle.init_app(app)

@@ -3,7 +3,6 @@
 Flask-Migrate is the exception: it is bound only for the command line (see
 ``register_extensions``)."""
 
-from flask_caching import Cache
 from flask_limiter import Limiter
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
@@ -30,7 +29,6 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 login_manager = LoginManager()
 csrf = CSRFProtect()
-cache = Cache()
 # The client address (real only because ProxyFix is sized by PROXY_FIX_COUNT), or an
 # onion visitor's Tor circuit (blogapp.onion).
 limiter = Limiter(key_func=client_key, default_limits=[])

@@ -56,7 +56,6 @@ from blogapp.content_version import (
     scope_token,
     versions,
 )
-from blogapp.extensions import cache
 from blogapp.interface_language import INTERFACE_LANGUAGES
 
 if TYPE_CHECKING:
@@ -276,27 +275,31 @@ class WorkerStore:
 
 
 class SharedStore:
-    """Pages kept in Redis (Flask-Caching), shared by every worker and host. While
-    Redis does not answer, pages are rendered as if none were kept (and it is logged
-    once a minute): readers get pages, not errors."""
+    """Pages kept in Redis (Flask-Caching, ``CACHE_*`` settings), shared by every worker
+    and host. While Redis does not answer, pages are rendered as if none were kept (and
+    it is logged once a minute): readers get pages, not errors."""
 
-    def __init__(self, ttl: float) -> None:
-        from redis.exceptions import RedisError  # only workers with REDIS_URL load redis
+    def __init__(self, app: Flask, ttl: float) -> None:
+        # Only workers with REDIS_URL load redis and Flask-Caching (with cachelib, half
+        # a megabyte that a worker keeping its own pages never uses).
+        from flask_caching import Cache
+        from redis.exceptions import RedisError
 
+        self.cache = Cache(app)
         self.errors = RedisError
         self.ttl = max(1, int(ttl))
         self._warned_at = 0.0
 
     def get(self, key: str) -> KeptPage | None:
         try:
-            return cache.get(key)
+            return self.cache.get(key)
         except self.errors as error:
             self._warn(error)
             return None
 
     def put(self, key: str, page: KeptPage) -> None:
         try:
-            cache.set(key, page, timeout=self.ttl)
+            self.cache.set(key, page, timeout=self.ttl)
         except self.errors as error:
             self._warn(error)
 
@@ -747,7 +750,7 @@ def register_page_cache(app: Flask) -> None:
     size, ttl = int(app.config["PAGE_CACHE_BYTES"]), float(app.config["PAGE_CACHE_SECONDS"])
     if size > 0 and ttl > 0:
         if app.config.get("REDIS_URL"):
-            app.extensions[_STORE] = SharedStore(ttl)
+            app.extensions[_STORE] = SharedStore(app, ttl)
         else:
             app.extensions[_STORE] = WorkerStore(size, ttl, lambda: clock(app))
         app.extensions[_TURNS] = RenderTurns()

@@ -4,13 +4,16 @@ database 15 by default; only that database is flushed)."""
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 
 import pytest
 import redis
 
 from blogapp import create_app
-from blogapp.extensions import cache, csrf, db, limiter
+from blogapp.extensions import csrf, db, limiter
+from blogapp.request_log import logger
 from tests.conftest import BASE_CONFIG
 from tests.factories import make_category, make_post
 from tests.helpers import FakeClock
@@ -83,15 +86,23 @@ def test_ratelimit_enabled_false_turns_limits_off(worker_app, redis_db):
     assert [client.post("/limited").status_code for _ in range(6)] == [200] * 6
 
 
-def test_cache_is_shared_between_workers(worker_app, redis_db, ctx):
+def test_kept_pages_are_shared_between_workers(worker_app, redis_db, ctx, caplog):
     make_post("Cached")
     first, second = worker_app(), worker_app()
     assert first.config["CACHE_TYPE"] == "RedisCache"
-    with first.app_context():
-        cache.set("shared-key", {"answer": 42})
-    with second.app_context():
-        assert cache.get("shared-key") == {"answer": 42}
-    assert any(b"shared-key" in key for key in redis_db.keys("*"))
+    page = first.test_client().get("/")
+    assert any(b"kept-page:" in key for key in redis_db.keys("*"))
+    # The second worker never rendered it: its readers get the page kept in Redis.
+    caplog.clear()
+    logger.addHandler(caplog.handler)
+    try:
+        with caplog.at_level(logging.INFO, logger="blogapp.request"):
+            again = [second.test_client().get("/") for _ in range(2)]
+    finally:
+        logger.removeHandler(caplog.handler)
+    assert [answer.get_data() for answer in again] == [page.get_data()] * 2
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "blogapp.request"]
+    assert [line["cache"] for line in lines] == ["hit", "hit"]
 
 
 def test_a_change_in_one_worker_reaches_the_sidebar_of_another(worker_app, redis_db, ctx):

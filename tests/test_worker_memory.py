@@ -41,6 +41,7 @@ NOT_FOR_READERS = [
     "pyrage",
     "smtplib",
     "email.policy",
+    "flask_caching",  # the page cache's Redis store: this worker has no REDIS_URL
 ]
 SQLITE_ONLY = ["sqlalchemy.dialects.postgresql"]
 # Loaded by the first comment with markup or an address a worker cleans (bleach, whose
