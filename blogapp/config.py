@@ -242,6 +242,10 @@ class DefaultConfig:
     # One JSON line per request on the blogapp.request logger (blogapp/request_log.py), with
     # a request id; the client address only when COMMENT_IP_RETENTION_DAYS keeps any.
     REQUEST_LOG = True
+    # Request-log lines a worker holds and writes together (0: each at once;
+    # gunicorn.conf.py sets 16 KiB), and the longest the first of them waits.
+    REQUEST_LOG_BUFFER_BYTES = 0
+    REQUEST_LOG_FLUSH_SECONDS = 1.0
     # Caching (see blogapp/page_cache.py): what nginx or a CDN may do with public pages,
     # and what each worker keeps. PAGE_CACHE_BYTES 0 keeps no pages.
     HTTP_CACHE_S_MAXAGE = 5  # seconds a shared cache serves a public page without asking

@@ -203,14 +203,17 @@ class BlogFlask(Flask):
     def _answer_kept_page(self, environ: WSGIEnvironment) -> KeptResponse | None:
         try:
             with self.app_context():
-                ctx_g = g._get_current_object()
                 req = self.request_class(environ)
+                response = answer_early(self, req)
+                if response is None:
+                    return None
+                # Observed once the answer is found: a request left to Flask's path is
+                # observed there, once.
+                ctx_g = g._get_current_object()
                 for start in self._on_start:
                     start(self, req, ctx_g)
-                response = answer_early(self, req)
-                if response is not None:
-                    for finish in self._on_finish:
-                        finish(self, req, ctx_g, response)
+                for finish in self._on_finish:
+                    finish(self, req, ctx_g, response)
                 return response
         except Exception:  # noqa: BLE001 - Flask's own path answers it, errors and all
             return None

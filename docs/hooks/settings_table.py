@@ -298,6 +298,12 @@ MEANINGS = {
         "(docs/operators/logs.md); gunicorn's own access log is off unless "
         "`BLOGAPP_ACCESS_LOG=true`"
     ),
+    "REQUEST_LOG_BUFFER_BYTES": (
+        "request-log lines a worker holds and writes together (as nginx's `access_log "
+        "… buffer=`), at once with a server error's line; 0 writes each at once. "
+        "gunicorn.conf.py sets 16384"
+    ),
+    "REQUEST_LOG_FLUSH_SECONDS": "the longest the first held request-log line waits",
     "DKIM_SELECTOR": (
         "the DKIM selector: the record is published at `<selector>._domainkey.<domain of "
         "MAIL_FROM>` (a new key under a new selector lets the old record stay while mail "
