@@ -498,7 +498,10 @@ class _Renderer:
         before = self.rendered
         entries = {}
         self.made = {}
-        with self.app.app_context():
+        # One request context for the share, for ``keep_neighbours``: it reads only the
+        # content version, kept on ``g`` (the app context's) from the first post on.
+        # Each page is still asked for in a context of its own (``render``).
+        with self.app.app_context(), self.app.test_request_context("/", base_url=self.site_url):
             for item in items:
                 if item.post_id is not None:
                     self._keep_neighbours(item)
@@ -579,9 +582,8 @@ class _Renderer:
         # own GET makes it (a read transaction, never SQLite's write lock, which would
         # stop the other renderers), and ended at once.
         assert item.post_id is not None
-        with self.app.test_request_context(item.url, base_url=self.site_url):
-            keep_neighbours(item.post_id, self.relations.neighbours(item.post_id))
-            db.session.remove()
+        keep_neighbours(item.post_id, self.relations.neighbours(item.post_id))
+        db.session.remove()
 
     def _item(self, item: Item, writer: _Writer) -> dict:
         site, render = self.site, self.render
@@ -629,7 +631,11 @@ class _Renderer:
 # The renderer the forked processes use: set just before they fork, so each starts
 # with it (and the app, its caches and the inventory) already in memory.
 _FORKED: _Renderer | None = None
-CHUNKS_PER_JOB = 8  # smaller shares even out pages of unequal cost
+# Shares shrink as the work left does: large ones first (each costs a little to hand
+# out and to send back), small ones at the end, so the processes finish together
+# instead of one idling while another renders a large last share.
+SHARES_PER_JOB = 4  # a share is this part of what is left for each process
+SMALLEST_SHARE = 16  # pages: a fraction of a second
 
 
 def _forked() -> None:
@@ -659,14 +665,26 @@ def _render_all(renderer: _Renderer, todo: list[Item], jobs: int) -> Iterator[_C
         yield renderer.run([todo[first]])
         todo = todo[:first] + todo[first + 1 :]
     global _FORKED
-    size = max(1, -(-len(todo) // (jobs * CHUNKS_PER_JOB)))
-    shares = [todo[start : start + size] for start in range(0, len(todo), size)]
+    shares = _shares(todo, jobs)
     _FORKED = renderer
     try:
         with multiprocessing.get_context("fork").Pool(jobs, _forked) as pool:
             yield from pool.imap_unordered(_run_forked, shares)
     finally:
         _FORKED = None
+
+
+def _shares(todo: list[Item], jobs: int) -> list[list[Item]]:
+    """``todo`` cut for ``jobs`` processes, the site-wide pages (sitemaps, site feeds:
+    few, and the costliest) first."""
+    todo = [item for item in todo if item.always] + [item for item in todo if not item.always]
+    shares: list[list[Item]] = []
+    start = 0
+    while start < len(todo):
+        size = max(SMALLEST_SHARE, (len(todo) - start) // (jobs * SHARES_PER_JOB))
+        shares.append(todo[start : start + size])
+        start += size
+    return shares
 
 
 def _remove_empty_folders(root: Path, folder: Path) -> None:
