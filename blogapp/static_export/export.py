@@ -664,14 +664,35 @@ def _render_all(renderer: _Renderer, todo: list[Item], jobs: int) -> Iterator[_C
     if first is not None:
         yield renderer.run([todo[first]])
         todo = todo[:first] + todo[first + 1 :]
+    # The first listing's pages (the front page's: every post once) first, in processes
+    # of their own: each post's summary is then rendered and rewritten once, and the
+    # processes forked for the rest start with every summary, instead of each process
+    # rendering most of them again for its own listing pages.
+    first_listing = _first_listing(todo)
+    phases = [first_listing, todo[len(first_listing) :]]
+    if len(first_listing) < jobs * SHARES_PER_JOB * SMALLEST_SHARE:
+        phases = [todo]  # too few to be worth a second set of processes
     global _FORKED
-    shares = _shares(todo, jobs)
     _FORKED = renderer
     try:
-        with multiprocessing.get_context("fork").Pool(jobs, _forked) as pool:
-            yield from pool.imap_unordered(_run_forked, shares)
+        for phase in phases:
+            gc.freeze()  # what the last phase sent back, too (see _export)
+            with multiprocessing.get_context("fork").Pool(jobs, _forked) as pool:
+                for chunk in pool.imap_unordered(_run_forked, _shares(phase, jobs)):
+                    renderer.fragments.update(chunk.fragments)
+                    yield chunk
     finally:
         _FORKED = None
+
+
+def _first_listing(todo: list[Item]) -> list[Item]:
+    """The pages of the listing ``todo`` starts with, from its first page on."""
+    found: list[Item] = []
+    for item in todo:
+        if item.listing is None or item.listing[0] != len(found) + 1:
+            break
+        found.append(item)
+    return found
 
 
 def _shares(todo: list[Item], jobs: int) -> list[list[Item]]:
