@@ -242,10 +242,19 @@ def _export(
     writer = _Writer(root, old_files, report)
     site_url = app.config["SITE_URL"]
     base_url = base_url.rstrip("/") if base_url else None
-    with app.test_request_context("/", base_url=site_url):
-        addresses = main_site_addresses(app, main_sites, base_url)
-        inventory = load_inventory(extra_stamp=(base_url, addresses))
-        relations = Relations(inventory)
+    # The inventory makes some hundred thousand objects, most of them kept through the
+    # export: the collector would walk them again and again as they are made, while the
+    # command runs alone (no renderer has started). Any cycle waits for the next pass.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with app.test_request_context("/", base_url=site_url):
+            addresses = main_site_addresses(app, main_sites, base_url)
+            inventory = load_inventory(extra_stamp=(base_url, addresses))
+            relations = Relations(inventory)
+    finally:
+        if collecting:
+            gc.enable()
     plain = [item for item in inventory.items if is_plain(file_of(item.url, item.kind))]
     if len(plain) < len(inventory.items):
         kept_urls = {item.url for item in plain}
