@@ -427,18 +427,18 @@ def test_several_processes_write_the_same_copy_as_one(runner, demo, tmp_path):
 def test_the_front_page_rendered_first_in_processes_of_its_own_writes_the_same_copy(
     runner, demo, tmp_path, monkeypatch
 ):
-    # Shares of one page, so the demo's few front pages make a first set of processes.
+    # The demo's few posts and front pages are enough for a first set of processes.
     one, two = tmp_path / "one", tmp_path / "two"
     export(runner, one, "--jobs", "1")
+    monkeypatch.setattr(export_module, "NEW_SUMMARIES_FOR_PHASES", 1)
     monkeypatch.setattr(export_module, "SMALLEST_SHARE", 1)
-    monkeypatch.setattr(export_module, "SHARES_PER_JOB", 1)
-    first: list[int] = []
-    found = export_module._first_listing
+    phases: list[int] = []  # the pages of each set of processes
+    shares = export_module._shares
     monkeypatch.setattr(
-        export_module, "_first_listing", lambda todo: first.append(len(found(todo))) or found(todo)
+        export_module, "_shares", lambda todo, jobs: phases.append(len(todo)) or shares(todo, jobs)
     )
     export(runner, two, "--jobs", "2")
-    assert first and first[0] >= 2
+    assert len(phases) == 2 and phases[0] >= 2
     assert (one / "MANIFEST.txt").read_bytes() == (two / "MANIFEST.txt").read_bytes()
     assert files_on_disk(two) == manifest(two)
 

@@ -645,6 +645,7 @@ _FORKED: _Renderer | None = None
 # instead of one idling while another renders a large last share.
 SHARES_PER_JOB = 4  # a share is this part of what is left for each process
 SMALLEST_SHARE = 16  # pages: a fraction of a second
+NEW_SUMMARIES_FOR_PHASES = 500  # each about half a millisecond, made twice otherwise
 
 
 def _forked() -> None:
@@ -679,8 +680,11 @@ def _render_all(renderer: _Renderer, todo: list[Item], jobs: int) -> Iterator[_C
     # rendering most of them again for its own listing pages.
     first_listing = _first_listing(todo)
     phases = [first_listing, todo[len(first_listing) :]]
-    if len(first_listing) < jobs * SHARES_PER_JOB * SMALLEST_SHARE:
-        phases = [todo]  # too few to be worth a second set of processes
+    shown = {post_id for item in first_listing if item.listing for post_id in item.listing[1]}
+    if len(shown - renderer.fragments.keys()) < NEW_SUMMARIES_FOR_PHASES:
+        # Few summaries to make (a small site, or an incremental run that kept them):
+        # not worth a second set of processes, which start their caches afresh.
+        phases = [todo]
     global _FORKED
     _FORKED = renderer
     try:
