@@ -507,9 +507,10 @@ class _Renderer:
         before = self.rendered
         entries = {}
         self.made = {}
-        # One request context for the share, for ``keep_neighbours``: it reads only the
-        # content version, kept on ``g`` (the app context's) from the first post on.
-        # Each page is still asked for in a context of its own (``render``).
+        # One GET's request context for the share, for ``keep_neighbours``: the content
+        # version it reads is kept on ``g`` (the app context's) from the first post on,
+        # and read in a GET's read transaction. Each page is still asked for in a
+        # context of its own (``render``).
         with self.app.app_context(), self.app.test_request_context("/", base_url=self.site_url):
             for item in items:
                 if item.post_id is not None:
