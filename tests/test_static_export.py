@@ -26,6 +26,7 @@ from blogapp.models import Category, Post, PostStatus, Redirect, Tag, User
 from blogapp.permalinks import post_url
 from blogapp.post_queries import post_terms
 from blogapp.seo.related import _query_neighbours, keep_neighbours, post_neighbours
+from blogapp.static_export import export as export_module
 from blogapp.static_export.export import _Renderer, is_plain
 from blogapp.static_export.inventory import load_inventory
 from blogapp.static_export.related import Relations
@@ -421,6 +422,25 @@ def test_several_processes_write_the_same_copy_as_one(runner, demo, tmp_path):
     assert files_on_disk(one) == files_on_disk(three) == manifest(three)
     assert (one / "MANIFEST.txt").read_bytes() == (three / "MANIFEST.txt").read_bytes()
     assert f"{len(manifest(three))} files written" in output
+
+
+def test_the_front_page_rendered_first_in_processes_of_its_own_writes_the_same_copy(
+    runner, demo, tmp_path, monkeypatch
+):
+    # The demo's few posts and front pages are enough for a first set of processes.
+    one, two = tmp_path / "one", tmp_path / "two"
+    export(runner, one, "--jobs", "1")
+    monkeypatch.setattr(export_module, "NEW_SUMMARIES_FOR_PHASES", 1)
+    monkeypatch.setattr(export_module, "SMALLEST_SHARE", 1)
+    phases: list[int] = []  # the pages of each set of processes
+    shares = export_module._shares
+    monkeypatch.setattr(
+        export_module, "_shares", lambda todo, jobs: phases.append(len(todo)) or shares(todo, jobs)
+    )
+    export(runner, two, "--jobs", "2")
+    assert len(phases) == 2 and phases[0] >= 2
+    assert (one / "MANIFEST.txt").read_bytes() == (two / "MANIFEST.txt").read_bytes()
+    assert files_on_disk(two) == manifest(two)
 
 
 def test_the_neighbours_the_export_keeps_are_the_ones_the_post_page_reads(app, ctx):

@@ -242,10 +242,19 @@ def _export(
     writer = _Writer(root, old_files, report)
     site_url = app.config["SITE_URL"]
     base_url = base_url.rstrip("/") if base_url else None
-    with app.test_request_context("/", base_url=site_url):
-        addresses = main_site_addresses(app, main_sites, base_url)
-        inventory = load_inventory(extra_stamp=(base_url, addresses))
-        relations = Relations(inventory)
+    # The inventory makes some hundred thousand objects, most of them kept through the
+    # export: the collector would walk them again and again as they are made, while the
+    # command runs alone (no renderer has started). Any cycle waits for the next pass.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        with app.test_request_context("/", base_url=site_url):
+            addresses = main_site_addresses(app, main_sites, base_url)
+            inventory = load_inventory(extra_stamp=(base_url, addresses))
+            relations = Relations(inventory)
+    finally:
+        if collecting:
+            gc.enable()
     plain = [item for item in inventory.items if is_plain(file_of(item.url, item.kind))]
     if len(plain) < len(inventory.items):
         kept_urls = {item.url for item in plain}
@@ -498,7 +507,11 @@ class _Renderer:
         before = self.rendered
         entries = {}
         self.made = {}
-        with self.app.app_context():
+        # One GET's request context for the share, for ``keep_neighbours``: the content
+        # version it reads is kept on ``g`` (the app context's) from the first post on,
+        # and read in a GET's read transaction. Each page is still asked for in a
+        # context of its own (``render``).
+        with self.app.app_context(), self.app.test_request_context("/", base_url=self.site_url):
             for item in items:
                 if item.post_id is not None:
                     self._keep_neighbours(item)
@@ -579,9 +592,8 @@ class _Renderer:
         # own GET makes it (a read transaction, never SQLite's write lock, which would
         # stop the other renderers), and ended at once.
         assert item.post_id is not None
-        with self.app.test_request_context(item.url, base_url=self.site_url):
-            keep_neighbours(item.post_id, self.relations.neighbours(item.post_id))
-            db.session.remove()
+        keep_neighbours(item.post_id, self.relations.neighbours(item.post_id))
+        db.session.remove()
 
     def _item(self, item: Item, writer: _Writer) -> dict:
         site, render = self.site, self.render
@@ -629,7 +641,12 @@ class _Renderer:
 # The renderer the forked processes use: set just before they fork, so each starts
 # with it (and the app, its caches and the inventory) already in memory.
 _FORKED: _Renderer | None = None
-CHUNKS_PER_JOB = 8  # smaller shares even out pages of unequal cost
+# Shares shrink as the work left does: large ones first (each costs a little to hand
+# out and to send back), small ones at the end, so the processes finish together
+# instead of one idling while another renders a large last share.
+SHARES_PER_JOB = 4  # a share is this part of what is left for each process
+SMALLEST_SHARE = 16  # pages: a fraction of a second
+NEW_SUMMARIES_FOR_PHASES = 500  # each about half a millisecond, made twice otherwise
 
 
 def _forked() -> None:
@@ -658,15 +675,51 @@ def _render_all(renderer: _Renderer, todo: list[Item], jobs: int) -> Iterator[_C
     if first is not None:
         yield renderer.run([todo[first]])
         todo = todo[:first] + todo[first + 1 :]
+    # The first listing's pages (the front page's: every post once) first, in processes
+    # of their own: each post's summary is then rendered and rewritten once, and the
+    # processes forked for the rest start with every summary, instead of each process
+    # rendering most of them again for its own listing pages.
+    first_listing = _first_listing(todo)
+    phases = [first_listing, todo[len(first_listing) :]]
+    shown = {post_id for item in first_listing if item.listing for post_id in item.listing[1]}
+    if len(shown - renderer.fragments.keys()) < NEW_SUMMARIES_FOR_PHASES:
+        # Few summaries to make (a small site, or an incremental run that kept them):
+        # not worth a second set of processes, which start their caches afresh.
+        phases = [todo]
     global _FORKED
-    size = max(1, -(-len(todo) // (jobs * CHUNKS_PER_JOB)))
-    shares = [todo[start : start + size] for start in range(0, len(todo), size)]
     _FORKED = renderer
     try:
-        with multiprocessing.get_context("fork").Pool(jobs, _forked) as pool:
-            yield from pool.imap_unordered(_run_forked, shares)
+        for phase in phases:
+            gc.freeze()  # what the last phase sent back, too (see _export)
+            with multiprocessing.get_context("fork").Pool(jobs, _forked) as pool:
+                for chunk in pool.imap_unordered(_run_forked, _shares(phase, jobs)):
+                    renderer.fragments.update(chunk.fragments)
+                    yield chunk
     finally:
         _FORKED = None
+
+
+def _first_listing(todo: list[Item]) -> list[Item]:
+    """The pages of the listing ``todo`` starts with, from its first page on."""
+    found: list[Item] = []
+    for item in todo:
+        if item.listing is None or item.listing[0] != len(found) + 1:
+            break
+        found.append(item)
+    return found
+
+
+def _shares(todo: list[Item], jobs: int) -> list[list[Item]]:
+    """``todo`` cut for ``jobs`` processes, the site-wide pages (sitemaps, site feeds:
+    few, and the costliest) first."""
+    todo = [item for item in todo if item.always] + [item for item in todo if not item.always]
+    shares: list[list[Item]] = []
+    start = 0
+    while start < len(todo):
+        size = max(SMALLEST_SHARE, (len(todo) - start) // (jobs * SHARES_PER_JOB))
+        shares.append(todo[start : start + size])
+        start += size
+    return shares
 
 
 def _remove_empty_folders(root: Path, folder: Path) -> None:

@@ -10,7 +10,6 @@ post list has). A test compares this with the site's own query for every post.""
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
 from itertools import chain
 
@@ -78,6 +77,13 @@ class Relations:
                 scores[candidate] = 1
                 taken += 1
         scores.pop(post_id, None)
+        # Highest score first, newest first within a score: taken score by score, as
+        # most posts share one term and only the top one or two scores are reached.
         rank = self.rank
-        best = heapq.nsmallest(RELATED_LIMIT, scores, key=lambda i: (-scores[i], rank[i]))
+        best: list[int] = []
+        for level in sorted(set(scores.values()), reverse=True):
+            same = [i for i, count in scores.items() if count == level]
+            best += sorted(same, key=rank.__getitem__)[: RELATED_LIMIT - len(best)]
+            if len(best) >= RELATED_LIMIT:
+                break
         return [self._neighbour(rank[i]) for i in best]
