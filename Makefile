@@ -13,7 +13,7 @@ PORT ?= 5000
 LOCK_MAIN := requirements/main.txt
 LOCK_DEV := requirements/dev.txt
 PIP_LOCKED := $(BIN)/pip install --quiet --require-hashes
-UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes
+UV_COMPILE := $(BIN)/uv pip compile --quiet --universal --python-version 3.11 --generate-hashes --no-strip-extras
 
 .PHONY: run test install install-test lint bench docs screenshots clean lock translations
 

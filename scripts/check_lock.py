@@ -13,7 +13,10 @@ from importlib.metadata import distributions
 from packaging.markers import Marker
 from packaging.utils import canonicalize_name
 
-PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s;\\]+)\s*(?:;\s*([^\\#]+?))?\s*\\?$", re.M)
+# name, or name[extras], == version, then an optional environment marker.
+PIN = re.compile(
+    r"^([A-Za-z0-9_.-]+)(?:\[[^\]]*\])?==([^\s;\\]+)\s*(?:;\s*([^\\#]+?))?\s*\\?$", re.M
+)
 # blogapp itself, the installer, and `make lock`'s uv (pinned in requirements/tools.txt).
 ALWAYS_THERE = {"blogapp", "pip", "setuptools", "wheel", "uv"}
 
