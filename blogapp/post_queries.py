@@ -347,7 +347,12 @@ def held_listing() -> HeldListing | None:
 
 _HELD_POSTS = (
     select(Post)
-    .options(joinedload(Post.author), selectinload(Post.bylines), selectinload(Post.categories))
+    .options(
+        joinedload(Post.author),
+        selectinload(Post.bylines),
+        selectinload(Post.categories),
+        *Post.long_text_left_out(),
+    )
     .where(Post.id.in_(bindparam("ids", expanding=True)))
 )
 
@@ -418,7 +423,10 @@ def public_posts(where=(), page: int = 1, join_category_ids: list[int] | None = 
         db.session.scalars(
             select(Post)
             .options(
-                joinedload(Post.author), selectinload(Post.bylines), selectinload(Post.categories)
+                joinedload(Post.author),
+                selectinload(Post.bylines),
+                selectinload(Post.categories),
+                *Post.long_text_left_out(),  # a summary shows the excerpt
             )
             .where(Post.id.in_(ids.scalar_subquery()))
             .order_by(*newest_first)

@@ -56,7 +56,10 @@ def newest_posts(*where) -> list[Post]:
             select(Post)
             # The bylines joined (a few rows a post), not a query of their own.
             .options(
-                joinedload(Post.bylines), selectinload(Post.categories), selectinload(Post.tags)
+                joinedload(Post.bylines),
+                selectinload(Post.categories),
+                selectinload(Post.tags),
+                *Post.long_text_left_out("body_html"),  # full-text feeds show it
             )
             .where(Post.public(), *where)
             .order_by(Post.published_at.desc(), Post.id.desc())

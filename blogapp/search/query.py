@@ -138,7 +138,10 @@ def search_posts(query: SearchQuery, page: int, budget=None) -> SearchPage:
         for post in db.session.scalars(
             select(Post)
             .options(
-                joinedload(Post.author), selectinload(Post.bylines), selectinload(Post.categories)
+                joinedload(Post.author),
+                selectinload(Post.bylines),
+                selectinload(Post.categories),
+                *Post.long_text_left_out("search_text"),  # the snippets are cut from it
             )
             .where(Post.id.in_(ids))
         )
