@@ -415,7 +415,7 @@ def judge(scenarios: list[Scenario], hello: WrkResult, stored: dict[int, str]) -
         if s.queries is not None and s.queries > MAX_QUERIES and s.kind != "post":
             s.fail(f"{s.queries} SQL queries > {MAX_QUERIES}")
         if s.blog.peak_rss_kib / 1024 > MAX_RSS_MB:
-            s.fail(f"worker RSS {s.blog.peak_rss_kib / 1024:.0f} MB > {MAX_RSS_MB} MB")
+            s.fail(f"worker RSS {s.blog.peak_rss_kib / 1024:.1f} MB > {MAX_RSS_MB} MB")
         if s.blog.socket_errors:
             s.fail(f"socket errors {s.blog.errors}")
         expected = {"get": {200}, "conditional": {304}, "post": {302, 303}}[s.kind]
@@ -484,7 +484,7 @@ def table(scenarios: list[Scenario], hello: WrkResult) -> str:
         lines.append(
             f"| {s.name} | {s.bytes or '–'} | {b.rate:,.0f} | {b.p50_ms:.1f} | {b.p99_ms:.1f} "
             f"| {base_text} | {ratio} | {s.queries if s.queries is not None else '–'} "
-            f"| {b.peak_rss_kib / 1024:.0f} | {target_text(s)} | {result} |"
+            f"| {b.peak_rss_kib / 1024:.1f} | {target_text(s)} | {result} |"
             if b
             else f"| {s.name} | – | – | – | – | – | – | {s.queries} | – | {target_text(s)} "
             f"| {result} |"
