@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from sqlalchemy import select
 
 from blogapp.extensions import db
 from blogapp.models import Post
@@ -43,12 +44,11 @@ def long_text_read(count_queries, client, url: str) -> tuple[set[str], str]:
     return read, response.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("url", ["/", "/page/2/", "/category/section/", "/tag/tagged/", "/2026/"])
+@pytest.mark.parametrize("url", ["/", "/page/2/", "/category/section/", "/tag/tagged/", "/{year}/"])
 def test_listings_read_no_post_bodies(app, client, count_queries, site, url):
     app.config["POSTS_PER_PAGE"] = 2
-    if url == "/2026/":  # the year the posts were published in
-        url = f"/{db.session.scalars(db.select(Post.published_at)).first().year}/"
-    read, html = long_text_read(count_queries, client, url)
+    year = db.session.scalars(select(Post.published_at)).first().year
+    read, html = long_text_read(count_queries, client, url.format(year=year))
     assert read == set()
     assert "Opening paragraph about harbours." in html
     assert "A long argument." not in html

@@ -52,6 +52,10 @@ FORMAT_HTML = ContentFormat.HTML
 CONTENT_FORMATS = tuple(ContentFormat)
 
 
+# A post's long text: its Markdown source, its HTML and its text for search.
+LONG_TEXT = ("body", "body_html", "search_text")
+
+
 class Post(db.Model):
     __tablename__ = "posts"
     __table_args__ = (
@@ -139,9 +143,6 @@ class Post(db.Model):
         bytes, in SQLite's overflow pages: reading them for the front page's ten posts
         took SQLite 437 KB on the benchmark's site, 119 KB without."""
         return tuple(defer(getattr(cls, name)) for name in LONG_TEXT if name not in shown)
-
-
-LONG_TEXT = ("body", "body_html", "search_text")
 
 
 class Page(db.Model):
