@@ -23,7 +23,7 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from blogapp import clock
 from blogapp.arguments import check_page
@@ -348,7 +348,6 @@ def held_listing() -> HeldListing | None:
 _HELD_POSTS = (
     select(Post)
     .options(
-        joinedload(Post.author),
         selectinload(Post.bylines),
         selectinload(Post.categories),
         *Post.long_text_left_out(),
@@ -423,7 +422,6 @@ def public_posts(where=(), page: int = 1, join_category_ids: list[int] | None = 
         db.session.scalars(
             select(Post)
             .options(
-                joinedload(Post.author),
                 selectinload(Post.bylines),
                 selectinload(Post.categories),
                 *Post.long_text_left_out(),  # a summary shows the excerpt

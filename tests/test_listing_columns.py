@@ -33,15 +33,21 @@ def site(ctx):
     return section, tag
 
 
-def long_text_read(count_queries, client, url: str) -> tuple[set[str], str]:
+def statements_of(count_queries, client, url: str) -> tuple[list[str], str]:
+    db.session.expunge_all()  # nothing the test made is at hand: every read is a statement
     with count_queries() as q:
         response = client.get(url)
     assert response.status_code == 200, url
+    return q.statements, response.get_data(as_text=True)
+
+
+def long_text_read(count_queries, client, url: str) -> tuple[set[str], str]:
+    statements, text = statements_of(count_queries, client, url)
     read = set()
-    for sql in q.statements:
+    for sql in statements:
         if re.search(r"\bFROM\s+posts\b", sql):
             read |= set(COLUMN.findall(sql.split(" FROM ", 1)[0])) & LONG_TEXT
-    return read, response.get_data(as_text=True)
+    return read, text
 
 
 @pytest.mark.parametrize("url", ["/", "/page/2/", "/category/section/", "/tag/tagged/", "/{year}/"])
@@ -65,3 +71,14 @@ def test_search_results_read_the_search_text_and_no_other_long_text(client, coun
     read, html = long_text_read(count_queries, client, "/?s=argument")
     assert read == {"search_text"}
     assert "Op-ed 2" in html and "<mark>" in html  # the snippet, cut from the search text
+
+
+@pytest.mark.parametrize(
+    "url", ["/", "/page/2/", "/category/section/", "/tag/tagged/", "/feed/", "/?s=argument"]
+)
+def test_reader_pages_read_no_accounts(app, client, count_queries, site, url):
+    """Bylines name the posts' authors; the accounts behind them (addresses, password
+    hashes, session tokens) are not read to show a page of posts."""
+    app.config["POSTS_PER_PAGE"] = 2
+    statements, _ = statements_of(count_queries, client, url)
+    assert [sql for sql in statements if re.search(r"\busers\b", sql)] == []

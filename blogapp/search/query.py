@@ -31,7 +31,7 @@ from sqlalchemy import (
     table,
     union,
 )
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from blogapp.extensions import db
 from blogapp.models import Post
@@ -138,7 +138,6 @@ def search_posts(query: SearchQuery, page: int, budget=None) -> SearchPage:
         for post in db.session.scalars(
             select(Post)
             .options(
-                joinedload(Post.author),
                 selectinload(Post.bylines),
                 selectinload(Post.categories),
                 *Post.long_text_left_out("search_text"),  # the snippets are cut from it
